@@ -1,0 +1,49 @@
+//! A backend that stores nothing, as Django's `DummyCache`.
+
+use super::{Backend, Incr};
+use crate::error::Result;
+use crate::timeout::Ttl;
+use bytes::Bytes;
+
+/// Stores nothing: every read misses, `add` reports success, `incr` finds no key.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DummyBackend;
+
+impl Backend for DummyBackend {
+    fn kind(&self) -> &'static str {
+        "dummy"
+    }
+    fn get(&self, _key: &str) -> Result<Option<Bytes>> {
+        Ok(None)
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        Ok(vec![None; keys.len()])
+    }
+    fn set(&self, _key: &str, _value: Bytes, _ttl: Ttl) -> Result<()> {
+        Ok(())
+    }
+    fn set_many(&self, _entries: &[(&str, Bytes)], _ttl: Ttl) -> Result<()> {
+        Ok(())
+    }
+    fn add(&self, _key: &str, _value: Bytes, _ttl: Ttl) -> Result<bool> {
+        Ok(true)
+    }
+    fn delete(&self, _key: &str) -> Result<bool> {
+        Ok(false)
+    }
+    fn delete_many(&self, _keys: &[&str]) -> Result<u64> {
+        Ok(0)
+    }
+    fn has_key(&self, _key: &str) -> Result<bool> {
+        Ok(false)
+    }
+    fn touch(&self, _key: &str, _ttl: Ttl) -> Result<bool> {
+        Ok(false)
+    }
+    fn incr(&self, _key: &str, _delta: i64) -> Result<Incr> {
+        Ok(Incr::Missing)
+    }
+    fn clear(&self, _pattern: &str) -> Result<()> {
+        Ok(())
+    }
+}

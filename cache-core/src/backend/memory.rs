@@ -1,0 +1,244 @@
+//! The in-process backend: a bounded moka cache with per-entry lifetimes.
+
+use super::{Backend, Incr};
+use crate::codec;
+use crate::error::Result;
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use moka::Expiry;
+use moka::ops::compute::Op;
+use moka::sync::Cache as Moka;
+use std::time::{Duration, Instant};
+
+/// Bytes per entry counted on top of key and value when bounding by bytes.
+const ENTRY_OVERHEAD: u64 = 64;
+
+#[derive(Debug, Clone)]
+struct Stored {
+    bytes: Bytes,
+    expires_at: Option<Instant>,
+}
+
+impl Stored {
+    fn new(bytes: Bytes, ttl: Ttl) -> Self {
+        Stored {
+            bytes,
+            expires_at: ttl.map(|d| Instant::now() + d),
+        }
+    }
+
+    fn live(&self, now: Instant) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+struct ByDeadline;
+
+impl Expiry<String, Stored> for ByDeadline {
+    fn expire_after_create(&self, _: &String, v: &Stored, now: Instant) -> Option<Duration> {
+        v.expires_at.map(|t| t.saturating_duration_since(now))
+    }
+    fn expire_after_update(
+        &self,
+        _: &String,
+        v: &Stored,
+        now: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        v.expires_at.map(|t| t.saturating_duration_since(now))
+    }
+}
+
+/// In-process storage, bounded by entries and/or bytes.
+///
+/// When both bounds are set, every entry weighs at least
+/// `max_bytes / max_entries`, so neither bound can be exceeded.
+#[derive(Clone)]
+pub struct MemoryBackend {
+    store: Moka<String, Stored>,
+}
+
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBackend")
+            .field("entries", &self.store.entry_count())
+            .finish()
+    }
+}
+
+impl MemoryBackend {
+    /// A store holding at most `max_entries` entries and `max_bytes` bytes
+    /// (`None` for no bound on that measure).
+    pub fn new(max_entries: Option<u64>, max_bytes: Option<u64>) -> Self {
+        let builder = Moka::builder().expire_after(ByDeadline);
+        let store = match (max_entries, max_bytes) {
+            (None, None) => builder.build(),
+            (Some(n), None) => builder.max_capacity(n).build(),
+            (entries, Some(bytes)) => {
+                let floor = entries.map_or(1, |n| bytes.div_ceil(n.max(1)));
+                builder
+                    .max_capacity(bytes)
+                    .weigher(move |k: &String, v: &Stored| {
+                        let size = k.len() as u64 + v.bytes.len() as u64 + ENTRY_OVERHEAD;
+                        u32::try_from(size.max(floor)).unwrap_or(u32::MAX)
+                    })
+                    .build()
+            }
+        };
+        MemoryBackend { store }
+    }
+
+    /// Runs pending evictions now (moka applies bounds asynchronously).
+    pub fn run_pending_tasks(&self) {
+        self.store.run_pending_tasks();
+    }
+
+    /// Entries currently held (approximate until pending tasks run).
+    pub fn entry_count(&self) -> u64 {
+        self.store.entry_count()
+    }
+
+    fn live(&self, key: &str) -> Option<Stored> {
+        self.store.get(key).filter(|s| s.live(Instant::now()))
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        Ok(self.live(key).map(|s| s.bytes))
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        Ok(keys.iter().map(|k| self.live(k).map(|s| s.bytes)).collect())
+    }
+
+    fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
+        self.store.insert(key.to_owned(), Stored::new(value, ttl));
+        Ok(())
+    }
+
+    fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
+        for (key, value) in entries {
+            self.store
+                .insert((*key).to_owned(), Stored::new(value.clone(), ttl));
+        }
+        Ok(())
+    }
+
+    fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
+        let mut stored = false;
+        self.store
+            .entry(key.to_owned())
+            .and_compute_with(|current| match current {
+                Some(e) if e.value().live(Instant::now()) => Op::Nop,
+                _ => {
+                    stored = true;
+                    Op::Put(Stored::new(value, ttl))
+                }
+            });
+        Ok(stored)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .remove(key)
+            .is_some_and(|s| s.live(Instant::now())))
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<u64> {
+        let mut n = 0;
+        for key in keys {
+            n += u64::from(self.delete(key)?);
+        }
+        Ok(n)
+    }
+
+    fn has_key(&self, key: &str) -> Result<bool> {
+        Ok(self.live(key).is_some())
+    }
+
+    fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
+        let mut found = false;
+        self.store
+            .entry(key.to_owned())
+            .and_compute_with(|current| match current {
+                Some(e) if e.value().live(Instant::now()) => {
+                    found = true;
+                    Op::Put(Stored::new(e.into_value().bytes, ttl))
+                }
+                _ => Op::Nop,
+            });
+        Ok(found)
+    }
+
+    fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
+        let mut outcome = Incr::Missing;
+        self.store
+            .entry(key.to_owned())
+            .and_compute_with(|current| {
+                let Some(entry) = current.filter(|e| e.value().live(Instant::now())) else {
+                    return Op::Nop;
+                };
+                let Some(old) = codec::decode_counter(&entry.value().bytes) else {
+                    outcome = Incr::NotAnInteger;
+                    return Op::Nop;
+                };
+                let Some(new) = old.checked_add(delta) else {
+                    outcome = Incr::Overflow;
+                    return Op::Nop;
+                };
+                outcome = Incr::Value(new);
+                let expires_at = entry.value().expires_at;
+                Op::Put(Stored {
+                    bytes: Bytes::from(new.to_string()),
+                    expires_at,
+                })
+            });
+        Ok(outcome)
+    }
+
+    fn clear(&self, _pattern: &str) -> Result<()> {
+        // The store belongs to one cache: all of it is that cache's namespace.
+        self.store.invalidate_all();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_by_entries() {
+        let m = MemoryBackend::new(Some(10), None);
+        for i in 0..100 {
+            m.set(&i.to_string(), Bytes::from_static(b"v"), None)
+                .unwrap();
+        }
+        m.run_pending_tasks();
+        assert!(m.entry_count() <= 10, "{}", m.entry_count());
+    }
+
+    #[test]
+    fn bounded_by_bytes_and_entries_together() {
+        let m = MemoryBackend::new(Some(50), Some(10_000));
+        let big = Bytes::from(vec![0u8; 1_000]);
+        for i in 0..100 {
+            m.set(&format!("b{i}"), big.clone(), None).unwrap();
+        }
+        m.run_pending_tasks();
+        assert!(m.entry_count() <= 10, "bytes bound: {}", m.entry_count());
+        let m = MemoryBackend::new(Some(5), Some(1 << 20));
+        for i in 0..100 {
+            m.set(&format!("s{i}"), Bytes::from_static(b"v"), None)
+                .unwrap();
+        }
+        m.run_pending_tasks();
+        assert!(m.entry_count() <= 5, "entries bound: {}", m.entry_count());
+    }
+}

@@ -1,0 +1,168 @@
+//! The value codec: MessagePack behind a two-byte header, with integers
+//! stored as plain decimal text.
+//!
+//! MessagePack is compact, fast, and self-describing, so it can decode
+//! `serde_json::Value` (which non-self-describing formats such as postcard
+//! cannot). Integers are stored as decimal ASCII with no header so Redis
+//! `INCRBY` works on them atomically and other clients can read them, as
+//! django-redis does. Everything else starts with [`MAGIC`], a byte that
+//! neither MessagePack nor a decimal number can start with, then the format
+//! version. Bytes in any other shape are foreign: decoding them is an error,
+//! which the cache turns into a logged miss.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// First byte of every encoded non-integer value (MessagePack's one
+/// never-used marker).
+pub const MAGIC: u8 = 0xC1;
+/// The format version written after [`MAGIC`].
+pub const FORMAT: u8 = 1;
+
+/// Why bytes could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes were not written by this codec (or by another format version).
+    #[error("not written by this codec (first bytes {0:02x?})")]
+    Foreign(Vec<u8>),
+    /// The bytes were written by this codec for another type.
+    #[error("does not decode as the requested type: {0}")]
+    WrongType(String),
+}
+
+/// Encodes a value.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(64);
+    out.push(MAGIC);
+    out.push(FORMAT);
+    rmp_serde::encode::write(&mut out, value).map_err(|e| e.to_string())?;
+    if let Some(text) = integer_text(&out[2..]) {
+        return Ok(text.into_bytes());
+    }
+    Ok(out)
+}
+
+/// Decodes bytes written by [`encode`] (or a plain decimal integer, such as a
+/// counter written by `INCRBY`).
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match bytes {
+        [MAGIC, FORMAT, body @ ..] => {
+            rmp_serde::from_slice(body).map_err(|e| DecodeError::WrongType(e.to_string()))
+        }
+        [b'-' | b'0'..=b'9', ..] => {
+            let packed = parse_integer(bytes).ok_or_else(|| foreign(bytes))?;
+            rmp_serde::from_slice(&packed).map_err(|e| DecodeError::WrongType(e.to_string()))
+        }
+        _ => Err(foreign(bytes)),
+    }
+}
+
+/// Parses a stored counter (decimal text) as an `i64`.
+pub fn decode_counter(bytes: &[u8]) -> Option<i64> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+fn foreign(bytes: &[u8]) -> DecodeError {
+    DecodeError::Foreign(bytes.iter().take(8).copied().collect())
+}
+
+/// If `packed` is exactly one MessagePack integer, its decimal text.
+fn integer_text(packed: &[u8]) -> Option<String> {
+    let marker = *packed.first()?;
+    let is_int = marker <= 0x7f || marker >= 0xe0 || (0xcc..=0xd3).contains(&marker);
+    if !is_int {
+        return None;
+    }
+    let mut rd = packed;
+    let n: i128 = if (0xcc..=0xcf).contains(&marker) || marker <= 0x7f {
+        rmp::decode::read_int::<u64, _>(&mut rd).ok()? as i128
+    } else {
+        rmp::decode::read_int::<i64, _>(&mut rd).ok()? as i128
+    };
+    rd.is_empty().then(|| n.to_string())
+}
+
+/// Decimal text to a packed MessagePack integer, if it is one (canonical: no
+/// `+`, no leading zeros, no `-0`, so foreign text is not mistaken for ours).
+fn parse_integer(text: &[u8]) -> Option<Vec<u8>> {
+    let s = std::str::from_utf8(text).ok()?;
+    let mut out = Vec::with_capacity(9);
+    if let Ok(n) = s.parse::<i64>() {
+        (n.to_string() == s).then_some(())?;
+        rmp::encode::write_sint(&mut out, n).ok()?;
+    } else {
+        let n = s.parse::<u64>().ok()?;
+        (n.to_string() == s).then_some(())?;
+        rmp::encode::write_uint(&mut out, n).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Id(i64);
+
+    #[test]
+    fn integers_are_decimal_text() {
+        assert_eq!(encode(&42u8).unwrap(), b"42");
+        assert_eq!(encode(&-7i64).unwrap(), b"-7");
+        assert_eq!(encode(&u64::MAX).unwrap(), u64::MAX.to_string().as_bytes());
+        assert_eq!(encode(&Id(5)).unwrap(), b"5");
+        assert_eq!(encode(&Some(5)).unwrap(), b"5");
+        assert_eq!(decode::<i64>(b"-7").unwrap(), -7);
+        assert_eq!(
+            decode::<u64>(u64::MAX.to_string().as_bytes()).unwrap(),
+            u64::MAX
+        );
+        assert_eq!(decode::<Id>(b"5").unwrap(), Id(5));
+        assert_eq!(decode::<Option<i32>>(b"5").unwrap(), Some(5));
+        assert_eq!(decode::<f64>(b"3").unwrap(), 3.0);
+    }
+
+    #[test]
+    fn non_integers_carry_the_header() {
+        let bytes = encode("12").unwrap();
+        assert_eq!(&bytes[..2], &[MAGIC, FORMAT]);
+        assert_eq!(decode::<String>(&bytes).unwrap(), "12");
+        let none = encode(&None::<i32>).unwrap();
+        assert_eq!(decode::<Option<i32>>(&none).unwrap(), None);
+        assert!(encode(&1.5f64).unwrap().starts_with(&[MAGIC]));
+    }
+
+    #[test]
+    fn foreign_and_mistyped_bytes_are_errors() {
+        for bad in [
+            &b""[..],
+            b"hello",
+            b"12abc",
+            b"007",
+            b"-0",
+            b"+1",
+            &[MAGIC, 9, 1],
+            &[0xff, 0],
+        ] {
+            assert!(decode::<i64>(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            decode::<String>(b"5"),
+            Err(DecodeError::WrongType(_))
+        ));
+        let s = encode("text").unwrap();
+        assert!(matches!(decode::<i32>(&s), Err(DecodeError::WrongType(_))));
+        assert!(matches!(
+            decode::<i32>(&s[..3]),
+            Err(DecodeError::WrongType(_))
+        ));
+        assert!(decode::<u8>(b"300").is_err());
+    }
+
+    #[test]
+    fn counters_parse() {
+        assert_eq!(decode_counter(b"-12"), Some(-12));
+        assert_eq!(decode_counter(&encode("x").unwrap()), None);
+    }
+}

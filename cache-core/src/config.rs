@@ -1,0 +1,322 @@
+//! Cache configuration: from a URL, from `CACHE_URL`, or in code.
+//!
+//! ```text
+//! memory://?max_entries=10000&max_bytes=64m      the default
+//! redis://[:password@]host:port/db?prefix=app    Redis
+//! rediss://host:port/db                          Redis over TLS (feature `tls`)
+//! dummy://                                       stores nothing
+//! ```
+//!
+//! Query options, accepted by every scheme: `prefix`, `timeout` (the default
+//! timeout: a duration or `none` for never), `version`, `max_value_size`,
+//! `connect_timeout`, `response_timeout`, `retry_after`; `max_entries` and
+//! `max_bytes` for memory; `pool_size` for Redis. Durations are `500ms`,
+//! `2s`, `5m`, `1h` or bare seconds; sizes are bytes with an optional
+//! `k`/`m`/`g` (binary) suffix.
+
+use crate::error::{Error, Result};
+use crate::timeout::Ttl;
+use std::time::Duration;
+use url::Url;
+
+/// The environment variable read by [`CacheConfig::from_env`].
+pub const CACHE_URL_ENV: &str = "CACHE_URL";
+
+/// Which backend stores the entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// In-process, bounded (moka).
+    Memory,
+    /// Redis at this URL (`redis://` or `rediss://`, without this crate's options).
+    Redis {
+        /// The connection URL handed to redis-rs.
+        url: String,
+    },
+    /// Stores nothing, as Django's `DummyCache`.
+    Dummy,
+}
+
+/// Everything that configures one cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheConfig {
+    /// Which backend stores the entries.
+    pub backend: BackendKind,
+    /// Prepended to every key (Django's `KEY_PREFIX`).
+    pub key_prefix: String,
+    /// Lifetime used by [`Timeout::Default`](crate::Timeout::Default); `None` never expires.
+    pub default_timeout: Ttl,
+    /// Default key version (Django's `VERSION`).
+    pub version: u64,
+    /// Largest encoded value stored (default 1 MiB, as memcached).
+    pub max_value_size: usize,
+    /// How long to wait for a connection to the backend.
+    pub connect_timeout: Duration,
+    /// How long to wait for the backend's answer to one command.
+    pub response_timeout: Duration,
+    /// After a failed connection, calls fail fast for this long before the
+    /// backend is tried again.
+    pub retry_after: Duration,
+    /// Memory backend: at most this many entries.
+    pub max_entries: Option<u64>,
+    /// Memory backend: at most this many bytes of keys and values.
+    pub max_bytes: Option<u64>,
+    /// Redis backend: at most this many pooled connections.
+    pub pool_size: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            backend: BackendKind::Memory,
+            key_prefix: String::new(),
+            default_timeout: Some(Duration::from_secs(300)),
+            version: 1,
+            max_value_size: 1024 * 1024,
+            connect_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_millis(500),
+            retry_after: Duration::from_secs(1),
+            max_entries: Some(10_000),
+            max_bytes: None,
+            pool_size: 16,
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Parses a cache URL and its options.
+    ///
+    /// ```
+    /// use cache_core::{BackendKind, CacheConfig};
+    /// let cfg = CacheConfig::from_url("redis://127.0.0.1:6379/2?prefix=app&timeout=60").unwrap();
+    /// assert_eq!(cfg.backend, BackendKind::Redis { url: "redis://127.0.0.1:6379/2".into() });
+    /// assert_eq!(cfg.key_prefix, "app");
+    /// assert!(CacheConfig::from_url("memcached://x").is_err());
+    /// ```
+    pub fn from_url(raw: &str) -> Result<Self> {
+        let mut url = Url::parse(raw).map_err(|e| Error::config(redact(raw), e.to_string()))?;
+        let shown = redact(raw);
+        let mut cfg = CacheConfig::default();
+        let scheme = url.scheme().to_owned();
+        let mut passthrough = Vec::new();
+        for (name, value) in url.query_pairs() {
+            if !cfg.apply_option(&name, &value, &shown)? {
+                passthrough.push((name.into_owned(), value.into_owned()));
+            }
+        }
+        cfg.backend = match scheme.as_str() {
+            "memory" | "locmem" => BackendKind::Memory,
+            "dummy" => BackendKind::Dummy,
+            "redis" | "rediss" => {
+                url.set_query(None);
+                if !passthrough.is_empty() {
+                    url.query_pairs_mut().extend_pairs(passthrough.drain(..));
+                }
+                BackendKind::Redis { url: url.into() }
+            }
+            other => {
+                return Err(Error::config(
+                    shown,
+                    format!(
+                        "unknown scheme {other:?}: accepted are memory://, redis://, rediss://, dummy://"
+                    ),
+                ));
+            }
+        };
+        if let Some((name, _)) = passthrough.first() {
+            return Err(Error::config(shown, unknown_option(name)));
+        }
+        Ok(cfg)
+    }
+
+    /// Reads `CACHE_URL`; the default (in-process memory) when it is unset.
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_var(CACHE_URL_ENV)
+    }
+
+    /// Reads a URL from the environment variable `var`; the default when unset.
+    pub fn from_env_var(var: &str) -> Result<Self> {
+        match std::env::var(var) {
+            Ok(url) if !url.trim().is_empty() => Self::from_url(url.trim()),
+            _ => Ok(CacheConfig::default()),
+        }
+    }
+
+    /// Sets one option by its URL name; `Ok(false)` when the name is not one
+    /// of this crate's options.
+    pub fn apply_option(&mut self, name: &str, value: &str, shown_url: &str) -> Result<bool> {
+        let bad = |what: &str| {
+            Error::config(
+                shown_url,
+                format!("option {name}={value:?}: expected {what}"),
+            )
+        };
+        match name {
+            "prefix" | "key_prefix" => self.key_prefix = value.to_owned(),
+            "timeout" => {
+                self.default_timeout = match value {
+                    "none" | "never" => None,
+                    v => Some(
+                        parse_duration(v)
+                            .ok_or_else(|| bad("a duration (e.g. 300, 5m) or none"))?,
+                    ),
+                }
+            }
+            "version" => self.version = value.parse().map_err(|_| bad("a non-negative integer"))?,
+            "max_value_size" => {
+                self.max_value_size =
+                    parse_size(value).ok_or_else(|| bad("a size (e.g. 1048576, 1m)"))? as usize
+            }
+            "connect_timeout" => {
+                self.connect_timeout = parse_nonzero(value)
+                    .ok_or_else(|| bad("a non-zero duration (e.g. 1s, 500ms)"))?
+            }
+            "response_timeout" => {
+                self.response_timeout = parse_nonzero(value)
+                    .ok_or_else(|| bad("a non-zero duration (e.g. 1s, 500ms)"))?
+            }
+            "retry_after" => {
+                self.retry_after =
+                    parse_duration(value).ok_or_else(|| bad("a duration (e.g. 1s)"))?
+            }
+            "max_entries" => {
+                self.max_entries = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad("a positive integer"))?,
+                )
+            }
+            "max_bytes" => {
+                self.max_bytes = Some(
+                    parse_size(value)
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad("a positive size (e.g. 64m)"))?,
+                )
+            }
+            "pool_size" => {
+                self.pool_size = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad("a positive integer"))?
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+fn unknown_option(name: &str) -> String {
+    format!(
+        "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
+         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size"
+    )
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.into()
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+/// `500ms`, `2s`, `1.5s`, `5m`, `1h`, or bare seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+fn parse_nonzero(text: &str) -> Option<Duration> {
+    parse_duration(text).filter(|d| !d.is_zero())
+}
+
+/// Bytes with an optional binary `k`, `m` or `g` suffix.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let lower = lower.trim_end_matches("ib").trim_end_matches('b');
+    let (number, factor) = match lower.chars().last()? {
+        'k' => (&lower[..lower.len() - 1], 1u64 << 10),
+        'm' => (&lower[..lower.len() - 1], 1 << 20),
+        'g' => (&lower[..lower.len() - 1], 1 << 30),
+        _ => (lower, 1),
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_options() {
+        let cfg =
+            CacheConfig::from_url("memory://?max_entries=5&max_bytes=2k&timeout=none&version=3")
+                .unwrap();
+        assert_eq!(cfg.backend, BackendKind::Memory);
+        assert_eq!((cfg.max_entries, cfg.max_bytes), (Some(5), Some(2048)));
+        assert_eq!(cfg.default_timeout, None);
+        assert_eq!(cfg.version, 3);
+    }
+
+    #[test]
+    fn redis_keeps_its_own_options_and_hides_passwords() {
+        let cfg =
+            CacheConfig::from_url("redis://:secret@h:1/3?protocol=resp3&connect_timeout=250ms")
+                .unwrap();
+        assert_eq!(cfg.connect_timeout, Duration::from_millis(250));
+        assert_eq!(
+            cfg.backend,
+            BackendKind::Redis {
+                url: "redis://:secret@h:1/3?protocol=resp3".into()
+            }
+        );
+        let err = CacheConfig::from_url("redis://:secret@h:1/3?timeout=soon")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret") && err.contains("timeout"), "{err}");
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        for (url, says) in [
+            ("memory://?colour=red", "unknown option"),
+            ("ftp://x", "unknown scheme"),
+            ("memory://?max_entries=0", "positive"),
+            ("memory://?response_timeout=0", "non-zero"),
+            ("not a url", "relative URL"),
+        ] {
+            let err = CacheConfig::from_url(url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("12"), Some(12));
+        assert_eq!(parse_size("x"), None);
+    }
+}

@@ -1,0 +1,263 @@
+//! Building backend keys: prefix, namespace, version, escaping and hashing.
+//!
+//! A backend key has the shape `{prefix}:{namespace}:{scope...}:{name}`.
+//! The prefix and scope segments have `%`, `:`, `{` and `}` escaped; the last
+//! segment (the untrusted name) has `%`, `{`, `}` and a leading `#` escaped,
+//! so a key is never ambiguous. Names whose escaped form would make the key
+//! longer than [`MAX_KEY_LEN`] are replaced by `#` and the SHA-256 of the raw
+//! name; an escaped name never starts with `#`, so the two cannot collide.
+//! `{` and `}` are escaped so that a user key can never pick a Redis Cluster
+//! hash slot: hash tags stay under this crate's control.
+
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Longest backend key built before the name is hashed (memcached's limit).
+pub const MAX_KEY_LEN: usize = 250;
+
+/// The separate key spaces of one cache. No key in one can equal a key in
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Namespace {
+    /// Keys given to the low-level API (`cache.set("k", ..)`).
+    User,
+    /// A model's detail entries (one row by a unique column).
+    Detail,
+    /// A model's list entries.
+    List,
+    /// Version tags of the invalidation protocol.
+    Tag,
+    /// Fill leases.
+    Lease,
+    /// Cached query functions.
+    Query,
+}
+
+impl Namespace {
+    /// The short marker written into the key.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Namespace::User => "k",
+            Namespace::Detail => "d",
+            Namespace::List => "l",
+            Namespace::Tag => "t",
+            Namespace::Lease => "x",
+            Namespace::Query => "q",
+        }
+    }
+}
+
+/// A caller's key with an optional per-call version (Django's `version=`).
+///
+/// Every key-taking method accepts `&str`, `String` or a `Key`:
+///
+/// ```
+/// use cache_core::Key;
+/// let plain: Key = "user:42".into();
+/// let versioned = Key::new("user:42").version(3);
+/// assert_eq!(plain.name(), versioned.name());
+/// assert_eq!(versioned.explicit_version(), Some(3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key<'a> {
+    name: Cow<'a, str>,
+    version: Option<u64>,
+}
+
+impl<'a> Key<'a> {
+    /// A key that uses the cache's default version.
+    pub fn new(name: impl Into<Cow<'a, str>>) -> Self {
+        Key {
+            name: name.into(),
+            version: None,
+        }
+    }
+
+    /// The same key at an explicit version.
+    pub fn version(mut self, version: u64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// The caller's name for the key.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The explicit version, if one was given.
+    pub fn explicit_version(&self) -> Option<u64> {
+        self.version
+    }
+}
+
+impl<'a> From<&'a str> for Key<'a> {
+    fn from(s: &'a str) -> Self {
+        Key::new(s)
+    }
+}
+
+impl<'a> From<&'a String> for Key<'a> {
+    fn from(s: &'a String) -> Self {
+        Key::new(s.as_str())
+    }
+}
+
+impl From<String> for Key<'static> {
+    fn from(s: String) -> Self {
+        Key::new(s)
+    }
+}
+
+/// Builds the backend keys of one cache.
+#[derive(Debug, Clone)]
+pub struct KeyBuilder {
+    /// The escaped prefix, followed by `:`.
+    head: String,
+}
+
+impl KeyBuilder {
+    /// A builder for keys under `prefix` (Django's `KEY_PREFIX`).
+    pub fn new(prefix: &str) -> Self {
+        let mut head = String::with_capacity(prefix.len() + 1);
+        escape_into(&mut head, prefix, Segment::Scope);
+        head.push(':');
+        KeyBuilder { head }
+    }
+
+    /// The backend key for `name` in namespace `ns`, under the trusted-or-not
+    /// `scope` segments (model key, schema hash, version...).
+    pub fn build(&self, ns: Namespace, scope: &[&str], name: &str) -> String {
+        let mut key = String::with_capacity(self.head.len() + 16 + name.len());
+        key.push_str(&self.head);
+        key.push_str(ns.marker());
+        key.push(':');
+        for segment in scope {
+            escape_into(&mut key, segment, Segment::Scope);
+            key.push(':');
+        }
+        let before_name = key.len();
+        escape_into(&mut key, name, Segment::Name);
+        if key.len() > MAX_KEY_LEN {
+            key.truncate(before_name);
+            key.push('#');
+            for byte in Sha256::digest(name.as_bytes()) {
+                let _ = write!(key, "{byte:02x}");
+            }
+        }
+        key
+    }
+
+    /// The backend key of a low-level API key at `version`.
+    pub fn user_key(&self, name: &str, version: u64) -> String {
+        self.build(Namespace::User, &[&version.to_string()], name)
+    }
+
+    /// A Redis `SCAN MATCH` pattern matching every key of this cache and no
+    /// key of a cache with another prefix.
+    pub fn namespace_pattern(&self) -> String {
+        let mut pattern = String::with_capacity(self.head.len() + 2);
+        for c in self.head.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        pattern
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Segment {
+    Scope,
+    Name,
+}
+
+fn escape_into(out: &mut String, raw: &str, segment: Segment) {
+    for (i, c) in raw.char_indices() {
+        let escape = match c {
+            '%' | '{' | '}' => true,
+            ':' => segment == Segment::Scope,
+            '#' => segment == Segment::Name && i == 0,
+            _ => false,
+        };
+        if escape {
+            let _ = write!(out, "%{:02X}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn shape_is_prefix_namespace_version_name() {
+        let keys = KeyBuilder::new("app");
+        assert_eq!(keys.user_key("user:42", 1), "app:k:1:user:42");
+        assert_eq!(
+            keys.build(Namespace::Detail, &["product", "ab12"], "7"),
+            "app:d:product:ab12:7"
+        );
+    }
+
+    #[test]
+    fn awkward_names_never_collide() {
+        let keys = KeyBuilder::new("p");
+        let long = "x".repeat(10_000);
+        let names = [
+            "a",
+            "a:b",
+            "a%3Ab",
+            "{a}",
+            "%7Ba%7D",
+            "#a",
+            "%23a",
+            "a b",
+            "a\nb",
+            "ключ",
+            "*",
+            "",
+            long.as_str(),
+            &long[1..],
+        ];
+        let built: HashSet<String> = names.iter().map(|n| keys.user_key(n, 1)).collect();
+        assert_eq!(built.len(), names.len());
+        for key in &built {
+            assert!(key.len() <= MAX_KEY_LEN + 64, "{key}");
+            assert!(!key.contains('{') && !key.contains('}'), "{key}");
+        }
+    }
+
+    #[test]
+    fn hashed_name_cannot_equal_an_escaped_name() {
+        let keys = KeyBuilder::new("p");
+        let long = "y".repeat(400);
+        let hashed = keys.user_key(&long, 1);
+        let tail = hashed.rsplit(':').next().unwrap().to_string();
+        assert!(tail.starts_with('#'));
+        assert_ne!(keys.user_key(&tail, 1), hashed);
+    }
+
+    #[test]
+    fn prefixes_and_namespaces_are_separate() {
+        let a = KeyBuilder::new("a");
+        let ak = KeyBuilder::new("a:k");
+        assert_ne!(a.user_key("1:x", 1), ak.user_key("x", 1));
+        assert_ne!(
+            a.build(Namespace::List, &["m"], "1"),
+            a.build(Namespace::Detail, &["m"], "1")
+        );
+        assert_ne!(a.user_key("x", 1), a.user_key("x", 2));
+    }
+
+    #[test]
+    fn pattern_escapes_glob_characters() {
+        assert_eq!(KeyBuilder::new("a*b[").namespace_pattern(), "a\\*b\\[:*");
+    }
+}

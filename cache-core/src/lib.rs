@@ -1,0 +1,40 @@
+//! A typed cache with in-process, Redis and dummy backends: Django's
+//! low-level cache API for Rust, and the foundation of the Diesel model
+//! managers in `cache-diesel`. This crate knows nothing of Diesel.
+//!
+//! ```
+//! use cache_core::{Cache, Timeout};
+//! let cache = Cache::from_url("memory://").unwrap();   // or Cache::from_env()
+//! cache.set("answer", &42, Timeout::Default).unwrap();
+//! assert_eq!(cache.get::<i64>("answer").unwrap(), Some(42));
+//! ```
+//!
+//! - [`config`]: URLs (`memory://`, `redis://`, `rediss://`, `dummy://`) and options.
+//! - [`cache`]: the typed API ([`Cache`]).
+//! - [`backend`]: where bytes are stored ([`Backend`] and its implementations).
+//! - [`key`]: prefixes, namespaces, versions, escaping and hashing of keys.
+//! - [`codec`]: MessagePack values, integers as decimal text.
+//! - [`registry`]: named caches ([`caches`]).
+//! - [`stats`], [`timeout`], [`error`].
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod cache;
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod key;
+pub mod registry;
+pub mod stats;
+pub mod timeout;
+
+pub use backend::Backend;
+pub use bytes::Bytes;
+pub use cache::Cache;
+pub use config::{BackendKind, CacheConfig};
+pub use error::{Error, Result};
+pub use key::{Key, KeyBuilder, Namespace};
+pub use registry::{Caches, caches};
+pub use stats::StatsSnapshot;
+pub use timeout::{Timeout, Ttl};

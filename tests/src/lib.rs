@@ -1,0 +1,6 @@
+//! Shared support for the integration tests: where the real services are,
+//! skipping (locally) or failing (in CI) when one is unreachable, and a key
+//! prefix of its own for every test.
+
+pub mod services;
+pub mod unique;

@@ -1,0 +1,59 @@
+//! The real services the suites talk to, from `REDIS_URL`, `DATABASE_URL`
+//! and `MYSQL_URL` (defaulting to this machine's servers).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// Default Redis address when `REDIS_URL` is unset.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// True when the `CI` environment variable is set (to anything but empty/false/0).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The Redis URL, or `None` (after printing one line) when it is unreachable
+/// outside CI. In CI an unreachable server fails the test.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
+    match ping_redis(&url) {
+        Ok(()) => Some(url),
+        Err(why) => unreachable("Redis", &url, &why),
+    }
+}
+
+fn unreachable(service: &str, url: &str, why: &str) -> Option<String> {
+    if in_ci() {
+        panic!("{service} at {url} is unreachable and CI is set: {why}");
+    }
+    println!("skipped: {service} at {url} is unreachable ({why})");
+    None
+}
+
+fn ping_redis(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().unwrap_or("127.0.0.1");
+    let port = parsed.port().unwrap_or(6379);
+    let addr: SocketAddr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address")?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .map_err(|e| e.to_string())?;
+    if parsed.password().is_some() {
+        return Ok(()); // reachable; AUTH is the client's business
+    }
+    stream.write_all(b"PING\r\n").map_err(|e| e.to_string())?;
+    let mut reply = [0u8; 7];
+    stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
+    if &reply == b"+PONG\r\n" {
+        Ok(())
+    } else {
+        Err(format!("unexpected reply {reply:?}"))
+    }
+}
