@@ -125,11 +125,11 @@ impl Cache {
 
     /// Counts backend failures on the way out.
     fn observe<T>(&self, result: Result<T>) -> Result<T> {
-        if let Err(e) = &result {
-            if e.is_backend_failure() {
-                self.count(Counter::Error, 1);
-                tracing::debug!(backend = self.inner.backend.kind(), error = %e, "cache backend call failed");
-            }
+        if let Err(e) = &result
+            && e.is_backend_failure()
+        {
+            self.count(Counter::Error, 1);
+            tracing::debug!(backend = self.inner.backend.kind(), error = %e, "cache backend call failed");
         }
         result
     }

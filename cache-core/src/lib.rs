@@ -38,3 +38,8 @@ pub use key::{Key, KeyBuilder, Namespace};
 pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
 pub use timeout::{Timeout, Ttl};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

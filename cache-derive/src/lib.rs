@@ -1,1 +1,1 @@
-
+//! `#[derive(Cached)]` for Diesel models (in progress: see cache-diesel).

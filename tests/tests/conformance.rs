@@ -146,7 +146,7 @@ fn add_stores_only_if_absent(t: &Target) {
         t.cache.get::<String>("a").unwrap(),
         t.expect(Some("first".into()), None)
     );
-    assert_eq!(t.cache.add("z", "x", Duration::ZERO).unwrap(), true);
+    assert!(t.cache.add("z", "x", Duration::ZERO).unwrap());
     assert!(!t.cache.has_key("z").unwrap());
 }
 
@@ -359,7 +359,7 @@ fn versions_are_separate(t: &Target) {
         1
     );
     assert_eq!(t.cache.get::<String>("v").unwrap().as_deref(), Some("two"));
-    let v2 = t.sibling(&format!("{}", t.cache.config().key_prefix), "version=2");
+    let v2 = t.sibling(&t.cache.config().key_prefix.clone(), "version=2");
     assert_eq!(
         v2.get::<String>("v").unwrap(),
         None,
@@ -481,7 +481,7 @@ fn clear_removes_only_its_namespace(t: &Target) {
     mine.set(Key::new("k").version(9), &1, Timeout::Default)
         .unwrap();
     for n in &neighbours {
-        n.set(&format!("{base}-k"), &2, Timeout::Default).unwrap();
+        n.set(format!("{base}-k"), &2, Timeout::Default).unwrap();
     }
     mine.clear().unwrap();
     assert!(!mine.has_key("k").unwrap());
@@ -491,7 +491,7 @@ fn clear_removes_only_its_namespace(t: &Target) {
             n.get::<i32>(&format!("{base}-k")).unwrap(),
             t.expect(Some(2), None)
         );
-        n.delete(&format!("{base}-k")).unwrap();
+        n.delete(format!("{base}-k")).unwrap();
     }
 }
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Makes sure the real services the tests talk to answer on this machine:
+# Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432. A server that is
+# installed but stopped is started; one that is missing is installed from
+# Debian's packages when we are root with apt-get. Anything else is reported,
+# and the suites then skip locally or fail in CI.
+set -uo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # port, name
+  for _ in $(seq 1 50); do port_open "$1" && return 0; sleep 0.2; done
+  echo "services: $2 did not come up on 127.0.0.1:$1" >&2
+  return 1
+}
+
+can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+
+apt_install() {
+  can_install || return 1
+  [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null && APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_redis() {
+  port_open 6379 && return 0
+  command -v redis-server >/dev/null || apt_install redis-server || { echo "services: no redis-server and cannot install it" >&2; return 1; }
+  mkdir -p /tmp/cache-redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /tmp/cache-redis --logfile /tmp/cache-redis/redis.log
+  wait_for 6379 Redis
+}
+
+ensure_postgres() {
+  port_open 5432 && return 0
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql || { echo "services: no PostgreSQL and cannot install it" >&2; return 1; }
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  local hba="/etc/postgresql/$version/main/pg_hba.conf"
+  if [ -w "$hba" ] && ! grep -q "cache-tests trust" "$hba"; then
+    # Tests connect as postgres over TCP without a password (DESIGN.md section 8).
+    sed -i '1i host all all 127.0.0.1/32 trust # cache-tests trust\nhost all all ::1/128 trust # cache-tests trust' "$hba"
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+  wait_for 5432 PostgreSQL || return 1
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
+}
+
+status=0
+ensure_redis || status=1
+ensure_postgres || status=1
+exit $status

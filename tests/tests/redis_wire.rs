@@ -1,0 +1,118 @@
+//! What reaches the Redis server: one command per hit, and never KEYS,
+//! FLUSHDB or FLUSHALL. Alone in its own test binary, so no other test of
+//! this suite runs while the server's command counters are read.
+
+use cache_core::{Cache, CacheConfig, Timeout};
+use cache_tests::{services, unique};
+use std::collections::HashMap;
+
+fn command_counts(url: &str) -> HashMap<String, u64> {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.split(',').find_map(|f| f.strip_prefix("calls="))?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Commands run between two readings, leaving out the INFO that read them.
+fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> HashMap<String, u64> {
+    after
+        .iter()
+        .filter(|(name, _)| name.as_str() != "info")
+        .map(|(name, n)| (name.clone(), n - before.get(name).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+#[test]
+fn a_hit_is_one_command_and_nothing_scans_or_flushes() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let mut cfg = CacheConfig::from_url(&url).unwrap();
+    cfg.key_prefix = unique::prefix("wire");
+    let cache = Cache::new(cfg).unwrap();
+    cache
+        .set("hot", &vec!["row"; 10], Timeout::Default)
+        .unwrap();
+    cache.get::<Vec<String>>("hot").unwrap(); // the pool's connection is open now
+
+    let before = command_counts(&url);
+    for _ in 0..100 {
+        assert_eq!(
+            cache.get::<Vec<String>>("hot").unwrap().map(|v| v.len()),
+            Some(10)
+        );
+    }
+    let hits = delta(&before, &command_counts(&url));
+    assert_eq!(hits, HashMap::from([("get".to_owned(), 100)]), "100 hits");
+
+    let before = command_counts(&url);
+    cache
+        .get_many::<Vec<String>, _>(["hot", "cold", "hot"])
+        .unwrap();
+    let many = delta(&before, &command_counts(&url));
+    assert_eq!(
+        many,
+        HashMap::from([("mget".to_owned(), 1)]),
+        "get_many is one MGET"
+    );
+
+    let before = command_counts(&url);
+    cache.set("n", &1, Timeout::Default).unwrap();
+    cache.incr("n", 1).unwrap();
+    cache
+        .set_many([("a", 1), ("b", 2)], Timeout::Default)
+        .unwrap();
+    cache.delete_many(["a", "b"]).unwrap();
+    cache.clear().unwrap();
+    let used = delta(&before, &command_counts(&url));
+    for forbidden in ["keys", "flushdb", "flushall"] {
+        assert!(
+            !used.contains_key(forbidden),
+            "{forbidden} was sent: {used:?}"
+        );
+    }
+    assert!(
+        used.contains_key("scan"),
+        "clear scans its namespace: {used:?}"
+    );
+    assert!(!cache.has_key("hot").unwrap());
+}
+
+#[test]
+fn no_source_file_names_a_forbidden_command() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut offenders = Vec::new();
+    for dir in ["cache-core/src", "cache-diesel/src", "cache-derive/src"] {
+        visit(&root.join(dir), &mut offenders);
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            visit(&path, offenders);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap().to_ascii_uppercase();
+            for forbidden in ["\"KEYS\"", "\"FLUSHDB\"", "\"FLUSHALL\""] {
+                if text.contains(forbidden) {
+                    offenders.push(format!("{} names {forbidden}", path.display()));
+                }
+            }
+        }
+    }
+}
