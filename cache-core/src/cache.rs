@@ -114,7 +114,7 @@ impl Cache {
         self.inner.stats.snapshot()
     }
 
-    fn count(&self, counter: Counter, n: u64) {
+    pub(crate) fn count(&self, counter: Counter, n: u64) {
         self.inner.stats.add(counter, n);
     }
 

@@ -129,6 +129,14 @@ impl CacheConfig {
         Ok(cfg)
     }
 
+    /// The Redis URL, when the backend is Redis.
+    pub fn backend_url(&self) -> Option<&String> {
+        match &self.backend {
+            BackendKind::Redis { url } => Some(url),
+            _ => None,
+        }
+    }
+
     /// Reads `CACHE_URL`; the default (in-process memory) when it is unset.
     pub fn from_env() -> Result<Self> {
         Self::from_env_var(CACHE_URL_ENV)

@@ -15,6 +15,7 @@
 //! - [`key`]: prefixes, namespaces, versions, escaping and hashing of keys.
 //! - [`codec`]: MessagePack values, integers as decimal text.
 //! - [`registry`]: named caches ([`caches`]).
+//! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol).
 //! - [`stats`], [`timeout`], [`error`].
 
 #![warn(missing_docs)]
@@ -27,6 +28,7 @@ pub mod error;
 pub mod key;
 pub mod registry;
 pub mod stats;
+pub mod tagged;
 pub mod timeout;
 
 pub use backend::Backend;
@@ -37,6 +39,7 @@ pub use error::{Error, Result};
 pub use key::{Key, KeyBuilder, Namespace};
 pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
+pub use tagged::{Lookup, Stamp};
 pub use timeout::{Timeout, Ttl};
 
 /// The README's examples, compiled and run as doctests.

@@ -1,1 +1,38 @@
-//! `#[derive(Cached)]` for Diesel models (in progress: see cache-diesel).
+//! `#[derive(Cached)]` for Diesel models. Use it through `cache-diesel`,
+//! which re-exports it and holds the runtime the generated code calls.
+//!
+//! - [`ctxt`]: collects every error, so all are reported at once.
+//! - [`attr`]: reads `#[cache(..)]` and Diesel's own `#[diesel(..)]`.
+//! - [`ast`]: the validated model.
+//! - [`expand`]: the generated code.
+//! - [`case`], [`schema_hash`]: naming and hashing helpers.
+
+mod ast;
+mod attr;
+mod case;
+mod ctxt;
+mod expand;
+mod schema_hash;
+
+use proc_macro::TokenStream;
+
+/// Generates a cache manager for a Diesel model; see `cache_diesel`.
+///
+/// ```text
+/// #[derive(Queryable, Selectable, Serialize, Deserialize, Cached)]
+/// #[diesel(table_name = products)]
+/// #[cache(list_timeout = 86400, detail_timeout = 60, unique(slug), filter(is_active, category_id))]
+/// pub struct Product { pub id: i32, pub slug: String, pub is_active: bool, pub category_id: i32 }
+/// ```
+///
+/// Options: `key = "..."`, `list_timeout = secs`, `detail_timeout = secs`,
+/// `not_found_timeout = secs`, `unique(field, ..)`, `filter(field, ..)`,
+/// `version = n`.
+#[proc_macro_derive(Cached, attributes(cache))]
+pub fn derive_cached(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match ast::Model::from_input(&input) {
+        Ok(model) => expand::expand(&model).into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}

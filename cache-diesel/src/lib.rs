@@ -1,4 +1,44 @@
-//! The runtime that `#[derive(Cached)]` managers call (in progress).
-//! Re-exports cache-core, so users depend on this crate alone.
+//! Cache managers for Diesel models.
+//!
+//! `#[derive(Cached)]` on a Diesel model generates a manager reachable as
+//! `Model::cache()`: `all(conn, suffix, filter)`, `get(conn, id)`,
+//! `find`, `get_by_<unique>`, separate list and detail timeouts, and write
+//! hooks (`insert`, `update`, `save`, `delete`, `update_where`) that
+//! invalidate exactly what the write touched, through versioned tags (see
+//! [`tags`](crate::Manager)). This crate re-exports `cache-core`, so it is
+//! the only one a user depends on.
+//!
+//! - [`manager`]: the generic [`Manager`] every generated manager derefs to.
+//! - [`model`]: the traits the derive implements.
+//! - [`filter`]: list filter conditions.
+//! - [`error`]: [`Error`] (`NotFound`, `Database`).
+//! - [`connections`]: which Diesel connection types are supported (features).
 
-pub use cache_core::*;
+#![warn(missing_docs)]
+
+pub mod connections;
+pub mod error;
+pub mod filter;
+pub mod manager;
+pub mod model;
+mod tags;
+
+pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
+pub use cache_derive::Cached;
+pub use error::{Error, Result};
+pub use filter::{BoxedCondition, FilterOp};
+pub use manager::Manager;
+pub use model::{
+    CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
+    WhereQuery,
+};
+
+/// What generated code names; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+    pub use std::sync::OnceLock;
+    pub use std::time::Duration;
+
+    pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
+}

@@ -2,5 +2,8 @@
 //! skipping (locally) or failing (in CI) when one is unreachable, and a key
 //! prefix of its own for every test.
 
+pub mod db;
+pub mod env;
+pub mod models;
 pub mod services;
 pub mod unique;

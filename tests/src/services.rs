@@ -8,6 +8,31 @@ use std::time::Duration;
 /// Default Redis address when `REDIS_URL` is unset.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
+/// Default PostgreSQL address when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The PostgreSQL URL, or `None` (after printing one line) when it is
+/// unreachable outside CI. In CI an unreachable server fails the test.
+pub fn database_url() -> Option<String> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+    match tcp_reachable(&url, 5432) {
+        Ok(_) => Some(url),
+        Err(why) => unreachable("PostgreSQL", &url, &why),
+    }
+}
+
+fn tcp_reachable(url: &str, default_port: u16) -> Result<TcpStream, String> {
+    let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().unwrap_or("127.0.0.1");
+    let port = parsed.port().unwrap_or(default_port);
+    let addr: SocketAddr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address")?;
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(|e| e.to_string())
+}
+
 /// True when the `CI` environment variable is set (to anything but empty/false/0).
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
@@ -45,7 +70,7 @@ fn ping_redis(url: &str) -> Result<(), String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(1)))
         .map_err(|e| e.to_string())?;
-    if parsed.password().is_some() {
+    if url::Url::parse(url).is_ok_and(|u| u.password().is_some()) {
         return Ok(()); // reachable; AUTH is the client's business
     }
     stream.write_all(b"PING\r\n").map_err(|e| e.to_string())?;

@@ -1,0 +1,234 @@
+//! Entries stamped with versioned tags: the invalidation protocol of
+//! DESIGN.md section 4.
+//!
+//! Every entry depends on a few tags. A tag's value is a random version,
+//! replaced on every invalidation (random, so an evicted and re-created tag
+//! never matches an old stamp). A read fetches the entry and the current
+//! versions of its tags in one round trip ([`Cache::read_tagged`]); the entry
+//! is valid only if the versions it was stamped with equal the current ones.
+//! A miss returns the [`Stamp`] to fill with: the versions read *before* the
+//! caller queries its source of truth. Writers replace the versions of what
+//! they touched *after* their commit ([`Cache::bump_tags`]). A reader that
+//! raced a writer can therefore only store an entry that the next reader
+//! rejects.
+//!
+//! An entry may depend on only the first `n` of the tags it is read with
+//! (a found row does not depend on the "rows were inserted" tag that a cached
+//! "not found" does).
+
+use crate::cache::Cache;
+use crate::codec;
+use crate::error::Result;
+use crate::stats::Counter;
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// What [`Cache::read_tagged`] found.
+#[derive(Debug)]
+pub enum Lookup<T> {
+    /// A valid entry.
+    Hit(T),
+    /// No valid entry; fill with this stamp after reading the source.
+    Miss(Stamp),
+}
+
+/// The tag versions current when a miss was read: what a fill is stamped with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    versions: Vec<u64>,
+}
+
+impl Stamp {
+    /// The versions, in the order of the tags read.
+    pub fn versions(&self) -> &[u64] {
+        &self.versions
+    }
+}
+
+/// A fresh random tag version (never zero, fits an `i64` so that it is
+/// stored as plain decimal text like any counter).
+fn new_version() -> u64 {
+    rand::random_range(1..=i64::MAX as u64)
+}
+
+fn parse_version(bytes: Option<&Bytes>) -> Option<u64> {
+    bytes
+        .and_then(|b| codec::decode_counter(b))
+        .and_then(|v| u64::try_from(v).ok())
+}
+
+impl Cache {
+    /// Reads the entry under the backend key `key` together with the current
+    /// versions of `tags` (backend keys), in one round trip.
+    ///
+    /// A stale, foreign or undecodable entry is a miss (undecodable ones are
+    /// logged). On a miss, tags that do not exist yet are created, so the
+    /// returned stamp is complete.
+    pub fn read_tagged<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        tags: &[String],
+        tag_ttl: Ttl,
+    ) -> Result<Lookup<T>> {
+        let mut keys: Vec<&str> = Vec::with_capacity(1 + tags.len());
+        keys.push(key);
+        keys.extend(tags.iter().map(String::as_str));
+        let found = self.backend().get_many(&keys)?;
+        let current: Vec<Option<u64>> = found[1..]
+            .iter()
+            .map(|b| parse_version(b.as_ref()))
+            .collect();
+        if let Some(bytes) = &found[0] {
+            match codec::decode::<(Vec<u64>, T)>(bytes) {
+                Ok((stamps, value)) if stamps_hold(&stamps, &current) => {
+                    self.count(Counter::Hit, 1);
+                    return Ok(Lookup::Hit(value));
+                }
+                Ok(_) => tracing::trace!(key, "cache entry stale: a tag moved on"),
+                Err(e) => {
+                    self.count(Counter::Undecodable, 1);
+                    tracing::warn!(key, error = %e, "undecodable cache entry, treated as a miss");
+                }
+            }
+        }
+        self.count(Counter::Miss, 1);
+        let mut versions = Vec::with_capacity(tags.len());
+        for (tag, version) in tags.iter().zip(current) {
+            versions.push(match version {
+                Some(v) => v,
+                None => self.create_tag(tag, tag_ttl)?,
+            });
+        }
+        Ok(Lookup::Miss(Stamp { versions }))
+    }
+
+    /// Stores `value` under `key`, stamped with the first `depends_on`
+    /// versions of `stamp`. Refuses values over the maximum size.
+    pub fn fill_tagged<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        depends_on: usize,
+        value: &T,
+        ttl: Ttl,
+    ) -> Result<()> {
+        let stamps = &stamp.versions[..depends_on.min(stamp.versions.len())];
+        let bytes = self.encode(key, &(stamps, value))?;
+        self.backend().set(key, bytes, ttl)?;
+        self.count(Counter::Write, 1);
+        Ok(())
+    }
+
+    /// Gives every tag a new version, in one round trip: every entry stamped
+    /// with an old version is invalid from now on.
+    pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
+        let entries: Vec<(&str, Bytes)> = tags
+            .iter()
+            .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
+            .collect();
+        self.backend().set_many(&entries, tag_ttl)
+    }
+
+    /// Creates a missing tag; if another process created it first, reads theirs.
+    fn create_tag(&self, tag: &str, ttl: Ttl) -> Result<u64> {
+        let mine = new_version();
+        if self
+            .backend()
+            .add(tag, Bytes::from(mine.to_string()), ttl)?
+        {
+            return Ok(mine);
+        }
+        match parse_version(self.backend().get(tag)?.as_ref()) {
+            Some(theirs) => Ok(theirs),
+            // Gone again already (evicted): ours is as good as any, and no
+            // entry can hold it yet.
+            None => {
+                self.backend()
+                    .set(tag, Bytes::from(mine.to_string()), ttl)?;
+                Ok(mine)
+            }
+        }
+    }
+}
+
+fn stamps_hold(stamps: &[u64], current: &[Option<u64>]) -> bool {
+    stamps.len() <= current.len() && stamps.iter().zip(current).all(|(s, c)| Some(*s) == *c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| format!("t:{n}")).collect()
+    }
+
+    fn miss(lookup: Lookup<String>) -> Stamp {
+        match lookup {
+            Lookup::Miss(stamp) => stamp,
+            Lookup::Hit(v) => panic!("expected a miss, got {v}"),
+        }
+    }
+
+    #[test]
+    fn a_fill_stamped_before_a_bump_is_rejected() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row", "list"]);
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        cache.bump_tags(&t[..1], None).unwrap(); // a writer commits meanwhile
+        cache.fill_tagged("e", &stamp, 2, "old row", None).unwrap();
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        cache.fill_tagged("e", &stamp, 2, "new row", None).unwrap();
+        assert!(
+            matches!(cache.read_tagged::<String>("e", &t, None).unwrap(), Lookup::Hit(v) if v == "new row")
+        );
+    }
+
+    #[test]
+    fn an_evicted_tag_never_validates_an_old_entry() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row"]);
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        cache.fill_tagged("e", &stamp, 1, "v", None).unwrap();
+        cache.backend().delete(&t[0]).unwrap(); // evicted
+        assert!(matches!(
+            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+    }
+
+    #[test]
+    fn entries_depend_only_on_their_first_tags() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row", "absent"]);
+        let stamp = miss(cache.read_tagged("found", &t, None).unwrap());
+        cache.fill_tagged("found", &stamp, 1, "row", None).unwrap();
+        cache.fill_tagged("gone", &stamp, 2, "none", None).unwrap();
+        cache.bump_tags(&t[1..], None).unwrap();
+        assert!(matches!(
+            cache.read_tagged::<String>("found", &t, None).unwrap(),
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            cache.read_tagged::<String>("gone", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+    }
+
+    #[test]
+    fn garbage_under_an_entry_key_is_a_miss() {
+        let cache = Cache::from_url("memory://").unwrap();
+        cache
+            .backend()
+            .set("e", Bytes::from_static(b"\xc1\x01\x93"), None)
+            .unwrap();
+        let t = tags(&["row"]);
+        assert!(matches!(
+            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+        assert_eq!(cache.stats().undecodable, 1);
+    }
+}

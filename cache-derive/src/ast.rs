@@ -1,0 +1,200 @@
+//! The model as the derive understands it, validated: every error found in
+//! the input is reported together.
+
+use crate::attr::{cache_attrs, diesel_column_name, diesel_struct_attrs};
+use crate::case::snake;
+use crate::ctxt::Ctxt;
+use crate::schema_hash::schema_hash;
+use quote::ToTokens;
+use syn::{Data, DeriveInput, Fields, Ident, Path, Type, Visibility};
+
+/// qscache's defaults.
+const LIST_TIMEOUT: u64 = 86_400;
+const DETAIL_TIMEOUT: u64 = 60;
+const NOT_FOUND_TIMEOUT_MAX: u64 = 10;
+
+pub(crate) struct Field {
+    pub ident: Ident,
+    pub ty: Type,
+    pub column: Ident,
+}
+
+pub(crate) struct Model {
+    pub ident: Ident,
+    pub vis: Visibility,
+    pub table: Path,
+    pub table_name: String,
+    pub fields: Vec<Field>,
+    pub pk: usize,
+    pub unique: Vec<usize>,
+    pub filter: Vec<usize>,
+    pub key: String,
+    pub list_timeout: u64,
+    pub detail_timeout: u64,
+    pub not_found_timeout: u64,
+    pub schema_hash: String,
+}
+
+impl Model {
+    pub(crate) fn from_input(input: &DeriveInput) -> syn::Result<Model> {
+        let mut cx = Ctxt::default();
+        let fields = named_fields(input, &mut cx);
+        if !input.generics.params.is_empty() {
+            cx.error(
+                &input.generics,
+                "#[derive(Cached)] does not support generic models",
+            );
+        }
+        let options = cache_attrs(&input.attrs, &mut cx);
+        let diesel = diesel_struct_attrs(&input.attrs, &mut cx);
+        if diesel.table_name.is_none() {
+            cx.error(
+                &input.ident,
+                "#[derive(Cached)] needs the model's table: add #[diesel(table_name = your_table)]",
+            );
+        }
+        let fields = fields.unwrap_or_default();
+        let find = |name: &Ident| fields.iter().position(|f| f.ident == *name);
+
+        let pk_ident = match diesel.primary_key.as_deref() {
+            Some([one]) => one.clone(),
+            Some(many) => {
+                let shown = many
+                    .first()
+                    .map_or_else(|| input.ident.to_token_stream(), |i| i.to_token_stream());
+                cx.error(
+                    shown,
+                    "#[derive(Cached)] supports single-column primary keys only",
+                );
+                Ident::new("id", input.ident.span())
+            }
+            None => Ident::new("id", input.ident.span()),
+        };
+        let pk = find(&pk_ident);
+        if pk.is_none() && !fields.is_empty() {
+            cx.error(
+                &pk_ident,
+                format!("no field `{pk_ident}` to use as the primary key; name it with #[diesel(primary_key(field))]"),
+            );
+        }
+        let mut lookup = |names: &[Ident], option: &str| -> Vec<usize> {
+            names
+                .iter()
+                .filter_map(|name| {
+                    let found = find(name);
+                    if found.is_none() {
+                        cx.error(
+                            name,
+                            format!(
+                                "no field `{name}` on `{}`; {option}(..) takes field names",
+                                input.ident
+                            ),
+                        );
+                    }
+                    found
+                })
+                .collect()
+        };
+        let unique = lookup(&options.unique, "unique");
+        let filter = lookup(&options.filter, "filter");
+        cx.check()?;
+
+        let detail_timeout = options.detail_timeout.unwrap_or(DETAIL_TIMEOUT);
+        let signature: Vec<(String, String)> = fields
+            .iter()
+            .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
+            .collect();
+        let table = diesel.table_name.expect("checked above");
+        let table_name = table
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        Ok(Model {
+            key: options
+                .key
+                .map_or_else(|| snake(&input.ident.to_string()), |k| k.value()),
+            ident: input.ident.clone(),
+            vis: input.vis.clone(),
+            table,
+            table_name,
+            pk: pk.expect("checked above"),
+            unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
+            filter,
+            list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
+            detail_timeout,
+            not_found_timeout: options
+                .not_found_timeout
+                .unwrap_or(detail_timeout.min(NOT_FOUND_TIMEOUT_MAX)),
+            schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
+            fields,
+        })
+    }
+
+    pub(crate) fn pk_field(&self) -> &Field {
+        &self.fields[self.pk]
+    }
+
+    /// The primary key, then the other unique columns.
+    pub(crate) fn unique_fields(&self) -> impl Iterator<Item = &Field> {
+        std::iter::once(self.pk)
+            .chain(self.unique.iter().copied())
+            .map(|i| &self.fields[i])
+    }
+
+    pub(crate) fn filter_fields(&self) -> impl Iterator<Item = &Field> {
+        self.filter.iter().map(|i| &self.fields[*i])
+    }
+}
+
+fn named_fields(input: &DeriveInput, cx: &mut Ctxt) -> Option<Vec<Field>> {
+    let data = match &input.data {
+        Data::Struct(data) => data,
+        Data::Enum(e) => {
+            cx.error(
+                e.enum_token,
+                "#[derive(Cached)] supports structs with named fields, not enums",
+            );
+            return None;
+        }
+        Data::Union(u) => {
+            cx.error(
+                u.union_token,
+                "#[derive(Cached)] supports structs with named fields, not unions",
+            );
+            return None;
+        }
+    };
+    let named = match &data.fields {
+        Fields::Named(named) => named,
+        Fields::Unnamed(unnamed) => {
+            cx.error(
+                unnamed,
+                "#[derive(Cached)] needs named fields (Diesel columns by name), not a tuple struct",
+            );
+            return None;
+        }
+        Fields::Unit => {
+            cx.error(
+                &input.ident,
+                "#[derive(Cached)] needs named fields; a unit struct has none",
+            );
+            return None;
+        }
+    };
+    Some(
+        named
+            .named
+            .iter()
+            .map(|f| {
+                let ident = f.ident.clone().expect("named field");
+                let column = diesel_column_name(&f.attrs, cx).unwrap_or_else(|| ident.clone());
+                Field {
+                    ident,
+                    ty: f.ty.clone(),
+                    column,
+                }
+            })
+            .collect(),
+    )
+}

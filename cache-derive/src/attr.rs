@@ -1,0 +1,212 @@
+//! Reading `#[cache(..)]` and Diesel's own `#[diesel(..)]` attributes.
+//! Every mistake is recorded in the [`Ctxt`] and parsing goes on, so all of
+//! them are reported at once.
+
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenTree;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
+
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, unique(field, ..), filter(field, ..), version = n";
+
+/// The options of `#[cache(..)]`.
+#[derive(Default)]
+pub(crate) struct CacheAttrs {
+    pub key: Option<LitStr>,
+    pub list_timeout: Option<u64>,
+    pub detail_timeout: Option<u64>,
+    pub not_found_timeout: Option<u64>,
+    pub unique: Vec<Ident>,
+    pub filter: Vec<Ident>,
+    pub version: Option<u64>,
+}
+
+pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
+    let mut out = CacheAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("cache")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            let name = meta
+                .path
+                .get_ident()
+                .map(Ident::to_string)
+                .unwrap_or_default();
+            match name.as_str() {
+                "key" => {
+                    if let Some(s) = string_value(&meta, cx)? {
+                        set_once(&mut out.key, s, &meta, cx);
+                    }
+                }
+                "list_timeout" => seconds(&meta, cx, &mut out.list_timeout)?,
+                "detail_timeout" => seconds(&meta, cx, &mut out.detail_timeout)?,
+                "not_found_timeout" => seconds(&meta, cx, &mut out.not_found_timeout)?,
+                "version" => seconds(&meta, cx, &mut out.version)?,
+                "unique" => field_list(&meta, cx, &mut out.unique)?,
+                "filter" => field_list(&meta, cx, &mut out.filter)?,
+                _ => {
+                    cx.error(
+                        &meta.path,
+                        format!("unknown #[cache] option; accepted are: {CACHE_OPTIONS}"),
+                    );
+                    skip_value(&meta)?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            cx.push(e);
+        }
+    }
+    out
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta, cx: &mut Ctxt) {
+    if slot.is_some() {
+        cx.error(&meta.path, "duplicate #[cache] option");
+    }
+    *slot = Some(value);
+}
+
+fn string_value(meta: &ParseNestedMeta, cx: &mut Ctxt) -> syn::Result<Option<LitStr>> {
+    let expr: Expr = meta.value()?.parse()?;
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().is_empty() => Ok(Some(s)),
+        other => {
+            cx.error(
+                &other,
+                "`key` expects a non-empty string literal, e.g. key = \"product\"",
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn seconds(meta: &ParseNestedMeta, cx: &mut Ctxt, slot: &mut Option<u64>) -> syn::Result<()> {
+    let name = meta
+        .path
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
+    let expr: Expr = meta.value()?.parse()?;
+    let value = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<u64>().ok(),
+        _ => None,
+    };
+    match value {
+        Some(v) => set_once(slot, v, meta, cx),
+        None if name == "version" => cx.error(
+            &expr,
+            "`version` expects a non-negative integer, e.g. version = 2",
+        ),
+        None => cx.error(
+            &expr,
+            format!("`{name}` expects whole seconds as an integer literal, e.g. {name} = 60"),
+        ),
+    }
+    Ok(())
+}
+
+fn field_list(meta: &ParseNestedMeta, cx: &mut Ctxt, out: &mut Vec<Ident>) -> syn::Result<()> {
+    let name = meta
+        .path
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error(
+            &meta.path,
+            format!("`{name}` expects a list of field names, e.g. {name}(slug)"),
+        );
+        return skip_value(meta);
+    }
+    meta.parse_nested_meta(|inner| {
+        match inner.path.get_ident() {
+            Some(ident) if inner.input.is_empty() || inner.input.peek(Token![,]) => {
+                out.push(ident.clone())
+            }
+            _ => {
+                cx.error(&inner.path, format!("`{name}(..)` takes field names only"));
+                skip_value(&inner)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Consumes an option's value (`= tokens` up to the next comma, or a
+/// parenthesised group) without interpreting it.
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.input.parse::<Token![=]>()?;
+        skip_to_comma(meta.input)?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
+}
+
+fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+/// What the derive reads from a struct's `#[diesel(..)]` attributes.
+#[derive(Default)]
+pub(crate) struct DieselAttrs {
+    pub table_name: Option<Path>,
+    pub primary_key: Option<Vec<Ident>>,
+}
+
+/// Reads `table_name` and `primary_key`; every other Diesel option is
+/// Diesel's business and skipped.
+pub(crate) fn diesel_struct_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> DieselAttrs {
+    let mut out = DieselAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table_name") {
+                out.table_name = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("primary_key") {
+                let mut keys = Vec::new();
+                meta.parse_nested_meta(|inner| {
+                    if let Some(ident) = inner.path.get_ident() {
+                        keys.push(ident.clone());
+                    }
+                    Ok(())
+                })?;
+                out.primary_key = Some(keys);
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            cx.push(e);
+        }
+    }
+    out
+}
+
+/// A field's `#[diesel(column_name = ..)]`, if any.
+pub(crate) fn diesel_column_name(attrs: &[Attribute], cx: &mut Ctxt) -> Option<Ident> {
+    let mut column = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("column_name") {
+                column = Some(meta.value()?.parse::<Ident>()?);
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            cx.push(e);
+        }
+    }
+    column
+}

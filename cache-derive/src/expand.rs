@@ -1,0 +1,303 @@
+//! The code `#[derive(Cached)]` generates for a validated [`Model`].
+//!
+//! Public items (next to the model): `{Model}Cache` (the manager, which
+//! derefs to `cache_diesel::Manager<Model>` and adds `get_by_<unique>` /
+//! `find_by_<unique>`), `{Model}Filter`, `{Model}Unique`, and
+//! `Model::cache()`. Trait impls live in a `const _: () = { .. };` block;
+//! the queries are written once in a local macro that
+//! `cache_diesel::__for_each_connection!` instantiates for each enabled
+//! connection type, so no generic Diesel bounds leak into user code.
+
+use crate::ast::{Field, Model};
+use crate::case::pascal;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub(crate) fn expand(m: &Model) -> TokenStream {
+    let public = public_items(m);
+    let model_impl = cached_model_impl(m);
+    let queries = per_connection_impls(m);
+    quote! {
+        #public
+        #[allow(non_local_definitions, clippy::all)]
+        const _: () = {
+            #model_impl
+            #queries
+        };
+    }
+}
+
+struct Names {
+    manager: syn::Ident,
+    filter: syn::Ident,
+    unique: syn::Ident,
+}
+
+fn names(m: &Model) -> Names {
+    Names {
+        manager: format_ident!("{}Cache", m.ident),
+        filter: format_ident!("{}Filter", m.ident),
+        unique: format_ident!("{}Unique", m.ident),
+    }
+}
+
+fn variant(f: &Field) -> syn::Ident {
+    format_ident!("{}", pascal(&f.ident.to_string()))
+}
+
+fn public_items(m: &Model) -> TokenStream {
+    let Names {
+        manager,
+        filter,
+        unique,
+    } = names(m);
+    let (model, vis) = (&m.ident, &m.vis);
+    let unique_variants = m.unique_fields().map(|f| {
+        let (v, ty) = (variant(f), &f.ty);
+        quote!(#[doc = concat!("`", stringify!(#model), "` by `", stringify!(#v), "`.")] #v(#ty))
+    });
+    let unique_columns = m.unique_fields().map(|f| {
+        let (v, col) = (variant(f), f.column.to_string());
+        quote!(Self::#v(_) => #col)
+    });
+    let unique_values = m.unique_fields().map(|f| {
+        let v = variant(f);
+        quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
+    });
+    let lookups = m.unique_fields().skip(1).map(|f| {
+        let (v, ty) = (variant(f), &f.ty);
+        let get = format_ident!("get_by_{}", f.ident);
+        let find = format_ident!("find_by_{}", f.ident);
+        quote! {
+            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, or `Error::NotFound`.")]
+            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#model>
+            where #model: ::cache_diesel::ModelQueries<C>,
+            { self.0.get_unique(conn, #unique::#v(value)) }
+
+            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, if any.")]
+            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#model>>
+            where #model: ::cache_diesel::ModelQueries<C>,
+            { self.0.find_unique(conn, #unique::#v(value)) }
+        }
+    });
+    let filter_fields = m.filter_fields().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        quote!(#[doc = concat!("Condition on `", stringify!(#name), "`.")] pub #name: ::core::option::Option<::cache_diesel::FilterOp<#ty>>)
+    });
+    let filter_builders = m.filter_fields().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        let any = format_ident!("{}_in", f.ident);
+        quote! {
+            #[doc = concat!("Rows whose `", stringify!(#name), "` equals `value`.")]
+            pub fn #name(mut self, value: #ty) -> Self { self.#name = Some(::cache_diesel::FilterOp::Eq(value)); self }
+            #[doc = concat!("Rows whose `", stringify!(#name), "` is one of `values`.")]
+            pub fn #any(mut self, values: impl ::core::iter::IntoIterator<Item = #ty>) -> Self {
+                self.#name = Some(::cache_diesel::FilterOp::In(values.into_iter().collect())); self
+            }
+        }
+    });
+    let filter_keys = m.filter_fields().map(|f| {
+        let name = &f.ident;
+        quote!(::cache_diesel::__private::append_key(&mut key, stringify!(#name), self.#name.as_ref());)
+    });
+    quote! {
+        #[doc = concat!("The cache manager of [`", stringify!(#model), "`]; derefs to `cache_diesel::Manager`.")]
+        #vis struct #manager(::cache_diesel::Manager<#model>);
+
+        impl ::core::ops::Deref for #manager {
+            type Target = ::cache_diesel::Manager<#model>;
+            fn deref(&self) -> &Self::Target { &self.0 }
+        }
+
+        impl #manager {
+            #[doc = "A manager over an explicit cache (tests, or applications with several caches)."]
+            pub fn new(cache: ::cache_diesel::Cache) -> Self { Self(::cache_diesel::Manager::new(cache)) }
+            #(#lookups)*
+        }
+
+        impl #model {
+            #[doc = "The process-wide cache manager of this model, over the default cache (`CACHE_URL`)."]
+            #vis fn cache() -> &'static #manager {
+                static MANAGER: ::cache_diesel::__private::OnceLock<#manager> = ::cache_diesel::__private::OnceLock::new();
+                MANAGER.get_or_init(|| #manager(::cache_diesel::Manager::from_default_cache()))
+            }
+        }
+
+        #[doc = concat!("A unique value of [`", stringify!(#model), "`]: something one row is looked up by.")]
+        #[derive(Clone, Debug)]
+        #vis enum #unique { #(#unique_variants,)* }
+
+        impl ::cache_diesel::UniqueKey for #unique {
+            fn column(&self) -> &'static str { match self { #(#unique_columns,)* } }
+            fn value_key(&self) -> ::std::string::String { match self { #(#unique_values,)* } }
+        }
+
+        #[doc = concat!("Conditions on the list of [`", stringify!(#model), "`] rows (`all`).")]
+        #[derive(Clone, Debug, Default)]
+        #vis struct #filter { #(#filter_fields,)* }
+
+        impl #filter {
+            #(#filter_builders)*
+        }
+
+        impl ::cache_diesel::ListFilter for #filter {
+            fn cache_key(&self) -> ::std::string::String {
+                #[allow(unused_mut)]
+                let mut key = ::std::string::String::new();
+                #(#filter_keys)*
+                key
+            }
+        }
+    }
+}
+
+fn cached_model_impl(m: &Model) -> TokenStream {
+    let Names { filter, unique, .. } = names(m);
+    let model = &m.ident;
+    let pk = m.pk_field();
+    let (pk_ident, pk_ty, pk_variant, pk_col) =
+        (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
+    let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
+    let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
+    let all_unique = m.unique_fields().map(|f| {
+        let (v, ident) = (variant(f), &f.ident);
+        quote!(#unique::#v(::core::clone::Clone::clone(&self.#ident)))
+    });
+    quote! {
+        impl ::cache_diesel::CachedModel for #model {
+            type Id = #pk_ty;
+            type Unique = #unique;
+            type Filter = #filter;
+            const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+                name: #name,
+                key: #key,
+                table: #table,
+                primary_key: #pk_col,
+                schema_hash: #hash,
+                list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
+                detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
+                not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
+            };
+            fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
+            fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
+            fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
+        }
+    }
+}
+
+fn per_connection_impls(m: &Model) -> TokenStream {
+    let Names { filter, unique, .. } = names(m);
+    let (model, table) = (&m.ident, &m.table);
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let select = quote!(<Self as #dsl::SelectableHelper<$db>>::as_select());
+    let loads = m.unique_fields().map(|f| {
+        let (v, col) = (variant(f), &f.column);
+        quote! {
+            #unique::#v(value) => #table::table
+                .filter(#table::#col.eq(::core::clone::Clone::clone(value)))
+                .select(#select)
+                .first::<Self>(conn)
+                .optional()
+        }
+    });
+    let conditions = m.filter_fields().map(|f| {
+        let (name, col) = (&f.ident, &f.column);
+        quote! {
+            if let ::core::option::Option::Some(op) = &self.#name {
+                condition = match op {
+                    ::cache_diesel::FilterOp::Eq(value) => ::std::boxed::Box::new(
+                        condition.and(#table::#col.eq(::core::clone::Clone::clone(value)))),
+                    ::cache_diesel::FilterOp::In(values) => ::std::boxed::Box::new(
+                        condition.and(#table::#col.eq_any(::core::clone::Clone::clone(values)))),
+                };
+            }
+        }
+    });
+    let boxed = quote!(::cache_diesel::__private::BoxedCondition<#table::table, $db>);
+    quote! {
+        macro_rules! __cache_diesel_queries {
+            ($conn:ty, $db:ty) => {
+                impl ::cache_diesel::__private::FilterCondition<#table::table, $db> for #filter {
+                    fn condition(&self) -> #boxed {
+                        #[allow(unused_imports)]
+                        use #dsl::prelude::*;
+                        #[allow(unused_mut)]
+                        let mut condition: #boxed =
+                            ::std::boxed::Box::new(#dsl::dsl::sql::<#dsl::sql_types::Bool>("1 = 1"));
+                        #(#conditions)*
+                        condition
+                    }
+                }
+
+                impl ::cache_diesel::ModelQueries<$conn> for #model {
+                    fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                        use #dsl::prelude::*;
+                        match key { #(#loads,)* }
+                    }
+                    fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                        use #dsl::prelude::*;
+                        #table::table
+                            .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
+                            .select(#select)
+                            .order(#table::#pk_col.asc())
+                            .load::<Self>(conn)
+                    }
+                    fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<usize> {
+                        use #dsl::prelude::*;
+                        #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id)))).execute(conn)
+                    }
+                }
+
+                impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model
+                where
+                    V: #dsl::Insertable<#table::table>,
+                    #dsl::query_builder::InsertStatement<#table::table, <V as #dsl::Insertable<#table::table>>::Values>:
+                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                {
+                    fn insert(conn: &mut $conn, values: V) -> #dsl::QueryResult<usize> {
+                        use #dsl::prelude::*;
+                        #dsl::insert_into(#table::table).values(values).execute(conn)
+                    }
+                }
+
+                impl<V> ::cache_diesel::UpdateQuery<$conn, V> for #model
+                where
+                    V: #dsl::AsChangeset<Target = #table::table>,
+                    #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, V>:
+                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                    #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #boxed>, V>:
+                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                {
+                    fn update_by_id(conn: &mut $conn, id: &#pk_ty, changes: V) -> #dsl::QueryResult<usize> {
+                        use #dsl::prelude::*;
+                        #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                            .set(changes)
+                            .execute(conn)
+                    }
+                    fn update_filtered(conn: &mut $conn, filter: &#filter, changes: V) -> #dsl::QueryResult<usize> {
+                        use #dsl::prelude::*;
+                        let condition = ::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter);
+                        #dsl::update(#table::table.filter(condition)).set(changes).execute(conn)
+                    }
+                }
+
+                impl ::cache_diesel::WhereQuery<$conn> for #model {
+                    type Expr = #boxed;
+                    fn prepare_where(expr: #boxed) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                        use #dsl::prelude::*;
+                        let query = #table::table
+                            .filter(expr)
+                            .select(#select)
+                            .order(#table::#pk_col.asc())
+                            .into_boxed::<$db>();
+                        let sql = #dsl::debug_query::<$db, _>(&query).to_string();
+                        (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                    }
+                }
+            };
+        }
+        ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+    }
+}

@@ -1,0 +1,22 @@
+//! What a manager call can fail with. Cache failures are not among them:
+//! managers fail open and serve from the database.
+
+/// An error from a model manager.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `get` found no row.
+    #[error("{model} {id} not found")]
+    NotFound {
+        /// The model's type name.
+        model: &'static str,
+        /// The value looked up (`7`, or `slug="intro"`).
+        id: String,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

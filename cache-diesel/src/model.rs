@@ -1,0 +1,101 @@
+//! What `#[derive(Cached)]` implements for a model: its static facts
+//! ([`CachedModel`]) and, per connection type, its queries.
+
+use diesel::QueryResult;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::time::Duration;
+
+/// Static facts about a cached model, written by the derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The Rust type's name (`Product`), for messages and logs.
+    pub name: &'static str,
+    /// The cache key (`#[cache(key = ..)]`, default the type name in snake case).
+    pub key: &'static str,
+    /// The table's SQL name: invalidation tags are per table.
+    pub table: &'static str,
+    /// The primary key column.
+    pub primary_key: &'static str,
+    /// Hash of the struct's field names and types and `version`: a deploy
+    /// that changes the struct never reads entries written by the old one.
+    pub schema_hash: &'static str,
+    /// How long lists live.
+    pub list_timeout: Duration,
+    /// How long found rows live.
+    pub detail_timeout: Duration,
+    /// How long "no such row" lives (negative caching).
+    pub not_found_timeout: Duration,
+}
+
+/// A value of one of a model's unique columns (its primary key included):
+/// something a single row can be looked up by.
+pub trait UniqueKey: Clone + fmt::Debug + Send + Sync {
+    /// The column's name.
+    fn column(&self) -> &'static str;
+    /// The value, as the last part of a cache key.
+    fn value_key(&self) -> String;
+}
+
+/// A typed list filter, generated per model from `#[cache(filter(..))]`.
+pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync {
+    /// A canonical rendering of the filter: equal filters, equal keys;
+    /// different filters, different keys.
+    fn cache_key(&self) -> String;
+}
+
+/// A model that `#[derive(Cached)]` manages.
+pub trait CachedModel: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The primary key's type.
+    type Id: Clone + fmt::Debug + Serialize + Send + Sync;
+    /// The generated enum of unique column values (`ProductUnique`).
+    type Unique: UniqueKey;
+    /// The generated list filter (`ProductFilter`).
+    type Filter: ListFilter;
+    /// Static facts.
+    const INFO: ModelInfo;
+    /// This row's primary key.
+    fn id(&self) -> Self::Id;
+    /// A primary key as a unique lookup.
+    fn unique_of_id(id: Self::Id) -> Self::Unique;
+    /// Every unique value of this row, primary key first.
+    fn unique_keys(&self) -> Vec<Self::Unique>;
+}
+
+/// The reads and deletes a model runs on connection type `C` (generated for
+/// each connection type cache-diesel was built with).
+pub trait ModelQueries<C>: CachedModel {
+    /// The row with this unique value, if any.
+    fn load_unique(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self>>;
+    /// The rows matching `filter`, in primary key order.
+    fn load_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<Vec<Self>>;
+    /// Deletes the row with this primary key.
+    fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<usize>;
+}
+
+/// Inserts of values `V` (anything `Insertable` into the model's table).
+pub trait InsertQuery<C, V>: CachedModel {
+    /// Runs the insert.
+    fn insert(conn: &mut C, values: V) -> QueryResult<usize>;
+}
+
+/// Updates with changes `V` (anything `AsChangeset` for the model's table).
+pub trait UpdateQuery<C, V>: CachedModel {
+    /// Updates the row with this primary key.
+    fn update_by_id(conn: &mut C, id: &Self::Id, changes: V) -> QueryResult<usize>;
+    /// Updates every row matching `filter`.
+    fn update_filtered(conn: &mut C, filter: &Self::Filter, changes: V) -> QueryResult<usize>;
+}
+
+/// Lists by an arbitrary Diesel filter expression: the escape hatch.
+pub trait WhereQuery<C>: CachedModel {
+    /// A boxed boolean expression on the model's table for `C`'s backend.
+    type Expr;
+    /// The list query with `expr` applied: its SQL and binds (the cache key),
+    /// and a loader that runs it.
+    fn prepare_where(expr: Self::Expr) -> (String, WhereLoader<C, Self>);
+}
+
+/// Runs a prepared list query.
+pub type WhereLoader<C, M> = Box<dyn FnOnce(&mut C) -> QueryResult<Vec<M>>>;

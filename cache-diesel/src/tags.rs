@@ -1,0 +1,65 @@
+//! The invalidation tags of a model's table (DESIGN.md section 4).
+//!
+//! - `epoch`: every entry of the table depends on it; bumped by writes that
+//!   may have touched any row (bulk updates, writes the hooks never saw).
+//! - `list`: every list depends on it; bumped by every write.
+//! - `absent`: cached "no such row" answers depend on it; bumped by inserts.
+//! - one tag per unique value (`id=7`, `slug="intro"`): the detail entries
+//!   looked up by that value depend on it; bumped when a row holding that
+//!   value (before or after the write) changes.
+//!
+//! Tags are per table, not per struct version, so two deploys (or two
+//! structs over one table) invalidate each other's entries.
+
+use crate::model::{CachedModel, UniqueKey};
+use cache_core::{Cache, Namespace, Ttl};
+use std::time::Duration;
+
+/// The model-wide tags.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TableTag {
+    Epoch,
+    List,
+    Absent,
+}
+
+/// Builds the backend keys of a model's tags.
+pub(crate) struct Tags<'a, M> {
+    cache: &'a Cache,
+    _model: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<'a, M: CachedModel> Tags<'a, M> {
+    pub(crate) fn new(cache: &'a Cache) -> Self {
+        Tags {
+            cache,
+            _model: std::marker::PhantomData,
+        }
+    }
+
+    pub(crate) fn table(&self, tag: TableTag) -> String {
+        let name = match tag {
+            TableTag::Epoch => "epoch",
+            TableTag::List => "list",
+            TableTag::Absent => "absent",
+        };
+        self.cache
+            .keys()
+            .build(Namespace::Tag, &[M::INFO.table, "m"], name)
+    }
+
+    pub(crate) fn unique(&self, key: &M::Unique) -> String {
+        self.cache.keys().build(
+            Namespace::Tag,
+            &[M::INFO.table, "u", key.column()],
+            &key.value_key(),
+        )
+    }
+
+    /// Tags outlive the entries stamped with them; a tag that expires anyway
+    /// only turns those entries into misses.
+    pub(crate) fn ttl() -> Ttl {
+        let longest = M::INFO.list_timeout.max(M::INFO.detail_timeout);
+        Some((longest * 2).max(Duration::from_secs(3600)))
+    }
+}

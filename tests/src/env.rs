@@ -1,0 +1,56 @@
+//! A test's whole environment: a counted database connection and a model
+//! manager over a cache with the test's own prefix (cleared afterwards).
+
+use crate::db::{self, TestDb};
+use crate::models::ProductCache;
+use crate::{services, unique};
+use cache_diesel::{Cache, CacheConfig};
+use diesel::prelude::*;
+
+/// A database and a cache for one test.
+pub struct Env<C: Connection> {
+    /// The counted connection.
+    pub db: TestDb<C>,
+    /// The cache the managers use (own prefix).
+    pub cache: Cache,
+    /// The `Product` manager over `cache`.
+    pub products: ProductCache,
+    /// A `Product` manager that caches nothing: reads straight from the database.
+    pub uncached: ProductCache,
+}
+
+/// A cache at `url` with a prefix of its own.
+pub fn cache_with_prefix(url: &str, test: &str) -> Cache {
+    let mut cfg = CacheConfig::from_url(url).expect("cache URL");
+    cfg.key_prefix = unique::prefix(test);
+    Cache::new(cfg).expect("cache")
+}
+
+impl<C: Connection> Env<C> {
+    fn new(db: TestDb<C>, cache: Cache) -> Self {
+        Env {
+            db,
+            products: ProductCache::new(cache.clone()),
+            uncached: ProductCache::new(Cache::from_url("dummy://").expect("dummy")),
+            cache,
+        }
+    }
+}
+
+/// SQLite in memory and the in-process cache: the embedded default.
+pub fn sqlite_memory(test: &str) -> Option<Env<SqliteConnection>> {
+    Some(Env::new(db::sqlite(), cache_with_prefix("memory://", test)))
+}
+
+/// PostgreSQL and Redis; `None` when either is unreachable outside CI.
+pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
+    let redis = services::redis_url()?;
+    let db = db::postgres(test)?;
+    Some(Env::new(db, cache_with_prefix(&redis, test)))
+}
+
+impl<C: Connection> Drop for Env<C> {
+    fn drop(&mut self) {
+        let _ = self.cache.clear();
+    }
+}
