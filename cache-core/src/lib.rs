@@ -41,8 +41,3 @@ pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
 pub use tagged::{Lookup, Stamp};
 pub use timeout::{Timeout, Ttl};
-
-/// The README's examples, compiled and run as doctests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -28,7 +28,7 @@ use proc_macro::TokenStream;
 /// Options: `key = "..."`, `list_timeout = secs`, `detail_timeout = secs`,
 /// `not_found_timeout = secs`, `unique(field, ..)`, `filter(field, ..)`,
 /// `version = n`.
-#[proc_macro_derive(Cached, attributes(cache))]
+#[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match ast::Model::from_input(&input) {

@@ -42,3 +42,8 @@ pub mod __private {
 
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

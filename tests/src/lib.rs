@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod env;
+pub mod logs;
 pub mod models;
 pub mod services;
 pub mod unique;

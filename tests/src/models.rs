@@ -104,3 +104,23 @@ impl<C, M> ProductQueries<C> for M where
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::is_active, bool>>
 {
 }
+
+/// The products table read through a changed struct (`version = 2`) under
+/// `Product`'s cache key: its entries never mix with `Product`'s, while
+/// writes to the table invalidate both.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = products)]
+#[cache(
+    key = "product",
+    version = 2,
+    list_timeout = 120,
+    detail_timeout = 5,
+    not_found_timeout = 1
+)]
+pub struct ProductV2 {
+    pub id: i32,
+    pub slug: String,
+    pub title: String,
+    pub is_active: bool,
+    pub category_id: i32,
+}

@@ -1,69 +1,117 @@
-//! The low-level cache API on the embedded default (in-process memory), or
-//! on whatever `CACHE_URL` names (`redis://127.0.0.1:6379/0?prefix=demo`).
+//! The quickstart: a Diesel model with `#[derive(Cached)]` on the embedded
+//! default (SQLite in memory + the in-process cache; nothing to install).
+//! Shows a miss, a hit, an update, then a miss again, with the database
+//! queries each step ran.
 //!
-//! `cargo run -p cache-examples --bin quickstart` (until the model
-//! managers land, the quickstart is this low-level tour)
+//! `cargo run -p cache-examples --bin quickstart`
 
-use cache_core::{Cache, Key, Timeout};
+use cache_diesel::Cached;
+use cache_examples::CountedSqlite;
+use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Profile {
-    name: String,
-    karma: i64,
+diesel::table! {
+    products (id) {
+        id -> Integer,
+        title -> Text,
+        is_active -> Bool,
+        category_id -> Integer,
+    }
 }
 
-fn main() -> Result<(), cache_core::Error> {
-    let cache = Cache::from_env()?;
-    println!("cache: {cache:?}");
-    cache.clear()?;
+#[derive(Debug, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = products)]
+#[cache(
+    list_timeout = 86400,
+    detail_timeout = 60,
+    filter(is_active, category_id)
+)]
+struct Product {
+    id: i32,
+    title: String,
+    is_active: bool,
+    category_id: i32,
+}
 
-    let key = "profile:alice";
-    println!("get {key}: {:?} (a miss)", cache.get::<Profile>(key)?);
-    let profile = cache.get_or_set(
-        key,
-        || Profile {
-            name: "Alice".into(),
-            karma: 10,
-        },
-        Duration::from_secs(60),
-    )?;
-    println!("get_or_set {key}: {profile:?} (computed and stored)");
-    println!("get {key}: {:?} (a hit)", cache.get::<Profile>(key)?);
+#[derive(Insertable)]
+#[diesel(table_name = products)]
+struct NewProduct<'a> {
+    title: &'a str,
+    is_active: bool,
+    category_id: i32,
+}
 
-    println!(
-        "add {key}: stored={}",
-        cache.add(
-            key,
-            &Profile {
-                name: "Mallory".into(),
-                karma: 0
-            },
-            Timeout::Default
-        )?
-    );
-    cache.set("visits", &0, Timeout::Never)?;
-    cache.incr("visits", 3)?;
-    println!(
-        "visits after incr(3), decr(1): {}",
-        cache.decr("visits", 1)?
-    );
-    cache.set(
-        Key::new(key).version(2),
-        &Profile {
-            name: "Alice v2".into(),
-            karma: 11,
-        },
-        Timeout::Default,
+fn main() -> Result<(), cache_diesel::Error> {
+    let mut db = CountedSqlite::open(
+        "CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL, \
+         is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
     )?;
+    let products = Product::cache(); // over the default cache: CACHE_URL, or in-process memory
+    let rows = [("Tea", true, 1), ("Coffee", true, 1), ("Cocoa", false, 2)];
+    let new: Vec<NewProduct> = rows
+        .iter()
+        .map(|(title, is_active, category_id)| NewProduct {
+            title,
+            is_active: *is_active,
+            category_id: *category_id,
+        })
+        .collect();
+    products.insert(&mut db.conn, new)?;
     println!(
-        "version 2: {:?}",
-        cache
-            .get::<Profile>(Key::new(key).version(2))?
-            .map(|p| p.name)
+        "inserted {} products ({} queries: SQLite inserts a batch row by row, in a transaction)",
+        rows.len(),
+        db.queries()
     );
-    println!("delete {key}: existed={}", cache.delete(key)?);
-    println!("stats: {:?}", cache.stats());
+
+    let tea = products.get(&mut db.conn, 1)?;
+    println!(
+        "get(1)        -> {:<28} database queries: {} (miss)",
+        tea.title,
+        db.queries()
+    );
+    let tea = products.get(&mut db.conn, 1)?;
+    println!(
+        "get(1)        -> {:<28} database queries: {} (hit)",
+        tea.title,
+        db.queries()
+    );
+
+    let active = ProductFilter::default().is_active(true);
+    let list = products.all(&mut db.conn, Some("active"), active.clone())?;
+    println!(
+        "all(active)   -> {:<28} database queries: {} (miss)",
+        format!("{} rows", list.len()),
+        db.queries()
+    );
+    let list = products.all(&mut db.conn, Some("active"), active.clone())?;
+    println!(
+        "all(active)   -> {:<28} database queries: {} (hit)",
+        format!("{} rows", list.len()),
+        db.queries()
+    );
+
+    products.update(&mut db.conn, 1, products::title.eq("Green tea"))?;
+    println!(
+        "update(1)     -> title = Green tea             database queries: {} (read old, write, read new; then invalidate)",
+        db.queries()
+    );
+
+    let tea = products.get(&mut db.conn, 1)?;
+    println!(
+        "get(1)        -> {:<28} database queries: {} (miss: the update invalidated it)",
+        tea.title,
+        db.queries()
+    );
+    let list = products.all(&mut db.conn, Some("active"), active)?;
+    println!(
+        "all(active)   -> {:<28} database queries: {} (miss: lists too)",
+        list[0].title,
+        db.queries()
+    );
+    match products.get(&mut db.conn, 42) {
+        Err(e) => println!("get(42)       -> {e}"),
+        Ok(p) => println!("get(42)       -> unexpectedly found {p:?}"),
+    }
+    println!("cache stats: {:?}", products.cache().stats());
     Ok(())
 }

@@ -1,0 +1,35 @@
+//! Helpers the examples share: a counted SQLite connection.
+
+use diesel::connection::InstrumentationEvent;
+use diesel::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// An in-memory SQLite connection that counts the queries it runs.
+pub struct CountedSqlite {
+    /// The connection.
+    pub conn: SqliteConnection,
+    queries: Arc<AtomicUsize>,
+}
+
+impl CountedSqlite {
+    /// A fresh in-memory database after running `ddl`.
+    pub fn open(ddl: &str) -> QueryResult<Self> {
+        let mut conn = SqliteConnection::establish(":memory:")
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
+        diesel::sql_query(ddl).execute(&mut conn)?;
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counter = queries.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(CountedSqlite { conn, queries })
+    }
+
+    /// Database queries run since the last call.
+    pub fn queries(&self) -> usize {
+        self.queries.swap(0, Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,79 @@
+//! The examples run, on the embedded default, and show what they claim.
+
+use std::process::Command;
+
+fn run(exe: &str) -> String {
+    let out = Command::new(exe)
+        .env_remove("CACHE_URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{exe}: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The lines of `text` that contain `needle`, in order.
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
+}
+
+#[test]
+fn quickstart_shows_miss_hit_update_miss() {
+    let out = run(env!("CARGO_BIN_EXE_quickstart"));
+    let gets = lines_with(&out, "get(1)");
+    assert_eq!(gets.len(), 3, "{out}");
+    assert!(gets[0].contains("queries: 1 (miss)"), "{out}");
+    assert!(gets[1].contains("queries: 0 (hit)"), "{out}");
+    assert!(
+        gets[2].contains("Green tea") && gets[2].contains("queries: 1 (miss"),
+        "{out}"
+    );
+    assert!(
+        out.contains("get(42)       -> Product id=42 not found"),
+        "{out}"
+    );
+}
+
+#[test]
+fn users_flow_logs_miss_then_hit_around_the_update() {
+    let out = run(env!("CARGO_BIN_EXE_users_flow"));
+    let events: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("key=") && l.contains(":id:1"))
+        .filter_map(|l| {
+            ["cache miss", "cache hit"]
+                .into_iter()
+                .find(|e| l.contains(e))
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "cache miss",
+            "cache hit",
+            "cache miss",
+            "cache hit",
+            "cache miss"
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("get(1) -> Ada Lovelace (0 database queries)"),
+        "{out}"
+    );
+    assert!(out.contains("not found"), "{out}");
+}
+
+#[test]
+fn lowlevel_tour_runs() {
+    let out = run(env!("CARGO_BIN_EXE_lowlevel"));
+    assert!(
+        out.contains("(a hit)") && out.contains("visits after incr(3), decr(1): 2"),
+        "{out}"
+    );
+}

@@ -1,0 +1,229 @@
+//! More of the model manager: the escape hatch, the process-wide manager,
+//! the key and version options, tracing events, and two processes sharing
+//! one Redis.
+
+use cache_diesel::{BoxedCondition, CachedModel};
+use cache_tests::env::{self, Env};
+use cache_tests::models::{
+    NewProduct, Product, ProductCache, ProductFilter, ProductUnique, ProductV2, ProductV2Cache,
+    products,
+};
+use cache_tests::{db, logs, services};
+use diesel::prelude::*;
+
+fn seed_sqlite(env: &mut Env<SqliteConnection>, slugs: &[&str]) {
+    let rows: Vec<NewProduct> = slugs.iter().map(|s| NewProduct::new(s, 1)).collect();
+    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.db.take_queries();
+}
+
+#[test]
+fn all_where_is_keyed_by_sql_and_binds_on_sqlite() {
+    let mut env = env::sqlite_memory("where_sqlite").unwrap();
+    seed_sqlite(&mut env, &["apple", "apricot", "banana"]);
+    let like = |pattern: &str| -> BoxedCondition<products::table, diesel::sqlite::Sqlite> {
+        Box::new(products::slug.like(pattern.to_owned()))
+    };
+    let p = &env.products;
+    let (ap, q1) = env
+        .db
+        .counted(|c| p.all_where(c, Some("ap"), like("ap%")).unwrap());
+    let (b, q2) = env
+        .db
+        .counted(|c| p.all_where(c, Some("ap"), like("b%")).unwrap());
+    let (again, q3) = env
+        .db
+        .counted(|c| p.all_where(c, Some("ap"), like("ap%")).unwrap());
+    assert_eq!(
+        ap.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(),
+        ["apple", "apricot"]
+    );
+    assert_eq!(b.len(), 1, "same suffix, other binds: another list");
+    assert_eq!((q1, q2, q3), (1, 1, 0));
+    assert_eq!(again, ap);
+    p.insert(&mut env.db.conn, NewProduct::new("apex", 2))
+        .unwrap();
+    assert_eq!(
+        p.all_where(&mut env.db.conn, Some("ap"), like("ap%"))
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn all_where_on_postgres() {
+    let Some(mut env) = env::postgres_redis("where_pg") else {
+        return;
+    };
+    env.products
+        .insert(
+            &mut env.db.conn,
+            vec![NewProduct::new("a1", 1), NewProduct::new("b1", 1)],
+        )
+        .unwrap();
+    let cond: BoxedCondition<products::table, diesel::pg::Pg> = Box::new(products::slug.eq("b1"));
+    let p = &env.products;
+    let (rows, q1) = env.db.counted(|c| p.all_where(c, None, cond).unwrap());
+    let cond: BoxedCondition<products::table, diesel::pg::Pg> = Box::new(products::slug.eq("b1"));
+    let (_, q2) = env.db.counted(|c| p.all_where(c, None, cond).unwrap());
+    assert_eq!((rows.len(), q1, q2), (1, 1, 0));
+}
+
+#[test]
+fn the_process_wide_manager_uses_the_default_cache() {
+    let mut db = db::sqlite();
+    Product::cache()
+        .insert(&mut db.conn, NewProduct::new("global-only", 7))
+        .unwrap();
+    let id = Product::cache()
+        .get_by_slug(&mut db.conn, "global-only".into())
+        .unwrap()
+        .id;
+    Product::cache().invalidate_id(id); // other tests' databases may share ids
+    let (_, q1) = db.counted(|c| Product::cache().get(c, id).unwrap());
+    let (row, q2) = db.counted(|c| Product::cache().get(c, id).unwrap());
+    assert_eq!((row.slug.as_str(), q1, q2), ("global-only", 1, 0));
+    assert!(std::ptr::eq(Product::cache(), Product::cache()));
+}
+
+#[test]
+fn key_and_version_options_separate_entries_but_share_invalidation() {
+    let mut env = env::sqlite_memory("version").unwrap();
+    seed_sqlite(&mut env, &["a"]);
+    let v2 = ProductV2Cache::new(env.cache.clone());
+    assert_eq!(
+        (Product::INFO.key, ProductV2::INFO.key),
+        ("product", "product")
+    );
+    assert_ne!(Product::INFO.schema_hash, ProductV2::INFO.schema_hash);
+    assert_eq!(ProductV2::INFO.detail_timeout.as_secs(), 5);
+    assert_ne!(
+        env.products.detail_key(&ProductUnique::Id(1)),
+        v2.detail_key(&cache_tests::models::ProductV2Unique::Id(1))
+    );
+    let p = &env.products;
+    p.get(&mut env.db.conn, 1).unwrap();
+    let (_, q) = env.db.counted(|c| v2.get(c, 1).unwrap());
+    assert_eq!(q, 1, "a changed struct never reads the old struct's entry");
+    v2.all(&mut env.db.conn, None, Default::default()).unwrap();
+    p.update(&mut env.db.conn, 1, products::slug.eq("b".to_string()))
+        .unwrap();
+    assert_eq!(
+        v2.get(&mut env.db.conn, 1).unwrap().slug,
+        "b",
+        "tags are per table"
+    );
+    assert_eq!(
+        v2.all(&mut env.db.conn, None, Default::default()).unwrap()[0].slug,
+        "b"
+    );
+}
+
+#[test]
+fn tracing_reports_hit_miss_fill_and_invalidate() {
+    let mut env = env::sqlite_memory("tracing").unwrap();
+    seed_sqlite(&mut env, &["a"]);
+    let p = &env.products;
+    let conn = &mut env.db.conn;
+    let (_, lines) = logs::capture(|| {
+        p.get(conn, 1).unwrap();
+        p.get(conn, 1).unwrap();
+        p.all(conn, Some("all"), ProductFilter::default()).unwrap();
+        p.update(conn, 1, products::is_active.eq(false)).unwrap();
+    });
+    let find = |needle: &str, kind: &str| {
+        lines.iter().any(|l| {
+            l.contains(needle)
+                && l.contains("model=\"Product\"")
+                && l.contains(kind)
+                && l.contains("key=")
+        })
+    };
+    assert!(find("cache miss", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache fill", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache hit", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache miss", "kind=\"list\""), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cache invalidate") && l.contains("why=\"update\"")),
+        "{lines:#?}"
+    );
+}
+
+/// Environment variables handing the shared state to the second process.
+const CHILD_PREFIX: &str = "CACHE_TESTS_CHILD_PREFIX";
+const CHILD_SCHEMA: &str = "CACHE_TESTS_CHILD_SCHEMA";
+
+#[test]
+fn a_second_process_hits_what_the_first_filled() {
+    let Some(mut env) = env::postgres_redis("two_processes") else {
+        return;
+    };
+    env.products
+        .insert(&mut env.db.conn, NewProduct::new("shared", 1))
+        .unwrap();
+    let id = env
+        .uncached
+        .get_by_slug(&mut env.db.conn, "shared".into())
+        .unwrap()
+        .id;
+    env.products.get(&mut env.db.conn, id).unwrap();
+    let schema: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "current_schema()",
+    ))
+    .get_result(&mut env.db.conn)
+    .unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "second_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_PREFIX, &env.cache.config().key_prefix)
+        .env(CHILD_SCHEMA, &schema)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("second process: slug=shared queries=0"),
+        "{stdout}"
+    );
+}
+
+/// The second process of `a_second_process_hits_what_the_first_filled`.
+#[test]
+#[ignore = "run by a_second_process_hits_what_the_first_filled as its second process"]
+fn second_process() {
+    let (prefix, schema) = (
+        std::env::var(CHILD_PREFIX).unwrap(),
+        std::env::var(CHILD_SCHEMA).unwrap(),
+    );
+    let mut cfg = cache_diesel::CacheConfig::from_url(&services::redis_url().unwrap()).unwrap();
+    cfg.key_prefix = prefix;
+    let products: ProductCache = ProductCache::new(cache_diesel::Cache::new(cfg).unwrap());
+    let mut conn = PgConnection::establish(&services::database_url().unwrap()).unwrap();
+    diesel::sql_query(format!("SET search_path TO \"{schema}\""))
+        .execute(&mut conn)
+        .unwrap();
+    let queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    conn.set_instrumentation(db::query_counter(queries.clone()));
+    let row = products
+        .get_by_slug(&mut conn, "shared".into())
+        .map(|r| r.id);
+    queries.store(0, std::sync::atomic::Ordering::SeqCst);
+    let row = products.get(&mut conn, row.unwrap()).unwrap();
+    println!(
+        "second process: slug={} queries={}",
+        row.slug,
+        queries.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}

@@ -1,0 +1,7 @@
+#[derive(cache_diesel::Cached)]
+#[cache(detail_timeout = -1, shape = "round", unique(nope), filter(id), version = "2")]
+pub struct Item {
+    pub id: i32,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(cache_diesel::Cached)]
+pub enum Item {
+    A,
+}
+
+fn main() {}

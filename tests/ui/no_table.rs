@@ -1,0 +1,6 @@
+#[derive(cache_diesel::Cached)]
+pub struct Item {
+    pub id: i32,
+}
+
+fn main() {}

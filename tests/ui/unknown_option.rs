@@ -1,0 +1,10 @@
+diesel::table! { items (id) { id -> Integer } }
+
+#[derive(cache_diesel::Cached)]
+#[diesel(table_name = items)]
+#[cache(colour = "red")]
+pub struct Item {
+    pub id: i32,
+}
+
+fn main() {}
