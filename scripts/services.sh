@@ -50,6 +50,8 @@ ensure_postgres() {
 }
 
 status=0
+# The TLS suite starts its own redis-server with certificates from openssl.
+command -v openssl >/dev/null || apt_install openssl || echo "services: no openssl (the TLS suite will skip)" >&2
 ensure_redis || status=1
 ensure_postgres || status=1
 exit $status

@@ -65,6 +65,7 @@ impl Cache {
                     response_timeout: config.response_timeout,
                     retry_after: config.retry_after,
                     pool_size: config.pool_size,
+                    tls_ca: config.tls_ca.clone(),
                 },
             )?),
         };

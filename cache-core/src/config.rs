@@ -10,7 +10,8 @@
 //! Query options, accepted by every scheme: `prefix`, `timeout` (the default
 //! timeout: a duration or `none` for never), `version`, `max_value_size`,
 //! `connect_timeout`, `response_timeout`, `retry_after`; `max_entries` and
-//! `max_bytes` for memory; `pool_size` for Redis. Durations are `500ms`,
+//! `max_bytes` for memory; `pool_size` and `tls_ca` (a PEM root
+//! certificate file) for Redis. Durations are `500ms`,
 //! `2s`, `5m`, `1h` or bare seconds; sizes are bytes with an optional
 //! `k`/`m`/`g` (binary) suffix.
 
@@ -63,6 +64,9 @@ pub struct CacheConfig {
     pub max_bytes: Option<u64>,
     /// Redis backend: at most this many pooled connections.
     pub pool_size: u32,
+    /// `rediss://`: trust this PEM root certificate (a private CA) instead
+    /// of the public web roots.
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 impl Default for CacheConfig {
@@ -79,6 +83,7 @@ impl Default for CacheConfig {
             max_entries: Some(10_000),
             max_bytes: None,
             pool_size: 16,
+            tls_ca: None,
         }
     }
 }
@@ -203,6 +208,7 @@ impl CacheConfig {
                         .ok_or_else(|| bad("a positive size (e.g. 64m)"))?,
                 )
             }
+            "tls_ca" => self.tls_ca = Some(value.into()),
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -219,7 +225,7 @@ impl CacheConfig {
 fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
-         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size"
+         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, tls_ca"
     )
 }
 

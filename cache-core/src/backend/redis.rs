@@ -82,7 +82,7 @@ impl r2d2::ManageConnection for Manager {
 }
 
 /// Options for [`RedisBackend::connect`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RedisOptions {
     /// Wait at most this long for a connection.
     pub connect_timeout: Duration,
@@ -92,6 +92,8 @@ pub struct RedisOptions {
     pub retry_after: Duration,
     /// At most this many connections.
     pub pool_size: u32,
+    /// For `rediss://`: a PEM root certificate to trust instead of the web roots.
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 impl RedisBackend {
@@ -99,8 +101,11 @@ impl RedisBackend {
     /// server that is down now is an error at the first call, not here.
     pub fn connect(url: &str, options: RedisOptions) -> Result<Self> {
         let shown_url = redact(url);
-        let client =
-            redis::Client::open(url).map_err(|e| Error::config(&shown_url, e.to_string()))?;
+        let client = if url.starts_with("rediss:") {
+            tls_client(url, &shown_url, options.tls_ca.as_deref())?
+        } else {
+            redis::Client::open(url).map_err(|e| Error::config(&shown_url, e.to_string()))?
+        };
         let manager = Manager {
             client,
             connect_timeout: options.connect_timeout,
@@ -174,6 +179,34 @@ impl RedisBackend {
             }
         }
     }
+}
+
+/// A TLS client. rustls needs a process-wide crypto provider: ring's is
+/// installed unless the application installed one already.
+#[cfg(feature = "tls")]
+fn tls_client(url: &str, shown_url: &str, ca: Option<&std::path::Path>) -> Result<redis::Client> {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another installer is fine: one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    let Some(ca) = ca else {
+        return redis::Client::open(url).map_err(|e| Error::config(shown_url, e.to_string()));
+    };
+    let root_cert = std::fs::read(ca)
+        .map_err(|e| Error::config(shown_url, format!("tls_ca {}: {e}", ca.display())))?;
+    let certs = redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root_cert),
+    };
+    redis::Client::build_with_tls(url, certs).map_err(|e| Error::config(shown_url, e.to_string()))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_client(_url: &str, shown_url: &str, _ca: Option<&std::path::Path>) -> Result<redis::Client> {
+    Err(Error::config(
+        shown_url,
+        "rediss:// needs cache-core's `tls` feature",
+    ))
 }
 
 fn millis(d: Duration) -> u64 {
