@@ -40,6 +40,25 @@ struct Inner {
     stats: Stats,
 }
 
+/// A [`Cache`] handle that does not keep it alive (for registries).
+#[derive(Clone, Debug)]
+pub struct WeakCache(std::sync::Weak<Inner>);
+
+impl WeakCache {
+    /// The cache, if it is still alive.
+    pub fn upgrade(&self) -> Option<Cache> {
+        self.0.upgrade().map(|inner| Cache { inner })
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("prefix", &self.config.key_prefix)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache")
@@ -93,6 +112,16 @@ impl Cache {
     /// A cache from `CACHE_URL`, or in-process memory when it is unset.
     pub fn from_env() -> Result<Self> {
         Self::new(CacheConfig::from_env()?)
+    }
+
+    /// A handle that does not keep the cache alive.
+    pub fn downgrade(&self) -> WeakCache {
+        WeakCache(Arc::downgrade(&self.inner))
+    }
+
+    /// Whether two handles are the same cache.
+    pub fn same(&self, other: &Cache) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// This cache's configuration.

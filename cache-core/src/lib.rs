@@ -33,7 +33,7 @@ pub mod timeout;
 
 pub use backend::Backend;
 pub use bytes::Bytes;
-pub use cache::Cache;
+pub use cache::{Cache, WeakCache};
 pub use config::{BackendKind, CacheConfig};
 pub use error::{Error, Result};
 pub use key::{Key, KeyBuilder, Namespace};

@@ -71,12 +71,12 @@ fn public_items(m: &Model) -> TokenStream {
         quote! {
             #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, or `Error::NotFound`.")]
             pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#model>
-            where #model: ::cache_diesel::ModelQueries<C>,
+            where C: ::cache_diesel::__private::diesel::Connection, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.get_unique(conn, #unique::#v(value)) }
 
             #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, if any.")]
             pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#model>>
-            where #model: ::cache_diesel::ModelQueries<C>,
+            where C: ::cache_diesel::__private::diesel::Connection, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
         }
     });

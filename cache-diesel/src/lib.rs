@@ -12,6 +12,9 @@
 //! - [`model`]: the traits the derive implements.
 //! - [`filter`]: list filter conditions.
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
+//! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
+//!   invalidations wait for the commit; writes the hooks never saw are caught.
+//! - [`sql_tables`]: which tables a SQL statement writes.
 //! - [`connections`]: which Diesel connection types are supported (features).
 
 #![warn(missing_docs)]
@@ -21,7 +24,11 @@ pub mod error;
 pub mod filter;
 pub mod manager;
 pub mod model;
+mod registry;
+pub mod sql_tables;
 mod tags;
+pub mod tracking;
+mod writes;
 
 pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::Cached;
@@ -32,6 +39,7 @@ pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
     WhereQuery,
 };
+pub use tracking::{CacheTracking, track, transaction};
 
 /// What generated code names; not a stable API.
 #[doc(hidden)]

@@ -1,12 +1,12 @@
 //! [`Manager`]: cached reads and invalidating writes for one model.
 
 use crate::error::{Error, Result};
-use crate::model::{
-    CachedModel, InsertQuery, ListFilter, ModelQueries, UniqueKey, UpdateQuery, WhereQuery,
-};
+use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
+use crate::registry;
 use crate::tags::{TableTag, Tags};
+use crate::tracking;
 use cache_core::{Cache, Lookup, Namespace};
-use diesel::QueryResult;
+use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -58,6 +58,7 @@ struct Entry<T> {
 impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
     pub fn new(cache: Cache) -> Self {
+        registry::register(M::INFO.table, &cache);
         Manager {
             cache,
             _model: PhantomData,
@@ -80,7 +81,7 @@ impl<M: CachedModel> Manager<M> {
         &self.cache
     }
 
-    fn tags(&self) -> Tags<'_, M> {
+    pub(crate) fn tags(&self) -> Tags<'_, M> {
         Tags::new(&self.cache)
     }
 
@@ -110,21 +111,23 @@ impl<M: CachedModel> Manager<M> {
     /// database (then stored for `list_timeout`).
     pub fn all<C>(&self, conn: &mut C, suffix: Option<&str>, filter: M::Filter) -> Result<Vec<M>>
     where
+        C: Connection,
         M: ModelQueries<C>,
     {
         let entry = self.list_entry(suffix, &filter.cache_key());
-        self.read_through(entry, || M::load_list(conn, &filter))
+        self.read_through(conn, entry, |conn| M::load_list(conn, &filter))
     }
 
     /// The rows matching an arbitrary Diesel filter expression, keyed by the
     /// query's SQL and binds.
     pub fn all_where<C>(&self, conn: &mut C, suffix: Option<&str>, expr: M::Expr) -> Result<Vec<M>>
     where
+        C: Connection,
         M: WhereQuery<C>,
     {
         let (sql, load) = M::prepare_where(expr);
         let entry = self.list_entry(suffix, &format!("sql:{sql}"));
-        self.read_through(entry, || load(conn))
+        self.read_through(conn, entry, load)
     }
 
     fn list_entry(&self, suffix: Option<&str>, filter_key: &str) -> Entry<Vec<M>> {
@@ -141,6 +144,7 @@ impl<M: CachedModel> Manager<M> {
     /// The row with primary key `id`, or [`Error::NotFound`].
     pub fn get<C>(&self, conn: &mut C, id: M::Id) -> Result<M>
     where
+        C: Connection,
         M: ModelQueries<C>,
     {
         self.get_unique(conn, M::unique_of_id(id))
@@ -149,6 +153,7 @@ impl<M: CachedModel> Manager<M> {
     /// The row with primary key `id`, if any.
     pub fn find<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
     where
+        C: Connection,
         M: ModelQueries<C>,
     {
         self.find_unique(conn, M::unique_of_id(id))
@@ -157,6 +162,7 @@ impl<M: CachedModel> Manager<M> {
     /// The row with this unique value, or [`Error::NotFound`].
     pub fn get_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<M>
     where
+        C: Connection,
         M: ModelQueries<C>,
     {
         let shown = format!("{}={}", key.column(), key.value_key());
@@ -170,6 +176,7 @@ impl<M: CachedModel> Manager<M> {
     /// for `not_found_timeout`, until a row is inserted.
     pub fn find_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<Option<M>>
     where
+        C: Connection,
         M: ModelQueries<C>,
     {
         let tags = self.tags();
@@ -190,16 +197,38 @@ impl<M: CachedModel> Manager<M> {
                 }
             },
         };
-        self.read_through(entry, || M::load_unique(conn, &key))
+        self.read_through(conn, entry, |conn| M::load_unique(conn, &key))
     }
 
     /// Cache first; on a miss, the database, then a fill stamped with the tag
     /// versions read before the query. Cache failures are logged and skipped.
-    fn read_through<T>(&self, entry: Entry<T>, load: impl FnOnce() -> QueryResult<T>) -> Result<T>
+    ///
+    /// Inside a transaction nothing is filled (the transaction may read an
+    /// older snapshot, or its own uncommitted writes), and a model the
+    /// transaction wrote is read from the database only.
+    fn read_through<C, T>(
+        &self,
+        conn: &mut C,
+        entry: Entry<T>,
+        load: impl FnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T>
     where
+        C: Connection,
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
+        let in_transaction = tracking::transaction_depth(conn) > 0;
+        if in_transaction
+            && tracking::tracker(conn).is_some_and(|t| t.transaction_wrote(M::INFO.table))
+        {
+            tracing::debug!(
+                model,
+                kind,
+                key,
+                "cache bypassed: this transaction wrote the table"
+            );
+            return Ok(load(conn)?);
+        }
         let stamp = match self
             .cache
             .read_tagged::<T>(key, &entry.tags, Tags::<M>::ttl())
@@ -217,8 +246,8 @@ impl<M: CachedModel> Manager<M> {
                 None
             }
         };
-        let value = load()?;
-        if let Some(stamp) = stamp {
+        let value = load(conn)?;
+        if let Some(stamp) = stamp.filter(|_| !in_transaction) {
             let ttl = Some((entry.timeout)(&value));
             match self
                 .cache
@@ -229,106 +258,5 @@ impl<M: CachedModel> Manager<M> {
             }
         }
         Ok(value)
-    }
-
-    /// Inserts `values` (anything `Insertable` into the table, one row or
-    /// many), then invalidates the lists and cached "not found" answers.
-    pub fn insert<C, V>(&self, conn: &mut C, values: V) -> Result<usize>
-    where
-        M: InsertQuery<C, V>,
-    {
-        let n = M::insert(conn, values)?;
-        let tags = self.tags();
-        self.invalidate(
-            "insert",
-            vec![tags.table(TableTag::List), tags.table(TableTag::Absent)],
-        );
-        Ok(n)
-    }
-
-    /// Applies `changes` (anything `AsChangeset` for the table) to the row
-    /// with primary key `id`, then invalidates its detail entries under the
-    /// old and the new values of every unique column, and the lists.
-    pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<usize>
-    where
-        M: UpdateQuery<C, V> + ModelQueries<C>,
-    {
-        let key = M::unique_of_id(id.clone());
-        let before = M::load_unique(conn, &key)?;
-        let n = M::update_by_id(conn, &id, changes)?;
-        let after = M::load_unique(conn, &key)?;
-        self.invalidate_rows("update", &key, [before, after].iter().flatten());
-        Ok(n)
-    }
-
-    /// Writes every field of `row` to its row (the model must derive
-    /// `AsChangeset`), then invalidates as [`Manager::update`].
-    pub fn save<'r, C>(&self, conn: &mut C, row: &'r M) -> Result<usize>
-    where
-        M: UpdateQuery<C, &'r M> + ModelQueries<C>,
-    {
-        self.update(conn, row.id(), row)
-    }
-
-    /// Deletes the row with primary key `id`, then invalidates its detail
-    /// entries and the lists.
-    pub fn delete<C>(&self, conn: &mut C, id: M::Id) -> Result<usize>
-    where
-        M: ModelQueries<C>,
-    {
-        let key = M::unique_of_id(id.clone());
-        let before = M::load_unique(conn, &key)?;
-        let n = M::delete_by_id(conn, &id)?;
-        self.invalidate_rows("delete", &key, before.iter());
-        Ok(n)
-    }
-
-    /// Applies `changes` to every row matching `filter` (a bulk update), then
-    /// invalidates every entry of the model: one tag, however many rows.
-    pub fn update_where<C, V>(&self, conn: &mut C, filter: M::Filter, changes: V) -> Result<usize>
-    where
-        M: UpdateQuery<C, V>,
-    {
-        let n = M::update_filtered(conn, &filter, changes)?;
-        self.invalidate_all();
-        Ok(n)
-    }
-
-    /// Invalidates every entry of the model (for writes made behind the
-    /// managers' back: another program, a trigger, raw SQL).
-    pub fn invalidate_all(&self) {
-        self.invalidate("invalidate_all", vec![self.tags().table(TableTag::Epoch)]);
-    }
-
-    /// Invalidates the entries of the row with primary key `id` and the lists.
-    pub fn invalidate_id(&self, id: M::Id) {
-        let key = M::unique_of_id(id);
-        self.invalidate_rows("invalidate", &key, std::iter::empty());
-    }
-
-    fn invalidate_rows<'r>(
-        &self,
-        why: &'static str,
-        key: &M::Unique,
-        rows: impl Iterator<Item = &'r M>,
-    ) {
-        let tags = self.tags();
-        let mut bump = vec![tags.table(TableTag::List), tags.unique(key)];
-        for row in rows {
-            bump.extend(row.unique_keys().iter().map(|k| tags.unique(k)));
-        }
-        bump.sort();
-        bump.dedup();
-        self.invalidate(why, bump);
-    }
-
-    fn invalidate(&self, why: &'static str, tags: Vec<String>) {
-        let model = M::INFO.name;
-        match self.cache.bump_tags(&tags, Tags::<M>::ttl()) {
-            Ok(()) => tracing::debug!(model, why, tags = ?tags, "cache invalidate"),
-            Err(e) => {
-                tracing::error!(model, why, tags = ?tags, error = %e, "cache invalidation failed")
-            }
-        }
     }
 }

@@ -23,6 +23,19 @@ pub(crate) enum TableTag {
     Absent,
 }
 
+/// The backend key of a table-wide tag.
+pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
+    let name = match tag {
+        TableTag::Epoch => "epoch",
+        TableTag::List => "list",
+        TableTag::Absent => "absent",
+    };
+    cache.keys().build(Namespace::Tag, &[table, "m"], name)
+}
+
+/// Lifetime of tags bumped without a model at hand (by the write tracker).
+pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
+
 /// Builds the backend keys of a model's tags.
 pub(crate) struct Tags<'a, M> {
     cache: &'a Cache,
@@ -38,14 +51,7 @@ impl<'a, M: CachedModel> Tags<'a, M> {
     }
 
     pub(crate) fn table(&self, tag: TableTag) -> String {
-        let name = match tag {
-            TableTag::Epoch => "epoch",
-            TableTag::List => "list",
-            TableTag::Absent => "absent",
-        };
-        self.cache
-            .keys()
-            .build(Namespace::Tag, &[M::INFO.table, "m"], name)
+        table_tag(self.cache, M::INFO.table, tag)
     }
 
     pub(crate) fn unique(&self, key: &M::Unique) -> String {
@@ -60,6 +66,6 @@ impl<'a, M: CachedModel> Tags<'a, M> {
     /// only turns those entries into misses.
     pub(crate) fn ttl() -> Ttl {
         let longest = M::INFO.list_timeout.max(M::INFO.detail_timeout);
-        Some((longest * 2).max(Duration::from_secs(3600)))
+        Some((longest * 2).max(DEFAULT_TAG_TTL))
     }
 }

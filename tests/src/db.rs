@@ -1,13 +1,16 @@
 //! Test databases with a query counter built on Diesel's instrumentation:
-//! SQLite in memory (one database per test) and PostgreSQL (one schema per
-//! test, dropped afterwards).
+//! SQLite (in memory, or in a temporary file when several connections must
+//! share it) and PostgreSQL (one schema per test, dropped afterwards).
 
 use crate::models::{POSTGRES_DDL, SQLITE_DDL};
 use crate::services;
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Opens another connection to the same database.
+type Reopen<C> = Box<dyn Fn() -> C + Send + Sync>;
 
 /// A connection whose queries are counted.
 pub struct TestDb<C: Connection> {
@@ -15,6 +18,8 @@ pub struct TestDb<C: Connection> {
     pub conn: C,
     queries: Arc<AtomicUsize>,
     schema: Option<String>,
+    file: Option<std::path::PathBuf>,
+    reopen: Option<Reopen<C>>,
 }
 
 /// Counts the queries a connection starts.
@@ -27,13 +32,15 @@ pub fn query_counter(queries: Arc<AtomicUsize>) -> impl Instrumentation {
 }
 
 impl<C: Connection> TestDb<C> {
-    fn new(mut conn: C, schema: Option<String>) -> Self {
+    fn new(mut conn: C) -> Self {
         let queries = Arc::new(AtomicUsize::new(0));
         conn.set_instrumentation(query_counter(queries.clone()));
         TestDb {
             conn,
             queries,
-            schema,
+            schema: None,
+            file: None,
+            reopen: None,
         }
     }
 
@@ -48,6 +55,37 @@ impl<C: Connection> TestDb<C> {
         let out = f(&mut self.conn);
         (out, self.take_queries())
     }
+
+    /// The query counter (for counting inside closures that hold the connection).
+    pub fn counter(&self) -> Arc<AtomicUsize> {
+        self.queries.clone()
+    }
+
+    /// The PostgreSQL schema holding this test's tables.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// Replaces the connection's instrumentation (the query count stops).
+    pub fn instrument(&mut self, instrumentation: impl Instrumentation) {
+        self.conn.set_instrumentation(instrumentation);
+    }
+
+    /// Makes the connection cache-aware (`cache_diesel::track`), still counted.
+    pub fn track(&mut self) {
+        let counter = query_counter(self.queries.clone());
+        self.conn
+            .set_instrumentation(cache_diesel::CacheTracking::new().with(counter));
+    }
+
+    /// Another connection to the same database (and schema), uncounted and
+    /// untracked. Panics for an in-memory SQLite database.
+    pub fn another(&self) -> C {
+        (self
+            .reopen
+            .as_ref()
+            .expect("use sqlite_file() for a second connection"))()
+    }
 }
 
 /// A fresh in-memory SQLite database with the test tables.
@@ -58,7 +96,30 @@ pub fn sqlite() -> TestDb<SqliteConnection> {
             .execute(&mut conn)
             .expect("SQLite DDL");
     }
-    TestDb::new(conn, None)
+    TestDb::new(conn)
+}
+
+/// A fresh SQLite database in a temporary file (WAL, busy timeout), so that
+/// several connections can share it.
+pub fn sqlite_file(test: &str) -> TestDb<SqliteConnection> {
+    let path = std::env::temp_dir().join(format!("{}.sqlite", crate::unique::prefix(test)));
+    let url = path.to_string_lossy().into_owned();
+    let open = move || {
+        let mut conn = SqliteConnection::establish(&url).expect("SQLite file");
+        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")
+            .expect("pragmas");
+        conn
+    };
+    let mut conn = open();
+    for ddl in SQLITE_DDL {
+        diesel::sql_query(*ddl)
+            .execute(&mut conn)
+            .expect("SQLite DDL");
+    }
+    let mut db = TestDb::new(conn);
+    db.file = Some(path);
+    db.reopen = Some(Box::new(open));
+    db
 }
 
 /// A PostgreSQL connection whose `search_path` is a fresh schema holding the
@@ -66,21 +127,28 @@ pub fn sqlite() -> TestDb<SqliteConnection> {
 /// outside CI.
 pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
     let url = services::database_url()?;
-    let mut conn =
-        PgConnection::establish(&url).unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
     let schema = crate::unique::prefix(test).to_ascii_lowercase();
-    diesel::sql_query(format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut conn)
-        .expect("create schema");
-    diesel::sql_query(format!("SET search_path TO \"{schema}\""))
-        .execute(&mut conn)
-        .expect("search_path");
+    let search_path = format!("SET search_path TO \"{schema}\"");
+    let open = move || {
+        let mut conn =
+            PgConnection::establish(&url).unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
+        conn.batch_execute(&search_path).expect("search_path");
+        conn
+    };
+    let mut conn = open();
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\""
+    ))
+    .expect("create schema");
     for ddl in POSTGRES_DDL {
         diesel::sql_query(*ddl)
             .execute(&mut conn)
             .expect("PostgreSQL DDL");
     }
-    Some(TestDb::new(conn, Some(schema)))
+    let mut db = TestDb::new(conn);
+    db.schema = Some(schema);
+    db.reopen = Some(Box::new(open));
+    Some(db)
 }
 
 impl<C: Connection> Drop for TestDb<C> {
@@ -89,6 +157,11 @@ impl<C: Connection> Drop for TestDb<C> {
             let _ = self
                 .conn
                 .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"));
+        }
+        if let Some(file) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
         }
     }
 }

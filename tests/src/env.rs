@@ -42,6 +42,14 @@ pub fn sqlite_memory(test: &str) -> Option<Env<SqliteConnection>> {
     Some(Env::new(db::sqlite(), cache_with_prefix("memory://", test)))
 }
 
+/// SQLite in a file (several connections can share it) and the in-process cache.
+pub fn sqlite_file_memory(test: &str) -> Option<Env<SqliteConnection>> {
+    Some(Env::new(
+        db::sqlite_file(test),
+        cache_with_prefix("memory://", test),
+    ))
+}
+
 /// PostgreSQL and Redis; `None` when either is unreachable outside CI.
 pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
     let redis = services::redis_url()?;

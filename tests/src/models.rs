@@ -91,6 +91,7 @@ pub trait ProductQueries<C>:
     + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::category_id, i32>>
     + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::slug, String>>
     + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::is_active, bool>>
+    + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::title, String>>
 {
 }
 
@@ -102,6 +103,7 @@ impl<C, M> ProductQueries<C> for M where
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::category_id, i32>>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::slug, String>>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::is_active, bool>>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<products::title, String>>
 {
 }
 
