@@ -69,6 +69,9 @@ pub struct CacheTracking {
     statement_writes: Vec<String>,
     /// Set by `CommitTransaction`, resolved by the commit statement's `FinishQuery`.
     committing: bool,
+    /// Where unseen writes are invalidated: these caches, or (when `None`)
+    /// every cache a manager of the written table uses.
+    caches: Option<Vec<Cache>>,
 }
 
 impl std::fmt::Debug for CacheTracking {
@@ -88,6 +91,14 @@ impl CacheTracking {
     /// Also passes every event to `other` (a logger, a query counter).
     pub fn with(mut self, other: impl Instrumentation) -> Self {
         self.inner = Some(Box::new(other));
+        self
+    }
+
+    /// Invalidates the tables this connection writes behind the hooks in
+    /// these caches only (by default: every cache that a manager of the
+    /// table uses, which is right for one database per process).
+    pub fn for_caches(mut self, caches: impl IntoIterator<Item = Cache>) -> Self {
+        self.caches = Some(caches.into_iter().collect());
         self
     }
 
@@ -117,7 +128,7 @@ impl CacheTracking {
                     level.unseen.extend(writes);
                 }
             }
-            None if !from_hook => bump_epochs(writes.iter().map(String::as_str)),
+            None if !from_hook => self.bump_epochs(writes.iter().map(String::as_str)),
             None => {}
         }
     }
@@ -132,7 +143,7 @@ impl CacheTracking {
                 for d in level.deferred {
                     bump(&d.cache, &d.tags, d.ttl, "commit");
                 }
-                bump_epochs(level.unseen.iter().map(String::as_str));
+                self.bump_epochs(level.unseen.iter().map(String::as_str));
             }
         }
     }
@@ -166,13 +177,23 @@ fn bump(cache: &Cache, tags: &[String], ttl: Ttl, why: &str) {
     }
 }
 
-/// Invalidates every entry of these tables, in every cache that holds some.
-fn bump_epochs<'a>(tables: impl Iterator<Item = &'a str>) {
-    for table in tables {
-        for cache in registry::caches_for(table) {
-            let tag = table_tag(&cache, table, TableTag::Epoch);
-            tracing::debug!(table, "write outside the managers' hooks");
-            bump(&cache, &[tag], Some(DEFAULT_TAG_TTL), "unseen write");
+impl CacheTracking {
+    /// Invalidates every entry of these tables.
+    fn bump_epochs<'a>(&self, tables: impl Iterator<Item = &'a str>) {
+        for table in tables {
+            let caches = match &self.caches {
+                Some(caches) => caches.clone(),
+                None => registry::caches_for(table),
+            };
+            tracing::debug!(
+                table,
+                caches = caches.len(),
+                "write outside the managers' hooks"
+            );
+            for cache in caches {
+                let tag = table_tag(&cache, table, TableTag::Epoch);
+                bump(&cache, &[tag], Some(DEFAULT_TAG_TTL), "unseen write");
+            }
         }
     }
 }

@@ -71,11 +71,13 @@ impl<C: Connection> TestDb<C> {
         self.conn.set_instrumentation(instrumentation);
     }
 
-    /// Makes the connection cache-aware (`cache_diesel::track`), still counted.
-    pub fn track(&mut self) {
+    /// Makes the connection cache-aware (`cache_diesel::track`), still
+    /// counted; writes behind the hooks invalidate `cache` only (other tests'
+    /// databases have tables of the same names).
+    pub fn track(&mut self, cache: &cache_diesel::Cache) {
         let counter = query_counter(self.queries.clone());
-        self.conn
-            .set_instrumentation(cache_diesel::CacheTracking::new().with(counter));
+        let tracking = cache_diesel::CacheTracking::new().for_caches([cache.clone()]);
+        self.conn.set_instrumentation(tracking.with(counter));
     }
 
     /// Another connection to the same database (and schema), uncounted and

@@ -27,6 +27,11 @@ pub fn cache_with_prefix(url: &str, test: &str) -> Cache {
 }
 
 impl<C: Connection> Env<C> {
+    /// Makes the test's connection cache-aware, invalidating its own cache.
+    pub fn track(&mut self) {
+        self.db.track(&self.cache);
+    }
+
     fn new(db: TestDb<C>, cache: Cache) -> Self {
         Env {
             db,

@@ -127,7 +127,7 @@ fn invalidations_wait_for_the_commit<C: Connection>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
-    env.db.track();
+    env.track();
     let id = seed(env, &["a"])[0];
     let mut other = env.db.another();
     let p = &env.products;
@@ -169,7 +169,7 @@ fn rolled_back_invalidations_are_dropped<C: Connection>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
-    env.db.track();
+    env.track();
     let ids = seed(env, &["keep", "undo"]);
     let p = &env.products;
     for id in &ids {
@@ -210,7 +210,7 @@ fn writes_behind_the_hooks_are_caught<C: Connection>(
 ) where
     Product: ProductQueries<C>,
 {
-    env.db.track();
+    env.track();
     let ids = seed(env, &["s0", "s1", "s2", "s3", "s4"]);
     let p = &env.products;
     let updates = [
@@ -272,7 +272,7 @@ fn writes_behind_the_hooks_are_caught<C: Connection>(
 #[test]
 fn diesel_dsl_writes_are_caught_on_sqlite() {
     let mut env = env::sqlite_file_memory("dsl_sqlite").unwrap();
-    env.db.track();
+    env.track();
     seed(&mut env, &["a", "b"]);
     let p = &env.products;
     let conn = &mut env.db.conn;
@@ -320,7 +320,7 @@ fn diesel_dsl_writes_are_caught_on_postgres() {
     let Some(mut env) = env::postgres_redis("dsl_pg") else {
         return;
     };
-    env.db.track();
+    env.track();
     seed(&mut env, &["a", "b"]);
     let p = &env.products;
     let conn = &mut env.db.conn;
