@@ -1,0 +1,279 @@
+//! The consistency checker: concurrent readers and writers (threads, and a
+//! second process when the cache is Redis) with random delays between each
+//! reader's database read and its cache fill; counts stale reads.
+//!
+//! ```text
+//! cargo run --release -p cache-tests --bin consistency -- \
+//!     --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive]
+//! ```
+//!
+//! The last line is `stale_reads=<n> reads=<n> writes=<n>`; the exit code is
+//! 1 when stale reads are not zero (except with `--naive`, the seeds'
+//! pattern on the same workload).
+
+use cache_diesel::{Cache, CacheConfig, CacheTracking};
+use cache_tests::consistency::{self, DDL, Mode, ROWS, Read, Write};
+use cache_tests::services;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const READERS: usize = 4;
+const WRITERS: usize = 2;
+const MAX_DELAY: Duration = Duration::from_millis(3);
+
+#[derive(Debug, Clone)]
+struct Args {
+    db: String,
+    cache: String,
+    seconds: f64,
+    naive: bool,
+    /// Set in the second process: the database location and cache prefix.
+    child: Option<(String, String)>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        db: "sqlite".into(),
+        cache: "memory".into(),
+        seconds: 5.0,
+        naive: false,
+        child: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--db" => args.db = value()?,
+            "--cache" => args.cache = value()?,
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|_| "--seconds takes a number")?
+            }
+            "--naive" => args.naive = true,
+            "--child" => args.child = Some((value()?, value()?)),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if !["sqlite", "postgres"].contains(&args.db.as_str())
+        || !["memory", "redis"].contains(&args.cache.as_str())
+    {
+        return Err(
+            "usage: --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive]".into(),
+        );
+    }
+    Ok(args)
+}
+
+/// Where the database lives: a SQLite file, or a PostgreSQL schema.
+fn open_sqlite(path: &str) -> SqliteConnection {
+    let mut conn = SqliteConnection::establish(path).expect("SQLite file");
+    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000;")
+        .expect("pragmas");
+    conn
+}
+
+fn open_postgres(schema: &str) -> PgConnection {
+    let url = services::database_url().expect("PostgreSQL reachable");
+    let mut conn = PgConnection::establish(&url).expect("PostgreSQL");
+    conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
+        .expect("search_path");
+    conn
+}
+
+fn cache_for(args: &Args, prefix: &str) -> Cache {
+    let url = match args.cache.as_str() {
+        "redis" => services::redis_url().expect("Redis reachable"),
+        _ => "memory://".to_owned(),
+    };
+    let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
+    cfg.key_prefix = prefix.to_owned();
+    Cache::new(cfg).expect("cache")
+}
+
+/// Runs the threads on connections from `open`; returns reads and writes.
+fn run<C, F>(
+    open: F,
+    cache: &Cache,
+    mode: Mode,
+    until: Instant,
+    writers: bool,
+) -> (Vec<Read>, Vec<Write>)
+where
+    C: Connection + 'static,
+    F: Fn() -> C + Sync,
+    consistency::VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+{
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = open();
+                    consistency::inject_delays(&mut conn, MAX_DELAY);
+                    consistency::read_loop(&mut conn, cache, mode, until)
+                })
+            })
+            .collect();
+        let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
+            .map(|w| {
+                let open = &open;
+                s.spawn(move || {
+                    let mut conn = open();
+                    conn.set_instrumentation(CacheTracking::new().for_caches([cache.clone()]));
+                    let mine: Vec<i32> = (1..=ROWS)
+                        .filter(|id| (*id as usize) % WRITERS == w)
+                        .collect();
+                    consistency::write_loop(&mut conn, cache, mode, &mine, until)
+                })
+            })
+            .collect();
+        let reads = readers
+            .into_iter()
+            .flat_map(|h| h.join().expect("reader"))
+            .collect();
+        let writes = writer_threads
+            .into_iter()
+            .flat_map(|h| h.join().expect("writer"))
+            .collect();
+        (reads, writes)
+    })
+}
+
+fn seed<C: Connection>(conn: &mut C) {
+    conn.batch_execute(DDL).expect("DDL");
+    let values: Vec<String> = (1..=ROWS).map(|id| format!("({id}, 0)")).collect();
+    conn.batch_execute(&format!(
+        "INSERT INTO consistency_rows (id, version) VALUES {}",
+        values.join(", ")
+    ))
+    .expect("seed rows");
+}
+
+/// The second process: readers only, reporting every read on stdout.
+fn child(args: &Args, location: &str, prefix: &str) {
+    let cache = cache_for(args, prefix);
+    let mode = if args.naive {
+        Mode::Naive
+    } else {
+        Mode::Managed
+    };
+    let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let (reads, _) = match args.db.as_str() {
+        "sqlite" => run(|| open_sqlite(location), &cache, mode, until, false),
+        _ => run(|| open_postgres(location), &cache, mode, until, false),
+    };
+    for read in reads {
+        println!("{}", read.to_line());
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some((location, prefix)) = &args.child {
+        child(&args, location, prefix);
+        return ExitCode::SUCCESS;
+    }
+    let name = cache_tests::unique::prefix("consistency").to_ascii_lowercase();
+    let cache = cache_for(&args, &name);
+    let mode = if args.naive {
+        Mode::Naive
+    } else {
+        Mode::Managed
+    };
+    let location = match args.db.as_str() {
+        "sqlite" => {
+            let path = std::env::temp_dir()
+                .join(format!("{name}.sqlite"))
+                .to_string_lossy()
+                .into_owned();
+            seed(&mut open_sqlite(&path));
+            path
+        }
+        _ => {
+            let url = services::database_url().expect("PostgreSQL reachable");
+            let mut conn = PgConnection::establish(&url).expect("PostgreSQL");
+            conn.batch_execute(&format!("CREATE SCHEMA \"{name}\""))
+                .expect("schema");
+            seed(&mut open_postgres(&name));
+            name.clone()
+        }
+    };
+    println!(
+        "consistency: db={} cache={} mode={mode:?} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
+        args.db, args.cache, args.seconds
+    );
+    let second = (args.cache == "redis").then(|| {
+        let mut cmd = Command::new(std::env::current_exe().expect("own path"));
+        cmd.args([
+            "--db",
+            &args.db,
+            "--cache",
+            &args.cache,
+            "--seconds",
+            &args.seconds.to_string(),
+            "--child",
+            &location,
+            &name,
+        ]);
+        if args.naive {
+            cmd.arg("--naive");
+        }
+        cmd.stdout(Stdio::piped()).spawn().expect("second process")
+    });
+    let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let (mut reads, writes) = match args.db.as_str() {
+        "sqlite" => run(|| open_sqlite(&location), &cache, mode, until, true),
+        _ => run(|| open_postgres(&location), &cache, mode, until, true),
+    };
+    let own_reads = reads.len();
+    if let Some(child) = second {
+        let out = child.wait_with_output().expect("second process output");
+        reads.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(Read::from_line),
+        );
+    }
+    let stale = consistency::count_stale(&reads, &writes);
+    println!(
+        "processes={} reads_in_second_process={}",
+        if args.cache == "redis" { 2 } else { 1 },
+        reads.len() - own_reads
+    );
+    cleanup(&args, &location, &cache);
+    println!(
+        "stale_reads={stale} reads={} writes={}",
+        reads.len(),
+        writes.len()
+    );
+    if stale > 0 && !args.naive {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn cleanup(args: &Args, location: &str, cache: &Cache) {
+    let _ = cache.clear();
+    match args.db.as_str() {
+        "sqlite" => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{location}{suffix}"));
+            }
+        }
+        _ => {
+            if let Some(url) = services::database_url() {
+                if let Ok(mut conn) = PgConnection::establish(&url) {
+                    let _ = conn.batch_execute(&format!("DROP SCHEMA \"{location}\" CASCADE"));
+                }
+            }
+        }
+    }
+}

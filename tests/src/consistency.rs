@@ -1,0 +1,270 @@
+//! The consistency checker's workload and its verdict: concurrent readers
+//! and writers on a few rows, with random delays between each reader's
+//! database read and its cache fill, and a count of stale reads.
+//!
+//! A read is stale when it began after a write's hook had returned and was
+//! served an older version of that row. Writers own disjoint rows, so each
+//! knows the version it wrote and when its write returned.
+
+use cache_diesel::{Cache, Cached, Timeout};
+use diesel::connection::InstrumentationEvent;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+diesel::table! {
+    consistency_rows (id) {
+        id -> Integer,
+        version -> Integer,
+    }
+}
+
+/// A row whose version only grows.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = consistency_rows)]
+#[cache(detail_timeout = 300)]
+pub struct VersionedRow {
+    /// The row.
+    pub id: i32,
+    /// Incremented by every write.
+    pub version: i32,
+}
+
+/// The table, for SQLite and PostgreSQL alike.
+pub const DDL: &str =
+    "CREATE TABLE consistency_rows (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)";
+
+/// How many rows the workload touches.
+pub const ROWS: i32 = 8;
+
+/// Microseconds since the Unix epoch: comparable across processes on one machine.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// One read: which row, when it began, which version it was served.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Read {
+    /// The row read.
+    pub id: i32,
+    /// When the read began.
+    pub began_us: u64,
+    /// The version served.
+    pub version: i32,
+}
+
+/// One write: which row, which version, when its hook returned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Write {
+    /// The row written.
+    pub id: i32,
+    /// The version written.
+    pub version: i32,
+    /// When the write (and its invalidation) returned.
+    pub returned_us: u64,
+}
+
+impl Read {
+    /// `R id began version`, for the second process's report.
+    pub fn to_line(self) -> String {
+        format!("R {} {} {}", self.id, self.began_us, self.version)
+    }
+
+    /// Parses [`Read::to_line`].
+    pub fn from_line(line: &str) -> Option<Read> {
+        let mut parts = line.strip_prefix("R ")?.split(' ');
+        Some(Read {
+            id: parts.next()?.parse().ok()?,
+            began_us: parts.next()?.parse().ok()?,
+            version: parts.next()?.parse().ok()?,
+        })
+    }
+}
+
+/// Reads that began after a write of their row had returned and were
+/// served an older version.
+pub fn count_stale(reads: &[Read], writes: &[Write]) -> usize {
+    let mut by_row: HashMap<i32, Vec<&Write>> = HashMap::new();
+    for w in writes {
+        by_row.entry(w.id).or_default().push(w);
+    }
+    for ws in by_row.values_mut() {
+        ws.sort_by_key(|w| w.returned_us);
+    }
+    reads
+        .iter()
+        .filter(|r| {
+            let Some(ws) = by_row.get(&r.id) else {
+                return false;
+            };
+            let done = ws.partition_point(|w| w.returned_us < r.began_us);
+            let required = ws[..done].iter().map(|w| w.version).max().unwrap_or(0);
+            r.version < required
+        })
+        .count()
+}
+
+/// Makes `conn` sleep a random 0..=`max_delay` after every query: between a
+/// reader's database read and its cache fill.
+pub fn inject_delays<C: Connection>(conn: &mut C, max_delay: Duration) {
+    let max = max_delay.as_micros() as u64;
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::FinishQuery { .. } = event {
+            let micros = rand::random_range(0..=max);
+            std::thread::sleep(Duration::from_micros(micros));
+        }
+    });
+}
+
+/// How reads and writes reach the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The model manager (versioned tags, hooks).
+    Managed,
+    /// The seeds' pattern: get; on a miss query and set; on a write delete.
+    Naive,
+}
+
+/// Reads random rows until `until`; returns what each read was served.
+pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<Read>
+where
+    C: Connection,
+    VersionedRow: cache_diesel::ModelQueries<C>,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
+    let mut reads = Vec::new();
+    while Instant::now() < until {
+        let id = rand::random_range(1..=ROWS);
+        let began_us = now_us();
+        let served = match mode {
+            Mode::Managed => manager.get(conn, id).map(|r| r.version),
+            Mode::Naive => {
+                let key = format!("row:{id}");
+                match cache.get::<VersionedRow>(key.as_str()) {
+                    Ok(Some(hit)) => Ok(hit.version),
+                    _ => direct.get(conn, id).map(|row| {
+                        let _ = cache.set(key.as_str(), &row, Timeout::Default);
+                        row.version
+                    }),
+                }
+            }
+        };
+        match served {
+            Ok(version) => reads.push(Read {
+                id,
+                began_us,
+                version,
+            }),
+            Err(e) => eprintln!("read failed: {e}"),
+        }
+    }
+    reads
+}
+
+/// Writes the rows `mine` in turn until `until`: through the manager's hook,
+/// or (every other write, managed mode) with raw SQL on a tracked
+/// connection; returns every write.
+pub fn write_loop<C>(
+    conn: &mut C,
+    cache: &Cache,
+    mode: Mode,
+    mine: &[i32],
+    until: Instant,
+) -> Vec<Write>
+where
+    C: Connection,
+    VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut versions: HashMap<i32, i32> = mine.iter().map(|id| (*id, 0)).collect();
+    let mut writes = Vec::new();
+    while Instant::now() < until {
+        let id = mine[rand::random_range(0..mine.len())];
+        let version = versions[&id] + 1;
+        let raw = NEXT.fetch_add(1, Ordering::Relaxed) % 2 == 0;
+        let done = match mode {
+            Mode::Managed if raw => conn
+                .batch_execute(&format!(
+                    "UPDATE consistency_rows SET version = {version} WHERE id = {id}"
+                ))
+                .map_err(cache_diesel::Error::from),
+            Mode::Managed => manager
+                .update(conn, id, consistency_rows::version.eq(version))
+                .map(drop),
+            Mode::Naive => direct
+                .update(conn, id, consistency_rows::version.eq(version))
+                .map(|_| drop(cache.delete(format!("row:{id}").as_str()))),
+        };
+        match done {
+            Ok(()) => {
+                versions.insert(id, version);
+                writes.push(Write {
+                    id,
+                    version,
+                    returned_us: now_us(),
+                });
+            }
+            Err(e) => eprintln!("write failed: {e}"),
+        }
+        std::thread::sleep(Duration::from_micros(rand::random_range(0..2_000)));
+    }
+    writes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_after_a_returned_write_must_see_it() {
+        let writes = [
+            Write {
+                id: 1,
+                version: 2,
+                returned_us: 100,
+            },
+            Write {
+                id: 1,
+                version: 3,
+                returned_us: 200,
+            },
+        ];
+        let reads = [
+            Read {
+                id: 1,
+                began_us: 150,
+                version: 2,
+            }, // fine
+            Read {
+                id: 1,
+                began_us: 150,
+                version: 1,
+            }, // stale
+            Read {
+                id: 1,
+                began_us: 200,
+                version: 2,
+            }, // write 3 had not returned before it began
+            Read {
+                id: 1,
+                began_us: 201,
+                version: 2,
+            }, // stale
+            Read {
+                id: 2,
+                began_us: 500,
+                version: 0,
+            }, // never written
+        ];
+        assert_eq!(count_stale(&reads, &writes), 2);
+        assert_eq!(Read::from_line(&reads[1].to_line()), Some(reads[1]));
+    }
+}
