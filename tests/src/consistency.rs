@@ -189,7 +189,7 @@ where
     while Instant::now() < until {
         let id = mine[rand::random_range(0..mine.len())];
         let version = versions[&id] + 1;
-        let raw = NEXT.fetch_add(1, Ordering::Relaxed) % 2 == 0;
+        let raw = NEXT.fetch_add(1, Ordering::Relaxed).is_multiple_of(2);
         let done = match mode {
             Mode::Managed if raw => conn
                 .batch_execute(&format!(
