@@ -269,10 +269,10 @@ fn cleanup(args: &Args, location: &str, cache: &Cache) {
             }
         }
         _ => {
-            if let Some(url) = services::database_url() {
-                if let Ok(mut conn) = PgConnection::establish(&url) {
-                    let _ = conn.batch_execute(&format!("DROP SCHEMA \"{location}\" CASCADE"));
-                }
+            if let Some(url) = services::database_url()
+                && let Ok(mut conn) = PgConnection::establish(&url)
+            {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA \"{location}\" CASCADE"));
             }
         }
     }
