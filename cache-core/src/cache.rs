@@ -4,6 +4,7 @@ use crate::backend::{Backend, DummyBackend, Incr, MemoryBackend, RedisBackend, R
 use crate::codec;
 use crate::config::{BackendKind, CacheConfig};
 use crate::error::{Error, Result};
+use crate::flight::Flights;
 use crate::key::{Key, KeyBuilder};
 use crate::stats::{Counter, Stats, StatsSnapshot};
 use crate::timeout::{Lifetime, Timeout};
@@ -38,6 +39,7 @@ struct Inner {
     keys: KeyBuilder,
     config: CacheConfig,
     stats: Stats,
+    flights: Flights,
 }
 
 /// A [`Cache`] handle that does not keep it alive (for registries).
@@ -100,6 +102,7 @@ impl Cache {
                 keys: KeyBuilder::new(&config.key_prefix),
                 config,
                 stats: Stats::default(),
+                flights: Flights::default(),
             }),
         }
     }
@@ -142,6 +145,10 @@ impl Cache {
     /// What this cache has done so far.
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.stats.snapshot()
+    }
+
+    pub(crate) fn flights(&self) -> &Flights {
+        &self.inner.flights
     }
 
     pub(crate) fn count(&self, counter: Counter, n: u64) {

@@ -64,6 +64,11 @@ pub struct CacheConfig {
     pub max_bytes: Option<u64>,
     /// Redis backend: at most this many pooled connections.
     pub pool_size: u32,
+    /// How long a fill lease lasts: the longest a miss waits for another
+    /// caller's fill (and a dead lease holder delays others).
+    pub lease: Duration,
+    /// How often a caller waiting on a lease polls for the fill.
+    pub lease_tick: Duration,
     /// `rediss://`: trust this PEM root certificate (a private CA) instead
     /// of the public web roots.
     pub tls_ca: Option<std::path::PathBuf>,
@@ -84,6 +89,8 @@ impl Default for CacheConfig {
             max_bytes: None,
             pool_size: 16,
             tls_ca: None,
+            lease: Duration::from_secs(2),
+            lease_tick: Duration::from_millis(10),
         }
     }
 }
@@ -209,6 +216,14 @@ impl CacheConfig {
                 )
             }
             "tls_ca" => self.tls_ca = Some(value.into()),
+            "lease" => {
+                self.lease =
+                    parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 2s)"))?
+            }
+            "lease_tick" => {
+                self.lease_tick =
+                    parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 10ms)"))?
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -225,7 +240,7 @@ impl CacheConfig {
 fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
-         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, tls_ca"
+         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, tls_ca, lease, lease_tick"
     )
 }
 

@@ -15,6 +15,7 @@
 //! - [`key`]: prefixes, namespaces, versions, escaping and hashing of keys.
 //! - [`codec`]: MessagePack values, integers as decimal text.
 //! - [`registry`]: named caches ([`caches`]).
+//! - [`read_through`]: misses under load: single-flight, leases, serve-stale.
 //! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol).
 //! - [`stats`], [`timeout`], [`error`].
 
@@ -25,7 +26,9 @@ pub mod cache;
 pub mod codec;
 pub mod config;
 pub mod error;
+mod flight;
 pub mod key;
+pub mod read_through;
 pub mod registry;
 pub mod stats;
 pub mod tagged;
@@ -37,7 +40,9 @@ pub use cache::{Cache, WeakCache};
 pub use config::{BackendKind, CacheConfig};
 pub use error::{Error, Result};
 pub use key::{Key, KeyBuilder, Namespace};
+pub use read_through::{Outcome, Plan, Shape};
 pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
-pub use tagged::{Lookup, Stamp};
+pub use stats::{Counter, Stats};
+pub use tagged::{FillOptions, Lookup, Stamp};
 pub use timeout::{Timeout, Ttl};

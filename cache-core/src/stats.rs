@@ -1,74 +1,102 @@
-//! Counters of what a cache did, readable in code.
+//! Counters of what a cache (or a model manager, or a cached query) did,
+//! readable in code beside the tracing events.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Live counters of one cache (all relaxed atomics: cheap on the hot path).
-#[derive(Debug, Default)]
-pub struct Stats {
-    hits: AtomicU64,
-    misses: AtomicU64,
-    writes: AtomicU64,
-    deletes: AtomicU64,
-    errors: AtomicU64,
-    undecodable: AtomicU64,
-    refused: AtomicU64,
+/// One kind of event counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Counter {
+    /// A read found a valid, decodable value.
+    Hit,
+    /// A read found nothing usable (absent, stale, undecodable).
+    Miss,
+    /// A value stored by `set`/`add`/`set_many`.
+    Write,
+    /// A key deleted.
+    Delete,
+    /// A backend failure (unreachable, timeout, server error).
+    Error,
+    /// Stored bytes that did not decode as the requested type.
+    Undecodable,
+    /// A value not stored: over the maximum size.
+    Refused,
+    /// A read-through miss filled from the source of truth.
+    Fill,
+    /// A miss answered by another caller's fill in this process (single-flight).
+    Shared,
+    /// A miss that waited for another process's fill (a lease).
+    LeaseWait,
+    /// A lease wait that ran out; the caller read the source itself.
+    LeaseTimeout,
+    /// An entry past its soft timeout served while another caller refreshes.
+    StaleServe,
+    /// Tags bumped (invalidations).
+    Invalidation,
 }
 
-/// A copy of a cache's counters at one moment.
+const COUNTERS: usize = 13;
+
+/// Live counters (relaxed atomics: cheap on the hot path).
+#[derive(Debug, Default)]
+pub struct Stats {
+    cells: [AtomicU64; COUNTERS],
+}
+
+/// A copy of the counters at one moment.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct StatsSnapshot {
-    /// Reads that found a decodable value.
+    /// Reads that found a valid, decodable value.
     pub hits: u64,
-    /// Reads that found nothing (including undecodable bytes).
+    /// Reads that found nothing usable.
     pub misses: u64,
-    /// Values stored.
+    /// Values stored by the low-level API.
     pub writes: u64,
     /// Keys deleted.
     pub deletes: u64,
-    /// Backend failures (unreachable, timeout, server error).
+    /// Backend failures.
     pub errors: u64,
     /// Stored bytes that did not decode as the requested type.
     pub undecodable: u64,
     /// Values not stored because they were over the maximum size.
     pub refused: u64,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Counter {
-    Hit,
-    Miss,
-    Write,
-    Delete,
-    Error,
-    Undecodable,
-    Refused,
+    /// Read-through misses filled from the source of truth.
+    pub fills: u64,
+    /// Misses answered by another caller's fill in this process.
+    pub shared: u64,
+    /// Misses that waited for another process's fill.
+    pub lease_waits: u64,
+    /// Lease waits that ran out.
+    pub lease_timeouts: u64,
+    /// Entries served past their soft timeout while a refresh ran.
+    pub stale_serves: u64,
+    /// Invalidations (tag bumps).
+    pub invalidations: u64,
 }
 
 impl Stats {
-    pub(crate) fn add(&self, counter: Counter, n: u64) {
-        let cell = match counter {
-            Counter::Hit => &self.hits,
-            Counter::Miss => &self.misses,
-            Counter::Write => &self.writes,
-            Counter::Delete => &self.deletes,
-            Counter::Error => &self.errors,
-            Counter::Undecodable => &self.undecodable,
-            Counter::Refused => &self.refused,
-        };
-        cell.fetch_add(n, Ordering::Relaxed);
+    /// Counts `n` events of one kind.
+    pub fn add(&self, counter: Counter, n: u64) {
+        self.cells[counter as usize].fetch_add(n, Ordering::Relaxed);
     }
 
     /// The counters now.
     pub fn snapshot(&self) -> StatsSnapshot {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let get = |c: Counter| self.cells[c as usize].load(Ordering::Relaxed);
         StatsSnapshot {
-            hits: get(&self.hits),
-            misses: get(&self.misses),
-            writes: get(&self.writes),
-            deletes: get(&self.deletes),
-            errors: get(&self.errors),
-            undecodable: get(&self.undecodable),
-            refused: get(&self.refused),
+            hits: get(Counter::Hit),
+            misses: get(Counter::Miss),
+            writes: get(Counter::Write),
+            deletes: get(Counter::Delete),
+            errors: get(Counter::Error),
+            undecodable: get(Counter::Undecodable),
+            refused: get(Counter::Refused),
+            fills: get(Counter::Fill),
+            shared: get(Counter::Shared),
+            lease_waits: get(Counter::LeaseWait),
+            lease_timeouts: get(Counter::LeaseTimeout),
+            stale_serves: get(Counter::StaleServe),
+            invalidations: get(Counter::Invalidation),
         }
     }
 }

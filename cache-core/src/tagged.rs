@@ -14,7 +14,8 @@
 //!
 //! An entry may depend on only the first `n` of the tags it is read with
 //! (a found row does not depend on the "rows were inserted" tag that a cached
-//! "not found" does).
+//! "not found" does). An entry may also carry a soft deadline, past which it
+//! is still valid but due for a refresh (serve-stale).
 
 use crate::cache::Cache;
 use crate::codec;
@@ -24,18 +25,26 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What [`Cache::read_tagged`] found.
 #[derive(Debug)]
 pub enum Lookup<T> {
     /// A valid entry.
-    Hit(T),
+    Hit {
+        /// The value.
+        value: T,
+        /// The current tag versions (what a refresh fills with).
+        stamp: Stamp,
+        /// Past its soft deadline: valid, but due for a refresh.
+        refresh_due: bool,
+    },
     /// No valid entry; fill with this stamp after reading the source.
     Miss(Stamp),
 }
 
 /// The tag versions current when a miss was read: what a fill is stamped with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stamp {
     versions: Vec<u64>,
 }
@@ -45,6 +54,17 @@ impl Stamp {
     pub fn versions(&self) -> &[u64] {
         &self.versions
     }
+}
+
+/// How a fill is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct FillOptions {
+    /// How many of the tags the value depends on.
+    pub depends_on: usize,
+    /// Hard lifetime.
+    pub ttl: Ttl,
+    /// Soft lifetime: past it the entry is due for a refresh.
+    pub soft: Option<Duration>,
 }
 
 /// A fresh random tag version (never zero, fits an `i64` so that it is
@@ -57,6 +77,12 @@ fn parse_version(bytes: Option<&Bytes>) -> Option<u64> {
     bytes
         .and_then(|b| codec::decode_counter(b))
         .and_then(|v| u64::try_from(v).ok())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Cache {
@@ -81,10 +107,15 @@ impl Cache {
             .map(|b| parse_version(b.as_ref()))
             .collect();
         if let Some(bytes) = &found[0] {
-            match codec::decode::<(Vec<u64>, T)>(bytes) {
-                Ok((stamps, value)) if stamps_hold(&stamps, &current) => {
+            match codec::decode::<(Vec<u64>, u64, T)>(bytes) {
+                Ok((stamps, soft_deadline, value)) if stamps_hold(&stamps, &current) => {
                     self.count(Counter::Hit, 1);
-                    return Ok(Lookup::Hit(value));
+                    let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
+                    return Ok(Lookup::Hit {
+                        value,
+                        stamp: Stamp { versions },
+                        refresh_due: soft_deadline != 0 && now_ms() >= soft_deadline,
+                    });
                 }
                 Ok(_) => tracing::trace!(key, "cache entry stale: a tag moved on"),
                 Err(e) => {
@@ -104,21 +135,40 @@ impl Cache {
         Ok(Lookup::Miss(Stamp { versions }))
     }
 
-    /// Stores `value` under `key`, stamped with the first `depends_on`
-    /// versions of `stamp`. Refuses values over the maximum size.
+    /// Encodes a fill: the first `depends_on` versions of `stamp`, the soft
+    /// deadline, the value. Refuses values over the maximum size.
+    pub fn encode_fill<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+    ) -> Result<Bytes> {
+        let stamps = &stamp.versions[..options.depends_on.min(stamp.versions.len())];
+        let soft_deadline = options.soft.map_or(0, |d| now_ms() + d.as_millis() as u64);
+        self.encode(key, &(stamps, soft_deadline, value))
+    }
+
+    /// Decodes what [`Cache::encode_fill`] wrote, ignoring its stamp (for
+    /// callers that were handed the bytes by the filler itself).
+    pub fn decode_fill<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
+        codec::decode::<(Vec<u64>, u64, T)>(bytes)
+            .ok()
+            .map(|(_, _, v)| v)
+    }
+
+    /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
     pub fn fill_tagged<T: Serialize + ?Sized>(
         &self,
         key: &str,
         stamp: &Stamp,
-        depends_on: usize,
+        options: FillOptions,
         value: &T,
-        ttl: Ttl,
-    ) -> Result<()> {
-        let stamps = &stamp.versions[..depends_on.min(stamp.versions.len())];
-        let bytes = self.encode(key, &(stamps, value))?;
-        self.backend().set(key, bytes, ttl)?;
-        self.count(Counter::Write, 1);
-        Ok(())
+    ) -> Result<Bytes> {
+        let bytes = self.encode_fill(key, stamp, options, value)?;
+        self.backend().set(key, bytes.clone(), options.ttl)?;
+        self.count(Counter::Fill, 1);
+        Ok(bytes)
     }
 
     /// Gives every tag a new version, in one round trip: every entry stamped
@@ -128,7 +178,9 @@ impl Cache {
             .iter()
             .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
             .collect();
-        self.backend().set_many(&entries, tag_ttl)
+        self.backend().set_many(&entries, tag_ttl)?;
+        self.count(Counter::Invalidation, 1);
+        Ok(())
     }
 
     /// Creates a missing tag; if another process created it first, reads theirs.
@@ -168,7 +220,24 @@ mod tests {
     fn miss(lookup: Lookup<String>) -> Stamp {
         match lookup {
             Lookup::Miss(stamp) => stamp,
-            Lookup::Hit(v) => panic!("expected a miss, got {v}"),
+            Lookup::Hit { value, .. } => panic!("expected a miss, got {value}"),
+        }
+    }
+
+    fn hit(lookup: Lookup<String>) -> (String, bool) {
+        match lookup {
+            Lookup::Hit {
+                value, refresh_due, ..
+            } => (value, refresh_due),
+            Lookup::Miss(_) => panic!("expected a hit"),
+        }
+    }
+
+    fn opts(depends_on: usize) -> FillOptions {
+        FillOptions {
+            depends_on,
+            ttl: None,
+            soft: None,
         }
     }
 
@@ -178,11 +247,12 @@ mod tests {
         let t = tags(&["row", "list"]);
         let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
         cache.bump_tags(&t[..1], None).unwrap(); // a writer commits meanwhile
-        cache.fill_tagged("e", &stamp, 2, "old row", None).unwrap();
+        cache.fill_tagged("e", &stamp, opts(2), "old row").unwrap();
         let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.fill_tagged("e", &stamp, 2, "new row", None).unwrap();
-        assert!(
-            matches!(cache.read_tagged::<String>("e", &t, None).unwrap(), Lookup::Hit(v) if v == "new row")
+        cache.fill_tagged("e", &stamp, opts(2), "new row").unwrap();
+        assert_eq!(
+            hit(cache.read_tagged("e", &t, None).unwrap()),
+            ("new row".into(), false)
         );
     }
 
@@ -191,7 +261,7 @@ mod tests {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
         let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.fill_tagged("e", &stamp, 1, "v", None).unwrap();
+        cache.fill_tagged("e", &stamp, opts(1), "v").unwrap();
         cache.backend().delete(&t[0]).unwrap(); // evicted
         assert!(matches!(
             cache.read_tagged::<String>("e", &t, None).unwrap(),
@@ -204,17 +274,38 @@ mod tests {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row", "absent"]);
         let stamp = miss(cache.read_tagged("found", &t, None).unwrap());
-        cache.fill_tagged("found", &stamp, 1, "row", None).unwrap();
-        cache.fill_tagged("gone", &stamp, 2, "none", None).unwrap();
+        cache.fill_tagged("found", &stamp, opts(1), "row").unwrap();
+        cache.fill_tagged("gone", &stamp, opts(2), "none").unwrap();
         cache.bump_tags(&t[1..], None).unwrap();
         assert!(matches!(
             cache.read_tagged::<String>("found", &t, None).unwrap(),
-            Lookup::Hit(_)
+            Lookup::Hit { .. }
         ));
         assert!(matches!(
             cache.read_tagged::<String>("gone", &t, None).unwrap(),
             Lookup::Miss(_)
         ));
+    }
+
+    #[test]
+    fn a_soft_deadline_marks_a_valid_entry_due() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row"]);
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        let soft = FillOptions {
+            soft: Some(Duration::from_millis(30)),
+            ..opts(1)
+        };
+        cache.fill_tagged("e", &stamp, soft, "v").unwrap();
+        assert_eq!(
+            hit(cache.read_tagged("e", &t, None).unwrap()),
+            ("v".into(), false)
+        );
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(
+            hit(cache.read_tagged("e", &t, None).unwrap()),
+            ("v".into(), true)
+        );
     }
 
     #[test]

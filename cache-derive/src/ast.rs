@@ -32,6 +32,7 @@ pub(crate) struct Model {
     pub list_timeout: u64,
     pub detail_timeout: u64,
     pub not_found_timeout: u64,
+    pub soft_timeout: Option<u64>,
     pub schema_hash: String,
 }
 
@@ -126,6 +127,7 @@ impl Model {
             not_found_timeout: options
                 .not_found_timeout
                 .unwrap_or(detail_timeout.min(NOT_FOUND_TIMEOUT_MAX)),
+            soft_timeout: options.soft_timeout,
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
         })

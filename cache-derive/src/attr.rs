@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, unique(field, ..), filter(field, ..), version = n";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, unique(field, ..), filter(field, ..), version = n";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -17,6 +17,7 @@ pub(crate) struct CacheAttrs {
     pub list_timeout: Option<u64>,
     pub detail_timeout: Option<u64>,
     pub not_found_timeout: Option<u64>,
+    pub soft_timeout: Option<u64>,
     pub unique: Vec<Ident>,
     pub filter: Vec<Ident>,
     pub version: Option<u64>,
@@ -40,6 +41,7 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                 "list_timeout" => seconds(&meta, cx, &mut out.list_timeout)?,
                 "detail_timeout" => seconds(&meta, cx, &mut out.detail_timeout)?,
                 "not_found_timeout" => seconds(&meta, cx, &mut out.not_found_timeout)?,
+                "soft_timeout" => seconds(&meta, cx, &mut out.soft_timeout)?,
                 "version" => seconds(&meta, cx, &mut out.version)?,
                 "unique" => field_list(&meta, cx, &mut out.unique)?,
                 "filter" => field_list(&meta, cx, &mut out.filter)?,

@@ -159,6 +159,12 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
     let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
+    let soft = match m.soft_timeout {
+        Some(secs) => {
+            quote!(::core::option::Option::Some(::cache_diesel::__private::Duration::from_secs(#secs)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let all_unique = m.unique_fields().map(|f| {
         let (v, ident) = (variant(f), &f.ident);
         quote!(#unique::#v(::core::clone::Clone::clone(&self.#ident)))
@@ -177,6 +183,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
                 detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
                 not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
+                soft_timeout: #soft,
             };
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }

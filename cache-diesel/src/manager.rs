@@ -5,7 +5,7 @@ use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery}
 use crate::registry;
 use crate::tags::{TableTag, Tags};
 use crate::tracking;
-use cache_core::{Cache, Lookup, Namespace};
+use cache_core::{Cache, Counter, Namespace, Outcome, Plan, Shape, Stats, StatsSnapshot};
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use std::time::Duration;
 /// Writes run the statement, then invalidate exactly the tags it touched.
 pub struct Manager<M> {
     cache: Cache,
+    stats: Stats,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -61,6 +62,7 @@ impl<M: CachedModel> Manager<M> {
         registry::register(M::INFO.table, &cache);
         Manager {
             cache,
+            stats: Stats::default(),
             _model: PhantomData,
         }
     }
@@ -74,6 +76,16 @@ impl<M: CachedModel> Manager<M> {
             Cache::from_url("dummy://").expect("dummy:// always parses")
         });
         Self::new(cache)
+    }
+
+    /// What this manager did: hits, misses, fills, invalidations, stale
+    /// serves, lease waits (the cache's own counters cover every user).
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    pub(crate) fn count(&self, counter: Counter) {
+        self.stats.add(counter, 1);
     }
 
     /// The cache this manager uses.
@@ -200,7 +212,8 @@ impl<M: CachedModel> Manager<M> {
         self.read_through(conn, entry, |conn| M::load_unique(conn, &key))
     }
 
-    /// Cache first; on a miss, the database, then a fill stamped with the tag
+    /// Cache first; on a miss, the database (once per key and process, and
+    /// across processes under a lease), then a fill stamped with the tag
     /// versions read before the query. Cache failures are logged and skipped.
     ///
     /// Inside a transaction nothing is filled (the transaction may read an
@@ -229,33 +242,26 @@ impl<M: CachedModel> Manager<M> {
             );
             return Ok(load(conn)?);
         }
-        let stamp = match self
-            .cache
-            .read_tagged::<T>(key, &entry.tags, Tags::<M>::ttl())
-        {
-            Ok(Lookup::Hit(value)) => {
-                tracing::debug!(model, kind, key, "cache hit");
-                return Ok(value);
-            }
-            Ok(Lookup::Miss(stamp)) => {
-                tracing::debug!(model, kind, key, "cache miss");
-                Some(stamp)
-            }
-            Err(e) => {
-                tracing::warn!(model, kind, key, error = %e, "cache unavailable, reading from the database");
-                None
-            }
+        let plan = Plan {
+            key,
+            tags: &entry.tags,
+            tag_ttl: Tags::<M>::ttl(),
+            fill: !in_transaction,
+            soft_timeout: M::INFO.soft_timeout,
+            stats: Some(&self.stats),
         };
-        let value = load(conn)?;
-        if let Some(stamp) = stamp.filter(|_| !in_transaction) {
-            let ttl = Some((entry.timeout)(&value));
-            match self
-                .cache
-                .fill_tagged(key, &stamp, (entry.depends_on)(&value), &value, ttl)
-            {
-                Ok(()) => tracing::debug!(model, kind, key, "cache fill"),
-                Err(e) => tracing::warn!(model, kind, key, error = %e, "cache fill failed"),
+        let shape = |value: &T| Shape {
+            depends_on: (entry.depends_on)(value),
+            ttl: Some((entry.timeout)(value)),
+        };
+        let (value, outcome) = self.cache.read_through(&plan, shape, || load(conn))?;
+        match outcome {
+            Outcome::Hit => tracing::debug!(model, kind, key, "cache hit"),
+            Outcome::Loaded if plan.fill => {
+                tracing::debug!(model, kind, key, "cache miss");
+                tracing::debug!(model, kind, key, "cache fill");
             }
+            other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
         }
         Ok(value)
     }

@@ -27,6 +27,9 @@ pub struct ModelInfo {
     pub detail_timeout: Duration,
     /// How long "no such row" lives (negative caching).
     pub not_found_timeout: Duration,
+    /// Past this age an entry is refreshed by one caller while the others
+    /// are served the old value (serve-stale); `None`: never.
+    pub soft_timeout: Option<Duration>,
 }
 
 /// A value of one of a model's unique columns (its primary key included):

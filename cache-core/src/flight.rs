@@ -1,0 +1,151 @@
+//! Single-flight: concurrent misses on one key (and one stamp) in one
+//! process run one load; the others wait for its result.
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The result of a flight: the fill's bytes, or `None` when the leader
+/// failed (the followers then load for themselves).
+type Landing = Option<Bytes>;
+
+#[derive(Default)]
+struct Flight {
+    landed: Mutex<Option<Landing>>,
+    cv: Condvar,
+}
+
+/// The flights in the air, by key.
+#[derive(Default)]
+pub(crate) struct Flights {
+    in_air: Mutex<HashMap<String, Arc<Flight>>>,
+}
+
+/// What a caller is in a flight.
+pub(crate) enum Role<'a> {
+    /// Runs the load; must [`Leader::land`] (dropping lands a failure).
+    Leader(Leader<'a>),
+    /// Waits for the leader.
+    Follower(Follower),
+}
+
+pub(crate) struct Leader<'a> {
+    flights: &'a Flights,
+    key: String,
+    flight: Arc<Flight>,
+    landed: bool,
+}
+
+pub(crate) struct Follower {
+    flight: Arc<Flight>,
+}
+
+impl Flights {
+    pub(crate) fn join(&self, key: String) -> Role<'_> {
+        let mut in_air = self.in_air.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(flight) = in_air.get(&key) {
+            return Role::Follower(Follower {
+                flight: flight.clone(),
+            });
+        }
+        let flight = Arc::new(Flight::default());
+        in_air.insert(key.clone(), flight.clone());
+        Role::Leader(Leader {
+            flights: self,
+            key,
+            flight,
+            landed: false,
+        })
+    }
+}
+
+impl Leader<'_> {
+    /// Hands the result to the followers and ends the flight.
+    pub(crate) fn land(mut self, result: Landing) {
+        self.finish(result);
+    }
+
+    fn finish(&mut self, result: Landing) {
+        if self.landed {
+            return;
+        }
+        self.landed = true;
+        self.flights
+            .in_air
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.key);
+        *self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        self.flight.cv.notify_all();
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        self.finish(None);
+    }
+}
+
+impl Follower {
+    /// The leader's result; `None` when it failed or did not land within `max`.
+    pub(crate) fn wait(&self, max: Duration) -> Landing {
+        let deadline = Instant::now() + max;
+        let mut landed = self.flight.landed.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(result) = landed.as_ref() {
+                return result.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            landed = self
+                .flight
+                .cv
+                .wait_timeout(landed, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn followers_get_the_leaders_result_and_a_dropped_leader_fails_them() {
+        let flights = Flights::default();
+        let Role::Leader(leader) = flights.join("k".into()) else {
+            panic!("first is the leader")
+        };
+        let Role::Follower(follower) = flights.join("k".into()) else {
+            panic!("second follows")
+        };
+        leader.land(Some(Bytes::from_static(b"v")));
+        assert_eq!(
+            follower.wait(Duration::from_secs(1)),
+            Some(Bytes::from_static(b"v"))
+        );
+        let Role::Leader(leader) = flights.join("k".into()) else {
+            panic!("a new flight")
+        };
+        let Role::Follower(follower) = flights.join("k".into()) else {
+            panic!("follows")
+        };
+        drop(leader);
+        assert_eq!(follower.wait(Duration::from_secs(1)), None);
+        let Role::Leader(_slow) = flights.join("j".into()) else {
+            panic!()
+        };
+        let Role::Follower(follower) = flights.join("j".into()) else {
+            panic!()
+        };
+        assert_eq!(
+            follower.wait(Duration::from_millis(20)),
+            None,
+            "bounded wait"
+        );
+    }
+}

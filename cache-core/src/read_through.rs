@@ -1,0 +1,266 @@
+//! Read-through with every protection at once: versioned tags (no stale
+//! fills), single-flight in the process, a lease across processes, and
+//! serve-stale past a soft timeout. Fail-open: cache failures are logged and
+//! the source of truth is read instead.
+//!
+//! On a miss the first caller in the process leads; callers that miss the
+//! same key with the same stamp meanwhile wait for its result (a caller
+//! whose stamp differs saw a newer invalidation and must not share an older
+//! read). On a networked backend the leader also takes a lease
+//! (`SET NX PX`): if another process holds it, the leader polls every
+//! `lease_tick` for that process's fill, at most `lease` long, then reads
+//! the source itself. A lease holder that dies delays others by at most the
+//! lease. Past an entry's soft timeout, one caller (the one that takes the
+//! refresh lease) reloads it while the others are served the old value; a
+//! refresh that fails is logged and the old value served until its hard
+//! timeout.
+
+use crate::cache::Cache;
+use crate::flight::Role;
+use crate::key::Namespace;
+use crate::stats::{Counter, Stats};
+use crate::tagged::{FillOptions, Lookup, Stamp};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+/// How one read-through call is keyed and filled.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    /// The entry's backend key.
+    pub key: &'a str,
+    /// The backend keys of the tags it is read with.
+    pub tags: &'a [String],
+    /// Lifetime of tags created on a miss.
+    pub tag_ttl: Ttl,
+    /// Whether a miss may be filled (not inside a transaction).
+    pub fill: bool,
+    /// Past this age an entry is refreshed by one caller while the others
+    /// are served the old value.
+    pub soft_timeout: Option<Duration>,
+    /// Counters to count into besides the cache's own (a manager's).
+    pub stats: Option<&'a Stats>,
+}
+
+/// What a loaded value needs when stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// How many of the plan's tags it depends on.
+    pub depends_on: usize,
+    /// Its hard lifetime.
+    pub ttl: Ttl,
+}
+
+/// Where a read-through value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A valid entry.
+    Hit,
+    /// The source, then filled (or not, inside a transaction).
+    Loaded,
+    /// Another caller's load in this process.
+    Shared,
+    /// Another process's fill, after waiting on its lease.
+    AfterLease,
+    /// An entry past its soft timeout, while another caller refreshes it.
+    StaleServed,
+    /// The source, because the cache failed.
+    Uncached,
+}
+
+impl Cache {
+    fn count_both(&self, plan: &Plan<'_>, counter: Counter) {
+        self.count(counter, 1);
+        if let Some(stats) = plan.stats {
+            stats.add(counter, 1);
+        }
+    }
+
+    /// The value under `plan.key`, from the cache when valid, else from
+    /// `load` (then filled, stamped with the tag versions read before it).
+    pub fn read_through<T, E>(
+        &self,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> Result<T, E>,
+    ) -> Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned,
+        E: Display,
+    {
+        let lookup = match self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl) {
+            Ok(lookup) => lookup,
+            Err(e) => {
+                self.count(Counter::Error, 1);
+                tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source");
+                return load().map(|v| (v, Outcome::Uncached));
+            }
+        };
+        match lookup {
+            Lookup::Hit {
+                value,
+                refresh_due: false,
+                ..
+            } => {
+                if let Some(stats) = plan.stats {
+                    stats.add(Counter::Hit, 1);
+                }
+                Ok((value, Outcome::Hit))
+            }
+            Lookup::Hit { value, stamp, .. } => {
+                Ok(self.refresh_or_serve(plan, shape, load, value, stamp))
+            }
+            Lookup::Miss(stamp) => {
+                if let Some(stats) = plan.stats {
+                    stats.add(Counter::Miss, 1);
+                }
+                if !plan.fill {
+                    return load().map(|v| (v, Outcome::Loaded));
+                }
+                self.fill_miss(plan, shape, load, stamp)
+            }
+        }
+    }
+
+    fn refresh_or_serve<T, E>(
+        &self,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> Result<T, E>,
+        old: T,
+        stamp: Stamp,
+    ) -> (T, Outcome)
+    where
+        T: Serialize + DeserializeOwned,
+        E: Display,
+    {
+        let lease = self.keys().build(Namespace::Lease, &["refresh"], plan.key);
+        let mine = plan.fill
+            && self
+                .backend()
+                .add(&lease, Bytes::from_static(b"1"), Some(self.config().lease))
+                .unwrap_or(false);
+        if !mine {
+            self.count_both(plan, Counter::StaleServe);
+            return (old, Outcome::StaleServed);
+        }
+        match load() {
+            Ok(value) => {
+                self.store(plan, &shape(&value), &stamp, &value);
+                let _ = self.backend().delete(&lease);
+                (value, Outcome::Loaded)
+            }
+            Err(e) => {
+                tracing::error!(key = plan.key, error = %e, "refresh failed; serving the old value until its hard timeout");
+                self.count_both(plan, Counter::StaleServe);
+                (old, Outcome::StaleServed)
+            }
+        }
+    }
+
+    fn store<T: Serialize>(
+        &self,
+        plan: &Plan<'_>,
+        shape: &Shape,
+        stamp: &Stamp,
+        value: &T,
+    ) -> Option<Bytes> {
+        let options = FillOptions {
+            depends_on: shape.depends_on,
+            ttl: shape.ttl,
+            soft: plan.soft_timeout,
+        };
+        match self.fill_tagged(plan.key, stamp, options, value) {
+            Ok(bytes) => {
+                if let Some(stats) = plan.stats {
+                    stats.add(Counter::Fill, 1);
+                }
+                Some(bytes)
+            }
+            Err(e) => {
+                tracing::warn!(key = plan.key, error = %e, "cache fill failed");
+                None
+            }
+        }
+    }
+
+    fn fill_miss<T, E>(
+        &self,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> Result<T, E>,
+        stamp: Stamp,
+    ) -> Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned,
+        E: Display,
+    {
+        let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
+        let leader = match self.flights().join(flight_key.clone()) {
+            Role::Leader(leader) => leader,
+            Role::Follower(follower) => {
+                let landed = follower.wait(self.config().lease);
+                if let Some(value) = landed.and_then(|bytes| self.decode_fill::<T>(&bytes)) {
+                    self.count_both(plan, Counter::Shared);
+                    return Ok((value, Outcome::Shared));
+                }
+                // The leader failed or took too long; its fill may have landed anyway.
+                if let Ok(Lookup::Hit { value, .. }) =
+                    self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl)
+                {
+                    self.count_both(plan, Counter::Shared);
+                    return Ok((value, Outcome::Shared));
+                }
+                return load().map(|v| (v, Outcome::Loaded));
+            }
+        };
+        let mut lease = None;
+        if self.uses_leases() {
+            let key = self.keys().build(Namespace::Lease, &["fill"], &flight_key);
+            match self
+                .backend()
+                .add(&key, Bytes::from_static(b"1"), Some(self.config().lease))
+            {
+                Ok(true) => lease = Some(key),
+                Ok(false) => {
+                    self.count_both(plan, Counter::LeaseWait);
+                    if let Some(value) = self.wait_for_fill::<T>(plan) {
+                        drop(leader); // local followers re-read the cache
+                        return Ok((value, Outcome::AfterLease));
+                    }
+                    self.count_both(plan, Counter::LeaseTimeout);
+                }
+                Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
+            }
+        }
+        let value = load()?; // on error the leader drops: followers load for themselves
+        let bytes = self.store(plan, &shape(&value), &stamp, &value);
+        leader.land(bytes);
+        if let Some(key) = lease {
+            let _ = self.backend().delete(&key);
+        }
+        Ok((value, Outcome::Loaded))
+    }
+
+    /// Polls for another process's fill, at most one lease long.
+    fn wait_for_fill<T: DeserializeOwned>(&self, plan: &Plan<'_>) -> Option<T> {
+        let deadline = Instant::now() + self.config().lease;
+        while Instant::now() < deadline {
+            std::thread::sleep(self.config().lease_tick);
+            match self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl) {
+                Ok(Lookup::Hit { value, .. }) => return Some(value),
+                Ok(Lookup::Miss(_)) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Whether misses take a lease: only where other processes share the cache.
+    fn uses_leases(&self) -> bool {
+        !matches!(self.backend().kind(), "memory" | "dummy")
+    }
+}
