@@ -236,12 +236,23 @@ impl Cache {
                 Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
             }
         }
-        let value = load()?; // on error the leader drops: followers load for themselves
+        // Released after the fill, or at once on failure; a holder that dies
+        // holds it one lease long.
+        let release = |lease: Option<String>| {
+            if let Some(key) = lease {
+                let _ = self.backend().delete(&key);
+            }
+        };
+        let value = match load() {
+            Ok(value) => value,
+            Err(e) => {
+                release(lease);
+                return Err(e); // the leader drops: followers load for themselves
+            }
+        };
         let bytes = self.store(plan, &shape(&value), &stamp, &value);
+        release(lease);
         leader.land(bytes);
-        if let Some(key) = lease {
-            let _ = self.backend().delete(&key);
-        }
         Ok((value, Outcome::Loaded))
     }
 

@@ -1,0 +1,329 @@
+//! Misses under load: single-flight in a process, leases across processes
+//! (a second `Cache` instance has its own flights, as a second process
+//! would), a lease holder that hangs, serve-stale with a refresh that
+//! succeeds and one that fails, and the counters that report them.
+
+use cache_core::{Cache, CacheConfig, Outcome, Plan, Shape, StatsSnapshot};
+use cache_tests::consistency::{self, VersionedRow, VersionedRowCache};
+use cache_tests::{db, services, unique};
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+fn cache(url: &str, prefix: &str, options: &str) -> Cache {
+    let mut cfg = CacheConfig::from_url(url).unwrap();
+    cfg.key_prefix = prefix.to_owned();
+    for pair in options.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap();
+        assert!(cfg.apply_option(k, v, url).unwrap());
+    }
+    Cache::new(cfg).unwrap()
+}
+
+/// A SQLite file with the checker's rows; every SELECT on the returned
+/// connections takes `delay` and is counted in `selects`.
+struct SlowDb {
+    path: String,
+    selects: Arc<AtomicUsize>,
+    delay: Duration,
+}
+
+impl SlowDb {
+    fn new(test: &str, delay: Duration) -> Self {
+        let path = std::env::temp_dir()
+            .join(format!("{}.sqlite", unique::prefix(test)))
+            .to_string_lossy()
+            .into_owned();
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        conn.batch_execute(&format!(
+            "PRAGMA journal_mode = WAL; {}; INSERT INTO consistency_rows VALUES (1, 7)",
+            consistency::DDL
+        ))
+        .unwrap();
+        SlowDb {
+            path,
+            selects: Arc::default(),
+            delay,
+        }
+    }
+
+    fn connect(&self) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(&self.path).unwrap();
+        conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+        let (selects, delay) = (self.selects.clone(), self.delay);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::FinishQuery { query, .. } = event
+                && query.to_string().contains("consistency_rows")
+            {
+                selects.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(delay);
+            }
+        });
+        conn
+    }
+}
+
+impl Drop for SlowDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
+        }
+    }
+}
+
+#[test]
+fn concurrent_misses_in_a_process_run_one_query() {
+    let db = SlowDb::new("single_flight", Duration::from_millis(100));
+    let manager = VersionedRowCache::new(cache("memory://", &unique::prefix("sf"), ""));
+    let threads = 16;
+    let barrier = Barrier::new(threads);
+    let versions: Vec<i32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = db.connect();
+                    barrier.wait();
+                    manager.get(&mut conn, 1).unwrap().version
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(versions, vec![7; threads]);
+    assert_eq!(
+        db.selects.load(Ordering::SeqCst),
+        1,
+        "one query for {threads} concurrent misses"
+    );
+    let stats = manager.stats();
+    assert_eq!(
+        (stats.fills, stats.shared + stats.hits),
+        (1, threads as u64 - 1),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_second_process_waits_on_the_lease_instead_of_querying() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let prefix = unique::prefix("lease");
+    let db = SlowDb::new("lease", Duration::from_millis(300));
+    let (first, second) = (
+        VersionedRowCache::new(cache(&url, &prefix, "")),
+        VersionedRowCache::new(cache(&url, &prefix, "")),
+    );
+    let barrier = Barrier::new(2);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            let mut conn = db.connect();
+            barrier.wait();
+            first.get(&mut conn, 1).unwrap()
+        });
+        let b = s.spawn(|| {
+            let mut conn = db.connect();
+            barrier.wait();
+            std::thread::sleep(Duration::from_millis(50)); // the first has the lease by now
+            second.get(&mut conn, 1).unwrap()
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a.version, b.version), (7, 7));
+    assert_eq!(
+        db.selects.load(Ordering::SeqCst),
+        1,
+        "the second waited for the first's fill"
+    );
+    let s = second.stats();
+    assert_eq!(
+        (s.lease_waits, s.lease_timeouts, s.fills),
+        (1, 0, 0),
+        "{s:?}"
+    );
+    let _ = first.cache().clear();
+}
+
+/// A plan on its own tag, for the cache-level tests.
+fn plan<'a>(key: &'a str, tags: &'a [String], soft: Option<Duration>) -> Plan<'a> {
+    Plan {
+        key,
+        tags,
+        tag_ttl: None,
+        fill: true,
+        soft_timeout: soft,
+        stats: None,
+    }
+}
+
+fn shape(_: &String) -> Shape {
+    Shape {
+        depends_on: 1,
+        ttl: Some(Duration::from_secs(60)),
+    }
+}
+
+#[test]
+fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let prefix = unique::prefix("dead_lease");
+    let (holder, waiter) = (
+        cache(&url, &prefix, "lease=200ms"),
+        cache(&url, &prefix, "lease=200ms"),
+    );
+    let key = holder
+        .keys()
+        .build(cache_core::Namespace::Query, &[], "slow");
+    let tags = vec![holder.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let started = Barrier::new(2);
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| {
+            holder.read_through(&plan(&key, &tags, None), shape, || {
+                started.wait();
+                std::thread::sleep(Duration::from_millis(1500)); // hangs past the lease
+                Ok::<_, String>("late".to_string())
+            })
+        });
+        started.wait();
+        let (value, outcome) = waiter
+            .read_through(&plan(&key, &tags, None), shape, || {
+                Ok::<_, String>("mine".to_string())
+            })
+            .unwrap();
+        assert_eq!(value, "mine");
+        outcome
+    });
+    assert_eq!(outcome, Outcome::Loaded);
+    let StatsSnapshot {
+        lease_waits,
+        lease_timeouts,
+        ..
+    } = waiter.stats();
+    assert_eq!((lease_waits, lease_timeouts), (1, 1));
+    holder.clear().unwrap();
+}
+
+#[test]
+fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value() {
+    let cache = cache("memory://", &unique::prefix("soft"), "lease=1s");
+    let key = cache
+        .keys()
+        .build(cache_core::Namespace::Query, &[], "soft");
+    let tags = vec![cache.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let soft = Some(Duration::from_millis(50));
+    let p = plan(&key, &tags, soft);
+    cache
+        .read_through(&p, shape, || Ok::<_, String>("v1".to_string()))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(80));
+    let in_refresh = Barrier::new(2);
+    let loads = AtomicUsize::new(0);
+    let (refreshed, served) = std::thread::scope(|s| {
+        let refresher = s.spawn(|| {
+            cache.read_through(&p, shape, || {
+                loads.fetch_add(1, Ordering::SeqCst);
+                in_refresh.wait();
+                std::thread::sleep(Duration::from_millis(50));
+                Ok::<_, String>("v2".to_string())
+            })
+        });
+        in_refresh.wait();
+        let served = cache.read_through(&p, shape, || {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, String>("other".to_string())
+        });
+        (refresher.join().unwrap().unwrap(), served.unwrap())
+    });
+    assert_eq!(refreshed, ("v2".to_string(), Outcome::Loaded));
+    assert_eq!(served, ("v1".to_string(), Outcome::StaleServed));
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        1,
+        "exactly one caller refreshed"
+    );
+    assert_eq!(
+        cache
+            .read_through(&p, shape, || Ok::<_, String>("x".into()))
+            .unwrap(),
+        ("v2".to_string(), Outcome::Hit)
+    );
+    assert_eq!(cache.stats().stale_serves, 1);
+}
+
+#[test]
+fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
+    let cache = cache("memory://", &unique::prefix("soft_fail"), "lease=1s");
+    let key = cache
+        .keys()
+        .build(cache_core::Namespace::Query, &[], "soft");
+    let tags = vec![cache.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let p = plan(&key, &tags, Some(Duration::from_millis(30)));
+    let hard = |_: &String| Shape {
+        depends_on: 1,
+        ttl: Some(Duration::from_millis(300)),
+    };
+    cache
+        .read_through(&p, hard, || Ok::<_, String>("old".to_string()))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(60));
+    let (logs_value, lines) = cache_tests::logs::capture(|| {
+        cache
+            .read_through(&p, hard, || Err::<String, _>("database down".to_string()))
+            .unwrap()
+    });
+    assert_eq!(logs_value, ("old".to_string(), Outcome::StaleServed));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("refresh failed") && l.contains("database down")),
+        "{lines:#?}"
+    );
+    let again = cache
+        .read_through(&p, hard, || Ok::<_, String>("new".to_string()))
+        .unwrap();
+    assert_eq!(
+        again,
+        ("old".to_string(), Outcome::StaleServed),
+        "the refresh lease is still held"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let after = cache
+        .read_through(&p, hard, || Ok::<_, String>("new".to_string()))
+        .unwrap();
+    assert_eq!(
+        after,
+        ("new".to_string(), Outcome::Loaded),
+        "past the hard timeout: a miss"
+    );
+}
+
+#[test]
+fn managers_count_what_they_do() {
+    let mut db = db::sqlite_file("mgr_stats");
+    db.conn.batch_execute(consistency::DDL).unwrap();
+    db.conn
+        .batch_execute("INSERT INTO consistency_rows VALUES (1, 1)")
+        .unwrap();
+    let manager = VersionedRowCache::new(cache("memory://", &unique::prefix("stats"), ""));
+    manager.get(&mut db.conn, 1).unwrap();
+    manager.get(&mut db.conn, 1).unwrap();
+    manager.find(&mut db.conn, 2).unwrap();
+    manager
+        .update(
+            &mut db.conn,
+            1,
+            consistency::consistency_rows::version.eq(2),
+        )
+        .unwrap();
+    let s = manager.stats();
+    assert_eq!(
+        (s.hits, s.misses, s.fills, s.invalidations),
+        (1, 2, 2, 1),
+        "{s:?}"
+    );
+    let _: Option<VersionedRow> = manager.find(&mut db.conn, 1).unwrap();
+}
