@@ -217,6 +217,14 @@ impl Cache {
                 return load().map(|v| (v, Outcome::Loaded));
             }
         };
+        // A caller that missed just before another's flight landed (and
+        // ended) leads a new flight: the fill may be there already.
+        if let Ok(Lookup::Hit { value, .. }) =
+            self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl)
+        {
+            self.count_both(plan, Counter::Shared);
+            return Ok((value, Outcome::Shared));
+        }
         let mut lease = None;
         if self.uses_leases() {
             let key = self.keys().build(Namespace::Lease, &["fill"], &flight_key);

@@ -8,4 +8,5 @@ pub mod env;
 pub mod logs;
 pub mod models;
 pub mod services;
+pub mod slow_db;
 pub mod unique;

@@ -5,11 +5,12 @@
 
 use cache_core::{Cache, CacheConfig, Outcome, Plan, Shape, StatsSnapshot};
 use cache_tests::consistency::{self, VersionedRow, VersionedRowCache};
+use cache_tests::slow_db::SlowDb;
 use cache_tests::{db, services, unique};
-use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 fn cache(url: &str, prefix: &str, options: &str) -> Cache {
@@ -20,57 +21,6 @@ fn cache(url: &str, prefix: &str, options: &str) -> Cache {
         assert!(cfg.apply_option(k, v, url).unwrap());
     }
     Cache::new(cfg).unwrap()
-}
-
-/// A SQLite file with the checker's rows; every SELECT on the returned
-/// connections takes `delay` and is counted in `selects`.
-struct SlowDb {
-    path: String,
-    selects: Arc<AtomicUsize>,
-    delay: Duration,
-}
-
-impl SlowDb {
-    fn new(test: &str, delay: Duration) -> Self {
-        let path = std::env::temp_dir()
-            .join(format!("{}.sqlite", unique::prefix(test)))
-            .to_string_lossy()
-            .into_owned();
-        let mut conn = SqliteConnection::establish(&path).unwrap();
-        conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; {}; INSERT INTO consistency_rows VALUES (1, 7)",
-            consistency::DDL
-        ))
-        .unwrap();
-        SlowDb {
-            path,
-            selects: Arc::default(),
-            delay,
-        }
-    }
-
-    fn connect(&self) -> SqliteConnection {
-        let mut conn = SqliteConnection::establish(&self.path).unwrap();
-        conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
-        let (selects, delay) = (self.selects.clone(), self.delay);
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::FinishQuery { query, .. } = event
-                && query.to_string().contains("consistency_rows")
-            {
-                selects.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(delay);
-            }
-        });
-        conn
-    }
-}
-
-impl Drop for SlowDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
-        }
-    }
 }
 
 #[test]

@@ -1,0 +1,67 @@
+//! The stampede program: one cold key, a 50 ms query, many concurrent
+//! misses. Protected, the database sees one query (one per process for the
+//! in-process cache, at most one per process on Redis); unprotected, many.
+
+use cache_tests::services;
+use std::process::Command;
+
+fn run(cache: &str, processes: u32, protection: bool) -> Option<(u64, u64)> {
+    if cache == "redis" {
+        services::redis_url()?;
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stampede"));
+    cmd.args([
+        "--cache",
+        cache,
+        "--threads",
+        "32",
+        "--processes",
+        &processes.to_string(),
+    ]);
+    if !protection {
+        cmd.arg("--no-protection");
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = text.lines().last().unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        last.split(' ')
+            .find_map(|kv| kv.strip_prefix(name)?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {last:?}"))
+    };
+    Some((field("db_queries="), field("requests=")))
+}
+
+#[test]
+fn one_query_per_cold_key_in_memory() {
+    assert_eq!(run("memory", 1, true), Some((1, 32)));
+    assert_eq!(
+        run("memory", 2, true),
+        Some((2, 64)),
+        "processes do not share an in-process cache"
+    );
+    let (unprotected, _) = run("memory", 1, false).unwrap();
+    assert!(
+        unprotected > 1,
+        "without protection every early miss queries: {unprotected}"
+    );
+}
+
+#[test]
+fn one_query_per_cold_key_across_processes_on_redis() {
+    let Some((queries, requests)) = run("redis", 2, true) else {
+        return;
+    };
+    assert_eq!(requests, 64);
+    assert!(
+        (1..=2).contains(&queries),
+        "at most one per process: {queries}"
+    );
+    let (unprotected, _) = run("redis", 2, false).unwrap();
+    assert!(unprotected > 2, "without protection: {unprotected}");
+}
