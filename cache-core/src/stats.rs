@@ -75,6 +75,13 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
+    /// All counters at zero (usable in a `static`).
+    pub const fn new() -> Self {
+        Stats {
+            cells: [const { AtomicU64::new(0) }; COUNTERS],
+        }
+    }
+
     /// Counts `n` events of one kind.
     pub fn add(&self, counter: Counter, n: u64) {
         self.cells[counter as usize].fetch_add(n, Ordering::Relaxed);

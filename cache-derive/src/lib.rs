@@ -5,6 +5,7 @@
 //! - [`attr`]: reads `#[cache(..)]` and Diesel's own `#[diesel(..)]`.
 //! - [`ast`]: the validated model.
 //! - [`expand`]: the generated code.
+//! - [`query`]: `#[cached_query]` on functions.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
 
 mod ast;
@@ -12,6 +13,7 @@ mod attr;
 mod case;
 mod ctxt;
 mod expand;
+mod query;
 mod schema_hash;
 
 use proc_macro::TokenStream;
@@ -34,5 +36,29 @@ pub fn derive_cached(input: TokenStream) -> TokenStream {
     match ast::Model::from_input(&input) {
         Ok(model) => expand::expand(&model).into(),
         Err(errors) => errors.to_compile_error().into(),
+    }
+}
+
+/// Caches a query function by its arguments; see `cache_diesel::query`.
+///
+/// ```text
+/// #[cached_query(key = "top_products", timeout = 60, depends_on(Product, Category))]
+/// fn top_products(conn: &mut PgConnection, category: i32, limit: i64) -> QueryResult<Vec<Product>> { .. }
+/// ```
+///
+/// Options: `key = "..."` (the label; default the function's name),
+/// `timeout = secs` (default 300), `soft_timeout = secs`,
+/// `depends_on(Model, ..)` (required).
+#[proc_macro_attribute]
+pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(item as syn::ItemFn);
+    match query::expand(args.into(), item.clone()) {
+        Ok(tokens) => tokens.into(),
+        // The function stays as written, so its callers see no second error.
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            quote::ToTokens::to_tokens(&item, &mut out);
+            out.into()
+        }
     }
 }

@@ -10,6 +10,7 @@
 //!
 //! - [`manager`]: the generic [`Manager`] every generated manager derefs to.
 //! - [`model`]: the traits the derive implements.
+//! - [`query`]: cached query functions (`#[cached_query]`) and their registry.
 //! - [`filter`]: list filter conditions.
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
 //! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
@@ -24,6 +25,7 @@ pub mod error;
 pub mod filter;
 pub mod manager;
 pub mod model;
+pub mod query;
 mod registry;
 pub mod sql_tables;
 mod tags;
@@ -31,7 +33,7 @@ pub mod tracking;
 mod writes;
 
 pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
-pub use cache_derive::Cached;
+pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};
 pub use manager::Manager;
@@ -39,6 +41,7 @@ pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
     WhereQuery,
 };
+pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
 
 /// What generated code names; not a stable API.
@@ -49,6 +52,7 @@ pub mod __private {
     pub use std::time::Duration;
 
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
+    pub use crate::query::{args_key, table_of};
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -1,0 +1,186 @@
+//! Cached query functions: what `#[cached_query]` expands to, and the
+//! registry that finds one by its label (django-cache's `get_cache`).
+//!
+//! An entry's key is the label and the function's arguments (as JSON, so
+//! distinct argument lists never share a key); it depends on the `epoch` and
+//! `list` tags of every table in `depends_on`, which every write through the
+//! managers or a tracked connection bumps, and on the query's own tag,
+//! bumped by [`CachedQuery::invalidate`].
+
+use crate::model::CachedModel;
+use crate::tags::{TableTag, table_tag};
+use crate::tracking;
+use cache_core::{Cache, Counter, Namespace, Plan, Shape, Stats, StatsSnapshot, Ttl};
+use diesel::{Connection, QueryResult};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+use std::time::Duration;
+
+/// One cached query function (a `static` made by `#[cached_query]`).
+pub struct CachedQuery {
+    label: &'static str,
+    timeout: Duration,
+    soft_timeout: Option<Duration>,
+    tables: &'static [&'static str],
+    cache: RwLock<Option<Cache>>,
+    stats: Stats,
+}
+
+static QUERIES: LazyLock<RwLock<HashMap<&'static str, &'static CachedQuery>>> =
+    LazyLock::new(Default::default);
+
+/// The cached query function labelled `label`, once it has been called.
+pub fn query(label: &str) -> Option<&'static CachedQuery> {
+    QUERIES
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(label)
+        .copied()
+}
+
+/// The table of a model, for `depends_on(..)`.
+pub const fn table_of<M: CachedModel>() -> &'static str {
+    M::INFO.table
+}
+
+impl CachedQuery {
+    /// A cached query; `tables` are the tables its result depends on.
+    pub const fn new(
+        label: &'static str,
+        timeout: Duration,
+        soft_timeout: Option<Duration>,
+        tables: &'static [&'static str],
+    ) -> Self {
+        CachedQuery {
+            label,
+            timeout,
+            soft_timeout,
+            tables,
+            cache: RwLock::new(None),
+            stats: Stats::new(),
+        }
+    }
+
+    /// The label (`#[cached_query(key = "..")]`, default the function's name).
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// Uses `cache` from now on instead of the default cache.
+    pub fn use_cache(&self, cache: Cache) {
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(cache);
+    }
+
+    /// The cache in use.
+    pub fn cache(&self) -> Cache {
+        if let Some(cache) = self
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return cache.clone();
+        }
+        let cache = cache_core::caches().default_cache().unwrap_or_else(|e| {
+            tracing::error!(query = self.label, error = %e, "default cache unusable; caching disabled");
+            Cache::from_url("dummy://").expect("dummy:// always parses")
+        });
+        self.use_cache(cache.clone());
+        cache
+    }
+
+    /// What this query's cache did.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    fn own_tag(&self, cache: &Cache) -> String {
+        cache.keys().build(Namespace::Tag, &["query"], self.label)
+    }
+
+    fn tags(&self, cache: &Cache) -> Vec<String> {
+        let mut tags = vec![self.own_tag(cache)];
+        for table in self.tables {
+            tags.push(table_tag(cache, table, TableTag::Epoch));
+            tags.push(table_tag(cache, table, TableTag::List));
+        }
+        tags
+    }
+
+    fn key(&self, cache: &Cache, args: &str) -> String {
+        cache.keys().build(Namespace::Query, &[self.label], args)
+    }
+
+    fn tag_ttl(&self) -> Ttl {
+        Some((self.timeout * 2).max(Duration::from_secs(2 * 86_400)))
+    }
+
+    /// Invalidates every cached result of this query (every argument list).
+    pub fn invalidate(&self) {
+        let cache = self.cache();
+        self.stats.add(Counter::Invalidation, 1);
+        if let Err(e) = cache.bump_tags(&[self.own_tag(&cache)], self.tag_ttl()) {
+            tracing::error!(query = self.label, error = %e, "cache invalidation failed");
+        }
+    }
+
+    /// The cached result for these arguments, if there is a valid one
+    /// (never runs the query).
+    pub fn peek<A: Serialize, T: DeserializeOwned>(&self, args: &A) -> Option<T> {
+        let cache = self.cache();
+        let key = self.key(&cache, &args_key(args));
+        match cache.read_tagged::<T>(&key, &self.tags(&cache), self.tag_ttl()) {
+            Ok(cache_core::Lookup::Hit { value, .. }) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Runs the query through the cache (what the generated function calls).
+    pub fn call<C, T>(
+        &'static self,
+        conn: &mut C,
+        args: String,
+        load: impl FnOnce(&mut C) -> QueryResult<T>,
+    ) -> QueryResult<T>
+    where
+        C: Connection,
+        T: Serialize + DeserializeOwned,
+    {
+        QUERIES
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(self.label)
+            .or_insert(self);
+        let in_transaction = tracking::transaction_depth(conn) > 0;
+        if in_transaction
+            && tracking::tracker(conn)
+                .is_some_and(|t| self.tables.iter().any(|table| t.transaction_wrote(table)))
+        {
+            return load(conn);
+        }
+        let cache = self.cache();
+        let (key, tags) = (self.key(&cache, &args), self.tags(&cache));
+        let plan = Plan {
+            key: &key,
+            tags: &tags,
+            tag_ttl: self.tag_ttl(),
+            fill: !in_transaction,
+            soft_timeout: self.soft_timeout,
+            stats: Some(&self.stats),
+        };
+        let shape = |_: &T| Shape {
+            depends_on: tags.len(),
+            ttl: Some(self.timeout),
+        };
+        let (value, outcome) = cache.read_through(&plan, shape, || load(conn))?;
+        tracing::debug!(query = self.label, key = %key, outcome = ?outcome, "cached query");
+        Ok(value)
+    }
+}
+
+/// A function's arguments as the last part of its key (JSON).
+pub fn args_key<A: Serialize + ?Sized>(args: &A) -> String {
+    serde_json::to_string(args).unwrap_or_else(|e| format!("!{e}"))
+}
