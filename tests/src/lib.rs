@@ -2,6 +2,7 @@
 //! skipping (locally) or failing (in CI) when one is unreachable, and a key
 //! prefix of its own for every test.
 
+pub mod bench;
 pub mod consistency;
 pub mod db;
 pub mod env;

@@ -1,0 +1,138 @@
+//! What the `compare` program measures with: the benchmark tables (10,000
+//! products with a timestamp, a text, a bool and a category), timing, and
+//! medians and p99s.
+
+use cache_diesel::Cached;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+diesel::table! {
+    bench_categories (id) {
+        id -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    bench_products (id) {
+        id -> Integer,
+        title -> Text,
+        created_at -> Timestamp,
+        is_active -> Bool,
+        category_id -> Integer,
+    }
+}
+
+diesel::joinable!(bench_products -> bench_categories (category_id));
+diesel::allow_tables_to_appear_in_same_query!(bench_products, bench_categories);
+
+/// A benchmark product.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = bench_products)]
+#[cache(filter(category_id), list_timeout = 3600, detail_timeout = 3600)]
+pub struct BenchProduct {
+    /// Primary key.
+    pub id: i32,
+    /// A title.
+    pub title: String,
+    /// A timestamp.
+    pub created_at: NaiveDateTime,
+    /// A flag.
+    pub is_active: bool,
+    /// Category 1 holds 100 products, category 2 holds 1,000.
+    pub category_id: i32,
+}
+
+/// Rows in `bench_products`.
+pub const PRODUCTS: i32 = 10_000;
+
+/// DDL for SQLite or PostgreSQL (`serial` is spelled per backend).
+pub fn ddl(postgres: bool) -> String {
+    let id = if postgres {
+        "SERIAL PRIMARY KEY"
+    } else {
+        "INTEGER PRIMARY KEY"
+    };
+    format!(
+        "CREATE TABLE bench_categories (id {id}, name TEXT NOT NULL);
+         CREATE TABLE bench_products (id {id}, title TEXT NOT NULL, created_at TIMESTAMP NOT NULL,
+             is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL REFERENCES bench_categories (id));
+         CREATE INDEX bench_products_category ON bench_products (category_id);"
+    )
+}
+
+/// The category of product `i` (1-based): 100 in category 1, 1,000 in 2,
+/// the rest spread over 3..=50.
+pub fn category_of(i: i32) -> i32 {
+    match i {
+        1..=100 => 1,
+        101..=1100 => 2,
+        _ => 3 + i % 48,
+    }
+}
+
+/// `INSERT` statements for the data, 1,000 rows each.
+pub fn seed_sql() -> Vec<String> {
+    let mut out = vec![format!(
+        "INSERT INTO bench_categories (id, name) VALUES {}",
+        (1..=50)
+            .map(|c| format!("({c}, 'category {c}')"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    for chunk in (1..=PRODUCTS).collect::<Vec<_>>().chunks(1000) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!(
+                    "({i}, 'Product number {i} with a longer title', '2024-{:02}-{:02} 12:{:02}:{:02}', {}, {})",
+                    1 + i % 12,
+                    1 + i % 28,
+                    i % 60,
+                    (i * 7) % 60,
+                    if i % 3 == 0 { "false" } else { "true" },
+                    category_of(*i)
+                )
+            })
+            .collect();
+        out.push(format!(
+            "INSERT INTO bench_products (id, title, created_at, is_active, category_id) VALUES {}",
+            rows.join(", ")
+        ));
+    }
+    out
+}
+
+/// Median and p99 of some timings, in nanoseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Summary {
+    /// The median.
+    pub median_ns: f64,
+    /// The 99th percentile.
+    pub p99_ns: f64,
+    /// How many timings.
+    pub samples: usize,
+}
+
+/// Times `op` `n` times (after `n / 10` warm-up runs).
+pub fn measure(n: usize, mut op: impl FnMut(usize)) -> Summary {
+    for i in 0..n / 10 {
+        op(i);
+    }
+    let mut ns: Vec<f64> = (0..n)
+        .map(|i| {
+            let t = Instant::now();
+            op(i);
+            t.elapsed().as_nanos() as f64
+        })
+        .collect();
+    ns.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| ns[((ns.len() as f64 - 1.0) * q).round() as usize];
+    Summary {
+        median_ns: at(0.5),
+        p99_ns: at(0.99),
+        samples: ns.len(),
+    }
+}

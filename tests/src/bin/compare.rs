@@ -1,0 +1,340 @@
+//! Benchmarks against the floor and against a peer, in one run.
+//!
+//! ```text
+//! cargo run --release -p cache-tests --bin compare -- [--quick]
+//! ```
+//!
+//! On SQLite + the in-process cache, and on PostgreSQL + Redis when both
+//! answer, with the same data (10,000 products, a timestamp, a text, a bool
+//! and a category): medians and p99s of a detail hit and list hits of 100
+//! and 1,000 rows; the floors (the same Diesel query without a cache; a raw
+//! redis-rs GET plus decode of the same bytes); the `cached` crate's
+//! `RedisCache` holding the same value; Redis commands per hit from
+//! `INFO commandstats`. Prints a table and writes every figure and the
+//! ratios to `target/compare.json`.
+
+use cache_diesel::{Cache, CacheConfig};
+use cache_tests::bench::{
+    self, BenchProduct, BenchProductCache, BenchProductFilter, BenchProductUnique, Summary,
+};
+use cache_tests::services;
+use cached::prelude::*;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+/// Iterations per measurement: (detail, list of 100, list of 1,000).
+fn iterations(quick: bool) -> (usize, usize, usize) {
+    if quick {
+        (2_000, 400, 60)
+    } else {
+        (20_000, 4_000, 600)
+    }
+}
+
+struct Run {
+    figures: BTreeMap<String, Summary>,
+    quick: bool,
+}
+
+impl Run {
+    fn record(&mut self, name: &str, summary: Summary) {
+        println!(
+            "{name:<34} median {:>12.0} ns   p99 {:>12.0} ns   ({} samples)",
+            summary.median_ns, summary.p99_ns, summary.samples
+        );
+        self.figures.insert(name.to_owned(), summary);
+    }
+
+    fn median(&self, name: &str) -> Option<f64> {
+        self.figures.get(name).map(|s| s.median_ns)
+    }
+
+    /// The model manager's hits and the same queries without a cache.
+    fn manager_and_floor<C: Connection>(
+        &mut self,
+        conn: &mut C,
+        cache: Cache,
+        db: &str,
+        store: &str,
+    ) where
+        BenchProduct: cache_diesel::ModelQueries<C>,
+    {
+        let (n_detail, n_100, n_1000) = iterations(self.quick);
+        let manager = BenchProductCache::new(cache);
+        let uncached = BenchProductCache::new(Cache::from_url("dummy://").expect("dummy"));
+        let ids = |i: usize| 1 + (i % 100) as i32;
+        for i in 0..100 {
+            manager.get(conn, ids(i)).expect("warm");
+        }
+        let (list100, list1000) = (
+            BenchProductFilter::default().category_id(1),
+            BenchProductFilter::default().category_id(2),
+        );
+        assert_eq!(
+            manager
+                .all(conn, None, list100.clone())
+                .expect("warm")
+                .len(),
+            100
+        );
+        assert_eq!(
+            manager
+                .all(conn, None, list1000.clone())
+                .expect("warm")
+                .len(),
+            1000
+        );
+        self.record(
+            &format!("{db}.query.detail"),
+            bench::measure(n_detail, |i| {
+                black_box(uncached.get(conn, ids(i)).expect("query"));
+            }),
+        );
+        self.record(
+            &format!("{db}.query.list100"),
+            bench::measure(n_100, |_| {
+                black_box(uncached.all(conn, None, list100.clone()).expect("query"));
+            }),
+        );
+        self.record(
+            &format!("{db}.query.list1000"),
+            bench::measure(n_1000, |_| {
+                black_box(uncached.all(conn, None, list1000.clone()).expect("query"));
+            }),
+        );
+        self.record(
+            &format!("{store}.hit.detail"),
+            bench::measure(n_detail, |i| {
+                black_box(manager.get(conn, ids(i)).expect("hit"));
+            }),
+        );
+        self.record(
+            &format!("{store}.hit.list100"),
+            bench::measure(n_100, |_| {
+                black_box(manager.all(conn, None, list100.clone()).expect("hit"));
+            }),
+        );
+        self.record(
+            &format!("{store}.hit.list1000"),
+            bench::measure(n_1000, |_| {
+                black_box(manager.all(conn, None, list1000.clone()).expect("hit"));
+            }),
+        );
+        let stats = manager.stats();
+        assert_eq!(stats.fills, 102, "every measured read was a hit: {stats:?}");
+    }
+
+    /// Raw GET + decode of the manager's own bytes, the `cached` crate, and
+    /// commands per hit.
+    fn redis_floor_and_peer(&mut self, url: &str, cache: &Cache) {
+        let (n_detail, _, n_1000) = iterations(self.quick);
+        let manager = BenchProductCache::new(cache.clone());
+        let mut conn = redis::Client::open(url)
+            .expect("redis")
+            .get_connection()
+            .expect("redis");
+        let detail_key =
+            |i: usize| manager.detail_key(&BenchProductUnique::Id(1 + (i % 100) as i32));
+        let keys: Vec<String> = (0..100).map(detail_key).collect();
+        self.record(
+            "redis.raw_get_decode.detail",
+            bench::measure(n_detail, |i| {
+                let bytes: Vec<u8> = redis::cmd("GET")
+                    .arg(&keys[i % 100])
+                    .query(&mut conn)
+                    .expect("GET");
+                black_box(
+                    cache_core::codec::decode::<(Vec<u64>, u64, Option<BenchProduct>)>(&bytes)
+                        .expect("decode"),
+                );
+            }),
+        );
+        let list_key = manager.list_key(
+            None,
+            &cache_diesel::ListFilter::cache_key(&BenchProductFilter::default().category_id(2)),
+        );
+        self.record(
+            "redis.raw_get_decode.list1000",
+            bench::measure(n_1000, |_| {
+                let bytes: Vec<u8> = redis::cmd("GET")
+                    .arg(&list_key)
+                    .query(&mut conn)
+                    .expect("GET");
+                black_box(
+                    cache_core::codec::decode::<(Vec<u64>, u64, Vec<BenchProduct>)>(&bytes)
+                        .expect("decode"),
+                );
+            }),
+        );
+
+        let peer: cached::RedisCache<String, BenchProduct> =
+            cached::RedisCache::builder(format!("{}-peer", cache.config().key_prefix))
+                .connection_string(url)
+                .ttl(std::time::Duration::from_secs(3600))
+                .build()
+                .expect("cached::RedisCache");
+        for key in &keys {
+            let value: BenchProduct =
+                cache_core::codec::decode::<(Vec<u64>, u64, Option<BenchProduct>)>(
+                    &redis::cmd("GET")
+                        .arg(key)
+                        .query::<Vec<u8>>(&mut conn)
+                        .expect("GET"),
+                )
+                .expect("decode")
+                .2
+                .expect("a row");
+            peer.cache_set(key.clone(), value).expect("cached set");
+        }
+        self.record(
+            "cached_crate.hit.detail",
+            bench::measure(n_detail, |i| {
+                black_box(
+                    peer.cache_get(&keys[i % 100])
+                        .expect("cached get")
+                        .expect("cached hit"),
+                );
+            }),
+        );
+        let _ = peer.cache_clear();
+
+        let before = command_calls(&mut conn);
+        let hits = 1_000;
+        let mut sqlite = SqliteConnection::establish(":memory:").expect("sqlite");
+        for i in 0..hits {
+            black_box(
+                manager
+                    .get(&mut sqlite, 1 + (i % 100) as i32)
+                    .expect("a hit needs no table"),
+            );
+        }
+        let calls = command_calls(&mut conn) - before - 1; // the INFO that read them
+        let per_hit = calls as f64 / hits as f64;
+        println!("{:<34} {per_hit:.3}", "redis.commands_per_hit");
+        self.figures.insert(
+            "redis.commands_per_hit".into(),
+            Summary {
+                median_ns: per_hit,
+                p99_ns: per_hit,
+                samples: hits,
+            },
+        );
+    }
+}
+
+/// Total calls of every command on the server.
+fn command_calls(conn: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(conn)
+        .expect("INFO");
+    info.lines()
+        .filter_map(|l| {
+            l.split_once("calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+fn seed<C: Connection>(conn: &mut C, postgres: bool) {
+    conn.batch_execute(&bench::ddl(postgres)).expect("DDL");
+    for sql in bench::seed_sql() {
+        conn.batch_execute(&sql).expect("seed");
+    }
+}
+
+fn cache_at(url: &str, prefix: &str) -> Cache {
+    let mut cfg = CacheConfig::from_url(url).expect("cache URL");
+    cfg.key_prefix = prefix.to_owned();
+    cfg.max_entries = Some(100_000);
+    Cache::new(cfg).expect("cache")
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let mut run = Run {
+        figures: BTreeMap::new(),
+        quick,
+    };
+    let prefix = cache_tests::unique::prefix("compare");
+    println!(
+        "compare: {} run, {} products",
+        if quick { "quick" } else { "full" },
+        bench::PRODUCTS
+    );
+
+    let path = std::env::temp_dir().join(format!("{prefix}.sqlite"));
+    let mut sqlite = SqliteConnection::establish(&path.to_string_lossy()).expect("SQLite file");
+    seed(&mut sqlite, false);
+    run.manager_and_floor(
+        &mut sqlite,
+        cache_at("memory://", &prefix),
+        "sqlite",
+        "memory",
+    );
+    drop(sqlite);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+
+    match (services::database_url(), services::redis_url()) {
+        (Some(db_url), Some(redis_url)) => {
+            let mut pg = PgConnection::establish(&db_url).expect("PostgreSQL");
+            pg.batch_execute(&format!(
+                "CREATE SCHEMA \"{prefix}\"; SET search_path TO \"{prefix}\""
+            ))
+            .expect("schema");
+            seed(&mut pg, true);
+            let cache = cache_at(&redis_url, &prefix);
+            run.manager_and_floor(&mut pg, cache.clone(), "postgres", "redis");
+            run.redis_floor_and_peer(&redis_url, &cache);
+            let _ = cache.clear();
+            let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
+        }
+        _ => println!("PostgreSQL or Redis unreachable: their figures are missing"),
+    }
+
+    let ratio = |a: &str, b: &str| Some(run.median(a)? / run.median(b)?);
+    let ratios: BTreeMap<&str, Option<f64>> = BTreeMap::from([
+        (
+            "manager_hit_over_raw_get_decode",
+            ratio("redis.hit.detail", "redis.raw_get_decode.detail"),
+        ),
+        (
+            "db_query_over_manager_hit",
+            ratio("postgres.query.detail", "redis.hit.detail"),
+        ),
+        (
+            "cached_crate_hit_over_manager_hit",
+            ratio("cached_crate.hit.detail", "redis.hit.detail"),
+        ),
+        ("commands_per_hit", run.median("redis.commands_per_hit")),
+        ("memory_hit_ns", run.median("memory.hit.detail")),
+        (
+            "list1000_db_over_hit",
+            ratio("postgres.query.list1000", "redis.hit.list1000"),
+        ),
+        (
+            "sqlite_list1000_db_over_memory_hit",
+            ratio("sqlite.query.list1000", "memory.hit.list1000"),
+        ),
+    ]);
+    println!();
+    for (name, value) in &ratios {
+        match value {
+            Some(v) => println!("{name:<40} {v:>10.3}"),
+            None => println!("{name:<40} {:>10}", "n/a"),
+        }
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/compare.json");
+    let json = serde_json::json!({ "quick": quick, "figures": run.figures, "ratios": ratios });
+    std::fs::write(&out, serde_json::to_string_pretty(&json).expect("json"))
+        .expect("write target/compare.json");
+    println!("wrote {}", out.display());
+}
