@@ -1,7 +1,7 @@
 //! The model as the derive understands it, validated: every error found in
 //! the input is reported together.
 
-use crate::attr::{cache_attrs, diesel_column_name, diesel_struct_attrs};
+use crate::attr::{PrefetchAttr, cache_attrs, diesel_column_name, diesel_struct_attrs};
 use crate::case::snake;
 use crate::ctxt::Ctxt;
 use crate::schema_hash::schema_hash;
@@ -19,6 +19,14 @@ pub(crate) struct Field {
     pub column: Ident,
 }
 
+/// A belongs-to relation loaded in the same query (`select_related`).
+pub(crate) struct Joined {
+    pub name: Ident,
+    pub parent: Path,
+    /// The foreign key may be NULL: a left join, and an `Option`.
+    pub nullable: bool,
+}
+
 pub(crate) struct Model {
     pub ident: Ident,
     pub vis: Visibility,
@@ -34,6 +42,9 @@ pub(crate) struct Model {
     pub not_found_timeout: u64,
     pub soft_timeout: Option<u64>,
     pub schema_hash: String,
+    pub joined: Vec<Joined>,
+    pub prefetch: Vec<PrefetchAttr>,
+    pub prefetch_for_list: bool,
 }
 
 impl Model {
@@ -98,6 +109,12 @@ impl Model {
         };
         let unique = lookup(&options.unique, "unique");
         let filter = lookup(&options.filter, "filter");
+        let joined = joined_relations(
+            &options.select_related,
+            &diesel.belongs_to,
+            &fields,
+            &mut cx,
+        );
         cx.check()?;
 
         let detail_timeout = options.detail_timeout.unwrap_or(DETAIL_TIMEOUT);
@@ -128,6 +145,9 @@ impl Model {
                 .not_found_timeout
                 .unwrap_or(detail_timeout.min(NOT_FOUND_TIMEOUT_MAX)),
             soft_timeout: options.soft_timeout,
+            joined,
+            prefetch: options.prefetch,
+            prefetch_for_list: options.prefetch_for_list.unwrap_or(true),
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
         })
@@ -142,6 +162,11 @@ impl Model {
         std::iter::once(self.pk)
             .chain(self.unique.iter().copied())
             .map(|i| &self.fields[i])
+    }
+
+    /// Whether `get`/`all` return a generated record instead of the model.
+    pub(crate) fn has_relations(&self) -> bool {
+        !self.joined.is_empty() || !self.prefetch.is_empty()
     }
 
     pub(crate) fn filter_fields(&self) -> impl Iterator<Item = &Field> {
@@ -199,4 +224,47 @@ fn named_fields(input: &DeriveInput, cx: &mut Ctxt) -> Option<Vec<Field>> {
             })
             .collect(),
     )
+}
+
+/// Matches `select_related(name, ..)` to Diesel's `belongs_to` declarations.
+fn joined_relations(
+    names: &[Ident],
+    belongs_to: &[(Path, Option<Ident>)],
+    fields: &[Field],
+    cx: &mut Ctxt,
+) -> Vec<Joined> {
+    let declared: Vec<(String, &Path, String)> = belongs_to
+        .iter()
+        .filter_map(|(parent, fk)| {
+            let name = snake(&parent.segments.last()?.ident.to_string());
+            let fk = fk
+                .as_ref()
+                .map_or_else(|| format!("{name}_id"), Ident::to_string);
+            Some((name, parent, fk))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let Some((_, parent, fk)) = declared.iter().find(|(n, ..)| name == n) else {
+            let known: Vec<&str> = declared.iter().map(|(n, ..)| n.as_str()).collect();
+            let known = if known.is_empty() {
+                "none is declared".to_owned()
+            } else {
+                format!("declared: {}", known.join(", "))
+            };
+            cx.error(name, format!("no #[diesel(belongs_to(..))] declares `{name}`; select_related(..) takes relations Diesel declares ({known})"));
+            continue;
+        };
+        let Some(field) = fields.iter().find(|f| f.ident == fk.as_str()) else {
+            cx.error(name, format!("`{name}` needs the foreign key field `{fk}`"));
+            continue;
+        };
+        let nullable = matches!(&field.ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        out.push(Joined {
+            name: name.clone(),
+            parent: (*parent).clone(),
+            nullable,
+        });
+    }
+    out
 }

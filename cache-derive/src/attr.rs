@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, unique(field, ..), filter(field, ..), version = n";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -21,6 +21,16 @@ pub(crate) struct CacheAttrs {
     pub unique: Vec<Ident>,
     pub filter: Vec<Ident>,
     pub version: Option<u64>,
+    pub select_related: Vec<Ident>,
+    pub prefetch: Vec<PrefetchAttr>,
+    pub prefetch_for_list: Option<bool>,
+}
+
+/// `name(Model)` or `name(Model, through = JoinModel)` in `prefetch(..)`.
+pub(crate) struct PrefetchAttr {
+    pub name: Ident,
+    pub model: Path,
+    pub through: Option<Path>,
 }
 
 pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
@@ -45,6 +55,17 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                 "version" => seconds(&meta, cx, &mut out.version)?,
                 "unique" => field_list(&meta, cx, &mut out.unique)?,
                 "filter" => field_list(&meta, cx, &mut out.filter)?,
+                "select_related" => field_list(&meta, cx, &mut out.select_related)?,
+                "prefetch" => prefetch_list(&meta, cx, &mut out.prefetch)?,
+                "prefetch_for_list" => {
+                    let expr: Expr = meta.value()?.parse()?;
+                    match &expr {
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Bool(b), ..
+                        }) => out.prefetch_for_list = Some(b.value),
+                        _ => cx.error(&expr, "`prefetch_for_list` expects true or false"),
+                    }
+                }
                 _ => {
                     cx.error(
                         &meta.path,
@@ -139,6 +160,46 @@ fn field_list(meta: &ParseNestedMeta, cx: &mut Ctxt, out: &mut Vec<Ident>) -> sy
     })
 }
 
+fn prefetch_list(
+    meta: &ParseNestedMeta,
+    cx: &mut Ctxt,
+    out: &mut Vec<PrefetchAttr>,
+) -> syn::Result<()> {
+    const SHAPE: &str = "`prefetch(..)` takes name(Model) or name(Model, through = JoinModel)";
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error(&meta.path, SHAPE);
+        return skip_value(meta);
+    }
+    meta.parse_nested_meta(|inner| {
+        let Some(name) = inner.path.get_ident().cloned() else {
+            cx.error(&inner.path, SHAPE);
+            return skip_value(&inner);
+        };
+        if !inner.input.peek(syn::token::Paren) {
+            cx.error(&inner.path, SHAPE);
+            return skip_value(&inner);
+        }
+        let (mut model, mut through) = (None, None);
+        inner.parse_nested_meta(|m| {
+            if m.path.is_ident("through") {
+                through = Some(m.value()?.parse::<Path>()?);
+            } else {
+                model = Some(m.path.clone());
+            }
+            Ok(())
+        })?;
+        match model {
+            Some(model) => out.push(PrefetchAttr {
+                name,
+                model,
+                through,
+            }),
+            None => cx.error(&name, SHAPE),
+        }
+        Ok(())
+    })
+}
+
 /// Consumes an option's value (`= tokens` up to the next comma, or a
 /// parenthesised group) without interpreting it.
 fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
@@ -163,6 +224,8 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
 pub(crate) struct DieselAttrs {
     pub table_name: Option<Path>,
     pub primary_key: Option<Vec<Ident>>,
+    /// `belongs_to(Parent)` / `belongs_to(Parent, foreign_key = field)`.
+    pub belongs_to: Vec<(Path, Option<Ident>)>,
 }
 
 /// Reads `table_name` and `primary_key`; every other Diesel option is
@@ -182,6 +245,19 @@ pub(crate) fn diesel_struct_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> DieselA
                     Ok(())
                 })?;
                 out.primary_key = Some(keys);
+            } else if meta.path.is_ident("belongs_to") {
+                let (mut parent, mut foreign_key) = (None, None);
+                meta.parse_nested_meta(|inner| {
+                    if inner.path.is_ident("foreign_key") {
+                        foreign_key = Some(inner.value()?.parse::<Ident>()?);
+                    } else {
+                        parent = Some(inner.path.clone());
+                    }
+                    Ok(())
+                })?;
+                if let Some(parent) = parent {
+                    out.belongs_to.push((parent, foreign_key));
+                }
             } else {
                 skip_value(&meta)?;
             }

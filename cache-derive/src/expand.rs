@@ -10,6 +10,7 @@
 
 use crate::ast::{Field, Model};
 use crate::case::pascal;
+use crate::relations;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -100,6 +101,7 @@ fn public_items(m: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(::cache_diesel::__private::append_key(&mut key, stringify!(#name), self.#name.as_ref());)
     });
+    let record_items = relations::record_items(m);
     quote! {
         #[doc = concat!("The cache manager of [`", stringify!(#model), "`]; derefs to `cache_diesel::Manager`.")]
         #vis struct #manager(::cache_diesel::Manager<#model>);
@@ -132,6 +134,8 @@ fn public_items(m: &Model) -> TokenStream {
             fn value_key(&self) -> ::std::string::String { match self { #(#unique_values,)* } }
         }
 
+        #record_items
+
         #[doc = concat!("Conditions on the list of [`", stringify!(#model), "`] rows (`all`).")]
         #[derive(Clone, Debug, Default)]
         #vis struct #filter { #(#filter_fields,)* }
@@ -159,6 +163,8 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
     let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
+    let record_assoc = relations::record_assoc(m);
+    let prefetch_for_list = m.prefetch_for_list;
     let soft = match m.soft_timeout {
         Some(secs) => {
             quote!(::core::option::Option::Some(::cache_diesel::__private::Duration::from_secs(#secs)))
@@ -174,6 +180,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
             type Id = #pk_ty;
             type Unique = #unique;
             type Filter = #filter;
+            #record_assoc
             const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
                 name: #name,
                 key: #key,
@@ -184,6 +191,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
                 not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
                 soft_timeout: #soft,
+                prefetch_for_list: #prefetch_for_list,
             };
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
@@ -223,20 +231,32 @@ fn per_connection_impls(m: &Model) -> TokenStream {
         }
     });
     let boxed = quote!(::cache_diesel::__private::BoxedCondition<#table::table, $db>);
+    let record_loaders = relations::loaders(m, &unique, &filter);
+    let conditions: Vec<TokenStream> = conditions.collect();
+    let mut sources = vec![quote!(#table::table)];
+    if !m.joined.is_empty() {
+        sources.push(relations::joined_source(m));
+    }
+    let condition_impls = sources.iter().map(|qs| {
+        let boxed = quote!(::cache_diesel::__private::BoxedCondition<#qs, $db>);
+        quote! {
+            impl ::cache_diesel::__private::FilterCondition<#qs, $db> for #filter {
+                fn condition(&self) -> #boxed {
+                    #[allow(unused_imports)]
+                    use #dsl::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: #boxed =
+                        ::std::boxed::Box::new(#dsl::dsl::sql::<#dsl::sql_types::Bool>("1 = 1"));
+                    #(#conditions)*
+                    condition
+                }
+            }
+        }
+    });
     quote! {
         macro_rules! __cache_diesel_queries {
             ($conn:ty, $db:ty) => {
-                impl ::cache_diesel::__private::FilterCondition<#table::table, $db> for #filter {
-                    fn condition(&self) -> #boxed {
-                        #[allow(unused_imports)]
-                        use #dsl::prelude::*;
-                        #[allow(unused_mut)]
-                        let mut condition: #boxed =
-                            ::std::boxed::Box::new(#dsl::dsl::sql::<#dsl::sql_types::Bool>("1 = 1"));
-                        #(#conditions)*
-                        condition
-                    }
-                }
+                #(#condition_impls)*
 
                 impl ::cache_diesel::ModelQueries<$conn> for #model {
                     fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
@@ -255,6 +275,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                         use #dsl::prelude::*;
                         #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id)))).execute(conn)
                     }
+                    #record_loaders
                 }
 
                 impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model

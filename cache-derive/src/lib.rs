@@ -6,6 +6,7 @@
 //! - [`ast`]: the validated model.
 //! - [`expand`]: the generated code.
 //! - [`query`]: `#[cached_query]` on functions.
+//! - [`relations`]: select_related / prefetch records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
 
 mod ast;
@@ -14,6 +15,7 @@ mod case;
 mod ctxt;
 mod expand;
 mod query;
+mod relations;
 mod schema_hash;
 
 use proc_macro::TokenStream;

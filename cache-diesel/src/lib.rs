@@ -53,6 +53,8 @@ pub mod __private {
 
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::query::{args_key, table_of};
+    pub use crate::sql_tables::sql_name;
+    pub use serde;
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -51,9 +51,9 @@ struct Entry<T> {
     key: String,
     tags: Vec<String>,
     /// How many of `tags` a loaded value depends on.
-    depends_on: fn(&T) -> usize,
+    depends_on: Box<dyn Fn(&T) -> usize>,
     /// How long a loaded value lives.
-    timeout: fn(&T) -> Duration,
+    timeout: Box<dyn Fn(&T) -> Duration>,
 }
 
 impl<M: CachedModel> Manager<M> {
@@ -119,42 +119,70 @@ impl<M: CachedModel> Manager<M> {
         )
     }
 
-    /// The rows matching `filter`, from the cache when there, else from the
-    /// database (then stored for `list_timeout`).
-    pub fn all<C>(&self, conn: &mut C, suffix: Option<&str>, filter: M::Filter) -> Result<Vec<M>>
+    /// The records matching `filter` (the rows, or with relations the
+    /// generated records), from the cache when there, else from the database
+    /// (then stored for `list_timeout`).
+    pub fn all<C>(
+        &self,
+        conn: &mut C,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<Vec<M::Record>>
     where
         C: Connection,
         M: ModelQueries<C>,
     {
-        let entry = self.list_entry(suffix, &filter.cache_key());
-        self.read_through(conn, entry, |conn| M::load_list(conn, &filter))
+        let entry = self.list_entry(suffix, &filter.cache_key(), self.related_tags::<C>());
+        let prefetch = M::INFO.prefetch_for_list;
+        self.read_through(conn, entry, |conn| M::load_records(conn, &filter, prefetch))
     }
 
-    /// The rows matching an arbitrary Diesel filter expression, keyed by the
-    /// query's SQL and binds.
+    /// The rows (without relations) matching an arbitrary Diesel filter
+    /// expression, keyed by the query's SQL and binds.
     pub fn all_where<C>(&self, conn: &mut C, suffix: Option<&str>, expr: M::Expr) -> Result<Vec<M>>
     where
         C: Connection,
         M: WhereQuery<C>,
     {
         let (sql, load) = M::prepare_where(expr);
-        let entry = self.list_entry(suffix, &format!("sql:{sql}"));
+        let entry = self.list_entry(suffix, &format!("sql:{sql}"), std::iter::empty());
         self.read_through(conn, entry, load)
     }
 
-    fn list_entry(&self, suffix: Option<&str>, filter_key: &str) -> Entry<Vec<M>> {
+    /// The tags of the related tables: their writes invalidate this model's entries.
+    fn related_tags<C>(&self) -> impl Iterator<Item = String> + '_
+    where
+        M: ModelQueries<C>,
+    {
+        <M as ModelQueries<C>>::related_tables()
+            .iter()
+            .flat_map(|table| {
+                [TableTag::Epoch, TableTag::List]
+                    .map(|tag| crate::tags::table_tag(&self.cache, table, tag))
+            })
+    }
+
+    fn list_entry<T>(
+        &self,
+        suffix: Option<&str>,
+        filter_key: &str,
+        related: impl Iterator<Item = String>,
+    ) -> Entry<T> {
         let tags = self.tags();
+        let mut all = vec![tags.table(TableTag::Epoch), tags.table(TableTag::List)];
+        all.extend(related);
+        let n = all.len();
         Entry {
             kind: Kind::List,
             key: self.list_key(suffix, filter_key),
-            tags: vec![tags.table(TableTag::Epoch), tags.table(TableTag::List)],
-            depends_on: |_| 2,
-            timeout: |_| M::INFO.list_timeout,
+            tags: all,
+            depends_on: Box::new(move |_| n),
+            timeout: Box::new(|_| M::INFO.list_timeout),
         }
     }
 
-    /// The row with primary key `id`, or [`Error::NotFound`].
-    pub fn get<C>(&self, conn: &mut C, id: M::Id) -> Result<M>
+    /// The row (or record) with primary key `id`, or [`Error::NotFound`].
+    pub fn get<C>(&self, conn: &mut C, id: M::Id) -> Result<M::Record>
     where
         C: Connection,
         M: ModelQueries<C>,
@@ -162,8 +190,8 @@ impl<M: CachedModel> Manager<M> {
         self.get_unique(conn, M::unique_of_id(id))
     }
 
-    /// The row with primary key `id`, if any.
-    pub fn find<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
+    /// The row (or record) with primary key `id`, if any.
+    pub fn find<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M::Record>>
     where
         C: Connection,
         M: ModelQueries<C>,
@@ -171,8 +199,8 @@ impl<M: CachedModel> Manager<M> {
         self.find_unique(conn, M::unique_of_id(id))
     }
 
-    /// The row with this unique value, or [`Error::NotFound`].
-    pub fn get_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<M>
+    /// The row (or record) with this unique value, or [`Error::NotFound`].
+    pub fn get_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<M::Record>
     where
         C: Connection,
         M: ModelQueries<C>,
@@ -184,32 +212,34 @@ impl<M: CachedModel> Manager<M> {
         })
     }
 
-    /// The row with this unique value, if any. "No such row" is cached too,
-    /// for `not_found_timeout`, until a row is inserted.
-    pub fn find_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<Option<M>>
+    /// The row (or record) with this unique value, if any. "No such row" is
+    /// cached too, for `not_found_timeout`, until a row is inserted.
+    pub fn find_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<Option<M::Record>>
     where
         C: Connection,
         M: ModelQueries<C>,
     {
         let tags = self.tags();
+        let mut all = vec![tags.table(TableTag::Epoch), tags.unique(&key)];
+        all.extend(self.related_tags::<C>());
+        all.push(tags.table(TableTag::Absent)); // last: only "not found" depends on it
+        let n = all.len();
         let entry = Entry {
             kind: Kind::Detail,
             key: self.detail_key(&key),
-            tags: vec![
-                tags.table(TableTag::Epoch),
-                tags.unique(&key),
-                tags.table(TableTag::Absent),
-            ],
-            depends_on: |row: &Option<M>| if row.is_some() { 2 } else { 3 },
-            timeout: |row: &Option<M>| {
+            tags: all,
+            depends_on: Box::new(
+                move |row: &Option<M::Record>| if row.is_some() { n - 1 } else { n },
+            ),
+            timeout: Box::new(|row: &Option<M::Record>| {
                 if row.is_some() {
                     M::INFO.detail_timeout
                 } else {
                     M::INFO.not_found_timeout
                 }
-            },
+            }),
         };
-        self.read_through(conn, entry, |conn| M::load_unique(conn, &key))
+        self.read_through(conn, entry, |conn| M::load_record(conn, &key))
     }
 
     /// Cache first; on a miss, the database (once per key and process, and

@@ -27,6 +27,9 @@ pub struct ModelInfo {
     pub detail_timeout: Duration,
     /// How long "no such row" lives (negative caching).
     pub not_found_timeout: Duration,
+    /// Whether lists load the prefetched relations (qscache's
+    /// `use_prefetch_related_for_list`).
+    pub prefetch_for_list: bool,
     /// Past this age an entry is refreshed by one caller while the others
     /// are served the old value (serve-stale); `None`: never.
     pub soft_timeout: Option<Duration>,
@@ -56,6 +59,9 @@ pub trait CachedModel: Serialize + DeserializeOwned + Send + Sync + 'static {
     type Unique: UniqueKey;
     /// The generated list filter (`ProductFilter`).
     type Filter: ListFilter;
+    /// What `get` and `all` return: the model itself, or (with relations)
+    /// the generated record holding the model and its related rows.
+    type Record: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Static facts.
     const INFO: ModelInfo;
     /// This row's primary key.
@@ -64,6 +70,8 @@ pub trait CachedModel: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn unique_of_id(id: Self::Id) -> Self::Unique;
     /// Every unique value of this row, primary key first.
     fn unique_keys(&self) -> Vec<Self::Unique>;
+    /// The model inside a record.
+    fn record_model(record: &Self::Record) -> &Self;
 }
 
 /// The reads and deletes a model runs on connection type `C` (generated for
@@ -73,6 +81,19 @@ pub trait ModelQueries<C>: CachedModel {
     fn load_unique(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self>>;
     /// The rows matching `filter`, in primary key order.
     fn load_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<Vec<Self>>;
+    /// The record with this unique value: the row, joined with its
+    /// select_related rows, plus one query per prefetched relation.
+    fn load_record(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self::Record>>;
+    /// The records matching `filter`: one joined query, plus one query per
+    /// prefetched relation when `prefetch` is true.
+    fn load_records(
+        conn: &mut C,
+        filter: &Self::Filter,
+        prefetch: bool,
+    ) -> QueryResult<Vec<Self::Record>>;
+    /// The SQL names of the tables whose rows the records embed: their
+    /// writes invalidate this model's entries too.
+    fn related_tables() -> &'static [String];
     /// Deletes the row with this primary key.
     fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<usize>;
 }

@@ -176,9 +176,23 @@ pub fn written_tables(sql: &str) -> Vec<String> {
     out
 }
 
+/// A table's SQL name from its rendering (`"s"."t"`, `` `t` ``, `t`): the
+/// last part, unquoted, lower-cased, as [`written_tables`] reports it.
+pub fn sql_name(rendered: &str) -> String {
+    let ts = tokens(rendered);
+    name_at(&ts, 0).map_or_else(|| rendered.to_lowercase(), |(name, _)| name)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::written_tables;
+    use super::{sql_name, written_tables};
+
+    #[test]
+    fn table_names_from_renderings() {
+        assert_eq!(sql_name("`post_tags`"), "post_tags");
+        assert_eq!(sql_name("\"blog\".\"Posts\""), "posts");
+        assert_eq!(sql_name("tags"), "tags");
+    }
 
     #[test]
     fn finds_written_tables() {

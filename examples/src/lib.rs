@@ -1,4 +1,6 @@
-//! Helpers the examples share: a counted SQLite connection.
+//! What the examples share: a counted SQLite connection, and the blog models.
+
+pub mod blog;
 
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;

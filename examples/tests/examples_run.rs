@@ -77,3 +77,29 @@ fn lowlevel_tour_runs() {
         "{out}"
     );
 }
+
+#[test]
+fn blog_shows_the_queries_each_step_saves() {
+    let out = run(env!("CARGO_BIN_EXE_blog"));
+    let queries = |step: &str| -> usize {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(step))
+            .unwrap_or_else(|| panic!("{step}: {out}"));
+        line[step.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(queries("get(1): miss (join + comments + tags)"), 3, "{out}");
+    assert_eq!(queries("get(1) again: hit"), 0, "{out}");
+    assert_eq!(queries("all() again: hit"), 0, "{out}");
+    assert_eq!(queries("summaries: prefetch_for_list = false"), 1, "{out}");
+    assert!(
+        out.contains("category now Some(\"Rust (the language)\")"),
+        "{out}"
+    );
+    assert!(out.contains("tags [\"sql\"]"), "{out}");
+}

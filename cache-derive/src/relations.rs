@@ -1,0 +1,237 @@
+//! What `select_related` and `prefetch` add to the generated code: the
+//! record type (`{Model}Record`, which derefs to the model) and its loaders,
+//! instantiated per connection type like the other queries.
+
+use crate::ast::Model;
+use crate::case::{pascal, snake};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub(crate) fn record_ident(m: &Model) -> syn::Ident {
+    format_ident!("{}Record", m.ident)
+}
+
+fn model_field(m: &Model) -> syn::Ident {
+    format_ident!("{}", snake(&m.ident.to_string()))
+}
+
+/// The record struct and its `Deref` (nothing without relations).
+pub(crate) fn record_items(m: &Model) -> TokenStream {
+    if !m.has_relations() {
+        return quote!();
+    }
+    let (model, vis, record, field) = (&m.ident, &m.vis, record_ident(m), model_field(m));
+    let joined = m.joined.iter().map(|j| {
+        let (name, parent) = (&j.name, &j.parent);
+        let ty = if j.nullable { quote!(::core::option::Option<#parent>) } else { quote!(#parent) };
+        quote!(#[doc = concat!("The `", stringify!(#name), "` row (select_related).")] pub #name: #ty)
+    });
+    let prefetched = m.prefetch.iter().map(|p| {
+        let (name, target) = (&p.name, &p.model);
+        quote! {
+            #[doc = concat!("The `", stringify!(#name), "` rows (prefetch); `None` when not loaded (lists with `prefetch_for_list = false`).")]
+            pub #name: ::core::option::Option<::std::vec::Vec<#target>>
+        }
+    });
+    let serde = quote!(::cache_diesel::__private::serde);
+    let serde_path = "::cache_diesel::__private::serde";
+    quote! {
+        #[doc = concat!("A [`", stringify!(#model), "`] with its related rows; derefs to the model.")]
+        #[derive(Debug, #serde::Serialize, #serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        #vis struct #record {
+            #[doc = "The row itself."]
+            pub #field: #model,
+            #(#joined,)*
+            #(#prefetched,)*
+        }
+
+        impl ::core::ops::Deref for #record {
+            type Target = #model;
+            fn deref(&self) -> &#model { &self.#field }
+        }
+    }
+}
+
+/// The query source of the joined list query (`posts` left-joined with
+/// `categories`, ..), for the filter's condition on it.
+pub(crate) fn joined_source(m: &Model) -> TokenStream {
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let table = &m.table;
+    m.joined.iter().fold(quote!(#table::table), |qs, j| {
+        let parent = &j.parent;
+        let right = quote!(<#parent as #dsl::associations::HasTable>::Table);
+        if j.nullable {
+            quote!(#dsl::dsl::LeftJoinQuerySource<#qs, #right>)
+        } else {
+            quote!(#dsl::dsl::InnerJoinQuerySource<#qs, #right>)
+        }
+    })
+}
+
+/// `type Record` and `record_model` for the `CachedModel` impl.
+pub(crate) fn record_assoc(m: &Model) -> TokenStream {
+    if !m.has_relations() {
+        return quote! {
+            type Record = Self;
+            fn record_model(record: &Self) -> &Self { record }
+        };
+    }
+    let (record, field) = (record_ident(m), model_field(m));
+    quote! {
+        type Record = #record;
+        fn record_model(record: &#record) -> &Self { &record.#field }
+    }
+}
+
+/// `load_record`, `load_records` and `related_tables` inside the
+/// per-connection `ModelQueries` impl (`$conn`, `$db` are the macro's).
+pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> TokenStream {
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    if !m.has_relations() {
+        return quote! {
+            fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
+            }
+            fn load_records(conn: &mut $conn, filter: &#filter, _prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
+            }
+            fn related_tables() -> &'static [::std::string::String] { &[] }
+        };
+    }
+    let table = &m.table;
+    let (record, field) = (record_ident(m), model_field(m));
+    let pk = &m.pk_field().column;
+    let source = joined_source(m);
+    let has_table = quote!(#dsl::associations::HasTable);
+    let select =
+        |ty: &dyn quote::ToTokens| quote!(<#ty as #dsl::SelectableHelper<$db>>::as_select());
+    let joins = m.joined.iter().map(|j| {
+        let parent = &j.parent;
+        if j.nullable {
+            quote!(.left_join(<#parent as #has_table>::table()))
+        } else {
+            quote!(.inner_join(<#parent as #has_table>::table()))
+        }
+    });
+    let joins = quote!(#(#joins)*);
+    let join_selects: Vec<_> = m
+        .joined
+        .iter()
+        .map(|j| {
+            let parent = &j.parent;
+            if j.nullable {
+                select(&quote!(::core::option::Option<#parent>))
+            } else {
+                select(parent)
+            }
+        })
+        .collect();
+    let join_tys: Vec<_> = m
+        .joined
+        .iter()
+        .map(|j| {
+            let parent = &j.parent;
+            if j.nullable {
+                quote!(::core::option::Option<#parent>)
+            } else {
+                quote!(#parent)
+            }
+        })
+        .collect();
+    let join_names: Vec<_> = m.joined.iter().map(|j| &j.name).collect();
+    let self_select = select(&quote!(Self));
+    let lookups = m.unique_fields().map(|f| {
+        let (v, col) = (format_ident!("{}", pascal(&f.ident.to_string())), &f.column);
+        quote! {
+            #unique::#v(value) => #table::table #joins
+                .filter(#table::#col.eq(::core::clone::Clone::clone(value)))
+                .select((#self_select, #(#join_selects),*))
+                .first::<(Self, #(#join_tys),*)>(conn)
+                .optional()?
+        }
+    });
+    let prefetch_names: Vec<_> = m.prefetch.iter().map(|p| &p.name).collect();
+    let one = m.prefetch.iter().map(|p| {
+        let target = &p.model;
+        let s = select(target);
+        match &p.through {
+            None => quote!(#target::belonging_to(&row).select(#s).load::<#target>(conn)?),
+            Some(via) => quote! {
+                #via::belonging_to(&row).inner_join(<#target as #has_table>::table()).select(#s).load::<#target>(conn)?
+            },
+        }
+    });
+    let grouped = m.prefetch.iter().map(|p| {
+        let target = &p.model;
+        let s = select(target);
+        match &p.through {
+            None => quote!(#target::belonging_to(&models).select(#s).load::<#target>(conn)?.grouped_by(&models)),
+            Some(via) => {
+                let sv = select(via);
+                quote! {
+                    #via::belonging_to(&models)
+                        .inner_join(<#target as #has_table>::table())
+                        .select((#sv, #s))
+                        .load::<(#via, #target)>(conn)?
+                        .grouped_by(&models)
+                        .into_iter()
+                        .map(|pairs| pairs.into_iter().map(|(_, row)| row).collect::<::std::vec::Vec<#target>>())
+                        .collect::<::std::vec::Vec<_>>()
+            }
+            }
+        }
+    });
+    let iters: Vec<_> = prefetch_names
+        .iter()
+        .map(|n| format_ident!("{}_sets", n))
+        .collect();
+    let related: Vec<TokenStream> = m
+        .joined
+        .iter()
+        .map(|j| &j.parent)
+        .chain(m.prefetch.iter().flat_map(|p| std::iter::once(&p.model).chain(p.through.as_ref())))
+        .map(|ty| quote!(::cache_diesel::__private::sql_name(&#dsl::debug_query::<$db, _>(&<#ty as #has_table>::table()).to_string())))
+        .collect();
+    quote! {
+        fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
+            use #dsl::prelude::*;
+            let found = match key { #(#lookups,)* };
+            let ::core::option::Option::Some((row, #(#join_names),*)) = found else {
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            };
+            #( let #prefetch_names = ::core::option::Option::Some(#one); )*
+            ::core::result::Result::Ok(::core::option::Option::Some(#record { #field: row, #(#join_names,)* #(#prefetch_names,)* }))
+        }
+
+        fn load_records(conn: &mut $conn, filter: &#filter, prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
+            use #dsl::prelude::*;
+            let rows = #table::table #joins
+                .filter(::cache_diesel::__private::FilterCondition::<#source, $db>::condition(filter))
+                .select((#self_select, #(#join_selects),*))
+                .order(#table::#pk.asc())
+                .load::<(Self, #(#join_tys),*)>(conn)?;
+            let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(#(#join_tys,)*)>) =
+                rows.into_iter().map(|(row, #(#join_names),*)| (row, (#(#join_names,)*))).unzip();
+            #(
+                let mut #iters = if prefetch {
+                    #grouped.into_iter().map(::core::option::Option::Some).collect::<::std::vec::Vec<_>>()
+                } else {
+                    ::std::vec::Vec::new()
+                }
+                .into_iter();
+            )*
+            let mut out = ::std::vec::Vec::with_capacity(models.len());
+            for (row, (#(#join_names,)*)) in models.into_iter().zip(joined) {
+                out.push(#record { #field: row, #(#join_names,)* #(#prefetch_names: #iters.next().flatten(),)* });
+            }
+            ::core::result::Result::Ok(out)
+        }
+
+        fn related_tables() -> &'static [::std::string::String] {
+            static TABLES: ::cache_diesel::__private::OnceLock<::std::vec::Vec<::std::string::String>> =
+                ::cache_diesel::__private::OnceLock::new();
+            TABLES.get_or_init(|| ::std::vec![#(#related),*])
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! select_related, prefetch and prefetch_for_list on the blog models, on
+//! SQLite + memory and PostgreSQL + Redis: database queries counted through
+//! Diesel's instrumentation (1 + one per prefetched relation on a miss, 0 on
+//! a hit), and every dependent entry invalidated when a related row changes.
+
+use cache_examples::blog::*;
+
+fn names(tags: &Option<Vec<Tag>>) -> Vec<String> {
+    let mut names: Vec<String> = tags.iter().flatten().map(|t| t.name.clone()).collect();
+    names.sort();
+    names
+}
+
+fn bodies(comments: &Option<Vec<Comment>>) -> Vec<String> {
+    let mut bodies: Vec<String> = comments.iter().flatten().map(|c| c.body.clone()).collect();
+    bodies.sort();
+    bodies
+}
+
+macro_rules! relation_suite {
+    ($suite:ident, $open:expr, $postgres:expr, $conn:ty) => {
+        mod $suite {
+            use super::*;
+            use cache_diesel::Cache;
+            use cache_tests::db::TestDb;
+            use diesel::prelude::*;
+
+            struct Blog<C: Connection> {
+                db: TestDb<C>,
+                cache: Cache,
+                posts: PostCache,
+                summaries: PostSummaryCache,
+                categories: CategoryCache,
+                comments: CommentCache,
+                authors: AuthorCache,
+            }
+
+            fn blog(test: &str) -> Option<Blog<$conn>> {
+                let (mut db, cache) = $open(test)?;
+                create_and_seed(&mut db.conn, $postgres).unwrap();
+                db.track(&cache);
+                db.take_queries();
+                Some(Blog {
+                    posts: PostCache::new(cache.clone()),
+                    summaries: PostSummaryCache::new(cache.clone()),
+                    categories: CategoryCache::new(cache.clone()),
+                    comments: CommentCache::new(cache.clone()),
+                    authors: AuthorCache::new(cache.clone()),
+                    cache,
+                    db,
+                })
+            }
+
+            #[test]
+            fn a_record_is_one_joined_query_plus_one_per_prefetch_then_a_hit() {
+                let Some(mut b) = blog("rel_get") else { return };
+                let posts = &b.posts;
+                let (post, q1) = b.db.counted(|c| posts.get(c, 1).unwrap());
+                let (again, q2) = b.db.counted(|c| posts.get(c, 1).unwrap());
+                assert_eq!((q1, q2), (3, 0), "join + comments + tags, then nothing");
+                assert_eq!(
+                    post.title, "Caching Diesel",
+                    "the record derefs to the post"
+                );
+                assert_eq!(post.author.name, "Ada");
+                assert_eq!(
+                    post.category.as_ref().map(|c| c.name.as_str()),
+                    Some("Rust")
+                );
+                assert_eq!(bodies(&post.comments), ["First!", "Nice"]);
+                assert_eq!(names(&post.tags), ["cache", "rust"]);
+                assert_eq!((again.post.id, names(&again.tags)), (1, names(&post.tags)));
+                let lone = posts.get(&mut b.db.conn, 3).unwrap();
+                assert!(lone.category.is_none(), "a NULL foreign key: a left join");
+                assert_eq!(
+                    (bodies(&lone.comments).len(), names(&lone.tags).len()),
+                    (0, 0)
+                );
+                let _ = b.cache.clear();
+            }
+
+            #[test]
+            fn lists_prefetch_unless_told_not_to() {
+                let Some(mut b) = blog("rel_all") else { return };
+                let (posts, summaries) = (&b.posts, &b.summaries);
+                let (all, q1) =
+                    b.db.counted(|c| posts.all(c, None, Default::default()).unwrap());
+                let (_, q2) =
+                    b.db.counted(|c| posts.all(c, None, Default::default()).unwrap());
+                assert_eq!((all.len(), q1, q2), (3, 3, 0));
+                assert_eq!(names(&all[1].tags), ["cache", "sql"]);
+                assert_eq!(bodies(&all[0].comments), ["First!", "Nice"]);
+                let ada = PostFilter::default().author_id(1);
+                let (mine, q) = b.db.counted(|c| posts.all(c, Some("ada"), ada).unwrap());
+                assert_eq!(
+                    (mine.iter().map(|p| p.id).collect::<Vec<_>>(), q),
+                    (vec![1, 3], 3),
+                    "filters work on the joined query"
+                );
+                let (lite, q) =
+                    b.db.counted(|c| summaries.all(c, None, Default::default()).unwrap());
+                assert_eq!(
+                    (lite.len(), q),
+                    (3, 1),
+                    "prefetch_for_list = false: one query"
+                );
+                assert!(
+                    lite.iter().all(|p| p.comments.is_none()),
+                    "and no prefetched sets"
+                );
+                let (one, q) = b.db.counted(|c| summaries.get(c, 1).unwrap());
+                assert_eq!(
+                    (bodies(&one.comments).len(), q),
+                    (2, 2),
+                    "details still prefetch"
+                );
+                let _ = b.cache.clear();
+            }
+
+            #[test]
+            fn a_change_to_a_related_row_reaches_every_dependent_entry() {
+                let Some(mut b) = blog("rel_inval") else {
+                    return;
+                };
+                let conn = &mut b.db.conn;
+                let posts = &b.posts;
+                posts.get(conn, 1).unwrap();
+                posts.get(conn, 3).unwrap();
+                posts.all(conn, None, Default::default()).unwrap();
+                b.summaries.all(conn, None, Default::default()).unwrap();
+
+                b.categories
+                    .update(conn, 1, blog_categories::name.eq("Rust lang".to_string()))
+                    .unwrap();
+                assert_eq!(
+                    posts.get(conn, 1).unwrap().category.unwrap().name,
+                    "Rust lang"
+                );
+                assert_eq!(
+                    posts.all(conn, None, Default::default()).unwrap()[0]
+                        .category
+                        .as_ref()
+                        .unwrap()
+                        .name,
+                    "Rust lang"
+                );
+
+                b.authors
+                    .update(conn, 1, blog_authors::name.eq("Ada L.".to_string()))
+                    .unwrap();
+                assert_eq!(
+                    b.summaries.all(conn, None, Default::default()).unwrap()[0]
+                        .author
+                        .name,
+                    "Ada L."
+                );
+
+                b.comments.delete(conn, 2).unwrap();
+                assert_eq!(bodies(&posts.get(conn, 1).unwrap().comments), ["First!"]);
+
+                diesel::insert_into(blog_post_tags::table)
+                    .values(PostTag {
+                        post_id: 3,
+                        tag_id: 2,
+                    })
+                    .execute(conn)
+                    .unwrap();
+                assert_eq!(
+                    names(&posts.get(conn, 3).unwrap().tags),
+                    ["sql"],
+                    "a new row joining a prefetched set"
+                );
+                assert_eq!(
+                    names(&posts.all(conn, None, Default::default()).unwrap()[2].tags),
+                    ["sql"]
+                );
+                let _ = b.cache.clear();
+            }
+        }
+    };
+}
+
+fn sqlite_memory(
+    test: &str,
+) -> Option<(
+    cache_tests::db::TestDb<diesel::SqliteConnection>,
+    cache_diesel::Cache,
+)> {
+    Some((
+        cache_tests::db::sqlite(),
+        cache_tests::env::cache_with_prefix("memory://", test),
+    ))
+}
+
+fn postgres_redis(
+    test: &str,
+) -> Option<(
+    cache_tests::db::TestDb<diesel::PgConnection>,
+    cache_diesel::Cache,
+)> {
+    let redis = cache_tests::services::redis_url()?;
+    Some((
+        cache_tests::db::postgres(test)?,
+        cache_tests::env::cache_with_prefix(&redis, test),
+    ))
+}
+
+relation_suite!(
+    sqlite_memory_suite,
+    super::sqlite_memory,
+    false,
+    diesel::SqliteConnection
+);
+relation_suite!(
+    postgres_redis_suite,
+    super::postgres_redis,
+    true,
+    diesel::PgConnection
+);
