@@ -25,8 +25,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bench_reviews (id) {
+        id -> Integer,
+        product_id -> Integer,
+        body -> Text,
+    }
+}
+
 diesel::joinable!(bench_products -> bench_categories (category_id));
-diesel::allow_tables_to_appear_in_same_query!(bench_products, bench_categories);
+diesel::joinable!(bench_reviews -> bench_products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(bench_products, bench_categories, bench_reviews);
+
+/// A category.
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached,
+)]
+#[diesel(table_name = bench_categories)]
+pub struct BenchCategory {
+    /// Primary key.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+}
+
+/// The same products with their category joined and their reviews prefetched.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Identifiable,
+    Associations,
+    Serialize,
+    Deserialize,
+    Cached,
+)]
+#[diesel(table_name = bench_products, belongs_to(BenchCategory, foreign_key = category_id))]
+#[cache(
+    key = "bench_product_full",
+    select_related(bench_category),
+    prefetch(reviews(BenchReview)),
+    detail_timeout = 3600
+)]
+pub struct BenchProductFull {
+    /// Primary key.
+    pub id: i32,
+    /// A title.
+    pub title: String,
+    /// A timestamp.
+    pub created_at: NaiveDateTime,
+    /// A flag.
+    pub is_active: bool,
+    /// The category.
+    pub category_id: i32,
+}
+
+/// A review of a product (three for each of the first 100).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Identifiable,
+    Associations,
+    Serialize,
+    Deserialize,
+    Cached,
+)]
+#[diesel(table_name = bench_reviews, belongs_to(BenchProductFull, foreign_key = product_id))]
+pub struct BenchReview {
+    /// Primary key.
+    pub id: i32,
+    /// The product.
+    pub product_id: i32,
+    /// Text.
+    pub body: String,
+}
 
 /// A benchmark product.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
@@ -59,7 +136,9 @@ pub fn ddl(postgres: bool) -> String {
         "CREATE TABLE bench_categories (id {id}, name TEXT NOT NULL);
          CREATE TABLE bench_products (id {id}, title TEXT NOT NULL, created_at TIMESTAMP NOT NULL,
              is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL REFERENCES bench_categories (id));
-         CREATE INDEX bench_products_category ON bench_products (category_id);"
+         CREATE INDEX bench_products_category ON bench_products (category_id);
+         CREATE TABLE bench_reviews (id {id}, product_id INTEGER NOT NULL, body TEXT NOT NULL);
+         CREATE INDEX bench_reviews_product ON bench_reviews (product_id);"
     )
 }
 
@@ -82,6 +161,13 @@ pub fn seed_sql() -> Vec<String> {
             .collect::<Vec<_>>()
             .join(", ")
     )];
+    out.push(format!(
+        "INSERT INTO bench_reviews (id, product_id, body) VALUES {}",
+        (1..=300)
+            .map(|r| format!("({r}, {}, 'Review {r}: good')", 1 + (r - 1) / 3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     for chunk in (1..=PRODUCTS).collect::<Vec<_>>().chunks(1000) {
         let rows: Vec<String> = chunk
             .iter()

@@ -15,7 +15,8 @@
 
 use cache_diesel::{Cache, CacheConfig};
 use cache_tests::bench::{
-    self, BenchProduct, BenchProductCache, BenchProductFilter, BenchProductUnique, Summary,
+    self, BenchProduct, BenchProductCache, BenchProductFilter, BenchProductFull,
+    BenchProductFullCache, BenchProductUnique, Summary,
 };
 use cache_tests::services;
 use cached::prelude::*;
@@ -60,6 +61,7 @@ impl Run {
         store: &str,
     ) where
         BenchProduct: cache_diesel::ModelQueries<C>,
+        BenchProductFull: cache_diesel::ModelQueries<C>,
     {
         let (n_detail, n_100, n_1000) = iterations(self.quick);
         let manager = BenchProductCache::new(cache);
@@ -124,6 +126,32 @@ impl Run {
         );
         let stats = manager.stats();
         assert_eq!(stats.fills, 102, "every measured read was a hit: {stats:?}");
+
+        let full = BenchProductFullCache::new(manager.cache().clone());
+        let full_uncached = BenchProductFullCache::new(Cache::from_url("dummy://").expect("dummy"));
+        for i in 0..100 {
+            let record = full.get(conn, ids(i)).expect("warm");
+            assert_eq!(
+                (
+                    record.bench_category.id,
+                    record.reviews.as_ref().map(Vec::len)
+                ),
+                (1, Some(3))
+            );
+        }
+        self.record(
+            &format!("{db}.query.detail_related"),
+            bench::measure(n_detail / 4, |i| {
+                black_box(full_uncached.get(conn, ids(i)).expect("query"));
+            }),
+        );
+        self.record(
+            &format!("{store}.hit.detail_related"),
+            bench::measure(n_detail, |i| {
+                black_box(full.get(conn, ids(i)).expect("hit"));
+            }),
+        );
+        assert_eq!(full.stats().fills, 100, "every measured read was a hit");
     }
 
     /// Raw GET + decode of the manager's own bytes, the `cached` crate, and
@@ -323,6 +351,10 @@ fn main() {
         (
             "sqlite_list1000_db_over_memory_hit",
             ratio("sqlite.query.list1000", "memory.hit.list1000"),
+        ),
+        (
+            "related_db_over_hit",
+            ratio("postgres.query.detail_related", "redis.hit.detail_related"),
         ),
     ]);
     println!();
