@@ -28,7 +28,7 @@ use std::fmt::Display;
 use std::time::{Duration, Instant};
 
 /// How one read-through call is keyed and filled.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Plan<'a> {
     /// The entry's backend key.
     pub key: &'a str,
@@ -43,6 +43,11 @@ pub struct Plan<'a> {
     pub soft_timeout: Option<Duration>,
     /// Counters to count into besides the cache's own (a manager's).
     pub stats: Option<&'a Stats>,
+    /// Refresh past the soft timeout on a background thread: called, by the
+    /// one caller that took the refresh lease, with the stamp to fill with
+    /// and the lease to release ([`Cache::complete_refresh`]); returns
+    /// false when it cannot, and the caller then refreshes inline.
+    pub background: Option<&'a (dyn Fn(Stamp, String) -> bool + Sync)>,
 }
 
 /// What a loaded value needs when stored.
@@ -143,7 +148,11 @@ impl Cache {
                 .backend()
                 .add(&lease, Bytes::from_static(b"1"), Some(self.config().lease))
                 .unwrap_or(false);
-        if !mine {
+        if !mine
+            || plan
+                .background
+                .is_some_and(|spawn| spawn(stamp.clone(), lease.clone()))
+        {
             self.count_both(plan, Counter::StaleServe);
             return (old, Outcome::StaleServed);
         }
@@ -262,6 +271,21 @@ impl Cache {
         release(lease);
         leader.land(bytes);
         Ok((value, Outcome::Loaded))
+    }
+
+    /// Ends a background refresh: stores `value` (stamped as the caller of
+    /// [`Plan::background`] was told) and releases the refresh lease.
+    pub fn complete_refresh<T: Serialize>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+        lease: &str,
+    ) -> crate::Result<()> {
+        let stored = self.fill_tagged(key, stamp, options, value).map(drop);
+        let _ = self.backend().delete(lease);
+        stored
     }
 
     /// Polls for another process's fill, at most one lease long.

@@ -45,6 +45,7 @@ pub(crate) struct Model {
     pub joined: Vec<Joined>,
     pub prefetch: Vec<PrefetchAttr>,
     pub prefetch_for_list: bool,
+    pub background_refresh: bool,
 }
 
 impl Model {
@@ -148,6 +149,7 @@ impl Model {
             joined,
             prefetch: options.prefetch,
             prefetch_for_list: options.prefetch_for_list.unwrap_or(true),
+            background_refresh: options.background_refresh.unwrap_or(false),
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
         })

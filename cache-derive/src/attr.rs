@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -24,6 +24,7 @@ pub(crate) struct CacheAttrs {
     pub select_related: Vec<Ident>,
     pub prefetch: Vec<PrefetchAttr>,
     pub prefetch_for_list: Option<bool>,
+    pub background_refresh: Option<bool>,
 }
 
 /// `name(Model)` or `name(Model, through = JoinModel)` in `prefetch(..)`.
@@ -57,6 +58,18 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                 "filter" => field_list(&meta, cx, &mut out.filter)?,
                 "select_related" => field_list(&meta, cx, &mut out.select_related)?,
                 "prefetch" => prefetch_list(&meta, cx, &mut out.prefetch)?,
+                "refresh" => {
+                    let expr: Expr = meta.value()?.parse()?;
+                    match &expr {
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) if s.value() == "background" => out.background_refresh = Some(true),
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) if s.value() == "inline" => out.background_refresh = Some(false),
+                        _ => cx.error(&expr, "`refresh` expects \"inline\" or \"background\""),
+                    }
+                }
                 "prefetch_for_list" => {
                     let expr: Expr = meta.value()?.parse()?;
                     match &expr {

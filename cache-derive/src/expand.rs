@@ -72,12 +72,12 @@ fn public_items(m: &Model) -> TokenStream {
         quote! {
             #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, or `Error::NotFound`.")]
             pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#model>
-            where C: ::cache_diesel::__private::diesel::Connection, #model: ::cache_diesel::ModelQueries<C>,
+            where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.get_unique(conn, #unique::#v(value)) }
 
             #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, if any.")]
             pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#model>>
-            where C: ::cache_diesel::__private::diesel::Connection, #model: ::cache_diesel::ModelQueries<C>,
+            where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
         }
     });
@@ -165,6 +165,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let record_assoc = relations::record_assoc(m);
     let prefetch_for_list = m.prefetch_for_list;
+    let background_refresh = m.background_refresh;
     let soft = match m.soft_timeout {
         Some(secs) => {
             quote!(::core::option::Option::Some(::cache_diesel::__private::Duration::from_secs(#secs)))
@@ -192,6 +193,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
                 soft_timeout: #soft,
                 prefetch_for_list: #prefetch_for_list,
+                background_refresh: #background_refresh,
             };
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }

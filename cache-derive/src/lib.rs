@@ -30,7 +30,9 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// Options: `key = "..."`, `list_timeout = secs`, `detail_timeout = secs`,
-/// `not_found_timeout = secs`, `soft_timeout = secs`, `unique(field, ..)`, `filter(field, ..)`,
+/// `not_found_timeout = secs`, `soft_timeout = secs`, `refresh = "inline" | "background"`,
+/// `select_related(relation, ..)`, `prefetch(name(Model), name(Model, through = Join), ..)`,
+/// `prefetch_for_list = bool`, `unique(field, ..)`, `filter(field, ..)`,
 /// `version = n`.
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {

@@ -16,10 +16,12 @@
 //! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
 //!   invalidations wait for the commit; writes the hooks never saw are caught.
 //! - [`sql_tables`]: which tables a SQL statement writes.
+//! - [`background`]: connections for background refreshes.
 //! - [`connections`]: which Diesel connection types are supported (features).
 
 #![warn(missing_docs)]
 
+pub mod background;
 pub mod connections;
 pub mod error;
 pub mod filter;
@@ -32,6 +34,7 @@ mod tags;
 pub mod tracking;
 mod writes;
 
+pub use background::refresh_connections;
 pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};

@@ -5,9 +5,12 @@ use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery}
 use crate::registry;
 use crate::tags::{TableTag, Tags};
 use crate::tracking;
-use cache_core::{Cache, Counter, Namespace, Outcome, Plan, Shape, Stats, StatsSnapshot};
+use cache_core::{
+    Cache, Counter, FillOptions, Namespace, Outcome, Plan, Shape, Stamp, Stats, StatsSnapshot,
+};
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The cache manager of model `M`: `all`, `get`, `find` and the write hooks.
@@ -51,10 +54,13 @@ struct Entry<T> {
     key: String,
     tags: Vec<String>,
     /// How many of `tags` a loaded value depends on.
-    depends_on: Box<dyn Fn(&T) -> usize>,
+    depends_on: Arc<dyn Fn(&T) -> usize + Send + Sync>,
     /// How long a loaded value lives.
-    timeout: Box<dyn Fn(&T) -> Duration>,
+    timeout: Arc<dyn Fn(&T) -> Duration + Send + Sync>,
 }
+
+/// A loader a background refresh can own.
+type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
 
 impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
@@ -129,24 +135,32 @@ impl<M: CachedModel> Manager<M> {
         filter: M::Filter,
     ) -> Result<Vec<M::Record>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         let entry = self.list_entry(suffix, &filter.cache_key(), self.related_tags::<C>());
         let prefetch = M::INFO.prefetch_for_list;
-        self.read_through(conn, entry, |conn| M::load_records(conn, &filter, prefetch))
+        let owned = filter.clone();
+        let background: OwnedLoad<C, Vec<M::Record>> =
+            Box::new(move |conn| M::load_records(conn, &owned, prefetch));
+        self.read_through(
+            conn,
+            entry,
+            |conn| M::load_records(conn, &filter, prefetch),
+            Some(background),
+        )
     }
 
     /// The rows (without relations) matching an arbitrary Diesel filter
     /// expression, keyed by the query's SQL and binds.
     pub fn all_where<C>(&self, conn: &mut C, suffix: Option<&str>, expr: M::Expr) -> Result<Vec<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: WhereQuery<C>,
     {
         let (sql, load) = M::prepare_where(expr);
         let entry = self.list_entry(suffix, &format!("sql:{sql}"), std::iter::empty());
-        self.read_through(conn, entry, load)
+        self.read_through(conn, entry, load, None)
     }
 
     /// The tags of the related tables: their writes invalidate this model's entries.
@@ -176,15 +190,15 @@ impl<M: CachedModel> Manager<M> {
             kind: Kind::List,
             key: self.list_key(suffix, filter_key),
             tags: all,
-            depends_on: Box::new(move |_| n),
-            timeout: Box::new(|_| M::INFO.list_timeout),
+            depends_on: Arc::new(move |_| n),
+            timeout: Arc::new(|_| M::INFO.list_timeout),
         }
     }
 
     /// The row (or record) with primary key `id`, or [`Error::NotFound`].
     pub fn get<C>(&self, conn: &mut C, id: M::Id) -> Result<M::Record>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         self.get_unique(conn, M::unique_of_id(id))
@@ -193,7 +207,7 @@ impl<M: CachedModel> Manager<M> {
     /// The row (or record) with primary key `id`, if any.
     pub fn find<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M::Record>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         self.find_unique(conn, M::unique_of_id(id))
@@ -202,7 +216,7 @@ impl<M: CachedModel> Manager<M> {
     /// The row (or record) with this unique value, or [`Error::NotFound`].
     pub fn get_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<M::Record>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         let shown = format!("{}={}", key.column(), key.value_key());
@@ -216,7 +230,7 @@ impl<M: CachedModel> Manager<M> {
     /// cached too, for `not_found_timeout`, until a row is inserted.
     pub fn find_unique<C>(&self, conn: &mut C, key: M::Unique) -> Result<Option<M::Record>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         let tags = self.tags();
@@ -228,10 +242,10 @@ impl<M: CachedModel> Manager<M> {
             kind: Kind::Detail,
             key: self.detail_key(&key),
             tags: all,
-            depends_on: Box::new(
+            depends_on: Arc::new(
                 move |row: &Option<M::Record>| if row.is_some() { n - 1 } else { n },
             ),
-            timeout: Box::new(|row: &Option<M::Record>| {
+            timeout: Arc::new(|row: &Option<M::Record>| {
                 if row.is_some() {
                     M::INFO.detail_timeout
                 } else {
@@ -239,7 +253,15 @@ impl<M: CachedModel> Manager<M> {
                 }
             }),
         };
-        self.read_through(conn, entry, |conn| M::load_record(conn, &key))
+        let owned = key.clone();
+        let background: OwnedLoad<C, Option<M::Record>> =
+            Box::new(move |conn| M::load_record(conn, &owned));
+        self.read_through(
+            conn,
+            entry,
+            |conn| M::load_record(conn, &key),
+            Some(background),
+        )
     }
 
     /// Cache first; on a miss, the database (once per key and process, and
@@ -254,10 +276,11 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut C,
         entry: Entry<T>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
+        background: Option<OwnedLoad<C, T>>,
     ) -> Result<T>
     where
-        C: Connection,
-        T: serde::Serialize + serde::de::DeserializeOwned,
+        C: Connection + 'static,
+        T: serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
         let in_transaction = tracking::transaction_depth(conn) > 0;
@@ -279,6 +302,17 @@ impl<M: CachedModel> Manager<M> {
             fill: !in_transaction,
             soft_timeout: M::INFO.soft_timeout,
             stats: Some(&self.stats),
+            background: None,
+        };
+        let pending = Mutex::new(background.filter(|_| M::INFO.background_refresh));
+        let spawn = |stamp: Stamp, lease: String| {
+            self.refresh_in_background(&entry, &pending, stamp, lease)
+        };
+        let plan = Plan {
+            background: M::INFO
+                .background_refresh
+                .then_some(&spawn as &(dyn Fn(Stamp, String) -> bool + Sync)),
+            ..plan
         };
         let shape = |value: &T| Shape {
             depends_on: (entry.depends_on)(value),
@@ -294,5 +328,54 @@ impl<M: CachedModel> Manager<M> {
             other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
         }
         Ok(value)
+    }
+
+    /// Starts a background refresh with the owned loader, if a connection
+    /// source for `C` is registered ([`crate::refresh_connections`]).
+    fn refresh_in_background<C, T>(
+        &self,
+        entry: &Entry<T>,
+        pending: &Mutex<Option<OwnedLoad<C, T>>>,
+        stamp: Stamp,
+        lease: String,
+    ) -> bool
+    where
+        C: Connection + 'static,
+        T: serde::Serialize + 'static,
+    {
+        let Some(open) = crate::background::opener::<C>() else {
+            return false;
+        };
+        let Some(load) = pending.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return false;
+        };
+        let (cache, key) = (self.cache.clone(), entry.key.clone());
+        let (depends_on, timeout, soft) = (
+            entry.depends_on.clone(),
+            entry.timeout.clone(),
+            M::INFO.soft_timeout,
+        );
+        std::thread::spawn(move || {
+            let loaded = open().and_then(|mut conn| load(&mut conn));
+            let outcome = loaded.map_err(|e| e.to_string()).and_then(|value| {
+                let options = FillOptions {
+                    depends_on: depends_on(&value),
+                    ttl: Some(timeout(&value)),
+                    soft,
+                };
+                cache
+                    .complete_refresh(&key, &stamp, options, &value, &lease)
+                    .map_err(|e| e.to_string())
+            });
+            match outcome {
+                Ok(()) => {
+                    tracing::debug!(model = M::INFO.name, key = %key, "cache refreshed in the background")
+                }
+                Err(e) => {
+                    tracing::error!(model = M::INFO.name, key = %key, error = %e, "background refresh failed; serving the old value until its hard timeout")
+                }
+            }
+        });
+        true
     }
 }

@@ -33,11 +33,14 @@ pub struct ModelInfo {
     /// Past this age an entry is refreshed by one caller while the others
     /// are served the old value (serve-stale); `None`: never.
     pub soft_timeout: Option<Duration>,
+    /// Whether that refresh runs on a background thread (every caller is
+    /// served the old value) instead of inline.
+    pub background_refresh: bool,
 }
 
 /// A value of one of a model's unique columns (its primary key included):
 /// something a single row can be looked up by.
-pub trait UniqueKey: Clone + fmt::Debug + Send + Sync {
+pub trait UniqueKey: Clone + fmt::Debug + Send + Sync + 'static {
     /// The column's name.
     fn column(&self) -> &'static str;
     /// The value, as the last part of a cache key.
@@ -45,7 +48,7 @@ pub trait UniqueKey: Clone + fmt::Debug + Send + Sync {
 }
 
 /// A typed list filter, generated per model from `#[cache(filter(..))]`.
-pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync {
+pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
     /// A canonical rendering of the filter: equal filters, equal keys;
     /// different filters, different keys.
     fn cache_key(&self) -> String;

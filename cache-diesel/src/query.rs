@@ -169,6 +169,7 @@ impl CachedQuery {
             fill: !in_transaction,
             soft_timeout: self.soft_timeout,
             stats: Some(&self.stats),
+            background: None,
         };
         let shape = |_: &T| Shape {
             depends_on: tags.len(),

@@ -177,7 +177,7 @@ pub struct PostTag {
 
 /// Creates the tables and a little data: two authors, two categories, three
 /// posts (one without a category), comments and tags.
-pub fn create_and_seed<C: Connection>(conn: &mut C, postgres: bool) -> QueryResult<()> {
+pub fn create_and_seed<C: Connection + 'static>(conn: &mut C, postgres: bool) -> QueryResult<()> {
     let id = if postgres {
         "SERIAL PRIMARY KEY"
     } else {

@@ -110,7 +110,7 @@ pub fn count_stale(reads: &[Read], writes: &[Write]) -> usize {
 
 /// Makes `conn` sleep a random 0..=`max_delay` after every query: between a
 /// reader's database read and its cache fill.
-pub fn inject_delays<C: Connection>(conn: &mut C, max_delay: Duration) {
+pub fn inject_delays<C: Connection + 'static>(conn: &mut C, max_delay: Duration) {
     let max = max_delay.as_micros() as u64;
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::FinishQuery { .. } = event {
@@ -132,7 +132,7 @@ pub enum Mode {
 /// Reads random rows until `until`; returns what each read was served.
 pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<Read>
 where
-    C: Connection,
+    C: Connection + 'static,
     VersionedRow: cache_diesel::ModelQueries<C>,
 {
     let manager = VersionedRowCache::new(cache.clone());
@@ -177,7 +177,7 @@ pub fn write_loop<C>(
     until: Instant,
 ) -> Vec<Write>
 where
-    C: Connection,
+    C: Connection + 'static,
     VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
 {
@@ -267,4 +267,21 @@ mod tests {
         assert_eq!(count_stale(&reads, &writes), 2);
         assert_eq!(Read::from_line(&reads[1].to_line()), Some(reads[1]));
     }
+}
+
+/// The same rows, refreshed on a background thread one second after a fill
+/// (`soft_timeout = 1, refresh = "background"`).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = consistency_rows)]
+#[cache(
+    key = "background_row",
+    soft_timeout = 1,
+    refresh = "background",
+    detail_timeout = 300
+)]
+pub struct BackgroundRow {
+    /// The row.
+    pub id: i32,
+    /// Incremented by every write.
+    pub version: i32,
 }

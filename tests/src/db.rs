@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 type Reopen<C> = Box<dyn Fn() -> C + Send + Sync>;
 
 /// A connection whose queries are counted.
-pub struct TestDb<C: Connection> {
+pub struct TestDb<C: Connection + 'static> {
     /// The connection (its `search_path` is the test's own schema on PostgreSQL).
     pub conn: C,
     queries: Arc<AtomicUsize>,
@@ -31,7 +31,7 @@ pub fn query_counter(queries: Arc<AtomicUsize>) -> impl Instrumentation {
     }
 }
 
-impl<C: Connection> TestDb<C> {
+impl<C: Connection + 'static> TestDb<C> {
     fn new(mut conn: C) -> Self {
         let queries = Arc::new(AtomicUsize::new(0));
         conn.set_instrumentation(query_counter(queries.clone()));
@@ -153,7 +153,7 @@ pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
     Some(db)
 }
 
-impl<C: Connection> Drop for TestDb<C> {
+impl<C: Connection + 'static> Drop for TestDb<C> {
     fn drop(&mut self) {
         if let Some(schema) = &self.schema {
             let _ = self

@@ -8,7 +8,7 @@ use cache_diesel::{Cache, CacheConfig};
 use diesel::prelude::*;
 
 /// A database and a cache for one test.
-pub struct Env<C: Connection> {
+pub struct Env<C: Connection + 'static> {
     /// The counted connection.
     pub db: TestDb<C>,
     /// The cache the managers use (own prefix).
@@ -26,7 +26,7 @@ pub fn cache_with_prefix(url: &str, test: &str) -> Cache {
     Cache::new(cfg).expect("cache")
 }
 
-impl<C: Connection> Env<C> {
+impl<C: Connection + 'static> Env<C> {
     /// Makes the test's connection cache-aware, invalidating its own cache.
     pub fn track(&mut self) {
         self.db.track(&self.cache);
@@ -62,7 +62,7 @@ pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache_with_prefix(&redis, test)))
 }
 
-impl<C: Connection> Drop for Env<C> {
+impl<C: Connection + 'static> Drop for Env<C> {
     fn drop(&mut self) {
         let _ = self.cache.clear();
     }

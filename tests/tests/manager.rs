@@ -10,7 +10,7 @@ use cache_tests::models::{
 use diesel::prelude::*;
 
 /// Inserts products `(slug, category)` and returns their ids.
-fn seed<C: Connection>(env: &mut Env<C>, rows: &[(&str, i32)]) -> Vec<i32>
+fn seed<C: Connection + 'static>(env: &mut Env<C>, rows: &[(&str, i32)]) -> Vec<i32>
 where
     Product: ProductQueries<C>,
 {
@@ -39,7 +39,7 @@ fn slugs(rows: &[Product]) -> Vec<&str> {
     rows.iter().map(|p| p.slug.as_str()).collect()
 }
 
-fn get_misses_then_hits<C: Connection>(env: &mut Env<C>)
+fn get_misses_then_hits<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -55,7 +55,7 @@ where
     assert_eq!(q, 0);
 }
 
-fn missing_rows_are_not_found_and_cached_until_an_insert<C: Connection>(env: &mut Env<C>)
+fn missing_rows_are_not_found_and_cached_until_an_insert<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -84,7 +84,7 @@ where
     );
 }
 
-fn lists_are_filtered_and_cached<C: Connection>(env: &mut Env<C>)
+fn lists_are_filtered_and_cached<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -138,7 +138,7 @@ where
     }
 }
 
-fn an_update_moves_a_row_between_filtered_lists<C: Connection>(env: &mut Env<C>)
+fn an_update_moves_a_row_between_filtered_lists<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -171,7 +171,7 @@ where
     assert_eq!(p.get(&mut env.db.conn, ids[1]).unwrap().category_id, 2);
 }
 
-fn a_changed_unique_value_is_not_served_under_the_old_one<C: Connection>(env: &mut Env<C>)
+fn a_changed_unique_value_is_not_served_under_the_old_one<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -221,7 +221,7 @@ where
     );
 }
 
-fn delete_invalidates_details_and_lists<C: Connection>(env: &mut Env<C>)
+fn delete_invalidates_details_and_lists<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -255,7 +255,7 @@ where
     assert_eq!(p.delete(&mut env.db.conn, ids[0]).unwrap(), 0);
 }
 
-fn bulk_updates_do_not_escape_invalidation<C: Connection>(env: &mut Env<C>)
+fn bulk_updates_do_not_escape_invalidation<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -288,7 +288,7 @@ where
     assert!(p.get(&mut env.db.conn, ids[2]).unwrap().is_active);
 }
 
-fn a_suffix_and_an_id_never_share_a_key<C: Connection>(env: &mut Env<C>)
+fn a_suffix_and_an_id_never_share_a_key<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -320,7 +320,7 @@ where
     assert_eq!((again, q), ((list, row), 0));
 }
 
-fn list_and_detail_timeouts_are_separate<C: Connection>(env: &mut Env<C>)
+fn list_and_detail_timeouts_are_separate<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -359,7 +359,7 @@ where
     }
 }
 
-fn a_cache_that_is_down_is_bypassed<C: Connection>(env: &mut Env<C>)
+fn a_cache_that_is_down_is_bypassed<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {

@@ -105,6 +105,7 @@ fn plan<'a>(key: &'a str, tags: &'a [String], soft: Option<Duration>) -> Plan<'a
         fill: true,
         soft_timeout: soft,
         stats: None,
+        background: None,
     }
 }
 
@@ -276,4 +277,42 @@ fn managers_count_what_they_do() {
         "{s:?}"
     );
     let _: Option<VersionedRow> = manager.find(&mut db.conn, 1).unwrap();
+}
+
+#[test]
+fn a_background_refresh_serves_every_caller_the_old_value_until_it_lands() {
+    use cache_tests::consistency::BackgroundRowCache;
+    let db = SlowDb::new("background", Duration::from_millis(50));
+    let path = db.path.clone();
+    cache_diesel::refresh_connections(move || {
+        SqliteConnection::establish(&path)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+    });
+    let rows = BackgroundRowCache::new(cache("memory://", &unique::prefix("background"), ""));
+    let mut conn = db.connect();
+    assert_eq!(rows.get(&mut conn, 1).unwrap().version, 7);
+    // Behind the cache's back (no hook, untracked): only the soft timeout brings it in.
+    db.connect()
+        .batch_execute("UPDATE consistency_rows SET version = 8 WHERE id = 1")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let selects = db.selects.load(Ordering::SeqCst);
+    assert_eq!(
+        rows.get(&mut conn, 1).unwrap().version,
+        7,
+        "the refreshing caller is served the old value too"
+    );
+    assert_eq!(
+        db.selects.load(Ordering::SeqCst),
+        selects,
+        "its own connection ran nothing"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut seen = 7;
+    while seen == 7 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        seen = rows.get(&mut conn, 1).unwrap().version;
+    }
+    assert_eq!(seen, 8, "the background refresh landed");
+    assert!(rows.stats().stale_serves >= 1);
 }

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-fn seed<C: Connection>(env: &mut Env<C>, slugs: &[&str]) -> Vec<i32>
+fn seed<C: Connection + 'static>(env: &mut Env<C>, slugs: &[&str]) -> Vec<i32>
 where
     Product: ProductQueries<C>,
 {
@@ -37,7 +37,7 @@ type Pending = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
 
 /// Instruments `conn` so that `pending` runs right after its next query
 /// finishes: between a reader's database read and its cache fill.
-fn run_after_next_query<C: Connection>(conn: &mut C) -> Pending {
+fn run_after_next_query<C: Connection + 'static>(conn: &mut C) -> Pending {
     let pending: Pending = Arc::new(Mutex::new(None));
     let slot = pending.clone();
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -123,7 +123,7 @@ where
     );
 }
 
-fn invalidations_wait_for_the_commit<C: Connection>(env: &mut Env<C>)
+fn invalidations_wait_for_the_commit<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -165,7 +165,7 @@ where
     assert!(p.find_by_slug(&mut other, "a".into()).unwrap().is_none());
 }
 
-fn rolled_back_invalidations_are_dropped<C: Connection>(env: &mut Env<C>)
+fn rolled_back_invalidations_are_dropped<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
@@ -203,7 +203,7 @@ where
 }
 
 /// `sql` templates: `{t}` is the table, `{slug}` the row to touch.
-fn writes_behind_the_hooks_are_caught<C: Connection>(
+fn writes_behind_the_hooks_are_caught<C: Connection + 'static>(
     env: &mut Env<C>,
     qualified: &str,
     cte_update: &str,

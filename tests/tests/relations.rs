@@ -25,7 +25,7 @@ macro_rules! relation_suite {
             use cache_tests::db::TestDb;
             use diesel::prelude::*;
 
-            struct Blog<C: Connection> {
+            struct Blog<C: Connection + 'static> {
                 db: TestDb<C>,
                 cache: Cache,
                 posts: PostCache,

@@ -19,7 +19,7 @@ struct Counter(Arc<AtomicUsize>);
 
 impl Counter {
     /// Makes `conn` cache-aware and counts its queries.
-    fn install<C: Connection>(conn: &mut C, cache: &Cache) -> Self {
+    fn install<C: Connection + 'static>(conn: &mut C, cache: &Cache) -> Self {
         let n = Arc::new(AtomicUsize::new(0));
         let seen = n.clone();
         let count = move |event: InstrumentationEvent<'_>| {
@@ -38,7 +38,7 @@ impl Counter {
 
 fn run<C>(conn: &mut C, cache: &Cache) -> Result<(), cache_diesel::Error>
 where
-    C: Connection,
+    C: Connection + 'static,
     Post: ModelQueries<C>,
     PostSummary: ModelQueries<C>,
     Category: ModelQueries<C> + UpdateQuery<C, diesel::dsl::Eq<blog_categories::name, String>>,

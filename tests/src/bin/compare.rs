@@ -53,7 +53,7 @@ impl Run {
     }
 
     /// The model manager's hits and the same queries without a cache.
-    fn manager_and_floor<C: Connection>(
+    fn manager_and_floor<C: Connection + 'static>(
         &mut self,
         conn: &mut C,
         cache: Cache,
@@ -270,7 +270,7 @@ fn command_calls(conn: &mut redis::Connection) -> u64 {
         .sum()
 }
 
-fn seed<C: Connection>(conn: &mut C, postgres: bool) {
+fn seed<C: Connection + 'static>(conn: &mut C, postgres: bool) {
     conn.batch_execute(&bench::ddl(postgres)).expect("DDL");
     for sql in bench::seed_sql() {
         conn.batch_execute(&sql).expect("seed");

@@ -140,7 +140,7 @@ where
     })
 }
 
-fn seed<C: Connection>(conn: &mut C) {
+fn seed<C: Connection + 'static>(conn: &mut C) {
     conn.batch_execute(DDL).expect("DDL");
     let values: Vec<String> = (1..=ROWS).map(|id| format!("({id}, 0)")).collect();
     conn.batch_execute(&format!(
