@@ -108,11 +108,14 @@ pub fn sqlite_file(test: &str) -> TestDb<SqliteConnection> {
     let url = path.to_string_lossy().into_owned();
     let open = move || {
         let mut conn = SqliteConnection::establish(&url).expect("SQLite file");
-        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")
+        // Busy timeout first; WAL is set once, below (it is stored in the file).
+        conn.batch_execute("PRAGMA busy_timeout = 10000;")
             .expect("pragmas");
         conn
     };
     let mut conn = open();
+    conn.batch_execute("PRAGMA journal_mode = WAL;")
+        .expect("WAL");
     for ddl in SQLITE_DDL {
         diesel::sql_query(*ddl)
             .execute(&mut conn)

@@ -68,7 +68,9 @@ fn parse_args() -> Result<Args, String> {
 /// Where the database lives: a SQLite file, or a PostgreSQL schema.
 fn open_sqlite(path: &str) -> SqliteConnection {
     let mut conn = SqliteConnection::establish(path).expect("SQLite file");
-    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000;")
+    // Busy timeout first: the other connections are writing already. WAL is
+    // set once, when the file is created (it is stored in the file).
+    conn.batch_execute("PRAGMA busy_timeout = 30000;")
         .expect("pragmas");
     conn
 }
@@ -193,7 +195,10 @@ fn main() -> ExitCode {
                 .join(format!("{name}.sqlite"))
                 .to_string_lossy()
                 .into_owned();
-            seed(&mut open_sqlite(&path));
+            let mut conn = open_sqlite(&path);
+            conn.batch_execute("PRAGMA journal_mode = WAL;")
+                .expect("WAL");
+            seed(&mut conn);
             path
         }
         _ => {
