@@ -1,7 +1,7 @@
 //! Benchmarks against the floor and against a peer, in one run.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin compare -- [--quick]
+//! cargo run --release -p cache-tests --bin compare -- [--quick] [--memory-only]
 //! ```
 //!
 //! On SQLite + the in-process cache, and on PostgreSQL + Redis when both
@@ -311,7 +311,9 @@ fn main() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 
+    let memory_only = std::env::args().any(|a| a == "--memory-only");
     match (services::database_url(), services::redis_url()) {
+        _ if memory_only => println!("--memory-only: PostgreSQL and Redis skipped"),
         (Some(db_url), Some(redis_url)) => {
             let mut pg = PgConnection::establish(&db_url).expect("PostgreSQL");
             pg.batch_execute(&format!(
