@@ -17,7 +17,7 @@ pub fn database_url() -> Option<String> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
     match tcp_reachable(&url, 5432) {
         Ok(_) => Some(url),
-        Err(why) => unreachable("PostgreSQL", &url, &why),
+        Err(why) => unavailable("PostgreSQL", &url, &why),
     }
 }
 
@@ -44,11 +44,11 @@ pub fn redis_url() -> Option<String> {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
     match ping_redis(&url) {
         Ok(()) => Some(url),
-        Err(why) => unreachable("Redis", &url, &why),
+        Err(why) => unavailable("Redis", &url, &why),
     }
 }
 
-fn unreachable(service: &str, url: &str, why: &str) -> Option<String> {
+fn unavailable(service: &str, url: &str, why: &str) -> Option<String> {
     if in_ci() {
         panic!("{service} at {url} is unreachable and CI is set: {why}");
     }
