@@ -3,14 +3,14 @@
 use crate::error::{Error, Result};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 use crate::registry;
-use crate::tags::{TableTag, Tags};
+use crate::tags::{TableTag, TableTags, Tags};
 use crate::tracking;
 use cache_core::{
     Cache, Counter, FillOptions, Namespace, Outcome, Plan, Shape, Stamp, Stats, StatsSnapshot,
 };
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The cache manager of model `M`: `all`, `get`, `find` and the write hooks.
@@ -21,6 +21,10 @@ use std::time::Duration;
 pub struct Manager<M> {
     cache: Cache,
     stats: Stats,
+    /// The table-wide tag keys, built once.
+    table_tags: TableTags,
+    /// The related tables' tag keys, built on first use.
+    related_tags: OnceLock<Vec<String>>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -67,6 +71,8 @@ impl<M: CachedModel> Manager<M> {
     pub fn new(cache: Cache) -> Self {
         registry::register(M::INFO.table, &cache);
         Manager {
+            table_tags: TableTags::new(&cache, M::INFO.table),
+            related_tags: OnceLock::new(),
             cache,
             stats: Stats::default(),
             _model: PhantomData,
@@ -100,7 +106,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     pub(crate) fn tags(&self) -> Tags<'_, M> {
-        Tags::new(&self.cache)
+        Tags::new(&self.cache, &self.table_tags)
     }
 
     /// The backend key of the detail entry for a unique value.
@@ -159,32 +165,35 @@ impl<M: CachedModel> Manager<M> {
         M: WhereQuery<C>,
     {
         let (sql, load) = M::prepare_where(expr);
-        let entry = self.list_entry(suffix, &format!("sql:{sql}"), std::iter::empty());
+        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &[]);
         self.read_through(conn, entry, load, None)
     }
 
     /// The tags of the related tables: their writes invalidate this model's entries.
-    fn related_tags<C>(&self) -> impl Iterator<Item = String> + '_
+    fn related_tags<C>(&self) -> &[String]
     where
         M: ModelQueries<C>,
     {
-        <M as ModelQueries<C>>::related_tables()
-            .iter()
-            .flat_map(|table| {
-                [TableTag::Epoch, TableTag::List]
-                    .map(|tag| crate::tags::table_tag(&self.cache, table, tag))
-            })
+        self.related_tags.get_or_init(|| {
+            <M as ModelQueries<C>>::related_tables()
+                .iter()
+                .flat_map(|table| {
+                    [TableTag::Epoch, TableTag::List]
+                        .map(|tag| crate::tags::table_tag(&self.cache, table, tag))
+                })
+                .collect()
+        })
     }
 
     fn list_entry<T>(
         &self,
         suffix: Option<&str>,
         filter_key: &str,
-        related: impl Iterator<Item = String>,
+        related: &[String],
     ) -> Entry<T> {
         let tags = self.tags();
         let mut all = vec![tags.table(TableTag::Epoch), tags.table(TableTag::List)];
-        all.extend(related);
+        all.extend_from_slice(related);
         let n = all.len();
         Entry {
             kind: Kind::List,
@@ -235,7 +244,7 @@ impl<M: CachedModel> Manager<M> {
     {
         let tags = self.tags();
         let mut all = vec![tags.table(TableTag::Epoch), tags.unique(&key)];
-        all.extend(self.related_tags::<C>());
+        all.extend_from_slice(self.related_tags::<C>());
         all.push(tags.table(TableTag::Absent)); // last: only "not found" depends on it
         let n = all.len();
         let entry = Entry {

@@ -36,22 +36,38 @@ pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
 /// Lifetime of tags bumped without a model at hand (by the write tracker).
 pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
 
+/// The backend keys of one table's table-wide tags, built once (a manager
+/// holds them: every read names some of them).
+#[derive(Debug)]
+pub(crate) struct TableTags([String; 3]);
+
+impl TableTags {
+    pub(crate) fn new(cache: &Cache, table: &str) -> Self {
+        TableTags(
+            [TableTag::Epoch, TableTag::List, TableTag::Absent]
+                .map(|tag| table_tag(cache, table, tag)),
+        )
+    }
+}
+
 /// Builds the backend keys of a model's tags.
 pub(crate) struct Tags<'a, M> {
     cache: &'a Cache,
+    table: &'a TableTags,
     _model: std::marker::PhantomData<fn() -> M>,
 }
 
 impl<'a, M: CachedModel> Tags<'a, M> {
-    pub(crate) fn new(cache: &'a Cache) -> Self {
+    pub(crate) fn new(cache: &'a Cache, table: &'a TableTags) -> Self {
         Tags {
             cache,
+            table,
             _model: std::marker::PhantomData,
         }
     }
 
     pub(crate) fn table(&self, tag: TableTag) -> String {
-        table_tag(self.cache, M::INFO.table, tag)
+        self.table.0[tag as usize].clone()
     }
 
     pub(crate) fn unique(&self, key: &M::Unique) -> String {
