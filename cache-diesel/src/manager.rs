@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 use crate::registry;
 use crate::tags::{TableTag, TableTags, Tags};
-use crate::tracking;
+use crate::tracking::{self, ReadPolicy};
 use cache_core::{
     Cache, Counter, FillOptions, Namespace, Outcome, Plan, Shape, Stamp, Stats, StatsSnapshot,
 };
@@ -57,6 +57,8 @@ struct Entry<T> {
     kind: Kind,
     key: String,
     tags: Vec<String>,
+    /// The SQL names of the related tables the value embeds.
+    related: &'static [String],
     /// How many of `tags` a loaded value depends on.
     depends_on: Arc<dyn Fn(&T) -> usize + Send + Sync>,
     /// How long a loaded value lives.
@@ -144,7 +146,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let entry = self.list_entry(suffix, &filter.cache_key(), self.related_tags::<C>());
+        let entry = self.list_entry(
+            suffix,
+            &filter.cache_key(),
+            self.related_tags::<C>(),
+            M::related_tables(),
+        );
         let prefetch = M::INFO.prefetch_for_list;
         let owned = filter.clone();
         let background: OwnedLoad<C, Vec<M::Record>> =
@@ -165,7 +172,7 @@ impl<M: CachedModel> Manager<M> {
         M: WhereQuery<C>,
     {
         let (sql, load) = M::prepare_where(expr);
-        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &[]);
+        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &[], &[]);
         self.read_through(conn, entry, load, None)
     }
 
@@ -190,6 +197,7 @@ impl<M: CachedModel> Manager<M> {
         suffix: Option<&str>,
         filter_key: &str,
         related: &[String],
+        related_tables: &'static [String],
     ) -> Entry<T> {
         let tags = self.tags();
         let mut all = vec![tags.table(TableTag::Epoch), tags.table(TableTag::List)];
@@ -199,6 +207,7 @@ impl<M: CachedModel> Manager<M> {
             kind: Kind::List,
             key: self.list_key(suffix, filter_key),
             tags: all,
+            related: related_tables,
             depends_on: Arc::new(move |_| n),
             timeout: Arc::new(|_| M::INFO.list_timeout),
         }
@@ -251,6 +260,7 @@ impl<M: CachedModel> Manager<M> {
             kind: Kind::Detail,
             key: self.detail_key(&key),
             tags: all,
+            related: <M as ModelQueries<C>>::related_tables(),
             depends_on: Arc::new(
                 move |row: &Option<M::Record>| if row.is_some() { n - 1 } else { n },
             ),
@@ -292,15 +302,14 @@ impl<M: CachedModel> Manager<M> {
         T: serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let in_transaction = tracking::transaction_depth(conn) > 0;
-        if in_transaction
-            && tracking::tracker(conn).is_some_and(|t| t.transaction_wrote(M::INFO.table))
-        {
+        let tables = std::iter::once(M::INFO.table).chain(entry.related.iter().map(String::as_str));
+        let policy = tracking::read_policy(conn, tables);
+        if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model,
                 kind,
                 key,
-                "cache bypassed: this transaction wrote the table"
+                "cache bypassed: this transaction wrote a table it depends on"
             );
             return Ok(load(conn)?);
         }
@@ -308,7 +317,7 @@ impl<M: CachedModel> Manager<M> {
             key,
             tags: &entry.tags,
             tag_ttl: Tags::<M>::ttl(),
-            fill: !in_transaction,
+            fill: policy == ReadPolicy::Normal,
             soft_timeout: M::INFO.soft_timeout,
             stats: Some(&self.stats),
             background: None,

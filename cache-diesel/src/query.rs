@@ -9,7 +9,7 @@
 
 use crate::model::CachedModel;
 use crate::tags::{TableTag, table_tag};
-use crate::tracking;
+use crate::tracking::{self, ReadPolicy};
 use cache_core::{Cache, Counter, Namespace, Plan, Shape, Stats, StatsSnapshot, Ttl};
 use diesel::{Connection, QueryResult};
 use serde::Serialize;
@@ -153,11 +153,8 @@ impl CachedQuery {
             .unwrap_or_else(|p| p.into_inner())
             .entry(self.label)
             .or_insert(self);
-        let in_transaction = tracking::transaction_depth(conn) > 0;
-        if in_transaction
-            && tracking::tracker(conn)
-                .is_some_and(|t| self.tables.iter().any(|table| t.transaction_wrote(table)))
-        {
+        let policy = tracking::read_policy(conn, self.tables.iter().copied());
+        if policy == ReadPolicy::Bypass {
             return load(conn);
         }
         let cache = self.cache();
@@ -166,7 +163,7 @@ impl CachedQuery {
             key: &key,
             tags: &tags,
             tag_ttl: self.tag_ttl(),
-            fill: !in_transaction,
+            fill: policy == ReadPolicy::Normal,
             soft_timeout: self.soft_timeout,
             stats: Some(&self.stats),
             background: None,

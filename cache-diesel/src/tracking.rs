@@ -243,6 +243,32 @@ pub(crate) fn warn_untracked() {
     }
 }
 
+/// What a read may do with the cache, given the connection's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadPolicy {
+    /// Read, and fill on a miss.
+    Normal,
+    /// Inside a transaction: read, but never fill (the transaction may see
+    /// an older snapshot).
+    NoFill,
+    /// The open transaction wrote one of the tables: the database only.
+    Bypass,
+}
+
+/// The policy for a read whose result depends on `tables`.
+pub(crate) fn read_policy<'t, C: Connection>(
+    conn: &mut C,
+    mut tables: impl Iterator<Item = &'t str>,
+) -> ReadPolicy {
+    if transaction_depth(conn) == 0 {
+        return ReadPolicy::Normal;
+    }
+    match tracker(conn) {
+        Some(t) if tables.any(|table| t.transaction_wrote(table)) => ReadPolicy::Bypass,
+        _ => ReadPolicy::NoFill,
+    }
+}
+
 /// How a manager write reaches the tracker.
 pub(crate) enum Invalidation {
     /// Bump now (no transaction open).

@@ -176,6 +176,25 @@ macro_rules! relation_suite {
                 );
                 let _ = b.cache.clear();
             }
+
+            #[test]
+            fn a_transaction_that_wrote_a_related_table_reads_its_own_write() {
+                let Some(mut b) = blog("rel_txn") else { return };
+                let (posts, categories) = (&b.posts, &b.categories);
+                posts.get(&mut b.db.conn, 1).unwrap();
+                cache_diesel::transaction(&mut b.db.conn, |conn| {
+                    categories.update(conn, 1, blog_categories::name.eq("Renamed".to_string()))?;
+                    let seen = posts.get(conn, 1)?.category.map(|c| c.name);
+                    assert_eq!(seen.as_deref(), Some("Renamed"), "not the cached record");
+                    Ok::<_, cache_diesel::Error>(())
+                })
+                .unwrap();
+                assert_eq!(
+                    posts.get(&mut b.db.conn, 1).unwrap().category.unwrap().name,
+                    "Renamed"
+                );
+                let _ = b.cache.clear();
+            }
         }
     };
 }
