@@ -121,9 +121,13 @@ impl CachedQuery {
     pub fn invalidate(&self) {
         let cache = self.cache();
         self.stats.add(Counter::Invalidation, 1);
-        if let Err(e) = cache.bump_tags(&[self.own_tag(&cache)], self.tag_ttl()) {
-            tracing::error!(query = self.label, error = %e, "cache invalidation failed");
-        }
+        crate::tags::bump(
+            &cache,
+            &[self.own_tag(&cache)],
+            self.tag_ttl(),
+            self.label,
+            "invalidate",
+        );
     }
 
     /// The cached result for these arguments, if there is a valid one

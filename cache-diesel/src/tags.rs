@@ -33,6 +33,18 @@ pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
     cache.keys().build(Namespace::Tag, &[table, "m"], name)
 }
 
+/// Gives `tags` new versions, logging what was invalidated and why (fail
+/// open: a failure is logged, not returned). `source` names the model or
+/// query on whose behalf.
+pub(crate) fn bump(cache: &Cache, tags: &[String], ttl: Ttl, source: &str, why: &str) {
+    match cache.bump_tags(tags, ttl) {
+        Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
+        Err(e) => {
+            tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed")
+        }
+    }
+}
+
 /// Lifetime of tags bumped without a model at hand (by the write tracker).
 pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
 

@@ -23,7 +23,7 @@
 
 use crate::registry;
 use crate::sql_tables::written_tables;
-use crate::tags::{DEFAULT_TAG_TTL, TableTag, table_tag};
+use crate::tags::{DEFAULT_TAG_TTL, TableTag, bump, table_tag};
 use cache_core::{Cache, Ttl};
 use diesel::Connection;
 use diesel::connection::{
@@ -141,7 +141,7 @@ impl CacheTracking {
             Some(parent) => parent.absorb(level),
             None => {
                 for d in level.deferred {
-                    bump(&d.cache, &d.tags, d.ttl, "commit");
+                    bump(&d.cache, &d.tags, d.ttl, "transaction", "commit");
                 }
                 self.bump_epochs(level.unseen.iter().map(String::as_str));
             }
@@ -170,13 +170,6 @@ impl Instrumentation for CacheTracking {
     }
 }
 
-fn bump(cache: &Cache, tags: &[String], ttl: Ttl, why: &str) {
-    match cache.bump_tags(tags, ttl) {
-        Ok(()) => tracing::debug!(why, tags = ?tags, "cache invalidate"),
-        Err(e) => tracing::error!(why, tags = ?tags, error = %e, "cache invalidation failed"),
-    }
-}
-
 impl CacheTracking {
     /// Invalidates every entry of these tables.
     fn bump_epochs<'a>(&self, tables: impl Iterator<Item = &'a str>) {
@@ -192,7 +185,7 @@ impl CacheTracking {
             );
             for cache in caches {
                 let tag = table_tag(&cache, table, TableTag::Epoch);
-                bump(&cache, &[tag], Some(DEFAULT_TAG_TTL), "unseen write");
+                bump(&cache, &[tag], Some(DEFAULT_TAG_TTL), table, "unseen write");
             }
         }
     }

@@ -121,13 +121,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     fn bump(&self, why: &'static str, tags: &[String]) {
-        let model = M::INFO.name;
         self.count(cache_core::Counter::Invalidation);
-        match self.cache().bump_tags(tags, Tags::<M>::ttl()) {
-            Ok(()) => tracing::debug!(model, why, tags = ?tags, "cache invalidate"),
-            Err(e) => {
-                tracing::error!(model, why, tags = ?tags, error = %e, "cache invalidation failed")
-            }
-        }
+        crate::tags::bump(self.cache(), tags, Tags::<M>::ttl(), M::INFO.name, why);
     }
 }
