@@ -101,21 +101,37 @@ pub fn sqlite() -> TestDb<SqliteConnection> {
     TestDb::new(conn)
 }
 
+/// A path for a SQLite file of this test's own in the temporary directory.
+pub fn sqlite_path(test: &str) -> String {
+    let path = std::env::temp_dir().join(format!("{}.sqlite", crate::unique::prefix(test)));
+    path.to_string_lossy().into_owned()
+}
+
+/// A connection to the SQLite file at `path`, shared with others: the busy
+/// timeout is set first, as other connections may be writing already.
+pub fn open_sqlite_file(path: &str) -> SqliteConnection {
+    let mut conn = SqliteConnection::establish(path).expect("SQLite file");
+    conn.batch_execute("PRAGMA busy_timeout = 30000;")
+        .expect("busy timeout");
+    conn
+}
+
+/// Creates the SQLite file at `path` in WAL mode (stored in the file, so it
+/// is set once, here) and returns a connection to it.
+pub fn create_sqlite_file(path: &str) -> SqliteConnection {
+    let mut conn = open_sqlite_file(path);
+    conn.batch_execute("PRAGMA journal_mode = WAL;")
+        .expect("WAL");
+    conn
+}
+
 /// A fresh SQLite database in a temporary file (WAL, busy timeout), so that
 /// several connections can share it.
 pub fn sqlite_file(test: &str) -> TestDb<SqliteConnection> {
-    let path = std::env::temp_dir().join(format!("{}.sqlite", crate::unique::prefix(test)));
-    let url = path.to_string_lossy().into_owned();
-    let open = move || {
-        let mut conn = SqliteConnection::establish(&url).expect("SQLite file");
-        // Busy timeout first; WAL is set once, below (it is stored in the file).
-        conn.batch_execute("PRAGMA busy_timeout = 10000;")
-            .expect("pragmas");
-        conn
-    };
-    let mut conn = open();
-    conn.batch_execute("PRAGMA journal_mode = WAL;")
-        .expect("WAL");
+    let url = sqlite_path(test);
+    let path = std::path::PathBuf::from(&url);
+    let mut conn = create_sqlite_file(&url);
+    let open = move || open_sqlite_file(&url);
     for ddl in SQLITE_DDL {
         diesel::sql_query(*ddl)
             .execute(&mut conn)

@@ -1,7 +1,7 @@
 //! A SQLite database whose queries on the checker's table are slow and
 //! counted: the cold key of the stampede tests and program.
 
-use crate::consistency;
+use crate::{consistency, db};
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use std::sync::Arc;
@@ -23,16 +23,13 @@ pub struct SlowDb {
 impl SlowDb {
     /// A new database holding row 1 at version 7.
     pub fn new(test: &str, delay: Duration) -> Self {
-        let path = std::env::temp_dir()
-            .join(format!("{}.sqlite", crate::unique::prefix(test)))
-            .to_string_lossy()
-            .into_owned();
-        let mut conn = SqliteConnection::establish(&path).unwrap();
-        conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; {}; INSERT INTO consistency_rows VALUES (1, 7)",
-            consistency::DDL
-        ))
-        .unwrap();
+        let path = db::sqlite_path(test);
+        db::create_sqlite_file(&path)
+            .batch_execute(&format!(
+                "{}; INSERT INTO consistency_rows VALUES (1, 7)",
+                consistency::DDL
+            ))
+            .unwrap();
         SlowDb {
             path,
             selects: Arc::default(),
@@ -53,8 +50,7 @@ impl SlowDb {
 
     /// A connection whose queries on the table take `delay` and are counted.
     pub fn connect(&self) -> SqliteConnection {
-        let mut conn = SqliteConnection::establish(&self.path).unwrap();
-        conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+        let mut conn = db::open_sqlite_file(&self.path);
         let (selects, delay) = (self.selects.clone(), self.delay);
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::FinishQuery { query, .. } = event

@@ -13,7 +13,7 @@
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, DDL, Mode, ROWS, Read, Write};
-use cache_tests::services;
+use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::process::{Command, ExitCode, Stdio};
@@ -63,16 +63,6 @@ fn parse_args() -> Result<Args, String> {
         );
     }
     Ok(args)
-}
-
-/// Where the database lives: a SQLite file, or a PostgreSQL schema.
-fn open_sqlite(path: &str) -> SqliteConnection {
-    let mut conn = SqliteConnection::establish(path).expect("SQLite file");
-    // Busy timeout first: the other connections are writing already. WAL is
-    // set once, when the file is created (it is stored in the file).
-    conn.batch_execute("PRAGMA busy_timeout = 30000;")
-        .expect("pragmas");
-    conn
 }
 
 fn open_postgres(schema: &str) -> PgConnection {
@@ -162,7 +152,13 @@ fn child(args: &Args, location: &str, prefix: &str) {
     };
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let (reads, _) = match args.db.as_str() {
-        "sqlite" => run(|| open_sqlite(location), &cache, mode, until, false),
+        "sqlite" => run(
+            || db::open_sqlite_file(location),
+            &cache,
+            mode,
+            until,
+            false,
+        ),
         _ => run(|| open_postgres(location), &cache, mode, until, false),
     };
     for read in reads {
@@ -191,14 +187,8 @@ fn main() -> ExitCode {
     };
     let location = match args.db.as_str() {
         "sqlite" => {
-            let path = std::env::temp_dir()
-                .join(format!("{name}.sqlite"))
-                .to_string_lossy()
-                .into_owned();
-            let mut conn = open_sqlite(&path);
-            conn.batch_execute("PRAGMA journal_mode = WAL;")
-                .expect("WAL");
-            seed(&mut conn);
+            let path = db::sqlite_path(&name);
+            seed(&mut db::create_sqlite_file(&path));
             path
         }
         _ => {
@@ -234,7 +224,13 @@ fn main() -> ExitCode {
     });
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let (mut reads, writes) = match args.db.as_str() {
-        "sqlite" => run(|| open_sqlite(&location), &cache, mode, until, true),
+        "sqlite" => run(
+            || db::open_sqlite_file(&location),
+            &cache,
+            mode,
+            until,
+            true,
+        ),
         _ => run(|| open_postgres(&location), &cache, mode, until, true),
     };
     let own_reads = reads.len();
