@@ -12,7 +12,7 @@ use crate::ast::{Field, Model};
 use crate::case::pascal;
 use crate::relations;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 pub(crate) fn expand(m: &Model) -> TokenStream {
     let public = public_items(m);
@@ -164,6 +164,12 @@ fn cached_model_impl(m: &Model) -> TokenStream {
     let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let record_assoc = relations::record_assoc(m);
+    let fields: Vec<_> = m
+        .fields
+        .iter()
+        .map(|f| (f.ident.clone(), f.ty.to_token_stream()))
+        .collect();
+    let form = crate::form::cache_form_impl(model, &fields);
     let prefetch_for_list = m.prefetch_for_list;
     let background_refresh = m.background_refresh;
     let soft = match m.soft_timeout {
@@ -172,11 +178,14 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let unique_cols = m.unique_fields().map(|f| f.column.to_string());
     let all_unique = m.unique_fields().map(|f| {
         let (v, ident) = (variant(f), &f.ident);
         quote!(#unique::#v(::core::clone::Clone::clone(&self.#ident)))
     });
     quote! {
+        #form
+
         impl ::cache_diesel::CachedModel for #model {
             type Id = #pk_ty;
             type Unique = #unique;
@@ -187,6 +196,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 key: #key,
                 table: #table,
                 primary_key: #pk_col,
+                unique_columns: &[#(#unique_cols),*],
                 schema_hash: #hash,
                 list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
                 detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),

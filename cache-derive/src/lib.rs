@@ -7,6 +7,7 @@
 //! - [`expand`]: the generated code.
 //! - [`query`]: `#[cached_query]` on functions.
 //! - [`relations`]: select_related / prefetch records.
+//! - [`form`]: the cached form (`CacheForm`) of models and records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
 
 mod ast;
@@ -14,6 +15,7 @@ mod attr;
 mod case;
 mod ctxt;
 mod expand;
+mod form;
 mod query;
 mod relations;
 mod schema_hash;

@@ -21,29 +21,54 @@ pub(crate) fn record_items(m: &Model) -> TokenStream {
         return quote!();
     }
     let (model, vis, record, field) = (&m.ident, &m.vis, record_ident(m), model_field(m));
-    let joined = m.joined.iter().map(|j| {
-        let (name, parent) = (&j.name, &j.parent);
-        let ty = if j.nullable { quote!(::core::option::Option<#parent>) } else { quote!(#parent) };
-        quote!(#[doc = concat!("The `", stringify!(#name), "` row (select_related).")] pub #name: #ty)
-    });
-    let prefetched = m.prefetch.iter().map(|p| {
-        let (name, target) = (&p.name, &p.model);
-        quote! {
-            #[doc = concat!("The `", stringify!(#name), "` rows (prefetch); `None` when not loaded (lists with `prefetch_for_list = false`).")]
-            pub #name: ::core::option::Option<::std::vec::Vec<#target>>
-        }
-    });
+    // (name, type, doc) of every field after the model's own.
+    let mut related: Vec<(syn::Ident, TokenStream, String)> = m
+        .joined
+        .iter()
+        .map(|j| {
+            let parent = &j.parent;
+            let ty = if j.nullable {
+                quote!(::core::option::Option<#parent>)
+            } else {
+                quote!(#parent)
+            };
+            (
+                j.name.clone(),
+                ty,
+                format!("The `{}` row (select_related).", j.name),
+            )
+        })
+        .collect();
+    related.extend(m.prefetch.iter().map(|p| {
+        let target = &p.model;
+        let doc = format!(
+            "The `{}` rows (prefetch); `None` when not loaded (lists with `prefetch_for_list = false`).",
+            p.name
+        );
+        (p.name.clone(), quote!(::core::option::Option<::std::vec::Vec<#target>>), doc)
+    }));
+    let related_fields = related
+        .iter()
+        .map(|(name, ty, doc)| quote!(#[doc = #doc] pub #name: #ty));
     let serde = quote!(::cache_diesel::__private::serde);
     let serde_path = "::cache_diesel::__private::serde";
+    let mut form_fields = vec![(field.clone(), quote!(#model))];
+    form_fields.extend(
+        related
+            .iter()
+            .map(|(name, ty, _)| (name.clone(), ty.clone())),
+    );
+    let form = crate::form::cache_form_impl(&record, &form_fields);
     quote! {
+        #form
+
         #[doc = concat!("A [`", stringify!(#model), "`] with its related rows; derefs to the model.")]
-        #[derive(Debug, #serde::Serialize, #serde::Deserialize)]
+        #[derive(Clone, Debug, #serde::Serialize, #serde::Deserialize)]
         #[serde(crate = #serde_path)]
         #vis struct #record {
             #[doc = "The row itself."]
             pub #field: #model,
-            #(#joined,)*
-            #(#prefetched,)*
+            #(#related_fields,)*
         }
 
         impl ::core::ops::Deref for #record {

@@ -10,6 +10,8 @@
 //!
 //! - [`manager`]: the generic [`Manager`] every generated manager derefs to.
 //! - [`model`]: the traits the derive implements.
+//! - [`form`]: how rows are laid out in the cache ([`CacheForm`]: fields in
+//!   order, timestamps as integers).
 //! - [`query`]: cached query functions (`#[cached_query]`) and their registry.
 //! - [`filter`]: list filter conditions.
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
@@ -25,6 +27,7 @@ pub mod background;
 pub mod connections;
 pub mod error;
 pub mod filter;
+pub mod form;
 pub mod manager;
 pub mod model;
 pub mod query;
@@ -39,6 +42,7 @@ pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};
+pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
 pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
@@ -55,6 +59,7 @@ pub mod __private {
     pub use std::time::Duration;
 
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
+    pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::query::{args_key, table_of};
     pub use crate::sql_tables::sql_name;
     pub use serde;

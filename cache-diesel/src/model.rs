@@ -1,6 +1,7 @@
 //! What `#[derive(Cached)]` implements for a model: its static facts
 //! ([`CachedModel`]) and, per connection type, its queries.
 
+use crate::form::CacheForm;
 use diesel::QueryResult;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +19,8 @@ pub struct ModelInfo {
     pub table: &'static str,
     /// The primary key column.
     pub primary_key: &'static str,
+    /// Every unique column, the primary key first (what `Unique` values name).
+    pub unique_columns: &'static [&'static str],
     /// Hash of the struct's field names and types and `version`: a deploy
     /// that changes the struct never reads entries written by the old one.
     pub schema_hash: &'static str,
@@ -55,7 +58,13 @@ pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
 }
 
 /// A model that `#[derive(Cached)]` manages.
-pub trait CachedModel: Serialize + DeserializeOwned + Send + Sync + 'static {
+///
+/// Models are `Clone`: the in-process cache keeps decoded rows and hands out
+/// copies. They are cached in their [`CacheForm`], not through their own
+/// `Serialize`.
+pub trait CachedModel:
+    CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// The primary key's type.
     type Id: Clone + fmt::Debug + Serialize + Send + Sync;
     /// The generated enum of unique column values (`ProductUnique`).
@@ -64,7 +73,7 @@ pub trait CachedModel: Serialize + DeserializeOwned + Send + Sync + 'static {
     type Filter: ListFilter;
     /// What `get` and `all` return: the model itself, or (with relations)
     /// the generated record holding the model and its related rows.
-    type Record: Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Record: CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Static facts.
     const INFO: ModelInfo;
     /// This row's primary key.

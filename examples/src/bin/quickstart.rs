@@ -19,7 +19,7 @@ diesel::table! {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
 #[diesel(table_name = products)]
 #[cache(
     list_timeout = 86400,

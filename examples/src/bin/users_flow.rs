@@ -20,7 +20,7 @@ diesel::table! {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
 #[diesel(table_name = users)]
 #[cache(unique(email))]
 struct User {
