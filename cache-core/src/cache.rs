@@ -448,11 +448,12 @@ impl Cache {
     /// Removes every key of this cache's namespace (its prefix), and nothing
     /// else: never `FLUSHDB`.
     pub fn clear(&self) -> Result<()> {
-        self.observe(
-            self.inner
-                .backend
-                .clear(&self.inner.keys.namespace_pattern()),
-        )
+        let cleared = self
+            .inner
+            .backend
+            .clear(&self.inner.keys.namespace_pattern());
+        self.inner.backend.tags_changed(); // tags went too
+        self.observe(cleared)
     }
 
     /// Moves the value under `key` to its version plus `delta` (Django's

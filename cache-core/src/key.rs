@@ -129,24 +129,21 @@ impl KeyBuilder {
     /// The backend key for `name` in namespace `ns`, under the trusted-or-not
     /// `scope` segments (model key, schema hash, version...).
     pub fn build(&self, ns: Namespace, scope: &[&str], name: &str) -> String {
-        let mut key = String::with_capacity(self.head.len() + 16 + name.len());
-        key.push_str(&self.head);
-        key.push_str(ns.marker());
-        key.push(':');
+        self.scope(ns, scope).key(name)
+    }
+
+    /// The fixed part of a family of keys, escaped once: callers that build
+    /// many keys under one scope (a model's detail keys) keep it.
+    pub fn scope(&self, ns: Namespace, scope: &[&str]) -> KeyScope {
+        let mut head = String::with_capacity(self.head.len() + 2 + scope.len() * 17);
+        head.push_str(&self.head);
+        head.push_str(ns.marker());
+        head.push(':');
         for segment in scope {
-            escape_into(&mut key, segment, Segment::Scope);
-            key.push(':');
+            escape_into(&mut head, segment, Segment::Scope);
+            head.push(':');
         }
-        let before_name = key.len();
-        escape_into(&mut key, name, Segment::Name);
-        if key.len() > MAX_KEY_LEN {
-            key.truncate(before_name);
-            key.push('#');
-            for byte in Sha256::digest(name.as_bytes()) {
-                let _ = write!(key, "{byte:02x}");
-            }
-        }
-        key
+        KeyScope { head }
     }
 
     /// The backend key of a low-level API key at `version`.
@@ -169,6 +166,30 @@ impl KeyBuilder {
     }
 }
 
+/// Prefix, namespace and scope segments of a family of keys, escaped:
+/// [`KeyScope::key`] appends the last segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyScope {
+    head: String,
+}
+
+impl KeyScope {
+    /// The backend key for `name` (escaped, or hashed when too long).
+    pub fn key(&self, name: &str) -> String {
+        let mut key = String::with_capacity(self.head.len() + name.len() + 4);
+        key.push_str(&self.head);
+        escape_into(&mut key, name, Segment::Name);
+        if key.len() > MAX_KEY_LEN {
+            key.truncate(self.head.len());
+            key.push('#');
+            for byte in Sha256::digest(name.as_bytes()) {
+                let _ = write!(key, "{byte:02x}");
+            }
+        }
+        key
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Segment {
     Scope,
@@ -176,6 +197,16 @@ enum Segment {
 }
 
 fn escape_into(out: &mut String, raw: &str, segment: Segment) {
+    let plain = raw.bytes().enumerate().all(|(i, b)| match b {
+        b'%' | b'{' | b'}' => false,
+        b':' => segment != Segment::Scope,
+        b'#' => segment != Segment::Name || i != 0,
+        _ => true,
+    });
+    if plain {
+        out.push_str(raw);
+        return;
+    }
     for (i, c) in raw.char_indices() {
         let escape = match c {
             '%' | '{' | '}' => true,
@@ -254,6 +285,20 @@ mod tests {
             a.build(Namespace::Detail, &["m"], "1")
         );
         assert_ne!(a.user_key("x", 1), a.user_key("x", 2));
+    }
+
+    #[test]
+    fn a_kept_scope_builds_the_same_keys() {
+        let keys = KeyBuilder::new("p:x");
+        let scope = keys.scope(Namespace::Detail, &["m{1}", "a:b"]);
+        let long = "z".repeat(300);
+        for name in ["7", "#7", "a:b%", long.as_str()] {
+            assert_eq!(
+                scope.key(name),
+                keys.build(Namespace::Detail, &["m{1}", "a:b"], name)
+            );
+        }
+        assert_eq!(scope.key("#7"), "p%3Ax:d:m%7B1%7D:a%3Ab:%237");
     }
 
     #[test]

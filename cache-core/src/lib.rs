@@ -39,7 +39,7 @@ pub use bytes::Bytes;
 pub use cache::{Cache, WeakCache};
 pub use config::{BackendKind, CacheConfig};
 pub use error::{Error, Result};
-pub use key::{Key, KeyBuilder, Namespace};
+pub use key::{Key, KeyBuilder, KeyScope, Namespace};
 pub use read_through::{Outcome, Plan, Shape};
 pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;

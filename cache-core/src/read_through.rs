@@ -33,7 +33,7 @@ pub struct Plan<'a> {
     /// The entry's backend key.
     pub key: &'a str,
     /// The backend keys of the tags it is read with.
-    pub tags: &'a [String],
+    pub tags: &'a [&'a str],
     /// Lifetime of tags created on a miss.
     pub tag_ttl: Ttl,
     /// Whether a miss may be filled (not inside a transaction).
@@ -86,6 +86,9 @@ impl Cache {
 
     /// The value under `plan.key`, from the cache when valid, else from
     /// `load` (then filled, stamped with the tag versions read before it).
+    ///
+    /// Values are `Clone`: an in-process backend keeps the decoded value of
+    /// an entry and hands each hit a copy ([`Cache::read_tagged_shared`]).
     pub fn read_through<T, E>(
         &self,
         plan: &Plan<'_>,
@@ -93,10 +96,16 @@ impl Cache {
         load: impl FnOnce() -> Result<T, E>,
     ) -> Result<(T, Outcome), E>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
     {
-        let lookup = match self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl) {
+        if let Some(value) = self.read_kept::<T>(plan.key, plan.tags) {
+            if let Some(stats) = plan.stats {
+                stats.add(Counter::Hit, 1);
+            }
+            return Ok((value, Outcome::Hit));
+        }
+        let lookup = match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
             Ok(lookup) => lookup,
             Err(e) => {
                 self.count(Counter::Error, 1);
@@ -139,7 +148,7 @@ impl Cache {
         stamp: Stamp,
     ) -> (T, Outcome)
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
     {
         let lease = self.keys().build(Namespace::Lease, &["refresh"], plan.key);
@@ -204,7 +213,7 @@ impl Cache {
         stamp: Stamp,
     ) -> Result<(T, Outcome), E>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
     {
         let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
@@ -218,7 +227,7 @@ impl Cache {
                 }
                 // The leader failed or took too long; its fill may have landed anyway.
                 if let Ok(Lookup::Hit { value, .. }) =
-                    self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl)
+                    self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
                 {
                     self.count_both(plan, Counter::Shared);
                     return Ok((value, Outcome::Shared));
@@ -229,7 +238,7 @@ impl Cache {
         // A caller that missed just before another's flight landed (and
         // ended) leads a new flight: the fill may be there already.
         if let Ok(Lookup::Hit { value, .. }) =
-            self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl)
+            self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
         {
             self.count_both(plan, Counter::Shared);
             return Ok((value, Outcome::Shared));
@@ -289,11 +298,14 @@ impl Cache {
     }
 
     /// Polls for another process's fill, at most one lease long.
-    fn wait_for_fill<T: DeserializeOwned>(&self, plan: &Plan<'_>) -> Option<T> {
+    fn wait_for_fill<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+        &self,
+        plan: &Plan<'_>,
+    ) -> Option<T> {
         let deadline = Instant::now() + self.config().lease;
         while Instant::now() < deadline {
             std::thread::sleep(self.config().lease_tick);
-            match self.read_tagged::<T>(plan.key, plan.tags, plan.tag_ttl) {
+            match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
                 Ok(Lookup::Hit { value, .. }) => return Some(value),
                 Ok(Lookup::Miss(_)) => {}
                 Err(_) => return None,

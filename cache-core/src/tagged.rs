@@ -17,6 +17,7 @@
 //! "not found" does). An entry may also carry a soft deadline, past which it
 //! is still valid but due for a refresh (serve-stale).
 
+use crate::backend::Memo;
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::Result;
@@ -73,6 +74,10 @@ fn new_version() -> u64 {
     rand::random_range(1..=i64::MAX as u64)
 }
 
+/// What an entry holds: the tag versions it was stamped with, its soft
+/// deadline (ms since the epoch, 0 for none), the value.
+type Envelope<T> = (Vec<u64>, u64, T);
+
 fn parse_version(bytes: Option<&Bytes>) -> Option<u64> {
     bytes
         .and_then(|b| codec::decode_counter(b))
@@ -95,20 +100,94 @@ impl Cache {
     pub fn read_tagged<T: DeserializeOwned>(
         &self,
         key: &str,
-        tags: &[String],
+        tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
+    ) -> Result<Lookup<T>> {
+        self.read_tagged_with(key, tags, tag_ttl, |bytes, _, holds| {
+            let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
+            Ok(holds(&stamps).then_some((value, soft_deadline)))
+        })
+    }
+
+    /// [`Cache::read_tagged`] for values an in-process backend may keep
+    /// decoded: the first hit on a stored entry decodes it, later hits on
+    /// the same bytes validate the kept stamps and clone the kept value.
+    pub fn read_tagged_shared<T>(&self, key: &str, tags: &[&str], tag_ttl: Ttl) -> Result<Lookup<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        // Read before the lookup: see `MemoSlot::checked`.
+        let generation = self.backend().tag_generation();
+        self.read_tagged_with(key, tags, tag_ttl, |bytes, memo, holds| {
+            let kept = match memo {
+                Some(memo) => match memo.decoded() {
+                    Some(kept) => Some(kept),
+                    None => Some(memo.keep(Box::new(codec::decode::<Envelope<T>>(bytes)?))),
+                },
+                None => None,
+            };
+            match kept.and_then(|k| k.downcast_ref::<Envelope<T>>()) {
+                Some((stamps, soft_deadline, value)) => {
+                    if !holds(stamps) {
+                        return Ok(None);
+                    }
+                    if let (Some(memo), Some(generation)) = (memo, generation) {
+                        memo.checked(generation, tags);
+                    }
+                    Ok(Some((value.clone(), *soft_deadline)))
+                }
+                None => {
+                    let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
+                    Ok(holds(&stamps).then_some((value, soft_deadline)))
+                }
+            }
+        })
+    }
+
+    /// A hit that needs no look at the tags: the in-process backend kept the
+    /// entry decoded, its tags held in a lookup made after the backend's tag
+    /// generation had its current value (so no tag was written since), and
+    /// it is not due for a refresh. `None`: go the whole way.
+    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags: &[&str]) -> Option<T> {
+        let generation = self.backend().tag_generation()?;
+        let memo = self.backend().memo(key)?;
+        if !memo.still_checked(generation, tags) {
+            return None;
+        }
+        let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
+        if *soft_deadline != 0 && now_ms() >= *soft_deadline {
+            return None;
+        }
+        self.count(Counter::Hit, 1);
+        Some(value.clone())
+    }
+
+    /// The protocol of [`Cache::read_tagged`], with `open` turning the
+    /// entry's bytes (and its memo, if the backend keeps one) into the value
+    /// and soft deadline when its stamps hold, `None` when they do not.
+    fn read_tagged_with<T>(
+        &self,
+        key: &str,
+        tags: &[impl AsRef<str>],
+        tag_ttl: Ttl,
+        open: impl FnOnce(
+            &Bytes,
+            Option<&Memo>,
+            &dyn Fn(&[u64]) -> bool,
+        ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
     ) -> Result<Lookup<T>> {
         let mut keys: Vec<&str> = Vec::with_capacity(1 + tags.len());
         keys.push(key);
-        keys.extend(tags.iter().map(String::as_str));
-        let found = self.backend().get_many(&keys)?;
+        keys.extend(tags.iter().map(AsRef::as_ref));
+        let (found, memo) = self.backend().get_many_memo(&keys)?;
         let current: Vec<Option<u64>> = found[1..]
             .iter()
             .map(|b| parse_version(b.as_ref()))
             .collect();
         if let Some(bytes) = &found[0] {
-            match codec::decode::<(Vec<u64>, u64, T)>(bytes) {
-                Ok((stamps, soft_deadline, value)) if stamps_hold(&stamps, &current) => {
+            let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
+            match open(bytes, memo.as_ref(), &holds) {
+                Ok(Some((value, soft_deadline))) => {
                     self.count(Counter::Hit, 1);
                     let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
                     return Ok(Lookup::Hit {
@@ -117,7 +196,7 @@ impl Cache {
                         refresh_due: soft_deadline != 0 && now_ms() >= soft_deadline,
                     });
                 }
-                Ok(_) => tracing::trace!(key, "cache entry stale: a tag moved on"),
+                Ok(None) => tracing::trace!(key, "cache entry stale: a tag moved on"),
                 Err(e) => {
                     self.count(Counter::Undecodable, 1);
                     tracing::warn!(key, error = %e, "undecodable cache entry, treated as a miss");
@@ -129,7 +208,7 @@ impl Cache {
         for (tag, version) in tags.iter().zip(current) {
             versions.push(match version {
                 Some(v) => v,
-                None => self.create_tag(tag, tag_ttl)?,
+                None => self.create_tag(tag.as_ref(), tag_ttl)?,
             });
         }
         Ok(Lookup::Miss(Stamp { versions }))
@@ -152,9 +231,7 @@ impl Cache {
     /// Decodes what [`Cache::encode_fill`] wrote, ignoring its stamp (for
     /// callers that were handed the bytes by the filler itself).
     pub fn decode_fill<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
-        codec::decode::<(Vec<u64>, u64, T)>(bytes)
-            .ok()
-            .map(|(_, _, v)| v)
+        codec::decode::<Envelope<T>>(bytes).ok().map(|(_, _, v)| v)
     }
 
     /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
@@ -178,12 +255,20 @@ impl Cache {
             .iter()
             .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
             .collect();
-        self.backend().set_many(&entries, tag_ttl)?;
+        let written = self.backend().set_many(&entries, tag_ttl);
+        // After the write (even a failed one, which may have written some):
+        // a reader that saw the old generation looked the tags up before it.
+        self.backend().tags_changed();
+        written?;
         self.count(Counter::Invalidation, 1);
         Ok(())
     }
 
     /// Creates a missing tag; if another process created it first, reads theirs.
+    ///
+    /// Not a change of the tag generation: a missing tag was evicted, not
+    /// bumped (every bump writes its tags), so entries already checked
+    /// against it are still current.
     fn create_tag(&self, tag: &str, ttl: Ttl) -> Result<u64> {
         let mine = new_version();
         if self

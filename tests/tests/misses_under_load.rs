@@ -97,7 +97,7 @@ fn a_second_process_waits_on_the_lease_instead_of_querying() {
 }
 
 /// A plan on its own tag, for the cache-level tests.
-fn plan<'a>(key: &'a str, tags: &'a [String], soft: Option<Duration>) -> Plan<'a> {
+fn plan<'a>(key: &'a str, tags: &'a [&'a str], soft: Option<Duration>) -> Plan<'a> {
     Plan {
         key,
         tags,
@@ -129,7 +129,8 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
     let key = holder
         .keys()
         .build(cache_core::Namespace::Query, &[], "slow");
-    let tags = vec![holder.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let tag = holder.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
     let started = Barrier::new(2);
     let outcome = std::thread::scope(|s| {
         s.spawn(|| {
@@ -164,7 +165,8 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
     let key = cache
         .keys()
         .build(cache_core::Namespace::Query, &[], "soft");
-    let tags = vec![cache.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let tag = cache.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
     let soft = Some(Duration::from_millis(50));
     let p = plan(&key, &tags, soft);
     cache
@@ -211,7 +213,8 @@ fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
     let key = cache
         .keys()
         .build(cache_core::Namespace::Query, &[], "soft");
-    let tags = vec![cache.keys().build(cache_core::Namespace::Tag, &[], "t")];
+    let tag = cache.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
     let p = plan(&key, &tags, Some(Duration::from_millis(30)));
     let hard = |_: &String| Shape {
         depends_on: 1,

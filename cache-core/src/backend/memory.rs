@@ -1,6 +1,6 @@
 //! The in-process backend: a bounded moka cache with per-entry lifetimes.
 
-use super::{Backend, Incr};
+use super::{Backend, Incr, Memo};
 use crate::codec;
 use crate::error::Result;
 use crate::timeout::Ttl;
@@ -8,6 +8,8 @@ use bytes::Bytes;
 use moka::Expiry;
 use moka::ops::compute::Op;
 use moka::sync::Cache as Moka;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bytes per entry counted on top of key and value when bounding by bytes.
@@ -17,13 +19,20 @@ const ENTRY_OVERHEAD: u64 = 64;
 struct Stored {
     bytes: Bytes,
     expires_at: Option<Instant>,
+    /// The decoded value, once a reader decoded `bytes`: new bytes, new memo.
+    memo: Memo,
 }
 
 impl Stored {
     fn new(bytes: Bytes, ttl: Ttl) -> Self {
+        Stored::until(bytes, ttl.map(|d| Instant::now() + d))
+    }
+
+    fn until(bytes: Bytes, expires_at: Option<Instant>) -> Self {
         Stored {
             bytes,
-            expires_at: ttl.map(|d| Instant::now() + d),
+            expires_at,
+            memo: Memo::default(),
         }
     }
 
@@ -56,6 +65,8 @@ impl Expiry<String, Stored> for ByDeadline {
 #[derive(Clone)]
 pub struct MemoryBackend {
     store: Moka<String, Stored>,
+    /// Moves after every tag write (see [`Backend::tag_generation`]).
+    tag_generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -85,7 +96,10 @@ impl MemoryBackend {
                     .build()
             }
         };
-        MemoryBackend { store }
+        MemoryBackend {
+            store,
+            tag_generation: Arc::default(),
+        }
     }
 
     /// Runs pending evictions now (moka applies bounds asynchronously).
@@ -114,6 +128,32 @@ impl Backend for MemoryBackend {
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         Ok(keys.iter().map(|k| self.live(k).map(|s| s.bytes)).collect())
+    }
+
+    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
+        let mut memo = None;
+        let mut found = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            found.push(self.live(key).map(|s| {
+                if i == 0 {
+                    memo = Some(s.memo);
+                }
+                s.bytes
+            }));
+        }
+        Ok((found, memo))
+    }
+
+    fn memo(&self, key: &str) -> Option<Memo> {
+        self.live(key).map(|s| s.memo)
+    }
+
+    fn tag_generation(&self) -> Option<u64> {
+        Some(self.tag_generation.load(Ordering::SeqCst))
+    }
+
+    fn tags_changed(&self) {
+        self.tag_generation.fetch_add(1, Ordering::SeqCst);
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
@@ -194,10 +234,7 @@ impl Backend for MemoryBackend {
                 };
                 outcome = Incr::Value(new);
                 let expires_at = entry.value().expires_at;
-                Op::Put(Stored {
-                    bytes: Bytes::from(new.to_string()),
-                    expires_at,
-                })
+                Op::Put(Stored::until(Bytes::from(new.to_string()), expires_at))
             });
         Ok(outcome)
     }

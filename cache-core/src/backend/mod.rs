@@ -17,7 +17,70 @@ pub use self::redis::{RedisBackend, RedisOptions};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// What an in-process backend keeps beside one stored value for the
+/// [`Cache`](crate::Cache): the value decoded, and when the tags it was
+/// read with last held. Created with the bytes, shared by every reader of
+/// them, gone when they are replaced or evicted. The backend only carries it.
+pub type Memo = Arc<MemoSlot>;
+
+/// The contents of a [`Memo`].
+#[derive(Default)]
+pub struct MemoSlot {
+    decoded: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// The tag keys the value was validated against.
+    tags: OnceLock<Box<[String]>>,
+    /// 1 + the backend's tag generation read before a lookup of those tags
+    /// found that they held (0: never).
+    checked: AtomicU64,
+}
+
+impl fmt::Debug for MemoSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoSlot")
+            .field("decoded", &self.decoded.get().is_some())
+            .field("checked", &self.checked.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl MemoSlot {
+    /// The decoded value, if a reader stored one.
+    pub fn decoded(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.decoded.get().map(|b| &**b)
+    }
+
+    /// Stores the decoded value (the first reader's wins) and returns the kept one.
+    pub fn keep(&self, value: Box<dyn Any + Send + Sync>) -> &(dyn Any + Send + Sync) {
+        &**self.decoded.get_or_init(|| value)
+    }
+
+    /// Records that `tags` held in a lookup made after the backend's tag
+    /// generation was `generation`.
+    pub fn checked(&self, generation: u64, tags: &[&str]) {
+        let kept = self
+            .tags
+            .get_or_init(|| tags.iter().map(|t| (*t).to_owned()).collect());
+        if same_tags(kept, tags) {
+            self.checked.fetch_max(generation + 1, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether `tags` held in a lookup made after the tag generation was
+    /// already `generation` (so no tag has been written since).
+    pub fn still_checked(&self, generation: u64, tags: &[&str]) -> bool {
+        self.checked.load(Ordering::SeqCst) == generation + 1
+            && self.tags.get().is_some_and(|kept| same_tags(kept, tags))
+    }
+}
+
+fn same_tags(kept: &[String], tags: &[&str]) -> bool {
+    kept.len() == tags.len() && kept.iter().zip(tags).all(|(k, t)| k == t)
+}
 
 /// What an atomic increment found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +103,26 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn get(&self, key: &str) -> Result<Option<Bytes>>;
     /// The bytes under each key, in order, in one round trip.
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>>;
+    /// Like [`Backend::get_many`], plus the first key's [`Memo`] when this
+    /// backend keeps decoded values (the in-process one does).
+    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
+        Ok((self.get_many(keys)?, None))
+    }
+    /// The [`Memo`] of the live entry under `key`, for backends that keep
+    /// them (no round trip: only in-process backends do).
+    fn memo(&self, _key: &str) -> Option<Memo> {
+        None
+    }
+    /// A counter that moves after every write of a tag, where this backend
+    /// can tell (in-process backends; tags may also be written by other
+    /// processes elsewhere). Read before a lookup of tags, it proves that no
+    /// tag changed since, while it has not moved.
+    fn tag_generation(&self) -> Option<u64> {
+        None
+    }
+    /// Called by the cache after it wrote tags (bumps, creations, clears):
+    /// moves [`Backend::tag_generation`].
+    fn tags_changed(&self) {}
     /// Stores `value`, replacing what was there and its lifetime.
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()>;
     /// Stores every entry with one lifetime, in one round trip.
