@@ -1,16 +1,18 @@
 //! [`Manager`]: cached reads and invalidating writes for one model.
 
 use crate::error::{Error, Result};
+use crate::form::{CacheForm, Form, FormRef};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 use crate::registry;
 use crate::tags::{TableTag, TableTags, Tags};
 use crate::tracking::{self, ReadPolicy};
 use cache_core::{
-    Cache, Counter, FillOptions, Namespace, Outcome, Plan, Shape, Stamp, Stats, StatsSnapshot,
+    Cache, Counter, FillOptions, KeyBuilder, KeyScope, Namespace, Outcome, Plan, Shape, Stamp,
+    Stats, StatsSnapshot,
 };
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// The cache manager of model `M`: `all`, `get`, `find` and the write hooks.
@@ -21,10 +23,14 @@ use std::time::Duration;
 pub struct Manager<M> {
     cache: Cache,
     stats: Stats,
-    /// The table-wide tag keys, built once.
+    /// The table-wide tag keys and unique-tag scopes, built once.
     table_tags: TableTags,
     /// The related tables' tag keys, built on first use.
     related_tags: OnceLock<Vec<String>>,
+    /// Per unique column, the scope of its detail keys, built once.
+    detail_scopes: Vec<(&'static str, KeyScope)>,
+    /// The scope of the list keys without a suffix, built once.
+    list_scope: KeyScope,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -52,17 +58,18 @@ impl Kind {
     }
 }
 
+/// How many of an entry's `n` tags a loaded value depends on, and how long
+/// it lives.
+type ShapeFn<T> = fn(&T, usize) -> (usize, Duration);
+
 /// How a read-through entry is keyed, tagged and timed.
-struct Entry<T> {
+struct Entry<'t, T> {
     kind: Kind,
     key: String,
-    tags: Vec<String>,
+    tags: Vec<&'t str>,
     /// The SQL names of the related tables the value embeds.
     related: &'static [String],
-    /// How many of `tags` a loaded value depends on.
-    depends_on: Arc<dyn Fn(&T) -> usize + Send + Sync>,
-    /// How long a loaded value lives.
-    timeout: Arc<dyn Fn(&T) -> Duration + Send + Sync>,
+    shape: ShapeFn<T>,
 }
 
 /// A loader a background refresh can own.
@@ -71,14 +78,32 @@ type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
 impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
     pub fn new(cache: Cache) -> Self {
-        registry::register(M::INFO.table, &cache);
+        let info = M::INFO;
+        registry::register(info.table, &cache);
+        let keys = cache.keys();
         Manager {
-            table_tags: TableTags::new(&cache, M::INFO.table),
+            table_tags: TableTags::new(&cache, info.table, info.unique_columns),
             related_tags: OnceLock::new(),
+            detail_scopes: info
+                .unique_columns
+                .iter()
+                .map(|&column| (column, Self::detail_scope(keys, column)))
+                .collect(),
+            list_scope: Self::list_scope(keys, ""),
             cache,
             stats: Stats::default(),
             _model: PhantomData,
         }
+    }
+
+    fn detail_scope(keys: &KeyBuilder, column: &str) -> KeyScope {
+        let info = M::INFO;
+        keys.scope(Namespace::Detail, &[info.key, info.schema_hash, column])
+    }
+
+    fn list_scope(keys: &KeyBuilder, label: &str) -> KeyScope {
+        let info = M::INFO;
+        keys.scope(Namespace::List, &[info.key, info.schema_hash, label])
     }
 
     /// A manager over the process's default cache (`CACHE_URL`, or
@@ -113,24 +138,23 @@ impl<M: CachedModel> Manager<M> {
 
     /// The backend key of the detail entry for a unique value.
     pub fn detail_key(&self, key: &M::Unique) -> String {
-        let info = M::INFO;
-        self.cache.keys().build(
-            Namespace::Detail,
-            &[info.key, info.schema_hash, key.column()],
-            &key.value_key(),
-        )
+        self.detail_key_of(key.column(), &key.value_key())
+    }
+
+    fn detail_key_of(&self, column: &str, value_key: &str) -> String {
+        match self.detail_scopes.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => Self::detail_scope(self.cache.keys(), column).key(value_key),
+        }
     }
 
     /// The backend key of a list: the suffix is a readable label, the filter
     /// (or query) key is what separates lists.
     pub fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
-        let info = M::INFO;
-        let label = suffix.map_or_else(String::new, |s| format!("={s}"));
-        self.cache.keys().build(
-            Namespace::List,
-            &[info.key, info.schema_hash, &label],
-            filter_key,
-        )
+        match suffix {
+            None => self.list_scope.key(filter_key),
+            Some(s) => Self::list_scope(self.cache.keys(), &format!("={s}")).key(filter_key),
+        }
     }
 
     /// The records matching `filter` (the rows, or with relations the
@@ -153,14 +177,15 @@ impl<M: CachedModel> Manager<M> {
             M::related_tables(),
         );
         let prefetch = M::INFO.prefetch_for_list;
-        let owned = filter.clone();
-        let background: OwnedLoad<C, Vec<M::Record>> =
-            Box::new(move |conn| M::load_records(conn, &owned, prefetch));
+        let background = || -> OwnedLoad<C, Vec<M::Record>> {
+            let owned = filter.clone();
+            Box::new(move |conn| M::load_records(conn, &owned, prefetch))
+        };
         self.read_through(
             conn,
             entry,
             |conn| M::load_records(conn, &filter, prefetch),
-            Some(background),
+            Some(&background),
         )
     }
 
@@ -173,7 +198,7 @@ impl<M: CachedModel> Manager<M> {
     {
         let (sql, load) = M::prepare_where(expr);
         let entry = self.list_entry(suffix, &format!("sql:{sql}"), &[], &[]);
-        self.read_through(conn, entry, load, None)
+        self.read_through(conn, entry, load, None::<&dyn Fn() -> OwnedLoad<C, Vec<M>>>)
     }
 
     /// The tags of the related tables: their writes invalidate this model's entries.
@@ -192,24 +217,23 @@ impl<M: CachedModel> Manager<M> {
         })
     }
 
-    fn list_entry<T>(
-        &self,
+    fn list_entry<'t, T>(
+        &'t self,
         suffix: Option<&str>,
         filter_key: &str,
-        related: &[String],
+        related: &'t [String],
         related_tables: &'static [String],
-    ) -> Entry<T> {
-        let tags = self.tags();
-        let mut all = vec![tags.table(TableTag::Epoch), tags.table(TableTag::List)];
-        all.extend_from_slice(related);
-        let n = all.len();
+    ) -> Entry<'t, T> {
+        let table = &self.table_tags;
+        let mut tags = Vec::with_capacity(2 + related.len());
+        tags.extend([table.get(TableTag::Epoch), table.get(TableTag::List)]);
+        tags.extend(related.iter().map(String::as_str));
         Entry {
             kind: Kind::List,
             key: self.list_key(suffix, filter_key),
-            tags: all,
+            tags,
             related: related_tables,
-            depends_on: Arc::new(move |_| n),
-            timeout: Arc::new(|_| M::INFO.list_timeout),
+            shape: |_, n| (n, M::INFO.list_timeout),
         }
     }
 
@@ -237,10 +261,9 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let shown = format!("{}={}", key.column(), key.value_key());
-        self.find_unique(conn, key)?.ok_or(Error::NotFound {
+        self.find_by(conn, &key)?.ok_or_else(|| Error::NotFound {
             model: M::INFO.name,
-            id: shown,
+            id: format!("{}={}", key.column(), key.value_key()),
         })
     }
 
@@ -251,35 +274,40 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let tags = self.tags();
-        let mut all = vec![tags.table(TableTag::Epoch), tags.unique(&key)];
-        all.extend_from_slice(self.related_tags::<C>());
-        all.push(tags.table(TableTag::Absent)); // last: only "not found" depends on it
-        let n = all.len();
+        self.find_by(conn, &key)
+    }
+
+    fn find_by<C>(&self, conn: &mut C, key: &M::Unique) -> Result<Option<M::Record>>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
+        let (column, value_key) = (key.column(), key.value_key());
+        let unique_tag = self.tags().unique_value(column, &value_key);
+        let (table, related) = (&self.table_tags, self.related_tags::<C>());
+        let mut tags = Vec::with_capacity(3 + related.len());
+        tags.extend([table.get(TableTag::Epoch), &unique_tag]);
+        tags.extend(related.iter().map(String::as_str));
+        tags.push(table.get(TableTag::Absent)); // last: only "not found" depends on it
         let entry = Entry {
             kind: Kind::Detail,
-            key: self.detail_key(&key),
-            tags: all,
+            key: self.detail_key_of(column, &value_key),
+            tags,
             related: <M as ModelQueries<C>>::related_tables(),
-            depends_on: Arc::new(
-                move |row: &Option<M::Record>| if row.is_some() { n - 1 } else { n },
-            ),
-            timeout: Arc::new(|row: &Option<M::Record>| {
-                if row.is_some() {
-                    M::INFO.detail_timeout
-                } else {
-                    M::INFO.not_found_timeout
-                }
-            }),
+            shape: |row: &Option<M::Record>, n| match row {
+                Some(_) => (n - 1, M::INFO.detail_timeout),
+                None => (n, M::INFO.not_found_timeout),
+            },
         };
-        let owned = key.clone();
-        let background: OwnedLoad<C, Option<M::Record>> =
-            Box::new(move |conn| M::load_record(conn, &owned));
+        let background = || -> OwnedLoad<C, Option<M::Record>> {
+            let owned = key.clone();
+            Box::new(move |conn| M::load_record(conn, &owned))
+        };
         self.read_through(
             conn,
             entry,
-            |conn| M::load_record(conn, &key),
-            Some(background),
+            |conn| M::load_record(conn, key),
+            Some(&background),
         )
     }
 
@@ -293,13 +321,13 @@ impl<M: CachedModel> Manager<M> {
     fn read_through<C, T>(
         &self,
         conn: &mut C,
-        entry: Entry<T>,
+        entry: Entry<'_, T>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
-        background: Option<OwnedLoad<C, T>>,
+        background: Option<&dyn Fn() -> OwnedLoad<C, T>>,
     ) -> Result<T>
     where
         C: Connection + 'static,
-        T: serde::Serialize + serde::de::DeserializeOwned + 'static,
+        T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
         let tables = std::iter::once(M::INFO.table).chain(entry.related.iter().map(String::as_str));
@@ -322,7 +350,11 @@ impl<M: CachedModel> Manager<M> {
             stats: Some(&self.stats),
             background: None,
         };
-        let pending = Mutex::new(background.filter(|_| M::INFO.background_refresh));
+        let pending = Mutex::new(
+            background
+                .filter(|_| M::INFO.background_refresh)
+                .map(|make| make()),
+        );
         let spawn = |stamp: Stamp, lease: String| {
             self.refresh_in_background(&entry, &pending, stamp, lease)
         };
@@ -332,11 +364,16 @@ impl<M: CachedModel> Manager<M> {
                 .then_some(&spawn as &(dyn Fn(Stamp, String) -> bool + Sync)),
             ..plan
         };
-        let shape = |value: &T| Shape {
-            depends_on: (entry.depends_on)(value),
-            ttl: Some((entry.timeout)(value)),
+        let shape = |Form(value): &Form<T>| {
+            let (depends_on, ttl) = (entry.shape)(value, entry.tags.len());
+            Shape {
+                depends_on,
+                ttl: Some(ttl),
+            }
         };
-        let (value, outcome) = self.cache.read_through(&plan, shape, || load(conn))?;
+        let (Form(value), outcome) = self
+            .cache
+            .read_through(&plan, shape, || load(conn).map(Form))?;
         match outcome {
             Outcome::Hit => tracing::debug!(model, kind, key, "cache hit"),
             Outcome::Loaded if plan.fill => {
@@ -352,14 +389,14 @@ impl<M: CachedModel> Manager<M> {
     /// source for `C` is registered ([`crate::refresh_connections`]).
     fn refresh_in_background<C, T>(
         &self,
-        entry: &Entry<T>,
+        entry: &Entry<'_, T>,
         pending: &Mutex<Option<OwnedLoad<C, T>>>,
         stamp: Stamp,
         lease: String,
     ) -> bool
     where
         C: Connection + 'static,
-        T: serde::Serialize + 'static,
+        T: CacheForm + 'static,
     {
         let Some(open) = crate::background::opener::<C>() else {
             return false;
@@ -368,21 +405,18 @@ impl<M: CachedModel> Manager<M> {
             return false;
         };
         let (cache, key) = (self.cache.clone(), entry.key.clone());
-        let (depends_on, timeout, soft) = (
-            entry.depends_on.clone(),
-            entry.timeout.clone(),
-            M::INFO.soft_timeout,
-        );
+        let (shape, n_tags, soft) = (entry.shape, entry.tags.len(), M::INFO.soft_timeout);
         std::thread::spawn(move || {
             let loaded = open().and_then(|mut conn| load(&mut conn));
             let outcome = loaded.map_err(|e| e.to_string()).and_then(|value| {
+                let (depends_on, ttl) = shape(&value, n_tags);
                 let options = FillOptions {
-                    depends_on: depends_on(&value),
-                    ttl: Some(timeout(&value)),
+                    depends_on,
+                    ttl: Some(ttl),
                     soft,
                 };
                 cache
-                    .complete_refresh(&key, &stamp, options, &value, &lease)
+                    .complete_refresh(&key, &stamp, options, &FormRef(&value), &lease)
                     .map_err(|e| e.to_string())
             });
             match outcome {

@@ -150,7 +150,7 @@ impl CachedQuery {
     ) -> QueryResult<T>
     where
         C: Connection,
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     {
         QUERIES
             .write()
@@ -163,9 +163,10 @@ impl CachedQuery {
         }
         let cache = self.cache();
         let (key, tags) = (self.key(&cache, &args), self.tags(&cache));
+        let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
         let plan = Plan {
             key: &key,
-            tags: &tags,
+            tags: &tag_refs,
             tag_ttl: self.tag_ttl(),
             fill: policy == ReadPolicy::Normal,
             soft_timeout: self.soft_timeout,

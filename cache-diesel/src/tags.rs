@@ -12,7 +12,7 @@
 //! structs over one table) invalidate each other's entries.
 
 use crate::model::{CachedModel, UniqueKey};
-use cache_core::{Cache, Namespace, Ttl};
+use cache_core::{Cache, KeyScope, Namespace, Ttl};
 use std::time::Duration;
 
 /// The model-wide tags.
@@ -48,18 +48,36 @@ pub(crate) fn bump(cache: &Cache, tags: &[String], ttl: Ttl, source: &str, why: 
 /// Lifetime of tags bumped without a model at hand (by the write tracker).
 pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
 
-/// The backend keys of one table's table-wide tags, built once (a manager
-/// holds them: every read names some of them).
+/// The backend keys of one table's table-wide tags, and the scopes of its
+/// unique-value tags, built once (a manager holds them: every read names
+/// some of them).
 #[derive(Debug)]
-pub(crate) struct TableTags([String; 3]);
+pub(crate) struct TableTags {
+    table_wide: [String; 3],
+    /// (column, scope of its value tags).
+    unique: Vec<(&'static str, KeyScope)>,
+}
 
 impl TableTags {
-    pub(crate) fn new(cache: &Cache, table: &str) -> Self {
-        TableTags(
-            [TableTag::Epoch, TableTag::List, TableTag::Absent]
+    pub(crate) fn new(cache: &Cache, table: &str, unique_columns: &[&'static str]) -> Self {
+        TableTags {
+            table_wide: [TableTag::Epoch, TableTag::List, TableTag::Absent]
                 .map(|tag| table_tag(cache, table, tag)),
-        )
+            unique: unique_columns
+                .iter()
+                .map(|&column| (column, unique_scope(cache, table, column)))
+                .collect(),
+        }
     }
+
+    /// The backend key of a table-wide tag.
+    pub(crate) fn get(&self, tag: TableTag) -> &str {
+        &self.table_wide[tag as usize]
+    }
+}
+
+fn unique_scope(cache: &Cache, table: &str, column: &str) -> KeyScope {
+    cache.keys().scope(Namespace::Tag, &[table, "u", column])
 }
 
 /// Builds the backend keys of a model's tags.
@@ -79,15 +97,20 @@ impl<'a, M: CachedModel> Tags<'a, M> {
     }
 
     pub(crate) fn table(&self, tag: TableTag) -> String {
-        self.table.0[tag as usize].clone()
+        self.table.get(tag).to_owned()
     }
 
+    /// The backend key of the tag of one unique value.
     pub(crate) fn unique(&self, key: &M::Unique) -> String {
-        self.cache.keys().build(
-            Namespace::Tag,
-            &[M::INFO.table, "u", key.column()],
-            &key.value_key(),
-        )
+        self.unique_value(key.column(), &key.value_key())
+    }
+
+    /// The same, from the column and the value's key.
+    pub(crate) fn unique_value(&self, column: &str, value_key: &str) -> String {
+        match self.table.unique.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => unique_scope(self.cache, M::INFO.table, column).key(value_key),
+        }
     }
 
     /// Tags outlive the entries stamped with them; a tag that expires anyway
