@@ -202,23 +202,49 @@ pub struct Summary {
     pub samples: usize,
 }
 
+/// Rounds of [`measure_side_by_side`].
+pub const ROUNDS: usize = 10;
+
 /// Times `op` `n` times (after `n / 10` warm-up runs).
 pub fn measure(n: usize, mut op: impl FnMut(usize)) -> Summary {
-    for i in 0..n / 10 {
-        op(i);
+    let [one] = measure_side_by_side(n, |_, i| op(i));
+    one
+}
+
+/// Times `K` operations side by side: `op(k, i)` runs operation `k` for
+/// the `i`th time. After `n / 10` warm-up runs of each, the `n` timed runs
+/// of each go in [`ROUNDS`] rounds, every round running a block of each
+/// operation in turn: a change in the machine's speed during the run hits
+/// every operation alike (their ratio holds), while each block still runs
+/// with its own data warm in the CPU caches, as a loop of it would.
+pub fn measure_side_by_side<const K: usize>(
+    n: usize,
+    mut op: impl FnMut(usize, usize),
+) -> [Summary; K] {
+    for k in 0..K {
+        for i in 0..n / 10 {
+            op(k, i);
+        }
     }
-    let mut ns: Vec<f64> = (0..n)
-        .map(|i| {
-            let t = Instant::now();
-            op(i);
-            t.elapsed().as_nanos() as f64
-        })
-        .collect();
-    ns.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| ns[((ns.len() as f64 - 1.0) * q).round() as usize];
-    Summary {
-        median_ns: at(0.5),
-        p99_ns: at(0.99),
-        samples: ns.len(),
+    let mut ns: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let block = n.div_ceil(ROUNDS);
+    for round in 0..ROUNDS {
+        let runs = (round * block)..((round + 1) * block).min(n);
+        for (k, timings) in ns.iter_mut().enumerate() {
+            for i in runs.clone() {
+                let t = Instant::now();
+                op(k, i);
+                timings.push(t.elapsed().as_nanos() as f64);
+            }
+        }
     }
+    ns.map(|mut ns| {
+        ns.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: f64| ns[((ns.len() as f64 - 1.0) * q).round() as usize];
+        Summary {
+            median_ns: at(0.5),
+            p99_ns: at(0.99),
+            samples: ns.len(),
+        }
+    })
 }
