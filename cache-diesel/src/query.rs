@@ -6,6 +6,9 @@
 //! `list` tags of every table in `depends_on`, which every write through the
 //! managers or a tracked connection bumps, and on the query's own tag,
 //! bumped by [`CachedQuery::invalidate`].
+//!
+//! Results are cached through their own serde impls and are `Clone`: the
+//! in-process cache keeps a hit's decoded value and hands out copies.
 
 use crate::model::CachedModel;
 use crate::tags::{TableTag, table_tag};
