@@ -78,6 +78,20 @@ fn new_version() -> u64 {
 /// deadline (ms since the epoch, 0 for none), the value.
 type Envelope<T> = (Vec<u64>, u64, T);
 
+/// Decodes an entry's bytes: its value and soft deadline if its stamps hold.
+fn open_bytes<T: DeserializeOwned>(
+    bytes: &[u8],
+    holds: &dyn Fn(&[u64]) -> bool,
+) -> std::result::Result<Option<(T, u64)>, codec::DecodeError> {
+    let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
+    Ok(holds(&stamps).then_some((value, soft_deadline)))
+}
+
+/// Whether an entry with this soft deadline (0: none) is due for a refresh.
+fn refresh_due(soft_deadline: u64) -> bool {
+    soft_deadline != 0 && now_ms() >= soft_deadline
+}
+
 fn parse_version(bytes: Option<&Bytes>) -> Option<u64> {
     bytes
         .and_then(|b| codec::decode_counter(b))
@@ -104,8 +118,7 @@ impl Cache {
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
         self.read_tagged_with(key, tags, tag_ttl, |bytes, _, holds| {
-            let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
-            Ok(holds(&stamps).then_some((value, soft_deadline)))
+            open_bytes(bytes, holds)
         })
     }
 
@@ -119,28 +132,24 @@ impl Cache {
         // Read before the lookup: see `MemoSlot::checked`.
         let generation = self.backend().tag_generation();
         self.read_tagged_with(key, tags, tag_ttl, |bytes, memo, holds| {
-            let kept = match memo {
-                Some(memo) => match memo.decoded() {
-                    Some(kept) => Some(kept),
-                    None => Some(memo.keep(Box::new(codec::decode::<Envelope<T>>(bytes)?))),
-                },
-                None => None,
+            let Some(memo) = memo else {
+                return open_bytes(bytes, holds);
             };
-            match kept.and_then(|k| k.downcast_ref::<Envelope<T>>()) {
-                Some((stamps, soft_deadline, value)) => {
-                    if !holds(stamps) {
-                        return Ok(None);
-                    }
-                    if let (Some(memo), Some(generation)) = (memo, generation) {
-                        memo.checked(generation, tags);
-                    }
-                    Ok(Some((value.clone(), *soft_deadline)))
-                }
-                None => {
-                    let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
-                    Ok(holds(&stamps).then_some((value, soft_deadline)))
-                }
+            let kept = match memo.decoded() {
+                Some(kept) => kept,
+                None => memo.keep(Box::new(codec::decode::<Envelope<T>>(bytes)?)),
+            };
+            // Another type kept under this key: decode for this caller.
+            let Some((stamps, soft_deadline, value)) = kept.downcast_ref::<Envelope<T>>() else {
+                return open_bytes(bytes, holds);
+            };
+            if !holds(stamps) {
+                return Ok(None);
             }
+            if let Some(generation) = generation {
+                memo.checked(generation, tags);
+            }
+            Ok(Some((value.clone(), *soft_deadline)))
         })
     }
 
@@ -155,7 +164,7 @@ impl Cache {
             return None;
         }
         let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
-        if *soft_deadline != 0 && now_ms() >= *soft_deadline {
+        if refresh_due(*soft_deadline) {
             return None;
         }
         self.count(Counter::Hit, 1);
@@ -193,7 +202,7 @@ impl Cache {
                     return Ok(Lookup::Hit {
                         value,
                         stamp: Stamp { versions },
-                        refresh_due: soft_deadline != 0 && now_ms() >= soft_deadline,
+                        refresh_due: refresh_due(soft_deadline),
                     });
                 }
                 Ok(None) => tracing::trace!(key, "cache entry stale: a tag moved on"),

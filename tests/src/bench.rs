@@ -205,12 +205,6 @@ pub struct Summary {
 /// Rounds of [`measure_side_by_side`].
 pub const ROUNDS: usize = 10;
 
-/// Times `op` `n` times (after `n / 10` warm-up runs).
-pub fn measure(n: usize, mut op: impl FnMut(usize)) -> Summary {
-    let [one] = measure_side_by_side(n, |_, i| op(i));
-    one
-}
-
 /// Times `K` operations side by side: `op(k, i)` runs operation `k` for
 /// the `i`th time. After `n / 10` warm-up runs of each, the `n` timed runs
 /// of each go in [`ROUNDS`] rounds, every round running a block of each

@@ -127,7 +127,7 @@ impl Backend for MemoryBackend {
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
-        Ok(keys.iter().map(|k| self.live(k).map(|s| s.bytes)).collect())
+        Ok(self.get_many_memo(keys)?.0)
     }
 
     fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
