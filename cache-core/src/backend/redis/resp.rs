@@ -1,0 +1,257 @@
+//! The RESP2 wire format, as much of it as the plain connection needs:
+//! packing `MGET`, finding where one reply ends, and reading an `MGET`
+//! reply's values straight from its bytes.
+//!
+//! Every other reply is handed, once framed, to redis-rs's own parser
+//! (`redis::parse_redis_value`), so its values and server errors mean exactly
+//! what they mean to redis-rs.
+
+use bytes::Bytes;
+use std::io;
+
+/// How much of a buffer the next reply takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Frame {
+    /// The reply is the first this many bytes.
+    Complete(usize),
+    /// The reply is longer than the buffer: at least this many bytes in all.
+    Incomplete(usize),
+}
+
+/// Where the first reply in `buf` ends. RESP3-only types are a protocol
+/// error: the plain connection never asks for RESP3.
+pub(super) fn frame(buf: &[u8]) -> io::Result<Frame> {
+    let mut pos = 0;
+    // Values still to be read: the reply itself, plus every array's items.
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending -= 1;
+        let Some(line_end) = line_end(buf, pos)? else {
+            return Ok(Frame::Incomplete(buf.len() + 1));
+        };
+        let (kind, line) = (buf[pos], &buf[pos + 1..line_end]);
+        pos = line_end + 2;
+        match kind {
+            b'+' | b'-' | b':' => {}
+            b'$' => {
+                if let Some(len) = length(line)? {
+                    let end = pos
+                        .checked_add(len)
+                        .and_then(|e| e.checked_add(2))
+                        .ok_or_else(|| invalid("bulk string length overflows"))?;
+                    if end > buf.len() {
+                        return Ok(Frame::Incomplete(end));
+                    }
+                    if &buf[end - 2..end] != b"\r\n" {
+                        return Err(invalid("bulk string not followed by CRLF"));
+                    }
+                    pos = end;
+                }
+            }
+            b'*' => {
+                if let Some(items) = length(line)? {
+                    pending = pending
+                        .checked_add(items as u64)
+                        .ok_or_else(|| invalid("array length overflows"))?;
+                }
+            }
+            other => {
+                return Err(invalid(&format!(
+                    "unexpected reply type byte {:?}",
+                    char::from(other)
+                )));
+            }
+        }
+    }
+    Ok(Frame::Complete(pos))
+}
+
+/// The values of a complete `MGET` reply of `n` keys, or `None` when the
+/// reply is something else (a server error, say): the caller then reads it
+/// the slow way.
+pub(super) fn mget_values(frame: &[u8], n: usize) -> Option<Vec<Option<Bytes>>> {
+    let (kind, mut pos, count) = header(frame, 0)?;
+    if kind != b'*' || count != Some(n) {
+        return None;
+    }
+    let mut values = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (kind, at, len) = header(frame, pos)?;
+        if kind != b'$' {
+            return None;
+        }
+        pos = at;
+        values.push(match len {
+            None => None,
+            Some(len) => {
+                let value = Bytes::copy_from_slice(frame.get(pos..pos.checked_add(len)?)?);
+                pos += len + 2;
+                Some(value)
+            }
+        });
+    }
+    Some(values)
+}
+
+/// A framed header at `pos`: its type byte, where its line ends, its length
+/// (`None` for -1).
+fn header(buf: &[u8], pos: usize) -> Option<(u8, usize, Option<usize>)> {
+    let end = line_end(buf, pos).ok()??;
+    let len = length(&buf[pos + 1..end]).ok()?;
+    Some((buf[pos], end + 2, len))
+}
+
+/// The index of the CR ending the line that starts at `pos`; `None` if the
+/// line is not all in `buf` yet.
+fn line_end(buf: &[u8], pos: usize) -> io::Result<Option<usize>> {
+    let Some(cr) = buf[pos..].iter().position(|&b| b == b'\r') else {
+        return Ok(None);
+    };
+    let cr = pos + cr;
+    match buf.get(cr + 1) {
+        None => Ok(None),
+        Some(b'\n') if cr > pos => Ok(Some(cr)),
+        Some(_) => Err(invalid("malformed line")),
+    }
+}
+
+/// A bulk string's or an array's length: `None` for -1 (nil).
+fn length(line: &[u8]) -> io::Result<Option<usize>> {
+    if line == b"-1" {
+        return Ok(None);
+    }
+    if line.is_empty() || line.len() > 19 || !line.iter().all(u8::is_ascii_digit) {
+        return Err(invalid("malformed length"));
+    }
+    let n = line.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    usize::try_from(n)
+        .map(Some)
+        .map_err(|_| invalid("length too large"))
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("Redis protocol error: {what}"),
+    )
+}
+
+/// `MGET keys..` in RESP.
+pub(super) fn pack_mget(keys: &[&str]) -> Vec<u8> {
+    let size = 16 + keys.iter().map(|k| k.len() + 16).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    push_header(&mut out, b'*', keys.len() + 1);
+    out.extend_from_slice(b"$4\r\nMGET\r\n");
+    for key in keys {
+        push_header(&mut out, b'$', key.len());
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// `{marker}{n}\r\n` (without `fmt`, which costs more than the rest).
+fn push_header(out: &mut Vec<u8>, marker: u8, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push(marker);
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPLIES: &[&[u8]] = &[
+        b"+OK\r\n",
+        b"-ERR wrong number of arguments\r\n",
+        b":-42\r\n",
+        b"$-1\r\n",
+        b"$0\r\n\r\n",
+        b"$5\r\na\r\nbc\r\n",
+        b"*-1\r\n",
+        b"*0\r\n",
+        b"*3\r\n$1\r\na\r\n$-1\r\n*2\r\n:1\r\n+x\r\n",
+    ];
+
+    #[test]
+    fn every_reply_is_framed_whole_and_every_prefix_is_incomplete() {
+        for reply in REPLIES {
+            let mut buf = reply.to_vec();
+            buf.extend_from_slice(b"+next\r\n");
+            assert_eq!(frame(&buf).unwrap(), Frame::Complete(reply.len()));
+            for cut in 0..reply.len() {
+                match frame(&reply[..cut]).unwrap() {
+                    Frame::Incomplete(need) => assert!(need > cut && need <= reply.len()),
+                    done => panic!(
+                        "{:?} cut at {cut}: {done:?}",
+                        String::from_utf8_lossy(reply)
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn frames_agree_with_redis_rs() {
+        for reply in REPLIES {
+            let Frame::Complete(len) = frame(reply).unwrap() else {
+                panic!("incomplete");
+            };
+            assert!(redis::parse_redis_value(&reply[..len]).is_ok());
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        for bad in [
+            &b"?x\r\n"[..],
+            b"$x\r\n",
+            b"$-2\r\n",
+            b"$3\r\nabcde\r\n",
+            b"*\r\n",
+            b"+a\rb\r\n",
+            b"\r\n",
+            b"$99999999999999999999\r\n",
+            b"%1\r\n",
+        ] {
+            assert!(frame(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn mget_values_are_read_from_the_reply() {
+        let reply = b"*3\r\n$2\r\nv1\r\n$-1\r\n$0\r\n\r\n";
+        assert_eq!(
+            mget_values(reply, 3).unwrap(),
+            vec![Some(Bytes::from_static(b"v1")), None, Some(Bytes::new())]
+        );
+        assert_eq!(mget_values(reply, 2), None);
+        assert_eq!(mget_values(b"-ERR no\r\n", 1), None);
+        assert_eq!(mget_values(b"*1\r\n:1\r\n", 1), None);
+    }
+
+    #[test]
+    fn mget_is_packed_as_resp() {
+        assert_eq!(
+            pack_mget(&["a", "key:2"]),
+            b"*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$5\r\nkey:2\r\n"
+        );
+        let long_key = "k".repeat(1234);
+        for keys in [vec!["a", "key:2"], vec![long_key.as_str()]] {
+            assert_eq!(
+                pack_mget(&keys),
+                redis::cmd("MGET").arg(&keys).get_packed_command()
+            );
+        }
+    }
+}
