@@ -13,7 +13,7 @@
 
 use super::resp::{self, Frame};
 use bytes::Bytes;
-use redis::{ConnectionLike, RedisResult, Value};
+use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, ServerErrorKind, Value};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::ops::Range;
@@ -83,11 +83,7 @@ impl PlainConn {
             open: true,
         };
         if let Some(password) = settings.password() {
-            let mut auth = redis::cmd("AUTH");
-            if let Some(username) = settings.username() {
-                auth.arg(username);
-            }
-            auth.arg(password).query::<()>(&mut conn)?;
+            conn.authenticate(settings.username(), password)?;
         }
         if settings.db() != 0 {
             redis::cmd("SELECT")
@@ -95,6 +91,22 @@ impl PlainConn {
                 .query::<()>(&mut conn)?;
         }
         Ok(conn)
+    }
+
+    /// `AUTH`; like redis-rs, again without the user name when the server
+    /// (before Redis 6) takes only a password.
+    fn authenticate(&mut self, username: Option<&str>, password: &str) -> RedisResult<()> {
+        let auth = |conn: &mut Self, username: Option<&str>| {
+            let mut auth = redis::cmd("AUTH");
+            auth.arg(username).arg(password);
+            auth.query::<()>(conn)
+        };
+        match (auth(self, username), username) {
+            (Err(e), Some(_)) if e.to_string().contains("wrong number of arguments") => {
+                auth(self, None)
+            }
+            (result, _) => result,
+        }
     }
 
     /// Sends a packed `MGET` of `n` keys and reads its values.
@@ -108,19 +120,30 @@ impl PlainConn {
     }
 
     fn send(&mut self, packed: &[u8]) -> RedisResult<()> {
-        if self.start == self.end {
-            (self.start, self.end) = (0, 0);
-            if self.buf.len() > KEEP_AT_MOST {
-                self.buf = vec![0; BUFFER];
-            }
+        if self.start != self.end {
+            // A RESP2 server sends nothing unasked: these are the rest of a
+            // reply nobody read, and would be taken for the next one.
+            self.open = false;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "unread reply bytes on a Redis connection",
+            )
+            .into());
+        }
+        (self.start, self.end) = (0, 0);
+        if self.buf.len() > KEEP_AT_MOST {
+            self.buf = vec![0; BUFFER];
         }
         let written = self.stream.write_all(packed);
         self.check(written)
     }
 
-    /// Reads until a whole reply is buffered; returns where it is.
+    /// Reads until a whole reply is buffered; returns where it is. The
+    /// connection counts as broken until it has (whatever interrupts it).
     fn read_frame(&mut self) -> RedisResult<Range<usize>> {
+        self.open = false;
         let read = self.read_frame_io();
+        self.open = read.is_ok();
         self.check(read)
     }
 
@@ -137,16 +160,19 @@ impl PlainConn {
         }
     }
 
-    /// Reads until `buf[start..]` holds at least `need` bytes.
+    /// Reads until `buf[start..]` holds at least `need` bytes. The buffer
+    /// grows with what arrives, never ahead of it by more than its size (a
+    /// length is the server's word, not memory to set aside).
     fn fill(&mut self, need: usize) -> io::Result<()> {
-        if self.start + need > self.buf.len() {
+        if self.start > 0 && need > self.buf.len() - self.start {
             self.buf.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
-            if need > self.buf.len() {
-                self.buf.resize(need.max(2 * self.buf.len()), 0);
-            }
         }
         while self.end - self.start < need {
+            if self.end == self.buf.len() {
+                let grown = (2 * self.buf.len()).min(self.start.saturating_add(need));
+                self.buf.resize(grown, 0);
+            }
             match self.stream.read(&mut self.buf[self.end..]) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(n) => self.end += n,
@@ -188,15 +214,30 @@ impl ConnectionLike for PlainConn {
         count: usize,
     ) -> RedisResult<Vec<Value>> {
         self.send(cmd)?;
-        for _ in 0..offset {
-            self.read_frame()?;
+        // The first `offset` replies are a transaction's MULTI and QUEUED
+        // ones: an error among them aborts it (as in redis-rs).
+        let mut queued_errors = Vec::new();
+        for i in 0..offset {
+            let range = self.read_frame()?;
+            if let Value::ServerError(e) = self.value(range)? {
+                queued_errors.push(format!("command {}: {e:?}", i.saturating_sub(1)));
+            }
         }
-        (0..count)
+        let replies = (0..count)
             .map(|_| {
                 let range = self.read_frame()?;
                 self.value(range)
             })
-            .collect()
+            .collect::<RedisResult<Vec<Value>>>()?;
+        if queued_errors.is_empty() {
+            Ok(replies)
+        } else {
+            Err(RedisError::from((
+                ErrorKind::Server(ServerErrorKind::ExecAbort),
+                "Transaction aborted",
+                queued_errors.join("; "),
+            )))
+        }
     }
 
     fn get_db(&self) -> i64 {
@@ -209,5 +250,108 @@ impl ConnectionLike for PlainConn {
 
     fn is_open(&self) -> bool {
         self.open
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A connection to a fake server that answers every request with the
+    /// next of `replies` (raw bytes, sent as they are).
+    fn fake(replies: &'static [&'static [u8]]) -> PlainConn {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = [0u8; 4096];
+            for reply in replies {
+                if matches!(socket.read(&mut request), Ok(0) | Err(_)) {
+                    return;
+                }
+                socket.write_all(reply).unwrap();
+            }
+            while matches!(socket.read(&mut request), Ok(n) if n > 0) {}
+        });
+        PlainConn::connect(&Target {
+            host: "127.0.0.1",
+            port,
+            settings: &redis::RedisConnectionInfo::default(),
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_millis(300),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_huge_announced_length_is_no_allocation_and_no_panic() {
+        let mut conn = fake(&[b"$9999999999999999999\r\nabc"]);
+        let err = redis::cmd("GET")
+            .arg("k")
+            .query::<Vec<u8>>(&mut conn)
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        assert!(!conn.is_open());
+        assert!(conn.buf.len() <= BUFFER);
+    }
+
+    #[test]
+    fn bytes_nobody_asked_for_break_the_connection() {
+        let mut conn = fake(&[b"+OK\r\n:7\r\n", b":8\r\n"]);
+        assert_eq!(redis::cmd("SET").query::<String>(&mut conn).unwrap(), "OK");
+        assert!(conn.is_open());
+        // Not the stray `:7` taken for this command's reply.
+        let err = redis::cmd("INCR").query::<i64>(&mut conn).unwrap_err();
+        assert!(err.is_io_error(), "{err}");
+        assert!(!conn.is_open());
+    }
+
+    #[test]
+    fn a_reply_longer_than_the_buffer_grows_it_and_then_shrinks_it() {
+        const BIG: usize = KEEP_AT_MOST + 10;
+        static REPLY: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+            let mut reply = format!("*2\r\n${BIG}\r\n").into_bytes();
+            reply.extend(std::iter::repeat_n(b'x', BIG));
+            reply.extend_from_slice(b"\r\n$-1\r\n");
+            reply
+        });
+        let mut conn = fake(Box::leak(Box::new([REPLY.as_slice(), b"+PONG\r\n"])));
+        let values = conn.mget(&resp::pack_mget(&["a", "b"]), 2).unwrap();
+        assert_eq!(values[0].as_ref().map(Bytes::len), Some(BIG));
+        assert_eq!(values[1], None);
+        assert_eq!(
+            redis::cmd("PING").query::<String>(&mut conn).unwrap(),
+            "PONG"
+        );
+        assert_eq!(conn.buf.len(), BUFFER);
+    }
+
+    #[test]
+    fn an_error_queued_in_a_transaction_aborts_it() {
+        let mut conn = fake(&[
+            b"+OK\r\n+QUEUED\r\n-ERR unknown command 'NOSUCHCMD'\r\n-EXECABORT Transaction discarded\r\n",
+        ]);
+        let err = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg("k")
+            .arg(1)
+            .cmd("NOSUCHCMD")
+            .query::<()>(&mut conn)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server(ServerErrorKind::ExecAbort));
+        assert!(err.to_string().contains("NOSUCHCMD"), "{err}");
+        assert!(conn.is_open());
+    }
+
+    #[test]
+    fn a_server_error_answers_the_mget_and_leaves_the_connection_open() {
+        let mut conn = fake(&[b"-NOPERM no\r\n", b"*1\r\n$1\r\nv\r\n"]);
+        let err = conn.mget(&resp::pack_mget(&["a"]), 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server(ServerErrorKind::NoPerm));
+        assert!(conn.is_open());
+        let values = conn.mget(&resp::pack_mget(&["a"]), 1).unwrap();
+        assert_eq!(values, vec![Some(Bytes::from_static(b"v"))]);
     }
 }
