@@ -6,6 +6,7 @@ use crate::config::{BackendKind, CacheConfig};
 use crate::error::{Error, Result};
 use crate::flight::Flights;
 use crate::key::{Key, KeyBuilder};
+use crate::owed::OwedBumps;
 use crate::stats::{Counter, Stats, StatsSnapshot};
 use crate::timeout::{Lifetime, Timeout};
 use bytes::Bytes;
@@ -40,6 +41,7 @@ struct Inner {
     config: CacheConfig,
     stats: Stats,
     flights: Flights,
+    owed: OwedBumps,
 }
 
 /// A [`Cache`] handle that does not keep it alive (for registries).
@@ -103,6 +105,7 @@ impl Cache {
                 config,
                 stats: Stats::default(),
                 flights: Flights::default(),
+                owed: OwedBumps::default(),
             }),
         }
     }
@@ -149,6 +152,10 @@ impl Cache {
 
     pub(crate) fn flights(&self) -> &Flights {
         &self.inner.flights
+    }
+
+    pub(crate) fn owed(&self) -> &OwedBumps {
+        &self.inner.owed
     }
 
     pub(crate) fn count(&self, counter: Counter, n: u64) {

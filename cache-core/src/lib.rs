@@ -16,7 +16,8 @@
 //! - [`codec`]: MessagePack values, integers as decimal text.
 //! - [`registry`]: named caches ([`caches`]).
 //! - [`read_through`]: misses under load: single-flight, leases, serve-stale.
-//! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol).
+//! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol);
+//!   tag bumps a failed write still owes are kept and delivered (`owed`).
 //! - [`stats`], [`timeout`], [`error`].
 
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@ pub mod config;
 pub mod error;
 mod flight;
 pub mod key;
+mod owed;
 pub mod read_through;
 pub mod registry;
 pub mod stats;

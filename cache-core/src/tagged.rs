@@ -20,7 +20,7 @@
 use crate::backend::Memo;
 use crate::cache::Cache;
 use crate::codec;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::stats::Counter;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -158,6 +158,9 @@ impl Cache {
     /// generation had its current value (so no tag was written since), and
     /// it is not due for a refresh. `None`: go the whole way.
     pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags: &[&str]) -> Option<T> {
+        if !self.owed().is_clear() {
+            return None;
+        }
         let generation = self.backend().tag_generation()?;
         let memo = self.backend().memo(key)?;
         if !memo.still_checked(generation, tags) {
@@ -185,6 +188,9 @@ impl Cache {
             &dyn Fn(&[u64]) -> bool,
         ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
     ) -> Result<Lookup<T>> {
+        if !self.owed().is_clear() {
+            self.settle_before_reading(tags)?;
+        }
         let mut keys: Vec<&str> = Vec::with_capacity(1 + tags.len());
         keys.push(key);
         keys.extend(tags.iter().map(AsRef::as_ref));
@@ -259,18 +265,110 @@ impl Cache {
 
     /// Gives every tag a new version, in one round trip: every entry stamped
     /// with an old version is invalid from now on.
+    ///
+    /// When the backend fails, the bumps are owed: kept, and delivered
+    /// before this cache reads anything that depends on them, and by a
+    /// thread that retries every `retry_after` (see `owed.rs`). The error is
+    /// still returned, for the caller to log.
     pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
+        // Whatever is owed goes along with this bump, in the same round trip.
+        let (owed, owed_ttl) = self.owed().snapshot();
+        let ttl = if owed.is_empty() {
+            tag_ttl
+        } else {
+            owed_ttl.zip(tag_ttl).map(|(a, b)| a.max(b))
+        };
+        match self.write_versions(tags.iter().chain(&owed), ttl) {
+            Ok(()) => {
+                self.owed().paid(&owed);
+                self.count(Counter::Invalidation, 1);
+                Ok(())
+            }
+            Err(e) => {
+                self.owed().add(tags.iter().cloned(), tag_ttl);
+                tracing::warn!(
+                    tags = ?tags,
+                    error = %e,
+                    "tag bumps owed: retried before reads that depend on them, and every {:?}",
+                    self.config().retry_after
+                );
+                self.retry_owed_in_background();
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a new version of every tag, in one round trip.
+    fn write_versions<'t>(&self, tags: impl Iterator<Item = &'t String>, ttl: Ttl) -> Result<()> {
         let entries: Vec<(&str, Bytes)> = tags
-            .iter()
             .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
             .collect();
-        let written = self.backend().set_many(&entries, tag_ttl);
+        let written = self.backend().set_many(&entries, ttl);
         // After the write (even a failed one, which may have written some):
         // a reader that saw the old generation looked the tags up before it.
         self.backend().tags_changed();
-        written?;
-        self.count(Counter::Invalidation, 1);
+        written
+    }
+
+    /// Delivers the owed bumps; true when nothing is owed any more.
+    fn settle_owed(&self) -> bool {
+        let (owed, ttl) = self.owed().snapshot();
+        if owed.is_empty() {
+            return true;
+        }
+        match self.write_versions(owed.iter(), ttl) {
+            Ok(()) => {
+                self.owed().paid(&owed);
+                self.count(Counter::Invalidation, 1);
+                tracing::info!(tags = ?owed, "owed tag bumps delivered");
+                self.owed().is_clear()
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "owed tag bumps still undeliverable");
+                false
+            }
+        }
+    }
+
+    /// Before a read while bumps are owed: deliver them, or refuse the read
+    /// if it depends on one (its entry may be one the bump invalidates).
+    fn settle_before_reading(&self, tags: &[impl AsRef<str>]) -> Result<()> {
+        if self.settle_owed() {
+            return Ok(());
+        }
+        let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        if self.owed().owes_any(&tags) {
+            return Err(Error::Unavailable {
+                reason: "an earlier write's tag bumps are not delivered yet".to_owned(),
+            });
+        }
         Ok(())
+    }
+
+    /// Starts the thread that delivers owed bumps, unless one runs. It
+    /// holds the cache weakly and ends when nothing is owed (or the cache
+    /// is dropped).
+    fn retry_owed_in_background(&self) {
+        if !self.owed().start_retrying() {
+            return;
+        }
+        let weak = self.downgrade();
+        let every = self.config().retry_after.max(Duration::from_millis(10));
+        let spawned = std::thread::Builder::new()
+            .name("cache-owed-bumps".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(cache) = weak.upgrade() else { return };
+                    if cache.settle_owed() && !cache.owed().stop_retrying() {
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            self.owed().stop_retrying();
+            tracing::error!(error = %e, "cannot start the owed tag bump retry thread");
+        }
     }
 
     /// Creates a missing tag; if another process created it first, reads theirs.

@@ -1,0 +1,206 @@
+//! A tag bump the backend refused is owed, not lost: reads that depend on
+//! it go to the source until it is delivered, every read tries to deliver
+//! it first, and a thread delivers it without any read, so that caches that
+//! share the backend (other processes) stop serving the old entry too.
+
+use cache_core::backend::{Incr, Memo, MemoryBackend};
+use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, FillOptions, Lookup, Result, Ttl};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The in-process backend, with writes that fail while `down` is set.
+#[derive(Debug)]
+struct Flaky {
+    inner: MemoryBackend,
+    down: AtomicBool,
+}
+
+impl Flaky {
+    fn up(&self) -> Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(Error::Unavailable {
+                reason: "down for the test".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Flaky {
+    fn kind(&self) -> &'static str {
+        "flaky"
+    }
+    fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        self.inner.get_many(keys)
+    }
+    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
+        self.inner.get_many_memo(keys)
+    }
+    fn memo(&self, key: &str) -> Option<Memo> {
+        self.inner.memo(key)
+    }
+    fn tag_generation(&self) -> Option<u64> {
+        self.inner.tag_generation()
+    }
+    fn tags_changed(&self) {
+        self.inner.tags_changed()
+    }
+    fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
+        self.up()?;
+        self.inner.set(key, value, ttl)
+    }
+    fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
+        self.up()?;
+        self.inner.set_many(entries, ttl)
+    }
+    fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
+        self.up()?;
+        self.inner.add(key, value, ttl)
+    }
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.inner.delete(key)
+    }
+    fn delete_many(&self, keys: &[&str]) -> Result<u64> {
+        self.inner.delete_many(keys)
+    }
+    fn has_key(&self, key: &str) -> Result<bool> {
+        self.inner.has_key(key)
+    }
+    fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
+        self.inner.touch(key, ttl)
+    }
+    fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
+        self.inner.incr(key, delta)
+    }
+    fn clear(&self, pattern: &str) -> Result<()> {
+        self.inner.clear(pattern)
+    }
+}
+
+fn flaky() -> Arc<Flaky> {
+    Arc::new(Flaky {
+        inner: MemoryBackend::new(Some(1000), None),
+        down: AtomicBool::new(false),
+    })
+}
+
+/// A cache over `backend`, retrying owed bumps every `retry_after`.
+fn cache_over(backend: Arc<Flaky>, retry_after: Duration) -> Cache {
+    let mut config = CacheConfig::from_url("memory://").unwrap();
+    config.retry_after = retry_after;
+    Cache::with_backend(config, backend)
+}
+
+const OPTS: FillOptions = FillOptions {
+    depends_on: 1,
+    ttl: None,
+    soft: None,
+};
+
+fn tags(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| format!("t:{n}")).collect()
+}
+
+/// Reads `key` with `tags`, filling `value` on a miss; returns what was read.
+fn read(cache: &Cache, key: &str, tags: &[String], value: &str) -> Result<String> {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    match cache.read_tagged_shared::<String>(key, &tags, None)? {
+        Lookup::Hit { value, .. } => Ok(value),
+        Lookup::Miss(stamp) => {
+            cache.fill_tagged(key, &stamp, OPTS, value)?;
+            Ok(format!("filled {value}"))
+        }
+    }
+}
+
+#[test]
+fn an_owed_bump_keeps_dependent_reads_off_the_cache_until_delivered() {
+    let backend = flaky();
+    // No retry thread within this test's span: reads deliver.
+    let cache = cache_over(backend.clone(), Duration::from_secs(3600));
+    let (row, other) = (tags(&["row"]), tags(&["other"]));
+    assert_eq!(read(&cache, "e", &row, "old").unwrap(), "filled old");
+    assert_eq!(read(&cache, "f", &other, "x").unwrap(), "filled x");
+    assert_eq!(read(&cache, "e", &row, "-").unwrap(), "old");
+
+    // Writes fail, reads still answer (with the old versions: without the
+    // owed bump, "old" would be a valid hit).
+    backend.down.store(true, Ordering::SeqCst);
+    assert!(
+        cache.bump_tags(&row, None).is_err(),
+        "the write's bump fails"
+    );
+    let err = read(&cache, "e", &row, "-").unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    backend.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        read(&cache, "e", &row, "new").unwrap(),
+        "filled new",
+        "the read delivered the bump first"
+    );
+    assert_eq!(read(&cache, "e", &row, "-").unwrap(), "new");
+    assert_eq!(
+        read(&cache, "f", &other, "-").unwrap(),
+        "x",
+        "others untouched"
+    );
+}
+
+#[test]
+fn reads_that_do_not_depend_on_an_owed_bump_still_hit() {
+    let backend = flaky();
+    let cache = cache_over(backend.clone(), Duration::from_secs(3600));
+    let (row, other) = (tags(&["row"]), tags(&["other"]));
+    read(&cache, "f", &other, "x").unwrap();
+    backend.down.store(true, Ordering::SeqCst);
+    assert!(cache.bump_tags(&row, None).is_err());
+    assert_eq!(read(&cache, "f", &other, "-").unwrap(), "x");
+    assert!(read(&cache, "e", &row, "-").is_err());
+}
+
+#[test]
+fn a_thread_delivers_owed_bumps_for_caches_that_share_the_backend() {
+    let backend = flaky();
+    let writer = cache_over(backend.clone(), Duration::from_millis(20));
+    // Another process's view: the same storage, no knowledge of the debt.
+    let reader = cache_over(backend.clone(), Duration::from_secs(3600));
+    let row = tags(&["row"]);
+    read(&reader, "e", &row, "old").unwrap();
+
+    backend.down.store(true, Ordering::SeqCst);
+    assert!(writer.bump_tags(&row, None).is_err());
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(read(&reader, "e", &row, "-").unwrap(), "old", "still owed");
+    backend.down.store(false, Ordering::SeqCst);
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match read(&reader, "e", &row, "new").unwrap().as_str() {
+            "old" if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            "old" => panic!("the owed bump was never delivered"),
+            got => {
+                assert_eq!(got, "filled new");
+                break;
+            }
+        }
+    }
+    assert_eq!(writer.stats().invalidations, 1, "delivered once");
+}
+
+#[test]
+fn a_later_bump_carries_what_is_owed() {
+    let backend = flaky();
+    let writer = cache_over(backend.clone(), Duration::from_secs(3600));
+    let reader = cache_over(backend.clone(), Duration::from_secs(3600));
+    let (row, other) = (tags(&["row"]), tags(&["other"]));
+    read(&reader, "e", &row, "old").unwrap();
+    backend.down.store(true, Ordering::SeqCst);
+    assert!(writer.bump_tags(&row, None).is_err());
+    backend.down.store(false, Ordering::SeqCst);
+    writer.bump_tags(&other, None).unwrap();
+    assert_eq!(read(&reader, "e", &row, "new").unwrap(), "filled new");
+}
