@@ -11,7 +11,7 @@
 //! backend's return.
 
 use crate::timeout::Ttl;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,13 +23,36 @@ pub(crate) struct OwedBumps {
     owed: Mutex<Owed>,
     /// Whether a retry thread is running.
     retrying: AtomicBool,
+    /// Whether a reader is delivering (one at a time: while the backend is
+    /// slow, the others need not each wait for a write of their own).
+    delivering: AtomicBool,
 }
 
 #[derive(Debug, Default)]
 struct Owed {
-    tags: HashSet<String>,
-    /// The longest lifetime asked for (`None`: never expires).
-    ttl: Option<Ttl>,
+    /// Each owed tag: when it was last owed (a number from `next`), and the
+    /// lifetime asked for.
+    tags: HashMap<String, (u64, Ttl)>,
+    next: u64,
+}
+
+/// What was owed at one moment: the tags, when each was owed, and the
+/// longest lifetime among them (`None`: never expires).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Debt {
+    owed: Vec<(String, u64)>,
+    pub(crate) ttl: Ttl,
+}
+
+impl Debt {
+    /// The tags.
+    pub(crate) fn tags(&self) -> impl Iterator<Item = &String> {
+        self.owed.iter().map(|(tag, _)| tag)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.owed.is_empty()
+    }
 }
 
 /// The longer of two tag lifetimes (`None` is forever).
@@ -50,47 +73,72 @@ impl OwedBumps {
         self.owed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records `tags` as owed, with lifetime `ttl`.
+    /// Records `tags` as owed (again), with lifetime `ttl`.
     pub(crate) fn add(&self, tags: impl IntoIterator<Item = String>, ttl: Ttl) {
         let mut owed = self.lock();
-        owed.tags.extend(tags);
-        owed.ttl = Some(owed.ttl.map_or(ttl, |t| longest(t, ttl)));
+        for tag in tags {
+            owed.next += 1;
+            let when = owed.next;
+            let entry = owed.tags.entry(tag).or_insert((when, ttl));
+            *entry = (when, longest(entry.1, ttl));
+        }
         self.any.store(!owed.tags.is_empty(), Ordering::SeqCst);
     }
 
     /// What is owed now, to deliver (empty when nothing is).
-    pub(crate) fn snapshot(&self) -> (Vec<String>, Ttl) {
+    pub(crate) fn snapshot(&self) -> Debt {
         if self.is_clear() {
-            return (Vec::new(), None);
+            return Debt::default();
         }
         let owed = self.lock();
-        (
-            owed.tags.iter().cloned().collect(),
-            owed.ttl.unwrap_or(None),
-        )
+        let mut debt = Debt {
+            owed: Vec::with_capacity(owed.tags.len()),
+            ttl: Some(std::time::Duration::ZERO),
+        };
+        for (tag, (when, ttl)) in &owed.tags {
+            debt.owed.push((tag.clone(), *when));
+            debt.ttl = longest(debt.ttl, *ttl);
+        }
+        debt
     }
 
-    /// Records that `tags` were delivered.
-    pub(crate) fn paid(&self, tags: &[String]) {
-        if tags.is_empty() {
+    /// Records that `debt` was delivered: each of its tags is paid unless
+    /// it was owed again since the snapshot (a write whose bump failed
+    /// after the delivery's own write: it still owes a newer version).
+    pub(crate) fn paid(&self, debt: &Debt) {
+        if debt.is_empty() {
             return;
         }
         let mut owed = self.lock();
-        for tag in tags {
-            owed.tags.remove(tag);
+        for (tag, when) in &debt.owed {
+            if owed.tags.get(tag).is_some_and(|(now, _)| now == when) {
+                owed.tags.remove(tag);
+            }
         }
-        if owed.tags.is_empty() {
-            owed.ttl = None;
-            self.any.store(false, Ordering::SeqCst);
-        }
+        self.any.store(!owed.tags.is_empty(), Ordering::SeqCst);
     }
 
     /// Whether any of `tags` is owed.
     pub(crate) fn owes_any(&self, tags: &[&str]) -> bool {
         !self.is_clear() && {
             let owed = self.lock();
-            tags.iter().any(|t| owed.tags.contains(*t))
+            tags.iter().any(|t| owed.tags.contains_key(*t))
         }
+    }
+
+    /// Runs `deliver` unless another reader is delivering; `None` if one is.
+    pub(crate) fn deliver_once<T>(&self, deliver: impl FnOnce() -> T) -> Option<T> {
+        struct Release<'a>(&'a AtomicBool);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        if self.delivering.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let _release = Release(&self.delivering);
+        Some(deliver())
     }
 
     /// Claims the retry thread's job; false if one is running already.
@@ -103,6 +151,12 @@ impl OwedBumps {
     pub(crate) fn stop_retrying(&self) -> bool {
         self.retrying.store(false, Ordering::SeqCst);
         !self.is_clear() && self.start_retrying()
+    }
+
+    /// Gives the job up without a thread (one could not be started): the
+    /// next failed bump tries again.
+    pub(crate) fn abandon_retrying(&self) {
+        self.retrying.store(false, Ordering::SeqCst);
     }
 }
 
@@ -121,16 +175,38 @@ mod tests {
         assert!(owed.is_clear());
         owed.add(["a".to_owned()], secs(5));
         owed.add(["b".to_owned(), "a".to_owned()], secs(9));
-        let (mut tags, ttl) = owed.snapshot();
+        let debt = owed.snapshot();
+        let mut tags: Vec<&str> = debt.tags().map(String::as_str).collect();
         tags.sort();
-        assert_eq!((tags, ttl), (vec!["a".to_owned(), "b".to_owned()], secs(9)));
+        assert_eq!((tags, debt.ttl), (vec!["a", "b"], secs(9)));
         assert!(owed.owes_any(&["x", "b"]));
         assert!(!owed.owes_any(&["x"]));
-        owed.paid(&["a".to_owned()]);
-        assert!(!owed.is_clear());
-        owed.paid(&["b".to_owned()]);
+        owed.paid(&debt);
         assert!(owed.is_clear());
-        assert_eq!(owed.snapshot(), (Vec::new(), None));
+        assert_eq!(owed.snapshot(), Debt::default());
+    }
+
+    #[test]
+    fn a_tag_owed_again_after_the_snapshot_stays_owed() {
+        let owed = OwedBumps::default();
+        owed.add(["a".to_owned(), "b".to_owned()], secs(5));
+        let debt = owed.snapshot();
+        owed.add(["a".to_owned()], secs(5)); // its bump failed after the delivery's write
+        owed.paid(&debt);
+        assert!(owed.owes_any(&["a"]));
+        assert!(!owed.owes_any(&["b"]));
+        assert_eq!(owed.snapshot().tags().collect::<Vec<_>>(), vec!["a"]);
+    }
+
+    #[test]
+    fn the_longest_lifetime_is_that_of_what_is_still_owed() {
+        let owed = OwedBumps::default();
+        owed.add(["a".to_owned()], None);
+        owed.add(["b".to_owned()], secs(5));
+        let debt = owed.snapshot();
+        owed.add(["b".to_owned()], secs(7));
+        owed.paid(&debt);
+        assert_eq!(owed.snapshot().ttl, secs(7));
     }
 
     #[test]
@@ -139,7 +215,7 @@ mod tests {
         owed.add(["a".to_owned()], secs(5));
         owed.add(["b".to_owned()], None);
         owed.add(["c".to_owned()], secs(7));
-        assert_eq!(owed.snapshot().1, None);
+        assert_eq!(owed.snapshot().ttl, None);
     }
 
     #[test]
@@ -149,7 +225,7 @@ mod tests {
         assert!(!owed.start_retrying());
         owed.add(["a".to_owned()], None);
         assert!(owed.stop_retrying(), "still owed: the thread goes on");
-        owed.paid(&["a".to_owned()]);
+        owed.paid(&owed.snapshot());
         assert!(!owed.stop_retrying());
         assert!(owed.start_retrying());
     }

@@ -272,13 +272,13 @@ impl Cache {
     /// still returned, for the caller to log.
     pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
         // Whatever is owed goes along with this bump, in the same round trip.
-        let (owed, owed_ttl) = self.owed().snapshot();
+        let owed = self.owed().snapshot();
         let ttl = if owed.is_empty() {
             tag_ttl
         } else {
-            owed_ttl.zip(tag_ttl).map(|(a, b)| a.max(b))
+            owed.ttl.zip(tag_ttl).map(|(a, b)| a.max(b))
         };
-        match self.write_versions(tags.iter().chain(&owed), ttl) {
+        match self.write_versions(tags.iter().chain(owed.tags()), ttl) {
             Ok(()) => {
                 self.owed().paid(&owed);
                 self.count(Counter::Invalidation, 1);
@@ -312,15 +312,15 @@ impl Cache {
 
     /// Delivers the owed bumps; true when nothing is owed any more.
     fn settle_owed(&self) -> bool {
-        let (owed, ttl) = self.owed().snapshot();
+        let owed = self.owed().snapshot();
         if owed.is_empty() {
             return true;
         }
-        match self.write_versions(owed.iter(), ttl) {
+        match self.write_versions(owed.tags(), owed.ttl) {
             Ok(()) => {
                 self.owed().paid(&owed);
                 self.count(Counter::Invalidation, 1);
-                tracing::info!(tags = ?owed, "owed tag bumps delivered");
+                tracing::info!(tags = ?owed.tags().collect::<Vec<_>>(), "owed tag bumps delivered");
                 self.owed().is_clear()
             }
             Err(e) => {
@@ -333,7 +333,7 @@ impl Cache {
     /// Before a read while bumps are owed: deliver them, or refuse the read
     /// if it depends on one (its entry may be one the bump invalidates).
     fn settle_before_reading(&self, tags: &[impl AsRef<str>]) -> Result<()> {
-        if self.settle_owed() {
+        if self.owed().deliver_once(|| self.settle_owed()) == Some(true) {
             return Ok(());
         }
         let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
@@ -366,7 +366,7 @@ impl Cache {
                 }
             });
         if let Err(e) = spawned {
-            self.owed().stop_retrying();
+            self.owed().abandon_retrying();
             tracing::error!(error = %e, "cannot start the owed tag bump retry thread");
         }
     }

@@ -5,20 +5,30 @@
 
 use cache_core::backend::{Incr, Memo, MemoryBackend};
 use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, FillOptions, Lookup, Result, Ttl};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-/// The in-process backend, with writes that fail while `down` is set.
+/// A slow reply: the write has landed, the writer waits for `release`.
+type Stall = (mpsc::Sender<()>, mpsc::Receiver<()>);
+
+/// The in-process backend, with writes that fail while `down` is set (or
+/// the next `fail_next` ones), and a next `set_many` that can stall.
 #[derive(Debug)]
 struct Flaky {
     inner: MemoryBackend,
     down: AtomicBool,
+    fail_next: AtomicUsize,
+    stall_next: Mutex<Option<Stall>>,
 }
 
 impl Flaky {
     fn up(&self) -> Result<()> {
-        if self.down.load(Ordering::SeqCst) {
+        let failing_once = self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing_once || self.down.load(Ordering::SeqCst) {
             return Err(Error::Unavailable {
                 reason: "down for the test".into(),
             });
@@ -55,7 +65,13 @@ impl Backend for Flaky {
     }
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
         self.up()?;
-        self.inner.set_many(entries, ttl)
+        self.inner.set_many(entries, ttl)?;
+        let stall = self.stall_next.lock().unwrap().take();
+        if let Some((landed, release)) = stall {
+            landed.send(()).unwrap();
+            release.recv().unwrap();
+        }
+        Ok(())
     }
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
         self.up()?;
@@ -85,6 +101,8 @@ fn flaky() -> Arc<Flaky> {
     Arc::new(Flaky {
         inner: MemoryBackend::new(Some(1000), None),
         down: AtomicBool::new(false),
+        fail_next: AtomicUsize::new(0),
+        stall_next: Mutex::new(None),
     })
 }
 
@@ -156,10 +174,12 @@ fn reads_that_do_not_depend_on_an_owed_bump_still_hit() {
     let cache = cache_over(backend.clone(), Duration::from_secs(3600));
     let (row, other) = (tags(&["row"]), tags(&["other"]));
     read(&cache, "f", &other, "x").unwrap();
+    read(&cache, "e", &row, "old").unwrap();
     backend.down.store(true, Ordering::SeqCst);
     assert!(cache.bump_tags(&row, None).is_err());
     assert_eq!(read(&cache, "f", &other, "-").unwrap(), "x");
-    assert!(read(&cache, "e", &row, "-").is_err());
+    let refused = read(&cache, "e", &row, "-").unwrap_err();
+    assert!(refused.to_string().contains("not delivered"), "{refused}");
 }
 
 #[test]
@@ -203,4 +223,43 @@ fn a_later_bump_carries_what_is_owed() {
     backend.down.store(false, Ordering::SeqCst);
     writer.bump_tags(&other, None).unwrap();
     assert_eq!(read(&reader, "e", &row, "new").unwrap(), "filled new");
+}
+
+#[test]
+fn a_bump_that_fails_while_an_older_debt_is_delivered_stays_owed() {
+    let backend = flaky();
+    let writer = cache_over(backend.clone(), Duration::from_secs(3600));
+    let other = cache_over(backend.clone(), Duration::from_secs(3600));
+    let (x, y) = (tags(&["x"]), tags(&["y"]));
+    backend.fail_next.store(1, Ordering::SeqCst);
+    assert!(writer.bump_tags(&x, None).is_err(), "a first write owes x");
+    // A second write's bump carries x; its write lands, its reply is slow.
+    let (landed_tx, landed) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    *backend.stall_next.lock().unwrap() = Some((landed_tx, release_rx));
+    let second = {
+        let writer = writer.clone();
+        std::thread::spawn(move || writer.bump_tags(&y, None))
+    };
+    landed.recv().unwrap();
+    // Another process reads x's new version, then the old row.
+    let x_refs: Vec<&str> = x.iter().map(String::as_str).collect();
+    let Lookup::Miss(stamp) = other
+        .read_tagged_shared::<String>("e", &x_refs, None)
+        .unwrap()
+    else {
+        panic!("nothing was filled");
+    };
+    // A third write commits; its bump of x fails: x is owed again.
+    backend.fail_next.store(1, Ordering::SeqCst);
+    assert!(writer.bump_tags(&x, None).is_err());
+    release.send(()).unwrap();
+    second.join().unwrap().unwrap();
+    // The other process fills the old row, stamped before the third write.
+    other.fill_tagged("e", &stamp, OPTS, "old row").unwrap();
+    assert_eq!(
+        read(&writer, "e", &x, "new row").unwrap(),
+        "filled new row",
+        "the third write's bump was delivered before the read"
+    );
 }
