@@ -38,13 +38,29 @@ struct Owed {
 
 /// What was owed at one moment: the tags, when each was owed, and the
 /// longest lifetime among them (`None`: never expires).
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Debt {
     owed: Vec<(String, u64)>,
-    pub(crate) ttl: Ttl,
+    ttl: Ttl,
 }
 
 impl Debt {
+    /// The shortest lifetime: what [`Debt::ttl_along`] takes to add nothing.
+    pub(crate) const NO_TTL: Ttl = Some(std::time::Duration::ZERO);
+
+    /// Nothing owed.
+    fn none() -> Self {
+        Debt {
+            owed: Vec::new(),
+            ttl: Self::NO_TTL,
+        }
+    }
+
+    /// The lifetime to write these tags with, along with others of `ttl`.
+    pub(crate) fn ttl_along(&self, ttl: Ttl) -> Ttl {
+        longest(self.ttl, ttl)
+    }
+
     /// The tags.
     pub(crate) fn tags(&self) -> impl Iterator<Item = &String> {
         self.owed.iter().map(|(tag, _)| tag)
@@ -87,14 +103,11 @@ impl OwedBumps {
 
     /// What is owed now, to deliver (empty when nothing is).
     pub(crate) fn snapshot(&self) -> Debt {
+        let mut debt = Debt::none();
         if self.is_clear() {
-            return Debt::default();
+            return debt;
         }
         let owed = self.lock();
-        let mut debt = Debt {
-            owed: Vec::with_capacity(owed.tags.len()),
-            ttl: Some(std::time::Duration::ZERO),
-        };
         for (tag, (when, ttl)) in &owed.tags {
             debt.owed.push((tag.clone(), *when));
             debt.ttl = longest(debt.ttl, *ttl);
@@ -183,7 +196,7 @@ mod tests {
         assert!(!owed.owes_any(&["x"]));
         owed.paid(&debt);
         assert!(owed.is_clear());
-        assert_eq!(owed.snapshot(), Debt::default());
+        assert_eq!(owed.snapshot(), Debt::none());
     }
 
     #[test]
@@ -216,6 +229,9 @@ mod tests {
         owed.add(["b".to_owned()], None);
         owed.add(["c".to_owned()], secs(7));
         assert_eq!(owed.snapshot().ttl, None);
+        assert_eq!(owed.snapshot().ttl_along(secs(3)), None);
+        assert_eq!(Debt::none().ttl_along(secs(3)), secs(3));
+        assert_eq!(Debt::none().ttl_along(None), None);
     }
 
     #[test]

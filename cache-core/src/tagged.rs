@@ -21,6 +21,7 @@ use crate::backend::Memo;
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
+use crate::owed::Debt;
 use crate::stats::Counter;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -272,18 +273,8 @@ impl Cache {
     /// still returned, for the caller to log.
     pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
         // Whatever is owed goes along with this bump, in the same round trip.
-        let owed = self.owed().snapshot();
-        let ttl = if owed.is_empty() {
-            tag_ttl
-        } else {
-            owed.ttl.zip(tag_ttl).map(|(a, b)| a.max(b))
-        };
-        match self.write_versions(tags.iter().chain(owed.tags()), ttl) {
-            Ok(()) => {
-                self.owed().paid(&owed);
-                self.count(Counter::Invalidation, 1);
-                Ok(())
-            }
+        match self.deliver(tags, tag_ttl, self.owed().snapshot()) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 self.owed().add(tags.iter().cloned(), tag_ttl);
                 tracing::warn!(
@@ -298,16 +289,22 @@ impl Cache {
         }
     }
 
-    /// Writes a new version of every tag, in one round trip.
-    fn write_versions<'t>(&self, tags: impl Iterator<Item = &'t String>, ttl: Ttl) -> Result<()> {
+    /// Writes a new version of `tags` and of the tags of `owed`, in one
+    /// round trip; on success, `owed` is paid.
+    fn deliver(&self, tags: &[String], tag_ttl: Ttl, owed: Debt) -> Result<()> {
         let entries: Vec<(&str, Bytes)> = tags
+            .iter()
+            .chain(owed.tags())
             .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
             .collect();
-        let written = self.backend().set_many(&entries, ttl);
+        let written = self.backend().set_many(&entries, owed.ttl_along(tag_ttl));
         // After the write (even a failed one, which may have written some):
         // a reader that saw the old generation looked the tags up before it.
         self.backend().tags_changed();
-        written
+        written?;
+        self.owed().paid(&owed);
+        self.count(Counter::Invalidation, 1);
+        Ok(())
     }
 
     /// Delivers the owed bumps; true when nothing is owed any more.
@@ -316,11 +313,10 @@ impl Cache {
         if owed.is_empty() {
             return true;
         }
-        match self.write_versions(owed.tags(), owed.ttl) {
+        let delivered: Vec<String> = owed.tags().cloned().collect();
+        match self.deliver(&[], Debt::NO_TTL, owed) {
             Ok(()) => {
-                self.owed().paid(&owed);
-                self.count(Counter::Invalidation, 1);
-                tracing::info!(tags = ?owed.tags().collect::<Vec<_>>(), "owed tag bumps delivered");
+                tracing::info!(tags = ?delivered, "owed tag bumps delivered");
                 self.owed().is_clear()
             }
             Err(e) => {
