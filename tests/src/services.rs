@@ -48,6 +48,16 @@ pub fn redis_url() -> Option<String> {
     }
 }
 
+/// `host:port` of a Redis URL (for a proxy in front of it).
+pub fn redis_address(url: &str) -> String {
+    let parsed = url::Url::parse(url).expect("a Redis URL");
+    format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(6379)
+    )
+}
+
 fn unavailable(service: &str, url: &str, why: &str) -> Option<String> {
     if in_ci() {
         panic!("{service} at {url} is unreachable and CI is set: {why}");

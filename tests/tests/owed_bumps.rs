@@ -4,73 +4,11 @@
 
 use cache_diesel::{Cache, CacheConfig};
 use cache_tests::models::{NewProduct, ProductCache, products};
+use cache_tests::proxy::Proxy;
 use cache_tests::{db, services, unique};
 use diesel::prelude::*;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// A TCP proxy to Redis whose path can be cut (every connection closed, new
-/// ones refused) and restored.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Proxy {
-    fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let open = Arc::new(Mutex::new(Vec::new()));
-        let (up_, open_) = (up.clone(), open.clone());
-        thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if !up_.load(Ordering::SeqCst) {
-                    continue; // dropped: the connection is refused at once
-                }
-                let Ok(server) = TcpStream::connect(&upstream) else {
-                    continue;
-                };
-                let mut streams = open_.lock().unwrap();
-                streams.push(client.try_clone().unwrap());
-                streams.push(server.try_clone().unwrap());
-                for (from, to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    thread::spawn(move || pump(from, to));
-                }
-            }
-        });
-        Proxy { port, up, open }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for stream in self.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream) {
-    let mut buf = [0u8; 16 * 1024];
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 || to.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(Shutdown::Both);
-}
 
 fn cache_at(url: &str, prefix: &str) -> Cache {
     let mut cfg = CacheConfig::from_url(url).unwrap();
@@ -83,18 +21,12 @@ fn a_write_while_redis_was_unreachable_is_not_served_stale_once_it_returns() {
     let Some(url) = services::redis_url() else {
         return;
     };
-    let parsed = url::Url::parse(&url).unwrap();
-    let upstream = format!(
-        "{}:{}",
-        parsed.host_str().unwrap(),
-        parsed.port().unwrap_or(6379)
-    );
-    let proxy = Proxy::start(upstream);
+    let proxy = Proxy::start(&services::redis_address(&url));
     let prefix = unique::prefix("owed");
     let writer = ProductCache::new(cache_at(
         &format!(
             "redis://127.0.0.1:{}/?connect_timeout=200ms&response_timeout=200ms&retry_after=100ms",
-            proxy.port
+            proxy.port()
         ),
         &prefix,
     ));

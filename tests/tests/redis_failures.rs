@@ -3,9 +3,9 @@
 //! recovers when it returns.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
+use cache_tests::proxy::Proxy;
 use cache_tests::{services, unique};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -77,46 +77,16 @@ fn recovers_when_the_server_returns() {
     let Some(url) = services::redis_url() else {
         return;
     };
-    let target = url::Url::parse(&url).unwrap();
-    let upstream = format!(
-        "{}:{}",
-        target.host_str().unwrap(),
-        target.port().unwrap_or(6379)
-    );
     let port = closed_port();
     let cache = cache_at(port, "retry_after=50ms");
     assert!(cache.get::<i32>("k").is_err(), "nothing listens yet");
 
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-    thread::spawn(move || proxy(listener, upstream));
+    let _proxy = Proxy::on(listener, &services::redis_address(&url), None);
     thread::sleep(Duration::from_millis(80)); // past retry_after
     cache
         .set("k", &5, Timeout::Default)
         .expect("the server is back");
     assert_eq!(cache.get::<i32>("k").unwrap(), Some(5));
     cache.clear().unwrap();
-}
-
-/// Forwards every connection to `upstream`, both ways.
-fn proxy(listener: TcpListener, upstream: String) {
-    for client in listener.incoming().flatten() {
-        let Ok(server) = TcpStream::connect(&upstream) else {
-            continue;
-        };
-        let pairs = [
-            (client.try_clone().unwrap(), server.try_clone().unwrap()),
-            (server, client),
-        ];
-        for (mut from, mut to) in pairs {
-            thread::spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                while let Ok(n) = from.read(&mut buf) {
-                    if n == 0 || to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = to.shutdown(std::net::Shutdown::Both);
-            });
-        }
-    }
 }

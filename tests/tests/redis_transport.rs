@@ -5,27 +5,15 @@
 //! connection usable).
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
+use cache_tests::proxy::Proxy;
 use cache_tests::{services, unique};
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::thread;
 
 fn cache(url: &str, prefix: &str) -> Cache {
     let mut cfg = CacheConfig::from_url(url).unwrap();
     cfg.key_prefix = prefix.to_owned();
     cfg.max_value_size = 4 << 20;
     Cache::new(cfg).unwrap()
-}
-
-/// `host:port` of the Redis URL.
-fn address(url: &str) -> String {
-    let parsed = url::Url::parse(url).unwrap();
-    format!(
-        "{}:{}",
-        parsed.host_str().unwrap(),
-        parsed.port().unwrap_or(6379)
-    )
 }
 
 /// A value of `len` characters with CRLFs and RESP-looking text inside.
@@ -74,51 +62,13 @@ fn replies_that_arrive_a_few_bytes_at_a_time_read_the_same() {
     let Some(url) = services::redis_url() else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let upstream = address(&url);
-    thread::spawn(move || dribbling_proxy(listener, upstream));
+    let proxy = Proxy::dribbling(&services::redis_address(&url));
     let cache = cache(
-        &format!("redis://127.0.0.1:{port}/"),
+        &format!("redis://127.0.0.1:{}/", proxy.port()),
         &unique::prefix("dribble"),
     );
     round_trips(&cache);
     cache.clear().unwrap();
-}
-
-/// Forwards every connection to `upstream`; the server's replies go back
-/// in writes of at most 3 bytes, each its own TCP segment.
-fn dribbling_proxy(listener: TcpListener, upstream: String) {
-    for client in listener.incoming().flatten() {
-        let Ok(server) = TcpStream::connect(&upstream) else {
-            continue;
-        };
-        client.set_nodelay(true).unwrap();
-        let (mut to_server, mut from_client) =
-            (server.try_clone().unwrap(), client.try_clone().unwrap());
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut from_client, &mut to_server);
-        });
-        let (mut from_server, mut to_client) = (server, client);
-        thread::spawn(move || {
-            let mut buf = [0u8; 64 * 1024];
-            while let Ok(n) = from_server.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                // Big replies in bigger pieces, so that a 2 MiB value
-                // arrives in reasonable time; their first bytes still dribble.
-                let piece = if n > 4096 { 1024 } else { 3 };
-                if buf[..n]
-                    .chunks(piece)
-                    .any(|c| to_client.write_all(c).is_err())
-                {
-                    break;
-                }
-            }
-            let _ = to_client.shutdown(std::net::Shutdown::Both);
-        });
-    }
 }
 
 #[test]
@@ -126,7 +76,7 @@ fn the_database_of_the_url_is_the_one_written() {
     let Some(url) = services::redis_url() else {
         return;
     };
-    let base = format!("redis://{}", address(&url));
+    let base = format!("redis://{}", services::redis_address(&url));
     let prefix = unique::prefix("select");
     let cache = cache(&format!("{base}/7"), &prefix);
     cache.set("k", &"in db 7", Timeout::Default).unwrap();
@@ -190,7 +140,7 @@ fn acl_users_authenticate_and_server_errors_leave_the_connection_usable() {
         .arg("+@all")
         .query::<()>(&mut *admin.lock().unwrap())
         .unwrap();
-    let at = address(&url);
+    let at = services::redis_address(&url);
     let allowed = cache(&format!("redis://{user}:right-pw@{at}/"), &prefix);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         allowed.set("k", &"v", Timeout::Default).unwrap();
