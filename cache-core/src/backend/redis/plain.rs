@@ -144,7 +144,7 @@ impl PlainConn {
         self.open = false;
         let read = self.read_frame_io();
         self.open = read.is_ok();
-        self.check(read)
+        Ok(read?)
     }
 
     fn read_frame_io(&mut self) -> io::Result<Range<usize>> {
