@@ -90,7 +90,7 @@ impl Drop for Leader<'_> {
 impl Follower {
     /// The leader's result; `None` when it failed or did not land within `max`.
     pub(crate) fn wait(&self, max: Duration) -> Landing {
-        let deadline = Instant::now() + max;
+        let deadline = crate::timeout::deadline(max);
         let mut landed = self.flight.landed.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(result) = landed.as_ref() {

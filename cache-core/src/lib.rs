@@ -47,4 +47,4 @@ pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
 pub use stats::{Counter, Stats};
 pub use tagged::{FillOptions, Lookup, Stamp};
-pub use timeout::{Timeout, Ttl};
+pub use timeout::{MAX_TTL, Timeout, Ttl};

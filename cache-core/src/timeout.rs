@@ -1,6 +1,21 @@
-//! How long an entry lives.
+//! How long an entry lives, and deadlines that cannot overflow.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest lifetime any entry is stored with (100 years): longer ones,
+/// up to `Duration::MAX`, are clamped to it, so that no deadline computed
+/// from a caller's duration can overflow (and Redis accepts it in ms).
+pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `d`, at most [`MAX_TTL`].
+pub(crate) fn clamp(d: Duration) -> Duration {
+    d.min(MAX_TTL)
+}
+
+/// The instant `d` from now (`d` clamped to [`MAX_TTL`]: never a panic).
+pub(crate) fn deadline(d: Duration) -> Instant {
+    Instant::now() + clamp(d)
+}
 
 /// The lifetime of a stored entry, as Django's `timeout` argument.
 ///
@@ -49,7 +64,7 @@ impl Timeout {
         let ttl = match self {
             Timeout::Default => default,
             Timeout::Never => None,
-            Timeout::After(d) => Some(d),
+            Timeout::After(d) => Some(clamp(d)),
         };
         match ttl {
             Some(d) if d.is_zero() => Lifetime::Skip,
@@ -74,5 +89,14 @@ mod tests {
             Lifetime::Skip
         );
         assert_eq!(Timeout::from(None), Timeout::Never);
+    }
+
+    #[test]
+    fn the_longest_durations_are_clamped_not_overflowed() {
+        assert_eq!(
+            Timeout::After(Duration::MAX).resolve(None),
+            Lifetime::Store(Some(MAX_TTL))
+        );
+        assert!(deadline(Duration::MAX) > Instant::now());
     }
 }

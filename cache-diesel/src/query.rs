@@ -117,7 +117,11 @@ impl CachedQuery {
     }
 
     fn tag_ttl(&self) -> Ttl {
-        Some((self.timeout * 2).max(Duration::from_secs(2 * 86_400)))
+        Some(
+            self.timeout
+                .saturating_mul(2)
+                .max(Duration::from_secs(2 * 86_400)),
+        )
     }
 
     /// Invalidates every cached result of this query (every argument list).

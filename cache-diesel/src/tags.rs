@@ -117,6 +117,6 @@ impl<'a, M: CachedModel> Tags<'a, M> {
     /// only turns those entries into misses.
     pub(crate) fn ttl() -> Ttl {
         let longest = M::INFO.list_timeout.max(M::INFO.detail_timeout);
-        Some((longest * 2).max(DEFAULT_TAG_TTL))
+        Some(longest.saturating_mul(2).max(DEFAULT_TAG_TTL))
     }
 }

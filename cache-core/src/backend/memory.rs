@@ -3,7 +3,7 @@
 use super::{Backend, Incr, Memo};
 use crate::codec;
 use crate::error::Result;
-use crate::timeout::Ttl;
+use crate::timeout::{Ttl, deadline};
 use bytes::Bytes;
 use moka::Expiry;
 use moka::ops::compute::Op;
@@ -25,7 +25,7 @@ struct Stored {
 
 impl Stored {
     fn new(bytes: Bytes, ttl: Ttl) -> Self {
-        Stored::until(bytes, ttl.map(|d| Instant::now() + d))
+        Stored::until(bytes, ttl.map(deadline))
     }
 
     fn until(bytes: Bytes, expires_at: Option<Instant>) -> Self {
@@ -249,6 +249,21 @@ impl Backend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_lifetimes_are_stored_not_a_panic() {
+        let m = MemoryBackend::new(None, None);
+        m.set("k", Bytes::from_static(b"v"), Some(Duration::MAX))
+            .unwrap();
+        assert!(
+            m.add("a", Bytes::from_static(b"v"), Some(Duration::MAX))
+                .unwrap()
+        );
+        assert!(m.touch("k", Some(Duration::MAX)).unwrap());
+        m.set_many(&[("m", Bytes::from_static(b"v"))], Some(Duration::MAX))
+            .unwrap();
+        assert_eq!(m.get("k").unwrap(), Some(Bytes::from_static(b"v")));
+    }
 
     #[test]
     fn bounded_by_entries() {
