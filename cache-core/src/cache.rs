@@ -188,6 +188,11 @@ impl Cache {
             key: name.to_owned(),
             reason,
         })?;
+        self.check_size(name, bytes)
+    }
+
+    /// Refuses encoded bytes over `max_value_size` (counted in `refused`).
+    pub(crate) fn check_size(&self, name: &str, bytes: Vec<u8>) -> Result<Bytes> {
         let max = self.inner.config.max_value_size;
         if bytes.len() > max {
             self.count(Counter::Refused, 1);

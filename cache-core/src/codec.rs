@@ -25,6 +25,10 @@ pub enum DecodeError {
     /// The bytes were not written by this codec (or by another format version).
     #[error("not written by this codec (first bytes {0:02x?})")]
     Foreign(Vec<u8>),
+    /// The bytes fail their digest: changed after they were written, or
+    /// written under another key.
+    #[error("corrupt: the digest does not match the key and contents")]
+    Corrupt,
     /// The bytes were written by this codec for another type.
     #[error("does not decode as the requested type: {0}")]
     WrongType(String),

@@ -221,7 +221,9 @@ impl Cache {
             Role::Leader(leader) => leader,
             Role::Follower(follower) => {
                 let landed = follower.wait(self.config().lease);
-                if let Some(value) = landed.and_then(|bytes| self.decode_fill::<T>(&bytes)) {
+                if let Some(value) =
+                    landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes))
+                {
                     self.count_both(plan, Counter::Shared);
                     return Ok((value, Outcome::Shared));
                 }
@@ -302,7 +304,7 @@ impl Cache {
         &self,
         plan: &Plan<'_>,
     ) -> Option<T> {
-        let deadline = Instant::now() + self.config().lease;
+        let deadline = crate::timeout::deadline(self.config().lease);
         while Instant::now() < deadline {
             std::thread::sleep(self.config().lease_tick);
             match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {

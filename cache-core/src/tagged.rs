@@ -79,12 +79,62 @@ fn new_version() -> u64 {
 /// deadline (ms since the epoch, 0 for none), the value.
 type Envelope<T> = (Vec<u64>, u64, T);
 
+/// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
+/// envelope's format (the codec's own values use 1).
+const ENVELOPE: u8 = 2;
+/// Magic, format, then the digest (8 bytes, little-endian).
+const HEAD: usize = 10;
+
+/// The digest of an entry: xxh3 of its body, seeded with the xxh3 of the
+/// backend key it belongs under. Bytes that decode but are not what was
+/// written under this key (a flipped byte, an entry copied under another
+/// key) fail it and are a miss.
+fn digest(key: &str, body: &[u8]) -> u64 {
+    let seed = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+    xxhash_rust::xxh3::xxh3_64_with_seed(body, seed)
+}
+
+/// An entry's bytes: magic, format, digest, then the MessagePack of its
+/// stamps, soft deadline and value.
+fn seal<T: Serialize + ?Sized>(
+    key: &str,
+    stamps: &[u64],
+    soft_deadline: u64,
+    value: &T,
+) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(&[codec::MAGIC, ENVELOPE]);
+    out.extend_from_slice(&[0; HEAD - 2]);
+    rmp_serde::encode::write(&mut out, &(stamps, soft_deadline, value))
+        .map_err(|e| e.to_string())?;
+    let sum = digest(key, &out[HEAD..]);
+    out[2..HEAD].copy_from_slice(&sum.to_le_bytes());
+    Ok(out)
+}
+
+/// The envelope in an entry's bytes, if they are one, whole, written under `key`.
+fn unseal<T: DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+) -> std::result::Result<Envelope<T>, codec::DecodeError> {
+    let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
+    let [codec::MAGIC, ENVELOPE, rest @ ..] = bytes else {
+        return Err(foreign());
+    };
+    let (sum, body) = rest.split_first_chunk::<8>().ok_or_else(foreign)?;
+    if u64::from_le_bytes(*sum) != digest(key, body) {
+        return Err(codec::DecodeError::Corrupt);
+    }
+    rmp_serde::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
+}
+
 /// Decodes an entry's bytes: its value and soft deadline if its stamps hold.
 fn open_bytes<T: DeserializeOwned>(
+    key: &str,
     bytes: &[u8],
     holds: &dyn Fn(&[u64]) -> bool,
 ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError> {
-    let (stamps, soft_deadline, value) = codec::decode::<Envelope<T>>(bytes)?;
+    let (stamps, soft_deadline, value) = unseal::<T>(key, bytes)?;
     Ok(holds(&stamps).then_some((value, soft_deadline)))
 }
 
@@ -119,7 +169,7 @@ impl Cache {
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
         self.read_tagged_with(key, tags, tag_ttl, |bytes, _, holds| {
-            open_bytes(bytes, holds)
+            open_bytes(key, bytes, holds)
         })
     }
 
@@ -134,15 +184,15 @@ impl Cache {
         let generation = self.backend().tag_generation();
         self.read_tagged_with(key, tags, tag_ttl, |bytes, memo, holds| {
             let Some(memo) = memo else {
-                return open_bytes(bytes, holds);
+                return open_bytes(key, bytes, holds);
             };
             let kept = match memo.decoded() {
                 Some(kept) => kept,
-                None => memo.keep(Box::new(codec::decode::<Envelope<T>>(bytes)?)),
+                None => memo.keep(Box::new(unseal::<T>(key, bytes)?)),
             };
             // Another type kept under this key: decode for this caller.
             let Some((stamps, soft_deadline, value)) = kept.downcast_ref::<Envelope<T>>() else {
-                return open_bytes(bytes, holds);
+                return open_bytes(key, bytes, holds);
             };
             if !holds(stamps) {
                 return Ok(None);
@@ -240,14 +290,20 @@ impl Cache {
         value: &T,
     ) -> Result<Bytes> {
         let stamps = &stamp.versions[..options.depends_on.min(stamp.versions.len())];
-        let soft_deadline = options.soft.map_or(0, |d| now_ms() + d.as_millis() as u64);
-        self.encode(key, &(stamps, soft_deadline, value))
+        let soft_deadline = options.soft.map_or(0, |d| {
+            now_ms().saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        });
+        let bytes = seal(key, stamps, soft_deadline, value).map_err(|reason| Error::Encode {
+            key: key.to_owned(),
+            reason,
+        })?;
+        self.check_size(key, bytes)
     }
 
-    /// Decodes what [`Cache::encode_fill`] wrote, ignoring its stamp (for
-    /// callers that were handed the bytes by the filler itself).
-    pub fn decode_fill<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
-        codec::decode::<Envelope<T>>(bytes).ok().map(|(_, _, v)| v)
+    /// Decodes what [`Cache::encode_fill`] wrote under `key`, ignoring its
+    /// stamp (for callers that were handed the bytes by the filler itself).
+    pub fn decode_fill<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Option<T> {
+        unseal::<T>(key, bytes).ok().map(|(_, _, v)| v)
     }
 
     /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
@@ -493,6 +549,49 @@ mod tests {
         assert_eq!(
             hit(cache.read_tagged("e", &t, None).unwrap()),
             ("v".into(), true)
+        );
+    }
+
+    #[test]
+    fn every_flipped_byte_and_every_copy_under_another_key_is_a_miss() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row"]);
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        let row = (1i32, "title".to_owned(), 7i64);
+        let bytes = cache.fill_tagged("e", &stamp, opts(1), &row).unwrap();
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut flipped = bytes.to_vec();
+                flipped[i] ^= bit;
+                cache
+                    .backend()
+                    .set("e", Bytes::from(flipped), None)
+                    .unwrap();
+                let read = cache.read_tagged::<(i32, String, i64)>("e", &t, None);
+                assert!(
+                    matches!(read, Ok(Lookup::Miss(_))),
+                    "byte {i} ^ {bit:#x}: {read:?}"
+                );
+            }
+        }
+        // The same bytes under another key whose tags hold: still a miss.
+        cache.backend().set("other", bytes.clone(), None).unwrap();
+        assert!(matches!(
+            cache
+                .read_tagged::<(i32, String, i64)>("other", &t, None)
+                .unwrap(),
+            Lookup::Miss(_)
+        ));
+        cache.backend().set("e", bytes, None).unwrap();
+        assert_eq!(
+            match cache
+                .read_tagged::<(i32, String, i64)>("e", &t, None)
+                .unwrap()
+            {
+                Lookup::Hit { value, .. } => value,
+                Lookup::Miss(_) => panic!("the original bytes are a hit"),
+            },
+            row
         );
     }
 
