@@ -1,11 +1,13 @@
 //! Building backend keys: prefix, namespace, version, escaping and hashing.
 //!
 //! A backend key has the shape `{prefix}:{namespace}:{scope...}:{name}`.
-//! The prefix and scope segments have `%`, `:`, `{` and `}` escaped; the last
-//! segment (the untrusted name) has `%`, `{`, `}` and a leading `#` escaped,
-//! so a key is never ambiguous. Names whose escaped form would make the key
-//! longer than [`MAX_KEY_LEN`] are replaced by `#` and the SHA-256 of the raw
-//! name; an escaped name never starts with `#`, so the two cannot collide.
+//! The prefix and scope segments have `%`, `:`, `{`, `}` and a leading `#`
+//! escaped; the last segment (the untrusted name) has `%`, `{`, `}` and a
+//! leading `#` escaped, so a key is never ambiguous. A scope segment whose
+//! escaped form is longer than [`MAX_SEGMENT_LEN`] (a list's suffix, say),
+//! and a name whose escaped form would make the key longer than
+//! [`MAX_KEY_LEN`], are replaced by `#` and the SHA-256 of the raw text; an
+//! escaped segment never starts with `#`, so the two cannot collide.
 //! `{` and `}` are escaped so that a user key can never pick a Redis Cluster
 //! hash slot: hash tags stay under this crate's control.
 
@@ -15,6 +17,9 @@ use std::fmt::Write as _;
 
 /// Longest backend key built before the name is hashed (memcached's limit).
 pub const MAX_KEY_LEN: usize = 250;
+
+/// Longest escaped scope segment kept readable; longer ones are hashed.
+pub const MAX_SEGMENT_LEN: usize = 64;
 
 /// The separate key spaces of one cache. No key in one can equal a key in
 /// another.
@@ -140,7 +145,12 @@ impl KeyBuilder {
         head.push_str(ns.marker());
         head.push(':');
         for segment in scope {
+            let start = head.len();
             escape_into(&mut head, segment, Segment::Scope);
+            if head.len() - start > MAX_SEGMENT_LEN {
+                head.truncate(start);
+                push_hash(&mut head, segment);
+            }
             head.push(':');
         }
         KeyScope { head }
@@ -181,12 +191,17 @@ impl KeyScope {
         escape_into(&mut key, name, Segment::Name);
         if key.len() > MAX_KEY_LEN {
             key.truncate(self.head.len());
-            key.push('#');
-            for byte in Sha256::digest(name.as_bytes()) {
-                let _ = write!(key, "{byte:02x}");
-            }
+            push_hash(&mut key, name);
         }
         key
+    }
+}
+
+/// `#` and the SHA-256 of `raw`, in hex.
+fn push_hash(out: &mut String, raw: &str) {
+    out.push('#');
+    for byte in Sha256::digest(raw.as_bytes()) {
+        let _ = write!(out, "{byte:02x}");
     }
 }
 
@@ -200,7 +215,7 @@ fn escape_into(out: &mut String, raw: &str, segment: Segment) {
     let plain = raw.bytes().enumerate().all(|(i, b)| match b {
         b'%' | b'{' | b'}' => false,
         b':' => segment != Segment::Scope,
-        b'#' => segment != Segment::Name || i != 0,
+        b'#' => i != 0,
         _ => true,
     });
     if plain {
@@ -211,7 +226,7 @@ fn escape_into(out: &mut String, raw: &str, segment: Segment) {
         let escape = match c {
             '%' | '{' | '}' => true,
             ':' => segment == Segment::Scope,
-            '#' => segment == Segment::Name && i == 0,
+            '#' => i == 0,
             _ => false,
         };
         if escape {
@@ -299,6 +314,25 @@ mod tests {
             );
         }
         assert_eq!(scope.key("#7"), "p%3Ax:d:m%7B1%7D:a%3Ab:%237");
+    }
+
+    #[test]
+    fn long_scope_segments_are_hashed_and_never_collide() {
+        let keys = KeyBuilder::new("p");
+        let long = "s".repeat(10_000);
+        let key = keys.build(Namespace::List, &["m", &long], "f");
+        assert!(key.len() <= MAX_KEY_LEN, "{} bytes", key.len());
+        let other = keys.build(Namespace::List, &["m", &long[1..]], "f");
+        assert_ne!(key, other);
+        // A segment that spells the hashed form of another is escaped, not equal.
+        let hashed = key.split(':').nth(3).unwrap().to_owned();
+        assert!(hashed.starts_with('#'));
+        assert_ne!(keys.build(Namespace::List, &["m", &hashed], "f"), key);
+        let short = "t".repeat(MAX_SEGMENT_LEN);
+        assert!(
+            keys.build(Namespace::List, &["m", &short], "f")
+                .contains(&short)
+        );
     }
 
     #[test]

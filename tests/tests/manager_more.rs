@@ -227,3 +227,28 @@ fn second_process() {
         queries.load(std::sync::atomic::Ordering::SeqCst)
     );
 }
+
+#[test]
+fn a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists() {
+    let mut env = env::sqlite_memory("long_suffix").unwrap();
+    seed_sqlite(&mut env, &["a", "b"]);
+    let long = "s".repeat(10_000);
+    let key = env.products.list_key(Some(&long), "");
+    assert!(
+        key.len() <= cache_core::key::MAX_KEY_LEN,
+        "{} bytes",
+        key.len()
+    );
+    assert_ne!(key, env.products.list_key(Some(&long[1..]), ""));
+    let p = &env.products;
+    assert_eq!(
+        p.all(&mut env.db.conn, Some(&long), ProductFilter::default())
+            .unwrap()
+            .len(),
+        2
+    );
+    let (rows, q) = env
+        .db
+        .counted(|c| p.all(c, Some(&long), ProductFilter::default()).unwrap());
+    assert_eq!((rows.len(), q), (2, 0), "the second read is a hit");
+}
