@@ -319,3 +319,33 @@ fn a_background_refresh_serves_every_caller_the_old_value_until_it_lands() {
     assert_eq!(seen, 8, "the background refresh landed");
     assert!(rows.stats().stale_serves >= 1);
 }
+
+#[test]
+fn a_fill_refused_for_size_releases_its_lease() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let prefix = unique::prefix("refused_lease");
+    let (first, second) = (
+        cache(&url, &prefix, "max_value_size=100"),
+        cache(&url, &prefix, "max_value_size=100"),
+    );
+    let key = first.keys().build(cache_core::Namespace::Query, &[], "big");
+    let tag = first.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
+    let big = || Ok::<_, String>("x".repeat(1_000));
+    for cache in [&first, &first, &second] {
+        let (value, outcome) = cache
+            .read_through(&plan(&key, &tags, None), shape, big)
+            .unwrap();
+        assert_eq!((value.len(), outcome), (1_000, Outcome::Loaded));
+    }
+    let (a, b) = (first.stats(), second.stats());
+    assert_eq!(
+        (a.lease_waits, b.lease_waits),
+        (0, 0),
+        "no read waits on a refused fill's lease"
+    );
+    assert_eq!((a.refused, b.refused), (2, 1));
+    first.clear().unwrap();
+}
