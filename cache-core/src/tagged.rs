@@ -328,21 +328,36 @@ impl Cache {
     /// thread that retries every `retry_after` (see `owed.rs`). The error is
     /// still returned, for the caller to log.
     pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
-        // Whatever is owed goes along with this bump, in the same round trip.
-        match self.deliver(tags, tag_ttl, self.owed().snapshot()) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.owed().add(tags.iter().cloned(), tag_ttl);
-                tracing::warn!(
-                    tags = ?tags,
-                    error = %e,
-                    "tag bumps owed: retried before reads that depend on them, and every {:?}",
-                    self.config().retry_after
-                );
-                self.retry_owed_in_background();
-                Err(e)
-            }
+        self.bump_tags_within(tags, None, tag_ttl)
+    }
+
+    /// [`Cache::bump_tags`] for tags that `cover` covers: a bump of `cover`
+    /// invalidates every entry that a bump of any of `tags` would (a table's
+    /// epoch covers its rows' tags). If they must be owed, the debt stays
+    /// bounded: past a limit, owed tags collapse into their covers.
+    pub fn bump_tags_within(
+        &self,
+        tags: &[String],
+        cover: Option<&str>,
+        tag_ttl: Ttl,
+    ) -> Result<()> {
+        if let Err(e) = self.deliver(tags, tag_ttl, Debt::none()) {
+            // O(tags): what is owed already is not looked at.
+            self.owed().add(tags, cover, tag_ttl);
+            tracing::warn!(
+                tags = ?tags,
+                error = %e,
+                "tag bumps owed: retried before reads that depend on them, and every {:?}",
+                self.config().retry_after
+            );
+            self.retry_owed_in_background();
+            return Err(e);
         }
+        if !self.owed().is_clear() {
+            // The backend answers again: pay what was owed now.
+            self.owed().deliver_once(|| self.settle_owed());
+        }
+        Ok(())
     }
 
     /// Writes a new version of `tags` and of the tags of `owed`, in one
@@ -385,7 +400,9 @@ impl Cache {
     /// Before a read while bumps are owed: deliver them, or refuse the read
     /// if it depends on one (its entry may be one the bump invalidates).
     fn settle_before_reading(&self, tags: &[impl AsRef<str>]) -> Result<()> {
-        if self.owed().deliver_once(|| self.settle_owed()) == Some(true) {
+        if self.owed().read_attempt_due()
+            && self.owed().deliver_once(|| self.settle_owed()) == Some(true)
+        {
             return Ok(());
         }
         let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();

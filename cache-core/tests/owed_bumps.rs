@@ -20,6 +20,8 @@ struct Flaky {
     down: AtomicBool,
     fail_next: AtomicUsize,
     stall_next: Mutex<Option<Stall>>,
+    /// The most entries one `set_many` that reached the store wrote.
+    widest_write: AtomicUsize,
 }
 
 impl Flaky {
@@ -65,6 +67,7 @@ impl Backend for Flaky {
     }
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
         self.up()?;
+        self.widest_write.fetch_max(entries.len(), Ordering::SeqCst);
         self.inner.set_many(entries, ttl)?;
         let stall = self.stall_next.lock().unwrap().take();
         if let Some((landed, release)) = stall {
@@ -103,6 +106,7 @@ fn flaky() -> Arc<Flaky> {
         down: AtomicBool::new(false),
         fail_next: AtomicUsize::new(0),
         stall_next: Mutex::new(None),
+        widest_write: AtomicUsize::new(0),
     })
 }
 
@@ -155,6 +159,9 @@ fn an_owed_bump_keeps_dependent_reads_off_the_cache_until_delivered() {
     let err = read(&cache, "e", &row, "-").unwrap_err();
     assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
     backend.down.store(false, Ordering::SeqCst);
+    // Reads try to deliver at most every 20 ms (none pays an attempt of
+    // its own while the backend is down).
+    std::thread::sleep(Duration::from_millis(30));
     assert_eq!(
         read(&cache, "e", &row, "new").unwrap(),
         "filled new",
@@ -262,4 +269,38 @@ fn a_bump_that_fails_while_an_older_debt_is_delivered_stays_owed() {
         "filled new row",
         "the third write's bump was delivered before the read"
     );
+}
+
+#[test]
+fn a_long_outage_owes_a_bounded_debt_that_still_invalidates_everything_written() {
+    let backend = flaky();
+    let writer = cache_over(backend.clone(), Duration::from_secs(3600));
+    let reader = cache_over(backend.clone(), Duration::from_secs(3600));
+    let row_tags = |i: usize| tags(&["a:epoch", &format!("a:row{i}")]);
+    for i in 0..3 {
+        read(&reader, &format!("e{i}"), &row_tags(i), "old").unwrap();
+    }
+    backend.down.store(true, Ordering::SeqCst);
+    for i in 0..20_000 {
+        let written = tags(&[&format!("a:row{i}"), "a:list"]);
+        assert!(
+            writer
+                .bump_tags_within(&written, Some("t:a:epoch"), None)
+                .is_err()
+        );
+    }
+    backend.down.store(false, Ordering::SeqCst);
+    writer.bump_tags(&tags(&["unrelated"]), None).unwrap(); // pays the debt too
+    let widest = backend.widest_write.load(Ordering::SeqCst);
+    assert!(
+        widest <= 4096,
+        "the debt stayed bounded: {widest} tags in one write"
+    );
+    for i in 0..3 {
+        assert_eq!(
+            read(&reader, &format!("e{i}"), &row_tags(i), "new").unwrap(),
+            "filled new",
+            "row {i}"
+        );
+    }
 }

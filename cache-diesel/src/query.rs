@@ -131,6 +131,7 @@ impl CachedQuery {
         crate::tags::bump(
             &cache,
             &[self.own_tag(&cache)],
+            None,
             self.tag_ttl(),
             self.label,
             "invalidate",

@@ -34,10 +34,18 @@ pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
 }
 
 /// Gives `tags` new versions, logging what was invalidated and why (fail
-/// open: a failure is logged, not returned). `source` names the model or
-/// query on whose behalf.
-pub(crate) fn bump(cache: &Cache, tags: &[String], ttl: Ttl, source: &str, why: &str) {
-    match cache.bump_tags(tags, ttl) {
+/// open: a failure is logged, not returned). `cover` is the table's epoch
+/// tag when all of `tags` are one table's (what an undeliverable debt
+/// collapses into). `source` names the model or query on whose behalf.
+pub(crate) fn bump(
+    cache: &Cache,
+    tags: &[String],
+    cover: Option<&str>,
+    ttl: Ttl,
+    source: &str,
+    why: &str,
+) {
+    match cache.bump_tags_within(tags, cover, ttl) {
         Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
         Err(e) => {
             tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed")

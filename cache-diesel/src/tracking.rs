@@ -36,6 +36,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 struct Deferred {
     cache: Cache,
     tags: Vec<String>,
+    /// The table's epoch tag (see `tags::bump`).
+    cover: String,
     ttl: Ttl,
 }
 
@@ -141,7 +143,14 @@ impl CacheTracking {
             Some(parent) => parent.absorb(level),
             None => {
                 for d in level.deferred {
-                    bump(&d.cache, &d.tags, d.ttl, "transaction", "commit");
+                    bump(
+                        &d.cache,
+                        &d.tags,
+                        Some(&d.cover),
+                        d.ttl,
+                        "transaction",
+                        "commit",
+                    );
                 }
                 self.bump_epochs(level.unseen.iter().map(String::as_str));
             }
@@ -185,7 +194,14 @@ impl CacheTracking {
             );
             for cache in caches {
                 let tag = table_tag(&cache, table, TableTag::Epoch);
-                bump(&cache, &[tag], Some(DEFAULT_TAG_TTL), table, "unseen write");
+                bump(
+                    &cache,
+                    &[tag],
+                    None,
+                    Some(DEFAULT_TAG_TTL),
+                    table,
+                    "unseen write",
+                );
             }
         }
     }
@@ -289,6 +305,7 @@ pub(crate) fn defer<C: Connection>(
     conn: &mut C,
     cache: &Cache,
     tags: &[String],
+    cover: &str,
     ttl: Ttl,
 ) -> Invalidation {
     if transaction_depth(conn) == 0 {
@@ -299,6 +316,7 @@ pub(crate) fn defer<C: Connection>(
             level.deferred.push(Deferred {
                 cache: cache.clone(),
                 tags: tags.to_vec(),
+                cover: cover.to_owned(),
                 ttl,
             });
             Invalidation::Deferred

@@ -112,7 +112,8 @@ impl<M: CachedModel> Manager<M> {
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
     fn invalidate<C: Connection>(&self, conn: &mut C, why: &'static str, tags: Vec<String>) {
-        match tracking::defer(conn, self.cache(), &tags, Tags::<M>::ttl()) {
+        let epoch = self.tags().table(TableTag::Epoch);
+        match tracking::defer(conn, self.cache(), &tags, &epoch, Tags::<M>::ttl()) {
             Invalidation::Now => self.bump(why, &tags),
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
@@ -122,6 +123,14 @@ impl<M: CachedModel> Manager<M> {
 
     fn bump(&self, why: &'static str, tags: &[String]) {
         self.count(cache_core::Counter::Invalidation);
-        crate::tags::bump(self.cache(), tags, Tags::<M>::ttl(), M::INFO.name, why);
+        let epoch = self.tags().table(TableTag::Epoch);
+        crate::tags::bump(
+            self.cache(),
+            tags,
+            Some(&epoch),
+            Tags::<M>::ttl(),
+            M::INFO.name,
+            why,
+        );
     }
 }
