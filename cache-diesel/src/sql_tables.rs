@@ -145,8 +145,10 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Vec<Statement> {
 /// Names of functions called in `sql`: an identifier (possibly qualified:
 /// its last part; lower case) followed by `(` in code, not in strings or
 /// comments; once each, in order. A few keywords that take parentheses
-/// (`IN`, `VALUES`, `EXISTS`, ..) and the names after `INTO`, `TABLE` and
-/// `REFERENCES` are left out; type names such as `varchar(10)` are not.
+/// (`IN`, `VALUES`, `EXISTS`, ..) and the names after `INTO`, `TABLE`,
+/// `REFERENCES`, `PREPARE` and `EXECUTE` are left out; type names such as
+/// `varchar(10)` are not. Under [`Dialect::Any`], what any of the three
+/// dialects reads as a call.
 pub fn function_calls(sql: &str, dialect: Dialect) -> Vec<String> {
     let mut out = Vec::new();
     match dialect {
@@ -570,6 +572,10 @@ impl Block {
             *pending_end = false;
             if !s.kw_in(i, END_NOT_BLOCK) {
                 *depth = depth.saturating_sub(1);
+            }
+            if s.kw(i, "case") {
+                // END CASE closes a CASE statement; it opens nothing
+                return;
             }
         }
         if s.kw_in(i, &["begin", "case"]) {
@@ -1576,6 +1582,7 @@ const NOT_CALLS: &[&str] = &[
     "lateral",
     "like",
     "limit",
+    "materialized",
     "not",
     "offset",
     "on",
@@ -1618,7 +1625,16 @@ fn calls_base(sql: &str, base: Base, out: &mut Vec<String>) {
         while first >= 2 && s.punct(first - 1, b'.') && s.is_name(first - 2) {
             first -= 2;
         }
-        if first > 0 && s.kw_in(first - 1, &["into", "table", "references", "exists"]) {
+        // a table's columns, a prepared statement's parameters
+        const NAMES: &[&str] = &[
+            "into",
+            "table",
+            "references",
+            "exists",
+            "prepare",
+            "execute",
+        ];
+        if first > 0 && s.kw_in(first - 1, NAMES) {
             continue;
         }
         if let Some(name) = s.part(i) {
@@ -2229,6 +2245,9 @@ mod tests {
         check(&[Mysql], sql, &[Unknown, Read]);
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; END";
         check(&[Postgres], sql, &[Unknown, Commit]);
+        let sql = "CREATE PROCEDURE p() BEGIN CASE x WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE; \
+                   WHILE y DO SET y = 0; END WHILE; lbl: LOOP LEAVE lbl; END LOOP lbl; END; COMMIT";
+        check(&[Mysql], sql, &[Unknown, Commit]);
         let sql = "BEGIN NOT ATOMIC DELETE FROM t; END; ROLLBACK";
         check(&[Mysql], sql, &[Unknown, Rollback]);
         // a plain statement with a column named `begin` is no block
@@ -2259,6 +2278,13 @@ mod tests {
         assert_eq!(function_calls("SELECT 1 # g(1)\n, h(1)", Mysql), ["h"]);
         assert_eq!(function_calls("SELECT /*! g(1) */ h(1)", Mysql), ["g", "h"]);
         assert_eq!(function_calls("CALL proc()", Any), ["proc"]);
+        assert_eq!(
+            function_calls(
+                "WITH x AS MATERIALIZED (SELECT 1) SELECT f(1); PREPARE p (int) AS SELECT 1; EXECUTE p(1)",
+                Postgres
+            ),
+            ["f"]
+        );
         assert_eq!(
             function_calls("SELECT 'open g(1)", Any),
             Vec::<String>::new()
