@@ -75,7 +75,11 @@
 //! `NO_BACKSLASH_ESCAPES`) and every `/*! .. */` and `/*M! .. */` comment
 //! executed; under another setting a string usually ends up unterminated,
 //! hence `Unknown`. MySQL's implicit commits (DDL, `LOCK TABLES`, a `BEGIN`
-//! inside a transaction) are not reported as `Commit`. What no SQL text
+//! inside a transaction) are not reported as `Commit`, and MySQL's `SET
+//! autocommit = 0` (after which every statement opens a transaction that
+//! only `COMMIT` or `ROLLBACK` ends) is a plain `Read`. An `Unknown` that
+//! ends the list because the text could not be lexed to its end may hide
+//! transaction control as well as writes. What no SQL text
 //! shows (triggers, functions that write, other programs) is not seen:
 //! [`function_calls`] lists the functions a statement calls.
 
