@@ -17,7 +17,8 @@
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
 //! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
 //!   invalidations wait for the commit; writes the hooks never saw are caught.
-//! - [`sql_tables`]: which tables a SQL statement writes.
+//! - [`sql_tables`]: what a SQL statement does to the cache: reads, writes
+//!   which tables, opens or ends a transaction, or cannot be told.
 //! - [`background`]: connections for background refreshes.
 //! - [`connections`]: which Diesel connection types are supported (features).
 
