@@ -19,6 +19,8 @@
 //!   invalidations wait for the commit; writes the hooks never saw are caught.
 //! - [`sql_tables`]: what a SQL statement does to the cache: reads, writes
 //!   which tables, opens or ends a transaction, or cannot be told.
+//! - [`unseen`]: what writes the hooks never saw invalidate; declared
+//!   views, writing functions and uncached tables; [`invalidate_tables`].
 //! - [`background`]: connections for background refreshes.
 //! - [`connections`]: which Diesel connection types are supported (features).
 
@@ -36,6 +38,7 @@ mod registry;
 pub mod sql_tables;
 mod tags;
 pub mod tracking;
+pub mod unseen;
 mod writes;
 
 pub use background::refresh_connections;
@@ -51,6 +54,7 @@ pub use model::{
 };
 pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
+pub use unseen::{declare_function_writes, declare_uncached, declare_view, invalidate_tables};
 
 /// What generated code names; not a stable API.
 #[doc(hidden)]

@@ -28,3 +28,12 @@ pub(crate) fn caches_for(table: &str) -> Vec<Cache> {
         .map(|caches| caches.iter().filter_map(WeakCache::upgrade).collect())
         .unwrap_or_default()
 }
+
+/// Every table some live cache holds entries of (lower case).
+pub(crate) fn tables() -> Vec<String> {
+    let map = TABLES.read().unwrap_or_else(|p| p.into_inner());
+    map.iter()
+        .filter(|(_, caches)| caches.iter().any(|c| c.upgrade().is_some()))
+        .map(|(table, _)| table.clone())
+        .collect()
+}

@@ -167,9 +167,11 @@ pub fn function_calls(sql: &str, dialect: Dialect) -> Vec<String> {
 }
 
 /// The tables written by the statements of `sql` as any of the three
-/// dialects reads it (every [`Statement::Writes`] of each). It says nothing
-/// of [`Statement::Unknown`] nor of transactions: use [`analyze`].
-pub fn written_tables(sql: &str) -> Vec<String> {
+/// dialects reads it (every [`Statement::Writes`] of each), for the tests'
+/// tables of cases. It says nothing of [`Statement::Unknown`] nor of
+/// transactions: the tracker uses [`analyze`].
+#[cfg(test)]
+fn written_tables(sql: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for base in [Base::Postgres, Base::Sqlite, Base::Mysql] {
         for statement in analyze_base(sql, base) {

@@ -2,37 +2,52 @@
 //! invalidations to the commit and catches writes the hooks never saw.
 //!
 //! Install it once per connection with [`track`] (or, for a pool, in its
-//! `on_acquire` customizer). It then:
+//! `on_acquire` customizer, with [`CacheTracking::for_connection`]). It
+//! reads the SQL of every statement the connection runs ([`crate::sql_tables`])
+//! and:
 //!
+//! - follows the transaction from that SQL, whoever sent it: Diesel's own
+//!   `BEGIN`/`SAVEPOINT`/`RELEASE`/`COMMIT`/`ROLLBACK [TO]`, and the same
+//!   statements sent as text (`batch_execute("BEGIN")`, `START TRANSACTION`,
+//!   `END`);
 //! - holds the invalidations of manager hooks run inside a transaction
-//!   until the transaction commits (savepoints merge into their parent on
-//!   release), and drops them on rollback;
+//!   until it commits (savepoints merge into their parent on release) and
+//!   drops them on rollback;
 //! - remembers which tables the open transaction wrote, so that reads of
-//!   those models bypass the cache until the commit;
-//! - reads the SQL of every statement and, for writes that did not come
-//!   from a manager hook (`diesel::update(..)`, `diesel::delete(..)`, bulk
-//!   `insert_into`, `sql_query("UPDATE ..")`, writes in CTEs), invalidates
-//!   every entry of the written tables after the commit (their `epoch` tag).
+//!   those models bypass the cache until the commit, and no read inside a
+//!   transaction fills the cache;
+//! - invalidates every entry of the tables written by statements that did
+//!   not come from a manager hook (their `epoch` tag), after the commit;
+//!   statements it cannot classify for sure (`CALL`, `DO`, `EXECUTE`, an
+//!   unbalanced quote, a query Diesel cannot render) invalidate every
+//!   managed table ([`crate::unseen`]).
+//!
+//! A `COMMIT` counts as done when it returns, successfully or not: one that
+//! failed may still have committed (the connection dropped after sending
+//! it), and invalidating a rolled-back transaction costs only misses. When
+//! the tracker cannot be sure whether a transaction is open (a failed
+//! multi-statement batch, a `RELEASE` of a savepoint it never saw), it
+//! invalidates what is pending at once and again at the next transaction
+//! end.
 //!
 //! It cannot see writes made by triggers, by other programs, or through
-//! another connection without it; after those, call the model's
-//! `invalidate_all()` (or `invalidate_id(id)`).
-//!
-//! Diesel emits `CommitTransaction` before `COMMIT` runs, so the commit is
-//! taken as done at the successful `FinishQuery` of the commit statement.
+//! another connection without it; after those, call
+//! [`invalidate_tables`](crate::invalidate_tables) or the model's
+//! `invalidate_all()`.
 
-use crate::registry;
-use crate::sql_tables::written_tables;
-use crate::tags::{DEFAULT_TAG_TTL, TableTag, bump, table_tag};
+use crate::sql_tables::{Dialect, Statement, analyze, function_calls};
+use crate::tags::bump;
+use crate::unseen::{Bumps, function_writes};
 use cache_core::{Cache, Ttl};
 use diesel::Connection;
 use diesel::connection::{
     Instrumentation, InstrumentationEvent, TransactionManager, TransactionManagerStatus,
 };
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Invalidations waiting for a commit.
+/// Invalidations of a manager hook waiting for a commit.
 struct Deferred {
     cache: Cache,
     tags: Vec<String>,
@@ -41,53 +56,101 @@ struct Deferred {
     ttl: Ttl,
 }
 
-/// What one transaction level has done so far.
+/// What is pending for a commit: one transaction level's, or (as the
+/// tracker's `reminder`) what to invalidate again at the next end of a
+/// transaction after the tracker lost track.
 #[derive(Default)]
-struct Level {
+struct Pending {
     deferred: Vec<Deferred>,
-    /// Tables written at this level by anything.
+    /// Tables written by anything.
     written: BTreeSet<String>,
-    /// Tables written at this level by statements outside manager hooks.
+    /// A statement (a hook's included) may have written any table.
+    wrote_any: bool,
+    /// Tables written by statements outside manager hooks.
     unseen: BTreeSet<String>,
+    /// A statement outside the hooks may have written any table.
+    everything: bool,
 }
 
-impl Level {
-    fn absorb(&mut self, inner: Level) {
-        self.deferred.extend(inner.deferred);
-        self.written.extend(inner.written);
-        self.unseen.extend(inner.unseen);
+impl Pending {
+    fn absorb(&mut self, other: Pending) {
+        self.deferred.extend(other.deferred);
+        self.written.extend(other.written);
+        self.wrote_any |= other.wrote_any;
+        self.unseen.extend(other.unseen);
+        self.everything |= other.everything;
     }
+
+    fn is_empty(&self) -> bool {
+        self.deferred.is_empty() && self.unseen.is_empty() && !self.everything
+    }
+
+    fn wrote(&self, table: &str) -> bool {
+        self.wrote_any || self.written.contains(table)
+    }
+}
+
+/// One transaction level: the transaction itself, or a savepoint in it.
+#[derive(Default)]
+struct Level {
+    /// The savepoint's name (`None` for `BEGIN`).
+    savepoint: Option<String>,
+    pending: Pending,
 }
 
 /// The instrumentation that makes a connection cache-aware. See the module
 /// documentation; install with [`track`].
-#[derive(Default)]
 pub struct CacheTracking {
     inner: Option<Box<dyn Instrumentation>>,
+    dialect: Dialect,
+    /// The open transaction's levels, outermost first (empty: autocommit).
     levels: Vec<Level>,
+    /// Set when the tracker lost track of the transaction: what to
+    /// invalidate again at the next `COMMIT`/`ROLLBACK`.
+    reminder: Option<Pending>,
     /// Above zero while a manager hook runs its own write statement.
     hook_depth: u32,
-    /// Tables the running statement writes.
-    statement_writes: Vec<String>,
-    /// Set by `CommitTransaction`, resolved by the commit statement's `FinishQuery`.
-    committing: bool,
     /// Where unseen writes are invalidated: these caches, or (when `None`)
-    /// every cache a manager of the written table uses.
+    /// every cache holding entries of the written table.
     caches: Option<Vec<Cache>>,
+}
+
+impl Default for CacheTracking {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl std::fmt::Debug for CacheTracking {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheTracking")
+            .field("dialect", &self.dialect)
             .field("depth", &self.levels.len())
+            .field("lost_track", &self.reminder.is_some())
             .finish()
     }
 }
 
 impl CacheTracking {
-    /// A tracker with no other instrumentation.
+    /// A tracker that lexes SQL safely for every database (see
+    /// [`Dialect::Any`]); prefer [`CacheTracking::for_connection`].
     pub fn new() -> Self {
-        Self::default()
+        CacheTracking {
+            inner: None,
+            dialect: Dialect::Any,
+            levels: Vec::new(),
+            reminder: None,
+            hook_depth: 0,
+            caches: None,
+        }
+    }
+
+    /// A tracker for connections of type `C`, lexing SQL by its database's rules.
+    pub fn for_connection<C: Connection>() -> Self {
+        CacheTracking {
+            dialect: dialect_of::<C>(),
+            ..Self::new()
+        }
     }
 
     /// Also passes every event to `other` (a logger, a query counter).
@@ -98,80 +161,197 @@ impl CacheTracking {
 
     /// Invalidates the tables this connection writes behind the hooks in
     /// these caches only (by default: every cache that a manager of the
-    /// table uses, which is right for one database per process).
+    /// table uses, and the default cache).
     pub fn for_caches(mut self, caches: impl IntoIterator<Item = Cache>) -> Self {
         self.caches = Some(caches.into_iter().collect());
         self
     }
 
-    /// Whether this connection's open transaction wrote to `table`.
+    /// Whether this connection's open transaction wrote to `table` (or ran
+    /// a statement that may have written anything).
     pub fn transaction_wrote(&self, table: &str) -> bool {
         let table = table.to_ascii_lowercase();
-        self.levels.iter().any(|l| l.written.contains(&table))
+        self.levels.iter().any(|l| l.pending.wrote(&table))
     }
 
-    fn on_finish(&mut self, ok: bool) {
-        let writes = std::mem::take(&mut self.statement_writes);
-        if self.committing {
-            self.committing = false;
-            if ok {
-                self.commit_top();
+    /// Whether the tracker sees a transaction open (or cannot rule one out).
+    fn in_transaction(&self) -> bool {
+        !self.levels.is_empty() || self.reminder.is_some()
+    }
+
+    /// One statement (or batch) finished.
+    fn on_finish(&mut self, query: &dyn std::fmt::Display, ok: bool) {
+        let mut sql = String::new();
+        let statements = match write!(sql, "{query}") {
+            Ok(()) => {
+                let mut statements = analyze(&sql, self.dialect);
+                let written = function_writes(&function_calls(&sql, self.dialect));
+                if !written.is_empty() {
+                    statements.push(Statement::Writes(written));
+                }
+                statements
             }
-            return;
-        }
-        if !ok || writes.is_empty() {
-            return;
-        }
-        let from_hook = self.hook_depth > 0;
-        match self.levels.last_mut() {
-            Some(level) => {
-                level.written.extend(writes.iter().cloned());
-                if !from_hook {
-                    level.unseen.extend(writes);
+            // Diesel could not render it (an empty changeset, say): it did
+            // not run as SQL, but say so only if it failed.
+            Err(_) => vec![Statement::Unknown],
+        };
+        match (ok, statements.as_slice()) {
+            // The text after an unterminated token is one Unknown: it may
+            // hide the COMMIT that ends a transaction.
+            (true, [_, .., Statement::Unknown]) if !self.levels.is_empty() => {
+                self.lose_track();
+                self.record(Vec::new(), true);
+            }
+            (true, _) => statements.into_iter().for_each(|s| self.step(s)),
+            // One statement that failed changed nothing, but a COMMIT may
+            // have committed, and a ROLLBACK that failed leaves it unknown.
+            (false, [Statement::Commit]) => self.end(true),
+            (false, [Statement::Rollback]) => self.lose_track(),
+            (false, [_]) | (false, []) => {}
+            // A batch that failed part way: which of it ran is unknown.
+            (false, _) => {
+                self.lose_track();
+                for statement in statements {
+                    match statement {
+                        Statement::Writes(tables) => self.record(tables, false),
+                        Statement::Unknown => self.record(Vec::new(), true),
+                        _ => {}
+                    }
                 }
             }
-            None if !from_hook => self.bump_epochs(writes.iter().map(String::as_str)),
+        }
+    }
+
+    /// Applies a statement that succeeded.
+    fn step(&mut self, statement: Statement) {
+        match statement {
+            Statement::Read => {}
+            Statement::Writes(tables) => self.record(tables, false),
+            Statement::Unknown => self.record(Vec::new(), true),
+            Statement::Begin => {
+                if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
+                    self.end(true); // MySQL commits the open transaction first
+                }
+                if self.levels.is_empty() {
+                    self.levels.push(Level::default());
+                }
+            }
+            Statement::Commit => self.end(true),
+            Statement::Rollback => self.end(false),
+            Statement::Savepoint(name) => {
+                // Outside a transaction, SQLite's SAVEPOINT begins one; MySQL
+                // and PostgreSQL do not (PostgreSQL refuses it).
+                let begins = self.dialect == Dialect::Sqlite || !self.levels.is_empty();
+                match self.dialect {
+                    _ if begins => self.levels.push(Level {
+                        savepoint: Some(name),
+                        pending: Pending::default(),
+                    }),
+                    Dialect::Any => self.lose_track(),
+                    _ => {}
+                }
+            }
+            Statement::Release(name) => match self.find(&name) {
+                Some(0) => self.end(true), // SQLite: releasing the outermost commits
+                Some(i) => {
+                    let released: Vec<Level> = self.levels.drain(i..).collect();
+                    let parent = &mut self.levels[i - 1].pending;
+                    released.into_iter().for_each(|l| parent.absorb(l.pending));
+                }
+                None => self.lose_track(),
+            },
+            Statement::RollbackTo(name) => match self.find(&name) {
+                Some(i) => {
+                    self.levels.truncate(i + 1);
+                    self.levels[i].pending = Pending::default();
+                }
+                None => self.lose_track(),
+            },
+        }
+    }
+
+    /// The innermost level of the savepoint `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        self.levels
+            .iter()
+            .rposition(|l| l.savepoint.as_deref() == Some(name))
+    }
+
+    /// A write: deferred inside a transaction, invalidated now outside one
+    /// (unless a hook wrote it: the hook invalidates).
+    fn record(&mut self, tables: Vec<String>, everything: bool) {
+        let from_hook = self.hook_depth > 0;
+        let written: BTreeSet<String> = tables.into_iter().collect();
+        let pending = Pending {
+            unseen: if from_hook {
+                BTreeSet::new()
+            } else {
+                written.clone()
+            },
+            everything: everything && !from_hook,
+            written,
+            wrote_any: everything,
+            deferred: Vec::new(),
+        };
+        match self.levels.last_mut() {
+            Some(level) => level.pending.absorb(pending),
+            None if !pending.is_empty() => {
+                self.invalidate(&pending, "unseen write");
+                if let Some(reminder) = &mut self.reminder {
+                    reminder.absorb(pending);
+                }
+            }
             None => {}
         }
     }
 
-    fn commit_top(&mut self) {
-        let Some(level) = self.levels.pop() else {
-            return;
-        };
-        match self.levels.last_mut() {
-            Some(parent) => parent.absorb(level),
-            None => {
-                for d in level.deferred {
-                    bump(
-                        &d.cache,
-                        &d.tags,
-                        Some(&d.cover),
-                        d.ttl,
-                        "transaction",
-                        "commit",
-                    );
-                }
-                self.bump_epochs(level.unseen.iter().map(String::as_str));
-            }
+    /// The end of the transaction: invalidates what it did if it may have
+    /// committed, then what was owed since the tracker lost track.
+    fn end(&mut self, committed: bool) {
+        let mut done = Pending::default();
+        for level in self.levels.drain(..) {
+            done.absorb(level.pending);
+        }
+        if committed {
+            self.invalidate(&done, "commit");
+        }
+        if let Some(reminder) = self.reminder.take() {
+            self.invalidate(&reminder, "transaction end after lost track");
+        }
+    }
+
+    /// The tracker cannot tell whether a transaction is open: invalidates
+    /// what is pending now, and remembers it for the next transaction end.
+    fn lose_track(&mut self) {
+        let mut pending = Pending::default();
+        for level in self.levels.drain(..) {
+            pending.absorb(level.pending);
+        }
+        self.invalidate(&pending, "lost track of the transaction");
+        self.reminder
+            .get_or_insert_with(Pending::default)
+            .absorb(pending);
+    }
+
+    fn invalidate(&self, pending: &Pending, why: &str) {
+        for d in &pending.deferred {
+            bump(&d.cache, &d.tags, Some(&d.cover), d.ttl, "transaction", why);
+        }
+        if !pending.unseen.is_empty() || pending.everything {
+            Bumps::default()
+                .tables(self.caches.as_deref(), &pending.unseen, pending.everything)
+                .send(why);
         }
     }
 }
 
 impl Instrumentation for CacheTracking {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        match &event {
-            InstrumentationEvent::StartQuery { query, .. } if !self.committing => {
-                self.statement_writes = written_tables(&query.to_string());
-            }
-            InstrumentationEvent::FinishQuery { error, .. } => self.on_finish(error.is_none()),
-            InstrumentationEvent::BeginTransaction { .. } => self.levels.push(Level::default()),
-            InstrumentationEvent::CommitTransaction { .. } => self.committing = true,
-            InstrumentationEvent::RollbackTransaction { .. } => {
-                self.committing = false;
-                self.levels.pop();
-            }
-            _ => {}
+        // Transactions are followed from their SQL (Diesel's own BEGIN,
+        // SAVEPOINT, RELEASE, COMMIT and ROLLBACK pass through here too),
+        // not from Diesel's transaction events.
+        if let InstrumentationEvent::FinishQuery { query, error, .. } = &event {
+            self.on_finish(query, error.is_none());
         }
         if let Some(inner) = &mut self.inner {
             inner.on_connection_event(event);
@@ -179,38 +359,21 @@ impl Instrumentation for CacheTracking {
     }
 }
 
-impl CacheTracking {
-    /// Invalidates every entry of these tables.
-    fn bump_epochs<'a>(&self, tables: impl Iterator<Item = &'a str>) {
-        for table in tables {
-            let caches = match &self.caches {
-                Some(caches) => caches.clone(),
-                None => registry::caches_for(table),
-            };
-            tracing::debug!(
-                table,
-                caches = caches.len(),
-                "write outside the managers' hooks"
-            );
-            for cache in caches {
-                let tag = table_tag(&cache, table, TableTag::Epoch);
-                bump(
-                    &cache,
-                    &[tag],
-                    None,
-                    Some(DEFAULT_TAG_TTL),
-                    table,
-                    "unseen write",
-                );
-            }
-        }
+/// The SQL dialect of connection type `C`.
+fn dialect_of<C: Connection>() -> Dialect {
+    let backend = std::any::type_name::<C::Backend>();
+    match backend.rsplit("::").next() {
+        Some("Pg") => Dialect::Postgres,
+        Some("Sqlite") => Dialect::Sqlite,
+        Some("Mysql") => Dialect::Mysql,
+        _ => Dialect::Any,
     }
 }
 
 /// Makes `conn` cache-aware (replacing its instrumentation; use
 /// [`CacheTracking::with`] to keep another).
 pub fn track<C: Connection>(conn: &mut C) {
-    conn.set_instrumentation(CacheTracking::new());
+    conn.set_instrumentation(CacheTracking::for_connection::<C>());
 }
 
 /// The connection's tracker, if [`track`] installed one.
@@ -234,11 +397,16 @@ where
     conn.transaction(f)
 }
 
-/// How deep in transactions `conn` is (0: autocommit).
-pub(crate) fn transaction_depth<C: Connection>(conn: &mut C) -> u32 {
+/// Whether `conn` is inside a transaction: by its tracker's reading of the
+/// SQL when tracked (which sees `batch_execute("BEGIN")` too), else by
+/// Diesel's transaction manager.
+fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+    if let Some(t) = tracker(conn) {
+        return t.in_transaction();
+    }
     match C::TransactionManager::transaction_manager_status_mut(conn) {
-        TransactionManagerStatus::Valid(valid) => valid.transaction_depth().map_or(0, |d| d.get()),
-        TransactionManagerStatus::InError => 1,
+        TransactionManagerStatus::Valid(valid) => valid.transaction_depth().is_some(),
+        TransactionManagerStatus::InError => true,
     }
 }
 
@@ -269,7 +437,7 @@ pub(crate) fn read_policy<'t, C: Connection>(
     conn: &mut C,
     mut tables: impl Iterator<Item = &'t str>,
 ) -> ReadPolicy {
-    if transaction_depth(conn) == 0 {
+    if !in_transaction(conn) {
         return ReadPolicy::Normal;
     }
     match tracker(conn) {
@@ -300,7 +468,8 @@ pub(crate) fn as_hook<C: Connection, T>(conn: &mut C, f: impl FnOnce(&mut C) -> 
 }
 
 /// Defers `tags` to the commit when a transaction is open on a tracked
-/// connection; otherwise says to bump now.
+/// connection; otherwise says to bump now (and, if the tracker lost track
+/// of the transaction, also remembers them for its end).
 pub(crate) fn defer<C: Connection>(
     conn: &mut C,
     cache: &Cache,
@@ -308,22 +477,47 @@ pub(crate) fn defer<C: Connection>(
     cover: &str,
     ttl: Ttl,
 ) -> Invalidation {
-    if transaction_depth(conn) == 0 {
+    let deferred = || Deferred {
+        cache: cache.clone(),
+        tags: tags.to_vec(),
+        cover: cover.to_owned(),
+        ttl,
+    };
+    let Some(t) = tracker(conn) else {
+        if in_transaction(conn) {
+            warn_untracked();
+        }
         return Invalidation::Now;
-    }
-    match tracker(conn).and_then(|t| t.levels.last_mut()) {
-        Some(level) => {
-            level.deferred.push(Deferred {
-                cache: cache.clone(),
-                tags: tags.to_vec(),
-                cover: cover.to_owned(),
-                ttl,
-            });
+    };
+    match (t.levels.last_mut(), &mut t.reminder) {
+        (Some(level), _) => {
+            level.pending.deferred.push(deferred());
             Invalidation::Deferred
         }
-        None => {
-            warn_untracked();
+        (None, Some(reminder)) => {
+            reminder.deferred.push(deferred());
             Invalidation::Now
         }
+        (None, None) => Invalidation::Now,
+    }
+}
+
+/// Defers invalidating `tables` to the commit of the transaction open on a
+/// tracked `conn`. When there is none, returns where to invalidate now:
+/// the caches the tracker was pointed at, if any (`Some(None)`: wherever).
+pub(crate) fn defer_unseen<C: Connection>(
+    conn: &mut C,
+    tables: &BTreeSet<String>,
+) -> Option<Option<Vec<Cache>>> {
+    let Some(t) = tracker(conn) else {
+        return Some(None);
+    };
+    match t.levels.last_mut() {
+        Some(level) => {
+            level.pending.unseen.extend(tables.iter().cloned());
+            level.pending.written.extend(tables.iter().cloned());
+            None
+        }
+        None => Some(t.caches.clone()),
     }
 }

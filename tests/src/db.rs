@@ -76,7 +76,8 @@ impl<C: Connection + 'static> TestDb<C> {
     /// databases have tables of the same names).
     pub fn track(&mut self, cache: &cache_diesel::Cache) {
         let counter = query_counter(self.queries.clone());
-        let tracking = cache_diesel::CacheTracking::new().for_caches([cache.clone()]);
+        let tracking =
+            cache_diesel::CacheTracking::for_connection::<C>().for_caches([cache.clone()]);
         self.conn.set_instrumentation(tracking.with(counter));
     }
 

@@ -27,7 +27,11 @@ impl Counter {
                 seen.fetch_add(1, Ordering::Relaxed);
             }
         };
-        conn.set_instrumentation(CacheTracking::new().for_caches([cache.clone()]).with(count));
+        conn.set_instrumentation(
+            CacheTracking::for_connection::<C>()
+                .for_caches([cache.clone()])
+                .with(count),
+        );
         Counter(n)
     }
 

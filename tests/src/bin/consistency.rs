@@ -112,7 +112,9 @@ where
                 let open = &open;
                 s.spawn(move || {
                     let mut conn = open();
-                    conn.set_instrumentation(CacheTracking::new().for_caches([cache.clone()]));
+                    conn.set_instrumentation(
+                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
+                    );
                     let mine: Vec<i32> = (1..=ROWS)
                         .filter(|id| (*id as usize) % WRITERS == w)
                         .collect();

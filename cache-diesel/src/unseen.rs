@@ -1,0 +1,163 @@
+//! What a write the hooks never saw invalidates, and where.
+//!
+//! The tracker ([`crate::tracking`]) reports the tables a statement wrote,
+//! or that it may have written anything. This module turns that into tag
+//! bumps: the `epoch` tag of every written table, in every cache that holds
+//! entries of it (the caches its managers use, and the process's default
+//! cache, which every process's `Model::cache()` shares), or in the caches
+//! a tracker was pointed at.
+//!
+//! Names the scanner cannot vouch for are over-invalidated: a write to a
+//! name no manager in this process uses may be a write through a view, so
+//! it invalidates every managed table, unless the application declared
+//! what it is ([`declare_view`], [`declare_uncached`]). Functions that
+//! write are invisible in `SELECT f()`; [`declare_function_writes`] names
+//! what they write. [`invalidate_tables`] invalidates by hand.
+
+use crate::registry;
+use crate::tags::{DEFAULT_TAG_TTL, TableTag, bump, table_tag};
+use cache_core::Cache;
+use diesel::Connection;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{LazyLock, RwLock};
+
+/// What the application declared about its schema.
+#[derive(Default)]
+struct Declared {
+    /// View name -> the tables a write through it writes.
+    views: HashMap<String, Vec<String>>,
+    /// Function name -> the tables a call writes.
+    functions: HashMap<String, Vec<String>>,
+    /// Tables no cache holds entries of: their writes invalidate nothing.
+    uncached: BTreeSet<String>,
+}
+
+static DECLARED: LazyLock<RwLock<Declared>> = LazyLock::new(Default::default);
+
+fn lower(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_ascii_lowercase()).collect()
+}
+
+/// Declares that writes through the view `view` write `tables` (so they
+/// invalidate those tables only, not every managed table).
+pub fn declare_view(view: &str, tables: &[&str]) {
+    let mut declared = DECLARED.write().unwrap_or_else(|p| p.into_inner());
+    declared
+        .views
+        .insert(view.to_ascii_lowercase(), lower(tables));
+}
+
+/// Declares that calling the SQL function `function` (in any statement,
+/// `SELECT archive_order(7)` included) writes `tables`: a tracked
+/// connection invalidates them as it does any other write.
+pub fn declare_function_writes(function: &str, tables: &[&str]) {
+    let mut declared = DECLARED.write().unwrap_or_else(|p| p.into_inner());
+    declared
+        .functions
+        .insert(function.to_ascii_lowercase(), lower(tables));
+}
+
+/// Declares tables that no cache holds entries of (an audit log, a session
+/// table): writes to them invalidate nothing. Without this, a write to a
+/// name no manager in the process uses may be a write through a view, and
+/// invalidates every managed table.
+pub fn declare_uncached(tables: &[&str]) {
+    let mut declared = DECLARED.write().unwrap_or_else(|p| p.into_inner());
+    declared.uncached.extend(lower(tables));
+}
+
+/// The tables the declared functions called in a statement write.
+pub(crate) fn function_writes(called: &[String]) -> Vec<String> {
+    let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
+    if declared.functions.is_empty() {
+        return Vec::new();
+    }
+    called
+        .iter()
+        .filter_map(|f| declared.functions.get(f))
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+/// Invalidates every entry of `tables` (SQL names): now, or at the commit
+/// of the transaction open on `conn` if it is tracked; in the caches its
+/// tracker was pointed at ([`CacheTracking::for_caches`](crate::CacheTracking::for_caches)),
+/// else wherever they are held. For writes nothing can see: triggers,
+/// other programs, functions not declared.
+pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
+    let tables: BTreeSet<String> = lower(tables).into_iter().collect();
+    if let Some(caches) = crate::tracking::defer_unseen(conn, &tables) {
+        Bumps::default()
+            .tables(caches.as_deref(), &tables, false)
+            .send("invalidate_tables");
+    }
+}
+
+/// Tag bumps gathered per cache, sent in one round trip per cache.
+#[derive(Default)]
+pub(crate) struct Bumps {
+    by_cache: Vec<(Cache, Vec<String>)>,
+}
+
+impl Bumps {
+    fn add(&mut self, cache: &Cache, table: &str) {
+        let tag = table_tag(cache, table, TableTag::Epoch);
+        match self.by_cache.iter_mut().find(|(c, _)| c.same(cache)) {
+            Some((_, tags)) if !tags.contains(&tag) => tags.push(tag),
+            Some(_) => {}
+            None => self.by_cache.push((cache.clone(), vec![tag])),
+        }
+    }
+
+    /// Adds the epochs of `tables`, and with `everything` of every managed
+    /// table, in `caches` (when given) or wherever they are held.
+    pub(crate) fn tables(
+        mut self,
+        caches: Option<&[Cache]>,
+        tables: &BTreeSet<String>,
+        everything: bool,
+    ) -> Self {
+        let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
+        let mut everything = everything;
+        let mut written: BTreeSet<&str> = BTreeSet::new();
+        for table in tables {
+            if declared.uncached.contains(table) {
+                continue;
+            }
+            match declared.views.get(table) {
+                Some(behind) => written.extend(behind.iter().map(String::as_str)),
+                None => {
+                    // Not a table any manager here uses: maybe a view.
+                    everything |= registry::caches_for(table).is_empty();
+                    written.insert(table);
+                }
+            }
+        }
+        let all;
+        if everything {
+            all = registry::tables();
+            written.extend(all.iter().map(String::as_str));
+        }
+        let default = cache_core::caches().default_cache().ok();
+        for table in written {
+            match caches {
+                Some(caches) => caches.iter().for_each(|c| self.add(c, table)),
+                None => {
+                    for cache in registry::caches_for(table).iter().chain(&default) {
+                        self.add(cache, table);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// Sends the bumps (fail open: failures are logged and owed).
+    pub(crate) fn send(self, why: &str) {
+        for (cache, tags) in self.by_cache {
+            tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
+            bump(&cache, &tags, None, Some(DEFAULT_TAG_TTL), "tracking", why);
+        }
+    }
+}
