@@ -39,6 +39,17 @@ pub const DDL: &str =
 /// How many rows the workload touches.
 pub const ROWS: i32 = 8;
 
+/// Creates the table and its rows, every version 0.
+pub fn seed<C: Connection + 'static>(conn: &mut C) {
+    conn.batch_execute(DDL).expect("DDL");
+    let values: Vec<String> = (1..=ROWS).map(|id| format!("({id}, 0)")).collect();
+    conn.batch_execute(&format!(
+        "INSERT INTO consistency_rows (id, version) VALUES {}",
+        values.join(", ")
+    ))
+    .expect("seed rows");
+}
+
 /// Microseconds since the Unix epoch: comparable across processes on one machine.
 pub fn now_us() -> u64 {
     SystemTime::now()
@@ -181,12 +192,28 @@ where
     VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
 {
+    write_while(conn, cache, mode, mine, &|| Instant::now() < until)
+}
+
+/// [`write_loop`] while `go` says so.
+pub fn write_while<C>(
+    conn: &mut C,
+    cache: &Cache,
+    mode: Mode,
+    mine: &[i32],
+    go: &dyn Fn() -> bool,
+) -> Vec<Write>
+where
+    C: Connection + 'static,
+    VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
+{
     let manager = VersionedRowCache::new(cache.clone());
     let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut versions: HashMap<i32, i32> = mine.iter().map(|id| (*id, 0)).collect();
     let mut writes = Vec::new();
-    while Instant::now() < until {
+    while go() {
         let id = mine[rand::random_range(0..mine.len())];
         let version = versions[&id] + 1;
         let raw = NEXT.fetch_add(1, Ordering::Relaxed).is_multiple_of(2);

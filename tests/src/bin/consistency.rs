@@ -12,7 +12,7 @@
 //! pattern on the same workload).
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
-use cache_tests::consistency::{self, DDL, Mode, ROWS, Read, Write};
+use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -134,16 +134,6 @@ where
     })
 }
 
-fn seed<C: Connection + 'static>(conn: &mut C) {
-    conn.batch_execute(DDL).expect("DDL");
-    let values: Vec<String> = (1..=ROWS).map(|id| format!("({id}, 0)")).collect();
-    conn.batch_execute(&format!(
-        "INSERT INTO consistency_rows (id, version) VALUES {}",
-        values.join(", ")
-    ))
-    .expect("seed rows");
-}
-
 /// The second process: readers only, reporting every read on stdout.
 fn child(args: &Args, location: &str, prefix: &str) {
     let cache = cache_for(args, prefix);
@@ -190,7 +180,7 @@ fn main() -> ExitCode {
     let location = match args.db.as_str() {
         "sqlite" => {
             let path = db::sqlite_path(&name);
-            seed(&mut db::create_sqlite_file(&path));
+            consistency::seed(&mut db::create_sqlite_file(&path));
             path
         }
         _ => {
@@ -198,7 +188,7 @@ fn main() -> ExitCode {
             let mut conn = PgConnection::establish(&url).expect("PostgreSQL");
             conn.batch_execute(&format!("CREATE SCHEMA \"{name}\""))
                 .expect("schema");
-            seed(&mut open_postgres(&name));
+            consistency::seed(&mut open_postgres(&name));
             name.clone()
         }
     };
