@@ -39,9 +39,46 @@ pub const DDL: &str =
 /// How many rows the workload touches.
 pub const ROWS: i32 = 8;
 
-/// Creates the table and its rows, every version 0.
+/// The table under another Rust name (`#[sql_name]`): a model over it must
+/// invalidate what a model over `consistency_rows` cached.
+pub mod renamed {
+    diesel::table! {
+        #[sql_name = "consistency_rows"]
+        renamed_rows (id) {
+            id -> Integer,
+            version -> Integer,
+        }
+    }
+}
+
+/// The rows, through the renamed table.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = renamed::renamed_rows)]
+#[cache(key = "renamed_row")]
+pub struct RenamedRow {
+    /// The row.
+    pub id: i32,
+    /// Incremented by every write.
+    pub version: i32,
+}
+
+/// Whether `C` talks to PostgreSQL.
+fn is_postgres<C: Connection>() -> bool {
+    std::any::type_name::<C::Backend>().ends_with("::Pg")
+}
+
+/// Creates the table and its rows, every version 0 (on PostgreSQL also a
+/// view over it and a procedure that writes it, for [`Mode::AllPaths`]).
 pub fn seed<C: Connection + 'static>(conn: &mut C) {
     conn.batch_execute(DDL).expect("DDL");
+    if is_postgres::<C>() {
+        conn.batch_execute(
+            "CREATE VIEW consistency_view AS SELECT * FROM consistency_rows;
+             CREATE PROCEDURE set_version(pid int, v int) LANGUAGE SQL
+               AS $$ UPDATE consistency_rows SET version = v WHERE id = pid $$;",
+        )
+        .expect("view and procedure");
+    }
     let values: Vec<String> = (1..=ROWS).map(|id| format!("({id}, 0)")).collect();
     conn.batch_execute(&format!(
         "INSERT INTO consistency_rows (id, version) VALUES {}",
@@ -138,6 +175,76 @@ pub enum Mode {
     Managed,
     /// The seeds' pattern: get; on a miss query and set; on a write delete.
     Naive,
+    /// The managers, with writers taking every write path in turn (see
+    /// [`write_path`]).
+    AllPaths,
+}
+
+/// How many write paths [`write_path`] takes in turn.
+pub const WRITE_PATHS: usize = 13;
+
+/// Sets row `id` to `version` by write path number `path`: a hook, a raw
+/// UPDATE, transactions and savepoints opened by SQL text, literals that
+/// used to derail the scanner, and (on PostgreSQL) COPY, CALL, DO,
+/// EXECUTE and a view; and a hook of a model over the renamed table.
+fn write_path<C>(conn: &mut C, path: usize, id: i32, version: i32, cache: &Cache) -> QueryResult<()>
+where
+    C: Connection + 'static,
+    VersionedRow: cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>
+        + cache_diesel::ModelQueries<C>,
+    RenamedRow: cache_diesel::UpdateQuery<C, diesel::dsl::Eq<renamed::renamed_rows::version, i32>>
+        + cache_diesel::ModelQueries<C>,
+{
+    let set = format!("UPDATE consistency_rows SET version = {version} WHERE id = {id}");
+    let pg = is_postgres::<C>();
+    let sql = match (path, pg) {
+        (0, _) => {
+            let manager = VersionedRowCache::new(cache.clone());
+            return manager
+                .update(conn, id, consistency_rows::version.eq(version))
+                .map(drop)
+                .map_err(into_diesel);
+        }
+        (1, _) => {
+            let manager = RenamedRowCache::new(cache.clone());
+            return manager
+                .update(conn, id, renamed::renamed_rows::version.eq(version))
+                .map(drop)
+                .map_err(into_diesel);
+        }
+        (2, _) => {
+            conn.batch_execute("BEGIN")?;
+            conn.batch_execute(&set)?;
+            return conn.batch_execute("COMMIT");
+        }
+        (3, true) => format!("START TRANSACTION; {set}; END"),
+        (3, false) => format!("BEGIN TRANSACTION; {set}; END TRANSACTION"),
+        (4, _) => format!("BEGIN; SAVEPOINT a; {set}; RELEASE SAVEPOINT a; COMMIT"),
+        (5, true) => format!("WITH x AS (SELECT $$'$$ AS q) {set}"),
+        (5, false) => format!("WITH x AS (SELECT 'it''s' AS q) {set}"),
+        (6, true) => format!("SELECT E'it\\'s /*'; {set}"),
+        (6, false) => format!("/* it's */ {set} -- '"),
+        (7, true) => format!(
+            "BEGIN; DELETE FROM consistency_rows WHERE id = {id};
+             COPY consistency_rows (id, version) FROM PROGRAM 'echo {id},{version}' WITH (FORMAT csv);
+             COMMIT"
+        ),
+        (8, true) => format!("CALL set_version({id}, {version})"),
+        (9, true) => format!("DO $$ BEGIN {set}; END $$"),
+        (10, true) => format!(
+            "PREPARE w AS UPDATE consistency_rows SET version = {version} WHERE id = {id}; EXECUTE w; DEALLOCATE w"
+        ),
+        (11, true) => format!("UPDATE consistency_view SET version = {version} WHERE id = {id}"),
+        _ => set,
+    };
+    conn.batch_execute(&sql)
+}
+
+fn into_diesel(e: cache_diesel::Error) -> diesel::result::Error {
+    match e {
+        cache_diesel::Error::Database(e) => e,
+        other => diesel::result::Error::QueryBuilderError(other.to_string().into()),
+    }
 }
 
 /// Reads random rows until `until`; returns what each read was served.
@@ -153,7 +260,7 @@ where
         let id = rand::random_range(1..=ROWS);
         let began_us = now_us();
         let served = match mode {
-            Mode::Managed => manager.get(conn, id).map(|r| r.version),
+            Mode::Managed | Mode::AllPaths => manager.get(conn, id).map(|r| r.version),
             Mode::Naive => {
                 let key = format!("row:{id}");
                 match cache.get::<VersionedRow>(key.as_str()) {
@@ -191,6 +298,8 @@ where
     C: Connection + 'static,
     VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
+    RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<renamed::renamed_rows::version, i32>>,
 {
     write_while(conn, cache, mode, mine, &|| Instant::now() < until)
 }
@@ -207,6 +316,8 @@ where
     C: Connection + 'static,
     VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
+    RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<renamed::renamed_rows::version, i32>>,
 {
     let manager = VersionedRowCache::new(cache.clone());
     let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
@@ -229,6 +340,10 @@ where
             Mode::Naive => direct
                 .update(conn, id, consistency_rows::version.eq(version))
                 .map(|_| drop(cache.delete(format!("row:{id}").as_str()))),
+            Mode::AllPaths => {
+                let path = NEXT.load(Ordering::Relaxed) as usize % WRITE_PATHS;
+                write_path(conn, path, id, version, cache).map_err(cache_diesel::Error::from)
+            }
         };
         match done {
             Ok(()) => {

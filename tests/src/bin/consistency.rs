@@ -4,12 +4,16 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
-//!     --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive]
+//!     --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive | --all-paths]
 //! ```
 //!
 //! The last line is `stale_reads=<n> reads=<n> writes=<n>`; the exit code is
 //! 1 when stale reads are not zero (except with `--naive`, the seeds'
-//! pattern on the same workload).
+//! pattern on the same workload). With `--all-paths`, writers take every
+//! write path in turn: hooks (also of a model over the table renamed with
+//! `#[sql_name]`), raw SQL, transactions and savepoints opened by SQL text,
+//! dollar-quoted and escaped literals, and on PostgreSQL COPY, CALL, DO,
+//! EXECUTE and a view.
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
@@ -29,8 +33,20 @@ struct Args {
     cache: String,
     seconds: f64,
     naive: bool,
+    /// Writers take every write path in turn (`--all-paths`).
+    all_paths: bool,
     /// Set in the second process: the database location and cache prefix.
     child: Option<(String, String)>,
+}
+
+impl Args {
+    fn mode(&self) -> Mode {
+        match (self.naive, self.all_paths) {
+            (true, _) => Mode::Naive,
+            (false, true) => Mode::AllPaths,
+            (false, false) => Mode::Managed,
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         cache: "memory".into(),
         seconds: 5.0,
         naive: false,
+        all_paths: false,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -51,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
                 args.seconds = value()?.parse().map_err(|_| "--seconds takes a number")?
             }
             "--naive" => args.naive = true,
+            "--all-paths" => args.all_paths = true,
             "--child" => args.child = Some((value()?, value()?)),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -59,7 +77,7 @@ fn parse_args() -> Result<Args, String> {
         || !["memory", "redis"].contains(&args.cache.as_str())
     {
         return Err(
-            "usage: --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive]".into(),
+            "usage: --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive | --all-paths]".into(),
         );
     }
     Ok(args)
@@ -96,6 +114,11 @@ where
     F: Fn() -> C + Sync,
     consistency::VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+    consistency::RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<
+            C,
+            diesel::dsl::Eq<consistency::renamed::renamed_rows::version, i32>,
+        >,
 {
     std::thread::scope(|s| {
         let readers: Vec<_> = (0..READERS)
@@ -137,11 +160,7 @@ where
 /// The second process: readers only, reporting every read on stdout.
 fn child(args: &Args, location: &str, prefix: &str) {
     let cache = cache_for(args, prefix);
-    let mode = if args.naive {
-        Mode::Naive
-    } else {
-        Mode::Managed
-    };
+    let mode = args.mode();
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let (reads, _) = match args.db.as_str() {
         "sqlite" => run(
@@ -172,11 +191,7 @@ fn main() -> ExitCode {
     }
     let name = cache_tests::unique::prefix("consistency").to_ascii_lowercase();
     let cache = cache_for(&args, &name);
-    let mode = if args.naive {
-        Mode::Naive
-    } else {
-        Mode::Managed
-    };
+    let mode = args.mode();
     let location = match args.db.as_str() {
         "sqlite" => {
             let path = db::sqlite_path(&name);
@@ -211,6 +226,9 @@ fn main() -> ExitCode {
         ]);
         if args.naive {
             cmd.arg("--naive");
+        }
+        if args.all_paths {
+            cmd.arg("--all-paths");
         }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")
     });

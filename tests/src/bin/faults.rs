@@ -99,6 +99,11 @@ where
     F: Fn() -> C + Sync,
     consistency::VersionedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+    consistency::RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<
+            C,
+            diesel::dsl::Eq<consistency::renamed::renamed_rows::version, i32>,
+        >,
 {
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
