@@ -111,10 +111,15 @@ impl CacheConfig {
         let mut cfg = CacheConfig::default();
         let scheme = url.scheme().to_owned();
         let mut passthrough = Vec::new();
+        let redis = matches!(scheme.as_str(), "redis" | "rediss");
         for (name, value) in url.query_pairs() {
-            if !cfg.apply_option(&name, &value, &shown)? {
-                passthrough.push((name.into_owned(), value.into_owned()));
+            if cfg.apply_option(&name, &value, &shown)? {
+                continue;
             }
+            if !(redis && REDIS_RS_OPTIONS.contains(&name.as_ref())) {
+                return Err(Error::config(shown, unknown_option(&name)));
+            }
+            passthrough.push((name.into_owned(), value.into_owned()));
         }
         cfg.backend = match scheme.as_str() {
             "memory" | "locmem" => BackendKind::Memory,
@@ -135,9 +140,6 @@ impl CacheConfig {
                 ));
             }
         };
-        if let Some((name, _)) = passthrough.first() {
-            return Err(Error::config(shown, unknown_option(name)));
-        }
         Ok(cfg)
     }
 
@@ -237,10 +239,15 @@ impl CacheConfig {
     }
 }
 
+/// The query options of a Redis URL that redis-rs reads itself.
+const REDIS_RS_OPTIONS: &[&str] = &["protocol", "db", "user", "pass"];
+
 fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
-         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, tls_ca, lease, lease_tick"
+         connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
+         tls_ca, lease, lease_tick, and for redis:// also {}",
+        REDIS_RS_OPTIONS.join(", ")
     )
 }
 
@@ -328,6 +335,8 @@ mod tests {
     fn bad_input_is_a_clear_error() {
         for (url, says) in [
             ("memory://?colour=red", "unknown option"),
+            ("redis://127.0.0.1:6379?prefx=nc", "unknown option \"prefx\": accepted are prefix"),
+            ("rediss://127.0.0.1:6379?protocl=resp3", "and for redis:// also protocol"),
             ("ftp://x", "unknown scheme"),
             ("memory://?max_entries=0", "positive"),
             ("memory://?response_timeout=0", "non-zero"),
