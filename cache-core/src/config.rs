@@ -335,8 +335,14 @@ mod tests {
     fn bad_input_is_a_clear_error() {
         for (url, says) in [
             ("memory://?colour=red", "unknown option"),
-            ("redis://127.0.0.1:6379?prefx=nc", "unknown option \"prefx\": accepted are prefix"),
-            ("rediss://127.0.0.1:6379?protocl=resp3", "and for redis:// also protocol"),
+            (
+                "redis://127.0.0.1:6379?prefx=nc",
+                "unknown option \"prefx\": accepted are prefix",
+            ),
+            (
+                "rediss://127.0.0.1:6379?protocl=resp3",
+                "and for redis:// also protocol",
+            ),
             ("ftp://x", "unknown scheme"),
             ("memory://?max_entries=0", "positive"),
             ("memory://?response_timeout=0", "non-zero"),

@@ -108,7 +108,8 @@ impl Cache {
         let lookup = match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
             Ok(lookup) => lookup,
             Err(e) => {
-                self.count(Counter::Error, 1);
+                self.count_both(plan, Counter::Error);
+                self.count_both(plan, Counter::Uncached);
                 tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source");
                 return load().map(|v| (v, Outcome::Uncached));
             }
@@ -199,6 +200,9 @@ impl Cache {
                 Some(bytes)
             }
             Err(e) => {
+                if e.is_backend_failure() {
+                    self.count_both(plan, Counter::Error);
+                }
                 tracing::warn!(key = plan.key, error = %e, "cache fill failed");
                 None
             }

@@ -33,9 +33,11 @@ pub enum Counter {
     StaleServe,
     /// Tags bumped (invalidations).
     Invalidation,
+    /// A read served from the source because the cache failed (fail-open).
+    Uncached,
 }
 
-const COUNTERS: usize = 13;
+const COUNTERS: usize = 14;
 
 /// Live counters (relaxed atomics: cheap on the hot path).
 #[derive(Debug, Default)]
@@ -43,8 +45,9 @@ pub struct Stats {
     cells: [AtomicU64; COUNTERS],
 }
 
-/// A copy of the counters at one moment.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// A copy of the counters at one moment (serializes as a JSON object of
+/// its fields, for a `/stats` endpoint).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StatsSnapshot {
     /// Reads that found a valid, decodable value.
     pub hits: u64,
@@ -72,6 +75,8 @@ pub struct StatsSnapshot {
     pub stale_serves: u64,
     /// Invalidations (tag bumps).
     pub invalidations: u64,
+    /// Reads served from the source because the cache failed.
+    pub uncached: u64,
 }
 
 impl Stats {
@@ -104,6 +109,7 @@ impl Stats {
             lease_timeouts: get(Counter::LeaseTimeout),
             stale_serves: get(Counter::StaleServe),
             invalidations: get(Counter::Invalidation),
+            uncached: get(Counter::Uncached),
         }
     }
 }

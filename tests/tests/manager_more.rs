@@ -252,3 +252,32 @@ fn a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists() {
         .counted(|c| p.all(c, Some(&long), ProductFilter::default()).unwrap());
     assert_eq!((rows.len(), q), (2, 0), "the second read is a hit");
 }
+
+#[test]
+fn stats_count_an_outage_and_serialize() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = env::sqlite_memory("outage_stats").unwrap();
+    seed_sqlite(&mut env, &["a"]);
+    let down = cache_diesel::Cache::from_url(&format!(
+        "redis://127.0.0.1:{port}?connect_timeout=200ms&retry_after=30s"
+    ))
+    .unwrap();
+    let p = ProductCache::new(down.clone());
+    for _ in 0..3 {
+        assert_eq!(
+            p.get(&mut env.db.conn, 1).unwrap().slug,
+            "a",
+            "served from the database"
+        );
+    }
+    let stats = p.stats();
+    assert_eq!((stats.errors, stats.uncached, stats.hits), (3, 3, 0));
+    assert!(down.stats().errors >= 3);
+    let json = serde_json::to_value(stats).unwrap();
+    assert_eq!(json["uncached"], 3);
+    assert_eq!(json["errors"], 3);
+}
