@@ -1,9 +1,10 @@
 //! An unreachable or silent Redis gives a typed error within the configured
 //! timeouts, never a hang; calls fail fast while it is down, and the cache
-//! recovers when it returns.
+//! recovers when it returns. A connection refused at once fails at once.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
+use cache_tests::redis_server::RedisServer;
 use cache_tests::{services, unique};
 use std::net::TcpListener;
 use std::sync::mpsc;
@@ -89,4 +90,77 @@ fn recovers_when_the_server_returns() {
         .expect("the server is back");
     assert_eq!(cache.get::<i32>("k").unwrap(), Some(5));
     cache.clear().unwrap();
+}
+
+/// Runs `f` without hanging; returns its result and how long it took.
+fn timed<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (T, Duration) {
+    without_hanging(move || {
+        let started = Instant::now();
+        let result = f();
+        (result, started.elapsed())
+    })
+}
+
+/// A bound on a call that must not wait for any timeout: generous, it
+/// guards against waiting out a timeout (or hanging), not for speed.
+const AT_ONCE: Duration = Duration::from_millis(100);
+
+/// A cache at `url` with the default timeouts (1 s connect, 500 ms
+/// response) and `retry_after=30s`.
+fn cache_with_defaults(url: &str) -> Cache {
+    let mut cfg = CacheConfig::from_url(&format!("{url}?retry_after=30s")).unwrap();
+    cfg.key_prefix = unique::prefix("fail");
+    Cache::new(cfg).unwrap()
+}
+
+/// The first call to a cache whose connections cannot be made fails at
+/// once with `Unavailable` (not after the 1 s connect timeout), and opens
+/// the breaker: the next call fails fast without trying.
+fn fails_at_once_and_opens_the_breaker(url: &str) {
+    let cache = cache_with_defaults(url);
+    let c = cache.clone();
+    let (first, took) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(first, Err(Error::Unavailable { .. })), "{first:?}");
+    assert!(took < AT_ONCE, "{url}: the first call took {took:?}");
+    let c = cache.clone();
+    let (second, took) = timed(move || c.set("k", &1, Timeout::Default));
+    assert!(
+        matches!(&second, Err(Error::Unavailable { reason }) if reason.contains("moments ago")),
+        "{second:?}"
+    );
+    assert!(took < AT_ONCE, "{url}: the second call took {took:?}");
+}
+
+#[test]
+fn a_refused_connection_fails_at_once_and_opens_the_breaker() {
+    fails_at_once_and_opens_the_breaker(&format!("redis://127.0.0.1:{}/0", closed_port()));
+}
+
+#[test]
+fn a_wrong_password_fails_at_once_and_opens_the_breaker() {
+    let Some(server) = RedisServer::for_test(&["--requirepass", "right"]) else {
+        return;
+    };
+    let port = server.port();
+    fails_at_once_and_opens_the_breaker(&format!("redis://user:wrong@127.0.0.1:{port}/0"));
+    fails_at_once_and_opens_the_breaker(&format!("redis://:wrong@127.0.0.1:{port}/0"));
+    // The right password works (the failures above were the password's).
+    let cache = cache_with_defaults(&format!("redis://:right@127.0.0.1:{port}/0"));
+    cache.set("k", &1, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(1));
+}
+
+#[test]
+fn a_database_number_out_of_range_fails_at_once() {
+    let Some(server) = RedisServer::for_test(&["--databases", "4"]) else {
+        return;
+    };
+    fails_at_once_and_opens_the_breaker(&format!("redis://127.0.0.1:{}/9", server.port()));
+}
+
+#[test]
+fn an_unknown_host_fails_at_once() {
+    // `.invalid` never resolves (RFC 2606); how long the resolver takes
+    // to say so is the system's, here a few milliseconds.
+    fails_at_once_and_opens_the_breaker("redis://no-such-host.invalid:6379/0");
 }

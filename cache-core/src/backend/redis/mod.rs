@@ -1,15 +1,18 @@
 //! The Redis backend: a pool of synchronous connections that never PINGs on
 //! checkout, explicit connect and response timeouts, and a short fail-fast
-//! window after the server was found unreachable.
+//! window after the server was found unreachable. A connection is tried
+//! once: one that cannot be made fails the call at once ([`pool`]).
 //!
 //! Plain `redis://` URLs use this crate's own transport ([`plain`]);
 //! `rediss://` and RESP3 URLs use redis-rs's connection. Both run redis-rs
 //! commands and scripts.
 
 mod plain;
+mod pool;
 mod resp;
 
 use self::plain::{PlainConn, Target};
+use self::pool::{Checkout, Pool};
 use super::{Backend, Incr};
 use crate::config::redact;
 use crate::error::{Error, Result};
@@ -33,8 +36,10 @@ const SCAN_BATCH: u32 = 1000;
 
 /// Redis storage.
 pub struct RedisBackend {
-    pool: r2d2::Pool<Manager>,
+    pool: Pool<Link>,
+    client: redis::Client,
     shown_url: String,
+    connect_timeout: Duration,
     response_timeout: Duration,
     retry_after: Duration,
     epoch: Instant,
@@ -50,20 +55,7 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
-struct Manager {
-    client: redis::Client,
-    connect_timeout: Duration,
-    response_timeout: Duration,
-}
-
-/// A pooled connection, marked broken after an I/O error or a timeout so
-/// the pool drops it instead of reusing a connection in an unknown state.
-struct Conn {
-    inner: Link,
-    broken: bool,
-}
-
-/// Either transport.
+/// A connection over either transport.
 enum Link {
     Plain(PlainConn),
     RedisRs(redis::Connection),
@@ -119,48 +111,6 @@ impl ConnectionLike for Link {
     }
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = Conn;
-    type Error = RedisError;
-
-    fn connect(&self) -> Result<Conn, RedisError> {
-        let info = self.client.get_connection_info();
-        let settings = info.redis_settings();
-        let inner = match info.addr() {
-            ConnectionAddr::Tcp(host, port) if !settings.protocol().supports_resp3() => {
-                Link::Plain(PlainConn::connect(&Target {
-                    host,
-                    port: *port,
-                    settings,
-                    connect_timeout: self.connect_timeout,
-                    response_timeout: self.response_timeout,
-                })?)
-            }
-            _ => {
-                let inner = self
-                    .client
-                    .get_connection_with_timeout(self.connect_timeout)?;
-                inner.set_read_timeout(Some(self.response_timeout))?;
-                inner.set_write_timeout(Some(self.response_timeout))?;
-                Link::RedisRs(inner)
-            }
-        };
-        Ok(Conn {
-            inner,
-            broken: false,
-        })
-    }
-
-    fn is_valid(&self, _conn: &mut Conn) -> Result<(), RedisError> {
-        // Never called: checkout tests are off (a hit is one round trip).
-        Ok(())
-    }
-
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.broken || !conn.inner.is_open()
-    }
-}
-
 /// Options for [`RedisBackend::connect`].
 #[derive(Debug, Clone)]
 pub struct RedisOptions {
@@ -186,25 +136,41 @@ impl RedisBackend {
         } else {
             redis::Client::open(url).map_err(|e| Error::config(&shown_url, e.to_string()))?
         };
-        let manager = Manager {
-            client,
-            connect_timeout: options.connect_timeout,
-            response_timeout: options.response_timeout,
-        };
-        let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size)
-            .min_idle(Some(0))
-            .test_on_check_out(false)
-            .connection_timeout(options.connect_timeout)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(manager);
         Ok(RedisBackend {
-            pool,
+            pool: Pool::new(usize::try_from(options.pool_size).unwrap_or(usize::MAX)),
+            client,
             shown_url,
+            connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
             retry_after: options.retry_after,
             epoch: Instant::now(),
             down_until_ms: AtomicU64::new(0),
+        })
+    }
+
+    /// A new connection, tried once: a refusal, a wrong password, an
+    /// unknown host or a database out of range is an error at once.
+    fn open_link(&self) -> RedisResult<Link> {
+        let info = self.client.get_connection_info();
+        let settings = info.redis_settings();
+        Ok(match info.addr() {
+            ConnectionAddr::Tcp(host, port) if !settings.protocol().supports_resp3() => {
+                Link::Plain(PlainConn::connect(&Target {
+                    host,
+                    port: *port,
+                    settings,
+                    connect_timeout: self.connect_timeout,
+                    response_timeout: self.response_timeout,
+                })?)
+            }
+            _ => {
+                let inner = self
+                    .client
+                    .get_connection_with_timeout(self.connect_timeout)?;
+                inner.set_read_timeout(Some(self.response_timeout))?;
+                inner.set_write_timeout(Some(self.response_timeout))?;
+                Link::RedisRs(inner)
+            }
         })
     }
 
@@ -223,22 +189,37 @@ impl RedisBackend {
                 ),
             });
         }
-        let mut conn = self.pool.get().map_err(|e| {
-            let until =
-                self.now_ms() + u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX);
-            self.down_until_ms.store(until.max(1), Ordering::Relaxed);
-            tracing::warn!(url = %self.shown_url, error = %e, "cache backend unreachable");
-            Error::Unavailable {
-                reason: format!("cannot connect to {}: {e}", self.shown_url),
+        let checkout = self
+            .pool
+            .get(self.connect_timeout, || self.open_link(), || false);
+        let mut conn = match checkout {
+            Ok(conn) => conn,
+            Err(Checkout::Connect(e)) => {
+                let until =
+                    self.now_ms() + u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX);
+                self.down_until_ms.store(until.max(1), Ordering::Relaxed);
+                tracing::warn!(url = %self.shown_url, error = %e, "cache backend unreachable");
+                return Err(Error::Unavailable {
+                    reason: format!("cannot connect to {}: {e}", self.shown_url),
+                });
             }
-        })?;
+            Err(Checkout::Busy | Checkout::GaveUp) => {
+                return Err(Error::Unavailable {
+                    reason: format!(
+                        "every connection to {} stayed busy for {:?}",
+                        self.shown_url, self.connect_timeout
+                    ),
+                });
+            }
+        };
         self.down_until_ms.store(0, Ordering::Relaxed);
-        f(&mut conn.inner).map_err(|e| {
-            if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
-                conn.broken = true;
-            }
-            self.map_error(e)
-        })
+        let result = f(&mut conn);
+        // A connection that failed is in an unknown state: dropped, not
+        // returned. (A server's error reply leaves it usable.)
+        if result.as_ref().is_err_and(breaks_connection) || !conn.is_open() {
+            conn.discard();
+        }
+        result.map_err(|e| self.map_error(e))
     }
 
     fn map_error(&self, e: RedisError) -> Error {
@@ -284,6 +265,11 @@ fn tls_client(_url: &str, shown_url: &str, _ca: Option<&std::path::Path>) -> Res
         shown_url,
         "rediss:// needs cache-core's `tls` feature",
     ))
+}
+
+/// True when a command's error leaves its connection in an unknown state.
+fn breaks_connection(e: &RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error()
 }
 
 fn millis(d: Duration) -> u64 {
