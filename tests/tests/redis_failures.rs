@@ -1,13 +1,15 @@
 //! An unreachable or silent Redis gives a typed error within the configured
-//! timeouts, never a hang; calls fail fast while it is down, and the cache
-//! recovers when it returns. A connection refused at once fails at once.
+//! timeouts, never a hang; calls fail fast while it is down (a circuit
+//! breaker: open after a connection failure or a timeout, one probe at a
+//! time after `retry_after`), and the cache recovers when it returns. A
+//! connection refused at once fails at once.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
 use cache_tests::redis_server::RedisServer;
 use cache_tests::{services, unique};
 use std::net::TcpListener;
-use std::sync::mpsc;
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -163,4 +165,104 @@ fn an_unknown_host_fails_at_once() {
     // `.invalid` never resolves (RFC 2606); how long the resolver takes
     // to say so is the system's, here a few milliseconds.
     fails_at_once_and_opens_the_breaker("redis://no-such-host.invalid:6379/0");
+}
+
+#[test]
+fn a_stopped_server_opens_the_breaker_one_probe_at_a_time_until_it_answers() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let retry_after = Duration::from_millis(500);
+    let cache = cache_at(server.port(), "retry_after=500ms");
+    cache.set("k", &7, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(7));
+
+    server.stop();
+    // The first call waits out the response timeout: that is how a hung
+    // server is found out.
+    let c = cache.clone();
+    let (first, _) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(first, Err(Error::Timeout { .. })), "{first:?}");
+    // Within `retry_after`, calls fail at once without asking the server.
+    let opened = Instant::now();
+    for _ in 0..10 {
+        let c = cache.clone();
+        let (next, took) = timed(move || c.get::<i32>("k"));
+        assert!(
+            matches!(&next, Err(Error::Unavailable { reason }) if reason.contains("moments ago")),
+            "{next:?}"
+        );
+        assert!(
+            took < AT_ONCE,
+            "a call while the breaker is open took {took:?}"
+        );
+    }
+    assert!(opened.elapsed() < retry_after, "the window was still open");
+
+    // After the window, one caller probes (and waits out the timeout); the
+    // others keep failing fast meanwhile.
+    thread::sleep(retry_after + Duration::from_millis(100));
+    let start = Arc::new(Barrier::new(4));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, start) = (cache.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                c.get::<i32>("k")
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = callers.into_iter().map(|t| t.join().unwrap()).collect();
+    let probes = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Timeout { .. })))
+        .count();
+    let fast = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Unavailable { .. })))
+        .count();
+    assert_eq!((probes, fast), (1, 3), "{outcomes:?}");
+
+    // Resumed: once the window the failed probe reopened has passed, the
+    // next call's probe succeeds and closes the breaker.
+    server.cont();
+    thread::sleep(retry_after + Duration::from_millis(100));
+    let c = cache.clone();
+    let (back, _) = timed(move || c.get::<i32>("k"));
+    assert_eq!(back.unwrap(), Some(7));
+    for i in 0..10 {
+        cache.set("k", &i, Timeout::Default).unwrap();
+        assert_eq!(cache.get::<i32>("k").unwrap(), Some(i));
+    }
+}
+
+#[test]
+fn a_server_error_leaves_the_breaker_closed() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let cache = cache_at(server.port(), "retry_after=30s");
+    cache.set("k", &1, Timeout::Default).unwrap();
+    // The server holds only this test's key: make it a list.
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).query(&mut admin).unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    redis::pipe()
+        .del(&keys[0])
+        .rpush(&keys[0], "x")
+        .query::<()>(&mut admin)
+        .unwrap();
+
+    for _ in 0..3 {
+        let err = cache.get::<i32>("k").unwrap_err();
+        assert!(
+            matches!(&err, Error::Backend { reason } if reason.contains("WRONGTYPE")),
+            "{err:?}"
+        );
+        cache.set("other", &2, Timeout::Default).unwrap();
+        assert_eq!(cache.get::<i32>("other").unwrap(), Some(2));
+    }
 }

@@ -7,7 +7,8 @@
 //! no way to fail on the first error. Here a connect is attempted once, by
 //! the caller that needs it, outside the lock, and its error is the
 //! caller's at once. A caller that finds every connection busy waits at
-//! most its `wait`, and gives up early when its `give_up` says so.
+//! most its `wait`, and gives up early when its `give_up` says so (the
+//! circuit breaker opened meanwhile).
 //!
 //! Checkout and return each take the mutex once and touch the condition
 //! variable only when someone waits (a notification is a system call, and
@@ -108,6 +109,21 @@ impl<C> Pool<C> {
         }
     }
 
+    /// Closes every idle connection (after the server was found in
+    /// trouble: they may all be dead) and wakes every waiter, so that
+    /// each asks its `give_up` again.
+    pub(super) fn drain_idle(&self) {
+        let idle = {
+            let mut state = self.lock();
+            state.open -= state.idle.len();
+            if state.waiters > 0 {
+                self.freed.notify_all();
+            }
+            std::mem::take(&mut state.idle)
+        };
+        drop(idle); // closing sockets, outside the lock
+    }
+
     /// Forgets a connection that was handed out (it has been dropped).
     fn release_slot(&self) {
         let mut state = self.lock();
@@ -201,7 +217,7 @@ impl<C> Drop for Pooled<'_, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Barrier};
     use std::thread;
 
@@ -290,5 +306,29 @@ mod tests {
         thread::sleep(Duration::from_millis(20));
         drop(held);
         assert_eq!(waiter.join().unwrap(), 8, "a new connection");
+    }
+
+    #[test]
+    fn draining_wakes_waiters_that_then_give_up() {
+        let pool = Arc::new(Pool::new(1));
+        let held = pool.get(LONG, || Ok::<_, ()>(1), never).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (pool, stop) = (pool.clone(), stop.clone());
+            thread::spawn(move || {
+                let started = Instant::now();
+                let got = pool.get(LONG, || Ok::<_, ()>(2), || stop.load(Ordering::SeqCst));
+                (matches!(got, Err(Checkout::GaveUp)), started.elapsed())
+            })
+        };
+        thread::sleep(Duration::from_millis(20));
+        stop.store(true, Ordering::SeqCst);
+        pool.drain_idle();
+        let (gave_up, took) = waiter.join().unwrap();
+        assert!(gave_up && took < LONG / 2, "{gave_up} {took:?}");
+        drop(held);
+        assert_eq!(pool.counts(), (1, 1));
+        pool.drain_idle();
+        assert_eq!(pool.counts(), (0, 0));
     }
 }
