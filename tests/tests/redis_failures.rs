@@ -2,13 +2,15 @@
 //! timeouts, never a hang; calls fail fast while it is down (a circuit
 //! breaker: open after a connection failure or a timeout, one probe at a
 //! time after `retry_after`), and the cache recovers when it returns. A
-//! connection refused at once fails at once.
+//! connection refused at once fails at once; a reply is bounded by the
+//! response timeout as a whole.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
 use cache_tests::redis_server::RedisServer;
 use cache_tests::{services, unique};
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -264,5 +266,40 @@ fn a_server_error_leaves_the_breaker_closed() {
         );
         cache.set("other", &2, Timeout::Default).unwrap();
         assert_eq!(cache.get::<i32>("other").unwrap(), Some(2));
+    }
+}
+
+#[test]
+fn a_reply_that_never_ends_is_cut_off_by_the_response_timeout() {
+    // A server that answers every request with a bulk string of a million
+    // bytes, one byte every 50 ms: each read gets a byte well within the
+    // 300 ms timeout, the reply as a whole would take 14 hours.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || dribble_forever(stream));
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}/0?response_timeout=300ms");
+    let mut cfg = CacheConfig::from_url(&url).unwrap();
+    cfg.key_prefix = unique::prefix("dribble");
+    let cache = Cache::new(cfg).unwrap();
+    let (result, took) = timed(move || cache.get::<String>("k"));
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+fn dribble_forever(mut stream: TcpStream) {
+    let mut request = [0u8; 4096];
+    if matches!(stream.read(&mut request), Ok(0) | Err(_)) {
+        return;
+    }
+    let reply = b"$1000000\r\n".iter().chain(std::iter::repeat(&b'x'));
+    for byte in reply {
+        if stream.write_all(&[*byte]).is_err() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
     }
 }
