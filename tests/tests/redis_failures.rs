@@ -303,3 +303,45 @@ fn dribble_forever(mut stream: TcpStream) {
         thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_killed_server_restarted_empty_is_used_again_after_one_window() {
+    let Some(mut server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let retry_after = Duration::from_millis(300);
+    let cache = cache_at(server.port(), "retry_after=300ms&pool_size=4");
+    cache.set("k", &1, Timeout::Default).unwrap();
+    // Four connections in the pool.
+    let start = Arc::new(Barrier::new(4));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, start) = (cache.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                for _ in 0..200 {
+                    c.get::<i32>("k").unwrap();
+                }
+            })
+        })
+        .collect();
+    callers.into_iter().for_each(|t| t.join().unwrap());
+
+    server.kill();
+    let c = cache.clone();
+    let (down, took) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(down, Err(Error::Unavailable { .. })), "{down:?}");
+    assert!(took < AT_ONCE, "took {took:?}");
+
+    server.restart();
+    thread::sleep(retry_after + Duration::from_millis(100));
+    // One probe, on a new connection: the pooled ones all died with the
+    // old server and were closed when the breaker opened.
+    assert_eq!(
+        cache.get::<i32>("k").unwrap(),
+        None,
+        "the new server is empty"
+    );
+    cache.set("k", &2, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(2));
+}
