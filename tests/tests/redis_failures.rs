@@ -1,12 +1,17 @@
 //! An unreachable or silent Redis gives a typed error within the configured
-//! timeouts, never a hang; calls fail fast while it is down, and the cache
-//! recovers when it returns.
+//! timeouts, never a hang; calls fail fast while it is down (a circuit
+//! breaker: open after a connection failure or a timeout, one probe at a
+//! time after `retry_after`), and the cache recovers when it returns. A
+//! connection refused at once fails at once; a reply is bounded by the
+//! response timeout as a whole.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
+use cache_tests::redis_server::RedisServer;
 use cache_tests::{services, unique};
-use std::net::TcpListener;
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -89,4 +94,254 @@ fn recovers_when_the_server_returns() {
         .expect("the server is back");
     assert_eq!(cache.get::<i32>("k").unwrap(), Some(5));
     cache.clear().unwrap();
+}
+
+/// Runs `f` without hanging; returns its result and how long it took.
+fn timed<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (T, Duration) {
+    without_hanging(move || {
+        let started = Instant::now();
+        let result = f();
+        (result, started.elapsed())
+    })
+}
+
+/// A bound on a call that must not wait for any timeout: generous, it
+/// guards against waiting out a timeout (or hanging), not for speed.
+const AT_ONCE: Duration = Duration::from_millis(100);
+
+/// A cache at `url` with the default timeouts (1 s connect, 500 ms
+/// response) and `retry_after=30s`.
+fn cache_with_defaults(url: &str) -> Cache {
+    let mut cfg = CacheConfig::from_url(&format!("{url}?retry_after=30s")).unwrap();
+    cfg.key_prefix = unique::prefix("fail");
+    Cache::new(cfg).unwrap()
+}
+
+/// The first call to a cache whose connections cannot be made fails at
+/// once with `Unavailable` (not after the 1 s connect timeout), and opens
+/// the breaker: the next call fails fast without trying.
+fn fails_at_once_and_opens_the_breaker(url: &str) {
+    let cache = cache_with_defaults(url);
+    let c = cache.clone();
+    let (first, took) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(first, Err(Error::Unavailable { .. })), "{first:?}");
+    assert!(took < AT_ONCE, "{url}: the first call took {took:?}");
+    let c = cache.clone();
+    let (second, took) = timed(move || c.set("k", &1, Timeout::Default));
+    assert!(
+        matches!(&second, Err(Error::Unavailable { reason }) if reason.contains("moments ago")),
+        "{second:?}"
+    );
+    assert!(took < AT_ONCE, "{url}: the second call took {took:?}");
+}
+
+#[test]
+fn a_refused_connection_fails_at_once_and_opens_the_breaker() {
+    fails_at_once_and_opens_the_breaker(&format!("redis://127.0.0.1:{}/0", closed_port()));
+}
+
+#[test]
+fn a_wrong_password_fails_at_once_and_opens_the_breaker() {
+    let Some(server) = RedisServer::for_test(&["--requirepass", "right"]) else {
+        return;
+    };
+    let port = server.port();
+    fails_at_once_and_opens_the_breaker(&format!("redis://user:wrong@127.0.0.1:{port}/0"));
+    fails_at_once_and_opens_the_breaker(&format!("redis://:wrong@127.0.0.1:{port}/0"));
+    // The right password works (the failures above were the password's).
+    let cache = cache_with_defaults(&format!("redis://:right@127.0.0.1:{port}/0"));
+    cache.set("k", &1, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(1));
+}
+
+#[test]
+fn a_database_number_out_of_range_fails_at_once() {
+    let Some(server) = RedisServer::for_test(&["--databases", "4"]) else {
+        return;
+    };
+    fails_at_once_and_opens_the_breaker(&format!("redis://127.0.0.1:{}/9", server.port()));
+}
+
+#[test]
+fn an_unknown_host_fails_at_once() {
+    // `.invalid` never resolves (RFC 2606); how long the resolver takes
+    // to say so is the system's, here a few milliseconds.
+    fails_at_once_and_opens_the_breaker("redis://no-such-host.invalid:6379/0");
+}
+
+#[test]
+fn a_stopped_server_opens_the_breaker_one_probe_at_a_time_until_it_answers() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let retry_after = Duration::from_millis(500);
+    let cache = cache_at(server.port(), "retry_after=500ms");
+    cache.set("k", &7, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(7));
+
+    server.stop();
+    // The first call waits out the response timeout: that is how a hung
+    // server is found out.
+    let c = cache.clone();
+    let (first, _) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(first, Err(Error::Timeout { .. })), "{first:?}");
+    // Within `retry_after`, calls fail at once without asking the server.
+    let opened = Instant::now();
+    for _ in 0..10 {
+        let c = cache.clone();
+        let (next, took) = timed(move || c.get::<i32>("k"));
+        assert!(
+            matches!(&next, Err(Error::Unavailable { reason }) if reason.contains("moments ago")),
+            "{next:?}"
+        );
+        assert!(
+            took < AT_ONCE,
+            "a call while the breaker is open took {took:?}"
+        );
+    }
+    assert!(opened.elapsed() < retry_after, "the window was still open");
+
+    // After the window, one caller probes (and waits out the timeout); the
+    // others keep failing fast meanwhile.
+    thread::sleep(retry_after + Duration::from_millis(100));
+    let start = Arc::new(Barrier::new(4));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, start) = (cache.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                c.get::<i32>("k")
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = callers.into_iter().map(|t| t.join().unwrap()).collect();
+    let probes = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Timeout { .. })))
+        .count();
+    let fast = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Unavailable { .. })))
+        .count();
+    assert_eq!((probes, fast), (1, 3), "{outcomes:?}");
+
+    // Resumed: once the window the failed probe reopened has passed, the
+    // next call's probe succeeds and closes the breaker.
+    server.cont();
+    thread::sleep(retry_after + Duration::from_millis(100));
+    let c = cache.clone();
+    let (back, _) = timed(move || c.get::<i32>("k"));
+    assert_eq!(back.unwrap(), Some(7));
+    for i in 0..10 {
+        cache.set("k", &i, Timeout::Default).unwrap();
+        assert_eq!(cache.get::<i32>("k").unwrap(), Some(i));
+    }
+}
+
+#[test]
+fn a_server_error_leaves_the_breaker_closed() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let cache = cache_at(server.port(), "retry_after=30s");
+    cache.set("k", &1, Timeout::Default).unwrap();
+    // The server holds only this test's key: make it a list.
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).query(&mut admin).unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    redis::pipe()
+        .del(&keys[0])
+        .rpush(&keys[0], "x")
+        .query::<()>(&mut admin)
+        .unwrap();
+
+    for _ in 0..3 {
+        let err = cache.get::<i32>("k").unwrap_err();
+        assert!(
+            matches!(&err, Error::Backend { reason } if reason.contains("WRONGTYPE")),
+            "{err:?}"
+        );
+        cache.set("other", &2, Timeout::Default).unwrap();
+        assert_eq!(cache.get::<i32>("other").unwrap(), Some(2));
+    }
+}
+
+#[test]
+fn a_reply_that_never_ends_is_cut_off_by_the_response_timeout() {
+    // A server that answers every request with a bulk string of a million
+    // bytes, one byte every 50 ms: each read gets a byte well within the
+    // 300 ms timeout, the reply as a whole would take 14 hours.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || dribble_forever(stream));
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}/0?response_timeout=300ms");
+    let mut cfg = CacheConfig::from_url(&url).unwrap();
+    cfg.key_prefix = unique::prefix("dribble");
+    let cache = Cache::new(cfg).unwrap();
+    let (result, took) = timed(move || cache.get::<String>("k"));
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+fn dribble_forever(mut stream: TcpStream) {
+    let mut request = [0u8; 4096];
+    if matches!(stream.read(&mut request), Ok(0) | Err(_)) {
+        return;
+    }
+    let reply = b"$1000000\r\n".iter().chain(std::iter::repeat(&b'x'));
+    for byte in reply {
+        if stream.write_all(&[*byte]).is_err() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_killed_server_restarted_empty_is_used_again_after_one_window() {
+    let Some(mut server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let retry_after = Duration::from_millis(300);
+    let cache = cache_at(server.port(), "retry_after=300ms&pool_size=4");
+    cache.set("k", &1, Timeout::Default).unwrap();
+    // Four connections in the pool.
+    let start = Arc::new(Barrier::new(4));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, start) = (cache.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                for _ in 0..200 {
+                    c.get::<i32>("k").unwrap();
+                }
+            })
+        })
+        .collect();
+    callers.into_iter().for_each(|t| t.join().unwrap());
+
+    server.kill();
+    let c = cache.clone();
+    let (down, took) = timed(move || c.get::<i32>("k"));
+    assert!(matches!(down, Err(Error::Unavailable { .. })), "{down:?}");
+    assert!(took < AT_ONCE, "took {took:?}");
+
+    server.restart();
+    thread::sleep(retry_after + Duration::from_millis(100));
+    // One probe, on a new connection: the pooled ones all died with the
+    // old server and were closed when the breaker opened.
+    assert_eq!(
+        cache.get::<i32>("k").unwrap(),
+        None,
+        "the new server is empty"
+    );
+    cache.set("k", &2, Timeout::Default).unwrap();
+    assert_eq!(cache.get::<i32>("k").unwrap(), Some(2));
 }

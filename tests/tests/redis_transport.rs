@@ -2,12 +2,21 @@
 //! size (across the read buffer's bounds, and with CRLF inside), replies
 //! that arrive a few bytes at a time, the database number of the URL, and
 //! ACL users (right and wrong passwords, a server error that leaves the
-//! connection usable).
+//! connection usable), and a reply of several megabytes (120,000 values)
+//! read within the response timeout.
 
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
+use cache_tests::redis_server::RedisServer;
 use cache_tests::{services, unique};
 use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+/// The other tests of this file take it shared; the 120,000-key test
+/// alone, so that its reply is read within the response timeout without
+/// competing for the CPU with the megabytes the others move.
+static TURNS: RwLock<()> = RwLock::new(());
 
 fn cache(url: &str, prefix: &str) -> Cache {
     let mut cfg = CacheConfig::from_url(url).unwrap();
@@ -49,6 +58,7 @@ fn round_trips(cache: &Cache) {
 
 #[test]
 fn values_of_every_size_round_trip() {
+    let _turn = TURNS.read().unwrap_or_else(PoisonError::into_inner);
     let Some(url) = services::redis_url() else {
         return;
     };
@@ -59,6 +69,7 @@ fn values_of_every_size_round_trip() {
 
 #[test]
 fn replies_that_arrive_a_few_bytes_at_a_time_read_the_same() {
+    let _turn = TURNS.read().unwrap_or_else(PoisonError::into_inner);
     let Some(url) = services::redis_url() else {
         return;
     };
@@ -73,6 +84,7 @@ fn replies_that_arrive_a_few_bytes_at_a_time_read_the_same() {
 
 #[test]
 fn the_database_of_the_url_is_the_one_written() {
+    let _turn = TURNS.read().unwrap_or_else(PoisonError::into_inner);
     let Some(url) = services::redis_url() else {
         return;
     };
@@ -123,6 +135,7 @@ fn client_ids(admin: &mut redis::Connection, user: &str) -> Vec<String> {
 
 #[test]
 fn acl_users_authenticate_and_server_errors_leave_the_connection_usable() {
+    let _turn = TURNS.read().unwrap_or_else(PoisonError::into_inner);
     let Some(url) = services::redis_url() else {
         return;
     };
@@ -168,4 +181,48 @@ fn acl_users_authenticate_and_server_errors_leave_the_connection_usable() {
         .query::<()>(&mut *admin.lock().unwrap())
         .unwrap();
     outcome.unwrap();
+}
+
+#[test]
+fn a_get_many_of_120_000_keys_is_read_within_the_default_response_timeout() {
+    let _turn = TURNS.write().unwrap_or_else(PoisonError::into_inner);
+    // A server of its own: no other test's commands in its way.
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    // The default timeouts: 500 ms bounds the whole request, 5 MB of keys
+    // sent and 2 MB of values read (the reply framed quadratically took
+    // minutes).
+    let cache = cache(&server.url(), &unique::prefix("many"));
+    let keys: Vec<String> = (0..120_000).map(|i| format!("key{i}")).collect();
+    for chunk in keys.chunks(10_000) {
+        let failed = cache
+            .set_many(
+                chunk.iter().map(|k| (k.as_str(), k.as_str())),
+                Timeout::Default,
+            )
+            .unwrap();
+        assert!(failed.is_empty());
+    }
+    let c = cache.clone();
+    let wanted = keys.clone();
+    let got: HashMap<String, String> = without_hanging(Duration::from_secs(60), move || {
+        c.get_many(wanted.iter().map(String::as_str))
+    })
+    .unwrap();
+    assert_eq!(got.len(), keys.len());
+    assert!(keys.iter().all(|k| got[k] == *k));
+}
+
+/// Runs `f` on another thread; panics if it does not finish within `limit`
+/// (a bound that tells a hang from a slow machine, not a speed test).
+fn without_hanging<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit).expect("the cache call hung")
 }

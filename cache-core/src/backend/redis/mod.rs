@@ -1,15 +1,23 @@
 //! The Redis backend: a pool of synchronous connections that never PINGs on
-//! checkout, explicit connect and response timeouts, and a short fail-fast
-//! window after the server was found unreachable.
+//! checkout, explicit connect and response timeouts, and a circuit breaker
+//! ([`breaker`]): after a failure that says the server is in trouble (a
+//! connection that cannot be made, a timeout, an I/O error, a dropped
+//! connection), calls fail fast for `retry_after`, then one call probes.
+//! A connection is tried once: one that cannot be made fails the call at
+//! once ([`pool`]).
 //!
 //! Plain `redis://` URLs use this crate's own transport ([`plain`]);
 //! `rediss://` and RESP3 URLs use redis-rs's connection. Both run redis-rs
 //! commands and scripts.
 
+mod breaker;
 mod plain;
+mod pool;
 mod resp;
 
+use self::breaker::{Breaker, Opened, Ticket};
 use self::plain::{PlainConn, Target};
+use self::pool::{Checkout, Pool};
 use super::{Backend, Incr};
 use crate::config::redact;
 use crate::error::{Error, Result};
@@ -17,8 +25,7 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::{Cmd, ConnectionAddr, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Adds to a counter only if it exists (Django raises on a missing key,
 /// while a bare `INCRBY` would create it).
@@ -33,13 +40,12 @@ const SCAN_BATCH: u32 = 1000;
 
 /// Redis storage.
 pub struct RedisBackend {
-    pool: r2d2::Pool<Manager>,
+    pool: Pool<Link>,
+    client: redis::Client,
     shown_url: String,
+    connect_timeout: Duration,
     response_timeout: Duration,
-    retry_after: Duration,
-    epoch: Instant,
-    /// Milliseconds since `epoch` before which calls fail fast (0: none).
-    down_until_ms: AtomicU64,
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -50,20 +56,7 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
-struct Manager {
-    client: redis::Client,
-    connect_timeout: Duration,
-    response_timeout: Duration,
-}
-
-/// A pooled connection, marked broken after an I/O error or a timeout so
-/// the pool drops it instead of reusing a connection in an unknown state.
-struct Conn {
-    inner: Link,
-    broken: bool,
-}
-
-/// Either transport.
+/// A connection over either transport.
 enum Link {
     Plain(PlainConn),
     RedisRs(redis::Connection),
@@ -119,48 +112,6 @@ impl ConnectionLike for Link {
     }
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = Conn;
-    type Error = RedisError;
-
-    fn connect(&self) -> Result<Conn, RedisError> {
-        let info = self.client.get_connection_info();
-        let settings = info.redis_settings();
-        let inner = match info.addr() {
-            ConnectionAddr::Tcp(host, port) if !settings.protocol().supports_resp3() => {
-                Link::Plain(PlainConn::connect(&Target {
-                    host,
-                    port: *port,
-                    settings,
-                    connect_timeout: self.connect_timeout,
-                    response_timeout: self.response_timeout,
-                })?)
-            }
-            _ => {
-                let inner = self
-                    .client
-                    .get_connection_with_timeout(self.connect_timeout)?;
-                inner.set_read_timeout(Some(self.response_timeout))?;
-                inner.set_write_timeout(Some(self.response_timeout))?;
-                Link::RedisRs(inner)
-            }
-        };
-        Ok(Conn {
-            inner,
-            broken: false,
-        })
-    }
-
-    fn is_valid(&self, _conn: &mut Conn) -> Result<(), RedisError> {
-        // Never called: checkout tests are off (a hit is one round trip).
-        Ok(())
-    }
-
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.broken || !conn.inner.is_open()
-    }
-}
-
 /// Options for [`RedisBackend::connect`].
 #[derive(Debug, Clone)]
 pub struct RedisOptions {
@@ -168,7 +119,10 @@ pub struct RedisOptions {
     pub connect_timeout: Duration,
     /// Wait at most this long for an answer.
     pub response_timeout: Duration,
-    /// Fail fast for this long after the server was unreachable.
+    /// After a failure that says the server is in trouble (a connection
+    /// that cannot be made, a timeout, an I/O error, a dropped connection),
+    /// calls fail fast for this long; then one call probes the server while
+    /// the others keep failing fast, and its success closes the breaker.
     pub retry_after: Duration,
     /// At most this many connections.
     pub pool_size: u32,
@@ -186,59 +140,123 @@ impl RedisBackend {
         } else {
             redis::Client::open(url).map_err(|e| Error::config(&shown_url, e.to_string()))?
         };
-        let manager = Manager {
+        Ok(RedisBackend {
+            pool: Pool::new(usize::try_from(options.pool_size).unwrap_or(usize::MAX)),
             client,
+            shown_url,
             connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
-        };
-        let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size)
-            .min_idle(Some(0))
-            .test_on_check_out(false)
-            .connection_timeout(options.connect_timeout)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(manager);
-        Ok(RedisBackend {
-            pool,
-            shown_url,
-            response_timeout: options.response_timeout,
-            retry_after: options.retry_after,
-            epoch: Instant::now(),
-            down_until_ms: AtomicU64::new(0),
+            breaker: Breaker::new(options.retry_after),
         })
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// A new connection, tried once: a refusal, a wrong password, an
+    /// unknown host or a database out of range is an error at once.
+    fn open_link(&self) -> RedisResult<Link> {
+        let info = self.client.get_connection_info();
+        let settings = info.redis_settings();
+        Ok(match info.addr() {
+            ConnectionAddr::Tcp(host, port) if !settings.protocol().supports_resp3() => {
+                Link::Plain(PlainConn::connect(&Target {
+                    host,
+                    port: *port,
+                    settings,
+                    connect_timeout: self.connect_timeout,
+                    response_timeout: self.response_timeout,
+                })?)
+            }
+            _ => {
+                let inner = self
+                    .client
+                    .get_connection_with_timeout(self.connect_timeout)?;
+                inner.set_read_timeout(Some(self.response_timeout))?;
+                inner.set_write_timeout(Some(self.response_timeout))?;
+                Link::RedisRs(inner)
+            }
+        })
     }
 
     /// Runs `f` on a pooled connection, mapping failures to typed errors.
+    /// While the breaker is open the call fails at once; once it is
+    /// half-open, this call may be the probe.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Link) -> RedisResult<T>) -> Result<T> {
-        let down_until = self.down_until_ms.load(Ordering::Relaxed);
-        if down_until != 0 && self.now_ms() < down_until {
-            return Err(Error::Unavailable {
-                reason: format!(
-                    "{} was unreachable moments ago; retrying after {:?}",
-                    self.shown_url, self.retry_after
-                ),
-            });
+        let Some(ticket) = self.breaker.admit() else {
+            return Err(self.failing_fast());
+        };
+        let probe = ticket.is_probe();
+        let checkout = self.pool.get(
+            self.connect_timeout,
+            || self.open_link(),
+            || !probe && self.breaker.is_open(),
+        );
+        let mut conn = match checkout {
+            Ok(conn) => conn,
+            Err(Checkout::Connect(e)) => {
+                self.in_trouble(ticket, &e);
+                return Err(Error::Unavailable {
+                    reason: format!("cannot connect to {}: {e}", self.shown_url),
+                });
+            }
+            Err(Checkout::GaveUp) => return Err(self.failing_fast()),
+            // (A probe's ticket dropped unreported opens the breaker again.)
+            Err(Checkout::Busy) => {
+                return Err(Error::Unavailable {
+                    reason: format!(
+                        "every connection to {} stayed busy for {:?}",
+                        self.shown_url, self.connect_timeout
+                    ),
+                });
+            }
+        };
+        let result = f(&mut conn);
+        match &result {
+            // Before the connection is dropped: a caller waiting for its
+            // slot then finds the breaker open instead of connecting.
+            Err(e) if server_in_trouble(e) => self.in_trouble(ticket, e),
+            // Any answer, an error reply included, says the server works.
+            _ => {
+                if ticket.succeeded() {
+                    tracing::info!(url = %self.shown_url, "cache backend answers again");
+                }
+            }
         }
-        let mut conn = self.pool.get().map_err(|e| {
-            let until =
-                self.now_ms() + u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX);
-            self.down_until_ms.store(until.max(1), Ordering::Relaxed);
-            tracing::warn!(url = %self.shown_url, error = %e, "cache backend unreachable");
-            Error::Unavailable {
-                reason: format!("cannot connect to {}: {e}", self.shown_url),
+        // A connection that failed is in an unknown state: dropped, not
+        // returned. (A server's error reply leaves it usable.)
+        if result.as_ref().is_err_and(breaks_connection) || !conn.is_open() {
+            conn.discard();
+        }
+        result.map_err(|e| self.map_error(e))
+    }
+
+    /// Opens the breaker after `error`; when that is news, closes the idle
+    /// connections too (after a restart they are all dead, and each would
+    /// fail a probe in turn).
+    fn in_trouble(&self, ticket: Ticket<'_>, error: &RedisError) {
+        let retry_after = self.breaker.retry_after();
+        match ticket.failed() {
+            Opened::Now => {
+                tracing::warn!(
+                    url = %self.shown_url, %error, ?retry_after,
+                    "cache backend in trouble: calls fail fast until a probe gets an answer"
+                );
+                self.pool.drain_idle();
             }
-        })?;
-        self.down_until_ms.store(0, Ordering::Relaxed);
-        f(&mut conn.inner).map_err(|e| {
-            if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
-                conn.broken = true;
+            Opened::Again => {
+                tracing::debug!(url = %self.shown_url, %error, "cache backend probe failed");
+                self.pool.drain_idle();
             }
-            self.map_error(e)
-        })
+            Opened::Already => {}
+        }
+    }
+
+    fn failing_fast(&self) -> Error {
+        Error::Unavailable {
+            reason: format!(
+                "{} failed moments ago; calls fail fast until a probe (one every {:?}) gets an answer",
+                self.shown_url,
+                self.breaker.retry_after()
+            ),
+        }
     }
 
     fn map_error(&self, e: RedisError) -> Error {
@@ -284,6 +302,17 @@ fn tls_client(_url: &str, shown_url: &str, _ca: Option<&std::path::Path>) -> Res
         shown_url,
         "rediss:// needs cache-core's `tls` feature",
     ))
+}
+
+/// True when an error says the server is in trouble (as opposed to an
+/// answer, such as an error reply): it opens the breaker.
+fn server_in_trouble(e: &RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+/// True when a command's error leaves its connection in an unknown state.
+fn breaks_connection(e: &RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error()
 }
 
 fn millis(d: Duration) -> u64 {

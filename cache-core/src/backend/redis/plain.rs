@@ -4,25 +4,34 @@
 //! Why not redis-rs's own `Connection`: every hit is one `MGET`, and
 //! redis-rs's parser (combine) cost two thirds of a whole hit's instructions
 //! reading its four values, and zeroes an 8 KiB buffer on every reply
-//! (callgrind; BENCHMARKS.md). Here a reply is framed by [`resp::frame`] and
-//! the `MGET` values are copied straight out of the buffer. Every other
-//! reply goes to redis-rs's parser once framed, and commands are still
-//! redis-rs's `Cmd`s and scripts through [`redis::ConnectionLike`], so only
-//! the transport is ours. `rediss://` and RESP3 URLs keep redis-rs's
-//! connection.
+//! (callgrind; BENCHMARKS.md). Here a reply is framed by a [`Framer`] (in
+//! time linear in its length, however it arrives) and the `MGET` values are
+//! copied straight out of the buffer. Every other reply goes to redis-rs's
+//! parser once framed, and commands are still redis-rs's `Cmd`s and
+//! scripts through [`redis::ConnectionLike`], so only the transport is
+//! ours. `rediss://` and RESP3 URLs keep redis-rs's connection.
+//!
+//! The response timeout bounds a request as a whole (writing it and reading
+//! every byte of its replies), not each read: a server that dribbles a
+//! reply a byte at a time is cut off like one that sends nothing.
 
-use super::resp::{self, Frame};
+use super::resp::{self, Frame, Framer};
 use bytes::Bytes;
 use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, ServerErrorKind, Value};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The read buffer's usual size; it grows for a longer reply and shrinks
 /// back after one over [`KEEP_AT_MOST`].
 const BUFFER: usize = 16 * 1024;
 const KEEP_AT_MOST: usize = 1024 * 1024;
+
+/// A socket timeout within this of the time left before the deadline is
+/// left as it is (setting it is a system call, and a hit's single read
+/// should not pay for one): the deadline is overrun by at most this much.
+const SLACK: Duration = Duration::from_millis(1);
 
 /// A plain TCP connection speaking RESP2.
 pub(super) struct PlainConn {
@@ -31,6 +40,17 @@ pub(super) struct PlainConn {
     /// Unread bytes are `buf[start..end]`.
     start: usize,
     end: usize,
+    /// Where the reply at `start` has been framed to.
+    framer: Framer,
+    response_timeout: Duration,
+    /// When the request being answered must be answered in full.
+    deadline: Instant,
+    /// The socket's timeouts as last set.
+    read_timeout: Duration,
+    write_timeout: Duration,
+    /// Reads made (tests of the buffer's growth).
+    #[cfg(test)]
+    reads: usize,
     db: i64,
     /// False after an I/O or protocol error: the pool drops the connection.
     open: bool,
@@ -79,6 +99,13 @@ impl PlainConn {
             buf: vec![0; BUFFER],
             start: 0,
             end: 0,
+            framer: Framer::new(),
+            response_timeout: target.response_timeout,
+            deadline: Instant::now(),
+            read_timeout: target.response_timeout,
+            write_timeout: target.response_timeout,
+            #[cfg(test)]
+            reads: 0,
             db: settings.db(),
             open: true,
         };
@@ -134,8 +161,45 @@ impl PlainConn {
         if self.buf.len() > KEEP_AT_MOST {
             self.buf = vec![0; BUFFER];
         }
-        let written = self.stream.write_all(packed);
+        let now = Instant::now();
+        self.deadline = now + self.response_timeout;
+        let written = self.write_all(packed, now);
         self.check(written)
+    }
+
+    /// Writes all of `data` before the deadline (`now` is the time).
+    fn write_all(&mut self, mut data: &[u8], now: Instant) -> io::Result<()> {
+        let mut now = Some(now);
+        while !data.is_empty() {
+            let left = self.time_left(now.take().unwrap_or_else(Instant::now))?;
+            if far_apart(self.write_timeout, left) {
+                self.stream.set_write_timeout(Some(left))?;
+                self.write_timeout = left;
+            }
+            match self.stream.write(data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(e) if retry(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// What is left before the deadline at `now`; a timeout error if
+    /// nothing is.
+    fn time_left(&self, now: Instant) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(now);
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "Redis did not answer in full within {:?}",
+                    self.response_timeout
+                ),
+            ));
+        }
+        Ok(left)
     }
 
     /// Reads until a whole reply is buffered; returns where it is. The
@@ -148,8 +212,9 @@ impl PlainConn {
     }
 
     fn read_frame_io(&mut self) -> io::Result<Range<usize>> {
+        self.framer = Framer::new();
         loop {
-            match resp::frame(&self.buf[self.start..self.end])? {
+            match self.framer.advance(&self.buf[self.start..self.end])? {
                 Frame::Complete(len) => {
                     let range = self.start..self.start + len;
                     self.start += len;
@@ -160,9 +225,11 @@ impl PlainConn {
         }
     }
 
-    /// Reads until `buf[start..]` holds at least `need` bytes. The buffer
-    /// grows with what arrives, never ahead of it by more than its size (a
-    /// length is the server's word, not memory to set aside).
+    /// Reads until `buf[start..]` holds at least `need` bytes, or the
+    /// deadline passes. The buffer doubles when full: geometric growth
+    /// keeps a long reply's copying linear, and since a full buffer holds
+    /// only bytes that arrived, it never gets ahead of them by more than
+    /// its size (a length is the server's word, not memory to set aside).
     fn fill(&mut self, need: usize) -> io::Result<()> {
         if self.start > 0 && need > self.buf.len() - self.start {
             self.buf.copy_within(self.start..self.end, 0);
@@ -170,17 +237,36 @@ impl PlainConn {
         }
         while self.end - self.start < need {
             if self.end == self.buf.len() {
-                let grown = (2 * self.buf.len()).min(self.start.saturating_add(need));
-                self.buf.resize(grown, 0);
+                self.buf.resize(2 * self.buf.len(), 0);
+            }
+            self.read_some()?;
+        }
+        Ok(())
+    }
+
+    /// One read into the free end of the buffer, with the socket's timeout
+    /// set to what is left before the deadline.
+    fn read_some(&mut self) -> io::Result<()> {
+        loop {
+            let left = self.time_left(Instant::now())?;
+            if far_apart(self.read_timeout, left) {
+                self.stream.set_read_timeout(Some(left))?;
+                self.read_timeout = left;
+            }
+            #[cfg(test)]
+            {
+                self.reads += 1;
             }
             match self.stream.read(&mut self.buf[self.end..]) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if retry(&e) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
     }
 
     /// A framed reply as a redis-rs value.
@@ -198,6 +284,22 @@ impl PlainConn {
             e.into()
         })
     }
+}
+
+/// True when a socket timeout of `set` should be changed to `left`.
+fn far_apart(set: Duration, left: Duration) -> bool {
+    set > left + SLACK || left > set + SLACK
+}
+
+/// True for an error after which the call is simply made again: an
+/// interruption, or a socket timeout that expired before the deadline
+/// (within [`SLACK`], or coarser than it); [`PlainConn::time_left`] then
+/// says whether time is left.
+fn retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 impl ConnectionLike for PlainConn {
@@ -325,6 +427,33 @@ mod tests {
             "PONG"
         );
         assert_eq!(conn.buf.len(), BUFFER);
+    }
+
+    #[test]
+    fn a_long_reply_of_small_values_is_read_in_few_reads() {
+        // 2 MB of small values, sent at once: the buffer grows by doubling,
+        // so every read fills a large free space (the old growth, to one
+        // byte past what it held, made each read past 16 KiB get one byte).
+        const N: usize = 200_000;
+        static REPLY: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+            let mut reply = format!("*{N}\r\n").into_bytes();
+            for i in 0..N {
+                reply.extend_from_slice(format!("$5\r\n{:05}\r\n", i % 100_000).as_bytes());
+            }
+            reply
+        });
+        let mut conn = fake(Box::leak(Box::new([REPLY.as_slice()])));
+        // (The fake server answers any request: a short one will do.)
+        let values = conn.mget(&resp::pack_mget(&["k"]), N).unwrap();
+        assert_eq!(values.len(), N);
+        assert_eq!(values[12_345].as_deref(), Some(&b"12345"[..]));
+        assert!(
+            conn.reads < REPLY.len() / 1000,
+            "{} reads for {} bytes",
+            conn.reads,
+            REPLY.len()
+        );
+        assert!(conn.buf.len() <= 2 * REPLY.len());
     }
 
     #[test]

@@ -18,52 +18,133 @@ pub(super) enum Frame {
     Incomplete(usize),
 }
 
-/// Where the first reply in `buf` ends. RESP3-only types are a protocol
-/// error: the plain connection never asks for RESP3.
-pub(super) fn frame(buf: &[u8]) -> io::Result<Frame> {
-    let mut pos = 0;
-    // Values still to be read: the reply itself, plus every array's items.
-    let mut pending: u64 = 1;
-    while pending > 0 {
-        pending -= 1;
-        let Some(line_end) = line_end(buf, pos)? else {
-            return Ok(Frame::Incomplete(buf.len() + 1));
-        };
-        let (kind, line) = (buf[pos], &buf[pos + 1..line_end]);
-        pos = line_end + 2;
-        match kind {
-            b'+' | b'-' | b':' => {}
-            b'$' => {
-                if let Some(len) = length(line)? {
-                    let end = pos
-                        .checked_add(len)
-                        .and_then(|e| e.checked_add(2))
-                        .ok_or_else(|| invalid("bulk string length overflows"))?;
-                    if end > buf.len() {
-                        return Ok(Frame::Incomplete(end));
-                    }
-                    if &buf[end - 2..end] != b"\r\n" {
-                        return Err(invalid("bulk string not followed by CRLF"));
-                    }
-                    pos = end;
-                }
-            }
-            b'*' => {
-                if let Some(items) = length(line)? {
-                    pending = pending
-                        .checked_add(items as u64)
-                        .ok_or_else(|| invalid("array length overflows"))?;
-                }
-            }
-            other => {
-                return Err(invalid(&format!(
-                    "unexpected reply type byte {:?}",
-                    char::from(other)
-                )));
-            }
+/// Finds where one reply ends, resumably: it is fed the reply's bytes as
+/// they arrive (each call with every byte of the one before and maybe more,
+/// from the reply's first byte) and keeps its place between calls: the next
+/// value's position, the values still to read, how far a header line has
+/// been searched, the end of a bulk string being awaited. Framing a reply
+/// therefore costs time linear in its length however it is cut into reads.
+/// RESP3-only types are a protocol error: the plain connection never asks
+/// for RESP3.
+#[derive(Debug, Clone)]
+pub(super) struct Framer {
+    /// Where the next value's header starts.
+    pos: usize,
+    /// Values still to read: the reply itself, plus every array's items.
+    pending: u64,
+    /// The header line at `pos` holds no CR before this position.
+    searched: usize,
+    /// While a bulk string's body is awaited: where it ends (CRLF included).
+    body_end: Option<usize>,
+    /// Bytes looked at so far (tests of linearity).
+    #[cfg(test)]
+    examined: usize,
+}
+
+impl Framer {
+    /// A framer at the start of a reply.
+    pub(super) const fn new() -> Self {
+        Framer {
+            pos: 0,
+            pending: 1,
+            searched: 0,
+            body_end: None,
+            #[cfg(test)]
+            examined: 0,
         }
     }
-    Ok(Frame::Complete(pos))
+
+    /// Continues framing with `buf`, the reply's bytes so far. After
+    /// `Complete` the framer starts over, for the next reply.
+    pub(super) fn advance(&mut self, buf: &[u8]) -> io::Result<Frame> {
+        loop {
+            if let Some(end) = self.body_end {
+                if end > buf.len() {
+                    return Ok(Frame::Incomplete(end));
+                }
+                #[cfg(test)]
+                {
+                    self.examined += 2;
+                }
+                if &buf[end - 2..end] != b"\r\n" {
+                    return Err(invalid("bulk string not followed by CRLF"));
+                }
+                (self.pos, self.searched, self.body_end) = (end, end, None);
+            }
+            if self.pending == 0 {
+                let len = self.pos;
+                *self = Framer::new();
+                return Ok(Frame::Complete(len));
+            }
+            let Some(line_end) = self.line_end(buf)? else {
+                return Ok(Frame::Incomplete(buf.len() + 1));
+            };
+            let (kind, line) = (buf[self.pos], &buf[self.pos + 1..line_end]);
+            let next = line_end + 2;
+            match kind {
+                b'+' | b'-' | b':' => {}
+                b'$' => {
+                    if let Some(len) = length(line)? {
+                        let end = next
+                            .checked_add(len)
+                            .and_then(|e| e.checked_add(2))
+                            .ok_or_else(|| invalid("bulk string length overflows"))?;
+                        self.body_end = Some(end);
+                    }
+                }
+                b'*' => {
+                    if let Some(items) = length(line)? {
+                        self.pending = self
+                            .pending
+                            .checked_add(items as u64)
+                            .ok_or_else(|| invalid("array length overflows"))?;
+                    }
+                }
+                other => {
+                    return Err(invalid(&format!(
+                        "unexpected reply type byte {:?}",
+                        char::from(other)
+                    )));
+                }
+            }
+            self.pending -= 1;
+            (self.pos, self.searched) = (next, next);
+        }
+    }
+
+    /// The index of the CR ending the header line at `pos`; `None` if the
+    /// line is not all in `buf` yet. Searches only bytes not searched
+    /// before.
+    fn line_end(&mut self, buf: &[u8]) -> io::Result<Option<usize>> {
+        let from = self.searched.max(self.pos);
+        let Some(at) = buf[from..].iter().position(|&b| b == b'\r') else {
+            #[cfg(test)]
+            {
+                self.examined += buf.len() - from;
+            }
+            self.searched = buf.len();
+            return Ok(None);
+        };
+        let cr = from + at;
+        #[cfg(test)]
+        {
+            self.examined += at + 2;
+        }
+        match buf.get(cr + 1) {
+            None => {
+                self.searched = cr;
+                Ok(None)
+            }
+            Some(b'\n') if cr > self.pos => Ok(Some(cr)),
+            Some(_) => Err(invalid("malformed line")),
+        }
+    }
+}
+
+/// Where the first reply in `buf` ends (framed from scratch).
+#[cfg(test)]
+pub(super) fn frame(buf: &[u8]) -> io::Result<Frame> {
+    Framer::new().advance(buf)
 }
 
 /// The values of a complete `MGET` reply of `n` keys, or `None` when the
@@ -198,6 +279,81 @@ mod tests {
                     ),
                 }
             }
+        }
+    }
+
+    /// Feeds `reply` to one framer a piece at a time (every prefix ending
+    /// at one of `cuts`, then the whole): each piece short of the whole is
+    /// incomplete, the whole is complete. Returns the bytes it examined.
+    fn feed(reply: &[u8], cuts: impl IntoIterator<Item = usize>) -> usize {
+        let mut framer = Framer::new();
+        let mut buf = reply.to_vec();
+        buf.extend_from_slice(b"+next\r\n");
+        for cut in cuts {
+            match framer.advance(&reply[..cut]).unwrap() {
+                Frame::Incomplete(need) => assert!(need > cut && need <= reply.len()),
+                done => panic!("cut at {cut} of {}: {done:?}", reply.len()),
+            }
+        }
+        assert_eq!(framer.advance(&buf).unwrap(), Frame::Complete(reply.len()));
+        let examined = framer.examined;
+        // It starts over for the next reply.
+        let rest = &buf[reply.len()..];
+        assert_eq!(framer.advance(rest).unwrap(), Frame::Complete(rest.len()));
+        examined
+    }
+
+    #[test]
+    fn a_framer_fed_piece_by_piece_frames_every_reply_as_a_whole() {
+        for reply in REPLIES {
+            feed(reply, 0..reply.len());
+            feed(reply, (0..reply.len()).step_by(3));
+            feed(reply, []);
+        }
+    }
+
+    #[test]
+    fn a_reply_fed_a_byte_at_a_time_is_framed_in_linear_work() {
+        // Many small values (an MGET's reply), long lines, a long bulk
+        // string: the shapes the old rescanning framer was quadratic in.
+        let mut reply = b"*20003\r\n".to_vec();
+        for i in 0..20_000 {
+            reply.extend_from_slice(format!("$6\r\nv{i:05}\r\n").as_bytes());
+        }
+        reply.extend_from_slice(format!("+{}\r\n", "s".repeat(50_000)).as_bytes());
+        reply.extend_from_slice(format!("-ERR {}\r\n", "e".repeat(50_000)).as_bytes());
+        reply.extend_from_slice(format!("$100000\r\n{}\r\n", "b".repeat(100_000)).as_bytes());
+        let len = reply.len();
+        let examined = feed(&reply, 0..len);
+        assert!(examined <= 2 * len, "examined {examined} bytes of {len}");
+        // Fed whole, or in 1000-byte pieces, no more.
+        assert!(feed(&reply, []) <= len);
+        assert!(feed(&reply, (0..len).step_by(1000)) <= 2 * len);
+
+        // What the bound rules out: framing from scratch after every
+        // byte, as the transport did, examines each prefix again.
+        let small = &reply[..4000];
+        let from_scratch: usize = (0..small.len())
+            .map(|cut| {
+                let mut framer = Framer::new();
+                let _ = framer.advance(&small[..cut]);
+                framer.examined
+            })
+            .sum();
+        assert!(from_scratch > 100 * small.len(), "{from_scratch}");
+    }
+
+    #[test]
+    fn garbage_fed_a_byte_at_a_time_is_still_a_protocol_error() {
+        for bad in [
+            &b"?x\r\n"[..],
+            b"$3\r\nabcde\r\n",
+            b"+a\rb\r\n",
+            b"*2\r\n:1\r\n\r\n",
+        ] {
+            let mut framer = Framer::new();
+            let failed = (1..=bad.len()).any(|cut| framer.advance(&bad[..cut]).is_err());
+            assert!(failed, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 
