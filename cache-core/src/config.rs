@@ -53,10 +53,12 @@ pub struct CacheConfig {
     pub max_value_size: usize,
     /// How long to wait for a connection to the backend.
     pub connect_timeout: Duration,
-    /// How long to wait for the backend's answer to one command.
+    /// How long to wait for the backend's whole answer to one request (a
+    /// command or a pipeline).
     pub response_timeout: Duration,
-    /// After a failed connection, calls fail fast for this long before the
-    /// backend is tried again.
+    /// After a failure that says the server is in trouble (a refused or
+    /// failed connection, a timeout, a dropped connection), calls fail fast
+    /// for this long; then one call probes the server (a circuit breaker).
     pub retry_after: Duration,
     /// Memory backend: at most this many entries.
     pub max_entries: Option<u64>,

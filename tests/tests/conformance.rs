@@ -186,6 +186,27 @@ fn zero_timeout_stores_nothing(t: &Target) {
     assert_eq!(zero.get::<i32>("k").unwrap(), None);
 }
 
+/// Issue 18 #15: `Duration::MAX` panicked in the in-process backend and
+/// was refused by Redis; lifetimes are clamped to `MAX_TTL`.
+fn the_longest_lifetimes_are_stored(t: &Target) {
+    t.cache.set("forever", &1, Duration::MAX).unwrap();
+    assert!(t.cache.add("forever2", &2, Duration::MAX).unwrap());
+    assert_eq!(
+        t.cache.touch("forever", Duration::MAX).unwrap(),
+        t.expect(true, false)
+    );
+    t.cache
+        .bump_tags(
+            &[t.cache.keys().build(cache_core::Namespace::Tag, &[], "t")],
+            Some(Duration::MAX),
+        )
+        .unwrap();
+    assert_eq!(
+        t.cache.get::<i32>("forever").unwrap(),
+        t.expect(Some(1), None)
+    );
+}
+
 fn touch_changes_lifetime(t: &Target) {
     t.cache.set("t", &1, SHORT).unwrap();
     assert_eq!(
@@ -519,6 +540,7 @@ conformance!(
     delete_and_has_key,
     entries_expire,
     zero_timeout_stores_nothing,
+    the_longest_lifetimes_are_stored,
     touch_changes_lifetime,
     incr_and_decr,
     incr_is_atomic,

@@ -315,8 +315,10 @@ fn breaks_connection(e: &RedisError) -> bool {
     e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error()
 }
 
+/// A lifetime in ms for `PX`, at most [`MAX_TTL`](crate::MAX_TTL) (Redis
+/// refuses larger ones), at least 1.
 fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::timeout::clamp(d).as_millis().max(1) as u64
 }
 
 fn set_cmd(key: &str, value: &[u8], ttl: Ttl) -> Cmd {
