@@ -31,7 +31,6 @@ pub(crate) struct Model {
     pub ident: Ident,
     pub vis: Visibility,
     pub table: Path,
-    pub table_name: String,
     pub fields: Vec<Field>,
     pub pk: usize,
     pub unique: Vec<usize>,
@@ -124,11 +123,6 @@ impl Model {
             .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
             .collect();
         let table = diesel.table_name.expect("checked above");
-        let table_name = table
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
         Ok(Model {
             key: options
                 .key
@@ -136,7 +130,6 @@ impl Model {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
             table,
-            table_name,
             pk: pk.expect("checked above"),
             unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
             filter,

@@ -161,7 +161,8 @@ fn cached_model_impl(m: &Model) -> TokenStream {
     let pk = m.pk_field();
     let (pk_ident, pk_ty, pk_variant, pk_col) =
         (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
-    let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
+    let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
+    let table = &m.table;
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let record_assoc = relations::record_assoc(m);
     let fields: Vec<_> = m
@@ -194,7 +195,6 @@ fn cached_model_impl(m: &Model) -> TokenStream {
             const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
                 name: #name,
                 key: #key,
-                table: #table,
                 primary_key: #pk_col,
                 unique_columns: &[#(#unique_cols),*],
                 schema_hash: #hash,
@@ -205,6 +205,11 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 prefetch_for_list: #prefetch_for_list,
                 background_refresh: #background_refresh,
             };
+            fn table() -> &'static str {
+                static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
+                    ::cache_diesel::__private::OnceLock::new();
+                NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
+            }
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }

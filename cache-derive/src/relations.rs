@@ -215,8 +215,12 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
         .joined
         .iter()
         .map(|j| &j.parent)
-        .chain(m.prefetch.iter().flat_map(|p| std::iter::once(&p.model).chain(p.through.as_ref())))
-        .map(|ty| quote!(::cache_diesel::__private::sql_name(&#dsl::debug_query::<$db, _>(&<#ty as #has_table>::table()).to_string())))
+        .chain(
+            m.prefetch
+                .iter()
+                .flat_map(|p| std::iter::once(&p.model).chain(p.through.as_ref())),
+        )
+        .map(|ty| quote!(::cache_diesel::__table_sql_name!(<#ty as #has_table>::table())))
         .collect();
     quote! {
         fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {

@@ -79,10 +79,10 @@ impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
     pub fn new(cache: Cache) -> Self {
         let info = M::INFO;
-        registry::register(info.table, &cache);
+        registry::register(M::table(), &cache);
         let keys = cache.keys();
         Manager {
-            table_tags: TableTags::new(&cache, info.table, info.unique_columns),
+            table_tags: TableTags::new(&cache, M::table(), info.unique_columns),
             related_tags: OnceLock::new(),
             detail_scopes: info
                 .unique_columns
@@ -330,7 +330,7 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let tables = std::iter::once(M::INFO.table).chain(entry.related.iter().map(String::as_str));
+        let tables = std::iter::once(M::table()).chain(entry.related.iter().map(String::as_str));
         let policy = tracking::read_policy(conn, tables);
         if policy == ReadPolicy::Bypass {
             tracing::debug!(

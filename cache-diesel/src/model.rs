@@ -15,8 +15,6 @@ pub struct ModelInfo {
     pub name: &'static str,
     /// The cache key (`#[cache(key = ..)]`, default the type name in snake case).
     pub key: &'static str,
-    /// The table's SQL name: invalidation tags are per table.
-    pub table: &'static str,
     /// The primary key column.
     pub primary_key: &'static str,
     /// Every unique column, the primary key first (what `Unique` values name).
@@ -76,6 +74,11 @@ pub trait CachedModel:
     type Record: CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Static facts.
     const INFO: ModelInfo;
+    /// The table's SQL name, from Diesel's own rendering of the table
+    /// (`#[sql_name]` and schema applied; the last part, lower-cased, as
+    /// the write tracker names the tables a statement writes): invalidation
+    /// tags are per table.
+    fn table() -> &'static str;
     /// This row's primary key.
     fn id(&self) -> Self::Id;
     /// A primary key as a unique lookup.
