@@ -77,7 +77,7 @@ pub trait CachedModel:
     /// The table's SQL name, from Diesel's own rendering of the table
     /// (`#[sql_name]` and schema applied; the last part, lower-cased, as
     /// the write tracker names the tables a statement writes): invalidation
-    /// tags are per table.
+    /// tags are per table, and keys name it.
     fn table() -> &'static str;
     /// This row's primary key.
     fn id(&self) -> Self::Id;
