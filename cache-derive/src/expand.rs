@@ -65,18 +65,28 @@ fn public_items(m: &Model) -> TokenStream {
         let v = variant(f);
         quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
     });
+    // What `get` returns: the model, or with relations its record.
+    let (record, what) = if m.has_relations() {
+        let record = relations::record_ident(m);
+        let what = format!("`{record}` (the `{model}` with its relations)");
+        (record.into_token_stream(), what)
+    } else {
+        (model.into_token_stream(), format!("`{model}`"))
+    };
     let lookups = m.unique_fields().skip(1).map(|f| {
-        let (v, ty) = (variant(f), &f.ty);
+        let (v, ty, field) = (variant(f), &f.ty, f.ident.to_string());
+        let get_doc = format!("The {what} whose `{field}` is `value`, or `Error::NotFound`.");
+        let find_doc = format!("The {what} whose `{field}` is `value`, if any.");
         let get = format_ident!("get_by_{}", f.ident);
         let find = format_ident!("find_by_{}", f.ident);
         quote! {
-            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, or `Error::NotFound`.")]
-            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#model>
+            #[doc = #get_doc]
+            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
             where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.get_unique(conn, #unique::#v(value)) }
 
-            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, if any.")]
-            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#model>>
+            #[doc = #find_doc]
+            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
             where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
         }

@@ -207,6 +207,12 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             }
         }
     });
+    // Unused (and so named `_prefetch`) when nothing is prefetched.
+    let prefetch_param = if m.prefetch.is_empty() {
+        format_ident!("_prefetch")
+    } else {
+        format_ident!("prefetch")
+    };
     let iters: Vec<_> = prefetch_names
         .iter()
         .map(|n| format_ident!("{}_sets", n))
@@ -233,7 +239,7 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             ::core::result::Result::Ok(::core::option::Option::Some(#record { #field: row, #(#join_names,)* #(#prefetch_names,)* }))
         }
 
-        fn load_records(conn: &mut $conn, filter: &#filter, prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
+        fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
             use #dsl::prelude::*;
             let rows = #table::table #joins
                 .filter(::cache_diesel::__private::FilterCondition::<#source, $db>::condition(filter))
