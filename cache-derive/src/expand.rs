@@ -175,6 +175,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
     let table = &m.table;
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let record_assoc = relations::record_assoc(m);
+    let record_hash = relations::record_schema_hash(m);
     let fields: Vec<_> = m
         .fields
         .iter()
@@ -220,6 +221,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                     ::cache_diesel::__private::OnceLock::new();
                 NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
             }
+            #record_hash
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }

@@ -94,6 +94,43 @@ pub(crate) fn joined_source(m: &Model) -> TokenStream {
     })
 }
 
+/// `record_schema_hash` for the `CachedModel` impl (nothing without
+/// relations: the default, the model's own hash): the model's own hash
+/// folded with each related field of the record, in order, by name, kind
+/// and the related model's own schema hash (`INFO.schema_hash`, the
+/// struct's, never its record's, so models that relate to each other do
+/// not make a cycle).
+pub(crate) fn record_schema_hash(m: &Model) -> TokenStream {
+    if !m.has_relations() {
+        return quote!();
+    }
+    let private = quote!(::cache_diesel::__private);
+    let joined = m.joined.iter().map(|j| {
+        let (name, parent) = (j.name.to_string(), &j.parent);
+        let kind = if j.nullable {
+            quote!(#private::RelationKind::Optional)
+        } else {
+            quote!(#private::RelationKind::One)
+        };
+        quote!((#name, #kind, <#parent as ::cache_diesel::CachedModel>::INFO.schema_hash))
+    });
+    let prefetched = m.prefetch.iter().map(|p| {
+        let (name, target) = (p.name.to_string(), &p.model);
+        quote!((#name, #private::RelationKind::Many, <#target as ::cache_diesel::CachedModel>::INFO.schema_hash))
+    });
+    quote! {
+        fn record_schema_hash() -> &'static str {
+            static HASH: #private::OnceLock<::std::string::String> = #private::OnceLock::new();
+            HASH.get_or_init(|| {
+                #private::record_schema_hash(
+                    <Self as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                    &[#(#joined,)* #(#prefetched,)*],
+                )
+            })
+        }
+    }
+}
+
 /// `type Record` and `record_model` for the `CachedModel` impl.
 pub(crate) fn record_assoc(m: &Model) -> TokenStream {
     if !m.has_relations() {

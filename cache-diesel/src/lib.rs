@@ -62,6 +62,7 @@ pub mod __private {
     pub use crate::connections::table_sql_name;
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
+    pub use crate::model::{RelationKind, record_schema_hash};
     pub use crate::query::{args_key, table_of};
     pub use serde;
 }

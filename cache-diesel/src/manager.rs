@@ -97,16 +97,16 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Detail keys: the model's cache key, its table (two models may share
-    /// a key and fields over different tables), the schema hash, then the
-    /// column and (last) the value.
+    /// a key and fields over different tables), the record's schema hash
+    /// (relations included), then the column and (last) the value.
     fn detail_scope(keys: &KeyBuilder, column: &str) -> KeyScope {
-        let (key, table, hash) = (M::INFO.key, M::table(), M::INFO.schema_hash);
+        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
         keys.scope(Namespace::Detail, &[key, table, hash, column])
     }
 
     /// List keys: as detail keys, with the suffix's label for the column.
     fn list_scope(keys: &KeyBuilder, label: &str) -> KeyScope {
-        let (key, table, hash) = (M::INFO.key, M::table(), M::INFO.schema_hash);
+        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
         keys.scope(Namespace::List, &[key, table, hash, label])
     }
 
