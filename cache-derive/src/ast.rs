@@ -31,7 +31,6 @@ pub(crate) struct Model {
     pub ident: Ident,
     pub vis: Visibility,
     pub table: Path,
-    pub table_name: String,
     pub fields: Vec<Field>,
     pub pk: usize,
     pub unique: Vec<usize>,
@@ -124,11 +123,6 @@ impl Model {
             .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
             .collect();
         let table = diesel.table_name.expect("checked above");
-        let table_name = table
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
         Ok(Model {
             key: options
                 .key
@@ -136,7 +130,6 @@ impl Model {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
             table,
-            table_name,
             pk: pk.expect("checked above"),
             unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
             filter,
@@ -261,7 +254,7 @@ fn joined_relations(
             cx.error(name, format!("`{name}` needs the foreign key field `{fk}`"));
             continue;
         };
-        let nullable = matches!(&field.ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        let nullable = is_option(&field.ty);
         out.push(Joined {
             name: name.clone(),
             parent: (*parent).clone(),
@@ -269,4 +262,39 @@ fn joined_relations(
         });
     }
     out
+}
+
+/// Whether `ty` is an `Option<..>`, seen through the invisible groups a
+/// `macro_rules!` `$t:ty` fragment wraps types in, and through parentheses.
+fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Group(g) => is_option(&g.elem),
+        Type::Paren(p) => is_option(&p.elem),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_option;
+    use syn::{Type, TypeGroup, parse_quote};
+
+    #[test]
+    fn options_are_seen_through_macro_groups() {
+        let option: Type = parse_quote!(Option<i32>);
+        let grouped = Type::Group(TypeGroup {
+            group_token: Default::default(),
+            elem: Box::new(option.clone()),
+        });
+        assert!(is_option(&option));
+        assert!(is_option(&grouped), "a `$t:ty` fragment");
+        assert!(is_option(&parse_quote!(::core::option::Option<i32>)));
+        assert!(is_option(&parse_quote!((Option<i32>))));
+        assert!(!is_option(&parse_quote!(i32)));
+        assert!(!is_option(&Type::Group(TypeGroup {
+            group_token: Default::default(),
+            elem: Box::new(parse_quote!(i32)),
+        })));
+    }
 }

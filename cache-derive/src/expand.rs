@@ -65,18 +65,28 @@ fn public_items(m: &Model) -> TokenStream {
         let v = variant(f);
         quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
     });
+    // What `get` returns: the model, or with relations its record.
+    let (record, what) = if m.has_relations() {
+        let record = relations::record_ident(m);
+        let what = format!("`{record}` (the `{model}` with its relations)");
+        (record.into_token_stream(), what)
+    } else {
+        (model.into_token_stream(), format!("`{model}`"))
+    };
     let lookups = m.unique_fields().skip(1).map(|f| {
-        let (v, ty) = (variant(f), &f.ty);
+        let (v, ty, field) = (variant(f), &f.ty, f.ident.to_string());
+        let get_doc = format!("The {what} whose `{field}` is `value`, or `Error::NotFound`.");
+        let find_doc = format!("The {what} whose `{field}` is `value`, if any.");
         let get = format_ident!("get_by_{}", f.ident);
         let find = format_ident!("find_by_{}", f.ident);
         quote! {
-            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, or `Error::NotFound`.")]
-            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#model>
+            #[doc = #get_doc]
+            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
             where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.get_unique(conn, #unique::#v(value)) }
 
-            #[doc = concat!("The `", stringify!(#model), "` whose `", stringify!(#v), "` is `value`, if any.")]
-            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#model>>
+            #[doc = #find_doc]
+            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
             where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
         }
@@ -161,9 +171,11 @@ fn cached_model_impl(m: &Model) -> TokenStream {
     let pk = m.pk_field();
     let (pk_ident, pk_ty, pk_variant, pk_col) =
         (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
-    let (name, key, table, hash) = (m.ident.to_string(), &m.key, &m.table_name, &m.schema_hash);
+    let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
+    let table = &m.table;
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let record_assoc = relations::record_assoc(m);
+    let record_hash = relations::record_schema_hash(m);
     let fields: Vec<_> = m
         .fields
         .iter()
@@ -194,7 +206,6 @@ fn cached_model_impl(m: &Model) -> TokenStream {
             const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
                 name: #name,
                 key: #key,
-                table: #table,
                 primary_key: #pk_col,
                 unique_columns: &[#(#unique_cols),*],
                 schema_hash: #hash,
@@ -205,6 +216,12 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 prefetch_for_list: #prefetch_for_list,
                 background_refresh: #background_refresh,
             };
+            fn table() -> &'static str {
+                static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
+                    ::cache_diesel::__private::OnceLock::new();
+                NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
+            }
+            #record_hash
             fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }

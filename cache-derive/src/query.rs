@@ -133,7 +133,7 @@ pub(crate) fn expand(args: TokenStream, item: ItemFn) -> syn::Result<TokenStream
     let tables = options
         .depends_on
         .iter()
-        .map(|m| quote!(::cache_diesel::__private::table_of::<#m>()));
+        .map(|m| quote!(::cache_diesel::__private::table_of::<#m>));
     let (attrs, vis, sig, block) = (&item.attrs, &item.vis, &item.sig, &item.block);
     let ret = match &sig.output {
         syn::ReturnType::Type(_, ty) => ty.to_token_stream(),

@@ -94,6 +94,43 @@ pub(crate) fn joined_source(m: &Model) -> TokenStream {
     })
 }
 
+/// `record_schema_hash` for the `CachedModel` impl (nothing without
+/// relations: the default, the model's own hash): the model's own hash
+/// folded with each related field of the record, in order, by name, kind
+/// and the related model's own schema hash (`INFO.schema_hash`, the
+/// struct's, never its record's, so models that relate to each other do
+/// not make a cycle).
+pub(crate) fn record_schema_hash(m: &Model) -> TokenStream {
+    if !m.has_relations() {
+        return quote!();
+    }
+    let private = quote!(::cache_diesel::__private);
+    let joined = m.joined.iter().map(|j| {
+        let (name, parent) = (j.name.to_string(), &j.parent);
+        let kind = if j.nullable {
+            quote!(#private::RelationKind::Optional)
+        } else {
+            quote!(#private::RelationKind::One)
+        };
+        quote!((#name, #kind, <#parent as ::cache_diesel::CachedModel>::INFO.schema_hash))
+    });
+    let prefetched = m.prefetch.iter().map(|p| {
+        let (name, target) = (p.name.to_string(), &p.model);
+        quote!((#name, #private::RelationKind::Many, <#target as ::cache_diesel::CachedModel>::INFO.schema_hash))
+    });
+    quote! {
+        fn record_schema_hash() -> &'static str {
+            static HASH: #private::OnceLock<::std::string::String> = #private::OnceLock::new();
+            HASH.get_or_init(|| {
+                #private::record_schema_hash(
+                    <Self as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                    &[#(#joined,)* #(#prefetched,)*],
+                )
+            })
+        }
+    }
+}
+
 /// `type Record` and `record_model` for the `CachedModel` impl.
 pub(crate) fn record_assoc(m: &Model) -> TokenStream {
     if !m.has_relations() {
@@ -207,6 +244,12 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             }
         }
     });
+    // Unused (and so named `_prefetch`) when nothing is prefetched.
+    let prefetch_param = if m.prefetch.is_empty() {
+        format_ident!("_prefetch")
+    } else {
+        format_ident!("prefetch")
+    };
     let iters: Vec<_> = prefetch_names
         .iter()
         .map(|n| format_ident!("{}_sets", n))
@@ -215,8 +258,12 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
         .joined
         .iter()
         .map(|j| &j.parent)
-        .chain(m.prefetch.iter().flat_map(|p| std::iter::once(&p.model).chain(p.through.as_ref())))
-        .map(|ty| quote!(::cache_diesel::__private::sql_name(&#dsl::debug_query::<$db, _>(&<#ty as #has_table>::table()).to_string())))
+        .chain(
+            m.prefetch
+                .iter()
+                .flat_map(|p| std::iter::once(&p.model).chain(p.through.as_ref())),
+        )
+        .map(|ty| quote!(::cache_diesel::__table_sql_name!(<#ty as #has_table>::table())))
         .collect();
     quote! {
         fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
@@ -229,7 +276,7 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             ::core::result::Result::Ok(::core::option::Option::Some(#record { #field: row, #(#join_names,)* #(#prefetch_names,)* }))
         }
 
-        fn load_records(conn: &mut $conn, filter: &#filter, prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
+        fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
             use #dsl::prelude::*;
             let rows = #table::table #joins
                 .filter(::cache_diesel::__private::FilterCondition::<#source, $db>::condition(filter))

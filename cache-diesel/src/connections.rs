@@ -40,3 +40,48 @@ macro_rules! __if_postgres {
 macro_rules! __if_postgres {
     ($($t:tt)*) => {};
 }
+
+/// The backend tables are rendered with to learn their SQL names: any will
+/// do (every backend renders a table as its schema and name, quoted), so
+/// the first enabled one.
+#[cfg(feature = "sqlite")]
+type NameBackend = diesel::sqlite::Sqlite;
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+type NameBackend = diesel::pg::Pg;
+
+/// A table's SQL name, from Diesel's own rendering of it (so
+/// `#[sql_name = ".."]` and a schema are applied): the last part, unquoted
+/// and lower-cased, as [`crate::sql_tables::written_tables`] names the
+/// tables a statement writes. Generated code calls it through
+/// [`__table_sql_name!`], once per table.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[doc(hidden)]
+pub fn table_sql_name<T>(table: &T) -> String
+where
+    T: diesel::query_builder::QueryFragment<NameBackend>,
+{
+    crate::sql_tables::sql_name(&diesel::debug_query::<NameBackend, _>(table).to_string())
+}
+
+/// `__table_sql_name!(path::to::table::table)`: the table's SQL name (see
+/// `table_sql_name`), or, without a backend feature, one compile error
+/// that names the features.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_sql_name {
+    ($table:expr) => {
+        $crate::__private::table_sql_name(&$table)
+    };
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_sql_name {
+    ($table:expr) => {
+        ::core::compile_error!(
+            "cache-diesel is built without a database: enable its `sqlite` or `postgres` feature (or both), e.g. cache-diesel = { version = \"..\", features = [\"postgres\"] }"
+        )
+    };
+}

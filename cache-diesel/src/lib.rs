@@ -63,10 +63,12 @@ pub mod __private {
     pub use std::sync::OnceLock;
     pub use std::time::Duration;
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub use crate::connections::table_sql_name;
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
+    pub use crate::model::{RelationKind, record_schema_hash};
     pub use crate::query::{args_key, table_of};
-    pub use crate::sql_tables::sql_name;
     pub use serde;
 }
 

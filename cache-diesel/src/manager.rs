@@ -79,10 +79,10 @@ impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
     pub fn new(cache: Cache) -> Self {
         let info = M::INFO;
-        registry::register(info.table, &cache);
+        registry::register(M::table(), &cache);
         let keys = cache.keys();
         Manager {
-            table_tags: TableTags::new(&cache, info.table, info.unique_columns),
+            table_tags: TableTags::new(&cache, M::table(), info.unique_columns),
             related_tags: OnceLock::new(),
             detail_scopes: info
                 .unique_columns
@@ -96,14 +96,18 @@ impl<M: CachedModel> Manager<M> {
         }
     }
 
+    /// Detail keys: the model's cache key, its table (two models may share
+    /// a key and fields over different tables), the record's schema hash
+    /// (relations included), then the column and (last) the value.
     fn detail_scope(keys: &KeyBuilder, column: &str) -> KeyScope {
-        let info = M::INFO;
-        keys.scope(Namespace::Detail, &[info.key, info.schema_hash, column])
+        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
+        keys.scope(Namespace::Detail, &[key, table, hash, column])
     }
 
+    /// List keys: as detail keys, with the suffix's label for the column.
     fn list_scope(keys: &KeyBuilder, label: &str) -> KeyScope {
-        let info = M::INFO;
-        keys.scope(Namespace::List, &[info.key, info.schema_hash, label])
+        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
+        keys.scope(Namespace::List, &[key, table, hash, label])
     }
 
     /// A manager over the process's default cache (`CACHE_URL`, or
@@ -330,7 +334,7 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let tables = std::iter::once(M::INFO.table).chain(entry.related.iter().map(String::as_str));
+        let tables = std::iter::once(M::table()).chain(entry.related.iter().map(String::as_str));
         let policy = tracking::read_policy(conn, tables);
         if policy == ReadPolicy::Bypass {
             tracing::debug!(

@@ -15,14 +15,14 @@ pub struct ModelInfo {
     pub name: &'static str,
     /// The cache key (`#[cache(key = ..)]`, default the type name in snake case).
     pub key: &'static str,
-    /// The table's SQL name: invalidation tags are per table.
-    pub table: &'static str,
     /// The primary key column.
     pub primary_key: &'static str,
     /// Every unique column, the primary key first (what `Unique` values name).
     pub unique_columns: &'static [&'static str],
     /// Hash of the struct's field names and types and `version`: a deploy
     /// that changes the struct never reads entries written by the old one.
+    /// (Keys use [`CachedModel::record_schema_hash`], which folds in the
+    /// relations of a model that has them.)
     pub schema_hash: &'static str,
     /// How long lists live.
     pub list_timeout: Duration,
@@ -62,6 +62,11 @@ pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
 /// Models are `Clone`: the in-process cache keeps decoded rows and hands out
 /// copies. They are cached in their [`CacheForm`], not through their own
 /// `Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cached model",
+    label = "not a cached model",
+    note = "derive `Cached` on `{Self}`: the models named in `select_related(..)`, `prefetch(..)` and `depends_on(..)` must be cached models too"
+)]
 pub trait CachedModel:
     CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
 {
@@ -76,6 +81,17 @@ pub trait CachedModel:
     type Record: CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Static facts.
     const INFO: ModelInfo;
+    /// The table's SQL name, from Diesel's own rendering of the table
+    /// (`#[sql_name]` and schema applied; the last part, lower-cased, as
+    /// the write tracker names the tables a statement writes): invalidation
+    /// tags are per table, and keys name it.
+    fn table() -> &'static str;
+    /// The schema hash of what `get` and `all` cache: [`ModelInfo::schema_hash`],
+    /// folded, for a model with relations, with each relation's name and
+    /// kind and its model's own schema hash, in the record's order.
+    fn record_schema_hash() -> &'static str {
+        Self::INFO.schema_hash
+    }
     /// This row's primary key.
     fn id(&self) -> Self::Id;
     /// A primary key as a unique lookup.
@@ -135,3 +151,75 @@ pub trait WhereQuery<C>: CachedModel {
 
 /// Runs a prepared list query.
 pub type WhereLoader<C, M> = Box<dyn FnOnce(&mut C) -> QueryResult<Vec<M>>>;
+
+/// How a related model sits in a record: one row (`select_related` on a
+/// non-null foreign key), an optional row (a nullable one), or a set of
+/// rows (`prefetch`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    /// `Parent`
+    One,
+    /// `Option<Parent>`
+    Optional,
+    /// `Option<Vec<Child>>`
+    Many,
+}
+
+/// A record's schema hash: the model's own `schema_hash`, then for each
+/// relation in the record's order its name, its kind and its model's
+/// schema hash (FNV-1a, 64 bits, as hex). Swapping two relations, or
+/// changing a related model's fields, changes it.
+#[doc(hidden)]
+pub fn record_schema_hash(own: &str, relations: &[(&str, RelationKind, &str)]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff; // a separator no UTF-8 text contains
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    feed(b"record:1");
+    feed(own.as_bytes());
+    for (name, kind, hash) in relations {
+        let kind: &[u8] = match kind {
+            RelationKind::One => b"one",
+            RelationKind::Optional => b"optional",
+            RelationKind::Many => b"many",
+        };
+        feed(name.as_bytes());
+        feed(kind);
+        feed(hash.as_bytes());
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RelationKind::*, record_schema_hash};
+
+    #[test]
+    fn record_hashes_follow_every_relation_in_order() {
+        let base = record_schema_hash("own", &[("a", One, "h1"), ("b", One, "h1")]);
+        let others = [
+            record_schema_hash("own", &[]),
+            record_schema_hash("other", &[("a", One, "h1"), ("b", One, "h1")]),
+            record_schema_hash("own", &[("b", One, "h1"), ("a", One, "h1")]),
+            record_schema_hash("own", &[("a", One, "h2"), ("b", One, "h1")]),
+            record_schema_hash("own", &[("a", Optional, "h1"), ("b", One, "h1")]),
+            record_schema_hash("own", &[("a", Many, "h1"), ("b", One, "h1")]),
+            // the separator keeps parts from running into each other
+            record_schema_hash("own", &[("ab", One, "h1")]),
+            record_schema_hash("own", &[("a", One, "h1b"), ("", One, "h1")]),
+        ];
+        for other in &others {
+            assert_ne!(&base, other);
+        }
+        assert_eq!(
+            base,
+            record_schema_hash("own", &[("a", One, "h1"), ("b", One, "h1")])
+        );
+    }
+}

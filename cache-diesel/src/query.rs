@@ -26,7 +26,7 @@ pub struct CachedQuery {
     label: &'static str,
     timeout: Duration,
     soft_timeout: Option<Duration>,
-    tables: &'static [&'static str],
+    tables: &'static [fn() -> &'static str],
     cache: RwLock<Option<Cache>>,
     stats: Stats,
 }
@@ -43,18 +43,19 @@ pub fn query(label: &str) -> Option<&'static CachedQuery> {
         .copied()
 }
 
-/// The table of a model, for `depends_on(..)`.
-pub const fn table_of<M: CachedModel>() -> &'static str {
-    M::INFO.table
+/// The table of a model (its SQL name), for `depends_on(..)`.
+pub fn table_of<M: CachedModel>() -> &'static str {
+    M::table()
 }
 
 impl CachedQuery {
-    /// A cached query; `tables` are the tables its result depends on.
+    /// A cached query; `tables` name the tables its result depends on
+    /// (SQL names, as [`CachedModel::table`] gives them).
     pub const fn new(
         label: &'static str,
         timeout: Duration,
         soft_timeout: Option<Duration>,
-        tables: &'static [&'static str],
+        tables: &'static [fn() -> &'static str],
     ) -> Self {
         CachedQuery {
             label,
@@ -106,8 +107,8 @@ impl CachedQuery {
     fn tags(&self, cache: &Cache) -> Vec<String> {
         let mut tags = vec![self.own_tag(cache)];
         for table in self.tables {
-            tags.push(table_tag(cache, table, TableTag::Epoch));
-            tags.push(table_tag(cache, table, TableTag::List));
+            tags.push(table_tag(cache, table(), TableTag::Epoch));
+            tags.push(table_tag(cache, table(), TableTag::List));
         }
         tags
     }
@@ -165,7 +166,7 @@ impl CachedQuery {
             .unwrap_or_else(|p| p.into_inner())
             .entry(self.label)
             .or_insert(self);
-        let policy = tracking::read_policy(conn, self.tables.iter().copied());
+        let policy = tracking::read_policy(conn, self.tables.iter().map(|table| table()));
         if policy == ReadPolicy::Bypass {
             return load(conn);
         }

@@ -117,7 +117,7 @@ impl<'a, M: CachedModel> Tags<'a, M> {
     pub(crate) fn unique_value(&self, column: &str, value_key: &str) -> String {
         match self.table.unique.iter().find(|(c, _)| *c == column) {
             Some((_, scope)) => scope.key(value_key),
-            None => unique_scope(self.cache, M::INFO.table, column).key(value_key),
+            None => unique_scope(self.cache, M::table(), column).key(value_key),
         }
     }
 

@@ -57,9 +57,26 @@ pub fn sqlite_file_memory(test: &str) -> Option<Env<SqliteConnection>> {
 
 /// PostgreSQL and Redis; `None` when either is unreachable outside CI.
 pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
+    let (db, cache) = postgres_and_redis(test)?;
+    Some(Env::new(db, cache))
+}
+
+/// Opens a database and a cache for the named test (`None`: skipped).
+pub type Opener<C> = fn(&str) -> Option<(TestDb<C>, Cache)>;
+
+/// A fresh in-memory SQLite database and an in-process cache with the
+/// test's own prefix, for suites with models of their own.
+pub fn sqlite_and_memory(test: &str) -> Option<(TestDb<SqliteConnection>, Cache)> {
+    Some((db::sqlite(), cache_with_prefix("memory://", test)))
+}
+
+/// A PostgreSQL schema of the test's own and Redis with the test's own
+/// prefix, for suites with models of their own; `None` when either is
+/// unreachable outside CI.
+pub fn postgres_and_redis(test: &str) -> Option<(TestDb<PgConnection>, Cache)> {
     let redis = services::redis_url()?;
     let db = db::postgres(test)?;
-    Some(Env::new(db, cache_with_prefix(&redis, test)))
+    Some((db, cache_with_prefix(&redis, test)))
 }
 
 impl<C: Connection + 'static> Drop for Env<C> {

@@ -199,40 +199,15 @@ macro_rules! relation_suite {
     };
 }
 
-fn sqlite_memory(
-    test: &str,
-) -> Option<(
-    cache_tests::db::TestDb<diesel::SqliteConnection>,
-    cache_diesel::Cache,
-)> {
-    Some((
-        cache_tests::db::sqlite(),
-        cache_tests::env::cache_with_prefix("memory://", test),
-    ))
-}
-
-fn postgres_redis(
-    test: &str,
-) -> Option<(
-    cache_tests::db::TestDb<diesel::PgConnection>,
-    cache_diesel::Cache,
-)> {
-    let redis = cache_tests::services::redis_url()?;
-    Some((
-        cache_tests::db::postgres(test)?,
-        cache_tests::env::cache_with_prefix(&redis, test),
-    ))
-}
-
 relation_suite!(
     sqlite_memory_suite,
-    super::sqlite_memory,
+    cache_tests::env::sqlite_and_memory,
     false,
     diesel::SqliteConnection
 );
 relation_suite!(
     postgres_redis_suite,
-    super::postgres_redis,
+    cache_tests::env::postgres_and_redis,
     true,
     diesel::PgConnection
 );
