@@ -1,12 +1,13 @@
 //! The consistency checker runs briefly on all four database and cache
-//! pairs and finds no stale read; the naive pattern on the same workload
-//! does find some. (Long runs: see the README.)
+//! pairs and finds no stale read, also with writers taking every write
+//! path; the naive pattern on the same workload does find some. (Long
+//! runs: see the README.)
 
 use cache_tests::services;
 use std::process::Command;
 
 /// Runs the checker; returns its last line, parsed.
-fn check(db: &str, cache: &str, naive: bool) -> Option<(u64, u64, u64)> {
+fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
     if cache == "redis" {
         services::redis_url()?;
     }
@@ -15,9 +16,7 @@ fn check(db: &str, cache: &str, naive: bool) -> Option<(u64, u64, u64)> {
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consistency"));
     cmd.args(["--db", db, "--cache", cache, "--seconds", "2"]);
-    if naive {
-        cmd.arg("--naive");
-    }
+    cmd.args(flag);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -42,7 +41,7 @@ fn no_stale_reads_on_any_pair() {
         ("postgres", "memory"),
         ("postgres", "redis"),
     ] {
-        let Some((stale, reads, writes)) = check(db, cache, false) else {
+        let Some((stale, reads, writes)) = check(db, cache, None) else {
             continue;
         };
         assert_eq!(stale, 0, "{db}/{cache}");
@@ -55,9 +54,23 @@ fn no_stale_reads_on_any_pair() {
 
 #[test]
 fn the_naive_pattern_is_caught_serving_stale_rows() {
-    let (stale, reads, _) = check("sqlite", "memory", true).unwrap();
+    let (stale, reads, _) = check("sqlite", "memory", Some("--naive")).unwrap();
     assert!(
         stale > 0,
         "the checker must be able to see a stale read ({reads} reads)"
     );
+}
+
+#[test]
+fn no_stale_reads_whatever_path_the_writes_take() {
+    for (db, cache) in [("sqlite", "memory"), ("postgres", "redis")] {
+        let Some((stale, reads, writes)) = check(db, cache, Some("--all-paths")) else {
+            continue;
+        };
+        assert_eq!(stale, 0, "{db}/{cache}");
+        assert!(
+            reads > 100 && writes > 26,
+            "{db}/{cache}: reads={reads} writes={writes} (every path twice)"
+        );
+    }
 }
