@@ -27,12 +27,15 @@ pub(crate) struct Joined {
     pub nullable: bool,
 }
 
+/// The model. When the input had errors, as much of it as could be read
+/// (for the stubs): `table` and `pk` may then be missing, and the lists
+/// hold only the names that resolved.
 pub(crate) struct Model {
     pub ident: Ident,
     pub vis: Visibility,
-    pub table: Path,
+    pub table: Option<Path>,
     pub fields: Vec<Field>,
-    pub pk: usize,
+    pub pk: Option<usize>,
     pub unique: Vec<usize>,
     pub filter: Vec<usize>,
     pub key: String,
@@ -47,16 +50,31 @@ pub(crate) struct Model {
     pub background_refresh: bool,
 }
 
+/// What the derive made of its input.
+pub(crate) enum Parsed {
+    /// A valid model.
+    Model(Model),
+    /// Every error found, combined, and what could be read of the model
+    /// (for the stubs); `None` when the input is no model at all (not a
+    /// struct with named fields, or generic): no stubs then.
+    Errors {
+        errors: syn::Error,
+        partial: Option<Model>,
+    },
+}
+
 impl Model {
-    pub(crate) fn from_input(input: &DeriveInput) -> syn::Result<Model> {
+    pub(crate) fn from_input(input: &DeriveInput) -> Parsed {
         let mut cx = Ctxt::default();
         let fields = named_fields(input, &mut cx);
-        if !input.generics.params.is_empty() {
+        let generic = !input.generics.params.is_empty();
+        if generic {
             cx.error(
                 &input.generics,
                 "#[derive(Cached)] does not support generic models",
             );
         }
+        let stubbable = fields.is_some() && !generic;
         let options = cache_attrs(&input.attrs, &mut cx);
         let diesel = diesel_struct_attrs(&input.attrs, &mut cx);
         if diesel.table_name.is_none() {
@@ -115,22 +133,29 @@ impl Model {
             &fields,
             &mut cx,
         );
-        cx.check()?;
+        let errors = match cx.into_error() {
+            Some(errors) if !stubbable => {
+                return Parsed::Errors {
+                    errors,
+                    partial: None,
+                };
+            }
+            errors => errors,
+        };
 
         let detail_timeout = options.detail_timeout.unwrap_or(DETAIL_TIMEOUT);
         let signature: Vec<(String, String)> = fields
             .iter()
             .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
             .collect();
-        let table = diesel.table_name.expect("checked above");
-        Ok(Model {
+        let model = Model {
             key: options
                 .key
                 .map_or_else(|| snake(&input.ident.to_string()), |k| k.value()),
             ident: input.ident.clone(),
             vis: input.vis.clone(),
-            table,
-            pk: pk.expect("checked above"),
+            table: diesel.table_name,
+            pk,
             unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
             filter,
             list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
@@ -145,16 +170,32 @@ impl Model {
             background_refresh: options.background_refresh.unwrap_or(false),
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
-        })
+        };
+        match errors {
+            None => Parsed::Model(model),
+            Some(errors) => Parsed::Errors {
+                errors,
+                partial: Some(model),
+            },
+        }
     }
 
+    /// The table (always there when the input had no errors).
+    pub(crate) fn table(&self) -> &Path {
+        self.table
+            .as_ref()
+            .expect("a model without errors has a table")
+    }
+
+    /// The primary key (always there when the input had no errors).
     pub(crate) fn pk_field(&self) -> &Field {
-        &self.fields[self.pk]
+        &self.fields[self.pk.expect("a model without errors has a primary key")]
     }
 
-    /// The primary key, then the other unique columns.
+    /// The primary key (if found), then the other unique columns.
     pub(crate) fn unique_fields(&self) -> impl Iterator<Item = &Field> {
-        std::iter::once(self.pk)
+        self.pk
+            .into_iter()
             .chain(self.unique.iter().copied())
             .map(|i| &self.fields[i])
     }

@@ -23,4 +23,9 @@ impl Ctxt {
     pub(crate) fn check(self) -> syn::Result<()> {
         self.errors.map_or(Ok(()), Err)
     }
+
+    /// Every error recorded, combined, if any.
+    pub(crate) fn into_error(self) -> Option<syn::Error> {
+        self.errors
+    }
 }

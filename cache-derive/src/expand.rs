@@ -61,6 +61,13 @@ fn public_items(m: &Model) -> TokenStream {
         let (v, col) = (variant(f), f.column.to_string());
         quote!(Self::#v(_) => #col)
     });
+    // No variant (in stubs of a model whose primary key was not found):
+    // an empty match, on the value.
+    let matched = if m.unique_fields().next().is_some() {
+        quote!(match self)
+    } else {
+        quote!(match *self)
+    };
     let unique_values = m.unique_fields().map(|f| {
         let v = variant(f);
         quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
@@ -73,7 +80,7 @@ fn public_items(m: &Model) -> TokenStream {
     } else {
         (model.into_token_stream(), format!("`{model}`"))
     };
-    let lookups = m.unique_fields().skip(1).map(|f| {
+    let lookups = m.unique.iter().map(|&i| &m.fields[i]).map(|f| {
         let (v, ty, field) = (variant(f), &f.ty, f.ident.to_string());
         let get_doc = format!("The {what} whose `{field}` is `value`, or `Error::NotFound`.");
         let find_doc = format!("The {what} whose `{field}` is `value`, if any.");
@@ -140,8 +147,8 @@ fn public_items(m: &Model) -> TokenStream {
         #vis enum #unique { #(#unique_variants,)* }
 
         impl ::cache_diesel::UniqueKey for #unique {
-            fn column(&self) -> &'static str { match self { #(#unique_columns,)* } }
-            fn value_key(&self) -> ::std::string::String { match self { #(#unique_values,)* } }
+            fn column(&self) -> &'static str { #matched { #(#unique_columns,)* } }
+            fn value_key(&self) -> ::std::string::String { #matched { #(#unique_values,)* } }
         }
 
         #record_items
@@ -165,23 +172,13 @@ fn public_items(m: &Model) -> TokenStream {
     }
 }
 
-fn cached_model_impl(m: &Model) -> TokenStream {
-    let Names { filter, unique, .. } = names(m);
-    let model = &m.ident;
-    let pk = m.pk_field();
-    let (pk_ident, pk_ty, pk_variant, pk_col) =
-        (&pk.ident, &pk.ty, variant(pk), pk.column.to_string());
+/// The model's `ModelInfo` (a primary key that was not found, in stubs,
+/// is named "").
+fn model_info(m: &Model) -> TokenStream {
     let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
-    let table = &m.table;
+    let pk_col =
+        m.pk.map_or_else(String::new, |i| m.fields[i].column.to_string());
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
-    let record_assoc = relations::record_assoc(m);
-    let record_hash = relations::record_schema_hash(m);
-    let fields: Vec<_> = m
-        .fields
-        .iter()
-        .map(|f| (f.ident.clone(), f.ty.to_token_stream()))
-        .collect();
-    let form = crate::form::cache_form_impl(model, &fields);
     let prefetch_for_list = m.prefetch_for_list;
     let background_refresh = m.background_refresh;
     let soft = match m.soft_timeout {
@@ -191,6 +188,38 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let unique_cols = m.unique_fields().map(|f| f.column.to_string());
+    quote! {
+        ::cache_diesel::ModelInfo {
+            name: #name,
+            key: #key,
+            primary_key: #pk_col,
+            unique_columns: &[#(#unique_cols),*],
+            schema_hash: #hash,
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
+            soft_timeout: #soft,
+            prefetch_for_list: #prefetch_for_list,
+            background_refresh: #background_refresh,
+        }
+    }
+}
+
+fn cached_model_impl(m: &Model) -> TokenStream {
+    let Names { filter, unique, .. } = names(m);
+    let model = &m.ident;
+    let pk = m.pk_field();
+    let (pk_ident, pk_ty, pk_variant) = (&pk.ident, &pk.ty, variant(pk));
+    let table = m.table();
+    let info = model_info(m);
+    let record_assoc = relations::record_assoc(m);
+    let record_hash = relations::record_schema_hash(m);
+    let fields: Vec<_> = m
+        .fields
+        .iter()
+        .map(|f| (f.ident.clone(), f.ty.to_token_stream()))
+        .collect();
+    let form = crate::form::cache_form_impl(model, &fields);
     let all_unique = m.unique_fields().map(|f| {
         let (v, ident) = (variant(f), &f.ident);
         quote!(#unique::#v(::core::clone::Clone::clone(&self.#ident)))
@@ -203,19 +232,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
             type Unique = #unique;
             type Filter = #filter;
             #record_assoc
-            const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
-                name: #name,
-                key: #key,
-                primary_key: #pk_col,
-                unique_columns: &[#(#unique_cols),*],
-                schema_hash: #hash,
-                list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
-                detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
-                not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
-                soft_timeout: #soft,
-                prefetch_for_list: #prefetch_for_list,
-                background_refresh: #background_refresh,
-            };
+            const INFO: ::cache_diesel::ModelInfo = #info;
             fn table() -> &'static str {
                 static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
                     ::cache_diesel::__private::OnceLock::new();
@@ -231,7 +248,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
 
 fn per_connection_impls(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
-    let (model, table) = (&m.ident, &m.table);
+    let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
     let (pk_ty, pk_col) = (&pk.ty, &pk.column);
@@ -356,5 +373,101 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             };
         }
         ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+    }
+}
+
+/// What a model with errors expands to, next to the errors (as thiserror
+/// does): its public items under their names (`{Model}Cache` with its
+/// lookups, `Model::cache()`, `{Model}Filter`, `{Model}Unique`, the record),
+/// and the trait impls a manager needs with `unimplemented!()` bodies. The
+/// user's code that uses the model then type-checks and adds no errors of
+/// its own; the bodies never run, as the crate does not compile.
+pub(crate) fn stubs(m: &Model) -> TokenStream {
+    let public = public_items(m);
+    let Names { filter, unique, .. } = names(m);
+    let model = &m.ident;
+    let info = model_info(m);
+    let id =
+        m.pk.map_or_else(|| quote!(()), |i| m.fields[i].ty.to_token_stream());
+    let record = if m.has_relations() {
+        relations::record_ident(m).into_token_stream()
+    } else {
+        quote!(Self)
+    };
+    let (dsl, serde) = (
+        quote!(::cache_diesel::__private::diesel),
+        quote!(::cache_diesel::__private::serde),
+    );
+    // `all_where` takes the condition it would take without the error.
+    let condition = match &m.table {
+        Some(table) => quote!(::cache_diesel::__private::BoxedCondition<#table::table, $db>),
+        None => quote!(()),
+    };
+    let result = |ty: TokenStream| quote!(#dsl::QueryResult<#ty>);
+    let (one, many) = (
+        result(quote!(::core::option::Option<Self>)),
+        result(quote!(::std::vec::Vec<Self>)),
+    );
+    let (one_record, many_records, count) = (
+        result(quote!(::core::option::Option<#record>)),
+        result(quote!(::std::vec::Vec<#record>)),
+        result(quote!(usize)),
+    );
+    quote! {
+        #public
+        #[allow(non_local_definitions, clippy::all)]
+        const _: () = {
+            impl ::cache_diesel::CacheForm for #model {
+                fn serialize_form<S: #serde::Serializer>(&self, _: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    ::core::unimplemented!()
+                }
+                fn deserialize_form<'de, D: #serde::Deserializer<'de>>(_: D) -> ::core::result::Result<Self, D::Error> {
+                    ::core::unimplemented!()
+                }
+            }
+
+            impl ::cache_diesel::CachedModel for #model {
+                type Id = #id;
+                type Unique = #unique;
+                type Filter = #filter;
+                type Record = #record;
+                const INFO: ::cache_diesel::ModelInfo = #info;
+                fn table() -> &'static str { ::core::unimplemented!() }
+                fn id(&self) -> #id { ::core::unimplemented!() }
+                fn unique_of_id(_: #id) -> #unique { ::core::unimplemented!() }
+                fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::core::unimplemented!() }
+                fn record_model(_: &#record) -> &Self { ::core::unimplemented!() }
+            }
+
+            macro_rules! __cache_diesel_stubs {
+                ($conn:ty, $db:ty) => {
+                    impl ::cache_diesel::ModelQueries<$conn> for #model {
+                        fn load_unique(_: &mut $conn, _: &#unique) -> #one { ::core::unimplemented!() }
+                        fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }
+                        fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
+                        fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
+                        fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
+                        fn delete_by_id(_: &mut $conn, _: &#id) -> #count { ::core::unimplemented!() }
+                    }
+
+                    impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model {
+                        fn insert(_: &mut $conn, _: V) -> #count { ::core::unimplemented!() }
+                    }
+
+                    impl<V> ::cache_diesel::UpdateQuery<$conn, V> for #model {
+                        fn update_by_id(_: &mut $conn, _: &#id, _: V) -> #count { ::core::unimplemented!() }
+                        fn update_filtered(_: &mut $conn, _: &#filter, _: V) -> #count { ::core::unimplemented!() }
+                    }
+
+                    impl ::cache_diesel::WhereQuery<$conn> for #model {
+                        type Expr = #condition;
+                        fn prepare_where(_: #condition) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                            ::core::unimplemented!()
+                        }
+                    }
+                };
+            }
+            ::cache_diesel::__for_each_connection!(__cache_diesel_stubs);
+        };
     }
 }

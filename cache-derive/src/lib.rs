@@ -4,7 +4,8 @@
 //! - [`ctxt`]: collects every error, so all are reported at once.
 //! - [`attr`]: reads `#[cache(..)]` and Diesel's own `#[diesel(..)]`.
 //! - [`ast`]: the validated model.
-//! - [`expand`]: the generated code.
+//! - [`expand`]: the generated code, and the stubs a model with errors
+//!   gets next to them (so the user's code using it adds no errors).
 //! - [`query`]: `#[cached_query]` on functions.
 //! - [`relations`]: select_related / prefetch records.
 //! - [`form`]: the cached form (`CacheForm`) of models and records.
@@ -40,8 +41,14 @@ use proc_macro::TokenStream;
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match ast::Model::from_input(&input) {
-        Ok(model) => expand::expand(&model).into(),
-        Err(errors) => errors.to_compile_error().into(),
+        ast::Parsed::Model(model) => expand::expand(&model).into(),
+        // The errors, and stubs of everything the model would have had, so
+        // the user's code that uses it adds no errors of its own.
+        ast::Parsed::Errors { errors, partial } => {
+            let mut out = errors.to_compile_error();
+            out.extend(partial.as_ref().map(expand::stubs));
+            out.into()
+        }
     }
 }
 

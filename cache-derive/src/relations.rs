@@ -82,7 +82,7 @@ pub(crate) fn record_items(m: &Model) -> TokenStream {
 /// `categories`, ..), for the filter's condition on it.
 pub(crate) fn joined_source(m: &Model) -> TokenStream {
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let table = &m.table;
+    let table = m.table();
     m.joined.iter().fold(quote!(#table::table), |qs, j| {
         let parent = &j.parent;
         let right = quote!(<#parent as #dsl::associations::HasTable>::Table);
@@ -161,7 +161,7 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             fn related_tables() -> &'static [::std::string::String] { &[] }
         };
     }
-    let table = &m.table;
+    let table = m.table();
     let (record, field) = (record_ident(m), model_field(m));
     let pk = &m.pk_field().column;
     let source = joined_source(m);

@@ -1,4 +1,6 @@
-#[derive(cache_diesel::Cached)]
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, cache_diesel::Cached)]
 pub struct Item {
     pub id: i32,
 }

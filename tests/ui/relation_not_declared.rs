@@ -1,6 +1,8 @@
+use serde::{Deserialize, Serialize};
+
 diesel::table! { posts (id) { id -> Integer, publisher_id -> Integer } }
 
-#[derive(cache_diesel::Cached)]
+#[derive(Debug, Clone, Serialize, Deserialize, cache_diesel::Cached)]
 #[diesel(table_name = posts)]
 #[cache(select_related(publisher), prefetch(comments))]
 pub struct Post {

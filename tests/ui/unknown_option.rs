@@ -1,6 +1,8 @@
+use serde::{Deserialize, Serialize};
+
 diesel::table! { items (id) { id -> Integer } }
 
-#[derive(cache_diesel::Cached)]
+#[derive(Debug, Clone, Serialize, Deserialize, cache_diesel::Cached)]
 #[diesel(table_name = items)]
 #[cache(colour = "red")]
 pub struct Item {

@@ -1,0 +1,23 @@
+use serde::{Deserialize, Serialize};
+
+diesel::table! { items (code) { code -> Text, name -> Text } }
+
+#[derive(Debug, Clone, Serialize, Deserialize, cache_diesel::Cached)]
+#[diesel(table_name = items)]
+#[cache(unique(name))]
+pub struct Item {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, cache_diesel::Cached)]
+#[diesel(table_name = items)]
+pub struct Bare {
+    pub code: String,
+}
+
+fn main() {
+    let _ = ItemCache::new(cache_diesel::Cache::from_url("memory://").unwrap());
+    let _ = ItemUnique::Name(String::new());
+    let _ = Bare::cache();
+}
