@@ -52,6 +52,10 @@ ensure_postgres() {
 status=0
 # The TLS suite starts its own redis-server with certificates from openssl.
 command -v openssl >/dev/null || apt_install openssl || echo "services: no openssl (the TLS suite will skip)" >&2
+# The `postgres` feature builds libpq with OpenSSL: its headers and pkg-config.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  apt_install libssl-dev pkg-config || echo "services: no OpenSSL headers (libssl-dev): the postgres feature will not build" >&2
+fi
 ensure_redis || status=1
 ensure_postgres || status=1
 exit $status

@@ -27,14 +27,14 @@ macro_rules! __if_sqlite {
     ($($t:tt)*) => {};
 }
 
-#[cfg(feature = "postgres")]
+#[cfg(feature = "postgres-system-libpq")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_postgres {
     ($($t:tt)*) => { $($t)* };
 }
 
-#[cfg(not(feature = "postgres"))]
+#[cfg(not(feature = "postgres-system-libpq"))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_postgres {
@@ -46,7 +46,7 @@ macro_rules! __if_postgres {
 /// the first enabled one.
 #[cfg(feature = "sqlite")]
 type NameBackend = diesel::sqlite::Sqlite;
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+#[cfg(all(feature = "postgres-system-libpq", not(feature = "sqlite")))]
 type NameBackend = diesel::pg::Pg;
 
 /// A table's SQL name, from Diesel's own rendering of it (so
@@ -54,7 +54,7 @@ type NameBackend = diesel::pg::Pg;
 /// and lower-cased, as [`crate::sql_tables::written_tables`] names the
 /// tables a statement writes. Generated code calls it through
 /// [`__table_sql_name!`], once per table.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
 #[doc(hidden)]
 pub fn table_sql_name<T>(table: &T) -> String
 where
@@ -66,7 +66,7 @@ where
 /// `__table_sql_name!(path::to::table::table)`: the table's SQL name (see
 /// `table_sql_name`), or, without a backend feature, one compile error
 /// that names the features.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __table_sql_name {
@@ -75,7 +75,7 @@ macro_rules! __table_sql_name {
     };
 }
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+#[cfg(not(any(feature = "sqlite", feature = "postgres-system-libpq")))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __table_sql_name {

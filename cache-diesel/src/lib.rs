@@ -63,7 +63,7 @@ pub mod __private {
     pub use std::sync::OnceLock;
     pub use std::time::Duration;
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
     pub use crate::connections::table_sql_name;
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
