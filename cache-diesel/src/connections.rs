@@ -1,6 +1,6 @@
 //! The connection types generated code is instantiated for, chosen by this
 //! crate's features (`sqlite`, `postgres`). The derive emits one local macro
-//! with the model's queries; [`__for_each_connection!`] calls it once per
+//! with the model's queries; `__for_each_connection!` calls it once per
 //! enabled connection type, with that connection and its backend.
 
 /// Calls `$m! { Connection, Backend }` for every enabled connection type.
@@ -51,9 +51,9 @@ type NameBackend = diesel::pg::Pg;
 
 /// A table's SQL name, from Diesel's own rendering of it (so
 /// `#[sql_name = ".."]` and a schema are applied): the last part, unquoted
-/// and lower-cased, as [`crate::sql_tables::written_tables`] names the
+/// and lower-cased, as [`crate::sql_tables::analyze`] names the
 /// tables a statement writes. Generated code calls it through
-/// [`__table_sql_name!`], once per table.
+/// `__table_sql_name!`, once per table.
 #[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
 #[doc(hidden)]
 pub fn table_sql_name<T>(table: &T) -> String

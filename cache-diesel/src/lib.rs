@@ -12,7 +12,7 @@
 //! - [`model`]: the traits the derive implements.
 //! - [`form`]: how rows are laid out in the cache ([`CacheForm`]: fields in
 //!   order, timestamps as integers).
-//! - [`query`]: cached query functions (`#[cached_query]`) and their registry.
+//! - [`query`](mod@query): cached query functions (`#[cached_query]`) and their registry ([`query()`]).
 //! - [`filter`]: list filter conditions.
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
 //! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
@@ -23,6 +23,9 @@
 //!   views, writing functions and uncached tables; [`invalidate_tables`].
 //! - [`background`]: connections for background refreshes.
 //! - [`connections`]: which Diesel connection types are supported (features).
+//! - [`guide`]: the user guide (the README): install lines, models,
+//!   transactions and the write paths caught, relations, misses under load,
+//!   cached queries, the low-level API, configuration.
 
 #![warn(missing_docs)]
 
@@ -72,7 +75,6 @@ pub mod __private {
     pub use serde;
 }
 
-/// The README's examples, compiled and run as doctests.
+/// The guide: the README, whose examples compile and run as doctests.
 #[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
+pub mod guide {}
