@@ -110,6 +110,17 @@ impl Cache {
         }
     }
 
+    /// A cache whose every call fails with [`Error::Unavailable`] saying
+    /// `why`: what to use when the configured one is unusable (a `CACHE_URL`
+    /// that does not parse), so that readers fall back to their source,
+    /// count the failures and log them, as for a cache that is down.
+    pub fn unusable(why: &Error) -> Self {
+        let backend = Arc::new(crate::backend::UnusableBackend {
+            reason: format!("the cache configuration is unusable: {why}"),
+        });
+        Self::with_backend(CacheConfig::default(), backend)
+    }
+
     /// A cache from a URL (see [`CacheConfig::from_url`]).
     pub fn from_url(url: &str) -> Result<Self> {
         Self::new(CacheConfig::from_url(url)?)

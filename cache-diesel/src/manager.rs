@@ -111,12 +111,13 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// A manager over the process's default cache (`CACHE_URL`, or
-    /// in-process memory). A `CACHE_URL` that does not parse is logged and
-    /// replaced by a cache that stores nothing, so reads still work.
+    /// in-process memory). With a `CACHE_URL` that does not parse, reads
+    /// still work, from the database: the cache fails every call, and each
+    /// read is logged and counted (`errors`, `uncached` in [`Manager::stats`]).
     pub fn from_default_cache() -> Self {
         let cache = cache_core::caches().default_cache().unwrap_or_else(|e| {
-            tracing::error!(model = M::INFO.name, error = %e, "default cache unusable; caching disabled");
-            Cache::from_url("dummy://").expect("dummy:// always parses")
+            tracing::error!(model = M::INFO.name, error = %e, "default cache unusable: every read goes to the database and counts as an error");
+            Cache::unusable(&e)
         });
         Self::new(cache)
     }

@@ -9,10 +9,12 @@
 mod dummy;
 mod memory;
 mod redis;
+mod unusable;
 
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
 pub use self::redis::{RedisBackend, RedisOptions};
+pub(crate) use self::unusable::UnusableBackend;
 
 use crate::error::Result;
 use crate::timeout::Ttl;
