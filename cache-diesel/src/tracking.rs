@@ -28,14 +28,14 @@
 //! the tracker cannot be sure whether a transaction is open (a failed
 //! multi-statement batch, a `RELEASE` of a savepoint it never saw), it
 //! invalidates what is pending at once and again at the next transaction
-//! end.
+//! end, and until that end its reads do not fill the cache.
 //!
 //! It cannot see writes made by triggers, by other programs, or through
 //! another connection without it; after those, call
 //! [`invalidate_tables`](crate::invalidate_tables) or the model's
 //! `invalidate_all()`.
 
-use crate::sql_tables::{Dialect, Statement, analyze, function_calls};
+use crate::sql_tables::{Dialect, Statement, analyze};
 use crate::tags::bump;
 use crate::unseen::{Bumps, function_writes};
 use cache_core::{Cache, Ttl};
@@ -185,7 +185,7 @@ impl CacheTracking {
         let statements = match write!(sql, "{query}") {
             Ok(()) => {
                 let mut statements = analyze(&sql, self.dialect);
-                let written = function_writes(&function_calls(&sql, self.dialect));
+                let written = function_writes(&sql, self.dialect);
                 if !written.is_empty() {
                     statements.push(Statement::Writes(written));
                 }

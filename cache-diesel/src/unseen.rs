@@ -15,6 +15,7 @@
 //! what they write. [`invalidate_tables`] invalidates by hand.
 
 use crate::registry;
+use crate::sql_tables::{Dialect, function_calls};
 use crate::tags::{DEFAULT_TAG_TTL, TableTag, bump, table_tag};
 use cache_core::Cache;
 use diesel::Connection;
@@ -66,13 +67,14 @@ pub fn declare_uncached(tables: &[&str]) {
     declared.uncached.extend(lower(tables));
 }
 
-/// The tables the declared functions called in a statement write.
-pub(crate) fn function_writes(called: &[String]) -> Vec<String> {
+/// The tables written by the declared functions that `sql` calls (the
+/// text is lexed for calls only when some function is declared).
+pub(crate) fn function_writes(sql: &str, dialect: Dialect) -> Vec<String> {
     let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
     if declared.functions.is_empty() {
         return Vec::new();
     }
-    called
+    function_calls(sql, dialect)
         .iter()
         .filter_map(|f| declared.functions.get(f))
         .flatten()
