@@ -98,12 +98,14 @@ impl Cache {
     /// A cache over a backend you built (any [`Backend`] implementation);
     /// `config.backend` is ignored.
     pub fn with_backend(config: CacheConfig, backend: Arc<dyn Backend>) -> Self {
+        let stats = Stats::default();
+        stats.report_as("cache", &config.key_prefix);
         Cache {
             inner: Arc::new(Inner {
                 backend,
                 keys: KeyBuilder::new(&config.key_prefix),
                 config,
-                stats: Stats::default(),
+                stats,
                 flights: Flights::default(),
                 owed: OwedBumps::default(),
             }),

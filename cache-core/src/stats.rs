@@ -1,5 +1,6 @@
 //! Counters of what a cache (or a model manager, or a cached query) did,
-//! readable in code beside the tracing events.
+//! readable in code beside the tracing events, and (feature `metrics`)
+//! reported to the `metrics` facade.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,10 +40,54 @@ pub enum Counter {
 
 const COUNTERS: usize = 14;
 
+/// Every counter, in the order of its discriminant.
+#[cfg(feature = "metrics")]
+const ALL: [Counter; COUNTERS] = [
+    Counter::Hit,
+    Counter::Miss,
+    Counter::Write,
+    Counter::Delete,
+    Counter::Error,
+    Counter::Undecodable,
+    Counter::Refused,
+    Counter::Fill,
+    Counter::Shared,
+    Counter::LeaseWait,
+    Counter::LeaseTimeout,
+    Counter::StaleServe,
+    Counter::Invalidation,
+    Counter::Uncached,
+];
+
+impl Counter {
+    /// Its name in the `metrics` facade (`cache_hits_total`, ..).
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Counter::Hit => "cache_hits_total",
+            Counter::Miss => "cache_misses_total",
+            Counter::Write => "cache_writes_total",
+            Counter::Delete => "cache_deletes_total",
+            Counter::Error => "cache_errors_total",
+            Counter::Undecodable => "cache_undecodable_total",
+            Counter::Refused => "cache_refused_total",
+            Counter::Fill => "cache_fills_total",
+            Counter::Shared => "cache_shared_total",
+            Counter::LeaseWait => "cache_lease_waits_total",
+            Counter::LeaseTimeout => "cache_lease_timeouts_total",
+            Counter::StaleServe => "cache_stale_serves_total",
+            Counter::Invalidation => "cache_invalidations_total",
+            Counter::Uncached => "cache_uncached_total",
+        }
+    }
+}
+
 /// Live counters (relaxed atomics: cheap on the hot path).
 #[derive(Debug, Default)]
 pub struct Stats {
     cells: [AtomicU64; COUNTERS],
+    /// Handles of the same counters in the `metrics` facade, once labelled.
+    #[cfg(feature = "metrics")]
+    reported: std::sync::OnceLock<[metrics::Counter; COUNTERS]>,
 }
 
 /// A copy of the counters at one moment (serializes as a JSON object of
@@ -84,12 +129,35 @@ impl Stats {
     pub const fn new() -> Self {
         Stats {
             cells: [const { AtomicU64::new(0) }; COUNTERS],
+            #[cfg(feature = "metrics")]
+            reported: std::sync::OnceLock::new(),
         }
+    }
+
+    /// From now on also reports every count to the `metrics` facade's
+    /// recorder (installed before this call) as `cache_<counter>_total`
+    /// with the label `key="value"` (`cache="app"`, `model="Product"`).
+    /// Once: later calls are ignored. Without the `metrics` feature it
+    /// does nothing.
+    pub fn report_as(&self, key: &'static str, value: &str) {
+        #[cfg(feature = "metrics")]
+        {
+            let value = value.to_owned();
+            self.reported.get_or_init(|| {
+                ALL.map(|c| metrics::counter!(c.metric_name(), key => value.clone()))
+            });
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = (key, value);
     }
 
     /// Counts `n` events of one kind.
     pub fn add(&self, counter: Counter, n: u64) {
         self.cells[counter as usize].fetch_add(n, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        if let Some(reported) = self.reported.get() {
+            reported[counter as usize].increment(n);
+        }
     }
 
     /// The counters now.

@@ -31,6 +31,9 @@ pub struct Manager<M> {
     detail_scopes: Vec<(&'static str, KeyScope)>,
     /// The scope of the list keys without a suffix, built once.
     list_scope: KeyScope,
+    /// `cache_hit_seconds{model}` in the `metrics` facade.
+    #[cfg(feature = "metrics")]
+    hit_seconds: metrics::Histogram,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -91,7 +94,13 @@ impl<M: CachedModel> Manager<M> {
                 .collect(),
             list_scope: Self::list_scope(keys, ""),
             cache,
-            stats: Stats::default(),
+            stats: {
+                let stats = Stats::default();
+                stats.report_as("model", info.name);
+                stats
+            },
+            #[cfg(feature = "metrics")]
+            hit_seconds: metrics::histogram!("cache_hit_seconds", "model" => info.name),
             _model: PhantomData,
         }
     }
@@ -376,11 +385,17 @@ impl<M: CachedModel> Manager<M> {
                 ttl: Some(ttl),
             }
         };
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
         let (Form(value), outcome) = self
             .cache
             .read_through(&plan, shape, || load(conn).map(Form))?;
         match outcome {
-            Outcome::Hit => tracing::debug!(model, kind, key, "cache hit"),
+            Outcome::Hit => {
+                #[cfg(feature = "metrics")]
+                self.hit_seconds.record(started.elapsed());
+                tracing::debug!(model, kind, key, "cache hit")
+            }
             Outcome::Loaded if plan.fill => {
                 tracing::debug!(model, kind, key, "cache miss");
                 tracing::debug!(model, kind, key, "cache fill");
