@@ -33,6 +33,8 @@ pub mod filter;
 pub mod form;
 pub mod manager;
 pub mod model;
+#[cfg(feature = "postgres-system-libpq")]
+mod pg_update;
 pub mod query;
 mod registry;
 pub mod sql_tables;
@@ -68,6 +70,8 @@ pub mod __private {
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, record_schema_hash};
+    #[cfg(feature = "postgres-system-libpq")]
+    pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
     pub use crate::query::{args_key, table_of};
     pub use serde;
 }
