@@ -6,7 +6,11 @@
 //! `Model::cache()`. Trait impls live in a `const _: () = { .. };` block;
 //! the queries are written once in a local macro that
 //! `cache_diesel::__for_each_connection!` instantiates for each enabled
-//! connection type, so no generic Diesel bounds leak into user code.
+//! connection type, so no generic Diesel bounds leak into user code. The
+//! update of a model with `unique(..)` columns differs per database (it must
+//! return the old unique values too): its `UpdateQuery` impls are written
+//! per connection type, under `cache_diesel::__if_sqlite!` /
+//! `__if_postgres!`.
 
 use crate::ast::{Field, Model};
 use crate::case::pascal;
@@ -299,7 +303,17 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             }
         }
     });
+    // A model without `unique(..)` updates the same way everywhere.
+    let (update_generic, update_per_backend) = if m.unique.is_empty() {
+        (
+            update_impl(m, quote!($conn), quote!($db)),
+            TokenStream::new(),
+        )
+    } else {
+        (TokenStream::new(), update_with_unique_impls(m))
+    };
     quote! {
+        #update_per_backend
         macro_rules! __cache_diesel_queries {
             ($conn:ty, $db:ty) => {
                 #(#condition_impls)*
@@ -317,46 +331,31 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                             .order(#table::#pk_col.asc())
                             .load::<Self>(conn)
                     }
-                    fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<usize> {
+                    fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                         use #dsl::prelude::*;
-                        #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id)))).execute(conn)
+                        #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                            .returning(#select)
+                            .get_result::<Self>(conn)
+                            .optional()
                     }
                     #record_loaders
                 }
 
-                impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model
+                impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for #model
                 where
                     V: #dsl::Insertable<#table::table>,
-                    #dsl::query_builder::InsertStatement<#table::table, <V as #dsl::Insertable<#table::table>>::Values>:
-                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                    #dsl::dsl::Returning<
+                        #dsl::query_builder::InsertStatement<#table::table, <V as #dsl::Insertable<#table::table>>::Values>,
+                        #dsl::dsl::AsSelect<Self, $db>,
+                    >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
                 {
-                    fn insert(conn: &mut $conn, values: V) -> #dsl::QueryResult<usize> {
+                    fn insert_returning(conn: &mut $conn, values: V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                         use #dsl::prelude::*;
-                        #dsl::insert_into(#table::table).values(values).execute(conn)
+                        #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
                     }
                 }
 
-                impl<V> ::cache_diesel::UpdateQuery<$conn, V> for #model
-                where
-                    V: #dsl::AsChangeset<Target = #table::table>,
-                    #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, V>:
-                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
-                    #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #boxed>, V>:
-                        #dsl::query_dsl::methods::ExecuteDsl<$conn>,
-                {
-                    fn update_by_id(conn: &mut $conn, id: &#pk_ty, changes: V) -> #dsl::QueryResult<usize> {
-                        use #dsl::prelude::*;
-                        #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
-                            .set(changes)
-                            .execute(conn)
-                    }
-                    fn update_filtered(conn: &mut $conn, filter: &#filter, changes: V) -> #dsl::QueryResult<usize> {
-                        use #dsl::prelude::*;
-                        let condition = ::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter);
-                        #dsl::update(#table::table.filter(condition)).set(changes).execute(conn)
-                    }
-                }
-
+                #update_generic
                 impl ::cache_diesel::WhereQuery<$conn> for #model {
                     type Expr = #boxed;
                     fn prepare_where(expr: #boxed) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
@@ -373,6 +372,183 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             };
         }
         ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+    }
+}
+
+/// `UpdateQuery` on connection `conn` (backend `db`) for a model whose
+/// only unique column is its primary key: one `UPDATE .. RETURNING`; the
+/// old unique value is the id it was given.
+fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
+    let Names { unique, .. } = names(m);
+    let (model, table) = (&m.ident, m.table());
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let by_id = update_by_id_bound(m, &db);
+    let filtered = update_filtered(m, &conn, &db);
+    let select = quote!(<Self as #dsl::SelectableHelper<#db>>::as_returning());
+    quote! {
+        impl<'__q, V> ::cache_diesel::UpdateQuery<#conn, V> for #model
+        where
+            V: #dsl::AsChangeset<Target = #table::table>,
+            #by_id: #dsl::query_dsl::LoadQuery<'__q, #conn, Self>,
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #db>>, V>:
+                #dsl::query_dsl::methods::ExecuteDsl<#conn>,
+        {
+            fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: V)
+                -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
+            {
+                use #dsl::prelude::*;
+                let row = #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                    .set(changes)
+                    .returning(#select)
+                    .get_result::<Self>(conn)
+                    .optional()?;
+                ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
+                    row,
+                    before: ::std::vec![#unique::#pk_variant(::core::clone::Clone::clone(id))],
+                }))
+            }
+            #filtered
+        }
+    }
+}
+
+/// The type of `update(table.filter(pk.eq(id))).set(changes).returning(model)`.
+fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
+    let table = m.table();
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    quote! {
+        #dsl::dsl::Returning<
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, V>,
+            #dsl::dsl::AsSelect<Self, #db>,
+        >
+    }
+}
+
+/// `UpdateQuery::update_filtered`: the same for every model and backend.
+fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream) -> TokenStream {
+    let Names { filter, .. } = names(m);
+    let table = m.table();
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    quote! {
+        fn update_filtered(conn: &mut #conn, filter: &#filter, changes: V) -> #dsl::QueryResult<usize> {
+            use #dsl::prelude::*;
+            let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
+            #dsl::update(#table::table.filter(condition)).set(changes).execute(conn)
+        }
+    }
+}
+
+/// `UpdateQuery` for a model with `unique(..)` columns, whose old values
+/// the update must return too: on PostgreSQL in the same statement
+/// (`cache_diesel::__private::update_returning_old`), on SQLite by reading
+/// the row first, in a transaction unless one is open.
+fn update_with_unique_impls(m: &Model) -> TokenStream {
+    let Names { unique, .. } = names(m);
+    let (model, table) = (&m.ident, m.table());
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let olds: Vec<&Field> = m.unique.iter().map(|&i| &m.fields[i]).collect();
+
+    let (sqlite_conn, sqlite_db) = (
+        quote!(#dsl::sqlite::SqliteConnection),
+        quote!(#dsl::sqlite::Sqlite),
+    );
+    let sqlite_bound = update_by_id_bound(m, &sqlite_db);
+    let sqlite_filtered = update_filtered(m, &sqlite_conn, &sqlite_db);
+    let sqlite_select = quote!(<Self as #dsl::SelectableHelper<#sqlite_db>>::as_returning());
+
+    let (pg_conn, pg_db) = (quote!(#dsl::pg::PgConnection), quote!(#dsl::pg::Pg));
+    let pg_filtered = update_filtered(m, &pg_conn, &pg_db);
+    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
+    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
+    let old_vars: Vec<_> = (0..olds.len())
+        .map(|i| format_ident!("__old{}", i))
+        .collect();
+    let old_variants: Vec<_> = olds.iter().map(|f| variant(f)).collect();
+    let pg_statement = quote! {
+        ::cache_diesel::__private::UpdateReturningOld<
+            #table::table,
+            #table::#pk_col,
+            #dsl::dsl::Eq<#table::#pk_col, #pk_ty>,
+            <V as #dsl::AsChangeset>::Changeset,
+            #dsl::dsl::AsSelect<Self, #pg_db>,
+            (#(#table::#old_cols,)*),
+        >
+    };
+    quote! {
+        ::cache_diesel::__if_sqlite! {
+            impl<'__q, V> ::cache_diesel::UpdateQuery<#sqlite_conn, V> for #model
+            where
+                V: #dsl::AsChangeset<Target = #table::table>,
+                #sqlite_bound: #dsl::query_dsl::LoadQuery<'__q, #sqlite_conn, Self>,
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #sqlite_db>>, V>:
+                    #dsl::query_dsl::methods::ExecuteDsl<#sqlite_conn>,
+            {
+                fn update_by_id(conn: &mut #sqlite_conn, id: &#pk_ty, changes: V)
+                    -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
+                {
+                    use #dsl::prelude::*;
+                    ::cache_diesel::__private::sqlite_atomic(conn, |conn| {
+                        let key = #unique::#pk_variant(::core::clone::Clone::clone(id));
+                        let ::core::option::Option::Some(old) =
+                            <Self as ::cache_diesel::ModelQueries<#sqlite_conn>>::load_unique(conn, &key)?
+                        else {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        };
+                        let row = #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                            .set(changes)
+                            .returning(#sqlite_select)
+                            .get_result::<Self>(conn)
+                            .optional()?;
+                        ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::cache_diesel::CachedModel::unique_keys(&old),
+                        }))
+                    })
+                }
+                #sqlite_filtered
+            }
+        }
+
+        ::cache_diesel::__if_postgres! {
+            impl<'__q, V> ::cache_diesel::UpdateQuery<#pg_conn, V> for #model
+            where
+                V: #dsl::AsChangeset<Target = #table::table>,
+                #pg_statement: #dsl::query_dsl::LoadQuery<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, V>:
+                    #dsl::query_dsl::methods::ExecuteDsl<#pg_conn>,
+            {
+                fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: V)
+                    -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
+                {
+                    use #dsl::prelude::*;
+                    const OLD_NAMES: &[&str] = &[#(<#table::#old_cols as #dsl::Column>::NAME),*];
+                    let statement: #pg_statement = ::cache_diesel::__private::update_returning_old(
+                        #table::table,
+                        #table::#pk_col,
+                        #table::#pk_col.eq(::core::clone::Clone::clone(id)),
+                        changes,
+                        <Self as #dsl::SelectableHelper<#pg_db>>::as_returning(),
+                        (#(#table::#old_cols,)*),
+                        OLD_NAMES,
+                    );
+                    let loaded = statement.get_result::<(Self, (#(#old_tys,)*))>(conn).optional()?;
+                    ::core::result::Result::Ok(loaded.map(|(row, (#(#old_vars,)*))| ::cache_diesel::__private::Updated {
+                        row,
+                        before: ::std::vec![
+                            #unique::#pk_variant(::core::clone::Clone::clone(id)),
+                            #(#unique::#old_variants(#old_vars),)*
+                        ],
+                    }))
+                }
+                #pg_filtered
+            }
+        }
     }
 }
 
@@ -413,6 +589,9 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
         result(quote!(::std::vec::Vec<#record>)),
         result(quote!(usize)),
     );
+    let updated = result(quote!(
+        ::core::option::Option<::cache_diesel::__private::Updated<Self>>
+    ));
     quote! {
         #public
         #[allow(non_local_definitions, clippy::all)]
@@ -447,15 +626,15 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
                         fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
                         fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
-                        fn delete_by_id(_: &mut $conn, _: &#id) -> #count { ::core::unimplemented!() }
+                        fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
                     }
 
                     impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model {
-                        fn insert(_: &mut $conn, _: V) -> #count { ::core::unimplemented!() }
+                        fn insert_returning(_: &mut $conn, _: V) -> #many { ::core::unimplemented!() }
                     }
 
                     impl<V> ::cache_diesel::UpdateQuery<$conn, V> for #model {
-                        fn update_by_id(_: &mut $conn, _: &#id, _: V) -> #count { ::core::unimplemented!() }
+                        fn update_by_id(_: &mut $conn, _: &#id, _: V) -> #updated { ::core::unimplemented!() }
                         fn update_filtered(_: &mut $conn, _: &#filter, _: V) -> #count { ::core::unimplemented!() }
                     }
 

@@ -3,8 +3,9 @@
 //! `#[derive(Cached)]` on a Diesel model generates a manager reachable as
 //! `Model::cache()`: `all(conn, suffix, filter)`, `get(conn, id)`,
 //! `find`, `get_by_<unique>`, separate list and detail timeouts, and write
-//! hooks (`insert`, `update`, `save`, `delete`, `update_where`) that
-//! invalidate exactly what the write touched, through versioned tags (see
+//! hooks (`insert`, `insert_many`, `update`, `save`, `delete`,
+//! `update_where`) that return the rows they wrote and invalidate exactly
+//! what the write touched, through versioned tags (see
 //! [`tags`](crate::Manager)). This crate re-exports `cache-core`, so it is
 //! the only one a user depends on.
 //!
@@ -36,6 +37,8 @@ pub mod filter;
 pub mod form;
 pub mod manager;
 pub mod model;
+#[cfg(feature = "postgres-system-libpq")]
+mod pg_update;
 pub mod query;
 mod registry;
 pub mod sql_tables;
@@ -52,7 +55,7 @@ pub use filter::{BoxedCondition, FilterOp};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
 pub use model::{
-    CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
+    CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery, Updated,
     WhereQuery,
 };
 pub use query::{CachedQuery, query};
@@ -70,8 +73,12 @@ pub mod __private {
     pub use crate::connections::table_sql_name;
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
-    pub use crate::model::{RelationKind, record_schema_hash};
+    pub use crate::model::{RelationKind, Updated, record_schema_hash};
+    #[cfg(feature = "postgres-system-libpq")]
+    pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
     pub use crate::query::{args_key, table_of};
+    #[cfg(feature = "sqlite")]
+    pub use crate::writes::sqlite_atomic;
     pub use serde;
 }
 

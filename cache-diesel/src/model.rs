@@ -122,20 +122,35 @@ pub trait ModelQueries<C>: CachedModel {
     /// The SQL names of the tables whose rows the records embed: their
     /// writes invalidate this model's entries too.
     fn related_tables() -> &'static [String];
-    /// Deletes the row with this primary key.
-    fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<usize>;
+    /// Deletes the row with this primary key and returns it (`None`: there
+    /// was none), in one statement (`DELETE .. RETURNING`).
+    fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<Option<Self>>;
 }
 
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 pub trait InsertQuery<C, V>: CachedModel {
-    /// Runs the insert.
-    fn insert(conn: &mut C, values: V) -> QueryResult<usize>;
+    /// Runs the insert and returns the inserted rows, as the database wrote
+    /// them (generated keys, defaults), through `RETURNING`.
+    fn insert_returning(conn: &mut C, values: V) -> QueryResult<Vec<Self>>;
+}
+
+/// A row an update wrote, and what it was looked up by before.
+#[derive(Debug, Clone)]
+pub struct Updated<M: CachedModel> {
+    /// The row after the update.
+    pub row: M,
+    /// The unique values (primary key first) the row had before the update:
+    /// the cached lookups by them are stale now.
+    pub before: Vec<M::Unique>,
 }
 
 /// Updates with changes `V` (anything `AsChangeset` for the model's table).
 pub trait UpdateQuery<C, V>: CachedModel {
-    /// Updates the row with this primary key.
-    fn update_by_id(conn: &mut C, id: &Self::Id, changes: V) -> QueryResult<usize>;
+    /// Updates the row with this primary key and returns it with its unique
+    /// values from before the update (`None`: there is no such row, and
+    /// nothing was written). Atomic: no other write to the row can come
+    /// between the old values and the update.
+    fn update_by_id(conn: &mut C, id: &Self::Id, changes: V) -> QueryResult<Option<Updated<Self>>>;
     /// Updates every row matching `filter`.
     fn update_filtered(conn: &mut C, filter: &Self::Filter, changes: V) -> QueryResult<usize>;
 }

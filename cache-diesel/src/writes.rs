@@ -3,64 +3,116 @@
 
 use crate::error::Result;
 use crate::manager::Manager;
-use crate::model::{CachedModel, InsertQuery, ModelQueries, UpdateQuery};
+use crate::model::{CachedModel, InsertQuery, ModelQueries, UpdateQuery, Updated};
 use crate::tags::{TableTag, Tags};
 use crate::tracking::{self, Invalidation};
 use diesel::Connection;
 
 impl<M: CachedModel> Manager<M> {
-    /// Inserts `values` (anything `Insertable` into the table, one row or
-    /// many), then invalidates the lists and cached "not found" answers.
-    pub fn insert<C, V>(&self, conn: &mut C, values: V) -> Result<usize>
+    /// Inserts one row (`values`: anything `Insertable` into the table, as
+    /// `diesel::insert_into(..).values(..)` takes) and returns it as the
+    /// database wrote it (its generated id, its defaults), then invalidates
+    /// the lists and cached "not found" answers. One statement
+    /// (`INSERT .. RETURNING`).
+    ///
+    /// For several rows use [`Manager::insert_many`]: like Diesel's
+    /// `get_result`, this returns the first row of a batch (and logs a
+    /// warning).
+    pub fn insert<C, V>(&self, conn: &mut C, values: V) -> Result<M>
     where
         C: Connection,
         M: InsertQuery<C, V>,
     {
-        let n = tracking::as_hook(conn, |conn| M::insert(conn, values))?;
-        let tags = self.tags();
-        let touched = vec![tags.table(TableTag::List), tags.table(TableTag::Absent)];
-        self.invalidate(conn, "insert", touched);
-        Ok(n)
+        let mut rows = self.insert_rows(conn, values)?.into_iter();
+        let first = rows.next().ok_or(diesel::result::Error::NotFound)?;
+        if rows.len() > 0 {
+            tracing::warn!(
+                model = M::INFO.name,
+                rows = rows.len() + 1,
+                "insert() wrote several rows and returns the first: use insert_many()"
+            );
+        }
+        Ok(first)
+    }
+
+    /// Inserts any number of rows (a `Vec` or slice of `Insertable` values,
+    /// or anything `Insertable`) and returns them as the database wrote
+    /// them, in order, then invalidates the lists and cached "not found"
+    /// answers (nothing when no row was inserted). One statement
+    /// (`INSERT .. RETURNING`) on PostgreSQL; on SQLite Diesel inserts a
+    /// batch row by row, in a transaction (n + 2 statements).
+    pub fn insert_many<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
+    where
+        C: Connection,
+        M: InsertQuery<C, V>,
+    {
+        self.insert_rows(conn, values)
+    }
+
+    fn insert_rows<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
+    where
+        C: Connection,
+        M: InsertQuery<C, V>,
+    {
+        let rows = tracking::as_hook(conn, |conn| M::insert_returning(conn, values))?;
+        if !rows.is_empty() {
+            let tags = self.tags();
+            let touched = vec![tags.table(TableTag::List), tags.table(TableTag::Absent)];
+            self.invalidate(conn, "insert", touched);
+        }
+        Ok(rows)
     }
 
     /// Applies `changes` (anything `AsChangeset` for the table) to the row
-    /// with primary key `id`, then invalidates its detail entries under the
-    /// old and the new values of every unique column, and the lists.
-    pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<usize>
+    /// with primary key `id` and returns the row after the update, then
+    /// invalidates its detail entries under the old and the new values of
+    /// every unique column, and the lists. `None`: no row has that id;
+    /// nothing was written and nothing is invalidated.
+    ///
+    /// Statements: one (`UPDATE .. RETURNING`) for a model whose only
+    /// unique column is its primary key; with `unique(..)` columns, one on
+    /// PostgreSQL (the old values come from the same statement: `UPDATE ..
+    /// FROM (SELECT .. FOR UPDATE) .. RETURNING`), and on SQLite a read of
+    /// the old row and the update, in a transaction (`BEGIN IMMEDIATE`)
+    /// unless one is open.
+    pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<Option<M>>
     where
         C: Connection,
-        M: UpdateQuery<C, V> + ModelQueries<C>,
+        M: UpdateQuery<C, V>,
     {
-        let key = M::unique_of_id(id.clone());
-        let before = M::load_unique(conn, &key)?;
-        let n = tracking::as_hook(conn, |conn| M::update_by_id(conn, &id, changes))?;
-        let after = M::load_unique(conn, &key)?;
-        self.invalidate_rows(conn, "update", &key, [before, after].iter().flatten());
-        Ok(n)
+        let updated = tracking::as_hook(conn, |conn| M::update_by_id(conn, &id, changes))?;
+        let Some(Updated { row, before }) = updated else {
+            return Ok(None);
+        };
+        self.invalidate_rows(conn, "update", before.iter().chain(&row.unique_keys()));
+        Ok(Some(row))
     }
 
     /// Writes every field of `row` to its row (the model must derive
-    /// `AsChangeset`), then invalidates as [`Manager::update`].
-    pub fn save<'r, C>(&self, conn: &mut C, row: &'r M) -> Result<usize>
+    /// `AsChangeset`) and returns the row as stored, then invalidates as
+    /// [`Manager::update`]. `None`: no row has `row`'s id.
+    pub fn save<'r, C>(&self, conn: &mut C, row: &'r M) -> Result<Option<M>>
     where
         C: Connection,
-        M: UpdateQuery<C, &'r M> + ModelQueries<C>,
+        M: UpdateQuery<C, &'r M>,
     {
         self.update(conn, row.id(), row)
     }
 
-    /// Deletes the row with primary key `id`, then invalidates its detail
-    /// entries and the lists.
-    pub fn delete<C>(&self, conn: &mut C, id: M::Id) -> Result<usize>
+    /// Deletes the row with primary key `id` and returns it, then
+    /// invalidates its detail entries (under every unique value it had) and
+    /// the lists. `None`: no row has that id, and nothing is invalidated.
+    /// One statement (`DELETE .. RETURNING`).
+    pub fn delete<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
     where
         C: Connection,
         M: ModelQueries<C>,
     {
-        let key = M::unique_of_id(id.clone());
-        let before = M::load_unique(conn, &key)?;
-        let n = tracking::as_hook(conn, |conn| M::delete_by_id(conn, &id))?;
-        self.invalidate_rows(conn, "delete", &key, before.iter());
-        Ok(n)
+        let deleted = tracking::as_hook(conn, |conn| M::delete_by_id(conn, &id))?;
+        if let Some(row) = &deleted {
+            self.invalidate_rows(conn, "delete", row.unique_keys().iter());
+        }
+        Ok(deleted)
     }
 
     /// Applies `changes` to every row matching `filter` (a bulk update), then
@@ -93,18 +145,16 @@ impl<M: CachedModel> Manager<M> {
         );
     }
 
-    fn invalidate_rows<'r, C: Connection>(
+    /// Invalidates the lists and the detail entries under `keys`.
+    fn invalidate_rows<'k, C: Connection>(
         &self,
         conn: &mut C,
         why: &'static str,
-        key: &M::Unique,
-        rows: impl Iterator<Item = &'r M>,
+        keys: impl Iterator<Item = &'k M::Unique>,
     ) {
         let tags = self.tags();
-        let mut touched = vec![tags.table(TableTag::List), tags.unique(key)];
-        for row in rows {
-            touched.extend(row.unique_keys().iter().map(|k| tags.unique(k)));
-        }
+        let mut touched = vec![tags.table(TableTag::List)];
+        touched.extend(keys.map(|k| tags.unique(k)));
         touched.sort();
         touched.dedup();
         self.invalidate(conn, why, touched);
@@ -132,5 +182,30 @@ impl<M: CachedModel> Manager<M> {
             M::INFO.name,
             why,
         );
+    }
+}
+
+/// Whether `conn` is inside a transaction (by its tracker's reading of the
+/// SQL when tracked, else by Diesel's transaction manager).
+#[cfg(feature = "sqlite")]
+fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+    tracking::read_policy(conn, std::iter::empty()) != tracking::ReadPolicy::Normal
+}
+
+/// Runs `f`, a read of a row and a write of it that no other write may come
+/// between, in a transaction unless one is open: `BEGIN IMMEDIATE`, which
+/// takes SQLite's write lock before the read (a deferred transaction would
+/// fail with `SQLITE_BUSY` if another connection wrote after its read).
+/// Generated code calls it.
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+pub fn sqlite_atomic<T>(
+    conn: &mut diesel::SqliteConnection,
+    f: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    if in_transaction(conn) {
+        f(conn)
+    } else {
+        conn.immediate_transaction(f)
     }
 }

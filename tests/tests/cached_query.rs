@@ -53,7 +53,7 @@ fn cached_by_arguments_and_invalidated_by_every_write_path() {
         NewProduct::new("b", 1),
         NewProduct::new("c", 2),
     ];
-    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.products.insert_many(&mut env.db.conn, rows).unwrap();
     let (first, q1) = env.db.counted(|c| {
         let result = active_in_category(c, 1).unwrap();
         cache_diesel::query("active_in_category")
@@ -122,7 +122,7 @@ fn argument_lists_never_share_a_key() {
     let rows = ["a", "a,b", "b", "b,c", "c"]
         .map(|s| NewProduct::new(s, 1))
         .to_vec();
-    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.products.insert_many(&mut env.db.conn, rows).unwrap();
     let first = slugs_between(&mut env.db.conn, "a,b".into(), "c".into()).unwrap();
     cache_diesel::query("slugs_between")
         .unwrap()
@@ -140,7 +140,7 @@ fn cached_queries_on_postgres_and_redis() {
         return;
     };
     env.products
-        .insert(&mut env.db.conn, vec![NewProduct::new("x", 4)])
+        .insert_many(&mut env.db.conn, vec![NewProduct::new("x", 4)])
         .unwrap();
     pg_count(&mut env.db.conn, 4).unwrap();
     let query = cache_diesel::query("pg_count").unwrap();

@@ -19,7 +19,10 @@ where
         .map(|(slug, cat)| NewProduct::new(slug, *cat))
         .collect();
     assert_eq!(
-        env.products.insert(&mut env.db.conn, new).unwrap(),
+        env.products
+            .insert_many(&mut env.db.conn, new)
+            .unwrap()
+            .len(),
         rows.len()
     );
     let ids = rows
@@ -157,8 +160,10 @@ where
     assert_eq!(p.get(&mut env.db.conn, ids[1]).unwrap().category_id, 1);
     assert_eq!(
         p.update(&mut env.db.conn, ids[1], products::category_id.eq(2))
-            .unwrap(),
-        1
+            .unwrap()
+            .map(|row| (row.slug, row.category_id)),
+        Some(("b".to_string(), 2)),
+        "the row after the update"
     );
     assert_eq!(
         slugs(&p.all(&mut env.db.conn, Some("one"), one()).unwrap()),
@@ -208,7 +213,7 @@ where
     let mut row = p.get(&mut env.db.conn, id).unwrap();
     row.slug = "newest".into();
     row.title = "Saved".into();
-    assert_eq!(p.save(&mut env.db.conn, &row).unwrap(), 1);
+    assert_eq!(p.save(&mut env.db.conn, &row).unwrap(), Some(row.clone()));
     assert!(
         p.find_by_slug(&mut env.db.conn, "new-slug".into())
             .unwrap()
@@ -235,7 +240,13 @@ where
     );
     p.get(&mut env.db.conn, ids[0]).unwrap();
     p.get_by_slug(&mut env.db.conn, "a".into()).unwrap();
-    assert_eq!(p.delete(&mut env.db.conn, ids[0]).unwrap(), 1);
+    assert_eq!(
+        p.delete(&mut env.db.conn, ids[0])
+            .unwrap()
+            .map(|row| row.slug),
+        Some("a".to_string()),
+        "the deleted row"
+    );
     assert!(matches!(
         p.get(&mut env.db.conn, ids[0]),
         Err(Error::NotFound { .. })
@@ -252,7 +263,7 @@ where
         ),
         ["b"]
     );
-    assert_eq!(p.delete(&mut env.db.conn, ids[0]).unwrap(), 0);
+    assert_eq!(p.delete(&mut env.db.conn, ids[0]).unwrap(), None);
 }
 
 fn bulk_updates_do_not_escape_invalidation<C: Connection + 'static>(env: &mut Env<C>)

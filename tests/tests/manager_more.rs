@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 fn seed_sqlite(env: &mut Env<SqliteConnection>, slugs: &[&str]) {
     let rows: Vec<NewProduct> = slugs.iter().map(|s| NewProduct::new(s, 1)).collect();
-    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.products.insert_many(&mut env.db.conn, rows).unwrap();
     env.db.take_queries();
 }
 

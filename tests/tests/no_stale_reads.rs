@@ -19,7 +19,7 @@ where
     Product: ProductQueries<C>,
 {
     let rows: Vec<NewProduct> = slugs.iter().map(|s| NewProduct::new(s, 1)).collect();
-    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.products.insert_many(&mut env.db.conn, rows).unwrap();
     let ids = slugs
         .iter()
         .map(|s| {

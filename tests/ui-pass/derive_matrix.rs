@@ -2,7 +2,8 @@
 //! warning (`deny(warnings, missing_docs)`), and works: for each, on SQLite
 //! with the in-process cache, `get`, `find`, `get_by_slug` / `find_by_slug`
 //! (with `unique(slug)`), `all` (and with `filter(flag)` a filtered `all`)
-//! return the right records, relations included, and hit on the second read.
+//! return the right records, relations included, and hit on the second read;
+//! `insert`, `update` and `delete` return the rows they wrote.
 //!
 //! The cases: no relation, `select_related` on a non-null and on a nullable
 //! foreign key, `prefetch`, and `select_related` + `prefetch` (both foreign
@@ -300,6 +301,7 @@ macro_rules! matrix {
                 let manager = $cache_ty::new(cache.clone());
                 common::<$name>(conn, &manager);
                 $( matrix!(@$opt $name, manager, conn); )*
+                matrix!(@writes $name, $table, manager, conn);
             })*
         }
     };
@@ -311,6 +313,17 @@ macro_rules! matrix {
             &|conn, slug| -> Option<<$name as CachedModel>::Record> { $manager.find_by_slug(conn, slug).unwrap() },
         )
     };
+    (@writes $name:ident, $table:ident, $manager:ident, $conn:ident) => {{
+        // The hooks return the rows they wrote; row 3 is gone again after.
+        let new = ($table::id.eq(3), $table::slug.eq("s3"), $table::flag.eq(false), $table::parent_id.eq(1));
+        let row: $name = $manager.insert($conn, new).unwrap();
+        assert_eq!((row.id, row.slug.as_str()), (3, "s3"), "{}: insert", stringify!($name));
+        let row = $manager.update($conn, 3, $table::slug.eq("s4")).unwrap();
+        assert_eq!(row.as_ref().map(|r| r.slug.as_str()), Some("s4"), "{}: update", stringify!($name));
+        assert_eq!($manager.update($conn, 4, $table::slug.eq("s5")).unwrap(), None);
+        assert_eq!($manager.delete($conn, 3).unwrap(), row, "{}: delete", stringify!($name));
+        assert_eq!($manager.delete($conn, 3).unwrap(), None);
+    }};
     (@filter $name:ident, $manager:ident, $conn:ident) => {
         filtered::<$name>($conn, &$manager, <<$name as CachedModel>::Filter>::default().flag(true))
     };

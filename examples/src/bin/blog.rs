@@ -103,7 +103,7 @@ where
         blog_categories::name.eq("Rust (the language)".to_string()),
     )?;
     show(
-        "rename category 1 (read, write, read)",
+        "rename category 1 (UPDATE .. RETURNING)",
         queries.take(),
         String::new(),
     );

@@ -56,10 +56,11 @@ fn main() -> Result<(), cache_diesel::Error> {
             category_id: *category_id,
         })
         .collect();
-    products.insert(&mut db.conn, new)?;
+    let inserted = products.insert_many(&mut db.conn, new)?; // the rows, with their new ids
     println!(
-        "inserted {} products ({} queries: SQLite inserts a batch row by row, in a transaction)",
-        rows.len(),
+        "inserted {} products, ids {:?} ({} queries: SQLite inserts a batch row by row, INSERT .. RETURNING each, in a transaction)",
+        inserted.len(),
+        inserted.iter().map(|p| p.id).collect::<Vec<_>>(),
         db.queries()
     );
 
@@ -90,9 +91,10 @@ fn main() -> Result<(), cache_diesel::Error> {
         db.queries()
     );
 
-    products.update(&mut db.conn, 1, products::title.eq("Green tea"))?;
+    let updated = products.update(&mut db.conn, 1, products::title.eq("Green tea"))?; // None: no row 1
     println!(
-        "update(1)     -> title = Green tea             database queries: {} (read old, write, read new; then invalidate)",
+        "update(1)     -> {:<28} database queries: {} (UPDATE .. RETURNING; then invalidate)",
+        updated.map_or_else(|| "no such row".to_owned(), |p| p.title),
         db.queries()
     );
 

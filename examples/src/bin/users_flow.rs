@@ -49,16 +49,15 @@ fn main() -> Result<(), cache_diesel::Error> {
     let users = User::cache();
     users.cache().clear().ok();
 
-    users.insert(
-        &mut db.conn,
-        NewUser {
-            name: "Ada",
-            email: "ada@example.org",
-        },
-    )?;
     let id = users
-        .get_by_email(&mut db.conn, "ada@example.org".into())?
-        .id;
+        .insert(
+            &mut db.conn,
+            NewUser {
+                name: "Ada",
+                email: "ada@example.org",
+            },
+        )?
+        .id; // the inserted row comes back (INSERT .. RETURNING)
     println!("created user {id} ({} queries)", db.queries());
     for _ in 0..2 {
         let user = users.get(&mut db.conn, id)?;
@@ -69,7 +68,10 @@ fn main() -> Result<(), cache_diesel::Error> {
         );
     }
     users.update(&mut db.conn, id, users::name.eq("Ada Lovelace"))?;
-    println!("renamed ({} queries)", db.queries());
+    println!(
+        "renamed ({} queries: on SQLite, the old email is read and the row updated in one transaction)",
+        db.queries()
+    );
     for _ in 0..2 {
         let user = users.get(&mut db.conn, id)?;
         println!(

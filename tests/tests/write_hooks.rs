@@ -1,0 +1,423 @@
+//! The write hooks return what they wrote (issue 12 item 5) and invalidate
+//! exactly what they touched, in the number of statements they are
+//! designed for. Run unchanged on SQLite + in-process memory and on
+//! PostgreSQL + Redis.
+//!
+//! Statements per hook (counted by the test connection):
+//!
+//! | hook | PostgreSQL | SQLite |
+//! |---|---|---|
+//! | `insert` | 1 | 1 |
+//! | `insert_many` of n rows | 1 | n, in a transaction (Diesel inserts row by row) |
+//! | `update`, model without `unique(..)` | 1 | 1 |
+//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) |
+//! | `update` of a missing id, with `unique(..)` | 1 | 3 |
+//! | `delete` | 1 | 1 |
+
+use cache_diesel::{Error, ModelQueries, UpdateQuery, transaction};
+use cache_tests::env::Env;
+use cache_tests::models::{
+    NewProduct, Product, ProductFilter, ProductQueries, ProductUnique, ProductV2, ProductV2Cache,
+    products,
+};
+use diesel::prelude::*;
+
+fn is_sqlite<C: Connection>() -> bool {
+    std::any::type_name::<C>().contains("Sqlite")
+}
+
+/// Statements of `update` on a model with `unique(..)` columns, outside a
+/// transaction: one on PostgreSQL; on SQLite the read of the old row and
+/// the update, in `BEGIN IMMEDIATE` .. `COMMIT`.
+fn unique_update_statements<C: Connection>() -> usize {
+    if is_sqlite::<C>() { 4 } else { 1 }
+}
+
+fn slugs(rows: &[Product]) -> Vec<&str> {
+    rows.iter().map(|r| r.slug.as_str()).collect()
+}
+
+fn insert_returns_the_row_and_invalidates_absences<C: Connection + 'static>(env: &mut Env<C>)
+where
+    Product: ProductQueries<C>,
+{
+    let p = &env.products;
+    // Cached: "no row 1", "no slug tea", the empty list.
+    for _ in 0..2 {
+        assert!(p.find(&mut env.db.conn, 1).unwrap().is_none());
+        assert!(
+            p.find_by_slug(&mut env.db.conn, "tea".into())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            p.all(&mut env.db.conn, None, ProductFilter::default())
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let (_, q) = env.db.counted(|c| {
+        (
+            p.find(c, 1).unwrap(),
+            p.all(c, None, ProductFilter::default()).unwrap(),
+        )
+    });
+    assert_eq!(q, 0, "cached before the insert");
+
+    let (row, q) = env
+        .db
+        .counted(|c| p.insert(c, NewProduct::new("tea", 7)).unwrap());
+    assert_eq!(q, 1, "one statement: INSERT .. RETURNING");
+    let expected = Product {
+        id: 1,
+        slug: "tea".into(),
+        title: "Title of tea".into(),
+        is_active: true,
+        category_id: 7,
+    };
+    assert_eq!(row, expected, "the row with its generated id");
+
+    let (found, q) = env.db.counted(|c| p.find(c, row.id).unwrap());
+    assert_eq!(
+        (found, q),
+        (Some(expected.clone()), 1),
+        "the cached \"not found\" was invalidated"
+    );
+    let (by_slug, q) = env.db.counted(|c| p.find_by_slug(c, "tea".into()).unwrap());
+    assert_eq!((by_slug, q), (Some(expected.clone()), 1));
+    let (list, q) = env
+        .db
+        .counted(|c| p.all(c, None, ProductFilter::default()).unwrap());
+    assert_eq!((list, q), (vec![expected], 1), "the list was invalidated");
+
+    // A batch: every row back, in order, with its id.
+    let batch = vec![NewProduct::new("b1", 1), NewProduct::new("b2", 2)];
+    let (rows, q) = env.db.counted(|c| p.insert_many(c, batch).unwrap());
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    assert_eq!((slugs(&rows), ids), (vec!["b1", "b2"], vec![2, 3]));
+    assert_eq!(
+        q,
+        if is_sqlite::<C>() { 4 } else { 1 },
+        "PostgreSQL: one statement; SQLite: BEGIN, one INSERT .. RETURNING per row, COMMIT"
+    );
+    assert_eq!(p.get(&mut env.db.conn, 3).unwrap(), rows[1]);
+    assert_eq!(
+        slugs(
+            &p.all(&mut env.db.conn, None, ProductFilter::default())
+                .unwrap()
+        ),
+        ["tea", "b1", "b2"]
+    );
+
+    // Nothing inserted: nothing invalidated.
+    let rows = p
+        .insert_many(&mut env.db.conn, Vec::<NewProduct>::new())
+        .unwrap();
+    assert!(rows.is_empty());
+    let (list, q) = env
+        .db
+        .counted(|c| p.all(c, None, ProductFilter::default()).unwrap());
+    assert_eq!(
+        (list.len(), q),
+        (3, 0),
+        "an empty batch invalidates nothing"
+    );
+}
+
+fn update_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + 'static>(
+    env: &mut Env<C>,
+) where
+    Product: ProductQueries<C>,
+{
+    let p = &env.products;
+    let row = p.insert(&mut env.db.conn, NewProduct::new("a", 1)).unwrap();
+    let warm = |c: &mut C| {
+        (
+            p.get(c, row.id).unwrap(),
+            p.find(c, 999).unwrap(),
+            p.find_by_slug(c, "a".into()).unwrap(),
+            p.all(c, None, ProductFilter::default()).unwrap(),
+        )
+    };
+    warm(&mut env.db.conn);
+    let (_, q) = env.db.counted(warm);
+    assert_eq!(q, 0, "all cached");
+
+    let (missing, q) = env.db.counted(|c| {
+        p.update(c, 999, products::title.eq("x".to_string()))
+            .unwrap()
+    });
+    assert_eq!(missing, None, "no row 999");
+    assert_eq!(
+        q,
+        if is_sqlite::<C>() { 3 } else { 1 },
+        "PostgreSQL: the update; SQLite: BEGIN IMMEDIATE, the read that finds nothing, COMMIT"
+    );
+    let (cached, q) = env.db.counted(warm);
+    assert_eq!(q, 0, "an update of a missing id invalidates nothing");
+    assert_eq!(cached.1, None);
+
+    let (updated, q) = env.db.counted(|c| {
+        p.update(c, row.id, products::title.eq("Renamed".to_string()))
+            .unwrap()
+    });
+    let expected = Product {
+        title: "Renamed".into(),
+        ..row.clone()
+    };
+    assert_eq!(updated, Some(expected.clone()), "the row after the update");
+    assert_eq!(q, unique_update_statements::<C>());
+    let ((one, absent, by_slug, list), q) = env.db.counted(warm);
+    assert_eq!(one, expected);
+    assert_eq!(by_slug, Some(expected.clone()));
+    assert_eq!(list, vec![expected.clone()]);
+    assert_eq!(absent, None);
+    assert_eq!(
+        q, 3,
+        "the detail, the lookup by slug and the list were invalidated; the absent id was not"
+    );
+
+    // save: every field, the row back.
+    let mut changed = expected;
+    changed.is_active = false;
+    let (saved, q) = env.db.counted(|c| p.save(c, &changed).unwrap());
+    assert_eq!(
+        (saved, q),
+        (Some(changed.clone()), unique_update_statements::<C>())
+    );
+    assert_eq!(p.get(&mut env.db.conn, row.id).unwrap(), changed);
+    let mut ghost = changed.clone();
+    ghost.id = 998;
+    assert_eq!(p.save(&mut env.db.conn, &ghost).unwrap(), None);
+}
+
+/// A model whose only unique column is its primary key needs no old
+/// values: its update is one `UPDATE .. RETURNING` on every database.
+fn an_update_without_unique_columns_is_one_statement<C: Connection + 'static>(env: &mut Env<C>)
+where
+    Product: ProductQueries<C>,
+    ProductV2: ModelQueries<C> + UpdateQuery<C, diesel::dsl::Eq<products::title, String>>,
+{
+    let id = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new("v2", 1))
+        .unwrap()
+        .id;
+    let v2 = ProductV2Cache::new(env.cache.clone());
+    assert_eq!(v2.get(&mut env.db.conn, id).unwrap().title, "Title of v2");
+    let (row, q) = env.db.counted(|c| {
+        v2.update(c, id, products::title.eq("V2".to_string()))
+            .unwrap()
+    });
+    assert_eq!((row.map(|r| r.title), q), (Some("V2".to_string()), 1));
+    let (row, q) = env.db.counted(|c| v2.get(c, id).unwrap());
+    assert_eq!((row.title.as_str(), q), ("V2", 1), "invalidated");
+    let (missing, q) = env.db.counted(|c| {
+        v2.update(c, id + 1, products::title.eq("V2".to_string()))
+            .unwrap()
+    });
+    assert_eq!((missing, q), (None, 1));
+    let (_, q) = env.db.counted(|c| v2.get(c, id).unwrap());
+    assert_eq!(q, 0, "nothing invalidated");
+}
+
+fn a_changed_slug_invalidates_lookups_by_the_old_and_the_new_slug<C: Connection + 'static>(
+    env: &mut Env<C>,
+) where
+    Product: ProductQueries<C>,
+{
+    let p = &env.products;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("old", 1))
+        .unwrap()
+        .id;
+    // Renamed behind the manager's back (a plain connection, untracked),
+    // then looked up by that name: the old values an update invalidates
+    // must come from the database, not from what the cache once saw.
+    let mut other = env.db.another();
+    other
+        .batch_execute(&format!("UPDATE products SET slug = 'mid' WHERE id = {id}"))
+        .unwrap();
+    let warm = |c: &mut C| {
+        (
+            p.find_by_slug(c, "mid".into()).unwrap().map(|r| r.id),
+            p.find_by_slug(c, "new".into()).unwrap().map(|r| r.id),
+        )
+    };
+    assert_eq!(warm(&mut env.db.conn), (Some(id), None));
+    let (_, q) = env.db.counted(warm);
+    assert_eq!(q, 0, "both lookups cached");
+
+    let row = p
+        .update(&mut env.db.conn, id, products::slug.eq("new".to_string()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.slug, "new");
+    let (found, q) = env.db.counted(warm);
+    assert_eq!(
+        (found, q),
+        ((None, Some(id)), 2),
+        "the old slug (as the database had it) and the new one were invalidated"
+    );
+}
+
+/// The old unique values are the ones the update replaced, even when
+/// another transaction changes them while the update waits for the row.
+fn old_values_are_read_with_the_row_locked<C: Connection + Send + 'static>(env: &mut Env<C>)
+where
+    Product: ProductQueries<C>,
+{
+    let id = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new("before", 1))
+        .unwrap()
+        .id;
+    let mut other = env.db.another();
+    let begin = if is_sqlite::<C>() {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    };
+    other.batch_execute(begin).unwrap();
+    other
+        .batch_execute(&format!(
+            "UPDATE products SET slug = 'during' WHERE id = {id}"
+        ))
+        .unwrap();
+    let conn = &mut env.db.conn;
+    let updated = std::thread::scope(|s| {
+        let update = s.spawn(move || {
+            <Product as UpdateQuery<C, _>>::update_by_id(
+                conn,
+                &id,
+                products::title.eq("after".to_string()),
+            )
+        });
+        // The update is now waiting for the row (or has not started):
+        // either way it must see the committed slug as the old one.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        other.batch_execute("COMMIT").unwrap();
+        update.join().unwrap()
+    });
+    let updated = updated.unwrap().expect("the row exists");
+    assert_eq!(
+        (updated.row.slug.as_str(), updated.row.title.as_str()),
+        ("during", "after")
+    );
+    let before: Vec<String> = updated.before.iter().map(|k| format!("{k:?}")).collect();
+    assert_eq!(
+        before,
+        [
+            format!("{:?}", ProductUnique::Id(id)),
+            format!("{:?}", ProductUnique::Slug("during".into()))
+        ],
+        "the old values are those the update replaced"
+    );
+}
+
+/// Inside a tracked transaction the invalidation waits for the commit,
+/// and SQLite's update opens no transaction of its own.
+fn hook_writes_in_a_transaction_invalidate_at_the_commit<C: Connection + 'static>(env: &mut Env<C>)
+where
+    Product: ProductQueries<C>,
+{
+    env.track();
+    let p = &env.products;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("t", 1))
+        .unwrap()
+        .id;
+    let mut other = env.db.another();
+    assert_eq!(p.get(&mut other, id).unwrap().slug, "t");
+    let counter = env.db.counter();
+    transaction(&mut env.db.conn, |conn| {
+        counter.store(0, std::sync::atomic::Ordering::SeqCst);
+        let row = p.update(conn, id, products::slug.eq("u".to_string()))?;
+        assert_eq!(row.map(|r| r.slug).as_deref(), Some("u"));
+        assert_eq!(
+            counter.load(std::sync::atomic::Ordering::SeqCst),
+            if is_sqlite::<C>() { 2 } else { 1 },
+            "no transaction of its own inside one"
+        );
+        assert_eq!(
+            p.get(&mut other, id)?.slug,
+            "t",
+            "not invalidated before the commit"
+        );
+        let inserted = p.insert(conn, NewProduct::new("v", 1))?;
+        assert!(
+            p.find(&mut other, inserted.id)?.is_none(),
+            "uncommitted: others do not see it"
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(
+        p.get(&mut other, id).unwrap().slug,
+        "u",
+        "invalidated at the commit"
+    );
+    assert!(p.find_by_slug(&mut other, "t".into()).unwrap().is_none());
+    assert_eq!(
+        p.find_by_slug(&mut other, "v".into())
+            .unwrap()
+            .map(|r| r.slug)
+            .as_deref(),
+        Some("v")
+    );
+}
+
+fn delete_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + 'static>(
+    env: &mut Env<C>,
+) where
+    Product: ProductQueries<C>,
+{
+    let p = &env.products;
+    let rows = p
+        .insert_many(
+            &mut env.db.conn,
+            vec![NewProduct::new("a", 1), NewProduct::new("b", 1)],
+        )
+        .unwrap();
+    let warm = |c: &mut C| {
+        (
+            p.find(c, rows[0].id).unwrap(),
+            p.find_by_slug(c, "a".into()).unwrap(),
+            p.all(c, None, ProductFilter::default()).unwrap(),
+        )
+    };
+    warm(&mut env.db.conn);
+    let (missing, q) = env.db.counted(|c| p.delete(c, 999).unwrap());
+    assert_eq!((missing, q), (None, 1));
+    let (_, q) = env.db.counted(warm);
+    assert_eq!(q, 0, "deleting a missing id invalidates nothing");
+
+    let (deleted, q) = env.db.counted(|c| p.delete(c, rows[0].id).unwrap());
+    assert_eq!(
+        (deleted, q),
+        (Some(rows[0].clone()), 1),
+        "the deleted row, in one statement: DELETE .. RETURNING"
+    );
+    let ((by_id, by_slug, list), q) = env.db.counted(warm);
+    assert_eq!(
+        (by_id, by_slug, slugs(&list), q),
+        (None, None, vec!["b"], 3)
+    );
+}
+
+macro_rules! suite {
+    ($($check:ident: $sqlite:ident),* $(,)?) => {
+        mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::$sqlite(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+    };
+}
+
+suite!(
+    insert_returns_the_row_and_invalidates_absences: sqlite_memory,
+    update_returns_the_row_and_a_missing_id_invalidates_nothing: sqlite_memory,
+    an_update_without_unique_columns_is_one_statement: sqlite_memory,
+    a_changed_slug_invalidates_lookups_by_the_old_and_the_new_slug: sqlite_file_memory,
+    old_values_are_read_with_the_row_locked: sqlite_file_memory,
+    hook_writes_in_a_transaction_invalidate_at_the_commit: sqlite_file_memory,
+    delete_returns_the_row_and_a_missing_id_invalidates_nothing: sqlite_memory,
+);
