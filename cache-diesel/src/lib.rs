@@ -22,6 +22,8 @@
 //! - [`unseen`]: what writes the hooks never saw invalidate; declared
 //!   views, writing functions and uncached tables; [`invalidate_tables`].
 //! - [`background`]: connections for background refreshes.
+//! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly, and
+//!   `TrackConnections`, a customizer that tracks every connection of a pool.
 //! - [`connections`]: which Diesel connection types are supported (features).
 
 #![warn(missing_docs)]
@@ -33,6 +35,8 @@ pub mod filter;
 pub mod form;
 pub mod manager;
 pub mod model;
+#[cfg(feature = "r2d2")]
+pub mod pool;
 pub mod query;
 mod registry;
 pub mod sql_tables;
@@ -48,6 +52,8 @@ pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
+#[cfg(feature = "r2d2")]
+pub use pool::TrackConnections;
 pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
     WhereQuery,
