@@ -21,7 +21,7 @@
 //!   which tables, opens or ends a transaction, or cannot be told.
 //! - [`unseen`]: what writes the hooks never saw invalidate; declared
 //!   views, writing functions and uncached tables; [`invalidate_tables`].
-//! - [`background`]: connections for background refreshes.
+//! - [`background`]: connections and worker threads for background refreshes.
 //! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly, and
 //!   `TrackConnections`, a customizer that tracks every connection of a pool.
 //! - [`connections`]: which Diesel connection types are supported (features).
@@ -45,7 +45,7 @@ pub mod tracking;
 pub mod unseen;
 mod writes;
 
-pub use background::refresh_connections;
+pub use background::{RefreshConnection, refresh_connections, refresh_workers};
 pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
