@@ -52,12 +52,12 @@ pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
-#[cfg(feature = "r2d2")]
-pub use pool::TrackConnections;
 pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery,
     WhereQuery,
 };
+#[cfg(feature = "r2d2")]
+pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
 pub use unseen::{declare_function_writes, declare_uncached, declare_view, invalidate_tables};
@@ -74,7 +74,8 @@ pub mod __private {
     pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, record_schema_hash};
-    pub use crate::query::{args_key, table_of};
+    pub use crate::query::{CACHED_QUERIES, args_key, table_of};
+    pub use linkme;
     pub use serde;
 }
 
