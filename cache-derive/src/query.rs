@@ -148,6 +148,13 @@ pub(crate) fn expand(args: TokenStream, item: ItemFn) -> syn::Result<TokenStream
                 #soft,
                 &[#(#tables),*],
             );
+            // Registered at link time: `cache_diesel::query(#label)` finds
+            // it before the first call.
+            #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::CACHED_QUERIES)]
+            #[linkme(crate = ::cache_diesel::__private::linkme)]
+            fn __cached_query_entry() -> &'static ::cache_diesel::CachedQuery {
+                &__CACHED_QUERY
+            }
             let __args = ::cache_diesel::__private::args_key(&(#(&#names,)*));
             __CACHED_QUERY.call(#conn, __args, move |#conn: #conn_ty| -> #ret #block)
         }

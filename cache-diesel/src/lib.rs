@@ -22,7 +22,9 @@
 //!   which tables, opens or ends a transaction, or cannot be told.
 //! - [`unseen`]: what writes the hooks never saw invalidate; declared
 //!   views, writing functions and uncached tables; [`invalidate_tables`].
-//! - [`background`]: connections for background refreshes.
+//! - [`background`]: connections and worker threads for background refreshes.
+//! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly, and
+//!   `TrackConnections`, a customizer that tracks every connection of a pool.
 //! - [`connections`]: which Diesel connection types are supported (features).
 //! - [`guide`]: the user guide (the README): install lines, models,
 //!   transactions and the write paths caught, relations, misses under load,
@@ -39,6 +41,8 @@ pub mod manager;
 pub mod model;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
+#[cfg(feature = "r2d2")]
+pub mod pool;
 pub mod query;
 mod registry;
 pub mod sql_tables;
@@ -47,7 +51,7 @@ pub mod tracking;
 pub mod unseen;
 mod writes;
 
-pub use background::refresh_connections;
+pub use background::{RefreshConnection, refresh_connections, refresh_workers};
 pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
@@ -58,6 +62,8 @@ pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery, Updated,
     WhereQuery,
 };
+#[cfg(feature = "r2d2")]
+pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
 pub use unseen::{declare_function_writes, declare_uncached, declare_view, invalidate_tables};
@@ -76,9 +82,10 @@ pub mod __private {
     pub use crate::model::{RelationKind, Updated, record_schema_hash};
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
-    pub use crate::query::{args_key, table_of};
+    pub use crate::query::{CACHED_QUERIES, args_key, table_of};
     #[cfg(feature = "sqlite")]
     pub use crate::writes::sqlite_atomic;
+    pub use linkme;
     pub use serde;
 }
 

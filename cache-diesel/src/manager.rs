@@ -405,8 +405,10 @@ impl<M: CachedModel> Manager<M> {
         Ok(value)
     }
 
-    /// Starts a background refresh with the owned loader, if a connection
-    /// source for `C` is registered ([`crate::refresh_connections`]).
+    /// Hands a background refresh with the owned loader to the refresh
+    /// workers, if a connection source for `C` is registered
+    /// ([`crate::refresh_connections`]) and their queue has room; returns
+    /// false otherwise, and the caller refreshes inline.
     fn refresh_in_background<C, T>(
         &self,
         entry: &Entry<'_, T>,
@@ -418,27 +420,36 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         T: CacheForm + 'static,
     {
-        let Some(open) = crate::background::opener::<C>() else {
+        let Some(run) = crate::background::runner::<C>() else {
             return false;
         };
-        let Some(load) = pending.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        let mut pending = pending.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(load) = pending.take() else {
             return false;
         };
         let (cache, key) = (self.cache.clone(), entry.key.clone());
         let (shape, n_tags, soft) = (entry.shape, entry.tags.len(), M::INFO.soft_timeout);
-        std::thread::spawn(move || {
-            let loaded = open().and_then(|mut conn| load(&mut conn));
-            let outcome = loaded.map_err(|e| e.to_string()).and_then(|value| {
-                let (depends_on, ttl) = shape(&value, n_tags);
-                let options = FillOptions {
-                    depends_on,
-                    ttl: Some(ttl),
-                    soft,
-                };
-                cache
-                    .complete_refresh(&key, &stamp, options, &FormRef(&value), &lease)
-                    .map_err(|e| e.to_string())
+        let job = Box::new(move || {
+            let mut load = Some(load);
+            let mut loaded = None;
+            let opened = run(&mut |conn: &mut C| {
+                if let Some(load) = load.take() {
+                    loaded = Some(load(conn).map_err(|e| e.to_string()));
+                }
             });
+            let outcome = opened
+                .and_then(|()| loaded.unwrap_or_else(|| Err("the refresh did not run".into())))
+                .and_then(|value| {
+                    let (depends_on, ttl) = shape(&value, n_tags);
+                    let options = FillOptions {
+                        depends_on,
+                        ttl: Some(ttl),
+                        soft,
+                    };
+                    cache
+                        .complete_refresh(&key, &stamp, options, &FormRef(&value), &lease)
+                        .map_err(|e| e.to_string())
+                });
             match outcome {
                 Ok(()) => {
                     tracing::debug!(model = M::INFO.name, key = %key, "cache refreshed in the background")
@@ -448,6 +459,16 @@ impl<M: CachedModel> Manager<M> {
                 }
             }
         });
-        true
+        match crate::background::submit(job) {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::debug!(
+                    model = M::INFO.name,
+                    key = %entry.key,
+                    "background refresh queue full; refreshing inline"
+                );
+                false
+            }
+        }
     }
 }

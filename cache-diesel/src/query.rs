@@ -31,16 +31,35 @@ pub struct CachedQuery {
     stats: Stats,
 }
 
-static QUERIES: LazyLock<RwLock<HashMap<&'static str, &'static CachedQuery>>> =
-    LazyLock::new(Default::default);
+/// Every `#[cached_query]` function of the program, gathered by the linker
+/// (each expansion adds an entry): a query is found by its label before
+/// its first call, so `use_cache` can point it elsewhere first.
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static CACHED_QUERIES: [fn() -> &'static CachedQuery];
 
-/// The cached query function labelled `label`, once it has been called.
+/// The queries by label, built from [`CACHED_QUERIES`] on first lookup.
+static BY_LABEL: LazyLock<HashMap<&'static str, &'static CachedQuery>> = LazyLock::new(|| {
+    let mut by_label = HashMap::new();
+    for entry in CACHED_QUERIES {
+        let query = entry();
+        if let Some(first) = by_label.insert(query.label, query)
+            && !std::ptr::eq(first, query)
+        {
+            tracing::error!(
+                label = query.label,
+                "two cached query functions share a label (and so their cache keys): \
+                 give one another `key`; query(label) finds one of them"
+            );
+        }
+    }
+    by_label
+});
+
+/// The cached query function labelled `label` (`#[cached_query(key = ..)]`,
+/// default the function's name), whether or not it has been called yet.
 pub fn query(label: &str) -> Option<&'static CachedQuery> {
-    QUERIES
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(label)
-        .copied()
+    BY_LABEL.get(label).copied()
 }
 
 /// The table of a model (its SQL name), for `depends_on(..)`.
@@ -161,11 +180,6 @@ impl CachedQuery {
         C: Connection,
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        QUERIES
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(self.label)
-            .or_insert(self);
         let policy = tracking::read_policy(conn, self.tables.iter().map(|table| table()));
         if policy == ReadPolicy::Bypass {
             return load(conn);

@@ -66,6 +66,11 @@ impl<C: Connection + 'static> TestDb<C> {
         self.schema.as_deref()
     }
 
+    /// The SQLite file holding this test's tables.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref().and_then(std::path::Path::to_str)
+    }
+
     /// Replaces the connection's instrumentation (the query count stops).
     pub fn instrument(&mut self, instrumentation: impl Instrumentation) {
         self.conn.set_instrumentation(instrumentation);

@@ -153,3 +153,44 @@ fn cached_queries_on_postgres_and_redis() {
         .unwrap();
     assert_eq!(pg_count(&mut env.db.conn, 4).unwrap(), 2);
 }
+
+#[cached_query(key = "active_count", timeout = 60, depends_on(Product))]
+fn active_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    products::table
+        .filter(products::is_active.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+#[allow(dead_code)]
+#[cached_query(key = "never_called", depends_on(Product))]
+fn never_called(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    products::table.count().get_result(conn)
+}
+
+#[test]
+fn a_query_is_found_by_label_before_its_first_call() {
+    assert!(
+        cache_diesel::query("never_called").is_some(),
+        "a cached query no code calls is registered all the same"
+    );
+    assert!(cache_diesel::query("no_such_query").is_none());
+
+    let mut env = env::sqlite_memory("query_before_call").unwrap();
+    let rows = vec![NewProduct::new("p", 1), NewProduct::new("q", 2)];
+    env.products.insert(&mut env.db.conn, rows).unwrap();
+    let registered = cache_diesel::query("active_count").expect("registered before any call");
+    assert_eq!(registered.label(), "active_count");
+    registered.use_cache(env.cache.clone());
+
+    let (count, q) = env.db.counted(|c| active_count(c).unwrap());
+    assert_eq!((count, q), (2, 1), "the first call misses");
+    assert_eq!(
+        (registered.stats().fills, env.cache.stats().fills),
+        (1, 1),
+        "the first call filled the cache set before it"
+    );
+    assert_eq!(registered.peek::<_, i64>(&()), Some(2));
+    let (count, q) = env.db.counted(|c| active_count(c).unwrap());
+    assert_eq!((count, q), (2, 0), "then hits, in that cache");
+}
