@@ -239,8 +239,12 @@ impl<M: CachedModel> Manager<M> {
         related_tables: &'static [String],
     ) -> Entry<'t, T> {
         let table = &self.table_tags;
-        let mut tags = Vec::with_capacity(2 + related.len());
-        tags.extend([table.get(TableTag::Epoch), table.get(TableTag::List)]);
+        let mut tags = Vec::with_capacity(3 + related.len());
+        tags.extend([
+            table.all(),
+            table.get(TableTag::Epoch),
+            table.get(TableTag::List),
+        ]);
         tags.extend(related.iter().map(String::as_str));
         Entry {
             kind: Kind::List,
@@ -299,8 +303,8 @@ impl<M: CachedModel> Manager<M> {
         let (column, value_key) = (key.column(), key.value_key());
         let unique_tag = self.tags().unique_value(column, &value_key);
         let (table, related) = (&self.table_tags, self.related_tags::<C>());
-        let mut tags = Vec::with_capacity(3 + related.len());
-        tags.extend([table.get(TableTag::Epoch), &unique_tag]);
+        let mut tags = Vec::with_capacity(4 + related.len());
+        tags.extend([table.all(), table.get(TableTag::Epoch), &unique_tag]);
         tags.extend(related.iter().map(String::as_str));
         tags.push(table.get(TableTag::Absent)); // last: only "not found" depends on it
         let entry = Entry {

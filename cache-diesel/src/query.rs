@@ -124,7 +124,7 @@ impl CachedQuery {
     }
 
     fn tags(&self, cache: &Cache) -> Vec<String> {
-        let mut tags = vec![self.own_tag(cache)];
+        let mut tags = vec![self.own_tag(cache), crate::tags::all_tag(cache)];
         for table in self.tables {
             tags.push(table_tag(cache, table(), TableTag::Epoch));
             tags.push(table_tag(cache, table(), TableTag::List));

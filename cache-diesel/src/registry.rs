@@ -29,11 +29,14 @@ pub(crate) fn caches_for(table: &str) -> Vec<Cache> {
         .unwrap_or_default()
 }
 
-/// Every table some live cache holds entries of (lower case).
-pub(crate) fn tables() -> Vec<String> {
+/// Every live cache some manager uses, once each.
+pub(crate) fn caches() -> Vec<Cache> {
     let map = TABLES.read().unwrap_or_else(|p| p.into_inner());
-    map.iter()
-        .filter(|(_, caches)| caches.iter().any(|c| c.upgrade().is_some()))
-        .map(|(table, _)| table.clone())
-        .collect()
+    let mut out: Vec<Cache> = Vec::new();
+    for cache in map.values().flatten().filter_map(WeakCache::upgrade) {
+        if !out.iter().any(|c| c.same(&cache)) {
+            out.push(cache);
+        }
+    }
+    out
 }

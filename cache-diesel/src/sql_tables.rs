@@ -804,12 +804,24 @@ impl<'a> Stmt<'a> {
         }
     }
 
-    /// A savepoint's name: a quoted one verbatim, an unquoted one lower-cased.
+    /// A savepoint's name as the database folds it: a quoted one verbatim,
+    /// an unquoted one with its ASCII letters lower-cased (PostgreSQL,
+    /// SQLite and MySQL leave `É` alone); then, as PostgreSQL does, cut to
+    /// 63 bytes (two names alike in their first 63 bytes are one savepoint
+    /// there; elsewhere, treating them as one only over-invalidates).
     fn savepoint_name(&self, i: usize) -> Option<String> {
-        match self.kind(i)? {
-            Kind::Word => Some(self.text(i).to_lowercase()),
+        let mut name = match self.kind(i)? {
+            Kind::Word => Some(self.text(i).to_ascii_lowercase()),
             _ => self.verbatim(i),
+        }?;
+        if name.len() > 63 {
+            let mut end = 63;
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name.truncate(end);
         }
+        Some(name)
     }
 
     /// A name as the cache knows it: unquoted, lower case.
@@ -972,6 +984,8 @@ fn classify(s: &Stmt, out: &mut Vec<Statement>) {
                 found.statement()
             }
         }
+        // CASCADE empties the tables whose foreign keys point here: unknown.
+        "truncate" if (1..s.len()).any(|i| s.kw(i, "cascade")) => Unknown,
         "truncate" => {
             let i = if s.kw(1, "table") { 2 } else { 1 };
             s.name_list(i, &mut found.tables);
@@ -1726,7 +1740,7 @@ mod tests {
             ),
             ("TRUNCATE TABLE a, b.c, \"D\"", &["a", "c", "d"]),
             ("TRUNCATE a", &["a"]),
-            ("TRUNCATE ONLY a, b * RESTART IDENTITY CASCADE", &["a", "b"]),
+            ("TRUNCATE ONLY a, b * RESTART IDENTITY", &["a", "b"]),
             ("-- UPDATE commented\nSELECT 1 /* DELETE FROM x */", &[]),
             ("SELECT 'it''s UPDATE x' FROM y", &[]),
             ("ALTER TABLE products ADD COLUMN z INT", &["products"]),
@@ -2186,6 +2200,20 @@ mod tests {
             ("ROLLBACK AND NO CHAIN", &[Rollback]),
             ("SAVEPOINT sp1", &[Savepoint("sp1".into())]),
             ("SAVEPOINT SP1", &[Savepoint("sp1".into())]),
+            ("TRUNCATE categories CASCADE", &[Unknown]),
+            ("TRUNCATE TABLE a, b RESTART IDENTITY CASCADE", &[Unknown]),
+            // PostgreSQL folds ASCII only, and cuts names to 63 bytes.
+            ("SAVEPOINT Éa", &[Savepoint("Éa".into())]),
+            (
+                concat!(
+                    "SAVEPOINT ",
+                    "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss",
+                    "x"
+                ),
+                &[Savepoint(
+                    "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss".into(),
+                )],
+            ),
             ("SAVEPOINT \"My Sp\"", &[Savepoint("My Sp".into())]),
             ("SAVEPOINT \"a\"\"b\"", &[Savepoint("a\"b".into())]),
             ("RELEASE SAVEPOINT Sp1", &[Release("sp1".into())]),

@@ -10,6 +10,10 @@
 //!
 //! Tags are per table, not per struct version, so two deploys (or two
 //! structs over one table) invalidate each other's entries.
+//!
+//! Besides, every entry of a cache depends on its `all` tag ([`all_tag`]):
+//! bumped by a statement that may have written anything (a `CALL`, a write
+//! through a view), in every process, whatever tables each has managers for.
 
 use crate::model::{CachedModel, UniqueKey};
 use cache_core::{Cache, KeyScope, Namespace, Ttl};
@@ -21,6 +25,11 @@ pub(crate) enum TableTag {
     Epoch,
     List,
     Absent,
+}
+
+/// The backend key of the tag every entry of `cache` depends on.
+pub(crate) fn all_tag(cache: &Cache) -> String {
+    cache.keys().build(Namespace::Tag, &[], "all")
 }
 
 /// The backend key of a table-wide tag.
@@ -62,6 +71,8 @@ pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
 #[derive(Debug)]
 pub(crate) struct TableTags {
     table_wide: [String; 3],
+    /// [`all_tag`].
+    all: String,
     /// (column, scope of its value tags).
     unique: Vec<(&'static str, KeyScope)>,
 }
@@ -71,6 +82,7 @@ impl TableTags {
         TableTags {
             table_wide: [TableTag::Epoch, TableTag::List, TableTag::Absent]
                 .map(|tag| table_tag(cache, table, tag)),
+            all: all_tag(cache),
             unique: unique_columns
                 .iter()
                 .map(|&column| (column, unique_scope(cache, table, column)))
@@ -81,6 +93,11 @@ impl TableTags {
     /// The backend key of a table-wide tag.
     pub(crate) fn get(&self, tag: TableTag) -> &str {
         &self.table_wide[tag as usize]
+    }
+
+    /// The backend key of the cache's `all` tag.
+    pub(crate) fn all(&self) -> &str {
+        &self.all
     }
 }
 

@@ -179,38 +179,60 @@ impl CacheTracking {
         !self.levels.is_empty() || self.reminder.is_some()
     }
 
-    /// One statement (or batch) finished.
-    fn on_finish(&mut self, query: &dyn std::fmt::Display, ok: bool) {
+    /// One statement (or batch) finished, with `error` if it failed.
+    fn on_finish(&mut self, query: &dyn std::fmt::Display, error: Option<&diesel::result::Error>) {
         let mut sql = String::new();
-        let statements = match write!(sql, "{query}") {
-            Ok(()) => {
-                let mut statements = analyze(&sql, self.dialect);
-                let written = function_writes(&sql, self.dialect);
-                if !written.is_empty() {
-                    statements.push(Statement::Writes(written));
-                }
-                statements
-            }
-            // Diesel could not render it (an empty changeset, say): it did
-            // not run as SQL, but say so only if it failed.
-            Err(_) => vec![Statement::Unknown],
-        };
-        match (ok, statements.as_slice()) {
-            // The text after an unterminated token is one Unknown: it may
-            // hide the COMMIT that ends a transaction.
-            (true, [_, .., Statement::Unknown]) if !self.levels.is_empty() => {
-                self.lose_track();
+        if write!(sql, "{query}").is_err() {
+            // Diesel could not render it (an empty changeset): it did not
+            // run, it failed; had it run, its FinishQuery would render.
+            if error.is_none() {
                 self.record(Vec::new(), true);
             }
-            (true, _) => statements.into_iter().for_each(|s| self.step(s)),
-            // One statement that failed changed nothing, but a COMMIT may
-            // have committed, and a ROLLBACK that failed leaves it unknown.
-            (false, [Statement::Commit]) => self.end(true),
-            (false, [Statement::Rollback]) => self.lose_track(),
-            (false, [_]) | (false, []) => {}
-            // A batch that failed part way: which of it ran is unknown.
-            (false, _) => {
+            return;
+        }
+        let mut statements = analyze(&sql, self.dialect);
+        let written = function_writes(&sql, self.dialect);
+        if !written.is_empty() {
+            statements.push(Statement::Writes(written));
+        }
+        if self.dialect == Dialect::Postgres && error.is_none() && mentions_string_settings(&sql) {
+            // `standard_conforming_strings = off` changes how PostgreSQL
+            // reads '\'': from now on lex by every dialect's rules.
+            self.dialect = Dialect::Any;
+        }
+        let Some(error) = error else {
+            // The text after an unterminated token is one Unknown: it may
+            // hide the COMMIT that ends a transaction.
+            if let [_, .., Statement::Unknown] = statements.as_slice()
+                && !self.levels.is_empty()
+            {
                 self.lose_track();
+                self.record(Vec::new(), true);
+                return;
+            }
+            return statements.into_iter().for_each(|s| self.step(s));
+        };
+        let controls = statements.iter().any(|s| {
+            !matches!(
+                s,
+                Statement::Read | Statement::Writes(_) | Statement::Unknown
+            )
+        });
+        match statements.as_slice() {
+            // A COMMIT that failed may have committed (its reply lost), and
+            // a ROLLBACK that failed leaves the transaction unknown.
+            [Statement::Commit] => self.end(true),
+            [Statement::Rollback] => self.lose_track(),
+            // Inside a transaction, a failed statement changed nothing that
+            // can commit; outside one, only a failure the server reported
+            // is certain: a lost reply may follow a write that committed.
+            _ if !self.levels.is_empty() && !controls => {}
+            _ if certainly_failed(error) && !controls => {}
+            _ => {
+                if controls {
+                    self.lose_track(); // which of the batch ran is unknown
+                }
+                let hook_depth = std::mem::take(&mut self.hook_depth);
                 for statement in statements {
                     match statement {
                         Statement::Writes(tables) => self.record(tables, false),
@@ -218,6 +240,7 @@ impl CacheTracking {
                         _ => {}
                     }
                 }
+                self.hook_depth = hook_depth; // a failed hook does not invalidate
             }
         }
     }
@@ -351,12 +374,30 @@ impl Instrumentation for CacheTracking {
         // SAVEPOINT, RELEASE, COMMIT and ROLLBACK pass through here too),
         // not from Diesel's transaction events.
         if let InstrumentationEvent::FinishQuery { query, error, .. } = &event {
-            self.on_finish(query, error.is_none());
+            self.on_finish(query, *error);
         }
         if let Some(inner) = &mut self.inner {
             inner.on_connection_event(event);
         }
     }
+}
+
+/// Whether a statement's failure says for sure that it wrote nothing: the
+/// server refused it (a constraint, a serialization failure), or it was
+/// never sent. A lost connection says nothing.
+fn certainly_failed(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match error {
+        E::QueryBuilderError(_) | E::NotInTransaction | E::AlreadyInTransaction => true,
+        E::DatabaseError(kind, _) => !matches!(kind, K::ClosedConnection | K::Unknown),
+        _ => false,
+    }
+}
+
+/// Whether `sql` sets how PostgreSQL reads backslashes in strings.
+fn mentions_string_settings(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("standard_conforming_strings") || lower.contains("backslash_quote")
 }
 
 /// The SQL dialect of connection type `C`.

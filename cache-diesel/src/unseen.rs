@@ -16,7 +16,7 @@
 
 use crate::registry;
 use crate::sql_tables::{Dialect, function_calls};
-use crate::tags::{DEFAULT_TAG_TTL, TableTag, bump, table_tag};
+use crate::tags::{DEFAULT_TAG_TTL, TableTag, all_tag, bump, table_tag};
 use cache_core::Cache;
 use diesel::Connection;
 use std::collections::{BTreeSet, HashMap};
@@ -103,8 +103,7 @@ pub(crate) struct Bumps {
 }
 
 impl Bumps {
-    fn add(&mut self, cache: &Cache, table: &str) {
-        let tag = table_tag(cache, table, TableTag::Epoch);
+    fn add(&mut self, cache: &Cache, tag: String) {
         match self.by_cache.iter_mut().find(|(c, _)| c.same(cache)) {
             Some((_, tags)) if !tags.contains(&tag) => tags.push(tag),
             Some(_) => {}
@@ -112,8 +111,10 @@ impl Bumps {
         }
     }
 
-    /// Adds the epochs of `tables`, and with `everything` of every managed
-    /// table, in `caches` (when given) or wherever they are held.
+    /// Adds the epochs of `tables` in `caches` (when given) or wherever
+    /// they are held; with `everything` (or a name no manager here uses:
+    /// maybe a view), the `all` tag of those caches instead, which every
+    /// entry in every process depends on.
     pub(crate) fn tables(
         mut self,
         caches: Option<&[Cache]>,
@@ -130,26 +131,32 @@ impl Bumps {
             match declared.views.get(table) {
                 Some(behind) => written.extend(behind.iter().map(String::as_str)),
                 None => {
-                    // Not a table any manager here uses: maybe a view.
                     everything |= registry::caches_for(table).is_empty();
                     written.insert(table);
                 }
             }
         }
-        let all;
-        if everything {
-            all = registry::tables();
-            written.extend(all.iter().map(String::as_str));
-        }
         let default = cache_core::caches().default_cache().ok();
+        let targets = |table: Option<&str>| -> Vec<Cache> {
+            let mut found = match (caches, table) {
+                (Some(caches), _) => caches.to_vec(),
+                (None, Some(table)) => registry::caches_for(table),
+                (None, None) => registry::caches(),
+            };
+            if caches.is_none() {
+                found.extend(default.iter().cloned());
+            }
+            found
+        };
+        if everything {
+            for cache in targets(None) {
+                self.add(&cache, all_tag(&cache));
+            }
+            return self;
+        }
         for table in written {
-            match caches {
-                Some(caches) => caches.iter().for_each(|c| self.add(c, table)),
-                None => {
-                    for cache in registry::caches_for(table).iter().chain(&default) {
-                        self.add(cache, table);
-                    }
-                }
+            for cache in targets(Some(table)) {
+                self.add(&cache, table_tag(&cache, table, TableTag::Epoch));
             }
         }
         self

@@ -370,9 +370,10 @@ fn a_function_write_is_caught_by_hand_or_not_at_all() {
 }
 
 /// A proxy to PostgreSQL for one connection: once the client sends a
-/// `COMMIT`, the server's reply is read and dropped, and the client's
-/// connection closed. The transaction commits; the client cannot know.
-fn commit_reply_dropping_proxy(upstream: &str) -> u16 {
+/// message containing `trigger` (`COMMIT`), the server's reply is read and
+/// dropped, and the client's connection closed. The statement runs (and
+/// commits); the client cannot know.
+fn reply_dropping_proxy(upstream: &str, trigger: &'static [u8]) -> u16 {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::sync::Arc;
@@ -389,7 +390,7 @@ fn commit_reply_dropping_proxy(upstream: &str) -> u16 {
         std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
             while let Ok(n @ 1..) = c_in.read(&mut buf) {
-                if buf[..n].windows(6).any(|w| w == b"COMMIT") {
+                if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
                     flag.store(true, Ordering::SeqCst);
                 }
                 if s_out.write_all(&buf[..n]).is_err() {
@@ -421,7 +422,7 @@ fn a_commit_whose_reply_is_lost_still_invalidates() {
     let url = url::Url::parse(&cache_tests::services::database_url().unwrap()).unwrap();
     let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
     for (round, by_diesel) in [false, true].into_iter().enumerate() {
-        let port = commit_reply_dropping_proxy(&upstream);
+        let port = reply_dropping_proxy(&upstream, b"COMMIT");
         let mut conn = PgConnection::establish(&format!(
             "postgres://{}@127.0.0.1:{port}{}?sslmode=disable",
             url.username(),
@@ -481,5 +482,114 @@ fn unknown_names_invalidate_everything_unless_declared() {
     assert_eq!(
         q, 1,
         "an unknown name may be a view: everything is invalidated"
+    );
+}
+
+/// A statement that may have written anything bumps the cache's `all` tag,
+/// which every entry depends on: reached through any handle on the same
+/// Redis prefix, whatever managers the writing process has (the writer
+/// here has none over its cache).
+#[test]
+fn an_unclassifiable_write_reaches_every_entry_through_the_all_tag() {
+    let Some(mut env) = env::postgres_redis("all_tag") else {
+        return;
+    };
+    let id = cached_row(&mut env, "all");
+    exec(
+        &mut env.db.conn,
+        "CREATE PROCEDURE set_title_all(pid int, t text) LANGUAGE SQL
+           AS $$ UPDATE products SET title = t WHERE id = pid $$",
+    );
+    env.products.get(&mut env.db.conn, id).unwrap(); // cached again after the CREATE
+    let mut config =
+        cache_diesel::CacheConfig::from_url(&cache_tests::services::redis_url().unwrap()).unwrap();
+    config.key_prefix = env.cache.config().key_prefix.clone();
+    let elsewhere = cache_diesel::Cache::new(config).unwrap();
+    let mut writer = env.db.another();
+    writer.set_instrumentation(
+        cache_diesel::CacheTracking::for_connection::<PgConnection>().for_caches([elsewhere]),
+    );
+    exec(
+        &mut writer,
+        &format!("CALL set_title_all({id}, 'called elsewhere')"),
+    );
+    assert_eq!(
+        env.products.get(&mut env.db.conn, id).unwrap().title,
+        "called elsewhere"
+    );
+}
+
+/// A tracked connection to PostgreSQL through a proxy that drops the reply
+/// to the first message containing `trigger`, in `env`'s schema.
+fn connection_losing_reply(env: &Env<PgConnection>, trigger: &'static [u8]) -> PgConnection {
+    let url = url::Url::parse(&cache_tests::services::database_url().unwrap()).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let port = reply_dropping_proxy(&upstream, trigger);
+    let mut conn = PgConnection::establish(&format!(
+        "postgres://{}@127.0.0.1:{port}{}?sslmode=disable",
+        url.username(),
+        url.path()
+    ))
+    .unwrap();
+    exec(
+        &mut conn,
+        &format!("SET search_path TO \"{}\"", env.db.schema().unwrap()),
+    );
+    conn.set_instrumentation(
+        cache_diesel::CacheTracking::for_connection::<PgConnection>()
+            .for_caches([env.cache.clone()]),
+    );
+    conn
+}
+
+/// An autocommit write whose reply is lost committed all the same: raw SQL
+/// and a hook write both invalidate (the hook through the tracker).
+#[test]
+fn an_autocommit_write_whose_reply_is_lost_still_invalidates() {
+    let Some(mut env) = env::postgres_redis("lost_write") else {
+        return;
+    };
+    let id = cached_row(&mut env, "lostw");
+    let mut conn = connection_losing_reply(&env, b"lost-raw");
+    let raw = conn.batch_execute(&format!(
+        "UPDATE products SET title = 'lost-raw' WHERE id = {id}"
+    ));
+    assert!(raw.is_err(), "the reply was dropped");
+    assert_eq!(
+        env.products.get(&mut env.db.conn, id).unwrap().title,
+        "lost-raw"
+    );
+    let mut conn = connection_losing_reply(&env, b"lost-hook");
+    let manager = ProductCache::new(env.cache.clone());
+    let hook = manager.update(&mut conn, id, products::title.eq("lost-hook".to_string()));
+    assert!(hook.is_err(), "the reply was dropped");
+    assert_eq!(
+        env.uncached.get(&mut env.db.conn, id).unwrap().title,
+        "lost-hook"
+    );
+    assert_eq!(
+        env.products.get(&mut env.db.conn, id).unwrap().title,
+        "lost-hook"
+    );
+}
+
+/// With `standard_conforming_strings = off`, `'it\'s'` is one string to
+/// PostgreSQL: the tracker then lexes by every dialect's rules.
+#[test]
+fn strings_read_with_backslash_escapes_do_not_hide_a_write() {
+    let Some(mut env) = env::postgres_redis("nonstandard_strings") else {
+        return;
+    };
+    let id = cached_row(&mut env, "scs");
+    exec(&mut env.db.conn, "SET standard_conforming_strings = off");
+    exec(
+        &mut env.db.conn,
+        &format!(
+            "SELECT 'it\\'s'; UPDATE products SET title = 'escaped' WHERE id = {id}; SELECT 'don\\'t'"
+        ),
+    );
+    assert_eq!(
+        env.products.get(&mut env.db.conn, id).unwrap().title,
+        "escaped"
     );
 }
