@@ -66,7 +66,9 @@ pub use model::{
 pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
-pub use unseen::{declare_function_writes, declare_uncached, declare_view, invalidate_tables};
+pub use unseen::{
+    declare_cascade, declare_function_writes, declare_uncached, declare_view, invalidate_tables,
+};
 
 /// What generated code names; not a stable API.
 #[doc(hidden)]

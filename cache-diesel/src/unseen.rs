@@ -31,6 +31,39 @@ struct Declared {
     functions: HashMap<String, Vec<String>>,
     /// Tables no cache holds entries of: their writes invalidate nothing.
     uncached: BTreeSet<String>,
+    /// Table -> tables a write to it may also write (foreign keys with
+    /// `ON DELETE/UPDATE CASCADE`, `SET NULL`, triggers).
+    cascades: HashMap<String, Vec<String>>,
+}
+
+impl Declared {
+    /// What a write to `table` also invalidates: its declared cascades, and
+    /// the declared views over it (a model may cache a view).
+    fn also(&self, table: &str) -> impl Iterator<Item = &String> {
+        let cascades = self.cascades.get(table).into_iter().flatten();
+        let views = self
+            .views
+            .iter()
+            .filter(move |(_, behind)| behind.iter().any(|t| t == table))
+            .map(|(view, _)| view);
+        cascades.chain(views)
+    }
+
+    /// What writes to `tables` also invalidate, followed through (a cascade
+    /// to a table a view shows), without `tables` themselves.
+    fn also_all<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        let mut seen: BTreeSet<String> = tables.into_iter().map(str::to_owned).collect();
+        let mut todo: Vec<String> = seen.iter().cloned().collect();
+        let start = seen.clone();
+        while let Some(table) = todo.pop() {
+            for next in self.also(&table) {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
+            }
+        }
+        seen.difference(&start).cloned().collect()
+    }
 }
 
 static DECLARED: LazyLock<RwLock<Declared>> = LazyLock::new(Default::default);
@@ -40,7 +73,9 @@ fn lower(names: &[&str]) -> Vec<String> {
 }
 
 /// Declares that writes through the view `view` write `tables` (so they
-/// invalidate those tables only, not every managed table).
+/// invalidate those tables only, not every managed table), and that writes
+/// to `tables` change what the view shows (so a model over the view is
+/// invalidated by them).
 pub fn declare_view(view: &str, tables: &[&str]) {
     let mut declared = DECLARED.write().unwrap_or_else(|p| p.into_inner());
     declared
@@ -56,6 +91,25 @@ pub fn declare_function_writes(function: &str, tables: &[&str]) {
     declared
         .functions
         .insert(function.to_ascii_lowercase(), lower(tables));
+}
+
+/// Declares that a write to `table` may also write `others`: foreign keys
+/// with `ON DELETE CASCADE` / `ON UPDATE CASCADE` / `SET NULL`, or a
+/// trigger. Its writes, through the hooks or not, then invalidate them too.
+pub fn declare_cascade(table: &str, others: &[&str]) {
+    let mut declared = DECLARED.write().unwrap_or_else(|p| p.into_inner());
+    declared
+        .cascades
+        .entry(table.to_ascii_lowercase())
+        .or_default()
+        .extend(lower(others));
+}
+
+/// What a hook write to `table` must invalidate besides the table's own
+/// tags (declared cascades and views over it): usually nothing.
+pub(crate) fn also_invalidated(table: &str) -> BTreeSet<String> {
+    let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
+    declared.also_all([table])
 }
 
 /// Declares tables that no cache holds entries of (an audit log, a session
@@ -93,6 +147,21 @@ pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
         Bumps::default()
             .tables(caches.as_deref(), &tables, false)
             .send("invalidate_tables");
+    }
+}
+
+/// Invalidates every entry of `tables` in `cache` for a hook write on
+/// `conn`: at the commit of its tracked transaction, else now.
+pub(crate) fn invalidate_in<C: Connection>(
+    conn: &mut C,
+    cache: &Cache,
+    tables: &BTreeSet<String>,
+    why: &str,
+) {
+    if crate::tracking::defer_unseen(conn, tables).is_some() {
+        Bumps::default()
+            .tables(Some(std::slice::from_ref(cache)), tables, false)
+            .send(why);
     }
 }
 
@@ -136,6 +205,8 @@ impl Bumps {
                 }
             }
         }
+        let also = declared.also_all(written.iter().copied());
+        written.extend(also.iter().map(String::as_str));
         let default = cache_core::caches().default_cache().ok();
         let targets = |table: Option<&str>| -> Vec<Cache> {
             let mut found = match (caches, table) {

@@ -162,6 +162,10 @@ impl<M: CachedModel> Manager<M> {
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
     fn invalidate<C: Connection>(&self, conn: &mut C, why: &'static str, tags: Vec<String>) {
+        let also = crate::unseen::also_invalidated(M::table());
+        if !also.is_empty() {
+            crate::unseen::invalidate_in(conn, self.cache(), &also, why);
+        }
         let epoch = self.tags().table(TableTag::Epoch);
         match tracking::defer(conn, self.cache(), &tags, &epoch, Tags::<M>::ttl()) {
             Invalidation::Now => self.bump(why, &tags),
