@@ -67,7 +67,8 @@ pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use tracking::{CacheTracking, track, transaction};
 pub use unseen::{
-    declare_cascade, declare_function_writes, declare_uncached, declare_view, invalidate_tables,
+    declare_cascade, declare_function_writes, declare_uncached, declare_view,
+    invalidate_everything, invalidate_tables,
 };
 
 /// What generated code names; not a stable API.

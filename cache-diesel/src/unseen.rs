@@ -150,6 +150,21 @@ pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
     }
 }
 
+/// Invalidates every entry that managers and cached queries keep in
+/// `cache`, in every process that shares it (its `all` tag): after a Redis
+/// restored from an old snapshot, a data migration, a bulk load.
+pub fn invalidate_everything(cache: &Cache) {
+    let tag = all_tag(cache);
+    bump(
+        cache,
+        &[tag],
+        None,
+        Some(DEFAULT_TAG_TTL),
+        "invalidate_everything",
+        "by hand",
+    );
+}
+
 /// Invalidates every entry of `tables` in `cache` for a hook write on
 /// `conn`: at the commit of its tracked transaction, else now.
 pub(crate) fn invalidate_in<C: Connection>(

@@ -79,3 +79,20 @@ fn declared_cascades_and_views_are_invalidated() {
         "hook write, the view"
     );
 }
+
+#[test]
+fn invalidate_everything_reaches_every_model() {
+    let Some(mut env) = env::sqlite_file_memory("everything") else {
+        return;
+    };
+    let conn = &mut env.db.conn;
+    env.products
+        .insert(conn, cache_tests::models::NewProduct::new("e", 1))
+        .unwrap();
+    env.products.get(conn, 1).unwrap();
+    let (_, q) = env.db.counted(|c| env.products.get(c, 1).unwrap());
+    assert_eq!(q, 0, "cached");
+    cache_diesel::invalidate_everything(&env.cache);
+    let (_, q) = env.db.counted(|c| env.products.get(c, 1).unwrap());
+    assert_eq!(q, 1, "invalidated");
+}
