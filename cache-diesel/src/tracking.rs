@@ -562,3 +562,220 @@ pub(crate) fn defer_unseen<C: Connection>(
         None => Some(t.caches.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DbError};
+
+    /// A tracker over a memory cache where table `t` is managed, and a way
+    /// to read `t`'s epoch version (it changes at every invalidation).
+    fn tracker() -> (CacheTracking, impl Fn() -> Option<cache_core::Bytes>) {
+        let cache = Cache::from_url("memory://").unwrap();
+        crate::registry::register("t", &cache);
+        let epoch = crate::tags::table_tag(&cache, "t", crate::tags::TableTag::Epoch);
+        let t = CacheTracking {
+            dialect: Dialect::Postgres,
+            ..CacheTracking::new().for_caches([cache.clone()])
+        };
+        (t, move || cache.backend().get(&epoch).unwrap())
+    }
+
+    fn run(t: &mut CacheTracking, sql: &str) {
+        t.on_finish(&sql, None);
+    }
+
+    fn fail(t: &mut CacheTracking, sql: &str, kind: DatabaseErrorKind) {
+        t.on_finish(
+            &sql,
+            Some(&DbError::DatabaseError(kind, Box::new(String::from("x")))),
+        );
+    }
+
+    #[test]
+    fn a_text_transaction_invalidates_at_its_commit_only() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN");
+        run(&mut t, "UPDATE t SET a = 1");
+        assert_eq!(epoch(), None, "not before the commit");
+        assert!(t.transaction_wrote("t") && t.in_transaction());
+        run(&mut t, "COMMIT");
+        assert!(epoch().is_some(), "at the commit");
+        assert!(!t.in_transaction());
+    }
+
+    #[test]
+    fn rollbacks_and_rolled_back_savepoints_invalidate_nothing() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN; UPDATE t SET a = 1; ROLLBACK");
+        run(
+            &mut t,
+            "BEGIN; SAVEPOINT a; UPDATE t SET a = 1; ROLLBACK TO SAVEPOINT a; RELEASE a; COMMIT",
+        );
+        assert_eq!(epoch(), None);
+        run(
+            &mut t,
+            "BEGIN; SAVEPOINT \"A\"; UPDATE t SET a = 1; RELEASE \"A\"; COMMIT",
+        );
+        assert!(
+            epoch().is_some(),
+            "a released savepoint commits with its parent"
+        );
+    }
+
+    #[test]
+    fn a_failed_commit_invalidates() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN");
+        run(&mut t, "UPDATE t SET a = 1");
+        fail(&mut t, "COMMIT", DatabaseErrorKind::ClosedConnection);
+        assert!(epoch().is_some());
+        assert!(!t.in_transaction());
+    }
+
+    #[test]
+    fn a_failed_autocommit_write_invalidates_unless_the_server_refused_it() {
+        let (mut t, epoch) = tracker();
+        fail(
+            &mut t,
+            "UPDATE t SET a = 1",
+            DatabaseErrorKind::UniqueViolation,
+        );
+        assert_eq!(epoch(), None, "refused by the server: nothing written");
+        fail(
+            &mut t,
+            "UPDATE t SET a = 1",
+            DatabaseErrorKind::ClosedConnection,
+        );
+        assert!(
+            epoch().is_some(),
+            "the reply was lost: it may have committed"
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_with_transaction_statements_loses_track_until_the_next_end() {
+        let (mut t, epoch) = tracker();
+        fail(
+            &mut t,
+            "BEGIN; UPDATE t SET a = 1",
+            DatabaseErrorKind::ClosedConnection,
+        );
+        let first = epoch();
+        assert!(first.is_some(), "invalidated at once");
+        assert!(t.in_transaction(), "no fill until the tracker knows again");
+        run(&mut t, "COMMIT");
+        assert_ne!(epoch(), first, "and again at the end");
+        assert!(!t.in_transaction());
+        fail(&mut t, "SELECT 1; SELECT 1/0", DatabaseErrorKind::Unknown);
+        assert!(
+            !t.in_transaction(),
+            "a failed batch of reads changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_query_that_cannot_be_rendered_is_no_panic() {
+        struct Unrenderable;
+        impl std::fmt::Display for Unrenderable {
+            fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                Err(std::fmt::Error)
+            }
+        }
+        let (mut t, epoch) = tracker();
+        t.on_finish(
+            &Unrenderable,
+            Some(&DbError::QueryBuilderError("empty".into())),
+        );
+        assert_eq!(epoch(), None);
+    }
+
+    /// The reference: PostgreSQL's transaction semantics for one table.
+    /// Each level says whether it wrote; `None` outside a transaction.
+    #[derive(Default)]
+    struct Reference {
+        levels: Option<Vec<(String, bool)>>,
+    }
+
+    impl Reference {
+        /// The statements valid now, as SQL.
+        fn valid(&self) -> Vec<String> {
+            let mut ops = vec!["UPDATE t SET a = 1".to_owned()];
+            match &self.levels {
+                None => ops.push("BEGIN".into()),
+                Some(levels) => {
+                    ops.extend(["COMMIT".into(), "ROLLBACK".into()]);
+                    ops.push(format!("SAVEPOINT s{}", levels.len()));
+                    for (name, _) in levels.iter().skip(1) {
+                        ops.push(format!("RELEASE SAVEPOINT {name}"));
+                        ops.push(format!("ROLLBACK TO SAVEPOINT {name}"));
+                    }
+                }
+            }
+            ops
+        }
+
+        /// Applies a statement; says whether a write committed by it.
+        fn apply(&mut self, sql: &str) -> bool {
+            let word = |i: usize| sql.split(' ').nth(i).unwrap_or_default().to_owned();
+            match (self.levels.as_mut(), word(0).as_str()) {
+                (None, "UPDATE") => return true,
+                (None, "BEGIN") => self.levels = Some(vec![(String::new(), false)]),
+                (Some(levels), "UPDATE") => levels.last_mut().unwrap().1 = true,
+                (Some(levels), "SAVEPOINT") => levels.push((word(1), false)),
+                (Some(levels), "RELEASE") => {
+                    let i = levels.iter().rposition(|(n, _)| *n == word(2)).unwrap();
+                    let wrote = levels.drain(i..).any(|(_, w)| w);
+                    levels.last_mut().unwrap().1 |= wrote;
+                }
+                (Some(levels), "ROLLBACK") if word(1) == "TO" => {
+                    let i = levels.iter().rposition(|(n, _)| *n == word(3)).unwrap();
+                    levels.truncate(i + 1);
+                    levels[i].1 = false;
+                }
+                (Some(levels), "COMMIT") => {
+                    let wrote = levels.iter().any(|(_, w)| *w);
+                    self.levels = None;
+                    return wrote;
+                }
+                (Some(_), "ROLLBACK") => self.levels = None,
+                _ => unreachable!("{sql}"),
+            }
+            false
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Random valid sequences of transaction statements and writes, as
+        /// separate statements or batched: whenever PostgreSQL would commit
+        /// a write, the table's epoch moves in that very call.
+        #[test]
+        fn every_committed_write_is_invalidated_when_it_commits(
+            choices in proptest::collection::vec((0usize..100, proptest::bool::ANY), 1..40)
+        ) {
+            let (mut t, epoch) = tracker();
+            let mut reference = Reference::default();
+            let mut batch: Vec<String> = Vec::new();
+            let mut committed_in_batch = false;
+            for (choice, batched) in choices {
+                let ops = reference.valid();
+                let sql = ops[choice % ops.len()].clone();
+                committed_in_batch |= reference.apply(&sql);
+                batch.push(sql);
+                if batched {
+                    continue; // send it with the next one
+                }
+                let before = epoch();
+                run(&mut t, &batch.join("; "));
+                if committed_in_batch {
+                    proptest::prop_assert_ne!(epoch(), before, "{:?} committed a write", batch);
+                }
+                proptest::prop_assert_eq!(t.in_transaction(), reference.levels.is_some(), "{:?}", batch);
+                batch.clear();
+                committed_in_batch = false;
+            }
+        }
+    }
+}
