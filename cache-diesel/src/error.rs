@@ -16,6 +16,13 @@ pub enum Error {
     /// The database failed.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// A write hook inside a transaction on a connection without
+    /// [`track`](crate::track): its invalidation could not wait for the
+    /// commit (nothing was written).
+    #[error(
+        "a cache write hook inside a transaction needs a tracked connection: call cache_diesel::track (or use TrackConnections on the pool)"
+    )]
+    UntrackedTransaction,
 }
 
 /// `Result` with this crate's [`Error`].

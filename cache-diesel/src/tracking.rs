@@ -497,7 +497,18 @@ pub(crate) enum Invalidation {
 
 /// Runs a manager hook's own write statement, so the tracker does not
 /// count it as a write it never saw.
-pub(crate) fn as_hook<C: Connection, T>(conn: &mut C, f: impl FnOnce(&mut C) -> T) -> T {
+///
+/// Refuses ([`Error::UntrackedTransaction`](crate::Error::UntrackedTransaction))
+/// a hook write inside a Diesel transaction on a connection without a
+/// tracker: its invalidation could not wait for the commit, and a reader
+/// racing the commit would refill the old row, stale until its timeout.
+pub(crate) fn as_hook<C: Connection, T>(
+    conn: &mut C,
+    f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
+) -> crate::Result<T> {
+    if tracker(conn).is_none() && in_transaction(conn) {
+        return Err(crate::Error::UntrackedTransaction);
+    }
     if let Some(t) = tracker(conn) {
         t.hook_depth += 1;
     }
@@ -505,7 +516,7 @@ pub(crate) fn as_hook<C: Connection, T>(conn: &mut C, f: impl FnOnce(&mut C) -> 
     if let Some(t) = tracker(conn) {
         t.hook_depth = t.hook_depth.saturating_sub(1);
     }
-    out
+    Ok(out?)
 }
 
 /// Defers `tags` to the commit when a transaction is open on a tracked

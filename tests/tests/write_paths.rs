@@ -593,3 +593,39 @@ fn strings_read_with_backslash_escapes_do_not_hide_a_write() {
         "escaped"
     );
 }
+
+/// A hook write inside a transaction on an untracked connection cannot
+/// defer its invalidation to the commit: it is refused, and writes nothing
+/// (found by probing: it used to invalidate before the commit, silently).
+#[test]
+fn a_hook_write_in_a_transaction_needs_a_tracked_connection() {
+    let mut env = env::sqlite_file_memory("untracked_hook").unwrap();
+    let id = cached_row(&mut env, "untracked");
+    let mut untracked = env.db.another();
+    let p = &env.products;
+    let refused = untracked.transaction(|c| {
+        p.update(c, id, products::title.eq("in txn".to_string()))
+            .map_err(|e| match e {
+                Error::UntrackedTransaction => diesel::result::Error::RollbackTransaction,
+                other => panic!("{other:?}"),
+            })
+    });
+    assert!(matches!(
+        refused,
+        Err(diesel::result::Error::RollbackTransaction)
+    ));
+    assert_eq!(
+        env.uncached.get(&mut env.db.conn, id).unwrap().title,
+        "Title of untracked"
+    );
+    let outside = p.update(
+        &mut untracked,
+        id,
+        products::title.eq("autocommit".to_string()),
+    );
+    assert_eq!(
+        outside.unwrap().unwrap().title,
+        "autocommit",
+        "outside a transaction it works"
+    );
+}
