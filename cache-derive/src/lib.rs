@@ -8,6 +8,7 @@
 //!   gets next to them (so the user's code using it adds no errors).
 //! - [`query`]: `#[cached_query]` on functions.
 //! - [`relations`]: select_related / prefetch records.
+//! - [`order`]: list order, keyset sort keys and the filter's window.
 //! - [`form`]: the cached form (`CacheForm`) of models and records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
 
@@ -17,6 +18,7 @@ mod case;
 mod ctxt;
 mod expand;
 mod form;
+mod order;
 mod query;
 mod relations;
 mod schema_hash;
@@ -36,7 +38,7 @@ use proc_macro::TokenStream;
 /// `not_found_timeout = secs`, `soft_timeout = secs`, `refresh = "inline" | "background"`,
 /// `select_related(relation, ..)`, `prefetch(name(Model), name(Model, through = Join), ..)`,
 /// `prefetch_for_list = bool`, `unique(field, ..)`, `filter(field, ..)`,
-/// `version = n`.
+/// `order_by(field, ..)`, `version = n`.
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
