@@ -10,6 +10,8 @@
 //! - [`relations`]: select_related / prefetch records.
 //! - [`form`]: the cached form (`CacheForm`) of models and records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
+//! - `snapshots` (tests only): the expansion of representative inputs,
+//!   compared with `tests/expand/*.expanded.rs`.
 
 mod ast;
 mod attr;
@@ -20,6 +22,8 @@ mod form;
 mod query;
 mod relations;
 mod schema_hash;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
@@ -43,7 +47,7 @@ pub fn derive_cached(input: TokenStream) -> TokenStream {
     derive_cached_tokens(&input).into()
 }
 
-/// What `#[derive(Cached)]` expands `input` to.
+/// What `#[derive(Cached)]` expands `input` to (the snapshot tests call it).
 fn derive_cached_tokens(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
     match ast::Model::from_input(input) {
         ast::Parsed::Model(model) => expand::expand(&model),
@@ -73,7 +77,7 @@ pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     cached_query_tokens(args.into(), item).into()
 }
 
-/// What `#[cached_query(args)]` expands `item` to.
+/// What `#[cached_query(args)]` expands `item` to (the snapshot tests call it).
 fn cached_query_tokens(
     args: proc_macro2::TokenStream,
     item: syn::ItemFn,
