@@ -11,6 +11,8 @@
 //! - [`order`]: list order, keyset sort keys and the filter's window.
 //! - [`form`]: the cached form (`CacheForm`) of models and records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
+//! - `snapshots` (tests only): the expansion of representative inputs,
+//!   compared with `tests/expand/*.expanded.rs`.
 
 mod ast;
 mod attr;
@@ -22,6 +24,8 @@ mod order;
 mod query;
 mod relations;
 mod schema_hash;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
@@ -42,14 +46,19 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    match ast::Model::from_input(&input) {
-        ast::Parsed::Model(model) => expand::expand(&model).into(),
+    derive_cached_tokens(&input).into()
+}
+
+/// What `#[derive(Cached)]` expands `input` to (the snapshot tests call it).
+fn derive_cached_tokens(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
+    match ast::Model::from_input(input) {
+        ast::Parsed::Model(model) => expand::expand(&model),
         // The errors, and stubs of everything the model would have had, so
         // the user's code that uses it adds no errors of its own.
         ast::Parsed::Errors { errors, partial } => {
             let mut out = errors.to_compile_error();
             out.extend(partial.as_ref().map(expand::stubs));
-            out.into()
+            out
         }
     }
 }
@@ -67,13 +76,21 @@ pub fn derive_cached(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = syn::parse_macro_input!(item as syn::ItemFn);
-    match query::expand(args.into(), item.clone()) {
-        Ok(tokens) => tokens.into(),
+    cached_query_tokens(args.into(), item).into()
+}
+
+/// What `#[cached_query(args)]` expands `item` to (the snapshot tests call it).
+fn cached_query_tokens(
+    args: proc_macro2::TokenStream,
+    item: syn::ItemFn,
+) -> proc_macro2::TokenStream {
+    match query::expand(args, item.clone()) {
+        Ok(tokens) => tokens,
         // The function stays as written, so its callers see no second error.
         Err(errors) => {
             let mut out = errors.to_compile_error();
             quote::ToTokens::to_tokens(&item, &mut out);
-            out.into()
+            out
         }
     }
 }
