@@ -51,7 +51,7 @@ pub struct Author {
     unique_and_filter: derive(r#"
 #[derive(Cached)]
 #[diesel(table_name = products)]
-#[cache(unique(slug), filter(is_active, category_id), list_timeout = 3600, detail_timeout = 60)]
+#[cache(unique(slug), filter(is_active, category_id), order_by(title, category_id), list_timeout = 3600, detail_timeout = 60)]
 pub struct Product {
     pub id: i32,
     pub slug: String,
@@ -64,7 +64,7 @@ pub struct Product {
     select_related_and_prefetch: derive(r#"
 #[derive(Cached)]
 #[diesel(table_name = blog_posts, belongs_to(Author), belongs_to(Category))]
-#[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id))]
+#[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id), order_by(title))]
 pub struct Post {
     pub id: i32,
     pub title: String,

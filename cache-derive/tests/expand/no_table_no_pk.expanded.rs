@@ -51,11 +51,79 @@ impl ::cache_diesel::UniqueKey for OrphanUnique {
         match *self {}
     }
 }
-#[doc = concat!("Conditions on the list of [`", stringify!(Orphan), "`] rows (`all`).")]
+///How a list of [`Orphan`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as ; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum OrphanOrder {}
+impl ::core::default::Default for OrphanOrder {
+    fn default() -> Self {
+        ::core::unimplemented!()
+    }
+}
+impl OrphanOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &[];
+}
+impl ::core::fmt::Display for OrphanOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match *self {}
+    }
+}
+impl ::core::str::FromStr for OrphanOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
+#[doc = concat!(
+    "Where a page of [`", stringify!(Orphan),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct OrphanSortKey {}
+impl OrphanSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &Orphan) -> Self {
+        Self {}
+    }
+}
+impl ::core::convert::From<&Orphan> for OrphanSortKey {
+    fn from(row: &Orphan) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(Orphan),
+    "`] rows (`all`, `count`), its order and its window."
+)]
 #[derive(Clone, Debug, Default)]
 pub struct OrphanFilter {
     #[doc = concat!("Condition on `", stringify!(title), "`.")]
     pub title: ::core::option::Option<::cache_diesel::FilterOp<String>>,
+    __page: ::cache_diesel::__private::Page<OrphanOrder, OrphanSortKey>,
 }
 impl OrphanFilter {
     #[doc = concat!("Rows whose `", stringify!(title), "` equals `value`.")]
@@ -71,17 +139,40 @@ impl OrphanFilter {
         self.title = Some(::cache_diesel::FilterOp::In(values.into_iter().collect()));
         self
     }
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: OrphanOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: OrphanSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for OrphanFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
         ::cache_diesel::__private::append_key(
             &mut key,
             stringify!(title),
             self.title.as_ref(),
         );
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -161,6 +252,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn count_list(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    ::core::unimplemented!()
+                }
                 fn related_tables() -> &'static [::std::string::String] {
                     ::core::unimplemented!()
                 }
@@ -201,6 +298,7 @@ const _: () = {
                 type Expr = ();
                 fn prepare_where(
                     _: (),
+                    _: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     ::core::unimplemented!()
                 }

@@ -53,15 +53,125 @@ impl ::cache_diesel::UniqueKey for AuthorUnique {
         }
     }
 }
-#[doc = concat!("Conditions on the list of [`", stringify!(Author), "`] rows (`all`).")]
+///How a list of [`Author`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum AuthorOrder {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+}
+impl ::core::default::Default for AuthorOrder {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl AuthorOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["id", "-id"];
+}
+impl ::core::fmt::Display for AuthorOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+        }
+    }
+}
+impl ::core::str::FromStr for AuthorOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
+#[doc = concat!(
+    "Where a page of [`", stringify!(Author),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct AuthorSortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i32,
+}
+impl AuthorSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &Author) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+        }
+    }
+}
+impl ::core::convert::From<&Author> for AuthorSortKey {
+    fn from(row: &Author) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(Author),
+    "`] rows (`all`, `count`), its order and its window."
+)]
 #[derive(Clone, Debug, Default)]
-pub struct AuthorFilter {}
-impl AuthorFilter {}
+pub struct AuthorFilter {
+    __page: ::cache_diesel::__private::Page<AuthorOrder, AuthorSortKey>,
+}
+impl AuthorFilter {
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: AuthorOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: AuthorSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
+}
 impl ::cache_diesel::ListFilter for AuthorFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -159,6 +269,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Author, $db>;
             impl ::cache_diesel::__private::FilterCondition<authors::table, $db> for AuthorFilter {
                 fn condition(
                     &self,
@@ -175,6 +286,29 @@ const _: () = {
                         >("1 = 1"),
                     );
                     condition
+                }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            AuthorOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    authors::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            AuthorOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    authors::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                        },
+                    )
                 }
             }
             impl ::cache_diesel::ModelQueries<$conn> for Author {
@@ -202,7 +336,7 @@ const _: () = {
                     filter: &AuthorFilter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    authors::table
+                    let mut query = authors::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 authors::table,
@@ -214,8 +348,39 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(authors::id.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        authors::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        AuthorOrder::IdAsc => query.order_by(authors::id.asc()),
+                        AuthorOrder::IdDesc => query.order_by(authors::id.desc()),
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    authors::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                authors::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -344,7 +509,8 @@ const _: () = {
             impl ::cache_diesel::WhereQuery<$conn> for Author {
                 type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                    expr: Self::Expr,
+                    _prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = authors::table

@@ -88,13 +88,96 @@ impl ::cache_diesel::UniqueKey for CatalogItemUnique {
         }
     }
 }
+///How a list of [`CatalogItem`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `sku`, `-sku`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum CatalogItemOrder {
+    ///By `sku`, ascending (`sku`).
+    #[serde(rename = "sku")]
+    SkuAsc,
+    ///By `sku`, descending (`-sku`).
+    #[serde(rename = "-sku")]
+    SkuDesc,
+}
+impl ::core::default::Default for CatalogItemOrder {
+    fn default() -> Self {
+        Self::SkuAsc
+    }
+}
+impl CatalogItemOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["sku", "-sku"];
+}
+impl ::core::fmt::Display for CatalogItemOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::SkuAsc => f.write_str("sku"),
+            Self::SkuDesc => f.write_str("-sku"),
+        }
+    }
+}
+impl ::core::str::FromStr for CatalogItemOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "sku" => ::core::result::Result::Ok(Self::SkuAsc),
+            "-sku" => ::core::result::Result::Ok(Self::SkuDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
 #[doc = concat!(
-    "Conditions on the list of [`", stringify!(CatalogItem), "`] rows (`all`)."
+    "Where a page of [`", stringify!(CatalogItem),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct CatalogItemSortKey {
+    #[doc = concat!("The row's `", stringify!(sku), "`.")]
+    pub sku: String,
+}
+impl CatalogItemSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &CatalogItem) -> Self {
+        Self {
+            sku: ::core::clone::Clone::clone(&row.sku),
+        }
+    }
+}
+impl ::core::convert::From<&CatalogItem> for CatalogItemSortKey {
+    fn from(row: &CatalogItem) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(CatalogItem),
+    "`] rows (`all`, `count`), its order and its window."
 )]
 #[derive(Clone, Debug, Default)]
 pub struct CatalogItemFilter {
     #[doc = concat!("Condition on `", stringify!(shelf), "`.")]
     pub shelf: ::core::option::Option<::cache_diesel::FilterOp<Option<i16>>>,
+    __page: ::cache_diesel::__private::Page<CatalogItemOrder, CatalogItemSortKey>,
 }
 impl CatalogItemFilter {
     #[doc = concat!("Rows whose `", stringify!(shelf), "` equals `value`.")]
@@ -110,17 +193,40 @@ impl CatalogItemFilter {
         self.shelf = Some(::cache_diesel::FilterOp::In(values.into_iter().collect()));
         self
     }
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: CatalogItemOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: CatalogItemSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for CatalogItemFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
         ::cache_diesel::__private::append_key(
             &mut key,
             stringify!(shelf),
             self.shelf.as_ref(),
         );
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -203,7 +309,7 @@ const _: () = {
             key: "catalog_item",
             primary_key: "sku",
             unique_columns: &["sku", "product_code"],
-            schema_hash: "103e1de73baa8962",
+            schema_hash: "4007724ba2189fac",
             list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
             detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
             not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
@@ -443,6 +549,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<CatalogItem, $db>;
             impl ::cache_diesel::__private::FilterCondition<
                 crate::schema::catalog_items::table,
                 $db,
@@ -488,6 +595,34 @@ const _: () = {
                     }
                     condition
                 }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<
+                        crate::schema::catalog_items::table,
+                        $db,
+                    >,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            CatalogItemOrder::SkuAsc => {
+                                ::std::boxed::Box::new(
+                                    crate::schema::catalog_items::sku
+                                        .gt(::core::clone::Clone::clone(&after.sku)),
+                                )
+                            }
+                            CatalogItemOrder::SkuDesc => {
+                                ::std::boxed::Box::new(
+                                    crate::schema::catalog_items::sku
+                                        .lt(::core::clone::Clone::clone(&after.sku)),
+                                )
+                            }
+                        },
+                    )
+                }
             }
             impl ::cache_diesel::ModelQueries<$conn> for CatalogItem {
                 fn load_unique(
@@ -531,7 +666,7 @@ const _: () = {
                     filter: &CatalogItemFilter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    crate::schema::catalog_items::table
+                    let mut query = crate::schema::catalog_items::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 crate::schema::catalog_items::table,
@@ -543,8 +678,43 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(crate::schema::catalog_items::sku.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        crate::schema::catalog_items::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        CatalogItemOrder::SkuAsc => {
+                            query.order_by(crate::schema::catalog_items::sku.asc())
+                        }
+                        CatalogItemOrder::SkuDesc => {
+                            query.order_by(crate::schema::catalog_items::sku.desc())
+                        }
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &CatalogItemFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    crate::schema::catalog_items::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                crate::schema::catalog_items::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -621,10 +791,8 @@ const _: () = {
                     $db,
                 >;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<
-                        crate::schema::catalog_items::table,
-                        $db,
-                    >,
+                    expr: Self::Expr,
+                    _prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = crate::schema::catalog_items::table

@@ -3,7 +3,7 @@
 //
 // #[derive(Cached)]
 // #[diesel(table_name = blog_posts, belongs_to(Author), belongs_to(Category))]
-// #[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id))]
+// #[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id), order_by(title))]
 // pub struct Post {
 //     pub id: i32,
 //     pub title: String,
@@ -174,11 +174,109 @@ impl ::core::ops::Deref for PostRecord {
         &self.post
     }
 }
-#[doc = concat!("Conditions on the list of [`", stringify!(Post), "`] rows (`all`).")]
+///How a list of [`Post`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`, `title`, `-title`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum PostOrder {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+    ///By `title`, ascending (`title`).
+    #[serde(rename = "title")]
+    TitleAsc,
+    ///By `title`, descending (`-title`).
+    #[serde(rename = "-title")]
+    TitleDesc,
+}
+impl ::core::default::Default for PostOrder {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl PostOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["id", "-id", "title", "-title"];
+}
+impl ::core::fmt::Display for PostOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+            Self::TitleAsc => f.write_str("title"),
+            Self::TitleDesc => f.write_str("-title"),
+        }
+    }
+}
+impl ::core::str::FromStr for PostOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            "title" => ::core::result::Result::Ok(Self::TitleAsc),
+            "-title" => ::core::result::Result::Ok(Self::TitleDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
+#[doc = concat!(
+    "Where a page of [`", stringify!(Post),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct PostSortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i32,
+    #[doc = concat!("The row's `", stringify!(title), "`.")]
+    pub title: String,
+}
+impl PostSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &Post) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+            title: ::core::clone::Clone::clone(&row.title),
+        }
+    }
+}
+impl ::core::convert::From<&Post> for PostSortKey {
+    fn from(row: &Post) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(Post),
+    "`] rows (`all`, `count`), its order and its window."
+)]
 #[derive(Clone, Debug, Default)]
 pub struct PostFilter {
     #[doc = concat!("Condition on `", stringify!(author_id), "`.")]
     pub author_id: ::core::option::Option<::cache_diesel::FilterOp<i32>>,
+    __page: ::cache_diesel::__private::Page<PostOrder, PostSortKey>,
 }
 impl PostFilter {
     #[doc = concat!("Rows whose `", stringify!(author_id), "` equals `value`.")]
@@ -196,17 +294,40 @@ impl PostFilter {
         );
         self
     }
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: PostOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: PostSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for PostFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
         ::cache_diesel::__private::append_key(
             &mut key,
             stringify!(author_id),
             self.author_id.as_ref(),
         );
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -300,7 +421,7 @@ const _: () = {
             key: "post",
             primary_key: "id",
             unique_columns: &["id"],
-            schema_hash: "39ca532895780372",
+            schema_hash: "3699042de91886fc",
             list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
             detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
             not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
@@ -354,6 +475,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Post, $db>;
             impl ::cache_diesel::__private::FilterCondition<blog_posts::table, $db> for PostFilter {
                 fn condition(
                     &self,
@@ -391,6 +513,55 @@ const _: () = {
                         };
                     }
                     condition
+                }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            PostOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostOrder::TitleAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::title
+                                        .gt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            blog_posts::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                            PostOrder::TitleDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::title
+                                        .lt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            blog_posts::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                        },
+                    )
                 }
             }
             impl ::cache_diesel::__private::FilterCondition<
@@ -455,6 +626,64 @@ const _: () = {
                     }
                     condition
                 }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<
+                        ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                blog_posts::table,
+                                <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                            >,
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    >,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            PostOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostOrder::TitleAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::title
+                                        .gt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            blog_posts::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                            PostOrder::TitleDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::title
+                                        .lt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            blog_posts::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                        },
+                    )
+                }
             }
             impl ::cache_diesel::ModelQueries<$conn> for Post {
                 fn load_unique(
@@ -481,7 +710,7 @@ const _: () = {
                     filter: &PostFilter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    blog_posts::table
+                    let mut query = blog_posts::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 blog_posts::table,
@@ -493,8 +722,45 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(blog_posts::id.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        PostOrder::IdAsc => query.order_by(blog_posts::id.asc()),
+                        PostOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+                        PostOrder::TitleAsc => {
+                            query.order_by((blog_posts::title.asc(), blog_posts::id.asc()))
+                        }
+                        PostOrder::TitleDesc => {
+                            query.order_by((blog_posts::title.desc(), blog_posts::id.desc()))
+                        }
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &PostFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    blog_posts::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                blog_posts::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -587,7 +853,7 @@ const _: () = {
                     prefetch: bool,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<PostRecord>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    let rows = blog_posts::table
+                    let mut query = blog_posts::table
                         .inner_join(
                             <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
                         )
@@ -619,8 +885,36 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         ))
-                        .order(blog_posts::id.asc())
-                        .load::<(Self, Author, ::core::option::Option<Category>)>(conn)?;
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                blog_posts::table,
+                                <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                            >,
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        PostOrder::IdAsc => query.order_by(blog_posts::id.asc()),
+                        PostOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+                        PostOrder::TitleAsc => {
+                            query.order_by((blog_posts::title.asc(), blog_posts::id.asc()))
+                        }
+                        PostOrder::TitleDesc => {
+                            query.order_by((blog_posts::title.desc(), blog_posts::id.desc()))
+                        }
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    let rows = query.load::<(Self, Author, ::core::option::Option<Category>)>(conn)?;
                     let (
                         models,
                         joined,
@@ -804,23 +1098,120 @@ const _: () = {
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Post {
-                type Expr = ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>;
+                type Expr = ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                            blog_posts::table,
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                >;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                    expr: Self::Expr,
+                    prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .left_join(
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
                         .filter(expr)
-                        .select(
+                        .select((
                             <Self as ::cache_diesel::__private::diesel::SelectableHelper<
                                 $db,
                             >>::as_select(),
-                        )
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <::core::option::Option<
+                                Category,
+                            > as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
                         .order(blog_posts::id.asc())
                         .into_boxed::<$db>();
                     let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
                         .to_string();
-                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| {
+                            let rows = query
+                                .load::<(Self, Author, ::core::option::Option<Category>)>(conn)?;
+                            let (
+                                models,
+                                joined,
+                            ): (
+                                ::std::vec::Vec<Self>,
+                                ::std::vec::Vec<(Author, ::core::option::Option<Category>)>,
+                            ) = rows
+                                .into_iter()
+                                .map(|(row, author, category)| (row, (author, category)))
+                                .unzip();
+                            let mut comments_sets = if prefetch {
+                                Comment::belonging_to(&models)
+                                    .select(
+                                        <Comment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    )
+                                    .load::<Comment>(conn)?
+                                    .grouped_by(&models)
+                                    .into_iter()
+                                    .map(::core::option::Option::Some)
+                                    .collect::<::std::vec::Vec<_>>()
+                            } else {
+                                ::std::vec::Vec::new()
+                            }
+                                .into_iter();
+                            let mut tags_sets = if prefetch {
+                                PostTag::belonging_to(&models)
+                                    .inner_join(
+                                        <Tag as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                                    )
+                                    .select((
+                                        <PostTag as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                        <Tag as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ))
+                                    .load::<(PostTag, Tag)>(conn)?
+                                    .grouped_by(&models)
+                                    .into_iter()
+                                    .map(|pairs| {
+                                        pairs
+                                            .into_iter()
+                                            .map(|(_, row)| row)
+                                            .collect::<::std::vec::Vec<Tag>>()
+                                    })
+                                    .collect::<::std::vec::Vec<_>>()
+                                    .into_iter()
+                                    .map(::core::option::Option::Some)
+                                    .collect::<::std::vec::Vec<_>>()
+                            } else {
+                                ::std::vec::Vec::new()
+                            }
+                                .into_iter();
+                            let mut out = ::std::vec::Vec::with_capacity(models.len());
+                            for (row, (author, category)) in models.into_iter().zip(joined) {
+                                out.push(PostRecord {
+                                    post: row,
+                                    author,
+                                    category,
+                                    comments: comments_sets.next().flatten(),
+                                    tags: tags_sets.next().flatten(),
+                                });
+                            }
+                            ::core::result::Result::Ok(out)
+                        }),
+                    )
                 }
             }
         };

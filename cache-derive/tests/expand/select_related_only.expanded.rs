@@ -137,17 +137,125 @@ impl ::core::ops::Deref for PostSummaryRecord {
         &self.post_summary
     }
 }
+///How a list of [`PostSummary`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum PostSummaryOrder {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+}
+impl ::core::default::Default for PostSummaryOrder {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl PostSummaryOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["id", "-id"];
+}
+impl ::core::fmt::Display for PostSummaryOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+        }
+    }
+}
+impl ::core::str::FromStr for PostSummaryOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
 #[doc = concat!(
-    "Conditions on the list of [`", stringify!(PostSummary), "`] rows (`all`)."
+    "Where a page of [`", stringify!(PostSummary),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct PostSummarySortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i32,
+}
+impl PostSummarySortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &PostSummary) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+        }
+    }
+}
+impl ::core::convert::From<&PostSummary> for PostSummarySortKey {
+    fn from(row: &PostSummary) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(PostSummary),
+    "`] rows (`all`, `count`), its order and its window."
 )]
 #[derive(Clone, Debug, Default)]
-pub struct PostSummaryFilter {}
-impl PostSummaryFilter {}
+pub struct PostSummaryFilter {
+    __page: ::cache_diesel::__private::Page<PostSummaryOrder, PostSummarySortKey>,
+}
+impl PostSummaryFilter {
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: PostSummaryOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: PostSummarySortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
+}
 impl ::cache_diesel::ListFilter for PostSummaryFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -269,6 +377,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<PostSummary, $db>;
             impl ::cache_diesel::__private::FilterCondition<blog_posts::table, $db>
             for PostSummaryFilter {
                 fn condition(
@@ -286,6 +395,29 @@ const _: () = {
                         >("1 = 1"),
                     );
                     condition
+                }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            PostSummaryOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostSummaryOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                        },
+                    )
                 }
             }
             impl ::cache_diesel::__private::FilterCondition<
@@ -320,6 +452,35 @@ const _: () = {
                     );
                     condition
                 }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<
+                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                            blog_posts::table,
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    >,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            PostSummaryOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            PostSummaryOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    blog_posts::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                        },
+                    )
+                }
             }
             impl ::cache_diesel::ModelQueries<$conn> for PostSummary {
                 fn load_unique(
@@ -346,7 +507,7 @@ const _: () = {
                     filter: &PostSummaryFilter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    blog_posts::table
+                    let mut query = blog_posts::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 blog_posts::table,
@@ -358,8 +519,39 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(blog_posts::id.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        PostSummaryOrder::IdAsc => query.order_by(blog_posts::id.asc()),
+                        PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &PostSummaryFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    blog_posts::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                blog_posts::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -422,7 +614,7 @@ const _: () = {
                     ::std::vec::Vec<PostSummaryRecord>,
                 > {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    let rows = blog_posts::table
+                    let mut query = blog_posts::table
                         .inner_join(
                             <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
                         )
@@ -443,8 +635,27 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         ))
-                        .order(blog_posts::id.asc())
-                        .load::<(Self, Author)>(conn)?;
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                            blog_posts::table,
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        PostSummaryOrder::IdAsc => query.order_by(blog_posts::id.asc()),
+                        PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    let rows = query.load::<(Self, Author)>(conn)?;
                     let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
                         .into_iter()
                         .map(|(row, author)| (row, (author,)))
@@ -567,23 +778,56 @@ const _: () = {
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for PostSummary {
-                type Expr = ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>;
+                type Expr = ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                        blog_posts::table,
+                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                >;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                    expr: Self::Expr,
+                    _prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
                         .filter(expr)
-                        .select(
+                        .select((
                             <Self as ::cache_diesel::__private::diesel::SelectableHelper<
                                 $db,
                             >>::as_select(),
-                        )
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
                         .order(blog_posts::id.asc())
                         .into_boxed::<$db>();
                     let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
                         .to_string();
-                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| {
+                            let rows = query.load::<(Self, Author)>(conn)?;
+                            let (
+                                models,
+                                joined,
+                            ): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
+                                .into_iter()
+                                .map(|(row, author)| (row, (author,)))
+                                .unzip();
+                            let mut out = ::std::vec::Vec::with_capacity(models.len());
+                            for (row, (author,)) in models.into_iter().zip(joined) {
+                                out.push(PostSummaryRecord {
+                                    post_summary: row,
+                                    author,
+                                });
+                            }
+                            ::core::result::Result::Ok(out)
+                        }),
+                    )
                 }
             }
         };

@@ -65,17 +65,125 @@ impl ::cache_diesel::UniqueKey for ProductV3Unique {
         }
     }
 }
+///How a list of [`ProductV3`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub(crate) enum ProductV3Order {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+}
+impl ::core::default::Default for ProductV3Order {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl ProductV3Order {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["id", "-id"];
+}
+impl ::core::fmt::Display for ProductV3Order {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+        }
+    }
+}
+impl ::core::str::FromStr for ProductV3Order {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
 #[doc = concat!(
-    "Conditions on the list of [`", stringify!(ProductV3), "`] rows (`all`)."
+    "Where a page of [`", stringify!(ProductV3),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub(crate) struct ProductV3SortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i64,
+}
+impl ProductV3SortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &ProductV3) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+        }
+    }
+}
+impl ::core::convert::From<&ProductV3> for ProductV3SortKey {
+    fn from(row: &ProductV3) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(ProductV3),
+    "`] rows (`all`, `count`), its order and its window."
 )]
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ProductV3Filter {}
-impl ProductV3Filter {}
+pub(crate) struct ProductV3Filter {
+    __page: ::cache_diesel::__private::Page<ProductV3Order, ProductV3SortKey>,
+}
+impl ProductV3Filter {
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: ProductV3Order) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: ProductV3SortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
+}
 impl ::cache_diesel::ListFilter for ProductV3Filter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -175,6 +283,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<ProductV3, $db>;
             impl ::cache_diesel::__private::FilterCondition<products::table, $db>
             for ProductV3Filter {
                 fn condition(
@@ -192,6 +301,29 @@ const _: () = {
                         >("1 = 1"),
                     );
                     condition
+                }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            ProductV3Order::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    products::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            ProductV3Order::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    products::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                        },
+                    )
                 }
             }
             impl ::cache_diesel::ModelQueries<$conn> for ProductV3 {
@@ -219,7 +351,7 @@ const _: () = {
                     filter: &ProductV3Filter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    products::table
+                    let mut query = products::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 products::table,
@@ -231,8 +363,39 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(products::id.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        ProductV3Order::IdAsc => query.order_by(products::id.asc()),
+                        ProductV3Order::IdDesc => query.order_by(products::id.desc()),
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &ProductV3Filter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    products::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                products::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -361,7 +524,8 @@ const _: () = {
             impl ::cache_diesel::WhereQuery<$conn> for ProductV3 {
                 type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    expr: Self::Expr,
+                    _prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = products::table

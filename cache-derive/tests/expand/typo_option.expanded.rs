@@ -11,7 +11,7 @@
 // }
 
 ::core::compile_error! {
-    "unknown #[cache] option; accepted are: key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool"
+    "unknown #[cache] option; accepted are: key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool"
 }
 #[doc = concat!(
     "The cache manager of [`", stringify!(Product),
@@ -86,11 +86,96 @@ impl ::cache_diesel::UniqueKey for ProductUnique {
         }
     }
 }
-#[doc = concat!("Conditions on the list of [`", stringify!(Product), "`] rows (`all`).")]
+///How a list of [`Product`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum ProductOrder {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+}
+impl ::core::default::Default for ProductOrder {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl ProductOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &["id", "-id"];
+}
+impl ::core::fmt::Display for ProductOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+        }
+    }
+}
+impl ::core::str::FromStr for ProductOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
+#[doc = concat!(
+    "Where a page of [`", stringify!(Product),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct ProductSortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i32,
+}
+impl ProductSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &Product) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+        }
+    }
+}
+impl ::core::convert::From<&Product> for ProductSortKey {
+    fn from(row: &Product) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(Product),
+    "`] rows (`all`, `count`), its order and its window."
+)]
 #[derive(Clone, Debug, Default)]
 pub struct ProductFilter {
     #[doc = concat!("Condition on `", stringify!(is_active), "`.")]
     pub is_active: ::core::option::Option<::cache_diesel::FilterOp<bool>>,
+    __page: ::cache_diesel::__private::Page<ProductOrder, ProductSortKey>,
 }
 impl ProductFilter {
     #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
@@ -108,17 +193,40 @@ impl ProductFilter {
         );
         self
     }
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: ProductOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: ProductSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for ProductFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
         ::cache_diesel::__private::append_key(
             &mut key,
             stringify!(is_active),
             self.is_active.as_ref(),
         );
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -198,6 +306,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn count_list(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    ::core::unimplemented!()
+                }
                 fn related_tables() -> &'static [::std::string::String] {
                     ::core::unimplemented!()
                 }
@@ -238,6 +352,7 @@ const _: () = {
                 type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
                 fn prepare_where(
                     _: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    _: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     ::core::unimplemented!()
                 }

@@ -3,7 +3,7 @@
 //
 // #[derive(Cached)]
 // #[diesel(table_name = products)]
-// #[cache(unique(slug), filter(is_active, category_id), list_timeout = 3600, detail_timeout = 60)]
+// #[cache(unique(slug), filter(is_active, category_id), order_by(title, category_id), list_timeout = 3600, detail_timeout = 60)]
 // pub struct Product {
 //     pub id: i32,
 //     pub slug: String,
@@ -85,13 +85,131 @@ impl ::cache_diesel::UniqueKey for ProductUnique {
         }
     }
 }
-#[doc = concat!("Conditions on the list of [`", stringify!(Product), "`] rows (`all`).")]
+///How a list of [`Product`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as `id`, `-id`, `title`, `-title`, `category_id`, `-category_id`; ties are broken by the primary key in the same direction.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub enum ProductOrder {
+    ///By `id`, ascending (`id`).
+    #[serde(rename = "id")]
+    IdAsc,
+    ///By `id`, descending (`-id`).
+    #[serde(rename = "-id")]
+    IdDesc,
+    ///By `title`, ascending (`title`).
+    #[serde(rename = "title")]
+    TitleAsc,
+    ///By `title`, descending (`-title`).
+    #[serde(rename = "-title")]
+    TitleDesc,
+    ///By `category_id`, ascending (`category_id`).
+    #[serde(rename = "category_id")]
+    CategoryIdAsc,
+    ///By `category_id`, descending (`-category_id`).
+    #[serde(rename = "-category_id")]
+    CategoryIdDesc,
+}
+impl ::core::default::Default for ProductOrder {
+    fn default() -> Self {
+        Self::IdAsc
+    }
+}
+impl ProductOrder {
+    ///Every accepted text form, in declaration order.
+    pub const ACCEPTED: &'static [&'static str] = &[
+        "id",
+        "-id",
+        "title",
+        "-title",
+        "category_id",
+        "-category_id",
+    ];
+}
+impl ::core::fmt::Display for ProductOrder {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IdAsc => f.write_str("id"),
+            Self::IdDesc => f.write_str("-id"),
+            Self::TitleAsc => f.write_str("title"),
+            Self::TitleDesc => f.write_str("-title"),
+            Self::CategoryIdAsc => f.write_str("category_id"),
+            Self::CategoryIdDesc => f.write_str("-category_id"),
+        }
+    }
+}
+impl ::core::str::FromStr for ProductOrder {
+    type Err = ::cache_diesel::filter::ParseOrderError;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::IdAsc),
+            "-id" => ::core::result::Result::Ok(Self::IdDesc),
+            "title" => ::core::result::Result::Ok(Self::TitleAsc),
+            "-title" => ::core::result::Result::Ok(Self::TitleDesc),
+            "category_id" => ::core::result::Result::Ok(Self::CategoryIdAsc),
+            "-category_id" => ::core::result::Result::Ok(Self::CategoryIdDesc),
+            _ => {
+                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    given: ::std::string::ToString::to_string(s),
+                    accepted: Self::ACCEPTED,
+                })
+            }
+        }
+    }
+}
+#[doc = concat!(
+    "Where a page of [`", stringify!(Product),
+    "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct ProductSortKey {
+    #[doc = concat!("The row's `", stringify!(id), "`.")]
+    pub id: i32,
+    #[doc = concat!("The row's `", stringify!(title), "`.")]
+    pub title: String,
+    #[doc = concat!("The row's `", stringify!(category_id), "`.")]
+    pub category_id: i32,
+}
+impl ProductSortKey {
+    ///The sort key of `row` (a record coerces to its model).
+    #[allow(unused_variables)]
+    pub fn of(row: &Product) -> Self {
+        Self {
+            id: ::core::clone::Clone::clone(&row.id),
+            title: ::core::clone::Clone::clone(&row.title),
+            category_id: ::core::clone::Clone::clone(&row.category_id),
+        }
+    }
+}
+impl ::core::convert::From<&Product> for ProductSortKey {
+    fn from(row: &Product) -> Self {
+        Self::of(row)
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(Product),
+    "`] rows (`all`, `count`), its order and its window."
+)]
 #[derive(Clone, Debug, Default)]
 pub struct ProductFilter {
     #[doc = concat!("Condition on `", stringify!(is_active), "`.")]
     pub is_active: ::core::option::Option<::cache_diesel::FilterOp<bool>>,
     #[doc = concat!("Condition on `", stringify!(category_id), "`.")]
     pub category_id: ::core::option::Option<::cache_diesel::FilterOp<i32>>,
+    __page: ::cache_diesel::__private::Page<ProductOrder, ProductSortKey>,
 }
 impl ProductFilter {
     #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
@@ -124,10 +242,29 @@ impl ProductFilter {
         );
         self
     }
+    ///Orders the list (the primary key ascending by default; ties are broken by the primary key).
+    pub fn order_by(mut self, order: ProductOrder) -> Self {
+        self.__page.order = order;
+        self
+    }
+    ///At most `n` rows.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.__page.limit = ::core::option::Option::Some(n);
+        self
+    }
+    ///Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.__page.offset = ::core::option::Option::Some(n);
+        self
+    }
+    ///Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order.
+    pub fn after(mut self, key: ProductSortKey) -> Self {
+        self.__page.after = ::core::option::Option::Some(key);
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for ProductFilter {
     fn cache_key(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut key = ::std::string::String::new();
         ::cache_diesel::__private::append_key(
             &mut key,
@@ -139,7 +276,11 @@ impl ::cache_diesel::ListFilter for ProductFilter {
             stringify!(category_id),
             self.category_id.as_ref(),
         );
+        ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
         key
+    }
+    fn is_window(&self) -> bool {
+        self.__page.is_window()
     }
 }
 #[allow(non_local_definitions, clippy::all)]
@@ -458,6 +599,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_queries {
         ($conn:ty, $db:ty) => {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Product, $db>;
             impl ::cache_diesel::__private::FilterCondition<products::table, $db>
             for ProductFilter {
                 fn condition(
@@ -518,6 +660,81 @@ const _: () = {
                     }
                     condition
                 }
+                fn keyset(
+                    &self,
+                ) -> ::core::option::Option<
+                    ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let after = self.__page.after.as_ref()?;
+                    ::core::option::Option::Some(
+                        match self.__page.order {
+                            ProductOrder::IdAsc => {
+                                ::std::boxed::Box::new(
+                                    products::id.gt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            ProductOrder::IdDesc => {
+                                ::std::boxed::Box::new(
+                                    products::id.lt(::core::clone::Clone::clone(&after.id)),
+                                )
+                            }
+                            ProductOrder::TitleAsc => {
+                                ::std::boxed::Box::new(
+                                    products::title
+                                        .gt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            products::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    products::id.gt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                            ProductOrder::TitleDesc => {
+                                ::std::boxed::Box::new(
+                                    products::title
+                                        .lt(::core::clone::Clone::clone(&after.title))
+                                        .or(
+                                            products::title
+                                                .eq(::core::clone::Clone::clone(&after.title))
+                                                .and(
+                                                    products::id.lt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                            ProductOrder::CategoryIdAsc => {
+                                ::std::boxed::Box::new(
+                                    products::category_id
+                                        .gt(::core::clone::Clone::clone(&after.category_id))
+                                        .or(
+                                            products::category_id
+                                                .eq(::core::clone::Clone::clone(&after.category_id))
+                                                .and(
+                                                    products::id.gt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                            ProductOrder::CategoryIdDesc => {
+                                ::std::boxed::Box::new(
+                                    products::category_id
+                                        .lt(::core::clone::Clone::clone(&after.category_id))
+                                        .or(
+                                            products::category_id
+                                                .eq(::core::clone::Clone::clone(&after.category_id))
+                                                .and(
+                                                    products::id.lt(::core::clone::Clone::clone(&after.id)),
+                                                ),
+                                        ),
+                                )
+                            }
+                        },
+                    )
+                }
             }
             impl ::cache_diesel::ModelQueries<$conn> for Product {
                 fn load_unique(
@@ -555,7 +772,7 @@ const _: () = {
                     filter: &ProductFilter,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    products::table
+                    let mut query = products::table
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
                                 products::table,
@@ -567,8 +784,51 @@ const _: () = {
                                 $db,
                             >>::as_select(),
                         )
-                        .order(products::id.asc())
-                        .load::<Self>(conn)
+                        .into_boxed::<$db>();
+                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        $db,
+                    >::keyset(filter) {
+                        query = query.filter(keyset);
+                    }
+                    query = match filter.__page.order {
+                        ProductOrder::IdAsc => query.order_by(products::id.asc()),
+                        ProductOrder::IdDesc => query.order_by(products::id.desc()),
+                        ProductOrder::TitleAsc => {
+                            query.order_by((products::title.asc(), products::id.asc()))
+                        }
+                        ProductOrder::TitleDesc => {
+                            query.order_by((products::title.desc(), products::id.desc()))
+                        }
+                        ProductOrder::CategoryIdAsc => {
+                            query.order_by((products::category_id.asc(), products::id.asc()))
+                        }
+                        ProductOrder::CategoryIdDesc => {
+                            query.order_by((products::category_id.desc(), products::id.desc()))
+                        }
+                    };
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+                        query = query.limit(n);
+                    }
+                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+                        query = query.offset(n);
+                    }
+                    query.load::<Self>(conn)
+                }
+                fn count_list(
+                    conn: &mut $conn,
+                    filter: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    products::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                products::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .count()
+                        .get_result::<i64>(conn)
                 }
                 fn delete_by_id(
                     conn: &mut $conn,
@@ -632,7 +892,8 @@ const _: () = {
             impl ::cache_diesel::WhereQuery<$conn> for Product {
                 type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
                 fn prepare_where(
-                    expr: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    expr: Self::Expr,
+                    _prefetch: bool,
                 ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = products::table
