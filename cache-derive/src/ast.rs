@@ -131,10 +131,26 @@ impl Model {
         let filter = lookup(&options.filter, "filter");
         let order_by = lookup(&options.order_by, "order_by");
         check_filter_names(&options.filter, &mut cx);
+        check_duplicates(
+            &[
+                ("unique", &options.unique),
+                ("filter", &options.filter),
+                ("order_by", &options.order_by),
+                ("select_related", &options.select_related),
+            ],
+            &mut cx,
+        );
         // (A clashing name is left out, so the stubs do not clash too.)
-        let filter: Vec<usize> = filter
+        let filter: Vec<usize> = dedup(filter.into_iter())
             .into_iter()
-            .filter(|&i| !FILTER_METHODS.iter().any(|m| fields[i].ident == m))
+            .filter(|&i| {
+                let name = &fields[i].ident;
+                !FILTER_METHODS.iter().any(|m| name == m)
+                    && !options
+                        .filter
+                        .iter()
+                        .any(|other| *name == format!("{other}_in"))
+            })
             .collect();
         check_order_by(&options.order_by, &order_by, &fields, &mut cx);
         let joined = joined_relations(
@@ -166,7 +182,7 @@ impl Model {
             vis: input.vis.clone(),
             table: diesel.table_name,
             pk,
-            unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
+            unique: dedup(unique.into_iter().filter(|i| Some(*i) != pk)),
             filter,
             order_by: dedup(order_by.into_iter().filter(|i| Some(*i) != pk)),
             list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
@@ -230,17 +246,36 @@ impl Model {
     }
 }
 
-/// The generated filter's own builder methods, which a filter column may
-/// not shadow.
-const FILTER_METHODS: [&str; 4] = ["order_by", "limit", "offset", "after"];
+/// The generated filter's own methods (and the traits' it derives), which
+/// a filter column's builder may not shadow.
+const FILTER_METHODS: [&str; 6] = ["order_by", "limit", "offset", "after", "default", "clone"];
 
+/// A filter column's builders are `col` and `col_in`: neither may be taken.
 fn check_filter_names(names: &[Ident], cx: &mut Ctxt) {
     for name in names {
         if FILTER_METHODS.iter().any(|m| name == m) {
             cx.error(
                 name,
-                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset and after are taken); filter by this column with `all_where`"),
+                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset, after, default and clone are taken); filter by this column with `all_where`"),
             );
+        }
+        if let Some(other) = names.iter().find(|n| **n == format!("{name}_in")) {
+            cx.error(
+                other,
+                format!("filter(`{other}`) clashes with the `{other}` builder of filter(`{name}`) (its IN condition); filter by one of them with `all_where`"),
+            );
+        }
+    }
+}
+
+/// A name listed twice in one option is a mistake (a typo for another
+/// column, often): reported, at its second place.
+fn check_duplicates(lists: &[(&str, &[Ident])], cx: &mut Ctxt) {
+    for (option, names) in lists {
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                cx.error(name, format!("`{name}` is listed twice in {option}(..)"));
+            }
         }
     }
 }

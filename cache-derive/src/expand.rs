@@ -111,10 +111,10 @@ fn public_items(m: &Model) -> TokenStream {
         let any = format_ident!("{}_in", f.ident);
         quote! {
             #[doc = concat!("Rows whose `", stringify!(#name), "` equals `value`.")]
-            pub fn #name(mut self, value: #ty) -> Self { self.#name = Some(::cache_diesel::FilterOp::Eq(value)); self }
+            pub fn #name(mut self, value: #ty) -> Self { self.#name = ::core::option::Option::Some(::cache_diesel::FilterOp::Eq(value)); self }
             #[doc = concat!("Rows whose `", stringify!(#name), "` is one of `values`.")]
             pub fn #any(mut self, values: impl ::core::iter::IntoIterator<Item = #ty>) -> Self {
-                self.#name = Some(::cache_diesel::FilterOp::In(values.into_iter().collect())); self
+                self.#name = ::core::option::Option::Some(::cache_diesel::FilterOp::In(values.into_iter().collect())); self
             }
         }
     });

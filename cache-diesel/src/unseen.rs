@@ -222,16 +222,19 @@ impl Bumps {
         }
         let also = declared.also_all(written.iter().copied());
         written.extend(also.iter().map(String::as_str));
-        let default = cache_core::caches().default_cache().ok();
+        // The default cache too, unless the caches are named (opening it
+        // may parse `CACHE_URL`, which an explicit list never needs).
+        let default = match caches {
+            Some(_) => None,
+            None => cache_core::caches().default_cache().ok(),
+        };
         let targets = |table: Option<&str>| -> Vec<Cache> {
             let mut found = match (caches, table) {
                 (Some(caches), _) => caches.to_vec(),
                 (None, Some(table)) => registry::caches_for(table),
                 (None, None) => registry::caches(),
             };
-            if caches.is_none() {
-                found.extend(default.iter().cloned());
-            }
+            found.extend(default.iter().cloned());
             found
         };
         if everything {

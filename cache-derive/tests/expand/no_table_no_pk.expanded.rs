@@ -128,7 +128,7 @@ pub struct OrphanFilter {
 impl OrphanFilter {
     #[doc = concat!("Rows whose `", stringify!(title), "` equals `value`.")]
     pub fn title(mut self, value: String) -> Self {
-        self.title = Some(::cache_diesel::FilterOp::Eq(value));
+        self.title = ::core::option::Option::Some(::cache_diesel::FilterOp::Eq(value));
         self
     }
     #[doc = concat!("Rows whose `", stringify!(title), "` is one of `values`.")]
@@ -136,7 +136,9 @@ impl OrphanFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = String>,
     ) -> Self {
-        self.title = Some(::cache_diesel::FilterOp::In(values.into_iter().collect()));
+        self.title = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
         self
     }
     ///Orders the list (the primary key ascending by default; ties are broken by the primary key).

@@ -182,7 +182,7 @@ pub struct CatalogItemFilter {
 impl CatalogItemFilter {
     #[doc = concat!("Rows whose `", stringify!(shelf), "` equals `value`.")]
     pub fn shelf(mut self, value: Option<i16>) -> Self {
-        self.shelf = Some(::cache_diesel::FilterOp::Eq(value));
+        self.shelf = ::core::option::Option::Some(::cache_diesel::FilterOp::Eq(value));
         self
     }
     #[doc = concat!("Rows whose `", stringify!(shelf), "` is one of `values`.")]
@@ -190,7 +190,9 @@ impl CatalogItemFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = Option<i16>>,
     ) -> Self {
-        self.shelf = Some(::cache_diesel::FilterOp::In(values.into_iter().collect()));
+        self.shelf = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
         self
     }
     ///Orders the list (the primary key ascending by default; ties are broken by the primary key).

@@ -281,7 +281,9 @@ pub struct PostFilter {
 impl PostFilter {
     #[doc = concat!("Rows whose `", stringify!(author_id), "` equals `value`.")]
     pub fn author_id(mut self, value: i32) -> Self {
-        self.author_id = Some(::cache_diesel::FilterOp::Eq(value));
+        self.author_id = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::Eq(value),
+        );
         self
     }
     #[doc = concat!("Rows whose `", stringify!(author_id), "` is one of `values`.")]
@@ -289,7 +291,7 @@ impl PostFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = i32>,
     ) -> Self {
-        self.author_id = Some(
+        self.author_id = ::core::option::Option::Some(
             ::cache_diesel::FilterOp::In(values.into_iter().collect()),
         );
         self

@@ -180,7 +180,9 @@ pub struct ProductFilter {
 impl ProductFilter {
     #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
     pub fn is_active(mut self, value: bool) -> Self {
-        self.is_active = Some(::cache_diesel::FilterOp::Eq(value));
+        self.is_active = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::Eq(value),
+        );
         self
     }
     #[doc = concat!("Rows whose `", stringify!(is_active), "` is one of `values`.")]
@@ -188,7 +190,7 @@ impl ProductFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = bool>,
     ) -> Self {
-        self.is_active = Some(
+        self.is_active = ::core::option::Option::Some(
             ::cache_diesel::FilterOp::In(values.into_iter().collect()),
         );
         self

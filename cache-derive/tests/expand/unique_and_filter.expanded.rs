@@ -214,7 +214,9 @@ pub struct ProductFilter {
 impl ProductFilter {
     #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
     pub fn is_active(mut self, value: bool) -> Self {
-        self.is_active = Some(::cache_diesel::FilterOp::Eq(value));
+        self.is_active = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::Eq(value),
+        );
         self
     }
     #[doc = concat!("Rows whose `", stringify!(is_active), "` is one of `values`.")]
@@ -222,14 +224,16 @@ impl ProductFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = bool>,
     ) -> Self {
-        self.is_active = Some(
+        self.is_active = ::core::option::Option::Some(
             ::cache_diesel::FilterOp::In(values.into_iter().collect()),
         );
         self
     }
     #[doc = concat!("Rows whose `", stringify!(category_id), "` equals `value`.")]
     pub fn category_id(mut self, value: i32) -> Self {
-        self.category_id = Some(::cache_diesel::FilterOp::Eq(value));
+        self.category_id = ::core::option::Option::Some(
+            ::cache_diesel::FilterOp::Eq(value),
+        );
         self
     }
     #[doc = concat!("Rows whose `", stringify!(category_id), "` is one of `values`.")]
@@ -237,7 +241,7 @@ impl ProductFilter {
         mut self,
         values: impl ::core::iter::IntoIterator<Item = i32>,
     ) -> Self {
-        self.category_id = Some(
+        self.category_id = ::core::option::Option::Some(
             ::cache_diesel::FilterOp::In(values.into_iter().collect()),
         );
         self
