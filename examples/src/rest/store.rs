@@ -103,6 +103,7 @@ where
 {
     let mut builder = Pool::builder()
         .max_size(size)
+        .min_idle(Some(1)) // open more connections on demand, not all at startup
         // No `SELECT 1` before every checkout: it would be counted as a
         // query, and a broken connection surfaces as an error anyway.
         .test_on_check_out(false)
