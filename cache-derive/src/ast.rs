@@ -38,6 +38,8 @@ pub(crate) struct Model {
     pub pk: Option<usize>,
     pub unique: Vec<usize>,
     pub filter: Vec<usize>,
+    /// The columns lists may be ordered by besides the primary key.
+    pub order_by: Vec<usize>,
     pub key: String,
     pub list_timeout: u64,
     pub detail_timeout: u64,
@@ -127,6 +129,14 @@ impl Model {
         };
         let unique = lookup(&options.unique, "unique");
         let filter = lookup(&options.filter, "filter");
+        let order_by = lookup(&options.order_by, "order_by");
+        check_filter_names(&options.filter, &mut cx);
+        // (A clashing name is left out, so the stubs do not clash too.)
+        let filter: Vec<usize> = filter
+            .into_iter()
+            .filter(|&i| !FILTER_METHODS.iter().any(|m| fields[i].ident == m))
+            .collect();
+        check_order_by(&options.order_by, &order_by, &fields, &mut cx);
         let joined = joined_relations(
             &options.select_related,
             &diesel.belongs_to,
@@ -158,6 +168,7 @@ impl Model {
             pk,
             unique: unique.into_iter().filter(|i| Some(*i) != pk).collect(),
             filter,
+            order_by: dedup(order_by.into_iter().filter(|i| Some(*i) != pk)),
             list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
             detail_timeout,
             not_found_timeout: options
@@ -208,6 +219,57 @@ impl Model {
     pub(crate) fn filter_fields(&self) -> impl Iterator<Item = &Field> {
         self.filter.iter().map(|i| &self.fields[*i])
     }
+
+    /// What lists may be ordered by: the primary key (if found), then the
+    /// `order_by(..)` columns.
+    pub(crate) fn order_fields(&self) -> impl Iterator<Item = &Field> {
+        self.pk
+            .into_iter()
+            .chain(self.order_by.iter().copied())
+            .map(|i| &self.fields[i])
+    }
+}
+
+/// The generated filter's own builder methods, which a filter column may
+/// not shadow.
+const FILTER_METHODS: [&str; 4] = ["order_by", "limit", "offset", "after"];
+
+fn check_filter_names(names: &[Ident], cx: &mut Ctxt) {
+    for name in names {
+        if FILTER_METHODS.iter().any(|m| name == m) {
+            cx.error(
+                name,
+                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset and after are taken); filter by this column with `all_where`"),
+            );
+        }
+    }
+}
+
+/// Keyset pagination compares sort keys, and SQL's NULL compares to
+/// nothing: nullable columns cannot order a list.
+fn check_order_by(names: &[Ident], found: &[usize], fields: &[Field], cx: &mut Ctxt) {
+    for (name, &i) in names
+        .iter()
+        .filter(|n| fields.iter().any(|f| f.ident == **n))
+        .zip(found)
+    {
+        if is_option(&fields[i].ty) {
+            cx.error(
+                name,
+                format!("order_by(`{name}`): a nullable column cannot order a list (keyset pagination cannot compare NULLs); order by a NOT NULL column"),
+            );
+        }
+    }
+}
+
+fn dedup(indices: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for i in indices {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
 }
 
 fn named_fields(input: &DeriveInput, cx: &mut Ctxt) -> Option<Vec<Field>> {

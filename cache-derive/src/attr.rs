@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -20,6 +20,7 @@ pub(crate) struct CacheAttrs {
     pub soft_timeout: Option<u64>,
     pub unique: Vec<Ident>,
     pub filter: Vec<Ident>,
+    pub order_by: Vec<Ident>,
     pub version: Option<u64>,
     pub select_related: Vec<Ident>,
     pub prefetch: Vec<PrefetchAttr>,
@@ -56,6 +57,7 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                 "version" => seconds(&meta, cx, &mut out.version)?,
                 "unique" => field_list(&meta, cx, &mut out.unique)?,
                 "filter" => field_list(&meta, cx, &mut out.filter)?,
+                "order_by" => field_list(&meta, cx, &mut out.order_by)?,
                 "select_related" => field_list(&meta, cx, &mut out.select_related)?,
                 "prefetch" => prefetch_list(&meta, cx, &mut out.prefetch)?,
                 "refresh" => {

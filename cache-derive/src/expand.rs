@@ -14,7 +14,7 @@
 
 use crate::ast::{Field, Model};
 use crate::case::pascal;
-use crate::relations;
+use crate::{order, relations};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 
@@ -123,6 +123,9 @@ fn public_items(m: &Model) -> TokenStream {
         quote!(::cache_diesel::__private::append_key(&mut key, stringify!(#name), self.#name.as_ref());)
     });
     let record_items = relations::record_items(m);
+    let order_items = order::public_items(m);
+    let page_field = order::filter_field(m);
+    let page_builders = order::filter_builders(m);
     quote! {
         #[doc = concat!("The cache manager of [`", stringify!(#model), "`]; derefs to `cache_diesel::Manager`.")]
         #vis struct #manager(::cache_diesel::Manager<#model>);
@@ -157,21 +160,25 @@ fn public_items(m: &Model) -> TokenStream {
 
         #record_items
 
-        #[doc = concat!("Conditions on the list of [`", stringify!(#model), "`] rows (`all`).")]
+        #order_items
+
+        #[doc = concat!("Conditions on the list of [`", stringify!(#model), "`] rows (`all`, `count`), its order and its window.")]
         #[derive(Clone, Debug, Default)]
-        #vis struct #filter { #(#filter_fields,)* }
+        #vis struct #filter { #(#filter_fields,)* #page_field }
 
         impl #filter {
             #(#filter_builders)*
+            #page_builders
         }
 
         impl ::cache_diesel::ListFilter for #filter {
             fn cache_key(&self) -> ::std::string::String {
-                #[allow(unused_mut)]
                 let mut key = ::std::string::String::new();
                 #(#filter_keys)*
+                ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
                 key
             }
+            fn is_window(&self) -> bool { self.__page.is_window() }
         }
     }
 }
@@ -280,8 +287,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             }
         }
     });
-    let boxed = quote!(::cache_diesel::__private::BoxedCondition<#table::table, $db>);
-    let record_loaders = relations::loaders(m, &unique, &filter);
+    let (record_loaders, where_impl) = relations::loaders(m, &unique, &filter);
     let conditions: Vec<TokenStream> = conditions.collect();
     let mut sources = vec![quote!(#table::table)];
     if !m.joined.is_empty() {
@@ -289,6 +295,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     }
     let condition_impls = sources.iter().map(|qs| {
         let boxed = quote!(::cache_diesel::__private::BoxedCondition<#qs, $db>);
+        let keyset = order::keyset_fn(m, &boxed);
         quote! {
             impl ::cache_diesel::__private::FilterCondition<#qs, $db> for #filter {
                 fn condition(&self) -> #boxed {
@@ -300,9 +307,11 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                     #(#conditions)*
                     condition
                 }
+                #keyset
             }
         }
     });
+    let window = order::order_and_window(m, &quote!(#table::table));
     // A model without `unique(..)` updates the same way everywhere.
     let (update_generic, update_per_backend) = if m.unique.is_empty() {
         (
@@ -316,6 +325,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
         #update_per_backend
         macro_rules! __cache_diesel_queries {
             ($conn:ty, $db:ty) => {
+                const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
                 #(#condition_impls)*
 
                 impl ::cache_diesel::ModelQueries<$conn> for #model {
@@ -325,11 +335,19 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                     }
                     fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                         use #dsl::prelude::*;
-                        #table::table
+                        let mut query = #table::table
                             .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
                             .select(#select)
-                            .order(#table::#pk_col.asc())
-                            .load::<Self>(conn)
+                            .into_boxed::<$db>();
+                        #window
+                        query.load::<Self>(conn)
+                    }
+                    fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
+                        use #dsl::prelude::*;
+                        #table::table
+                            .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
+                            .count()
+                            .get_result::<i64>(conn)
                     }
                     fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                         use #dsl::prelude::*;
@@ -356,19 +374,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                 }
 
                 #update_generic
-                impl ::cache_diesel::WhereQuery<$conn> for #model {
-                    type Expr = #boxed;
-                    fn prepare_where(expr: #boxed) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
-                        use #dsl::prelude::*;
-                        let query = #table::table
-                            .filter(expr)
-                            .select(#select)
-                            .order(#table::#pk_col.asc())
-                            .into_boxed::<$db>();
-                        let sql = #dsl::debug_query::<$db, _>(&query).to_string();
-                        (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
-                    }
-                }
+                #where_impl
             };
         }
         ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
@@ -625,6 +631,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }
                         fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
                         fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
+                        fn count_list(_: &mut $conn, _: &#filter) -> #dsl::QueryResult<i64> { ::core::unimplemented!() }
                         fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
                         fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
                     }
@@ -640,7 +647,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
 
                     impl ::cache_diesel::WhereQuery<$conn> for #model {
                         type Expr = #condition;
-                        fn prepare_where(_: #condition) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                        fn prepare_where(_: #condition, _: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                             ::core::unimplemented!()
                         }
                     }

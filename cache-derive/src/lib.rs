@@ -8,8 +8,11 @@
 //!   gets next to them (so the user's code using it adds no errors).
 //! - [`query`]: `#[cached_query]` on functions.
 //! - [`relations`]: select_related / prefetch records.
+//! - [`order`]: list order, keyset sort keys and the filter's window.
 //! - [`form`]: the cached form (`CacheForm`) of models and records.
 //! - [`case`], [`schema_hash`]: naming and hashing helpers.
+//! - `snapshots` (tests only): the expansion of representative inputs,
+//!   compared with `tests/expand/*.expanded.rs`.
 
 mod ast;
 mod attr;
@@ -17,9 +20,12 @@ mod case;
 mod ctxt;
 mod expand;
 mod form;
+mod order;
 mod query;
 mod relations;
 mod schema_hash;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
@@ -36,18 +42,23 @@ use proc_macro::TokenStream;
 /// `not_found_timeout = secs`, `soft_timeout = secs`, `refresh = "inline" | "background"`,
 /// `select_related(relation, ..)`, `prefetch(name(Model), name(Model, through = Join), ..)`,
 /// `prefetch_for_list = bool`, `unique(field, ..)`, `filter(field, ..)`,
-/// `version = n`.
+/// `order_by(field, ..)`, `version = n`.
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    match ast::Model::from_input(&input) {
-        ast::Parsed::Model(model) => expand::expand(&model).into(),
+    derive_cached_tokens(&input).into()
+}
+
+/// What `#[derive(Cached)]` expands `input` to (the snapshot tests call it).
+fn derive_cached_tokens(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
+    match ast::Model::from_input(input) {
+        ast::Parsed::Model(model) => expand::expand(&model),
         // The errors, and stubs of everything the model would have had, so
         // the user's code that uses it adds no errors of its own.
         ast::Parsed::Errors { errors, partial } => {
             let mut out = errors.to_compile_error();
             out.extend(partial.as_ref().map(expand::stubs));
-            out.into()
+            out
         }
     }
 }
@@ -65,13 +76,21 @@ pub fn derive_cached(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = syn::parse_macro_input!(item as syn::ItemFn);
-    match query::expand(args.into(), item.clone()) {
-        Ok(tokens) => tokens.into(),
+    cached_query_tokens(args.into(), item).into()
+}
+
+/// What `#[cached_query(args)]` expands `item` to (the snapshot tests call it).
+fn cached_query_tokens(
+    args: proc_macro2::TokenStream,
+    item: syn::ItemFn,
+) -> proc_macro2::TokenStream {
+    match query::expand(args, item.clone()) {
+        Ok(tokens) => tokens,
         // The function stays as written, so its callers see no second error.
         Err(errors) => {
             let mut out = errors.to_compile_error();
             quote::ToTokens::to_tokens(&item, &mut out);
-            out.into()
+            out
         }
     }
 }

@@ -147,11 +147,16 @@ pub(crate) fn record_assoc(m: &Model) -> TokenStream {
 }
 
 /// `load_record`, `load_records` and `related_tables` inside the
-/// per-connection `ModelQueries` impl (`$conn`, `$db` are the macro's).
-pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> TokenStream {
+/// per-connection `ModelQueries` impl, and the model's `WhereQuery` impl
+/// (`$conn`, `$db` are the macro's).
+pub(crate) fn loaders(
+    m: &Model,
+    unique: &syn::Ident,
+    filter: &syn::Ident,
+) -> (TokenStream, TokenStream) {
     let dsl = quote!(::cache_diesel::__private::diesel);
     if !m.has_relations() {
-        return quote! {
+        let loaders = quote! {
             fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
                 <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
             }
@@ -160,8 +165,9 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
             }
             fn related_tables() -> &'static [::std::string::String] { &[] }
         };
+        return (loaders, plain_where_query(m));
     }
-    let table = m.table();
+    let (model, table) = (&m.ident, m.table());
     let (record, field) = (record_ident(m), model_field(m));
     let pk = &m.pk_field().column;
     let source = joined_source(m);
@@ -265,7 +271,27 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
         )
         .map(|ty| quote!(::cache_diesel::__table_sql_name!(<#ty as #has_table>::table())))
         .collect();
-    quote! {
+    let window = crate::order::order_and_window(m, &source);
+    let assemble = quote! {
+        let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(#(#join_tys,)*)>) =
+            rows.into_iter().map(|(row, #(#join_names),*)| (row, (#(#join_names,)*))).unzip();
+        #(
+            let mut #iters = if prefetch {
+                #grouped.into_iter().map(::core::option::Option::Some).collect::<::std::vec::Vec<_>>()
+            } else {
+                ::std::vec::Vec::new()
+            }
+            .into_iter();
+        )*
+        let mut out = ::std::vec::Vec::with_capacity(models.len());
+        for (row, (#(#join_names,)*)) in models.into_iter().zip(joined) {
+            out.push(#record { #field: row, #(#join_names,)* #(#prefetch_names: #iters.next().flatten(),)* });
+        }
+        ::core::result::Result::Ok(out)
+    };
+    let row_ty = quote!((Self, #(#join_tys),*));
+    let selection = quote!((#self_select, #(#join_selects),*));
+    let loaders = quote! {
         fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
             use #dsl::prelude::*;
             let found = match key { #(#lookups,)* };
@@ -278,32 +304,60 @@ pub(crate) fn loaders(m: &Model, unique: &syn::Ident, filter: &syn::Ident) -> To
 
         fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
             use #dsl::prelude::*;
-            let rows = #table::table #joins
+            let mut query = #table::table #joins
                 .filter(::cache_diesel::__private::FilterCondition::<#source, $db>::condition(filter))
-                .select((#self_select, #(#join_selects),*))
-                .order(#table::#pk.asc())
-                .load::<(Self, #(#join_tys),*)>(conn)?;
-            let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(#(#join_tys,)*)>) =
-                rows.into_iter().map(|(row, #(#join_names),*)| (row, (#(#join_names,)*))).unzip();
-            #(
-                let mut #iters = if prefetch {
-                    #grouped.into_iter().map(::core::option::Option::Some).collect::<::std::vec::Vec<_>>()
-                } else {
-                    ::std::vec::Vec::new()
-                }
-                .into_iter();
-            )*
-            let mut out = ::std::vec::Vec::with_capacity(models.len());
-            for (row, (#(#join_names,)*)) in models.into_iter().zip(joined) {
-                out.push(#record { #field: row, #(#join_names,)* #(#prefetch_names: #iters.next().flatten(),)* });
-            }
-            ::core::result::Result::Ok(out)
+                .select(#selection)
+                .into_boxed::<$db>();
+            #window
+            let rows = query.load::<#row_ty>(conn)?;
+            #assemble
         }
 
         fn related_tables() -> &'static [::std::string::String] {
             static TABLES: ::cache_diesel::__private::OnceLock<::std::vec::Vec<::std::string::String>> =
                 ::cache_diesel::__private::OnceLock::new();
             TABLES.get_or_init(|| ::std::vec![#(#related),*])
+        }
+    };
+    let where_impl = quote! {
+        impl ::cache_diesel::WhereQuery<$conn> for #model {
+            type Expr = ::cache_diesel::__private::BoxedCondition<#source, $db>;
+            fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                use #dsl::prelude::*;
+                let query = #table::table #joins
+                    .filter(expr)
+                    .select(#selection)
+                    .order(#table::#pk.asc())
+                    .into_boxed::<$db>();
+                let sql = #dsl::debug_query::<$db, _>(&query).to_string();
+                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| {
+                    let rows = query.load::<#row_ty>(conn)?;
+                    #assemble
+                }))
+            }
+        }
+    };
+    (loaders, where_impl)
+}
+
+/// The `WhereQuery` impl of a model without relations (`$conn`, `$db` are
+/// the per-connection macro's): the rows themselves.
+fn plain_where_query(m: &Model) -> TokenStream {
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let (model, table, pk) = (&m.ident, m.table(), &m.pk_field().column);
+    quote! {
+        impl ::cache_diesel::WhereQuery<$conn> for #model {
+            type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
+            fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                use #dsl::prelude::*;
+                let query = #table::table
+                    .filter(expr)
+                    .select(<Self as #dsl::SelectableHelper<$db>>::as_select())
+                    .order(#table::#pk.asc())
+                    .into_boxed::<$db>();
+                let sql = #dsl::debug_query::<$db, _>(&query).to_string();
+                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+            }
         }
     }
 }

@@ -5,6 +5,9 @@
 /// Bumped whenever the generated `CacheForm` lays values out differently.
 const FORM_VERSION: &[u8] = b"form:2;";
 
+/// `fields` are (name, type as printed); the type's whitespace is dropped
+/// first, as printers differ in it (rustc writes `[u8; 4]`, proc-macro2
+/// `[u8 ; 4]`), so one struct hashes alike whoever printed it.
 pub(crate) fn schema_hash(fields: &[(String, String)], version: u64) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
@@ -17,9 +20,31 @@ pub(crate) fn schema_hash(fields: &[(String, String)], version: u64) -> String {
     for (name, ty) in fields {
         feed(name.as_bytes());
         feed(b":");
+        let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
         feed(ty.as_bytes());
         feed(b";");
     }
     feed(&version.to_le_bytes());
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_hash;
+
+    fn one(ty: &str) -> String {
+        schema_hash(&[("f".to_owned(), ty.to_owned())], 0)
+    }
+
+    #[test]
+    fn types_hash_alike_however_they_were_spaced() {
+        assert_eq!(one("[u8; 4]"), one("[u8 ; 4]"));
+        assert_eq!(one("(i32, String)"), one("(i32 , String)"));
+        assert_ne!(one("[u8; 4]"), one("[u8; 5]"));
+        assert_ne!(one("i32"), one("i64"));
+        assert_ne!(
+            schema_hash(&[("f".to_owned(), "i32".to_owned())], 0),
+            schema_hash(&[("f".to_owned(), "i32".to_owned())], 1)
+        );
+    }
 }

@@ -85,3 +85,29 @@ macro_rules! __table_sql_name {
         )
     };
 }
+
+/// A model whose rows load from backend `DB`. Generated code asserts it
+/// for each enabled backend, so a model with a column type the backend
+/// cannot read (PostgreSQL's `Jsonb` or arrays on SQLite, say) gets one
+/// error that names the feature to turn off, besides Diesel's own.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be loaded from `{DB}`, but cache-diesel generates `{DB}` queries for every model",
+    label = "a column type `{DB}` cannot read",
+    note = "cache-diesel's `sqlite` feature is on by default: for a PostgreSQL-only build, depend on it with `default-features = false, features = [\"postgres\"]`",
+    note = "the errors that follow, inside `__cache_diesel_queries`, are the same cause"
+)]
+pub trait LoadsFrom<DB> {}
+
+#[diagnostic::do_not_recommend]
+impl<T, DB> LoadsFrom<DB> for T
+where
+    DB: diesel::backend::Backend,
+    T: diesel::Selectable<DB>,
+    T: diesel::Queryable<diesel::dsl::SqlTypeOf<T::SelectExpression>, DB>,
+{
+}
+
+/// Asserts [`LoadsFrom`] (called by generated code, never run).
+#[doc(hidden)]
+pub fn assert_loads_from<T: LoadsFrom<DB>, DB>() {}

@@ -23,6 +23,16 @@ pub enum Error {
         "a cache write hook inside a transaction needs a tracked connection: call cache_diesel::track (or use TrackConnections on the pool)"
     )]
     UntrackedTransaction,
+    /// A bulk write (`update_where`) was given a filter with a window
+    /// (`limit`, `offset` or `after`), which SQL `UPDATE` cannot honour
+    /// (nothing was written).
+    #[error(
+        "{model}: update_where takes conditions only; this filter has a limit, an offset or an `after` cursor"
+    )]
+    WindowedWrite {
+        /// The model's type name.
+        model: &'static str,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

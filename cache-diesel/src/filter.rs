@@ -1,7 +1,7 @@
 //! Values a list filter column can hold, and their canonical keys.
 
 use serde::Serialize;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 /// A condition on one column.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,88 @@ pub fn append_key<T: Serialize>(key: &mut String, name: &str, op: Option<&Filter
     let _ = write!(key, "{name}.{kind}={json}");
 }
 
+/// The order and window of a list: what `order_by`, `limit`, `offset` and
+/// `after` on a generated filter set. `O` is the model's order enum
+/// (`ProductOrder`), `K` its sort key (`ProductSortKey`).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<O, K> {
+    /// The order (the primary key ascending by default).
+    pub order: O,
+    /// At most this many rows.
+    pub limit: Option<u32>,
+    /// Skip this many rows first.
+    pub offset: Option<u64>,
+    /// Keyset pagination: only the rows after this sort key in `order`.
+    pub after: Option<K>,
+}
+
+impl<O: Default, K> Default for Page<O, K> {
+    fn default() -> Self {
+        Page {
+            order: O::default(),
+            limit: None,
+            offset: None,
+            after: None,
+        }
+    }
+}
+
+/// A list order that did not parse: names the accepted ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order `{given}`; accepted are: {}", accepted.join(", "))]
+pub struct ParseOrderError {
+    /// What was given.
+    pub given: String,
+    /// The orders the model accepts (`id`, `-id`, `price`, ..).
+    pub accepted: &'static [&'static str],
+}
+
+impl<O, K> Page<O, K> {
+    /// Whether the page selects a window of the rows (`limit`, `offset` or
+    /// `after`), not just an order.
+    pub fn is_window(&self) -> bool {
+        self.limit.is_some() || self.offset.is_some() || self.after.is_some()
+    }
+
+    /// `LIMIT`, as Diesel takes it.
+    pub fn sql_limit(&self) -> Option<i64> {
+        self.limit.map(i64::from)
+    }
+
+    /// `OFFSET`, as Diesel takes it (saturated).
+    pub fn sql_offset(&self) -> Option<i64> {
+        self.offset.map(|o| i64::try_from(o).unwrap_or(i64::MAX))
+    }
+}
+
+/// Appends the page (order when not the default, then limit, offset and
+/// the keyset's sort key as JSON) to a filter key.
+pub fn append_page_key<O, K>(key: &mut String, page: &Page<O, K>)
+where
+    O: PartialEq + Default + fmt::Display,
+    K: Serialize,
+{
+    let mut part = |name: &str, value: &dyn fmt::Display| {
+        if !key.is_empty() {
+            key.push('&');
+        }
+        let _ = write!(key, "{name}={value}");
+    };
+    if page.order != O::default() {
+        part("order", &page.order);
+    }
+    if let Some(limit) = page.limit {
+        part("limit", &limit);
+    }
+    if let Some(offset) = page.offset {
+        part("offset", &offset);
+    }
+    if let Some(after) = &page.after {
+        part("after", &value_key(after));
+    }
+}
+
 /// A boxed boolean condition on table `QS` for backend `DB`: what a list
 /// filter becomes, and what `all_where` accepts.
 pub type BoxedCondition<QS, DB> =
@@ -34,8 +116,11 @@ pub type BoxedCondition<QS, DB> =
 
 /// Turns a generated filter into a condition for one backend.
 pub trait FilterCondition<QS, DB> {
-    /// The filter's conditions, joined with `AND`.
+    /// The filter's conditions, joined with `AND` (not the keyset's).
     fn condition(&self) -> BoxedCondition<QS, DB>;
+    /// The keyset condition of `after` in the filter's order, if set:
+    /// `(c > v) OR (c = v AND pk > id)` (with `<` descending).
+    fn keyset(&self) -> Option<BoxedCondition<QS, DB>>;
 }
 
 /// A unique column's value as the last part of a cache key (JSON).
@@ -58,5 +143,55 @@ mod tests {
         append_key(&mut b, "title", Some(&FilterOp::Eq("true")));
         assert_eq!(b, "title.eq=\"true\"");
         assert_ne!(value_key(&"1"), value_key(&1));
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Default)]
+    enum Order {
+        #[default]
+        IdAsc,
+        NameDesc,
+    }
+
+    impl fmt::Display for Order {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(match self {
+                Order::IdAsc => "id",
+                Order::NameDesc => "-name",
+            })
+        }
+    }
+
+    #[test]
+    fn page_keys_name_every_part_that_is_set() {
+        let key = |page: &Page<Order, (i32, &str)>| {
+            let mut key = "a.eq=1".to_owned();
+            append_page_key(&mut key, page);
+            key
+        };
+        let default = Page::default();
+        assert_eq!(key(&default), "a.eq=1", "an unpaged filter keeps its key");
+        assert!(!default.is_window());
+        let page = Page {
+            order: Order::NameDesc,
+            limit: Some(20),
+            offset: Some(40),
+            after: Some((7, "x&y")),
+        };
+        assert_eq!(
+            key(&page),
+            "a.eq=1&order=-name&limit=20&offset=40&after=[7,\"x&y\"]"
+        );
+        assert!(page.is_window());
+        let ordered: Page<Order, ()> = Page {
+            order: Order::NameDesc,
+            ..Page::default()
+        };
+        assert!(!ordered.is_window(), "an order alone selects every row");
+        assert_eq!(Page::<Order, ()>::default().sql_offset(), None);
+        let huge = Page::<Order, ()> {
+            offset: Some(u64::MAX),
+            ..Page::default()
+        };
+        assert_eq!(huge.sql_offset(), Some(i64::MAX));
     }
 }

@@ -54,6 +54,17 @@ impl<'de, T: CacheForm> Deserialize<'de> for Form<T> {
     }
 }
 
+/// A count (`Manager::count`): the integer itself.
+impl CacheForm for i64 {
+    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(*self)
+    }
+
+    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        i64::deserialize(deserializer)
+    }
+}
+
 impl<T: CacheForm> CacheForm for Option<T> {
     fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -80,7 +80,10 @@ pub mod __private {
 
     #[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
     pub use crate::connections::table_sql_name;
-    pub use crate::filter::{BoxedCondition, FilterCondition, append_key, value_key};
+    pub use crate::connections::{LoadsFrom, assert_loads_from};
+    pub use crate::filter::{
+        BoxedCondition, FilterCondition, Page, append_key, append_page_key, value_key,
+    };
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, Updated, record_schema_hash};
     #[cfg(feature = "postgres-system-libpq")]

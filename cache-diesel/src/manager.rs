@@ -137,7 +137,7 @@ impl<M: CachedModel> Manager<M> {
         self.stats.snapshot()
     }
 
-    pub(crate) fn count(&self, counter: Counter) {
+    pub(crate) fn tally(&self, counter: Counter) {
         self.stats.add(counter, 1);
     }
 
@@ -203,16 +203,52 @@ impl<M: CachedModel> Manager<M> {
         )
     }
 
-    /// The rows (without relations) matching an arbitrary Diesel filter
-    /// expression, keyed by the query's SQL and binds.
-    pub fn all_where<C>(&self, conn: &mut C, suffix: Option<&str>, expr: M::Expr) -> Result<Vec<M>>
+    /// How many rows match `filter`'s conditions (its order and window
+    /// ignored), from the cache when there, else from the database (one
+    /// `COUNT(*)`, then stored for `list_timeout` and invalidated as the
+    /// lists are).
+    pub fn count<C>(&self, conn: &mut C, suffix: Option<&str>, filter: M::Filter) -> Result<i64>
     where
         C: Connection + 'static,
-        M: WhereQuery<C>,
+        M: ModelQueries<C>,
     {
-        let (sql, load) = M::prepare_where(expr);
-        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &[], &[]);
-        self.read_through(conn, entry, load, None::<&dyn Fn() -> OwnedLoad<C, Vec<M>>>)
+        let key = format!("count:{}", filter.cache_key());
+        let entry = self.list_entry(suffix, &key, &[], &[]);
+        let background = || -> OwnedLoad<C, i64> {
+            let owned = filter.clone();
+            Box::new(move |conn| M::count_list(conn, &owned))
+        };
+        self.read_through(
+            conn,
+            entry,
+            |conn| M::count_list(conn, &filter),
+            Some(&background),
+        )
+    }
+
+    /// The records (as [`all`](Self::all) returns them, relations
+    /// included) matching an arbitrary Diesel filter expression, in
+    /// primary key order, keyed by the query's SQL and binds. For a model
+    /// with `select_related`, the expression may name the related tables'
+    /// columns too.
+    pub fn all_where<C>(
+        &self,
+        conn: &mut C,
+        suffix: Option<&str>,
+        expr: M::Expr,
+    ) -> Result<Vec<M::Record>>
+    where
+        C: Connection + 'static,
+        M: WhereQuery<C> + ModelQueries<C>,
+    {
+        let (sql, load) = M::prepare_where(expr, M::INFO.prefetch_for_list);
+        let entry = self.list_entry(
+            suffix,
+            &format!("sql:{sql}"),
+            self.related_tags::<C>(),
+            <M as ModelQueries<C>>::related_tables(),
+        );
+        self.read_through(conn, entry, load, None::<&dyn Fn() -> OwnedLoad<C, _>>)
     }
 
     /// The tags of the related tables: their writes invalidate this model's entries.

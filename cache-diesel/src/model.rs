@@ -53,8 +53,13 @@ pub trait UniqueKey: Clone + fmt::Debug + Send + Sync + 'static {
 /// A typed list filter, generated per model from `#[cache(filter(..))]`.
 pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
     /// A canonical rendering of the filter: equal filters, equal keys;
-    /// different filters, different keys.
+    /// different filters, different keys (the order and window included).
     fn cache_key(&self) -> String;
+    /// Whether the filter selects a window of the matching rows (`limit`,
+    /// `offset` or `after` set): bulk writes refuse such a filter.
+    fn is_window(&self) -> bool {
+        false
+    }
 }
 
 /// A model that `#[derive(Cached)]` manages.
@@ -107,18 +112,23 @@ pub trait CachedModel:
 pub trait ModelQueries<C>: CachedModel {
     /// The row with this unique value, if any.
     fn load_unique(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self>>;
-    /// The rows matching `filter`, in primary key order.
+    /// The rows matching `filter`, in its order (the primary key ascending
+    /// by default), after its keyset and within its limit and offset.
     fn load_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<Vec<Self>>;
     /// The record with this unique value: the row, joined with its
     /// select_related rows, plus one query per prefetched relation.
     fn load_record(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self::Record>>;
-    /// The records matching `filter`: one joined query, plus one query per
+    /// The records matching `filter`, as [`load_list`](Self::load_list)
+    /// orders and windows them: one joined query, plus one query per
     /// prefetched relation when `prefetch` is true.
     fn load_records(
         conn: &mut C,
         filter: &Self::Filter,
         prefetch: bool,
     ) -> QueryResult<Vec<Self::Record>>;
+    /// How many rows match `filter`'s conditions (its order and window
+    /// ignored).
+    fn count_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<i64>;
     /// The SQL names of the tables whose rows the records embed: their
     /// writes invalidate this model's entries too.
     fn related_tables() -> &'static [String];
@@ -157,15 +167,19 @@ pub trait UpdateQuery<C, V>: CachedModel {
 
 /// Lists by an arbitrary Diesel filter expression: the escape hatch.
 pub trait WhereQuery<C>: CachedModel {
-    /// A boxed boolean expression on the model's table for `C`'s backend.
+    /// A boxed boolean expression for `C`'s backend on the model's table,
+    /// or, for a model with `select_related`, on the table joined with its
+    /// related tables (so the condition may name their columns too).
     type Expr;
-    /// The list query with `expr` applied: its SQL and binds (the cache key),
-    /// and a loader that runs it.
-    fn prepare_where(expr: Self::Expr) -> (String, WhereLoader<C, Self>);
+    /// The list query with `expr` applied, in primary key order: its SQL
+    /// and binds (the cache key), and a loader that runs it and builds the
+    /// records (prefetching when `prefetch` is true).
+    fn prepare_where(expr: Self::Expr, prefetch: bool) -> (String, WhereLoader<C, Self>);
 }
 
 /// Runs a prepared list query.
-pub type WhereLoader<C, M> = Box<dyn FnOnce(&mut C) -> QueryResult<Vec<M>>>;
+pub type WhereLoader<C, M> =
+    Box<dyn FnOnce(&mut C) -> QueryResult<Vec<<M as CachedModel>::Record>>>;
 
 /// How a related model sits in a record: one row (`select_related` on a
 /// non-null foreign key), an optional row (a nullable one), or a set of

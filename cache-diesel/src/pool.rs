@@ -69,6 +69,9 @@ where
     ) -> QueryResult<Vec<Self::Record>> {
         <M as ModelQueries<C>>::load_records(conn, filter, prefetch)
     }
+    fn count_list(conn: &mut Pooled<C>, filter: &Self::Filter) -> QueryResult<i64> {
+        <M as ModelQueries<C>>::count_list(conn, filter)
+    }
     fn related_tables() -> &'static [String] {
         <M as ModelQueries<C>>::related_tables()
     }
@@ -114,8 +117,8 @@ where
     C: R2D2Connection + Send + 'static,
 {
     type Expr = <M as WhereQuery<C>>::Expr;
-    fn prepare_where(expr: Self::Expr) -> (String, WhereLoader<Pooled<C>, Self>) {
-        let (sql, load) = <M as WhereQuery<C>>::prepare_where(expr);
+    fn prepare_where(expr: Self::Expr, prefetch: bool) -> (String, WhereLoader<Pooled<C>, Self>) {
+        let (sql, load) = <M as WhereQuery<C>>::prepare_where(expr, prefetch);
         (sql, Box::new(move |conn: &mut Pooled<C>| load(conn)))
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::manager::Manager;
-use crate::model::{CachedModel, InsertQuery, ModelQueries, UpdateQuery, Updated};
+use crate::model::{CachedModel, InsertQuery, ListFilter, ModelQueries, UpdateQuery, Updated};
 use crate::tags::{TableTag, Tags};
 use crate::tracking::{self, Invalidation};
 use diesel::Connection;
@@ -117,11 +117,18 @@ impl<M: CachedModel> Manager<M> {
 
     /// Applies `changes` to every row matching `filter` (a bulk update), then
     /// invalidates every entry of the model: one tag, however many rows.
+    /// The filter's order is ignored; one with a window (`limit`, `offset`,
+    /// `after`) is refused with [`Error::WindowedWrite`](crate::Error::WindowedWrite).
     pub fn update_where<C, V>(&self, conn: &mut C, filter: M::Filter, changes: V) -> Result<usize>
     where
         C: Connection,
         M: UpdateQuery<C, V>,
     {
+        if filter.is_window() {
+            return Err(crate::Error::WindowedWrite {
+                model: M::INFO.name,
+            });
+        }
         let n = tracking::as_hook(conn, |conn| M::update_filtered(conn, &filter, changes))?;
         let epoch = vec![self.tags().table(TableTag::Epoch)];
         self.invalidate(conn, "update_where", epoch);
@@ -176,7 +183,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     fn bump(&self, why: &'static str, tags: &[String]) {
-        self.count(cache_core::Counter::Invalidation);
+        self.tally(cache_core::Counter::Invalidation);
         let epoch = self.tags().table(TableTag::Epoch);
         crate::tags::bump(
             self.cache(),

@@ -77,7 +77,7 @@ pub struct Category {
     Cached,
 )]
 #[diesel(table_name = blog_posts, belongs_to(Author), belongs_to(Category))]
-#[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id))]
+#[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id), order_by(title))]
 pub struct Post {
     /// Primary key.
     pub id: i32,

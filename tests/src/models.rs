@@ -32,6 +32,7 @@ diesel::table! {
 #[cache(
     unique(slug),
     filter(is_active, category_id),
+    order_by(title, category_id),
     list_timeout = 3600,
     detail_timeout = 60
 )]

@@ -118,6 +118,63 @@ macro_rules! relation_suite {
             }
 
             #[test]
+            fn record_lists_page_in_order_with_their_relations_and_count() {
+                let Some(mut b) = blog("rel_pages") else { return };
+                let posts = &b.posts;
+                let by_title = PostFilter::default().order_by(PostOrder::TitleDesc).limit(2);
+                let (first, q1) = b.db.counted(|c| posts.all(c, None, by_title.clone()).unwrap());
+                let (_, q2) = b.db.counted(|c| posts.all(c, None, by_title.clone()).unwrap());
+                let titles = |rs: &[PostRecord]| rs.iter().map(|r| r.title.clone()).collect::<Vec<_>>();
+                assert_eq!(titles(&first), ["Versioned tags", "Uncategorised"]);
+                assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
+                assert_eq!(first[0].author.name, "Grace");
+                assert_eq!(names(&first[0].tags), ["cache", "sql"], "prefetched for the page's rows");
+                assert!(first[1].category.is_none());
+                // The next page after the last record (a record coerces to its post).
+                let next = by_title.clone().after(PostSortKey::of(&first[1]));
+                let rest = posts.all(&mut b.db.conn, None, next).unwrap();
+                assert_eq!(titles(&rest), ["Caching Diesel"]);
+                assert_eq!(bodies(&rest[0].comments), ["First!", "Nice"]);
+                let ada = PostFilter::default().author_id(1);
+                assert_eq!(posts.count(&mut b.db.conn, None, ada.clone()).unwrap(), 2);
+                // A related row's change reaches the pages; an insert, the count.
+                b.authors
+                    .update(&mut b.db.conn, 2, blog_authors::name.eq("Hopper".to_string()))
+                    .unwrap();
+                let again = posts.all(&mut b.db.conn, None, by_title).unwrap();
+                assert_eq!(again[0].author.name, "Hopper");
+                diesel::sql_query(
+                    "INSERT INTO blog_posts (id, title, author_id, category_id) VALUES (4, 'Late', 1, NULL)",
+                )
+                .execute(&mut b.db.conn)
+                .unwrap();
+                assert_eq!(posts.count(&mut b.db.conn, None, ada).unwrap(), 3);
+                let _ = b.cache.clear();
+            }
+
+            #[test]
+            fn all_where_returns_records_and_may_name_related_columns() {
+                let Some(mut b) = blog("rel_where") else { return };
+                let posts = &b.posts;
+                let by_ada = || -> cache_diesel::BoxedCondition<_, _> {
+                    Box::new(blog_authors::name.eq("Ada"))
+                };
+                let (mine, q1) = b.db.counted(|c| posts.all_where(c, None, by_ada()).unwrap());
+                let (_, q2) = b.db.counted(|c| posts.all_where(c, None, by_ada()).unwrap());
+                assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
+                assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
+                assert_eq!(mine[0].category.as_ref().map(|c| c.name.as_str()), Some("Rust"));
+                assert_eq!(bodies(&mine[0].comments), ["First!", "Nice"]);
+                // The related table's write invalidates the list it filtered by.
+                b.authors
+                    .update(&mut b.db.conn, 1, blog_authors::name.eq("Lovelace".to_string()))
+                    .unwrap();
+                let after = posts.all_where(&mut b.db.conn, None, by_ada()).unwrap();
+                assert!(after.is_empty(), "still the old author's list: {after:?}");
+                let _ = b.cache.clear();
+            }
+
+            #[test]
             fn a_change_to_a_related_row_reaches_every_dependent_entry() {
                 let Some(mut b) = blog("rel_inval") else {
                     return;

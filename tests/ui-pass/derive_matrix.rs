@@ -7,7 +7,8 @@
 //!
 //! The cases: no relation, `select_related` on a non-null and on a nullable
 //! foreign key, `prefetch`, and `select_related` + `prefetch` (both foreign
-//! key kinds); each without options, with `unique`, with `filter`, with both.
+//! key kinds); each without options, with `unique`, with `filter`, with
+//! both; and with both plus `order_by` (ordered pages, keyset, count).
 #![deny(warnings, missing_docs)]
 
 use cache_diesel::{Cache, Cached, CachedModel, Manager, ModelQueries};
@@ -324,6 +325,16 @@ macro_rules! matrix {
         assert_eq!($manager.delete($conn, 3).unwrap(), row, "{}: delete", stringify!($name));
         assert_eq!($manager.delete($conn, 3).unwrap(), None);
     }};
+    (@order $name:ident, $manager:ident, $conn:ident) => {{
+        // Ordered by slug descending, one row a page, then the keyset's next page.
+        let first = <<$name as CachedModel>::Filter>::default().order_by("-slug".parse().unwrap()).limit(1);
+        let page = $manager.all($conn, None, first.clone()).unwrap();
+        assert_eq!(page.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(), ["s2"], "{}: first page", stringify!($name));
+        let next = first.clone().after(<$name as CachedModel>::record_model(&page[0]).into());
+        let page = $manager.all($conn, None, next).unwrap();
+        assert_eq!(page.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(), ["s1"], "{}: next page", stringify!($name));
+        assert_eq!($manager.count($conn, None, first).unwrap(), 2, "{}: count", stringify!($name));
+    }};
     (@filter $name:ident, $manager:ident, $conn:ident) => {
         filtered::<$name>($conn, &$manager, <<$name as CachedModel>::Filter>::default().flag(true))
     };
@@ -333,27 +344,27 @@ matrix! {
     Plain / PlainCache (mx_items, i32, false) [] relations();
     PlainU / PlainUCache (mx_items, i32, false) [unique(slug)] relations() unique;
     PlainF / PlainFCache (mx_items, i32, false) [filter(flag)] relations() filter;
-    PlainUF / PlainUFCache (mx_items, i32, false) [unique(slug), filter(flag)] relations() unique filter;
+    PlainUF / PlainUFCache (mx_items, i32, false) [unique(slug), filter(flag), order_by(slug)] relations() unique filter order;
     Joined / JoinedCache (mx_items, i32, false) [select_related(parent)] relations(parent);
     JoinedU / JoinedUCache (mx_items, i32, false) [select_related(parent), unique(slug)] relations(parent) unique;
     JoinedF / JoinedFCache (mx_items, i32, false) [select_related(parent), filter(flag)] relations(parent) filter;
-    JoinedUF / JoinedUFCache (mx_items, i32, false) [select_related(parent), unique(slug), filter(flag)] relations(parent) unique filter;
+    JoinedUF / JoinedUFCache (mx_items, i32, false) [select_related(parent), unique(slug), filter(flag), order_by(slug)] relations(parent) unique filter order;
     OptJoined / OptJoinedCache (mx_opt_items, Option<i32>, true) [select_related(parent)] relations(parent);
     OptJoinedU / OptJoinedUCache (mx_opt_items, Option<i32>, true) [select_related(parent), unique(slug)] relations(parent) unique;
     OptJoinedF / OptJoinedFCache (mx_opt_items, Option<i32>, true) [select_related(parent), filter(flag)] relations(parent) filter;
-    OptJoinedUF / OptJoinedUFCache (mx_opt_items, Option<i32>, true) [select_related(parent), unique(slug), filter(flag)] relations(parent) unique filter;
+    OptJoinedUF / OptJoinedUFCache (mx_opt_items, Option<i32>, true) [select_related(parent), unique(slug), filter(flag), order_by(slug)] relations(parent) unique filter order;
     Pre / PreCache (mx_items, i32, false) [prefetch(children(Child))] relations(children);
     PreU / PreUCache (mx_items, i32, false) [prefetch(children(Child)), unique(slug)] relations(children) unique;
     PreF / PreFCache (mx_items, i32, false) [prefetch(children(Child)), filter(flag)] relations(children) filter;
-    PreUF / PreUFCache (mx_items, i32, false) [prefetch(children(Child)), unique(slug), filter(flag)] relations(children) unique filter;
+    PreUF / PreUFCache (mx_items, i32, false) [prefetch(children(Child)), unique(slug), filter(flag), order_by(slug)] relations(children) unique filter order;
     JoinedPre / JoinedPreCache (mx_items, i32, false) [select_related(parent), prefetch(children(Child))] relations(parent, children);
     JoinedPreU / JoinedPreUCache (mx_items, i32, false) [select_related(parent), prefetch(children(Child)), unique(slug)] relations(parent, children) unique;
     JoinedPreF / JoinedPreFCache (mx_items, i32, false) [select_related(parent), prefetch(children(Child)), filter(flag)] relations(parent, children) filter;
-    JoinedPreUF / JoinedPreUFCache (mx_items, i32, false) [select_related(parent), prefetch(children(Child)), unique(slug), filter(flag)] relations(parent, children) unique filter;
+    JoinedPreUF / JoinedPreUFCache (mx_items, i32, false) [select_related(parent), prefetch(children(Child)), unique(slug), filter(flag), order_by(slug)] relations(parent, children) unique filter order;
     OptJoinedPre / OptJoinedPreCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child))] relations(parent, children);
     OptJoinedPreU / OptJoinedPreUCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child)), unique(slug)] relations(parent, children) unique;
     OptJoinedPreF / OptJoinedPreFCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child)), filter(flag)] relations(parent, children) filter;
-    OptJoinedPreUF / OptJoinedPreUFCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child)), unique(slug), filter(flag)] relations(parent, children) unique filter;
+    OptJoinedPreUF / OptJoinedPreUFCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child)), unique(slug), filter(flag), order_by(slug)] relations(parent, children) unique filter order;
 }
 
 fn main() {

@@ -1,0 +1,235 @@
+//! What ordering and pagination add to the generated code: the order enum
+//! (`{Model}Order`), the sort key of keyset pagination (`{Model}SortKey`),
+//! the filter's `order_by`/`limit`/`offset`/`after` builders, and, per
+//! connection type, the keyset condition and the ordered, windowed query.
+
+use crate::ast::{Field, Model};
+use crate::case::pascal;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub(crate) fn order_ident(m: &Model) -> syn::Ident {
+    format_ident!("{}Order", m.ident)
+}
+
+pub(crate) fn sort_key_ident(m: &Model) -> syn::Ident {
+    format_ident!("{}SortKey", m.ident)
+}
+
+/// One way to order a list: a column and a direction.
+struct Direction<'a> {
+    field: &'a Field,
+    variant: syn::Ident,
+    /// `price` or `-price`: what `FromStr`, `Display` and serde use.
+    text: String,
+    descending: bool,
+}
+
+fn directions(m: &Model) -> Vec<Direction<'_>> {
+    m.order_fields()
+        .flat_map(|field| {
+            let name = field.ident.to_string();
+            let base = pascal(&name);
+            [
+                Direction {
+                    field,
+                    variant: format_ident!("{}Asc", base),
+                    text: name.clone(),
+                    descending: false,
+                },
+                Direction {
+                    field,
+                    variant: format_ident!("{}Desc", base),
+                    text: format!("-{name}"),
+                    descending: true,
+                },
+            ]
+        })
+        .collect()
+}
+
+/// The order enum and the sort key struct, next to the model.
+pub(crate) fn public_items(m: &Model) -> TokenStream {
+    let (model, vis) = (&m.ident, &m.vis);
+    let (order, sort_key) = (order_ident(m), sort_key_ident(m));
+    let serde = quote!(::cache_diesel::__private::serde);
+    let serde_path = "::cache_diesel::__private::serde";
+    let dirs = directions(m);
+    let variants = dirs.iter().map(|d| {
+        let (v, text) = (&d.variant, &d.text);
+        let doc = if d.descending {
+            format!("By `{}`, descending (`{text}`).", d.field.ident)
+        } else {
+            format!("By `{}`, ascending (`{text}`).", d.field.ident)
+        };
+        quote!(#[doc = #doc] #[serde(rename = #text)] #v)
+    });
+    let texts: Vec<&String> = dirs.iter().map(|d| &d.text).collect();
+    let idents: Vec<&syn::Ident> = dirs.iter().map(|d| &d.variant).collect();
+    let default = match dirs.first() {
+        Some(d) => {
+            let v = &d.variant;
+            quote!(Self::#v)
+        }
+        None => quote!(::core::unimplemented!()),
+    };
+    let matched = if dirs.is_empty() {
+        quote!(match *self)
+    } else {
+        quote!(match self)
+    };
+    let key_fields: Vec<&Field> = m.order_fields().collect();
+    let key_decls = key_fields.iter().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        quote!(#[doc = concat!("The row's `", stringify!(#name), "`.")] pub #name: #ty)
+    });
+    let key_inits = key_fields.iter().map(|f| {
+        let name = &f.ident;
+        quote!(#name: ::core::clone::Clone::clone(&row.#name))
+    });
+    let order_doc = format!(
+        "How a list of [`{model}`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as {}; ties are broken by the primary key in the same direction.",
+        texts
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    quote! {
+        #[doc = #order_doc]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, #serde::Serialize, #serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        #vis enum #order { #(#variants,)* }
+
+        impl ::core::default::Default for #order {
+            fn default() -> Self { #default }
+        }
+
+        impl #order {
+            #[doc = "Every accepted text form, in declaration order."]
+            pub const ACCEPTED: &'static [&'static str] = &[#(#texts),*];
+        }
+
+        impl ::core::fmt::Display for #order {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                #matched { #(Self::#idents => f.write_str(#texts),)* }
+            }
+        }
+
+        impl ::core::str::FromStr for #order {
+            type Err = ::cache_diesel::filter::ParseOrderError;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                match s {
+                    #(#texts => ::core::result::Result::Ok(Self::#idents),)*
+                    _ => ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                        given: ::std::string::ToString::to_string(s),
+                        accepted: Self::ACCEPTED,
+                    }),
+                }
+            }
+        }
+
+        #[doc = concat!("Where a page of [`", stringify!(#model), "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row.")]
+        #[derive(Clone, Debug, #serde::Serialize, #serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        #vis struct #sort_key { #(#key_decls,)* }
+
+        impl #sort_key {
+            #[doc = "The sort key of `row` (a record coerces to its model)."]
+            #[allow(unused_variables)]
+            pub fn of(row: &#model) -> Self { Self { #(#key_inits,)* } }
+        }
+
+        impl ::core::convert::From<&#model> for #sort_key {
+            fn from(row: &#model) -> Self { Self::of(row) }
+        }
+    }
+}
+
+/// The filter's `__page` field.
+pub(crate) fn filter_field(m: &Model) -> TokenStream {
+    let (order, sort_key) = (order_ident(m), sort_key_ident(m));
+    quote!(__page: ::cache_diesel::__private::Page<#order, #sort_key>)
+}
+
+/// The filter's builders for the order and the window.
+pub(crate) fn filter_builders(m: &Model) -> TokenStream {
+    let (order, sort_key) = (order_ident(m), sort_key_ident(m));
+    quote! {
+        #[doc = "Orders the list (the primary key ascending by default; ties are broken by the primary key)."]
+        pub fn order_by(mut self, order: #order) -> Self { self.__page.order = order; self }
+        #[doc = "At most `n` rows."]
+        pub fn limit(mut self, n: u32) -> Self { self.__page.limit = ::core::option::Option::Some(n); self }
+        #[doc = "Skips the first `n` rows."]
+        pub fn offset(mut self, n: u64) -> Self { self.__page.offset = ::core::option::Option::Some(n); self }
+        #[doc = "Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order."]
+        pub fn after(mut self, key: #sort_key) -> Self { self.__page.after = ::core::option::Option::Some(key); self }
+    }
+}
+
+/// `FilterCondition::keyset` (`$db` is the per-connection macro's).
+pub(crate) fn keyset_fn(m: &Model, boxed: &TokenStream) -> TokenStream {
+    let (order, table) = (order_ident(m), m.table());
+    let pk = m.pk_field();
+    let (pk_col, pk_ident) = (&pk.column, &pk.ident);
+    let clone = quote!(::core::clone::Clone::clone);
+    let arms = directions(m).into_iter().map(|d| {
+        let (v, col, ident) = (&d.variant, &d.field.column, &d.field.ident);
+        let cmp = if d.descending {
+            quote!(lt)
+        } else {
+            quote!(gt)
+        };
+        let condition = if d.field.ident == *pk_ident {
+            quote!(#table::#pk_col.#cmp(#clone(&after.#pk_ident)))
+        } else {
+            quote! {
+                #table::#col.#cmp(#clone(&after.#ident)).or(
+                    #table::#col.eq(#clone(&after.#ident)).and(#table::#pk_col.#cmp(#clone(&after.#pk_ident))))
+            }
+        };
+        quote!(#order::#v => ::std::boxed::Box::new(#condition))
+    });
+    quote! {
+        fn keyset(&self) -> ::core::option::Option<#boxed> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::diesel::prelude::*;
+            let after = self.__page.after.as_ref()?;
+            ::core::option::Option::Some(match self.__page.order { #(#arms,)* })
+        }
+    }
+}
+
+/// Statements that order and window the boxed select `query` by `filter`
+/// (in a per-connection body, with Diesel's prelude in scope).
+pub(crate) fn order_and_window(m: &Model, source: &TokenStream) -> TokenStream {
+    let (order, table) = (order_ident(m), m.table());
+    let pk_col = &m.pk_field().column;
+    let arms = directions(m).into_iter().map(|d| {
+        let (v, col) = (&d.variant, &d.field.column);
+        let dir = if d.descending {
+            quote!(desc)
+        } else {
+            quote!(asc)
+        };
+        if col == pk_col {
+            quote!(#order::#v => query.order_by(#table::#pk_col.#dir()))
+        } else {
+            quote!(#order::#v => query.order_by((#table::#col.#dir(), #table::#pk_col.#dir())))
+        }
+    });
+    quote! {
+        if let ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition::<#source, $db>::keyset(filter)
+        {
+            query = query.filter(keyset);
+        }
+        query = match filter.__page.order { #(#arms,)* };
+        if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
+            query = query.limit(n);
+        }
+        if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
+            query = query.offset(n);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[cache(filter(title))]
+// pub struct Orphan {
+//     pub title: String,
+// }
+
+::core::compile_error! {
+    "#[derive(Cached)] needs the model's table: add #[diesel(table_name = your_table)]"
+}
+::core::compile_error! {
+    "no field `id` to use as the primary key; name it with #[diesel(primary_key(field))]"
+}
+#[doc = concat!(
+    "The cache manager of [`", stringify!(Orphan),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct OrphanCache(::cache_diesel::Manager<Orphan>);
+impl ::core::ops::Deref for OrphanCache {
+    type Target = ::cache_diesel::Manager<Orphan>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl OrphanCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+}
+impl Orphan {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static OrphanCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<OrphanCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| OrphanCache(::cache_diesel::Manager::from_default_cache()))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(Orphan), "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum OrphanUnique {}
+impl ::cache_diesel::UniqueKey for OrphanUnique {
+    fn column(&self) -> &'static str {
+        match *self {}
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match *self {}
+    }
+}
+#[doc = concat!("Conditions on the list of [`", stringify!(Orphan), "`] rows (`all`).")]
+#[derive(Clone, Debug, Default)]
+pub struct OrphanFilter {
+    #[doc = concat!("Condition on `", stringify!(title), "`.")]
+    pub title: ::core::option::Option<::cache_diesel::FilterOp<String>>,
+}
+impl OrphanFilter {
+    #[doc = concat!("Rows whose `", stringify!(title), "` equals `value`.")]
+    pub fn title(mut self, value: String) -> Self {
+        self.title = Some(::cache_diesel::FilterOp::Eq(value));
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(title), "` is one of `values`.")]
+    pub fn title_in(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item = String>,
+    ) -> Self {
+        self.title = Some(::cache_diesel::FilterOp::In(values.into_iter().collect()));
+        self
+    }
+}
+impl ::cache_diesel::ListFilter for OrphanFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_key(
+            &mut key,
+            stringify!(title),
+            self.title.as_ref(),
+        );
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    impl ::cache_diesel::CacheForm for Orphan {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            _: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            ::core::unimplemented!()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            _: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            ::core::unimplemented!()
+        }
+    }
+    impl ::cache_diesel::CachedModel for Orphan {
+        type Id = ();
+        type Unique = OrphanUnique;
+        type Filter = OrphanFilter;
+        type Record = Self;
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "Orphan",
+            key: "orphan",
+            primary_key: "",
+            unique_columns: &[],
+            schema_hash: "dbf32cee61d1c1b6",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: true,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            ::core::unimplemented!()
+        }
+        fn id(&self) -> () {
+            ::core::unimplemented!()
+        }
+        fn unique_of_id(_: ()) -> OrphanUnique {
+            ::core::unimplemented!()
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<OrphanUnique> {
+            ::core::unimplemented!()
+        }
+        fn record_model(_: &Self) -> &Self {
+            ::core::unimplemented!()
+        }
+    }
+    macro_rules! __cache_diesel_stubs {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::ModelQueries<$conn> for Orphan {
+                fn load_unique(
+                    _: &mut $conn,
+                    _: &OrphanUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_list(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_record(
+                    _: &mut $conn,
+                    _: &OrphanUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_records(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                    _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    ::core::unimplemented!()
+                }
+                fn delete_by_id(
+                    _: &mut $conn,
+                    _: &(),
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<V> ::cache_diesel::InsertQuery<$conn, V> for Orphan {
+                fn insert_returning(
+                    _: &mut $conn,
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<V> ::cache_diesel::UpdateQuery<$conn, V> for Orphan {
+                fn update_by_id(
+                    _: &mut $conn,
+                    _: &(),
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    ::core::unimplemented!()
+                }
+                fn update_filtered(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Orphan {
+                type Expr = ();
+                fn prepare_where(
+                    _: (),
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    ::core::unimplemented!()
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_stubs);
+};

@@ -1,0 +1,367 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = authors)]
+// pub struct Author {
+//     pub id: i32,
+//     pub name: String,
+// }
+
+#[doc = concat!(
+    "The cache manager of [`", stringify!(Author),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct AuthorCache(::cache_diesel::Manager<Author>);
+impl ::core::ops::Deref for AuthorCache {
+    type Target = ::cache_diesel::Manager<Author>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl AuthorCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+}
+impl Author {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static AuthorCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<AuthorCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| AuthorCache(::cache_diesel::Manager::from_default_cache()))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(Author), "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum AuthorUnique {
+    #[doc = concat!("`", stringify!(Author), "` by `", stringify!(Id), "`.")]
+    Id(i32),
+}
+impl ::cache_diesel::UniqueKey for AuthorUnique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[doc = concat!("Conditions on the list of [`", stringify!(Author), "`] rows (`all`).")]
+#[derive(Clone, Debug, Default)]
+pub struct AuthorFilter {}
+impl AuthorFilter {}
+impl ::cache_diesel::ListFilter for AuthorFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    #[allow(clippy::needless_borrow)]
+    impl ::cache_diesel::CacheForm for Author {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{Packed as _, Plain as _};
+            use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+            let mut tuple = serializer.serialize_tuple(2usize)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.name, &mut tuple)?;
+            tuple.end()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            struct FormVisitor;
+            impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
+            for FormVisitor {
+                type Value = Author;
+                fn expecting(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(concat!("the cached form of ", "Author"))
+                }
+                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> ::core::result::Result<Author, A::Error> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::{Packed as _, Plain as _};
+                    ::core::result::Result::Ok(Author {
+                        id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                0usize,
+                                2usize,
+                                "Author",
+                            ))?,
+                        name: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                1usize,
+                                2usize,
+                                "Author",
+                            ))?,
+                    })
+                }
+            }
+            deserializer.deserialize_tuple(2usize, FormVisitor)
+        }
+    }
+    impl ::cache_diesel::CachedModel for Author {
+        type Id = i32;
+        type Unique = AuthorUnique;
+        type Filter = AuthorFilter;
+        type Record = Self;
+        fn record_model(record: &Self) -> &Self {
+            record
+        }
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "Author",
+            key: "author",
+            primary_key: "id",
+            unique_columns: &["id"],
+            schema_hash: "bc93e7b529c4c6f1",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: true,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(authors::table))
+        }
+        fn id(&self) -> i32 {
+            ::core::clone::Clone::clone(&self.id)
+        }
+        fn unique_of_id(id: i32) -> AuthorUnique {
+            AuthorUnique::Id(id)
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<AuthorUnique> {
+            ::std::vec![AuthorUnique::Id(::core::clone::Clone::clone(& self.id))]
+        }
+    }
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::__private::FilterCondition<authors::table, $db> for AuthorFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<authors::table, $db> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        authors::table,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    condition
+                }
+            }
+            impl ::cache_diesel::ModelQueries<$conn> for Author {
+                fn load_unique(
+                    conn: &mut $conn,
+                    key: &AuthorUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    match key {
+                        AuthorUnique::Id(value) => {
+                            authors::table
+                                .filter(authors::id.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                    }
+                }
+                fn load_list(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    authors::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                authors::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(authors::id.asc())
+                        .load::<Self>(conn)
+                }
+                fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+                fn load_record(
+                    conn: &mut $conn,
+                    key: &AuthorUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
+                }
+                fn load_records(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                    _prefetch: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    &[]
+                }
+            }
+            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Author
+            where
+                V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        authors::table,
+                        <V as ::cache_diesel::__private::diesel::Insertable<authors::table>>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(authors::table)
+                        .values(values)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for Author
+            where
+                V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            authors::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<authors::id, i32>,
+                        >,
+                        V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        authors::table,
+                        ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                    >,
+                    V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel::update(
+                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .set(changes)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_returning(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    AuthorUnique::Id(::core::clone::Clone::clone(id))
+                                ],
+                            }),
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        authors::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Author {
+                type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
+                fn prepare_where(
+                    expr: ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = authors::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(authors::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+};

@@ -1,0 +1,829 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = blog_posts, belongs_to(Author), belongs_to(Category))]
+// #[cache(select_related(author, category), prefetch(comments(Comment), tags(Tag, through = PostTag)), filter(author_id))]
+// pub struct Post {
+//     pub id: i32,
+//     pub title: String,
+//     pub author_id: i32,
+//     pub category_id: Option<i32>,
+// }
+
+#[doc = concat!(
+    "The cache manager of [`", stringify!(Post), "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct PostCache(::cache_diesel::Manager<Post>);
+impl ::core::ops::Deref for PostCache {
+    type Target = ::cache_diesel::Manager<Post>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl PostCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+}
+impl Post {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static PostCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<PostCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER.get_or_init(|| PostCache(::cache_diesel::Manager::from_default_cache()))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(Post), "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum PostUnique {
+    #[doc = concat!("`", stringify!(Post), "` by `", stringify!(Id), "`.")]
+    Id(i32),
+}
+impl ::cache_diesel::UniqueKey for PostUnique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[allow(clippy::needless_borrow)]
+impl ::cache_diesel::CacheForm for PostRecord {
+    fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        #[allow(unused_imports)]
+        use ::cache_diesel::__private::{Packed as _, Plain as _};
+        use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+        let mut tuple = serializer.serialize_tuple(5usize)?;
+        (&::cache_diesel::__private::Field::<Post>::new())
+            .write(&self.post, &mut tuple)?;
+        (&::cache_diesel::__private::Field::<Author>::new())
+            .write(&self.author, &mut tuple)?;
+        (&::cache_diesel::__private::Field::<::core::option::Option<Category>>::new())
+            .write(&self.category, &mut tuple)?;
+        (&::cache_diesel::__private::Field::<
+            ::core::option::Option<::std::vec::Vec<Comment>>,
+        >::new())
+            .write(&self.comments, &mut tuple)?;
+        (&::cache_diesel::__private::Field::<
+            ::core::option::Option<::std::vec::Vec<Tag>>,
+        >::new())
+            .write(&self.tags, &mut tuple)?;
+        tuple.end()
+    }
+    fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        struct FormVisitor;
+        impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de> for FormVisitor {
+            type Value = PostRecord;
+            fn expecting(
+                &self,
+                f: &mut ::core::fmt::Formatter<'_>,
+            ) -> ::core::fmt::Result {
+                f.write_str(concat!("the cached form of ", "PostRecord"))
+            }
+            fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> ::core::result::Result<PostRecord, A::Error> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::{Packed as _, Plain as _};
+                ::core::result::Result::Ok(PostRecord {
+                    post: (&::cache_diesel::__private::Field::<Post>::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            0usize,
+                            5usize,
+                            "PostRecord",
+                        ))?,
+                    author: (&::cache_diesel::__private::Field::<Author>::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            1usize,
+                            5usize,
+                            "PostRecord",
+                        ))?,
+                    category: (&::cache_diesel::__private::Field::<
+                        ::core::option::Option<Category>,
+                    >::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            2usize,
+                            5usize,
+                            "PostRecord",
+                        ))?,
+                    comments: (&::cache_diesel::__private::Field::<
+                        ::core::option::Option<::std::vec::Vec<Comment>>,
+                    >::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            3usize,
+                            5usize,
+                            "PostRecord",
+                        ))?,
+                    tags: (&::cache_diesel::__private::Field::<
+                        ::core::option::Option<::std::vec::Vec<Tag>>,
+                    >::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            4usize,
+                            5usize,
+                            "PostRecord",
+                        ))?,
+                })
+            }
+        }
+        deserializer.deserialize_tuple(5usize, FormVisitor)
+    }
+}
+#[doc = concat!(
+    "A [`", stringify!(Post), "`] with its related rows; derefs to the model."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct PostRecord {
+    ///The row itself.
+    pub post: Post,
+    ///The `author` row (select_related).
+    pub author: Author,
+    ///The `category` row (select_related).
+    pub category: ::core::option::Option<Category>,
+    ///The `comments` rows (prefetch); `None` when not loaded (lists with `prefetch_for_list = false`).
+    pub comments: ::core::option::Option<::std::vec::Vec<Comment>>,
+    ///The `tags` rows (prefetch); `None` when not loaded (lists with `prefetch_for_list = false`).
+    pub tags: ::core::option::Option<::std::vec::Vec<Tag>>,
+}
+impl ::core::ops::Deref for PostRecord {
+    type Target = Post;
+    fn deref(&self) -> &Post {
+        &self.post
+    }
+}
+#[doc = concat!("Conditions on the list of [`", stringify!(Post), "`] rows (`all`).")]
+#[derive(Clone, Debug, Default)]
+pub struct PostFilter {
+    #[doc = concat!("Condition on `", stringify!(author_id), "`.")]
+    pub author_id: ::core::option::Option<::cache_diesel::FilterOp<i32>>,
+}
+impl PostFilter {
+    #[doc = concat!("Rows whose `", stringify!(author_id), "` equals `value`.")]
+    pub fn author_id(mut self, value: i32) -> Self {
+        self.author_id = Some(::cache_diesel::FilterOp::Eq(value));
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(author_id), "` is one of `values`.")]
+    pub fn author_id_in(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item = i32>,
+    ) -> Self {
+        self.author_id = Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
+        self
+    }
+}
+impl ::cache_diesel::ListFilter for PostFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_key(
+            &mut key,
+            stringify!(author_id),
+            self.author_id.as_ref(),
+        );
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    #[allow(clippy::needless_borrow)]
+    impl ::cache_diesel::CacheForm for Post {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{Packed as _, Plain as _};
+            use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+            let mut tuple = serializer.serialize_tuple(4usize)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.title, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.author_id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<Option<i32>>::new())
+                .write(&self.category_id, &mut tuple)?;
+            tuple.end()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            struct FormVisitor;
+            impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
+            for FormVisitor {
+                type Value = Post;
+                fn expecting(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(concat!("the cached form of ", "Post"))
+                }
+                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> ::core::result::Result<Post, A::Error> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::{Packed as _, Plain as _};
+                    ::core::result::Result::Ok(Post {
+                        id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                0usize,
+                                4usize,
+                                "Post",
+                            ))?,
+                        title: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                1usize,
+                                4usize,
+                                "Post",
+                            ))?,
+                        author_id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                2usize,
+                                4usize,
+                                "Post",
+                            ))?,
+                        category_id: (&::cache_diesel::__private::Field::<
+                            Option<i32>,
+                        >::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                3usize,
+                                4usize,
+                                "Post",
+                            ))?,
+                    })
+                }
+            }
+            deserializer.deserialize_tuple(4usize, FormVisitor)
+        }
+    }
+    impl ::cache_diesel::CachedModel for Post {
+        type Id = i32;
+        type Unique = PostUnique;
+        type Filter = PostFilter;
+        type Record = PostRecord;
+        fn record_model(record: &PostRecord) -> &Self {
+            &record.post
+        }
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "Post",
+            key: "post",
+            primary_key: "id",
+            unique_columns: &["id"],
+            schema_hash: "39ca532895780372",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: true,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(blog_posts::table))
+        }
+        fn record_schema_hash() -> &'static str {
+            static HASH: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            HASH.get_or_init(|| {
+                ::cache_diesel::__private::record_schema_hash(
+                    <Self as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                    &[
+                        (
+                            "author",
+                            ::cache_diesel::__private::RelationKind::One,
+                            <Author as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                        ),
+                        (
+                            "category",
+                            ::cache_diesel::__private::RelationKind::Optional,
+                            <Category as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                        ),
+                        (
+                            "comments",
+                            ::cache_diesel::__private::RelationKind::Many,
+                            <Comment as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                        ),
+                        (
+                            "tags",
+                            ::cache_diesel::__private::RelationKind::Many,
+                            <Tag as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                        ),
+                    ],
+                )
+            })
+        }
+        fn id(&self) -> i32 {
+            ::core::clone::Clone::clone(&self.id)
+        }
+        fn unique_of_id(id: i32) -> PostUnique {
+            PostUnique::Id(id)
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<PostUnique> {
+            ::std::vec![PostUnique::Id(::core::clone::Clone::clone(& self.id))]
+        }
+    }
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::__private::FilterCondition<blog_posts::table, $db> for PostFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    if let ::core::option::Option::Some(op) = &self.author_id {
+                        condition = match op {
+                            ::cache_diesel::FilterOp::Eq(value) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            blog_posts::author_id.eq(::core::clone::Clone::clone(value)),
+                                        ),
+                                )
+                            }
+                            ::cache_diesel::FilterOp::In(values) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            blog_posts::author_id
+                                                .eq_any(::core::clone::Clone::clone(values)),
+                                        ),
+                                )
+                            }
+                        };
+                    }
+                    condition
+                }
+            }
+            impl ::cache_diesel::__private::FilterCondition<
+                ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                        blog_posts::table,
+                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                >,
+                $db,
+            > for PostFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                            blog_posts::table,
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                blog_posts::table,
+                                <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                            >,
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    if let ::core::option::Option::Some(op) = &self.author_id {
+                        condition = match op {
+                            ::cache_diesel::FilterOp::Eq(value) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            blog_posts::author_id.eq(::core::clone::Clone::clone(value)),
+                                        ),
+                                )
+                            }
+                            ::cache_diesel::FilterOp::In(values) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            blog_posts::author_id
+                                                .eq_any(::core::clone::Clone::clone(values)),
+                                        ),
+                                )
+                            }
+                        };
+                    }
+                    condition
+                }
+            }
+            impl ::cache_diesel::ModelQueries<$conn> for Post {
+                fn load_unique(
+                    conn: &mut $conn,
+                    key: &PostUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    match key {
+                        PostUnique::Id(value) => {
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                    }
+                }
+                fn load_list(
+                    conn: &mut $conn,
+                    filter: &PostFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    blog_posts::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                blog_posts::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(blog_posts::id.asc())
+                        .load::<Self>(conn)
+                }
+                fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+                fn load_record(
+                    conn: &mut $conn,
+                    key: &PostUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<PostRecord>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let found = match key {
+                        PostUnique::Id(value) => {
+                            blog_posts::table
+                                .inner_join(
+                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                                )
+                                .left_join(
+                                    <Category as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                                )
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
+                                .select((
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                    <::core::option::Option<
+                                        Category,
+                                    > as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ))
+                                .first::<(Self, Author, ::core::option::Option<Category>)>(conn)
+                                .optional()?
+                        }
+                    };
+                    let ::core::option::Option::Some((row, author, category)) = found else {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    };
+                    let comments = ::core::option::Option::Some(
+                        Comment::belonging_to(&row)
+                            .select(
+                                <Comment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            )
+                            .load::<Comment>(conn)?,
+                    );
+                    let tags = ::core::option::Option::Some(
+                        PostTag::belonging_to(&row)
+                            .inner_join(
+                                <Tag as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                            )
+                            .select(
+                                <Tag as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            )
+                            .load::<Tag>(conn)?,
+                    );
+                    ::core::result::Result::Ok(
+                        ::core::option::Option::Some(PostRecord {
+                            post: row,
+                            author,
+                            category,
+                            comments,
+                            tags,
+                        }),
+                    )
+                }
+                fn load_records(
+                    conn: &mut $conn,
+                    filter: &PostFilter,
+                    prefetch: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<PostRecord>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let rows = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .left_join(
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                        blog_posts::table,
+                                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                    >,
+                                    <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                >,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select((
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <::core::option::Option<
+                                Category,
+                            > as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
+                        .order(blog_posts::id.asc())
+                        .load::<(Self, Author, ::core::option::Option<Category>)>(conn)?;
+                    let (
+                        models,
+                        joined,
+                    ): (
+                        ::std::vec::Vec<Self>,
+                        ::std::vec::Vec<(Author, ::core::option::Option<Category>)>,
+                    ) = rows
+                        .into_iter()
+                        .map(|(row, author, category)| (row, (author, category)))
+                        .unzip();
+                    let mut comments_sets = if prefetch {
+                        Comment::belonging_to(&models)
+                            .select(
+                                <Comment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            )
+                            .load::<Comment>(conn)?
+                            .grouped_by(&models)
+                            .into_iter()
+                            .map(::core::option::Option::Some)
+                            .collect::<::std::vec::Vec<_>>()
+                    } else {
+                        ::std::vec::Vec::new()
+                    }
+                        .into_iter();
+                    let mut tags_sets = if prefetch {
+                        PostTag::belonging_to(&models)
+                            .inner_join(
+                                <Tag as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                            )
+                            .select((
+                                <PostTag as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                                <Tag as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            ))
+                            .load::<(PostTag, Tag)>(conn)?
+                            .grouped_by(&models)
+                            .into_iter()
+                            .map(|pairs| {
+                                pairs
+                                    .into_iter()
+                                    .map(|(_, row)| row)
+                                    .collect::<::std::vec::Vec<Tag>>()
+                            })
+                            .collect::<::std::vec::Vec<_>>()
+                            .into_iter()
+                            .map(::core::option::Option::Some)
+                            .collect::<::std::vec::Vec<_>>()
+                    } else {
+                        ::std::vec::Vec::new()
+                    }
+                        .into_iter();
+                    let mut out = ::std::vec::Vec::with_capacity(models.len());
+                    for (row, (author, category)) in models.into_iter().zip(joined) {
+                        out.push(PostRecord {
+                            post: row,
+                            author,
+                            category,
+                            comments: comments_sets.next().flatten(),
+                            tags: tags_sets.next().flatten(),
+                        });
+                    }
+                    ::core::result::Result::Ok(out)
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    static TABLES: ::cache_diesel::__private::OnceLock<
+                        ::std::vec::Vec<::std::string::String>,
+                    > = ::cache_diesel::__private::OnceLock::new();
+                    TABLES
+                        .get_or_init(|| {
+                            ::std::vec![
+                                ::cache_diesel::__table_sql_name!(< Author as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table()), ::cache_diesel::__table_sql_name!(< Category as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table()), ::cache_diesel::__table_sql_name!(< Comment as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table()), ::cache_diesel::__table_sql_name!(< Tag as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table()), ::cache_diesel::__table_sql_name!(< PostTag as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table())
+                            ]
+                        })
+                }
+            }
+            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Post
+            where
+                V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        blog_posts::table,
+                        <V as ::cache_diesel::__private::diesel::Insertable<
+                            blog_posts::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                        .values(values)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for Post
+            where
+                V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            blog_posts::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                        >,
+                        V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        blog_posts::table,
+                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                    >,
+                    V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel::update(
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .set(changes)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_returning(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![PostUnique::Id(::core::clone::Clone::clone(id))],
+                            }),
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &PostFilter,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(blog_posts::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Post {
+                type Expr = ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>;
+                fn prepare_where(
+                    expr: ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = blog_posts::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(blog_posts::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+};

@@ -1,0 +1,592 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = blog_posts, belongs_to(Author, foreign_key = writer_id))]
+// #[cache(select_related(author), prefetch_for_list = false)]
+// pub struct PostSummary {
+//     pub id: i32,
+//     pub title: String,
+//     pub writer_id: i32,
+// }
+
+#[doc = concat!(
+    "The cache manager of [`", stringify!(PostSummary),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct PostSummaryCache(::cache_diesel::Manager<PostSummary>);
+impl ::core::ops::Deref for PostSummaryCache {
+    type Target = ::cache_diesel::Manager<PostSummary>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl PostSummaryCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+}
+impl PostSummary {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static PostSummaryCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<PostSummaryCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| PostSummaryCache(
+                ::cache_diesel::Manager::from_default_cache(),
+            ))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(PostSummary),
+    "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum PostSummaryUnique {
+    #[doc = concat!("`", stringify!(PostSummary), "` by `", stringify!(Id), "`.")]
+    Id(i32),
+}
+impl ::cache_diesel::UniqueKey for PostSummaryUnique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[allow(clippy::needless_borrow)]
+impl ::cache_diesel::CacheForm for PostSummaryRecord {
+    fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        #[allow(unused_imports)]
+        use ::cache_diesel::__private::{Packed as _, Plain as _};
+        use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+        let mut tuple = serializer.serialize_tuple(2usize)?;
+        (&::cache_diesel::__private::Field::<PostSummary>::new())
+            .write(&self.post_summary, &mut tuple)?;
+        (&::cache_diesel::__private::Field::<Author>::new())
+            .write(&self.author, &mut tuple)?;
+        tuple.end()
+    }
+    fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        struct FormVisitor;
+        impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de> for FormVisitor {
+            type Value = PostSummaryRecord;
+            fn expecting(
+                &self,
+                f: &mut ::core::fmt::Formatter<'_>,
+            ) -> ::core::fmt::Result {
+                f.write_str(concat!("the cached form of ", "PostSummaryRecord"))
+            }
+            fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> ::core::result::Result<PostSummaryRecord, A::Error> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::{Packed as _, Plain as _};
+                ::core::result::Result::Ok(PostSummaryRecord {
+                    post_summary: (&::cache_diesel::__private::Field::<
+                        PostSummary,
+                    >::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            0usize,
+                            2usize,
+                            "PostSummaryRecord",
+                        ))?,
+                    author: (&::cache_diesel::__private::Field::<Author>::new())
+                        .read(&mut seq)?
+                        .ok_or_else(|| ::cache_diesel::__private::too_short(
+                            1usize,
+                            2usize,
+                            "PostSummaryRecord",
+                        ))?,
+                })
+            }
+        }
+        deserializer.deserialize_tuple(2usize, FormVisitor)
+    }
+}
+#[doc = concat!(
+    "A [`", stringify!(PostSummary), "`] with its related rows; derefs to the model."
+)]
+#[derive(
+    Clone,
+    Debug,
+    ::cache_diesel::__private::serde::Serialize,
+    ::cache_diesel::__private::serde::Deserialize
+)]
+#[serde(crate = "::cache_diesel::__private::serde")]
+pub struct PostSummaryRecord {
+    ///The row itself.
+    pub post_summary: PostSummary,
+    ///The `author` row (select_related).
+    pub author: Author,
+}
+impl ::core::ops::Deref for PostSummaryRecord {
+    type Target = PostSummary;
+    fn deref(&self) -> &PostSummary {
+        &self.post_summary
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(PostSummary), "`] rows (`all`)."
+)]
+#[derive(Clone, Debug, Default)]
+pub struct PostSummaryFilter {}
+impl PostSummaryFilter {}
+impl ::cache_diesel::ListFilter for PostSummaryFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    #[allow(clippy::needless_borrow)]
+    impl ::cache_diesel::CacheForm for PostSummary {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{Packed as _, Plain as _};
+            use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+            let mut tuple = serializer.serialize_tuple(3usize)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.title, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.writer_id, &mut tuple)?;
+            tuple.end()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            struct FormVisitor;
+            impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
+            for FormVisitor {
+                type Value = PostSummary;
+                fn expecting(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(concat!("the cached form of ", "PostSummary"))
+                }
+                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> ::core::result::Result<PostSummary, A::Error> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::{Packed as _, Plain as _};
+                    ::core::result::Result::Ok(PostSummary {
+                        id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                0usize,
+                                3usize,
+                                "PostSummary",
+                            ))?,
+                        title: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                1usize,
+                                3usize,
+                                "PostSummary",
+                            ))?,
+                        writer_id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                2usize,
+                                3usize,
+                                "PostSummary",
+                            ))?,
+                    })
+                }
+            }
+            deserializer.deserialize_tuple(3usize, FormVisitor)
+        }
+    }
+    impl ::cache_diesel::CachedModel for PostSummary {
+        type Id = i32;
+        type Unique = PostSummaryUnique;
+        type Filter = PostSummaryFilter;
+        type Record = PostSummaryRecord;
+        fn record_model(record: &PostSummaryRecord) -> &Self {
+            &record.post_summary
+        }
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "PostSummary",
+            key: "post_summary",
+            primary_key: "id",
+            unique_columns: &["id"],
+            schema_hash: "4934eac780579d76",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: false,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(blog_posts::table))
+        }
+        fn record_schema_hash() -> &'static str {
+            static HASH: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            HASH.get_or_init(|| {
+                ::cache_diesel::__private::record_schema_hash(
+                    <Self as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                    &[
+                        (
+                            "author",
+                            ::cache_diesel::__private::RelationKind::One,
+                            <Author as ::cache_diesel::CachedModel>::INFO.schema_hash,
+                        ),
+                    ],
+                )
+            })
+        }
+        fn id(&self) -> i32 {
+            ::core::clone::Clone::clone(&self.id)
+        }
+        fn unique_of_id(id: i32) -> PostSummaryUnique {
+            PostSummaryUnique::Id(id)
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<PostSummaryUnique> {
+            ::std::vec![PostSummaryUnique::Id(::core::clone::Clone::clone(& self.id))]
+        }
+    }
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::__private::FilterCondition<blog_posts::table, $db>
+            for PostSummaryFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    condition
+                }
+            }
+            impl ::cache_diesel::__private::FilterCondition<
+                ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                    blog_posts::table,
+                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                >,
+                $db,
+            > for PostSummaryFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                        blog_posts::table,
+                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                            blog_posts::table,
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                        >,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    condition
+                }
+            }
+            impl ::cache_diesel::ModelQueries<$conn> for PostSummary {
+                fn load_unique(
+                    conn: &mut $conn,
+                    key: &PostSummaryUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    match key {
+                        PostSummaryUnique::Id(value) => {
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                    }
+                }
+                fn load_list(
+                    conn: &mut $conn,
+                    filter: &PostSummaryFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    blog_posts::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                blog_posts::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(blog_posts::id.asc())
+                        .load::<Self>(conn)
+                }
+                fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+                fn load_record(
+                    conn: &mut $conn,
+                    key: &PostSummaryUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<PostSummaryRecord>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let found = match key {
+                        PostSummaryUnique::Id(value) => {
+                            blog_posts::table
+                                .inner_join(
+                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                                )
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
+                                .select((
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ))
+                                .first::<(Self, Author)>(conn)
+                                .optional()?
+                        }
+                    };
+                    let ::core::option::Option::Some((row, author)) = found else {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    };
+                    ::core::result::Result::Ok(
+                        ::core::option::Option::Some(PostSummaryRecord {
+                            post_summary: row,
+                            author,
+                        }),
+                    )
+                }
+                fn load_records(
+                    conn: &mut $conn,
+                    filter: &PostSummaryFilter,
+                    _prefetch: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::std::vec::Vec<PostSummaryRecord>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let rows = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                    blog_posts::table,
+                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                >,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select((
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
+                        .order(blog_posts::id.asc())
+                        .load::<(Self, Author)>(conn)?;
+                    let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
+                        .into_iter()
+                        .map(|(row, author)| (row, (author,)))
+                        .unzip();
+                    let mut out = ::std::vec::Vec::with_capacity(models.len());
+                    for (row, (author,)) in models.into_iter().zip(joined) {
+                        out.push(PostSummaryRecord {
+                            post_summary: row,
+                            author,
+                        });
+                    }
+                    ::core::result::Result::Ok(out)
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    static TABLES: ::cache_diesel::__private::OnceLock<
+                        ::std::vec::Vec<::std::string::String>,
+                    > = ::cache_diesel::__private::OnceLock::new();
+                    TABLES
+                        .get_or_init(|| {
+                            ::std::vec![
+                                ::cache_diesel::__table_sql_name!(< Author as
+                                ::cache_diesel::__private::diesel::associations::HasTable >
+                                ::table())
+                            ]
+                        })
+                }
+            }
+            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for PostSummary
+            where
+                V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        blog_posts::table,
+                        <V as ::cache_diesel::__private::diesel::Insertable<
+                            blog_posts::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                        .values(values)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for PostSummary
+            where
+                V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            blog_posts::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                        >,
+                        V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        blog_posts::table,
+                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                    >,
+                    V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel::update(
+                            blog_posts::table
+                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .set(changes)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_returning(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    PostSummaryUnique::Id(::core::clone::Clone::clone(id))
+                                ],
+                            }),
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &PostSummaryFilter,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(blog_posts::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for PostSummary {
+                type Expr = ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>;
+                fn prepare_where(
+                    expr: ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = blog_posts::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(blog_posts::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+};

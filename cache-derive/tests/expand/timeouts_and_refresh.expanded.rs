@@ -1,0 +1,384 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = products)]
+// #[cache(
+//     key = "product",
+//     list_timeout = 120,
+//     detail_timeout = 30,
+//     not_found_timeout = 5,
+//     soft_timeout = 20,
+//     refresh = "background",
+//     version = 3
+// )]
+// pub(crate) struct ProductV3 {
+//     pub id: i64,
+//     pub slug: String,
+// }
+
+#[doc = concat!(
+    "The cache manager of [`", stringify!(ProductV3),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub(crate) struct ProductV3Cache(::cache_diesel::Manager<ProductV3>);
+impl ::core::ops::Deref for ProductV3Cache {
+    type Target = ::cache_diesel::Manager<ProductV3>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl ProductV3Cache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+}
+impl ProductV3 {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub(crate) fn cache() -> &'static ProductV3Cache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<ProductV3Cache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| ProductV3Cache(
+                ::cache_diesel::Manager::from_default_cache(),
+            ))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(ProductV3),
+    "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub(crate) enum ProductV3Unique {
+    #[doc = concat!("`", stringify!(ProductV3), "` by `", stringify!(Id), "`.")]
+    Id(i64),
+}
+impl ::cache_diesel::UniqueKey for ProductV3Unique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[doc = concat!(
+    "Conditions on the list of [`", stringify!(ProductV3), "`] rows (`all`)."
+)]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ProductV3Filter {}
+impl ProductV3Filter {}
+impl ::cache_diesel::ListFilter for ProductV3Filter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    #[allow(clippy::needless_borrow)]
+    impl ::cache_diesel::CacheForm for ProductV3 {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{Packed as _, Plain as _};
+            use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+            let mut tuple = serializer.serialize_tuple(2usize)?;
+            (&::cache_diesel::__private::Field::<i64>::new())
+                .write(&self.id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.slug, &mut tuple)?;
+            tuple.end()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            struct FormVisitor;
+            impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
+            for FormVisitor {
+                type Value = ProductV3;
+                fn expecting(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(concat!("the cached form of ", "ProductV3"))
+                }
+                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> ::core::result::Result<ProductV3, A::Error> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::{Packed as _, Plain as _};
+                    ::core::result::Result::Ok(ProductV3 {
+                        id: (&::cache_diesel::__private::Field::<i64>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                0usize,
+                                2usize,
+                                "ProductV3",
+                            ))?,
+                        slug: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                1usize,
+                                2usize,
+                                "ProductV3",
+                            ))?,
+                    })
+                }
+            }
+            deserializer.deserialize_tuple(2usize, FormVisitor)
+        }
+    }
+    impl ::cache_diesel::CachedModel for ProductV3 {
+        type Id = i64;
+        type Unique = ProductV3Unique;
+        type Filter = ProductV3Filter;
+        type Record = Self;
+        fn record_model(record: &Self) -> &Self {
+            record
+        }
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "ProductV3",
+            key: "product",
+            primary_key: "id",
+            unique_columns: &["id"],
+            schema_hash: "9f0db595b5626d53",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(120u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(30u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(5u64),
+            soft_timeout: ::core::option::Option::Some(
+                ::cache_diesel::__private::Duration::from_secs(20u64),
+            ),
+            prefetch_for_list: true,
+            background_refresh: true,
+        };
+        fn table() -> &'static str {
+            static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(products::table))
+        }
+        fn id(&self) -> i64 {
+            ::core::clone::Clone::clone(&self.id)
+        }
+        fn unique_of_id(id: i64) -> ProductV3Unique {
+            ProductV3Unique::Id(id)
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<ProductV3Unique> {
+            ::std::vec![ProductV3Unique::Id(::core::clone::Clone::clone(& self.id))]
+        }
+    }
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::__private::FilterCondition<products::table, $db>
+            for ProductV3Filter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<products::table, $db> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    condition
+                }
+            }
+            impl ::cache_diesel::ModelQueries<$conn> for ProductV3 {
+                fn load_unique(
+                    conn: &mut $conn,
+                    key: &ProductV3Unique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    match key {
+                        ProductV3Unique::Id(value) => {
+                            products::table
+                                .filter(products::id.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                    }
+                }
+                fn load_list(
+                    conn: &mut $conn,
+                    filter: &ProductV3Filter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    products::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                products::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .load::<Self>(conn)
+                }
+                fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i64,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+                fn load_record(
+                    conn: &mut $conn,
+                    key: &ProductV3Unique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
+                }
+                fn load_records(
+                    conn: &mut $conn,
+                    filter: &ProductV3Filter,
+                    _prefetch: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    &[]
+                }
+            }
+            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for ProductV3
+            where
+                V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        products::table,
+                        <V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(products::table)
+                        .values(values)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for ProductV3
+            where
+                V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            products::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                        >,
+                        V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    >,
+                    V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i64,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel::update(
+                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .set(changes)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_returning(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    ProductV3Unique::Id(::core::clone::Clone::clone(id))
+                                ],
+                            }),
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &ProductV3Filter,
+                    changes: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for ProductV3 {
+                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
+                fn prepare_where(
+                    expr: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = products::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+};

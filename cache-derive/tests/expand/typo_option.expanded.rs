@@ -1,0 +1,248 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = products)]
+// #[cache(unique(slug), list_timout = 60, filter(is_active))]
+// pub struct Product {
+//     pub id: i32,
+//     pub slug: String,
+//     pub is_active: bool,
+// }
+
+::core::compile_error! {
+    "unknown #[cache] option; accepted are: key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool"
+}
+#[doc = concat!(
+    "The cache manager of [`", stringify!(Product),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct ProductCache(::cache_diesel::Manager<Product>);
+impl ::core::ops::Deref for ProductCache {
+    type Target = ::cache_diesel::Manager<Product>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl ProductCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+    ///The `Product` whose `slug` is `value`, or `Error::NotFound`.
+    pub fn get_by_slug<C>(
+        &self,
+        conn: &mut C,
+        value: String,
+    ) -> ::cache_diesel::Result<Product>
+    where
+        C: ::cache_diesel::__private::diesel::Connection + 'static,
+        Product: ::cache_diesel::ModelQueries<C>,
+    {
+        self.0.get_unique(conn, ProductUnique::Slug(value))
+    }
+    ///The `Product` whose `slug` is `value`, if any.
+    pub fn find_by_slug<C>(
+        &self,
+        conn: &mut C,
+        value: String,
+    ) -> ::cache_diesel::Result<::core::option::Option<Product>>
+    where
+        C: ::cache_diesel::__private::diesel::Connection + 'static,
+        Product: ::cache_diesel::ModelQueries<C>,
+    {
+        self.0.find_unique(conn, ProductUnique::Slug(value))
+    }
+}
+impl Product {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static ProductCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<ProductCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| ProductCache(::cache_diesel::Manager::from_default_cache()))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(Product), "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum ProductUnique {
+    #[doc = concat!("`", stringify!(Product), "` by `", stringify!(Id), "`.")]
+    Id(i32),
+    #[doc = concat!("`", stringify!(Product), "` by `", stringify!(Slug), "`.")]
+    Slug(String),
+}
+impl ::cache_diesel::UniqueKey for ProductUnique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+            Self::Slug(_) => "slug",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+            Self::Slug(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[doc = concat!("Conditions on the list of [`", stringify!(Product), "`] rows (`all`).")]
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    #[doc = concat!("Condition on `", stringify!(is_active), "`.")]
+    pub is_active: ::core::option::Option<::cache_diesel::FilterOp<bool>>,
+}
+impl ProductFilter {
+    #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
+    pub fn is_active(mut self, value: bool) -> Self {
+        self.is_active = Some(::cache_diesel::FilterOp::Eq(value));
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(is_active), "` is one of `values`.")]
+    pub fn is_active_in(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item = bool>,
+    ) -> Self {
+        self.is_active = Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
+        self
+    }
+}
+impl ::cache_diesel::ListFilter for ProductFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_key(
+            &mut key,
+            stringify!(is_active),
+            self.is_active.as_ref(),
+        );
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    impl ::cache_diesel::CacheForm for Product {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            _: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            ::core::unimplemented!()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            _: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            ::core::unimplemented!()
+        }
+    }
+    impl ::cache_diesel::CachedModel for Product {
+        type Id = i32;
+        type Unique = ProductUnique;
+        type Filter = ProductFilter;
+        type Record = Self;
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "Product",
+            key: "product",
+            primary_key: "id",
+            unique_columns: &["id", "slug"],
+            schema_hash: "481e779f8bbf71fb",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(86400u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: true,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            ::core::unimplemented!()
+        }
+        fn id(&self) -> i32 {
+            ::core::unimplemented!()
+        }
+        fn unique_of_id(_: i32) -> ProductUnique {
+            ::core::unimplemented!()
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<ProductUnique> {
+            ::core::unimplemented!()
+        }
+        fn record_model(_: &Self) -> &Self {
+            ::core::unimplemented!()
+        }
+    }
+    macro_rules! __cache_diesel_stubs {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::ModelQueries<$conn> for Product {
+                fn load_unique(
+                    _: &mut $conn,
+                    _: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_list(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_record(
+                    _: &mut $conn,
+                    _: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn load_records(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                    _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    ::core::unimplemented!()
+                }
+                fn delete_by_id(
+                    _: &mut $conn,
+                    _: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<V> ::cache_diesel::InsertQuery<$conn, V> for Product {
+                fn insert_returning(
+                    _: &mut $conn,
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<V> ::cache_diesel::UpdateQuery<$conn, V> for Product {
+                fn update_by_id(
+                    _: &mut $conn,
+                    _: &i32,
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    ::core::unimplemented!()
+                }
+                fn update_filtered(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                    _: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Product {
+                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
+                fn prepare_where(
+                    _: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    ::core::unimplemented!()
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_stubs);
+};

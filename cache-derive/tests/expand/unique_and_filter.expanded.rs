@@ -1,0 +1,655 @@
+// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).
+// Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.
+//
+// #[derive(Cached)]
+// #[diesel(table_name = products)]
+// #[cache(unique(slug), filter(is_active, category_id), list_timeout = 3600, detail_timeout = 60)]
+// pub struct Product {
+//     pub id: i32,
+//     pub slug: String,
+//     pub title: String,
+//     pub is_active: bool,
+//     pub category_id: i32,
+// }
+
+#[doc = concat!(
+    "The cache manager of [`", stringify!(Product),
+    "`]; derefs to `cache_diesel::Manager`."
+)]
+pub struct ProductCache(::cache_diesel::Manager<Product>);
+impl ::core::ops::Deref for ProductCache {
+    type Target = ::cache_diesel::Manager<Product>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl ProductCache {
+    ///A manager over an explicit cache (tests, or applications with several caches).
+    pub fn new(cache: ::cache_diesel::Cache) -> Self {
+        Self(::cache_diesel::Manager::new(cache))
+    }
+    ///The `Product` whose `slug` is `value`, or `Error::NotFound`.
+    pub fn get_by_slug<C>(
+        &self,
+        conn: &mut C,
+        value: String,
+    ) -> ::cache_diesel::Result<Product>
+    where
+        C: ::cache_diesel::__private::diesel::Connection + 'static,
+        Product: ::cache_diesel::ModelQueries<C>,
+    {
+        self.0.get_unique(conn, ProductUnique::Slug(value))
+    }
+    ///The `Product` whose `slug` is `value`, if any.
+    pub fn find_by_slug<C>(
+        &self,
+        conn: &mut C,
+        value: String,
+    ) -> ::cache_diesel::Result<::core::option::Option<Product>>
+    where
+        C: ::cache_diesel::__private::diesel::Connection + 'static,
+        Product: ::cache_diesel::ModelQueries<C>,
+    {
+        self.0.find_unique(conn, ProductUnique::Slug(value))
+    }
+}
+impl Product {
+    ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
+    pub fn cache() -> &'static ProductCache {
+        static MANAGER: ::cache_diesel::__private::OnceLock<ProductCache> = ::cache_diesel::__private::OnceLock::new();
+        MANAGER
+            .get_or_init(|| ProductCache(::cache_diesel::Manager::from_default_cache()))
+    }
+}
+#[doc = concat!(
+    "A unique value of [`", stringify!(Product), "`]: something one row is looked up by."
+)]
+#[derive(Clone, Debug)]
+pub enum ProductUnique {
+    #[doc = concat!("`", stringify!(Product), "` by `", stringify!(Id), "`.")]
+    Id(i32),
+    #[doc = concat!("`", stringify!(Product), "` by `", stringify!(Slug), "`.")]
+    Slug(String),
+}
+impl ::cache_diesel::UniqueKey for ProductUnique {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+            Self::Slug(_) => "slug",
+        }
+    }
+    fn value_key(&self) -> ::std::string::String {
+        match self {
+            Self::Id(value) => ::cache_diesel::__private::value_key(value),
+            Self::Slug(value) => ::cache_diesel::__private::value_key(value),
+        }
+    }
+}
+#[doc = concat!("Conditions on the list of [`", stringify!(Product), "`] rows (`all`).")]
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    #[doc = concat!("Condition on `", stringify!(is_active), "`.")]
+    pub is_active: ::core::option::Option<::cache_diesel::FilterOp<bool>>,
+    #[doc = concat!("Condition on `", stringify!(category_id), "`.")]
+    pub category_id: ::core::option::Option<::cache_diesel::FilterOp<i32>>,
+}
+impl ProductFilter {
+    #[doc = concat!("Rows whose `", stringify!(is_active), "` equals `value`.")]
+    pub fn is_active(mut self, value: bool) -> Self {
+        self.is_active = Some(::cache_diesel::FilterOp::Eq(value));
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(is_active), "` is one of `values`.")]
+    pub fn is_active_in(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item = bool>,
+    ) -> Self {
+        self.is_active = Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(category_id), "` equals `value`.")]
+    pub fn category_id(mut self, value: i32) -> Self {
+        self.category_id = Some(::cache_diesel::FilterOp::Eq(value));
+        self
+    }
+    #[doc = concat!("Rows whose `", stringify!(category_id), "` is one of `values`.")]
+    pub fn category_id_in(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item = i32>,
+    ) -> Self {
+        self.category_id = Some(
+            ::cache_diesel::FilterOp::In(values.into_iter().collect()),
+        );
+        self
+    }
+}
+impl ::cache_diesel::ListFilter for ProductFilter {
+    fn cache_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
+        ::cache_diesel::__private::append_key(
+            &mut key,
+            stringify!(is_active),
+            self.is_active.as_ref(),
+        );
+        ::cache_diesel::__private::append_key(
+            &mut key,
+            stringify!(category_id),
+            self.category_id.as_ref(),
+        );
+        key
+    }
+}
+#[allow(non_local_definitions, clippy::all)]
+const _: () = {
+    #[allow(clippy::needless_borrow)]
+    impl ::cache_diesel::CacheForm for Product {
+        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{Packed as _, Plain as _};
+            use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
+            let mut tuple = serializer.serialize_tuple(5usize)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.id, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.slug, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<String>::new())
+                .write(&self.title, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<bool>::new())
+                .write(&self.is_active, &mut tuple)?;
+            (&::cache_diesel::__private::Field::<i32>::new())
+                .write(&self.category_id, &mut tuple)?;
+            tuple.end()
+        }
+        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            struct FormVisitor;
+            impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
+            for FormVisitor {
+                type Value = Product;
+                fn expecting(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(concat!("the cached form of ", "Product"))
+                }
+                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> ::core::result::Result<Product, A::Error> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::{Packed as _, Plain as _};
+                    ::core::result::Result::Ok(Product {
+                        id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                0usize,
+                                5usize,
+                                "Product",
+                            ))?,
+                        slug: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                1usize,
+                                5usize,
+                                "Product",
+                            ))?,
+                        title: (&::cache_diesel::__private::Field::<String>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                2usize,
+                                5usize,
+                                "Product",
+                            ))?,
+                        is_active: (&::cache_diesel::__private::Field::<bool>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                3usize,
+                                5usize,
+                                "Product",
+                            ))?,
+                        category_id: (&::cache_diesel::__private::Field::<i32>::new())
+                            .read(&mut seq)?
+                            .ok_or_else(|| ::cache_diesel::__private::too_short(
+                                4usize,
+                                5usize,
+                                "Product",
+                            ))?,
+                    })
+                }
+            }
+            deserializer.deserialize_tuple(5usize, FormVisitor)
+        }
+    }
+    impl ::cache_diesel::CachedModel for Product {
+        type Id = i32;
+        type Unique = ProductUnique;
+        type Filter = ProductFilter;
+        type Record = Self;
+        fn record_model(record: &Self) -> &Self {
+            record
+        }
+        const INFO: ::cache_diesel::ModelInfo = ::cache_diesel::ModelInfo {
+            name: "Product",
+            key: "product",
+            primary_key: "id",
+            unique_columns: &["id", "slug"],
+            schema_hash: "c56125373413b052",
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(3600u64),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(60u64),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(10u64),
+            soft_timeout: ::core::option::Option::None,
+            prefetch_for_list: true,
+            background_refresh: false,
+        };
+        fn table() -> &'static str {
+            static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> = ::cache_diesel::__private::OnceLock::new();
+            NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(products::table))
+        }
+        fn id(&self) -> i32 {
+            ::core::clone::Clone::clone(&self.id)
+        }
+        fn unique_of_id(id: i32) -> ProductUnique {
+            ProductUnique::Id(id)
+        }
+        fn unique_keys(&self) -> ::std::vec::Vec<ProductUnique> {
+            ::std::vec![
+                ProductUnique::Id(::core::clone::Clone::clone(& self.id)),
+                ProductUnique::Slug(::core::clone::Clone::clone(& self.slug))
+            ]
+        }
+    }
+    ::cache_diesel::__if_sqlite! {
+        impl<
+            '__q,
+            V,
+        > ::cache_diesel::UpdateQuery<
+            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            V,
+        > for Product
+        where
+            V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::diesel::dsl::Returning<
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                    >,
+                    V,
+                >,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >,
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                Self,
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                    >,
+                >,
+                V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                id: &i32,
+                changes: V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                use ::cache_diesel::__private::diesel::prelude::*;
+                ::cache_diesel::__private::sqlite_atomic(
+                    conn,
+                    |conn| {
+                        let key = ProductUnique::Id(::core::clone::Clone::clone(id));
+                        let ::core::option::Option::Some(old) = <Self as ::cache_diesel::ModelQueries<
+                            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                        >>::load_unique(conn, &key)? else {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        };
+                        let row = ::cache_diesel::__private::diesel::update(
+                                products::table
+                                    .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                            )
+                            .set(changes)
+                            .returning(
+                                <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                                >>::as_returning(),
+                            )
+                            .get_result::<Self>(conn)
+                            .optional()?;
+                        ::core::result::Result::Ok(
+                            row
+                                .map(|row| ::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                }),
+                        )
+                    },
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                filter: &ProductFilter,
+                changes: V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    products::table,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                    .set(changes)
+                    .execute(conn)
+            }
+        }
+    }
+    ::cache_diesel::__if_postgres! {
+        impl<
+            '__q,
+            V,
+        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, V>
+        for Product
+        where
+            V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                <V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (products::slug,),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (String,)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                id: &i32,
+                changes: V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    products::table,
+                    products::id,
+                    ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                    <V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (products::slug,),
+                > = ::cache_diesel::__private::update_returning_old(
+                    products::table,
+                    products::id,
+                    products::id.eq(::core::clone::Clone::clone(id)),
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (products::slug,),
+                    OLD_NAMES,
+                );
+                let loaded = statement.get_result::<(Self, (String,))>(conn).optional()?;
+                ::core::result::Result::Ok(
+                    loaded
+                        .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                ProductUnique::Id(::core::clone::Clone::clone(id)),
+                                ProductUnique::Slug(__old0),
+                            ],
+                        }),
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                filter: &ProductFilter,
+                changes: V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    products::table,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                    .set(changes)
+                    .execute(conn)
+            }
+        }
+    }
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty) => {
+            impl ::cache_diesel::__private::FilterCondition<products::table, $db>
+            for ProductFilter {
+                fn condition(
+                    &self,
+                ) -> ::cache_diesel::__private::BoxedCondition<products::table, $db> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    #[allow(unused_mut)]
+                    let mut condition: ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        $db,
+                    > = ::std::boxed::Box::new(
+                        ::cache_diesel::__private::diesel::dsl::sql::<
+                            ::cache_diesel::__private::diesel::sql_types::Bool,
+                        >("1 = 1"),
+                    );
+                    if let ::core::option::Option::Some(op) = &self.is_active {
+                        condition = match op {
+                            ::cache_diesel::FilterOp::Eq(value) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            products::is_active.eq(::core::clone::Clone::clone(value)),
+                                        ),
+                                )
+                            }
+                            ::cache_diesel::FilterOp::In(values) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            products::is_active
+                                                .eq_any(::core::clone::Clone::clone(values)),
+                                        ),
+                                )
+                            }
+                        };
+                    }
+                    if let ::core::option::Option::Some(op) = &self.category_id {
+                        condition = match op {
+                            ::cache_diesel::FilterOp::Eq(value) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            products::category_id.eq(::core::clone::Clone::clone(value)),
+                                        ),
+                                )
+                            }
+                            ::cache_diesel::FilterOp::In(values) => {
+                                ::std::boxed::Box::new(
+                                    condition
+                                        .and(
+                                            products::category_id
+                                                .eq_any(::core::clone::Clone::clone(values)),
+                                        ),
+                                )
+                            }
+                        };
+                    }
+                    condition
+                }
+            }
+            impl ::cache_diesel::ModelQueries<$conn> for Product {
+                fn load_unique(
+                    conn: &mut $conn,
+                    key: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    match key {
+                        ProductUnique::Id(value) => {
+                            products::table
+                                .filter(products::id.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                        ProductUnique::Slug(value) => {
+                            products::table
+                                .filter(products::slug.eq(::core::clone::Clone::clone(value)))
+                                .select(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)
+                                .optional()
+                        }
+                    }
+                }
+                fn load_list(
+                    conn: &mut $conn,
+                    filter: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    products::table
+                        .filter(
+                            ::cache_diesel::__private::FilterCondition::<
+                                products::table,
+                                $db,
+                            >::condition(filter),
+                        )
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .load::<Self>(conn)
+                }
+                fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+                fn load_record(
+                    conn: &mut $conn,
+                    key: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
+                }
+                fn load_records(
+                    conn: &mut $conn,
+                    filter: &ProductFilter,
+                    _prefetch: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    &[]
+                }
+            }
+            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Product
+            where
+                V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        products::table,
+                        <V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(products::table)
+                        .values(values)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Product {
+                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
+                fn prepare_where(
+                    expr: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = products::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                }
+            }
+        };
+    }
+    ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+};
