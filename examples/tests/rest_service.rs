@@ -146,6 +146,11 @@ impl Service {
         second
     }
 
+    /// The book manager's misses so far.
+    fn book_misses(&self) -> u64 {
+        self.stats()["books"]["misses"].as_u64().unwrap()
+    }
+
     /// Statements the service ran since startup.
     fn queries(&self) -> u64 {
         self.stats()["queries"].as_u64().unwrap()
@@ -227,7 +232,8 @@ fn exercise(svc: &Service, database: &str) {
     let page = svc.get_twice_cached(&list);
     assert_eq!(page["count"], 3, "{page}");
     assert_eq!(page["results"][0]["author"]["name"], "Ursula K. Le Guin");
-    assert_eq!(svc.get("/books")["count"], 5);
+    let every = svc.get("/books");
+    assert_eq!((&every["count"], &every["next"]), (&json!(5), &Value::Null));
     svc.refused(Method::GET, "/books?author_id=x", None, 400);
     svc.refused(Method::GET, "/books?colour=red", None, 400);
 
@@ -272,6 +278,66 @@ fn exercise(svc: &Service, database: &str) {
     svc.refused(Method::GET, "/nowhere", None, 404);
     let stats = svc.stats();
     assert!(stats["authors"]["misses"].as_u64().unwrap() > 0, "{stats}");
+    paging(svc, &terry);
+}
+
+/// Orders, offsets and keyset pages over the four books left.
+fn paging(svc: &Service, terry: &Value) {
+    let by_title = [
+        "A Wizard of Earthsea",
+        "Guards! Guards!",
+        "Mort",
+        "The Left Hand of Darkness",
+    ];
+    let first = svc.get_twice_cached("/books?order=title&limit=3");
+    assert_eq!(
+        (titles(&first), &first["count"]),
+        (by_title[..3].to_vec(), &json!(4))
+    );
+    let next = first["next"]
+        .as_str()
+        .expect("a full page has a next cursor");
+    let misses = svc.book_misses();
+    let last = svc.get_twice_cached(&format!("/books?order=title&limit=3&after={next}"));
+    assert_eq!(
+        svc.book_misses(),
+        misses + 1,
+        "the next page shares the count"
+    );
+    assert_eq!(titles(&last), by_title[3..], "{last}");
+    assert_eq!((&last["count"], &last["next"]), (&json!(4), &Value::Null));
+
+    let page = svc.get("/books?order=-title&limit=2&offset=1");
+    assert_eq!(titles(&page), ["Mort", "Guards! Guards!"]);
+    let years = |page: &Value| -> Vec<i64> {
+        let rows = page["results"].as_array().unwrap();
+        rows.iter()
+            .map(|b| b["published_year"].as_i64().unwrap())
+            .collect()
+    };
+    let newest = svc.get("/books?order=-published_year&limit=1");
+    assert_eq!(years(&newest), [1989]);
+    let after = newest["next"].as_str().unwrap();
+    let page = svc.get(&format!(
+        "/books?order=-published_year&limit=2&after={after}"
+    ));
+    assert_eq!(years(&page), [1987, 1969]);
+    let page = svc.get(&format!("/books?author_id={terry}&order=title"));
+    assert_eq!(titles(&page), ["Guards! Guards!", "Mort"]);
+    assert_eq!((&page["count"], &page["next"]), (&json!(2), &Value::Null));
+
+    for bad in [
+        "limit=0",
+        "limit=100000",
+        "limit=abc",
+        "offset=-1",
+        "order=colour",
+        "after=zz",
+        "after=6869",
+        "after=7b7d",
+    ] {
+        svc.refused(Method::GET, &format!("/books?{bad}"), None, 400);
+    }
 }
 
 /// A name no other run uses.

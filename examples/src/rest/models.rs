@@ -26,7 +26,7 @@ pub struct Author {
     pub name: String,
 }
 
-/// A book; lists filter by author.
+/// A book; lists filter by author and sort by title or year.
 #[derive(
     Debug,
     Clone,
@@ -40,7 +40,11 @@ pub struct Author {
     Cached,
 )]
 #[diesel(table_name = rest_books, belongs_to(Author))]
-#[cache(select_related(author), filter(author_id))]
+#[cache(
+    select_related(author),
+    filter(author_id),
+    order_by(title, published_year)
+)]
 pub struct Book {
     /// Primary key.
     pub id: i32,

@@ -3,7 +3,7 @@
 //! blocking) and answers errors as JSON.
 
 use super::error::ApiError;
-use super::list::ListParams;
+use super::list::{ListParams, cursor};
 use super::models::{Author, BookChanges, BookOut, NewAuthor, NewBook};
 use super::store::{Stats, Store};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -22,7 +22,7 @@ type Shared = Arc<dyn Store>;
 /// | route | |
 /// |---|---|
 /// | `GET /authors`, `POST /authors` | list, create |
-/// | `GET /books` | a page of books: `?author_id=` |
+/// | `GET /books` | a page of books: `?author_id=&order=&limit=&offset=&after=` |
 /// | `POST /books` | create: 201 and the row |
 /// | `GET /books/{id}` | the book and its author, or 404 |
 /// | `PATCH /books/{id}` | change some fields: the row, 404, or 422 for `{}` |
@@ -76,6 +76,8 @@ struct BookPage {
     count: i64,
     /// This page.
     results: Vec<BookOut>,
+    /// The cursor of the next page (`?after=`), if this one is full.
+    next: Option<String>,
 }
 
 async fn list_books(
@@ -83,11 +85,16 @@ async fn list_books(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<BookPage>, ApiError> {
     let Query(params) = params?;
-    let filter = params.filter()?;
-    let (rows, count) = blocking(store, move |s| s.books(filter)).await?;
+    let (page, conditions, limit) = (params.filter()?, params.conditions(), params.limit()?);
+    let (rows, count) = blocking(store, move |s| s.books(page, conditions)).await?;
+    let next = match rows.last() {
+        Some(last) if rows.len() == limit as usize => Some(cursor(last)),
+        _ => None,
+    };
     Ok(Json(BookPage {
         count,
         results: rows.into_iter().map(BookOut::from).collect(),
+        next,
     }))
 }
 

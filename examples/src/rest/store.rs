@@ -22,8 +22,13 @@ pub trait Store: Send + Sync + 'static {
     fn authors(&self) -> Result<Vec<Author>, ApiError>;
     /// Inserts an author.
     fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError>;
-    /// One page of the books `filter` selects, and how many it selects in all.
-    fn books(&self, filter: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError>;
+    /// The page of books `page` selects, and how many books `conditions`
+    /// (the page's filter without order or window) selects in all.
+    fn books(
+        &self,
+        page: BookFilter,
+        conditions: BookFilter,
+    ) -> Result<(Vec<BookRecord>, i64), ApiError>;
     /// The book with this id and its author, if any.
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError>;
     /// Inserts a book (422 if its author does not exist).
@@ -208,10 +213,14 @@ where
         Ok(self.authors.insert(&mut self.conn()?, new)?)
     }
 
-    fn books(&self, filter: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError> {
-        let page = self.books.all(&mut self.conn()?, None, filter)?;
-        let total = page.len() as i64; // until the managers count
-        Ok((page, total))
+    fn books(
+        &self,
+        page: BookFilter,
+        conditions: BookFilter,
+    ) -> Result<(Vec<BookRecord>, i64), ApiError> {
+        let conn = &mut self.conn()?;
+        let rows = self.books.all(conn, None, page)?;
+        Ok((rows, self.books.count(conn, None, conditions)?))
     }
 
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError> {
