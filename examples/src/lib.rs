@@ -1,6 +1,8 @@
-//! What the examples share: a counted SQLite connection, and the blog models.
+//! What the examples share: a counted SQLite connection, the blog models,
+//! and the modules of the `rest_service` example.
 
 pub mod blog;
+pub mod rest;
 
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;

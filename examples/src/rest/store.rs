@@ -1,0 +1,261 @@
+//! [`Store`]: what the handlers ask of the database and the cache, behind
+//! one object whichever database serves it; [`open`] builds it over an r2d2
+//! pool of tracked connections that count the statements they run.
+
+use super::error::ApiError;
+use super::models::*;
+use cache_core::StatsSnapshot;
+use cache_diesel::pool::Pooled;
+use cache_diesel::{Cache, InsertQuery, ModelQueries, TrackConnections, UpdateQuery};
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, R2D2Connection};
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The blocking operations behind the endpoints (run them off the async
+/// runtime: `tokio::task::spawn_blocking`).
+pub trait Store: Send + Sync + 'static {
+    /// Every author.
+    fn authors(&self) -> Result<Vec<Author>, ApiError>;
+    /// Inserts an author.
+    fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError>;
+    /// The page of books `page` selects, and how many books `conditions`
+    /// (the page's filter without order or window) selects in all.
+    fn books(
+        &self,
+        page: BookFilter,
+        conditions: BookFilter,
+    ) -> Result<(Vec<BookRecord>, i64), ApiError>;
+    /// The book with this id and its author, if any.
+    fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError>;
+    /// Inserts a book (422 if its author does not exist).
+    fn create_book(&self, new: NewBook) -> Result<Book, ApiError>;
+    /// Changes a book (`None`: no such book; 422 if the change is empty or
+    /// names an author that does not exist).
+    fn update_book(&self, id: i32, changes: BookChanges) -> Result<Option<Book>, ApiError>;
+    /// Deletes a book (`None`: no such book).
+    fn delete_book(&self, id: i32) -> Result<Option<Book>, ApiError>;
+    /// What `/stats` shows.
+    fn stats(&self) -> Stats;
+}
+
+/// The body of `/stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// SQL statements the pool's connections ran since startup (a cached
+    /// read runs none).
+    pub queries: u64,
+    /// The book manager's counters.
+    pub books: StatsSnapshot,
+    /// The author manager's counters.
+    pub authors: StatsSnapshot,
+}
+
+/// Opens the database (PostgreSQL for a `postgres://` URL; otherwise SQLite
+/// at that path, or in memory without one), creates the tables if missing,
+/// and returns the store over it with managers over `cache`.
+pub fn open(database_url: Option<&str>, cache: Cache) -> Result<Arc<dyn Store>, OpenError> {
+    let queries = Arc::new(AtomicU64::new(0));
+    match database_url {
+        Some(url) if url.starts_with("postgres") => {
+            let pool = pool::<PgConnection, _>(url, &cache, &queries, 8, false, NoSetup)?;
+            PoolStore::open(pool, cache, queries, "postgres", "SERIAL")
+        }
+        path => {
+            // One in-memory database per connection: a pool of one, kept forever.
+            let memory = path.is_none();
+            let size = if memory { 1 } else { 4 };
+            let url = path.unwrap_or(":memory:");
+            let pool =
+                pool::<SqliteConnection, _>(url, &cache, &queries, size, memory, SqliteSetup)?;
+            PoolStore::open(pool, cache, queries, "sqlite", "INTEGER")
+        }
+    }
+}
+
+/// Why the store could not be opened.
+pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Counts every statement a connection starts into `queries`.
+fn query_counter(queries: Arc<AtomicU64>) -> impl FnMut(InstrumentationEvent<'_>) + Send {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            queries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A pool of `size` connections to `url`, each tracked (invalidating
+/// `cache`), counting its statements into `queries`, then set up by
+/// `setup`. `forever` keeps connections open for good (an in-memory SQLite
+/// database lives as long as its one connection).
+fn pool<C, S>(
+    url: &str,
+    cache: &Cache,
+    queries: &Arc<AtomicU64>,
+    size: u32,
+    forever: bool,
+    setup: S,
+) -> Result<Pool<ConnectionManager<C>>, OpenError>
+where
+    C: R2D2Connection + Send + 'static,
+    S: CustomizeConnection<C, diesel::r2d2::Error>,
+{
+    let mut builder = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1)) // open more connections on demand, not all at startup
+        // No `SELECT 1` before every checkout: it would be counted as a
+        // query, and a broken connection surfaces as an error anyway.
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_secs(10));
+    if forever {
+        builder = builder.idle_timeout(None).max_lifetime(None);
+    }
+    let counted = queries.clone();
+    let tracking = TrackConnections::new()
+        .for_caches([cache.clone()])
+        .with(move || query_counter(counted.clone()))
+        .then(setup);
+    Ok(builder
+        .connection_customizer(Box::new(tracking))
+        .build(ConnectionManager::<C>::new(url))?)
+}
+
+/// No setup beyond tracking.
+#[derive(Debug)]
+struct NoSetup;
+
+impl<C> CustomizeConnection<C, diesel::r2d2::Error> for NoSetup {}
+
+/// SQLite: enforce foreign keys (as PostgreSQL does), and wait for a
+/// writer on another connection rather than fail with `database is locked`.
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The store over an r2d2 pool of `C` connections.
+struct PoolStore<C: R2D2Connection + 'static> {
+    pool: Pool<ConnectionManager<C>>,
+    books: BookCache,
+    authors: AuthorCache,
+    queries: Arc<AtomicU64>,
+    database: &'static str,
+}
+
+impl<C> PoolStore<C>
+where
+    C: R2D2Connection + Send + 'static,
+    Self: Store,
+{
+    /// Creates the tables (`serial`: the primary key's SQL type) and wraps the pool.
+    fn open(
+        pool: Pool<ConnectionManager<C>>,
+        cache: Cache,
+        queries: Arc<AtomicU64>,
+        database: &'static str,
+        serial: &str,
+    ) -> Result<Arc<dyn Store>, OpenError> {
+        pool.get()?.batch_execute(&create_tables_sql(serial))?;
+        Ok(Arc::new(PoolStore {
+            pool,
+            books: BookCache::new(cache.clone()),
+            authors: AuthorCache::new(cache),
+            queries,
+            database,
+        }))
+    }
+}
+
+impl<C> PoolStore<C>
+where
+    C: R2D2Connection + Send + 'static,
+    Author: ModelQueries<Pooled<C>>,
+{
+    fn conn(&self) -> Result<Pooled<C>, ApiError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// 422 unless author `id` exists (read through the cache).
+    fn check_author(&self, conn: &mut Pooled<C>, id: i32) -> Result<(), ApiError> {
+        match self.authors.find(conn, id)? {
+            Some(_) => Ok(()),
+            None => Err(ApiError::unprocessable(format!("no author {id}"))),
+        }
+    }
+}
+
+impl<C> Store for PoolStore<C>
+where
+    C: R2D2Connection + Send + 'static,
+    Author: ModelQueries<Pooled<C>> + InsertQuery<Pooled<C>, NewAuthor>,
+    Book: ModelQueries<Pooled<C>>
+        + InsertQuery<Pooled<C>, NewBook>
+        + UpdateQuery<Pooled<C>, BookChanges>,
+{
+    fn authors(&self) -> Result<Vec<Author>, ApiError> {
+        Ok(self
+            .authors
+            .all(&mut self.conn()?, None, AuthorFilter::default())?)
+    }
+
+    fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError> {
+        Ok(self.authors.insert(&mut self.conn()?, new)?)
+    }
+
+    fn books(
+        &self,
+        page: BookFilter,
+        conditions: BookFilter,
+    ) -> Result<(Vec<BookRecord>, i64), ApiError> {
+        let conn = &mut self.conn()?;
+        let rows = self.books.all(conn, None, page)?;
+        Ok((rows, self.books.count(conn, None, conditions)?))
+    }
+
+    fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError> {
+        Ok(self.books.find(&mut self.conn()?, id)?)
+    }
+
+    fn create_book(&self, new: NewBook) -> Result<Book, ApiError> {
+        let conn = &mut self.conn()?;
+        self.check_author(conn, new.author_id)?;
+        Ok(self.books.insert(conn, new)?)
+    }
+
+    fn update_book(&self, id: i32, changes: BookChanges) -> Result<Option<Book>, ApiError> {
+        if changes.is_empty() {
+            return Err(ApiError::unprocessable(
+                "nothing to change: give author_id, title or published_year",
+            ));
+        }
+        let conn = &mut self.conn()?;
+        if let Some(author) = changes.author_id {
+            self.check_author(conn, author)?;
+        }
+        Ok(self.books.update(conn, id, changes)?)
+    }
+
+    fn delete_book(&self, id: i32) -> Result<Option<Book>, ApiError> {
+        Ok(self.books.delete(&mut self.conn()?, id)?)
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            database: self.database,
+            queries: self.queries.load(Ordering::Relaxed),
+            books: self.books.stats(),
+            authors: self.authors.stats(),
+        }
+    }
+}
