@@ -248,7 +248,15 @@ impl Model {
 
 /// The generated filter's own methods (and the traits' it derives), which
 /// a filter column's builder may not shadow.
-const FILTER_METHODS: [&str; 6] = ["order_by", "limit", "offset", "after", "default", "clone"];
+const FILTER_METHODS: [&str; 7] = [
+    "order_by",
+    "limit",
+    "offset",
+    "after",
+    "without_window",
+    "default",
+    "clone",
+];
 
 /// A filter column's builders are `col` and `col_in`: neither may be taken.
 fn check_filter_names(names: &[Ident], cx: &mut Ctxt) {
@@ -256,7 +264,7 @@ fn check_filter_names(names: &[Ident], cx: &mut Ctxt) {
         if FILTER_METHODS.iter().any(|m| name == m) {
             cx.error(
                 name,
-                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset, after, default and clone are taken); filter by this column with `all_where`"),
+                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset, after, without_window, default and clone are taken); filter by this column with `all_where`"),
             );
         }
         if let Some(other) = names.iter().find(|n| **n == format!("{name}_in")) {

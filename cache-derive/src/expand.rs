@@ -173,9 +173,14 @@ fn public_items(m: &Model) -> TokenStream {
 
         impl ::cache_diesel::ListFilter for #filter {
             fn cache_key(&self) -> ::std::string::String {
+                let mut key = self.conditions_key();
+                ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
+                key
+            }
+            fn conditions_key(&self) -> ::std::string::String {
+                #[allow(unused_mut)]
                 let mut key = ::std::string::String::new();
                 #(#filter_keys)*
-                ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
                 key
             }
             fn is_window(&self) -> bool { self.__page.is_window() }

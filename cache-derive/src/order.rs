@@ -164,6 +164,13 @@ pub(crate) fn filter_builders(m: &Model) -> TokenStream {
         pub fn offset(mut self, n: u64) -> Self { self.__page.offset = ::core::option::Option::Some(n); self }
         #[doc = "Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order."]
         pub fn after(mut self, key: #sort_key) -> Self { self.__page.after = ::core::option::Option::Some(key); self }
+        #[doc = "The same conditions and order without the window (limit, offset and `after`): every row the pages walk through."]
+        pub fn without_window(mut self) -> Self {
+            self.__page.limit = ::core::option::Option::None;
+            self.__page.offset = ::core::option::Option::None;
+            self.__page.after = ::core::option::Option::None;
+            self
+        }
     }
 }
 

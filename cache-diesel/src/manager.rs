@@ -212,7 +212,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let key = format!("count:{}", filter.cache_key());
+        let key = format!("count:{}", filter.conditions_key());
         let entry = self.list_entry(suffix, &key, &[], &[]);
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();

@@ -55,6 +55,9 @@ pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
     /// A canonical rendering of the filter: equal filters, equal keys;
     /// different filters, different keys (the order and window included).
     fn cache_key(&self) -> String;
+    /// The key of the conditions alone (what `count` is keyed by: every
+    /// page of one list shares its count).
+    fn conditions_key(&self) -> String;
     /// Whether the filter selects a window of the matching rows (`limit`,
     /// `offset` or `after` set): bulk writes refuse such a filter.
     fn is_window(&self) -> bool {

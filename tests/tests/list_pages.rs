@@ -230,7 +230,15 @@ macro_rules! page_suite {
                     .order_by(ProductOrder::TitleAsc)
                     .limit(2)
                     .offset(1);
-                assert_eq!(p.count(&mut env.db.conn, None, windowed).unwrap(), 8);
+                let (n, q) = env
+                    .db
+                    .counted(|c| p.count(c, None, windowed.clone()).unwrap());
+                assert_eq!((n, q), (8, 0), "every page of a list shares its count");
+                assert_eq!(
+                    windowed.clone().without_window().cache_key(),
+                    active.clone().order_by(ProductOrder::TitleAsc).cache_key()
+                );
+                assert!(!windowed.without_window().is_window());
                 assert_eq!(
                     p.count(&mut env.db.conn, None, ProductFilter::default())
                         .unwrap(),

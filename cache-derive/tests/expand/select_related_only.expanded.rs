@@ -247,11 +247,23 @@ impl PostSummaryFilter {
         self.__page.after = ::core::option::Option::Some(key);
         self
     }
+    ///The same conditions and order without the window (limit, offset and `after`): every row the pages walk through.
+    pub fn without_window(mut self) -> Self {
+        self.__page.limit = ::core::option::Option::None;
+        self.__page.offset = ::core::option::Option::None;
+        self.__page.after = ::core::option::Option::None;
+        self
+    }
 }
 impl ::cache_diesel::ListFilter for PostSummaryFilter {
     fn cache_key(&self) -> ::std::string::String {
-        let mut key = ::std::string::String::new();
+        let mut key = self.conditions_key();
         ::cache_diesel::__private::append_page_key(&mut key, &self.__page);
+        key
+    }
+    fn conditions_key(&self) -> ::std::string::String {
+        #[allow(unused_mut)]
+        let mut key = ::std::string::String::new();
         key
     }
     fn is_window(&self) -> bool {

@@ -32,7 +32,10 @@ impl ListParams {
     /// The filter these parameters select (400 for a bad order, limit or
     /// cursor).
     pub fn filter(&self) -> Result<BookFilter, ApiError> {
-        let mut filter = self.conditions().limit(self.limit()?);
+        let mut filter = BookFilter::default().limit(self.limit()?);
+        if let Some(author) = self.author_id {
+            filter = filter.author_id(author);
+        }
         if let Some(order) = &self.order {
             let order: BookOrder = order
                 .parse()
@@ -46,17 +49,6 @@ impl ListParams {
             filter = filter.after(parse_cursor(cursor)?);
         }
         Ok(filter)
-    }
-
-    /// The filter's conditions alone, without order or window: what to
-    /// count. (A count is cached under its whole filter's key, so counting
-    /// the page's own filter would run `COUNT(*)` again for every page.)
-    pub fn conditions(&self) -> BookFilter {
-        let filter = BookFilter::default();
-        match self.author_id {
-            Some(author) => filter.author_id(author),
-            None => filter,
-        }
     }
 
     /// The page size, checked.

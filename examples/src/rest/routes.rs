@@ -85,8 +85,8 @@ async fn list_books(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<BookPage>, ApiError> {
     let Query(params) = params?;
-    let (page, conditions, limit) = (params.filter()?, params.conditions(), params.limit()?);
-    let (rows, count) = blocking(store, move |s| s.books(page, conditions)).await?;
+    let (page, limit) = (params.filter()?, params.limit()?);
+    let (rows, count) = blocking(store, move |s| s.books(page)).await?;
     let next = match rows.last() {
         Some(last) if rows.len() == limit as usize => Some(cursor(last)),
         _ => None,

@@ -22,13 +22,9 @@ pub trait Store: Send + Sync + 'static {
     fn authors(&self) -> Result<Vec<Author>, ApiError>;
     /// Inserts an author.
     fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError>;
-    /// The page of books `page` selects, and how many books `conditions`
-    /// (the page's filter without order or window) selects in all.
-    fn books(
-        &self,
-        page: BookFilter,
-        conditions: BookFilter,
-    ) -> Result<(Vec<BookRecord>, i64), ApiError>;
+    /// The page of books `page` selects, and how many books its conditions
+    /// select in all (order and window ignored).
+    fn books(&self, page: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError>;
     /// The book with this id and its author, if any.
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError>;
     /// Inserts a book (422 if its author does not exist).
@@ -213,14 +209,11 @@ where
         Ok(self.authors.insert(&mut self.conn()?, new)?)
     }
 
-    fn books(
-        &self,
-        page: BookFilter,
-        conditions: BookFilter,
-    ) -> Result<(Vec<BookRecord>, i64), ApiError> {
+    fn books(&self, page: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError> {
         let conn = &mut self.conn()?;
-        let rows = self.books.all(conn, None, page)?;
-        Ok((rows, self.books.count(conn, None, conditions)?))
+        let rows = self.books.all(conn, None, page.clone())?;
+        // Every page of the list shares one cached count (keyed by the conditions).
+        Ok((rows, self.books.count(conn, None, page)?))
     }
 
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError> {
