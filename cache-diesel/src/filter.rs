@@ -13,18 +13,18 @@ pub enum FilterOp<T> {
 }
 
 /// Appends `name` and its condition to a filter key; absent conditions add
-/// nothing. Values are written as JSON, so distinct values never share a key.
+/// nothing. Values are written as by [`value_key`], so distinct values never
+/// share a key.
 pub fn append_key<T: Serialize>(key: &mut String, name: &str, op: Option<&FilterOp<T>>) {
     let Some(op) = op else { return };
-    let (kind, json) = match op {
-        FilterOp::Eq(v) => ("eq", serde_json::to_string(v)),
-        FilterOp::In(vs) => ("in", serde_json::to_string(vs)),
+    let (kind, value) = match op {
+        FilterOp::Eq(v) => ("eq", value_key(v)),
+        FilterOp::In(vs) => ("in", value_key(vs)),
     };
-    let json = json.unwrap_or_else(|e| format!("!{e}"));
     if !key.is_empty() {
         key.push('&');
     }
-    let _ = write!(key, "{name}.{kind}={json}");
+    let _ = write!(key, "{name}.{kind}={value}");
 }
 
 /// The order and window of a list: what `order_by`, `limit`, `offset` and
@@ -123,9 +123,24 @@ pub trait FilterCondition<QS, DB> {
     fn keyset(&self) -> Option<BoxedCondition<QS, DB>>;
 }
 
-/// A unique column's value as the last part of a cache key (JSON).
-pub fn value_key<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|e| format!("!{e}"))
+/// A value as part of a cache key: its JSON, readable. JSON writes NaN and
+/// both infinities as `null`, like `None`; so when the JSON holds a `null`,
+/// the value's MessagePack (which keeps every float bit) follows in hex,
+/// after a `~` no JSON text ends with, and such values stay apart.
+pub fn value_key<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut key = serde_json::to_string(value).unwrap_or_else(|e| format!("!{e}"));
+    if key.contains("null") {
+        key.push('~');
+        match rmp_serde::to_vec(value) {
+            Ok(bytes) => {
+                for b in bytes {
+                    let _ = write!(key, "{b:02x}");
+                }
+            }
+            Err(e) => key.push_str(&e.to_string()),
+        }
+    }
+    key
 }
 
 #[cfg(test)]
@@ -143,6 +158,41 @@ mod tests {
         append_key(&mut b, "title", Some(&FilterOp::Eq("true")));
         assert_eq!(b, "title.eq=\"true\"");
         assert_ne!(value_key(&"1"), value_key(&1));
+    }
+
+    #[test]
+    fn non_finite_floats_and_none_keep_distinct_keys() {
+        // Within one type (a key position holds one type).
+        let groups = [
+            vec![
+                value_key(&f64::INFINITY),
+                value_key(&f64::NEG_INFINITY),
+                value_key(&f64::NAN),
+                value_key(&1.0f64),
+            ],
+            vec![
+                value_key(&None::<f64>),
+                value_key(&Some(f64::INFINITY)),
+                value_key(&Some(f64::NAN)),
+            ],
+            vec![
+                value_key(&(1, f64::INFINITY)),
+                value_key(&(1, f64::NEG_INFINITY)),
+            ],
+        ];
+        for keys in &groups {
+            for (i, a) in keys.iter().enumerate() {
+                for b in &keys[i + 1..] {
+                    assert_ne!(a, b);
+                }
+            }
+        }
+        assert_eq!(value_key(&1.5f64), "1.5", "finite values stay plain JSON");
+        let mut a = String::new();
+        append_key(&mut a, "price", Some(&FilterOp::Eq(f64::INFINITY)));
+        let mut b = String::new();
+        append_key(&mut b, "price", Some(&FilterOp::Eq(f64::NEG_INFINITY)));
+        assert_ne!(a, b);
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Default)]
