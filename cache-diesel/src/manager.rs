@@ -70,8 +70,8 @@ struct Entry<'t, T> {
     kind: Kind,
     key: String,
     tags: Vec<&'t str>,
-    /// The SQL names of the related tables the value embeds.
-    related: &'static [String],
+    /// The SQL names of the other tables the value depends on.
+    related: &'t [String],
     shape: ShapeFn<T>,
 }
 
@@ -230,7 +230,9 @@ impl<M: CachedModel> Manager<M> {
     /// included) matching an arbitrary Diesel filter expression, in
     /// primary key order, keyed by the query's SQL and binds. For a model
     /// with `select_related`, the expression may name the related tables'
-    /// columns too.
+    /// columns too. Besides the model's own tables, the entry depends on
+    /// every table the query names (a subquery's, say): a write to any of
+    /// them invalidates it.
     pub fn all_where<C>(
         &self,
         conn: &mut C,
@@ -242,12 +244,18 @@ impl<M: CachedModel> Manager<M> {
         M: WhereQuery<C> + ModelQueries<C>,
     {
         let (sql, load) = M::prepare_where(expr, M::INFO.prefetch_for_list);
-        let entry = self.list_entry(
-            suffix,
-            &format!("sql:{sql}"),
-            self.related_tags::<C>(),
-            <M as ModelQueries<C>>::related_tables(),
-        );
+        let mut tables = <M as ModelQueries<C>>::related_tables().to_vec();
+        let mut tags = self.related_tags::<C>().to_vec();
+        for table in crate::sql_tables::tables_named(&sql, crate::sql_tables::Dialect::Any) {
+            if table != M::table() && !tables.contains(&table) {
+                tags.extend(
+                    [TableTag::Epoch, TableTag::List]
+                        .map(|tag| crate::tags::table_tag(&self.cache, &table, tag)),
+                );
+                tables.push(table);
+            }
+        }
+        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &tags, &tables);
         self.read_through(conn, entry, load, None::<&dyn Fn() -> OwnedLoad<C, _>>)
     }
 
@@ -272,7 +280,7 @@ impl<M: CachedModel> Manager<M> {
         suffix: Option<&str>,
         filter_key: &str,
         related: &'t [String],
-        related_tables: &'static [String],
+        related_tables: &'t [String],
     ) -> Entry<'t, T> {
         let table = &self.table_tags;
         let mut tags = Vec::with_capacity(3 + related.len());

@@ -166,6 +166,60 @@ pub fn function_calls(sql: &str, dialect: Dialect) -> Vec<String> {
     out
 }
 
+/// The tables `sql` reads or writes by name: every table reference after a
+/// `FROM` or a `JOIN`, at any depth (subqueries included), as the last part
+/// of its name, lower case; once each, in order. Under [`Dialect::Any`],
+/// what any of the three dialects reads. A cached query's entries depend on
+/// these tables (a subquery on another table is a dependency too).
+pub fn tables_named(sql: &str, dialect: Dialect) -> Vec<String> {
+    let mut out = Vec::new();
+    match dialect {
+        Dialect::Any => {
+            for base in [Base::Postgres, Base::Sqlite, Base::Mysql] {
+                named_base(sql, base, &mut out);
+            }
+        }
+        d => named_base(sql, Base::of(d), &mut out),
+    }
+    out
+}
+
+fn named_base(sql: &str, base: Base, out: &mut Vec<String>) {
+    const STOP: &[&str] = &[
+        "where",
+        "group",
+        "order",
+        "limit",
+        "having",
+        "union",
+        "except",
+        "intersect",
+        "window",
+        "returning",
+        "for",
+        "offset",
+        "fetch",
+        "on",
+        "using",
+        "set",
+        "values",
+        "select",
+    ];
+    let mut lexer = Lexer::new(sql, base);
+    let mut toks: Vec<Tok> = Vec::with_capacity(64);
+    while let Lexed::Tok(t) = lexer.next() {
+        toks.push(t);
+    }
+    let s = Stmt { sql, t: &toks };
+    for i in 0..s.len() {
+        if s.kw(i, "from") || s.kw(i, "join") {
+            for r in table_refs(&s, i + 1, STOP) {
+                push_once(out, r.table);
+            }
+        }
+    }
+}
+
 /// The tables written by the statements of `sql` as any of the three
 /// dialects reads it (every [`Statement::Writes`] of each), for the tests'
 /// tables of cases. It says nothing of [`Statement::Unknown`] nor of
@@ -1667,13 +1721,32 @@ fn calls_base(sql: &str, base: Base, out: &mut Vec<String>) {
 mod tests {
     use super::Dialect::{Any, Mysql, Postgres, Sqlite};
     use super::Statement::{self, *};
-    use super::{Dialect, analyze, function_calls, sql_name, written_tables};
+    use super::{Dialect, analyze, function_calls, sql_name, tables_named, written_tables};
 
     fn w(tables: &[&str]) -> Statement {
         Writes(tables.iter().map(|t| t.to_string()).collect())
     }
 
     const ALL: &[Dialect] = &[Postgres, Sqlite, Mysql, Any];
+
+    #[test]
+    fn tables_named_finds_joins_and_subqueries_and_nothing_in_strings() {
+        let sql = r#"SELECT "posts"."id", "posts"."title" FROM "posts" INNER JOIN "blog_authors" ON "posts"."author_id" = "blog_authors"."id" LEFT OUTER JOIN "Cats" AS c ON c.id = "posts"."category_id" WHERE "posts"."id" IN (SELECT "other"."id" FROM "main"."other" WHERE "other"."flag" = $1 AND x = 'FROM fake') ORDER BY "posts"."id" -- binds: [true]"#;
+        for &d in ALL {
+            assert_eq!(
+                tables_named(sql, d),
+                ["posts", "blog_authors", "cats", "other"],
+                "{d:?}"
+            );
+        }
+        assert_eq!(
+            tables_named(
+                "SELECT 1 FROM a, b x, (SELECT * FROM c) d WHERE EXISTS (SELECT 1 FROM e)",
+                Any
+            ),
+            ["a", "b", "c", "e"]
+        );
+    }
 
     fn check(dialects: &[Dialect], sql: &str, expected: &[Statement]) {
         for &d in dialects {

@@ -175,6 +175,59 @@ macro_rules! relation_suite {
             }
 
             #[test]
+            fn all_where_depends_on_the_tables_its_subqueries_read() {
+                let Some(mut b) = blog("rel_where_sub") else { return };
+                let summaries = &b.summaries;
+                // PostSummary does not relate to categories: only the
+                // subquery names them.
+                let in_rust = || -> cache_diesel::BoxedCondition<_, _> {
+                    Box::new(
+                        blog_posts::category_id
+                            .eq_any(
+                                blog_categories::table
+                                    .filter(blog_categories::name.eq("Rust"))
+                                    .select(blog_categories::id.nullable()),
+                            )
+                            .assume_not_null(),
+                    )
+                };
+                let (rows, q1) = b.db.counted(|c| summaries.all_where(c, None, in_rust()).unwrap());
+                let (_, q2) = b.db.counted(|c| summaries.all_where(c, None, in_rust()).unwrap());
+                assert_eq!((rows.iter().map(|r| r.id).collect::<Vec<_>>(), q1, q2), (vec![1], 1, 0));
+                // A hook write to the subquery's table.
+                b.categories
+                    .update(&mut b.db.conn, 1, blog_categories::name.eq("Go".to_string()))
+                    .unwrap();
+                let rows = summaries.all_where(&mut b.db.conn, None, in_rust()).unwrap();
+                assert!(rows.is_empty(), "a stale list: {:?}", rows.iter().map(|r| r.id).collect::<Vec<_>>());
+                // A tracked write the hooks never saw.
+                diesel::sql_query("UPDATE blog_categories SET name = 'Rust' WHERE id = 2")
+                    .execute(&mut b.db.conn)
+                    .unwrap();
+                let rows = summaries.all_where(&mut b.db.conn, None, in_rust()).unwrap();
+                assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2]);
+                let _ = b.cache.clear();
+            }
+
+            #[test]
+            fn counts_count_what_the_joined_list_lists() {
+                let Some(mut b) = blog("rel_count_join") else { return };
+                // A post whose author is missing (no foreign key constraint):
+                // the inner join of `all` drops it, and so must the count.
+                diesel::sql_query(
+                    "INSERT INTO blog_posts (id, title, author_id, category_id) VALUES (9, 'Orphan', 99, NULL)",
+                )
+                .execute(&mut b.db.conn)
+                .unwrap();
+                let posts = &b.posts;
+                let all = PostFilter::default();
+                let n = posts.count(&mut b.db.conn, None, all.clone()).unwrap();
+                assert_eq!(n, posts.all(&mut b.db.conn, None, all).unwrap().len() as i64);
+                assert_eq!(n, 3);
+                let _ = b.cache.clear();
+            }
+
+            #[test]
             fn a_change_to_a_related_row_reaches_every_dependent_entry() {
                 let Some(mut b) = blog("rel_inval") else {
                     return;
