@@ -153,6 +153,9 @@ impl Model {
             })
             .collect();
         check_order_by(&options.order_by, &order_by, &fields, &mut cx);
+        check_nullable_filters(&options.filter, &fields, &mut cx);
+        check_variant_names(&options.unique, "unique", &mut cx);
+        check_variant_names(&options.order_by, "order_by", &mut cx);
         let joined = joined_relations(
             &options.select_related,
             &diesel.belongs_to,
@@ -182,9 +185,13 @@ impl Model {
             vis: input.vis.clone(),
             table: diesel.table_name,
             pk,
-            unique: dedup(unique.into_iter().filter(|i| Some(*i) != pk)),
+            unique: distinct_variants(unique.into_iter().filter(|i| Some(*i) != pk), &fields, pk),
             filter,
-            order_by: dedup(order_by.into_iter().filter(|i| Some(*i) != pk)),
+            order_by: distinct_variants(
+                order_by.into_iter().filter(|i| Some(*i) != pk),
+                &fields,
+                pk,
+            ),
             list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
             detail_timeout,
             not_found_timeout: options
@@ -303,6 +310,62 @@ fn check_order_by(names: &[Ident], found: &[usize], fields: &[Field], cx: &mut C
             );
         }
     }
+}
+
+/// A filter's conditions are `col = value` and `col IN (..)`, which a NULL
+/// never satisfies: nullable columns are refused, with the way out.
+fn check_nullable_filters(names: &[Ident], fields: &[Field], cx: &mut Ctxt) {
+    for name in names {
+        if let Some(field) = fields.iter().find(|f| f.ident == *name)
+            && is_option(&field.ty)
+        {
+            cx.error(
+                name,
+                format!("filter(`{name}`): a nullable column cannot be a filter column (`= value` never matches NULL); list it by condition with `all_where` (e.g. `{name}.is_null()`)"),
+            );
+        }
+    }
+}
+
+/// Names become enum variants in PascalCase (`a_b` and `a__b` both `AB`):
+/// two that meet would be a duplicate variant.
+fn check_variant_names(names: &[Ident], option: &str, cx: &mut Ctxt) {
+    let pascal_of = |n: &Ident| crate::case::pascal(&syn::ext::IdentExt::unraw(n).to_string());
+    for (i, name) in names.iter().enumerate() {
+        if let Some(other) = names[..i]
+            .iter()
+            .find(|o| *o != name && pascal_of(o) == pascal_of(name))
+        {
+            cx.error(
+                name,
+                format!("{option}(`{other}`, `{name}`): both name the generated variant `{}`; rename one field", pascal_of(name)),
+            );
+        }
+    }
+}
+
+/// `indices` without repeats and without fields whose variant name (in
+/// PascalCase) an earlier one, or the primary key's, already has (the
+/// error is reported; the stubs must not clash too).
+fn distinct_variants(
+    indices: impl Iterator<Item = usize>,
+    fields: &[Field],
+    pk: Option<usize>,
+) -> Vec<usize> {
+    let pascal_of =
+        |i: usize| crate::case::pascal(&syn::ext::IdentExt::unraw(&fields[i].ident).to_string());
+    let mut out: Vec<usize> = Vec::new();
+    for i in dedup(indices) {
+        let name = pascal_of(i);
+        if !pk
+            .into_iter()
+            .chain(out.iter().copied())
+            .any(|j| pascal_of(j) == name)
+        {
+            out.push(i);
+        }
+    }
+    out
 }
 
 fn dedup(indices: impl Iterator<Item = usize>) -> Vec<usize> {

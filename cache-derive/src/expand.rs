@@ -47,7 +47,10 @@ fn names(m: &Model) -> Names {
 }
 
 fn variant(f: &Field) -> syn::Ident {
-    format_ident!("{}", pascal(&f.ident.to_string()))
+    format_ident!(
+        "{}",
+        pascal(&syn::ext::IdentExt::unraw(&f.ident).to_string())
+    )
 }
 
 fn public_items(m: &Model) -> TokenStream {
@@ -298,6 +301,8 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     if !m.joined.is_empty() {
         sources.push(relations::joined_source(m));
     }
+    // A count counts what `all` lists: the rows the joins keep.
+    let (count_joins, count_source) = (relations::joins(m), relations::joined_source(m));
     let condition_impls = sources.iter().map(|qs| {
         let boxed = quote!(::cache_diesel::__private::BoxedCondition<#qs, $db>);
         let keyset = order::keyset_fn(m, &boxed);
@@ -349,8 +354,8 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                     }
                     fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
                         use #dsl::prelude::*;
-                        #table::table
-                            .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
+                        #table::table #count_joins
+                            .filter(::cache_diesel::__private::FilterCondition::<#count_source, $db>::condition(filter))
                             .count()
                             .get_result::<i64>(conn)
                     }
@@ -364,15 +369,15 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                     #record_loaders
                 }
 
-                impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for #model
+                impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for #model
                 where
-                    V: #dsl::Insertable<#table::table>,
+                    __V: #dsl::Insertable<#table::table>,
                     #dsl::dsl::Returning<
-                        #dsl::query_builder::InsertStatement<#table::table, <V as #dsl::Insertable<#table::table>>::Values>,
+                        #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
                         #dsl::dsl::AsSelect<Self, $db>,
                     >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
                 {
-                    fn insert_returning(conn: &mut $conn, values: V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                    fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                         use #dsl::prelude::*;
                         #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
                     }
@@ -399,14 +404,14 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
     let filtered = update_filtered(m, &conn, &db);
     let select = quote!(<Self as #dsl::SelectableHelper<#db>>::as_returning());
     quote! {
-        impl<'__q, V> ::cache_diesel::UpdateQuery<#conn, V> for #model
+        impl<'__q, __V> ::cache_diesel::UpdateQuery<#conn, __V> for #model
         where
-            V: #dsl::AsChangeset<Target = #table::table>,
+            __V: #dsl::AsChangeset<Target = #table::table>,
             #by_id: #dsl::query_dsl::LoadQuery<'__q, #conn, Self>,
-            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #db>>, V>:
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #db>>, __V>:
                 #dsl::query_dsl::methods::ExecuteDsl<#conn>,
         {
-            fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: V)
+            fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: __V)
                 -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
             {
                 use #dsl::prelude::*;
@@ -433,7 +438,7 @@ fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
     let (pk_ty, pk_col) = (&pk.ty, &pk.column);
     quote! {
         #dsl::dsl::Returning<
-            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, V>,
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, __V>,
             #dsl::dsl::AsSelect<Self, #db>,
         >
     }
@@ -445,7 +450,7 @@ fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream) -> TokenStre
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
     quote! {
-        fn update_filtered(conn: &mut #conn, filter: &#filter, changes: V) -> #dsl::QueryResult<usize> {
+        fn update_filtered(conn: &mut #conn, filter: &#filter, changes: __V) -> #dsl::QueryResult<usize> {
             use #dsl::prelude::*;
             let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
             #dsl::update(#table::table.filter(condition)).set(changes).execute(conn)
@@ -486,21 +491,21 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
             #table::table,
             #table::#pk_col,
             #dsl::dsl::Eq<#table::#pk_col, #pk_ty>,
-            <V as #dsl::AsChangeset>::Changeset,
+            <__V as #dsl::AsChangeset>::Changeset,
             #dsl::dsl::AsSelect<Self, #pg_db>,
             (#(#table::#old_cols,)*),
         >
     };
     quote! {
         ::cache_diesel::__if_sqlite! {
-            impl<'__q, V> ::cache_diesel::UpdateQuery<#sqlite_conn, V> for #model
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<#sqlite_conn, __V> for #model
             where
-                V: #dsl::AsChangeset<Target = #table::table>,
+                __V: #dsl::AsChangeset<Target = #table::table>,
                 #sqlite_bound: #dsl::query_dsl::LoadQuery<'__q, #sqlite_conn, Self>,
-                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #sqlite_db>>, V>:
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #sqlite_db>>, __V>:
                     #dsl::query_dsl::methods::ExecuteDsl<#sqlite_conn>,
             {
-                fn update_by_id(conn: &mut #sqlite_conn, id: &#pk_ty, changes: V)
+                fn update_by_id(conn: &mut #sqlite_conn, id: &#pk_ty, changes: __V)
                     -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
                 {
                     use #dsl::prelude::*;
@@ -527,14 +532,14 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
         }
 
         ::cache_diesel::__if_postgres! {
-            impl<'__q, V> ::cache_diesel::UpdateQuery<#pg_conn, V> for #model
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<#pg_conn, __V> for #model
             where
-                V: #dsl::AsChangeset<Target = #table::table>,
+                __V: #dsl::AsChangeset<Target = #table::table>,
                 #pg_statement: #dsl::query_dsl::LoadQuery<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
-                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, V>:
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
                     #dsl::query_dsl::methods::ExecuteDsl<#pg_conn>,
             {
-                fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: V)
+                fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: __V)
                     -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
                 {
                     use #dsl::prelude::*;
@@ -608,10 +613,10 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
         #[allow(non_local_definitions, clippy::all)]
         const _: () = {
             impl ::cache_diesel::CacheForm for #model {
-                fn serialize_form<S: #serde::Serializer>(&self, _: S) -> ::core::result::Result<S::Ok, S::Error> {
+                fn serialize_form<__S: #serde::Serializer>(&self, _: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
                     ::core::unimplemented!()
                 }
-                fn deserialize_form<'de, D: #serde::Deserializer<'de>>(_: D) -> ::core::result::Result<Self, D::Error> {
+                fn deserialize_form<'de, __D: #serde::Deserializer<'de>>(_: __D) -> ::core::result::Result<Self, __D::Error> {
                     ::core::unimplemented!()
                 }
             }
@@ -641,13 +646,13 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
                     }
 
-                    impl<V> ::cache_diesel::InsertQuery<$conn, V> for #model {
-                        fn insert_returning(_: &mut $conn, _: V) -> #many { ::core::unimplemented!() }
+                    impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for #model {
+                        fn insert_returning(_: &mut $conn, _: __V) -> #many { ::core::unimplemented!() }
                     }
 
-                    impl<V> ::cache_diesel::UpdateQuery<$conn, V> for #model {
-                        fn update_by_id(_: &mut $conn, _: &#id, _: V) -> #updated { ::core::unimplemented!() }
-                        fn update_filtered(_: &mut $conn, _: &#filter, _: V) -> #count { ::core::unimplemented!() }
+                    impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model {
+                        fn update_by_id(_: &mut $conn, _: &#id, _: __V) -> #updated { ::core::unimplemented!() }
+                        fn update_filtered(_: &mut $conn, _: &#filter, _: __V) -> #count { ::core::unimplemented!() }
                     }
 
                     impl ::cache_diesel::WhereQuery<$conn> for #model {

@@ -28,7 +28,7 @@ pub(crate) fn cache_form_impl(
         // The `(&Field::<T>::new())` borrows choose the field's form.
         #[allow(clippy::needless_borrow)]
         impl ::cache_diesel::CacheForm for #ty {
-            fn serialize_form<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+            fn serialize_form<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
                 #[allow(unused_imports)]
                 use #private::{Packed as _, Plain as _};
                 use #serde::ser::SerializeTuple as _;
@@ -37,14 +37,14 @@ pub(crate) fn cache_form_impl(
                 tuple.end()
             }
 
-            fn deserialize_form<'de, D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize_form<'de, __D: #serde::Deserializer<'de>>(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
                 struct FormVisitor;
                 impl<'de> #serde::de::Visitor<'de> for FormVisitor {
                     type Value = #ty;
                     fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                         f.write_str(concat!("the cached form of ", #name))
                     }
-                    fn visit_seq<A: #serde::de::SeqAccess<'de>>(self, mut seq: A) -> ::core::result::Result<#ty, A::Error> {
+                    fn visit_seq<__A: #serde::de::SeqAccess<'de>>(self, mut seq: __A) -> ::core::result::Result<#ty, __A::Error> {
                         #[allow(unused_imports)]
                         use #private::{Packed as _, Plain as _};
                         ::core::result::Result::Ok(#ty { #(#reads,)* })

@@ -28,7 +28,7 @@ struct Direction<'a> {
 fn directions(m: &Model) -> Vec<Direction<'_>> {
     m.order_fields()
         .flat_map(|field| {
-            let name = field.ident.to_string();
+            let name = syn::ext::IdentExt::unraw(&field.ident).to_string();
             let base = pascal(&name);
             [
                 Direction {
@@ -87,6 +87,16 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(#name: ::core::clone::Clone::clone(&row.#name))
     });
+    let from_record = if m.has_relations() {
+        let record = crate::relations::record_ident(m);
+        quote! {
+            impl ::core::convert::From<&#record> for #sort_key {
+                fn from(record: &#record) -> Self { Self::of(record) }
+            }
+        }
+    } else {
+        quote!()
+    };
     let order_doc = format!(
         "How a list of [`{model}`] is ordered (`order_by` on the filter); the primary key ascending by default. Parses from and serializes as {}; ties are broken by the primary key in the same direction.",
         texts
@@ -143,6 +153,8 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         impl ::core::convert::From<&#model> for #sort_key {
             fn from(row: &#model) -> Self { Self::of(row) }
         }
+
+        #from_record
     }
 }
 

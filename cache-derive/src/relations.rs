@@ -78,6 +78,22 @@ pub(crate) fn record_items(m: &Model) -> TokenStream {
     }
 }
 
+/// The joins of the record queries (`.inner_join(..)` for a non-null
+/// foreign key, `.left_join(..)` for a nullable one; nothing without
+/// `select_related`).
+pub(crate) fn joins(m: &Model) -> TokenStream {
+    let has_table = quote!(::cache_diesel::__private::diesel::associations::HasTable);
+    let joins = m.joined.iter().map(|j| {
+        let parent = &j.parent;
+        if j.nullable {
+            quote!(.left_join(<#parent as #has_table>::table()))
+        } else {
+            quote!(.inner_join(<#parent as #has_table>::table()))
+        }
+    });
+    quote!(#(#joins)*)
+}
+
 /// The query source of the joined list query (`posts` left-joined with
 /// `categories`, ..), for the filter's condition on it.
 pub(crate) fn joined_source(m: &Model) -> TokenStream {
@@ -174,15 +190,7 @@ pub(crate) fn loaders(
     let has_table = quote!(#dsl::associations::HasTable);
     let select =
         |ty: &dyn quote::ToTokens| quote!(<#ty as #dsl::SelectableHelper<$db>>::as_select());
-    let joins = m.joined.iter().map(|j| {
-        let parent = &j.parent;
-        if j.nullable {
-            quote!(.left_join(<#parent as #has_table>::table()))
-        } else {
-            quote!(.inner_join(<#parent as #has_table>::table()))
-        }
-    });
-    let joins = quote!(#(#joins)*);
+    let joins = joins(m);
     let join_selects: Vec<_> = m
         .joined
         .iter()
@@ -210,7 +218,8 @@ pub(crate) fn loaders(
     let join_names: Vec<_> = m.joined.iter().map(|j| &j.name).collect();
     let self_select = select(&quote!(Self));
     let lookups = m.unique_fields().map(|f| {
-        let (v, col) = (format_ident!("{}", pascal(&f.ident.to_string())), &f.column);
+        let name = syn::ext::IdentExt::unraw(&f.ident).to_string();
+        let (v, col) = (format_ident!("{}", pascal(&name)), &f.column);
         quote! {
             #unique::#v(value) => #table::table #joins
                 .filter(#table::#col.eq(::core::clone::Clone::clone(value)))

@@ -33,6 +33,10 @@ pub enum Error {
         /// The model's type name.
         model: &'static str,
     },
+    /// A list order that did not parse (`"-price".parse()` of a model
+    /// without `order_by(price)`).
+    #[error(transparent)]
+    InvalidOrder(#[from] crate::filter::ParseOrderError),
 }
 
 /// `Result` with this crate's [`Error`].

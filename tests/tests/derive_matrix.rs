@@ -4,5 +4,7 @@
 
 #[test]
 fn derive_matrix() {
-    trybuild::TestCases::new().pass("ui-pass/derive_matrix.rs");
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui-pass/derive_matrix.rs");
+    cases.pass("ui-pass/names.rs");
 }

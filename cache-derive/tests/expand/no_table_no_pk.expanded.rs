@@ -192,15 +192,16 @@ impl ::cache_diesel::ListFilter for OrphanFilter {
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
     impl ::cache_diesel::CacheForm for Orphan {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            _: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            _: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             ::core::unimplemented!()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            _: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(_: __D) -> ::core::result::Result<Self, __D::Error> {
             ::core::unimplemented!()
         }
     }
@@ -282,19 +283,19 @@ const _: () = {
                     ::core::unimplemented!()
                 }
             }
-            impl<V> ::cache_diesel::InsertQuery<$conn, V> for Orphan {
+            impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for Orphan {
                 fn insert_returning(
                     _: &mut $conn,
-                    _: V,
+                    _: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
             }
-            impl<V> ::cache_diesel::UpdateQuery<$conn, V> for Orphan {
+            impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Orphan {
                 fn update_by_id(
                     _: &mut $conn,
                     _: &(),
-                    _: V,
+                    _: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
@@ -303,7 +304,7 @@ const _: () = {
                 fn update_filtered(
                     _: &mut $conn,
                     _: &OrphanFilter,
-                    _: V,
+                    _: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                     ::core::unimplemented!()
                 }

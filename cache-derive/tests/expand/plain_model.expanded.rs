@@ -190,10 +190,10 @@ impl ::cache_diesel::ListFilter for AuthorFilter {
 const _: () = {
     #[allow(clippy::needless_borrow)]
     impl ::cache_diesel::CacheForm for Author {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::{Packed as _, Plain as _};
             use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -204,9 +204,10 @@ const _: () = {
                 .write(&self.name, &mut tuple)?;
             tuple.end()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
             struct FormVisitor;
             impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
             for FormVisitor {
@@ -217,10 +218,10 @@ const _: () = {
                 ) -> ::core::fmt::Result {
                     f.write_str(concat!("the cached form of ", "Author"))
                 }
-                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                     self,
-                    mut seq: A,
-                ) -> ::core::result::Result<Author, A::Error> {
+                    mut seq: __A,
+                ) -> ::core::result::Result<Author, __A::Error> {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::{Packed as _, Plain as _};
                     ::core::result::Result::Ok(Author {
@@ -427,20 +428,22 @@ const _: () = {
                     &[]
                 }
             }
-            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Author
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Author
             where
-                V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
+                __V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                         authors::table,
-                        <V as ::cache_diesel::__private::diesel::Insertable<authors::table>>::Values,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            authors::table,
+                        >>::Values,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
-                    values: V,
+                    values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::diesel::insert_into(authors::table)
@@ -453,16 +456,16 @@ const _: () = {
                         .get_results::<Self>(conn)
                 }
             }
-            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for Author
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
             where
-                V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::dsl::Update<
                         ::cache_diesel::__private::diesel::dsl::Filter<
                             authors::table,
                             ::cache_diesel::__private::diesel::dsl::Eq<authors::id, i32>,
                         >,
-                        V,
+                        __V,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
@@ -471,13 +474,13 @@ const _: () = {
                         authors::table,
                         ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
                     >,
-                    V,
+                    __V,
                 >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn update_by_id(
                     conn: &mut $conn,
                     id: &i32,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
@@ -506,7 +509,7 @@ const _: () = {
                 fn update_filtered(
                     conn: &mut $conn,
                     filter: &AuthorFilter,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<

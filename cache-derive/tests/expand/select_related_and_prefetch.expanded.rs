@@ -56,10 +56,10 @@ impl ::cache_diesel::UniqueKey for PostUnique {
 }
 #[allow(clippy::needless_borrow)]
 impl ::cache_diesel::CacheForm for PostRecord {
-    fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+    fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
         &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
         #[allow(unused_imports)]
         use ::cache_diesel::__private::{Packed as _, Plain as _};
         use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -80,9 +80,9 @@ impl ::cache_diesel::CacheForm for PostRecord {
             .write(&self.tags, &mut tuple)?;
         tuple.end()
     }
-    fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize_form<'de, __D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::core::result::Result<Self, __D::Error> {
         struct FormVisitor;
         impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de> for FormVisitor {
             type Value = PostRecord;
@@ -92,10 +92,10 @@ impl ::cache_diesel::CacheForm for PostRecord {
             ) -> ::core::fmt::Result {
                 f.write_str(concat!("the cached form of ", "PostRecord"))
             }
-            fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+            fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                 self,
-                mut seq: A,
-            ) -> ::core::result::Result<PostRecord, A::Error> {
+                mut seq: __A,
+            ) -> ::core::result::Result<PostRecord, __A::Error> {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::{Packed as _, Plain as _};
                 ::core::result::Result::Ok(PostRecord {
@@ -268,6 +268,11 @@ impl ::core::convert::From<&Post> for PostSortKey {
         Self::of(row)
     }
 }
+impl ::core::convert::From<&PostRecord> for PostSortKey {
+    fn from(record: &PostRecord) -> Self {
+        Self::of(record)
+    }
+}
 #[doc = concat!(
     "Conditions on the list of [`", stringify!(Post),
     "`] rows (`all`, `count`), its order and its window."
@@ -348,10 +353,10 @@ impl ::cache_diesel::ListFilter for PostFilter {
 const _: () = {
     #[allow(clippy::needless_borrow)]
     impl ::cache_diesel::CacheForm for Post {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::{Packed as _, Plain as _};
             use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -366,9 +371,10 @@ const _: () = {
                 .write(&self.category_id, &mut tuple)?;
             tuple.end()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
             struct FormVisitor;
             impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
             for FormVisitor {
@@ -379,10 +385,10 @@ const _: () = {
                 ) -> ::core::fmt::Result {
                     f.write_str(concat!("the cached form of ", "Post"))
                 }
-                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                     self,
-                    mut seq: A,
-                ) -> ::core::result::Result<Post, A::Error> {
+                    mut seq: __A,
+                ) -> ::core::result::Result<Post, __A::Error> {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::{Packed as _, Plain as _};
                     ::core::result::Result::Ok(Post {
@@ -767,9 +773,21 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .left_join(
+                            <Category as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
-                                blog_posts::table,
+                                ::cache_diesel::__private::diesel::dsl::LeftJoinQuerySource<
+                                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                        blog_posts::table,
+                                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                    >,
+                                    <Category as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                >,
                                 $db,
                             >::condition(filter),
                         )
@@ -1019,13 +1037,13 @@ const _: () = {
                         })
                 }
             }
-            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Post
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Post
             where
-                V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
+                __V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                         blog_posts::table,
-                        <V as ::cache_diesel::__private::diesel::Insertable<
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
                             blog_posts::table,
                         >>::Values,
                     >,
@@ -1034,7 +1052,7 @@ const _: () = {
             {
                 fn insert_returning(
                     conn: &mut $conn,
-                    values: V,
+                    values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
@@ -1047,16 +1065,16 @@ const _: () = {
                         .get_results::<Self>(conn)
                 }
             }
-            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for Post
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Post
             where
-                V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::dsl::Update<
                         ::cache_diesel::__private::diesel::dsl::Filter<
                             blog_posts::table,
                             ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
                         >,
-                        V,
+                        __V,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
@@ -1065,13 +1083,13 @@ const _: () = {
                         blog_posts::table,
                         ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
                     >,
-                    V,
+                    __V,
                 >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn update_by_id(
                     conn: &mut $conn,
                     id: &i32,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
@@ -1099,7 +1117,7 @@ const _: () = {
                 fn update_filtered(
                     conn: &mut $conn,
                     filter: &PostFilter,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<

@@ -60,10 +60,10 @@ impl ::cache_diesel::UniqueKey for PostSummaryUnique {
 }
 #[allow(clippy::needless_borrow)]
 impl ::cache_diesel::CacheForm for PostSummaryRecord {
-    fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+    fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
         &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
         #[allow(unused_imports)]
         use ::cache_diesel::__private::{Packed as _, Plain as _};
         use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -74,9 +74,9 @@ impl ::cache_diesel::CacheForm for PostSummaryRecord {
             .write(&self.author, &mut tuple)?;
         tuple.end()
     }
-    fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize_form<'de, __D: ::cache_diesel::__private::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::core::result::Result<Self, __D::Error> {
         struct FormVisitor;
         impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de> for FormVisitor {
             type Value = PostSummaryRecord;
@@ -86,10 +86,10 @@ impl ::cache_diesel::CacheForm for PostSummaryRecord {
             ) -> ::core::fmt::Result {
                 f.write_str(concat!("the cached form of ", "PostSummaryRecord"))
             }
-            fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+            fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                 self,
-                mut seq: A,
-            ) -> ::core::result::Result<PostSummaryRecord, A::Error> {
+                mut seq: __A,
+            ) -> ::core::result::Result<PostSummaryRecord, __A::Error> {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::{Packed as _, Plain as _};
                 ::core::result::Result::Ok(PostSummaryRecord {
@@ -218,6 +218,11 @@ impl ::core::convert::From<&PostSummary> for PostSummarySortKey {
         Self::of(row)
     }
 }
+impl ::core::convert::From<&PostSummaryRecord> for PostSummarySortKey {
+    fn from(record: &PostSummaryRecord) -> Self {
+        Self::of(record)
+    }
+}
 #[doc = concat!(
     "Conditions on the list of [`", stringify!(PostSummary),
     "`] rows (`all`, `count`), its order and its window."
@@ -274,10 +279,10 @@ impl ::cache_diesel::ListFilter for PostSummaryFilter {
 const _: () = {
     #[allow(clippy::needless_borrow)]
     impl ::cache_diesel::CacheForm for PostSummary {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::{Packed as _, Plain as _};
             use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -290,9 +295,10 @@ const _: () = {
                 .write(&self.writer_id, &mut tuple)?;
             tuple.end()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
             struct FormVisitor;
             impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
             for FormVisitor {
@@ -303,10 +309,10 @@ const _: () = {
                 ) -> ::core::fmt::Result {
                     f.write_str(concat!("the cached form of ", "PostSummary"))
                 }
-                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                     self,
-                    mut seq: A,
-                ) -> ::core::result::Result<PostSummary, A::Error> {
+                    mut seq: __A,
+                ) -> ::core::result::Result<PostSummary, __A::Error> {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::{Packed as _, Plain as _};
                     ::core::result::Result::Ok(PostSummary {
@@ -556,9 +562,15 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
                         .filter(
                             ::cache_diesel::__private::FilterCondition::<
-                                blog_posts::table,
+                                ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                                    blog_posts::table,
+                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                                >,
                                 $db,
                             >::condition(filter),
                         )
@@ -695,13 +707,13 @@ const _: () = {
                         })
                 }
             }
-            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for PostSummary
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for PostSummary
             where
-                V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
+                __V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                         blog_posts::table,
-                        <V as ::cache_diesel::__private::diesel::Insertable<
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
                             blog_posts::table,
                         >>::Values,
                     >,
@@ -710,7 +722,7 @@ const _: () = {
             {
                 fn insert_returning(
                     conn: &mut $conn,
-                    values: V,
+                    values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
@@ -723,16 +735,16 @@ const _: () = {
                         .get_results::<Self>(conn)
                 }
             }
-            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for PostSummary
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
             where
-                V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::dsl::Update<
                         ::cache_diesel::__private::diesel::dsl::Filter<
                             blog_posts::table,
                             ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
                         >,
-                        V,
+                        __V,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
@@ -741,13 +753,13 @@ const _: () = {
                         blog_posts::table,
                         ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
                     >,
-                    V,
+                    __V,
                 >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn update_by_id(
                     conn: &mut $conn,
                     id: &i32,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
@@ -777,7 +789,7 @@ const _: () = {
                 fn update_filtered(
                     conn: &mut $conn,
                     filter: &PostSummaryFilter,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<

@@ -202,10 +202,10 @@ impl ::cache_diesel::ListFilter for ProductV3Filter {
 const _: () = {
     #[allow(clippy::needless_borrow)]
     impl ::cache_diesel::CacheForm for ProductV3 {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::{Packed as _, Plain as _};
             use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -216,9 +216,10 @@ const _: () = {
                 .write(&self.slug, &mut tuple)?;
             tuple.end()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
             struct FormVisitor;
             impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
             for FormVisitor {
@@ -229,10 +230,10 @@ const _: () = {
                 ) -> ::core::fmt::Result {
                     f.write_str(concat!("the cached form of ", "ProductV3"))
                 }
-                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                     self,
-                    mut seq: A,
-                ) -> ::core::result::Result<ProductV3, A::Error> {
+                    mut seq: __A,
+                ) -> ::core::result::Result<ProductV3, __A::Error> {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::{Packed as _, Plain as _};
                     ::core::result::Result::Ok(ProductV3 {
@@ -442,20 +443,22 @@ const _: () = {
                     &[]
                 }
             }
-            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for ProductV3
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for ProductV3
             where
-                V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                         products::table,
-                        <V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            products::table,
+                        >>::Values,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
-                    values: V,
+                    values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::diesel::insert_into(products::table)
@@ -468,16 +471,16 @@ const _: () = {
                         .get_results::<Self>(conn)
                 }
             }
-            impl<'__q, V> ::cache_diesel::UpdateQuery<$conn, V> for ProductV3
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for ProductV3
             where
-                V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::dsl::Update<
                         ::cache_diesel::__private::diesel::dsl::Filter<
                             products::table,
                             ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
                         >,
-                        V,
+                        __V,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
@@ -486,13 +489,13 @@ const _: () = {
                         products::table,
                         ::cache_diesel::__private::BoxedCondition<products::table, $db>,
                     >,
-                    V,
+                    __V,
                 >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn update_by_id(
                     conn: &mut $conn,
                     id: &i64,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
@@ -521,7 +524,7 @@ const _: () = {
                 fn update_filtered(
                     conn: &mut $conn,
                     filter: &ProductV3Filter,
-                    changes: V,
+                    changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<

@@ -303,10 +303,10 @@ impl ::cache_diesel::ListFilter for ProductFilter {
 const _: () = {
     #[allow(clippy::needless_borrow)]
     impl ::cache_diesel::CacheForm for Product {
-        fn serialize_form<S: ::cache_diesel::__private::serde::Serializer>(
+        fn serialize_form<__S: ::cache_diesel::__private::serde::Serializer>(
             &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::{Packed as _, Plain as _};
             use ::cache_diesel::__private::serde::ser::SerializeTuple as _;
@@ -323,9 +323,10 @@ const _: () = {
                 .write(&self.category_id, &mut tuple)?;
             tuple.end()
         }
-        fn deserialize_form<'de, D: ::cache_diesel::__private::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
+        fn deserialize_form<
+            'de,
+            __D: ::cache_diesel::__private::serde::Deserializer<'de>,
+        >(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
             struct FormVisitor;
             impl<'de> ::cache_diesel::__private::serde::de::Visitor<'de>
             for FormVisitor {
@@ -336,10 +337,10 @@ const _: () = {
                 ) -> ::core::fmt::Result {
                     f.write_str(concat!("the cached form of ", "Product"))
                 }
-                fn visit_seq<A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
+                fn visit_seq<__A: ::cache_diesel::__private::serde::de::SeqAccess<'de>>(
                     self,
-                    mut seq: A,
-                ) -> ::core::result::Result<Product, A::Error> {
+                    mut seq: __A,
+                ) -> ::core::result::Result<Product, __A::Error> {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::{Packed as _, Plain as _};
                     ::core::result::Result::Ok(Product {
@@ -425,20 +426,20 @@ const _: () = {
     ::cache_diesel::__if_sqlite! {
         impl<
             '__q,
-            V,
+            __V,
         > ::cache_diesel::UpdateQuery<
             ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
-            V,
+            __V,
         > for Product
         where
-            V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
             ::cache_diesel::__private::diesel::dsl::Returning<
                 ::cache_diesel::__private::diesel::dsl::Update<
                     ::cache_diesel::__private::diesel::dsl::Filter<
                         products::table,
                         ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
                     >,
-                    V,
+                    __V,
                 >,
                 ::cache_diesel::__private::diesel::dsl::AsSelect<
                     Self,
@@ -457,7 +458,7 @@ const _: () = {
                         ::cache_diesel::__private::diesel::sqlite::Sqlite,
                     >,
                 >,
-                V,
+                __V,
             >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
                 ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
             >,
@@ -465,7 +466,7 @@ const _: () = {
             fn update_by_id(
                 conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
                 id: &i32,
-                changes: V,
+                changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<
                 ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
             > {
@@ -504,7 +505,7 @@ const _: () = {
             fn update_filtered(
                 conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
                 filter: &ProductFilter,
-                changes: V,
+                changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
@@ -520,16 +521,16 @@ const _: () = {
     ::cache_diesel::__if_postgres! {
         impl<
             '__q,
-            V,
-        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, V>
+            __V,
+        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, __V>
         for Product
         where
-            V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
             ::cache_diesel::__private::UpdateReturningOld<
                 products::table,
                 products::id,
                 ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
-                <V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
                 ::cache_diesel::__private::diesel::dsl::AsSelect<
                     Self,
                     ::cache_diesel::__private::diesel::pg::Pg,
@@ -548,7 +549,7 @@ const _: () = {
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >,
                 >,
-                V,
+                __V,
             >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
                 ::cache_diesel::__private::diesel::pg::PgConnection,
             >,
@@ -556,7 +557,7 @@ const _: () = {
             fn update_by_id(
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
                 id: &i32,
-                changes: V,
+                changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<
                 ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
             > {
@@ -568,7 +569,7 @@ const _: () = {
                     products::table,
                     products::id,
                     ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
-                    <V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<
                         Self,
                         ::cache_diesel::__private::diesel::pg::Pg,
@@ -600,7 +601,7 @@ const _: () = {
             fn update_filtered(
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
                 filter: &ProductFilter,
-                changes: V,
+                changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
@@ -879,20 +880,22 @@ const _: () = {
                     &[]
                 }
             }
-            impl<'__q, V> ::cache_diesel::InsertQuery<$conn, V> for Product
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Product
             where
-                V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                         products::table,
-                        <V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            products::table,
+                        >>::Values,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
-                    values: V,
+                    values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::diesel::insert_into(products::table)
