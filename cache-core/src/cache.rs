@@ -42,7 +42,15 @@ struct Inner {
     stats: Stats,
     flights: Flights,
     owed: OwedBumps,
+    /// When each refused key was last logged (see [`Cache::check_size`]).
+    refusals: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
+
+/// A value refused for its size is logged once per key in this period
+/// (every read of it is refused again, and counted).
+const REFUSAL_LOG_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+/// At most this many keys are remembered; past it, the memory starts over.
+const REFUSALS_REMEMBERED: usize = 1024;
 
 /// A [`Cache`] handle that does not keep it alive (for registries).
 #[derive(Clone, Debug)]
@@ -108,6 +116,7 @@ impl Cache {
                 stats,
                 flights: Flights::default(),
                 owed: OwedBumps::default(),
+                refusals: Default::default(),
             }),
         }
     }
@@ -195,6 +204,27 @@ impl Cache {
         timeout.resolve(self.inner.config.default_timeout)
     }
 
+    /// Whether `key`'s refusal should be logged: not logged in the last
+    /// [`REFUSAL_LOG_PERIOD`].
+    fn first_refusal_in_period(&self, key: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = self
+            .inner
+            .refusals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = seen.get(key)
+            && now.duration_since(*at) < REFUSAL_LOG_PERIOD
+        {
+            return false;
+        }
+        if seen.len() >= REFUSALS_REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(key.to_owned(), now);
+        true
+    }
+
     /// Encodes a value, refusing it when over `max_value_size`.
     pub fn encode<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<Bytes> {
         let bytes = codec::encode(value).map_err(|reason| Error::Encode {
@@ -204,17 +234,20 @@ impl Cache {
         self.check_size(name, bytes)
     }
 
-    /// Refuses encoded bytes over `max_value_size` (counted in `refused`).
+    /// Refuses encoded bytes over `max_value_size` (counted in `refused`,
+    /// logged once per key and minute).
     pub(crate) fn check_size(&self, name: &str, bytes: Vec<u8>) -> Result<Bytes> {
         let max = self.inner.config.max_value_size;
         if bytes.len() > max {
             self.count(Counter::Refused, 1);
-            tracing::warn!(
-                key = name,
-                size = bytes.len(),
-                max,
-                "cache value over the maximum size; not stored"
-            );
+            if self.first_refusal_in_period(name) {
+                tracing::warn!(
+                    key = name,
+                    size = bytes.len(),
+                    max,
+                    "cache value over the maximum size (after compression); not stored (logged once a minute per key; counted in `refused`)"
+                );
+            }
             return Err(Error::ValueTooLarge {
                 key: name.to_owned(),
                 size: bytes.len(),

@@ -13,7 +13,8 @@
 //! - [`cache`]: the typed API ([`Cache`]).
 //! - [`backend`]: where bytes are stored ([`Backend`] and its implementations).
 //! - [`key`]: prefixes, namespaces, versions, escaping and hashing of keys.
-//! - [`codec`]: MessagePack values, integers as decimal text.
+//! - [`codec`]: MessagePack values, integers as decimal text; `compress`:
+//!   LZ4 for large entries.
 //! - [`registry`]: named caches ([`caches`]).
 //! - [`read_through`]: misses under load: single-flight, leases, serve-stale.
 //! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol);
@@ -25,6 +26,7 @@
 pub mod backend;
 pub mod cache;
 pub mod codec;
+mod compress;
 pub mod config;
 pub mod error;
 mod flight;

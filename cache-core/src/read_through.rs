@@ -199,6 +199,14 @@ impl Cache {
                 }
                 Some(bytes)
             }
+            Err(crate::error::Error::ValueTooLarge { .. }) => {
+                // Counted in the cache's `refused` and logged by check_size;
+                // the caller's stats count it too.
+                if let Some(stats) = plan.stats {
+                    stats.add(Counter::Refused, 1);
+                }
+                None
+            }
             Err(e) => {
                 if e.is_backend_failure() {
                     self.count_both(plan, Counter::Error);

@@ -82,6 +82,8 @@ type Envelope<T> = (Vec<u64>, u64, T);
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
 /// envelope's format (the codec's own values use 1).
 const ENVELOPE: u8 = 2;
+/// The same envelope with its body compressed (`compress.rs`).
+const ENVELOPE_LZ4: u8 = 3;
 /// Magic, format, then the digest (8 bytes, little-endian).
 const HEAD: usize = 10;
 
@@ -95,7 +97,8 @@ fn digest(key: &str, body: &[u8]) -> u64 {
 }
 
 /// An entry's bytes: magic, format, digest, then the MessagePack of its
-/// stamps, soft deadline and value.
+/// stamps, soft deadline and value, compressed when large (format 3; the
+/// digest is of the stored, compressed, body).
 fn seal<T: Serialize + ?Sized>(
     key: &str,
     stamps: &[u64],
@@ -107,6 +110,11 @@ fn seal<T: Serialize + ?Sized>(
     out.extend_from_slice(&[0; HEAD - 2]);
     rmp_serde::encode::write(&mut out, &(stamps, soft_deadline, value))
         .map_err(|e| e.to_string())?;
+    if let Some(packed) = crate::compress::compress(&out[HEAD..]) {
+        out.truncate(HEAD);
+        out[1] = ENVELOPE_LZ4;
+        out.extend_from_slice(&packed);
+    }
     let sum = digest(key, &out[HEAD..]);
     out[2..HEAD].copy_from_slice(&sum.to_le_bytes());
     Ok(out)
@@ -118,13 +126,20 @@ fn unseal<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> std::result::Result<Envelope<T>, codec::DecodeError> {
     let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
-    let [codec::MAGIC, ENVELOPE, rest @ ..] = bytes else {
+    let [codec::MAGIC, format @ (ENVELOPE | ENVELOPE_LZ4), rest @ ..] = bytes else {
         return Err(foreign());
     };
     let (sum, body) = rest.split_first_chunk::<8>().ok_or_else(foreign)?;
     if u64::from_le_bytes(*sum) != digest(key, body) {
         return Err(codec::DecodeError::Corrupt);
     }
+    let unpacked;
+    let body = if *format == ENVELOPE_LZ4 {
+        unpacked = crate::compress::decompress(body).ok_or(codec::DecodeError::Corrupt)?;
+        &unpacked[..]
+    } else {
+        body
+    };
     rmp_serde::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
 }
 
@@ -515,6 +530,41 @@ mod tests {
             hit(cache.read_tagged("e", &t, None).unwrap()),
             ("new row".into(), false)
         );
+    }
+
+    #[test]
+    fn large_entries_are_stored_compressed_and_damaged_ones_are_misses() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row"]);
+        let big: String = (0..5_000).map(|i| format!("row {i};")).collect();
+        let stamp = miss(cache.read_tagged("big", &t, None).unwrap());
+        let bytes = cache.fill_tagged("big", &stamp, opts(1), &big).unwrap();
+        assert_eq!(bytes[1], ENVELOPE_LZ4);
+        assert!(
+            bytes.len() * 2 < big.len(),
+            "{} of {}",
+            bytes.len(),
+            big.len()
+        );
+        let fresh = Cache::from_url("memory://").unwrap(); // no decoded value kept
+        fresh.backend().set("big", bytes.clone(), None).unwrap();
+        for tag in &t {
+            let version = cache.backend().get(tag).unwrap().unwrap();
+            fresh.backend().set(tag, version, None).unwrap();
+        }
+        assert_eq!(hit(fresh.read_tagged("big", &t, None).unwrap()).0, big);
+        // A flipped byte in the compressed body: the digest catches it.
+        let mut damaged = bytes.to_vec();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        fresh.backend().set("big", damaged.into(), None).unwrap();
+        assert!(matches!(
+            fresh.read_tagged::<String>("big", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+        // A small entry stays as it was.
+        let small = cache.fill_tagged("small", &stamp, opts(1), "tiny").unwrap();
+        assert_eq!(small[1], ENVELOPE);
     }
 
     #[test]
