@@ -168,8 +168,12 @@ impl Cache {
         }
         match load() {
             Ok(value) => {
-                self.store(plan, &shape(&value), &stamp, &value);
-                let _ = self.backend().delete(&lease);
+                if self
+                    .store(plan, &shape(&value), &stamp, &value, Some(&lease))
+                    .is_none()
+                {
+                    let _ = self.backend().delete(&lease);
+                }
                 (value, Outcome::Loaded)
             }
             Err(e) => {
@@ -180,19 +184,22 @@ impl Cache {
         }
     }
 
+    /// Fills `plan.key` and, in the same round trip, releases `lease`
+    /// (`None` when the fill failed: the lease is the caller's to release).
     fn store<T: Serialize>(
         &self,
         plan: &Plan<'_>,
         shape: &Shape,
         stamp: &Stamp,
         value: &T,
+        lease: Option<&str>,
     ) -> Option<Bytes> {
         let options = FillOptions {
             depends_on: shape.depends_on,
             ttl: shape.ttl,
             soft: plan.soft_timeout,
         };
-        match self.fill_tagged(plan.key, stamp, options, value) {
+        match self.fill_tagged_releasing(plan.key, stamp, options, value, lease) {
             Ok(bytes) => {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Fill, 1);
@@ -290,8 +297,10 @@ impl Cache {
                 return Err(e); // the leader drops: followers load for themselves
             }
         };
-        let bytes = self.store(plan, &shape(&value), &stamp, &value);
-        release(lease);
+        let bytes = self.store(plan, &shape(&value), &stamp, &value, lease.as_deref());
+        if bytes.is_none() {
+            release(lease);
+        }
         leader.land(bytes);
         Ok((value, Outcome::Loaded))
     }
@@ -306,8 +315,12 @@ impl Cache {
         value: &T,
         lease: &str,
     ) -> crate::Result<()> {
-        let stored = self.fill_tagged(key, stamp, options, value).map(drop);
-        let _ = self.backend().delete(lease);
+        let stored = self
+            .fill_tagged_releasing(key, stamp, options, value, Some(lease))
+            .map(drop);
+        if stored.is_err() {
+            let _ = self.backend().delete(lease);
+        }
         stored
     }
 

@@ -285,13 +285,17 @@ impl Cache {
             }
         }
         self.count(Counter::Miss, 1);
-        let mut versions = Vec::with_capacity(tags.len());
-        for (tag, version) in tags.iter().zip(current) {
-            versions.push(match version {
-                Some(v) => v,
-                None => self.create_tag(tag.as_ref(), tag_ttl)?,
-            });
-        }
+        let missing: Vec<&str> = tags
+            .iter()
+            .zip(&current)
+            .filter(|(_, v)| v.is_none())
+            .map(|(t, _)| t.as_ref())
+            .collect();
+        let mut created = self.create_tags(&missing, tag_ttl)?.into_iter();
+        let versions = current
+            .into_iter()
+            .map(|v| v.or_else(|| created.next()).unwrap_or(0))
+            .collect();
         Ok(Lookup::Miss(Stamp { versions }))
     }
 
@@ -329,8 +333,27 @@ impl Cache {
         options: FillOptions,
         value: &T,
     ) -> Result<Bytes> {
+        self.fill_tagged_releasing(key, stamp, options, value, None)
+    }
+
+    /// [`Cache::fill_tagged`], releasing the fill's `lease` in the same
+    /// round trip.
+    pub(crate) fn fill_tagged_releasing<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+        lease: Option<&str>,
+    ) -> Result<Bytes> {
         let bytes = self.encode_fill(key, stamp, options, value)?;
-        self.backend().set(key, bytes.clone(), options.ttl)?;
+        match lease {
+            Some(lease) => {
+                self.backend()
+                    .set_then_delete(key, bytes.clone(), options.ttl, lease)?
+            }
+            None => self.backend().set(key, bytes.clone(), options.ttl)?,
+        }
         self.count(Counter::Fill, 1);
         Ok(bytes)
     }
@@ -460,24 +483,39 @@ impl Cache {
     /// Not a change of the tag generation: a missing tag was evicted, not
     /// bumped (every bump writes its tags), so entries already checked
     /// against it are still current.
-    fn create_tag(&self, tag: &str, ttl: Ttl) -> Result<u64> {
-        let mine = new_version();
-        if self
-            .backend()
-            .add(tag, Bytes::from(mine.to_string()), ttl)?
-        {
-            return Ok(mine);
+    /// Creates the missing `tags` with fresh versions, in one round trip
+    /// (another process may create one first: its version is the one
+    /// returned), and returns their versions in order.
+    fn create_tags(&self, tags: &[&str], ttl: Ttl) -> Result<Vec<u64>> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
         }
-        match parse_version(self.backend().get(tag)?.as_ref()) {
-            Some(theirs) => Ok(theirs),
-            // Gone again already (evicted): ours is as good as any, and no
-            // entry can hold it yet.
-            None => {
-                self.backend()
-                    .set(tag, Bytes::from(mine.to_string()), ttl)?;
-                Ok(mine)
-            }
+        let mine: Vec<u64> = tags.iter().map(|_| new_version()).collect();
+        let entries: Vec<(&str, Bytes)> = tags
+            .iter()
+            .zip(&mine)
+            .map(|(tag, v)| (*tag, Bytes::from(v.to_string())))
+            .collect();
+        let found = self.backend().add_or_get_many(&entries, ttl)?;
+        if found.len() != tags.len() {
+            return Err(Error::Backend {
+                reason: format!("{} replies to {} tag creations", found.len(), tags.len()),
+            });
         }
+        let mut versions = Vec::with_capacity(tags.len());
+        for ((theirs, mine), (tag, bytes)) in found.iter().zip(mine).zip(&entries) {
+            versions.push(match theirs.as_ref().map(|b| parse_version(Some(b))) {
+                None => mine,
+                Some(Some(theirs)) => theirs,
+                // Not a version (damaged): replaced by ours, which no entry
+                // can hold yet.
+                Some(None) => {
+                    self.backend().set(tag, bytes.clone(), ttl)?;
+                    mine
+                }
+            });
+        }
+        Ok(versions)
     }
 }
 

@@ -2,7 +2,7 @@
 //! Redis and dummy. The only differences are where a dummy must differ
 //! (it stores nothing), expressed through `Target::stores`.
 
-use cache_core::{Cache, CacheConfig, Error, Key, Timeout};
+use cache_core::{Cache, CacheConfig, Error, Key, Namespace, Timeout};
 use cache_tests::{services, unique};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -148,6 +148,49 @@ fn add_stores_only_if_absent(t: &Target) {
     );
     assert!(t.cache.add("z", "x", Duration::ZERO).unwrap());
     assert!(!t.cache.has_key("z").unwrap());
+}
+
+/// The miss path's two combined calls: tags created (or found) in one
+/// round trip, a fill stored with its lease released in one.
+fn add_or_get_many_and_set_then_delete(t: &Target) {
+    let backend = t.cache.backend();
+    let keys = t.cache.keys();
+    let (a, b) = (
+        keys.build(Namespace::Tag, &[], "a"),
+        keys.build(Namespace::Tag, &[], "b"),
+    );
+    backend.set(&a, bytes_of(b"7"), None).unwrap();
+    let found = backend
+        .add_or_get_many(&[(&a, bytes_of(b"1")), (&b, bytes_of(b"2"))], None)
+        .unwrap();
+    assert_eq!(
+        found,
+        t.expect(vec![Some(bytes_of(b"7")), None], vec![None, None]),
+        "a was there; b is ours now"
+    );
+    assert_eq!(
+        backend.get(&b).unwrap(),
+        t.expect(Some(bytes_of(b"2")), None)
+    );
+    assert_eq!(
+        backend.get(&a).unwrap(),
+        t.expect(Some(bytes_of(b"7")), None),
+        "a kept"
+    );
+    assert!(backend.add_or_get_many(&[], None).unwrap().is_empty());
+    let (entry, lease) = (
+        keys.build(Namespace::List, &[], "e"),
+        keys.build(Namespace::Lease, &[], "e"),
+    );
+    backend.set(&lease, bytes_of(b"1"), None).unwrap();
+    backend
+        .set_then_delete(&entry, bytes_of(b"v"), None, &lease)
+        .unwrap();
+    assert_eq!(
+        backend.get(&entry).unwrap(),
+        t.expect(Some(bytes_of(b"v")), None)
+    );
+    assert!(!backend.has_key(&lease).unwrap(), "the lease is released");
 }
 
 fn delete_and_has_key(t: &Target) {
@@ -537,6 +580,7 @@ conformance!(
     round_trips_diesel_column_types,
     stored_none_is_not_a_miss,
     add_stores_only_if_absent,
+    add_or_get_many_and_set_then_delete,
     delete_and_has_key,
     entries_expire,
     zero_timeout_stores_nothing,

@@ -24,6 +24,28 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+/// [`Backend::add_or_get_many`] with `add`, then `get` where the key was
+/// taken: one or two calls per entry.
+pub(crate) fn one_by_one_add_or_get<B: Backend + ?Sized>(
+    backend: &B,
+    entries: &[(&str, Bytes)],
+    ttl: Ttl,
+) -> Result<Vec<Option<Bytes>>> {
+    entries
+        .iter()
+        .map(|(key, value)| {
+            if backend.add(key, value.clone(), ttl)? {
+                return Ok(None);
+            }
+            match backend.get(key)? {
+                Some(theirs) => Ok(Some(theirs)),
+                // Gone again already (evicted): ours is as good as any.
+                None => backend.set(key, value.clone(), ttl).map(|()| None),
+            }
+        })
+        .collect()
+}
+
 /// What an in-process backend keeps beside one stored value for the
 /// [`Cache`](crate::Cache): the value decoded, and when the tags it was
 /// read with last held. Created with the bytes, shared by every reader of
@@ -131,6 +153,18 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()>;
     /// Stores `value` only if `key` is absent; says whether it stored.
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool>;
+    /// For each entry, stores its value if the key is absent, and returns
+    /// what the key held (`None`: this call's value is stored now): how
+    /// missing tags are created, in one round trip where the backend can.
+    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
+        one_by_one_add_or_get(self, entries, ttl)
+    }
+    /// Stores `value` under `key`, then removes `then_delete` (a fill and
+    /// the release of its lease), in one round trip where the backend can.
+    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
+        self.set(key, value, ttl)?;
+        self.delete(then_delete).map(drop)
+    }
     /// Removes `key`; says whether it was there.
     fn delete(&self, key: &str) -> Result<bool>;
     /// Removes every key in one round trip; returns how many were there.

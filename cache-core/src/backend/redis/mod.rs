@@ -46,6 +46,8 @@ pub struct RedisBackend {
     connect_timeout: Duration,
     response_timeout: Duration,
     breaker: Breaker,
+    /// Whether the server takes `SET .. NX GET` (until it refuses it once).
+    set_nx_get: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -147,6 +149,7 @@ impl RedisBackend {
             connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
             breaker: Breaker::new(options.retry_after),
+            set_nx_get: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -402,6 +405,41 @@ impl Backend for RedisBackend {
         cmd.arg("NX");
         self.with_conn(|c| cmd.query::<Option<String>>(c))
             .map(|ok| ok.is_some())
+    }
+
+    /// `SET key value NX GET` per entry, pipelined (Redis 7.0 and later
+    /// take NX with GET); an older server's syntax error switches this
+    /// backend to the one-by-one default for good.
+    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !self.set_nx_get.load(std::sync::atomic::Ordering::Relaxed) {
+            return super::one_by_one_add_or_get(self, entries, ttl);
+        }
+        let mut pipe = redis::pipe();
+        for (key, value) in entries {
+            let mut cmd = set_cmd(key, value, ttl);
+            cmd.arg("NX").arg("GET");
+            pipe.add_command(cmd);
+        }
+        match self.with_conn(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
+            Ok(found) => Ok(found.into_iter().map(to_bytes).collect()),
+            Err(Error::Backend { reason }) => {
+                tracing::info!(error = %reason, "Redis refused SET NX GET (before 7.0?): creating tags one by one");
+                self.set_nx_get
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                super::one_by_one_add_or_get(self, entries, ttl)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.add_command(set_cmd(key, &value, ttl)).ignore();
+        pipe.cmd("DEL").arg(then_delete).ignore();
+        self.with_conn(|c| pipe.query::<()>(c))
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
