@@ -16,7 +16,7 @@
 use cache_diesel::{Cache, CacheConfig, Form, ModelQueries};
 use cache_tests::bench::{
     self, BenchProduct, BenchProductCache, BenchProductFilter, BenchProductFull,
-    BenchProductFullCache, BenchProductFullUnique, BenchProductUnique, Summary,
+    BenchProductFullCache, BenchProductFullUnique, BenchProductUnique, Summary, bench_products,
 };
 use cache_tests::services;
 use cached::prelude::*;
@@ -141,6 +141,47 @@ impl Run {
         self.record(&format!("{db}.query.detail_related"), query);
         self.record(&format!("{store}.hit.detail_related"), hit);
         assert_eq!(full.stats().fills, 100, "every measured read was a hit");
+    }
+
+    /// The first read of an id (a miss: its row tag does not exist yet)
+    /// beside the bare primary-key query of a fresh id and a raw Redis
+    /// `GET` (one round trip), side by side: what a miss costs, in round
+    /// trips over the query.
+    fn first_reads(&mut self, pg: &mut PgConnection, url: &str, cache: &Cache) {
+        let (n, _, _) = iterations(self.quick);
+        let n = n.min(3_000);
+        let manager = BenchProductCache::new(cache.clone());
+        let mut redis = redis::Client::open(url)
+            .expect("redis")
+            .get_connection()
+            .expect("redis");
+        // Ids the manager never read (the hits above read 1..=100).
+        let (mut next_manager, mut next_query) = (1_000..=bench::PRODUCTS, 1..=bench::PRODUCTS);
+        let [query, first, rtt] = bench::measure_side_by_side(n, |k, _| match k {
+            0 => {
+                let id = next_query.next().expect("ids left");
+                black_box(
+                    bench_products::table
+                        .find(id)
+                        .select(BenchProduct::as_select())
+                        .first::<BenchProduct>(pg)
+                        .expect("row"),
+                );
+            }
+            1 => {
+                let id = next_manager.next().expect("ids left");
+                black_box(manager.get(pg, id).expect("row"));
+            }
+            _ => {
+                let _: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg("compare-rtt")
+                    .query(&mut redis)
+                    .expect("GET");
+            }
+        });
+        self.record("postgres.query.detail_fresh", query);
+        self.record("redis.first_read.detail", first);
+        self.record("redis.rtt", rtt);
     }
 
     /// Raw GET + decode of the manager's own bytes, the `cached` crate, and
@@ -302,6 +343,7 @@ fn main() {
             let cache = cache_at(&redis_url, &prefix);
             run.manager_and_floor(&mut pg, cache.clone(), "postgres", "redis");
             run.redis_floor_and_peer(&redis_url, &cache);
+            run.first_reads(&mut pg, &redis_url, &cache);
             let _ = cache.clear();
             let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
         }
@@ -334,6 +376,18 @@ fn main() {
         (
             "sqlite_list1000_db_over_memory_hit",
             ratio("sqlite.query.list1000", "memory.hit.list1000"),
+        ),
+        (
+            "first_read_over_pk_query",
+            ratio("redis.first_read.detail", "postgres.query.detail_fresh"),
+        ),
+        (
+            "first_read_extra_in_redis_rtts",
+            (|| {
+                let extra = run.median("redis.first_read.detail")?
+                    - run.median("postgres.query.detail_fresh")?;
+                Some(extra / run.median("redis.rtt")?)
+            })(),
         ),
         (
             "related_db_over_hit",
