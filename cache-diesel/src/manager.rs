@@ -248,10 +248,7 @@ impl<M: CachedModel> Manager<M> {
         let mut tags = self.related_tags::<C>().to_vec();
         for table in crate::sql_tables::tables_named(&sql, crate::sql_tables::Dialect::Any) {
             if table != M::table() && !tables.contains(&table) {
-                tags.extend(
-                    [TableTag::Epoch, TableTag::List]
-                        .map(|tag| crate::tags::table_tag(&self.cache, &table, tag)),
-                );
+                tags.extend(self.dependency_tags(&table));
                 tables.push(table);
             }
         }
@@ -267,12 +264,15 @@ impl<M: CachedModel> Manager<M> {
         self.related_tags.get_or_init(|| {
             <M as ModelQueries<C>>::related_tables()
                 .iter()
-                .flat_map(|table| {
-                    [TableTag::Epoch, TableTag::List]
-                        .map(|tag| crate::tags::table_tag(&self.cache, table, tag))
-                })
+                .flat_map(|table| self.dependency_tags(table))
                 .collect()
         })
+    }
+
+    /// The tags of another table that this model's lists depend on: its
+    /// epoch (any write the tracker saw) and its list tag (any hook write).
+    fn dependency_tags(&self, table: &str) -> [String; 2] {
+        [TableTag::Epoch, TableTag::List].map(|tag| crate::tags::table_tag(&self.cache, table, tag))
     }
 
     fn list_entry<'t, T>(

@@ -155,15 +155,29 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Vec<Statement> {
 /// dialects reads as a call.
 pub fn function_calls(sql: &str, dialect: Dialect) -> Vec<String> {
     let mut out = Vec::new();
-    match dialect {
-        Dialect::Any => {
-            for base in [Base::Postgres, Base::Sqlite, Base::Mysql] {
-                calls_base(sql, base, &mut out);
-            }
-        }
-        d => calls_base(sql, Base::of(d), &mut out),
+    for base in bases(dialect) {
+        calls_base(sql, base, &mut out);
     }
     out
+}
+
+/// The lexing rules a dialect stands for: its own, or under
+/// [`Dialect::Any`] each of the three.
+fn bases(dialect: Dialect) -> Vec<Base> {
+    match dialect {
+        Dialect::Any => vec![Base::Postgres, Base::Sqlite, Base::Mysql],
+        d => vec![Base::of(d)],
+    }
+}
+
+/// Every token of `sql` under `base`'s rules.
+fn tokens(sql: &str, base: Base) -> Vec<Tok> {
+    let mut lexer = Lexer::new(sql, base);
+    let mut toks: Vec<Tok> = Vec::with_capacity(64);
+    while let Lexed::Tok(t) = lexer.next() {
+        toks.push(t);
+    }
+    toks
 }
 
 /// The tables `sql` reads or writes by name: every table reference after a
@@ -173,13 +187,8 @@ pub fn function_calls(sql: &str, dialect: Dialect) -> Vec<String> {
 /// these tables (a subquery on another table is a dependency too).
 pub fn tables_named(sql: &str, dialect: Dialect) -> Vec<String> {
     let mut out = Vec::new();
-    match dialect {
-        Dialect::Any => {
-            for base in [Base::Postgres, Base::Sqlite, Base::Mysql] {
-                named_base(sql, base, &mut out);
-            }
-        }
-        d => named_base(sql, Base::of(d), &mut out),
+    for base in bases(dialect) {
+        named_base(sql, base, &mut out);
     }
     out
 }
@@ -205,11 +214,7 @@ fn named_base(sql: &str, base: Base, out: &mut Vec<String>) {
         "values",
         "select",
     ];
-    let mut lexer = Lexer::new(sql, base);
-    let mut toks: Vec<Tok> = Vec::with_capacity(64);
-    while let Lexed::Tok(t) = lexer.next() {
-        toks.push(t);
-    }
+    let toks = tokens(sql, base);
     let s = Stmt { sql, t: &toks };
     for i in 0..s.len() {
         if s.kw(i, "from") || s.kw(i, "join") {
@@ -1684,11 +1689,7 @@ const NOT_CALLS: &[&str] = &[
 ];
 
 fn calls_base(sql: &str, base: Base, out: &mut Vec<String>) {
-    let mut lexer = Lexer::new(sql, base);
-    let mut toks: Vec<Tok> = Vec::with_capacity(64);
-    while let Lexed::Tok(t) = lexer.next() {
-        toks.push(t);
-    }
+    let toks = tokens(sql, base);
     let s = Stmt { sql, t: &toks };
     for i in 0..s.len() {
         if !s.is_name(i) || !s.punct(i + 1, b'(') || s.kw_in(i, NOT_CALLS) {
