@@ -257,31 +257,32 @@ impl Cache {
             }
         };
         // A caller that missed just before another's flight landed (and
-        // ended) leads a new flight: the fill may be there already.
-        if let Ok(Lookup::Hit { value, .. }) =
-            self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
-        {
-            self.count_both(plan, Counter::Shared);
-            return Ok((value, Outcome::Shared));
-        }
+        // ended) leads a new flight: the fill may be there already. On a
+        // networked backend the lease is asked for in the same round trip.
+        let lease_key = self
+            .uses_leases()
+            .then(|| self.keys().build(Namespace::Lease, &["fill"], &flight_key));
+        let asked = lease_key.as_deref().map(|key| (key, self.config().lease));
         let mut lease = None;
-        if self.uses_leases() {
-            let key = self.keys().build(Namespace::Lease, &["fill"], &flight_key);
-            match self
-                .backend()
-                .add(&key, Bytes::from_static(b"1"), Some(self.config().lease))
-            {
-                Ok(true) => lease = Some(key),
-                Ok(false) => {
-                    self.count_both(plan, Counter::LeaseWait);
-                    if let Some(value) = self.wait_for_fill::<T>(plan) {
-                        drop(leader); // local followers re-read the cache
-                        return Ok((value, Outcome::AfterLease));
-                    }
-                    self.count_both(plan, Counter::LeaseTimeout);
+        match self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, asked) {
+            Ok((Lookup::Hit { value, .. }, leased)) => {
+                if leased && let Some(key) = &lease_key {
+                    let _ = self.backend().delete(key);
                 }
-                Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
+                self.count_both(plan, Counter::Shared);
+                return Ok((value, Outcome::Shared));
             }
+            Ok((Lookup::Miss(_), true)) => lease = lease_key,
+            Ok((Lookup::Miss(_), false)) if lease_key.is_some() => {
+                self.count_both(plan, Counter::LeaseWait);
+                if let Some(value) = self.wait_for_fill::<T>(plan) {
+                    drop(leader); // local followers re-read the cache
+                    return Ok((value, Outcome::AfterLease));
+                }
+                self.count_both(plan, Counter::LeaseTimeout);
+            }
+            Ok((Lookup::Miss(_), false)) => {}
+            Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
         }
         // Released after the fill, or at once on failure; a holder that dies
         // holds it one lease long.

@@ -183,9 +183,10 @@ impl Cache {
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
-        self.read_tagged_with(key, tags, tag_ttl, |bytes, _, holds| {
+        self.read_tagged_with(key, tags, tag_ttl, None, |bytes, _, holds| {
             open_bytes(key, bytes, holds)
         })
+        .map(|(lookup, _)| lookup)
     }
 
     /// [`Cache::read_tagged`] for values an in-process backend may keep
@@ -195,9 +196,26 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
+        self.read_tagged_leasing(key, tags, tag_ttl, None)
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Cache::read_tagged_shared`] that also takes the lease `lease` (key
+    /// and lifetime) in the same round trip, where the backend can: the
+    /// bool says whether this caller holds it now (false without a lease).
+    pub(crate) fn read_tagged_leasing<T>(
+        &self,
+        key: &str,
+        tags: &[&str],
+        tag_ttl: Ttl,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<(Lookup<T>, bool)>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         // Read before the lookup: see `MemoSlot::checked`.
         let generation = self.backend().tag_generation();
-        self.read_tagged_with(key, tags, tag_ttl, |bytes, memo, holds| {
+        self.read_tagged_with(key, tags, tag_ttl, lease, |bytes, memo, holds| {
             let Some(memo) = memo else {
                 return open_bytes(key, bytes, holds);
             };
@@ -242,25 +260,38 @@ impl Cache {
 
     /// The protocol of [`Cache::read_tagged`], with `open` turning the
     /// entry's bytes (and its memo, if the backend keeps one) into the value
-    /// and soft deadline when its stamps hold, `None` when they do not.
+    /// and soft deadline when its stamps hold, `None` when they do not; and
+    /// with `lease`, the lease taken in the same round trip (the bool: taken).
     fn read_tagged_with<T>(
         &self,
         key: &str,
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
+        lease: Option<(&str, Duration)>,
         open: impl FnOnce(
             &Bytes,
             Option<&Memo>,
             &dyn Fn(&[u64]) -> bool,
         ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
-    ) -> Result<Lookup<T>> {
+    ) -> Result<(Lookup<T>, bool)> {
         if !self.owed().is_clear() {
             self.settle_before_reading(tags)?;
         }
         let mut keys: Vec<&str> = Vec::with_capacity(1 + tags.len());
         keys.push(key);
         keys.extend(tags.iter().map(AsRef::as_ref));
-        let (found, memo) = self.backend().get_many_memo(&keys)?;
+        let (leased, found, memo) = match lease {
+            None => {
+                let (found, memo) = self.backend().get_many_memo(&keys)?;
+                (false, found, memo)
+            }
+            Some((lease, ttl)) => self.backend().add_then_get_many(
+                lease,
+                Bytes::from_static(b"1"),
+                Some(ttl),
+                &keys,
+            )?,
+        };
         let current: Vec<Option<u64>> = found[1..]
             .iter()
             .map(|b| parse_version(b.as_ref()))
@@ -271,11 +302,12 @@ impl Cache {
                 Ok(Some((value, soft_deadline))) => {
                     self.count(Counter::Hit, 1);
                     let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
-                    return Ok(Lookup::Hit {
+                    let hit = Lookup::Hit {
                         value,
                         stamp: Stamp { versions },
                         refresh_due: refresh_due(soft_deadline),
-                    });
+                    };
+                    return Ok((hit, leased));
                 }
                 Ok(None) => tracing::trace!(key, "cache entry stale: a tag moved on"),
                 Err(e) => {
@@ -296,7 +328,7 @@ impl Cache {
             .into_iter()
             .map(|v| v.or_else(|| created.next()).unwrap_or(0))
             .collect();
-        Ok(Lookup::Miss(Stamp { versions }))
+        Ok((Lookup::Miss(Stamp { versions }), leased))
     }
 
     /// Encodes a fill: the first `depends_on` versions of `stamp`, the soft

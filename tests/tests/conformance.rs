@@ -150,9 +150,10 @@ fn add_stores_only_if_absent(t: &Target) {
     assert!(!t.cache.has_key("z").unwrap());
 }
 
-/// The miss path's two combined calls: tags created (or found) in one
-/// round trip, a fill stored with its lease released in one.
-fn add_or_get_many_and_set_then_delete(t: &Target) {
+/// The miss path's combined calls: tags created (or found) in one round
+/// trip, a lease taken with a read in one, a fill stored with its lease
+/// released in one.
+fn the_miss_paths_combined_calls(t: &Target) {
     let backend = t.cache.backend();
     let keys = t.cache.keys();
     let (a, b) = (
@@ -191,6 +192,32 @@ fn add_or_get_many_and_set_then_delete(t: &Target) {
         t.expect(Some(bytes_of(b"v")), None)
     );
     assert!(!backend.has_key(&lease).unwrap(), "the lease is released");
+    // A lease asked for with a read: taken once, and the read sees the fill.
+    let (taken, found, _) = backend
+        .add_then_get_many(
+            &lease,
+            bytes_of(b"1"),
+            Some(Duration::from_secs(5)),
+            &[&entry, &a],
+        )
+        .unwrap();
+    assert!(taken);
+    assert_eq!(
+        found,
+        t.expect(
+            vec![Some(bytes_of(b"v")), Some(bytes_of(b"7"))],
+            vec![None, None]
+        )
+    );
+    let (again, _, _) = backend
+        .add_then_get_many(
+            &lease,
+            bytes_of(b"1"),
+            Some(Duration::from_secs(5)),
+            &[&entry],
+        )
+        .unwrap();
+    assert_eq!(again, t.expect(false, true), "held by the first");
 }
 
 fn delete_and_has_key(t: &Target) {
@@ -580,7 +607,7 @@ conformance!(
     round_trips_diesel_column_types,
     stored_none_is_not_a_miss,
     add_stores_only_if_absent,
-    add_or_get_many_and_set_then_delete,
+    the_miss_paths_combined_calls,
     delete_and_has_key,
     entries_expire,
     zero_timeout_stores_nothing,

@@ -159,6 +159,20 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
         one_by_one_add_or_get(self, entries, ttl)
     }
+    /// Stores `value` under `add` only if it is absent (a lease), then reads
+    /// `keys` as [`Backend::get_many_memo`] does, in one round trip where
+    /// the backend can; the bool says whether it stored.
+    fn add_then_get_many(
+        &self,
+        add: &str,
+        value: Bytes,
+        ttl: Ttl,
+        keys: &[&str],
+    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
+        let added = self.add(add, value, ttl)?;
+        let (found, memo) = self.get_many_memo(keys)?;
+        Ok((added, found, memo))
+    }
     /// Stores `value` under `key`, then removes `then_delete` (a fill and
     /// the release of its lease), in one round trip where the backend can.
     fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {

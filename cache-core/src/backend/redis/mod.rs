@@ -18,7 +18,7 @@ mod resp;
 use self::breaker::{Breaker, Opened, Ticket};
 use self::plain::{PlainConn, Target};
 use self::pool::{Checkout, Pool};
-use super::{Backend, Incr};
+use super::{Backend, Incr, Memo};
 use crate::config::redact;
 use crate::error::{Error, Result};
 use crate::timeout::Ttl;
@@ -433,6 +433,23 @@ impl Backend for RedisBackend {
             }
             Err(e) => Err(e),
         }
+    }
+
+    fn add_then_get_many(
+        &self,
+        add: &str,
+        value: Bytes,
+        ttl: Ttl,
+        keys: &[&str],
+    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
+        let mut pipe = redis::pipe();
+        let mut set = set_cmd(add, &value, ttl);
+        set.arg("NX");
+        pipe.add_command(set);
+        pipe.cmd("MGET").arg(keys);
+        let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
+        let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
+        Ok((added.is_some(), found, None))
     }
 
     fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
