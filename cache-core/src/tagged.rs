@@ -411,9 +411,30 @@ impl Cache {
         cover: Option<&str>,
         tag_ttl: Ttl,
     ) -> Result<()> {
-        if let Err(e) = self.deliver(tags, tag_ttl, Debt::none()) {
+        self.bump_tag_groups(&[(tags, cover)], tag_ttl)
+    }
+
+    /// Bumps several groups of tags, each with the cover it is owed under
+    /// should the bump fail (see [`Cache::bump_tags_within`]), in one round
+    /// trip: a transaction's writes to several tables, at its commit.
+    pub fn bump_tag_groups(
+        &self,
+        groups: &[(&[String], Option<&str>)],
+        tag_ttl: Ttl,
+    ) -> Result<()> {
+        let mut tags: Vec<String> = Vec::new();
+        for (group, _) in groups {
+            for tag in group.iter() {
+                if !tags.contains(tag) {
+                    tags.push(tag.clone());
+                }
+            }
+        }
+        if let Err(e) = self.deliver(&tags, tag_ttl, Debt::none()) {
             // O(tags): what is owed already is not looked at.
-            self.owed().add(tags, cover, tag_ttl);
+            for (group, cover) in groups {
+                self.owed().add(group.iter(), *cover, tag_ttl);
+            }
             tracing::warn!(
                 tags = ?tags,
                 error = %e,

@@ -62,6 +62,24 @@ pub(crate) fn bump(
     }
 }
 
+/// [`bump`] of several groups of tags, each with its own cover, in one
+/// round trip.
+pub(crate) fn bump_groups(
+    cache: &Cache,
+    groups: &[(&[String], Option<&str>)],
+    ttl: Ttl,
+    source: &str,
+    why: &str,
+) {
+    let tags: Vec<&String> = groups.iter().flat_map(|(tags, _)| tags.iter()).collect();
+    match cache.bump_tag_groups(groups, ttl) {
+        Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
+        Err(e) => {
+            tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed")
+        }
+    }
+}
+
 /// Lifetime of tags bumped without a model at hand (by the write tracker).
 pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
 

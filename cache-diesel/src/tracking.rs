@@ -36,7 +36,7 @@
 //! `invalidate_all()`.
 
 use crate::sql_tables::{Dialect, Statement, analyze};
-use crate::tags::bump;
+use crate::tags::bump_groups;
 use crate::unseen::{Bumps, function_writes};
 use cache_core::{Cache, Ttl};
 use diesel::Connection;
@@ -356,9 +356,23 @@ impl CacheTracking {
             .absorb(pending);
     }
 
+    /// The deferred hook writes' bumps, one round trip per cache (and tag
+    /// lifetime), however many writes the transaction made; then the
+    /// unseen writes', one per cache.
     fn invalidate(&self, pending: &Pending, why: &str) {
-        for d in &pending.deferred {
-            bump(&d.cache, &d.tags, Some(&d.cover), d.ttl, "transaction", why);
+        let mut sent = vec![false; pending.deferred.len()];
+        for (i, first) in pending.deferred.iter().enumerate() {
+            if sent[i] {
+                continue;
+            }
+            let mut groups: Vec<(&[String], Option<&str>)> = Vec::new();
+            for (j, d) in pending.deferred.iter().enumerate().skip(i) {
+                if !sent[j] && d.cache.same(&first.cache) && d.ttl == first.ttl {
+                    sent[j] = true;
+                    groups.push((&d.tags, Some(&d.cover)));
+                }
+            }
+            bump_groups(&first.cache, &groups, first.ttl, "transaction", why);
         }
         if !pending.unseen.is_empty() || pending.everything {
             Bumps::default()
