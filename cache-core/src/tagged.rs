@@ -422,14 +422,14 @@ impl Cache {
         groups: &[(&[String], Option<&str>)],
         tag_ttl: Ttl,
     ) -> Result<()> {
-        let mut tags: Vec<String> = Vec::new();
-        for (group, _) in groups {
-            for tag in group.iter() {
-                if !tags.contains(tag) {
-                    tags.push(tag.clone());
-                }
-            }
-        }
+        // Once each, in order (a transaction may bump thousands).
+        let mut seen = std::collections::HashSet::new();
+        let tags: Vec<String> = groups
+            .iter()
+            .flat_map(|(group, _)| group.iter())
+            .filter(|tag| seen.insert(tag.as_str()))
+            .cloned()
+            .collect();
         if let Err(e) = self.deliver(&tags, tag_ttl, Debt::none()) {
             // O(tags): what is owed already is not looked at.
             for (group, cover) in groups {

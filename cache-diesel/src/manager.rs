@@ -246,7 +246,8 @@ impl<M: CachedModel> Manager<M> {
         let (sql, load) = M::prepare_where(expr, M::INFO.prefetch_for_list);
         let mut tables = <M as ModelQueries<C>>::related_tables().to_vec();
         let mut tags = self.related_tags::<C>().to_vec();
-        for table in crate::sql_tables::tables_named(&sql, crate::sql_tables::Dialect::Any) {
+        // The connection's own dialect: one lexing pass on every call.
+        for table in crate::sql_tables::tables_named(&sql, tracking::dialect_of::<C>()) {
             if table != M::table() && !tables.contains(&table) {
                 tags.extend(self.dependency_tags(&table));
                 tables.push(table);

@@ -56,6 +56,9 @@ struct Deferred {
     ttl: Ttl,
 }
 
+/// A write's tags and the cover they are owed under (see `tags::bump`).
+type TagGroup<'a> = (&'a [String], Option<&'a str>);
+
 /// What is pending for a commit: one transaction level's, or (as the
 /// tracker's `reminder`) what to invalidate again at the next end of a
 /// transaction after the tracker lost track.
@@ -360,19 +363,20 @@ impl CacheTracking {
     /// lifetime), however many writes the transaction made; then the
     /// unseen writes', one per cache.
     fn invalidate(&self, pending: &Pending, why: &str) {
-        let mut sent = vec![false; pending.deferred.len()];
-        for (i, first) in pending.deferred.iter().enumerate() {
-            if sent[i] {
-                continue;
+        // One batch per (cache, lifetime): few, however many writes.
+        let mut batches: Vec<(&Deferred, Vec<TagGroup<'_>>)> = Vec::new();
+        for d in &pending.deferred {
+            let group = (&d.tags[..], Some(d.cover.as_str()));
+            match batches
+                .iter_mut()
+                .find(|(first, _)| first.cache.same(&d.cache) && first.ttl == d.ttl)
+            {
+                Some((_, groups)) => groups.push(group),
+                None => batches.push((d, vec![group])),
             }
-            let mut groups: Vec<(&[String], Option<&str>)> = Vec::new();
-            for (j, d) in pending.deferred.iter().enumerate().skip(i) {
-                if !sent[j] && d.cache.same(&first.cache) && d.ttl == first.ttl {
-                    sent[j] = true;
-                    groups.push((&d.tags, Some(&d.cover)));
-                }
-            }
-            bump_groups(&first.cache, &groups, first.ttl, "transaction", why);
+        }
+        for (first, groups) in &batches {
+            bump_groups(&first.cache, groups, first.ttl, "transaction", why);
         }
         if !pending.unseen.is_empty() || pending.everything {
             Bumps::default()
@@ -415,7 +419,7 @@ fn mentions_string_settings(sql: &str) -> bool {
 }
 
 /// The SQL dialect of connection type `C`.
-fn dialect_of<C: Connection>() -> Dialect {
+pub(crate) fn dialect_of<C: Connection>() -> Dialect {
     let backend = std::any::type_name::<C::Backend>();
     match backend.rsplit("::").next() {
         Some("Pg") => Dialect::Postgres,
