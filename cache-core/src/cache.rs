@@ -1,6 +1,9 @@
 //! [`Cache`]: Django's low-level cache API, typed through serde.
 
-use crate::backend::{Backend, DummyBackend, Incr, MemoryBackend, RedisBackend, RedisOptions};
+use crate::backend::{
+    Backend, DummyBackend, Incr, MemoryBackend, RedisBackend, RedisOptions, TieredBackend,
+    TieredOptions,
+};
 use crate::codec;
 use crate::config::{BackendKind, CacheConfig};
 use crate::error::{Error, Result};
@@ -89,16 +92,31 @@ impl Cache {
                 Arc::new(MemoryBackend::new(config.max_entries, config.max_bytes))
             }
             BackendKind::Dummy => Arc::new(DummyBackend),
-            BackendKind::Redis { url } => Arc::new(RedisBackend::connect(
-                url,
-                RedisOptions {
-                    connect_timeout: config.connect_timeout,
-                    response_timeout: config.response_timeout,
-                    retry_after: config.retry_after,
-                    pool_size: config.pool_size,
-                    tls_ca: config.tls_ca.clone(),
-                },
-            )?),
+            BackendKind::Redis { url } => {
+                let redis = RedisBackend::connect(
+                    url,
+                    RedisOptions {
+                        connect_timeout: config.connect_timeout,
+                        response_timeout: config.response_timeout,
+                        retry_after: config.retry_after,
+                        pool_size: config.pool_size,
+                        tls_ca: config.tls_ca.clone(),
+                    },
+                )?;
+                match config.local_tier {
+                    None => Arc::new(redis),
+                    Some(local_bytes) => Arc::new(TieredBackend::new(
+                        redis,
+                        &KeyBuilder::new(&config.key_prefix),
+                        TieredOptions {
+                            local_bytes,
+                            window: config.local_window,
+                            connect_timeout: config.connect_timeout,
+                            retry_after: config.retry_after,
+                        },
+                    )?),
+                }
+            }
         };
         Ok(Self::with_backend(config, backend))
     }
@@ -160,6 +178,12 @@ impl Cache {
     /// The backend, for layers that build their own keys (the model managers).
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.inner.backend
+    }
+
+    /// With a local tier in front of Redis (`?local=`): whether it answers
+    /// now, its tracking connection up and fresh. `None` without one.
+    pub fn local_tier_ready(&self) -> Option<bool> {
+        self.inner.backend.local_tier_ready()
     }
 
     /// The key builder, carrying this cache's prefix.

@@ -11,7 +11,10 @@
 //! timeout: a duration or `none` for never), `version`, `max_value_size`,
 //! `connect_timeout`, `response_timeout`, `retry_after`; `max_entries` and
 //! `max_bytes` for memory; `pool_size` and `tls_ca` (a PEM root
-//! certificate file) for Redis. Durations are `500ms`,
+//! certificate file) for Redis; `local` (a size: puts a coherent
+//! in-process tier of that many bytes in front of Redis, see
+//! [`TieredBackend`](crate::backend::TieredBackend)) and `local_window`
+//! for `redis://`. Durations are `500ms`,
 //! `2s`, `5m`, `1h` or bare seconds; sizes are bytes with an optional
 //! `k`/`m`/`g` (binary) suffix.
 
@@ -74,6 +77,12 @@ pub struct CacheConfig {
     /// `rediss://`: trust this PEM root certificate (a private CA) instead
     /// of the public web roots.
     pub tls_ca: Option<std::path::PathBuf>,
+    /// Redis: keep a coherent in-process tier of this many bytes in front
+    /// of it (`?local=64m`).
+    pub local_tier: Option<u64>,
+    /// The local tier answers only while its proof of coherence is at most
+    /// this old (`?local_window=10ms`).
+    pub local_window: Duration,
 }
 
 impl Default for CacheConfig {
@@ -91,6 +100,8 @@ impl Default for CacheConfig {
             max_bytes: None,
             pool_size: 16,
             tls_ca: None,
+            local_tier: None,
+            local_window: Duration::from_millis(10),
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -122,6 +133,12 @@ impl CacheConfig {
                 return Err(Error::config(shown, unknown_option(&name)));
             }
             passthrough.push((name.into_owned(), value.into_owned()));
+        }
+        if cfg.local_tier.is_some() && scheme != "redis" {
+            return Err(Error::config(
+                shown,
+                "local= puts an in-process tier in front of Redis: it applies to redis:// URLs only",
+            ));
         }
         cfg.backend = match scheme.as_str() {
             "memory" | "locmem" => BackendKind::Memory,
@@ -220,6 +237,17 @@ impl CacheConfig {
                 )
             }
             "tls_ca" => self.tls_ca = Some(value.into()),
+            "local" => {
+                self.local_tier = Some(
+                    parse_size(value)
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad("a positive size (e.g. 64m)"))?,
+                )
+            }
+            "local_window" => {
+                self.local_window =
+                    parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 10ms)"))?
+            }
             "lease" => {
                 self.lease =
                     parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 2s)"))?
@@ -248,7 +276,7 @@ fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
-         tls_ca, lease, lease_tick, and for redis:// also {}",
+         tls_ca, lease, lease_tick, local, local_window, and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
     )
 }

@@ -156,6 +156,11 @@ impl KeyBuilder {
         KeyScope { head }
     }
 
+    /// What every key of namespace `ns` starts with.
+    pub(crate) fn namespace_head(&self, ns: Namespace) -> String {
+        format!("{}{}:", self.head, ns.marker())
+    }
+
     /// The backend key of a low-level API key at `version`.
     pub fn user_key(&self, name: &str, version: u64) -> String {
         self.build(Namespace::User, &[&version.to_string()], name)

@@ -61,6 +61,14 @@ pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache))
 }
 
+/// PostgreSQL and Redis with a local tier in front (the tiered store);
+/// `None` when either is unreachable outside CI.
+pub fn postgres_tiered(test: &str) -> Option<Env<PgConnection>> {
+    let redis = services::tiered_url()?;
+    let db = db::postgres(test)?;
+    Some(Env::new(db, cache_with_prefix(&redis, test)))
+}
+
 /// Opens a database and a cache for the named test (`None`: skipped).
 pub type Opener<C> = fn(&str) -> Option<(TestDb<C>, Cache)>;
 

@@ -48,6 +48,18 @@ pub fn redis_url() -> Option<String> {
     }
 }
 
+/// The Redis of [`redis_url`] with a local tier in front (`local=16m`):
+/// the tiered store.
+pub fn tiered_url() -> Option<String> {
+    redis_url().map(|url| with_local_tier(&url))
+}
+
+/// `url` (a `redis://` URL) with `local=16m` added to its options.
+pub fn with_local_tier(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}local=16m")
+}
+
 /// `host:port` of a Redis URL (for a proxy in front of it).
 pub fn redis_address(url: &str) -> String {
     let parsed = url::Url::parse(url).expect("a Redis URL");

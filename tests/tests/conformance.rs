@@ -1,6 +1,7 @@
 //! One conformance suite, run unchanged against every backend: memory,
-//! Redis and dummy. The only differences are where a dummy must differ
-//! (it stores nothing), expressed through `Target::stores`.
+//! Redis, Redis with a local tier (tiered) and dummy. The only differences
+//! are where a dummy must differ (it stores nothing), expressed through
+//! `Target::stores`.
 
 use cache_core::{Cache, CacheConfig, Error, Key, Namespace, Timeout};
 use cache_tests::{services, unique};
@@ -24,6 +25,10 @@ impl Target {
 
     fn redis(test: &str) -> Option<Self> {
         services::redis_url().map(|url| Self::build(&url, test, true))
+    }
+
+    fn tiered(test: &str) -> Option<Self> {
+        services::tiered_url().map(|url| Self::build(&url, test, true))
     }
 
     fn dummy(test: &str) -> Option<Self> {
@@ -599,6 +604,7 @@ macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod memory { $( #[test] fn $check() { if let Some(t) = super::Target::memory(stringify!($check)) { super::$check(&t) } } )* }
         mod redis { $( #[test] fn $check() { if let Some(t) = super::Target::redis(stringify!($check)) { super::$check(&t) } } )* }
+        mod tiered { $( #[test] fn $check() { if let Some(t) = super::Target::tiered(stringify!($check)) { super::$check(&t) } } )* }
         mod dummy { $( #[test] fn $check() { if let Some(t) = super::Target::dummy(stringify!($check)) { super::$check(&t) } } )* }
     };
 }

@@ -1,5 +1,5 @@
-//! The model manager, run unchanged on SQLite + in-process memory and on
-//! PostgreSQL + Redis. Database queries are counted through Diesel's
+//! The model manager, run unchanged on SQLite + in-process memory, on
+//! PostgreSQL + Redis and on PostgreSQL + Redis with a local tier. Database queries are counted through Diesel's
 //! instrumentation: 0 on a hit, 1 on a miss.
 
 use cache_diesel::{CachedModel, Error, ListFilter};
@@ -403,6 +403,7 @@ macro_rules! suite {
     ($($check:ident),* $(,)?) => {
         mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_memory(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod postgres_tiered { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_tiered(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 

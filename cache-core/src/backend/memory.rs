@@ -112,6 +112,25 @@ impl MemoryBackend {
         self.store.entry_count()
     }
 
+    /// The bytes under `key` and their memo.
+    pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
+        self.live(key).map(|s| (s.bytes, s.memo))
+    }
+
+    /// Stores `bytes` under `key` unless the same bytes are there already
+    /// (whose memo, and decoded value, are kept); returns the memo.
+    pub(crate) fn keep(&self, key: &str, bytes: &Bytes, ttl: Ttl) -> Memo {
+        if let Some(stored) = self.live(key)
+            && stored.bytes == *bytes
+        {
+            return stored.memo;
+        }
+        let stored = Stored::new(bytes.clone(), ttl);
+        let memo = stored.memo.clone();
+        self.store.insert(key.to_owned(), stored);
+        memo
+    }
+
     fn live(&self, key: &str) -> Option<Stored> {
         self.store.get(key).filter(|s| s.live(Instant::now()))
     }

@@ -9,11 +9,13 @@
 mod dummy;
 mod memory;
 mod redis;
+mod tiered;
 mod unusable;
 
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
 pub use self::redis::{RedisBackend, RedisOptions};
+pub use self::tiered::{CONNECTION_NAME as TRACKING_CONNECTION_NAME, TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
 
 use crate::error::Result;
@@ -147,6 +149,12 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Called by the cache after it wrote tags (bumps, creations, clears):
     /// moves [`Backend::tag_generation`].
     fn tags_changed(&self) {}
+    /// For stores with a local tier in front of a shared one: whether the
+    /// local tier answers now (its tracking connection is up and fresh).
+    /// `None` for the others.
+    fn local_tier_ready(&self) -> Option<bool> {
+        None
+    }
     /// Stores `value`, replacing what was there and its lifetime.
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()>;
     /// Stores every entry with one lifetime, in one round trip.

@@ -153,6 +153,38 @@ impl RedisBackend {
         })
     }
 
+    /// The server's host, port, user name and password, for a tracking
+    /// connection of the tiered store (`None`: not plain TCP).
+    pub(crate) fn tcp_address(&self) -> Option<(String, u16, Option<String>, Option<String>)> {
+        let info = self.client.get_connection_info();
+        let settings = info.redis_settings();
+        match info.addr() {
+            ConnectionAddr::Tcp(host, port) => Some((
+                host.clone(),
+                *port,
+                settings.username().map(str::to_owned),
+                settings.password().map(str::to_owned),
+            )),
+            _ => None,
+        }
+    }
+
+    /// `MGET keys` and the remaining lifetime of `keys[0]` (`PTTL`; `None`
+    /// when it has none), in one round trip.
+    pub(crate) fn get_many_and_ttl(
+        &self,
+        keys: &[&str],
+    ) -> Result<(Vec<Option<Bytes>>, Option<Duration>)> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("MGET").arg(keys);
+        pipe.cmd("PTTL")
+            .arg(keys.first().copied().unwrap_or_default());
+        let (found, ttl): (Value, i64) = self.with_conn(|c| pipe.query(c))?;
+        let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
+        let ttl = u64::try_from(ttl).ok().map(Duration::from_millis);
+        Ok((found, ttl))
+    }
+
     /// A new connection, tried once: a refusal, a wrong password, an
     /// unknown host or a database out of range is an error at once.
     fn open_link(&self) -> RedisResult<Link> {

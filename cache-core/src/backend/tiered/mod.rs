@@ -1,0 +1,327 @@
+//! The tiered store: a bounded in-process tier in front of Redis, kept
+//! coherent across processes by Redis's server-assisted invalidation
+//! (`redis://host:port?local=64m`).
+//!
+//! What is kept locally, and why it stays right:
+//!
+//! - **Entries** (details, lists, cached queries) as the bytes Redis held,
+//!   with their decoded value (the [`Memo`]), for at most their remaining
+//!   lifetime in Redis. An entry is never trusted for itself: like every
+//!   entry, it is valid only while the versions it was stamped with are the
+//!   current versions of its tags. Keeping an old copy is therefore never
+//!   wrong, at worst useless.
+//! - **Tag versions**, learned from the replies of reads, forgotten as soon
+//!   as Redis says a tag key was written (`tracking.rs`: `CLIENT TRACKING`
+//!   in broadcast mode on the tag prefix), or when this process writes one.
+//!   The race between a read's reply and an invalidation is closed in
+//!   `tags.rs`.
+//!
+//! A read whose entry and tags are all known locally makes no round trip;
+//! any other read is one `MGET` (plus the entry's `PTTL`) that also teaches
+//! the tier. The local tier answers only while the tracking connection has
+//! proved, within the freshness window (`local_window`, 10 ms by default),
+//! that every invalidation sent before has been applied: a lost or lagging
+//! connection means every read goes to Redis, never a stale local answer.
+//! A write made by this process forgets the local versions of the tags it
+//! wrote once Redis acknowledged it, so this process reads its own writes at
+//! once; other processes do within the window (in practice, one loopback
+//! message: tens of microseconds).
+
+mod tags;
+mod tracking;
+
+pub use self::tracking::CONNECTION_NAME;
+
+use self::tags::TagTable;
+use self::tracking::{Channel, Target};
+use super::{Backend, Incr, Memo, MemoryBackend, RedisBackend};
+use crate::error::{Error, Result};
+use crate::key::{KeyBuilder, Namespace};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Roughly what one known tag version costs, to derive how many are kept.
+const BYTES_PER_TAG: u64 = 160;
+
+/// Options of [`TieredBackend::new`].
+#[derive(Debug, Clone)]
+pub struct TieredOptions {
+    /// Bytes of entries (keys and encoded values) the local tier holds.
+    pub local_bytes: u64,
+    /// How old the local tier's proof of coherence may be before it stops
+    /// answering (see the module documentation).
+    pub window: Duration,
+    /// How long to wait for the tracking connection.
+    pub connect_timeout: Duration,
+    /// How long to wait before connecting it again after a failure.
+    pub retry_after: Duration,
+}
+
+/// Redis behind a coherent in-process tier (see the module documentation).
+pub struct TieredBackend {
+    remote: RedisBackend,
+    local: MemoryBackend,
+    channel: Arc<Channel>,
+    /// Tag keys start with this (and are tracked).
+    tag_head: String,
+    /// Entry keys start with one of these (and are kept locally).
+    entry_heads: [String; 3],
+}
+
+impl std::fmt::Debug for TieredBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TieredBackend")
+            .field("remote", &self.remote)
+            .field("tracking", &self.channel.is_up())
+            .finish()
+    }
+}
+
+impl Drop for TieredBackend {
+    fn drop(&mut self) {
+        self.channel.close();
+    }
+}
+
+impl TieredBackend {
+    /// A tiered store over `remote` for the keys of `keys` (its prefix), and
+    /// the thread that keeps its tracking connection. Needs a `redis://`
+    /// server reached over TCP (Redis 6 or later).
+    pub fn new(remote: RedisBackend, keys: &KeyBuilder, options: TieredOptions) -> Result<Self> {
+        let Some((host, port, username, password)) = remote.tcp_address() else {
+            return Err(Error::config(
+                format!("{remote:?}"),
+                "local=: the local tier needs a redis:// server reached over TCP",
+            ));
+        };
+        let tag_head = keys.namespace_head(Namespace::Tag);
+        let max_tags = (options.local_bytes / BYTES_PER_TAG).max(1024);
+        let channel = Arc::new(Channel::new(
+            TagTable::new(usize::try_from(max_tags).unwrap_or(usize::MAX)),
+            options.window,
+        ));
+        let target = Target {
+            host,
+            port,
+            username,
+            password,
+            prefix: tag_head.clone(),
+            connect_timeout: options.connect_timeout,
+            retry_after: options.retry_after,
+        };
+        tracking::spawn(target, channel.clone())
+            .map_err(|e| Error::config("local=", format!("cannot start tracking: {e}")))?;
+        Ok(TieredBackend {
+            remote,
+            local: MemoryBackend::new(None, Some(options.local_bytes)),
+            channel,
+            tag_head,
+            entry_heads: [Namespace::Detail, Namespace::List, Namespace::Query]
+                .map(|ns| keys.namespace_head(ns)),
+        })
+    }
+
+    fn is_tag(&self, key: &str) -> bool {
+        key.starts_with(&self.tag_head)
+    }
+
+    fn is_entry(&self, key: &str) -> bool {
+        self.entry_heads.iter().any(|head| key.starts_with(head))
+    }
+
+    /// After a write of `keys` (acknowledged or not): this process must not
+    /// trust what it knew of them.
+    fn wrote(&self, keys: &[&str]) {
+        let tags = keys.iter().copied().filter(|k| self.is_tag(k));
+        if tags.clone().next().is_some() {
+            self.channel.tags.forget(tags);
+        }
+        for key in keys.iter().filter(|k| !self.is_tag(k)) {
+            let _ = self.local.delete(key);
+        }
+    }
+
+    /// The entry and its tags, all known locally.
+    fn local_read(&self, keys: &[&str]) -> Option<(Vec<Option<Bytes>>, Option<Memo>)> {
+        let (entry, tags) = keys.split_first()?;
+        let (bytes, memo) = self.local.lookup(entry)?;
+        let mut found = Vec::with_capacity(keys.len());
+        found.push(Some(bytes));
+        for tag in tags {
+            if !self.is_tag(tag) {
+                return None;
+            }
+            found.push(Some(self.channel.tags.get(tag)?));
+        }
+        Some((found, Some(memo)))
+    }
+}
+
+impl Backend for TieredBackend {
+    fn kind(&self) -> &'static str {
+        "tiered"
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        self.remote.get(key)
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        self.remote.get_many(keys)
+    }
+
+    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
+        let Some((&entry, tags)) = keys.split_first() else {
+            return Ok((Vec::new(), None));
+        };
+        if self.channel.fresh()
+            && let Some(found) = self.local_read(keys)
+        {
+            return Ok(found);
+        }
+        let before: Vec<_> = tags.iter().map(|t| self.channel.tags.before(t)).collect();
+        let (found, ttl) = self.remote.get_many_and_ttl(keys)?;
+        if self.channel.is_up() {
+            for ((tag, before), value) in tags.iter().zip(before).zip(&found[1..]) {
+                if let Some(value) = value
+                    && self.is_tag(tag)
+                {
+                    self.channel.tags.learn(tag, before, value);
+                }
+            }
+        }
+        let memo = match &found[0] {
+            Some(bytes) if self.is_entry(entry) => Some(self.local.keep(entry, bytes, ttl)),
+            _ => {
+                let _ = self.local.delete(entry);
+                None
+            }
+        };
+        Ok((found, memo))
+    }
+
+    fn memo(&self, key: &str) -> Option<Memo> {
+        if !self.channel.fresh() {
+            return None;
+        }
+        self.local.lookup(key).map(|(_, memo)| memo)
+    }
+
+    fn tag_generation(&self) -> Option<u64> {
+        // Read before `fresh`: a lookup that follows can only be judged
+        // against a generation taken while the tier was coherent.
+        let generation = self.channel.tags.generation();
+        self.channel.fresh().then_some(generation)
+    }
+
+    fn tags_changed(&self) {
+        self.channel.tags.touched();
+    }
+
+    fn local_tier_ready(&self) -> Option<bool> {
+        Some(self.channel.fresh())
+    }
+
+    fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
+        let stored = self.remote.set(key, value.clone(), ttl);
+        self.wrote(&[key]);
+        if stored.is_ok() && self.is_entry(key) {
+            self.local.keep(key, &value, ttl);
+        }
+        stored
+    }
+
+    fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
+        let stored = self.remote.set_many(entries, ttl);
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+        self.wrote(&keys);
+        stored
+    }
+
+    fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
+        let added = self.remote.add(key, value, ttl);
+        self.wrote(&[key]);
+        added
+    }
+
+    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
+        let found = self.remote.add_or_get_many(entries, ttl);
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+        self.wrote(&keys);
+        found
+    }
+
+    fn add_then_get_many(
+        &self,
+        add: &str,
+        value: Bytes,
+        ttl: Ttl,
+        keys: &[&str],
+    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
+        let answer = self.remote.add_then_get_many(add, value, ttl, keys);
+        self.wrote(&[add]);
+        let (added, found, _) = answer?;
+        // The local copy is kept only if it is what Redis holds (its memo
+        // then serves this read); otherwise the next read learns Redis's.
+        let mut memo = None;
+        if let Some(&entry) = keys.first()
+            && let Some((bytes, kept)) = self.local.lookup(entry)
+        {
+            if found.first() == Some(&Some(bytes)) {
+                memo = Some(kept);
+            } else {
+                let _ = self.local.delete(entry);
+            }
+        }
+        Ok((added, found, memo))
+    }
+
+    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
+        let stored = self
+            .remote
+            .set_then_delete(key, value.clone(), ttl, then_delete);
+        self.wrote(&[key, then_delete]);
+        if stored.is_ok() && self.is_entry(key) {
+            self.local.keep(key, &value, ttl);
+        }
+        stored
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        let deleted = self.remote.delete(key);
+        self.wrote(&[key]);
+        deleted
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<u64> {
+        let deleted = self.remote.delete_many(keys);
+        self.wrote(keys);
+        deleted
+    }
+
+    fn has_key(&self, key: &str) -> Result<bool> {
+        self.remote.has_key(key)
+    }
+
+    fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
+        let touched = self.remote.touch(key, ttl);
+        self.wrote(&[key]);
+        touched
+    }
+
+    fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
+        let outcome = self.remote.incr(key, delta);
+        self.wrote(&[key]);
+        outcome
+    }
+
+    fn clear(&self, pattern: &str) -> Result<()> {
+        let cleared = self.remote.clear(pattern);
+        // The local tier belongs to this cache: all of it is its namespace.
+        self.local.clear(pattern)?;
+        self.channel.tags.flush();
+        cleared
+    }
+}
