@@ -136,6 +136,13 @@ impl Read {
 /// Reads that began after a write of their row had returned and were
 /// served an older version.
 pub fn count_stale(reads: &[Read], writes: &[Write]) -> usize {
+    count_stale_after(reads, writes, 0)
+}
+
+/// Reads that began more than `window_us` after a write of their row had
+/// returned and were served an older version (a process whose local tier
+/// learns of writes within a window).
+pub fn count_stale_after(reads: &[Read], writes: &[Write], window_us: u64) -> usize {
     let mut by_row: HashMap<i32, Vec<&Write>> = HashMap::new();
     for w in writes {
         by_row.entry(w.id).or_default().push(w);
@@ -149,7 +156,7 @@ pub fn count_stale(reads: &[Read], writes: &[Write]) -> usize {
             let Some(ws) = by_row.get(&r.id) else {
                 return false;
             };
-            let done = ws.partition_point(|w| w.returned_us < r.began_us);
+            let done = ws.partition_point(|w| w.returned_us + window_us < r.began_us);
             let required = ws[..done].iter().map(|w| w.version).max().unwrap_or(0);
             r.version < required
         })

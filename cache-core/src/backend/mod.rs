@@ -58,8 +58,9 @@ pub type Memo = Arc<MemoSlot>;
 #[derive(Default)]
 pub struct MemoSlot {
     decoded: OnceLock<Box<dyn Any + Send + Sync>>,
-    /// The tag keys the value was validated against.
-    tags: OnceLock<Box<[String]>>,
+    /// A digest of the tag keys the value was validated against (the keys
+    /// themselves would weigh more than most values).
+    tags: OnceLock<u64>,
     /// 1 + the backend's tag generation read before a lookup of those tags
     /// found that they held (0: never).
     checked: AtomicU64,
@@ -88,10 +89,8 @@ impl MemoSlot {
     /// Records that `tags` held in a lookup made after the backend's tag
     /// generation was `generation`.
     pub fn checked(&self, generation: u64, tags: &[&str]) {
-        let kept = self
-            .tags
-            .get_or_init(|| tags.iter().map(|t| (*t).to_owned()).collect());
-        if same_tags(kept, tags) {
+        let digest = tags_digest(tags);
+        if *self.tags.get_or_init(|| digest) == digest {
             self.checked.fetch_max(generation + 1, Ordering::SeqCst);
         }
     }
@@ -100,12 +99,18 @@ impl MemoSlot {
     /// already `generation` (so no tag has been written since).
     pub fn still_checked(&self, generation: u64, tags: &[&str]) -> bool {
         self.checked.load(Ordering::SeqCst) == generation + 1
-            && self.tags.get().is_some_and(|kept| same_tags(kept, tags))
+            && self.tags.get() == Some(&tags_digest(tags))
     }
 }
 
-fn same_tags(kept: &[String], tags: &[&str]) -> bool {
-    kept.len() == tags.len() && kept.iter().zip(tags).all(|(k, t)| k == t)
+/// xxh3 of the tag keys, each followed by a byte no key holds.
+fn tags_digest(tags: &[&str]) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+    for tag in tags {
+        hasher.update(tag.as_bytes());
+        hasher.update(&[0xff]);
+    }
+    hasher.digest()
 }
 
 /// What an atomic increment found.

@@ -271,6 +271,131 @@ impl Run {
     }
 }
 
+impl Run {
+    /// Hits of the tiered store (Redis behind a warm local tier) beside the
+    /// same hits on plain Redis, and Redis commands per tiered hit.
+    fn tiered(&mut self, pg: &mut PgConnection, url: &str, prefix: &str, plain: &Cache) {
+        let (n_detail, _, n_1000) = iterations(self.quick);
+        let tiered = cache_at(&services::with_local_tier(url), prefix);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tiered.local_tier_ready() != Some(true) {
+            assert!(std::time::Instant::now() < deadline, "tracking never came up");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let (local, shared) = (
+            BenchProductCache::new(tiered),
+            BenchProductCache::new(plain.clone()),
+        );
+        let ids = |i: usize| 1 + (i % 100) as i32;
+        let filter = BenchProductFilter::default().category_id(2);
+        for _ in 0..2 {
+            for i in 0..100 {
+                local.get(pg, ids(i)).expect("warm");
+            }
+            local.all(pg, None, filter.clone()).expect("warm");
+        }
+        // Hits need no table: a miss here fails the run.
+        let mut sqlite = SqliteConnection::establish(":memory:").expect("sqlite");
+        let [hit, redis_hit] = bench::measure_side_by_side(n_detail, |k, i| {
+            let m = if k == 0 { &local } else { &shared };
+            black_box(m.get(&mut sqlite, ids(i)).expect("hit"));
+        });
+        self.record("tiered.hit.detail", hit);
+        self.record("redis.hit.detail_beside_tiered", redis_hit);
+        let [hit] = bench::measure_side_by_side(n_1000, |_, _| {
+            black_box(local.all(&mut sqlite, None, filter.clone()).expect("hit"));
+        });
+        self.record("tiered.hit.list1000", hit);
+        let mut conn = redis::Client::open(url)
+            .expect("redis")
+            .get_connection()
+            .expect("redis");
+        let before = command_calls_but_pings(&mut conn);
+        let hits = 1_000;
+        for i in 0..hits {
+            black_box(local.get(&mut sqlite, ids(i)).expect("hit"));
+        }
+        let calls = command_calls_but_pings(&mut conn) - before - 1; // its own INFO
+        self.figure("tiered.commands_per_hit", calls as f64 / hits as f64, hits);
+        let _ = local.cache().clear();
+    }
+
+    /// In-process hits with 100,000 entries resident (10,000 details read
+    /// at random, 90,000 other entries), and what a cached row costs in
+    /// resident memory.
+    fn memory_at_size<C: Connection + 'static>(&mut self, conn: &mut C, prefix: &str)
+    where
+        BenchProduct: cache_diesel::ModelQueries<C>,
+    {
+        let (n_detail, _, _) = iterations(self.quick);
+        let mut cfg = CacheConfig::from_url("memory://").expect("memory URL");
+        cfg.key_prefix = format!("{prefix}-size");
+        cfg.max_entries = Some(200_000);
+        let cache = Cache::new(cfg).expect("cache");
+        let manager = BenchProductCache::new(cache.clone());
+        let rss_before = resident_bytes();
+        let mut raw = 0usize;
+        for id in 1..=bench::PRODUCTS {
+            let row = manager.get(conn, id).expect("fill");
+            raw += std::mem::size_of::<BenchProduct>() + row.title.capacity();
+            manager.get(conn, id).expect("hit"); // decoded and kept
+        }
+        let rss_after = resident_bytes();
+        if let (Some(before), Some(after)) = (rss_before, rss_after) {
+            let rows = bench::PRODUCTS as f64;
+            let per_row = after.saturating_sub(before) as f64 / rows;
+            self.figure("memory.bytes_per_row", per_row, bench::PRODUCTS as usize);
+            self.figure("memory.raw_bytes_per_row", raw as f64 / rows, bench::PRODUCTS as usize);
+        }
+        for i in 0..90_000 {
+            cache
+                .set(&format!("filler-{i}"), &i, cache_diesel::Timeout::Never)
+                .expect("filler");
+        }
+        // A stride through all 10,000 ids: every hit is cold in the CPU caches.
+        let id = |i: usize| 1 + ((i * 7_919) % bench::PRODUCTS as usize) as i32;
+        let [hit] = bench::measure_side_by_side(n_detail, |_, i| {
+            black_box(manager.get(conn, id(i)).expect("hit"));
+        });
+        self.record("memory.hit.detail_100k", hit);
+        let _ = cache.clear();
+    }
+
+    fn figure(&mut self, name: &str, value: f64, samples: usize) {
+        println!("{name:<34} {value:.3}");
+        self.figures.insert(
+            name.into(),
+            Summary {
+                median_ns: value,
+                p99_ns: value,
+                samples,
+            },
+        );
+    }
+}
+
+/// The process's resident memory, from `/proc/self/statm` (Linux).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Calls of every command on the server but `PING` (tracking connections
+/// ping while their tier is in use).
+fn command_calls_but_pings(conn: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(conn)
+        .expect("INFO");
+    let pings: u64 = info
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_ping:"))
+        .filter_map(|l| l.split_once("calls=")?.1.split(',').next()?.parse::<u64>().ok())
+        .sum();
+    command_calls(conn) - 1 - pings // minus that second INFO
+}
+
 /// Total calls of every command on the server.
 fn command_calls(conn: &mut redis::Connection) -> u64 {
     let info: String = redis::cmd("INFO")
@@ -325,6 +450,7 @@ fn main() {
         "sqlite",
         "memory",
     );
+    run.memory_at_size(&mut sqlite, &prefix);
     drop(sqlite);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -344,6 +470,7 @@ fn main() {
             run.manager_and_floor(&mut pg, cache.clone(), "postgres", "redis");
             run.redis_floor_and_peer(&redis_url, &cache);
             run.first_reads(&mut pg, &redis_url, &cache);
+            run.tiered(&mut pg, &redis_url, &format!("{prefix}-tiered"), &cache);
             let _ = cache.clear();
             let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
         }
@@ -388,6 +515,24 @@ fn main() {
                     - run.median("postgres.query.detail_fresh")?;
                 Some(extra / run.median("redis.rtt")?)
             })(),
+        ),
+        ("tiered_hit_ns", run.median("tiered.hit.detail")),
+        (
+            "tiered_hit_over_redis_hit",
+            ratio("tiered.hit.detail", "redis.hit.detail_beside_tiered"),
+        ),
+        (
+            "tiered_commands_per_hit",
+            run.median("tiered.commands_per_hit"),
+        ),
+        ("memory_hit_ns_100k", run.median("memory.hit.detail_100k")),
+        (
+            "list1000_memory_hit_over_detail_hit",
+            ratio("memory.hit.list1000", "memory.hit.detail"),
+        ),
+        (
+            "memory_bytes_per_row_over_raw",
+            ratio("memory.bytes_per_row", "memory.raw_bytes_per_row"),
         ),
         (
             "related_db_over_hit",

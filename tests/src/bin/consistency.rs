@@ -4,8 +4,14 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
-//!     --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive | --all-paths]
+//!     --db <sqlite|postgres> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]
 //! ```
+//!
+//! `tiered` is Redis with a local tier (`?local=16m`): the second process
+//! learns of the first one's writes through its tracking connection, so
+//! its reads count as stale only when they began more than the freshness
+//! window (`local_window`, 10 ms) after the write returned; the first
+//! process's own reads count from the write's return, as everywhere.
 //!
 //! The last line is `stale_reads=<n> reads=<n> writes=<n>`; the exit code is
 //! 1 when stale reads are not zero (except with `--naive`, the seeds'
@@ -74,10 +80,10 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if !["sqlite", "postgres"].contains(&args.db.as_str())
-        || !["memory", "redis"].contains(&args.cache.as_str())
+        || !["memory", "redis", "tiered"].contains(&args.cache.as_str())
     {
         return Err(
-            "usage: --db <sqlite|postgres> --cache <memory|redis> --seconds N [--naive | --all-paths]".into(),
+            "usage: --db <sqlite|postgres> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]".into(),
         );
     }
     Ok(args)
@@ -94,6 +100,7 @@ fn open_postgres(schema: &str) -> PgConnection {
 fn cache_for(args: &Args, prefix: &str) -> Cache {
     let url = match args.cache.as_str() {
         "redis" => services::redis_url().expect("Redis reachable"),
+        "tiered" => services::tiered_url().expect("Redis reachable"),
         _ => "memory://".to_owned(),
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
@@ -211,7 +218,8 @@ fn main() -> ExitCode {
         "consistency: db={} cache={} mode={mode:?} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
         args.db, args.cache, args.seconds
     );
-    let second = (args.cache == "redis").then(|| {
+    let shared = args.cache != "memory";
+    let second = shared.then(|| {
         let mut cmd = Command::new(std::env::current_exe().expect("own path"));
         cmd.args([
             "--db",
@@ -243,21 +251,28 @@ fn main() -> ExitCode {
         ),
         _ => run(|| open_postgres(&location), &cache, mode, until, true),
     };
-    let own_reads = reads.len();
+    let mut second_reads = Vec::new();
     if let Some(child) = second {
         let out = child.wait_with_output().expect("second process output");
-        reads.extend(
+        second_reads.extend(
             String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .filter_map(Read::from_line),
         );
     }
-    let stale = consistency::count_stale(&reads, &writes);
+    let window_us = if args.cache == "tiered" {
+        cache.config().local_window.as_micros() as u64
+    } else {
+        0
+    };
+    let stale = consistency::count_stale(&reads, &writes)
+        + consistency::count_stale_after(&second_reads, &writes, window_us);
     println!(
-        "processes={} reads_in_second_process={}",
-        if args.cache == "redis" { 2 } else { 1 },
-        reads.len() - own_reads
+        "processes={} reads_in_second_process={} window_us_in_second_process={window_us}",
+        if shared { 2 } else { 1 },
+        second_reads.len()
     );
+    reads.extend(second_reads);
     cleanup(&args, &location, &cache);
     println!(
         "stale_reads={stale} reads={} writes={}",

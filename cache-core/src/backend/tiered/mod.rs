@@ -325,3 +325,63 @@ impl Backend for TieredBackend {
         cleared
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiered store whose Redis is not there (a port nobody listens on).
+    fn unreachable() -> TieredBackend {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let options = super::super::RedisOptions {
+            connect_timeout: Duration::from_millis(50),
+            response_timeout: Duration::from_millis(50),
+            retry_after: Duration::from_millis(50),
+            pool_size: 1,
+            tls_ca: None,
+        };
+        let remote = RedisBackend::connect(&format!("redis://127.0.0.1:{port}/"), options).unwrap();
+        let options = TieredOptions {
+            local_bytes: 1 << 20,
+            window: Duration::from_millis(10),
+            connect_timeout: Duration::from_millis(50),
+            retry_after: Duration::from_millis(50),
+        };
+        TieredBackend::new(remote, &KeyBuilder::new("p"), options).unwrap()
+    }
+
+    #[test]
+    fn a_write_forgets_what_this_process_knew_even_when_it_fails() {
+        let tiered = unreachable();
+        let tags = &tiered.channel.tags;
+        let one = Bytes::from_static(b"1");
+        let writes: [&dyn Fn(&TieredBackend, &str); 4] = [
+            &|b, k| drop(b.set_many(&[(k, Bytes::from_static(b"2"))], None)),
+            &|b, k| drop(b.add_or_get_many(&[(k, Bytes::from_static(b"2"))], None)),
+            &|b, k| drop(b.delete(k)),
+            &|b, k| drop(b.set(k, Bytes::from_static(b"2"), None)),
+        ];
+        for write in writes {
+            tags.learn("p:t:a", tags.before("p:t:a"), &one);
+            write(&tiered, "p:t:a");
+            assert_eq!(tags.get("p:t:a"), None);
+        }
+    }
+
+    #[test]
+    fn without_tracking_nothing_is_answered_locally() {
+        let tiered = unreachable();
+        let one = Bytes::from_static(b"1");
+        tiered.local.keep("p:d:x", &one, None);
+        let tags = &tiered.channel.tags;
+        tags.learn("p:t:a", tags.before("p:t:a"), &one);
+        assert_eq!(tiered.local_tier_ready(), Some(false));
+        assert!(tiered.memo("p:d:x").is_none());
+        assert!(tiered.tag_generation().is_none());
+        assert!(tiered.get_many_memo(&["p:d:x", "p:t:a"]).is_err(), "goes to Redis");
+    }
+}
