@@ -45,6 +45,7 @@ mod pg_update;
 pub mod pool;
 pub mod query;
 mod registry;
+mod rows;
 pub mod sql_tables;
 mod tags;
 pub mod tracking;
@@ -65,6 +66,7 @@ pub use model::{
 #[cfg(feature = "r2d2")]
 pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
+pub use rows::Rows;
 pub use tracking::{CacheTracking, track, transaction};
 pub use unseen::{
     declare_cascade, declare_function_writes, declare_uncached, declare_view,

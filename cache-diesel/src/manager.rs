@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 use crate::registry;
+use crate::rows::Rows;
 use crate::tags::{TableTag, TableTags, Tags};
 use crate::tracking::{self, ReadPolicy};
 use cache_core::{
@@ -179,7 +180,7 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut C,
         suffix: Option<&str>,
         filter: M::Filter,
-    ) -> Result<Vec<M::Record>>
+    ) -> Result<Rows<M::Record>>
     where
         C: Connection + 'static,
         M: ModelQueries<C>,
@@ -191,14 +192,14 @@ impl<M: CachedModel> Manager<M> {
             M::related_tables(),
         );
         let prefetch = M::INFO.prefetch_for_list;
-        let background = || -> OwnedLoad<C, Vec<M::Record>> {
+        let background = || -> OwnedLoad<C, Rows<M::Record>> {
             let owned = filter.clone();
-            Box::new(move |conn| M::load_records(conn, &owned, prefetch))
+            Box::new(move |conn| M::load_records(conn, &owned, prefetch).map(Rows::from))
         };
         self.read_through(
             conn,
             entry,
-            |conn| M::load_records(conn, &filter, prefetch),
+            |conn| M::load_records(conn, &filter, prefetch).map(Rows::from),
             Some(&background),
         )
     }
@@ -238,7 +239,7 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut C,
         suffix: Option<&str>,
         expr: M::Expr,
-    ) -> Result<Vec<M::Record>>
+    ) -> Result<Rows<M::Record>>
     where
         C: Connection + 'static,
         M: WhereQuery<C> + ModelQueries<C>,
@@ -254,7 +255,12 @@ impl<M: CachedModel> Manager<M> {
             }
         }
         let entry = self.list_entry(suffix, &format!("sql:{sql}"), &tags, &tables);
-        self.read_through(conn, entry, load, None::<&dyn Fn() -> OwnedLoad<C, _>>)
+        self.read_through(
+            conn,
+            entry,
+            |conn| load(conn).map(Rows::from),
+            None::<&dyn Fn() -> OwnedLoad<C, _>>,
+        )
     }
 
     /// The tags of the related tables: their writes invalidate this model's entries.

@@ -50,7 +50,11 @@ fn commands(server: &RedisServer) -> u64 {
         .unwrap();
     info.lines()
         .filter_map(|line| line.strip_prefix("cmdstat_"))
-        .filter(|line| !["ping:", "hello:", "client|", "info:"].iter().any(|p| line.starts_with(p)))
+        .filter(|line| {
+            !["ping:", "hello:", "client|", "info:"]
+                .iter()
+                .any(|p| line.starts_with(p))
+        })
         .filter_map(|line| {
             let calls = line.split("calls=").nth(1)?.split(',').next()?;
             calls.parse::<u64>().ok()
@@ -68,7 +72,12 @@ fn kill_tracking(server: &RedisServer) -> usize {
     let ids: Vec<String> = list
         .lines()
         .filter(|line| line.split(' ').any(|field| field == name))
-        .filter_map(|line| line.strip_prefix("id=")?.split(' ').next().map(str::to_owned))
+        .filter_map(|line| {
+            line.strip_prefix("id=")?
+                .split(' ')
+                .next()
+                .map(str::to_owned)
+        })
         .collect();
     for id in &ids {
         let _: () = redis::cmd("CLIENT")
@@ -98,9 +107,7 @@ fn setup(test: &str) -> Option<Setup> {
     let mut db = db::sqlite();
     let a = ProductCache::new(ca.clone());
     let b = ProductCache::new(cb.clone());
-    let row = a
-        .insert(&mut db.conn, NewProduct::new("apple", 1))
-        .unwrap();
+    let row = a.insert(&mut db.conn, NewProduct::new("apple", 1)).unwrap();
     wait_ready(&ca);
     wait_ready(&cb);
     Some(Setup {
@@ -124,16 +131,23 @@ fn warm_reads_make_no_redis_command() {
     // A miss fills; the next read learns the tags; then all is local.
     for _ in 0..2 {
         title(&s.a, &mut s.db, s.id);
-        s.a.all(&mut s.db.conn, None, ProductFilter::default()).unwrap();
+        s.a.all(&mut s.db.conn, None, ProductFilter::default())
+            .unwrap();
     }
     let before = commands(&s.server);
     s.db.take_queries();
     for _ in 0..100 {
         assert_eq!(title(&s.a, &mut s.db, s.id), "Title of apple");
-        let all = s.a.all(&mut s.db.conn, None, ProductFilter::default()).unwrap();
+        let all =
+            s.a.all(&mut s.db.conn, None, ProductFilter::default())
+                .unwrap();
         assert_eq!(all.len(), 1);
     }
-    assert_eq!(commands(&s.server) - before, 0, "200 warm reads, no command");
+    assert_eq!(
+        commands(&s.server) - before,
+        0,
+        "200 warm reads, no command"
+    );
     assert_eq!(s.db.take_queries(), 0, "and no query");
 }
 
@@ -145,20 +159,27 @@ fn another_processs_write_is_seen_within_the_window_and_the_writers_at_once() {
     for _ in 0..3 {
         title(&s.a, &mut s.db, s.id);
         title(&s.b, &mut s.db, s.id);
-        s.a.all(&mut s.db.conn, None, ProductFilter::default()).unwrap();
+        s.a.all(&mut s.db.conn, None, ProductFilter::default())
+            .unwrap();
     }
     for round in 0..20 {
         let new = format!("title {round}");
         s.b.update(&mut s.db.conn, s.id, products::title.eq(&new))
             .unwrap();
-        assert_eq!(title(&s.b, &mut s.db, s.id), new, "the writer reads its write");
+        assert_eq!(
+            title(&s.b, &mut s.db, s.id),
+            new,
+            "the writer reads its write"
+        );
         std::thread::sleep(PAST_WINDOW);
         assert_eq!(title(&s.a, &mut s.db, s.id), new, "round {round}");
         // A list too, after an insert by the other process.
         s.b.insert(&mut s.db.conn, NewProduct::new(&format!("p{round}"), 2))
             .unwrap();
         std::thread::sleep(PAST_WINDOW);
-        let all = s.a.all(&mut s.db.conn, None, ProductFilter::default()).unwrap();
+        let all =
+            s.a.all(&mut s.db.conn, None, ProductFilter::default())
+                .unwrap();
         assert_eq!(all.len(), round + 2, "round {round}");
     }
 }
@@ -189,7 +210,11 @@ fn a_killed_tracking_connection_is_never_a_stale_read_and_comes_back() {
     for _ in 0..20 {
         title(&s.a, &mut s.db, s.id);
     }
-    assert_eq!(commands(&s.server) - before, 0, "local again after reconnecting");
+    assert_eq!(
+        commands(&s.server) - before,
+        0,
+        "local again after reconnecting"
+    );
 }
 
 #[test]

@@ -88,7 +88,11 @@ where
     let (list, q) = env
         .db
         .counted(|c| p.all(c, None, ProductFilter::default()).unwrap());
-    assert_eq!((list, q), (vec![expected], 1), "the list was invalidated");
+    assert_eq!(
+        (list.into_vec(), q),
+        (vec![expected], 1),
+        "the list was invalidated"
+    );
 
     // A batch: every row back, in order, with its id.
     let batch = vec![NewProduct::new("b1", 1), NewProduct::new("b2", 2)];

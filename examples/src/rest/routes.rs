@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use cache_diesel::Rows;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ fn no_book(id: i32) -> ApiError {
     ApiError::not_found(format!("no book {id}"))
 }
 
-async fn list_authors(State(store): State<Shared>) -> Result<Json<Vec<Author>>, ApiError> {
+async fn list_authors(State(store): State<Shared>) -> Result<Json<Rows<Author>>, ApiError> {
     Ok(Json(blocking(store, |s| s.authors()).await?))
 }
 

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::models::*;
 use cache_core::StatsSnapshot;
 use cache_diesel::pool::Pooled;
-use cache_diesel::{Cache, InsertQuery, ModelQueries, TrackConnections, UpdateQuery};
+use cache_diesel::{Cache, InsertQuery, ModelQueries, Rows, TrackConnections, UpdateQuery};
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, R2D2Connection};
@@ -19,12 +19,12 @@ use std::time::Duration;
 /// runtime: `tokio::task::spawn_blocking`).
 pub trait Store: Send + Sync + 'static {
     /// Every author.
-    fn authors(&self) -> Result<Vec<Author>, ApiError>;
+    fn authors(&self) -> Result<Rows<Author>, ApiError>;
     /// Inserts an author.
     fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError>;
     /// The page of books `page` selects, and how many books its conditions
     /// select in all (order and window ignored).
-    fn books(&self, page: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError>;
+    fn books(&self, page: BookFilter) -> Result<(Rows<BookRecord>, i64), ApiError>;
     /// The book with this id and its author, if any.
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError>;
     /// Inserts a book (422 if its author does not exist).
@@ -199,7 +199,7 @@ where
         + InsertQuery<Pooled<C>, NewBook>
         + UpdateQuery<Pooled<C>, BookChanges>,
 {
-    fn authors(&self) -> Result<Vec<Author>, ApiError> {
+    fn authors(&self) -> Result<Rows<Author>, ApiError> {
         Ok(self
             .authors
             .all(&mut self.conn()?, None, AuthorFilter::default())?)
@@ -209,7 +209,7 @@ where
         Ok(self.authors.insert(&mut self.conn()?, new)?)
     }
 
-    fn books(&self, page: BookFilter) -> Result<(Vec<BookRecord>, i64), ApiError> {
+    fn books(&self, page: BookFilter) -> Result<(Rows<BookRecord>, i64), ApiError> {
         let conn = &mut self.conn()?;
         let rows = self.books.all(conn, None, page.clone())?;
         // Every page of the list shares one cached count (keyed by the conditions).

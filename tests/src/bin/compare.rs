@@ -279,7 +279,10 @@ impl Run {
         let tiered = cache_at(&services::with_local_tier(url), prefix);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while tiered.local_tier_ready() != Some(true) {
-            assert!(std::time::Instant::now() < deadline, "tracking never came up");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tracking never came up"
+            );
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let (local, shared) = (
@@ -345,7 +348,11 @@ impl Run {
             let rows = bench::PRODUCTS as f64;
             let per_row = after.saturating_sub(before) as f64 / rows;
             self.figure("memory.bytes_per_row", per_row, bench::PRODUCTS as usize);
-            self.figure("memory.raw_bytes_per_row", raw as f64 / rows, bench::PRODUCTS as usize);
+            self.figure(
+                "memory.raw_bytes_per_row",
+                raw as f64 / rows,
+                bench::PRODUCTS as usize,
+            );
         }
         for i in 0..90_000 {
             cache
@@ -391,7 +398,14 @@ fn command_calls_but_pings(conn: &mut redis::Connection) -> u64 {
     let pings: u64 = info
         .lines()
         .filter(|l| l.starts_with("cmdstat_ping:"))
-        .filter_map(|l| l.split_once("calls=")?.1.split(',').next()?.parse::<u64>().ok())
+        .filter_map(|l| {
+            l.split_once("calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
         .sum();
     command_calls(conn) - 1 - pings // minus that second INFO
 }

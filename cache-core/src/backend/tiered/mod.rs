@@ -382,6 +382,9 @@ mod tests {
         assert_eq!(tiered.local_tier_ready(), Some(false));
         assert!(tiered.memo("p:d:x").is_none());
         assert!(tiered.tag_generation().is_none());
-        assert!(tiered.get_many_memo(&["p:d:x", "p:t:a"]).is_err(), "goes to Redis");
+        assert!(
+            tiered.get_many_memo(&["p:d:x", "p:t:a"]).is_err(),
+            "goes to Redis"
+        );
     }
 }
