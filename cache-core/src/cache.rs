@@ -530,11 +530,7 @@ impl Cache {
     /// Removes every key of this cache's namespace (its prefix), and nothing
     /// else: never `FLUSHDB`.
     pub fn clear(&self) -> Result<()> {
-        let cleared = self
-            .inner
-            .backend
-            .clear(&self.inner.keys.namespace_pattern());
-        self.inner.backend.tags_changed(); // tags went too
+        let cleared = self.inner.backend.clear(self.inner.keys.namespace_prefix());
         self.observe(cleared)
     }
 

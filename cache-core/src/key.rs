@@ -166,18 +166,13 @@ impl KeyBuilder {
         self.build(Namespace::User, &[&version.to_string()], name)
     }
 
-    /// A Redis `SCAN MATCH` pattern matching every key of this cache and no
-    /// key of a cache with another prefix.
-    pub fn namespace_pattern(&self) -> String {
-        let mut pattern = String::with_capacity(self.head.len() + 2);
-        for c in self.head.chars() {
-            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('*');
-        pattern
+    /// What every key of this cache starts with (and no key of a cache
+    /// with another prefix does): its namespace, as [`Backend::clear`]
+    /// takes it.
+    ///
+    /// [`Backend::clear`]: crate::Backend::clear
+    pub fn namespace_prefix(&self) -> &str {
+        &self.head
     }
 }
 
@@ -341,7 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn pattern_escapes_glob_characters() {
-        assert_eq!(KeyBuilder::new("a*b[").namespace_pattern(), "a\\*b\\[:*");
+    fn the_namespace_prefix_is_the_escaped_prefix() {
+        assert_eq!(KeyBuilder::new("a*b[").namespace_prefix(), "a*b[:");
     }
 }

@@ -32,6 +32,7 @@ pub mod error;
 mod flight;
 pub mod key;
 mod owed;
+mod protocol;
 pub mod read_through;
 pub mod registry;
 pub mod stats;

@@ -344,6 +344,6 @@ impl Cache {
 
     /// Whether misses take a lease: only where other processes share the cache.
     fn uses_leases(&self) -> bool {
-        !matches!(self.backend().kind(), "memory" | "dummy")
+        self.backend().capabilities().shared
     }
 }

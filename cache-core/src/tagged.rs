@@ -17,17 +17,20 @@
 //! "not found" does). An entry may also carry a soft deadline, past which it
 //! is still valid but due for a refresh (serve-stale).
 
-use crate::backend::Memo;
+use crate::backend::{Fetched, Memo};
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::owed::Debt;
+use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, seal, soft_deadline, unseal};
+pub use crate::protocol::stamp::Stamp;
+use crate::protocol::stamp::{new_version, stamps_hold};
 use crate::stats::Counter;
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// What [`Cache::read_tagged`] found.
 #[derive(Debug)]
@@ -45,19 +48,6 @@ pub enum Lookup<T> {
     Miss(Stamp),
 }
 
-/// The tag versions current when a miss was read: what a fill is stamped with.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Stamp {
-    versions: Vec<u64>,
-}
-
-impl Stamp {
-    /// The versions, in the order of the tags read.
-    pub fn versions(&self) -> &[u64] {
-        &self.versions
-    }
-}
-
 /// How a fill is stored.
 #[derive(Debug, Clone, Copy)]
 pub struct FillOptions {
@@ -67,107 +57,6 @@ pub struct FillOptions {
     pub ttl: Ttl,
     /// Soft lifetime: past it the entry is due for a refresh.
     pub soft: Option<Duration>,
-}
-
-/// A fresh random tag version (never zero, fits an `i64` so that it is
-/// stored as plain decimal text like any counter).
-fn new_version() -> u64 {
-    rand::random_range(1..=i64::MAX as u64)
-}
-
-/// What an entry holds: the tag versions it was stamped with, its soft
-/// deadline (ms since the epoch, 0 for none), the value.
-type Envelope<T> = (Vec<u64>, u64, T);
-
-/// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
-/// envelope's format (the codec's own values use 1).
-const ENVELOPE: u8 = 2;
-/// The same envelope with its body compressed (`compress.rs`).
-const ENVELOPE_LZ4: u8 = 3;
-/// Magic, format, then the digest (8 bytes, little-endian).
-const HEAD: usize = 10;
-
-/// The digest of an entry: xxh3 of its body, seeded with the xxh3 of the
-/// backend key it belongs under. Bytes that decode but are not what was
-/// written under this key (a flipped byte, an entry copied under another
-/// key) fail it and are a miss.
-fn digest(key: &str, body: &[u8]) -> u64 {
-    let seed = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
-    xxhash_rust::xxh3::xxh3_64_with_seed(body, seed)
-}
-
-/// An entry's bytes: magic, format, digest, then the MessagePack of its
-/// stamps, soft deadline and value, compressed when large (format 3; the
-/// digest is of the stored, compressed, body).
-fn seal<T: Serialize + ?Sized>(
-    key: &str,
-    stamps: &[u64],
-    soft_deadline: u64,
-    value: &T,
-) -> std::result::Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(&[codec::MAGIC, ENVELOPE]);
-    out.extend_from_slice(&[0; HEAD - 2]);
-    rmp_serde::encode::write(&mut out, &(stamps, soft_deadline, value))
-        .map_err(|e| e.to_string())?;
-    if let Some(packed) = crate::compress::compress(&out[HEAD..]) {
-        out.truncate(HEAD);
-        out[1] = ENVELOPE_LZ4;
-        out.extend_from_slice(&packed);
-    }
-    let sum = digest(key, &out[HEAD..]);
-    out[2..HEAD].copy_from_slice(&sum.to_le_bytes());
-    Ok(out)
-}
-
-/// The envelope in an entry's bytes, if they are one, whole, written under `key`.
-fn unseal<T: DeserializeOwned>(
-    key: &str,
-    bytes: &[u8],
-) -> std::result::Result<Envelope<T>, codec::DecodeError> {
-    let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
-    let [codec::MAGIC, format @ (ENVELOPE | ENVELOPE_LZ4), rest @ ..] = bytes else {
-        return Err(foreign());
-    };
-    let (sum, body) = rest.split_first_chunk::<8>().ok_or_else(foreign)?;
-    if u64::from_le_bytes(*sum) != digest(key, body) {
-        return Err(codec::DecodeError::Corrupt);
-    }
-    let unpacked;
-    let body = if *format == ENVELOPE_LZ4 {
-        unpacked = crate::compress::decompress(body).ok_or(codec::DecodeError::Corrupt)?;
-        &unpacked[..]
-    } else {
-        body
-    };
-    rmp_serde::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
-}
-
-/// Decodes an entry's bytes: its value and soft deadline if its stamps hold.
-fn open_bytes<T: DeserializeOwned>(
-    key: &str,
-    bytes: &[u8],
-    holds: &dyn Fn(&[u64]) -> bool,
-) -> std::result::Result<Option<(T, u64)>, codec::DecodeError> {
-    let (stamps, soft_deadline, value) = unseal::<T>(key, bytes)?;
-    Ok(holds(&stamps).then_some((value, soft_deadline)))
-}
-
-/// Whether an entry with this soft deadline (0: none) is due for a refresh.
-fn refresh_due(soft_deadline: u64) -> bool {
-    soft_deadline != 0 && now_ms() >= soft_deadline
-}
-
-fn parse_version(bytes: Option<&Bytes>) -> Option<u64> {
-    bytes
-        .and_then(|b| codec::decode_counter(b))
-        .and_then(|v| u64::try_from(v).ok())
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Cache {
@@ -214,7 +103,7 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         // Read before the lookup: see `MemoSlot::checked`.
-        let generation = self.backend().tag_generation();
+        let generation = self.backend().generation();
         self.read_tagged_with(key, tags, tag_ttl, lease, |bytes, memo, holds| {
             let Some(memo) = memo else {
                 return open_bytes(key, bytes, holds);
@@ -245,8 +134,8 @@ impl Cache {
         if !self.owed().is_clear() {
             return None;
         }
-        let generation = self.backend().tag_generation()?;
-        let memo = self.backend().memo(key)?;
+        let generation = self.backend().generation()?;
+        let memo = self.backend().kept(key)?;
         if !memo.still_checked(generation, tags) {
             return None;
         }
@@ -277,26 +166,19 @@ impl Cache {
         if !self.owed().is_clear() {
             self.settle_before_reading(tags)?;
         }
-        let mut keys: Vec<&str> = Vec::with_capacity(1 + tags.len());
-        keys.push(key);
-        keys.extend(tags.iter().map(AsRef::as_ref));
-        let (leased, found, memo) = match lease {
-            None => {
-                let (found, memo) = self.backend().get_many_memo(&keys)?;
-                (false, found, memo)
-            }
-            Some((lease, ttl)) => self.backend().add_then_get_many(
-                lease,
-                Bytes::from_static(b"1"),
-                Some(ttl),
-                &keys,
-            )?,
-        };
-        let current: Vec<Option<u64>> = found[1..]
-            .iter()
-            .map(|b| parse_version(b.as_ref()))
-            .collect();
-        if let Some(bytes) = &found[0] {
+        let tag_keys: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        let Fetched {
+            entry,
+            memo,
+            versions: current,
+            leased,
+        } = self.backend().read_entry(key, &tag_keys, lease)?;
+        if current.len() != tags.len() {
+            return Err(Error::Backend {
+                reason: format!("{} versions read for {} tags", current.len(), tags.len()),
+            });
+        }
+        if let Some(bytes) = &entry {
             let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
             match open(bytes, memo.as_ref(), &holds) {
                 Ok(Some((value, soft_deadline))) => {
@@ -341,12 +223,11 @@ impl Cache {
         value: &T,
     ) -> Result<Bytes> {
         let stamps = &stamp.versions[..options.depends_on.min(stamp.versions.len())];
-        let soft_deadline = options.soft.map_or(0, |d| {
-            now_ms().saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        });
-        let bytes = seal(key, stamps, soft_deadline, value).map_err(|reason| Error::Encode {
-            key: key.to_owned(),
-            reason,
+        let bytes = seal(key, stamps, soft_deadline(options.soft), value).map_err(|reason| {
+            Error::Encode {
+                key: key.to_owned(),
+                reason,
+            }
         })?;
         self.check_size(key, bytes)
     }
@@ -379,13 +260,8 @@ impl Cache {
         lease: Option<&str>,
     ) -> Result<Bytes> {
         let bytes = self.encode_fill(key, stamp, options, value)?;
-        match lease {
-            Some(lease) => {
-                self.backend()
-                    .set_then_delete(key, bytes.clone(), options.ttl, lease)?
-            }
-            None => self.backend().set(key, bytes.clone(), options.ttl)?,
-        }
+        self.backend()
+            .fill(key, bytes.clone(), options.ttl, lease)?;
         self.count(Counter::Fill, 1);
         Ok(bytes)
     }
@@ -454,16 +330,13 @@ impl Cache {
     /// Writes a new version of `tags` and of the tags of `owed`, in one
     /// round trip; on success, `owed` is paid.
     fn deliver(&self, tags: &[String], tag_ttl: Ttl, owed: Debt) -> Result<()> {
-        let entries: Vec<(&str, Bytes)> = tags
+        let versions: Vec<(&str, u64)> = tags
             .iter()
             .chain(owed.tags())
-            .map(|t| (t.as_str(), Bytes::from(new_version().to_string())))
+            .map(|t| (t.as_str(), new_version()))
             .collect();
-        let written = self.backend().set_many(&entries, owed.ttl_along(tag_ttl));
-        // After the write (even a failed one, which may have written some):
-        // a reader that saw the old generation looked the tags up before it.
-        self.backend().tags_changed();
-        written?;
+        self.backend()
+            .write_versions(&versions, owed.ttl_along(tag_ttl))?;
         self.owed().paid(&owed);
         self.count(Counter::Invalidation, 1);
         Ok(())
@@ -531,54 +404,32 @@ impl Cache {
         }
     }
 
-    /// Creates a missing tag; if another process created it first, reads theirs.
+    /// Creates the missing `tags` with fresh versions, in one round trip
+    /// (another process may create one first: its version is the one
+    /// returned), and returns their versions in order.
     ///
     /// Not a change of the tag generation: a missing tag was evicted, not
     /// bumped (every bump writes its tags), so entries already checked
     /// against it are still current.
-    /// Creates the missing `tags` with fresh versions, in one round trip
-    /// (another process may create one first: its version is the one
-    /// returned), and returns their versions in order.
     fn create_tags(&self, tags: &[&str], ttl: Ttl) -> Result<Vec<u64>> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
-        let mine: Vec<u64> = tags.iter().map(|_| new_version()).collect();
-        let entries: Vec<(&str, Bytes)> = tags
-            .iter()
-            .zip(&mine)
-            .map(|(tag, v)| (*tag, Bytes::from(v.to_string())))
-            .collect();
-        let found = self.backend().add_or_get_many(&entries, ttl)?;
-        if found.len() != tags.len() {
+        let mine: Vec<(&str, u64)> = tags.iter().map(|t| (*t, new_version())).collect();
+        let versions = self.backend().create_versions(&mine, ttl)?;
+        if versions.len() != tags.len() {
             return Err(Error::Backend {
-                reason: format!("{} replies to {} tag creations", found.len(), tags.len()),
-            });
-        }
-        let mut versions = Vec::with_capacity(tags.len());
-        for ((theirs, mine), (tag, bytes)) in found.iter().zip(mine).zip(&entries) {
-            versions.push(match theirs.as_ref().map(|b| parse_version(Some(b))) {
-                None => mine,
-                Some(Some(theirs)) => theirs,
-                // Not a version (damaged): replaced by ours, which no entry
-                // can hold yet.
-                Some(None) => {
-                    self.backend().set(tag, bytes.clone(), ttl)?;
-                    mine
-                }
+                reason: format!("{} replies to {} tag creations", versions.len(), tags.len()),
             });
         }
         Ok(versions)
     }
 }
 
-fn stamps_hold(stamps: &[u64], current: &[Option<u64>]) -> bool {
-    stamps.len() <= current.len() && stamps.iter().zip(current).all(|(s, c)| Some(*s) == *c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::envelope::{ENVELOPE, ENVELOPE_LZ4};
 
     fn tags(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| format!("t:{n}")).collect()
@@ -639,10 +490,14 @@ mod tests {
         );
         let fresh = Cache::from_url("memory://").unwrap(); // no decoded value kept
         fresh.backend().set("big", bytes.clone(), None).unwrap();
-        for tag in &t {
-            let version = cache.backend().get(tag).unwrap().unwrap();
-            fresh.backend().set(tag, version, None).unwrap();
-        }
+        let tag_keys: Vec<&str> = t.iter().map(String::as_str).collect();
+        let versions = cache.backend().read_versions(&tag_keys).unwrap();
+        let versions: Vec<(&str, u64)> = tag_keys
+            .iter()
+            .zip(versions)
+            .map(|(t, v)| (*t, v.unwrap()))
+            .collect();
+        fresh.backend().write_versions(&versions, None).unwrap();
         assert_eq!(hit(fresh.read_tagged("big", &t, None).unwrap()).0, big);
         // A flipped byte in the compressed body: the digest catches it.
         let mut damaged = bytes.to_vec();
@@ -664,7 +519,7 @@ mod tests {
         let t = tags(&["row"]);
         let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
         cache.fill_tagged("e", &stamp, opts(1), "v").unwrap();
-        cache.backend().delete(&t[0]).unwrap(); // evicted
+        cache.backend().clear("no key starts so").unwrap(); // tags evicted, entries kept
         assert!(matches!(
             cache.read_tagged::<String>("e", &t, None).unwrap(),
             Lookup::Miss(_)

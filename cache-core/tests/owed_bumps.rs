@@ -3,7 +3,7 @@
 //! it first, and a thread delivers it without any read, so that caches that
 //! share the backend (other processes) stop serving the old entry too.
 
-use cache_core::backend::{Incr, Memo, MemoryBackend};
+use cache_core::backend::{Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore};
 use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, FillOptions, Lookup, Result, Ttl};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 type Stall = (mpsc::Sender<()>, mpsc::Receiver<()>);
 
 /// The in-process backend, with writes that fail while `down` is set (or
-/// the next `fail_next` ones), and a next `set_many` that can stall.
+/// the next `fail_next` ones), and a next write of versions that can stall.
 #[derive(Debug)]
 struct Flaky {
     inner: MemoryBackend,
     down: AtomicBool,
     fail_next: AtomicUsize,
     stall_next: Mutex<Option<Stall>>,
-    /// The most entries one `set_many` that reached the store wrote.
+    /// The most versions one write that reached the store wrote.
     widest_write: AtomicUsize,
 }
 
@@ -39,9 +39,57 @@ impl Flaky {
     }
 }
 
+impl TagStore for Flaky {
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        self.up()?;
+        self.widest_write.fetch_max(tags.len(), Ordering::SeqCst);
+        self.inner.write_versions(tags, ttl)?;
+        let stall = self.stall_next.lock().unwrap().take();
+        if let Some((landed, release)) = stall {
+            landed.send(()).unwrap();
+            release.recv().unwrap();
+        }
+        Ok(())
+    }
+    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        self.up()?;
+        self.inner.create_versions(tags, ttl)
+    }
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.inner.read_versions(tags)
+    }
+    fn generation(&self) -> Option<u64> {
+        self.inner.generation()
+    }
+}
+
+impl EntryStore for Flaky {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        if lease.is_some() {
+            self.up()?;
+        }
+        self.inner.read_entry(key, tags, lease)
+    }
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        self.up()?;
+        self.inner.fill(key, bytes, ttl, release)
+    }
+    fn kept(&self, key: &str) -> Option<Memo> {
+        self.inner.kept(key)
+    }
+}
+
 impl Backend for Flaky {
     fn kind(&self) -> &'static str {
         "flaky"
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
     }
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
         self.inner.get(key)
@@ -49,32 +97,13 @@ impl Backend for Flaky {
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         self.inner.get_many(keys)
     }
-    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
-        self.inner.get_many_memo(keys)
-    }
-    fn memo(&self, key: &str) -> Option<Memo> {
-        self.inner.memo(key)
-    }
-    fn tag_generation(&self) -> Option<u64> {
-        self.inner.tag_generation()
-    }
-    fn tags_changed(&self) {
-        self.inner.tags_changed()
-    }
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
         self.up()?;
         self.inner.set(key, value, ttl)
     }
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
         self.up()?;
-        self.widest_write.fetch_max(entries.len(), Ordering::SeqCst);
-        self.inner.set_many(entries, ttl)?;
-        let stall = self.stall_next.lock().unwrap().take();
-        if let Some((landed, release)) = stall {
-            landed.send(()).unwrap();
-            release.recv().unwrap();
-        }
-        Ok(())
+        self.inner.set_many(entries, ttl)
     }
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
         self.up()?;
@@ -95,8 +124,8 @@ impl Backend for Flaky {
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
         self.inner.incr(key, delta)
     }
-    fn clear(&self, pattern: &str) -> Result<()> {
-        self.inner.clear(pattern)
+    fn clear(&self, prefix: &str) -> Result<()> {
+        self.inner.clear(prefix)
     }
 }
 

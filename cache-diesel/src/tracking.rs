@@ -599,7 +599,7 @@ mod tests {
 
     /// A tracker over a memory cache where table `t` is managed, and a way
     /// to read `t`'s epoch version (it changes at every invalidation).
-    fn tracker() -> (CacheTracking, impl Fn() -> Option<cache_core::Bytes>) {
+    fn tracker() -> (CacheTracking, impl Fn() -> Option<u64>) {
         let cache = Cache::from_url("memory://").unwrap();
         crate::registry::register("t", &cache);
         let epoch = crate::tags::table_tag(&cache, "t", crate::tags::TableTag::Epoch);
@@ -607,7 +607,9 @@ mod tests {
             dialect: Dialect::Postgres,
             ..CacheTracking::new().for_caches([cache.clone()])
         };
-        (t, move || cache.backend().get(&epoch).unwrap())
+        (t, move || {
+            cache.backend().read_versions(&[&epoch]).unwrap()[0]
+        })
     }
 
     fn run(t: &mut CacheTracking, sql: &str) {

@@ -2,7 +2,9 @@
 //! commit, however many hook writes it made and to however many tables;
 //! and what they invalidate is what the writes touched, no less.
 
-use cache_core::backend::{Backend, Incr, Memo, MemoryBackend};
+use cache_core::backend::{
+    Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
+};
 use cache_core::{Bytes, CacheConfig, Result, Ttl};
 use cache_diesel::Cache;
 use cache_tests::db;
@@ -10,18 +12,55 @@ use cache_tests::models::{NewProduct, ProductCache, products};
 use diesel::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-/// The in-process backend, counting the writes of tags (one `set_many`
-/// is one round trip on Redis).
+/// The in-process backend, counting the writes of tag versions (one
+/// `write_versions` is one round trip on Redis).
 #[derive(Debug)]
 struct Counting {
     inner: MemoryBackend,
     tag_writes: AtomicUsize,
 }
 
+impl TagStore for Counting {
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        self.tag_writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.write_versions(tags, ttl)
+    }
+    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        self.inner.create_versions(tags, ttl)
+    }
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.inner.read_versions(tags)
+    }
+    fn generation(&self) -> Option<u64> {
+        self.inner.generation()
+    }
+}
+
+impl EntryStore for Counting {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        self.inner.read_entry(key, tags, lease)
+    }
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        self.inner.fill(key, bytes, ttl, release)
+    }
+    fn kept(&self, key: &str) -> Option<Memo> {
+        self.inner.kept(key)
+    }
+}
+
 impl Backend for Counting {
     fn kind(&self) -> &'static str {
         "counting"
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
     }
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
         self.inner.get(key)
@@ -29,25 +68,10 @@ impl Backend for Counting {
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         self.inner.get_many(keys)
     }
-    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
-        self.inner.get_many_memo(keys)
-    }
-    fn memo(&self, key: &str) -> Option<Memo> {
-        self.inner.memo(key)
-    }
-    fn tag_generation(&self) -> Option<u64> {
-        self.inner.tag_generation()
-    }
-    fn tags_changed(&self) {
-        self.inner.tags_changed()
-    }
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
         self.inner.set(key, value, ttl)
     }
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
-        if entries.iter().any(|(k, _)| k.contains(":t:")) {
-            self.tag_writes.fetch_add(1, Ordering::SeqCst);
-        }
         self.inner.set_many(entries, ttl)
     }
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
@@ -68,8 +92,8 @@ impl Backend for Counting {
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
         self.inner.incr(key, delta)
     }
-    fn clear(&self, pattern: &str) -> Result<()> {
-        self.inner.clear(pattern)
+    fn clear(&self, prefix: &str) -> Result<()> {
+        self.inner.clear(prefix)
     }
 }
 

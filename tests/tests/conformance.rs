@@ -155,74 +155,71 @@ fn add_stores_only_if_absent(t: &Target) {
     assert!(!t.cache.has_key("z").unwrap());
 }
 
-/// The miss path's combined calls: tags created (or found) in one round
-/// trip, a lease taken with a read in one, a fill stored with its lease
-/// released in one.
-fn the_miss_paths_combined_calls(t: &Target) {
+/// The store roles the protocol uses: tag versions written, created (or
+/// found) and read; an entry read with its tags' versions, a lease taken
+/// with the read, a fill stored with its lease released.
+fn the_store_roles(t: &Target) {
     let backend = t.cache.backend();
     let keys = t.cache.keys();
     let (a, b) = (
         keys.build(Namespace::Tag, &[], "a"),
         keys.build(Namespace::Tag, &[], "b"),
     );
-    backend.set(&a, bytes_of(b"7"), None).unwrap();
-    let found = backend
-        .add_or_get_many(&[(&a, bytes_of(b"1")), (&b, bytes_of(b"2"))], None)
-        .unwrap();
+    backend.write_versions(&[(&a, 7)], None).unwrap();
+    let versions = backend.create_versions(&[(&a, 1), (&b, 2)], None).unwrap();
     assert_eq!(
-        found,
-        t.expect(vec![Some(bytes_of(b"7")), None], vec![None, None]),
+        versions,
+        t.expect(vec![7, 2], vec![1, 2]),
         "a was there; b is ours now"
     );
     assert_eq!(
-        backend.get(&b).unwrap(),
-        t.expect(Some(bytes_of(b"2")), None)
+        backend.read_versions(&[&a, &b]).unwrap(),
+        t.expect(vec![Some(7), Some(2)], vec![None, None])
     );
+    assert!(backend.create_versions(&[], None).unwrap().is_empty());
+    backend.write_versions(&[(&a, 8), (&b, 9)], None).unwrap();
     assert_eq!(
-        backend.get(&a).unwrap(),
-        t.expect(Some(bytes_of(b"7")), None),
-        "a kept"
+        backend.read_versions(&[&b, &a]).unwrap(),
+        t.expect(vec![Some(9), Some(8)], vec![None, None])
     );
-    assert!(backend.add_or_get_many(&[], None).unwrap().is_empty());
+    let generation = backend.generation();
+    backend.write_versions(&[(&a, 10)], None).unwrap();
+    if let (Some(before), Some(after)) = (generation, backend.generation()) {
+        assert!(after > before, "a write of a version moves the generation");
+    }
     let (entry, lease) = (
         keys.build(Namespace::List, &[], "e"),
         keys.build(Namespace::Lease, &[], "e"),
     );
     backend.set(&lease, bytes_of(b"1"), None).unwrap();
     backend
-        .set_then_delete(&entry, bytes_of(b"v"), None, &lease)
+        .fill(&entry, bytes_of(b"v"), None, Some(&lease))
         .unwrap();
-    assert_eq!(
-        backend.get(&entry).unwrap(),
-        t.expect(Some(bytes_of(b"v")), None)
-    );
     assert!(!backend.has_key(&lease).unwrap(), "the lease is released");
-    // A lease asked for with a read: taken once, and the read sees the fill.
-    let (taken, found, _) = backend
-        .add_then_get_many(
-            &lease,
-            bytes_of(b"1"),
-            Some(Duration::from_secs(5)),
-            &[&entry, &a],
-        )
-        .unwrap();
-    assert!(taken);
+    let read = backend.read_entry(&entry, &[&a, &b], None).unwrap();
     assert_eq!(
-        found,
+        (read.entry, read.versions, read.leased),
         t.expect(
-            vec![Some(bytes_of(b"v")), Some(bytes_of(b"7"))],
-            vec![None, None]
+            (Some(bytes_of(b"v")), vec![Some(10), Some(9)], false),
+            (None, vec![None, None], false)
         )
     );
-    let (again, _, _) = backend
-        .add_then_get_many(
-            &lease,
-            bytes_of(b"1"),
-            Some(Duration::from_secs(5)),
-            &[&entry],
-        )
+    // A lease asked for with a read: taken once, and the read sees the fill.
+    let shared = backend.capabilities().shared;
+    let read = backend
+        .read_entry(&entry, &[&a], Some((&lease, Duration::from_secs(5))))
         .unwrap();
-    assert_eq!(again, t.expect(false, true), "held by the first");
+    assert!(read.leased);
+    assert_eq!(read.entry, t.expect(Some(bytes_of(b"v")), None));
+    let again = backend
+        .read_entry(&entry, &[], Some((&lease, Duration::from_secs(5))))
+        .unwrap();
+    assert_eq!(again.leased, !t.stores, "held by the first");
+    assert_eq!(
+        shared,
+        t.base_url.starts_with("redis"),
+        "only Redis is shared"
+    );
 }
 
 fn delete_and_has_key(t: &Target) {
@@ -613,7 +610,7 @@ conformance!(
     round_trips_diesel_column_types,
     stored_none_is_not_a_miss,
     add_stores_only_if_absent,
-    the_miss_paths_combined_calls,
+    the_store_roles,
     delete_and_has_key,
     entries_expire,
     zero_timeout_stores_nothing,

@@ -1,15 +1,52 @@
 //! A backend that stores nothing, as Django's `DummyCache`.
 
-use super::{Backend, Incr};
+use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use std::time::Duration;
 
 /// Stores nothing: every read misses, `add` reports success, `incr` finds no key.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DummyBackend;
 
+impl TagStore for DummyBackend {
+    fn write_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
+        Ok(())
+    }
+    fn create_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+        Ok(tags.iter().map(|(_, v)| *v).collect())
+    }
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        Ok(vec![None; tags.len()])
+    }
+}
+
+impl EntryStore for DummyBackend {
+    fn read_entry(
+        &self,
+        _key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        Ok(Fetched {
+            versions: vec![None; tags.len()],
+            leased: lease.is_some(),
+            ..Fetched::default()
+        })
+    }
+    fn fill(&self, _key: &str, _bytes: Bytes, _ttl: Ttl, _release: Option<&str>) -> Result<()> {
+        Ok(())
+    }
+}
+
 impl Backend for DummyBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            shared: false,
+            keeps_decoded: false,
+        }
+    }
     fn kind(&self) -> &'static str {
         "dummy"
     }

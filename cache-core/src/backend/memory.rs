@@ -1,6 +1,8 @@
-//! The in-process backend: a bounded moka cache with per-entry lifetimes.
+//! The in-process backend: a bounded moka cache with per-entry lifetimes
+//! for entries and low-level keys, and a compact table for tag versions.
 
-use super::{Backend, Incr, Memo};
+use super::versions::{DEFAULT_MAX_TAGS, Versions};
+use super::{Backend, Capabilities, EntryStore, Fetched, Incr, Memo, TagStore};
 use crate::codec;
 use crate::error::Result;
 use crate::timeout::{Ttl, deadline};
@@ -9,7 +11,7 @@ use moka::Expiry;
 use moka::ops::compute::Op;
 use moka::sync::Cache as Moka;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Bytes per entry counted on top of key and value when bounding by bytes.
@@ -61,12 +63,16 @@ impl Expiry<String, Stored> for ByDeadline {
 /// In-process storage, bounded by entries and/or bytes.
 ///
 /// When both bounds are set, every entry weighs at least
-/// `max_bytes / max_entries`, so neither bound can be exceeded.
+/// `max_bytes / max_entries`, so neither bound can be exceeded. Tag
+/// versions are not entries: they live in a table of 16 bytes a tag (the
+/// xxh3 of the tag's key and its version), holding at most four tags per
+/// entry allowed (a full table starts over: entries then miss, never go
+/// stale). Two tags whose keys collide share a version, so a bump of one
+/// also invalidates the other's entries: a miss, never a stale read.
 #[derive(Clone)]
 pub struct MemoryBackend {
     store: Moka<String, Stored>,
-    /// Moves after every tag write (see [`Backend::tag_generation`]).
-    tag_generation: Arc<AtomicU64>,
+    tags: Arc<Versions>,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -96,9 +102,12 @@ impl MemoryBackend {
                     .build()
             }
         };
+        let max_tags = max_entries.map_or(DEFAULT_MAX_TAGS, |n| {
+            usize::try_from(n.saturating_mul(4)).unwrap_or(usize::MAX)
+        });
         MemoryBackend {
             store,
-            tag_generation: Arc::default(),
+            tags: Arc::new(Versions::new(max_tags)),
         }
     }
 
@@ -110,6 +119,11 @@ impl MemoryBackend {
     /// Entries currently held (approximate until pending tasks run).
     pub fn entry_count(&self) -> u64 {
         self.store.entry_count()
+    }
+
+    /// Tag versions currently held.
+    pub fn tag_count(&self) -> usize {
+        self.tags.len()
     }
 
     /// The bytes under `key` and their memo.
@@ -136,9 +150,76 @@ impl MemoryBackend {
     }
 }
 
+impl TagStore for MemoryBackend {
+    fn write_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
+        for (tag, version) in tags {
+            self.tags.put(tag, *version, true);
+        }
+        // After the writes: a reader that saw the old generation looked the
+        // tags up before them.
+        self.tags.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn create_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+        Ok(tags
+            .iter()
+            .map(|(tag, version)| self.tags.put(tag, *version, false))
+            .collect())
+    }
+
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        Ok(tags.iter().map(|t| self.tags.get(t)).collect())
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.tags.generation.load(Ordering::SeqCst))
+    }
+}
+
+impl EntryStore for MemoryBackend {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        let leased = match lease {
+            Some((lease, ttl)) => self.add(lease, Bytes::from_static(b"1"), Some(ttl))?,
+            None => false,
+        };
+        let (entry, memo) = self.lookup(key).unzip();
+        Ok(Fetched {
+            entry,
+            memo,
+            versions: tags.iter().map(|t| self.tags.get(t)).collect(),
+            leased,
+        })
+    }
+
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        self.store.insert(key.to_owned(), Stored::new(bytes, ttl));
+        if let Some(lease) = release {
+            self.store.remove(lease);
+        }
+        Ok(())
+    }
+
+    fn kept(&self, key: &str) -> Option<Memo> {
+        self.live(key).map(|s| s.memo)
+    }
+}
+
 impl Backend for MemoryBackend {
     fn kind(&self) -> &'static str {
         "memory"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            shared: false,
+            keeps_decoded: true,
+        }
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
@@ -146,33 +227,7 @@ impl Backend for MemoryBackend {
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
-        Ok(self.get_many_memo(keys)?.0)
-    }
-
-    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
-        let mut memo = None;
-        let mut found = Vec::with_capacity(keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            found.push(self.live(key).map(|s| {
-                if i == 0 {
-                    memo = Some(s.memo);
-                }
-                s.bytes
-            }));
-        }
-        Ok((found, memo))
-    }
-
-    fn memo(&self, key: &str) -> Option<Memo> {
-        self.live(key).map(|s| s.memo)
-    }
-
-    fn tag_generation(&self) -> Option<u64> {
-        Some(self.tag_generation.load(Ordering::SeqCst))
-    }
-
-    fn tags_changed(&self) {
-        self.tag_generation.fetch_add(1, Ordering::SeqCst);
+        Ok(keys.iter().map(|k| self.live(k).map(|s| s.bytes)).collect())
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
@@ -258,9 +313,19 @@ impl Backend for MemoryBackend {
         Ok(outcome)
     }
 
-    fn clear(&self, _pattern: &str) -> Result<()> {
-        // The store belongs to one cache: all of it is that cache's namespace.
-        self.store.invalidate_all();
+    fn clear(&self, prefix: &str) -> Result<()> {
+        let mine: Vec<Arc<String>> = self
+            .store
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| key.starts_with(prefix))
+            .collect();
+        for key in mine {
+            self.store.invalidate(&*key);
+        }
+        // Versions are kept by hash, not by prefix: all are forgotten (the
+        // entries of another cache sharing this store then miss).
+        self.tags.clear();
         Ok(())
     }
 }

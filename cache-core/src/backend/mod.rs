@@ -11,6 +11,7 @@ mod memory;
 mod redis;
 mod tiered;
 mod unusable;
+mod versions;
 
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
@@ -25,28 +26,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-
-/// [`Backend::add_or_get_many`] with `add`, then `get` where the key was
-/// taken: one or two calls per entry.
-pub(crate) fn one_by_one_add_or_get<B: Backend + ?Sized>(
-    backend: &B,
-    entries: &[(&str, Bytes)],
-    ttl: Ttl,
-) -> Result<Vec<Option<Bytes>>> {
-    entries
-        .iter()
-        .map(|(key, value)| {
-            if backend.add(key, value.clone(), ttl)? {
-                return Ok(None);
-            }
-            match backend.get(key)? {
-                Some(theirs) => Ok(Some(theirs)),
-                // Gone again already (evicted): ours is as good as any.
-                None => backend.set(key, value.clone(), ttl).map(|()| None),
-            }
-        })
-        .collect()
-}
+use std::time::Duration;
 
 /// What an in-process backend keeps beside one stored value for the
 /// [`Cache`](crate::Cache): the value decoded, and when the tags it was
@@ -126,34 +106,88 @@ pub enum Incr {
     Overflow,
 }
 
-/// A store of bytes under string keys, with per-entry lifetimes.
-pub trait Backend: Send + Sync + fmt::Debug {
+/// What a store can do, as data (not guessed from its name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Other processes read and fill the same entries: a miss takes a lease
+    /// so that one process in the fleet loads.
+    pub shared: bool,
+    /// Decoded values are kept in this process ([`Memo`]), so a hit need
+    /// not decode, and [`TagStore::generation`] may let it skip the tags.
+    pub keeps_decoded: bool,
+}
+
+/// What [`EntryStore::read_entry`] found, in one round trip.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// The entry's bytes.
+    pub entry: Option<Bytes>,
+    /// Its [`Memo`], where the store keeps decoded values.
+    pub memo: Option<Memo>,
+    /// The current version of each tag asked for (`None`: no such tag, or
+    /// not a version).
+    pub versions: Vec<Option<u64>>,
+    /// Whether the lease asked for was taken.
+    pub leased: bool,
+}
+
+/// The tag role of a store: where the versions of tags live.
+///
+/// A version is a number, replaced on every invalidation; an entry is valid
+/// while the versions it was stamped with are the current ones. A store may
+/// forget a tag (eviction): entries stamped with it then stop validating,
+/// which is safe.
+pub trait TagStore {
+    /// Writes each tag's new version, in one round trip.
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()>;
+    /// For each tag, stores the given version if the tag has none (or holds
+    /// something that is not a version), and returns the version it holds
+    /// now, ours or another process's, in one round trip where it can.
+    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>>;
+    /// The current versions, in one round trip.
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>>;
+    /// A counter that moves after every write of a version, where the store
+    /// can tell (in-process stores, or a local tier whose tracking is
+    /// fresh). Read before a lookup of tags, it proves that no tag changed
+    /// since, while it has not moved.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The entry role of a store: entries read together with the versions of
+/// their tags.
+pub trait EntryStore {
+    /// The entry under `key` and the current versions of `tags`, and, with
+    /// `lease`, a lease taken if free (`SET NX PX`): one round trip.
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched>;
+    /// Stores an entry's bytes and, with `release`, removes that lease, in
+    /// one round trip.
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()>;
+    /// The [`Memo`] of the live entry under `key`, without a round trip
+    /// (only stores that keep decoded values have one).
+    fn kept(&self, _key: &str) -> Option<Memo> {
+        None
+    }
+}
+
+/// A store: bytes under string keys with per-entry lifetimes (Django's
+/// low-level API), plus the [`EntryStore`] and [`TagStore`] roles the
+/// invalidation protocol uses.
+pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// A short name for logs (`memory`, `redis`, `dummy`).
     fn kind(&self) -> &'static str;
+    /// What it can do.
+    fn capabilities(&self) -> Capabilities;
     /// The bytes under `key`, if present and not expired.
     fn get(&self, key: &str) -> Result<Option<Bytes>>;
     /// The bytes under each key, in order, in one round trip.
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>>;
-    /// Like [`Backend::get_many`], plus the first key's [`Memo`] when this
-    /// backend keeps decoded values (the in-process one does).
-    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
-        Ok((self.get_many(keys)?, None))
-    }
-    /// The [`Memo`] of the live entry under `key`, for backends that keep
-    /// them (no round trip: only in-process backends do).
-    fn memo(&self, _key: &str) -> Option<Memo> {
-        None
-    }
-    /// A counter that moves after every write of a tag, where this backend
-    /// can tell (in-process backends; tags may also be written by other
-    /// processes elsewhere). Read before a lookup of tags, it proves that no
-    /// tag changed since, while it has not moved.
-    fn tag_generation(&self) -> Option<u64> {
-        None
-    }
-    /// Called by the cache after it wrote tags (bumps, creations, clears):
-    /// moves [`Backend::tag_generation`].
-    fn tags_changed(&self) {}
     /// For stores with a local tier in front of a shared one: whether the
     /// local tier answers now (its tracking connection is up and fresh).
     /// `None` for the others.
@@ -166,32 +200,6 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()>;
     /// Stores `value` only if `key` is absent; says whether it stored.
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool>;
-    /// For each entry, stores its value if the key is absent, and returns
-    /// what the key held (`None`: this call's value is stored now): how
-    /// missing tags are created, in one round trip where the backend can.
-    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
-        one_by_one_add_or_get(self, entries, ttl)
-    }
-    /// Stores `value` under `add` only if it is absent (a lease), then reads
-    /// `keys` as [`Backend::get_many_memo`] does, in one round trip where
-    /// the backend can; the bool says whether it stored.
-    fn add_then_get_many(
-        &self,
-        add: &str,
-        value: Bytes,
-        ttl: Ttl,
-        keys: &[&str],
-    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
-        let added = self.add(add, value, ttl)?;
-        let (found, memo) = self.get_many_memo(keys)?;
-        Ok((added, found, memo))
-    }
-    /// Stores `value` under `key`, then removes `then_delete` (a fill and
-    /// the release of its lease), in one round trip where the backend can.
-    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
-        self.set(key, value, ttl)?;
-        self.delete(then_delete).map(drop)
-    }
     /// Removes `key`; says whether it was there.
     fn delete(&self, key: &str) -> Result<bool>;
     /// Removes every key in one round trip; returns how many were there.
@@ -202,7 +210,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool>;
     /// Atomically adds `delta` to the integer under `key`, keeping its lifetime.
     fn incr(&self, key: &str, delta: i64) -> Result<Incr>;
-    /// Removes every key matching `pattern` (a Redis glob of this cache's
-    /// own namespace), and nothing else. Never `FLUSHDB`.
-    fn clear(&self, pattern: &str) -> Result<()>;
+    /// Removes every key starting with `prefix` (a cache's own namespace)
+    /// and nothing else, never `FLUSHDB`; tag versions it holds for that
+    /// namespace may be forgotten too (an in-process store forgets them all:
+    /// entries of other caches sharing it then miss, never go stale).
+    fn clear(&self, prefix: &str) -> Result<()>;
 }

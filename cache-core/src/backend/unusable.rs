@@ -3,10 +3,11 @@
 //! the database, count the failure (`errors`, `uncached`) and log it, as
 //! for a cache that is down. Loud, where storing nothing would be silent.
 
-use super::{Backend, Incr};
+use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
 use crate::error::{Error, Result};
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use std::time::Duration;
 
 /// Fails every call with [`Error::Unavailable`] carrying the reason.
 #[derive(Debug, Clone)]
@@ -22,7 +23,39 @@ impl UnusableBackend {
     }
 }
 
+impl TagStore for UnusableBackend {
+    fn write_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
+        self.fail()
+    }
+    fn create_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+        self.fail()
+    }
+    fn read_versions(&self, _tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.fail()
+    }
+}
+
+impl EntryStore for UnusableBackend {
+    fn read_entry(
+        &self,
+        _key: &str,
+        _tags: &[&str],
+        _lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        self.fail()
+    }
+    fn fill(&self, _key: &str, _bytes: Bytes, _ttl: Ttl, _release: Option<&str>) -> Result<()> {
+        self.fail()
+    }
+}
+
 impl Backend for UnusableBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            shared: false,
+            keeps_decoded: false,
+        }
+    }
     fn kind(&self) -> &'static str {
         "unusable"
     }

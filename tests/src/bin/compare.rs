@@ -356,7 +356,7 @@ impl Run {
         }
         for i in 0..90_000 {
             cache
-                .set(&format!("filler-{i}"), &i, cache_diesel::Timeout::Never)
+                .set(format!("filler-{i}"), &i, cache_diesel::Timeout::Never)
                 .expect("filler");
         }
         // A stride through all 10,000 ids: every hit is cold in the CPU caches.

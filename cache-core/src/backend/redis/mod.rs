@@ -18,9 +18,10 @@ mod resp;
 use self::breaker::{Breaker, Opened, Ticket};
 use self::plain::{PlainConn, Target};
 use self::pool::{Checkout, Pool};
-use super::{Backend, Incr, Memo};
+use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
 use crate::config::redact;
 use crate::error::{Error, Result};
+use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::{Cmd, ConnectionAddr, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
@@ -169,20 +170,39 @@ impl RedisBackend {
         }
     }
 
-    /// `MGET keys` and the remaining lifetime of `keys[0]` (`PTTL`; `None`
-    /// when it has none), in one round trip.
-    pub(crate) fn get_many_and_ttl(
+    /// [`EntryStore::read_entry`] without a lease, plus the entry's
+    /// remaining lifetime (`PTTL`; `None` when it has none), in one round
+    /// trip: what a local tier keeps a copy for.
+    pub(crate) fn read_entry_with_ttl(
         &self,
-        keys: &[&str],
-    ) -> Result<(Vec<Option<Bytes>>, Option<Duration>)> {
+        key: &str,
+        tags: &[&str],
+    ) -> Result<(Fetched, Option<Duration>)> {
         let mut pipe = redis::pipe();
-        pipe.cmd("MGET").arg(keys);
-        pipe.cmd("PTTL")
-            .arg(keys.first().copied().unwrap_or_default());
+        pipe.cmd("MGET").arg(key).arg(tags);
+        pipe.cmd("PTTL").arg(key);
         let (found, ttl): (Value, i64) = self.with_conn(|c| pipe.query(c))?;
-        let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
+        let found = mget_reply(found, 1 + tags.len()).map_err(|e| self.map_error(e))?;
         let ttl = u64::try_from(ttl).ok().map(Duration::from_millis);
-        Ok((found, ttl))
+        Ok((fetched(found, false), ttl))
+    }
+
+    /// One `SET NX` then `GET` per tag: for servers before 7.0, which
+    /// refuse `SET .. NX GET`.
+    fn create_one_by_one(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        tags.iter()
+            .map(|(tag, mine)| {
+                let text = version_text(*mine);
+                if self.add(tag, text.clone(), ttl)? {
+                    return Ok(*mine);
+                }
+                match self.get(tag)?.as_deref().and_then(parse_version) {
+                    Some(theirs) => Ok(theirs),
+                    // Gone again (evicted) or damaged: ours is as good as any.
+                    None => self.set(tag, text, ttl).map(|()| *mine),
+                }
+            })
+            .collect()
     }
 
     /// A new connection, tried once: a refusal, a wrong password, an
@@ -395,9 +415,130 @@ fn mget_reply(reply: Value, n: usize) -> RedisResult<Vec<Option<Bytes>>> {
         .collect()
 }
 
+/// An `MGET` of an entry and its tags, as [`Fetched`].
+fn fetched(mut found: Vec<Option<Bytes>>, leased: bool) -> Fetched {
+    let versions = found
+        .drain(1..)
+        .map(|v| v.as_deref().and_then(parse_version))
+        .collect();
+    Fetched {
+        entry: found.pop().flatten(),
+        memo: None,
+        versions,
+        leased,
+    }
+}
+
+impl TagStore for RedisBackend {
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (tag, version) in tags {
+            pipe.add_command(set_cmd(tag, &version_text(*version), ttl))
+                .ignore();
+        }
+        self.with_conn(|c| pipe.query::<()>(c))
+    }
+
+    /// `SET tag version NX GET` per tag, pipelined (Redis 7.0 and later
+    /// take NX with GET); an older server's syntax error switches this
+    /// backend to one `SET NX` and `GET` per tag for good.
+    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !self.set_nx_get.load(std::sync::atomic::Ordering::Relaxed) {
+            return self.create_one_by_one(tags, ttl);
+        }
+        let mut pipe = redis::pipe();
+        for (tag, version) in tags {
+            let mut cmd = set_cmd(tag, &version_text(*version), ttl);
+            cmd.arg("NX").arg("GET");
+            pipe.add_command(cmd);
+        }
+        let found = match self.with_conn(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
+            Ok(found) => found,
+            Err(Error::Backend { reason }) => {
+                tracing::info!(error = %reason, "Redis refused SET NX GET (before 7.0?): creating tags one by one");
+                self.set_nx_get
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                return self.create_one_by_one(tags, ttl);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut versions = Vec::with_capacity(tags.len());
+        for (theirs, (tag, mine)) in found.into_iter().zip(tags) {
+            versions.push(match theirs {
+                None => *mine,
+                Some(bytes) => match parse_version(&bytes) {
+                    Some(theirs) => theirs,
+                    // Not a version (damaged): replaced by ours, which no
+                    // entry can hold yet.
+                    None => {
+                        self.set(tag, version_text(*mine), ttl)?;
+                        *mine
+                    }
+                },
+            });
+        }
+        Ok(versions)
+    }
+
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        Ok(self
+            .get_many(tags)?
+            .into_iter()
+            .map(|v| v.as_deref().and_then(parse_version))
+            .collect())
+    }
+}
+
+impl EntryStore for RedisBackend {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        let mut keys = Vec::with_capacity(1 + tags.len());
+        keys.push(key);
+        keys.extend_from_slice(tags);
+        let Some((lease, ttl)) = lease else {
+            return Ok(fetched(self.get_many(&keys)?, false));
+        };
+        let mut pipe = redis::pipe();
+        let mut set = set_cmd(lease, b"1", Some(ttl));
+        set.arg("NX");
+        pipe.add_command(set);
+        pipe.cmd("MGET").arg(&keys);
+        let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
+        let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
+        Ok(fetched(found, added.is_some()))
+    }
+
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        let Some(lease) = release else {
+            return self.set(key, bytes, ttl);
+        };
+        let mut pipe = redis::pipe();
+        pipe.add_command(set_cmd(key, &bytes, ttl)).ignore();
+        pipe.cmd("DEL").arg(lease).ignore();
+        self.with_conn(|c| pipe.query::<()>(c))
+    }
+}
+
 impl Backend for RedisBackend {
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            shared: true,
+            keeps_decoded: false,
+        }
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
@@ -437,58 +578,6 @@ impl Backend for RedisBackend {
         cmd.arg("NX");
         self.with_conn(|c| cmd.query::<Option<String>>(c))
             .map(|ok| ok.is_some())
-    }
-
-    /// `SET key value NX GET` per entry, pipelined (Redis 7.0 and later
-    /// take NX with GET); an older server's syntax error switches this
-    /// backend to the one-by-one default for good.
-    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        if !self.set_nx_get.load(std::sync::atomic::Ordering::Relaxed) {
-            return super::one_by_one_add_or_get(self, entries, ttl);
-        }
-        let mut pipe = redis::pipe();
-        for (key, value) in entries {
-            let mut cmd = set_cmd(key, value, ttl);
-            cmd.arg("NX").arg("GET");
-            pipe.add_command(cmd);
-        }
-        match self.with_conn(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
-            Ok(found) => Ok(found.into_iter().map(to_bytes).collect()),
-            Err(Error::Backend { reason }) => {
-                tracing::info!(error = %reason, "Redis refused SET NX GET (before 7.0?): creating tags one by one");
-                self.set_nx_get
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
-                super::one_by_one_add_or_get(self, entries, ttl)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn add_then_get_many(
-        &self,
-        add: &str,
-        value: Bytes,
-        ttl: Ttl,
-        keys: &[&str],
-    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
-        let mut pipe = redis::pipe();
-        let mut set = set_cmd(add, &value, ttl);
-        set.arg("NX");
-        pipe.add_command(set);
-        pipe.cmd("MGET").arg(keys);
-        let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
-        let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
-        Ok((added.is_some(), found, None))
-    }
-
-    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
-        let mut pipe = redis::pipe();
-        pipe.add_command(set_cmd(key, &value, ttl)).ignore();
-        pipe.cmd("DEL").arg(then_delete).ignore();
-        self.with_conn(|c| pipe.query::<()>(c))
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -554,14 +643,15 @@ impl Backend for RedisBackend {
         })
     }
 
-    fn clear(&self, pattern: &str) -> Result<()> {
+    fn clear(&self, prefix: &str) -> Result<()> {
+        let pattern = glob_prefix(prefix);
         let mut cursor: u64 = 0;
         loop {
             let (next, keys): (u64, Vec<Vec<u8>>) = self.with_conn(|c| {
                 redis::cmd("SCAN")
                     .arg(cursor)
                     .arg("MATCH")
-                    .arg(pattern)
+                    .arg(&pattern)
                     .arg("COUNT")
                     .arg(SCAN_BATCH)
                     .query(c)
@@ -577,10 +667,29 @@ impl Backend for RedisBackend {
     }
 }
 
+/// A `SCAN MATCH` pattern for the keys starting with `prefix`.
+fn glob_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 2);
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('*');
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use redis::Value;
+
+    #[test]
+    fn prefixes_are_globs_of_themselves() {
+        assert_eq!(glob_prefix("a*b[:"), "a\\*b\\[:*");
+        assert_eq!(glob_prefix("app:"), "app:*");
+    }
 
     #[test]
     fn mget_replies_are_checked() {

@@ -34,7 +34,9 @@ pub use self::tracking::CONNECTION_NAME;
 
 use self::tags::TagTable;
 use self::tracking::{Channel, Target};
-use super::{Backend, Incr, Memo, MemoryBackend, RedisBackend};
+use super::{
+    Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, RedisBackend, TagStore,
+};
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, Namespace};
 use crate::timeout::Ttl;
@@ -144,18 +146,120 @@ impl TieredBackend {
     }
 
     /// The entry and its tags, all known locally.
-    fn local_read(&self, keys: &[&str]) -> Option<(Vec<Option<Bytes>>, Option<Memo>)> {
-        let (entry, tags) = keys.split_first()?;
-        let (bytes, memo) = self.local.lookup(entry)?;
-        let mut found = Vec::with_capacity(keys.len());
-        found.push(Some(bytes));
+    fn local_read(&self, key: &str, tags: &[&str]) -> Option<Fetched> {
+        let (bytes, memo) = self.local.lookup(key)?;
+        let mut versions = Vec::with_capacity(tags.len());
         for tag in tags {
             if !self.is_tag(tag) {
                 return None;
             }
-            found.push(Some(self.channel.tags.get(tag)?));
+            versions.push(Some(self.channel.tags.get(tag)?));
         }
-        Some((found, Some(memo)))
+        Some(Fetched {
+            entry: Some(bytes),
+            memo: Some(memo),
+            versions,
+            leased: false,
+        })
+    }
+
+    /// A read with a lease goes to Redis (it is the contended path); the
+    /// local copy is kept only if it is what Redis holds (its memo then
+    /// serves this read), otherwise the next read learns Redis's.
+    fn leasing_read(&self, key: &str, tags: &[&str], lease: (&str, Duration)) -> Result<Fetched> {
+        let answer = self.remote.read_entry(key, tags, Some(lease));
+        self.wrote(&[lease.0]);
+        let mut fetched = answer?;
+        if let Some((bytes, kept)) = self.local.lookup(key) {
+            if fetched.entry.as_ref() == Some(&bytes) {
+                fetched.memo = Some(kept);
+            } else {
+                let _ = self.local.delete(key);
+            }
+        }
+        Ok(fetched)
+    }
+}
+
+impl TagStore for TieredBackend {
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        let written = self.remote.write_versions(tags, ttl);
+        self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
+        written
+    }
+
+    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        let created = self.remote.create_versions(tags, ttl);
+        self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
+        created
+    }
+
+    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.remote.read_versions(tags)
+    }
+
+    fn generation(&self) -> Option<u64> {
+        // Read before `fresh`: a lookup that follows can only be judged
+        // against a generation taken while the tier was coherent.
+        let generation = self.channel.tags.generation();
+        self.channel.fresh().then_some(generation)
+    }
+}
+
+impl EntryStore for TieredBackend {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Fetched> {
+        if let Some(lease) = lease {
+            return self.leasing_read(key, tags, lease);
+        }
+        if self.channel.fresh()
+            && let Some(found) = self.local_read(key, tags)
+        {
+            return Ok(found);
+        }
+        let before: Vec<_> = tags.iter().map(|t| self.channel.tags.before(t)).collect();
+        let (mut fetched, ttl) = self.remote.read_entry_with_ttl(key, tags)?;
+        if self.channel.is_up() {
+            for ((tag, before), version) in tags.iter().zip(before).zip(&fetched.versions) {
+                if let Some(version) = version
+                    && self.is_tag(tag)
+                {
+                    self.channel.tags.learn(tag, before, *version);
+                }
+            }
+        }
+        match &fetched.entry {
+            Some(bytes) if self.is_entry(key) => {
+                fetched.memo = Some(self.local.keep(key, bytes, ttl));
+            }
+            _ => {
+                let _ = self.local.delete(key);
+            }
+        }
+        Ok(fetched)
+    }
+
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        let stored = self.remote.fill(key, bytes.clone(), ttl, release);
+        self.wrote(&[key]);
+        if let Some(lease) = release {
+            self.wrote(&[lease]);
+        }
+        if stored.is_ok() && self.is_entry(key) {
+            self.local.keep(key, &bytes, ttl);
+        }
+        stored
+    }
+
+    fn kept(&self, key: &str) -> Option<Memo> {
+        if !self.channel.fresh() {
+            return None;
+        }
+        self.local.lookup(key).map(|(_, memo)| memo)
     }
 }
 
@@ -164,60 +268,19 @@ impl Backend for TieredBackend {
         "tiered"
     }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            shared: true,
+            keeps_decoded: true,
+        }
+    }
+
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
         self.remote.get(key)
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         self.remote.get_many(keys)
-    }
-
-    fn get_many_memo(&self, keys: &[&str]) -> Result<(Vec<Option<Bytes>>, Option<Memo>)> {
-        let Some((&entry, tags)) = keys.split_first() else {
-            return Ok((Vec::new(), None));
-        };
-        if self.channel.fresh()
-            && let Some(found) = self.local_read(keys)
-        {
-            return Ok(found);
-        }
-        let before: Vec<_> = tags.iter().map(|t| self.channel.tags.before(t)).collect();
-        let (found, ttl) = self.remote.get_many_and_ttl(keys)?;
-        if self.channel.is_up() {
-            for ((tag, before), value) in tags.iter().zip(before).zip(&found[1..]) {
-                if let Some(value) = value
-                    && self.is_tag(tag)
-                {
-                    self.channel.tags.learn(tag, before, value);
-                }
-            }
-        }
-        let memo = match &found[0] {
-            Some(bytes) if self.is_entry(entry) => Some(self.local.keep(entry, bytes, ttl)),
-            _ => {
-                let _ = self.local.delete(entry);
-                None
-            }
-        };
-        Ok((found, memo))
-    }
-
-    fn memo(&self, key: &str) -> Option<Memo> {
-        if !self.channel.fresh() {
-            return None;
-        }
-        self.local.lookup(key).map(|(_, memo)| memo)
-    }
-
-    fn tag_generation(&self) -> Option<u64> {
-        // Read before `fresh`: a lookup that follows can only be judged
-        // against a generation taken while the tier was coherent.
-        let generation = self.channel.tags.generation();
-        self.channel.fresh().then_some(generation)
-    }
-
-    fn tags_changed(&self) {
-        self.channel.tags.touched();
     }
 
     fn local_tier_ready(&self) -> Option<bool> {
@@ -244,49 +307,6 @@ impl Backend for TieredBackend {
         let added = self.remote.add(key, value, ttl);
         self.wrote(&[key]);
         added
-    }
-
-    fn add_or_get_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<Vec<Option<Bytes>>> {
-        let found = self.remote.add_or_get_many(entries, ttl);
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
-        self.wrote(&keys);
-        found
-    }
-
-    fn add_then_get_many(
-        &self,
-        add: &str,
-        value: Bytes,
-        ttl: Ttl,
-        keys: &[&str],
-    ) -> Result<(bool, Vec<Option<Bytes>>, Option<Memo>)> {
-        let answer = self.remote.add_then_get_many(add, value, ttl, keys);
-        self.wrote(&[add]);
-        let (added, found, _) = answer?;
-        // The local copy is kept only if it is what Redis holds (its memo
-        // then serves this read); otherwise the next read learns Redis's.
-        let mut memo = None;
-        if let Some(&entry) = keys.first()
-            && let Some((bytes, kept)) = self.local.lookup(entry)
-        {
-            if found.first() == Some(&Some(bytes)) {
-                memo = Some(kept);
-            } else {
-                let _ = self.local.delete(entry);
-            }
-        }
-        Ok((added, found, memo))
-    }
-
-    fn set_then_delete(&self, key: &str, value: Bytes, ttl: Ttl, then_delete: &str) -> Result<()> {
-        let stored = self
-            .remote
-            .set_then_delete(key, value.clone(), ttl, then_delete);
-        self.wrote(&[key, then_delete]);
-        if stored.is_ok() && self.is_entry(key) {
-            self.local.keep(key, &value, ttl);
-        }
-        stored
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -317,10 +337,9 @@ impl Backend for TieredBackend {
         outcome
     }
 
-    fn clear(&self, pattern: &str) -> Result<()> {
-        let cleared = self.remote.clear(pattern);
-        // The local tier belongs to this cache: all of it is its namespace.
-        self.local.clear(pattern)?;
+    fn clear(&self, prefix: &str) -> Result<()> {
+        let cleared = self.remote.clear(prefix);
+        self.local.clear(prefix)?;
         self.channel.tags.flush();
         cleared
     }
@@ -358,15 +377,16 @@ mod tests {
     fn a_write_forgets_what_this_process_knew_even_when_it_fails() {
         let tiered = unreachable();
         let tags = &tiered.channel.tags;
-        let one = Bytes::from_static(b"1");
-        let writes: [&dyn Fn(&TieredBackend, &str); 4] = [
+        type Write<'a> = &'a dyn Fn(&TieredBackend, &str);
+        let writes: [Write; 5] = [
+            &|b, k| drop(b.write_versions(&[(k, 2)], None)),
+            &|b, k| drop(b.create_versions(&[(k, 2)], None)),
             &|b, k| drop(b.set_many(&[(k, Bytes::from_static(b"2"))], None)),
-            &|b, k| drop(b.add_or_get_many(&[(k, Bytes::from_static(b"2"))], None)),
             &|b, k| drop(b.delete(k)),
             &|b, k| drop(b.set(k, Bytes::from_static(b"2"), None)),
         ];
         for write in writes {
-            tags.learn("p:t:a", tags.before("p:t:a"), &one);
+            tags.learn("p:t:a", tags.before("p:t:a"), 1);
             write(&tiered, "p:t:a");
             assert_eq!(tags.get("p:t:a"), None);
         }
@@ -378,12 +398,12 @@ mod tests {
         let one = Bytes::from_static(b"1");
         tiered.local.keep("p:d:x", &one, None);
         let tags = &tiered.channel.tags;
-        tags.learn("p:t:a", tags.before("p:t:a"), &one);
+        tags.learn("p:t:a", tags.before("p:t:a"), 1);
         assert_eq!(tiered.local_tier_ready(), Some(false));
-        assert!(tiered.memo("p:d:x").is_none());
-        assert!(tiered.tag_generation().is_none());
+        assert!(tiered.kept("p:d:x").is_none());
+        assert!(tiered.generation().is_none());
         assert!(
-            tiered.get_many_memo(&["p:d:x", "p:t:a"]).is_err(),
+            tiered.read_entry("p:d:x", &["p:t:a"], None).is_err(),
             "goes to Redis"
         );
     }

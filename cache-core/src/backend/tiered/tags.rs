@@ -13,7 +13,6 @@
 //! counter (and learns nothing), or its insertion happened first and the
 //! removal that follows takes it away.
 
-use bytes::Bytes;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::RwLock;
@@ -22,7 +21,7 @@ use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 const SHARDS: usize = 64;
 
-/// Tag key → its last known bytes (a version), sharded.
+/// Tag key → its last known version, sharded.
 pub(super) struct TagTable {
     shards: Box<[Shard]>,
     hasher: Xxh3DefaultBuilder,
@@ -36,7 +35,7 @@ pub(super) struct TagTable {
 struct Shard {
     /// Moves before every removal from this shard.
     seq: AtomicU64,
-    map: RwLock<HashMap<Box<str>, Bytes, Xxh3DefaultBuilder>>,
+    map: RwLock<HashMap<Box<str>, u64, Xxh3DefaultBuilder>>,
 }
 
 /// Where a reader stood before sending its read: the shard's counter.
@@ -60,13 +59,13 @@ impl TagTable {
     }
 
     /// The known version of `key`.
-    pub(super) fn get(&self, key: &str) -> Option<Bytes> {
+    pub(super) fn get(&self, key: &str) -> Option<u64> {
         let map = self
             .shard(key)
             .map
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        map.get(key).cloned()
+        map.get(key).copied()
     }
 
     /// To be called before sending a read of `key`: see [`TagTable::learn`].
@@ -76,7 +75,7 @@ impl TagTable {
 
     /// Keeps `value` as the version of `key` read by a read sent after
     /// `before`, unless something in its shard was forgotten since.
-    pub(super) fn learn(&self, key: &str, before: Before, value: &Bytes) {
+    pub(super) fn learn(&self, key: &str, before: Before, value: u64) {
         let shard = self.shard(key);
         let mut map = shard.map.write().unwrap_or_else(|e| e.into_inner());
         if shard.seq.load(Ordering::SeqCst) != before.0 {
@@ -88,7 +87,7 @@ impl TagTable {
             map.clear();
             self.generation.fetch_add(1, Ordering::SeqCst);
         }
-        map.insert(key.into(), value.clone());
+        map.insert(key.into(), value);
     }
 
     /// Forgets `keys` (invalidated, or written by this process).
@@ -115,14 +114,9 @@ impl TagTable {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Moves on every removal (and on [`TagTable::touched`]).
+    /// Moves on every removal.
     pub(super) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
-    }
-
-    /// Moves the generation without forgetting anything.
-    pub(super) fn touched(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// How many versions are known.
@@ -139,20 +133,16 @@ impl TagTable {
 mod tests {
     use super::*;
 
-    fn v(n: &'static str) -> Bytes {
-        Bytes::from_static(n.as_bytes())
-    }
-
     #[test]
     fn a_reply_read_before_an_invalidation_is_not_learned_after_it() {
         let t = TagTable::new(1000);
         let before = t.before("a");
         t.forget(["a"]); // the invalidation overtakes the reply
-        t.learn("a", before, &v("1"));
+        t.learn("a", before, 1);
         assert_eq!(t.get("a"), None);
         let before = t.before("a");
-        t.learn("a", before, &v("2"));
-        assert_eq!(t.get("a"), Some(v("2")));
+        t.learn("a", before, 2);
+        assert_eq!(t.get("a"), Some(2));
         t.forget(["a"]); // the invalidation after the reply
         assert_eq!(t.get("a"), None);
     }
@@ -161,11 +151,11 @@ mod tests {
     fn a_flush_forgets_everything_and_stops_reads_in_flight() {
         let t = TagTable::new(1000);
         let before = t.before("a");
-        t.learn("b", t.before("b"), &v("1"));
+        t.learn("b", t.before("b"), 1);
         let g = t.generation();
         t.flush();
         assert!(t.generation() > g);
-        t.learn("a", before, &v("1"));
+        t.learn("a", before, 1);
         assert_eq!((t.get("a"), t.get("b"), t.len()), (None, None, 0));
     }
 
@@ -174,7 +164,7 @@ mod tests {
         let t = TagTable::new(64 * 16);
         for i in 0..100_000 {
             let key = format!("tag{i}");
-            t.learn(&key, t.before(&key), &v("1"));
+            t.learn(&key, t.before(&key), 1);
         }
         assert!(t.len() <= 64 * 16, "{}", t.len());
     }

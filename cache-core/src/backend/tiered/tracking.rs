@@ -488,9 +488,7 @@ mod tests {
     fn an_invalidation_forgets_its_keys_and_a_null_forgets_all() {
         let channel = Channel::new(TagTable::new(100), Duration::from_millis(10));
         for k in ["a", "b", "c"] {
-            channel
-                .tags
-                .learn(k, channel.tags.before(k), &bytes::Bytes::from_static(b"1"));
+            channel.tags.learn(k, channel.tags.before(k), 1);
         }
         invalidate(
             &channel,
