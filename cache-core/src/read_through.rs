@@ -18,6 +18,7 @@
 use crate::cache::Cache;
 use crate::flight::Role;
 use crate::key::Namespace;
+pub use crate::refresh::Refresh;
 use crate::stats::{Counter, Stats};
 use crate::tagged::{FillOptions, Lookup, Stamp};
 use crate::timeout::Ttl;
@@ -43,11 +44,11 @@ pub struct Plan<'a> {
     pub soft_timeout: Option<Duration>,
     /// Counters to count into besides the cache's own (a manager's).
     pub stats: Option<&'a Stats>,
-    /// Refresh past the soft timeout on a background thread: called, by the
-    /// one caller that took the refresh lease, with the stamp to fill with
-    /// and the lease to release ([`Cache::complete_refresh`]); returns
-    /// false when it cannot, and the caller then refreshes inline.
-    pub background: Option<&'a (dyn Fn(Stamp, String) -> bool + Sync)>,
+    /// Refresh past the soft timeout elsewhere (a worker): called by the
+    /// one caller that took the refresh lease, with the [`Refresh`] to
+    /// complete; returns it back when it cannot take it, and the caller
+    /// then refreshes inline.
+    pub background: Option<&'a (dyn Fn(Refresh) -> Option<Refresh> + Sync)>,
 }
 
 /// What a loaded value needs when stored.
@@ -158,14 +159,24 @@ impl Cache {
                 .backend()
                 .add(&lease, Bytes::from_static(b"1"), Some(self.config().lease))
                 .unwrap_or(false);
-        if !mine
-            || plan
-                .background
-                .is_some_and(|spawn| spawn(stamp.clone(), lease.clone()))
-        {
+        if !mine {
             self.count_both(plan, Counter::StaleServe);
             return (old, Outcome::StaleServed);
         }
+        let mut refresh = Refresh::new(self, plan.key, stamp, plan.soft_timeout, lease);
+        if let Some(spawn) = plan.background {
+            match spawn(refresh) {
+                None => {
+                    self.count_both(plan, Counter::StaleServe);
+                    return (old, Outcome::StaleServed);
+                }
+                Some(back) => refresh = back,
+            }
+        }
+        let (stamp, lease) = refresh.into_parts();
+        let Some(lease) = lease else {
+            return (old, Outcome::StaleServed);
+        };
         match load() {
             Ok(value) => {
                 if self
@@ -304,25 +315,6 @@ impl Cache {
         }
         leader.land(bytes);
         Ok((value, Outcome::Loaded))
-    }
-
-    /// Ends a background refresh: stores `value` (stamped as the caller of
-    /// [`Plan::background`] was told) and releases the refresh lease.
-    pub fn complete_refresh<T: Serialize>(
-        &self,
-        key: &str,
-        stamp: &Stamp,
-        options: FillOptions,
-        value: &T,
-        lease: &str,
-    ) -> crate::Result<()> {
-        let stored = self
-            .fill_tagged_releasing(key, stamp, options, value, Some(lease))
-            .map(drop);
-        if stored.is_err() {
-            let _ = self.backend().delete(lease);
-        }
-        stored
     }
 
     /// Polls for another process's fill, at most one lease long.

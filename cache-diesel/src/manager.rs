@@ -8,12 +8,12 @@ use crate::rows::Rows;
 use crate::tags::{TableTag, TableTags, Tags};
 use crate::tracking::{self, ReadPolicy};
 use cache_core::{
-    Cache, Counter, FillOptions, KeyBuilder, KeyScope, Namespace, Outcome, Plan, Shape, Stamp,
-    Stats, StatsSnapshot,
+    Cache, Counter, KeyBuilder, KeyScope, Namespace, Outcome, Plan, Refresh, Shape, Stats,
+    StatsSnapshot,
 };
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The cache manager of model `M`: `all`, `get`, `find` and the write hooks.
@@ -259,7 +259,7 @@ impl<M: CachedModel> Manager<M> {
             conn,
             entry,
             |conn| load(conn).map(Rows::from),
-            None::<&dyn Fn() -> OwnedLoad<C, _>>,
+            None::<&(dyn Fn() -> OwnedLoad<C, _> + Sync)>,
         )
     }
 
@@ -392,7 +392,7 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut C,
         entry: Entry<'_, T>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
-        background: Option<&dyn Fn() -> OwnedLoad<C, T>>,
+        background: Option<&(dyn Fn() -> OwnedLoad<C, T> + Sync)>,
     ) -> Result<T>
     where
         C: Connection + 'static,
@@ -419,18 +419,18 @@ impl<M: CachedModel> Manager<M> {
             stats: Some(&self.stats),
             background: None,
         };
-        let pending = Mutex::new(
-            background
-                .filter(|_| M::INFO.background_refresh)
-                .map(|make| make()),
-        );
-        let spawn = |stamp: Stamp, lease: String| {
-            self.refresh_in_background(&entry, &pending, stamp, lease)
+        // The owned loader is built only when a refresh is handed out, not
+        // on every read.
+        let spawn = |refresh: Refresh| match background {
+            Some(make) if M::INFO.background_refresh => {
+                self.refresh_in_background(&entry, make, refresh)
+            }
+            _ => Some(refresh),
         };
         let plan = Plan {
             background: M::INFO
                 .background_refresh
-                .then_some(&spawn as &(dyn Fn(Stamp, String) -> bool + Sync)),
+                .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync)),
             ..plan
         };
         let shape = |Form(value): &Form<T>| {
@@ -460,31 +460,33 @@ impl<M: CachedModel> Manager<M> {
         Ok(value)
     }
 
-    /// Hands a background refresh with the owned loader to the refresh
+    /// Hands `refresh`, with an owned loader from `make`, to the refresh
     /// workers, if a connection source for `C` is registered
-    /// ([`crate::refresh_connections`]) and their queue has room; returns
-    /// false otherwise, and the caller refreshes inline.
+    /// ([`crate::refresh_connections`]) and their queue has room; gives it
+    /// back otherwise, and the caller refreshes inline.
     fn refresh_in_background<C, T>(
         &self,
         entry: &Entry<'_, T>,
-        pending: &Mutex<Option<OwnedLoad<C, T>>>,
-        stamp: Stamp,
-        lease: String,
-    ) -> bool
+        make: &(dyn Fn() -> OwnedLoad<C, T> + Sync),
+        refresh: Refresh,
+    ) -> Option<Refresh>
     where
         C: Connection + 'static,
         T: CacheForm + 'static,
     {
         let Some(run) = crate::background::runner::<C>() else {
-            return false;
+            return Some(refresh);
         };
-        let mut pending = pending.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(load) = pending.take() else {
-            return false;
-        };
-        let (cache, key) = (self.cache.clone(), entry.key.clone());
-        let (shape, n_tags, soft) = (entry.shape, entry.tags.len(), M::INFO.soft_timeout);
+        let load = make();
+        let (shape, n_tags) = (entry.shape, entry.tags.len());
+        // The job owns the refresh; a full queue hands it back through here.
+        let slot = Arc::new(Mutex::new(Some(refresh)));
+        let taken = slot.clone();
         let job = Box::new(move || {
+            let Some(refresh) = taken.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                return;
+            };
+            let key = refresh.key().to_owned();
             let mut load = Some(load);
             let mut loaded = None;
             let opened = run(&mut |conn: &mut C| {
@@ -496,13 +498,12 @@ impl<M: CachedModel> Manager<M> {
                 .and_then(|()| loaded.unwrap_or_else(|| Err("the refresh did not run".into())))
                 .and_then(|value| {
                     let (depends_on, ttl) = shape(&value, n_tags);
-                    let options = FillOptions {
+                    let shape = Shape {
                         depends_on,
                         ttl: Some(ttl),
-                        soft,
                     };
-                    cache
-                        .complete_refresh(&key, &stamp, options, &FormRef(&value), &lease)
+                    refresh
+                        .complete(&FormRef(&value), shape)
                         .map_err(|e| e.to_string())
                 });
             match outcome {
@@ -515,14 +516,14 @@ impl<M: CachedModel> Manager<M> {
             }
         });
         match crate::background::submit(job) {
-            Ok(()) => true,
+            Ok(()) => None,
             Err(_) => {
                 tracing::debug!(
                     model = M::INFO.name,
                     key = %entry.key,
                     "background refresh queue full; refreshing inline"
                 );
-                false
+                slot.lock().unwrap_or_else(|p| p.into_inner()).take()
             }
         }
     }

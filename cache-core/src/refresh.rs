@@ -1,0 +1,133 @@
+//! [`Refresh`]: a soft-timed-out entry's refresh, handed by the driver to
+//! whoever runs it (inline, or a worker of the caller's choosing).
+
+use crate::cache::Cache;
+use crate::read_through::Shape;
+use crate::tagged::{FillOptions, Stamp};
+use serde::Serialize;
+use std::time::Duration;
+
+/// The refresh of one entry past its soft timeout, taken by one caller in
+/// the fleet (it holds the refresh lease). [`Refresh::complete`] stores the
+/// new value, stamped with the tag versions read before the entry went
+/// stale (so a write meanwhile wins), and releases the lease; dropping a
+/// `Refresh` without completing it releases the lease too.
+#[must_use = "a refresh holds its lease until completed or dropped"]
+pub struct Refresh {
+    cache: Cache,
+    key: String,
+    stamp: Stamp,
+    soft: Option<Duration>,
+    lease: Option<String>,
+}
+
+impl std::fmt::Debug for Refresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresh").field("key", &self.key).finish()
+    }
+}
+
+impl Refresh {
+    pub(crate) fn new(
+        cache: &Cache,
+        key: &str,
+        stamp: Stamp,
+        soft: Option<Duration>,
+        lease: String,
+    ) -> Self {
+        Refresh {
+            cache: cache.clone(),
+            key: key.to_owned(),
+            stamp,
+            soft,
+            lease: Some(lease),
+        }
+    }
+
+    /// The key of the entry being refreshed (for logs).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Stores `value` (its [`Shape`] says what it depends on and how long
+    /// it lives) and releases the lease, in one round trip.
+    pub fn complete<T: Serialize + ?Sized>(mut self, value: &T, shape: Shape) -> crate::Result<()> {
+        let options = FillOptions {
+            depends_on: shape.depends_on,
+            ttl: shape.ttl,
+            soft: self.soft,
+        };
+        let lease = self.lease.take();
+        let stored = self
+            .cache
+            .fill_tagged_releasing(&self.key, &self.stamp, options, value, lease.as_deref())
+            .map(drop);
+        if stored.is_err() {
+            self.lease = lease; // released by drop
+        }
+        stored
+    }
+
+    /// The stamp and the lease, for the driver's own inline refresh.
+    pub(crate) fn into_parts(mut self) -> (Stamp, Option<String>) {
+        let lease = self.lease.take();
+        (
+            std::mem::replace(
+                &mut self.stamp,
+                Stamp {
+                    versions: Vec::new(),
+                },
+            ),
+            lease,
+        )
+    }
+}
+
+impl Drop for Refresh {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            let _ = self.cache.backend().delete(&lease);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tagged::Lookup;
+    use bytes::Bytes;
+
+    fn stale_entry(cache: &Cache) -> Stamp {
+        match cache.read_tagged::<String>("e", &["t:a"], None).unwrap() {
+            Lookup::Miss(stamp) => stamp,
+            Lookup::Hit { .. } => panic!("a new cache has no entry"),
+        }
+    }
+
+    fn leased(cache: &Cache, lease: &str) -> bool {
+        cache
+            .backend()
+            .add(lease, Bytes::from_static(b"1"), None)
+            .unwrap()
+    }
+
+    #[test]
+    fn completing_stores_and_releases_and_dropping_releases() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let stamp = stale_entry(&cache);
+        assert!(leased(&cache, "lease"));
+        let refresh = Refresh::new(&cache, "e", stamp.clone(), None, "lease".into());
+        let shape = Shape {
+            depends_on: 1,
+            ttl: None,
+        };
+        refresh.complete("new", shape).unwrap();
+        assert!(leased(&cache, "lease"), "released by complete");
+        assert!(matches!(
+            cache.read_tagged::<String>("e", &["t:a"], None).unwrap(),
+            Lookup::Hit { value, .. } if value == "new"
+        ));
+        drop(Refresh::new(&cache, "e", stamp, None, "lease".into()));
+        assert!(leased(&cache, "lease"), "released by drop");
+    }
+}
