@@ -259,7 +259,7 @@ impl Cache {
                 }
                 // The leader failed or took too long; its fill may have landed anyway.
                 if let Ok(Lookup::Hit { value, .. }) =
-                    self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
+                    self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
                 {
                     self.count_both(plan, Counter::Shared);
                     return Ok((value, Outcome::Shared));
@@ -275,7 +275,7 @@ impl Cache {
             .then(|| self.keys().build(Namespace::Lease, &["fill"], &flight_key));
         let asked = lease_key.as_deref().map(|key| (key, self.config().lease));
         let mut lease = None;
-        match self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, asked) {
+        match self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, asked, false) {
             Ok((Lookup::Hit { value, .. }, leased)) => {
                 if leased && let Some(key) = &lease_key {
                     let _ = self.backend().delete(key);
@@ -325,7 +325,7 @@ impl Cache {
         let deadline = crate::timeout::deadline(self.config().lease);
         while Instant::now() < deadline {
             std::thread::sleep(self.config().lease_tick);
-            match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
+            match self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
                 Ok(Lookup::Hit { value, .. }) => return Some(value),
                 Ok(Lookup::Miss(_)) => {}
                 Err(_) => return None,

@@ -72,7 +72,7 @@ impl Cache {
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
-        self.read_tagged_with(key, tags, tag_ttl, None, |bytes, _, holds| {
+        self.read_tagged_with(key, tags, tag_ttl, None, true, |bytes, _, holds| {
             open_bytes(key, bytes, holds)
         })
         .map(|(lookup, _)| lookup)
@@ -85,26 +85,43 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing(key, tags, tag_ttl, None)
+        self.read_tagged_leasing(key, tags, tag_ttl, None, true)
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Cache::read_tagged_shared`] again, for a read that was counted
+    /// already (a miss waiting for a fill): neither a hit nor a miss.
+    pub(crate) fn reread_shared<T>(
+        &self,
+        key: &str,
+        tags: &[&str],
+        tag_ttl: Ttl,
+    ) -> Result<Lookup<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.read_tagged_leasing(key, tags, tag_ttl, None, false)
             .map(|(lookup, _)| lookup)
     }
 
     /// [`Cache::read_tagged_shared`] that also takes the lease `lease` (key
     /// and lifetime) in the same round trip, where the backend can: the
     /// bool says whether this caller holds it now (false without a lease).
+    /// Only a `first` read of a caller counts as a hit or a miss.
     pub(crate) fn read_tagged_leasing<T>(
         &self,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
         lease: Option<(&str, Duration)>,
+        first: bool,
     ) -> Result<(Lookup<T>, bool)>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         // Read before the lookup: see `MemoSlot::checked`.
         let generation = self.backend().generation();
-        self.read_tagged_with(key, tags, tag_ttl, lease, |bytes, memo, holds| {
+        self.read_tagged_with(key, tags, tag_ttl, lease, first, |bytes, memo, holds| {
             let Some(memo) = memo else {
                 return open_bytes(key, bytes, holds);
             };
@@ -157,6 +174,7 @@ impl Cache {
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
         lease: Option<(&str, Duration)>,
+        first: bool,
         open: impl FnOnce(
             &Bytes,
             Option<&Memo>,
@@ -182,7 +200,9 @@ impl Cache {
             let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
             match open(bytes, memo.as_ref(), &holds) {
                 Ok(Some((value, soft_deadline))) => {
-                    self.count(Counter::Hit, 1);
+                    if first {
+                        self.count(Counter::Hit, 1);
+                    }
                     let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
                     let hit = Lookup::Hit {
                         value,
@@ -198,7 +218,9 @@ impl Cache {
                 }
             }
         }
-        self.count(Counter::Miss, 1);
+        if first {
+            self.count(Counter::Miss, 1);
+        }
         let missing: Vec<&str> = tags
             .iter()
             .zip(&current)

@@ -61,6 +61,8 @@ fn hits_decode_once_and_never_outlive_a_bump() {
     let cache = Cache::from_url("memory://").unwrap();
     let tags = ["tag:row", "tag:other"];
     assert_eq!(read(&cache, &tags, "v1").1, Outcome::Loaded);
+    let stats = cache.stats();
+    assert_eq!((stats.misses, stats.hits), (1, 0), "one miss, counted once");
     let before = decoded();
     for _ in 0..5 {
         assert_eq!(
@@ -69,6 +71,8 @@ fn hits_decode_once_and_never_outlive_a_bump() {
         );
     }
     assert_eq!(decoded() - before, 1, "five hits, one decode");
+    let stats = cache.stats();
+    assert_eq!((stats.misses, stats.hits), (1, 5));
 
     cache.bump_tags(&["tag:row".to_owned()], None).unwrap();
     assert_eq!(
