@@ -13,6 +13,8 @@
 //! - [`model`]: the traits the derive implements.
 //! - [`form`]: how rows are laid out in the cache ([`CacheForm`]: fields in
 //!   order, timestamps as integers).
+//! - `keys`: the key and tag scheme: every backend key and tag key, and
+//!   which tags each kind of read depends on.
 //! - [`query`](mod@query): cached query functions (`#[cached_query]`) and their registry ([`query()`]).
 //! - [`filter`]: list filter conditions.
 //! - [`error`]: [`Error`] (`NotFound`, `Database`).
@@ -37,6 +39,7 @@ pub mod connections;
 pub mod error;
 pub mod filter;
 pub mod form;
+mod keys;
 pub mod manager;
 pub mod model;
 #[cfg(feature = "postgres-system-libpq")]

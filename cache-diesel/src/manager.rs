@@ -2,18 +2,16 @@
 
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
+use crate::keys::{Dependencies, DependsOn, ModelKeys};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 use crate::registry;
 use crate::rows::Rows;
-use crate::tags::{TableTag, TableTags, Tags};
+use crate::tags::Tags;
 use crate::tracking::{self, ReadPolicy};
-use cache_core::{
-    Cache, Counter, KeyBuilder, KeyScope, Namespace, Outcome, Plan, Refresh, Shape, Stats,
-    StatsSnapshot,
-};
+use cache_core::{Cache, Counter, Outcome, Plan, Refresh, Shape, Stats, StatsSnapshot};
 use diesel::{Connection, QueryResult};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The cache manager of model `M`: `all`, `get`, `find` and the write hooks.
@@ -24,14 +22,8 @@ use std::time::Duration;
 pub struct Manager<M> {
     cache: Cache,
     stats: Stats,
-    /// The table-wide tag keys and unique-tag scopes, built once.
-    table_tags: TableTags,
-    /// The related tables' tag keys, built on first use.
-    related_tags: OnceLock<Vec<String>>,
-    /// Per unique column, the scope of its detail keys, built once.
-    detail_scopes: Vec<(&'static str, KeyScope)>,
-    /// The scope of the list keys without a suffix, built once.
-    list_scope: KeyScope,
+    /// Its keys and tag keys (what is fixed built once).
+    keys: ModelKeys,
     /// `cache_hit_seconds{model}` in the `metrics` facade.
     #[cfg(feature = "metrics")]
     hit_seconds: metrics::Histogram,
@@ -62,15 +54,16 @@ impl Kind {
     }
 }
 
-/// How many of an entry's `n` tags a loaded value depends on, and how long
+/// How many of an entry's tags a loaded value depends on (as its
+/// dependencies count them for a found and an absent value), and how long
 /// it lives.
-type ShapeFn<T> = fn(&T, usize) -> (usize, Duration);
+type ShapeFn<T> = fn(&T, DependsOn) -> (usize, Duration);
 
 /// How a read-through entry is keyed, tagged and timed.
 struct Entry<'t, T> {
     kind: Kind,
     key: String,
-    tags: Vec<&'t str>,
+    deps: Dependencies<'t>,
     /// The SQL names of the other tables the value depends on.
     related: &'t [String],
     shape: ShapeFn<T>,
@@ -84,16 +77,8 @@ impl<M: CachedModel> Manager<M> {
     pub fn new(cache: Cache) -> Self {
         let info = M::INFO;
         registry::register(M::table(), &cache);
-        let keys = cache.keys();
         Manager {
-            table_tags: TableTags::new(&cache, M::table(), info.unique_columns),
-            related_tags: OnceLock::new(),
-            detail_scopes: info
-                .unique_columns
-                .iter()
-                .map(|&column| (column, Self::detail_scope(keys, column)))
-                .collect(),
-            list_scope: Self::list_scope(keys, ""),
+            keys: ModelKeys::of::<M>(&cache),
             cache,
             stats: {
                 let stats = Stats::default();
@@ -104,20 +89,6 @@ impl<M: CachedModel> Manager<M> {
             hit_seconds: metrics::histogram!("cache_hit_seconds", "model" => info.name),
             _model: PhantomData,
         }
-    }
-
-    /// Detail keys: the model's cache key, its table (two models may share
-    /// a key and fields over different tables), the record's schema hash
-    /// (relations included), then the column and (last) the value.
-    fn detail_scope(keys: &KeyBuilder, column: &str) -> KeyScope {
-        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
-        keys.scope(Namespace::Detail, &[key, table, hash, column])
-    }
-
-    /// List keys: as detail keys, with the suffix's label for the column.
-    fn list_scope(keys: &KeyBuilder, label: &str) -> KeyScope {
-        let (key, table, hash) = (M::INFO.key, M::table(), M::record_schema_hash());
-        keys.scope(Namespace::List, &[key, table, hash, label])
     }
 
     /// A manager over the process's default cache (`CACHE_URL`, or
@@ -147,29 +118,20 @@ impl<M: CachedModel> Manager<M> {
         &self.cache
     }
 
-    pub(crate) fn tags(&self) -> Tags<'_, M> {
-        Tags::new(&self.cache, &self.table_tags)
+    /// Its keys and tag keys.
+    pub(crate) fn model_keys(&self) -> &ModelKeys {
+        &self.keys
     }
 
     /// The backend key of the detail entry for a unique value.
     pub fn detail_key(&self, key: &M::Unique) -> String {
-        self.detail_key_of(key.column(), &key.value_key())
-    }
-
-    fn detail_key_of(&self, column: &str, value_key: &str) -> String {
-        match self.detail_scopes.iter().find(|(c, _)| *c == column) {
-            Some((_, scope)) => scope.key(value_key),
-            None => Self::detail_scope(self.cache.keys(), column).key(value_key),
-        }
+        self.keys.detail_key(key.column(), &key.value_key())
     }
 
     /// The backend key of a list: the suffix is a readable label, the filter
     /// (or query) key is what separates lists.
     pub fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
-        match suffix {
-            None => self.list_scope.key(filter_key),
-            Some(s) => Self::list_scope(self.cache.keys(), &format!("={s}")).key(filter_key),
-        }
+        self.keys.list_key(suffix, filter_key)
     }
 
     /// The records matching `filter` (the rows, or with relations the
@@ -186,8 +148,7 @@ impl<M: CachedModel> Manager<M> {
         M: ModelQueries<C>,
     {
         let entry = self.list_entry(
-            suffix,
-            &filter.cache_key(),
+            self.keys.list_key(suffix, &filter.cache_key()),
             self.related_tags::<C>(),
             M::related_tables(),
         );
@@ -213,8 +174,8 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let key = format!("count:{}", filter.conditions_key());
-        let entry = self.list_entry(suffix, &key, &[], &[]);
+        let key = self.keys.count_key(suffix, &filter.conditions_key());
+        let entry = self.list_entry(key, &[], &[]);
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();
             Box::new(move |conn| M::count_list(conn, &owned))
@@ -246,15 +207,14 @@ impl<M: CachedModel> Manager<M> {
     {
         let (sql, load) = M::prepare_where(expr, M::INFO.prefetch_for_list);
         let mut tables = <M as ModelQueries<C>>::related_tables().to_vec();
-        let mut tags = self.related_tags::<C>().to_vec();
         // The connection's own dialect: one lexing pass on every call.
         for table in crate::sql_tables::tables_named(&sql, tracking::dialect_of::<C>()) {
             if table != M::table() && !tables.contains(&table) {
-                tags.extend(self.dependency_tags(&table));
                 tables.push(table);
             }
         }
-        let entry = self.list_entry(suffix, &format!("sql:{sql}"), &tags, &tables);
+        let tags = self.keys.dependency_tags(&tables);
+        let entry = self.list_entry(self.keys.where_key(suffix, &sql), &tags, &tables);
         self.read_through(
             conn,
             entry,
@@ -268,41 +228,24 @@ impl<M: CachedModel> Manager<M> {
     where
         M: ModelQueries<C>,
     {
-        self.related_tags.get_or_init(|| {
-            <M as ModelQueries<C>>::related_tables()
-                .iter()
-                .flat_map(|table| self.dependency_tags(table))
-                .collect()
-        })
+        self.keys
+            .related_tags(<M as ModelQueries<C>>::related_tables())
     }
 
-    /// The tags of another table that this model's lists depend on: its
-    /// epoch (any write the tracker saw) and its list tag (any hook write).
-    fn dependency_tags(&self, table: &str) -> [String; 2] {
-        [TableTag::Epoch, TableTag::List].map(|tag| crate::tags::table_tag(&self.cache, table, tag))
-    }
-
+    /// A list entry under `key` that also depends on the `related` tags of
+    /// the `related_tables`.
     fn list_entry<'t, T>(
         &'t self,
-        suffix: Option<&str>,
-        filter_key: &str,
+        key: String,
         related: &'t [String],
         related_tables: &'t [String],
     ) -> Entry<'t, T> {
-        let table = &self.table_tags;
-        let mut tags = Vec::with_capacity(3 + related.len());
-        tags.extend([
-            table.all(),
-            table.get(TableTag::Epoch),
-            table.get(TableTag::List),
-        ]);
-        tags.extend(related.iter().map(String::as_str));
         Entry {
             kind: Kind::List,
-            key: self.list_key(suffix, filter_key),
-            tags,
+            key,
+            deps: self.keys.list_dependencies(related),
             related: related_tables,
-            shape: |_, n| (n, M::INFO.list_timeout),
+            shape: |_, depends_on| (depends_on.found, M::INFO.list_timeout),
         }
     }
 
@@ -352,20 +295,17 @@ impl<M: CachedModel> Manager<M> {
         M: ModelQueries<C>,
     {
         let (column, value_key) = (key.column(), key.value_key());
-        let unique_tag = self.tags().unique_value(column, &value_key);
-        let (table, related) = (&self.table_tags, self.related_tags::<C>());
-        let mut tags = Vec::with_capacity(4 + related.len());
-        tags.extend([table.all(), table.get(TableTag::Epoch), &unique_tag]);
-        tags.extend(related.iter().map(String::as_str));
-        tags.push(table.get(TableTag::Absent)); // last: only "not found" depends on it
+        let unique_tag = self.keys.unique_tag(column, &value_key);
         let entry = Entry {
             kind: Kind::Detail,
-            key: self.detail_key_of(column, &value_key),
-            tags,
+            key: self.keys.detail_key(column, &value_key),
+            deps: self
+                .keys
+                .detail_dependencies(&unique_tag, self.related_tags::<C>()),
             related: <M as ModelQueries<C>>::related_tables(),
-            shape: |row: &Option<M::Record>, n| match row {
-                Some(_) => (n - 1, M::INFO.detail_timeout),
-                None => (n, M::INFO.not_found_timeout),
+            shape: |row: &Option<M::Record>, depends_on| match row {
+                Some(_) => (depends_on.found, M::INFO.detail_timeout),
+                None => (depends_on.absent, M::INFO.not_found_timeout),
             },
         };
         let background = || -> OwnedLoad<C, Option<M::Record>> {
@@ -412,7 +352,7 @@ impl<M: CachedModel> Manager<M> {
         }
         let plan = Plan {
             key,
-            tags: &entry.tags,
+            tags: entry.deps.tags(),
             tag_ttl: Tags::<M>::ttl(),
             fill: policy == ReadPolicy::Normal,
             soft_timeout: M::INFO.soft_timeout,
@@ -434,7 +374,7 @@ impl<M: CachedModel> Manager<M> {
             ..plan
         };
         let shape = |Form(value): &Form<T>| {
-            let (depends_on, ttl) = (entry.shape)(value, entry.tags.len());
+            let (depends_on, ttl) = (entry.shape)(value, entry.deps.depends_on());
             Shape {
                 depends_on,
                 ttl: Some(ttl),
@@ -478,7 +418,7 @@ impl<M: CachedModel> Manager<M> {
             return Some(refresh);
         };
         let load = make();
-        let (shape, n_tags) = (entry.shape, entry.tags.len());
+        let (shape, counts) = (entry.shape, entry.deps.depends_on());
         // The job owns the refresh; a full queue hands it back through here.
         let slot = Arc::new(Mutex::new(Some(refresh)));
         let taken = slot.clone();
@@ -497,7 +437,7 @@ impl<M: CachedModel> Manager<M> {
             let outcome = opened
                 .and_then(|()| loaded.unwrap_or_else(|| Err("the refresh did not run".into())))
                 .and_then(|value| {
-                    let (depends_on, ttl) = shape(&value, n_tags);
+                    let (depends_on, ttl) = shape(&value, counts);
                     let shape = Shape {
                         depends_on,
                         ttl: Some(ttl),

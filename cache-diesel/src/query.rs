@@ -10,10 +10,10 @@
 //! Results are cached through their own serde impls and are `Clone`: the
 //! in-process cache keeps a hit's decoded value and hands out copies.
 
+use crate::keys::{QueryTags, query_key, query_tag};
 use crate::model::CachedModel;
-use crate::tags::{TableTag, table_tag};
 use crate::tracking::{self, ReadPolicy};
-use cache_core::{Cache, Counter, Namespace, Plan, Shape, Stats, StatsSnapshot, Ttl};
+use cache_core::{Cache, Counter, Plan, Shape, Stats, StatsSnapshot, Ttl};
 use diesel::{Connection, QueryResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -119,21 +119,8 @@ impl CachedQuery {
         self.stats.snapshot()
     }
 
-    fn own_tag(&self, cache: &Cache) -> String {
-        cache.keys().build(Namespace::Tag, &["query"], self.label)
-    }
-
-    fn tags(&self, cache: &Cache) -> Vec<String> {
-        let mut tags = vec![self.own_tag(cache), crate::tags::all_tag(cache)];
-        for table in self.tables {
-            tags.push(table_tag(cache, table(), TableTag::Epoch));
-            tags.push(table_tag(cache, table(), TableTag::List));
-        }
-        tags
-    }
-
-    fn key(&self, cache: &Cache, args: &str) -> String {
-        cache.keys().build(Namespace::Query, &[self.label], args)
+    fn tags(&self, cache: &Cache) -> QueryTags {
+        QueryTags::new(cache, self.label, self.tables.iter().map(|table| table()))
     }
 
     fn tag_ttl(&self) -> Ttl {
@@ -150,7 +137,7 @@ impl CachedQuery {
         self.stats.add(Counter::Invalidation, 1);
         crate::tags::bump(
             &cache,
-            &[self.own_tag(&cache)],
+            &[query_tag(&cache, self.label)],
             None,
             self.tag_ttl(),
             self.label,
@@ -162,8 +149,9 @@ impl CachedQuery {
     /// (never runs the query).
     pub fn peek<A: Serialize, T: DeserializeOwned>(&self, args: &A) -> Option<T> {
         let cache = self.cache();
-        let key = self.key(&cache, &args_key(args));
-        match cache.read_tagged::<T>(&key, &self.tags(&cache), self.tag_ttl()) {
+        let key = query_key(&cache, self.label, &args_key(args));
+        let tags = self.tags(&cache);
+        match cache.read_tagged::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
             Ok(cache_core::Lookup::Hit { value, .. }) => Some(value),
             _ => None,
         }
@@ -185,11 +173,11 @@ impl CachedQuery {
             return load(conn);
         }
         let cache = self.cache();
-        let (key, tags) = (self.key(&cache, &args), self.tags(&cache));
-        let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let (key, tags) = (query_key(&cache, self.label, &args), self.tags(&cache));
+        let deps = tags.dependencies();
         let plan = Plan {
             key: &key,
-            tags: &tag_refs,
+            tags: deps.tags(),
             tag_ttl: self.tag_ttl(),
             fill: policy == ReadPolicy::Normal,
             soft_timeout: self.soft_timeout,
@@ -197,7 +185,7 @@ impl CachedQuery {
             background: None,
         };
         let shape = |_: &T| Shape {
-            depends_on: tags.len(),
+            depends_on: deps.depends_on().found,
             ttl: Some(self.timeout),
         };
         let (value, outcome) = cache.read_through(&plan, shape, || load(conn))?;

@@ -602,7 +602,7 @@ mod tests {
     fn tracker() -> (CacheTracking, impl Fn() -> Option<u64>) {
         let cache = Cache::from_url("memory://").unwrap();
         crate::registry::register("t", &cache);
-        let epoch = crate::tags::table_tag(&cache, "t", crate::tags::TableTag::Epoch);
+        let epoch = crate::keys::table_tag(&cache, "t", crate::keys::TableTag::Epoch);
         let t = CacheTracking {
             dialect: Dialect::Postgres,
             ..CacheTracking::new().for_caches([cache.clone()])

@@ -14,9 +14,10 @@
 //! write are invisible in `SELECT f()`; [`declare_function_writes`] names
 //! what they write. [`invalidate_tables`] invalidates by hand.
 
+use crate::keys::{TableTag, all_tag, table_tag};
 use crate::registry;
 use crate::sql_tables::{Dialect, function_calls};
-use crate::tags::{DEFAULT_TAG_TTL, TableTag, all_tag, bump, table_tag};
+use crate::tags::{DEFAULT_TAG_TTL, bump};
 use cache_core::Cache;
 use diesel::Connection;
 use std::collections::{BTreeSet, HashMap};

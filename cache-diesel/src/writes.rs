@@ -2,9 +2,10 @@
 //! exactly what it touched (at the commit, inside a tracked transaction).
 
 use crate::error::Result;
+use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{CachedModel, InsertQuery, ListFilter, ModelQueries, UpdateQuery, Updated};
-use crate::tags::{TableTag, Tags};
+use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use diesel::Connection;
 
@@ -56,8 +57,11 @@ impl<M: CachedModel> Manager<M> {
     {
         let rows = tracking::as_hook(conn, |conn| M::insert_returning(conn, values))?;
         if !rows.is_empty() {
-            let tags = self.tags();
-            let touched = vec![tags.table(TableTag::List), tags.table(TableTag::Absent)];
+            let keys = self.model_keys();
+            let touched = vec![
+                keys.table_tag(TableTag::List).to_owned(),
+                keys.table_tag(TableTag::Absent).to_owned(),
+            ];
             self.invalidate(conn, "insert", touched);
         }
         Ok(rows)
@@ -130,25 +134,26 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let n = tracking::as_hook(conn, |conn| M::update_filtered(conn, &filter, changes))?;
-        let epoch = vec![self.tags().table(TableTag::Epoch)];
-        self.invalidate(conn, "update_where", epoch);
+        let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
+        self.invalidate(conn, "update_where", vec![epoch]);
         Ok(n)
     }
 
     /// Invalidates every entry of the model now (after writes made behind
     /// the managers' back: another program, a trigger).
     pub fn invalidate_all(&self) {
-        self.bump("invalidate_all", &[self.tags().table(TableTag::Epoch)]);
+        let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
+        self.bump("invalidate_all", &[epoch]);
     }
 
     /// Invalidates the entries of the row with primary key `id`, and the
     /// lists, now.
     pub fn invalidate_id(&self, id: M::Id) {
-        let tags = self.tags();
-        let key = M::unique_of_id(id);
+        let keys = self.model_keys();
+        let list = keys.table_tag(TableTag::List).to_owned();
         self.bump(
             "invalidate",
-            &[tags.table(TableTag::List), tags.unique(&key)],
+            &[list, keys.unique_tag_of(&M::unique_of_id(id))],
         );
     }
 
@@ -159,9 +164,9 @@ impl<M: CachedModel> Manager<M> {
         why: &'static str,
         keys: impl Iterator<Item = &'k M::Unique>,
     ) {
-        let tags = self.tags();
-        let mut touched = vec![tags.table(TableTag::List)];
-        touched.extend(keys.map(|k| tags.unique(k)));
+        let model_keys = self.model_keys();
+        let mut touched = vec![model_keys.table_tag(TableTag::List).to_owned()];
+        touched.extend(keys.map(|k| model_keys.unique_tag_of(k)));
         touched.sort();
         touched.dedup();
         self.invalidate(conn, why, touched);
@@ -173,8 +178,8 @@ impl<M: CachedModel> Manager<M> {
         if !also.is_empty() {
             crate::unseen::invalidate_in(conn, self.cache(), &also, why);
         }
-        let epoch = self.tags().table(TableTag::Epoch);
-        match tracking::defer(conn, self.cache(), &tags, &epoch, Tags::<M>::ttl()) {
+        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        match tracking::defer(conn, self.cache(), &tags, epoch, Tags::<M>::ttl()) {
             Invalidation::Now => self.bump(why, &tags),
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
@@ -184,11 +189,11 @@ impl<M: CachedModel> Manager<M> {
 
     fn bump(&self, why: &'static str, tags: &[String]) {
         self.tally(cache_core::Counter::Invalidation);
-        let epoch = self.tags().table(TableTag::Epoch);
+        let epoch = self.model_keys().table_tag(TableTag::Epoch);
         crate::tags::bump(
             self.cache(),
             tags,
-            Some(&epoch),
+            Some(epoch),
             Tags::<M>::ttl(),
             M::INFO.name,
             why,

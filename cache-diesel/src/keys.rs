@@ -1,0 +1,623 @@
+//! The key and tag scheme: every backend key and tag key that the model
+//! managers and cached queries use, and which tags each kind of read
+//! depends on. Nothing else in this crate spells a key.
+//!
+//! All keys come from the cache's [`KeyBuilder`] (`{prefix}:{namespace}:
+//! {scope...}:{name}`, escaped and hashed by `cache_core::key`). These
+//! strings are a storage format: a change orphans every entry already
+//! cached (and a changed tag key or tag order, every entry stamped with the
+//! old one), so the unit tests below pin them.
+//!
+//! # Entry keys
+//!
+//! - detail: `d:{model key}:{table}:{record schema hash}:{column}:{value key}`
+//!   ([`ModelKeys::detail_key`]). The table is there because two models may
+//!   share a key and fields over different tables; the schema hash folds in
+//!   the relations, so a deploy that changes a struct never reads the old
+//!   one's entries.
+//! - list: `l:{model key}:{table}:{hash}:{label}:{name}`, the label empty
+//!   without a suffix and `={suffix}` with one; the name is the filter key
+//!   ([`ModelKeys::list_key`]), `count:{conditions key}`
+//!   ([`ModelKeys::count_key`]) or `sql:{SQL and binds}`
+//!   ([`ModelKeys::where_key`]). A filter key starts with a field name and
+//!   `.` or `=`, so it never reads `count:` or `sql:`.
+//! - cached query: `q:{label}:{arguments as JSON}` ([`query_key`]).
+//!
+//! # Tags
+//!
+//! Per table (scope `{table}:m`, so two structs over one table, or two
+//! deploys, invalidate each other's entries):
+//!
+//! - `epoch`: every entry of the table depends on it; bumped by writes that
+//!   may have touched any row (bulk updates, writes the hooks never saw).
+//! - `list`: every list depends on it; bumped by every write.
+//! - `absent`: cached "no such row" answers depend on it; bumped by inserts.
+//!
+//! Per unique value (scope `{table}:u:{column}`, `id=7`, `slug="intro"`):
+//! the detail entries looked up by that value depend on it; bumped when a
+//! row holding that value (before or after the write) changes.
+//!
+//! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
+//! a statement that may have written anything (a `CALL`, a write through a
+//! view), in every process, whatever tables each has managers for.
+//!
+//! Per cached query: `query:{label}` ([`query_tag`]), bumped by
+//! [`CachedQuery::invalidate`](crate::CachedQuery::invalidate).
+//!
+//! # What a read depends on
+//!
+//! A read is stamped with the versions of a [`Dependencies`] set: the tags
+//! any value of the read depends on, and those only a cached "not found"
+//! depends on besides. It gives cache-core the read's tag list and, through
+//! [`DependsOn`], how many of them a found or an absent value depends on.
+//!
+//! | read | a found value depends on | a "not found" also on |
+//! |---|---|---|
+//! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, each related table's `epoch` and `list` | `absent` |
+//! | list, count, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
+//! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
+
+use crate::model::{CachedModel, UniqueKey};
+use cache_core::{Cache, KeyBuilder, KeyScope, Namespace};
+use std::sync::OnceLock;
+
+/// The table-wide tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TableTag {
+    /// Every entry of the table.
+    Epoch,
+    /// Every list of the table.
+    List,
+    /// Every cached "no such row" of the table.
+    Absent,
+}
+
+impl TableTag {
+    /// The last segment of the tag's key.
+    fn name(self) -> &'static str {
+        match self {
+            TableTag::Epoch => "epoch",
+            TableTag::List => "list",
+            TableTag::Absent => "absent",
+        }
+    }
+}
+
+/// The backend key of the tag every entry of `cache` depends on.
+pub(crate) fn all_tag(cache: &Cache) -> String {
+    all_tag_in(cache.keys())
+}
+
+fn all_tag_in(keys: &KeyBuilder) -> String {
+    keys.build(Namespace::Tag, &[], "all")
+}
+
+/// The backend key of a table-wide tag of `table` in `cache`.
+pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
+    table_tag_in(cache.keys(), table, tag)
+}
+
+fn table_tag_in(keys: &KeyBuilder, table: &str, tag: TableTag) -> String {
+    keys.build(Namespace::Tag, &[table, "m"], tag.name())
+}
+
+/// The scope of the tags of `table`'s values in `column`.
+fn unique_scope(keys: &KeyBuilder, table: &str, column: &str) -> KeyScope {
+    keys.scope(Namespace::Tag, &[table, "u", column])
+}
+
+/// The tags of another table that an entry depends on: its `epoch` (any
+/// write the tracker saw) and its `list` (any hook write), in that order.
+fn table_dependency_tags(keys: &KeyBuilder, table: &str) -> [String; 2] {
+    [TableTag::Epoch, TableTag::List].map(|tag| table_tag_in(keys, table, tag))
+}
+
+/// The backend key of a cached query's result for one argument list
+/// (`args`, as [`args_key`](crate::query::args_key) writes it).
+pub(crate) fn query_key(cache: &Cache, label: &str, args: &str) -> String {
+    cache.keys().build(Namespace::Query, &[label], args)
+}
+
+/// The backend key of a cached query's own tag (every result of the query
+/// depends on it).
+pub(crate) fn query_tag(cache: &Cache, label: &str) -> String {
+    cache.keys().build(Namespace::Tag, &["query"], label)
+}
+
+/// What a cached query's results depend on, in one cache.
+#[derive(Debug)]
+pub(crate) struct QueryTags(Vec<String>);
+
+impl QueryTags {
+    /// The tags of the query labelled `label` whose results depend on
+    /// `tables`: its own tag, the cache's `all`, then each table's `epoch`
+    /// and `list`.
+    pub(crate) fn new<'t>(
+        cache: &Cache,
+        label: &str,
+        tables: impl Iterator<Item = &'t str>,
+    ) -> Self {
+        let keys = cache.keys();
+        let mut tags = vec![query_tag(cache, label), all_tag_in(keys)];
+        for table in tables {
+            tags.extend(table_dependency_tags(keys, table));
+        }
+        QueryTags(tags)
+    }
+
+    /// A query's result is never "not found": it depends on every tag.
+    pub(crate) fn dependencies(&self) -> Dependencies<'_> {
+        Dependencies::always(self.0.iter().map(String::as_str).collect())
+    }
+}
+
+/// How many of a read's tags a loaded value depends on (cache-core's
+/// `Shape::depends_on` / `FillOptions::depends_on`: the first so many of
+/// the tags the read was made with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DependsOn {
+    /// A value found: a row, a list, a count, a query's result.
+    pub(crate) found: usize,
+    /// A cached "no such row".
+    pub(crate) absent: usize,
+}
+
+/// The tags one read depends on: those any value it loads depends on, and
+/// those only a "not found" depends on besides.
+#[derive(Debug)]
+pub(crate) struct Dependencies<'a> {
+    /// The tags a found value depends on, then those only "not found" adds
+    /// (the order cache-core's prefix count needs: it is private to this
+    /// module).
+    tags: Vec<&'a str>,
+    /// How many of `tags` a found value depends on.
+    found: usize,
+}
+
+impl<'a> Dependencies<'a> {
+    /// A read whose every outcome depends on all of `tags`.
+    fn always(tags: Vec<&'a str>) -> Self {
+        Dependencies {
+            found: tags.len(),
+            tags,
+        }
+    }
+
+    /// Every tag the read is made with (what cache-core reads and creates).
+    pub(crate) fn tags(&self) -> &[&'a str] {
+        &self.tags
+    }
+
+    /// The tags a found value depends on.
+    pub(crate) fn found(&self) -> &[&'a str] {
+        &self.tags[..self.found]
+    }
+
+    /// The tags a cached "not found" depends on.
+    pub(crate) fn absent(&self) -> &[&'a str] {
+        &self.tags
+    }
+
+    /// How many of [`tags`](Self::tags) each outcome depends on.
+    pub(crate) fn depends_on(&self) -> DependsOn {
+        DependsOn {
+            found: self.found().len(),
+            absent: self.absent().len(),
+        }
+    }
+}
+
+/// Every key and tag key of one model in one cache: what is fixed is built
+/// once (a manager holds it, and every read names some of it).
+#[derive(Debug)]
+pub(crate) struct ModelKeys {
+    /// The cache's key builder (its prefix), for the keys built per read.
+    keys: KeyBuilder,
+    /// The model's cache key (`#[cache(key = ..)]`).
+    model: &'static str,
+    /// The table's SQL name.
+    table: &'static str,
+    /// The record's schema hash (relations folded in).
+    hash: &'static str,
+    /// Per unique column, the scope of its detail keys.
+    detail: Vec<(&'static str, KeyScope)>,
+    /// The scope of the list keys without a suffix.
+    list: KeyScope,
+    /// [`all_tag`].
+    all: String,
+    /// The table's `epoch`, `list` and `absent` tags, by [`TableTag`].
+    table_wide: [String; 3],
+    /// Per unique column, the scope of its value tags.
+    unique: Vec<(&'static str, KeyScope)>,
+    /// The related tables' dependency tags, built on first use.
+    related: OnceLock<Vec<String>>,
+}
+
+impl ModelKeys {
+    /// The keys of model `M` in `cache`.
+    pub(crate) fn of<M: CachedModel>(cache: &Cache) -> Self {
+        let info = M::INFO;
+        Self::new(
+            cache,
+            info.key,
+            M::table(),
+            M::record_schema_hash(),
+            info.unique_columns,
+        )
+    }
+
+    /// The keys of the model cached as `model` over `table`, whose records
+    /// have schema hash `hash`, with these unique columns.
+    pub(crate) fn new(
+        cache: &Cache,
+        model: &'static str,
+        table: &'static str,
+        hash: &'static str,
+        unique_columns: &[&'static str],
+    ) -> Self {
+        let keys = cache.keys().clone();
+        let by_column = |scope: &dyn Fn(&str) -> KeyScope| -> Vec<(&'static str, KeyScope)> {
+            unique_columns.iter().map(|&c| (c, scope(c))).collect()
+        };
+        ModelKeys {
+            detail: by_column(&|column| {
+                keys.scope(Namespace::Detail, &[model, table, hash, column])
+            }),
+            list: keys.scope(Namespace::List, &[model, table, hash, ""]),
+            all: all_tag_in(&keys),
+            table_wide: [TableTag::Epoch, TableTag::List, TableTag::Absent]
+                .map(|tag| table_tag_in(&keys, table, tag)),
+            unique: by_column(&|column| unique_scope(&keys, table, column)),
+            related: OnceLock::new(),
+            model,
+            table,
+            hash,
+            keys,
+        }
+    }
+
+    /// The backend key of the detail entry of `column`'s value `value_key`.
+    pub(crate) fn detail_key(&self, column: &str, value_key: &str) -> String {
+        match self.detail.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => {
+                let (model, table, hash) = (self.model, self.table, self.hash);
+                let scope = [model, table, hash, column];
+                self.keys.build(Namespace::Detail, &scope, value_key)
+            }
+        }
+    }
+
+    /// The backend key of a list: the suffix is a readable label, the
+    /// filter key is what separates lists.
+    pub(crate) fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
+        match suffix {
+            None => self.list.key(filter_key),
+            Some(s) => {
+                let scope = [self.model, self.table, self.hash, &format!("={s}")];
+                self.keys.build(Namespace::List, &scope, filter_key)
+            }
+        }
+    }
+
+    /// The backend key of the count of the rows matching a filter's
+    /// conditions (every page of one list shares it).
+    pub(crate) fn count_key(&self, suffix: Option<&str>, conditions_key: &str) -> String {
+        self.list_key(suffix, &format!("count:{conditions_key}"))
+    }
+
+    /// The backend key of an `all_where` list: `sql` is the query's SQL
+    /// and binds.
+    pub(crate) fn where_key(&self, suffix: Option<&str>, sql: &str) -> String {
+        self.list_key(suffix, &format!("sql:{sql}"))
+    }
+
+    /// The backend key of one of the table's table-wide tags.
+    pub(crate) fn table_tag(&self, tag: TableTag) -> &str {
+        &self.table_wide[tag as usize]
+    }
+
+    /// The backend key of the tag of `column`'s value `value_key`.
+    pub(crate) fn unique_tag(&self, column: &str, value_key: &str) -> String {
+        match self.unique.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => unique_scope(&self.keys, self.table, column).key(value_key),
+        }
+    }
+
+    /// [`unique_tag`](Self::unique_tag) of a unique lookup.
+    pub(crate) fn unique_tag_of(&self, key: &impl UniqueKey) -> String {
+        self.unique_tag(key.column(), &key.value_key())
+    }
+
+    /// The tags of `tables` (other tables than the model's) that an entry
+    /// depends on, table by table.
+    pub(crate) fn dependency_tags(&self, tables: &[String]) -> Vec<String> {
+        tables
+            .iter()
+            .flat_map(|table| table_dependency_tags(&self.keys, table))
+            .collect()
+    }
+
+    /// [`dependency_tags`](Self::dependency_tags) of the model's related
+    /// tables, built on the first call (a model's related tables are the
+    /// same for every connection type).
+    pub(crate) fn related_tags(&self, related_tables: &[String]) -> &[String] {
+        self.related
+            .get_or_init(|| self.dependency_tags(related_tables))
+    }
+
+    /// What a detail read depends on: a found row on the cache's `all`,
+    /// the table's `epoch`, the tag of the value looked up (`unique_tag`,
+    /// from [`unique_tag`](Self::unique_tag)) and the `related` tables'
+    /// tags; a "not found" also on the table's `absent` (an insert may
+    /// create the row).
+    pub(crate) fn detail_dependencies<'a>(
+        &'a self,
+        unique_tag: &'a str,
+        related: &'a [String],
+    ) -> Dependencies<'a> {
+        let mut tags = Vec::with_capacity(4 + related.len());
+        tags.extend([
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            unique_tag,
+        ]);
+        tags.extend(related.iter().map(String::as_str));
+        let found = tags.len();
+        tags.push(self.table_tag(TableTag::Absent));
+        Dependencies { tags, found }
+    }
+
+    /// What a list (or a count, or an `all_where` list) depends on: the
+    /// cache's `all`, the table's `epoch` and `list`, and the `related`
+    /// tables' tags (from [`dependency_tags`](Self::dependency_tags)).
+    pub(crate) fn list_dependencies<'a>(&'a self, related: &'a [String]) -> Dependencies<'a> {
+        let mut tags = Vec::with_capacity(3 + related.len());
+        tags.extend([
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            self.table_tag(TableTag::List),
+        ]);
+        tags.extend(related.iter().map(String::as_str));
+        Dependencies::always(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The `Product` model of the integration tests, as its keys see it.
+    const HASH: &str = "c56125373413b052";
+
+    fn cache() -> Cache {
+        Cache::from_url("memory://?prefix=app").unwrap()
+    }
+
+    fn product(cache: &Cache) -> ModelKeys {
+        ModelKeys::new(cache, "product", "products", HASH, &["id", "slug"])
+    }
+
+    #[test]
+    fn keys_are_todays_strings() {
+        let cache = cache();
+        let k = product(&cache);
+        let d = "app:d:product:products:c56125373413b052";
+        let l = "app:l:product:products:c56125373413b052";
+        assert_eq!(k.detail_key("id", "7"), format!("{d}:id:7"));
+        assert_eq!(
+            k.detail_key("slug", "\"c:{x}\""),
+            format!("{d}:slug:\"c:%7Bx%7D\"")
+        );
+        // A column that is not declared unique is keyed the same way.
+        assert_eq!(k.detail_key("sku", "1"), format!("{d}:sku:1"));
+        assert_eq!(k.list_key(None, ""), format!("{l}::"));
+        assert_eq!(
+            k.list_key(Some("act"), "is_active.eq=true"),
+            format!("{l}:=act:is_active.eq=true")
+        );
+        assert_eq!(
+            k.count_key(None, "category_id.eq=1"),
+            format!("{l}::count:category_id.eq=1")
+        );
+        assert_eq!(k.count_key(Some("c"), ""), format!("{l}:=c:count:"));
+        assert_eq!(
+            k.where_key(None, "SELECT 1 -- binds: []"),
+            format!("{l}::sql:SELECT 1 -- binds: []")
+        );
+        assert_eq!(query_key(&cache, "slugs", "[1]"), "app:q:slugs:[1]");
+    }
+
+    #[test]
+    fn tags_are_todays_strings() {
+        let cache = cache();
+        let k = product(&cache);
+        assert_eq!(all_tag(&cache), "app:t:all");
+        for (tag, key) in [
+            (TableTag::Epoch, "app:t:products:m:epoch"),
+            (TableTag::List, "app:t:products:m:list"),
+            (TableTag::Absent, "app:t:products:m:absent"),
+        ] {
+            assert_eq!(k.table_tag(tag), key);
+            assert_eq!(table_tag(&cache, "products", tag), key);
+        }
+        assert_eq!(k.unique_tag("id", "7"), "app:t:products:u:id:7");
+        assert_eq!(
+            k.unique_tag("slug", "\"c:{x}\""),
+            "app:t:products:u:slug:\"c:%7Bx%7D\""
+        );
+        assert_eq!(k.unique_tag("sku", "1"), "app:t:products:u:sku:1");
+        assert_eq!(query_tag(&cache, "slugs"), "app:t:query:slugs");
+        assert_eq!(
+            k.dependency_tags(&["categories".into(), "reviews".into()]),
+            [
+                "app:t:categories:m:epoch",
+                "app:t:categories:m:list",
+                "app:t:reviews:m:epoch",
+                "app:t:reviews:m:list",
+            ]
+        );
+    }
+
+    /// The tag order is part of the format too (an entry stamps the
+    /// versions of a prefix of its tags): these are today's lists.
+    #[test]
+    fn dependency_sets_are_todays_tag_lists() {
+        let cache = cache();
+        let k = product(&cache);
+        let related = k.related_tags(&["categories".into()]).to_vec();
+        let unique = k.unique_tag("id", "7");
+        let detail = k.detail_dependencies(&unique, &related);
+        assert_eq!(
+            detail.tags(),
+            [
+                "app:t:all",
+                "app:t:products:m:epoch",
+                "app:t:products:u:id:7",
+                "app:t:categories:m:epoch",
+                "app:t:categories:m:list",
+                "app:t:products:m:absent",
+            ]
+        );
+        assert_eq!(
+            detail.depends_on(),
+            DependsOn {
+                found: 5,
+                absent: 6
+            }
+        );
+        let list = k.list_dependencies(&related);
+        assert_eq!(
+            list.tags(),
+            [
+                "app:t:all",
+                "app:t:products:m:epoch",
+                "app:t:products:m:list",
+                "app:t:categories:m:epoch",
+                "app:t:categories:m:list",
+            ]
+        );
+        assert_eq!(
+            list.depends_on(),
+            DependsOn {
+                found: 5,
+                absent: 5
+            }
+        );
+        let query = QueryTags::new(&cache, "slugs", ["products"].into_iter());
+        assert_eq!(
+            query.dependencies().tags(),
+            [
+                "app:t:query:slugs",
+                "app:t:all",
+                "app:t:products:m:epoch",
+                "app:t:products:m:list",
+            ]
+        );
+        assert_eq!(query.dependencies().depends_on().found, 4);
+    }
+
+    #[test]
+    fn only_not_found_depends_on_absent() {
+        let cache = cache();
+        let k = product(&cache);
+        let absent = k.table_tag(TableTag::Absent);
+        let unique = k.unique_tag("slug", "\"a\"");
+        for related in [vec![], k.dependency_tags(&["a".into(), "b".into()])] {
+            let detail = k.detail_dependencies(&unique, &related);
+            assert!(!detail.found().contains(&absent));
+            assert!(detail.absent().contains(&absent));
+            // Both depend on the rest: the value looked up, its table, its relations.
+            for tag in [
+                k.table_tag(TableTag::Epoch),
+                unique.as_str(),
+                &all_tag(&cache),
+            ]
+            .into_iter()
+            .chain(related.iter().map(String::as_str))
+            {
+                assert!(detail.found().contains(&tag), "{tag}");
+                assert!(detail.absent().contains(&tag), "{tag}");
+            }
+            // cache-core counts a prefix of the tags: the sets must be prefixes.
+            let on = detail.depends_on();
+            assert_eq!(&detail.tags()[..on.found], detail.found());
+            assert_eq!(&detail.tags()[..on.absent], detail.absent());
+            let list = k.list_dependencies(&related);
+            assert!(!list.tags().contains(&absent));
+            assert_eq!(list.found(), list.absent());
+        }
+    }
+
+    #[test]
+    fn keys_never_collide() {
+        let cache = cache();
+        let k = product(&cache);
+        let long = "v".repeat(400);
+        let values = ["7", "\"7\"", "", "a:b", "%3A", "#1", "{x}", long.as_str()];
+        let mut seen = HashSet::new();
+        let mut all = |key: String| assert!(seen.insert(key.clone()), "{key} twice");
+        for column in ["id", "slug", "a:b", "sku"] {
+            for value in values {
+                all(k.detail_key(column, value));
+                all(k.unique_tag(column, value));
+            }
+        }
+        let filters = [
+            "",
+            "is_active.eq=true",
+            "order=-title",
+            "limit=20",
+            "a:b",
+            &long,
+        ];
+        for suffix in [
+            None,
+            Some(""),
+            Some("a"),
+            Some("=a"),
+            Some("a:b"),
+            Some(&*long),
+        ] {
+            for filter in filters {
+                all(k.list_key(suffix, filter));
+                all(k.count_key(suffix, filter));
+                all(k.where_key(suffix, filter));
+            }
+        }
+        for tag in [TableTag::Epoch, TableTag::List, TableTag::Absent] {
+            all(k.table_tag(tag).to_owned());
+        }
+        all(all_tag(&cache));
+        // Another model over the table, another table under the model's key.
+        let other = ModelKeys::new(&cache, "product", "items", HASH, &["id"]);
+        all(other.detail_key("id", "7"));
+        all(other.list_key(None, ""));
+        all(other.unique_tag("id", "7"));
+        let v2 = ModelKeys::new(&cache, "product", "products", "0123", &["id"]);
+        all(v2.detail_key("id", "7"));
+        all(v2.list_key(None, ""));
+        for label in ["slugs", "products", "all", "query"] {
+            all(query_key(&cache, label, "[1]"));
+            all(query_tag(&cache, label));
+        }
+    }
+
+    #[test]
+    fn the_prefix_separates_caches() {
+        let cache = cache();
+        let by_hand = ModelKeys::new(&cache, "m", "t", "h", &["id"]);
+        let other_prefix = Cache::from_url("memory://?prefix=other").unwrap();
+        let elsewhere = ModelKeys::new(&other_prefix, "m", "t", "h", &["id"]);
+        assert_ne!(
+            by_hand.detail_key("id", "1"),
+            elsewhere.detail_key("id", "1")
+        );
+        assert_ne!(
+            by_hand.table_tag(TableTag::Epoch),
+            elsewhere.table_tag(TableTag::Epoch)
+        );
+    }
+}
