@@ -187,6 +187,7 @@ impl Cache {
     }
 
     /// The key builder, carrying this cache's prefix.
+    #[doc(hidden)]
     pub fn keys(&self) -> &KeyBuilder {
         &self.inner.keys
     }

@@ -9,46 +9,58 @@
 //! assert_eq!(cache.get::<i64>("answer").unwrap(), Some(42));
 //! ```
 //!
-//! - [`config`]: URLs (`memory://`, `redis://`, `rediss://`, `dummy://`) and options.
-//! - [`cache`]: the typed API ([`Cache`]).
-//! - [`backend`]: where bytes are stored ([`Backend`] and its implementations).
-//! - [`key`]: prefixes, namespaces, versions, escaping and hashing of keys.
-//! - [`codec`]: MessagePack values, integers as decimal text; `compress`:
-//!   LZ4 for large entries.
-//! - [`registry`]: named caches ([`caches`]).
-//! - [`read_through`]: misses under load: single-flight, leases, serve-stale.
-//! - [`tagged`]: entries stamped with versioned tags (the invalidation protocol);
-//!   tag bumps a failed write still owes are kept and delivered (`owed`).
-//! - [`stats`], [`timeout`], [`error`].
+//! The public API is what a user of the low-level cache needs, at the
+//! root: [`Cache`] and its configuration ([`CacheConfig`], from URLs
+//! `memory://`, `redis://` (`?local=` for a local tier), `rediss://`,
+//! `dummy://`), [`Key`], [`Timeout`], [`caches`], [`StatsSnapshot`], and
+//! [`backend`]: the store roles and the stores, for a store of your own
+//! ([`Cache::with_backend`]). What the Diesel managers need beyond that is
+//! in a hidden module and not part of the API.
+//!
+//! Inside: `protocol` (entry bytes and stamps, no I/O), `backend` (store
+//! roles and stores), and the driver: `cache` (the typed API), `tagged`
+//! (versioned tags: read, fill, bump), `read_through` (single-flight,
+//! leases, serve-stale), `refresh`, `owed` (bumps a failed write still
+//! owes), `flight`; then `config`, `key`, `codec`, `compress`, `registry`,
+//! `stats`, `timeout`, `error`.
 
 #![warn(missing_docs)]
 
 pub mod backend;
-pub mod cache;
-pub mod codec;
+mod cache;
+mod codec;
 mod compress;
-pub mod config;
-pub mod error;
+mod config;
+mod error;
 mod flight;
-pub mod key;
+mod key;
 mod owed;
 mod protocol;
-pub mod read_through;
+mod read_through;
 mod refresh;
-pub mod registry;
-pub mod stats;
-pub mod tagged;
-pub mod timeout;
+mod registry;
+mod stats;
+mod tagged;
+mod timeout;
 
 pub use backend::Backend;
 pub use bytes::Bytes;
 pub use cache::{Cache, WeakCache};
-pub use config::{BackendKind, CacheConfig};
+pub use config::{BackendKind, CACHE_URL_ENV, CacheConfig};
 pub use error::{Error, Result};
-pub use key::{Key, KeyBuilder, KeyScope, Namespace};
-pub use read_through::{Outcome, Plan, Refresh, Shape};
+pub use key::Key;
 pub use registry::{Caches, caches};
 pub use stats::StatsSnapshot;
-pub use stats::{Counter, Stats};
-pub use tagged::{FillOptions, Lookup, Stamp};
 pub use timeout::{MAX_TTL, Timeout, Ttl};
+
+/// What the Diesel managers (`cache-diesel`) and this workspace's tests use
+/// of the engine: not part of the API, and may change in any release.
+#[doc(hidden)]
+pub mod __engine {
+    pub use crate::codec::{DecodeError, MAGIC, decode, encode};
+    pub use crate::config::{parse_duration, parse_size, redact};
+    pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, MAX_SEGMENT_LEN, Namespace};
+    pub use crate::read_through::{Outcome, Plan, Refresh, Shape};
+    pub use crate::stats::{Counter, Stats};
+    pub use crate::tagged::{FillOptions, Lookup, Stamp};
+}

@@ -90,6 +90,7 @@ impl Cache {
     ///
     /// Values are `Clone`: an in-process backend keeps the decoded value of
     /// an entry and hands each hit a copy ([`Cache::read_tagged_shared`]).
+    #[doc(hidden)]
     pub fn read_through<T, E>(
         &self,
         plan: &Plan<'_>,

@@ -66,6 +66,7 @@ impl Cache {
     /// A stale, foreign or undecodable entry is a miss (undecodable ones are
     /// logged). On a miss, tags that do not exist yet are created, so the
     /// returned stamp is complete.
+    #[doc(hidden)]
     pub fn read_tagged<T: DeserializeOwned>(
         &self,
         key: &str,
@@ -81,6 +82,7 @@ impl Cache {
     /// [`Cache::read_tagged`] for values an in-process backend may keep
     /// decoded: the first hit on a stored entry decodes it, later hits on
     /// the same bytes validate the kept stamps and clone the kept value.
+    #[doc(hidden)]
     pub fn read_tagged_shared<T>(&self, key: &str, tags: &[&str], tag_ttl: Ttl) -> Result<Lookup<T>>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
@@ -147,6 +149,7 @@ impl Cache {
     /// entry decoded, its tags held in a lookup made after the backend's tag
     /// generation had its current value (so no tag was written since), and
     /// it is not due for a refresh. `None`: go the whole way.
+    #[doc(hidden)]
     pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags: &[&str]) -> Option<T> {
         if !self.owed().is_clear() {
             return None;
@@ -237,6 +240,7 @@ impl Cache {
 
     /// Encodes a fill: the first `depends_on` versions of `stamp`, the soft
     /// deadline, the value. Refuses values over the maximum size.
+    #[doc(hidden)]
     pub fn encode_fill<T: Serialize + ?Sized>(
         &self,
         key: &str,
@@ -256,11 +260,13 @@ impl Cache {
 
     /// Decodes what [`Cache::encode_fill`] wrote under `key`, ignoring its
     /// stamp (for callers that were handed the bytes by the filler itself).
+    #[doc(hidden)]
     pub fn decode_fill<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Option<T> {
         unseal::<T>(key, bytes).ok().map(|(_, _, v)| v)
     }
 
     /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
+    #[doc(hidden)]
     pub fn fill_tagged<T: Serialize + ?Sized>(
         &self,
         key: &str,
@@ -295,6 +301,7 @@ impl Cache {
     /// before this cache reads anything that depends on them, and by a
     /// thread that retries every `retry_after` (see `owed.rs`). The error is
     /// still returned, for the caller to log.
+    #[doc(hidden)]
     pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
         self.bump_tags_within(tags, None, tag_ttl)
     }
@@ -303,6 +310,7 @@ impl Cache {
     /// invalidates every entry that a bump of any of `tags` would (a table's
     /// epoch covers its rows' tags). If they must be owed, the debt stays
     /// bounded: past a limit, owed tags collapse into their covers.
+    #[doc(hidden)]
     pub fn bump_tags_within(
         &self,
         tags: &[String],
@@ -315,6 +323,7 @@ impl Cache {
     /// Bumps several groups of tags, each with the cover it is owed under
     /// should the bump fail (see [`Cache::bump_tags_within`]), in one round
     /// trip: a transaction's writes to several tables, at its commit.
+    #[doc(hidden)]
     pub fn bump_tag_groups(
         &self,
         groups: &[(&[String], Option<&str>)],

@@ -2,8 +2,9 @@
 //! (while no tag was written) the tag lookups, yet never serve a value that
 //! a bump invalidated.
 
+use cache_core::__engine::{Outcome, Plan, Shape};
 use cache_core::backend::{Backend, MemoryBackend};
-use cache_core::{Cache, CacheConfig, Outcome, Plan, Shape};
+use cache_core::{Cache, CacheConfig};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::cell::Cell;
 use std::convert::Infallible;

@@ -3,8 +3,9 @@
 //! it first, and a thread delivers it without any read, so that caches that
 //! share the backend (other processes) stop serving the old entry too.
 
+use cache_core::__engine::{FillOptions, Lookup};
 use cache_core::backend::{Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore};
-use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, FillOptions, Lookup, Result, Ttl};
+use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, Result, Ttl};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};

@@ -58,7 +58,8 @@
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
 use crate::model::{CachedModel, UniqueKey};
-use cache_core::{Cache, KeyBuilder, KeyScope, Namespace};
+use cache_core::__engine::{KeyBuilder, KeyScope, Namespace};
+use cache_core::Cache;
 use std::sync::OnceLock;
 
 /// The table-wide tags.

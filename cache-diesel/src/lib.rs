@@ -6,8 +6,9 @@
 //! hooks (`insert`, `insert_many`, `update`, `save`, `delete`,
 //! `update_where`) that return the rows they wrote and invalidate exactly
 //! what the write touched, through versioned tags (see
-//! [`tags`](crate::Manager)). This crate re-exports `cache-core`, so it is
-//! the only one a user depends on.
+//! [`tags`](crate::Manager)). This crate re-exports `cache-core` (as
+//! [`cache_core`], and its [`Cache`], [`CacheConfig`], [`Timeout`] and
+//! [`caches`] at the root), so it is the only one a user depends on.
 //!
 //! - [`manager`]: the generic [`Manager`] every generated manager derefs to.
 //! - [`model`]: the traits the derive implements.
@@ -56,7 +57,7 @@ pub mod unseen;
 mod writes;
 
 pub use background::{RefreshConnection, refresh_connections, refresh_workers};
-pub use cache_core::{self as core, Cache, CacheConfig, Timeout, caches};
+pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};

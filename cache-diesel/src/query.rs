@@ -13,7 +13,8 @@
 use crate::keys::{QueryTags, query_key, query_tag};
 use crate::model::CachedModel;
 use crate::tracking::{self, ReadPolicy};
-use cache_core::{Cache, Counter, Plan, Shape, Stats, StatsSnapshot, Ttl};
+use cache_core::__engine::{Counter, Plan, Shape, Stats};
+use cache_core::{Cache, StatsSnapshot, Ttl};
 use diesel::{Connection, QueryResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -152,7 +153,7 @@ impl CachedQuery {
         let key = query_key(&cache, self.label, &args_key(args));
         let tags = self.tags(&cache);
         match cache.read_tagged::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
-            Ok(cache_core::Lookup::Hit { value, .. }) => Some(value),
+            Ok(cache_core::__engine::Lookup::Hit { value, .. }) => Some(value),
             _ => None,
         }
     }

@@ -188,7 +188,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     fn bump(&self, why: &'static str, tags: &[String]) {
-        self.tally(cache_core::Counter::Invalidation);
+        self.tally(cache_core::__engine::Counter::Invalidation);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         crate::tags::bump(
             self.cache(),

@@ -3,7 +3,8 @@
 //! are where a dummy must differ (it stores nothing), expressed through
 //! `Target::stores`.
 
-use cache_core::{Cache, CacheConfig, Error, Key, Namespace, Timeout};
+use cache_core::__engine::Namespace;
+use cache_core::{Cache, CacheConfig, Error, Key, Timeout};
 use cache_tests::{services, unique};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -269,7 +270,7 @@ fn the_longest_lifetimes_are_stored(t: &Target) {
     );
     t.cache
         .bump_tags(
-            &[t.cache.keys().build(cache_core::Namespace::Tag, &[], "t")],
+            &[t.cache.keys().build(Namespace::Tag, &[], "t")],
             Some(Duration::MAX),
         )
         .unwrap();
@@ -538,7 +539,7 @@ fn undecodable_bytes_are_a_miss(t: &Target) {
         &b"\xff\xfe garbage"[..],
         b"",
         b"12abc",
-        &[cache_core::codec::MAGIC, 1, 0xc1],
+        &[cache_core::__engine::MAGIC, 1, 0xc1],
     ] {
         t.cache
             .backend()

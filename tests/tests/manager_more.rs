@@ -235,7 +235,7 @@ fn a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists() {
     let long = "s".repeat(10_000);
     let key = env.products.list_key(Some(&long), "");
     assert!(
-        key.len() <= cache_core::key::MAX_KEY_LEN,
+        key.len() <= cache_core::__engine::MAX_KEY_LEN,
         "{} bytes",
         key.len()
     );

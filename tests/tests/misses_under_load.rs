@@ -3,7 +3,8 @@
 //! would), a lease holder that hangs, serve-stale with a refresh that
 //! succeeds and one that fails, and the counters that report them.
 
-use cache_core::{Cache, CacheConfig, Outcome, Plan, Shape, StatsSnapshot};
+use cache_core::__engine::{Namespace, Outcome, Plan, Shape};
+use cache_core::{Cache, CacheConfig, StatsSnapshot};
 use cache_tests::consistency::{self, VersionedRow, VersionedRowCache};
 use cache_tests::slow_db::SlowDb;
 use cache_tests::{db, services, unique};
@@ -126,10 +127,8 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
         cache(&url, &prefix, "lease=200ms"),
         cache(&url, &prefix, "lease=200ms"),
     );
-    let key = holder
-        .keys()
-        .build(cache_core::Namespace::Query, &[], "slow");
-    let tag = holder.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let key = holder.keys().build(Namespace::Query, &[], "slow");
+    let tag = holder.keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let started = Barrier::new(2);
     let outcome = std::thread::scope(|s| {
@@ -162,10 +161,8 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
 #[test]
 fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value() {
     let cache = cache("memory://", &unique::prefix("soft"), "lease=1s");
-    let key = cache
-        .keys()
-        .build(cache_core::Namespace::Query, &[], "soft");
-    let tag = cache.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let key = cache.keys().build(Namespace::Query, &[], "soft");
+    let tag = cache.keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let soft = Some(Duration::from_millis(50));
     let p = plan(&key, &tags, soft);
@@ -210,10 +207,8 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
 #[test]
 fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
     let cache = cache("memory://", &unique::prefix("soft_fail"), "lease=1s");
-    let key = cache
-        .keys()
-        .build(cache_core::Namespace::Query, &[], "soft");
-    let tag = cache.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let key = cache.keys().build(Namespace::Query, &[], "soft");
+    let tag = cache.keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let p = plan(&key, &tags, Some(Duration::from_millis(30)));
     let hard = |_: &String| Shape {
@@ -330,8 +325,8 @@ fn a_fill_refused_for_size_releases_its_lease() {
         cache(&url, &prefix, "max_value_size=100"),
         cache(&url, &prefix, "max_value_size=100"),
     );
-    let key = first.keys().build(cache_core::Namespace::Query, &[], "big");
-    let tag = first.keys().build(cache_core::Namespace::Tag, &[], "t");
+    let key = first.keys().build(Namespace::Query, &[], "big");
+    let tag = first.keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let big = || Ok::<_, String>("x".repeat(1_000));
     for cache in [&first, &first, &second] {
