@@ -43,7 +43,7 @@ fn main() -> Result<(), cache_diesel::Error> {
     let mut conn = SqliteConnection::establish(":memory:").unwrap();
     let product: Product = Product::cache().get(&mut conn, 1)?;
     let by_slug: Option<Product> = Product::cache().find_by_slug(&mut conn, "tea".into())?;
-    let active: Vec<Product> =
+    let active: cache_diesel::Rows<Product> =
         Product::cache().all(&mut conn, None, ProductFilter::default().is_active(true))?;
     let key = ProductUnique::Id(1);
     Product::cache().update(&mut conn, product.id, products::slug.eq("green-tea"))?;
