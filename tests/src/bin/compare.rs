@@ -354,10 +354,18 @@ impl Run {
                 bench::PRODUCTS as usize,
             );
         }
-        for i in 0..90_000 {
+        // What an entry costs whatever it holds (a small integer under a
+        // short key): the store's fixed overhead per entry.
+        let rss_before = resident_bytes();
+        let fillers = 90_000;
+        for i in 0..fillers {
             cache
                 .set(format!("filler-{i}"), &i, cache_diesel::Timeout::Never)
                 .expect("filler");
+        }
+        if let (Some(before), Some(after)) = (rss_before, resident_bytes()) {
+            let per_entry = after.saturating_sub(before) as f64 / f64::from(fillers);
+            self.figure("memory.bytes_per_small_entry", per_entry, fillers as usize);
         }
         // A stride through all 10,000 ids: every hit is cold in the CPU caches.
         let id = |i: usize| 1 + ((i * 7_919) % bench::PRODUCTS as usize) as i32;
@@ -547,6 +555,14 @@ fn main() {
         (
             "memory_bytes_per_row_over_raw",
             ratio("memory.bytes_per_row", "memory.raw_bytes_per_row"),
+        ),
+        (
+            "memory_bytes_per_row_over_raw_net_of_entry_overhead",
+            (|| {
+                let net = run.median("memory.bytes_per_row")?
+                    - run.median("memory.bytes_per_small_entry")?;
+                Some(net / run.median("memory.raw_bytes_per_row")?)
+            })(),
         ),
         (
             "related_db_over_hit",
