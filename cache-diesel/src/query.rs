@@ -148,11 +148,15 @@ impl CachedQuery {
 
     /// The cached result for these arguments, if there is a valid one
     /// (never runs the query).
-    pub fn peek<A: Serialize, T: DeserializeOwned>(&self, args: &A) -> Option<T> {
+    pub fn peek<A, T>(&self, args: &A) -> Option<T>
+    where
+        A: Serialize,
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         let cache = self.cache();
         let key = query_key(&cache, self.label, &args_key(args));
         let tags = self.tags(&cache);
-        match cache.read_tagged::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
+        match cache.read_tagged_shared::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
             Ok(cache_core::__engine::Lookup::Hit { value, .. }) => Some(value),
             _ => None,
         }

@@ -70,6 +70,19 @@ fn cached_by_arguments_and_invalidated_by_every_write_path() {
     assert_eq!(q, 1, "the first call on the test's cache misses");
     let (again, q) = env.db.counted(|c| active_in_category(c, 1).unwrap());
     assert_eq!((again.len(), q), (2, 0), "a hit");
+    let registered = cache_diesel::query("active_in_category").unwrap();
+    for _ in 0..3 {
+        // Also once the in-process store has dropped the decoded bytes.
+        assert_eq!(
+            registered.peek::<_, Vec<String>>(&(1,)),
+            Some(again.clone())
+        );
+    }
+    assert_eq!(
+        registered.peek::<_, Vec<String>>(&(9,)),
+        None,
+        "never called with 9"
+    );
     let (other, q) = env.db.counted(|c| active_in_category(c, 2).unwrap());
     assert_eq!(
         (other, q),
@@ -85,6 +98,11 @@ fn cached_by_arguments_and_invalidated_by_every_write_path() {
     env.products
         .update(&mut env.db.conn, id, products::is_active.eq(false))
         .unwrap();
+    assert_eq!(
+        registered.peek::<_, Vec<String>>(&(1,)),
+        None,
+        "invalidated"
+    );
     assert_eq!(
         active_in_category(&mut env.db.conn, 1).unwrap(),
         ["b"],
