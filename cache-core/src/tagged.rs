@@ -74,6 +74,11 @@ impl Cache {
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
         self.read_tagged_with(key, tags, tag_ttl, None, true, |bytes, _, holds| {
+            if bytes.is_empty() {
+                // An in-process store holds this entry decoded only (for
+                // `read_tagged_shared`): a miss here, not a damaged entry.
+                return Ok(None);
+            }
             open_bytes(key, bytes, holds)
         })
         .map(|(lookup, _)| lookup)
@@ -131,8 +136,13 @@ impl Cache {
                 Some(kept) => kept,
                 None => memo.keep(Box::new(unseal::<T>(key, bytes)?)),
             };
-            // Another type kept under this key: decode for this caller.
+            // Another type kept under this key: its bytes are gone (an
+            // in-process store holds an entry once), so a miss, whose fill
+            // replaces it.
             let Some((stamps, soft_deadline, value)) = kept.downcast_ref::<Envelope<T>>() else {
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
                 return open_bytes(key, bytes, holds);
             };
             if !holds(stamps) {

@@ -2,7 +2,7 @@
 //! for entries and low-level keys, and a compact table for tag versions.
 
 use super::versions::{DEFAULT_MAX_TAGS, Versions};
-use super::{Backend, Capabilities, EntryStore, Fetched, Incr, Memo, TagStore};
+use super::{Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoSlot, TagStore};
 use crate::codec;
 use crate::error::Result;
 use crate::timeout::{Ttl, deadline};
@@ -19,10 +19,14 @@ const ENTRY_OVERHEAD: u64 = 64;
 
 #[derive(Debug, Clone)]
 struct Stored {
-    bytes: Bytes,
-    expires_at: Option<Instant>,
-    /// The decoded value, once a reader decoded `bytes`: new bytes, new memo.
+    /// The bytes until a reader decodes them, then the decoded value.
     memo: Memo,
+    /// xxh3 of the bytes as written: whether other bytes are the same.
+    digest: u64,
+    /// Length of the bytes as written: what the entry weighs (its decoded
+    /// value is taken to weigh as much as its encoding).
+    weight: u32,
+    expires_at: Option<Instant>,
 }
 
 impl Stored {
@@ -32,10 +36,17 @@ impl Stored {
 
     fn until(bytes: Bytes, expires_at: Option<Instant>) -> Self {
         Stored {
-            bytes,
+            digest: xxhash_rust::xxh3::xxh3_64(&bytes),
+            weight: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            memo: MemoSlot::holding(bytes),
             expires_at,
-            memo: Memo::default(),
         }
+    }
+
+    /// The bytes, or, once decoded, none: an empty slice the driver reads
+    /// through the memo.
+    fn bytes(&self) -> Bytes {
+        self.memo.bytes().unwrap_or_default()
     }
 
     fn live(&self, now: Instant) -> bool {
@@ -96,7 +107,7 @@ impl MemoryBackend {
                 builder
                     .max_capacity(bytes)
                     .weigher(move |k: &String, v: &Stored| {
-                        let size = k.len() as u64 + v.bytes.len() as u64 + ENTRY_OVERHEAD;
+                        let size = k.len() as u64 + u64::from(v.weight) + ENTRY_OVERHEAD;
                         u32::try_from(size.max(floor)).unwrap_or(u32::MAX)
                     })
                     .build()
@@ -126,18 +137,23 @@ impl MemoryBackend {
         self.tags.len()
     }
 
-    /// The bytes under `key` and their memo.
+    /// The bytes under `key` (empty once decoded) and their memo.
     pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
-        self.live(key).map(|s| (s.bytes, s.memo))
+        self.live(key).map(|s| (s.bytes(), s.memo))
+    }
+
+    /// The memo under `key` if what is stored there was written as `bytes`.
+    pub(crate) fn same(&self, key: &str, bytes: &Bytes) -> Option<Memo> {
+        self.live(key)
+            .filter(|s| s.digest == xxhash_rust::xxh3::xxh3_64(bytes))
+            .map(|s| s.memo)
     }
 
     /// Stores `bytes` under `key` unless the same bytes are there already
     /// (whose memo, and decoded value, are kept); returns the memo.
     pub(crate) fn keep(&self, key: &str, bytes: &Bytes, ttl: Ttl) -> Memo {
-        if let Some(stored) = self.live(key)
-            && stored.bytes == *bytes
-        {
-            return stored.memo;
+        if let Some(memo) = self.same(key, bytes) {
+            return memo;
         }
         let stored = Stored::new(bytes.clone(), ttl);
         let memo = stored.memo.clone();
@@ -223,11 +239,14 @@ impl Backend for MemoryBackend {
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        Ok(self.live(key).map(|s| s.bytes))
+        Ok(self.live(key).map(|s| s.bytes()))
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
-        Ok(keys.iter().map(|k| self.live(k).map(|s| s.bytes)).collect())
+        Ok(keys
+            .iter()
+            .map(|k| self.live(k).map(|s| s.bytes()))
+            .collect())
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
@@ -283,7 +302,10 @@ impl Backend for MemoryBackend {
             .and_compute_with(|current| match current {
                 Some(e) if e.value().live(Instant::now()) => {
                     found = true;
-                    Op::Put(Stored::new(e.into_value().bytes, ttl))
+                    Op::Put(Stored {
+                        expires_at: ttl.map(deadline),
+                        ..e.into_value()
+                    })
                 }
                 _ => Op::Nop,
             });
@@ -298,7 +320,7 @@ impl Backend for MemoryBackend {
                 let Some(entry) = current.filter(|e| e.value().live(Instant::now())) else {
                     return Op::Nop;
                 };
-                let Some(old) = codec::decode_counter(&entry.value().bytes) else {
+                let Some(old) = codec::decode_counter(&entry.value().bytes()) else {
                     outcome = Incr::NotAnInteger;
                     return Op::Nop;
                 };
@@ -333,6 +355,31 @@ impl Backend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decoded_entry_is_held_once_and_still_known_by_its_bytes() {
+        let m = MemoryBackend::new(None, None);
+        let v1 = Bytes::from_static(b"first");
+        m.fill("e", v1.clone(), None, None).unwrap();
+        let (bytes, memo) = m.lookup("e").unwrap();
+        assert_eq!(bytes, v1, "not decoded yet: the bytes");
+        memo.keep(Box::new(1u8));
+        let (bytes, kept) = m.lookup("e").unwrap();
+        assert!(bytes.is_empty(), "decoded: the bytes are gone");
+        assert!(Arc::ptr_eq(&kept, &memo) && kept.decoded().is_some());
+        assert!(m.same("e", &v1).is_some(), "still known to be those bytes");
+        assert!(
+            Arc::ptr_eq(&m.keep("e", &v1, None), &memo),
+            "kept, not replaced"
+        );
+        let v2 = Bytes::from_static(b"second");
+        assert!(m.same("e", &v2).is_none());
+        assert!(
+            !Arc::ptr_eq(&m.keep("e", &v2, None), &memo),
+            "other bytes replace it"
+        );
+        assert_eq!(m.lookup("e").unwrap().0, v2);
+    }
 
     #[test]
     fn the_longest_lifetimes_are_stored_not_a_panic() {

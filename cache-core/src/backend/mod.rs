@@ -25,19 +25,23 @@ use bytes::Bytes;
 use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// What an in-process backend keeps beside one stored value for the
-/// [`Cache`](crate::Cache): the value decoded, and when the tags it was
-/// read with last held. Created with the bytes, shared by every reader of
-/// them, gone when they are replaced or evicted. The backend only carries it.
+/// What an in-process backend keeps for one stored value for the
+/// [`Cache`](crate::Cache): its bytes until a reader decodes them, then the
+/// value decoded (the bytes are dropped: an entry is held once), and when
+/// the tags it was read with last held. Created with the bytes, shared by
+/// every reader of them, gone when they are replaced or evicted. The
+/// backend only carries it.
 pub type Memo = Arc<MemoSlot>;
 
 /// The contents of a [`Memo`].
 #[derive(Default)]
 pub struct MemoSlot {
     decoded: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// The bytes, until `decoded` is set.
+    bytes: Mutex<Option<Bytes>>,
     /// A digest of the tag keys the value was validated against (the keys
     /// themselves would weigh more than most values).
     tags: OnceLock<u64>,
@@ -56,14 +60,30 @@ impl fmt::Debug for MemoSlot {
 }
 
 impl MemoSlot {
+    /// A slot holding `bytes` (not decoded yet).
+    pub fn holding(bytes: Bytes) -> Memo {
+        Arc::new(MemoSlot {
+            bytes: Mutex::new(Some(bytes)),
+            ..MemoSlot::default()
+        })
+    }
+
+    /// The bytes, while no reader has decoded them (`None` after).
+    pub fn bytes(&self) -> Option<Bytes> {
+        self.bytes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// The decoded value, if a reader stored one.
     pub fn decoded(&self) -> Option<&(dyn Any + Send + Sync)> {
         self.decoded.get().map(|b| &**b)
     }
 
-    /// Stores the decoded value (the first reader's wins) and returns the kept one.
+    /// Stores the decoded value (the first reader's wins), drops the bytes,
+    /// and returns the kept value.
     pub fn keep(&self, value: Box<dyn Any + Send + Sync>) -> &(dyn Any + Send + Sync) {
-        &**self.decoded.get_or_init(|| value)
+        let kept = &**self.decoded.get_or_init(|| value);
+        *self.bytes.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        kept
     }
 
     /// Records that `tags` held in a lookup made after the backend's tag

@@ -170,12 +170,9 @@ impl TieredBackend {
         let answer = self.remote.read_entry(key, tags, Some(lease));
         self.wrote(&[lease.0]);
         let mut fetched = answer?;
-        if let Some((bytes, kept)) = self.local.lookup(key) {
-            if fetched.entry.as_ref() == Some(&bytes) {
-                fetched.memo = Some(kept);
-            } else {
-                let _ = self.local.delete(key);
-            }
+        match fetched.entry.as_ref().and_then(|b| self.local.same(key, b)) {
+            Some(kept) => fetched.memo = Some(kept),
+            None => drop(self.local.delete(key)),
         }
         Ok(fetched)
     }
