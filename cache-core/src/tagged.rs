@@ -650,6 +650,27 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_held_decoded_as_another_type_is_a_quiet_miss() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let t = tags(&["row"]);
+        let t: Vec<&str> = t.iter().map(String::as_str).collect();
+        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        cache.fill_tagged("e", &stamp, opts(1), "v").unwrap();
+        let read = cache.read_tagged_shared::<String>("e", &t, None).unwrap();
+        assert!(matches!(read, Lookup::Hit { ref value, .. } if value == "v"));
+        // Held decoded as a String now: its bytes are gone.
+        assert!(matches!(
+            cache.read_tagged_shared::<i64>("e", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+        assert!(matches!(
+            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            Lookup::Miss(_)
+        ));
+        assert_eq!(cache.stats().undecodable, 0, "not damage: a miss");
+    }
+
+    #[test]
     fn garbage_under_an_entry_key_is_a_miss() {
         let cache = Cache::from_url("memory://").unwrap();
         cache
