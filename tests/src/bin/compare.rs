@@ -272,6 +272,105 @@ impl Run {
 }
 
 impl Run {
+    /// Redis commands per first read (a miss and its fill, no contention):
+    /// `INFO commandstats` around a batch of fresh ids.
+    fn commands_per_miss(&mut self, pg: &mut PgConnection, url: &str, cache: &Cache) {
+        let manager = BenchProductCache::new(cache.clone());
+        let mut conn = redis::Client::open(url)
+            .expect("redis")
+            .get_connection()
+            .expect("redis");
+        let misses = 200;
+        // Ids no earlier measurement read (first_reads reads from 1,000 up).
+        let first = bench::PRODUCTS - misses;
+        let before = command_calls(&mut conn);
+        for id in first..bench::PRODUCTS {
+            black_box(manager.get(pg, id).expect("row"));
+        }
+        let calls = command_calls(&mut conn) - before - 1; // its own INFO
+        self.figure(
+            "redis.commands_per_miss",
+            calls as f64 / f64::from(misses),
+            misses as usize,
+        );
+    }
+
+    /// A hook update beside the bare Diesel update of the same row, with
+    /// `synchronous_commit = off` (what is left is the statements and the
+    /// cache's round trips), and the statements a hook update runs.
+    fn hook_updates(&mut self, pg: &mut PgConnection, cache: &Cache) {
+        let (n, _, _) = iterations(self.quick);
+        let n = n.min(3_000);
+        let manager = BenchProductCache::new(cache.clone());
+        pg.batch_execute("SET synchronous_commit = off")
+            .expect("synchronous_commit");
+        let id = |i: usize| 200 + (i % 100) as i32;
+        let [bare, hook] = bench::measure_side_by_side(n, |k, i| {
+            let title = format!("Retitled {i}");
+            if k == 0 {
+                black_box(
+                    diesel::update(bench_products::table.find(id(i)))
+                        .set(bench_products::title.eq(title))
+                        .execute(pg)
+                        .expect("update"),
+                );
+            } else {
+                black_box(
+                    manager
+                        .update(pg, id(i), bench_products::title.eq(title))
+                        .expect("hook update"),
+                );
+            }
+        });
+        self.record("postgres.update.bare", bare);
+        self.record("redis.update.hook", hook);
+        let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        pg.set_instrumentation(cache_tests::db::query_counter(statements.clone()));
+        let updates = 100;
+        for i in 0..updates {
+            manager
+                .update(pg, id(i), bench_products::title.eq("Counted"))
+                .expect("hook update");
+        }
+        let ran = statements.load(std::sync::atomic::Ordering::SeqCst);
+        self.figure(
+            "postgres.statements_per_hook_update",
+            ran as f64 / updates as f64,
+            updates,
+        );
+        // Counting stops: the rest of the run measures without it.
+        pg.set_instrumentation(|_: diesel::connection::InstrumentationEvent<'_>| {});
+        pg.batch_execute("SET synchronous_commit = on")
+            .expect("synchronous_commit");
+    }
+
+    /// A list of 25,000 rows: the query beside the Redis hit.
+    fn list25000(&mut self, pg: &mut PgConnection, cache: &Cache) {
+        let (_, _, n_1000) = iterations(self.quick);
+        let n = (n_1000 / 4).max(20);
+        pg.batch_execute(
+            "INSERT INTO bench_categories (id, name) VALUES (100, 'large');
+             INSERT INTO bench_products (id, title, created_at, is_active, category_id)
+             SELECT 100000 + x, 'Product number ' || x || ' with a longer title', '2024-01-01 12:00:00', true, 100
+             FROM generate_series(1, 25000) AS x",
+        )
+        .expect("25,000 rows");
+        let manager = BenchProductCache::new(cache.clone());
+        let filter = BenchProductFilter::default().category_id(100);
+        let rows = manager.all(pg, None, filter.clone()).expect("fill");
+        assert_eq!(rows.len(), 25_000);
+        assert_eq!(manager.stats().refused, 0, "a 25,000-row list is cached");
+        let [query, hit] = bench::measure_side_by_side(n, |k, _| {
+            if k == 0 {
+                black_box(BenchProduct::load_records(pg, &filter, false).expect("query"));
+            } else {
+                black_box(manager.all(pg, None, filter.clone()).expect("hit"));
+            }
+        });
+        self.record("postgres.query.list25000", query);
+        self.record("redis.hit.list25000", hit);
+    }
+
     /// Hits of the tiered store (Redis behind a warm local tier) beside the
     /// same hits on plain Redis, and Redis commands per tiered hit.
     fn tiered(&mut self, pg: &mut PgConnection, url: &str, prefix: &str, plain: &Cache) {
@@ -492,7 +591,10 @@ fn main() {
             run.manager_and_floor(&mut pg, cache.clone(), "postgres", "redis");
             run.redis_floor_and_peer(&redis_url, &cache);
             run.first_reads(&mut pg, &redis_url, &cache);
+            run.commands_per_miss(&mut pg, &redis_url, &cache);
+            run.hook_updates(&mut pg, &cache);
             run.tiered(&mut pg, &redis_url, &format!("{prefix}-tiered"), &cache);
+            run.list25000(&mut pg, &cache);
             let _ = cache.clear();
             let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
         }
@@ -537,6 +639,35 @@ fn main() {
                     - run.median("postgres.query.detail_fresh")?;
                 Some(extra / run.median("redis.rtt")?)
             })(),
+        ),
+        (
+            // The first read of an id: a miss and its fill, no contention.
+            "redis_miss_extra_rtts",
+            (|| {
+                let extra = run.median("redis.first_read.detail")?
+                    - run.median("postgres.query.detail_fresh")?;
+                Some(extra / run.median("redis.rtt")?)
+            })(),
+        ),
+        (
+            "redis_commands_per_miss",
+            run.median("redis.commands_per_miss"),
+        ),
+        (
+            "hook_update_extra_rtts",
+            (|| {
+                let extra =
+                    run.median("redis.update.hook")? - run.median("postgres.update.bare")?;
+                Some(extra / run.median("redis.rtt")?)
+            })(),
+        ),
+        (
+            "statements_per_hook_update",
+            run.median("postgres.statements_per_hook_update"),
+        ),
+        (
+            "list25000_db_over_hit",
+            ratio("postgres.query.list25000", "redis.hit.list25000"),
         ),
         ("tiered_hit_ns", run.median("tiered.hit.detail")),
         (
