@@ -602,6 +602,9 @@ fn main() {
     }
 
     let ratio = |a: &str, b: &str| Some(run.median(a)? / run.median(b)?);
+    // (a - b) / c: what `a` costs over `b`, in units of `c`.
+    let excess =
+        |a: &str, b: &str, c: &str| Some((run.median(a)? - run.median(b)?) / run.median(c)?);
     let ratios: BTreeMap<&str, Option<f64>> = BTreeMap::from([
         (
             "manager_hit_over_raw_get_decode",
@@ -634,20 +637,20 @@ fn main() {
         ),
         (
             "first_read_extra_in_redis_rtts",
-            (|| {
-                let extra = run.median("redis.first_read.detail")?
-                    - run.median("postgres.query.detail_fresh")?;
-                Some(extra / run.median("redis.rtt")?)
-            })(),
+            excess(
+                "redis.first_read.detail",
+                "postgres.query.detail_fresh",
+                "redis.rtt",
+            ),
         ),
         (
             // The first read of an id: a miss and its fill, no contention.
             "redis_miss_extra_rtts",
-            (|| {
-                let extra = run.median("redis.first_read.detail")?
-                    - run.median("postgres.query.detail_fresh")?;
-                Some(extra / run.median("redis.rtt")?)
-            })(),
+            excess(
+                "redis.first_read.detail",
+                "postgres.query.detail_fresh",
+                "redis.rtt",
+            ),
         ),
         (
             "redis_commands_per_miss",
@@ -655,11 +658,7 @@ fn main() {
         ),
         (
             "hook_update_extra_rtts",
-            (|| {
-                let extra =
-                    run.median("redis.update.hook")? - run.median("postgres.update.bare")?;
-                Some(extra / run.median("redis.rtt")?)
-            })(),
+            excess("redis.update.hook", "postgres.update.bare", "redis.rtt"),
         ),
         (
             "statements_per_hook_update",
@@ -689,11 +688,11 @@ fn main() {
         ),
         (
             "memory_bytes_per_row_over_raw_net_of_entry_overhead",
-            (|| {
-                let net = run.median("memory.bytes_per_row")?
-                    - run.median("memory.bytes_per_small_entry")?;
-                Some(net / run.median("memory.raw_bytes_per_row")?)
-            })(),
+            excess(
+                "memory.bytes_per_row",
+                "memory.bytes_per_small_entry",
+                "memory.raw_bytes_per_row",
+            ),
         ),
         (
             "related_db_over_hit",
