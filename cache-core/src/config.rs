@@ -23,6 +23,9 @@ use crate::timeout::Ttl;
 use std::time::Duration;
 use url::Url;
 
+/// The longest `local_window` accepted.
+const MAX_LOCAL_WINDOW: Duration = Duration::from_secs(10);
+
 /// The environment variable read by [`CacheConfig::from_env`].
 pub const CACHE_URL_ENV: &str = "CACHE_URL";
 
@@ -125,7 +128,11 @@ impl CacheConfig {
         let scheme = url.scheme().to_owned();
         let mut passthrough = Vec::new();
         let redis = matches!(scheme.as_str(), "redis" | "rediss");
+        let mut named = std::collections::HashSet::new();
         for (name, value) in url.query_pairs() {
+            if !named.insert(name.clone().into_owned()) {
+                return Err(Error::config(shown, format!("option {name} given twice")));
+            }
             if cfg.apply_option(&name, &value, &shown)? {
                 continue;
             }
@@ -133,6 +140,25 @@ impl CacheConfig {
                 return Err(Error::config(shown, unknown_option(&name)));
             }
             passthrough.push((name.into_owned(), value.into_owned()));
+        }
+        // A byte bound given alone replaces the default entry bound.
+        if named.contains("max_bytes") && !named.contains("max_entries") {
+            cfg.max_entries = None;
+        }
+        if named.contains("local_window") && cfg.local_tier.is_none() {
+            return Err(Error::config(
+                shown,
+                "local_window= applies to a local tier: add local=<size>",
+            ));
+        }
+        if cfg.local_window > MAX_LOCAL_WINDOW {
+            return Err(Error::config(
+                shown,
+                format!(
+                    "local_window= is at most {MAX_LOCAL_WINDOW:?}: it bounds how late another \
+                     process's write may be seen"
+                ),
+            ));
         }
         if cfg.local_tier.is_some() && scheme != "redis" {
             return Err(Error::config(
@@ -341,6 +367,18 @@ mod tests {
         assert_eq!((cfg.max_entries, cfg.max_bytes), (Some(5), Some(2048)));
         assert_eq!(cfg.default_timeout, None);
         assert_eq!(cfg.version, 3);
+        let bytes_only = CacheConfig::from_url("memory://?max_bytes=16m").unwrap();
+        assert_eq!(
+            (bytes_only.max_entries, bytes_only.max_bytes),
+            (None, Some(16 << 20)),
+            "a byte bound alone replaces the default entry bound"
+        );
+        let default = CacheConfig::from_url("memory://").unwrap();
+        assert_eq!(
+            (default.max_entries, default.max_bytes),
+            (Some(10_000), None)
+        );
+        assert!(CacheConfig::from_url("memory://?max_entries=5&max_entries=6").is_err());
     }
 
     #[test]

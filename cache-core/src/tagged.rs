@@ -224,7 +224,10 @@ impl Cache {
                     };
                     return Ok((hit, leased));
                 }
-                Ok(None) => tracing::trace!(key, "cache entry stale: a tag moved on"),
+                Ok(None) => {
+                    tracing::trace!(key, "cache entry stale: a tag moved on");
+                    self.backend().discard(key);
+                }
                 Err(e) => {
                     self.count(Counter::Undecodable, 1);
                     tracing::warn!(key, error = %e, "undecodable cache entry, treated as a miss");

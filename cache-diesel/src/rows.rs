@@ -10,9 +10,10 @@ use std::sync::Arc;
 /// cache, so that a hit of 1,000 rows hands out a pointer, not 1,000 copies.
 ///
 /// It derefs to `[R]` (`rows.len()`, `rows.iter()`, `&rows[0]`, `for r in
-/// &rows`), serializes as a sequence, and compares with a `Vec`. Owned rows
-/// come from [`Rows::into_vec`] or `into_iter()`, which copy them only if the
-/// cache still shares them.
+/// &rows`), serializes as a sequence, and compares with a `Vec`, an array
+/// or a slice. Owned rows come from [`Rows::into_vec`] or `into_iter()`,
+/// and [`Rows::to_mut`] changes them in place (`rows.to_mut().sort()`):
+/// each copies the rows only if the cache still shares them.
 ///
 /// ```
 /// use cache_diesel::Rows;
@@ -41,6 +42,45 @@ impl<R> Rows<R> {
     /// The rows as a slice.
     pub fn as_slice(&self) -> &[R] {
         &self.0
+    }
+
+    /// The rows, to change in place (sort, retain, push): copied first if
+    /// the cache (or another clone) still shares them.
+    pub fn to_mut(&mut self) -> &mut Vec<R>
+    where
+        R: Clone,
+    {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<R> std::borrow::Borrow<[R]> for Rows<R> {
+    fn borrow(&self) -> &[R] {
+        &self.0
+    }
+}
+
+impl<R: std::hash::Hash> std::hash::Hash for Rows<R> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0[..].hash(state);
+    }
+}
+
+impl<R: PartialEq, const N: usize> PartialEq<[R; N]> for Rows<R> {
+    fn eq(&self, other: &[R; N]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<R: PartialEq> PartialEq<&[R]> for Rows<R> {
+    fn eq(&self, other: &&[R]) -> bool {
+        self.0[..] == **other
+    }
+}
+
+impl<R: Clone> From<&[R]> for Rows<R> {
+    fn from(rows: &[R]) -> Self {
+        Rows::from(rows.to_vec())
     }
 }
 
@@ -172,6 +212,21 @@ mod tests {
         assert_ne!(copied[0].as_ptr(), ptr, "still shared: copied");
         let moved = rows.into_vec();
         assert_eq!(moved[0].as_ptr(), ptr, "alone: moved, not copied");
+    }
+
+    #[test]
+    fn changing_shared_rows_copies_them_first() {
+        let mut mine = Rows::from(vec![3, 1, 2]);
+        let cached = mine.clone();
+        mine.to_mut().sort();
+        assert_eq!(mine, [1, 2, 3]);
+        assert_eq!(cached, [3, 1, 2], "the shared rows are untouched");
+        let alone = mine.as_slice().as_ptr();
+        mine.to_mut().push(4); // alone now: changed in place (may grow)
+        assert_eq!(mine, &[1, 2, 3, 4][..]);
+        let grown = mine.as_slice().as_ptr();
+        assert_eq!(mine.to_mut().as_ptr(), grown, "no copy while alone");
+        assert!(!alone.is_null());
     }
 
     #[test]

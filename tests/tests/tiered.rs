@@ -248,6 +248,9 @@ fn the_local_tier_is_refused_where_it_cannot_be_coherent() {
         "redis://127.0.0.1:6379/?local=0",
         "redis://127.0.0.1:6379/?local=lots",
         "redis://127.0.0.1:6379/?local=1m&local_window=0",
+        "redis://127.0.0.1:6379/?local_window=5ms",
+        "redis://127.0.0.1:6379/?local=1m&local_window=1h",
+        "redis://127.0.0.1:6379/?local=1m&local=2m",
     ] {
         let e = CacheConfig::from_url(url).expect_err(url);
         assert!(e.to_string().contains("local"), "{url}: {e}");

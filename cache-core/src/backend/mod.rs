@@ -194,11 +194,21 @@ pub trait EntryStore {
     fn kept(&self, _key: &str) -> Option<Memo> {
         None
     }
+    /// The entry just read under `key` did not hold (a tag moved on): a
+    /// store with a local copy in front of a shared one drops the copy, so
+    /// that the next read asks the shared store, where a fill will land.
+    fn discard(&self, _key: &str) {}
 }
 
 /// A store: bytes under string keys with per-entry lifetimes (Django's
 /// low-level API), plus the [`EntryStore`] and [`TagStore`] roles the
 /// invalidation protocol uses.
+///
+/// A store that wraps another (to count, to inject faults) must forward
+/// the provided methods too (`TagStore::generation`, `EntryStore::kept`,
+/// `EntryStore::discard`, `Backend::local_tier_ready`): their defaults are
+/// "cannot tell", which is always correct but gives up what the wrapped
+/// store does with them (hits that skip the tags, a local tier).
 pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// A short name for logs (`memory`, `redis`, `dummy`).
     fn kind(&self) -> &'static str;

@@ -163,18 +163,14 @@ impl TieredBackend {
         })
     }
 
-    /// A read with a lease goes to Redis (it is the contended path); the
-    /// local copy is kept only if it is what Redis holds (its memo then
-    /// serves this read), otherwise the next read learns Redis's.
+    /// A read with a lease goes to Redis: it follows a miss, so the local
+    /// copy (if any) did not hold, and it goes. Until a fill lands, the
+    /// reads that follow (a waiter polling for another process's fill) go
+    /// to Redis too, where that fill will be, and learn it.
     fn leasing_read(&self, key: &str, tags: &[&str], lease: (&str, Duration)) -> Result<Fetched> {
         let answer = self.remote.read_entry(key, tags, Some(lease));
-        self.wrote(&[lease.0]);
-        let mut fetched = answer?;
-        match fetched.entry.as_ref().and_then(|b| self.local.same(key, b)) {
-            Some(kept) => fetched.memo = Some(kept),
-            None => drop(self.local.delete(key)),
-        }
-        Ok(fetched)
+        self.wrote(&[key, lease.0]);
+        answer
     }
 }
 
@@ -257,6 +253,10 @@ impl EntryStore for TieredBackend {
             return None;
         }
         self.local.lookup(key).map(|(_, memo)| memo)
+    }
+
+    fn discard(&self, key: &str) {
+        let _ = self.local.delete(key);
     }
 }
 
