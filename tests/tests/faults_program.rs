@@ -7,11 +7,23 @@ use std::process::Command;
 
 #[test]
 fn no_read_fails_or_is_stale_whatever_happens_to_redis() {
+    faults(&[]);
+}
+
+/// The same with a local tier, whose tracking connection goes through the
+/// same proxy: it dies, hangs and is cut off with Redis.
+#[test]
+fn no_read_fails_or_is_stale_with_a_local_tier_either() {
+    faults(&["--local"]);
+}
+
+fn faults(extra: &[&str]) {
     if services::database_url().is_none() {
         return;
     }
     let out = Command::new(env!("CARGO_BIN_EXE_faults"))
         .args(["--db", "postgres", "--seconds", "4"])
+        .args(extra)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

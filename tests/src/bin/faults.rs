@@ -2,8 +2,12 @@
 //! hangs and is cut off, with a truth check on every read.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin faults -- [--db postgres|sqlite] [--seconds 20]
+//! cargo run --release -p cache-tests --bin faults -- [--db postgres|sqlite] [--seconds 20] [--local]
 //! ```
+//!
+//! `--local` puts a local tier in front of Redis (`local=16m`): its
+//! tracking connection goes through the same proxy, so it dies, hangs and
+//! is cut off with Redis.
 //!
 //! Starts its own `redis-server` on a free port, reached through a TCP
 //! proxy. 8 readers and 2 writers (hook updates and raw SQL on tracked
@@ -41,21 +45,22 @@ struct Run {
     writes: Vec<Write>,
 }
 
-fn parse_args() -> Result<(String, f64), String> {
-    let (mut db, mut seconds) = ("postgres".to_owned(), 20.0);
+fn parse_args() -> Result<(String, f64, bool), String> {
+    let (mut db, mut seconds, mut local) = ("postgres".to_owned(), 20.0, false);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--db" => db = value()?,
             "--seconds" => seconds = value()?.parse().map_err(|_| "--seconds takes a number")?,
+            "--local" => local = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if !["postgres", "sqlite"].contains(&db.as_str()) || seconds < 4.0 {
-        return Err("usage: faults [--db postgres|sqlite] [--seconds N>=4]".into());
+        return Err("usage: faults [--db postgres|sqlite] [--seconds N>=4] [--local]".into());
     }
-    Ok((db, seconds))
+    Ok((db, seconds, local))
 }
 
 /// Where the rows live: a PostgreSQL schema or a SQLite file of this run's own.
@@ -150,7 +155,7 @@ struct Phase {
 }
 
 fn main() -> ExitCode {
-    let (db_kind, seconds) = match parse_args() {
+    let (db_kind, seconds, local) = match parse_args() {
         Ok(args) => args,
         Err(e) => {
             eprintln!("{e}");
@@ -179,10 +184,13 @@ fn main() -> ExitCode {
     let proxy = Proxy::start(&format!("127.0.0.1:{}", server.port()));
     let mut config = CacheConfig::from_url(&format!("redis://127.0.0.1:{}", proxy.port())).unwrap();
     config.key_prefix = name.clone();
+    if local {
+        config.local_tier = Some(16 << 20);
+    }
     let redis = Cache::new(config).expect("cache");
     let dummy = Cache::from_url("dummy://").unwrap();
     println!(
-        "faults: db={db_kind} readers={READERS} writers={WRITERS} window={window:?} redis=127.0.0.1:{} via proxy {}",
+        "faults: db={db_kind} readers={READERS} writers={WRITERS} window={window:?} local_tier={local} redis=127.0.0.1:{} via proxy {}",
         server.port(),
         proxy.port()
     );
