@@ -6,7 +6,7 @@ use cache_tests::services;
 use std::process::Command;
 
 fn run(cache: &str, processes: u32, protection: bool) -> Option<(u64, u64)> {
-    if cache == "redis" {
+    if cache != "memory" {
         services::redis_url()?;
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stampede"));
@@ -64,4 +64,16 @@ fn one_query_per_cold_key_across_processes_on_redis() {
     );
     let (unprotected, _) = run("redis", 2, false).unwrap();
     assert!(unprotected > 2, "without protection: {unprotected}");
+}
+
+#[test]
+fn one_query_per_cold_key_across_processes_with_a_local_tier() {
+    let Some((queries, requests)) = run("tiered", 2, true) else {
+        return;
+    };
+    assert_eq!(requests, 64);
+    assert!(
+        (1..=2).contains(&queries),
+        "at most one per process: {queries}"
+    );
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin stampede -- \
-//!     --cache <memory|redis> --threads 64 --processes <1|2> [--no-protection]
+//!     --cache <memory|redis|tiered> --threads 64 --processes <1|2> [--no-protection]
 //! ```
 //!
 //! With protection (the model manager: single-flight in each process, a
@@ -59,12 +59,13 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if !["memory", "redis"].contains(&args.cache.as_str())
+    if !["memory", "redis", "tiered"].contains(&args.cache.as_str())
         || !(1..=2).contains(&args.processes)
         || args.threads == 0
     {
         return Err(
-            "usage: --cache <memory|redis> --threads N --processes <1|2> [--no-protection]".into(),
+            "usage: --cache <memory|redis|tiered> --threads N --processes <1|2> [--no-protection]"
+                .into(),
         );
     }
     Ok(args)
@@ -77,10 +78,10 @@ fn now_ms() -> u64 {
 }
 
 fn cache(args: &Args, prefix: &str) -> Cache {
-    let url = if args.cache == "redis" {
-        services::redis_url().expect("Redis reachable")
-    } else {
-        "memory://".into()
+    let url = match args.cache.as_str() {
+        "redis" => services::redis_url().expect("Redis reachable"),
+        "tiered" => services::tiered_url().expect("Redis reachable"),
+        _ => "memory://".into(),
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
     cfg.key_prefix = prefix.to_owned();
