@@ -1,16 +1,16 @@
 //! `#[derive(Cached)]` for Diesel models. Use it through `cache-diesel`,
 //! which re-exports it and holds the runtime the generated code calls.
 //!
-//! - [`ctxt`]: collects every error, so all are reported at once.
-//! - [`attr`]: reads `#[cache(..)]` and Diesel's own `#[diesel(..)]`.
-//! - [`ast`]: the validated model.
-//! - [`expand`]: the generated code, and the stubs a model with errors
+//! - `ctxt`: collects every error, so all are reported at once.
+//! - `attr`: reads `#[cache(..)]` and Diesel's own `#[diesel(..)]`.
+//! - `ast`: the validated model.
+//! - `expand`: the generated code, and the stubs a model with errors
 //!   gets next to them (so the user's code using it adds no errors).
-//! - [`query`]: `#[cached_query]` on functions.
-//! - [`relations`]: select_related / prefetch records.
-//! - [`order`]: list order, keyset sort keys and the filter's window.
-//! - [`form`]: the cached form (`CacheForm`) of models and records.
-//! - [`case`], [`schema_hash`]: naming and hashing helpers.
+//! - `query`: `#[cached_query]` on functions.
+//! - `relations`: select_related / prefetch records.
+//! - `order`: list order, keyset sort keys and the filter's window.
+//! - `form`: the cached form (`CacheForm`) of models and records.
+//! - `case`, `schema_hash`: naming and hashing helpers.
 //! - `snapshots` (tests only): the expansion of representative inputs,
 //!   compared with `tests/expand/*.expanded.rs`.
 

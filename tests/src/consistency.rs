@@ -183,11 +183,11 @@ pub enum Mode {
     /// The seeds' pattern: get; on a miss query and set; on a write delete.
     Naive,
     /// The managers, with writers taking every write path in turn (see
-    /// [`write_path`]).
+    /// `write_path`).
     AllPaths,
 }
 
-/// How many write paths [`write_path`] takes in turn.
+/// How many write paths `write_path` takes in turn.
 pub const WRITE_PATHS: usize = 13;
 
 /// Sets row `id` to `version` by write path number `path`: a hook, a raw
