@@ -83,6 +83,9 @@ impl EntryStore for Flaky {
     fn kept(&self, key: &str) -> Option<Memo> {
         self.inner.kept(key)
     }
+    fn discard(&self, key: &str) {
+        self.inner.discard(key)
+    }
 }
 
 impl Backend for Flaky {

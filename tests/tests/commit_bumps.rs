@@ -53,6 +53,9 @@ impl EntryStore for Counting {
     fn kept(&self, key: &str) -> Option<Memo> {
         self.inner.kept(key)
     }
+    fn discard(&self, key: &str) {
+        self.inner.discard(key)
+    }
 }
 
 impl Backend for Counting {
