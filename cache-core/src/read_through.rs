@@ -128,6 +128,23 @@ impl Cache {
                 Ok((value, Outcome::Hit))
             }
             Lookup::Hit { value, stamp, .. } => {
+                // A local copy in front of a shared store is past its soft
+                // deadline: another process may have refreshed the entry.
+                let capabilities = self.backend().capabilities();
+                if capabilities.shared && capabilities.keeps_decoded {
+                    self.backend().discard(plan.key);
+                    if let Ok(Lookup::Hit {
+                        value,
+                        refresh_due: false,
+                        ..
+                    }) = self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
+                    {
+                        if let Some(stats) = plan.stats {
+                            stats.add(Counter::Hit, 1);
+                        }
+                        return Ok((value, Outcome::Hit));
+                    }
+                }
                 Ok(self.refresh_or_serve(plan, shape, load, value, stamp))
             }
             Lookup::Miss(stamp) => {

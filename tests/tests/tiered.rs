@@ -259,3 +259,66 @@ fn the_local_tier_is_refused_where_it_cannot_be_coherent() {
     assert_eq!(cfg.local_tier, Some(64 << 20));
     assert_eq!(cfg.local_window, Duration::from_millis(5));
 }
+
+/// Past the soft timeout, one process in the fleet refreshes: another whose
+/// local copy is due too finds the refreshed entry in Redis instead of
+/// refreshing again.
+#[test]
+fn a_soft_timed_out_entry_is_refreshed_once_across_processes() {
+    use cache_core::__engine::{Plan, Shape};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let prefix = unique::prefix("tiered_soft");
+    let (a, b) = (tiered(&server, &prefix), tiered(&server, &prefix));
+    wait_ready(&a);
+    wait_ready(&b);
+    let tags = [a
+        .keys()
+        .build(cache_core::__engine::Namespace::Tag, &[], "t")];
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let key = a
+        .keys()
+        .build(cache_core::__engine::Namespace::Query, &[], "soft");
+    let plan = Plan {
+        key: &key,
+        tags: &tags,
+        tag_ttl: None,
+        fill: true,
+        soft_timeout: Some(Duration::from_millis(200)),
+        stats: None,
+        background: None,
+    };
+    let shape = |_: &String| Shape {
+        depends_on: 1,
+        ttl: Some(Duration::from_secs(60)),
+    };
+    let loads = AtomicUsize::new(0);
+    let read = |cache: &Cache| {
+        cache
+            .read_through(&plan, shape, || {
+                let n = loads.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, std::convert::Infallible>(format!("v{n}"))
+            })
+            .unwrap()
+            .0
+    };
+    assert_eq!(read(&a), "v0");
+    for _ in 0..3 {
+        assert_eq!(
+            (read(&a), read(&b)),
+            ("v0".into(), "v0".into()),
+            "local copies"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(250)); // past the soft timeout
+    assert_eq!(read(&a), "v1", "one process refreshes");
+    assert_eq!(read(&b), "v1", "the other finds its refresh");
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        2,
+        "one refresh, not one per process"
+    );
+    let _ = a.clear();
+}

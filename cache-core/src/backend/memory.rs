@@ -73,6 +73,12 @@ impl Expiry<String, Stored> for ByDeadline {
 
 /// In-process storage, bounded by entries and/or bytes.
 ///
+/// An entry of the protocol is held once: its bytes until a reader decodes
+/// them, then the decoded value only (`get` then answers empty bytes for
+/// it). A reader of another type than the first one finds no bytes to
+/// decode: a miss, whose fill replaces the entry (managers key entries by
+/// their type's schema, so this takes two types under one key by hand).
+///
 /// When both bounds are set, every entry weighs at least
 /// `max_bytes / max_entries`, so neither bound can be exceeded. Tag
 /// versions are not entries: they live in a table of 16 bytes a tag (the

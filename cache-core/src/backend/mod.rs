@@ -214,7 +214,10 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn kind(&self) -> &'static str;
     /// What it can do.
     fn capabilities(&self) -> Capabilities;
-    /// The bytes under `key`, if present and not expired.
+    /// The bytes under `key`, if present and not expired. A store that
+    /// keeps decoded values may answer empty bytes for an entry of the
+    /// protocol (a manager's detail or list) once it holds it decoded only;
+    /// keys of the low-level API are never decoded that way.
     fn get(&self, key: &str) -> Result<Option<Bytes>>;
     /// The bytes under each key, in order, in one round trip.
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>>;

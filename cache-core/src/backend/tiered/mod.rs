@@ -192,10 +192,14 @@ impl TagStore for TieredBackend {
     }
 
     fn generation(&self) -> Option<u64> {
-        // Read before `fresh`: a lookup that follows can only be judged
-        // against a generation taken while the tier was coherent.
-        let generation = self.channel.tags.generation();
-        self.channel.fresh().then_some(generation)
+        // `fresh` first: it proves that every invalidation sent before the
+        // proof was applied, each moving the generation before the proof
+        // moved; a generation read after it includes them all. Read before
+        // it, the generation could predate a backlog applied meanwhile.
+        if !self.channel.fresh() {
+            return None;
+        }
+        Some(self.channel.tags.generation())
     }
 }
 

@@ -195,10 +195,16 @@ fn track(target: &Target, channel: &Channel) -> io::Result<()> {
     channel.connections.fetch_add(1, Ordering::SeqCst);
     // Versions learned before this connection tracked may be stale.
     channel.tags.flush();
+    // Nothing is known and everything from now on is tracked: coherent by
+    // construction, until the first ping proves it again.
+    channel.confirmed_at.fetch_max(now_ns(), Ordering::SeqCst);
     channel.up.store(true, Ordering::SeqCst);
     let pings = Mutex::new(VecDeque::new());
     let ended = AtomicBool::new(false);
-    let every = Duration::from_nanos(channel.window_ns / 4).max(Duration::from_micros(200));
+    // A quarter window, at most the idle interval: the reply of every ping
+    // comes far within READ_TIMEOUT, whatever the window.
+    let every =
+        Duration::from_nanos(channel.window_ns / 4).clamp(Duration::from_micros(200), IDLE_PING);
     std::thread::scope(|scope| {
         let pinger = scope.spawn(|| ping(&mut writer, &pings, &ended, every, || channel.in_use()));
         let read = read_replies(&mut reader, channel, &pings);
@@ -379,8 +385,9 @@ fn read_value(r: &mut impl BufRead, depth: usize) -> io::Result<Resp> {
                 .collect::<io::Result<Vec<_>>>()?;
             match kind {
                 b'>' => Resp::Push(items),
-                // Attributes annotate the value that follows.
-                b'|' => return read_value(r, depth),
+                // Attributes annotate the value that follows (a chain of
+                // them is bounded by the depth, like any nesting).
+                b'|' => return read_value(r, depth + 1),
                 b'*' | b'~' => Resp::Array(items),
                 _ => Resp::Other,
             }
@@ -465,6 +472,17 @@ mod tests {
             Resp::Simple(b"PONG".to_vec())
         );
         assert!(input.is_empty());
+    }
+
+    #[test]
+    fn a_chain_of_attributes_is_bounded_not_a_stack_overflow() {
+        let chain = "|0\r\n".repeat(100_000) + "+PONG\r\n";
+        assert!(parse(chain.as_bytes()).is_err());
+        let short = "|0\r\n".repeat(3) + "+PONG\r\n";
+        assert_eq!(
+            parse(short.as_bytes()).unwrap(),
+            Resp::Simple(b"PONG".to_vec())
+        );
     }
 
     #[test]
