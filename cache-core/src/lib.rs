@@ -57,9 +57,8 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 /// of the engine: not part of the API, and may change in any release.
 #[doc(hidden)]
 pub mod __engine {
-    pub use crate::codec::{DecodeError, MAGIC, decode, encode};
-    pub use crate::config::{parse_duration, parse_size, redact};
-    pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, MAX_SEGMENT_LEN, Namespace};
+    pub use crate::codec::MAGIC;
+    pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::stats::{Counter, Stats};
     pub use crate::tagged::{FillOptions, Lookup, Stamp};

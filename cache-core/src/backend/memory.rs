@@ -138,11 +138,6 @@ impl MemoryBackend {
         self.store.entry_count()
     }
 
-    /// Tag versions currently held.
-    pub fn tag_count(&self) -> usize {
-        self.tags.len()
-    }
-
     /// The bytes under `key` (empty once decoded) and their memo.
     pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
         self.live(key).map(|s| (s.bytes(), s.memo))

@@ -88,10 +88,32 @@ impl Versions {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.shards
             .iter()
             .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_stays_bounded_and_a_create_keeps_what_is_there() {
+        let v = Versions::new(SHARDS * 16);
+        for i in 0..100_000 {
+            v.put(&format!("tag{i}"), 1, true);
+        }
+        assert!(v.len() <= SHARDS * 16, "{}", v.len());
+        assert_eq!(v.put("a", 7, false), 7, "created");
+        assert_eq!(v.put("a", 8, false), 7, "kept");
+        assert_eq!(v.put("a", 9, true), 9, "replaced");
+        let g = v.generation.load(Ordering::SeqCst);
+        v.clear();
+        assert_eq!(v.get("a"), None);
+        assert!(v.generation.load(Ordering::SeqCst) > g);
     }
 }

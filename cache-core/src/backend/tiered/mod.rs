@@ -163,13 +163,12 @@ impl TieredBackend {
         })
     }
 
-    /// A read with a lease goes to Redis: it follows a miss, so the local
-    /// copy (if any) did not hold, and it goes. Until a fill lands, the
-    /// reads that follow (a waiter polling for another process's fill) go
-    /// to Redis too, where that fill will be, and learn it.
+    /// A read with a lease goes to Redis: it follows a miss, whose stale
+    /// local copy was discarded already, so the reads that follow (a
+    /// waiter polling for another process's fill) go to Redis too.
     fn leasing_read(&self, key: &str, tags: &[&str], lease: (&str, Duration)) -> Result<Fetched> {
         let answer = self.remote.read_entry(key, tags, Some(lease));
-        self.wrote(&[key, lease.0]);
+        self.wrote(&[lease.0]);
         answer
     }
 }

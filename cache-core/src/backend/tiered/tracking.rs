@@ -67,8 +67,6 @@ pub(super) struct Channel {
     closed: AtomicBool,
     /// The live connection, to shut down on close.
     socket: Mutex<Option<TcpStream>>,
-    /// Connections made so far (for tests and logs).
-    pub(super) connections: AtomicU64,
 }
 
 impl Channel {
@@ -81,7 +79,6 @@ impl Channel {
             window_ns: window.as_nanos().min(u128::from(u64::MAX)) as u64,
             closed: AtomicBool::new(false),
             socket: Mutex::new(None),
-            connections: AtomicU64::new(0),
         }
     }
 
@@ -192,7 +189,6 @@ fn track(target: &Target, channel: &Channel) -> io::Result<()> {
     if channel.closed() {
         return Ok(());
     }
-    channel.connections.fetch_add(1, Ordering::SeqCst);
     // Versions learned before this connection tracked may be stale.
     channel.tags.flush();
     // Nothing is known and everything from now on is tracked: coherent by
