@@ -6,8 +6,10 @@
 //! On a miss the first caller in the process leads; callers that miss the
 //! same key with the same stamp meanwhile wait for its result (a caller
 //! whose stamp differs saw a newer invalidation and must not share an older
-//! read). On a networked backend the leader also takes a lease
-//! (`SET NX PX`): if another process holds it, the leader polls every
+//! read). On a shared store the leader's second read is also its claim
+//! ([`Claim`]: absent tags created, the lease taken, in one round trip;
+//! the first read creates nothing there): if another process holds the
+//! lease, the leader polls every
 //! `lease_tick` for that process's fill, at most `lease` long, then reads
 //! the source itself. A lease holder that dies delays others by at most the
 //! lease. Past an entry's soft timeout, one caller (the one that takes the
@@ -15,9 +17,11 @@
 //! refresh that fails is logged and the old value served until its hard
 //! timeout.
 
+use crate::backend::Claim;
 use crate::cache::Cache;
 use crate::flight::Role;
 use crate::key::Namespace;
+use crate::protocol::stamp::new_version;
 pub use crate::refresh::Refresh;
 use crate::stats::{Counter, Stats};
 use crate::tagged::{FillOptions, Lookup, Stamp};
@@ -49,6 +53,14 @@ pub struct Plan<'a> {
     /// complete; returns it back when it cannot take it, and the caller
     /// then refreshes inline.
     pub background: Option<&'a (dyn Fn(Refresh) -> Option<Refresh> + Sync)>,
+}
+
+/// What a flight leader's claim got.
+enum Claimed {
+    /// The lease, under this key: the leader loads, fills and releases it.
+    Leased(String),
+    /// Another process holds it: the leader waits for its fill.
+    HeldElsewhere,
 }
 
 /// What a loaded value needs when stored.
@@ -107,7 +119,17 @@ impl Cache {
             }
             return Ok((value, Outcome::Hit));
         }
-        let lookup = match self.read_tagged_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
+        // Where misses claim (take a lease, create absent tags) in one round
+        // trip with their second read, the first read creates nothing.
+        let first = self.read_tagged_leasing::<T>(
+            plan.key,
+            plan.tags,
+            plan.tag_ttl,
+            None,
+            true,
+            !self.uses_leases(),
+        );
+        let lookup = match first.map(|(lookup, _)| lookup) {
             Ok(lookup) => lookup,
             Err(e) => {
                 self.count_both(plan, Counter::Error);
@@ -286,23 +308,23 @@ impl Cache {
             }
         };
         // A caller that missed just before another's flight landed (and
-        // ended) leads a new flight: the fill may be there already. On a
-        // networked backend the lease is asked for in the same round trip.
-        let lease_key = self
-            .uses_leases()
-            .then(|| self.keys().build(Namespace::Lease, &["fill"], &flight_key));
-        let asked = lease_key.as_deref().map(|key| (key, self.config().lease));
+        // ended) leads a new flight: the fill may be there already.
         let mut lease = None;
-        match self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, asked, false) {
-            Ok((Lookup::Hit { value, .. }, leased)) => {
-                if leased && let Some(key) = &lease_key {
-                    let _ = self.backend().delete(key);
-                }
+        // What the fill is stamped with: the versions read by the second
+        // read, or the first's if it saw every tag (then they are whole).
+        let complete = !stamp.versions().contains(&0);
+        let mut fill_stamp = complete.then(|| stamp.clone());
+        match self.second_read::<T>(plan, &stamp) {
+            Ok((Lookup::Hit { value, .. }, _)) => {
                 self.count_both(plan, Counter::Shared);
                 return Ok((value, Outcome::Shared));
             }
-            Ok((Lookup::Miss(_), true)) => lease = lease_key,
-            Ok((Lookup::Miss(_), false)) if lease_key.is_some() => {
+            Ok((Lookup::Miss(read), Some(Claimed::Leased(key)))) => {
+                fill_stamp = Some(read);
+                lease = Some(key);
+            }
+            Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere))) => {
+                fill_stamp = Some(read);
                 self.count_both(plan, Counter::LeaseWait);
                 if let Some(value) = self.wait_for_fill::<T>(plan) {
                     drop(leader); // local followers re-read the cache
@@ -310,7 +332,7 @@ impl Cache {
                 }
                 self.count_both(plan, Counter::LeaseTimeout);
             }
-            Ok((Lookup::Miss(_), false)) => {}
+            Ok((Lookup::Miss(read), None)) => fill_stamp = Some(read),
             Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
         }
         // Released after the fill, or at once on failure; a holder that dies
@@ -327,12 +349,93 @@ impl Cache {
                 return Err(e); // the leader drops: followers load for themselves
             }
         };
-        let bytes = self.store(plan, &shape(&value), &stamp, &value, lease.as_deref());
+        let bytes = fill_stamp
+            .and_then(|stamp| self.store(plan, &shape(&value), &stamp, &value, lease.as_deref()));
         if bytes.is_none() {
             release(lease);
         }
         leader.land(bytes);
         Ok((value, Outcome::Loaded))
+    }
+
+    /// A flight leader's read before it loads. On a shared store it also
+    /// claims, in the same round trip: it creates the tags the first read
+    /// found absent (with versions of its own) and asks for the fill's
+    /// lease, keyed by the versions the fill will be stamped with, so that
+    /// a caller that saw a newer invalidation never waits for an older
+    /// fill. When another process created one of those tags first, the
+    /// lease was keyed by versions that lost: it is given back and asked
+    /// for again under the versions that won (one more round trip, only
+    /// in that race).
+    fn second_read<T>(
+        &self,
+        plan: &Plan<'_>,
+        first: &Stamp,
+    ) -> crate::error::Result<(Lookup<T>, Option<Claimed>)>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        if !self.uses_leases() {
+            let (lookup, _) = self.read_tagged_leasing::<T>(
+                plan.key,
+                plan.tags,
+                plan.tag_ttl,
+                None,
+                false,
+                true,
+            )?;
+            return Ok((lookup, None));
+        }
+        let mut versions = first.versions().to_vec();
+        let mut create = Vec::new();
+        for (tag, version) in plan.tags.iter().zip(&mut versions) {
+            if *version == 0 {
+                *version = new_version();
+                create.push((*tag, *version));
+            }
+        }
+        for _ in 0..2 {
+            let lease = self.keys().build(
+                Namespace::Lease,
+                &["fill"],
+                &format!("{}#{versions:?}", plan.key),
+            );
+            let claim = Claim {
+                lease: &lease,
+                lease_ttl: self.config().lease,
+                create: &create,
+                tag_ttl: plan.tag_ttl,
+            };
+            let (lookup, leased) = self.read_tagged_leasing::<T>(
+                plan.key,
+                plan.tags,
+                plan.tag_ttl,
+                Some(&claim),
+                false,
+                true,
+            )?;
+            let won = match &lookup {
+                Lookup::Miss(read) => read.versions() == versions.as_slice(),
+                Lookup::Hit { .. } => true,
+            };
+            if leased && (!won || matches!(lookup, Lookup::Hit { .. })) {
+                let _ = self.backend().delete(&lease);
+            }
+            match lookup {
+                Lookup::Miss(read) if !won => {
+                    versions = read.versions().to_vec();
+                    create.clear();
+                }
+                Lookup::Miss(read) if leased => {
+                    return Ok((Lookup::Miss(read), Some(Claimed::Leased(lease))));
+                }
+                lookup => return Ok((lookup, Some(Claimed::HeldElsewhere))),
+            }
+        }
+        // Tags that keep changing under the claim: load without a lease.
+        let (lookup, _) =
+            self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, None, false, true)?;
+        Ok((lookup, None))
     }
 
     /// Polls for another process's fill, at most one lease long.

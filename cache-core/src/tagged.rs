@@ -17,7 +17,7 @@
 //! "not found" does). An entry may also carry a soft deadline, past which it
 //! is still valid but due for a refresh (serve-stale).
 
-use crate::backend::{Fetched, Memo};
+use crate::backend::{Claim, Fetched, Memo};
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
@@ -48,6 +48,17 @@ pub enum Lookup<T> {
     Miss(Stamp),
 }
 
+/// How [`Cache::read_tagged_with`] reads.
+#[derive(Clone, Copy)]
+struct ReadHow<'a> {
+    /// A claim made in the same round trip.
+    claim: Option<&'a Claim<'a>>,
+    /// The caller's first read (counted as a hit or a miss).
+    first: bool,
+    /// On a miss, create the tags found absent, for a complete stamp.
+    create_missing: bool,
+}
+
 /// How a fill is stored.
 #[derive(Debug, Clone, Copy)]
 pub struct FillOptions {
@@ -73,7 +84,12 @@ impl Cache {
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
     ) -> Result<Lookup<T>> {
-        self.read_tagged_with(key, tags, tag_ttl, None, true, |bytes, _, holds| {
+        let how = ReadHow {
+            claim: None,
+            first: true,
+            create_missing: true,
+        };
+        self.read_tagged_with(key, tags, tag_ttl, how, |bytes, _, holds| {
             if bytes.is_empty() {
                 // An in-process store holds this entry decoded only (for
                 // `read_tagged_shared`): a miss here, not a damaged entry.
@@ -92,7 +108,7 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing(key, tags, tag_ttl, None, true)
+        self.read_tagged_leasing(key, tags, tag_ttl, None, true, true)
             .map(|(lookup, _)| lookup)
     }
 
@@ -107,28 +123,38 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing(key, tags, tag_ttl, None, false)
+        // Only a hit is used: absent tags need not be created.
+        self.read_tagged_leasing(key, tags, tag_ttl, None, false, false)
             .map(|(lookup, _)| lookup)
     }
 
-    /// [`Cache::read_tagged_shared`] that also takes the lease `lease` (key
-    /// and lifetime) in the same round trip, where the backend can: the
-    /// bool says whether this caller holds it now (false without a lease).
-    /// Only a `first` read of a caller counts as a hit or a miss.
+    /// [`Cache::read_tagged_shared`] that also makes a [`Claim`] (creates
+    /// absent tags, takes a lease) in the same round trip, where the
+    /// backend can: the bool says whether this caller holds the lease now
+    /// (false without a claim). Only a `first` read of a caller counts as a
+    /// hit or a miss. Without `create_missing`, a miss does not create the
+    /// tags it found absent, and its stamp has 0 for them: it can stamp no
+    /// valid entry, and only tells which tags a claim must create.
     pub(crate) fn read_tagged_leasing<T>(
         &self,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
-        lease: Option<(&str, Duration)>,
+        claim: Option<&Claim<'_>>,
         first: bool,
+        create_missing: bool,
     ) -> Result<(Lookup<T>, bool)>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         // Read before the lookup: see `MemoSlot::checked`.
         let generation = self.backend().generation();
-        self.read_tagged_with(key, tags, tag_ttl, lease, first, |bytes, memo, holds| {
+        let how = ReadHow {
+            claim,
+            first,
+            create_missing,
+        };
+        self.read_tagged_with(key, tags, tag_ttl, how, |bytes, memo, holds| {
             let Some(memo) = memo else {
                 return open_bytes(key, bytes, holds);
             };
@@ -180,14 +206,13 @@ impl Cache {
     /// The protocol of [`Cache::read_tagged`], with `open` turning the
     /// entry's bytes (and its memo, if the backend keeps one) into the value
     /// and soft deadline when its stamps hold, `None` when they do not; and
-    /// with `lease`, the lease taken in the same round trip (the bool: taken).
+    /// with a claim, the lease taken in the same round trip (the bool: taken).
     fn read_tagged_with<T>(
         &self,
         key: &str,
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
-        lease: Option<(&str, Duration)>,
-        first: bool,
+        how: ReadHow<'_>,
         open: impl FnOnce(
             &Bytes,
             Option<&Memo>,
@@ -203,7 +228,7 @@ impl Cache {
             memo,
             versions: current,
             leased,
-        } = self.backend().read_entry(key, &tag_keys, lease)?;
+        } = self.backend().read_entry(key, &tag_keys, how.claim)?;
         if current.len() != tags.len() {
             return Err(Error::Backend {
                 reason: format!("{} versions read for {} tags", current.len(), tags.len()),
@@ -213,7 +238,7 @@ impl Cache {
             let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
             match open(bytes, memo.as_ref(), &holds) {
                 Ok(Some((value, soft_deadline))) => {
-                    if first {
+                    if how.first {
                         self.count(Counter::Hit, 1);
                     }
                     let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
@@ -234,8 +259,12 @@ impl Cache {
                 }
             }
         }
-        if first {
+        if how.first {
             self.count(Counter::Miss, 1);
+        }
+        if !how.create_missing {
+            let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
+            return Ok((Lookup::Miss(Stamp { versions }), leased));
         }
         let missing: Vec<&str> = tags
             .iter()

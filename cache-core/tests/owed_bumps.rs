@@ -4,7 +4,9 @@
 //! share the backend (other processes) stop serving the old entry too.
 
 use cache_core::__engine::{FillOptions, Lookup};
-use cache_core::backend::{Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore};
+use cache_core::backend::{
+    Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
+};
 use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, Result, Ttl};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -65,16 +67,11 @@ impl TagStore for Flaky {
 }
 
 impl EntryStore for Flaky {
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
-        if lease.is_some() {
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
+        if claim.is_some() {
             self.up()?;
         }
-        self.inner.read_entry(key, tags, lease)
+        self.inner.read_entry(key, tags, claim)
     }
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.up()?;

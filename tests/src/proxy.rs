@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -13,6 +13,7 @@ pub struct Proxy {
     port: u16,
     up: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<TcpStream>>>,
+    requests: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -34,7 +35,9 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
         let open = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicUsize::new(0));
         let (up_, open_, upstream) = (up.clone(), open.clone(), upstream.to_owned());
+        let requests_ = requests.clone();
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 if !up_.load(Ordering::SeqCst) {
@@ -47,17 +50,30 @@ impl Proxy {
                 let mut streams = open_.lock().unwrap();
                 streams.push(client.try_clone().unwrap());
                 streams.push(server.try_clone().unwrap());
-                let requests = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                thread::spawn(move || pump(requests.0, requests.1, None));
-                thread::spawn(move || pump(server, client, piece));
+                let upstream = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let counted = requests_.clone();
+                thread::spawn(move || pump(upstream.0, upstream.1, None, Some(counted)));
+                thread::spawn(move || pump(server, client, piece, None));
             }
         });
-        Proxy { port, up, open }
+        Proxy {
+            port,
+            up,
+            open,
+            requests,
+        }
     }
 
     /// The local port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// How many times a client's bytes arrived to be forwarded: one per
+    /// round trip for a client that waits for each answer before it sends
+    /// again (requests of a few KiB each).
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 
     /// Closes every connection and refuses new ones until [`Proxy::restore`].
@@ -75,12 +91,20 @@ impl Proxy {
 }
 
 /// Copies `from` to `to` until either closes, in writes of at most `piece`
-/// bytes for reads of up to 4 KiB when given.
-fn pump(mut from: TcpStream, mut to: TcpStream, piece: Option<usize>) {
+/// bytes for reads of up to 4 KiB when given, counting reads in `reads`.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    piece: Option<usize>,
+    reads: Option<Arc<AtomicUsize>>,
+) {
     let mut buf = [0u8; 64 * 1024];
     while let Ok(n) = from.read(&mut buf) {
         if n == 0 {
             break;
+        }
+        if let Some(reads) = &reads {
+            reads.fetch_add(1, Ordering::SeqCst);
         }
         let piece = match piece {
             Some(small) if n <= 4096 => small,

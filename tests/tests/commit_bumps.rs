@@ -3,7 +3,7 @@
 //! and what they invalidate is what the writes touched, no less.
 
 use cache_core::backend::{
-    Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
+    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
 };
 use cache_core::{Bytes, CacheConfig, Result, Ttl};
 use cache_diesel::Cache;
@@ -12,7 +12,6 @@ use cache_tests::models::{NewProduct, ProductCache, products};
 use diesel::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 /// The in-process backend, counting the writes of tag versions (one
 /// `write_versions` is one round trip on Redis).
@@ -39,13 +38,8 @@ impl TagStore for Counting {
 }
 
 impl EntryStore for Counting {
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
-        self.inner.read_entry(key, tags, lease)
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
+        self.inner.read_entry(key, tags, claim)
     }
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.inner.fill(key, bytes, ttl, release)

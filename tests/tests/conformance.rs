@@ -4,6 +4,7 @@
 //! `Target::stores`.
 
 use cache_core::__engine::Namespace;
+use cache_core::backend::Claim;
 use cache_core::{Cache, CacheConfig, Error, Key, Timeout};
 use cache_tests::{services, unique};
 use serde::{Deserialize, Serialize};
@@ -205,16 +206,25 @@ fn the_store_roles(t: &Target) {
             (None, vec![None, None], false)
         )
     );
-    // A lease asked for with a read: taken once, and the read sees the fill.
+    // A claim made with a read: absent tags created (present ones kept),
+    // the lease taken once, and the read sees the fill and the versions.
     let shared = backend.capabilities().shared;
-    let read = backend
-        .read_entry(&entry, &[&a], Some((&lease, Duration::from_secs(5))))
-        .unwrap();
+    let c = keys.build(Namespace::Tag, &[], "c");
+    let create = [(a.as_str(), 55), (c.as_str(), 77)];
+    let claim = Claim {
+        lease: &lease,
+        lease_ttl: Duration::from_secs(5),
+        create: &create,
+        tag_ttl: None,
+    };
+    let read = backend.read_entry(&entry, &[&a, &c], Some(&claim)).unwrap();
     assert!(read.leased);
     assert_eq!(read.entry, t.expect(Some(bytes_of(b"v")), None));
-    let again = backend
-        .read_entry(&entry, &[], Some((&lease, Duration::from_secs(5))))
-        .unwrap();
+    assert_eq!(
+        read.versions,
+        t.expect(vec![Some(10), Some(77)], vec![None, None])
+    );
+    let again = backend.read_entry(&entry, &[], Some(&claim)).unwrap();
     assert_eq!(again.leased, !t.stores, "held by the first");
     assert_eq!(
         shared,

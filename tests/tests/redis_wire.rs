@@ -2,7 +2,9 @@
 //! FLUSHDB or FLUSHALL. Alone in its own test binary, so no other test of
 //! this suite runs while the server's command counters are read.
 
+use cache_core::__engine::{Namespace, Outcome, Plan, Shape};
 use cache_core::{Cache, CacheConfig, Timeout};
+use cache_tests::proxy::Proxy;
 use cache_tests::{services, unique};
 use std::collections::HashMap;
 
@@ -115,4 +117,79 @@ fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// A miss with no contention, on a server of its own (its counters are
+/// this test's alone), through a proxy that counts round trips: the read
+/// that missed (`MGET`); one pipeline that creates the absent tag, takes
+/// the lease and reads again (`SET NX`, `SET NX PX`, `MGET`); the fill and
+/// the lease's release (`SET`, `DEL`), sent without waiting. A read after
+/// an invalidation has no tag to create.
+#[test]
+fn a_miss_is_a_read_a_claim_and_a_fill() {
+    let Some(server) = cache_tests::redis_server::RedisServer::for_test(&[]) else {
+        return;
+    };
+    let url = server.url();
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", server.port()));
+    let mut cfg = CacheConfig::from_url(&format!("redis://127.0.0.1:{}/", proxy.port())).unwrap();
+    cfg.key_prefix = unique::prefix("wire_miss");
+    let cache = Cache::new(cfg).unwrap();
+    let key = cache.keys().build(Namespace::Query, &[], "q");
+    let tag = cache.keys().build(Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
+    let plan = Plan {
+        key: &key,
+        tags: &tags,
+        tag_ttl: None,
+        fill: true,
+        soft_timeout: None,
+        stats: None,
+        background: None,
+    };
+    let shape = |_: &String| Shape {
+        depends_on: 1,
+        ttl: None,
+    };
+    let read = |value: &str| {
+        cache
+            .read_through(&plan, shape, || Ok::<_, String>(value.to_owned()))
+            .unwrap()
+    };
+    // The fill is sent without waiting for its reply: the connection's
+    // next request (this `get`, one `GET`) reads it first.
+    let settle = || cache.get::<String>("settle").unwrap();
+    settle();
+
+    let (before, trips) = (command_counts(&url), proxy.requests());
+    assert_eq!(read("first"), ("first".to_owned(), Outcome::Loaded));
+    settle();
+    let first = delta(&before, &command_counts(&url));
+    assert_eq!(
+        proxy.requests() - trips,
+        4,
+        "read, claim, fill, and the settling GET"
+    );
+    let expected = |set| {
+        HashMap::from([
+            ("mget".to_owned(), 2),
+            ("set".to_owned(), set),
+            ("del".to_owned(), 1),
+            ("get".to_owned(), 1),
+        ])
+    };
+    assert_eq!(first, expected(3), "a first read");
+    assert_eq!(read("again"), ("first".to_owned(), Outcome::Hit));
+
+    cache.bump_tags(&[tag.clone()], None).unwrap();
+    let (before, trips) = (command_counts(&url), proxy.requests());
+    assert_eq!(read("second"), ("second".to_owned(), Outcome::Loaded));
+    settle();
+    assert_eq!(proxy.requests() - trips, 4);
+    assert_eq!(
+        delta(&before, &command_counts(&url)),
+        expected(2),
+        "a read after an invalidation"
+    );
+    assert_eq!(read("third"), ("second".to_owned(), Outcome::Hit));
 }

@@ -1,10 +1,9 @@
 //! A backend that stores nothing, as Django's `DummyCache`.
 
-use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
-use std::time::Duration;
 
 /// Stores nothing: every read misses, `add` reports success, `incr` finds no key.
 #[derive(Debug, Default, Clone, Copy)]
@@ -23,15 +22,10 @@ impl TagStore for DummyBackend {
 }
 
 impl EntryStore for DummyBackend {
-    fn read_entry(
-        &self,
-        _key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
+    fn read_entry(&self, _key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
         Ok(Fetched {
             versions: vec![None; tags.len()],
-            leased: lease.is_some(),
+            leased: claim.is_some(),
             ..Fetched::default()
         })
     }

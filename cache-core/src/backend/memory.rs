@@ -2,7 +2,7 @@
 //! for entries and low-level keys, and a compact table for tag versions.
 
 use super::versions::{DEFAULT_MAX_TAGS, Versions};
-use super::{Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoSlot, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoSlot, TagStore};
 use crate::codec;
 use crate::error::Result;
 use crate::timeout::{Ttl, deadline};
@@ -195,14 +195,12 @@ impl TagStore for MemoryBackend {
 }
 
 impl EntryStore for MemoryBackend {
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
-        let leased = match lease {
-            Some((lease, ttl)) => self.add(lease, Bytes::from_static(b"1"), Some(ttl))?,
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
+        let leased = match claim {
+            Some(claim) => {
+                self.create_versions(claim.create, claim.tag_ttl)?;
+                self.add(claim.lease, Bytes::from_static(b"1"), Some(claim.lease_ttl))?
+            }
             None => false,
         };
         let (entry, memo) = self.lookup(key).unzip();

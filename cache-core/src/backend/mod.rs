@@ -151,6 +151,22 @@ pub struct Fetched {
     pub leased: bool,
 }
 
+/// What a miss asks of a shared store before it reads the source, together
+/// with its read of the entry ([`EntryStore::read_entry`]): create the tags
+/// it found absent, and take the fill's lease.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The lease key, taken if free (`SET NX PX`).
+    pub lease: &'a str,
+    /// How long the lease lasts if its holder never releases it.
+    pub lease_ttl: Duration,
+    /// Tags to create with these versions if they are still absent
+    /// (`SET NX`), before the entry and the versions are read.
+    pub create: &'a [(&'a str, u64)],
+    /// The lifetime of created tags.
+    pub tag_ttl: Ttl,
+}
+
 /// The tag role of a store: where the versions of tags live.
 ///
 /// A version is a number, replaced on every invalidation; an entry is valid
@@ -178,14 +194,10 @@ pub trait TagStore {
 /// The entry role of a store: entries read together with the versions of
 /// their tags.
 pub trait EntryStore {
-    /// The entry under `key` and the current versions of `tags`, and, with
-    /// `lease`, a lease taken if free (`SET NX PX`): one round trip.
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched>;
+    /// The entry under `key` and the current versions of `tags`: one round
+    /// trip. With a [`Claim`], in the same round trip and before the read,
+    /// the claim's absent tags are created and its lease taken if free.
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched>;
     /// Stores an entry's bytes and, with `release`, removes that lease, in
     /// one round trip.
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()>;

@@ -3,11 +3,10 @@
 //! the database, count the failure (`errors`, `uncached`) and log it, as
 //! for a cache that is down. Loud, where storing nothing would be silent.
 
-use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::error::{Error, Result};
 use crate::timeout::Ttl;
 use bytes::Bytes;
-use std::time::Duration;
 
 /// Fails every call with [`Error::Unavailable`] carrying the reason.
 #[derive(Debug, Clone)]
@@ -40,7 +39,7 @@ impl EntryStore for UnusableBackend {
         &self,
         _key: &str,
         _tags: &[&str],
-        _lease: Option<(&str, Duration)>,
+        _claim: Option<&Claim<'_>>,
     ) -> Result<Fetched> {
         self.fail()
     }

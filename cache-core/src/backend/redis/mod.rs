@@ -18,7 +18,7 @@ mod resp;
 use self::breaker::{Breaker, Opened, Ticket};
 use self::plain::{PlainConn, Target};
 use self::pool::{Checkout, Pool};
-use super::{Backend, Capabilities, EntryStore, Fetched, Incr, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::config::redact;
 use crate::error::{Error, Result};
 use crate::protocol::stamp::{parse_version, version_text};
@@ -70,6 +70,17 @@ impl Link {
         match self {
             Link::Plain(c) => c,
             Link::RedisRs(c) => c,
+        }
+    }
+
+    /// Sends packed commands (`replies` of them) and, on the plain
+    /// transport, does not wait for their replies: the connection's next
+    /// user reads them (see [`PlainConn::send_unanswered`]). redis-rs's
+    /// connection waits.
+    fn send_unanswered(&mut self, packed: &[u8], replies: usize) -> RedisResult<()> {
+        match self {
+            Link::Plain(c) => c.send_unanswered(packed, replies),
+            Link::RedisRs(c) => c.req_packed_commands(packed, 0, replies).map(drop),
         }
     }
 
@@ -235,6 +246,12 @@ impl RedisBackend {
     /// While the breaker is open the call fails at once; once it is
     /// half-open, this call may be the probe.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Link) -> RedisResult<T>) -> Result<T> {
+        self.with_conn_probing(|conn, _| f(conn))
+    }
+
+    /// [`RedisBackend::with_conn`], telling `f` whether its call is the
+    /// breaker's probe (which must wait for an answer to prove anything).
+    fn with_conn_probing<T>(&self, f: impl FnOnce(&mut Link, bool) -> RedisResult<T>) -> Result<T> {
         let Some(ticket) = self.breaker.admit() else {
             return Err(self.failing_fast());
         };
@@ -263,7 +280,7 @@ impl RedisBackend {
                 });
             }
         };
-        let result = f(&mut conn);
+        let result = f(&mut conn, probe);
         match &result {
             // Before the connection is dropped: a caller waiting for its
             // slot then finds the breaker open instead of connecting.
@@ -496,20 +513,23 @@ impl TagStore for RedisBackend {
 }
 
 impl EntryStore for RedisBackend {
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
         let mut keys = Vec::with_capacity(1 + tags.len());
         keys.push(key);
         keys.extend_from_slice(tags);
-        let Some((lease, ttl)) = lease else {
+        let Some(claim) = claim else {
             return Ok(fetched(self.get_many(&keys)?, false));
         };
+        // One pipeline: create the absent tags (plain `SET NX`, which every
+        // server takes; the `MGET` after it reads whose version won), take
+        // the lease, read the entry and the versions.
         let mut pipe = redis::pipe();
-        let mut set = set_cmd(lease, b"1", Some(ttl));
+        for (tag, version) in claim.create {
+            let mut create = set_cmd(tag, &version_text(*version), claim.tag_ttl);
+            create.arg("NX");
+            pipe.add_command(create).ignore();
+        }
+        let mut set = set_cmd(claim.lease, b"1", Some(claim.lease_ttl));
         set.arg("NX");
         pipe.add_command(set);
         pipe.cmd("MGET").arg(&keys);
@@ -518,14 +538,23 @@ impl EntryStore for RedisBackend {
         Ok(fetched(found, added.is_some()))
     }
 
+    /// Sent without waiting for the reply (but by a breaker's probe): the
+    /// caller has its value already, and a failed fill only costs a later
+    /// miss. The connection's next user reads the reply.
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
-        let Some(lease) = release else {
-            return self.set(key, bytes, ttl);
-        };
         let mut pipe = redis::pipe();
-        pipe.add_command(set_cmd(key, &bytes, ttl)).ignore();
-        pipe.cmd("DEL").arg(lease).ignore();
-        self.with_conn(|c| pipe.query::<()>(c))
+        pipe.add_command(set_cmd(key, &bytes, ttl));
+        if let Some(lease) = release {
+            pipe.cmd("DEL").arg(lease);
+        }
+        let replies = 1 + usize::from(release.is_some());
+        self.with_conn_probing(|c, probe| {
+            if probe {
+                pipe.query::<()>(c)
+            } else {
+                c.send_unanswered(&pipe.get_packed_pipeline(), replies)
+            }
+        })
     }
 }
 

@@ -54,6 +54,9 @@ pub(super) struct PlainConn {
     db: i64,
     /// False after an I/O or protocol error: the pool drops the connection.
     open: bool,
+    /// Replies to requests sent without waiting ([`PlainConn::send_unanswered`]),
+    /// read and dropped before the next request.
+    owed: usize,
 }
 
 /// Where and how to connect.
@@ -108,6 +111,7 @@ impl PlainConn {
             reads: 0,
             db: settings.db(),
             open: true,
+            owed: 0,
         };
         if let Some(password) = settings.password() {
             conn.authenticate(settings.username(), password)?;
@@ -146,7 +150,34 @@ impl PlainConn {
         }
     }
 
+    /// Sends `packed`, `replies` commands, without waiting for their
+    /// replies: the connection's next request reads them first. A reply
+    /// that is an error is logged then; the caller learns only that the
+    /// request was written (a fill's lease is released by the same
+    /// requests, so nothing waits on it meanwhile).
+    pub(super) fn send_unanswered(&mut self, packed: &[u8], replies: usize) -> RedisResult<()> {
+        self.send(packed)?;
+        self.owed += replies;
+        Ok(())
+    }
+
+    /// Reads the replies owed, within one response timeout.
+    fn read_owed(&mut self) -> RedisResult<()> {
+        self.deadline = Instant::now() + self.response_timeout;
+        while self.owed > 0 {
+            let range = self.read_frame()?;
+            self.owed -= 1;
+            if let Value::ServerError(e) = self.value(range)? {
+                tracing::warn!(error = ?e, "a cache write sent without waiting failed");
+            }
+        }
+        Ok(())
+    }
+
     fn send(&mut self, packed: &[u8]) -> RedisResult<()> {
+        if self.owed > 0 {
+            self.read_owed()?;
+        }
         if self.start != self.end {
             // A RESP2 server sends nothing unasked: these are the rest of a
             // reply nobody read, and would be taken for the next one.
@@ -406,6 +437,33 @@ mod tests {
         // Not the stray `:7` taken for this command's reply.
         let err = redis::cmd("INCR").query::<i64>(&mut conn).unwrap_err();
         assert!(err.is_io_error(), "{err}");
+        assert!(!conn.is_open());
+    }
+
+    #[test]
+    fn replies_not_waited_for_are_read_by_the_next_request_not_taken_for_its_reply() {
+        // A fill and a lease release; the fill's reply is an error (logged).
+        let mut conn = fake(&[b"-OOM command not allowed\r\n:1\r\n", b"$1\r\nx\r\n"]);
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET").arg("k").arg("v").cmd("DEL").arg("lease");
+        conn.send_unanswered(&pipe.get_packed_pipeline(), 2)
+            .unwrap();
+        assert_eq!(conn.owed, 2);
+        let got: Vec<u8> = redis::cmd("GET").arg("k").query(&mut conn).unwrap();
+        assert_eq!(got, b"x");
+        assert_eq!(conn.owed, 0);
+        assert!(conn.is_open());
+    }
+
+    #[test]
+    fn replies_owed_that_never_come_time_the_next_request_out() {
+        let mut conn = fake(&[]);
+        conn.send_unanswered(b"*1\r\n$4\r\nPING\r\n", 1).unwrap();
+        let err = redis::cmd("GET")
+            .arg("k")
+            .query::<Option<Vec<u8>>>(&mut conn)
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
         assert!(!conn.is_open());
     }
 

@@ -35,7 +35,8 @@ pub use self::tracking::CONNECTION_NAME;
 use self::tags::TagTable;
 use self::tracking::{Channel, Target};
 use super::{
-    Backend, Capabilities, EntryStore, Fetched, Incr, Memo, MemoryBackend, RedisBackend, TagStore,
+    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, RedisBackend,
+    TagStore,
 };
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, Namespace};
@@ -163,12 +164,15 @@ impl TieredBackend {
         })
     }
 
-    /// A read with a lease goes to Redis: it follows a miss, whose stale
+    /// A read with a claim goes to Redis: it follows a miss, whose stale
     /// local copy was discarded already, so the reads that follow (a
-    /// waiter polling for another process's fill) go to Redis too.
-    fn leasing_read(&self, key: &str, tags: &[&str], lease: (&str, Duration)) -> Result<Fetched> {
-        let answer = self.remote.read_entry(key, tags, Some(lease));
-        self.wrote(&[lease.0]);
+    /// waiter polling for another process's fill) go to Redis too. The
+    /// tags it may have created are forgotten like any this process wrote.
+    fn claiming_read(&self, key: &str, tags: &[&str], claim: &Claim<'_>) -> Result<Fetched> {
+        let answer = self.remote.read_entry(key, tags, Some(claim));
+        let mut written: Vec<&str> = claim.create.iter().map(|(tag, _)| *tag).collect();
+        written.push(claim.lease);
+        self.wrote(&written);
         answer
     }
 }
@@ -203,14 +207,9 @@ impl TagStore for TieredBackend {
 }
 
 impl EntryStore for TieredBackend {
-    fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        lease: Option<(&str, Duration)>,
-    ) -> Result<Fetched> {
-        if let Some(lease) = lease {
-            return self.leasing_read(key, tags, lease);
+    fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
+        if let Some(claim) = claim {
+            return self.claiming_read(key, tags, claim);
         }
         if self.channel.fresh()
             && let Some(found) = self.local_read(key, tags)
