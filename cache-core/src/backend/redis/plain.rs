@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 const BUFFER: usize = 16 * 1024;
 const KEEP_AT_MOST: usize = 1024 * 1024;
 
+/// At most this many replies owed ([`PlainConn::send_unanswered`]) before
+/// they are read.
+const MAX_OWED: usize = 64;
+
 /// A socket timeout within this of the time left before the deadline is
 /// left as it is (setting it is a system call, and a hit's single read
 /// should not pay for one): the deadline is overrun by at most this much.
@@ -151,21 +155,27 @@ impl PlainConn {
     }
 
     /// Sends `packed`, `replies` commands, without waiting for their
-    /// replies: the connection's next request reads them first. A reply
-    /// that is an error is logged then; the caller learns only that the
-    /// request was written (a fill's lease is released by the same
-    /// requests, so nothing waits on it meanwhile).
+    /// replies: they are read, and dropped, ahead of the reply to the
+    /// connection's next request, which is sent at once behind them (Redis
+    /// answers in order), so that nobody waits for them. A reply that is
+    /// an error is logged then; the caller learns only that the request was
+    /// written (a fill's lease is released by the same requests, so nothing
+    /// waits on it meanwhile).
     pub(super) fn send_unanswered(&mut self, packed: &[u8], replies: usize) -> RedisResult<()> {
+        if self.owed >= MAX_OWED {
+            // A connection used for nothing but these: read them now.
+            self.deadline = Instant::now() + self.response_timeout;
+            self.read_owed()?;
+        }
         self.send(packed)?;
         self.owed += replies;
         Ok(())
     }
 
-    /// Reads the replies owed, within one response timeout.
+    /// Reads and drops the replies owed (within the current deadline).
     fn read_owed(&mut self) -> RedisResult<()> {
-        self.deadline = Instant::now() + self.response_timeout;
         while self.owed > 0 {
-            let range = self.read_frame()?;
+            let range = self.read_frame_io_checked()?;
             self.owed -= 1;
             if let Value::ServerError(e) = self.value(range)? {
                 tracing::warn!(error = ?e, "a cache write sent without waiting failed");
@@ -174,10 +184,16 @@ impl PlainConn {
         Ok(())
     }
 
-    fn send(&mut self, packed: &[u8]) -> RedisResult<()> {
+    /// Reads until the reply to the request sent last is buffered (after
+    /// the replies owed); returns where it is.
+    fn read_frame(&mut self) -> RedisResult<Range<usize>> {
         if self.owed > 0 {
             self.read_owed()?;
         }
+        self.read_frame_io_checked()
+    }
+
+    fn send(&mut self, packed: &[u8]) -> RedisResult<()> {
         if self.start != self.end {
             // A RESP2 server sends nothing unasked: these are the rest of a
             // reply nobody read, and would be taken for the next one.
@@ -235,7 +251,7 @@ impl PlainConn {
 
     /// Reads until a whole reply is buffered; returns where it is. The
     /// connection counts as broken until it has (whatever interrupts it).
-    fn read_frame(&mut self) -> RedisResult<Range<usize>> {
+    fn read_frame_io_checked(&mut self) -> RedisResult<Range<usize>> {
         self.open = false;
         let read = self.read_frame_io();
         self.open = read.is_ok();
@@ -442,8 +458,9 @@ mod tests {
 
     #[test]
     fn replies_not_waited_for_are_read_by_the_next_request_not_taken_for_its_reply() {
-        // A fill and a lease release; the fill's reply is an error (logged).
-        let mut conn = fake(&[b"-OOM command not allowed\r\n:1\r\n", b"$1\r\nx\r\n"]);
+        // A fill and a lease release, then a GET sent behind them at once:
+        // the fill's reply is an error (logged), the GET's is its own.
+        let mut conn = fake(&[b"-OOM command not allowed\r\n:1\r\n$1\r\nx\r\n"]);
         let mut pipe = redis::pipe();
         pipe.cmd("SET").arg("k").arg("v").cmd("DEL").arg("lease");
         conn.send_unanswered(&pipe.get_packed_pipeline(), 2)
