@@ -181,7 +181,7 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     assert_eq!(first, expected(3), "a first read");
     assert_eq!(read("again"), ("first".to_owned(), Outcome::Hit));
 
-    cache.bump_tags(&[tag.clone()], None).unwrap();
+    cache.bump_tags(std::slice::from_ref(&tag), None).unwrap();
     let (before, trips) = (command_counts(&url), proxy.requests());
     assert_eq!(read("second"), ("second".to_owned(), Outcome::Loaded));
     settle();
