@@ -66,16 +66,28 @@ impl Leader<'_> {
         self.finish(result);
     }
 
+    /// Takes no more followers (those that joined still get the result): a
+    /// caller that joins from now on leads a flight of its own.
+    pub(crate) fn close(&self) {
+        let mut in_air = self
+            .flights
+            .in_air
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if in_air
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            in_air.remove(&self.key);
+        }
+    }
+
     fn finish(&mut self, result: Landing) {
         if self.landed {
             return;
         }
         self.landed = true;
-        self.flights
-            .in_air
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.key);
+        self.close();
         *self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         self.flight.cv.notify_all();
     }
@@ -136,6 +148,27 @@ mod tests {
         };
         drop(leader);
         assert_eq!(follower.wait(Duration::from_secs(1)), None);
+        // A closed flight keeps its followers; a later caller leads anew,
+        // and the closed one's landing leaves the new flight in the air.
+        let Role::Leader(closed) = flights.join("c".into()) else {
+            panic!()
+        };
+        let Role::Follower(early) = flights.join("c".into()) else {
+            panic!()
+        };
+        closed.close();
+        let Role::Leader(late) = flights.join("c".into()) else {
+            panic!("a closed flight takes no follower")
+        };
+        closed.land(Some(Bytes::from_static(b"old")));
+        assert_eq!(
+            early.wait(Duration::from_secs(1)),
+            Some(Bytes::from_static(b"old"))
+        );
+        let Role::Follower(_) = flights.join("c".into()) else {
+            panic!("the new flight is still in the air")
+        };
+        drop(late);
         let Role::Leader(_slow) = flights.join("j".into()) else {
             panic!()
         };

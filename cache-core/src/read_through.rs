@@ -314,7 +314,16 @@ impl Cache {
         // read, or the first's if it saw every tag (then they are whole).
         let complete = !stamp.versions().contains(&0);
         let mut fill_stamp = complete.then(|| stamp.clone());
-        match self.second_read::<T>(plan, &stamp) {
+        let second = self.second_read::<T>(plan, &stamp);
+        if !complete {
+            // Every caller that finds a tag absent keys its flight alike,
+            // whenever it read (a tag bumped and then evicted is absent
+            // again): one that joins after this point may have read after
+            // a write this load would not see. Those that joined before
+            // read before the query starts.
+            leader.close();
+        }
+        match second {
             Ok((Lookup::Hit { value, .. }, _)) => {
                 self.count_both(plan, Counter::Shared);
                 return Ok((value, Outcome::Shared));
@@ -365,8 +374,8 @@ impl Cache {
     /// a caller that saw a newer invalidation never waits for an older
     /// fill. When another process created one of those tags first, the
     /// lease was keyed by versions that lost: it is given back and asked
-    /// for again under the versions that won (one more round trip, only
-    /// in that race).
+    /// for again under the versions that won (two more round trips, only
+    /// in that race). A claim that failed gives its lease back, if it can.
     fn second_read<T>(
         &self,
         plan: &Plan<'_>,
@@ -406,14 +415,23 @@ impl Cache {
                 create: &create,
                 tag_ttl: plan.tag_ttl,
             };
-            let (lookup, leased) = self.read_tagged_leasing::<T>(
+            let claimed = self.read_tagged_leasing::<T>(
                 plan.key,
                 plan.tags,
                 plan.tag_ttl,
                 Some(&claim),
                 false,
                 true,
-            )?;
+            );
+            let (lookup, leased) = match claimed {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    // The lease may have been taken before the failure (a
+                    // reply that timed out): not held for a whole lease.
+                    let _ = self.backend().delete(&lease);
+                    return Err(e);
+                }
+            };
             let won = match &lookup {
                 Lookup::Miss(read) => read.versions() == versions.as_slice(),
                 Lookup::Hit { .. } => true,

@@ -382,3 +382,46 @@ fn a_fill_refused_for_size_releases_its_lease() {
     assert_eq!((a.refused, b.refused), (2, 1));
     first.clear().unwrap();
 }
+
+/// A caller that read after a write never shares a load that began before
+/// it, even when both found the row's tag absent (the writer's bump then
+/// evicted): the flight of a leader that found a tag absent takes no new
+/// followers once it has claimed, that is before its query.
+#[test]
+fn a_read_after_a_write_never_shares_a_load_from_before_it() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let prefix = unique::prefix("flight_after_write");
+    let cache = cache(&url, &prefix, "");
+    let key = cache.keys().build(Namespace::Query, &[], "row");
+    let tag = cache.keys().build(Namespace::Tag, &[], "row");
+    let tags = [tag.as_str()];
+    let (loading, go) = (Barrier::new(2), Barrier::new(2));
+    let (leader, follower) = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            cache.read_through(&plan(&key, &tags, None), shape, || {
+                let value = "before the write".to_owned();
+                loading.wait();
+                go.wait();
+                Ok::<_, String>(value)
+            })
+        });
+        loading.wait();
+        // A write commits and bumps the tag, which is then evicted.
+        cache.bump_tags(std::slice::from_ref(&tag), None).unwrap();
+        cache.backend().delete(&tag).unwrap();
+        let follower = s.spawn(|| {
+            cache.read_through(&plan(&key, &tags, None), shape, || {
+                Ok::<_, String>("after the write".to_owned())
+            })
+        });
+        std::thread::sleep(Duration::from_millis(100)); // it would have joined by now
+        go.wait();
+        (leader.join().unwrap(), follower.join().unwrap())
+    });
+    assert_eq!(leader.unwrap().0, "before the write");
+    let (value, outcome) = follower.unwrap();
+    assert_eq!(value, "after the write", "{outcome:?}");
+    let _ = cache.clear();
+}

@@ -80,7 +80,13 @@ impl Link {
     fn send_unanswered(&mut self, packed: &[u8], replies: usize) -> RedisResult<()> {
         match self {
             Link::Plain(c) => c.send_unanswered(packed, replies),
-            Link::RedisRs(c) => c.req_packed_commands(packed, 0, replies).map(drop),
+            Link::RedisRs(c) => {
+                // Error replies come back as values: made errors here.
+                for reply in c.req_packed_commands(packed, 0, replies)? {
+                    reply.extract_error()?;
+                }
+                Ok(())
+            }
         }
     }
 
