@@ -123,7 +123,8 @@ fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
 /// this test's alone), through a proxy that counts round trips: the read
 /// that missed (`MGET`); one pipeline that creates the absent tag, takes
 /// the lease and reads again (`SET NX`, `SET NX PX`, `MGET`); the fill and
-/// the lease's release (`SET`, `DEL`), sent without waiting. A read after
+/// the lease's release (`SET`, `DEL`), sent without waiting (the build
+/// before waited for a tag creation of its own: 5 requests). A read after
 /// an invalidation has no tag to create.
 #[test]
 fn a_miss_is_a_read_a_claim_and_a_fill() {
@@ -165,10 +166,11 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     assert_eq!(read("first"), ("first".to_owned(), Outcome::Loaded));
     settle();
     let first = delta(&before, &command_counts(&url));
-    assert_eq!(
-        proxy.requests() - trips,
-        4,
-        "read, claim, fill, and the settling GET"
+    // The fill and the GET sent right behind it may arrive as one.
+    let requests = proxy.requests() - trips;
+    assert!(
+        (3..=4).contains(&requests),
+        "read, claim, then the fill and the settling GET: {requests} requests"
     );
     let expected = |set| {
         HashMap::from([
@@ -185,7 +187,8 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     let (before, trips) = (command_counts(&url), proxy.requests());
     assert_eq!(read("second"), ("second".to_owned(), Outcome::Loaded));
     settle();
-    assert_eq!(proxy.requests() - trips, 4);
+    let requests = proxy.requests() - trips;
+    assert!((3..=4).contains(&requests), "{requests} requests");
     assert_eq!(
         delta(&before, &command_counts(&url)),
         expected(2),
