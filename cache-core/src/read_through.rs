@@ -59,8 +59,20 @@ pub struct Plan<'a> {
 enum Claimed {
     /// The lease, under this key: the leader loads, fills and releases it.
     Leased(String),
-    /// Another process holds it: the leader waits for its fill.
-    HeldElsewhere,
+    /// Another process holds this lease: the leader waits for its fill.
+    HeldElsewhere(String),
+}
+
+/// How waiting on another process's lease ended.
+enum Waited<T> {
+    /// Its fill landed.
+    Filled(T),
+    /// It let the lease go without a fill that holds (its load failed, its
+    /// fill was refused or stamped with versions since replaced, it died):
+    /// the lease is the waiter's now, to fill with this stamp.
+    Leased(Stamp),
+    /// Neither within one lease, or the cache failed.
+    GaveUp,
 }
 
 /// What a loaded value needs when stored.
@@ -332,14 +344,20 @@ impl Cache {
                 fill_stamp = Some(read);
                 lease = Some(key);
             }
-            Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere))) => {
+            Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere(key)))) => {
                 fill_stamp = Some(read);
                 self.count_both(plan, Counter::LeaseWait);
-                if let Some(value) = self.wait_for_fill::<T>(plan) {
-                    drop(leader); // local followers re-read the cache
-                    return Ok((value, Outcome::AfterLease));
+                match self.wait_for_fill::<T>(plan, &key) {
+                    Waited::Filled(value) => {
+                        drop(leader); // local followers re-read the cache
+                        return Ok((value, Outcome::AfterLease));
+                    }
+                    Waited::Leased(read) => {
+                        fill_stamp = Some(read);
+                        lease = Some(key);
+                    }
+                    Waited::GaveUp => self.count_both(plan, Counter::LeaseTimeout),
                 }
-                self.count_both(plan, Counter::LeaseTimeout);
             }
             Ok((Lookup::Miss(read), None)) => fill_stamp = Some(read),
             Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
@@ -447,7 +465,7 @@ impl Cache {
                 Lookup::Miss(read) if leased => {
                     return Ok((Lookup::Miss(read), Some(Claimed::Leased(lease))));
                 }
-                lookup => return Ok((lookup, Some(Claimed::HeldElsewhere))),
+                lookup => return Ok((lookup, Some(Claimed::HeldElsewhere(lease)))),
             }
         }
         // Tags that keep changing under the claim: load without a lease.
@@ -456,21 +474,45 @@ impl Cache {
         Ok((lookup, None))
     }
 
-    /// Polls for another process's fill, at most one lease long.
+    /// Polls for another process's fill, at most one lease long; each poll
+    /// also asks for the `lease` (one round trip), so that a holder that
+    /// lets it go without a fill that holds for this caller (or dies, and
+    /// the lease expires) hands the load over at once.
     fn wait_for_fill<T: DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
         plan: &Plan<'_>,
-    ) -> Option<T> {
+        lease: &str,
+    ) -> Waited<T> {
         let deadline = crate::timeout::deadline(self.config().lease);
+        let claim = Claim {
+            lease,
+            lease_ttl: self.config().lease,
+            create: &[],
+            tag_ttl: plan.tag_ttl,
+        };
         while Instant::now() < deadline {
             std::thread::sleep(self.config().lease_tick);
-            match self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl) {
-                Ok(Lookup::Hit { value, .. }) => return Some(value),
-                Ok(Lookup::Miss(_)) => {}
-                Err(_) => return None,
+            let polled = self.read_tagged_leasing::<T>(
+                plan.key,
+                plan.tags,
+                plan.tag_ttl,
+                Some(&claim),
+                false,
+                true,
+            );
+            match polled {
+                Ok((Lookup::Hit { value, .. }, leased)) => {
+                    if leased {
+                        let _ = self.backend().delete(lease);
+                    }
+                    return Waited::Filled(value);
+                }
+                Ok((Lookup::Miss(read), true)) => return Waited::Leased(read),
+                Ok((Lookup::Miss(_), false)) => {}
+                Err(_) => break,
             }
         }
-        None
+        Waited::GaveUp
     }
 
     /// Whether misses take a lease: only where other processes share the cache.

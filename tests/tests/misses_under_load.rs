@@ -192,7 +192,61 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
         lease_timeouts,
         ..
     } = waiter.stats();
-    assert_eq!((lease_waits, lease_timeouts), (1, 1));
+    // The expired lease was the waiter's to take: no timeout.
+    assert_eq!((lease_waits, lease_timeouts), (1, 0));
+    holder.clear().unwrap();
+}
+
+/// A holder that lets the lease go without a fill (here refused for size)
+/// hands the load to a waiter at once, not one lease later.
+#[test]
+fn a_lease_let_go_without_a_fill_is_taken_over_at_once() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let prefix = unique::prefix("lease_handover");
+    let (holder, waiter) = (
+        cache(&url, &prefix, "lease=30s&max_value_size=100"),
+        cache(&url, &prefix, "lease=30s"),
+    );
+    let key = holder.keys().build(Namespace::Query, &[], "big");
+    let tag = holder.keys().build(Namespace::Tag, &[], "t");
+    let tags = [tag.as_str()];
+    let loading = Barrier::new(2);
+    let started = std::time::Instant::now();
+    let (waited, outcome) = std::thread::scope(|s| {
+        s.spawn(|| {
+            holder.read_through(&plan(&key, &tags, None), shape, || {
+                loading.wait();
+                std::thread::sleep(Duration::from_millis(300));
+                Ok::<_, String>("x".repeat(1_000)) // refused: over 100 bytes
+            })
+        });
+        loading.wait();
+        let (value, outcome) = waiter
+            .read_through(&plan(&key, &tags, None), shape, || {
+                Ok::<_, String>("mine".to_owned())
+            })
+            .unwrap();
+        assert_eq!(value, "mine");
+        (started.elapsed(), outcome)
+    });
+    assert_eq!(outcome, Outcome::Loaded);
+    let s = waiter.stats();
+    assert_eq!((s.lease_waits, s.lease_timeouts), (1, 0), "{s:?}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "waited {waited:?}: the lease (30 s) was let go after 300 ms"
+    );
+    assert_eq!(
+        waiter
+            .read_through(&plan(&key, &tags, None), shape, || Ok::<_, String>(
+                "again".to_owned()
+            ))
+            .unwrap(),
+        ("mine".to_owned(), Outcome::Hit),
+        "the waiter filled"
+    );
     holder.clear().unwrap();
 }
 
