@@ -403,14 +403,7 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         if !self.uses_leases() {
-            let (lookup, _) = self.read_tagged_leasing::<T>(
-                plan.key,
-                plan.tags,
-                plan.tag_ttl,
-                None,
-                false,
-                true,
-            )?;
+            let (lookup, _) = self.later_read::<T>(plan, None)?;
             return Ok((lookup, None));
         }
         let mut versions = first.versions().to_vec();
@@ -433,14 +426,7 @@ impl Cache {
                 create: &create,
                 tag_ttl: plan.tag_ttl,
             };
-            let claimed = self.read_tagged_leasing::<T>(
-                plan.key,
-                plan.tags,
-                plan.tag_ttl,
-                Some(&claim),
-                false,
-                true,
-            );
+            let claimed = self.later_read::<T>(plan, Some(&claim));
             let (lookup, leased) = match claimed {
                 Ok(claimed) => claimed,
                 Err(e) => {
@@ -469,9 +455,21 @@ impl Cache {
             }
         }
         // Tags that keep changing under the claim: load without a lease.
-        let (lookup, _) =
-            self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, None, false, true)?;
+        let (lookup, _) = self.later_read::<T>(plan, None)?;
         Ok((lookup, None))
+    }
+
+    /// A read after the caller's first (not counted as a hit or a miss)
+    /// that creates absent tags, with `claim` made in the same round trip.
+    fn later_read<T>(
+        &self,
+        plan: &Plan<'_>,
+        claim: Option<&Claim<'_>>,
+    ) -> crate::error::Result<(Lookup<T>, bool)>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, claim, false, true)
     }
 
     /// Polls for another process's fill, at most one lease long; each poll
@@ -492,15 +490,7 @@ impl Cache {
         };
         while Instant::now() < deadline {
             std::thread::sleep(self.config().lease_tick);
-            let polled = self.read_tagged_leasing::<T>(
-                plan.key,
-                plan.tags,
-                plan.tag_ttl,
-                Some(&claim),
-                false,
-                true,
-            );
-            match polled {
+            match self.later_read::<T>(plan, Some(&claim)) {
                 Ok((Lookup::Hit { value, .. }, leased)) => {
                     if leased {
                         let _ = self.backend().delete(lease);
