@@ -524,32 +524,27 @@ fn resident_bytes() -> Option<u64> {
 /// Calls of every command on the server but `PING` (tracking connections
 /// ping while their tier is in use).
 fn command_calls_but_pings(conn: &mut redis::Connection) -> u64 {
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(conn)
-        .expect("INFO");
-    let pings: u64 = info
-        .lines()
-        .filter(|l| l.starts_with("cmdstat_ping:"))
-        .filter_map(|l| {
-            l.split_once("calls=")?
-                .1
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum();
+    let pings = calls(&commandstats(conn), "cmdstat_ping:");
     command_calls(conn) - 1 - pings // minus that second INFO
 }
 
 /// Total calls of every command on the server.
 fn command_calls(conn: &mut redis::Connection) -> u64 {
-    let info: String = redis::cmd("INFO")
+    calls(&commandstats(conn), "cmdstat_")
+}
+
+fn commandstats(conn: &mut redis::Connection) -> String {
+    redis::cmd("INFO")
         .arg("commandstats")
         .query(conn)
-        .expect("INFO");
+        .expect("INFO")
+}
+
+/// The calls of the commands on the lines of `INFO commandstats` that
+/// start with `prefix`.
+fn calls(info: &str, prefix: &str) -> u64 {
     info.lines()
+        .filter(|l| l.starts_with(prefix))
         .filter_map(|l| {
             l.split_once("calls=")?
                 .1
