@@ -7,10 +7,12 @@
 //! the queries are written once in a local macro that
 //! `cache_diesel::__for_each_connection!` instantiates for each enabled
 //! connection type, so no generic Diesel bounds leak into user code. The
-//! update of a model with `unique(..)` columns differs per database (it must
-//! return the old unique values too): its `UpdateQuery` impls are written
-//! per connection type, under `cache_diesel::__if_sqlite!` /
-//! `__if_postgres!`.
+//! hook writes come in two flavours, the arms of a second local macro:
+//! `returning` (SQLite, PostgreSQL: one statement with `RETURNING`) and
+//! `mysql` (a short transaction). The update of a model with `unique(..)`
+//! columns differs between SQLite and PostgreSQL (it must return the old
+//! unique values too): its `UpdateQuery` impls are written per connection
+//! type, under `cache_diesel::__if_sqlite!` / `__if_postgres!`.
 
 use crate::ast::{Field, Model};
 use crate::case::pascal;
@@ -269,8 +271,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk = m.pk_field();
-    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let pk_ty = &m.pk_field().ty;
     let select = quote!(<Self as #dsl::SelectableHelper<$db>>::as_select());
     let loads = m.unique_fields().map(|f| {
         let (v, col) = (variant(f), &f.column);
@@ -331,10 +332,21 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     } else {
         (TokenStream::new(), update_with_unique_impls(m))
     };
+    let writes = returning_writes(m);
+    let mysql_writes = mysql_writes(m);
     quote! {
         #update_per_backend
+        macro_rules! __cache_diesel_writes {
+            (returning, $conn:ty, $db:ty) => {
+                #writes
+                #update_generic
+            };
+            (mysql, $conn:ty, $db:ty) => {
+                #mysql_writes
+            };
+        }
         macro_rules! __cache_diesel_queries {
-            ($conn:ty, $db:ty) => {
+            ($conn:ty, $db:ty, $writes:ident) => {
                 const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
                 #(#condition_impls)*
 
@@ -360,34 +372,145 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                             .get_result::<i64>(conn)
                     }
                     fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                        use #dsl::prelude::*;
-                        #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
-                            .returning(#select)
-                            .get_result::<Self>(conn)
-                            .optional()
+                        <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
                     }
                     #record_loaders
                 }
 
-                impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for #model
-                where
-                    __V: #dsl::Insertable<#table::table>,
-                    #dsl::dsl::Returning<
-                        #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
-                        #dsl::dsl::AsSelect<Self, $db>,
-                    >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
-                {
-                    fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                        use #dsl::prelude::*;
-                        #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
-                    }
-                }
-
-                #update_generic
+                __cache_diesel_writes! { $writes, $conn, $db }
                 #where_impl
             };
         }
+        /// How a model's row is deleted on a connection type (the
+        /// `returning` or `mysql` arm of `__cache_diesel_writes`).
+        trait __CacheDieselDelete<C> {
+            fn delete(conn: &mut C, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<#model>>;
+        }
         ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+    }
+}
+
+/// The hook writes of a backend with `RETURNING` (`$conn`, `$db` are the
+/// per-connection macro's): one statement each.
+fn returning_writes(m: &Model) -> TokenStream {
+    let (model, table) = (&m.ident, m.table());
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
+    quote! {
+        impl __CacheDieselDelete<$conn> for #model {
+            fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                use #dsl::prelude::*;
+                #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                    .returning(#select)
+                    .get_result::<Self>(conn)
+                    .optional()
+            }
+        }
+
+        impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for #model
+        where
+            __V: #dsl::Insertable<#table::table>,
+            #dsl::dsl::Returning<
+                #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
+                #dsl::dsl::AsSelect<Self, $db>,
+            >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
+        {
+            fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                use #dsl::prelude::*;
+                #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
+            }
+        }
+    }
+}
+
+/// The hook writes on MySQL, which has no `RETURNING` (`$conn`, `$db` are
+/// the per-connection macro's): each in a short transaction, or under a
+/// savepoint inside an open one (`cache_diesel::__private::mysql_atomic`).
+/// A delete and an update read the row `FOR UPDATE` first; an insert reads
+/// its rows back by `LAST_INSERT_ID()` (see cache-diesel's `mysql.rs`).
+fn mysql_writes(m: &Model) -> TokenStream {
+    let (model, table) = (&m.ident, m.table());
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
+    let by_id = quote!(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))));
+    let locked = quote! {
+        #by_id.select(#select).for_update().first::<#model>(conn).optional()?
+    };
+    let filtered = update_filtered(m, &quote!($conn), &quote!($db));
+    let name = m.ident.to_string();
+    quote! {
+        impl __CacheDieselDelete<$conn> for #model {
+            fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                use #dsl::prelude::*;
+                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
+                    let ::core::option::Option::Some(old) = #locked else {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    };
+                    #dsl::delete(#by_id).execute(conn)?;
+                    ::core::result::Result::Ok(::core::option::Option::Some(old))
+                })
+            }
+        }
+
+        impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for #model
+        where
+            __V: #dsl::Insertable<#table::table>,
+            #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>:
+                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+        {
+            fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                use #dsl::prelude::*;
+                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
+                    ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                    let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
+                    if n == 0 {
+                        return ::core::result::Result::Ok(::std::vec::Vec::new());
+                    }
+                    let found = #table::table
+                        .filter(::cache_diesel::__private::mysql_inserted_ids(
+                            <#table::#pk_col as #dsl::Column>::NAME,
+                            n,
+                        ))
+                        .order(#table::#pk_col.asc())
+                        .select(#select)
+                        .load::<Self>(conn)?;
+                    ::cache_diesel::__private::mysql_inserted(#name, n, found)
+                })
+            }
+        }
+
+        impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model
+        where
+            __V: #dsl::AsChangeset<Target = #table::table>,
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, __V>:
+                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, $db>>, __V>:
+                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+        {
+            fn update_by_id(conn: &mut $conn, id: &#pk_ty, changes: __V)
+                -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
+            {
+                use #dsl::prelude::*;
+                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
+                    let ::core::option::Option::Some(old) = #locked else {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    };
+                    #dsl::update(#by_id).set(changes).execute(conn)?;
+                    // An update that changed the primary key is not found
+                    // again: an error, which rolls it back.
+                    let row = #by_id.select(#select).first::<Self>(conn)?;
+                    ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
+                        row,
+                        before: ::cache_diesel::CachedModel::unique_keys(&old),
+                    }))
+                })
+            }
+            #filtered
+        }
     }
 }
 
@@ -635,7 +758,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
             }
 
             macro_rules! __cache_diesel_stubs {
-                ($conn:ty, $db:ty) => {
+                ($conn:ty, $db:ty, $writes:ident) => {
                     impl ::cache_diesel::ModelQueries<$conn> for #model {
                         fn load_unique(_: &mut $conn, _: &#unique) -> #one { ::core::unimplemented!() }
                         fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }

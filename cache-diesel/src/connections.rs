@@ -1,15 +1,19 @@
 //! The connection types generated code is instantiated for, chosen by this
-//! crate's features (`sqlite`, `postgres`). The derive emits one local macro
-//! with the model's queries; `__for_each_connection!` calls it once per
-//! enabled connection type, with that connection and its backend.
+//! crate's features (`sqlite`, `postgres`, `mysql`). The derive emits one
+//! local macro with the model's queries; `__for_each_connection!` calls it
+//! once per enabled connection type, with that connection, its backend and
+//! how its hooks write: `returning` (one statement with `RETURNING`:
+//! SQLite, PostgreSQL) or `mysql` (no `RETURNING`: a short transaction).
 
-/// Calls `$m! { Connection, Backend }` for every enabled connection type.
+/// Calls `$m! { Connection, Backend, writes }` for every enabled connection
+/// type (`writes`: `returning` or `mysql`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __for_each_connection {
     ($m:ident) => {
-        $crate::__if_sqlite! { $m! { $crate::__private::diesel::sqlite::SqliteConnection, $crate::__private::diesel::sqlite::Sqlite } }
-        $crate::__if_postgres! { $m! { $crate::__private::diesel::pg::PgConnection, $crate::__private::diesel::pg::Pg } }
+        $crate::__if_sqlite! { $m! { $crate::__private::diesel::sqlite::SqliteConnection, $crate::__private::diesel::sqlite::Sqlite, returning } }
+        $crate::__if_postgres! { $m! { $crate::__private::diesel::pg::PgConnection, $crate::__private::diesel::pg::Pg, returning } }
+        $crate::__if_mysql! { $m! { $crate::__private::diesel::mysql::MysqlConnection, $crate::__private::diesel::mysql::Mysql, mysql } }
     };
 }
 
@@ -41,6 +45,20 @@ macro_rules! __if_postgres {
     ($($t:tt)*) => {};
 }
 
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
+    ($($t:tt)*) => {};
+}
+
 /// The backend tables are rendered with to learn their SQL names: any will
 /// do (every backend renders a table as its schema and name, quoted), so
 /// the first enabled one.
@@ -48,13 +66,22 @@ macro_rules! __if_postgres {
 type NameBackend = diesel::sqlite::Sqlite;
 #[cfg(all(feature = "postgres-system-libpq", not(feature = "sqlite")))]
 type NameBackend = diesel::pg::Pg;
+#[cfg(all(
+    feature = "mysql",
+    not(any(feature = "sqlite", feature = "postgres-system-libpq"))
+))]
+type NameBackend = diesel::mysql::Mysql;
 
 /// A table's SQL name, from Diesel's own rendering of it (so
 /// `#[sql_name = ".."]` and a schema are applied): the last part, unquoted
 /// and lower-cased, as [`crate::sql_tables::analyze`] names the
 /// tables a statement writes. Generated code calls it through
 /// `__table_sql_name!`, once per table.
-#[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres-system-libpq",
+    feature = "mysql"
+))]
 #[doc(hidden)]
 pub fn table_sql_name<T>(table: &T) -> String
 where
@@ -66,7 +93,11 @@ where
 /// `__table_sql_name!(path::to::table::table)`: the table's SQL name (see
 /// `table_sql_name`), or, without a backend feature, one compile error
 /// that names the features.
-#[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres-system-libpq",
+    feature = "mysql"
+))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __table_sql_name {
@@ -75,13 +106,17 @@ macro_rules! __table_sql_name {
     };
 }
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres-system-libpq")))]
+#[cfg(not(any(
+    feature = "sqlite",
+    feature = "postgres-system-libpq",
+    feature = "mysql"
+)))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __table_sql_name {
     ($table:expr) => {
         ::core::compile_error!(
-            "cache-diesel is built without a database: enable its `sqlite` or `postgres` feature (or both), e.g. cache-diesel = { version = \"..\", features = [\"postgres\"] }"
+            "cache-diesel is built without a database: enable its `sqlite`, `postgres` or `mysql` feature (or several), e.g. cache-diesel = { version = \"..\", features = [\"postgres\"] }"
         )
     };
 }

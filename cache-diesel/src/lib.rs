@@ -43,6 +43,8 @@ pub mod form;
 mod keys;
 pub mod manager;
 pub mod model;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
 #[cfg(feature = "r2d2")]
@@ -84,7 +86,11 @@ pub mod __private {
     pub use std::sync::OnceLock;
     pub use std::time::Duration;
 
-    #[cfg(any(feature = "sqlite", feature = "postgres-system-libpq"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "postgres-system-libpq",
+        feature = "mysql"
+    ))]
     pub use crate::connections::table_sql_name;
     pub use crate::connections::{LoadsFrom, assert_loads_from};
     pub use crate::filter::{
@@ -92,6 +98,10 @@ pub mod __private {
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, Updated, record_schema_hash};
+    #[cfg(feature = "mysql")]
+    pub use crate::mysql::{
+        mysql_atomic, mysql_forget_insert_id, mysql_inserted, mysql_inserted_ids,
+    };
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};

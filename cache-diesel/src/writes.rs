@@ -203,8 +203,8 @@ impl<M: CachedModel> Manager<M> {
 
 /// Whether `conn` is inside a transaction (by its tracker's reading of the
 /// SQL when tracked, else by Diesel's transaction manager).
-#[cfg(feature = "sqlite")]
-fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn in_transaction<C: Connection>(conn: &mut C) -> bool {
     tracking::read_policy(conn, std::iter::empty()) != tracking::ReadPolicy::Normal
 }
 

@@ -1,8 +1,9 @@
 //! Test databases with a query counter built on Diesel's instrumentation:
 //! SQLite (in memory, or in a temporary file when several connections must
-//! share it) and PostgreSQL (one schema per test, dropped afterwards).
+//! share it), PostgreSQL (one schema per test, dropped afterwards) and
+//! MySQL/MariaDB (one database per test, dropped afterwards).
 
-use crate::models::{POSTGRES_DDL, SQLITE_DDL};
+use crate::models::{MYSQL_DDL, POSTGRES_DDL, SQLITE_DDL};
 use crate::services;
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
@@ -18,6 +19,7 @@ pub struct TestDb<C: Connection + 'static> {
     pub conn: C,
     queries: Arc<AtomicUsize>,
     schema: Option<String>,
+    database: Option<String>,
     file: Option<std::path::PathBuf>,
     reopen: Option<Reopen<C>>,
 }
@@ -39,6 +41,7 @@ impl<C: Connection + 'static> TestDb<C> {
             conn,
             queries,
             schema: None,
+            database: None,
             file: None,
             reopen: None,
         }
@@ -178,8 +181,49 @@ pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
     Some(db)
 }
 
+/// A MySQL/MariaDB connection to a fresh database holding the test tables
+/// (`ddl`: the statements that create them); `None` (after one line) when
+/// the server is unreachable outside CI.
+pub fn mysql_with(test: &str, ddl: &[&str]) -> Option<TestDb<MysqlConnection>> {
+    let server = services::mysql_url()?;
+    let database = crate::unique::prefix(test).to_ascii_lowercase();
+    // MySQL's names are at most 64 characters: keep the unique tail.
+    let database = match database.len() {
+        n if n > 64 => format!("t_{}", &database[n - 62..]),
+        _ => database,
+    };
+    let mut admin =
+        MysqlConnection::establish(&server).unwrap_or_else(|e| panic!("MySQL at {server}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE `{database}`"))
+        .expect("create database");
+    let url = services::mysql_database_url(&server, &database);
+    let open =
+        move || MysqlConnection::establish(&url).unwrap_or_else(|e| panic!("MySQL at {url}: {e}"));
+    let mut conn = open();
+    for ddl in ddl {
+        diesel::sql_query(*ddl)
+            .execute(&mut conn)
+            .expect("MySQL DDL");
+    }
+    let mut db = TestDb::new(conn);
+    db.database = Some(database);
+    db.reopen = Some(Box::new(open));
+    Some(db)
+}
+
+/// [`mysql_with`] the shared models' tables.
+pub fn mysql(test: &str) -> Option<TestDb<MysqlConnection>> {
+    mysql_with(test, MYSQL_DDL)
+}
+
 impl<C: Connection + 'static> Drop for TestDb<C> {
     fn drop(&mut self) {
+        if let Some(database) = &self.database {
+            let _ = self
+                .conn
+                .batch_execute(&format!("DROP DATABASE `{database}`"));
+        }
         if let Some(schema) = &self.schema {
             let _ = self
                 .conn

@@ -69,6 +69,12 @@ pub fn postgres_tiered(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache_with_prefix(&redis, test)))
 }
 
+/// MySQL/MariaDB and Redis; `None` when either is unreachable outside CI.
+pub fn mysql_redis(test: &str) -> Option<Env<MysqlConnection>> {
+    let (db, cache) = mysql_and_redis(test)?;
+    Some(Env::new(db, cache))
+}
+
 /// Opens a database and a cache for the named test (`None`: skipped).
 pub type Opener<C> = fn(&str) -> Option<(TestDb<C>, Cache)>;
 
@@ -84,6 +90,15 @@ pub fn sqlite_and_memory(test: &str) -> Option<(TestDb<SqliteConnection>, Cache)
 pub fn postgres_and_redis(test: &str) -> Option<(TestDb<PgConnection>, Cache)> {
     let redis = services::redis_url()?;
     let db = db::postgres(test)?;
+    Some((db, cache_with_prefix(&redis, test)))
+}
+
+/// A MySQL/MariaDB database of the test's own and Redis with the test's
+/// own prefix, for suites with models of their own; `None` when either is
+/// unreachable outside CI.
+pub fn mysql_and_redis(test: &str) -> Option<(TestDb<MysqlConnection>, Cache)> {
+    let redis = services::redis_url()?;
+    let db = db::mysql(test)?;
     Some((db, cache_with_prefix(&redis, test)))
 }
 

@@ -1,5 +1,5 @@
 //! The models the integration tests, checkers and benchmarks share, and the
-//! DDL that creates their tables on SQLite and PostgreSQL.
+//! DDL that creates their tables on SQLite, PostgreSQL and MySQL.
 
 use cache_diesel::Cached;
 use diesel::prelude::*;
@@ -78,6 +78,14 @@ pub const SQLITE_DDL: &[&str] = &["CREATE TABLE products (
 pub const POSTGRES_DDL: &[&str] = &["CREATE TABLE products (
     id SERIAL PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    is_active BOOLEAN NOT NULL,
+    category_id INTEGER NOT NULL)"];
+
+/// `CREATE TABLE` statements for MySQL/MariaDB.
+pub const MYSQL_DDL: &[&str] = &["CREATE TABLE products (
+    id INTEGER PRIMARY KEY AUTO_INCREMENT,
+    slug VARCHAR(255) NOT NULL UNIQUE,
     title TEXT NOT NULL,
     is_active BOOLEAN NOT NULL,
     category_id INTEGER NOT NULL)"];

@@ -21,6 +21,27 @@ pub fn database_url() -> Option<String> {
     }
 }
 
+/// Default MySQL/MariaDB server when `MYSQL_URL` is unset (the suites
+/// create a database of their own on it).
+pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// The MySQL/MariaDB URL, or `None` (after printing one line) when it is
+/// unreachable outside CI. In CI an unreachable server fails the test.
+pub fn mysql_url() -> Option<String> {
+    let url = std::env::var("MYSQL_URL").unwrap_or_else(|_| DEFAULT_MYSQL_URL.to_owned());
+    match tcp_reachable(&url, 3306) {
+        Ok(_) => Some(url),
+        Err(why) => unavailable("MySQL", &url, &why),
+    }
+}
+
+/// `url` (a `mysql://` URL) with its database replaced by `database`.
+pub fn mysql_database_url(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a MySQL URL");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
 fn tcp_reachable(url: &str, default_port: u16) -> Result<TcpStream, String> {
     let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
     let host = parsed.host_str().unwrap_or("127.0.0.1");

@@ -404,6 +404,7 @@ macro_rules! suite {
         mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_memory(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_tiered { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_tiered(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 
