@@ -176,12 +176,13 @@ pub struct PostTag {
 }
 
 /// Creates the tables and a little data: two authors, two categories, three
-/// posts (one without a category), comments and tags.
-pub fn create_and_seed<C: Connection + 'static>(conn: &mut C, postgres: bool) -> QueryResult<()> {
-    let id = if postgres {
-        "SERIAL PRIMARY KEY"
-    } else {
-        "INTEGER PRIMARY KEY"
+/// posts (one without a category), comments and tags. Keys are generated
+/// on every backend (`SERIAL`, `AUTO_INCREMENT`, SQLite's rowid).
+pub fn create_and_seed<C: Connection + 'static>(conn: &mut C) -> QueryResult<()> {
+    let id = match std::any::type_name::<C::Backend>().rsplit("::").next() {
+        Some("Pg") => "SERIAL PRIMARY KEY",
+        Some("Mysql") => "INTEGER PRIMARY KEY AUTO_INCREMENT",
+        _ => "INTEGER PRIMARY KEY",
     };
     conn.batch_execute(&format!(
         "CREATE TABLE blog_authors (id {id}, name TEXT NOT NULL);

@@ -1,15 +1,15 @@
 //! No stale reads (DESIGN.md section 4): fills that raced a commit are
 //! rejected, invalidations wait for the commit (and vanish on rollback), and
 //! writes the hooks never saw are caught by the tracked connection. Run on
-//! SQLite (file, so two connections share it) + memory and on PostgreSQL +
-//! Redis.
+//! SQLite (file, so two connections share it) + memory, on PostgreSQL +
+//! Redis and on MySQL (MariaDB) + Redis.
 
 use cache_diesel::{Cache, Error, Timeout, transaction};
 use cache_tests::env::{self, Env};
 use cache_tests::models::{
     NewProduct, Product, ProductCache, ProductFilter, ProductQueries, products,
 };
-use diesel::connection::InstrumentationEvent;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -343,6 +343,7 @@ macro_rules! suite {
     ($($check:ident),* $(,)?) => {
         mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_file_memory(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 
@@ -368,4 +369,60 @@ fn postgres_writes_behind_the_hooks_are_caught() {
     let qualified = format!("\"{}\".\"products\"", env.db.schema().unwrap());
     let cte = "WITH moved AS (UPDATE products SET title = 'cte' WHERE slug = '{slug}' RETURNING id) SELECT count(*) FROM moved";
     writes_behind_the_hooks_are_caught(&mut env, &qualified, cte);
+}
+
+/// MySQL's own spellings of a write, run for real on a tracked connection:
+/// each is caught (the next read misses and sees the change), and one
+/// inside a transaction opened by SQL text only at its `COMMIT`.
+#[test]
+fn mysql_writes_behind_the_hooks_are_caught() {
+    let Some(mut env) = env::mysql_redis("behind_mysql") else {
+        return;
+    };
+    env.track();
+    let slugs = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"];
+    let ids = seed(&mut env, &slugs);
+    let writes = [
+        "UPDATE `products` SET title = 'backticks' WHERE slug = 's0'".to_string(),
+        "# a comment first\nUPDATE products SET title = 'hash comment' WHERE slug = 's1'".to_string(),
+        "/*!40101 UPDATE products SET title = 'versioned comment' WHERE slug = 's2' */".to_string(),
+        format!("REPLACE INTO products (id, slug, title, is_active, category_id) VALUES ({}, 's3', 'replaced', true, 1)", ids[3]),
+        format!("INSERT INTO products (id, slug, title, is_active, category_id) VALUES ({}, 's4', 'x', true, 1) ON DUPLICATE KEY UPDATE title = 'upserted'", ids[4]),
+        "UPDATE products p JOIN (SELECT 's5' AS s) pick ON p.slug = pick.s SET p.title = 'multi-table'".to_string(),
+        "SELECT 'it\\'s; UPDATE nothing' AS s; UPDATE products SET title = 'after a backslash' WHERE slug = 's6'".to_string(),
+    ];
+    let p = &env.products;
+    for (i, sql) in writes.iter().enumerate() {
+        let before = p.get(&mut env.db.conn, ids[i]).unwrap().title;
+        assert_eq!(before, format!("Title of s{i}"));
+        env.db.conn.batch_execute(sql).unwrap();
+        let (row, q) = env.db.counted(|c| p.get(c, ids[i]).unwrap());
+        assert_eq!(q, 1, "{sql}: the entry was invalidated");
+        assert_ne!(row.title, before, "{sql}");
+    }
+    assert!(p.find(&mut env.db.conn, ids[7]).unwrap().is_some());
+    env.db
+        .conn
+        .batch_execute("DELETE p FROM products p WHERE p.slug = 's7'")
+        .unwrap();
+    assert!(
+        p.find(&mut env.db.conn, ids[7]).unwrap().is_none(),
+        "a multi-table DELETE is caught"
+    );
+
+    // A transaction opened by SQL text: invalidated at its COMMIT.
+    let mut other = env.db.another();
+    assert_eq!(p.get(&mut other, ids[0]).unwrap().title, "backticks");
+    env.db.conn.batch_execute("START TRANSACTION").unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'in txn' WHERE slug = 's0'")
+        .unwrap();
+    assert_eq!(
+        p.get(&mut other, ids[0]).unwrap().title,
+        "backticks",
+        "not yet committed"
+    );
+    env.db.conn.batch_execute("COMMIT").unwrap();
+    assert_eq!(p.get(&mut other, ids[0]).unwrap().title, "in txn");
 }

@@ -18,7 +18,7 @@ fn bodies(comments: &Option<Vec<Comment>>) -> Vec<String> {
 }
 
 macro_rules! relation_suite {
-    ($suite:ident, $open:expr, $postgres:expr, $conn:ty) => {
+    ($suite:ident, $open:expr, $conn:ty) => {
         mod $suite {
             use super::*;
             use cache_diesel::Cache;
@@ -37,7 +37,7 @@ macro_rules! relation_suite {
 
             fn blog(test: &str) -> Option<Blog<$conn>> {
                 let (mut db, cache) = $open(test)?;
-                create_and_seed(&mut db.conn, $postgres).unwrap();
+                create_and_seed(&mut db.conn).unwrap();
                 db.track(&cache);
                 db.take_queries();
                 Some(Blog {
@@ -312,12 +312,15 @@ macro_rules! relation_suite {
 relation_suite!(
     sqlite_memory_suite,
     cache_tests::env::sqlite_and_memory,
-    false,
     diesel::SqliteConnection
 );
 relation_suite!(
     postgres_redis_suite,
     cache_tests::env::postgres_and_redis,
-    true,
     diesel::PgConnection
+);
+relation_suite!(
+    mysql_redis_suite,
+    cache_tests::env::mysql_and_redis,
+    diesel::MysqlConnection
 );

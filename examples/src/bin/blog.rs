@@ -146,7 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "CREATE SCHEMA {schema}; SET search_path TO {schema}"
             ))?;
             println!("blog on PostgreSQL + {:?}", cache.config().backend);
-            create_and_seed(&mut conn, true)?;
+            create_and_seed(&mut conn)?;
             let outcome = run(&mut conn, &cache);
             conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))?;
             outcome?;
@@ -154,7 +154,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => {
             let mut conn = SqliteConnection::establish(":memory:")?;
             println!("blog on SQLite + {:?}", cache.config().backend);
-            create_and_seed(&mut conn, false)?;
+            create_and_seed(&mut conn)?;
             run(&mut conn, &cache)?;
         }
     }
