@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the real services the tests talk to answer on this machine:
-# Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432. A server that is
+# Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 and MariaDB (or
+# MySQL) on 127.0.0.1:3306, and that the MySQL client library the `mysql`
+# feature links is installed. A server that is
 # installed but stopped is started; one that is missing is installed from
 # Debian's packages when we are root with apt-get. Anything else is reported,
 # and the suites then skip locally or fail in CI.
@@ -49,7 +51,28 @@ ensure_postgres() {
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
 }
 
+ensure_mysql() {
+  if ! port_open 3306; then
+    command -v mariadbd >/dev/null || command -v mysqld >/dev/null \
+      || apt_install mariadb-server || { echo "services: no MariaDB/MySQL server and cannot install it" >&2; return 1; }
+    local daemon
+    daemon=$(command -v mariadbd || command -v mysqld)
+    if command -v start-stop-daemon >/dev/null; then
+      start-stop-daemon --start --oknodo --background --exec "$daemon"
+    else
+      "$daemon" --user=root >/tmp/cache-mysqld.log 2>&1 &
+    fi
+    wait_for 3306 MariaDB || return 1
+  fi
+}
+
 status=0
+# The `mysql` feature links the MySQL client library, found by pkg-config
+# as `mysqlclient` (MariaDB's Connector/C provides it on Debian).
+if ! pkg-config --exists mysqlclient 2>/dev/null; then
+  apt_install libmariadb-dev libmariadb-dev-compat pkg-config \
+    || echo "services: no MySQL client library (libmariadb-dev): the mysql feature will not build" >&2
+fi
 # The TLS suite starts its own redis-server with certificates from openssl.
 command -v openssl >/dev/null || apt_install openssl || echo "services: no openssl (the TLS suite will skip)" >&2
 # The `postgres` feature builds libpq with OpenSSL: its headers and pkg-config.
@@ -58,4 +81,5 @@ if ! pkg-config --exists openssl 2>/dev/null; then
 fi
 ensure_redis || status=1
 ensure_postgres || status=1
+ensure_mysql || status=1
 exit $status

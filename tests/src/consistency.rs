@@ -67,6 +67,11 @@ fn is_postgres<C: Connection>() -> bool {
     std::any::type_name::<C::Backend>().ends_with("::Pg")
 }
 
+/// Whether `C` talks to MySQL or MariaDB.
+fn is_mysql<C: Connection>() -> bool {
+    std::any::type_name::<C::Backend>().ends_with("::Mysql")
+}
+
 /// Creates the table and its rows, every version 0 (on PostgreSQL also a
 /// view over it and a procedure that writes it, for [`Mode::AllPaths`]).
 pub fn seed<C: Connection + 'static>(conn: &mut C) {
@@ -193,7 +198,8 @@ pub const WRITE_PATHS: usize = 13;
 /// Sets row `id` to `version` by write path number `path`: a hook, a raw
 /// UPDATE, transactions and savepoints opened by SQL text, literals that
 /// used to derail the scanner, and (on PostgreSQL) COPY, CALL, DO,
-/// EXECUTE and a view; and a hook of a model over the renamed table.
+/// EXECUTE and a view, (on MySQL) its comments, `REPLACE`, upserts and
+/// multi-table updates; and a hook of a model over the renamed table.
 fn write_path<C>(conn: &mut C, path: usize, id: i32, version: i32, cache: &Cache) -> QueryResult<()>
 where
     C: Connection + 'static,
@@ -203,6 +209,9 @@ where
         + cache_diesel::ModelQueries<C>,
 {
     let set = format!("UPDATE consistency_rows SET version = {version} WHERE id = {id}");
+    if is_mysql::<C>() && path > 2 {
+        return conn.batch_execute(&mysql_path(path, &set, id, version));
+    }
     let pg = is_postgres::<C>();
     let sql = match (path, pg) {
         (0, _) => {
@@ -245,6 +254,30 @@ where
         _ => set,
     };
     conn.batch_execute(&sql)
+}
+
+/// MySQL's spellings of paths 3 and up: transactions and savepoints
+/// opened by SQL text, its comments (`#`, `/*! */`) and backslash escapes,
+/// `REPLACE`, `ON DUPLICATE KEY UPDATE`, a multi-table `UPDATE` and
+/// backticks.
+fn mysql_path(path: usize, set: &str, id: i32, version: i32) -> String {
+    match path {
+        3 => format!("START TRANSACTION; {set}; COMMIT"),
+        4 => format!("BEGIN; SAVEPOINT a; {set}; RELEASE SAVEPOINT a; COMMIT"),
+        5 => format!("# it's\n{set}"),
+        6 => format!("/*!40101 {set} */"),
+        7 => format!("REPLACE INTO consistency_rows (id, version) VALUES ({id}, {version})"),
+        8 => format!(
+            "INSERT INTO consistency_rows (id, version) VALUES ({id}, {version}) \
+             ON DUPLICATE KEY UPDATE version = VALUES(version)"
+        ),
+        9 => format!(
+            "UPDATE consistency_rows r JOIN (SELECT {id} AS i) x ON r.id = x.i SET r.version = {version}"
+        ),
+        10 => format!("SELECT 'it\\'s; /*' AS q; {set}"),
+        11 => format!("UPDATE `consistency_rows` SET `version` = {version} WHERE `id` = {id}"),
+        _ => set.to_owned(),
+    }
 }
 
 fn into_diesel(e: cache_diesel::Error) -> diesel::result::Error {

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
-//!     --db <sqlite|postgres> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]
+//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]
 //! ```
 //!
 //! `tiered` is Redis with a local tier (`?local=16m`): the second process
@@ -18,8 +18,9 @@
 //! pattern on the same workload). With `--all-paths`, writers take every
 //! write path in turn: hooks (also of a model over the table renamed with
 //! `#[sql_name]`), raw SQL, transactions and savepoints opened by SQL text,
-//! dollar-quoted and escaped literals, and on PostgreSQL COPY, CALL, DO,
-//! EXECUTE and a view.
+//! dollar-quoted and escaped literals, on PostgreSQL COPY, CALL, DO,
+//! EXECUTE and a view, and on MySQL its comments, `REPLACE`, upserts and
+//! a multi-table `UPDATE`.
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
@@ -79,11 +80,11 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if !["sqlite", "postgres"].contains(&args.db.as_str())
+    if !["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         || !["memory", "redis", "tiered"].contains(&args.cache.as_str())
     {
         return Err(
-            "usage: --db <sqlite|postgres> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]".into(),
         );
     }
     Ok(args)
@@ -95,6 +96,12 @@ fn open_postgres(schema: &str) -> PgConnection {
     conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
         .expect("search_path");
     conn
+}
+
+fn open_mysql(database: &str) -> MysqlConnection {
+    let server = services::mysql_url().expect("MySQL reachable");
+    let url = services::mysql_database_url(&server, database);
+    MysqlConnection::establish(&url).expect("MySQL")
 }
 
 fn cache_for(args: &Args, prefix: &str) -> Cache {
@@ -177,6 +184,7 @@ fn child(args: &Args, location: &str, prefix: &str) {
             until,
             false,
         ),
+        "mysql" => run(|| open_mysql(location), &cache, mode, until, false),
         _ => run(|| open_postgres(location), &cache, mode, until, false),
     };
     for read in reads {
@@ -204,6 +212,14 @@ fn main() -> ExitCode {
             let path = db::sqlite_path(&name);
             consistency::seed(&mut db::create_sqlite_file(&path));
             path
+        }
+        "mysql" => {
+            let server = services::mysql_url().expect("MySQL reachable");
+            let mut conn = MysqlConnection::establish(&server).expect("MySQL");
+            conn.batch_execute(&format!("CREATE DATABASE `{name}`"))
+                .expect("database");
+            consistency::seed(&mut open_mysql(&name));
+            name.clone()
         }
         _ => {
             let url = services::database_url().expect("PostgreSQL reachable");
@@ -249,6 +265,7 @@ fn main() -> ExitCode {
             until,
             true,
         ),
+        "mysql" => run(|| open_mysql(&location), &cache, mode, until, true),
         _ => run(|| open_postgres(&location), &cache, mode, until, true),
     };
     let mut second_reads = Vec::new();
@@ -292,6 +309,13 @@ fn cleanup(args: &Args, location: &str, cache: &Cache) {
         "sqlite" => {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{location}{suffix}"));
+            }
+        }
+        "mysql" => {
+            if let Some(url) = services::mysql_url()
+                && let Ok(mut conn) = MysqlConnection::establish(&url)
+            {
+                let _ = conn.batch_execute(&format!("DROP DATABASE `{location}`"));
             }
         }
         _ => {
