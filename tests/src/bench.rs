@@ -125,16 +125,17 @@ pub struct BenchProduct {
 /// Rows in `bench_products`.
 pub const PRODUCTS: i32 = 10_000;
 
-/// DDL for SQLite or PostgreSQL (`serial` is spelled per backend).
-pub fn ddl(postgres: bool) -> String {
-    let id = if postgres {
-        "SERIAL PRIMARY KEY"
-    } else {
-        "INTEGER PRIMARY KEY"
+/// DDL for the backend of `C` (generated keys and timestamps are spelled
+/// per backend).
+pub fn ddl<C: Connection>() -> String {
+    let (id, timestamp) = match std::any::type_name::<C::Backend>().rsplit("::").next() {
+        Some("Pg") => ("SERIAL PRIMARY KEY", "TIMESTAMP"),
+        Some("Mysql") => ("INTEGER PRIMARY KEY AUTO_INCREMENT", "DATETIME"),
+        _ => ("INTEGER PRIMARY KEY", "TIMESTAMP"),
     };
     format!(
         "CREATE TABLE bench_categories (id {id}, name TEXT NOT NULL);
-         CREATE TABLE bench_products (id {id}, title TEXT NOT NULL, created_at TIMESTAMP NOT NULL,
+         CREATE TABLE bench_products (id {id}, title TEXT NOT NULL, created_at {timestamp} NOT NULL,
              is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL REFERENCES bench_categories (id));
          CREATE INDEX bench_products_category ON bench_products (category_id);
          CREATE TABLE bench_reviews (id {id}, product_id INTEGER NOT NULL, body TEXT NOT NULL);

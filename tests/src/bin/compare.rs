@@ -143,6 +143,23 @@ impl Run {
         assert_eq!(full.stats().fills, 100, "every measured read was a hit");
     }
 
+    /// The manager's hits on MySQL (MariaDB) + Redis beside the same
+    /// queries, in a database of the run's own.
+    fn mysql(&mut self, server: &str, redis_url: &str, prefix: &str) {
+        let database = prefix.to_ascii_lowercase();
+        let mut admin = MysqlConnection::establish(server).expect("MySQL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE `{database}`"))
+            .expect("database");
+        let url = services::mysql_database_url(server, &database);
+        let mut my = MysqlConnection::establish(&url).expect("MySQL");
+        seed(&mut my);
+        let cache = cache_at(redis_url, &format!("{prefix}-mysql"));
+        self.manager_and_floor(&mut my, cache.clone(), "mysql", "redis_mysql");
+        let _ = cache.clear();
+        let _ = admin.batch_execute(&format!("DROP DATABASE `{database}`"));
+    }
+
     /// The first read of an id (a miss: its row tag does not exist yet)
     /// beside the bare primary-key query of a fresh id and a raw Redis
     /// `GET` of a detail entry's bytes (one round trip moving what a hit
@@ -556,8 +573,8 @@ fn calls(info: &str, prefix: &str) -> u64 {
         .sum()
 }
 
-fn seed<C: Connection + 'static>(conn: &mut C, postgres: bool) {
-    conn.batch_execute(&bench::ddl(postgres)).expect("DDL");
+fn seed<C: Connection + 'static>(conn: &mut C) {
+    conn.batch_execute(&bench::ddl::<C>()).expect("DDL");
     for sql in bench::seed_sql() {
         conn.batch_execute(&sql).expect("seed");
     }
@@ -585,7 +602,7 @@ fn main() {
 
     let path = std::env::temp_dir().join(format!("{prefix}.sqlite"));
     let mut sqlite = SqliteConnection::establish(&path.to_string_lossy()).expect("SQLite file");
-    seed(&mut sqlite, false);
+    seed(&mut sqlite);
     run.manager_and_floor(
         &mut sqlite,
         cache_at("memory://", &prefix),
@@ -607,7 +624,7 @@ fn main() {
                 "CREATE SCHEMA \"{prefix}\"; SET search_path TO \"{prefix}\""
             ))
             .expect("schema");
-            seed(&mut pg, true);
+            seed(&mut pg);
             let cache = cache_at(&redis_url, &prefix);
             run.manager_and_floor(&mut pg, cache.clone(), "postgres", "redis");
             run.redis_floor_and_peer(&redis_url, &cache);
@@ -620,6 +637,11 @@ fn main() {
             let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
         }
         _ => println!("PostgreSQL or Redis unreachable: their figures are missing"),
+    }
+    match (services::mysql_url(), services::redis_url()) {
+        _ if memory_only => println!("--memory-only: MySQL skipped"),
+        (Some(server), Some(redis_url)) => run.mysql(&server, &redis_url, &prefix),
+        _ => println!("MySQL or Redis unreachable: its figures are missing"),
     }
 
     let ratio = |a: &str, b: &str| Some(run.median(a)? / run.median(b)?);
@@ -647,6 +669,14 @@ fn main() {
         (
             "list1000_db_over_hit",
             ratio("postgres.query.list1000", "redis.hit.list1000"),
+        ),
+        (
+            "mysql_pk_query_over_manager_hit",
+            ratio("mysql.query.detail", "redis_mysql.hit.detail"),
+        ),
+        (
+            "mysql_list1000_db_over_hit",
+            ratio("mysql.query.list1000", "redis_mysql.hit.list1000"),
         ),
         (
             "sqlite_list1000_db_over_memory_hit",
