@@ -60,6 +60,14 @@ impl RefreshConnection for diesel::pg::PgConnection {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl RefreshConnection for diesel::mysql::MysqlConnection {
+    type Connection = Self;
+    fn connection(&mut self) -> &mut Self {
+        self
+    }
+}
+
 #[cfg(feature = "r2d2")]
 impl<C> RefreshConnection for crate::pool::Pooled<C>
 where

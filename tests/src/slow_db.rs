@@ -1,56 +1,119 @@
-//! A SQLite database whose queries on the checker's table are slow and
-//! counted: the cold key of the stampede tests and program.
+//! A database whose queries on the checker's table are slow and counted:
+//! the cold key of the stampede tests and program. SQLite (a file) by
+//! default; MySQL/MariaDB (a database of its own) too.
 
-use crate::{consistency, db};
+use crate::{consistency, db, services};
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// A SQLite file with the checker's rows; every query on the table from the
-/// returned connections takes `delay` and is counted in `selects`.
-pub struct SlowDb {
-    /// The database file.
+/// A database a [`SlowDb`] can live in.
+pub trait SlowBackend: Connection + Sized + 'static {
+    /// Creates a database for `test` holding the checker's table; returns
+    /// where it is (`None`, after one line, when the server is unreachable
+    /// outside CI).
+    fn create(test: &str) -> Option<String>;
+    /// A connection to the database at `location`.
+    fn open(location: &str) -> Self;
+    /// Removes the database at `location`.
+    fn remove(location: &str);
+}
+
+impl SlowBackend for SqliteConnection {
+    fn create(test: &str) -> Option<String> {
+        let path = db::sqlite_path(test);
+        db::create_sqlite_file(&path)
+            .batch_execute(consistency::DDL)
+            .unwrap();
+        Some(path)
+    }
+
+    fn open(location: &str) -> Self {
+        db::open_sqlite_file(location)
+    }
+
+    fn remove(location: &str) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{location}{suffix}"));
+        }
+    }
+}
+
+impl SlowBackend for MysqlConnection {
+    fn create(test: &str) -> Option<String> {
+        let server = services::mysql_url()?;
+        let database = crate::unique::prefix(test).to_ascii_lowercase();
+        MysqlConnection::establish(&server)
+            .expect("MySQL")
+            .batch_execute(&format!("CREATE DATABASE `{database}`"))
+            .unwrap();
+        Self::open(&database)
+            .batch_execute(consistency::DDL)
+            .unwrap();
+        Some(database)
+    }
+
+    fn open(location: &str) -> Self {
+        let server = services::mysql_url().expect("MySQL reachable");
+        MysqlConnection::establish(&services::mysql_database_url(&server, location)).expect("MySQL")
+    }
+
+    fn remove(location: &str) {
+        if let Some(server) = services::mysql_url()
+            && let Ok(mut conn) = MysqlConnection::establish(&server)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE `{location}`"));
+        }
+    }
+}
+
+/// The checker's rows in a database of type `C`; every query on the table
+/// from the returned connections takes `delay` and is counted in `selects`.
+pub struct SlowDb<C: SlowBackend = SqliteConnection> {
+    /// Where the database is (a file for SQLite, a database name for MySQL).
     pub path: String,
     /// Queries on the checker's table so far (this process).
     pub selects: Arc<AtomicUsize>,
     delay: Duration,
     /// Created here (and removed on drop), or opened.
     owned: bool,
+    connection: PhantomData<fn() -> C>,
 }
 
-impl SlowDb {
-    /// A new database holding row 1 at version 7.
-    pub fn new(test: &str, delay: Duration) -> Self {
-        let path = db::sqlite_path(test);
-        db::create_sqlite_file(&path)
-            .batch_execute(&format!(
-                "{}; INSERT INTO consistency_rows VALUES (1, 7)",
-                consistency::DDL
-            ))
+impl<C: SlowBackend> SlowDb<C> {
+    /// A new database holding row 1 at version 7 (`None`: its server is
+    /// unreachable outside CI).
+    pub fn create(test: &str, delay: Duration) -> Option<Self> {
+        let path = C::create(test)?;
+        C::open(&path)
+            .batch_execute("INSERT INTO consistency_rows VALUES (1, 7)")
             .unwrap();
-        SlowDb {
+        Some(SlowDb {
             path,
             selects: Arc::default(),
             delay,
             owned: true,
-        }
+            connection: PhantomData,
+        })
     }
 
-    /// Opens an existing database file (another process's).
+    /// Opens an existing database (another process's).
     pub fn open(path: &str, delay: Duration) -> Self {
         SlowDb {
             path: path.to_owned(),
             selects: Arc::default(),
             delay,
             owned: false,
+            connection: PhantomData,
         }
     }
 
     /// A connection whose queries on the table take `delay` and are counted.
-    pub fn connect(&self) -> SqliteConnection {
-        let mut conn = db::open_sqlite_file(&self.path);
+    pub fn connect(&self) -> C {
+        let mut conn = C::open(&self.path);
         let (selects, delay) = (self.selects.clone(), self.delay);
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::FinishQuery { query, .. } = event
@@ -64,13 +127,17 @@ impl SlowDb {
     }
 }
 
-impl Drop for SlowDb {
+impl SlowDb {
+    /// A new SQLite database holding row 1 at version 7.
+    pub fn new(test: &str, delay: Duration) -> Self {
+        Self::create(test, delay).expect("SQLite needs no server")
+    }
+}
+
+impl<C: SlowBackend> Drop for SlowDb<C> {
     fn drop(&mut self) {
-        if !self.owned {
-            return;
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
+        if self.owned {
+            C::remove(&self.path);
         }
     }
 }

@@ -1,14 +1,19 @@
 //! Misses under load: single-flight in a process, leases across processes
 //! (a second `Cache` instance has its own flights, as a second process
 //! would), a lease holder that hangs, serve-stale with a refresh that
-//! succeeds and one that fails, and the counters that report them.
+//! succeeds and one that fails, and the counters that report them. The
+//! suites that read a database run on SQLite and on MySQL (MariaDB).
 
 use cache_core::__engine::{Namespace, Outcome, Plan, Shape};
 use cache_core::{Cache, CacheConfig, StatsSnapshot};
-use cache_tests::consistency::{self, VersionedRow, VersionedRowCache};
-use cache_tests::slow_db::SlowDb;
-use cache_tests::{db, services, unique};
-use diesel::connection::SimpleConnection;
+use cache_diesel::{ModelQueries, RefreshConnection, UpdateQuery};
+use cache_tests::consistency::{
+    self, BackgroundRow, BackgroundRowCache, VersionedRow, VersionedRowCache,
+};
+use cache_tests::services;
+use cache_tests::slow_db::{SlowBackend, SlowDb};
+use cache_tests::unique;
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,9 +29,18 @@ fn cache(url: &str, prefix: &str, options: &str) -> Cache {
     Cache::new(cfg).unwrap()
 }
 
-#[test]
-fn concurrent_misses_in_a_process_run_one_query() {
-    let db = SlowDb::new("single_flight", Duration::from_millis(100));
+/// A database the suites below run on (each also names what it asks of
+/// the models on it).
+trait Rows: SlowBackend + RefreshConnection<Connection = Self> {}
+impl<C: SlowBackend + RefreshConnection<Connection = C>> Rows for C {}
+
+fn concurrent_misses_in_a_process_run_one_query<C: Rows>()
+where
+    VersionedRow: ModelQueries<C>,
+{
+    let Some(db) = SlowDb::<C>::create("single_flight", Duration::from_millis(100)) else {
+        return;
+    };
     let manager = VersionedRowCache::new(cache("memory://", &unique::prefix("sf"), ""));
     let threads = 16;
     let barrier = Barrier::new(threads);
@@ -56,10 +70,12 @@ fn concurrent_misses_in_a_process_run_one_query() {
     );
 }
 
-#[test]
-fn a_second_process_waits_on_the_lease_instead_of_querying() {
+fn a_second_process_waits_on_the_lease_instead_of_querying<C: Rows>()
+where
+    VersionedRow: ModelQueries<C> + UpdateQuery<C, Eq<consistency::consistency_rows::version, i32>>,
+{
     if let Some(url) = services::redis_url() {
-        waits_on_the_lease(&url, "lease", false);
+        waits_on_the_lease::<C>(&url, "lease", false);
     }
 }
 
@@ -67,16 +83,23 @@ fn a_second_process_waits_on_the_lease_instead_of_querying() {
 /// that a write has just invalidated: the waiting process must see the
 /// other's fill in Redis, not keep finding its own stale copy until the
 /// lease runs out.
-#[test]
-fn a_second_process_with_a_local_tier_waits_on_the_lease_too() {
+fn a_second_process_with_a_local_tier_waits_on_the_lease_too<C: Rows>()
+where
+    VersionedRow: ModelQueries<C> + UpdateQuery<C, Eq<consistency::consistency_rows::version, i32>>,
+{
     if let Some(url) = services::tiered_url() {
-        waits_on_the_lease(&url, "lease_tiered", true);
+        waits_on_the_lease::<C>(&url, "lease_tiered", true);
     }
 }
 
-fn waits_on_the_lease(url: &str, test: &str, invalidated_copies: bool) {
+fn waits_on_the_lease<C: Rows>(url: &str, test: &str, invalidated_copies: bool)
+where
+    VersionedRow: ModelQueries<C> + UpdateQuery<C, Eq<consistency::consistency_rows::version, i32>>,
+{
     let prefix = unique::prefix(test);
-    let db = SlowDb::new(test, Duration::from_millis(300));
+    let Some(db) = SlowDb::<C>::create(test, Duration::from_millis(300)) else {
+        return;
+    };
     let (first, second) = (
         VersionedRowCache::new(cache(url, &prefix, "")),
         VersionedRowCache::new(cache(url, &prefix, "")),
@@ -342,23 +365,20 @@ fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
     );
 }
 
-#[test]
-fn managers_count_what_they_do() {
-    let mut db = db::sqlite_file("mgr_stats");
-    db.conn.batch_execute(consistency::DDL).unwrap();
-    db.conn
-        .batch_execute("INSERT INTO consistency_rows VALUES (1, 1)")
-        .unwrap();
+fn managers_count_what_they_do<C: Rows>()
+where
+    VersionedRow: ModelQueries<C> + UpdateQuery<C, Eq<consistency::consistency_rows::version, i32>>,
+{
+    let Some(db) = SlowDb::<C>::create("mgr_stats", Duration::ZERO) else {
+        return;
+    };
+    let conn = &mut db.connect();
     let manager = VersionedRowCache::new(cache("memory://", &unique::prefix("stats"), ""));
-    manager.get(&mut db.conn, 1).unwrap();
-    manager.get(&mut db.conn, 1).unwrap();
-    manager.find(&mut db.conn, 2).unwrap();
+    manager.get(conn, 1).unwrap();
+    manager.get(conn, 1).unwrap();
+    manager.find(conn, 2).unwrap();
     manager
-        .update(
-            &mut db.conn,
-            1,
-            consistency::consistency_rows::version.eq(2),
-        )
+        .update(conn, 1, consistency::consistency_rows::version.eq(2))
         .unwrap();
     let s = manager.stats();
     assert_eq!(
@@ -366,18 +386,18 @@ fn managers_count_what_they_do() {
         (1, 2, 2, 1),
         "{s:?}"
     );
-    let _: Option<VersionedRow> = manager.find(&mut db.conn, 1).unwrap();
+    let _: Option<VersionedRow> = manager.find(conn, 1).unwrap();
 }
 
-#[test]
-fn a_background_refresh_serves_every_caller_the_old_value_until_it_lands() {
-    use cache_tests::consistency::BackgroundRowCache;
-    let db = SlowDb::new("background", Duration::from_millis(50));
+fn a_background_refresh_serves_every_caller_the_old_value_until_it_lands<C: Rows>()
+where
+    BackgroundRow: ModelQueries<C>,
+{
+    let Some(db) = SlowDb::<C>::create("background", Duration::from_millis(50)) else {
+        return;
+    };
     let path = db.path.clone();
-    cache_diesel::refresh_connections(move || {
-        SqliteConnection::establish(&path)
-            .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
-    });
+    cache_diesel::refresh_connections(move || Ok::<_, String>(C::open(&path)));
     let rows = BackgroundRowCache::new(cache("memory://", &unique::prefix("background"), ""));
     let mut conn = db.connect();
     assert_eq!(rows.get(&mut conn, 1).unwrap().version, 7);
@@ -479,3 +499,18 @@ fn a_read_after_a_write_never_shares_a_load_from_before_it() {
     assert_eq!(value, "after the write", "{outcome:?}");
     let _ = cache.clear();
 }
+
+macro_rules! on_databases {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $check() { super::$check::<diesel::SqliteConnection>() } )* }
+        mod mysql { $( #[test] fn $check() { super::$check::<diesel::MysqlConnection>() } )* }
+    };
+}
+
+on_databases!(
+    concurrent_misses_in_a_process_run_one_query,
+    a_second_process_waits_on_the_lease_instead_of_querying,
+    a_second_process_with_a_local_tier_waits_on_the_lease_too,
+    managers_count_what_they_do,
+    a_background_refresh_serves_every_caller_the_old_value_until_it_lands,
+);
