@@ -1,18 +1,21 @@
 //! The write hooks return what they wrote (issue 12 item 5) and invalidate
 //! exactly what they touched, in the number of statements they are
-//! designed for. Run unchanged on SQLite + in-process memory and on
-//! PostgreSQL + Redis.
+//! designed for. Run unchanged on SQLite + in-process memory, on
+//! PostgreSQL + Redis and on MySQL (MariaDB) + Redis.
 //!
-//! Statements per hook (counted by the test connection):
+//! Statements per hook (counted by the test connection; MySQL has no
+//! `RETURNING`: its hooks read what they write in a transaction, under a
+//! savepoint inside an open one):
 //!
-//! | hook | PostgreSQL | SQLite |
-//! |---|---|---|
-//! | `insert` | 1 | 1 |
-//! | `insert_many` of n rows | 1 | n, in a transaction (Diesel inserts row by row) |
-//! | `update`, model without `unique(..)` | 1 | 1 |
-//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) |
-//! | `update` of a missing id, with `unique(..)` | 1 | 3 |
-//! | `delete` | 1 | 1 |
+//! | hook | PostgreSQL | SQLite | MySQL |
+//! |---|---|---|---|
+//! | `insert` | 1 | 1 | 5: `BEGIN`, `LAST_INSERT_ID(0)`, insert, read back, `COMMIT` |
+//! | `insert_many` of n rows | 1 | n + 2 (Diesel inserts row by row) | 5 |
+//! | `update`, model without `unique(..)` | 1 | 1 | 5: `BEGIN`, read `FOR UPDATE`, update, read, `COMMIT` |
+//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) | 5 (5 inside one: `SAVEPOINT` .. `RELEASE`) |
+//! | `update` of a missing id | 1 | 3 with `unique(..)`, else 1 | 3 |
+//! | `delete` | 1 | 1 | 4: `BEGIN`, read `FOR UPDATE`, delete, `COMMIT` |
+//! | `delete` of a missing id | 1 | 1 | 3 |
 
 use cache_diesel::{Error, ModelQueries, UpdateQuery, transaction};
 use cache_tests::env::Env;
@@ -26,11 +29,21 @@ fn is_sqlite<C: Connection>() -> bool {
     std::any::type_name::<C>().contains("Sqlite")
 }
 
+/// The count for `C`'s database: on PostgreSQL, SQLite or MySQL.
+fn per_db<C: Connection>(postgres: usize, sqlite: usize, mysql: usize) -> usize {
+    match std::any::type_name::<C::Backend>().rsplit("::").next() {
+        Some("Sqlite") => sqlite,
+        Some("Mysql") => mysql,
+        _ => postgres,
+    }
+}
+
 /// Statements of `update` on a model with `unique(..)` columns, outside a
 /// transaction: one on PostgreSQL; on SQLite the read of the old row and
-/// the update, in `BEGIN IMMEDIATE` .. `COMMIT`.
+/// the update, in `BEGIN IMMEDIATE` .. `COMMIT`; on MySQL also the read of
+/// the new row.
 fn unique_update_statements<C: Connection>() -> usize {
-    if is_sqlite::<C>() { 4 } else { 1 }
+    per_db::<C>(1, 4, 5)
 }
 
 fn slugs(rows: &[Product]) -> Vec<&str> {
@@ -67,7 +80,11 @@ where
     let (row, q) = env
         .db
         .counted(|c| p.insert(c, NewProduct::new("tea", 7)).unwrap());
-    assert_eq!(q, 1, "one statement: INSERT .. RETURNING");
+    assert_eq!(
+        q,
+        per_db::<C>(1, 1, 5),
+        "one statement: INSERT .. RETURNING"
+    );
     let expected = Product {
         id: 1,
         slug: "tea".into(),
@@ -101,7 +118,7 @@ where
     assert_eq!((slugs(&rows), ids), (vec!["b1", "b2"], vec![2, 3]));
     assert_eq!(
         q,
-        if is_sqlite::<C>() { 4 } else { 1 },
+        per_db::<C>(1, 4, 5),
         "PostgreSQL: one statement; SQLite: BEGIN, one INSERT .. RETURNING per row, COMMIT"
     );
     assert_eq!(p.get(&mut env.db.conn, 3).unwrap(), rows[1]);
@@ -154,7 +171,7 @@ fn update_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     assert_eq!(missing, None, "no row 999");
     assert_eq!(
         q,
-        if is_sqlite::<C>() { 3 } else { 1 },
+        per_db::<C>(1, 3, 3),
         "PostgreSQL: the update; SQLite: BEGIN IMMEDIATE, the read that finds nothing, COMMIT"
     );
     let (cached, q) = env.db.counted(warm);
@@ -213,14 +230,17 @@ where
         v2.update(c, id, products::title.eq("V2".to_string()))
             .unwrap()
     });
-    assert_eq!((row.map(|r| r.title), q), (Some("V2".to_string()), 1));
+    assert_eq!(
+        (row.map(|r| r.title), q),
+        (Some("V2".to_string()), per_db::<C>(1, 1, 5))
+    );
     let (row, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!((row.title.as_str(), q), ("V2", 1), "invalidated");
     let (missing, q) = env.db.counted(|c| {
         v2.update(c, id + 1, products::title.eq("V2".to_string()))
             .unwrap()
     });
-    assert_eq!((missing, q), (None, 1));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 3)));
     let (_, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!(q, 0, "nothing invalidated");
 }
@@ -340,7 +360,7 @@ where
         assert_eq!(row.map(|r| r.slug).as_deref(), Some("u"));
         assert_eq!(
             counter.load(std::sync::atomic::Ordering::SeqCst),
-            if is_sqlite::<C>() { 2 } else { 1 },
+            per_db::<C>(1, 2, 5),
             "no transaction of its own inside one"
         );
         assert_eq!(
@@ -392,14 +412,14 @@ fn delete_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     };
     warm(&mut env.db.conn);
     let (missing, q) = env.db.counted(|c| p.delete(c, 999).unwrap());
-    assert_eq!((missing, q), (None, 1));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 3)));
     let (_, q) = env.db.counted(warm);
     assert_eq!(q, 0, "deleting a missing id invalidates nothing");
 
     let (deleted, q) = env.db.counted(|c| p.delete(c, rows[0].id).unwrap());
     assert_eq!(
         (deleted, q),
-        (Some(rows[0].clone()), 1),
+        (Some(rows[0].clone()), per_db::<C>(1, 1, 4)),
         "the deleted row, in one statement: DELETE .. RETURNING"
     );
     let ((by_id, by_slug, list), q) = env.db.counted(warm);
@@ -413,6 +433,7 @@ macro_rules! suite {
     ($($check:ident: $sqlite:ident),* $(,)?) => {
         mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::$sqlite(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 
@@ -425,3 +446,55 @@ suite!(
     hook_writes_in_a_transaction_invalidate_at_the_commit: sqlite_file_memory,
     delete_returns_the_row_and_a_missing_id_invalidates_nothing: sqlite_memory,
 );
+
+/// On MySQL an insert finds its rows by the keys it generated: one that
+/// generated none (a key given in the values, here after an earlier insert
+/// left `LAST_INSERT_ID()` set) is refused with an error that says why,
+/// and rolled back, alone or inside a transaction that goes on.
+#[test]
+fn mysql_inserts_that_generate_no_key_are_refused_and_rolled_back() {
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_explicit_key") else {
+        return;
+    };
+    env.track();
+    let p = &env.products;
+    let first = p
+        .insert(&mut env.db.conn, NewProduct::new("generated", 1))
+        .unwrap();
+    let explicit = |id: i32, slug: &str| {
+        (
+            products::id.eq(id),
+            products::slug.eq(slug.to_string()),
+            products::title.eq("explicit".to_string()),
+            products::is_active.eq(true),
+            products::category_id.eq(1),
+        )
+    };
+    let count =
+        |c: &mut diesel::MysqlConnection| products::table.count().get_result::<i64>(c).unwrap();
+    let err = p
+        .insert(&mut env.db.conn, explicit(first.id + 1, "given"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("LAST_INSERT_ID"),
+        "the error says why: {err}"
+    );
+    assert_eq!(count(&mut env.db.conn), 1, "rolled back");
+    transaction(&mut env.db.conn, |conn| {
+        assert!(p.insert(conn, explicit(77, "in txn")).is_err());
+        let kept = p.insert(conn, NewProduct::new("kept", 1))?;
+        assert_eq!(kept.slug, "kept");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let slugs: Vec<String> = products::table
+        .select(products::slug)
+        .order(products::id)
+        .load(&mut env.db.conn)
+        .unwrap();
+    assert_eq!(
+        slugs,
+        ["generated", "kept"],
+        "only the refused insert was undone"
+    );
+}
