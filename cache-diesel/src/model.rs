@@ -112,6 +112,11 @@ pub trait CachedModel:
 
 /// The reads and deletes a model runs on connection type `C` (generated for
 /// each connection type cache-diesel was built with).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no cached queries on `{C}`",
+    label = "cache-diesel generated no queries for this connection type",
+    note = "cache-diesel generates queries for the connection types of its enabled features: `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections; turn on the one for `{C}`, e.g. cache-diesel = {{ version = \"..\", features = [\"mysql\"] }}"
+)]
 pub trait ModelQueries<C>: CachedModel {
     /// The row with this unique value, if any.
     fn load_unique(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self>>;
@@ -136,14 +141,16 @@ pub trait ModelQueries<C>: CachedModel {
     /// writes invalidate this model's entries too.
     fn related_tables() -> &'static [String];
     /// Deletes the row with this primary key and returns it (`None`: there
-    /// was none), in one statement (`DELETE .. RETURNING`).
+    /// was none): one statement (`DELETE .. RETURNING`), or on MySQL a read
+    /// `FOR UPDATE` and the delete in a transaction.
     fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<Option<Self>>;
 }
 
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 pub trait InsertQuery<C, V>: CachedModel {
     /// Runs the insert and returns the inserted rows, as the database wrote
-    /// them (generated keys, defaults), through `RETURNING`.
+    /// them (generated keys, defaults): through `RETURNING`, or on MySQL
+    /// read back by `LAST_INSERT_ID()` in the insert's transaction.
     fn insert_returning(conn: &mut C, values: V) -> QueryResult<Vec<Self>>;
 }
 
@@ -166,6 +173,59 @@ pub trait UpdateQuery<C, V>: CachedModel {
     fn update_by_id(conn: &mut C, id: &Self::Id, changes: V) -> QueryResult<Option<Updated<Self>>>;
     /// Updates every row matching `filter`.
     fn update_filtered(conn: &mut C, filter: &Self::Filter, changes: V) -> QueryResult<usize>;
+}
+
+/// No connection at all: every model's queries on it exist and can never
+/// run. With a single backend enabled, a model would otherwise have one
+/// query impl, from which the compiler takes the caller's connection type
+/// (``expected `&mut SqliteConnection`, found `&mut MysqlConnection` ``);
+/// with this second one it reads the caller's type and reports the missing
+/// impl with [`ModelQueries`]' message, which names the feature.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum NoConnection {}
+
+impl<M: CachedModel> ModelQueries<NoConnection> for M {
+    fn load_unique(conn: &mut NoConnection, _: &M::Unique) -> QueryResult<Option<M>> {
+        match *conn {}
+    }
+    fn load_list(conn: &mut NoConnection, _: &M::Filter) -> QueryResult<Vec<M>> {
+        match *conn {}
+    }
+    fn load_record(conn: &mut NoConnection, _: &M::Unique) -> QueryResult<Option<M::Record>> {
+        match *conn {}
+    }
+    fn load_records(
+        conn: &mut NoConnection,
+        _: &M::Filter,
+        _: bool,
+    ) -> QueryResult<Vec<M::Record>> {
+        match *conn {}
+    }
+    fn count_list(conn: &mut NoConnection, _: &M::Filter) -> QueryResult<i64> {
+        match *conn {}
+    }
+    fn related_tables() -> &'static [String] {
+        &[]
+    }
+    fn delete_by_id(conn: &mut NoConnection, _: &M::Id) -> QueryResult<Option<M>> {
+        match *conn {}
+    }
+}
+
+impl<M: CachedModel, V> InsertQuery<NoConnection, V> for M {
+    fn insert_returning(conn: &mut NoConnection, _: V) -> QueryResult<Vec<M>> {
+        match *conn {}
+    }
+}
+
+impl<M: CachedModel, V> UpdateQuery<NoConnection, V> for M {
+    fn update_by_id(conn: &mut NoConnection, _: &M::Id, _: V) -> QueryResult<Option<Updated<M>>> {
+        match *conn {}
+    }
+    fn update_filtered(conn: &mut NoConnection, _: &M::Filter, _: V) -> QueryResult<usize> {
+        match *conn {}
+    }
 }
 
 /// Lists by an arbitrary Diesel filter expression: the escape hatch.

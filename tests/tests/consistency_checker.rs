@@ -1,6 +1,7 @@
-//! The consistency checker runs briefly on all four database and cache
-//! pairs and finds no stale read, also with writers taking every write
-//! path; the naive pattern on the same workload does find some. (Long
+//! The consistency checker runs briefly on the database and cache pairs
+//! (SQLite, PostgreSQL and MySQL) and finds no stale read, also with
+//! writers taking every write path; the naive pattern on the same workload
+//! does find some. (Long
 //! runs: see the README.)
 
 use cache_tests::services;
@@ -13,6 +14,9 @@ fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
     }
     if db == "postgres" {
         services::database_url()?;
+    }
+    if db == "mysql" {
+        services::mysql_url()?;
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consistency"));
     cmd.args(["--db", db, "--cache", cache, "--seconds", "2"]);
@@ -40,6 +44,7 @@ fn no_stale_reads_on_any_pair() {
         ("sqlite", "redis"),
         ("postgres", "memory"),
         ("postgres", "redis"),
+        ("mysql", "redis"),
     ] {
         let Some((stale, reads, writes)) = check(db, cache, None) else {
             continue;
@@ -59,11 +64,18 @@ fn the_naive_pattern_is_caught_serving_stale_rows() {
         stale > 0,
         "the checker must be able to see a stale read ({reads} reads)"
     );
+    if let Some((stale, reads, _)) = check("mysql", "redis", Some("--naive")) {
+        assert!(stale > 0, "on MySQL too ({reads} reads)");
+    }
 }
 
 #[test]
 fn no_stale_reads_whatever_path_the_writes_take() {
-    for (db, cache) in [("sqlite", "memory"), ("postgres", "redis")] {
+    for (db, cache) in [
+        ("sqlite", "memory"),
+        ("postgres", "redis"),
+        ("mysql", "redis"),
+    ] {
         let Some((stale, reads, writes)) = check(db, cache, Some("--all-paths")) else {
             continue;
         };

@@ -280,8 +280,277 @@ const _: () = {
             ::std::vec![AuthorUnique::Id(::core::clone::Clone::clone(& self.id))]
         }
     }
+    macro_rules! __cache_diesel_writes {
+        (returning, $conn:ty, $db:ty) => {
+            impl __CacheDieselDelete<$conn> for Author {
+                fn delete(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Author
+            where
+                __V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        authors::table,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            authors::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(authors::table)
+                        .values(values)
+                        .returning(
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
+            where
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            authors::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<authors::id, i32>,
+                        >,
+                        __V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        authors::table,
+                        ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel::update(
+                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .set(changes)
+                        .returning(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_returning(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    AuthorUnique::Id(::core::clone::Clone::clone(id))
+                                ],
+                            }),
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        authors::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+        };
+        (mysql, $conn:ty, $db:ty) => {
+            impl __CacheDieselDelete<$conn> for Author {
+                fn delete(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            let ::core::option::Option::Some(old) = authors::table
+                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .for_update()
+                                .first::<Author>(conn)
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel::delete(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .execute(conn)?;
+                            ::core::result::Result::Ok(::core::option::Option::Some(old))
+                        },
+                    )
+                }
+            }
+            impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for Author
+            where
+                __V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    authors::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<authors::table>>::Values,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                            let n = ::cache_diesel::__private::diesel::insert_into(authors::table)
+                                .values(values)
+                                .execute(conn)?;
+                            if n == 0 {
+                                return ::core::result::Result::Ok(::std::vec::Vec::new());
+                            }
+                            let found = authors::table
+                                .filter(
+                                    ::cache_diesel::__private::mysql_inserted_ids(
+                                        <authors::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                                        n,
+                                    ),
+                                )
+                                .order(authors::id.asc())
+                                .select(
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .load::<Self>(conn)?;
+                            ::cache_diesel::__private::mysql_inserted("Author", n, found)
+                        },
+                    )
+                }
+            }
+            impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
+            where
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        authors::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<authors::id, i32>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        authors::table,
+                        ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            let ::core::option::Option::Some(old) = authors::table
+                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .for_update()
+                                .first::<Author>(conn)
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel::update(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .execute(conn)?;
+                            let row = authors::table
+                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)?;
+                            ::core::result::Result::Ok(
+                                ::core::option::Option::Some(::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                }),
+                            )
+                        },
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &AuthorFilter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        authors::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+        };
+    }
     macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty) => {
+        ($conn:ty, $db:ty, $writes:ident) => {
             const _: fn() = ::cache_diesel::__private::assert_loads_from::<Author, $db>;
             impl ::cache_diesel::__private::FilterCondition<authors::table, $db> for AuthorFilter {
                 fn condition(
@@ -399,17 +668,7 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
-                        )
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
-                        .optional()
+                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
                 }
                 fn load_record(
                     conn: &mut $conn,
@@ -428,98 +687,8 @@ const _: () = {
                     &[]
                 }
             }
-            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Author
-            where
-                __V: ::cache_diesel::__private::diesel::Insertable<authors::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
-                        authors::table,
-                        <__V as ::cache_diesel::__private::diesel::Insertable<
-                            authors::table,
-                        >>::Values,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-            {
-                fn insert_returning(
-                    conn: &mut $conn,
-                    values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(authors::table)
-                        .values(values)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
-            where
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = authors::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            authors::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<authors::id, i32>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        authors::table,
-                        ::cache_diesel::__private::BoxedCondition<authors::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                > {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::update(
-                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
-                        )
-                        .set(changes)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_returning(),
-                        )
-                        .get_result::<Self>(conn)
-                        .optional()?;
-                    ::core::result::Result::Ok(
-                        row
-                            .map(|row| ::cache_diesel::__private::Updated {
-                                row,
-                                before: ::std::vec![
-                                    AuthorUnique::Id(::core::clone::Clone::clone(id))
-                                ],
-                            }),
-                    )
-                }
-                fn update_filtered(
-                    conn: &mut $conn,
-                    filter: &AuthorFilter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let condition = ::cache_diesel::__private::FilterCondition::<
-                        authors::table,
-                        $db,
-                    >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
-                }
+            __cache_diesel_writes! {
+                $writes, $conn, $db
             }
             impl ::cache_diesel::WhereQuery<$conn> for Author {
                 type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
@@ -543,6 +712,16 @@ const _: () = {
                 }
             }
         };
+    }
+    /// How a model's row is deleted on a connection type (the
+    /// `returning` or `mysql` arm of `__cache_diesel_writes`).
+    trait __CacheDieselDelete<C> {
+        fn delete(
+            conn: &mut C,
+            id: &i32,
+        ) -> ::cache_diesel::__private::diesel::QueryResult<
+            ::core::option::Option<Author>,
+        >;
     }
     ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
 };

@@ -297,7 +297,7 @@ const _: () = {
         }
     }
     macro_rules! __cache_diesel_stubs {
-        ($conn:ty, $db:ty) => {
+        ($conn:ty, $db:ty, $writes:ident) => {
             impl ::cache_diesel::ModelQueries<$conn> for CatalogItem {
                 fn load_unique(
                     _: &mut $conn,

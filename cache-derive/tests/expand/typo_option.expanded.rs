@@ -294,7 +294,7 @@ const _: () = {
         }
     }
     macro_rules! __cache_diesel_stubs {
-        ($conn:ty, $db:ty) => {
+        ($conn:ty, $db:ty, $writes:ident) => {
             impl ::cache_diesel::ModelQueries<$conn> for Product {
                 fn load_unique(
                     _: &mut $conn,

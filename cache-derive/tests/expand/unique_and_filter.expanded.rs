@@ -614,8 +614,212 @@ const _: () = {
             }
         }
     }
+    macro_rules! __cache_diesel_writes {
+        (returning, $conn:ty, $db:ty) => {
+            impl __CacheDieselDelete<$conn> for Product {
+                fn delete(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::delete(
+                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
+                        )
+                        .returning(
+                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_result::<Self>(conn)
+                        .optional()
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Product
+            where
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        products::table,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            products::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(products::table)
+                        .values(values)
+                        .returning(
+                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .get_results::<Self>(conn)
+                }
+            }
+        };
+        (mysql, $conn:ty, $db:ty) => {
+            impl __CacheDieselDelete<$conn> for Product {
+                fn delete(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            let ::core::option::Option::Some(old) = products::table
+                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .for_update()
+                                .first::<Product>(conn)
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel::delete(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .execute(conn)?;
+                            ::core::result::Result::Ok(::core::option::Option::Some(old))
+                        },
+                    )
+                }
+            }
+            impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for Product
+            where
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    products::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                            let n = ::cache_diesel::__private::diesel::insert_into(products::table)
+                                .values(values)
+                                .execute(conn)?;
+                            if n == 0 {
+                                return ::core::result::Result::Ok(::std::vec::Vec::new());
+                            }
+                            let found = products::table
+                                .filter(
+                                    ::cache_diesel::__private::mysql_inserted_ids(
+                                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                                        n,
+                                    ),
+                                )
+                                .order(products::id.asc())
+                                .select(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .load::<Self>(conn)?;
+                            ::cache_diesel::__private::mysql_inserted("Product", n, found)
+                        },
+                    )
+                }
+            }
+            impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Product
+            where
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::mysql_atomic(
+                        conn,
+                        |conn| {
+                            let ::core::option::Option::Some(old) = products::table
+                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .for_update()
+                                .first::<Product>(conn)
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel::update(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .execute(conn)?;
+                            let row = products::table
+                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                .select(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                )
+                                .first::<Self>(conn)?;
+                            ::core::result::Result::Ok(
+                                ::core::option::Option::Some(::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                }),
+                            )
+                        },
+                    )
+                }
+                fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &ProductFilter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes)
+                        .execute(conn)
+                }
+            }
+        };
+    }
     macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty) => {
+        ($conn:ty, $db:ty, $writes:ident) => {
             const _: fn() = ::cache_diesel::__private::assert_loads_from::<Product, $db>;
             impl ::cache_diesel::__private::FilterCondition<products::table, $db>
             for ProductFilter {
@@ -851,17 +1055,7 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
-                        )
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
-                        .optional()
+                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
                 }
                 fn load_record(
                     conn: &mut $conn,
@@ -880,33 +1074,8 @@ const _: () = {
                     &[]
                 }
             }
-            impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for Product
-            where
-                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
-                        products::table,
-                        <__V as ::cache_diesel::__private::diesel::Insertable<
-                            products::table,
-                        >>::Values,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-            {
-                fn insert_returning(
-                    conn: &mut $conn,
-                    values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(products::table)
-                        .values(values)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
-                }
+            __cache_diesel_writes! {
+                $writes, $conn, $db
             }
             impl ::cache_diesel::WhereQuery<$conn> for Product {
                 type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
@@ -930,6 +1099,16 @@ const _: () = {
                 }
             }
         };
+    }
+    /// How a model's row is deleted on a connection type (the
+    /// `returning` or `mysql` arm of `__cache_diesel_writes`).
+    trait __CacheDieselDelete<C> {
+        fn delete(
+            conn: &mut C,
+            id: &i32,
+        ) -> ::cache_diesel::__private::diesel::QueryResult<
+            ::core::option::Option<Product>,
+        >;
     }
     ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
 };
