@@ -4,6 +4,7 @@
 use crate::attr::{PrefetchAttr, cache_attrs, diesel_column_name, diesel_struct_attrs};
 use crate::case::snake;
 use crate::ctxt::Ctxt;
+use crate::key::Key;
 use crate::schema_hash::schema_hash;
 use quote::ToTokens;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Type, Visibility};
@@ -35,7 +36,9 @@ pub(crate) struct Model {
     pub vis: Visibility,
     pub table: Option<Path>,
     pub fields: Vec<Field>,
-    pub pk: Option<usize>,
+    /// The primary key's fields, in order (several: a composite key; none:
+    /// not found, in stubs).
+    pub pk: Vec<usize>,
     pub unique: Vec<usize>,
     pub filter: Vec<usize>,
     /// The columns lists may be ordered by besides the primary key.
@@ -88,26 +91,33 @@ impl Model {
         let fields = fields.unwrap_or_default();
         let find = |name: &Ident| fields.iter().position(|f| f.ident == *name);
 
-        let pk_ident = match diesel.primary_key.as_deref() {
-            Some([one]) => one.clone(),
-            Some(many) => {
-                let shown = many
-                    .first()
-                    .map_or_else(|| input.ident.to_token_stream(), |i| i.to_token_stream());
-                cx.error(
-                    shown,
-                    "#[derive(Cached)] supports single-column primary keys only",
-                );
-                Ident::new("id", input.ident.span())
-            }
-            None => Ident::new("id", input.ident.span()),
+        let pk_idents = match diesel.primary_key {
+            Some(idents) if !idents.is_empty() => idents,
+            _ => vec![Ident::new("id", input.ident.span())],
         };
-        let pk = find(&pk_ident);
-        if pk.is_none() && !fields.is_empty() {
-            cx.error(
-                &pk_ident,
-                format!("no field `{pk_ident}` to use as the primary key; name it with #[diesel(primary_key(field))]"),
-            );
+        let found: Vec<Option<usize>> = pk_idents.iter().map(find).collect();
+        for (ident, found) in pk_idents.iter().zip(&found) {
+            if found.is_none() && !fields.is_empty() {
+                let what = if pk_idents.len() == 1 {
+                    format!(
+                        "no field `{ident}` to use as the primary key; name it with #[diesel(primary_key(field))]"
+                    )
+                } else {
+                    format!(
+                        "no field `{ident}` on `{}` for primary_key(..)",
+                        input.ident
+                    )
+                };
+                cx.error(ident, what);
+            }
+        }
+        let pk: Vec<usize> = if found.iter().all(Option::is_some) {
+            dedup(found.into_iter().flatten())
+        } else {
+            Vec::new()
+        };
+        if pk.len() > 1 {
+            check_composite_key(&options, &input.ident, &mut cx);
         }
         let mut lookup = |names: &[Ident], option: &str| -> Vec<usize> {
             names
@@ -177,6 +187,13 @@ impl Model {
             .iter()
             .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
             .collect();
+        let unique =
+            distinct_variants(unique.into_iter().filter(|i| !pk.contains(i)), &fields, &pk);
+        let order_by = distinct_variants(
+            order_by.into_iter().filter(|i| !pk.contains(i)),
+            &fields,
+            &pk,
+        );
         let model = Model {
             key: options
                 .key
@@ -185,13 +202,9 @@ impl Model {
             vis: input.vis.clone(),
             table: diesel.table_name,
             pk,
-            unique: distinct_variants(unique.into_iter().filter(|i| Some(*i) != pk), &fields, pk),
+            unique,
             filter,
-            order_by: distinct_variants(
-                order_by.into_iter().filter(|i| Some(*i) != pk),
-                &fields,
-                pk,
-            ),
+            order_by,
             list_timeout: options.list_timeout.unwrap_or(LIST_TIMEOUT),
             detail_timeout,
             not_found_timeout: options
@@ -221,17 +234,38 @@ impl Model {
             .expect("a model without errors has a table")
     }
 
-    /// The primary key (always there when the input had no errors).
+    /// The primary key of a model with a single-column one (the models
+    /// with relations: a composite key refuses them).
     pub(crate) fn pk_field(&self) -> &Field {
-        &self.fields[self.pk.expect("a model without errors has a primary key")]
+        match self.pk.as_slice() {
+            [one] => &self.fields[*one],
+            _ => panic!("a model with relations has a single-column primary key"),
+        }
     }
 
-    /// The primary key (if found), then the other unique columns.
+    /// The primary key (always there when the input had no errors).
+    pub(crate) fn pk_key(&self) -> Key<'_> {
+        assert!(
+            !self.pk.is_empty(),
+            "a model without errors has a primary key"
+        );
+        Key {
+            fields: self.pk.iter().map(|&i| &self.fields[i]).collect(),
+        }
+    }
+
+    /// What a row is looked up by: the primary key (if found), then each
+    /// `unique(..)` column.
+    pub(crate) fn unique_keys(&self) -> Vec<Key<'_>> {
+        let pk = (!self.pk.is_empty()).then(|| self.pk_key());
+        pk.into_iter()
+            .chain(self.unique.iter().map(|&i| Key::one(&self.fields[i])))
+            .collect()
+    }
+
+    /// The `unique(..)` columns besides the primary key.
     pub(crate) fn unique_fields(&self) -> impl Iterator<Item = &Field> {
-        self.pk
-            .into_iter()
-            .chain(self.unique.iter().copied())
-            .map(|i| &self.fields[i])
+        self.unique.iter().map(|&i| &self.fields[i])
     }
 
     /// Whether `get`/`all` return a generated record instead of the model.
@@ -243,13 +277,30 @@ impl Model {
         self.filter.iter().map(|i| &self.fields[*i])
     }
 
-    /// What lists may be ordered by: the primary key (if found), then the
+    /// The fields of a sort key: the primary key's (if found), then the
     /// `order_by(..)` columns.
     pub(crate) fn order_fields(&self) -> impl Iterator<Item = &Field> {
         self.pk
-            .into_iter()
-            .chain(self.order_by.iter().copied())
-            .map(|i| &self.fields[i])
+            .iter()
+            .chain(self.order_by.iter())
+            .map(|&i| &self.fields[i])
+    }
+}
+
+/// What a composite primary key does not support (yet): each such option
+/// is reported where it is written.
+fn check_composite_key(options: &crate::attr::CacheAttrs, model: &Ident, cx: &mut Ctxt) {
+    let refused = options
+        .unique
+        .iter()
+        .map(|n| (n, "unique"))
+        .chain(options.select_related.iter().map(|n| (n, "select_related")))
+        .chain(options.prefetch.iter().map(|p| (&p.name, "prefetch")));
+    for (name, option) in refused {
+        cx.error(
+            name,
+            format!("{option}(`{name}`): `{model}` has a composite primary key, which #[derive(Cached)] does not combine with unique(..), select_related(..) or prefetch(..); cache the model without it, or give the table a single-column key"),
+        );
     }
 }
 
@@ -350,7 +401,7 @@ fn check_variant_names(names: &[Ident], option: &str, cx: &mut Ctxt) {
 fn distinct_variants(
     indices: impl Iterator<Item = usize>,
     fields: &[Field],
-    pk: Option<usize>,
+    pk: &[usize],
 ) -> Vec<usize> {
     let pascal_of =
         |i: usize| crate::case::pascal(&syn::ext::IdentExt::unraw(&fields[i].ident).to_string());
@@ -358,7 +409,8 @@ fn distinct_variants(
     for i in dedup(indices) {
         let name = pascal_of(i);
         if !pk
-            .into_iter()
+            .iter()
+            .copied()
             .chain(out.iter().copied())
             .any(|j| pascal_of(j) == name)
         {

@@ -62,23 +62,24 @@ fn public_items(m: &Model) -> TokenStream {
         unique,
     } = names(m);
     let (model, vis) = (&m.ident, &m.vis);
-    let unique_variants = m.unique_fields().map(|f| {
-        let (v, ty) = (variant(f), &f.ty);
+    let keys = m.unique_keys();
+    let unique_variants = keys.iter().map(|k| {
+        let (v, ty) = (k.variant(), k.ty());
         quote!(#[doc = concat!("`", stringify!(#model), "` by `", stringify!(#v), "`.")] #v(#ty))
     });
-    let unique_columns = m.unique_fields().map(|f| {
-        let (v, col) = (variant(f), f.column.to_string());
+    let unique_columns = keys.iter().map(|k| {
+        let (v, col) = (k.variant(), k.column_text());
         quote!(Self::#v(_) => #col)
     });
     // No variant (in stubs of a model whose primary key was not found):
     // an empty match, on the value.
-    let matched = if m.unique_fields().next().is_some() {
-        quote!(match self)
-    } else {
+    let matched = if keys.is_empty() {
         quote!(match *self)
+    } else {
+        quote!(match self)
     };
-    let unique_values = m.unique_fields().map(|f| {
-        let v = variant(f);
+    let unique_values = keys.iter().map(|k| {
+        let v = k.variant();
         quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
     });
     // What `get` returns: the model, or with relations its record.
@@ -89,7 +90,7 @@ fn public_items(m: &Model) -> TokenStream {
     } else {
         (model.into_token_stream(), format!("`{model}`"))
     };
-    let lookups = m.unique.iter().map(|&i| &m.fields[i]).map(|f| {
+    let lookups = m.unique_fields().map(|f| {
         let (v, ty, field) = (variant(f), &f.ty, f.ident.to_string());
         let get_doc = format!("The {what} whose `{field}` is `value`, or `Error::NotFound`.");
         let find_doc = format!("The {what} whose `{field}` is `value`, if any.");
@@ -197,8 +198,12 @@ fn public_items(m: &Model) -> TokenStream {
 /// is named "").
 fn model_info(m: &Model) -> TokenStream {
     let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
-    let pk_col =
-        m.pk.map_or_else(String::new, |i| m.fields[i].column.to_string());
+    let keys = m.unique_keys();
+    let pk_col = if m.pk.is_empty() {
+        String::new()
+    } else {
+        m.pk_key().column_text()
+    };
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let prefetch_for_list = m.prefetch_for_list;
     let background_refresh = m.background_refresh;
@@ -208,7 +213,7 @@ fn model_info(m: &Model) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    let unique_cols = m.unique_fields().map(|f| f.column.to_string());
+    let unique_cols = keys.iter().map(|k| k.column_text());
     quote! {
         ::cache_diesel::ModelInfo {
             name: #name,
@@ -229,8 +234,8 @@ fn model_info(m: &Model) -> TokenStream {
 fn cached_model_impl(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
     let model = &m.ident;
-    let pk = m.pk_field();
-    let (pk_ident, pk_ty, pk_variant) = (&pk.ident, &pk.ty, variant(pk));
+    let pk = m.pk_key();
+    let (pk_ty, pk_variant, pk_value) = (pk.ty(), pk.variant(), pk.of_row(quote!(self)));
     let table = m.table();
     let info = model_info(m);
     let record_assoc = relations::record_assoc(m);
@@ -241,9 +246,9 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         .map(|f| (f.ident.clone(), f.ty.to_token_stream()))
         .collect();
     let form = crate::form::cache_form_impl(model, &fields);
-    let all_unique = m.unique_fields().map(|f| {
-        let (v, ident) = (variant(f), &f.ident);
-        quote!(#unique::#v(::core::clone::Clone::clone(&self.#ident)))
+    let all_unique = m.unique_keys().into_iter().map(|k| {
+        let (v, value) = (k.variant(), k.of_row(quote!(self)));
+        quote!(#unique::#v(#value))
     });
     quote! {
         #form
@@ -260,7 +265,7 @@ fn cached_model_impl(m: &Model) -> TokenStream {
                 NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
             }
             #record_hash
-            fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
+            fn id(&self) -> #pk_ty { #pk_value }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
         }
@@ -271,13 +276,13 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk_ty = &m.pk_field().ty;
+    let pk_ty = m.pk_key().ty();
     let select = quote!(<Self as #dsl::SelectableHelper<$db>>::as_select());
-    let loads = m.unique_fields().map(|f| {
-        let (v, col) = (variant(f), &f.column);
+    let loads = m.unique_keys().into_iter().map(|k| {
+        let (v, condition) = (k.variant(), k.eq(table, quote!(value)));
         quote! {
             #unique::#v(value) => #table::table
-                .filter(#table::#col.eq(::core::clone::Clone::clone(value)))
+                .filter(#condition)
                 .select(#select)
                 .first::<Self>(conn)
                 .optional()
@@ -395,14 +400,14 @@ fn per_connection_impls(m: &Model) -> TokenStream {
 fn returning_writes(m: &Model) -> TokenStream {
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk = m.pk_field();
-    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let pk = m.pk_key();
+    let (pk_ty, by_id) = (pk.ty(), pk.eq(table, quote!(id)));
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
     quote! {
         impl __CacheDieselDelete<$conn> for #model {
             fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                 use #dsl::prelude::*;
-                #dsl::delete(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                #dsl::delete(#table::table.filter(#by_id))
                     .returning(#select)
                     .get_result::<Self>(conn)
                     .optional()
@@ -433,10 +438,12 @@ fn returning_writes(m: &Model) -> TokenStream {
 fn mysql_writes(m: &Model) -> TokenStream {
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk = m.pk_field();
-    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let pk = m.pk_key();
+    let (pk_ty, pk_eq, pk_eq_type) = (pk.ty(), pk.eq(table, quote!(id)), pk.eq_type(table));
+    let first_pk_col = &pk.fields[0].column;
+    let pk_order = pk.ascending(table);
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
-    let by_id = quote!(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))));
+    let by_id = quote!(#table::table.filter(#pk_eq));
     let locked = quote! {
         #by_id.select(#select).for_update().first::<#model>(conn).optional()?
     };
@@ -472,10 +479,10 @@ fn mysql_writes(m: &Model) -> TokenStream {
                     }
                     let found = #table::table
                         .filter(::cache_diesel::__private::mysql_inserted_ids(
-                            <#table::#pk_col as #dsl::Column>::NAME,
+                            <#table::#first_pk_col as #dsl::Column>::NAME,
                             n,
                         ))
-                        .order(#table::#pk_col.asc())
+                        .order(#pk_order)
                         .select(#select)
                         .load::<Self>(conn)?;
                     ::cache_diesel::__private::mysql_inserted(#name, n, found)
@@ -486,7 +493,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
         impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model
         where
             __V: #dsl::AsChangeset<Target = #table::table>,
-            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, __V>:
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #pk_eq_type>, __V>:
                 #dsl::query_dsl::methods::ExecuteDsl<$conn>,
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, $db>>, __V>:
                 #dsl::query_dsl::methods::ExecuteDsl<$conn>,
@@ -521,8 +528,8 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
     let Names { unique, .. } = names(m);
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk = m.pk_field();
-    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let pk = m.pk_key();
+    let (pk_ty, pk_variant, pk_eq) = (pk.ty(), pk.variant(), pk.eq(table, quote!(id)));
     let by_id = update_by_id_bound(m, &db);
     let filtered = update_filtered(m, &conn, &db);
     let select = quote!(<Self as #dsl::SelectableHelper<#db>>::as_returning());
@@ -538,7 +545,7 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
                 -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
             {
                 use #dsl::prelude::*;
-                let row = #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                let row = #dsl::update(#table::table.filter(#pk_eq))
                     .set(changes)
                     .returning(#select)
                     .get_result::<Self>(conn)
@@ -557,11 +564,10 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
 fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let pk = m.pk_field();
-    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
+    let pk_eq_type = m.pk_key().eq_type(table);
     quote! {
         #dsl::dsl::Returning<
-            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #dsl::dsl::Eq<#table::#pk_col, #pk_ty>>, __V>,
+            #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #pk_eq_type>, __V>,
             #dsl::dsl::AsSelect<Self, #db>,
         >
     }
@@ -702,8 +708,11 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
     let model = &m.ident;
     let info = model_info(m);
-    let id =
-        m.pk.map_or_else(|| quote!(()), |i| m.fields[i].ty.to_token_stream());
+    let id = if m.pk.is_empty() {
+        quote!(())
+    } else {
+        m.pk_key().ty()
+    };
     let record = if m.has_relations() {
         relations::record_ident(m).into_token_stream()
     } else {

@@ -20,6 +20,7 @@ mod case;
 mod ctxt;
 mod expand;
 mod form;
+mod key;
 mod order;
 mod query;
 mod relations;

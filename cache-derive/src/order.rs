@@ -16,9 +16,14 @@ pub(crate) fn sort_key_ident(m: &Model) -> syn::Ident {
     format_ident!("{}SortKey", m.ident)
 }
 
-/// One way to order a list: a column and a direction.
+/// One way to order a list: a column (or the primary key's columns) and a
+/// direction.
 struct Direction<'a> {
-    field: &'a Field,
+    /// The columns compared, in order: the ordered column then the primary
+    /// key's (ties are broken by the key), or the primary key's.
+    columns: Vec<&'a Field>,
+    /// How many of `columns` the order names (the rest break ties).
+    named: usize,
     variant: syn::Ident,
     /// `price` or `-price`: what `FromStr`, `Display` and serde use.
     text: String,
@@ -26,19 +31,31 @@ struct Direction<'a> {
 }
 
 fn directions(m: &Model) -> Vec<Direction<'_>> {
-    m.order_fields()
-        .flat_map(|field| {
-            let name = syn::ext::IdentExt::unraw(&field.ident).to_string();
-            let base = pascal(&name);
+    let pk: Vec<&Field> = m.pk.iter().map(|&i| &m.fields[i]).collect();
+    let key = (!pk.is_empty()).then(|| m.pk_key());
+    let by_key = key.map(|k| (k.text(), k.variant().to_string(), pk.clone(), pk.len()));
+    let by_column = m.order_by.iter().map(|&i| {
+        let field = &m.fields[i];
+        let name = syn::ext::IdentExt::unraw(&field.ident).to_string();
+        let mut columns = vec![field];
+        columns.extend(&pk);
+        (name.clone(), pascal(&name), columns, 1)
+    });
+    by_key
+        .into_iter()
+        .chain(by_column)
+        .flat_map(|(name, base, columns, named)| {
             [
                 Direction {
-                    field,
+                    columns: columns.clone(),
+                    named,
                     variant: format_ident!("{}Asc", base),
                     text: name.clone(),
                     descending: false,
                 },
                 Direction {
-                    field,
+                    columns,
+                    named,
                     variant: format_ident!("{}Desc", base),
                     text: format!("-{name}"),
                     descending: true,
@@ -46,6 +63,17 @@ fn directions(m: &Model) -> Vec<Direction<'_>> {
             ]
         })
         .collect()
+}
+
+impl Direction<'_> {
+    /// What the order names, for docs: `price`, `post_id, tag_id`.
+    fn named_fields(&self) -> String {
+        self.columns[..self.named]
+            .iter()
+            .map(|f| f.ident.to_string())
+            .collect::<Vec<_>>()
+            .join("`, `")
+    }
 }
 
 /// The order enum and the sort key struct, next to the model.
@@ -58,9 +86,9 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
     let variants = dirs.iter().map(|d| {
         let (v, text) = (&d.variant, &d.text);
         let doc = if d.descending {
-            format!("By `{}`, descending (`{text}`).", d.field.ident)
+            format!("By `{}`, descending (`{text}`).", d.named_fields())
         } else {
-            format!("By `{}`, ascending (`{text}`).", d.field.ident)
+            format!("By `{}`, ascending (`{text}`).", d.named_fields())
         };
         quote!(#[doc = #doc] #[serde(rename = #text)] #v)
     });
@@ -186,27 +214,27 @@ pub(crate) fn filter_builders(m: &Model) -> TokenStream {
     }
 }
 
+/// Rows after `after` in the order of `columns` (lexicographic):
+/// `c1 > a.c1 OR (c1 = a.c1 AND (c2 > a.c2 OR ..))`, `<` descending.
+fn after_condition(table: &syn::Path, columns: &[&Field], cmp: &TokenStream) -> TokenStream {
+    let clone = quote!(::core::clone::Clone::clone);
+    let (first, rest) = columns.split_first().expect("an order has a column");
+    let (col, ident) = (&first.column, &first.ident);
+    let beyond = quote!(#table::#col.#cmp(#clone(&after.#ident)));
+    if rest.is_empty() {
+        return beyond;
+    }
+    let tie = after_condition(table, rest, cmp);
+    quote!(#beyond.or(#table::#col.eq(#clone(&after.#ident)).and(#tie)))
+}
+
 /// `FilterCondition::keyset` (`$db` is the per-connection macro's).
 pub(crate) fn keyset_fn(m: &Model, boxed: &TokenStream) -> TokenStream {
     let (order, table) = (order_ident(m), m.table());
-    let pk = m.pk_field();
-    let (pk_col, pk_ident) = (&pk.column, &pk.ident);
-    let clone = quote!(::core::clone::Clone::clone);
     let arms = directions(m).into_iter().map(|d| {
-        let (v, col, ident) = (&d.variant, &d.field.column, &d.field.ident);
-        let cmp = if d.descending {
-            quote!(lt)
-        } else {
-            quote!(gt)
-        };
-        let condition = if d.field.ident == *pk_ident {
-            quote!(#table::#pk_col.#cmp(#clone(&after.#pk_ident)))
-        } else {
-            quote! {
-                #table::#col.#cmp(#clone(&after.#ident)).or(
-                    #table::#col.eq(#clone(&after.#ident)).and(#table::#pk_col.#cmp(#clone(&after.#pk_ident))))
-            }
-        };
+        let v = &d.variant;
+        let cmp = if d.descending { quote!(lt) } else { quote!(gt) };
+        let condition = after_condition(table, &d.columns, &cmp);
         quote!(#order::#v => ::std::boxed::Box::new(#condition))
     });
     quote! {
@@ -223,18 +251,18 @@ pub(crate) fn keyset_fn(m: &Model, boxed: &TokenStream) -> TokenStream {
 /// (in a per-connection body, with Diesel's prelude in scope).
 pub(crate) fn order_and_window(m: &Model, source: &TokenStream) -> TokenStream {
     let (order, table) = (order_ident(m), m.table());
-    let pk_col = &m.pk_field().column;
     let arms = directions(m).into_iter().map(|d| {
-        let (v, col) = (&d.variant, &d.field.column);
+        let v = &d.variant;
         let dir = if d.descending {
             quote!(desc)
         } else {
             quote!(asc)
         };
-        if col == pk_col {
-            quote!(#order::#v => query.order_by(#table::#pk_col.#dir()))
+        let cols = d.columns.iter().map(|f| &f.column);
+        if d.columns.len() == 1 {
+            quote!(#order::#v => query.order_by(#(#table::#cols.#dir())*))
         } else {
-            quote!(#order::#v => query.order_by((#table::#col.#dir(), #table::#pk_col.#dir())))
+            quote!(#order::#v => query.order_by((#(#table::#cols.#dir(),)*)))
         }
     });
     quote! {

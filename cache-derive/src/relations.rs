@@ -3,7 +3,7 @@
 //! instantiated per connection type like the other queries.
 
 use crate::ast::Model;
-use crate::case::{pascal, snake};
+use crate::case::snake;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -217,12 +217,11 @@ pub(crate) fn loaders(
         .collect();
     let join_names: Vec<_> = m.joined.iter().map(|j| &j.name).collect();
     let self_select = select(&quote!(Self));
-    let lookups = m.unique_fields().map(|f| {
-        let name = syn::ext::IdentExt::unraw(&f.ident).to_string();
-        let (v, col) = (format_ident!("{}", pascal(&name)), &f.column);
+    let lookups = m.unique_keys().into_iter().map(|k| {
+        let (v, condition) = (k.variant(), k.eq(table, quote!(value)));
         quote! {
             #unique::#v(value) => #table::table #joins
-                .filter(#table::#col.eq(::core::clone::Clone::clone(value)))
+                .filter(#condition)
                 .select((#self_select, #(#join_selects),*))
                 .first::<(Self, #(#join_tys),*)>(conn)
                 .optional()?
@@ -353,7 +352,8 @@ pub(crate) fn loaders(
 /// the per-connection macro's): the rows themselves.
 fn plain_where_query(m: &Model) -> TokenStream {
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let (model, table, pk) = (&m.ident, m.table(), &m.pk_field().column);
+    let (model, table) = (&m.ident, m.table());
+    let order = m.pk_key().ascending(table);
     quote! {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
@@ -362,7 +362,7 @@ fn plain_where_query(m: &Model) -> TokenStream {
                 let query = #table::table
                     .filter(expr)
                     .select(<Self as #dsl::SelectableHelper<$db>>::as_select())
-                    .order(#table::#pk.asc())
+                    .order(#order)
                     .into_boxed::<$db>();
                 let sql = #dsl::debug_query::<$db, _>(&query).to_string();
                 (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
