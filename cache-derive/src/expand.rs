@@ -421,10 +421,16 @@ fn returning_writes(m: &Model) -> TokenStream {
                 #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
                 #dsl::dsl::AsSelect<Self, $db>,
             >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
+            #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>:
+                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
         {
             fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 use #dsl::prelude::*;
                 #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
+            }
+            fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+                use #dsl::prelude::*;
+                #dsl::insert_into(#table::table).values(values).execute(conn)
             }
         }
     }
@@ -449,6 +455,19 @@ fn mysql_writes(m: &Model) -> TokenStream {
     };
     let filtered = update_filtered(m, &quote!($conn), &quote!($db));
     let name = m.ident.to_string();
+    // Rows read back by LAST_INSERT_ID(): only when the key is the
+    // table's AUTO_INCREMENT column (never a composite key).
+    let generated_key_check = if pk.fields.len() > 1 {
+        quote!(return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));)
+    } else {
+        quote! {
+            let table = <Self as ::cache_diesel::CachedModel>::table();
+            let key = <#table::#first_pk_col as #dsl::Column>::NAME;
+            if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
+                return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
+            }
+        }
+    };
     quote! {
         impl __CacheDieselDelete<$conn> for #model {
             fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
@@ -471,6 +490,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
         {
             fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 use #dsl::prelude::*;
+                #generated_key_check
                 ::cache_diesel::__private::mysql_atomic(conn, |conn| {
                     ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
                     let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
@@ -487,6 +507,10 @@ fn mysql_writes(m: &Model) -> TokenStream {
                         .load::<Self>(conn)?;
                     ::cache_diesel::__private::mysql_inserted(#name, n, found)
                 })
+            }
+            fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+                use #dsl::prelude::*;
+                #dsl::insert_into(#table::table).values(values).execute(conn)
             }
         }
 
@@ -509,7 +533,8 @@ fn mysql_writes(m: &Model) -> TokenStream {
                     #dsl::update(#by_id).set(changes).execute(conn)?;
                     // An update that changed the primary key is not found
                     // again: an error, which rolls it back.
-                    let row = #by_id.select(#select).first::<Self>(conn)?;
+                    let row = #by_id.select(#select).first::<Self>(conn).optional()?
+                        .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(#name))?;
                     ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
                         row,
                         before: ::cache_diesel::CachedModel::unique_keys(&old),
@@ -780,6 +805,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
 
                     impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for #model {
                         fn insert_returning(_: &mut $conn, _: __V) -> #many { ::core::unimplemented!() }
+                        fn insert_execute(_: &mut $conn, _: __V) -> #count { ::core::unimplemented!() }
                     }
 
                     impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model {

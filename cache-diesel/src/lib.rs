@@ -101,6 +101,7 @@ pub mod __private {
     #[cfg(feature = "mysql")]
     pub use crate::mysql::{
         mysql_atomic, mysql_forget_insert_id, mysql_inserted, mysql_inserted_ids,
+        mysql_key_changed, mysql_key_is_generated, mysql_not_returnable,
     };
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};

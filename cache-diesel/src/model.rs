@@ -152,6 +152,9 @@ pub trait InsertQuery<C, V>: CachedModel {
     /// them (generated keys, defaults): through `RETURNING`, or on MySQL
     /// read back by `LAST_INSERT_ID()` in the insert's transaction.
     fn insert_returning(conn: &mut C, values: V) -> QueryResult<Vec<Self>>;
+    /// Runs the insert and returns the number of rows inserted: one
+    /// statement on every database, nothing read back.
+    fn insert_execute(conn: &mut C, values: V) -> QueryResult<usize>;
 }
 
 /// A row an update wrote, and what it was looked up by before.
@@ -215,6 +218,9 @@ impl<M: CachedModel> ModelQueries<NoConnection> for M {
 
 impl<M: CachedModel, V> InsertQuery<NoConnection, V> for M {
     fn insert_returning(conn: &mut NoConnection, _: V) -> QueryResult<Vec<M>> {
+        match *conn {}
+    }
+    fn insert_execute(conn: &mut NoConnection, _: V) -> QueryResult<usize> {
         match *conn {}
     }
 }

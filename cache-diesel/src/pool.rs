@@ -88,6 +88,9 @@ where
     fn insert_returning(conn: &mut Pooled<C>, values: V) -> QueryResult<Vec<Self>> {
         <M as InsertQuery<C, V>>::insert_returning(conn, values)
     }
+    fn insert_execute(conn: &mut Pooled<C>, values: V) -> QueryResult<usize> {
+        <M as InsertQuery<C, V>>::insert_execute(conn, values)
+    }
 }
 
 impl<M, C, V> UpdateQuery<Pooled<C>, V> for M

@@ -14,7 +14,10 @@ impl<M: CachedModel> Manager<M> {
     /// `diesel::insert_into(..).values(..)` takes) and returns it as the
     /// database wrote it (its generated id, its defaults), then invalidates
     /// the lists and cached "not found" answers. One statement
-    /// (`INSERT .. RETURNING`).
+    /// (`INSERT .. RETURNING`); on MySQL, which has none, the insert and a
+    /// read of its rows by `LAST_INSERT_ID()` in a transaction, for a
+    /// primary key that is the table's `AUTO_INCREMENT` column (other keys:
+    /// [`Manager::insert_execute`]).
     ///
     /// For several rows use [`Manager::insert_many`]: like Diesel's
     /// `get_result`, this returns the first row of a batch (and logs a
@@ -41,7 +44,8 @@ impl<M: CachedModel> Manager<M> {
     /// them, in order, then invalidates the lists and cached "not found"
     /// answers (nothing when no row was inserted). One statement
     /// (`INSERT .. RETURNING`) on PostgreSQL; on SQLite Diesel inserts a
-    /// batch row by row, in a transaction (n + 2 statements).
+    /// batch row by row, in a transaction (n + 2 statements); on MySQL as
+    /// [`Manager::insert`].
     pub fn insert_many<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
     where
         C: Connection,
@@ -50,13 +54,35 @@ impl<M: CachedModel> Manager<M> {
         self.insert_rows(conn, values)
     }
 
+    /// Inserts rows (anything `Insertable`, one or a batch) and returns how
+    /// many, without reading them back, then invalidates as
+    /// [`Manager::insert_many`]. One statement on every database: for bulk
+    /// loads, and on MySQL for rows whose keys are given in the values
+    /// (where `insert` cannot read them back).
+    pub fn insert_execute<C, V>(&self, conn: &mut C, values: V) -> Result<usize>
+    where
+        C: Connection,
+        M: InsertQuery<C, V>,
+    {
+        let n = tracking::as_hook(conn, |conn| M::insert_execute(conn, values))?;
+        self.inserted(conn, n);
+        Ok(n)
+    }
+
     fn insert_rows<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
     where
         C: Connection,
         M: InsertQuery<C, V>,
     {
         let rows = tracking::as_hook(conn, |conn| M::insert_returning(conn, values))?;
-        if !rows.is_empty() {
+        self.inserted(conn, rows.len());
+        Ok(rows)
+    }
+
+    /// Invalidates what inserting `n` rows touched: the lists and cached
+    /// "not found" answers (nothing when no row was inserted).
+    fn inserted<C: Connection>(&self, conn: &mut C, n: usize) {
+        if n > 0 {
             let keys = self.model_keys();
             let touched = vec![
                 keys.table_tag(TableTag::List).to_owned(),
@@ -64,7 +90,6 @@ impl<M: CachedModel> Manager<M> {
             ];
             self.invalidate(conn, "insert", touched);
         }
-        Ok(rows)
     }
 
     /// Applies `changes` (anything `AsChangeset` for the table) to the row
@@ -78,7 +103,10 @@ impl<M: CachedModel> Manager<M> {
     /// PostgreSQL (the old values come from the same statement: `UPDATE ..
     /// FROM (SELECT .. FOR UPDATE) .. RETURNING`), and on SQLite a read of
     /// the old row and the update, in a transaction (`BEGIN IMMEDIATE`)
-    /// unless one is open.
+    /// unless one is open. On MySQL, which has no `RETURNING`: a read of
+    /// the row `FOR UPDATE`, the update and a read of the new row, in a
+    /// transaction (a savepoint inside one already open); an update that
+    /// changes the primary key is refused there (rolled back).
     pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<Option<M>>
     where
         C: Connection,
@@ -106,7 +134,8 @@ impl<M: CachedModel> Manager<M> {
     /// Deletes the row with primary key `id` and returns it, then
     /// invalidates its detail entries (under every unique value it had) and
     /// the lists. `None`: no row has that id, and nothing is invalidated.
-    /// One statement (`DELETE .. RETURNING`).
+    /// One statement (`DELETE .. RETURNING`); on MySQL a read of the row
+    /// `FOR UPDATE` and the delete, in a transaction.
     pub fn delete<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
     where
         C: Connection,
@@ -203,8 +232,8 @@ impl<M: CachedModel> Manager<M> {
 
 /// Whether `conn` is inside a transaction (by its tracker's reading of the
 /// SQL when tracked, else by Diesel's transaction manager).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
-pub(crate) fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+#[cfg(feature = "sqlite")]
+fn in_transaction<C: Connection>(conn: &mut C) -> bool {
     tracking::read_policy(conn, std::iter::empty()) != tracking::ReadPolicy::Normal
 }
 

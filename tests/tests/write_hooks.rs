@@ -7,15 +7,20 @@
 //! `RETURNING`: its hooks read what they write in a transaction, under a
 //! savepoint inside an open one):
 //!
+//! On MySQL each hook first asks the server whether a transaction is open
+//! (`SET TRANSACTION READ WRITE`, refused inside one), unless Diesel
+//! opened it; an insert also checks once per table and process that the
+//! key is the `AUTO_INCREMENT` column (warmed up first here).
+//!
 //! | hook | PostgreSQL | SQLite | MySQL |
 //! |---|---|---|---|
-//! | `insert` | 1 | 1 | 5: `BEGIN`, `LAST_INSERT_ID(0)`, insert, read back, `COMMIT` |
-//! | `insert_many` of n rows | 1 | n + 2 (Diesel inserts row by row) | 5 |
-//! | `update`, model without `unique(..)` | 1 | 1 | 5: `BEGIN`, read `FOR UPDATE`, update, read, `COMMIT` |
-//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) | 5 (5 inside one: `SAVEPOINT` .. `RELEASE`) |
-//! | `update` of a missing id | 1 | 3 with `unique(..)`, else 1 | 3 |
-//! | `delete` | 1 | 1 | 4: `BEGIN`, read `FOR UPDATE`, delete, `COMMIT` |
-//! | `delete` of a missing id | 1 | 1 | 3 |
+//! | `insert` | 1 | 1 | 6: the probe, `BEGIN`, `LAST_INSERT_ID(0)`, insert, read back, `COMMIT` |
+//! | `insert_many` of n rows | 1 | n + 2 (Diesel inserts row by row) | 6 |
+//! | `update`, model without `unique(..)` | 1 | 1 | 6: the probe, `BEGIN`, read `FOR UPDATE`, update, read, `COMMIT` |
+//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) | 6 (5 inside a Diesel transaction: `SAVEPOINT` .. `RELEASE`) |
+//! | `update` of a missing id | 1 | 3 with `unique(..)`, else 1 | 4 |
+//! | `delete` | 1 | 1 | 5: the probe, `BEGIN`, read `FOR UPDATE`, delete, `COMMIT` |
+//! | `delete` of a missing id | 1 | 1 | 4 |
 
 use cache_diesel::{Error, ModelQueries, UpdateQuery, transaction};
 use cache_tests::env::Env;
@@ -43,7 +48,15 @@ fn per_db<C: Connection>(postgres: usize, sqlite: usize, mysql: usize) -> usize 
 /// the update, in `BEGIN IMMEDIATE` .. `COMMIT`; on MySQL also the read of
 /// the new row.
 fn unique_update_statements<C: Connection>() -> usize {
-    per_db::<C>(1, 4, 5)
+    per_db::<C>(1, 4, 6)
+}
+
+/// Runs MySQL's once-per-process check of the products' key, so that the
+/// statements counted next are the hook's own.
+fn warm_mysql_key_check<C: Connection + 'static>(conn: &mut C) {
+    if let Some(conn) = (conn as &mut dyn std::any::Any).downcast_mut::<diesel::MysqlConnection>() {
+        assert!(cache_diesel::__private::mysql_key_is_generated(conn, "products", "id").unwrap());
+    }
 }
 
 fn slugs(rows: &[Product]) -> Vec<&str> {
@@ -77,12 +90,13 @@ where
     });
     assert_eq!(q, 0, "cached before the insert");
 
+    warm_mysql_key_check(&mut env.db.conn);
     let (row, q) = env
         .db
         .counted(|c| p.insert(c, NewProduct::new("tea", 7)).unwrap());
     assert_eq!(
         q,
-        per_db::<C>(1, 1, 5),
+        per_db::<C>(1, 1, 6),
         "one statement: INSERT .. RETURNING"
     );
     let expected = Product {
@@ -118,7 +132,7 @@ where
     assert_eq!((slugs(&rows), ids), (vec!["b1", "b2"], vec![2, 3]));
     assert_eq!(
         q,
-        per_db::<C>(1, 4, 5),
+        per_db::<C>(1, 4, 6),
         "PostgreSQL: one statement; SQLite: BEGIN, one INSERT .. RETURNING per row, COMMIT"
     );
     assert_eq!(p.get(&mut env.db.conn, 3).unwrap(), rows[1]);
@@ -171,7 +185,7 @@ fn update_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     assert_eq!(missing, None, "no row 999");
     assert_eq!(
         q,
-        per_db::<C>(1, 3, 3),
+        per_db::<C>(1, 3, 4),
         "PostgreSQL: the update; SQLite: BEGIN IMMEDIATE, the read that finds nothing, COMMIT"
     );
     let (cached, q) = env.db.counted(warm);
@@ -232,7 +246,7 @@ where
     });
     assert_eq!(
         (row.map(|r| r.title), q),
-        (Some("V2".to_string()), per_db::<C>(1, 1, 5))
+        (Some("V2".to_string()), per_db::<C>(1, 1, 6))
     );
     let (row, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!((row.title.as_str(), q), ("V2", 1), "invalidated");
@@ -240,7 +254,7 @@ where
         v2.update(c, id + 1, products::title.eq("V2".to_string()))
             .unwrap()
     });
-    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 3)));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 4)));
     let (_, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!(q, 0, "nothing invalidated");
 }
@@ -412,14 +426,14 @@ fn delete_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     };
     warm(&mut env.db.conn);
     let (missing, q) = env.db.counted(|c| p.delete(c, 999).unwrap());
-    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 3)));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 4)));
     let (_, q) = env.db.counted(warm);
     assert_eq!(q, 0, "deleting a missing id invalidates nothing");
 
     let (deleted, q) = env.db.counted(|c| p.delete(c, rows[0].id).unwrap());
     assert_eq!(
         (deleted, q),
-        (Some(rows[0].clone()), per_db::<C>(1, 1, 4)),
+        (Some(rows[0].clone()), per_db::<C>(1, 1, 5)),
         "the deleted row, in one statement: DELETE .. RETURNING"
     );
     let ((by_id, by_slug, list), q) = env.db.counted(warm);
@@ -496,5 +510,108 @@ fn mysql_inserts_that_generate_no_key_are_refused_and_rolled_back() {
         slugs,
         ["generated", "kept"],
         "only the refused insert was undone"
+    );
+}
+
+/// A hook on a connection that is not tracked, inside a transaction opened
+/// by SQL text (which neither Diesel nor a tracker saw): the hook asks the
+/// server, takes a savepoint instead of sending `BEGIN` (which would commit
+/// the open transaction), and the user's `ROLLBACK` undoes everything.
+#[test]
+fn mysql_hooks_inside_a_transaction_opened_by_sql_text_do_not_commit_it() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_text_txn") else {
+        return;
+    };
+    let p = &env.products;
+    let conn = &mut env.db.conn;
+    let id = p.insert(conn, NewProduct::new("kept", 1)).unwrap().id;
+    conn.batch_execute("BEGIN").unwrap();
+    conn.batch_execute(
+        "INSERT INTO products (slug, title, is_active, category_id) VALUES ('raw', 't', true, 1)",
+    )
+    .unwrap();
+    p.update(conn, id, products::title.eq("in txn".to_string()))
+        .unwrap();
+    p.insert(conn, NewProduct::new("hooked", 1)).unwrap();
+    conn.batch_execute("ROLLBACK").unwrap();
+    let rows: Vec<(String, String)> = products::table
+        .select((products::slug, products::title))
+        .order(products::id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(
+        rows,
+        [("kept".to_string(), "Title of kept".to_string())],
+        "the rollback undid the raw insert and both hooks"
+    );
+}
+
+mod accounts {
+    diesel::table! {
+        accounts (number) {
+            number -> Integer,
+            seq -> Integer,
+            name -> Text,
+        }
+    }
+}
+
+/// An account whose key is given (`number`) while another column is the
+/// table's `AUTO_INCREMENT` counter.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    serde::Serialize,
+    serde::Deserialize,
+    cache_diesel::Cached,
+)]
+#[diesel(table_name = accounts::accounts, primary_key(number))]
+struct Account {
+    number: i32,
+    seq: i32,
+    name: String,
+}
+
+/// On MySQL an insert reads its rows back by `LAST_INSERT_ID()` only when
+/// the primary key is the `AUTO_INCREMENT` column: here another column is,
+/// and the insert is refused (nothing written) instead of returning the row
+/// whose key equals the counter; `insert_execute` writes it.
+#[test]
+fn mysql_inserts_read_back_only_by_an_auto_increment_primary_key() {
+    use self::accounts::accounts::dsl::*;
+    let Some((mut db, cache)) = cache_tests::env::mysql_and_redis("mysql_counter_column") else {
+        return;
+    };
+    let conn = &mut db.conn;
+    diesel::sql_query(
+        "CREATE TABLE accounts (number INTEGER PRIMARY KEY, seq INTEGER NOT NULL AUTO_INCREMENT UNIQUE, name TEXT NOT NULL)",
+    )
+    .execute(conn)
+    .unwrap();
+    // The counter's next value (2) is an existing account's number.
+    diesel::sql_query("INSERT INTO accounts (number, seq, name) VALUES (2, 1, 'two')")
+        .execute(conn)
+        .unwrap();
+    let manager = AccountCache::new(cache);
+    let err = manager
+        .insert(conn, (number.eq(999), name.eq("new")))
+        .unwrap_err();
+    assert!(err.to_string().contains("AUTO_INCREMENT"), "{err}");
+    assert_eq!(accounts.count().get_result::<i64>(conn).unwrap(), 1);
+    assert!(manager.find(conn, 999).unwrap().is_none());
+    assert_eq!(
+        manager
+            .insert_execute(conn, (number.eq(999), name.eq("new")))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        manager.find(conn, 999).unwrap().map(|a| a.name).as_deref(),
+        Some("new"),
+        "insert_execute invalidated the cached \"not found\""
     );
 }

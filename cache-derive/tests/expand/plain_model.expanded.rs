@@ -312,6 +312,10 @@ const _: () = {
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    authors::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<authors::table>>::Values,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
@@ -326,6 +330,15 @@ const _: () = {
                             >>::as_select(),
                         )
                         .get_results::<Self>(conn)
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(authors::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
@@ -439,6 +452,13 @@ const _: () = {
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    let table = <Self as ::cache_diesel::CachedModel>::table();
+                    let key = <authors::id as ::cache_diesel::__private::diesel::Column>::NAME;
+                    if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
+                        return ::core::result::Result::Err(
+                            ::cache_diesel::__private::mysql_not_returnable("Author"),
+                        );
+                    }
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
@@ -466,6 +486,15 @@ const _: () = {
                             ::cache_diesel::__private::mysql_inserted("Author", n, found)
                         },
                     )
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(authors::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
@@ -522,7 +551,11 @@ const _: () = {
                                         $db,
                                     >>::as_select(),
                                 )
-                                .first::<Self>(conn)?;
+                                .first::<Self>(conn)
+                                .optional()?
+                                .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
+                                    "Author",
+                                ))?;
                             ::core::result::Result::Ok(
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,

@@ -347,6 +347,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn insert_execute(
+                    _: &mut $conn,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for CatalogItem {
                 fn update_by_id(

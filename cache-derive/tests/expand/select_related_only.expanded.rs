@@ -426,6 +426,10 @@ const _: () = {
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    blog_posts::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<blog_posts::table>>::Values,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
@@ -440,6 +444,15 @@ const _: () = {
                             >>::as_select(),
                         )
                         .get_results::<Self>(conn)
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
@@ -554,6 +567,13 @@ const _: () = {
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    let table = <Self as ::cache_diesel::CachedModel>::table();
+                    let key = <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME;
+                    if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
+                        return ::core::result::Result::Err(
+                            ::cache_diesel::__private::mysql_not_returnable("PostSummary"),
+                        );
+                    }
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
@@ -581,6 +601,15 @@ const _: () = {
                             ::cache_diesel::__private::mysql_inserted("PostSummary", n, found)
                         },
                     )
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
@@ -637,7 +666,11 @@ const _: () = {
                                         $db,
                                     >>::as_select(),
                                 )
-                                .first::<Self>(conn)?;
+                                .first::<Self>(conn)
+                                .optional()?
+                                .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
+                                    "PostSummary",
+                                ))?;
                             ::core::result::Result::Ok(
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,

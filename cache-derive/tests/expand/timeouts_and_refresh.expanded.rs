@@ -326,6 +326,10 @@ const _: () = {
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
                 >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    products::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
             {
                 fn insert_returning(
                     conn: &mut $conn,
@@ -340,6 +344,15 @@ const _: () = {
                             >>::as_select(),
                         )
                         .get_results::<Self>(conn)
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(products::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for ProductV3
@@ -453,6 +466,13 @@ const _: () = {
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    let table = <Self as ::cache_diesel::CachedModel>::table();
+                    let key = <products::id as ::cache_diesel::__private::diesel::Column>::NAME;
+                    if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
+                        return ::core::result::Result::Err(
+                            ::cache_diesel::__private::mysql_not_returnable("ProductV3"),
+                        );
+                    }
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
@@ -480,6 +500,15 @@ const _: () = {
                             ::cache_diesel::__private::mysql_inserted("ProductV3", n, found)
                         },
                     )
+                }
+                fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel::insert_into(products::table)
+                        .values(values)
+                        .execute(conn)
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for ProductV3
@@ -536,7 +565,11 @@ const _: () = {
                                         $db,
                                     >>::as_select(),
                                 )
-                                .first::<Self>(conn)?;
+                                .first::<Self>(conn)
+                                .optional()?
+                                .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
+                                    "ProductV3",
+                                ))?;
                             ::core::result::Result::Ok(
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
