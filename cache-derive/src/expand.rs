@@ -457,15 +457,32 @@ fn mysql_writes(m: &Model) -> TokenStream {
     let name = m.ident.to_string();
     // Rows read back by LAST_INSERT_ID(): only when the key is the
     // table's AUTO_INCREMENT column (never a composite key).
-    let generated_key_check = if pk.fields.len() > 1 {
-        quote!(return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));)
+    let insert_returning = if pk.fields.len() > 1 {
+        quote! {
+            let _ = (conn, values);
+            ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name))
+        }
     } else {
         quote! {
+            use #dsl::prelude::*;
             let table = <Self as ::cache_diesel::CachedModel>::table();
             let key = <#table::#first_pk_col as #dsl::Column>::NAME;
             if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
                 return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
             }
+            ::cache_diesel::__private::mysql_atomic(conn, |conn| {
+                ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
+                if n == 0 {
+                    return ::core::result::Result::Ok(::std::vec::Vec::new());
+                }
+                let found = #table::table
+                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                    .order(#pk_order)
+                    .select(#select)
+                    .load::<Self>(conn)?;
+                ::cache_diesel::__private::mysql_inserted(#name, n, found)
+            })
         }
     };
     quote! {
@@ -489,24 +506,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
                 #dsl::query_dsl::methods::ExecuteDsl<$conn>,
         {
             fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                use #dsl::prelude::*;
-                #generated_key_check
-                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
-                    ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
-                    let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
-                    if n == 0 {
-                        return ::core::result::Result::Ok(::std::vec::Vec::new());
-                    }
-                    let found = #table::table
-                        .filter(::cache_diesel::__private::mysql_inserted_ids(
-                            <#table::#first_pk_col as #dsl::Column>::NAME,
-                            n,
-                        ))
-                        .order(#pk_order)
-                        .select(#select)
-                        .load::<Self>(conn)?;
-                    ::cache_diesel::__private::mysql_inserted(#name, n, found)
-                })
+                #insert_returning
             }
             fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
                 use #dsl::prelude::*;

@@ -39,6 +39,17 @@ macro_rules! cases {
 }
 
 cases! {
+    composite_key: derive(r#"
+#[derive(Cached)]
+#[diesel(table_name = enrollments, primary_key(student_id, course_id))]
+#[cache(filter(student_id), order_by(grade))]
+pub struct Enrollment {
+    pub student_id: i32,
+    pub course_id: i32,
+    pub grade: String,
+}
+"#);
+
     plain_model: derive(r#"
 #[derive(Cached)]
 #[diesel(table_name = authors)]

@@ -470,12 +470,7 @@ const _: () = {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
                             let found = authors::table
-                                .filter(
-                                    ::cache_diesel::__private::mysql_inserted_ids(
-                                        <authors::id as ::cache_diesel::__private::diesel::Column>::NAME,
-                                        n,
-                                    ),
-                                )
+                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
                                 .order(authors::id.asc())
                                 .select(
                                     <Author as ::cache_diesel::__private::diesel::SelectableHelper<

@@ -585,12 +585,7 @@ const _: () = {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
                             let found = blog_posts::table
-                                .filter(
-                                    ::cache_diesel::__private::mysql_inserted_ids(
-                                        <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME,
-                                        n,
-                                    ),
-                                )
+                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
                                 .order(blog_posts::id.asc())
                                 .select(
                                     <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<

@@ -484,12 +484,7 @@ const _: () = {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
                             let found = products::table
-                                .filter(
-                                    ::cache_diesel::__private::mysql_inserted_ids(
-                                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
-                                        n,
-                                    ),
-                                )
+                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
                                 .order(products::id.asc())
                                 .select(
                                     <ProductV3 as ::cache_diesel::__private::diesel::SelectableHelper<

@@ -739,12 +739,7 @@ const _: () = {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
                             let found = products::table
-                                .filter(
-                                    ::cache_diesel::__private::mysql_inserted_ids(
-                                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
-                                        n,
-                                    ),
-                                )
+                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
                                 .order(products::id.asc())
                                 .select(
                                     <Product as ::cache_diesel::__private::diesel::SelectableHelper<
