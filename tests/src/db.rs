@@ -69,6 +69,11 @@ impl<C: Connection + 'static> TestDb<C> {
         self.schema.as_deref()
     }
 
+    /// The MySQL database holding this test's tables.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
     /// The SQLite file holding this test's tables.
     pub fn file(&self) -> Option<&str> {
         self.file.as_deref().and_then(std::path::Path::to_str)
@@ -186,12 +191,7 @@ pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
 /// the server is unreachable outside CI.
 pub fn mysql_with(test: &str, ddl: &[&str]) -> Option<TestDb<MysqlConnection>> {
     let server = services::mysql_url()?;
-    let database = crate::unique::prefix(test).to_ascii_lowercase();
-    // MySQL's names are at most 64 characters: keep the unique tail.
-    let database = match database.len() {
-        n if n > 64 => format!("t_{}", &database[n - 62..]),
-        _ => database,
-    };
+    let database = mysql_database_name(test);
     let mut admin =
         MysqlConnection::establish(&server).unwrap_or_else(|e| panic!("MySQL at {server}: {e}"));
     admin
@@ -200,16 +200,26 @@ pub fn mysql_with(test: &str, ddl: &[&str]) -> Option<TestDb<MysqlConnection>> {
     let url = services::mysql_database_url(&server, &database);
     let open =
         move || MysqlConnection::establish(&url).unwrap_or_else(|e| panic!("MySQL at {url}: {e}"));
-    let mut conn = open();
+    // The database is dropped with the TestDb, also when the DDL fails.
+    let mut db = TestDb::new(open());
+    db.database = Some(database);
     for ddl in ddl {
         diesel::sql_query(*ddl)
-            .execute(&mut conn)
+            .execute(&mut db.conn)
             .expect("MySQL DDL");
     }
-    let mut db = TestDb::new(conn);
-    db.database = Some(database);
     db.reopen = Some(Box::new(open));
     Some(db)
+}
+
+/// A database name of the test's own (MySQL's names are at most 64
+/// characters: a long one keeps its unique tail).
+pub fn mysql_database_name(test: &str) -> String {
+    let name = crate::unique::prefix(test).to_ascii_lowercase();
+    match name.len() {
+        n if n > 64 => format!("t_{}", &name[n - 62..]),
+        _ => name,
+    }
 }
 
 /// [`mysql_with`] the shared models' tables.

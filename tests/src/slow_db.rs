@@ -45,14 +45,15 @@ impl SlowBackend for SqliteConnection {
 impl SlowBackend for MysqlConnection {
     fn create(test: &str) -> Option<String> {
         let server = services::mysql_url()?;
-        let database = crate::unique::prefix(test).to_ascii_lowercase();
+        let database = db::mysql_database_name(test);
         MysqlConnection::establish(&server)
             .expect("MySQL")
             .batch_execute(&format!("CREATE DATABASE `{database}`"))
             .unwrap();
-        Self::open(&database)
-            .batch_execute(consistency::DDL)
-            .unwrap();
+        if let Err(e) = Self::open(&database).batch_execute(consistency::DDL) {
+            Self::remove(&database);
+            panic!("MySQL DDL: {e}");
+        }
         Some(database)
     }
 

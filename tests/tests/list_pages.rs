@@ -394,3 +394,8 @@ proptest! {
         prop_assert_eq!(p.count(&mut env.db.conn, None, filter).unwrap(), reference.len() as i64);
     }
 }
+page_suite!(
+    mysql_redis,
+    cache_tests::env::mysql_redis,
+    diesel::MysqlConnection
+);

@@ -374,6 +374,12 @@ macro_rules! suite {
                 let _ = cache.clear();
             }
         } )* }
+        mod mysql_redis { $( #[test] fn $check() {
+            if let Some((mut db, cache)) = cache_tests::env::mysql_and_redis(stringify!($check)) {
+                super::$check(&mut db, &cache);
+                let _ = cache.clear();
+            }
+        } )* }
     };
 }
 

@@ -222,3 +222,22 @@ fn an_r2d2_pool_over_postgres() {
     drop(pool);
     cache.clear().unwrap();
 }
+
+#[test]
+fn an_r2d2_pool_over_mysql() {
+    let (Some(redis), Some(db)) = (services::redis_url(), db::mysql("pool_my")) else {
+        return;
+    };
+    let url = services::mysql_database_url(&services::mysql_url().unwrap(), db.database().unwrap());
+    let cache = cache_with_prefix(&redis, "pool_my");
+    let queries = Arc::new(AtomicUsize::new(0));
+    let pool = pool::<diesel::MysqlConnection, _>(
+        &url,
+        &cache,
+        &queries,
+        diesel::r2d2::NopConnectionCustomizer,
+    );
+    through_the_pool(&pool, cache.clone(), &queries);
+    drop(pool);
+    cache.clear().unwrap();
+}

@@ -151,6 +151,13 @@ mod sqlite_memory {
     }
 }
 
+mod mysql_redis {
+    #[test]
+    fn a_renamed_table() {
+        super::a_renamed_table(cache_tests::env::mysql_and_redis);
+    }
+}
+
 mod postgres_redis {
     use super::*;
 

@@ -93,7 +93,16 @@ fn begin_transaction_end<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
 {
-    text_begin_and_commit(env, "BEGIN TRANSACTION", "END TRANSACTION");
+    if is_mysql::<C>() {
+        // MySQL's spelling: BEGIN WORK .. COMMIT WORK.
+        text_begin_and_commit(env, "BEGIN WORK", "COMMIT WORK");
+    } else {
+        text_begin_and_commit(env, "BEGIN TRANSACTION", "END TRANSACTION");
+    }
+}
+
+fn is_mysql<C: Connection>() -> bool {
+    std::any::type_name::<C::Backend>().ends_with("::Mysql")
 }
 
 fn one_batch_with_begin_and_commit<C: Connection + 'static>(env: &mut Env<C>)
@@ -144,7 +153,15 @@ where
             &format!("UPDATE products SET title = 'kept' WHERE id = {id}"),
         );
         exec(conn, "RELEASE SAVEPOINT b");
-        exec(conn, "RELEASE a");
+        // PostgreSQL and SQLite take `RELEASE a`; MySQL needs the keyword.
+        exec(
+            conn,
+            if is_mysql::<C>() {
+                "RELEASE SAVEPOINT a"
+            } else {
+                "RELEASE a"
+            },
+        );
         meanwhile();
         exec(conn, "COMMIT");
     });
@@ -217,6 +234,7 @@ macro_rules! suite {
     ($($check:ident),* $(,)?) => {
         mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_file_memory(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 
