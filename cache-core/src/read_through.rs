@@ -80,7 +80,8 @@ enum Waited<T> {
 pub struct Shape {
     /// How many of the plan's tags it depends on.
     pub depends_on: usize,
-    /// Its hard lifetime.
+    /// Its hard lifetime. `Some(Duration::ZERO)`: do not store it (the
+    /// loaded value is returned, and the lease given back).
     pub ttl: Ttl,
 }
 
@@ -257,6 +258,9 @@ impl Cache {
         value: &T,
         lease: Option<&str>,
     ) -> Option<Bytes> {
+        if shape.ttl.is_some_and(|ttl| ttl.is_zero()) {
+            return None;
+        }
         let options = FillOptions {
             depends_on: shape.depends_on,
             ttl: shape.ttl,

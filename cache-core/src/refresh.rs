@@ -52,6 +52,9 @@ impl Refresh {
     /// Stores `value` (its [`Shape`] says what it depends on and how long
     /// it lives) and releases the lease, in one round trip.
     pub fn complete<T: Serialize + ?Sized>(mut self, value: &T, shape: Shape) -> crate::Result<()> {
+        if shape.ttl.is_some_and(|ttl| ttl.is_zero()) {
+            return Ok(()); // not to be stored; the lease is released by drop
+        }
         let options = FillOptions {
             depends_on: shape.depends_on,
             ttl: shape.ttl,

@@ -467,11 +467,10 @@ fn mysql_writes(m: &Model) -> TokenStream {
             use #dsl::prelude::*;
             let table = <Self as ::cache_diesel::CachedModel>::table();
             let key = <#table::#first_pk_col as #dsl::Column>::NAME;
-            if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
-                return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
-            }
             ::cache_diesel::__private::mysql_atomic(conn, |conn| {
-                ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                if !::cache_diesel::__private::mysql_reset_insert_id(conn, table, key)? {
+                    return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
+                }
                 let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
                 if n == 0 {
                     return ::core::result::Result::Ok(::std::vec::Vec::new());

@@ -100,8 +100,8 @@ pub mod __private {
     pub use crate::model::{RelationKind, Updated, record_schema_hash};
     #[cfg(feature = "mysql")]
     pub use crate::mysql::{
-        mysql_atomic, mysql_forget_insert_id, mysql_inserted, mysql_inserted_ids,
-        mysql_key_changed, mysql_key_is_generated, mysql_not_returnable,
+        mysql_atomic, mysql_inserted, mysql_inserted_ids, mysql_key_changed, mysql_not_returnable,
+        mysql_reset_insert_id,
     };
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};

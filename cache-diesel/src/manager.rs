@@ -58,7 +58,7 @@ impl Kind {
 /// How many of an entry's tags a loaded value depends on (as its
 /// dependencies count them for a found and an absent value), and how long
 /// it lives.
-type ShapeFn<T> = fn(&T, DependsOn) -> (usize, Duration);
+type ShapeFn<T> = Arc<dyn Fn(&T, DependsOn) -> (usize, Duration) + Send + Sync>;
 
 /// How a read-through entry is keyed, tagged and timed.
 struct Entry<'t, T> {
@@ -246,7 +246,7 @@ impl<M: CachedModel> Manager<M> {
             key,
             deps: self.keys.list_dependencies(related),
             related: related_tables,
-            shape: |_, depends_on| (depends_on.found, M::INFO.list_timeout),
+            shape: Arc::new(|_, depends_on| (depends_on.found, M::INFO.list_timeout)),
         }
     }
 
@@ -304,10 +304,17 @@ impl<M: CachedModel> Manager<M> {
                 .keys
                 .detail_dependencies(&unique_tag, self.related_tags::<C>()),
             related: <M as ModelQueries<C>>::related_tables(),
-            shape: |row: &Option<M::Record>, depends_on| match row {
+            shape: Arc::new(move |row: &Option<M::Record>, depends_on| match row {
+                // A row found under another spelling of the value (a
+                // case-insensitive or trailing-space-blind collation: `TEA`
+                // finds `tea`) is not stored: a write invalidates the
+                // spellings it wrote, not every one the database matches.
+                Some(record) if !has_value::<M>(record, column, &value_key) => {
+                    (depends_on.found, Duration::ZERO)
+                }
                 Some(_) => (depends_on.found, M::INFO.detail_timeout),
                 None => (depends_on.absent, M::INFO.not_found_timeout),
-            },
+            }),
         };
         let background = || -> OwnedLoad<C, Option<M::Record>> {
             let owned = key.clone();
@@ -419,7 +426,7 @@ impl<M: CachedModel> Manager<M> {
             return Some(refresh);
         };
         let load = make();
-        let (shape, counts) = (entry.shape, entry.deps.depends_on());
+        let (shape, counts) = (entry.shape.clone(), entry.deps.depends_on());
         // The job owns the refresh; a full queue hands it back through here.
         let slot = Arc::new(Mutex::new(Some(refresh)));
         let taken = slot.clone();
@@ -468,4 +475,13 @@ impl<M: CachedModel> Manager<M> {
             }
         }
     }
+}
+
+/// Whether `record`'s row has `value_key` in unique column `column`, to
+/// the letter.
+fn has_value<M: CachedModel>(record: &M::Record, column: &str, value_key: &str) -> bool {
+    M::record_model(record)
+        .unique_keys()
+        .iter()
+        .any(|k| k.column() == column && k.value_key() == value_key)
 }

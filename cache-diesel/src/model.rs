@@ -115,7 +115,7 @@ pub trait CachedModel:
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no cached queries on `{C}`",
     label = "cache-diesel generated no queries for this connection type",
-    note = "cache-diesel generates queries for the connection types of its enabled features: `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections; turn on the one for `{C}`, e.g. cache-diesel = {{ version = \"..\", features = [\"mysql\"] }}"
+    note = "cache-diesel generates queries for the connection types of its enabled features: `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections; turn on the one for `{C}`, e.g. cache-diesel = {{ version = \"..\", features = [\"mysql\"] }} (and `r2d2` for a PooledConnection)"
 )]
 pub trait ModelQueries<C>: CachedModel {
     /// The row with this unique value, if any.
@@ -147,6 +147,11 @@ pub trait ModelQueries<C>: CachedModel {
 }
 
 /// Inserts of values `V` (anything `Insertable` into the model's table).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no cached insert of `{V}` on `{C}`",
+    label = "no insert of these values on this connection type",
+    note = "either `{V}` is not `Insertable` into the model's table, or cache-diesel generated no queries for `{C}`: it does for the connection types of its enabled features, `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections"
+)]
 pub trait InsertQuery<C, V>: CachedModel {
     /// Runs the insert and returns the inserted rows, as the database wrote
     /// them (generated keys, defaults): through `RETURNING`, or on MySQL
@@ -168,6 +173,11 @@ pub struct Updated<M: CachedModel> {
 }
 
 /// Updates with changes `V` (anything `AsChangeset` for the model's table).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no cached update with `{V}` on `{C}`",
+    label = "no update with these changes on this connection type",
+    note = "either `{V}` is not `AsChangeset` for the model's table, or cache-diesel generated no queries for `{C}`: it does for the connection types of its enabled features, `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections"
+)]
 pub trait UpdateQuery<C, V>: CachedModel {
     /// Updates the row with this primary key and returns it with its unique
     /// values from before the update (`None`: there is no such row, and

@@ -23,18 +23,28 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::result::Error;
 use diesel::sql_types::Bool;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Numbers the savepoints hooks take, so that none replaces a user's.
 static SAVEPOINTS: AtomicU64 = AtomicU64::new(0);
 
 /// Whether the server has a transaction open on `conn`, asked of the
-/// server itself: `SET TRANSACTION` is refused inside one (error 1568), on
-/// MySQL and MariaDB. Neither Diesel nor the tracker can know of a
-/// transaction opened by SQL text on an untracked connection or by
-/// `SET autocommit = 0`, and a `BEGIN` inside one would commit it.
+/// server itself: with `autocommit` off every statement is in one, and
+/// `SET TRANSACTION` is refused inside one (error 1568), on MySQL and
+/// MariaDB. Diesel cannot know of a transaction opened by SQL text, nor
+/// the tracker of one opened by `SET autocommit = 0`, and a `BEGIN` inside
+/// one would commit it.
 fn server_in_transaction(conn: &mut MysqlConnection) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Autocommit {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        autocommit: i64,
+    }
+    let Autocommit { autocommit } =
+        diesel::sql_query("SELECT @@autocommit AS autocommit").get_result(conn)?;
+    if autocommit == 0 {
+        return Ok(true);
+    }
     match conn.batch_execute("SET TRANSACTION READ WRITE") {
         Ok(()) => Ok(false),
         Err(Error::DatabaseError(_, info))
@@ -48,7 +58,10 @@ fn server_in_transaction(conn: &mut MysqlConnection) -> QueryResult<bool> {
 
 /// Runs `f`, a write and the reads that return what it wrote, atomically:
 /// in a transaction of its own, or under a savepoint inside one already
-/// open (whoever opened it), so that an error after the write undoes it.
+/// open, so that an error after the write undoes it. Inside a transaction
+/// the tracker does not follow (an untracked connection, `SET autocommit =
+/// 0`), the write's invalidation could not wait for the commit: refused,
+/// nothing written.
 pub fn mysql_atomic<T>(
     conn: &mut MysqlConnection,
     f: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
@@ -56,6 +69,16 @@ pub fn mysql_atomic<T>(
     // A transaction Diesel opened: Diesel's own savepoint.
     if diesel_in_transaction(conn) || !server_in_transaction(conn)? {
         return conn.transaction(f);
+    }
+    if !crate::tracking::tracker(conn).is_some_and(|t| t.in_transaction()) {
+        return Err(Error::QueryBuilderError(
+            "cache-diesel: a MySQL hook write inside a transaction cache-diesel cannot \
+             follow (an untracked connection in a transaction opened by SQL text, or \
+             SET autocommit = 0): its invalidation could not wait for the commit, so \
+             nothing was written. Track the connection (cache_diesel::track) and open \
+             transactions with BEGIN or Diesel's transaction()"
+                .into(),
+        ));
     }
     let savepoint = format!(
         "cache_diesel_hook_{}",
@@ -87,10 +110,33 @@ fn diesel_in_transaction(conn: &mut MysqlConnection) -> bool {
 }
 
 /// Sets the connection's `LAST_INSERT_ID()` to 0, so that after an
-/// `INSERT` it is non-zero only if that insert generated a key.
-pub fn mysql_forget_insert_id(conn: &mut MysqlConnection) -> QueryResult<()> {
-    diesel::sql_query("SELECT LAST_INSERT_ID(0)").execute(conn)?;
-    Ok(())
+/// `INSERT` it is non-zero only if that insert generated a key, and says,
+/// in the same statement, whether column `pk` of `table` (in the
+/// connection's database) is the table's `AUTO_INCREMENT` column: the rows
+/// of an insert can be read back by `LAST_INSERT_ID()` only then (another
+/// column's counter would be read as primary keys).
+pub fn mysql_reset_insert_id(
+    conn: &mut MysqlConnection,
+    table: &str,
+    pk: &str,
+) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reset: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generated: i64,
+    }
+    let found: Found = diesel::sql_query(
+        "SELECT LAST_INSERT_ID(0) AS reset, (SELECT COUNT(*) FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) \
+         AND LOWER(COLUMN_NAME) = LOWER(?) AND EXTRA LIKE '%auto_increment%') AS generated",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .bind::<diesel::sql_types::Text, _>(pk)
+    .get_result(conn)?;
+    debug_assert_eq!(found.reset, 0);
+    Ok(found.generated > 0)
 }
 
 /// The condition that selects the `n` rows the last `INSERT` generated
@@ -105,49 +151,6 @@ pub fn mysql_inserted_ids(pk: &str, n: usize) -> diesel::expression::SqlLiteral<
          AND LAST_INSERT_ID() + {last} * @@auto_increment_increment \
          AND MOD({pk} - LAST_INSERT_ID(), @@auto_increment_increment) = 0"
     ))
-}
-
-/// Whether column `pk` of `table` (in the connection's database) is its
-/// `AUTO_INCREMENT` column, asked once per table and column in the
-/// process: the rows of an insert can be read back by
-/// `LAST_INSERT_ID()` only then (another column's counter would be read as
-/// primary keys).
-pub fn mysql_key_is_generated(
-    conn: &mut MysqlConnection,
-    table: &str,
-    pk: &str,
-) -> QueryResult<bool> {
-    static KNOWN: Mutex<Vec<(String, String, bool)>> = Mutex::new(Vec::new());
-    let known = |t: &str, c: &str| {
-        let list = KNOWN
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        list.iter()
-            .find(|(kt, kc, _)| kt == t && kc == c)
-            .map(|(_, _, generated)| *generated)
-    };
-    if let Some(generated) = known(table, pk) {
-        return Ok(generated);
-    }
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let found: Found = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) \
-         AND LOWER(COLUMN_NAME) = LOWER(?) AND EXTRA LIKE '%auto_increment%'",
-    )
-    .bind::<diesel::sql_types::Text, _>(table)
-    .bind::<diesel::sql_types::Text, _>(pk)
-    .get_result(conn)?;
-    let generated = found.n > 0;
-    KNOWN
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push((table.to_owned(), pk.to_owned(), generated));
-    Ok(generated)
 }
 
 /// The error of an insert whose rows cannot be read back on MySQL (a

@@ -1035,6 +1035,17 @@ fn classify(s: &Stmt, out: &mut Vec<Statement>) {
             }
         }
         "prepare" if s.kw(1, "transaction") => Commit,
+        // MariaDB: SET STATEMENT var = value [, ..] FOR <statement>.
+        "set" if s.kw(1, "statement") => match (2..s.len()).find(|&i| s.kw(i, "for")) {
+            Some(i) => {
+                let inner = Stmt {
+                    sql: s.sql,
+                    t: &s.t[i + 1..],
+                };
+                return classify(&inner, out);
+            }
+            None => Unknown,
+        },
         "insert" | "replace" | "update" | "delete" | "merge" => {
             if !write_at(s, 0, &mut found) || found.tables.is_empty() {
                 Unknown
@@ -1970,6 +1981,23 @@ mod tests {
             "LOAD DATA LOCAL INFILE '/tmp/x.csv' REPLACE INTO TABLE `db`.`T` FIELDS TERMINATED BY ','",
             &[w(&["t"])],
         );
+        // MariaDB's per-statement settings: the statement after FOR.
+        check(
+            &[Mysql],
+            "SET STATEMENT max_statement_time = 100 FOR UPDATE products SET title = 'x' WHERE id = 1",
+            &[w(&["products"])],
+        );
+        check(
+            &[Mysql],
+            "set statement sql_mode = '', foreign_key_checks = 0 for delete from `Orders` where id = 2",
+            &[w(&["orders"])],
+        );
+        check(
+            &[Mysql],
+            "SET STATEMENT sql_mode = '' FOR SELECT 1",
+            &[Read],
+        );
+        check(&[Mysql], "SET STATEMENT sql_mode = ''", &[Unknown]);
         check(
             &[Mysql],
             "LOAD XML INFILE 'x.xml' INTO TABLE t",

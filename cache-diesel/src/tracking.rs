@@ -178,7 +178,7 @@ impl CacheTracking {
     }
 
     /// Whether the tracker sees a transaction open (or cannot rule one out).
-    fn in_transaction(&self) -> bool {
+    pub(crate) fn in_transaction(&self) -> bool {
         !self.levels.is_empty() || self.reminder.is_some()
     }
 

@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::keys::TableTag;
 use crate::manager::Manager;
-use crate::model::{CachedModel, InsertQuery, ListFilter, ModelQueries, UpdateQuery, Updated};
+use crate::model::{
+    CachedModel, InsertQuery, ListFilter, ModelQueries, UniqueKey, UpdateQuery, Updated,
+};
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use diesel::Connection;
@@ -116,7 +118,16 @@ impl<M: CachedModel> Manager<M> {
         let Some(Updated { row, before }) = updated else {
             return Ok(None);
         };
-        self.invalidate_rows(conn, "update", before.iter().chain(&row.unique_keys()));
+        let after = row.unique_keys();
+        // A changed unique value may now be found under a spelling a
+        // cached "not found" holds (`COFFEE` for a new `coffee`, where the
+        // collation ignores case): those are invalidated too.
+        let moved = before.iter().any(|old| {
+            after
+                .iter()
+                .any(|new| new.column() == old.column() && new.value_key() != old.value_key())
+        });
+        self.invalidate_rows(conn, "update", before.iter().chain(&after), moved);
         Ok(Some(row))
     }
 
@@ -143,7 +154,7 @@ impl<M: CachedModel> Manager<M> {
     {
         let deleted = tracking::as_hook(conn, |conn| M::delete_by_id(conn, &id))?;
         if let Some(row) = &deleted {
-            self.invalidate_rows(conn, "delete", row.unique_keys().iter());
+            self.invalidate_rows(conn, "delete", row.unique_keys().iter(), false);
         }
         Ok(deleted)
     }
@@ -186,15 +197,20 @@ impl<M: CachedModel> Manager<M> {
         );
     }
 
-    /// Invalidates the lists and the detail entries under `keys`.
+    /// Invalidates the lists and the detail entries under `keys` (and the
+    /// cached "not found" answers when `absent`).
     fn invalidate_rows<'k, C: Connection>(
         &self,
         conn: &mut C,
         why: &'static str,
         keys: impl Iterator<Item = &'k M::Unique>,
+        absent: bool,
     ) {
         let model_keys = self.model_keys();
         let mut touched = vec![model_keys.table_tag(TableTag::List).to_owned()];
+        if absent {
+            touched.push(model_keys.table_tag(TableTag::Absent).to_owned());
+        }
         touched.extend(keys.map(|k| model_keys.unique_tag_of(k)));
         touched.sort();
         touched.dedup();

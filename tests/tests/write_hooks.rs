@@ -8,19 +8,20 @@
 //! savepoint inside an open one):
 //!
 //! On MySQL each hook first asks the server whether a transaction is open
-//! (`SET TRANSACTION READ WRITE`, refused inside one), unless Diesel
-//! opened it; an insert also checks once per table and process that the
-//! key is the `AUTO_INCREMENT` column (warmed up first here).
+//! (2 statements: `SELECT @@autocommit`, then `SET TRANSACTION READ
+//! WRITE`, refused inside one), unless Diesel opened it; an insert checks
+//! that the key is the `AUTO_INCREMENT` column in the statement that
+//! resets `LAST_INSERT_ID()`.
 //!
 //! | hook | PostgreSQL | SQLite | MySQL |
 //! |---|---|---|---|
-//! | `insert` | 1 | 1 | 6: the probe, `BEGIN`, `LAST_INSERT_ID(0)`, insert, read back, `COMMIT` |
-//! | `insert_many` of n rows | 1 | n + 2 (Diesel inserts row by row) | 6 |
-//! | `update`, model without `unique(..)` | 1 | 1 | 6: the probe, `BEGIN`, read `FOR UPDATE`, update, read, `COMMIT` |
-//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) | 6 (5 inside a Diesel transaction: `SAVEPOINT` .. `RELEASE`) |
-//! | `update` of a missing id | 1 | 3 with `unique(..)`, else 1 | 4 |
-//! | `delete` | 1 | 1 | 5: the probe, `BEGIN`, read `FOR UPDATE`, delete, `COMMIT` |
-//! | `delete` of a missing id | 1 | 1 | 4 |
+//! | `insert` | 1 | 1 | 7: the probe (2), `BEGIN`, `LAST_INSERT_ID(0)` and the key check, insert, read back, `COMMIT` |
+//! | `insert_many` of n rows | 1 | n + 2 (Diesel inserts row by row) | 7 |
+//! | `update`, model without `unique(..)` | 1 | 1 | 7: the probe (2), `BEGIN`, read `FOR UPDATE`, update, read, `COMMIT` |
+//! | `update`, model with `unique(..)` | 1 | 4: `BEGIN IMMEDIATE`, read, update, `COMMIT` (2 inside a transaction) | 7 (5 inside a Diesel transaction: `SAVEPOINT` .. `RELEASE`) |
+//! | `update` of a missing id | 1 | 3 with `unique(..)`, else 1 | 5 |
+//! | `delete` | 1 | 1 | 6: the probe (2), `BEGIN`, read `FOR UPDATE`, delete, `COMMIT` |
+//! | `delete` of a missing id | 1 | 1 | 5 |
 
 use cache_diesel::{Error, ModelQueries, UpdateQuery, transaction};
 use cache_tests::env::Env;
@@ -48,15 +49,7 @@ fn per_db<C: Connection>(postgres: usize, sqlite: usize, mysql: usize) -> usize 
 /// the update, in `BEGIN IMMEDIATE` .. `COMMIT`; on MySQL also the read of
 /// the new row.
 fn unique_update_statements<C: Connection>() -> usize {
-    per_db::<C>(1, 4, 6)
-}
-
-/// Runs MySQL's once-per-process check of the products' key, so that the
-/// statements counted next are the hook's own.
-fn warm_mysql_key_check<C: Connection + 'static>(conn: &mut C) {
-    if let Some(conn) = (conn as &mut dyn std::any::Any).downcast_mut::<diesel::MysqlConnection>() {
-        assert!(cache_diesel::__private::mysql_key_is_generated(conn, "products", "id").unwrap());
-    }
+    per_db::<C>(1, 4, 7)
 }
 
 fn slugs(rows: &[Product]) -> Vec<&str> {
@@ -90,13 +83,12 @@ where
     });
     assert_eq!(q, 0, "cached before the insert");
 
-    warm_mysql_key_check(&mut env.db.conn);
     let (row, q) = env
         .db
         .counted(|c| p.insert(c, NewProduct::new("tea", 7)).unwrap());
     assert_eq!(
         q,
-        per_db::<C>(1, 1, 6),
+        per_db::<C>(1, 1, 7),
         "one statement: INSERT .. RETURNING"
     );
     let expected = Product {
@@ -132,7 +124,7 @@ where
     assert_eq!((slugs(&rows), ids), (vec!["b1", "b2"], vec![2, 3]));
     assert_eq!(
         q,
-        per_db::<C>(1, 4, 6),
+        per_db::<C>(1, 4, 7),
         "PostgreSQL: one statement; SQLite: BEGIN, one INSERT .. RETURNING per row, COMMIT"
     );
     assert_eq!(p.get(&mut env.db.conn, 3).unwrap(), rows[1]);
@@ -185,7 +177,7 @@ fn update_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     assert_eq!(missing, None, "no row 999");
     assert_eq!(
         q,
-        per_db::<C>(1, 3, 4),
+        per_db::<C>(1, 3, 5),
         "PostgreSQL: the update; SQLite: BEGIN IMMEDIATE, the read that finds nothing, COMMIT"
     );
     let (cached, q) = env.db.counted(warm);
@@ -246,7 +238,7 @@ where
     });
     assert_eq!(
         (row.map(|r| r.title), q),
-        (Some("V2".to_string()), per_db::<C>(1, 1, 6))
+        (Some("V2".to_string()), per_db::<C>(1, 1, 7))
     );
     let (row, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!((row.title.as_str(), q), ("V2", 1), "invalidated");
@@ -254,7 +246,7 @@ where
         v2.update(c, id + 1, products::title.eq("V2".to_string()))
             .unwrap()
     });
-    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 4)));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 5)));
     let (_, q) = env.db.counted(|c| v2.get(c, id).unwrap());
     assert_eq!(q, 0, "nothing invalidated");
 }
@@ -426,14 +418,14 @@ fn delete_returns_the_row_and_a_missing_id_invalidates_nothing<C: Connection + '
     };
     warm(&mut env.db.conn);
     let (missing, q) = env.db.counted(|c| p.delete(c, 999).unwrap());
-    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 4)));
+    assert_eq!((missing, q), (None, per_db::<C>(1, 1, 5)));
     let (_, q) = env.db.counted(warm);
     assert_eq!(q, 0, "deleting a missing id invalidates nothing");
 
     let (deleted, q) = env.db.counted(|c| p.delete(c, rows[0].id).unwrap());
     assert_eq!(
         (deleted, q),
-        (Some(rows[0].clone()), per_db::<C>(1, 1, 5)),
+        (Some(rows[0].clone()), per_db::<C>(1, 1, 6)),
         "the deleted row, in one statement: DELETE .. RETURNING"
     );
     let ((by_id, by_slug, list), q) = env.db.counted(warm);
@@ -513,10 +505,12 @@ fn mysql_inserts_that_generate_no_key_are_refused_and_rolled_back() {
     );
 }
 
-/// A hook on a connection that is not tracked, inside a transaction opened
-/// by SQL text (which neither Diesel nor a tracker saw): the hook asks the
-/// server, takes a savepoint instead of sending `BEGIN` (which would commit
-/// the open transaction), and the user's `ROLLBACK` undoes everything.
+/// Hooks inside transactions that Diesel did not open, on MySQL: the hook
+/// asks the server, so it never sends a `BEGIN` (which would commit the
+/// open transaction). On a tracked connection inside `BEGIN` it writes
+/// under a savepoint and the user's `ROLLBACK` undoes everything; where
+/// its invalidation could not wait for the commit (an untracked
+/// connection, `SET autocommit = 0`) it is refused and writes nothing.
 #[test]
 fn mysql_hooks_inside_a_transaction_opened_by_sql_text_do_not_commit_it() {
     use diesel::connection::SimpleConnection;
@@ -524,26 +518,88 @@ fn mysql_hooks_inside_a_transaction_opened_by_sql_text_do_not_commit_it() {
         return;
     };
     let p = &env.products;
-    let conn = &mut env.db.conn;
-    let id = p.insert(conn, NewProduct::new("kept", 1)).unwrap().id;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("kept", 1))
+        .unwrap()
+        .id;
+    let raw =
+        "INSERT INTO products (slug, title, is_active, category_id) VALUES ('raw', 't', true, 1)";
+    let rows = |conn: &mut diesel::MysqlConnection| -> Vec<(String, String)> {
+        products::table
+            .select((products::slug, products::title))
+            .order(products::id)
+            .load(conn)
+            .unwrap()
+    };
+    let untouched = vec![("kept".to_string(), "Title of kept".to_string())];
+
+    // Untracked, in BEGIN; then untracked and tracked, autocommit off.
+    for (begin, tracked) in [
+        ("BEGIN", false),
+        ("SET autocommit = 0", false),
+        ("SET autocommit = 0", true),
+    ] {
+        let mut conn = env.db.another();
+        if tracked {
+            cache_diesel::track(&mut conn);
+        }
+        conn.batch_execute(begin).unwrap();
+        conn.batch_execute(raw).unwrap();
+        let err = p
+            .update(&mut conn, id, products::title.eq("in txn".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot follow"), "{begin}: {err}");
+        assert!(p.insert(&mut conn, NewProduct::new("hooked", 1)).is_err());
+        conn.batch_execute("ROLLBACK").unwrap();
+        assert_eq!(rows(&mut conn), untouched, "{begin}, tracked: {tracked}");
+    }
+
+    // Tracked, in BEGIN: the hooks write, and the ROLLBACK undoes them.
+    let conn = &mut env.db.another();
+    cache_diesel::track(conn);
     conn.batch_execute("BEGIN").unwrap();
-    conn.batch_execute(
-        "INSERT INTO products (slug, title, is_active, category_id) VALUES ('raw', 't', true, 1)",
-    )
-    .unwrap();
+    conn.batch_execute(raw).unwrap();
     p.update(conn, id, products::title.eq("in txn".to_string()))
         .unwrap();
     p.insert(conn, NewProduct::new("hooked", 1)).unwrap();
     conn.batch_execute("ROLLBACK").unwrap();
-    let rows: Vec<(String, String)> = products::table
-        .select((products::slug, products::title))
-        .order(products::id)
-        .load(conn)
-        .unwrap();
     assert_eq!(
-        rows,
-        [("kept".to_string(), "Title of kept".to_string())],
+        rows(conn),
+        untouched,
         "the rollback undid the raw insert and both hooks"
+    );
+    assert_eq!(p.get(conn, id).unwrap().title, "Title of kept");
+}
+
+/// On MySQL's default collation `TEA` finds the row `tea`: such a row is
+/// returned but not cached under `TEA` (a write invalidates the spellings
+/// it wrote, not every one the database matches), and a cached "not found"
+/// under `COFFEE` is invalidated when an update makes a row `coffee`.
+#[test]
+fn mysql_lookups_under_another_spelling_are_never_stale() {
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_collation") else {
+        return;
+    };
+    env.track();
+    let p = &env.products;
+    let conn = &mut env.db.conn;
+    let id = p.insert(conn, NewProduct::new("tea", 1)).unwrap().id;
+    for spelling in ["TEA", "Tea", "tea "] {
+        assert_eq!(p.get_by_slug(conn, spelling.into()).unwrap().id, id);
+    }
+    assert!(p.find_by_slug(conn, "COFFEE".into()).unwrap().is_none());
+    p.update(conn, id, products::slug.eq("coffee".to_string()))
+        .unwrap();
+    for spelling in ["TEA", "Tea", "tea ", "tea"] {
+        assert!(
+            p.find_by_slug(conn, spelling.into()).unwrap().is_none(),
+            "{spelling:?} after the slug changed"
+        );
+    }
+    assert_eq!(
+        p.find_by_slug(conn, "COFFEE".into()).unwrap().map(|r| r.id),
+        Some(id),
+        "the cached \"not found\" under another spelling was invalidated"
     );
 }
 

@@ -569,15 +569,14 @@ const _: () = {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let table = <Self as ::cache_diesel::CachedModel>::table();
                     let key = <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME;
-                    if !::cache_diesel::__private::mysql_key_is_generated(conn, table, key)? {
-                        return ::core::result::Result::Err(
-                            ::cache_diesel::__private::mysql_not_returnable("PostSummary"),
-                        );
-                    }
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            ::cache_diesel::__private::mysql_forget_insert_id(conn)?;
+                            if !::cache_diesel::__private::mysql_reset_insert_id(conn, table, key)? {
+                                return ::core::result::Result::Err(
+                                    ::cache_diesel::__private::mysql_not_returnable("PostSummary"),
+                                );
+                            }
                             let n = ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
                                 .values(values)
                                 .execute(conn)?;
