@@ -201,6 +201,21 @@ fn an_r2d2_pool_over_sqlite() {
     cache.clear().unwrap();
 }
 
+/// [`through_the_pool`] on a tracked pool (no other setup) of connections
+/// to `url`, over Redis with the test's own prefix.
+fn a_plain_pool<C>(url: &str, redis: &str, test: &str)
+where
+    C: R2D2Connection + Send + 'static,
+    Product: ProductQueries<Pooled<C>>,
+{
+    let cache = cache_with_prefix(redis, test);
+    let queries = Arc::new(AtomicUsize::new(0));
+    let pool = pool::<C, _>(url, &cache, &queries, diesel::r2d2::NopConnectionCustomizer);
+    through_the_pool(&pool, cache.clone(), &queries);
+    drop(pool);
+    cache.clear().unwrap();
+}
+
 #[test]
 fn an_r2d2_pool_over_postgres() {
     let (Some(redis), Some(db)) = (services::redis_url(), db::postgres("pool_pg")) else {
@@ -210,17 +225,7 @@ fn an_r2d2_pool_over_postgres() {
     let schema = db.schema().unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
-    let cache = cache_with_prefix(&redis, "pool_pg");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let pool = pool::<PgConnection, _>(
-        &url,
-        &cache,
-        &queries,
-        diesel::r2d2::NopConnectionCustomizer,
-    );
-    through_the_pool(&pool, cache.clone(), &queries);
-    drop(pool);
-    cache.clear().unwrap();
+    a_plain_pool::<PgConnection>(&url, &redis, "pool_pg");
 }
 
 #[test]
@@ -229,15 +234,5 @@ fn an_r2d2_pool_over_mysql() {
         return;
     };
     let url = services::mysql_database_url(&services::mysql_url().unwrap(), db.database().unwrap());
-    let cache = cache_with_prefix(&redis, "pool_my");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let pool = pool::<diesel::MysqlConnection, _>(
-        &url,
-        &cache,
-        &queries,
-        diesel::r2d2::NopConnectionCustomizer,
-    );
-    through_the_pool(&pool, cache.clone(), &queries);
-    drop(pool);
-    cache.clear().unwrap();
+    a_plain_pool::<diesel::MysqlConnection>(&url, &redis, "pool_my");
 }
