@@ -403,6 +403,7 @@ fn returning_writes(m: &Model) -> TokenStream {
     let pk = m.pk_key();
     let (pk_ty, by_id) = (pk.ty(), pk.eq(table, quote!(id)));
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
+    let insert_execute = insert_execute_fn(m);
     quote! {
         impl __CacheDieselDelete<$conn> for #model {
             fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
@@ -428,10 +429,7 @@ fn returning_writes(m: &Model) -> TokenStream {
                 use #dsl::prelude::*;
                 #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
             }
-            fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
-                use #dsl::prelude::*;
-                #dsl::insert_into(#table::table).values(values).execute(conn)
-            }
+            #insert_execute
         }
     }
 }
@@ -455,6 +453,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
     };
     let filtered = update_filtered(m, &quote!($conn), &quote!($db));
     let name = m.ident.to_string();
+    let insert_execute = insert_execute_fn(m);
     // Rows read back by LAST_INSERT_ID(): only when the key is the
     // table's AUTO_INCREMENT column (never a composite key).
     let insert_returning = if pk.fields.len() > 1 {
@@ -507,10 +506,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
             fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 #insert_returning
             }
-            fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
-                use #dsl::prelude::*;
-                #dsl::insert_into(#table::table).values(values).execute(conn)
-            }
+            #insert_execute
         }
 
         impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model
@@ -594,6 +590,18 @@ fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #pk_eq_type>, __V>,
             #dsl::dsl::AsSelect<Self, #db>,
         >
+    }
+}
+
+/// `InsertQuery::insert_execute`: the same for every model and backend.
+fn insert_execute_fn(m: &Model) -> TokenStream {
+    let table = m.table();
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    quote! {
+        fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+            use #dsl::prelude::*;
+            #dsl::insert_into(#table::table).values(values).execute(conn)
+        }
     }
 }
 

@@ -31,9 +31,16 @@ struct Direction<'a> {
 }
 
 fn directions(m: &Model) -> Vec<Direction<'_>> {
-    let pk: Vec<&Field> = m.pk.iter().map(|&i| &m.fields[i]).collect();
-    let key = (!pk.is_empty()).then(|| m.pk_key());
-    let by_key = key.map(|k| (k.text(), k.variant().to_string(), pk.clone(), pk.len()));
+    let key = (!m.pk.is_empty()).then(|| m.pk_key());
+    let pk: Vec<&Field> = key.iter().flat_map(|k| k.fields.clone()).collect();
+    let by_key = key.map(|k| {
+        (
+            k.text(),
+            k.variant().to_string(),
+            k.fields.clone(),
+            k.fields.len(),
+        )
+    });
     let by_column = m.order_by.iter().map(|&i| {
         let field = &m.fields[i];
         let name = syn::ext::IdentExt::unraw(&field.ident).to_string();

@@ -58,16 +58,24 @@ impl Kind {
 /// How many of an entry's tags a loaded value depends on (as its
 /// dependencies count them for a found and an absent value), and how long
 /// it lives.
-type ShapeFn<T> = Arc<dyn Fn(&T, DependsOn) -> (usize, Duration) + Send + Sync>;
+/// (A closure, not boxed: it is built on every read, hits included, and
+/// cloned only for a background refresh.)
+trait ShapeFn<T>: Fn(&T, DependsOn) -> (usize, Duration) + Clone + Send + Sync + 'static {}
+
+impl<T, F> ShapeFn<T> for F where
+    F: Fn(&T, DependsOn) -> (usize, Duration) + Clone + Send + Sync + 'static
+{
+}
 
 /// How a read-through entry is keyed, tagged and timed.
-struct Entry<'t, T> {
+struct Entry<'t, T, S: ShapeFn<T>> {
     kind: Kind,
     key: String,
     deps: Dependencies<'t>,
     /// The SQL names of the other tables the value depends on.
     related: &'t [String],
-    shape: ShapeFn<T>,
+    shape: S,
+    value: PhantomData<fn(&T)>,
 }
 
 /// A loader a background refresh can own.
@@ -240,13 +248,14 @@ impl<M: CachedModel> Manager<M> {
         key: String,
         related: &'t [String],
         related_tables: &'t [String],
-    ) -> Entry<'t, T> {
+    ) -> Entry<'t, T, impl ShapeFn<T>> {
         Entry {
             kind: Kind::List,
             key,
             deps: self.keys.list_dependencies(related),
             related: related_tables,
-            shape: Arc::new(|_, depends_on| (depends_on.found, M::INFO.list_timeout)),
+            shape: |_: &T, depends_on: DependsOn| (depends_on.found, M::INFO.list_timeout),
+            value: PhantomData,
         }
     }
 
@@ -304,7 +313,8 @@ impl<M: CachedModel> Manager<M> {
                 .keys
                 .detail_dependencies(&unique_tag, self.related_tags::<C>()),
             related: <M as ModelQueries<C>>::related_tables(),
-            shape: Arc::new(move |row: &Option<M::Record>, depends_on| match row {
+            value: PhantomData,
+            shape: move |row: &Option<M::Record>, depends_on: DependsOn| match row {
                 // A row found under another spelling of the value (a
                 // case-insensitive or trailing-space-blind collation: `TEA`
                 // finds `tea`) is not stored: a write invalidates the
@@ -314,7 +324,7 @@ impl<M: CachedModel> Manager<M> {
                 }
                 Some(_) => (depends_on.found, M::INFO.detail_timeout),
                 None => (depends_on.absent, M::INFO.not_found_timeout),
-            }),
+            },
         };
         let background = || -> OwnedLoad<C, Option<M::Record>> {
             let owned = key.clone();
@@ -335,10 +345,10 @@ impl<M: CachedModel> Manager<M> {
     /// Inside a transaction nothing is filled (the transaction may read an
     /// older snapshot, or its own uncommitted writes), and a model the
     /// transaction wrote is read from the database only.
-    fn read_through<C, T>(
+    fn read_through<C, T, S: ShapeFn<T>>(
         &self,
         conn: &mut C,
-        entry: Entry<'_, T>,
+        entry: Entry<'_, T, S>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
         background: Option<&(dyn Fn() -> OwnedLoad<C, T> + Sync)>,
     ) -> Result<T>
@@ -412,9 +422,9 @@ impl<M: CachedModel> Manager<M> {
     /// workers, if a connection source for `C` is registered
     /// ([`crate::refresh_connections`]) and their queue has room; gives it
     /// back otherwise, and the caller refreshes inline.
-    fn refresh_in_background<C, T>(
+    fn refresh_in_background<C, T, S: ShapeFn<T>>(
         &self,
-        entry: &Entry<'_, T>,
+        entry: &Entry<'_, T, S>,
         make: &(dyn Fn() -> OwnedLoad<C, T> + Sync),
         refresh: Refresh,
     ) -> Option<Refresh>

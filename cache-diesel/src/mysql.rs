@@ -8,11 +8,11 @@
 //! `INSERT` of `n` rows that generates its keys takes `n` consecutive
 //! `AUTO_INCREMENT` values, `@@auto_increment_increment` apart (InnoDB,
 //! every `innodb_autoinc_lock_mode`, for an `INSERT .. VALUES` whose row
-//! count is known), and `LAST_INSERT_ID()` is the first. The hook checks
-//! once per table that the primary key is the `AUTO_INCREMENT` column, and
-//! resets `LAST_INSERT_ID()` to 0 first, so that an insert that generated
-//! no key cannot be mistaken for one that did; then it reads the rows in
-//! that range and requires exactly `n`. Anything else is an error, and the
+//! count is known), and `LAST_INSERT_ID()` is the first. The hook resets
+//! `LAST_INSERT_ID()` to 0 first, so that an insert that generated no key
+//! cannot be mistaken for one that did, and in the same statement checks
+//! that the primary key is the table's `AUTO_INCREMENT` column; then it
+//! reads the rows in that range and requires exactly `n`. Anything else is an error, and the
 //! insert is rolled back. One case it cannot tell: a batch that gives some
 //! keys and leaves others to be generated reserves `n` values but uses
 //! fewer, and a row another session inserts with one of the unused values
@@ -67,7 +67,7 @@ pub fn mysql_atomic<T>(
     f: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
     // A transaction Diesel opened: Diesel's own savepoint.
-    if diesel_in_transaction(conn) || !server_in_transaction(conn)? {
+    if crate::tracking::diesel_in_transaction(conn) || !server_in_transaction(conn)? {
         return conn.transaction(f);
     }
     if !crate::tracking::tracker(conn).is_some_and(|t| t.in_transaction()) {
@@ -96,16 +96,6 @@ pub fn mysql_atomic<T>(
             }
             Err(e)
         }
-    }
-}
-
-/// Whether Diesel's transaction manager has a transaction open.
-fn diesel_in_transaction(conn: &mut MysqlConnection) -> bool {
-    use diesel::connection::{TransactionManager, TransactionManagerStatus};
-    match <MysqlConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-    {
-        TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
-        TransactionManagerStatus::InError => true,
     }
 }
 

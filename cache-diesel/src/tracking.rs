@@ -463,6 +463,12 @@ fn in_transaction<C: Connection>(conn: &mut C) -> bool {
     if let Some(t) = tracker(conn) {
         return t.in_transaction();
     }
+    diesel_in_transaction(conn)
+}
+
+/// Whether Diesel's transaction manager has a transaction open on `conn`
+/// (one opened by SQL text is not among them).
+pub(crate) fn diesel_in_transaction<C: Connection>(conn: &mut C) -> bool {
     match C::TransactionManager::transaction_manager_status_mut(conn) {
         TransactionManagerStatus::Valid(valid) => valid.transaction_depth().is_some(),
         TransactionManagerStatus::InError => true,
