@@ -1,8 +1,8 @@
 //! [`Cache`]: Django's low-level cache API, typed through serde.
 
 use crate::backend::{
-    Backend, DummyBackend, Incr, MemoryBackend, RedisBackend, RedisOptions, TieredBackend,
-    TieredOptions,
+    Backend, ClusterBackend, DummyBackend, Incr, MemoryBackend, RedisBackend, RedisOptions,
+    TieredBackend, TieredOptions,
 };
 use crate::codec;
 use crate::config::{BackendKind, CacheConfig};
@@ -83,6 +83,18 @@ impl std::fmt::Debug for Cache {
     }
 }
 
+/// The Redis options of `config`; `replicas` unless it names its own.
+fn redis_options(config: &CacheConfig, replicas: u32) -> RedisOptions {
+    RedisOptions {
+        connect_timeout: config.connect_timeout,
+        response_timeout: config.response_timeout,
+        retry_after: config.retry_after,
+        pool_size: config.pool_size,
+        tls_ca: config.tls_ca.clone(),
+        replicas: config.replicas.unwrap_or(replicas),
+    }
+}
+
 impl Cache {
     /// A cache built from its configuration. Never connects eagerly: a Redis
     /// server that is down is reported by the first call that needs it.
@@ -92,17 +104,13 @@ impl Cache {
                 Arc::new(MemoryBackend::new(config.max_entries, config.max_bytes))
             }
             BackendKind::Dummy => Arc::new(DummyBackend),
+            BackendKind::RedisCluster { nodes } => Arc::new(ClusterBackend::connect(
+                nodes,
+                config.shards,
+                redis_options(&config, 1),
+            )?),
             BackendKind::Redis { url } => {
-                let redis = RedisBackend::connect(
-                    url,
-                    RedisOptions {
-                        connect_timeout: config.connect_timeout,
-                        response_timeout: config.response_timeout,
-                        retry_after: config.retry_after,
-                        pool_size: config.pool_size,
-                        tls_ca: config.tls_ca.clone(),
-                    },
-                )?;
+                let redis = RedisBackend::connect(url, redis_options(&config, 0))?;
                 match config.local_tier {
                     None => Arc::new(redis),
                     Some(local_bytes) => Arc::new(TieredBackend::new(

@@ -4,6 +4,7 @@
 //! memory://?max_entries=10000&max_bytes=64m      the default
 //! redis://[:password@]host:port/db?prefix=app    Redis
 //! rediss://host:port/db                          Redis over TLS (feature `tls`)
+//! redis+cluster://[:password@]host:port,host:port,...   a Redis Cluster
 //! dummy://                                       stores nothing
 //! ```
 //!
@@ -14,7 +15,10 @@
 //! certificate file) for Redis; `local` (a size: puts a coherent
 //! in-process tier of that many bytes in front of Redis, see
 //! [`TieredBackend`](crate::backend::TieredBackend)) and `local_window`
-//! for `redis://`. Durations are `500ms`,
+//! for `redis://`; `replicas` (wait for that many replicas after every
+//! invalidation; 1 by default on a cluster, 0 on one server) for Redis;
+//! `shards` for a cluster (see
+//! [`ClusterBackend`](crate::backend::ClusterBackend)). Durations are `500ms`,
 //! `2s`, `5m`, `1h` or bare seconds; sizes are bytes with an optional
 //! `k`/`m`/`g` (binary) suffix.
 
@@ -42,6 +46,11 @@ pub enum BackendKind {
     },
     /// Stores nothing, as Django's `DummyCache`.
     Dummy,
+    /// A Redis Cluster, found from these nodes (`redis+cluster://` URLs).
+    RedisCluster {
+        /// Some of the cluster's nodes, `redis://[:password@]host:port` each.
+        nodes: Vec<String>,
+    },
 }
 
 /// Everything that configures one cache.
@@ -86,6 +95,12 @@ pub struct CacheConfig {
     /// The local tier answers only while its proof of coherence is at most
     /// this old (`?local_window=10ms`).
     pub local_window: Duration,
+    /// Redis: after every write of tag versions, wait until this many
+    /// replicas have it (`?replicas=1`); `None`: 1 on a cluster, 0 on one
+    /// server. See [`RedisOptions::replicas`](crate::backend::RedisOptions::replicas).
+    pub replicas: Option<u32>,
+    /// Redis Cluster: how many shards keys are spread over (`?shards=16`).
+    pub shards: u16,
 }
 
 impl Default for CacheConfig {
@@ -105,6 +120,8 @@ impl Default for CacheConfig {
             tls_ca: None,
             local_tier: None,
             local_window: Duration::from_millis(10),
+            replicas: None,
+            shards: 16,
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -122,6 +139,9 @@ impl CacheConfig {
     /// assert!(CacheConfig::from_url("memcached://x").is_err());
     /// ```
     pub fn from_url(raw: &str) -> Result<Self> {
+        if let Some(rest) = strip_scheme(raw, "redis+cluster") {
+            return Self::cluster_from_url(raw, rest);
+        }
         let mut url = Url::parse(raw).map_err(|e| Error::config(redact(raw), e.to_string()))?;
         let shown = redact(raw);
         let mut cfg = CacheConfig::default();
@@ -160,6 +180,12 @@ impl CacheConfig {
                 ),
             ));
         }
+        if named.contains("shards") {
+            return Err(Error::config(
+                shown,
+                "shards= applies to a Redis Cluster (redis+cluster:// URLs)",
+            ));
+        }
         if cfg.local_tier.is_some() && scheme != "redis" {
             return Err(Error::config(
                 shown,
@@ -185,6 +211,62 @@ impl CacheConfig {
                 ));
             }
         };
+        Ok(cfg)
+    }
+
+    /// `redis+cluster://[user:password@]host:port,host:port/?options`:
+    /// `rest` is what follows the scheme.
+    fn cluster_from_url(raw: &str, rest: &str) -> Result<Self> {
+        let shown = redact_cluster(raw);
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        let mut nodes = Vec::new();
+        for host in hosts.split(',') {
+            if host.is_empty() {
+                return Err(Error::config(&shown, "an empty node in the list"));
+            }
+            let node = match userinfo {
+                Some(userinfo) => format!("redis://{userinfo}@{host}/"),
+                None => format!("redis://{host}/"),
+            };
+            let parsed = Url::parse(&node)
+                .map_err(|e| Error::config(&shown, format!("node {host}: {e}")))?;
+            if parsed.port().is_none() {
+                return Err(Error::config(
+                    &shown,
+                    format!("node {host}: a port is needed"),
+                ));
+            }
+            nodes.push(node);
+        }
+        let url = Url::parse(&format!(
+            "redis://{}{tail}",
+            hosts.split(',').next().unwrap_or("")
+        ))
+        .map_err(|e| Error::config(&shown, e.to_string()))?;
+        if !matches!(url.path(), "" | "/") {
+            return Err(Error::config(
+                &shown,
+                "a cluster has one database: no /db in the URL",
+            ));
+        }
+        let mut cfg = CacheConfig::default();
+        let mut named = std::collections::HashSet::new();
+        for (name, value) in url.query_pairs() {
+            if !named.insert(name.clone().into_owned()) {
+                return Err(Error::config(&shown, format!("option {name} given twice")));
+            }
+            if matches!(name.as_ref(), "local" | "local_window" | "tls_ca")
+                || !cfg.apply_option(&name, &value, &shown)?
+            {
+                return Err(Error::config(&shown, unknown_option(&name)));
+            }
+        }
+        cfg.backend = BackendKind::RedisCluster { nodes };
         Ok(cfg)
     }
 
@@ -282,6 +364,16 @@ impl CacheConfig {
                 self.lease_tick =
                     parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 10ms)"))?
             }
+            "replicas" => {
+                self.replicas = Some(value.parse().map_err(|_| bad("a non-negative integer"))?)
+            }
+            "shards" => {
+                self.shards = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=crate::backend::MAX_SHARDS).contains(n))
+                    .ok_or_else(|| bad("an integer from 1 to 1024"))?
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -302,9 +394,30 @@ fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
-         tls_ca, lease, lease_tick, local, local_window, and for redis:// also {}",
+         tls_ca, lease, lease_tick, local, local_window, replicas, shards (a cluster's), \
+         and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
     )
+}
+
+/// What follows `scheme://` in `raw`, if it has that scheme (any case).
+fn strip_scheme<'a>(raw: &'a str, scheme: &str) -> Option<&'a str> {
+    let (head, rest) = raw.split_once("://")?;
+    head.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
+/// A cluster URL with any password replaced by `***`.
+fn redact_cluster(raw: &str) -> String {
+    match raw.split_once("://").and_then(|(_, rest)| {
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        rest[..end].rsplit_once('@').map(|(userinfo, _)| userinfo)
+    }) {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _)) => raw.replacen(userinfo, &format!("{user}:***"), 1),
+            None => raw.to_owned(),
+        },
+        None => raw.to_owned(),
+    }
 }
 
 /// The URL with any password replaced by `***`, for messages and logs.
@@ -397,6 +510,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("secret") && err.contains("timeout"), "{err}");
+    }
+
+    #[test]
+    fn cluster_urls_list_their_nodes() {
+        let cfg = CacheConfig::from_url(
+            "redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001/?prefix=app&shards=32&replicas=2",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.backend,
+            BackendKind::RedisCluster {
+                nodes: vec![
+                    "redis://:secret@10.0.0.1:7000/".into(),
+                    "redis://:secret@10.0.0.2:7001/".into()
+                ]
+            }
+        );
+        assert_eq!(
+            (cfg.key_prefix.as_str(), cfg.shards, cfg.replicas),
+            ("app", 32, Some(2))
+        );
+        let plain = CacheConfig::from_url("REDIS+CLUSTER://h:1").unwrap();
+        assert_eq!((plain.shards, plain.replicas), (16, None));
+        for (url, says) in [
+            ("redis+cluster://h:1,,h:2", "empty node"),
+            ("redis+cluster://h", "a port is needed"),
+            ("redis+cluster://h:1/2", "one database"),
+            ("redis+cluster://h:1?shards=0", "from 1 to 1024"),
+            ("redis+cluster://h:1?shards=5000", "from 1 to 1024"),
+            ("redis+cluster://h:1?local=1m", "unknown option \"local\""),
+            ("redis+cluster://h:1?protocol=resp3", "unknown option"),
+            ("redis://h:1?shards=4", "applies to a Redis Cluster"),
+            ("redis+cluster://:pw@h:1?x=1", "***"),
+        ] {
+            let err = CacheConfig::from_url(url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains(":pw@"), "{url}: {err}");
+        }
     }
 
     #[test]

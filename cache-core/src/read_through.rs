@@ -210,7 +210,7 @@ impl Cache {
         let mine = plan.fill
             && self
                 .backend()
-                .add(&lease, Bytes::from_static(b"1"), Some(self.config().lease))
+                .add_lease(plan.key, &lease, self.config().lease)
                 .unwrap_or(false);
         if !mine {
             self.count_both(plan, Counter::StaleServe);
@@ -236,7 +236,7 @@ impl Cache {
                     .store(plan, &shape(&value), &stamp, &value, Some(&lease))
                     .is_none()
                 {
-                    let _ = self.backend().delete(&lease);
+                    let _ = self.backend().release_lease(plan.key, &lease);
                 }
                 (value, Outcome::Loaded)
             }
@@ -370,7 +370,7 @@ impl Cache {
         // holds it one lease long.
         let release = |lease: Option<String>| {
             if let Some(key) = lease {
-                let _ = self.backend().delete(&key);
+                let _ = self.backend().release_lease(plan.key, &key);
             }
         };
         let value = match load() {
@@ -436,7 +436,7 @@ impl Cache {
                 Err(e) => {
                     // The lease may have been taken before the failure (a
                     // reply that timed out): not held for a whole lease.
-                    let _ = self.backend().delete(&lease);
+                    let _ = self.backend().release_lease(plan.key, &lease);
                     return Err(e);
                 }
             };
@@ -445,7 +445,7 @@ impl Cache {
                 Lookup::Hit { .. } => true,
             };
             if leased && (!won || matches!(lookup, Lookup::Hit { .. })) {
-                let _ = self.backend().delete(&lease);
+                let _ = self.backend().release_lease(plan.key, &lease);
             }
             match lookup {
                 Lookup::Miss(read) if !won => {
@@ -497,7 +497,7 @@ impl Cache {
             match self.later_read::<T>(plan, Some(&claim)) {
                 Ok((Lookup::Hit { value, .. }, leased)) => {
                     if leased {
-                        let _ = self.backend().delete(lease);
+                        let _ = self.backend().release_lease(plan.key, lease);
                     }
                     return Waited::Filled(value);
                 }

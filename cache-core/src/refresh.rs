@@ -89,7 +89,7 @@ impl Refresh {
 impl Drop for Refresh {
     fn drop(&mut self) {
         if let Some(lease) = self.lease.take() {
-            let _ = self.cache.backend().delete(&lease);
+            let _ = self.cache.backend().release_lease(&self.key, &lease);
         }
     }
 }

@@ -272,7 +272,7 @@ impl Cache {
             .filter(|(_, v)| v.is_none())
             .map(|(t, _)| t.as_ref())
             .collect();
-        let mut created = self.create_tags(&missing, tag_ttl)?.into_iter();
+        let mut created = self.create_tags(key, &missing, tag_ttl)?.into_iter();
         let versions = current
             .into_iter()
             .map(|v| v.or_else(|| created.next()).unwrap_or(0))
@@ -477,19 +477,20 @@ impl Cache {
         }
     }
 
-    /// Creates the missing `tags` with fresh versions, in one round trip
+    /// Creates the missing `tags` of the entry under `entry` with fresh
+    /// versions, in one round trip
     /// (another process may create one first: its version is the one
     /// returned), and returns their versions in order.
     ///
     /// Not a change of the tag generation: a missing tag was evicted, not
     /// bumped (every bump writes its tags), so entries already checked
     /// against it are still current.
-    fn create_tags(&self, tags: &[&str], ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_tags(&self, entry: &str, tags: &[&str], ttl: Ttl) -> Result<Vec<u64>> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
         let mine: Vec<(&str, u64)> = tags.iter().map(|t| (*t, new_version())).collect();
-        let versions = self.backend().create_versions(&mine, ttl)?;
+        let versions = self.backend().create_versions(entry, &mine, ttl)?;
         if versions.len() != tags.len() {
             return Err(Error::Backend {
                 reason: format!("{} replies to {} tag creations", versions.len(), tags.len()),
@@ -564,7 +565,7 @@ mod tests {
         let fresh = Cache::from_url("memory://").unwrap(); // no decoded value kept
         fresh.backend().set("big", bytes.clone(), None).unwrap();
         let tag_keys: Vec<&str> = t.iter().map(String::as_str).collect();
-        let versions = cache.backend().read_versions(&tag_keys).unwrap();
+        let versions = cache.backend().read_versions("big", &tag_keys).unwrap();
         let versions: Vec<(&str, u64)> = tag_keys
             .iter()
             .zip(versions)

@@ -54,12 +54,12 @@ impl TagStore for Flaky {
         }
         Ok(())
     }
-    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
         self.up()?;
-        self.inner.create_versions(tags, ttl)
+        self.inner.create_versions(entry, tags, ttl)
     }
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        self.inner.read_versions(tags)
+    fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.inner.read_versions(entry, tags)
     }
     fn generation(&self) -> Option<u64> {
         self.inner.generation()

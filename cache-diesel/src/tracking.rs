@@ -614,7 +614,7 @@ mod tests {
             ..CacheTracking::new().for_caches([cache.clone()])
         };
         (t, move || {
-            cache.backend().read_versions(&[&epoch]).unwrap()[0]
+            cache.backend().read_versions(&epoch, &[&epoch]).unwrap()[0]
         })
     }
 

@@ -69,6 +69,22 @@ pub fn postgres_tiered(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache_with_prefix(&redis, test)))
 }
 
+/// PostgreSQL and a Redis Cluster (this process's own, see
+/// [`RedisCluster::shared`](crate::redis_cluster::RedisCluster::shared));
+/// `None` when either is unavailable outside CI.
+pub fn postgres_cluster(test: &str) -> Option<Env<PgConnection>> {
+    let (db, cache) = postgres_and_cluster(test)?;
+    Some(Env::new(db, cache))
+}
+
+/// A PostgreSQL schema and a Redis Cluster of [`postgres_cluster`], for
+/// suites with models of their own.
+pub fn postgres_and_cluster(test: &str) -> Option<(TestDb<PgConnection>, Cache)> {
+    let cluster = crate::redis_cluster::RedisCluster::shared()?;
+    let db = db::postgres(test)?;
+    Some((db, cache_with_prefix(&cluster, test)))
+}
+
 /// MySQL/MariaDB and Redis; `None` when either is unreachable outside CI.
 pub fn mysql_redis(test: &str) -> Option<Env<MysqlConnection>> {
     let (db, cache) = mysql_and_redis(test)?;

@@ -1,7 +1,8 @@
 //! Shared support for the integration tests: where the real services are,
 //! skipping (locally) or failing (in CI) when one is unreachable, a key
 //! prefix of its own for every test, a TCP proxy that can be cut, and a
-//! `redis-server` of a test's own that can be stopped, killed and restarted.
+//! `redis-server` of a test's own that can be stopped, killed and restarted,
+//! and a Redis Cluster of a test's (or a process's) own.
 
 pub mod bench;
 pub mod consistency;
@@ -10,6 +11,7 @@ pub mod env;
 pub mod logs;
 pub mod models;
 pub mod proxy;
+pub mod redis_cluster;
 pub mod redis_server;
 pub mod services;
 pub mod slow_db;

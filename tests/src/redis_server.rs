@@ -41,6 +41,9 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     extra_args: Vec<String>,
+    /// Killed by the kernel when the thread that started it ends
+    /// (`PR_SET_PDEATHSIG`): for servers kept until the process exits.
+    dies_with_thread: bool,
 }
 
 impl RedisServer {
@@ -49,6 +52,18 @@ impl RedisServer {
     /// until it answers PING. Fails when `redis-server` cannot be run or
     /// does not answer within 10 s.
     pub fn start(extra_args: &[&str]) -> io::Result<RedisServer> {
+        Self::start_with(extra_args, false)
+    }
+
+    /// [`RedisServer::start`] for a server that outlives every test of a
+    /// process (statics are never dropped): the kernel kills it when the
+    /// thread that starts it ends, so start it from a thread that lives
+    /// as long as the process.
+    pub fn start_for_process(extra_args: &[&str]) -> io::Result<RedisServer> {
+        Self::start_with(extra_args, true)
+    }
+
+    fn start_with(extra_args: &[&str], dies_with_thread: bool) -> io::Result<RedisServer> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "cache-tests-redis-{}-{}",
@@ -61,6 +76,7 @@ impl RedisServer {
             port: 0,
             dir,
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
+            dies_with_thread,
         };
         // A free port can be taken by someone else between finding it and
         // the server binding it: try a few.
@@ -155,7 +171,21 @@ impl RedisServer {
 
     /// Starts the process on `self.port` and waits for its first answer.
     fn spawn(&mut self) -> io::Result<()> {
-        let mut child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        if self.dies_with_thread {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl is async-signal-safe; nothing else runs
+            // between fork and exec.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -199,6 +229,28 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill(); // SIGKILL ends a stopped process too
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Removes the working directories of servers whose test process is gone
+/// (servers kept for a whole process are never dropped, so their
+/// directories are left behind).
+pub fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("cache-tests-redis-"))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -26,11 +26,11 @@ impl TagStore for Counting {
         self.tag_writes.fetch_add(1, Ordering::SeqCst);
         self.inner.write_versions(tags, ttl)
     }
-    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
-        self.inner.create_versions(tags, ttl)
+    fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        self.inner.create_versions(entry, tags, ttl)
     }
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        self.inner.read_versions(tags)
+    fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.inner.read_versions(entry, tags)
     }
     fn generation(&self) -> Option<u64> {
         self.inner.generation()

@@ -1,5 +1,6 @@
 //! One conformance suite, run unchanged against every backend: memory,
-//! Redis, Redis with a local tier (tiered) and dummy. The only differences
+//! Redis, Redis with a local tier (tiered), a Redis Cluster (three masters
+//! and three replicas of this process's own) and dummy. The only differences
 //! are where a dummy must differ (it stores nothing), expressed through
 //! `Target::stores`.
 
@@ -31,6 +32,10 @@ impl Target {
 
     fn tiered(test: &str) -> Option<Self> {
         services::tiered_url().map(|url| Self::build(&url, test, true))
+    }
+
+    fn cluster(test: &str) -> Option<Self> {
+        cache_tests::redis_cluster::RedisCluster::shared().map(|url| Self::build(&url, test, true))
     }
 
     fn dummy(test: &str) -> Option<Self> {
@@ -167,21 +172,32 @@ fn the_store_roles(t: &Target) {
         keys.build(Namespace::Tag, &[], "a"),
         keys.build(Namespace::Tag, &[], "b"),
     );
+    let (entry, lease) = (
+        keys.build(Namespace::List, &[], "e"),
+        keys.build(Namespace::Lease, &[], "e"),
+    );
     backend.write_versions(&[(&a, 7)], None).unwrap();
-    let versions = backend.create_versions(&[(&a, 1), (&b, 2)], None).unwrap();
+    let versions = backend
+        .create_versions(&entry, &[(&a, 1), (&b, 2)], None)
+        .unwrap();
     assert_eq!(
         versions,
         t.expect(vec![7, 2], vec![1, 2]),
         "a was there; b is ours now"
     );
     assert_eq!(
-        backend.read_versions(&[&a, &b]).unwrap(),
+        backend.read_versions(&entry, &[&a, &b]).unwrap(),
         t.expect(vec![Some(7), Some(2)], vec![None, None])
     );
-    assert!(backend.create_versions(&[], None).unwrap().is_empty());
+    assert!(
+        backend
+            .create_versions(&entry, &[], None)
+            .unwrap()
+            .is_empty()
+    );
     backend.write_versions(&[(&a, 8), (&b, 9)], None).unwrap();
     assert_eq!(
-        backend.read_versions(&[&b, &a]).unwrap(),
+        backend.read_versions(&entry, &[&b, &a]).unwrap(),
         t.expect(vec![Some(9), Some(8)], vec![None, None])
     );
     let generation = backend.generation();
@@ -189,15 +205,21 @@ fn the_store_roles(t: &Target) {
     if let (Some(before), Some(after)) = (generation, backend.generation()) {
         assert!(after > before, "a write of a version moves the generation");
     }
-    let (entry, lease) = (
-        keys.build(Namespace::List, &[], "e"),
-        keys.build(Namespace::Lease, &[], "e"),
+    let lease_ttl = Duration::from_secs(5);
+    assert!(backend.add_lease(&entry, &lease, lease_ttl).unwrap());
+    assert_eq!(
+        backend.add_lease(&entry, &lease, lease_ttl).unwrap(),
+        !t.stores,
+        "held"
     );
-    backend.set(&lease, bytes_of(b"1"), None).unwrap();
     backend
         .fill(&entry, bytes_of(b"v"), None, Some(&lease))
         .unwrap();
-    assert!(!backend.has_key(&lease).unwrap(), "the lease is released");
+    assert!(
+        backend.add_lease(&entry, &lease, lease_ttl).unwrap(),
+        "the fill released the lease"
+    );
+    backend.release_lease(&entry, &lease).unwrap();
     let read = backend.read_entry(&entry, &[&a, &b], None).unwrap();
     assert_eq!(
         (read.entry, read.versions, read.leased),
@@ -613,6 +635,7 @@ macro_rules! conformance {
         mod memory { $( #[test] fn $check() { if let Some(t) = super::Target::memory(stringify!($check)) { super::$check(&t) } } )* }
         mod redis { $( #[test] fn $check() { if let Some(t) = super::Target::redis(stringify!($check)) { super::$check(&t) } } )* }
         mod tiered { $( #[test] fn $check() { if let Some(t) = super::Target::tiered(stringify!($check)) { super::$check(&t) } } )* }
+        mod cluster { $( #[test] fn $check() { if let Some(t) = super::Target::cluster(stringify!($check)) { super::$check(&t) } } )* }
         mod dummy { $( #[test] fn $check() { if let Some(t) = super::Target::dummy(stringify!($check)) { super::$check(&t) } } )* }
     };
 }

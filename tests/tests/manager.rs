@@ -1,5 +1,6 @@
 //! The model manager, run unchanged on SQLite + in-process memory, on
-//! PostgreSQL + Redis and on PostgreSQL + Redis with a local tier. Database queries are counted through Diesel's
+//! PostgreSQL + Redis, on PostgreSQL + Redis with a local tier, on
+//! MariaDB + Redis and on PostgreSQL + a Redis Cluster. Database queries are counted through Diesel's
 //! instrumentation: 0 on a hit, 1 on a miss.
 
 use cache_diesel::{CachedModel, Error, ListFilter};
@@ -405,6 +406,7 @@ macro_rules! suite {
         mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
         mod postgres_tiered { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_tiered(stringify!($check)) { super::$check(&mut e) } } )* }
         mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
+        mod postgres_cluster { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_cluster(stringify!($check)) { super::$check(&mut e) } } )* }
     };
 }
 

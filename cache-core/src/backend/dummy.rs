@@ -13,10 +13,10 @@ impl TagStore for DummyBackend {
     fn write_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
         Ok(())
     }
-    fn create_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, _entry: &str, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
         Ok(tags.iter().map(|(_, v)| *v).collect())
     }
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+    fn read_versions(&self, _entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
         Ok(vec![None; tags.len()])
     }
 }

@@ -178,14 +178,14 @@ impl TagStore for MemoryBackend {
         Ok(())
     }
 
-    fn create_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, _entry: &str, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
         Ok(tags
             .iter()
             .map(|(tag, version)| self.tags.put(tag, *version, false))
             .collect())
     }
 
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+    fn read_versions(&self, _entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
         Ok(tags.iter().map(|t| self.tags.get(t)).collect())
     }
 
@@ -198,7 +198,7 @@ impl EntryStore for MemoryBackend {
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
         let leased = match claim {
             Some(claim) => {
-                self.create_versions(claim.create, claim.tag_ttl)?;
+                self.create_versions(key, claim.create, claim.tag_ttl)?;
                 self.add(claim.lease, Bytes::from_static(b"1"), Some(claim.lease_ttl))?
             }
             None => false,

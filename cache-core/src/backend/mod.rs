@@ -6,6 +6,7 @@
 //! particular is how the invalidation protocol reads an entry together with
 //! its tags in one round trip.
 
+mod cluster;
 mod dummy;
 mod memory;
 mod redis;
@@ -13,6 +14,7 @@ mod tiered;
 mod unusable;
 mod versions;
 
+pub use self::cluster::{ClusterBackend, MAX_SHARDS};
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
 pub use self::redis::{RedisBackend, RedisOptions};
@@ -176,12 +178,16 @@ pub struct Claim<'a> {
 pub trait TagStore {
     /// Writes each tag's new version, in one round trip.
     fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()>;
-    /// For each tag, stores the given version if the tag has none (or holds
-    /// something that is not a version), and returns the version it holds
-    /// now, ours or another process's, in one round trip where it can.
-    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>>;
-    /// The current versions, in one round trip.
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>>;
+    /// For each tag of the entry under `entry`, stores the given version if
+    /// the tag has none (or holds something that is not a version), and
+    /// returns the version it holds now, ours or another process's, in one
+    /// round trip where it can. (A store may keep a copy of each tag near
+    /// the entries that depend on it, as the cluster layout does: `entry`
+    /// says which copy.)
+    fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>>;
+    /// The current versions of the tags of the entry under `entry`, in one
+    /// round trip.
+    fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>>;
     /// A counter that moves after every write of a version, where the store
     /// can tell (in-process stores, or a local tier whose tracking is
     /// fresh). Read before a lookup of tags, it proves that no tag changed
@@ -249,6 +255,20 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn delete(&self, key: &str) -> Result<bool>;
     /// Removes every key in one round trip; returns how many were there.
     fn delete_many(&self, keys: &[&str]) -> Result<u64>;
+    /// Takes `lease`, the fill lease of the entry under `entry`, if it is
+    /// free, for `ttl`; says whether it took it. (A store that places keys
+    /// by their entry, as the cluster layout does, puts the lease with its
+    /// entry: [`EntryStore::read_entry`]'s claim and [`EntryStore::fill`]'s
+    /// release find it there.)
+    fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> Result<bool> {
+        let _ = entry;
+        self.add(lease, Bytes::from_static(b"1"), Some(ttl))
+    }
+    /// Lets go of `lease`, the fill lease of the entry under `entry`.
+    fn release_lease(&self, entry: &str, lease: &str) -> Result<()> {
+        let _ = entry;
+        self.delete(lease).map(drop)
+    }
     /// Whether `key` is present and not expired.
     fn has_key(&self, key: &str) -> Result<bool>;
     /// Gives `key` a new lifetime; says whether it was there.

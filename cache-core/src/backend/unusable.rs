@@ -26,10 +26,10 @@ impl TagStore for UnusableBackend {
     fn write_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
         self.fail()
     }
-    fn create_versions(&self, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, _entry: &str, _tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
         self.fail()
     }
-    fn read_versions(&self, _tags: &[&str]) -> Result<Vec<Option<u64>>> {
+    fn read_versions(&self, _entry: &str, _tags: &[&str]) -> Result<Vec<Option<u64>>> {
         self.fail()
     }
 }

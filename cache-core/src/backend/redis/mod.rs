@@ -7,15 +7,21 @@
 //! once ([`pool`]).
 //!
 //! Plain `redis://` URLs use this crate's own transport ([`plain`]);
-//! `rediss://` and RESP3 URLs use redis-rs's connection. Both run redis-rs
-//! commands and scripts.
+//! `rediss://` and RESP3 URLs use redis-rs's connection, and a Redis
+//! Cluster redis-rs's cluster connection (one connection per node, MOVED
+//! and ASK redirections, topology refresh). All run redis-rs commands and
+//! scripts. With [`RedisOptions::replicas`], every write of tag versions
+//! waits (`WAIT`) until that many replicas have it: a failover then cannot
+//! lose an acknowledged invalidation.
 
 mod breaker;
+mod cluster_link;
 mod plain;
 mod pool;
 mod resp;
 
 use self::breaker::{Breaker, Opened, Ticket};
+use self::cluster_link::ClusterLink;
 use self::plain::{PlainConn, Target};
 use self::pool::{Checkout, Pool};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
@@ -24,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::{Cmd, ConnectionAddr, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -42,10 +49,12 @@ const SCAN_BATCH: u32 = 1000;
 /// Redis storage.
 pub struct RedisBackend {
     pool: Pool<Link>,
-    client: redis::Client,
+    server: Server,
     shown_url: String,
     connect_timeout: Duration,
     response_timeout: Duration,
+    /// Replicas that must have a write of tag versions before it counts.
+    replicas: u32,
     breaker: Breaker,
     /// Whether the server takes `SET .. NX GET` (until it refuses it once).
     set_nx_get: std::sync::atomic::AtomicBool,
@@ -59,10 +68,19 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
-/// A connection over either transport.
+/// What a backend talks to.
+enum Server {
+    /// One server (`redis://`, `rediss://`).
+    Single(redis::Client),
+    /// A Redis Cluster.
+    Cluster(ClusterClient),
+}
+
+/// A connection over any transport.
 enum Link {
     Plain(PlainConn),
     RedisRs(redis::Connection),
+    Cluster(Box<ClusterLink>),
 }
 
 impl Link {
@@ -70,6 +88,7 @@ impl Link {
         match self {
             Link::Plain(c) => c,
             Link::RedisRs(c) => c,
+            Link::Cluster(c) => &mut c.conn,
         }
     }
 
@@ -80,9 +99,9 @@ impl Link {
     fn send_unanswered(&mut self, packed: &[u8], replies: usize) -> RedisResult<()> {
         match self {
             Link::Plain(c) => c.send_unanswered(packed, replies),
-            Link::RedisRs(c) => {
+            other => {
                 // Error replies come back as values: made errors here.
-                for reply in c.req_packed_commands(packed, 0, replies)? {
+                for reply in other.like().req_packed_commands(packed, 0, replies)? {
                     reply.extract_error()?;
                 }
                 Ok(())
@@ -94,7 +113,52 @@ impl Link {
     fn mget(&mut self, packed: &[u8], n: usize) -> RedisResult<Vec<Option<Bytes>>> {
         match self {
             Link::Plain(c) => c.mget(packed, n),
-            Link::RedisRs(c) => mget_reply(c.req_packed_command(packed)?.extract_error()?, n),
+            other => mget_reply(other.like().req_packed_command(packed)?.extract_error()?, n),
+        }
+    }
+
+    /// Runs `cmds`, whose keys may lie in different slots of a cluster,
+    /// then, with `replicas` > 0, waits until that many replicas have the
+    /// writes (`WAIT`, at most `wait`): an error if fewer acknowledged. (On
+    /// a cluster, see [`ClusterLink::write_spread`].)
+    fn write_spread(&mut self, cmds: Vec<Cmd>, replicas: u32, wait: Duration) -> RedisResult<()> {
+        if let Link::Cluster(c) = self {
+            return c.write_spread(cmds, replicas, wait);
+        }
+        let mut pipe = redis::pipe();
+        for cmd in cmds {
+            pipe.add_command(cmd).ignore();
+        }
+        if replicas == 0 {
+            return pipe.exec(self.like());
+        }
+        pipe.cmd("WAIT")
+            .arg(replicas)
+            .arg(wait.as_millis().max(1) as u64);
+        let (acknowledged,): (i64,) = pipe.query(self.like())?;
+        if acknowledged < i64::from(replicas) {
+            return Err(RedisError::from((
+                ErrorKind::Client,
+                "a write of tag versions was not replicated",
+                format!(
+                    "{acknowledged} of {replicas} replicas acknowledged within {wait:?} \
+                     (replicas= in the cache URL: 0 for a server without replicas)"
+                ),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `cmd` on the cluster node `node`, or where it routes itself
+    /// (`None`, and always on a single server).
+    fn on_node<T: redis::FromRedisValue>(
+        &mut self,
+        node: Option<&(String, u16)>,
+        cmd: &Cmd,
+    ) -> RedisResult<T> {
+        match self {
+            Link::Cluster(c) => c.on_node(node.map(|(h, p)| (h.as_str(), *p)), cmd),
+            other => cmd.query(other.like()),
         }
     }
 }
@@ -117,6 +181,7 @@ impl ConnectionLike for Link {
         match self {
             Link::Plain(c) => c.get_db(),
             Link::RedisRs(c) => c.get_db(),
+            Link::Cluster(c) => c.conn.get_db(),
         }
     }
 
@@ -128,6 +193,7 @@ impl ConnectionLike for Link {
         match self {
             Link::Plain(c) => c.is_open(),
             Link::RedisRs(c) => c.is_open(),
+            Link::Cluster(c) => c.conn.is_open(),
         }
     }
 }
@@ -148,6 +214,13 @@ pub struct RedisOptions {
     pub pool_size: u32,
     /// For `rediss://`: a PEM root certificate to trust instead of the web roots.
     pub tls_ca: Option<std::path::PathBuf>,
+    /// After every write of tag versions, wait (`WAIT`) until this many
+    /// replicas have it, at most half the response timeout; fewer is an
+    /// error (the bumps are then owed and retried). Replication is
+    /// asynchronous: without this, a failover can lose an invalidation the
+    /// master acknowledged, and entries stamped before it validate again.
+    /// 0: do not wait.
+    pub replicas: u32,
 }
 
 impl RedisBackend {
@@ -160,21 +233,55 @@ impl RedisBackend {
         } else {
             redis::Client::open(url).map_err(|e| Error::config(&shown_url, e.to_string()))?
         };
-        Ok(RedisBackend {
+        Ok(Self::over(Server::Single(client), shown_url, &options))
+    }
+
+    /// A backend for the Redis Cluster whose nodes include `nodes`
+    /// (`redis://[:password@]host:port` each; the others are found from
+    /// them). Connects lazily, as [`RedisBackend::connect`]. Keys are sent
+    /// as they are: keys of one command or pipeline must share a slot
+    /// (a hash tag), which the [`ClusterBackend`](crate::backend::ClusterBackend)
+    /// layout sees to.
+    pub fn connect_cluster(nodes: &[String], options: RedisOptions) -> Result<Self> {
+        let shown_url = nodes
+            .iter()
+            .map(|n| redact(n))
+            .collect::<Vec<_>>()
+            .join(",");
+        let client = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+            .connection_timeout(options.connect_timeout)
+            .response_timeout(options.response_timeout)
+            // One redirection (MOVED, ASK) or retry per call, with short
+            // waits: a failing cluster fails the call, and the breaker
+            // makes the next ones fail fast.
+            .retries(1)
+            .min_retry_wait(5)
+            .max_retry_wait(50)
+            .build()
+            .map_err(|e| Error::config(&shown_url, e.to_string()))?;
+        Ok(Self::over(Server::Cluster(client), shown_url, &options))
+    }
+
+    fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {
+        RedisBackend {
             pool: Pool::new(usize::try_from(options.pool_size).unwrap_or(usize::MAX)),
-            client,
+            server,
             shown_url,
             connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
+            replicas: options.replicas,
             breaker: Breaker::new(options.retry_after),
             set_nx_get: std::sync::atomic::AtomicBool::new(true),
-        })
+        }
     }
 
     /// The server's host, port, user name and password, for a tracking
     /// connection of the tiered store (`None`: not plain TCP).
     pub(crate) fn tcp_address(&self) -> Option<(String, u16, Option<String>, Option<String>)> {
-        let info = self.client.get_connection_info();
+        let Server::Single(client) = &self.server else {
+            return None;
+        };
+        let info = client.get_connection_info();
         let settings = info.redis_settings();
         match info.addr() {
             ConnectionAddr::Tcp(host, port) => Some((
@@ -225,7 +332,15 @@ impl RedisBackend {
     /// A new connection, tried once: a refusal, a wrong password, an
     /// unknown host or a database out of range is an error at once.
     fn open_link(&self) -> RedisResult<Link> {
-        let info = self.client.get_connection_info();
+        let client = match &self.server {
+            Server::Single(client) => client,
+            Server::Cluster(cluster) => {
+                let link = cluster.get_connection()?;
+                link.set_write_timeout(Some(self.response_timeout))?;
+                return Ok(Link::Cluster(Box::new(ClusterLink::new(link))));
+            }
+        };
+        let info = client.get_connection_info();
         let settings = info.redis_settings();
         Ok(match info.addr() {
             ConnectionAddr::Tcp(host, port) if !settings.protocol().supports_resp3() => {
@@ -238,9 +353,7 @@ impl RedisBackend {
                 })?)
             }
             _ => {
-                let inner = self
-                    .client
-                    .get_connection_with_timeout(self.connect_timeout)?;
+                let inner = client.get_connection_with_timeout(self.connect_timeout)?;
                 inner.set_read_timeout(Some(self.response_timeout))?;
                 inner.set_write_timeout(Some(self.response_timeout))?;
                 Link::RedisRs(inner)
@@ -457,18 +570,18 @@ impl TagStore for RedisBackend {
         if tags.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for (tag, version) in tags {
-            pipe.add_command(set_cmd(tag, &version_text(*version), ttl))
-                .ignore();
-        }
-        self.with_conn(|c| pipe.query::<()>(c))
+        let sets = tags
+            .iter()
+            .map(|(tag, version)| set_cmd(tag, &version_text(*version), ttl))
+            .collect();
+        let wait = self.response_timeout / 2;
+        self.with_conn(|c| c.write_spread(sets, self.replicas, wait))
     }
 
     /// `SET tag version NX GET` per tag, pipelined (Redis 7.0 and later
     /// take NX with GET); an older server's syntax error switches this
     /// backend to one `SET NX` and `GET` per tag for good.
-    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, _entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
@@ -509,7 +622,7 @@ impl TagStore for RedisBackend {
         Ok(versions)
     }
 
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+    fn read_versions(&self, _entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
         Ok(self
             .get_many(tags)?
             .into_iter()
@@ -601,11 +714,11 @@ impl Backend for RedisBackend {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for (key, value) in entries {
-            pipe.add_command(set_cmd(key, value, ttl)).ignore();
-        }
-        self.with_conn(|c| pipe.query::<()>(c))
+        let sets = entries
+            .iter()
+            .map(|(key, value)| set_cmd(key, value, ttl))
+            .collect();
+        self.with_conn(|c| c.write_spread(sets, 0, Duration::ZERO))
     }
 
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
@@ -679,31 +792,56 @@ impl Backend for RedisBackend {
     }
 
     fn clear(&self, prefix: &str) -> Result<()> {
-        let pattern = glob_prefix(prefix);
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self.with_conn(|c| {
-                redis::cmd("SCAN")
-                    .arg(cursor)
+        self.unlink_matching(&glob_prefix(prefix), |_| true)
+    }
+}
+
+impl RedisBackend {
+    /// Removes the keys that match the `SCAN` pattern `pattern` and that
+    /// `wanted` accepts, on every master of a cluster.
+    pub(crate) fn unlink_matching(
+        &self,
+        pattern: &str,
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<()> {
+        let nodes: Vec<Option<(String, u16)>> = match self.server {
+            Server::Single(_) => vec![None],
+            Server::Cluster(_) => self
+                .with_conn(|c| match c {
+                    Link::Cluster(c) => c.masters(),
+                    _ => Ok(Vec::new()),
+                })?
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        for node in &nodes {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor)
                     .arg("MATCH")
-                    .arg(&pattern)
+                    .arg(pattern)
                     .arg("COUNT")
-                    .arg(SCAN_BATCH)
-                    .query(c)
-            })?;
-            if !keys.is_empty() {
-                self.with_conn(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
+                    .arg(SCAN_BATCH);
+                let (next, mut keys): (u64, Vec<Vec<u8>>) =
+                    self.with_conn(|c| c.on_node(node.as_ref(), &scan))?;
+                keys.retain(|k| wanted(k));
+                if !keys.is_empty() {
+                    self.with_conn(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
     }
 }
 
 /// A `SCAN MATCH` pattern for the keys starting with `prefix`.
-fn glob_prefix(prefix: &str) -> String {
+pub(super) fn glob_prefix(prefix: &str) -> String {
     let mut pattern = String::with_capacity(prefix.len() + 2);
     for c in prefix.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

@@ -184,14 +184,14 @@ impl TagStore for TieredBackend {
         written
     }
 
-    fn create_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
-        let created = self.remote.create_versions(tags, ttl);
+    fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
+        let created = self.remote.create_versions(entry, tags, ttl);
         self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
         created
     }
 
-    fn read_versions(&self, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        self.remote.read_versions(tags)
+    fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.remote.read_versions(entry, tags)
     }
 
     fn generation(&self) -> Option<u64> {
@@ -361,6 +361,7 @@ mod tests {
             retry_after: Duration::from_millis(50),
             pool_size: 1,
             tls_ca: None,
+            replicas: 0,
         };
         let remote = RedisBackend::connect(&format!("redis://127.0.0.1:{port}/"), options).unwrap();
         let options = TieredOptions {
@@ -379,7 +380,7 @@ mod tests {
         type Write<'a> = &'a dyn Fn(&TieredBackend, &str);
         let writes: [Write; 5] = [
             &|b, k| drop(b.write_versions(&[(k, 2)], None)),
-            &|b, k| drop(b.create_versions(&[(k, 2)], None)),
+            &|b, k| drop(b.create_versions(k, &[(k, 2)], None)),
             &|b, k| drop(b.set_many(&[(k, Bytes::from_static(b"2"))], None)),
             &|b, k| drop(b.delete(k)),
             &|b, k| drop(b.set(k, Bytes::from_static(b"2"), None)),

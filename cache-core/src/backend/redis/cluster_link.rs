@@ -1,0 +1,204 @@
+//! A pooled connection to a Redis Cluster: redis-rs's cluster connection
+//! (a connection per node, MOVED and ASK redirections, topology refresh),
+//! plus what the store needs beyond single commands: writes whose keys lie
+//! in many slots, commands on one node, and waiting for replicas.
+
+use redis::cluster::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, ErrorKind, RedisError, RedisResult};
+use std::time::{Duration, Instant};
+
+/// How long a read of the masters and their replicas is trusted.
+const TOPOLOGY_TTL: Duration = Duration::from_secs(1);
+
+pub(super) struct ClusterLink {
+    pub(super) conn: ClusterConnection,
+    /// The masters, as last read (`CLUSTER SLOTS`), and when.
+    masters: Vec<Master>,
+    read_at: Option<Instant>,
+}
+
+/// A master and how many replicas could replace it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Master {
+    host: String,
+    port: u16,
+    replicas: u32,
+}
+
+impl ClusterLink {
+    pub(super) fn new(conn: ClusterConnection) -> Self {
+        ClusterLink {
+            conn,
+            masters: Vec::new(),
+            read_at: None,
+        }
+    }
+
+    /// Runs `cmds`, whose keys may lie in any slots (a pipeline per node,
+    /// sent to every node before any reply is read). Then, unless
+    /// `replicas` is 0, waits (`WAIT`, at most `wait` per master) until
+    /// every master has that many replicas with the writes, or all it has
+    /// that are not marked failed (a master without one cannot be replaced
+    /// by one that lacks them). Fewer is an error.
+    pub(super) fn write_spread(
+        &mut self,
+        cmds: Vec<Cmd>,
+        replicas: u32,
+        wait: Duration,
+    ) -> RedisResult<()> {
+        let mut pipe = redis::cluster::cluster_pipe();
+        for cmd in cmds {
+            pipe.add_command(cmd).ignore();
+        }
+        pipe.exec(&mut self.conn)?;
+        if replicas == 0 {
+            return Ok(());
+        }
+        if self.read_at.is_none_or(|at| at.elapsed() > TOPOLOGY_TTL) {
+            self.read_topology()?;
+        }
+        if self.wait_for_replicas(replicas, wait)?.is_none() {
+            return Ok(());
+        }
+        // A replica may have failed or a master been replaced since the
+        // topology was read: read it again, and wait by it once more.
+        self.read_topology()?;
+        match self.wait_for_replicas(replicas, wait)? {
+            None => Ok(()),
+            Some(short) => Err(short),
+        }
+    }
+
+    /// `None` when every master had its replicas acknowledge; else the error.
+    fn wait_for_replicas(
+        &mut self,
+        replicas: u32,
+        wait: Duration,
+    ) -> RedisResult<Option<RedisError>> {
+        for master in self.masters.clone() {
+            let needed = replicas.min(master.replicas);
+            if needed == 0 {
+                continue;
+            }
+            let mut cmd = redis::cmd("WAIT");
+            cmd.arg(needed).arg(wait.as_millis().max(1) as u64);
+            let acknowledged: i64 = self.on_node(Some((&master.host, master.port)), &cmd)?;
+            if acknowledged < i64::from(needed) {
+                return Ok(Some(RedisError::from((
+                    ErrorKind::Client,
+                    "a write of tag versions was not replicated",
+                    format!(
+                        "{acknowledged} of {needed} replicas of {}:{} acknowledged within {wait:?}",
+                        master.host, master.port
+                    ),
+                ))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The masters' addresses, read now.
+    pub(super) fn masters(&mut self) -> RedisResult<Vec<(String, u16)>> {
+        self.read_topology()?;
+        Ok(self
+            .masters
+            .iter()
+            .map(|m| (m.host.clone(), m.port))
+            .collect())
+    }
+
+    /// Reads the masters and how many replicas could replace each
+    /// (`CLUSTER NODES`): every replica the cluster has not marked failed,
+    /// connected or not, synced or not (a replica cut off from its master
+    /// can still be promoted, so a wait for it must fail).
+    fn read_topology(&mut self) -> RedisResult<()> {
+        // One node's view (redis-rs would ask every node and map the replies).
+        let any = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+        let reply = self
+            .conn
+            .route_command(redis::cmd("CLUSTER").arg("NODES"), any)?;
+        let text: String = redis::from_redis_value(reply)?;
+        self.masters = masters_of(&text);
+        self.read_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Runs `cmd` on the node at `node`, or where it routes itself.
+    pub(super) fn on_node<T: redis::FromRedisValue>(
+        &mut self,
+        node: Option<(&str, u16)>,
+        cmd: &Cmd,
+    ) -> RedisResult<T> {
+        let Some((host, port)) = node else {
+            return cmd.query(&mut self.conn);
+        };
+        let to = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+            host: host.to_owned(),
+            port,
+        });
+        Ok(redis::from_redis_value(self.conn.route_command(cmd, to)?)?)
+    }
+}
+
+/// The masters serving slots in a `CLUSTER NODES` reply (a line per
+/// node: `id host:port@bus[,hostname] flags master-id ping pong epoch link
+/// slot...`), each with the replicas not marked failed (`fail`; a replica
+/// only suspected, `fail?`, still counts).
+fn masters_of(nodes: &str) -> Vec<Master> {
+    let lines: Vec<Vec<&str>> = nodes
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() >= 8)
+        .collect();
+    let failed = |flags: &str| {
+        flags
+            .split(',')
+            .any(|f| matches!(f, "fail" | "noaddr" | "handshake"))
+    };
+    lines
+        .iter()
+        .filter(|f| f[2].split(',').any(|flag| flag == "master") && !failed(f[2]) && f.len() > 8)
+        .filter_map(|f| {
+            let address = f[1].split(['@', ',']).next()?;
+            let (host, port) = address.rsplit_once(':')?;
+            let replicas = lines
+                .iter()
+                .filter(|r| r[3] == f[0] && !failed(r[2]))
+                .count();
+            Some(Master {
+                host: host.to_owned(),
+                port: port.parse().ok()?,
+                replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masters_are_read_with_their_replicas() {
+        let nodes = "\
+a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460
+a2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922
+a3 127.0.0.1:7003@17003 master,fail - 0 0 3 disconnected
+a4 127.0.0.1:7004@17004,host4 master - 0 0 4 connected 10923-16383
+r1 127.0.0.1:7011@17011 slave a1 0 0 1 connected
+r2 127.0.0.1:7012@17012 slave,fail? a1 0 0 1 disconnected
+r3 127.0.0.1:7013@17013 slave,fail a2 0 0 2 disconnected
+";
+        let master = |port, replicas| Master {
+            host: "127.0.0.1".into(),
+            port,
+            replicas,
+        };
+        assert_eq!(
+            masters_of(nodes),
+            vec![master(7001, 2), master(7002, 0), master(7004, 0)]
+        );
+        assert!(masters_of("").is_empty());
+    }
+}

@@ -1,0 +1,239 @@
+//! A Redis Cluster of a test's own: three masters and three replicas on
+//! free ports (`redis-server --cluster-enabled yes`, joined by
+//! `redis-cli --cluster create`), persisting nothing.
+//!
+//! ```no_run
+//! use cache_tests::redis_cluster::RedisCluster;
+//!
+//! let Some(mut cluster) = RedisCluster::for_test() else {
+//!     return; // redis-server is not installed (outside CI)
+//! };
+//! let url = cluster.url(); // redis+cluster://127.0.0.1:<port>,...
+//! let killed = cluster.kill_a_master(); // its replica takes over
+//! # drop((url, killed));
+//! ```
+//!
+//! [`RedisCluster::shared`] is one cluster for every test of a process
+//! (`REDIS_CLUSTER_URL` names an existing one instead).
+
+use crate::redis_server::RedisServer;
+use crate::services::in_ci;
+use std::io;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long the cluster may take to agree on its slots and replicas.
+const FORM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Three masters and three replicas.
+#[derive(Debug)]
+pub struct RedisCluster {
+    servers: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts six servers and joins them (each master gets one replica);
+    /// returns once every node sees every slot served and every replica
+    /// is in sync. `for_process`: see [`RedisServer::start_for_process`].
+    pub fn start(for_process: bool) -> io::Result<RedisCluster> {
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            // A dead master is replaced after about two seconds.
+            "--cluster-node-timeout",
+            "1000",
+        ];
+        let mut servers = Vec::new();
+        for _ in 0..6 {
+            servers.push(if for_process {
+                RedisServer::start_for_process(&args)?
+            } else {
+                RedisServer::start(&args)?
+            });
+        }
+        let cluster = RedisCluster { servers };
+        let output = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(cluster.addresses())
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .output()?;
+        if !output.status.success() {
+            return Err(io::Error::other(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            )));
+        }
+        cluster.wait_until_formed()?;
+        Ok(cluster)
+    }
+
+    /// [`RedisCluster::start`] for a test: `None` (after printing one line)
+    /// when it cannot be started outside CI; in CI, a panic.
+    pub fn for_test() -> Option<RedisCluster> {
+        Self::or_skip(Self::start(false))
+    }
+
+    /// One cluster for every test of this process, started on first use
+    /// by a thread that lives as long as the process (so its servers die
+    /// with it); or the cluster `REDIS_CLUSTER_URL` names. `None` as
+    /// [`RedisCluster::for_test`].
+    pub fn shared() -> Option<String> {
+        static SHARED: OnceLock<Result<String, String>> = OnceLock::new();
+        if let Ok(url) = std::env::var("REDIS_CLUSTER_URL") {
+            return Some(url);
+        }
+        let url = SHARED.get_or_init(|| {
+            crate::redis_server::remove_stale_dirs();
+            let (sent, started) = std::sync::mpsc::channel();
+            thread::Builder::new()
+                .name("shared-redis-cluster".into())
+                .spawn(move || match RedisCluster::start(true) {
+                    Ok(cluster) => {
+                        let _ = sent.send(Ok(cluster.url()));
+                        // Lives (and keeps its servers) until the process ends.
+                        loop {
+                            thread::park();
+                        }
+                    }
+                    Err(e) => {
+                        let _ = sent.send(Err(e.to_string()));
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+            started
+                .recv()
+                .map_err(|e| e.to_string())
+                .and_then(|started| started)
+        });
+        Self::or_skip(url.clone().map_err(io::Error::other))
+    }
+
+    fn or_skip<T>(started: io::Result<T>) -> Option<T> {
+        match started {
+            Ok(started) => Some(started),
+            Err(e) if in_ci() => panic!("cannot start a Redis Cluster and CI is set: {e}"),
+            Err(e) => {
+                println!("skipped: cannot start a Redis Cluster ({e})");
+                None
+            }
+        }
+    }
+
+    /// `redis+cluster://127.0.0.1:<port>,...` with every node.
+    pub fn url(&self) -> String {
+        format!("redis+cluster://{}/", self.addresses().join(","))
+    }
+
+    /// `127.0.0.1:<port>` of every node.
+    pub fn addresses(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port()))
+            .collect()
+    }
+
+    /// Kills (SIGKILL) a master that is running and returns its port. Its
+    /// replica is promoted once the others notice (about two seconds).
+    pub fn kill_a_master(&mut self) -> u16 {
+        let server = self
+            .servers
+            .iter_mut()
+            .find(|s| s.pid().is_some() && role(s.port()).as_deref() == Some("master"))
+            .expect("a running master");
+        server.kill();
+        server.port()
+    }
+
+    /// Stops (SIGSTOP) every replica and closes the masters' connections
+    /// to them (`CLIENT KILL TYPE replica`): what the masters write next
+    /// reaches no replica, not even a socket's buffer, until
+    /// [`RedisCluster::cont_all`]. Quick: the cluster marks a replica
+    /// stopped for longer than the node timeout (one second) as failed.
+    pub fn stop_and_cut_replicas(&self) {
+        let running = self.servers.iter().filter(|s| s.pid().is_some());
+        let (masters, replicas): (Vec<&RedisServer>, Vec<&RedisServer>) =
+            running.partition(|s| role(s.port()).as_deref() == Some("master"));
+        for replica in replicas {
+            replica.stop();
+        }
+        for master in masters {
+            let mut conn = connect(master.port()).expect("a running master");
+            redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("replica")
+                .exec(&mut conn)
+                .expect("CLIENT KILL");
+        }
+    }
+
+    /// Resumes (SIGCONT) every running server (stopped or not).
+    pub fn cont_all(&self) {
+        for server in self.servers.iter().filter(|s| s.pid().is_some()) {
+            server.cont();
+        }
+    }
+
+    /// Waits until every running node says the cluster is `ok` and every
+    /// replica's link to its master is up.
+    pub fn wait_until_formed(&self) -> io::Result<()> {
+        let started = Instant::now();
+        while started.elapsed() < FORM_TIMEOUT {
+            let running: Vec<u16> = self
+                .servers
+                .iter()
+                .filter(|s| s.pid().is_some())
+                .map(RedisServer::port)
+                .collect();
+            let ok = running.iter().all(|port| {
+                info(*port, "CLUSTER", Some("INFO")).is_some_and(|i| i.contains("cluster_state:ok"))
+                    && info(*port, "INFO", Some("replication")).is_some_and(|i| {
+                        i.contains("role:master") || i.contains("master_link_status:up")
+                    })
+            });
+            if ok {
+                return Ok(());
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the Redis Cluster did not form",
+        ))
+    }
+}
+
+/// `master` or `slave`, from `ROLE`.
+fn role(port: u16) -> Option<String> {
+    let mut conn = connect(port)?;
+    let reply: Vec<redis::Value> = redis::cmd("ROLE").query(&mut conn).ok()?;
+    match reply.first()? {
+        redis::Value::BulkString(role) => Some(String::from_utf8_lossy(role).into_owned()),
+        redis::Value::SimpleString(role) => Some(role.clone()),
+        _ => None,
+    }
+}
+
+/// The text a node answers to `command [section]`.
+fn info(port: u16, command: &str, section: Option<&str>) -> Option<String> {
+    let mut conn = connect(port)?;
+    let mut cmd = redis::cmd(command);
+    if let Some(section) = section {
+        cmd.arg(section);
+    }
+    cmd.query(&mut conn).ok()
+}
+
+fn connect(port: u16) -> Option<redis::Connection> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
+    let conn = client
+        .get_connection_with_timeout(Duration::from_millis(500))
+        .ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    Some(conn)
+}
