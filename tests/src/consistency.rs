@@ -163,7 +163,19 @@ pub fn count_stale_after(reads: &[Read], writes: &[Write], window_us: u64) -> us
             };
             let done = ws.partition_point(|w| w.returned_us + window_us < r.began_us);
             let required = ws[..done].iter().map(|w| w.version).max().unwrap_or(0);
-            r.version < required
+            let stale = r.version < required;
+            if stale && std::env::var_os("CONSISTENCY_SHOW_STALE").is_some() {
+                let served = ws.iter().find(|w| w.version == r.version + 1);
+                eprintln!(
+                    "stale: row {} read at {} served version {} ({}us after version {} returned), wanted {required}",
+                    r.id,
+                    r.began_us,
+                    r.version,
+                    served.map_or(0, |w| r.began_us.saturating_sub(w.returned_us)),
+                    r.version + 1
+                );
+            }
+            stale
         })
         .count()
 }
@@ -287,6 +299,15 @@ fn into_diesel(e: cache_diesel::Error) -> diesel::result::Error {
     }
 }
 
+/// Model reads that failed (the cache never fails one: this counts the
+/// database's failures, and any cache failure that leaked).
+static FAILED_READS: AtomicU64 = AtomicU64::new(0);
+
+/// How many reads of [`read_loop`] failed in this process.
+pub fn failed_reads() -> u64 {
+    FAILED_READS.load(Ordering::Relaxed)
+}
+
 /// Reads random rows until `until`; returns what each read was served.
 pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<Read>
 where
@@ -318,7 +339,10 @@ where
                 began_us,
                 version,
             }),
-            Err(e) => eprintln!("read failed: {e}"),
+            Err(e) => {
+                FAILED_READS.fetch_add(1, Ordering::Relaxed);
+                eprintln!("read failed: {e}");
+            }
         }
     }
     reads

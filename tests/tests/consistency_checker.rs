@@ -1,5 +1,6 @@
 //! The consistency checker runs briefly on the database and cache pairs
-//! (SQLite, PostgreSQL and MySQL) and finds no stale read, also with
+//! (SQLite, PostgreSQL and MySQL; and PostgreSQL with a Redis Cluster
+//! whose master is killed) and finds no stale read, also with
 //! writers taking every write path; the naive pattern on the same workload
 //! does find some. (Long
 //! runs: see the README.)
@@ -9,6 +10,17 @@ use std::process::Command;
 
 /// Runs the checker; returns its last line, parsed.
 fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
+    check_for(db, cache, flag, "2").map(|(stale, _, reads, writes)| (stale, reads, writes))
+}
+
+/// Runs the checker for `seconds`; returns stale reads, failed reads,
+/// reads and writes.
+fn check_for(
+    db: &str,
+    cache: &str,
+    flag: Option<&str>,
+    seconds: &str,
+) -> Option<(u64, u64, u64, u64)> {
     if cache == "redis" {
         services::redis_url()?;
     }
@@ -19,7 +31,7 @@ fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
         services::mysql_url()?;
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consistency"));
-    cmd.args(["--db", db, "--cache", cache, "--seconds", "2"]);
+    cmd.args(["--db", db, "--cache", cache, "--seconds", seconds]);
     cmd.args(flag);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -34,7 +46,28 @@ fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
             .unwrap_or_else(|| panic!("no {name} in {last:?}"))
     };
-    Some((field("stale_reads"), field("reads"), field("writes")))
+    Some((
+        field("stale_reads"),
+        field("failed_reads"),
+        field("reads"),
+        field("writes"),
+    ))
+}
+
+/// A Redis Cluster of the checker's own loses a master halfway through a
+/// ten-second run; its replica takes over about two seconds later.
+#[test]
+fn a_cluster_failover_serves_no_stale_read_and_fails_no_read() {
+    let Some((stale, failed, reads, writes)) =
+        check_for("postgres", "cluster", Some("--failover"), "10")
+    else {
+        return;
+    };
+    assert_eq!((stale, failed), (0, 0));
+    assert!(
+        reads > 1000 && writes > 100,
+        "reads={reads} writes={writes}"
+    );
 }
 
 #[test]

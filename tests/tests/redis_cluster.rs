@@ -154,3 +154,54 @@ fn without_waiting_for_replicas_a_failover_loses_the_invalidation() {
         );
     }
 }
+
+/// A master dies; a writer's bumps fail (and are owed), the second one
+/// without a call (its breaker is open). The masters that live must still
+/// get both: a process that reads only there never sees the trouble.
+#[test]
+fn bumps_reach_the_masters_that_live() {
+    let Some(mut cluster) = RedisCluster::for_test() else {
+        return;
+    };
+    let writer = cache(&cluster.url(), "partial", "retry_after=30s");
+    let reader = cache(&cluster.url(), "partial", "retry_after=0s");
+    let keys = writer.keys();
+    let tag = keys.build(Namespace::Tag, &[], "t");
+    let entries: Vec<String> = (0..64)
+        .map(|i| keys.build(Namespace::Detail, &[], &format!("e{i}")))
+        .collect();
+    let tags = std::slice::from_ref(&tag);
+    writer.bump_tags(tags, None).unwrap();
+    let versions = || -> Vec<Option<u64>> {
+        entries
+            .iter()
+            .map(|e| {
+                reader
+                    .backend()
+                    .read_versions(e, &[&tag])
+                    .ok()
+                    .and_then(|v| v[0])
+            })
+            .collect()
+    };
+    cluster.kill_a_master();
+    assert!(writer.bump_tags(tags, None).is_err(), "a master is down");
+    let after_first = versions();
+    assert!(writer.bump_tags(tags, None).is_err(), "the breaker is open");
+    let after_second = versions();
+    let live: Vec<usize> = (0..entries.len())
+        .filter(|i| after_first[*i].is_some() && after_second[*i].is_some())
+        .collect();
+    assert!(
+        live.len() > entries.len() / 3 && live.len() < entries.len(),
+        "entries on the dead master's shards cannot be read: {} of {}",
+        live.len(),
+        entries.len()
+    );
+    for i in live {
+        assert_ne!(
+            after_first[i], after_second[i],
+            "entry {i}: the bump made while the breaker was open reached its shard"
+        );
+    }
+}

@@ -66,6 +66,19 @@ fn one_query_per_cold_key_across_processes_on_redis() {
     assert!(unprotected > 2, "without protection: {unprotected}");
 }
 
+/// On a Redis Cluster of the program's own.
+#[test]
+fn one_query_per_cold_key_across_processes_on_a_cluster() {
+    let Some((queries, requests)) = run("cluster", 2, true) else {
+        return;
+    };
+    assert_eq!(requests, 64);
+    assert!(
+        (1..=2).contains(&queries),
+        "at most one per process: {queries}"
+    );
+}
+
 #[test]
 fn one_query_per_cold_key_across_processes_with_a_local_tier() {
     let Some((queries, requests)) = run("tiered", 2, true) else {

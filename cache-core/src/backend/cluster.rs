@@ -18,7 +18,9 @@
 //! - A bump writes the tag's new version to every shard's copy (one
 //!   pipeline per node, sent to all of them before any reply is read), and
 //!   then waits until the replicas have it (`WAIT`, see
-//!   [`RedisOptions::replicas`]). Every copy gets the same new version, and
+//!   [`RedisOptions::replicas`]). If that fails (a node down, the breaker
+//!   open), the bump is owed, and every node that takes it still gets it,
+//!   slot by slot. Every copy gets the same new version, and
 //!   an entry is only ever checked against its own shard's copy, so the
 //!   protocol holds shard by shard, exactly as on one server.
 //!
@@ -142,7 +144,11 @@ impl TagStore for ClusterBackend {
             )
             .map(|(copy, v)| (copy.as_str(), v))
             .collect();
-        self.redis.write_versions(&versions, ttl)
+        let written = self.redis.write_versions(&versions, ttl);
+        if written.is_err() {
+            self.redis.write_best_effort(&versions, ttl);
+        }
+        written
     }
 
     fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {

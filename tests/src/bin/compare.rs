@@ -465,6 +465,66 @@ impl Run {
         let _ = local.cache().clear();
     }
 
+    /// Hits on a Redis Cluster of our own (three masters, three replicas)
+    /// beside the same hits on the one Redis, the cluster's commands per
+    /// hit (all nodes), and a hook update on each.
+    fn cluster(&mut self, pg: &mut PgConnection, prefix: &str, plain: &Cache) {
+        let Ok(cluster) = cache_tests::redis_cluster::RedisCluster::start(false) else {
+            println!("no Redis Cluster could be started: its figures are missing");
+            return;
+        };
+        let (n_detail, _, _) = iterations(self.quick);
+        let on_cluster = cache_at(&cluster.url(), prefix);
+        let (sharded, single) = (
+            BenchProductCache::new(on_cluster),
+            BenchProductCache::new(plain.clone()),
+        );
+        let ids = |i: usize| 1 + (i % 100) as i32;
+        for i in 0..100 {
+            sharded.get(pg, ids(i)).expect("warm");
+            single.get(pg, ids(i)).expect("warm");
+        }
+        // Hits need no table: a miss here fails the run.
+        let mut sqlite = SqliteConnection::establish(":memory:").expect("sqlite");
+        let [hit, redis_hit] = bench::measure_side_by_side(n_detail, |k, i| {
+            let m = if k == 0 { &sharded } else { &single };
+            black_box(m.get(&mut sqlite, ids(i)).expect("hit"));
+        });
+        self.record("cluster.hit.detail", hit);
+        self.record("redis.hit.detail_beside_cluster", redis_hit);
+        let mut nodes: Vec<redis::Connection> = cluster
+            .addresses()
+            .iter()
+            .map(|a| {
+                redis::Client::open(format!("redis://{a}/"))
+                    .and_then(|c| c.get_connection())
+                    .expect("cluster node")
+            })
+            .collect();
+        let before: Vec<u64> = nodes.iter_mut().map(command_calls_but_pings).collect();
+        let hits = 1_000;
+        for i in 0..hits {
+            black_box(sharded.get(&mut sqlite, ids(i)).expect("hit"));
+        }
+        let calls: u64 = nodes
+            .iter_mut()
+            .zip(before)
+            .map(|(n, b)| command_calls_but_pings(n) - b - 1) // its own INFO
+            .sum();
+        self.figure("cluster.commands_per_hit", calls as f64 / hits as f64, hits);
+        let [on_cluster, on_redis] = bench::measure_side_by_side(n_detail / 10, |k, i| {
+            let m = if k == 0 { &sharded } else { &single };
+            let title = format!("t{i}");
+            black_box(
+                m.update(pg, ids(i), bench_products::title.eq(title))
+                    .expect("update"),
+            );
+        });
+        self.record("cluster.update.hook", on_cluster);
+        self.record("redis.update.hook_beside_cluster", on_redis);
+        let _ = sharded.cache().clear();
+    }
+
     /// In-process hits with 100,000 entries resident (10,000 details read
     /// at random, 90,000 other entries), and what a cached row costs in
     /// resident memory.
@@ -632,6 +692,7 @@ fn main() {
             run.commands_per_miss(&mut pg, &redis_url, &cache);
             run.hook_updates(&mut pg, &cache);
             run.tiered(&mut pg, &redis_url, &format!("{prefix}-tiered"), &cache);
+            run.cluster(&mut pg, &format!("{prefix}-cluster"), &cache);
             run.list25000(&mut pg, &cache);
             let _ = cache.clear();
             let _ = pg.batch_execute(&format!("DROP SCHEMA \"{prefix}\" CASCADE"));
@@ -737,6 +798,18 @@ fn main() {
         (
             "tiered_commands_per_hit",
             run.median("tiered.commands_per_hit"),
+        ),
+        (
+            "cluster_hit_over_single_redis_hit",
+            ratio("cluster.hit.detail", "redis.hit.detail_beside_cluster"),
+        ),
+        (
+            "cluster_commands_per_hit",
+            run.median("cluster.commands_per_hit"),
+        ),
+        (
+            "cluster_hook_update_over_single_redis",
+            ratio("cluster.update.hook", "redis.update.hook_beside_cluster"),
         ),
         ("memory_hit_ns_100k", run.median("memory.hit.detail_100k")),
         (

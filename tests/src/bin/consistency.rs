@@ -4,7 +4,18 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
-//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]
+//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
+//!     [--naive | --all-paths] [--failover]
+//! ```
+//!
+//! `--cache cluster` starts a Redis Cluster of its own (three masters,
+//! three replicas); `--failover` kills one of its masters halfway through
+//! (its replica takes over about two seconds later), and the run also
+//! counts the reads that failed (`failed_reads`), which must be none.
+//! `CONSISTENCY_SHOW_STALE=1` prints each stale read (row, when it began,
+//! what it was served) on stderr.
+//!
+//! ```text
 //! ```
 //!
 //! `tiered` is Redis with a local tier (`?local=16m`): the second process
@@ -24,6 +35,7 @@
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
+use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -42,6 +54,10 @@ struct Args {
     naive: bool,
     /// Writers take every write path in turn (`--all-paths`).
     all_paths: bool,
+    /// Kill a cluster master halfway (`--failover`).
+    failover: bool,
+    /// The cluster's URL (`--cache cluster`; given to the second process).
+    cluster_url: Option<String>,
     /// Set in the second process: the database location and cache prefix.
     child: Option<(String, String)>,
 }
@@ -63,6 +79,8 @@ fn parse_args() -> Result<Args, String> {
         seconds: 5.0,
         naive: false,
         all_paths: false,
+        failover: false,
+        cluster_url: None,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -76,15 +94,18 @@ fn parse_args() -> Result<Args, String> {
             }
             "--naive" => args.naive = true,
             "--all-paths" => args.all_paths = true,
+            "--failover" => args.failover = true,
+            "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => args.child = Some((value()?, value()?)),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if !["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
-        || !["memory", "redis", "tiered"].contains(&args.cache.as_str())
+        || !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
+        || (args.failover && args.cache != "cluster")
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --seconds N [--naive | --all-paths]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)]".into(),
         );
     }
     Ok(args)
@@ -108,6 +129,7 @@ fn cache_for(args: &Args, prefix: &str) -> Cache {
     let url = match args.cache.as_str() {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
+        "cluster" => args.cluster_url.clone().expect("the cluster is started"),
         _ => "memory://".to_owned(),
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
@@ -190,10 +212,11 @@ fn child(args: &Args, location: &str, prefix: &str) {
     for read in reads {
         println!("{}", read.to_line());
     }
+    println!("failed_reads={}", consistency::failed_reads());
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let mut args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
             eprintln!("{e}");
@@ -204,6 +227,11 @@ fn main() -> ExitCode {
         child(&args, location, prefix);
         return ExitCode::SUCCESS;
     }
+    let mut cluster = (args.cache == "cluster").then(|| {
+        let cluster = RedisCluster::start(false).expect("a Redis Cluster of our own");
+        args.cluster_url = Some(cluster.url());
+        cluster
+    });
     let name = cache_tests::unique::prefix("consistency").to_ascii_lowercase();
     let cache = cache_for(&args, &name);
     let mode = args.mode();
@@ -254,9 +282,28 @@ fn main() -> ExitCode {
         if args.all_paths {
             cmd.arg("--all-paths");
         }
+        if let Some(url) = &args.cluster_url {
+            cmd.args(["--cluster-url", url]);
+        }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")
     });
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let failover = args.failover.then(|| {
+        let mut cluster = cluster.take().expect("--failover needs --cache cluster");
+        let half = Duration::from_secs_f64(args.seconds / 2.0);
+        std::thread::spawn(move || {
+            std::thread::sleep(half);
+            let port = cluster.kill_a_master();
+            let killed_us = consistency::now_us();
+            let formed = cluster.wait_until_formed();
+            println!(
+                "failover: killed the master on port {port} at {killed_us}; cluster formed again \
+                 {}ms later: {formed:?}",
+                (consistency::now_us() - killed_us) / 1000
+            );
+            cluster
+        })
+    });
     let (mut reads, writes) = match args.db.as_str() {
         "sqlite" => run(
             || db::open_sqlite_file(&location),
@@ -269,14 +316,21 @@ fn main() -> ExitCode {
         _ => run(|| open_postgres(&location), &cache, mode, until, true),
     };
     let mut second_reads = Vec::new();
+    let mut failed = consistency::failed_reads();
     if let Some(child) = second {
         let out = child.wait_with_output().expect("second process output");
-        second_reads.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(Read::from_line),
-        );
+        let out = String::from_utf8_lossy(&out.stdout);
+        second_reads.extend(out.lines().filter_map(Read::from_line));
+        failed += out
+            .lines()
+            .find_map(|l| l.strip_prefix("failed_reads="))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
     }
+    // Kept until the cleanup below.
+    let _cluster = failover
+        .map(|f| f.join().expect("failover thread"))
+        .or(cluster);
     let window_us = if args.cache == "tiered" {
         cache.config().local_window.as_micros() as u64
     } else {
@@ -292,11 +346,11 @@ fn main() -> ExitCode {
     reads.extend(second_reads);
     cleanup(&args, &location, &cache);
     println!(
-        "stale_reads={stale} reads={} writes={}",
+        "stale_reads={stale} failed_reads={failed} reads={} writes={}",
         reads.len(),
         writes.len()
     );
-    if stale > 0 && !args.naive {
+    if (stale > 0 || failed > 0) && !args.naive {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

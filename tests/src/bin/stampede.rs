@@ -2,7 +2,13 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin stampede -- \
-//!     --cache <memory|redis|tiered> --threads 64 --processes <1|2> [--no-protection]
+//!     --cache <memory|redis|tiered|cluster> --threads 64 --processes <1|2> [--no-protection]
+//! ```
+//!
+//! `--cache cluster` starts a Redis Cluster of its own (three masters,
+//! three replicas).
+//!
+//! ```text
 //! ```
 //!
 //! With protection (the model manager: single-flight in each process, a
@@ -14,6 +20,7 @@
 
 use cache_diesel::{Cache, CacheConfig, Timeout};
 use cache_tests::consistency::VersionedRowCache;
+use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::services;
 use cache_tests::slow_db::SlowDb;
 use std::process::{Command, ExitCode, Stdio};
@@ -28,6 +35,8 @@ struct Args {
     threads: usize,
     processes: usize,
     protection: bool,
+    /// The cluster's URL (`--cache cluster`; given to the second process).
+    cluster_url: Option<String>,
     /// In the second process: the database file, the key prefix, the start time.
     child: Option<(String, String, u64)>,
 }
@@ -38,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 64,
         processes: 1,
         protection: true,
+        cluster_url: None,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -52,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
                 args.processes = value()?.parse().map_err(|_| "--processes takes 1 or 2")?
             }
             "--no-protection" => args.protection = false,
+            "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => {
                 let (path, prefix, start) = (value()?, value()?, value()?);
                 args.child = Some((path, prefix, start.parse().map_err(|_| "bad start time")?));
@@ -59,12 +70,12 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if !["memory", "redis", "tiered"].contains(&args.cache.as_str())
+    if !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || !(1..=2).contains(&args.processes)
         || args.threads == 0
     {
         return Err(
-            "usage: --cache <memory|redis|tiered> --threads N --processes <1|2> [--no-protection]"
+            "usage: --cache <memory|redis|tiered|cluster> --threads N --processes <1|2> [--no-protection]"
                 .into(),
         );
     }
@@ -81,6 +92,7 @@ fn cache(args: &Args, prefix: &str) -> Cache {
     let url = match args.cache.as_str() {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
+        "cluster" => args.cluster_url.clone().expect("the cluster is started"),
         _ => "memory://".into(),
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
@@ -118,7 +130,7 @@ fn fire(args: &Args, db: &SlowDb, cache: &Cache, start_ms: u64) -> usize {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let mut args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
             eprintln!("{e}");
@@ -133,6 +145,11 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    let _cluster = (args.cache == "cluster").then(|| {
+        let cluster = RedisCluster::start(false).expect("a Redis Cluster of our own");
+        args.cluster_url = Some(cluster.url());
+        cluster
+    });
     let db = SlowDb::new("stampede", QUERY_TIME);
     let prefix = cache_tests::unique::prefix("stampede");
     let cache = cache(&args, &prefix);
@@ -150,6 +167,9 @@ fn main() -> ExitCode {
             &args.threads.to_string(),
         ]);
         cmd.args(["--child", &db.path, &prefix, &start.to_string()]);
+        if let Some(url) = &args.cluster_url {
+            cmd.args(["--cluster-url", url]);
+        }
         if !args.protection {
             cmd.arg("--no-protection");
         }

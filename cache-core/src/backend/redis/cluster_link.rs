@@ -35,7 +35,7 @@ impl ClusterLink {
         }
     }
 
-    /// Runs `cmds`, whose keys may lie in any slots (a pipeline per node,
+    /// Runs `cmds` (each with its key), whose keys may lie in any slots (a pipeline per node,
     /// sent to every node before any reply is read). Then, unless
     /// `replicas` is 0, waits (`WAIT`, at most `wait` per master) until
     /// every master has that many replicas with the writes, or all it has
@@ -43,13 +43,13 @@ impl ClusterLink {
     /// by one that lacks them). Fewer is an error.
     pub(super) fn write_spread(
         &mut self,
-        cmds: Vec<Cmd>,
+        cmds: Vec<(&str, Cmd)>,
         replicas: u32,
         wait: Duration,
     ) -> RedisResult<()> {
         let mut pipe = redis::cluster::cluster_pipe();
-        for cmd in cmds {
-            pipe.add_command(cmd).ignore();
+        for (_, cmd) in &cmds {
+            pipe.add_command(cmd.clone()).ignore();
         }
         pipe.exec(&mut self.conn)?;
         if replicas == 0 {
@@ -68,6 +68,32 @@ impl ClusterLink {
             None => Ok(()),
             Some(short) => Err(short),
         }
+    }
+
+    /// Writes `cmds` a slot at a time (a pipeline per hash tag), going on
+    /// past a node that refuses or fails, but not past one that does not
+    /// answer in time (each try would wait as long): true if one did not.
+    pub(super) fn write_slot_by_slot(&mut self, cmds: &[(&str, Cmd)]) -> bool {
+        let mut slots: Vec<(&[u8], redis::cluster::ClusterPipeline)> = Vec::new();
+        for (key, cmd) in cmds {
+            let tag = hash_tag(key.as_bytes());
+            let at = match slots.iter().position(|(t, _)| *t == tag) {
+                Some(at) => at,
+                None => {
+                    slots.push((tag, redis::cluster::cluster_pipe()));
+                    slots.len() - 1
+                }
+            };
+            slots[at].1.add_command(cmd.clone()).ignore();
+        }
+        for (_, pipe) in slots {
+            if let Err(e) = pipe.exec(&mut self.conn)
+                && e.is_timeout()
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// `None` when every master had its replicas acknowledge; else the error.
@@ -141,6 +167,17 @@ impl ClusterLink {
     }
 }
 
+/// The hash tag of a key (`{...}`, the whole key without one).
+fn hash_tag(key: &[u8]) -> &[u8] {
+    let Some(open) = key.iter().position(|b| *b == b'{') else {
+        return key;
+    };
+    match key[open + 1..].iter().position(|b| *b == b'}') {
+        Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+        _ => key,
+    }
+}
+
 /// The masters serving slots in a `CLUSTER NODES` reply (a line per
 /// node: `id host:port@bus[,hostname] flags master-id ping pong epoch link
 /// slot...`), each with the replicas not marked failed (`fail`; a replica
@@ -200,5 +237,13 @@ r3 127.0.0.1:7013@17013 slave,fail a2 0 0 2 disconnected
             vec![master(7001, 2), master(7002, 0), master(7004, 0)]
         );
         assert!(masters_of("").is_empty());
+    }
+
+    #[test]
+    fn hash_tags_are_the_specifications() {
+        assert_eq!(hash_tag(b"{12}app:d:1"), b"12");
+        assert_eq!(hash_tag(b"app{x}y{z}"), b"x");
+        assert_eq!(hash_tag(b"{}app"), b"{}app");
+        assert_eq!(hash_tag(b"plain"), b"plain");
     }
 }

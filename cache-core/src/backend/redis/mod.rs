@@ -58,6 +58,13 @@ pub struct RedisBackend {
     breaker: Breaker,
     /// Whether the server takes `SET .. NX GET` (until it refuses it once).
     set_nx_get: std::sync::atomic::AtomicBool,
+    /// Until when (ms after `started`) entries read are not served: see
+    /// [`RedisBackend::serves_entries`].
+    no_hits_until: std::sync::atomic::AtomicU64,
+    /// Until when (ms after `started`) [`RedisBackend::write_best_effort`]
+    /// does nothing (a node did not answer it in time).
+    no_best_effort_until: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -117,16 +124,22 @@ impl Link {
         }
     }
 
-    /// Runs `cmds`, whose keys may lie in different slots of a cluster,
+    /// Runs `cmds` (each with its key), whose keys may lie in different
+    /// slots of a cluster,
     /// then, with `replicas` > 0, waits until that many replicas have the
     /// writes (`WAIT`, at most `wait`): an error if fewer acknowledged. (On
     /// a cluster, see [`ClusterLink::write_spread`].)
-    fn write_spread(&mut self, cmds: Vec<Cmd>, replicas: u32, wait: Duration) -> RedisResult<()> {
+    fn write_spread(
+        &mut self,
+        cmds: Vec<(&str, Cmd)>,
+        replicas: u32,
+        wait: Duration,
+    ) -> RedisResult<()> {
         if let Link::Cluster(c) = self {
             return c.write_spread(cmds, replicas, wait);
         }
         let mut pipe = redis::pipe();
-        for cmd in cmds {
+        for (_, cmd) in cmds {
             pipe.add_command(cmd).ignore();
         }
         if replicas == 0 {
@@ -272,7 +285,62 @@ impl RedisBackend {
             replicas: options.replicas,
             breaker: Breaker::new(options.retry_after),
             set_nx_get: std::sync::atomic::AtomicBool::new(true),
+            no_hits_until: std::sync::atomic::AtomicU64::new(0),
+            no_best_effort_until: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// After a write of tag versions failed (it is owed), on a cluster:
+    /// writes them slot by slot to every node that takes them, outside the
+    /// breaker. An invalidation that reaches the healthy nodes protects
+    /// the processes that read there and never saw the trouble; a breaker
+    /// opened by one failed node would otherwise stop it reaching any.
+    /// Stops at a node that does not answer in time, and then does nothing
+    /// for `retry_after` (a hung node must not slow every write).
+    pub(crate) fn write_best_effort(&self, tags: &[(&str, u64)], ttl: Ttl) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = self.started.elapsed();
+        if !matches!(self.server, Server::Cluster(_))
+            || (now.as_millis() as u64) < self.no_best_effort_until.load(Relaxed)
+        {
+            return;
+        }
+        let Ok(mut conn) = self
+            .pool
+            .get(self.connect_timeout, || self.open_link(), || false)
+        else {
+            return;
+        };
+        let Link::Cluster(link) = &mut *conn else {
+            return;
+        };
+        let sets: Vec<(&str, Cmd)> = tags
+            .iter()
+            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+            .collect();
+        if link.write_slot_by_slot(&sets) {
+            let until = now + self.breaker.retry_after();
+            self.no_best_effort_until
+                .fetch_max(until.as_millis() as u64, Relaxed);
+            conn.discard();
+        } else if !conn.is_open() {
+            conn.discard();
+        }
+    }
+
+    /// Whether entries read now may be served. Not for a while after the
+    /// server answers again following trouble (three `retry_after`s): bumps
+    /// that other processes could not deliver meanwhile (owed, retried
+    /// every `retry_after`), or that a failover lost on a cluster's
+    /// unreachable master, may still be missing, and an entry they
+    /// invalidate would validate. The versions are still read, so fills
+    /// go on; reads go to the database.
+    fn serves_entries(&self) -> bool {
+        let now = self.started.elapsed().as_millis() as u64;
+        now >= self
+            .no_hits_until
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The server's host, port, user name and password, for a tracking
@@ -308,7 +376,7 @@ impl RedisBackend {
         let (found, ttl): (Value, i64) = self.with_conn(|c| pipe.query(c))?;
         let found = mget_reply(found, 1 + tags.len()).map_err(|e| self.map_error(e))?;
         let ttl = u64::try_from(ttl).ok().map(Duration::from_millis);
-        Ok((fetched(found, false), ttl))
+        Ok((fetched(found, false, self.serves_entries()), ttl))
     }
 
     /// One `SET NX` then `GET` per tag: for servers before 7.0, which
@@ -407,7 +475,16 @@ impl RedisBackend {
             // Any answer, an error reply included, says the server works.
             _ => {
                 if ticket.succeeded() {
-                    tracing::info!(url = %self.shown_url, "cache backend answers again");
+                    let grace = self.breaker.retry_after() * 3;
+                    let until = self.started.elapsed() + grace;
+                    self.no_hits_until.fetch_max(
+                        until.as_millis() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    tracing::info!(
+                        url = %self.shown_url, ?grace,
+                        "cache backend answers again: entries are served again after the grace"
+                    );
                 }
             }
         }
@@ -551,8 +628,12 @@ fn mget_reply(reply: Value, n: usize) -> RedisResult<Vec<Option<Bytes>>> {
         .collect()
 }
 
-/// An `MGET` of an entry and its tags, as [`Fetched`].
-fn fetched(mut found: Vec<Option<Bytes>>, leased: bool) -> Fetched {
+/// An `MGET` of an entry and its tags, as [`Fetched`]; without the entry
+/// unless `serve`.
+fn fetched(mut found: Vec<Option<Bytes>>, leased: bool, serve: bool) -> Fetched {
+    if !serve {
+        found[0] = None;
+    }
     let versions = found
         .drain(1..)
         .map(|v| v.as_deref().and_then(parse_version))
@@ -572,7 +653,7 @@ impl TagStore for RedisBackend {
         }
         let sets = tags
             .iter()
-            .map(|(tag, version)| set_cmd(tag, &version_text(*version), ttl))
+            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
             .collect();
         let wait = self.response_timeout / 2;
         self.with_conn(|c| c.write_spread(sets, self.replicas, wait))
@@ -637,7 +718,7 @@ impl EntryStore for RedisBackend {
         keys.push(key);
         keys.extend_from_slice(tags);
         let Some(claim) = claim else {
-            return Ok(fetched(self.get_many(&keys)?, false));
+            return Ok(fetched(self.get_many(&keys)?, false, self.serves_entries()));
         };
         // One pipeline: create the absent tags (plain `SET NX`, which every
         // server takes; the `MGET` after it reads whose version won), take
@@ -654,7 +735,7 @@ impl EntryStore for RedisBackend {
         pipe.cmd("MGET").arg(&keys);
         let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
         let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
-        Ok(fetched(found, added.is_some()))
+        Ok(fetched(found, added.is_some(), self.serves_entries()))
     }
 
     /// Sent without waiting for the reply (but by a breaker's probe): the
@@ -716,7 +797,7 @@ impl Backend for RedisBackend {
         }
         let sets = entries
             .iter()
-            .map(|(key, value)| set_cmd(key, value, ttl))
+            .map(|(key, value)| (*key, set_cmd(key, value, ttl)))
             .collect();
         self.with_conn(|c| c.write_spread(sets, 0, Duration::ZERO))
     }
