@@ -205,3 +205,33 @@ fn bumps_reach_the_masters_that_live() {
         );
     }
 }
+
+/// `replicas=` works on one server with a replica too: a bump waits for
+/// it, and fails (owed) while the replica cannot acknowledge.
+#[test]
+fn one_server_waits_for_its_replica_when_asked() {
+    use cache_tests::redis_server::RedisServer;
+    let Some(master) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let port = master.port().to_string();
+    let Some(replica) = RedisServer::for_test(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    let writer = cache(master.url().trim_end_matches('/'), "wait", "replicas=1");
+    let tag = writer.keys().build(Namespace::Tag, &[], "t");
+    let tags = std::slice::from_ref(&tag);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while writer.bump_tags(tags, None).is_err() {
+        assert!(Instant::now() < deadline, "the replica never acknowledged");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    replica.stop();
+    assert!(
+        writer.bump_tags(tags, None).is_err(),
+        "no replica acknowledged: the bump is owed"
+    );
+    replica.cont();
+    let unwaited = cache(master.url().trim_end_matches('/'), "wait", "replicas=0");
+    assert!(unwaited.bump_tags(tags, None).is_ok());
+}

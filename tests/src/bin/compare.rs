@@ -492,6 +492,35 @@ impl Run {
         });
         self.record("cluster.hit.detail", hit);
         self.record("redis.hit.detail_beside_cluster", redis_hit);
+        // The servers themselves, side by side: the same MGET of four keys
+        // of one slot over a plain redis-rs connection, to the cluster node
+        // that serves them and to the one Redis.
+        let keys = ["{x}a", "{x}b", "{x}c", "{x}d"];
+        let open = |url: String| redis::Client::open(url).and_then(|c| c.get_connection());
+        let node = cluster.addresses().into_iter().find(|a| {
+            open(format!("redis://{a}/"))
+                .and_then(|mut n| {
+                    redis::cmd("MGET")
+                        .arg(&keys)
+                        .query::<Vec<Option<Vec<u8>>>>(&mut n)
+                })
+                .is_ok()
+        });
+        if let (Some(node), Some(single)) = (node, plain.config().backend_url()) {
+            let mut conns = [
+                open(format!("redis://{node}/")).expect("cluster node"),
+                open(single.clone()).expect("redis"),
+            ];
+            let [on_node, on_single] = bench::measure_side_by_side(n_detail, |k, _| {
+                let reply: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+                    .arg(&keys)
+                    .query(&mut conns[k])
+                    .expect("MGET");
+                black_box(reply);
+            });
+            self.record("cluster.node_mget", on_node);
+            self.record("redis.mget_beside_cluster_node", on_single);
+        }
         let mut nodes: Vec<redis::Connection> = cluster
             .addresses()
             .iter()
@@ -509,7 +538,8 @@ impl Run {
         let calls: u64 = nodes
             .iter_mut()
             .zip(before)
-            .map(|(n, b)| command_calls_but_pings(n) - b - 1) // its own INFO
+            // The two INFOs of the reading before are counted too.
+            .map(|(n, b)| command_calls_but_pings(n) - b - 2)
             .sum();
         self.figure("cluster.commands_per_hit", calls as f64 / hits as f64, hits);
         let [on_cluster, on_redis] = bench::measure_side_by_side(n_detail / 10, |k, i| {
@@ -802,6 +832,11 @@ fn main() {
         (
             "cluster_hit_over_single_redis_hit",
             ratio("cluster.hit.detail", "redis.hit.detail_beside_cluster"),
+        ),
+        (
+            // The floor of the ratio above: the servers' own round trips.
+            "cluster_node_mget_over_single_redis_mget",
+            ratio("cluster.node_mget", "redis.mget_beside_cluster_node"),
         ),
         (
             "cluster_commands_per_hit",

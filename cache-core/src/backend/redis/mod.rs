@@ -268,6 +268,8 @@ impl RedisBackend {
             // waits: a failing cluster fails the call, and the breaker
             // makes the next ones fail fast.
             .retries(1)
+            // As the plain transport: a request is never held back.
+            .tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true))
             .min_retry_wait(5)
             .max_retry_wait(50)
             .build()
