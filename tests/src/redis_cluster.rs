@@ -172,6 +172,37 @@ impl RedisCluster {
         }
     }
 
+    /// Promotes every replica in a manual failover (`CLUSTER FAILOVER`:
+    /// the master hands over once its replica has every write, so nothing
+    /// is lost) and waits until the cluster has formed again: every
+    /// former master now answers `MOVED` for its slots.
+    pub fn swap_masters(&self) -> io::Result<()> {
+        let replicas: Vec<u16> = self
+            .servers
+            .iter()
+            .filter(|s| s.pid().is_some() && role(s.port()).as_deref() == Some("slave"))
+            .map(RedisServer::port)
+            .collect();
+        for port in &replicas {
+            let mut conn = connect(*port).ok_or_else(|| io::Error::other("a replica"))?;
+            redis::cmd("CLUSTER")
+                .arg("FAILOVER")
+                .exec(&mut conn)
+                .map_err(io::Error::other)?;
+        }
+        let started = Instant::now();
+        while replicas
+            .iter()
+            .any(|port| role(*port).as_deref() != Some("master"))
+        {
+            if started.elapsed() > FORM_TIMEOUT {
+                return Err(io::Error::other("the replicas were not promoted"));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.wait_until_formed()
+    }
+
     /// Resumes (SIGCONT) every running server (stopped or not).
     pub fn cont_all(&self) {
         for server in self.servers.iter().filter(|s| s.pid().is_some()) {

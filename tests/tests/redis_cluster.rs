@@ -235,3 +235,36 @@ fn one_server_waits_for_its_replica_when_asked() {
     let unwaited = cache(master.url().trim_end_matches('/'), "wait", "replicas=0");
     assert!(unwaited.bump_tags(tags, None).is_ok());
 }
+
+/// Hits go straight to the node of their slot, over a map learned once:
+/// when every master hands its slots to its replica, the old masters
+/// answer `MOVED`, and reads still hit, with the right values, and none
+/// fails.
+#[test]
+fn hits_follow_the_slots_when_masters_change() {
+    let Some(cluster) = RedisCluster::for_test() else {
+        return;
+    };
+    let mut db = db::sqlite();
+    let products = ProductCache::new(cache(&cluster.url(), "moved", ""));
+    let ids: Vec<i32> = (0..40)
+        .map(|i| {
+            let new = cache_tests::models::NewProduct::new(&format!("p{i}"), 1);
+            products.insert(&mut db.conn, new).unwrap().id
+        })
+        .collect();
+    let read = |db: &mut cache_tests::db::TestDb<_>| -> Vec<String> {
+        ids.iter()
+            .map(|id| products.get(&mut db.conn, *id).unwrap().slug)
+            .collect()
+    };
+    let before = read(&mut db);
+    assert_eq!(read(&mut db), before);
+    db.take_queries();
+    cluster.swap_masters().unwrap();
+    assert_eq!(read(&mut db), before, "the right rows");
+    assert_eq!(read(&mut db), before);
+    let stats = products.stats();
+    assert_eq!(stats.errors, 0, "no read failed: {stats:?}");
+    assert_eq!(db.take_queries(), 0, "every read after the swap was a hit");
+}

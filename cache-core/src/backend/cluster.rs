@@ -114,7 +114,7 @@ fn shard_tags(n: u16) -> Vec<String> {
 /// The cluster slot of a key with no hash tag: CRC16 (XMODEM) mod 16384,
 /// as the Redis Cluster specification defines it. (redis-rs computes it
 /// but does not expose the number.)
-fn slot(key: &[u8]) -> u32 {
+pub(super) fn slot(key: &[u8]) -> u32 {
     let mut crc: u16 = 0;
     for &byte in key {
         crc ^= u16::from(byte) << 8;

@@ -20,10 +20,12 @@ pub(super) struct ClusterLink {
 
 /// A master and how many replicas could replace it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Master {
-    host: String,
-    port: u16,
+pub(super) struct Master {
+    pub(super) host: String,
+    pub(super) port: u16,
     replicas: u32,
+    /// The ranges of slots it serves.
+    pub(super) slots: Vec<(u16, u16)>,
 }
 
 impl ClusterLink {
@@ -124,6 +126,12 @@ impl ClusterLink {
         Ok(None)
     }
 
+    /// The masters, read now.
+    pub(super) fn topology(&mut self) -> RedisResult<Vec<Master>> {
+        self.read_topology()?;
+        Ok(self.masters.clone())
+    }
+
     /// The masters' addresses, read now.
     pub(super) fn masters(&mut self) -> RedisResult<Vec<(String, u16)>> {
         self.read_topology()?;
@@ -168,7 +176,7 @@ impl ClusterLink {
 }
 
 /// The hash tag of a key (`{...}`, the whole key without one).
-fn hash_tag(key: &[u8]) -> &[u8] {
+pub(super) fn hash_tag(key: &[u8]) -> &[u8] {
     let Some(open) = key.iter().position(|b| *b == b'{') else {
         return key;
     };
@@ -203,10 +211,19 @@ fn masters_of(nodes: &str) -> Vec<Master> {
                 .iter()
                 .filter(|r| r[3] == f[0] && !failed(r[2]))
                 .count();
+            let slots = f[8..]
+                .iter()
+                .filter(|range| !range.starts_with('['))
+                .filter_map(|range| {
+                    let (from, to) = range.split_once('-').unwrap_or((range, range));
+                    Some((from.parse().ok()?, to.parse().ok()?))
+                })
+                .collect();
             Some(Master {
                 host: host.to_owned(),
                 port: port.parse().ok()?,
                 replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+                slots,
             })
         })
         .collect()
@@ -222,19 +239,24 @@ mod tests {
 a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460
 a2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922
 a3 127.0.0.1:7003@17003 master,fail - 0 0 3 disconnected
-a4 127.0.0.1:7004@17004,host4 master - 0 0 4 connected 10923-16383
+a4 127.0.0.1:7004@17004,host4 master - 0 0 4 connected 10923-16382 16383 [16383->-a1]
 r1 127.0.0.1:7011@17011 slave a1 0 0 1 connected
 r2 127.0.0.1:7012@17012 slave,fail? a1 0 0 1 disconnected
 r3 127.0.0.1:7013@17013 slave,fail a2 0 0 2 disconnected
 ";
-        let master = |port, replicas| Master {
+        let master = |port, replicas, slots: &[(u16, u16)]| Master {
             host: "127.0.0.1".into(),
             port,
             replicas,
+            slots: slots.to_vec(),
         };
         assert_eq!(
             masters_of(nodes),
-            vec![master(7001, 2), master(7002, 0), master(7004, 0)]
+            vec![
+                master(7001, 2, &[(0, 5460)]),
+                master(7002, 0, &[(5461, 10922)]),
+                master(7004, 0, &[(10923, 16382), (16383, 16383)])
+            ]
         );
         assert!(masters_of("").is_empty());
     }

@@ -16,12 +16,14 @@
 
 mod breaker;
 mod cluster_link;
+mod direct;
 mod plain;
 mod pool;
 mod resp;
 
 use self::breaker::{Breaker, Opened, Ticket};
 use self::cluster_link::ClusterLink;
+use self::direct::Direct;
 use self::plain::{PlainConn, Target};
 use self::pool::{Checkout, Pool};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
@@ -79,8 +81,8 @@ impl std::fmt::Debug for RedisBackend {
 enum Server {
     /// One server (`redis://`, `rediss://`).
     Single(redis::Client),
-    /// A Redis Cluster.
-    Cluster(ClusterClient),
+    /// A Redis Cluster; its hits go straight to their node.
+    Cluster(ClusterClient, Box<Direct>),
 }
 
 /// A connection over any transport.
@@ -274,7 +276,21 @@ impl RedisBackend {
             .max_retry_wait(50)
             .build()
             .map_err(|e| Error::config(&shown_url, e.to_string()))?;
-        Ok(Self::over(Server::Cluster(client), shown_url, &options))
+        let first = nodes
+            .first()
+            .ok_or_else(|| Error::config(&shown_url, "no node"))?;
+        let settings = redis::Client::open(first.as_str())
+            .map_err(|e| Error::config(&shown_url, e.to_string()))?
+            .get_connection_info()
+            .redis_settings()
+            .clone();
+        let pool_size = usize::try_from(options.pool_size).unwrap_or(usize::MAX);
+        let direct = Box::new(Direct::new(settings, pool_size));
+        Ok(Self::over(
+            Server::Cluster(client, direct),
+            shown_url,
+            &options,
+        ))
     }
 
     fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {
@@ -303,7 +319,7 @@ impl RedisBackend {
     pub(crate) fn write_best_effort(&self, tags: &[(&str, u64)], ttl: Ttl) {
         use std::sync::atomic::Ordering::Relaxed;
         let now = self.started.elapsed();
-        if !matches!(self.server, Server::Cluster(_))
+        if !matches!(self.server, Server::Cluster(..))
             || (now.as_millis() as u64) < self.no_best_effort_until.load(Relaxed)
         {
             return;
@@ -404,7 +420,7 @@ impl RedisBackend {
     fn open_link(&self) -> RedisResult<Link> {
         let client = match &self.server {
             Server::Single(client) => client,
-            Server::Cluster(cluster) => {
+            Server::Cluster(cluster, _) => {
                 let link = cluster.get_connection()?;
                 link.set_write_timeout(Some(self.response_timeout))?;
                 return Ok(Link::Cluster(Box::new(ClusterLink::new(link))));
@@ -476,18 +492,7 @@ impl RedisBackend {
             Err(e) if server_in_trouble(e) => self.in_trouble(ticket, e),
             // Any answer, an error reply included, says the server works.
             _ => {
-                if ticket.succeeded() {
-                    let grace = self.breaker.retry_after() * 3;
-                    let until = self.started.elapsed() + grace;
-                    self.no_hits_until.fetch_max(
-                        until.as_millis() as u64,
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
-                    tracing::info!(
-                        url = %self.shown_url, ?grace,
-                        "cache backend answers again: entries are served again after the grace"
-                    );
-                }
+                self.answered(ticket);
             }
         }
         // A connection that failed is in an unknown state: dropped, not
@@ -496,6 +501,98 @@ impl RedisBackend {
             conn.discard();
         }
         result.map_err(|e| self.map_error(e))
+    }
+
+    /// A call got an answer: a probe's closes the breaker, and entries are
+    /// served again after the grace (see [`RedisBackend::serves_entries`]).
+    fn answered(&self, ticket: Ticket<'_>) {
+        if ticket.succeeded() {
+            let grace = self.breaker.retry_after() * 3;
+            let until = self.started.elapsed() + grace;
+            self.no_hits_until.fetch_max(
+                until.as_millis() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            tracing::info!(
+                url = %self.shown_url, ?grace,
+                "cache backend answers again: entries are served again after the grace"
+            );
+        }
+    }
+
+    /// On a cluster, an `MGET` of keys of one slot sent straight to the
+    /// master serving it over the plain transport (see [`direct`]); `None`
+    /// when it cannot be (keys in several slots, no slot map, or the node
+    /// answered with a redirection): the redis-rs way then.
+    fn mget_direct(&self, keys: &[&str], packed: &[u8]) -> Option<Result<Vec<Option<Bytes>>>> {
+        let Server::Cluster(_, direct) = &self.server else {
+            return None;
+        };
+        if !direct.knows_slots() {
+            if self.breaker.is_open() {
+                return None;
+            }
+            let masters = self.with_conn(|c| match c {
+                Link::Cluster(c) => c.topology(),
+                _ => Ok(Vec::new()),
+            });
+            match masters {
+                Ok(masters) => direct.learn(masters),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let node = direct.node_for(keys)?;
+        let Some(ticket) = self.breaker.admit() else {
+            return Some(Err(self.failing_fast()));
+        };
+        let probe = ticket.is_probe();
+        let connect = || {
+            PlainConn::connect(&Target {
+                host: &node.host,
+                port: node.port,
+                settings: &direct.settings,
+                connect_timeout: self.connect_timeout,
+                response_timeout: self.response_timeout,
+            })
+        };
+        let checkout = node.pool.get(self.connect_timeout, connect, || {
+            !probe && self.breaker.is_open()
+        });
+        let mut conn = match checkout {
+            Ok(conn) => conn,
+            Err(Checkout::Connect(e)) => {
+                self.in_trouble(ticket, &e);
+                direct.forget();
+                return Some(Err(Error::Unavailable {
+                    reason: format!("cannot connect to {}:{}: {e}", node.host, node.port),
+                }));
+            }
+            Err(Checkout::GaveUp) => return Some(Err(self.failing_fast())),
+            // The redis-rs way has connections of its own.
+            Err(Checkout::Busy) => return None,
+        };
+        match conn.mget(packed, keys.len()) {
+            Ok(found) => {
+                self.answered(ticket);
+                Some(Ok(found))
+            }
+            Err(e) if server_in_trouble(&e) => {
+                self.in_trouble(ticket, &e);
+                conn.discard();
+                direct.forget();
+                Some(Err(self.map_error(e)))
+            }
+            // An answer (MOVED, ASK, CLUSTERDOWN, ...): the map is out of
+            // date; redis-rs follows the redirection.
+            Err(e) => {
+                self.answered(ticket);
+                if breaks_connection(&e) || !conn.is_open() {
+                    conn.discard();
+                }
+                direct.forget();
+                None
+            }
+        }
     }
 
     /// Opens the breaker after `error`; when that is news, closes the idle
@@ -786,6 +883,9 @@ impl Backend for RedisBackend {
         // parser and the typed conversion cost more than the rest of the
         // hit's own work (callgrind).
         let packed = resp::pack_mget(keys);
+        if let Some(found) = self.mget_direct(keys, &packed) {
+            return found;
+        }
         self.with_conn(|c| c.mget(&packed, keys.len()))
     }
 
@@ -889,7 +989,7 @@ impl RedisBackend {
     ) -> Result<()> {
         let nodes: Vec<Option<(String, u16)>> = match self.server {
             Server::Single(_) => vec![None],
-            Server::Cluster(_) => self
+            Server::Cluster(..) => self
                 .with_conn(|c| match c {
                     Link::Cluster(c) => c.masters(),
                     _ => Ok(Vec::new()),
