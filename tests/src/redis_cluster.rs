@@ -149,6 +149,18 @@ impl RedisCluster {
         server.port()
     }
 
+    /// Stops (SIGSTOP) a running master and returns its index (for
+    /// [`RedisCluster::cont_all`]).
+    pub fn stop_a_master(&self) -> u16 {
+        let server = self
+            .servers
+            .iter()
+            .find(|s| s.pid().is_some() && role(s.port()).as_deref() == Some("master"))
+            .expect("a running master");
+        server.stop();
+        server.port()
+    }
+
     /// Stops (SIGSTOP) every replica and closes the masters' connections
     /// to them (`CLIENT KILL TYPE replica`): what the masters write next
     /// reaches no replica, not even a socket's buffer, until

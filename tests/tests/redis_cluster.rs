@@ -268,3 +268,38 @@ fn hits_follow_the_slots_when_masters_change() {
     assert_eq!(stats.errors, 0, "no read failed: {stats:?}");
     assert_eq!(db.take_queries(), 0, "every read after the swap was a hit");
 }
+
+/// A master that hangs (SIGSTOP): writes of many keys, and bumps of tags
+/// whose copies live on every master, return (failed) within a few
+/// response timeouts (500 ms) while it still hangs. redis-rs's pipelines waited the response timeout once per
+/// reply, and held them as long as the master hung (an outside probe).
+#[test]
+fn writes_return_while_a_master_hangs() {
+    let Some(cluster) = RedisCluster::for_test() else {
+        return;
+    };
+    let c = cache(&cluster.url(), "hang", "");
+    let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+    let entries = || keys.iter().map(|k| (k.as_str(), 1i64));
+    assert!(
+        c.set_many(entries(), cache_core::Timeout::Never)
+            .unwrap()
+            .is_empty()
+    );
+    let tags: Vec<String> = (0..8)
+        .map(|i| c.keys().build(Namespace::Tag, &[], &format!("t{i}")))
+        .collect();
+    c.bump_tags(&tags, None).unwrap();
+    cluster.stop_a_master();
+    let stopped = Instant::now();
+    let written = c.set_many(entries(), cache_core::Timeout::Never);
+    let bumped = c.bump_tags(&tags, None);
+    let returned = stopped.elapsed();
+    cluster.cont_all();
+    assert!(
+        returned < Duration::from_secs(3),
+        "returned after {returned:?}, while the master hung"
+    );
+    assert!(bumped.is_err(), "a master did not answer: the bump is owed");
+    assert!(written.is_err() || !written.unwrap().is_empty());
+}

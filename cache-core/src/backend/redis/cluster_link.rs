@@ -23,7 +23,7 @@ pub(super) struct ClusterLink {
 pub(super) struct Master {
     pub(super) host: String,
     pub(super) port: u16,
-    replicas: u32,
+    pub(super) replicas: u32,
     /// The ranges of slots it serves.
     pub(super) slots: Vec<(u16, u16)>,
 }

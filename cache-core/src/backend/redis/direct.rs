@@ -14,6 +14,10 @@ use super::cluster_link::{Master, hash_tag};
 use super::plain::PlainConn;
 use super::pool::Pool;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a slot map (and its replica counts) is trusted.
+const MAP_TTL: Duration = Duration::from_secs(1);
 
 /// The slot map and a pool of plain connections per master.
 pub(super) struct Direct {
@@ -26,7 +30,9 @@ pub(super) struct Direct {
 struct SlotMap {
     /// `(first, last, node)` per range of slots.
     ranges: Vec<(u16, u16, usize)>,
-    nodes: Vec<Arc<Node>>,
+    /// Each master, with how many replicas could replace it.
+    nodes: Vec<(Arc<Node>, u32)>,
+    learned: Instant,
 }
 
 /// A master and its plain connections.
@@ -45,13 +51,21 @@ impl Direct {
         }
     }
 
-    /// Whether a slot map is known.
+    /// Whether a slot map is known and recent.
     pub(super) fn knows_slots(&self) -> bool {
+        self.map
+            .read()
+            .is_ok_and(|m| m.as_ref().is_some_and(|m| m.learned.elapsed() < MAP_TTL))
+    }
+
+    /// Whether any slot map is known, however old.
+    pub(super) fn knows_any_slots(&self) -> bool {
         self.map.read().is_ok_and(|m| m.is_some())
     }
 
-    /// The master serving `keys`, if they share a slot and the map knows it.
-    pub(super) fn node_for(&self, keys: &[&str]) -> Option<Arc<Node>> {
+    /// The master serving `keys`, if they share a slot and the map knows
+    /// it, with how many replicas could replace it.
+    pub(super) fn node_for(&self, keys: &[&str]) -> Option<(Arc<Node>, u32)> {
         let tag = hash_tag(keys.first()?.as_bytes());
         if keys[1..].iter().any(|k| hash_tag(k.as_bytes()) != tag) {
             return None;
@@ -79,11 +93,12 @@ impl Direct {
             .read()
             .ok()
             .and_then(|m| m.clone())
-            .map(|m| m.nodes.clone())
+            .map(|m| m.nodes.iter().map(|(n, _)| n.clone()).collect())
             .unwrap_or_default();
         let mut map = SlotMap {
             ranges: Vec::new(),
             nodes: Vec::new(),
+            learned: Instant::now(),
         };
         for master in masters {
             let node = known
@@ -98,7 +113,7 @@ impl Direct {
                     })
                 });
             let at = map.nodes.len();
-            map.nodes.push(node);
+            map.nodes.push((node, master.replicas));
             map.ranges
                 .extend(master.slots.iter().map(|(first, last)| (*first, *last, at)));
         }

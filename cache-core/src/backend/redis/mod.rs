@@ -34,7 +34,7 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::{Cmd, ConnectionAddr, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// Adds to a counter only if it exists (Django raises on a missing key,
@@ -319,9 +319,29 @@ impl RedisBackend {
     pub(crate) fn write_best_effort(&self, tags: &[(&str, u64)], ttl: Ttl) {
         use std::sync::atomic::Ordering::Relaxed;
         let now = self.started.elapsed();
-        if !matches!(self.server, Server::Cluster(..))
-            || (now.as_millis() as u64) < self.no_best_effort_until.load(Relaxed)
+        let Server::Cluster(_, direct) = &self.server else {
+            return;
+        };
+        if (now.as_millis() as u64) < self.no_best_effort_until.load(Relaxed) {
+            return;
+        }
+        let pause = || {
+            let until = now + self.breaker.retry_after();
+            self.no_best_effort_until
+                .fetch_max(until.as_millis() as u64, Relaxed);
+        };
+        let sets: Vec<(&str, Cmd)> = tags
+            .iter()
+            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+            .collect();
+        // A pipeline per master whose slots are known, each bounded by one
+        // response timeout.
+        if direct.knows_any_slots()
+            && let Some(errors) = self.write_nodes(direct, &sets, 0, Duration::ZERO)
         {
+            if errors.iter().any(RedisError::is_timeout) {
+                pause();
+            }
             return;
         }
         let Ok(mut conn) = self
@@ -333,14 +353,8 @@ impl RedisBackend {
         let Link::Cluster(link) = &mut *conn else {
             return;
         };
-        let sets: Vec<(&str, Cmd)> = tags
-            .iter()
-            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
-            .collect();
         if link.write_slot_by_slot(&sets) {
-            let until = now + self.breaker.retry_after();
-            self.no_best_effort_until
-                .fetch_max(until.as_millis() as u64, Relaxed);
+            pause();
             conn.discard();
         } else if !conn.is_open() {
             conn.discard();
@@ -528,20 +542,10 @@ impl RedisBackend {
         let Server::Cluster(_, direct) = &self.server else {
             return None;
         };
-        if !direct.knows_slots() {
-            if self.breaker.is_open() {
-                return None;
-            }
-            let masters = self.with_conn(|c| match c {
-                Link::Cluster(c) => c.topology(),
-                _ => Ok(Vec::new()),
-            });
-            match masters {
-                Ok(masters) => direct.learn(masters),
-                Err(e) => return Some(Err(e)),
-            }
+        if let Err(e) = self.learn_slots(direct)? {
+            return Some(Err(e));
         }
-        let node = direct.node_for(keys)?;
+        let (node, _) = direct.node_for(keys)?;
         let Some(ticket) = self.breaker.admit() else {
             return Some(Err(self.failing_fast()));
         };
@@ -562,7 +566,6 @@ impl RedisBackend {
             Ok(conn) => conn,
             Err(Checkout::Connect(e)) => {
                 self.in_trouble(ticket, &e);
-                direct.forget();
                 return Some(Err(Error::Unavailable {
                     reason: format!("cannot connect to {}:{}: {e}", node.host, node.port),
                 }));
@@ -576,10 +579,11 @@ impl RedisBackend {
                 self.answered(ticket);
                 Some(Ok(found))
             }
+            // A node down or hung: the map stays (it ages out), so that
+            // writes can still reach the other masters by it.
             Err(e) if server_in_trouble(&e) => {
                 self.in_trouble(ticket, &e);
                 conn.discard();
-                direct.forget();
                 Some(Err(self.map_error(e)))
             }
             // An answer (MOVED, ASK, CLUSTERDOWN, ...): the map is out of
@@ -593,6 +597,135 @@ impl RedisBackend {
                 None
             }
         }
+    }
+
+    /// Makes sure `direct` knows a recent slot map: `None` when it cannot
+    /// be learned now (the breaker is open).
+    fn learn_slots(&self, direct: &Direct) -> Option<Result<()>> {
+        if direct.knows_slots() {
+            return Some(Ok(()));
+        }
+        if self.breaker.is_open() {
+            return None;
+        }
+        let masters = self.with_conn(|c| match c {
+            Link::Cluster(c) => c.topology(),
+            _ => Ok(Vec::new()),
+        });
+        Some(masters.map(|masters| direct.learn(masters)))
+    }
+
+    /// On a cluster, `cmds` (each with its key) written with one pipeline
+    /// per master over the plain transport, whose deadline covers a whole
+    /// reply (redis-rs's pipelines wait the response timeout once per
+    /// reply: a hung master held a write of many keys for as long as it
+    /// hung), then, with `replicas`, a `WAIT` in the same pipeline for as
+    /// many of its replicas as could replace it. Every master gets its
+    /// writes even if another fails; the first failure is returned. `None`
+    /// when a key's master is not known (the redis-rs way then).
+    fn write_direct(
+        &self,
+        cmds: &[(&str, Cmd)],
+        replicas: u32,
+        wait: Duration,
+    ) -> Option<Result<()>> {
+        let Server::Cluster(_, direct) = &self.server else {
+            return None;
+        };
+        if let Err(e) = self.learn_slots(direct)? {
+            return Some(Err(e));
+        }
+        let Some(ticket) = self.breaker.admit() else {
+            return Some(Err(self.failing_fast()));
+        };
+        let errors = self.write_nodes(direct, cmds, replicas, wait)?;
+        match errors.iter().find(|e| server_in_trouble(e)) {
+            Some(e) => self.in_trouble(ticket, e),
+            None => self.answered(ticket),
+        }
+        if errors.iter().any(|e| !server_in_trouble(e)) {
+            direct.forget(); // a redirection, say: the map is out of date
+        }
+        errors
+            .into_iter()
+            .next()
+            .map(|e| Err(self.map_error(e)))
+            .or(Some(Ok(())))
+    }
+
+    /// The writes of [`RedisBackend::write_direct`], a pipeline per master,
+    /// outside the breaker: the errors, or `None` when a key's master is
+    /// not known.
+    fn write_nodes(
+        &self,
+        direct: &Direct,
+        cmds: &[(&str, Cmd)],
+        replicas: u32,
+        wait: Duration,
+    ) -> Option<Vec<RedisError>> {
+        let mut groups: Vec<(Arc<direct::Node>, u32, redis::Pipeline)> = Vec::new();
+        for (key, cmd) in cmds {
+            let (node, node_replicas) = direct.node_for(&[*key])?;
+            let at = match groups.iter().position(|(n, _, _)| Arc::ptr_eq(n, &node)) {
+                Some(at) => at,
+                None => {
+                    groups.push((node, node_replicas, redis::pipe()));
+                    groups.len() - 1
+                }
+            };
+            groups[at].2.add_command(cmd.clone()).ignore();
+        }
+        let mut errors: Vec<RedisError> = Vec::new();
+        for (node, node_replicas, mut pipe) in groups {
+            let needed = replicas.min(node_replicas);
+            if needed > 0 {
+                pipe.cmd("WAIT")
+                    .arg(needed)
+                    .arg(wait.as_millis().max(1) as u64);
+            }
+            let connect = || {
+                PlainConn::connect(&Target {
+                    host: &node.host,
+                    port: node.port,
+                    settings: &direct.settings,
+                    connect_timeout: self.connect_timeout,
+                    response_timeout: self.response_timeout,
+                })
+            };
+            let result = match node.pool.get(self.connect_timeout, connect, || false) {
+                Ok(mut conn) => {
+                    let result = pipe.query::<Vec<i64>>(&mut *conn);
+                    if result.as_ref().is_err_and(breaks_connection) || !conn.is_open() {
+                        conn.discard();
+                    }
+                    result
+                }
+                Err(Checkout::Connect(e)) => Err(e),
+                Err(_) => Err(RedisError::from((
+                    ErrorKind::Io,
+                    "every connection to the node stayed busy",
+                ))),
+            };
+            let failed = match result {
+                Ok(acknowledged)
+                    if needed > 0
+                        && acknowledged.first().copied().unwrap_or(0) < i64::from(needed) =>
+                {
+                    Some(RedisError::from((
+                        ErrorKind::Client,
+                        "a write of tag versions was not replicated",
+                        format!(
+                            "fewer than {needed} replicas of {}:{} acknowledged within {wait:?}",
+                            node.host, node.port
+                        ),
+                    )))
+                }
+                Ok(_) => None,
+                Err(e) => Some(e),
+            };
+            errors.extend(failed);
+        }
+        Some(errors)
     }
 
     /// Opens the breaker after `error`; when that is news, closes the idle
@@ -750,11 +883,14 @@ impl TagStore for RedisBackend {
         if tags.is_empty() {
             return Ok(());
         }
-        let sets = tags
+        let sets: Vec<(&str, Cmd)> = tags
             .iter()
             .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
             .collect();
         let wait = self.response_timeout / 2;
+        if let Some(written) = self.write_direct(&sets, self.replicas, wait) {
+            return written;
+        }
         self.with_conn(|c| c.write_spread(sets, self.replicas, wait))
     }
 
@@ -897,10 +1033,13 @@ impl Backend for RedisBackend {
         if entries.is_empty() {
             return Ok(());
         }
-        let sets = entries
+        let sets: Vec<(&str, Cmd)> = entries
             .iter()
             .map(|(key, value)| (*key, set_cmd(key, value, ttl)))
             .collect();
+        if let Some(written) = self.write_direct(&sets, 0, Duration::ZERO) {
+            return written;
+        }
         self.with_conn(|c| c.write_spread(sets, 0, Duration::ZERO))
     }
 
