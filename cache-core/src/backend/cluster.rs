@@ -15,12 +15,12 @@
 //! - An entry's tags are read from, and created in, the entry's shard, and
 //!   so is its fill lease: a hit is one `MGET` to one node, as on one
 //!   server; a miss's claim and its fill are one pipeline each.
-//! - A bump writes the tag's new version to every shard's copy (one
-//!   pipeline per node, sent to all of them before any reply is read), and
-//!   then waits until the replicas have it (`WAIT`, see
-//!   [`RedisOptions::replicas`]). If that fails (a node down, the breaker
-//!   open), the bump is owed, and every node that takes it still gets it,
-//!   slot by slot. Every copy gets the same new version, and
+//! - A bump writes the tag's new version to every shard's copy: one
+//!   pipeline per master over the plain transport (a deadline for the
+//!   whole reply), ending in a `WAIT` until its replicas have it (see
+//!   [`RedisOptions::replicas`]). If that fails (a node down or hung, the
+//!   breaker open), the bump is owed, and every master that takes it
+//!   still gets it. Every copy gets the same new version, and
 //!   an entry is only ever checked against its own shard's copy, so the
 //!   protocol holds shard by shard, exactly as on one server.
 //!
