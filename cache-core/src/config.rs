@@ -221,6 +221,12 @@ impl CacheConfig {
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
         let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, _)) if userinfo.contains(',') => {
+                return Err(Error::config(
+                    &shown,
+                    "user:password@ goes before the first node and applies to all of them",
+                ));
+            }
             Some((userinfo, hosts)) => (Some(userinfo), hosts),
             None => (None, authority),
         };
@@ -260,9 +266,13 @@ impl CacheConfig {
             if !named.insert(name.clone().into_owned()) {
                 return Err(Error::config(&shown, format!("option {name} given twice")));
             }
-            if matches!(name.as_ref(), "local" | "local_window" | "tls_ca")
-                || !cfg.apply_option(&name, &value, &shown)?
-            {
+            if matches!(name.as_ref(), "local" | "local_window" | "tls_ca") {
+                return Err(Error::config(
+                    &shown,
+                    format!("option {name} is not supported on a Redis Cluster (yet)"),
+                ));
+            }
+            if !cfg.apply_option(&name, &value, &shown)? {
                 return Err(Error::config(&shown, unknown_option(&name)));
             }
         }
@@ -539,7 +549,11 @@ mod tests {
             ("redis+cluster://h:1/2", "one database"),
             ("redis+cluster://h:1?shards=0", "from 1 to 1024"),
             ("redis+cluster://h:1?shards=5000", "from 1 to 1024"),
-            ("redis+cluster://h:1?local=1m", "unknown option \"local\""),
+            (
+                "redis+cluster://h:1?local=1m",
+                "local is not supported on a Redis Cluster",
+            ),
+            ("redis+cluster://h:1,u:pw@h:2", "goes before the first node"),
             ("redis+cluster://h:1?protocol=resp3", "unknown option"),
             ("redis://h:1?shards=4", "applies to a Redis Cluster"),
             ("redis+cluster://:pw@h:1?x=1", "***"),
