@@ -550,15 +550,7 @@ impl RedisBackend {
             return Some(Err(self.failing_fast()));
         };
         let probe = ticket.is_probe();
-        let connect = || {
-            PlainConn::connect(&Target {
-                host: &node.host,
-                port: node.port,
-                settings: &direct.settings,
-                connect_timeout: self.connect_timeout,
-                response_timeout: self.response_timeout,
-            })
-        };
+        let connect = || self.connect_node(direct, &node);
         let checkout = node.pool.get(self.connect_timeout, connect, || {
             !probe && self.breaker.is_open()
         });
@@ -597,6 +589,17 @@ impl RedisBackend {
                 None
             }
         }
+    }
+
+    /// A plain connection to the cluster master `node`.
+    fn connect_node(&self, direct: &Direct, node: &direct::Node) -> RedisResult<PlainConn> {
+        PlainConn::connect(&Target {
+            host: &node.host,
+            port: node.port,
+            settings: &direct.settings,
+            connect_timeout: self.connect_timeout,
+            response_timeout: self.response_timeout,
+        })
     }
 
     /// Makes sure `direct` knows a recent slot map: `None` when it cannot
@@ -683,15 +686,7 @@ impl RedisBackend {
                     .arg(needed)
                     .arg(wait.as_millis().max(1) as u64);
             }
-            let connect = || {
-                PlainConn::connect(&Target {
-                    host: &node.host,
-                    port: node.port,
-                    settings: &direct.settings,
-                    connect_timeout: self.connect_timeout,
-                    response_timeout: self.response_timeout,
-                })
-            };
+            let connect = || self.connect_node(direct, &node);
             let result = match node.pool.get(self.connect_timeout, connect, || false) {
                 Ok(mut conn) => {
                     let result = pipe.query::<Vec<i64>>(&mut *conn);
