@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A cache: a backend, a key prefix, a default timeout and version.
 ///
@@ -47,6 +47,9 @@ struct Inner {
     owed: OwedBumps,
     /// When each refused key was last logged (see [`Cache::check_size`]).
     refusals: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// The backend's non-blocking twin, asked for once (see
+    /// [`Backend::nonblocking`]).
+    nonblocking: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
 }
 
 /// A value refused for its size is logged once per key in this period
@@ -143,6 +146,7 @@ impl Cache {
                 flights: Flights::default(),
                 owed: OwedBumps::default(),
                 refusals: Default::default(),
+                nonblocking: OnceLock::new(),
             }),
         }
     }
@@ -203,6 +207,14 @@ impl Cache {
     /// What this cache has done so far.
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.stats.snapshot()
+    }
+
+    /// The backend's non-blocking twin, if it has one.
+    pub(crate) fn nonblocking(&self) -> Option<&Arc<dyn crate::backend::AsyncStore>> {
+        self.inner
+            .nonblocking
+            .get_or_init(|| self.inner.backend.clone().nonblocking())
+            .as_ref()
     }
 
     pub(crate) fn flights(&self) -> &Flights {

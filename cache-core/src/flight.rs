@@ -4,16 +4,20 @@
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// The result of a flight: the fill's bytes, or `None` when the leader
 /// failed (the followers then load for themselves).
-type Landing = Option<Bytes>;
+pub(crate) type Landing = Option<Bytes>;
 
 #[derive(Default)]
 struct Flight {
     landed: Mutex<Option<Landing>>,
+    /// Wakes the followers waiting on a thread.
     cv: Condvar,
+    /// Wakes the followers waiting as tasks (the async driver).
+    wakers: Mutex<Vec<Waker>>,
 }
 
 /// The flights in the air, by key.
@@ -90,6 +94,8 @@ impl Leader<'_> {
         self.close();
         *self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         self.flight.cv.notify_all();
+        let wakers = std::mem::take(&mut *self.flight.wakers.lock().unwrap_or_else(|p| p.into_inner()));
+        wakers.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -100,6 +106,23 @@ impl Drop for Leader<'_> {
 }
 
 impl Follower {
+    /// The leader's result, waited for without blocking the thread (the
+    /// caller bounds the wait); `None` when it failed.
+    pub(crate) fn landing(&self) -> impl std::future::Future<Output = Landing> + Send + '_ {
+        std::future::poll_fn(move |cx| {
+            // The waker is registered before the result is looked at, so a
+            // landing in between wakes it.
+            let mut wakers = self.flight.wakers.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(result) = self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                return Poll::Ready(result.clone());
+            }
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+    }
+
     /// The leader's result; `None` when it failed or did not land within `max`.
     pub(crate) fn wait(&self, max: Duration) -> Landing {
         let deadline = crate::timeout::deadline(max);

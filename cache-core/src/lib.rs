@@ -33,7 +33,10 @@ mod compress;
 mod config;
 mod error;
 mod flight;
+mod io;
 mod key;
+#[cfg(feature = "tokio")]
+mod nonblocking;
 mod owed;
 mod protocol;
 mod read_through;

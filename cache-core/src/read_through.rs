@@ -20,6 +20,7 @@
 use crate::backend::Claim;
 use crate::cache::Cache;
 use crate::flight::Role;
+use crate::io::{Blocking, Io, block_now};
 use crate::key::Namespace;
 use crate::protocol::stamp::new_version;
 pub use crate::refresh::Refresh;
@@ -30,6 +31,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Display;
+use std::future::{Future, ready};
 use std::time::{Duration, Instant};
 
 /// How one read-through call is keyed and filled.
@@ -126,6 +128,24 @@ impl Cache {
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
     {
+        let io = Blocking(&**self.backend());
+        block_now(self.read_through_with(&io, plan, shape, || ready(load())))
+    }
+
+    /// [`Cache::read_through`] over `io`, with an async `load`: the one
+    /// driver both APIs run.
+    pub(crate) async fn read_through_with<T, E, F>(
+        &self,
+        io: &impl Io,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> F,
+    ) -> Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+        F: Future<Output = Result<T, E>>,
+    {
         if let Some(value) = self.read_kept::<T>(plan.key, plan.tags) {
             if let Some(stats) = plan.stats {
                 stats.add(Counter::Hit, 1);
@@ -134,21 +154,24 @@ impl Cache {
         }
         // Where misses claim (take a lease, create absent tags) in one round
         // trip with their second read, the first read creates nothing.
-        let first = self.read_tagged_leasing::<T>(
-            plan.key,
-            plan.tags,
-            plan.tag_ttl,
-            None,
-            true,
-            !self.uses_leases(),
-        );
+        let first = self
+            .read_tagged_leasing::<T>(
+                io,
+                plan.key,
+                plan.tags,
+                plan.tag_ttl,
+                None,
+                true,
+                !self.uses_leases(),
+            )
+            .await;
         let lookup = match first.map(|(lookup, _)| lookup) {
             Ok(lookup) => lookup,
             Err(e) => {
                 self.count_both(plan, Counter::Error);
                 self.count_both(plan, Counter::Uncached);
                 tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source");
-                return load().map(|v| (v, Outcome::Uncached));
+                return load().await.map(|v| (v, Outcome::Uncached));
             }
         };
         match lookup {
@@ -172,7 +195,9 @@ impl Cache {
                         value,
                         refresh_due: false,
                         ..
-                    }) = self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
+                    }) = self
+                        .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
+                        .await
                     {
                         if let Some(stats) = plan.stats {
                             stats.add(Counter::Hit, 1);
@@ -180,37 +205,41 @@ impl Cache {
                         return Ok((value, Outcome::Hit));
                     }
                 }
-                Ok(self.refresh_or_serve(plan, shape, load, value, stamp))
+                Ok(self
+                    .refresh_or_serve(io, plan, shape, load, value, stamp)
+                    .await)
             }
             Lookup::Miss(stamp) => {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Miss, 1);
                 }
                 if !plan.fill {
-                    return load().map(|v| (v, Outcome::Loaded));
+                    return load().await.map(|v| (v, Outcome::Loaded));
                 }
-                self.fill_miss(plan, shape, load, stamp)
+                self.fill_miss(io, plan, shape, load, stamp).await
             }
         }
     }
 
-    fn refresh_or_serve<T, E>(
+    async fn refresh_or_serve<T, E, F>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         shape: impl Fn(&T) -> Shape,
-        load: impl FnOnce() -> Result<T, E>,
+        load: impl FnOnce() -> F,
         old: T,
         stamp: Stamp,
     ) -> (T, Outcome)
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
+        F: Future<Output = Result<T, E>>,
     {
         let lease = self.keys().build(Namespace::Lease, &["refresh"], plan.key);
         let mine = plan.fill
-            && self
-                .backend()
+            && io
                 .add_lease(plan.key, &lease, self.config().lease)
+                .await
                 .unwrap_or(false);
         if !mine {
             self.count_both(plan, Counter::StaleServe);
@@ -230,13 +259,14 @@ impl Cache {
         let Some(lease) = lease else {
             return (old, Outcome::StaleServed);
         };
-        match load() {
+        match load().await {
             Ok(value) => {
                 if self
-                    .store(plan, &shape(&value), &stamp, &value, Some(&lease))
+                    .store(io, plan, &shape(&value), &stamp, &value, Some(&lease))
+                    .await
                     .is_none()
                 {
-                    let _ = self.backend().release_lease(plan.key, &lease);
+                    let _ = io.release_lease(plan.key, &lease).await;
                 }
                 (value, Outcome::Loaded)
             }
@@ -250,8 +280,9 @@ impl Cache {
 
     /// Fills `plan.key` and, in the same round trip, releases `lease`
     /// (`None` when the fill failed: the lease is the caller's to release).
-    fn store<T: Serialize>(
+    async fn store<T: Serialize>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         shape: &Shape,
         stamp: &Stamp,
@@ -266,7 +297,10 @@ impl Cache {
             ttl: shape.ttl,
             soft: plan.soft_timeout,
         };
-        match self.fill_tagged_releasing(plan.key, stamp, options, value, lease) {
+        match self
+            .fill_tagged_releasing(io, plan.key, stamp, options, value, lease)
+            .await
+        {
             Ok(bytes) => {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Fill, 1);
@@ -291,22 +325,24 @@ impl Cache {
         }
     }
 
-    fn fill_miss<T, E>(
+    async fn fill_miss<T, E, F>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         shape: impl Fn(&T) -> Shape,
-        load: impl FnOnce() -> Result<T, E>,
+        load: impl FnOnce() -> F,
         stamp: Stamp,
     ) -> Result<(T, Outcome), E>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
+        F: Future<Output = Result<T, E>>,
     {
         let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
         let leader = match self.flights().join(flight_key.clone()) {
             Role::Leader(leader) => leader,
             Role::Follower(follower) => {
-                let landed = follower.wait(self.config().lease);
+                let landed = io.follow(&follower, self.config().lease).await;
                 if let Some(value) =
                     landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes))
                 {
@@ -314,13 +350,14 @@ impl Cache {
                     return Ok((value, Outcome::Shared));
                 }
                 // The leader failed or took too long; its fill may have landed anyway.
-                if let Ok(Lookup::Hit { value, .. }) =
-                    self.reread_shared::<T>(plan.key, plan.tags, plan.tag_ttl)
+                if let Ok(Lookup::Hit { value, .. }) = self
+                    .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
+                    .await
                 {
                     self.count_both(plan, Counter::Shared);
                     return Ok((value, Outcome::Shared));
                 }
-                return load().map(|v| (v, Outcome::Loaded));
+                return load().await.map(|v| (v, Outcome::Loaded));
             }
         };
         // A caller that missed just before another's flight landed (and
@@ -330,7 +367,7 @@ impl Cache {
         // read, or the first's if it saw every tag (then they are whole).
         let complete = !stamp.versions().contains(&0);
         let mut fill_stamp = complete.then(|| stamp.clone());
-        let second = self.second_read::<T>(plan, &stamp);
+        let second = self.second_read::<T>(io, plan, &stamp).await;
         if !complete {
             // Every caller that finds a tag absent keys its flight alike,
             // whenever it read (a tag bumped and then evicted is absent
@@ -351,7 +388,7 @@ impl Cache {
             Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere(key)))) => {
                 fill_stamp = Some(read);
                 self.count_both(plan, Counter::LeaseWait);
-                match self.wait_for_fill::<T>(plan, &key) {
+                match self.wait_for_fill::<T>(io, plan, &key).await {
                     Waited::Filled(value) => {
                         drop(leader); // local followers re-read the cache
                         return Ok((value, Outcome::AfterLease));
@@ -368,22 +405,24 @@ impl Cache {
         }
         // Released after the fill, or at once on failure; a holder that dies
         // holds it one lease long.
-        let release = |lease: Option<String>| {
-            if let Some(key) = lease {
-                let _ = self.backend().release_lease(plan.key, &key);
-            }
-        };
-        let value = match load() {
+        let value = match load().await {
             Ok(value) => value,
             Err(e) => {
-                release(lease);
+                if let Some(key) = lease {
+                    let _ = io.release_lease(plan.key, &key).await;
+                }
                 return Err(e); // the leader drops: followers load for themselves
             }
         };
-        let bytes = fill_stamp
-            .and_then(|stamp| self.store(plan, &shape(&value), &stamp, &value, lease.as_deref()));
-        if bytes.is_none() {
-            release(lease);
+        let bytes = match fill_stamp {
+            Some(stamp) => {
+                self.store(io, plan, &shape(&value), &stamp, &value, lease.as_deref())
+                    .await
+            }
+            None => None,
+        };
+        if let (None, Some(key)) = (&bytes, lease) {
+            let _ = io.release_lease(plan.key, &key).await;
         }
         leader.land(bytes);
         Ok((value, Outcome::Loaded))
@@ -398,8 +437,9 @@ impl Cache {
     /// lease was keyed by versions that lost: it is given back and asked
     /// for again under the versions that won (two more round trips, only
     /// in that race). A claim that failed gives its lease back, if it can.
-    fn second_read<T>(
+    async fn second_read<T>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         first: &Stamp,
     ) -> crate::error::Result<(Lookup<T>, Option<Claimed>)>
@@ -407,7 +447,7 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         if !self.uses_leases() {
-            let (lookup, _) = self.later_read::<T>(plan, None)?;
+            let (lookup, _) = self.later_read::<T>(io, plan, None).await?;
             return Ok((lookup, None));
         }
         let mut versions = first.versions().to_vec();
@@ -430,13 +470,13 @@ impl Cache {
                 create: &create,
                 tag_ttl: plan.tag_ttl,
             };
-            let claimed = self.later_read::<T>(plan, Some(&claim));
+            let claimed = self.later_read::<T>(io, plan, Some(&claim)).await;
             let (lookup, leased) = match claimed {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     // The lease may have been taken before the failure (a
                     // reply that timed out): not held for a whole lease.
-                    let _ = self.backend().release_lease(plan.key, &lease);
+                    let _ = io.release_lease(plan.key, &lease).await;
                     return Err(e);
                 }
             };
@@ -445,7 +485,7 @@ impl Cache {
                 Lookup::Hit { .. } => true,
             };
             if leased && (!won || matches!(lookup, Lookup::Hit { .. })) {
-                let _ = self.backend().release_lease(plan.key, &lease);
+                let _ = io.release_lease(plan.key, &lease).await;
             }
             match lookup {
                 Lookup::Miss(read) if !won => {
@@ -459,29 +499,32 @@ impl Cache {
             }
         }
         // Tags that keep changing under the claim: load without a lease.
-        let (lookup, _) = self.later_read::<T>(plan, None)?;
+        let (lookup, _) = self.later_read::<T>(io, plan, None).await?;
         Ok((lookup, None))
     }
 
     /// A read after the caller's first (not counted as a hit or a miss)
     /// that creates absent tags, with `claim` made in the same round trip.
-    fn later_read<T>(
+    async fn later_read<T>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         claim: Option<&Claim<'_>>,
     ) -> crate::error::Result<(Lookup<T>, bool)>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing::<T>(plan.key, plan.tags, plan.tag_ttl, claim, false, true)
+        self.read_tagged_leasing::<T>(io, plan.key, plan.tags, plan.tag_ttl, claim, false, true)
+            .await
     }
 
     /// Polls for another process's fill, at most one lease long; each poll
     /// also asks for the `lease` (one round trip), so that a holder that
     /// lets it go without a fill that holds for this caller (or dies, and
     /// the lease expires) hands the load over at once.
-    fn wait_for_fill<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+    async fn wait_for_fill<T: DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
+        io: &impl Io,
         plan: &Plan<'_>,
         lease: &str,
     ) -> Waited<T> {
@@ -493,11 +536,11 @@ impl Cache {
             tag_ttl: plan.tag_ttl,
         };
         while Instant::now() < deadline {
-            std::thread::sleep(self.config().lease_tick);
-            match self.later_read::<T>(plan, Some(&claim)) {
+            io.sleep(self.config().lease_tick).await;
+            match self.later_read::<T>(io, plan, Some(&claim)).await {
                 Ok((Lookup::Hit { value, .. }, leased)) => {
                     if leased {
-                        let _ = self.backend().release_lease(plan.key, lease);
+                        let _ = io.release_lease(plan.key, lease).await;
                     }
                     return Waited::Filled(value);
                 }

@@ -61,10 +61,16 @@ impl Refresh {
             soft: self.soft,
         };
         let lease = self.lease.take();
-        let stored = self
-            .cache
-            .fill_tagged_releasing(&self.key, &self.stamp, options, value, lease.as_deref())
-            .map(drop);
+        let io = crate::io::Blocking(&**self.cache.backend());
+        let stored = crate::io::block_now(self.cache.fill_tagged_releasing(
+            &io,
+            &self.key,
+            &self.stamp,
+            options,
+            value,
+            lease.as_deref(),
+        ))
+        .map(drop);
         if stored.is_err() {
             self.lease = lease; // released by drop
         }

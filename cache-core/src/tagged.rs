@@ -21,6 +21,7 @@ use crate::backend::{Claim, Fetched, Memo};
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
+use crate::io::{Blocking, Io, block_now};
 use crate::owed::Debt;
 use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, seal, soft_deadline, unseal};
 pub use crate::protocol::stamp::Stamp;
@@ -89,14 +90,17 @@ impl Cache {
             first: true,
             create_missing: true,
         };
-        self.read_tagged_with(key, tags, tag_ttl, how, |bytes, _, holds| {
-            if bytes.is_empty() {
-                // An in-process store holds this entry decoded only (for
-                // `read_tagged_shared`): a miss here, not a damaged entry.
-                return Ok(None);
-            }
-            open_bytes(key, bytes, holds)
-        })
+        let io = Blocking(&**self.backend());
+        block_now(
+            self.read_tagged_with(&io, key, tags, tag_ttl, how, |bytes, _, holds| {
+                if bytes.is_empty() {
+                    // An in-process store holds this entry decoded only (for
+                    // `read_tagged_shared`): a miss here, not a damaged entry.
+                    return Ok(None);
+                }
+                open_bytes(key, bytes, holds)
+            }),
+        )
         .map(|(lookup, _)| lookup)
     }
 
@@ -108,14 +112,16 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing(key, tags, tag_ttl, None, true, true)
+        let io = Blocking(&**self.backend());
+        block_now(self.read_tagged_leasing(&io, key, tags, tag_ttl, None, true, true))
             .map(|(lookup, _)| lookup)
     }
 
     /// [`Cache::read_tagged_shared`] again, for a read that was counted
     /// already (a miss waiting for a fill): neither a hit nor a miss.
-    pub(crate) fn reread_shared<T>(
+    pub(crate) async fn reread_shared<T>(
         &self,
+        io: &impl Io,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
@@ -124,7 +130,8 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         // Only a hit is used: absent tags need not be created.
-        self.read_tagged_leasing(key, tags, tag_ttl, None, false, false)
+        self.read_tagged_leasing(io, key, tags, tag_ttl, None, false, false)
+            .await
             .map(|(lookup, _)| lookup)
     }
 
@@ -135,8 +142,10 @@ impl Cache {
     /// hit or a miss. Without `create_missing`, a miss does not create the
     /// tags it found absent, and its stamp has 0 for them: it can stamp no
     /// valid entry, and only tells which tags a claim must create.
-    pub(crate) fn read_tagged_leasing<T>(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn read_tagged_leasing<T>(
         &self,
+        io: &impl Io,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
@@ -154,7 +163,7 @@ impl Cache {
             first,
             create_missing,
         };
-        self.read_tagged_with(key, tags, tag_ttl, how, |bytes, memo, holds| {
+        self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
             let Some(memo) = memo else {
                 return open_bytes(key, bytes, holds);
             };
@@ -179,6 +188,7 @@ impl Cache {
             }
             Ok(Some((value.clone(), *soft_deadline)))
         })
+        .await
     }
 
     /// A hit that needs no look at the tags: the in-process backend kept the
@@ -207,8 +217,9 @@ impl Cache {
     /// entry's bytes (and its memo, if the backend keeps one) into the value
     /// and soft deadline when its stamps hold, `None` when they do not; and
     /// with a claim, the lease taken in the same round trip (the bool: taken).
-    fn read_tagged_with<T>(
+    async fn read_tagged_with<T>(
         &self,
+        io: &impl Io,
         key: &str,
         tags: &[impl AsRef<str>],
         tag_ttl: Ttl,
@@ -220,7 +231,7 @@ impl Cache {
         ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
     ) -> Result<(Lookup<T>, bool)> {
         if !self.owed().is_clear() {
-            self.settle_before_reading(tags)?;
+            self.settle_before_reading(tags, io.settles_inline())?;
         }
         let tag_keys: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
         let Fetched {
@@ -228,7 +239,7 @@ impl Cache {
             memo,
             versions: current,
             leased,
-        } = self.backend().read_entry(key, &tag_keys, how.claim)?;
+        } = io.read_entry(key, &tag_keys, how.claim).await?;
         if current.len() != tags.len() {
             return Err(Error::Backend {
                 reason: format!("{} versions read for {} tags", current.len(), tags.len()),
@@ -272,7 +283,7 @@ impl Cache {
             .filter(|(_, v)| v.is_none())
             .map(|(t, _)| t.as_ref())
             .collect();
-        let mut created = self.create_tags(key, &missing, tag_ttl)?.into_iter();
+        let mut created = self.create_tags(io, key, &missing, tag_ttl).await?.into_iter();
         let versions = current
             .into_iter()
             .map(|v| v.or_else(|| created.next()).unwrap_or(0))
@@ -316,13 +327,15 @@ impl Cache {
         options: FillOptions,
         value: &T,
     ) -> Result<Bytes> {
-        self.fill_tagged_releasing(key, stamp, options, value, None)
+        let io = Blocking(&**self.backend());
+        block_now(self.fill_tagged_releasing(&io, key, stamp, options, value, None))
     }
 
     /// [`Cache::fill_tagged`], releasing the fill's `lease` in the same
     /// round trip.
-    pub(crate) fn fill_tagged_releasing<T: Serialize + ?Sized>(
+    pub(crate) async fn fill_tagged_releasing<T: Serialize + ?Sized>(
         &self,
+        io: &impl Io,
         key: &str,
         stamp: &Stamp,
         options: FillOptions,
@@ -330,8 +343,7 @@ impl Cache {
         lease: Option<&str>,
     ) -> Result<Bytes> {
         let bytes = self.encode_fill(key, stamp, options, value)?;
-        self.backend()
-            .fill(key, bytes.clone(), options.ttl, lease)?;
+        io.fill(key, bytes.clone(), options.ttl, lease).await?;
         self.count(Counter::Fill, 1);
         Ok(bytes)
     }
@@ -371,6 +383,17 @@ impl Cache {
         groups: &[(&[String], Option<&str>)],
         tag_ttl: Ttl,
     ) -> Result<()> {
+        let io = Blocking(&**self.backend());
+        block_now(self.bump_tag_groups_with(&io, groups, tag_ttl))
+    }
+
+    /// [`Cache::bump_tag_groups`] over `io`.
+    pub(crate) async fn bump_tag_groups_with(
+        &self,
+        io: &impl Io,
+        groups: &[(&[String], Option<&str>)],
+        tag_ttl: Ttl,
+    ) -> Result<()> {
         // Once each, in order (a transaction may bump thousands).
         let mut seen = std::collections::HashSet::new();
         let tags: Vec<String> = groups
@@ -379,7 +402,7 @@ impl Cache {
             .filter(|tag| seen.insert(tag.as_str()))
             .cloned()
             .collect();
-        if let Err(e) = self.deliver(&tags, tag_ttl, Debt::none()) {
+        if let Err(e) = self.deliver(io, &tags, tag_ttl, Debt::none()).await {
             // O(tags): what is owed already is not looked at.
             for (group, cover) in groups {
                 self.owed().add(group.iter(), *cover, tag_ttl);
@@ -393,8 +416,9 @@ impl Cache {
             self.retry_owed_in_background();
             return Err(e);
         }
-        if !self.owed().is_clear() {
-            // The backend answers again: pay what was owed now.
+        if io.settles_inline() && !self.owed().is_clear() {
+            // The backend answers again: pay what was owed now (the async
+            // driver leaves it to the retry thread, which is running).
             self.owed().deliver_once(|| self.settle_owed());
         }
         Ok(())
@@ -402,14 +426,14 @@ impl Cache {
 
     /// Writes a new version of `tags` and of the tags of `owed`, in one
     /// round trip; on success, `owed` is paid.
-    fn deliver(&self, tags: &[String], tag_ttl: Ttl, owed: Debt) -> Result<()> {
+    async fn deliver(&self, io: &impl Io, tags: &[String], tag_ttl: Ttl, owed: Debt) -> Result<()> {
         let versions: Vec<(&str, u64)> = tags
             .iter()
             .chain(owed.tags())
             .map(|t| (t.as_str(), new_version()))
             .collect();
-        self.backend()
-            .write_versions(&versions, owed.ttl_along(tag_ttl))?;
+        io.write_versions(&versions, owed.ttl_along(tag_ttl))
+            .await?;
         self.owed().paid(&owed);
         self.count(Counter::Invalidation, 1);
         Ok(())
@@ -422,7 +446,8 @@ impl Cache {
             return true;
         }
         let delivered: Vec<String> = owed.tags().cloned().collect();
-        match self.deliver(&[], Debt::NO_TTL, owed) {
+        let io = Blocking(&**self.backend());
+        match block_now(self.deliver(&io, &[], Debt::NO_TTL, owed)) {
             Ok(()) => {
                 tracing::info!(tags = ?delivered, "owed tag bumps delivered");
                 self.owed().is_clear()
@@ -434,10 +459,12 @@ impl Cache {
         }
     }
 
-    /// Before a read while bumps are owed: deliver them, or refuse the read
-    /// if it depends on one (its entry may be one the bump invalidates).
-    fn settle_before_reading(&self, tags: &[impl AsRef<str>]) -> Result<()> {
-        if self.owed().read_attempt_due()
+    /// Before a read while bumps are owed: deliver them (where the caller
+    /// may block: `inline`), or refuse the read if it depends on one (its
+    /// entry may be one the bump invalidates).
+    fn settle_before_reading(&self, tags: &[impl AsRef<str>], inline: bool) -> Result<()> {
+        if inline
+            && self.owed().read_attempt_due()
             && self.owed().deliver_once(|| self.settle_owed()) == Some(true)
         {
             return Ok(());
@@ -485,12 +512,18 @@ impl Cache {
     /// Not a change of the tag generation: a missing tag was evicted, not
     /// bumped (every bump writes its tags), so entries already checked
     /// against it are still current.
-    fn create_tags(&self, entry: &str, tags: &[&str], ttl: Ttl) -> Result<Vec<u64>> {
+    async fn create_tags(
+        &self,
+        io: &impl Io,
+        entry: &str,
+        tags: &[&str],
+        ttl: Ttl,
+    ) -> Result<Vec<u64>> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
         let mine: Vec<(&str, u64)> = tags.iter().map(|t| (*t, new_version())).collect();
-        let versions = self.backend().create_versions(entry, &mine, ttl)?;
+        let versions = io.create_versions(entry, &mine, ttl).await?;
         if versions.len() != tags.len() {
             return Err(Error::Backend {
                 reason: format!("{} replies to {} tag creations", versions.len(), tags.len()),

@@ -35,6 +35,10 @@ impl EntryStore for DummyBackend {
 }
 
 impl Backend for DummyBackend {
+    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+        Some(std::sync::Arc::new(super::InProcess(self)))
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             shared: false,

@@ -230,6 +230,10 @@ impl Backend for MemoryBackend {
         "memory"
     }
 
+    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+        Some(std::sync::Arc::new(super::InProcess(self)))
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             shared: false,

@@ -9,6 +9,7 @@
 mod cluster;
 mod dummy;
 mod memory;
+mod nonblocking;
 mod redis;
 mod tiered;
 mod unusable;
@@ -17,6 +18,7 @@ mod versions;
 pub use self::cluster::{ClusterBackend, MAX_SHARDS};
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
+pub use self::nonblocking::{AsyncStore, BoxFuture, InProcess};
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use self::tiered::{CONNECTION_NAME as TRACKING_CONNECTION_NAME, TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
@@ -275,6 +277,13 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool>;
     /// Atomically adds `delta` to the integer under `key`, keeping its lifetime.
     fn incr(&self, key: &str, delta: i64) -> Result<Incr>;
+    /// The store's calls as futures, for the async API: in-process stores
+    /// answer with [`InProcess`]; `None` (the default) where the store has
+    /// no non-blocking twin (the async API then reads the source, uncached,
+    /// and logs it once).
+    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
+        None
+    }
     /// Removes every key starting with `prefix` (a cache's own namespace)
     /// and nothing else, never `FLUSHDB`; tag versions it holds for that
     /// namespace may be forgotten too (an in-process store forgets them all:

@@ -49,6 +49,10 @@ impl EntryStore for UnusableBackend {
 }
 
 impl Backend for UnusableBackend {
+    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+        Some(std::sync::Arc::new(super::InProcess(self)))
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             shared: false,

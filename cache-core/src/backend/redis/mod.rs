@@ -17,6 +17,8 @@
 mod breaker;
 mod cluster_link;
 mod direct;
+#[cfg(feature = "tokio")]
+mod nonblocking;
 mod plain;
 mod pool;
 mod resp;
@@ -140,28 +142,12 @@ impl Link {
         if let Link::Cluster(c) = self {
             return c.write_spread(cmds, replicas, wait);
         }
-        let mut pipe = redis::pipe();
-        for (_, cmd) in cmds {
-            pipe.add_command(cmd).ignore();
-        }
+        let pipe = spread_pipeline(cmds, replicas, wait);
         if replicas == 0 {
             return pipe.exec(self.like());
         }
-        pipe.cmd("WAIT")
-            .arg(replicas)
-            .arg(wait.as_millis().max(1) as u64);
         let (acknowledged,): (i64,) = pipe.query(self.like())?;
-        if acknowledged < i64::from(replicas) {
-            return Err(RedisError::from((
-                ErrorKind::Client,
-                "a write of tag versions was not replicated",
-                format!(
-                    "{acknowledged} of {replicas} replicas acknowledged within {wait:?} \
-                     (replicas= in the cache URL: 0 for a server without replicas)"
-                ),
-            )));
-        }
-        Ok(())
+        check_acknowledged(acknowledged, replicas, wait)
     }
 
     /// Runs `cmd` on the cluster node `node`, or where it routes itself
@@ -799,6 +785,84 @@ fn tls_client(_url: &str, shown_url: &str, _ca: Option<&std::path::Path>) -> Res
     ))
 }
 
+/// The writes `cmds` in one pipeline, their replies ignored, then with
+/// `replicas` > 0 a `WAIT` for that many replicas, at most `wait`: its
+/// reply is the pipeline's one.
+fn spread_pipeline(cmds: Vec<(&str, Cmd)>, replicas: u32, wait: Duration) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (_, cmd) in cmds {
+        pipe.add_command(cmd).ignore();
+    }
+    if replicas > 0 {
+        pipe.cmd("WAIT")
+            .arg(replicas)
+            .arg(wait.as_millis().max(1) as u64);
+    }
+    pipe
+}
+
+/// A `WAIT`'s reply: an error if fewer than `replicas` acknowledged.
+fn check_acknowledged(acknowledged: i64, replicas: u32, wait: Duration) -> RedisResult<()> {
+    if acknowledged < i64::from(replicas) {
+        return Err(RedisError::from((
+            ErrorKind::Client,
+            "a write of tag versions was not replicated",
+            format!(
+                "{acknowledged} of {replicas} replicas acknowledged within {wait:?} \
+                 (replicas= in the cache URL: 0 for a server without replicas)"
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// One pipeline for a claim ([`EntryStore::read_entry`] with a [`Claim`]):
+/// create the absent tags (plain `SET NX`, which every server takes; the
+/// `MGET` after it reads whose version won), take the lease, read the
+/// entry and the versions. Its replies: the lease's `SET`, the `MGET`.
+fn claim_pipeline(keys: &[&str], claim: &Claim<'_>) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (tag, version) in claim.create {
+        let mut create = set_cmd(tag, &version_text(*version), claim.tag_ttl);
+        create.arg("NX");
+        pipe.add_command(create).ignore();
+    }
+    let mut set = set_cmd(claim.lease, b"1", Some(claim.lease_ttl));
+    set.arg("NX");
+    pipe.add_command(set);
+    pipe.cmd("MGET").arg(keys);
+    pipe
+}
+
+/// A fill: the entry's `SET` and, with `release`, the lease's `DEL`.
+fn fill_pipeline(key: &str, bytes: &[u8], ttl: Ttl, release: Option<&str>) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.add_command(set_cmd(key, bytes, ttl));
+    if let Some(lease) = release {
+        pipe.cmd("DEL").arg(lease);
+    }
+    pipe
+}
+
+/// `SET tag version NX GET` per tag (Redis 7.0 and later).
+fn create_pipeline(tags: &[(&str, u64)], ttl: Ttl) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (tag, version) in tags {
+        let mut cmd = set_cmd(tag, &version_text(*version), ttl);
+        cmd.arg("NX").arg("GET");
+        pipe.add_command(cmd);
+    }
+    pipe
+}
+
+/// The entry and the tag versions to read for `key`: the entry first.
+fn entry_keys<'a>(key: &'a str, tags: &[&'a str]) -> Vec<&'a str> {
+    let mut keys = Vec::with_capacity(1 + tags.len());
+    keys.push(key);
+    keys.extend_from_slice(tags);
+    keys
+}
+
 /// True when an error says the server is in trouble (as opposed to an
 /// answer, such as an error reply): it opens the breaker.
 fn server_in_trouble(e: &RedisError) -> bool {
@@ -899,12 +963,7 @@ impl TagStore for RedisBackend {
         if !self.set_nx_get.load(std::sync::atomic::Ordering::Relaxed) {
             return self.create_one_by_one(tags, ttl);
         }
-        let mut pipe = redis::pipe();
-        for (tag, version) in tags {
-            let mut cmd = set_cmd(tag, &version_text(*version), ttl);
-            cmd.arg("NX").arg("GET");
-            pipe.add_command(cmd);
-        }
+        let pipe = create_pipeline(tags, ttl);
         let found = match self.with_conn(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
             Ok(found) => found,
             Err(Error::Backend { reason }) => {
@@ -944,25 +1003,11 @@ impl TagStore for RedisBackend {
 
 impl EntryStore for RedisBackend {
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
-        let mut keys = Vec::with_capacity(1 + tags.len());
-        keys.push(key);
-        keys.extend_from_slice(tags);
+        let keys = entry_keys(key, tags);
         let Some(claim) = claim else {
             return Ok(fetched(self.get_many(&keys)?, false, self.serves_entries()));
         };
-        // One pipeline: create the absent tags (plain `SET NX`, which every
-        // server takes; the `MGET` after it reads whose version won), take
-        // the lease, read the entry and the versions.
-        let mut pipe = redis::pipe();
-        for (tag, version) in claim.create {
-            let mut create = set_cmd(tag, &version_text(*version), claim.tag_ttl);
-            create.arg("NX");
-            pipe.add_command(create).ignore();
-        }
-        let mut set = set_cmd(claim.lease, b"1", Some(claim.lease_ttl));
-        set.arg("NX");
-        pipe.add_command(set);
-        pipe.cmd("MGET").arg(&keys);
+        let pipe = claim_pipeline(&keys, claim);
         let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
         let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
         Ok(fetched(found, added.is_some(), self.serves_entries()))
@@ -972,11 +1017,7 @@ impl EntryStore for RedisBackend {
     /// caller has its value already, and a failed fill only costs a later
     /// miss. The connection's next user reads the reply.
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
-        let mut pipe = redis::pipe();
-        pipe.add_command(set_cmd(key, &bytes, ttl));
-        if let Some(lease) = release {
-            pipe.cmd("DEL").arg(lease);
-        }
+        let pipe = fill_pipeline(key, &bytes, ttl, release);
         let replies = 1 + usize::from(release.is_some());
         self.with_conn_probing(|c, probe| {
             if probe {
@@ -991,6 +1032,11 @@ impl EntryStore for RedisBackend {
 impl Backend for RedisBackend {
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    #[cfg(feature = "tokio")]
+    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
+        nonblocking::AsyncRedis::of(self).map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }
 
     fn capabilities(&self) -> Capabilities {

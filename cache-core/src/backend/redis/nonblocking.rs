@@ -1,0 +1,223 @@
+//! The Redis store's non-blocking twin ([`AsyncStore`]), for the async
+//! driver: redis-rs's multiplexed tokio connection (one per runtime: a
+//! connection's I/O task lives on the runtime that made it), the same
+//! commands as the sync store (the pipelines are built by the same
+//! functions), and the same breaker and grace, shared with the sync store:
+//! a failure seen by either opens the fail-fast window for both.
+
+use super::{
+    RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys,
+    fetched, fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
+};
+use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
+use crate::error::Result;
+use crate::protocol::stamp::{parse_version, version_text};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::runtime::{Handle, Id};
+
+/// Connections kept, one per runtime that used the store lately.
+const RUNTIMES_REMEMBERED: usize = 8;
+
+pub(super) struct AsyncRedis {
+    redis: Arc<RedisBackend>,
+    client: redis::Client,
+    conns: Mutex<Vec<(Id, MultiplexedConnection)>>,
+}
+
+impl std::fmt::Debug for AsyncRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncRedis")
+            .field("url", &self.redis.shown_url)
+            .finish()
+    }
+}
+
+impl AsyncRedis {
+    /// The twin of `redis`, when it talks to one server (a cluster has none
+    /// yet).
+    pub(super) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
+        let Server::Single(client) = &redis.server else {
+            return None;
+        };
+        Some(AsyncRedis {
+            client: client.clone(),
+            redis,
+            conns: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// This runtime's connection, made on first use.
+    async fn connection(&self, runtime: Id) -> RedisResult<MultiplexedConnection> {
+        if let Some((_, conn)) = self.conns().iter().find(|(id, _)| *id == runtime) {
+            return Ok(conn.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.redis.connect_timeout))
+            .set_response_timeout(Some(self.redis.response_timeout));
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        let mut conns = self.conns();
+        if conns.len() >= RUNTIMES_REMEMBERED {
+            conns.remove(0);
+        }
+        conns.push((runtime, conn.clone()));
+        Ok(conn)
+    }
+
+    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, MultiplexedConnection)>> {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `pipe` within the connect and response timeouts, through the
+    /// breaker: while it is open the call fails at once; a failure or a
+    /// timeout opens it and drops this runtime's connection.
+    async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
+        let redis = &self.redis;
+        let Some(ticket) = redis.breaker.admit() else {
+            return Err(redis.failing_fast());
+        };
+        let runtime = Handle::current().id();
+        let limit = redis.connect_timeout + redis.response_timeout;
+        let call = async {
+            let mut conn = self.connection(runtime).await?;
+            pipe.query_async::<T>(&mut conn).await
+        };
+        let result = match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {limit:?}"),
+            ))),
+        };
+        match &result {
+            Err(e) if server_in_trouble(e) => {
+                redis.in_trouble(ticket, e);
+                self.conns().retain(|(id, _)| *id != runtime);
+            }
+            _ => redis.answered(ticket),
+        }
+        result.map_err(|e| redis.map_error(e))
+    }
+}
+
+impl AsyncStore for AsyncRedis {
+    fn read_entry<'a>(
+        &'a self,
+        key: &'a str,
+        tags: &'a [&'a str],
+        claim: Option<&'a Claim<'a>>,
+    ) -> BoxFuture<'a, Result<Fetched>> {
+        Box::pin(async move {
+            let keys = entry_keys(key, tags);
+            let (leased, found) = match claim {
+                None => {
+                    let mut pipe = redis::pipe();
+                    pipe.cmd("MGET").arg(&keys);
+                    let (found,): (Value,) = self.run(&pipe).await?;
+                    (false, found)
+                }
+                Some(claim) => {
+                    let (added, found): (Option<String>, Value) =
+                        self.run(&claim_pipeline(&keys, claim)).await?;
+                    (added.is_some(), found)
+                }
+            };
+            let found = mget_reply(found, keys.len()).map_err(|e| self.redis.map_error(e))?;
+            Ok(fetched(found, leased, self.redis.serves_entries()))
+        })
+    }
+
+    fn fill<'a>(
+        &'a self,
+        key: &'a str,
+        bytes: Bytes,
+        ttl: Ttl,
+        release: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move { self.run(&fill_pipeline(key, &bytes, ttl, release)).await })
+    }
+
+    fn create_versions<'a>(
+        &'a self,
+        _entry: &'a str,
+        tags: &'a [(&'a str, u64)],
+        ttl: Ttl,
+    ) -> BoxFuture<'a, Result<Vec<u64>>> {
+        Box::pin(async move {
+            if tags.is_empty() {
+                return Ok(Vec::new());
+            }
+            let found: Vec<Option<Vec<u8>>> = self.run(&create_pipeline(tags, ttl)).await?;
+            let mut versions = Vec::with_capacity(tags.len());
+            for (theirs, (tag, mine)) in found.into_iter().zip(tags) {
+                match theirs.as_deref().map(parse_version) {
+                    None => versions.push(*mine),
+                    Some(Some(theirs)) => versions.push(theirs),
+                    // Not a version (damaged): replaced by ours, which no
+                    // entry can hold yet.
+                    Some(None) => {
+                        let mut pipe = redis::pipe();
+                        pipe.add_command(set_cmd(tag, &version_text(*mine), ttl));
+                        self.run::<()>(&pipe).await?;
+                        versions.push(*mine);
+                    }
+                }
+            }
+            Ok(versions)
+        })
+    }
+
+    fn write_versions<'a>(
+        &'a self,
+        tags: &'a [(&'a str, u64)],
+        ttl: Ttl,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if tags.is_empty() {
+                return Ok(());
+            }
+            let sets = tags
+                .iter()
+                .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+                .collect();
+            let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
+            let pipe = spread_pipeline(sets, replicas, wait);
+            if replicas == 0 {
+                return self.run::<()>(&pipe).await;
+            }
+            let (acknowledged,): (i64,) = self.run(&pipe).await?;
+            check_acknowledged(acknowledged, replicas, wait).map_err(|e| self.redis.map_error(e))
+        })
+    }
+
+    fn add_lease<'a>(
+        &'a self,
+        _entry: &'a str,
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let mut set = set_cmd(lease, b"1", Some(ttl));
+            set.arg("NX");
+            let mut pipe = redis::pipe();
+            pipe.add_command(set);
+            let (added,): (Option<String>,) = self.run(&pipe).await?;
+            Ok(added.is_some())
+        })
+    }
+
+    fn release_lease<'a>(&'a self, _entry: &'a str, lease: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            pipe.cmd("DEL").arg(lease).ignore();
+            self.run::<()>(&pipe).await
+        })
+    }
+}

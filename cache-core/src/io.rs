@@ -1,0 +1,171 @@
+//! How the driver reaches its store: the calls that do I/O, as futures.
+//!
+//! The driver (`read_through`, `tagged`) is written once, as `async` code
+//! over an [`Io`]. The sync API drives it with [`Blocking`], whose futures
+//! are complete when made (the store call runs, blocking, when the future
+//! is created), through [`block_now`]; the async API (feature `tokio`)
+//! drives it with a store that does non-blocking I/O. So both APIs run the
+//! same protocol, not two copies of it.
+
+use crate::backend::{Backend, Claim, Fetched};
+use crate::error::Result;
+use crate::flight::{Follower, Landing};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use std::future::{Future, ready};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+/// The store calls of the driver that do I/O, and its two waits.
+pub(crate) trait Io: Sync {
+    /// [`EntryStore::read_entry`](crate::backend::EntryStore::read_entry).
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        claim: Option<&Claim<'_>>,
+    ) -> impl Future<Output = Result<Fetched>> + Send;
+    /// [`EntryStore::fill`](crate::backend::EntryStore::fill).
+    fn fill(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        ttl: Ttl,
+        release: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// [`TagStore::create_versions`](crate::backend::TagStore::create_versions).
+    fn create_versions(
+        &self,
+        entry: &str,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<Vec<u64>>> + Send;
+    /// [`TagStore::write_versions`](crate::backend::TagStore::write_versions).
+    fn write_versions(
+        &self,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// [`Backend::add_lease`].
+    fn add_lease(
+        &self,
+        entry: &str,
+        lease: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// [`Backend::release_lease`].
+    fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Waits `d` (between polls of another process's lease).
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
+    /// A flight leader's result, waited for at most `max`.
+    fn follow(&self, follower: &Follower, max: Duration) -> impl Future<Output = Landing> + Send;
+    /// Whether owed bumps may be delivered inline, before a read (the
+    /// async driver leaves them to the retry thread: delivering is a
+    /// blocking call).
+    fn settles_inline(&self) -> bool;
+}
+
+/// The sync driver's [`Io`]: each call runs on the caller's thread when its
+/// future is made.
+pub(crate) struct Blocking<'a>(pub(crate) &'a dyn Backend);
+
+impl Io for Blocking<'_> {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        claim: Option<&Claim<'_>>,
+    ) -> impl Future<Output = Result<Fetched>> + Send {
+        ready(self.0.read_entry(key, tags, claim))
+    }
+
+    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> impl Future<Output = Result<()>> + Send {
+        ready(self.0.fill(key, bytes, ttl, release))
+    }
+
+    fn create_versions(
+        &self,
+        entry: &str,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<Vec<u64>>> + Send {
+        ready(self.0.create_versions(entry, tags, ttl))
+    }
+
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> impl Future<Output = Result<()>> + Send {
+        ready(self.0.write_versions(tags, ttl))
+    }
+
+    fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> impl Future<Output = Result<bool>> + Send {
+        ready(self.0.add_lease(entry, lease, ttl))
+    }
+
+    fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send {
+        ready(self.0.release_lease(entry, lease))
+    }
+
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        std::thread::sleep(d);
+        ready(())
+    }
+
+    fn follow(&self, follower: &Follower, max: Duration) -> impl Future<Output = Landing> + Send {
+        ready(follower.wait(max))
+    }
+
+    fn settles_inline(&self) -> bool {
+        true
+    }
+}
+
+/// Runs a future of the sync driver to its end on this thread. Over
+/// [`Blocking`] it is ready at its first poll; anything else parks the
+/// thread until woken.
+pub(crate) fn block_now<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ready_future_is_run_and_a_woken_one_finishes() {
+        assert_eq!(block_now(async { 7 }), 7);
+        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+        let woken = std::thread::spawn(move || rx.recv().unwrap().wake());
+        let mut sent = Some(tx);
+        let mut polls = 0;
+        let out = block_now(std::future::poll_fn(|cx| {
+            polls += 1;
+            match sent.take() {
+                Some(tx) => {
+                    tx.send(cx.waker().clone()).unwrap();
+                    Poll::Pending
+                }
+                None => Poll::Ready(polls),
+            }
+        }));
+        woken.join().unwrap();
+        assert_eq!(out, 2);
+    }
+}

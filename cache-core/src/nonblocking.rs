@@ -1,0 +1,165 @@
+//! The async driver (feature `tokio`): the same protocol as the sync one
+//! (`read_through`, `tagged`), run over the store's non-blocking twin
+//! ([`Backend::nonblocking`](crate::Backend::nonblocking)), with tokio's
+//! timers for the waits. Nothing here blocks a runtime thread: a store
+//! without a twin is not called at all (the source is read, uncached, and
+//! the first such read is logged).
+
+use crate::backend::{AsyncStore, Claim, Fetched};
+use crate::cache::Cache;
+use crate::error::Result;
+use crate::flight::{Follower, Landing};
+use crate::io::Io;
+use crate::read_through::{Outcome, Plan, Shape};
+use crate::stats::Counter;
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The async driver's [`Io`].
+struct NonBlocking<'a>(&'a dyn AsyncStore);
+
+impl Io for NonBlocking<'_> {
+    fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        claim: Option<&Claim<'_>>,
+    ) -> impl Future<Output = Result<Fetched>> + Send {
+        async move { self.0.read_entry(key, tags, claim).await }
+    }
+
+    fn fill(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        ttl: Ttl,
+        release: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move { self.0.fill(key, bytes, ttl, release).await }
+    }
+
+    fn create_versions(
+        &self,
+        entry: &str,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<Vec<u64>>> + Send {
+        async move { self.0.create_versions(entry, tags, ttl).await }
+    }
+
+    fn write_versions(
+        &self,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move { self.0.write_versions(tags, ttl).await }
+    }
+
+    fn add_lease(
+        &self,
+        entry: &str,
+        lease: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async move { self.0.add_lease(entry, lease, ttl).await }
+    }
+
+    fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send {
+        async move { self.0.release_lease(entry, lease).await }
+    }
+
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
+    }
+
+    fn follow(&self, follower: &Follower, max: Duration) -> impl Future<Output = Landing> + Send {
+        async move {
+            tokio::time::timeout(max, follower.landing())
+                .await
+                .unwrap_or(None)
+        }
+    }
+
+    fn settles_inline(&self) -> bool {
+        false
+    }
+}
+
+/// Whether a read without a non-blocking store was logged already.
+static NO_TWIN_LOGGED: AtomicBool = AtomicBool::new(false);
+
+impl Cache {
+    /// [`Cache::read_through`] for async callers: the same protocol, its
+    /// store calls and waits as futures, `load` a future too.
+    #[doc(hidden)]
+    pub async fn read_through_async<T, E, F>(
+        &self,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> F,
+    ) -> std::result::Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+        F: Future<Output = std::result::Result<T, E>>,
+    {
+        let Some(store) = self.nonblocking() else {
+            self.no_twin(plan);
+            return load().await.map(|v| (v, Outcome::Uncached));
+        };
+        let io = NonBlocking(&**store);
+        self.read_through_with(&io, plan, shape, load).await
+    }
+
+    /// [`Cache::bump_tag_groups`] for async callers. A store without a
+    /// non-blocking twin is written from a blocking task
+    /// (`tokio::task::spawn_blocking`): a write must never be skipped.
+    #[doc(hidden)]
+    pub async fn bump_tag_groups_async(
+        &self,
+        groups: &[(&[String], Option<&str>)],
+        tag_ttl: Ttl,
+    ) -> Result<()> {
+        let Some(store) = self.nonblocking() else {
+            let cache = self.clone();
+            let owned: Vec<(Vec<String>, Option<String>)> = groups
+                .iter()
+                .map(|(tags, cover)| (tags.to_vec(), cover.map(str::to_owned)))
+                .collect();
+            let bumped = tokio::task::spawn_blocking(move || {
+                let groups: Vec<(&[String], Option<&str>)> = owned
+                    .iter()
+                    .map(|(tags, cover)| (tags.as_slice(), cover.as_deref()))
+                    .collect();
+                cache.bump_tag_groups(&groups, tag_ttl)
+            });
+            return bumped.await.unwrap_or_else(|e| {
+                Err(crate::Error::Unavailable {
+                    reason: format!("the blocking bump task failed: {e}"),
+                })
+            });
+        };
+        let io = NonBlocking(&**store);
+        self.bump_tag_groups_with(&io, groups, tag_ttl).await
+    }
+
+    /// A read on a store with no non-blocking twin: counted, logged once.
+    fn no_twin(&self, plan: &Plan<'_>) {
+        self.count(Counter::Uncached, 1);
+        if let Some(stats) = plan.stats {
+            stats.add(Counter::Uncached, 1);
+        }
+        if !NO_TWIN_LOGGED.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                backend = self.backend().kind(),
+                "this cache store has no async client yet: async reads go to the database, uncached"
+            );
+        }
+    }
+}
