@@ -49,6 +49,7 @@ struct Inner {
     refusals: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// The backend's non-blocking twin, asked for once (see
     /// [`Backend::nonblocking`]).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     nonblocking: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
 }
 
@@ -210,6 +211,7 @@ impl Cache {
     }
 
     /// The backend's non-blocking twin, if it has one.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn nonblocking(&self) -> Option<&Arc<dyn crate::backend::AsyncStore>> {
         self.inner
             .nonblocking

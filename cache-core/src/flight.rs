@@ -94,7 +94,8 @@ impl Leader<'_> {
         self.close();
         *self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         self.flight.cv.notify_all();
-        let wakers = std::mem::take(&mut *self.flight.wakers.lock().unwrap_or_else(|p| p.into_inner()));
+        let wakers =
+            std::mem::take(&mut *self.flight.wakers.lock().unwrap_or_else(|p| p.into_inner()));
         wakers.into_iter().for_each(Waker::wake);
     }
 }
@@ -108,12 +109,19 @@ impl Drop for Leader<'_> {
 impl Follower {
     /// The leader's result, waited for without blocking the thread (the
     /// caller bounds the wait); `None` when it failed.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn landing(&self) -> impl std::future::Future<Output = Landing> + Send + '_ {
         std::future::poll_fn(move |cx| {
             // The waker is registered before the result is looked at, so a
             // landing in between wakes it.
             let mut wakers = self.flight.wakers.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(result) = self.flight.landed.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if let Some(result) = self
+                .flight
+                .landed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+            {
                 return Poll::Ready(result.clone());
             }
             if !wakers.iter().any(|w| w.will_wake(cx.waker())) {

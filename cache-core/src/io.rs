@@ -81,7 +81,13 @@ impl Io for Blocking<'_> {
         ready(self.0.read_entry(key, tags, claim))
     }
 
-    fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> impl Future<Output = Result<()>> + Send {
+    fn fill(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        ttl: Ttl,
+        release: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send {
         ready(self.0.fill(key, bytes, ttl, release))
     }
 
@@ -94,11 +100,20 @@ impl Io for Blocking<'_> {
         ready(self.0.create_versions(entry, tags, ttl))
     }
 
-    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> impl Future<Output = Result<()>> + Send {
+    fn write_versions(
+        &self,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> impl Future<Output = Result<()>> + Send {
         ready(self.0.write_versions(tags, ttl))
     }
 
-    fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> impl Future<Output = Result<bool>> + Send {
+    fn add_lease(
+        &self,
+        entry: &str,
+        lease: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool>> + Send {
         ready(self.0.add_lease(entry, lease, ttl))
     }
 

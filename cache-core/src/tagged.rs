@@ -283,7 +283,10 @@ impl Cache {
             .filter(|(_, v)| v.is_none())
             .map(|(t, _)| t.as_ref())
             .collect();
-        let mut created = self.create_tags(io, key, &missing, tag_ttl).await?.into_iter();
+        let mut created = self
+            .create_tags(io, key, &missing, tag_ttl)
+            .await?
+            .into_iter();
         let versions = current
             .into_iter()
             .map(|v| v.or_else(|| created.next()).unwrap_or(0))

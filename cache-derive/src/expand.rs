@@ -281,10 +281,10 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     let loads = m.unique_keys().into_iter().map(|k| {
         let (v, condition) = (k.variant(), k.eq(table, quote!(value)));
         quote! {
-            #unique::#v(value) => #table::table
-                .filter(#condition)
-                .select(#select)
-                .first::<Self>(conn)
+            #unique::#v(value) => ::cache_diesel::__private::$pre::RunQueryDsl::first::<Self>(
+                #table::table.filter(#condition).select(#select),
+                conn,
+            ) $($aw)*
                 .optional()
         }
     });
@@ -345,45 +345,72 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             (returning, $conn:ty, $db:ty) => {
                 #writes
                 #update_generic
+                #where_impl
             };
             (mysql, $conn:ty, $db:ty) => {
                 #mysql_writes
+                #where_impl
+            };
+            (none, $conn:ty, $db:ty) => {};
+        }
+        /// The filter conditions, once per backend (`none`: a sync
+        /// connection of the same backend has them).
+        macro_rules! __cache_diesel_conditions {
+            (conditions, $db:ty) => { #(#condition_impls)* };
+            (none, $db:ty) => {};
+        }
+        macro_rules! __cache_diesel_delete_fn {
+            (none, $conn:ty) => {};
+            ($writes:ident, $conn:ty) => {
+                fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
+                }
             };
         }
+        /// The reads on a connection type: `ModelQueries` (sync) or
+        /// `AsyncModelQueries` (diesel-async), from one body.
         macro_rules! __cache_diesel_queries {
             ($conn:ty, $db:ty, $writes:ident) => {
+                __cache_diesel_queries! { @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes }
+            };
+            (async $conn:ty, $db:ty, $conditions:ident) => {
+                __cache_diesel_queries! { @ AsyncModelQueries, async_prelude, [async], [.await], $conditions, $conn, $db, none }
+            };
+            (@ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident, $conn:ty, $db:ty, $writes:ident) => {
                 const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
-                #(#condition_impls)*
+                __cache_diesel_conditions! { $conditions, $db }
 
-                impl ::cache_diesel::ModelQueries<$conn> for #model {
-                    fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                        use #dsl::prelude::*;
+                impl ::cache_diesel::$tr<$conn> for #model {
+                    $($asy)* fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::$pre::*;
                         match key { #(#loads,)* }
                     }
-                    fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                        use #dsl::prelude::*;
+                    $($asy)* fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::$pre::*;
                         let mut query = #table::table
                             .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
                             .select(#select)
                             .into_boxed::<$db>();
                         #window
-                        query.load::<Self>(conn)
+                        ::cache_diesel::__private::$pre::RunQueryDsl::load::<Self>(query, conn) $($aw)*
                     }
-                    fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
-                        use #dsl::prelude::*;
-                        #table::table #count_joins
-                            .filter(::cache_diesel::__private::FilterCondition::<#count_source, $db>::condition(filter))
-                            .count()
-                            .get_result::<i64>(conn)
+                    $($asy)* fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::$pre::*;
+                        ::cache_diesel::__private::$pre::RunQueryDsl::get_result::<i64>(
+                            #table::table #count_joins
+                                .filter(::cache_diesel::__private::FilterCondition::<#count_source, $db>::condition(filter))
+                                .count(),
+                            conn,
+                        ) $($aw)*
                     }
-                    fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                        <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                    }
+                    __cache_diesel_delete_fn! { $writes, $conn }
                     #record_loaders
                 }
 
                 __cache_diesel_writes! { $writes, $conn, $db }
-                #where_impl
             };
         }
         /// How a model's row is deleted on a connection type (the
@@ -407,10 +434,9 @@ fn returning_writes(m: &Model) -> TokenStream {
     quote! {
         impl __CacheDieselDelete<$conn> for #model {
             fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
-                #dsl::delete(#table::table.filter(#by_id))
-                    .returning(#select)
-                    .get_result::<Self>(conn)
+                #dsl::RunQueryDsl::get_result::<Self>(#dsl::delete(#table::table.filter(#by_id)).returning(#select), conn)
                     .optional()
             }
         }
@@ -426,8 +452,9 @@ fn returning_writes(m: &Model) -> TokenStream {
                 #dsl::query_dsl::methods::ExecuteDsl<$conn>,
         {
             fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
-                #dsl::insert_into(#table::table).values(values).returning(#select).get_results::<Self>(conn)
+                #dsl::RunQueryDsl::get_results::<Self>(#dsl::insert_into(#table::table).values(values).returning(#select), conn)
             }
             #insert_execute
         }
@@ -449,7 +476,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
     let by_id = quote!(#table::table.filter(#pk_eq));
     let locked = quote! {
-        #by_id.select(#select).for_update().first::<#model>(conn).optional()?
+        #dsl::RunQueryDsl::first::<#model>(#by_id.select(#select).for_update(), conn).optional()?
     };
     let filtered = update_filtered(m, &quote!($conn), &quote!($db));
     let name = m.ident.to_string();
@@ -463,6 +490,7 @@ fn mysql_writes(m: &Model) -> TokenStream {
         }
     } else {
         quote! {
+            #[allow(unused_imports)]
             use #dsl::prelude::*;
             let table = <Self as ::cache_diesel::CachedModel>::table();
             let key = <#table::#first_pk_col as #dsl::Column>::NAME;
@@ -470,15 +498,17 @@ fn mysql_writes(m: &Model) -> TokenStream {
                 if !::cache_diesel::__private::mysql_reset_insert_id(conn, table, key)? {
                     return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
                 }
-                let n = #dsl::insert_into(#table::table).values(values).execute(conn)?;
+                let n = #dsl::RunQueryDsl::execute(#dsl::insert_into(#table::table).values(values), conn)?;
                 if n == 0 {
                     return ::core::result::Result::Ok(::std::vec::Vec::new());
                 }
-                let found = #table::table
-                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
-                    .order(#pk_order)
-                    .select(#select)
-                    .load::<Self>(conn)?;
+                let found = #dsl::RunQueryDsl::load::<Self>(
+                    #table::table
+                        .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                        .order(#pk_order)
+                        .select(#select),
+                    conn,
+                )?;
                 ::cache_diesel::__private::mysql_inserted(#name, n, found)
             })
         }
@@ -486,12 +516,13 @@ fn mysql_writes(m: &Model) -> TokenStream {
     quote! {
         impl __CacheDieselDelete<$conn> for #model {
             fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 ::cache_diesel::__private::mysql_atomic(conn, |conn| {
                     let ::core::option::Option::Some(old) = #locked else {
                         return ::core::result::Result::Ok(::core::option::Option::None);
                     };
-                    #dsl::delete(#by_id).execute(conn)?;
+                    #dsl::RunQueryDsl::execute(#dsl::delete(#by_id), conn)?;
                     ::core::result::Result::Ok(::core::option::Option::Some(old))
                 })
             }
@@ -520,15 +551,16 @@ fn mysql_writes(m: &Model) -> TokenStream {
             fn update_by_id(conn: &mut $conn, id: &#pk_ty, changes: __V)
                 -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
             {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 ::cache_diesel::__private::mysql_atomic(conn, |conn| {
                     let ::core::option::Option::Some(old) = #locked else {
                         return ::core::result::Result::Ok(::core::option::Option::None);
                     };
-                    #dsl::update(#by_id).set(changes).execute(conn)?;
+                    #dsl::RunQueryDsl::execute(#dsl::update(#by_id).set(changes), conn)?;
                     // An update that changed the primary key is not found
                     // again: an error, which rolls it back.
-                    let row = #by_id.select(#select).first::<Self>(conn).optional()?
+                    let row = #dsl::RunQueryDsl::first::<Self>(#by_id.select(#select), conn).optional()?
                         .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(#name))?;
                     ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
                         row,
@@ -564,12 +596,13 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
             fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: __V)
                 -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
             {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
-                let row = #dsl::update(#table::table.filter(#pk_eq))
-                    .set(changes)
-                    .returning(#select)
-                    .get_result::<Self>(conn)
-                    .optional()?;
+                let row = #dsl::RunQueryDsl::get_result::<Self>(
+                    #dsl::update(#table::table.filter(#pk_eq)).set(changes).returning(#select),
+                    conn,
+                )
+                .optional()?;
                 ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
                     row,
                     before: ::std::vec![#unique::#pk_variant(::core::clone::Clone::clone(id))],
@@ -599,8 +632,9 @@ fn insert_execute_fn(m: &Model) -> TokenStream {
     let dsl = quote!(::cache_diesel::__private::diesel);
     quote! {
         fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+            #[allow(unused_imports)]
             use #dsl::prelude::*;
-            #dsl::insert_into(#table::table).values(values).execute(conn)
+            #dsl::RunQueryDsl::execute(#dsl::insert_into(#table::table).values(values), conn)
         }
     }
 }
@@ -612,9 +646,10 @@ fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream) -> TokenStre
     let dsl = quote!(::cache_diesel::__private::diesel);
     quote! {
         fn update_filtered(conn: &mut #conn, filter: &#filter, changes: __V) -> #dsl::QueryResult<usize> {
+            #[allow(unused_imports)]
             use #dsl::prelude::*;
             let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
-            #dsl::update(#table::table.filter(condition)).set(changes).execute(conn)
+            #dsl::RunQueryDsl::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn)
         }
     }
 }
@@ -669,6 +704,7 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                 fn update_by_id(conn: &mut #sqlite_conn, id: &#pk_ty, changes: __V)
                     -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
                 {
+                    #[allow(unused_imports)]
                     use #dsl::prelude::*;
                     ::cache_diesel::__private::sqlite_atomic(conn, |conn| {
                         let key = #unique::#pk_variant(::core::clone::Clone::clone(id));
@@ -677,11 +713,13 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                         else {
                             return ::core::result::Result::Ok(::core::option::Option::None);
                         };
-                        let row = #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
-                            .set(changes)
-                            .returning(#sqlite_select)
-                            .get_result::<Self>(conn)
-                            .optional()?;
+                        let row = #dsl::RunQueryDsl::get_result::<Self>(
+                            #dsl::update(#table::table.filter(#table::#pk_col.eq(::core::clone::Clone::clone(id))))
+                                .set(changes)
+                                .returning(#sqlite_select),
+                            conn,
+                        )
+                        .optional()?;
                         ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
                             row,
                             before: ::cache_diesel::CachedModel::unique_keys(&old),
@@ -703,6 +741,7 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                 fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: __V)
                     -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
                 {
+                    #[allow(unused_imports)]
                     use #dsl::prelude::*;
                     const OLD_NAMES: &[&str] = &[#(<#table::#old_cols as #dsl::Column>::NAME),*];
                     let statement: #pg_statement = ::cache_diesel::__private::update_returning_old(
@@ -714,7 +753,7 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                         (#(#table::#old_cols,)*),
                         OLD_NAMES,
                     );
-                    let loaded = statement.get_result::<(Self, (#(#old_tys,)*))>(conn).optional()?;
+                    let loaded = #dsl::RunQueryDsl::get_result::<(Self, (#(#old_tys,)*))>(statement, conn).optional()?;
                     ::core::result::Result::Ok(loaded.map(|(row, (#(#old_vars,)*))| ::cache_diesel::__private::Updated {
                         row,
                         before: ::std::vec![

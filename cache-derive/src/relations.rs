@@ -173,11 +173,11 @@ pub(crate) fn loaders(
     let dsl = quote!(::cache_diesel::__private::diesel);
     if !m.has_relations() {
         let loaders = quote! {
-            fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
+            $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                <Self as ::cache_diesel::$tr<$conn>>::load_unique(conn, key) $($aw)*
             }
-            fn load_records(conn: &mut $conn, filter: &#filter, _prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
+            $($asy)* fn load_records(conn: &mut $conn, filter: &#filter, _prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                <Self as ::cache_diesel::$tr<$conn>>::load_list(conn, filter) $($aw)*
             }
             fn related_tables() -> &'static [::std::string::String] { &[] }
         };
@@ -220,10 +220,12 @@ pub(crate) fn loaders(
     let lookups = m.unique_keys().into_iter().map(|k| {
         let (v, condition) = (k.variant(), k.eq(table, quote!(value)));
         quote! {
-            #unique::#v(value) => #table::table #joins
-                .filter(#condition)
-                .select((#self_select, #(#join_selects),*))
-                .first::<(Self, #(#join_tys),*)>(conn)
+            #unique::#v(value) => ::cache_diesel::__private::$pre::RunQueryDsl::first::<(Self, #(#join_tys),*)>(
+                #table::table #joins
+                    .filter(#condition)
+                    .select((#self_select, #(#join_selects),*)),
+                conn,
+            ) $($aw)*
                 .optional()?
         }
     });
@@ -232,24 +234,28 @@ pub(crate) fn loaders(
         let target = &p.model;
         let s = select(target);
         match &p.through {
-            None => quote!(#target::belonging_to(&row).select(#s).load::<#target>(conn)?),
+            None => quote!(::cache_diesel::__private::$pre::RunQueryDsl::load::<#target>(#target::belonging_to(&row).select(#s), conn) $($aw)* ?),
             Some(via) => quote! {
-                #via::belonging_to(&row).inner_join(<#target as #has_table>::table()).select(#s).load::<#target>(conn)?
+                ::cache_diesel::__private::$pre::RunQueryDsl::load::<#target>(#via::belonging_to(&row).inner_join(<#target as #has_table>::table()).select(#s), conn) $($aw)* ?
             },
         }
     });
-    let grouped = m.prefetch.iter().map(|p| {
+    // `aw`: what follows a query's run (`.await` in the async impls).
+    let grouped = |aw: &TokenStream, run: &TokenStream| -> Vec<TokenStream> {
+        m.prefetch.iter().map(|p| {
         let target = &p.model;
         let s = select(target);
         match &p.through {
-            None => quote!(#target::belonging_to(&models).select(#s).load::<#target>(conn)?.grouped_by(&models)),
+            None => quote!(#run::load::<#target>(#target::belonging_to(&models).select(#s), conn) #aw ?.grouped_by(&models)),
             Some(via) => {
                 let sv = select(via);
                 quote! {
-                    #via::belonging_to(&models)
-                        .inner_join(<#target as #has_table>::table())
-                        .select((#sv, #s))
-                        .load::<(#via, #target)>(conn)?
+                    #run::load::<(#via, #target)>(
+                        #via::belonging_to(&models)
+                            .inner_join(<#target as #has_table>::table())
+                            .select((#sv, #s)),
+                        conn,
+                    ) #aw ?
                         .grouped_by(&models)
                         .into_iter()
                         .map(|pairs| pairs.into_iter().map(|(_, row)| row).collect::<::std::vec::Vec<#target>>())
@@ -257,7 +263,8 @@ pub(crate) fn loaders(
             }
             }
         }
-    });
+    }).collect()
+    };
     // Unused (and so named `_prefetch`) when nothing is prefetched.
     let prefetch_param = if m.prefetch.is_empty() {
         format_ident!("_prefetch")
@@ -280,28 +287,39 @@ pub(crate) fn loaders(
         .map(|ty| quote!(::cache_diesel::__table_sql_name!(<#ty as #has_table>::table())))
         .collect();
     let window = crate::order::order_and_window(m, &source);
-    let assemble = quote! {
-        let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(#(#join_tys,)*)>) =
-            rows.into_iter().map(|(row, #(#join_names),*)| (row, (#(#join_names,)*))).unzip();
-        #(
-            let mut #iters = if prefetch {
-                #grouped.into_iter().map(::core::option::Option::Some).collect::<::std::vec::Vec<_>>()
-            } else {
-                ::std::vec::Vec::new()
+    let assemble = |aw: TokenStream, run: TokenStream| {
+        let grouped = grouped(&aw, &run);
+        quote! {
+            let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(#(#join_tys,)*)>) =
+                rows.into_iter().map(|(row, #(#join_names),*)| (row, (#(#join_names,)*))).unzip();
+            #(
+                let mut #iters = if prefetch {
+                    #grouped.into_iter().map(::core::option::Option::Some).collect::<::std::vec::Vec<_>>()
+                } else {
+                    ::std::vec::Vec::new()
+                }
+                .into_iter();
+            )*
+            let mut out = ::std::vec::Vec::with_capacity(models.len());
+            for (row, (#(#join_names,)*)) in models.into_iter().zip(joined) {
+                out.push(#record { #field: row, #(#join_names,)* #(#prefetch_names: #iters.next().flatten(),)* });
             }
-            .into_iter();
-        )*
-        let mut out = ::std::vec::Vec::with_capacity(models.len());
-        for (row, (#(#join_names,)*)) in models.into_iter().zip(joined) {
-            out.push(#record { #field: row, #(#join_names,)* #(#prefetch_names: #iters.next().flatten(),)* });
+            ::core::result::Result::Ok(out)
         }
-        ::core::result::Result::Ok(out)
     };
+    let (assemble_run, assemble_where) = (
+        assemble(
+            quote!($($aw)*),
+            quote!(::cache_diesel::__private::$pre::RunQueryDsl),
+        ),
+        assemble(TokenStream::new(), quote!(#dsl::RunQueryDsl)),
+    );
     let row_ty = quote!((Self, #(#join_tys),*));
     let selection = quote!((#self_select, #(#join_selects),*));
     let loaders = quote! {
-        fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
-            use #dsl::prelude::*;
+        $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::$pre::*;
             let found = match key { #(#lookups,)* };
             let ::core::option::Option::Some((row, #(#join_names),*)) = found else {
                 return ::core::result::Result::Ok(::core::option::Option::None);
@@ -310,15 +328,16 @@ pub(crate) fn loaders(
             ::core::result::Result::Ok(::core::option::Option::Some(#record { #field: row, #(#join_names,)* #(#prefetch_names,)* }))
         }
 
-        fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
-            use #dsl::prelude::*;
+        $($asy)* fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::$pre::*;
             let mut query = #table::table #joins
                 .filter(::cache_diesel::__private::FilterCondition::<#source, $db>::condition(filter))
                 .select(#selection)
                 .into_boxed::<$db>();
             #window
-            let rows = query.load::<#row_ty>(conn)?;
-            #assemble
+            let rows = ::cache_diesel::__private::$pre::RunQueryDsl::load::<#row_ty>(query, conn) $($aw)* ?;
+            #assemble_run
         }
 
         fn related_tables() -> &'static [::std::string::String] {
@@ -331,6 +350,7 @@ pub(crate) fn loaders(
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#source, $db>;
             fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 let query = #table::table #joins
                     .filter(expr)
@@ -339,8 +359,8 @@ pub(crate) fn loaders(
                     .into_boxed::<$db>();
                 let sql = #dsl::debug_query::<$db, _>(&query).to_string();
                 (sql, ::std::boxed::Box::new(move |conn: &mut $conn| {
-                    let rows = query.load::<#row_ty>(conn)?;
-                    #assemble
+                    let rows = #dsl::RunQueryDsl::load::<#row_ty>(query, conn)?;
+                    #assemble_where
                 }))
             }
         }
@@ -358,6 +378,7 @@ fn plain_where_query(m: &Model) -> TokenStream {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
             fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 let query = #table::table
                     .filter(expr)
@@ -365,7 +386,7 @@ fn plain_where_query(m: &Model) -> TokenStream {
                     .order(#order)
                     .into_boxed::<$db>();
                 let sql = #dsl::debug_query::<$db, _>(&query).to_string();
-                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
+                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| #dsl::RunQueryDsl::load::<Self>(query, conn)))
             }
         }
     }

@@ -14,7 +14,51 @@ macro_rules! __for_each_connection {
         $crate::__if_sqlite! { $m! { $crate::__private::diesel::sqlite::SqliteConnection, $crate::__private::diesel::sqlite::Sqlite, returning } }
         $crate::__if_postgres! { $m! { $crate::__private::diesel::pg::PgConnection, $crate::__private::diesel::pg::Pg, returning } }
         $crate::__if_mysql! { $m! { $crate::__private::diesel::mysql::MysqlConnection, $crate::__private::diesel::mysql::Mysql, mysql } }
+        $crate::__async_postgres! { $m }
+        $crate::__if_async_sqlite! { $m! { async $crate::__private::diesel_async::sync_connection_wrapper::SyncConnectionWrapper<$crate::__private::diesel::sqlite::SqliteConnection>, $crate::__private::diesel::sqlite::Sqlite, none } }
     };
+}
+
+/// `$m! { async AsyncPgConnection, Pg, conditions }`, where `conditions`
+/// says whether the backend's filter conditions are generated with it
+/// (not when the sync PostgreSQL connection has them).
+#[cfg(all(feature = "async-postgres", feature = "postgres-system-libpq"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_postgres {
+    ($m:ident) => {
+        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, none }
+    };
+}
+
+#[cfg(all(feature = "async-postgres", not(feature = "postgres-system-libpq")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_postgres {
+    ($m:ident) => {
+        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, conditions }
+    };
+}
+
+#[cfg(not(feature = "async-postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_postgres {
+    ($m:ident) => {};
+}
+
+#[cfg(feature = "async-sqlite")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_sqlite {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(feature = "async-sqlite"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_sqlite {
+    ($($t:tt)*) => {};
 }
 
 #[cfg(feature = "sqlite")]

@@ -42,6 +42,8 @@ pub mod filter;
 pub mod form;
 mod keys;
 pub mod manager;
+#[cfg(feature = "async")]
+mod manager_async;
 pub mod model;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -65,6 +67,8 @@ pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
+#[cfg(feature = "async")]
+pub use model::AsyncModelQueries;
 pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery, Updated,
     WhereQuery,
@@ -110,6 +114,21 @@ pub mod __private {
     pub use crate::writes::sqlite_atomic;
     pub use linkme;
     pub use serde;
+
+    /// What the generated sync reads import: Diesel's prelude.
+    pub mod prelude {
+        pub use diesel::prelude::*;
+    }
+
+    /// What the generated async reads import: Diesel's prelude with
+    /// diesel-async's `RunQueryDsl` in place of Diesel's.
+    #[cfg(feature = "async")]
+    pub mod async_prelude {
+        pub use diesel::prelude::*;
+        pub use diesel_async::RunQueryDsl;
+    }
+    #[cfg(feature = "async")]
+    pub use diesel_async;
 }
 
 /// The guide: the README, whose examples compile and run as doctests.

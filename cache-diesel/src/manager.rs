@@ -46,6 +46,13 @@ enum Kind {
     Detail,
 }
 
+impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
+    /// The entry's backend key.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 impl Kind {
     fn as_str(self) -> &'static str {
         match self {
@@ -60,7 +67,10 @@ impl Kind {
 /// it lives.
 /// (A closure, not boxed: it is built on every read, hits included, and
 /// cloned only for a background refresh.)
-trait ShapeFn<T>: Fn(&T, DependsOn) -> (usize, Duration) + Clone + Send + Sync + 'static {}
+pub(crate) trait ShapeFn<T>:
+    Fn(&T, DependsOn) -> (usize, Duration) + Clone + Send + Sync + 'static
+{
+}
 
 impl<T, F> ShapeFn<T> for F where
     F: Fn(&T, DependsOn) -> (usize, Duration) + Clone + Send + Sync + 'static
@@ -68,7 +78,7 @@ impl<T, F> ShapeFn<T> for F where
 }
 
 /// How a read-through entry is keyed, tagged and timed.
-struct Entry<'t, T, S: ShapeFn<T>> {
+pub(crate) struct Entry<'t, T, S: ShapeFn<T>> {
     kind: Kind,
     key: String,
     deps: Dependencies<'t>,
@@ -156,11 +166,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let entry = self.list_entry(
-            self.keys.list_key(suffix, &filter.cache_key()),
-            self.related_tags::<C>(),
-            M::related_tables(),
-        );
+        let entry = self.all_entry(suffix, &filter, <M as ModelQueries<C>>::related_tables());
         let prefetch = M::INFO.prefetch_for_list;
         let background = || -> OwnedLoad<C, Rows<M::Record>> {
             let owned = filter.clone();
@@ -183,8 +189,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let key = self.keys.count_key(suffix, &filter.conditions_key());
-        let entry = self.list_entry(key, &[], &[]);
+        let entry = self.count_entry(suffix, &filter);
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();
             Box::new(move |conn| M::count_list(conn, &owned))
@@ -232,13 +237,32 @@ impl<M: CachedModel> Manager<M> {
         )
     }
 
-    /// The tags of the related tables: their writes invalidate this model's entries.
-    fn related_tags<C>(&self) -> &[String]
-    where
-        M: ModelQueries<C>,
-    {
-        self.keys
-            .related_tags(<M as ModelQueries<C>>::related_tables())
+    /// The entry of `all(suffix, filter)`, whose records embed rows of
+    /// `related_tables`.
+    pub(crate) fn all_entry<'t>(
+        &'t self,
+        suffix: Option<&str>,
+        filter: &M::Filter,
+        related_tables: &'t [String],
+    ) -> Entry<'t, Rows<M::Record>, impl ShapeFn<Rows<M::Record>>> {
+        self.list_entry(
+            self.keys.list_key(suffix, &filter.cache_key()),
+            self.keys.related_tags(related_tables),
+            related_tables,
+        )
+    }
+
+    /// The entry of `count(suffix, filter)`.
+    pub(crate) fn count_entry(
+        &self,
+        suffix: Option<&str>,
+        filter: &M::Filter,
+    ) -> Entry<'_, i64, impl ShapeFn<i64>> {
+        self.list_entry(
+            self.keys.count_key(suffix, &filter.conditions_key()),
+            &[],
+            &[],
+        )
     }
 
     /// A list entry under `key` that also depends on the `related` tags of
@@ -304,15 +328,35 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
+        let unique_tag = self.keys.unique_tag(key.column(), &key.value_key());
+        let entry = self.detail_entry(key, &unique_tag, <M as ModelQueries<C>>::related_tables());
+        let background = || -> OwnedLoad<C, Option<M::Record>> {
+            let owned = key.clone();
+            Box::new(move |conn| M::load_record(conn, &owned))
+        };
+        self.read_through(
+            conn,
+            entry,
+            |conn| M::load_record(conn, key),
+            Some(&background),
+        )
+    }
+
+    /// The entry of a lookup by `key`, whose tag is `unique_tag`.
+    pub(crate) fn detail_entry<'t>(
+        &'t self,
+        key: &M::Unique,
+        unique_tag: &'t str,
+        related_tables: &'t [String],
+    ) -> Entry<'t, Option<M::Record>, impl ShapeFn<Option<M::Record>>> {
         let (column, value_key) = (key.column(), key.value_key());
-        let unique_tag = self.keys.unique_tag(column, &value_key);
-        let entry = Entry {
+        Entry {
             kind: Kind::Detail,
             key: self.keys.detail_key(column, &value_key),
             deps: self
                 .keys
-                .detail_dependencies(&unique_tag, self.related_tags::<C>()),
-            related: <M as ModelQueries<C>>::related_tables(),
+                .detail_dependencies(unique_tag, self.keys.related_tags(related_tables)),
+            related: related_tables,
             value: PhantomData,
             shape: move |row: &Option<M::Record>, depends_on: DependsOn| match row {
                 // A row found under another spelling of the value (a
@@ -325,17 +369,66 @@ impl<M: CachedModel> Manager<M> {
                 Some(_) => (depends_on.found, M::INFO.detail_timeout),
                 None => (depends_on.absent, M::INFO.not_found_timeout),
             },
-        };
-        let background = || -> OwnedLoad<C, Option<M::Record>> {
-            let owned = key.clone();
-            Box::new(move |conn| M::load_record(conn, &owned))
-        };
-        self.read_through(
-            conn,
-            entry,
-            |conn| M::load_record(conn, key),
-            Some(&background),
-        )
+        }
+    }
+
+    /// The [`Plan`] of a read of `entry`, filled unless `fill` is false,
+    /// refreshed past the soft timeout by `background` when given.
+    pub(crate) fn plan<'a, T, S: ShapeFn<T>>(
+        &'a self,
+        entry: &'a Entry<'_, T, S>,
+        fill: bool,
+        background: Option<&'a (dyn Fn(Refresh) -> Option<Refresh> + Sync)>,
+    ) -> Plan<'a> {
+        Plan {
+            key: &entry.key,
+            tags: entry.deps.tags(),
+            tag_ttl: Tags::<M>::ttl(),
+            fill,
+            soft_timeout: M::INFO.soft_timeout,
+            stats: Some(&self.stats),
+            background,
+        }
+    }
+
+    /// The [`Shape`] of a loaded value of `entry`.
+    pub(crate) fn shape_of<T, S: ShapeFn<T>>(entry: &Entry<'_, T, S>, value: &T) -> Shape {
+        let (depends_on, ttl) = (entry.shape)(value, entry.deps.depends_on());
+        Shape {
+            depends_on,
+            ttl: Some(ttl),
+        }
+    }
+
+    /// Logs where a read of `entry` was answered from (and times a hit).
+    pub(crate) fn report<T, S: ShapeFn<T>>(
+        &self,
+        entry: &Entry<'_, T, S>,
+        outcome: Outcome,
+        filled: bool,
+        started: std::time::Instant,
+    ) {
+        let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
+        match outcome {
+            Outcome::Hit => {
+                #[cfg(feature = "metrics")]
+                self.hit_seconds.record(started.elapsed());
+                let _ = started;
+                tracing::debug!(model, kind, key, "cache hit")
+            }
+            Outcome::Loaded if filled => {
+                tracing::debug!(model, kind, key, "cache miss");
+                tracing::debug!(model, kind, key, "cache fill");
+            }
+            other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
+        }
+    }
+
+    /// The tables a read of `entry` depends on: the model's and the related.
+    pub(crate) fn tables_of<'e, T, S: ShapeFn<T>>(
+        entry: &'e Entry<'_, T, S>,
+    ) -> impl Iterator<Item = &'e str> {
+        std::iter::once(M::table()).chain(entry.related.iter().map(String::as_str))
     }
 
     /// Cache first; on a miss, the database (once per key and process, and
@@ -357,8 +450,7 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let tables = std::iter::once(M::table()).chain(entry.related.iter().map(String::as_str));
-        let policy = tracking::read_policy(conn, tables);
+        let policy = tracking::read_policy(conn, Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model,
@@ -368,15 +460,6 @@ impl<M: CachedModel> Manager<M> {
             );
             return Ok(load(conn)?);
         }
-        let plan = Plan {
-            key,
-            tags: entry.deps.tags(),
-            tag_ttl: Tags::<M>::ttl(),
-            fill: policy == ReadPolicy::Normal,
-            soft_timeout: M::INFO.soft_timeout,
-            stats: Some(&self.stats),
-            background: None,
-        };
         // The owned loader is built only when a refresh is handed out, not
         // on every read.
         let spawn = |refresh: Refresh| match background {
@@ -385,36 +468,16 @@ impl<M: CachedModel> Manager<M> {
             }
             _ => Some(refresh),
         };
-        let plan = Plan {
-            background: M::INFO
-                .background_refresh
-                .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync)),
-            ..plan
-        };
-        let shape = |Form(value): &Form<T>| {
-            let (depends_on, ttl) = (entry.shape)(value, entry.deps.depends_on());
-            Shape {
-                depends_on,
-                ttl: Some(ttl),
-            }
-        };
-        #[cfg(feature = "metrics")]
+        let background = M::INFO
+            .background_refresh
+            .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync));
+        let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
+        let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = std::time::Instant::now();
         let (Form(value), outcome) = self
             .cache
             .read_through(&plan, shape, || load(conn).map(Form))?;
-        match outcome {
-            Outcome::Hit => {
-                #[cfg(feature = "metrics")]
-                self.hit_seconds.record(started.elapsed());
-                tracing::debug!(model, kind, key, "cache hit")
-            }
-            Outcome::Loaded if plan.fill => {
-                tracing::debug!(model, kind, key, "cache miss");
-                tracing::debug!(model, kind, key, "cache fill");
-            }
-            other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
-        }
+        self.report(&entry, outcome, plan.fill, started);
         Ok(value)
     }
 

@@ -146,6 +146,46 @@ pub trait ModelQueries<C>: CachedModel {
     fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<Option<Self>>;
 }
 
+/// The reads of [`ModelQueries`] on an async connection type `C` (a
+/// diesel-async connection; generated for each one cache-diesel's features
+/// enable: `async-postgres`, `async-sqlite`).
+#[cfg(feature = "async")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no async cached queries on `{C}`",
+    label = "cache-diesel generated no async queries for this connection type",
+    note = "cache-diesel generates async queries for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`); a pooled connection is passed as `&mut *pooled`"
+)]
+pub trait AsyncModelQueries<C>: CachedModel {
+    /// [`ModelQueries::load_unique`].
+    fn load_unique(
+        conn: &mut C,
+        key: &Self::Unique,
+    ) -> impl std::future::Future<Output = QueryResult<Option<Self>>> + Send;
+    /// [`ModelQueries::load_list`].
+    fn load_list(
+        conn: &mut C,
+        filter: &Self::Filter,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<Self>>> + Send;
+    /// [`ModelQueries::load_record`].
+    fn load_record(
+        conn: &mut C,
+        key: &Self::Unique,
+    ) -> impl std::future::Future<Output = QueryResult<Option<Self::Record>>> + Send;
+    /// [`ModelQueries::load_records`].
+    fn load_records(
+        conn: &mut C,
+        filter: &Self::Filter,
+        prefetch: bool,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<Self::Record>>> + Send;
+    /// [`ModelQueries::count_list`].
+    fn count_list(
+        conn: &mut C,
+        filter: &Self::Filter,
+    ) -> impl std::future::Future<Output = QueryResult<i64>> + Send;
+    /// [`ModelQueries::related_tables`].
+    fn related_tables() -> &'static [String];
+}
+
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no cached insert of `{V}` on `{C}`",

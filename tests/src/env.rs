@@ -32,7 +32,8 @@ impl<C: Connection + 'static> Env<C> {
         self.db.track(&self.cache);
     }
 
-    fn new(db: TestDb<C>, cache: Cache) -> Self {
+    /// The environment of `db` and `cache`.
+    pub fn new(db: TestDb<C>, cache: Cache) -> Self {
         Env {
             db,
             products: ProductCache::new(cache.clone()),

@@ -358,24 +358,29 @@ const _: () = {
                     conn: &mut $conn,
                     id: &(i32, i32),
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(id).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(id).1)),
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    enrollments::table
+                                        .filter(
+                                            enrollments::student_id
+                                                .eq(::core::clone::Clone::clone(&(id).0))
+                                                .and(
+                                                    enrollments::course_id
+                                                        .eq(::core::clone::Clone::clone(&(id).1)),
+                                                ),
                                         ),
+                                )
+                                .returning(
+                                    <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
                                 ),
+                            conn,
                         )
-                        .returning(
-                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()
                 }
             }
@@ -402,24 +407,32 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(enrollments::table)
-                        .values(values)
-                        .returning(
-                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                        ::cache_diesel::__private::diesel::insert_into(enrollments::table)
+                            .values(values)
+                            .returning(
+                                <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            ),
+                        conn,
+                    )
                 }
                 fn insert_execute(
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(enrollments::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(enrollments::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Enrollment
@@ -459,25 +472,30 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::update(
-                            enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(id).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(id).1)),
+                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::update(
+                                    enrollments::table
+                                        .filter(
+                                            enrollments::student_id
+                                                .eq(::core::clone::Clone::clone(&(id).0))
+                                                .and(
+                                                    enrollments::course_id
+                                                        .eq(::core::clone::Clone::clone(&(id).1)),
+                                                ),
                                         ),
+                                )
+                                .set(changes)
+                                .returning(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_returning(),
                                 ),
+                            conn,
                         )
-                        .set(changes)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_returning(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()?;
                     ::core::result::Result::Ok(
                         row
@@ -494,14 +512,46 @@ const _: () = {
                     filter: &EnrollmentFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         enrollments::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(enrollments::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                enrollments::table.filter(condition),
+                            )
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Enrollment {
+                type Expr = ::cache_diesel::__private::BoxedCondition<enrollments::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = enrollments::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order((enrollments::student_id.asc(), enrollments::course_id.asc()))
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
@@ -511,30 +561,36 @@ const _: () = {
                     conn: &mut $conn,
                     id: &(i32, i32),
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(id).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(id).1)),
-                                        ),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Enrollment,
+                            >(
+                                    enrollments::table
+                                        .filter(
+                                            enrollments::student_id
+                                                .eq(::core::clone::Clone::clone(&(id).0))
+                                                .and(
+                                                    enrollments::course_id
+                                                        .eq(::core::clone::Clone::clone(&(id).1)),
+                                                ),
+                                        )
+                                        .select(
+                                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .select(
-                                    <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .for_update()
-                                .first::<Enrollment>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::delete(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::delete(
                                     enrollments::table
                                         .filter(
                                             enrollments::student_id
@@ -544,8 +600,9 @@ const _: () = {
                                                         .eq(::core::clone::Clone::clone(&(id).1)),
                                                 ),
                                         ),
-                                )
-                                .execute(conn)?;
+                                ),
+                                conn,
+                            )?;
                             ::core::result::Result::Ok(::core::option::Option::Some(old))
                         },
                     )
@@ -574,10 +631,13 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(enrollments::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(enrollments::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Enrollment
@@ -608,30 +668,14 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(id).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(id).1)),
-                                        ),
-                                )
-                                .select(
-                                    <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .for_update()
-                                .first::<Enrollment>(conn)
-                                .optional()? else {
-                                return ::core::result::Result::Ok(::core::option::Option::None);
-                            };
-                            ::cache_diesel::__private::diesel::update(
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Enrollment,
+                            >(
                                     enrollments::table
                                         .filter(
                                             enrollments::student_id
@@ -640,25 +684,52 @@ const _: () = {
                                                     enrollments::course_id
                                                         .eq(::core::clone::Clone::clone(&(id).1)),
                                                 ),
+                                        )
+                                        .select(
+                                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
+                                )
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        enrollments::table
+                                            .filter(
+                                                enrollments::student_id
+                                                    .eq(::core::clone::Clone::clone(&(id).0))
+                                                    .and(
+                                                        enrollments::course_id
+                                                            .eq(::core::clone::Clone::clone(&(id).1)),
+                                                    ),
+                                            ),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )?;
+                            let row = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Self,
+                            >(
+                                    enrollments::table
+                                        .filter(
+                                            enrollments::student_id
+                                                .eq(::core::clone::Clone::clone(&(id).0))
+                                                .and(
+                                                    enrollments::course_id
+                                                        .eq(::core::clone::Clone::clone(&(id).1)),
+                                                ),
+                                        )
+                                        .select(
+                                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
                                         ),
+                                    conn,
                                 )
-                                .set(changes)
-                                .execute(conn)?;
-                            let row = enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(id).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(id).1)),
-                                        ),
-                                )
-                                .select(
-                                    <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
                                 .optional()?
                                 .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
                                     "Enrollment",
@@ -677,21 +748,55 @@ const _: () = {
                     filter: &EnrollmentFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         enrollments::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(enrollments::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                enrollments::table.filter(condition),
+                            )
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Enrollment {
+                type Expr = ::cache_diesel::__private::BoxedCondition<enrollments::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = enrollments::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order((enrollments::student_id.asc(), enrollments::course_id.asc()))
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
+        (none, $conn:ty, $db:ty) => {};
     }
-    macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty, $writes:ident) => {
-            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Enrollment, $db>;
+    /// The filter conditions, once per backend (`none`: a sync
+    /// connection of the same backend has them).
+    macro_rules! __cache_diesel_conditions {
+        (conditions, $db:ty) => {
             impl ::cache_diesel::__private::FilterCondition<enrollments::table, $db>
             for EnrollmentFilter {
                 fn condition(
@@ -818,159 +923,89 @@ const _: () = {
                     )
                 }
             }
-            impl ::cache_diesel::ModelQueries<$conn> for Enrollment {
-                fn load_unique(
-                    conn: &mut $conn,
-                    key: &EnrollmentUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    match key {
-                        EnrollmentUnique::StudentIdCourseId(value) => {
-                            enrollments::table
-                                .filter(
-                                    enrollments::student_id
-                                        .eq(::core::clone::Clone::clone(&(value).0))
-                                        .and(
-                                            enrollments::course_id
-                                                .eq(::core::clone::Clone::clone(&(value).1)),
-                                        ),
-                                )
-                                .select(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
-                                .optional()
-                        }
-                    }
-                }
-                fn load_list(
-                    conn: &mut $conn,
-                    filter: &EnrollmentFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let mut query = enrollments::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                enrollments::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .into_boxed::<$db>();
-                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
-                        enrollments::table,
-                        $db,
-                    >::keyset(filter) {
-                        query = query.filter(keyset);
-                    }
-                    query = match filter.__page.order {
-                        EnrollmentOrder::StudentIdCourseIdAsc => {
-                            query
-                                .order_by((
-                                    enrollments::student_id.asc(),
-                                    enrollments::course_id.asc(),
-                                ))
-                        }
-                        EnrollmentOrder::StudentIdCourseIdDesc => {
-                            query
-                                .order_by((
-                                    enrollments::student_id.desc(),
-                                    enrollments::course_id.desc(),
-                                ))
-                        }
-                        EnrollmentOrder::GradeAsc => {
-                            query
-                                .order_by((
-                                    enrollments::grade.asc(),
-                                    enrollments::student_id.asc(),
-                                    enrollments::course_id.asc(),
-                                ))
-                        }
-                        EnrollmentOrder::GradeDesc => {
-                            query
-                                .order_by((
-                                    enrollments::grade.desc(),
-                                    enrollments::student_id.desc(),
-                                    enrollments::course_id.desc(),
-                                ))
-                        }
-                    };
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
-                        query = query.limit(n);
-                    }
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
-                        query = query.offset(n);
-                    }
-                    query.load::<Self>(conn)
-                }
-                fn count_list(
-                    conn: &mut $conn,
-                    filter: &EnrollmentFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    enrollments::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                enrollments::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .count()
-                        .get_result::<i64>(conn)
-                }
-                fn delete_by_id(
-                    conn: &mut $conn,
-                    id: &(i32, i32),
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                }
-                fn load_record(
-                    conn: &mut $conn,
-                    key: &EnrollmentUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
-                }
-                fn load_records(
-                    conn: &mut $conn,
-                    filter: &EnrollmentFilter,
-                    _prefetch: bool,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
-                }
-                fn related_tables() -> &'static [::std::string::String] {
-                    &[]
-                }
+        };
+        (none, $db:ty) => {};
+    }
+    macro_rules! __cache_diesel_delete_fn {
+        (none, $conn:ty) => {};
+        ($writes:ident, $conn:ty) => {
+            fn delete_by_id(
+                conn: &mut $conn,
+                id: &(i32, i32),
+            ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
             }
-            __cache_diesel_writes! {
-                $writes, $conn, $db
+        };
+    }
+    /// The reads on a connection type: `ModelQueries` (sync) or
+    /// `AsyncModelQueries` (diesel-async), from one body.
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty, $writes:ident) => {
+            __cache_diesel_queries! {
+                @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
-            impl ::cache_diesel::WhereQuery<$conn> for Enrollment {
-                type Expr = ::cache_diesel::__private::BoxedCondition<enrollments::table, $db>;
-                fn prepare_where(
-                    expr: Self::Expr,
-                    _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let query = enrollments::table
-                        .filter(expr)
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .order((enrollments::student_id.asc(), enrollments::course_id.asc()))
-                        .into_boxed::<$db>();
-                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
-                        .to_string();
-                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
-                }
+        };
+        (async $conn:ty, $db:ty, $conditions:ident) => {
+            __cache_diesel_queries! {
+                @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
+                none
             }
+        };
+        (
+            @ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident,
+            $conn:ty, $db:ty, $writes:ident
+        ) => {
+            const _ : fn () = ::cache_diesel::__private::assert_loads_from:: <
+            Enrollment, $db >; __cache_diesel_conditions! { $conditions, $db } impl
+            ::cache_diesel:: $tr < $conn > for Enrollment { $($asy)* fn load_unique(conn
+            : & mut $conn, key : & EnrollmentUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            Self >> { #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            match key { EnrollmentUnique::StudentIdCourseId(value) =>
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::first:: < Self >
+            (enrollments::table.filter(enrollments::student_id
+            .eq(::core::clone::Clone::clone(& (value).0)).and(enrollments::course_id
+            .eq(::core::clone::Clone::clone(& (value).1)))).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select()),
+            conn,) $($aw)* .optional(), } } $($asy)* fn load_list(conn : & mut $conn,
+            filter : & EnrollmentFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let mut
+            query = enrollments::table
+            .filter(::cache_diesel::__private::FilterCondition:: < enrollments::table,
+            $db > ::condition(filter)).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())
+            .into_boxed:: < $db > (); if let ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition:: < enrollments::table, $db >
+            ::keyset(filter) { query = query.filter(keyset); } query = match filter
+            .__page.order { EnrollmentOrder::StudentIdCourseIdAsc => query
+            .order_by((enrollments::student_id.asc(), enrollments::course_id.asc(),)),
+            EnrollmentOrder::StudentIdCourseIdDesc => query
+            .order_by((enrollments::student_id.desc(), enrollments::course_id.desc(),)),
+            EnrollmentOrder::GradeAsc => query.order_by((enrollments::grade.asc(),
+            enrollments::student_id.asc(), enrollments::course_id.asc(),)),
+            EnrollmentOrder::GradeDesc => query.order_by((enrollments::grade.desc(),
+            enrollments::student_id.desc(), enrollments::course_id.desc(),)), }; if let
+            ::core::option::Option::Some(n) = filter.__page.sql_limit() { query = query
+            .limit(n); } if let ::core::option::Option::Some(n) = filter.__page
+            .sql_offset() { query = query.offset(n); } ::cache_diesel::__private:: $pre
+            ::RunQueryDsl::load:: < Self > (query, conn) $($aw)* } $($asy)* fn
+            count_list(conn : & mut $conn, filter : & EnrollmentFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < i64 > {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
+            (enrollments::table.filter(::cache_diesel::__private::FilterCondition:: <
+            enrollments::table, $db > ::condition(filter)).count(), conn,) $($aw)* }
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
+            mut $conn, key : & EnrollmentUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            Self >> { < Self as ::cache_diesel:: $tr < $conn >> ::load_unique(conn, key)
+            $($aw)* } $($asy)* fn load_records(conn : & mut $conn, filter : &
+            EnrollmentFilter, _prefetch : bool) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            < Self as ::cache_diesel:: $tr < $conn >> ::load_list(conn, filter) $($aw)* }
+            fn related_tables() -> & 'static [::std::string::String] { & [] } }
+            __cache_diesel_writes! { $writes, $conn, $db }
         };
     }
     /// How a model's row is deleted on a connection type (the

@@ -287,16 +287,22 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
                         )
-                        .returning(
-                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()
                 }
             }
@@ -321,24 +327,32 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(authors::table)
-                        .values(values)
-                        .returning(
-                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                        ::cache_diesel::__private::diesel::insert_into(authors::table)
+                            .values(values)
+                            .returning(
+                                <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            ),
+                        conn,
+                    )
                 }
                 fn insert_execute(
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(authors::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(authors::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
@@ -369,17 +383,23 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::update(
-                            authors::table.filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::update(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .returning(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_returning(),
+                                ),
+                            conn,
                         )
-                        .set(changes)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_returning(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()?;
                     ::core::result::Result::Ok(
                         row
@@ -396,14 +416,44 @@ const _: () = {
                     filter: &AuthorFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         authors::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Author {
+                type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = authors::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(authors::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
@@ -413,27 +463,34 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = authors::table
-                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Author,
+                            >(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<Author>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::delete(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::delete(
                                     authors::table
                                         .filter(authors::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .execute(conn)?;
+                                ),
+                                conn,
+                            )?;
                             ::core::result::Result::Ok(::core::option::Option::Some(old))
                         },
                     )
@@ -451,6 +508,7 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let table = <Self as ::cache_diesel::CachedModel>::table();
                     let key = <authors::id as ::cache_diesel::__private::diesel::Column>::NAME;
@@ -462,21 +520,27 @@ const _: () = {
                                     ::cache_diesel::__private::mysql_not_returnable("Author"),
                                 );
                             }
-                            let n = ::cache_diesel::__private::diesel::insert_into(authors::table)
-                                .values(values)
-                                .execute(conn)?;
+                            let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(authors::table)
+                                    .values(values),
+                                conn,
+                            )?;
                             if n == 0 {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
-                            let found = authors::table
-                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
-                                .order(authors::id.asc())
-                                .select(
-                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .load::<Self>(conn)?;
+                            let found = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                                Self,
+                            >(
+                                authors::table
+                                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                                    .order(authors::id.asc())
+                                    .select(
+                                        <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ),
+                                conn,
+                            )?;
                             ::cache_diesel::__private::mysql_inserted("Author", n, found)
                         },
                     )
@@ -485,10 +549,13 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(authors::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(authors::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Author
@@ -516,36 +583,47 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = authors::table
-                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Author,
+                            >(
+                                    authors::table
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<Author>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::update(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        authors::table
+                                            .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )?;
+                            let row = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Self,
+                            >(
                                     authors::table
-                                        .filter(authors::id.eq(::core::clone::Clone::clone(id))),
+                                        .filter(authors::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        ),
+                                    conn,
                                 )
-                                .set(changes)
-                                .execute(conn)?;
-                            let row = authors::table
-                                .filter(authors::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
                                 .optional()?
                                 .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
                                     "Author",
@@ -564,21 +642,53 @@ const _: () = {
                     filter: &AuthorFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         authors::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Author {
+                type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = authors::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(authors::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
+        (none, $conn:ty, $db:ty) => {};
     }
-    macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty, $writes:ident) => {
-            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Author, $db>;
+    /// The filter conditions, once per backend (`none`: a sync
+    /// connection of the same backend has them).
+    macro_rules! __cache_diesel_conditions {
+        (conditions, $db:ty) => {
             impl ::cache_diesel::__private::FilterCondition<authors::table, $db> for AuthorFilter {
                 fn condition(
                     &self,
@@ -620,124 +730,79 @@ const _: () = {
                     )
                 }
             }
-            impl ::cache_diesel::ModelQueries<$conn> for Author {
-                fn load_unique(
-                    conn: &mut $conn,
-                    key: &AuthorUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    match key {
-                        AuthorUnique::Id(value) => {
-                            authors::table
-                                .filter(authors::id.eq(::core::clone::Clone::clone(value)))
-                                .select(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
-                                .optional()
-                        }
-                    }
-                }
-                fn load_list(
-                    conn: &mut $conn,
-                    filter: &AuthorFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let mut query = authors::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                authors::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .into_boxed::<$db>();
-                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
-                        authors::table,
-                        $db,
-                    >::keyset(filter) {
-                        query = query.filter(keyset);
-                    }
-                    query = match filter.__page.order {
-                        AuthorOrder::IdAsc => query.order_by(authors::id.asc()),
-                        AuthorOrder::IdDesc => query.order_by(authors::id.desc()),
-                    };
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
-                        query = query.limit(n);
-                    }
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
-                        query = query.offset(n);
-                    }
-                    query.load::<Self>(conn)
-                }
-                fn count_list(
-                    conn: &mut $conn,
-                    filter: &AuthorFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    authors::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                authors::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .count()
-                        .get_result::<i64>(conn)
-                }
-                fn delete_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                }
-                fn load_record(
-                    conn: &mut $conn,
-                    key: &AuthorUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
-                }
-                fn load_records(
-                    conn: &mut $conn,
-                    filter: &AuthorFilter,
-                    _prefetch: bool,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
-                }
-                fn related_tables() -> &'static [::std::string::String] {
-                    &[]
-                }
+        };
+        (none, $db:ty) => {};
+    }
+    macro_rules! __cache_diesel_delete_fn {
+        (none, $conn:ty) => {};
+        ($writes:ident, $conn:ty) => {
+            fn delete_by_id(
+                conn: &mut $conn,
+                id: &i32,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
             }
-            __cache_diesel_writes! {
-                $writes, $conn, $db
+        };
+    }
+    /// The reads on a connection type: `ModelQueries` (sync) or
+    /// `AsyncModelQueries` (diesel-async), from one body.
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty, $writes:ident) => {
+            __cache_diesel_queries! {
+                @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
-            impl ::cache_diesel::WhereQuery<$conn> for Author {
-                type Expr = ::cache_diesel::__private::BoxedCondition<authors::table, $db>;
-                fn prepare_where(
-                    expr: Self::Expr,
-                    _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let query = authors::table
-                        .filter(expr)
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .order(authors::id.asc())
-                        .into_boxed::<$db>();
-                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
-                        .to_string();
-                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
-                }
+        };
+        (async $conn:ty, $db:ty, $conditions:ident) => {
+            __cache_diesel_queries! {
+                @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
+                none
             }
+        };
+        (
+            @ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident,
+            $conn:ty, $db:ty, $writes:ident
+        ) => {
+            const _ : fn () = ::cache_diesel::__private::assert_loads_from:: < Author,
+            $db >; __cache_diesel_conditions! { $conditions, $db } impl ::cache_diesel::
+            $tr < $conn > for Author { $($asy)* fn load_unique(conn : & mut $conn, key :
+            & AuthorUnique) -> ::cache_diesel::__private::diesel::QueryResult <
+            ::core::option::Option < Self >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; match key { AuthorUnique::Id(value) =>
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::first:: < Self >
+            (authors::table.filter(authors::id.eq(::core::clone::Clone::clone(value)))
+            .select(< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select()), conn,) $($aw)* .optional(), } } $($asy)* fn load_list(conn
+            : & mut $conn, filter : & AuthorFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let mut
+            query = authors::table.filter(::cache_diesel::__private::FilterCondition:: <
+            authors::table, $db > ::condition(filter)).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())
+            .into_boxed:: < $db > (); if let ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition:: < authors::table, $db >
+            ::keyset(filter) { query = query.filter(keyset); } query = match filter
+            .__page.order { AuthorOrder::IdAsc => query.order_by(authors::id.asc()),
+            AuthorOrder::IdDesc => query.order_by(authors::id.desc()), }; if let
+            ::core::option::Option::Some(n) = filter.__page.sql_limit() { query = query
+            .limit(n); } if let ::core::option::Option::Some(n) = filter.__page
+            .sql_offset() { query = query.offset(n); } ::cache_diesel::__private:: $pre
+            ::RunQueryDsl::load:: < Self > (query, conn) $($aw)* } $($asy)* fn
+            count_list(conn : & mut $conn, filter : & AuthorFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < i64 > {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
+            (authors::table.filter(::cache_diesel::__private::FilterCondition:: <
+            authors::table, $db > ::condition(filter)).count(), conn,) $($aw)* }
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
+            mut $conn, key : & AuthorUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            Self >> { < Self as ::cache_diesel:: $tr < $conn >> ::load_unique(conn, key)
+            $($aw)* } $($asy)* fn load_records(conn : & mut $conn, filter : &
+            AuthorFilter, _prefetch : bool) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            < Self as ::cache_diesel:: $tr < $conn >> ::load_list(conn, filter) $($aw)* }
+            fn related_tables() -> & 'static [::std::string::String] { & [] } }
+            __cache_diesel_writes! { $writes, $conn, $db }
         };
     }
     /// How a model's row is deleted on a connection type (the

@@ -400,17 +400,22 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
                         )
-                        .returning(
-                            <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()
                 }
             }
@@ -435,24 +440,32 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                        .values(values)
-                        .returning(
-                            <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                        ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                            .values(values)
+                            .returning(
+                                <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            ),
+                        conn,
+                    )
                 }
                 fn insert_execute(
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
@@ -483,18 +496,23 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::update(
-                            blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::update(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .returning(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_returning(),
+                                ),
+                            conn,
                         )
-                        .set(changes)
-                        .returning(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_returning(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()?;
                     ::core::result::Result::Ok(
                         row
@@ -511,14 +529,75 @@ const _: () = {
                     filter: &PostSummaryFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         blog_posts::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(blog_posts::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                blog_posts::table.filter(condition),
+                            )
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for PostSummary {
+                type Expr = ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                        blog_posts::table,
+                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                >;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .filter(expr)
+                        .select((
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
+                        .order(blog_posts::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| {
+                            let rows = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                                (Self, Author),
+                            >(query, conn)?;
+                            let (
+                                models,
+                                joined,
+                            ): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
+                                .into_iter()
+                                .map(|(row, author)| (row, (author,)))
+                                .unzip();
+                            let mut out = ::std::vec::Vec::with_capacity(models.len());
+                            for (row, (author,)) in models.into_iter().zip(joined) {
+                                out.push(PostSummaryRecord {
+                                    post_summary: row,
+                                    author,
+                                });
+                            }
+                            ::core::result::Result::Ok(out)
+                        }),
+                    )
                 }
             }
         };
@@ -528,27 +607,34 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                PostSummary,
+                            >(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<PostSummary>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::delete(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::delete(
                                     blog_posts::table
                                         .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .execute(conn)?;
+                                ),
+                                conn,
+                            )?;
                             ::core::result::Result::Ok(::core::option::Option::Some(old))
                         },
                     )
@@ -566,6 +652,7 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let table = <Self as ::cache_diesel::CachedModel>::table();
                     let key = <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME;
@@ -577,21 +664,27 @@ const _: () = {
                                     ::cache_diesel::__private::mysql_not_returnable("PostSummary"),
                                 );
                             }
-                            let n = ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                                .values(values)
-                                .execute(conn)?;
+                            let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                                    .values(values),
+                                conn,
+                            )?;
                             if n == 0 {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
-                            let found = blog_posts::table
-                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
-                                .order(blog_posts::id.asc())
-                                .select(
-                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .load::<Self>(conn)?;
+                            let found = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                                Self,
+                            >(
+                                blog_posts::table
+                                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                                    .order(blog_posts::id.asc())
+                                    .select(
+                                        <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ),
+                                conn,
+                            )?;
                             ::cache_diesel::__private::mysql_inserted("PostSummary", n, found)
                         },
                     )
@@ -600,10 +693,13 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
@@ -631,36 +727,47 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                PostSummary,
+                            >(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<PostSummary>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::update(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table
+                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )?;
+                            let row = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Self,
+                            >(
                                     blog_posts::table
-                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        ),
+                                    conn,
                                 )
-                                .set(changes)
-                                .execute(conn)?;
-                            let row = blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
                                 .optional()?
                                 .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
                                     "PostSummary",
@@ -679,21 +786,84 @@ const _: () = {
                     filter: &PostSummaryFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         blog_posts::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(blog_posts::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                blog_posts::table.filter(condition),
+                            )
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for PostSummary {
+                type Expr = ::cache_diesel::__private::BoxedCondition<
+                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
+                        blog_posts::table,
+                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
+                    >,
+                    $db,
+                >;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = blog_posts::table
+                        .inner_join(
+                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
+                        )
+                        .filter(expr)
+                        .select((
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        ))
+                        .order(blog_posts::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| {
+                            let rows = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                                (Self, Author),
+                            >(query, conn)?;
+                            let (
+                                models,
+                                joined,
+                            ): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
+                                .into_iter()
+                                .map(|(row, author)| (row, (author,)))
+                                .unzip();
+                            let mut out = ::std::vec::Vec::with_capacity(models.len());
+                            for (row, (author,)) in models.into_iter().zip(joined) {
+                                out.push(PostSummaryRecord {
+                                    post_summary: row,
+                                    author,
+                                });
+                            }
+                            ::core::result::Result::Ok(out)
+                        }),
+                    )
                 }
             }
         };
+        (none, $conn:ty, $db:ty) => {};
     }
-    macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty, $writes:ident) => {
-            const _: fn() = ::cache_diesel::__private::assert_loads_from::<PostSummary, $db>;
+    /// The filter conditions, once per backend (`none`: a sync
+    /// connection of the same backend has them).
+    macro_rules! __cache_diesel_conditions {
+        (conditions, $db:ty) => {
             impl ::cache_diesel::__private::FilterCondition<blog_posts::table, $db>
             for PostSummaryFilter {
                 fn condition(
@@ -798,258 +968,129 @@ const _: () = {
                     )
                 }
             }
-            impl ::cache_diesel::ModelQueries<$conn> for PostSummary {
-                fn load_unique(
-                    conn: &mut $conn,
-                    key: &PostSummaryUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    match key {
-                        PostSummaryUnique::Id(value) => {
-                            blog_posts::table
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
-                                .select(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
-                                .optional()
-                        }
-                    }
-                }
-                fn load_list(
-                    conn: &mut $conn,
-                    filter: &PostSummaryFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let mut query = blog_posts::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                blog_posts::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .into_boxed::<$db>();
-                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
-                        blog_posts::table,
-                        $db,
-                    >::keyset(filter) {
-                        query = query.filter(keyset);
-                    }
-                    query = match filter.__page.order {
-                        PostSummaryOrder::IdAsc => query.order_by(blog_posts::id.asc()),
-                        PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
-                    };
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
-                        query = query.limit(n);
-                    }
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
-                        query = query.offset(n);
-                    }
-                    query.load::<Self>(conn)
-                }
-                fn count_list(
-                    conn: &mut $conn,
-                    filter: &PostSummaryFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    blog_posts::table
-                        .inner_join(
-                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
-                        )
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
-                                    blog_posts::table,
-                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
-                                >,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .count()
-                        .get_result::<i64>(conn)
-                }
-                fn delete_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                }
-                fn load_record(
-                    conn: &mut $conn,
-                    key: &PostSummaryUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<PostSummaryRecord>,
-                > {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let found = match key {
-                        PostSummaryUnique::Id(value) => {
-                            blog_posts::table
-                                .inner_join(
-                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
-                                )
-                                .filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
-                                .select((
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                    <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                ))
-                                .first::<(Self, Author)>(conn)
-                                .optional()?
-                        }
-                    };
-                    let ::core::option::Option::Some((row, author)) = found else {
-                        return ::core::result::Result::Ok(::core::option::Option::None);
-                    };
-                    ::core::result::Result::Ok(
-                        ::core::option::Option::Some(PostSummaryRecord {
-                            post_summary: row,
-                            author,
-                        }),
-                    )
-                }
-                fn load_records(
-                    conn: &mut $conn,
-                    filter: &PostSummaryFilter,
-                    _prefetch: bool,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::std::vec::Vec<PostSummaryRecord>,
-                > {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let mut query = blog_posts::table
-                        .inner_join(
-                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
-                        )
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
-                                    blog_posts::table,
-                                    <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
-                                >,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .select((
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        ))
-                        .into_boxed::<$db>();
-                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
-                        ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
-                            blog_posts::table,
-                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
-                        >,
-                        $db,
-                    >::keyset(filter) {
-                        query = query.filter(keyset);
-                    }
-                    query = match filter.__page.order {
-                        PostSummaryOrder::IdAsc => query.order_by(blog_posts::id.asc()),
-                        PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
-                    };
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
-                        query = query.limit(n);
-                    }
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
-                        query = query.offset(n);
-                    }
-                    let rows = query.load::<(Self, Author)>(conn)?;
-                    let (models, joined): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
-                        .into_iter()
-                        .map(|(row, author)| (row, (author,)))
-                        .unzip();
-                    let mut out = ::std::vec::Vec::with_capacity(models.len());
-                    for (row, (author,)) in models.into_iter().zip(joined) {
-                        out.push(PostSummaryRecord {
-                            post_summary: row,
-                            author,
-                        });
-                    }
-                    ::core::result::Result::Ok(out)
-                }
-                fn related_tables() -> &'static [::std::string::String] {
-                    static TABLES: ::cache_diesel::__private::OnceLock<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::cache_diesel::__private::OnceLock::new();
-                    TABLES
-                        .get_or_init(|| {
-                            ::std::vec![
-                                ::cache_diesel::__table_sql_name!(< Author as
-                                ::cache_diesel::__private::diesel::associations::HasTable >
-                                ::table())
-                            ]
-                        })
-                }
+        };
+        (none, $db:ty) => {};
+    }
+    macro_rules! __cache_diesel_delete_fn {
+        (none, $conn:ty) => {};
+        ($writes:ident, $conn:ty) => {
+            fn delete_by_id(
+                conn: &mut $conn,
+                id: &i32,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
             }
-            __cache_diesel_writes! {
-                $writes, $conn, $db
+        };
+    }
+    /// The reads on a connection type: `ModelQueries` (sync) or
+    /// `AsyncModelQueries` (diesel-async), from one body.
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty, $writes:ident) => {
+            __cache_diesel_queries! {
+                @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
-            impl ::cache_diesel::WhereQuery<$conn> for PostSummary {
-                type Expr = ::cache_diesel::__private::BoxedCondition<
-                    ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource<
-                        blog_posts::table,
-                        <Author as ::cache_diesel::__private::diesel::associations::HasTable>::Table,
-                    >,
-                    $db,
-                >;
-                fn prepare_where(
-                    expr: Self::Expr,
-                    _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let query = blog_posts::table
-                        .inner_join(
-                            <Author as ::cache_diesel::__private::diesel::associations::HasTable>::table(),
-                        )
-                        .filter(expr)
-                        .select((
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                            <Author as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        ))
-                        .order(blog_posts::id.asc())
-                        .into_boxed::<$db>();
-                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
-                        .to_string();
-                    (
-                        sql,
-                        ::std::boxed::Box::new(move |conn: &mut $conn| {
-                            let rows = query.load::<(Self, Author)>(conn)?;
-                            let (
-                                models,
-                                joined,
-                            ): (::std::vec::Vec<Self>, ::std::vec::Vec<(Author,)>) = rows
-                                .into_iter()
-                                .map(|(row, author)| (row, (author,)))
-                                .unzip();
-                            let mut out = ::std::vec::Vec::with_capacity(models.len());
-                            for (row, (author,)) in models.into_iter().zip(joined) {
-                                out.push(PostSummaryRecord {
-                                    post_summary: row,
-                                    author,
-                                });
-                            }
-                            ::core::result::Result::Ok(out)
-                        }),
-                    )
-                }
+        };
+        (async $conn:ty, $db:ty, $conditions:ident) => {
+            __cache_diesel_queries! {
+                @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
+                none
             }
+        };
+        (
+            @ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident,
+            $conn:ty, $db:ty, $writes:ident
+        ) => {
+            const _ : fn () = ::cache_diesel::__private::assert_loads_from:: <
+            PostSummary, $db >; __cache_diesel_conditions! { $conditions, $db } impl
+            ::cache_diesel:: $tr < $conn > for PostSummary { $($asy)* fn load_unique(conn
+            : & mut $conn, key : & PostSummaryUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            Self >> { #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            match key { PostSummaryUnique::Id(value) => ::cache_diesel::__private:: $pre
+            ::RunQueryDsl::first:: < Self > (blog_posts::table.filter(blog_posts::id
+            .eq(::core::clone::Clone::clone(value))).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select()),
+            conn,) $($aw)* .optional(), } } $($asy)* fn load_list(conn : & mut $conn,
+            filter : & PostSummaryFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let mut
+            query = blog_posts::table.filter(::cache_diesel::__private::FilterCondition::
+            < blog_posts::table, $db > ::condition(filter)).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())
+            .into_boxed:: < $db > (); if let ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition:: < blog_posts::table, $db >
+            ::keyset(filter) { query = query.filter(keyset); } query = match filter
+            .__page.order { PostSummaryOrder::IdAsc => query.order_by(blog_posts::id
+            .asc()), PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+            }; if let ::core::option::Option::Some(n) = filter.__page.sql_limit() { query
+            = query.limit(n); } if let ::core::option::Option::Some(n) = filter.__page
+            .sql_offset() { query = query.offset(n); } ::cache_diesel::__private:: $pre
+            ::RunQueryDsl::load:: < Self > (query, conn) $($aw)* } $($asy)* fn
+            count_list(conn : & mut $conn, filter : & PostSummaryFilter) ->
+            ::cache_diesel::__private::diesel::QueryResult < i64 > {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
+            (blog_posts::table.inner_join(< Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .filter(::cache_diesel::__private::FilterCondition:: <
+            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource <
+            blog_posts::table, < Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::Table >, $db >
+            ::condition(filter)).count(), conn,) $($aw)* } __cache_diesel_delete_fn! {
+            $writes, $conn } $($asy)* fn load_record(conn : & mut $conn, key : &
+            PostSummaryUnique) -> ::cache_diesel::__private::diesel::QueryResult <
+            ::core::option::Option < PostSummaryRecord >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; let found = match key {
+            PostSummaryUnique::Id(value) => ::cache_diesel::__private:: $pre
+            ::RunQueryDsl::first:: < (Self, Author) > (blog_posts::table.inner_join(<
+            Author as ::cache_diesel::__private::diesel::associations::HasTable >
+            ::table()).filter(blog_posts::id.eq(::core::clone::Clone::clone(value)))
+            .select((< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select(), < Author as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())),
+            conn,) $($aw)* .optional() ?, }; let ::core::option::Option::Some((row,
+            author)) = found else { return
+            ::core::result::Result::Ok(::core::option::Option::None); };
+            ::core::result::Result::Ok(::core::option::Option::Some(PostSummaryRecord {
+            post_summary : row, author, })) } $($asy)* fn load_records(conn : & mut
+            $conn, filter : & PostSummaryFilter, _prefetch : bool) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec <
+            PostSummaryRecord >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; let mut query = blog_posts::table
+            .inner_join(< Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .filter(::cache_diesel::__private::FilterCondition:: <
+            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource <
+            blog_posts::table, < Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::Table >, $db >
+            ::condition(filter)).select((< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select(), <
+            Author as ::cache_diesel::__private::diesel::SelectableHelper < $db >>
+            ::as_select())).into_boxed:: < $db > (); if let
+            ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition:: <
+            ::cache_diesel::__private::diesel::dsl::InnerJoinQuerySource <
+            blog_posts::table, < Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::Table >, $db >
+            ::keyset(filter) { query = query.filter(keyset); } query = match filter
+            .__page.order { PostSummaryOrder::IdAsc => query.order_by(blog_posts::id
+            .asc()), PostSummaryOrder::IdDesc => query.order_by(blog_posts::id.desc()),
+            }; if let ::core::option::Option::Some(n) = filter.__page.sql_limit() { query
+            = query.limit(n); } if let ::core::option::Option::Some(n) = filter.__page
+            .sql_offset() { query = query.offset(n); } let rows =
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < (Self, Author) >
+            (query, conn) $($aw)* ?; let (models, joined) : (::std::vec::Vec < Self >,
+            ::std::vec::Vec < (Author,) >) = rows.into_iter().map(| (row, author) | (row,
+            (author,))).unzip(); let mut out = ::std::vec::Vec::with_capacity(models
+            .len()); for (row, (author,)) in models.into_iter().zip(joined) { out
+            .push(PostSummaryRecord { post_summary : row, author, }); }
+            ::core::result::Result::Ok(out) } fn related_tables() -> & 'static
+            [::std::string::String] { static TABLES : ::cache_diesel::__private::OnceLock
+            < ::std::vec::Vec < ::std::string::String >> =
+            ::cache_diesel::__private::OnceLock::new(); TABLES.get_or_init(||
+            ::std::vec![::cache_diesel::__table_sql_name!(< Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())]) } }
+            __cache_diesel_writes! { $writes, $conn, $db }
         };
     }
     /// How a model's row is deleted on a connection type (the

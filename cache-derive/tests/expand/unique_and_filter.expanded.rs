@@ -470,6 +470,7 @@ const _: () = {
             ) -> ::cache_diesel::__private::diesel::QueryResult<
                 ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
             > {
+                #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 ::cache_diesel::__private::sqlite_atomic(
                     conn,
@@ -480,17 +481,21 @@ const _: () = {
                         >>::load_unique(conn, &key)? else {
                             return ::core::result::Result::Ok(::core::option::Option::None);
                         };
-                        let row = ::cache_diesel::__private::diesel::update(
-                                products::table
-                                    .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                        let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::update(
+                                        products::table
+                                            .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes)
+                                    .returning(
+                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                                        >>::as_returning(),
+                                    ),
+                                conn,
                             )
-                            .set(changes)
-                            .returning(
-                                <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
-                                >>::as_returning(),
-                            )
-                            .get_result::<Self>(conn)
                             .optional()?;
                         ::core::result::Result::Ok(
                             row
@@ -507,14 +512,17 @@ const _: () = {
                 filter: &ProductFilter,
                 changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     products::table,
                     ::cache_diesel::__private::diesel::sqlite::Sqlite,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::update(products::table.filter(condition))
-                    .set(changes)
-                    .execute(conn)
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes),
+                    conn,
+                )
             }
         }
     }
@@ -561,6 +569,7 @@ const _: () = {
             ) -> ::cache_diesel::__private::diesel::QueryResult<
                 ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
             > {
+                #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 const OLD_NAMES: &[&str] = &[
                     <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
@@ -586,7 +595,10 @@ const _: () = {
                     (products::slug,),
                     OLD_NAMES,
                 );
-                let loaded = statement.get_result::<(Self, (String,))>(conn).optional()?;
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    (Self, (String,)),
+                >(statement, conn)
+                    .optional()?;
                 ::core::result::Result::Ok(
                     loaded
                         .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
@@ -603,14 +615,17 @@ const _: () = {
                 filter: &ProductFilter,
                 changes: __V,
             ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     products::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::update(products::table.filter(condition))
-                    .set(changes)
-                    .execute(conn)
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes),
+                    conn,
+                )
             }
         }
     }
@@ -621,16 +636,22 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::delete(
-                            products::table.filter(products::id.eq(::core::clone::Clone::clone(id))),
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
                         )
-                        .returning(
-                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_result::<Self>(conn)
                         .optional()
                 }
             }
@@ -655,24 +676,59 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(products::table)
-                        .values(values)
-                        .returning(
-                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .get_results::<Self>(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                        ::cache_diesel::__private::diesel::insert_into(products::table)
+                            .values(values)
+                            .returning(
+                                <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                    $db,
+                                >>::as_select(),
+                            ),
+                        conn,
+                    )
                 }
                 fn insert_execute(
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(products::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(products::table)
+                            .values(values),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Product {
+                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = products::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
@@ -682,27 +738,34 @@ const _: () = {
                     conn: &mut $conn,
                     id: &i32,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = products::table
-                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Product,
+                            >(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<Product>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::delete(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::delete(
                                     products::table
                                         .filter(products::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .execute(conn)?;
+                                ),
+                                conn,
+                            )?;
                             ::core::result::Result::Ok(::core::option::Option::Some(old))
                         },
                     )
@@ -720,6 +783,7 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let table = <Self as ::cache_diesel::CachedModel>::table();
                     let key = <products::id as ::cache_diesel::__private::diesel::Column>::NAME;
@@ -731,21 +795,27 @@ const _: () = {
                                     ::cache_diesel::__private::mysql_not_returnable("Product"),
                                 );
                             }
-                            let n = ::cache_diesel::__private::diesel::insert_into(products::table)
-                                .values(values)
-                                .execute(conn)?;
+                            let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(products::table)
+                                    .values(values),
+                                conn,
+                            )?;
                             if n == 0 {
                                 return ::core::result::Result::Ok(::std::vec::Vec::new());
                             }
-                            let found = products::table
-                                .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
-                                .order(products::id.asc())
-                                .select(
-                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .load::<Self>(conn)?;
+                            let found = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                                Self,
+                            >(
+                                products::table
+                                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                                    .order(products::id.asc())
+                                    .select(
+                                        <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ),
+                                conn,
+                            )?;
                             ::cache_diesel::__private::mysql_inserted("Product", n, found)
                         },
                     )
@@ -754,10 +824,13 @@ const _: () = {
                     conn: &mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel::insert_into(products::table)
-                        .values(values)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::insert_into(products::table)
+                            .values(values),
+                        conn,
+                    )
                 }
             }
             impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for Product
@@ -785,36 +858,47 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 > {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     ::cache_diesel::__private::mysql_atomic(
                         conn,
                         |conn| {
-                            let ::core::option::Option::Some(old) = products::table
-                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Product,
+                            >(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
                                 )
-                                .for_update()
-                                .first::<Product>(conn)
                                 .optional()? else {
                                 return ::core::result::Result::Ok(::core::option::Option::None);
                             };
-                            ::cache_diesel::__private::diesel::update(
+                            ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        products::table
+                                            .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )?;
+                            let row = ::cache_diesel::__private::diesel::RunQueryDsl::first::<
+                                Self,
+                            >(
                                     products::table
-                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id)))
+                                        .select(
+                                            <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        ),
+                                    conn,
                                 )
-                                .set(changes)
-                                .execute(conn)?;
-                            let row = products::table
-                                .filter(products::id.eq(::core::clone::Clone::clone(id)))
-                                .select(
-                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
                                 .optional()?
                                 .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
                                     "Product",
@@ -833,21 +917,53 @@ const _: () = {
                     filter: &ProductFilter,
                     changes: __V,
                 ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         products::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
-                        .set(changes)
-                        .execute(conn)
+                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                            .set(changes),
+                        conn,
+                    )
+                }
+            }
+            impl ::cache_diesel::WhereQuery<$conn> for Product {
+                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
+                fn prepare_where(
+                    expr: Self::Expr,
+                    _prefetch: bool,
+                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let query = products::table
+                        .filter(expr)
+                        .select(
+                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                $db,
+                            >>::as_select(),
+                        )
+                        .order(products::id.asc())
+                        .into_boxed::<$db>();
+                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
+                        .to_string();
+                    (
+                        sql,
+                        ::std::boxed::Box::new(move |conn: &mut $conn| ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                            Self,
+                        >(query, conn)),
+                    )
                 }
             }
         };
+        (none, $conn:ty, $db:ty) => {};
     }
-    macro_rules! __cache_diesel_queries {
-        ($conn:ty, $db:ty, $writes:ident) => {
-            const _: fn() = ::cache_diesel::__private::assert_loads_from::<Product, $db>;
+    /// The filter conditions, once per backend (`none`: a sync
+    /// connection of the same backend has them).
+    macro_rules! __cache_diesel_conditions {
+        (conditions, $db:ty) => {
             impl ::cache_diesel::__private::FilterCondition<products::table, $db>
             for ProductFilter {
                 fn condition(
@@ -984,147 +1100,89 @@ const _: () = {
                     )
                 }
             }
-            impl ::cache_diesel::ModelQueries<$conn> for Product {
-                fn load_unique(
-                    conn: &mut $conn,
-                    key: &ProductUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    match key {
-                        ProductUnique::Id(value) => {
-                            products::table
-                                .filter(products::id.eq(::core::clone::Clone::clone(value)))
-                                .select(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
-                                .optional()
-                        }
-                        ProductUnique::Slug(value) => {
-                            products::table
-                                .filter(products::slug.eq(::core::clone::Clone::clone(value)))
-                                .select(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                )
-                                .first::<Self>(conn)
-                                .optional()
-                        }
-                    }
-                }
-                fn load_list(
-                    conn: &mut $conn,
-                    filter: &ProductFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let mut query = products::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                products::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .into_boxed::<$db>();
-                    if let ::core::option::Option::Some(keyset) = ::cache_diesel::__private::FilterCondition::<
-                        products::table,
-                        $db,
-                    >::keyset(filter) {
-                        query = query.filter(keyset);
-                    }
-                    query = match filter.__page.order {
-                        ProductOrder::IdAsc => query.order_by(products::id.asc()),
-                        ProductOrder::IdDesc => query.order_by(products::id.desc()),
-                        ProductOrder::TitleAsc => {
-                            query.order_by((products::title.asc(), products::id.asc()))
-                        }
-                        ProductOrder::TitleDesc => {
-                            query.order_by((products::title.desc(), products::id.desc()))
-                        }
-                        ProductOrder::CategoryIdAsc => {
-                            query.order_by((products::category_id.asc(), products::id.asc()))
-                        }
-                        ProductOrder::CategoryIdDesc => {
-                            query.order_by((products::category_id.desc(), products::id.desc()))
-                        }
-                    };
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_limit() {
-                        query = query.limit(n);
-                    }
-                    if let ::core::option::Option::Some(n) = filter.__page.sql_offset() {
-                        query = query.offset(n);
-                    }
-                    query.load::<Self>(conn)
-                }
-                fn count_list(
-                    conn: &mut $conn,
-                    filter: &ProductFilter,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    products::table
-                        .filter(
-                            ::cache_diesel::__private::FilterCondition::<
-                                products::table,
-                                $db,
-                            >::condition(filter),
-                        )
-                        .count()
-                        .get_result::<i64>(conn)
-                }
-                fn delete_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                }
-                fn load_record(
-                    conn: &mut $conn,
-                    key: &ProductUnique,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_unique(conn, key)
-                }
-                fn load_records(
-                    conn: &mut $conn,
-                    filter: &ProductFilter,
-                    _prefetch: bool,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    <Self as ::cache_diesel::ModelQueries<$conn>>::load_list(conn, filter)
-                }
-                fn related_tables() -> &'static [::std::string::String] {
-                    &[]
-                }
+        };
+        (none, $db:ty) => {};
+    }
+    macro_rules! __cache_diesel_delete_fn {
+        (none, $conn:ty) => {};
+        ($writes:ident, $conn:ty) => {
+            fn delete_by_id(
+                conn: &mut $conn,
+                id: &i32,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
             }
-            __cache_diesel_writes! {
-                $writes, $conn, $db
+        };
+    }
+    /// The reads on a connection type: `ModelQueries` (sync) or
+    /// `AsyncModelQueries` (diesel-async), from one body.
+    macro_rules! __cache_diesel_queries {
+        ($conn:ty, $db:ty, $writes:ident) => {
+            __cache_diesel_queries! {
+                @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
-            impl ::cache_diesel::WhereQuery<$conn> for Product {
-                type Expr = ::cache_diesel::__private::BoxedCondition<products::table, $db>;
-                fn prepare_where(
-                    expr: Self::Expr,
-                    _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let query = products::table
-                        .filter(expr)
-                        .select(
-                            <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                $db,
-                            >>::as_select(),
-                        )
-                        .order(products::id.asc())
-                        .into_boxed::<$db>();
-                    let sql = ::cache_diesel::__private::diesel::debug_query::<$db, _>(&query)
-                        .to_string();
-                    (sql, ::std::boxed::Box::new(move |conn: &mut $conn| query.load::<Self>(conn)))
-                }
+        };
+        (async $conn:ty, $db:ty, $conditions:ident) => {
+            __cache_diesel_queries! {
+                @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
+                none
             }
+        };
+        (
+            @ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident,
+            $conn:ty, $db:ty, $writes:ident
+        ) => {
+            const _ : fn () = ::cache_diesel::__private::assert_loads_from:: < Product,
+            $db >; __cache_diesel_conditions! { $conditions, $db } impl ::cache_diesel::
+            $tr < $conn > for Product { $($asy)* fn load_unique(conn : & mut $conn, key :
+            & ProductUnique) -> ::cache_diesel::__private::diesel::QueryResult <
+            ::core::option::Option < Self >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; match key { ProductUnique::Id(value)
+            => ::cache_diesel::__private:: $pre ::RunQueryDsl::first:: < Self >
+            (products::table.filter(products::id.eq(::core::clone::Clone::clone(value)))
+            .select(< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select()), conn,) $($aw)* .optional(), ProductUnique::Slug(value) =>
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::first:: < Self >
+            (products::table.filter(products::slug
+            .eq(::core::clone::Clone::clone(value))).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select()),
+            conn,) $($aw)* .optional(), } } $($asy)* fn load_list(conn : & mut $conn,
+            filter : & ProductFilter) -> ::cache_diesel::__private::diesel::QueryResult <
+            ::std::vec::Vec < Self >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; let mut query = products::table
+            .filter(::cache_diesel::__private::FilterCondition:: < products::table, $db >
+            ::condition(filter)).select(< Self as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())
+            .into_boxed:: < $db > (); if let ::core::option::Option::Some(keyset) =
+            ::cache_diesel::__private::FilterCondition:: < products::table, $db >
+            ::keyset(filter) { query = query.filter(keyset); } query = match filter
+            .__page.order { ProductOrder::IdAsc => query.order_by(products::id.asc()),
+            ProductOrder::IdDesc => query.order_by(products::id.desc()),
+            ProductOrder::TitleAsc => query.order_by((products::title.asc(), products::id
+            .asc(),)), ProductOrder::TitleDesc => query.order_by((products::title.desc(),
+            products::id.desc(),)), ProductOrder::CategoryIdAsc => query
+            .order_by((products::category_id.asc(), products::id.asc(),)),
+            ProductOrder::CategoryIdDesc => query.order_by((products::category_id.desc(),
+            products::id.desc(),)), }; if let ::core::option::Option::Some(n) = filter
+            .__page.sql_limit() { query = query.limit(n); } if let
+            ::core::option::Option::Some(n) = filter.__page.sql_offset() { query = query
+            .offset(n); } ::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < Self >
+            (query, conn) $($aw)* } $($asy)* fn count_list(conn : & mut $conn, filter : &
+            ProductFilter) -> ::cache_diesel::__private::diesel::QueryResult < i64 > {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *;
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
+            (products::table.filter(::cache_diesel::__private::FilterCondition:: <
+            products::table, $db > ::condition(filter)).count(), conn,) $($aw)* }
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
+            mut $conn, key : & ProductUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            Self >> { < Self as ::cache_diesel:: $tr < $conn >> ::load_unique(conn, key)
+            $($aw)* } $($asy)* fn load_records(conn : & mut $conn, filter : &
+            ProductFilter, _prefetch : bool) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            < Self as ::cache_diesel:: $tr < $conn >> ::load_list(conn, filter) $($aw)* }
+            fn related_tables() -> & 'static [::std::string::String] { & [] } }
+            __cache_diesel_writes! { $writes, $conn, $db }
         };
     }
     /// How a model's row is deleted on a connection type (the

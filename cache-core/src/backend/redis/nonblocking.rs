@@ -6,8 +6,8 @@
 //! a failure seen by either opens the fail-fast window for both.
 
 use super::{
-    RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys,
-    fetched, fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
+    RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
+    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
 };
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;

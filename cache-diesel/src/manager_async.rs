@@ -1,0 +1,160 @@
+//! The async reads of [`Manager`] (feature `async`): `get_async`,
+//! `find_async`, `get_unique_async`, `find_unique_async`, `all_async`,
+//! `count_async`, on diesel-async connections. Same keys, tags, entries
+//! and protocol as the sync reads (one driver in cache-core runs both);
+//! the cache's I/O does not block the runtime.
+//!
+//! Not yet on async connections: write tracking. A read inside a
+//! transaction (one diesel-async's transaction manager knows of) goes to
+//! the database only, neither read from the cache nor filled.
+
+use crate::error::{Error, Result};
+use crate::form::{CacheForm, Form};
+use crate::manager::{Entry, Manager, ShapeFn};
+use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
+use crate::rows::Rows;
+use diesel::QueryResult;
+use diesel_async::AsyncConnection;
+use diesel_async::TransactionManager;
+use std::future::Future;
+
+impl<M: CachedModel> Manager<M> {
+    /// [`Manager::all`] on an async connection.
+    pub async fn all_async<C>(
+        &self,
+        conn: &mut C,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<Rows<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        let entry = self.all_entry(
+            suffix,
+            &filter,
+            <M as AsyncModelQueries<C>>::related_tables(),
+        );
+        let prefetch = M::INFO.prefetch_for_list;
+        self.read_through_async(conn, entry, async |conn: &mut C| {
+            M::load_records(conn, &filter, prefetch)
+                .await
+                .map(Rows::from)
+        })
+        .await
+    }
+
+    /// [`Manager::count`] on an async connection.
+    pub async fn count_async<C>(
+        &self,
+        conn: &mut C,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<i64>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        let entry = self.count_entry(suffix, &filter);
+        self.read_through_async(conn, entry, async |conn: &mut C| {
+            M::count_list(conn, &filter).await
+        })
+        .await
+    }
+
+    /// [`Manager::get`] on an async connection.
+    pub async fn get_async<C>(&self, conn: &mut C, id: M::Id) -> Result<M::Record>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        self.get_unique_async(conn, M::unique_of_id(id)).await
+    }
+
+    /// [`Manager::find`] on an async connection.
+    pub async fn find_async<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        self.find_unique_async(conn, M::unique_of_id(id)).await
+    }
+
+    /// [`Manager::get_unique`] on an async connection.
+    pub async fn get_unique_async<C>(&self, conn: &mut C, key: M::Unique) -> Result<M::Record>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        let found = self.find_unique_async(conn, key.clone()).await?;
+        found.ok_or_else(|| Error::NotFound {
+            model: M::INFO.name,
+            id: format!("{}={}", key.column(), key.value_key()),
+        })
+    }
+
+    /// [`Manager::find_unique`] on an async connection.
+    pub async fn find_unique_async<C>(
+        &self,
+        conn: &mut C,
+        key: M::Unique,
+    ) -> Result<Option<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        let unique_tag = self.model_keys().unique_tag(key.column(), &key.value_key());
+        let related = <M as AsyncModelQueries<C>>::related_tables();
+        let entry = self.detail_entry(&key, &unique_tag, related);
+        self.read_through_async(conn, entry, async |conn: &mut C| {
+            M::load_record(conn, &key).await
+        })
+        .await
+    }
+
+    /// [`Manager`]'s sync read-through, as a future: inside a transaction
+    /// the database only; past the soft timeout, the refresh runs inline
+    /// (on this task).
+    async fn read_through_async<C, T, S: ShapeFn<T>>(
+        &self,
+        conn: &mut C,
+        entry: Entry<'_, T, S>,
+        load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T>
+    where
+        C: AsyncConnection + 'static,
+        T: CacheForm + Clone + Send + Sync + 'static,
+    {
+        if in_transaction(conn) {
+            tracing::debug!(
+                model = M::INFO.name,
+                key = entry.key(),
+                "cache bypassed: a transaction is open on this async connection"
+            );
+            return Ok(load(conn).await?);
+        }
+        let plan = self.plan(&entry, true, None);
+        let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
+        let started = std::time::Instant::now();
+        let (Form(value), outcome) = self
+            .cache()
+            .read_through_async(&plan, shape, || lift(load(conn)))
+            .await?;
+        self.report(&entry, outcome, plan.fill, started);
+        Ok(value)
+    }
+}
+
+/// A load's rows as the cache form.
+async fn lift<T>(load: impl Future<Output = QueryResult<T>>) -> QueryResult<Form<T>> {
+    load.await.map(Form)
+}
+
+/// Whether diesel-async's transaction manager has a transaction open on
+/// `conn` (or cannot tell: then as if it had).
+fn in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
+    !matches!(
+        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
+}

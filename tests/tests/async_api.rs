@@ -1,0 +1,303 @@
+//! The async API (`get_async`, `all_async`, ...) on diesel-async
+//! connections, run unchanged on SQLite (`SyncConnectionWrapper`) + the
+//! in-process cache and on PostgreSQL (`AsyncPgConnection`) + Redis:
+//! misses then hits, lists, negative caching, invalidation by the sync
+//! hooks of another connection, transactions, single-flight across tasks,
+//! and a stopped Redis that must not stall the runtime.
+
+use cache_diesel::{AsyncModelQueries, CachedModel, Error};
+use cache_tests::async_env::{self, AsyncEnv};
+use cache_tests::models::{NewProduct, Product, ProductFilter, ProductQueries, ProductUnique};
+use diesel::prelude::*;
+use diesel_async::AsyncConnection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Inserts `(slug, category)` rows through the sync hooks; their ids.
+fn seed<S, A>(env: &mut AsyncEnv<S, A>, rows: &[(&str, i32)]) -> Vec<i32>
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S>,
+{
+    let new: Vec<_> = rows.iter().map(|(s, c)| NewProduct::new(s, *c)).collect();
+    let ids = env
+        .sync
+        .products
+        .insert_many(&mut env.sync.db.conn, new)
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    env.take_queries();
+    ids
+}
+
+fn slugs(rows: &[Product]) -> Vec<&str> {
+    rows.iter().map(|p| p.slug.as_str()).collect()
+}
+
+async fn misses_then_hits<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + AsyncModelQueries<A>,
+{
+    let id = seed(&mut env, &[("apple", 1), ("pear", 2)])[0];
+    let p = &env.sync.products;
+    let first = p.get_async(&mut env.conn, id).await.unwrap();
+    let q1 = env.take_queries();
+    let second = p.get_async(&mut env.conn, id).await.unwrap();
+    assert_eq!(
+        (q1, env.take_queries()),
+        (1, 0),
+        "a miss runs one query, a hit none"
+    );
+    assert_eq!((first.slug.as_str(), &first), ("apple", &second));
+    let by_slug = p
+        .get_unique_async(&mut env.conn, ProductUnique::Slug("pear".into()))
+        .await
+        .unwrap();
+    assert_eq!((by_slug.category_id, env.take_queries()), (2, 1));
+    // The sync and the async API share entries: the sync read is a hit.
+    let (sync_read, q) = env.sync.db.counted(|c| p.get(c, id));
+    assert_eq!((sync_read.unwrap(), q), (first, 0));
+}
+
+async fn missing_rows_are_not_found_and_cached_until_an_insert<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + AsyncModelQueries<A>,
+{
+    let p = &env.sync.products;
+    let err = p.get_async(&mut env.conn, 1).await;
+    assert!(
+        matches!(err, Err(Error::NotFound { model: "Product", ref id }) if id == "id=1"),
+        "{err:?}"
+    );
+    let none = p.find_async(&mut env.conn, 1).await.unwrap();
+    assert_eq!((none, env.take_queries()), (None, 1), "negative caching");
+    seed(&mut env, &[("pear", 2)]);
+    let p = &env.sync.products;
+    let found = p.find_async(&mut env.conn, 1).await.unwrap();
+    assert_eq!(
+        (found.map(|r| r.slug), env.take_queries()),
+        (Some("pear".into()), 1),
+        "an insert invalidates the cached absence"
+    );
+}
+
+async fn lists_and_counts_are_cached_and_invalidated<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + AsyncModelQueries<A>,
+{
+    let ids = seed(&mut env, &[("a", 1), ("b", 1), ("c", 2)]);
+    let p = &env.sync.products;
+    let ones = ProductFilter::default().category_id(1);
+    for expected_queries in [1, 0] {
+        let rows = p
+            .all_async(&mut env.conn, None, ones.clone())
+            .await
+            .unwrap();
+        let n = p
+            .count_async(&mut env.conn, None, ones.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            (slugs(&rows), n, env.take_queries()),
+            (vec!["a", "b"], 2, 2 * expected_queries)
+        );
+    }
+    // A sync hook write on another connection invalidates the async reads.
+    p.update(
+        &mut env.sync.db.conn,
+        ids[2],
+        cache_tests::models::products::category_id.eq(1),
+    )
+    .unwrap();
+    let rows = p
+        .all_async(&mut env.conn, None, ones.clone())
+        .await
+        .unwrap();
+    let n = p.count_async(&mut env.conn, None, ones).await.unwrap();
+    assert_eq!(
+        (slugs(&rows), n, env.take_queries()),
+        (vec!["a", "b", "c"], 3, 2)
+    );
+    let moved = p.get_async(&mut env.conn, ids[2]).await.unwrap();
+    assert_eq!(moved.category_id, 1);
+}
+
+async fn a_transaction_reads_the_database_and_fills_nothing<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + AsyncModelQueries<A>,
+{
+    let id = seed(&mut env, &[("a", 1)])[0];
+    let p = &env.sync.products;
+    let read = env
+        .conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let first = p.get_async(conn, id).await.unwrap();
+            let again = p.get_async(conn, id).await.unwrap();
+            Ok((first, again))
+        })
+        .await
+        .unwrap();
+    assert_eq!(read.0, read.1);
+    // Two reads plus BEGIN and COMMIT, and nothing was filled.
+    assert_eq!(env.take_queries(), 4);
+    let p = &env.sync.products;
+    p.get_async(&mut env.conn, id).await.unwrap();
+    assert_eq!(env.take_queries(), 1, "the transaction filled nothing");
+}
+
+async fn tasks_missing_one_key_run_one_query<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + Send + 'static,
+    Product: ProductQueries<S> + AsyncModelQueries<A>,
+{
+    let id = seed(&mut env, &[("hot", 1)])[0];
+    const TASKS: usize = 32;
+    let mut conns = Vec::with_capacity(TASKS);
+    for _ in 0..TASKS {
+        conns.push(env.another().await);
+    }
+    env.take_queries();
+    let p = Arc::new(cache_tests::models::ProductCache::new(
+        env.sync.cache.clone(),
+    ));
+    let start = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            let (p, start) = (p.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                p.get_async(&mut conn, id).await.unwrap().slug
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "hot");
+    }
+    assert_eq!(env.take_queries(), 1, "{TASKS} tasks on one cold key");
+}
+
+/// Runs `check` on each environment, on a multi-thread runtime (one per
+/// test).
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite_memory { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::sqlite_memory(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+        mod postgres_redis { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::postgres_redis(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+    };
+}
+
+suite!(
+    misses_then_hits,
+    missing_rows_are_not_found_and_cached_until_an_insert,
+    lists_and_counts_are_cached_and_invalidated,
+    a_transaction_reads_the_database_and_fills_nothing,
+    tasks_missing_one_key_run_one_query,
+);
+
+/// On a current-thread runtime, a read while Redis is stopped (SIGSTOP: it
+/// accepts connections and never answers) is answered from the database
+/// within the timeouts, and another task of the same runtime keeps
+/// running meanwhile: no cache call blocks the runtime's one thread.
+#[test]
+fn a_stopped_redis_stalls_no_task_of_the_runtime() {
+    let Some(server) = cache_tests::redis_server::RedisServer::for_test(&[]) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let test = "a_stopped_redis_stalls_no_task_of_the_runtime";
+        let Some(db) = cache_tests::db::postgres(test) else {
+            return;
+        };
+        let url = format!(
+            "{}?response_timeout=300ms&connect_timeout=300ms",
+            server.url()
+        );
+        let cache = cache_tests::env::cache_with_prefix(&url, test);
+        let sync = cache_tests::env::Env::new(db, cache);
+        let mut env = async_env::postgres_over(sync).await.expect("PostgreSQL");
+        let id = seed(&mut env, &[("a", 1)])[0];
+        let p = cache_tests::models::ProductCache::new(env.sync.cache.clone());
+        assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "a");
+        assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "a");
+        assert_eq!(env.take_queries(), 1, "a miss, then a hit from Redis");
+
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+        server.stop();
+        let started = Instant::now();
+        let before = ticks.load(Ordering::SeqCst);
+        let row = p.get_async(&mut env.conn, id).await.unwrap();
+        let (took, ticked) = (started.elapsed(), ticks.load(Ordering::SeqCst) - before);
+        server.cont();
+        ticker.abort();
+        assert_eq!(
+            (row.slug.as_str(), env.take_queries()),
+            ("a", 1),
+            "from the database"
+        );
+        assert!(
+            took >= Duration::from_millis(250),
+            "the read waited for the stopped Redis ({took:?})"
+        );
+        assert!(
+            ticked >= 10,
+            "another task ran {ticked} times in the {took:?} the read waited for Redis"
+        );
+        // The breaker is open: the next read goes to the database at once.
+        let started = Instant::now();
+        p.get_async(&mut env.conn, id).await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(250));
+    });
+}
+
+#[test]
+fn model_info_is_the_same_for_both_apis() {
+    // A compile-time check as much as a test: the async trait is
+    // implemented for the connection types of the enabled features.
+    fn queries<C, M: AsyncModelQueries<C>>() -> &'static [String] {
+        M::related_tables()
+    }
+    assert!(
+        queries::<diesel_async::AsyncPgConnection, Product>().is_empty()
+            && Product::INFO.name == "Product"
+    );
+}
