@@ -34,6 +34,65 @@ pub(crate) fn expand(m: &Model) -> TokenStream {
     }
 }
 
+/// How the generated hook writes run their statements: through Diesel
+/// (`ModelQueries` and friends, on sync connections) or through
+/// diesel-async (`AsyncInsertQuery` and friends, as `async fn`s).
+struct Flavor {
+    /// `async` before each fn, or nothing.
+    asy: TokenStream,
+    /// `.await` after each run, or nothing.
+    aw: TokenStream,
+    /// The `RunQueryDsl` that runs statements.
+    run: TokenStream,
+    /// The traits the where-clauses name.
+    load_query: TokenStream,
+    execute_dsl: TokenStream,
+    insert: TokenStream,
+    update: TokenStream,
+    /// What the values of a statement must be besides (`Send`, on async).
+    values: TokenStream,
+    /// The impl's lifetime of a loading statement (`'__q,`), or nothing
+    /// where the bounds name it higher-ranked (`hr`: `for<'__q>`; an
+    /// `async fn`'s future may not capture an impl lifetime that only a
+    /// where-clause names).
+    lt: TokenStream,
+    hr: TokenStream,
+}
+
+impl Flavor {
+    fn sync() -> Self {
+        let dsl = quote!(::cache_diesel::__private::diesel);
+        Flavor {
+            asy: TokenStream::new(),
+            aw: TokenStream::new(),
+            run: quote!(#dsl::RunQueryDsl),
+            load_query: quote!(#dsl::query_dsl::LoadQuery),
+            execute_dsl: quote!(#dsl::query_dsl::methods::ExecuteDsl),
+            insert: quote!(::cache_diesel::InsertQuery),
+            update: quote!(::cache_diesel::UpdateQuery),
+            values: TokenStream::new(),
+            lt: quote!('__q,),
+            hr: TokenStream::new(),
+        }
+    }
+
+    fn nonblocking() -> Self {
+        let da = quote!(::cache_diesel::__private::diesel_async);
+        Flavor {
+            asy: quote!(async),
+            aw: quote!(.await),
+            run: quote!(#da::RunQueryDsl),
+            load_query: quote!(#da::methods::LoadQuery),
+            execute_dsl: quote!(#da::methods::ExecuteDsl),
+            insert: quote!(::cache_diesel::AsyncInsertQuery),
+            update: quote!(::cache_diesel::AsyncUpdateQuery),
+            values: quote!(__V: ::core::marker::Send,),
+            lt: TokenStream::new(),
+            hr: quote!(for<'__q>),
+        }
+    }
+}
+
 struct Names {
     manager: syn::Ident,
     filter: syn::Ident,
@@ -329,15 +388,21 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     });
     let window = order::order_and_window(m, &quote!(#table::table));
     // A model without `unique(..)` updates the same way everywhere.
-    let (update_generic, update_per_backend) = if m.unique.is_empty() {
+    let (update_generic, update_generic_async, update_per_backend) = if m.unique.is_empty() {
         (
-            update_impl(m, quote!($conn), quote!($db)),
+            update_impl(m, quote!($conn), quote!($db), &Flavor::sync()),
+            update_impl(m, quote!($conn), quote!($db), &Flavor::nonblocking()),
             TokenStream::new(),
         )
     } else {
-        (TokenStream::new(), update_with_unique_impls(m))
+        (
+            TokenStream::new(),
+            TokenStream::new(),
+            update_with_unique_impls(m),
+        )
     };
-    let writes = returning_writes(m);
+    let writes = returning_writes(m, &Flavor::sync());
+    let writes_async = returning_writes(m, &Flavor::nonblocking());
     let mysql_writes = mysql_writes(m);
     quote! {
         #update_per_backend
@@ -351,6 +416,10 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                 #mysql_writes
                 #where_impl
             };
+            (returning_async, $conn:ty, $db:ty) => {
+                #writes_async
+                #update_generic_async
+            };
             (none, $conn:ty, $db:ty) => {};
         }
         /// The filter conditions, once per backend (`none`: a sync
@@ -361,6 +430,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
         }
         macro_rules! __cache_diesel_delete_fn {
             (none, $conn:ty) => {};
+            (returning_async, $conn:ty) => {};
             ($writes:ident, $conn:ty) => {
                 fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                     <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
@@ -373,8 +443,8 @@ fn per_connection_impls(m: &Model) -> TokenStream {
             ($conn:ty, $db:ty, $writes:ident) => {
                 __cache_diesel_queries! { @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes }
             };
-            (async $conn:ty, $db:ty, $conditions:ident) => {
-                __cache_diesel_queries! { @ AsyncModelQueries, async_prelude, [async], [.await], $conditions, $conn, $db, none }
+            (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
+                __cache_diesel_queries! { @ AsyncModelQueries, async_prelude, [async], [.await], $conditions, $conn, $db, $writes }
             };
             (@ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident, $conn:ty, $db:ty, $writes:ident) => {
                 const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
@@ -424,37 +494,66 @@ fn per_connection_impls(m: &Model) -> TokenStream {
 
 /// The hook writes of a backend with `RETURNING` (`$conn`, `$db` are the
 /// per-connection macro's): one statement each.
-fn returning_writes(m: &Model) -> TokenStream {
+fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_key();
     let (pk_ty, by_id) = (pk.ty(), pk.eq(table, quote!(id)));
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
-    let insert_execute = insert_execute_fn(m);
-    quote! {
-        impl __CacheDieselDelete<$conn> for #model {
-            fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                #dsl::RunQueryDsl::get_result::<Self>(#dsl::delete(#table::table.filter(#by_id)).returning(#select), conn)
-                    .optional()
+    let insert_execute = insert_execute_fn(m, f);
+    let Flavor {
+        asy,
+        aw,
+        run,
+        load_query,
+        execute_dsl,
+        insert,
+        values,
+        lt,
+        hr,
+        ..
+    } = f;
+    let delete_body = quote! {
+        #[allow(unused_imports)]
+        use #dsl::prelude::*;
+        #run::get_result::<Self>(#dsl::delete(#table::table.filter(#by_id)).returning(#select), conn) #aw
+            .optional()
+    };
+    let delete = if asy.is_empty() {
+        quote! {
+            impl __CacheDieselDelete<$conn> for #model {
+                fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    #delete_body
+                }
             }
         }
+    } else {
+        quote! {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for #model {
+                async fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    #delete_body
+                }
+            }
+        }
+    };
+    quote! {
+        #delete
 
-        impl<'__q, __V> ::cache_diesel::InsertQuery<$conn, __V> for #model
+        impl<#lt __V> #insert<$conn, __V> for #model
         where
+            #values
             __V: #dsl::Insertable<#table::table>,
             #dsl::dsl::Returning<
                 #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
                 #dsl::dsl::AsSelect<Self, $db>,
-            >: #dsl::query_dsl::LoadQuery<'__q, $conn, Self>,
+            >: #hr #load_query<'__q, $conn, Self>,
             #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>:
-                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                #execute_dsl<$conn>,
         {
-            fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+            #asy fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;
-                #dsl::RunQueryDsl::get_results::<Self>(#dsl::insert_into(#table::table).values(values).returning(#select), conn)
+                #run::get_results::<Self>(#dsl::insert_into(#table::table).values(values).returning(#select), conn) #aw
             }
             #insert_execute
         }
@@ -478,9 +577,9 @@ fn mysql_writes(m: &Model) -> TokenStream {
     let locked = quote! {
         #dsl::RunQueryDsl::first::<#model>(#by_id.select(#select).for_update(), conn).optional()?
     };
-    let filtered = update_filtered(m, &quote!($conn), &quote!($db));
+    let filtered = update_filtered(m, &quote!($conn), &quote!($db), &Flavor::sync());
     let name = m.ident.to_string();
-    let insert_execute = insert_execute_fn(m);
+    let insert_execute = insert_execute_fn(m, &Flavor::sync());
     // Rows read back by LAST_INSERT_ID(): only when the key is the
     // table's AUTO_INCREMENT column (never a composite key).
     let insert_returning = if pk.fields.len() > 1 {
@@ -576,32 +675,45 @@ fn mysql_writes(m: &Model) -> TokenStream {
 /// `UpdateQuery` on connection `conn` (backend `db`) for a model whose
 /// only unique column is its primary key: one `UPDATE .. RETURNING`; the
 /// old unique value is the id it was given.
-fn update_impl(m: &Model, conn: TokenStream, db: TokenStream) -> TokenStream {
+fn update_impl(m: &Model, conn: TokenStream, db: TokenStream, f: &Flavor) -> TokenStream {
     let Names { unique, .. } = names(m);
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_key();
     let (pk_ty, pk_variant, pk_eq) = (pk.ty(), pk.variant(), pk.eq(table, quote!(id)));
     let by_id = update_by_id_bound(m, &db);
-    let filtered = update_filtered(m, &conn, &db);
+    let filtered = update_filtered(m, &conn, &db, f);
     let select = quote!(<Self as #dsl::SelectableHelper<#db>>::as_returning());
+    let Flavor {
+        asy,
+        aw,
+        run,
+        load_query,
+        execute_dsl,
+        update,
+        values,
+        lt,
+        hr,
+        ..
+    } = f;
     quote! {
-        impl<'__q, __V> ::cache_diesel::UpdateQuery<#conn, __V> for #model
+        impl<#lt __V> #update<#conn, __V> for #model
         where
+            #values
             __V: #dsl::AsChangeset<Target = #table::table>,
-            #by_id: #dsl::query_dsl::LoadQuery<'__q, #conn, Self>,
+            #by_id: #hr #load_query<'__q, #conn, Self>,
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #db>>, __V>:
-                #dsl::query_dsl::methods::ExecuteDsl<#conn>,
+                #execute_dsl<#conn>,
         {
-            fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: __V)
+            #asy fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: __V)
                 -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
             {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;
-                let row = #dsl::RunQueryDsl::get_result::<Self>(
+                let row = #run::get_result::<Self>(
                     #dsl::update(#table::table.filter(#pk_eq)).set(changes).returning(#select),
                     conn,
-                )
+                ) #aw
                 .optional()?;
                 ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
                     row,
@@ -627,29 +739,31 @@ fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
 }
 
 /// `InsertQuery::insert_execute`: the same for every model and backend.
-fn insert_execute_fn(m: &Model) -> TokenStream {
+fn insert_execute_fn(m: &Model, f: &Flavor) -> TokenStream {
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
+    let Flavor { asy, aw, run, .. } = f;
     quote! {
-        fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+        #asy fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
-            #dsl::RunQueryDsl::execute(#dsl::insert_into(#table::table).values(values), conn)
+            #run::execute(#dsl::insert_into(#table::table).values(values), conn) #aw
         }
     }
 }
 
 /// `UpdateQuery::update_filtered`: the same for every model and backend.
-fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream) -> TokenStream {
+fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream, f: &Flavor) -> TokenStream {
     let Names { filter, .. } = names(m);
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
+    let Flavor { asy, aw, run, .. } = f;
     quote! {
-        fn update_filtered(conn: &mut #conn, filter: &#filter, changes: __V) -> #dsl::QueryResult<usize> {
+        #asy fn update_filtered(conn: &mut #conn, filter: &#filter, changes: __V) -> #dsl::QueryResult<usize> {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
             let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
-            #dsl::RunQueryDsl::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn)
+            #run::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn) #aw
         }
     }
 }
@@ -664,34 +778,21 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
     let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
-    let olds: Vec<&Field> = m.unique.iter().map(|&i| &m.fields[i]).collect();
 
     let (sqlite_conn, sqlite_db) = (
         quote!(#dsl::sqlite::SqliteConnection),
         quote!(#dsl::sqlite::Sqlite),
     );
     let sqlite_bound = update_by_id_bound(m, &sqlite_db);
-    let sqlite_filtered = update_filtered(m, &sqlite_conn, &sqlite_db);
+    let sqlite_filtered = update_filtered(m, &sqlite_conn, &sqlite_db, &Flavor::sync());
     let sqlite_select = quote!(<Self as #dsl::SelectableHelper<#sqlite_db>>::as_returning());
 
-    let (pg_conn, pg_db) = (quote!(#dsl::pg::PgConnection), quote!(#dsl::pg::Pg));
-    let pg_filtered = update_filtered(m, &pg_conn, &pg_db);
-    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
-    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
-    let old_vars: Vec<_> = (0..olds.len())
-        .map(|i| format_ident!("__old{}", i))
-        .collect();
-    let old_variants: Vec<_> = olds.iter().map(|f| variant(f)).collect();
-    let pg_statement = quote! {
-        ::cache_diesel::__private::UpdateReturningOld<
-            #table::table,
-            #table::#pk_col,
-            #dsl::dsl::Eq<#table::#pk_col, #pk_ty>,
-            <__V as #dsl::AsChangeset>::Changeset,
-            #dsl::dsl::AsSelect<Self, #pg_db>,
-            (#(#table::#old_cols,)*),
-        >
-    };
+    let pg_sync = pg_update_with_unique(m, &quote!(#dsl::pg::PgConnection), &Flavor::sync());
+    let pg_async = pg_update_with_unique(
+        m,
+        &quote!(::cache_diesel::__private::diesel_async::AsyncPgConnection),
+        &Flavor::nonblocking(),
+    );
     quote! {
         ::cache_diesel::__if_sqlite! {
             impl<'__q, __V> ::cache_diesel::UpdateQuery<#sqlite_conn, __V> for #model
@@ -729,16 +830,61 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                 #sqlite_filtered
             }
         }
+        ::cache_diesel::__if_postgres! { #pg_sync }
+        ::cache_diesel::__if_async_postgres! { #pg_async }
+    }
+}
 
-        ::cache_diesel::__if_postgres! {
-            impl<'__q, __V> ::cache_diesel::UpdateQuery<#pg_conn, __V> for #model
+/// `UpdateQuery` (or `AsyncUpdateQuery`) on PostgreSQL connection `conn`
+/// for a model with `unique(..)` columns: one statement returns the row
+/// and the old unique values (`cache_diesel::__private::update_returning_old`).
+fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenStream {
+    let Names { unique, .. } = names(m);
+    let (model, table) = (&m.ident, m.table());
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let olds: Vec<&Field> = m.unique.iter().map(|&i| &m.fields[i]).collect();
+    let pg_db = quote!(#dsl::pg::Pg);
+    let pg_filtered = update_filtered(m, pg_conn, &pg_db, f);
+    let Flavor {
+        asy,
+        aw,
+        run,
+        load_query,
+        execute_dsl,
+        update,
+        values,
+        lt,
+        hr,
+        ..
+    } = f;
+    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
+    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
+    let old_vars: Vec<_> = (0..olds.len())
+        .map(|i| format_ident!("__old{}", i))
+        .collect();
+    let old_variants: Vec<_> = olds.iter().map(|f| variant(f)).collect();
+    let pg_statement = quote! {
+        ::cache_diesel::__private::UpdateReturningOld<
+            #table::table,
+            #table::#pk_col,
+            #dsl::dsl::Eq<#table::#pk_col, #pk_ty>,
+            <__V as #dsl::AsChangeset>::Changeset,
+            #dsl::dsl::AsSelect<Self, #pg_db>,
+            (#(#table::#old_cols,)*),
+        >
+    };
+    quote! {
+            impl<#lt __V> #update<#pg_conn, __V> for #model
             where
+                #values
                 __V: #dsl::AsChangeset<Target = #table::table>,
-                #pg_statement: #dsl::query_dsl::LoadQuery<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
+                #pg_statement: #hr #load_query<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
                 #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
-                    #dsl::query_dsl::methods::ExecuteDsl<#pg_conn>,
+                    #execute_dsl<#pg_conn>,
             {
-                fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: __V)
+                #asy fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: __V)
                     -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
                 {
                     #[allow(unused_imports)]
@@ -753,7 +899,7 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                         (#(#table::#old_cols,)*),
                         OLD_NAMES,
                     );
-                    let loaded = #dsl::RunQueryDsl::get_result::<(Self, (#(#old_tys,)*))>(statement, conn).optional()?;
+                    let loaded = #run::get_result::<(Self, (#(#old_tys,)*))>(statement, conn) #aw .optional()?;
                     ::core::result::Result::Ok(loaded.map(|(row, (#(#old_vars,)*))| ::cache_diesel::__private::Updated {
                         row,
                         before: ::std::vec![
@@ -764,7 +910,6 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                 }
                 #pg_filtered
             }
-        }
     }
 }
 
@@ -864,6 +1009,33 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         fn prepare_where(_: #condition, _: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
                             ::core::unimplemented!()
                         }
+                    }
+                };
+                (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
+                    impl ::cache_diesel::AsyncModelQueries<$conn> for #model {
+                        async fn load_unique(_: &mut $conn, _: &#unique) -> #one { ::core::unimplemented!() }
+                        async fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }
+                        async fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
+                        async fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
+                        async fn count_list(_: &mut $conn, _: &#filter) -> #dsl::QueryResult<i64> { ::core::unimplemented!() }
+                        fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
+                    }
+                    __cache_diesel_stubs! { @writes $writes, $conn }
+                };
+                (@writes none, $conn:ty) => {};
+                (@writes returning_async, $conn:ty) => {
+                    impl ::cache_diesel::AsyncDeleteQuery<$conn> for #model {
+                        async fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
+                    }
+
+                    impl<__V: ::core::marker::Send> ::cache_diesel::AsyncInsertQuery<$conn, __V> for #model {
+                        async fn insert_returning(_: &mut $conn, _: __V) -> #many { ::core::unimplemented!() }
+                        async fn insert_execute(_: &mut $conn, _: __V) -> #count { ::core::unimplemented!() }
+                    }
+
+                    impl<__V: ::core::marker::Send> ::cache_diesel::AsyncUpdateQuery<$conn, __V> for #model {
+                        async fn update_by_id(_: &mut $conn, _: &#id, _: __V) -> #updated { ::core::unimplemented!() }
+                        async fn update_filtered(_: &mut $conn, _: &#filter, _: __V) -> #count { ::core::unimplemented!() }
                     }
                 };
             }

@@ -15,7 +15,7 @@ macro_rules! __for_each_connection {
         $crate::__if_postgres! { $m! { $crate::__private::diesel::pg::PgConnection, $crate::__private::diesel::pg::Pg, returning } }
         $crate::__if_mysql! { $m! { $crate::__private::diesel::mysql::MysqlConnection, $crate::__private::diesel::mysql::Mysql, mysql } }
         $crate::__async_postgres! { $m }
-        $crate::__if_async_sqlite! { $m! { async $crate::__private::diesel_async::sync_connection_wrapper::SyncConnectionWrapper<$crate::__private::diesel::sqlite::SqliteConnection>, $crate::__private::diesel::sqlite::Sqlite, none } }
+        $crate::__if_async_sqlite! { $m! { async $crate::__private::diesel_async::sync_connection_wrapper::SyncConnectionWrapper<$crate::__private::diesel::sqlite::SqliteConnection>, $crate::__private::diesel::sqlite::Sqlite, none, none } }
     };
 }
 
@@ -27,7 +27,7 @@ macro_rules! __for_each_connection {
 #[macro_export]
 macro_rules! __async_postgres {
     ($m:ident) => {
-        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, none }
+        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, none, returning_async }
     };
 }
 
@@ -36,7 +36,7 @@ macro_rules! __async_postgres {
 #[macro_export]
 macro_rules! __async_postgres {
     ($m:ident) => {
-        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, conditions }
+        $m! { async $crate::__private::diesel_async::AsyncPgConnection, $crate::__private::diesel::pg::Pg, conditions, returning_async }
     };
 }
 
@@ -45,6 +45,20 @@ macro_rules! __async_postgres {
 #[macro_export]
 macro_rules! __async_postgres {
     ($m:ident) => {};
+}
+
+#[cfg(feature = "async-postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_postgres {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(feature = "async-postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_postgres {
+    ($($t:tt)*) => {};
 }
 
 #[cfg(feature = "async-sqlite")]

@@ -55,10 +55,14 @@ pub mod query;
 mod registry;
 mod rows;
 pub mod sql_tables;
+#[cfg(feature = "async-sqlite")]
+mod sqlite_async;
 mod tags;
 pub mod tracking;
 pub mod unseen;
 mod writes;
+#[cfg(feature = "async")]
+mod writes_async;
 
 pub use background::{RefreshConnection, refresh_connections, refresh_workers};
 pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
@@ -68,7 +72,7 @@ pub use filter::{BoxedCondition, FilterOp};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
 #[cfg(feature = "async")]
-pub use model::AsyncModelQueries;
+pub use model::{AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery};
 pub use model::{
     CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery, Updated,
     WhereQuery,

@@ -152,7 +152,7 @@ async fn lift<T>(load: impl Future<Output = QueryResult<T>>) -> QueryResult<Form
 
 /// Whether diesel-async's transaction manager has a transaction open on
 /// `conn` (or cannot tell: then as if it had).
-fn in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
+pub(crate) fn in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
     !matches!(
         C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
         Ok(None)

@@ -186,6 +186,63 @@ pub trait AsyncModelQueries<C>: CachedModel {
     fn related_tables() -> &'static [String];
 }
 
+/// [`ModelQueries::delete_by_id`] on an async connection type `C`.
+#[cfg(feature = "async")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no async cached delete on `{C}`",
+    label = "cache-diesel generated no async writes for this connection type",
+    note = "cache-diesel's async writes exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`)"
+)]
+pub trait AsyncDeleteQuery<C>: CachedModel {
+    /// Deletes the row with this primary key and returns it.
+    fn delete_by_id(
+        conn: &mut C,
+        id: &Self::Id,
+    ) -> impl std::future::Future<Output = QueryResult<Option<Self>>> + Send;
+}
+
+/// [`InsertQuery`] on an async connection type `C`.
+#[cfg(feature = "async")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no async cached insert of `{V}` on `{C}`",
+    label = "no async insert of these values on this connection type",
+    note = "either `{V}` is not `Insertable` into the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` values)"
+)]
+pub trait AsyncInsertQuery<C, V>: CachedModel {
+    /// [`InsertQuery::insert_returning`].
+    fn insert_returning(
+        conn: &mut C,
+        values: V,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<Self>>> + Send;
+    /// [`InsertQuery::insert_execute`].
+    fn insert_execute(
+        conn: &mut C,
+        values: V,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
+/// [`UpdateQuery`] on an async connection type `C`.
+#[cfg(feature = "async")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no async cached update with `{V}` on `{C}`",
+    label = "no async update with these changes on this connection type",
+    note = "either `{V}` is not `AsChangeset` for the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` changes)"
+)]
+pub trait AsyncUpdateQuery<C, V>: CachedModel {
+    /// [`UpdateQuery::update_by_id`].
+    fn update_by_id(
+        conn: &mut C,
+        id: &Self::Id,
+        changes: V,
+    ) -> impl std::future::Future<Output = QueryResult<Option<Updated<Self>>>> + Send;
+    /// [`UpdateQuery::update_filtered`].
+    fn update_filtered(
+        conn: &mut C,
+        filter: &Self::Filter,
+        changes: V,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no cached insert of `{V}` on `{C}`",

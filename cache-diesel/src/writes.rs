@@ -85,13 +85,22 @@ impl<M: CachedModel> Manager<M> {
     /// "not found" answers (nothing when no row was inserted).
     fn inserted<C: Connection>(&self, conn: &mut C, n: usize) {
         if n > 0 {
-            let keys = self.model_keys();
-            let touched = vec![
-                keys.table_tag(TableTag::List).to_owned(),
-                keys.table_tag(TableTag::Absent).to_owned(),
-            ];
-            self.invalidate(conn, "insert", touched);
+            self.invalidate(conn, "insert", self.inserted_tags());
         }
+    }
+
+    /// The tags an insert touches: the lists and the cached "not found"s.
+    pub(crate) fn inserted_tags(&self) -> Vec<String> {
+        let keys = self.model_keys();
+        vec![
+            keys.table_tag(TableTag::List).to_owned(),
+            keys.table_tag(TableTag::Absent).to_owned(),
+        ]
+    }
+
+    /// The tags of the table's epoch (every entry: a bulk write).
+    pub(crate) fn epoch_tags(&self) -> Vec<String> {
+        vec![self.model_keys().table_tag(TableTag::Epoch).to_owned()]
     }
 
     /// Applies `changes` (anything `AsChangeset` for the table) to the row
@@ -118,16 +127,8 @@ impl<M: CachedModel> Manager<M> {
         let Some(Updated { row, before }) = updated else {
             return Ok(None);
         };
-        let after = row.unique_keys();
-        // A changed unique value may now be found under a spelling a
-        // cached "not found" holds (`COFFEE` for a new `coffee`, where the
-        // collation ignores case): those are invalidated too.
-        let moved = before.iter().any(|old| {
-            after
-                .iter()
-                .any(|new| new.column() == old.column() && new.value_key() != old.value_key())
-        });
-        self.invalidate_rows(conn, "update", before.iter().chain(&after), moved);
+        let tags = self.updated_tags(&row, &before);
+        self.invalidate(conn, "update", tags);
         Ok(Some(row))
     }
 
@@ -154,7 +155,11 @@ impl<M: CachedModel> Manager<M> {
     {
         let deleted = tracking::as_hook(conn, |conn| M::delete_by_id(conn, &id))?;
         if let Some(row) = &deleted {
-            self.invalidate_rows(conn, "delete", row.unique_keys().iter(), false);
+            self.invalidate(
+                conn,
+                "delete",
+                self.row_tags(row.unique_keys().iter(), false),
+            );
         }
         Ok(deleted)
     }
@@ -174,8 +179,7 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let n = tracking::as_hook(conn, |conn| M::update_filtered(conn, &filter, changes))?;
-        let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
-        self.invalidate(conn, "update_where", vec![epoch]);
+        self.invalidate(conn, "update_where", self.epoch_tags());
         Ok(n)
     }
 
@@ -197,15 +201,28 @@ impl<M: CachedModel> Manager<M> {
         );
     }
 
-    /// Invalidates the lists and the detail entries under `keys` (and the
-    /// cached "not found" answers when `absent`).
-    fn invalidate_rows<'k, C: Connection>(
+    /// The tags an update of a row to `row` touched: its detail entries
+    /// under the old (`before`) and the new unique values, and the lists.
+    pub(crate) fn updated_tags(&self, row: &M, before: &[M::Unique]) -> Vec<String> {
+        let after = row.unique_keys();
+        // A changed unique value may now be found under a spelling a
+        // cached "not found" holds (`COFFEE` for a new `coffee`, where the
+        // collation ignores case): those are invalidated too.
+        let moved = before.iter().any(|old| {
+            after
+                .iter()
+                .any(|new| new.column() == old.column() && new.value_key() != old.value_key())
+        });
+        self.row_tags(before.iter().chain(&after), moved)
+    }
+
+    /// The tags of the lists and of the detail entries under `keys` (and
+    /// of the cached "not found" answers when `absent`).
+    pub(crate) fn row_tags<'k>(
         &self,
-        conn: &mut C,
-        why: &'static str,
         keys: impl Iterator<Item = &'k M::Unique>,
         absent: bool,
-    ) {
+    ) -> Vec<String> {
         let model_keys = self.model_keys();
         let mut touched = vec![model_keys.table_tag(TableTag::List).to_owned()];
         if absent {
@@ -214,7 +231,7 @@ impl<M: CachedModel> Manager<M> {
         touched.extend(keys.map(|k| model_keys.unique_tag_of(k)));
         touched.sort();
         touched.dedup();
-        self.invalidate(conn, why, touched);
+        touched
     }
 
     /// Invalidates `tags` now, or at the commit of the open transaction.

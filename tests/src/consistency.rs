@@ -183,13 +183,19 @@ pub fn count_stale_after(reads: &[Read], writes: &[Write], window_us: u64) -> us
 /// Makes `conn` sleep a random 0..=`max_delay` after every query: between a
 /// reader's database read and its cache fill.
 pub fn inject_delays<C: Connection + 'static>(conn: &mut C, max_delay: Duration) {
+    conn.set_instrumentation(delays(max_delay));
+}
+
+/// The instrumentation of [`inject_delays`] (for an async connection too:
+/// it sleeps on the thread that runs the query).
+pub fn delays(max_delay: Duration) -> impl diesel::connection::Instrumentation {
     let max = max_delay.as_micros() as u64;
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+    move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::FinishQuery { .. } = event {
             let micros = rand::random_range(0..=max);
             std::thread::sleep(Duration::from_micros(micros));
         }
-    });
+    }
 }
 
 /// How reads and writes reach the cache.
@@ -338,6 +344,32 @@ where
                 id,
                 began_us,
                 version,
+            }),
+            Err(e) => {
+                FAILED_READS.fetch_add(1, Ordering::Relaxed);
+                eprintln!("read failed: {e}");
+            }
+        }
+    }
+    reads
+}
+
+/// [`read_loop`] through the async API (managed mode).
+pub async fn read_loop_async<C>(conn: &mut C, cache: &Cache, until: Instant) -> Vec<Read>
+where
+    C: diesel_async::AsyncConnection + 'static,
+    VersionedRow: cache_diesel::AsyncModelQueries<C>,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    let mut reads = Vec::new();
+    while Instant::now() < until {
+        let id = rand::random_range(1..=ROWS);
+        let began_us = now_us();
+        match manager.get_async(conn, id).await {
+            Ok(row) => reads.push(Read {
+                id,
+                began_us,
+                version: row.version,
             }),
             Err(e) => {
                 FAILED_READS.fetch_add(1, Ordering::Relaxed);

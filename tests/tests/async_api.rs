@@ -5,9 +5,13 @@
 //! hooks of another connection, transactions, single-flight across tasks,
 //! and a stopped Redis that must not stall the runtime.
 
-use cache_diesel::{AsyncModelQueries, CachedModel, Error};
+use cache_diesel::{
+    AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery, CachedModel, Error,
+};
 use cache_tests::async_env::{self, AsyncEnv};
-use cache_tests::models::{NewProduct, Product, ProductFilter, ProductQueries, ProductUnique};
+use cache_tests::models::{
+    NewProduct, Product, ProductFilter, ProductQueries, ProductUnique, products,
+};
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
 use std::sync::Arc;
@@ -113,12 +117,8 @@ where
         );
     }
     // A sync hook write on another connection invalidates the async reads.
-    p.update(
-        &mut env.sync.db.conn,
-        ids[2],
-        cache_tests::models::products::category_id.eq(1),
-    )
-    .unwrap();
+    p.update(&mut env.sync.db.conn, ids[2], products::category_id.eq(1))
+        .unwrap();
     let rows = p
         .all_async(&mut env.conn, None, ones.clone())
         .await
@@ -190,6 +190,129 @@ where
     assert_eq!(env.take_queries(), 1, "{TASKS} tasks on one cold key");
 }
 
+type SlugChange = diesel::dsl::Eq<products::slug, String>;
+type CategoryChange = diesel::dsl::Eq<products::category_id, i32>;
+
+async fn hook_writes_return_rows_and_invalidate<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S>
+        + AsyncModelQueries<A>
+        + AsyncInsertQuery<A, NewProduct>
+        + AsyncInsertQuery<A, Vec<NewProduct>>
+        + AsyncUpdateQuery<A, SlugChange>
+        + AsyncUpdateQuery<A, CategoryChange>
+        + AsyncDeleteQuery<A>,
+{
+    let p = &env.sync.products;
+    let c = &mut env.conn;
+    assert!(
+        p.find_unique_async(c, ProductUnique::Slug("tea".into()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let ones = ProductFilter::default().category_id(1);
+    assert!(p.all_async(c, None, ones.clone()).await.unwrap().is_empty());
+    let tea = p.insert_async(c, NewProduct::new("tea", 1)).await.unwrap();
+    let more = p
+        .insert_many_async(
+            c,
+            vec![NewProduct::new("mate", 1), NewProduct::new("cola", 2)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (tea.slug.as_str(), more.len(), more[0].id > tea.id),
+        ("tea", 2, true),
+        "the rows as written, with their ids"
+    );
+    env.take_queries();
+    let p = &env.sync.products;
+    let c = &mut env.conn;
+    let found = p
+        .find_unique_async(c, ProductUnique::Slug("tea".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.map(|r| r.id),
+        Some(tea.id),
+        "the insert invalidated the absence"
+    );
+    let listed = p.all_async(c, None, ones.clone()).await.unwrap();
+    assert_eq!(slugs(&listed), ["tea", "mate"], "and the lists");
+    p.get_async(c, tea.id).await.unwrap();
+    env.take_queries();
+
+    let p = &env.sync.products;
+    let c = &mut env.conn;
+    let renamed = p
+        .update_async(c, tea.id, products::slug.eq("green-tea".to_string()))
+        .await;
+    assert_eq!(renamed.unwrap().map(|r| r.slug), Some("green-tea".into()));
+    let again = p.get_async(c, tea.id).await.unwrap();
+    let old = p
+        .find_unique_async(c, ProductUnique::Slug("tea".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.slug.as_str(), old),
+        ("green-tea", None),
+        "old and new values invalidated"
+    );
+    assert!(
+        p.update_async(c, 999, products::slug.eq("x".to_string()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let n = p
+        .update_where_async(
+            c,
+            ProductFilter::default().category_id(2),
+            products::category_id.eq(1),
+        )
+        .await
+        .unwrap();
+    let listed = p.all_async(c, None, ones.clone()).await.unwrap();
+    assert_eq!(
+        (n, listed.len()),
+        (1, 3),
+        "a bulk update invalidates the lists"
+    );
+
+    let gone = p.delete_async(c, tea.id).await.unwrap();
+    assert_eq!(gone.map(|r| r.id), Some(tea.id));
+    assert!(
+        p.find_async(c, tea.id).await.unwrap().is_none(),
+        "a delete invalidates the row"
+    );
+    assert_eq!(p.count_async(c, None, ones).await.unwrap(), 2);
+    // The sync API sees the async writes too (one cache).
+    let (sync_read, _) = env.sync.db.counted(|conn| p.find(conn, tea.id));
+    assert!(sync_read.unwrap().is_none());
+
+    // Inside a transaction a hook refuses: its bump could not wait for
+    // the commit on an untracked connection. Nothing is written.
+    let refused = env
+        .conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            Ok(p.insert_async(conn, NewProduct::new("inside", 1)).await)
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Err(Error::UntrackedTransaction)),
+        "{refused:?}"
+    );
+    let none = p
+        .find_unique_async(&mut env.conn, ProductUnique::Slug("inside".into()))
+        .await;
+    assert!(none.unwrap().is_none());
+}
+
 /// Runs `check` on each environment, on a multi-thread runtime (one per
 /// test).
 macro_rules! suite {
@@ -219,6 +342,7 @@ suite!(
     lists_and_counts_are_cached_and_invalidated,
     a_transaction_reads_the_database_and_fills_nothing,
     tasks_missing_one_key_run_one_query,
+    hook_writes_return_rows_and_invalidate,
 );
 
 /// On a current-thread runtime, a read while Redis is stopped (SIGSTOP: it

@@ -414,6 +414,54 @@ impl Run {
         self.record("redis.hit.list25000", hit);
     }
 
+    /// Hits through the async API (`get_async`) beside the same hits
+    /// through the sync one, on one Redis: on a current-thread runtime
+    /// (the future and the connection's I/O task on one thread) and on a
+    /// multi-thread one (the caller's thread blocks on the future while a
+    /// worker runs the connection's I/O: every hit crosses threads twice).
+    fn asynchronous(&mut self, pg: &mut PgConnection, cache: &Cache) {
+        let (n_detail, _, _) = iterations(self.quick);
+        let manager = BenchProductCache::new(cache.clone());
+        let ids = |i: usize| 1 + (i % 100) as i32;
+        for i in 0..100 {
+            manager.get(pg, ids(i)).expect("warm");
+        }
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        // Hits need no table: a miss here fails the run.
+        let mut sqlite = SqliteConnection::establish(":memory:").expect("sqlite");
+        let mut wrapped = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::new(
+            SqliteConnection::establish(":memory:").expect("sqlite"),
+        );
+        let [sync_hit, current_hit, multi_hit] = bench::measure_side_by_side(n_detail, |k, i| {
+            let id = ids(i);
+            match k {
+                0 => black_box(manager.get(&mut sqlite, id).expect("hit")),
+                1 => black_box(
+                    current
+                        .block_on(manager.get_async(&mut wrapped, id))
+                        .expect("hit"),
+                ),
+                _ => black_box(
+                    multi
+                        .block_on(manager.get_async(&mut wrapped, id))
+                        .expect("hit"),
+                ),
+            };
+        });
+        assert_eq!(manager.stats().misses, 0, "every timed read was a hit");
+        self.record("redis.hit.detail_beside_async", sync_hit);
+        self.record("async.hit.detail", current_hit);
+        self.record("async_multi_thread.hit.detail", multi_hit);
+    }
+
     /// Hits of the tiered store (Redis behind a warm local tier) beside the
     /// same hits on plain Redis, and Redis commands per tiered hit.
     fn tiered(&mut self, pg: &mut PgConnection, url: &str, prefix: &str, plain: &Cache) {
@@ -722,6 +770,7 @@ fn main() {
             run.commands_per_miss(&mut pg, &redis_url, &cache);
             run.hook_updates(&mut pg, &cache);
             run.tiered(&mut pg, &redis_url, &format!("{prefix}-tiered"), &cache);
+            run.asynchronous(&mut pg, &cache);
             run.cluster(&mut pg, &format!("{prefix}-cluster"), &cache);
             run.list25000(&mut pg, &cache);
             let _ = cache.clear();
@@ -828,6 +877,18 @@ fn main() {
         (
             "tiered_commands_per_hit",
             run.median("tiered.commands_per_hit"),
+        ),
+        (
+            "async_redis_hit_over_sync_redis_hit",
+            ratio("async.hit.detail", "redis.hit.detail_beside_async"),
+        ),
+        (
+            // The same on a multi-thread runtime, called from outside it.
+            "async_multi_thread_redis_hit_over_sync_redis_hit",
+            ratio(
+                "async_multi_thread.hit.detail",
+                "redis.hit.detail_beside_async",
+            ),
         ),
         (
             "cluster_hit_over_single_redis_hit",

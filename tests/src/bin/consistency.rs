@@ -5,8 +5,12 @@
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
-//!     [--naive | --all-paths] [--failover]
+//!     [--naive | --all-paths] [--failover] [--async]
 //! ```
+//!
+//! `--async` (SQLite, PostgreSQL): the readers read through the async API
+//! (`get_async`), each a task on a tokio runtime of its own thread, on
+//! diesel-async connections; the writers are the sync ones.
 //!
 //! `--cache cluster` starts a Redis Cluster of its own (three masters,
 //! three replicas); `--failover` kills one of its masters halfway through
@@ -39,6 +43,8 @@ use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,6 +62,8 @@ struct Args {
     all_paths: bool,
     /// Kill a cluster master halfway (`--failover`).
     failover: bool,
+    /// Readers on the async API (`--async`).
+    nonblocking: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
     cluster_url: Option<String>,
     /// Set in the second process: the database location and cache prefix.
@@ -80,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
         naive: false,
         all_paths: false,
         failover: false,
+        nonblocking: false,
         cluster_url: None,
         child: None,
     };
@@ -95,6 +104,7 @@ fn parse_args() -> Result<Args, String> {
             "--naive" => args.naive = true,
             "--all-paths" => args.all_paths = true,
             "--failover" => args.failover = true,
+            "--async" => args.nonblocking = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => args.child = Some((value()?, value()?)),
             other => return Err(format!("unknown argument {other}")),
@@ -103,9 +113,10 @@ fn parse_args() -> Result<Args, String> {
     if !["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         || !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || (args.failover && args.cache != "cluster")
+        || (args.nonblocking && (args.db == "mysql" || args.naive))
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)]".into(),
         );
     }
     Ok(args)
@@ -137,6 +148,46 @@ fn cache_for(args: &Args, prefix: &str) -> Cache {
     Cache::new(cfg).expect("cache")
 }
 
+/// Readers on the async API: `READERS` threads, each running a
+/// current-thread tokio runtime whose one task reads on an async
+/// connection (PostgreSQL: `AsyncPgConnection`; SQLite:
+/// `SyncConnectionWrapper`), until `until`.
+fn read_async(args: &Args, location: &str, cache: &Cache, until: Instant) -> Vec<Read> {
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a tokio runtime");
+                    runtime.block_on(async {
+                        if args.db == "sqlite" {
+                            let mut conn =
+                                SyncConnectionWrapper::new(db::open_sqlite_file(location));
+                            conn.set_instrumentation(consistency::delays(MAX_DELAY));
+                            return consistency::read_loop_async(&mut conn, cache, until).await;
+                        }
+                        let url = services::database_url().expect("PostgreSQL reachable");
+                        let mut conn = AsyncPgConnection::establish(&url)
+                            .await
+                            .expect("PostgreSQL");
+                        conn.batch_execute(&format!("SET search_path TO \"{location}\""))
+                            .await
+                            .expect("search_path");
+                        conn.set_instrumentation(consistency::delays(MAX_DELAY));
+                        consistency::read_loop_async(&mut conn, cache, until).await
+                    })
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|h| h.join().expect("reader"))
+            .collect()
+    })
+}
+
 /// Runs the threads on connections from `open`; returns reads and writes.
 fn run<C, F>(
     open: F,
@@ -144,6 +195,7 @@ fn run<C, F>(
     mode: Mode,
     until: Instant,
     writers: bool,
+    async_readers: Option<&(dyn Fn() -> Vec<Read> + Sync)>,
 ) -> (Vec<Read>, Vec<Write>)
 where
     C: Connection + 'static,
@@ -157,15 +209,18 @@ where
         >,
 {
     std::thread::scope(|s| {
-        let readers: Vec<_> = (0..READERS)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut conn = open();
-                    consistency::inject_delays(&mut conn, MAX_DELAY);
-                    consistency::read_loop(&mut conn, cache, mode, until)
+        let readers: Vec<_> = match async_readers {
+            Some(read) => vec![s.spawn(read)],
+            None => (0..READERS)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut conn = open();
+                        consistency::inject_delays(&mut conn, MAX_DELAY);
+                        consistency::read_loop(&mut conn, cache, mode, until)
+                    })
                 })
-            })
-            .collect();
+                .collect(),
+        };
         let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
             .map(|w| {
                 let open = &open;
@@ -198,6 +253,10 @@ fn child(args: &Args, location: &str, prefix: &str) {
     let cache = cache_for(args, prefix);
     let mode = args.mode();
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let read = || read_async(args, location, &cache, until);
+    let readers = args
+        .nonblocking
+        .then_some(&read as &(dyn Fn() -> Vec<Read> + Sync));
     let (reads, _) = match args.db.as_str() {
         "sqlite" => run(
             || db::open_sqlite_file(location),
@@ -205,9 +264,17 @@ fn child(args: &Args, location: &str, prefix: &str) {
             mode,
             until,
             false,
+            readers,
         ),
-        "mysql" => run(|| open_mysql(location), &cache, mode, until, false),
-        _ => run(|| open_postgres(location), &cache, mode, until, false),
+        "mysql" => run(|| open_mysql(location), &cache, mode, until, false, readers),
+        _ => run(
+            || open_postgres(location),
+            &cache,
+            mode,
+            until,
+            false,
+            readers,
+        ),
     };
     for read in reads {
         println!("{}", read.to_line());
@@ -259,8 +326,8 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "consistency: db={} cache={} mode={mode:?} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
-        args.db, args.cache, args.seconds
+        "consistency: db={} cache={} mode={mode:?} async_readers={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
+        args.db, args.cache, args.nonblocking, args.seconds
     );
     let shared = args.cache != "memory";
     let second = shared.then(|| {
@@ -281,6 +348,9 @@ fn main() -> ExitCode {
         }
         if args.all_paths {
             cmd.arg("--all-paths");
+        }
+        if args.nonblocking {
+            cmd.arg("--async");
         }
         if let Some(url) = &args.cluster_url {
             cmd.args(["--cluster-url", url]);
@@ -304,6 +374,10 @@ fn main() -> ExitCode {
             cluster
         })
     });
+    let read = || read_async(&args, &location, &cache, until);
+    let readers = args
+        .nonblocking
+        .then_some(&read as &(dyn Fn() -> Vec<Read> + Sync));
     let (mut reads, writes) = match args.db.as_str() {
         "sqlite" => run(
             || db::open_sqlite_file(&location),
@@ -311,9 +385,17 @@ fn main() -> ExitCode {
             mode,
             until,
             true,
+            readers,
         ),
-        "mysql" => run(|| open_mysql(&location), &cache, mode, until, true),
-        _ => run(|| open_postgres(&location), &cache, mode, until, true),
+        "mysql" => run(|| open_mysql(&location), &cache, mode, until, true, readers),
+        _ => run(
+            || open_postgres(&location),
+            &cache,
+            mode,
+            until,
+            true,
+            readers,
+        ),
     };
     let mut second_reads = Vec::new();
     let mut failed = consistency::failed_reads();

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cargo run --release -p cache-tests --bin stampede -- \
-//!     --cache <memory|redis|tiered|cluster> --threads 64 --processes <1|2> [--no-protection]
+//!     --cache <memory|redis|tiered|cluster> --threads 64 --processes <1|2> [--no-protection] [--async]
 //! ```
+//!
+//! `--async`: the reads are tasks on a tokio runtime (two worker threads)
+//! calling the async API (`get_async`) on diesel-async's
+//! `SyncConnectionWrapper` connections, `--threads` of them.
 //!
 //! `--cache cluster` starts a Redis Cluster of its own (three masters,
 //! three replicas).
@@ -23,9 +27,10 @@ use cache_tests::consistency::VersionedRowCache;
 use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::services;
 use cache_tests::slow_db::SlowDb;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::Barrier;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const QUERY_TIME: Duration = Duration::from_millis(50);
@@ -35,6 +40,8 @@ struct Args {
     threads: usize,
     processes: usize,
     protection: bool,
+    /// Tasks on the async API instead of threads on the sync one.
+    nonblocking: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
     cluster_url: Option<String>,
     /// In the second process: the database file, the key prefix, the start time.
@@ -47,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 64,
         processes: 1,
         protection: true,
+        nonblocking: false,
         cluster_url: None,
         child: None,
     };
@@ -62,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
                 args.processes = value()?.parse().map_err(|_| "--processes takes 1 or 2")?
             }
             "--no-protection" => args.protection = false,
+            "--async" => args.nonblocking = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => {
                 let (path, prefix, start) = (value()?, value()?, value()?);
@@ -73,9 +82,10 @@ fn parse_args() -> Result<Args, String> {
     if !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || !(1..=2).contains(&args.processes)
         || args.threads == 0
+        || (args.nonblocking && !args.protection)
     {
         return Err(
-            "usage: --cache <memory|redis|tiered|cluster> --threads N --processes <1|2> [--no-protection]"
+            "usage: --cache <memory|redis|tiered|cluster> --threads N --processes <1|2> [--no-protection | --async]"
                 .into(),
         );
     }
@@ -103,6 +113,9 @@ fn cache(args: &Args, prefix: &str) -> Cache {
 /// Fires `threads` concurrent reads of row 1 at `start_ms`; returns the
 /// database queries this process ran.
 fn fire(args: &Args, db: &SlowDb, cache: &Cache, start_ms: u64) -> usize {
+    if args.nonblocking {
+        return fire_tasks(args, db, cache, start_ms);
+    }
     let manager = VersionedRowCache::new(cache.clone());
     let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
     let barrier = Barrier::new(args.threads);
@@ -124,6 +137,34 @@ fn fire(args: &Args, db: &SlowDb, cache: &Cache, start_ms: u64) -> usize {
                 };
                 assert_eq!(row.expect("read").version, 7);
             });
+        }
+    });
+    db.selects.load(Ordering::SeqCst)
+}
+
+/// [`fire`] with tasks on the async API.
+fn fire_tasks(args: &Args, db: &SlowDb, cache: &Cache, start_ms: u64) -> usize {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let manager = Arc::new(VersionedRowCache::new(cache.clone()));
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..args.threads)
+            .map(|_| {
+                let mut conn = SyncConnectionWrapper::new(db.connect());
+                let manager = manager.clone();
+                tokio::spawn(async move {
+                    let wait = Duration::from_millis(start_ms.saturating_sub(now_ms()));
+                    tokio::time::sleep(wait).await;
+                    let row = manager.get_async(&mut conn, 1).await;
+                    assert_eq!(row.expect("read").version, 7);
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("a read task");
         }
     });
     db.selects.load(Ordering::SeqCst)
@@ -155,8 +196,8 @@ fn main() -> ExitCode {
     let cache = cache(&args, &prefix);
     let start = now_ms() + 500; // both processes fire at once
     println!(
-        "stampede: cache={} threads={} processes={} protection={} query_time={QUERY_TIME:?}",
-        args.cache, args.threads, args.processes, args.protection
+        "stampede: cache={} threads={} processes={} protection={} async={} query_time={QUERY_TIME:?}",
+        args.cache, args.threads, args.processes, args.protection, args.nonblocking
     );
     let second = (args.processes == 2).then(|| {
         let mut cmd = Command::new(std::env::current_exe().expect("own path"));
@@ -172,6 +213,9 @@ fn main() -> ExitCode {
         }
         if !args.protection {
             cmd.arg("--no-protection");
+        }
+        if args.nonblocking {
+            cmd.arg("--async");
         }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")
     });
