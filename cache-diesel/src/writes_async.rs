@@ -119,6 +119,18 @@ impl<M: CachedModel> Manager<M> {
         Ok(n)
     }
 
+    /// [`Manager::invalidate_all`] from async code (after writes the hooks
+    /// never saw: async connections are not tracked yet).
+    pub async fn invalidate_all_async(&self) {
+        self.bump_async("invalidate_all", self.epoch_tags()).await;
+    }
+
+    /// [`Manager::invalidate_id`] from async code.
+    pub async fn invalidate_id_async(&self, id: M::Id) {
+        let tags = self.row_tags(std::iter::once(&M::unique_of_id(id)), false);
+        self.bump_async("invalidate", tags).await;
+    }
+
     /// Bumps `tags` now (owed if the cache fails: logged, never an error of
     /// the write), and the tables declared to change with this one.
     async fn bump_async(&self, why: &'static str, tags: Vec<String>) {

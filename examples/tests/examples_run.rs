@@ -40,6 +40,24 @@ fn quickstart_shows_miss_hit_update_miss() {
 }
 
 #[test]
+fn async_quickstart_shows_miss_hit_update_miss() {
+    let out = run(env!("CARGO_BIN_EXE_async_quickstart"));
+    let gets = lines_with(&out, "get_async(1)");
+    assert_eq!(gets.len(), 3, "{out}");
+    assert!(gets[0].contains("queries: 1 (miss)"), "{out}");
+    assert!(gets[1].contains("queries: 0 (hit)"), "{out}");
+    assert!(
+        gets[2].contains("Green tea") && gets[2].contains("queries: 1 (miss"),
+        "{out}"
+    );
+    let lists = lines_with(&out, "all_async");
+    assert!(
+        lists[0].contains("2 rows") && lists[1].contains("queries: 0 (hit)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn users_flow_logs_miss_then_hit_around_the_update() {
     let out = run(env!("CARGO_BIN_EXE_users_flow"));
     let events: Vec<&str> = out

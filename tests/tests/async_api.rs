@@ -413,6 +413,31 @@ fn a_stopped_redis_stalls_no_task_of_the_runtime() {
     });
 }
 
+/// A connection of diesel-async's deadpool pool is passed as `&mut *pooled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadpool_connections_are_passed_as_they_deref() {
+    use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+    use diesel_async::pooled_connection::deadpool::Pool;
+    let test = "deadpool_connections_are_passed_as_they_deref";
+    let Some(mut env) = async_env::postgres_redis(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("pooled", 3)])[0];
+    let schema = env.sync.db.schema().unwrap().to_owned();
+    let url = cache_tests::services::database_url().unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let manager = AsyncDieselConnectionManager::<diesel_async::AsyncPgConnection>::new(url);
+    let pool = Pool::builder(manager).max_size(2).build().unwrap();
+    let p = &env.sync.products;
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *conn, id).await.unwrap().slug, "pooled");
+    let renamed = p.update_async(&mut *conn, id, products::slug.eq("moved".to_string()));
+    assert_eq!(renamed.await.unwrap().unwrap().slug, "moved");
+    let mut other = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *other, id).await.unwrap().slug, "moved");
+}
+
 #[test]
 fn model_info_is_the_same_for_both_apis() {
     // A compile-time check as much as a test: the async trait is

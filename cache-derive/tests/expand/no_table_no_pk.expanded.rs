@@ -325,6 +325,92 @@ const _: () = {
                 }
             }
         };
+        (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
+            impl ::cache_diesel::AsyncModelQueries<$conn> for Orphan {
+                async fn load_unique(
+                    _: &mut $conn,
+                    _: &OrphanUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_list(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_record(
+                    _: &mut $conn,
+                    _: &OrphanUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_records(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                    _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn count_list(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    ::core::unimplemented!()
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    ::core::unimplemented!()
+                }
+            }
+            __cache_diesel_stubs! {
+                @ writes $writes, $conn
+            }
+        };
+        (@ writes none, $conn:ty) => {};
+        (@ writes returning_async, $conn:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for Orphan {
+                async fn delete_by_id(
+                    _: &mut $conn,
+                    _: &(),
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncInsertQuery<$conn, __V>
+            for Orphan {
+                async fn insert_returning(
+                    _: &mut $conn,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn insert_execute(
+                    _: &mut $conn,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncUpdateQuery<$conn, __V>
+            for Orphan {
+                async fn update_by_id(
+                    _: &mut $conn,
+                    _: &(),
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    ::core::unimplemented!()
+                }
+                async fn update_filtered(
+                    _: &mut $conn,
+                    _: &OrphanFilter,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+        };
     }
     ::cache_diesel::__for_each_connection!(__cache_diesel_stubs);
 };

@@ -1098,6 +1098,170 @@ const _: () = {
                 }
             }
         };
+        (returning_async, $conn:ty, $db:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for Post {
+                async fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <Post as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                        .optional()
+                }
+            }
+            impl<__V> ::cache_diesel::AsyncInsertQuery<$conn, __V> for Post
+            where
+                __V: ::core::marker::Send,
+                __V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        blog_posts::table,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            blog_posts::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                    '__q,
+                    $conn,
+                    Self,
+                >,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    blog_posts::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<blog_posts::table>>::Values,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                async fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                                .values(values)
+                                .returning(
+                                    <Post as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                }
+                async fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                                .values(values),
+                            conn,
+                        )
+                        .await
+                }
+            }
+            impl<__V> ::cache_diesel::AsyncUpdateQuery<$conn, __V> for Post
+            where
+                __V: ::core::marker::Send,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            blog_posts::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                        >,
+                        __V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                    '__q,
+                    $conn,
+                    Self,
+                >,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        blog_posts::table,
+                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                async fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::update(
+                                    blog_posts::table
+                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .returning(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_returning(),
+                                ),
+                            conn,
+                        )
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![PostUnique::Id(::core::clone::Clone::clone(id))],
+                            }),
+                    )
+                }
+                async fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &PostFilter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    blog_posts::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                }
+            }
+        };
         (none, $conn:ty, $db:ty) => {};
     }
     /// The filter conditions, once per backend (`none`: a sync
@@ -1318,6 +1482,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_delete_fn {
         (none, $conn:ty) => {};
+        (returning_async, $conn:ty) => {};
         ($writes:ident, $conn:ty) => {
             fn delete_by_id(
                 conn: &mut $conn,
@@ -1335,10 +1500,10 @@ const _: () = {
                 @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
         };
-        (async $conn:ty, $db:ty, $conditions:ident) => {
+        (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
             __cache_diesel_queries! {
                 @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
-                none
+                $writes
             }
         };
         (

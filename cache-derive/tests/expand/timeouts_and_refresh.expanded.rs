@@ -697,6 +697,172 @@ const _: () = {
                 }
             }
         };
+        (returning_async, $conn:ty, $db:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for ProductV3 {
+                async fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i64,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <ProductV3 as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                        .optional()
+                }
+            }
+            impl<__V> ::cache_diesel::AsyncInsertQuery<$conn, __V> for ProductV3
+            where
+                __V: ::core::marker::Send,
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        products::table,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            products::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                    '__q,
+                    $conn,
+                    Self,
+                >,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    products::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                async fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::insert_into(products::table)
+                                .values(values)
+                                .returning(
+                                    <ProductV3 as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                }
+                async fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::insert_into(products::table)
+                                .values(values),
+                            conn,
+                        )
+                        .await
+                }
+            }
+            impl<__V> ::cache_diesel::AsyncUpdateQuery<$conn, __V> for ProductV3
+            where
+                __V: ::core::marker::Send,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::dsl::Update<
+                        ::cache_diesel::__private::diesel::dsl::Filter<
+                            products::table,
+                            ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                        >,
+                        __V,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                    '__q,
+                    $conn,
+                    Self,
+                >,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::BoxedCondition<products::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                async fn update_by_id(
+                    conn: &mut $conn,
+                    id: &i64,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::update(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .set(changes)
+                                .returning(
+                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_returning(),
+                                ),
+                            conn,
+                        )
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        row
+                            .map(|row| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    ProductV3Unique::Id(::core::clone::Clone::clone(id))
+                                ],
+                            }),
+                    )
+                }
+                async fn update_filtered(
+                    conn: &mut $conn,
+                    filter: &ProductV3Filter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        $db,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    products::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                }
+            }
+        };
         (none, $conn:ty, $db:ty) => {};
     }
     /// The filter conditions, once per backend (`none`: a sync
@@ -750,6 +916,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_delete_fn {
         (none, $conn:ty) => {};
+        (returning_async, $conn:ty) => {};
         ($writes:ident, $conn:ty) => {
             fn delete_by_id(
                 conn: &mut $conn,
@@ -767,10 +934,10 @@ const _: () = {
                 @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
         };
-        (async $conn:ty, $db:ty, $conditions:ident) => {
+        (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
             __cache_diesel_queries! {
                 @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
-                none
+                $writes
             }
         };
         (

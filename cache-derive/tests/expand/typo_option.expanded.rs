@@ -379,6 +379,92 @@ const _: () = {
                 }
             }
         };
+        (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
+            impl ::cache_diesel::AsyncModelQueries<$conn> for Product {
+                async fn load_unique(
+                    _: &mut $conn,
+                    _: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_list(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_record(
+                    _: &mut $conn,
+                    _: &ProductUnique,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_records(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                    _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn count_list(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<i64> {
+                    ::core::unimplemented!()
+                }
+                fn related_tables() -> &'static [::std::string::String] {
+                    ::core::unimplemented!()
+                }
+            }
+            __cache_diesel_stubs! {
+                @ writes $writes, $conn
+            }
+        };
+        (@ writes none, $conn:ty) => {};
+        (@ writes returning_async, $conn:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for Product {
+                async fn delete_by_id(
+                    _: &mut $conn,
+                    _: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncInsertQuery<$conn, __V>
+            for Product {
+                async fn insert_returning(
+                    _: &mut $conn,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn insert_execute(
+                    _: &mut $conn,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncUpdateQuery<$conn, __V>
+            for Product {
+                async fn update_by_id(
+                    _: &mut $conn,
+                    _: &i32,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                > {
+                    ::core::unimplemented!()
+                }
+                async fn update_filtered(
+                    _: &mut $conn,
+                    _: &ProductFilter,
+                    _: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    ::core::unimplemented!()
+                }
+            }
+        };
     }
     ::cache_diesel::__for_each_connection!(__cache_diesel_stubs);
 };

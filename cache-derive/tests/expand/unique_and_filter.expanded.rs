@@ -629,6 +629,115 @@ const _: () = {
             }
         }
     }
+    ::cache_diesel::__if_async_postgres! {
+        impl<
+            __V,
+        > ::cache_diesel::AsyncUpdateQuery<
+            ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            __V,
+        > for Product
+        where
+            __V: ::core::marker::Send,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (products::slug,),
+            >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (String,)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
+        {
+            async fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                id: &i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    products::table,
+                    products::id,
+                    ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (products::slug,),
+                > = ::cache_diesel::__private::update_returning_old(
+                    products::table,
+                    products::id,
+                    products::id.eq(::core::clone::Clone::clone(id)),
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (products::slug,),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                    (Self, (String,)),
+                >(statement, conn)
+                    .await
+                    .optional()?;
+                ::core::result::Result::Ok(
+                    loaded
+                        .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                ProductUnique::Id(::core::clone::Clone::clone(id)),
+                                ProductUnique::Slug(__old0),
+                            ],
+                        }),
+                )
+            }
+            async fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                filter: &ProductFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    products::table,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                products::table.filter(condition),
+                            )
+                            .set(changes),
+                        conn,
+                    )
+                    .await
+            }
+        }
+    }
     macro_rules! __cache_diesel_writes {
         (returning, $conn:ty, $db:ty) => {
             impl __CacheDieselDelete<$conn> for Product {
@@ -958,6 +1067,89 @@ const _: () = {
                 }
             }
         };
+        (returning_async, $conn:ty, $db:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for Product {
+                async fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &i32,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::delete(
+                                    products::table
+                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                )
+                                .returning(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                        .optional()
+                }
+            }
+            impl<__V> ::cache_diesel::AsyncInsertQuery<$conn, __V> for Product
+            where
+                __V: ::core::marker::Send,
+                __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
+                ::cache_diesel::__private::diesel::dsl::Returning<
+                    ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                        products::table,
+                        <__V as ::cache_diesel::__private::diesel::Insertable<
+                            products::table,
+                        >>::Values,
+                    >,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
+                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                    '__q,
+                    $conn,
+                    Self,
+                >,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    products::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                async fn insert_returning(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
+                        Self,
+                    >(
+                            ::cache_diesel::__private::diesel::insert_into(products::table)
+                                .values(values)
+                                .returning(
+                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                        $db,
+                                    >>::as_select(),
+                                ),
+                            conn,
+                        )
+                        .await
+                }
+                async fn insert_execute(
+                    conn: &mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::insert_into(products::table)
+                                .values(values),
+                            conn,
+                        )
+                        .await
+                }
+            }
+        };
         (none, $conn:ty, $db:ty) => {};
     }
     /// The filter conditions, once per backend (`none`: a sync
@@ -1105,6 +1297,7 @@ const _: () = {
     }
     macro_rules! __cache_diesel_delete_fn {
         (none, $conn:ty) => {};
+        (returning_async, $conn:ty) => {};
         ($writes:ident, $conn:ty) => {
             fn delete_by_id(
                 conn: &mut $conn,
@@ -1122,10 +1315,10 @@ const _: () = {
                 @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes
             }
         };
-        (async $conn:ty, $db:ty, $conditions:ident) => {
+        (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
             __cache_diesel_queries! {
                 @ AsyncModelQueries, async_prelude, [async], [. await], $conditions, $conn, $db,
-                none
+                $writes
             }
         };
         (
