@@ -25,65 +25,48 @@ use std::time::Duration;
 struct NonBlocking<'a>(&'a dyn AsyncStore);
 
 impl Io for NonBlocking<'_> {
-    fn read_entry(
+    async fn read_entry(
         &self,
         key: &str,
         tags: &[&str],
         claim: Option<&Claim<'_>>,
-    ) -> impl Future<Output = Result<Fetched>> + Send {
-        async move { self.0.read_entry(key, tags, claim).await }
+    ) -> Result<Fetched> {
+        self.0.read_entry(key, tags, claim).await
     }
 
-    fn fill(
-        &self,
-        key: &str,
-        bytes: Bytes,
-        ttl: Ttl,
-        release: Option<&str>,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move { self.0.fill(key, bytes, ttl, release).await }
+    async fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        self.0.fill(key, bytes, ttl, release).await
     }
 
-    fn create_versions(
+    async fn create_versions(
         &self,
         entry: &str,
         tags: &[(&str, u64)],
         ttl: Ttl,
-    ) -> impl Future<Output = Result<Vec<u64>>> + Send {
-        async move { self.0.create_versions(entry, tags, ttl).await }
+    ) -> Result<Vec<u64>> {
+        self.0.create_versions(entry, tags, ttl).await
     }
 
-    fn write_versions(
-        &self,
-        tags: &[(&str, u64)],
-        ttl: Ttl,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move { self.0.write_versions(tags, ttl).await }
+    async fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        self.0.write_versions(tags, ttl).await
     }
 
-    fn add_lease(
-        &self,
-        entry: &str,
-        lease: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool>> + Send {
-        async move { self.0.add_lease(entry, lease, ttl).await }
+    async fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> Result<bool> {
+        self.0.add_lease(entry, lease, ttl).await
     }
 
-    fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send {
-        async move { self.0.release_lease(entry, lease).await }
+    async fn release_lease(&self, entry: &str, lease: &str) -> Result<()> {
+        self.0.release_lease(entry, lease).await
     }
 
-    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
-        tokio::time::sleep(d)
+    async fn sleep(&self, d: Duration) {
+        tokio::time::sleep(d).await
     }
 
-    fn follow(&self, follower: &Follower, max: Duration) -> impl Future<Output = Landing> + Send {
-        async move {
-            tokio::time::timeout(max, follower.landing())
-                .await
-                .unwrap_or(None)
-        }
+    async fn follow(&self, follower: &Follower, max: Duration) -> Landing {
+        tokio::time::timeout(max, follower.landing())
+            .await
+            .unwrap_or(None)
     }
 
     fn settles_inline(&self) -> bool {
