@@ -413,6 +413,49 @@ fn a_stopped_redis_stalls_no_task_of_the_runtime() {
     });
 }
 
+/// The async hit path's own connection authenticates and selects the
+/// database of the URL: a hit on a server with a password, in database 3,
+/// is a hit (and a wrong password fails every read over to the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_authenticate_and_select_the_database() {
+    let Some(server) =
+        cache_tests::redis_server::RedisServer::for_test(&["--requirepass", "s3cret"])
+    else {
+        return;
+    };
+    let test = "hits_authenticate_and_select_the_database";
+    let Some(db) = cache_tests::db::postgres(test) else {
+        return;
+    };
+    let url = format!("redis://:s3cret@127.0.0.1:{}/3", server.port());
+    let sync = cache_tests::env::Env::new(db, cache_tests::env::cache_with_prefix(&url, test));
+    let mut env = async_env::postgres_over(sync).await.expect("PostgreSQL");
+    let id = seed(&mut env, &[("locked", 1)])[0];
+    let p = &env.sync.products;
+    for _ in 0..3 {
+        assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "locked");
+    }
+    assert_eq!(env.take_queries(), 1, "a miss, then hits");
+    let mut raw = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut raw).unwrap();
+    assert!(!keys.is_empty(), "the entries are in database 3");
+
+    let wrong = format!("redis://:nope@127.0.0.1:{}/3", server.port());
+    let cache = cache_tests::env::cache_with_prefix(&wrong, test);
+    let refused = cache_tests::models::ProductCache::new(cache);
+    for _ in 0..2 {
+        assert_eq!(
+            refused.get_async(&mut env.conn, id).await.unwrap().slug,
+            "locked"
+        );
+    }
+    assert_eq!(env.take_queries(), 2, "read from the database");
+    assert!(refused.stats().errors >= 1);
+}
+
 /// A connection of diesel-async's deadpool pool is passed as `&mut *pooled`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadpool_connections_are_passed_as_they_deref() {

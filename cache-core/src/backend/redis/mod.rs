@@ -19,6 +19,8 @@ mod cluster_link;
 mod direct;
 #[cfg(feature = "tokio")]
 mod nonblocking;
+#[cfg(feature = "tokio")]
+mod nonblocking_conn;
 mod plain;
 mod pool;
 mod resp;

@@ -3,8 +3,12 @@
 //! connection's I/O task lives on the runtime that made it), the same
 //! commands as the sync store (the pipelines are built by the same
 //! functions), and the same breaker and grace, shared with the sync store:
-//! a failure seen by either opens the fail-fast window for both.
+//! a failure seen by either opens the fail-fast window for both. A read
+//! of an entry (the hit path) goes over a connection of our own instead
+//! (`nonblocking_conn.rs`), on `redis://` without RESP3, as the sync
+//! store's hits do.
 
+use super::nonblocking_conn::AsyncPlain;
 use super::{
     RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
     fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
@@ -16,17 +20,24 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::runtime::{Handle, Id};
 
 /// Connections kept, one per runtime that used the store lately.
 const RUNTIMES_REMEMBERED: usize = 8;
+/// Idle connections of our own kept for the hit path, all runtimes together.
+const IDLE_KEPT: usize = 64;
 
 pub(super) struct AsyncRedis {
     redis: Arc<RedisBackend>,
     client: redis::Client,
     conns: Mutex<Vec<(Id, MultiplexedConnection)>>,
+    /// Where the hit path's own connections go (`None`: TLS, a Unix
+    /// socket or RESP3, which go through redis-rs).
+    plain: Option<(String, u16)>,
+    idle: Mutex<Vec<(Id, AsyncPlain)>>,
 }
 
 impl std::fmt::Debug for AsyncRedis {
@@ -44,11 +55,49 @@ impl AsyncRedis {
         let Server::Single(client) = &redis.server else {
             return None;
         };
+        let info = client.get_connection_info();
+        let plain = match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port)
+                if !info.redis_settings().protocol().supports_resp3() =>
+            {
+                Some((host.clone(), *port))
+            }
+            _ => None,
+        };
         Some(AsyncRedis {
             client: client.clone(),
             redis,
             conns: Mutex::new(Vec::new()),
+            plain,
+            idle: Mutex::new(Vec::new()),
         })
+    }
+
+    /// An `MGET` of `keys` over a connection of our own to `host:port`.
+    async fn mget_plain(&self, host: &str, port: u16, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        let packed = super::resp::pack_mget(keys);
+        self.guarded(async |runtime| {
+            let taken = {
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                let at = idle.iter().rposition(|(id, _)| *id == runtime);
+                at.map(|at| idle.swap_remove(at).1)
+            };
+            let mut conn = match taken {
+                Some(conn) => conn,
+                None => {
+                    let info = self.client.get_connection_info();
+                    AsyncPlain::connect(host, port, info.redis_settings()).await?
+                }
+            };
+            let values = conn.mget(&packed, keys.len()).await?;
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() >= IDLE_KEPT {
+                idle.remove(0);
+            }
+            idle.push((runtime, conn));
+            Ok(values)
+        })
+        .await
     }
 
     /// This runtime's connection, made on first use.
@@ -75,21 +124,31 @@ impl AsyncRedis {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `pipe` within the connect and response timeouts, through the
-    /// breaker: while it is open the call fails at once; a failure or a
-    /// timeout opens it and drops this runtime's connection.
+    /// Runs `pipe` over this runtime's multiplexed connection (see
+    /// [`AsyncRedis::guarded`]).
     async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
+        self.guarded(async |runtime| {
+            let mut conn = self.connection(runtime).await?;
+            pipe.query_async::<T>(&mut conn).await
+        })
+        .await
+    }
+
+    /// Runs `call` (given this runtime's id) within the connect and
+    /// response timeouts, through the breaker: while it is open the call
+    /// fails at once; a failure or a timeout opens it and drops this
+    /// runtime's connections.
+    async fn guarded<T, F>(&self, call: impl FnOnce(Id) -> F) -> Result<T>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
         let redis = &self.redis;
         let Some(ticket) = redis.breaker.admit() else {
             return Err(redis.failing_fast());
         };
         let runtime = Handle::current().id();
         let limit = redis.connect_timeout + redis.response_timeout;
-        let call = async {
-            let mut conn = self.connection(runtime).await?;
-            pipe.query_async::<T>(&mut conn).await
-        };
-        let result = match tokio::time::timeout(limit, call).await {
+        let result = match tokio::time::timeout(limit, call(runtime)).await {
             Ok(result) => result,
             Err(_) => Err(RedisError::from(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -100,6 +159,8 @@ impl AsyncRedis {
             Err(e) if server_in_trouble(e) => {
                 redis.in_trouble(ticket, e);
                 self.conns().retain(|(id, _)| *id != runtime);
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.retain(|(id, _)| *id != runtime);
             }
             _ => redis.answered(ticket),
         }
@@ -116,14 +177,18 @@ impl AsyncStore for AsyncRedis {
     ) -> BoxFuture<'a, Result<Fetched>> {
         Box::pin(async move {
             let keys = entry_keys(key, tags);
-            let (leased, found) = match claim {
-                None => {
+            let (leased, found) = match (claim, &self.plain) {
+                (None, Some((host, port))) => {
+                    let found = self.mget_plain(host, *port, &keys).await?;
+                    return Ok(fetched(found, false, self.redis.serves_entries()));
+                }
+                (None, None) => {
                     let mut pipe = redis::pipe();
                     pipe.cmd("MGET").arg(&keys);
                     let (found,): (Value,) = self.run(&pipe).await?;
                     (false, found)
                 }
-                Some(claim) => {
+                (Some(claim), _) => {
                     let (added, found): (Option<String>, Value) =
                         self.run(&claim_pipeline(&keys, claim)).await?;
                     (added.is_some(), found)
