@@ -71,6 +71,20 @@ fn a_cluster_failover_serves_no_stale_read_and_fails_no_read() {
 }
 
 #[test]
+fn no_stale_reads_through_the_async_api() {
+    for (db, cache) in [("sqlite", "memory"), ("postgres", "redis")] {
+        let Some((stale, reads, writes)) = check(db, cache, Some("--async")) else {
+            continue;
+        };
+        assert_eq!(stale, 0, "{db}/{cache}, async readers");
+        assert!(
+            reads > 100 && writes > 10,
+            "{db}/{cache}: reads={reads} writes={writes}"
+        );
+    }
+}
+
+#[test]
 fn no_stale_reads_on_any_pair() {
     for (db, cache) in [
         ("sqlite", "memory"),

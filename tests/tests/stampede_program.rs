@@ -5,7 +5,9 @@
 use cache_tests::services;
 use std::process::Command;
 
-fn run(cache: &str, processes: u32, protection: bool) -> Option<(u64, u64)> {
+/// `flag`: `--no-protection` (the seeds' pattern) or `--async` (tasks on
+/// the async API).
+fn run(cache: &str, processes: u32, flag: Option<&str>) -> Option<(u64, u64)> {
     if cache != "memory" {
         services::redis_url()?;
     }
@@ -18,9 +20,7 @@ fn run(cache: &str, processes: u32, protection: bool) -> Option<(u64, u64)> {
         "--processes",
         &processes.to_string(),
     ]);
-    if !protection {
-        cmd.arg("--no-protection");
-    }
+    cmd.args(flag);
     let out = cmd.output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -39,13 +39,13 @@ fn run(cache: &str, processes: u32, protection: bool) -> Option<(u64, u64)> {
 
 #[test]
 fn one_query_per_cold_key_in_memory() {
-    assert_eq!(run("memory", 1, true), Some((1, 32)));
+    assert_eq!(run("memory", 1, None), Some((1, 32)));
     assert_eq!(
-        run("memory", 2, true),
+        run("memory", 2, None),
         Some((2, 64)),
         "processes do not share an in-process cache"
     );
-    let (unprotected, _) = run("memory", 1, false).unwrap();
+    let (unprotected, _) = run("memory", 1, Some("--no-protection")).unwrap();
     assert!(
         unprotected > 1,
         "without protection every early miss queries: {unprotected}"
@@ -53,8 +53,16 @@ fn one_query_per_cold_key_in_memory() {
 }
 
 #[test]
+fn tasks_on_the_async_api_run_one_query_per_cold_key() {
+    assert_eq!(run("memory", 1, Some("--async")), Some((1, 32)));
+    if let Some(result) = run("redis", 2, Some("--async")) {
+        assert_eq!(result, (1, 64), "tasks in two processes, one query");
+    }
+}
+
+#[test]
 fn one_query_per_cold_key_across_processes_on_redis() {
-    let Some((queries, requests)) = run("redis", 2, true) else {
+    let Some((queries, requests)) = run("redis", 2, None) else {
         return;
     };
     assert_eq!(requests, 64);
@@ -62,14 +70,14 @@ fn one_query_per_cold_key_across_processes_on_redis() {
         (1..=2).contains(&queries),
         "at most one per process: {queries}"
     );
-    let (unprotected, _) = run("redis", 2, false).unwrap();
+    let (unprotected, _) = run("redis", 2, Some("--no-protection")).unwrap();
     assert!(unprotected > 2, "without protection: {unprotected}");
 }
 
 /// On a Redis Cluster of the program's own.
 #[test]
 fn one_query_per_cold_key_across_processes_on_a_cluster() {
-    let Some((queries, requests)) = run("cluster", 2, true) else {
+    let Some((queries, requests)) = run("cluster", 2, None) else {
         return;
     };
     assert_eq!(requests, 64);
@@ -81,7 +89,7 @@ fn one_query_per_cold_key_across_processes_on_a_cluster() {
 
 #[test]
 fn one_query_per_cold_key_across_processes_with_a_local_tier() {
-    let Some((queries, requests)) = run("tiered", 2, true) else {
+    let Some((queries, requests)) = run("tiered", 2, None) else {
         return;
     };
     assert_eq!(requests, 64);
