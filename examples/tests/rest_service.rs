@@ -1,7 +1,8 @@
 //! The `rest_service` example over HTTP: every endpoint, the bad inputs,
 //! and repeated reads that the cache answers without a database statement;
 //! on SQLite + the in-process cache, and on PostgreSQL + Redis (skipped when
-//! they are unreachable, unless `CI` is set).
+//! they are unreachable, unless `CI` is set); each on the sync API and on
+//! the async one (`--async`: diesel-async).
 
 use reqwest::Method;
 use reqwest::blocking::Client;
@@ -25,8 +26,14 @@ impl Service {
     /// Starts the binary on a free port with `env` (and none of the
     /// caller's database or cache settings) and waits for its address.
     fn start(env: &[(&str, &str)]) -> Service {
+        Service::start_with(&[], env)
+    }
+
+    /// [`Service::start`] with more arguments (`--async`).
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Service {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rest_service"))
             .args(["--port", "0"])
+            .args(args)
             .env_remove("DATABASE_URL")
             .env_remove("CACHE_URL")
             .env_remove("PORT")
@@ -355,6 +362,12 @@ fn sqlite_and_the_in_process_cache() {
     exercise(&svc, "sqlite");
 }
 
+#[test]
+fn sqlite_and_the_in_process_cache_on_the_async_api() {
+    let svc = Service::start_with(&["--async"], &[]);
+    exercise(&svc, "sqlite");
+}
+
 /// `url` with `param` added to its query string.
 fn with_param(url: &str, param: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -426,6 +439,15 @@ impl Drop for Schema {
 
 #[test]
 fn postgres_and_redis() {
+    postgres_and_redis_on(&[]);
+}
+
+#[test]
+fn postgres_and_redis_on_the_async_api() {
+    postgres_and_redis_on(&["--async"]);
+}
+
+fn postgres_and_redis_on(args: &[&str]) {
     let database = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
@@ -437,10 +459,13 @@ fn postgres_and_redis() {
         &redis,
         &format!("prefix={}", unique("rest_test")),
     ));
-    let svc = Service::start(&[
-        ("DATABASE_URL", &schema.connection_url()),
-        ("CACHE_URL", &cache.0),
-    ]);
+    let svc = Service::start_with(
+        args,
+        &[
+            ("DATABASE_URL", &schema.connection_url()),
+            ("CACHE_URL", &cache.0),
+        ],
+    );
     exercise(&svc, "postgres");
 }
 

@@ -3,37 +3,45 @@
 //! invalidate, and `/stats` showing the statements run and the managers'
 //! hits and misses.
 //!
-//! `cargo run -p cache-examples --bin rest_service [-- --port 8080]`: SQLite
+//! `cargo run -p cache-examples --bin rest_service [-- --port 8080] [--async]`: SQLite
 //! in memory + the in-process cache. With
 //! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test` and
 //! `CACHE_URL=redis://127.0.0.1:6379/?prefix=rest`: PostgreSQL + Redis
 //! (`DATABASE_URL` set to a path: SQLite in that file). The port comes from
 //! `--port` or `PORT` (default 3000; 0 picks a free one); the first line
 //! printed is `listening on http://127.0.0.1:<port>`. Logs go to stderr
-//! (`RUST_LOG`, default `warn`).
+//! (`RUST_LOG`, default `warn`). `--async`: the same service on
+//! diesel-async (a deadpool of `AsyncPgConnection`s or of SQLite behind
+//! `SyncConnectionWrapper`) and the managers' async API, instead of an r2d2
+//! pool and the sync API on tokio's blocking threads.
 
 use cache_diesel::Cache;
-use cache_examples::rest::{routes, store};
+use cache_examples::rest::{async_store, routes, store};
 use std::error::Error;
 use tracing_subscriber::EnvFilter;
 
-/// The port from `--port N` (or `--port=N`), else `PORT`, else 3000.
-fn port() -> Result<u16, Box<dyn Error + Send + Sync>> {
+/// The port from `--port N` (or `--port=N`), else `PORT`, else 3000; and
+/// whether `--async` was given.
+fn args() -> Result<(u16, bool), Box<dyn Error + Send + Sync>> {
     let mut args = std::env::args().skip(1);
     let mut given = std::env::var("PORT").ok();
+    let mut nonblocking = false;
     while let Some(arg) = args.next() {
         match arg.strip_prefix("--port") {
+            _ if arg == "--async" => nonblocking = true,
             Some("") => given = args.next(),
             Some(value) if value.starts_with('=') => given = Some(value[1..].to_owned()),
             _ => {
-                return Err(
-                    format!("unknown argument {arg:?}; usage: rest_service [--port N]").into(),
-                );
+                return Err(format!(
+                    "unknown argument {arg:?}; usage: rest_service [--port N] [--async]"
+                )
+                .into());
             }
         }
     }
     let port = given.as_deref().unwrap_or("3000");
-    Ok(port.parse().map_err(|e| format!("port {port:?}: {e}"))?)
+    let port = port.parse().map_err(|e| format!("port {port:?}: {e}"))?;
+    Ok((port, nonblocking))
 }
 
 fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
@@ -41,11 +49,15 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let port = port()?;
+    let (port, nonblocking) = args()?;
     let cache = Cache::from_env()?;
     let database_url = std::env::var("DATABASE_URL").ok();
-    let store = store::open(database_url.as_deref(), cache)?;
     tokio::runtime::Runtime::new()?.block_on(async move {
+        let store = if nonblocking {
+            async_store::open_async(database_url.as_deref(), cache).await?
+        } else {
+            store::open(database_url.as_deref(), cache)?
+        };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         println!("listening on http://{}", listener.local_addr()?);
         axum::serve(listener, routes::router(store)).await?;

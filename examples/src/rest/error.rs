@@ -41,6 +41,11 @@ impl ApiError {
     }
 
     /// 500, logged: the message is not shown to the client.
+    /// 422 for a `PATCH` that changes nothing.
+    pub fn nothing_to_change() -> Self {
+        Self::unprocessable("nothing to change: give author_id, title or published_year")
+    }
+
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

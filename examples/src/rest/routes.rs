@@ -1,6 +1,6 @@
-//! The HTTP API: the router and its handlers. Every handler runs its
-//! database and cache work on tokio's blocking threads (Diesel is
-//! blocking) and answers errors as JSON.
+//! The HTTP API: the router and its handlers, over a [`Store`] (the sync
+//! API on tokio's blocking threads, or the async API on diesel-async);
+//! errors are answered as JSON.
 
 use super::error::ApiError;
 use super::list::{ListParams, cursor};
@@ -42,23 +42,12 @@ pub fn router(store: Shared) -> Router {
         .with_state(store)
 }
 
-/// Runs `work` on the store on a blocking thread.
-async fn blocking<T, F>(store: Shared, work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(move || work(&*store))
-        .await
-        .map_err(ApiError::internal)?
-}
-
 fn no_book(id: i32) -> ApiError {
     ApiError::not_found(format!("no book {id}"))
 }
 
 async fn list_authors(State(store): State<Shared>) -> Result<Json<Rows<Author>>, ApiError> {
-    Ok(Json(blocking(store, |s| s.authors()).await?))
+    Ok(Json(store.authors().await?))
 }
 
 async fn create_author(
@@ -66,7 +55,7 @@ async fn create_author(
     body: Result<Json<NewAuthor>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Author>), ApiError> {
     let Json(new) = body?;
-    let author = blocking(store, move |s| s.create_author(new)).await?;
+    let author = store.create_author(new).await?;
     Ok((StatusCode::CREATED, Json(author)))
 }
 
@@ -87,7 +76,7 @@ async fn list_books(
 ) -> Result<Json<BookPage>, ApiError> {
     let Query(params) = params?;
     let (page, limit) = (params.filter()?, params.limit()?);
-    let (rows, count) = blocking(store, move |s| s.books(page)).await?;
+    let (rows, count) = store.books(page).await?;
     let next = match rows.last() {
         Some(last) if rows.len() == limit as usize => Some(cursor(last)),
         _ => None,
@@ -104,7 +93,7 @@ async fn get_book(
     id: Result<Path<i32>, PathRejection>,
 ) -> Result<Json<BookOut>, ApiError> {
     let Path(id) = id?;
-    let book = blocking(store, move |s| s.book(id)).await?;
+    let book = store.book(id).await?;
     Ok(Json(book.ok_or_else(|| no_book(id))?.into()))
 }
 
@@ -113,7 +102,7 @@ async fn create_book(
     body: Result<Json<NewBook>, JsonRejection>,
 ) -> Result<(StatusCode, Json<BookOut>), ApiError> {
     let Json(new) = body?;
-    let book = blocking(store, move |s| s.create_book(new)).await?;
+    let book = store.create_book(new).await?;
     Ok((StatusCode::CREATED, Json(book.into())))
 }
 
@@ -123,7 +112,7 @@ async fn update_book(
     body: Result<Json<BookChanges>, JsonRejection>,
 ) -> Result<Json<BookOut>, ApiError> {
     let (Path(id), Json(changes)) = (id?, body?);
-    let book = blocking(store, move |s| s.update_book(id, changes)).await?;
+    let book = store.update_book(id, changes).await?;
     Ok(Json(book.ok_or_else(|| no_book(id))?.into()))
 }
 
@@ -132,7 +121,7 @@ async fn delete_book(
     id: Result<Path<i32>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    match blocking(store, move |s| s.delete_book(id)).await? {
+    match store.delete_book(id).await? {
         Some(_) => Ok(StatusCode::NO_CONTENT),
         None => Err(no_book(id)),
     }

@@ -1,6 +1,8 @@
 //! [`Store`]: what the handlers ask of the database and the cache, behind
-//! one object whichever database serves it; [`open`] builds it over an r2d2
-//! pool of tracked connections that count the statements they run.
+//! one object whichever database and API serve it; [`open`] builds it over
+//! an r2d2 pool of tracked connections that count the statements they run,
+//! the sync API's calls made on tokio's blocking threads
+//! ([`BlockingStore`]); `async_store::open_async` over diesel-async.
 
 use super::error::ApiError;
 use super::models::*;
@@ -11,13 +13,40 @@ use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, R2D2Connection};
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The blocking operations behind the endpoints (run them off the async
-/// runtime: `tokio::task::spawn_blocking`).
+/// What a [`Store`] call answers: a future that can move between threads.
+pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>;
+
+/// The operations behind the endpoints.
 pub trait Store: Send + Sync + 'static {
+    /// Every author.
+    fn authors(&self) -> Answer<'_, Rows<Author>>;
+    /// Inserts an author.
+    fn create_author(&self, new: NewAuthor) -> Answer<'_, Author>;
+    /// The page of books `page` selects, and how many books its conditions
+    /// select in all (order and window ignored).
+    fn books(&self, page: BookFilter) -> Answer<'_, (Rows<BookRecord>, i64)>;
+    /// The book with this id and its author, if any.
+    fn book(&self, id: i32) -> Answer<'_, Option<BookRecord>>;
+    /// Inserts a book (422 if its author does not exist).
+    fn create_book(&self, new: NewBook) -> Answer<'_, Book>;
+    /// Changes a book (`None`: no such book; 422 if the change is empty or
+    /// names an author that does not exist).
+    fn update_book(&self, id: i32, changes: BookChanges) -> Answer<'_, Option<Book>>;
+    /// Deletes a book (`None`: no such book).
+    fn delete_book(&self, id: i32) -> Answer<'_, Option<Book>>;
+    /// What `/stats` shows.
+    fn stats(&self) -> Stats;
+}
+
+/// The same operations on the sync API: blocking calls, which
+/// [`OnBlockingThreads`] runs on tokio's blocking threads.
+pub trait BlockingStore: Send + Sync + 'static {
     /// Every author.
     fn authors(&self) -> Result<Rows<Author>, ApiError>;
     /// Inserts an author.
@@ -52,10 +81,63 @@ pub struct Stats {
     pub authors: StatsSnapshot,
 }
 
+/// A [`BlockingStore`] as a [`Store`]: each call on a blocking thread.
+struct OnBlockingThreads(Arc<dyn BlockingStore>);
+
+impl OnBlockingThreads {
+    fn run<T, F>(&self, work: F) -> Answer<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn BlockingStore) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = self.0.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || work(&*store))
+                .await
+                .map_err(ApiError::internal)?
+        })
+    }
+}
+
+impl Store for OnBlockingThreads {
+    fn authors(&self) -> Answer<'_, Rows<Author>> {
+        self.run(|s| s.authors())
+    }
+    fn create_author(&self, new: NewAuthor) -> Answer<'_, Author> {
+        self.run(move |s| s.create_author(new))
+    }
+    fn books(&self, page: BookFilter) -> Answer<'_, (Rows<BookRecord>, i64)> {
+        self.run(move |s| s.books(page))
+    }
+    fn book(&self, id: i32) -> Answer<'_, Option<BookRecord>> {
+        self.run(move |s| s.book(id))
+    }
+    fn create_book(&self, new: NewBook) -> Answer<'_, Book> {
+        self.run(move |s| s.create_book(new))
+    }
+    fn update_book(&self, id: i32, changes: BookChanges) -> Answer<'_, Option<Book>> {
+        self.run(move |s| s.update_book(id, changes))
+    }
+    fn delete_book(&self, id: i32) -> Answer<'_, Option<Book>> {
+        self.run(move |s| s.delete_book(id))
+    }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+}
+
 /// Opens the database (PostgreSQL for a `postgres://` URL; otherwise SQLite
 /// at that path, or in memory without one), creates the tables if missing,
 /// and returns the store over it with managers over `cache`.
 pub fn open(database_url: Option<&str>, cache: Cache) -> Result<Arc<dyn Store>, OpenError> {
+    let blocking = open_blocking(database_url, cache)?;
+    Ok(Arc::new(OnBlockingThreads(blocking)))
+}
+
+fn open_blocking(
+    database_url: Option<&str>,
+    cache: Cache,
+) -> Result<Arc<dyn BlockingStore>, OpenError> {
     let queries = Arc::new(AtomicU64::new(0));
     match database_url {
         Some(url) if url.starts_with("postgres") => {
@@ -78,7 +160,9 @@ pub fn open(database_url: Option<&str>, cache: Cache) -> Result<Arc<dyn Store>, 
 pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Counts every statement a connection starts into `queries`.
-fn query_counter(queries: Arc<AtomicU64>) -> impl FnMut(InstrumentationEvent<'_>) + Send {
+pub(crate) fn query_counter(
+    queries: Arc<AtomicU64>,
+) -> impl FnMut(InstrumentationEvent<'_>) + Send {
     move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { .. } = event {
             queries.fetch_add(1, Ordering::Relaxed);
@@ -152,7 +236,7 @@ struct PoolStore<C: R2D2Connection + 'static> {
 impl<C> PoolStore<C>
 where
     C: R2D2Connection + Send + 'static,
-    Self: Store,
+    Self: BlockingStore,
 {
     /// Creates the tables (`serial`: the primary key's SQL type) and wraps the pool.
     fn open(
@@ -161,7 +245,7 @@ where
         queries: Arc<AtomicU64>,
         database: &'static str,
         serial: &str,
-    ) -> Result<Arc<dyn Store>, OpenError> {
+    ) -> Result<Arc<dyn BlockingStore>, OpenError> {
         pool.get()?.batch_execute(&create_tables_sql(serial))?;
         Ok(Arc::new(PoolStore {
             pool,
@@ -191,7 +275,7 @@ where
     }
 }
 
-impl<C> Store for PoolStore<C>
+impl<C> BlockingStore for PoolStore<C>
 where
     C: R2D2Connection + Send + 'static,
     Author: ModelQueries<Pooled<C>> + InsertQuery<Pooled<C>, NewAuthor>,
@@ -228,9 +312,7 @@ where
 
     fn update_book(&self, id: i32, changes: BookChanges) -> Result<Option<Book>, ApiError> {
         if changes.is_empty() {
-            return Err(ApiError::unprocessable(
-                "nothing to change: give author_id, title or published_year",
-            ));
+            return Err(ApiError::nothing_to_change());
         }
         let conn = &mut self.conn()?;
         if let Some(author) = changes.author_id {
