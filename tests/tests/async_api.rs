@@ -8,6 +8,7 @@
 use cache_diesel::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery, CachedModel, Error,
 };
+use cache_examples::blog::{Author, Post, blog_authors};
 use cache_tests::async_env::{self, AsyncEnv};
 use cache_tests::models::{
     NewProduct, Product, ProductFilter, ProductQueries, ProductUnique, products,
@@ -313,6 +314,62 @@ where
     assert!(none.unwrap().is_none());
 }
 
+async fn relations_load_and_invalidate<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S>,
+    Post: AsyncModelQueries<A>,
+    Author: cache_diesel::UpdateQuery<S, diesel::dsl::Eq<blog_authors::name, String>>,
+{
+    use cache_examples::blog::*;
+    create_and_seed(&mut env.sync.db.conn).unwrap();
+    let cache = env.sync.cache.clone();
+    let (posts, authors) = (PostCache::new(cache.clone()), AuthorCache::new(cache));
+    env.take_queries();
+    let post = posts.get_async(&mut env.conn, 1).await.unwrap();
+    let again = posts.get_async(&mut env.conn, 1).await.unwrap();
+    assert_eq!(env.take_queries(), 3, "join + comments + tags, then a hit");
+    assert_eq!((post.author.name.as_str(), again.post.id), ("Ada", 1));
+    assert_eq!(
+        post.category.as_ref().map(|c| c.name.as_str()),
+        Some("Rust")
+    );
+    let mut tags: Vec<_> = post
+        .tags
+        .iter()
+        .flatten()
+        .map(|t| t.name.as_str())
+        .collect();
+    tags.sort();
+    assert_eq!(
+        (post.comments.as_ref().map(Vec::len), tags),
+        (Some(2), vec!["cache", "rust"])
+    );
+    let all = posts
+        .all_async(&mut env.conn, None, Default::default())
+        .await
+        .unwrap();
+    assert_eq!((all.len(), env.take_queries()), (3, 3));
+    // A related row written by the sync hook reaches the async records.
+    authors
+        .update(
+            &mut env.sync.db.conn,
+            1,
+            blog_authors::name.eq("Lovelace".to_string()),
+        )
+        .unwrap();
+    let post = posts.get_async(&mut env.conn, 1).await.unwrap();
+    let all = posts
+        .all_async(&mut env.conn, None, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (post.author.name.as_str(), all[0].author.name.as_str()),
+        ("Lovelace", "Lovelace")
+    );
+}
+
 /// Runs `check` on each environment, on a multi-thread runtime (one per
 /// test).
 macro_rules! suite {
@@ -343,6 +400,7 @@ suite!(
     a_transaction_reads_the_database_and_fills_nothing,
     tasks_missing_one_key_run_one_query,
     hook_writes_return_rows_and_invalidate,
+    relations_load_and_invalidate,
 );
 
 /// On a current-thread runtime, a read while Redis is stopped (SIGSTOP: it
