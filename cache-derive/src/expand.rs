@@ -38,8 +38,8 @@ pub(crate) fn expand(m: &Model) -> TokenStream {
 /// (`ModelQueries` and friends, on sync connections) or through
 /// diesel-async (`AsyncInsertQuery` and friends, as `async fn`s).
 struct Flavor {
-    /// `async` before each fn, or nothing.
-    asy: TokenStream,
+    /// Whether the hooks are `async` (return a boxed future).
+    nonblocking: bool,
     /// `.await` after each run, or nothing.
     aw: TokenStream,
     /// The `RunQueryDsl` that runs statements.
@@ -51,19 +51,54 @@ struct Flavor {
     update: TokenStream,
     /// What the values of a statement must be besides (`Send`, on async).
     values: TokenStream,
-    /// The impl's lifetime of a loading statement (`'__q,`), or nothing
-    /// where the bounds name it higher-ranked (`hr`: `for<'__q>`; an
-    /// `async fn`'s future may not capture an impl lifetime that only a
-    /// where-clause names).
-    lt: TokenStream,
-    hr: TokenStream,
+    /// The lifetime argument of the hook traits (`'__q,` on async: the
+    /// lifetime of what the statement borrows, which its future captures,
+    /// so it must be the trait's, not only the where-clause's).
+    trait_lt: TokenStream,
 }
 
 impl Flavor {
+    /// A hook fn: `fn name(conn: &mut C, params) -> QueryResult<T> { body }`,
+    /// or on async `fn name(conn: &'__q mut C, params) -> BoxFuture<'__q,
+    /// QueryResult<T>>` over `body` in an `async move` block. (A boxed
+    /// future, not an `async fn`: the future of a caller generic over the
+    /// values must be provably `Send`, which an opaque future whose hidden
+    /// type needs `__V: '__q` is not, to rustc.) `params` name their
+    /// references `#r`: `&` on sync; nothing on async, where they are
+    /// owned and the body sees `borrowed` ones through references.
+    fn hook_fn(
+        &self,
+        name: TokenStream,
+        conn: &TokenStream,
+        params: impl Fn(&TokenStream) -> TokenStream,
+        borrowed: &[&str],
+        ret: TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
+        let result = quote!(::cache_diesel::__private::diesel::QueryResult<#ret>);
+        if self.nonblocking {
+            let params = params(&TokenStream::new());
+            let borrowed = borrowed.iter().map(|b| format_ident!("{}", b));
+            quote! {
+                fn #name(conn: &'__q mut #conn, #params) -> ::cache_diesel::__private::BoxFuture<'__q, #result> {
+                    ::std::boxed::Box::pin(async move {
+                        #( let #borrowed = &#borrowed; )*
+                        #body
+                    })
+                }
+            }
+        } else {
+            let params = params(&quote!(&));
+            quote! {
+                fn #name(conn: &mut #conn, #params) -> #result { #body }
+            }
+        }
+    }
+
     fn sync() -> Self {
         let dsl = quote!(::cache_diesel::__private::diesel);
         Flavor {
-            asy: TokenStream::new(),
+            nonblocking: false,
             aw: TokenStream::new(),
             run: quote!(#dsl::RunQueryDsl),
             load_query: quote!(#dsl::query_dsl::LoadQuery),
@@ -71,24 +106,22 @@ impl Flavor {
             insert: quote!(::cache_diesel::InsertQuery),
             update: quote!(::cache_diesel::UpdateQuery),
             values: TokenStream::new(),
-            lt: quote!('__q,),
-            hr: TokenStream::new(),
+            trait_lt: TokenStream::new(),
         }
     }
 
     fn nonblocking() -> Self {
         let da = quote!(::cache_diesel::__private::diesel_async);
         Flavor {
-            asy: quote!(async),
+            nonblocking: true,
             aw: quote!(.await),
             run: quote!(#da::RunQueryDsl),
             load_query: quote!(#da::methods::LoadQuery),
             execute_dsl: quote!(#da::methods::ExecuteDsl),
             insert: quote!(::cache_diesel::AsyncInsertQuery),
             update: quote!(::cache_diesel::AsyncUpdateQuery),
-            values: quote!(__V: ::core::marker::Send,),
-            lt: TokenStream::new(),
-            hr: quote!(for<'__q>),
+            values: quote!(__V: ::core::marker::Send + '__q,),
+            trait_lt: quote!('__q,),
         }
     }
 }
@@ -501,16 +534,29 @@ fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
     let (pk_ty, by_id) = (pk.ty(), pk.eq(table, quote!(id)));
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
     let insert_execute = insert_execute_fn(m, f);
+    let insert_returning = f.hook_fn(
+        quote!(insert_returning),
+        &quote!($conn),
+        |_| quote!(values: __V),
+        &[],
+        quote!(::std::vec::Vec<Self>),
+        {
+            let (run, aw) = (&f.run, &f.aw);
+            quote! {
+                #[allow(unused_imports)]
+                use #dsl::prelude::*;
+                #run::get_results::<Self>(#dsl::insert_into(#table::table).values(values).returning(#select), conn) #aw
+            }
+        },
+    );
     let Flavor {
-        asy,
         aw,
         run,
         load_query,
         execute_dsl,
         insert,
         values,
-        lt,
-        hr,
+        trait_lt,
         ..
     } = f;
     let delete_body = quote! {
@@ -519,7 +565,7 @@ fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
         #run::get_result::<Self>(#dsl::delete(#table::table.filter(#by_id)).returning(#select), conn) #aw
             .optional()
     };
-    let delete = if asy.is_empty() {
+    let delete = if !f.nonblocking {
         quote! {
             impl __CacheDieselDelete<$conn> for #model {
                 fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
@@ -539,22 +585,18 @@ fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
     quote! {
         #delete
 
-        impl<#lt __V> #insert<$conn, __V> for #model
+        impl<'__q, __V> #insert<#trait_lt $conn, __V> for #model
         where
             #values
             __V: #dsl::Insertable<#table::table>,
             #dsl::dsl::Returning<
                 #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>,
                 #dsl::dsl::AsSelect<Self, $db>,
-            >: #hr #load_query<'__q, $conn, Self>,
+            >: #load_query<'__q, $conn, Self>,
             #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>:
                 #execute_dsl<$conn>,
         {
-            #asy fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                #run::get_results::<Self>(#dsl::insert_into(#table::table).values(values).returning(#select), conn) #aw
-            }
+            #insert_returning
             #insert_execute
         }
     }
@@ -685,41 +727,45 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream, f: &Flavor) -> Tok
     let filtered = update_filtered(m, &conn, &db, f);
     let select = quote!(<Self as #dsl::SelectableHelper<#db>>::as_returning());
     let Flavor {
-        asy,
         aw,
         run,
         load_query,
         execute_dsl,
         update,
         values,
-        lt,
-        hr,
+        trait_lt,
         ..
     } = f;
+    let update_by_id = f.hook_fn(
+        quote!(update_by_id),
+        &conn,
+        |r| quote!(id: #r #pk_ty, changes: __V),
+        &["id"],
+        quote!(::core::option::Option<::cache_diesel::__private::Updated<Self>>),
+        quote! {
+            #[allow(unused_imports)]
+            use #dsl::prelude::*;
+            let row = #run::get_result::<Self>(
+                #dsl::update(#table::table.filter(#pk_eq)).set(changes).returning(#select),
+                conn,
+            ) #aw
+            .optional()?;
+            ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
+                row,
+                before: ::std::vec![#unique::#pk_variant(::core::clone::Clone::clone(id))],
+            }))
+        },
+    );
     quote! {
-        impl<#lt __V> #update<#conn, __V> for #model
+        impl<'__q, __V> #update<#trait_lt #conn, __V> for #model
         where
             #values
             __V: #dsl::AsChangeset<Target = #table::table>,
-            #by_id: #hr #load_query<'__q, #conn, Self>,
+            #by_id: #load_query<'__q, #conn, Self>,
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #db>>, __V>:
                 #execute_dsl<#conn>,
         {
-            #asy fn update_by_id(conn: &mut #conn, id: &#pk_ty, changes: __V)
-                -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
-            {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                let row = #run::get_result::<Self>(
-                    #dsl::update(#table::table.filter(#pk_eq)).set(changes).returning(#select),
-                    conn,
-                ) #aw
-                .optional()?;
-                ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
-                    row,
-                    before: ::std::vec![#unique::#pk_variant(::core::clone::Clone::clone(id))],
-                }))
-            }
+            #update_by_id
             #filtered
         }
     }
@@ -742,14 +788,19 @@ fn update_by_id_bound(m: &Model, db: &TokenStream) -> TokenStream {
 fn insert_execute_fn(m: &Model, f: &Flavor) -> TokenStream {
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let Flavor { asy, aw, run, .. } = f;
-    quote! {
-        #asy fn insert_execute(conn: &mut $conn, values: __V) -> #dsl::QueryResult<usize> {
+    let Flavor { aw, run, .. } = f;
+    f.hook_fn(
+        quote!(insert_execute),
+        &quote!($conn),
+        |_| quote!(values: __V),
+        &[],
+        quote!(usize),
+        quote! {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
             #run::execute(#dsl::insert_into(#table::table).values(values), conn) #aw
-        }
-    }
+        },
+    )
 }
 
 /// `UpdateQuery::update_filtered`: the same for every model and backend.
@@ -757,15 +808,20 @@ fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream, f: &Flavor) 
     let Names { filter, .. } = names(m);
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let Flavor { asy, aw, run, .. } = f;
-    quote! {
-        #asy fn update_filtered(conn: &mut #conn, filter: &#filter, changes: __V) -> #dsl::QueryResult<usize> {
+    let Flavor { aw, run, .. } = f;
+    f.hook_fn(
+        quote!(update_filtered),
+        conn,
+        |r| quote!(filter: #r #filter, changes: __V),
+        &["filter"],
+        quote!(usize),
+        quote! {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
             let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
             #run::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn) #aw
-        }
-    }
+        },
+    )
 }
 
 /// `UpdateQuery` for a model with `unique(..)` columns, whose old values
@@ -848,15 +904,13 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
     let pg_db = quote!(#dsl::pg::Pg);
     let pg_filtered = update_filtered(m, pg_conn, &pg_db, f);
     let Flavor {
-        asy,
         aw,
         run,
         load_query,
         execute_dsl,
         update,
         values,
-        lt,
-        hr,
+        trait_lt,
         ..
     } = f;
     let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
@@ -875,18 +929,13 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
             (#(#table::#old_cols,)*),
         >
     };
-    quote! {
-            impl<#lt __V> #update<#pg_conn, __V> for #model
-            where
-                #values
-                __V: #dsl::AsChangeset<Target = #table::table>,
-                #pg_statement: #hr #load_query<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
-                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
-                    #execute_dsl<#pg_conn>,
-            {
-                #asy fn update_by_id(conn: &mut #pg_conn, id: &#pk_ty, changes: __V)
-                    -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
-                {
+    let update_by_id = f.hook_fn(
+        quote!(update_by_id),
+        pg_conn,
+        |r| quote!(id: #r #pk_ty, changes: __V),
+        &["id"],
+        quote!(::core::option::Option<::cache_diesel::__private::Updated<Self>>),
+        quote! {
                     #[allow(unused_imports)]
                     use #dsl::prelude::*;
                     const OLD_NAMES: &[&str] = &[#(<#table::#old_cols as #dsl::Column>::NAME),*];
@@ -907,7 +956,18 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
                             #(#unique::#old_variants(#old_vars),)*
                         ],
                     }))
-                }
+                        },
+    );
+    quote! {
+            impl<'__q, __V> #update<#trait_lt #pg_conn, __V> for #model
+            where
+                #values
+                __V: #dsl::AsChangeset<Target = #table::table>,
+                #pg_statement: #load_query<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
+                    #execute_dsl<#pg_conn>,
+            {
+                #update_by_id
                 #pg_filtered
             }
     }
@@ -1028,14 +1088,14 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         async fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
                     }
 
-                    impl<__V: ::core::marker::Send> ::cache_diesel::AsyncInsertQuery<$conn, __V> for #model {
-                        async fn insert_returning(_: &mut $conn, _: __V) -> #many { ::core::unimplemented!() }
-                        async fn insert_execute(_: &mut $conn, _: __V) -> #count { ::core::unimplemented!() }
+                    impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for #model {
+                        fn insert_returning(_: &'__q mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #many> { ::core::unimplemented!() }
+                        fn insert_execute(_: &'__q mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #count> { ::core::unimplemented!() }
                     }
 
-                    impl<__V: ::core::marker::Send> ::cache_diesel::AsyncUpdateQuery<$conn, __V> for #model {
-                        async fn update_by_id(_: &mut $conn, _: &#id, _: __V) -> #updated { ::core::unimplemented!() }
-                        async fn update_filtered(_: &mut $conn, _: &#filter, _: __V) -> #count { ::core::unimplemented!() }
+                    impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for #model {
+                        fn update_by_id(_: &'__q mut $conn, _: #id, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #updated> { ::core::unimplemented!() }
+                        fn update_filtered(_: &'__q mut $conn, _: #filter, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #count> { ::core::unimplemented!() }
                     }
                 };
             }

@@ -132,6 +132,8 @@ pub mod __private {
         pub use diesel_async::RunQueryDsl;
     }
     #[cfg(feature = "async")]
+    pub use cache_core::backend::BoxFuture;
+    #[cfg(feature = "async")]
     pub use diesel_async;
 }
 

@@ -201,47 +201,48 @@ pub trait AsyncDeleteQuery<C>: CachedModel {
     ) -> impl std::future::Future<Output = QueryResult<Option<Self>>> + Send;
 }
 
-/// [`InsertQuery`] on an async connection type `C`.
+/// [`InsertQuery`] on an async connection type `C`; `'q` is the lifetime
+/// of what the values borrow (the statement's future holds them).
 #[cfg(feature = "async")]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached insert of `{V}` on `{C}`",
     label = "no async insert of these values on this connection type",
     note = "either `{V}` is not `Insertable` into the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` values)"
 )]
-pub trait AsyncInsertQuery<C, V>: CachedModel {
+pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
     /// [`InsertQuery::insert_returning`].
-    fn insert_returning(
-        conn: &mut C,
-        values: V,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<Self>>> + Send;
+    fn insert_returning(conn: &'q mut C, values: V) -> BoxFuture<'q, QueryResult<Vec<Self>>>;
     /// [`InsertQuery::insert_execute`].
-    fn insert_execute(
-        conn: &mut C,
-        values: V,
-    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+    fn insert_execute(conn: &'q mut C, values: V) -> BoxFuture<'q, QueryResult<usize>>;
 }
 
-/// [`UpdateQuery`] on an async connection type `C`.
+/// [`UpdateQuery`] on an async connection type `C`; `'q` as for
+/// [`AsyncInsertQuery`].
 #[cfg(feature = "async")]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached update with `{V}` on `{C}`",
     label = "no async update with these changes on this connection type",
     note = "either `{V}` is not `AsChangeset` for the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` changes)"
 )]
-pub trait AsyncUpdateQuery<C, V>: CachedModel {
+pub trait AsyncUpdateQuery<'q, C, V>: CachedModel {
     /// [`UpdateQuery::update_by_id`].
     fn update_by_id(
-        conn: &mut C,
-        id: &Self::Id,
+        conn: &'q mut C,
+        id: Self::Id,
         changes: V,
-    ) -> impl std::future::Future<Output = QueryResult<Option<Updated<Self>>>> + Send;
+    ) -> BoxFuture<'q, QueryResult<Option<Updated<Self>>>>;
     /// [`UpdateQuery::update_filtered`].
     fn update_filtered(
-        conn: &mut C,
-        filter: &Self::Filter,
+        conn: &'q mut C,
+        filter: Self::Filter,
         changes: V,
-    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+    ) -> BoxFuture<'q, QueryResult<usize>>;
 }
+
+/// A boxed future that can move between threads (what the async hooks
+/// return: see [`AsyncInsertQuery`]).
+#[cfg(feature = "async")]
+pub use cache_core::backend::BoxFuture;
 
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 #[diagnostic::on_unimplemented(

@@ -1,11 +1,14 @@
 //! The async writes on diesel-async's `SyncConnectionWrapper<SqliteConnection>`:
 //! the sync writes, run by the wrapper on its blocking thread (as it runs
 //! every statement), so SQLite's writes are the same code on both APIs.
+//! The values move to that thread: they must be `'static` (owned), as
+//! for any statement the wrapper runs.
 
 use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, InsertQuery, ModelQueries, UpdateQuery,
     Updated,
 };
+use cache_core::backend::BoxFuture;
 use diesel::QueryResult;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
@@ -27,47 +30,39 @@ where
     }
 }
 
-impl<M, V> AsyncInsertQuery<Wrapped, V> for M
+impl<'q, M, V> AsyncInsertQuery<'q, Wrapped, V> for M
 where
     M: InsertQuery<SqliteConnection, V>,
     V: Send + 'static,
 {
-    fn insert_returning(
-        conn: &mut Wrapped,
-        values: V,
-    ) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
+    fn insert_returning(conn: &'q mut Wrapped, values: V) -> BoxFuture<'q, QueryResult<Vec<M>>> {
         conn.spawn_blocking(move |conn| M::insert_returning(conn, values))
     }
 
-    fn insert_execute(
-        conn: &mut Wrapped,
-        values: V,
-    ) -> impl Future<Output = QueryResult<usize>> + Send {
+    fn insert_execute(conn: &'q mut Wrapped, values: V) -> BoxFuture<'q, QueryResult<usize>> {
         conn.spawn_blocking(move |conn| M::insert_execute(conn, values))
     }
 }
 
-impl<M, V> AsyncUpdateQuery<Wrapped, V> for M
+impl<'q, M, V> AsyncUpdateQuery<'q, Wrapped, V> for M
 where
     M: UpdateQuery<SqliteConnection, V>,
     M::Id: 'static,
     V: Send + 'static,
 {
     fn update_by_id(
-        conn: &mut Wrapped,
-        id: &M::Id,
+        conn: &'q mut Wrapped,
+        id: M::Id,
         changes: V,
-    ) -> impl Future<Output = QueryResult<Option<Updated<M>>>> + Send {
-        let id = id.clone();
+    ) -> BoxFuture<'q, QueryResult<Option<Updated<M>>>> {
         conn.spawn_blocking(move |conn| M::update_by_id(conn, &id, changes))
     }
 
     fn update_filtered(
-        conn: &mut Wrapped,
-        filter: &M::Filter,
+        conn: &'q mut Wrapped,
+        filter: M::Filter,
         changes: V,
-    ) -> impl Future<Output = QueryResult<usize>> + Send {
-        let filter = filter.clone();
+    ) -> BoxFuture<'q, QueryResult<usize>> {
         conn.spawn_blocking(move |conn| M::update_filtered(conn, &filter, changes))
     }
 }

@@ -21,10 +21,10 @@ use diesel_async::AsyncConnection;
 
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`] on an async connection.
-    pub async fn insert_async<C, V>(&self, conn: &mut C, values: V) -> Result<M>
+    pub async fn insert_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<M>
     where
         C: AsyncConnection + 'static,
-        M: AsyncInsertQuery<C, V>,
+        M: AsyncInsertQuery<'q, C, V>,
     {
         let rows = self.insert_many_async(conn, values).await?;
         if rows.len() > 1 {
@@ -40,10 +40,10 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::insert_many`] on an async connection.
-    pub async fn insert_many_async<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
+    pub async fn insert_many_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<Vec<M>>
     where
         C: AsyncConnection + 'static,
-        M: AsyncInsertQuery<C, V>,
+        M: AsyncInsertQuery<'q, C, V>,
     {
         refuse_in_transaction::<M, C>(conn)?;
         let rows = M::insert_returning(conn, values).await?;
@@ -54,10 +54,10 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::insert_execute`] on an async connection.
-    pub async fn insert_execute_async<C, V>(&self, conn: &mut C, values: V) -> Result<usize>
+    pub async fn insert_execute_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<usize>
     where
         C: AsyncConnection + 'static,
-        M: AsyncInsertQuery<C, V>,
+        M: AsyncInsertQuery<'q, C, V>,
     {
         refuse_in_transaction::<M, C>(conn)?;
         let n = M::insert_execute(conn, values).await?;
@@ -68,13 +68,18 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::update`] on an async connection.
-    pub async fn update_async<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<Option<M>>
+    pub async fn update_async<'q, C, V>(
+        &self,
+        conn: &'q mut C,
+        id: M::Id,
+        changes: V,
+    ) -> Result<Option<M>>
     where
         C: AsyncConnection + 'static,
-        M: AsyncUpdateQuery<C, V>,
+        M: AsyncUpdateQuery<'q, C, V>,
     {
         refuse_in_transaction::<M, C>(conn)?;
-        let Some(Updated { row, before }) = M::update_by_id(conn, &id, changes).await? else {
+        let Some(Updated { row, before }) = M::update_by_id(conn, id, changes).await? else {
             return Ok(None);
         };
         self.bump_async("update", self.updated_tags(&row, &before))
@@ -98,15 +103,15 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::update_where`] on an async connection.
-    pub async fn update_where_async<C, V>(
+    pub async fn update_where_async<'q, C, V>(
         &self,
-        conn: &mut C,
+        conn: &'q mut C,
         filter: M::Filter,
         changes: V,
     ) -> Result<usize>
     where
         C: AsyncConnection + 'static,
-        M: AsyncUpdateQuery<C, V>,
+        M: AsyncUpdateQuery<'q, C, V>,
     {
         if filter.is_window() {
             return Err(Error::WindowedWrite {
@@ -114,7 +119,7 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         refuse_in_transaction::<M, C>(conn)?;
-        let n = M::update_filtered(conn, &filter, changes).await?;
+        let n = M::update_filtered(conn, filter, changes).await?;
         self.bump_async("update_where", self.epoch_tags()).await;
         Ok(n)
     }

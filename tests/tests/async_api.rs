@@ -200,10 +200,10 @@ where
     A: AsyncConnection + 'static,
     Product: ProductQueries<S>
         + AsyncModelQueries<A>
-        + AsyncInsertQuery<A, NewProduct>
-        + AsyncInsertQuery<A, Vec<NewProduct>>
-        + AsyncUpdateQuery<A, SlugChange>
-        + AsyncUpdateQuery<A, CategoryChange>
+        + for<'q> AsyncInsertQuery<'q, A, NewProduct>
+        + for<'q> AsyncInsertQuery<'q, A, Vec<NewProduct>>
+        + for<'q> AsyncUpdateQuery<'q, A, SlugChange>
+        + for<'q> AsyncUpdateQuery<'q, A, CategoryChange>
         + AsyncDeleteQuery<A>,
 {
     let p = &env.sync.products;
@@ -512,6 +512,56 @@ async fn hits_authenticate_and_select_the_database() {
     }
     assert_eq!(env.take_queries(), 2, "read from the database");
     assert!(refused.stats().errors >= 1);
+}
+
+/// Async hooks take borrowed values on `AsyncPgConnection` (as diesel-async
+/// does), and their futures are `Send` (a handler's, a spawned task's),
+/// `&'static str` values included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_take_borrowed_values_and_their_futures_are_send() {
+    let test = "hooks_take_borrowed_values_and_their_futures_are_send";
+    let Some(mut env) = async_env::postgres_redis(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("owned", 1)])[0];
+    let p = Arc::new(cache_tests::models::ProductCache::new(
+        env.sync.cache.clone(),
+    ));
+    let title = String::from("borrowed title");
+    let updated = p
+        .update_async(&mut env.conn, id, products::title.eq(title.as_str()))
+        .await;
+    assert_eq!(updated.unwrap().unwrap().title, title);
+    let slug = String::from("borrowed-slug");
+    let new = (
+        products::slug.eq(slug.as_str()),
+        products::title.eq("t"),
+        products::is_active.eq(true),
+        products::category_id.eq(4),
+    );
+    let inserted = p.insert_async(&mut env.conn, new).await.unwrap();
+    assert_eq!(inserted.slug, slug);
+    let mut conn = env.another().await;
+    let spawned = tokio::spawn({
+        let p = p.clone();
+        async move {
+            p.update_async(&mut conn, id, products::title.eq("from a task"))
+                .await?;
+            p.update_where_async(
+                &mut conn,
+                ProductFilter::default().category_id(4),
+                products::is_active.eq(false),
+            )
+            .await?;
+            p.get_async(&mut conn, id).await
+        }
+    });
+    assert_eq!(spawned.await.unwrap().unwrap().title, "from a task");
+    let gone = p
+        .find_unique_async(&mut env.conn, ProductUnique::Slug(slug))
+        .await
+        .unwrap();
+    assert_eq!(gone.map(|r| r.is_active), Some(false));
 }
 
 /// A connection of diesel-async's deadpool pool is passed as `&mut *pooled`.

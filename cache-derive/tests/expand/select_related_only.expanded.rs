@@ -884,9 +884,9 @@ const _: () = {
                         .optional()
                 }
             }
-            impl<__V> ::cache_diesel::AsyncInsertQuery<$conn, __V> for PostSummary
+            impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for PostSummary
             where
-                __V: ::core::marker::Send,
+                __V: ::core::marker::Send + '__q,
                 __V: ::cache_diesel::__private::diesel::Insertable<blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
@@ -896,53 +896,59 @@ const _: () = {
                         >>::Values,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
-                    '__q,
-                    $conn,
-                    Self,
-                >,
+                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
                 ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                     blog_posts::table,
                     <__V as ::cache_diesel::__private::diesel::Insertable<blog_posts::table>>::Values,
                 >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
             {
-                async fn insert_returning(
-                    conn: &mut $conn,
+                fn insert_returning(
+                    conn: &'__q mut $conn,
                     values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                                .values(values)
-                                .returning(
-                                    <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                ),
-                            conn,
-                        )
-                        .await
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
+                > {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                                    .values(values)
+                                    .returning(
+                                        <PostSummary as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ),
+                                conn,
+                            )
+                            .await
+                    })
                 }
-                async fn insert_execute(
-                    conn: &mut $conn,
+                fn insert_execute(
+                    conn: &'__q mut $conn,
                     values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
-                                .values(values),
-                            conn,
-                        )
-                        .await
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                > {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
+                                    .values(values),
+                                conn,
+                            )
+                            .await
+                    })
                 }
             }
-            impl<__V> ::cache_diesel::AsyncUpdateQuery<$conn, __V> for PostSummary
+            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for PostSummary
             where
-                __V: ::core::marker::Send,
+                __V: ::core::marker::Send + '__q,
                 __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::dsl::Update<
@@ -953,11 +959,7 @@ const _: () = {
                         __V,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
-                    '__q,
-                    $conn,
-                    Self,
-                >,
+                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
                 ::cache_diesel::__private::diesel::dsl::Update<
                     ::cache_diesel::__private::diesel::dsl::Filter<
                         blog_posts::table,
@@ -966,61 +968,73 @@ const _: () = {
                     __V,
                 >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
             {
-                async fn update_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
+                fn update_by_id(
+                    conn: &'__q mut $conn,
+                    id: i32,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                    >,
                 > {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::update(
-                                    blog_posts::table
-                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .set(changes)
-                                .returning(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_returning(),
-                                ),
-                            conn,
+                    ::std::boxed::Box::pin(async move {
+                        let id = &id;
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table
+                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes)
+                                    .returning(
+                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_returning(),
+                                    ),
+                                conn,
+                            )
+                            .await
+                            .optional()?;
+                        ::core::result::Result::Ok(
+                            row
+                                .map(|row| ::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::std::vec![
+                                        PostSummaryUnique::Id(::core::clone::Clone::clone(id))
+                                    ],
+                                }),
                         )
-                        .await
-                        .optional()?;
-                    ::core::result::Result::Ok(
-                        row
-                            .map(|row| ::cache_diesel::__private::Updated {
-                                row,
-                                before: ::std::vec![
-                                    PostSummaryUnique::Id(::core::clone::Clone::clone(id))
-                                ],
-                            }),
-                    )
+                    })
                 }
-                async fn update_filtered(
-                    conn: &mut $conn,
-                    filter: &PostSummaryFilter,
+                fn update_filtered(
+                    conn: &'__q mut $conn,
+                    filter: PostSummaryFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let condition = ::cache_diesel::__private::FilterCondition::<
-                        blog_posts::table,
-                        $db,
-                    >::condition(filter);
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::update(
-                                    blog_posts::table.filter(condition),
-                                )
-                                .set(changes),
-                            conn,
-                        )
-                        .await
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                > {
+                    ::std::boxed::Box::pin(async move {
+                        let filter = &filter;
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        let condition = ::cache_diesel::__private::FilterCondition::<
+                            blog_posts::table,
+                            $db,
+                        >::condition(filter);
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table.filter(condition),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )
+                            .await
+                    })
                 }
             }
         };

@@ -430,37 +430,47 @@ const _: () = {
                     ::core::unimplemented!()
                 }
             }
-            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncInsertQuery<$conn, __V>
-            for Product {
-                async fn insert_returning(
-                    _: &mut $conn,
+            impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for Product {
+                fn insert_returning(
+                    _: &'__q mut $conn,
                     _: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    ::core::unimplemented!()
-                }
-                async fn insert_execute(
-                    _: &mut $conn,
-                    _: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    ::core::unimplemented!()
-                }
-            }
-            impl<__V: ::core::marker::Send> ::cache_diesel::AsyncUpdateQuery<$conn, __V>
-            for Product {
-                async fn update_by_id(
-                    _: &mut $conn,
-                    _: &i32,
-                    _: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
                 > {
                     ::core::unimplemented!()
                 }
-                async fn update_filtered(
-                    _: &mut $conn,
-                    _: &ProductFilter,
+                fn insert_execute(
+                    _: &'__q mut $conn,
                     _: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                > {
+                    ::core::unimplemented!()
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for Product {
+                fn update_by_id(
+                    _: &'__q mut $conn,
+                    _: i32,
+                    _: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                    >,
+                > {
+                    ::core::unimplemented!()
+                }
+                fn update_filtered(
+                    _: &'__q mut $conn,
+                    _: ProductFilter,
+                    _: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                > {
                     ::core::unimplemented!()
                 }
             }

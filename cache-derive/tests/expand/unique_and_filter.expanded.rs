@@ -631,13 +631,15 @@ const _: () = {
     }
     ::cache_diesel::__if_async_postgres! {
         impl<
+            '__q,
             __V,
         > ::cache_diesel::AsyncUpdateQuery<
+            '__q,
             ::cache_diesel::__private::diesel_async::AsyncPgConnection,
             __V,
         > for Product
         where
-            __V: ::core::marker::Send,
+            __V: ::core::marker::Send + '__q,
             __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
             ::cache_diesel::__private::UpdateReturningOld<
                 products::table,
@@ -649,7 +651,7 @@ const _: () = {
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >,
                 (products::slug,),
-            >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
                 '__q,
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (String,)),
@@ -667,74 +669,86 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
             >,
         {
-            async fn update_by_id(
-                conn: &mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
-                id: &i32,
+            fn update_by_id(
+                conn: &'__q mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                id: i32,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<
-                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__q,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                >,
             > {
-                #[allow(unused_imports)]
-                use ::cache_diesel::__private::diesel::prelude::*;
-                const OLD_NAMES: &[&str] = &[
-                    <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
-                ];
-                let statement: ::cache_diesel::__private::UpdateReturningOld<
-                    products::table,
-                    products::id,
-                    ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
-                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<
-                        Self,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
-                    (products::slug,),
-                > = ::cache_diesel::__private::update_returning_old(
-                    products::table,
-                    products::id,
-                    products::id.eq(::core::clone::Clone::clone(id)),
-                    changes,
-                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >>::as_returning(),
-                    (products::slug,),
-                    OLD_NAMES,
-                );
-                let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                    (Self, (String,)),
-                >(statement, conn)
-                    .await
-                    .optional()?;
-                ::core::result::Result::Ok(
-                    loaded
-                        .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
-                            row,
-                            before: ::std::vec![
-                                ProductUnique::Id(::core::clone::Clone::clone(id)),
-                                ProductUnique::Slug(__old0),
-                            ],
-                        }),
-                )
-            }
-            async fn update_filtered(
-                conn: &mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
-                filter: &ProductFilter,
-                changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                #[allow(unused_imports)]
-                use ::cache_diesel::__private::diesel::prelude::*;
-                let condition = ::cache_diesel::__private::FilterCondition::<
-                    products::table,
-                    ::cache_diesel::__private::diesel::pg::Pg,
-                >::condition(filter);
-                ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                        ::cache_diesel::__private::diesel::update(
-                                products::table.filter(condition),
-                            )
-                            .set(changes),
-                        conn,
+                ::std::boxed::Box::pin(async move {
+                    let id = &id;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        products::table,
+                        products::id,
+                        ::cache_diesel::__private::diesel::dsl::Eq<products::id, i32>,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (products::slug,),
+                    > = ::cache_diesel::__private::update_returning_old(
+                        products::table,
+                        products::id,
+                        products::id.eq(::core::clone::Clone::clone(id)),
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (products::slug,),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        (Self, (String,)),
+                    >(statement, conn)
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        loaded
+                            .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    ProductUnique::Id(::core::clone::Clone::clone(id)),
+                                    ProductUnique::Slug(__old0),
+                                ],
+                            }),
                     )
-                    .await
+                })
+            }
+            fn update_filtered(
+                conn: &'__q mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                filter: ProductFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__q,
+                ::cache_diesel::__private::diesel::QueryResult<usize>,
+            > {
+                ::std::boxed::Box::pin(async move {
+                    let filter = &filter;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    products::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                })
             }
         }
     }
@@ -1093,9 +1107,9 @@ const _: () = {
                         .optional()
                 }
             }
-            impl<__V> ::cache_diesel::AsyncInsertQuery<$conn, __V> for Product
+            impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for Product
             where
-                __V: ::core::marker::Send,
+                __V: ::core::marker::Send + '__q,
                 __V: ::cache_diesel::__private::diesel::Insertable<products::table>,
                 ::cache_diesel::__private::diesel::dsl::Returning<
                     ::cache_diesel::__private::diesel::query_builder::InsertStatement<
@@ -1105,48 +1119,54 @@ const _: () = {
                         >>::Values,
                     >,
                     ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: for<'__q> ::cache_diesel::__private::diesel_async::methods::LoadQuery<
-                    '__q,
-                    $conn,
-                    Self,
-                >,
+                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
                 ::cache_diesel::__private::diesel::query_builder::InsertStatement<
                     products::table,
                     <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
                 >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
             {
-                async fn insert_returning(
-                    conn: &mut $conn,
+                fn insert_returning(
+                    conn: &'__q mut $conn,
                     values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::insert_into(products::table)
-                                .values(values)
-                                .returning(
-                                    <Product as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_select(),
-                                ),
-                            conn,
-                        )
-                        .await
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
+                > {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::get_results::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::insert_into(products::table)
+                                    .values(values)
+                                    .returning(
+                                        <Product as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            $db,
+                                        >>::as_select(),
+                                    ),
+                                conn,
+                            )
+                            .await
+                    })
                 }
-                async fn insert_execute(
-                    conn: &mut $conn,
+                fn insert_execute(
+                    conn: &'__q mut $conn,
                     values: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::insert_into(products::table)
-                                .values(values),
-                            conn,
-                        )
-                        .await
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__q,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                > {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(products::table)
+                                    .values(values),
+                                conn,
+                            )
+                            .await
+                    })
                 }
             }
         };

@@ -45,7 +45,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The same operations on the sync API: blocking calls, which
-/// [`OnBlockingThreads`] runs on tokio's blocking threads.
+/// `OnBlockingThreads` runs on tokio's blocking threads.
 pub trait BlockingStore: Send + Sync + 'static {
     /// Every author.
     fn authors(&self) -> Result<Rows<Author>, ApiError>;
