@@ -456,6 +456,7 @@ fn a_stopped_redis_stalls_no_task_of_the_runtime() {
             ("a", 1),
             "from the database"
         );
+        println!("a read while Redis is stopped took {took:?} (response_timeout 300ms)");
         assert!(
             took >= Duration::from_millis(250),
             "the read waited for the stopped Redis ({took:?})"

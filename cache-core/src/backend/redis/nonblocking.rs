@@ -86,10 +86,11 @@ impl AsyncRedis {
                 Some(conn) => conn,
                 None => {
                     let info = self.client.get_connection_info();
-                    AsyncPlain::connect(host, port, info.redis_settings()).await?
+                    let connect = AsyncPlain::connect(host, port, info.redis_settings());
+                    within(self.redis.connect_timeout, "connect", connect).await?
                 }
             };
-            let values = conn.mget(&packed, keys.len()).await?;
+            let values = within(self.redis.response_timeout, "answer", conn.mget(&packed, keys.len())).await?;
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() >= IDLE_KEPT {
                 idle.remove(0);
@@ -128,15 +129,17 @@ impl AsyncRedis {
     /// [`AsyncRedis::guarded`]).
     async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
         self.guarded(async |runtime| {
-            let mut conn = self.connection(runtime).await?;
-            pipe.query_async::<T>(&mut conn).await
+            let connect = self.connection(runtime);
+            let mut conn = within(self.redis.connect_timeout, "connect", connect).await?;
+            let query = pipe.query_async::<T>(&mut conn);
+            within(self.redis.response_timeout, "answer", query).await
         })
         .await
     }
 
-    /// Runs `call` (given this runtime's id) within the connect and
-    /// response timeouts, through the breaker: while it is open the call
-    /// fails at once; a failure or a timeout opens it and drops this
+    /// Runs `call` (given this runtime's id; its steps bound by their own
+    /// timeouts, [`within`]) through the breaker: while it is open the
+    /// call fails at once; a failure or a timeout opens it and drops this
     /// runtime's connections.
     async fn guarded<T, F>(&self, call: impl FnOnce(Id) -> F) -> Result<T>
     where
@@ -147,14 +150,7 @@ impl AsyncRedis {
             return Err(redis.failing_fast());
         };
         let runtime = Handle::current().id();
-        let limit = redis.connect_timeout + redis.response_timeout;
-        let result = match tokio::time::timeout(limit, call(runtime)).await {
-            Ok(result) => result,
-            Err(_) => Err(RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {limit:?}"),
-            ))),
-        };
+        let result = call(runtime).await;
         match &result {
             Err(e) if server_in_trouble(e) => {
                 redis.in_trouble(ticket, e);
@@ -284,5 +280,21 @@ impl AsyncStore for AsyncRedis {
             pipe.cmd("DEL").arg(lease).ignore();
             self.run::<()>(&pipe).await
         })
+    }
+}
+
+/// `step` within `limit`: a timeout error (which opens the breaker) if
+/// Redis does not `what` (connect, answer) in time.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    step: impl Future<Output = RedisResult<T>>,
+) -> RedisResult<T> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(result) => result,
+        Err(_) => Err(RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("Redis did not {what} within {limit:?}"),
+        ))),
     }
 }
