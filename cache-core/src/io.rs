@@ -57,6 +57,11 @@ pub(crate) trait Io: Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// [`Backend::release_lease`].
     fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Releases a lease without being awaited (its holder was dropped
+    /// mid-read): the sync driver's holder can only be dropped by a panic,
+    /// and releases it there; the async driver's, by a cancelled task,
+    /// and hands the release to a task of its own.
+    fn release_detached(&self, entry: &str, lease: &str);
     /// Waits `d` (between polls of another process's lease).
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
     /// A flight leader's result, waited for at most `max`.
@@ -119,6 +124,10 @@ impl Io for Blocking<'_> {
 
     fn release_lease(&self, entry: &str, lease: &str) -> impl Future<Output = Result<()>> + Send {
         ready(self.0.release_lease(entry, lease))
+    }
+
+    fn release_detached(&self, entry: &str, lease: &str) {
+        let _ = self.0.release_lease(entry, lease);
     }
 
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {

@@ -18,13 +18,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The async driver's [`Io`].
-struct NonBlocking<'a>(&'a dyn AsyncStore);
+struct NonBlocking(Arc<dyn AsyncStore>);
 
-impl Io for NonBlocking<'_> {
+impl Io for NonBlocking {
     async fn read_entry(
         &self,
         key: &str,
@@ -57,6 +58,16 @@ impl Io for NonBlocking<'_> {
 
     async fn release_lease(&self, entry: &str, lease: &str) -> Result<()> {
         self.0.release_lease(entry, lease).await
+    }
+
+    fn release_detached(&self, entry: &str, lease: &str) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime (it is shutting down): the lease expires
+        };
+        let (store, entry, lease) = (self.0.clone(), entry.to_owned(), lease.to_owned());
+        runtime.spawn(async move {
+            let _ = store.release_lease(&entry, &lease).await;
+        });
     }
 
     async fn sleep(&self, d: Duration) {
@@ -96,7 +107,7 @@ impl Cache {
             self.no_twin(plan);
             return load().await.map(|v| (v, Outcome::Uncached));
         };
-        let io = NonBlocking(&**store);
+        let io = NonBlocking(store.clone());
         self.read_through_with(&io, plan, shape, load).await
     }
 
@@ -128,7 +139,7 @@ impl Cache {
                 })
             });
         };
-        let io = NonBlocking(&**store);
+        let io = NonBlocking(store.clone());
         self.bump_tag_groups_with(&io, groups, tag_ttl).await
     }
 

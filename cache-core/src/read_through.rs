@@ -77,6 +77,36 @@ enum Waited<T> {
     GaveUp,
 }
 
+/// A fill lease held by a flight's leader while it loads: released by
+/// [`Held::release`], by the fill ([`Held::filled`]), or, if the read is
+/// dropped meanwhile, as it is dropped ([`Io::release_detached`]).
+struct Held<'a, I: Io> {
+    io: &'a I,
+    entry: &'a str,
+    lease: Option<String>,
+}
+
+impl<I: Io> Held<'_, I> {
+    async fn release(mut self) {
+        if let Some(lease) = self.lease.take() {
+            let _ = self.io.release_lease(self.entry, &lease).await;
+        }
+    }
+
+    /// The fill released it.
+    fn filled(mut self) {
+        self.lease = None;
+    }
+}
+
+impl<I: Io> Drop for Held<'_, I> {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            self.io.release_detached(self.entry, &lease);
+        }
+    }
+}
+
 /// What a loaded value needs when stored.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
@@ -339,24 +369,31 @@ impl Cache {
         F: Future<Output = Result<T, E>>,
     {
         let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
-        let leader = match self.flights().join(flight_key.clone()) {
-            Role::Leader(leader) => leader,
-            Role::Follower(follower) => {
-                let landed = io.follow(&follower, self.config().lease).await;
-                if let Some(value) =
-                    landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes))
-                {
-                    self.count_both(plan, Counter::Shared);
-                    return Ok((value, Outcome::Shared));
-                }
-                // The leader failed or took too long; its fill may have landed anyway.
-                if let Ok(Lookup::Hit { value, .. }) = self
-                    .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
-                    .await
-                {
-                    self.count_both(plan, Counter::Shared);
-                    return Ok((value, Outcome::Shared));
-                }
+        let mut rounds = 0;
+        let leader = loop {
+            let follower = match self.flights().join(flight_key.clone()) {
+                Role::Leader(leader) => break leader,
+                Role::Follower(follower) => follower,
+            };
+            let landed = io.follow(&follower, self.config().lease).await;
+            if let Some(value) = landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes)) {
+                self.count_both(plan, Counter::Shared);
+                return Ok((value, Outcome::Shared));
+            }
+            // The leader failed, was cancelled (an async read dropped) or
+            // took too long; its fill may have landed anyway.
+            if let Ok(Lookup::Hit { value, .. }) = self
+                .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
+                .await
+            {
+                self.count_both(plan, Counter::Shared);
+                return Ok((value, Outcome::Shared));
+            }
+            // Its followers fly again: one leads, the others wait for it
+            // (a flight whose leader is gone is out of the air), rather
+            // than all loading at once; twice at most.
+            rounds += 1;
+            if rounds > 2 {
                 return load().await.map(|v| (v, Outcome::Loaded));
             }
         };
@@ -404,25 +441,31 @@ impl Cache {
             Err(e) => tracing::debug!(key = plan.key, error = %e, "lease unavailable"),
         }
         // Released after the fill, or at once on failure; a holder that dies
-        // holds it one lease long.
+        // holds it one lease long; a read dropped while it loads (an async
+        // caller cancelled) lets it go as it is dropped.
+        let held = Held {
+            io,
+            entry: plan.key,
+            lease,
+        };
         let value = match load().await {
             Ok(value) => value,
             Err(e) => {
-                if let Some(key) = lease {
-                    let _ = io.release_lease(plan.key, &key).await;
-                }
-                return Err(e); // the leader drops: followers load for themselves
+                held.release().await;
+                return Err(e); // the leader drops: followers fly again
             }
         };
         let bytes = match fill_stamp {
             Some(stamp) => {
-                self.store(io, plan, &shape(&value), &stamp, &value, lease.as_deref())
+                let lease = held.lease.as_deref();
+                self.store(io, plan, &shape(&value), &stamp, &value, lease)
                     .await
             }
             None => None,
         };
-        if let (None, Some(key)) = (&bytes, lease) {
-            let _ = io.release_lease(plan.key, &key).await;
+        match bytes {
+            None => held.release().await,
+            Some(_) => held.filled(),
         }
         leader.land(bytes);
         Ok((value, Outcome::Loaded))

@@ -46,6 +46,11 @@ impl<S: Connection + 'static, A: AsyncConnection + 'static> AsyncEnv<S, A> {
         self.queries.swap(0, Ordering::SeqCst)
     }
 
+    /// The counter of the async connections' queries.
+    pub fn counter(&self) -> Arc<AtomicUsize> {
+        self.queries.clone()
+    }
+
     /// Another async connection to the same tables, counted with `conn`.
     pub async fn another(&self) -> A {
         let mut conn = (self.open)().await;

@@ -565,6 +565,94 @@ async fn hooks_take_borrowed_values_and_their_futures_are_send() {
     assert_eq!(gone.map(|r| r.is_active), Some(false));
 }
 
+/// Makes every query on `conn` take `delay` more (the sleep is on the
+/// thread that runs the query), still counted into `queries`.
+fn slow(conn: &mut impl AsyncConnection, delay: Duration, queries: Arc<AtomicUsize>) {
+    conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            queries.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(delay);
+        }
+    });
+}
+
+/// A leader dropped while it loads (a client gone, a timeout around the
+/// read) hands its flight over: its followers fly again, one loads, the
+/// others wait for it, instead of each loading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_of_a_cancelled_read_load_once() {
+    let test = "followers_of_a_cancelled_read_load_once";
+    let Some(mut env) = async_env::sqlite_memory(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("slow", 1)])[0];
+    let p = Arc::new(cache_tests::models::ProductCache::new(
+        env.sync.cache.clone(),
+    ));
+    let mut leader = env.another().await;
+    slow(&mut leader, Duration::from_millis(300), env.counter());
+    let mut conns = Vec::new();
+    for _ in 0..8 {
+        let mut conn = env.another().await;
+        slow(&mut conn, Duration::from_millis(50), env.counter());
+        conns.push(conn);
+    }
+    let followers: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            let p = p.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                p.get_async(&mut conn, id).await.unwrap().slug
+            })
+        })
+        .collect();
+    let gone = tokio::time::timeout(Duration::from_millis(100), p.get_async(&mut leader, id)).await;
+    assert!(gone.is_err(), "the leader was cancelled");
+    for follower in followers {
+        assert_eq!(follower.await.unwrap(), "slow");
+    }
+    let queries = env.take_queries();
+    assert!(
+        queries <= 2,
+        "the cancelled load and one more, not one per follower: {queries}"
+    );
+}
+
+/// A lease taken by a read dropped while it loads is let go at once (not
+/// held until it expires, which would make other processes wait for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_read_lets_its_lease_go() {
+    let test = "a_cancelled_read_lets_its_lease_go";
+    let Some(mut env) = async_env::postgres_redis(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("leased", 1)])[0];
+    let p = &env.sync.products;
+    let counter = env.counter();
+    slow(&mut env.conn, Duration::from_millis(300), counter);
+    let gone =
+        tokio::time::timeout(Duration::from_millis(100), p.get_async(&mut env.conn, id)).await;
+    assert!(gone.is_err(), "cancelled while it loads");
+    let prefix = env.sync.cache.config().key_prefix.clone();
+    let mut raw = redis::Client::open(cache_tests::services::redis_url().unwrap())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut leases = Vec::<String>::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        leases = redis::cmd("KEYS")
+            .arg(format!("{prefix}:x:*"))
+            .query(&mut raw)
+            .unwrap();
+        if leases.is_empty() {
+            break;
+        }
+    }
+    assert!(leases.is_empty(), "the lease is let go: {leases:?}");
+}
+
 /// A connection of diesel-async's deadpool pool is passed as `&mut *pooled`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadpool_connections_are_passed_as_they_deref() {

@@ -90,7 +90,12 @@ impl AsyncRedis {
                     within(self.redis.connect_timeout, "connect", connect).await?
                 }
             };
-            let values = within(self.redis.response_timeout, "answer", conn.mget(&packed, keys.len())).await?;
+            let values = within(
+                self.redis.response_timeout,
+                "answer",
+                conn.mget(&packed, keys.len()),
+            )
+            .await?;
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() >= IDLE_KEPT {
                 idle.remove(0);
