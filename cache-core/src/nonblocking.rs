@@ -103,6 +103,9 @@ impl Cache {
         E: Display,
         F: Future<Output = std::result::Result<T, E>>,
     {
+        // A hit never waits (an in-process one does no I/O at all): the
+        // task spends tokio's budget, so a loop of hits yields in turn.
+        tokio::task::coop::consume_budget().await;
         let Some(store) = self.nonblocking() else {
             self.no_twin(plan);
             return load().await.map(|v| (v, Outcome::Uncached));

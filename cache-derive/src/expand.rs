@@ -188,6 +188,12 @@ fn public_items(m: &Model) -> TokenStream {
         let find_doc = format!("The {what} whose `{field}` is `value`, if any.");
         let get = format_ident!("get_by_{}", f.ident);
         let find = format_ident!("find_by_{}", f.ident);
+        let (get_async, find_async) = (
+            format_ident!("get_by_{}_async", f.ident),
+            format_ident!("find_by_{}_async", f.ident),
+        );
+        let get_async_doc = format!("`{get}` on an async (diesel-async) connection.");
+        let find_async_doc = format!("`{find}` on an async (diesel-async) connection.");
         quote! {
             #[doc = #get_doc]
             pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
@@ -198,6 +204,18 @@ fn public_items(m: &Model) -> TokenStream {
             pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
             where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
+
+            ::cache_diesel::__if_async! {
+                #[doc = #get_async_doc]
+                pub async fn #get_async<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
+                where C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<C>,
+                { self.0.get_unique_async(conn, #unique::#v(value)).await }
+
+                #[doc = #find_async_doc]
+                pub async fn #find_async<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
+                where C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<C>,
+                { self.0.find_unique_async(conn, #unique::#v(value)).await }
+            }
         }
     });
     let filter_fields = m.filter_fields().map(|f| {

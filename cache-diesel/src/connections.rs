@@ -47,6 +47,21 @@ macro_rules! __async_postgres {
     ($m:ident) => {};
 }
 
+/// Its input where the `async` feature is on (generated async lookups).
+#[cfg(feature = "async")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(feature = "async"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async {
+    ($($t:tt)*) => {};
+}
+
 #[cfg(feature = "async-postgres")]
 #[doc(hidden)]
 #[macro_export]

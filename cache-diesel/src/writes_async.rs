@@ -87,6 +87,15 @@ impl<M: CachedModel> Manager<M> {
         Ok(Some(row))
     }
 
+    /// [`Manager::save`] on an async connection.
+    pub async fn save_async<'q, C>(&self, conn: &'q mut C, row: &'q M) -> Result<Option<M>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncUpdateQuery<'q, C, &'q M>,
+    {
+        self.update_async(conn, row.id(), row).await
+    }
+
     /// [`Manager::delete`] on an async connection.
     pub async fn delete_async<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
     where

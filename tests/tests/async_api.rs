@@ -65,6 +65,19 @@ where
         .await
         .unwrap();
     assert_eq!((by_slug.category_id, env.take_queries()), (2, 1));
+    let generated = p
+        .get_by_slug_async(&mut env.conn, "pear".into())
+        .await
+        .unwrap();
+    let absent = p
+        .find_by_slug_async(&mut env.conn, "plum".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        (generated, absent, env.take_queries()),
+        (by_slug, None, 1),
+        "a hit, and a miss"
+    );
     // The sync and the async API share entries: the sync read is a hit.
     let (sync_read, q) = env.sync.db.counted(|c| p.get(c, id));
     assert_eq!((sync_read.unwrap(), q), (first, 0));
@@ -542,6 +555,11 @@ async fn hooks_take_borrowed_values_and_their_futures_are_send() {
     );
     let inserted = p.insert_async(&mut env.conn, new).await.unwrap();
     assert_eq!(inserted.slug, slug);
+    let mut row = p.get_async(&mut env.conn, id).await.unwrap();
+    row.title = "saved".into();
+    let saved = p.save_async(&mut env.conn, &row).await.unwrap();
+    assert_eq!(saved.map(|r| r.title), Some("saved".into()));
+    assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().title, "saved");
     let mut conn = env.another().await;
     let spawned = tokio::spawn({
         let p = p.clone();

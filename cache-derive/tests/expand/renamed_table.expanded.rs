@@ -55,6 +55,32 @@ impl CatalogItemCache {
     {
         self.0.find_unique(conn, CatalogItemUnique::Code(value))
     }
+    ::cache_diesel::__if_async! {
+        ///`get_by_code` on an async (diesel-async) connection.
+        pub async fn get_by_code_async<C>(
+            &self,
+            conn: &mut C,
+            value: String,
+        ) -> ::cache_diesel::Result<CatalogItem>
+        where
+            C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static,
+            CatalogItem: ::cache_diesel::AsyncModelQueries<C>,
+        {
+            self.0.get_unique_async(conn, CatalogItemUnique::Code(value)).await
+        }
+        ///`find_by_code` on an async (diesel-async) connection.
+        pub async fn find_by_code_async<C>(
+            &self,
+            conn: &mut C,
+            value: String,
+        ) -> ::cache_diesel::Result<::core::option::Option<CatalogItem>>
+        where
+            C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static,
+            CatalogItem: ::cache_diesel::AsyncModelQueries<C>,
+        {
+            self.0.find_unique_async(conn, CatalogItemUnique::Code(value)).await
+        }
+    }
 }
 impl CatalogItem {
     ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).

@@ -52,6 +52,32 @@ impl ProductCache {
     {
         self.0.find_unique(conn, ProductUnique::Slug(value))
     }
+    ::cache_diesel::__if_async! {
+        ///`get_by_slug` on an async (diesel-async) connection.
+        pub async fn get_by_slug_async<C>(
+            &self,
+            conn: &mut C,
+            value: String,
+        ) -> ::cache_diesel::Result<Product>
+        where
+            C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static,
+            Product: ::cache_diesel::AsyncModelQueries<C>,
+        {
+            self.0.get_unique_async(conn, ProductUnique::Slug(value)).await
+        }
+        ///`find_by_slug` on an async (diesel-async) connection.
+        pub async fn find_by_slug_async<C>(
+            &self,
+            conn: &mut C,
+            value: String,
+        ) -> ::cache_diesel::Result<::core::option::Option<Product>>
+        where
+            C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static,
+            Product: ::cache_diesel::AsyncModelQueries<C>,
+        {
+            self.0.find_unique_async(conn, ProductUnique::Slug(value)).await
+        }
+    }
 }
 impl Product {
     ///The process-wide cache manager of this model, over the default cache (`CACHE_URL`).
