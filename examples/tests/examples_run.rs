@@ -22,17 +22,23 @@ fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
 }
 
+/// The lines of `out` that show `read`: a miss, a hit, then after the
+/// update of row 1 to "Green tea" a miss again.
+fn miss_hit_update_miss(out: &str, read: &str) {
+    let reads = lines_with(out, read);
+    assert_eq!(reads.len(), 3, "{out}");
+    assert!(reads[0].contains("queries: 1 (miss)"), "{out}");
+    assert!(reads[1].contains("queries: 0 (hit)"), "{out}");
+    assert!(
+        reads[2].contains("Green tea") && reads[2].contains("queries: 1 (miss"),
+        "{out}"
+    );
+}
+
 #[test]
 fn quickstart_shows_miss_hit_update_miss() {
     let out = run(env!("CARGO_BIN_EXE_quickstart"));
-    let gets = lines_with(&out, "get(1)");
-    assert_eq!(gets.len(), 3, "{out}");
-    assert!(gets[0].contains("queries: 1 (miss)"), "{out}");
-    assert!(gets[1].contains("queries: 0 (hit)"), "{out}");
-    assert!(
-        gets[2].contains("Green tea") && gets[2].contains("queries: 1 (miss"),
-        "{out}"
-    );
+    miss_hit_update_miss(&out, "get(1)");
     assert!(
         out.contains("get(42)       -> Product id=42 not found"),
         "{out}"
@@ -42,14 +48,7 @@ fn quickstart_shows_miss_hit_update_miss() {
 #[test]
 fn async_quickstart_shows_miss_hit_update_miss() {
     let out = run(env!("CARGO_BIN_EXE_async_quickstart"));
-    let gets = lines_with(&out, "get_async(1)");
-    assert_eq!(gets.len(), 3, "{out}");
-    assert!(gets[0].contains("queries: 1 (miss)"), "{out}");
-    assert!(gets[1].contains("queries: 0 (hit)"), "{out}");
-    assert!(
-        gets[2].contains("Green tea") && gets[2].contains("queries: 1 (miss"),
-        "{out}"
-    );
+    miss_hit_update_miss(&out, "get_async(1)");
     let lists = lines_with(&out, "all_async");
     assert!(
         lists[0].contains("2 rows") && lists[1].contains("queries: 0 (hit)"),

@@ -15,7 +15,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 /// Runs `$body` with `$conn` a connection checked out of `$store`'s pool
 /// (the same code for either connection type).
@@ -192,11 +192,6 @@ impl Store for AsyncPoolStore {
     }
 
     fn stats(&self) -> Stats {
-        Stats {
-            database: self.database,
-            queries: self.queries.load(Ordering::Relaxed),
-            books: self.books.stats(),
-            authors: self.authors.stats(),
-        }
+        Stats::of(self.database, &self.queries, &self.books, &self.authors)
     }
 }

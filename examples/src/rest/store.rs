@@ -126,6 +126,23 @@ impl Store for OnBlockingThreads {
     }
 }
 
+impl Stats {
+    /// What `/stats` shows of a store over `database`.
+    pub(crate) fn of(
+        database: &'static str,
+        queries: &AtomicU64,
+        books: &BookCache,
+        authors: &AuthorCache,
+    ) -> Stats {
+        Stats {
+            database,
+            queries: queries.load(Ordering::Relaxed),
+            books: books.stats(),
+            authors: authors.stats(),
+        }
+    }
+}
+
 /// Opens the database (PostgreSQL for a `postgres://` URL; otherwise SQLite
 /// at that path, or in memory without one), creates the tables if missing,
 /// and returns the store over it with managers over `cache`.
@@ -326,11 +343,6 @@ where
     }
 
     fn stats(&self) -> Stats {
-        Stats {
-            database: self.database,
-            queries: self.queries.load(Ordering::Relaxed),
-            books: self.books.stats(),
-            authors: self.authors.stats(),
-        }
+        Stats::of(self.database, &self.queries, &self.books, &self.authors)
     }
 }
