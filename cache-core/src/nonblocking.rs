@@ -146,6 +146,33 @@ impl Cache {
         self.bump_tag_groups_with(&io, groups, tag_ttl).await
     }
 
+    /// Delivers what this cache owes (see `Cache::owe_tag_groups`) now,
+    /// without blocking the runtime; true when nothing is owed any more.
+    #[doc(hidden)]
+    pub async fn settle_owed_async(&self) -> bool {
+        if self.owed().is_clear() {
+            return true;
+        }
+        let Some(store) = self.nonblocking() else {
+            let cache = self.clone();
+            return tokio::task::spawn_blocking(move || cache.settle_owed())
+                .await
+                .unwrap_or(false);
+        };
+        let owed = self.owed().snapshot();
+        let io = NonBlocking(store.clone());
+        match self
+            .deliver(&io, &[], crate::owed::Debt::NO_TTL, owed)
+            .await
+        {
+            Ok(()) => self.owed().is_clear(),
+            Err(e) => {
+                tracing::debug!(error = %e, "owed tag bumps still undeliverable");
+                false
+            }
+        }
+    }
+
     /// A read on a store with no non-blocking twin: counted, logged once.
     fn no_twin(&self, plan: &Plan<'_>) {
         self.count(Counter::Uncached, 1);

@@ -390,6 +390,21 @@ impl Cache {
         block_now(self.bump_tag_groups_with(&io, groups, tag_ttl))
     }
 
+    /// Owes the bumps of `groups` (see [`Cache::bump_tags_within`]) without
+    /// any I/O: from now on this process's reads that depend on them
+    /// deliver them first (sync reads) or read the source (async reads),
+    /// and the retry thread delivers them within `retry_after`. For callers
+    /// that must not wait for the backend (a commit seen inside an async
+    /// connection's instrumentation); deliver at once with
+    /// `Cache::settle_owed_async`.
+    #[doc(hidden)]
+    pub fn owe_tag_groups(&self, groups: &[(&[String], Option<&str>)], tag_ttl: Ttl) {
+        for (group, cover) in groups {
+            self.owed().add(group.iter(), *cover, tag_ttl);
+        }
+        self.retry_owed_in_background();
+    }
+
     /// [`Cache::bump_tag_groups`] over `io`.
     pub(crate) async fn bump_tag_groups_with(
         &self,
@@ -429,7 +444,13 @@ impl Cache {
 
     /// Writes a new version of `tags` and of the tags of `owed`, in one
     /// round trip; on success, `owed` is paid.
-    async fn deliver(&self, io: &impl Io, tags: &[String], tag_ttl: Ttl, owed: Debt) -> Result<()> {
+    pub(crate) async fn deliver(
+        &self,
+        io: &impl Io,
+        tags: &[String],
+        tag_ttl: Ttl,
+        owed: Debt,
+    ) -> Result<()> {
         let versions: Vec<(&str, u64)> = tags
             .iter()
             .chain(owed.tags())
@@ -443,7 +464,7 @@ impl Cache {
     }
 
     /// Delivers the owed bumps; true when nothing is owed any more.
-    fn settle_owed(&self) -> bool {
+    pub(crate) fn settle_owed(&self) -> bool {
         let owed = self.owed().snapshot();
         if owed.is_empty() {
             return true;

@@ -59,8 +59,10 @@ struct Flavor {
 
 impl Flavor {
     /// A hook fn: `fn name(conn: &mut C, params) -> QueryResult<T> { body }`,
-    /// or on async `fn name(conn: &'__q mut C, params) -> BoxFuture<'__q,
-    /// QueryResult<T>>` over `body` in an `async move` block. (A boxed
+    /// or on async `fn name<'__c>(conn: &'__c mut C, params) ->
+    /// BoxFuture<'__c, QueryResult<T>> where '__q: '__c` over `body` in an
+    /// `async move` block (the connection's borrow may be shorter than the
+    /// values', so the caller can use it again for the invalidation). (A boxed
     /// future, not an `async fn`: the future of a caller generic over the
     /// values must be provably `Send`, which an opaque future whose hidden
     /// type needs `__V: '__q` is not, to rustc.) `params` name their
@@ -80,7 +82,7 @@ impl Flavor {
             let params = params(&TokenStream::new());
             let borrowed = borrowed.iter().map(|b| format_ident!("{}", b));
             quote! {
-                fn #name(conn: &'__q mut #conn, #params) -> ::cache_diesel::__private::BoxFuture<'__q, #result> {
+                fn #name<'__c>(conn: &'__c mut #conn, #params) -> ::cache_diesel::__private::BoxFuture<'__c, #result> where '__q: '__c {
                     ::std::boxed::Box::pin(async move {
                         #( let #borrowed = &#borrowed; )*
                         #body
@@ -1107,13 +1109,13 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                     }
 
                     impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for #model {
-                        fn insert_returning(_: &'__q mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #many> { ::core::unimplemented!() }
-                        fn insert_execute(_: &'__q mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #count> { ::core::unimplemented!() }
+                        fn insert_returning<'__c>(_: &'__c mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #many> where '__q: '__c { ::core::unimplemented!() }
+                        fn insert_execute<'__c>(_: &'__c mut $conn, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #count> where '__q: '__c { ::core::unimplemented!() }
                     }
 
                     impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for #model {
-                        fn update_by_id(_: &'__q mut $conn, _: #id, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #updated> { ::core::unimplemented!() }
-                        fn update_filtered(_: &'__q mut $conn, _: #filter, _: __V) -> ::cache_diesel::__private::BoxFuture<'__q, #count> { ::core::unimplemented!() }
+                        fn update_by_id<'__c>(_: &'__c mut $conn, _: #id, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #updated> where '__q: '__c { ::core::unimplemented!() }
+                        fn update_filtered<'__c>(_: &'__c mut $conn, _: #filter, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #count> where '__q: '__c { ::core::unimplemented!() }
                     }
                 };
             }

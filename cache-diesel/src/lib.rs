@@ -59,6 +59,8 @@ pub mod sql_tables;
 mod sqlite_async;
 mod tags;
 pub mod tracking;
+#[cfg(feature = "async")]
+pub mod tracking_async;
 pub mod unseen;
 mod writes;
 #[cfg(feature = "async")]
@@ -82,6 +84,8 @@ pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use rows::Rows;
 pub use tracking::{CacheTracking, track, transaction};
+#[cfg(feature = "async")]
+pub use tracking_async::{invalidate_tables_async, landed_async, track_async, transaction_async};
 pub use unseen::{
     declare_cascade, declare_function_writes, declare_uncached, declare_view,
     invalidate_everything, invalidate_tables,

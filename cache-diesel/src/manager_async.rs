@@ -4,18 +4,21 @@
 //! and protocol as the sync reads (one driver in cache-core runs both);
 //! the cache's I/O does not block the runtime.
 //!
-//! Not yet on async connections: write tracking. A read inside a
-//! transaction (one diesel-async's transaction manager knows of) goes to
-//! the database only, neither read from the cache nor filled.
+//! Inside a transaction, reads follow the sync rules: on a connection
+//! tracked by [`track_async`](crate::track_async), a read of a table the
+//! transaction wrote goes to the database only, and no read fills the
+//! cache; untracked, a transaction diesel-async knows of is seen (one
+//! opened by SQL text is not).
 
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
+use crate::tracking::ReadPolicy;
+use crate::tracking_async;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
-use diesel_async::TransactionManager;
 use std::future::Future;
 
 impl<M: CachedModel> Manager<M> {
@@ -112,9 +115,9 @@ impl<M: CachedModel> Manager<M> {
         .await
     }
 
-    /// [`Manager`]'s sync read-through, as a future: inside a transaction
-    /// the database only; past the soft timeout, the refresh runs inline
-    /// (on this task).
+    /// [`Manager`]'s sync read-through, as a future, with the same policy
+    /// inside a transaction (see [`crate::tracking_async`]); past the soft
+    /// timeout, the refresh runs inline (on this task).
     async fn read_through_async<C, T, S: ShapeFn<T>>(
         &self,
         conn: &mut C,
@@ -125,15 +128,16 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        if in_transaction(conn) {
+        let policy = tracking_async::read_policy(conn, Self::tables_of(&entry));
+        if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model = M::INFO.name,
                 key = entry.key(),
-                "cache bypassed: a transaction is open on this async connection"
+                "cache bypassed: this transaction wrote a table it depends on"
             );
             return Ok(load(conn).await?);
         }
-        let plan = self.plan(&entry, true, None);
+        let plan = self.plan(&entry, policy == ReadPolicy::Normal, None);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = std::time::Instant::now();
         let (Form(value), outcome) = self
@@ -148,13 +152,4 @@ impl<M: CachedModel> Manager<M> {
 /// A load's rows as the cache form.
 async fn lift<T>(load: impl Future<Output = QueryResult<T>>) -> QueryResult<Form<T>> {
     load.await.map(Form)
-}
-
-/// Whether diesel-async's transaction manager has a transaction open on
-/// `conn` (or cannot tell: then as if it had).
-pub(crate) fn in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
-    !matches!(
-        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(None)
-    )
 }

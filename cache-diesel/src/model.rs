@@ -211,9 +211,13 @@ pub trait AsyncDeleteQuery<C>: CachedModel {
 )]
 pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
     /// [`InsertQuery::insert_returning`].
-    fn insert_returning(conn: &'q mut C, values: V) -> BoxFuture<'q, QueryResult<Vec<Self>>>;
+    fn insert_returning<'c>(conn: &'c mut C, values: V) -> BoxFuture<'c, QueryResult<Vec<Self>>>
+    where
+        'q: 'c;
     /// [`InsertQuery::insert_execute`].
-    fn insert_execute(conn: &'q mut C, values: V) -> BoxFuture<'q, QueryResult<usize>>;
+    fn insert_execute<'c>(conn: &'c mut C, values: V) -> BoxFuture<'c, QueryResult<usize>>
+    where
+        'q: 'c;
 }
 
 /// [`UpdateQuery`] on an async connection type `C`; `'q` as for
@@ -226,17 +230,21 @@ pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
 )]
 pub trait AsyncUpdateQuery<'q, C, V>: CachedModel {
     /// [`UpdateQuery::update_by_id`].
-    fn update_by_id(
-        conn: &'q mut C,
+    fn update_by_id<'c>(
+        conn: &'c mut C,
         id: Self::Id,
         changes: V,
-    ) -> BoxFuture<'q, QueryResult<Option<Updated<Self>>>>;
+    ) -> BoxFuture<'c, QueryResult<Option<Updated<Self>>>>
+    where
+        'q: 'c;
     /// [`UpdateQuery::update_filtered`].
-    fn update_filtered(
-        conn: &'q mut C,
+    fn update_filtered<'c>(
+        conn: &'c mut C,
         filter: Self::Filter,
         changes: V,
-    ) -> BoxFuture<'q, QueryResult<usize>>;
+    ) -> BoxFuture<'c, QueryResult<usize>>
+    where
+        'q: 'c;
 }
 
 /// A boxed future that can move between threads (what the async hooks

@@ -35,11 +35,17 @@ where
     M: InsertQuery<SqliteConnection, V>,
     V: Send + 'static,
 {
-    fn insert_returning(conn: &'q mut Wrapped, values: V) -> BoxFuture<'q, QueryResult<Vec<M>>> {
+    fn insert_returning<'c>(conn: &'c mut Wrapped, values: V) -> BoxFuture<'c, QueryResult<Vec<M>>>
+    where
+        'q: 'c,
+    {
         conn.spawn_blocking(move |conn| M::insert_returning(conn, values))
     }
 
-    fn insert_execute(conn: &'q mut Wrapped, values: V) -> BoxFuture<'q, QueryResult<usize>> {
+    fn insert_execute<'c>(conn: &'c mut Wrapped, values: V) -> BoxFuture<'c, QueryResult<usize>>
+    where
+        'q: 'c,
+    {
         conn.spawn_blocking(move |conn| M::insert_execute(conn, values))
     }
 }
@@ -50,19 +56,25 @@ where
     M::Id: 'static,
     V: Send + 'static,
 {
-    fn update_by_id(
-        conn: &'q mut Wrapped,
+    fn update_by_id<'c>(
+        conn: &'c mut Wrapped,
         id: M::Id,
         changes: V,
-    ) -> BoxFuture<'q, QueryResult<Option<Updated<M>>>> {
+    ) -> BoxFuture<'c, QueryResult<Option<Updated<M>>>>
+    where
+        'q: 'c,
+    {
         conn.spawn_blocking(move |conn| M::update_by_id(conn, &id, changes))
     }
 
-    fn update_filtered(
-        conn: &'q mut Wrapped,
+    fn update_filtered<'c>(
+        conn: &'c mut Wrapped,
         filter: M::Filter,
         changes: V,
-    ) -> BoxFuture<'q, QueryResult<usize>> {
+    ) -> BoxFuture<'c, QueryResult<usize>>
+    where
+        'q: 'c,
+    {
         conn.spawn_blocking(move |conn| M::update_filtered(conn, &filter, changes))
     }
 }

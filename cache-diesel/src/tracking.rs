@@ -45,10 +45,11 @@ use diesel::connection::{
 };
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Invalidations of a manager hook waiting for a commit.
-struct Deferred {
+pub(crate) struct Deferred {
     cache: Cache,
     tags: Vec<String>,
     /// The table's epoch tag (see `tags::bump`).
@@ -111,8 +112,18 @@ pub struct CacheTracking {
     /// Set when the tracker lost track of the transaction: what to
     /// invalidate again at the next `COMMIT`/`ROLLBACK`.
     reminder: Option<Pending>,
-    /// Above zero while a manager hook runs its own write statement.
-    hook_depth: u32,
+    /// Above zero while a manager hook runs its own write statement
+    /// (shared: an async hook's guard holds it across its await).
+    hooks: Arc<AtomicU32>,
+    /// Whether invalidations at a commit must not wait for the cache: the
+    /// connection runs its statements on an async runtime's thread. They
+    /// are then owed (this process's reads see them at once) and delivered
+    /// by a task.
+    #[cfg(feature = "async")]
+    nonblocking: bool,
+    /// The tasks delivering this connection's owed invalidations.
+    #[cfg(feature = "async")]
+    landing: Vec<tokio::task::JoinHandle<()>>,
     /// Where unseen writes are invalidated: these caches, or (when `None`)
     /// every cache holding entries of the written table.
     caches: Option<Vec<Cache>>,
@@ -143,15 +154,24 @@ impl CacheTracking {
             dialect: Dialect::Any,
             levels: Vec::new(),
             reminder: None,
-            hook_depth: 0,
+            hooks: Arc::default(),
+            #[cfg(feature = "async")]
+            nonblocking: false,
+            #[cfg(feature = "async")]
+            landing: Vec::new(),
             caches: None,
         }
     }
 
     /// A tracker for connections of type `C`, lexing SQL by its database's rules.
     pub fn for_connection<C: Connection>() -> Self {
+        Self::for_backend::<C::Backend>()
+    }
+
+    /// A tracker lexing SQL by the rules of the database `B`.
+    pub(crate) fn for_backend<B>() -> Self {
         CacheTracking {
-            dialect: dialect_of::<C>(),
+            dialect: dialect_of::<B>(),
             ..Self::new()
         }
     }
@@ -182,14 +202,32 @@ impl CacheTracking {
         !self.levels.is_empty() || self.reminder.is_some()
     }
 
+    /// The policy for a read whose result depends on `tables`.
+    pub(crate) fn policy<'t>(&self, mut tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
+        if !self.in_transaction() {
+            ReadPolicy::Normal
+        } else if tables.any(|table| self.transaction_wrote(table)) {
+            ReadPolicy::Bypass
+        } else {
+            ReadPolicy::NoFill
+        }
+    }
+
+    /// Marks a manager hook's statement as running until the guard drops.
+    pub(crate) fn enter_hook(&self) -> HookMark {
+        self.hooks.fetch_add(1, Ordering::SeqCst);
+        HookMark(self.hooks.clone())
+    }
+
     /// One statement (or batch) finished, with `error` if it failed.
     fn on_finish(&mut self, query: &dyn std::fmt::Display, error: Option<&diesel::result::Error>) {
         let mut sql = String::new();
+        let from_hook = self.hooks.load(Ordering::SeqCst) > 0;
         if write!(sql, "{query}").is_err() {
             // Diesel could not render it (an empty changeset): it did not
             // run, it failed; had it run, its FinishQuery would render.
             if error.is_none() {
-                self.record(Vec::new(), true);
+                self.record(Vec::new(), true, from_hook);
             }
             return;
         }
@@ -210,10 +248,10 @@ impl CacheTracking {
                 && !self.levels.is_empty()
             {
                 self.lose_track();
-                self.record(Vec::new(), true);
+                self.record(Vec::new(), true, from_hook);
                 return;
             }
-            return statements.into_iter().for_each(|s| self.step(s));
+            return statements.into_iter().for_each(|s| self.step(s, from_hook));
         };
         let controls = statements.iter().any(|s| {
             !matches!(
@@ -235,25 +273,25 @@ impl CacheTracking {
                 if controls {
                     self.lose_track(); // which of the batch ran is unknown
                 }
-                let hook_depth = std::mem::take(&mut self.hook_depth);
+                // A failed hook does not invalidate: its writes count as
+                // unseen.
                 for statement in statements {
                     match statement {
-                        Statement::Writes(tables) => self.record(tables, false),
-                        Statement::Unknown => self.record(Vec::new(), true),
+                        Statement::Writes(tables) => self.record(tables, false, false),
+                        Statement::Unknown => self.record(Vec::new(), true, false),
                         _ => {}
                     }
                 }
-                self.hook_depth = hook_depth; // a failed hook does not invalidate
             }
         }
     }
 
     /// Applies a statement that succeeded.
-    fn step(&mut self, statement: Statement) {
+    fn step(&mut self, statement: Statement, from_hook: bool) {
         match statement {
             Statement::Read => {}
-            Statement::Writes(tables) => self.record(tables, false),
-            Statement::Unknown => self.record(Vec::new(), true),
+            Statement::Writes(tables) => self.record(tables, false, from_hook),
+            Statement::Unknown => self.record(Vec::new(), true, from_hook),
             Statement::Begin => {
                 if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
                     self.end(true); // MySQL commits the open transaction first
@@ -305,8 +343,7 @@ impl CacheTracking {
 
     /// A write: deferred inside a transaction, invalidated now outside one
     /// (unless a hook wrote it: the hook invalidates).
-    fn record(&mut self, tables: Vec<String>, everything: bool) {
-        let from_hook = self.hook_depth > 0;
+    fn record(&mut self, tables: Vec<String>, everything: bool, from_hook: bool) {
         let written: BTreeSet<String> = tables.into_iter().collect();
         let pending = Pending {
             unseen: if from_hook {
@@ -361,8 +398,9 @@ impl CacheTracking {
 
     /// The deferred hook writes' bumps, one round trip per cache (and tag
     /// lifetime), however many writes the transaction made; then the
-    /// unseen writes', one per cache.
-    fn invalidate(&self, pending: &Pending, why: &str) {
+    /// unseen writes', one per cache. On an async connection they are
+    /// owed instead and delivered by a task (see `nonblocking`).
+    fn invalidate(&mut self, pending: &Pending, why: &str) {
         // One batch per (cache, lifetime): few, however many writes.
         let mut batches: Vec<(&Deferred, Vec<TagGroup<'_>>)> = Vec::new();
         for d in &pending.deferred {
@@ -375,14 +413,94 @@ impl CacheTracking {
                 None => batches.push((d, vec![group])),
             }
         }
+        let unseen = (!pending.unseen.is_empty() || pending.everything).then(|| {
+            Bumps::default().tables(self.caches.as_deref(), &pending.unseen, pending.everything)
+        });
+        #[cfg(feature = "async")]
+        if self.nonblocking
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let mut owing: Vec<Cache> = Vec::new();
+            for (first, groups) in &batches {
+                first.cache.owe_tag_groups(groups, first.ttl);
+                owing.push(first.cache.clone());
+            }
+            owing.extend(unseen.map(|b| b.owe(why)).unwrap_or_default());
+            if !owing.is_empty() {
+                tracing::debug!(
+                    why,
+                    caches = owing.len(),
+                    "invalidations owed, delivered by a task"
+                );
+                self.landing.retain(|task| !task.is_finished());
+                self.landing.push(runtime.spawn(async move {
+                    for cache in owing {
+                        cache.settle_owed_async().await;
+                    }
+                }));
+            }
+            return;
+        }
         for (first, groups) in &batches {
             bump_groups(&first.cache, groups, first.ttl, "transaction", why);
         }
-        if !pending.unseen.is_empty() || pending.everything {
-            Bumps::default()
-                .tables(self.caches.as_deref(), &pending.unseen, pending.everything)
-                .send(why);
+        if let Some(bumps) = unseen {
+            bumps.send(why);
         }
+    }
+
+    /// Defers a hook's invalidation to the commit of the open transaction;
+    /// otherwise says to bump now (and, if the tracker lost track of the
+    /// transaction, also remembers it for its end).
+    pub(crate) fn defer(&mut self, deferred: impl FnOnce() -> Deferred) -> Invalidation {
+        match (self.levels.last_mut(), &mut self.reminder) {
+            (Some(level), _) => {
+                level.pending.deferred.push(deferred());
+                Invalidation::Deferred
+            }
+            (None, Some(reminder)) => {
+                reminder.deferred.push(deferred());
+                Invalidation::Now
+            }
+            (None, None) => Invalidation::Now,
+        }
+    }
+
+    /// Defers invalidating `tables` to the commit of the open transaction;
+    /// when there is none, returns where to invalidate now (the caches the
+    /// tracker was pointed at, if any; `None`: wherever).
+    pub(crate) fn defer_tables(&mut self, tables: &BTreeSet<String>) -> Option<Option<Vec<Cache>>> {
+        match self.levels.last_mut() {
+            Some(level) => {
+                level.pending.unseen.extend(tables.iter().cloned());
+                level.pending.written.extend(tables.iter().cloned());
+                None
+            }
+            None => Some(self.caches.clone()),
+        }
+    }
+
+    /// Takes the tasks still delivering this connection's invalidations.
+    #[cfg(feature = "async")]
+    pub(crate) fn take_landing(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(&mut self.landing)
+    }
+
+    /// Makes the tracker owe its invalidations instead of waiting for the
+    /// cache (for connections that run statements on a runtime thread).
+    #[cfg(feature = "async")]
+    pub(crate) fn nonblocking(mut self, nonblocking: bool) -> Self {
+        self.nonblocking = nonblocking;
+        self
+    }
+}
+
+/// A manager hook's statement is running (see [`CacheTracking::enter_hook`]).
+pub(crate) struct HookMark(Arc<AtomicU32>);
+
+impl Drop for HookMark {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -418,9 +536,9 @@ fn mentions_string_settings(sql: &str) -> bool {
     lower.contains("standard_conforming_strings") || lower.contains("backslash_quote")
 }
 
-/// The SQL dialect of connection type `C`.
-pub(crate) fn dialect_of<C: Connection>() -> Dialect {
-    let backend = std::any::type_name::<C::Backend>();
+/// The SQL dialect of the database `B` (a Diesel backend type).
+pub(crate) fn dialect_of<B>() -> Dialect {
+    let backend = std::any::type_name::<B>();
     match backend.rsplit("::").next() {
         Some("Pg") => Dialect::Postgres,
         Some("Sqlite") => Dialect::Sqlite,
@@ -454,16 +572,6 @@ where
         warn_untracked();
     }
     conn.transaction(f)
-}
-
-/// Whether `conn` is inside a transaction: by its tracker's reading of the
-/// SQL when tracked (which sees `batch_execute("BEGIN")` too), else by
-/// Diesel's transaction manager.
-fn in_transaction<C: Connection>(conn: &mut C) -> bool {
-    if let Some(t) = tracker(conn) {
-        return t.in_transaction();
-    }
-    diesel_in_transaction(conn)
 }
 
 /// Whether Diesel's transaction manager has a transaction open on `conn`
@@ -500,14 +608,14 @@ pub(crate) enum ReadPolicy {
 /// The policy for a read whose result depends on `tables`.
 pub(crate) fn read_policy<'t, C: Connection>(
     conn: &mut C,
-    mut tables: impl Iterator<Item = &'t str>,
+    tables: impl Iterator<Item = &'t str>,
 ) -> ReadPolicy {
-    if !in_transaction(conn) {
-        return ReadPolicy::Normal;
+    if let Some(t) = tracker(conn) {
+        return t.policy(tables);
     }
-    match tracker(conn) {
-        Some(t) if tables.any(|table| t.transaction_wrote(table)) => ReadPolicy::Bypass,
-        _ => ReadPolicy::NoFill,
+    match diesel_in_transaction(conn) {
+        true => ReadPolicy::NoFill,
+        false => ReadPolicy::Normal,
     }
 }
 
@@ -530,16 +638,14 @@ pub(crate) fn as_hook<C: Connection, T>(
     conn: &mut C,
     f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
 ) -> crate::Result<T> {
-    if tracker(conn).is_none() && in_transaction(conn) {
-        return Err(crate::Error::UntrackedTransaction);
-    }
-    if let Some(t) = tracker(conn) {
-        t.hook_depth += 1;
-    }
+    let Some(mark) = tracker(conn).map(|t| t.enter_hook()) else {
+        if diesel_in_transaction(conn) {
+            return Err(crate::Error::UntrackedTransaction);
+        }
+        return Ok(f(conn)?);
+    };
     let out = f(conn);
-    if let Some(t) = tracker(conn) {
-        t.hook_depth = t.hook_depth.saturating_sub(1);
-    }
+    drop(mark);
     Ok(out?)
 }
 
@@ -553,28 +659,29 @@ pub(crate) fn defer<C: Connection>(
     cover: &str,
     ttl: Ttl,
 ) -> Invalidation {
-    let deferred = || Deferred {
+    match tracker(conn) {
+        Some(t) => t.defer(deferred(cache, tags, cover, ttl)),
+        None => {
+            if diesel_in_transaction(conn) {
+                warn_untracked();
+            }
+            Invalidation::Now
+        }
+    }
+}
+
+/// A hook's invalidation, to keep until the commit.
+pub(crate) fn deferred<'a>(
+    cache: &'a Cache,
+    tags: &'a [String],
+    cover: &'a str,
+    ttl: Ttl,
+) -> impl FnOnce() -> Deferred + 'a {
+    move || Deferred {
         cache: cache.clone(),
         tags: tags.to_vec(),
         cover: cover.to_owned(),
         ttl,
-    };
-    let Some(t) = tracker(conn) else {
-        if in_transaction(conn) {
-            warn_untracked();
-        }
-        return Invalidation::Now;
-    };
-    match (t.levels.last_mut(), &mut t.reminder) {
-        (Some(level), _) => {
-            level.pending.deferred.push(deferred());
-            Invalidation::Deferred
-        }
-        (None, Some(reminder)) => {
-            reminder.deferred.push(deferred());
-            Invalidation::Now
-        }
-        (None, None) => Invalidation::Now,
     }
 }
 
@@ -585,16 +692,9 @@ pub(crate) fn defer_unseen<C: Connection>(
     conn: &mut C,
     tables: &BTreeSet<String>,
 ) -> Option<Option<Vec<Cache>>> {
-    let Some(t) = tracker(conn) else {
-        return Some(None);
-    };
-    match t.levels.last_mut() {
-        Some(level) => {
-            level.pending.unseen.extend(tables.iter().cloned());
-            level.pending.written.extend(tables.iter().cloned());
-            None
-        }
-        None => Some(t.caches.clone()),
+    match tracker(conn) {
+        Some(t) => t.defer_tables(tables),
+        None => Some(None),
     }
 }
 

@@ -259,4 +259,32 @@ impl Bumps {
             bump(&cache, &tags, None, Some(DEFAULT_TAG_TTL), "tracking", why);
         }
     }
+
+    /// [`Bumps::send`] without blocking the runtime.
+    #[cfg(feature = "async")]
+    pub(crate) async fn send_async(self, why: &str) {
+        for (cache, tags) in self.by_cache {
+            tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
+            let groups = [(&tags[..], None)];
+            if let Err(e) = cache
+                .bump_tag_groups_async(&groups, Some(DEFAULT_TAG_TTL))
+                .await
+            {
+                tracing::error!(why, tags = ?tags, error = %e, "cache invalidation failed");
+            }
+        }
+    }
+
+    /// Owes the bumps (no I/O: see `Cache::owe_tag_groups`); the caches
+    /// that now owe them, to deliver.
+    #[cfg(feature = "async")]
+    pub(crate) fn owe(self, why: &str) -> Vec<Cache> {
+        let mut owing = Vec::with_capacity(self.by_cache.len());
+        for (cache, tags) in self.by_cache {
+            tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
+            cache.owe_tag_groups(&[(&tags[..], None)], Some(DEFAULT_TAG_TTL));
+            owing.push(cache);
+        }
+        owing
+    }
 }

@@ -1,14 +1,14 @@
-//! The async write hooks of [`Manager`] (feature `async`): `insert_async`,
+//! The async write hooks of [`Manager`]: `insert_async`,
 //! `insert_many_async`, `insert_execute_async`, `update_async`,
-//! `delete_async`, `update_where_async`. The same statements as the sync
-//! hooks (one `INSERT`/`UPDATE`/`DELETE .. RETURNING` on PostgreSQL;
-//! SQLite's run by diesel-async's wrapper on its blocking thread) and the
-//! same tags, bumped through the async driver (one round trip, owed when
-//! the cache fails).
-//!
-//! Async connections are not tracked yet, so a hook cannot defer its
-//! invalidation to a commit: inside a transaction it refuses
-//! ([`Error::UntrackedTransaction`]) and writes nothing.
+//! `save_async`, `delete_async`, `update_where_async`. The same statements
+//! as the sync hooks (one `INSERT`/`UPDATE`/`DELETE .. RETURNING` on
+//! PostgreSQL; SQLite's run by diesel-async's wrapper on its blocking
+//! thread) and the same tags, bumped through the async driver (one round
+//! trip, owed when the cache fails). On a connection tracked by
+//! [`track_async`](crate::track_async), inside a transaction they wait for
+//! the commit, as the sync hooks do (see [`crate::tracking_async`]);
+//! inside a transaction on an untracked connection they refuse
+//! ([`Error::UntrackedTransaction`]) and write nothing.
 
 use crate::error::{Error, Result};
 use crate::keys::TableTag;
@@ -17,7 +17,11 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
 };
 use crate::tags::Tags;
+use crate::tracking::Invalidation;
+use crate::tracking_async::{self, Hook};
+use diesel::QueryResult;
 use diesel_async::AsyncConnection;
+use std::future::Future;
 
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`] on an async connection.
@@ -45,10 +49,11 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
     {
-        refuse_in_transaction::<M, C>(conn)?;
-        let rows = M::insert_returning(conn, values).await?;
+        let hook = self.hook(conn)?;
+        let rows = hook.run(M::insert_returning(&mut *conn, values)).await?;
         if !rows.is_empty() {
-            self.bump_async("insert", self.inserted_tags()).await;
+            self.invalidate_async(conn, "insert", self.inserted_tags())
+                .await;
         }
         Ok(rows)
     }
@@ -59,10 +64,11 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
     {
-        refuse_in_transaction::<M, C>(conn)?;
-        let n = M::insert_execute(conn, values).await?;
+        let hook = self.hook(conn)?;
+        let n = hook.run(M::insert_execute(&mut *conn, values)).await?;
         if n > 0 {
-            self.bump_async("insert", self.inserted_tags()).await;
+            self.invalidate_async(conn, "insert", self.inserted_tags())
+                .await;
         }
         Ok(n)
     }
@@ -78,11 +84,12 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncUpdateQuery<'q, C, V>,
     {
-        refuse_in_transaction::<M, C>(conn)?;
-        let Some(Updated { row, before }) = M::update_by_id(conn, id, changes).await? else {
+        let hook = self.hook(conn)?;
+        let updated = hook.run(M::update_by_id(&mut *conn, id, changes)).await?;
+        let Some(Updated { row, before }) = updated else {
             return Ok(None);
         };
-        self.bump_async("update", self.updated_tags(&row, &before))
+        self.invalidate_async(conn, "update", self.updated_tags(&row, &before))
             .await;
         Ok(Some(row))
     }
@@ -102,11 +109,11 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncDeleteQuery<C>,
     {
-        refuse_in_transaction::<M, C>(conn)?;
-        let deleted = M::delete_by_id(conn, &id).await?;
+        let hook = self.hook(conn)?;
+        let deleted = hook.run(M::delete_by_id(&mut *conn, &id)).await?;
         if let Some(row) = &deleted {
-            self.bump_async("delete", self.row_tags(row.unique_keys().iter(), false))
-                .await;
+            let tags = self.row_tags(row.unique_keys().iter(), false);
+            self.invalidate_async(conn, "delete", tags).await;
         }
         Ok(deleted)
     }
@@ -127,14 +134,17 @@ impl<M: CachedModel> Manager<M> {
                 model: M::INFO.name,
             });
         }
-        refuse_in_transaction::<M, C>(conn)?;
-        let n = M::update_filtered(conn, filter, changes).await?;
-        self.bump_async("update_where", self.epoch_tags()).await;
+        let hook = self.hook(conn)?;
+        let n = hook
+            .run(M::update_filtered(&mut *conn, filter, changes))
+            .await?;
+        self.invalidate_async(conn, "update_where", self.epoch_tags())
+            .await;
         Ok(n)
     }
 
-    /// [`Manager::invalidate_all`] from async code (after writes the hooks
-    /// never saw: async connections are not tracked yet).
+    /// [`Manager::invalidate_all`] from async code (after writes nothing
+    /// could see: another program, a trigger).
     pub async fn invalidate_all_async(&self) {
         self.bump_async("invalidate_all", self.epoch_tags()).await;
     }
@@ -145,23 +155,40 @@ impl<M: CachedModel> Manager<M> {
         self.bump_async("invalidate", tags).await;
     }
 
-    /// Bumps `tags` now (owed if the cache fails: logged, never an error of
-    /// the write), and the tables declared to change with this one.
-    async fn bump_async(&self, why: &'static str, tags: Vec<String>) {
-        self.tally(cache_core::__engine::Counter::Invalidation);
+    /// Starts a hook write on `conn` (see [`Hook`]).
+    fn hook<C: AsyncConnection>(&self, conn: &mut C) -> Result<Hook> {
+        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        Hook::enter::<M, C>(conn, self.cache(), epoch, Tags::<M>::ttl())
+    }
+
+    /// Invalidates `tags` now, or at the commit of the open transaction of
+    /// a tracked `conn`; and the tables declared to change with this one.
+    async fn invalidate_async<C: AsyncConnection>(
+        &self,
+        conn: &mut C,
+        why: &'static str,
+        tags: Vec<String>,
+    ) {
         let also = crate::unseen::also_invalidated(M::table());
-        if !also.is_empty() {
-            // Rare (declared cascades): the sync path, off the runtime.
-            let cache = self.cache().clone();
-            let sent = tokio::task::spawn_blocking(move || {
-                crate::unseen::Bumps::default()
-                    .tables(Some(std::slice::from_ref(&cache)), &also, false)
-                    .send(why)
-            });
-            if let Err(e) = sent.await {
-                tracing::error!(model = M::INFO.name, why, error = %e, "declared cascade invalidation failed");
+        if !also.is_empty() && tracking_async::defer_unseen(conn, &also).is_some() {
+            crate::unseen::Bumps::default()
+                .tables(Some(std::slice::from_ref(self.cache())), &also, false)
+                .send_async(why)
+                .await;
+        }
+        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        match tracking_async::defer(conn, self.cache(), &tags, epoch, Tags::<M>::ttl()) {
+            Invalidation::Now => self.bump_async(why, tags).await,
+            Invalidation::Deferred => {
+                tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
             }
         }
+    }
+
+    /// Bumps `tags` now (owed if the cache fails: logged, never an error of
+    /// the write).
+    async fn bump_async(&self, why: &'static str, tags: Vec<String>) {
+        self.tally(cache_core::__engine::Counter::Invalidation);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         let bumped = self
             .cache()
@@ -176,15 +203,11 @@ impl<M: CachedModel> Manager<M> {
     }
 }
 
-/// A hook write inside a transaction on an async connection: refused,
-/// since its invalidation could not wait for the commit.
-fn refuse_in_transaction<M: CachedModel, C: AsyncConnection>(conn: &mut C) -> Result<()> {
-    if crate::manager_async::in_transaction(conn) {
-        tracing::warn!(
-            model = M::INFO.name,
-            "hook write refused: a transaction is open on this async connection, which is not tracked"
-        );
-        return Err(Error::UntrackedTransaction);
+impl Hook {
+    /// Runs the hook's statement.
+    async fn run<T>(self, statement: impl Future<Output = QueryResult<T>>) -> QueryResult<T> {
+        let out = statement.await;
+        self.done();
+        out
     }
-    Ok(())
 }

@@ -377,46 +377,58 @@ const _: () = {
                 }
             }
             impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for Orphan {
-                fn insert_returning(
-                    _: &'__q mut $conn,
+                fn insert_returning<'__c>(
+                    _: &'__c mut $conn,
                     _: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::core::unimplemented!()
                 }
-                fn insert_execute(
-                    _: &'__q mut $conn,
+                fn insert_execute<'__c>(
+                    _: &'__c mut $conn,
                     _: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<usize>,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::core::unimplemented!()
                 }
             }
             impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for Orphan {
-                fn update_by_id(
-                    _: &'__q mut $conn,
+                fn update_by_id<'__c>(
+                    _: &'__c mut $conn,
                     _: (),
                     _: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<
                         ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                     >,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::core::unimplemented!()
                 }
-                fn update_filtered(
-                    _: &'__q mut $conn,
+                fn update_filtered<'__c>(
+                    _: &'__c mut $conn,
                     _: OrphanFilter,
                     _: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<usize>,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::core::unimplemented!()
                 }
             }

@@ -695,16 +695,19 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
             >,
         {
-            fn update_by_id(
-                conn: &'__q mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            fn update_by_id<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 id: i32,
                 changes: __V,
             ) -> ::cache_diesel::__private::BoxFuture<
-                '__q,
+                '__c,
                 ::cache_diesel::__private::diesel::QueryResult<
                     ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
                 >,
-            > {
+            >
+            where
+                '__q: '__c,
+            {
                 ::std::boxed::Box::pin(async move {
                     let id = &id;
                     #[allow(unused_imports)]
@@ -750,14 +753,17 @@ const _: () = {
                     )
                 })
             }
-            fn update_filtered(
-                conn: &'__q mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            fn update_filtered<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 filter: ProductFilter,
                 changes: __V,
             ) -> ::cache_diesel::__private::BoxFuture<
-                '__q,
+                '__c,
                 ::cache_diesel::__private::diesel::QueryResult<usize>,
-            > {
+            >
+            where
+                '__q: '__c,
+            {
                 ::std::boxed::Box::pin(async move {
                     let filter = &filter;
                     #[allow(unused_imports)]
@@ -1151,13 +1157,16 @@ const _: () = {
                     <__V as ::cache_diesel::__private::diesel::Insertable<products::table>>::Values,
                 >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
             {
-                fn insert_returning(
-                    conn: &'__q mut $conn,
+                fn insert_returning<'__c>(
+                    conn: &'__c mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::std::boxed::Box::pin(async move {
                         #[allow(unused_imports)]
                         use ::cache_diesel::__private::diesel::prelude::*;
@@ -1176,13 +1185,16 @@ const _: () = {
                             .await
                     })
                 }
-                fn insert_execute(
-                    conn: &'__q mut $conn,
+                fn insert_execute<'__c>(
+                    conn: &'__c mut $conn,
                     values: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
-                    '__q,
+                    '__c,
                     ::cache_diesel::__private::diesel::QueryResult<usize>,
-                > {
+                >
+                where
+                    '__q: '__c,
+                {
                     ::std::boxed::Box::pin(async move {
                         #[allow(unused_imports)]
                         use ::cache_diesel::__private::diesel::prelude::*;

@@ -1,0 +1,245 @@
+//! Write tracking on diesel-async connections (feature `async`): the same
+//! tracker as the sync connections' ([`CacheTracking`]), installed with
+//! [`track_async`].
+//!
+//! diesel-async's connections report every statement to their
+//! instrumentation as Diesel's do, SQL text included, so the tracker
+//! follows transactions (Diesel's API or `batch_execute("BEGIN")`), defers
+//! the hooks' invalidations to the commit, drops them on rollback, and
+//! catches writes the hooks never saw, exactly as on a sync connection.
+//!
+//! One difference: the instrumentation is called on the runtime's thread,
+//! where waiting for the cache is not allowed. So what a commit (or a write
+//! outside a transaction that no hook made) invalidates is *owed* at once,
+//! in memory: from that moment every read of this process that depends on
+//! it goes to the database (or, on the sync API, delivers it first). A task
+//! delivers it to the cache right away, for the other processes: they see
+//! the commit once that task's round trip lands, where a sync connection's
+//! commit returns only after it landed. [`transaction_async`] and
+//! [`landed_async`] wait for it; the manager's async hooks never defer
+//! outside a transaction, so they wait for their own invalidation.
+
+use crate::error::{Error, Result};
+use crate::model::CachedModel;
+use crate::tracking::{CacheTracking, HookMark, Invalidation, ReadPolicy, deferred};
+use cache_core::{Cache, Ttl};
+use diesel_async::{AsyncConnection, TransactionManager};
+use std::collections::BTreeSet;
+use std::future::Future;
+
+/// Makes the async connection `conn` cache-aware (replacing its
+/// instrumentation; use [`CacheTracking::with`] to keep another, and
+/// [`CacheTracking::for_async_connection`] where a pool sets connections
+/// up, such as deadpool's `ManagerConfig::custom_setup`).
+pub fn track_async<C: AsyncConnection>(conn: &mut C) {
+    conn.set_instrumentation(CacheTracking::for_async_connection::<C>());
+}
+
+impl CacheTracking {
+    /// A tracker for async connections of type `C` (see [`track_async`]).
+    pub fn for_async_connection<C: AsyncConnection>() -> Self {
+        CacheTracking::for_backend::<C::Backend>().nonblocking(true)
+    }
+}
+
+/// The async connection's tracker, if [`track_async`] installed one.
+pub(crate) fn async_tracker<C: AsyncConnection>(conn: &mut C) -> Option<&mut CacheTracking> {
+    conn.instrumentation().downcast_mut::<CacheTracking>()
+}
+
+/// Whether diesel-async's transaction manager has a transaction open on
+/// `conn` (or cannot tell: then as if it had).
+fn diesel_in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
+    !matches!(
+        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
+}
+
+/// [`crate::tracking::read_policy`] on an async connection.
+pub(crate) fn read_policy<'t, C: AsyncConnection>(
+    conn: &mut C,
+    tables: impl Iterator<Item = &'t str>,
+) -> ReadPolicy {
+    if let Some(t) = async_tracker(conn) {
+        return t.policy(tables);
+    }
+    match diesel_in_transaction(conn) {
+        true => ReadPolicy::NoFill,
+        false => ReadPolicy::Normal,
+    }
+}
+
+/// A manager hook's statement on an async connection, from before it is
+/// sent until [`Hook::done`]: the tracker counts its write as the hook's.
+/// Dropped before `done` (the hook's future was cancelled, maybe after the
+/// statement reached the database), it owes a bump of the model's whole
+/// table: the hook can no longer say which rows it touched.
+pub(crate) struct Hook {
+    _mark: Option<HookMark>,
+    cancelled: Option<(Cache, String, Ttl)>,
+}
+
+impl Hook {
+    /// Starts a hook write of model `M` on `conn`. Refuses
+    /// ([`Error::UntrackedTransaction`]) inside a transaction on an
+    /// untracked connection: the invalidation could not wait for the commit.
+    pub(crate) fn enter<M: CachedModel, C: AsyncConnection>(
+        conn: &mut C,
+        cache: &Cache,
+        epoch: &str,
+        ttl: Ttl,
+    ) -> Result<Hook> {
+        let mark = async_tracker(conn).map(|t| t.enter_hook());
+        if mark.is_none() && diesel_in_transaction(conn) {
+            tracing::warn!(
+                model = M::INFO.name,
+                "hook write refused: a transaction is open on this async connection, \
+                 which cache_diesel::track_async did not make cache-aware"
+            );
+            return Err(Error::UntrackedTransaction);
+        }
+        Ok(Hook {
+            _mark: mark,
+            cancelled: Some((cache.clone(), epoch.to_owned(), ttl)),
+        })
+    }
+
+    /// The statement returned (whatever its result).
+    pub(crate) fn done(mut self) {
+        self.cancelled = None;
+    }
+}
+
+impl Drop for Hook {
+    fn drop(&mut self) {
+        let Some((cache, epoch, ttl)) = self.cancelled.take() else {
+            return;
+        };
+        tracing::warn!(
+            tag = epoch,
+            "async hook write cancelled after its statement may have run: the table is invalidated"
+        );
+        let tags = [epoch];
+        cache.owe_tag_groups(&[(&tags[..], None)], ttl);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { cache.settle_owed_async().await });
+        }
+    }
+}
+
+/// [`crate::tracking::defer`] on an async connection.
+pub(crate) fn defer<C: AsyncConnection>(
+    conn: &mut C,
+    cache: &Cache,
+    tags: &[String],
+    cover: &str,
+    ttl: Ttl,
+) -> Invalidation {
+    match async_tracker(conn) {
+        Some(t) => t.defer(deferred(cache, tags, cover, ttl)),
+        None => Invalidation::Now,
+    }
+}
+
+/// [`crate::tracking::defer_unseen`] on an async connection.
+pub(crate) fn defer_unseen<C: AsyncConnection>(
+    conn: &mut C,
+    tables: &BTreeSet<String>,
+) -> Option<Option<Vec<Cache>>> {
+    match async_tracker(conn) {
+        Some(t) => t.defer_tables(tables),
+        None => Some(None),
+    }
+}
+
+/// Waits until the invalidations of what `conn` committed so far (and of
+/// the writes outside transactions that no hook made) reached the cache,
+/// so that other processes see them too. This process's reads see them
+/// from the commit on, without waiting.
+pub async fn landed_async<C: AsyncConnection>(conn: &mut C) {
+    let Some(tracker) = async_tracker(conn) else {
+        return;
+    };
+    for task in tracker.take_landing() {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "the task delivering invalidations failed");
+        }
+    }
+}
+
+/// What [`transaction_async`] runs: an async closure over the connection
+/// (`async |conn| { .. }`), whose future is `Send`. Implemented for every
+/// such closure; the same shape as diesel-async's own transaction callback.
+pub trait TransactionFn<T, R>:
+    AsyncFnOnce(T) -> R + FnOnce(T) -> <Self as TransactionFn<T, R>>::Fut
+{
+    /// The closure's future.
+    type Fut: Future<Output = R>;
+}
+
+impl<F, T, Fut, R> TransactionFn<T, R> for F
+where
+    F: AsyncFnOnce(T) -> R + FnOnce(T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+/// Runs `callback` in a transaction (diesel-async's transaction manager:
+/// nested calls are savepoints), then waits until what it invalidates
+/// reached the cache ([`landed_async`]), so that when it returns, every
+/// process reads what it committed. The hooks' invalidations wait for the
+/// commit and are dropped on rollback. Needs [`track_async`] on the
+/// connection; without it the invalidations cannot wait for the commit
+/// (hooks inside are refused), and a warning is logged once.
+#[allow(clippy::manual_async_fn)] // the signature promises `Send`, as diesel-async's
+pub fn transaction_async<'a, 'conn, C, R, E, F>(
+    conn: &'conn mut C,
+    callback: F,
+) -> impl Future<Output = std::result::Result<R, E>> + Send + 'conn
+where
+    C: AsyncConnection,
+    for<'r> F: AsyncFnOnce(&'r mut C) -> std::result::Result<R, E>
+        + TransactionFn<&'r mut C, std::result::Result<R, E>, Fut: Send>
+        + Send
+        + 'a,
+    E: From<diesel::result::Error> + Send + 'a,
+    R: Send + 'a,
+    'a: 'conn,
+{
+    async move {
+        if async_tracker(conn).is_none() {
+            crate::tracking::warn_untracked();
+        }
+        // diesel-async's `transaction`, whose callback bound names a trait
+        // it does not export.
+        C::TransactionManager::begin_transaction(conn).await?;
+        let out = match callback(&mut *conn).await {
+            Ok(value) => C::TransactionManager::commit_transaction(conn)
+                .await
+                .map(|()| value)
+                .map_err(E::from),
+            Err(user) => match C::TransactionManager::rollback_transaction(conn).await {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user),
+                Err(rollback) => Err(rollback.into()),
+            },
+        };
+        landed_async(conn).await;
+        out
+    }
+}
+
+/// Invalidates every entry of `tables` (SQL names), as
+/// [`invalidate_tables`](crate::invalidate_tables) does on a sync
+/// connection: at the commit of the transaction open on a tracked `conn`,
+/// else now.
+pub async fn invalidate_tables_async<C: AsyncConnection>(conn: &mut C, tables: &[&str]) {
+    let tables: BTreeSet<String> = tables.iter().map(|t| t.to_ascii_lowercase()).collect();
+    if let Some(caches) = defer_unseen(conn, &tables) {
+        crate::unseen::Bumps::default()
+            .tables(caches.as_deref(), &tables, false)
+            .send_async("invalidate_tables")
+            .await;
+    }
+}

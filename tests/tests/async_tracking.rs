@@ -1,0 +1,291 @@
+//! Write tracking on async connections (`cache_diesel::track_async`), on
+//! SQLite (`SyncConnectionWrapper`) + the in-process cache and on
+//! PostgreSQL (`AsyncPgConnection`) + Redis: hooks inside a transaction
+//! invalidate at its commit and not at a rollback; a transaction opened by
+//! SQL text is seen (its reads fill nothing, its writes are caught); a
+//! write no hook made is caught outside a transaction too; the other
+//! processes see a commit once `transaction_async` returns; a cancelled
+//! hook invalidates its table.
+
+use cache_diesel::{CacheTracking, landed_async, transaction_async};
+use cache_tests::async_env::{self, AsyncEnv};
+use cache_tests::db::query_counter;
+use cache_tests::models::{NewProduct, Product, ProductCache, ProductQueries, products};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_async::AsyncConnection;
+use std::time::Duration;
+
+/// Tracks the async connection under test (still counting its queries),
+/// seeds rows through the sync hooks and caches the first one; its id.
+async fn tracked<S, A>(env: &mut AsyncEnv<S, A>, slug: &str) -> i32
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + cache_diesel::AsyncModelQueries<A>,
+{
+    env.conn.set_instrumentation(
+        CacheTracking::for_async_connection::<A>()
+            .for_caches([env.sync.cache.clone()])
+            .with(query_counter(env.counter())),
+    );
+    let id = env
+        .sync
+        .products
+        .insert(&mut env.sync.db.conn, NewProduct::new(slug, 1))
+        .unwrap()
+        .id;
+    let p = &env.sync.products;
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        format!("Title of {slug}")
+    );
+    env.take_queries();
+    id
+}
+
+/// Sets row `id`'s title by SQL text: a write no hook made.
+async fn set_title(conn: &mut impl AsyncConnection, id: i32, title: &str) {
+    let sql = format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    conn.batch_execute(&sql).await.unwrap();
+}
+
+/// The title of row `id` as a sync read through the cache sees it.
+macro_rules! cached_title {
+    ($env:expr, $id:expr) => {
+        $env.sync
+            .products
+            .get(&mut $env.sync.db.conn, $id)
+            .unwrap()
+            .title
+    };
+}
+
+async fn a_hook_in_a_transaction_invalidates_at_the_commit<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S>
+        + cache_diesel::AsyncModelQueries<A>
+        + for<'q> cache_diesel::AsyncUpdateQuery<'q, A, diesel::dsl::Eq<products::title, String>>,
+{
+    let id = tracked(&mut env, "kept").await;
+    let p = &env.sync.products;
+    let before_commit = transaction_async(&mut env.conn, async |conn| {
+        let row = p
+            .update_async(conn, id, products::title.eq("inside".to_owned()))
+            .await
+            .unwrap()
+            .unwrap();
+        // Inside, the transaction's own write: read from the database.
+        let seen = p.get_async(conn, id).await.unwrap().title;
+        Ok::<_, diesel::result::Error>((row.title, seen))
+    })
+    .await
+    .unwrap();
+    assert_eq!(before_commit, ("inside".to_owned(), "inside".to_owned()));
+    assert_eq!(
+        cached_title!(env, id),
+        "inside",
+        "invalidated at the commit"
+    );
+    let p = &env.sync.products;
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "inside"
+    );
+
+    // Rolled back: nothing to invalidate, and the cache keeps the truth.
+    env.take_queries();
+    let p = &env.sync.products;
+    let rolled_back = transaction_async(&mut env.conn, async |conn| {
+        p.update_async(conn, id, products::title.eq("never".to_owned()))
+            .await
+            .unwrap();
+        Err::<(), _>(diesel::result::Error::RollbackTransaction)
+    })
+    .await;
+    assert!(rolled_back.is_err());
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "inside"
+    );
+    assert_eq!(cached_title!(env, id), "inside");
+}
+
+async fn a_transaction_opened_by_sql_text_is_seen<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + cache_diesel::AsyncModelQueries<A>,
+{
+    let id = tracked(&mut env, "text").await;
+    let p = &env.sync.products;
+    env.conn.batch_execute("BEGIN").await.unwrap();
+    set_title(&mut env.conn, id, "uncommitted").await;
+    // The transaction wrote the table: its reads go to the database...
+    let inside = p.get_async(&mut env.conn, id).await.unwrap().title;
+    assert_eq!(inside, "uncommitted");
+    env.conn.batch_execute("ROLLBACK").await.unwrap();
+    // ... and filled nothing: the rolled-back title is nowhere.
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "Title of text"
+    );
+    assert_eq!(cached_title!(env, id), "Title of text");
+
+    // Committed by text: invalidated, for this process at once.
+    env.conn.batch_execute("BEGIN").await.unwrap();
+    set_title(&mut env.conn, id, "committed").await;
+    assert_eq!(
+        cached_title!(env, id),
+        "Title of text",
+        "not before the commit"
+    );
+    env.conn.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(cached_title!(env, id), "committed");
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "committed"
+    );
+}
+
+async fn a_write_no_hook_made_is_caught<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    Product: ProductQueries<S> + cache_diesel::AsyncModelQueries<A>,
+{
+    let id = tracked(&mut env, "plain").await;
+    set_title(&mut env.conn, id, "behind the hooks").await;
+    // No wait: this process's reads see it from the statement's return.
+    let p = &env.sync.products;
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "behind the hooks"
+    );
+    assert_eq!(cached_title!(env, id), "behind the hooks");
+    landed_async(&mut env.conn).await;
+    let p = &env.sync.products;
+    assert_eq!(
+        p.get_async(&mut env.conn, id).await.unwrap().title,
+        "behind the hooks"
+    );
+}
+
+/// Runs `check` on each environment, on a multi-thread runtime.
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite_memory { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::sqlite_memory(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+        mod postgres_redis { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::postgres_redis(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+    };
+}
+
+suite!(
+    a_hook_in_a_transaction_invalidates_at_the_commit,
+    a_transaction_opened_by_sql_text_is_seen,
+    a_write_no_hook_made_is_caught,
+);
+
+/// Another process's view of the test's Redis: a cache of its own (its
+/// own owed bumps, its own connections) over the same keys.
+fn other_process(env: &AsyncEnv<PgConnection, diesel_async::AsyncPgConnection>) -> ProductCache {
+    let cache = cache_diesel::Cache::new(env.sync.cache.config().clone()).unwrap();
+    ProductCache::new(cache)
+}
+
+/// Other processes see what a transaction committed once
+/// `transaction_async` returns (its invalidations have landed in Redis),
+/// and a write no hook made once `landed_async` returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_processes_see_a_commit_once_it_landed() {
+    let Some(mut env) = async_env::postgres_redis("other_processes_see_a_commit").await else {
+        return;
+    };
+    let id = tracked(&mut env, "far").await;
+    let far = other_process(&env);
+    let mut far_conn = env.sync.db.another();
+    assert_eq!(far.get(&mut far_conn, id).unwrap().title, "Title of far");
+    let p = &env.sync.products;
+    transaction_async(&mut env.conn, async |conn| {
+        p.update_async(conn, id, products::title.eq("near".to_owned()))
+            .await
+            .map(|_| ())
+            .map_err(|_| diesel::result::Error::RollbackTransaction)
+    })
+    .await
+    .unwrap();
+    assert_eq!(far.get(&mut far_conn, id).unwrap().title, "near");
+
+    // A statement of diesel-async's DSL, not text.
+    diesel_async::RunQueryDsl::execute(
+        diesel::update(products::table.filter(products::id.eq(id)))
+            .set(products::title.eq("nearer")),
+        &mut env.conn,
+    )
+    .await
+    .unwrap();
+    landed_async(&mut env.conn).await;
+    assert_eq!(far.get(&mut far_conn, id).unwrap().title, "nearer");
+}
+
+/// A hook whose future is dropped while its `UPDATE` waits for a row lock
+/// (the statement reached PostgreSQL and runs once the lock is free)
+/// invalidates the table: no entry keeps the row as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_hook_invalidates_its_table() {
+    let Some(mut env) = async_env::postgres_redis("a_cancelled_hook").await else {
+        return;
+    };
+    let id = tracked(&mut env, "locked").await;
+    let mut locker = env.sync.db.another();
+    locker.batch_execute("BEGIN").unwrap();
+    diesel::sql_query(format!(
+        "SELECT id FROM products WHERE id = {id} FOR UPDATE"
+    ))
+    .execute(&mut locker)
+    .unwrap();
+    let p = &env.sync.products;
+    let update = p.update_async(
+        &mut env.conn,
+        id,
+        products::title.eq("after cancel".to_owned()),
+    );
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), update).await;
+    assert!(cancelled.is_err(), "the update waited for the lock");
+    locker.batch_execute("COMMIT").unwrap();
+    // The cancelled statement runs now; wait until it has.
+    let mut check = env.sync.db.another();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while products::table
+        .find(id)
+        .select(products::title)
+        .first::<String>(&mut check)
+        .unwrap()
+        != "after cancel"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cancelled update never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(cached_title!(env, id), "after cancel");
+    let far = other_process(&env);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the owed bump's task
+    assert_eq!(far.get(&mut check, id).unwrap().title, "after cancel");
+}
