@@ -314,32 +314,18 @@ pub fn failed_reads() -> u64 {
     FAILED_READS.load(Ordering::Relaxed)
 }
 
-/// Reads random rows until `until`; returns what each read was served.
-pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<Read>
-where
-    C: Connection + 'static,
-    VersionedRow: cache_diesel::ModelQueries<C>,
-{
-    let manager = VersionedRowCache::new(cache.clone());
-    let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
+/// Reads random rows until `until`, each with `read` (which returns the
+/// version it was served); returns every read. The one loop of
+/// [`read_loop`] and [`read_loop_async`].
+pub fn read_rows(
+    until: Instant,
+    mut read: impl FnMut(i32) -> cache_diesel::Result<i32>,
+) -> Vec<Read> {
     let mut reads = Vec::new();
     while Instant::now() < until {
         let id = rand::random_range(1..=ROWS);
         let began_us = now_us();
-        let served = match mode {
-            Mode::Managed | Mode::AllPaths => manager.get(conn, id).map(|r| r.version),
-            Mode::Naive => {
-                let key = format!("row:{id}");
-                match cache.get::<VersionedRow>(key.as_str()) {
-                    Ok(Some(hit)) => Ok(hit.version),
-                    _ => direct.get(conn, id).map(|row| {
-                        let _ = cache.set(key.as_str(), &row, Timeout::Default);
-                        row.version
-                    }),
-                }
-            }
-        };
-        match served {
+        match read(id) {
             Ok(version) => reads.push(Read {
                 id,
                 began_us,
@@ -354,30 +340,74 @@ where
     reads
 }
 
-/// [`read_loop`] through the async API (managed mode).
-pub async fn read_loop_async<C>(conn: &mut C, cache: &Cache, until: Instant) -> Vec<Read>
+/// Reads random rows until `until`; returns what each read was served.
+pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<Read>
+where
+    C: Connection + 'static,
+    VersionedRow: cache_diesel::ModelQueries<C>,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
+    read_rows(until, |id| match mode {
+        Mode::Managed | Mode::AllPaths => manager.get(conn, id).map(|r| r.version),
+        Mode::Naive => {
+            let key = format!("row:{id}");
+            match cache.get::<VersionedRow>(key.as_str()) {
+                Ok(Some(hit)) => Ok(hit.version),
+                _ => direct.get(conn, id).map(|row| {
+                    let _ = cache.set(key.as_str(), &row, Timeout::Default);
+                    row.version
+                }),
+            }
+        }
+    })
+}
+
+/// [`read_loop`] through the async API (managed mode): each read is
+/// `get_async` on `conn`, run on `runtime`.
+pub fn read_loop_async<C>(
+    runtime: &tokio::runtime::Runtime,
+    conn: &mut C,
+    cache: &Cache,
+    until: Instant,
+) -> Vec<Read>
 where
     C: diesel_async::AsyncConnection + 'static,
     VersionedRow: cache_diesel::AsyncModelQueries<C>,
 {
     let manager = VersionedRowCache::new(cache.clone());
-    let mut reads = Vec::new();
-    while Instant::now() < until {
-        let id = rand::random_range(1..=ROWS);
-        let began_us = now_us();
-        match manager.get_async(conn, id).await {
-            Ok(row) => reads.push(Read {
-                id,
-                began_us,
-                version: row.version,
-            }),
-            Err(e) => {
-                FAILED_READS.fetch_add(1, Ordering::Relaxed);
-                eprintln!("read failed: {e}");
-            }
-        }
+    read_rows(until, |id| {
+        runtime
+            .block_on(manager.get_async(conn, id))
+            .map(|r| r.version)
+    })
+}
+
+/// A hook write of row `id` to `version` (managed mode's hook half).
+pub type Hook<'a, C> = dyn FnMut(&mut C, i32, i32) -> cache_diesel::Result<()> + 'a;
+
+/// Managed mode's hook half through the async API: `update_async` on
+/// `conn`, run on `runtime` (the raw half stays on the tracked sync
+/// connection: async connections are not tracked).
+pub fn async_hook<'a, C, A>(
+    runtime: &'a tokio::runtime::Runtime,
+    conn: &'a mut A,
+    cache: &Cache,
+) -> impl FnMut(&mut C, i32, i32) -> cache_diesel::Result<()> + 'a
+where
+    A: diesel_async::AsyncConnection + 'static,
+    VersionedRow: for<'q> cache_diesel::AsyncUpdateQuery<
+            'q,
+            A,
+            diesel::dsl::Eq<consistency_rows::version, i32>,
+        >,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    move |_, id, version| {
+        runtime
+            .block_on(manager.update_async(conn, id, consistency_rows::version.eq(version)))
+            .map(drop)
     }
-    reads
 }
 
 /// Writes the rows `mine` in turn until `until`: through the manager's hook,
@@ -416,6 +446,31 @@ where
         + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<renamed::renamed_rows::version, i32>>,
 {
     let manager = VersionedRowCache::new(cache.clone());
+    let mut hook = |conn: &mut C, id: i32, version: i32| {
+        manager
+            .update(conn, id, consistency_rows::version.eq(version))
+            .map(drop)
+    };
+    write_while_with(conn, cache, mode, mine, go, &mut hook)
+}
+
+/// [`write_while`] with managed mode's hook writes made by `hook` (the
+/// sync hook, or [`async_hook`]).
+pub fn write_while_with<C>(
+    conn: &mut C,
+    cache: &Cache,
+    mode: Mode,
+    mine: &[i32],
+    go: &dyn Fn() -> bool,
+    hook: &mut Hook<'_, C>,
+) -> Vec<Write>
+where
+    C: Connection + 'static,
+    VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency_rows::version, i32>>,
+    RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<renamed::renamed_rows::version, i32>>,
+{
     let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut versions: HashMap<i32, i32> = mine.iter().map(|id| (*id, 0)).collect();
@@ -430,9 +485,7 @@ where
                     "UPDATE consistency_rows SET version = {version} WHERE id = {id}"
                 ))
                 .map_err(cache_diesel::Error::from),
-            Mode::Managed => manager
-                .update(conn, id, consistency_rows::version.eq(version))
-                .map(drop),
+            Mode::Managed => hook(conn, id, version),
             Mode::Naive => direct
                 .update(conn, id, consistency_rows::version.eq(version))
                 .map(|_| drop(cache.delete(format!("row:{id}").as_str()))),

@@ -70,6 +70,14 @@ pub fn postgres_tiered(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache_with_prefix(&redis, test)))
 }
 
+/// A PostgreSQL schema and Redis with a local tier of [`postgres_tiered`],
+/// for suites with models of their own.
+pub fn postgres_and_tiered(test: &str) -> Option<(TestDb<PgConnection>, Cache)> {
+    let redis = services::tiered_url()?;
+    let db = db::postgres(test)?;
+    Some((db, cache_with_prefix(&redis, test)))
+}
+
 /// PostgreSQL and a Redis Cluster (this process's own, see
 /// [`RedisCluster::shared`](crate::redis_cluster::RedisCluster::shared));
 /// `None` when either is unavailable outside CI.

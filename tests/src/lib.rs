@@ -4,6 +4,7 @@
 //! `redis-server` of a test's own that can be stopped, killed and restarted,
 //! and a Redis Cluster of a test's (or a process's) own.
 
+pub mod api;
 pub mod async_env;
 pub mod bench;
 pub mod consistency;

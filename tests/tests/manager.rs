@@ -1,41 +1,43 @@
-//! The model manager, run unchanged on SQLite + in-process memory, on
-//! PostgreSQL + Redis, on PostgreSQL + Redis with a local tier, on
-//! MariaDB + Redis and on PostgreSQL + a Redis Cluster. Database queries are counted through Diesel's
-//! instrumentation: 0 on a hit, 1 on a miss.
+//! The model manager, one body per check run unchanged on both APIs: the
+//! sync API (`get`, `all`, `update`, ...) on SQLite + in-process memory,
+//! on PostgreSQL + Redis, on PostgreSQL + Redis with a local tier, on
+//! MariaDB + Redis and on PostgreSQL + a Redis Cluster; the async API
+//! (`get_async`, `all_async`, `update_async`, ...) on SQLite
+//! (`SyncConnectionWrapper`) + in-process memory and on PostgreSQL
+//! (`AsyncPgConnection`) + Redis (the tiered store and the cluster have no
+//! async twin: async reads over them are uncached, see the README).
+//! Database queries are counted through Diesel's instrumentation on the
+//! connection under test: 0 on a hit, 1 on a miss.
 
 use cache_diesel::{CachedModel, Error, ListFilter};
-use cache_tests::env::{self, Env};
-use cache_tests::models::{
-    NewProduct, Product, ProductFilter, ProductQueries, ProductUnique, products,
-};
+use cache_tests::api::{Api, ProductOps, Products};
+use cache_tests::env;
+use cache_tests::models::{NewProduct, Product, ProductFilter, ProductUnique, products};
 use diesel::prelude::*;
 
 /// Inserts products `(slug, category)` and returns their ids.
-fn seed<C: Connection + 'static>(env: &mut Env<C>, rows: &[(&str, i32)]) -> Vec<i32>
+fn seed<D: Api>(t: &mut Products<D>, rows: &[(&str, i32)]) -> Vec<i32>
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
     let new: Vec<NewProduct> = rows
         .iter()
         .map(|(slug, cat)| NewProduct::new(slug, *cat))
         .collect();
     assert_eq!(
-        env.products
-            .insert_many(&mut env.db.conn, new)
-            .unwrap()
-            .len(),
+        t.api.insert_many(&t.products, new).unwrap().len(),
         rows.len()
     );
     let ids = rows
         .iter()
         .map(|(slug, _)| {
-            env.uncached
-                .get_by_slug(&mut env.db.conn, slug.to_string())
+            t.api
+                .get_unique(&t.uncached, ProductUnique::Slug(slug.to_string()))
                 .unwrap()
                 .id
         })
         .collect();
-    env.db.take_queries();
+    t.api.take_queries();
     ids
 }
 
@@ -43,64 +45,69 @@ fn slugs(rows: &[Product]) -> Vec<&str> {
     rows.iter().map(|p| p.slug.as_str()).collect()
 }
 
-fn get_misses_then_hits<C: Connection + 'static>(env: &mut Env<C>)
+/// `get_by_slug` / `get_by_slug_async` (what they call).
+fn by_slug(slug: &str) -> ProductUnique {
+    ProductUnique::Slug(slug.into())
+}
+
+fn get_misses_then_hits<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let id = seed(env, &[("apple", 1)])[0];
-    let p = &env.products;
-    let (first, q1) = env.db.counted(|c| p.get(c, id));
-    let (second, q2) = env.db.counted(|c| p.get(c, id));
+    let id = seed(t, &[("apple", 1)])[0];
+    let p = &t.products;
+    let (first, q1) = t.api.counted(|a| a.get(p, id));
+    let (second, q2) = t.api.counted(|a| a.get(p, id));
     assert_eq!((q1, q2), (1, 0), "a miss runs one query, a hit none");
     assert_eq!(first.unwrap(), second.unwrap());
-    let (by_slug, q) = env.db.counted(|c| p.get_by_slug(c, "apple".into()));
-    assert_eq!((by_slug.unwrap().id, q), (id, 1));
-    let (_, q) = env.db.counted(|c| p.find_by_slug(c, "apple".into()));
+    let (row, q) = t.api.counted(|a| a.get_unique(p, by_slug("apple")));
+    assert_eq!((row.unwrap().id, q), (id, 1));
+    let (_, q) = t.api.counted(|a| a.find_unique(p, by_slug("apple")));
     assert_eq!(q, 0);
 }
 
-fn missing_rows_are_not_found_and_cached_until_an_insert<C: Connection + 'static>(env: &mut Env<C>)
+fn missing_rows_are_not_found_and_cached_until_an_insert<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let p = &env.products;
-    let (err, q1) = env.db.counted(|c| p.get(c, 1));
+    let p = &t.products;
+    let (err, q1) = t.api.counted(|a| a.get(p, 1));
     assert!(
         matches!(err, Err(Error::NotFound { model: "Product", ref id }) if id == "id=1"),
         "{err:?}"
     );
-    let (none, q2) = env.db.counted(|c| p.find(c, 1));
+    let (none, q2) = t.api.counted(|a| a.find(p, 1));
     assert_eq!((none.unwrap(), q1, q2), (None, 1, 0), "negative caching");
-    let (none, _) = env.db.counted(|c| p.find_by_slug(c, "pear".into()));
+    let (none, _) = t.api.counted(|a| a.find_unique(p, by_slug("pear")));
     assert!(none.unwrap().is_none());
-    let id = seed(env, &[("pear", 2)])[0];
+    let id = seed(t, &[("pear", 2)])[0];
     assert_eq!(id, 1, "the first row of a fresh table");
-    let p = &env.products;
-    let (found, q) = env.db.counted(|c| p.find(c, 1));
+    let p = &t.products;
+    let (found, q) = t.api.counted(|a| a.find(p, 1));
     assert_eq!(
         (found.unwrap().map(|r| r.slug), q),
         (Some("pear".into()), 1)
     );
-    let (found, _) = env.db.counted(|c| p.find_by_slug(c, "pear".into()));
+    let (found, _) = t.api.counted(|a| a.find_unique(p, by_slug("pear")));
     assert!(
         found.unwrap().is_some(),
         "an insert invalidates cached absences"
     );
 }
 
-fn lists_are_filtered_and_cached<C: Connection + 'static>(env: &mut Env<C>)
+fn lists_are_filtered_and_cached<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    seed(env, &[("a", 1), ("b", 1), ("c", 2), ("d", 3)]);
-    env.products
+    seed(t, &[("a", 1), ("b", 1), ("c", 2), ("d", 3)]);
+    t.api
         .update_where(
-            &mut env.db.conn,
+            &t.products,
             ProductFilter::default().category_id(3),
             products::is_active.eq(false),
         )
         .unwrap();
-    let p = &env.products;
+    let p = &t.products;
     let cases: Vec<(Option<&str>, ProductFilter, Vec<&str>)> = vec![
         (None, ProductFilter::default(), vec!["a", "b", "c", "d"]),
         (
@@ -125,7 +132,7 @@ where
         ),
     ];
     for (suffix, filter, expected) in &cases {
-        let (rows, q) = env.db.counted(|c| p.all(c, *suffix, filter.clone()));
+        let (rows, q) = t.api.counted(|a| a.all(p, *suffix, filter.clone()));
         assert_eq!(
             (slugs(&rows.unwrap()), q),
             (expected.clone(), 1),
@@ -133,7 +140,7 @@ where
         );
     }
     for (suffix, filter, expected) in &cases {
-        let (rows, q) = env.db.counted(|c| p.all(c, *suffix, filter.clone()));
+        let (rows, q) = t.api.counted(|a| a.all(p, *suffix, filter.clone()));
         assert_eq!(
             (slugs(&rows.unwrap()), q),
             (expected.clone(), 0),
@@ -142,171 +149,147 @@ where
     }
 }
 
-fn an_update_moves_a_row_between_filtered_lists<C: Connection + 'static>(env: &mut Env<C>)
+fn an_update_moves_a_row_between_filtered_lists<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let ids = seed(env, &[("a", 1), ("b", 1), ("c", 2)]);
-    let p = &env.products;
+    let ids = seed(t, &[("a", 1), ("b", 1), ("c", 2)]);
+    let (a, p) = (&mut t.api, &t.products);
     let one = || ProductFilter::default().category_id(1);
     let two = || ProductFilter::default().category_id(2);
+    assert_eq!(slugs(&a.all(p, Some("one"), one()).unwrap()), ["a", "b"]);
+    assert_eq!(slugs(&a.all(p, Some("two"), two()).unwrap()), ["c"]);
+    assert_eq!(a.get(p, ids[1]).unwrap().category_id, 1);
     assert_eq!(
-        slugs(&p.all(&mut env.db.conn, Some("one"), one()).unwrap()),
-        ["a", "b"]
-    );
-    assert_eq!(
-        slugs(&p.all(&mut env.db.conn, Some("two"), two()).unwrap()),
-        ["c"]
-    );
-    assert_eq!(p.get(&mut env.db.conn, ids[1]).unwrap().category_id, 1);
-    assert_eq!(
-        p.update(&mut env.db.conn, ids[1], products::category_id.eq(2))
+        a.update(p, ids[1], products::category_id.eq(2))
             .unwrap()
             .map(|row| (row.slug, row.category_id)),
         Some(("b".to_string(), 2)),
         "the row after the update"
     );
-    assert_eq!(
-        slugs(&p.all(&mut env.db.conn, Some("one"), one()).unwrap()),
-        ["a"]
-    );
-    assert_eq!(
-        slugs(&p.all(&mut env.db.conn, Some("two"), two()).unwrap()),
-        ["b", "c"]
-    );
-    assert_eq!(p.get(&mut env.db.conn, ids[1]).unwrap().category_id, 2);
+    assert_eq!(slugs(&a.all(p, Some("one"), one()).unwrap()), ["a"]);
+    assert_eq!(slugs(&a.all(p, Some("two"), two()).unwrap()), ["b", "c"]);
+    assert_eq!(a.get(p, ids[1]).unwrap().category_id, 2);
 }
 
-fn a_changed_unique_value_is_not_served_under_the_old_one<C: Connection + 'static>(env: &mut Env<C>)
+fn a_changed_unique_value_is_not_served_under_the_old_one<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let id = seed(env, &[("old-slug", 1)])[0];
-    let p = &env.products;
-    assert_eq!(
-        p.get_by_slug(&mut env.db.conn, "old-slug".into())
-            .unwrap()
-            .id,
-        id
-    );
-    assert!(
-        p.find_by_slug(&mut env.db.conn, "new-slug".into())
-            .unwrap()
-            .is_none()
-    );
-    p.update(
-        &mut env.db.conn,
-        id,
-        products::slug.eq("new-slug".to_string()),
-    )
-    .unwrap();
+    let id = seed(t, &[("old-slug", 1)])[0];
+    let (a, p) = (&mut t.api, &t.products);
+    assert_eq!(a.get_unique(p, by_slug("old-slug")).unwrap().id, id);
+    assert!(a.find_unique(p, by_slug("new-slug")).unwrap().is_none());
+    a.update(p, id, products::slug.eq("new-slug".to_string()))
+        .unwrap();
     assert!(matches!(
-        p.get_by_slug(&mut env.db.conn, "old-slug".into()),
+        a.get_unique(p, by_slug("old-slug")),
         Err(Error::NotFound { .. })
     ));
-    assert_eq!(
-        p.get_by_slug(&mut env.db.conn, "new-slug".into())
-            .unwrap()
-            .id,
-        id
-    );
+    assert_eq!(a.get_unique(p, by_slug("new-slug")).unwrap().id, id);
 
-    let mut row = p.get(&mut env.db.conn, id).unwrap();
+    let mut row = a.get(p, id).unwrap();
     row.slug = "newest".into();
     row.title = "Saved".into();
-    assert_eq!(p.save(&mut env.db.conn, &row).unwrap(), Some(row.clone()));
-    assert!(
-        p.find_by_slug(&mut env.db.conn, "new-slug".into())
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(p.get(&mut env.db.conn, id).unwrap(), row);
-    assert_eq!(
-        p.get_by_slug(&mut env.db.conn, "newest".into()).unwrap(),
-        row
-    );
+    assert_eq!(a.save(p, &row).unwrap(), Some(row.clone()));
+    assert!(a.find_unique(p, by_slug("new-slug")).unwrap().is_none());
+    assert_eq!(a.get(p, id).unwrap(), row);
+    assert_eq!(a.get_unique(p, by_slug("newest")).unwrap(), row);
 }
 
-fn delete_invalidates_details_and_lists<C: Connection + 'static>(env: &mut Env<C>)
+fn delete_invalidates_details_and_lists<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let ids = seed(env, &[("a", 1), ("b", 1)]);
-    let p = &env.products;
+    let ids = seed(t, &[("a", 1), ("b", 1)]);
+    let (a, p) = (&mut t.api, &t.products);
+    assert_eq!(a.all(p, None, ProductFilter::default()).unwrap().len(), 2);
+    a.get(p, ids[0]).unwrap();
+    a.get_unique(p, by_slug("a")).unwrap();
     assert_eq!(
-        p.all(&mut env.db.conn, None, ProductFilter::default())
-            .unwrap()
-            .len(),
-        2
-    );
-    p.get(&mut env.db.conn, ids[0]).unwrap();
-    p.get_by_slug(&mut env.db.conn, "a".into()).unwrap();
-    assert_eq!(
-        p.delete(&mut env.db.conn, ids[0])
-            .unwrap()
-            .map(|row| row.slug),
+        a.delete(p, ids[0]).unwrap().map(|row| row.slug),
         Some("a".to_string()),
         "the deleted row"
     );
-    assert!(matches!(
-        p.get(&mut env.db.conn, ids[0]),
-        Err(Error::NotFound { .. })
-    ));
-    assert!(
-        p.find_by_slug(&mut env.db.conn, "a".into())
-            .unwrap()
-            .is_none()
-    );
+    assert!(matches!(a.get(p, ids[0]), Err(Error::NotFound { .. })));
+    assert!(a.find_unique(p, by_slug("a")).unwrap().is_none());
     assert_eq!(
-        slugs(
-            &p.all(&mut env.db.conn, None, ProductFilter::default())
-                .unwrap()
-        ),
+        slugs(&a.all(p, None, ProductFilter::default()).unwrap()),
         ["b"]
     );
-    assert_eq!(p.delete(&mut env.db.conn, ids[0]).unwrap(), None);
+    assert_eq!(a.delete(p, ids[0]).unwrap(), None);
 }
 
-fn bulk_updates_do_not_escape_invalidation<C: Connection + 'static>(env: &mut Env<C>)
+fn bulk_updates_do_not_escape_invalidation<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let ids = seed(env, &[("a", 1), ("b", 1), ("c", 2)]);
-    let p = &env.products;
+    let ids = seed(t, &[("a", 1), ("b", 1), ("c", 2)]);
+    let (a, p) = (&mut t.api, &t.products);
     let active = || ProductFilter::default().is_active(true);
-    assert_eq!(p.all(&mut env.db.conn, None, active()).unwrap().len(), 3);
-    assert!(p.get(&mut env.db.conn, ids[0]).unwrap().is_active);
-    assert!(
-        p.get_by_slug(&mut env.db.conn, "b".into())
-            .unwrap()
-            .is_active
-    );
-    let n = p.update_where(
-        &mut env.db.conn,
+    assert_eq!(a.all(p, None, active()).unwrap().len(), 3);
+    assert!(a.get(p, ids[0]).unwrap().is_active);
+    assert!(a.get_unique(p, by_slug("b")).unwrap().is_active);
+    let n = a.update_where(
+        p,
         ProductFilter::default().category_id(1),
         products::is_active.eq(false),
     );
     assert_eq!(n.unwrap(), 2);
-    assert_eq!(
-        slugs(&p.all(&mut env.db.conn, None, active()).unwrap()),
-        ["c"]
-    );
-    assert!(!p.get(&mut env.db.conn, ids[0]).unwrap().is_active);
-    assert!(
-        !p.get_by_slug(&mut env.db.conn, "b".into())
-            .unwrap()
-            .is_active
-    );
-    assert!(p.get(&mut env.db.conn, ids[2]).unwrap().is_active);
+    assert_eq!(slugs(&a.all(p, None, active()).unwrap()), ["c"]);
+    assert!(!a.get(p, ids[0]).unwrap().is_active);
+    assert!(!a.get_unique(p, by_slug("b")).unwrap().is_active);
+    assert!(a.get(p, ids[2]).unwrap().is_active);
 }
 
-fn a_suffix_and_an_id_never_share_a_key<C: Connection + 'static>(env: &mut Env<C>)
+/// The single-row `insert` returns the row as written (its new id) and
+/// invalidates the absence it ends and the lists; counts are cached and
+/// follow inserts and deletes; an update or delete of a missing id
+/// returns `None`.
+fn an_insert_returns_its_row_and_counts_follow_writes<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let id = seed(env, &[("a", 1)])[0];
+    let ids = seed(t, &[("a", 1), ("b", 2)]);
+    let (a, p) = (&mut t.api, &t.products);
+    let ones = || ProductFilter::default().category_id(1);
+    assert!(a.find_unique(p, by_slug("tea")).unwrap().is_none());
+    let (n, q1) = a.counted(|a| a.count(p, None, ones()));
+    let (again, q2) = a.counted(|a| a.count(p, None, ones()));
+    assert_eq!((n.unwrap(), again.unwrap(), q1, q2), (1, 1, 1, 0));
+    assert_eq!(slugs(&a.all(p, None, ones()).unwrap()), ["a"]);
+    let tea = a.insert(p, NewProduct::new("tea", 1)).unwrap();
+    assert_eq!(
+        (tea.slug.as_str(), tea.id > ids[1]),
+        ("tea", true),
+        "the row as written, with its new id"
+    );
+    assert_eq!(
+        a.find_unique(p, by_slug("tea")).unwrap().map(|r| r.id),
+        Some(tea.id),
+        "the insert invalidated the absence"
+    );
+    assert_eq!(a.count(p, None, ones()).unwrap(), 2, "and the counts");
+    assert_eq!(slugs(&a.all(p, None, ones()).unwrap()), ["a", "tea"]);
+    let missing = tea.id + 100;
+    assert_eq!(
+        a.update(p, missing, products::title.eq("?".to_string()))
+            .unwrap(),
+        None
+    );
+    assert_eq!(a.delete(p, ids[0]).unwrap().map(|r| r.id), Some(ids[0]));
+    let (n, q) = a.counted(|a| a.count(p, None, ones()));
+    assert_eq!((n.unwrap(), q), (1, 1), "a delete invalidates the counts");
+    assert_eq!(a.find(p, ids[0]).unwrap(), None);
+}
+
+fn a_suffix_and_an_id_never_share_a_key<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    let id = seed(t, &[("a", 1)])[0];
     assert_eq!(id, 1);
-    let p = &env.products;
+    let (a, p) = (&mut t.api, &t.products);
     assert_ne!(
         p.list_key(Some("1"), ""),
         p.detail_key(&ProductUnique::Id(1))
@@ -319,22 +302,20 @@ where
         ),
         p.list_key(Some("a"), "")
     );
-    let list = p
-        .all(&mut env.db.conn, Some("1"), ProductFilter::default())
-        .unwrap();
-    let row = p.get(&mut env.db.conn, 1).unwrap();
-    let (again, q) = env.db.counted(|c| {
+    let list = a.all(p, Some("1"), ProductFilter::default()).unwrap();
+    let row = a.get(p, 1).unwrap();
+    let (again, q) = a.counted(|a| {
         (
-            p.all(c, Some("1"), ProductFilter::default()).unwrap(),
-            p.get(c, 1).unwrap(),
+            a.all(p, Some("1"), ProductFilter::default()).unwrap(),
+            a.get(p, 1).unwrap(),
         )
     });
     assert_eq!((again, q), ((list, row), 0));
 }
 
-fn list_and_detail_timeouts_are_separate<C: Connection + 'static>(env: &mut Env<C>)
+fn list_and_detail_timeouts_are_separate<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
     let info = Product::INFO;
     assert_eq!(
@@ -345,13 +326,12 @@ where
         ),
         (3600, 60, 10)
     );
-    let id = seed(env, &[("a", 1)])[0];
-    let p = &env.products;
-    p.get(&mut env.db.conn, id).unwrap();
-    p.all(&mut env.db.conn, None, ProductFilter::default())
-        .unwrap();
-    p.find(&mut env.db.conn, 999).unwrap();
-    if let Some(url) = env.cache.config().backend_url() {
+    let id = seed(t, &[("a", 1)])[0];
+    let (a, p) = (&mut t.api, &t.products);
+    a.get(p, id).unwrap();
+    a.all(p, None, ProductFilter::default()).unwrap();
+    a.find(p, 999).unwrap();
+    if let Some(url) = t.cache.config().backend_url() {
         let ttl = |key: String| -> i64 {
             let mut conn = redis::Client::open(url.as_str())
                 .unwrap()
@@ -371,11 +351,11 @@ where
     }
 }
 
-fn a_cache_that_is_down_is_bypassed<C: Connection + 'static>(env: &mut Env<C>)
+fn a_cache_that_is_down_is_bypassed<D: Api>(t: &mut Products<D>)
 where
-    Product: ProductQueries<C>,
+    Product: ProductOps<D>,
 {
-    let id = seed(env, &[("a", 1)])[0];
+    let id = seed(t, &[("a", 1)])[0];
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -387,26 +367,41 @@ where
     );
     let p = cache_tests::models::ProductCache::new(down);
     for _ in 0..2 {
-        let (row, q) = env.db.counted(|c| p.get(c, id));
+        let (row, q) = t.api.counted(|a| a.get(&p, id));
         assert_eq!(
             (row.unwrap().slug, q),
             ("a".to_string(), 1),
             "served from the database"
         );
-        let (rows, q) = env.db.counted(|c| p.all(c, None, ProductFilter::default()));
+        let (rows, q) = t.api.counted(|a| a.all(&p, None, ProductFilter::default()));
         assert_eq!((rows.unwrap().len(), q), (1, 1));
     }
-    p.update(&mut env.db.conn, id, products::slug.eq("x".to_string()))
+    t.api
+        .update(&p, id, products::slug.eq("x".to_string()))
         .expect("writes succeed with the cache down");
 }
 
+/// Runs each check on each (API × environment).
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_memory(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_tiered { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_tiered(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_cluster { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_cluster(stringify!($check)) { super::$check(&mut e) } } )* }
+        suite!(@env sqlite_memory, sync_sqlite_memory; $($check),*);
+        suite!(@env postgres_redis, sync_postgres_redis; $($check),*);
+        suite!(@env postgres_tiered, sync_postgres_tiered; $($check),*);
+        suite!(@env mysql_redis, sync_mysql_redis; $($check),*);
+        suite!(@env postgres_cluster, sync_postgres_cluster; $($check),*);
+        suite!(@env async_sqlite_memory, async_sqlite_memory; $($check),*);
+        suite!(@env async_postgres_redis, async_postgres_redis; $($check),*);
+    };
+    (@env $module:ident, $open:ident; $($check:ident),*) => {
+        mod $module { $(
+            #[test]
+            fn $check() {
+                let open = cache_tests::api::$open;
+                if let Some(mut t) = cache_tests::api::Products::open(open, stringify!($check)) {
+                    super::$check(&mut t)
+                }
+            }
+        )* }
     };
 }
 
@@ -418,6 +413,7 @@ suite!(
     a_changed_unique_value_is_not_served_under_the_old_one,
     delete_invalidates_details_and_lists,
     bulk_updates_do_not_escape_invalidation,
+    an_insert_returns_its_row_and_counts_follow_writes,
     a_suffix_and_an_id_never_share_a_key,
     list_and_detail_timeouts_are_separate,
     a_cache_that_is_down_is_bypassed,

@@ -1,8 +1,15 @@
 //! More of the model manager: the escape hatch, the process-wide manager,
-//! the key and version options, tracing events, and two processes sharing
-//! one Redis.
+//! the key and version options, tracing events, long suffixes, stats of
+//! an outage, and two processes sharing one Redis. The key and version
+//! options, tracing, long suffixes and the outage's stats are one body
+//! each, run on the sync API (SQLite + memory) and the async API (SQLite
+//! behind `SyncConnectionWrapper` + memory); `all_where` has no async
+//! form, the process-wide manager's cache is shared by the whole process
+//! (two variants would meet under one id), and the second process reads
+//! through the sync API: those stay sync-only.
 
 use cache_diesel::{BoxedCondition, CachedModel};
+use cache_tests::api::{Api, ProductOps, Products, Reads};
 use cache_tests::env::{self, Env};
 use cache_tests::models::{
     NewProduct, Product, ProductCache, ProductFilter, ProductUnique, ProductV2, ProductV2Cache,
@@ -87,71 +94,6 @@ fn the_process_wide_manager_uses_the_default_cache() {
     assert!(std::ptr::eq(Product::cache(), Product::cache()));
 }
 
-#[test]
-fn key_and_version_options_separate_entries_but_share_invalidation() {
-    let mut env = env::sqlite_memory("version").unwrap();
-    seed_sqlite(&mut env, &["a"]);
-    let v2 = ProductV2Cache::new(env.cache.clone());
-    assert_eq!(
-        (Product::INFO.key, ProductV2::INFO.key),
-        ("product", "product")
-    );
-    assert_ne!(Product::INFO.schema_hash, ProductV2::INFO.schema_hash);
-    assert_eq!(ProductV2::INFO.detail_timeout.as_secs(), 5);
-    assert_ne!(
-        env.products.detail_key(&ProductUnique::Id(1)),
-        v2.detail_key(&cache_tests::models::ProductV2Unique::Id(1))
-    );
-    let p = &env.products;
-    p.get(&mut env.db.conn, 1).unwrap();
-    let (_, q) = env.db.counted(|c| v2.get(c, 1).unwrap());
-    assert_eq!(q, 1, "a changed struct never reads the old struct's entry");
-    v2.all(&mut env.db.conn, None, Default::default()).unwrap();
-    p.update(&mut env.db.conn, 1, products::slug.eq("b".to_string()))
-        .unwrap();
-    assert_eq!(
-        v2.get(&mut env.db.conn, 1).unwrap().slug,
-        "b",
-        "tags are per table"
-    );
-    assert_eq!(
-        v2.all(&mut env.db.conn, None, Default::default()).unwrap()[0].slug,
-        "b"
-    );
-}
-
-#[test]
-fn tracing_reports_hit_miss_fill_and_invalidate() {
-    let mut env = env::sqlite_memory("tracing").unwrap();
-    seed_sqlite(&mut env, &["a"]);
-    let p = &env.products;
-    let conn = &mut env.db.conn;
-    let (_, lines) = logs::capture(|| {
-        p.get(conn, 1).unwrap();
-        p.get(conn, 1).unwrap();
-        p.all(conn, Some("all"), ProductFilter::default()).unwrap();
-        p.update(conn, 1, products::is_active.eq(false)).unwrap();
-    });
-    let find = |needle: &str, kind: &str| {
-        lines.iter().any(|l| {
-            l.contains(needle)
-                && l.contains("model=\"Product\"")
-                && l.contains(kind)
-                && l.contains("key=")
-        })
-    };
-    assert!(find("cache miss", "kind=\"detail\""), "{lines:#?}");
-    assert!(find("cache fill", "kind=\"detail\""), "{lines:#?}");
-    assert!(find("cache hit", "kind=\"detail\""), "{lines:#?}");
-    assert!(find("cache miss", "kind=\"list\""), "{lines:#?}");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("cache invalidate") && l.contains("why=\"update\"")),
-        "{lines:#?}"
-    );
-}
-
 /// Environment variables handing the shared state to the second process.
 const CHILD_PREFIX: &str = "CACHE_TESTS_CHILD_PREFIX";
 const CHILD_SCHEMA: &str = "CACHE_TESTS_CHILD_SCHEMA";
@@ -228,40 +170,110 @@ fn second_process() {
     );
 }
 
-#[test]
-fn a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists() {
-    let mut env = env::sqlite_memory("long_suffix").unwrap();
-    seed_sqlite(&mut env, &["a", "b"]);
+/// Inserts products with these slugs (category 1) through the API under test.
+fn seed<D: Api>(t: &mut Products<D>, slugs: &[&str])
+where
+    Product: ProductOps<D>,
+{
+    let rows: Vec<NewProduct> = slugs.iter().map(|s| NewProduct::new(s, 1)).collect();
+    t.api.insert_many(&t.products, rows).unwrap();
+    t.api.take_queries();
+}
+
+fn key_and_version_options_separate_entries_but_share_invalidation<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+    ProductV2: Reads<D>,
+{
+    seed(t, &["a"]);
+    let v2 = ProductV2Cache::new(t.cache.clone());
+    assert_eq!(
+        (Product::INFO.key, ProductV2::INFO.key),
+        ("product", "product")
+    );
+    assert_ne!(Product::INFO.schema_hash, ProductV2::INFO.schema_hash);
+    assert_eq!(ProductV2::INFO.detail_timeout.as_secs(), 5);
+    assert_ne!(
+        t.products.detail_key(&ProductUnique::Id(1)),
+        v2.detail_key(&cache_tests::models::ProductV2Unique::Id(1))
+    );
+    let (a, p) = (&mut t.api, &t.products);
+    a.get(p, 1).unwrap();
+    let (_, q) = a.counted(|a| a.get(&v2, 1).unwrap());
+    assert_eq!(q, 1, "a changed struct never reads the old struct's entry");
+    a.all(&v2, None, Default::default()).unwrap();
+    a.update(p, 1, products::slug.eq("b".to_string())).unwrap();
+    assert_eq!(a.get(&v2, 1).unwrap().slug, "b", "tags are per table");
+    assert_eq!(a.all(&v2, None, Default::default()).unwrap()[0].slug, "b");
+}
+
+fn tracing_reports_hit_miss_fill_and_invalidate<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    seed(t, &["a"]);
+    let (a, p) = (&mut t.api, &t.products);
+    let (_, lines) = logs::capture(|| {
+        a.get(p, 1).unwrap();
+        a.get(p, 1).unwrap();
+        a.all(p, Some("all"), ProductFilter::default()).unwrap();
+        a.update(p, 1, products::is_active.eq(false)).unwrap();
+    });
+    let find = |needle: &str, kind: &str| {
+        lines.iter().any(|l| {
+            l.contains(needle)
+                && l.contains("model=\"Product\"")
+                && l.contains(kind)
+                && l.contains("key=")
+        })
+    };
+    assert!(find("cache miss", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache fill", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache hit", "kind=\"detail\""), "{lines:#?}");
+    assert!(find("cache miss", "kind=\"list\""), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cache invalidate") && l.contains("why=\"update\"")),
+        "{lines:#?}"
+    );
+}
+
+fn a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists<D: Api>(
+    t: &mut Products<D>,
+) where
+    Product: ProductOps<D>,
+{
+    seed(t, &["a", "b"]);
     let long = "s".repeat(10_000);
-    let key = env.products.list_key(Some(&long), "");
+    let key = t.products.list_key(Some(&long), "");
     assert!(
         key.len() <= cache_core::__engine::MAX_KEY_LEN,
         "{} bytes",
         key.len()
     );
-    assert_ne!(key, env.products.list_key(Some(&long[1..]), ""));
-    let p = &env.products;
+    assert_ne!(key, t.products.list_key(Some(&long[1..]), ""));
+    let (a, p) = (&mut t.api, &t.products);
     assert_eq!(
-        p.all(&mut env.db.conn, Some(&long), ProductFilter::default())
+        a.all(p, Some(&long), ProductFilter::default())
             .unwrap()
             .len(),
         2
     );
-    let (rows, q) = env
-        .db
-        .counted(|c| p.all(c, Some(&long), ProductFilter::default()).unwrap());
+    let (rows, q) = a.counted(|a| a.all(p, Some(&long), ProductFilter::default()).unwrap());
     assert_eq!((rows.len(), q), (2, 0), "the second read is a hit");
 }
 
-#[test]
-fn stats_count_an_outage_and_serialize() {
+fn stats_count_an_outage_and_serialize<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut env = env::sqlite_memory("outage_stats").unwrap();
-    seed_sqlite(&mut env, &["a"]);
+    seed(t, &["a"]);
     let down = cache_diesel::Cache::from_url(&format!(
         "redis://127.0.0.1:{port}?connect_timeout=200ms&retry_after=30s"
     ))
@@ -269,7 +281,7 @@ fn stats_count_an_outage_and_serialize() {
     let p = ProductCache::new(down.clone());
     for _ in 0..3 {
         assert_eq!(
-            p.get(&mut env.db.conn, 1).unwrap().slug,
+            t.api.get(&p, 1).unwrap().slug,
             "a",
             "served from the database"
         );
@@ -281,3 +293,32 @@ fn stats_count_an_outage_and_serialize() {
     assert_eq!(json["uncached"], 3);
     assert_eq!(json["errors"], 3);
 }
+
+/// Runs each check on the sync and the async API over SQLite + memory.
+macro_rules! both_apis {
+    ($($check:ident),* $(,)?) => {
+        mod sync_sqlite_memory { $(
+            #[test]
+            fn $check() {
+                let open = cache_tests::api::sync_sqlite_memory;
+                let mut t = cache_tests::api::Products::open(open, stringify!($check)).unwrap();
+                super::$check(&mut t)
+            }
+        )* }
+        mod async_sqlite_memory { $(
+            #[test]
+            fn $check() {
+                let open = cache_tests::api::async_sqlite_memory;
+                let mut t = cache_tests::api::Products::open(open, stringify!($check)).unwrap();
+                super::$check(&mut t)
+            }
+        )* }
+    };
+}
+
+both_apis!(
+    key_and_version_options_separate_entries_but_share_invalidation,
+    tracing_reports_hit_miss_fill_and_invalidate,
+    a_long_list_suffix_is_hashed_into_a_short_key_that_still_separates_lists,
+    stats_count_an_outage_and_serialize,
+);

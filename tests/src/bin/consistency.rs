@@ -9,8 +9,11 @@
 //! ```
 //!
 //! `--async` (SQLite, PostgreSQL): the readers read through the async API
-//! (`get_async`), each a task on a tokio runtime of its own thread, on
-//! diesel-async connections; the writers are the sync ones.
+//! (`get_async`), each on a diesel-async connection of its own, driven by a
+//! current-thread tokio runtime of its thread; in the managed mode the
+//! writers' hook writes are `update_async` too (their raw SQL stays on
+//! tracked sync connections: async connections are not tracked). The
+//! reader and writer loops are the sync ones.
 //!
 //! `--cache cluster` starts a Redis Cluster of its own (three masters,
 //! three replicas); `--failover` kills one of its masters halfway through
@@ -47,6 +50,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 
 const READERS: usize = 4;
 const WRITERS: usize = 2;
@@ -148,60 +152,43 @@ fn cache_for(args: &Args, prefix: &str) -> Cache {
     Cache::new(cfg).expect("cache")
 }
 
-/// Readers on the async API: `READERS` threads, each running a
-/// current-thread tokio runtime whose one task reads on an async
-/// connection (PostgreSQL: `AsyncPgConnection`; SQLite:
-/// `SyncConnectionWrapper`), until `until`.
-fn read_async(args: &Args, location: &str, cache: &Cache, until: Instant) -> Vec<Read> {
-    std::thread::scope(|s| {
-        let readers: Vec<_> = (0..READERS)
-            .map(|_| {
-                s.spawn(|| {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("a tokio runtime");
-                    runtime.block_on(async {
-                        if args.db == "sqlite" {
-                            let mut conn =
-                                SyncConnectionWrapper::new(db::open_sqlite_file(location));
-                            conn.set_instrumentation(consistency::delays(MAX_DELAY));
-                            return consistency::read_loop_async(&mut conn, cache, until).await;
-                        }
-                        let url = services::database_url().expect("PostgreSQL reachable");
-                        let mut conn = AsyncPgConnection::establish(&url)
-                            .await
-                            .expect("PostgreSQL");
-                        conn.batch_execute(&format!("SET search_path TO \"{location}\""))
-                            .await
-                            .expect("search_path");
-                        conn.set_instrumentation(consistency::delays(MAX_DELAY));
-                        consistency::read_loop_async(&mut conn, cache, until).await
-                    })
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .flat_map(|h| h.join().expect("reader"))
-            .collect()
-    })
+/// A tokio runtime for one reader or writer thread of the async API.
+fn thread_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
 
+/// Opens a diesel-async connection on a runtime (`--async`).
+type OpenAsync<'a, A> = &'a (dyn Fn(&Runtime) -> A + Sync);
+
 /// Runs the threads on connections from `open`; returns reads and writes.
-fn run<C, F>(
+/// With `open_async` (`--async`), each reader reads through the async API
+/// on a connection of its own, on a current-thread runtime of its thread,
+/// and the writers' hook writes (managed mode) are `update_async` on one;
+/// the loops are the sync ones ([`consistency::read_rows`],
+/// [`consistency::write_while_with`]).
+fn run<C, A, F>(
     open: F,
+    open_async: Option<OpenAsync<'_, A>>,
     cache: &Cache,
     mode: Mode,
     until: Instant,
     writers: bool,
-    async_readers: Option<&(dyn Fn() -> Vec<Read> + Sync)>,
 ) -> (Vec<Read>, Vec<Write>)
 where
     C: Connection + 'static,
+    A: AsyncConnection + 'static,
     F: Fn() -> C + Sync,
     consistency::VersionedRow: cache_diesel::ModelQueries<C>
-        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>
+        + cache_diesel::AsyncModelQueries<A>
+        + for<'q> cache_diesel::AsyncUpdateQuery<
+            'q,
+            A,
+            diesel::dsl::Eq<consistency::consistency_rows::version, i32>,
+        >,
     consistency::RenamedRow: cache_diesel::ModelQueries<C>
         + cache_diesel::UpdateQuery<
             C,
@@ -209,18 +196,23 @@ where
         >,
 {
     std::thread::scope(|s| {
-        let readers: Vec<_> = match async_readers {
-            Some(read) => vec![s.spawn(read)],
-            None => (0..READERS)
-                .map(|_| {
-                    s.spawn(|| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| match open_async {
+                    Some(open_async) => {
+                        let runtime = thread_runtime();
+                        let mut conn = open_async(&runtime);
+                        conn.set_instrumentation(consistency::delays(MAX_DELAY));
+                        consistency::read_loop_async(&runtime, &mut conn, cache, until)
+                    }
+                    None => {
                         let mut conn = open();
                         consistency::inject_delays(&mut conn, MAX_DELAY);
                         consistency::read_loop(&mut conn, cache, mode, until)
-                    })
+                    }
                 })
-                .collect(),
-        };
+            })
+            .collect();
         let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
             .map(|w| {
                 let open = &open;
@@ -232,7 +224,18 @@ where
                     let mine: Vec<i32> = (1..=ROWS)
                         .filter(|id| (*id as usize) % WRITERS == w)
                         .collect();
-                    consistency::write_loop(&mut conn, cache, mode, &mine, until)
+                    let go = || Instant::now() < until;
+                    match open_async {
+                        Some(open_async) if mode == Mode::Managed => {
+                            let runtime = thread_runtime();
+                            let mut hooks = open_async(&runtime);
+                            let mut hook = consistency::async_hook(&runtime, &mut hooks, cache);
+                            consistency::write_while_with(
+                                &mut conn, cache, mode, &mine, &go, &mut hook,
+                            )
+                        }
+                        _ => consistency::write_loop(&mut conn, cache, mode, &mine, until),
+                    }
                 })
             })
             .collect();
@@ -248,34 +251,64 @@ where
     })
 }
 
+/// An async SQLite connection (`SyncConnectionWrapper`) to the file at `path`.
+fn open_async_sqlite(
+    path: &str,
+) -> impl Fn(&Runtime) -> SyncConnectionWrapper<SqliteConnection> + Sync {
+    move |_| SyncConnectionWrapper::new(db::open_sqlite_file(path))
+}
+
+/// An `AsyncPgConnection` whose `search_path` is `schema`.
+fn open_async_postgres(schema: &str) -> impl Fn(&Runtime) -> AsyncPgConnection + Sync {
+    move |runtime| {
+        runtime.block_on(async {
+            let url = services::database_url().expect("PostgreSQL reachable");
+            let mut conn = AsyncPgConnection::establish(&url)
+                .await
+                .expect("PostgreSQL");
+            conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .await
+                .expect("search_path");
+            conn
+        })
+    }
+}
+
+/// [`run`] on the database of `args` at `location`.
+fn run_on(
+    args: &Args,
+    location: &str,
+    cache: &Cache,
+    until: Instant,
+    writers: bool,
+) -> (Vec<Read>, Vec<Write>) {
+    let mode = args.mode();
+    let on = args.nonblocking;
+    match args.db.as_str() {
+        "sqlite" => {
+            let open_async = open_async_sqlite(location);
+            let open_async = on.then_some(&open_async as OpenAsync<'_, _>);
+            let open = || db::open_sqlite_file(location);
+            run(open, open_async, cache, mode, until, writers)
+        }
+        "mysql" => {
+            let none: Option<OpenAsync<'_, AsyncPgConnection>> = None;
+            run(|| open_mysql(location), none, cache, mode, until, writers)
+        }
+        _ => {
+            let open_async = open_async_postgres(location);
+            let open_async = on.then_some(&open_async as OpenAsync<'_, _>);
+            let open = || open_postgres(location);
+            run(open, open_async, cache, mode, until, writers)
+        }
+    }
+}
+
 /// The second process: readers only, reporting every read on stdout.
 fn child(args: &Args, location: &str, prefix: &str) {
     let cache = cache_for(args, prefix);
-    let mode = args.mode();
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let read = || read_async(args, location, &cache, until);
-    let readers = args
-        .nonblocking
-        .then_some(&read as &(dyn Fn() -> Vec<Read> + Sync));
-    let (reads, _) = match args.db.as_str() {
-        "sqlite" => run(
-            || db::open_sqlite_file(location),
-            &cache,
-            mode,
-            until,
-            false,
-            readers,
-        ),
-        "mysql" => run(|| open_mysql(location), &cache, mode, until, false, readers),
-        _ => run(
-            || open_postgres(location),
-            &cache,
-            mode,
-            until,
-            false,
-            readers,
-        ),
-    };
+    let (reads, _) = run_on(args, location, &cache, until, false);
     for read in reads {
         println!("{}", read.to_line());
     }
@@ -326,8 +359,11 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "consistency: db={} cache={} mode={mode:?} async_readers={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
-        args.db, args.cache, args.nonblocking, args.seconds
+        "consistency: db={} cache={} mode={mode:?} api={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
+        args.db,
+        args.cache,
+        if args.nonblocking { "async" } else { "sync" },
+        args.seconds
     );
     let shared = args.cache != "memory";
     let second = shared.then(|| {
@@ -374,29 +410,7 @@ fn main() -> ExitCode {
             cluster
         })
     });
-    let read = || read_async(&args, &location, &cache, until);
-    let readers = args
-        .nonblocking
-        .then_some(&read as &(dyn Fn() -> Vec<Read> + Sync));
-    let (mut reads, writes) = match args.db.as_str() {
-        "sqlite" => run(
-            || db::open_sqlite_file(&location),
-            &cache,
-            mode,
-            until,
-            true,
-            readers,
-        ),
-        "mysql" => run(|| open_mysql(&location), &cache, mode, until, true, readers),
-        _ => run(
-            || open_postgres(&location),
-            &cache,
-            mode,
-            until,
-            true,
-            readers,
-        ),
-    };
+    let (mut reads, writes) = run_on(&args, &location, &cache, until, true);
     let mut second_reads = Vec::new();
     let mut failed = consistency::failed_reads();
     if let Some(child) = second {
