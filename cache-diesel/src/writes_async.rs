@@ -25,7 +25,7 @@ use std::future::Future;
 
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`] on an async connection.
-    pub async fn insert_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<M>
+    pub async fn insert_async<'q, C, V>(&self, conn: &mut C, values: V) -> Result<M>
     where
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
@@ -44,7 +44,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::insert_many`] on an async connection.
-    pub async fn insert_many_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<Vec<M>>
+    pub async fn insert_many_async<'q, C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
     where
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
@@ -59,7 +59,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::insert_execute`] on an async connection.
-    pub async fn insert_execute_async<'q, C, V>(&self, conn: &'q mut C, values: V) -> Result<usize>
+    pub async fn insert_execute_async<'q, C, V>(&self, conn: &mut C, values: V) -> Result<usize>
     where
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
@@ -76,7 +76,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::update`] on an async connection.
     pub async fn update_async<'q, C, V>(
         &self,
-        conn: &'q mut C,
+        conn: &mut C,
         id: M::Id,
         changes: V,
     ) -> Result<Option<M>>
@@ -95,12 +95,16 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// [`Manager::save`] on an async connection.
-    pub async fn save_async<'q, C>(&self, conn: &'q mut C, row: &'q M) -> Result<Option<M>>
+    ///
+    /// The row is written from a copy (SQLite's async writes take owned
+    /// values), so the model needs `AsChangeset` for itself, not only for
+    /// a reference, which `#[derive(AsChangeset)]` gives.
+    pub async fn save_async<C>(&self, conn: &mut C, row: &M) -> Result<Option<M>>
     where
         C: AsyncConnection + 'static,
-        M: AsyncUpdateQuery<'q, C, &'q M>,
+        M: AsyncUpdateQuery<'static, C, M>,
     {
-        self.update_async(conn, row.id(), row).await
+        self.update_async(conn, row.id(), row.clone()).await
     }
 
     /// [`Manager::delete`] on an async connection.
@@ -121,7 +125,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::update_where`] on an async connection.
     pub async fn update_where_async<'q, C, V>(
         &self,
-        conn: &'q mut C,
+        conn: &mut C,
         filter: M::Filter,
         changes: V,
     ) -> Result<usize>

@@ -453,28 +453,14 @@ where
     }
 }
 
-impl<M> Saves<AsyncPostgres> for M
+impl<S, A, M> Saves<AsyncApi<S, A>> for M
 where
-    M: for<'q> AsyncUpdateQuery<'q, AsyncPgConnection, &'q M>,
+    S: Connection + 'static,
+    A: AsyncConnection + 'static,
+    M: AsyncUpdateQuery<'static, A, M>,
 {
-    fn save(d: &mut AsyncPostgres, m: &Manager<M>, row: &M) -> Result<Option<M>> {
-        let AsyncApi { conn, runtime, .. } = d;
-        runtime.block_on(m.save_async(conn, row))
-    }
-}
-
-/// `save_async(conn, &row)` does not compile on SQLite's wrapper: its
-/// async writes take `'static` values and `save_async` borrows the row for
-/// as long as the connection, so no borrowed row is `'static` there. This
-/// is what `save_async` runs (`update_async(conn, row.id(), row)`), with
-/// the row owned.
-impl<M> Saves<AsyncSqlite> for M
-where
-    M: Clone + for<'q> AsyncUpdateQuery<'q, SyncConnectionWrapper<SqliteConnection>, M>,
-{
-    fn save(d: &mut AsyncSqlite, m: &Manager<M>, row: &M) -> Result<Option<M>> {
-        let owned = row.clone();
-        d.run(|c| m.update_async(c, owned.id(), owned))
+    fn save(d: &mut AsyncApi<S, A>, m: &Manager<M>, row: &M) -> Result<Option<M>> {
+        d.run(|c| m.save_async(c, row))
     }
 }
 
