@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The async driver's [`Io`].
-struct NonBlocking(Arc<dyn AsyncStore>);
+pub(crate) struct NonBlocking(pub(crate) Arc<dyn AsyncStore>);
 
 impl Io for NonBlocking {
     async fn read_entry(

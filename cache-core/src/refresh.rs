@@ -51,7 +51,57 @@ impl Refresh {
 
     /// Stores `value` (its [`Shape`] says what it depends on and how long
     /// it lives) and releases the lease, in one round trip.
-    pub fn complete<T: Serialize + ?Sized>(mut self, value: &T, shape: Shape) -> crate::Result<()> {
+    pub fn complete<T: Serialize + ?Sized>(self, value: &T, shape: Shape) -> crate::Result<()> {
+        let cache = self.cache.clone();
+        let io = crate::io::Blocking(&**cache.backend());
+        crate::io::block_now(self.complete_with(&io, value, shape))
+    }
+
+    /// Whether [`Refresh::complete_async`] can store without blocking:
+    /// the cache's store has a non-blocking twin.
+    #[cfg(feature = "tokio")]
+    pub fn completes_async(&self) -> bool {
+        self.cache.nonblocking().is_some()
+    }
+
+    /// [`Refresh::complete`] without blocking the runtime (see
+    /// [`Refresh::completes_async`]: without a twin, the refresh is only
+    /// released).
+    #[cfg(feature = "tokio")]
+    pub async fn complete_async<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        shape: Shape,
+    ) -> crate::Result<()> {
+        let Some(store) = self.cache.nonblocking().cloned() else {
+            self.release_async().await;
+            return Err(crate::Error::Unavailable {
+                reason: "this cache store has no async client".to_owned(),
+            });
+        };
+        let io = crate::nonblocking::NonBlocking(store);
+        self.complete_with(&io, value, shape).await
+    }
+
+    /// Lets the lease go without storing anything, without blocking the
+    /// runtime (dropping a `Refresh` releases it with a blocking call).
+    #[cfg(feature = "tokio")]
+    pub async fn release_async(mut self) {
+        let (Some(lease), Some(store)) = (self.lease.take(), self.cache.nonblocking().cloned())
+        else {
+            return; // no twin: an in-process store or none; dropped as is
+        };
+        if let Err(e) = store.release_lease(&self.key, &lease).await {
+            tracing::debug!(key = self.key, error = %e, "refresh lease not released; it expires");
+        }
+    }
+
+    async fn complete_with<T: Serialize + ?Sized>(
+        mut self,
+        io: &impl crate::io::Io,
+        value: &T,
+        shape: Shape,
+    ) -> crate::Result<()> {
         if shape.ttl.is_some_and(|ttl| ttl.is_zero()) {
             return Ok(()); // not to be stored; the lease is released by drop
         }
@@ -61,18 +111,16 @@ impl Refresh {
             soft: self.soft,
         };
         let lease = self.lease.take();
-        let io = crate::io::Blocking(&**self.cache.backend());
-        let stored = crate::io::block_now(self.cache.fill_tagged_releasing(
-            &io,
-            &self.key,
-            &self.stamp,
-            options,
-            value,
-            lease.as_deref(),
-        ))
-        .map(drop);
-        if stored.is_err() {
-            self.lease = lease; // released by drop
+        let stored = self
+            .cache
+            .fill_tagged_releasing(io, &self.key, &self.stamp, options, value, lease.as_deref())
+            .await
+            .map(drop);
+        if stored.is_err()
+            && let Some(lease) = lease
+        {
+            // Released here, not by drop, which would block.
+            let _ = io.release_lease(&self.key, &lease).await;
         }
         stored
     }

@@ -36,6 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod background;
+#[cfg(feature = "async")]
+pub mod background_async;
 pub mod connections;
 pub mod error;
 pub mod filter;
@@ -67,6 +69,8 @@ mod writes;
 mod writes_async;
 
 pub use background::{RefreshConnection, refresh_connections, refresh_workers};
+#[cfg(feature = "async")]
+pub use background_async::refresh_connections_async;
 pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};

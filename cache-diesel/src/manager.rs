@@ -88,6 +88,24 @@ pub(crate) struct Entry<'t, T, S: ShapeFn<T>> {
     value: PhantomData<fn(&T)>,
 }
 
+impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
+    /// What a refreshed value depends on and how long it lives, as a
+    /// function a background refresh can own.
+    pub(crate) fn refresh_shape(&self) -> impl Fn(&T) -> Shape + Send + 'static
+    where
+        T: 'static,
+    {
+        let (shape, counts) = (self.shape.clone(), self.deps.depends_on());
+        move |value: &T| {
+            let (depends_on, ttl) = shape(value, counts);
+            Shape {
+                depends_on,
+                ttl: Some(ttl),
+            }
+        }
+    }
+}
+
 /// A loader a background refresh can own.
 type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
 
@@ -499,7 +517,7 @@ impl<M: CachedModel> Manager<M> {
             return Some(refresh);
         };
         let load = make();
-        let (shape, counts) = (entry.shape.clone(), entry.deps.depends_on());
+        let shape = entry.refresh_shape();
         // The job owns the refresh; a full queue hands it back through here.
         let slot = Arc::new(Mutex::new(Some(refresh)));
         let taken = slot.clone();
@@ -518,13 +536,8 @@ impl<M: CachedModel> Manager<M> {
             let outcome = opened
                 .and_then(|()| loaded.unwrap_or_else(|| Err("the refresh did not run".into())))
                 .and_then(|value| {
-                    let (depends_on, ttl) = shape(&value, counts);
-                    let shape = Shape {
-                        depends_on,
-                        ttl: Some(ttl),
-                    };
                     refresh
-                        .complete(&FormRef(&value), shape)
+                        .complete(&FormRef(&value), shape(&value))
                         .map_err(|e| e.to_string())
                 });
             match outcome {

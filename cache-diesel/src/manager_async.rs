@@ -10,6 +10,7 @@
 //! cache; untracked, a transaction diesel-async knows of is seen (one
 //! opened by SQL text is not).
 
+use crate::background_async::{self, Job, OwnedLoad};
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
@@ -17,6 +18,7 @@ use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::tracking::ReadPolicy;
 use crate::tracking_async;
+use cache_core::__engine::Refresh;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -39,12 +41,23 @@ impl<M: CachedModel> Manager<M> {
             <M as AsyncModelQueries<C>>::related_tables(),
         );
         let prefetch = M::INFO.prefetch_for_list;
-        self.read_through_async(conn, entry, async |conn: &mut C| {
+        let background = || {
+            let owned = filter.clone();
+            background_async::owned(move |conn: &mut C| {
+                Box::pin(async move {
+                    M::load_records(conn, &owned, prefetch)
+                        .await
+                        .map(Rows::from)
+                })
+            })
+        };
+        let load = async |conn: &mut C| {
             M::load_records(conn, &filter, prefetch)
                 .await
                 .map(Rows::from)
-        })
-        .await
+        };
+        self.read_through_async(conn, entry, load, &background)
+            .await
     }
 
     /// [`Manager::count`] on an async connection.
@@ -59,10 +72,15 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncModelQueries<C>,
     {
         let entry = self.count_entry(suffix, &filter);
-        self.read_through_async(conn, entry, async |conn: &mut C| {
-            M::count_list(conn, &filter).await
-        })
-        .await
+        let background = || {
+            let owned = filter.clone();
+            background_async::owned(move |conn: &mut C| {
+                Box::pin(async move { M::count_list(conn, &owned).await })
+            })
+        };
+        let load = async |conn: &mut C| M::count_list(conn, &filter).await;
+        self.read_through_async(conn, entry, load, &background)
+            .await
     }
 
     /// [`Manager::get`] on an async connection.
@@ -109,20 +127,27 @@ impl<M: CachedModel> Manager<M> {
         let unique_tag = self.model_keys().unique_tag(key.column(), &key.value_key());
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let entry = self.detail_entry(&key, &unique_tag, related);
-        self.read_through_async(conn, entry, async |conn: &mut C| {
-            M::load_record(conn, &key).await
-        })
-        .await
+        let background = || {
+            let owned = key.clone();
+            background_async::owned(move |conn: &mut C| {
+                Box::pin(async move { M::load_record(conn, &owned).await })
+            })
+        };
+        let load = async |conn: &mut C| M::load_record(conn, &key).await;
+        self.read_through_async(conn, entry, load, &background)
+            .await
     }
 
     /// [`Manager`]'s sync read-through, as a future, with the same policy
     /// inside a transaction (see [`crate::tracking_async`]); past the soft
-    /// timeout, the refresh runs inline (on this task).
+    /// timeout, a model with background refresh hands the refresh, with a
+    /// loader from `background`, to a task ([`crate::background_async`]).
     async fn read_through_async<C, T, S: ShapeFn<T>>(
         &self,
         conn: &mut C,
         entry: Entry<'_, T, S>,
         load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
+        background: &(dyn Fn() -> OwnedLoad<C, T> + Sync),
     ) -> Result<T>
     where
         C: AsyncConnection + 'static,
@@ -137,7 +162,19 @@ impl<M: CachedModel> Manager<M> {
             );
             return Ok(load(conn).await?);
         }
-        let plan = self.plan(&entry, policy == ReadPolicy::Normal, None);
+        let spawn = |refresh: Refresh| {
+            let job = Job {
+                load: background(),
+                refresh,
+                shape: Box::new(entry.refresh_shape()),
+                model: M::INFO.name,
+            };
+            background_async::spawn(job).err().map(|job| job.refresh)
+        };
+        let background = M::INFO
+            .background_refresh
+            .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync));
+        let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = std::time::Instant::now();
         let (Form(value), outcome) = self
