@@ -124,21 +124,21 @@ pub(crate) struct Job<C, T> {
 
 /// Starts `job` on a task, if an opener for `C` is registered, a runtime
 /// is at hand, the store has an async client and fewer than
-/// [`MAX_REFRESH_TASKS`] run; gives it back otherwise (the caller
+/// [`MAX_REFRESH_TASKS`] run; gives its refresh back otherwise (the caller
 /// refreshes inline).
-pub(crate) fn spawn<C, T>(job: Job<C, T>) -> Result<(), Job<C, T>>
+pub(crate) fn spawn<C, T>(job: Job<C, T>) -> Option<Refresh>
 where
     C: AsyncConnection + 'static,
     T: CacheForm + Send + Sync + 'static,
 {
     let (Some(open), Ok(runtime)) = (opener::<C>(), tokio::runtime::Handle::try_current()) else {
-        return Err(job);
+        return Some(job.refresh);
     };
     if !job.refresh.completes_async() {
-        return Err(job);
+        return Some(job.refresh);
     }
     let Ok(permit) = TASKS.try_acquire() else {
-        return Err(job);
+        return Some(job.refresh);
     };
     runtime.spawn(async move {
         let _permit = permit; // given back when the task ends, however
@@ -173,5 +173,5 @@ where
             }
         }
     });
-    Ok(())
+    None
 }

@@ -169,7 +169,7 @@ impl<M: CachedModel> Manager<M> {
                 shape: Box::new(entry.refresh_shape()),
                 model: M::INFO.name,
             };
-            background_async::spawn(job).err().map(|job| job.refresh)
+            background_async::spawn(job)
         };
         let background = M::INFO
             .background_refresh
