@@ -289,3 +289,65 @@ async fn a_cancelled_hook_invalidates_its_table() {
     tokio::time::sleep(Duration::from_millis(100)).await; // the owed bump's task
     assert_eq!(far.get(&mut check, id).unwrap().title, "after cancel");
 }
+
+/// On a current-thread runtime with Redis stopped (SIGSTOP), a tracked
+/// commit does not wait for Redis: its invalidation is owed, this
+/// process reads the commit at once (from the database), and the owed
+/// bump lands once Redis answers again.
+#[test]
+fn a_commit_never_waits_for_a_stopped_redis() {
+    let Some(server) = cache_tests::redis_server::RedisServer::for_test(&[]) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let test = "a_commit_never_waits_for_a_stopped_redis";
+        let Some(db) = cache_tests::db::postgres(test) else {
+            return;
+        };
+        let url = format!(
+            "{}?response_timeout=300ms&connect_timeout=300ms&retry_after=50ms",
+            server.url()
+        );
+        let cache = cache_tests::env::cache_with_prefix(&url, test);
+        let sync = cache_tests::env::Env::new(db, cache);
+        let mut env = async_env::postgres_over(sync).await.expect("PostgreSQL");
+        let id = tracked(&mut env, "stopped").await;
+        let p = &env.sync.products;
+        server.stop();
+        let started = std::time::Instant::now();
+        env.conn
+            .transaction(async |conn| {
+                p.update_async(conn, id, products::title.eq("committed".to_owned()))
+                    .await
+                    .map(|_| ())
+                    .map_err(|_| diesel::result::Error::RollbackTransaction)
+            })
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(250),
+            "the commit waited for the stopped Redis ({took:?}; response_timeout 300ms)"
+        );
+        assert_eq!(
+            p.get_async(&mut env.conn, id).await.unwrap().title,
+            "committed"
+        );
+        server.cont();
+        let far = cache_diesel::Cache::new(env.sync.cache.config().clone()).unwrap();
+        let far = ProductCache::new(far);
+        let mut far_conn = env.sync.db.another();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while far.get(&mut far_conn, id).unwrap().title != "committed" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the owed bump never landed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
