@@ -11,7 +11,7 @@
 use super::nonblocking_conn::AsyncPlain;
 use super::{
     RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
-    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
+    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline, ttl_read_pipeline,
 };
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
@@ -30,7 +30,7 @@ const RUNTIMES_REMEMBERED: usize = 8;
 /// Idle connections of our own kept for the hit path, all runtimes together.
 const IDLE_KEPT: usize = 64;
 
-pub(super) struct AsyncRedis {
+pub(crate) struct AsyncRedis {
     redis: Arc<RedisBackend>,
     client: redis::Client,
     conns: Mutex<Vec<(Id, MultiplexedConnection)>>,
@@ -51,7 +51,7 @@ impl std::fmt::Debug for AsyncRedis {
 impl AsyncRedis {
     /// The twin of `redis`, when it talks to one server (a cluster has none
     /// yet).
-    pub(super) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
+    pub(crate) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
         let Server::Single(client) = &redis.server else {
             return None;
         };
@@ -71,6 +71,17 @@ impl AsyncRedis {
             plain,
             idle: Mutex::new(Vec::new()),
         })
+    }
+
+    /// [`RedisBackend::read_entry_with_ttl`], not blocking: what the
+    /// tiered store's twin reads past its local tier.
+    pub(crate) async fn read_entry_with_ttl(
+        &self,
+        key: &str,
+        tags: &[&str],
+    ) -> Result<(Fetched, Option<Duration>)> {
+        let reply: (Value, i64) = self.run(&ttl_read_pipeline(key, tags)).await?;
+        self.redis.ttl_read_reply(reply, tags.len())
     }
 
     /// An `MGET` of `keys` over a connection of our own to `host:port`.
