@@ -7,6 +7,8 @@
 //! its tags in one round trip.
 
 mod cluster;
+#[cfg(feature = "tokio")]
+mod cluster_async;
 mod dummy;
 mod memory;
 mod nonblocking;

@@ -8,6 +8,8 @@
 //! (`nonblocking_conn.rs`), on `redis://` without RESP3, as the sync
 //! store's hits do.
 
+use super::cluster_link::masters_of;
+use super::direct::Node;
 use super::nonblocking_conn::AsyncPlain;
 use super::{
     RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
@@ -18,8 +20,14 @@ use crate::error::Result;
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{
+    AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture,
+    RedisResult, Value,
+};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,13 +39,57 @@ const RUNTIMES_REMEMBERED: usize = 8;
 const IDLE_KEPT: usize = 64;
 
 pub(crate) struct AsyncRedis {
-    redis: Arc<RedisBackend>,
-    client: redis::Client,
-    conns: Mutex<Vec<(Id, MultiplexedConnection)>>,
+    pub(crate) redis: Arc<RedisBackend>,
+    remote: Remote,
+    conns: Mutex<Vec<(Id, Conn)>>,
     /// Where the hit path's own connections go (`None`: TLS, a Unix
     /// socket or RESP3, which go through redis-rs).
     plain: Option<(String, u16)>,
     idle: Mutex<Vec<(Id, AsyncPlain)>>,
+}
+
+/// What the twin connects to.
+enum Remote {
+    Single(redis::Client),
+    /// A Redis Cluster (redis-rs's async cluster connection: a multiplexed
+    /// connection per node, redirections followed). Its commands and
+    /// pipelines must keep to one slot, which the cluster layout sees to.
+    Cluster(ClusterClient),
+}
+
+/// A runtime's connection to one server or to a cluster.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AsyncRedis {
@@ -65,7 +117,7 @@ impl AsyncRedis {
             _ => None,
         };
         Some(AsyncRedis {
-            client: client.clone(),
+            remote: Remote::Single(client.clone()),
             redis,
             conns: Mutex::new(Vec::new()),
             plain,
@@ -84,6 +136,142 @@ impl AsyncRedis {
         self.redis.ttl_read_reply(reply, tags.len())
     }
 
+    /// The twin of `redis` in cluster mode, for the cluster layout's twin
+    /// (which places every key; this one only carries commands).
+    pub(crate) fn of_cluster(redis: Arc<RedisBackend>) -> Option<Self> {
+        let Server::Cluster(client, _) = &redis.server else {
+            return None;
+        };
+        Some(AsyncRedis {
+            remote: Remote::Cluster(client.clone()),
+            redis,
+            conns: Mutex::new(Vec::new()),
+            plain: None,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// On a cluster: the versions of `tags` (in any slots) written as the
+    /// sync store's `write_direct` writes them: one pipeline per master,
+    /// found by the slot map shared with the sync store (learned here,
+    /// `CLUSTER NODES`, when it is not recent), ending in a `WAIT` for as
+    /// many of its replicas as could replace it (at most `replicas`, at
+    /// most `wait`); every master is tried, the first failure returned.
+    /// Through the breaker; each step within its timeout.
+    pub(crate) async fn write_versions_by_master(
+        &self,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> Result<()> {
+        let cmds: Vec<(&str, Cmd)> = tags
+            .iter()
+            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+            .collect();
+        let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
+        let Server::Cluster(_, direct) = &self.redis.server else {
+            return Err(crate::Error::Backend {
+                reason: "a write by master on one server".into(),
+            });
+        };
+        let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
+        self.guarded(async |runtime| {
+            let conn = within(connect, "connect", self.connection(runtime)).await?;
+            let Conn::Cluster(mut conn) = conn else {
+                unreachable!("a cluster's twin holds cluster connections");
+            };
+            if !direct.knows_slots() {
+                let any = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+                let nodes = conn.route_command(redis::cmd("CLUSTER").arg("NODES").clone(), any);
+                let text: String =
+                    redis::from_redis_value(within(respond, "answer", nodes).await?)?;
+                direct.learn(masters_of(&text));
+            }
+            let mut groups: Vec<(Arc<Node>, u32, Pipeline, usize)> = Vec::new();
+            for (key, cmd) in &cmds {
+                let Some((node, node_replicas)) = direct.node_for(&[*key]) else {
+                    direct.forget();
+                    return Err(RedisError::from((
+                        ErrorKind::Client,
+                        "no master known for a key's slot",
+                    )));
+                };
+                let at = match groups.iter().position(|(n, ..)| Arc::ptr_eq(n, &node)) {
+                    Some(at) => at,
+                    None => {
+                        groups.push((node, node_replicas, redis::pipe(), 0));
+                        groups.len() - 1
+                    }
+                };
+                groups[at].2.add_command(cmd.clone());
+                groups[at].3 += 1;
+            }
+            let mut errors: Vec<RedisError> = Vec::new();
+            for (node, node_replicas, mut pipe, mut count) in groups {
+                let needed = replicas.min(node_replicas);
+                if needed > 0 {
+                    pipe.cmd("WAIT")
+                        .arg(needed)
+                        .arg(wait.as_millis().max(1) as u64);
+                    count += 1;
+                }
+                let route = SingleNodeRoutingInfo::ByAddress {
+                    host: node.host.clone(),
+                    port: node.port,
+                };
+                let sent = conn.route_pipeline(pipe, 0, count, route);
+                let replies = match within(respond, "answer", sent).await {
+                    Ok(replies) => replies,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let mut acknowledged = 0;
+                for reply in replies {
+                    match reply.extract_error() {
+                        Ok(Value::Int(n)) => acknowledged = n,
+                        Ok(_) => {}
+                        Err(e) => errors.push(e),
+                    }
+                }
+                if needed > 0 && acknowledged < i64::from(needed) {
+                    errors.push(RedisError::from((
+                        ErrorKind::Client,
+                        "a write of tag versions was not replicated",
+                        format!(
+                            "fewer than {needed} replicas of {}:{} acknowledged within {wait:?}",
+                            node.host, node.port
+                        ),
+                    )));
+                }
+            }
+            if errors.iter().any(|e| !server_in_trouble(e)) {
+                direct.forget(); // a redirection, say: the map is out of date
+            }
+            // The breaker opens if any master was in trouble.
+            let first = errors.iter().position(server_in_trouble).unwrap_or(0);
+            match errors.into_iter().nth(first) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
+    /// After a failed write of tag versions on a cluster: the sync store's
+    /// best-effort write to every node that takes it (outside the breaker,
+    /// paused after a node that does not answer in time), on a blocking
+    /// thread.
+    pub(crate) async fn write_best_effort(&self, tags: &[(&str, u64)], ttl: Ttl) {
+        let redis = self.redis.clone();
+        let tags: Vec<(String, u64)> = tags.iter().map(|(t, v)| ((*t).to_owned(), *v)).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            let tags: Vec<(&str, u64)> = tags.iter().map(|(t, v)| (t.as_str(), *v)).collect();
+            redis.write_best_effort(&tags, ttl);
+        })
+        .await;
+    }
+
     /// An `MGET` of `keys` over a connection of our own to `host:port`.
     async fn mget_plain(&self, host: &str, port: u16, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         let packed = super::resp::pack_mget(keys);
@@ -96,7 +284,10 @@ impl AsyncRedis {
             let mut conn = match taken {
                 Some(conn) => conn,
                 None => {
-                    let info = self.client.get_connection_info();
+                    let Remote::Single(client) = &self.remote else {
+                        unreachable!("hits over our own connections are for one server");
+                    };
+                    let info = client.get_connection_info();
                     let connect = AsyncPlain::connect(host, port, info.redis_settings());
                     within(self.redis.connect_timeout, "connect", connect).await?
                 }
@@ -118,17 +309,29 @@ impl AsyncRedis {
     }
 
     /// This runtime's connection, made on first use.
-    async fn connection(&self, runtime: Id) -> RedisResult<MultiplexedConnection> {
+    async fn connection(&self, runtime: Id) -> RedisResult<Conn> {
         if let Some((_, conn)) = self.conns().iter().find(|(id, _)| *id == runtime) {
             return Ok(conn.clone());
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.redis.connect_timeout))
-            .set_response_timeout(Some(self.redis.response_timeout));
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
+        let conn = match &self.remote {
+            Remote::Single(client) => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(connect))
+                    .set_response_timeout(Some(respond));
+                Conn::Single(
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+            Remote::Cluster(client) => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(connect)
+                    .set_response_timeout(respond);
+                Conn::Cluster(client.get_async_connection_with_config(config).await?)
+            }
+        };
         let mut conns = self.conns();
         if conns.len() >= RUNTIMES_REMEMBERED {
             conns.remove(0);
@@ -137,7 +340,7 @@ impl AsyncRedis {
         Ok(conn)
     }
 
-    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, MultiplexedConnection)>> {
+    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, Conn)>> {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
