@@ -372,7 +372,33 @@ fn tiered_stopped_redis_expires_the_tier_and_stalls_no_task() {
     });
 }
 
-/// On a current-thread runtime, a cluster master hangs (SIGSTOP): an async
+/// The `MGET`s and the other key commands (`GET`, `SET`) the cluster node
+/// at `address` ran; with `reset`, resets its counts first.
+fn node_calls(address: &str, reset: Option<&str>) -> (u64, u64) {
+    let mut conn = redis::Client::open(format!("redis://{address}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    if let Some(reset) = reset {
+        redis::cmd("CONFIG").arg(reset).exec(&mut conn).unwrap();
+    }
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .unwrap();
+    let calls = |name: &str| {
+        let head = format!("cmdstat_{name}:calls=");
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix(&head))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |n| n.parse::<u64>().unwrap())
+    };
+    (calls("mget"), calls("get") + calls("set"))
+}
+
+/// On a cluster of the test's own: an async hit is one `MGET` on one node.
+/// Then, on a current-thread runtime, a master hangs (SIGSTOP): an async
 /// hook write, whose bump writes every master's copies, returns within a
 /// few response timeouts while another task of the runtime keeps running;
 /// the bump is owed, so the next async read is not the stale entry.
@@ -404,6 +430,28 @@ fn cluster_async_write_returns_while_a_master_hangs() {
             assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "apple");
         }
         assert_eq!(env.take_queries(), 1, "a miss, then a hit");
+        // A hit is one MGET on one node, as the sync store's.
+        let addresses = cluster.addresses();
+        for address in &addresses {
+            node_calls(address, Some("RESETSTAT"));
+        }
+        for _ in 0..50 {
+            assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "apple");
+        }
+        let per_node: Vec<(u64, u64)> = addresses.iter().map(|a| node_calls(a, None)).collect();
+        assert_eq!(
+            (
+                env.take_queries(),
+                per_node.iter().filter(|(mget, _)| *mget > 0).count()
+            ),
+            (0, 1),
+            "one node served every hit: {per_node:?}"
+        );
+        assert_eq!(
+            per_node.iter().map(|(m, o)| m + o).sum::<u64>(),
+            50,
+            "one MGET per hit and nothing else: {per_node:?}"
+        );
 
         let ticks = Arc::new(AtomicUsize::new(0));
         let ticker = tokio::spawn({

@@ -7,9 +7,16 @@
 //! of an entry (the hit path) goes over a connection of our own instead
 //! (`nonblocking_conn.rs`), on `redis://` without RESP3, as the sync
 //! store's hits do.
+//!
+//! On a Redis Cluster (for the cluster layout's twin, which places the
+//! keys) it is redis-rs's async cluster connection instead, one per
+//! runtime; hits go straight to the master of their slot over a connection
+//! of our own, by the slot map the sync store keeps (`direct.rs`), and a
+//! write of versions is one pipeline per master
+//! ([`AsyncRedis::write_versions_by_master`]).
 
 use super::cluster_link::masters_of;
-use super::direct::Node;
+use super::direct::{Direct, Node};
 use super::nonblocking_conn::AsyncPlain;
 use super::{
     RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
@@ -45,7 +52,8 @@ pub(crate) struct AsyncRedis {
     /// Where the hit path's own connections go (`None`: TLS, a Unix
     /// socket or RESP3, which go through redis-rs).
     plain: Option<(String, u16)>,
-    idle: Mutex<Vec<(Id, AsyncPlain)>>,
+    /// Each with its runtime and its server (a cluster's: its master).
+    idle: Mutex<Vec<(Id, (String, u16), AsyncPlain)>>,
 }
 
 /// What the twin connects to.
@@ -101,8 +109,8 @@ impl std::fmt::Debug for AsyncRedis {
 }
 
 impl AsyncRedis {
-    /// The twin of `redis`, when it talks to one server (a cluster has none
-    /// yet).
+    /// The twin of `redis`, when it talks to one server (see
+    /// [`AsyncRedis::of_cluster`] for a cluster).
     pub(crate) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
         let Server::Single(client) = &redis.server else {
             return None;
@@ -180,11 +188,7 @@ impl AsyncRedis {
                 unreachable!("a cluster's twin holds cluster connections");
             };
             if !direct.knows_slots() {
-                let any = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
-                let nodes = conn.route_command(redis::cmd("CLUSTER").arg("NODES").clone(), any);
-                let text: String =
-                    redis::from_redis_value(within(respond, "answer", nodes).await?)?;
-                direct.learn(masters_of(&text));
+                learn_slots(&mut conn, direct, respond).await?;
             }
             let mut groups: Vec<(Arc<Node>, u32, Pipeline, usize)> = Vec::new();
             for (key, cmd) in &cmds {
@@ -258,6 +262,32 @@ impl AsyncRedis {
         .await
     }
 
+    /// On a cluster, the master serving `keys` (one slot), by the slot map
+    /// shared with the sync store, learned first if it is not recent:
+    /// where a hit goes straight to, as the sync store's do (`direct.rs`).
+    /// `None`: not known (the redis-rs way then).
+    async fn master_of(&self, direct: &Direct, keys: &[&str]) -> Result<Option<(String, u16)>> {
+        if !direct.knows_slots() {
+            if self.redis.breaker.is_open() {
+                return Ok(None);
+            }
+            let respond = self.redis.response_timeout;
+            self.guarded(async |runtime| {
+                let connect = self.connection(runtime);
+                let Conn::Cluster(mut conn) =
+                    within(self.redis.connect_timeout, "connect", connect).await?
+                else {
+                    unreachable!("a cluster's twin holds cluster connections");
+                };
+                learn_slots(&mut conn, direct, respond).await
+            })
+            .await?;
+        }
+        Ok(direct
+            .node_for(keys)
+            .map(|(node, _)| (node.host.clone(), node.port)))
+    }
+
     /// After a failed write of tag versions on a cluster: the sync store's
     /// best-effort write to every node that takes it (outside the breaker,
     /// paused after a node that does not answer in time), on a blocking
@@ -278,17 +308,22 @@ impl AsyncRedis {
         self.guarded(async |runtime| {
             let taken = {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                let at = idle.iter().rposition(|(id, _)| *id == runtime);
-                at.map(|at| idle.swap_remove(at).1)
+                let at = idle
+                    .iter()
+                    .rposition(|(id, (h, p), _)| *id == runtime && h == host && *p == port);
+                at.map(|at| idle.swap_remove(at).2)
             };
             let mut conn = match taken {
                 Some(conn) => conn,
                 None => {
-                    let Remote::Single(client) = &self.remote else {
-                        unreachable!("hits over our own connections are for one server");
+                    let settings = match (&self.remote, &self.redis.server) {
+                        (Remote::Single(client), _) => {
+                            client.get_connection_info().redis_settings()
+                        }
+                        (_, Server::Cluster(_, direct)) => &direct.settings,
+                        _ => unreachable!("a cluster's twin is over a cluster"),
                     };
-                    let info = client.get_connection_info();
-                    let connect = AsyncPlain::connect(host, port, info.redis_settings());
+                    let connect = AsyncPlain::connect(host, port, settings);
                     within(self.redis.connect_timeout, "connect", connect).await?
                 }
             };
@@ -302,7 +337,7 @@ impl AsyncRedis {
             if idle.len() >= IDLE_KEPT {
                 idle.remove(0);
             }
-            idle.push((runtime, conn));
+            idle.push((runtime, (host.to_owned(), port), conn));
             Ok(values)
         })
         .await
@@ -375,7 +410,7 @@ impl AsyncRedis {
                 redis.in_trouble(ticket, e);
                 self.conns().retain(|(id, _)| *id != runtime);
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                idle.retain(|(id, _)| *id != runtime);
+                idle.retain(|(id, ..)| *id != runtime);
             }
             _ => redis.answered(ticket),
         }
@@ -392,18 +427,32 @@ impl AsyncStore for AsyncRedis {
     ) -> BoxFuture<'a, Result<Fetched>> {
         Box::pin(async move {
             let keys = entry_keys(key, tags);
-            let (leased, found) = match (claim, &self.plain) {
-                (None, Some((host, port))) => {
-                    let found = self.mget_plain(host, *port, &keys).await?;
-                    return Ok(fetched(found, false, self.redis.serves_entries()));
+            let plain = match (claim, &self.plain, &self.redis.server) {
+                (None, Some(server), _) => Some(server.clone()),
+                (None, None, Server::Cluster(_, direct)) => self.master_of(direct, &keys).await?,
+                _ => None,
+            };
+            if let Some((host, port)) = plain {
+                match self.mget_plain(&host, port, &keys).await {
+                    Ok(found) => return Ok(fetched(found, false, self.redis.serves_entries())),
+                    // A cluster node's answer (MOVED, ASK, CLUSTERDOWN):
+                    // the map is out of date; redis-rs follows it.
+                    Err(crate::Error::Backend { .. })
+                        if let Server::Cluster(_, direct) = &self.redis.server =>
+                    {
+                        direct.forget();
+                    }
+                    Err(e) => return Err(e),
                 }
-                (None, None) => {
+            }
+            let (leased, found) = match claim {
+                None => {
                     let mut pipe = redis::pipe();
                     pipe.cmd("MGET").arg(&keys);
                     let (found,): (Value,) = self.run(&pipe).await?;
                     (false, found)
                 }
-                (Some(claim), _) => {
+                Some(claim) => {
                     let (added, found): (Option<String>, Value) =
                         self.run(&claim_pipeline(&keys, claim)).await?;
                     (added.is_some(), found)
@@ -500,6 +549,20 @@ impl AsyncStore for AsyncRedis {
             self.run::<()>(&pipe).await
         })
     }
+}
+
+/// Learns the cluster's slot map (`CLUSTER NODES` on any node) into
+/// `direct`, within `limit`.
+async fn learn_slots(
+    conn: &mut ClusterConnection,
+    direct: &Direct,
+    limit: Duration,
+) -> RedisResult<()> {
+    let any = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+    let nodes = conn.route_command(redis::cmd("CLUSTER").arg("NODES").clone(), any);
+    let text: String = redis::from_redis_value(within(limit, "answer", nodes).await?)?;
+    direct.learn(masters_of(&text));
+    Ok(())
 }
 
 /// `step` within `limit`: a timeout error (which opens the breaker) if
