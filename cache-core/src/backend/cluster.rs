@@ -107,10 +107,10 @@ impl ClusterBackend {
 }
 
 /// `copies` paired with `versions`, as the stores take them.
-pub(super) fn paired<'a>(
-    copies: &'a [String],
+pub(super) fn paired(
+    copies: &[String],
     versions: impl IntoIterator<Item = u64>,
-) -> Vec<(&'a str, u64)> {
+) -> Vec<(&str, u64)> {
     copies.iter().map(String::as_str).zip(versions).collect()
 }
 

@@ -81,7 +81,9 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
-/// What a backend talks to.
+/// What a backend talks to (one per store: its size does not matter; with
+/// redis-rs's `cluster-async` a `ClusterClient` outweighs a `Client`).
+#[allow(clippy::large_enum_variant)]
 enum Server {
     /// One server (`redis://`, `rediss://`).
     Single(redis::Client),

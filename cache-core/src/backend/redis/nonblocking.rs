@@ -53,10 +53,14 @@ pub(crate) struct AsyncRedis {
     /// socket or RESP3, which go through redis-rs).
     plain: Option<(String, u16)>,
     /// Each with its runtime and its server (a cluster's: its master).
-    idle: Mutex<Vec<(Id, (String, u16), AsyncPlain)>>,
+    idle: Mutex<Vec<Idle>>,
 }
 
-/// What the twin connects to.
+/// An idle connection of our own: its runtime, its server, the connection.
+type Idle = (Id, (String, u16), AsyncPlain);
+
+/// What the twin connects to (one per store: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 enum Remote {
     Single(redis::Client),
     /// A Redis Cluster (redis-rs's async cluster connection: a multiplexed
