@@ -400,7 +400,7 @@ mod tests {
     use super::*;
 
     /// A tiered store whose Redis is not there (a port nobody listens on).
-    fn unreachable() -> TieredBackend {
+    pub(super) fn unreachable() -> TieredBackend {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

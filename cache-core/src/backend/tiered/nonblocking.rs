@@ -121,3 +121,64 @@ impl AsyncStore for AsyncTiered {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::EntryStore;
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn a_write_through_the_twin_forgets_what_this_process_knew_even_when_it_fails() {
+        let tiered = Arc::new(super::super::tests::unreachable());
+        let twin = AsyncTiered::of(tiered.clone()).unwrap();
+        let tags = &tiered.channel.tags;
+        let claim = Claim {
+            lease: "p:x:l",
+            lease_ttl: Duration::from_secs(1),
+            create: &[("p:t:a", 2)],
+            tag_ttl: None,
+        };
+        run(async {
+            for write in 0..3 {
+                tags.learn("p:t:a", tags.before("p:t:a"), 1);
+                let failed = match write {
+                    0 => twin.write_versions(&[("p:t:a", 2)], None).await.is_err(),
+                    1 => twin
+                        .create_versions("p:d:x", &[("p:t:a", 2)], None)
+                        .await
+                        .is_err(),
+                    _ => twin
+                        .read_entry("p:d:x", &["p:t:a"], Some(&claim))
+                        .await
+                        .is_err(),
+                };
+                assert!(failed, "write {write}: Redis is not there");
+                assert_eq!(tags.get("p:t:a"), None, "write {write}");
+            }
+        });
+    }
+
+    #[test]
+    fn without_tracking_the_twin_answers_nothing_locally() {
+        let tiered = Arc::new(super::super::tests::unreachable());
+        let twin = AsyncTiered::of(tiered.clone()).unwrap();
+        tiered.local.keep("p:d:x", &Bytes::from_static(b"1"), None);
+        let tags = &tiered.channel.tags;
+        tags.learn("p:t:a", tags.before("p:t:a"), 1);
+        assert!(tiered.local_read("p:d:x", &["p:t:a"]).is_some(), "known");
+        let read = run(twin.read_entry("p:d:x", &["p:t:a"], None));
+        assert!(
+            read.is_err(),
+            "not fresh: goes to Redis, which is not there"
+        );
+        assert!(tiered.kept("p:d:x").is_none());
+    }
+}
