@@ -33,6 +33,7 @@ use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The number of slots of a Redis Cluster.
@@ -43,7 +44,7 @@ pub const MAX_SHARDS: u16 = 1024;
 
 /// Storage in a Redis Cluster (`redis+cluster://` URLs).
 pub struct ClusterBackend {
-    redis: RedisBackend,
+    pub(super) redis: Arc<RedisBackend>,
     /// Each shard's hash tag, `{n}`.
     shards: Vec<String>,
 }
@@ -63,36 +64,65 @@ impl ClusterBackend {
     /// `shards` shards (1 to [`MAX_SHARDS`]). Connects lazily.
     pub fn connect(nodes: &[String], shards: u16, options: RedisOptions) -> Result<Self> {
         Ok(ClusterBackend {
-            redis: RedisBackend::connect_cluster(nodes, options)?,
+            redis: Arc::new(RedisBackend::connect_cluster(nodes, options)?),
             shards: shard_tags(shards.clamp(1, MAX_SHARDS)),
         })
     }
 
     /// The hash tag of the shard of `key`.
-    fn shard_of(&self, key: &str) -> &str {
+    pub(super) fn shard_of(&self, key: &str) -> &str {
         let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
         &self.shards[(hash % self.shards.len() as u64) as usize]
     }
 
     /// `key` as stored: behind its own shard's hash tag.
-    fn place(&self, key: &str) -> String {
+    pub(super) fn place(&self, key: &str) -> String {
         placed(self.shard_of(key), key)
     }
 
     fn place_all(&self, keys: &[&str]) -> Vec<String> {
         keys.iter().map(|k| self.place(k)).collect()
     }
+
+    /// `tags` as stored in the shard of the entry `entry` (where its reads,
+    /// its claim's creations and its lease go).
+    pub(super) fn beside(
+        &self,
+        entry: &str,
+        tags: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Vec<String> {
+        let shard = self.shard_of(entry);
+        tags.into_iter()
+            .map(|t| placed(shard, t.as_ref()))
+            .collect()
+    }
+
+    /// Every shard's copy of each tag, each with its tag's version: what a
+    /// write of versions writes.
+    pub(super) fn every_copy(&self, tags: &[(&str, u64)]) -> (Vec<String>, Vec<u64>) {
+        tags.iter()
+            .flat_map(|(tag, v)| self.shards.iter().map(move |s| (placed(s, tag), *v)))
+            .unzip()
+    }
+}
+
+/// `copies` paired with `versions`, as the stores take them.
+pub(super) fn paired(
+    copies: &[String],
+    versions: impl IntoIterator<Item = u64>,
+) -> Vec<(&str, u64)> {
+    copies.iter().map(String::as_str).zip(versions).collect()
 }
 
 /// `key` behind the hash tag `shard`.
-fn placed(shard: &str, key: &str) -> String {
+pub(super) fn placed(shard: &str, key: &str) -> String {
     let mut out = String::with_capacity(shard.len() + key.len());
     out.push_str(shard);
     out.push_str(key);
     out
 }
 
-fn refs(keys: &[String]) -> Vec<&str> {
+pub(super) fn refs(keys: &[String]) -> Vec<&str> {
     keys.iter().map(String::as_str).collect()
 }
 
@@ -132,18 +162,8 @@ pub(super) fn slot(key: &[u8]) -> u32 {
 impl TagStore for ClusterBackend {
     /// Every shard's copy of each tag gets the tag's new version.
     fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
-        let copies: Vec<String> = tags
-            .iter()
-            .flat_map(|(tag, _)| self.shards.iter().map(move |s| placed(s, tag)))
-            .collect();
-        let versions: Vec<(&str, u64)> = copies
-            .iter()
-            .zip(
-                tags.iter()
-                    .flat_map(|(_, v)| self.shards.iter().map(move |_| *v)),
-            )
-            .map(|(copy, v)| (copy.as_str(), v))
-            .collect();
+        let (copies, versions) = self.every_copy(tags);
+        let versions = paired(&copies, versions);
         let written = self.redis.write_versions(&versions, ttl);
         if written.is_err() {
             self.redis.write_best_effort(&versions, ttl);
@@ -152,40 +172,34 @@ impl TagStore for ClusterBackend {
     }
 
     fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
-        let shard = self.shard_of(entry);
-        let copies: Vec<String> = tags.iter().map(|(t, _)| placed(shard, t)).collect();
-        let tags: Vec<(&str, u64)> = copies
-            .iter()
-            .zip(tags)
-            .map(|(copy, (_, v))| (copy.as_str(), *v))
-            .collect();
+        let copies = self.beside(entry, tags.iter().map(|(t, _)| t));
+        let tags = paired(&copies, tags.iter().map(|(_, v)| *v));
         self.redis.create_versions(entry, &tags, ttl)
     }
 
     fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        let shard = self.shard_of(entry);
-        let copies: Vec<String> = tags.iter().map(|t| placed(shard, t)).collect();
+        let copies = self.beside(entry, tags);
         self.redis.read_versions(entry, &refs(&copies))
     }
 }
 
 impl EntryStore for ClusterBackend {
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
-        let shard = self.shard_of(key);
-        let copies: Vec<String> = tags.iter().map(|t| placed(shard, t)).collect();
-        let entry = placed(shard, key);
+        let copies = self.beside(key, tags);
+        let entry = self.place(key);
         let Some(claim) = claim else {
             return self.redis.read_entry(&entry, &refs(&copies), None);
         };
-        let lease = placed(shard, claim.lease);
-        let created: Vec<String> = claim.create.iter().map(|(t, _)| placed(shard, t)).collect();
-        let create: Vec<(&str, u64)> = created
-            .iter()
-            .zip(claim.create)
-            .map(|(copy, (_, v))| (copy.as_str(), *v))
-            .collect();
+        // The lease and the created tags, beside the entry.
+        let placed = self.beside(
+            key,
+            [claim.lease]
+                .into_iter()
+                .chain(claim.create.iter().map(|(t, _)| *t)),
+        );
+        let create = paired(&placed[1..], claim.create.iter().map(|(_, v)| *v));
         let claim = Claim {
-            lease: &lease,
+            lease: &placed[0],
             create: &create,
             ..*claim
         };
@@ -193,10 +207,9 @@ impl EntryStore for ClusterBackend {
     }
 
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
-        let shard = self.shard_of(key);
-        let lease = release.map(|lease| placed(shard, lease));
+        let lease = release.map(|lease| placed(self.shard_of(key), lease));
         self.redis
-            .fill(&placed(shard, key), bytes, ttl, lease.as_deref())
+            .fill(&self.place(key), bytes, ttl, lease.as_deref())
     }
 }
 
@@ -207,6 +220,12 @@ impl Backend for ClusterBackend {
 
     fn capabilities(&self) -> Capabilities {
         self.redis.capabilities()
+    }
+
+    #[cfg(feature = "tokio")]
+    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
+        super::cluster_async::AsyncCluster::of(self)
+            .map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {

@@ -7,6 +7,8 @@
 //! its tags in one round trip.
 
 mod cluster;
+#[cfg(feature = "tokio")]
+mod cluster_async;
 mod dummy;
 mod memory;
 mod nonblocking;
@@ -278,9 +280,10 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// Atomically adds `delta` to the integer under `key`, keeping its lifetime.
     fn incr(&self, key: &str, delta: i64) -> Result<Incr>;
     /// The store's calls as futures, for the async API: in-process stores
-    /// answer with [`InProcess`]; `None` (the default) where the store has
-    /// no non-blocking twin (the async API then reads the source, uncached,
-    /// and logs it once).
+    /// answer with [`InProcess`], the Redis, tiered and cluster stores
+    /// with twins of their own (feature `tokio`); `None` (the default)
+    /// where the store has no non-blocking twin (the async API then reads
+    /// the source, uncached, and logs it once).
     fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
         None
     }

@@ -499,6 +499,35 @@ impl Run {
             black_box(local.all(&mut sqlite, None, filter.clone()).expect("hit"));
         });
         self.record("tiered.hit.list1000", hit);
+        // The async API's hit on the same warm local tier (a current-thread
+        // runtime, as `asynchronous`).
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut wrapped = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::new(
+            SqliteConnection::establish(":memory:").expect("sqlite"),
+        );
+        let misses = local.stats().misses;
+        let [hit, sync_hit] = bench::measure_side_by_side(n_detail, |k, i| {
+            let id = ids(i);
+            match k {
+                0 => black_box(
+                    runtime
+                        .block_on(local.get_async(&mut wrapped, id))
+                        .expect("hit"),
+                ),
+                _ => black_box(local.get(&mut sqlite, id).expect("hit")),
+            };
+        });
+        let stats = local.stats();
+        assert_eq!(
+            (stats.misses - misses, stats.uncached),
+            (0, 0),
+            "every timed async read was a hit"
+        );
+        self.record("async_tiered.hit.detail", hit);
+        self.record("tiered.hit.detail_beside_async", sync_hit);
         let mut conn = redis::Client::open(url)
             .expect("redis")
             .get_connection()
@@ -881,6 +910,11 @@ fn main() {
         (
             "async_redis_hit_over_sync_redis_hit",
             ratio("async.hit.detail", "redis.hit.detail_beside_async"),
+        ),
+        (
+            // The async API's hit on the tiered store's warm local tier.
+            "async_tiered_hit_ns",
+            run.median("async_tiered.hit.detail"),
         ),
         (
             // The same on a multi-thread runtime, called from outside it.

@@ -190,7 +190,7 @@ pub(super) fn hash_tag(key: &[u8]) -> &[u8] {
 /// node: `id host:port@bus[,hostname] flags master-id ping pong epoch link
 /// slot...`), each with the replicas not marked failed (`fail`; a replica
 /// only suspected, `fail?`, still counts).
-fn masters_of(nodes: &str) -> Vec<Master> {
+pub(super) fn masters_of(nodes: &str) -> Vec<Master> {
     let lines: Vec<Vec<&str>> = nodes
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())

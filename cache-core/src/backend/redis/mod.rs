@@ -18,7 +18,7 @@ mod breaker;
 mod cluster_link;
 mod direct;
 #[cfg(feature = "tokio")]
-mod nonblocking;
+pub(crate) mod nonblocking;
 #[cfg(feature = "tokio")]
 mod nonblocking_conn;
 mod plain;
@@ -81,7 +81,9 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
-/// What a backend talks to.
+/// What a backend talks to (one per store: its size does not matter; with
+/// redis-rs's `cluster-async` a `ClusterClient` outweighs a `Client`).
+#[allow(clippy::large_enum_variant)]
 enum Server {
     /// One server (`redis://`, `rediss://`).
     Single(redis::Client),
@@ -390,11 +392,18 @@ impl RedisBackend {
         key: &str,
         tags: &[&str],
     ) -> Result<(Fetched, Option<Duration>)> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("MGET").arg(key).arg(tags);
-        pipe.cmd("PTTL").arg(key);
-        let (found, ttl): (Value, i64) = self.with_conn(|c| pipe.query(c))?;
-        let found = mget_reply(found, 1 + tags.len()).map_err(|e| self.map_error(e))?;
+        let pipe = ttl_read_pipeline(key, tags);
+        let reply: (Value, i64) = self.with_conn(|c| pipe.query(c))?;
+        self.ttl_read_reply(reply, tags.len())
+    }
+
+    /// The reply of [`ttl_read_pipeline`] for `n` tags.
+    fn ttl_read_reply(
+        &self,
+        (found, ttl): (Value, i64),
+        n: usize,
+    ) -> Result<(Fetched, Option<Duration>)> {
+        let found = mget_reply(found, 1 + n).map_err(|e| self.map_error(e))?;
         let ttl = u64::try_from(ttl).ok().map(Duration::from_millis);
         Ok((fetched(found, false, self.serves_entries()), ttl))
     }
@@ -833,6 +842,15 @@ fn claim_pipeline(keys: &[&str], claim: &Claim<'_>) -> redis::Pipeline {
     set.arg("NX");
     pipe.add_command(set);
     pipe.cmd("MGET").arg(keys);
+    pipe
+}
+
+/// An `MGET` of the entry and its tags, then the entry's `PTTL`: see
+/// [`RedisBackend::read_entry_with_ttl`].
+fn ttl_read_pipeline(key: &str, tags: &[&str]) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.cmd("MGET").arg(key).arg(tags);
+    pipe.cmd("PTTL").arg(key);
     pipe
 }
 

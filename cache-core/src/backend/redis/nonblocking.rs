@@ -7,19 +7,34 @@
 //! of an entry (the hit path) goes over a connection of our own instead
 //! (`nonblocking_conn.rs`), on `redis://` without RESP3, as the sync
 //! store's hits do.
+//!
+//! On a Redis Cluster (for the cluster layout's twin, which places the
+//! keys) it is redis-rs's async cluster connection instead, one per
+//! runtime; hits go straight to the master of their slot over a connection
+//! of our own, by the slot map the sync store keeps (`direct.rs`), and a
+//! write of versions is one pipeline per master
+//! ([`AsyncRedis::write_versions_by_master`]).
 
+use super::cluster_link::masters_of;
+use super::direct::{Direct, Node};
 use super::nonblocking_conn::AsyncPlain;
 use super::{
     RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
-    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline,
+    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline, ttl_read_pipeline,
 };
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{
+    AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture,
+    RedisResult, Value,
+};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,14 +45,63 @@ const RUNTIMES_REMEMBERED: usize = 8;
 /// Idle connections of our own kept for the hit path, all runtimes together.
 const IDLE_KEPT: usize = 64;
 
-pub(super) struct AsyncRedis {
-    redis: Arc<RedisBackend>,
-    client: redis::Client,
-    conns: Mutex<Vec<(Id, MultiplexedConnection)>>,
+pub(crate) struct AsyncRedis {
+    pub(crate) redis: Arc<RedisBackend>,
+    remote: Remote,
+    conns: Mutex<Vec<(Id, Conn)>>,
     /// Where the hit path's own connections go (`None`: TLS, a Unix
     /// socket or RESP3, which go through redis-rs).
     plain: Option<(String, u16)>,
-    idle: Mutex<Vec<(Id, AsyncPlain)>>,
+    /// Each with its runtime and its server (a cluster's: its master).
+    idle: Mutex<Vec<Idle>>,
+}
+
+/// An idle connection of our own: its runtime, its server, the connection.
+type Idle = (Id, (String, u16), AsyncPlain);
+
+/// What the twin connects to (one per store: its size does not matter).
+#[allow(clippy::large_enum_variant)]
+enum Remote {
+    Single(redis::Client),
+    /// A Redis Cluster (redis-rs's async cluster connection: a multiplexed
+    /// connection per node, redirections followed). Its commands and
+    /// pipelines must keep to one slot, which the cluster layout sees to.
+    Cluster(ClusterClient),
+}
+
+/// A runtime's connection to one server or to a cluster.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AsyncRedis {
@@ -49,9 +113,9 @@ impl std::fmt::Debug for AsyncRedis {
 }
 
 impl AsyncRedis {
-    /// The twin of `redis`, when it talks to one server (a cluster has none
-    /// yet).
-    pub(super) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
+    /// The twin of `redis`, when it talks to one server (see
+    /// [`AsyncRedis::of_cluster`] for a cluster).
+    pub(crate) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
         let Server::Single(client) = &redis.server else {
             return None;
         };
@@ -65,12 +129,181 @@ impl AsyncRedis {
             _ => None,
         };
         Some(AsyncRedis {
-            client: client.clone(),
+            remote: Remote::Single(client.clone()),
             redis,
             conns: Mutex::new(Vec::new()),
             plain,
             idle: Mutex::new(Vec::new()),
         })
+    }
+
+    /// [`RedisBackend::read_entry_with_ttl`], not blocking: what the
+    /// tiered store's twin reads past its local tier.
+    pub(crate) async fn read_entry_with_ttl(
+        &self,
+        key: &str,
+        tags: &[&str],
+    ) -> Result<(Fetched, Option<Duration>)> {
+        let reply: (Value, i64) = self.run(&ttl_read_pipeline(key, tags)).await?;
+        self.redis.ttl_read_reply(reply, tags.len())
+    }
+
+    /// The twin of `redis` in cluster mode, for the cluster layout's twin
+    /// (which places every key; this one only carries commands).
+    pub(crate) fn of_cluster(redis: Arc<RedisBackend>) -> Option<Self> {
+        let Server::Cluster(client, _) = &redis.server else {
+            return None;
+        };
+        Some(AsyncRedis {
+            remote: Remote::Cluster(client.clone()),
+            redis,
+            conns: Mutex::new(Vec::new()),
+            plain: None,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// On a cluster: the versions of `tags` (in any slots) written as the
+    /// sync store's `write_direct` writes them: one pipeline per master,
+    /// found by the slot map shared with the sync store (learned here,
+    /// `CLUSTER NODES`, when it is not recent), ending in a `WAIT` for as
+    /// many of its replicas as could replace it (at most `replicas`, at
+    /// most `wait`); every master is tried, the first failure returned.
+    /// Through the breaker; each step within its timeout.
+    pub(crate) async fn write_versions_by_master(
+        &self,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> Result<()> {
+        let cmds: Vec<(&str, Cmd)> = tags
+            .iter()
+            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+            .collect();
+        let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
+        let Server::Cluster(_, direct) = &self.redis.server else {
+            return Err(crate::Error::Backend {
+                reason: "a write by master on one server".into(),
+            });
+        };
+        let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
+        self.guarded(async |runtime| {
+            let conn = within(connect, "connect", self.connection(runtime)).await?;
+            let Conn::Cluster(mut conn) = conn else {
+                unreachable!("a cluster's twin holds cluster connections");
+            };
+            if !direct.knows_slots() {
+                learn_slots(&mut conn, direct, respond).await?;
+            }
+            let mut groups: Vec<(Arc<Node>, u32, Pipeline, usize)> = Vec::new();
+            for (key, cmd) in &cmds {
+                let Some((node, node_replicas)) = direct.node_for(&[*key]) else {
+                    direct.forget();
+                    return Err(RedisError::from((
+                        ErrorKind::Client,
+                        "no master known for a key's slot",
+                    )));
+                };
+                let at = match groups.iter().position(|(n, ..)| Arc::ptr_eq(n, &node)) {
+                    Some(at) => at,
+                    None => {
+                        groups.push((node, node_replicas, redis::pipe(), 0));
+                        groups.len() - 1
+                    }
+                };
+                groups[at].2.add_command(cmd.clone());
+                groups[at].3 += 1;
+            }
+            let mut errors: Vec<RedisError> = Vec::new();
+            for (node, node_replicas, mut pipe, mut count) in groups {
+                let needed = replicas.min(node_replicas);
+                if needed > 0 {
+                    pipe.cmd("WAIT")
+                        .arg(needed)
+                        .arg(wait.as_millis().max(1) as u64);
+                    count += 1;
+                }
+                let route = SingleNodeRoutingInfo::ByAddress {
+                    host: node.host.clone(),
+                    port: node.port,
+                };
+                let sent = conn.route_pipeline(pipe, 0, count, route);
+                let replies = match within(respond, "answer", sent).await {
+                    Ok(replies) => replies,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let mut acknowledged = 0;
+                for reply in replies {
+                    match reply.extract_error() {
+                        Ok(Value::Int(n)) => acknowledged = n,
+                        Ok(_) => {}
+                        Err(e) => errors.push(e),
+                    }
+                }
+                if needed > 0 && acknowledged < i64::from(needed) {
+                    errors.push(RedisError::from((
+                        ErrorKind::Client,
+                        "a write of tag versions was not replicated",
+                        format!(
+                            "fewer than {needed} replicas of {}:{} acknowledged within {wait:?}",
+                            node.host, node.port
+                        ),
+                    )));
+                }
+            }
+            if errors.iter().any(|e| !server_in_trouble(e)) {
+                direct.forget(); // a redirection, say: the map is out of date
+            }
+            // The breaker opens if any master was in trouble.
+            let first = errors.iter().position(server_in_trouble).unwrap_or(0);
+            match errors.into_iter().nth(first) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
+    /// On a cluster, the master serving `keys` (one slot), by the slot map
+    /// shared with the sync store, learned first if it is not recent:
+    /// where a hit goes straight to, as the sync store's do (`direct.rs`).
+    /// `None`: not known (the redis-rs way then).
+    async fn master_of(&self, direct: &Direct, keys: &[&str]) -> Result<Option<(String, u16)>> {
+        if !direct.knows_slots() {
+            if self.redis.breaker.is_open() {
+                return Ok(None);
+            }
+            let respond = self.redis.response_timeout;
+            self.guarded(async |runtime| {
+                let connect = self.connection(runtime);
+                let Conn::Cluster(mut conn) =
+                    within(self.redis.connect_timeout, "connect", connect).await?
+                else {
+                    unreachable!("a cluster's twin holds cluster connections");
+                };
+                learn_slots(&mut conn, direct, respond).await
+            })
+            .await?;
+        }
+        Ok(direct
+            .node_for(keys)
+            .map(|(node, _)| (node.host.clone(), node.port)))
+    }
+
+    /// After a failed write of tag versions on a cluster: the sync store's
+    /// best-effort write to every node that takes it (outside the breaker,
+    /// paused after a node that does not answer in time), on a blocking
+    /// thread.
+    pub(crate) async fn write_best_effort(&self, tags: &[(&str, u64)], ttl: Ttl) {
+        let redis = self.redis.clone();
+        let tags: Vec<(String, u64)> = tags.iter().map(|(t, v)| ((*t).to_owned(), *v)).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            let tags: Vec<(&str, u64)> = tags.iter().map(|(t, v)| (t.as_str(), *v)).collect();
+            redis.write_best_effort(&tags, ttl);
+        })
+        .await;
     }
 
     /// An `MGET` of `keys` over a connection of our own to `host:port`.
@@ -79,14 +312,22 @@ impl AsyncRedis {
         self.guarded(async |runtime| {
             let taken = {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                let at = idle.iter().rposition(|(id, _)| *id == runtime);
-                at.map(|at| idle.swap_remove(at).1)
+                let at = idle
+                    .iter()
+                    .rposition(|(id, (h, p), _)| *id == runtime && h == host && *p == port);
+                at.map(|at| idle.swap_remove(at).2)
             };
             let mut conn = match taken {
                 Some(conn) => conn,
                 None => {
-                    let info = self.client.get_connection_info();
-                    let connect = AsyncPlain::connect(host, port, info.redis_settings());
+                    let settings = match (&self.remote, &self.redis.server) {
+                        (Remote::Single(client), _) => {
+                            client.get_connection_info().redis_settings()
+                        }
+                        (_, Server::Cluster(_, direct)) => &direct.settings,
+                        _ => unreachable!("a cluster's twin is over a cluster"),
+                    };
+                    let connect = AsyncPlain::connect(host, port, settings);
                     within(self.redis.connect_timeout, "connect", connect).await?
                 }
             };
@@ -100,24 +341,36 @@ impl AsyncRedis {
             if idle.len() >= IDLE_KEPT {
                 idle.remove(0);
             }
-            idle.push((runtime, conn));
+            idle.push((runtime, (host.to_owned(), port), conn));
             Ok(values)
         })
         .await
     }
 
     /// This runtime's connection, made on first use.
-    async fn connection(&self, runtime: Id) -> RedisResult<MultiplexedConnection> {
+    async fn connection(&self, runtime: Id) -> RedisResult<Conn> {
         if let Some((_, conn)) = self.conns().iter().find(|(id, _)| *id == runtime) {
             return Ok(conn.clone());
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.redis.connect_timeout))
-            .set_response_timeout(Some(self.redis.response_timeout));
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
+        let conn = match &self.remote {
+            Remote::Single(client) => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(connect))
+                    .set_response_timeout(Some(respond));
+                Conn::Single(
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+            Remote::Cluster(client) => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(connect)
+                    .set_response_timeout(respond);
+                Conn::Cluster(client.get_async_connection_with_config(config).await?)
+            }
+        };
         let mut conns = self.conns();
         if conns.len() >= RUNTIMES_REMEMBERED {
             conns.remove(0);
@@ -126,7 +379,7 @@ impl AsyncRedis {
         Ok(conn)
     }
 
-    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, MultiplexedConnection)>> {
+    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, Conn)>> {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -161,7 +414,7 @@ impl AsyncRedis {
                 redis.in_trouble(ticket, e);
                 self.conns().retain(|(id, _)| *id != runtime);
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                idle.retain(|(id, _)| *id != runtime);
+                idle.retain(|(id, ..)| *id != runtime);
             }
             _ => redis.answered(ticket),
         }
@@ -178,18 +431,32 @@ impl AsyncStore for AsyncRedis {
     ) -> BoxFuture<'a, Result<Fetched>> {
         Box::pin(async move {
             let keys = entry_keys(key, tags);
-            let (leased, found) = match (claim, &self.plain) {
-                (None, Some((host, port))) => {
-                    let found = self.mget_plain(host, *port, &keys).await?;
-                    return Ok(fetched(found, false, self.redis.serves_entries()));
+            let plain = match (claim, &self.plain, &self.redis.server) {
+                (None, Some(server), _) => Some(server.clone()),
+                (None, None, Server::Cluster(_, direct)) => self.master_of(direct, &keys).await?,
+                _ => None,
+            };
+            if let Some((host, port)) = plain {
+                match self.mget_plain(&host, port, &keys).await {
+                    Ok(found) => return Ok(fetched(found, false, self.redis.serves_entries())),
+                    // A cluster node's answer (MOVED, ASK, CLUSTERDOWN):
+                    // the map is out of date; redis-rs follows it.
+                    Err(crate::Error::Backend { .. })
+                        if let Server::Cluster(_, direct) = &self.redis.server =>
+                    {
+                        direct.forget();
+                    }
+                    Err(e) => return Err(e),
                 }
-                (None, None) => {
+            }
+            let (leased, found) = match claim {
+                None => {
                     let mut pipe = redis::pipe();
                     pipe.cmd("MGET").arg(&keys);
                     let (found,): (Value,) = self.run(&pipe).await?;
                     (false, found)
                 }
-                (Some(claim), _) => {
+                Some(claim) => {
                     let (added, found): (Option<String>, Value) =
                         self.run(&claim_pipeline(&keys, claim)).await?;
                     (added.is_some(), found)
@@ -286,6 +553,20 @@ impl AsyncStore for AsyncRedis {
             self.run::<()>(&pipe).await
         })
     }
+}
+
+/// Learns the cluster's slot map (`CLUSTER NODES` on any node) into
+/// `direct`, within `limit`.
+async fn learn_slots(
+    conn: &mut ClusterConnection,
+    direct: &Direct,
+    limit: Duration,
+) -> RedisResult<()> {
+    let any = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+    let nodes = conn.route_command(redis::cmd("CLUSTER").arg("NODES").clone(), any);
+    let text: String = redis::from_redis_value(within(limit, "answer", nodes).await?)?;
+    direct.learn(masters_of(&text));
+    Ok(())
 }
 
 /// `step` within `limit`: a timeout error (which opens the breaker) if

@@ -27,12 +27,14 @@
 //! once; other processes do within the window (in practice, one loopback
 //! message: tens of microseconds).
 
+#[cfg(feature = "tokio")]
+mod nonblocking;
 mod tags;
 mod tracking;
 
 pub use self::tracking::CONNECTION_NAME;
 
-use self::tags::TagTable;
+use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
 use super::{
     Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, RedisBackend,
@@ -64,7 +66,7 @@ pub struct TieredOptions {
 
 /// Redis behind a coherent in-process tier (see the module documentation).
 pub struct TieredBackend {
-    remote: RedisBackend,
+    remote: Arc<RedisBackend>,
     local: MemoryBackend,
     channel: Arc<Channel>,
     /// Tag keys start with this (and are tracked).
@@ -117,7 +119,7 @@ impl TieredBackend {
         tracking::spawn(target, channel.clone())
             .map_err(|e| Error::config("local=", format!("cannot start tracking: {e}")))?;
         Ok(TieredBackend {
-            remote,
+            remote: Arc::new(remote),
             local: MemoryBackend::new(None, Some(options.local_bytes)),
             channel,
             tag_head,
@@ -146,6 +148,76 @@ impl TieredBackend {
         }
     }
 
+    /// The local tier's answer, when it may answer (its tracking is
+    /// fresh) and knows the entry and every tag: what a read without a
+    /// claim returns with no round trip.
+    fn local_answer(&self, key: &str, tags: &[&str]) -> Option<Fetched> {
+        if !self.channel.fresh() {
+            return None;
+        }
+        self.local_read(key, tags)
+    }
+
+    /// Where each tag's shard stood before a read of Redis is sent: see
+    /// [`TieredBackend::learn_reply`].
+    fn before_reading(&self, tags: &[&str]) -> Vec<Before> {
+        tags.iter().map(|t| self.channel.tags.before(t)).collect()
+    }
+
+    /// What Redis answered a read sent after `before` (the entry, its
+    /// remaining lifetime, its tags' versions) teaches the local tier: the
+    /// versions (unless forgotten meanwhile), and the entry or its absence.
+    fn learn_reply(
+        &self,
+        key: &str,
+        tags: &[&str],
+        before: Vec<Before>,
+        fetched: &mut Fetched,
+        ttl: Option<Duration>,
+    ) {
+        if self.channel.is_up() {
+            for ((tag, before), version) in tags.iter().zip(before).zip(&fetched.versions) {
+                if let Some(version) = version
+                    && self.is_tag(tag)
+                {
+                    self.channel.tags.learn(tag, before, *version);
+                }
+            }
+        }
+        match &fetched.entry {
+            Some(bytes) if self.is_entry(key) => {
+                fetched.memo = Some(self.local.keep(key, bytes, ttl));
+            }
+            _ => {
+                let _ = self.local.delete(key);
+            }
+        }
+    }
+
+    /// After a read with `claim` (answered or not): the tags it may have
+    /// created and its lease were written by this process.
+    fn claimed(&self, claim: &Claim<'_>) {
+        let mut written: Vec<&str> = claim.create.iter().map(|(tag, _)| *tag).collect();
+        written.push(claim.lease);
+        self.wrote(&written);
+    }
+
+    /// After a fill of `key` (stored if `stored`) releasing `release`.
+    fn filled(&self, key: &str, bytes: &Bytes, ttl: Ttl, release: Option<&str>, stored: bool) {
+        self.wrote(&[key]);
+        if let Some(lease) = release {
+            self.wrote(&[lease]);
+        }
+        if stored && self.is_entry(key) {
+            self.local.keep(key, bytes, ttl);
+        }
+    }
+
+    /// After a write of tag versions (acknowledged or not).
+    fn wrote_versions(&self, tags: &[(&str, u64)]) {
+        self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
+    }
+
     /// The entry and its tags, all known locally.
     fn local_read(&self, key: &str, tags: &[&str]) -> Option<Fetched> {
         let (bytes, memo) = self.local.lookup(key)?;
@@ -170,9 +242,7 @@ impl TieredBackend {
     /// tags it may have created are forgotten like any this process wrote.
     fn claiming_read(&self, key: &str, tags: &[&str], claim: &Claim<'_>) -> Result<Fetched> {
         let answer = self.remote.read_entry(key, tags, Some(claim));
-        let mut written: Vec<&str> = claim.create.iter().map(|(tag, _)| *tag).collect();
-        written.push(claim.lease);
-        self.wrote(&written);
+        self.claimed(claim);
         answer
     }
 }
@@ -180,13 +250,13 @@ impl TieredBackend {
 impl TagStore for TieredBackend {
     fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
         let written = self.remote.write_versions(tags, ttl);
-        self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
+        self.wrote_versions(tags);
         written
     }
 
     fn create_versions(&self, entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
         let created = self.remote.create_versions(entry, tags, ttl);
-        self.channel.tags.forget(tags.iter().map(|(t, _)| *t));
+        self.wrote_versions(tags);
         created
     }
 
@@ -211,42 +281,18 @@ impl EntryStore for TieredBackend {
         if let Some(claim) = claim {
             return self.claiming_read(key, tags, claim);
         }
-        if self.channel.fresh()
-            && let Some(found) = self.local_read(key, tags)
-        {
+        if let Some(found) = self.local_answer(key, tags) {
             return Ok(found);
         }
-        let before: Vec<_> = tags.iter().map(|t| self.channel.tags.before(t)).collect();
+        let before = self.before_reading(tags);
         let (mut fetched, ttl) = self.remote.read_entry_with_ttl(key, tags)?;
-        if self.channel.is_up() {
-            for ((tag, before), version) in tags.iter().zip(before).zip(&fetched.versions) {
-                if let Some(version) = version
-                    && self.is_tag(tag)
-                {
-                    self.channel.tags.learn(tag, before, *version);
-                }
-            }
-        }
-        match &fetched.entry {
-            Some(bytes) if self.is_entry(key) => {
-                fetched.memo = Some(self.local.keep(key, bytes, ttl));
-            }
-            _ => {
-                let _ = self.local.delete(key);
-            }
-        }
+        self.learn_reply(key, tags, before, &mut fetched, ttl);
         Ok(fetched)
     }
 
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         let stored = self.remote.fill(key, bytes.clone(), ttl, release);
-        self.wrote(&[key]);
-        if let Some(lease) = release {
-            self.wrote(&[lease]);
-        }
-        if stored.is_ok() && self.is_entry(key) {
-            self.local.keep(key, &bytes, ttl);
-        }
+        self.filled(key, &bytes, ttl, release, stored.is_ok());
         stored
     }
 
@@ -272,6 +318,11 @@ impl Backend for TieredBackend {
             shared: true,
             keeps_decoded: true,
         }
+    }
+
+    #[cfg(feature = "tokio")]
+    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
+        nonblocking::AsyncTiered::of(self).map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
@@ -349,7 +400,7 @@ mod tests {
     use super::*;
 
     /// A tiered store whose Redis is not there (a port nobody listens on).
-    fn unreachable() -> TieredBackend {
+    pub(super) fn unreachable() -> TieredBackend {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
