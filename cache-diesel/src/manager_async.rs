@@ -16,8 +16,8 @@ use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
-use crate::tracking::ReadPolicy;
-use crate::tracking_async;
+use crate::tracking::{self, ReadPolicy};
+use crate::tracking_async::AsyncConn;
 use cache_core::__engine::Refresh;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
@@ -153,7 +153,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        let policy = tracking_async::read_policy(conn, Self::tables_of(&entry));
+        let policy = tracking::policy_on(&mut AsyncConn(conn), Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model = M::INFO.name,

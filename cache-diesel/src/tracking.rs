@@ -605,15 +605,43 @@ pub(crate) enum ReadPolicy {
     Bypass,
 }
 
+/// A connection as the tracking rules see it: its tracker, if any, and
+/// whether its driver's transaction manager has a transaction open (for
+/// sync connections here, async ones in `tracking_async`).
+pub(crate) trait Tracked {
+    fn tracker(&mut self) -> Option<&mut CacheTracking>;
+    fn diesel_in_transaction(&mut self) -> bool;
+}
+
+/// A sync Diesel connection as [`Tracked`].
+pub(crate) struct SyncConn<'a, C>(pub(crate) &'a mut C);
+
+impl<C: Connection> Tracked for SyncConn<'_, C> {
+    fn tracker(&mut self) -> Option<&mut CacheTracking> {
+        tracker(self.0)
+    }
+    fn diesel_in_transaction(&mut self) -> bool {
+        diesel_in_transaction(self.0)
+    }
+}
+
 /// The policy for a read whose result depends on `tables`.
 pub(crate) fn read_policy<'t, C: Connection>(
     conn: &mut C,
     tables: impl Iterator<Item = &'t str>,
 ) -> ReadPolicy {
-    if let Some(t) = tracker(conn) {
+    policy_on(&mut SyncConn(conn), tables)
+}
+
+/// [`read_policy`] on any [`Tracked`] connection.
+pub(crate) fn policy_on<'t>(
+    conn: &mut impl Tracked,
+    tables: impl Iterator<Item = &'t str>,
+) -> ReadPolicy {
+    if let Some(t) = conn.tracker() {
         return t.policy(tables);
     }
-    match diesel_in_transaction(conn) {
+    match conn.diesel_in_transaction() {
         true => ReadPolicy::NoFill,
         false => ReadPolicy::Normal,
     }
@@ -652,26 +680,24 @@ pub(crate) fn as_hook<C: Connection, T>(
 /// Defers `tags` to the commit when a transaction is open on a tracked
 /// connection; otherwise says to bump now (and, if the tracker lost track
 /// of the transaction, also remembers them for its end).
-pub(crate) fn defer<C: Connection>(
-    conn: &mut C,
+pub(crate) fn defer(
+    conn: &mut impl Tracked,
     cache: &Cache,
     tags: &[String],
     cover: &str,
     ttl: Ttl,
 ) -> Invalidation {
-    match tracker(conn) {
-        Some(t) => t.defer(deferred(cache, tags, cover, ttl)),
-        None => {
-            if diesel_in_transaction(conn) {
-                warn_untracked();
-            }
-            Invalidation::Now
-        }
+    if let Some(t) = conn.tracker() {
+        return t.defer(deferred(cache, tags, cover, ttl));
     }
+    if conn.diesel_in_transaction() {
+        warn_untracked();
+    }
+    Invalidation::Now
 }
 
 /// A hook's invalidation, to keep until the commit.
-pub(crate) fn deferred<'a>(
+fn deferred<'a>(
     cache: &'a Cache,
     tags: &'a [String],
     cover: &'a str,
@@ -688,11 +714,11 @@ pub(crate) fn deferred<'a>(
 /// Defers invalidating `tables` to the commit of the transaction open on a
 /// tracked `conn`. When there is none, returns where to invalidate now:
 /// the caches the tracker was pointed at, if any (`Some(None)`: wherever).
-pub(crate) fn defer_unseen<C: Connection>(
-    conn: &mut C,
+pub(crate) fn defer_unseen(
+    conn: &mut impl Tracked,
     tables: &BTreeSet<String>,
 ) -> Option<Option<Vec<Cache>>> {
-    match tracker(conn) {
+    match conn.tracker() {
         Some(t) => t.defer_tables(tables),
         None => Some(None),
     }

@@ -21,7 +21,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::CachedModel;
-use crate::tracking::{CacheTracking, HookMark, Invalidation, ReadPolicy, deferred};
+use crate::tracking::{CacheTracking, HookMark, Tracked, defer_unseen};
 use cache_core::{Cache, Ttl};
 use diesel_async::{AsyncConnection, TransactionManager};
 use std::collections::BTreeSet;
@@ -56,17 +56,15 @@ fn diesel_in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
     )
 }
 
-/// [`crate::tracking::read_policy`] on an async connection.
-pub(crate) fn read_policy<'t, C: AsyncConnection>(
-    conn: &mut C,
-    tables: impl Iterator<Item = &'t str>,
-) -> ReadPolicy {
-    if let Some(t) = async_tracker(conn) {
-        return t.policy(tables);
+/// An async connection as the tracking rules see it.
+pub(crate) struct AsyncConn<'a, C>(pub(crate) &'a mut C);
+
+impl<C: AsyncConnection> Tracked for AsyncConn<'_, C> {
+    fn tracker(&mut self) -> Option<&mut CacheTracking> {
+        async_tracker(self.0)
     }
-    match diesel_in_transaction(conn) {
-        true => ReadPolicy::NoFill,
-        false => ReadPolicy::Normal,
+    fn diesel_in_transaction(&mut self) -> bool {
+        diesel_in_transaction(self.0)
     }
 }
 
@@ -125,31 +123,6 @@ impl Drop for Hook {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move { cache.settle_owed_async().await });
         }
-    }
-}
-
-/// [`crate::tracking::defer`] on an async connection.
-pub(crate) fn defer<C: AsyncConnection>(
-    conn: &mut C,
-    cache: &Cache,
-    tags: &[String],
-    cover: &str,
-    ttl: Ttl,
-) -> Invalidation {
-    match async_tracker(conn) {
-        Some(t) => t.defer(deferred(cache, tags, cover, ttl)),
-        None => Invalidation::Now,
-    }
-}
-
-/// [`crate::tracking::defer_unseen`] on an async connection.
-pub(crate) fn defer_unseen<C: AsyncConnection>(
-    conn: &mut C,
-    tables: &BTreeSet<String>,
-) -> Option<Option<Vec<Cache>>> {
-    match async_tracker(conn) {
-        Some(t) => t.defer_tables(tables),
-        None => Some(None),
     }
 }
 
@@ -236,7 +209,7 @@ where
 /// else now.
 pub async fn invalidate_tables_async<C: AsyncConnection>(conn: &mut C, tables: &[&str]) {
     let tables: BTreeSet<String> = tables.iter().map(|t| t.to_ascii_lowercase()).collect();
-    if let Some(caches) = defer_unseen(conn, &tables) {
+    if let Some(caches) = defer_unseen(&mut AsyncConn(conn), &tables) {
         crate::unseen::Bumps::default()
             .tables(caches.as_deref(), &tables, false)
             .send_async("invalidate_tables")

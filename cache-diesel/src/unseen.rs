@@ -18,6 +18,7 @@ use crate::keys::{TableTag, all_tag, table_tag};
 use crate::registry;
 use crate::sql_tables::{Dialect, function_calls};
 use crate::tags::{DEFAULT_TAG_TTL, bump};
+use crate::tracking::SyncConn;
 use cache_core::Cache;
 use diesel::Connection;
 use std::collections::{BTreeSet, HashMap};
@@ -144,7 +145,7 @@ pub(crate) fn function_writes(sql: &str, dialect: Dialect) -> Vec<String> {
 /// other programs, functions not declared.
 pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
     let tables: BTreeSet<String> = lower(tables).into_iter().collect();
-    if let Some(caches) = crate::tracking::defer_unseen(conn, &tables) {
+    if let Some(caches) = crate::tracking::defer_unseen(&mut SyncConn(conn), &tables) {
         Bumps::default()
             .tables(caches.as_deref(), &tables, false)
             .send("invalidate_tables");
@@ -174,7 +175,7 @@ pub(crate) fn invalidate_in<C: Connection>(
     tables: &BTreeSet<String>,
     why: &str,
 ) {
-    if crate::tracking::defer_unseen(conn, tables).is_some() {
+    if crate::tracking::defer_unseen(&mut SyncConn(conn), tables).is_some() {
         Bumps::default()
             .tables(Some(std::slice::from_ref(cache)), tables, false)
             .send(why);

@@ -241,7 +241,13 @@ impl<M: CachedModel> Manager<M> {
             crate::unseen::invalidate_in(conn, self.cache(), &also, why);
         }
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
-        match tracking::defer(conn, self.cache(), &tags, epoch, Tags::<M>::ttl()) {
+        match tracking::defer(
+            &mut tracking::SyncConn(conn),
+            self.cache(),
+            &tags,
+            epoch,
+            Tags::<M>::ttl(),
+        ) {
             Invalidation::Now => self.bump(why, &tags),
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")

@@ -17,8 +17,8 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
 };
 use crate::tags::Tags;
-use crate::tracking::Invalidation;
-use crate::tracking_async::{self, Hook};
+use crate::tracking::{self, Invalidation};
+use crate::tracking_async::{AsyncConn, Hook};
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -174,14 +174,20 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
     ) {
         let also = crate::unseen::also_invalidated(M::table());
-        if !also.is_empty() && tracking_async::defer_unseen(conn, &also).is_some() {
+        if !also.is_empty() && tracking::defer_unseen(&mut AsyncConn(conn), &also).is_some() {
             crate::unseen::Bumps::default()
                 .tables(Some(std::slice::from_ref(self.cache())), &also, false)
                 .send_async(why)
                 .await;
         }
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
-        match tracking_async::defer(conn, self.cache(), &tags, epoch, Tags::<M>::ttl()) {
+        match tracking::defer(
+            &mut AsyncConn(conn),
+            self.cache(),
+            &tags,
+            epoch,
+            Tags::<M>::ttl(),
+        ) {
             Invalidation::Now => self.bump_async(why, tags).await,
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")

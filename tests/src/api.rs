@@ -565,6 +565,20 @@ pub fn async_postgres_redis(test: &str) -> Option<(AsyncPostgres, Cache)> {
     Some((api, env::cache_with_prefix(&redis, test)))
 }
 
+/// The async API on PostgreSQL and Redis with a local tier.
+pub fn async_postgres_tiered(test: &str) -> Option<(AsyncPostgres, Cache)> {
+    let redis = services::tiered_url()?;
+    let api = async_postgres(test)?;
+    Some((api, env::cache_with_prefix(&redis, test)))
+}
+
+/// The async API on PostgreSQL and a Redis Cluster.
+pub fn async_postgres_cluster(test: &str) -> Option<(AsyncPostgres, Cache)> {
+    let cluster = crate::redis_cluster::RedisCluster::shared()?;
+    let api = async_postgres(test)?;
+    Some((api, env::cache_with_prefix(&cluster, test)))
+}
+
 /// A test's `Product` environment for a shared body: the driver, the
 /// cache (own prefix, cleared afterwards) and managers over it.
 pub struct Products<D> {

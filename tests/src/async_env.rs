@@ -101,3 +101,25 @@ pub async fn sqlite_memory(
     });
     Some(AsyncEnv::new(sync, open).await)
 }
+
+/// Runs each `check` (an `async fn(AsyncEnv<S, A>)` generic over the
+/// connections) on SQLite + memory and on PostgreSQL + Redis, each test on
+/// a multi-thread runtime of its own, in modules named after the
+/// environments. The test file must have `async_env` in scope.
+#[macro_export]
+macro_rules! async_suite {
+    ($($check:ident),* $(,)?) => {
+        $crate::async_suite!(@env sqlite_memory; $($check),*);
+        $crate::async_suite!(@env postgres_redis; $($check),*);
+    };
+    (@env $env:ident; $($check:ident),*) => {
+        mod $env { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::$env(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+    };
+}

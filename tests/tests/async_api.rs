@@ -231,30 +231,7 @@ where
     assert!(sync_read.unwrap().is_none(), "nothing was written");
 }
 
-/// Runs `check` on each environment, on a multi-thread runtime (one per
-/// test).
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                if let Some(env) = super::async_env::sqlite_memory(stringify!($check)).await {
-                    super::$check(env).await
-                }
-            }
-        )* }
-        mod postgres_redis { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                if let Some(env) = super::async_env::postgres_redis(stringify!($check)).await {
-                    super::$check(env).await
-                }
-            }
-        )* }
-    };
-}
-
-suite!(
+cache_tests::async_suite!(
     generated_lookups_and_the_sync_api_share_entries,
     lists_and_counts_are_cached_and_invalidated,
     a_transaction_reads_the_database_and_fills_nothing,

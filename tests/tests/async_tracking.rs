@@ -173,29 +173,7 @@ where
     );
 }
 
-/// Runs `check` on each environment, on a multi-thread runtime.
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                if let Some(env) = super::async_env::sqlite_memory(stringify!($check)).await {
-                    super::$check(env).await
-                }
-            }
-        )* }
-        mod postgres_redis { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                if let Some(env) = super::async_env::postgres_redis(stringify!($check)).await {
-                    super::$check(env).await
-                }
-            }
-        )* }
-    };
-}
-
-suite!(
+cache_tests::async_suite!(
     a_hook_in_a_transaction_invalidates_at_the_commit,
     a_transaction_opened_by_sql_text_is_seen,
     a_write_no_hook_made_is_caught,

@@ -4,8 +4,8 @@
 //! MariaDB + Redis and on PostgreSQL + a Redis Cluster; the async API
 //! (`get_async`, `all_async`, `update_async`, ...) on SQLite
 //! (`SyncConnectionWrapper`) + in-process memory and on PostgreSQL
-//! (`AsyncPgConnection`) + Redis (the tiered store and the cluster have no
-//! async twin: async reads over them are uncached, see the README).
+//! (`AsyncPgConnection`) + Redis, + Redis with a local tier and + a Redis
+//! Cluster.
 //! Database queries are counted through Diesel's instrumentation on the
 //! connection under test: 0 on a hit, 1 on a miss.
 
@@ -391,6 +391,8 @@ macro_rules! suite {
         suite!(@env postgres_cluster, sync_postgres_cluster; $($check),*);
         suite!(@env async_sqlite_memory, async_sqlite_memory; $($check),*);
         suite!(@env async_postgres_redis, async_postgres_redis; $($check),*);
+        suite!(@env async_postgres_tiered, async_postgres_tiered; $($check),*);
+        suite!(@env async_postgres_cluster, async_postgres_cluster; $($check),*);
     };
     (@env $module:ident, $open:ident; $($check:ident),*) => {
         mod $module { $(
