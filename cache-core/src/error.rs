@@ -27,6 +27,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// The read depends on a tag whose bump this process owes (an earlier
+    /// write's invalidation, not delivered yet): its entry may be one the
+    /// bump invalidates, so the source is read instead. Not a failure of
+    /// the backend by itself.
+    #[error("an earlier write's tag bumps are not delivered yet")]
+    Owed,
+
     /// The backend did not answer within the response timeout.
     #[error("cache backend did not answer within {timeout:?}")]
     Timeout {
@@ -96,7 +103,7 @@ impl Error {
     pub fn is_backend_failure(&self) -> bool {
         matches!(
             self,
-            Error::Unavailable { .. } | Error::Timeout { .. } | Error::Backend { .. }
+            Error::Unavailable { .. } | Error::Timeout { .. } | Error::Backend { .. } | Error::Owed
         )
     }
 }

@@ -495,9 +495,7 @@ impl Cache {
         }
         let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
         if self.owed().owes_any(&tags) {
-            return Err(Error::Unavailable {
-                reason: "an earlier write's tag bumps are not delivered yet".to_owned(),
-            });
+            return Err(Error::Owed);
         }
         Ok(())
     }

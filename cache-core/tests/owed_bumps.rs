@@ -187,7 +187,7 @@ fn an_owed_bump_keeps_dependent_reads_off_the_cache_until_delivered() {
         "the write's bump fails"
     );
     let err = read(&cache, "e", &row, "-").unwrap_err();
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(matches!(err, Error::Owed), "{err:?}");
     backend.down.store(false, Ordering::SeqCst);
     // Reads try to deliver at most every 20 ms (none pays an attempt of
     // its own while the backend is down).

@@ -165,15 +165,22 @@ pub struct RefreshStats {
     pub ran_inline: u64,
     /// Refreshes the workers finished (stored, failed or panicked).
     pub finished: u64,
+    /// Refreshes handed to tokio tasks by the async API (feature `async`).
+    pub tasks: u64,
 }
 
-/// The workers' counters so far.
+/// The workers' counters so far (and the async API's refresh tasks).
 pub fn refresh_stats() -> RefreshStats {
-    match WORKERS.get() {
+    let mut stats = match WORKERS.get() {
         Some(w) => w.stats(),
         None => RefreshStats::default(),
-    }
+    };
+    stats.tasks = REFRESH_TASKS.load(Ordering::Relaxed);
+    stats
 }
+
+/// Refreshes handed to tokio tasks (`background_async`).
+pub(crate) static REFRESH_TASKS: AtomicU64 = AtomicU64::new(0);
 
 /// A refresh waiting for a worker.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -235,6 +242,7 @@ impl Workers {
             queued: self.queued.load(Ordering::Relaxed),
             ran_inline: self.ran_inline.load(Ordering::Relaxed),
             finished: self.finished.load(Ordering::Relaxed),
+            tasks: 0,
         }
     }
 }

@@ -140,6 +140,7 @@ where
     let Ok(permit) = TASKS.try_acquire() else {
         return Some(job.refresh);
     };
+    crate::background::REFRESH_TASKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     runtime.spawn(async move {
         let _permit = permit; // given back when the task ends, however
         let Job {

@@ -88,6 +88,8 @@ pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use rows::Rows;
 pub use tracking::{CacheTracking, track, transaction};
+#[cfg(feature = "deadpool")]
+pub use tracking_async::tracked_pool_config;
 #[cfg(feature = "async")]
 pub use tracking_async::{invalidate_tables_async, landed_async, track_async, transaction_async};
 pub use unseen::{

@@ -124,6 +124,11 @@ pub struct CacheTracking {
     /// The tasks delivering this connection's owed invalidations.
     #[cfg(feature = "async")]
     landing: Vec<tokio::task::JoinHandle<()>>,
+    /// The statements started and not finished yet, oldest first (async
+    /// connections only: a statement whose future is dropped never
+    /// finishes).
+    #[cfg(feature = "async")]
+    in_flight: std::collections::VecDeque<String>,
     /// Where unseen writes are invalidated: these caches, or (when `None`)
     /// every cache holding entries of the written table.
     caches: Option<Vec<Cache>>,
@@ -159,6 +164,8 @@ impl CacheTracking {
             nonblocking: false,
             #[cfg(feature = "async")]
             landing: Vec::new(),
+            #[cfg(feature = "async")]
+            in_flight: Default::default(),
             caches: None,
         }
     }
@@ -170,10 +177,9 @@ impl CacheTracking {
 
     /// A tracker lexing SQL by the rules of the database `B`.
     pub(crate) fn for_backend<B>() -> Self {
-        CacheTracking {
-            dialect: dialect_of::<B>(),
-            ..Self::new()
-        }
+        let mut tracker = Self::new();
+        tracker.dialect = dialect_of::<B>();
+        tracker
     }
 
     /// Also passes every event to `other` (a logger, a query counter).
@@ -219,8 +225,15 @@ impl CacheTracking {
         HookMark(self.hooks.clone())
     }
 
-    /// One statement (or batch) finished, with `error` if it failed.
-    fn on_finish(&mut self, query: &dyn std::fmt::Display, error: Option<&diesel::result::Error>) {
+    /// One statement (or batch) finished, with `error` if it failed;
+    /// `maybe_ran`: its outcome is unknown (its future was dropped after it
+    /// was sent), so even inside a transaction it may have written.
+    fn on_finish_of(
+        &mut self,
+        query: &dyn std::fmt::Display,
+        error: Option<&diesel::result::Error>,
+        maybe_ran: bool,
+    ) {
         let mut sql = String::new();
         let from_hook = self.hooks.load(Ordering::SeqCst) > 0;
         if write!(sql, "{query}").is_err() {
@@ -267,8 +280,8 @@ impl CacheTracking {
             // Inside a transaction, a failed statement changed nothing that
             // can commit; outside one, only a failure the server reported
             // is certain: a lost reply may follow a write that committed.
-            _ if !self.levels.is_empty() && !controls => {}
-            _ if certainly_failed(error) && !controls => {}
+            _ if !maybe_ran && !self.levels.is_empty() && !controls => {}
+            _ if !maybe_ran && certainly_failed(error) && !controls => {}
             _ => {
                 if controls {
                     self.lose_track(); // which of the batch ran is unknown
@@ -283,6 +296,48 @@ impl CacheTracking {
                     }
                 }
             }
+        }
+    }
+
+    /// One statement (or batch) finished, with `error` if it failed.
+    fn on_finish(&mut self, query: &dyn std::fmt::Display, error: Option<&diesel::result::Error>) {
+        self.on_finish_of(query, error, false)
+    }
+
+    /// A statement whose future was dropped after it may have reached the
+    /// database: its outcome is unknown, as a statement whose reply was
+    /// lost.
+    #[cfg(feature = "async")]
+    fn on_orphan(&mut self, sql: &str) {
+        tracing::debug!(
+            sql,
+            "a statement was cancelled after it was sent: treated as run"
+        );
+        let sql = sql.split(BINDS).next().unwrap_or(sql);
+        self.on_finish_of(
+            &sql,
+            Some(&diesel::result::Error::BrokenTransactionManager),
+            true,
+        );
+    }
+
+    /// A statement's `FinishQuery` arrived: the statements started before it
+    /// whose own never did were cancelled (a connection runs its statements
+    /// in order), and are applied first, as orphans.
+    #[cfg(feature = "async")]
+    fn settle_in_flight(&mut self, finished: &dyn std::fmt::Display) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let finished = finished.to_string();
+        let Some(at) = self.in_flight.iter().position(|started| {
+            started == &finished || started.split(BINDS).next() == Some(finished.as_str())
+        }) else {
+            return;
+        };
+        let orphans: Vec<String> = self.in_flight.drain(..=at).collect();
+        for orphan in &orphans[..orphans.len() - 1] {
+            self.on_orphan(orphan);
         }
     }
 
@@ -495,6 +550,43 @@ impl CacheTracking {
     }
 }
 
+/// How Diesel renders a statement's bind values after its SQL in a
+/// `StartQuery` event (`FinishQuery` has the SQL only).
+#[cfg(feature = "async")]
+const BINDS: &str = " -- binds: ";
+
+/// A connection dropped while statements were in flight (cancelled, then
+/// the connection closed): they may still run on the server, so what they
+/// may write is invalidated now and again a second later.
+#[cfg(feature = "async")]
+impl Drop for CacheTracking {
+    fn drop(&mut self) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let orphans: Vec<String> = self.in_flight.drain(..).collect();
+        for orphan in &orphans {
+            self.on_orphan(orphan);
+        }
+        // What is still open can no longer commit; what the orphans wrote
+        // outside a transaction is invalidated by now, and once more below.
+        self.end(false);
+        let later: Vec<String> = orphans;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (dialect, caches) = (self.dialect, self.caches.clone());
+            runtime.spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let mut again = CacheTracking::new().nonblocking(true);
+                (again.dialect, again.caches) = (dialect, caches);
+                for orphan in &later {
+                    again.on_orphan(orphan);
+                }
+                again.end(false);
+            });
+        }
+    }
+}
+
 /// A manager hook's statement is running (see [`CacheTracking::enter_hook`]).
 pub(crate) struct HookMark(Arc<AtomicU32>);
 
@@ -509,8 +601,17 @@ impl Instrumentation for CacheTracking {
         // Transactions are followed from their SQL (Diesel's own BEGIN,
         // SAVEPOINT, RELEASE, COMMIT and ROLLBACK pass through here too),
         // not from Diesel's transaction events.
-        if let InstrumentationEvent::FinishQuery { query, error, .. } = &event {
-            self.on_finish(query, *error);
+        match &event {
+            #[cfg(feature = "async")]
+            InstrumentationEvent::StartQuery { query, .. } if self.nonblocking => {
+                self.in_flight.push_back(query.to_string());
+            }
+            InstrumentationEvent::FinishQuery { query, error, .. } => {
+                #[cfg(feature = "async")]
+                self.settle_in_flight(query);
+                self.on_finish(query, *error);
+            }
+            _ => {}
         }
         if let Some(inner) = &mut self.inner {
             inner.on_connection_event(event);
@@ -735,10 +836,8 @@ mod tests {
         let cache = Cache::from_url("memory://").unwrap();
         crate::registry::register("t", &cache);
         let epoch = crate::keys::table_tag(&cache, "t", crate::keys::TableTag::Epoch);
-        let t = CacheTracking {
-            dialect: Dialect::Postgres,
-            ..CacheTracking::new().for_caches([cache.clone()])
-        };
+        let mut t = CacheTracking::new().for_caches([cache.clone()]);
+        t.dialect = Dialect::Postgres;
         (t, move || {
             cache.backend().read_versions(&epoch, &[&epoch]).unwrap()[0]
         })

@@ -72,7 +72,10 @@ impl<C: AsyncConnection> Tracked for AsyncConn<'_, C> {
 /// sent until [`Hook::done`]: the tracker counts its write as the hook's.
 /// Dropped before `done` (the hook's future was cancelled, maybe after the
 /// statement reached the database), it owes a bump of the model's whole
-/// table: the hook can no longer say which rows it touched.
+/// table, now and a second later: the hook can no longer say which rows it
+/// touched, nor when the statement runs. (On a tracked connection the
+/// tracker also counts the statement as run once the connection's next
+/// statement finishes.)
 pub(crate) struct Hook {
     _mark: Option<HookMark>,
     cancelled: Option<(Cache, String, Ttl)>,
@@ -121,9 +124,39 @@ impl Drop for Hook {
         let tags = [epoch];
         cache.owe_tag_groups(&[(&tags[..], None)], ttl);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { cache.settle_owed_async().await });
+            // Now, and again once the statement has surely run (it may be
+            // waiting for a lock): a read between the two may refill.
+            runtime.spawn(async move {
+                cache.settle_owed_async().await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                cache.owe_tag_groups(&[(&tags[..], None)], ttl);
+                cache.settle_owed_async().await;
+            });
         }
     }
+}
+
+/// A pool manager configuration whose connections are tracked from the
+/// moment they are opened ([`track_async`]), for diesel-async's deadpool
+/// (and bb8) pools:
+///
+/// ```text
+/// let config = cache_diesel::tracked_pool_config::<AsyncPgConnection>();
+/// let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+/// let pool = Pool::builder(manager).build()?;
+/// ```
+#[cfg(feature = "deadpool")]
+pub fn tracked_pool_config<C: AsyncConnection + 'static>()
+-> diesel_async::pooled_connection::ManagerConfig<C> {
+    let mut config = diesel_async::pooled_connection::ManagerConfig::default();
+    config.custom_setup = Box::new(|url| {
+        Box::pin(async move {
+            let mut conn = C::establish(url).await?;
+            track_async(&mut conn);
+            Ok(conn)
+        })
+    });
+    config
 }
 
 /// Waits until the invalidations of what `conn` committed so far (and of

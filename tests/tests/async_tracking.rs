@@ -13,7 +13,7 @@ use cache_tests::db::query_counter;
 use cache_tests::models::{NewProduct, Product, ProductCache, ProductQueries, products};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use std::time::Duration;
 
 /// Tracks the async connection under test (still counting its queries),
@@ -328,4 +328,127 @@ fn a_commit_never_waits_for_a_stopped_redis() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
+}
+
+/// Connections of a deadpool pool built with `tracked_pool_config` are
+/// tracked: a write no hook made on one is caught, and another pooled
+/// connection reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_connections_are_tracked_from_the_start() {
+    use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+    use diesel_async::pooled_connection::deadpool::Pool;
+    let Some(mut env) = async_env::postgres_redis("pooled_connections_are_tracked").await else {
+        return;
+    };
+    let id = tracked(&mut env, "pooled").await;
+    let schema = env.sync.db.schema().unwrap().to_owned();
+    let url = cache_tests::services::database_url().unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let config = cache_diesel::tracked_pool_config::<diesel_async::AsyncPgConnection>();
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    let pool = Pool::builder(manager).max_size(2).build().unwrap();
+    let mut writer = pool.get().await.unwrap();
+    set_title(&mut *writer, id, "pooled write").await;
+    let p = &env.sync.products;
+    let mut reader = pool.get().await.unwrap();
+    assert_eq!(
+        p.get_async(&mut *reader, id).await.unwrap().title,
+        "pooled write"
+    );
+    assert_eq!(cached_title!(env, id), "pooled write");
+}
+
+/// Makes every `COMMIT` of a transaction that updated `products` take
+/// 400 ms (a deferred constraint trigger sleeping), in the test's schema.
+fn slow_commits(conn: &mut PgConnection) {
+    conn.batch_execute(
+        "CREATE FUNCTION slow_commit() RETURNS trigger AS $$ \
+         BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$ LANGUAGE plpgsql; \
+         CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON products \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+    )
+    .unwrap();
+}
+
+/// A statement or a `COMMIT` whose future is dropped after it was sent
+/// (a `timeout` around it) still runs on the server: the tracker counts it
+/// as run once the connection's next statement finishes (the server runs
+/// a connection's statements in order), and a connection dropped with one
+/// in flight invalidates what it may have written. Another process reads
+/// each write; the tracker is not left inside a transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_statements_and_commits_count_as_run() {
+    let Some(mut env) = async_env::postgres_redis("cancelled_statements_count_as_run").await else {
+        return;
+    };
+    let id = tracked(&mut env, "cancelled").await;
+    slow_commits(&mut env.sync.db.conn);
+    let far = other_process(&env);
+    let mut far_conn = env.sync.db.another();
+    let far_title = |conn: &mut PgConnection| far.get(conn, id).unwrap().title;
+    assert_eq!(far_title(&mut far_conn), "Title of cancelled");
+
+    // A raw write in autocommit, cancelled while it waits for a row lock.
+    let mut locker = env.sync.db.another();
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM products WHERE id = {id} FOR UPDATE"
+        ))
+        .unwrap();
+    let write = set_title(&mut env.conn, id, "raw cancelled");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), write)
+            .await
+            .is_err()
+    );
+    locker.batch_execute("COMMIT").unwrap();
+    env.conn.batch_execute("SELECT 1").await.unwrap();
+    landed_async(&mut env.conn).await;
+    assert_eq!(far_title(&mut far_conn), "raw cancelled");
+
+    // A COMMIT cancelled while it runs: it commits, and is invalidated.
+    env.conn
+        .batch_execute(&format!(
+            "BEGIN; UPDATE products SET title = 'slow commit' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let commit = env.conn.batch_execute("COMMIT");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), commit)
+            .await
+            .is_err()
+    );
+    env.conn.batch_execute("SELECT 1").await.unwrap();
+    landed_async(&mut env.conn).await;
+    assert_eq!(far_title(&mut far_conn), "slow commit");
+    // Not left "inside a transaction": a hook invalidates at once.
+    let p = &env.sync.products;
+    p.update_async(
+        &mut env.conn,
+        id,
+        products::title.eq("hook after".to_owned()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(far_title(&mut far_conn), "hook after");
+
+    // The same, and then the connection is dropped: invalidated anyway.
+    env.conn
+        .batch_execute(&format!(
+            "BEGIN; UPDATE products SET title = 'dropped' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let commit = env.conn.batch_execute("COMMIT");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), commit)
+            .await
+            .is_err()
+    );
+    let replacement = env.another().await;
+    drop(std::mem::replace(&mut env.conn, replacement));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(far_title(&mut far_conn), "dropped");
 }
