@@ -7,7 +7,9 @@ use crate::env::{self, Env};
 use crate::services;
 use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -83,6 +85,23 @@ pub async fn postgres_over(
                 .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
             conn.batch_execute(&search_path).await.expect("search_path");
             conn
+        })
+    });
+    Some(AsyncEnv::new(sync, open).await)
+}
+
+/// MySQL/MariaDB (diesel-async's `AsyncMysqlConnection`) and Redis;
+/// `None` when either is unreachable outside CI.
+pub async fn mysql_redis(test: &str) -> Option<AsyncEnv<MysqlConnection, AsyncMysqlConnection>> {
+    let sync = env::mysql_redis(test)?;
+    let server = services::mysql_url()?;
+    let url = services::mysql_database_url(&server, sync.db.database().expect("a MySQL database"));
+    let open: Opener<AsyncMysqlConnection> = Arc::new(move || {
+        let url = url.clone();
+        Box::pin(async move {
+            AsyncMysqlConnection::establish(&url)
+                .await
+                .unwrap_or_else(|e| panic!("MySQL at {url}: {e}"))
         })
     });
     Some(AsyncEnv::new(sync, open).await)

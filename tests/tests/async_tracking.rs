@@ -1,6 +1,7 @@
 //! Write tracking on async connections (`cache_diesel::track_async`), on
-//! SQLite (`SyncConnectionWrapper`) + the in-process cache and on
-//! PostgreSQL (`AsyncPgConnection`) + Redis: hooks inside a transaction
+//! SQLite (`SyncConnectionWrapper`) + the in-process cache, on
+//! PostgreSQL (`AsyncPgConnection`) + Redis and on MariaDB
+//! (`AsyncMysqlConnection`) + Redis: hooks inside a transaction
 //! invalidate at its commit and not at a rollback; a transaction opened by
 //! SQL text is seen (its reads fill nothing, its writes are caught); a
 //! write no hook made is caught outside a transaction too; the other
@@ -188,6 +189,14 @@ macro_rules! suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 if let Some(env) = super::async_env::postgres_redis(stringify!($check)).await {
+                    super::$check(env).await
+                }
+            }
+        )* }
+        mod mysql_redis { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                if let Some(env) = super::async_env::mysql_redis(stringify!($check)).await {
                     super::$check(env).await
                 }
             }

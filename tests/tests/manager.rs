@@ -391,6 +391,7 @@ macro_rules! suite {
         suite!(@env postgres_cluster, sync_postgres_cluster; $($check),*);
         suite!(@env async_sqlite_memory, async_sqlite_memory; $($check),*);
         suite!(@env async_postgres_redis, async_postgres_redis; $($check),*);
+        suite!(@env async_mysql_redis, async_mysql_redis; $($check),*);
     };
     (@env $module:ident, $open:ident; $($check:ident),*) => {
         mod $module { $(
