@@ -558,6 +558,55 @@ async fn deadpool_connections_are_passed_as_they_deref() {
     assert_eq!(p.get_async(&mut *other, id).await.unwrap().slug, "moved");
 }
 
+/// A connection of diesel-async's bb8 pool is passed as `&mut *pooled`
+/// (here `AsyncMysqlConnection`s, each tracked by the pool's setup: a hook
+/// inside a transaction invalidates at its commit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bb8_connections_are_passed_as_they_deref() {
+    use diesel_async::pooled_connection::bb8::Pool;
+    use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+    let test = "bb8_connections_are_passed_as_they_deref";
+    let Some(mut env) = async_env::mysql_redis(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("pooled", 3)])[0];
+    let server = cache_tests::services::mysql_url().unwrap();
+    let url = cache_tests::services::mysql_database_url(&server, env.sync.db.database().unwrap());
+    let mut config = ManagerConfig::default();
+    let cache = env.sync.cache.clone();
+    config.custom_setup = Box::new(move |url| {
+        let cache = cache.clone();
+        Box::pin(async move {
+            let mut conn = diesel_async::AsyncMysqlConnection::establish(url).await?;
+            let tracking = cache_diesel::CacheTracking::for_async_connection::<
+                diesel_async::AsyncMysqlConnection,
+            >();
+            conn.set_instrumentation(tracking.for_caches([cache]));
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    let pool = Pool::builder().max_size(2).build(manager).await.unwrap();
+    let p = &env.sync.products;
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *conn, id).await.unwrap().slug, "pooled");
+    let renamed = p.update_async(&mut *conn, id, products::slug.eq("moved".to_string()));
+    assert_eq!(renamed.await.unwrap().unwrap().slug, "moved");
+    let mut other = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *other, id).await.unwrap().slug, "moved");
+    cache_diesel::transaction_async(&mut *conn, async |c| {
+        p.update_async(c, id, products::title.eq("committed"))
+            .await?;
+        Ok::<_, Error>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        p.get_async(&mut *other, id).await.unwrap().title,
+        "committed"
+    );
+}
+
 #[test]
 fn model_info_is_the_same_for_both_apis() {
     // A compile-time check as much as a test: the async trait is
