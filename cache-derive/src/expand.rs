@@ -97,6 +97,24 @@ impl Flavor {
         }
     }
 
+    /// `body` (a MySQL hook's write and its reads, which may `return` and
+    /// use `?`) run atomically: on sync, in a closure given to
+    /// `mysql_atomic`; on async, an `async` block between
+    /// `mysql_atomic_begin` and `mysql_atomic_end` (see cache-diesel's
+    /// `mysql_async.rs`).
+    fn mysql_atomic(&self, body: TokenStream) -> TokenStream {
+        let private = quote!(::cache_diesel::__private);
+        if self.nonblocking {
+            quote! {
+                let atomic = #private::mysql_atomic_begin(conn).await?;
+                let out = #private::mysql_body(async { #body }).await;
+                #private::mysql_atomic_end(conn, atomic, out).await
+            }
+        } else {
+            quote!(#private::mysql_atomic(conn, |conn| { #body }))
+        }
+    }
+
     fn sync() -> Self {
         let dsl = quote!(::cache_diesel::__private::diesel);
         Flavor {
@@ -456,7 +474,10 @@ fn per_connection_impls(m: &Model) -> TokenStream {
     };
     let writes = returning_writes(m, &Flavor::sync());
     let writes_async = returning_writes(m, &Flavor::nonblocking());
-    let mysql_writes = mysql_writes(m);
+    let (mysql_writes, mysql_writes_async) = (
+        mysql_writes(m, &Flavor::sync()),
+        mysql_writes(m, &Flavor::nonblocking()),
+    );
     quote! {
         #update_per_backend
         macro_rules! __cache_diesel_writes {
@@ -473,6 +494,9 @@ fn per_connection_impls(m: &Model) -> TokenStream {
                 #writes_async
                 #update_generic_async
             };
+            (mysql_async, $conn:ty, $db:ty) => {
+                #mysql_writes_async
+            };
             (none, $conn:ty, $db:ty) => {};
         }
         /// The filter conditions, once per backend (`none`: a sync
@@ -484,6 +508,7 @@ fn per_connection_impls(m: &Model) -> TokenStream {
         macro_rules! __cache_diesel_delete_fn {
             (none, $conn:ty) => {};
             (returning_async, $conn:ty) => {};
+            (mysql_async, $conn:ty) => {};
             ($writes:ident, $conn:ty) => {
                 fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                     <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
@@ -624,10 +649,11 @@ fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
 
 /// The hook writes on MySQL, which has no `RETURNING` (`$conn`, `$db` are
 /// the per-connection macro's): each in a short transaction, or under a
-/// savepoint inside an open one (`cache_diesel::__private::mysql_atomic`).
-/// A delete and an update read the row `FOR UPDATE` first; an insert reads
-/// its rows back by `LAST_INSERT_ID()` (see cache-diesel's `mysql.rs`).
-fn mysql_writes(m: &Model) -> TokenStream {
+/// savepoint inside an open one ([`Flavor::mysql_atomic`]). A delete and an
+/// update read the row `FOR UPDATE` first; an insert reads its rows back by
+/// `LAST_INSERT_ID()` (see cache-diesel's `mysql.rs`). The same statements
+/// on `MysqlConnection` and on diesel-async's `AsyncMysqlConnection`.
+fn mysql_writes(m: &Model, f: &Flavor) -> TokenStream {
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_key();
@@ -636,99 +662,146 @@ fn mysql_writes(m: &Model) -> TokenStream {
     let pk_order = pk.ascending(table);
     let select = quote!(<#model as #dsl::SelectableHelper<$db>>::as_select());
     let by_id = quote!(#table::table.filter(#pk_eq));
+    let Flavor {
+        aw,
+        run,
+        execute_dsl,
+        insert,
+        update,
+        values,
+        trait_lt,
+        ..
+    } = f;
     let locked = quote! {
-        #dsl::RunQueryDsl::first::<#model>(#by_id.select(#select).for_update(), conn).optional()?
+        #run::first::<#model>(#by_id.select(#select).for_update(), conn) #aw .optional()?
     };
-    let filtered = update_filtered(m, &quote!($conn), &quote!($db), &Flavor::sync());
+    let filtered = update_filtered(m, &quote!($conn), &quote!($db), f);
     let name = m.ident.to_string();
-    let insert_execute = insert_execute_fn(m, &Flavor::sync());
+    let insert_execute = insert_execute_fn(m, f);
+    let reset_insert_id = match f.nonblocking {
+        false => quote!(::cache_diesel::__private::mysql_reset_insert_id),
+        true => quote!(::cache_diesel::__private::mysql_reset_insert_id_async),
+    };
     // Rows read back by LAST_INSERT_ID(): only when the key is the
     // table's AUTO_INCREMENT column (never a composite key).
-    let insert_returning = if pk.fields.len() > 1 {
+    let insert_body = if pk.fields.len() > 1 {
         quote! {
             let _ = (conn, values);
             ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name))
         }
     } else {
+        let atomic = f.mysql_atomic(quote! {
+            if !#reset_insert_id(conn, table, key) #aw ? {
+                return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
+            }
+            let n = #run::execute(#dsl::insert_into(#table::table).values(values), conn) #aw ?;
+            if n == 0 {
+                return ::core::result::Result::Ok(::std::vec::Vec::new());
+            }
+            let found = #run::load::<Self>(
+                #table::table
+                    .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
+                    .order(#pk_order)
+                    .select(#select),
+                conn,
+            ) #aw ?;
+            ::cache_diesel::__private::mysql_inserted(#name, n, found)
+        });
         quote! {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
             let table = <Self as ::cache_diesel::CachedModel>::table();
             let key = <#table::#first_pk_col as #dsl::Column>::NAME;
-            ::cache_diesel::__private::mysql_atomic(conn, |conn| {
-                if !::cache_diesel::__private::mysql_reset_insert_id(conn, table, key)? {
-                    return ::core::result::Result::Err(::cache_diesel::__private::mysql_not_returnable(#name));
-                }
-                let n = #dsl::RunQueryDsl::execute(#dsl::insert_into(#table::table).values(values), conn)?;
-                if n == 0 {
-                    return ::core::result::Result::Ok(::std::vec::Vec::new());
-                }
-                let found = #dsl::RunQueryDsl::load::<Self>(
-                    #table::table
-                        .filter(::cache_diesel::__private::mysql_inserted_ids(key, n))
-                        .order(#pk_order)
-                        .select(#select),
-                    conn,
-                )?;
-                ::cache_diesel::__private::mysql_inserted(#name, n, found)
-            })
+            #atomic
         }
     };
-    quote! {
-        impl __CacheDieselDelete<$conn> for #model {
-            fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
-                    let ::core::option::Option::Some(old) = #locked else {
-                        return ::core::result::Result::Ok(::core::option::Option::None);
-                    };
-                    #dsl::RunQueryDsl::execute(#dsl::delete(#by_id), conn)?;
-                    ::core::result::Result::Ok(::core::option::Option::Some(old))
-                })
+    let insert_returning = f.hook_fn(
+        quote!(insert_returning),
+        &quote!($conn),
+        |_| quote!(values: __V),
+        &[],
+        quote!(::std::vec::Vec<Self>),
+        insert_body,
+    );
+    let delete_atomic = f.mysql_atomic(quote! {
+        let ::core::option::Option::Some(old) = #locked else {
+            return ::core::result::Result::Ok(::core::option::Option::None);
+        };
+        #run::execute(#dsl::delete(#by_id), conn) #aw ?;
+        ::core::result::Result::Ok(::core::option::Option::Some(old))
+    });
+    let delete_body = quote! {
+        #[allow(unused_imports)]
+        use #dsl::prelude::*;
+        #delete_atomic
+    };
+    let delete = if !f.nonblocking {
+        quote! {
+            impl __CacheDieselDelete<$conn> for #model {
+                fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    #delete_body
+                }
             }
         }
+    } else {
+        quote! {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for #model {
+                async fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    #delete_body
+                }
+            }
+        }
+    };
+    let update_atomic = f.mysql_atomic(quote! {
+        let ::core::option::Option::Some(old) = #locked else {
+            return ::core::result::Result::Ok(::core::option::Option::None);
+        };
+        #run::execute(#dsl::update(#by_id).set(changes), conn) #aw ?;
+        // An update that changed the primary key is not found
+        // again: an error, which rolls it back.
+        let row = #run::first::<Self>(#by_id.select(#select), conn) #aw .optional()?
+            .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(#name))?;
+        ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
+            row,
+            before: ::cache_diesel::CachedModel::unique_keys(&old),
+        }))
+    });
+    let update_by_id = f.hook_fn(
+        quote!(update_by_id),
+        &quote!($conn),
+        |r| quote!(id: #r #pk_ty, changes: __V),
+        &["id"],
+        quote!(::core::option::Option<::cache_diesel::__private::Updated<Self>>),
+        quote! {
+            #[allow(unused_imports)]
+            use #dsl::prelude::*;
+            #update_atomic
+        },
+    );
+    quote! {
+        #delete
 
-        impl<__V> ::cache_diesel::InsertQuery<$conn, __V> for #model
+        impl<#trait_lt __V> #insert<#trait_lt $conn, __V> for #model
         where
+            #values
             __V: #dsl::Insertable<#table::table>,
             #dsl::query_builder::InsertStatement<#table::table, <__V as #dsl::Insertable<#table::table>>::Values>:
-                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                #execute_dsl<$conn>,
         {
-            fn insert_returning(conn: &mut $conn, values: __V) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                #insert_returning
-            }
+            #insert_returning
             #insert_execute
         }
 
-        impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model
+        impl<#trait_lt __V> #update<#trait_lt $conn, __V> for #model
         where
+            #values
             __V: #dsl::AsChangeset<Target = #table::table>,
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, #pk_eq_type>, __V>:
-                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                #execute_dsl<$conn>,
             #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, $db>>, __V>:
-                #dsl::query_dsl::methods::ExecuteDsl<$conn>,
+                #execute_dsl<$conn>,
         {
-            fn update_by_id(conn: &mut $conn, id: &#pk_ty, changes: __V)
-                -> #dsl::QueryResult<::core::option::Option<::cache_diesel::__private::Updated<Self>>>
-            {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                ::cache_diesel::__private::mysql_atomic(conn, |conn| {
-                    let ::core::option::Option::Some(old) = #locked else {
-                        return ::core::result::Result::Ok(::core::option::Option::None);
-                    };
-                    #dsl::RunQueryDsl::execute(#dsl::update(#by_id).set(changes), conn)?;
-                    // An update that changed the primary key is not found
-                    // again: an error, which rolls it back.
-                    let row = #dsl::RunQueryDsl::first::<Self>(#by_id.select(#select), conn).optional()?
-                        .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(#name))?;
-                    ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
-                        row,
-                        before: ::cache_diesel::CachedModel::unique_keys(&old),
-                    }))
-                })
-            }
+            #update_by_id
             #filtered
         }
     }
@@ -1103,7 +1176,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                     __cache_diesel_stubs! { @writes $writes, $conn }
                 };
                 (@writes none, $conn:ty) => {};
-                (@writes returning_async, $conn:ty) => {
+                (@writes $writes:ident, $conn:ty) => {
                     impl ::cache_diesel::AsyncDeleteQuery<$conn> for #model {
                         async fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
                     }

@@ -15,6 +15,7 @@ macro_rules! __for_each_connection {
         $crate::__if_postgres! { $m! { $crate::__private::diesel::pg::PgConnection, $crate::__private::diesel::pg::Pg, returning } }
         $crate::__if_mysql! { $m! { $crate::__private::diesel::mysql::MysqlConnection, $crate::__private::diesel::mysql::Mysql, mysql } }
         $crate::__async_postgres! { $m }
+        $crate::__async_mysql! { $m }
         $crate::__if_async_sqlite! { $m! { async $crate::__private::diesel_async::sync_connection_wrapper::SyncConnectionWrapper<$crate::__private::diesel::sqlite::SqliteConnection>, $crate::__private::diesel::sqlite::Sqlite, none, none } }
     };
 }
@@ -44,6 +45,33 @@ macro_rules! __async_postgres {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __async_postgres {
+    ($m:ident) => {};
+}
+
+/// `$m! { async AsyncMysqlConnection, Mysql, conditions, mysql_async }`
+/// (`conditions` as for [`__async_postgres!`]).
+#[cfg(all(feature = "async-mysql", feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_mysql {
+    ($m:ident) => {
+        $m! { async $crate::__private::diesel_async::AsyncMysqlConnection, $crate::__private::diesel::mysql::Mysql, none, mysql_async }
+    };
+}
+
+#[cfg(all(feature = "async-mysql", not(feature = "mysql")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_mysql {
+    ($m:ident) => {
+        $m! { async $crate::__private::diesel_async::AsyncMysqlConnection, $crate::__private::diesel::mysql::Mysql, conditions, mysql_async }
+    };
+}
+
+#[cfg(not(feature = "async-mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_mysql {
     ($m:ident) => {};
 }
 
@@ -137,11 +165,18 @@ macro_rules! __if_mysql {
 /// the first enabled one.
 #[cfg(feature = "sqlite")]
 type NameBackend = diesel::sqlite::Sqlite;
-#[cfg(all(feature = "postgres-system-libpq", not(feature = "sqlite")))]
+#[cfg(all(
+    any(feature = "postgres-system-libpq", feature = "async-postgres"),
+    not(feature = "sqlite")
+))]
 type NameBackend = diesel::pg::Pg;
 #[cfg(all(
-    feature = "mysql",
-    not(any(feature = "sqlite", feature = "postgres-system-libpq"))
+    any(feature = "mysql", feature = "async-mysql"),
+    not(any(
+        feature = "sqlite",
+        feature = "postgres-system-libpq",
+        feature = "async-postgres"
+    ))
 ))]
 type NameBackend = diesel::mysql::Mysql;
 
@@ -153,7 +188,9 @@ type NameBackend = diesel::mysql::Mysql;
 #[cfg(any(
     feature = "sqlite",
     feature = "postgres-system-libpq",
-    feature = "mysql"
+    feature = "mysql",
+    feature = "async-postgres",
+    feature = "async-mysql"
 ))]
 #[doc(hidden)]
 pub fn table_sql_name<T>(table: &T) -> String
@@ -169,7 +206,9 @@ where
 #[cfg(any(
     feature = "sqlite",
     feature = "postgres-system-libpq",
-    feature = "mysql"
+    feature = "mysql",
+    feature = "async-postgres",
+    feature = "async-mysql"
 ))]
 #[doc(hidden)]
 #[macro_export]
@@ -182,7 +221,9 @@ macro_rules! __table_sql_name {
 #[cfg(not(any(
     feature = "sqlite",
     feature = "postgres-system-libpq",
-    feature = "mysql"
+    feature = "mysql",
+    feature = "async-postgres",
+    feature = "async-mysql"
 )))]
 #[doc(hidden)]
 #[macro_export]

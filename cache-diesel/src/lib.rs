@@ -47,8 +47,10 @@ pub mod manager;
 #[cfg(feature = "async")]
 mod manager_async;
 pub mod model;
-#[cfg(feature = "mysql")]
+#[cfg(any(feature = "mysql", feature = "async-mysql"))]
 mod mysql;
+#[cfg(feature = "async-mysql")]
+mod mysql_async;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
 #[cfg(feature = "r2d2")]
@@ -88,7 +90,7 @@ pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use rows::Rows;
 pub use tracking::{CacheTracking, track, transaction};
-#[cfg(feature = "deadpool")]
+#[cfg(any(feature = "deadpool", feature = "bb8"))]
 pub use tracking_async::tracked_pool_config;
 #[cfg(feature = "async")]
 pub use tracking_async::{invalidate_tables_async, landed_async, track_async, transaction_async};
@@ -107,7 +109,9 @@ pub mod __private {
     #[cfg(any(
         feature = "sqlite",
         feature = "postgres-system-libpq",
-        feature = "mysql"
+        feature = "mysql",
+        feature = "async-postgres",
+        feature = "async-mysql"
     ))]
     pub use crate::connections::table_sql_name;
     pub use crate::connections::{LoadsFrom, assert_loads_from};
@@ -117,9 +121,14 @@ pub mod __private {
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, Updated, record_schema_hash};
     #[cfg(feature = "mysql")]
+    pub use crate::mysql::{mysql_atomic, mysql_reset_insert_id};
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
     pub use crate::mysql::{
-        mysql_atomic, mysql_inserted, mysql_inserted_ids, mysql_key_changed, mysql_not_returnable,
-        mysql_reset_insert_id,
+        mysql_inserted, mysql_inserted_ids, mysql_key_changed, mysql_not_returnable,
+    };
+    #[cfg(feature = "async-mysql")]
+    pub use crate::mysql_async::{
+        MysqlAtomic, mysql_atomic_begin, mysql_atomic_end, mysql_body, mysql_reset_insert_id_async,
     };
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};

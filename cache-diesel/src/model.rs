@@ -148,12 +148,12 @@ pub trait ModelQueries<C>: CachedModel {
 
 /// The reads of [`ModelQueries`] on an async connection type `C` (a
 /// diesel-async connection; generated for each one cache-diesel's features
-/// enable: `async-postgres`, `async-sqlite`).
+/// enable: `async-postgres`, `async-mysql`, `async-sqlite`).
 #[cfg(feature = "async")]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached queries on `{C}`",
     label = "cache-diesel generated no async queries for this connection type",
-    note = "cache-diesel generates async queries for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`); a pooled connection is passed as `&mut *pooled`"
+    note = "cache-diesel generates async queries for `diesel_async::AsyncPgConnection` (feature `async-postgres`), `AsyncMysqlConnection` (feature `async-mysql`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`); a pooled connection is passed as `&mut *pooled`"
 )]
 pub trait AsyncModelQueries<C>: CachedModel {
     /// [`ModelQueries::load_unique`].
@@ -191,7 +191,7 @@ pub trait AsyncModelQueries<C>: CachedModel {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached delete on `{C}`",
     label = "cache-diesel generated no async writes for this connection type",
-    note = "cache-diesel's async writes exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`)"
+    note = "cache-diesel's async writes exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`), `AsyncMysqlConnection` (feature `async-mysql`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`)"
 )]
 pub trait AsyncDeleteQuery<C>: CachedModel {
     /// Deletes the row with this primary key and returns it.
@@ -207,7 +207,7 @@ pub trait AsyncDeleteQuery<C>: CachedModel {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached insert of `{V}` on `{C}`",
     label = "no async insert of these values on this connection type",
-    note = "either `{V}` is not `Insertable` into the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` values)"
+    note = "either `{V}` is not `Insertable` into the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`), `AsyncMysqlConnection` (feature `async-mysql`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` values)"
 )]
 pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
     /// [`InsertQuery::insert_returning`].
@@ -226,7 +226,7 @@ pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no async cached update with `{V}` on `{C}`",
     label = "no async update with these changes on this connection type",
-    note = "either `{V}` is not `AsChangeset` for the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` changes)"
+    note = "either `{V}` is not `AsChangeset` for the model's table (or not `Send`), or cache-diesel generated no async writes for `{C}`: they exist for `diesel_async::AsyncPgConnection` (feature `async-postgres`), `AsyncMysqlConnection` (feature `async-mysql`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`, with `'static` changes)"
 )]
 pub trait AsyncUpdateQuery<'q, C, V>: CachedModel {
     /// [`UpdateQuery::update_by_id`].

@@ -18,7 +18,9 @@
 //! fewer, and a row another session inserts with one of the unused values
 //! is read back as the batch's. Give every key or none.
 
+#[cfg(feature = "mysql")]
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "mysql")]
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::result::Error;
@@ -28,12 +30,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Numbers the savepoints hooks take, so that none replaces a user's.
 static SAVEPOINTS: AtomicU64 = AtomicU64::new(0);
 
+/// A new name for a hook's savepoint.
+pub(crate) fn savepoint_name() -> String {
+    format!(
+        "cache_diesel_hook_{}",
+        SAVEPOINTS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// What the server answers `SET TRANSACTION` with inside a transaction
+/// (error 1568, MySQL and MariaDB).
+pub(crate) const IN_PROGRESS: &str = "transaction is in progress";
+
+/// The error of a hook write inside a transaction the tracker does not
+/// follow.
+pub(crate) const UNFOLLOWED: &str = "cache-diesel: a MySQL hook write inside a transaction cache-diesel cannot \
+     follow (an untracked connection in a transaction opened by SQL text, or \
+     SET autocommit = 0): its invalidation could not wait for the commit, so \
+     nothing was written. Track the connection (cache_diesel::track, or \
+     track_async) and open transactions with BEGIN or Diesel's transaction()";
+
 /// Whether the server has a transaction open on `conn`, asked of the
 /// server itself: with `autocommit` off every statement is in one, and
 /// `SET TRANSACTION` is refused inside one (error 1568), on MySQL and
 /// MariaDB. Diesel cannot know of a transaction opened by SQL text, nor
 /// the tracker of one opened by `SET autocommit = 0`, and a `BEGIN` inside
 /// one would commit it.
+#[cfg(feature = "mysql")]
 fn server_in_transaction(conn: &mut MysqlConnection) -> QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Autocommit {
@@ -47,11 +70,7 @@ fn server_in_transaction(conn: &mut MysqlConnection) -> QueryResult<bool> {
     }
     match conn.batch_execute("SET TRANSACTION READ WRITE") {
         Ok(()) => Ok(false),
-        Err(Error::DatabaseError(_, info))
-            if info.message().contains("transaction is in progress") =>
-        {
-            Ok(true)
-        }
+        Err(Error::DatabaseError(_, info)) if info.message().contains(IN_PROGRESS) => Ok(true),
         Err(e) => Err(e),
     }
 }
@@ -62,6 +81,7 @@ fn server_in_transaction(conn: &mut MysqlConnection) -> QueryResult<bool> {
 /// the tracker does not follow (an untracked connection, `SET autocommit =
 /// 0`), the write's invalidation could not wait for the commit: refused,
 /// nothing written.
+#[cfg(feature = "mysql")]
 pub fn mysql_atomic<T>(
     conn: &mut MysqlConnection,
     f: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
@@ -71,19 +91,9 @@ pub fn mysql_atomic<T>(
         return conn.transaction(f);
     }
     if !crate::tracking::tracker(conn).is_some_and(|t| t.in_transaction()) {
-        return Err(Error::QueryBuilderError(
-            "cache-diesel: a MySQL hook write inside a transaction cache-diesel cannot \
-             follow (an untracked connection in a transaction opened by SQL text, or \
-             SET autocommit = 0): its invalidation could not wait for the commit, so \
-             nothing was written. Track the connection (cache_diesel::track) and open \
-             transactions with BEGIN or Diesel's transaction()"
-                .into(),
-        ));
+        return Err(Error::QueryBuilderError(UNFOLLOWED.into()));
     }
-    let savepoint = format!(
-        "cache_diesel_hook_{}",
-        SAVEPOINTS.fetch_add(1, Ordering::Relaxed)
-    );
+    let savepoint = savepoint_name();
     conn.batch_execute(&format!("SAVEPOINT {savepoint}"))?;
     match f(conn) {
         Ok(out) => {
@@ -105,29 +115,43 @@ pub fn mysql_atomic<T>(
 /// connection's database) is the table's `AUTO_INCREMENT` column: the rows
 /// of an insert can be read back by `LAST_INSERT_ID()` only then (another
 /// column's counter would be read as primary keys).
+#[cfg(feature = "mysql")]
 pub fn mysql_reset_insert_id(
     conn: &mut MysqlConnection,
     table: &str,
     pk: &str,
 ) -> QueryResult<bool> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        reset: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        generated: i64,
-    }
-    let found: Found = diesel::sql_query(
-        "SELECT LAST_INSERT_ID(0) AS reset, (SELECT COUNT(*) FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) \
-         AND LOWER(COLUMN_NAME) = LOWER(?) AND EXTRA LIKE '%auto_increment%') AS generated",
-    )
-    .bind::<diesel::sql_types::Text, _>(table)
-    .bind::<diesel::sql_types::Text, _>(pk)
-    .get_result(conn)?;
-    debug_assert_eq!(found.reset, 0);
-    Ok(found.generated > 0)
+    type Text = diesel::sql_types::Text;
+    let found: ResetInsertId = diesel::sql_query(RESET_INSERT_ID)
+        .bind::<Text, _>(table)
+        .bind::<Text, _>(pk)
+        .get_result(conn)?;
+    Ok(found.generated())
 }
+
+/// What [`RESET_INSERT_ID`] reads.
+#[derive(QueryableByName)]
+pub(crate) struct ResetInsertId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    reset: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generated: i64,
+}
+
+impl ResetInsertId {
+    /// Whether the column is the table's `AUTO_INCREMENT` one.
+    pub(crate) fn generated(&self) -> bool {
+        debug_assert_eq!(self.reset, 0);
+        self.generated > 0
+    }
+}
+
+/// The statement of [`mysql_reset_insert_id`] (for both APIs), with two
+/// `Text` binds: the table and the column.
+pub(crate) const RESET_INSERT_ID: &str = "SELECT LAST_INSERT_ID(0) AS reset, \
+     (SELECT COUNT(*) FROM information_schema.COLUMNS \
+     WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) \
+     AND LOWER(COLUMN_NAME) = LOWER(?) AND EXTRA LIKE '%auto_increment%') AS generated";
 
 /// The condition that selects the `n` rows the last `INSERT` generated
 /// keys for (primary key column `pk`): `LAST_INSERT_ID()` and the `n - 1`

@@ -49,7 +49,7 @@ pub(crate) fn async_tracker<C: AsyncConnection>(conn: &mut C) -> Option<&mut Cac
 
 /// Whether diesel-async's transaction manager has a transaction open on
 /// `conn` (or cannot tell: then as if it had).
-fn diesel_in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
+pub(crate) fn diesel_in_transaction<C: AsyncConnection>(conn: &mut C) -> bool {
     !matches!(
         C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
         Ok(None)
@@ -145,7 +145,7 @@ impl Drop for Hook {
 /// let manager = AsyncDieselConnectionManager::new_with_config(url, config);
 /// let pool = Pool::builder(manager).build()?;
 /// ```
-#[cfg(feature = "deadpool")]
+#[cfg(any(feature = "deadpool", feature = "bb8"))]
 pub fn tracked_pool_config<C: AsyncConnection + 'static>()
 -> diesel_async::pooled_connection::ManagerConfig<C> {
     let mut config = diesel_async::pooled_connection::ManagerConfig::default();

@@ -23,7 +23,9 @@ use cache_diesel::{
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -482,6 +484,9 @@ pub type AsyncSqlite = AsyncApi<SqliteConnection, SyncConnectionWrapper<SqliteCo
 /// The async API on PostgreSQL (`AsyncPgConnection`).
 pub type AsyncPostgres = AsyncApi<PgConnection, AsyncPgConnection>;
 
+/// The async API on MySQL/MariaDB (`AsyncMysqlConnection`).
+pub type AsyncMysql = AsyncApi<MysqlConnection, AsyncMysqlConnection>;
+
 /// [`AsyncSqlite`] over a fresh SQLite file with the test tables.
 pub fn async_sqlite(test: &str) -> AsyncSqlite {
     let side = db::sqlite_file(test);
@@ -506,6 +511,21 @@ pub fn async_postgres(test: &str) -> Option<AsyncPostgres> {
             .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
         conn.batch_execute(&search_path).await.expect("search_path");
         conn
+    });
+    Some(AsyncApi::new(side, runtime, conn))
+}
+
+/// [`AsyncMysql`] over a fresh database of the test's own with the test
+/// tables; `None` when MySQL is unreachable outside CI.
+pub fn async_mysql(test: &str) -> Option<AsyncMysql> {
+    let side = db::mysql(test)?;
+    let server = services::mysql_url()?;
+    let url = services::mysql_database_url(&server, side.database().expect("a MySQL database"));
+    let runtime = runtime();
+    let conn = runtime.block_on(async {
+        AsyncMysqlConnection::establish(&url)
+            .await
+            .unwrap_or_else(|e| panic!("MySQL at {url}: {e}"))
     });
     Some(AsyncApi::new(side, runtime, conn))
 }
@@ -579,6 +599,14 @@ pub fn async_postgres_cluster(test: &str) -> Option<(AsyncPostgres, Cache)> {
     Some((api, env::cache_with_prefix(&cluster, test)))
 }
 
+/// The async API on MySQL/MariaDB (`AsyncMysqlConnection`) and Redis;
+/// `None` when either is unreachable outside CI.
+pub fn async_mysql_redis(test: &str) -> Option<(AsyncMysql, Cache)> {
+    let redis = services::redis_url()?;
+    let api = async_mysql(test)?;
+    Some((api, env::cache_with_prefix(&redis, test)))
+}
+
 /// A test's `Product` environment for a shared body: the driver, the
 /// cache (own prefix, cleared afterwards) and managers over it.
 pub struct Products<D> {
@@ -650,4 +678,5 @@ fn _product_ops_hold_for_every_driver() {
     holds::<SyncApi<MysqlConnection>>();
     holds::<AsyncSqlite>();
     holds::<AsyncPostgres>();
+    holds::<AsyncMysql>();
 }

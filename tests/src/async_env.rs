@@ -7,7 +7,9 @@ use crate::env::{self, Env};
 use crate::services;
 use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -88,6 +90,23 @@ pub async fn postgres_over(
     Some(AsyncEnv::new(sync, open).await)
 }
 
+/// MySQL/MariaDB (diesel-async's `AsyncMysqlConnection`) and Redis;
+/// `None` when either is unreachable outside CI.
+pub async fn mysql_redis(test: &str) -> Option<AsyncEnv<MysqlConnection, AsyncMysqlConnection>> {
+    let sync = env::mysql_redis(test)?;
+    let server = services::mysql_url()?;
+    let url = services::mysql_database_url(&server, sync.db.database().expect("a MySQL database"));
+    let open: Opener<AsyncMysqlConnection> = Arc::new(move || {
+        let url = url.clone();
+        Box::pin(async move {
+            AsyncMysqlConnection::establish(&url)
+                .await
+                .unwrap_or_else(|e| panic!("MySQL at {url}: {e}"))
+        })
+    });
+    Some(AsyncEnv::new(sync, open).await)
+}
+
 /// SQLite in a file (diesel-async's `SyncConnectionWrapper`) and the
 /// in-process cache: the embedded default.
 pub async fn sqlite_memory(
@@ -103,7 +122,7 @@ pub async fn sqlite_memory(
 }
 
 /// Runs each `check` (an `async fn(AsyncEnv<S, A>)` generic over the
-/// connections) on SQLite + memory and on PostgreSQL + Redis, each test on
+/// connections) on SQLite + memory, PostgreSQL + Redis and MariaDB + Redis, each test on
 /// a multi-thread runtime of its own, in modules named after the
 /// environments. The test file must have `async_env` in scope.
 #[macro_export]
@@ -111,6 +130,7 @@ macro_rules! async_suite {
     ($($check:ident),* $(,)?) => {
         $crate::async_suite!(@env sqlite_memory; $($check),*);
         $crate::async_suite!(@env postgres_redis; $($check),*);
+        $crate::async_suite!(@env mysql_redis; $($check),*);
     };
     (@env $env:ident; $($check:ident),*) => {
         mod $env { $(

@@ -351,60 +351,68 @@ async fn hits_authenticate_and_select_the_database() {
     assert!(refused.stats().errors >= 1);
 }
 
-/// Async hooks take borrowed values on `AsyncPgConnection` (as diesel-async
-/// does), and their futures are `Send` (a handler's, a spawned task's),
-/// `&'static str` values included.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hooks_take_borrowed_values_and_their_futures_are_send() {
-    let test = "hooks_take_borrowed_values_and_their_futures_are_send";
-    let Some(mut env) = async_env::postgres_redis(test).await else {
-        return;
-    };
-    let id = seed(&mut env, &[("owned", 1)])[0];
-    let p = Arc::new(cache_tests::models::ProductCache::new(
-        env.sync.cache.clone(),
-    ));
-    let title = String::from("borrowed title");
-    let updated = p
-        .update_async(&mut env.conn, id, products::title.eq(title.as_str()))
-        .await;
-    assert_eq!(updated.unwrap().unwrap().title, title);
-    let slug = String::from("borrowed-slug");
-    let new = (
-        products::slug.eq(slug.as_str()),
-        products::title.eq("t"),
-        products::is_active.eq(true),
-        products::category_id.eq(4),
-    );
-    let inserted = p.insert_async(&mut env.conn, new).await.unwrap();
-    assert_eq!(inserted.slug, slug);
-    let mut row = p.get_async(&mut env.conn, id).await.unwrap();
-    row.title = "saved".into();
-    let saved = p.save_async(&mut env.conn, &row).await.unwrap();
-    assert_eq!(saved.map(|r| r.title), Some("saved".into()));
-    assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().title, "saved");
-    let mut conn = env.another().await;
-    let spawned = tokio::spawn({
-        let p = p.clone();
-        async move {
-            p.update_async(&mut conn, id, products::title.eq("from a task"))
-                .await?;
-            p.update_where_async(
-                &mut conn,
-                ProductFilter::default().category_id(4),
-                products::is_active.eq(false),
-            )
-            .await?;
-            p.get_async(&mut conn, id).await
+/// Async hooks take borrowed values on `AsyncPgConnection` and
+/// `AsyncMysqlConnection` (as diesel-async does), and their futures are
+/// `Send` (a handler's, a spawned task's), `&'static str` values included.
+macro_rules! borrowed_values {
+    ($($test:ident: $open:path),* $(,)?) => { $(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            let Some(mut env) = $open(stringify!($test)).await else {
+                return;
+            };
+            let id = seed(&mut env, &[("owned", 1)])[0];
+            let p = Arc::new(cache_tests::models::ProductCache::new(
+                env.sync.cache.clone(),
+            ));
+            let title = String::from("borrowed title");
+            let updated = p
+                .update_async(&mut env.conn, id, products::title.eq(title.as_str()))
+                .await;
+            assert_eq!(updated.unwrap().unwrap().title, title);
+            let slug = String::from("borrowed-slug");
+            let new = (
+                products::slug.eq(slug.as_str()),
+                products::title.eq("t"),
+                products::is_active.eq(true),
+                products::category_id.eq(4),
+            );
+            let inserted = p.insert_async(&mut env.conn, new).await.unwrap();
+            assert_eq!(inserted.slug, slug);
+            let mut row = p.get_async(&mut env.conn, id).await.unwrap();
+            row.title = "saved".into();
+            let saved = p.save_async(&mut env.conn, &row).await.unwrap();
+            assert_eq!(saved.map(|r| r.title), Some("saved".into()));
+            assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().title, "saved");
+            let mut conn = env.another().await;
+            let spawned = tokio::spawn({
+                let p = p.clone();
+                async move {
+                    p.update_async(&mut conn, id, products::title.eq("from a task"))
+                        .await?;
+                    p.update_where_async(
+                        &mut conn,
+                        ProductFilter::default().category_id(4),
+                        products::is_active.eq(false),
+                    )
+                    .await?;
+                    p.get_async(&mut conn, id).await
+                }
+            });
+            assert_eq!(spawned.await.unwrap().unwrap().title, "from a task");
+            let gone = p
+                .find_unique_async(&mut env.conn, ProductUnique::Slug(slug))
+                .await
+                .unwrap();
+            assert_eq!(gone.map(|r| r.is_active), Some(false));
         }
-    });
-    assert_eq!(spawned.await.unwrap().unwrap().title, "from a task");
-    let gone = p
-        .find_unique_async(&mut env.conn, ProductUnique::Slug(slug))
-        .await
-        .unwrap();
-    assert_eq!(gone.map(|r| r.is_active), Some(false));
+    )* };
 }
+
+borrowed_values!(
+    hooks_take_borrowed_values_and_their_futures_are_send: async_env::postgres_redis,
+    hooks_take_borrowed_values_and_their_futures_are_send_on_mysql: async_env::mysql_redis,
+);
 
 /// Makes every query on `conn` take `delay` more (the sleep is on the
 /// thread that runs the query), still counted into `queries`.
@@ -519,6 +527,55 @@ async fn deadpool_connections_are_passed_as_they_deref() {
     assert_eq!(p.get_async(&mut *other, id).await.unwrap().slug, "moved");
 }
 
+/// A connection of diesel-async's bb8 pool is passed as `&mut *pooled`
+/// (here `AsyncMysqlConnection`s, each tracked by the pool's setup: a hook
+/// inside a transaction invalidates at its commit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bb8_connections_are_passed_as_they_deref() {
+    use diesel_async::pooled_connection::bb8::Pool;
+    use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+    let test = "bb8_connections_are_passed_as_they_deref";
+    let Some(mut env) = async_env::mysql_redis(test).await else {
+        return;
+    };
+    let id = seed(&mut env, &[("pooled", 3)])[0];
+    let server = cache_tests::services::mysql_url().unwrap();
+    let url = cache_tests::services::mysql_database_url(&server, env.sync.db.database().unwrap());
+    let mut config = ManagerConfig::default();
+    let cache = env.sync.cache.clone();
+    config.custom_setup = Box::new(move |url| {
+        let cache = cache.clone();
+        Box::pin(async move {
+            let mut conn = diesel_async::AsyncMysqlConnection::establish(url).await?;
+            let tracking = cache_diesel::CacheTracking::for_async_connection::<
+                diesel_async::AsyncMysqlConnection,
+            >();
+            conn.set_instrumentation(tracking.for_caches([cache]));
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    let pool = Pool::builder().max_size(2).build(manager).await.unwrap();
+    let p = &env.sync.products;
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *conn, id).await.unwrap().slug, "pooled");
+    let renamed = p.update_async(&mut *conn, id, products::slug.eq("moved".to_string()));
+    assert_eq!(renamed.await.unwrap().unwrap().slug, "moved");
+    let mut other = pool.get().await.unwrap();
+    assert_eq!(p.get_async(&mut *other, id).await.unwrap().slug, "moved");
+    cache_diesel::transaction_async(&mut *conn, async |c| {
+        p.update_async(c, id, products::title.eq("committed"))
+            .await?;
+        Ok::<_, Error>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        p.get_async(&mut *other, id).await.unwrap().title,
+        "committed"
+    );
+}
+
 #[test]
 fn model_info_is_the_same_for_both_apis() {
     // A compile-time check as much as a test: the async trait is
@@ -529,5 +586,113 @@ fn model_info_is_the_same_for_both_apis() {
     assert!(
         queries::<diesel_async::AsyncPgConnection, Product>().is_empty()
             && Product::INFO.name == "Product"
+    );
+}
+
+/// MariaDB's async hooks write as the sync ones do (no `RETURNING`): in a
+/// transaction of their own (the probe, `BEGIN`, the reads `FOR UPDATE`,
+/// `COMMIT`), an update of the primary key and an insert that generated no
+/// key refused and rolled back, under a savepoint inside a transaction,
+/// and refused inside one opened by SQL text the tracker does not follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_hooks_write_as_the_sync_ones() {
+    use diesel_async::SimpleAsyncConnection;
+    let Some(mut env) = async_env::mysql_redis("mysql_async_hooks").await else {
+        return;
+    };
+    let id = seed(&mut env, &[("kept", 1)])[0];
+    let counter = env.counter();
+    let counted = move || counter.swap(0, Ordering::SeqCst);
+    let p = &env.sync.products;
+    let c = &mut env.conn;
+
+    // The statements of each hook, as on a sync connection.
+    let row = p.update_async(c, id, products::title.eq("new")).await;
+    assert_eq!((row.unwrap().unwrap().title, counted()), ("new".into(), 7));
+    let none = p.update_async(c, 999, products::title.eq("x")).await;
+    assert_eq!((none.unwrap(), counted()), (None, 5));
+    let added = p.insert_async(c, NewProduct::new("added", 2)).await;
+    assert_eq!((added.unwrap().slug, counted()), ("added".into(), 7));
+    let added = p.find_unique_async(c, ProductUnique::Slug("added".into()));
+    let added = added.await.unwrap().unwrap().id;
+    counted();
+    let gone = p.delete_async(c, added).await.unwrap().map(|r| r.slug);
+    assert_eq!((gone.as_deref(), counted()), (Some("added"), 6));
+
+    // A changed primary key, a given key: refused, nothing written.
+    let moved = p.update_async(c, id, products::id.eq(id + 100)).await;
+    let err = moved.unwrap_err().to_string();
+    assert!(err.contains("primary key"), "{err}");
+    let explicit = (
+        products::id.eq(id + 50),
+        products::slug.eq("given"),
+        products::title.eq("t"),
+        products::is_active.eq(true),
+        products::category_id.eq(1),
+    );
+    let err = p.insert_async(c, explicit).await.unwrap_err().to_string();
+    assert!(err.contains("LAST_INSERT_ID"), "{err}");
+    let rows = |c: &mut diesel::MysqlConnection| -> Vec<(i32, String)> {
+        products::table
+            .select((products::id, products::title))
+            .order(products::id)
+            .load(c)
+            .unwrap()
+    };
+    assert_eq!(rows(&mut env.sync.db.conn), [(id, "new".to_string())]);
+
+    // Untracked, inside BEGIN sent as text: refused, and BEGIN not committed.
+    let raw =
+        "INSERT INTO products (slug, title, is_active, category_id) VALUES ('raw', 't', true, 1)";
+    let c = &mut env.conn;
+    c.batch_execute("BEGIN").await.unwrap();
+    c.batch_execute(raw).await.unwrap();
+    let err = p.update_async(c, id, products::title.eq("in txn")).await;
+    assert!(err.unwrap_err().to_string().contains("cannot follow"));
+    c.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(rows(&mut env.sync.db.conn), [(id, "new".to_string())]);
+
+    // Tracked: under a savepoint; the text ROLLBACK undoes everything.
+    cache_diesel::track_async(c);
+    c.batch_execute("BEGIN").await.unwrap();
+    c.batch_execute(raw).await.unwrap();
+    p.update_async(c, id, products::title.eq("in txn"))
+        .await
+        .unwrap();
+    p.insert_async(c, NewProduct::new("hooked", 1))
+        .await
+        .unwrap();
+    c.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(rows(&mut env.sync.db.conn), [(id, "new".to_string())]);
+    assert_eq!(p.get_async(c, id).await.unwrap().title, "new");
+
+    // Inside a diesel-async transaction: a refused insert is undone alone.
+    let kept = cache_diesel::transaction_async(c, async |c| {
+        assert!(
+            p.insert_async(
+                c,
+                (
+                    products::id.eq(77),
+                    products::slug.eq("no"),
+                    products::title.eq("t"),
+                    products::is_active.eq(true),
+                    products::category_id.eq(1)
+                )
+            )
+            .await
+            .is_err()
+        );
+        p.insert_async(c, NewProduct::new("in diesel txn", 1)).await
+    })
+    .await
+    .unwrap();
+    let titles: Vec<String> = rows(&mut env.sync.db.conn)
+        .into_iter()
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(titles, ["new", "Title of in diesel txn"]);
+    assert_eq!(
+        p.get_async(&mut env.conn, kept.id).await.unwrap().slug,
+        "in diesel txn"
     );
 }

@@ -1,6 +1,7 @@
 //! Write tracking on async connections (`cache_diesel::track_async`), on
-//! SQLite (`SyncConnectionWrapper`) + the in-process cache and on
-//! PostgreSQL (`AsyncPgConnection`) + Redis: hooks inside a transaction
+//! SQLite (`SyncConnectionWrapper`) + the in-process cache, on
+//! PostgreSQL (`AsyncPgConnection`) + Redis and on MariaDB
+//! (`AsyncMysqlConnection`) + Redis: hooks inside a transaction
 //! invalidate at its commit and not at a rollback; a transaction opened by
 //! SQL text is seen (its reads fill nothing, its writes are caught); a
 //! write no hook made is caught outside a transaction too; the other

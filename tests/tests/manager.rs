@@ -393,6 +393,7 @@ macro_rules! suite {
         suite!(@env async_postgres_redis, async_postgres_redis; $($check),*);
         suite!(@env async_postgres_tiered, async_postgres_tiered; $($check),*);
         suite!(@env async_postgres_cluster, async_postgres_cluster; $($check),*);
+        suite!(@env async_mysql_redis, async_mysql_redis; $($check),*);
     };
     (@env $module:ident, $open:ident; $($check:ident),*) => {
         mod $module { $(

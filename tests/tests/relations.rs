@@ -420,3 +420,7 @@ mod async_sqlite_memory_suite {
 mod async_postgres_redis_suite {
     shared_suite!(cache_tests::api::async_postgres_redis);
 }
+
+mod async_mysql_redis_suite {
+    shared_suite!(cache_tests::api::async_mysql_redis);
+}

@@ -1008,6 +1008,258 @@ const _: () = {
                 }
             }
         };
+        (mysql_async, $conn:ty, $db:ty) => {
+            impl ::cache_diesel::AsyncDeleteQuery<$conn> for Enrollment {
+                async fn delete_by_id(
+                    conn: &mut $conn,
+                    id: &(i32, i32),
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let atomic = ::cache_diesel::__private::mysql_atomic_begin(conn).await?;
+                    let out = ::cache_diesel::__private::mysql_body(async {
+                            let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel_async::RunQueryDsl::first::<
+                                Enrollment,
+                            >(
+                                    enrollments::table
+                                        .filter(
+                                            enrollments::student_id
+                                                .eq(::core::clone::Clone::clone(&(id).0))
+                                                .and(
+                                                    enrollments::course_id
+                                                        .eq(::core::clone::Clone::clone(&(id).1)),
+                                                ),
+                                        )
+                                        .select(
+                                            <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                $db,
+                                            >>::as_select(),
+                                        )
+                                        .for_update(),
+                                    conn,
+                                )
+                                .await
+                                .optional()? else {
+                                return ::core::result::Result::Ok(::core::option::Option::None);
+                            };
+                            ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                    ::cache_diesel::__private::diesel::delete(
+                                        enrollments::table
+                                            .filter(
+                                                enrollments::student_id
+                                                    .eq(::core::clone::Clone::clone(&(id).0))
+                                                    .and(
+                                                        enrollments::course_id
+                                                            .eq(::core::clone::Clone::clone(&(id).1)),
+                                                    ),
+                                            ),
+                                    ),
+                                    conn,
+                                )
+                                .await?;
+                            ::core::result::Result::Ok(::core::option::Option::Some(old))
+                        })
+                        .await;
+                    ::cache_diesel::__private::mysql_atomic_end(conn, atomic, out).await
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::AsyncInsertQuery<'__q, $conn, __V> for Enrollment
+            where
+                __V: ::core::marker::Send + '__q,
+                __V: ::cache_diesel::__private::diesel::Insertable<enrollments::table>,
+                ::cache_diesel::__private::diesel::query_builder::InsertStatement<
+                    enrollments::table,
+                    <__V as ::cache_diesel::__private::diesel::Insertable<
+                        enrollments::table,
+                    >>::Values,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                fn insert_returning<'__c>(
+                    conn: &'__c mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__c,
+                    ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>>,
+                >
+                where
+                    '__q: '__c,
+                {
+                    ::std::boxed::Box::pin(async move {
+                        let _ = (conn, values);
+                        ::core::result::Result::Err(
+                            ::cache_diesel::__private::mysql_not_returnable("Enrollment"),
+                        )
+                    })
+                }
+                fn insert_execute<'__c>(
+                    conn: &'__c mut $conn,
+                    values: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__c,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                >
+                where
+                    '__q: '__c,
+                {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::insert_into(enrollments::table)
+                                    .values(values),
+                                conn,
+                            )
+                            .await
+                    })
+                }
+            }
+            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for Enrollment
+            where
+                __V: ::core::marker::Send + '__q,
+                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = enrollments::table>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        enrollments::table,
+                        ::cache_diesel::__private::diesel::dsl::And<
+                            ::cache_diesel::__private::diesel::dsl::Eq<enrollments::student_id, i32>,
+                            ::cache_diesel::__private::diesel::dsl::Eq<enrollments::course_id, i32>,
+                        >,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        enrollments::table,
+                        ::cache_diesel::__private::BoxedCondition<enrollments::table, $db>,
+                    >,
+                    __V,
+                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
+            {
+                fn update_by_id<'__c>(
+                    conn: &'__c mut $conn,
+                    id: (i32, i32),
+                    changes: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__c,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                    >,
+                >
+                where
+                    '__q: '__c,
+                {
+                    ::std::boxed::Box::pin(async move {
+                        let id = &id;
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        let atomic = ::cache_diesel::__private::mysql_atomic_begin(conn).await?;
+                        let out = ::cache_diesel::__private::mysql_body(async {
+                                let ::core::option::Option::Some(old) = ::cache_diesel::__private::diesel_async::RunQueryDsl::first::<
+                                    Enrollment,
+                                >(
+                                        enrollments::table
+                                            .filter(
+                                                enrollments::student_id
+                                                    .eq(::core::clone::Clone::clone(&(id).0))
+                                                    .and(
+                                                        enrollments::course_id
+                                                            .eq(::core::clone::Clone::clone(&(id).1)),
+                                                    ),
+                                            )
+                                            .select(
+                                                <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                    $db,
+                                                >>::as_select(),
+                                            )
+                                            .for_update(),
+                                        conn,
+                                    )
+                                    .await
+                                    .optional()? else {
+                                    return ::core::result::Result::Ok(::core::option::Option::None);
+                                };
+                                ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                        ::cache_diesel::__private::diesel::update(
+                                                enrollments::table
+                                                    .filter(
+                                                        enrollments::student_id
+                                                            .eq(::core::clone::Clone::clone(&(id).0))
+                                                            .and(
+                                                                enrollments::course_id
+                                                                    .eq(::core::clone::Clone::clone(&(id).1)),
+                                                            ),
+                                                    ),
+                                            )
+                                            .set(changes),
+                                        conn,
+                                    )
+                                    .await?;
+                                let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::first::<
+                                    Self,
+                                >(
+                                        enrollments::table
+                                            .filter(
+                                                enrollments::student_id
+                                                    .eq(::core::clone::Clone::clone(&(id).0))
+                                                    .and(
+                                                        enrollments::course_id
+                                                            .eq(::core::clone::Clone::clone(&(id).1)),
+                                                    ),
+                                            )
+                                            .select(
+                                                <Enrollment as ::cache_diesel::__private::diesel::SelectableHelper<
+                                                    $db,
+                                                >>::as_select(),
+                                            ),
+                                        conn,
+                                    )
+                                    .await
+                                    .optional()?
+                                    .ok_or_else(|| ::cache_diesel::__private::mysql_key_changed(
+                                        "Enrollment",
+                                    ))?;
+                                ::core::result::Result::Ok(
+                                    ::core::option::Option::Some(::cache_diesel::__private::Updated {
+                                        row,
+                                        before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    }),
+                                )
+                            })
+                            .await;
+                        ::cache_diesel::__private::mysql_atomic_end(conn, atomic, out).await
+                    })
+                }
+                fn update_filtered<'__c>(
+                    conn: &'__c mut $conn,
+                    filter: EnrollmentFilter,
+                    changes: __V,
+                ) -> ::cache_diesel::__private::BoxFuture<
+                    '__c,
+                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                >
+                where
+                    '__q: '__c,
+                {
+                    ::std::boxed::Box::pin(async move {
+                        let filter = &filter;
+                        #[allow(unused_imports)]
+                        use ::cache_diesel::__private::diesel::prelude::*;
+                        let condition = ::cache_diesel::__private::FilterCondition::<
+                            enrollments::table,
+                            $db,
+                        >::condition(filter);
+                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        enrollments::table.filter(condition),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )
+                            .await
+                    })
+                }
+            }
+        };
         (none, $conn:ty, $db:ty) => {};
     }
     /// The filter conditions, once per backend (`none`: a sync
@@ -1146,6 +1398,7 @@ const _: () = {
     macro_rules! __cache_diesel_delete_fn {
         (none, $conn:ty) => {};
         (returning_async, $conn:ty) => {};
+        (mysql_async, $conn:ty) => {};
         ($writes:ident, $conn:ty) => {
             fn delete_by_id(
                 conn: &mut $conn,

@@ -456,7 +456,7 @@ const _: () = {
             }
         };
         (@ writes none, $conn:ty) => {};
-        (@ writes returning_async, $conn:ty) => {
+        (@ writes $writes:ident, $conn:ty) => {
             impl ::cache_diesel::AsyncDeleteQuery<$conn> for CatalogItem {
                 async fn delete_by_id(
                     _: &mut $conn,
