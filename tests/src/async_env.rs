@@ -107,6 +107,17 @@ pub async fn mysql_redis(test: &str) -> Option<AsyncEnv<MysqlConnection, AsyncMy
     Some(AsyncEnv::new(sync, open).await)
 }
 
+/// PostgreSQL (`AsyncPgConnection`) over a Redis the test started (its
+/// `url`, options included), with a cache prefix of the test's own.
+pub async fn postgres_over_redis_at(
+    test: &str,
+    url: &str,
+) -> Option<AsyncEnv<PgConnection, AsyncPgConnection>> {
+    let db = crate::db::postgres(test)?;
+    let cache = env::cache_with_prefix(url, test);
+    postgres_over(Env::new(db, cache)).await
+}
+
 /// SQLite in a file (diesel-async's `SyncConnectionWrapper`) and the
 /// in-process cache: the embedded default.
 pub async fn sqlite_memory(

@@ -254,16 +254,13 @@ fn a_stopped_redis_stalls_no_task_of_the_runtime() {
         .unwrap();
     runtime.block_on(async {
         let test = "a_stopped_redis_stalls_no_task_of_the_runtime";
-        let Some(db) = cache_tests::db::postgres(test) else {
-            return;
-        };
         let url = format!(
             "{}?response_timeout=300ms&connect_timeout=300ms",
             server.url()
         );
-        let cache = cache_tests::env::cache_with_prefix(&url, test);
-        let sync = cache_tests::env::Env::new(db, cache);
-        let mut env = async_env::postgres_over(sync).await.expect("PostgreSQL");
+        let Some(mut env) = async_env::postgres_over_redis_at(test, &url).await else {
+            return;
+        };
         let id = seed(&mut env, &[("a", 1)])[0];
         let p = cache_tests::models::ProductCache::new(env.sync.cache.clone());
         assert_eq!(p.get_async(&mut env.conn, id).await.unwrap().slug, "a");

@@ -284,16 +284,13 @@ fn a_commit_never_waits_for_a_stopped_redis() {
         .unwrap();
     runtime.block_on(async {
         let test = "a_commit_never_waits_for_a_stopped_redis";
-        let Some(db) = cache_tests::db::postgres(test) else {
-            return;
-        };
         let url = format!(
             "{}?response_timeout=300ms&connect_timeout=300ms&retry_after=50ms",
             server.url()
         );
-        let cache = cache_tests::env::cache_with_prefix(&url, test);
-        let sync = cache_tests::env::Env::new(db, cache);
-        let mut env = async_env::postgres_over(sync).await.expect("PostgreSQL");
+        let Some(mut env) = async_env::postgres_over_redis_at(test, &url).await else {
+            return;
+        };
         let id = tracked(&mut env, "stopped").await;
         let p = &env.sync.products;
         server.stop();
@@ -372,6 +369,16 @@ fn slow_commits(conn: &mut PgConnection) {
     .unwrap();
 }
 
+/// Sets row `id`'s title in a transaction whose `COMMIT` (slow: see
+/// [`slow_commits`]) is cancelled while it runs.
+async fn cancel_a_slow_commit(conn: &mut diesel_async::AsyncPgConnection, id: i32, title: &str) {
+    let update = format!("BEGIN; UPDATE products SET title = '{title}' WHERE id = {id}");
+    conn.batch_execute(&update).await.unwrap();
+    let commit = conn.batch_execute("COMMIT");
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), commit).await;
+    assert!(cancelled.is_err(), "the COMMIT was cancelled");
+}
+
 /// A statement or a `COMMIT` whose future is dropped after it was sent
 /// (a `timeout` around it) still runs on the server: the tracker counts it
 /// as run once the connection's next statement finishes (the server runs
@@ -409,18 +416,7 @@ async fn cancelled_statements_and_commits_count_as_run() {
     assert_eq!(far_title(&mut far_conn), "raw cancelled");
 
     // A COMMIT cancelled while it runs: it commits, and is invalidated.
-    env.conn
-        .batch_execute(&format!(
-            "BEGIN; UPDATE products SET title = 'slow commit' WHERE id = {id}"
-        ))
-        .await
-        .unwrap();
-    let commit = env.conn.batch_execute("COMMIT");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(100), commit)
-            .await
-            .is_err()
-    );
+    cancel_a_slow_commit(&mut env.conn, id, "slow commit").await;
     env.conn.batch_execute("SELECT 1").await.unwrap();
     landed_async(&mut env.conn).await;
     assert_eq!(far_title(&mut far_conn), "slow commit");
@@ -436,18 +432,7 @@ async fn cancelled_statements_and_commits_count_as_run() {
     assert_eq!(far_title(&mut far_conn), "hook after");
 
     // The same, and then the connection is dropped: invalidated anyway.
-    env.conn
-        .batch_execute(&format!(
-            "BEGIN; UPDATE products SET title = 'dropped' WHERE id = {id}"
-        ))
-        .await
-        .unwrap();
-    let commit = env.conn.batch_execute("COMMIT");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(100), commit)
-            .await
-            .is_err()
-    );
+    cancel_a_slow_commit(&mut env.conn, id, "dropped").await;
     let replacement = env.another().await;
     drop(std::mem::replace(&mut env.conn, replacement));
     tokio::time::sleep(Duration::from_millis(1500)).await;
