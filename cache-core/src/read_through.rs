@@ -197,12 +197,6 @@ impl Cache {
             .await;
         let lookup = match first.map(|(lookup, _)| lookup) {
             Ok(lookup) => lookup,
-            Err(crate::Error::Owed) => {
-                // A write's invalidation on its way: a miss, not a failure.
-                self.count_both(plan, Counter::Miss);
-                tracing::debug!(key = plan.key, "invalidation owed, reading the source");
-                return load().await.map(|v| (v, Outcome::Uncached));
-            }
             Err(e) => {
                 self.count_both(plan, Counter::Error);
                 self.count_both(plan, Counter::Uncached);
