@@ -9,6 +9,7 @@ use crate::config::{BackendKind, CacheConfig};
 use crate::error::{Error, Result};
 use crate::flight::Flights;
 use crate::key::{Key, KeyBuilder};
+use crate::log_limit::{Cause, LogLimits, Suppressed};
 use crate::owed::OwedBumps;
 use crate::stats::{Counter, Stats, StatsSnapshot};
 use crate::timeout::{Lifetime, Timeout};
@@ -47,6 +48,8 @@ struct Inner {
     owed: OwedBumps,
     /// When each refused key was last logged (see [`Cache::check_size`]).
     refusals: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// One log line per cause per period (see `log_limit.rs`).
+    logs: LogLimits,
     /// The backend's non-blocking twin, asked for once (see
     /// [`Backend::nonblocking`]).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
@@ -147,6 +150,7 @@ impl Cache {
                 flights: Flights::default(),
                 owed: OwedBumps::default(),
                 refusals: Default::default(),
+                logs: LogLimits::default(),
                 nonblocking: OnceLock::new(),
             }),
         }
@@ -205,9 +209,12 @@ impl Cache {
         &self.inner.keys
     }
 
-    /// What this cache has done so far.
+    /// What this cache has done so far (`undecodable` counts the entries
+    /// its store deleted because it could not return them, too).
     pub fn stats(&self) -> StatsSnapshot {
-        self.inner.stats.snapshot()
+        let mut stats = self.inner.stats.snapshot();
+        stats.undecodable += self.inner.backend.dropped_entries();
+        stats
     }
 
     /// The backend's non-blocking twin, if it has one.
@@ -229,6 +236,15 @@ impl Cache {
 
     pub(crate) fn count(&self, counter: Counter, n: u64) {
         self.inner.stats.add(counter, n);
+    }
+
+    /// Whether a log line of `cause` goes out now: at most one per cause
+    /// and period (10 s) in this cache; `Some` with how many were left out
+    /// since the last (end the message with it: `"..{}"`), `None` when
+    /// this one is left out (and counted).
+    #[doc(hidden)]
+    pub fn log_limit(&self, cause: Cause) -> Option<Suppressed> {
+        self.inner.logs.check(cause)
     }
 
     fn backend_key(&self, key: &Key<'_>) -> String {
@@ -274,9 +290,12 @@ impl Cache {
 
     /// Encodes a value, refusing it when over `max_value_size`.
     pub fn encode<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<Bytes> {
-        let bytes = codec::encode(value).map_err(|reason| Error::Encode {
-            key: name.to_owned(),
-            reason,
+        let bytes = codec::encode(value).map_err(|reason| {
+            self.count(Counter::Error, 1);
+            Error::Encode {
+                key: name.to_owned(),
+                reason,
+            }
         })?;
         self.check_size(name, bytes)
     }
@@ -320,7 +339,9 @@ impl Cache {
             Err(e) => {
                 self.count(Counter::Undecodable, 1);
                 self.count(Counter::Miss, 1);
-                tracing::warn!(key = name, error = %e, "undecodable cache entry, treated as a miss");
+                if let Some(more) = self.log_limit(Cause::Undecodable) {
+                    tracing::warn!(key = name, error = %e, "undecodable cache entry, treated as a miss{more}");
+                }
                 None
             }
         }

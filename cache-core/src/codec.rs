@@ -9,6 +9,13 @@
 //! neither MessagePack nor a decimal number can start with, then the format
 //! version. Bytes in any other shape are foreign: decoding them is an error,
 //! which the cache turns into a logged miss.
+//!
+//! Structs are written as maps, with their field names ([`write_named`]):
+//! two builds of a program that order a struct's fields differently decode
+//! each other's values by name, and a renamed or retyped field does not
+//! decode at all, never into the wrong field. Tuples (and so the models'
+//! positional cache form, `cache-diesel`'s `form.rs`) stay arrays, and
+//! enums are written by variant name (rmp-serde's default).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,8 +23,11 @@ use serde::de::DeserializeOwned;
 /// First byte of every encoded non-integer value (MessagePack's one
 /// never-used marker).
 pub const MAGIC: u8 = 0xC1;
-/// The format version written after [`MAGIC`].
-pub const FORMAT: u8 = 1;
+/// The format version written after [`MAGIC`]. 1 was the same MessagePack
+/// with structs as arrays (positional): no longer read, so a value written
+/// by a build of that format is foreign (a miss). The envelope's formats
+/// (`protocol/envelope.rs`) are other values: 2 and 3 before, 5 and 6 now.
+pub const FORMAT: u8 = 4;
 
 /// Why bytes could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +49,21 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(64);
     out.push(MAGIC);
     out.push(FORMAT);
-    rmp_serde::encode::write(&mut out, value).map_err(|e| e.to_string())?;
+    write_named(&mut out, value)?;
     if let Some(text) = integer_text(&out[2..]) {
         return Ok(text.into_bytes());
     }
     Ok(out)
+}
+
+/// Appends the MessagePack of `value` to `out`, structs as maps keyed by
+/// their field names (everything else as rmp-serde's default writes it).
+pub(crate) fn write_named<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), String> {
+    let mut serializer = rmp_serde::Serializer::new(out).with_struct_map();
+    value.serialize(&mut serializer).map_err(|e| e.to_string())
 }
 
 /// Decodes bytes written by [`encode`] (or a plain decimal integer, such as a
@@ -51,11 +71,11 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     match bytes {
         [MAGIC, FORMAT, body @ ..] => {
-            rmp_serde::from_slice(body).map_err(|e| DecodeError::WrongType(e.to_string()))
+            crate::strict::from_slice(body).map_err(|e| DecodeError::WrongType(e.to_string()))
         }
         [b'-' | b'0'..=b'9', ..] => {
             let packed = parse_integer(bytes).ok_or_else(|| foreign(bytes))?;
-            rmp_serde::from_slice(&packed).map_err(|e| DecodeError::WrongType(e.to_string()))
+            crate::strict::from_slice(&packed).map_err(|e| DecodeError::WrongType(e.to_string()))
         }
         _ => Err(foreign(bytes)),
     }
@@ -185,6 +205,116 @@ mod tests {
             Err(DecodeError::WrongType(_))
         ));
         assert!(decode::<u8>(b"300").is_err());
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct CardA {
+        first: String,
+        last: String,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct CardB {
+        last: String,
+        first: String,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct CardC {
+        first: String,
+        surname: String,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct CardD {
+        first: String,
+        last: String,
+        title: String,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct CardE {
+        first: String,
+        last: String,
+        title: Option<String>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum RoleA {
+        Admin,
+        Guest(String),
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum RoleB {
+        Guest(String),
+        Admin,
+    }
+
+    fn ada() -> CardA {
+        CardA {
+            first: "Ada".into(),
+            last: "Lovelace".into(),
+        }
+    }
+
+    #[test]
+    fn structs_are_read_by_field_name() {
+        let bytes = encode(&ada()).unwrap();
+        let b: CardB = decode(&bytes).unwrap();
+        assert_eq!((b.first.as_str(), b.last.as_str()), ("Ada", "Lovelace"));
+        let nested = encode(&vec![(1, Some(ada()))]).unwrap();
+        let back: Vec<(i32, Option<CardB>)> = decode(&nested).unwrap();
+        assert_eq!(back[0].1.as_ref().unwrap().first, "Ada");
+        for bad in [
+            decode::<CardC>(&bytes).map(|_| ()),
+            decode::<CardD>(&bytes).map(|_| ()),
+        ] {
+            assert!(
+                matches!(bad, Err(DecodeError::WrongType(_))),
+                "a renamed or added field does not decode: {bad:?}"
+            );
+        }
+        // Nor an added field serde would leave out (an `Option`, or
+        // `#[serde(default)]`): decoding is strict (`strict.rs`).
+        assert!(matches!(
+            decode::<CardE>(&bytes),
+            Err(DecodeError::WrongType(_))
+        ));
+        // Enums by variant name, whatever the order of the variants.
+        for (a, b) in [
+            (RoleA::Admin, RoleB::Admin),
+            (RoleA::Guest("x".into()), RoleB::Guest("x".into())),
+        ] {
+            assert_eq!(decode::<RoleB>(&encode(&a).unwrap()).unwrap(), b);
+        }
+    }
+
+    #[test]
+    fn the_positional_format_is_foreign() {
+        // What builds before names wrote: format 1, structs as arrays.
+        let mut old = vec![MAGIC, 1];
+        old.extend(rmp_serde::to_vec(&ada()).unwrap());
+        assert!(matches!(
+            decode::<CardA>(&old),
+            Err(DecodeError::Foreign(_))
+        ));
+        assert!(matches!(
+            decode::<CardB>(&old),
+            Err(DecodeError::Foreign(_))
+        ));
+        let mut text = vec![MAGIC, 1];
+        text.extend(rmp_serde::to_vec("text").unwrap());
+        assert!(matches!(
+            decode::<String>(&text),
+            Err(DecodeError::Foreign(_))
+        ));
+        // Nor are the envelope's formats, old or new, values of the codec.
+        for format in [2, 3, 5, 6] {
+            let mut bytes = vec![MAGIC, format];
+            bytes.extend(rmp_serde::to_vec("text").unwrap());
+            assert!(decode::<String>(&bytes).is_err(), "{format}");
+        }
     }
 
     #[test]

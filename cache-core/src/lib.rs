@@ -21,8 +21,9 @@
 //! roles and stores), and the driver: `cache` (the typed API), `tagged`
 //! (versioned tags: read, fill, bump), `read_through` (single-flight,
 //! leases, serve-stale), `refresh`, `owed` (bumps a failed write still
-//! owes), `flight`; then `config`, `key`, `codec`, `compress`, `registry`,
-//! `stats`, `timeout`, `error`.
+//! owes), `intent` (bumps announced before a commit), `flight`; then `config`, `key`, `codec`, `compress`, `registry`,
+//! `stats`, `log_limit` (one log line per cause per period), `timeout`,
+//! `error`.
 
 #![warn(missing_docs)]
 
@@ -33,8 +34,10 @@ mod compress;
 mod config;
 mod error;
 mod flight;
+mod intent;
 mod io;
 mod key;
+mod log_limit;
 #[cfg(feature = "tokio")]
 mod nonblocking;
 mod owed;
@@ -43,6 +46,7 @@ mod read_through;
 mod refresh;
 mod registry;
 mod stats;
+mod strict;
 mod tagged;
 mod timeout;
 
@@ -61,7 +65,9 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 #[doc(hidden)]
 pub mod __engine {
     pub use crate::codec::MAGIC;
+    pub use crate::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};
+    pub use crate::log_limit::{Cause, LogLimit, Suppressed};
     pub use crate::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::stats::{Counter, Stats};
     pub use crate::tagged::{FillOptions, Lookup, Stamp};

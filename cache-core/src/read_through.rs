@@ -22,6 +22,7 @@ use crate::cache::Cache;
 use crate::flight::Role;
 use crate::io::{Blocking, Io, block_now};
 use crate::key::Namespace;
+use crate::log_limit::Cause;
 use crate::protocol::stamp::new_version;
 pub use crate::refresh::Refresh;
 use crate::stats::{Counter, Stats};
@@ -43,6 +44,14 @@ pub struct Plan<'a> {
     pub tags: &'a [&'a str],
     /// Lifetime of tags created on a miss.
     pub tag_ttl: Ttl,
+    /// The entry's own tag, if it has one: its index in `tags`, and the
+    /// lifetime it is created with instead of `tag_ttl`. For a tag that
+    /// only short-lived entries depend on (a row's unique-value tag, which
+    /// only that value's detail entries read): created for an entry that
+    /// lives seconds, it need not live days. A shorter lifetime is always
+    /// safe (a tag that expires is created anew with a new random version,
+    /// which no old entry holds); it only costs misses.
+    pub own_tag: Option<(usize, Duration)>,
     /// Whether a miss may be filled (not inside a transaction).
     pub fill: bool,
     /// Past this age an entry is refreshed by one caller while the others
@@ -184,6 +193,8 @@ impl Cache {
         }
         // Where misses claim (take a lease, create absent tags) in one round
         // trip with their second read, the first read creates nothing.
+        // Elsewhere it creates them, each with its lifetime (`own_tag`).
+        let create_here = !self.uses_leases();
         let first = self
             .read_tagged_leasing::<T>(
                 io,
@@ -192,15 +203,29 @@ impl Cache {
                 plan.tag_ttl,
                 None,
                 true,
-                !self.uses_leases(),
+                create_here && plan.own_tag.is_none(),
+                plan.stats,
             )
             .await;
+        let first = match first {
+            Ok((Lookup::Miss(mut stamp), leased)) if create_here && plan.own_tag.is_some() => self
+                .create_absent(io, plan, &mut stamp.versions, false)
+                .await
+                .map(|()| (Lookup::Miss(stamp), leased)),
+            first => first,
+        };
         let lookup = match first.map(|(lookup, _)| lookup) {
             Ok(lookup) => lookup,
             Err(e) => {
                 self.count_both(plan, Counter::Error);
                 self.count_both(plan, Counter::Uncached);
-                tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source");
+                let cause = match e {
+                    crate::error::Error::Owed => Cause::ReadOwed,
+                    _ => Cause::ReadFailed,
+                };
+                if let Some(more) = self.log_limit(cause) {
+                    tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source{more}");
+                }
                 return load().await.map(|v| (v, Outcome::Uncached));
             }
         };
@@ -226,7 +251,7 @@ impl Cache {
                         refresh_due: false,
                         ..
                     }) = self
-                        .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
+                        .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl, plan.stats)
                         .await
                     {
                         if let Some(stats) = plan.stats {
@@ -243,7 +268,10 @@ impl Cache {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Miss, 1);
                 }
-                if !plan.fill {
+                // Nothing is filled inside a transaction, nor while a tag is
+                // pending: a write announced its commit (`intent.rs`), and
+                // what is read now may be from before it.
+                if !plan.fill || stamp.is_pending() {
                     return load().await.map(|v| (v, Outcome::Loaded));
                 }
                 self.fill_miss(io, plan, shape, load, stamp).await
@@ -348,8 +376,13 @@ impl Cache {
             Err(e) => {
                 if e.is_backend_failure() {
                     self.count_both(plan, Counter::Error);
+                } else if let (crate::error::Error::Encode { .. }, Some(stats)) = (&e, plan.stats) {
+                    // Counted in the cache's `errors` by `encode_fill`.
+                    stats.add(Counter::Error, 1);
                 }
-                tracing::warn!(key = plan.key, error = %e, "cache fill failed");
+                if let Some(more) = self.log_limit(Cause::FillFailed) {
+                    tracing::warn!(key = plan.key, error = %e, "cache fill failed{more}");
+                }
                 None
             }
         }
@@ -376,14 +409,16 @@ impl Cache {
                 Role::Follower(follower) => follower,
             };
             let landed = io.follow(&follower, self.config().lease).await;
-            if let Some(value) = landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes)) {
+            if let Some(value) =
+                landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes, plan.stats))
+            {
                 self.count_both(plan, Counter::Shared);
                 return Ok((value, Outcome::Shared));
             }
             // The leader failed, was cancelled (an async read dropped) or
             // took too long; its fill may have landed anyway.
             if let Ok(Lookup::Hit { value, .. }) = self
-                .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl)
+                .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl, plan.stats)
                 .await
             {
                 self.count_both(plan, Counter::Shared);
@@ -494,6 +529,21 @@ impl Cache {
             return Ok((lookup, None));
         }
         let mut versions = first.versions().to_vec();
+        // The claim creates its tags with one lifetime: if the entry's own
+        // tag is absent along with others (rare: a shared tag expired or
+        // was evicted), the others are created first, in a round trip of
+        // their own, and the claim creates the own tag.
+        let own_absent = plan
+            .own_tag
+            .is_some_and(|(i, _)| versions.get(i) == Some(&0));
+        let absent = versions.iter().filter(|v| **v == 0).count();
+        if own_absent && absent > 1 {
+            self.create_absent(io, plan, &mut versions, true).await?;
+        }
+        let tag_ttl = match plan.own_tag {
+            Some((_, ttl)) if own_absent => Some(ttl),
+            _ => plan.tag_ttl,
+        };
         let mut create = Vec::new();
         for (tag, version) in plan.tags.iter().zip(&mut versions) {
             if *version == 0 {
@@ -511,7 +561,7 @@ impl Cache {
                 lease: &lease,
                 lease_ttl: self.config().lease,
                 create: &create,
-                tag_ttl: plan.tag_ttl,
+                tag_ttl,
             };
             let claimed = self.later_read::<T>(io, plan, Some(&claim)).await;
             let (lookup, leased) = match claimed {
@@ -546,6 +596,50 @@ impl Cache {
         Ok((lookup, None))
     }
 
+    /// Creates the tags of `plan` that `versions` has as 0 (absent), each
+    /// with its lifetime (`plan.own_tag`'s own, `plan.tag_ttl` for the
+    /// others; one round trip per lifetime), except the own tag when
+    /// `but_own`; writes the versions they hold now (ours, or another
+    /// process's that created one first) into `versions`.
+    async fn create_absent(
+        &self,
+        io: &impl Io,
+        plan: &Plan<'_>,
+        versions: &mut [u64],
+        but_own: bool,
+    ) -> crate::error::Result<()> {
+        let own = plan.own_tag.map(|(i, _)| i);
+        for own_group in [false, true] {
+            if own_group && but_own {
+                continue;
+            }
+            let group: Vec<usize> = (0..versions.len().min(plan.tags.len()))
+                .filter(|&i| versions[i] == 0 && (own == Some(i)) == own_group)
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            let ttl = match plan.own_tag {
+                Some((_, ttl)) if own_group => Some(ttl),
+                _ => plan.tag_ttl,
+            };
+            let mine: Vec<(&str, u64)> = group
+                .iter()
+                .map(|&i| (plan.tags[i], new_version()))
+                .collect();
+            let held = io.create_versions(plan.key, &mine, ttl).await?;
+            if held.len() != group.len() {
+                return Err(crate::error::Error::Backend {
+                    reason: format!("{} replies to {} tag creations", held.len(), group.len()),
+                });
+            }
+            for (i, version) in group.into_iter().zip(held) {
+                versions[i] = version;
+            }
+        }
+        Ok(())
+    }
+
     /// A read after the caller's first (not counted as a hit or a miss)
     /// that creates absent tags, with `claim` made in the same round trip.
     async fn later_read<T>(
@@ -557,8 +651,17 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.read_tagged_leasing::<T>(io, plan.key, plan.tags, plan.tag_ttl, claim, false, true)
-            .await
+        self.read_tagged_leasing::<T>(
+            io,
+            plan.key,
+            plan.tags,
+            plan.tag_ttl,
+            claim,
+            false,
+            true,
+            plan.stats,
+        )
+        .await
     }
 
     /// Polls for another process's fill, at most one lease long; each poll

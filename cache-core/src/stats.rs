@@ -16,7 +16,8 @@ pub enum Counter {
     Write,
     /// A key deleted.
     Delete,
-    /// A backend failure (unreachable, timeout, server error).
+    /// A backend failure (unreachable, timeout, server error), or a value
+    /// that could not be encoded.
     Error,
     /// Stored bytes that did not decode as the requested type.
     Undecodable,
@@ -102,7 +103,7 @@ pub struct StatsSnapshot {
     pub writes: u64,
     /// Keys deleted.
     pub deletes: u64,
-    /// Backend failures.
+    /// Backend failures, and values that could not be encoded.
     pub errors: u64,
     /// Stored bytes that did not decode as the requested type.
     pub undecodable: u64,

@@ -22,11 +22,12 @@ use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::io::{Blocking, Io, block_now};
+use crate::log_limit::Cause;
 use crate::owed::Debt;
 use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, seal, soft_deadline, unseal};
 pub use crate::protocol::stamp::Stamp;
 use crate::protocol::stamp::{new_version, stamps_hold};
-use crate::stats::Counter;
+use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::Serialize;
@@ -58,6 +59,9 @@ struct ReadHow<'a> {
     first: bool,
     /// On a miss, create the tags found absent, for a complete stamp.
     create_missing: bool,
+    /// Counters to count undecodable entries into besides the cache's own
+    /// (a manager's).
+    stats: Option<&'a Stats>,
 }
 
 /// How a fill is stored.
@@ -89,6 +93,7 @@ impl Cache {
             claim: None,
             first: true,
             create_missing: true,
+            stats: None,
         };
         let io = Blocking(&**self.backend());
         block_now(
@@ -113,24 +118,26 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let io = Blocking(&**self.backend());
-        block_now(self.read_tagged_leasing(&io, key, tags, tag_ttl, None, true, true))
+        block_now(self.read_tagged_leasing(&io, key, tags, tag_ttl, None, true, true, None))
             .map(|(lookup, _)| lookup)
     }
 
     /// [`Cache::read_tagged_shared`] again, for a read that was counted
     /// already (a miss waiting for a fill): neither a hit nor a miss.
+    /// Undecodable entries are counted in `stats` too.
     pub(crate) async fn reread_shared<T>(
         &self,
         io: &impl Io,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
+        stats: Option<&Stats>,
     ) -> Result<Lookup<T>>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         // Only a hit is used: absent tags need not be created.
-        self.read_tagged_leasing(io, key, tags, tag_ttl, None, false, false)
+        self.read_tagged_leasing(io, key, tags, tag_ttl, None, false, false, stats)
             .await
             .map(|(lookup, _)| lookup)
     }
@@ -142,6 +149,7 @@ impl Cache {
     /// hit or a miss. Without `create_missing`, a miss does not create the
     /// tags it found absent, and its stamp has 0 for them: it can stamp no
     /// valid entry, and only tells which tags a claim must create.
+    /// Undecodable entries are counted in `stats` too (a manager's).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn read_tagged_leasing<T>(
         &self,
@@ -152,6 +160,7 @@ impl Cache {
         claim: Option<&Claim<'_>>,
         first: bool,
         create_missing: bool,
+        stats: Option<&Stats>,
     ) -> Result<(Lookup<T>, bool)>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
@@ -162,6 +171,7 @@ impl Cache {
             claim,
             first,
             create_missing,
+            stats,
         };
         self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
             let Some(memo) = memo else {
@@ -264,10 +274,10 @@ impl Cache {
                     tracing::trace!(key, "cache entry stale: a tag moved on");
                     self.backend().discard(key);
                 }
-                Err(e) => {
-                    self.count(Counter::Undecodable, 1);
-                    tracing::warn!(key, error = %e, "undecodable cache entry, treated as a miss");
-                }
+                // Counted once per caller, as its hit or miss is: a
+                // caller's later reads see the same bytes again.
+                Err(e) if how.first => self.undecodable(key, &e, how.stats),
+                Err(e) => tracing::trace!(key, error = %e, "undecodable cache entry, read again"),
             }
         }
         if how.first {
@@ -306,6 +316,7 @@ impl Cache {
     ) -> Result<Bytes> {
         let stamps = &stamp.versions[..options.depends_on.min(stamp.versions.len())];
         let bytes = seal(key, stamps, soft_deadline(options.soft), value).map_err(|reason| {
+            self.count(Counter::Error, 1);
             Error::Encode {
                 key: key.to_owned(),
                 reason,
@@ -316,9 +327,35 @@ impl Cache {
 
     /// Decodes what [`Cache::encode_fill`] wrote under `key`, ignoring its
     /// stamp (for callers that were handed the bytes by the filler itself).
+    /// Bytes that do not decode are counted (in the cache's counters and
+    /// in `stats`), logged, and `None`.
     #[doc(hidden)]
-    pub fn decode_fill<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Option<T> {
-        unseal::<T>(key, bytes).ok().map(|(_, _, v)| v)
+    pub fn decode_fill<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        stats: Option<&Stats>,
+    ) -> Option<T> {
+        match unseal::<T>(key, bytes) {
+            Ok((_, _, value)) => Some(value),
+            Err(e) => {
+                self.undecodable(key, &e, stats);
+                None
+            }
+        }
+    }
+
+    /// Counts an entry under `key` whose bytes did not decode (in the
+    /// cache's counters and in `stats`), and logs it (at most once per
+    /// period: see `log_limit.rs`).
+    fn undecodable(&self, key: &str, error: &codec::DecodeError, stats: Option<&Stats>) {
+        self.count(Counter::Undecodable, 1);
+        if let Some(stats) = stats {
+            stats.add(Counter::Undecodable, 1);
+        }
+        if let Some(more) = self.log_limit(Cause::Undecodable) {
+            tracing::warn!(key, error = %error, "undecodable cache entry, treated as a miss{more}");
+        }
     }
 
     /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
@@ -425,12 +462,14 @@ impl Cache {
             for (group, cover) in groups {
                 self.owed().add(group.iter(), *cover, tag_ttl);
             }
-            tracing::warn!(
-                tags = ?tags,
-                error = %e,
-                "tag bumps owed: retried before reads that depend on them, and every {:?}",
-                self.config().retry_after
-            );
+            if let Some(more) = self.log_limit(Cause::BumpsOwed) {
+                tracing::warn!(
+                    tags = ?tags,
+                    error = %e,
+                    "tag bumps owed: retried before reads that depend on them, and every {:?}{more}",
+                    self.config().retry_after
+                );
+            }
             self.retry_owed_in_background();
             return Err(e);
         }

@@ -35,6 +35,7 @@ fn plan<'a>(key: &'a str, tags: &'a [&'a str]) -> Plan<'a> {
         key,
         tags,
         tag_ttl: None,
+        own_tag: None,
         fill: true,
         soft_timeout: None,
         stats: None,

@@ -139,6 +139,12 @@ pub(crate) fn expand(args: TokenStream, item: ItemFn) -> syn::Result<TokenStream
         syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
         syn::ReturnType::Default => quote!(()),
     };
+    // The result type as spelled, hashed as the schema hash hashes a
+    // field's type: in the key, so a build whose result type has another
+    // name or shape in the signature never reads this one's entries (a
+    // nested struct whose fields changed order is read by field name, and
+    // one that renamed a field does not decode: `cache-core`'s codec).
+    let result_type = crate::schema_hash::schema_hash(&[("result".to_owned(), ret.to_string())], 0);
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
@@ -147,7 +153,8 @@ pub(crate) fn expand(args: TokenStream, item: ItemFn) -> syn::Result<TokenStream
                 ::cache_diesel::__private::Duration::from_secs(#timeout),
                 #soft,
                 &[#(#tables),*],
-            );
+            )
+            .result_type(#result_type);
             // Registered at link time: `cache_diesel::query(#label)` finds
             // it before the first call.
             #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::CACHED_QUERIES)]

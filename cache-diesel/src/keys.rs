@@ -21,7 +21,9 @@
 //!   ([`ModelKeys::count_key`]) or `sql:{SQL and binds}`
 //!   ([`ModelKeys::where_key`]). A filter key starts with a field name and
 //!   `.` or `=`, so it never reads `count:` or `sql:`.
-//! - cached query: `q:{label}:{arguments as JSON}` ([`query_key`]).
+//! - cached query: `q:{label}:{result type hash}:{arguments as JSON}`
+//!   ([`query_key`]; the hash of the return type as spelled, from
+//!   `#[cached_query]`; a hand-made `CachedQuery` has none).
 //!
 //! # Tags
 //!
@@ -114,9 +116,13 @@ fn table_dependency_tags(keys: &KeyBuilder, table: &str) -> [String; 2] {
 }
 
 /// The backend key of a cached query's result for one argument list
-/// (`args`, as [`args_key`](crate::query::args_key) writes it).
-pub(crate) fn query_key(cache: &Cache, label: &str, args: &str) -> String {
-    cache.keys().build(Namespace::Query, &[label], args)
+/// (`args`, as [`args_key`](crate::query::args_key) writes it); `result`
+/// is the fingerprint of the result type (none: `""`).
+pub(crate) fn query_key(cache: &Cache, label: &str, result: &str, args: &str) -> String {
+    if result.is_empty() {
+        return cache.keys().build(Namespace::Query, &[label], args);
+    }
+    cache.keys().build(Namespace::Query, &[label, result], args)
 }
 
 /// The backend key of a cached query's own tag (every result of the query
@@ -173,6 +179,10 @@ pub(crate) struct Dependencies<'a> {
     tags: Vec<&'a str>,
     /// How many of `tags` a found value depends on.
     found: usize,
+    /// The index in `tags` of the read's own tag: one that only entries
+    /// of this kind of read depend on (a detail read's unique-value tag),
+    /// so it may be created with their lifetime instead of days.
+    own: Option<usize>,
 }
 
 impl<'a> Dependencies<'a> {
@@ -181,7 +191,14 @@ impl<'a> Dependencies<'a> {
         Dependencies {
             found: tags.len(),
             tags,
+            own: None,
         }
+    }
+
+    /// The index of the read's own tag in [`tags`](Self::tags), if it has
+    /// one (a detail read: the tag of the value looked up).
+    pub(crate) fn own(&self) -> Option<usize> {
+        self.own
     }
 
     /// Every tag the read is made with (what cache-core reads and creates).
@@ -367,7 +384,11 @@ impl ModelKeys {
         tags.extend(related.iter().map(String::as_str));
         let found = tags.len();
         tags.push(self.table_tag(TableTag::Absent));
-        Dependencies { tags, found }
+        Dependencies {
+            tags,
+            found,
+            own: Some(2),
+        }
     }
 
     /// What a list (or a count, or an `all_where` list) depends on: the
@@ -428,7 +449,11 @@ mod tests {
             k.where_key(None, "SELECT 1 -- binds: []"),
             format!("{l}::sql:SELECT 1 -- binds: []")
         );
-        assert_eq!(query_key(&cache, "slugs", "[1]"), "app:q:slugs:[1]");
+        assert_eq!(query_key(&cache, "slugs", "", "[1]"), "app:q:slugs:[1]");
+        assert_eq!(
+            query_key(&cache, "slugs", "0123abcd", "[1]"),
+            "app:q:slugs:0123abcd:[1]"
+        );
     }
 
     #[test]
@@ -601,7 +626,8 @@ mod tests {
         all(v2.detail_key("id", "7"));
         all(v2.list_key(None, ""));
         for label in ["slugs", "products", "all", "query"] {
-            all(query_key(&cache, label, "[1]"));
+            all(query_key(&cache, label, "", "[1]"));
+            all(query_key(&cache, label, "0123abcd", "[1]"));
             all(query_tag(&cache, label));
         }
     }

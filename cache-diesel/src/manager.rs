@@ -46,8 +46,9 @@ enum Kind {
     Detail,
 }
 
+#[cfg(feature = "async")]
 impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
-    /// The entry's backend key.
+    /// The entry's backend key (for the async reads' log lines).
     pub(crate) fn key(&self) -> &str {
         &self.key
     }
@@ -402,6 +403,7 @@ impl<M: CachedModel> Manager<M> {
             key: &entry.key,
             tags: entry.deps.tags(),
             tag_ttl: Tags::<M>::ttl(),
+            own_tag: entry.deps.own().map(|i| (i, Tags::<M>::own_ttl())),
             fill,
             soft_timeout: M::INFO.soft_timeout,
             stats: Some(&self.stats),

@@ -1,13 +1,17 @@
 //! Cached query functions: what `#[cached_query]` expands to, and the
 //! registry that finds one by its label (django-cache's `get_cache`).
 //!
-//! An entry's key is the label and the function's arguments (as JSON, so
-//! distinct argument lists never share a key); it depends on the `epoch` and
-//! `list` tags of every table in `depends_on`, which every write through the
-//! managers or a tracked connection bumps, and on the query's own tag,
-//! bumped by [`CachedQuery::invalidate`].
+//! An entry's key is the label, a hash of the result type as the
+//! signature spells it (so a build whose result type has another name or
+//! shape never reads this one's entries), and the function's arguments (as
+//! JSON, so distinct argument lists never share a key); it depends on the
+//! `epoch` and `list` tags of every table in `depends_on`, which every
+//! write through the managers or a tracked connection bumps, and on the
+//! query's own tag, bumped by [`CachedQuery::invalidate`].
 //!
-//! Results are cached through their own serde impls and are `Clone`: the
+//! Results are cached through their own serde impls (structs inside them
+//! by field name: a build that reorders a result struct's fields reads the
+//! same values, one that renames a field misses) and are `Clone`: the
 //! in-process cache keeps a hit's decoded value and hands out copies.
 
 use crate::keys::{QueryTags, query_key, query_tag};
@@ -25,6 +29,7 @@ use std::time::Duration;
 /// One cached query function (a `static` made by `#[cached_query]`).
 pub struct CachedQuery {
     label: &'static str,
+    result_type: &'static str,
     timeout: Duration,
     soft_timeout: Option<Duration>,
     tables: &'static [fn() -> &'static str],
@@ -79,12 +84,22 @@ impl CachedQuery {
     ) -> Self {
         CachedQuery {
             label,
+            result_type: "",
             timeout,
             soft_timeout,
             tables,
             cache: RwLock::new(None),
             stats: Stats::new(),
         }
+    }
+
+    /// The same query whose keys carry `result_type`, a fingerprint of the
+    /// result's type (`#[cached_query]` passes a hash of the return type as
+    /// spelled): queries of one label but other result types never share
+    /// an entry.
+    pub const fn result_type(mut self, result_type: &'static str) -> Self {
+        self.result_type = result_type;
+        self
     }
 
     /// The label (`#[cached_query(key = "..")]`, default the function's name).
@@ -154,7 +169,7 @@ impl CachedQuery {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let cache = self.cache();
-        let key = query_key(&cache, self.label, &args_key(args));
+        let key = query_key(&cache, self.label, self.result_type, &args_key(args));
         let tags = self.tags(&cache);
         match cache.read_tagged_shared::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
             Ok(cache_core::__engine::Lookup::Hit { value, .. }) => Some(value),
@@ -178,12 +193,14 @@ impl CachedQuery {
             return load(conn);
         }
         let cache = self.cache();
-        let (key, tags) = (query_key(&cache, self.label, &args), self.tags(&cache));
+        let key = query_key(&cache, self.label, self.result_type, &args);
+        let tags = self.tags(&cache);
         let deps = tags.dependencies();
         let plan = Plan {
             key: &key,
             tags: deps.tags(),
             tag_ttl: self.tag_ttl(),
+            own_tag: None,
             fill: policy == ReadPolicy::Normal,
             soft_timeout: self.soft_timeout,
             stats: Some(&self.stats),

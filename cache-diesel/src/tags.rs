@@ -3,11 +3,13 @@
 //! keys and what each read depends on are [`crate::keys`]'s.
 
 use crate::model::CachedModel;
+use cache_core::__engine::Cause;
 use cache_core::{Cache, Ttl};
 use std::time::Duration;
 
 /// Gives `tags` new versions, logging what was invalidated and why (fail
-/// open: a failure is logged, not returned). `cover` is the table's epoch
+/// open: a failure is logged, at most once per period and cache, not
+/// returned). `cover` is the table's epoch
 /// tag when all of `tags` are one table's (what an undeliverable debt
 /// collapses into). `source` names the model or query on whose behalf.
 pub(crate) fn bump(
@@ -21,7 +23,9 @@ pub(crate) fn bump(
     match cache.bump_tags_within(tags, cover, ttl) {
         Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
         Err(e) => {
-            tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed")
+            if let Some(more) = cache.log_limit(Cause::InvalidationFailed) {
+                tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
+            }
         }
     }
 }
@@ -39,13 +43,19 @@ pub(crate) fn bump_groups(
     match cache.bump_tag_groups(groups, ttl) {
         Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
         Err(e) => {
-            tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed")
+            if let Some(more) = cache.log_limit(Cause::InvalidationFailed) {
+                tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
+            }
         }
     }
 }
 
 /// Lifetime of tags bumped without a model at hand (by the write tracker).
 pub(crate) const DEFAULT_TAG_TTL: Duration = Duration::from_secs(2 * 86_400);
+
+/// What a detail read's own tag outlives its entries by, beyond twice
+/// their lifetime: the query between the tag's creation and the fill.
+const OWN_TAG_MARGIN: Duration = Duration::from_secs(5);
 
 /// The tag policy of model `M` (its tag keys are [`crate::keys`]'s).
 pub(crate) struct Tags<M>(std::marker::PhantomData<fn() -> M>);
@@ -56,5 +66,22 @@ impl<M: CachedModel> Tags<M> {
     pub(crate) fn ttl() -> Ttl {
         let longest = M::INFO.list_timeout.max(M::INFO.detail_timeout);
         Some(longest.saturating_mul(2).max(DEFAULT_TAG_TTL))
+    }
+
+    /// The lifetime a detail read's own tag (the tag of the value looked
+    /// up) is created with. Only detail entries depend on it: a found row
+    /// for `detail_timeout`, a cached "not found" for `not_found_timeout`.
+    /// The tag is created before the query, when it is not known which of
+    /// the two the read will store, so it outlives the longer one twice,
+    /// plus a margin for the query between the tag's creation and the
+    /// fill: not `ttl()`'s days, which every lookup of a value that does
+    /// not exist would leave behind. (An entry that outlives its tag is a
+    /// miss, never a stale read; a bump still writes `ttl()`.)
+    pub(crate) fn own_ttl() -> Duration {
+        let longest = M::INFO.detail_timeout.max(M::INFO.not_found_timeout);
+        longest
+            .saturating_mul(2)
+            .saturating_add(OWN_TAG_MARGIN)
+            .min(Self::ttl().unwrap_or(DEFAULT_TAG_TTL))
     }
 }

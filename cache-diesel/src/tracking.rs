@@ -299,6 +299,49 @@ impl CacheTracking {
         }
     }
 
+    /// A statement is about to run on a connection that may block: if it
+    /// commits a transaction with writes pending, their bumps are announced
+    /// first (`Cache::announce_bumps`), so that they outlive this process
+    /// should it die between the `COMMIT` and the bumps. (An async
+    /// connection's instrumentation cannot wait for the store:
+    /// `transaction_async` announces before its commit instead.)
+    fn on_start(&mut self, query: &dyn std::fmt::Display) {
+        if self.levels.iter().all(|l| l.pending.is_empty()) {
+            return;
+        }
+        let mut sql = String::new();
+        if write!(sql, "{query}").is_err() || !may_end_a_transaction(&sql) {
+            return;
+        }
+        let commits = analyze(&sql, self.dialect).iter().any(|s| match s {
+            Statement::Commit => true,
+            Statement::Release(name) => self.find(name) == Some(0),
+            Statement::Begin => self.dialect == Dialect::Mysql,
+            _ => false,
+        });
+        if commits {
+            self.announcement().announce();
+        }
+    }
+
+    /// The bumps the commit of the open transaction will make, to announce
+    /// before it (see `Cache::announce_bumps`).
+    pub(crate) fn announcement(&self) -> Bumps {
+        let mut bumps = Bumps::default();
+        let (mut unseen, mut everything) = (BTreeSet::new(), false);
+        for pending in self.levels.iter().map(|l| &l.pending) {
+            for d in &pending.deferred {
+                bumps.add_all(&d.cache, &d.tags);
+            }
+            unseen.extend(pending.unseen.iter().cloned());
+            everything |= pending.everything;
+        }
+        if !unseen.is_empty() || everything {
+            bumps = bumps.tables(self.caches.as_deref(), &unseen, everything);
+        }
+        bumps
+    }
+
     /// One statement (or batch) finished, with `error` if it failed.
     fn on_finish(&mut self, query: &dyn std::fmt::Display, error: Option<&diesel::result::Error>) {
         self.on_finish_of(query, error, false)
@@ -606,6 +649,9 @@ impl Instrumentation for CacheTracking {
             InstrumentationEvent::StartQuery { query, .. } if self.nonblocking => {
                 self.in_flight.push_back(query.to_string());
             }
+            InstrumentationEvent::StartQuery { query, .. } if self.may_block() => {
+                self.on_start(query);
+            }
             InstrumentationEvent::FinishQuery { query, error, .. } => {
                 #[cfg(feature = "async")]
                 self.settle_in_flight(query);
@@ -619,10 +665,30 @@ impl Instrumentation for CacheTracking {
     }
 }
 
+impl CacheTracking {
+    /// Whether the connection's statements run where the tracker may wait
+    /// for the cache (not an async runtime's thread).
+    fn may_block(&self) -> bool {
+        #[cfg(feature = "async")]
+        return !self.nonblocking;
+        #[cfg(not(feature = "async"))]
+        true
+    }
+}
+
+/// Whether `sql` may hold a statement that ends a transaction (a cheap
+/// look for the keywords before the real analysis).
+fn may_end_a_transaction(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    ["commit", "end", "release", "begin", "start"]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
 /// Whether a statement's failure says for sure that it wrote nothing: the
 /// server refused it (a constraint, a serialization failure), or it was
 /// never sent. A lost connection says nothing.
-fn certainly_failed(error: &diesel::result::Error) -> bool {
+pub(crate) fn certainly_failed(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind as K, Error as E};
     match error {
         E::QueryBuilderError(_) | E::NotInTransaction | E::AlreadyInTransaction => true,

@@ -222,10 +222,13 @@ where
         // it does not export.
         C::TransactionManager::begin_transaction(conn).await?;
         let out = match callback(&mut *conn).await {
-            Ok(value) => C::TransactionManager::commit_transaction(conn)
-                .await
-                .map(|()| value)
-                .map_err(E::from),
+            Ok(value) => {
+                announce_before_commit(conn).await;
+                C::TransactionManager::commit_transaction(conn)
+                    .await
+                    .map(|()| value)
+                    .map_err(E::from)
+            }
             Err(user) => match C::TransactionManager::rollback_transaction(conn).await {
                 Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user),
                 Err(rollback) => Err(rollback.into()),
@@ -233,6 +236,23 @@ where
         };
         landed_async(conn).await;
         out
+    }
+}
+
+/// Before the outermost `COMMIT` of [`transaction_async`]: announces the
+/// bumps the commit will make (`Cache::announce_bumps`), so that they
+/// survive this process dying between the commit and the task delivering
+/// them.
+async fn announce_before_commit<C: AsyncConnection>(conn: &mut C) {
+    let outermost = matches!(
+        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(depth)) if depth.get() == 1
+    );
+    if !outermost {
+        return;
+    }
+    if let Some(tracker) = async_tracker(conn) {
+        tracker.announcement().announce_async().await;
     }
 }
 

@@ -189,6 +189,31 @@ pub(crate) struct Bumps {
 }
 
 impl Bumps {
+    /// Adds `tags` to bump in `cache`.
+    pub(crate) fn add_all(&mut self, cache: &Cache, tags: &[String]) {
+        for tag in tags {
+            self.add(cache, tag.clone());
+        }
+    }
+
+    /// Announces the bumps (one round trip per cache) without making them:
+    /// see `Cache::announce_bumps`.
+    pub(crate) fn announce(self) {
+        for (cache, tags) in self.by_cache {
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            cache.announce_bumps(&tags);
+        }
+    }
+
+    /// [`Bumps::announce`] without blocking the runtime.
+    #[cfg(feature = "async")]
+    pub(crate) async fn announce_async(self) {
+        for (cache, tags) in self.by_cache {
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            cache.announce_bumps_async(&tags).await;
+        }
+    }
+
     fn add(&mut self, cache: &Cache, tag: String) {
         match self.by_cache.iter_mut().find(|(c, _)| c.same(cache)) {
             Some((_, tags)) if !tags.contains(&tag) => tags.push(tag),
@@ -270,8 +295,9 @@ impl Bumps {
             if let Err(e) = cache
                 .bump_tag_groups_async(&groups, Some(DEFAULT_TAG_TTL))
                 .await
+                && let Some(more) = cache.log_limit(cache_core::__engine::Cause::InvalidationFailed)
             {
-                tracing::error!(why, tags = ?tags, error = %e, "cache invalidation failed");
+                tracing::error!(why, tags = ?tags, error = %e, "cache invalidation failed{more}");
             }
         }
     }

@@ -66,7 +66,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: InsertQuery<C, V>,
     {
-        let n = tracking::as_hook(conn, |conn| M::insert_execute(conn, values))?;
+        let n = self.announced(
+            conn,
+            self.inserted_tags(),
+            |conn| M::insert_execute(conn, values),
+            |n| *n > 0,
+        )?;
         self.inserted(conn, n);
         Ok(n)
     }
@@ -76,7 +81,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: InsertQuery<C, V>,
     {
-        let rows = tracking::as_hook(conn, |conn| M::insert_returning(conn, values))?;
+        let rows = self.announced(
+            conn,
+            self.inserted_tags(),
+            |conn| M::insert_returning(conn, values),
+            |rows| !rows.is_empty(),
+        )?;
         self.inserted(conn, rows.len());
         Ok(rows)
     }
@@ -123,7 +133,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: UpdateQuery<C, V>,
     {
-        let updated = tracking::as_hook(conn, |conn| M::update_by_id(conn, &id, changes))?;
+        let updated = self.announced(
+            conn,
+            self.id_tags(&id),
+            |conn| M::update_by_id(conn, &id, changes),
+            Option::is_some,
+        )?;
         let Some(Updated { row, before }) = updated else {
             return Ok(None);
         };
@@ -153,7 +168,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: ModelQueries<C>,
     {
-        let deleted = tracking::as_hook(conn, |conn| M::delete_by_id(conn, &id))?;
+        let deleted = self.announced(
+            conn,
+            self.id_tags(&id),
+            |conn| M::delete_by_id(conn, &id),
+            Option::is_some,
+        )?;
         if let Some(row) = &deleted {
             self.invalidate(
                 conn,
@@ -178,7 +198,13 @@ impl<M: CachedModel> Manager<M> {
                 model: M::INFO.name,
             });
         }
-        let n = tracking::as_hook(conn, |conn| M::update_filtered(conn, &filter, changes))?;
+        // (Invalidated whatever it wrote.)
+        let n = self.announced(
+            conn,
+            self.epoch_tags(),
+            |conn| M::update_filtered(conn, &filter, changes),
+            |_| true,
+        )?;
         self.invalidate(conn, "update_where", self.epoch_tags());
         Ok(n)
     }
@@ -232,6 +258,74 @@ impl<M: CachedModel> Manager<M> {
         touched.sort();
         touched.dedup();
         touched
+    }
+
+    /// The tags a write of the row with primary key `id` is known to touch
+    /// before it runs: the lists and the row's detail entries by its id
+    /// (its other unique values are learned from the write itself).
+    pub(crate) fn id_tags(&self, id: &M::Id) -> Vec<String> {
+        let keys = self.model_keys();
+        vec![
+            keys.table_tag(TableTag::List).to_owned(),
+            keys.unique_tag_of(&M::unique_of_id(id.clone())),
+        ]
+    }
+
+    /// Runs a hook's write `f` (see [`tracking::as_hook`]), announcing
+    /// `tags` first when it runs in autocommit (see
+    /// `cache_core::Cache::announce_bumps`): should this process die after
+    /// the write and before its bumps, no entry of `tags` filled before the
+    /// write is served after it. (Inside a transaction the tracker
+    /// announces at the `COMMIT`.) A write that fails is invalidated by
+    /// [`Manager::after_failed_write`]; one that wrote nothing (`wrote`
+    /// says whether it did; one that did invalidates at least `tags`) has
+    /// its announced tags replaced at once, so that readers do not go to
+    /// the database until the announcement expires.
+    fn announced<C: Connection, T>(
+        &self,
+        conn: &mut C,
+        tags: Vec<String>,
+        f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
+        wrote: impl FnOnce(&T) -> bool,
+    ) -> Result<T> {
+        let autocommit =
+            tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
+        if autocommit {
+            let announced: Vec<&str> = tags.iter().map(String::as_str).collect();
+            self.cache().announce_bumps(&announced);
+        }
+        let written = tracking::as_hook(conn, f);
+        if autocommit {
+            let tags = match &written {
+                Ok(value) if wrote(value) => Vec::new(),
+                Ok(_) => self.after_failed_write(true, tags),
+                Err(crate::Error::Database(e)) => {
+                    self.after_failed_write(tracking::certainly_failed(e), tags)
+                }
+                Err(_) => self.after_failed_write(true, tags),
+            };
+            if !tags.is_empty() {
+                self.bump("announced, not written", &tags);
+            }
+        }
+        written
+    }
+
+    /// What a hook write in autocommit that failed invalidates, given the
+    /// `announced` tags: those (their pending version replaced at once,
+    /// rather than readers going to the database until it expires), and,
+    /// unless the failure was `certain` to leave the table as it was (not
+    /// a lost `COMMIT` reply, not a killed connection), every entry of the
+    /// table: the write may have committed, under unique values this
+    /// process never learned.
+    pub(crate) fn after_failed_write(&self, certain: bool, announced: Vec<String>) -> Vec<String> {
+        // (An in-process store was told nothing: nothing to replace.)
+        let shared = self.cache().backend().capabilities().shared;
+        let mut tags = if shared { announced } else { Vec::new() };
+        if !certain {
+            tags.extend(self.epoch_tags());
+        }
+        tags
     }
 
     /// Invalidates `tags` now, or at the commit of the open transaction.

@@ -19,6 +19,7 @@ use crate::model::{
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
+use cache_core::__engine::Cause;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -50,7 +51,11 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let rows = hook.run(M::insert_returning(&mut *conn, values)).await?;
+        let announced = self.announce_async(conn, self.inserted_tags()).await;
+        let written = hook.run(M::insert_returning(&mut *conn, values)).await;
+        let rows = self
+            .failed_async(announced, written, |rows| !rows.is_empty())
+            .await?;
         if !rows.is_empty() {
             self.invalidate_async(conn, "insert", self.inserted_tags())
                 .await;
@@ -65,7 +70,9 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let n = hook.run(M::insert_execute(&mut *conn, values)).await?;
+        let announced = self.announce_async(conn, self.inserted_tags()).await;
+        let written = hook.run(M::insert_execute(&mut *conn, values)).await;
+        let n = self.failed_async(announced, written, |n| *n > 0).await?;
         if n > 0 {
             self.invalidate_async(conn, "insert", self.inserted_tags())
                 .await;
@@ -85,7 +92,11 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncUpdateQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let updated = hook.run(M::update_by_id(&mut *conn, id, changes)).await?;
+        let announced = self.announce_async(conn, self.id_tags(&id)).await;
+        let written = hook.run(M::update_by_id(&mut *conn, id, changes)).await;
+        let updated = self
+            .failed_async(announced, written, Option::is_some)
+            .await?;
         let Some(Updated { row, before }) = updated else {
             return Ok(None);
         };
@@ -114,7 +125,11 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncDeleteQuery<C>,
     {
         let hook = self.hook(conn)?;
-        let deleted = hook.run(M::delete_by_id(&mut *conn, &id)).await?;
+        let announced = self.announce_async(conn, self.id_tags(&id)).await;
+        let written = hook.run(M::delete_by_id(&mut *conn, &id)).await;
+        let deleted = self
+            .failed_async(announced, written, Option::is_some)
+            .await?;
         if let Some(row) = &deleted {
             let tags = self.row_tags(row.unique_keys().iter(), false);
             self.invalidate_async(conn, "delete", tags).await;
@@ -139,9 +154,11 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let hook = self.hook(conn)?;
-        let n = hook
+        let announced = self.announce_async(conn, self.epoch_tags()).await;
+        let written = hook
             .run(M::update_filtered(&mut *conn, filter, changes))
-            .await?;
+            .await;
+        let n = self.failed_async(announced, written, |_| true).await?;
         self.invalidate_async(conn, "update_where", self.epoch_tags())
             .await;
         Ok(n)
@@ -157,6 +174,45 @@ impl<M: CachedModel> Manager<M> {
     pub async fn invalidate_id_async(&self, id: M::Id) {
         let tags = self.row_tags(std::iter::once(&M::unique_of_id(id)), false);
         self.bump_async("invalidate", tags).await;
+    }
+
+    /// The announcement of a sync hook (see `Manager::announced`) on an
+    /// async connection: the bumps of a write about to run in autocommit
+    /// are announced first. Returns them when they were.
+    async fn announce_async<C: AsyncConnection>(
+        &self,
+        conn: &mut C,
+        tags: Vec<String>,
+    ) -> Option<Vec<String>> {
+        let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
+        if policy != tracking::ReadPolicy::Normal {
+            return None;
+        }
+        let announced: Vec<&str> = tags.iter().map(String::as_str).collect();
+        self.cache().announce_bumps_async(&announced).await;
+        Some(tags)
+    }
+
+    /// A hook's `written` outcome; if it failed or wrote nothing (`wrote`)
+    /// after its tags were `announced`, they are invalidated at once (see
+    /// `Manager::announced`).
+    async fn failed_async<T>(
+        &self,
+        announced: Option<Vec<String>>,
+        written: QueryResult<T>,
+        wrote: impl FnOnce(&T) -> bool,
+    ) -> Result<T> {
+        if let Some(tags) = announced {
+            let tags = match &written {
+                Ok(value) if wrote(value) => Vec::new(),
+                Ok(_) => self.after_failed_write(true, tags),
+                Err(e) => self.after_failed_write(tracking::certainly_failed(e), tags),
+            };
+            if !tags.is_empty() {
+                self.bump_async("announced, not written", tags).await;
+            }
+        }
+        Ok(written?)
     }
 
     /// Starts a hook write on `conn` (see [`Hook`]).
@@ -207,7 +263,9 @@ impl<M: CachedModel> Manager<M> {
         match bumped {
             Ok(()) => tracing::debug!(source = M::INFO.name, why, tags = ?tags, "cache invalidate"),
             Err(e) => {
-                tracing::error!(source = M::INFO.name, why, tags = ?tags, error = %e, "cache invalidation failed")
+                if let Some(more) = self.cache().log_limit(Cause::InvalidationFailed) {
+                    tracing::error!(source = M::INFO.name, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
+                }
             }
         }
     }

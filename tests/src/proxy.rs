@@ -32,6 +32,27 @@ impl Proxy {
     /// Forwards connections accepted by `listener`; replies in writes of at
     /// most `piece` bytes when given.
     pub fn on(listener: TcpListener, upstream: &str, piece: Option<usize>) -> Proxy {
+        Self::filtering(listener, upstream, piece, None)
+    }
+
+    /// Like [`Proxy::start`], but every read of a client's bytes is first
+    /// shown to `stop`: when it answers true, those bytes are not forwarded
+    /// and the connection is closed (a test's way to act at an exact point
+    /// of a client's conversation, such as killing the client there).
+    pub fn intercepting(
+        upstream: &str,
+        stop: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
+    ) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::filtering(listener, upstream, None, Some(Arc::new(stop)))
+    }
+
+    fn filtering(
+        listener: TcpListener,
+        upstream: &str,
+        piece: Option<usize>,
+        stop: Option<Stop>,
+    ) -> Proxy {
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
         let open = Arc::new(Mutex::new(Vec::new()));
@@ -52,8 +73,9 @@ impl Proxy {
                 streams.push(server.try_clone().unwrap());
                 let upstream = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let counted = requests_.clone();
-                thread::spawn(move || pump(upstream.0, upstream.1, None, Some(counted)));
-                thread::spawn(move || pump(server, client, piece, None));
+                let stop = stop.clone();
+                thread::spawn(move || pump(upstream.0, upstream.1, None, Some(counted), stop));
+                thread::spawn(move || pump(server, client, piece, None, None));
             }
         });
         Proxy {
@@ -90,17 +112,23 @@ impl Proxy {
     }
 }
 
-/// Copies `from` to `to` until either closes, in writes of at most `piece`
-/// bytes for reads of up to 4 KiB when given, counting reads in `reads`.
+/// See [`Proxy::intercepting`].
+type Stop = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Copies `from` to `to` until either closes (or `stop` says to stop), in
+/// writes of at most `piece` bytes for reads of up to 4 KiB when given,
+/// counting reads in `reads`.
 fn pump(
     mut from: TcpStream,
     mut to: TcpStream,
     piece: Option<usize>,
     reads: Option<Arc<AtomicUsize>>,
+    stop: Option<Stop>,
 ) {
     let mut buf = [0u8; 64 * 1024];
     while let Ok(n) = from.read(&mut buf) {
-        if n == 0 {
+        if n == 0 || stop.as_ref().is_some_and(|stop| stop(&buf[..n])) {
+            let _ = from.shutdown(Shutdown::Both);
             break;
         }
         if let Some(reads) = &reads {

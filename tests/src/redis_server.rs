@@ -116,6 +116,22 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// Sends one command straight to the server (never through a proxy in
+    /// front of it) on a connection of its own, opened for it and closed
+    /// after: a test's admin commands (`CONFIG SET`, `REPLICAOF`, `CLIENT
+    /// PAUSE`), which no fault the test makes (an idle timeout, say) can
+    /// close under it. Waits at most 5 s for the connection and the reply.
+    pub fn command(&self, args: &[&str]) -> redis::RedisResult<redis::Value> {
+        let wait = Duration::from_secs(5);
+        let mut conn = redis::Client::open(self.url())?.get_connection_with_timeout(wait)?;
+        conn.set_read_timeout(Some(wait))?;
+        let mut cmd = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            cmd.arg(*arg);
+        }
+        cmd.query(&mut conn)
+    }
+
     /// The server's process id, while it runs (stopped or not).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
@@ -254,8 +270,9 @@ pub fn remove_stale_dirs() {
     }
 }
 
-/// A port nothing listens on at the moment of asking.
-fn free_port() -> io::Result<u16> {
+/// A port nothing listens on at the moment of asking (a closed port, for a
+/// replica of nobody, say).
+pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -485,8 +485,10 @@ async fn a_cancelled_read_lets_its_lease_go() {
         .unwrap()
         .get_connection()
         .unwrap();
+    // Polled for 1.5 s at most: well before the lease (2 s) would expire
+    // by itself, with room for a loaded machine to run the release.
     let mut leases = Vec::<String>::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         tokio::time::sleep(Duration::from_millis(10)).await;
         leases = redis::cmd("KEYS")
             .arg(format!("{prefix}:x:*"))

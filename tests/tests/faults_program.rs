@@ -1,9 +1,22 @@
-//! The fault program, briefly: Redis killed, stopped and cut off under the
-//! managers' readers and writers; no read fails and none is stale. (Its
-//! throughput figures are benchmarks: see RELIABILITY.md.)
+//! The fault program, briefly: Redis killed, stopped, cut off, full,
+//! demoted, holding writes and closing idle connections under the
+//! managers' readers and writers (the readers with a `Cache` of their own,
+//! as another process); no read fails and none is stale. (Its throughput
+//! figures are benchmarks: see RELIABILITY.md.)
 
 use cache_tests::services;
 use std::process::Command;
+
+/// The faults the program applies, in its order.
+const FAULTS: [&str; 7] = [
+    "kill",
+    "stop",
+    "partition",
+    "oom",
+    "readonly",
+    "pause-writes",
+    "idle-timeout",
+];
 
 #[test]
 fn no_read_fails_or_is_stale_whatever_happens_to_redis() {
@@ -21,30 +34,48 @@ fn faults(extra: &[&str]) {
     if services::database_url().is_none() {
         return;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_faults"))
-        .args(["--db", "postgres", "--seconds", "4"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let faults: Vec<&str> = stdout.lines().filter(|l| l.starts_with("fault=")).collect();
-    assert_eq!(faults.len(), 3, "{stdout}");
-    for (line, fault) in faults.iter().zip(["kill", "stop", "partition"]) {
+    // A one-second window per fault (7 s over the baseline and 6 faults):
+    // long enough for reads to go on after a held write's guard timed out.
+    // The idle timeout on its own: after the fault before it, the readers'
+    // breaker would probe only when the burst begins, and the burst (1 s)
+    // would fall in the grace that follows (3 s).
+    let run = |faults: &str, seconds: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_faults"))
+            .args(["--db", "postgres", "--seconds", seconds, "--faults", faults])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let stdout = run(&FAULTS[..6].join(","), "7") + &run(FAULTS[6], "4");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("fault=")).collect();
+    assert_eq!(lines.len(), FAULTS.len(), "{stdout}");
+    for (line, fault) in lines.iter().zip(FAULTS) {
         assert!(line.starts_with(&format!("fault={fault} ")), "{line}");
         assert!(
             line.contains(" failed_reads=0 ") && line.contains(" stale_reads=0 "),
             "{line}"
         );
-        let reads: u64 = line
-            .split(' ')
-            .find_map(|kv| kv.strip_prefix("reads="))
-            .and_then(|n| n.parse().ok())
-            .unwrap();
-        assert!(reads > 0, "reads went on while faulted: {line}");
+        assert!(
+            field(line, "reads") > 0,
+            "reads went on while faulted: {line}"
+        );
     }
+    // The server closed every pooled connection while they were idle: the
+    // reads after are cache hits again.
+    assert!(field(lines[6], "hits") > 0, "{}", lines[6]);
+}
+
+/// The number `name=` holds on `line`.
+fn field(line: &str, name: &str) -> u64 {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}= on {line}"))
 }

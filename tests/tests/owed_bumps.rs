@@ -5,8 +5,11 @@
 use cache_diesel::{Cache, CacheConfig};
 use cache_tests::models::{NewProduct, ProductCache, products};
 use cache_tests::proxy::Proxy;
+use cache_tests::redis_server::RedisServer;
 use cache_tests::{db, services, unique};
 use diesel::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -54,7 +57,7 @@ fn a_write_while_redis_was_unreachable_is_not_served_stale_once_it_returns() {
     assert_eq!(writer.get(conn, id).unwrap().title, "Renamed", "fails open");
     proxy.restore();
 
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let title = reader.get(conn, id).unwrap().title;
         if title == "Renamed" {
@@ -62,10 +65,472 @@ fn a_write_while_redis_was_unreachable_is_not_served_stale_once_it_returns() {
         }
         assert!(
             Instant::now() < deadline,
-            "still served {title:?} 5 s after Redis returned"
+            "still served {title:?} 30 s after Redis returned"
         );
         thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(writer.get(conn, id).unwrap().title, "Renamed");
     let _ = reader.cache().clear();
+}
+
+/// How a Redis of the test's own is made to refuse (or hold) writes while
+/// it still answers reads, and made to take them again.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// `maxmemory` reached under the default `noeviction`: `OOM` replies
+    /// to writes that allocate (a `DEL` is still taken).
+    Oom,
+    /// A demoted master: a replica of a master that does not answer keeps
+    /// its data and serves reads; every write is `READONLY`.
+    ReadOnly,
+    /// `CLIENT PAUSE .. WRITE`: writes are held, reads answered.
+    PauseWrites,
+    /// `min-replicas-to-write` with no replica: `NOREPLICAS` to writes.
+    NoReplicas,
+    /// A snapshot that failed to save with `stop-writes-on-bgsave-error`:
+    /// `MISCONF` to writes (and to `PING`).
+    Misconf,
+    /// A script that runs past `busy-reply-threshold`: `BUSY` to every
+    /// command until it is killed.
+    Busy,
+    /// A replica of a master that is down, told not to serve stale data:
+    /// `MASTERDOWN` to reads too.
+    MasterDown,
+}
+
+impl Refusal {
+    fn start(self, admin: &mut redis::Connection, server: &RedisServer) {
+        let config = |admin: &mut redis::Connection, name: &str, value: &str| {
+            redis::cmd("CONFIG")
+                .arg(&["SET", name, value])
+                .query::<()>(admin)
+                .unwrap()
+        };
+        match self {
+            Refusal::Oom => redis::cmd("CONFIG")
+                .arg(&["SET", "maxmemory", "1"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::ReadOnly => {
+                let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let port = nobody.local_addr().unwrap().port();
+                drop(nobody);
+                redis::cmd("REPLICAOF")
+                    .arg("127.0.0.1")
+                    .arg(port)
+                    .query::<()>(admin)
+                    .unwrap()
+            }
+            Refusal::PauseWrites => redis::cmd("CLIENT")
+                .arg(&["PAUSE", "60000", "WRITE"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::NoReplicas => config(admin, "min-replicas-to-write", "1"),
+            Refusal::Misconf => {
+                // A snapshot into a directory nothing can be written to.
+                config(admin, "save", "3600 1");
+                config(admin, "dir", "/proc");
+                redis::cmd("BGSAVE").query::<String>(admin).unwrap();
+                let until = Instant::now() + Duration::from_secs(20);
+                while !redis::cmd("INFO")
+                    .arg("persistence")
+                    .query::<String>(admin)
+                    .unwrap()
+                    .contains("rdb_last_bgsave_status:err")
+                {
+                    assert!(Instant::now() < until, "the snapshot did not fail");
+                    thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Refusal::Busy => {
+                config(admin, "busy-reply-threshold", "10");
+                let url = server.url();
+                thread::spawn(move || {
+                    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+                    let _ = redis::cmd("EVAL")
+                        .arg(&["while true do end", "0"])
+                        .query::<()>(&mut conn);
+                });
+                thread::sleep(Duration::from_millis(200));
+            }
+            Refusal::MasterDown => {
+                config(admin, "replica-serve-stale-data", "no");
+                Refusal::ReadOnly.start(admin, server);
+            }
+        }
+    }
+
+    fn end(self, admin: &mut redis::Connection) {
+        match self {
+            Refusal::Oom => redis::cmd("CONFIG")
+                .arg(&["SET", "maxmemory", "0"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::ReadOnly => redis::cmd("REPLICAOF")
+                .arg(&["NO", "ONE"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::PauseWrites => redis::cmd("CLIENT")
+                .arg("UNPAUSE")
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::NoReplicas => redis::cmd("CONFIG")
+                .arg(&["SET", "min-replicas-to-write", "0"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::Misconf => redis::cmd("CONFIG")
+                .arg(&["SET", "stop-writes-on-bgsave-error", "no"])
+                .query::<()>(admin)
+                .unwrap(),
+            Refusal::Busy => {
+                // The admin connection is refused too (BUSY) but for this.
+                let until = Instant::now() + Duration::from_secs(20);
+                while redis::cmd("SCRIPT").arg("KILL").query::<()>(admin).is_err() {
+                    assert!(Instant::now() < until, "the script was not killed");
+                    thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Refusal::MasterDown => Refusal::ReadOnly.end(admin),
+        }
+    }
+}
+
+/// A write whose bump a Redis refuses (or holds) while it answers reads:
+/// no other process is served the old row meanwhile (over `local` too: a
+/// tiered store), and the cache serves hits again once Redis takes writes.
+fn a_write_that_redis_refuses_is_not_served_stale(refusal: Refusal, local: &str) {
+    // (`dir` may be set at run time: the MISCONF case needs it.)
+    let Some(server) = RedisServer::for_test(&["--enable-protected-configs", "yes"]) else {
+        return;
+    };
+    let prefix = unique::prefix("refused");
+    let url = format!(
+        "redis://127.0.0.1:{}/?connect_timeout=300ms&response_timeout=300ms&retry_after=100ms{local}",
+        server.port()
+    );
+    let writer = ProductCache::new(cache_at(&url, &prefix));
+    // Another process: its own pool, breaker and debts, the same keys.
+    let reader = ProductCache::new(cache_at(&url, &prefix));
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut db = db::sqlite();
+    let conn = &mut db.conn;
+    let id = writer
+        .insert(conn, NewProduct::new("refused", 1))
+        .unwrap()
+        .id;
+    let warm = Instant::now() + Duration::from_secs(20);
+    while reader.stats().hits == 0 {
+        assert_eq!(reader.get(conn, id).unwrap().title, "Title of refused");
+        assert!(Instant::now() < warm, "never a hit before the fault");
+        thread::sleep(Duration::from_millis(5));
+    }
+
+    refusal.start(&mut admin, &server);
+    writer
+        .update(conn, id, products::title.eq("Renamed"))
+        .unwrap();
+    if !local.is_empty() {
+        // A local tier's promise: reads that start more than
+        // `local_window` (10 ms) after a write returned see it.
+        thread::sleep(Duration::from_millis(50));
+    }
+    for _ in 0..50 {
+        assert_eq!(
+            reader.get(conn, id).unwrap().title,
+            "Renamed",
+            "{refusal:?}{local}: served the row from before a write Redis refused to invalidate"
+        );
+        assert_eq!(writer.get(conn, id).unwrap().title, "Renamed");
+        thread::sleep(Duration::from_millis(10));
+    }
+    refusal.end(&mut admin);
+
+    // Usable again: hits come back (after the breaker's grace).
+    let hits = reader.stats().hits;
+    let back = Instant::now() + Duration::from_secs(30);
+    while reader.stats().hits == hits {
+        assert_eq!(
+            reader.get(conn, id).unwrap().title,
+            "Renamed",
+            "{refusal:?}{local}: the old row once Redis took writes again"
+        );
+        assert!(
+            Instant::now() < back,
+            "{refusal:?}{local}: no hit 30 s after Redis took writes again"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_write_that_a_full_redis_refuses_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Oom, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Oom, "&local=16m");
+}
+
+#[test]
+fn a_write_that_a_demoted_redis_refuses_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::ReadOnly, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::ReadOnly, "&local=16m");
+}
+
+#[test]
+fn a_write_that_redis_refuses_for_want_of_replicas_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::NoReplicas, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::NoReplicas, "&local=16m");
+}
+
+#[test]
+fn a_write_that_redis_refuses_after_a_failed_snapshot_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Misconf, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Misconf, "&local=16m");
+}
+
+#[test]
+fn a_write_while_a_script_keeps_redis_busy_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Busy, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::Busy, "&local=16m");
+}
+
+#[test]
+fn a_write_while_redis_is_a_replica_of_a_master_that_is_down_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::MasterDown, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::MasterDown, "&local=16m");
+}
+
+#[test]
+fn a_write_that_a_paused_redis_holds_is_not_served_stale() {
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::PauseWrites, "");
+    a_write_that_redis_refuses_is_not_served_stale(Refusal::PauseWrites, "&local=16m");
+}
+
+/// The child process's part of
+/// [`a_writer_killed_after_its_commit_leaves_no_stale_entry`]: renames the
+/// row through the hook (in autocommit, or in a tracked transaction), over
+/// a proxy that kills this process when its bump is on the way.
+fn killed_writer(spec: &str) {
+    let [path, url, prefix, id, how] = spec.split('|').collect::<Vec<_>>()[..] else {
+        panic!("bad writer spec {spec:?}");
+    };
+    let writer = ProductCache::new(cache_at(url, prefix));
+    let mut conn = db::open_sqlite_file(path);
+    cache_diesel::track(&mut conn);
+    let id: i32 = id.parse().unwrap();
+    let rename = |conn: &mut diesel::SqliteConnection| {
+        writer
+            .update(conn, id, products::title.eq("Renamed"))
+            .map(|_| ())
+    };
+    match how {
+        "hook" => rename(&mut conn).unwrap(),
+        "transaction" => cache_diesel::transaction(&mut conn, |conn| rename(conn)).unwrap(),
+        _ => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+                let mut conn = SyncConnectionWrapper::new(db::open_sqlite_file(path));
+                cache_diesel::track_async(&mut conn);
+                let title = products::title.eq("Renamed");
+                if how == "async_hook" {
+                    writer.update_async(&mut conn, id, title).await.unwrap();
+                } else {
+                    cache_diesel::transaction_async(&mut conn, async |conn| {
+                        writer.update_async(conn, id, title).await.map(|_| ())
+                    })
+                    .await
+                    .unwrap();
+                }
+            });
+        }
+    }
+    // Only reached if the proxy did not kill this process.
+    thread::sleep(Duration::from_secs(60));
+}
+
+/// A writer killed after its `COMMIT` and before its bumps reached Redis:
+/// another process is never served the row (detail or list) as it was
+/// before the write, and serves hits again once the writer's announcement
+/// expires (`ANNOUNCE_HOLD`).
+fn a_writer_killed_between_commit_and_bump(how: &str) {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let prefix = unique::prefix("killed");
+    let mut db = db::sqlite_file("killed");
+    let path = db.file().unwrap().to_owned();
+    let reader = ProductCache::new(cache_at(&server.url(), &prefix));
+    let conn = &mut db.conn;
+    let id = reader
+        .insert(conn, NewProduct::new("killed", 1))
+        .unwrap()
+        .id;
+    let titles = |conn: &mut diesel::SqliteConnection| {
+        let detail = reader.get(conn, id).unwrap().title;
+        let list: Vec<String> = reader
+            .all(conn, None, Default::default())
+            .unwrap()
+            .iter()
+            .map(|p| p.title.clone())
+            .collect();
+        (detail, list)
+    };
+    titles(conn);
+    let hits = reader.stats().hits;
+    titles(conn);
+    assert_eq!(
+        reader.stats().hits,
+        hits + 2,
+        "both cached before the write"
+    );
+
+    // The writer's Redis traffic passes through a proxy that kills it when
+    // a bump (a SET of a version, not an announcement) is on its way.
+    let child_pid = Arc::new(AtomicU32::new(0));
+    let pid = child_pid.clone();
+    let killed = Arc::new(AtomicBool::new(false));
+    let killed_ = killed.clone();
+    let pending = cache_core::__engine::PENDING_TEXT;
+    let proxy = Proxy::intercepting(&format!("127.0.0.1:{}", server.port()), move |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        // A `SET` of a tag (`:t:`) to a version (not the pending one). A
+        // connection's setup (`CLIENT SETINFO`) is not one.
+        let bump =
+            text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending);
+        if bump && !killed_.swap(true, Ordering::SeqCst) {
+            let pid = pid.load(Ordering::SeqCst) as i32;
+            // SAFETY: a signal to the child process this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        bump
+    });
+    let url = format!(
+        "redis://127.0.0.1:{}/?connect_timeout=1s&response_timeout=1s",
+        proxy.port()
+    );
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "--nocapture", "--test-threads=1"])
+        .arg(format!("a_writer_killed_{how}"))
+        .env(
+            "CACHE_TEST_KILLED_WRITER",
+            format!("{path}|{url}|{prefix}|{id}|{how}"),
+        )
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child_pid.store(child.id(), Ordering::SeqCst);
+    let status = child.wait().unwrap();
+    assert!(
+        killed.load(Ordering::SeqCst) && !status.success(),
+        "the writer was not killed at its bump: {status}"
+    );
+
+    // Committed: the database has the new title; the cache must not serve
+    // the old one, detail or list.
+    let stored: String = products::table
+        .find(id)
+        .select(products::title)
+        .first(conn)
+        .unwrap();
+    assert_eq!(
+        stored, "Renamed",
+        "{how}: the write committed before the kill"
+    );
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until {
+        let (detail, list) = titles(conn);
+        assert_eq!(
+            detail, "Renamed",
+            "{how}: the detail from before a committed write"
+        );
+        assert_eq!(
+            list,
+            ["Renamed"],
+            "{how}: the list from before a committed write"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    // Once the announcement expires, the cache serves hits again.
+    let hits = reader.stats().hits;
+    let back = Instant::now() + cache_core::__engine::ANNOUNCE_HOLD + Duration::from_secs(20);
+    while reader.stats().hits < hits + 2 {
+        assert_eq!(
+            titles(conn),
+            ("Renamed".to_owned(), vec!["Renamed".to_owned()])
+        );
+        assert!(
+            Instant::now() < back,
+            "{how}: no hit after the announcement expired"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_writer_killed_hook() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("hook"),
+    }
+}
+
+#[test]
+fn a_writer_killed_async_hook() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("async_hook"),
+    }
+}
+
+#[test]
+fn a_writer_killed_async_transaction() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("async_transaction"),
+    }
+}
+
+#[test]
+fn a_writer_killed_transaction() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("transaction"),
+    }
+}
+
+/// A hook that writes nothing (an update or delete of an id no row has)
+/// replaces what it announced at once: the lists and the row's entry are
+/// cached again on the next read, not read from the database until the
+/// announcement expires (the REST example's lists went uncached for 5 s
+/// after a `DELETE` that answered 404).
+#[test]
+fn a_hook_that_writes_nothing_leaves_nothing_pending() {
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let products = ProductCache::new(cache_at(&url, &unique::prefix("nothing")));
+    let mut db = db::sqlite();
+    let conn = &mut db.conn;
+    products.insert(conn, NewProduct::new("kept", 1)).unwrap();
+    let list = |conn: &mut diesel::SqliteConnection| {
+        products.all(conn, None, Default::default()).unwrap().len()
+    };
+    for _ in 0..2 {
+        assert!(products.delete(conn, 999).unwrap().is_none());
+        assert!(
+            products
+                .update(conn, 998, products::title.eq("nobody"))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(list(conn), 1);
+        let hits = products.stats().hits;
+        assert_eq!(list(conn), 1);
+        assert_eq!(products.stats().hits, hits + 1, "the list is cached again");
+    }
 }

@@ -345,3 +345,324 @@ fn a_killed_server_restarted_empty_is_used_again_after_one_window() {
     cache.set("k", &2, Timeout::Default).unwrap();
     assert_eq!(cache.get::<i32>("k").unwrap(), Some(2));
 }
+
+/// `CONFIG SET name value` on `server`.
+fn config_set(server: &RedisServer, name: &str, value: &str) {
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .query::<()>(&mut admin)
+        .unwrap();
+}
+
+/// A cache on the test's own server at `port`, with the default timeouts
+/// and breaker (`retry_after` 1 s, 3 s of grace after it) and `options`.
+fn own_server_cache(port: u16, name: &str, options: &str) -> Cache {
+    let url = format!("redis://127.0.0.1:{port}/0?{options}");
+    let mut cfg = CacheConfig::from_url(&url).unwrap();
+    cfg.key_prefix = unique::prefix(name);
+    Cache::new(cfg).unwrap()
+}
+
+/// Read-through keys of one tag, each loaded as its own name (counting
+/// the loads: the database reads).
+struct Reads {
+    cache: Cache,
+    keys: Vec<String>,
+    tag: String,
+    loads: std::sync::atomic::AtomicU64,
+    hits: std::sync::atomic::AtomicU64,
+}
+
+impl Reads {
+    fn new(cache: Cache, n: usize) -> Reads {
+        use cache_core::__engine::Namespace;
+        let keys = (0..n)
+            .map(|i| cache.keys().build(Namespace::Query, &[], &format!("q{i}")))
+            .collect();
+        let tag = cache.keys().build(Namespace::Tag, &[], "t");
+        Reads {
+            cache,
+            keys,
+            tag,
+            loads: Default::default(),
+            hits: Default::default(),
+        }
+    }
+
+    fn plan<'a>(&'a self, key: &'a str, tags: &'a [&'a str]) -> cache_core::__engine::Plan<'a> {
+        cache_core::__engine::Plan {
+            key,
+            tags,
+            tag_ttl: None,
+            own_tag: None,
+            fill: true,
+            soft_timeout: None,
+            stats: None,
+            background: None,
+        }
+    }
+
+    fn shape(_: &String) -> cache_core::__engine::Shape {
+        cache_core::__engine::Shape {
+            depends_on: 1,
+            ttl: Some(Duration::from_secs(600)),
+        }
+    }
+
+    fn counted(&self, outcome: cache_core::__engine::Outcome) {
+        if outcome == cache_core::__engine::Outcome::Hit {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Reads `key` (sync API); its value is always its key.
+    fn read(&self, key: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let tags = [self.tag.as_str()];
+        let (value, outcome) = self
+            .cache
+            .read_through(&self.plan(key, &tags), Reads::shape, || {
+                self.loads.fetch_add(1, Relaxed);
+                Ok::<_, String>(key.to_owned())
+            })
+            .unwrap();
+        assert_eq!(value, key);
+        self.counted(outcome);
+    }
+
+    /// Reads `key` (async API).
+    async fn read_async(&self, key: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let tags = [self.tag.as_str()];
+        let (value, outcome) = self
+            .cache
+            .read_through_async(&self.plan(key, &tags), Reads::shape, || async {
+                self.loads.fetch_add(1, Relaxed);
+                Ok::<_, String>(key.to_owned())
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, key);
+        self.counted(outcome);
+    }
+
+    /// (hits, loads) so far, and zeroes them.
+    fn take(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.swap(0, Relaxed), self.loads.swap(0, Relaxed))
+    }
+}
+
+/// Reads every key `rounds` times on each of `threads` threads.
+fn burst(reads: &Reads, threads: usize, rounds: usize) {
+    let start = Barrier::new(threads);
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start.wait();
+                for _ in 0..rounds {
+                    for key in &reads.keys {
+                        reads.read(key);
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Redis's `timeout` (common in production) closes connections idle that
+/// long. A pooled connection it closed is replaced without a word: the
+/// first burst after an idle spell is all hits, no error, no breaker (it
+/// opened on the connection's end-of-file, and then 1 s of fail-fast and
+/// 3 s of grace sent every read to the database).
+#[test]
+fn connections_the_server_closed_while_idle_are_replaced_quietly() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    config_set(&server, "timeout", "1");
+    let reads = Reads::new(own_server_cache(server.port(), "idle", "pool_size=4"), 50);
+    // Warm, on four connections.
+    burst(&reads, 4, 2);
+    let (_, loads) = reads.take();
+    assert_eq!(loads, 50, "each key loaded once");
+
+    for spell in 0..2 {
+        thread::sleep(Duration::from_millis(2500)); // past the server's timeout
+        let before = reads.cache.stats();
+        burst(&reads, 4, 5);
+        let (hits, loads) = reads.take();
+        let after = reads.cache.stats();
+        println!("after idle spell {spell}: {hits} hits, {loads} database reads");
+        assert_eq!((hits, loads), (1000, 0), "spell {spell}: all hits");
+        assert_eq!(after.errors - before.errors, 0, "no error");
+        assert_eq!(after.uncached - before.uncached, 0, "no read uncached");
+    }
+}
+
+/// [`connections_the_server_closed_while_idle_are_replaced_quietly`] for
+/// the async API (its hits over connections of its own, everything else
+/// over redis-rs's multiplexed connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_connections_the_server_closed_while_idle_are_replaced_quietly() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    config_set(&server, "timeout", "1");
+    let reads = Arc::new(Reads::new(
+        own_server_cache(server.port(), "idle_async", "pool_size=4"),
+        50,
+    ));
+    let burst = |rounds: usize| {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let reads = reads.clone();
+                tokio::spawn(async move {
+                    for _ in 0..rounds {
+                        for key in &reads.keys {
+                            reads.read_async(key).await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        }
+    };
+    burst(2).await;
+    let (_, loads) = reads.take();
+    assert_eq!(loads, 50, "each key loaded once");
+
+    for spell in 0..2 {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let before = reads.cache.stats();
+        burst(5).await;
+        let (hits, loads) = reads.take();
+        let after = reads.cache.stats();
+        println!("async, after idle spell {spell}: {hits} hits, {loads} database reads");
+        assert_eq!((hits, loads), (1000, 0), "spell {spell}: all hits");
+        assert_eq!(after.errors - before.errors, 0, "no error");
+        assert_eq!(after.uncached - before.uncached, 0, "no read uncached");
+        // A write over the multiplexed connection, idle as long.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let before = reads.cache.stats();
+        reads
+            .cache
+            .bump_tag_groups_async(&[(std::slice::from_ref(&reads.tag), None)], None)
+            .await
+            .expect("a bump after an idle spell");
+        burst(1).await;
+        let (_, loads) = reads.take();
+        assert_eq!(loads, 50, "spell {spell}: the bump invalidated every key");
+        let after = reads.cache.stats();
+        assert_eq!(after.errors - before.errors, 0, "no error");
+    }
+}
+
+/// An entry larger than the server's `client-output-buffer-limit normal`
+/// kills its connection on every read (the server closes it instead of
+/// answering). That is not the server failing: the entry is deleted and
+/// counted (`undecodable`), and hits on other keys go on.
+#[test]
+fn an_entry_the_server_cannot_send_is_dropped_not_the_cache() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    config_set(&server, "client-output-buffer-limit", "normal 1mb 1mb 0");
+    let reads = Reads::new(
+        own_server_cache(server.port(), "oversized", "pool_size=4"),
+        20,
+    );
+    burst(&reads, 2, 1);
+    reads.take();
+    // 4 MB under a key the cache reads, written by someone else.
+    let bad = reads.keys[0].clone();
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("SET")
+        .arg(&bad)
+        .arg(vec![b'x'; 4 << 20])
+        .query::<()>(&mut admin)
+        .unwrap();
+
+    let before = reads.cache.stats();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut rounds = 0;
+    while Instant::now() < deadline {
+        for key in &reads.keys {
+            reads.read(key);
+        }
+        rounds += 1;
+    }
+    let (hits, loads) = reads.take();
+    let after = reads.cache.stats();
+    println!("oversized entry: {rounds} rounds of 20 keys, {hits} hits, {loads} database reads");
+    // The bad key is loaded once (its entry dropped, then filled with a
+    // value of its own); every other read is a hit.
+    assert_eq!(loads, 1, "{hits} hits, {loads} loads");
+    assert_eq!(hits, 20 * rounds - 1);
+    assert_eq!(after.undecodable - before.undecodable, 1, "counted");
+    assert_eq!(after.errors - before.errors, 0);
+    let len: u64 = redis::cmd("STRLEN").arg(&bad).query(&mut admin).unwrap();
+    assert!(len < 1 << 20, "the 4 MB entry is gone: {len} bytes");
+}
+
+/// [`an_entry_the_server_cannot_send_is_dropped_not_the_cache`] for the
+/// async API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_an_entry_the_server_cannot_send_is_dropped_not_the_cache() {
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    config_set(&server, "client-output-buffer-limit", "normal 1mb 1mb 0");
+    let reads = Reads::new(
+        own_server_cache(server.port(), "oversized_async", "pool_size=4"),
+        20,
+    );
+    for key in &reads.keys {
+        reads.read_async(key).await;
+    }
+    reads.take();
+    let bad = reads.keys[0].clone();
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("SET")
+        .arg(&bad)
+        .arg(vec![b'x'; 4 << 20])
+        .query::<()>(&mut admin)
+        .unwrap();
+
+    let before = reads.cache.stats();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut rounds = 0;
+    while Instant::now() < deadline {
+        for key in &reads.keys {
+            reads.read_async(key).await;
+        }
+        rounds += 1;
+    }
+    let (hits, loads) = reads.take();
+    let after = reads.cache.stats();
+    println!(
+        "async, oversized entry: {rounds} rounds of 20 keys, {hits} hits, {loads} database reads"
+    );
+    assert_eq!(loads, 1, "{hits} hits, {loads} loads");
+    assert_eq!(hits, 20 * rounds - 1);
+    assert_eq!(after.undecodable - before.undecodable, 1, "counted");
+    assert_eq!(after.errors - before.errors, 0);
+    let len: u64 = redis::cmd("STRLEN").arg(&bad).query(&mut admin).unwrap();
+    assert!(len < 1 << 20, "the 4 MB entry is gone: {len} bytes");
+}

@@ -121,7 +121,8 @@ fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
 
 /// A miss with no contention, on a server of its own (its counters are
 /// this test's alone), through a proxy that counts round trips: the read
-/// that missed (`MGET`); one pipeline that creates the absent tag, takes
+/// that missed (`MGET` and the hit's guard, a `DEL` of a key nothing
+/// writes: see `guard.rs`); one pipeline that creates the absent tag, takes
 /// the lease and reads again (`SET NX`, `SET NX PX`, `MGET`); the fill and
 /// the lease's release (`SET`, `DEL`), sent without waiting (the build
 /// before waited for a tag creation of its own: 5 requests). A read after
@@ -143,6 +144,7 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
         key: &key,
         tags: &tags,
         tag_ttl: None,
+        own_tag: None,
         fill: true,
         soft_timeout: None,
         stats: None,
@@ -176,12 +178,19 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
         HashMap::from([
             ("mget".to_owned(), 2),
             ("set".to_owned(), set),
-            ("del".to_owned(), 1),
+            ("del".to_owned(), 2),
             ("get".to_owned(), 1),
         ])
     };
     assert_eq!(first, expected(3), "a first read");
+    let (before, trips) = (command_counts(&url), proxy.requests());
     assert_eq!(read("again"), ("first".to_owned(), Outcome::Hit));
+    assert_eq!(proxy.requests() - trips, 1, "a hit is one round trip");
+    assert_eq!(
+        delta(&before, &command_counts(&url)),
+        HashMap::from([("mget".to_owned(), 1), ("del".to_owned(), 1)]),
+        "a hit: the MGET of the entry and its tag, and its guard"
+    );
 
     cache.bump_tags(std::slice::from_ref(&tag), None).unwrap();
     let (before, trips) = (command_counts(&url), proxy.requests());

@@ -222,6 +222,10 @@ impl Backend for ClusterBackend {
         self.redis.capabilities()
     }
 
+    fn dropped_entries(&self) -> u64 {
+        self.redis.dropped()
+    }
+
     #[cfg(feature = "tokio")]
     fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
         super::cluster_async::AsyncCluster::of(self)

@@ -168,9 +168,9 @@ impl MemoryBackend {
 }
 
 impl TagStore for MemoryBackend {
-    fn write_versions(&self, tags: &[(&str, u64)], _ttl: Ttl) -> Result<()> {
+    fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
         for (tag, version) in tags {
-            self.tags.put(tag, *version, true);
+            self.tags.put(tag, *version, true, ttl);
         }
         // After the writes: a reader that saw the old generation looked the
         // tags up before them.
@@ -178,10 +178,10 @@ impl TagStore for MemoryBackend {
         Ok(())
     }
 
-    fn create_versions(&self, _entry: &str, tags: &[(&str, u64)], _ttl: Ttl) -> Result<Vec<u64>> {
+    fn create_versions(&self, _entry: &str, tags: &[(&str, u64)], ttl: Ttl) -> Result<Vec<u64>> {
         Ok(tags
             .iter()
-            .map(|(tag, version)| self.tags.put(tag, *version, false))
+            .map(|(tag, version)| self.tags.put(tag, *version, false, ttl))
             .collect())
     }
 

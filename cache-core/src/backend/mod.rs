@@ -249,6 +249,12 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn local_tier_ready(&self) -> Option<bool> {
         None
     }
+    /// Entries the store deleted because it could not return them (Redis
+    /// closed the connection instead of sending one: over its
+    /// `client-output-buffer-limit`), counted in `undecodable`.
+    fn dropped_entries(&self) -> u64 {
+        0
+    }
     /// Stores `value`, replacing what was there and its lifetime.
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()>;
     /// Stores every entry with one lifetime, in one round trip.

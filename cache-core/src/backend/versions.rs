@@ -1,19 +1,35 @@
-//! The in-process store's tag versions: 16 bytes a tag (the xxh3 of the
-//! tag's key and its version), sharded, bounded (a full shard starts over:
-//! entries then miss, never go stale). Two tags whose keys collide share a
-//! version, so a bump of one also invalidates the other's entries: a miss,
-//! never a stale read.
+//! The in-process store's tag versions: 24 bytes a tag (the xxh3 of the
+//! tag's key, its version and when it expires), sharded, bounded: a tag
+//! lives as long as it was written or created for, as on Redis, and a full
+//! shard drops its expired tags, or else starts over (entries then miss,
+//! never go stale). Two tags whose keys collide share a version, so a bump
+//! of one also invalidates the other's entries: a miss, never a stale read.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// How many tags a store without an entry bound keeps, at most.
 pub(super) const DEFAULT_MAX_TAGS: usize = 1 << 20;
 const SHARDS: usize = 16;
 
-type Shard = RwLock<HashMap<u64, u64, BuildHasherDefault<Prehashed>>>;
+type Shard = RwLock<HashMap<u64, Slot, BuildHasherDefault<Prehashed>>>;
+
+/// A tag's version and the millisecond (since the table was made) from
+/// which it is gone.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    version: u64,
+    until: u64,
+}
+
+impl Slot {
+    fn live(self, now: u64) -> bool {
+        now < self.until
+    }
+}
 
 /// Tag versions by the xxh3 of their key, sharded.
 #[derive(Debug)]
@@ -22,6 +38,8 @@ pub(super) struct Versions {
     per_shard: usize,
     /// Moves after every write of a version (see [`TagStore::generation`]).
     pub(super) generation: AtomicU64,
+    /// What lifetimes count from.
+    born: Instant,
 }
 
 /// The keys are hashes already.
@@ -48,7 +66,24 @@ impl Versions {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             per_shard: max.div_ceil(SHARDS).max(16),
             generation: AtomicU64::new(0),
+            born: Instant::now(),
         }
+    }
+
+    /// Milliseconds since the table was made.
+    fn now(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// The millisecond from which a tag given `ttl` now is gone (rounded
+    /// up: a tag may outlive its lifetime by a millisecond, never fall
+    /// short).
+    fn until(&self, ttl: Option<Duration>) -> u64 {
+        let Some(ttl) = ttl else { return u64::MAX };
+        let ms = u64::try_from(ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        self.now().saturating_add(ms)
     }
 
     fn locate(&self, tag: &str) -> (&Shard, u64) {
@@ -58,26 +93,44 @@ impl Versions {
 
     pub(super) fn get(&self, tag: &str) -> Option<u64> {
         let (shard, hash) = self.locate(tag);
+        let now = self.now();
         shard
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&hash)
-            .copied()
+            .filter(|slot| slot.live(now))
+            .map(|slot| slot.version)
     }
 
-    /// Sets (`replace`) or creates (keeping what is there) `tag`'s version;
-    /// returns the version it holds now.
-    pub(super) fn put(&self, tag: &str, version: u64, replace: bool) -> u64 {
+    /// Sets (`replace`) or creates (keeping a live one) `tag`'s version,
+    /// to live `ttl` (`None`: until forgotten); returns the version it
+    /// holds now.
+    pub(super) fn put(&self, tag: &str, version: u64, replace: bool, ttl: Option<Duration>) -> u64 {
         let (shard, hash) = self.locate(tag);
+        let now = self.now();
+        let mine = Slot {
+            version,
+            until: self.until(ttl),
+        };
         let mut map = shard.write().unwrap_or_else(|e| e.into_inner());
         if map.len() >= self.per_shard && !map.contains_key(&hash) {
-            map.clear(); // forgetting versions is safe: their entries miss
+            // Forgetting versions is safe: their entries miss. Expired
+            // ones first; the live ones only if the shard is still full.
+            map.retain(|_, slot| slot.live(now));
+            if map.len() >= self.per_shard {
+                map.clear();
+            }
         }
-        if replace {
-            map.insert(hash, version);
-            version
-        } else {
-            *map.entry(hash).or_insert(version)
+        match map.get_mut(&hash) {
+            Some(slot) if !replace && slot.live(now) => slot.version,
+            Some(slot) => {
+                *slot = mine;
+                version
+            }
+            None => {
+                map.insert(hash, mine);
+                version
+            }
         }
     }
 
@@ -105,15 +158,37 @@ mod tests {
     fn the_table_stays_bounded_and_a_create_keeps_what_is_there() {
         let v = Versions::new(SHARDS * 16);
         for i in 0..100_000 {
-            v.put(&format!("tag{i}"), 1, true);
+            v.put(&format!("tag{i}"), 1, true, None);
         }
         assert!(v.len() <= SHARDS * 16, "{}", v.len());
-        assert_eq!(v.put("a", 7, false), 7, "created");
-        assert_eq!(v.put("a", 8, false), 7, "kept");
-        assert_eq!(v.put("a", 9, true), 9, "replaced");
+        assert_eq!(v.put("a", 7, false, None), 7, "created");
+        assert_eq!(v.put("a", 8, false, None), 7, "kept");
+        assert_eq!(v.put("a", 9, true, None), 9, "replaced");
         let g = v.generation.load(Ordering::SeqCst);
         v.clear();
         assert_eq!(v.get("a"), None);
         assert!(v.generation.load(Ordering::SeqCst) > g);
+    }
+
+    #[test]
+    fn tags_expire_and_a_full_shard_drops_the_expired_first() {
+        let v = Versions::new(SHARDS * 16);
+        let short = Some(Duration::from_millis(5));
+        assert_eq!(v.put("brief", 1, false, short), 1);
+        assert_eq!(v.put("lasting", 2, false, None), 2);
+        assert_eq!(v.get("brief"), Some(1));
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(v.get("brief"), None, "expired");
+        assert_eq!(v.put("brief", 3, false, short), 3, "created anew");
+        // Many more short-lived tags than the table holds, a few at a
+        // time: full shards drop the expired ones and keep the lasting tag.
+        for round in 0..20 {
+            for i in 0..SHARDS * 4 {
+                v.put(&format!("r{round}:{i}"), 1, true, short);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(v.get("lasting"), Some(2));
+        assert!(v.len() <= SHARDS * 16, "{}", v.len());
     }
 }

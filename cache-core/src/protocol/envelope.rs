@@ -4,9 +4,16 @@
 //! Magic byte, format byte, an 8-byte xxh3 digest seeded by the key the
 //! bytes belong under, then the MessagePack of (stamped versions, soft
 //! deadline, value); from 16 KiB the MessagePack is LZ4-compressed (format
-//! 3, `compress.rs`; the digest covers the stored bytes). Bytes that fail
+//! 6, `compress.rs`; the digest covers the stored bytes). Bytes that fail
 //! the digest, do not decompress or do not decode are an error, which the
 //! driver treats as a miss, never as a value.
+//!
+//! Structs inside the value are written with their field names
+//! (`codec::write_named`), so a build whose nested type orders its fields
+//! differently reads them by name, and one that renamed a field cannot
+//! decode them (a miss). Formats 2 and 3 were the same envelope with
+//! structs as arrays: their bytes are foreign now (a miss), never read
+//! positionally into a reordered struct.
 
 use crate::codec;
 use serde::Serialize;
@@ -18,10 +25,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
 
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
-/// envelope's format (the codec's own values use 1).
-pub(crate) const ENVELOPE: u8 = 2;
+/// envelope's format (the codec's own values use [`codec::FORMAT`], 4).
+/// Never a value an older build wrote (1, 2 and 3: structs as arrays).
+pub(crate) const ENVELOPE: u8 = 5;
 /// The same envelope with its body compressed (`compress.rs`).
-pub(crate) const ENVELOPE_LZ4: u8 = 3;
+pub(crate) const ENVELOPE_LZ4: u8 = 6;
 /// Magic, format, then the digest (8 bytes, little-endian).
 const HEAD: usize = 10;
 
@@ -35,8 +43,9 @@ fn digest(key: &str, body: &[u8]) -> u64 {
 }
 
 /// An entry's bytes: magic, format, digest, then the MessagePack of its
-/// stamps, soft deadline and value, compressed when large (format 3; the
-/// digest is of the stored, compressed, body).
+/// stamps, soft deadline and value (structs by field name), compressed
+/// when large ([`ENVELOPE_LZ4`]; the digest is of the stored, compressed,
+/// body).
 pub(crate) fn seal<T: Serialize + ?Sized>(
     key: &str,
     stamps: &[u64],
@@ -46,8 +55,7 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(&[codec::MAGIC, ENVELOPE]);
     out.extend_from_slice(&[0; HEAD - 2]);
-    rmp_serde::encode::write(&mut out, &(stamps, soft_deadline, value))
-        .map_err(|e| e.to_string())?;
+    codec::write_named(&mut out, &(stamps, soft_deadline, value))?;
     if let Some(packed) = crate::compress::compress(&out[HEAD..]) {
         out.truncate(HEAD);
         out[1] = ENVELOPE_LZ4;
@@ -78,7 +86,7 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     } else {
         body
     };
-    rmp_serde::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
+    crate::strict::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
 }
 
 /// Decodes an entry's bytes: its value and soft deadline if its stamps hold.
@@ -107,4 +115,180 @@ pub(crate) fn soft_deadline(soft: Option<Duration>) -> u64 {
     soft.map_or(0, |d| {
         now_ms().saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    /// A nested type as one build has it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct AddressA {
+        street: String,
+        city: String,
+    }
+
+    /// The same type in the next build: its fields in the other order.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct AddressB {
+        city: String,
+        street: String,
+    }
+
+    /// A build that renamed a field.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct AddressC {
+        street: String,
+        town: String,
+    }
+
+    fn address(i: usize) -> AddressA {
+        AddressA {
+            street: format!("{i} Main St"),
+            city: format!("Springfield {i}"),
+        }
+    }
+
+    /// A row as the derive writes it: a positional tuple, a nested struct.
+    type Row<A> = (i64, A);
+
+    #[test]
+    fn a_reordered_struct_is_read_by_name_small_and_compressed() {
+        for n in [1, 2_000] {
+            let rows: Vec<Row<AddressA>> = (0..n).map(|i| (i as i64, address(i))).collect();
+            let bytes = seal("k", &[7], 0, &rows).unwrap();
+            let format = if n == 1 { ENVELOPE } else { ENVELOPE_LZ4 };
+            assert_eq!(&bytes[..2], &[codec::MAGIC, format]);
+            let (stamps, _, back) = unseal::<Vec<Row<AddressB>>>("k", &bytes).unwrap();
+            assert_eq!(stamps, [7]);
+            for ((id, a), (id_b, b)) in rows.iter().zip(&back) {
+                assert_eq!(id, id_b);
+                assert_eq!((&a.street, &a.city), (&b.street, &b.city), "never swapped");
+            }
+            assert!(
+                matches!(
+                    unseal::<Vec<Row<AddressC>>>("k", &bytes),
+                    Err(codec::DecodeError::WrongType(_))
+                ),
+                "a renamed field does not decode"
+            );
+        }
+    }
+
+    #[test]
+    fn tuples_stay_positional() {
+        // The derive's top-level form is a tuple: an array, no names.
+        let bytes = seal("k", &[], 0, &(1u8, "a")).unwrap();
+        let body = &bytes[HEAD..];
+        // [[], 0, [1, "a"]]: the envelope and the value are arrays.
+        assert_eq!(body, &[0x93, 0x90, 0x00, 0x92, 0x01, 0xa1, b'a']);
+    }
+
+    /// Bytes in the envelope of formats 2 (plain) and 3 (compressed), as
+    /// builds before names wrote them (structs as arrays), with a right
+    /// digest.
+    fn old_envelope<T: Serialize>(key: &str, value: &T, compressed: bool) -> Vec<u8> {
+        let body = rmp_serde::to_vec(&(&[1u64][..], 0u64, value)).unwrap();
+        let (format, body) = if compressed {
+            (3, crate::compress::compress(&body).expect("large enough"))
+        } else {
+            (2, body)
+        };
+        let mut out = vec![codec::MAGIC, format];
+        out.extend_from_slice(&digest(key, &body).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn old_formats_are_foreign() {
+        let small = vec![(1i64, address(1))];
+        let large: Vec<Row<AddressA>> = (0..2_000).map(|i| (i as i64, address(i))).collect();
+        for bytes in [
+            old_envelope("k", &small, false),
+            old_envelope("k", &large, true),
+        ] {
+            for result in [
+                unseal::<Vec<Row<AddressA>>>("k", &bytes).map(|_| ()),
+                unseal::<Vec<Row<AddressB>>>("k", &bytes).map(|_| ()),
+            ] {
+                assert!(
+                    matches!(result, Err(codec::DecodeError::Foreign(_))),
+                    "format {}: {result:?}",
+                    bytes[1]
+                );
+            }
+        }
+    }
+
+    /// Encoded size and decode time of a list of 1,000 rows with and
+    /// without a nested struct, structs by name (now) and by position
+    /// (formats 1 to 3). `cargo test --release -p cache-core --lib
+    /// nested_struct_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: run in release with --nocapture"]
+    fn nested_struct_cost() {
+        type Flat = (i64, String, String, bool, i64, i64);
+        type Nested = (i64, String, String, bool, i64, i64, AddressA);
+        fn median_ns(mut f: impl FnMut()) -> f64 {
+            let mut samples: Vec<f64> = (0..300)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    f();
+                    start.elapsed().as_nanos() as f64
+                })
+                .collect();
+            samples.sort_by(f64::total_cmp);
+            samples[samples.len() / 2]
+        }
+        fn measure<T: Serialize + DeserializeOwned>(name: &str, rows: &T) {
+            let value = (&[1u64, 2, 3][..], 0u64, rows);
+            let positional = rmp_serde::to_vec(&value).unwrap();
+            let mut named = Vec::new();
+            codec::write_named(&mut named, &value).unwrap();
+            let decode = |bytes: &[u8]| {
+                median_ns(|| {
+                    let v: Envelope<T> = rmp_serde::from_slice(bytes).unwrap();
+                    std::hint::black_box(v);
+                })
+            };
+            let (p, n) = (decode(&positional), decode(&named));
+            let packed = |bytes: &[u8]| crate::compress::compress(bytes).map_or(0, |c| c.len());
+            println!(
+                "{name:<24} stored compressed (0: not compressed): positional {} B, named {} B",
+                packed(&positional),
+                packed(&named)
+            );
+            println!(
+                "{name:<24} positional {:>7} B {:>9.0} ns   named {:>7} B {:>9.0} ns   (size x{:.2}, decode x{:.2})",
+                positional.len(),
+                p,
+                named.len(),
+                n,
+                named.len() as f64 / positional.len() as f64,
+                n / p
+            );
+        }
+        let flat: Vec<Flat> = (0..1_000)
+            .map(|i| {
+                (
+                    i,
+                    format!("product-{i}"),
+                    format!("Title of product number {i}"),
+                    i % 3 != 0,
+                    i % 4,
+                    1_700_000_000_000_000 + i,
+                )
+            })
+            .collect();
+        let nested: Vec<Nested> = flat
+            .iter()
+            .cloned()
+            .map(|(a, b, c, d, e, f)| (a, b, c, d, e, f, address(a as usize)))
+            .collect();
+        measure("1,000 rows, flat", &flat);
+        measure("1,000 rows, nested", &nested);
+        measure("1 row, nested", &nested[..1].to_vec());
+    }
 }

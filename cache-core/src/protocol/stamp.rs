@@ -14,12 +14,24 @@ impl Stamp {
     pub fn versions(&self) -> &[u64] {
         &self.versions
     }
+
+    /// Whether a tag read was [`PENDING`]: a write announced it is about to
+    /// commit, so nothing read now may be filled (see `intent.rs`).
+    pub(crate) fn is_pending(&self) -> bool {
+        self.versions.contains(&PENDING)
+    }
 }
 
-/// A fresh random tag version (never zero, fits an `i64` so that a store
-/// can keep it as plain decimal text like any counter).
+/// The version of a tag whose bump a writer announced before its commit
+/// (`intent.rs`): never a version [`new_version`] makes, so no entry
+/// stamped before matches it, and an entry stamped with it never holds.
+pub(crate) const PENDING: u64 = i64::MAX as u64;
+
+/// A fresh random tag version (never zero, which stands for an absent tag
+/// in a stamp, nor [`PENDING`]; fits an `i64` so that a store can keep it
+/// as plain decimal text like any counter).
 pub(crate) fn new_version() -> u64 {
-    rand::random_range(1..=i64::MAX as u64)
+    rand::random_range(1..PENDING)
 }
 
 /// A version from its stored text (`None`: not a version).
@@ -36,7 +48,11 @@ pub(crate) fn version_text(version: u64) -> bytes::Bytes {
 /// versions of the tags it was read with (it may depend on only the first
 /// of them).
 pub(crate) fn stamps_hold(stamps: &[u64], current: &[Option<u64>]) -> bool {
-    stamps.len() <= current.len() && stamps.iter().zip(current).all(|(s, c)| Some(*s) == *c)
+    stamps.len() <= current.len()
+        && stamps
+            .iter()
+            .zip(current)
+            .all(|(s, c)| Some(*s) == *c && *s != PENDING)
 }
 
 #[cfg(test)]
@@ -50,16 +66,21 @@ mod tests {
         assert!(!stamps_hold(&[1, 2], &[Some(1), None]));
         assert!(!stamps_hold(&[1, 2, 3], &[Some(1), Some(2)]));
         assert!(stamps_hold(&[], &[]));
+        assert!(
+            !stamps_hold(&[PENDING], &[Some(PENDING)]),
+            "pending never holds"
+        );
     }
 
     #[test]
     fn versions_round_trip_as_text_and_are_never_zero() {
         for _ in 0..1000 {
             let v = new_version();
-            assert!(v > 0 && v <= i64::MAX as u64);
+            assert!(v > 0 && v < PENDING);
             assert_eq!(parse_version(&version_text(v)), Some(v));
         }
         assert_eq!(parse_version(b"x"), None);
         assert_eq!(parse_version(b"-1"), None);
+        assert_eq!(parse_version(&version_text(PENDING)), Some(PENDING));
     }
 }

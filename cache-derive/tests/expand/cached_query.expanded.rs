@@ -14,16 +14,17 @@ pub fn top_products(
     limit: i64,
 ) -> QueryResult<Vec<Product>> {
     static __CACHED_QUERY: ::cache_diesel::CachedQuery = ::cache_diesel::CachedQuery::new(
-        "top_products",
-        ::cache_diesel::__private::Duration::from_secs(60u64),
-        ::core::option::Option::Some(
-            ::cache_diesel::__private::Duration::from_secs(10u64),
-        ),
-        &[
-            ::cache_diesel::__private::table_of::<Product>,
-            ::cache_diesel::__private::table_of::<crate::models::Category>,
-        ],
-    );
+            "top_products",
+            ::cache_diesel::__private::Duration::from_secs(60u64),
+            ::core::option::Option::Some(
+                ::cache_diesel::__private::Duration::from_secs(10u64),
+            ),
+            &[
+                ::cache_diesel::__private::table_of::<Product>,
+                ::cache_diesel::__private::table_of::<crate::models::Category>,
+            ],
+        )
+        .result_type("0ef0da054fec67b8");
     #[::cache_diesel::__private::linkme::distributed_slice(
         ::cache_diesel::__private::CACHED_QUERIES
     )]

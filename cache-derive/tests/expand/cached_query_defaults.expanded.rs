@@ -8,11 +8,12 @@
 
 fn product_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
     static __CACHED_QUERY: ::cache_diesel::CachedQuery = ::cache_diesel::CachedQuery::new(
-        "product_count",
-        ::cache_diesel::__private::Duration::from_secs(300u64),
-        ::core::option::Option::None,
-        &[::cache_diesel::__private::table_of::<Product>],
-    );
+            "product_count",
+            ::cache_diesel::__private::Duration::from_secs(300u64),
+            ::core::option::Option::None,
+            &[::cache_diesel::__private::table_of::<Product>],
+        )
+        .result_type("fd74771edc3574ac");
     #[::cache_diesel::__private::linkme::distributed_slice(
         ::cache_diesel::__private::CACHED_QUERIES
     )]

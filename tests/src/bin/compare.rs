@@ -979,11 +979,11 @@ fn main() {
 
 /// What a minimal client does with an entry's bytes: skip the envelope's
 /// 10-byte head (magic, format, digest), decompress a compressed body
-/// (format 3: LZ4 with its length first), and decode the MessagePack,
+/// (format 6: LZ4 with its length first), and decode the MessagePack,
 /// without checking the digest (the manager's hit does; the difference is
 /// its cost).
 fn open_entry<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    if bytes[1] == 3 {
+    if bytes[1] == 6 {
         let body = lz4_flex::block::decompress_size_prepended(&bytes[10..]).expect("lz4");
         return rmp_serde::from_slice(&body).expect("decode");
     }

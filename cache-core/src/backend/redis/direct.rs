@@ -109,7 +109,7 @@ impl Direct {
                     Arc::new(Node {
                         host: master.host.clone(),
                         port: master.port,
-                        pool: Pool::new(self.pool_size),
+                        pool: Pool::checked(self.pool_size, PlainConn::is_alive),
                     })
                 });
             let at = map.nodes.len();

@@ -17,6 +17,7 @@
 mod breaker;
 mod cluster_link;
 mod direct;
+pub(crate) mod guard;
 #[cfg(feature = "tokio")]
 pub(crate) mod nonblocking;
 #[cfg(feature = "tokio")]
@@ -71,6 +72,9 @@ pub struct RedisBackend {
     /// does nothing (a node did not answer it in time).
     no_best_effort_until: std::sync::atomic::AtomicU64,
     started: std::time::Instant,
+    /// Entries deleted because the server would not send them (see
+    /// [`RedisBackend::with_read`]).
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -99,6 +103,17 @@ enum Link {
 }
 
 impl Link {
+    /// Whether a connection idle in the pool a while still works (see
+    /// `pool.rs`): a look at a plain connection's socket; a `PING` on
+    /// redis-rs's (TLS, RESP3); a cluster connection reconnects itself.
+    fn is_alive(&mut self) -> bool {
+        match self {
+            Link::Plain(c) => c.is_alive(),
+            Link::RedisRs(c) => c.is_open() && c.check_connection(),
+            Link::Cluster(_) => true,
+        }
+    }
+
     fn like(&mut self) -> &mut dyn ConnectionLike {
         match self {
             Link::Plain(c) => c,
@@ -124,11 +139,25 @@ impl Link {
         }
     }
 
-    /// Sends a packed `MGET` of `n` keys and reads its values.
-    fn mget(&mut self, packed: &[u8], n: usize) -> RedisResult<Vec<Option<Bytes>>> {
+    /// Sends a packed `MGET` of `n` keys and reads its values (with
+    /// `guarded`, `packed` ends with a hit's guard: see [`guard`]).
+    fn mget(&mut self, packed: &[u8], n: usize, guarded: bool) -> RedisResult<Vec<Option<Bytes>>> {
         match self {
-            Link::Plain(c) => c.mget(packed, n),
-            other => mget_reply(other.like().req_packed_command(packed)?.extract_error()?, n),
+            Link::Plain(c) => c.mget(packed, n, guarded),
+            // One command as a command: a cluster connection splits an
+            // `MGET` across slots, which it does not do in a pipeline.
+            other if !guarded => {
+                mget_reply(other.like().req_packed_command(packed)?.extract_error()?, n)
+            }
+            other => {
+                let mut values = other.like().req_packed_commands(packed, 0, 2)?;
+                let (Some(guard), Some(found), None) = (values.pop(), values.pop(), values.pop())
+                else {
+                    return Err(mget_reply(Value::Nil, n).unwrap_err());
+                };
+                guard.extract_error()?;
+                mget_reply(found.extract_error()?, n)
+            }
         }
     }
 
@@ -285,7 +314,11 @@ impl RedisBackend {
 
     fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {
         RedisBackend {
-            pool: Pool::new(usize::try_from(options.pool_size).unwrap_or(usize::MAX)),
+            pool: Pool::checked(
+                usize::try_from(options.pool_size).unwrap_or(usize::MAX),
+                Link::is_alive,
+            ),
+            dropped: std::sync::atomic::AtomicU64::new(0),
             server,
             shown_url,
             connect_timeout: options.connect_timeout,
@@ -357,12 +390,17 @@ impl RedisBackend {
     /// every `retry_after`), or that a failover lost on a cluster's
     /// unreachable master, may still be missing, and an entry they
     /// invalidate would validate. The versions are still read, so fills
-    /// go on; reads go to the database.
-    fn serves_entries(&self) -> bool {
-        let now = self.started.elapsed().as_millis() as u64;
-        now >= self
+    /// go on; reads go to the database. Nor while the breaker is open (a
+    /// local tier, which needs no call to answer, asks too).
+    pub(crate) fn serves_entries(&self) -> bool {
+        if self.breaker.is_open() {
+            return false;
+        }
+        let until = self
             .no_hits_until
-            .load(std::sync::atomic::Ordering::Relaxed)
+            .load(std::sync::atomic::Ordering::Relaxed);
+        // (No clock read unless there was trouble.)
+        until == 0 || self.started.elapsed().as_millis() as u64 >= until
     }
 
     /// The server's host, port, user name and password, for a tracking
@@ -393,8 +431,9 @@ impl RedisBackend {
         tags: &[&str],
     ) -> Result<(Fetched, Option<Duration>)> {
         let pipe = ttl_read_pipeline(key, tags);
-        let reply: (Value, i64) = self.with_conn(|c| pipe.query(c))?;
-        self.ttl_read_reply(reply, tags.len())
+        let keys = entry_keys(key, tags);
+        let (found, ttl, _guard): (Value, i64, i64) = self.with_read(&keys, |c| pipe.query(c))?;
+        self.ttl_read_reply((found, ttl), tags.len())
     }
 
     /// The reply of [`ttl_read_pipeline`] for `n` tags.
@@ -458,9 +497,48 @@ impl RedisBackend {
         })
     }
 
+    /// The `MGET` of an entry and its tags (`keys`), with the hit's guard
+    /// behind it in the same round trip (see [`guard`]).
+    fn read_guarded(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        let mut packed = resp::pack_mget(keys);
+        guard::push_guard(&mut packed, keys[0]);
+        if let Some(found) = self.mget_direct(keys, &packed, true) {
+            return found;
+        }
+        self.with_read(keys, |c| c.mget(&packed, keys.len(), true))
+    }
+
+    /// Writes `cmds` (a `SET` or `DEL` of each tag), on a cluster straight
+    /// to each master, then waits for `replicas` replicas to have them.
+    fn write_tags(&self, cmds: Vec<(&str, Cmd)>) -> Result<()> {
+        let wait = self.response_timeout / 2;
+        if let Some(written) = self.write_direct(&cmds, self.replicas, wait) {
+            return written;
+        }
+        self.with_conn(|c| c.write_spread(cmds, self.replicas, wait))
+    }
+
+    /// The outcome of a write of tag versions that was `refused` (see
+    /// [`deletes_instead`]), given that of deleting the tags instead.
+    fn deleted_instead(&self, refused: Error, deleted: Result<()>) -> Result<()> {
+        match deleted {
+            Ok(()) => {
+                tracing::warn!(
+                    url = %self.shown_url, error = %refused,
+                    "a write of tag versions was refused: the tags were deleted instead"
+                );
+                Ok(())
+            }
+            Err(e) => Err(Error::Backend {
+                reason: format!("{refused}; deleting the tags instead failed too: {e}"),
+            }),
+        }
+    }
+
     /// Runs `f` on a pooled connection, mapping failures to typed errors.
     /// While the breaker is open the call fails at once; once it is
-    /// half-open, this call may be the probe.
+    /// half-open, this call may be the probe. Never sent twice (see
+    /// [`RedisBackend::with_conn_resending`]).
     fn with_conn<T>(&self, f: impl FnOnce(&mut Link) -> RedisResult<T>) -> Result<T> {
         self.with_conn_probing(|conn, _| f(conn))
     }
@@ -468,35 +546,91 @@ impl RedisBackend {
     /// [`RedisBackend::with_conn`], telling `f` whether its call is the
     /// breaker's probe (which must wait for an answer to prove anything).
     fn with_conn_probing<T>(&self, f: impl FnOnce(&mut Link, bool) -> RedisResult<T>) -> Result<T> {
+        let mut f = Some(f);
+        self.run_link(Resend::Never, |conn, probe| {
+            (f.take().expect("a call that is never resent runs once"))(conn, probe)
+        })
+    }
+
+    /// [`RedisBackend::with_conn_probing`] for a call that is safe to send
+    /// twice (a `SET` of a value, `SET NX`, `DEL`, `EXISTS`, `PEXPIRE`; not
+    /// an increment): when the pooled connection it was sent on turns out
+    /// closed by the server (its idle `timeout` struck between the pool's
+    /// check and the call), it is sent again on a new connection.
+    fn with_conn_resending<T>(&self, mut f: impl FnMut(&mut Link) -> RedisResult<T>) -> Result<T> {
+        self.run_link(Resend::Once, |conn, _| f(conn))
+    }
+
+    /// [`RedisBackend::with_conn_resending`] for a read of `keys`, sent
+    /// again on a new connection whatever connection the server closed. A
+    /// read that the server answers by closing the connection twice, while
+    /// a new connection answers `PING`, is a reply the server will not
+    /// send (over its `client-output-buffer-limit`): its largest value is
+    /// deleted ([`RedisBackend::drop_unsendable`]) and the read made again.
+    fn with_read<T>(&self, keys: &[&str], f: impl FnMut(&mut Link) -> RedisResult<T>) -> Result<T> {
+        let mut f = f;
+        self.run_link(Resend::Read(keys), |conn, _| f(conn))
+    }
+
+    /// The one way a call runs: see [`RedisBackend::with_conn`] and the
+    /// others. A connection closed by the server instead of an answer
+    /// (end of file, a reset) opens the breaker only if a new connection
+    /// cannot answer a `PING` either: the server's idle `timeout` or one
+    /// reply it will not send is not the server in trouble.
+    fn run_link<T>(
+        &self,
+        resend: Resend<'_>,
+        mut f: impl FnMut(&mut Link, bool) -> RedisResult<T>,
+    ) -> Result<T> {
         let Some(ticket) = self.breaker.admit() else {
             return Err(self.failing_fast());
         };
         let probe = ticket.is_probe();
-        let checkout = self.pool.get(
-            self.connect_timeout,
-            || self.open_link(),
-            || !probe && self.breaker.is_open(),
-        );
-        let mut conn = match checkout {
+        let mut conn = match self.link(probe, false) {
             Ok(conn) => conn,
-            Err(Checkout::Connect(e)) => {
-                self.in_trouble(ticket, &e);
-                return Err(Error::Unavailable {
-                    reason: format!("cannot connect to {}: {e}", self.shown_url),
-                });
-            }
-            Err(Checkout::GaveUp) => return Err(self.failing_fast()),
-            // (A probe's ticket dropped unreported opens the breaker again.)
-            Err(Checkout::Busy) => {
-                return Err(Error::Unavailable {
-                    reason: format!(
-                        "every connection to {} stayed busy for {:?}",
-                        self.shown_url, self.connect_timeout
-                    ),
-                });
-            }
+            Err(e) => return Err(self.checkout_failed(ticket, e)),
         };
-        let result = f(&mut conn, probe);
+        let mut result = f(&mut conn, probe);
+        let mut resent = false;
+        if result.as_ref().is_err_and(closed_by_peer) && resend.allows(conn.reused()) {
+            conn.discard();
+            drop(conn);
+            tracing::debug!(url = %self.shown_url, "a connection was closed by the server: sending again on a new one");
+            conn = match self.link(probe, true) {
+                Ok(conn) => conn,
+                Err(e) => return Err(self.checkout_failed(ticket, e)),
+            };
+            result = f(&mut conn, probe);
+            resent = true;
+        }
+        if result.as_ref().is_err_and(closed_by_peer) {
+            conn.discard();
+            drop(conn);
+            // The server, or this call? A new connection's PING tells.
+            let mut check = match self.link(probe, true) {
+                Ok(check) => check,
+                Err(e) => return Err(self.checkout_failed(ticket, e)),
+            };
+            if redis::cmd("PING").query::<String>(&mut *check).is_err() {
+                check.discard();
+                let e = result.err().expect("failed");
+                self.in_trouble(ticket, &e);
+                return Err(self.map_error(e));
+            }
+            if let Resend::Read(keys) = resend
+                && resent
+            {
+                self.drop_unsendable(&mut check, keys);
+                result = f(&mut check, probe);
+            }
+            if let Err(e) = &result
+                && closed_by_peer(e)
+            {
+                check.discard();
+                result = Err(unsendable());
+            }
+            conn = check;
+        }
         match &result {
             // Before the connection is dropped: a caller waiting for its
             // slot then finds the breaker open instead of connecting.
@@ -512,6 +646,87 @@ impl RedisBackend {
             conn.discard();
         }
         result.map_err(|e| self.map_error(e))
+    }
+
+    /// A connection from the pool (with `new`, a new one), for a call that
+    /// gives up waiting when the breaker opens unless it is the `probe`.
+    fn link(
+        &self,
+        probe: bool,
+        new: bool,
+    ) -> std::result::Result<pool::Pooled<'_, Link>, Checkout<RedisError>> {
+        let give_up = || !probe && self.breaker.is_open();
+        if new {
+            self.pool
+                .get_new(self.connect_timeout, || self.open_link(), give_up)
+        } else {
+            self.pool
+                .get(self.connect_timeout, || self.open_link(), give_up)
+        }
+    }
+
+    /// The error of a call that got no connection (a connection that
+    /// cannot be made opens the breaker).
+    fn checkout_failed(&self, ticket: Ticket<'_>, e: Checkout<RedisError>) -> Error {
+        match e {
+            Checkout::Connect(e) => {
+                self.in_trouble(ticket, &e);
+                Error::Unavailable {
+                    reason: format!("cannot connect to {}: {e}", self.shown_url),
+                }
+            }
+            Checkout::GaveUp => self.failing_fast(),
+            // (A probe's ticket dropped unreported opens the breaker again.)
+            Checkout::Busy => Error::Unavailable {
+                reason: format!(
+                    "every connection to {} stayed busy for {:?}",
+                    self.shown_url, self.connect_timeout
+                ),
+            },
+        }
+    }
+
+    /// After a read of `keys` was answered by closing the connection
+    /// twice (while the server answers): deletes its largest value when it
+    /// is most of the reply (`STRLEN`, then `UNLINK`, on `conn`), counted
+    /// ([`RedisBackend::dropped`]) and logged (at most once a minute).
+    fn drop_unsendable(&self, conn: &mut Link, keys: &[&str]) {
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("STRLEN").arg(*key);
+        }
+        let Ok(lengths) = pipe.query::<Vec<u64>>(conn) else {
+            return;
+        };
+        let Some(at) = unsendable_at(&lengths) else {
+            return;
+        };
+        if redis::cmd("UNLINK")
+            .arg(keys[at])
+            .query::<u64>(conn)
+            .is_ok_and(|n| n > 0)
+        {
+            self.dropped_one(keys[at], lengths[at]);
+        }
+    }
+
+    /// Counts and logs an entry deleted because the server would not send it.
+    fn dropped_one(&self, key: &str, len: u64) {
+        static LOGGED: crate::log_limit::LogLimit = crate::log_limit::LogLimit::new();
+        self.dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(left_out) = LOGGED.check(Duration::from_secs(60)) {
+            tracing::warn!(
+                url = %self.shown_url, key, bytes = len,
+                "Redis closed the connection instead of sending a cache entry (over its \
+                 client-output-buffer-limit?): the entry was deleted (counted in `undecodable`){left_out}"
+            );
+        }
+    }
+
+    /// Entries deleted because the server would not send them.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A call got an answer: a probe's closes the breaker, and entries are
@@ -535,7 +750,12 @@ impl RedisBackend {
     /// master serving it over the plain transport (see [`direct`]); `None`
     /// when it cannot be (keys in several slots, no slot map, or the node
     /// answered with a redirection): the redis-rs way then.
-    fn mget_direct(&self, keys: &[&str], packed: &[u8]) -> Option<Result<Vec<Option<Bytes>>>> {
+    fn mget_direct(
+        &self,
+        keys: &[&str],
+        packed: &[u8],
+        guarded: bool,
+    ) -> Option<Result<Vec<Option<Bytes>>>> {
         let Server::Cluster(_, direct) = &self.server else {
             return None;
         };
@@ -563,7 +783,7 @@ impl RedisBackend {
             // The redis-rs way has connections of its own.
             Err(Checkout::Busy) => return None,
         };
-        match conn.mget(packed, keys.len()) {
+        match conn.mget(packed, keys.len(), guarded) {
             Ok(found) => {
                 self.answered(ticket);
                 Some(Ok(found))
@@ -705,7 +925,7 @@ impl RedisBackend {
                 {
                     Some(RedisError::from((
                         ErrorKind::Client,
-                        "a write of tag versions was not replicated",
+                        NOT_REPLICATED,
                         format!(
                             "fewer than {needed} replicas of {}:{} acknowledged within {wait:?}",
                             node.host, node.port
@@ -813,11 +1033,14 @@ fn spread_pipeline(cmds: Vec<(&str, Cmd)>, replicas: u32, wait: Duration) -> red
 }
 
 /// A `WAIT`'s reply: an error if fewer than `replicas` acknowledged.
+/// What a write of tag versions that too few replicas acknowledged says.
+const NOT_REPLICATED: &str = "a write of tag versions was not replicated";
+
 fn check_acknowledged(acknowledged: i64, replicas: u32, wait: Duration) -> RedisResult<()> {
     if acknowledged < i64::from(replicas) {
         return Err(RedisError::from((
             ErrorKind::Client,
-            "a write of tag versions was not replicated",
+            NOT_REPLICATED,
             format!(
                 "{acknowledged} of {replicas} replicas acknowledged within {wait:?} \
                  (replicas= in the cache URL: 0 for a server without replicas)"
@@ -845,12 +1068,13 @@ fn claim_pipeline(keys: &[&str], claim: &Claim<'_>) -> redis::Pipeline {
     pipe
 }
 
-/// An `MGET` of the entry and its tags, then the entry's `PTTL`: see
-/// [`RedisBackend::read_entry_with_ttl`].
+/// An `MGET` of the entry and its tags, then the entry's `PTTL`, then the
+/// hit's guard: see [`RedisBackend::read_entry_with_ttl`] and [`guard`].
 fn ttl_read_pipeline(key: &str, tags: &[&str]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     pipe.cmd("MGET").arg(key).arg(tags);
     pipe.cmd("PTTL").arg(key);
+    pipe.add_command(guard::guard_cmd(key));
     pipe
 }
 
@@ -884,9 +1108,59 @@ fn entry_keys<'a>(key: &'a str, tags: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// True when an error says the server is in trouble (as opposed to an
-/// answer, such as an error reply): it opens the breaker.
+/// answer, such as most error replies; but one that says the server
+/// refuses writes for a while counts, see [`guard`]): it opens the breaker.
 fn server_in_trouble(e: &RedisError) -> bool {
-    e.is_timeout() || e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+    e.is_timeout()
+        || e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || guard::refuses_writes(e)
+}
+
+/// True when the server (or the network) closed the connection: an end of
+/// file, a reset, a broken pipe (a refused connection is not one).
+fn closed_by_peer(e: &RedisError) -> bool {
+    e.is_connection_dropped() && !e.is_connection_refusal() && !e.is_timeout()
+}
+
+/// The error of a read whose reply the server will not send: it closes the
+/// connection instead, while answering others (a reply over its
+/// `client-output-buffer-limit`). Not the server in trouble.
+fn unsendable() -> RedisError {
+    RedisError::from((
+        ErrorKind::Client,
+        "Redis closed the connection instead of sending a reply (over its client-output-buffer-limit?)",
+    ))
+}
+
+/// Of a read's values' `lengths`, the one to delete because the server
+/// will not send the reply: the largest, when it is most of the reply.
+fn unsendable_at(lengths: &[u64]) -> Option<usize> {
+    let total: u64 = lengths.iter().sum();
+    let (at, largest) = lengths.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    (*largest > 0 && *largest >= total / 2).then_some(at)
+}
+
+/// Whether a call may be sent again after the server closed its connection.
+#[derive(Clone, Copy)]
+enum Resend<'a> {
+    /// Never (it may have been carried out: an increment).
+    Never,
+    /// Once, when the connection was idle in the pool (and closed there).
+    Once,
+    /// A read of these keys: once, whatever the connection.
+    Read(&'a [&'a str]),
+}
+
+impl Resend<'_> {
+    fn allows(self, reused: bool) -> bool {
+        match self {
+            Resend::Never => false,
+            Resend::Once => reused,
+            Resend::Read(_) => true,
+        }
+    }
 }
 
 /// True when a command's error leaves its connection in an unknown state.
@@ -907,6 +1181,33 @@ fn set_cmd(key: &str, value: &[u8], ttl: Ttl) -> Cmd {
         cmd.arg("PX").arg(millis(d));
     }
     cmd
+}
+
+/// The commands of a write of tag versions: a `SET` of each tag's new
+/// version or, with `delete`, a `DEL` of each tag.
+fn tag_cmds<'a>(tags: &[(&'a str, u64)], ttl: Ttl, delete: bool) -> Vec<(&'a str, Cmd)> {
+    tags.iter()
+        .map(|(tag, version)| {
+            let cmd = if delete {
+                let mut del = redis::cmd("DEL");
+                del.arg(*tag);
+                del
+            } else {
+                set_cmd(tag, &version_text(*version), ttl)
+            };
+            (*tag, cmd)
+        })
+        .collect()
+}
+
+/// Whether a write of tag versions that failed with `e` is delivered by
+/// deleting the tags instead: the server answered with an error reply
+/// (`OOM` under `noeviction`, which still takes `DEL`; a key of another
+/// type), not a timeout, a broken connection or too few replicas. A
+/// deleted tag invalidates every entry stamped with it, as a new version
+/// does (see [`guard`]).
+fn deletes_instead(e: &Error) -> bool {
+    matches!(e, Error::Backend { reason } if !reason.contains(NOT_REPLICATED))
 }
 
 fn to_bytes(v: Option<Vec<u8>>) -> Option<Bytes> {
@@ -962,15 +1263,12 @@ impl TagStore for RedisBackend {
         if tags.is_empty() {
             return Ok(());
         }
-        let sets: Vec<(&str, Cmd)> = tags
-            .iter()
-            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
-            .collect();
-        let wait = self.response_timeout / 2;
-        if let Some(written) = self.write_direct(&sets, self.replicas, wait) {
-            return written;
+        match self.write_tags(tag_cmds(tags, ttl, false)) {
+            Err(refused) if deletes_instead(&refused) => {
+                self.deleted_instead(refused, self.write_tags(tag_cmds(tags, ttl, true)))
+            }
+            written => written,
         }
-        self.with_conn(|c| c.write_spread(sets, self.replicas, wait))
     }
 
     /// `SET tag version NX GET` per tag, pipelined (Redis 7.0 and later
@@ -984,7 +1282,7 @@ impl TagStore for RedisBackend {
             return self.create_one_by_one(tags, ttl);
         }
         let pipe = create_pipeline(tags, ttl);
-        let found = match self.with_conn(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
+        let found = match self.with_conn_resending(|c| pipe.query::<Vec<Option<Vec<u8>>>>(c)) {
             Ok(found) => found,
             Err(Error::Backend { reason }) => {
                 tracing::info!(error = %reason, "Redis refused SET NX GET (before 7.0?): creating tags one by one");
@@ -1025,10 +1323,12 @@ impl EntryStore for RedisBackend {
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
         let keys = entry_keys(key, tags);
         let Some(claim) = claim else {
-            return Ok(fetched(self.get_many(&keys)?, false, self.serves_entries()));
+            let found = self.read_guarded(&keys)?;
+            return Ok(fetched(found, false, self.serves_entries()));
         };
         let pipe = claim_pipeline(&keys, claim);
-        let (added, found): (Option<String>, Value) = self.with_conn(|c| pipe.query(c))?;
+        let (added, found): (Option<String>, Value) =
+            self.with_conn_resending(|c| pipe.query(c))?;
         let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
         Ok(fetched(found, added.is_some(), self.serves_entries()))
     }
@@ -1039,7 +1339,7 @@ impl EntryStore for RedisBackend {
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         let pipe = fill_pipeline(key, &bytes, ttl, release);
         let replies = 1 + usize::from(release.is_some());
-        self.with_conn_probing(|c, probe| {
+        self.run_link(Resend::Once, |c, probe| {
             if probe {
                 pipe.query::<()>(c)
             } else {
@@ -1066,9 +1366,15 @@ impl Backend for RedisBackend {
         }
     }
 
+    fn dropped_entries(&self) -> u64 {
+        self.dropped()
+    }
+
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        self.with_conn(|c| redis::cmd("GET").arg(key).query::<Option<Vec<u8>>>(c))
-            .map(to_bytes)
+        self.with_read(&[key], |c| {
+            redis::cmd("GET").arg(key).query::<Option<Vec<u8>>>(c)
+        })
+        .map(to_bytes)
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
@@ -1080,14 +1386,14 @@ impl Backend for RedisBackend {
         // parser and the typed conversion cost more than the rest of the
         // hit's own work (callgrind).
         let packed = resp::pack_mget(keys);
-        if let Some(found) = self.mget_direct(keys, &packed) {
+        if let Some(found) = self.mget_direct(keys, &packed, false) {
             return found;
         }
-        self.with_conn(|c| c.mget(&packed, keys.len()))
+        self.with_read(keys, |c| c.mget(&packed, keys.len(), false))
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
-        self.with_conn(|c| set_cmd(key, &value, ttl).query::<()>(c))
+        self.with_conn_resending(|c| set_cmd(key, &value, ttl).query::<()>(c))
     }
 
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
@@ -1107,12 +1413,12 @@ impl Backend for RedisBackend {
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
         let mut cmd = set_cmd(key, &value, ttl);
         cmd.arg("NX");
-        self.with_conn(|c| cmd.query::<Option<String>>(c))
+        self.with_conn_resending(|c| cmd.query::<Option<String>>(c))
             .map(|ok| ok.is_some())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
-        self.with_conn(|c| redis::cmd("DEL").arg(key).query::<u64>(c))
+        self.with_conn_resending(|c| redis::cmd("DEL").arg(key).query::<u64>(c))
             .map(|n| n > 0)
     }
 
@@ -1120,18 +1426,18 @@ impl Backend for RedisBackend {
         if keys.is_empty() {
             return Ok(0);
         }
-        self.with_conn(|c| redis::cmd("DEL").arg(keys).query::<u64>(c))
+        self.with_conn_resending(|c| redis::cmd("DEL").arg(keys).query::<u64>(c))
     }
 
     fn has_key(&self, key: &str) -> Result<bool> {
-        self.with_conn(|c| redis::cmd("EXISTS").arg(key).query::<u64>(c))
+        self.with_conn_resending(|c| redis::cmd("EXISTS").arg(key).query::<u64>(c))
             .map(|n| n > 0)
     }
 
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
         match ttl {
             Some(d) => self
-                .with_conn(|c| {
+                .with_conn_resending(|c| {
                     redis::cmd("PEXPIRE")
                         .arg(key)
                         .arg(millis(d))
@@ -1139,7 +1445,7 @@ impl Backend for RedisBackend {
                 })
                 .map(|n| n > 0),
             None => self
-                .with_conn(|c| {
+                .with_conn_resending(|c| {
                     redis::pipe()
                         .cmd("EXISTS")
                         .arg(key)
@@ -1208,10 +1514,10 @@ impl RedisBackend {
                     .arg("COUNT")
                     .arg(SCAN_BATCH);
                 let (next, mut keys): (u64, Vec<Vec<u8>>) =
-                    self.with_conn(|c| c.on_node(node.as_ref(), &scan))?;
+                    self.with_conn_resending(|c| c.on_node(node.as_ref(), &scan))?;
                 keys.retain(|k| wanted(k));
                 if !keys.is_empty() {
-                    self.with_conn(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
+                    self.with_conn_resending(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
                 }
                 if next == 0 {
                     break;

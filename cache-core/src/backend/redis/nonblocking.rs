@@ -19,8 +19,10 @@ use super::cluster_link::masters_of;
 use super::direct::{Direct, Node};
 use super::nonblocking_conn::AsyncPlain;
 use super::{
-    RedisBackend, Server, check_acknowledged, claim_pipeline, create_pipeline, entry_keys, fetched,
-    fill_pipeline, mget_reply, server_in_trouble, set_cmd, spread_pipeline, ttl_read_pipeline,
+    NOT_REPLICATED, RedisBackend, Server, check_acknowledged, claim_pipeline, closed_by_peer,
+    create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline, guard, mget_reply,
+    server_in_trouble, set_cmd, spread_pipeline, tag_cmds, ttl_read_pipeline, unsendable,
+    unsendable_at,
 };
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
@@ -144,8 +146,9 @@ impl AsyncRedis {
         key: &str,
         tags: &[&str],
     ) -> Result<(Fetched, Option<Duration>)> {
-        let reply: (Value, i64) = self.run(&ttl_read_pipeline(key, tags)).await?;
-        self.redis.ttl_read_reply(reply, tags.len())
+        let (found, ttl, _guard): (Value, i64, i64) =
+            self.run(&ttl_read_pipeline(key, tags)).await?;
+        self.redis.ttl_read_reply((found, ttl), tags.len())
     }
 
     /// The twin of `redis` in cluster mode, for the cluster layout's twin
@@ -175,10 +178,17 @@ impl AsyncRedis {
         tags: &[(&str, u64)],
         ttl: Ttl,
     ) -> Result<()> {
-        let cmds: Vec<(&str, Cmd)> = tags
-            .iter()
-            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
-            .collect();
+        match self.write_by_master(tag_cmds(tags, ttl, false)).await {
+            Err(refused) if deletes_instead(&refused) => {
+                let deleted = self.write_by_master(tag_cmds(tags, ttl, true)).await;
+                self.redis.deleted_instead(refused, deleted)
+            }
+            written => written,
+        }
+    }
+
+    /// [`AsyncRedis::write_versions_by_master`]'s writes of `cmds`.
+    async fn write_by_master(&self, cmds: Vec<(&str, Cmd)>) -> Result<()> {
         let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
         let Server::Cluster(_, direct) = &self.redis.server else {
             return Err(crate::Error::Backend {
@@ -245,7 +255,7 @@ impl AsyncRedis {
                 if needed > 0 && acknowledged < i64::from(needed) {
                     errors.push(RedisError::from((
                         ErrorKind::Client,
-                        "a write of tag versions was not replicated",
+                        NOT_REPLICATED,
                         format!(
                             "fewer than {needed} replicas of {}:{} acknowledged within {wait:?}",
                             node.host, node.port
@@ -308,35 +318,62 @@ impl AsyncRedis {
 
     /// An `MGET` of `keys` over a connection of our own to `host:port`.
     async fn mget_plain(&self, host: &str, port: u16, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
-        let packed = super::resp::pack_mget(keys);
+        let mut packed = super::resp::pack_mget(keys);
+        guard::push_guard(&mut packed, keys[0]);
         self.guarded(async |runtime| {
-            let taken = {
+            let taken = loop {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
                 let at = idle
                     .iter()
                     .rposition(|(id, (h, p), _)| *id == runtime && h == host && *p == port);
-                at.map(|at| idle.swap_remove(at).2)
+                match at.map(|at| idle.swap_remove(at).2) {
+                    // Closed while idle (the server's `timeout`): dropped.
+                    Some(conn) if !conn.is_alive() => continue,
+                    taken => break taken,
+                }
             };
             let mut conn = match taken {
                 Some(conn) => conn,
-                None => {
-                    let settings = match (&self.remote, &self.redis.server) {
-                        (Remote::Single(client), _) => {
-                            client.get_connection_info().redis_settings()
-                        }
-                        (_, Server::Cluster(_, direct)) => &direct.settings,
-                        _ => unreachable!("a cluster's twin is over a cluster"),
-                    };
-                    let connect = AsyncPlain::connect(host, port, settings);
-                    within(self.redis.connect_timeout, "connect", connect).await?
-                }
+                None => self.new_plain(host, port).await?,
             };
-            let values = within(
-                self.redis.response_timeout,
-                "answer",
-                conn.mget(&packed, keys.len()),
-            )
-            .await?;
+            let respond = self.redis.response_timeout;
+            let mut values = within(respond, "answer", conn.mget(&packed, keys.len(), true)).await;
+            // Closed by the server instead of answering: a read is sent
+            // again on a new connection, and if that is closed too while
+            // the server answers a `PING`, the server will not send this
+            // reply (see `RedisBackend::with_read`).
+            if values.as_ref().is_err_and(closed_by_peer) {
+                conn = self.new_plain(host, port).await?;
+                values = within(respond, "answer", conn.mget(&packed, keys.len(), true)).await;
+            }
+            if values.as_ref().is_err_and(closed_by_peer) {
+                conn = self.new_plain(host, port).await?;
+                let ping = redis::cmd("PING").get_packed_command();
+                within(respond, "answer", conn.replies(&ping, 1)).await?;
+                let mut strlen = redis::pipe();
+                for key in keys {
+                    strlen.cmd("STRLEN").arg(*key);
+                }
+                let packed_strlen = strlen.get_packed_pipeline();
+                let lengths = within(respond, "answer", conn.replies(&packed_strlen, keys.len()))
+                    .await?
+                    .iter()
+                    .map(|v| redis::from_redis_value::<u64>(v.clone()).unwrap_or(0))
+                    .collect::<Vec<u64>>();
+                if let Some(at) = unsendable_at(&lengths) {
+                    let unlink = redis::cmd("UNLINK").arg(keys[at]).get_packed_command();
+                    let unlinked = within(respond, "answer", conn.replies(&unlink, 1)).await?;
+                    if matches!(unlinked.first(), Some(Value::Int(n)) if *n > 0) {
+                        self.redis.dropped_one(keys[at], lengths[at]);
+                    }
+                }
+                values = within(respond, "answer", conn.mget(&packed, keys.len(), true)).await;
+                if values.as_ref().is_err_and(closed_by_peer) {
+                    return Err(unsendable());
+                }
+            }
+            let values = values?;
+            conn.returned();
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() >= IDLE_KEPT {
                 idle.remove(0);
@@ -345,6 +382,30 @@ impl AsyncRedis {
             Ok(values)
         })
         .await
+    }
+
+    /// A new connection of our own to `host:port`, within the connect
+    /// timeout.
+    async fn new_plain(&self, host: &str, port: u16) -> RedisResult<AsyncPlain> {
+        let settings = match (&self.remote, &self.redis.server) {
+            (Remote::Single(client), _) => client.get_connection_info().redis_settings(),
+            (_, Server::Cluster(_, direct)) => &direct.settings,
+            _ => unreachable!("a cluster's twin is over a cluster"),
+        };
+        let connect = AsyncPlain::connect(host, port, settings);
+        within(self.redis.connect_timeout, "connect", connect).await
+    }
+
+    /// Writes `cmds` (a `SET` or `DEL` of each tag) in one pipeline, then
+    /// waits for the store's `replicas` to have them.
+    async fn write_tags(&self, cmds: Vec<(&str, Cmd)>) -> Result<()> {
+        let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
+        let pipe = spread_pipeline(cmds, replicas, wait);
+        if replicas == 0 {
+            return self.run::<()>(&pipe).await;
+        }
+        let (acknowledged,): (i64,) = self.run(&pipe).await?;
+        check_acknowledged(acknowledged, replicas, wait).map_err(|e| self.redis.map_error(e))
     }
 
     /// This runtime's connection, made on first use.
@@ -385,12 +446,27 @@ impl AsyncRedis {
 
     /// Runs `pipe` over this runtime's multiplexed connection (see
     /// [`AsyncRedis::guarded`]).
+    ///
+    /// Every pipeline run here is safe to send twice (reads, `SET`s of
+    /// values and versions, `SET NX`, `DEL`): when the connection was made
+    /// before this call and the server closed it (its idle `timeout`:
+    /// redis-rs's connection does not reconnect), it is sent again on a
+    /// new one, and only that one's failure counts.
     async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
+        let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
         self.guarded(async |runtime| {
-            let connect = self.connection(runtime);
-            let mut conn = within(self.redis.connect_timeout, "connect", connect).await?;
-            let query = pipe.query_async::<T>(&mut conn);
-            within(self.redis.response_timeout, "answer", query).await
+            let reused = self.conns().iter().any(|(id, _)| *id == runtime);
+            let mut conn = within(connect, "connect", self.connection(runtime)).await?;
+            let first = within(respond, "answer", pipe.query_async::<T>(&mut conn)).await;
+            match first {
+                Err(e) if reused && closed_by_peer(&e) => {
+                    tracing::debug!(error = %e, "a connection was closed by the server: sending again on a new one");
+                    self.conns().retain(|(id, _)| *id != runtime);
+                    let mut conn = within(connect, "connect", self.connection(runtime)).await?;
+                    within(respond, "answer", pipe.query_async::<T>(&mut conn)).await
+                }
+                other => other,
+            }
         })
         .await
     }
@@ -453,7 +529,8 @@ impl AsyncStore for AsyncRedis {
                 None => {
                     let mut pipe = redis::pipe();
                     pipe.cmd("MGET").arg(&keys);
-                    let (found,): (Value,) = self.run(&pipe).await?;
+                    pipe.add_command(guard::guard_cmd(keys[0]));
+                    let (found, _guard): (Value, i64) = self.run(&pipe).await?;
                     (false, found)
                 }
                 Some(claim) => {
@@ -516,17 +593,13 @@ impl AsyncStore for AsyncRedis {
             if tags.is_empty() {
                 return Ok(());
             }
-            let sets = tags
-                .iter()
-                .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
-                .collect();
-            let (replicas, wait) = (self.redis.replicas, self.redis.response_timeout / 2);
-            let pipe = spread_pipeline(sets, replicas, wait);
-            if replicas == 0 {
-                return self.run::<()>(&pipe).await;
+            match self.write_tags(tag_cmds(tags, ttl, false)).await {
+                Err(refused) if deletes_instead(&refused) => {
+                    let deleted = self.write_tags(tag_cmds(tags, ttl, true)).await;
+                    self.redis.deleted_instead(refused, deleted)
+                }
+                written => written,
             }
-            let (acknowledged,): (i64,) = self.run(&pipe).await?;
-            check_acknowledged(acknowledged, replicas, wait).map_err(|e| self.redis.map_error(e))
         })
     }
 

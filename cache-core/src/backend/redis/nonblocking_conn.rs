@@ -25,6 +25,8 @@ pub(super) struct AsyncPlain {
     /// Unread bytes are `buf[start..end]`.
     start: usize,
     end: usize,
+    /// When it was last put back in its pool.
+    returned: std::time::Instant,
 }
 
 impl AsyncPlain {
@@ -42,6 +44,7 @@ impl AsyncPlain {
             buf: vec![0; BUFFER],
             start: 0,
             end: 0,
+            returned: std::time::Instant::now(),
         };
         if let Some(password) = settings.password() {
             let mut auth = redis::cmd("AUTH");
@@ -56,17 +59,64 @@ impl AsyncPlain {
         Ok(conn)
     }
 
-    /// Sends a packed `MGET` of `n` keys and reads its values.
+    /// Sends a packed `MGET` of `n` keys and reads its values; with
+    /// `guarded`, `packed` ends with a hit's guard (`guard.rs`), whose
+    /// error reply fails the read.
     pub(super) async fn mget(
         &mut self,
         packed: &[u8],
         n: usize,
+        guarded: bool,
     ) -> RedisResult<Vec<Option<Bytes>>> {
         let range = self.request(packed).await?;
-        match resp::mget_values(&self.buf[range.clone()], n) {
+        let values = match resp::mget_values(&self.buf[range.clone()], n) {
             Some(values) => Ok(values),
-            None => super::mget_reply(self.value(range)?.extract_error()?, n),
+            None => self
+                .value(range)
+                .and_then(|v| super::mget_reply(v.extract_error()?, n)),
+        };
+        if guarded {
+            // Read even after an error, so no reply is left unread.
+            let range = self.read_reply().await?;
+            self.value(range)?.extract_error()?;
         }
+        values
+    }
+
+    /// Marks it returned to its pool now.
+    pub(super) fn returned(&mut self) {
+        self.returned = std::time::Instant::now();
+    }
+
+    /// Whether it is usable: unless it sat idle a while (see `pool.rs`),
+    /// taken as it is; else a look at its socket that does not wait says
+    /// whether the server closed it (or sent bytes nobody asked for).
+    pub(super) fn is_alive(&self) -> bool {
+        if self.start != self.end {
+            return false;
+        }
+        if self.returned.elapsed() < super::pool::IDLE_CHECK {
+            return true;
+        }
+        let mut byte = [0u8; 1];
+        let mut buf = tokio::io::ReadBuf::new(&mut byte);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match self.stream.poll_peek(&mut cx, &mut buf) {
+            std::task::Poll::Pending => true,
+            std::task::Poll::Ready(Ok(_) | Err(_)) => false,
+        }
+    }
+
+    /// Sends `count` packed commands and reads their replies.
+    pub(super) async fn replies(&mut self, packed: &[u8], count: usize) -> RedisResult<Vec<Value>> {
+        let mut values = Vec::with_capacity(count);
+        let range = self.request(packed).await?;
+        values.push(self.value(range)?);
+        while values.len() < count {
+            let range = self.read_reply().await?;
+            values.push(self.value(range)?);
+        }
+        Ok(values)
     }
 
     /// A command whose reply only matters as success or error.
@@ -88,6 +138,11 @@ impl AsyncPlain {
             self.buf = vec![0; BUFFER];
         }
         self.stream.write_all(packed).await?;
+        self.read_reply().await
+    }
+
+    /// Reads the next whole reply; returns where it is.
+    async fn read_reply(&mut self) -> io::Result<Range<usize>> {
         let mut framer = Framer::new();
         loop {
             match framer.advance(&self.buf[self.start..self.end])? {

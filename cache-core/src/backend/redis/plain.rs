@@ -144,13 +144,50 @@ impl PlainConn {
         }
     }
 
-    /// Sends a packed `MGET` of `n` keys and reads its values.
-    pub(super) fn mget(&mut self, packed: &[u8], n: usize) -> RedisResult<Vec<Option<Bytes>>> {
+    /// Sends a packed `MGET` of `n` keys and reads its values; with
+    /// `guarded`, `packed` ends with a hit's guard (`guard.rs`), whose
+    /// error reply fails the read.
+    pub(super) fn mget(
+        &mut self,
+        packed: &[u8],
+        n: usize,
+        guarded: bool,
+    ) -> RedisResult<Vec<Option<Bytes>>> {
         self.send(packed)?;
         let range = self.read_frame()?;
-        match resp::mget_values(&self.buf[range.clone()], n) {
+        let values = match resp::mget_values(&self.buf[range.clone()], n) {
             Some(values) => Ok(values),
-            None => super::mget_reply(self.value(range)?.extract_error()?, n),
+            None => self
+                .value(range)
+                .and_then(|v| super::mget_reply(v.extract_error()?, n)),
+        };
+        if guarded {
+            // Read even after an error, so no reply is left unread.
+            let range = self.read_frame_io_checked()?;
+            self.value(range)?.extract_error()?;
+        }
+        values
+    }
+
+    /// Whether the connection still works, by a look at its socket that
+    /// does not wait (for one idle in the pool a while, see `pool.rs`):
+    /// not if the server closed it (end of file, a reset) or sent bytes
+    /// nobody asked for (but replies owed may have come).
+    pub(super) fn is_alive(&mut self) -> bool {
+        if !self.open || self.start != self.end {
+            return false;
+        }
+        if self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let peeked = self.stream.peek(&mut [0u8; 1]);
+        if self.stream.set_nonblocking(false).is_err() {
+            return false;
+        }
+        match peeked {
+            Ok(0) => false,
+            Ok(_) => self.owed > 0,
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
         }
     }
 
@@ -494,7 +531,7 @@ mod tests {
             reply
         });
         let mut conn = fake(Box::leak(Box::new([REPLY.as_slice(), b"+PONG\r\n"])));
-        let values = conn.mget(&resp::pack_mget(&["a", "b"]), 2).unwrap();
+        let values = conn.mget(&resp::pack_mget(&["a", "b"]), 2, false).unwrap();
         assert_eq!(values[0].as_ref().map(Bytes::len), Some(BIG));
         assert_eq!(values[1], None);
         assert_eq!(
@@ -519,7 +556,7 @@ mod tests {
         });
         let mut conn = fake(Box::leak(Box::new([REPLY.as_slice()])));
         // (The fake server answers any request: a short one will do.)
-        let values = conn.mget(&resp::pack_mget(&["k"]), N).unwrap();
+        let values = conn.mget(&resp::pack_mget(&["k"]), N, false).unwrap();
         assert_eq!(values.len(), N);
         assert_eq!(values[12_345].as_deref(), Some(&b"12345"[..]));
         assert!(
@@ -552,10 +589,10 @@ mod tests {
     #[test]
     fn a_server_error_answers_the_mget_and_leaves_the_connection_open() {
         let mut conn = fake(&[b"-NOPERM no\r\n", b"*1\r\n$1\r\nv\r\n"]);
-        let err = conn.mget(&resp::pack_mget(&["a"]), 1).unwrap_err();
+        let err = conn.mget(&resp::pack_mget(&["a"]), 1, false).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server(ServerErrorKind::NoPerm));
         assert!(conn.is_open());
-        let values = conn.mget(&resp::pack_mget(&["a"]), 1).unwrap();
+        let values = conn.mget(&resp::pack_mget(&["a"]), 1, false).unwrap();
         assert_eq!(values, vec![Some(Bytes::from_static(b"v"))]);
     }
 }

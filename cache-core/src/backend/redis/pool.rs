@@ -13,19 +13,35 @@
 //! Checkout and return each take the mutex once and touch the condition
 //! variable only when someone waits (a notification is a system call, and
 //! this is on every hit's path).
+//!
+//! A connection that sat idle for [`IDLE_CHECK`] or longer is checked
+//! before it is handed out (the pool's `alive`: for a plain connection, a
+//! peek at its socket that does not wait): a server's idle `timeout` (a
+//! common production setting) closes connections nobody used for that
+//! long, and a dead one handed out failed its caller's command and opened
+//! the breaker. It is closed and another taken or opened instead. A busy
+//! pool's connections are never idle that long, so a hit pays nothing.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// A connection idle this long is checked before it is handed out. Redis's
+/// `timeout` is whole seconds and closes a connection idle longer than it,
+/// so none that was used less than a second ago can have been closed so.
+pub(super) const IDLE_CHECK: Duration = Duration::from_millis(500);
 
 /// Connections of type `C`.
 pub(super) struct Pool<C> {
     state: Mutex<State<C>>,
     freed: Condvar,
     max: usize,
+    /// Whether an idle connection still works (see [`IDLE_CHECK`]).
+    alive: fn(&mut C) -> bool,
 }
 
 struct State<C> {
-    idle: Vec<C>,
+    /// Each with when it was returned.
+    idle: Vec<(C, Instant)>,
     /// Connections open: idle, handed out, or being connected.
     open: usize,
     /// Callers waiting for a connection to be returned or a slot freed.
@@ -44,8 +60,16 @@ pub(super) enum Checkout<E> {
 }
 
 impl<C> Pool<C> {
-    /// A pool of at most `max` connections (at least one).
+    /// A pool of at most `max` connections (at least one), whose idle
+    /// ones are taken as working.
+    #[cfg(test)]
     pub(super) fn new(max: usize) -> Self {
+        Pool::checked(max, |_| true)
+    }
+
+    /// A pool of at most `max` connections (at least one); one idle for
+    /// [`IDLE_CHECK`] is handed out only if `alive` says it works.
+    pub(super) fn checked(max: usize, alive: fn(&mut C) -> bool) -> Self {
         Pool {
             state: Mutex::new(State {
                 idle: Vec::new(),
@@ -54,6 +78,7 @@ impl<C> Pool<C> {
             }),
             freed: Condvar::new(),
             max: max.max(1),
+            alive,
         }
     }
 
@@ -62,7 +87,8 @@ impl<C> Pool<C> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// An idle connection; else a new one from `connect` (tried once) when
+    /// An idle connection (checked first if idle long, see
+    /// [`IDLE_CHECK`]); else a new one from `connect` (tried once) when
     /// fewer than `max` are open; else the first one returned (or slot
     /// freed) within `wait`. A caller about to wait, or woken, gives up as
     /// soon as `give_up` is true.
@@ -72,11 +98,45 @@ impl<C> Pool<C> {
         connect: impl FnOnce() -> Result<C, E>,
         give_up: impl Fn() -> bool,
     ) -> Result<Pooled<'_, C>, Checkout<E>> {
+        self.checkout(wait, connect, give_up, false)
+    }
+
+    /// [`Pool::get`], but never an idle connection: a new one, or the
+    /// first one returned while waiting (for a command resent after a
+    /// reused connection turned out closed).
+    pub(super) fn get_new<E>(
+        &self,
+        wait: Duration,
+        connect: impl FnOnce() -> Result<C, E>,
+        give_up: impl Fn() -> bool,
+    ) -> Result<Pooled<'_, C>, Checkout<E>> {
+        self.checkout(wait, connect, give_up, true)
+    }
+
+    fn checkout<E>(
+        &self,
+        wait: Duration,
+        connect: impl FnOnce() -> Result<C, E>,
+        give_up: impl Fn() -> bool,
+        new: bool,
+    ) -> Result<Pooled<'_, C>, Checkout<E>> {
         let mut deadline = None;
         let mut state = self.lock();
         loop {
-            if let Some(conn) = state.idle.pop() {
-                return Ok(Pooled::new(self, conn));
+            if !new && let Some((mut conn, since)) = state.idle.pop() {
+                if since.elapsed() < IDLE_CHECK {
+                    return Ok(Pooled::new(self, conn, true));
+                }
+                drop(state);
+                if (self.alive)(&mut conn) {
+                    return Ok(Pooled::new(self, conn, true));
+                }
+                // Closed while idle (the server's `timeout`, say): not a
+                // failure of anyone's; its slot is free for a new one.
+                drop(conn);
+                state = self.lock();
+                state.open -= 1;
+                continue;
             }
             if state.open < self.max {
                 state.open += 1;
@@ -84,7 +144,15 @@ impl<C> Pool<C> {
                 let slot = Slot(self);
                 let conn = connect().map_err(Checkout::Connect)?;
                 std::mem::forget(slot);
-                return Ok(Pooled::new(self, conn));
+                return Ok(Pooled::new(self, conn, false));
+            }
+            if new && let Some((conn, _)) = state.idle.pop() {
+                // Every slot taken: an idle connection makes room.
+                state.open -= 1;
+                drop(state);
+                drop(conn);
+                state = self.lock();
+                continue;
             }
             if give_up() {
                 return Err(Checkout::GaveUp);
@@ -134,8 +202,9 @@ impl<C> Pool<C> {
     }
 
     fn put_back(&self, conn: C) {
+        let now = Instant::now();
         let mut state = self.lock();
-        state.idle.push(conn);
+        state.idle.push((conn, now));
         if state.waiters > 0 {
             self.freed.notify_one();
         }
@@ -165,15 +234,22 @@ pub(super) struct Pooled<'a, C> {
     /// `None` only once dropped.
     conn: Option<C>,
     keep: bool,
+    reused: bool,
 }
 
 impl<'a, C> Pooled<'a, C> {
-    fn new(pool: &'a Pool<C>, conn: C) -> Self {
+    fn new(pool: &'a Pool<C>, conn: C, reused: bool) -> Self {
         Pooled {
             pool,
             conn: Some(conn),
             keep: true,
+            reused,
         }
+    }
+
+    /// Whether it was idle in the pool (not opened for this caller).
+    pub(super) fn reused(&self) -> bool {
+        self.reused
     }
 
     /// Closes the connection instead of returning it (it failed: its state
@@ -306,6 +382,40 @@ mod tests {
         thread::sleep(Duration::from_millis(20));
         drop(held);
         assert_eq!(waiter.join().unwrap(), 8, "a new connection");
+    }
+
+    #[test]
+    fn a_connection_idle_long_is_checked_and_a_dead_one_replaced() {
+        // Connections are numbers; odd ones are dead.
+        let pool = Pool::checked(2, |c: &mut u32| c.is_multiple_of(2));
+        let made = AtomicUsize::new(0);
+        let connect = || Ok::<_, ()>(made.fetch_add(1, Ordering::SeqCst) as u32);
+        let (a, b) = (
+            pool.get(LONG, connect, never).unwrap(),
+            pool.get(LONG, connect, never).unwrap(),
+        );
+        assert_eq!((*a, *b), (0, 1));
+        drop((a, b));
+        let again = pool.get(LONG, connect, never).unwrap();
+        assert_eq!(
+            (*again, again.reused()),
+            (1, true),
+            "not idle long: not checked"
+        );
+        drop(again);
+        thread::sleep(IDLE_CHECK + Duration::from_millis(50));
+        let checked = pool.get(LONG, connect, never).unwrap();
+        assert_eq!(*checked, 0, "1 was dead: closed, 0 taken");
+        let new = pool.get(LONG, connect, never).unwrap();
+        assert_eq!((*new, new.reused()), (2, false), "1's slot reused");
+        drop(checked);
+        let fresh = pool.get_new(LONG, connect, never).unwrap();
+        assert_eq!(
+            (*fresh, fresh.reused()),
+            (3, false),
+            "0 closed to make room"
+        );
+        assert_eq!(pool.counts(), (0, 2));
     }
 
     #[test]

@@ -151,8 +151,16 @@ impl TieredBackend {
     /// The local tier's answer, when it may answer (its tracking is
     /// fresh) and knows the entry and every tag: what a read without a
     /// claim returns with no round trip.
+    /// Whether the local tier may answer: what it knows is at most one
+    /// window old, and Redis serves entries (no breaker open, no grace
+    /// after trouble: bumps other processes owe may not have landed, and
+    /// no invalidation of them can have reached this tier).
+    fn answers_locally(&self) -> bool {
+        self.channel.fresh() && self.remote.serves_entries()
+    }
+
     fn local_answer(&self, key: &str, tags: &[&str]) -> Option<Fetched> {
-        if !self.channel.fresh() {
+        if !self.answers_locally() {
             return None;
         }
         self.local_read(key, tags)
@@ -269,7 +277,7 @@ impl TagStore for TieredBackend {
         // proof was applied, each moving the generation before the proof
         // moved; a generation read after it includes them all. Read before
         // it, the generation could predate a backlog applied meanwhile.
-        if !self.channel.fresh() {
+        if !self.answers_locally() {
             return None;
         }
         Some(self.channel.tags.generation())
@@ -297,7 +305,7 @@ impl EntryStore for TieredBackend {
     }
 
     fn kept(&self, key: &str) -> Option<Memo> {
-        if !self.channel.fresh() {
+        if !self.answers_locally() {
             return None;
         }
         self.local.lookup(key).map(|(_, memo)| memo)
@@ -335,6 +343,10 @@ impl Backend for TieredBackend {
 
     fn local_tier_ready(&self) -> Option<bool> {
         Some(self.channel.fresh())
+    }
+
+    fn dropped_entries(&self) -> u64 {
+        self.remote.dropped()
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {

@@ -201,8 +201,13 @@ fn track(target: &Target, channel: &Channel) -> io::Result<()> {
     // comes far within READ_TIMEOUT, whatever the window.
     let every =
         Duration::from_nanos(channel.window_ns / 4).clamp(Duration::from_micros(200), IDLE_PING);
+    let probe = probe(&target.prefix);
     std::thread::scope(|scope| {
-        let pinger = scope.spawn(|| ping(&mut writer, &pings, &ended, every, || channel.in_use()));
+        let pinger = scope.spawn(|| {
+            ping(&mut writer, &probe, &pings, &ended, every, || {
+                channel.in_use()
+            })
+        });
         let read = read_replies(&mut reader, channel, &pings);
         ended.store(true, Ordering::SeqCst);
         let _ = stream.shutdown(Shutdown::Both);
@@ -211,10 +216,24 @@ fn track(target: &Target, channel: &Channel) -> io::Result<()> {
     })
 }
 
-/// Sends a `PING` every `every` while the tier is in use, every
-/// [`IDLE_PING`] otherwise, noting when each was sent.
+/// What the pinger sends: the guard of a hit (`redis/guard.rs`), then
+/// `PING`. A server that refuses writes answers the guard with an error,
+/// which ends the connection (the tier answers nothing until a new one
+/// tracks); one that holds writes holds the `PING` behind it, so the tier
+/// stops answering within its window. Either way its reads go to Redis,
+/// whose hits carry the same guard.
+fn probe(tag_prefix: &str) -> Vec<u8> {
+    let guard = crate::backend::redis::guard::guard_key(tag_prefix);
+    let mut out = command(&["DEL", &guard]);
+    out.extend_from_slice(&command(&["PING"]));
+    out
+}
+
+/// Sends `probe` (ending in a `PING`) every `every` while the tier is in
+/// use, every [`IDLE_PING`] otherwise, noting when each was sent.
 fn ping(
     writer: &mut TcpStream,
+    probe: &[u8],
     pings: &Mutex<VecDeque<u64>>,
     ended: &AtomicBool,
     every: Duration,
@@ -231,7 +250,7 @@ fn ping(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push_back(now_ns());
-        if writer.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        if writer.write_all(probe).is_err() {
             let _ = writer.shutdown(Shutdown::Both);
             return;
         }

@@ -1,0 +1,80 @@
+//! Invalidations that survive their writer: tags announced before a commit.
+//!
+//! A write's bumps follow its commit (DESIGN section 4). A writer killed
+//! between its `COMMIT` and its bump (or one that exits while its bumps
+//! are owed) would leave every entry the bump was for valid until its
+//! timeout: a day for a list. So before the commit, the writer *announces*
+//! the tags it will bump: it writes the [`PENDING`] version under each,
+//! with a short lifetime ([`ANNOUNCE_HOLD`]). While a tag is pending, no
+//! entry that depends on it is served or filled: every read of it goes to
+//! the database (an entry stamped before the announcement no longer
+//! matches, and a read that finds the tag pending bypasses the cache; see
+//! `read_through.rs`). After the commit the bump replaces the pending
+//! version with a new one, as before. If the writer dies first, the pending
+//! version expires after the hold; the next read creates the tag afresh,
+//! with a version no entry holds. Either way no entry written before the
+//! commit is served after it: the cost of a dead writer is that the reads
+//! depending on its tags go to the database for at most the hold.
+//!
+//! Only shared stores are told (an in-process store dies with its writer),
+//! and an announcement that fails is not retried: the bump after the
+//! commit is owed as usual when the store is in trouble.
+
+use crate::cache::Cache;
+use crate::protocol::stamp::PENDING;
+use std::time::Duration;
+
+/// How long an announced tag stays pending unless the bump after the
+/// commit replaces it first: the longest a dead writer's tags keep their
+/// readers on the database, and the longest a commit may take after its
+/// announcement for the announcement to cover it (a commit slower than
+/// this, whose writer then dies before its bump, leaves entries filled
+/// after the hold stale as before).
+pub const ANNOUNCE_HOLD: Duration = Duration::from_secs(5);
+
+/// How the pending version is stored (decimal text, as every version): for tests
+/// that watch the wire.
+pub const PENDING_TEXT: &str = "9223372036854775807";
+
+impl Cache {
+    /// Announces that `tags` are about to be bumped (see the module
+    /// documentation): one round trip on a shared store, nothing on an
+    /// in-process one. Failures are logged, not returned: the bump after
+    /// the commit still runs (and is owed if the store fails).
+    #[doc(hidden)]
+    pub fn announce_bumps(&self, tags: &[&str]) {
+        if tags.is_empty() || !self.backend().capabilities().shared {
+            return;
+        }
+        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
+        if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
+            tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+        }
+    }
+
+    /// [`Cache::announce_bumps`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    pub async fn announce_bumps_async(&self, tags: &[&str]) {
+        if tags.is_empty() || !self.backend().capabilities().shared {
+            return;
+        }
+        let Some(store) = self.backend().clone().nonblocking() else {
+            return;
+        };
+        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
+        if let Err(e) = store.write_versions(&pending, Some(ANNOUNCE_HOLD)).await {
+            tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pending_text_is_the_pending_version() {
+        assert_eq!(PENDING_TEXT, PENDING.to_string());
+    }
+}
