@@ -17,10 +17,12 @@
 //! open, as diesel-async's own `transaction` does: its pools discard such
 //! a connection.
 
-use crate::mysql::{IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, UNFOLLOWED, savepoint_name};
+use crate::mysql::{
+    IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, SESSION_STATE_MYSQL, SessionState, UNFOLLOWED,
+    savepoint_name,
+};
 use crate::tracking_async::{async_tracker, diesel_in_transaction};
 use diesel::QueryResult;
-use diesel::prelude::*;
 use diesel::result::Error;
 use diesel_async::{
     AsyncConnection, AsyncMysqlConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
@@ -33,16 +35,20 @@ type Manager = <AsyncMysqlConnection as AsyncConnection>::TransactionManager;
 /// has a transaction open on `conn` (diesel-async's transaction manager
 /// cannot know of one opened by SQL text or `SET autocommit = 0`).
 async fn server_in_transaction(conn: &mut AsyncMysqlConnection) -> QueryResult<bool> {
-    #[derive(QueryableByName)]
-    struct Autocommit {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        autocommit: i64,
-    }
-    let Autocommit { autocommit } = diesel::sql_query("SELECT @@autocommit AS autocommit")
+    let state: SessionState = match diesel::sql_query(SessionState::query())
         .get_result(conn)
-        .await?;
-    if autocommit == 0 {
-        return Ok(true);
+        .await
+    {
+        Ok(state) => state,
+        Err(e) if SessionState::no_in_transaction(&e) => {
+            diesel::sql_query(SESSION_STATE_MYSQL)
+                .get_result(conn)
+                .await?
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(open) = state.open() {
+        return Ok(open);
     }
     match conn.batch_execute("SET TRANSACTION READ WRITE").await {
         Ok(()) => Ok(false),

@@ -15,6 +15,7 @@ pub mod models;
 pub mod proxy;
 pub mod redis_cluster;
 pub mod redis_server;
+pub mod refusal;
 pub mod services;
 pub mod slow_db;
 pub mod unique;

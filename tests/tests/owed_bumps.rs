@@ -6,6 +6,7 @@ use cache_diesel::{Cache, CacheConfig};
 use cache_tests::models::{NewProduct, ProductCache, products};
 use cache_tests::proxy::Proxy;
 use cache_tests::redis_server::RedisServer;
+use cache_tests::refusal::{self, Refusal};
 use cache_tests::{db, services, unique};
 use diesel::prelude::*;
 use std::sync::Arc;
@@ -73,134 +74,11 @@ fn a_write_while_redis_was_unreachable_is_not_served_stale_once_it_returns() {
     let _ = reader.cache().clear();
 }
 
-/// How a Redis of the test's own is made to refuse (or hold) writes while
-/// it still answers reads, and made to take them again.
-#[derive(Debug, Clone, Copy)]
-enum Refusal {
-    /// `maxmemory` reached under the default `noeviction`: `OOM` replies
-    /// to writes that allocate (a `DEL` is still taken).
-    Oom,
-    /// A demoted master: a replica of a master that does not answer keeps
-    /// its data and serves reads; every write is `READONLY`.
-    ReadOnly,
-    /// `CLIENT PAUSE .. WRITE`: writes are held, reads answered.
-    PauseWrites,
-    /// `min-replicas-to-write` with no replica: `NOREPLICAS` to writes.
-    NoReplicas,
-    /// A snapshot that failed to save with `stop-writes-on-bgsave-error`:
-    /// `MISCONF` to writes (and to `PING`).
-    Misconf,
-    /// A script that runs past `busy-reply-threshold`: `BUSY` to every
-    /// command until it is killed.
-    Busy,
-    /// A replica of a master that is down, told not to serve stale data:
-    /// `MASTERDOWN` to reads too.
-    MasterDown,
-}
-
-impl Refusal {
-    fn start(self, admin: &mut redis::Connection, server: &RedisServer) {
-        let config = |admin: &mut redis::Connection, name: &str, value: &str| {
-            redis::cmd("CONFIG")
-                .arg(&["SET", name, value])
-                .query::<()>(admin)
-                .unwrap()
-        };
-        match self {
-            Refusal::Oom => redis::cmd("CONFIG")
-                .arg(&["SET", "maxmemory", "1"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::ReadOnly => {
-                let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                let port = nobody.local_addr().unwrap().port();
-                drop(nobody);
-                redis::cmd("REPLICAOF")
-                    .arg("127.0.0.1")
-                    .arg(port)
-                    .query::<()>(admin)
-                    .unwrap()
-            }
-            Refusal::PauseWrites => redis::cmd("CLIENT")
-                .arg(&["PAUSE", "60000", "WRITE"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::NoReplicas => config(admin, "min-replicas-to-write", "1"),
-            Refusal::Misconf => {
-                // A snapshot into a directory nothing can be written to.
-                config(admin, "save", "3600 1");
-                config(admin, "dir", "/proc");
-                redis::cmd("BGSAVE").query::<String>(admin).unwrap();
-                let until = Instant::now() + Duration::from_secs(20);
-                while !redis::cmd("INFO")
-                    .arg("persistence")
-                    .query::<String>(admin)
-                    .unwrap()
-                    .contains("rdb_last_bgsave_status:err")
-                {
-                    assert!(Instant::now() < until, "the snapshot did not fail");
-                    thread::sleep(Duration::from_millis(20));
-                }
-            }
-            Refusal::Busy => {
-                config(admin, "busy-reply-threshold", "10");
-                let url = server.url();
-                thread::spawn(move || {
-                    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
-                    let _ = redis::cmd("EVAL")
-                        .arg(&["while true do end", "0"])
-                        .query::<()>(&mut conn);
-                });
-                thread::sleep(Duration::from_millis(200));
-            }
-            Refusal::MasterDown => {
-                config(admin, "replica-serve-stale-data", "no");
-                Refusal::ReadOnly.start(admin, server);
-            }
-        }
-    }
-
-    fn end(self, admin: &mut redis::Connection) {
-        match self {
-            Refusal::Oom => redis::cmd("CONFIG")
-                .arg(&["SET", "maxmemory", "0"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::ReadOnly => redis::cmd("REPLICAOF")
-                .arg(&["NO", "ONE"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::PauseWrites => redis::cmd("CLIENT")
-                .arg("UNPAUSE")
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::NoReplicas => redis::cmd("CONFIG")
-                .arg(&["SET", "min-replicas-to-write", "0"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::Misconf => redis::cmd("CONFIG")
-                .arg(&["SET", "stop-writes-on-bgsave-error", "no"])
-                .query::<()>(admin)
-                .unwrap(),
-            Refusal::Busy => {
-                // The admin connection is refused too (BUSY) but for this.
-                let until = Instant::now() + Duration::from_secs(20);
-                while redis::cmd("SCRIPT").arg("KILL").query::<()>(admin).is_err() {
-                    assert!(Instant::now() < until, "the script was not killed");
-                    thread::sleep(Duration::from_millis(20));
-                }
-            }
-            Refusal::MasterDown => Refusal::ReadOnly.end(admin),
-        }
-    }
-}
-
 /// A write whose bump a Redis refuses (or holds) while it answers reads:
 /// no other process is served the old row meanwhile (over `local` too: a
 /// tiered store), and the cache serves hits again once Redis takes writes.
 fn a_write_that_redis_refuses_is_not_served_stale(refusal: Refusal, local: &str) {
-    // (`dir` may be set at run time: the MISCONF case needs it.)
-    let Some(server) = RedisServer::for_test(&["--enable-protected-configs", "yes"]) else {
+    let Some(server) = RedisServer::for_test(refusal::SERVER_ARGS) else {
         return;
     };
     let prefix = unique::prefix("refused");
@@ -246,7 +124,7 @@ fn a_write_that_redis_refuses_is_not_served_stale(refusal: Refusal, local: &str)
         assert_eq!(writer.get(conn, id).unwrap().title, "Renamed");
         thread::sleep(Duration::from_millis(10));
     }
-    refusal.end(&mut admin);
+    refusal.end(&mut admin, &server);
 
     // Usable again: hits come back (after the breaker's grace).
     let hits = reader.stats().hits;
@@ -265,46 +143,27 @@ fn a_write_that_redis_refuses_is_not_served_stale(refusal: Refusal, local: &str)
     }
 }
 
-#[test]
-fn a_write_that_a_full_redis_refuses_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Oom, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Oom, "&local=16m");
+/// One test per state, with and without a local tier.
+macro_rules! refused_write_tests {
+    ($($name:ident: $refusal:ident,)*) => {$(
+        #[test]
+        fn $name() {
+            a_write_that_redis_refuses_is_not_served_stale(Refusal::$refusal, "");
+            a_write_that_redis_refuses_is_not_served_stale(Refusal::$refusal, "&local=16m");
+        }
+    )*};
 }
 
-#[test]
-fn a_write_that_a_demoted_redis_refuses_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::ReadOnly, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::ReadOnly, "&local=16m");
-}
-
-#[test]
-fn a_write_that_redis_refuses_for_want_of_replicas_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::NoReplicas, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::NoReplicas, "&local=16m");
-}
-
-#[test]
-fn a_write_that_redis_refuses_after_a_failed_snapshot_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Misconf, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Misconf, "&local=16m");
-}
-
-#[test]
-fn a_write_while_a_script_keeps_redis_busy_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Busy, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::Busy, "&local=16m");
-}
-
-#[test]
-fn a_write_while_redis_is_a_replica_of_a_master_that_is_down_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::MasterDown, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::MasterDown, "&local=16m");
-}
-
-#[test]
-fn a_write_that_a_paused_redis_holds_is_not_served_stale() {
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::PauseWrites, "");
-    a_write_that_redis_refuses_is_not_served_stale(Refusal::PauseWrites, "&local=16m");
+refused_write_tests! {
+    a_write_that_a_full_redis_refuses_is_not_served_stale: Oom,
+    a_write_that_a_demoted_redis_refuses_is_not_served_stale: ReadOnly,
+    a_write_that_redis_refuses_for_want_of_replicas_is_not_served_stale: NoReplicas,
+    a_write_that_redis_refuses_after_a_failed_snapshot_is_not_served_stale: Misconf,
+    a_write_while_a_script_keeps_redis_busy_is_not_served_stale: Busy,
+    a_write_while_redis_is_a_replica_of_a_master_that_is_down_is_not_served_stale: MasterDown,
+    a_write_that_a_paused_redis_holds_is_not_served_stale: PauseWrites,
+    a_write_while_redis_loads_its_dataset_is_not_served_stale: Loading,
+    a_write_while_redis_refuses_new_clients_is_not_served_stale: MaxClients,
 }
 
 /// The child process's part of

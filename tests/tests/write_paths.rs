@@ -887,10 +887,6 @@ fn a_read_only_mariadb_session_serves_no_stale_read() {
 }
 
 #[test]
-#[ignore = "cache-diesel's MySQL hook asks the server whether a transaction is open with \
-            `SET TRANSACTION READ WRITE`, which makes its own next transaction read-write: \
-            in a `SET SESSION TRANSACTION READ ONLY` session an autocommit hook write commits \
-            (invalidated as usual: nothing stale, but the session's read-only is bypassed)"]
 fn a_read_only_mariadb_session_refuses_an_autocommit_hook_write() {
     let Some(mut env) = mysql_env("ro_my_auto", true) else {
         return;

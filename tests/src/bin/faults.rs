@@ -9,7 +9,7 @@
 //! Starts its own `redis-server` on a free port, reached through a TCP
 //! proxy. 8 readers and 2 writers (hook updates and raw SQL on tracked
 //! connections) run first over `dummy://` (the baseline: the database
-//! alone), then over Redis while each fault of [`FAULTS`] (or those named
+//! alone), then over Redis while each fault of [`Fault::ALL`] (or those named
 //! by `--faults`) is applied in turn. The readers share one `Cache` and the
 //! writers another (the same URL and prefix, each its own `Cache::new`: its
 //! own pool, breaker and owed bumps), as two processes would: a writer's
@@ -24,10 +24,18 @@
 //! | `oom` | `CONFIG SET maxmemory 1` (`noeviction`: writes that allocate get `OOM`, `DEL` is taken) | `CONFIG SET maxmemory 0` |
 //! | `readonly` | `REPLICAOF 127.0.0.1 <a closed port>` (keeps its data, serves reads; writes get `READONLY`) | `REPLICAOF NO ONE` |
 //! | `pause-writes` | `CLIENT PAUSE <ms> WRITE` (writes held, reads answered) | `CLIENT UNPAUSE` |
+//! | `noreplicas` | `CONFIG SET min-replicas-to-write 1` (writes get `NOREPLICAS`) | `.. 0` |
+//! | `misconf` | a `BGSAVE` into `/proc` fails under `stop-writes-on-bgsave-error` (writes get `MISCONF`) | `stop-writes-on-bgsave-error no` |
+//! | `busy` | a script loops past `busy-reply-threshold 10` (every command gets `BUSY`) | `SCRIPT KILL` |
+//! | `masterdown` | `replica-serve-stale-data no` and `REPLICAOF <a closed port>` (every command gets `MASTERDOWN`) | `REPLICAOF NO ONE` |
+//! | `loading` | `DEBUG RELOAD` slowed by `key-load-delay` to about a second (every command gets `LOADING`) | the load ends |
+//! | `maxclients` | `CLIENT KILL TYPE normal` then `CONFIG SET maxclients 1` (new connections get `ERR max number of clients reached`) | `maxclients 10000` |
+//! | `client-kill` | `CLIENT KILL TYPE normal` every 100 ms | no more kills |
 //! | `idle-timeout` | `CONFIG SET timeout 1` while readers and writers are idle for 2.5 s (or until the server closed every connection, 7.5 s at most); the faulted window is the burst of reads after | `CONFIG SET timeout 0` |
+//! | `writer-killed` | one writer process after another updates the last row through the hook, over a proxy that SIGKILLs it when its bump (a tag's `SET` to a version) is on the way: after its `COMMIT`, before its invalidation | the last writer is killed |
 //!
 //! Admin commands go straight to the server, not through the proxy. A
-//! fault is one entry of [`FAULTS`]: a name, a start and an end.
+//! fault is one [`Fault`]: a name, a start and an end.
 //! `CONSISTENCY_SHOW_STALE=1` prints every stale read, each phase's times
 //! and the readers' stats before and after each fault on stderr.
 //! `--local` puts a local tier in front of Redis (`local=16m`) in both
@@ -35,7 +43,10 @@
 //! dies, hangs and is cut off with Redis; the readers' reads may then be a
 //! local window (10 ms) behind a write, as another process's are, and
 //! count as stale only past it. Each fault lasts `--seconds` over one more
-//! than the number of faults (the baseline's share). One line per fault:
+//! than the number of faults (the baseline's share).
+//!
+//! The regular writers write every row but the last, which only the
+//! killed writers write. One line per fault:
 //!
 //! `fault=<name> failed_reads=<n> stale_reads=<n> reads=<n> reads_per_s_ratio=<r> recovery_ms=<n> hits=<n> uncached=<n>`
 //!
@@ -49,11 +60,14 @@
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, Mode, ROWS, Read, VersionedRowCache, Write, now_us};
 use cache_tests::proxy::Proxy;
-use cache_tests::redis_server::{self, RedisServer};
+use cache_tests::redis_server::RedisServer;
+use cache_tests::refusal::{self, Refusal};
 use cache_tests::{db, services, unique};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -61,56 +75,112 @@ const READERS: usize = 8;
 const WRITERS: usize = 2;
 /// How long readers and writers stay idle under `idle-timeout` at least.
 const IDLE: Duration = Duration::from_millis(2500);
+/// The row only `writer-killed`'s writers write.
+const KILLED_ROW: i32 = ROWS;
+/// The environment variable that makes this program a killed writer.
+const KILLED_WRITER: &str = "FAULTS_KILLED_WRITER";
 
-/// A fault: its name, how it is applied and how it is lifted.
-struct Fault {
-    name: &'static str,
-    start: fn(&mut Target<'_>),
-    end: fn(&mut Target<'_>),
+/// A fault: how it is applied and how it is lifted.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Kill,
+    Stop,
+    Partition,
+    /// A state in which the server refuses (or holds) writes or commands.
+    Refused(Refusal),
+    IdleTimeout,
+    ClientKill,
+    WriterKilled,
 }
 
-/// The faults, in the order they are applied.
-const FAULTS: &[Fault] = &[
-    Fault {
-        name: "kill",
-        start: |t| t.server.kill(),
-        end: |t| t.server.restart(),
-    },
-    Fault {
-        name: "stop",
-        start: |t| t.server.stop(),
-        end: |t| t.server.cont(),
-    },
-    Fault {
-        name: "partition",
-        start: |t| t.proxy.cut(),
-        end: |t| t.proxy.restore(),
-    },
-    Fault {
-        name: "oom",
-        start: |t| t.admin(&["CONFIG", "SET", "maxmemory", "1"]),
-        end: |t| t.admin(&["CONFIG", "SET", "maxmemory", "0"]),
-    },
-    Fault {
-        name: "readonly",
-        start: |t| {
-            let nobody = redis_server::free_port().expect("a free port").to_string();
-            t.admin(&["REPLICAOF", "127.0.0.1", &nobody])
-        },
-        end: |t| t.admin(&["REPLICAOF", "NO", "ONE"]),
-    },
-    Fault {
-        name: "pause-writes",
-        // Far longer than the window: UNPAUSE ends it.
-        start: |t| t.admin(&["CLIENT", "PAUSE", "600000", "WRITE"]),
-        end: |t| t.admin(&["CLIENT", "UNPAUSE"]),
-    },
-    Fault {
-        name: "idle-timeout",
-        start: idle_out,
-        end: |t| t.admin(&["CONFIG", "SET", "timeout", "0"]),
-    },
-];
+impl Fault {
+    /// The faults, in the order they are applied.
+    const ALL: [Fault; 15] = [
+        Fault::Kill,
+        Fault::Stop,
+        Fault::Partition,
+        Fault::Refused(Refusal::Oom),
+        Fault::Refused(Refusal::ReadOnly),
+        Fault::Refused(Refusal::PauseWrites),
+        Fault::Refused(Refusal::NoReplicas),
+        Fault::Refused(Refusal::Misconf),
+        Fault::Refused(Refusal::Busy),
+        Fault::Refused(Refusal::MasterDown),
+        Fault::Refused(Refusal::Loading),
+        Fault::Refused(Refusal::MaxClients),
+        Fault::ClientKill,
+        Fault::IdleTimeout,
+        Fault::WriterKilled,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Fault::Kill => "kill",
+            Fault::Stop => "stop",
+            Fault::Partition => "partition",
+            Fault::Refused(refusal) => refusal.name(),
+            Fault::IdleTimeout => "idle-timeout",
+            Fault::ClientKill => "client-kill",
+            Fault::WriterKilled => "writer-killed",
+        }
+    }
+
+    fn start(self, t: &mut Target<'_>) {
+        match self {
+            Fault::Kill => t.server.kill(),
+            Fault::Stop => t.server.stop(),
+            Fault::Partition => t.proxy.cut(),
+            Fault::Refused(refusal) => {
+                let admin = t.admin.insert(admin(t.server));
+                refusal.start(admin, t.server);
+            }
+            Fault::IdleTimeout => idle_out(t),
+            Fault::ClientKill => {
+                let (stop, url) = (Arc::new(AtomicBool::new(false)), t.server.url());
+                let stop_ = stop.clone();
+                let thread = std::thread::spawn(move || {
+                    let client = redis::Client::open(url).unwrap();
+                    while !stop_.load(Ordering::SeqCst) {
+                        if let Ok(mut admin) = client.get_connection() {
+                            let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                                .arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"])
+                                .query(&mut admin);
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                });
+                t.background = Some((stop, thread));
+            }
+            Fault::WriterKilled => t.killed.start(t.server.port()),
+        }
+    }
+
+    fn end(self, t: &mut Target<'_>) {
+        match self {
+            Fault::Kill => t.server.restart(),
+            Fault::Stop => t.server.cont(),
+            Fault::Partition => t.proxy.restore(),
+            Fault::Refused(refusal) => {
+                let mut admin = t.admin.take().expect("the admin connection of the start");
+                refusal.end(&mut admin, t.server);
+            }
+            Fault::IdleTimeout => t.config("timeout", "0"),
+            Fault::ClientKill => {
+                if let Some((stop, thread)) = t.background.take() {
+                    stop.store(true, Ordering::SeqCst);
+                    thread.join().expect("the client killer");
+                }
+            }
+            Fault::WriterKilled => t.killed.stop(),
+        }
+    }
+}
+
+/// A connection straight to the server, for admin commands.
+fn admin(server: &RedisServer) -> redis::Connection {
+    let client = redis::Client::open(server.url()).expect("the server's URL");
+    client.get_connection().expect("an admin connection")
+}
 
 /// What a fault acts on.
 struct Target<'a> {
@@ -118,13 +188,19 @@ struct Target<'a> {
     proxy: &'a Proxy,
     /// Readers and writers do nothing while it is set.
     idle: &'a AtomicBool,
+    /// `writer-killed`'s writers.
+    killed: &'a mut KilledWriters,
+    /// The admin connection a refusal was brought about on, until lifted.
+    admin: Option<redis::Connection>,
+    /// A fault's thread and what stops it.
+    background: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
 }
 
 impl Target<'_> {
-    /// An admin command, straight to the server.
-    fn admin(&self, args: &[&str]) {
-        if let Err(e) = self.server.command(args) {
-            panic!("{}: {e}", args.join(" "));
+    /// `CONFIG SET name value`, straight to the server.
+    fn config(&self, name: &str, value: &str) {
+        if let Err(e) = self.server.command(&["CONFIG", "SET", name, value]) {
+            panic!("CONFIG SET {name} {value}: {e}");
         }
     }
 
@@ -154,7 +230,7 @@ impl Target<'_> {
 /// while readers and writers are idle, for [`IDLE`] and then until it has
 /// closed every idle one (5 s more at most); they resume when it returns.
 fn idle_out(t: &mut Target<'_>) {
-    t.admin(&["CONFIG", "SET", "timeout", "1"]);
+    t.config("timeout", "1");
     t.idle.store(true, Ordering::SeqCst);
     let since = Instant::now();
     std::thread::sleep(IDLE);
@@ -174,6 +250,163 @@ fn idle_out(t: &mut Target<'_>) {
     t.idle.store(false, Ordering::SeqCst);
 }
 
+/// The loop of `writer-killed`'s writers: the writes they committed, the
+/// last version, how many were killed at their bump.
+type KillerLoop = std::thread::JoinHandle<(Vec<Write>, i32, usize)>;
+
+/// `writer-killed`: writer processes killed between their `COMMIT` and
+/// their bump, one after another, while it runs.
+struct KilledWriters {
+    /// The database, the prefix and the last row's version, for a child's
+    /// [`KILLED_WRITER`] spec.
+    db: String,
+    location: String,
+    prefix: String,
+    version: i32,
+    /// Stops the running writers' loop, and the loop.
+    running: Option<(Arc<AtomicBool>, KillerLoop)>,
+    /// The writes the killed writers committed.
+    writes: Vec<Write>,
+    /// How many writers were killed at their bump.
+    killed: usize,
+}
+
+impl KilledWriters {
+    /// Starts killing writers that write through a proxy of their own to
+    /// the server on `port`.
+    fn start(&mut self, port: u16) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let child = Arc::new(AtomicU32::new(0));
+        let armed = Arc::new(AtomicBool::new(false));
+        let (child_, armed_) = (child.clone(), armed.clone());
+        let pending = cache_core::__engine::PENDING_TEXT;
+        let proxy = Proxy::intercepting(&format!("127.0.0.1:{port}"), move |bytes| {
+            let text = String::from_utf8_lossy(bytes);
+            // A tag's (`:t:`) `SET` to a version, not the announcement.
+            let bump =
+                text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending);
+            if bump && armed_.swap(false, Ordering::SeqCst) {
+                // SAFETY: a signal to the child process this program started.
+                unsafe { libc::kill(child_.load(Ordering::SeqCst) as i32, libc::SIGKILL) };
+            }
+            bump
+        });
+        let url = format!(
+            "redis://127.0.0.1:{}/?connect_timeout=1s&response_timeout=1s",
+            proxy.port()
+        );
+        let spec = format!("{}|{}|{url}|{}", self.db, self.location, self.prefix);
+        let (stop_, mut version) = (stop.clone(), self.version);
+        let thread = std::thread::spawn(move || {
+            let _proxy = proxy;
+            let (mut writes, mut killed) = (Vec::new(), 0);
+            while !stop_.load(Ordering::SeqCst) {
+                armed.store(true, Ordering::SeqCst);
+                let mut writer = std::process::Command::new(std::env::current_exe().unwrap())
+                    .env(KILLED_WRITER, format!("{spec}|{}", version + 1))
+                    .spawn()
+                    .expect("a writer process");
+                child.store(writer.id(), Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let status = loop {
+                    if let Some(status) = writer.try_wait().unwrap() {
+                        break status;
+                    }
+                    if Instant::now() > deadline {
+                        let _ = writer.kill();
+                        break writer.wait().unwrap();
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                };
+                let died = now_us();
+                if !armed.load(Ordering::SeqCst) {
+                    killed += 1;
+                } else {
+                    eprintln!("writer-killed: a writer ended before its bump: {status}");
+                }
+                // Committed (before its bump, or it would not have been
+                // killed there): a write every read after must see.
+                if killed_row_version(&spec) == version + 1 {
+                    version += 1;
+                    writes.push(Write {
+                        id: KILLED_ROW,
+                        version,
+                        returned_us: died,
+                    });
+                }
+            }
+            (writes, version, killed)
+        });
+        self.running = Some((stop, thread));
+    }
+
+    /// Stops after the writer being killed.
+    fn stop(&mut self) {
+        let Some((stop, thread)) = self.running.take() else {
+            return;
+        };
+        stop.store(true, Ordering::SeqCst);
+        let (writes, version, killed) = thread.join().expect("the killed writers' loop");
+        self.writes.extend(writes);
+        self.version = version;
+        self.killed += killed;
+    }
+}
+
+/// The killed row's version, read from the database of a writer's spec.
+fn killed_row_version(spec: &str) -> i32 {
+    let mut parts = spec.split('|');
+    let (db, location) = (parts.next().unwrap(), parts.next().unwrap());
+    let query = consistency::consistency_rows::table
+        .find(KILLED_ROW)
+        .select(consistency::consistency_rows::version);
+    match db {
+        "postgres" => query.first(&mut open_pg(location)),
+        _ => query.first(&mut db::open_sqlite_file(location)),
+    }
+    .expect("the killed row's version")
+}
+
+/// A killed writer's part (this program run with [`KILLED_WRITER`] set to
+/// `db|location|redis url|prefix|version`): sets the last row's version
+/// through the hook, and is killed on its bump's way to Redis.
+fn killed_writer(spec: &str) -> ExitCode {
+    let [db, location, url, prefix, version] = spec.split('|').collect::<Vec<_>>()[..] else {
+        eprintln!("bad {KILLED_WRITER} {spec:?}");
+        return ExitCode::from(2);
+    };
+    let mut config = CacheConfig::from_url(url).expect("the writer's cache URL");
+    config.key_prefix = prefix.to_owned();
+    let cache = Cache::new(config).expect("the writer's cache");
+    let version: i32 = version.parse().expect("a version");
+    let done = match db {
+        "postgres" => update_killed_row(&mut open_pg(location), cache, version),
+        _ => update_killed_row(&mut db::open_sqlite_file(location), cache, version),
+    };
+    if let Err(e) = done {
+        eprintln!("writer-killed: the write failed: {e}");
+        return ExitCode::from(3);
+    }
+    // Only reached when the proxy did not kill this process.
+    std::thread::sleep(Duration::from_secs(60));
+    ExitCode::SUCCESS
+}
+
+fn update_killed_row<C>(conn: &mut C, cache: Cache, version: i32) -> cache_diesel::Result<()>
+where
+    C: Connection + 'static,
+    consistency::VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+{
+    VersionedRowCache::new(cache)
+        .update(
+            conn,
+            KILLED_ROW,
+            consistency::consistency_rows::version.eq(version),
+        )
+        .map(drop)
+}
+
 /// A reader's outcome: when it began, and what it was served (`None`: it failed).
 type Outcome = (u64, Option<Read>);
 
@@ -186,12 +419,13 @@ struct Args {
     db: String,
     seconds: f64,
     local: bool,
-    faults: Vec<&'static Fault>,
+    faults: Vec<Fault>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let (mut db, mut seconds, mut local) = ("postgres".to_owned(), 20.0, false);
-    let mut faults: Vec<&'static Fault> = FAULTS.iter().collect();
+    let mut faults = Fault::ALL.to_vec();
+    let names = || Fault::ALL.map(Fault::name).join(",");
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -203,10 +437,8 @@ fn parse_args() -> Result<Args, String> {
                 faults = value()?
                     .split(',')
                     .map(|name| {
-                        FAULTS.iter().find(|f| f.name == name).ok_or(format!(
-                            "no fault {name}: {}",
-                            FAULTS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
-                        ))
+                        let fault = Fault::ALL.into_iter().find(|f| f.name() == name);
+                        fault.ok_or(format!("no fault {name}: {}", names()))
                     })
                     .collect::<Result<_, _>>()?
             }
@@ -217,7 +449,7 @@ fn parse_args() -> Result<Args, String> {
     {
         return Err(format!(
             "usage: faults [--db postgres|sqlite] [--seconds N>=0.5*(faults+1)] [--local] [--faults {}]",
-            FAULTS.iter().map(|f| f.name).collect::<Vec<_>>().join(",")
+            names()
         ));
     }
     Ok(Args {
@@ -305,7 +537,7 @@ where
                     conn.set_instrumentation(
                         CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
                     );
-                    let mine: Vec<i32> = (1..=ROWS)
+                    let mine: Vec<i32> = (1..KILLED_ROW)
                         .filter(|id| (*id as usize) % WRITERS == w)
                         .collect();
                     let go = || {
@@ -359,6 +591,9 @@ struct Phase {
 }
 
 fn main() -> ExitCode {
+    if let Ok(spec) = std::env::var(KILLED_WRITER) {
+        return killed_writer(&spec);
+    }
     let args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
@@ -384,7 +619,19 @@ fn main() -> ExitCode {
             Location::Sqlite(path)
         }
     };
-    let mut server = RedisServer::start(&[]).expect("redis-server");
+    let mut killed = KilledWriters {
+        db: args.db.clone(),
+        location: match &location {
+            Location::Postgres(schema) => schema.clone(),
+            Location::Sqlite(path) => path.clone(),
+        },
+        prefix: name.clone(),
+        version: 0,
+        running: None,
+        writes: Vec::new(),
+        killed: 0,
+    };
+    let mut server = RedisServer::start(refusal::SERVER_ARGS).expect("redis-server");
     let proxy = Proxy::start(&format!("127.0.0.1:{}", server.port()));
     let mut config = CacheConfig::from_url(&format!("redis://127.0.0.1:{}", proxy.port())).unwrap();
     config.key_prefix = name.clone();
@@ -428,32 +675,35 @@ fn main() -> ExitCode {
         readers: &readers,
         writers: &writers,
     };
-    let faulted = go(caches, &mut || {
+    let mut faulted = go(caches, &mut || {
         let mut target = Target {
             server: &mut server,
             proxy: &proxy,
             idle: &idle,
+            killed: &mut killed,
+            admin: None,
+            background: None,
         };
         for fault in &args.faults {
             let start_us = now_us();
             std::thread::sleep(Duration::from_secs(1)); // warm: hits again
-            (fault.start)(&mut target);
+            fault.start(&mut target);
             let (from, before) = (now_us(), readers.stats());
             std::thread::sleep(window);
             let after = readers.stats();
             let hits = after.hits - before.hits;
             if std::env::var_os("CONSISTENCY_SHOW_STALE").is_some() {
-                eprintln!("{}: readers' stats before {before:?}", fault.name);
-                eprintln!("{}: readers' stats after  {after:?}", fault.name);
+                eprintln!("{}: readers' stats before {before:?}", fault.name());
+                eprintln!("{}: readers' stats after  {after:?}", fault.name());
             }
             let uncached = after.uncached - before.uncached;
-            (fault.end)(&mut target);
+            fault.end(&mut target);
             let lifted = now_us();
             let recovery_ms = wait_for_hit(&readers, readers.stats().hits, Duration::from_secs(10))
                 .map(|at| (at - lifted) / 1000);
             std::thread::sleep(Duration::from_secs(1));
             phases.push(Phase {
-                name: fault.name,
+                name: fault.name(),
                 start_us,
                 faulted_us: (from, lifted),
                 recovery_ms,
@@ -463,6 +713,14 @@ fn main() -> ExitCode {
         }
     });
 
+    if args.faults.iter().any(|f| matches!(f, Fault::WriterKilled)) {
+        println!(
+            "writer-killed: {} writer(s) killed between COMMIT and bump, {} write(s) committed",
+            killed.killed,
+            killed.writes.len()
+        );
+    }
+    faulted.writes.extend(killed.writes);
     let mut ok = true;
     for (i, phase) in phases.iter().enumerate() {
         let end = phases.get(i + 1).map_or(u64::MAX, |p| p.start_us);
