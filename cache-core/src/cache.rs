@@ -107,9 +107,11 @@ impl Cache {
     /// server that is down is reported by the first call that needs it.
     pub fn new(config: CacheConfig) -> Result<Self> {
         let backend: Arc<dyn Backend> = match &config.backend {
-            BackendKind::Memory => {
-                Arc::new(MemoryBackend::new(config.max_entries, config.max_bytes))
-            }
+            BackendKind::Memory => Arc::new(MemoryBackend::with_max_value(
+                config.max_entries,
+                config.max_bytes,
+                config.max_value_size,
+            )),
             BackendKind::Dummy => Arc::new(DummyBackend),
             BackendKind::RedisCluster { nodes } => Arc::new(ClusterBackend::connect(
                 nodes,
@@ -214,6 +216,7 @@ impl Cache {
     pub fn stats(&self) -> StatsSnapshot {
         let mut stats = self.inner.stats.snapshot();
         stats.undecodable += self.inner.backend.dropped_entries();
+        stats.refused += self.inner.backend.refused_entries();
         stats
     }
 

@@ -255,6 +255,11 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn dropped_entries(&self) -> u64 {
         0
     }
+    /// Entries the store would not take (heavier than an in-process
+    /// store's shard), counted in `refused`.
+    fn refused_entries(&self) -> u64 {
+        0
+    }
     /// Stores `value`, replacing what was there and its lifetime.
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()>;
     /// Stores every entry with one lifetime, in one round trip.

@@ -349,6 +349,10 @@ impl Backend for TieredBackend {
         self.remote.dropped()
     }
 
+    fn refused_entries(&self) -> u64 {
+        self.local.refused()
+    }
+
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
         let stored = self.remote.set(key, value.clone(), ttl);
         self.wrote(&[key]);
