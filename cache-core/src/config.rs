@@ -202,11 +202,18 @@ impl CacheConfig {
                 }
                 BackendKind::Redis { url: url.into() }
             }
+            "unix" | "redis+unix" => {
+                return Err(Error::config(
+                    shown,
+                    "Unix sockets are not supported: use redis://host:port (or rediss://)",
+                ));
+            }
             other => {
                 return Err(Error::config(
                     shown,
                     format!(
-                        "unknown scheme {other:?}: accepted are memory://, redis://, rediss://, dummy://"
+                        "unknown scheme {other:?}: accepted are memory:// (or locmem://), \
+                         redis://, rediss://, redis+cluster://, dummy://"
                     ),
                 ));
             }
@@ -576,7 +583,16 @@ mod tests {
                 "rediss://127.0.0.1:6379?protocl=resp3",
                 "and for redis:// also protocol",
             ),
-            ("ftp://x", "unknown scheme"),
+            (
+                "ftp://x",
+                "unknown scheme \"ftp\": accepted are memory:// (or locmem://), redis://, \
+                 rediss://, redis+cluster://, dummy://",
+            ),
+            ("unix:///tmp/redis.sock", "Unix sockets are not supported"),
+            (
+                "redis+unix:///tmp/redis.sock",
+                "Unix sockets are not supported",
+            ),
             ("memory://?max_entries=0", "positive"),
             ("memory://?response_timeout=0", "non-zero"),
             ("not a url", "relative URL"),
