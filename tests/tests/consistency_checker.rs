@@ -104,15 +104,29 @@ fn no_stale_reads_on_any_pair() {
     }
 }
 
+/// The naive pattern's race (a miss fills what it read before a write
+/// that deleted the key in between) is narrow: a run of two seconds on
+/// MySQL once saw none in 20,258 reads. The checker must see it in one of
+/// three runs of growing length; a checker blind to it never does.
 #[test]
 fn the_naive_pattern_is_caught_serving_stale_rows() {
-    let (stale, reads, _) = check("sqlite", "memory", Some("--naive")).unwrap();
-    assert!(
-        stale > 0,
-        "the checker must be able to see a stale read ({reads} reads)"
-    );
-    if let Some((stale, reads, _)) = check("mysql", "redis", Some("--naive")) {
-        assert!(stale > 0, "on MySQL too ({reads} reads)");
+    for (db, cache) in [("sqlite", "memory"), ("mysql", "redis")] {
+        let mut tried = Vec::new();
+        for seconds in ["2", "4", "8"] {
+            let Some((stale, _, reads, _)) = check_for(db, cache, Some("--naive"), seconds)
+            else {
+                break;
+            };
+            tried.push(format!("{reads} reads in {seconds} s"));
+            if stale > 0 {
+                tried.clear();
+                break;
+            }
+        }
+        assert!(
+            tried.is_empty(),
+            "{db}/{cache}: the checker must be able to see a stale read ({tried:?})"
+        );
     }
 }
 
