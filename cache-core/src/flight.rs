@@ -64,6 +64,18 @@ impl Flights {
     }
 }
 
+impl Flights {
+    /// A leader of a flight nobody can join (it is not in the air).
+    pub(crate) fn alone(&self, key: String) -> Leader<'_> {
+        Leader {
+            flights: self,
+            key,
+            flight: Arc::new(Flight::default()),
+            landed: false,
+        }
+    }
+}
+
 impl Leader<'_> {
     /// Hands the result to the followers and ends the flight.
     pub(crate) fn land(mut self, result: Landing) {

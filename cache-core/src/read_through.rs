@@ -404,6 +404,12 @@ impl Cache {
         let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
         let mut rounds = 0;
         let leader = loop {
+            // While the store serves no entries, a caller joins no flight in
+            // the air: one begun before it may not see a write that returned
+            // since and whose bump another process owes (see the close below).
+            if !self.backend().serves_entries() {
+                break self.flights().alone(flight_key.clone());
+            }
             let follower = match self.flights().join(flight_key.clone()) {
                 Role::Leader(leader) => break leader,
                 Role::Follower(follower) => follower,
@@ -440,12 +446,15 @@ impl Cache {
         let complete = !stamp.versions().contains(&0);
         let mut fill_stamp = complete.then(|| stamp.clone());
         let second = self.second_read::<T>(io, plan, &stamp).await;
-        if !complete {
+        if !complete || !self.backend().serves_entries() {
             // Every caller that finds a tag absent keys its flight alike,
             // whenever it read (a tag bumped and then evicted is absent
             // again): one that joins after this point may have read after
             // a write this load would not see. Those that joined before
-            // read before the query starts.
+            // read before the query starts. So do callers while a shared
+            // store serves no entries (trouble, or the grace after it):
+            // another process may owe the bump of a write that returned
+            // after this load began, so a stamp read since proves nothing.
             leader.close();
         }
         match second {

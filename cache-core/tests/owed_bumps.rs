@@ -25,6 +25,8 @@ struct Flaky {
     stall_next: Mutex<Option<Stall>>,
     /// The most versions one write that reached the store wrote.
     widest_write: AtomicUsize,
+    /// Serves no entries, as a Redis just out of trouble does (its grace).
+    grace: AtomicBool,
 }
 
 impl Flaky {
@@ -71,14 +73,21 @@ impl EntryStore for Flaky {
         if claim.is_some() {
             self.up()?;
         }
-        self.inner.read_entry(key, tags, claim)
+        let mut fetched = self.inner.read_entry(key, tags, claim)?;
+        if self.grace.load(Ordering::SeqCst) {
+            fetched.entry = None;
+            fetched.memo = None;
+        }
+        Ok(fetched)
     }
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.up()?;
         self.inner.fill(key, bytes, ttl, release)
     }
     fn kept(&self, key: &str) -> Option<Memo> {
-        self.inner.kept(key)
+        self.inner
+            .kept(key)
+            .filter(|_| !self.grace.load(Ordering::SeqCst))
     }
     fn discard(&self, key: &str) {
         self.inner.discard(key)
@@ -91,6 +100,9 @@ impl Backend for Flaky {
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+    fn serves_entries(&self) -> bool {
+        !self.grace.load(Ordering::SeqCst)
     }
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
         self.inner.get(key)
@@ -137,6 +149,7 @@ fn flaky() -> Arc<Flaky> {
         fail_next: AtomicUsize::new(0),
         stall_next: Mutex::new(None),
         widest_write: AtomicUsize::new(0),
+        grace: AtomicBool::new(false),
     })
 }
 
@@ -333,4 +346,84 @@ fn a_long_outage_owes_a_bounded_debt_that_still_invalidates_everything_written()
             "row {i}"
         );
     }
+}
+
+/// While a shared store serves no entries (the grace after trouble, when
+/// bumps other processes owe may not have landed), a miss's load is shared
+/// only with callers that missed before it began: a caller that starts
+/// after a write returned, whose bump the writer (another process) owes,
+/// loads for itself. It used to join the load begun before the write, and
+/// be served the row as it was (a stale read the `faults` program saw once
+/// after `pause-writes`).
+#[test]
+fn in_the_grace_a_load_is_not_shared_with_callers_that_came_after_it() {
+    assert_eq!(second_caller_across_an_owed_write(true), "after the write");
+}
+
+/// The same when the load began before the trouble: a caller in the grace
+/// joins no flight in the air.
+#[test]
+fn in_the_grace_no_caller_joins_a_load_begun_before_it() {
+    assert_eq!(second_caller_across_an_owed_write(false), "after the write");
+}
+
+/// A first caller's load blocks; meanwhile the store enters its grace
+/// (before that load when `grace_first`), a write's bump is owed by
+/// another cache, and a second caller reads: what it is served.
+fn second_caller_across_an_owed_write(grace_first: bool) -> String {
+    use cache_core::__engine::{Plan, Shape};
+    use std::convert::Infallible;
+    let backend = flaky();
+    // A follower waits for its leader up to the lease: longer than the test.
+    let mut config = CacheConfig::from_url("memory://").unwrap();
+    (config.retry_after, config.lease) = (Duration::from_secs(600), Duration::from_secs(600));
+    let reader = Cache::with_backend(config.clone(), backend.clone());
+    let writer = Cache::with_backend(config, backend.clone());
+    let tags = tags(&["row"]);
+    writer.bump_tags(&tags, None).unwrap(); // every stamp whole
+    backend.grace.store(grace_first, Ordering::SeqCst);
+    let tag_keys: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let plan = Plan {
+        key: "entry",
+        tags: &tag_keys,
+        tag_ttl: None,
+        own_tag: None,
+        fill: true,
+        soft_timeout: None,
+        stats: None,
+        background: None,
+    };
+    let shape = |_: &String| Shape {
+        depends_on: 1,
+        ttl: None,
+    };
+    let (loading, loading_rx) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            reader.read_through(&plan, shape, || {
+                loading.send(()).unwrap();
+                released.lock().unwrap().recv().unwrap();
+                Ok::<_, Infallible>("before the write".to_owned())
+            })
+        });
+        loading_rx.recv().unwrap();
+        backend.grace.store(true, Ordering::SeqCst);
+        // The write commits; its bump fails and is owed by the writer.
+        backend.fail_next.store(1, Ordering::SeqCst);
+        assert!(writer.bump_tags(&tags, None).is_err());
+        let (done, second) = mpsc::channel();
+        let (reader, plan) = (&reader, &plan);
+        s.spawn(move || {
+            let read = reader.read_through(plan, shape, || {
+                Ok::<_, Infallible>("after the write".to_owned())
+            });
+            done.send(read.unwrap().0).unwrap();
+        });
+        let got = second.recv_timeout(Duration::from_secs(10));
+        release.send(()).unwrap();
+        first.join().unwrap().unwrap();
+        got.unwrap_or_else(|_| second.recv().unwrap())
+    })
 }

@@ -454,6 +454,9 @@ where
     write_while_with(conn, cache, mode, mine, go, &mut hook)
 }
 
+/// Writes of [`write_while`] that returned an error, in this process.
+pub static FAILED_WRITES: AtomicU64 = AtomicU64::new(0);
+
 /// [`write_while`] with managed mode's hook writes made by `hook` (the
 /// sync hook, or [`async_hook`]).
 pub fn write_while_with<C>(
@@ -473,7 +476,17 @@ where
 {
     let direct = VersionedRowCache::new(Cache::from_url("dummy://").expect("dummy"));
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let mut versions: HashMap<i32, i32> = mine.iter().map(|id| (*id, 0)).collect();
+    // Where the rows stand (a writer may start over on a new connection).
+    let mut versions: HashMap<i32, i32> = HashMap::new();
+    for id in mine {
+        match direct.get(conn, *id) {
+            Ok(row) => versions.insert(*id, row.version),
+            Err(e) => {
+                eprintln!("writer: cannot read row {id}: {e}");
+                return Vec::new();
+            }
+        };
+    }
     let mut writes = Vec::new();
     while go() {
         let id = mine[rand::random_range(0..mine.len())];
@@ -503,7 +516,13 @@ where
                     returned_us: now_us(),
                 });
             }
-            Err(e) => eprintln!("write failed: {e}"),
+            Err(e) => {
+                // A fault may fail every write: the first few, then one in 1,000.
+                let n = FAILED_WRITES.fetch_add(1, Ordering::Relaxed) + 1;
+                if n <= 3 || n.is_multiple_of(1000) {
+                    eprintln!("write failed ({n} so far): {e}");
+                }
+            }
         }
         std::thread::sleep(Duration::from_micros(rand::random_range(0..2_000)));
     }

@@ -215,6 +215,79 @@ impl RedisCluster {
         self.wait_until_formed()
     }
 
+    /// The ports of the running masters.
+    pub fn masters(&self) -> Vec<u16> {
+        self.servers
+            .iter()
+            .filter(|s| s.pid().is_some() && role(s.port()).as_deref() == Some("master"))
+            .map(RedisServer::port)
+            .collect()
+    }
+
+    /// The port of the master that holds a key matching `pattern` (`KEYS`).
+    pub fn holder_of(&self, pattern: &str) -> Option<u16> {
+        self.servers
+            .iter()
+            .filter(|s| s.pid().is_some() && role(s.port()).as_deref() == Some("master"))
+            .map(RedisServer::port)
+            .find(|port| {
+                connect(*port)
+                    .and_then(|mut c| redis::cmd("KEYS").arg(pattern).query(&mut c).ok())
+                    .is_some_and(|keys: Vec<String>| !keys.is_empty())
+            })
+    }
+
+    /// Brings the cluster down as losing a master and its replica at once
+    /// does: stops (SIGSTOP) a master other than the one at `spare`, and
+    /// its replica, and returns once the master at `spare` says the
+    /// cluster is `fail` (about two seconds): from then on it answers
+    /// every command `CLUSTERDOWN`, reads included (the default
+    /// `cluster-allow-reads-when-down no`). [`RedisCluster::cont_all`]
+    /// and [`RedisCluster::wait_until_formed`] bring it back.
+    pub fn take_down_sparing(&self, spare: u16) -> io::Result<()> {
+        let victim = self
+            .servers
+            .iter()
+            .find(|s| {
+                s.port() != spare
+                    && s.pid().is_some()
+                    && role(s.port()).as_deref() == Some("master")
+            })
+            .ok_or_else(|| io::Error::other("no other running master"))?;
+        let nodes = info(victim.port(), "CLUSTER", Some("NODES"))
+            .ok_or_else(|| io::Error::other("CLUSTER NODES"))?;
+        // `<id> <ip:port@cport> <flags> <master id> ...`
+        let fields = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let id = nodes
+            .lines()
+            .map(fields)
+            .find(|f| f.get(2).is_some_and(|flags| flags.contains("myself")))
+            .map(|f| f[0].clone())
+            .ok_or_else(|| io::Error::other("no myself in CLUSTER NODES"))?;
+        let replica_ports: Vec<u16> = nodes
+            .lines()
+            .map(fields)
+            .filter(|f| f.get(3) == Some(&id))
+            .filter_map(|f| f.get(1)?.split(['@', ':']).nth(1)?.parse().ok())
+            .collect();
+        victim.stop();
+        for server in self.servers.iter() {
+            if replica_ports.contains(&server.port()) {
+                server.stop();
+            }
+        }
+        let started = Instant::now();
+        while !info(spare, "CLUSTER", Some("INFO"))
+            .is_some_and(|i| i.contains("cluster_state:fail"))
+        {
+            if started.elapsed() > FORM_TIMEOUT {
+                return Err(io::Error::other("the cluster did not go down"));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
     /// Resumes (SIGCONT) every running server (stopped or not).
     pub fn cont_all(&self) {
         for server in self.servers.iter().filter(|s| s.pid().is_some()) {

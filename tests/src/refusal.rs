@@ -137,11 +137,15 @@ impl Refusal {
                 });
             }
             Refusal::MaxClients => {
+                // The limit first: killed in the other order, clients
+                // reconnected in between (a local tier's tracking
+                // connection, say) keep their connections through the
+                // state, while the writers' do not.
+                config(admin, "maxclients", "1");
                 run(
                     admin,
                     &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
                 );
-                config(admin, "maxclients", "1");
             }
         }
     }

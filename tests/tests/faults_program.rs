@@ -1,30 +1,38 @@
 //! The fault program, briefly: Redis killed, stopped, cut off, full,
-//! demoted, holding writes, closing idle connections, and writers killed
-//! between their COMMIT and their bump, under the managers' readers and
-//! writers (the readers with a `Cache` of their own, as another process);
-//! no read fails and none is stale. (Its throughput figures are
-//! benchmarks: see RELIABILITY.md.)
+//! demoted, holding writes, in each state in which it refuses commands,
+//! killing clients, closing idle connections; writers killed between their
+//! COMMIT and their bump; the writers' PostgreSQL sessions read-only, timed
+//! out and killed. Under the managers' readers and writers (the readers
+//! with a `Cache` of their own, as another process), no read fails and
+//! none is stale. (Its throughput figures are benchmarks: see
+//! RELIABILITY.md.)
 
 use cache_tests::services;
 use std::process::Command;
 
 /// The faults this test applies, in the program's order: every fault the
-/// program knows but the refusal states the program added on 2026-11-23
-/// (`noreplicas`, `misconf`, `busy`, `masterdown`, `loading`,
-/// `maxclients`) and `client-kill`, which `owed_bumps.rs` covers one test
-/// per state. One clean-clone run saw `stale_reads=1` under `noreplicas`
-/// (just after `pause-writes`), not seen again since: RELIABILITY.md says
-/// what is known; until it is understood, those run on demand
-/// (`--faults`), not here.
-const FAULTS: [&str; 8] = [
+/// program knows (RELIABILITY.md, "Every fault"), in two runs so that each
+/// gets a one-second window.
+const FAULTS: [&str; 19] = [
     "kill",
     "stop",
     "partition",
     "oom",
     "readonly",
     "pause-writes",
+    "noreplicas",
+    "misconf",
+    "busy",
+    "masterdown",
+    "loading",
+    "maxclients",
+    "client-kill",
     "idle-timeout",
     "writer-killed",
+    "db-readonly",
+    "db-timeout",
+    "db-kill",
+    "db-serialization",
 ];
 
 #[test]
@@ -43,12 +51,12 @@ fn faults(extra: &[&str]) {
     if services::database_url().is_none() {
         return;
     }
-    // A one-second window per fault (7 s over the baseline and 6 faults):
+    // A one-second window per fault (14 s over the baseline and 13 faults):
     // long enough for reads to go on after a held write's guard timed out.
-    // The idle timeout in a run of its own, with two-second windows: after
-    // the fault before it, the readers' breaker would probe only when the
-    // burst begins, and the burst (1 s) would fall in the grace that
-    // follows (3 s).
+    // The idle timeout begins a run of its own, with two-second windows:
+    // after the fault before it, the readers' breaker would probe only
+    // when the burst begins, and the burst (1 s) would fall in the grace
+    // that follows (3 s).
     let run = |faults: &str, seconds: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_faults"))
             .args(["--db", "postgres", "--seconds", seconds, "--faults", faults])
@@ -63,7 +71,7 @@ fn faults(extra: &[&str]) {
         );
         stdout
     };
-    let stdout = run(&FAULTS[..6].join(","), "7") + &run(&FAULTS[6..].join(","), "6");
+    let stdout = run(&FAULTS[..13].join(","), "14") + &run(&FAULTS[13..].join(","), "14");
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("fault=")).collect();
     assert_eq!(lines.len(), FAULTS.len(), "{stdout}");
     for (line, fault) in lines.iter().zip(FAULTS) {
@@ -79,7 +87,16 @@ fn faults(extra: &[&str]) {
     }
     // The server closed every pooled connection while they were idle: the
     // reads after are cache hits again.
-    assert!(field(lines[6], "hits") > 0, "{}", lines[6]);
+    assert!(field(lines[13], "hits") > 0, "{}", lines[13]);
+    // The db- faults failed the writers' writes (their sessions read-only,
+    // timed out, losing to another) while the readers went on with hits.
+    // (`db-kill` fails only the writes its kills land in: none, at times.)
+    for line in &lines[15..] {
+        if !line.starts_with("fault=db-kill ") {
+            assert!(field(line, "failed_writes") > 0, "{line}");
+        }
+        assert!(field(line, "hits") > 0, "{line}");
+    }
     // Writers were killed after their COMMIT, and none of their writes was
     // read stale (its line says so).
     let killed = stdout

@@ -666,3 +666,82 @@ async fn async_an_entry_the_server_cannot_send_is_dropped_not_the_cache() {
     let len: u64 = redis::cmd("STRLEN").arg(&bad).query(&mut admin).unwrap();
     assert!(len < 1 << 20, "the 4 MB entry is gone: {len} bytes");
 }
+
+/// A bump sent on a pooled connection that is closed before its answer
+/// (`CLIENT KILL`, a proxy, a server's idle `timeout`) while the server
+/// answers a new one is delivered anyway (its tags deleted on the new
+/// connection), not owed: an owed bump leaves another process validating
+/// the old entry until it lands.
+#[test]
+fn a_bump_whose_connection_is_closed_is_delivered_anyway() {
+    bump_through_closed_connections(false);
+}
+
+/// The same when the connection its deletions then take is closed too
+/// (`CLIENT KILL` closes every connection at once, the idle ones in the
+/// pool included): the deletions are sent again on a new connection. They
+/// used to be owed (the `faults` program's `client-kill` served a stale
+/// read within the 4 ms before the writer delivered them).
+#[test]
+fn a_bump_whose_deletions_connection_is_closed_too_is_delivered_anyway() {
+    bump_through_closed_connections(true);
+}
+
+fn bump_through_closed_connections(deletions_too: bool) {
+    use cache_core::__engine::{FillOptions, Lookup, Namespace};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(url) = services::redis_url() else {
+        return;
+    };
+    let address = services::redis_address(&url);
+    let (set_armed, del_armed) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (set_armed_, del_armed_) = (set_armed.clone(), del_armed.clone());
+    // Closes the connection a tag's `SET`, then a tag's `DEL`, comes on,
+    // once each when armed.
+    let proxy = Proxy::intercepting(&address, move |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let tag = text.contains(":t:");
+        (tag && text.contains("SET\r\n") && set_armed_.swap(false, Ordering::SeqCst))
+            || (tag && text.contains("DEL\r\n") && del_armed_.swap(false, Ordering::SeqCst))
+    });
+    let prefix = unique::prefix("closedbump");
+    let cache = |url: &str| {
+        let mut cfg = CacheConfig::from_url(url).unwrap();
+        cfg.key_prefix = prefix.clone();
+        Cache::new(cfg).unwrap()
+    };
+    let writer = cache(&url.replace(&address, &format!("127.0.0.1:{}", proxy.port())));
+    let reader = cache(&url);
+    let tag = writer.keys().build(Namespace::Tag, &[], "row");
+    writer.bump_tags(std::slice::from_ref(&tag), None).unwrap(); // a pooled connection
+    let entry = reader.keys().build(Namespace::Detail, &[], "e");
+    let read = || reader.read_tagged::<String>(&entry, &[&tag], None).unwrap();
+    let Lookup::Miss(stamp) = read() else {
+        panic!("a new entry");
+    };
+    let fill = FillOptions {
+        depends_on: 1,
+        ttl: None,
+        soft: None,
+    };
+    reader.fill_tagged(&entry, &stamp, fill, "old").unwrap();
+    assert!(matches!(read(), Lookup::Hit { .. }));
+
+    set_armed.store(true, Ordering::SeqCst);
+    del_armed.store(deletions_too, Ordering::SeqCst);
+    let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
+    assert!(
+        !set_armed.load(Ordering::SeqCst),
+        "the proxy closed the bump's connection"
+    );
+    assert!(!del_armed.load(Ordering::SeqCst), "and the deletions' one");
+    assert!(bumped.is_ok(), "delivered on a new connection: {bumped:?}");
+    assert!(
+        matches!(read(), Lookup::Miss(_)),
+        "another process no longer validates the old entry"
+    );
+    let _ = reader.clear();
+}

@@ -214,6 +214,10 @@ impl EntryStore for ClusterBackend {
 }
 
 impl Backend for ClusterBackend {
+    fn serves_entries(&self) -> bool {
+        self.redis.serves_entries()
+    }
+
     fn kind(&self) -> &'static str {
         "cluster"
     }

@@ -249,6 +249,13 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     fn local_tier_ready(&self) -> Option<bool> {
         None
     }
+    /// Whether entries read now may be served: `false` for a shared store
+    /// in trouble or just out of it (its grace: bumps that other processes
+    /// owe may not have landed yet). A miss read then shares its load
+    /// only with callers that missed before the load began.
+    fn serves_entries(&self) -> bool {
+        true
+    }
     /// Entries the store deleted because it could not return them (Redis
     /// closed the connection instead of sending one: over its
     /// `client-output-buffer-limit`), counted in `undecodable`.

@@ -33,7 +33,14 @@
 //! | `client-kill` | `CLIENT KILL TYPE normal` every 100 ms | no more kills |
 //! | `idle-timeout` | `CONFIG SET timeout 1` while readers and writers are idle for 2.5 s (or until the server closed every connection, 7.5 s at most); the faulted window is the burst of reads after | `CONFIG SET timeout 0` |
 //! | `writer-killed` | one writer process after another updates the last row through the hook, over a proxy that SIGKILLs it when its bump (a tag's `SET` to a version) is on the way: after its `COMMIT`, before its invalidation | the last writer is killed |
+//! | `db-readonly` | the writers' PostgreSQL sessions `SET default_transaction_read_only = on` (every write gets 25006) | new sessions |
+//! | `db-timeout` | another session holds `LOCK TABLE .. IN SHARE ROW EXCLUSIVE MODE` (reads go on) while the writers' sessions have `statement_timeout = '50ms'` (their writes get 57014) | the lock's `COMMIT` |
+//! | `db-kill` | `pg_terminate_backend` of every writer's session every 100 ms, writes in flight included | no more kills |
+//! | `db-serialization` | the writers' sessions are `SERIALIZABLE` while another session updates their rows (to the same values) in serializable transactions without pause: a writer's `UPDATE` waits, then gets 40001 | no more updates |
 //!
+//! The `db-` faults act on PostgreSQL (not with `--db sqlite`) and on the
+//! writers only: the readers' failed reads stay the cache's. Writers open a
+//! new session whenever a fault ends theirs or changes its settings.
 //! Admin commands go straight to the server, not through the proxy. A
 //! fault is one [`Fault`]: a name, a start and an end.
 //! `CONSISTENCY_SHOW_STALE=1` prints every stale read, each phase's times
@@ -48,12 +55,13 @@
 //! The regular writers write every row but the last, which only the
 //! killed writers write. One line per fault:
 //!
-//! `fault=<name> failed_reads=<n> stale_reads=<n> reads=<n> reads_per_s_ratio=<r> recovery_ms=<n> hits=<n> uncached=<n>`
+//! `fault=<name> failed_reads=<n> stale_reads=<n> reads=<n> reads_per_s_ratio=<r> recovery_ms=<n> hits=<n> uncached=<n> failed_writes=<n>`
 //!
 //! `reads`, `reads_per_s_ratio` (reads/s while faulted over the
 //! baseline's), `hits` (the readers' cache hits) and `uncached` (their
 //! reads sent to the database because the cache failed) cover the faulted
-//! window; failed and stale reads the whole phase; `recovery_ms` is how
+//! window, and so does `failed_writes` (the writers' writes that
+//! returned an error); failed and stale reads the whole phase; `recovery_ms` is how
 //! long after the fault was lifted the readers' first cache hit came. The
 //! exit code is 1 when a read failed or was stale.
 
@@ -67,8 +75,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const READERS: usize = 8;
@@ -91,11 +99,22 @@ enum Fault {
     IdleTimeout,
     ClientKill,
     WriterKilled,
+    /// A state the writers' PostgreSQL sessions are put in.
+    Database(DbFault),
+}
+
+/// What is done to the writers' PostgreSQL sessions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DbFault {
+    ReadOnly,
+    Timeout,
+    Kill,
+    Serialization,
 }
 
 impl Fault {
     /// The faults, in the order they are applied.
-    const ALL: [Fault; 15] = [
+    const ALL: [Fault; 19] = [
         Fault::Kill,
         Fault::Stop,
         Fault::Partition,
@@ -111,6 +130,10 @@ impl Fault {
         Fault::ClientKill,
         Fault::IdleTimeout,
         Fault::WriterKilled,
+        Fault::Database(DbFault::ReadOnly),
+        Fault::Database(DbFault::Timeout),
+        Fault::Database(DbFault::Kill),
+        Fault::Database(DbFault::Serialization),
     ];
 
     fn name(self) -> &'static str {
@@ -122,6 +145,10 @@ impl Fault {
             Fault::IdleTimeout => "idle-timeout",
             Fault::ClientKill => "client-kill",
             Fault::WriterKilled => "writer-killed",
+            Fault::Database(DbFault::ReadOnly) => "db-readonly",
+            Fault::Database(DbFault::Timeout) => "db-timeout",
+            Fault::Database(DbFault::Kill) => "db-kill",
+            Fault::Database(DbFault::Serialization) => "db-serialization",
         }
     }
 
@@ -152,6 +179,7 @@ impl Fault {
                 t.background = Some((stop, thread));
             }
             Fault::WriterKilled => t.killed.start(t.server.port()),
+            Fault::Database(fault) => t.db.start(fault),
         }
     }
 
@@ -172,6 +200,7 @@ impl Fault {
                 }
             }
             Fault::WriterKilled => t.killed.stop(),
+            Fault::Database(_) => t.db.end(),
         }
     }
 }
@@ -194,6 +223,8 @@ struct Target<'a> {
     admin: Option<redis::Connection>,
     /// A fault's thread and what stops it.
     background: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+    /// The writers' database sessions.
+    db: &'a Sessions,
 }
 
 impl Target<'_> {
@@ -223,6 +254,119 @@ impl Target<'_> {
                 && !field(l, "flags").contains('P')
         });
         Some((idle.len(), active.len()))
+    }
+}
+
+/// The writers' database sessions: how they are set up, and the `db-`
+/// faults that act on them.
+struct Sessions {
+    /// The PostgreSQL schema (`None` on SQLite, where no `db-` fault runs).
+    schema: Option<String>,
+    /// The writers' `application_name`, by which `db-kill` finds them.
+    name: String,
+    /// Moves whenever the writers must open new sessions.
+    generation: Arc<AtomicU64>,
+    read_only: AtomicBool,
+    timeout: AtomicBool,
+    serializable: AtomicBool,
+    /// `db-timeout`'s session holding the lock.
+    lock: Mutex<Option<PgConnection>>,
+    /// The thread of `db-kill` and `db-serialization`, and what stops it.
+    background: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
+}
+
+impl Sessions {
+    /// Sets up a writer's new session as the faults want it.
+    fn set_up(&self, conn: &mut impl SimpleConnection) {
+        if self.schema.is_none() {
+            return;
+        }
+        let mut sql = format!("SET application_name = '{}';", self.name);
+        if self.read_only.load(Ordering::SeqCst) {
+            sql += "SET default_transaction_read_only = on;";
+        }
+        if self.timeout.load(Ordering::SeqCst) {
+            sql += "SET statement_timeout = '50ms';";
+        }
+        if self.serializable.load(Ordering::SeqCst) {
+            sql += "SET default_transaction_isolation = 'serializable';";
+        }
+        // (A session `db-kill` ended at once fails its writes until the next.)
+        let _ = conn.batch_execute(&sql);
+    }
+
+    /// Makes every writer open a new session before its next write.
+    fn renew(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn start(&self, fault: DbFault) {
+        let schema = self.schema.as_deref().expect("db- faults need PostgreSQL");
+        match fault {
+            DbFault::ReadOnly => self.read_only.store(true, Ordering::SeqCst),
+            DbFault::Timeout => {
+                let mut conn = open_pg(schema);
+                conn.batch_execute(
+                    "BEGIN; LOCK TABLE consistency_rows IN SHARE ROW EXCLUSIVE MODE",
+                )
+                .expect("the table's lock");
+                *self.lock.lock().unwrap() = Some(conn);
+                self.timeout.store(true, Ordering::SeqCst);
+            }
+            DbFault::Kill => {
+                let sql = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = '{}'",
+                    self.name
+                );
+                self.repeat(schema, sql, Duration::from_millis(100), true);
+            }
+            DbFault::Serialization => {
+                self.serializable.store(true, Ordering::SeqCst);
+                let sql = format!(
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE; \
+                     UPDATE consistency_rows SET version = version WHERE id < {KILLED_ROW}; \
+                     SELECT pg_sleep(0.01); COMMIT"
+                );
+                self.repeat(schema, sql, Duration::from_millis(1), false);
+            }
+        }
+        self.renew();
+    }
+
+    /// Runs `sql` on a session of its own every `pause` until the fault
+    /// ends; with `renew`, the writers open new sessions after each run
+    /// (theirs were killed).
+    fn repeat(&self, schema: &str, sql: String, pause: Duration, renew: bool) {
+        let (stop, mut conn) = (Arc::new(AtomicBool::new(false)), open_pg(schema));
+        let (stop_, generation) = (stop.clone(), self.generation.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop_.load(Ordering::SeqCst) {
+                // (The fault's own transactions lose to the writers' too.)
+                if conn.batch_execute(&sql).is_err() {
+                    let _ = conn.batch_execute("ROLLBACK");
+                }
+                if renew {
+                    generation.fetch_add(1, Ordering::SeqCst);
+                }
+                std::thread::sleep(pause);
+            }
+        });
+        *self.background.lock().unwrap() = Some((stop, thread));
+    }
+
+    fn end(&self) {
+        self.read_only.store(false, Ordering::SeqCst);
+        self.timeout.store(false, Ordering::SeqCst);
+        self.serializable.store(false, Ordering::SeqCst);
+        if let Some(mut conn) = self.lock.lock().unwrap().take() {
+            conn.batch_execute("COMMIT").expect("the lock's release");
+        }
+        if let Some((stop, thread)) = self.background.lock().unwrap().take() {
+            stop.store(true, Ordering::SeqCst);
+            thread.join().expect("a db- fault's thread");
+        }
+        self.renew();
     }
 }
 
@@ -424,7 +568,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let (mut db, mut seconds, mut local) = ("postgres".to_owned(), 20.0, false);
-    let mut faults = Fault::ALL.to_vec();
+    let mut faults: Option<Vec<Fault>> = None;
     let names = || Fault::ALL.map(Fault::name).join(",");
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -434,17 +578,28 @@ fn parse_args() -> Result<Args, String> {
             "--seconds" => seconds = value()?.parse().map_err(|_| "--seconds takes a number")?,
             "--local" => local = true,
             "--faults" => {
-                faults = value()?
-                    .split(',')
-                    .map(|name| {
-                        let fault = Fault::ALL.into_iter().find(|f| f.name() == name);
-                        fault.ok_or(format!("no fault {name}: {}", names()))
-                    })
-                    .collect::<Result<_, _>>()?
+                faults = Some(
+                    value()?
+                        .split(',')
+                        .map(|name| {
+                            let fault = Fault::ALL.into_iter().find(|f| f.name() == name);
+                            fault.ok_or(format!("no fault {name}: {}", names()))
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
             }
             other => return Err(format!("unknown argument {other}")),
         }
     }
+    // The `db-` faults act on PostgreSQL sessions.
+    let on_db = |f: &Fault| db == "postgres" || !matches!(f, Fault::Database(_));
+    let faults = match faults {
+        Some(named) if !named.iter().all(on_db) => {
+            return Err("the db- faults need --db postgres".into());
+        }
+        Some(named) => named,
+        None => Fault::ALL.into_iter().filter(on_db).collect(),
+    };
     if !["postgres", "sqlite"].contains(&db.as_str()) || seconds / ((faults.len() + 1) as f64) < 0.5
     {
         return Err(format!(
@@ -512,7 +667,13 @@ struct Caches<'a> {
 
 /// Runs the readers and writers while `schedule` runs on this thread;
 /// stops them when it returns. Both do nothing while `idle` is set.
-fn run<C, F>(open: F, caches: Caches<'_>, idle: &AtomicBool, schedule: impl FnOnce()) -> Run
+fn run<C, F>(
+    open: F,
+    caches: Caches<'_>,
+    idle: &AtomicBool,
+    sessions: &Sessions,
+    schedule: impl FnOnce(),
+) -> Run
 where
     C: Connection + 'static,
     F: Fn() -> C + Sync,
@@ -533,20 +694,34 @@ where
             .map(|w| {
                 let (open, stop, cache) = (&open, &stop, caches.writers);
                 s.spawn(move || {
-                    let mut conn = open();
-                    conn.set_instrumentation(
-                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
-                    );
                     let mine: Vec<i32> = (1..KILLED_ROW)
                         .filter(|id| (*id as usize) % WRITERS == w)
                         .collect();
-                    let go = || {
-                        while idle.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
-                            std::thread::sleep(Duration::from_millis(10));
-                        }
-                        !stop.load(Ordering::Relaxed)
-                    };
-                    consistency::write_while(&mut conn, cache, Mode::Managed, &mine, &go)
+                    let mut writes = Vec::new();
+                    // A new session whenever a fault ended or changed this one.
+                    while !stop.load(Ordering::Relaxed) {
+                        let generation = sessions.generation.load(Ordering::SeqCst);
+                        let mut conn = open();
+                        sessions.set_up(&mut conn);
+                        conn.set_instrumentation(
+                            CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
+                        );
+                        let go = || {
+                            while idle.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                            !stop.load(Ordering::Relaxed)
+                                && sessions.generation.load(Ordering::SeqCst) == generation
+                        };
+                        writes.extend(consistency::write_while(
+                            &mut conn,
+                            cache,
+                            Mode::Managed,
+                            &mine,
+                            &go,
+                        ));
+                    }
+                    writes
                 })
             })
             .collect();
@@ -588,9 +763,18 @@ struct Phase {
     recovery_ms: Option<u64>,
     hits: u64,
     uncached: u64,
+    /// The writers' writes that failed (a `db-` fault fails them).
+    failed_writes: u64,
 }
 
 fn main() -> ExitCode {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // The caches' own account of a fault, on stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     if let Ok(spec) = std::env::var(KILLED_WRITER) {
         return killed_writer(&spec);
     }
@@ -657,9 +841,25 @@ fn main() -> ExitCode {
     );
 
     let idle = AtomicBool::new(false);
+    let sessions = Sessions {
+        schema: match &location {
+            Location::Postgres(schema) => Some(schema.clone()),
+            Location::Sqlite(_) => None,
+        },
+        name: format!("{name}-writer"),
+        generation: Arc::new(AtomicU64::new(0)),
+        read_only: AtomicBool::new(false),
+        timeout: AtomicBool::new(false),
+        serializable: AtomicBool::new(false),
+        lock: Mutex::new(None),
+        background: Mutex::new(None),
+    };
     let go = |caches: Caches<'_>, schedule: &mut dyn FnMut()| match &location {
-        Location::Postgres(schema) => run(|| open_pg(schema), caches, &idle, schedule),
-        Location::Sqlite(path) => run(|| db::open_sqlite_file(path), caches, &idle, schedule),
+        Location::Postgres(schema) => run(|| open_pg(schema), caches, &idle, &sessions, schedule),
+        Location::Sqlite(path) => {
+            let open = || db::open_sqlite_file(path);
+            run(open, caches, &idle, &sessions, schedule)
+        }
     };
     let baseline_from = now_us();
     let both_dummy = Caches {
@@ -683,12 +883,14 @@ fn main() -> ExitCode {
             killed: &mut killed,
             admin: None,
             background: None,
+            db: &sessions,
         };
         for fault in &args.faults {
             let start_us = now_us();
             std::thread::sleep(Duration::from_secs(1)); // warm: hits again
             fault.start(&mut target);
             let (from, before) = (now_us(), readers.stats());
+            let failed_before = consistency::FAILED_WRITES.load(Ordering::Relaxed);
             std::thread::sleep(window);
             let after = readers.stats();
             let hits = after.hits - before.hits;
@@ -697,6 +899,7 @@ fn main() -> ExitCode {
                 eprintln!("{}: readers' stats after  {after:?}", fault.name());
             }
             let uncached = after.uncached - before.uncached;
+            let failed_writes = consistency::FAILED_WRITES.load(Ordering::Relaxed) - failed_before;
             fault.end(&mut target);
             let lifted = now_us();
             let recovery_ms = wait_for_hit(&readers, readers.stats().hits, Duration::from_secs(10))
@@ -709,6 +912,7 @@ fn main() -> ExitCode {
                 recovery_ms,
                 hits,
                 uncached,
+                failed_writes,
             });
         }
     });
@@ -746,11 +950,12 @@ fn main() -> ExitCode {
             );
         }
         println!(
-            "fault={} failed_reads={failed} stale_reads={stale} reads={during} reads_per_s_ratio={ratio:.2} recovery_ms={} hits={} uncached={}",
+            "fault={} failed_reads={failed} stale_reads={stale} reads={during} reads_per_s_ratio={ratio:.2} recovery_ms={} hits={} uncached={} failed_writes={}",
             phase.name,
             phase.recovery_ms.map_or("none".into(), |ms| ms.to_string()),
             phase.hits,
-            phase.uncached
+            phase.uncached,
+            phase.failed_writes
         );
     }
     println!("writes={}", faulted.writes.len());

@@ -126,12 +126,6 @@ impl ClusterLink {
         Ok(None)
     }
 
-    /// The masters, read now.
-    pub(super) fn topology(&mut self) -> RedisResult<Vec<Master>> {
-        self.read_topology()?;
-        Ok(self.masters.clone())
-    }
-
     /// The masters' addresses, read now.
     pub(super) fn masters(&mut self) -> RedisResult<Vec<(String, u16)>> {
         self.read_topology()?;

@@ -5,14 +5,19 @@
 //! 1.22-1.57x a one-server hit through it, with the servers' own round
 //! trips equal).
 //!
-//! The slot map is learned from `CLUSTER NODES` (through the cluster
-//! connection) and forgotten at the first error; a node that no longer
-//! serves a slot says so (`MOVED`), and the read then goes the redis-rs
-//! way, which follows redirections.
+//! The slot map is learned from `CLUSTER NODES`, asked of one node after
+//! another over the plain transport, no other node asked once a response
+//! timeout has passed (redis-rs's cluster connection, asked first, connected to every node
+//! and retried: against a cluster with a hung master it took about six
+//! seconds a call), and forgotten at the first redirection; a node that no
+//! longer serves a slot says so (`MOVED`), and the read then goes the
+//! redis-rs way, which follows redirections.
 
-use super::cluster_link::{Master, hash_tag};
-use super::plain::PlainConn;
+use super::cluster_link::{Master, hash_tag, masters_of};
+use super::plain::{PlainConn, Target};
 use super::pool::Pool;
+use redis::RedisResult;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,6 +30,14 @@ pub(super) struct Direct {
     pub(super) settings: redis::RedisConnectionInfo,
     map: RwLock<Option<Arc<SlotMap>>>,
     pool_size: usize,
+    /// The nodes of the URLs.
+    seeds: Vec<(String, u16)>,
+    /// Every node the map may be asked of: the masters last learned, then
+    /// the seeds.
+    nodes: RwLock<Vec<(String, u16)>>,
+    /// Where the next reading of the map starts among `nodes` (a node
+    /// that did not answer is not asked first again).
+    next: AtomicUsize,
 }
 
 struct SlotMap {
@@ -43,12 +56,66 @@ pub(super) struct Node {
 }
 
 impl Direct {
-    pub(super) fn new(settings: redis::RedisConnectionInfo, pool_size: usize) -> Self {
+    pub(super) fn new(
+        settings: redis::RedisConnectionInfo,
+        pool_size: usize,
+        nodes: Vec<(String, u16)>,
+    ) -> Self {
         Direct {
             settings,
             map: RwLock::new(None),
             pool_size,
+            nodes: RwLock::new(nodes.clone()),
+            seeds: nodes,
+            next: AtomicUsize::new(0),
         }
+    }
+
+    /// The masters (`CLUSTER NODES`), asked of the known nodes one after
+    /// another until one answers, each within `connect_timeout` and
+    /// `response_timeout`, and no other is asked once `response_timeout`
+    /// has passed: one hung node costs a call one of each, not one per
+    /// node. Of the failures, a node in trouble's is returned (it opens the
+    /// breaker) rather than another's error reply.
+    pub(super) fn read_masters(
+        &self,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> RedisResult<Vec<Master>> {
+        let nodes = self.nodes.read().map(|n| n.clone()).unwrap_or_default();
+        let started = Instant::now();
+        let first = self.next.load(Ordering::Relaxed);
+        let mut failed = None;
+        for i in 0..nodes.len() {
+            if failed.is_some() && started.elapsed() >= response_timeout {
+                break;
+            }
+            let (host, port) = &nodes[(first + i) % nodes.len()];
+            let target = Target {
+                host,
+                port: *port,
+                settings: &self.settings,
+                connect_timeout,
+                response_timeout,
+            };
+            let asked = PlainConn::connect(&target).and_then(|mut conn| {
+                redis::cmd("CLUSTER")
+                    .arg("NODES")
+                    .query::<String>(&mut conn)
+            });
+            match asked {
+                Ok(text) => return Ok(masters_of(&text)),
+                Err(e) => {
+                    self.next.store(first + i + 1, Ordering::Relaxed);
+                    if !failed.as_ref().is_some_and(super::server_in_trouble) {
+                        failed = Some(e);
+                    }
+                }
+            }
+        }
+        Err(failed.unwrap_or_else(|| {
+            redis::RedisError::from((redis::ErrorKind::Client, "no cluster node to ask"))
+        }))
     }
 
     /// Whether a slot map is known and recent.
@@ -77,6 +144,23 @@ impl Direct {
             .iter()
             .find(|(first, last, _)| (*first..=*last).contains(&slot))?;
         Some(map.nodes[*node].clone())
+    }
+
+    /// Whether the map is known and no master in it serves `key`'s slot:
+    /// its master failed and no replica replaced it yet (the cluster is
+    /// down, or failing over).
+    pub(super) fn unserved(&self, key: &str) -> bool {
+        let Ok(slot) = u16::try_from(crate::backend::cluster::slot(hash_tag(key.as_bytes())))
+        else {
+            return false;
+        };
+        self.map.read().is_ok_and(|m| {
+            m.as_ref().is_some_and(|m| {
+                !m.ranges
+                    .iter()
+                    .any(|(first, last, _)| (*first..=*last).contains(&slot))
+            })
+        })
     }
 
     /// Forgets the slot map (it may be out of date).
@@ -116,6 +200,20 @@ impl Direct {
             map.nodes.push((node, master.replicas));
             map.ranges
                 .extend(master.slots.iter().map(|(first, last)| (*first, *last, at)));
+        }
+        // Asked next time: these masters, then the seeds (bounded).
+        let mut nodes: Vec<(String, u16)> = map
+            .nodes
+            .iter()
+            .map(|(n, _)| (n.host.clone(), n.port))
+            .collect();
+        for seed in &self.seeds {
+            if !nodes.contains(seed) {
+                nodes.push(seed.clone());
+            }
+        }
+        if let Ok(mut asked) = self.nodes.write() {
+            *asked = nodes;
         }
         if let Ok(mut current) = self.map.write() {
             *current = Some(Arc::new(map));

@@ -34,32 +34,34 @@ use redis::RedisError;
 /// the prefix of `key`, behind `key`'s hash tag if it has one (so that on
 /// a cluster it lies in `key`'s slot, as one command's keys must).
 pub(crate) fn guard_key(key: &str) -> String {
+    let (head, tail) = guard_parts(key);
+    [head, tail].concat()
+}
+
+/// [`guard_key`] in two parts: a slice of `key`, then `g` or `:g`.
+fn guard_parts(key: &str) -> (&str, &'static str) {
     let tag_end = if key.starts_with('{') {
         key.find('}').map_or(0, |i| i + 1)
     } else {
         0
     };
-    let mut out = String::with_capacity(key.len() + 2);
     match key[tag_end..].find(':') {
-        Some(i) => out.push_str(&key[..tag_end + i + 1]),
+        Some(i) => (&key[..tag_end + i + 1], "g"),
         // Not a key of the cache's shape: a key under it nothing writes.
-        None => {
-            out.push_str(key);
-            out.push(':');
-        }
+        None => (key, ":g"),
     }
-    out.push('g');
-    out
 }
 
 /// Appends the guard of a read of `first_key` (its reply, `:0`, follows
-/// the read's) to `packed`.
+/// the read's) to `packed`, allocating nothing (it rides every hit).
 pub(super) fn push_guard(packed: &mut Vec<u8>, first_key: &str) {
-    let guard = guard_key(first_key);
+    use std::io::Write as _;
+    let (head, tail) = guard_parts(first_key);
     packed.extend_from_slice(b"*2\r\n$3\r\nDEL\r\n$");
-    packed.extend_from_slice(guard.len().to_string().as_bytes());
-    packed.extend_from_slice(b"\r\n");
-    packed.extend_from_slice(guard.as_bytes());
+    // (Writing to a Vec cannot fail.)
+    let _ = write!(packed, "{}\r\n", head.len() + tail.len());
+    packed.extend_from_slice(head.as_bytes());
+    packed.extend_from_slice(tail.as_bytes());
     packed.extend_from_slice(b"\r\n");
 }
 
@@ -72,14 +74,24 @@ pub(super) fn guard_cmd(first_key: &str) -> redis::Cmd {
 
 /// The error replies of a server that refuses writes (or every command)
 /// for a while: a write's invalidation cannot reach it, so its entries
-/// cannot be trusted and the breaker opens. `OOM` is not one: a full
+/// cannot be trusted and the breaker opens (`CLUSTERDOWN`: a cluster
+/// that lost every copy of some slots refuses reads and writes alike, on
+/// every node, under the default `cluster-allow-reads-when-down no`; a
+/// read handed on to redis-rs would wait on its retries and the hung
+/// node). `OOM` is not one: a full
 /// server still deletes, so bumps are delivered as deletions and reads
 /// go on.
 pub(super) fn refuses_writes(e: &RedisError) -> bool {
     let refusal = |code: &str| {
         matches!(
             code,
-            "READONLY" | "MISCONF" | "NOREPLICAS" | "MASTERDOWN" | "LOADING" | "BUSY"
+            "READONLY"
+                | "MISCONF"
+                | "NOREPLICAS"
+                | "MASTERDOWN"
+                | "LOADING"
+                | "BUSY"
+                | "CLUSTERDOWN"
         )
     };
     // A pipeline's error holds each failed command's (its `code` is none).

@@ -304,7 +304,21 @@ impl RedisBackend {
             .redis_settings()
             .clone();
         let pool_size = usize::try_from(options.pool_size).unwrap_or(usize::MAX);
-        let direct = Box::new(Direct::new(settings, pool_size));
+        // The nodes the slot map is asked of, to begin with.
+        let seeds = nodes
+            .iter()
+            .filter_map(|n| {
+                match redis::Client::open(n.as_str())
+                    .ok()?
+                    .get_connection_info()
+                    .addr()
+                {
+                    redis::ConnectionAddr::Tcp(host, port) => Some((host.clone(), *port)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let direct = Box::new(Direct::new(settings, pool_size, seeds));
         Ok(Self::over(
             Server::Cluster(client, direct),
             shown_url,
@@ -516,6 +530,23 @@ impl RedisBackend {
             return written;
         }
         self.with_conn(|c| c.write_spread(cmds, self.replicas, wait))
+    }
+
+    /// [`RedisBackend::write_tags`] for deletions, which are sent again on
+    /// a new connection when theirs turns out closed (a `DEL` sent twice
+    /// deletes once; a version written twice could land after another
+    /// writer's and bring back entries stamped with it). Under `CLIENT
+    /// KILL`, the connection a bump's deletions took was killed with the
+    /// one its versions went on: the bump was owed, and another process
+    /// served the old row until it was delivered.
+    fn delete_tags(&self, cmds: Vec<(&str, Cmd)>) -> Result<()> {
+        let wait = self.response_timeout / 2;
+        self.write_direct(&cmds, self.replicas, wait)
+            .unwrap_or_else(|| {
+                self.run_link(Resend::Twice, |c, _| {
+                    c.write_spread(cmds.clone(), self.replicas, wait)
+                })
+            })
     }
 
     /// The outcome of a write of tag versions that was `refused` (see
@@ -762,7 +793,13 @@ impl RedisBackend {
         if let Err(e) = self.learn_slots(direct)? {
             return Some(Err(e));
         }
-        let (node, _) = direct.node_for(keys)?;
+        let Some((node, _)) = direct.node_for(keys) else {
+            // No master serves the slot: redis-rs would wait on its retries,
+            // and on the hung node.
+            return direct
+                .unserved(keys[0])
+                .then(|| Err(self.map_error(no_master(1))));
+        };
         let Some(ticket) = self.breaker.admit() else {
             return Some(Err(self.failing_fast()));
         };
@@ -819,20 +856,29 @@ impl RedisBackend {
         })
     }
 
-    /// Makes sure `direct` knows a recent slot map: `None` when it cannot
+    /// Makes sure `direct` knows a recent slot map (see
+    /// [`Direct::read_masters`]), under the breaker: `None` when it cannot
     /// be learned now (the breaker is open).
     fn learn_slots(&self, direct: &Direct) -> Option<Result<()>> {
         if direct.knows_slots() {
             return Some(Ok(()));
         }
-        if self.breaker.is_open() {
-            return None;
+        let ticket = self.breaker.admit()?;
+        match direct.read_masters(self.connect_timeout, self.response_timeout) {
+            Ok(masters) => {
+                self.answered(ticket);
+                direct.learn(masters);
+                Some(Ok(()))
+            }
+            Err(e) => {
+                if server_in_trouble(&e) {
+                    self.in_trouble(ticket, &e);
+                } else {
+                    self.answered(ticket);
+                }
+                Some(Err(self.map_error(e)))
+            }
         }
-        let masters = self.with_conn(|c| match c {
-            Link::Cluster(c) => c.topology(),
-            _ => Ok(Vec::new()),
-        });
-        Some(masters.map(|masters| direct.learn(masters)))
     }
 
     /// On a cluster, `cmds` (each with its key) written with one pipeline
@@ -864,7 +910,11 @@ impl RedisBackend {
             None => self.answered(ticket),
         }
         if errors.iter().any(|e| !server_in_trouble(e)) {
-            direct.forget(); // a redirection, say: the map is out of date
+            // A redirection, say (`MOVED`): the map is out of date. Not
+            // sent again the redis-rs way: a version written twice, the
+            // second time after another writer's, would bring back entries
+            // stamped with it. The caller deletes the tags instead.
+            direct.forget();
         }
         errors
             .into_iter()
@@ -883,20 +933,30 @@ impl RedisBackend {
         replicas: u32,
         wait: Duration,
     ) -> Option<Vec<RedisError>> {
-        let mut groups: Vec<(Arc<direct::Node>, u32, redis::Pipeline)> = Vec::new();
+        let mut groups: Vec<(Arc<direct::Node>, u32, redis::Pipeline, Vec<&Cmd>)> = Vec::new();
+        let mut unserved = 0;
         for (key, cmd) in cmds {
-            let (node, node_replicas) = direct.node_for(&[*key])?;
-            let at = match groups.iter().position(|(n, _, _)| Arc::ptr_eq(n, &node)) {
+            let Some((node, node_replicas)) = direct.node_for(&[*key]) else {
+                // No master serves the slot (the cluster is down): the others
+                // still get theirs.
+                if !direct.unserved(key) {
+                    return None;
+                }
+                unserved += 1;
+                continue;
+            };
+            let at = match groups.iter().position(|(n, ..)| Arc::ptr_eq(n, &node)) {
                 Some(at) => at,
                 None => {
-                    groups.push((node, node_replicas, redis::pipe()));
+                    groups.push((node, node_replicas, redis::pipe(), Vec::new()));
                     groups.len() - 1
                 }
             };
             groups[at].2.add_command(cmd.clone()).ignore();
+            groups[at].3.push(cmd);
         }
         let mut errors: Vec<RedisError> = Vec::new();
-        for (node, node_replicas, mut pipe) in groups {
+        for (node, node_replicas, mut pipe, sent) in groups {
             let needed = replicas.min(node_replicas);
             if needed > 0 {
                 pipe.cmd("WAIT")
@@ -906,7 +966,21 @@ impl RedisBackend {
             let connect = || self.connect_node(direct, &node);
             let result = match node.pool.get(self.connect_timeout, connect, || false) {
                 Ok(mut conn) => {
-                    let result = pipe.query::<Vec<i64>>(&mut *conn);
+                    let mut result = pipe.query::<Vec<i64>>(&mut *conn);
+                    if let Err(e) = &result
+                        && let Some(followed) = self.follow_asks(direct, &sent, e, needed, wait)
+                    {
+                        // The pipeline's own `WAIT` reply went with its
+                        // error: wait again here for what this master took.
+                        result = followed.and_then(|()| {
+                            if needed == 0 {
+                                return Ok(Vec::new());
+                            }
+                            let mut again = redis::cmd("WAIT");
+                            again.arg(needed).arg(wait.as_millis().max(1) as u64);
+                            again.query::<i64>(&mut *conn).map(|n| vec![n])
+                        });
+                    }
                     if result.as_ref().is_err_and(breaks_connection) || !conn.is_open() {
                         conn.discard();
                     }
@@ -937,7 +1011,80 @@ impl RedisBackend {
             };
             errors.extend(failed);
         }
+        if unserved > 0 {
+            errors.push(no_master(unserved));
+        }
         Some(errors)
+    }
+
+    /// The writes of a master's pipeline (`sent`, in order) that it
+    /// answered `ASK` in `e` (their keys have moved to the master that
+    /// imports their slot, which is still this one's while it migrates),
+    /// sent where it says, each behind an `ASKING`; with `needed`, a
+    /// `WAIT` for as many replicas there. `None` when `e` holds any other
+    /// failure.
+    fn follow_asks(
+        &self,
+        direct: &Direct,
+        sent: &[&Cmd],
+        e: &RedisError,
+        needed: u32,
+        wait: Duration,
+    ) -> Option<RedisResult<()>> {
+        let mut by_node: Vec<(String, u16, redis::Pipeline)> = Vec::new();
+        for (index, error) in e.clone().into_server_errors()?.iter() {
+            if error.code() != "ASK" {
+                return None;
+            }
+            // `ASK <slot> <host>:<port>`
+            let (_, address) = error.details()?.split_once(' ')?;
+            let (host, port) = address.rsplit_once(':')?;
+            let port: u16 = port.parse().ok()?;
+            let at = match by_node.iter().position(|(h, p, _)| h == host && *p == port) {
+                Some(at) => at,
+                None => {
+                    by_node.push((host.to_owned(), port, redis::pipe()));
+                    by_node.len() - 1
+                }
+            };
+            by_node[at].2.cmd("ASKING").ignore();
+            by_node[at]
+                .2
+                .add_command((*sent.get(*index)?).clone())
+                .ignore();
+        }
+        for (host, port, mut pipe) in by_node {
+            if needed > 0 {
+                pipe.cmd("WAIT")
+                    .arg(needed)
+                    .arg(wait.as_millis().max(1) as u64);
+            }
+            let target = Target {
+                host: &host,
+                port,
+                settings: &direct.settings,
+                connect_timeout: self.connect_timeout,
+                response_timeout: self.response_timeout,
+            };
+            let acknowledged =
+                PlainConn::connect(&target).and_then(|mut conn| pipe.query::<Vec<i64>>(&mut conn));
+            match acknowledged {
+                Ok(acked)
+                    if needed > 0 && acked.first().copied().unwrap_or(0) < i64::from(needed) =>
+                {
+                    return Some(Err(RedisError::from((
+                        ErrorKind::Client,
+                        NOT_REPLICATED,
+                        format!(
+                            "fewer than {needed} replicas of {host}:{port} acknowledged within {wait:?}"
+                        ),
+                    ))));
+                }
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(()))
     }
 
     /// Opens the breaker after `error`; when that is news, closes the idle
@@ -1107,6 +1254,15 @@ fn entry_keys<'a>(key: &'a str, tags: &[&'a str]) -> Vec<&'a str> {
     keys
 }
 
+/// The error of `keys` keys whose slot no master serves (a master failed,
+/// and no replica replaced it yet): the cluster in trouble.
+fn no_master(keys: usize) -> RedisError {
+    RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        format!("no master serves the slot of {keys} key(s): the cluster is down or failing over"),
+    ))
+}
+
 /// True when an error says the server is in trouble (as opposed to an
 /// answer, such as most error replies; but one that says the server
 /// refuses writes for a while counts, see [`guard`]): it opens the breaker.
@@ -1149,6 +1305,8 @@ enum Resend<'a> {
     Never,
     /// Once, when the connection was idle in the pool (and closed there).
     Once,
+    /// Once, whatever the connection: carried out twice, the same (`DEL`).
+    Twice,
     /// A read of these keys: once, whatever the connection.
     Read(&'a [&'a str]),
 }
@@ -1158,7 +1316,7 @@ impl Resend<'_> {
         match self {
             Resend::Never => false,
             Resend::Once => reused,
-            Resend::Read(_) => true,
+            Resend::Twice | Resend::Read(_) => true,
         }
     }
 }
@@ -1265,7 +1423,7 @@ impl TagStore for RedisBackend {
         }
         match self.write_tags(tag_cmds(tags, ttl, false)) {
             Err(refused) if deletes_instead(&refused) => {
-                self.deleted_instead(refused, self.write_tags(tag_cmds(tags, ttl, true)))
+                self.deleted_instead(refused, self.delete_tags(tag_cmds(tags, ttl, true)))
             }
             written => written,
         }
@@ -1350,6 +1508,10 @@ impl EntryStore for RedisBackend {
 }
 
 impl Backend for RedisBackend {
+    fn serves_entries(&self) -> bool {
+        RedisBackend::serves_entries(self)
+    }
+
     fn kind(&self) -> &'static str {
         "redis"
     }

@@ -345,6 +345,10 @@ impl Backend for TieredBackend {
         Some(self.channel.fresh())
     }
 
+    fn serves_entries(&self) -> bool {
+        self.remote.serves_entries()
+    }
+
     fn dropped_entries(&self) -> u64 {
         self.remote.dropped()
     }
