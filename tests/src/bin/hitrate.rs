@@ -1,0 +1,553 @@
+//! List and detail hit rates under a steady trickle of writes (issue 29):
+//! how much of a table's cached lists one write empties.
+//!
+//! ```text
+//! cargo run --release -p cache-tests --bin hitrate -- \
+//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> \
+//!     --writes-per-s N --seconds S
+//! ```
+//!
+//! 100 categories of 100 products. Four reader threads read, half and half,
+//! the list of a random category (`filter(category_id)`) and a random
+//! product's detail; one writer updates a random product's price through
+//! the `update` hook, N times a second, one write in ten also moving it to
+//! another category. Each reader's connection counts its queries: a read
+//! that ran none was a hit.
+//!
+//! The workload runs twice, S seconds each, on cold caches (own key
+//! prefixes): once as built (`list_hit_rate`), once as a table-wide baseline
+//! (`table_wide_*`), where the writer also calls `invalidate_id` after each
+//! update, which invalidates the row's details and every list of the table
+//! (what every hook write did before lists depended on value tags).
+//! `list_queries_fewer_than_table_wide` is the baseline's list queries per
+//! list read over this build's.
+//!
+//! Every read is checked against the writes that returned before it began
+//! (prices only grow): a detail older than that, a list holding an older
+//! price, a row in a list of a category it had left, or a list missing a
+//! row that had entered it, is a stale read. The exit code is 1 when there
+//! is one. `--unchecked-writes` makes the writer update with plain Diesel,
+//! invalidating nothing, to show that the check sees stale reads.
+
+use cache_diesel::{Cache, CacheConfig, Cached, ModelQueries, UpdateQuery};
+use cache_tests::consistency::now_us;
+use cache_tests::db::{self, query_counter};
+use cache_tests::{services, unique};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+diesel::table! {
+    hitrate_products (id) {
+        id -> Integer,
+        category_id -> Integer,
+        price -> Integer,
+    }
+}
+
+/// A product; its price is also its version (every write raises it by one).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = hitrate_products)]
+#[cache(filter(category_id), list_timeout = 3600, detail_timeout = 3600)]
+struct HitrateProduct {
+    id: i32,
+    category_id: i32,
+    price: i32,
+}
+
+const CATEGORIES: i32 = 100;
+const PER_CATEGORY: i32 = 100;
+const ROWS: i32 = CATEGORIES * PER_CATEGORY;
+const READERS: usize = 4;
+
+/// The changeset of a write: the new price and category.
+type Change = (
+    diesel::dsl::Eq<hitrate_products::price, i32>,
+    diesel::dsl::Eq<hitrate_products::category_id, i32>,
+);
+
+struct Args {
+    db: String,
+    cache: String,
+    writes_per_s: f64,
+    seconds: f64,
+    /// The writer updates with plain Diesel, invalidating nothing
+    /// (`--unchecked-writes`): the reads must then be found stale.
+    unchecked: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        db: "sqlite".into(),
+        cache: "memory".into(),
+        writes_per_s: 100.0,
+        seconds: 10.0,
+        unchecked: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--db" => args.db = value()?,
+            "--cache" => args.cache = value()?,
+            "--writes-per-s" => {
+                args.writes_per_s = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
+            }
+            "--unchecked-writes" => args.unchecked = true,
+            "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
+        && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
+    if !known || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S".into());
+    }
+    Ok(args)
+}
+
+/// One committed write: the row's price (its version), its category at
+/// that price, and when the hook returned.
+#[derive(Debug, Clone, Copy)]
+struct Write {
+    price: i32,
+    category: i32,
+    returned_us: u64,
+}
+
+/// What a reader was served.
+enum Served {
+    Detail {
+        id: i32,
+        price: i32,
+    },
+    List {
+        category: i32,
+        rows: Vec<(i32, i32)>,
+    },
+}
+
+struct Read {
+    began_us: u64,
+    nanos: u64,
+    queries: usize,
+    served: Served,
+}
+
+/// Every row's history: its writes in order, price 0 first.
+struct History(HashMap<i32, Vec<Write>>);
+
+impl History {
+    fn new(writes: &[(i32, Write)], initial: &HashMap<i32, (i32, i32)>) -> Self {
+        let mut rows: HashMap<i32, Vec<Write>> = initial
+            .iter()
+            .map(|(&id, &(category, price))| {
+                let first = Write {
+                    price,
+                    category,
+                    returned_us: 0,
+                };
+                (id, vec![first])
+            })
+            .collect();
+        for (id, w) in writes {
+            rows.entry(*id).or_default().push(*w);
+        }
+        History(rows)
+    }
+
+    /// The writes of `id` and the index of the last one that had returned
+    /// before `began_us` (which a read beginning then must see at least).
+    fn required(&self, id: i32, began_us: u64) -> (&[Write], usize) {
+        let ws = &self.0[&id];
+        let done = ws.partition_point(|w| w.returned_us < began_us);
+        (ws, done.saturating_sub(1))
+    }
+
+    fn detail_is_stale(&self, id: i32, price: i32, began_us: u64) -> bool {
+        let (ws, i) = self.required(id, began_us);
+        price < ws[i].price
+    }
+
+    /// `members`: the rows that were ever in `category`.
+    fn list_is_stale(
+        &self,
+        category: i32,
+        rows: &[(i32, i32)],
+        members: &[i32],
+        began_us: u64,
+    ) -> bool {
+        let served: HashMap<i32, i32> = rows.iter().copied().collect();
+        for (&id, &price) in &served {
+            let (ws, i) = self.required(id, began_us);
+            let at = ws.iter().find(|w| w.price == price);
+            if price < ws[i].price || at.is_none_or(|w| w.category != category) {
+                return true;
+            }
+        }
+        members.iter().any(|id| {
+            let (ws, i) = self.required(*id, began_us);
+            // Missing: it was in the category, and no later write (one
+            // that may have been visible) took it out.
+            !served.contains_key(id)
+                && ws[i].category == category
+                && ws[i + 1..].iter().all(|w| w.category == category)
+        })
+    }
+}
+
+/// What one run of the workload measured.
+#[derive(Debug, Default)]
+struct Outcome {
+    list_reads: usize,
+    list_hits: usize,
+    list_queries: usize,
+    list_nanos: Vec<u64>,
+    detail_reads: usize,
+    detail_hits: usize,
+    writes: usize,
+    stale: usize,
+    seconds: f64,
+}
+
+impl Outcome {
+    fn list_hit_rate(&self) -> f64 {
+        self.list_hits as f64 / self.list_reads.max(1) as f64
+    }
+
+    fn detail_hit_rate(&self) -> f64 {
+        self.detail_hits as f64 / self.detail_reads.max(1) as f64
+    }
+
+    fn queries_per_list_read(&self) -> f64 {
+        self.list_queries as f64 / self.list_reads.max(1) as f64
+    }
+
+    fn list_p50_us(&mut self) -> f64 {
+        self.list_nanos.sort_unstable();
+        let p50 = self.list_nanos.get(self.list_nanos.len() / 2);
+        p50.copied().unwrap_or(0) as f64 / 1000.0
+    }
+
+    fn line(&mut self, name: &str) -> String {
+        let p50 = self.list_p50_us();
+        format!(
+            "{name}: writes={} list_reads={} list_hit_rate={:.3} list_queries={} queries_per_list_read={:.4} list_reads_per_s={:.0} list_p50_us={:.1} detail_hit_rate={:.3} stale_reads={}",
+            self.writes,
+            self.list_reads,
+            self.list_hit_rate(),
+            self.list_queries,
+            self.queries_per_list_read(),
+            self.list_reads as f64 / self.seconds,
+            p50,
+            self.detail_hit_rate(),
+            self.stale,
+        )
+    }
+}
+
+fn cache_for(kind: &str, prefix: &str) -> Cache {
+    let url = match kind {
+        "redis" => services::redis_url().expect("Redis reachable"),
+        "tiered" => services::tiered_url().expect("Redis reachable"),
+        _ => "memory://?max_bytes=512m".to_owned(),
+    };
+    let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
+    cfg.key_prefix = prefix.to_owned();
+    Cache::new(cfg).expect("cache")
+}
+
+/// Creates the table and its rows: product `id` in category
+/// `(id - 1) / PER_CATEGORY + 1`, price 0.
+fn seed<C: Connection>(conn: &mut C, auto_increment: &str) {
+    conn.batch_execute(&format!(
+        "CREATE TABLE hitrate_products (id INTEGER PRIMARY KEY {auto_increment}, \
+         category_id INTEGER NOT NULL, price INTEGER NOT NULL); \
+         CREATE INDEX hitrate_by_category ON hitrate_products (category_id)"
+    ))
+    .expect("DDL");
+    let ids: Vec<i32> = (1..=ROWS).collect();
+    for chunk in ids.chunks(1000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("({id}, {}, 0)", (id - 1) / PER_CATEGORY + 1))
+            .collect();
+        conn.batch_execute(&format!(
+            "INSERT INTO hitrate_products (id, category_id, price) VALUES {}",
+            values.join(", ")
+        ))
+        .expect("seed rows");
+    }
+}
+
+/// The rows as seeded: id to (category, price).
+fn seeded() -> HashMap<i32, (i32, i32)> {
+    (1..=ROWS)
+        .map(|id| (id, ((id - 1) / PER_CATEGORY + 1, 0)))
+        .collect()
+}
+
+fn read_loop<C>(mut conn: C, cache: Cache, until: Instant) -> Vec<Read>
+where
+    C: Connection + 'static,
+    HitrateProduct: ModelQueries<C>,
+{
+    let queries = Arc::new(AtomicUsize::new(0));
+    conn.set_instrumentation(query_counter(queries.clone()));
+    let manager = HitrateProductCache::new(cache);
+    let mut reads = Vec::new();
+    while Instant::now() < until {
+        let began_us = now_us();
+        let start = Instant::now();
+        let before = queries.load(Ordering::Relaxed);
+        let served = if rand::random_bool(0.5) {
+            let category = rand::random_range(1..=CATEGORIES);
+            let filter = HitrateProductFilter::default().category_id(category);
+            match manager.all(&mut conn, None, filter) {
+                Ok(rows) => Served::List {
+                    category,
+                    rows: rows.iter().map(|r| (r.id, r.price)).collect(),
+                },
+                Err(e) => {
+                    eprintln!("list read failed: {e}");
+                    continue;
+                }
+            }
+        } else {
+            let id = rand::random_range(1..=ROWS);
+            match manager.get(&mut conn, id) {
+                Ok(row) => Served::Detail {
+                    id,
+                    price: row.price,
+                },
+                Err(e) => {
+                    eprintln!("detail read failed: {e}");
+                    continue;
+                }
+            }
+        };
+        reads.push(Read {
+            began_us,
+            nanos: start.elapsed().as_nanos() as u64,
+            queries: queries.load(Ordering::Relaxed) - before,
+            served,
+        });
+    }
+    reads
+}
+
+fn write_loop<C>(
+    mut conn: C,
+    rows: &mut HashMap<i32, (i32, i32)>,
+    cache: Cache,
+    table_wide: bool,
+    unchecked: bool,
+    per_s: f64,
+    until: Instant,
+) -> Vec<(i32, Write)>
+where
+    C: Connection + 'static,
+    HitrateProduct: ModelQueries<C> + UpdateQuery<C, Change>,
+{
+    let manager = HitrateProductCache::new(cache);
+    let period = Duration::from_secs_f64(1.0 / per_s);
+    let mut next = Instant::now();
+    let mut writes = Vec::new();
+    while next < until {
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        next += period;
+        let id = rand::random_range(1..=ROWS);
+        let (category, price) = rows[&id];
+        let category = match rand::random_bool(0.1) {
+            true => (category + rand::random_range(0..CATEGORIES - 1)) % CATEGORIES + 1,
+            false => category,
+        };
+        let price = price + 1;
+        let change = (
+            hitrate_products::price.eq(price),
+            hitrate_products::category_id.eq(category),
+        );
+        let written = match unchecked {
+            false => manager.update(&mut conn, id, change),
+            true => conn
+                .batch_execute(&format!(
+                    "UPDATE hitrate_products SET price = {price}, category_id = {category} WHERE id = {id}"
+                ))
+                .map(|()| Some(HitrateProduct { id, category_id: category, price }))
+                .map_err(cache_diesel::Error::from),
+        };
+        match written {
+            Ok(Some(_)) => {
+                if table_wide {
+                    manager.invalidate_id(id);
+                }
+                rows.insert(id, (category, price));
+                let returned_us = now_us();
+                let write = Write {
+                    price,
+                    category,
+                    returned_us,
+                };
+                writes.push((id, write));
+            }
+            Ok(None) => eprintln!("row {id} vanished"),
+            Err(e) => eprintln!("write failed: {e}"),
+        }
+    }
+    writes
+}
+
+/// Runs the workload once on connections from `open`.
+/// `rows`: the rows as they are (id to category and price), kept up to date.
+fn run<C>(
+    open: &dyn Fn() -> C,
+    rows: &mut HashMap<i32, (i32, i32)>,
+    args: &Args,
+    table_wide: bool,
+) -> Outcome
+where
+    C: Connection + Send + 'static,
+    HitrateProduct: ModelQueries<C> + UpdateQuery<C, Change>,
+{
+    let prefix = unique::prefix(if table_wide {
+        "hitrate_wide"
+    } else {
+        "hitrate"
+    });
+    let cache = cache_for(&args.cache, &prefix);
+    let conn = open();
+    let initial = rows.clone();
+    let readers: Vec<C> = (0..READERS).map(|_| open()).collect();
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(args.seconds);
+    let (reads, writes) = std::thread::scope(|s| {
+        let readers: Vec<_> = readers
+            .into_iter()
+            .map(|c| {
+                let cache = cache.clone();
+                s.spawn(move || read_loop(c, cache, until))
+            })
+            .collect();
+        let writes = write_loop(
+            conn,
+            rows,
+            cache.clone(),
+            table_wide,
+            args.unchecked,
+            args.writes_per_s,
+            until,
+        );
+        let reads: Vec<Read> = readers
+            .into_iter()
+            .flat_map(|h| h.join().expect("reader"))
+            .collect();
+        (reads, writes)
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = cache.clear();
+    verdict(&reads, &writes, &initial, seconds)
+}
+
+fn verdict(
+    reads: &[Read],
+    writes: &[(i32, Write)],
+    initial: &HashMap<i32, (i32, i32)>,
+    seconds: f64,
+) -> Outcome {
+    let history = History::new(writes, initial);
+    let mut members: HashMap<i32, Vec<i32>> = HashMap::new();
+    for (&id, ws) in &history.0 {
+        let mut categories: Vec<i32> = ws.iter().map(|w| w.category).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        for c in categories {
+            members.entry(c).or_default().push(id);
+        }
+    }
+    let mut out = Outcome {
+        writes: writes.len(),
+        seconds,
+        ..Outcome::default()
+    };
+    for read in reads {
+        let hit = read.queries == 0;
+        let stale = match &read.served {
+            Served::Detail { id, price } => {
+                out.detail_reads += 1;
+                out.detail_hits += usize::from(hit);
+                history.detail_is_stale(*id, *price, read.began_us)
+            }
+            Served::List { category, rows } => {
+                out.list_reads += 1;
+                out.list_hits += usize::from(hit);
+                out.list_queries += read.queries;
+                out.list_nanos.push(read.nanos);
+                let members = members.get(category).map_or(&[][..], Vec::as_slice);
+                history.list_is_stale(*category, rows, members, read.began_us)
+            }
+        };
+        out.stale += usize::from(stale);
+    }
+    out
+}
+
+/// Both runs on one database; returns (as built, table-wide).
+fn both<C>(open: &dyn Fn() -> C, args: &Args) -> (Outcome, Outcome)
+where
+    C: Connection + Send + 'static,
+    HitrateProduct: ModelQueries<C> + UpdateQuery<C, Change>,
+{
+    let mut rows = seeded();
+    let built = run(open, &mut rows, args, false);
+    let wide = run(open, &mut rows, args, true);
+    (built, wide)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut built, mut wide) = match args.db.as_str() {
+        "sqlite" => {
+            let mut test = db::sqlite_file("hitrate");
+            seed(&mut test.conn, "");
+            both(&|| test.another(), &args)
+        }
+        "postgres" => {
+            let mut test = db::postgres("hitrate").expect("PostgreSQL reachable");
+            seed(&mut test.conn, "");
+            both(&|| test.another(), &args)
+        }
+        _ => {
+            let mut test = db::mysql_with("hitrate", &[]).expect("MySQL reachable");
+            seed(&mut test.conn, "AUTO_INCREMENT");
+            both(&|| test.another(), &args)
+        }
+    };
+    println!("{}", built.line("as built"));
+    println!("{}", wide.line("table-wide"));
+    let fewer = wide.queries_per_list_read() / built.queries_per_list_read().max(1e-9);
+    let stale = built.stale + wide.stale;
+    println!(
+        "list_hit_rate={:.3} detail_hit_rate={:.3} list_queries={} table_wide_list_hit_rate={:.3} list_queries_fewer_than_table_wide={:.2} stale_reads={stale}",
+        built.list_hit_rate(),
+        built.detail_hit_rate(),
+        built.list_queries,
+        wide.list_hit_rate(),
+        fewer,
+    );
+    if stale > 0 && !args.unchecked {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
