@@ -205,10 +205,10 @@ pub(crate) fn filter_builders(m: &Model) -> TokenStream {
     quote! {
         #[doc = "Orders the list (the primary key ascending by default; ties are broken by the primary key)."]
         pub fn order_by(mut self, order: #order) -> Self { self.__page.order = order; self }
-        #[doc = "At most `n` rows."]
-        pub fn limit(mut self, n: u32) -> Self { self.__page.limit = ::core::option::Option::Some(n); self }
-        #[doc = "Skips the first `n` rows."]
-        pub fn offset(mut self, n: u64) -> Self { self.__page.offset = ::core::option::Option::Some(n); self }
+        #[doc = "At most `n` rows (`LIMIT n`, an `i64` as Diesel's `limit` takes; the database judges a negative one)."]
+        pub fn limit(mut self, n: i64) -> Self { self.__page.limit = ::core::option::Option::Some(n); self }
+        #[doc = "Skips the first `n` rows (`OFFSET n`, an `i64` as Diesel's `offset` takes)."]
+        pub fn offset(mut self, n: i64) -> Self { self.__page.offset = ::core::option::Option::Some(n); self }
         #[doc = "Keyset pagination: only the rows after `key` (the sort key of the previous page's last row) in this filter's order."]
         pub fn after(mut self, key: #sort_key) -> Self { self.__page.after = ::core::option::Option::Some(key); self }
         #[doc = "The same conditions and order without the window (limit, offset and `after`): every row the pages walk through."]

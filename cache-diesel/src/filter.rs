@@ -36,9 +36,9 @@ pub struct Page<O, K> {
     /// The order (the primary key ascending by default).
     pub order: O,
     /// At most this many rows.
-    pub limit: Option<u32>,
+    pub limit: Option<i64>,
     /// Skip this many rows first.
-    pub offset: Option<u64>,
+    pub offset: Option<i64>,
     /// Keyset pagination: only the rows after this sort key in `order`.
     pub after: Option<K>,
 }
@@ -73,12 +73,12 @@ impl<O, K> Page<O, K> {
 
     /// `LIMIT`, as Diesel takes it.
     pub fn sql_limit(&self) -> Option<i64> {
-        self.limit.map(i64::from)
+        self.limit
     }
 
-    /// `OFFSET`, as Diesel takes it (saturated).
+    /// `OFFSET`, as Diesel takes it.
     pub fn sql_offset(&self) -> Option<i64> {
-        self.offset.map(|o| i64::try_from(o).unwrap_or(i64::MAX))
+        self.offset
     }
 }
 
@@ -239,7 +239,7 @@ mod tests {
         assert!(!ordered.is_window(), "an order alone selects every row");
         assert_eq!(Page::<Order, ()>::default().sql_offset(), None);
         let huge = Page::<Order, ()> {
-            offset: Some(u64::MAX),
+            offset: Some(i64::MAX),
             ..Page::default()
         };
         assert_eq!(huge.sql_offset(), Some(i64::MAX));

@@ -159,7 +159,7 @@ macro_rules! page_suite {
                     let filter = ProductFilter::default().is_active(true).order_by(order);
                     let whole = p.all(&mut env.db.conn, None, filter.clone()).unwrap();
                     let mut tiled = Vec::new();
-                    for page in 0..5u64 {
+                    for page in 0..5i64 {
                         let f = filter.clone().limit(4).offset(page * 4);
                         tiled.extend(p.all(&mut env.db.conn, None, f).unwrap());
                     }
@@ -174,7 +174,7 @@ macro_rules! page_suite {
                         .unwrap();
                     assert!(none.is_empty(), "limit 0");
                     let past = p
-                        .all(&mut env.db.conn, None, filter.clone().offset(u64::MAX))
+                        .all(&mut env.db.conn, None, filter.clone().offset(i64::MAX))
                         .unwrap();
                     assert!(past.is_empty(), "an offset past the end");
                 }
@@ -342,7 +342,7 @@ proptest! {
     fn random_tables_page_like_the_reference(
         rows in prop::collection::vec((0u8..4, 0i32..3, any::<bool>()), 0..30),
         order in 0usize..ORDERS.len(),
-        page in 1u32..6,
+        page in 1i64..6,
         active in prop::option::of(any::<bool>()),
     ) {
         let mut env = cache_tests::env::sqlite_memory("pages_prop").unwrap();
@@ -386,8 +386,8 @@ proptest! {
         }
         prop_assert_eq!(&keyset, &reference);
         let mut offsets = Vec::new();
-        for n in 0..=reference.len() as u64 / u64::from(page) {
-            let f = filter.clone().limit(page).offset(n * u64::from(page));
+        for n in 0..=reference.len() as i64 / page {
+            let f = filter.clone().limit(page).offset(n * page);
             offsets.extend(ids(&p.all(&mut env.db.conn, None, f).unwrap()));
         }
         prop_assert_eq!(&offsets, &reference);

@@ -148,13 +148,13 @@ impl AuthorFilter {
         self.__page.order = order;
         self
     }
-    ///At most `n` rows.
-    pub fn limit(mut self, n: u32) -> Self {
+    ///At most `n` rows (`LIMIT n`, an `i64` as Diesel's `limit` takes; the database judges a negative one).
+    pub fn limit(mut self, n: i64) -> Self {
         self.__page.limit = ::core::option::Option::Some(n);
         self
     }
-    ///Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
+    ///Skips the first `n` rows (`OFFSET n`, an `i64` as Diesel's `offset` takes).
+    pub fn offset(mut self, n: i64) -> Self {
         self.__page.offset = ::core::option::Option::Some(n);
         self
     }

@@ -32,7 +32,7 @@ impl ListParams {
     /// The filter these parameters select (400 for a bad order, limit or
     /// cursor).
     pub fn filter(&self) -> Result<BookFilter, ApiError> {
-        let mut filter = BookFilter::default().limit(self.limit()?);
+        let mut filter = BookFilter::default().limit(i64::from(self.limit()?));
         if let Some(author) = self.author_id {
             filter = filter.author_id(author);
         }
@@ -43,6 +43,8 @@ impl ListParams {
             filter = filter.order_by(order);
         }
         if let Some(offset) = self.offset {
+            let offset = i64::try_from(offset)
+                .map_err(|_| ApiError::bad_request(format!("offset: {offset} is too large")))?;
             filter = filter.offset(offset);
         }
         if let Some(cursor) = &self.after {
