@@ -33,6 +33,13 @@ pub enum Error {
         /// The model's type name.
         model: &'static str,
     },
+    /// An explicit invalidation (`invalidate_all`, `invalidate_id`, a
+    /// cached query's `invalidate`, `invalidate_everything`) could not be
+    /// delivered to the cache now. It is owed: this process reads nothing
+    /// that depends on it from the cache until it is delivered, and retries
+    /// it in the background; other processes see it once it is.
+    #[error("the cache was not told of the invalidation yet (owed, retried): {0}")]
+    Invalidation(#[source] cache_core::Error),
     /// A list order that did not parse (`"-price".parse()` of a model
     /// without `order_by(price)`).
     #[error(transparent)]

@@ -148,7 +148,9 @@ impl CachedQuery {
     }
 
     /// Invalidates every cached result of this query (every argument list).
-    pub fn invalidate(&self) {
+    /// An error ([`Error::Invalidation`](crate::Error::Invalidation)) says
+    /// the cache could not be told yet; the invalidation is owed and retried.
+    pub fn invalidate(&self) -> crate::Result<()> {
         let cache = self.cache();
         self.stats.add(Counter::Invalidation, 1);
         crate::tags::bump(
@@ -158,7 +160,7 @@ impl CachedQuery {
             self.tag_ttl(),
             self.label,
             "invalidate",
-        );
+        )
     }
 
     /// The cached result for these arguments, if there is a valid one

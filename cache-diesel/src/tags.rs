@@ -7,9 +7,10 @@ use cache_core::__engine::Cause;
 use cache_core::{Cache, Ttl};
 use std::time::Duration;
 
-/// Gives `tags` new versions, logging what was invalidated and why (fail
-/// open: a failure is logged, at most once per period and cache, not
-/// returned). `cover` is the table's epoch
+/// Gives `tags` new versions, logging what was invalidated and why (a
+/// failure is logged, at most once per period and cache, and returned for
+/// the explicit invalidations to report; hook writes fail open and drop
+/// it: the bumps are owed either way). `cover` is the table's epoch
 /// tag when all of `tags` are one table's (what an undeliverable debt
 /// collapses into). `source` names the model or query on whose behalf.
 pub(crate) fn bump(
@@ -19,13 +20,29 @@ pub(crate) fn bump(
     ttl: Ttl,
     source: &str,
     why: &str,
-) {
-    match cache.bump_tags_within(tags, cover, ttl) {
-        Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
+) -> crate::Result<()> {
+    let bumped = cache.bump_tags_within(tags, cover, ttl);
+    logged(cache, bumped, tags, source, why)
+}
+
+/// Logs the outcome of a bump of `tags` and returns it as this crate's error.
+pub(crate) fn logged<T: std::fmt::Debug + ?Sized>(
+    cache: &Cache,
+    bumped: cache_core::Result<()>,
+    tags: &T,
+    source: &str,
+    why: &str,
+) -> crate::Result<()> {
+    match bumped {
+        Ok(()) => {
+            tracing::debug!(source, why, tags = ?tags, "cache invalidate");
+            Ok(())
+        }
         Err(e) => {
             if let Some(more) = cache.log_limit(Cause::InvalidationFailed) {
                 tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
             }
+            Err(crate::Error::Invalidation(e))
         }
     }
 }
@@ -40,14 +57,14 @@ pub(crate) fn bump_groups(
     why: &str,
 ) {
     let tags: Vec<&String> = groups.iter().flat_map(|(tags, _)| tags.iter()).collect();
-    match cache.bump_tag_groups(groups, ttl) {
-        Ok(()) => tracing::debug!(source, why, tags = ?tags, "cache invalidate"),
-        Err(e) => {
-            if let Some(more) = cache.log_limit(Cause::InvalidationFailed) {
-                tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
-            }
-        }
-    }
+    // (Fail open: a hook's or the tracker's bumps are owed when they fail.)
+    let _ = logged(
+        cache,
+        cache.bump_tag_groups(groups, ttl),
+        &tags,
+        source,
+        why,
+    );
 }
 
 /// Lifetime of tags bumped without a model at hand (by the write tracker).

@@ -154,8 +154,10 @@ pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
 
 /// Invalidates every entry that managers and cached queries keep in
 /// `cache`, in every process that shares it (its `all` tag): after a Redis
-/// restored from an old snapshot, a data migration, a bulk load.
-pub fn invalidate_everything(cache: &Cache) {
+/// restored from an old snapshot, a data migration, a bulk load. An error
+/// ([`Error::Invalidation`](crate::Error::Invalidation)) says the cache
+/// could not be told yet; the invalidation is owed and retried.
+pub fn invalidate_everything(cache: &Cache) -> crate::Result<()> {
     let tag = all_tag(cache);
     bump(
         cache,
@@ -164,7 +166,7 @@ pub fn invalidate_everything(cache: &Cache) {
         Some(DEFAULT_TAG_TTL),
         "invalidate_everything",
         "by hand",
-    );
+    )
 }
 
 /// Invalidates every entry of `tables` in `cache` for a hook write on
@@ -282,7 +284,7 @@ impl Bumps {
     pub(crate) fn send(self, why: &str) {
         for (cache, tags) in self.by_cache {
             tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
-            bump(&cache, &tags, None, Some(DEFAULT_TAG_TTL), "tracking", why);
+            let _ = bump(&cache, &tags, None, Some(DEFAULT_TAG_TTL), "tracking", why);
         }
     }
 

@@ -210,21 +210,23 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Invalidates every entry of the model now (after writes made behind
-    /// the managers' back: another program, a trigger).
-    pub fn invalidate_all(&self) {
+    /// the managers' back: another program, a trigger). An error
+    /// ([`Error::Invalidation`](crate::Error::Invalidation)) says the cache
+    /// could not be told yet; the invalidation is then owed and retried.
+    pub fn invalidate_all(&self) -> Result<()> {
         let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
-        self.bump("invalidate_all", &[epoch]);
+        self.bump("invalidate_all", &[epoch])
     }
 
     /// Invalidates the entries of the row with primary key `id`, and the
-    /// lists, now.
-    pub fn invalidate_id(&self, id: M::Id) {
+    /// lists, now (errors as [`Manager::invalidate_all`]).
+    pub fn invalidate_id(&self, id: M::Id) -> Result<()> {
         let keys = self.model_keys();
         let list = keys.table_tag(TableTag::List).to_owned();
         self.bump(
             "invalidate",
             &[list, keys.unique_tag_of(&M::unique_of_id(id))],
-        );
+        )
     }
 
     /// The tags an update of a row to `row` touched: its detail entries
@@ -305,7 +307,8 @@ impl<M: CachedModel> Manager<M> {
                 Err(_) => self.after_failed_write(true, tags),
             };
             if !tags.is_empty() {
-                self.bump("announced, not written", &tags);
+                // (Fail open: owed when it fails.)
+                let _ = self.bump("announced, not written", &tags);
             }
         }
         written
@@ -342,14 +345,15 @@ impl<M: CachedModel> Manager<M> {
             epoch,
             Tags::<M>::ttl(),
         ) {
-            Invalidation::Now => self.bump(why, &tags),
+            // (Fail open: owed when it fails.)
+            Invalidation::Now => drop(self.bump(why, &tags)),
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
             }
         }
     }
 
-    fn bump(&self, why: &'static str, tags: &[String]) {
+    fn bump(&self, why: &'static str, tags: &[String]) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         crate::tags::bump(
@@ -359,7 +363,7 @@ impl<M: CachedModel> Manager<M> {
             Tags::<M>::ttl(),
             M::INFO.name,
             why,
-        );
+        )
     }
 }
 

@@ -19,7 +19,6 @@ use crate::model::{
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
-use cache_core::__engine::Cause;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -166,14 +165,14 @@ impl<M: CachedModel> Manager<M> {
 
     /// [`Manager::invalidate_all`] from async code (after writes nothing
     /// could see: another program, a trigger).
-    pub async fn invalidate_all_async(&self) {
-        self.bump_async("invalidate_all", self.epoch_tags()).await;
+    pub async fn invalidate_all_async(&self) -> Result<()> {
+        self.bump_async("invalidate_all", self.epoch_tags()).await
     }
 
     /// [`Manager::invalidate_id`] from async code.
-    pub async fn invalidate_id_async(&self, id: M::Id) {
+    pub async fn invalidate_id_async(&self, id: M::Id) -> Result<()> {
         let tags = self.row_tags(std::iter::once(&M::unique_of_id(id)), false);
-        self.bump_async("invalidate", tags).await;
+        self.bump_async("invalidate", tags).await
     }
 
     /// The announcement of a sync hook (see `Manager::announced`) on an
@@ -209,7 +208,7 @@ impl<M: CachedModel> Manager<M> {
                 Err(e) => self.after_failed_write(tracking::certainly_failed(e), tags),
             };
             if !tags.is_empty() {
-                self.bump_async("announced, not written", tags).await;
+                let _ = self.bump_async("announced, not written", tags).await; // (owed when it fails)
             }
         }
         Ok(written?)
@@ -244,7 +243,7 @@ impl<M: CachedModel> Manager<M> {
             epoch,
             Tags::<M>::ttl(),
         ) {
-            Invalidation::Now => self.bump_async(why, tags).await,
+            Invalidation::Now => drop(self.bump_async(why, tags).await), // (owed when it fails)
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
             }
@@ -253,21 +252,14 @@ impl<M: CachedModel> Manager<M> {
 
     /// Bumps `tags` now (owed if the cache fails: logged, never an error of
     /// the write).
-    async fn bump_async(&self, why: &'static str, tags: Vec<String>) {
+    async fn bump_async(&self, why: &'static str, tags: Vec<String>) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         let bumped = self
             .cache()
             .bump_tag_groups_async(&[(&tags, Some(epoch))], Tags::<M>::ttl())
             .await;
-        match bumped {
-            Ok(()) => tracing::debug!(source = M::INFO.name, why, tags = ?tags, "cache invalidate"),
-            Err(e) => {
-                if let Some(more) = self.cache().log_limit(Cause::InvalidationFailed) {
-                    tracing::error!(source = M::INFO.name, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
-                }
-            }
-        }
+        crate::tags::logged(self.cache(), bumped, &tags, M::INFO.name, why)
     }
 }
 

@@ -104,11 +104,11 @@ pub trait Api: Sized {
         M::count(self, m, suffix, filter)
     }
     /// `invalidate_all` / `invalidate_all_async`.
-    fn invalidate_all<M: Reads<Self>>(&mut self, m: &Manager<M>) {
+    fn invalidate_all<M: Reads<Self>>(&mut self, m: &Manager<M>) -> Result<()> {
         M::invalidate_all(self, m)
     }
     /// `invalidate_id` / `invalidate_id_async`.
-    fn invalidate_id<M: Reads<Self>>(&mut self, m: &Manager<M>, id: M::Id) {
+    fn invalidate_id<M: Reads<Self>>(&mut self, m: &Manager<M>, id: M::Id) -> Result<()> {
         M::invalidate_id(self, m, id)
     }
     /// `insert` / `insert_async`.
@@ -173,9 +173,9 @@ pub trait Reads<D>: CachedModel {
         filter: Self::Filter,
     ) -> Result<i64>;
     /// See [`Api::invalidate_all`].
-    fn invalidate_all(d: &mut D, m: &Manager<Self>);
+    fn invalidate_all(d: &mut D, m: &Manager<Self>) -> Result<()>;
     /// See [`Api::invalidate_id`].
-    fn invalidate_id(d: &mut D, m: &Manager<Self>, id: Self::Id);
+    fn invalidate_id(d: &mut D, m: &Manager<Self>, id: Self::Id) -> Result<()>;
 }
 
 /// Inserts of values `V` into model `Self`'s table through driver `D`.
@@ -269,11 +269,11 @@ impl<C: Connection + 'static, M: ModelQueries<C>> Reads<SyncApi<C>> for M {
     ) -> Result<i64> {
         m.count(&mut d.db.conn, suffix, filter)
     }
-    fn invalidate_all(_: &mut SyncApi<C>, m: &Manager<M>) {
-        m.invalidate_all();
+    fn invalidate_all(_: &mut SyncApi<C>, m: &Manager<M>) -> Result<()> {
+        m.invalidate_all()
     }
-    fn invalidate_id(_: &mut SyncApi<C>, m: &Manager<M>, id: M::Id) {
-        m.invalidate_id(id);
+    fn invalidate_id(_: &mut SyncApi<C>, m: &Manager<M>, id: M::Id) -> Result<()> {
+        m.invalidate_id(id)
     }
 }
 
@@ -414,11 +414,11 @@ where
     ) -> Result<i64> {
         d.run(|c| m.count_async(c, suffix, filter))
     }
-    fn invalidate_all(d: &mut AsyncApi<S, A>, m: &Manager<M>) {
-        d.runtime.block_on(m.invalidate_all_async());
+    fn invalidate_all(d: &mut AsyncApi<S, A>, m: &Manager<M>) -> Result<()> {
+        d.runtime.block_on(m.invalidate_all_async())
     }
-    fn invalidate_id(d: &mut AsyncApi<S, A>, m: &Manager<M>, id: M::Id) {
-        d.runtime.block_on(m.invalidate_id_async(id));
+    fn invalidate_id(d: &mut AsyncApi<S, A>, m: &Manager<M>, id: M::Id) -> Result<()> {
+        d.runtime.block_on(m.invalidate_id_async(id))
     }
 }
 

@@ -123,7 +123,7 @@ fn cached_by_arguments_and_invalidated_by_every_write_path() {
         registered.peek::<_, Vec<String>>(&(&1,)),
         Some(vec!["a".to_string(), "b".to_string()])
     );
-    registered.invalidate();
+    registered.invalidate().unwrap();
     assert_eq!(registered.peek::<_, Vec<String>>(&(&1,)), None);
     let (_, q) = env.db.counted(|c| active_in_category(c, 1).unwrap());
     assert_eq!(q, 1, "invalidated by hand");

@@ -113,8 +113,7 @@ fn the_naive_pattern_is_caught_serving_stale_rows() {
     for (db, cache) in [("sqlite", "memory"), ("mysql", "redis")] {
         let mut tried = Vec::new();
         for seconds in ["2", "4", "8"] {
-            let Some((stale, _, reads, _)) = check_for(db, cache, Some("--naive"), seconds)
-            else {
+            let Some((stale, _, reads, _)) = check_for(db, cache, Some("--naive"), seconds) else {
                 break;
             };
             tried.push(format!("{reads} reads in {seconds} s"));

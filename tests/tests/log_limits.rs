@@ -2,7 +2,8 @@
 //! call: with Redis unreachable (a port nobody listens on), 1,000 reads
 //! and 100 writes through a model manager log at most one line per cause
 //! and period (10 s), each later one with the count of those left out.
-//! Run on the sync and the async API. This binary installs its own
+//! Explicit invalidations return the failure. Run on the sync and the
+//! async API. This binary installs its own
 //! subscriber, which counts every WARN and ERROR event of the process;
 //! its tests take turns.
 
@@ -97,6 +98,14 @@ where
             writes += 1;
         }
     }
+    // An explicit invalidation says it could not be delivered (hook
+    // writes, above, fail open); the row is still read from the database.
+    let undelivered =
+        |r: cache_diesel::Result<()>| matches!(r, Err(cache_diesel::Error::Invalidation(_)));
+    assert!(undelivered(api.invalidate_all(&p)), "invalidate_all");
+    assert!(undelivered(api.invalidate_id(&p, 2)), "invalidate_id");
+    assert_eq!(api.get(&p, 2).unwrap().title, "t9-9");
+    reads += 1;
     let lines = counted_lines();
     let stats = p.stats();
     eprintln!(

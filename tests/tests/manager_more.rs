@@ -88,7 +88,7 @@ fn the_process_wide_manager_uses_the_default_cache() {
         .get_by_slug(&mut db.conn, "global-only".into())
         .unwrap()
         .id;
-    Product::cache().invalidate_id(id); // other tests' databases may share ids
+    Product::cache().invalidate_id(id).unwrap(); // other tests' databases may share ids
     let (_, q1) = db.counted(|c| Product::cache().get(c, id).unwrap());
     let (row, q2) = db.counted(|c| Product::cache().get(c, id).unwrap());
     assert_eq!((row.slug.as_str(), q1, q2), ("global-only", 1, 0));

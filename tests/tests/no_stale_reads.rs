@@ -60,7 +60,7 @@ where
     for (round, title) in ["first", "second"].into_iter().enumerate() {
         let (mut writer_conn, writer) = (env.db.another(), ProductCache::new(env.cache.clone()));
         let p = &env.products;
-        p.invalidate_all(); // the reader's next read must miss
+        p.invalidate_all().unwrap(); // the reader's next read must miss
         *pending.lock().unwrap() = Some(Box::new(move || {
             let change = products::title.eq(title.to_string());
             writer.update(&mut writer_conn, id, change).unwrap();
@@ -148,7 +148,7 @@ where
             2,
             "the written model bypasses the cache"
         );
-        p.invalidate_id(id); // as if evicted: the next outside read misses and fills
+        p.invalidate_id(id).unwrap(); // as if evicted: the next outside read misses and fills
         assert_eq!(
             p.get(&mut other, id)?.slug,
             "a",

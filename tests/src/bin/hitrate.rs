@@ -384,8 +384,8 @@ where
         };
         match written {
             Ok(Some(_)) => {
-                if table_wide {
-                    manager.invalidate_id(id);
+                if table_wide && let Err(e) = manager.invalidate_id(id) {
+                    eprintln!("invalidate_id failed: {e}");
                 }
                 rows.insert(id, (category, price));
                 let returned_us = now_us();
