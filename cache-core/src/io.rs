@@ -158,6 +158,16 @@ pub(crate) fn block_now<F: Future>(future: F) -> F::Output {
         }
     }
     let mut future = pin!(future);
+    // Over `Blocking` the first poll finishes: no waker is needed (building
+    // one allocates and touches the thread's handle). A future still
+    // pending is polled again at once with one that unparks this thread
+    // (a future registers the waker of its latest poll).
+    if let Poll::Ready(output) = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        return output;
+    }
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
     loop {

@@ -167,12 +167,32 @@ impl Cache {
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: Display,
     {
+        // A hit on a store that keeps decoded values is answered here,
+        // before the driver's future (about 1.9 KB) is built and polled.
+        if let Some(hit) = self.kept_hit(plan) {
+            return Ok(hit);
+        }
         let io = Blocking(&**self.backend());
-        block_now(self.read_through_with(&io, plan, shape, || ready(load())))
+        block_now(self.read_through_missed(&io, plan, shape, || ready(load())))
     }
 
-    /// [`Cache::read_through`] over `io`, with an async `load`: the one
-    /// driver both APIs run.
+    /// A valid decoded value kept for `plan.key` in this process, counted
+    /// as a hit.
+    fn kept_hit<T>(&self, plan: &Plan<'_>) -> Option<(T, Outcome)>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        let value = self.read_kept::<T>(plan.key, plan.tags)?;
+        if let Some(stats) = plan.stats {
+            stats.add(Counter::Hit, 1);
+        }
+        Some((value, Outcome::Hit))
+    }
+
+    /// [`Cache::read_through`] over `io`, with an async `load`: the async
+    /// API's driver (the sync one checks the kept value itself, then runs
+    /// the same [`Cache::read_through_missed`]).
+    #[cfg(feature = "tokio")]
     pub(crate) async fn read_through_with<T, E, F>(
         &self,
         io: &impl Io,
@@ -185,12 +205,26 @@ impl Cache {
         E: Display,
         F: Future<Output = Result<T, E>>,
     {
-        if let Some(value) = self.read_kept::<T>(plan.key, plan.tags) {
-            if let Some(stats) = plan.stats {
-                stats.add(Counter::Hit, 1);
-            }
-            return Ok((value, Outcome::Hit));
+        if let Some(hit) = self.kept_hit(plan) {
+            return Ok(hit);
         }
+        self.read_through_missed(io, plan, shape, load).await
+    }
+
+    /// [`Cache::read_through_with`] once no decoded value kept in this
+    /// process answered.
+    async fn read_through_missed<T, E, F>(
+        &self,
+        io: &impl Io,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> F,
+    ) -> Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+        F: Future<Output = Result<T, E>>,
+    {
         // Where misses claim (take a lease, create absent tags) in one round
         // trip with their second read, the first read creates nothing.
         // Elsewhere it creates them, each with its lifetime (`own_tag`).

@@ -124,9 +124,10 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let unique_tag = self.model_keys().unique_tag(key.column(), &key.value_key());
+        let value_key = key.value_key();
+        let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
         let related = <M as AsyncModelQueries<C>>::related_tables();
-        let entry = self.detail_entry(&key, &unique_tag, related);
+        let entry = self.detail_entry(&key, value_key, &unique_tag, related);
         let background = || {
             let owned = key.clone();
             background_async::owned(move |conn: &mut C| {
@@ -176,7 +177,7 @@ impl<M: CachedModel> Manager<M> {
             .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync));
         let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
-        let started = std::time::Instant::now();
+        let started = crate::manager::Started::now();
         let (Form(value), outcome) = self
             .cache()
             .read_through_async(&plan, shape, || lift(load(conn)))
