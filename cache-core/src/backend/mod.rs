@@ -109,14 +109,14 @@ impl MemoSlot {
     }
 }
 
-/// xxh3 of the tag keys, each followed by a byte no key holds.
+/// A digest of the tag keys in order: each key's one-shot xxh3, folded
+/// with the count and the position. (A streaming xxh3 over them cost ~50 ns
+/// a hit, mostly its state's setup; this is a few ns a tag.)
 fn tags_digest(tags: &[&str]) -> u64 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
-    for tag in tags {
-        hasher.update(tag.as_bytes());
-        hasher.update(&[0xff]);
-    }
-    hasher.digest()
+    tags.iter().fold(tags.len() as u64, |digest, tag| {
+        let tag = xxhash_rust::xxh3::xxh3_64(tag.as_bytes());
+        (digest.rotate_left(23) ^ tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    })
 }
 
 /// What an atomic increment found.
@@ -310,4 +310,28 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// namespace may be forgotten too (an in-process store forgets them all:
     /// entries of other caches sharing it then miss, never go stale).
     fn clear(&self, prefix: &str) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tags_digest;
+
+    #[test]
+    fn tag_lists_that_differ_have_different_digests() {
+        let lists: [&[&str]; 7] = [
+            &[],
+            &[""],
+            &["", ""],
+            &["ab", "c"],
+            &["a", "bc"],
+            &["c", "ab"],
+            &["ab", "c", ""],
+        ];
+        for (i, a) in lists.iter().enumerate() {
+            assert_eq!(tags_digest(a), tags_digest(a));
+            for b in &lists[i + 1..] {
+                assert_ne!(tags_digest(a), tags_digest(b), "{a:?} {b:?}");
+            }
+        }
+    }
 }
