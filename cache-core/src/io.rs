@@ -185,21 +185,39 @@ mod tests {
     #[test]
     fn a_ready_future_is_run_and_a_woken_one_finishes() {
         assert_eq!(block_now(async { 7 }), 7);
-        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
-        let woken = std::thread::spawn(move || rx.recv().unwrap().wake());
-        let mut sent = Some(tx);
-        let mut polls = 0;
-        let out = block_now(std::future::poll_fn(|cx| {
-            polls += 1;
-            match sent.take() {
-                Some(tx) => {
-                    tx.send(cx.waker().clone()).unwrap();
-                    Poll::Pending
+        // (polls so far, done, the waker of the latest poll)
+        type Shared = (usize, bool, Option<Waker>);
+        let shared: Arc<std::sync::Mutex<Shared>> = Arc::default();
+        let other = shared.clone();
+        // Wakes the future once it has been polled twice: the first poll
+        // has a no-op waker, so only the second one's can end the park.
+        let waking = std::thread::spawn(move || {
+            loop {
+                let mut s = other.lock().unwrap();
+                if s.0 >= 2 {
+                    s.1 = true;
+                    let waker = s.2.take().unwrap();
+                    drop(s);
+                    waker.wake();
+                    return;
                 }
-                None => Poll::Ready(polls),
+                drop(s);
+                std::thread::yield_now();
             }
+        });
+        let out = block_now(std::future::poll_fn(|cx| {
+            let mut s = shared.lock().unwrap();
+            s.0 += 1;
+            if s.1 {
+                return Poll::Ready(s.0);
+            }
+            s.2 = Some(cx.waker().clone());
+            Poll::Pending
         }));
-        woken.join().unwrap();
-        assert_eq!(out, 2);
+        waking.join().unwrap();
+        assert!(
+            out >= 3,
+            "ended by the wake after the second poll: {out} polls"
+        );
     }
 }
