@@ -685,6 +685,54 @@ impl Run {
         let _ = cache.clear();
     }
 
+    /// Hits per second on one in-process cache from 1, 2, 8 and 32
+    /// threads, each with its own connection to the SQLite file at `path`
+    /// (hot: 100 ids, warmed first).
+    fn memory_threads(&mut self, path: &str, prefix: &str) {
+        let cache = cache_at("memory://", &format!("{prefix}-threads"));
+        let manager = BenchProductCache::new(cache.clone());
+        let open = || SqliteConnection::establish(path).expect("SQLite file");
+        let mut conn = open();
+        for id in 1..=100 {
+            manager.get(&mut conn, id).expect("warm");
+        }
+        let window = std::time::Duration::from_millis(if self.quick { 300 } else { 1_500 });
+        for threads in [1usize, 2, 8, 32] {
+            let conns: Vec<SqliteConnection> = (0..threads).map(|_| open()).collect();
+            let barrier = std::sync::Barrier::new(threads);
+            let hits: u64 = std::thread::scope(|s| {
+                let handles: Vec<_> = conns
+                    .into_iter()
+                    .enumerate()
+                    .map(|(t, mut conn)| {
+                        let (manager, barrier) = (&manager, &barrier);
+                        s.spawn(move || {
+                            barrier.wait();
+                            let until = std::time::Instant::now() + window;
+                            let mut n = 0u64;
+                            while std::time::Instant::now() < until {
+                                for i in 0..64 {
+                                    let id = 1 + ((t * 31 + i + n as usize) % 100) as i32;
+                                    black_box(manager.get(&mut conn, id).expect("hit"));
+                                }
+                                n += 64;
+                            }
+                            n
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().expect("thread")).sum()
+            });
+            let per_s = hits as f64 / window.as_secs_f64();
+            self.figure(
+                &format!("memory.hits_per_s.{threads}_threads"),
+                per_s,
+                hits as usize,
+            );
+        }
+        let _ = cache.clear();
+    }
+
     fn figure(&mut self, name: &str, value: f64, samples: usize) {
         println!("{name:<34} {value:.3}");
         self.figures.insert(
@@ -777,6 +825,7 @@ fn main() {
         "memory",
     );
     run.memory_at_size(&mut sqlite, &prefix);
+    run.memory_threads(&path.to_string_lossy(), &prefix);
     drop(sqlite);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -942,6 +991,17 @@ fn main() {
             ratio("cluster.update.hook", "redis.update.hook_beside_cluster"),
         ),
         ("memory_hit_ns_100k", run.median("memory.hit.detail_100k")),
+        (
+            "memory_hits_per_s_8_threads_over_1_thread",
+            ratio("memory.hits_per_s.8_threads", "memory.hits_per_s.1_threads"),
+        ),
+        (
+            "memory_hits_per_s_32_threads_over_1_thread",
+            ratio(
+                "memory.hits_per_s.32_threads",
+                "memory.hits_per_s.1_threads",
+            ),
+        ),
         (
             "list1000_memory_hit_over_detail_hit",
             ratio("memory.hit.list1000", "memory.hit.detail"),
