@@ -41,6 +41,27 @@ pub enum Counter {
 
 const COUNTERS: usize = 14;
 
+/// How many copies of the counters a [`Stats`] keeps: each thread adds to
+/// one (chosen once per thread, in turn), so that hits on several cores do
+/// not move one cache line back and forth on every count (two counts a hit:
+/// the cache's and the model's); a snapshot sums them. Measured: without
+/// stripes, two threads made fewer hits a second than one (`compare`).
+const STRIPES: usize = 8;
+
+/// One copy of the counters, on cache lines of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Stripe([AtomicU64; COUNTERS]);
+
+/// This thread's stripe.
+fn stripe() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+    }
+    MINE.with(|s| *s)
+}
+
 /// Every counter, in the order of its discriminant.
 #[cfg(feature = "metrics")]
 const ALL: [Counter; COUNTERS] = [
@@ -85,7 +106,8 @@ impl Counter {
 /// Live counters (relaxed atomics: cheap on the hot path).
 #[derive(Debug, Default)]
 pub struct Stats {
-    cells: [AtomicU64; COUNTERS],
+    /// The counts, striped by thread (see [`Stripe`]).
+    cells: [Stripe; STRIPES],
     /// Handles of the same counters in the `metrics` facade, once labelled.
     #[cfg(feature = "metrics")]
     reported: std::sync::OnceLock<[metrics::Counter; COUNTERS]>,
@@ -129,7 +151,7 @@ impl Stats {
     /// All counters at zero (usable in a `static`).
     pub const fn new() -> Self {
         Stats {
-            cells: [const { AtomicU64::new(0) }; COUNTERS],
+            cells: [const { Stripe([const { AtomicU64::new(0) }; COUNTERS]) }; STRIPES],
             #[cfg(feature = "metrics")]
             reported: std::sync::OnceLock::new(),
         }
@@ -154,7 +176,7 @@ impl Stats {
 
     /// Counts `n` events of one kind.
     pub fn add(&self, counter: Counter, n: u64) {
-        self.cells[counter as usize].fetch_add(n, Ordering::Relaxed);
+        self.cells[stripe()].0[counter as usize].fetch_add(n, Ordering::Relaxed);
         #[cfg(feature = "metrics")]
         if let Some(reported) = self.reported.get() {
             reported[counter as usize].increment(n);
@@ -163,7 +185,13 @@ impl Stats {
 
     /// The counters now.
     pub fn snapshot(&self) -> StatsSnapshot {
-        let get = |c: Counter| self.cells[c as usize].load(Ordering::Relaxed);
+        let get = |c: Counter| {
+            let counts = self
+                .cells
+                .iter()
+                .map(|s| s.0[c as usize].load(Ordering::Relaxed));
+            counts.fold(0u64, u64::wrapping_add)
+        };
         StatsSnapshot {
             hits: get(Counter::Hit),
             misses: get(Counter::Miss),
@@ -180,5 +208,30 @@ impl Stats {
             invalidations: get(Counter::Invalidation),
             uncached: get(Counter::Uncached),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let stats = Stats::new();
+        std::thread::scope(|s| {
+            for _ in 0..(2 * STRIPES + 3) {
+                s.spawn(|| {
+                    for _ in 0..1_000 {
+                        stats.add(Counter::Hit, 1);
+                    }
+                    stats.add(Counter::Fill, 2);
+                });
+            }
+        });
+        let snapshot = stats.snapshot();
+        let threads = (2 * STRIPES + 3) as u64;
+        assert_eq!(snapshot.hits, 1_000 * threads);
+        assert_eq!(snapshot.fills, 2 * threads);
+        assert_eq!(snapshot.misses, 0);
     }
 }

@@ -700,15 +700,19 @@ impl Run {
         for threads in [1usize, 2, 8, 32] {
             let conns: Vec<SqliteConnection> = (0..threads).map(|_| open()).collect();
             let barrier = std::sync::Barrier::new(threads);
+            // One deadline for all, set by the first thread past the
+            // barrier (a thread scheduled late does not extend the window).
+            let deadline = std::sync::OnceLock::new();
             let hits: u64 = std::thread::scope(|s| {
                 let handles: Vec<_> = conns
                     .into_iter()
                     .enumerate()
                     .map(|(t, mut conn)| {
-                        let (manager, barrier) = (&manager, &barrier);
+                        let (manager, barrier, deadline) = (&manager, &barrier, &deadline);
                         s.spawn(move || {
                             barrier.wait();
-                            let until = std::time::Instant::now() + window;
+                            let until =
+                                *deadline.get_or_init(|| std::time::Instant::now() + window);
                             let mut n = 0u64;
                             while std::time::Instant::now() < until {
                                 for i in 0..64 {
