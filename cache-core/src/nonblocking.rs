@@ -110,8 +110,11 @@ impl Cache {
             self.no_twin(plan);
             return load().await.map(|v| (v, Outcome::Uncached));
         };
+        if let Some(hit) = self.kept_hit(plan) {
+            return Ok(hit);
+        }
         let io = NonBlocking(store.clone());
-        self.read_through_with(&io, plan, shape, load).await
+        self.read_through_missed(&io, plan, shape, load).await
     }
 
     /// [`Cache::bump_tag_groups`] for async callers. A store without a

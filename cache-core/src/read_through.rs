@@ -66,6 +66,24 @@ pub struct Plan<'a> {
     pub background: Option<&'a (dyn Fn(Refresh) -> Option<Refresh> + Sync)>,
 }
 
+impl<'a> Plan<'a> {
+    /// A plan for `key` read with `tags`, with the defaults a plain read
+    /// has: a miss fills, tags created on a miss live forever, no own tag,
+    /// no soft timeout, no counters besides the cache's, no refresh worker.
+    pub fn new(key: &'a str, tags: &'a [&'a str]) -> Self {
+        Plan {
+            key,
+            tags,
+            tag_ttl: None,
+            own_tag: None,
+            fill: true,
+            soft_timeout: None,
+            stats: None,
+            background: None,
+        }
+    }
+}
+
 /// What a flight leader's claim got.
 enum Claimed {
     /// The lease, under this key: the leader loads, fills and releases it.
@@ -178,7 +196,7 @@ impl Cache {
 
     /// A valid decoded value kept for `plan.key` in this process, counted
     /// as a hit.
-    fn kept_hit<T>(&self, plan: &Plan<'_>) -> Option<(T, Outcome)>
+    pub(crate) fn kept_hit<T>(&self, plan: &Plan<'_>) -> Option<(T, Outcome)>
     where
         T: Clone + Send + Sync + 'static,
     {
@@ -189,31 +207,9 @@ impl Cache {
         Some((value, Outcome::Hit))
     }
 
-    /// [`Cache::read_through`] over `io`, with an async `load`: the async
-    /// API's driver (the sync one checks the kept value itself, then runs
-    /// the same [`Cache::read_through_missed`]).
-    #[cfg(feature = "tokio")]
-    pub(crate) async fn read_through_with<T, E, F>(
-        &self,
-        io: &impl Io,
-        plan: &Plan<'_>,
-        shape: impl Fn(&T) -> Shape,
-        load: impl FnOnce() -> F,
-    ) -> Result<(T, Outcome), E>
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-        F: Future<Output = Result<T, E>>,
-    {
-        if let Some(hit) = self.kept_hit(plan) {
-            return Ok(hit);
-        }
-        self.read_through_missed(io, plan, shape, load).await
-    }
-
-    /// [`Cache::read_through_with`] once no decoded value kept in this
-    /// process answered.
-    async fn read_through_missed<T, E, F>(
+    /// [`Cache::read_through`] over `io`, with an async `load`, once
+    /// [`Cache::kept_hit`] did not answer: the driver both APIs run.
+    pub(crate) async fn read_through_missed<T, E, F>(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,

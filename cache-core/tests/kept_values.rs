@@ -30,19 +30,6 @@ impl<'de> Deserialize<'de> for Counted {
     }
 }
 
-fn plan<'a>(key: &'a str, tags: &'a [&'a str]) -> Plan<'a> {
-    Plan {
-        key,
-        tags,
-        tag_ttl: None,
-        own_tag: None,
-        fill: true,
-        soft_timeout: None,
-        stats: None,
-        background: None,
-    }
-}
-
 fn shape(_: &Counted) -> Shape {
     Shape {
         depends_on: 1,
@@ -52,7 +39,7 @@ fn shape(_: &Counted) -> Shape {
 
 fn read(cache: &Cache, tags: &[&str], source: &str) -> (Counted, Outcome) {
     cache
-        .read_through(&plan("entry", tags), shape, || {
+        .read_through(&Plan::new("entry", tags), shape, || {
             Ok::<_, Infallible>(Counted(source.to_owned()))
         })
         .unwrap()

@@ -383,16 +383,7 @@ fn second_caller_across_an_owed_write(grace_first: bool) -> String {
     writer.bump_tags(&tags, None).unwrap(); // every stamp whole
     backend.grace.store(grace_first, Ordering::SeqCst);
     let tag_keys: Vec<&str> = tags.iter().map(String::as_str).collect();
-    let plan = Plan {
-        key: "entry",
-        tags: &tag_keys,
-        tag_ttl: None,
-        own_tag: None,
-        fill: true,
-        soft_timeout: None,
-        stats: None,
-        background: None,
-    };
+    let plan = Plan::new("entry", &tag_keys);
     let shape = |_: &String| Shape {
         depends_on: 1,
         ttl: None,

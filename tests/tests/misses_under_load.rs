@@ -172,14 +172,8 @@ where
 /// A plan on its own tag, for the cache-level tests.
 fn plan<'a>(key: &'a str, tags: &'a [&'a str], soft: Option<Duration>) -> Plan<'a> {
     Plan {
-        key,
-        tags,
-        tag_ttl: None,
-        own_tag: None,
-        fill: true,
         soft_timeout: soft,
-        stats: None,
-        background: None,
+        ..Plan::new(key, tags)
     }
 }
 

@@ -396,16 +396,7 @@ impl Reads {
     }
 
     fn plan<'a>(&'a self, key: &'a str, tags: &'a [&'a str]) -> cache_core::__engine::Plan<'a> {
-        cache_core::__engine::Plan {
-            key,
-            tags,
-            tag_ttl: None,
-            own_tag: None,
-            fill: true,
-            soft_timeout: None,
-            stats: None,
-            background: None,
-        }
+        cache_core::__engine::Plan::new(key, tags)
     }
 
     fn shape(_: &String) -> cache_core::__engine::Shape {

@@ -140,16 +140,7 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     let key = cache.keys().build(Namespace::Query, &[], "q");
     let tag = cache.keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
-    let plan = Plan {
-        key: &key,
-        tags: &tags,
-        tag_ttl: None,
-        own_tag: None,
-        fill: true,
-        soft_timeout: None,
-        stats: None,
-        background: None,
-    };
+    let plan = Plan::new(&key, &tags);
     let shape = |_: &String| Shape {
         depends_on: 1,
         ttl: None,
