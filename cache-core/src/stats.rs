@@ -37,9 +37,13 @@ pub enum Counter {
     Invalidation,
     /// A read served from the source because the cache failed (fail-open).
     Uncached,
+    /// A write that invalidated every filtered list of its table, because
+    /// the values it wrote (or replaced) were not known (see cache-diesel's
+    /// precise invalidation).
+    CoarseInvalidation,
 }
 
-const COUNTERS: usize = 14;
+const COUNTERS: usize = 15;
 
 /// How many copies of the counters a [`Stats`] keeps: each thread adds to
 /// one (chosen once per thread, in turn), so that hits on several cores do
@@ -79,6 +83,7 @@ const ALL: [Counter; COUNTERS] = [
     Counter::StaleServe,
     Counter::Invalidation,
     Counter::Uncached,
+    Counter::CoarseInvalidation,
 ];
 
 impl Counter {
@@ -99,6 +104,7 @@ impl Counter {
             Counter::StaleServe => "cache_stale_serves_total",
             Counter::Invalidation => "cache_invalidations_total",
             Counter::Uncached => "cache_uncached_total",
+            Counter::CoarseInvalidation => "cache_coarse_invalidations_total",
         }
     }
 }
@@ -145,6 +151,11 @@ pub struct StatsSnapshot {
     pub invalidations: u64,
     /// Reads served from the source because the cache failed.
     pub uncached: u64,
+    /// Writes that invalidated every filtered list of their table, not
+    /// only the lists of the values they wrote and replaced: the values
+    /// were not known (a bulk write, a model that does not map every
+    /// column of its table, an `insert_execute`).
+    pub coarse_invalidations: u64,
 }
 
 impl Stats {
@@ -207,6 +218,7 @@ impl Stats {
             stale_serves: get(Counter::StaleServe),
             invalidations: get(Counter::Invalidation),
             uncached: get(Counter::Uncached),
+            coarse_invalidations: get(Counter::CoarseInvalidation),
         }
     }
 }

@@ -258,6 +258,15 @@ fn public_items(m: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(::cache_diesel::__private::append_key(&mut key, stringify!(#name), self.#name.as_ref());)
     });
+    // The first condition set, in `filter(..)` order, names the value tags.
+    let value_conditions = m.filter_fields().map(|f| {
+        let (name, col) = (&f.ident, &f.column);
+        quote! {
+            if let ::core::option::Option::Some(op) = &self.#name {
+                return ::core::option::Option::Some((stringify!(#col), ::cache_diesel::__private::op_value_keys(op)));
+            }
+        }
+    });
     let record_items = relations::record_items(m);
     let order_items = order::public_items(m);
     let page_field = order::filter_field(m);
@@ -320,6 +329,10 @@ fn public_items(m: &Model) -> TokenStream {
                 key
             }
             fn is_window(&self) -> bool { self.__page.is_window() }
+            fn value_condition(&self) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+                #(#value_conditions)*
+                ::core::option::Option::None
+            }
         }
     }
 }
@@ -380,6 +393,9 @@ fn cached_model_impl(m: &Model) -> TokenStream {
         let (v, value) = (k.variant(), k.of_row(quote!(self)));
         quote!(#unique::#v(#value))
     });
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let columns: Vec<_> = m.fields.iter().map(|f| &f.column).collect();
+    let idents = m.fields.iter().map(|f| &f.ident);
     quote! {
         #form
 
@@ -398,6 +414,18 @@ fn cached_model_impl(m: &Model) -> TokenStream {
             fn id(&self) -> #pk_ty { #pk_value }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
+            fn maps_every_column() -> bool {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+                static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+                *EVERY.get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<<#table::table as #dsl::Table>::AllColumns>::new()).table_columns(),
+                    &[#(<#table::#columns as #dsl::Column>::NAME),*],
+                ))
+            }
+            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+                ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
+            }
         }
     }
 }
@@ -458,8 +486,11 @@ fn per_connection_impls(m: &Model) -> TokenStream {
         }
     });
     let window = order::order_and_window(m, &quote!(#table::table));
-    // A model without `unique(..)` updates the same way everywhere.
-    let (update_generic, update_generic_async, update_per_backend) = if m.unique.is_empty() {
+    // A model with a composite key and without `unique(..)` updates the
+    // same way everywhere (without the old row: its writes invalidate every
+    // list with conditions); the others read the old row with the update.
+    let composite_only = m.unique.is_empty() && m.pk_key().fields.len() > 1;
+    let (update_generic, update_generic_async, update_per_backend) = if composite_only {
         (
             update_impl(m, quote!($conn), quote!($db), &Flavor::sync()),
             update_impl(m, quote!($conn), quote!($db), &Flavor::nonblocking()),
@@ -764,6 +795,7 @@ fn mysql_writes(m: &Model, f: &Flavor) -> TokenStream {
         ::core::result::Result::Ok(::core::option::Option::Some(::cache_diesel::__private::Updated {
             row,
             before: ::cache_diesel::CachedModel::unique_keys(&old),
+            old_values: ::core::option::Option::Some(::cache_diesel::CachedModel::column_values(&old)),
         }))
     });
     let update_by_id = f.hook_fn(
@@ -846,6 +878,7 @@ fn update_impl(m: &Model, conn: TokenStream, db: TokenStream, f: &Flavor) -> Tok
             ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
                 row,
                 before: ::std::vec![#unique::#pk_variant(::core::clone::Clone::clone(id))],
+                old_values: ::core::option::Option::None,
             }))
         },
     );
@@ -973,6 +1006,7 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
                         ::core::result::Result::Ok(row.map(|row| ::cache_diesel::__private::Updated {
                             row,
                             before: ::cache_diesel::CachedModel::unique_keys(&old),
+                            old_values: ::core::option::Option::Some(::cache_diesel::CachedModel::column_values(&old)),
                         }))
                     })
                 }
@@ -993,7 +1027,11 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
     let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
-    let olds: Vec<&Field> = m.unique.iter().map(|&i| &m.fields[i]).collect();
+    // Every column's old value: the value tags of the lists that held the
+    // row (and, among them, the old unique values).
+    // (The primary key's old value is the id given; the statement's
+    // subquery selects it once, first.)
+    let olds: Vec<&Field> = m.fields.iter().filter(|f| f.column != pk.column).collect();
     let pg_db = quote!(#dsl::pg::Pg);
     let pg_filtered = update_filtered(m, pg_conn, &pg_db, f);
     let Flavor {
@@ -1011,7 +1049,13 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
     let old_vars: Vec<_> = (0..olds.len())
         .map(|i| format_ident!("__old{}", i))
         .collect();
-    let old_variants: Vec<_> = olds.iter().map(|f| variant(f)).collect();
+    let old_uniques = m.unique.iter().map(|&i| {
+        let field = &m.fields[i];
+        let at = olds.iter().position(|f| f.column == field.column);
+        let var = &old_vars[at.expect("a unique column is not the primary key")];
+        let v = variant(field);
+        quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
+    });
     let pg_statement = quote! {
         ::cache_diesel::__private::UpdateReturningOld<
             #table::table,
@@ -1046,8 +1090,12 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
                         row,
                         before: ::std::vec![
                             #unique::#pk_variant(::core::clone::Clone::clone(id)),
-                            #(#unique::#old_variants(#old_vars),)*
+                            #(#old_uniques,)*
                         ],
+                        old_values: ::core::option::Option::Some(::std::vec![
+                            (stringify!(#pk_col), ::cache_diesel::__private::value_key(id)),
+                            #((stringify!(#old_cols), ::cache_diesel::__private::value_key(&#old_vars)),)*
+                        ]),
                     }))
                         },
     );

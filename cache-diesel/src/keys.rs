@@ -32,12 +32,28 @@
 //!
 //! - `epoch`: every entry of the table depends on it; bumped by writes that
 //!   may have touched any row (bulk updates, writes the hooks never saw).
-//! - `list`: every list depends on it; bumped by every write.
+//! - `list`: every list without a condition depends on it; bumped by every
+//!   write.
+//! - `filtered`: every list with conditions depends on it; bumped by a
+//!   write whose values are not known (see "Value tags").
 //! - `absent`: cached "no such row" answers depend on it; bumped by inserts.
 //!
 //! Per unique value (scope `{table}:u:{column}`, `id=7`, `slug="intro"`):
 //! the detail entries looked up by that value depend on it; bumped when a
 //! row holding that value (before or after the write) changes.
+//!
+//! Per value of a column (scope `{table}:f:{column}`, `category_id=7`):
+//! the value tags ([`ModelKeys::value_tag`]). A list, page or count with
+//! conditions depends on the tags of the values its first condition (in
+//! the model's `filter(..)` order) selects, one per value of an `IN` (up to
+//! [`MAX_VALUE_TAGS`]; more, or none, and it depends on `list` instead). A
+//! hook write bumps, for every column, the tag of the value the row had
+//! before and of the value it has after (an insert only after, a delete
+//! only before): whatever changes in a list whose condition is `a = 1`,
+//! some row's old or new `a` is 1. A write that cannot name those values
+//! (a model that does not map every column of its table, a bulk write, an
+//! `insert_execute`) bumps `filtered` instead. Value tags are the table's:
+//! every model over it bumps and reads the same ones.
 //!
 //! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
 //! a statement that may have written anything (a `CALL`, a write through a
@@ -56,10 +72,11 @@
 //! | read | a found value depends on | a "not found" also on |
 //! |---|---|---|
 //! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, each related table's `epoch` and `list` | `absent` |
-//! | list, count, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
+//! | list, count without a condition, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
+//! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags, each related table's `epoch` and `list` | (never absent) |
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
-use crate::model::{CachedModel, UniqueKey};
+use crate::model::{CachedModel, ListFilter, UniqueKey};
 use cache_core::__engine::{KeyBuilder, KeyScope, Namespace};
 use cache_core::Cache;
 use std::sync::OnceLock;
@@ -69,10 +86,13 @@ use std::sync::OnceLock;
 pub(crate) enum TableTag {
     /// Every entry of the table.
     Epoch,
-    /// Every list of the table.
+    /// Every list of the table that does not depend on value tags.
     List,
     /// Every cached "no such row" of the table.
     Absent,
+    /// Every list of the table that depends on value tags (bumped by a
+    /// write whose values are not known).
+    Filtered,
 }
 
 impl TableTag {
@@ -82,6 +102,7 @@ impl TableTag {
             TableTag::Epoch => "epoch",
             TableTag::List => "list",
             TableTag::Absent => "absent",
+            TableTag::Filtered => "filtered",
         }
     }
 }
@@ -103,6 +124,10 @@ pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
 fn table_tag_in(keys: &KeyBuilder, table: &str, tag: TableTag) -> String {
     keys.build(Namespace::Tag, &[table, "m"], tag.name())
 }
+
+/// The most value tags a list depends on (an `IN` of more values depends
+/// on the table-wide `list` tag instead).
+pub(crate) const MAX_VALUE_TAGS: usize = 16;
 
 /// The scope of the tags of `table`'s values in `column`.
 fn unique_scope(keys: &KeyBuilder, table: &str, column: &str) -> KeyScope {
@@ -243,8 +268,9 @@ pub(crate) struct ModelKeys {
     list: KeyScope,
     /// [`all_tag`].
     all: String,
-    /// The table's `epoch`, `list` and `absent` tags, by [`TableTag`].
-    table_wide: [String; 3],
+    /// The table's `epoch`, `list`, `absent` and `filtered` tags, by
+    /// [`TableTag`].
+    table_wide: [String; 4],
     /// Per unique column, the scope of its value tags.
     unique: Vec<(&'static str, KeyScope)>,
     /// The related tables' dependency tags, built on first use.
@@ -283,8 +309,13 @@ impl ModelKeys {
             }),
             list: keys.scope(Namespace::List, &[model, table, hash, ""]),
             all: all_tag_in(&keys),
-            table_wide: [TableTag::Epoch, TableTag::List, TableTag::Absent]
-                .map(|tag| table_tag_in(&keys, table, tag)),
+            table_wide: [
+                TableTag::Epoch,
+                TableTag::List,
+                TableTag::Absent,
+                TableTag::Filtered,
+            ]
+            .map(|tag| table_tag_in(&keys, table, tag)),
             unique: by_column(&|column| unique_scope(&keys, table, column)),
             related: OnceLock::new(),
             model,
@@ -343,6 +374,27 @@ impl ModelKeys {
         }
     }
 
+    /// The backend key of the value tag of `column`'s value `value_key`:
+    /// the lists whose first condition selects that value depend on it.
+    /// The table's, not the model's: every model over the table shares it.
+    pub(crate) fn value_tag(&self, column: &str, value_key: &str) -> String {
+        self.keys
+            .build(Namespace::Tag, &[self.table, "f", column], value_key)
+    }
+
+    /// The value tags a list of `filter` depends on: one per value its
+    /// first condition selects; none (the list depends on the table-wide
+    /// `list` tag) without a condition, or for an `IN` of none or of more
+    /// than [`MAX_VALUE_TAGS`] values.
+    pub(crate) fn filter_value_tags(&self, filter: &impl ListFilter) -> Vec<String> {
+        match filter.value_condition() {
+            Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
+                values.iter().map(|v| self.value_tag(column, v)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// [`unique_tag`](Self::unique_tag) of a unique lookup.
     pub(crate) fn unique_tag_of(&self, key: &impl UniqueKey) -> String {
         self.unique_tag(key.column(), &key.value_key())
@@ -392,15 +444,23 @@ impl ModelKeys {
     }
 
     /// What a list (or a count, or an `all_where` list) depends on: the
-    /// cache's `all`, the table's `epoch` and `list`, and the `related`
+    /// cache's `all`, the table's `epoch`, then without `values` the
+    /// table's `list`, with them its `filtered` and the value tags (from
+    /// [`filter_value_tags`](Self::filter_value_tags)), and the `related`
     /// tables' tags (from [`dependency_tags`](Self::dependency_tags)).
-    pub(crate) fn list_dependencies<'a>(&'a self, related: &'a [String]) -> Dependencies<'a> {
-        let mut tags = Vec::with_capacity(3 + related.len());
-        tags.extend([
-            self.all.as_str(),
-            self.table_tag(TableTag::Epoch),
-            self.table_tag(TableTag::List),
-        ]);
+    pub(crate) fn list_dependencies<'a>(
+        &'a self,
+        values: &'a [String],
+        related: &'a [String],
+    ) -> Dependencies<'a> {
+        let mut tags = Vec::with_capacity(3 + values.len() + related.len());
+        tags.extend([self.all.as_str(), self.table_tag(TableTag::Epoch)]);
+        if values.is_empty() {
+            tags.push(self.table_tag(TableTag::List));
+        } else {
+            tags.push(self.table_tag(TableTag::Filtered));
+            tags.extend(values.iter().map(String::as_str));
+        }
         tags.extend(related.iter().map(String::as_str));
         Dependencies::always(tags)
     }
@@ -514,7 +574,7 @@ mod tests {
                 absent: 6
             }
         );
-        let list = k.list_dependencies(&related);
+        let list = k.list_dependencies(&[], &related);
         assert_eq!(
             list.tags(),
             [
@@ -532,6 +592,24 @@ mod tests {
                 absent: 5
             }
         );
+        let values = [
+            k.value_tag("category_id", "1"),
+            k.value_tag("category_id", "2"),
+        ];
+        let filtered = k.list_dependencies(&values, &related);
+        assert_eq!(
+            filtered.tags(),
+            [
+                "app:t:all",
+                "app:t:products:m:epoch",
+                "app:t:products:m:filtered",
+                "app:t:products:f:category_id:1",
+                "app:t:products:f:category_id:2",
+                "app:t:categories:m:epoch",
+                "app:t:categories:m:list",
+            ]
+        );
+        assert_eq!(filtered.depends_on().found, 7);
         let query = QueryTags::new(&cache, "slugs", ["products"].into_iter());
         assert_eq!(
             query.dependencies().tags(),
@@ -571,7 +649,7 @@ mod tests {
             let on = detail.depends_on();
             assert_eq!(&detail.tags()[..on.found], detail.found());
             assert_eq!(&detail.tags()[..on.absent], detail.absent());
-            let list = k.list_dependencies(&related);
+            let list = k.list_dependencies(&[], &related);
             assert!(!list.tags().contains(&absent));
             assert_eq!(list.found(), list.absent());
         }

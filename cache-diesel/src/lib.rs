@@ -66,6 +66,7 @@ pub mod tracking;
 #[cfg(feature = "async")]
 pub mod tracking_async;
 pub mod unseen;
+mod values;
 mod writes;
 #[cfg(feature = "async")]
 mod writes_async;
@@ -133,6 +134,9 @@ pub mod __private {
     #[cfg(feature = "postgres-system-libpq")]
     pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
+    pub use crate::values::{
+        ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,
+    };
     #[cfg(feature = "sqlite")]
     pub use crate::writes::sqlite_atomic;
     pub use linkme;

@@ -185,7 +185,9 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let entry = self.all_entry(suffix, &filter, <M as ModelQueries<C>>::related_tables());
+        let values = self.keys.filter_value_tags(&filter);
+        let related = <M as ModelQueries<C>>::related_tables();
+        let entry = self.all_entry(suffix, &filter, &values, related);
         let prefetch = M::INFO.prefetch_for_list;
         let background = || -> OwnedLoad<C, Rows<M::Record>> {
             let owned = filter.clone();
@@ -208,7 +210,8 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let entry = self.count_entry(suffix, &filter);
+        let values = self.keys.filter_value_tags(&filter);
+        let entry = self.count_entry(suffix, &filter, &values);
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();
             Box::new(move |conn| M::count_list(conn, &owned))
@@ -247,7 +250,7 @@ impl<M: CachedModel> Manager<M> {
             }
         }
         let tags = self.keys.dependency_tags(&tables);
-        let entry = self.list_entry(self.keys.where_key(suffix, &sql), &tags, &tables);
+        let entry = self.list_entry(self.keys.where_key(suffix, &sql), &[], &tags, &tables);
         self.read_through(
             conn,
             entry,
@@ -257,45 +260,53 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// The entry of `all(suffix, filter)`, whose records embed rows of
-    /// `related_tables`.
+    /// `related_tables`; `values`: the filter's value tags (from
+    /// `ModelKeys::filter_value_tags`).
     pub(crate) fn all_entry<'t>(
         &'t self,
         suffix: Option<&str>,
         filter: &M::Filter,
+        values: &'t [String],
         related_tables: &'t [String],
     ) -> Entry<'t, Rows<M::Record>, impl ShapeFn<Rows<M::Record>>> {
         self.list_entry(
             self.keys.list_key(suffix, &filter.cache_key()),
+            values,
             self.keys.related_tags(related_tables),
             related_tables,
         )
     }
 
-    /// The entry of `count(suffix, filter)`.
-    pub(crate) fn count_entry(
-        &self,
+    /// The entry of `count(suffix, filter)` (`values` as for
+    /// [`all_entry`](Self::all_entry)).
+    pub(crate) fn count_entry<'t>(
+        &'t self,
         suffix: Option<&str>,
         filter: &M::Filter,
-    ) -> Entry<'_, i64, impl ShapeFn<i64>> {
+        values: &'t [String],
+    ) -> Entry<'t, i64, impl ShapeFn<i64>> {
         self.list_entry(
             self.keys.count_key(suffix, &filter.conditions_key()),
+            values,
             &[],
             &[],
         )
     }
 
-    /// A list entry under `key` that also depends on the `related` tags of
+    /// A list entry under `key` that depends on the value tags `values`
+    /// (none: on the table-wide `list` tag) and on the `related` tags of
     /// the `related_tables`.
     fn list_entry<'t, T>(
         &'t self,
         key: String,
+        values: &'t [String],
         related: &'t [String],
         related_tables: &'t [String],
     ) -> Entry<'t, T, impl ShapeFn<T>> {
         Entry {
             kind: Kind::List,
             key,
-            deps: self.keys.list_dependencies(related),
+            deps: self.keys.list_dependencies(values, related),
             related: related_tables,
             shape: |_: &T, depends_on: DependsOn| (depends_on.found, M::INFO.list_timeout),
             value: PhantomData,

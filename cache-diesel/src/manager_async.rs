@@ -35,11 +35,9 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let entry = self.all_entry(
-            suffix,
-            &filter,
-            <M as AsyncModelQueries<C>>::related_tables(),
-        );
+        let values = self.model_keys().filter_value_tags(&filter);
+        let related = <M as AsyncModelQueries<C>>::related_tables();
+        let entry = self.all_entry(suffix, &filter, &values, related);
         let prefetch = M::INFO.prefetch_for_list;
         let background = || {
             let owned = filter.clone();
@@ -71,7 +69,8 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let entry = self.count_entry(suffix, &filter);
+        let values = self.model_keys().filter_value_tags(&filter);
+        let entry = self.count_entry(suffix, &filter, &values);
         let background = || {
             let owned = filter.clone();
             background_async::owned(move |conn: &mut C| {

@@ -63,6 +63,14 @@ pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
     fn is_window(&self) -> bool {
         false
     }
+    /// The column of the filter's first condition (in the model's
+    /// `filter(..)` order) and the keys of the values it selects (one per
+    /// value of an `IN`): the value tags a list, page or count of this
+    /// filter depends on. `None`: no condition (the list depends on the
+    /// table-wide tag).
+    fn value_condition(&self) -> Option<(&'static str, Vec<String>)> {
+        None
+    }
 }
 
 /// A model that `#[derive(Cached)]` manages.
@@ -108,6 +116,17 @@ pub trait CachedModel:
     fn unique_keys(&self) -> Vec<Self::Unique>;
     /// The model inside a record.
     fn record_model(record: &Self::Record) -> &Self;
+    /// Whether the model maps every column of its table: only then can its
+    /// writes name every value they replace and write (else they
+    /// invalidate every filtered list of the table).
+    fn maps_every_column() -> bool {
+        false
+    }
+    /// The SQL name and value key of every column the model maps, as the
+    /// value tags of a write name them.
+    fn column_values(&self) -> Vec<ColumnValue> {
+        Vec::new()
+    }
 }
 
 /// The reads and deletes a model runs on connection type `C` (generated for
@@ -268,6 +287,10 @@ pub trait InsertQuery<C, V>: CachedModel {
     fn insert_execute(conn: &mut C, values: V) -> QueryResult<usize>;
 }
 
+/// One column's value as a value tag names it: the column's SQL name and
+/// the value's key (its JSON, as a filter's key writes it).
+pub type ColumnValue = (&'static str, String);
+
 /// A row an update wrote, and what it was looked up by before.
 #[derive(Debug, Clone)]
 pub struct Updated<M: CachedModel> {
@@ -276,6 +299,11 @@ pub struct Updated<M: CachedModel> {
     /// The unique values (primary key first) the row had before the update:
     /// the cached lookups by them are stale now.
     pub before: Vec<M::Unique>,
+    /// Every column's value before the update (see
+    /// [`CachedModel::column_values`]), when the update read them: the
+    /// lists that held the row are stale now. `None`: not read (every
+    /// filtered list of the table is invalidated instead).
+    pub old_values: Option<Vec<ColumnValue>>,
 }
 
 /// Updates with changes `V` (anything `AsChangeset` for the model's table).

@@ -1,22 +1,22 @@
 //! PostgreSQL's one-statement update of a row that returns the row after
-//! the update and its unique values from before it:
+//! the update and every other column's value from before it:
 //!
 //! ```sql
 //! UPDATE "products" SET <changes>
-//! FROM (SELECT "products"."id", "products"."slug" FROM "products"
+//! FROM (SELECT "products"."id", "products"."slug", .. FROM "products"
 //!       WHERE "products"."id" = $1 FOR UPDATE) AS "__cache_old"
 //! WHERE "products"."id" = "__cache_old"."id"
-//! RETURNING <the model's columns>, "__cache_old"."slug"
+//! RETURNING <the model's columns>, "__cache_old"."slug", ..
 //! ```
 //!
 //! `RETURNING` sees the target's new values and the `FROM` item's old ones.
 //! `FOR UPDATE` locks the row before the update reads it: a concurrent
 //! write that commits while this statement waits is seen by both halves
 //! (READ COMMITTED re-reads the locked row), so the old values are the
-//! ones the update replaced. Generated code builds it for models with
-//! `unique(..)` columns; a model whose only unique column is its primary
-//! key needs no old values (the id is known) and uses Diesel's own
-//! `UPDATE .. RETURNING`.
+//! ones the update replaced: the old unique values (whose detail entries
+//! the update makes stale) and the old values of every column (the value
+//! tags of the lists that held the row). Generated code builds it for
+//! every model with a single-column primary key.
 
 use diesel::pg::{Pg, PgConnection};
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
@@ -90,8 +90,10 @@ where
         self.changes.walk_ast(out.reborrow())?;
         out.push_sql(" FROM (SELECT ");
         self.pk.walk_ast(out.reborrow())?;
-        out.push_sql(", ");
-        self.old.walk_ast(out.reborrow())?;
+        if !self.old_names.is_empty() {
+            out.push_sql(", ");
+            self.old.walk_ast(out.reborrow())?;
+        }
         out.push_sql(" FROM ");
         from.walk_ast(out.reborrow())?;
         out.push_sql(" WHERE ");

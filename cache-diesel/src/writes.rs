@@ -5,11 +5,51 @@ use crate::error::Result;
 use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{
-    CachedModel, InsertQuery, ListFilter, ModelQueries, UniqueKey, UpdateQuery, Updated,
+    CachedModel, ColumnValue, InsertQuery, ListFilter, ModelQueries, UniqueKey, UpdateQuery,
+    Updated,
 };
+use crate::sql_tables::Dialect;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use diesel::Connection;
+
+/// The most value tags one write bumps: more (a batch insert of many
+/// rows), and it invalidates every list with conditions instead.
+pub(crate) const MAX_WRITE_VALUE_TAGS: usize = 256;
+
+/// How a hook write names the lists it touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteShape {
+    /// By the values it wrote and replaced, as the statement returns them:
+    /// on an in-process store (which dies with its writer: nothing to
+    /// announce), or inside a transaction (the tracker announces at its
+    /// commit).
+    InPlace,
+    /// The same, in a transaction of its own (autocommit on a shared
+    /// store, on a tracked sync PostgreSQL connection): the values are learned
+    /// from the statement and announced before its commit. Two more
+    /// database round trips.
+    OwnTransaction,
+    /// Every list with conditions, announced before the statement
+    /// (autocommit on a shared store where the hook cannot open a
+    /// transaction of its own: see [`Manager::write_shape`]).
+    Coarse,
+}
+
+/// `tags` and those of `also` it lacks.
+pub(crate) fn with_all(mut tags: Vec<String>, also: &[String]) -> Vec<String> {
+    for tag in also {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    tags
+}
+
+/// `tags` as the `&str`s cache-core takes.
+fn as_strs(tags: &[String]) -> Vec<&str> {
+    tags.iter().map(String::as_str).collect()
+}
 
 impl<M: CachedModel> Manager<M> {
     /// Inserts one row (`values`: anything `Insertable` into the table, as
@@ -66,13 +106,16 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: InsertQuery<C, V>,
     {
-        let n = self.announced(
+        let (n, tags) = self.announced(
             conn,
             self.inserted_tags(),
             |conn| M::insert_execute(conn, values),
-            |n| *n > 0,
+            // (The rows are not read back: their values are unknown.)
+            |n, _| (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false)),
         )?;
-        self.inserted(conn, n);
+        if n > 0 {
+            self.invalidate(conn, "insert", tags);
+        }
         Ok(n)
     }
 
@@ -81,31 +124,72 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: InsertQuery<C, V>,
     {
-        let rows = self.announced(
+        let (rows, tags) = self.announced(
             conn,
             self.inserted_tags(),
             |conn| M::insert_returning(conn, values),
-            |rows| !rows.is_empty(),
+            |rows, precise| {
+                let values = rows.iter().flat_map(CachedModel::column_values);
+                (!rows.is_empty()).then(|| self.inserted_tags_of(Some(values), precise))
+            },
         )?;
-        self.inserted(conn, rows.len());
+        if !rows.is_empty() {
+            self.invalidate(conn, "insert", tags);
+        }
         Ok(rows)
     }
 
-    /// Invalidates what inserting `n` rows touched: the lists and cached
-    /// "not found" answers (nothing when no row was inserted).
-    fn inserted<C: Connection>(&self, conn: &mut C, n: usize) {
-        if n > 0 {
-            self.invalidate(conn, "insert", self.inserted_tags());
-        }
-    }
-
-    /// The tags an insert touches: the lists and the cached "not found"s.
+    /// The tags an insert is known to touch before it runs: the lists
+    /// without conditions and the cached "not found"s.
     pub(crate) fn inserted_tags(&self) -> Vec<String> {
         let keys = self.model_keys();
         vec![
             keys.table_tag(TableTag::List).to_owned(),
             keys.table_tag(TableTag::Absent).to_owned(),
         ]
+    }
+
+    /// The tags an insert of rows with these column `values` touched (see
+    /// [`Manager::lists_touched`]; `None`: not known), and the cached "not
+    /// found"s.
+    pub(crate) fn inserted_tags_of(
+        &self,
+        values: Option<impl Iterator<Item = ColumnValue>>,
+        precise: bool,
+    ) -> Vec<String> {
+        let mut tags = self.lists_touched(values, precise);
+        tags.push(self.model_keys().table_tag(TableTag::Absent).to_owned());
+        tags
+    }
+
+    /// The list tags a write touched, given the values of every column of
+    /// the rows it wrote, before and after (`None`: not known): the lists
+    /// without conditions (`list`), and the value tags of those values,
+    /// when the model maps every column of its table and the write may be
+    /// `precise` (see [`Manager::announced`]) and names at most
+    /// [`MAX_WRITE_VALUE_TAGS`] of them; otherwise every list with
+    /// conditions (`filtered`).
+    pub(crate) fn lists_touched(
+        &self,
+        values: Option<impl Iterator<Item = ColumnValue>>,
+        precise: bool,
+    ) -> Vec<String> {
+        let keys = self.model_keys();
+        let mut tags = vec![keys.table_tag(TableTag::List).to_owned()];
+        if let Some(values) = values.filter(|_| precise && M::maps_every_column()) {
+            let mut named: Vec<String> = values
+                .take(MAX_WRITE_VALUE_TAGS + 1)
+                .map(|(column, value)| keys.value_tag(column, &value))
+                .collect();
+            named.sort();
+            named.dedup();
+            if named.len() <= MAX_WRITE_VALUE_TAGS {
+                tags.extend(named);
+                return tags;
+            }
+        }
+        tags.push(keys.table_tag(TableTag::Filtered).to_owned());
+        tags
     }
 
     /// The tags of the table's epoch (every entry: a bulk write).
@@ -133,16 +217,15 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: UpdateQuery<C, V>,
     {
-        let updated = self.announced(
+        let (updated, tags) = self.announced(
             conn,
             self.id_tags(&id),
             |conn| M::update_by_id(conn, &id, changes),
-            Option::is_some,
+            |updated, precise| updated.as_ref().map(|u| self.updated_tags(u, precise)),
         )?;
-        let Some(Updated { row, before }) = updated else {
+        let Some(Updated { row, .. }) = updated else {
             return Ok(None);
         };
-        let tags = self.updated_tags(&row, &before);
         self.invalidate(conn, "update", tags);
         Ok(Some(row))
     }
@@ -168,18 +251,14 @@ impl<M: CachedModel> Manager<M> {
         C: Connection,
         M: ModelQueries<C>,
     {
-        let deleted = self.announced(
+        let (deleted, tags) = self.announced(
             conn,
             self.id_tags(&id),
             |conn| M::delete_by_id(conn, &id),
-            Option::is_some,
+            |deleted, precise| deleted.as_ref().map(|row| self.deleted_tags(row, precise)),
         )?;
-        if let Some(row) = &deleted {
-            self.invalidate(
-                conn,
-                "delete",
-                self.row_tags(row.unique_keys().iter(), false),
-            );
+        if deleted.is_some() {
+            self.invalidate(conn, "delete", tags);
         }
         Ok(deleted)
     }
@@ -199,13 +278,13 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         // (Invalidated whatever it wrote.)
-        let n = self.announced(
+        let (n, tags) = self.announced(
             conn,
             self.epoch_tags(),
             |conn| M::update_filtered(conn, &filter, changes),
-            |_| true,
+            |_, _| Some(self.epoch_tags()),
         )?;
-        self.invalidate(conn, "update_where", self.epoch_tags());
+        self.invalidate(conn, "update_where", tags);
         Ok(n)
     }
 
@@ -219,19 +298,33 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Invalidates the entries of the row with primary key `id`, and the
-    /// lists, now (errors as [`Manager::invalidate_all`]).
+    /// lists, now (errors as [`Manager::invalidate_all`]). Every list with
+    /// conditions is invalidated: the row's values are not known.
     pub fn invalidate_id(&self, id: M::Id) -> Result<()> {
-        let keys = self.model_keys();
-        let list = keys.table_tag(TableTag::List).to_owned();
-        self.bump(
-            "invalidate",
-            &[list, keys.unique_tag_of(&M::unique_of_id(id))],
-        )
+        let tags = self.id_invalidation_tags(id);
+        self.count_coarse(&tags);
+        self.bump("invalidate", &tags)
     }
 
-    /// The tags an update of a row to `row` touched: its detail entries
-    /// under the old (`before`) and the new unique values, and the lists.
-    pub(crate) fn updated_tags(&self, row: &M, before: &[M::Unique]) -> Vec<String> {
+    /// What [`Manager::invalidate_id`] bumps.
+    pub(crate) fn id_invalidation_tags(&self, id: M::Id) -> Vec<String> {
+        let lists = self.lists_touched(None::<std::iter::Empty<_>>, false);
+        self.row_tags(std::iter::once(&M::unique_of_id(id)), false, lists)
+    }
+
+    /// The tags an update touched: the row's detail entries under the old
+    /// (`before`) and the new unique values, and the lists that held it
+    /// before or hold it now (see [`Manager::lists_touched`]).
+    pub(crate) fn updated_tags(&self, updated: &Updated<M>, precise: bool) -> Vec<String> {
+        let Updated {
+            row,
+            before,
+            old_values,
+        } = updated;
+        let values = old_values
+            .as_ref()
+            .map(|old| old.iter().cloned().chain(row.column_values()));
+        let lists = self.lists_touched(values, precise);
         let after = row.unique_keys();
         // A changed unique value may now be found under a spelling a
         // cached "not found" holds (`COFFEE` for a new `coffee`, where the
@@ -241,18 +334,27 @@ impl<M: CachedModel> Manager<M> {
                 .iter()
                 .any(|new| new.column() == old.column() && new.value_key() != old.value_key())
         });
-        self.row_tags(before.iter().chain(&after), moved)
+        self.row_tags(before.iter().chain(&after), moved, lists)
     }
 
-    /// The tags of the lists and of the detail entries under `keys` (and
-    /// of the cached "not found" answers when `absent`).
+    /// The tags a delete of `row` touched: its detail entries and the lists
+    /// that held it.
+    pub(crate) fn deleted_tags(&self, row: &M, precise: bool) -> Vec<String> {
+        let lists = self.lists_touched(Some(row.column_values().into_iter()), precise);
+        self.row_tags(row.unique_keys().iter(), false, lists)
+    }
+
+    /// `lists` (list tags, from [`Manager::lists_touched`]) and the tags of
+    /// the detail entries under `keys` (and of the cached "not found"
+    /// answers when `absent`).
     pub(crate) fn row_tags<'k>(
         &self,
         keys: impl Iterator<Item = &'k M::Unique>,
         absent: bool,
+        lists: Vec<String>,
     ) -> Vec<String> {
         let model_keys = self.model_keys();
-        let mut touched = vec![model_keys.table_tag(TableTag::List).to_owned()];
+        let mut touched = lists;
         if absent {
             touched.push(model_keys.table_tag(TableTag::Absent).to_owned());
         }
@@ -273,45 +375,118 @@ impl<M: CachedModel> Manager<M> {
         ]
     }
 
-    /// Runs a hook's write `f` (see [`tracking::as_hook`]), announcing
-    /// `tags` first when it runs in autocommit (see
-    /// `cache_core::Cache::announce_bumps`): should this process die after
-    /// the write and before its bumps, no entry of `tags` filled before the
-    /// write is served after it. (Inside a transaction the tracker
+    /// Runs a hook's write `f` (see [`tracking::as_hook`]) and returns
+    /// its outcome with the tags it touched, as `touched` names them from
+    /// the outcome (`None`: it wrote nothing) and from whether the write
+    /// may name its values precisely (see [`Manager::write_shape`]).
+    ///
+    /// In autocommit the tags known before the write (`known`) are
+    /// announced first (see `cache_core::Cache::announce_bumps`): should
+    /// this process die after the write and before its bumps, no entry of
+    /// those tags filled before the write is served after it. Those learned
+    /// from the write (the value tags of the rows it replaced and wrote)
+    /// can only be announced between the statement and its commit: on a
+    /// shared store the write then runs in a transaction of its own (see
+    /// [`Manager::write_shape`]). (Inside a transaction the tracker
     /// announces at the `COMMIT`.) A write that fails is invalidated by
-    /// [`Manager::after_failed_write`]; one that wrote nothing (`wrote`
-    /// says whether it did; one that did invalidates at least `tags`) has
-    /// its announced tags replaced at once, so that readers do not go to
-    /// the database until the announcement expires.
+    /// [`Manager::after_failed_write`]; one that wrote nothing has its
+    /// announced tags replaced at once, so that readers do not go to the
+    /// database until the announcement expires.
     fn announced<C: Connection, T>(
         &self,
         conn: &mut C,
-        tags: Vec<String>,
+        known: Vec<String>,
         f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
-        wrote: impl FnOnce(&T) -> bool,
-    ) -> Result<T> {
+        touched: impl Fn(&T, bool) -> Option<Vec<String>>,
+    ) -> Result<(T, Vec<String>)> {
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
+        let tracked = tracking::tracker(conn).is_some();
+        let shape = self.write_shape::<C::Backend>(autocommit, tracked, false);
+        let known = match shape {
+            WriteShape::Coarse => self.with_filtered(known),
+            _ => known,
+        };
         if autocommit {
-            let announced: Vec<&str> = tags.iter().map(String::as_str).collect();
-            self.cache().announce_bumps(&announced);
+            self.cache().announce_bumps(&as_strs(&known));
         }
-        let written = tracking::as_hook(conn, f);
-        if autocommit {
-            let tags = match &written {
-                Ok(value) if wrote(value) => Vec::new(),
-                Ok(_) => self.after_failed_write(true, tags),
-                Err(crate::Error::Database(e)) => {
-                    self.after_failed_write(tracking::certainly_failed(e), tags)
-                }
-                Err(_) => self.after_failed_write(true, tags),
+        let precise = shape != WriteShape::Coarse;
+        let mut learned = Vec::new();
+        let written = match shape {
+            WriteShape::OwnTransaction => tracking::as_hook(conn, |conn| {
+                conn.transaction(|conn| {
+                    let out = f(conn)?;
+                    if let Some(tags) = touched(&out, precise) {
+                        learned = tags.into_iter().filter(|t| !known.contains(t)).collect();
+                        self.cache().announce_bumps(&as_strs(&learned));
+                    }
+                    Ok(out)
+                })
+            }),
+            _ => tracking::as_hook(conn, f),
+        };
+        // (What was announced is replaced, whatever the write names.)
+        let tags = match &written {
+            Ok(value) => touched(value, precise).map(|tags| with_all(tags, &known)),
+            Err(_) => None,
+        };
+        if autocommit && tags.is_none() {
+            let certain = match &written {
+                Ok(_) => true,
+                Err(crate::Error::Database(e)) => tracking::certainly_failed(e),
+                Err(_) => true,
             };
+            let mut announced = known;
+            announced.append(&mut learned);
+            let tags = self.after_failed_write(certain, announced);
             if !tags.is_empty() {
                 // (Fail open: owed when it fails.)
                 let _ = self.bump("announced, not written", &tags);
             }
         }
-        written
+        Ok((written?, tags.unwrap_or_default()))
+    }
+
+    /// How a hook write names the lists it touches (see [`WriteShape`]),
+    /// on backend `B`, in autocommit or not, on a `tracked` connection or
+    /// not.
+    ///
+    /// A transaction of the hook's own is opened only where that is
+    /// certainly safe: on PostgreSQL, on a tracked connection (whose
+    /// tracker saw any transaction opened by SQL text, where a `BEGIN`
+    /// would be ignored and the hook's `COMMIT` would commit the caller's
+    /// work). Not on MySQL, where a `BEGIN` commits a transaction opened by
+    /// `SET autocommit = 0`, which the tracker does not follow; not on
+    /// SQLite, where a deferred transaction fails with `SQLITE_BUSY` if a
+    /// concurrent writer comes between the read of the old row and the
+    /// update (and `BEGIN IMMEDIATE` is not generic over connections).
+    /// There, and on untracked connections, an autocommit write over a
+    /// shared store is coarse.
+    ///
+    /// Not on async connections either: a hook future dropped during its
+    /// statement would leave its transaction open on the connection (the
+    /// statement never committed, and the connection's next statements
+    /// inside it), where in autocommit the statement commits as it would
+    /// have, and is invalidated as a cancelled write.
+    pub(crate) fn write_shape<B>(
+        &self,
+        autocommit: bool,
+        tracked: bool,
+        nonblocking: bool,
+    ) -> WriteShape {
+        if !autocommit || !self.cache().backend().capabilities().shared {
+            return WriteShape::InPlace;
+        }
+        match tracking::dialect_of::<B>() {
+            Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
+            _ => WriteShape::Coarse,
+        }
+    }
+
+    /// `tags` and the table's `filtered` tag.
+    pub(crate) fn with_filtered(&self, mut tags: Vec<String>) -> Vec<String> {
+        tags.push(self.model_keys().table_tag(TableTag::Filtered).to_owned());
+        tags
     }
 
     /// What a hook write in autocommit that failed invalidates, given the
@@ -331,8 +506,19 @@ impl<M: CachedModel> Manager<M> {
         tags
     }
 
+    /// Counts a write that invalidated every list with conditions
+    /// (`coarse_invalidations` in the stats).
+    pub(crate) fn count_coarse(&self, tags: &[String]) {
+        let keys = self.model_keys();
+        let coarse = [TableTag::Filtered, TableTag::Epoch].map(|t| keys.table_tag(t));
+        if tags.iter().any(|t| coarse.contains(&t.as_str())) {
+            self.tally(cache_core::__engine::Counter::CoarseInvalidation);
+        }
+    }
+
     /// Invalidates `tags` now, or at the commit of the open transaction.
     fn invalidate<C: Connection>(&self, conn: &mut C, why: &'static str, tags: Vec<String>) {
+        self.count_coarse(&tags);
         let also = crate::unseen::also_invalidated(M::table());
         if !also.is_empty() {
             crate::unseen::invalidate_in(conn, self.cache(), &also, why);

@@ -19,6 +19,7 @@ use crate::model::{
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
+use crate::writes::{WriteShape, with_all};
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -50,14 +51,15 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let announced = self.announce_async(conn, self.inserted_tags()).await;
+        let write = self.begin_async(conn, self.inserted_tags()).await;
         let written = hook.run(M::insert_returning(&mut *conn, values)).await;
-        let rows = self
-            .failed_async(announced, written, |rows| !rows.is_empty())
-            .await?;
+        let touched = |rows: &Vec<M>, precise| {
+            let values = rows.iter().flat_map(CachedModel::column_values);
+            (!rows.is_empty()).then(|| self.inserted_tags_of(Some(values), precise))
+        };
+        let (rows, tags) = self.end_async(write, written, touched).await?;
         if !rows.is_empty() {
-            self.invalidate_async(conn, "insert", self.inserted_tags())
-                .await;
+            self.invalidate_async(conn, "insert", tags).await;
         }
         Ok(rows)
     }
@@ -69,12 +71,15 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let announced = self.announce_async(conn, self.inserted_tags()).await;
+        let write = self.begin_async(conn, self.inserted_tags()).await;
         let written = hook.run(M::insert_execute(&mut *conn, values)).await;
-        let n = self.failed_async(announced, written, |n| *n > 0).await?;
+        // (The rows are not read back: their values are unknown.)
+        let touched = |n: &usize, _| {
+            (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false))
+        };
+        let (n, tags) = self.end_async(write, written, touched).await?;
         if n > 0 {
-            self.invalidate_async(conn, "insert", self.inserted_tags())
-                .await;
+            self.invalidate_async(conn, "insert", tags).await;
         }
         Ok(n)
     }
@@ -91,16 +96,16 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncUpdateQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let announced = self.announce_async(conn, self.id_tags(&id)).await;
+        let write = self.begin_async(conn, self.id_tags(&id)).await;
         let written = hook.run(M::update_by_id(&mut *conn, id, changes)).await;
-        let updated = self
-            .failed_async(announced, written, Option::is_some)
-            .await?;
-        let Some(Updated { row, before }) = updated else {
+        let touched = |updated: &Option<Updated<M>>, precise| {
+            updated.as_ref().map(|u| self.updated_tags(u, precise))
+        };
+        let (updated, tags) = self.end_async(write, written, touched).await?;
+        let Some(Updated { row, .. }) = updated else {
             return Ok(None);
         };
-        self.invalidate_async(conn, "update", self.updated_tags(&row, &before))
-            .await;
+        self.invalidate_async(conn, "update", tags).await;
         Ok(Some(row))
     }
 
@@ -124,13 +129,13 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncDeleteQuery<C>,
     {
         let hook = self.hook(conn)?;
-        let announced = self.announce_async(conn, self.id_tags(&id)).await;
+        let write = self.begin_async(conn, self.id_tags(&id)).await;
         let written = hook.run(M::delete_by_id(&mut *conn, &id)).await;
-        let deleted = self
-            .failed_async(announced, written, Option::is_some)
-            .await?;
-        if let Some(row) = &deleted {
-            let tags = self.row_tags(row.unique_keys().iter(), false);
+        let touched = |deleted: &Option<M>, precise| {
+            deleted.as_ref().map(|row| self.deleted_tags(row, precise))
+        };
+        let (deleted, tags) = self.end_async(write, written, touched).await?;
+        if deleted.is_some() {
             self.invalidate_async(conn, "delete", tags).await;
         }
         Ok(deleted)
@@ -153,13 +158,13 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let hook = self.hook(conn)?;
-        let announced = self.announce_async(conn, self.epoch_tags()).await;
+        let write = self.begin_async(conn, self.epoch_tags()).await;
         let written = hook
             .run(M::update_filtered(&mut *conn, filter, changes))
             .await;
-        let n = self.failed_async(announced, written, |_| true).await?;
-        self.invalidate_async(conn, "update_where", self.epoch_tags())
-            .await;
+        let touched = |_: &usize, _| Some(self.epoch_tags());
+        let (n, tags) = self.end_async(write, written, touched).await?;
+        self.invalidate_async(conn, "update_where", tags).await;
         Ok(n)
     }
 
@@ -171,47 +176,68 @@ impl<M: CachedModel> Manager<M> {
 
     /// [`Manager::invalidate_id`] from async code.
     pub async fn invalidate_id_async(&self, id: M::Id) -> Result<()> {
-        let tags = self.row_tags(std::iter::once(&M::unique_of_id(id)), false);
+        let tags = self.id_invalidation_tags(id);
+        self.count_coarse(&tags);
         self.bump_async("invalidate", tags).await
     }
 
-    /// The announcement of a sync hook (see `Manager::announced`) on an
-    /// async connection: the bumps of a write about to run in autocommit
-    /// are announced first. Returns them when they were.
-    async fn announce_async<C: AsyncConnection>(
+    /// Starts a hook write on `conn` whose tags known before it runs are
+    /// `known`, as the sync hooks do (see `Manager::announced`): in
+    /// autocommit, announces them (with `filtered` over a shared store:
+    /// an async hook never opens a transaction of its own, see
+    /// `Manager::write_shape`).
+    async fn begin_async<C: AsyncConnection>(
         &self,
         conn: &mut C,
-        tags: Vec<String>,
-    ) -> Option<Vec<String>> {
+        known: Vec<String>,
+    ) -> AsyncWrite {
         let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
-        if policy != tracking::ReadPolicy::Normal {
-            return None;
+        let autocommit = policy == tracking::ReadPolicy::Normal;
+        let precise = self.write_shape::<C::Backend>(autocommit, false, true) != WriteShape::Coarse;
+        let known = if precise {
+            known
+        } else {
+            self.with_filtered(known)
+        };
+        if autocommit {
+            let announced: Vec<&str> = known.iter().map(String::as_str).collect();
+            self.cache().announce_bumps_async(&announced).await;
         }
-        let announced: Vec<&str> = tags.iter().map(String::as_str).collect();
-        self.cache().announce_bumps_async(&announced).await;
-        Some(tags)
+        AsyncWrite {
+            autocommit,
+            precise,
+            known,
+        }
     }
 
-    /// A hook's `written` outcome; if it failed or wrote nothing (`wrote`)
-    /// after its tags were `announced`, they are invalidated at once (see
+    /// Ends a hook write begun by [`begin_async`](Self::begin_async)
+    /// whose statement returned `written`: names the tags it touched
+    /// (`touched`, as for `Manager::announced`); if it failed or wrote
+    /// nothing, invalidates what it announced at once (see
     /// `Manager::announced`).
-    async fn failed_async<T>(
+    async fn end_async<T>(
         &self,
-        announced: Option<Vec<String>>,
+        write: AsyncWrite,
         written: QueryResult<T>,
-        wrote: impl FnOnce(&T) -> bool,
-    ) -> Result<T> {
-        if let Some(tags) = announced {
-            let tags = match &written {
-                Ok(value) if wrote(value) => Vec::new(),
-                Ok(_) => self.after_failed_write(true, tags),
-                Err(e) => self.after_failed_write(tracking::certainly_failed(e), tags),
+        touched: impl Fn(&T, bool) -> Option<Vec<String>>,
+    ) -> Result<(T, Vec<String>)> {
+        // (What was announced is replaced, whatever the write names.)
+        let tags = written
+            .as_ref()
+            .ok()
+            .and_then(|v| touched(v, write.precise))
+            .map(|tags| with_all(tags, &write.known));
+        if write.autocommit && tags.is_none() {
+            let certain = match &written {
+                Ok(_) => true,
+                Err(e) => tracking::certainly_failed(e),
             };
+            let tags = self.after_failed_write(certain, write.known);
             if !tags.is_empty() {
                 let _ = self.bump_async("announced, not written", tags).await; // (owed when it fails)
             }
         }
-        Ok(written?)
+        Ok((written?, tags.unwrap_or_default()))
     }
 
     /// Starts a hook write on `conn` (see [`Hook`]).
@@ -228,6 +254,7 @@ impl<M: CachedModel> Manager<M> {
         why: &'static str,
         tags: Vec<String>,
     ) {
+        self.count_coarse(&tags);
         let also = crate::unseen::also_invalidated(M::table());
         if !also.is_empty() && tracking::defer_unseen(&mut AsyncConn(conn), &also).is_some() {
             crate::unseen::Bumps::default()
@@ -261,6 +288,17 @@ impl<M: CachedModel> Manager<M> {
             .await;
         crate::tags::logged(self.cache(), bumped, &tags, M::INFO.name, why)
     }
+}
+
+/// A hook write begun on an async connection (see
+/// [`Manager::begin_async`]).
+struct AsyncWrite {
+    /// Whether it runs in autocommit (its tags were announced).
+    autocommit: bool,
+    /// Whether it names the lists it touches by their values.
+    precise: bool,
+    /// The tags known before it ran.
+    known: Vec<String>,
 }
 
 impl Hook {

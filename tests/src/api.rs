@@ -50,6 +50,10 @@ pub trait Api: Sized {
     /// `cache`, so that its raw SQL invalidates.
     fn track(&mut self, cache: &Cache);
 
+    /// Makes the connection under test cache-aware (`cache_diesel::track`
+    /// or `track_async`) for `cache`, still counted.
+    fn track_under_test(&mut self, cache: &Cache);
+
     /// Runs `f` and returns its result with the number of queries the
     /// connection under test ran meanwhile.
     fn counted<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> (T, usize) {
@@ -234,6 +238,10 @@ impl<C: Connection + 'static> Api for SyncApi<C> {
     fn track(&mut self, cache: &Cache) {
         self.db.track(cache);
     }
+
+    fn track_under_test(&mut self, cache: &Cache) {
+        self.db.track(cache);
+    }
 }
 
 impl<C: Connection + 'static, M: ModelQueries<C>> Reads<SyncApi<C>> for M {
@@ -373,6 +381,13 @@ impl<S: Connection + 'static, A: AsyncConnection + 'static> Api for AsyncApi<S, 
 
     fn track(&mut self, cache: &Cache) {
         self.side.track(cache);
+    }
+
+    fn track_under_test(&mut self, cache: &Cache) {
+        let tracking =
+            cache_diesel::CacheTracking::for_async_connection::<A>().for_caches([cache.clone()]);
+        let counter = query_counter(self.queries.clone());
+        self.conn.set_instrumentation(tracking.with(counter));
     }
 }
 

@@ -241,6 +241,17 @@ impl ::cache_diesel::ListFilter for EnrollmentFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        if let ::core::option::Option::Some(op) = &self.student_id {
+            return ::core::option::Option::Some((
+                stringify!(student_id),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
@@ -348,6 +359,31 @@ const _: () = {
             ::std::vec![
                 EnrollmentUnique::StudentIdCourseId((::core::clone::Clone::clone(& self
                 .student_id), ::core::clone::Clone::clone(& self.course_id),))
+            ]
+        }
+        fn maps_every_column() -> bool {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+            static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+            *EVERY
+                .get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<
+                        <enrollments::table as ::cache_diesel::__private::diesel::Table>::AllColumns,
+                    >::new())
+                        .table_columns(),
+                    &[
+                        <enrollments::student_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <enrollments::course_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <enrollments::grade as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ],
+                ))
+        }
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            ::std::vec![
+                (stringify!(student_id), ::cache_diesel::__private::value_key(& self
+                .student_id)), (stringify!(course_id),
+                ::cache_diesel::__private::value_key(& self.course_id)),
+                (stringify!(grade), ::cache_diesel::__private::value_key(& self.grade))
             ]
         }
     }
@@ -504,6 +540,7 @@ const _: () = {
                                 before: ::std::vec![
                                     EnrollmentUnique::StudentIdCourseId(::core::clone::Clone::clone(id))
                                 ],
+                                old_values: ::core::option::Option::None,
                             }),
                     )
                 }
@@ -738,6 +775,9 @@ const _: () = {
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                             )
                         },
@@ -973,6 +1013,7 @@ const _: () = {
                                     before: ::std::vec![
                                         EnrollmentUnique::StudentIdCourseId(::core::clone::Clone::clone(id))
                                     ],
+                                    old_values: ::core::option::Option::None,
                                 }),
                         )
                     })
@@ -1222,6 +1263,9 @@ const _: () = {
                                     ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                         row,
                                         before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                        old_values: ::core::option::Option::Some(
+                                            ::cache_diesel::CachedModel::column_values(&old),
+                                        ),
                                     }),
                                 )
                             })

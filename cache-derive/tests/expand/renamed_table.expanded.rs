@@ -271,6 +271,17 @@ impl ::cache_diesel::ListFilter for CatalogItemFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        if let ::core::option::Option::Some(op) = &self.shelf {
+            return ::core::option::Option::Some((
+                stringify!(shelf_no),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {

@@ -348,6 +348,17 @@ impl ::cache_diesel::ListFilter for PostFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        if let ::core::option::Option::Some(op) = &self.author_id {
+            return ::core::option::Option::Some((
+                stringify!(author_id),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
@@ -492,6 +503,397 @@ const _: () = {
         fn unique_keys(&self) -> ::std::vec::Vec<PostUnique> {
             ::std::vec![PostUnique::Id(::core::clone::Clone::clone(& self.id))]
         }
+        fn maps_every_column() -> bool {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+            static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+            *EVERY
+                .get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<
+                        <blog_posts::table as ::cache_diesel::__private::diesel::Table>::AllColumns,
+                    >::new())
+                        .table_columns(),
+                    &[
+                        <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ],
+                ))
+        }
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            ::std::vec![
+                (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
+                (stringify!(title), ::cache_diesel::__private::value_key(& self.title)),
+                (stringify!(author_id), ::cache_diesel::__private::value_key(& self
+                .author_id)), (stringify!(category_id),
+                ::cache_diesel::__private::value_key(& self.category_id))
+            ]
+        }
+    }
+    ::cache_diesel::__if_sqlite! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<
+            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            __V,
+        > for Post
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::diesel::dsl::Returning<
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                    >,
+                    __V,
+                >,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >,
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                Self,
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                id: &i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                ::cache_diesel::__private::sqlite_atomic(
+                    conn,
+                    |conn| {
+                        let key = PostUnique::Id(::core::clone::Clone::clone(id));
+                        let ::core::option::Option::Some(old) = <Self as ::cache_diesel::ModelQueries<
+                            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                        >>::load_unique(conn, &key)? else {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        };
+                        let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table
+                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes)
+                                    .returning(
+                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                                        >>::as_returning(),
+                                    ),
+                                conn,
+                            )
+                            .optional()?;
+                        ::core::result::Result::Ok(
+                            row
+                                .map(|row| ::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
+                                }),
+                        )
+                    },
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                filter: &PostFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    blog_posts::table,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(
+                            blog_posts::table.filter(condition),
+                        )
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, __V>
+        for Post
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (String, i32, Option<i32>)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                id: &i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    blog_posts::table,
+                    blog_posts::id,
+                    ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+                > = ::cache_diesel::__private::update_returning_old(
+                    blog_posts::table,
+                    blog_posts::id,
+                    blog_posts::id.eq(::core::clone::Clone::clone(id)),
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    (Self, (String, i32, Option<i32>)),
+                >(statement, conn)
+                    .optional()?;
+                ::core::result::Result::Ok(
+                    loaded
+                        .map(|(row, (__old0, __old1, __old2))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                PostUnique::Id(::core::clone::Clone::clone(id)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                    (stringify!(title), ::cache_diesel::__private::value_key(&
+                                    __old0)), (stringify!(author_id),
+                                    ::cache_diesel::__private::value_key(& __old1)),
+                                    (stringify!(category_id),
+                                    ::cache_diesel::__private::value_key(& __old2)),
+                                ],
+                            ),
+                        }),
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                filter: &PostFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    blog_posts::table,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(
+                            blog_posts::table.filter(condition),
+                        )
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_async_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::AsyncUpdateQuery<
+            '__q,
+            ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            __V,
+        > for Post
+        where
+            __V: ::core::marker::Send + '__q,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (String, i32, Option<i32>)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
+        {
+            fn update_by_id<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                id: i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                >,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let id = &id;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        blog_posts::table,
+                        blog_posts::id,
+                        ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+                    > = ::cache_diesel::__private::update_returning_old(
+                        blog_posts::table,
+                        blog_posts::id,
+                        blog_posts::id.eq(::core::clone::Clone::clone(id)),
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (blog_posts::title, blog_posts::author_id, blog_posts::category_id),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        (Self, (String, i32, Option<i32>)),
+                    >(statement, conn)
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        loaded
+                            .map(|(row, (__old0, __old1, __old2))| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    PostUnique::Id(::core::clone::Clone::clone(id)),
+                                ],
+                                old_values: ::core::option::Option::Some(
+                                    ::std::vec![
+                                        (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                        (stringify!(title), ::cache_diesel::__private::value_key(&
+                                        __old0)), (stringify!(author_id),
+                                        ::cache_diesel::__private::value_key(& __old1)),
+                                        (stringify!(category_id),
+                                        ::cache_diesel::__private::value_key(& __old2)),
+                                    ],
+                                ),
+                            }),
+                    )
+                })
+            }
+            fn update_filtered<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                filter: PostFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<usize>,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let filter = &filter;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    blog_posts::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                })
+            }
+        }
     }
     macro_rules! __cache_diesel_writes {
         (returning, $conn:ty, $db:ty) => {
@@ -564,80 +966,6 @@ const _: () = {
                     ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
                             .values(values),
-                        conn,
-                    )
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for Post
-            where
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            blog_posts::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        blog_posts::table,
-                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                > {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::update(
-                                    blog_posts::table
-                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .set(changes)
-                                .returning(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_returning(),
-                                ),
-                            conn,
-                        )
-                        .optional()?;
-                    ::core::result::Result::Ok(
-                        row
-                            .map(|row| ::cache_diesel::__private::Updated {
-                                row,
-                                before: ::std::vec![PostUnique::Id(::core::clone::Clone::clone(id))],
-                            }),
-                    )
-                }
-                fn update_filtered(
-                    conn: &mut $conn,
-                    filter: &PostFilter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let condition = ::cache_diesel::__private::FilterCondition::<
-                        blog_posts::table,
-                        $db,
-                    >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                        ::cache_diesel::__private::diesel::update(
-                                blog_posts::table.filter(condition),
-                            )
-                            .set(changes),
                         conn,
                     )
                 }
@@ -945,6 +1273,9 @@ const _: () = {
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                             )
                         },
@@ -1192,103 +1523,6 @@ const _: () = {
                     })
                 }
             }
-            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for Post
-            where
-                __V: ::core::marker::Send + '__q,
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            blog_posts::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        blog_posts::table,
-                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id<'__c>(
-                    conn: &'__c mut $conn,
-                    id: i32,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<
-                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                    >,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let id = &id;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                            Self,
-                        >(
-                                ::cache_diesel::__private::diesel::update(
-                                        blog_posts::table
-                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                    )
-                                    .set(changes)
-                                    .returning(
-                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                            $db,
-                                        >>::as_returning(),
-                                    ),
-                                conn,
-                            )
-                            .await
-                            .optional()?;
-                        ::core::result::Result::Ok(
-                            row
-                                .map(|row| ::cache_diesel::__private::Updated {
-                                    row,
-                                    before: ::std::vec![
-                                        PostUnique::Id(::core::clone::Clone::clone(id))
-                                    ],
-                                }),
-                        )
-                    })
-                }
-                fn update_filtered<'__c>(
-                    conn: &'__c mut $conn,
-                    filter: PostFilter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let filter = &filter;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let condition = ::cache_diesel::__private::FilterCondition::<
-                            blog_posts::table,
-                            $db,
-                        >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                                ::cache_diesel::__private::diesel::update(
-                                        blog_posts::table.filter(condition),
-                                    )
-                                    .set(changes),
-                                conn,
-                            )
-                            .await
-                    })
-                }
-            }
         };
         (mysql_async, $conn:ty, $db:ty) => {
             impl ::cache_diesel::AsyncDeleteQuery<$conn> for Post {
@@ -1508,6 +1742,9 @@ const _: () = {
                                     ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                         row,
                                         before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                        old_values: ::core::option::Option::Some(
+                                            ::cache_diesel::CachedModel::column_values(&old),
+                                        ),
                                     }),
                                 )
                             })

@@ -274,6 +274,11 @@ impl ::cache_diesel::ListFilter for PostSummaryFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
@@ -392,6 +397,389 @@ const _: () = {
         fn unique_keys(&self) -> ::std::vec::Vec<PostSummaryUnique> {
             ::std::vec![PostSummaryUnique::Id(::core::clone::Clone::clone(& self.id))]
         }
+        fn maps_every_column() -> bool {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+            static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+            *EVERY
+                .get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<
+                        <blog_posts::table as ::cache_diesel::__private::diesel::Table>::AllColumns,
+                    >::new())
+                        .table_columns(),
+                    &[
+                        <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::writer_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ],
+                ))
+        }
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            ::std::vec![
+                (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
+                (stringify!(title), ::cache_diesel::__private::value_key(& self.title)),
+                (stringify!(writer_id), ::cache_diesel::__private::value_key(& self
+                .writer_id))
+            ]
+        }
+    }
+    ::cache_diesel::__if_sqlite! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<
+            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            __V,
+        > for PostSummary
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::diesel::dsl::Returning<
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                    >,
+                    __V,
+                >,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >,
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                Self,
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                id: &i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                ::cache_diesel::__private::sqlite_atomic(
+                    conn,
+                    |conn| {
+                        let key = PostSummaryUnique::Id(::core::clone::Clone::clone(id));
+                        let ::core::option::Option::Some(old) = <Self as ::cache_diesel::ModelQueries<
+                            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                        >>::load_unique(conn, &key)? else {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        };
+                        let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table
+                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes)
+                                    .returning(
+                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                                        >>::as_returning(),
+                                    ),
+                                conn,
+                            )
+                            .optional()?;
+                        ::core::result::Result::Ok(
+                            row
+                                .map(|row| ::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
+                                }),
+                        )
+                    },
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                filter: &PostSummaryFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    blog_posts::table,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(
+                            blog_posts::table.filter(condition),
+                        )
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, __V>
+        for PostSummary
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (blog_posts::title, blog_posts::writer_id),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (String, i32)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                id: &i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::writer_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    blog_posts::table,
+                    blog_posts::id,
+                    ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (blog_posts::title, blog_posts::writer_id),
+                > = ::cache_diesel::__private::update_returning_old(
+                    blog_posts::table,
+                    blog_posts::id,
+                    blog_posts::id.eq(::core::clone::Clone::clone(id)),
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (blog_posts::title, blog_posts::writer_id),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    (Self, (String, i32)),
+                >(statement, conn)
+                    .optional()?;
+                ::core::result::Result::Ok(
+                    loaded
+                        .map(|(row, (__old0, __old1))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                PostSummaryUnique::Id(::core::clone::Clone::clone(id)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                    (stringify!(title), ::cache_diesel::__private::value_key(&
+                                    __old0)), (stringify!(writer_id),
+                                    ::cache_diesel::__private::value_key(& __old1)),
+                                ],
+                            ),
+                        }),
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                filter: &PostSummaryFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    blog_posts::table,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(
+                            blog_posts::table.filter(condition),
+                        )
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_async_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::AsyncUpdateQuery<
+            '__q,
+            ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            __V,
+        > for PostSummary
+        where
+            __V: ::core::marker::Send + '__q,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (blog_posts::title, blog_posts::writer_id),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (String, i32)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
+        {
+            fn update_by_id<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                id: i32,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                >,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let id = &id;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::writer_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        blog_posts::table,
+                        blog_posts::id,
+                        ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (blog_posts::title, blog_posts::writer_id),
+                    > = ::cache_diesel::__private::update_returning_old(
+                        blog_posts::table,
+                        blog_posts::id,
+                        blog_posts::id.eq(::core::clone::Clone::clone(id)),
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (blog_posts::title, blog_posts::writer_id),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        (Self, (String, i32)),
+                    >(statement, conn)
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        loaded
+                            .map(|(row, (__old0, __old1))| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    PostSummaryUnique::Id(::core::clone::Clone::clone(id)),
+                                ],
+                                old_values: ::core::option::Option::Some(
+                                    ::std::vec![
+                                        (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                        (stringify!(title), ::cache_diesel::__private::value_key(&
+                                        __old0)), (stringify!(writer_id),
+                                        ::cache_diesel::__private::value_key(& __old1)),
+                                    ],
+                                ),
+                            }),
+                    )
+                })
+            }
+            fn update_filtered<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                filter: PostSummaryFilter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<usize>,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let filter = &filter;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    blog_posts::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                })
+            }
+        }
     }
     macro_rules! __cache_diesel_writes {
         (returning, $conn:ty, $db:ty) => {
@@ -464,82 +852,6 @@ const _: () = {
                     ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
                             .values(values),
-                        conn,
-                    )
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for PostSummary
-            where
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            blog_posts::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        blog_posts::table,
-                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id(
-                    conn: &mut $conn,
-                    id: &i32,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                > {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::update(
-                                    blog_posts::table
-                                        .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .set(changes)
-                                .returning(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_returning(),
-                                ),
-                            conn,
-                        )
-                        .optional()?;
-                    ::core::result::Result::Ok(
-                        row
-                            .map(|row| ::cache_diesel::__private::Updated {
-                                row,
-                                before: ::std::vec![
-                                    PostSummaryUnique::Id(::core::clone::Clone::clone(id))
-                                ],
-                            }),
-                    )
-                }
-                fn update_filtered(
-                    conn: &mut $conn,
-                    filter: &PostSummaryFilter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let condition = ::cache_diesel::__private::FilterCondition::<
-                        blog_posts::table,
-                        $db,
-                    >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                        ::cache_diesel::__private::diesel::update(
-                                blog_posts::table.filter(condition),
-                            )
-                            .set(changes),
                         conn,
                     )
                 }
@@ -776,6 +1088,9 @@ const _: () = {
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                             )
                         },
@@ -946,103 +1261,6 @@ const _: () = {
                         ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::insert_into(blog_posts::table)
                                     .values(values),
-                                conn,
-                            )
-                            .await
-                    })
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for PostSummary
-            where
-                __V: ::core::marker::Send + '__q,
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = blog_posts::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            blog_posts::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<blog_posts::id, i32>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        blog_posts::table,
-                        ::cache_diesel::__private::BoxedCondition<blog_posts::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id<'__c>(
-                    conn: &'__c mut $conn,
-                    id: i32,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<
-                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                    >,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let id = &id;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                            Self,
-                        >(
-                                ::cache_diesel::__private::diesel::update(
-                                        blog_posts::table
-                                            .filter(blog_posts::id.eq(::core::clone::Clone::clone(id))),
-                                    )
-                                    .set(changes)
-                                    .returning(
-                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                            $db,
-                                        >>::as_returning(),
-                                    ),
-                                conn,
-                            )
-                            .await
-                            .optional()?;
-                        ::core::result::Result::Ok(
-                            row
-                                .map(|row| ::cache_diesel::__private::Updated {
-                                    row,
-                                    before: ::std::vec![
-                                        PostSummaryUnique::Id(::core::clone::Clone::clone(id))
-                                    ],
-                                }),
-                        )
-                    })
-                }
-                fn update_filtered<'__c>(
-                    conn: &'__c mut $conn,
-                    filter: PostSummaryFilter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let filter = &filter;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let condition = ::cache_diesel::__private::FilterCondition::<
-                            blog_posts::table,
-                            $db,
-                        >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                                ::cache_diesel::__private::diesel::update(
-                                        blog_posts::table.filter(condition),
-                                    )
-                                    .set(changes),
                                 conn,
                             )
                             .await
@@ -1270,6 +1488,9 @@ const _: () = {
                                     ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                         row,
                                         before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                        old_values: ::core::option::Option::Some(
+                                            ::cache_diesel::CachedModel::column_values(&old),
+                                        ),
                                     }),
                                 )
                             })

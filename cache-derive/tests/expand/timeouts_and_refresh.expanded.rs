@@ -197,6 +197,11 @@ impl ::cache_diesel::ListFilter for ProductV3Filter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
@@ -293,6 +298,378 @@ const _: () = {
         fn unique_keys(&self) -> ::std::vec::Vec<ProductV3Unique> {
             ::std::vec![ProductV3Unique::Id(::core::clone::Clone::clone(& self.id))]
         }
+        fn maps_every_column() -> bool {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+            static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+            *EVERY
+                .get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<
+                        <products::table as ::cache_diesel::__private::diesel::Table>::AllColumns,
+                    >::new())
+                        .table_columns(),
+                    &[
+                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ],
+                ))
+        }
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            ::std::vec![
+                (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
+                (stringify!(slug), ::cache_diesel::__private::value_key(& self.slug))
+            ]
+        }
+    }
+    ::cache_diesel::__if_sqlite! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<
+            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            __V,
+        > for ProductV3
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::diesel::dsl::Returning<
+                ::cache_diesel::__private::diesel::dsl::Update<
+                    ::cache_diesel::__private::diesel::dsl::Filter<
+                        products::table,
+                        ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                    >,
+                    __V,
+                >,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >,
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                Self,
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                id: &i64,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                ::cache_diesel::__private::sqlite_atomic(
+                    conn,
+                    |conn| {
+                        let key = ProductV3Unique::Id(::core::clone::Clone::clone(id));
+                        let ::core::option::Option::Some(old) = <Self as ::cache_diesel::ModelQueries<
+                            ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                        >>::load_unique(conn, &key)? else {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        };
+                        let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                            Self,
+                        >(
+                                ::cache_diesel::__private::diesel::update(
+                                        products::table
+                                            .filter(products::id.eq(::core::clone::Clone::clone(id))),
+                                    )
+                                    .set(changes)
+                                    .returning(
+                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                                            ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                                        >>::as_returning(),
+                                    ),
+                                conn,
+                            )
+                            .optional()?;
+                        ::core::result::Result::Ok(
+                            row
+                                .map(|row| ::cache_diesel::__private::Updated {
+                                    row,
+                                    before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
+                                }),
+                        )
+                    },
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
+                filter: &ProductV3Filter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    products::table,
+                    ::cache_diesel::__private::diesel::sqlite::Sqlite,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::UpdateQuery<::cache_diesel::__private::diesel::pg::PgConnection, __V>
+        for ProductV3
+        where
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (products::slug,),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (String,)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
+        {
+            fn update_by_id(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                id: &i64,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+            > {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    products::table,
+                    products::id,
+                    ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (products::slug,),
+                > = ::cache_diesel::__private::update_returning_old(
+                    products::table,
+                    products::id,
+                    products::id.eq(::core::clone::Clone::clone(id)),
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (products::slug,),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    (Self, (String,)),
+                >(statement, conn)
+                    .optional()?;
+                ::core::result::Result::Ok(
+                    loaded
+                        .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                ProductV3Unique::Id(::core::clone::Clone::clone(id)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                    (stringify!(slug), ::cache_diesel::__private::value_key(&
+                                    __old0)),
+                                ],
+                            ),
+                        }),
+                )
+            }
+            fn update_filtered(
+                conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
+                filter: &ProductV3Filter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::diesel::prelude::*;
+                let condition = ::cache_diesel::__private::FilterCondition::<
+                    products::table,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >::condition(filter);
+                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
+                        .set(changes),
+                    conn,
+                )
+            }
+        }
+    }
+    ::cache_diesel::__if_async_postgres! {
+        impl<
+            '__q,
+            __V,
+        > ::cache_diesel::AsyncUpdateQuery<
+            '__q,
+            ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            __V,
+        > for ProductV3
+        where
+            __V: ::core::marker::Send + '__q,
+            __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (products::slug,),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (String,)),
+            >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
+        {
+            fn update_by_id<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                id: i64,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
+                >,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let id = &id;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        products::table,
+                        products::id,
+                        ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (products::slug,),
+                    > = ::cache_diesel::__private::update_returning_old(
+                        products::table,
+                        products::id,
+                        products::id.eq(::core::clone::Clone::clone(id)),
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (products::slug,),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        (Self, (String,)),
+                    >(statement, conn)
+                        .await
+                        .optional()?;
+                    ::core::result::Result::Ok(
+                        loaded
+                            .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                                row,
+                                before: ::std::vec![
+                                    ProductV3Unique::Id(::core::clone::Clone::clone(id)),
+                                ],
+                                old_values: ::core::option::Option::Some(
+                                    ::std::vec![
+                                        (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                        (stringify!(slug), ::cache_diesel::__private::value_key(&
+                                        __old0)),
+                                    ],
+                                ),
+                            }),
+                    )
+                })
+            }
+            fn update_filtered<'__c>(
+                conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                filter: ProductV3Filter,
+                changes: __V,
+            ) -> ::cache_diesel::__private::BoxFuture<
+                '__c,
+                ::cache_diesel::__private::diesel::QueryResult<usize>,
+            >
+            where
+                '__q: '__c,
+            {
+                ::std::boxed::Box::pin(async move {
+                    let filter = &filter;
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::diesel::prelude::*;
+                    let condition = ::cache_diesel::__private::FilterCondition::<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >::condition(filter);
+                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                            ::cache_diesel::__private::diesel::update(
+                                    products::table.filter(condition),
+                                )
+                                .set(changes),
+                            conn,
+                        )
+                        .await
+                })
+            }
+        }
     }
     macro_rules! __cache_diesel_writes {
         (returning, $conn:ty, $db:ty) => {
@@ -365,80 +742,6 @@ const _: () = {
                     ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::insert_into(products::table)
                             .values(values),
-                        conn,
-                    )
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::UpdateQuery<$conn, __V> for ProductV3
-            where
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            products::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        products::table,
-                        ::cache_diesel::__private::BoxedCondition<products::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id(
-                    conn: &mut $conn,
-                    id: &i64,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<
-                    ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                > {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let row = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
-                        Self,
-                    >(
-                            ::cache_diesel::__private::diesel::update(
-                                    products::table
-                                        .filter(products::id.eq(::core::clone::Clone::clone(id))),
-                                )
-                                .set(changes)
-                                .returning(
-                                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                        $db,
-                                    >>::as_returning(),
-                                ),
-                            conn,
-                        )
-                        .optional()?;
-                    ::core::result::Result::Ok(
-                        row
-                            .map(|row| ::cache_diesel::__private::Updated {
-                                row,
-                                before: ::std::vec![
-                                    ProductV3Unique::Id(::core::clone::Clone::clone(id))
-                                ],
-                            }),
-                    )
-                }
-                fn update_filtered(
-                    conn: &mut $conn,
-                    filter: &ProductV3Filter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
-                    #[allow(unused_imports)]
-                    use ::cache_diesel::__private::diesel::prelude::*;
-                    let condition = ::cache_diesel::__private::FilterCondition::<
-                        products::table,
-                        $db,
-                    >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                        ::cache_diesel::__private::diesel::update(products::table.filter(condition))
-                            .set(changes),
                         conn,
                     )
                 }
@@ -646,6 +949,9 @@ const _: () = {
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                             )
                         },
@@ -785,103 +1091,6 @@ const _: () = {
                         ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::insert_into(products::table)
                                     .values(values),
-                                conn,
-                            )
-                            .await
-                    })
-                }
-            }
-            impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for ProductV3
-            where
-                __V: ::core::marker::Send + '__q,
-                __V: ::cache_diesel::__private::diesel::AsChangeset<Target = products::table>,
-                ::cache_diesel::__private::diesel::dsl::Returning<
-                    ::cache_diesel::__private::diesel::dsl::Update<
-                        ::cache_diesel::__private::diesel::dsl::Filter<
-                            products::table,
-                            ::cache_diesel::__private::diesel::dsl::Eq<products::id, i64>,
-                        >,
-                        __V,
-                    >,
-                    ::cache_diesel::__private::diesel::dsl::AsSelect<Self, $db>,
-                >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<'__q, $conn, Self>,
-                ::cache_diesel::__private::diesel::dsl::Update<
-                    ::cache_diesel::__private::diesel::dsl::Filter<
-                        products::table,
-                        ::cache_diesel::__private::BoxedCondition<products::table, $db>,
-                    >,
-                    __V,
-                >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<$conn>,
-            {
-                fn update_by_id<'__c>(
-                    conn: &'__c mut $conn,
-                    id: i64,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<
-                        ::core::option::Option<::cache_diesel::__private::Updated<Self>>,
-                    >,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let id = &id;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let row = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                            Self,
-                        >(
-                                ::cache_diesel::__private::diesel::update(
-                                        products::table
-                                            .filter(products::id.eq(::core::clone::Clone::clone(id))),
-                                    )
-                                    .set(changes)
-                                    .returning(
-                                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
-                                            $db,
-                                        >>::as_returning(),
-                                    ),
-                                conn,
-                            )
-                            .await
-                            .optional()?;
-                        ::core::result::Result::Ok(
-                            row
-                                .map(|row| ::cache_diesel::__private::Updated {
-                                    row,
-                                    before: ::std::vec![
-                                        ProductV3Unique::Id(::core::clone::Clone::clone(id))
-                                    ],
-                                }),
-                        )
-                    })
-                }
-                fn update_filtered<'__c>(
-                    conn: &'__c mut $conn,
-                    filter: ProductV3Filter,
-                    changes: __V,
-                ) -> ::cache_diesel::__private::BoxFuture<
-                    '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
-                >
-                where
-                    '__q: '__c,
-                {
-                    ::std::boxed::Box::pin(async move {
-                        let filter = &filter;
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::diesel::prelude::*;
-                        let condition = ::cache_diesel::__private::FilterCondition::<
-                            products::table,
-                            $db,
-                        >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                                ::cache_diesel::__private::diesel::update(
-                                        products::table.filter(condition),
-                                    )
-                                    .set(changes),
                                 conn,
                             )
                             .await
@@ -1107,6 +1316,9 @@ const _: () = {
                                     ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                         row,
                                         before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                        old_values: ::core::option::Option::Some(
+                                            ::cache_diesel::CachedModel::column_values(&old),
+                                        ),
                                     }),
                                 )
                             })

@@ -268,6 +268,17 @@ impl ::cache_diesel::ListFilter for ProductFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        if let ::core::option::Option::Some(op) = &self.is_active {
+            return ::core::option::Option::Some((
+                stringify!(is_active),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {

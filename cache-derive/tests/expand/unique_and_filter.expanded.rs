@@ -324,6 +324,23 @@ impl ::cache_diesel::ListFilter for ProductFilter {
     fn is_window(&self) -> bool {
         self.__page.is_window()
     }
+    fn value_condition(
+        &self,
+    ) -> ::core::option::Option<(&'static str, ::std::vec::Vec<::std::string::String>)> {
+        if let ::core::option::Option::Some(op) = &self.is_active {
+            return ::core::option::Option::Some((
+                stringify!(is_active),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        if let ::core::option::Option::Some(op) = &self.category_id {
+            return ::core::option::Option::Some((
+                stringify!(category_id),
+                ::cache_diesel::__private::op_value_keys(op),
+            ));
+        }
+        ::core::option::Option::None
+    }
 }
 #[allow(non_local_definitions, clippy::all)]
 const _: () = {
@@ -448,6 +465,35 @@ const _: () = {
                 ProductUnique::Slug(::core::clone::Clone::clone(& self.slug))
             ]
         }
+        fn maps_every_column() -> bool {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+            static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+            *EVERY
+                .get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<
+                        <products::table as ::cache_diesel::__private::diesel::Table>::AllColumns,
+                    >::new())
+                        .table_columns(),
+                    &[
+                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ],
+                ))
+        }
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            ::std::vec![
+                (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
+                (stringify!(slug), ::cache_diesel::__private::value_key(& self.slug)),
+                (stringify!(title), ::cache_diesel::__private::value_key(& self.title)),
+                (stringify!(is_active), ::cache_diesel::__private::value_key(& self
+                .is_active)), (stringify!(category_id),
+                ::cache_diesel::__private::value_key(& self.category_id))
+            ]
+        }
     }
     ::cache_diesel::__if_sqlite! {
         impl<
@@ -528,6 +574,9 @@ const _: () = {
                                 .map(|row| ::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                         )
                     },
@@ -569,11 +618,11 @@ const _: () = {
                     Self,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                (products::slug,),
+                (products::slug, products::title, products::is_active, products::category_id),
             >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
                 '__q,
                 ::cache_diesel::__private::diesel::pg::PgConnection,
-                (Self, (String,)),
+                (Self, (String, String, bool, i32)),
             >,
             ::cache_diesel::__private::diesel::dsl::Update<
                 ::cache_diesel::__private::diesel::dsl::Filter<
@@ -599,6 +648,9 @@ const _: () = {
                 use ::cache_diesel::__private::diesel::prelude::*;
                 const OLD_NAMES: &[&str] = &[
                     <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                 ];
                 let statement: ::cache_diesel::__private::UpdateReturningOld<
                     products::table,
@@ -609,7 +661,7 @@ const _: () = {
                         Self,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >,
-                    (products::slug,),
+                    (products::slug, products::title, products::is_active, products::category_id),
                 > = ::cache_diesel::__private::update_returning_old(
                     products::table,
                     products::id,
@@ -618,21 +670,38 @@ const _: () = {
                     <Self as ::cache_diesel::__private::diesel::SelectableHelper<
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >>::as_returning(),
-                    (products::slug,),
+                    (
+                        products::slug,
+                        products::title,
+                        products::is_active,
+                        products::category_id,
+                    ),
                     OLD_NAMES,
                 );
                 let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
-                    (Self, (String,)),
+                    (Self, (String, String, bool, i32)),
                 >(statement, conn)
                     .optional()?;
                 ::core::result::Result::Ok(
                     loaded
-                        .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                        .map(|(row, (__old0, __old1, __old2, __old3))| ::cache_diesel::__private::Updated {
                             row,
                             before: ::std::vec![
                                 ProductUnique::Id(::core::clone::Clone::clone(id)),
-                                ProductUnique::Slug(__old0),
+                                ProductUnique::Slug(::core::clone::Clone::clone(& __old0)),
                             ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                    (stringify!(slug), ::cache_diesel::__private::value_key(&
+                                    __old0)), (stringify!(title),
+                                    ::cache_diesel::__private::value_key(& __old1)),
+                                    (stringify!(is_active),
+                                    ::cache_diesel::__private::value_key(& __old2)),
+                                    (stringify!(category_id),
+                                    ::cache_diesel::__private::value_key(& __old3)),
+                                ],
+                            ),
                         }),
                 )
             }
@@ -676,11 +745,11 @@ const _: () = {
                     Self,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                (products::slug,),
+                (products::slug, products::title, products::is_active, products::category_id),
             >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
                 '__q,
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
-                (Self, (String,)),
+                (Self, (String, String, bool, i32)),
             >,
             ::cache_diesel::__private::diesel::dsl::Update<
                 ::cache_diesel::__private::diesel::dsl::Filter<
@@ -714,6 +783,9 @@ const _: () = {
                     use ::cache_diesel::__private::diesel::prelude::*;
                     const OLD_NAMES: &[&str] = &[
                         <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                     ];
                     let statement: ::cache_diesel::__private::UpdateReturningOld<
                         products::table,
@@ -724,7 +796,12 @@ const _: () = {
                             Self,
                             ::cache_diesel::__private::diesel::pg::Pg,
                         >,
-                        (products::slug,),
+                        (
+                            products::slug,
+                            products::title,
+                            products::is_active,
+                            products::category_id,
+                        ),
                     > = ::cache_diesel::__private::update_returning_old(
                         products::table,
                         products::id,
@@ -733,22 +810,39 @@ const _: () = {
                         <Self as ::cache_diesel::__private::diesel::SelectableHelper<
                             ::cache_diesel::__private::diesel::pg::Pg,
                         >>::as_returning(),
-                        (products::slug,),
+                        (
+                            products::slug,
+                            products::title,
+                            products::is_active,
+                            products::category_id,
+                        ),
                         OLD_NAMES,
                     );
                     let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
-                        (Self, (String,)),
+                        (Self, (String, String, bool, i32)),
                     >(statement, conn)
                         .await
                         .optional()?;
                     ::core::result::Result::Ok(
                         loaded
-                            .map(|(row, (__old0,))| ::cache_diesel::__private::Updated {
+                            .map(|(row, (__old0, __old1, __old2, __old3))| ::cache_diesel::__private::Updated {
                                 row,
                                 before: ::std::vec![
                                     ProductUnique::Id(::core::clone::Clone::clone(id)),
-                                    ProductUnique::Slug(__old0),
+                                    ProductUnique::Slug(::core::clone::Clone::clone(& __old0)),
                                 ],
+                                old_values: ::core::option::Option::Some(
+                                    ::std::vec![
+                                        (stringify!(id), ::cache_diesel::__private::value_key(id)),
+                                        (stringify!(slug), ::cache_diesel::__private::value_key(&
+                                        __old0)), (stringify!(title),
+                                        ::cache_diesel::__private::value_key(& __old1)),
+                                        (stringify!(is_active),
+                                        ::cache_diesel::__private::value_key(& __old2)),
+                                        (stringify!(category_id),
+                                        ::cache_diesel::__private::value_key(& __old3)),
+                                    ],
+                                ),
                             }),
                     )
                 })
@@ -1062,6 +1156,9 @@ const _: () = {
                                 ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                     row,
                                     before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                    old_values: ::core::option::Option::Some(
+                                        ::cache_diesel::CachedModel::column_values(&old),
+                                    ),
                                 }),
                             )
                         },
@@ -1426,6 +1523,9 @@ const _: () = {
                                     ::core::option::Option::Some(::cache_diesel::__private::Updated {
                                         row,
                                         before: ::cache_diesel::CachedModel::unique_keys(&old),
+                                        old_values: ::core::option::Option::Some(
+                                            ::cache_diesel::CachedModel::column_values(&old),
+                                        ),
                                     }),
                                 )
                             })

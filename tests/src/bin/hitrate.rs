@@ -421,7 +421,11 @@ where
         "hitrate"
     });
     let cache = cache_for(&args.cache, &prefix);
-    let conn = open();
+    // The writer's connection is tracked, as the README asks of every
+    // connection that writes: on a shared store its hook writes can then
+    // run in a transaction of their own and name the values they touched.
+    let mut conn = open();
+    cache_diesel::track(&mut conn);
     let initial = rows.clone();
     let readers: Vec<C> = (0..READERS).map(|_| open()).collect();
     let started = Instant::now();

@@ -1,0 +1,286 @@
+//! Precise list invalidation (value tags): a hook write invalidates the
+//! lists, pages and counts whose first condition selects a value the row
+//! had before or has after, and leaves the others cached; a write that
+//! cannot name those values (a model that does not map every column of the
+//! table, `invalidate_id`, an autocommit write over a shared store where
+//! the hook cannot open a transaction of its own: MySQL, or an untracked
+//! connection) invalidates every list with conditions and is counted.
+//! Every API on every store, on tracked connections and untracked ones.
+
+use cache_diesel::{Cached, ListFilter};
+use cache_tests::api::{Api, ProductOps, Products, Reads, Updates};
+use cache_tests::models::{
+    NewProduct, Product, ProductCache, ProductFilter, ProductV2, ProductV2Cache, products,
+};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A second model over `products` that maps only some of its columns: its
+/// writes cannot name the categories they touch.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = products)]
+#[cache(key = "product_title")]
+pub struct ProductTitle {
+    pub id: i32,
+    pub title: String,
+}
+
+fn in_category(category: i32) -> ProductFilter {
+    ProductFilter::default().category_id(category)
+}
+
+/// The ids of the list `filter` selects, read through the cache.
+fn ids<D: Api>(api: &mut D, p: &ProductCache, filter: ProductFilter) -> Vec<i32>
+where
+    Product: Reads<D>,
+{
+    let rows = api.all(p, None, filter).unwrap();
+    rows.iter().map(|r| r.id).collect()
+}
+
+/// How many queries reading every list of `filters` ran.
+fn queries_of<D: Api>(api: &mut D, p: &ProductCache, filters: &[ProductFilter]) -> usize
+where
+    Product: Reads<D>,
+{
+    api.counted(|api| {
+        for f in filters {
+            api.all(p, None, f.clone()).unwrap();
+        }
+    })
+    .1
+}
+
+/// The counts of categories 1, 2 and 3.
+fn counts<D: Api>(api: &mut D, p: &ProductCache) -> [i64; 3]
+where
+    Product: Reads<D>,
+{
+    [1, 2, 3].map(|n| api.count(p, None, in_category(n)).unwrap())
+}
+
+fn a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached<D: Api>(
+    t: &mut Products<D>,
+    precise: bool,
+) where
+    Product: ProductOps<D>,
+{
+    let Products {
+        api, products: p, ..
+    } = t;
+    // Each untouched list below is a hit after a precise write, a miss
+    // after a coarse one.
+    let untouched_misses = |n: usize| if precise { 0 } else { n };
+    let seed = ["a", "b", "c", "d"]
+        .iter()
+        .zip([1, 1, 2, 3])
+        .map(|(slug, category)| NewProduct::new(slug, category))
+        .collect::<Vec<_>>();
+    let rows = api.insert_many(p, seed).unwrap();
+    let [a, b, c, d] = [0, 1, 2, 3].map(|i| rows[i].id);
+    let lists = [
+        in_category(1),
+        in_category(2),
+        in_category(3),
+        ProductFilter::default().category_id_in([1, 2]),
+        in_category(1).limit(1),
+        ProductFilter::default(),
+    ];
+    queries_of(api, p, &lists);
+    assert_eq!(counts(api, p), [2, 1, 1]);
+    assert_eq!(queries_of(api, p, &lists), 0, "every list is cached");
+    assert_eq!(api.counted(|api| counts(api, p)).1, 0);
+
+    // Move `a` from category 1 to 2: it leaves list 1 and enters list 2
+    // at once; the list of category 3 stays cached (its count, read again
+    // by `counts`, is a hit either way).
+    let moved = api.update(p, a, products::category_id.eq(2)).unwrap();
+    assert_eq!(moved.map(|r| r.category_id), Some(2));
+    assert_eq!(ids(api, p, in_category(1)), [b]);
+    assert_eq!(ids(api, p, in_category(2)), [a, c]);
+    assert_eq!(
+        ids(api, p, ProductFilter::default().category_id_in([1, 2])),
+        [a, b, c]
+    );
+    assert_eq!(ids(api, p, in_category(1).limit(1)), [b]);
+    assert_eq!(ids(api, p, ProductFilter::default()), [a, b, c, d]);
+    assert_eq!(counts(api, p), [1, 2, 1]);
+    let untouched = api.counted(|api| {
+        let rows = api.all(p, None, in_category(3)).unwrap();
+        let n = api.count(p, None, in_category(3)).unwrap();
+        (rows.len(), n)
+    });
+    assert_eq!(
+        untouched,
+        ((1, 1), untouched_misses(1)),
+        "category 3's list and count stay cached"
+    );
+
+    // A change that moves nothing still reaches the lists that show the
+    // row (they hold its values), and only those.
+    let title = String::from("renamed");
+    api.update(p, c, products::title.eq(title.clone())).unwrap();
+    let list = api.all(p, None, in_category(2)).unwrap();
+    assert!(list.iter().any(|r| r.title == title), "{list:?}");
+    assert_eq!(
+        queries_of(api, p, &[in_category(1), in_category(3)]),
+        untouched_misses(2)
+    );
+
+    // A delete leaves its list; an insert enters one.
+    api.delete(p, d).unwrap();
+    assert_eq!(ids(api, p, in_category(3)), Vec::<i32>::new());
+    assert_eq!(queries_of(api, p, &[in_category(1)]), untouched_misses(1));
+    let e = api.insert(p, NewProduct::new("e", 3)).unwrap().id;
+    assert_eq!(ids(api, p, in_category(3)), [e]);
+    assert_eq!(
+        queries_of(api, p, &[in_category(1), in_category(2)]),
+        untouched_misses(2)
+    );
+    // The seed, the move, the rename, the delete, the insert.
+    let writes = if precise { 0 } else { 5 };
+    assert_eq!(p.stats().coarse_invalidations, writes);
+
+    // `invalidate_id` cannot name the row's values: every list with
+    // conditions goes, and it is counted.
+    api.invalidate_id(p, b).unwrap();
+    assert_eq!(queries_of(api, p, &[in_category(2)]), 1);
+    assert_eq!(p.stats().coarse_invalidations, writes + 1);
+}
+
+fn another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of<D: Api>(
+    t: &mut Products<D>,
+    precise: bool,
+) where
+    Product: ProductOps<D>,
+    ProductV2: Updates<D, diesel::dsl::Eq<products::category_id, i32>>,
+    ProductTitle: Updates<D, diesel::dsl::Eq<products::title, String>>,
+{
+    let Products {
+        api,
+        products: p,
+        cache,
+        ..
+    } = t;
+    let seed = vec![NewProduct::new("a", 1), NewProduct::new("b", 2)];
+    let rows = api.insert_many(p, seed).unwrap();
+    let (a, b) = (rows[0].id, rows[1].id);
+    let lists = [in_category(1), in_category(2), in_category(3)];
+    queries_of(api, p, &lists);
+    assert_eq!(queries_of(api, p, &lists), 0);
+
+    // Another model mapping every column names the values: precise.
+    let v2 = ProductV2Cache::new(cache.clone());
+    api.update(&v2, a, products::category_id.eq(3)).unwrap();
+    assert_eq!(ids(api, p, in_category(1)), Vec::<i32>::new());
+    assert_eq!(ids(api, p, in_category(3)), [a]);
+    assert_eq!(
+        queries_of(api, p, &[in_category(2)]),
+        usize::from(!precise),
+        "category 2 untouched"
+    );
+
+    // One that maps only some columns cannot: every list with conditions
+    // is invalidated, and the write is counted as coarse.
+    let titles = ProductTitleCache::new(cache.clone());
+    let title = String::from("from a partial model");
+    api.update(&titles, b, products::title.eq(title.clone()))
+        .unwrap();
+    let list = api.all(p, None, in_category(2)).unwrap();
+    assert_eq!(list.iter().map(|r| &r.title).collect::<Vec<_>>(), [&title]);
+    assert_eq!(titles.stats().coarse_invalidations, 1);
+    assert_eq!(v2.stats().coarse_invalidations, u64::from(!precise));
+}
+
+/// Value tags are the table's: a filter's first condition names them, in
+/// the model's `filter(..)` order, and an `IN` names one per value.
+#[test]
+fn a_filter_names_the_values_of_its_first_condition() {
+    let f = ProductFilter::default().category_id(7).is_active(true);
+    assert_eq!(
+        f.value_condition(),
+        Some(("is_active", vec!["true".to_owned()]))
+    );
+    let f = ProductFilter::default().category_id_in([1, 2]).limit(3);
+    assert_eq!(
+        f.value_condition(),
+        Some(("category_id", vec!["1".to_owned(), "2".to_owned()]))
+    );
+    assert_eq!(ProductFilter::default().limit(3).value_condition(), None);
+}
+
+#[test]
+fn only_models_that_map_every_column_write_precisely() {
+    use cache_diesel::CachedModel;
+    assert!(Product::maps_every_column());
+    assert!(ProductV2::maps_every_column());
+    assert!(!ProductTitle::maps_every_column());
+}
+
+/// An `IN` of more values than a list may depend on falls back to the
+/// table-wide tag: still invalidated by any write.
+fn a_long_in_list_depends_on_the_table<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    let Products {
+        api, products: p, ..
+    } = t;
+    let rows = api.insert_many(p, vec![NewProduct::new("a", 1)]).unwrap();
+    let long = ProductFilter::default().category_id_in(100..140);
+    assert_eq!(ids(api, p, long.clone()), Vec::<i32>::new());
+    api.update(p, rows[0].id, products::category_id.eq(120))
+        .unwrap();
+    assert_eq!(ids(api, p, long), [rows[0].id]);
+}
+
+/// Each body on each environment: on a connection tracked for the test's
+/// cache (whose writes are precise where `$tracked`) and an untracked one
+/// (precise where `$untracked`).
+macro_rules! on_every_store {
+    ($($env:ident: $open:path, $tracked:expr, $untracked:expr);* $(;)?) => { $(
+        mod $env {
+            use super::*;
+
+            macro_rules! each {
+                ($name:ident, $body:ident, $track:expr) => {
+                    #[test]
+                    fn $name() {
+                        let test = concat!("pi_", stringify!($name), "_", stringify!($env));
+                        let Some(mut t) = Products::open($open, test) else { return };
+                        if $track {
+                            let cache = t.cache.clone();
+                            t.api.track_under_test(&cache);
+                        }
+                        $body(&mut t, if $track { $tracked } else { $untracked });
+                    }
+                };
+            }
+
+            each!(moved_row_tracked, a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached, true);
+            each!(moved_row_untracked, a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached, false);
+            each!(two_models_tracked, another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of, true);
+            each!(two_models_untracked, another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of, false);
+
+            #[test]
+            fn a_long_in_list() {
+                let Some(mut t) = Products::open($open, concat!("pi_long_in_", stringify!($env))) else { return };
+                a_long_in_list_depends_on_the_table(&mut t);
+            }
+        }
+    )* };
+}
+
+// Precise on the in-process store always (nothing to announce); on a
+// shared one, in autocommit, only on a tracked sync PostgreSQL connection.
+on_every_store!(
+    sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true;
+    sync_postgres_redis: cache_tests::api::sync_postgres_redis, true, false;
+    sync_postgres_tiered: cache_tests::api::sync_postgres_tiered, true, false;
+    sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false;
+    sync_mysql_redis: cache_tests::api::sync_mysql_redis, false, false;
+    async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true;
+    async_postgres_redis: cache_tests::api::async_postgres_redis, false, false;
+    async_postgres_tiered: cache_tests::api::async_postgres_tiered, false, false;
+    async_mysql_redis: cache_tests::api::async_mysql_redis, false, false;
+);
