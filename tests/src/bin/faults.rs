@@ -305,6 +305,15 @@ impl Sessions {
         match fault {
             DbFault::ReadOnly => self.read_only.store(true, Ordering::SeqCst),
             DbFault::Timeout => {
+                // The writers take sessions with the timeout first: one
+                // still on its old session when the lock is requested
+                // would queue behind it, without a timeout, for the whole
+                // fault (hook writes in a transaction of their own hold
+                // their row locks across a Redis round trip, which made
+                // that race likely enough to see).
+                self.timeout.store(true, Ordering::SeqCst);
+                self.renew();
+                std::thread::sleep(Duration::from_millis(100));
                 let mut conn = open_pg(schema);
                 conn.batch_execute(
                     "BEGIN; LOCK TABLE consistency_rows IN SHARE ROW EXCLUSIVE MODE",
