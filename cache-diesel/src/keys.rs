@@ -53,7 +53,9 @@
 //! some row's old or new `a` is 1. A write that cannot name those values
 //! (a model that does not map every column of its table, a bulk write, an
 //! `insert_execute`) bumps `filtered` instead. Value tags are the table's:
-//! every model over it bumps and reads the same ones.
+//! every model over it bumps and reads the same ones. Values a database
+//! comparison may find equal though their keys differ share a tag
+//! ([`value_tag_name`]: every text value of a column, `-0.0` and `0.0`).
 //!
 //! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
 //! a statement that may have written anything (a `CALL`, a write through a
@@ -128,6 +130,26 @@ fn table_tag_in(keys: &KeyBuilder, table: &str, tag: TableTag) -> String {
 /// The most value tags a list depends on (an `IN` of more values depends
 /// on the table-wide `list` tag instead).
 pub(crate) const MAX_VALUE_TAGS: usize = 16;
+
+/// The name a value tag gives a value's key: the key itself where the
+/// databases compare values as their keys do (integers, booleans, ..), and
+/// a coarser name where a comparison may match values whose keys differ,
+/// so that a write of one invalidates the lists of the others: every value
+/// whose JSON is a string (text, but also UUIDs, decimals, dates, enums)
+/// shares one tag per column, `*` (a collation may match other spellings:
+/// MySQL's default case- and accent-insensitive ones and their trailing
+/// spaces, PostgreSQL's `citext` and non-deterministic collations,
+/// SQLite's `NOCASE`; `1.0` equals `1.00` as a decimal), and `-0.0` is
+/// `0.0`.
+pub(crate) fn value_tag_name(value_key: &str) -> &str {
+    if value_key.starts_with('"') {
+        return "*";
+    }
+    if value_key == "-0.0" {
+        return "0.0";
+    }
+    value_key
+}
 
 /// The scope of the tags of `table`'s values in `column`.
 fn unique_scope(keys: &KeyBuilder, table: &str, column: &str) -> KeyScope {
@@ -377,9 +399,12 @@ impl ModelKeys {
     /// The backend key of the value tag of `column`'s value `value_key`:
     /// the lists whose first condition selects that value depend on it.
     /// The table's, not the model's: every model over the table shares it.
+    /// Values the database may hold equal share a tag: see
+    /// [`value_tag_name`].
     pub(crate) fn value_tag(&self, column: &str, value_key: &str) -> String {
+        let name = value_tag_name(value_key);
         self.keys
-            .build(Namespace::Tag, &[self.table, "f", column], value_key)
+            .build(Namespace::Tag, &[self.table, "f", column], name)
     }
 
     /// The value tags a list of `filter` depends on: one per value its
@@ -389,7 +414,11 @@ impl ModelKeys {
     pub(crate) fn filter_value_tags(&self, filter: &impl ListFilter) -> Vec<String> {
         match filter.value_condition() {
             Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
-                values.iter().map(|v| self.value_tag(column, v)).collect()
+                let mut tags: Vec<String> =
+                    values.iter().map(|v| self.value_tag(column, v)).collect();
+                tags.sort();
+                tags.dedup();
+                tags
             }
             _ => Vec::new(),
         }
@@ -621,6 +650,20 @@ mod tests {
             ]
         );
         assert_eq!(query.dependencies().depends_on().found, 4);
+    }
+
+    #[test]
+    fn values_a_comparison_may_match_share_a_tag() {
+        let cache = cache();
+        let k = product(&cache);
+        let tag = |v: &str| k.value_tag("c", v);
+        // Text under a case-insensitive collation: `Books` = `books`.
+        assert_eq!(tag("\"Books\""), tag("\"books\""));
+        assert_eq!(tag("\"Books\""), "app:t:products:f:c:*");
+        assert_eq!(tag("-0.0"), tag("0.0"));
+        // Integers and booleans compare as their keys.
+        assert_ne!(tag("1"), tag("2"));
+        assert_ne!(tag("true"), tag("false"));
     }
 
     #[test]
