@@ -42,6 +42,7 @@ pub mod connections;
 pub mod error;
 pub mod filter;
 pub mod form;
+mod held_commit;
 mod keys;
 pub mod manager;
 #[cfg(feature = "async")]

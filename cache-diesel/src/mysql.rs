@@ -144,8 +144,30 @@ pub fn mysql_atomic<T>(
     f: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
     // A transaction Diesel opened: Diesel's own savepoint.
-    if crate::tracking::diesel_in_transaction(conn) || !server_in_transaction(conn)? {
+    if crate::tracking::diesel_in_transaction(conn) {
         return conn.transaction(f);
+    }
+    if !server_in_transaction(conn)? {
+        if !crate::held_commit::take_request() {
+            return conn.transaction(f);
+        }
+        // Left open for the hook, which announces what it learned and
+        // commits (see `held_commit`).
+        type Manager = diesel::connection::AnsiTransactionManager;
+        use diesel::connection::TransactionManager;
+        Manager::begin_transaction(conn)?;
+        return match f(conn) {
+            Ok(out) => {
+                crate::held_commit::mark_held();
+                Ok(out)
+            }
+            Err(e) => {
+                if let Err(undo) = Manager::rollback_transaction(conn) {
+                    tracing::error!(error = %undo, "cache_diesel: rolling back a failed MySQL hook write failed");
+                }
+                Err(e)
+            }
+        };
     }
     if !crate::tracking::tracker(conn).is_some_and(|t| t.in_transaction()) {
         return Err(Error::QueryBuilderError(UNFOLLOWED.into()));

@@ -30,6 +30,10 @@ pub(crate) enum WriteShape {
     /// from the statement and announced before its commit. Two more
     /// database round trips.
     OwnTransaction,
+    /// The same on MySQL, whose hooks write in a transaction of their own
+    /// (`mysql_atomic`): it is left open for the hook, which announces the
+    /// values it learned and commits (see `held_commit`).
+    HeldCommit,
     /// Every list with conditions, announced before the statement
     /// (autocommit on a shared store where the hook cannot open a
     /// transaction of its own: see [`Manager::write_shape`]).
@@ -108,7 +112,8 @@ impl<M: CachedModel> Manager<M> {
     {
         let (n, tags) = self.announced(
             conn,
-            self.inserted_tags(),
+            // (Its values are never known: every list with conditions.)
+            self.with_filtered(self.inserted_tags()),
             |conn| M::insert_execute(conn, values),
             // (The rows are not read back: their values are unknown.)
             |n, _| (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false)),
@@ -412,16 +417,43 @@ impl<M: CachedModel> Manager<M> {
         }
         let precise = shape != WriteShape::Coarse;
         let mut learned = Vec::new();
+        // (Says whether it learned any.)
+        let mut announce = |out: &T| {
+            if let Some(tags) = touched(out, precise) {
+                learned = tags.into_iter().filter(|t| !known.contains(t)).collect();
+                self.cache().announce_bumps(&as_strs(&learned));
+            }
+            !learned.is_empty()
+        };
         let written = match shape {
             WriteShape::OwnTransaction => tracking::as_hook(conn, |conn| {
                 conn.transaction(|conn| {
                     let out = f(conn)?;
-                    if let Some(tags) = touched(&out, precise) {
-                        learned = tags.into_iter().filter(|t| !known.contains(t)).collect();
-                        self.cache().announce_bumps(&as_strs(&learned));
-                    }
+                    announce(&out);
                     Ok(out)
                 })
+            }),
+            WriteShape::HeldCommit => tracking::as_hook(conn, |conn| {
+                let asked = crate::held_commit::ask();
+                let out = f(conn);
+                let held = crate::held_commit::held();
+                drop(asked);
+                let out = out?;
+                let learned_any = announce(&out);
+                if held {
+                    use diesel::connection::TransactionManager;
+                    <C::TransactionManager as TransactionManager<C>>::commit_transaction(conn)?;
+                } else if learned_any {
+                    // (Every hook write that learns values goes through
+                    // `mysql_atomic`; the others name what they touch
+                    // before they run.)
+                    debug_assert!(false, "a MySQL hook write learned tags after its commit");
+                    tracing::warn!(
+                        model = M::INFO.name,
+                        "cache_diesel: a MySQL hook write learned what it touched after its commit"
+                    );
+                }
+                Ok(out)
             }),
             _ => tracking::as_hook(conn, f),
         };
@@ -455,13 +487,16 @@ impl<M: CachedModel> Manager<M> {
     /// certainly safe: on PostgreSQL, on a tracked connection (whose
     /// tracker saw any transaction opened by SQL text, where a `BEGIN`
     /// would be ignored and the hook's `COMMIT` would commit the caller's
-    /// work). Not on MySQL, where a `BEGIN` commits a transaction opened by
-    /// `SET autocommit = 0`, which the tracker does not follow; not on
-    /// SQLite, where a deferred transaction fails with `SQLITE_BUSY` if a
-    /// concurrent writer comes between the read of the old row and the
-    /// update (and `BEGIN IMMEDIATE` is not generic over connections).
-    /// There, and on untracked connections, an autocommit write over a
-    /// shared store is coarse.
+    /// work). On MySQL the hooks already write in a transaction of their
+    /// own, opened by `mysql_atomic` only once the server says none is open
+    /// (a `BEGIN` would commit one opened by `SET autocommit = 0`, which
+    /// the tracker does not follow): its commit is held for the hook
+    /// ([`WriteShape::HeldCommit`]), tracked or not. Not on SQLite, where a
+    /// deferred transaction fails with `SQLITE_BUSY` if a concurrent writer
+    /// comes between the read of the old row and the update (and `BEGIN
+    /// IMMEDIATE` is not generic over connections). There, and on untracked
+    /// PostgreSQL connections, an autocommit write over a shared store is
+    /// coarse.
     ///
     /// Not on async connections either: a hook future dropped during its
     /// statement would leave its transaction open on the connection (the
@@ -479,14 +514,15 @@ impl<M: CachedModel> Manager<M> {
         }
         match tracking::dialect_of::<B>() {
             Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
+            Dialect::Mysql if !nonblocking => WriteShape::HeldCommit,
             _ => WriteShape::Coarse,
         }
     }
 
     /// `tags` and the table's `filtered` tag.
-    pub(crate) fn with_filtered(&self, mut tags: Vec<String>) -> Vec<String> {
-        tags.push(self.model_keys().table_tag(TableTag::Filtered).to_owned());
-        tags
+    pub(crate) fn with_filtered(&self, tags: Vec<String>) -> Vec<String> {
+        let filtered = self.model_keys().table_tag(TableTag::Filtered).to_owned();
+        with_all(tags, &[filtered])
     }
 
     /// What a hook write in autocommit that failed invalidates, given the

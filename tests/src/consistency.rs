@@ -331,13 +331,16 @@ pub fn read_rows(
                 began_us,
                 version,
             }),
-            Err(e) => {
-                FAILED_READS.fetch_add(1, Ordering::Relaxed);
-                eprintln!("read failed: {e}");
-            }
+            Err(e) => note_failed_read(&e),
         }
     }
     reads
+}
+
+/// Counts a model read that failed (see [`failed_reads`]) and prints it.
+pub fn note_failed_read(e: &cache_diesel::Error) {
+    FAILED_READS.fetch_add(1, Ordering::Relaxed);
+    eprintln!("read failed: {e}");
 }
 
 /// Reads random rows until `until`; returns what each read was served.

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod consistency;
 pub mod db;
 pub mod env;
+pub mod filtered_lists;
 pub mod logs;
 pub mod models;
 pub mod proxy;

@@ -1,26 +1,21 @@
 //! The consistency checker runs briefly on the database and cache pairs
 //! (SQLite, PostgreSQL and MySQL; and PostgreSQL with a Redis Cluster
 //! whose master is killed) and finds no stale read, also with
-//! writers taking every write path; the naive pattern on the same workload
-//! does find some. (Long
-//! runs: see the README.)
+//! writers taking every write path, and with writers moving rows between
+//! the categories of filtered lists and counts; the naive pattern on the
+//! same workloads does find some. (Long runs: see the README.)
 
 use cache_tests::services;
 use std::process::Command;
 
 /// Runs the checker; returns its last line, parsed.
-fn check(db: &str, cache: &str, flag: Option<&str>) -> Option<(u64, u64, u64)> {
-    check_for(db, cache, flag, "2").map(|(stale, _, reads, writes)| (stale, reads, writes))
+fn check(db: &str, cache: &str, flags: &[&str]) -> Option<(u64, u64, u64)> {
+    check_for(db, cache, flags, "2").map(|(stale, _, reads, writes)| (stale, reads, writes))
 }
 
 /// Runs the checker for `seconds`; returns stale reads, failed reads,
 /// reads and writes.
-fn check_for(
-    db: &str,
-    cache: &str,
-    flag: Option<&str>,
-    seconds: &str,
-) -> Option<(u64, u64, u64, u64)> {
+fn check_for(db: &str, cache: &str, flags: &[&str], seconds: &str) -> Option<(u64, u64, u64, u64)> {
     if cache == "redis" {
         services::redis_url()?;
     }
@@ -32,7 +27,7 @@ fn check_for(
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consistency"));
     cmd.args(["--db", db, "--cache", cache, "--seconds", seconds]);
-    cmd.args(flag);
+    cmd.args(flags);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -59,7 +54,7 @@ fn check_for(
 #[test]
 fn a_cluster_failover_serves_no_stale_read_and_fails_no_read() {
     let Some((stale, failed, reads, writes)) =
-        check_for("postgres", "cluster", Some("--failover"), "10")
+        check_for("postgres", "cluster", &["--failover"], "10")
     else {
         return;
     };
@@ -73,7 +68,7 @@ fn a_cluster_failover_serves_no_stale_read_and_fails_no_read() {
 #[test]
 fn no_stale_reads_through_the_async_api() {
     for (db, cache) in [("sqlite", "memory"), ("postgres", "redis")] {
-        let Some((stale, reads, writes)) = check(db, cache, Some("--async")) else {
+        let Some((stale, reads, writes)) = check(db, cache, &["--async"]) else {
             continue;
         };
         assert_eq!(stale, 0, "{db}/{cache}, async readers");
@@ -93,7 +88,7 @@ fn no_stale_reads_on_any_pair() {
         ("postgres", "redis"),
         ("mysql", "redis"),
     ] {
-        let Some((stale, reads, writes)) = check(db, cache, None) else {
+        let Some((stale, reads, writes)) = check(db, cache, &[]) else {
             continue;
         };
         assert_eq!(stale, 0, "{db}/{cache}");
@@ -113,7 +108,7 @@ fn the_naive_pattern_is_caught_serving_stale_rows() {
     for (db, cache) in [("sqlite", "memory"), ("mysql", "redis")] {
         let mut tried = Vec::new();
         for seconds in ["2", "4", "8"] {
-            let Some((stale, _, reads, _)) = check_for(db, cache, Some("--naive"), seconds) else {
+            let Some((stale, _, reads, _)) = check_for(db, cache, &["--naive"], seconds) else {
                 break;
             };
             tried.push(format!("{reads} reads in {seconds} s"));
@@ -136,7 +131,7 @@ fn no_stale_reads_whatever_path_the_writes_take() {
         ("postgres", "redis"),
         ("mysql", "redis"),
     ] {
-        let Some((stale, reads, writes)) = check(db, cache, Some("--all-paths")) else {
+        let Some((stale, reads, writes)) = check(db, cache, &["--all-paths"]) else {
             continue;
         };
         assert_eq!(stale, 0, "{db}/{cache}");
@@ -145,4 +140,48 @@ fn no_stale_reads_whatever_path_the_writes_take() {
             "{db}/{cache}: reads={reads} writes={writes} (every path twice)"
         );
     }
+}
+
+/// Filtered lists and counts over rows that writers move between
+/// categories (value tags, issue 29), on every store and database.
+#[test]
+fn no_stale_filtered_lists_while_rows_move_between_categories() {
+    for (db, cache) in [
+        ("sqlite", "memory"),
+        ("sqlite", "tiered"),
+        ("postgres", "redis"),
+        ("postgres", "tiered"),
+        ("mysql", "redis"),
+    ] {
+        let Some((stale, reads, writes)) = check(db, cache, &["--filtered-lists"]) else {
+            continue;
+        };
+        assert_eq!(stale, 0, "{db}/{cache}, filtered lists");
+        assert!(
+            reads > 100 && writes > 10,
+            "{db}/{cache}: reads={reads} writes={writes}"
+        );
+    }
+}
+
+/// The seeds' pattern on the filtered-lists workload (a key per category,
+/// deleted after each write) is caught serving stale lists and counts.
+#[test]
+fn the_naive_pattern_is_caught_serving_stale_filtered_lists() {
+    let mut tried = Vec::new();
+    for seconds in ["2", "4", "8"] {
+        let Some((stale, _, reads, _)) = check_for(
+            "postgres",
+            "redis",
+            &["--filtered-lists", "--naive"],
+            seconds,
+        ) else {
+            return;
+        };
+        if stale > 0 {
+            return;
+        }
+        tried.push(format!("{reads} reads in {seconds} s"));
+    }
+    panic!("the checker must see a stale filtered list ({tried:?})");
 }

@@ -1,13 +1,15 @@
 //! A write whose tag bumps could not reach Redis (the writer's path to it was
 //! cut) stops being served stale, to other processes too, soon after Redis
 //! is reachable again: the writer's cache owes the bumps and delivers them.
+//! A writer killed between its commit and its bumps leaves nothing stale.
 
 use cache_diesel::{Cache, CacheConfig};
-use cache_tests::models::{NewProduct, ProductCache, products};
+use cache_tests::models::{NewProduct, Product, ProductCache, ProductFilter, products};
 use cache_tests::proxy::Proxy;
 use cache_tests::redis_server::RedisServer;
 use cache_tests::refusal::{self, Refusal};
 use cache_tests::{db, services, unique};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -212,6 +214,56 @@ fn killed_writer(spec: &str) {
     thread::sleep(Duration::from_secs(60));
 }
 
+/// Runs this test binary's test `a_writer_killed_{how}` as a child
+/// process whose Redis traffic (to `server`) passes through a proxy that
+/// kills it when a bump (a `SET` of a tag to a version, not an
+/// announcement) is on its way; `env` names the variable that tells the
+/// child what to do, given the proxy's URL. Asserts it was killed there.
+fn run_killed_writer(
+    server: &RedisServer,
+    how: &str,
+    env: impl FnOnce(&str) -> (&'static str, String),
+) {
+    // The writer's Redis traffic passes through a proxy that kills it when
+    // a bump (a SET of a version, not an announcement) is on its way.
+    let child_pid = Arc::new(AtomicU32::new(0));
+    let pid = child_pid.clone();
+    let killed = Arc::new(AtomicBool::new(false));
+    let killed_ = killed.clone();
+    let pending = cache_core::__engine::PENDING_TEXT;
+    let proxy = Proxy::intercepting(&format!("127.0.0.1:{}", server.port()), move |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        // A `SET` of a tag (`:t:`) to a version (not the pending one). A
+        // connection's setup (`CLIENT SETINFO`) is not one.
+        let bump =
+            text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending);
+        if bump && !killed_.swap(true, Ordering::SeqCst) {
+            let pid = pid.load(Ordering::SeqCst) as i32;
+            // SAFETY: a signal to the child process this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        bump
+    });
+    let url = format!(
+        "redis://127.0.0.1:{}/?connect_timeout=1s&response_timeout=1s",
+        proxy.port()
+    );
+    let (var, spec) = env(&url);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "--nocapture", "--test-threads=1"])
+        .arg(format!("a_writer_killed_{how}"))
+        .env(var, spec)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child_pid.store(child.id(), Ordering::SeqCst);
+    let status = child.wait().unwrap();
+    assert!(
+        killed.load(Ordering::SeqCst) && !status.success(),
+        "the writer was not killed at its bump: {status}"
+    );
+}
+
 /// A writer killed after its `COMMIT` and before its bumps reached Redis:
 /// another process is never served the row (detail or list) as it was
 /// before the write, and serves hits again once the writer's announcement
@@ -248,46 +300,12 @@ fn a_writer_killed_between_commit_and_bump(how: &str) {
         "both cached before the write"
     );
 
-    // The writer's Redis traffic passes through a proxy that kills it when
-    // a bump (a SET of a version, not an announcement) is on its way.
-    let child_pid = Arc::new(AtomicU32::new(0));
-    let pid = child_pid.clone();
-    let killed = Arc::new(AtomicBool::new(false));
-    let killed_ = killed.clone();
-    let pending = cache_core::__engine::PENDING_TEXT;
-    let proxy = Proxy::intercepting(&format!("127.0.0.1:{}", server.port()), move |bytes| {
-        let text = String::from_utf8_lossy(bytes);
-        // A `SET` of a tag (`:t:`) to a version (not the pending one). A
-        // connection's setup (`CLIENT SETINFO`) is not one.
-        let bump =
-            text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending);
-        if bump && !killed_.swap(true, Ordering::SeqCst) {
-            let pid = pid.load(Ordering::SeqCst) as i32;
-            // SAFETY: a signal to the child process this test started.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        bump
-    });
-    let url = format!(
-        "redis://127.0.0.1:{}/?connect_timeout=1s&response_timeout=1s",
-        proxy.port()
-    );
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "--nocapture", "--test-threads=1"])
-        .arg(format!("a_writer_killed_{how}"))
-        .env(
+    run_killed_writer(&server, how, |url| {
+        (
             "CACHE_TEST_KILLED_WRITER",
             format!("{path}|{url}|{prefix}|{id}|{how}"),
         )
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child_pid.store(child.id(), Ordering::SeqCst);
-    let status = child.wait().unwrap();
-    assert!(
-        killed.load(Ordering::SeqCst) && !status.success(),
-        "the writer was not killed at its bump: {status}"
-    );
+    });
 
     // Committed: the database has the new title; the cache must not serve
     // the old one, detail or list.
@@ -360,6 +378,124 @@ fn a_writer_killed_transaction() {
         Ok(spec) => killed_writer(&spec),
         Err(_) => a_writer_killed_between_commit_and_bump("transaction"),
     }
+}
+
+/// The child process's part of [`a_writer_killed_moving_a_row`]: moves
+/// the row to category 2 through the hook in autocommit (MySQL: on an
+/// untracked connection, whose hook holds its own transaction's commit;
+/// PostgreSQL: on a tracked one, whose hook opens one), over a proxy that
+/// kills this process when its bump is on the way.
+fn killed_mover(spec: &str) {
+    let [kind, location, url, prefix, id] = spec.split('|').collect::<Vec<_>>()[..] else {
+        panic!("bad mover spec {spec:?}");
+    };
+    let writer = ProductCache::new(cache_at(url, prefix));
+    let id: i32 = id.parse().unwrap();
+    let moved = products::category_id.eq(2);
+    if kind == "mysql" {
+        let server = services::mysql_url().unwrap();
+        let url = services::mysql_database_url(&server, location);
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        writer.update(&mut conn, id, moved).unwrap();
+    } else {
+        let mut conn = PgConnection::establish(&services::database_url().unwrap()).unwrap();
+        conn.batch_execute(&format!("SET search_path TO \"{location}\""))
+            .unwrap();
+        cache_diesel::track(&mut conn);
+        writer.update(&mut conn, id, moved).unwrap();
+    }
+    // Only reached if the proxy did not kill this process.
+    thread::sleep(Duration::from_secs(60));
+}
+
+/// A writer killed after the `COMMIT` of a hook that moved a row from
+/// category 1 to 2 and before its bumps: another process never serves list
+/// 1 with the row or list 2 without it (the value tags the hook learned
+/// from its write were announced before its commit), and list 3, which the
+/// write could not change, stays cached.
+fn a_writer_killed_moving_a_row<C>(kind: &str, mut db: db::TestDb<C>, location: String)
+where
+    C: Connection + 'static,
+    Product: cache_diesel::ModelQueries<C> + cache_diesel::InsertQuery<C, NewProduct>,
+{
+    let Some(server) = RedisServer::for_test(&[]) else {
+        return;
+    };
+    let prefix = unique::prefix("killed_move");
+    let reader = ProductCache::new(cache_at(&server.url(), &prefix));
+    let conn = &mut db.conn;
+    let moving = reader
+        .insert(conn, NewProduct::new("moving", 1))
+        .unwrap()
+        .id;
+    let other = reader.insert(conn, NewProduct::new("other", 3)).unwrap().id;
+    let lists = |conn: &mut C| -> Vec<Vec<i32>> {
+        (1..=3)
+            .map(|c| {
+                let filter = ProductFilter::default().category_id(c);
+                let rows = reader.all(conn, None, filter).unwrap();
+                rows.iter().map(|p| p.id).collect()
+            })
+            .collect()
+    };
+    assert_eq!(lists(conn), [vec![moving], vec![], vec![other]]);
+    let hits = reader.stats().hits;
+    lists(conn);
+    assert_eq!(
+        reader.stats().hits,
+        hits + 3,
+        "all three cached before the write"
+    );
+
+    run_killed_writer(&server, &format!("moving_on_{kind}"), |url| {
+        (
+            "CACHE_TEST_KILLED_MOVER",
+            format!("{kind}|{location}|{url}|{prefix}|{moving}"),
+        )
+    });
+    let direct = ProductCache::new(Cache::from_url("dummy://").unwrap());
+    let category = direct.get(conn, moving).unwrap().category_id;
+    assert_eq!(category, 2, "{kind}: the move committed before the kill");
+    let hits = reader.stats().hits;
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until {
+        assert_eq!(
+            lists(conn),
+            [vec![], vec![moving], vec![other]],
+            "{kind}: a list from before a committed move"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    // List 3 was a hit on every read (the announcement named only
+    // categories 1 and 2): at least one hit a round.
+    assert!(
+        reader.stats().hits > hits + 10,
+        "{kind}: list 3 not served from the cache after a move between 1 and 2"
+    );
+}
+
+#[test]
+fn a_writer_killed_moving_on_mysql() {
+    if let Ok(spec) = std::env::var("CACHE_TEST_KILLED_MOVER") {
+        return killed_mover(&spec);
+    }
+    let Some(db) = db::mysql("killed_move") else {
+        return;
+    };
+    let location = db.database().unwrap().to_owned();
+    a_writer_killed_moving_a_row("mysql", db, location);
+}
+
+#[test]
+fn a_writer_killed_moving_on_postgres() {
+    if let Ok(spec) = std::env::var("CACHE_TEST_KILLED_MOVER") {
+        return killed_mover(&spec);
+    }
+    let Some(db) = db::postgres("killed_move") else {
+        return;
+    };
+    let location = db.schema().unwrap().to_owned();
+    a_writer_killed_moving_a_row("postgres", db, location);
 }
 
 /// A hook that writes nothing (an update or delete of an id no row has)

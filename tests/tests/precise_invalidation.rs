@@ -3,8 +3,9 @@
 //! had before or has after, and leaves the others cached; a write that
 //! cannot name those values (a model that does not map every column of the
 //! table, `invalidate_id`, an autocommit write over a shared store where
-//! the hook cannot open a transaction of its own: MySQL, or an untracked
-//! connection) invalidates every list with conditions and is counted.
+//! the hook cannot hold a transaction of its own open for its announcement:
+//! the async API, or an untracked PostgreSQL connection) invalidates every
+//! list with conditions and is counted.
 //! Every API on every store, on tracked connections and untracked ones.
 
 use cache_diesel::{Cached, ListFilter};
@@ -272,13 +273,15 @@ macro_rules! on_every_store {
 }
 
 // Precise on the in-process store always (nothing to announce); on a
-// shared one, in autocommit, only on a tracked sync PostgreSQL connection.
+// shared one, in autocommit, on a tracked sync PostgreSQL connection and
+// on any sync MySQL one (its hooks' own transaction is held open for their
+// announcement).
 on_every_store!(
     sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true;
     sync_postgres_redis: cache_tests::api::sync_postgres_redis, true, false;
     sync_postgres_tiered: cache_tests::api::sync_postgres_tiered, true, false;
     sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false;
-    sync_mysql_redis: cache_tests::api::sync_mysql_redis, false, false;
+    sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true;
     async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true;
     async_postgres_redis: cache_tests::api::async_postgres_redis, false, false;
     async_postgres_tiered: cache_tests::api::async_postgres_tiered, false, false;

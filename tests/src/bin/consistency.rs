@@ -5,8 +5,17 @@
 //! ```text
 //! cargo run --release -p cache-tests --bin consistency -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
-//!     [--naive | --all-paths] [--failover] [--async]
+//!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists]
 //! ```
+//!
+//! `--filtered-lists`: the writers move rows between categories (through
+//! the `update` hook, and every other write raw SQL on a tracked
+//! connection) and the readers read random categories' lists and counts
+//! (`all` and `count` with a condition, which depend on the value tags of
+//! their category); a read is stale when it misses a move that had returned
+//! before it began (`cache_tests::filtered_lists`). With `--naive`, the
+//! seeds' pattern on the same workload: lists and counts cached under a key
+//! per category, the old and new categories' keys deleted after each write.
 //!
 //! `--async` (SQLite, PostgreSQL): the readers read through the async API
 //! (`get_async`), each on a diesel-async connection of its own, driven by a
@@ -42,6 +51,7 @@
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
+use cache_tests::filtered_lists::{self, FilteredRow, ListRead, Move};
 use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
@@ -68,6 +78,8 @@ struct Args {
     failover: bool,
     /// Readers on the async API (`--async`).
     nonblocking: bool,
+    /// Lists and counts of rows moved between categories (`--filtered-lists`).
+    filtered_lists: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
     cluster_url: Option<String>,
     /// Set in the second process: the database location and cache prefix.
@@ -93,6 +105,7 @@ fn parse_args() -> Result<Args, String> {
         all_paths: false,
         failover: false,
         nonblocking: false,
+        filtered_lists: false,
         cluster_url: None,
         child: None,
     };
@@ -109,6 +122,7 @@ fn parse_args() -> Result<Args, String> {
             "--all-paths" => args.all_paths = true,
             "--failover" => args.failover = true,
             "--async" => args.nonblocking = true,
+            "--filtered-lists" => args.filtered_lists = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => args.child = Some((value()?, value()?)),
             other => return Err(format!("unknown argument {other}")),
@@ -118,9 +132,10 @@ fn parse_args() -> Result<Args, String> {
         || !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || (args.failover && args.cache != "cluster")
         || (args.nonblocking && (args.db == "mysql" || args.naive))
+        || (args.filtered_lists && (args.all_paths || args.nonblocking))
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)]".into(),
         );
     }
     Ok(args)
@@ -304,13 +319,92 @@ fn run_on(
     }
 }
 
+/// The filtered-lists workload's threads on connections from `open`;
+/// returns its reads and moves.
+fn run_lists<C, F>(
+    open: F,
+    cache: &Cache,
+    mode: Mode,
+    until: Instant,
+    writers: bool,
+) -> (Vec<ListRead>, Vec<Move>)
+where
+    C: Connection + 'static,
+    F: Fn() -> C + Sync,
+    FilteredRow:
+        cache_diesel::ModelQueries<C> + cache_diesel::UpdateQuery<C, filtered_lists::Change>,
+{
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = open();
+                    consistency::inject_delays(&mut conn, MAX_DELAY);
+                    filtered_lists::read_loop(&mut conn, cache, mode, until)
+                })
+            })
+            .collect();
+        let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
+            .map(|w| {
+                let open = &open;
+                s.spawn(move || {
+                    let mut conn = open();
+                    conn.set_instrumentation(
+                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
+                    );
+                    let mine: Vec<i32> = (1..=filtered_lists::ROWS)
+                        .filter(|id| (*id as usize) % WRITERS == w)
+                        .collect();
+                    filtered_lists::write_loop(&mut conn, cache, mode, &mine, until)
+                })
+            })
+            .collect();
+        let reads = readers
+            .into_iter()
+            .flat_map(|h| h.join().expect("reader"))
+            .collect();
+        let moves = writer_threads
+            .into_iter()
+            .flat_map(|h| h.join().expect("writer"))
+            .collect();
+        (reads, moves)
+    })
+}
+
+/// [`run_lists`] on the database of `args` at `location`.
+fn lists_on(
+    args: &Args,
+    location: &str,
+    cache: &Cache,
+    until: Instant,
+    writers: bool,
+) -> (Vec<ListRead>, Vec<Move>) {
+    let mode = args.mode();
+    match args.db.as_str() {
+        "sqlite" => run_lists(
+            || db::open_sqlite_file(location),
+            cache,
+            mode,
+            until,
+            writers,
+        ),
+        "mysql" => run_lists(|| open_mysql(location), cache, mode, until, writers),
+        _ => run_lists(|| open_postgres(location), cache, mode, until, writers),
+    }
+}
+
 /// The second process: readers only, reporting every read on stdout.
 fn child(args: &Args, location: &str, prefix: &str) {
     let cache = cache_for(args, prefix);
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let (reads, _) = run_on(args, location, &cache, until, false);
-    for read in reads {
-        println!("{}", read.to_line());
+    if args.filtered_lists {
+        for read in lists_on(args, location, &cache, until, false).0 {
+            println!("{}", read.to_line());
+        }
+    } else {
+        for read in run_on(args, location, &cache, until, false).0 {
+            println!("{}", read.to_line());
+        }
     }
     println!("failed_reads={}", consistency::failed_reads());
 }
@@ -338,7 +432,7 @@ fn main() -> ExitCode {
     let location = match args.db.as_str() {
         "sqlite" => {
             let path = db::sqlite_path(&name);
-            consistency::seed(&mut db::create_sqlite_file(&path));
+            seed(&args, &mut db::create_sqlite_file(&path));
             path
         }
         "mysql" => {
@@ -346,7 +440,7 @@ fn main() -> ExitCode {
             let mut conn = MysqlConnection::establish(&server).expect("MySQL");
             conn.batch_execute(&format!("CREATE DATABASE `{name}`"))
                 .expect("database");
-            consistency::seed(&mut open_mysql(&name));
+            seed(&args, &mut open_mysql(&name));
             name.clone()
         }
         _ => {
@@ -354,14 +448,19 @@ fn main() -> ExitCode {
             let mut conn = PgConnection::establish(&url).expect("PostgreSQL");
             conn.batch_execute(&format!("CREATE SCHEMA \"{name}\""))
                 .expect("schema");
-            consistency::seed(&mut open_postgres(&name));
+            seed(&args, &mut open_postgres(&name));
             name.clone()
         }
     };
     println!(
-        "consistency: db={} cache={} mode={mode:?} api={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
+        "consistency: db={} cache={} mode={mode:?}{} api={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
         args.db,
         args.cache,
+        if args.filtered_lists {
+            " workload=filtered-lists"
+        } else {
+            ""
+        },
         if args.nonblocking { "async" } else { "sync" },
         args.seconds
     );
@@ -388,6 +487,9 @@ fn main() -> ExitCode {
         if args.nonblocking {
             cmd.arg("--async");
         }
+        if args.filtered_lists {
+            cmd.arg("--filtered-lists");
+        }
         if let Some(url) = &args.cluster_url {
             cmd.args(["--cluster-url", url]);
         }
@@ -410,14 +512,16 @@ fn main() -> ExitCode {
             cluster
         })
     });
-    let (mut reads, writes) = run_on(&args, &location, &cache, until, true);
-    let mut second_reads = Vec::new();
+    let outcome = match args.filtered_lists {
+        false => Outcome::Rows(run_on(&args, &location, &cache, until, true)),
+        true => Outcome::Lists(lists_on(&args, &location, &cache, until, true)),
+    };
+    let mut second_lines = String::new();
     let mut failed = consistency::failed_reads();
     if let Some(child) = second {
         let out = child.wait_with_output().expect("second process output");
-        let out = String::from_utf8_lossy(&out.stdout);
-        second_reads.extend(out.lines().filter_map(Read::from_line));
-        failed += out
+        second_lines = String::from_utf8_lossy(&out.stdout).into_owned();
+        failed += second_lines
             .lines()
             .find_map(|l| l.strip_prefix("failed_reads="))
             .and_then(|n| n.parse::<u64>().ok())
@@ -432,24 +536,58 @@ fn main() -> ExitCode {
     } else {
         0
     };
-    let stale = consistency::count_stale(&reads, &writes)
-        + consistency::count_stale_after(&second_reads, &writes, window_us);
+    let (stale, reads, second_reads, writes) = outcome.verdict(&second_lines, window_us);
     println!(
-        "processes={} reads_in_second_process={} window_us_in_second_process={window_us}",
+        "processes={} reads_in_second_process={second_reads} window_us_in_second_process={window_us}",
         if shared { 2 } else { 1 },
-        second_reads.len()
     );
-    reads.extend(second_reads);
     cleanup(&args, &location, &cache);
-    println!(
-        "stale_reads={stale} failed_reads={failed} reads={} writes={}",
-        reads.len(),
-        writes.len()
-    );
+    println!("stale_reads={stale} failed_reads={failed} reads={reads} writes={writes}");
     if (stale > 0 || failed > 0) && !args.naive {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// What the first process's threads did, by workload.
+enum Outcome {
+    Rows((Vec<Read>, Vec<Write>)),
+    Lists((Vec<ListRead>, Vec<Move>)),
+}
+
+impl Outcome {
+    /// Stale reads (the second process's, reported in `second`, count
+    /// after `window_us`), reads in all, the second process's, writes.
+    fn verdict(&self, second: &str, window_us: u64) -> (usize, usize, usize, usize) {
+        match self {
+            Outcome::Rows((reads, writes)) => {
+                let theirs: Vec<Read> = second.lines().filter_map(Read::from_line).collect();
+                let stale = consistency::count_stale(reads, writes)
+                    + consistency::count_stale_after(&theirs, writes, window_us);
+                (
+                    stale,
+                    reads.len() + theirs.len(),
+                    theirs.len(),
+                    writes.len(),
+                )
+            }
+            Outcome::Lists((reads, moves)) => {
+                let theirs: Vec<ListRead> =
+                    second.lines().filter_map(ListRead::from_line).collect();
+                let stale = filtered_lists::count_stale(reads, moves, 0)
+                    + filtered_lists::count_stale(&theirs, moves, window_us);
+                (stale, reads.len() + theirs.len(), theirs.len(), moves.len())
+            }
+        }
+    }
+}
+
+/// Creates the workload's table and rows.
+fn seed<C: Connection + 'static>(args: &Args, conn: &mut C) {
+    match args.filtered_lists {
+        false => consistency::seed(conn),
+        true => filtered_lists::seed(conn),
     }
 }
 
