@@ -416,13 +416,17 @@ impl<M: CachedModel> Manager<M> {
             self.cache().announce_bumps(&as_strs(&known));
         }
         let precise = shape != WriteShape::Coarse;
-        let mut learned = Vec::new();
+        // What `touched` named inside the write's transaction, if it ran.
+        let mut named: Option<Option<Vec<String>>> = None;
+        let learned = |named: &Option<Option<Vec<String>>>| -> Vec<String> {
+            let tags = named.iter().flatten().flatten();
+            tags.filter(|t| !known.contains(t)).cloned().collect()
+        };
         // (Says whether it learned any.)
         let mut announce = |out: &T| {
-            if let Some(tags) = touched(out, precise) {
-                learned = tags.into_iter().filter(|t| !known.contains(t)).collect();
-                self.cache().announce_bumps(&as_strs(&learned));
-            }
+            named = Some(touched(out, precise));
+            let learned = learned(&named);
+            self.cache().announce_bumps(&as_strs(&learned));
             !learned.is_empty()
         };
         let written = match shape {
@@ -459,7 +463,10 @@ impl<M: CachedModel> Manager<M> {
         };
         // (What was announced is replaced, whatever the write names.)
         let tags = match &written {
-            Ok(value) => touched(value, precise).map(|tags| with_all(tags, &known)),
+            Ok(value) => named
+                .take()
+                .unwrap_or_else(|| touched(value, precise))
+                .map(|tags| with_all(tags, &known)),
             Err(_) => None,
         };
         if autocommit && tags.is_none() {
@@ -468,8 +475,8 @@ impl<M: CachedModel> Manager<M> {
                 Err(crate::Error::Database(e)) => tracking::certainly_failed(e),
                 Err(_) => true,
             };
-            let mut announced = known;
-            announced.append(&mut learned);
+            let mut announced = learned(&named);
+            announced.extend(known);
             let tags = self.after_failed_write(certain, announced);
             if !tags.is_empty() {
                 // (Fail open: owed when it fails.)
