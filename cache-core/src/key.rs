@@ -115,6 +115,11 @@ impl From<String> for Key<'static> {
     }
 }
 
+/// The first scope segment of a sparse tag (see [`KeyBuilder::sparse_tag`]).
+const SPARSE: &str = "~";
+/// What follows a sparse tag's namespace marker.
+const SPARSE_SCOPE: &str = ":~:";
+
 /// Builds the backend keys of one cache.
 #[derive(Debug, Clone)]
 pub struct KeyBuilder {
@@ -154,6 +159,25 @@ impl KeyBuilder {
             head.push(':');
         }
         KeyScope { head }
+    }
+
+    /// The key of a *sparse* tag under `scope`: one of a family too large
+    /// to keep every member of (a tag per value a column ever held). A
+    /// bump gives it a new version only where it exists, keeping its
+    /// lifetime; readers create it as any tag. (Its scope begins with
+    /// [`SPARSE`].)
+    pub fn sparse_tag(&self, scope: &[&str], name: &str) -> String {
+        let mut full = Vec::with_capacity(scope.len() + 1);
+        full.push(SPARSE);
+        full.extend_from_slice(scope);
+        self.build(Namespace::Tag, &full, name)
+    }
+
+    /// Whether `key` is a [`KeyBuilder::sparse_tag`] of this builder.
+    pub(crate) fn is_sparse_tag(&self, key: &str) -> bool {
+        key.strip_prefix(self.head.as_str())
+            .and_then(|rest| rest.strip_prefix(Namespace::Tag.marker()))
+            .is_some_and(|rest| rest.starts_with(SPARSE_SCOPE))
     }
 
     /// What every key of namespace `ns` starts with.

@@ -26,7 +26,7 @@ use crate::log_limit::Cause;
 use crate::owed::Debt;
 use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, seal, soft_deadline, unseal};
 pub use crate::protocol::stamp::Stamp;
-use crate::protocol::stamp::{new_version, stamps_hold};
+use crate::protocol::stamp::{IF_PRESENT, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -490,10 +490,14 @@ impl Cache {
         tag_ttl: Ttl,
         owed: Debt,
     ) -> Result<()> {
+        // A sparse tag's new version is written only where it exists.
         let versions: Vec<(&str, u64)> = tags
             .iter()
             .chain(owed.tags())
-            .map(|t| (t.as_str(), new_version()))
+            .map(|t| match self.keys().is_sparse_tag(t) {
+                true => (t.as_str(), new_version() | IF_PRESENT),
+                false => (t.as_str(), new_version()),
+            })
             .collect();
         io.write_versions(&versions, owed.ttl_along(tag_ttl))
             .await?;

@@ -403,8 +403,8 @@ impl ModelKeys {
     /// [`value_tag_name`].
     pub(crate) fn value_tag(&self, column: &str, value_key: &str) -> String {
         let name = value_tag_name(value_key);
-        self.keys
-            .build(Namespace::Tag, &[self.table, "f", column], name)
+        // (Sparse: a bump writes only the value tags some list created.)
+        self.keys.sparse_tag(&[self.table, "f", column], name)
     }
 
     /// The value tags a list of `filter` depends on: one per value its
@@ -632,8 +632,8 @@ mod tests {
                 "app:t:all",
                 "app:t:products:m:epoch",
                 "app:t:products:m:filtered",
-                "app:t:products:f:category_id:1",
-                "app:t:products:f:category_id:2",
+                "app:t:~:products:f:category_id:1",
+                "app:t:~:products:f:category_id:2",
                 "app:t:categories:m:epoch",
                 "app:t:categories:m:list",
             ]
@@ -659,7 +659,7 @@ mod tests {
         let tag = |v: &str| k.value_tag("c", v);
         // Text under a case-insensitive collation: `Books` = `books`.
         assert_eq!(tag("\"Books\""), tag("\"books\""));
-        assert_eq!(tag("\"Books\""), "app:t:products:f:c:*");
+        assert_eq!(tag("\"Books\""), "app:t:~:products:f:c:*");
         assert_eq!(tag("-0.0"), tag("0.0"));
         // Integers and booleans compare as their keys.
         assert_ne!(tag("1"), tag("2"));

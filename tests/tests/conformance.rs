@@ -257,6 +257,43 @@ fn the_store_roles(t: &Target) {
     );
 }
 
+/// A sparse tag (a value tag: one per value a column ever held) is bumped
+/// only where it exists, keeping its lifetime: a bump creates none, and
+/// one that exists still expires when it would have.
+fn a_sparse_tag_is_bumped_only_where_it_exists(t: &Target) {
+    let (backend, keys) = (t.cache.backend(), t.cache.keys());
+    let entry = keys.build(Namespace::List, &[], "e");
+    let present = keys.sparse_tag(&["table", "f", "column"], "1");
+    let absent = keys.sparse_tag(&["table", "f", "column"], "2");
+    let plain = keys.build(Namespace::Tag, &["table"], "list");
+    let short = Duration::from_millis(300);
+    backend
+        .create_versions(&entry, &[(&present, 5)], Some(short))
+        .unwrap();
+    let tags = [present.clone(), absent.clone(), plain.clone()];
+    t.cache
+        .bump_tags(&tags, Some(Duration::from_secs(3600)))
+        .unwrap();
+    let versions = backend
+        .read_versions(&entry, &[&present, &absent, &plain])
+        .unwrap();
+    if !t.stores {
+        assert_eq!(versions, [None, None, None]);
+        return;
+    }
+    assert!(
+        matches!(versions[0], Some(v) if v != 5),
+        "the present one bumped: {versions:?}"
+    );
+    assert_eq!(versions[1], None, "the absent one not created");
+    assert!(versions[2].is_some(), "a plain tag is created by its bump");
+    // Its lifetime is the one it had (300 ms), not the bump's hour.
+    sleep(short * 2);
+    let versions = backend.read_versions(&entry, &[&present, &plain]).unwrap();
+    assert_eq!(versions[0], None, "the bump kept its lifetime");
+    assert!(versions[1].is_some());
+}
+
 fn delete_and_has_key(t: &Target) {
     t.cache.set("d", &1, Timeout::Default).unwrap();
     assert_eq!(t.cache.has_key("d").unwrap(), t.expect(true, false));
@@ -651,6 +688,7 @@ conformance!(
     stored_none_is_not_a_miss,
     add_stores_only_if_absent,
     the_store_roles,
+    a_sparse_tag_is_bumped_only_where_it_exists,
     delete_and_has_key,
     entries_expire,
     zero_timeout_stores_nothing,

@@ -411,6 +411,52 @@ fn absent_lookups_leave_no_tags_behind_on_redis() {
     cache.clear().unwrap();
 }
 
+/// Writes of ever-new values leave no lasting tag per value (issue 29):
+/// a value tag is bumped only where it exists, keeping its lifetime, so
+/// 200 updates moving a row through 200 new categories leave only what
+/// their announcements created, for the announcement's few seconds (the
+/// tag of category 1, which a list created, was announced too: its
+/// lifetime is the announcement's now, and a list read after it expires
+/// creates it again). Before, each left a tag for two days.
+#[test]
+fn writes_of_new_values_leave_no_lasting_value_tags_on_redis() {
+    let Some((mut pg, cache)) = env::postgres_and_redis("value_tags") else {
+        return;
+    };
+    let url = services::redis_url().unwrap();
+    pg.track(&cache);
+    let products = ProductCache::new(cache.clone());
+    let id = products
+        .insert(&mut pg.conn, NewProduct::new("wanderer", 1))
+        .unwrap()
+        .id;
+    let in_one = ProductFilter::default().category_id(1);
+    assert_eq!(products.all(&mut pg.conn, None, in_one).unwrap().len(), 1);
+    for category in 1_000..1_200 {
+        products
+            .update(&mut pg.conn, id, products::category_id.eq(category))
+            .unwrap();
+    }
+    let sparse = format!("{}:t:~:", cache.config().key_prefix);
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let lasting: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{sparse}*"))
+        .query::<Vec<String>>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .filter(|key| {
+            let ttl: i64 = redis::cmd("PTTL").arg(key).query(&mut conn).unwrap();
+            ttl < 0 || ttl > cache_core::__engine::ANNOUNCE_HOLD.as_millis() as i64
+        })
+        .collect();
+    assert_eq!(
+        lasting,
+        Vec::<String>::new(),
+        "value tags that outlast the writes"
+    );
+    cache.clear().unwrap();
+}
+
 /// A row's tag created by a found lookup (through a model whose detail
 /// entries live 60 s) is left alone by lookups of the same value that
 /// find nothing (through `ProductV2`, over a database without the row,

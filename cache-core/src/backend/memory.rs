@@ -321,7 +321,12 @@ impl MemoryBackend {
 impl TagStore for MemoryBackend {
     fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
         for (tag, version) in tags {
-            self.tags.put(tag, *version, true, ttl);
+            match crate::protocol::stamp::version_to_write(*version) {
+                (version, false) => {
+                    let _ = self.tags.put(tag, version, true, ttl);
+                }
+                (version, true) => self.tags.replace_live(tag, version),
+            }
         }
         // After the writes: a reader that saw the old generation looked the
         // tags up before them.

@@ -134,6 +134,17 @@ impl Versions {
         }
     }
 
+    /// Replaces a live `tag`'s version, keeping its lifetime; an absent
+    /// or expired one stays absent.
+    pub(super) fn replace_live(&self, tag: &str, version: u64) {
+        let (shard, hash) = self.locate(tag);
+        let now = self.now();
+        let mut map = shard.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = map.get_mut(&hash).filter(|slot| slot.live(now)) {
+            slot.version = version;
+        }
+    }
+
     pub(super) fn clear(&self) {
         for shard in self.shards.iter() {
             shard.write().unwrap_or_else(|e| e.into_inner()).clear();
@@ -164,6 +175,14 @@ mod tests {
         assert_eq!(v.put("a", 7, false, None), 7, "created");
         assert_eq!(v.put("a", 8, false, None), 7, "kept");
         assert_eq!(v.put("a", 9, true, None), 9, "replaced");
+        v.replace_live("a", 10);
+        assert_eq!(v.get("a"), Some(10), "a live one replaced");
+        v.replace_live("absent", 11);
+        assert_eq!(v.get("absent"), None, "an absent one left absent");
+        v.put("short", 1, true, Some(Duration::from_millis(1)));
+        std::thread::sleep(Duration::from_millis(5));
+        v.replace_live("short", 12);
+        assert_eq!(v.get("short"), None, "an expired one left expired");
         let g = v.generation.load(Ordering::SeqCst);
         v.clear();
         assert_eq!(v.get("a"), None);

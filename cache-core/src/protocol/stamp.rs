@@ -34,6 +34,21 @@ pub(crate) fn new_version() -> u64 {
     rand::random_range(1..PENDING)
 }
 
+/// Set in a version handed to `TagStore::write_versions` (above every
+/// version [`new_version`] makes, and [`PENDING`]): write it only where the
+/// tag exists, keeping the tag's lifetime (Redis's `SET .. XX KEEPTTL`).
+/// A bump of a *sparse* tag (see `KeyBuilder::sparse_tag`): an absent tag
+/// has no entry that validates against it (a reader creates a new random
+/// version before its query), so it need not be created, and a table does
+/// not keep a tag for every value ever written.
+pub(crate) const IF_PRESENT: u64 = 1 << 63;
+
+/// A version to write, and whether only where the tag exists (see
+/// [`IF_PRESENT`]).
+pub(crate) fn version_to_write(version: u64) -> (u64, bool) {
+    (version & !IF_PRESENT, version & IF_PRESENT != 0)
+}
+
 /// A version from its stored text (`None`: not a version).
 pub(crate) fn parse_version(bytes: &[u8]) -> Option<u64> {
     crate::codec::decode_counter(bytes).and_then(|v| u64::try_from(v).ok())

@@ -369,7 +369,7 @@ impl RedisBackend {
         };
         let sets: Vec<(&str, Cmd)> = tags
             .iter()
-            .map(|(tag, version)| (*tag, set_cmd(tag, &version_text(*version), ttl)))
+            .map(|(tag, version)| (*tag, version_cmd(tag, *version, ttl)))
             .collect();
         // A pipeline per master whose slots are known, each bounded by one
         // response timeout.
@@ -1341,6 +1341,23 @@ fn set_cmd(key: &str, value: &[u8], ttl: Ttl) -> Cmd {
     cmd
 }
 
+/// A write of `tag`'s new `version`: a `SET`, or, for a version marked
+/// [`IF_PRESENT`](crate::protocol::stamp::IF_PRESENT), a `SET .. XX KEEPTTL`
+/// (only where the tag exists, keeping its lifetime: Redis 6.0 and later).
+fn version_cmd(tag: &str, version: u64, ttl: Ttl) -> Cmd {
+    match crate::protocol::stamp::version_to_write(version) {
+        (version, false) => set_cmd(tag, &version_text(version), ttl),
+        (version, true) => {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(tag)
+                .arg(&version_text(version)[..])
+                .arg("XX")
+                .arg("KEEPTTL");
+            cmd
+        }
+    }
+}
+
 /// The commands of a write of tag versions: a `SET` of each tag's new
 /// version or, with `delete`, a `DEL` of each tag.
 fn tag_cmds<'a>(tags: &[(&'a str, u64)], ttl: Ttl, delete: bool) -> Vec<(&'a str, Cmd)> {
@@ -1351,7 +1368,7 @@ fn tag_cmds<'a>(tags: &[(&'a str, u64)], ttl: Ttl, delete: bool) -> Vec<(&'a str
                 del.arg(*tag);
                 del
             } else {
-                set_cmd(tag, &version_text(*version), ttl)
+                version_cmd(tag, *version, ttl)
             };
             (*tag, cmd)
         })
