@@ -306,7 +306,10 @@ mod tests {
         let first = rate(Strategy::First);
         let all = rate(Strategy::All);
         let table = rate(Strategy::TableWide);
-        assert!(table < all && all < first && first < conj, "{table} {all} {first} {conj}");
+        assert!(
+            table < all && all < first && first < conj,
+            "{table} {all} {first} {conj}"
+        );
         assert_eq!(first, rate(Strategy::MostSelective), "category is first");
     }
 }
