@@ -59,6 +59,7 @@ use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::process::{Command, ExitCode, Stdio};
+use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
@@ -254,15 +255,7 @@ where
                 })
             })
             .collect();
-        let reads = readers
-            .into_iter()
-            .flat_map(|h| h.join().expect("reader"))
-            .collect();
-        let writes = writer_threads
-            .into_iter()
-            .flat_map(|h| h.join().expect("writer"))
-            .collect();
-        (reads, writes)
+        joined(readers, writer_threads)
     })
 }
 
@@ -359,16 +352,24 @@ where
                 })
             })
             .collect();
-        let reads = readers
-            .into_iter()
-            .flat_map(|h| h.join().expect("reader"))
-            .collect();
-        let moves = writer_threads
-            .into_iter()
-            .flat_map(|h| h.join().expect("writer"))
-            .collect();
-        (reads, moves)
+        joined(readers, writer_threads)
     })
+}
+
+/// What the reader and the writer threads did, once they are done.
+fn joined<R, W>(
+    readers: Vec<ScopedJoinHandle<'_, Vec<R>>>,
+    writers: Vec<ScopedJoinHandle<'_, Vec<W>>>,
+) -> (Vec<R>, Vec<W>) {
+    let reads = readers
+        .into_iter()
+        .flat_map(|h| h.join().expect("reader"))
+        .collect();
+    let writes = writers
+        .into_iter()
+        .flat_map(|h| h.join().expect("writer"))
+        .collect();
+    (reads, writes)
 }
 
 /// [`run_lists`] on the database of `args` at `location`.
