@@ -1,4 +1,4 @@
-//! A hook write's commit held open for its announcement (MySQL).
+//! A hook write's commit held open for its announcement (MySQL, SQLite).
 //!
 //! On MySQL a hook writes in a short transaction of its own
 //! (`mysql_atomic`): its old row, its write and its new row. The value tags
@@ -12,8 +12,18 @@
 //! tags, announces them and commits ([`held`] tells it to).
 //!
 //! A thread-local flag: the hook and `mysql_atomic` run on one thread, one
-//! inside the other (sync API only).
+//! inside the other. On the async API the flag is set only while the
+//! hook's own statement future is polled ([`poll_asked`]), and saved
+//! between polls: a task that moves between threads carries it, and no
+//! other task ever sees it.
+//!
+//! On SQLite the hook opens the transaction itself ([`begin_immediate`]):
+//! `BEGIN IMMEDIATE`, which takes the write lock before the hook's first
+//! statement (a read of the old row, for some), so that no other writer
+//! comes between (a deferred transaction would fail with `SQLITE_BUSY`).
 
+use diesel::Connection;
+use diesel::connection::{TransactionDepthChange, TransactionManager, TransactionManagerStatus};
 use std::cell::Cell;
 
 /// Where the current thread's hook write stands.
@@ -50,7 +60,7 @@ pub(crate) fn ask() -> Asked {
 
 /// Whether a hook asked (and no transaction was held for it yet); the
 /// request is taken: nested calls see none.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mysql", feature = "async-mysql")), allow(dead_code))]
 pub(crate) fn take_request() -> bool {
     STATE.with(|s| {
         let asked = s.get() == State::Asked;
@@ -62,7 +72,7 @@ pub(crate) fn take_request() -> bool {
 }
 
 /// Says the transaction was left open, its write done.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mysql", feature = "async-mysql")), allow(dead_code))]
 pub(crate) fn mark_held() {
     STATE.with(|s| s.set(State::Held));
 }
@@ -75,6 +85,86 @@ pub(crate) fn held() -> bool {
         s.set(State::Idle);
         held
     })
+}
+
+/// Polls `statement` (an async hook's write) with a request that the
+/// transaction `mysql_atomic_begin` opens be left open, set only while it
+/// is polled; returns its output and whether it was ([`held`]).
+#[cfg(feature = "async-mysql")]
+pub(crate) async fn poll_asked<F: std::future::Future>(statement: F) -> (F::Output, bool) {
+    /// Puts the thread's state back when a poll ends, even by a panic.
+    struct Restore<'s> {
+        saved: &'s mut State,
+        outer: State,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            *self.saved = STATE.with(|s| s.replace(self.outer));
+        }
+    }
+    let mut statement = std::pin::pin!(statement);
+    let mut state = State::Asked;
+    let out = std::future::poll_fn(|cx| {
+        let outer = STATE.with(|s| s.replace(state));
+        let _restore = Restore {
+            saved: &mut state,
+            outer,
+        };
+        statement.as_mut().poll(cx)
+    })
+    .await;
+    (out, state == State::Held)
+}
+
+/// What SQLite answers a `BEGIN` inside a transaction.
+const NESTED_BEGIN: &str = "cannot start a transaction within a transaction";
+
+/// Opens `BEGIN IMMEDIATE` on `conn` (SQLite, with no transaction open as
+/// Diesel knows it), for Diesel's transaction manager to commit or roll
+/// back. `Ok(false)`: SQLite refused it because a transaction opened by
+/// SQL text, unknown to Diesel, is open (the hook then writes inside it,
+/// as it would have).
+///
+/// (Generic over the connection type, which Diesel's own
+/// `immediate_transaction` is not: the hooks are.)
+pub(crate) fn begin_immediate<C: Connection>(conn: &mut C) -> diesel::QueryResult<bool> {
+    match conn.batch_execute("BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains(NESTED_BEGIN) =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    }
+    let status = C::TransactionManager::transaction_manager_status_mut(conn);
+    let counted = match status {
+        TransactionManagerStatus::Valid(valid) => {
+            valid.change_transaction_depth(TransactionDepthChange::IncreaseDepth)
+        }
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
+    };
+    if let Err(e) = counted {
+        // (Not left open behind Diesel's back.)
+        let _ = conn.batch_execute("ROLLBACK");
+        return Err(e);
+    }
+    Ok(true)
+}
+
+/// Ends the transaction [`begin_immediate`] opened with the write's
+/// outcome: commits on success, rolls back on an error (which it returns).
+pub(crate) fn end<C: Connection, T>(
+    conn: &mut C,
+    out: diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    match out {
+        Ok(value) => C::TransactionManager::commit_transaction(conn).map(|()| value),
+        Err(e) => match C::TransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,9 @@ async fn server_in_transaction(conn: &mut AsyncMysqlConnection) -> QueryResult<b
 pub enum MysqlAtomic {
     /// A transaction (or savepoint) of diesel-async's transaction manager.
     Managed,
+    /// A transaction of diesel-async's transaction manager that the hook
+    /// asked to be left open for it to commit (see `held_commit`).
+    Held,
     /// A savepoint of the hook's own, inside a transaction opened by SQL
     /// text on a tracked connection.
     Savepoint(String),
@@ -75,8 +78,13 @@ pub enum MysqlAtomic {
 /// connection, `SET autocommit = 0`), refused: nothing is written.
 pub async fn mysql_atomic_begin(conn: &mut AsyncMysqlConnection) -> QueryResult<MysqlAtomic> {
     if diesel_in_transaction(conn) || !server_in_transaction(conn).await? {
+        // (Only a transaction of its own is held, not a savepoint.)
+        let hold = !diesel_in_transaction(conn) && crate::held_commit::take_request();
         Manager::begin_transaction(conn).await?;
-        return Ok(MysqlAtomic::Managed);
+        return Ok(match hold {
+            true => MysqlAtomic::Held,
+            false => MysqlAtomic::Managed,
+        });
     }
     if !async_tracker(conn).is_some_and(|t| t.in_transaction()) {
         return Err(Error::QueryBuilderError(UNFOLLOWED.into()));
@@ -88,8 +96,8 @@ pub async fn mysql_atomic_begin(conn: &mut AsyncMysqlConnection) -> QueryResult<
 }
 
 /// Ends what [`mysql_atomic_begin`] started with the body's result: commits
-/// (or releases the savepoint) on success, rolls back on an error, which it
-/// returns.
+/// (or releases the savepoint) on success, or leaves a transaction the hook
+/// asked for open; rolls back on an error, which it returns.
 pub async fn mysql_atomic_end<T>(
     conn: &mut AsyncMysqlConnection,
     atomic: MysqlAtomic,
@@ -99,10 +107,18 @@ pub async fn mysql_atomic_end<T>(
         (MysqlAtomic::Managed, Ok(value)) => {
             Manager::commit_transaction(conn).await.map(|()| value)
         }
-        (MysqlAtomic::Managed, Err(e)) => match Manager::rollback_transaction(conn).await {
-            Ok(()) | Err(Error::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback),
-        },
+        (MysqlAtomic::Held, Ok(value)) => {
+            // Left open for the hook, which announces what it learned and
+            // commits (see `held_commit`).
+            crate::held_commit::mark_held();
+            Ok(value)
+        }
+        (MysqlAtomic::Managed | MysqlAtomic::Held, Err(e)) => {
+            match Manager::rollback_transaction(conn).await {
+                Ok(()) | Err(Error::BrokenTransactionManager) => Err(e),
+                Err(rollback) => Err(rollback),
+            }
+        }
         (MysqlAtomic::Savepoint(savepoint), Ok(value)) => {
             conn.batch_execute(&format!("RELEASE SAVEPOINT {savepoint}"))
                 .await?;

@@ -34,6 +34,10 @@ pub(crate) enum WriteShape {
     /// (`mysql_atomic`): it is left open for the hook, which announces the
     /// values it learned and commits (see `held_commit`).
     HeldCommit,
+    /// The same on SQLite, in a transaction the hook opens with `BEGIN
+    /// IMMEDIATE` (see `held_commit::begin_immediate`): no round trip on
+    /// an embedded database.
+    ImmediateTransaction,
     /// Every list with conditions, announced before the statement
     /// (autocommit on a shared store where the hook cannot open a
     /// transaction of its own: see [`Manager::write_shape`]).
@@ -415,7 +419,7 @@ impl<M: CachedModel> Manager<M> {
         if autocommit {
             self.cache().announce_bumps(&as_strs(&known));
         }
-        let precise = shape != WriteShape::Coarse;
+        let precise = std::cell::Cell::new(shape != WriteShape::Coarse);
         // What `touched` named inside the write's transaction, if it ran.
         let mut named: Option<Option<Vec<String>>> = None;
         let learned = |named: &Option<Option<Vec<String>>>| -> Vec<String> {
@@ -424,7 +428,7 @@ impl<M: CachedModel> Manager<M> {
         };
         // (Says whether it learned any.)
         let mut announce = |out: &T| {
-            named = Some(touched(out, precise));
+            named = Some(touched(out, precise.get()));
             let learned = learned(&named);
             self.cache().announce_bumps(&as_strs(&learned));
             !learned.is_empty()
@@ -459,8 +463,24 @@ impl<M: CachedModel> Manager<M> {
                 }
                 Ok(out)
             }),
+            WriteShape::ImmediateTransaction => tracking::as_hook(conn, |conn| {
+                if !crate::held_commit::begin_immediate(conn)? {
+                    // A transaction opened by SQL text, unknown to Diesel
+                    // (an untracked connection): written inside it, as
+                    // without a cache, and coarse.
+                    let filtered = self.with_filtered(Vec::new());
+                    self.cache().announce_bumps(&as_strs(&filtered));
+                    precise.set(false);
+                    return f(conn);
+                }
+                let out = f(conn).inspect(|out| {
+                    announce(out);
+                });
+                crate::held_commit::end(conn, out)
+            }),
             _ => tracking::as_hook(conn, f),
         };
+        let precise = precise.get();
         // (What was announced is replaced, whatever the write names.)
         let tags = match &written {
             Ok(value) => named
@@ -498,18 +518,24 @@ impl<M: CachedModel> Manager<M> {
     /// own, opened by `mysql_atomic` only once the server says none is open
     /// (a `BEGIN` would commit one opened by `SET autocommit = 0`, which
     /// the tracker does not follow): its commit is held for the hook
-    /// ([`WriteShape::HeldCommit`]), tracked or not. Not on SQLite, where a
-    /// deferred transaction fails with `SQLITE_BUSY` if a concurrent writer
-    /// comes between the read of the old row and the update (and `BEGIN
-    /// IMMEDIATE` is not generic over connections). There, and on untracked
-    /// PostgreSQL connections, an autocommit write over a shared store is
-    /// coarse.
+    /// ([`WriteShape::HeldCommit`]), tracked or not. On SQLite the hook
+    /// opens `BEGIN IMMEDIATE` ([`WriteShape::ImmediateTransaction`]; a
+    /// deferred transaction would fail with `SQLITE_BUSY` if a concurrent
+    /// writer came between the read of the old row and the update), tracked
+    /// or not: SQLite refuses a `BEGIN` inside a transaction opened by SQL
+    /// text, and the hook then writes inside that one, coarsely. On
+    /// untracked PostgreSQL connections an autocommit write over a shared
+    /// store is coarse.
     ///
-    /// Not on async connections either: a hook future dropped during its
-    /// statement would leave its transaction open on the connection (the
-    /// statement never committed, and the connection's next statements
-    /// inside it), where in autocommit the statement commits as it would
-    /// have, and is invalidated as a cancelled write.
+    /// Not on async PostgreSQL and SQLite connections: a hook future
+    /// dropped during its statement would leave a transaction open on the
+    /// connection (the statement never committed, its row locked, and the
+    /// connection's next statements inside it), where in autocommit the
+    /// statement commits as it would have, and is invalidated as a
+    /// cancelled write. Async MySQL hooks write in a transaction of their
+    /// own already (`mysql_atomic_begin`), which is held as on the sync
+    /// API: a cancelled one is left open as before (diesel-async's pools
+    /// discard such a connection).
     pub(crate) fn write_shape<B>(
         &self,
         autocommit: bool,
@@ -521,7 +547,8 @@ impl<M: CachedModel> Manager<M> {
         }
         match tracking::dialect_of::<B>() {
             Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
-            Dialect::Mysql if !nonblocking => WriteShape::HeldCommit,
+            Dialect::Mysql => WriteShape::HeldCommit,
+            Dialect::Sqlite if !nonblocking => WriteShape::ImmediateTransaction,
             _ => WriteShape::Coarse,
         }
     }
@@ -615,8 +642,15 @@ pub fn sqlite_atomic<T>(
     f: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<T>,
 ) -> diesel::QueryResult<T> {
     if in_transaction(conn) {
-        f(conn)
-    } else {
-        conn.immediate_transaction(f)
+        return f(conn);
+    }
+    match crate::held_commit::begin_immediate(conn)? {
+        true => {
+            let out = f(conn);
+            crate::held_commit::end(conn, out)
+        }
+        // (In a transaction opened by SQL text that Diesel does not know
+        // of: inside it, as the caller's own statements.)
+        false => f(conn),
     }
 }

@@ -52,11 +52,14 @@ impl<M: CachedModel> Manager<M> {
     {
         let hook = self.hook(conn)?;
         let write = self.begin_async(conn, self.inserted_tags()).await;
-        let written = hook.run(M::insert_returning(&mut *conn, values)).await;
         let touched = |rows: &Vec<M>, precise| {
             let values = rows.iter().flat_map(CachedModel::column_values);
             (!rows.is_empty()).then(|| self.inserted_tags_of(Some(values), precise))
         };
+        let ran = write.run(M::insert_returning(&mut *conn, values)).await;
+        let written = self
+            .after_statement(conn, hook, &write, ran, &touched)
+            .await;
         let (rows, tags) = self.end_async(write, written, touched).await?;
         if !rows.is_empty() {
             self.invalidate_async(conn, "insert", tags).await;
@@ -72,11 +75,14 @@ impl<M: CachedModel> Manager<M> {
     {
         let hook = self.hook(conn)?;
         let write = self.begin_async(conn, self.inserted_tags()).await;
-        let written = hook.run(M::insert_execute(&mut *conn, values)).await;
         // (The rows are not read back: their values are unknown.)
         let touched = |n: &usize, _| {
             (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false))
         };
+        let ran = write.run(M::insert_execute(&mut *conn, values)).await;
+        let written = self
+            .after_statement(conn, hook, &write, ran, &touched)
+            .await;
         let (n, tags) = self.end_async(write, written, touched).await?;
         if n > 0 {
             self.invalidate_async(conn, "insert", tags).await;
@@ -97,10 +103,13 @@ impl<M: CachedModel> Manager<M> {
     {
         let hook = self.hook(conn)?;
         let write = self.begin_async(conn, self.id_tags(&id)).await;
-        let written = hook.run(M::update_by_id(&mut *conn, id, changes)).await;
         let touched = |updated: &Option<Updated<M>>, precise| {
             updated.as_ref().map(|u| self.updated_tags(u, precise))
         };
+        let ran = write.run(M::update_by_id(&mut *conn, id, changes)).await;
+        let written = self
+            .after_statement(conn, hook, &write, ran, &touched)
+            .await;
         let (updated, tags) = self.end_async(write, written, touched).await?;
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
@@ -130,10 +139,13 @@ impl<M: CachedModel> Manager<M> {
     {
         let hook = self.hook(conn)?;
         let write = self.begin_async(conn, self.id_tags(&id)).await;
-        let written = hook.run(M::delete_by_id(&mut *conn, &id)).await;
         let touched = |deleted: &Option<M>, precise| {
             deleted.as_ref().map(|row| self.deleted_tags(row, precise))
         };
+        let ran = write.run(M::delete_by_id(&mut *conn, &id)).await;
+        let written = self
+            .after_statement(conn, hook, &write, ran, &touched)
+            .await;
         let (deleted, tags) = self.end_async(write, written, touched).await?;
         if deleted.is_some() {
             self.invalidate_async(conn, "delete", tags).await;
@@ -159,10 +171,13 @@ impl<M: CachedModel> Manager<M> {
         }
         let hook = self.hook(conn)?;
         let write = self.begin_async(conn, self.epoch_tags()).await;
-        let written = hook
+        let touched = |_: &usize, _| Some(self.epoch_tags());
+        let ran = write
             .run(M::update_filtered(&mut *conn, filter, changes))
             .await;
-        let touched = |_: &usize, _| Some(self.epoch_tags());
+        let written = self
+            .after_statement(conn, hook, &write, ran, &touched)
+            .await;
         let (n, tags) = self.end_async(write, written, touched).await?;
         self.invalidate_async(conn, "update_where", tags).await;
         Ok(n)
@@ -193,7 +208,8 @@ impl<M: CachedModel> Manager<M> {
     ) -> AsyncWrite {
         let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
-        let precise = self.write_shape::<C::Backend>(autocommit, false, true) != WriteShape::Coarse;
+        let shape = self.write_shape::<C::Backend>(autocommit, false, true);
+        let precise = shape != WriteShape::Coarse;
         let known = if precise {
             known
         } else {
@@ -206,8 +222,55 @@ impl<M: CachedModel> Manager<M> {
         AsyncWrite {
             autocommit,
             precise,
+            hold: shape == WriteShape::HeldCommit,
             known,
         }
+    }
+
+    /// Ends a hook's statement (its output `out`, and whether its commit
+    /// was `held`, see [`AsyncWrite::run`]) on `conn`: where it was held,
+    /// announces the tags `touched` learned from the outcome and commits.
+    /// The hook is done once its statement (and that commit) returned.
+    async fn after_statement<C: AsyncConnection, T>(
+        &self,
+        conn: &mut C,
+        hook: Hook,
+        write: &AsyncWrite,
+        (out, held): (QueryResult<T>, bool),
+        touched: &impl Fn(&T, bool) -> Option<Vec<String>>,
+    ) -> QueryResult<T> {
+        if !write.hold {
+            hook.done();
+            return out;
+        }
+        let learned: Vec<String> = match &out {
+            Ok(value) => touched(value, write.precise).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let learned: Vec<&str> = learned
+            .iter()
+            .filter(|t| !write.known.contains(t))
+            .map(String::as_str)
+            .collect();
+        if held {
+            self.cache().announce_bumps_async(&learned).await;
+            use diesel_async::TransactionManager;
+            let committed = C::TransactionManager::commit_transaction(conn).await;
+            hook.done();
+            return committed.and(out);
+        }
+        if !learned.is_empty() {
+            // (Every hook write that learns values goes through
+            // `mysql_atomic_begin`; the others name what they touch before
+            // they run.)
+            debug_assert!(false, "a MySQL hook write learned tags after its commit");
+            tracing::warn!(
+                model = M::INFO.name,
+                "cache_diesel: an async MySQL hook write learned what it touched after its commit"
+            );
+        }
+        hook.done();
+        out
     }
 
     /// Ends a hook write begun by [`begin_async`](Self::begin_async)
@@ -297,15 +360,25 @@ struct AsyncWrite {
     autocommit: bool,
     /// Whether it names the lists it touches by their values.
     precise: bool,
+    /// Whether its commit is held for the announcement of what it learns
+    /// ([`WriteShape::HeldCommit`]).
+    hold: bool,
     /// The tags known before it ran.
     known: Vec<String>,
 }
 
-impl Hook {
-    /// Runs the hook's statement.
-    async fn run<T>(self, statement: impl Future<Output = QueryResult<T>>) -> QueryResult<T> {
-        let out = statement.await;
-        self.done();
-        out
+impl AsyncWrite {
+    /// Runs the hook's statement; where its commit is to be held
+    /// ([`WriteShape::HeldCommit`]), asks `mysql_atomic_begin` to hold it
+    /// and says whether it did (see `held_commit`).
+    async fn run<T>(
+        &self,
+        statement: impl Future<Output = QueryResult<T>>,
+    ) -> (QueryResult<T>, bool) {
+        #[cfg(feature = "async-mysql")]
+        if self.hold {
+            return crate::held_commit::poll_asked(statement).await;
+        }
+        (statement.await, false)
     }
 }

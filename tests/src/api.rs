@@ -564,6 +564,11 @@ pub fn sync_sqlite_memory(test: &str) -> Option<(SyncApi<SqliteConnection>, Cach
     sync_with(env::sqlite_and_memory, test)
 }
 
+/// The sync API on a SQLite file and Redis.
+pub fn sync_sqlite_redis(test: &str) -> Option<(SyncApi<SqliteConnection>, Cache)> {
+    sync_with(env::sqlite_and_redis, test)
+}
+
 /// The sync API on PostgreSQL and Redis.
 pub fn sync_postgres_redis(test: &str) -> Option<(SyncApi<PgConnection>, Cache)> {
     sync_with(env::postgres_and_redis, test)

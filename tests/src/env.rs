@@ -109,6 +109,14 @@ pub fn sqlite_and_memory(test: &str) -> Option<(TestDb<SqliteConnection>, Cache)
     Some((db::sqlite(), cache_with_prefix("memory://", test)))
 }
 
+/// A SQLite file of the test's own and Redis with the test's own prefix
+/// (a shared store over an embedded database); `None` when Redis is
+/// unreachable outside CI.
+pub fn sqlite_and_redis(test: &str) -> Option<(TestDb<SqliteConnection>, Cache)> {
+    let redis = services::redis_url()?;
+    Some((db::sqlite_file(test), cache_with_prefix(&redis, test)))
+}
+
 /// A PostgreSQL schema of the test's own and Redis with the test's own
 /// prefix, for suites with models of their own; `None` when either is
 /// unreachable outside CI.

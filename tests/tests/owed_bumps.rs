@@ -381,9 +381,10 @@ fn a_writer_killed_transaction() {
 }
 
 /// The child process's part of [`a_writer_killed_moving_a_row`]: moves
-/// the row to category 2 through the hook in autocommit (MySQL: on an
-/// untracked connection, whose hook holds its own transaction's commit;
-/// PostgreSQL: on a tracked one, whose hook opens one), over a proxy that
+/// the row to category 2 through the hook in autocommit (MySQL, sync and
+/// async, and SQLite: on an untracked connection, whose hook holds its own
+/// transaction's commit; PostgreSQL: on a tracked one, whose hook opens
+/// one), over a proxy that
 /// kills this process when its bump is on the way.
 fn killed_mover(spec: &str) {
     let [kind, location, url, prefix, id] = spec.split('|').collect::<Vec<_>>()[..] else {
@@ -396,6 +397,20 @@ fn killed_mover(spec: &str) {
         let server = services::mysql_url().unwrap();
         let url = services::mysql_database_url(&server, location);
         let mut conn = MysqlConnection::establish(&url).unwrap();
+        writer.update(&mut conn, id, moved).unwrap();
+    } else if kind == "mysql_async" {
+        use diesel_async::AsyncConnection;
+        let server = services::mysql_url().unwrap();
+        let url = services::mysql_database_url(&server, location);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut conn = diesel_async::AsyncMysqlConnection::establish(&url)
+                .await
+                .unwrap();
+            writer.update_async(&mut conn, id, moved).await.unwrap();
+        });
+    } else if kind == "sqlite" {
+        let mut conn = db::open_sqlite_file(location);
         writer.update(&mut conn, id, moved).unwrap();
     } else {
         let mut conn = PgConnection::establish(&services::database_url().unwrap()).unwrap();
@@ -484,6 +499,28 @@ fn a_writer_killed_moving_on_mysql() {
     };
     let location = db.database().unwrap().to_owned();
     a_writer_killed_moving_a_row("mysql", db, location);
+}
+
+#[test]
+fn a_writer_killed_moving_on_mysql_async() {
+    if let Ok(spec) = std::env::var("CACHE_TEST_KILLED_MOVER") {
+        return killed_mover(&spec);
+    }
+    let Some(db) = db::mysql("killed_move_async") else {
+        return;
+    };
+    let location = db.database().unwrap().to_owned();
+    a_writer_killed_moving_a_row("mysql_async", db, location);
+}
+
+#[test]
+fn a_writer_killed_moving_on_sqlite() {
+    if let Ok(spec) = std::env::var("CACHE_TEST_KILLED_MOVER") {
+        return killed_mover(&spec);
+    }
+    let db = db::sqlite_file("killed_move");
+    let location = db.file().unwrap().to_owned();
+    a_writer_killed_moving_a_row("sqlite", db, location);
 }
 
 #[test]
