@@ -116,6 +116,73 @@ pub(crate) async fn poll_asked<F: std::future::Future>(statement: F) -> (F::Outp
     (out, state == State::Held)
 }
 
+/// How a hook ends a MySQL transaction of its own: never opening another
+/// (`AND NO CHAIN`) nor closing the session (`NO RELEASE`), whatever the
+/// session's `completion_type` says (under `CHAIN` a plain `COMMIT` opens
+/// a transaction the caller never asked for, whose old snapshot later
+/// reads would see and fill the cache with).
+#[cfg_attr(not(any(feature = "mysql", feature = "async-mysql")), allow(dead_code))]
+fn end_sql(commit: bool) -> &'static str {
+    match commit {
+        true => "COMMIT AND NO CHAIN NO RELEASE",
+        false => "ROLLBACK AND NO CHAIN NO RELEASE",
+    }
+}
+
+/// Diesel's view of `status` after a hook ended its own transaction with
+/// `ended`: out of it if it is `closed` (committed, or rolled back), else
+/// broken (whether one is still open is unknown).
+#[cfg_attr(not(any(feature = "mysql", feature = "async-mysql")), allow(dead_code))]
+fn left_own(
+    status: &mut TransactionManagerStatus,
+    ended: diesel::QueryResult<()>,
+    closed: bool,
+) -> diesel::QueryResult<()> {
+    if !closed {
+        status.set_in_error();
+        return ended;
+    }
+    let left = match status {
+        TransactionManagerStatus::Valid(valid) => {
+            valid.change_transaction_depth(TransactionDepthChange::DecreaseDepth)
+        }
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
+    };
+    ended.and(left)
+}
+
+/// Commits (`commit`) or rolls back a MySQL transaction a hook opened of
+/// its own through Diesel's transaction manager (see [`end_sql`]); a
+/// failed `COMMIT` is followed by a `ROLLBACK`.
+#[cfg(feature = "mysql")]
+pub(crate) fn end_own<C: Connection>(conn: &mut C, commit: bool) -> diesel::QueryResult<()> {
+    let ended = conn.batch_execute(end_sql(commit));
+    let closed = match (&ended, commit) {
+        (Ok(()), _) => true,
+        (Err(_), true) => conn.batch_execute(end_sql(false)).is_ok(),
+        (Err(_), false) => false,
+    };
+    let status = C::TransactionManager::transaction_manager_status_mut(conn);
+    left_own(status, ended, closed)
+}
+
+/// [`end_own`] on an async connection.
+#[cfg(feature = "async-mysql")]
+pub(crate) async fn end_own_async<C: diesel_async::AsyncConnection>(
+    conn: &mut C,
+    commit: bool,
+) -> diesel::QueryResult<()> {
+    use diesel_async::TransactionManager;
+    let ended = conn.batch_execute(end_sql(commit)).await;
+    let closed = match (&ended, commit) {
+        (Ok(()), _) => true,
+        (Err(_), true) => conn.batch_execute(end_sql(false)).await.is_ok(),
+        (Err(_), false) => false,
+    };
+    let status = C::TransactionManager::transaction_manager_status_mut(conn);
+    left_own(status, ended, closed)
+}
+
 /// What SQLite answers a `BEGIN` inside a transaction.
 const NESTED_BEGIN: &str = "cannot start a transaction within a transaction";
 

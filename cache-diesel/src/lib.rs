@@ -52,6 +52,7 @@ pub mod model;
 mod mysql;
 #[cfg(feature = "async-mysql")]
 mod mysql_async;
+mod mysql_session;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
 #[cfg(feature = "r2d2")]

@@ -148,21 +148,21 @@ pub fn mysql_atomic<T>(
         return conn.transaction(f);
     }
     if !server_in_transaction(conn)? {
-        if !crate::held_commit::take_request() {
-            return conn.transaction(f);
-        }
-        // Left open for the hook, which announces what it learned and
-        // commits (see `held_commit`).
+        // A transaction of its own, ended `AND NO CHAIN` (see
+        // `held_commit::end_own`), or left open for the hook, which
+        // announces what it learned and commits (see `held_commit`).
+        let hold = crate::held_commit::take_request();
         type Manager = diesel::connection::AnsiTransactionManager;
         use diesel::connection::TransactionManager;
         Manager::begin_transaction(conn)?;
         return match f(conn) {
-            Ok(out) => {
+            Ok(out) if hold => {
                 crate::held_commit::mark_held();
                 Ok(out)
             }
+            Ok(out) => crate::held_commit::end_own(conn, true).map(|()| out),
             Err(e) => {
-                if let Err(undo) = Manager::rollback_transaction(conn) {
+                if let Err(undo) = crate::held_commit::end_own(conn, false) {
                     tracing::error!(error = %undo, "cache_diesel: rolling back a failed MySQL hook write failed");
                 }
                 Err(e)

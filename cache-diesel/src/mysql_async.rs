@@ -61,10 +61,14 @@ async fn server_in_transaction(conn: &mut AsyncMysqlConnection) -> QueryResult<b
 #[doc(hidden)]
 #[derive(Debug)]
 pub enum MysqlAtomic {
-    /// A transaction (or savepoint) of diesel-async's transaction manager.
+    /// A savepoint of diesel-async's transaction manager, inside a
+    /// transaction it opened.
     Managed,
-    /// A transaction of diesel-async's transaction manager that the hook
-    /// asked to be left open for it to commit (see `held_commit`).
+    /// A transaction of its own (through diesel-async's transaction
+    /// manager), ended `AND NO CHAIN` (see `held_commit::end_own`).
+    Own,
+    /// A transaction of its own that the hook asked to be left open for it
+    /// to commit (see `held_commit`).
     Held,
     /// A savepoint of the hook's own, inside a transaction opened by SQL
     /// text on a tracked connection.
@@ -77,13 +81,16 @@ pub enum MysqlAtomic {
 /// the tracker follows. Inside one it does not follow (an untracked
 /// connection, `SET autocommit = 0`), refused: nothing is written.
 pub async fn mysql_atomic_begin(conn: &mut AsyncMysqlConnection) -> QueryResult<MysqlAtomic> {
-    if diesel_in_transaction(conn) || !server_in_transaction(conn).await? {
-        // (Only a transaction of its own is held, not a savepoint.)
-        let hold = !diesel_in_transaction(conn) && crate::held_commit::take_request();
+    if diesel_in_transaction(conn) {
+        Manager::begin_transaction(conn).await?;
+        return Ok(MysqlAtomic::Managed);
+    }
+    if !server_in_transaction(conn).await? {
+        let hold = crate::held_commit::take_request();
         Manager::begin_transaction(conn).await?;
         return Ok(match hold {
             true => MysqlAtomic::Held,
-            false => MysqlAtomic::Managed,
+            false => MysqlAtomic::Own,
         });
     }
     if !async_tracker(conn).is_some_and(|t| t.in_transaction()) {
@@ -113,12 +120,19 @@ pub async fn mysql_atomic_end<T>(
             crate::held_commit::mark_held();
             Ok(value)
         }
-        (MysqlAtomic::Managed | MysqlAtomic::Held, Err(e)) => {
-            match Manager::rollback_transaction(conn).await {
-                Ok(()) | Err(Error::BrokenTransactionManager) => Err(e),
-                Err(rollback) => Err(rollback),
+        (MysqlAtomic::Own, Ok(value)) => crate::held_commit::end_own_async(conn, true)
+            .await
+            .map(|()| value),
+        (MysqlAtomic::Own | MysqlAtomic::Held, Err(e)) => {
+            if let Err(undo) = crate::held_commit::end_own_async(conn, false).await {
+                tracing::error!(error = %undo, "cache_diesel: rolling back a failed MySQL hook write failed");
             }
+            Err(e)
         }
+        (MysqlAtomic::Managed, Err(e)) => match Manager::rollback_transaction(conn).await {
+            Ok(()) | Err(Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback),
+        },
         (MysqlAtomic::Savepoint(savepoint), Ok(value)) => {
             conn.batch_execute(&format!("RELEASE SAVEPOINT {savepoint}"))
                 .await?;

@@ -112,6 +112,14 @@ pub struct CacheTracking {
     /// Set when the tracker lost track of the transaction: what to
     /// invalidate again at the next `COMMIT`/`ROLLBACK`.
     reminder: Option<Pending>,
+    /// MySQL's `autocommit = 0` is set: a transaction is always open (see
+    /// `mysql_session`).
+    autocommit_off: bool,
+    /// MySQL's `completion_type = CHAIN` is set: a `COMMIT` or `ROLLBACK`
+    /// opens the next transaction (see `mysql_session`).
+    chain: bool,
+    /// The statement text being applied says `AND NO CHAIN`.
+    no_chain: bool,
     /// Above zero while a manager hook runs its own write statement
     /// (shared: an async hook's guard holds it across its await).
     hooks: Arc<AtomicU32>,
@@ -159,6 +167,9 @@ impl CacheTracking {
             dialect: Dialect::Any,
             levels: Vec::new(),
             reminder: None,
+            autocommit_off: false,
+            chain: false,
+            no_chain: false,
             hooks: Arc::default(),
             #[cfg(feature = "async")]
             nonblocking: false,
@@ -264,7 +275,9 @@ impl CacheTracking {
                 self.record(Vec::new(), true, from_hook);
                 return;
             }
-            return statements.into_iter().for_each(|s| self.step(s, from_hook));
+            self.no_chain = self.chain && crate::mysql_session::says_no_chain(&sql);
+            statements.into_iter().for_each(|s| self.step(s, from_hook));
+            return self.follow_session(&sql);
         };
         let controls = statements.iter().any(|s| {
             !matches!(
@@ -398,8 +411,14 @@ impl CacheTracking {
                     self.levels.push(Level::default());
                 }
             }
-            Statement::Commit => self.end(true),
-            Statement::Rollback => self.end(false),
+            Statement::Commit => {
+                self.end(true);
+                self.reopen();
+            }
+            Statement::Rollback => {
+                self.end(false);
+                self.reopen();
+            }
             Statement::Savepoint(name) => {
                 // Outside a transaction, SQLite's SAVEPOINT begins one; MySQL
                 // and PostgreSQL do not (PostgreSQL refuses it).
@@ -478,6 +497,40 @@ impl CacheTracking {
         }
         if let Some(reminder) = self.reminder.take() {
             self.invalidate(&reminder, "transaction end after lost track");
+        }
+    }
+
+    /// After a transaction ended: opens the next one where the session's
+    /// MySQL settings open it at once (see `mysql_session`).
+    fn reopen(&mut self) {
+        let chained = self.chain && !self.no_chain;
+        if self.levels.is_empty() && (self.autocommit_off || chained) {
+            self.levels.push(Level::default());
+        }
+    }
+
+    /// Follows the MySQL session settings `sql` assigned (see
+    /// `mysql_session`): `autocommit = 0` opens a transaction (and keeps
+    /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
+    /// chains the next `COMMIT`s.
+    fn follow_session(&mut self, sql: &str) {
+        if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
+            return;
+        }
+        let set = crate::mysql_session::settings(sql);
+        if let Some(chain) = set.chain {
+            self.chain = chain;
+        }
+        match set.autocommit {
+            Some(false) => {
+                self.autocommit_off = true;
+                self.reopen();
+            }
+            Some(true) if self.autocommit_off => {
+                self.autocommit_off = false;
+                self.end(true);
+            }
+            _ => {}
         }
     }
 

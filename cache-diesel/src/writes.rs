@@ -449,8 +449,9 @@ impl<M: CachedModel> Manager<M> {
                 let out = out?;
                 let learned_any = announce(&out);
                 if held {
-                    use diesel::connection::TransactionManager;
-                    <C::TransactionManager as TransactionManager<C>>::commit_transaction(conn)?;
+                    // (Only `mysql_atomic` holds one.)
+                    #[cfg(feature = "mysql")]
+                    crate::held_commit::end_own(conn, true)?;
                 } else if learned_any {
                     // (Every hook write that learns values goes through
                     // `mysql_atomic`; the others name what they touch

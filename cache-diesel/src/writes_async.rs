@@ -254,8 +254,11 @@ impl<M: CachedModel> Manager<M> {
             .collect();
         if held {
             self.cache().announce_bumps_async(&learned).await;
-            use diesel_async::TransactionManager;
-            let committed = C::TransactionManager::commit_transaction(conn).await;
+            // (Only `mysql_atomic_begin` holds one.)
+            #[cfg(feature = "async-mysql")]
+            let committed = crate::held_commit::end_own_async(conn, true).await;
+            #[cfg(not(feature = "async-mysql"))]
+            let committed = Ok(());
             hook.done();
             return committed.and(out);
         }

@@ -554,16 +554,9 @@ fn mysql_hooks_inside_a_transaction_opened_by_sql_text_do_not_commit_it() {
     };
     let untouched = vec![("kept".to_string(), "Title of kept".to_string())];
 
-    // Untracked, in BEGIN; then untracked and tracked, autocommit off.
-    for (begin, tracked) in [
-        ("BEGIN", false),
-        ("SET autocommit = 0", false),
-        ("SET autocommit = 0", true),
-    ] {
+    // Untracked, in BEGIN and with autocommit off: refused.
+    for begin in ["BEGIN", "SET autocommit = 0"] {
         let mut conn = env.db.another();
-        if tracked {
-            cache_diesel::track(&mut conn);
-        }
         conn.batch_execute(begin).unwrap();
         conn.batch_execute(raw).unwrap();
         let err = p
@@ -572,24 +565,105 @@ fn mysql_hooks_inside_a_transaction_opened_by_sql_text_do_not_commit_it() {
         assert!(err.to_string().contains("cannot follow"), "{begin}: {err}");
         assert!(p.insert(&mut conn, NewProduct::new("hooked", 1)).is_err());
         conn.batch_execute("ROLLBACK").unwrap();
-        assert_eq!(rows(&mut conn), untouched, "{begin}, tracked: {tracked}");
+        assert_eq!(rows(&mut conn), untouched, "{begin}");
     }
 
-    // Tracked, in BEGIN: the hooks write, and the ROLLBACK undoes them.
-    let conn = &mut env.db.another();
-    cache_diesel::track(conn);
-    conn.batch_execute("BEGIN").unwrap();
-    conn.batch_execute(raw).unwrap();
-    p.update(conn, id, products::title.eq("in txn".to_string()))
-        .unwrap();
-    p.insert(conn, NewProduct::new("hooked", 1)).unwrap();
-    conn.batch_execute("ROLLBACK").unwrap();
-    assert_eq!(
-        rows(conn),
-        untouched,
-        "the rollback undid the raw insert and both hooks"
-    );
-    assert_eq!(p.get(conn, id).unwrap().title, "Title of kept");
+    // Tracked, in BEGIN and with autocommit off (which the tracker
+    // follows): the hooks write, and the ROLLBACK undoes them.
+    for begin in ["BEGIN", "SET autocommit = 0"] {
+        let conn = &mut env.db.another();
+        cache_diesel::track(conn);
+        conn.batch_execute(begin).unwrap();
+        conn.batch_execute(raw).unwrap();
+        p.update(conn, id, products::title.eq("in txn".to_string()))
+            .unwrap();
+        p.insert(conn, NewProduct::new("hooked", 1)).unwrap();
+        conn.batch_execute("ROLLBACK").unwrap();
+        assert_eq!(
+            rows(conn),
+            untouched,
+            "{begin}: the rollback undid the raw insert and both hooks"
+        );
+        assert_eq!(p.get(conn, id).unwrap().title, "Title of kept");
+    }
+}
+
+/// MySQL sessions where a transaction opens without a `BEGIN`
+/// (`completion_type = CHAIN`: every `COMMIT` opens the next one;
+/// `autocommit = 0`): a tracked connection's reads there see an old
+/// snapshot and never fill the cache with it, whatever another connection
+/// committed and invalidated meanwhile; and the hooks' own transactions
+/// never chain one (an untracked connection stays in autocommit, and its
+/// next hook writes).
+#[test]
+fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_chain") else {
+        return;
+    };
+    let p = &env.products;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("snap", 1))
+        .unwrap()
+        .id;
+    let in_transaction = |conn: &mut diesel::MysqlConnection| -> i64 {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(@@in_transaction AS SIGNED)",
+        ))
+        .get_result(conn)
+        .unwrap()
+    };
+    let settings = [
+        "SET SESSION completion_type = 'CHAIN'",
+        "SET @@session.completion_type = 1",
+        "SET autocommit = 0",
+    ];
+    for (n, setting) in settings.into_iter().enumerate() {
+        let reader = &mut env.db.another();
+        cache_diesel::track(reader);
+        reader.batch_execute(setting).unwrap();
+        // A transaction of Diesel's that commits (chained: the next one
+        // opens), then a read that takes the snapshot.
+        reader
+            .transaction(|c| products::table.count().get_result::<i64>(c))
+            .unwrap();
+        products::table.count().get_result::<i64>(reader).unwrap();
+        assert_eq!(
+            in_transaction(reader),
+            1,
+            "{setting}: the session is in one"
+        );
+
+        let title = format!("committed {n}");
+        p.update(&mut env.db.conn, id, products::title.eq(title.clone()))
+            .unwrap();
+        // The reader's snapshot still has the old title: served, not kept.
+        let seen = p.get(reader, id).unwrap().title;
+        assert_ne!(seen, title, "{setting}: the reader's snapshot is older");
+        let fresh = p.get(&mut env.db.another(), id).unwrap().title;
+        assert_eq!(fresh, title, "{setting}: an old snapshot filled the cache");
+        reader.batch_execute("ROLLBACK").unwrap();
+    }
+
+    // Untracked: a hook's own transaction ends AND NO CHAIN NO RELEASE
+    // (under RELEASE a plain COMMIT closes the session: the hook failed,
+    // though its write committed).
+    for completion in ["CHAIN", "RELEASE"] {
+        let conn = &mut env.db.another();
+        conn.batch_execute(&format!("SET SESSION completion_type = '{completion}'"))
+            .unwrap();
+        for n in 0..2 {
+            let title = format!("hooked {completion} {n}");
+            p.update(conn, id, products::title.eq(title.clone()))
+                .unwrap();
+            assert_eq!(
+                in_transaction(conn),
+                0,
+                "{completion}: a hook left one open"
+            );
+            assert_eq!(p.get(&mut env.db.another(), id).unwrap().title, title);
+        }
+    }
 }
 
 /// On MySQL's default collation `TEA` finds the row `tea`: such a row is
