@@ -183,6 +183,42 @@ pub(crate) async fn end_own_async<C: diesel_async::AsyncConnection>(
     left_own(status, ended, closed)
 }
 
+/// How an async PostgreSQL hook opens a transaction of its own: a hook
+/// future dropped before its `COMMIT` leaves it open on the connection,
+/// its row locked; PostgreSQL ends such a session once it has been idle
+/// that long inside it (the write rolled back, the lock released), where
+/// otherwise it would wait for the connection to be dropped. Long beside
+/// the announcement that a hook sends while the transaction waits (a Redis
+/// round trip, under its `response_timeout`), as long as the announcement
+/// lives (`ANNOUNCE_HOLD`).
+#[cfg(feature = "async")]
+const PG_BEGIN_OWN: &str = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '5s'";
+
+/// Opens an async PostgreSQL hook's transaction of its own (see
+/// [`PG_BEGIN_OWN`]), for diesel-async's transaction manager to commit or
+/// roll back. One round trip.
+#[cfg(feature = "async")]
+pub(crate) async fn begin_own_async<C: diesel_async::AsyncConnection>(
+    conn: &mut C,
+) -> diesel::QueryResult<()> {
+    use diesel_async::TransactionManager;
+    if let Err(e) = conn.batch_execute(PG_BEGIN_OWN).await {
+        // (Whichever of the two failed, none is left open.)
+        let _ = conn.batch_execute("ROLLBACK").await;
+        return Err(e);
+    }
+    let counted = match C::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(valid) => {
+            valid.change_transaction_depth(TransactionDepthChange::IncreaseDepth)
+        }
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
+    };
+    if counted.is_err() {
+        let _ = conn.batch_execute("ROLLBACK").await;
+    }
+    counted
+}
+
 /// What SQLite answers a `BEGIN` inside a transaction.
 const NESTED_BEGIN: &str = "cannot start a transaction within a transaction";
 

@@ -26,7 +26,7 @@ pub(crate) enum WriteShape {
     /// commit).
     InPlace,
     /// The same, in a transaction of its own (autocommit on a shared
-    /// store, on a tracked sync PostgreSQL connection): the values are learned
+    /// store, on a tracked PostgreSQL connection): the values are learned
     /// from the statement and announced before its commit. Two more
     /// database round trips.
     OwnTransaction,
@@ -517,26 +517,27 @@ impl<M: CachedModel> Manager<M> {
     /// would be ignored and the hook's `COMMIT` would commit the caller's
     /// work). On MySQL the hooks already write in a transaction of their
     /// own, opened by `mysql_atomic` only once the server says none is open
-    /// (a `BEGIN` would commit one opened by `SET autocommit = 0`, which
-    /// the tracker does not follow): its commit is held for the hook
-    /// ([`WriteShape::HeldCommit`]), tracked or not. On SQLite the hook
-    /// opens `BEGIN IMMEDIATE` ([`WriteShape::ImmediateTransaction`]; a
-    /// deferred transaction would fail with `SQLITE_BUSY` if a concurrent
-    /// writer came between the read of the old row and the update), tracked
-    /// or not: SQLite refuses a `BEGIN` inside a transaction opened by SQL
-    /// text, and the hook then writes inside that one, coarsely. On
-    /// untracked PostgreSQL connections an autocommit write over a shared
-    /// store is coarse.
+    /// (a `BEGIN` would commit one opened by `SET autocommit = 0` on an
+    /// untracked connection): its commit is held for the hook
+    /// ([`WriteShape::HeldCommit`]), tracked or not, sync or async. On
+    /// SQLite the hook opens `BEGIN IMMEDIATE`
+    /// ([`WriteShape::ImmediateTransaction`]; a deferred transaction would
+    /// fail with `SQLITE_BUSY` if a concurrent writer came between the read
+    /// of the old row and the update), tracked or not: SQLite refuses a
+    /// `BEGIN` inside a transaction opened by SQL text, and the hook then
+    /// writes inside that one, coarsely. On untracked PostgreSQL
+    /// connections an autocommit write over a shared store is coarse.
     ///
-    /// Not on async PostgreSQL and SQLite connections: a hook future
-    /// dropped during its statement would leave a transaction open on the
-    /// connection (the statement never committed, its row locked, and the
-    /// connection's next statements inside it), where in autocommit the
-    /// statement commits as it would have, and is invalidated as a
-    /// cancelled write. Async MySQL hooks write in a transaction of their
-    /// own already (`mysql_atomic_begin`), which is held as on the sync
-    /// API: a cancelled one is left open as before (diesel-async's pools
-    /// discard such a connection).
+    /// On async connections a hook future dropped before its `COMMIT`
+    /// leaves its transaction open on the connection, the row locked (in
+    /// autocommit the statement commits as it would have, and is
+    /// invalidated as a cancelled write). An async PostgreSQL hook's own
+    /// transaction sets `idle_in_transaction_session_timeout` (see
+    /// `held_commit::begin_own_async`), so PostgreSQL ends such a session
+    /// and releases the row; async MySQL hooks had their transaction before
+    /// (diesel-async's pools discard such a connection). Async SQLite hooks
+    /// (SQLite has no such timeout: the file's write lock would be held)
+    /// are coarse over a shared store.
     pub(crate) fn write_shape<B>(
         &self,
         autocommit: bool,
@@ -547,7 +548,7 @@ impl<M: CachedModel> Manager<M> {
             return WriteShape::InPlace;
         }
         match tracking::dialect_of::<B>() {
-            Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
+            Dialect::Postgres if tracked => WriteShape::OwnTransaction,
             Dialect::Mysql => WriteShape::HeldCommit,
             Dialect::Sqlite if !nonblocking => WriteShape::ImmediateTransaction,
             _ => WriteShape::Coarse,
