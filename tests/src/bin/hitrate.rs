@@ -28,12 +28,15 @@
 //! row that had entered it, is a stale read. The exit code is 1 when there
 //! is one. `--unchecked-writes` makes the writer update with plain Diesel,
 //! invalidating nothing, to show that the check sees stale reads.
+//! `--async-writer` (PostgreSQL) makes its hook writes `update_async` on a
+//! tracked diesel-async connection.
 
-use cache_diesel::{Cache, CacheConfig, Cached, ModelQueries, UpdateQuery};
+use cache_diesel::{Cache, CacheConfig, CacheTracking, Cached, ModelQueries, UpdateQuery};
 use cache_tests::consistency::now_us;
 use cache_tests::db::{self, query_counter};
 use cache_tests::{services, unique};
 use diesel::prelude::*;
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -78,6 +81,11 @@ struct Args {
     /// The writer updates with plain Diesel, invalidating nothing
     /// (`--unchecked-writes`): the reads must then be found stale.
     unchecked: bool,
+    /// The writer's hook writes are `update_async` on a tracked
+    /// diesel-async connection (`--async-writer`, PostgreSQL).
+    async_writer: bool,
+    /// The PostgreSQL schema of the run (for the async writer).
+    schema: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -87,6 +95,8 @@ fn parse_args() -> Result<Args, String> {
         writes_per_s: 100.0,
         seconds: 10.0,
         unchecked: false,
+        async_writer: false,
+        schema: String::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -98,14 +108,16 @@ fn parse_args() -> Result<Args, String> {
                 args.writes_per_s = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             "--unchecked-writes" => args.unchecked = true,
+            "--async-writer" => args.async_writer = true,
             "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
     let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
-    if !known || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S".into());
+    let async_ok = !args.async_writer || (args.db == "postgres" && !args.unchecked);
+    if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--async-writer (postgres)] [--unchecked-writes]".into());
     }
     Ok(args)
 }
@@ -340,20 +352,26 @@ where
     reads
 }
 
-fn write_loop<C>(
-    mut conn: C,
+/// How the writer writes one row: `(id, category, price)` to what the
+/// write returned (`None`: no such row).
+type WriteFn<'a> = dyn FnMut(i32, i32, i32) -> cache_diesel::Result<Option<HitrateProduct>> + 'a;
+
+/// The change of a write.
+fn change(category: i32, price: i32) -> Change {
+    (
+        hitrate_products::price.eq(price),
+        hitrate_products::category_id.eq(category),
+    )
+}
+
+fn write_loop(
+    write: &mut WriteFn<'_>,
+    manager: &HitrateProductCache,
     rows: &mut HashMap<i32, (i32, i32)>,
-    cache: Cache,
     table_wide: bool,
-    unchecked: bool,
     per_s: f64,
     until: Instant,
-) -> Vec<(i32, Write)>
-where
-    C: Connection + 'static,
-    HitrateProduct: ModelQueries<C> + UpdateQuery<C, Change>,
-{
-    let manager = HitrateProductCache::new(cache);
+) -> Vec<(i32, Write)> {
     let period = Duration::from_secs_f64(1.0 / per_s);
     let mut next = Instant::now();
     let mut writes = Vec::new();
@@ -369,20 +387,7 @@ where
             false => category,
         };
         let price = price + 1;
-        let change = (
-            hitrate_products::price.eq(price),
-            hitrate_products::category_id.eq(category),
-        );
-        let written = match unchecked {
-            false => manager.update(&mut conn, id, change),
-            true => conn
-                .batch_execute(&format!(
-                    "UPDATE hitrate_products SET price = {price}, category_id = {category} WHERE id = {id}"
-                ))
-                .map(|()| Some(HitrateProduct { id, category_id: category, price }))
-                .map_err(cache_diesel::Error::from),
-        };
-        match written {
+        match write(id, category, price) {
             Ok(Some(_)) => {
                 if table_wide && let Err(e) = manager.invalidate_id(id) {
                     eprintln!("invalidate_id failed: {e}");
@@ -403,6 +408,23 @@ where
     writes
 }
 
+/// A tracked diesel-async PostgreSQL connection to `schema`, on `runtime`
+/// (`--async-writer`).
+fn async_postgres(runtime: &tokio::runtime::Runtime, schema: &str) -> AsyncPgConnection {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let url = services::database_url().expect("PostgreSQL reachable");
+    runtime.block_on(async {
+        let mut conn = AsyncPgConnection::establish(&url)
+            .await
+            .expect("PostgreSQL");
+        conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .await
+            .expect("search_path");
+        conn.set_instrumentation(CacheTracking::for_async_connection::<AsyncPgConnection>());
+        conn
+    })
+}
+
 /// Runs the workload once on connections from `open`.
 /// `rows`: the rows as they are (id to category and price), kept up to date.
 fn run<C>(
@@ -421,11 +443,33 @@ where
         "hitrate"
     });
     let cache = cache_for(&args.cache, &prefix);
+    let manager = HitrateProductCache::new(cache.clone());
     // The writer's connection is tracked, as the README asks of every
     // connection that writes: on a shared store its hook writes can then
     // run in a transaction of their own and name the values they touched.
     let mut conn = open();
     cache_diesel::track(&mut conn);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let mut nonblocking = args
+        .async_writer
+        .then(|| async_postgres(&runtime, &args.schema));
+    let mut write = |id: i32, category: i32, price: i32| {
+        match (&mut nonblocking, args.unchecked) {
+        (Some(conn), _) => {
+            runtime.block_on(manager.update_async(conn, id, change(category, price)))
+        }
+        (None, false) => manager.update(&mut conn, id, change(category, price)),
+        (None, true) => conn
+            .batch_execute(&format!(
+                "UPDATE hitrate_products SET price = {price}, category_id = {category} WHERE id = {id}"
+            ))
+            .map(|()| Some(HitrateProduct { id, category_id: category, price }))
+            .map_err(cache_diesel::Error::from),
+    }
+    };
     let initial = rows.clone();
     let readers: Vec<C> = (0..READERS).map(|_| open()).collect();
     let started = Instant::now();
@@ -439,11 +483,10 @@ where
             })
             .collect();
         let writes = write_loop(
-            conn,
+            &mut write,
+            &manager,
             rows,
-            cache.clone(),
             table_wide,
-            args.unchecked,
             args.writes_per_s,
             until,
         );
@@ -521,6 +564,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut args = args;
     let (mut built, mut wide) = match args.db.as_str() {
         "sqlite" => {
             let mut test = db::sqlite_file("hitrate");
@@ -530,6 +574,7 @@ fn main() -> ExitCode {
         "postgres" => {
             let mut test = db::postgres("hitrate").expect("PostgreSQL reachable");
             seed(&mut test.conn, "");
+            args.schema = test.schema().expect("a schema of its own").to_owned();
             both(&|| test.another(), &args)
         }
         _ => {
