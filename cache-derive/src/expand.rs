@@ -940,12 +940,13 @@ fn update_filtered(m: &Model, conn: &TokenStream, db: &TokenStream, f: &Flavor) 
         conn,
         |r| quote!(filter: #r #filter, changes: __V),
         &["filter"],
-        quote!(usize),
+        quote!(::cache_diesel::__private::UpdatedRows<Self>),
         quote! {
             #[allow(unused_imports)]
             use #dsl::prelude::*;
             let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #db>::condition(filter);
-            #run::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn) #aw
+            let n = #run::execute(#dsl::update(#table::table.filter(condition)).set(changes), conn) #aw ?;
+            ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
         },
     )
 }
@@ -1033,12 +1034,11 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
     // subquery selects it once, first.)
     let olds: Vec<&Field> = m.fields.iter().filter(|f| f.column != pk.column).collect();
     let pg_db = quote!(#dsl::pg::Pg);
-    let pg_filtered = update_filtered(m, pg_conn, &pg_db, f);
+    let pg_filtered = pg_update_filtered(m, pg_conn, f, &olds);
     let Flavor {
         aw,
         run,
         load_query,
-        execute_dsl,
         update,
         values,
         trait_lt,
@@ -1099,19 +1099,115 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
                     }))
                         },
     );
+    let pg_where_statement = pg_where_statement(m);
     quote! {
             impl<'__q, __V> #update<#trait_lt #pg_conn, __V> for #model
             where
                 #values
                 __V: #dsl::AsChangeset<Target = #table::table>,
                 #pg_statement: #load_query<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
-                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
-                    #execute_dsl<#pg_conn>,
+                #pg_where_statement: #load_query<'__q, #pg_conn, (Self, (#pk_ty, #(#old_tys,)*))>,
             {
                 #update_by_id
                 #pg_filtered
             }
     }
+}
+
+/// The type of PostgreSQL's bulk update that returns each row with its old
+/// key and values (`cache_diesel::__private::update_where_returning_old`).
+fn pg_where_statement(m: &Model) -> TokenStream {
+    let table = m.table();
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let pk_col = &pk.column;
+    let old_cols = m
+        .fields
+        .iter()
+        .filter(|f| f.column != pk.column)
+        .map(|f| &f.column);
+    let pg_db = quote!(#dsl::pg::Pg);
+    quote! {
+        ::cache_diesel::__private::UpdateReturningOld<
+            #table::table,
+            #table::#pk_col,
+            ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>,
+            <__V as #dsl::AsChangeset>::Changeset,
+            #dsl::dsl::AsSelect<Self, #pg_db>,
+            (#table::#pk_col, #(#table::#old_cols,)*),
+        >
+    }
+}
+
+/// `UpdateQuery::update_filtered` on PostgreSQL connection `pg_conn` for a
+/// model with a single-column key: one statement updates the rows and
+/// returns each with its old key and the old values of `olds` (every
+/// other column), so that `update_where` invalidates exactly their
+/// entries and lists.
+fn pg_update_filtered(
+    m: &Model,
+    pg_conn: &TokenStream,
+    f: &Flavor,
+    olds: &[&Field],
+) -> TokenStream {
+    let Names { unique, filter, .. } = names(m);
+    let table = m.table();
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let pk = m.pk_field();
+    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let pg_db = quote!(#dsl::pg::Pg);
+    let statement = pg_where_statement(m);
+    let Flavor { aw, run, .. } = f;
+    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
+    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
+    let old_vars: Vec<_> = (0..olds.len())
+        .map(|i| format_ident!("__old{}", i))
+        .collect();
+    let old_uniques = m.unique.iter().map(|&i| {
+        let field = &m.fields[i];
+        let at = olds.iter().position(|f| f.column == field.column);
+        let var = &old_vars[at.expect("a unique column is not the primary key")];
+        let v = variant(field);
+        quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
+    });
+    f.hook_fn(
+        quote!(update_filtered),
+        pg_conn,
+        |r| quote!(filter: #r #filter, changes: __V),
+        &["filter"],
+        quote!(::cache_diesel::__private::UpdatedRows<Self>),
+        quote! {
+            #[allow(unused_imports)]
+            use #dsl::prelude::*;
+            const OLD_NAMES: &[&str] = &[
+                <#table::#pk_col as #dsl::Column>::NAME,
+                #(<#table::#old_cols as #dsl::Column>::NAME),*
+            ];
+            let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #pg_db>::condition(filter);
+            let statement: #statement = ::cache_diesel::__private::update_where_returning_old(
+                #table::table,
+                #table::#pk_col,
+                condition,
+                changes,
+                <Self as #dsl::SelectableHelper<#pg_db>>::as_returning(),
+                (#table::#pk_col, #(#table::#old_cols,)*),
+                OLD_NAMES,
+            );
+            let loaded = #run::load::<(Self, (#pk_ty, #(#old_tys,)*))>(statement, conn) #aw ?;
+            let rows = loaded.into_iter().map(|(row, (__old_pk, #(#old_vars,)*))| ::cache_diesel::__private::Updated {
+                row,
+                before: ::std::vec![
+                    #unique::#pk_variant(::core::clone::Clone::clone(&__old_pk)),
+                    #(#old_uniques,)*
+                ],
+                old_values: ::core::option::Option::Some(::std::vec![
+                    (stringify!(#pk_col), ::cache_diesel::__private::value_key(&__old_pk)),
+                    #((stringify!(#old_cols), ::cache_diesel::__private::value_key(&#old_vars)),)*
+                ]),
+            });
+            ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Rows(rows.collect()))
+        },
+    )
 }
 
 /// What a model with errors expands to, next to the errors (as thiserror
@@ -1157,6 +1253,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
     let updated = result(quote!(
         ::core::option::Option<::cache_diesel::__private::Updated<Self>>
     ));
+    let updated_rows = result(quote!(::cache_diesel::__private::UpdatedRows<Self>));
     quote! {
         #public
         #[allow(non_local_definitions, clippy::all)]
@@ -1202,7 +1299,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
 
                     impl<__V> ::cache_diesel::UpdateQuery<$conn, __V> for #model {
                         fn update_by_id(_: &mut $conn, _: &#id, _: __V) -> #updated { ::core::unimplemented!() }
-                        fn update_filtered(_: &mut $conn, _: &#filter, _: __V) -> #count { ::core::unimplemented!() }
+                        fn update_filtered(_: &mut $conn, _: &#filter, _: __V) -> #updated_rows { ::core::unimplemented!() }
                     }
 
                     impl ::cache_diesel::WhereQuery<$conn> for #model {
@@ -1236,7 +1333,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
 
                     impl<'__q, __V> ::cache_diesel::AsyncUpdateQuery<'__q, $conn, __V> for #model {
                         fn update_by_id<'__c>(_: &'__c mut $conn, _: #id, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #updated> where '__q: '__c { ::core::unimplemented!() }
-                        fn update_filtered<'__c>(_: &'__c mut $conn, _: #filter, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #count> where '__q: '__c { ::core::unimplemented!() }
+                        fn update_filtered<'__c>(_: &'__c mut $conn, _: #filter, _: __V) -> ::cache_diesel::__private::BoxFuture<'__c, #updated_rows> where '__q: '__c { ::core::unimplemented!() }
                     }
                 };
             }

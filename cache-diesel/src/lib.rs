@@ -122,7 +122,7 @@ pub mod __private {
         BoxedCondition, FilterCondition, Page, append_key, append_page_key, value_key,
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
-    pub use crate::model::{RelationKind, Updated, record_schema_hash};
+    pub use crate::model::{RelationKind, Updated, UpdatedRows, record_schema_hash};
     #[cfg(feature = "mysql")]
     pub use crate::mysql::{mysql_atomic, mysql_reset_insert_id};
     #[cfg(any(feature = "mysql", feature = "async-mysql"))]
@@ -134,7 +134,9 @@ pub mod __private {
         MysqlAtomic, mysql_atomic_begin, mysql_atomic_end, mysql_body, mysql_reset_insert_id_async,
     };
     #[cfg(feature = "postgres-system-libpq")]
-    pub use crate::pg_update::{UpdateReturningOld, update_returning_old};
+    pub use crate::pg_update::{
+        UpdateReturningOld, update_returning_old, update_where_returning_old,
+    };
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
     pub use crate::values::{
         ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,

@@ -261,7 +261,7 @@ pub trait AsyncUpdateQuery<'q, C, V>: CachedModel {
         conn: &'c mut C,
         filter: Self::Filter,
         changes: V,
-    ) -> BoxFuture<'c, QueryResult<usize>>
+    ) -> BoxFuture<'c, QueryResult<UpdatedRows<Self>>>
     where
         'q: 'c;
 }
@@ -306,6 +306,31 @@ pub struct Updated<M: CachedModel> {
     pub old_values: Option<Vec<ColumnValue>>,
 }
 
+/// What a bulk update wrote: how many rows, or, where the database returns
+/// them with their old values in the same statement (PostgreSQL), the rows.
+#[derive(Debug, Clone)]
+pub enum UpdatedRows<M: CachedModel> {
+    /// This many rows; which ones is not known.
+    Counted(usize),
+    /// These rows, with their old values.
+    Rows(Vec<Updated<M>>),
+}
+
+impl<M: CachedModel> UpdatedRows<M> {
+    /// How many rows were updated.
+    pub fn len(&self) -> usize {
+        match self {
+            UpdatedRows::Counted(n) => *n,
+            UpdatedRows::Rows(rows) => rows.len(),
+        }
+    }
+
+    /// Whether no row was updated.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Updates with changes `V` (anything `AsChangeset` for the model's table).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no cached update with `{V}` on `{C}`",
@@ -318,8 +343,13 @@ pub trait UpdateQuery<C, V>: CachedModel {
     /// nothing was written). Atomic: no other write to the row can come
     /// between the old values and the update.
     fn update_by_id(conn: &mut C, id: &Self::Id, changes: V) -> QueryResult<Option<Updated<Self>>>;
-    /// Updates every row matching `filter`.
-    fn update_filtered(conn: &mut C, filter: &Self::Filter, changes: V) -> QueryResult<usize>;
+    /// Updates every row matching `filter` (with their old values where
+    /// the statement can return them).
+    fn update_filtered(
+        conn: &mut C,
+        filter: &Self::Filter,
+        changes: V,
+    ) -> QueryResult<UpdatedRows<Self>>;
 }
 
 /// No connection at all: every model's queries on it exist and can never
@@ -373,7 +403,11 @@ impl<M: CachedModel, V> UpdateQuery<NoConnection, V> for M {
     fn update_by_id(conn: &mut NoConnection, _: &M::Id, _: V) -> QueryResult<Option<Updated<M>>> {
         match *conn {}
     }
-    fn update_filtered(conn: &mut NoConnection, _: &M::Filter, _: V) -> QueryResult<usize> {
+    fn update_filtered(
+        conn: &mut NoConnection,
+        _: &M::Filter,
+        _: V,
+    ) -> QueryResult<UpdatedRows<M>> {
         match *conn {}
     }
 }

@@ -44,14 +44,10 @@ pub(crate) fn settings(sql: &str) -> Settings {
     }
     let lower = sql.to_ascii_lowercase();
     Settings {
-        autocommit: assigned(&lower, "autocommit").map(|value| match value {
-            "1" | "on" | "true" => true,
-            _ => false,
-        }),
-        chain: assigned(&lower, "completion_type").map(|value| match value {
-            "0" | "no_chain" | "2" | "release" => false,
-            _ => true,
-        }),
+        autocommit: assigned(&lower, "autocommit")
+            .map(|value| matches!(value, "1" | "on" | "true")),
+        chain: assigned(&lower, "completion_type")
+            .map(|value| !matches!(value, "0" | "no_chain" | "2" | "release")),
     }
 }
 

@@ -40,6 +40,9 @@ pub struct UpdateReturningOld<T: QuerySource, Pk, W, Cs, S, O> {
     select: S,
     old: O,
     old_names: &'static [&'static str],
+    /// `old` starts with the primary key (a bulk update, whose rows' old
+    /// keys are returned too): the subquery selects `old` alone.
+    pk_in_old: bool,
 }
 
 /// Builds [`UpdateReturningOld`]; generated code calls it.
@@ -65,6 +68,30 @@ where
         select,
         old,
         old_names,
+        pk_in_old: false,
+    }
+}
+
+/// [`update_returning_old`] for a bulk update: `filter` selects any number
+/// of rows, and `old` (named `old_names`) starts with the primary key, so
+/// that each row's old key is returned too (a changeset may change it).
+#[doc(hidden)]
+pub fn update_where_returning_old<T, Pk, W, V, S, O>(
+    table: T,
+    pk: Pk,
+    filter: W,
+    changes: V,
+    select: S,
+    old: O,
+    old_names: &'static [&'static str],
+) -> UpdateReturningOld<T, Pk, W, V::Changeset, S, O>
+where
+    T: QuerySource,
+    V: AsChangeset<Target = T>,
+{
+    UpdateReturningOld {
+        pk_in_old: true,
+        ..update_returning_old(table, pk, filter, changes, select, old, old_names)
     }
 }
 
@@ -89,9 +116,13 @@ where
         out.push_sql(" SET ");
         self.changes.walk_ast(out.reborrow())?;
         out.push_sql(" FROM (SELECT ");
-        self.pk.walk_ast(out.reborrow())?;
+        if !self.pk_in_old {
+            self.pk.walk_ast(out.reborrow())?;
+        }
         if !self.old_names.is_empty() {
-            out.push_sql(", ");
+            if !self.pk_in_old {
+                out.push_sql(", ");
+            }
             self.old.walk_ast(out.reborrow())?;
         }
         out.push_sql(" FROM ");
@@ -177,6 +208,24 @@ mod tests {
         assert_eq!(
             analyze(sql, Dialect::Postgres),
             [Statement::Writes(vec!["items".into()])]
+        );
+    }
+
+    #[test]
+    fn a_bulk_update_returns_every_row_with_its_old_key_and_values() {
+        let statement = super::update_where_returning_old(
+            items::table,
+            items::id,
+            items::sku.eq("a"),
+            items::id.eq(items::id + 100),
+            Item::as_returning(),
+            (items::id, items::slug),
+            &["id", "slug"],
+        );
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&statement).to_string();
+        assert_eq!(
+            sql,
+            r#"UPDATE "shop"."items" SET "id" = ("shop"."items"."id" + $1) FROM (SELECT "shop"."items"."id", "shop"."items"."slug" FROM "shop"."items" WHERE ("shop"."items"."sku" = $2) FOR UPDATE) AS "__cache_old" WHERE "shop"."items"."id" = "__cache_old"."id" RETURNING "shop"."items"."id", "shop"."items"."slug", "shop"."items"."sku", "shop"."items"."title", "__cache_old"."id", "__cache_old"."slug" -- binds: [100, "a"]"#
         );
     }
 

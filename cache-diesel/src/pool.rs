@@ -109,7 +109,7 @@ where
         conn: &mut Pooled<C>,
         filter: &Self::Filter,
         changes: V,
-    ) -> QueryResult<usize> {
+    ) -> QueryResult<crate::model::UpdatedRows<Self>> {
         <M as UpdateQuery<C, V>>::update_filtered(conn, filter, changes)
     }
 }

@@ -71,7 +71,7 @@ where
         conn: &'c mut Wrapped,
         filter: M::Filter,
         changes: V,
-    ) -> BoxFuture<'c, QueryResult<usize>>
+    ) -> BoxFuture<'c, QueryResult<crate::model::UpdatedRows<M>>>
     where
         'q: 'c,
     {

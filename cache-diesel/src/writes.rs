@@ -6,7 +6,7 @@ use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{
     CachedModel, ColumnValue, InsertQuery, ListFilter, ModelQueries, UniqueKey, UpdateQuery,
-    Updated,
+    Updated, UpdatedRows,
 };
 use crate::sql_tables::Dialect;
 use crate::tags::Tags;
@@ -16,6 +16,13 @@ use diesel::Connection;
 /// The most value tags one write bumps: more (a batch insert of many
 /// rows), and it invalidates every list with conditions instead.
 pub(crate) const MAX_WRITE_VALUE_TAGS: usize = 256;
+
+/// The most rows a bulk update (`update_where`) invalidates one by one
+/// (their entries and the lists of their old and new values), and the
+/// most tags it bumps for them; more, and it invalidates every entry of
+/// the table.
+pub(crate) const MAX_PRECISE_BULK_ROWS: usize = 64;
+const MAX_PRECISE_BULK_TAGS: usize = 2 * MAX_WRITE_VALUE_TAGS;
 
 /// How a hook write names the lists it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,8 +279,16 @@ impl<M: CachedModel> Manager<M> {
         Ok(deleted)
     }
 
-    /// Applies `changes` to every row matching `filter` (a bulk update), then
-    /// invalidates every entry of the model: one tag, however many rows.
+    /// Applies `changes` to every row matching `filter` (a bulk update) and
+    /// returns how many, then invalidates what it wrote. On PostgreSQL (a
+    /// model with a single-column primary key) the statement returns each
+    /// row with its old values (`UPDATE .. FROM (SELECT .. FOR UPDATE) ..
+    /// RETURNING`), and up to 64 rows are invalidated as `update`
+    /// invalidates one: their entries, and the lists of their old and new
+    /// values. Otherwise (more rows, other databases, or in autocommit
+    /// over a shared store where the hook cannot open a transaction of its
+    /// own to announce what it learned, see `Manager::update`) every entry
+    /// of the model: one tag, however many rows.
     /// The filter's order is ignored; one with a window (`limit`, `offset`,
     /// `after`) is refused with [`Error::WindowedWrite`](crate::Error::WindowedWrite).
     pub fn update_where<C, V>(&self, conn: &mut C, filter: M::Filter, changes: V) -> Result<usize>
@@ -286,15 +301,55 @@ impl<M: CachedModel> Manager<M> {
                 model: M::INFO.name,
             });
         }
-        // (Invalidated whatever it wrote.)
-        let (n, tags) = self.announced(
+        let known = self.update_where_known(self.shape_on(conn));
+        let (rows, tags) = self.announced(
             conn,
-            self.epoch_tags(),
+            known,
             |conn| M::update_filtered(conn, &filter, changes),
-            |_, _| Some(self.epoch_tags()),
+            |rows, precise| Some(self.update_where_tags(rows, precise)),
         )?;
         self.invalidate(conn, "update_where", tags);
-        Ok(n)
+        Ok(rows.len())
+    }
+
+    /// The tags a bulk update written in `shape` is known to touch before
+    /// it runs: where what it learns from its statement is announced before
+    /// its commit (in a transaction the hook opens, or that the tracker
+    /// follows, or over the in-process store), the lists without
+    /// conditions (its rows' entries and value tags are learned, see
+    /// [`Manager::update_where_tags`]); otherwise (in autocommit where the
+    /// hook opens no transaction, or on MySQL, whose bulk update holds no
+    /// commit) every entry of the table, its `epoch`.
+    pub(crate) fn update_where_known(&self, shape: WriteShape) -> Vec<String> {
+        match shape {
+            WriteShape::Coarse | WriteShape::HeldCommit => self.epoch_tags(),
+            _ => vec![self.model_keys().table_tag(TableTag::List).to_owned()],
+        }
+    }
+
+    /// The tags a bulk update touched: each row's, as an update's (see
+    /// [`Manager::updated_tags`]), where the statement returned its rows
+    /// and their old values (PostgreSQL), the write may be `precise`, and
+    /// there are at most [`MAX_PRECISE_BULK_ROWS`] (and their tags at most
+    /// twice [`MAX_WRITE_VALUE_TAGS`]); otherwise the table's `epoch`
+    /// (every entry).
+    pub(crate) fn update_where_tags(&self, rows: &UpdatedRows<M>, precise: bool) -> Vec<String> {
+        match rows {
+            UpdatedRows::Rows(rows) if precise && rows.len() <= MAX_PRECISE_BULK_ROWS => {
+                let mut tags: Vec<String> = rows
+                    .iter()
+                    .flat_map(|u| self.updated_tags(u, true))
+                    .collect();
+                tags.push(self.model_keys().table_tag(TableTag::List).to_owned());
+                tags.sort();
+                tags.dedup();
+                match tags.len() <= MAX_PRECISE_BULK_TAGS {
+                    true => tags,
+                    false => self.epoch_tags(),
+                }
+            }
+            _ => self.epoch_tags(),
+        }
     }
 
     /// Invalidates every entry of the model now (after writes made behind
@@ -410,8 +465,7 @@ impl<M: CachedModel> Manager<M> {
     ) -> Result<(T, Vec<String>)> {
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
-        let tracked = tracking::tracker(conn).is_some();
-        let shape = self.write_shape::<C::Backend>(autocommit, tracked, false);
+        let shape = self.shape_on(conn);
         let known = match shape {
             WriteShape::Coarse => self.with_filtered(known),
             _ => known,
@@ -505,6 +559,15 @@ impl<M: CachedModel> Manager<M> {
             }
         }
         Ok((written?, tags.unwrap_or_default()))
+    }
+
+    /// How a hook write on `conn` names the lists it touches (see
+    /// [`Manager::write_shape`]).
+    fn shape_on<C: Connection>(&self, conn: &mut C) -> WriteShape {
+        let autocommit =
+            tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
+        let tracked = tracking::tracker(conn).is_some();
+        self.write_shape::<C::Backend>(autocommit, tracked, false)
     }
 
     /// How a hook write names the lists it touches (see [`WriteShape`]),

@@ -15,6 +15,7 @@ use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
+    UpdatedRows,
 };
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
@@ -51,7 +52,7 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let write = self.begin_async(conn, self.inserted_tags()).await;
+        let write = self.begin_async(conn, |_| self.inserted_tags()).await;
         let touched = |rows: &Vec<M>, precise| {
             let values = rows.iter().flat_map(CachedModel::column_values);
             (!rows.is_empty()).then(|| self.inserted_tags_of(Some(values), precise))
@@ -74,7 +75,7 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let write = self.begin_async(conn, self.inserted_tags()).await;
+        let write = self.begin_async(conn, |_| self.inserted_tags()).await;
         // (The rows are not read back: their values are unknown.)
         let touched = |n: &usize, _| {
             (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false))
@@ -102,7 +103,7 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncUpdateQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
-        let write = self.begin_async(conn, self.id_tags(&id)).await;
+        let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
         let touched = |updated: &Option<Updated<M>>, precise| {
             updated.as_ref().map(|u| self.updated_tags(u, precise))
         };
@@ -138,7 +139,7 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncDeleteQuery<C>,
     {
         let hook = self.hook(conn)?;
-        let write = self.begin_async(conn, self.id_tags(&id)).await;
+        let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
         let touched = |deleted: &Option<M>, precise| {
             deleted.as_ref().map(|row| self.deleted_tags(row, precise))
         };
@@ -170,17 +171,19 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let hook = self.hook(conn)?;
-        let write = self.begin_async(conn, self.epoch_tags()).await;
-        let touched = |_: &usize, _| Some(self.epoch_tags());
+        let write = self
+            .begin_async(conn, |shape| self.update_where_known(shape))
+            .await;
+        let touched = |rows: &UpdatedRows<M>, precise| Some(self.update_where_tags(rows, precise));
         let ran = write
             .run(M::update_filtered(&mut *conn, filter, changes))
             .await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
-        let (n, tags) = self.end_async(write, written, touched).await?;
+        let (rows, tags) = self.end_async(write, written, touched).await?;
         self.invalidate_async(conn, "update_where", tags).await;
-        Ok(n)
+        Ok(rows.len())
     }
 
     /// [`Manager::invalidate_all`] from async code (after writes nothing
@@ -204,7 +207,7 @@ impl<M: CachedModel> Manager<M> {
     async fn begin_async<C: AsyncConnection>(
         &self,
         conn: &mut C,
-        known: Vec<String>,
+        known: impl FnOnce(WriteShape) -> Vec<String>,
     ) -> AsyncWrite {
         let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
@@ -217,6 +220,7 @@ impl<M: CachedModel> Manager<M> {
             shape = WriteShape::Coarse;
         }
         let precise = shape != WriteShape::Coarse;
+        let known = known(shape);
         let known = if precise {
             known
         } else {

@@ -193,6 +193,53 @@ fn another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of<D: A
     assert_eq!(v2.stats().coarse_invalidations, u64::from(!precise));
 }
 
+/// `update_where` invalidates the entries and lists of the rows it updated,
+/// before and after, where the statement returns them with their old values
+/// (PostgreSQL, and then where a hook may be precise: `precise`); elsewhere
+/// every entry of the table (its epoch), counted as coarse.
+fn update_where_invalidates_the_rows_it_returned<D: Api>(t: &mut Products<D>, precise: bool)
+where
+    Product: ProductOps<D>,
+{
+    let Products {
+        api, products: p, ..
+    } = t;
+    let untouched_misses = |n: usize| if precise { 0 } else { n };
+    let seed = ["a", "b", "c", "d"]
+        .iter()
+        .zip([1, 1, 2, 3])
+        .map(|(slug, category)| NewProduct::new(slug, category))
+        .collect::<Vec<_>>();
+    let rows = api.insert_many(p, seed).unwrap();
+    let [a, b, c, d] = [0, 1, 2, 3].map(|i| rows[i].id);
+    let lists = [1, 2, 3, 4].map(in_category);
+    let read_all = |api: &mut D| {
+        queries_of(api, p, &lists)
+            + api
+                .counted(|api| [a, c, d].map(|id| api.get(p, id).unwrap()))
+                .1
+    };
+    read_all(api);
+    assert_eq!(read_all(api), 0, "every list and detail is cached");
+    let coarse = p.stats().coarse_invalidations;
+
+    // Every row of category 1 moves to category 4.
+    let n = api
+        .update_where(p, in_category(1), products::category_id.eq(4))
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(ids(api, p, in_category(1)), Vec::<i32>::new());
+    assert_eq!(ids(api, p, in_category(4)), [a, b]);
+    assert_eq!(api.get(p, a).unwrap().category_id, 4);
+    // Category 2's and 3's lists and the rows it did not touch.
+    let untouched = queries_of(api, p, &[in_category(2), in_category(3)])
+        + api
+            .counted(|api| [c, d].map(|id| api.get(p, id).unwrap()))
+            .1;
+    assert_eq!(untouched, untouched_misses(4));
+    assert_eq!(p.stats().coarse_invalidations, coarse + u64::from(!precise));
+}
+
 /// Value tags are the table's: a filter's first condition names them, in
 /// the model's `filter(..)` order, and an `IN` names one per value.
 #[test]
@@ -237,9 +284,10 @@ where
 
 /// Each body on each environment: on a connection tracked for the test's
 /// cache (whose writes are precise where `$tracked`) and an untracked one
-/// (precise where `$untracked`).
+/// (precise where `$untracked`); `update_where` on a tracked one (precise
+/// where `$where_tracked`: its statement returns its rows on PostgreSQL).
 macro_rules! on_every_store {
-    ($($env:ident: $open:path, $tracked:expr, $untracked:expr);* $(;)?) => { $(
+    ($($env:ident: $open:path, $tracked:expr, $untracked:expr, $where_tracked:expr);* $(;)?) => { $(
         mod $env {
             use super::*;
 
@@ -264,6 +312,15 @@ macro_rules! on_every_store {
             each!(two_models_untracked, another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of, false);
 
             #[test]
+            fn update_where_tracked() {
+                let test = concat!("pi_update_where_", stringify!($env));
+                let Some(mut t) = Products::open($open, test) else { return };
+                let cache = t.cache.clone();
+                t.api.track_under_test(&cache);
+                update_where_invalidates_the_rows_it_returned(&mut t, $where_tracked);
+            }
+
+            #[test]
             fn a_long_in_list() {
                 let Some(mut t) = Products::open($open, concat!("pi_long_in_", stringify!($env))) else { return };
                 a_long_in_list_depends_on_the_table(&mut t);
@@ -277,16 +334,16 @@ macro_rules! on_every_store {
 // async, on any MySQL connection and on any sync SQLite one (the hook's
 // own transaction is held open for its announcement).
 on_every_store!(
-    sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true;
-    sync_sqlite_redis: cache_tests::api::sync_sqlite_redis, true, true;
-    sync_postgres_redis: cache_tests::api::sync_postgres_redis, true, false;
-    sync_postgres_tiered: cache_tests::api::sync_postgres_tiered, true, false;
-    sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false;
-    sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true;
-    async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true;
-    async_postgres_redis: cache_tests::api::async_postgres_redis, true, false;
-    async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false;
-    async_mysql_redis: cache_tests::api::async_mysql_redis, true, true;
+    sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true, false;
+    sync_sqlite_redis: cache_tests::api::sync_sqlite_redis, true, true, false;
+    sync_postgres_redis: cache_tests::api::sync_postgres_redis, true, false, true;
+    sync_postgres_tiered: cache_tests::api::sync_postgres_tiered, true, false, true;
+    sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false, true;
+    sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true, false;
+    async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true, false;
+    async_postgres_redis: cache_tests::api::async_postgres_redis, true, false, true;
+    async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false, true;
+    async_mysql_redis: cache_tests::api::async_mysql_redis, true, true, false;
 );
 
 /// On SQLite over a shared store the hook opens `BEGIN IMMEDIATE` of its

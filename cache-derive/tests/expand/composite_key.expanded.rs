@@ -548,20 +548,23 @@ const _: () = {
                     conn: &mut $conn,
                     filter: &EnrollmentFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         enrollments::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::update(
                                 enrollments::table.filter(condition),
                             )
                             .set(changes),
                         conn,
-                    )
+                    )?;
+                    ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Enrollment {
@@ -787,20 +790,23 @@ const _: () = {
                     conn: &mut $conn,
                     filter: &EnrollmentFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         enrollments::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::update(
                                 enrollments::table.filter(condition),
                             )
                             .set(changes),
                         conn,
-                    )
+                    )?;
+                    ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Enrollment {
@@ -1024,7 +1030,9 @@ const _: () = {
                     changes: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,
@@ -1037,14 +1045,17 @@ const _: () = {
                             enrollments::table,
                             $db,
                         >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::update(
                                         enrollments::table.filter(condition),
                                     )
                                     .set(changes),
                                 conn,
                             )
-                            .await
+                            .await?;
+                        ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        )
                     })
                 }
             }
@@ -1279,7 +1290,9 @@ const _: () = {
                     changes: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,
@@ -1292,14 +1305,17 @@ const _: () = {
                             enrollments::table,
                             $db,
                         >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::update(
                                         enrollments::table.filter(condition),
                                     )
                                     .set(changes),
                                 conn,
                             )
-                            .await
+                            .await?;
+                        ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        )
                     })
                 }
             }

@@ -398,18 +398,21 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
                 filter: &AuthorFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     authors::table,
                     ::cache_diesel::__private::diesel::sqlite::Sqlite,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                     ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
                         .set(changes),
                     conn,
-                )
+                )?;
+                ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
             }
         }
     }
@@ -436,17 +439,23 @@ const _: () = {
                 ::cache_diesel::__private::diesel::pg::PgConnection,
                 (Self, (String,)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                authors::table,
+                authors::id,
+                ::cache_diesel::__private::BoxedCondition<
                     authors::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        authors::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (authors::id, authors::name),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (i32, String)),
             >,
         {
             fn update_by_id(
@@ -507,17 +516,63 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
                 filter: &AuthorFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <authors::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <authors::name as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     authors::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                    ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
-                        .set(changes),
-                    conn,
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    authors::table,
+                    authors::id,
+                    ::cache_diesel::__private::BoxedCondition<
+                        authors::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (authors::id, authors::name),
+                > = ::cache_diesel::__private::update_where_returning_old(
+                    authors::table,
+                    authors::id,
+                    condition,
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (authors::id, authors::name),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                    (Self, (i32, String)),
+                >(statement, conn)?;
+                let rows = loaded
+                    .into_iter()
+                    .map(|(row, (__old_pk, __old0))| ::cache_diesel::__private::Updated {
+                        row,
+                        before: ::std::vec![
+                            AuthorUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                        ],
+                        old_values: ::core::option::Option::Some(
+                            ::std::vec![
+                                (stringify!(id), ::cache_diesel::__private::value_key(&
+                                __old_pk)), (stringify!(name),
+                                ::cache_diesel::__private::value_key(& __old0)),
+                            ],
+                        ),
+                    });
+                ::core::result::Result::Ok(
+                    ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
                 )
             }
         }
@@ -549,17 +604,23 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (String,)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                authors::table,
+                authors::id,
+                ::cache_diesel::__private::BoxedCondition<
                     authors::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        authors::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (authors::id, authors::name),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (i32, String)),
             >,
         {
             fn update_by_id<'__c>(
@@ -632,7 +693,9 @@ const _: () = {
                 changes: __V,
             ) -> ::cache_diesel::__private::BoxFuture<
                 '__c,
-                ::cache_diesel::__private::diesel::QueryResult<usize>,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                >,
             >
             where
                 '__q: '__c,
@@ -641,18 +704,60 @@ const _: () = {
                     let filter = &filter;
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <authors::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <authors::name as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         authors::table,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::update(
-                                    authors::table.filter(condition),
-                                )
-                                .set(changes),
-                            conn,
-                        )
-                        .await
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        authors::table,
+                        authors::id,
+                        ::cache_diesel::__private::BoxedCondition<
+                            authors::table,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (authors::id, authors::name),
+                    > = ::cache_diesel::__private::update_where_returning_old(
+                        authors::table,
+                        authors::id,
+                        condition,
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (authors::id, authors::name),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::load::<
+                        (Self, (i32, String)),
+                    >(statement, conn)
+                        .await?;
+                    let rows = loaded
+                        .into_iter()
+                        .map(|(row, (__old_pk, __old0))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                AuthorUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(&
+                                    __old_pk)), (stringify!(name),
+                                    ::cache_diesel::__private::value_key(& __old0)),
+                                ],
+                            ),
+                        });
+                    ::core::result::Result::Ok(
+                        ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
+                    )
                 })
             }
         }
@@ -947,18 +1052,21 @@ const _: () = {
                     conn: &mut $conn,
                     filter: &AuthorFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         authors::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::update(authors::table.filter(condition))
                             .set(changes),
                         conn,
-                    )
+                    )?;
+                    ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Author {
@@ -1318,7 +1426,9 @@ const _: () = {
                     changes: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,
@@ -1331,14 +1441,17 @@ const _: () = {
                             authors::table,
                             $db,
                         >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::update(
                                         authors::table.filter(condition),
                                     )
                                     .set(changes),
                                 conn,
                             )
-                            .await
+                            .await?;
+                        ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        )
                     })
                 }
             }

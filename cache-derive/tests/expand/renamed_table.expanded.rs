@@ -405,7 +405,9 @@ const _: () = {
                     _: &mut $conn,
                     _: &CatalogItemFilter,
                     _: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     ::core::unimplemented!()
                 }
             }
@@ -524,7 +526,9 @@ const _: () = {
                     _: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,

@@ -622,20 +622,23 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
                 filter: &PostFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     blog_posts::table,
                     ::cache_diesel::__private::diesel::sqlite::Sqlite,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                     ::cache_diesel::__private::diesel::update(
                             blog_posts::table.filter(condition),
                         )
                         .set(changes),
                     conn,
-                )
+                )?;
+                ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
             }
         }
     }
@@ -662,17 +665,28 @@ const _: () = {
                 ::cache_diesel::__private::diesel::pg::PgConnection,
                 (Self, (String, i32, Option<i32>)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::BoxedCondition<
                     blog_posts::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        blog_posts::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (
+                    blog_posts::id,
+                    blog_posts::title,
+                    blog_posts::author_id,
+                    blog_posts::category_id,
+                ),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (i32, String, i32, Option<i32>)),
             >,
         {
             fn update_by_id(
@@ -738,19 +752,78 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
                 filter: &PostFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     blog_posts::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                    ::cache_diesel::__private::diesel::update(
-                            blog_posts::table.filter(condition),
-                        )
-                        .set(changes),
-                    conn,
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    blog_posts::table,
+                    blog_posts::id,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (
+                        blog_posts::id,
+                        blog_posts::title,
+                        blog_posts::author_id,
+                        blog_posts::category_id,
+                    ),
+                > = ::cache_diesel::__private::update_where_returning_old(
+                    blog_posts::table,
+                    blog_posts::id,
+                    condition,
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (
+                        blog_posts::id,
+                        blog_posts::title,
+                        blog_posts::author_id,
+                        blog_posts::category_id,
+                    ),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                    (Self, (i32, String, i32, Option<i32>)),
+                >(statement, conn)?;
+                let rows = loaded
+                    .into_iter()
+                    .map(|(row, (__old_pk, __old0, __old1, __old2))| ::cache_diesel::__private::Updated {
+                        row,
+                        before: ::std::vec![
+                            PostUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                        ],
+                        old_values: ::core::option::Option::Some(
+                            ::std::vec![
+                                (stringify!(id), ::cache_diesel::__private::value_key(&
+                                __old_pk)), (stringify!(title),
+                                ::cache_diesel::__private::value_key(& __old0)),
+                                (stringify!(author_id), ::cache_diesel::__private::value_key(&
+                                __old1)), (stringify!(category_id),
+                                ::cache_diesel::__private::value_key(& __old2)),
+                            ],
+                        ),
+                    });
+                ::core::result::Result::Ok(
+                    ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
                 )
             }
         }
@@ -782,17 +855,28 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (String, i32, Option<i32>)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                blog_posts::table,
+                blog_posts::id,
+                ::cache_diesel::__private::BoxedCondition<
                     blog_posts::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        blog_posts::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (
+                    blog_posts::id,
+                    blog_posts::title,
+                    blog_posts::author_id,
+                    blog_posts::category_id,
+                ),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (i32, String, i32, Option<i32>)),
             >,
         {
             fn update_by_id<'__c>(
@@ -870,7 +954,9 @@ const _: () = {
                 changes: __V,
             ) -> ::cache_diesel::__private::BoxFuture<
                 '__c,
-                ::cache_diesel::__private::diesel::QueryResult<usize>,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                >,
             >
             where
                 '__q: '__c,
@@ -879,18 +965,76 @@ const _: () = {
                     let filter = &filter;
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <blog_posts::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         blog_posts::table,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::update(
-                                    blog_posts::table.filter(condition),
-                                )
-                                .set(changes),
-                            conn,
-                        )
-                        .await
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        blog_posts::table,
+                        blog_posts::id,
+                        ::cache_diesel::__private::BoxedCondition<
+                            blog_posts::table,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (
+                            blog_posts::id,
+                            blog_posts::title,
+                            blog_posts::author_id,
+                            blog_posts::category_id,
+                        ),
+                    > = ::cache_diesel::__private::update_where_returning_old(
+                        blog_posts::table,
+                        blog_posts::id,
+                        condition,
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (
+                            blog_posts::id,
+                            blog_posts::title,
+                            blog_posts::author_id,
+                            blog_posts::category_id,
+                        ),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::load::<
+                        (Self, (i32, String, i32, Option<i32>)),
+                    >(statement, conn)
+                        .await?;
+                    let rows = loaded
+                        .into_iter()
+                        .map(|(row, (__old_pk, __old0, __old1, __old2))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                PostUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(&
+                                    __old_pk)), (stringify!(title),
+                                    ::cache_diesel::__private::value_key(& __old0)),
+                                    (stringify!(author_id),
+                                    ::cache_diesel::__private::value_key(& __old1)),
+                                    (stringify!(category_id),
+                                    ::cache_diesel::__private::value_key(& __old2)),
+                                ],
+                            ),
+                        });
+                    ::core::result::Result::Ok(
+                        ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
+                    )
                 })
             }
         }
@@ -1285,20 +1429,23 @@ const _: () = {
                     conn: &mut $conn,
                     filter: &PostFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         blog_posts::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::update(
                                 blog_posts::table.filter(condition),
                             )
                             .set(changes),
                         conn,
-                    )
+                    )?;
+                    ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Post {
@@ -1758,7 +1905,9 @@ const _: () = {
                     changes: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,
@@ -1771,14 +1920,17 @@ const _: () = {
                             blog_posts::table,
                             $db,
                         >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::update(
                                         blog_posts::table.filter(condition),
                                     )
                                     .set(changes),
                                 conn,
                             )
-                            .await
+                            .await?;
+                        ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        )
                     })
                 }
             }

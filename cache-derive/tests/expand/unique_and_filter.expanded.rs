@@ -586,18 +586,21 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::sqlite::SqliteConnection,
                 filter: &ProductFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     products::table,
                     ::cache_diesel::__private::diesel::sqlite::Sqlite,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                     ::cache_diesel::__private::diesel::update(products::table.filter(condition))
                         .set(changes),
                     conn,
-                )
+                )?;
+                ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
             }
         }
     }
@@ -624,17 +627,29 @@ const _: () = {
                 ::cache_diesel::__private::diesel::pg::PgConnection,
                 (Self, (String, String, bool, i32)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::BoxedCondition<
                     products::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        products::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (
+                    products::id,
+                    products::slug,
+                    products::title,
+                    products::is_active,
+                    products::category_id,
+                ),
+            >: ::cache_diesel::__private::diesel::query_dsl::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel::pg::PgConnection,
+                (Self, (i32, String, String, bool, i32)),
             >,
         {
             fn update_by_id(
@@ -709,17 +724,84 @@ const _: () = {
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
                 filter: &ProductFilter,
                 changes: __V,
-            ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+            ) -> ::cache_diesel::__private::diesel::QueryResult<
+                ::cache_diesel::__private::UpdatedRows<Self>,
+            > {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::diesel::prelude::*;
+                const OLD_NAMES: &[&str] = &[
+                    <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
+                    <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                ];
                 let condition = ::cache_diesel::__private::FilterCondition::<
                     products::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
-                ::cache_diesel::__private::diesel::RunQueryDsl::execute(
-                    ::cache_diesel::__private::diesel::update(products::table.filter(condition))
-                        .set(changes),
-                    conn,
+                let statement: ::cache_diesel::__private::UpdateReturningOld<
+                    products::table,
+                    products::id,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                    ::cache_diesel::__private::diesel::dsl::AsSelect<
+                        Self,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                    (
+                        products::id,
+                        products::slug,
+                        products::title,
+                        products::is_active,
+                        products::category_id,
+                    ),
+                > = ::cache_diesel::__private::update_where_returning_old(
+                    products::table,
+                    products::id,
+                    condition,
+                    changes,
+                    <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >>::as_returning(),
+                    (
+                        products::id,
+                        products::slug,
+                        products::title,
+                        products::is_active,
+                        products::category_id,
+                    ),
+                    OLD_NAMES,
+                );
+                let loaded = ::cache_diesel::__private::diesel::RunQueryDsl::load::<
+                    (Self, (i32, String, String, bool, i32)),
+                >(statement, conn)?;
+                let rows = loaded
+                    .into_iter()
+                    .map(|(row, (__old_pk, __old0, __old1, __old2, __old3))| ::cache_diesel::__private::Updated {
+                        row,
+                        before: ::std::vec![
+                            ProductUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                            ProductUnique::Slug(::core::clone::Clone::clone(& __old0)),
+                        ],
+                        old_values: ::core::option::Option::Some(
+                            ::std::vec![
+                                (stringify!(id), ::cache_diesel::__private::value_key(&
+                                __old_pk)), (stringify!(slug),
+                                ::cache_diesel::__private::value_key(& __old0)),
+                                (stringify!(title), ::cache_diesel::__private::value_key(&
+                                __old1)), (stringify!(is_active),
+                                ::cache_diesel::__private::value_key(& __old2)),
+                                (stringify!(category_id), ::cache_diesel::__private::value_key(&
+                                __old3)),
+                            ],
+                        ),
+                    });
+                ::core::result::Result::Ok(
+                    ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
                 )
             }
         }
@@ -751,17 +833,29 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (String, String, bool, i32)),
             >,
-            ::cache_diesel::__private::diesel::dsl::Update<
-                ::cache_diesel::__private::diesel::dsl::Filter<
+            ::cache_diesel::__private::UpdateReturningOld<
+                products::table,
+                products::id,
+                ::cache_diesel::__private::BoxedCondition<
                     products::table,
-                    ::cache_diesel::__private::BoxedCondition<
-                        products::table,
-                        ::cache_diesel::__private::diesel::pg::Pg,
-                    >,
+                    ::cache_diesel::__private::diesel::pg::Pg,
                 >,
-                __V,
-            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                ::cache_diesel::__private::diesel::dsl::AsSelect<
+                    Self,
+                    ::cache_diesel::__private::diesel::pg::Pg,
+                >,
+                (
+                    products::id,
+                    products::slug,
+                    products::title,
+                    products::is_active,
+                    products::category_id,
+                ),
+            >: ::cache_diesel::__private::diesel_async::methods::LoadQuery<
+                '__q,
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+                (Self, (i32, String, String, bool, i32)),
             >,
         {
             fn update_by_id<'__c>(
@@ -853,7 +947,9 @@ const _: () = {
                 changes: __V,
             ) -> ::cache_diesel::__private::BoxFuture<
                 '__c,
-                ::cache_diesel::__private::diesel::QueryResult<usize>,
+                ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                >,
             >
             where
                 '__q: '__c,
@@ -862,18 +958,81 @@ const _: () = {
                     let filter = &filter;
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
+                    const OLD_NAMES: &[&str] = &[
+                        <products::id as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::slug as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::title as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
+                        <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
+                    ];
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         products::table,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
-                            ::cache_diesel::__private::diesel::update(
-                                    products::table.filter(condition),
-                                )
-                                .set(changes),
-                            conn,
-                        )
-                        .await
+                    let statement: ::cache_diesel::__private::UpdateReturningOld<
+                        products::table,
+                        products::id,
+                        ::cache_diesel::__private::BoxedCondition<
+                            products::table,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        <__V as ::cache_diesel::__private::diesel::AsChangeset>::Changeset,
+                        ::cache_diesel::__private::diesel::dsl::AsSelect<
+                            Self,
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >,
+                        (
+                            products::id,
+                            products::slug,
+                            products::title,
+                            products::is_active,
+                            products::category_id,
+                        ),
+                    > = ::cache_diesel::__private::update_where_returning_old(
+                        products::table,
+                        products::id,
+                        condition,
+                        changes,
+                        <Self as ::cache_diesel::__private::diesel::SelectableHelper<
+                            ::cache_diesel::__private::diesel::pg::Pg,
+                        >>::as_returning(),
+                        (
+                            products::id,
+                            products::slug,
+                            products::title,
+                            products::is_active,
+                            products::category_id,
+                        ),
+                        OLD_NAMES,
+                    );
+                    let loaded = ::cache_diesel::__private::diesel_async::RunQueryDsl::load::<
+                        (Self, (i32, String, String, bool, i32)),
+                    >(statement, conn)
+                        .await?;
+                    let rows = loaded
+                        .into_iter()
+                        .map(|(row, (__old_pk, __old0, __old1, __old2, __old3))| ::cache_diesel::__private::Updated {
+                            row,
+                            before: ::std::vec![
+                                ProductUnique::Id(::core::clone::Clone::clone(& __old_pk)),
+                                ProductUnique::Slug(::core::clone::Clone::clone(& __old0)),
+                            ],
+                            old_values: ::core::option::Option::Some(
+                                ::std::vec![
+                                    (stringify!(id), ::cache_diesel::__private::value_key(&
+                                    __old_pk)), (stringify!(slug),
+                                    ::cache_diesel::__private::value_key(& __old0)),
+                                    (stringify!(title), ::cache_diesel::__private::value_key(&
+                                    __old1)), (stringify!(is_active),
+                                    ::cache_diesel::__private::value_key(& __old2)),
+                                    (stringify!(category_id),
+                                    ::cache_diesel::__private::value_key(& __old3)),
+                                ],
+                            ),
+                        });
+                    ::core::result::Result::Ok(
+                        ::cache_diesel::__private::UpdatedRows::Rows(rows.collect()),
+                    )
                 })
             }
         }
@@ -1168,18 +1327,21 @@ const _: () = {
                     conn: &mut $conn,
                     filter: &ProductFilter,
                     changes: __V,
-                ) -> ::cache_diesel::__private::diesel::QueryResult<usize> {
+                ) -> ::cache_diesel::__private::diesel::QueryResult<
+                    ::cache_diesel::__private::UpdatedRows<Self>,
+                > {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let condition = ::cache_diesel::__private::FilterCondition::<
                         products::table,
                         $db,
                     >::condition(filter);
-                    ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
                         ::cache_diesel::__private::diesel::update(products::table.filter(condition))
                             .set(changes),
                         conn,
-                    )
+                    )?;
+                    ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n))
                 }
             }
             impl ::cache_diesel::WhereQuery<$conn> for Product {
@@ -1539,7 +1701,9 @@ const _: () = {
                     changes: __V,
                 ) -> ::cache_diesel::__private::BoxFuture<
                     '__c,
-                    ::cache_diesel::__private::diesel::QueryResult<usize>,
+                    ::cache_diesel::__private::diesel::QueryResult<
+                        ::cache_diesel::__private::UpdatedRows<Self>,
+                    >,
                 >
                 where
                     '__q: '__c,
@@ -1552,14 +1716,17 @@ const _: () = {
                             products::table,
                             $db,
                         >::condition(filter);
-                        ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
                                 ::cache_diesel::__private::diesel::update(
                                         products::table.filter(condition),
                                     )
                                     .set(changes),
                                 conn,
                             )
-                            .await
+                            .await?;
+                        ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        )
                     })
                 }
             }
