@@ -211,13 +211,20 @@ impl KeyScope {
     /// The backend key for `name` (escaped, or hashed when too long).
     pub fn key(&self, name: &str) -> String {
         let mut key = String::with_capacity(self.head.len() + name.len() + 4);
+        self.key_into(name, &mut key);
+        key
+    }
+
+    /// [`key`](Self::key), written into `key` (cleared first): a hot path
+    /// reuses one buffer rather than allocate a key per read.
+    pub fn key_into(&self, name: &str, key: &mut String) {
+        key.clear();
         key.push_str(&self.head);
-        escape_into(&mut key, name, Segment::Name);
+        escape_into(key, name, Segment::Name);
         if key.len() > MAX_KEY_LEN {
             key.truncate(self.head.len());
-            push_hash(&mut key, name);
+            push_hash(key, name);
         }
-        key
     }
 }
 

@@ -359,6 +359,30 @@ impl ModelKeys {
         }
     }
 
+    /// [`detail_key`](Self::detail_key) written into `key` (cleared first),
+    /// for a declared column; `false` for another.
+    pub(crate) fn detail_key_into(&self, column: &str, value_key: &str, key: &mut String) -> bool {
+        match self.detail.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => {
+                scope.key_into(value_key, key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`unique_tag`](Self::unique_tag) written into `tag` (cleared first),
+    /// for a declared column; `false` for another.
+    pub(crate) fn unique_tag_into(&self, column: &str, value_key: &str, tag: &mut String) -> bool {
+        match self.unique.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => {
+                scope.key_into(value_key, tag);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The backend key of a list: the suffix is a readable label, the
     /// filter key is what separates lists.
     pub(crate) fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
@@ -446,6 +470,17 @@ impl ModelKeys {
             .get_or_init(|| self.dependency_tags(related_tables))
     }
 
+    /// The tags of a detail read of a model without relations, in
+    /// [`detail_dependencies`](Self::detail_dependencies)' order.
+    pub(crate) fn unrelated_detail_tags<'a>(&'a self, unique_tag: &'a str) -> [&'a str; 4] {
+        [
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            unique_tag,
+            self.table_tag(TableTag::Absent),
+        ]
+    }
+
     /// What a detail read depends on: a found row on the cache's `all`,
     /// the table's `epoch`, the tag of the value looked up (`unique_tag`,
     /// from [`unique_tag`](Self::unique_tag)) and the `related` tables'
@@ -456,15 +491,12 @@ impl ModelKeys {
         unique_tag: &'a str,
         related: &'a [String],
     ) -> Dependencies<'a> {
+        let [all, epoch, unique, absent] = self.unrelated_detail_tags(unique_tag);
         let mut tags = Vec::with_capacity(4 + related.len());
-        tags.extend([
-            self.all.as_str(),
-            self.table_tag(TableTag::Epoch),
-            unique_tag,
-        ]);
+        tags.extend([all, epoch, unique]);
         tags.extend(related.iter().map(String::as_str));
         let found = tags.len();
-        tags.push(self.table_tag(TableTag::Absent));
+        tags.push(absent);
         Dependencies {
             tags,
             found,
@@ -509,6 +541,29 @@ mod tests {
 
     fn product(cache: &Cache) -> ModelKeys {
         ModelKeys::new(cache, "product", "products", HASH, &["id", "slug"])
+    }
+
+    /// The hit path's keys and tags, written into buffers, are the read's.
+    #[test]
+    fn keys_written_into_buffers_are_the_built_ones() {
+        let cache = cache();
+        let k = product(&cache);
+        let (mut detail, mut tag) = (String::from("old"), String::from("old"));
+        for (column, value) in [
+            ("id", "7"),
+            ("slug", "\"c:{x}\""),
+            ("slug", &"x".repeat(300)),
+        ] {
+            assert!(k.detail_key_into(column, value, &mut detail));
+            assert_eq!(detail, k.detail_key(column, value));
+            assert!(k.unique_tag_into(column, value, &mut tag));
+            assert_eq!(tag, k.unique_tag(column, value));
+            let built = k.detail_dependencies(&tag, &[]);
+            assert_eq!(built.tags(), k.unrelated_detail_tags(&tag));
+        }
+        // An undeclared column: the whole way.
+        assert!(!k.detail_key_into("sku", "1", &mut detail));
+        assert!(!k.unique_tag_into("sku", "1", &mut tag));
     }
 
     #[test]

@@ -124,8 +124,15 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncModelQueries<C>,
     {
         let value_key = key.value_key();
-        let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
         let related = <M as AsyncModelQueries<C>>::related_tables();
+        let bypass = || {
+            let tables = std::iter::once(M::table());
+            tracking::policy_on(&mut AsyncConn(conn), tables) == ReadPolicy::Bypass
+        };
+        if let Some(kept) = self.kept_detail(related, bypass, &key, &value_key) {
+            return Ok(kept);
+        }
+        let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
         let entry = self.detail_entry(&key, value_key, &unique_tag, related);
         let background = || {
             let owned = key.clone();

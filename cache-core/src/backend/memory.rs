@@ -15,7 +15,7 @@ use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoS
 use crate::codec;
 use crate::error::Result;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
-use crate::timeout::{Ttl, deadline};
+use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
 use quick_cache::sync::{Cache as Quick, DefaultLifecycle, EntryAction, EntryResult};
 use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(test)]
 use std::time::Duration;
-use std::time::Instant;
 
 /// Bytes per entry counted on top of key and value when bounding by bytes.
 const ENTRY_OVERHEAD: u64 = 64;
@@ -37,15 +36,18 @@ struct Stored {
     /// Length of the bytes as written: what the entry weighs (its decoded
     /// value is taken to weigh as much as its encoding).
     weight: u32,
-    expires_at: Option<Instant>,
+    /// Its deadline on the coarse clock (`timeout::coarse_now_ms`;
+    /// `u64::MAX`: none): read on every hit, where `Instant::now()` was
+    /// a tenth of a hot hit.
+    expires_at: u64,
 }
 
 impl Stored {
     fn new(bytes: Bytes, ttl: Ttl) -> Self {
-        Stored::until(bytes, ttl.map(deadline))
+        Stored::until(bytes, ttl.map_or(u64::MAX, coarse_deadline_ms))
     }
 
-    fn until(bytes: Bytes, expires_at: Option<Instant>) -> Self {
+    fn until(bytes: Bytes, expires_at: u64) -> Self {
         Stored {
             digest: xxhash_rust::xxh3::xxh3_64(&bytes),
             weight: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
@@ -60,8 +62,8 @@ impl Stored {
         self.memo.bytes().unwrap_or_default()
     }
 
-    fn live(&self, now: Instant) -> bool {
-        self.expires_at.is_none_or(|t| t > now)
+    fn live(&self, now_ms: u64) -> bool {
+        self.expires_at > now_ms
     }
 }
 
@@ -122,9 +124,8 @@ pub struct MemoryBackend {
     tags: Arc<Versions>,
     /// Entries not stored for being heavier than a shard's share.
     refused: Arc<AtomicU64>,
-    /// When the store was made, and the last sweep of entries past their
-    /// deadline (milliseconds since then).
-    born: Instant,
+    /// The last sweep of entries past their deadline (on the coarse
+    /// clock).
     swept: Arc<AtomicU64>,
     /// [`SWEEP_EVERY_MS`] (shorter in tests).
     sweep_every_ms: u64,
@@ -215,8 +216,7 @@ impl MemoryBackend {
             weigh: weigher,
             tags: Arc::new(Versions::new(max_tags)),
             refused: Arc::new(AtomicU64::new(0)),
-            born: Instant::now(),
-            swept: Arc::new(AtomicU64::new(0)),
+            swept: Arc::new(AtomicU64::new(coarse_now_ms())),
             sweep_every_ms: SWEEP_EVERY_MS,
         }
     }
@@ -249,8 +249,8 @@ impl MemoryBackend {
     /// Drops the entries past their deadline, at most every
     /// [`SWEEP_EVERY_MS`] (one insert pays it: a walk of every shard).
     fn sweep_now_and_then(&self) {
-        let now = Instant::now();
-        let at = u64::try_from(now.duration_since(self.born).as_millis()).unwrap_or(u64::MAX);
+        let now = coarse_now_ms();
+        let at = now;
         let last = self.swept.load(Ordering::Relaxed);
         if at.saturating_sub(last) < self.sweep_every_ms
             || self
@@ -309,11 +309,12 @@ impl MemoryBackend {
 
     fn live(&self, key: &str) -> Option<Stored> {
         let stored = self.store.get(key)?;
-        if stored.live(Instant::now()) {
+        let now = coarse_now_ms();
+        if stored.live(now) {
             return Some(stored);
         }
         // Past its deadline: dropped now, unless replaced meanwhile.
-        self.store.remove_if(key, |s| !s.live(Instant::now()));
+        self.store.remove_if(key, |s| !s.live(now));
         None
     }
 }
@@ -429,7 +430,7 @@ impl Backend for MemoryBackend {
         if self.too_heavy(key, &stored) {
             return Ok(false);
         }
-        let now = Instant::now();
+        let now = coarse_now_ms();
         let guard = match self.store.entry(key, None, |_, current| {
             if current.live(now) {
                 EntryAction::Retain(())
@@ -449,7 +450,7 @@ impl Backend for MemoryBackend {
         Ok(self
             .store
             .remove(key)
-            .is_some_and(|(_, s)| s.live(Instant::now())))
+            .is_some_and(|(_, s)| s.live(coarse_now_ms())))
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<u64> {
@@ -465,12 +466,12 @@ impl Backend for MemoryBackend {
     }
 
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
-        let now = Instant::now();
+        let now = coarse_now_ms();
         // A vacant key's placeholder guard is dropped: nothing inserted.
         Ok(matches!(
             self.store.entry(key, None, |_, current| {
                 if current.live(now) {
-                    current.expires_at = ttl.map(deadline);
+                    current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
                     EntryAction::Retain(true)
                 } else {
                     EntryAction::Remove
@@ -481,7 +482,7 @@ impl Backend for MemoryBackend {
     }
 
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
-        let now = Instant::now();
+        let now = coarse_now_ms();
         Ok(
             match self.store.entry(key, None, |_, current| {
                 if !current.live(now) {

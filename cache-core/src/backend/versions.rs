@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How many tags a store without an entry bound keeps, at most.
 pub(super) const DEFAULT_MAX_TAGS: usize = 1 << 20;
@@ -38,8 +38,6 @@ pub(super) struct Versions {
     per_shard: usize,
     /// Moves after every write of a version (see [`TagStore::generation`]).
     pub(super) generation: AtomicU64,
-    /// What lifetimes count from.
-    born: Instant,
 }
 
 /// The keys are hashes already.
@@ -66,18 +64,19 @@ impl Versions {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             per_shard: max.div_ceil(SHARDS).max(16),
             generation: AtomicU64::new(0),
-            born: Instant::now(),
         }
     }
 
-    /// Milliseconds since the table was made.
+    /// Milliseconds on the coarse clock (`timeout::coarse_now_ms`, below
+    /// `u64::MAX`).
     fn now(&self) -> u64 {
-        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+        crate::timeout::coarse_now_ms().min(u64::MAX - 1)
     }
 
     /// The millisecond from which a tag given `ttl` now is gone (rounded
-    /// up: a tag may outlive its lifetime by a millisecond, never fall
-    /// short).
+    /// up: a tag outlives its lifetime by at most a millisecond and a tick
+    /// of the coarse clock, and falls short of it by at most a tick: an
+    /// early end is a miss, never a stale read).
     fn until(&self, ttl: Option<Duration>) -> u64 {
         let Some(ttl) = ttl else { return u64::MAX };
         let ms = u64::try_from(ttl.as_millis())
