@@ -211,7 +211,7 @@ impl Cache {
             return None;
         }
         let generation = self.backend().generation()?;
-        let memo = self.backend().kept(key)?;
+        let memo = self.backend().kept_after_generation(key)?;
         if !memo.still_checked(generation, tags) {
             return None;
         }

@@ -216,6 +216,12 @@ pub trait EntryStore {
     fn kept(&self, _key: &str) -> Option<Memo> {
         None
     }
+    /// [`kept`](Self::kept) by a caller that has just read the tag
+    /// generation ([`TagStore::generation`]), which checked whatever makes
+    /// this store answer locally: a store may skip checking it again.
+    fn kept_after_generation(&self, key: &str) -> Option<Memo> {
+        self.kept(key)
+    }
     /// The entry just read under `key` did not hold (a tag moved on): a
     /// store with a local copy in front of a shared one drops the copy, so
     /// that the next read asks the shared store, where a fill will land.

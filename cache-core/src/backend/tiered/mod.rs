@@ -308,6 +308,12 @@ impl EntryStore for TieredBackend {
         if !self.answers_locally() {
             return None;
         }
+        self.kept_after_generation(key)
+    }
+
+    /// (`generation` checked that the tier answers locally, nanoseconds
+    /// before: the clock read and the breaker's look are not repeated.)
+    fn kept_after_generation(&self, key: &str) -> Option<Memo> {
         self.local.lookup(key).map(|(_, memo)| memo)
     }
 
