@@ -99,7 +99,7 @@ pub use tracking_async::tracked_pool_config;
 pub use tracking_async::{invalidate_tables_async, landed_async, track_async, transaction_async};
 pub use unseen::{
     declare_cascade, declare_function_writes, declare_uncached, declare_view,
-    invalidate_everything, invalidate_tables,
+    invalidate_everything, invalidate_tables, invalidate_tables_in,
 };
 
 /// What generated code names; not a stable API.

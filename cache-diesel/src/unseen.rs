@@ -152,6 +152,31 @@ pub fn invalidate_tables<C: Connection>(conn: &mut C, tables: &[&str]) {
     }
 }
 
+/// Invalidates every entry of `tables` (SQL names) that managers keep in
+/// `cache`, in every process that shares it, now, without a connection:
+/// after a manual fix in the database (psql, a migration, another
+/// service), from an operator's command (`cache-admin invalidate`): the
+/// tables' `epoch` tags, which every entry of theirs depends on (a view's
+/// or a cascade's tables must be named too: this process may not have
+/// declared them). An error ([`Error::Invalidation`](crate::Error::Invalidation))
+/// says the cache could not be told yet; the invalidation is owed and
+/// retried.
+pub fn invalidate_tables_in(cache: &Cache, tables: &[&str]) -> crate::Result<()> {
+    let tags: BTreeSet<String> = lower(tables)
+        .iter()
+        .map(|t| table_tag(cache, t, TableTag::Epoch))
+        .collect();
+    let tags: Vec<String> = tags.into_iter().collect();
+    bump(
+        cache,
+        &tags,
+        None,
+        Some(DEFAULT_TAG_TTL),
+        "tracking",
+        "by hand",
+    )
+}
+
 /// Invalidates every entry that managers and cached queries keep in
 /// `cache`, in every process that shares it (its `all` tag): after a Redis
 /// restored from an old snapshot, a data migration, a bulk load. An error

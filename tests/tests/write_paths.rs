@@ -1438,3 +1438,71 @@ fn a_mariadb_autocommit_hook_whose_commit_reply_is_lost_leaves_nothing_stale() {
         reader.check(id, "after the announcement's hold");
     }
 }
+
+/// A fix made by hand in the database (an untracked connection: psql, a
+/// migration, another service) stays cached until an operator runs
+/// `cache-admin --cache <the deployment's URL> invalidate <table>`: then
+/// every process sharing the cache reads the row as it now is. (The
+/// binary is built by `cargo test --workspace`, beside cache-diesel's own
+/// tests; run alone, this test needs `cargo build -p cache-diesel --bin
+/// cache-admin` first.)
+#[test]
+fn a_fix_by_hand_is_invalidated_by_cache_admin() {
+    let Some(mut env) = env::postgres_redis("cache_admin") else {
+        return;
+    };
+    let admin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("cache-admin"))
+        .filter(|bin| bin.exists());
+    let Some(admin) = admin else {
+        assert!(!cache_tests::services::in_ci(), "cache-admin was not built");
+        eprintln!("skipped: cargo build -p cache-diesel --bin cache-admin first");
+        return;
+    };
+    let p = &env.products;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("by_hand", 1))
+        .unwrap()
+        .id;
+    let title = |env: &mut Env<PgConnection>| env.products.get(&mut env.db.conn, id).unwrap().title;
+    assert_eq!(title(&mut env), "Title of by_hand");
+    env.db
+        .another()
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'fixed by hand' WHERE id = {id}"
+        ))
+        .unwrap();
+    assert_eq!(title(&mut env), "Title of by_hand", "nothing saw the fix");
+
+    let redis = cache_tests::services::redis_url().unwrap();
+    let sep = if redis.contains('?') { '&' } else { '?' };
+    let url = format!("{redis}{sep}prefix={}", env.cache.config().key_prefix);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&admin)
+            .args(["--cache", &url])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        run(&["invalidate", "products"]),
+        (true, "invalidated every entry of products\n".into())
+    );
+    assert_eq!(title(&mut env), "fixed by hand");
+
+    // Refused: a command it does not know; an in-process cache.
+    assert!(!run(&["drop", "products"]).0);
+    let memory = std::process::Command::new(&admin)
+        .args(["--cache", "memory://", "invalidate", "products"])
+        .output()
+        .unwrap();
+    assert!(!memory.status.success());
+    assert!(String::from_utf8_lossy(&memory.stderr).contains("in-process"));
+}
