@@ -1,5 +1,5 @@
-//! Entries stamped with versioned tags: the invalidation protocol of
-//! DESIGN.md section 4.
+//! Entries stamped with versioned tags: the invalidation protocol
+//! (docs/ARCHITECTURE.md, "Tags").
 //!
 //! Every entry depends on a few tags. A tag's value is a random version,
 //! replaced on every invalidation (random, so an evicted and re-created tag

@@ -1,4 +1,4 @@
-//! No stale reads (DESIGN.md section 4): fills that raced a commit are
+//! No stale reads (docs/ARCHITECTURE.md, "Tags"): fills that raced a commit are
 //! rejected, invalidations wait for the commit (and vanish on rollback), and
 //! writes the hooks never saw are caught by the tracked connection. Run on
 //! SQLite (file, so two connections share it) + memory, on PostgreSQL +

@@ -1,4 +1,4 @@
-//! An entry's bytes: the envelope of DESIGN.md section 4, sealed and
+//! An entry's bytes (docs/ARCHITECTURE.md, "Entry bytes"), sealed and
 //! opened without any I/O.
 //!
 //! Magic byte, format byte, an 8-byte xxh3 digest seeded by the key the
