@@ -142,21 +142,11 @@ fn shard_tags(n: u16) -> Vec<String> {
 }
 
 /// The cluster slot of a key with no hash tag: CRC16 (XMODEM) mod 16384,
-/// as the Redis Cluster specification defines it. (redis-rs computes it
-/// but does not expose the number.)
+/// as the Redis Cluster specification defines it, through the `crc16`
+/// crate redis-rs uses for it (redis-rs computes the slot but does not
+/// expose the number).
 pub(super) fn slot(key: &[u8]) -> u32 {
-    let mut crc: u16 = 0;
-    for &byte in key {
-        crc ^= u16::from(byte) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    u32::from(crc) % SLOTS
+    u32::from(crc16::State::<crc16::XMODEM>::calculate(key)) % SLOTS
 }
 
 impl TagStore for ClusterBackend {
