@@ -183,60 +183,35 @@ pub(crate) async fn end_own_async<C: diesel_async::AsyncConnection>(
     left_own(status, ended, closed)
 }
 
-/// How an async PostgreSQL hook opens a transaction of its own: a hook
-/// future dropped before its `COMMIT` leaves it open on the connection,
-/// its row locked; PostgreSQL ends such a session once it has been idle
-/// that long inside it (the write rolled back, the lock released), where
-/// otherwise it would wait for the connection to be dropped. Long beside
-/// the announcement that a hook sends while the transaction waits (a Redis
-/// round trip, under its `response_timeout`), as long as the announcement
-/// lives (`ANNOUNCE_HOLD`).
-#[cfg(feature = "async")]
-const PG_BEGIN_OWN: &str = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '5s'";
-
-/// Opens an async PostgreSQL hook's transaction of its own (see
-/// [`PG_BEGIN_OWN`]), for diesel-async's transaction manager to commit or
-/// roll back. One round trip.
-#[cfg(feature = "async")]
-pub(crate) async fn begin_own_async<C: diesel_async::AsyncConnection>(
-    conn: &mut C,
-) -> diesel::QueryResult<()> {
-    use diesel_async::TransactionManager;
-    if let Err(e) = conn.batch_execute(PG_BEGIN_OWN).await {
-        // (Whichever of the two failed, none is left open.)
-        let _ = conn.batch_execute("ROLLBACK").await;
-        return Err(e);
-    }
-    let counted = match C::TransactionManager::transaction_manager_status_mut(conn) {
-        TransactionManagerStatus::Valid(valid) => {
-            valid.change_transaction_depth(TransactionDepthChange::IncreaseDepth)
-        }
-        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
-    };
-    if counted.is_err() {
-        let _ = conn.batch_execute("ROLLBACK").await;
-    }
-    counted
-}
-
 /// What SQLite answers a `BEGIN` inside a transaction.
 const NESTED_BEGIN: &str = "cannot start a transaction within a transaction";
 
+/// Why a SQLite hook wrote nothing: see [`begin_immediate`].
+const SQLITE_UNFOLLOWED: &str = "cache-diesel: a SQLite hook write inside a transaction cache-diesel \
+     cannot follow (an untracked connection in a transaction opened by SQL text): its \
+     invalidation could not wait for the commit, so nothing was written. Track the \
+     connection (cache_diesel::track) or open transactions with Diesel's transaction()";
+
 /// Opens `BEGIN IMMEDIATE` on `conn` (SQLite, with no transaction open as
 /// Diesel knows it), for Diesel's transaction manager to commit or roll
-/// back. `Ok(false)`: SQLite refused it because a transaction opened by
-/// SQL text, unknown to Diesel, is open (the hook then writes inside it,
-/// as it would have).
+/// back. Where SQLite refuses it because a transaction opened by SQL text,
+/// unknown to Diesel (an untracked connection), is open, the hook is
+/// refused and writes nothing (as on MySQL): written inside that
+/// transaction, its invalidation could not wait for the commit, and a
+/// reader between the two would fill the old row (or, after a
+/// `ROLLBACK`, the row that never committed).
 ///
 /// (Generic over the connection type, which Diesel's own
 /// `immediate_transaction` is not: the hooks are.)
-pub(crate) fn begin_immediate<C: Connection>(conn: &mut C) -> diesel::QueryResult<bool> {
+pub(crate) fn begin_immediate<C: Connection>(conn: &mut C) -> diesel::QueryResult<()> {
     match conn.batch_execute("BEGIN IMMEDIATE") {
         Ok(()) => {}
         Err(diesel::result::Error::DatabaseError(_, info))
             if info.message().contains(NESTED_BEGIN) =>
         {
-            return Ok(false);
+            return Err(diesel::result::Error::QueryBuilderError(
+                SQLITE_UNFOLLOWED.into(),
+            ));
         }
         Err(e) => return Err(e),
     }
@@ -247,12 +222,11 @@ pub(crate) fn begin_immediate<C: Connection>(conn: &mut C) -> diesel::QueryResul
         }
         TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
     };
-    if let Err(e) = counted {
+    if counted.is_err() {
         // (Not left open behind Diesel's back.)
         let _ = conn.batch_execute("ROLLBACK");
-        return Err(e);
     }
-    Ok(true)
+    counted
 }
 
 /// Ends the transaction [`begin_immediate`] opened with the write's

@@ -70,7 +70,13 @@ fn assigned<'s>(lower: &'s str, name: &str) -> Option<&'s str> {
         };
         let rest = rest.trim_start().trim_start_matches(['\'', '"', '`']);
         let end = rest.bytes().position(|b| !word(b)).unwrap_or(rest.len());
-        found = Some(&rest[..end]);
+        // A word, then the end of the assignment; anything else (`1 - 1`,
+        // `IF(..)`) is an expression this cannot read: `""`.
+        let after = rest[end..]
+            .trim_start_matches(['\'', '"', '`'])
+            .trim_start();
+        let whole = after.is_empty() || after.starts_with([',', ';']);
+        found = Some(if whole { &rest[..end] } else { "" });
     }
     found
 }
@@ -93,6 +99,9 @@ mod tests {
             "SET @@autocommit=0",
             "SET LOCAL autocommit = @saved",
             "SET autocommit = DEFAULT",
+            "SET SESSION autocommit = 1 - 1",
+            "SET autocommit = IF(@x, 1, 0)",
+            "SET autocommit = 1 + 0 -- a comment",
         ] {
             assert_eq!(settings(sql), off, "{sql}");
         }
@@ -103,6 +112,7 @@ mod tests {
             "SET completion_type=1",
             "SET @@completion_type = \"chain\"",
             "SET completion_type = @x",
+            "SET completion_type = 0 + 1",
         ] {
             assert_eq!(settings(sql).chain, Some(true), "{sql}");
         }

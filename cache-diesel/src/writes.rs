@@ -33,7 +33,7 @@ pub(crate) enum WriteShape {
     /// commit).
     InPlace,
     /// The same, in a transaction of its own (autocommit on a shared
-    /// store, on a tracked PostgreSQL connection): the values are learned
+    /// store, on a tracked sync PostgreSQL connection): the values are learned
     /// from the statement and announced before its commit. Two more
     /// database round trips.
     OwnTransaction,
@@ -473,7 +473,7 @@ impl<M: CachedModel> Manager<M> {
         if autocommit {
             self.cache().announce_bumps(&as_strs(&known));
         }
-        let precise = std::cell::Cell::new(shape != WriteShape::Coarse);
+        let precise = shape != WriteShape::Coarse;
         // What `touched` named inside the write's transaction, if it ran.
         let mut named: Option<Option<Vec<String>>> = None;
         let learned = |named: &Option<Option<Vec<String>>>| -> Vec<String> {
@@ -482,7 +482,7 @@ impl<M: CachedModel> Manager<M> {
         };
         // (Says whether it learned any.)
         let mut announce = |out: &T| {
-            named = Some(touched(out, precise.get()));
+            named = Some(touched(out, precise));
             let learned = learned(&named);
             self.cache().announce_bumps(&as_strs(&learned));
             !learned.is_empty()
@@ -519,15 +519,7 @@ impl<M: CachedModel> Manager<M> {
                 Ok(out)
             }),
             WriteShape::ImmediateTransaction => tracking::as_hook(conn, |conn| {
-                if !crate::held_commit::begin_immediate(conn)? {
-                    // A transaction opened by SQL text, unknown to Diesel
-                    // (an untracked connection): written inside it, as
-                    // without a cache, and coarse.
-                    let filtered = self.with_filtered(Vec::new());
-                    self.cache().announce_bumps(&as_strs(&filtered));
-                    precise.set(false);
-                    return f(conn);
-                }
+                crate::held_commit::begin_immediate(conn)?;
                 let out = f(conn).inspect(|out| {
                     announce(out);
                 });
@@ -535,7 +527,6 @@ impl<M: CachedModel> Manager<M> {
             }),
             _ => tracking::as_hook(conn, f),
         };
-        let precise = precise.get();
         // (What was announced is replaced, whatever the write names.)
         let tags = match &written {
             Ok(value) => named
@@ -587,20 +578,20 @@ impl<M: CachedModel> Manager<M> {
     /// ([`WriteShape::ImmediateTransaction`]; a deferred transaction would
     /// fail with `SQLITE_BUSY` if a concurrent writer came between the read
     /// of the old row and the update), tracked or not: SQLite refuses a
-    /// `BEGIN` inside a transaction opened by SQL text, and the hook then
-    /// writes inside that one, coarsely. On untracked PostgreSQL
-    /// connections an autocommit write over a shared store is coarse.
+    /// `BEGIN` inside a transaction opened by SQL text that Diesel does not
+    /// know, and the hook is then refused too (as on MySQL). On untracked
+    /// PostgreSQL connections an autocommit write over a shared store is
+    /// coarse.
     ///
-    /// On async connections a hook future dropped before its `COMMIT`
-    /// leaves its transaction open on the connection, the row locked (in
-    /// autocommit the statement commits as it would have, and is
-    /// invalidated as a cancelled write). An async PostgreSQL hook's own
-    /// transaction sets `idle_in_transaction_session_timeout` (see
-    /// `held_commit::begin_own_async`), so PostgreSQL ends such a session
-    /// and releases the row; async MySQL hooks had their transaction before
-    /// (diesel-async's pools discard such a connection). Async SQLite hooks
-    /// (SQLite has no such timeout: the file's write lock would be held)
-    /// are coarse over a shared store.
+    /// Not on async PostgreSQL and SQLite connections: a hook future
+    /// dropped during its statement would leave a transaction open on the
+    /// connection (the statement never committed, its row locked, and the
+    /// connection's next statements inside it), where in autocommit the
+    /// statement commits as it would have, and is invalidated as a
+    /// cancelled write. Async MySQL hooks write in a transaction of their
+    /// own already (`mysql_atomic_begin`), which is held as on the sync
+    /// API: a cancelled one is left open as before (diesel-async's pools
+    /// discard such a connection).
     pub(crate) fn write_shape<B>(
         &self,
         autocommit: bool,
@@ -611,7 +602,7 @@ impl<M: CachedModel> Manager<M> {
             return WriteShape::InPlace;
         }
         match tracking::dialect_of::<B>() {
-            Dialect::Postgres if tracked => WriteShape::OwnTransaction,
+            Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
             Dialect::Mysql => WriteShape::HeldCommit,
             Dialect::Sqlite if !nonblocking => WriteShape::ImmediateTransaction,
             _ => WriteShape::Coarse,
@@ -709,13 +700,7 @@ pub fn sqlite_atomic<T>(
     if in_transaction(conn) {
         return f(conn);
     }
-    match crate::held_commit::begin_immediate(conn)? {
-        true => {
-            let out = f(conn);
-            crate::held_commit::end(conn, out)
-        }
-        // (In a transaction opened by SQL text that Diesel does not know
-        // of: inside it, as the caller's own statements.)
-        false => f(conn),
-    }
+    crate::held_commit::begin_immediate(conn)?;
+    let out = f(conn);
+    crate::held_commit::end(conn, out)
 }

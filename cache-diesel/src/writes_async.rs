@@ -211,14 +211,7 @@ impl<M: CachedModel> Manager<M> {
     ) -> AsyncWrite {
         let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
-        let tracked = crate::tracking_async::async_tracker(conn).is_some();
-        let mut shape = self.write_shape::<C::Backend>(autocommit, tracked, true);
-        if shape == WriteShape::OwnTransaction
-            && crate::held_commit::begin_own_async(conn).await.is_err()
-        {
-            // (The write will fail on that connection: coarse.)
-            shape = WriteShape::Coarse;
-        }
+        let shape = self.write_shape::<C::Backend>(autocommit, false, true);
         let precise = shape != WriteShape::Coarse;
         let known = known(shape);
         let known = if precise {
@@ -234,7 +227,6 @@ impl<M: CachedModel> Manager<M> {
             autocommit,
             precise,
             hold: shape == WriteShape::HeldCommit,
-            own: shape == WriteShape::OwnTransaction,
             known,
         }
     }
@@ -251,7 +243,7 @@ impl<M: CachedModel> Manager<M> {
         (out, held): (QueryResult<T>, bool),
         touched: &impl Fn(&T, bool) -> Option<Vec<String>>,
     ) -> QueryResult<T> {
-        if !write.hold && !write.own {
+        if !write.hold {
             hook.done();
             return out;
         }
@@ -264,18 +256,6 @@ impl<M: CachedModel> Manager<M> {
             .filter(|t| !write.known.contains(t))
             .map(String::as_str)
             .collect();
-        if write.own {
-            use diesel_async::TransactionManager;
-            let ended = match &out {
-                Ok(_) => {
-                    self.cache().announce_bumps_async(&learned).await;
-                    C::TransactionManager::commit_transaction(conn).await
-                }
-                Err(_) => C::TransactionManager::rollback_transaction(conn).await,
-            };
-            hook.done();
-            return ended.and(out);
-        }
         if held {
             self.cache().announce_bumps_async(&learned).await;
             // (Only `mysql_atomic_begin` holds one.)
@@ -390,10 +370,6 @@ struct AsyncWrite {
     /// Whether its commit is held for the announcement of what it learns
     /// ([`WriteShape::HeldCommit`]).
     hold: bool,
-    /// Whether it runs in a transaction [`Manager::begin_async`] opened
-    /// ([`WriteShape::OwnTransaction`]), to announce what it learns before
-    /// its commit.
-    own: bool,
     /// The tags known before it ran.
     known: Vec<String>,
 }
