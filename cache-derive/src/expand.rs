@@ -1039,6 +1039,7 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
         aw,
         run,
         load_query,
+        execute_dsl,
         update,
         values,
         trait_lt,
@@ -1107,6 +1108,8 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
                 __V: #dsl::AsChangeset<Target = #table::table>,
                 #pg_statement: #load_query<'__q, #pg_conn, (Self, (#(#old_tys,)*))>,
                 #pg_where_statement: #load_query<'__q, #pg_conn, (Self, (#pk_ty, #(#old_tys,)*))>,
+                #dsl::dsl::Update<#dsl::dsl::Filter<#table::table, ::cache_diesel::__private::BoxedCondition<#table::table, #pg_db>>, __V>:
+                    #execute_dsl<#pg_conn>,
             {
                 #update_by_id
                 #pg_filtered
@@ -1183,7 +1186,16 @@ fn pg_update_filtered(
                 <#table::#pk_col as #dsl::Column>::NAME,
                 #(<#table::#old_cols as #dsl::Column>::NAME),*
             ];
-            let condition = ::cache_diesel::__private::FilterCondition::<#table::table, #pg_db>::condition(filter);
+            let condition = || ::cache_diesel::__private::FilterCondition::<#table::table, #pg_db>::condition(filter);
+            // More rows than the hook invalidates one by one (counted
+            // first): not brought back (a bulk update of millions would
+            // hold them all), the plain update.
+            let many = #run::get_result::<i64>(#table::table.filter(condition()).count(), conn) #aw ?;
+            if many > ::cache_diesel::__private::MAX_PRECISE_BULK_ROWS as i64 {
+                let n = #run::execute(#dsl::update(#table::table.filter(condition())).set(changes), conn) #aw ?;
+                return ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Counted(n));
+            }
+            let condition = condition();
             let statement: #statement = ::cache_diesel::__private::update_where_returning_old(
                 #table::table,
                 #table::#pk_col,

@@ -141,6 +141,7 @@ pub mod __private {
     pub use crate::values::{
         ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,
     };
+    pub use crate::writes::MAX_PRECISE_BULK_ROWS;
     #[cfg(feature = "sqlite")]
     pub use crate::writes::sqlite_atomic;
     pub use linkme;

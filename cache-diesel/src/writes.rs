@@ -21,7 +21,7 @@ pub(crate) const MAX_WRITE_VALUE_TAGS: usize = 256;
 /// (their entries and the lists of their old and new values), and the
 /// most tags it bumps for them; more, and it invalidates every entry of
 /// the table.
-pub(crate) const MAX_PRECISE_BULK_ROWS: usize = 64;
+pub const MAX_PRECISE_BULK_ROWS: usize = 64;
 const MAX_PRECISE_BULK_TAGS: usize = 2 * MAX_WRITE_VALUE_TAGS;
 
 /// How a hook write names the lists it touched.
@@ -285,7 +285,8 @@ impl<M: CachedModel> Manager<M> {
     /// row with its old values (`UPDATE .. FROM (SELECT .. FOR UPDATE) ..
     /// RETURNING`), and up to 64 rows are invalidated as `update`
     /// invalidates one: their entries, and the lists of their old and new
-    /// values. Otherwise (more rows, other databases, or in autocommit
+    /// values (the rows are counted first, a `SELECT count(*)`: more, and
+    /// they are not brought back). Otherwise (more rows, other databases, or in autocommit
     /// over a shared store where the hook cannot open a transaction of its
     /// own to announce what it learned, see `Manager::update`) every entry
     /// of the model: one tag, however many rows.

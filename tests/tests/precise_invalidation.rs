@@ -239,6 +239,21 @@ where
             .1;
     assert_eq!(untouched, untouched_misses(4));
     assert_eq!(p.stats().coarse_invalidations, coarse + u64::from(!precise));
+
+    // More rows than it invalidates one by one: every entry of the table,
+    // counted as coarse, on every database (on PostgreSQL the rows are
+    // counted first and not brought back).
+    let many = (0..65).map(|i| NewProduct::new(&format!("m{i}"), 5));
+    api.insert_many(p, many.collect::<Vec<_>>()).unwrap();
+    assert_eq!(ids(api, p, in_category(6)), Vec::<i32>::new());
+    let coarse = p.stats().coarse_invalidations;
+    let n = api
+        .update_where(p, in_category(5), products::category_id.eq(6))
+        .unwrap();
+    assert_eq!(n, 65);
+    assert_eq!(ids(api, p, in_category(6)).len(), 65);
+    assert_eq!(ids(api, p, in_category(5)), Vec::<i32>::new());
+    assert_eq!(p.stats().coarse_invalidations, coarse + 1);
 }
 
 /// Value tags are the table's: a filter's first condition names them, in

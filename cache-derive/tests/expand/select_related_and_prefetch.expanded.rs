@@ -688,6 +688,18 @@ const _: () = {
                 ::cache_diesel::__private::diesel::pg::PgConnection,
                 (Self, (i32, String, i32, Option<i32>)),
             >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
         {
             fn update_by_id(
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
@@ -763,10 +775,26 @@ const _: () = {
                     <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
                     <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                 ];
-                let condition = ::cache_diesel::__private::FilterCondition::<
+                let condition = || ::cache_diesel::__private::FilterCondition::<
                     blog_posts::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
+                let many = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    i64,
+                >(blog_posts::table.filter(condition()).count(), conn)?;
+                if many > ::cache_diesel::__private::MAX_PRECISE_BULK_ROWS as i64 {
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                blog_posts::table.filter(condition()),
+                            )
+                            .set(changes),
+                        conn,
+                    )?;
+                    return ::core::result::Result::Ok(
+                        ::cache_diesel::__private::UpdatedRows::Counted(n),
+                    );
+                }
+                let condition = condition();
                 let statement: ::cache_diesel::__private::UpdateReturningOld<
                     blog_posts::table,
                     blog_posts::id,
@@ -878,6 +906,18 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (i32, String, i32, Option<i32>)),
             >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    blog_posts::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        blog_posts::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
         {
             fn update_by_id<'__c>(
                 conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
@@ -971,10 +1011,28 @@ const _: () = {
                         <blog_posts::author_id as ::cache_diesel::__private::diesel::Column>::NAME,
                         <blog_posts::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                     ];
-                    let condition = ::cache_diesel::__private::FilterCondition::<
+                    let condition = || ::cache_diesel::__private::FilterCondition::<
                         blog_posts::table,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >::condition(filter);
+                    let many = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        i64,
+                    >(blog_posts::table.filter(condition()).count(), conn)
+                        .await?;
+                    if many > ::cache_diesel::__private::MAX_PRECISE_BULK_ROWS as i64 {
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        blog_posts::table.filter(condition()),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )
+                            .await?;
+                        return ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        );
+                    }
+                    let condition = condition();
                     let statement: ::cache_diesel::__private::UpdateReturningOld<
                         blog_posts::table,
                         blog_posts::id,

@@ -651,6 +651,18 @@ const _: () = {
                 ::cache_diesel::__private::diesel::pg::PgConnection,
                 (Self, (i32, String, String, bool, i32)),
             >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel::query_dsl::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel::pg::PgConnection,
+            >,
         {
             fn update_by_id(
                 conn: &mut ::cache_diesel::__private::diesel::pg::PgConnection,
@@ -736,10 +748,26 @@ const _: () = {
                     <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
                     <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                 ];
-                let condition = ::cache_diesel::__private::FilterCondition::<
+                let condition = || ::cache_diesel::__private::FilterCondition::<
                     products::table,
                     ::cache_diesel::__private::diesel::pg::Pg,
                 >::condition(filter);
+                let many = ::cache_diesel::__private::diesel::RunQueryDsl::get_result::<
+                    i64,
+                >(products::table.filter(condition()).count(), conn)?;
+                if many > ::cache_diesel::__private::MAX_PRECISE_BULK_ROWS as i64 {
+                    let n = ::cache_diesel::__private::diesel::RunQueryDsl::execute(
+                        ::cache_diesel::__private::diesel::update(
+                                products::table.filter(condition()),
+                            )
+                            .set(changes),
+                        conn,
+                    )?;
+                    return ::core::result::Result::Ok(
+                        ::cache_diesel::__private::UpdatedRows::Counted(n),
+                    );
+                }
+                let condition = condition();
                 let statement: ::cache_diesel::__private::UpdateReturningOld<
                     products::table,
                     products::id,
@@ -857,6 +885,18 @@ const _: () = {
                 ::cache_diesel::__private::diesel_async::AsyncPgConnection,
                 (Self, (i32, String, String, bool, i32)),
             >,
+            ::cache_diesel::__private::diesel::dsl::Update<
+                ::cache_diesel::__private::diesel::dsl::Filter<
+                    products::table,
+                    ::cache_diesel::__private::BoxedCondition<
+                        products::table,
+                        ::cache_diesel::__private::diesel::pg::Pg,
+                    >,
+                >,
+                __V,
+            >: ::cache_diesel::__private::diesel_async::methods::ExecuteDsl<
+                ::cache_diesel::__private::diesel_async::AsyncPgConnection,
+            >,
         {
             fn update_by_id<'__c>(
                 conn: &'__c mut ::cache_diesel::__private::diesel_async::AsyncPgConnection,
@@ -965,10 +1005,28 @@ const _: () = {
                         <products::is_active as ::cache_diesel::__private::diesel::Column>::NAME,
                         <products::category_id as ::cache_diesel::__private::diesel::Column>::NAME,
                     ];
-                    let condition = ::cache_diesel::__private::FilterCondition::<
+                    let condition = || ::cache_diesel::__private::FilterCondition::<
                         products::table,
                         ::cache_diesel::__private::diesel::pg::Pg,
                     >::condition(filter);
+                    let many = ::cache_diesel::__private::diesel_async::RunQueryDsl::get_result::<
+                        i64,
+                    >(products::table.filter(condition()).count(), conn)
+                        .await?;
+                    if many > ::cache_diesel::__private::MAX_PRECISE_BULK_ROWS as i64 {
+                        let n = ::cache_diesel::__private::diesel_async::RunQueryDsl::execute(
+                                ::cache_diesel::__private::diesel::update(
+                                        products::table.filter(condition()),
+                                    )
+                                    .set(changes),
+                                conn,
+                            )
+                            .await?;
+                        return ::core::result::Result::Ok(
+                            ::cache_diesel::__private::UpdatedRows::Counted(n),
+                        );
+                    }
+                    let condition = condition();
                     let statement: ::cache_diesel::__private::UpdateReturningOld<
                         products::table,
                         products::id,
