@@ -1023,16 +1023,15 @@ fn update_with_unique_impls(m: &Model) -> TokenStream {
 /// for a model with `unique(..)` columns: one statement returns the row
 /// and the old unique values (`cache_diesel::__private::update_returning_old`).
 fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenStream {
-    let Names { unique, .. } = names(m);
     let (model, table) = (&m.ident, m.table());
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
-    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
     // Every column's old value: the value tags of the lists that held the
     // row (and, among them, the old unique values).
     // (The primary key's old value is the id given; the statement's
     // subquery selects it once, first.)
-    let olds: Vec<&Field> = m.fields.iter().filter(|f| f.column != pk.column).collect();
+    let olds = PgOlds::of(m);
     let pg_db = quote!(#dsl::pg::Pg);
     let pg_filtered = pg_update_filtered(m, pg_conn, f, &olds);
     let Flavor {
@@ -1045,18 +1044,8 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
         trait_lt,
         ..
     } = f;
-    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
-    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
-    let old_vars: Vec<_> = (0..olds.len())
-        .map(|i| format_ident!("__old{}", i))
-        .collect();
-    let old_uniques = m.unique.iter().map(|&i| {
-        let field = &m.fields[i];
-        let at = olds.iter().position(|f| f.column == field.column);
-        let var = &old_vars[at.expect("a unique column is not the primary key")];
-        let v = variant(field);
-        quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
-    });
+    let (old_cols, old_tys, old_vars) = (&olds.cols, &olds.tys, &olds.vars);
+    let updated = olds.updated(m, quote!(id));
     let pg_statement = quote! {
         ::cache_diesel::__private::UpdateReturningOld<
             #table::table,
@@ -1074,31 +1063,21 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
         &["id"],
         quote!(::core::option::Option<::cache_diesel::__private::Updated<Self>>),
         quote! {
-                    #[allow(unused_imports)]
-                    use #dsl::prelude::*;
-                    const OLD_NAMES: &[&str] = &[#(<#table::#old_cols as #dsl::Column>::NAME),*];
-                    let statement: #pg_statement = ::cache_diesel::__private::update_returning_old(
-                        #table::table,
-                        #table::#pk_col,
-                        #table::#pk_col.eq(::core::clone::Clone::clone(id)),
-                        changes,
-                        <Self as #dsl::SelectableHelper<#pg_db>>::as_returning(),
-                        (#(#table::#old_cols,)*),
-                        OLD_NAMES,
-                    );
-                    let loaded = #run::get_result::<(Self, (#(#old_tys,)*))>(statement, conn) #aw .optional()?;
-                    ::core::result::Result::Ok(loaded.map(|(row, (#(#old_vars,)*))| ::cache_diesel::__private::Updated {
-                        row,
-                        before: ::std::vec![
-                            #unique::#pk_variant(::core::clone::Clone::clone(id)),
-                            #(#old_uniques,)*
-                        ],
-                        old_values: ::core::option::Option::Some(::std::vec![
-                            (stringify!(#pk_col), ::cache_diesel::__private::value_key(id)),
-                            #((stringify!(#old_cols), ::cache_diesel::__private::value_key(&#old_vars)),)*
-                        ]),
-                    }))
-                        },
+        #[allow(unused_imports)]
+        use #dsl::prelude::*;
+        const OLD_NAMES: &[&str] = &[#(<#table::#old_cols as #dsl::Column>::NAME),*];
+        let statement: #pg_statement = ::cache_diesel::__private::update_returning_old(
+            #table::table,
+            #table::#pk_col,
+            #table::#pk_col.eq(::core::clone::Clone::clone(id)),
+            changes,
+            <Self as #dsl::SelectableHelper<#pg_db>>::as_returning(),
+            (#(#table::#old_cols,)*),
+            OLD_NAMES,
+        );
+        let loaded = #run::get_result::<(Self, (#(#old_tys,)*))>(statement, conn) #aw .optional()?;
+        ::core::result::Result::Ok(loaded.map(|(row, (#(#old_vars,)*))| #updated))
+            },
     );
     let pg_where_statement = pg_where_statement(m);
     quote! {
@@ -1117,6 +1096,59 @@ fn pg_update_with_unique(m: &Model, pg_conn: &TokenStream, f: &Flavor) -> TokenS
     }
 }
 
+/// The columns of a PostgreSQL update whose old values its statement
+/// returns (every column but the primary key), and how generated code
+/// names them.
+struct PgOlds<'m> {
+    cols: Vec<&'m syn::Ident>,
+    tys: Vec<&'m syn::Type>,
+    /// The variables a returned tuple's old values are bound to.
+    vars: Vec<syn::Ident>,
+}
+
+impl<'m> PgOlds<'m> {
+    fn of(m: &'m Model) -> Self {
+        let pk = m.pk_field();
+        let olds: Vec<&Field> = m.fields.iter().filter(|f| f.column != pk.column).collect();
+        PgOlds {
+            cols: olds.iter().map(|f| &f.column).collect(),
+            tys: olds.iter().map(|f| &f.ty).collect(),
+            vars: (0..olds.len())
+                .map(|i| format_ident!("__old{}", i))
+                .collect(),
+        }
+    }
+
+    /// The `Updated` of `row` given the old primary key `old_pk` (an
+    /// expression of a reference to it) and the bound old values.
+    fn updated(&self, m: &Model, old_pk: TokenStream) -> TokenStream {
+        let Names { unique, .. } = names(m);
+        let pk = m.pk_field();
+        let (pk_col, pk_variant) = (&pk.column, variant(pk));
+        let old_uniques = m.unique.iter().map(|&i| {
+            let field = &m.fields[i];
+            let at = self.cols.iter().position(|c| **c == field.column);
+            let var = &self.vars[at.expect("a unique column is not the primary key")];
+            let v = variant(field);
+            quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
+        });
+        let (cols, vars) = (&self.cols, &self.vars);
+        quote! {
+            ::cache_diesel::__private::Updated {
+                row,
+                before: ::std::vec![
+                    #unique::#pk_variant(::core::clone::Clone::clone(#old_pk)),
+                    #(#old_uniques,)*
+                ],
+                old_values: ::core::option::Option::Some(::std::vec![
+                    (stringify!(#pk_col), ::cache_diesel::__private::value_key(#old_pk)),
+                    #((stringify!(#cols), ::cache_diesel::__private::value_key(&#vars)),)*
+                ]),
+            }
+        }
+    }
+}
+
 /// The type of PostgreSQL's bulk update that returns each row with its old
 /// key and values (`cache_diesel::__private::update_where_returning_old`).
 fn pg_where_statement(m: &Model) -> TokenStream {
@@ -1124,11 +1156,8 @@ fn pg_where_statement(m: &Model) -> TokenStream {
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
     let pk_col = &pk.column;
-    let old_cols = m
-        .fields
-        .iter()
-        .filter(|f| f.column != pk.column)
-        .map(|f| &f.column);
+    let olds = PgOlds::of(m);
+    let old_cols = &olds.cols;
     let pg_db = quote!(#dsl::pg::Pg);
     quote! {
         ::cache_diesel::__private::UpdateReturningOld<
@@ -1151,28 +1180,18 @@ fn pg_update_filtered(
     m: &Model,
     pg_conn: &TokenStream,
     f: &Flavor,
-    olds: &[&Field],
+    olds: &PgOlds<'_>,
 ) -> TokenStream {
-    let Names { unique, filter, .. } = names(m);
+    let Names { filter, .. } = names(m);
     let table = m.table();
     let dsl = quote!(::cache_diesel::__private::diesel);
     let pk = m.pk_field();
-    let (pk_ty, pk_col, pk_variant) = (&pk.ty, &pk.column, variant(pk));
+    let (pk_ty, pk_col) = (&pk.ty, &pk.column);
     let pg_db = quote!(#dsl::pg::Pg);
     let statement = pg_where_statement(m);
     let Flavor { aw, run, .. } = f;
-    let old_cols: Vec<_> = olds.iter().map(|f| &f.column).collect();
-    let old_tys: Vec<_> = olds.iter().map(|f| &f.ty).collect();
-    let old_vars: Vec<_> = (0..olds.len())
-        .map(|i| format_ident!("__old{}", i))
-        .collect();
-    let old_uniques = m.unique.iter().map(|&i| {
-        let field = &m.fields[i];
-        let at = olds.iter().position(|f| f.column == field.column);
-        let var = &old_vars[at.expect("a unique column is not the primary key")];
-        let v = variant(field);
-        quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
-    });
+    let (old_cols, old_tys, old_vars) = (&olds.cols, &olds.tys, &olds.vars);
+    let updated = olds.updated(m, quote!(&__old_pk));
     f.hook_fn(
         quote!(update_filtered),
         pg_conn,
@@ -1206,17 +1225,7 @@ fn pg_update_filtered(
                 OLD_NAMES,
             );
             let loaded = #run::load::<(Self, (#pk_ty, #(#old_tys,)*))>(statement, conn) #aw ?;
-            let rows = loaded.into_iter().map(|(row, (__old_pk, #(#old_vars,)*))| ::cache_diesel::__private::Updated {
-                row,
-                before: ::std::vec![
-                    #unique::#pk_variant(::core::clone::Clone::clone(&__old_pk)),
-                    #(#old_uniques,)*
-                ],
-                old_values: ::core::option::Option::Some(::std::vec![
-                    (stringify!(#pk_col), ::cache_diesel::__private::value_key(&__old_pk)),
-                    #((stringify!(#old_cols), ::cache_diesel::__private::value_key(&#old_vars)),)*
-                ]),
-            });
+            let rows = loaded.into_iter().map(|(row, (__old_pk, #(#old_vars,)*))| #updated);
             ::core::result::Result::Ok(::cache_diesel::__private::UpdatedRows::Rows(rows.collect()))
         },
     )
