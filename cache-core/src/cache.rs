@@ -575,7 +575,10 @@ impl Cache {
     }
 
     /// Removes every key of this cache's namespace (its prefix), and nothing
-    /// else: never `FLUSHDB`.
+    /// else: never `FLUSHDB`. (The in-process store holds keys as hashes
+    /// and cannot tell prefixes apart: there it removes every entry of the
+    /// store, which only another cache built on the same store object
+    /// notices, as misses.)
     pub fn clear(&self) -> Result<()> {
         let cleared = self.inner.backend.clear(self.inner.keys.namespace_prefix());
         self.observe(cleared)

@@ -64,6 +64,7 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 /// of the engine: not part of the API, and may change in any release.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::backend::{digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;
     pub use crate::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};

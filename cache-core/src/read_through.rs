@@ -200,7 +200,8 @@ impl Cache {
     where
         T: Clone + Send + Sync + 'static,
     {
-        let value = self.read_kept::<T>(plan.key, plan.tags)?;
+        let digest = crate::backend::tags_digest(plan.tags);
+        let value = self.read_kept::<T>(plan.key, digest)?;
         if let Some(stats) = plan.stats {
             stats.add(Counter::Hit, 1);
         }

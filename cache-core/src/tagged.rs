@@ -165,7 +165,7 @@ impl Cache {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        // Read before the lookup: see `MemoSlot::checked`.
+        // Read before the lookup: see `Kept::checked`.
         let generation = self.backend().generation();
         let how = ReadHow {
             claim,
@@ -174,17 +174,23 @@ impl Cache {
             stats,
         };
         self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
-            let Some(memo) = memo else {
+            let Some(found) = memo else {
                 return open_bytes(key, bytes, holds);
             };
-            let kept = match memo.decoded() {
-                Some(kept) => kept,
-                None => memo.keep(Box::new(unseal::<T>(key, bytes)?)),
+            let decoded;
+            let memo = if found.decoded().is_some() {
+                found
+            } else {
+                // Decoded once: the store swaps the value in for the bytes.
+                decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+                self.backend().keep_decoded(key, found, &decoded);
+                &decoded
             };
             // Another type kept under this key: its bytes are gone (an
             // in-process store holds an entry once), so a miss, whose fill
             // replaces it.
-            let Some((stamps, soft_deadline, value)) = kept.downcast_ref::<Envelope<T>>() else {
+            let kept = memo.decoded().and_then(|kept| kept.downcast_ref::<Envelope<T>>());
+            let Some((stamps, soft_deadline, value)) = kept else {
                 if bytes.is_empty() {
                     return Ok(None);
                 }
@@ -204,15 +210,16 @@ impl Cache {
     /// A hit that needs no look at the tags: the in-process backend kept the
     /// entry decoded, its tags held in a lookup made after the backend's tag
     /// generation had its current value (so no tag was written since), and
-    /// it is not due for a refresh. `None`: go the whole way.
+    /// it is not due for a refresh. `None`: go the whole way. `tags_digest`
+    /// names the tags (`backend::tags_digest`).
     #[doc(hidden)]
-    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags: &[&str]) -> Option<T> {
+    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
         if !self.owed().is_clear() {
             return None;
         }
         let generation = self.backend().generation()?;
         let memo = self.backend().kept_after_generation(key)?;
-        if !memo.still_checked(generation, tags) {
+        if !memo.still_checked(generation, tags_digest) {
             return None;
         }
         let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;

@@ -79,7 +79,7 @@
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
 use crate::model::{CachedModel, ListFilter, UniqueKey};
-use cache_core::__engine::{KeyBuilder, KeyScope, Namespace};
+use cache_core::__engine::{KeyBuilder, KeyScope, Namespace, digest_of_hashes, tag_hash};
 use cache_core::Cache;
 use std::sync::OnceLock;
 
@@ -297,6 +297,9 @@ pub(crate) struct ModelKeys {
     unique: Vec<(&'static str, KeyScope)>,
     /// The related tables' dependency tags, built on first use.
     related: OnceLock<Vec<String>>,
+    /// The `tag_hash` of `all`, `epoch` and `absent`: what a kept detail
+    /// hit hashes of its tags is then only the value's tag.
+    detail_hashes: [u64; 3],
 }
 
 impl ModelKeys {
@@ -325,21 +328,30 @@ impl ModelKeys {
         let by_column = |scope: &dyn Fn(&str) -> KeyScope| -> Vec<(&'static str, KeyScope)> {
             unique_columns.iter().map(|&c| (c, scope(c))).collect()
         };
+        let all = all_tag_in(&keys);
+        let table_wide = [
+            TableTag::Epoch,
+            TableTag::List,
+            TableTag::Absent,
+            TableTag::Filtered,
+        ]
+        .map(|tag| table_tag_in(&keys, table, tag));
+        let detail_hashes = [
+            &all,
+            &table_wide[TableTag::Epoch as usize],
+            &table_wide[TableTag::Absent as usize],
+        ]
+        .map(|tag| tag_hash(tag));
         ModelKeys {
             detail: by_column(&|column| {
                 keys.scope(Namespace::Detail, &[model, table, hash, column])
             }),
             list: keys.scope(Namespace::List, &[model, table, hash, ""]),
-            all: all_tag_in(&keys),
-            table_wide: [
-                TableTag::Epoch,
-                TableTag::List,
-                TableTag::Absent,
-                TableTag::Filtered,
-            ]
-            .map(|tag| table_tag_in(&keys, table, tag)),
+            all,
+            table_wide,
             unique: by_column(&|column| unique_scope(&keys, table, column)),
             related: OnceLock::new(),
+            detail_hashes,
             model,
             table,
             hash,
@@ -481,6 +493,13 @@ impl ModelKeys {
         ]
     }
 
+    /// The `tags_digest` of [`unrelated_detail_tags`](Self::unrelated_detail_tags),
+    /// hashing only `unique_tag`.
+    pub(crate) fn unrelated_detail_digest(&self, unique_tag: &str) -> u64 {
+        let [all, epoch, absent] = self.detail_hashes;
+        digest_of_hashes([all, epoch, tag_hash(unique_tag), absent].into_iter())
+    }
+
     /// What a detail read depends on: a found row on the cache's `all`,
     /// the table's `epoch`, the tag of the value looked up (`unique_tag`,
     /// from [`unique_tag`](Self::unique_tag)) and the `related` tables'
@@ -560,6 +579,11 @@ mod tests {
             assert_eq!(tag, k.unique_tag(column, value));
             let built = k.detail_dependencies(&tag, &[]);
             assert_eq!(built.tags(), k.unrelated_detail_tags(&tag));
+            assert_eq!(
+                k.unrelated_detail_digest(&tag),
+                cache_core::__engine::tags_digest(&k.unrelated_detail_tags(&tag)),
+                "the kept hit's digest is the one its fill checked"
+            );
         }
         // An undeclared column: the whole way.
         assert!(!k.detail_key_into("sku", "1", &mut detail));

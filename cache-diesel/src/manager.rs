@@ -411,10 +411,10 @@ impl<M: CachedModel> Manager<M> {
             {
                 return None;
             }
-            let tags = self.keys.unrelated_detail_tags(tag);
+            let digest = self.keys.unrelated_detail_digest(tag);
             let kept = self
                 .cache
-                .read_kept::<Form<Option<M::Record>>>(detail, &tags)?;
+                .read_kept::<Form<Option<M::Record>>>(detail, digest)?;
             self.stats.add(cache_core::__engine::Counter::Hit, 1);
             self.report_hit(Kind::Detail, detail, started);
             Some(kept)

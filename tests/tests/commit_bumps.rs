@@ -50,6 +50,9 @@ impl EntryStore for Counting {
     fn discard(&self, key: &str) {
         self.inner.discard(key)
     }
+    fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
+        self.inner.keep_decoded(key, raw, decoded)
+    }
 }
 
 impl Backend for Counting {

@@ -9,17 +9,24 @@
 //! own, and ~30-45 ns. quick_cache has no per-entry lifetime: an entry
 //! past its deadline is a miss when read and is dropped then; an insert
 //! sweeps out the others every [`SWEEP_EVERY_MS`].
+//!
+//! An entry is laid out for the hit: the store holds a keyed 128-bit hash
+//! of its key (not the key's text: no allocation, 16 bytes), its deadline,
+//! its weight and its [`Memo`], one allocation holding the bytes' digest,
+//! the tag check and the value, first as bytes, then decoded (a reader
+//! that decodes swaps the decoded value in, [`EntryStore::keep_decoded`]).
 
 use super::versions::{DEFAULT_MAX_TAGS, Versions};
-use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoSlot, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
 use crate::codec;
 use crate::error::Result;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
 use quick_cache::sync::{Cache as Quick, DefaultLifecycle, EntryAction, EntryResult};
-use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
-use std::sync::Arc;
+use quick_cache::{OptionsBuilder, Weighter};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(test)]
 use std::time::Duration;
@@ -27,41 +34,66 @@ use std::time::Duration;
 /// Bytes per entry counted on top of key and value when bounding by bytes.
 const ENTRY_OVERHEAD: u64 = 64;
 
+/// A key as the store holds it: a keyed 128-bit hash of its text (xxh3
+/// with a secret drawn at random per process), 16 bytes in place of a
+/// `String` of ~60 and its allocation. Two keys share an entry only if
+/// their hashes collide: about one chance in 2^64 between any two keys
+/// of a process, and not a chance an outside party can raise by choosing
+/// keys, as it never sees the secret or a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hashed(u64, u64);
+
+impl Hash for Hashed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0);
+    }
+}
+
+impl Hashed {
+    fn of(key: &str) -> Hashed {
+        static SECRET: OnceLock<[u8; 192]> = OnceLock::new();
+        let secret = SECRET.get_or_init(|| {
+            let mut secret = [0u8; 192];
+            rand::Rng::fill(&mut rand::rng(), &mut secret[..]);
+            secret
+        });
+        let hash = xxhash_rust::xxh3::xxh3_128_with_secret(key.as_bytes(), secret);
+        Hashed(hash as u64, (hash >> 64) as u64)
+    }
+}
+
+/// The store's hasher: its keys are hashes already.
+#[derive(Default, Clone)]
+struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Stored {
     /// The bytes until a reader decodes them, then the decoded value.
     memo: Memo,
-    /// xxh3 of the bytes as written: whether other bytes are the same.
-    digest: u64,
-    /// Length of the bytes as written: what the entry weighs (its decoded
-    /// value is taken to weigh as much as its encoding).
-    weight: u32,
     /// Its deadline on the coarse clock (`timeout::coarse_now_ms`;
     /// `u64::MAX`: none): read on every hit, where `Instant::now()` was
     /// a tenth of a hot hit.
     expires_at: u64,
+    /// What the entry weighs in the bound ([`ByWeight::of`]; its decoded
+    /// value is taken to weigh as much as its encoding).
+    weight: u32,
 }
 
 impl Stored {
-    fn new(bytes: Bytes, ttl: Ttl) -> Self {
-        Stored::until(bytes, ttl.map_or(u64::MAX, coarse_deadline_ms))
-    }
-
-    fn until(bytes: Bytes, expires_at: u64) -> Self {
-        Stored {
-            digest: xxhash_rust::xxh3::xxh3_64(&bytes),
-            weight: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            memo: MemoSlot::holding(bytes),
-            expires_at,
-        }
-    }
-
-    /// The bytes, or, once decoded, none: an empty slice the driver reads
-    /// through the memo.
-    fn bytes(&self) -> Bytes {
-        self.memo.bytes().unwrap_or_default()
-    }
-
     fn live(&self, now_ms: u64) -> bool {
         self.expires_at > now_ms
     }
@@ -77,22 +109,28 @@ struct ByWeight {
 }
 
 impl ByWeight {
-    fn of(&self, key: &str, value: &Stored) -> u64 {
+    fn of(&self, key: &str, bytes: usize) -> u32 {
         if !self.bytes {
             return 1;
         }
-        let size = key.len() as u64 + u64::from(value.weight) + ENTRY_OVERHEAD;
-        size.max(self.floor)
+        let size = key.len() as u64 + bytes as u64 + ENTRY_OVERHEAD;
+        u32::try_from(size.max(self.floor)).unwrap_or(u32::MAX)
     }
 }
 
-impl Weighter<String, Stored> for ByWeight {
-    fn weight(&self, key: &String, value: &Stored) -> u64 {
-        self.of(key, value)
+impl Weighter<Hashed, Stored> for ByWeight {
+    fn weight(&self, _key: &Hashed, value: &Stored) -> u64 {
+        u64::from(value.weight)
     }
 }
 
-type Store = Quick<String, Stored, ByWeight, DefaultHashBuilder, DefaultLifecycle<String, Stored>>;
+type Store = Quick<
+    Hashed,
+    Stored,
+    ByWeight,
+    BuildHasherDefault<Passthrough>,
+    DefaultLifecycle<Hashed, Stored>,
+>;
 
 /// The most shards: quick_cache's default on 2 cores is 8.
 const MAX_SHARDS: u64 = 64;
@@ -110,7 +148,10 @@ const MAX_SHARDS: u64 = 64;
 /// is split in shards, each with its share of the bound; an entry heavier
 /// than a share is not stored (counted in [`refused`](Self::refused) and
 /// logged), so shards are made no smaller than the largest value allowed
-/// (`max_value` at construction, 1 MiB by default). Tag
+/// (`max_value` at construction, 1 MiB by default). Keys are held as
+/// hashes, so [`clear`](Backend::clear) cannot tell one prefix from
+/// another: it drops every entry (another cache sharing the store then
+/// misses). Tag
 /// versions are not entries: they live in a table of 16 bytes a tag (the
 /// xxh3 of the tag's key and its version), holding at most four tags per
 /// entry allowed (a full table starts over: entries then miss, never go
@@ -205,7 +246,7 @@ impl MemoryBackend {
         let store = Quick::with_options(
             options,
             weigher.clone(),
-            DefaultHashBuilder::default(),
+            BuildHasherDefault::default(),
             DefaultLifecycle::default(),
         );
         let max_tags = max_entries.map_or(DEFAULT_MAX_TAGS, |n| {
@@ -237,12 +278,28 @@ impl MemoryBackend {
         self.refused.load(Ordering::Relaxed)
     }
 
+    /// `memo` under `key` until `expires_at`, weighed.
+    fn stored(&self, key: &str, memo: Memo, bytes: usize, expires_at: u64) -> Stored {
+        Stored {
+            memo,
+            expires_at,
+            weight: self.weigh.of(key, bytes),
+        }
+    }
+
+    /// `bytes` under `key`, given `ttl` now.
+    fn new_entry(&self, key: &str, bytes: Bytes, ttl: Ttl) -> Stored {
+        let len = bytes.len();
+        let expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
+        self.stored(key, Kept::holding(bytes), len, expires_at)
+    }
+
     /// Stores `stored` under `key`, unless it outweighs a shard's share.
     fn insert(&self, key: &str, stored: Stored) {
         if self.too_heavy(key, &stored) {
             return;
         }
-        self.store.insert(key.to_owned(), stored);
+        self.store.insert(Hashed::of(key), stored);
         self.sweep_now_and_then();
     }
 
@@ -266,7 +323,7 @@ impl MemoryBackend {
     /// Whether `stored` under `key` outweighs a shard's share (counted and
     /// logged, at most once per period).
     fn too_heavy(&self, key: &str, stored: &Stored) -> bool {
-        let weighs = self.weigh.of(key, stored);
+        let weighs = u64::from(stored.weight);
         if weighs <= self.store.shard_capacity() {
             return false;
         }
@@ -285,13 +342,14 @@ impl MemoryBackend {
 
     /// The bytes under `key` (empty once decoded) and their memo.
     pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
-        self.live(key).map(|s| (s.bytes(), s.memo))
+        self.live(key)
+            .map(|s| (s.memo.bytes().unwrap_or_default(), s.memo))
     }
 
     /// The memo under `key` if what is stored there was written as `bytes`.
     pub(crate) fn same(&self, key: &str, bytes: &Bytes) -> Option<Memo> {
         self.live(key)
-            .filter(|s| s.digest == xxhash_rust::xxh3::xxh3_64(bytes))
+            .filter(|s| s.memo.digest() == xxhash_rust::xxh3::xxh3_64(bytes))
             .map(|s| s.memo)
     }
 
@@ -301,20 +359,21 @@ impl MemoryBackend {
         if let Some(memo) = self.same(key, bytes) {
             return memo;
         }
-        let stored = Stored::new(bytes.clone(), ttl);
+        let stored = self.new_entry(key, bytes.clone(), ttl);
         let memo = stored.memo.clone();
         self.insert(key, stored);
         memo
     }
 
     fn live(&self, key: &str) -> Option<Stored> {
-        let stored = self.store.get(key)?;
+        let key = Hashed::of(key);
+        let stored = self.store.get(&key)?;
         let now = coarse_now_ms();
         if stored.live(now) {
             return Some(stored);
         }
         // Past its deadline: dropped now, unless replaced meanwhile.
-        self.store.remove_if(key, |s| !s.live(now));
+        self.store.remove_if(&key, |s| !s.live(now));
         None
     }
 }
@@ -370,15 +429,25 @@ impl EntryStore for MemoryBackend {
     }
 
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
-        self.insert(key, Stored::new(bytes, ttl));
+        self.insert(key, self.new_entry(key, bytes, ttl));
         if let Some(lease) = release {
-            self.store.remove(lease);
+            self.store.remove(&Hashed::of(lease));
         }
         Ok(())
     }
 
     fn kept(&self, key: &str) -> Option<Memo> {
         self.live(key).map(|s| s.memo)
+    }
+
+    fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
+        // A vacant key's placeholder guard is dropped: nothing inserted.
+        let _ = self.store.entry(&Hashed::of(key), None, |_, current| {
+            if Arc::ptr_eq(&current.memo, raw) {
+                current.memo = decoded.clone();
+            }
+            EntryAction::Retain(())
+        });
     }
 }
 
@@ -403,35 +472,35 @@ impl Backend for MemoryBackend {
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        Ok(self.live(key).map(|s| s.bytes()))
+        Ok(self.live(key).map(|s| s.memo.bytes().unwrap_or_default()))
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         Ok(keys
             .iter()
-            .map(|k| self.live(k).map(|s| s.bytes()))
+            .map(|k| self.live(k).map(|s| s.memo.bytes().unwrap_or_default()))
             .collect())
     }
 
     fn set(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<()> {
-        self.insert(key, Stored::new(value, ttl));
+        self.insert(key, self.new_entry(key, value, ttl));
         Ok(())
     }
 
     fn set_many(&self, entries: &[(&str, Bytes)], ttl: Ttl) -> Result<()> {
         for (key, value) in entries {
-            self.insert(key, Stored::new(value.clone(), ttl));
+            self.insert(key, self.new_entry(key, value.clone(), ttl));
         }
         Ok(())
     }
 
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
-        let stored = Stored::new(value, ttl);
+        let stored = self.new_entry(key, value, ttl);
         if self.too_heavy(key, &stored) {
             return Ok(false);
         }
         let now = coarse_now_ms();
-        let guard = match self.store.entry(key, None, |_, current| {
+        let guard = match self.store.entry(&Hashed::of(key), None, |_, current| {
             if current.live(now) {
                 EntryAction::Retain(())
             } else {
@@ -449,7 +518,7 @@ impl Backend for MemoryBackend {
     fn delete(&self, key: &str) -> Result<bool> {
         Ok(self
             .store
-            .remove(key)
+            .remove(&Hashed::of(key))
             .is_some_and(|(_, s)| s.live(coarse_now_ms())))
     }
 
@@ -469,7 +538,7 @@ impl Backend for MemoryBackend {
         let now = coarse_now_ms();
         // A vacant key's placeholder guard is dropped: nothing inserted.
         Ok(matches!(
-            self.store.entry(key, None, |_, current| {
+            self.store.entry(&Hashed::of(key), None, |_, current| {
                 if current.live(now) {
                     current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
                     EntryAction::Retain(true)
@@ -484,17 +553,19 @@ impl Backend for MemoryBackend {
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
         let now = coarse_now_ms();
         Ok(
-            match self.store.entry(key, None, |_, current| {
+            match self.store.entry(&Hashed::of(key), None, |_, current| {
                 if !current.live(now) {
                     return EntryAction::Remove;
                 }
-                let Some(old) = codec::decode_counter(&current.bytes()) else {
+                let bytes = current.memo.bytes().unwrap_or_default();
+                let Some(old) = codec::decode_counter(&bytes) else {
                     return EntryAction::Retain(Incr::NotAnInteger);
                 };
                 let Some(new) = old.checked_add(delta) else {
                     return EntryAction::Retain(Incr::Overflow);
                 };
-                *current = Stored::until(Bytes::from(new.to_string()), current.expires_at);
+                let text = Bytes::from(new.to_string());
+                *current = self.stored(key, Kept::holding(text.clone()), text.len(), current.expires_at);
                 EntryAction::Retain(Incr::Value(new))
             }) {
                 EntryResult::Retained(outcome) => outcome,
@@ -503,10 +574,11 @@ impl Backend for MemoryBackend {
         )
     }
 
-    fn clear(&self, prefix: &str) -> Result<()> {
-        self.store.retain(|key, _| !key.starts_with(prefix));
-        // Versions are kept by hash, not by prefix: all are forgotten (the
-        // entries of another cache sharing this store then miss).
+    fn clear(&self, _prefix: &str) -> Result<()> {
+        // Keys and versions are kept by hash, not by prefix: all are
+        // forgotten (the entries of another cache sharing this store then
+        // miss).
+        self.store.clear();
         self.tags.clear();
         Ok(())
     }
@@ -521,24 +593,36 @@ mod tests {
         let m = MemoryBackend::new(None, None);
         let v1 = Bytes::from_static(b"first");
         m.fill("e", v1.clone(), None, None).unwrap();
-        let (bytes, memo) = m.lookup("e").unwrap();
+        let (bytes, raw) = m.lookup("e").unwrap();
         assert_eq!(bytes, v1, "not decoded yet: the bytes");
-        memo.keep(Box::new(1u8));
+        assert!(raw.decoded().is_none());
+        let decoded = raw.decoded_as(1u8);
+        m.keep_decoded("e", &raw, &decoded);
         let (bytes, kept) = m.lookup("e").unwrap();
         assert!(bytes.is_empty(), "decoded: the bytes are gone");
-        assert!(Arc::ptr_eq(&kept, &memo) && kept.decoded().is_some());
+        assert!(Arc::ptr_eq(&kept, &decoded) && kept.decoded().is_some());
+        m.keep_decoded("e", &raw, &raw.decoded_as(2u8));
+        assert!(
+            Arc::ptr_eq(&m.kept("e").unwrap(), &decoded),
+            "a second decoder of the bytes does not replace the first"
+        );
         assert!(m.same("e", &v1).is_some(), "still known to be those bytes");
         assert!(
-            Arc::ptr_eq(&m.keep("e", &v1, None), &memo),
+            Arc::ptr_eq(&m.keep("e", &v1, None), &decoded),
             "kept, not replaced"
         );
         let v2 = Bytes::from_static(b"second");
         assert!(m.same("e", &v2).is_none());
-        assert!(
-            !Arc::ptr_eq(&m.keep("e", &v2, None), &memo),
-            "other bytes replace it"
-        );
+        let other = m.keep("e", &v2, None);
+        assert!(!Arc::ptr_eq(&other, &decoded), "other bytes replace it");
         assert_eq!(m.lookup("e").unwrap().0, v2);
+        m.keep_decoded("e", &raw, &decoded);
+        assert!(
+            Arc::ptr_eq(&m.kept("e").unwrap(), &other),
+            "a decoding of bytes replaced meanwhile is not kept"
+        );
+        m.keep_decoded("absent", &raw, &decoded);
+        assert!(m.kept("absent").is_none(), "nor one of bytes gone");
     }
 
     #[test]
@@ -623,16 +707,35 @@ mod tests {
     }
 
     #[test]
-    fn clear_drops_only_its_prefix() {
+    fn clear_drops_every_entry_and_version() {
+        // Keys are held as hashes: a prefix cannot be told apart, so a
+        // clear drops what other caches sharing the store hold too (they
+        // miss).
         let m = MemoryBackend::new(None, None);
         for key in ["a:1", "a:2", "b:1"] {
             m.set(key, Bytes::from_static(b"v"), None).unwrap();
         }
+        m.write_versions(&[("a:t", 7)], None).unwrap();
         m.clear("a:").unwrap();
         assert_eq!(
             ["a:1", "a:2", "b:1"].map(|k| m.has_key(k).unwrap()),
-            [false, false, true]
+            [false, false, false]
         );
+        assert_eq!(m.read_versions("a:1", &["a:t"]).unwrap(), [None]);
+    }
+
+    #[test]
+    fn keys_that_differ_are_held_apart() {
+        let m = MemoryBackend::new(None, None);
+        let keys: Vec<String> = (0..10_000).map(|i| format!("p:d:{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            m.set(key, Bytes::from(i.to_string()), None).unwrap();
+        }
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(m.get(key).unwrap(), Some(Bytes::from(i.to_string())));
+        }
+        assert_eq!(m.get("p:d:").unwrap(), None);
+        assert_eq!(m.get("").unwrap(), None);
     }
 
     #[test]

@@ -31,92 +31,128 @@ use bytes::Bytes;
 use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What an in-process backend keeps for one stored value for the
-/// [`Cache`](crate::Cache): its bytes until a reader decodes them, then the
-/// value decoded (the bytes are dropped: an entry is held once), and when
-/// the tags it was read with last held. Created with the bytes, shared by
-/// every reader of them, gone when they are replaced or evicted. The
+/// [`Cache`](crate::Cache), shared by every reader of it and gone when it
+/// is replaced or evicted: the bytes as written, until a reader decodes
+/// them and swaps in the decoded value ([`EntryStore::keep_decoded`]; an
+/// entry is held once), and when the tags it was read with last held. One
+/// allocation: the header and the value (bytes or decoded) together. The
 /// backend only carries it.
-pub type Memo = Arc<MemoSlot>;
+pub type Memo = Arc<Kept<dyn Any + Send + Sync>>;
 
-/// The contents of a [`Memo`].
-#[derive(Default)]
-pub struct MemoSlot {
-    decoded: OnceLock<Box<dyn Any + Send + Sync>>,
-    /// The bytes, until `decoded` is set.
-    bytes: Mutex<Option<Bytes>>,
+/// The contents of a [`Memo`]: a header, then the bytes (`V` = [`Bytes`])
+/// or the value decoded from them.
+pub struct Kept<V: ?Sized> {
+    /// xxh3 of the bytes as written: whether other bytes are the same.
+    digest: u64,
     /// A digest of the tag keys the value was validated against (the keys
-    /// themselves would weigh more than most values).
-    tags: OnceLock<u64>,
+    /// themselves would weigh more than most values); 0: none yet.
+    tags: AtomicU64,
     /// 1 + the backend's tag generation read before a lookup of those tags
     /// found that they held (0: never).
     checked: AtomicU64,
+    value: V,
 }
 
-impl fmt::Debug for MemoSlot {
+impl fmt::Debug for Kept<dyn Any + Send + Sync> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoSlot")
-            .field("decoded", &self.decoded.get().is_some())
+        f.debug_struct("Kept")
+            .field("decoded", &self.decoded().is_some())
             .field("checked", &self.checked.load(Ordering::Relaxed))
             .finish()
     }
 }
 
-impl MemoSlot {
-    /// A slot holding `bytes` (not decoded yet).
+impl Kept<dyn Any + Send + Sync> {
+    /// A memo holding `bytes` (not decoded yet).
     pub fn holding(bytes: Bytes) -> Memo {
-        Arc::new(MemoSlot {
-            bytes: Mutex::new(Some(bytes)),
-            ..MemoSlot::default()
+        Arc::new(Kept {
+            digest: xxhash_rust::xxh3::xxh3_64(&bytes),
+            tags: AtomicU64::new(0),
+            checked: AtomicU64::new(0),
+            value: bytes,
         })
+    }
+
+    /// A memo of the same bytes holding `value` decoded from them instead,
+    /// not checked yet: for [`EntryStore::keep_decoded`].
+    pub fn decoded_as<T: Any + Send + Sync>(&self, value: T) -> Memo {
+        Arc::new(Kept {
+            digest: self.digest,
+            tags: AtomicU64::new(0),
+            checked: AtomicU64::new(0),
+            value,
+        })
+    }
+
+    /// xxh3 of the bytes as written.
+    pub fn digest(&self) -> u64 {
+        self.digest
     }
 
     /// The bytes, while no reader has decoded them (`None` after).
     pub fn bytes(&self) -> Option<Bytes> {
-        self.bytes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.value.downcast_ref::<Bytes>().cloned()
     }
 
     /// The decoded value, if a reader stored one.
     pub fn decoded(&self) -> Option<&(dyn Any + Send + Sync)> {
-        self.decoded.get().map(|b| &**b)
-    }
-
-    /// Stores the decoded value (the first reader's wins), drops the bytes,
-    /// and returns the kept value.
-    pub fn keep(&self, value: Box<dyn Any + Send + Sync>) -> &(dyn Any + Send + Sync) {
-        let kept = &**self.decoded.get_or_init(|| value);
-        *self.bytes.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        kept
+        (!self.value.is::<Bytes>()).then_some(&self.value)
     }
 
     /// Records that `tags` held in a lookup made after the backend's tag
     /// generation was `generation`.
     pub fn checked(&self, generation: u64, tags: &[&str]) {
         let digest = tags_digest(tags);
-        if *self.tags.get_or_init(|| digest) == digest {
+        let held = match self
+            .tags
+            .compare_exchange(0, digest, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(current) => current == digest,
+        };
+        if held {
             self.checked.fetch_max(generation + 1, Ordering::SeqCst);
         }
     }
 
-    /// Whether `tags` held in a lookup made after the tag generation was
-    /// already `generation` (so no tag has been written since).
-    pub fn still_checked(&self, generation: u64, tags: &[&str]) -> bool {
+    /// Whether the tags whose [`tags_digest`] is `tags_digest` held in a
+    /// lookup made after the tag generation was already `generation` (so
+    /// no tag has been written since). A caller may build the digest from
+    /// [`tag_hash`]es it keeps ([`digest_of_hashes`]).
+    pub fn still_checked(&self, generation: u64, tags_digest: u64) -> bool {
         self.checked.load(Ordering::SeqCst) == generation + 1
-            && self.tags.get() == Some(&tags_digest(tags))
+            && self.tags.load(Ordering::SeqCst) == tags_digest
     }
 }
 
-/// A digest of the tag keys in order: each key's one-shot xxh3, folded
-/// with the count and the position. (A streaming xxh3 over them cost ~50 ns
-/// a hit, mostly its state's setup; this is a few ns a tag.)
-fn tags_digest(tags: &[&str]) -> u64 {
-    tags.iter().fold(tags.len() as u64, |digest, tag| {
-        let tag = xxhash_rust::xxh3::xxh3_64(tag.as_bytes());
+/// What [`tags_digest`] makes of one tag key (its one-shot xxh3): a caller
+/// reading under the same tags again keeps these.
+#[doc(hidden)]
+pub fn tag_hash(tag: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(tag.as_bytes())
+}
+
+/// A digest of the tag keys in order: each key's [`tag_hash`], folded with
+/// the count and the position (never 0: that means none). (A streaming
+/// xxh3 over them cost ~50 ns a hit, mostly its state's setup; this is a
+/// few ns a tag.)
+#[doc(hidden)]
+pub fn tags_digest(tags: &[&str]) -> u64 {
+    digest_of_hashes(tags.iter().map(|tag| tag_hash(tag)))
+}
+
+/// [`tags_digest`] of the tags whose [`tag_hash`]es are `hashes`.
+#[doc(hidden)]
+pub fn digest_of_hashes(hashes: impl ExactSizeIterator<Item = u64>) -> u64 {
+    let digest = hashes.len() as u64;
+    let digest = hashes.fold(digest, |digest, tag| {
         (digest.rotate_left(23) ^ tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    })
+    });
+    digest.max(1)
 }
 
 /// What an atomic increment found.
@@ -226,6 +262,11 @@ pub trait EntryStore {
     /// store with a local copy in front of a shared one drops the copy, so
     /// that the next read asks the shared store, where a fill will land.
     fn discard(&self, _key: &str) {}
+    /// A reader decoded the bytes of `raw`, the memo it found under `key`:
+    /// a store that keeps decoded values swaps in `decoded` (holding the
+    /// decoded value, from [`Kept::decoded_as`]) while `raw` is still what
+    /// it holds there, so that later hits need not decode.
+    fn keep_decoded(&self, _key: &str, _raw: &Memo, _decoded: &Memo) {}
 }
 
 /// A store: bytes under string keys with per-entry lifetimes (Django's
@@ -234,7 +275,8 @@ pub trait EntryStore {
 ///
 /// A store that wraps another (to count, to inject faults) must forward
 /// the provided methods too (`TagStore::generation`, `EntryStore::kept`,
-/// `EntryStore::discard`, `Backend::local_tier_ready`): their defaults are
+/// `EntryStore::discard`, `EntryStore::keep_decoded`,
+/// `Backend::local_tier_ready`): their defaults are
 /// "cannot tell", which is always correct but gives up what the wrapped
 /// store does with them (hits that skip the tags, a local tier).
 pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {

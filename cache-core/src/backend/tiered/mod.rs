@@ -314,11 +314,15 @@ impl EntryStore for TieredBackend {
     /// (`generation` checked that the tier answers locally, nanoseconds
     /// before: the clock read and the breaker's look are not repeated.)
     fn kept_after_generation(&self, key: &str) -> Option<Memo> {
-        self.local.lookup(key).map(|(_, memo)| memo)
+        self.local.kept(key)
     }
 
     fn discard(&self, key: &str) {
         let _ = self.local.delete(key);
+    }
+
+    fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
+        self.local.keep_decoded(key, raw, decoded);
     }
 }
 
