@@ -16,7 +16,7 @@
 //! the tag check and the value, first as bytes, then decoded (a reader
 //! that decodes swaps the decoded value in, [`EntryStore::keep_decoded`]).
 
-use super::versions::{DEFAULT_MAX_TAGS, Versions};
+use super::versions::{DEFAULT_MAX_TAGS, Prehashed, Versions};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
 use crate::codec;
 use crate::error::Result;
@@ -26,8 +26,8 @@ use bytes::Bytes;
 use quick_cache::sync::{Cache as Quick, DefaultLifecycle, EntryAction, EntryResult};
 use quick_cache::{OptionsBuilder, Weighter};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 #[cfg(test)]
 use std::time::Duration;
 
@@ -59,24 +59,6 @@ impl Hashed {
         });
         let hash = xxhash_rust::xxh3::xxh3_128_with_secret(key.as_bytes(), secret);
         Hashed(hash as u64, (hash >> 64) as u64)
-    }
-}
-
-/// The store's hasher: its keys are hashes already.
-#[derive(Default, Clone)]
-struct Passthrough(u64);
-
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
@@ -128,7 +110,7 @@ type Store = Quick<
     Hashed,
     Stored,
     ByWeight,
-    BuildHasherDefault<Passthrough>,
+    BuildHasherDefault<Prehashed>,
     DefaultLifecycle<Hashed, Stored>,
 >;
 
@@ -565,7 +547,12 @@ impl Backend for MemoryBackend {
                     return EntryAction::Retain(Incr::Overflow);
                 };
                 let text = Bytes::from(new.to_string());
-                *current = self.stored(key, Kept::holding(text.clone()), text.len(), current.expires_at);
+                *current = self.stored(
+                    key,
+                    Kept::holding(text.clone()),
+                    text.len(),
+                    current.expires_at,
+                );
                 EntryAction::Retain(Incr::Value(new))
             }) {
                 EntryResult::Retained(outcome) => outcome,

@@ -40,9 +40,10 @@ pub(super) struct Versions {
     pub(super) generation: AtomicU64,
 }
 
-/// The keys are hashes already.
+/// The hasher of maps whose keys are hashes already (here, and the
+/// in-process store's).
 #[derive(Default)]
-struct Prehashed(u64);
+pub(super) struct Prehashed(u64);
 
 impl Hasher for Prehashed {
     fn finish(&self) -> u64 {

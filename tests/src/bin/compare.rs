@@ -678,10 +678,29 @@ impl Run {
         }
         // A stride through all 10,000 ids: every hit is cold in the CPU caches.
         let id = |i: usize| 1 + ((i * 7_919) % bench::PRODUCTS as usize) as i32;
-        let [hit] = bench::measure_side_by_side(n_detail, |_, i| {
-            black_box(manager.get(conn, id(i)).expect("hit"));
+        // The floor, read side by side: the same rows in the plainest map
+        // (integer keys, Fibonacci hashing, each row behind its own `Arc`
+        // as a shared cache holds it, 100,000 entries), cloned as a hit
+        // clones them: what the memory system charges for the lines a
+        // hit must touch (the map's slot, the row, its text).
+        let mut floor: std::collections::HashMap<i32, std::sync::Arc<BenchProduct>, Fib> =
+            std::collections::HashMap::with_capacity_and_hasher(100_000, Fib::default());
+        for n in 1..=bench::PRODUCTS {
+            floor.insert(n, std::sync::Arc::new(manager.get(conn, n).expect("hit")));
+        }
+        let model = floor[&1].as_ref().clone();
+        for n in 0..fillers {
+            floor.insert(1_000_000 + n, std::sync::Arc::new(model.clone()));
+        }
+        let [hit, plain] = bench::measure_side_by_side(n_detail, |k, i| {
+            if k == 0 {
+                black_box(manager.get(conn, id(i)).expect("hit"));
+            } else {
+                black_box(floor.get(&id(i)).map(|row| row.as_ref().clone()));
+            }
         });
         self.record("memory.hit.detail_100k", hit);
+        self.record("memory.floor.map_100k", plain);
         let _ = cache.clear();
     }
 
@@ -747,6 +766,31 @@ impl Run {
                 samples,
             },
         );
+    }
+}
+
+/// Fibonacci hashing of an integer key: the floor map's hasher.
+#[derive(Default, Clone)]
+struct Fib(u64);
+
+impl std::hash::Hasher for Fib {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = u64::from(n as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+impl std::hash::BuildHasher for Fib {
+    type Hasher = Fib;
+    fn build_hasher(&self) -> Fib {
+        Fib(0)
     }
 }
 
@@ -995,6 +1039,16 @@ fn main() {
             ratio("cluster.update.hook", "redis.update.hook_beside_cluster"),
         ),
         ("memory_hit_ns_100k", run.median("memory.hit.detail_100k")),
+        (
+            // The floor of the figure above on this machine (see
+            // `memory_at_size`).
+            "memory_map_floor_ns_100k",
+            run.median("memory.floor.map_100k"),
+        ),
+        (
+            "memory_hit_100k_over_map_floor",
+            ratio("memory.hit.detail_100k", "memory.floor.map_100k"),
+        ),
         (
             "memory_hits_per_s_8_threads_over_1_thread",
             ratio("memory.hits_per_s.8_threads", "memory.hits_per_s.1_threads"),
