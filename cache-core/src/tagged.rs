@@ -189,7 +189,9 @@ impl Cache {
             // Another type kept under this key: its bytes are gone (an
             // in-process store holds an entry once), so a miss, whose fill
             // replaces it.
-            let kept = memo.decoded().and_then(|kept| kept.downcast_ref::<Envelope<T>>());
+            let kept = memo
+                .decoded()
+                .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
             let Some((stamps, soft_deadline, value)) = kept else {
                 if bytes.is_empty() {
                     return Ok(None);

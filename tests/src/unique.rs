@@ -16,3 +16,13 @@ pub fn prefix(test: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// The name libtest knows test `test` of module `module` by (pass
+/// `module_path!()`), for running it alone in a child process with
+/// `--exact`: its path without the test binary's crate name.
+pub fn test_path(module: &str, test: &str) -> String {
+    match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{test}"),
+        None => test.to_owned(),
+    }
+}

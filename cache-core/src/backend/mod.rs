@@ -30,8 +30,8 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What an in-process backend keeps for one stored value for the

@@ -25,6 +25,7 @@ fn check_for(db: &str, cache: &str, flags: &[&str], seconds: &str) -> Option<(u6
     if db == "mysql" {
         services::mysql_url()?;
     }
+    let _turn = crate::one_at_a_time();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consistency"));
     cmd.args(["--db", db, "--cache", cache, "--seconds", seconds]);
     cmd.args(flags);

@@ -11,6 +11,7 @@ fn run(cache: &str, processes: u32, flag: Option<&str>) -> Option<(u64, u64)> {
     if cache != "memory" {
         services::redis_url()?;
     }
+    let _turn = crate::one_at_a_time();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stampede"));
     cmd.args([
         "--cache",

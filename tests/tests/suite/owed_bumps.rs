@@ -251,7 +251,10 @@ fn run_killed_writer(
     let (var, spec) = env(&url);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "--nocapture", "--test-threads=1"])
-        .arg(format!("a_writer_killed_{how}"))
+        .arg(cache_tests::unique::test_path(
+            module_path!(),
+            &format!("a_writer_killed_{how}"),
+        ))
         .env(var, spec)
         .stdout(std::process::Stdio::null())
         .spawn()

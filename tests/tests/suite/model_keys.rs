@@ -428,7 +428,10 @@ mod cards {
             pub last: String,
         }
 
-        #[cached_query(key = "deploy_card", depends_on(crate::deploy::build_a::Person))]
+        #[cached_query(
+            key = "deploy_card",
+            depends_on(crate::model_keys::deploy::build_a::Person)
+        )]
         pub fn card(conn: &mut SqliteConnection, id: i32) -> QueryResult<NameCard> {
             let (first, last) = super::names(conn, id)?;
             Ok(NameCard { first, last })
@@ -448,7 +451,10 @@ mod cards {
             pub first: String,
         }
 
-        #[cached_query(key = "deploy_card", depends_on(crate::deploy::build_a::Person))]
+        #[cached_query(
+            key = "deploy_card",
+            depends_on(crate::model_keys::deploy::build_a::Person)
+        )]
         pub fn card(conn: &mut SqliteConnection, id: i32) -> QueryResult<NameCard> {
             let (first, last) = super::names(conn, id)?;
             Ok(NameCard { last, first })
@@ -468,7 +474,10 @@ mod cards {
             pub surname: String,
         }
 
-        #[cached_query(key = "deploy_card", depends_on(crate::deploy::build_a::Person))]
+        #[cached_query(
+            key = "deploy_card",
+            depends_on(crate::model_keys::deploy::build_a::Person)
+        )]
         pub fn card(conn: &mut SqliteConnection, id: i32) -> QueryResult<NameCard> {
             let (first, surname) = super::names(conn, id)?;
             Ok(NameCard { first, surname })
@@ -488,7 +497,10 @@ mod cards {
             pub last: String,
         }
 
-        #[cached_query(key = "deploy_card", depends_on(crate::deploy::build_a::Person))]
+        #[cached_query(
+            key = "deploy_card",
+            depends_on(crate::model_keys::deploy::build_a::Person)
+        )]
         pub fn card(conn: &mut SqliteConnection, id: i32) -> QueryResult<Card> {
             let (first, last) = super::names(conn, id)?;
             Ok(Card { first, last })

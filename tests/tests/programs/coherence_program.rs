@@ -12,6 +12,7 @@ fn no_stale_read_past_the_window_even_when_tracking_is_killed() {
     if services::database_url().is_none() || services::tiered_url().is_none() {
         return;
     }
+    let _turn = crate::one_at_a_time();
     let out = Command::new(env!("CARGO_BIN_EXE_coherence"))
         .args(["--seconds", "3", "--kill-tracking"])
         .output()

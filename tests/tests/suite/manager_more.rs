@@ -121,7 +121,7 @@ fn a_second_process_hits_what_the_first_filled() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "second_process",
+            cache_tests::unique::test_path(module_path!(), "second_process").as_str(),
             "--ignored",
             "--nocapture",
             "--test-threads=1",

@@ -47,18 +47,15 @@ fn no_read_fails_or_is_stale_with_a_local_tier_either() {
     faults(&["--local"]);
 }
 
-/// One program at a time: each runs 8 readers, 2 writers and its faults'
-/// own sessions, and two at once on CI's two cores starved a program's
-/// writers through a whole `db-` fault (`failed_writes=0`) now and then.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn faults(extra: &[&str]) {
     if services::database_url().is_none() {
         return;
     }
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // One program at a time: each runs 8 readers, 2 writers and its
+    // faults' own sessions, and two at once on CI's two cores starved a
+    // program's writers through a whole `db-` fault (`failed_writes=0`)
+    // now and then.
+    let _turn = crate::one_at_a_time();
     // A one-second window per fault (14 s over the baseline and 13 faults):
     // long enough for reads to go on after a held write's guard timed out.
     // The idle timeout begins a run of its own, with two-second windows:

@@ -1,0 +1,57 @@
+//! The integration suite: one test binary, a module per topic, against the
+//! real PostgreSQL, MariaDB and Redis of the machine (`scripts/services.sh`)
+//! and servers the tests start themselves (a Redis Cluster, a TLS Redis, a
+//! Redis to kill). Shared helpers, models and the environment matrix live
+//! in `tests/src` (the `cache_tests` crate). Three other binaries: the
+//! checker programs run briefly (`programs`, one at a time: each loads
+//! both cores), and what changes process-wide state (`process_wide`:
+//! background refresh openers and workers, the `CACHE_URL` variable;
+//! `log_limits`: a global subscriber that counts every warning of the
+//! process).
+//!
+//! Run one topic with `cargo test -p cache-tests --test suite <module>::`.
+
+// The manager and its options.
+mod cached_form;
+mod composite_keys;
+mod declared_schema;
+mod list_pages;
+mod manager;
+mod manager_more;
+mod model_keys;
+mod relations;
+mod sql_names;
+
+// The derive: its errors and every combination of its options.
+mod derive_errors;
+mod derive_matrix;
+
+// Writes and invalidation.
+mod cached_query;
+mod commit_bumps;
+mod no_stale_reads;
+mod owed_bumps;
+mod precise_invalidation;
+mod write_hooks;
+mod write_paths;
+
+// The async API.
+mod async_api;
+mod async_stores;
+mod async_tracking;
+
+// The stores.
+mod conformance;
+mod large_values;
+mod redis_cluster;
+mod redis_failures;
+mod redis_tls;
+mod redis_transport;
+mod redis_wire;
+mod tiered;
+
+// Load, pools, databases' transports, observability.
+mod metrics;
+mod misses_under_load;
+mod pools;
+mod postgres_tls;
