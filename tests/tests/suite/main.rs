@@ -50,7 +50,8 @@ mod redis_transport;
 mod redis_wire;
 mod tiered;
 
-// Load, pools, databases' transports, observability.
+// Load, pools, databases' transports, observability, installing.
+mod install;
 mod metrics;
 mod misses_under_load;
 mod pools;

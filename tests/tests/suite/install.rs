@@ -1,0 +1,113 @@
+//! The README's dependency line works for a crate outside this workspace
+//! (issue 33): a new crate whose `[dependencies]` are the README's lines
+//! (the first one's path pointed at this checkout), with a model on SQLite
+//! and the in-process cache, builds and gets a hit. Cargo builds it in a
+//! target directory of its own under `target/` (the first run builds its
+//! dependencies, a few minutes; later runs reuse them).
+
+use std::path::Path;
+use std::process::Command;
+
+/// What the crate runs: a miss, then a hit, then what its stats counted.
+const MAIN: &str = r#"
+use cache_diesel::Cached;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+diesel::table! { products (id) { id -> Integer, title -> Text } }
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = products)]
+struct Product {
+    id: i32,
+    title: String,
+}
+
+fn main() -> Result<(), cache_diesel::Error> {
+    let mut conn = SqliteConnection::establish(":memory:").expect("SQLite");
+    diesel::sql_query("CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+        .execute(&mut conn)
+        .expect("table");
+    diesel::sql_query("INSERT INTO products VALUES (1, 'Tea')")
+        .execute(&mut conn)
+        .expect("row");
+    let products = Product::cache();
+    let first = products.get(&mut conn, 1)?;
+    let second = products.get(&mut conn, 1)?;
+    let stats = products.stats();
+    println!("{} {} hits={} misses={}", first.title, second.title, stats.hits, stats.misses);
+    Ok(())
+}
+"#;
+
+/// The README's dependency lines a model crate needs: the first
+/// `cache-diesel` line of its Install section, then the lines of the
+/// crates a model uses (`diesel`, `serde`), as the README gives them.
+fn readme_dependencies(readme: &str, checkout: &Path) -> String {
+    let install = readme
+        .split("## Install")
+        .nth(1)
+        .and_then(|s| s.split("```toml").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("README: a toml block under ## Install");
+    let line = |name: &str| {
+        install
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = ")))
+            .unwrap_or_else(|| panic!("README's Install block names no `{name}` line"))
+    };
+    let cache_diesel = line("cache-diesel");
+    assert!(
+        cache_diesel.contains("path = \"../diesel-cache/cache-diesel\""),
+        "the README's first line depends on a clone: {cache_diesel}"
+    );
+    let here = checkout.join("cache-diesel");
+    let cache_diesel = cache_diesel.replace(
+        "../diesel-cache/cache-diesel",
+        here.to_str().expect("a UTF-8 path"),
+    );
+    format!("{cache_diesel}\n{}\n{}\n", line("diesel"), line("serde"))
+}
+
+#[test]
+fn a_crate_outside_the_workspace_builds_from_the_readmes_lines_and_gets_a_hit() {
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace");
+    let readme = std::fs::read_to_string(checkout.join("README.md")).expect("README.md");
+    let dependencies = readme_dependencies(&readme, checkout);
+    let dir = checkout.join("target").join("install-check");
+    let app = dir.join("app");
+    std::fs::create_dir_all(app.join("src")).expect("the crate's directory");
+    // Its own workspace (it sits under this one's directory), this
+    // workspace's lock file, so that it builds the versions CI tested, and
+    // its dependencies without debug information, as here.
+    std::fs::write(
+        app.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"outside-app\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+             publish = false\n\n[workspace]\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
+             [dependencies]\n{dependencies}"
+        ),
+    )
+    .expect("Cargo.toml");
+    std::fs::write(app.join("src").join("main.rs"), MAIN).expect("main.rs");
+    std::fs::copy(checkout.join("Cargo.lock"), app.join("Cargo.lock")).expect("Cargo.lock");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        // One job: the suite's other tests run beside it on two cores.
+        .args(["run", "--quiet", "--jobs", "1", "--manifest-path"])
+        .arg(app.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("CACHE_URL")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "Tea Tea hits=1 misses=1");
+}
