@@ -37,9 +37,9 @@ const ENTRY_OVERHEAD: u64 = 64;
 /// A key as the store holds it: a keyed 128-bit hash of its text (xxh3
 /// with a secret drawn at random per process), 16 bytes in place of a
 /// `String` of ~60 and its allocation. Two keys share an entry only if
-/// their hashes collide: about one chance in 2^64 between any two keys
-/// of a process, and not a chance an outside party can raise by choosing
-/// keys, as it never sees the secret or a hash.
+/// all 128 bits collide: one chance in 2^128 for any two keys (about
+/// 10^-25 among ten million), and not a chance an outside party can raise
+/// by choosing keys, as it never sees the secret or a hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Hashed(u64, u64);
 
