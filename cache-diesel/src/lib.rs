@@ -53,6 +53,8 @@ mod mysql;
 #[cfg(feature = "async-mysql")]
 mod mysql_async;
 mod mysql_session;
+#[cfg(feature = "async")]
+mod pg_own_transaction;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
 #[cfg(feature = "r2d2")]

@@ -33,9 +33,9 @@ pub(crate) enum WriteShape {
     /// commit).
     InPlace,
     /// The same, in a transaction of its own (autocommit on a shared
-    /// store, on a tracked sync PostgreSQL connection): the values are learned
-    /// from the statement and announced before its commit. Two more
-    /// database round trips.
+    /// store, on a tracked PostgreSQL connection, sync or async): the values
+    /// are learned from the statement and announced before its commit. Two
+    /// more database round trips.
     OwnTransaction,
     /// The same on MySQL, whose hooks write in a transaction of their own
     /// (`mysql_atomic`): it is left open for the hook, which announces the
@@ -584,15 +584,22 @@ impl<M: CachedModel> Manager<M> {
     /// PostgreSQL connections an autocommit write over a shared store is
     /// coarse.
     ///
-    /// Not on async PostgreSQL and SQLite connections: a hook future
-    /// dropped during its statement would leave a transaction open on the
-    /// connection (the statement never committed, its row locked, and the
-    /// connection's next statements inside it), where in autocommit the
-    /// statement commits as it would have, and is invalidated as a
-    /// cancelled write. Async MySQL hooks write in a transaction of their
-    /// own already (`mysql_atomic_begin`), which is held as on the sync
-    /// API: a cancelled one is left open as before (diesel-async's pools
-    /// discard such a connection).
+    /// On async connections a hook future dropped before its `COMMIT`
+    /// would leave its transaction open on the connection (the row locked,
+    /// the connection's next statements inside it, never committed), where
+    /// in autocommit the statement commits as it would have and is
+    /// invalidated as a cancelled write. An async PostgreSQL hook holds its
+    /// connection through `pg_own_transaction::OnCancel`, which queues a
+    /// `ROLLBACK` on it when the hook is dropped inside its transaction: the
+    /// caller passes `tracked` only for a tracked `AsyncPgConnection` (the
+    /// one connection type known to send a statement on its first poll).
+    /// Async SQLite hooks stay coarse over a shared store (diesel-async
+    /// runs each statement as a blocking task that takes the connection's
+    /// lock: a `ROLLBACK` queued on a drop is not sure to run after the
+    /// statement). Async MySQL hooks write in a transaction of their own
+    /// already (`mysql_atomic_begin`), held as on the sync API: a cancelled
+    /// one is left open as before (diesel-async's pools discard such a
+    /// connection).
     pub(crate) fn write_shape<B>(
         &self,
         autocommit: bool,
@@ -603,7 +610,7 @@ impl<M: CachedModel> Manager<M> {
             return WriteShape::InPlace;
         }
         match tracking::dialect_of::<B>() {
-            Dialect::Postgres if tracked && !nonblocking => WriteShape::OwnTransaction,
+            Dialect::Postgres if tracked => WriteShape::OwnTransaction,
             Dialect::Mysql => WriteShape::HeldCommit,
             Dialect::Sqlite if !nonblocking => WriteShape::ImmediateTransaction,
             _ => WriteShape::Coarse,

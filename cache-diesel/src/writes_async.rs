@@ -17,6 +17,7 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
     UpdatedRows,
 };
+use crate::pg_own_transaction::OnCancel;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
@@ -52,18 +53,19 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
+        let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.inserted_tags()).await;
         let touched = |rows: &Vec<M>, precise| {
             let values = rows.iter().flat_map(CachedModel::column_values);
             (!rows.is_empty()).then(|| self.inserted_tags_of(Some(values), precise))
         };
-        let ran = write.run(M::insert_returning(&mut *conn, values)).await;
+        let ran = write.run(M::insert_returning(&mut **conn, values)).await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
         let (rows, tags) = self.end_async(write, written, touched).await?;
         if !rows.is_empty() {
-            self.invalidate_async(conn, "insert", tags).await;
+            self.invalidate_async(&mut **conn, "insert", tags).await;
         }
         Ok(rows)
     }
@@ -75,18 +77,19 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncInsertQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
+        let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.inserted_tags()).await;
         // (The rows are not read back: their values are unknown.)
         let touched = |n: &usize, _| {
             (*n > 0).then(|| self.inserted_tags_of(None::<std::iter::Empty<_>>, false))
         };
-        let ran = write.run(M::insert_execute(&mut *conn, values)).await;
+        let ran = write.run(M::insert_execute(&mut **conn, values)).await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
         let (n, tags) = self.end_async(write, written, touched).await?;
         if n > 0 {
-            self.invalidate_async(conn, "insert", tags).await;
+            self.invalidate_async(&mut **conn, "insert", tags).await;
         }
         Ok(n)
     }
@@ -103,11 +106,12 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncUpdateQuery<'q, C, V>,
     {
         let hook = self.hook(conn)?;
+        let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
         let touched = |updated: &Option<Updated<M>>, precise| {
             updated.as_ref().map(|u| self.updated_tags(u, precise))
         };
-        let ran = write.run(M::update_by_id(&mut *conn, id, changes)).await;
+        let ran = write.run(M::update_by_id(&mut **conn, id, changes)).await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
@@ -115,7 +119,7 @@ impl<M: CachedModel> Manager<M> {
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
         };
-        self.invalidate_async(conn, "update", tags).await;
+        self.invalidate_async(&mut **conn, "update", tags).await;
         Ok(Some(row))
     }
 
@@ -139,17 +143,18 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncDeleteQuery<C>,
     {
         let hook = self.hook(conn)?;
+        let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
         let touched = |deleted: &Option<M>, precise| {
             deleted.as_ref().map(|row| self.deleted_tags(row, precise))
         };
-        let ran = write.run(M::delete_by_id(&mut *conn, &id)).await;
+        let ran = write.run(M::delete_by_id(&mut **conn, &id)).await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
         let (deleted, tags) = self.end_async(write, written, touched).await?;
         if deleted.is_some() {
-            self.invalidate_async(conn, "delete", tags).await;
+            self.invalidate_async(&mut **conn, "delete", tags).await;
         }
         Ok(deleted)
     }
@@ -171,18 +176,20 @@ impl<M: CachedModel> Manager<M> {
             });
         }
         let hook = self.hook(conn)?;
+        let conn = &mut OnCancel::new(conn);
         let write = self
             .begin_async(conn, |shape| self.update_where_known(shape))
             .await;
         let touched = |rows: &UpdatedRows<M>, precise| Some(self.update_where_tags(rows, precise));
         let ran = write
-            .run(M::update_filtered(&mut *conn, filter, changes))
+            .run(M::update_filtered(&mut **conn, filter, changes))
             .await;
         let written = self
             .after_statement(conn, hook, &write, ran, &touched)
             .await;
         let (rows, tags) = self.end_async(write, written, touched).await?;
-        self.invalidate_async(conn, "update_where", tags).await;
+        self.invalidate_async(&mut **conn, "update_where", tags)
+            .await;
         Ok(rows.len())
     }
 
@@ -200,18 +207,25 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Starts a hook write on `conn` whose tags known before it runs are
-    /// `known`, as the sync hooks do (see `Manager::announced`): in
-    /// autocommit, announces them (with `filtered` over a shared store:
-    /// an async hook never opens a transaction of its own, see
-    /// `Manager::write_shape`).
-    async fn begin_async<C: AsyncConnection>(
+    /// `known`, as the sync hooks do (see `Manager::announced`): on a
+    /// tracked `AsyncPgConnection` in autocommit over a shared store,
+    /// opens a transaction of its own (see `pg_own_transaction`); in
+    /// autocommit, announces them (with `filtered` where the write is
+    /// coarse, see `Manager::write_shape`).
+    async fn begin_async<C: AsyncConnection + 'static>(
         &self,
-        conn: &mut C,
+        conn: &mut OnCancel<'_, C>,
         known: impl FnOnce(WriteShape) -> Vec<String>,
     ) -> AsyncWrite {
-        let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
+        let policy = tracking::policy_on(&mut AsyncConn(&mut **conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
-        let shape = self.write_shape::<C::Backend>(autocommit, false, true);
+        let tracked = crate::tracking_async::async_tracker(&mut **conn).is_some();
+        let tracked = tracked && conn.can_hold();
+        let mut shape = self.write_shape::<C::Backend>(autocommit, tracked, true);
+        if shape == WriteShape::OwnTransaction && conn.begin().await.is_err() {
+            // (The write will fail on that connection: coarse.)
+            shape = WriteShape::Coarse;
+        }
         let precise = shape != WriteShape::Coarse;
         let known = known(shape);
         let known = if precise {
@@ -227,6 +241,7 @@ impl<M: CachedModel> Manager<M> {
             autocommit,
             precise,
             hold: shape == WriteShape::HeldCommit,
+            own: shape == WriteShape::OwnTransaction,
             known,
         }
     }
@@ -235,15 +250,15 @@ impl<M: CachedModel> Manager<M> {
     /// was `held`, see [`AsyncWrite::run`]) on `conn`: where it was held,
     /// announces the tags `touched` learned from the outcome and commits.
     /// The hook is done once its statement (and that commit) returned.
-    async fn after_statement<C: AsyncConnection, T>(
+    async fn after_statement<C: AsyncConnection + 'static, T>(
         &self,
-        conn: &mut C,
+        conn: &mut OnCancel<'_, C>,
         hook: Hook,
         write: &AsyncWrite,
         (out, held): (QueryResult<T>, bool),
         touched: &impl Fn(&T, bool) -> Option<Vec<String>>,
     ) -> QueryResult<T> {
-        if !write.hold {
+        if !write.hold && !write.own {
             hook.done();
             return out;
         }
@@ -256,11 +271,19 @@ impl<M: CachedModel> Manager<M> {
             .filter(|t| !write.known.contains(t))
             .map(String::as_str)
             .collect();
+        if write.own {
+            if out.is_ok() {
+                self.cache().announce_bumps_async(&learned).await;
+            }
+            let ended = conn.end(out.is_ok()).await;
+            hook.done();
+            return ended.and(out);
+        }
         if held {
             self.cache().announce_bumps_async(&learned).await;
             // (Only `mysql_atomic_begin` holds one.)
             #[cfg(feature = "async-mysql")]
-            let committed = crate::held_commit::end_own_async(conn, true).await;
+            let committed = crate::held_commit::end_own_async(&mut **conn, true).await;
             #[cfg(not(feature = "async-mysql"))]
             let committed = Ok(());
             hook.done();
@@ -370,6 +393,10 @@ struct AsyncWrite {
     /// Whether its commit is held for the announcement of what it learns
     /// ([`WriteShape::HeldCommit`]).
     hold: bool,
+    /// Whether it runs in a transaction [`Manager::begin_async`] opened
+    /// ([`WriteShape::OwnTransaction`]), to announce what it learns before
+    /// its commit.
+    own: bool,
     /// The tags known before it ran.
     known: Vec<String>,
 }

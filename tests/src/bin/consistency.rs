@@ -20,8 +20,8 @@
 //! `--async` (SQLite, PostgreSQL): the readers read through the async API
 //! (`get_async`), each on a diesel-async connection of its own, driven by a
 //! current-thread tokio runtime of its thread; in the managed mode the
-//! writers' hook writes are `update_async` too (their raw SQL stays on
-//! tracked sync connections: async connections are not tracked). The
+//! writers' hook writes are `update_async` too, on a tracked async
+//! connection (their raw SQL stays on tracked sync connections). The
 //! reader and writer loops are the sync ones.
 //!
 //! `--cache cluster` starts a Redis Cluster of its own (three masters,
@@ -245,6 +245,12 @@ where
                         Some(open_async) if mode == Mode::Managed => {
                             let runtime = thread_runtime();
                             let mut hooks = open_async(&runtime);
+                            // (Tracked: a PostgreSQL hook in autocommit then
+                            // writes in a transaction of its own.)
+                            hooks.set_instrumentation(
+                                CacheTracking::for_async_connection::<A>()
+                                    .for_caches([cache.clone()]),
+                            );
                             let mut hook = consistency::async_hook(&runtime, &mut hooks, cache);
                             consistency::write_while_with(
                                 &mut conn, cache, mode, &mine, &go, &mut hook,

@@ -223,14 +223,68 @@ async fn other_processes_see_a_commit_once_it_landed() {
 }
 
 /// A hook whose future is dropped while its `UPDATE` waits for a row lock
-/// (the statement reached PostgreSQL and runs once the lock is free)
-/// invalidates the table: no entry keeps the row as it was.
+/// (the statement reached PostgreSQL and runs once the lock is free). On
+/// this tracked connection the hook writes in a transaction of its own (to
+/// announce the values it learns before its `COMMIT`): the dropped hook
+/// queues a `ROLLBACK` behind its statement, so once the lock is free the
+/// statement runs and is rolled back, the row is released, and the cache
+/// agrees with the database in this process and in others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_hook_invalidates_its_table() {
     let Some(mut env) = async_env::postgres_redis("a_cancelled_hook").await else {
         return;
     };
     let id = tracked(&mut env, "locked").await;
+    cancel_a_hook_on_a_locked_row(&mut env, id).await;
+    // The cancelled statement runs now and is rolled back: the row's lock
+    // is free again, the title the old one.
+    let mut check = env.sync.db.another();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let title = loop {
+        check.batch_execute("BEGIN").unwrap();
+        let locked = diesel::sql_query(format!(
+            "SELECT id FROM products WHERE id = {id} FOR UPDATE NOWAIT"
+        ))
+        .execute(&mut check);
+        let title = products::table
+            .find(id)
+            .select(products::title)
+            .first::<String>(&mut check);
+        check.batch_execute("ROLLBACK").unwrap();
+        if locked.is_ok() {
+            break title.unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cancelled hook's row stayed locked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(title, "Title of locked", "the cancelled hook committed");
+    assert_eq!(cached_title!(env, id), title);
+    let far = other_process(&env);
+    // The owed bump's task delivers it (within `retry_after` at worst).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = far.get(&mut check, id).unwrap().title;
+        if seen == title {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "another process still reads {seen:?}, the database {title:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts a hook update of row `id` on the connection under test while
+/// another connection holds the row's lock, drops it after 200 ms (it is
+/// then waiting for the lock), and releases the lock.
+async fn cancel_a_hook_on_a_locked_row(
+    env: &mut AsyncEnv<diesel::PgConnection, diesel_async::AsyncPgConnection>,
+    id: i32,
+) {
     let mut locker = env.sync.db.another();
     locker.batch_execute("BEGIN").unwrap();
     diesel::sql_query(format!(
@@ -247,37 +301,82 @@ async fn a_cancelled_hook_invalidates_its_table() {
     let cancelled = tokio::time::timeout(Duration::from_millis(200), update).await;
     assert!(cancelled.is_err(), "the update waited for the lock");
     locker.batch_execute("COMMIT").unwrap();
-    // The cancelled statement runs now; wait until it has.
-    let mut check = env.sync.db.another();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while products::table
-        .find(id)
-        .select(products::title)
-        .first::<String>(&mut check)
+}
+
+/// The connection of a hook cancelled inside its own transaction is
+/// reused at once, as a service reuses a connection after a request
+/// timed out: its next statements (a hook's, SQL text) run in autocommit
+/// and commit, and the session is not left inside a transaction. (Before
+/// the dropped hook queued its `ROLLBACK`, they ran inside the leftover
+/// transaction and were lost with it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_reused_after_a_cancelled_hook_commits() {
+    let Some(mut env) = async_env::postgres_redis("reused_after_cancel").await else {
+        return;
+    };
+    let id = tracked(&mut env, "cancelled").await;
+    let other = env
+        .sync
+        .products
+        .insert(&mut env.sync.db.conn, NewProduct::new("next", 1))
         .unwrap()
-        != "after cancel"
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cancelled update never ran"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        .id;
+    cancel_a_hook_on_a_locked_row(&mut env, id).await;
+    let p = &env.sync.products;
+    let row = p
+        .update_async(
+            &mut env.conn,
+            other,
+            products::title.eq("hooked".to_owned()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.title, "hooked");
+    set_title(&mut env.conn, id, "by text").await;
+    let mut check = env.sync.db.another();
+    let title_of = |check: &mut PgConnection, id: i32| {
+        products::table
+            .find(id)
+            .select(products::title)
+            .first::<String>(check)
+            .unwrap()
+    };
+    assert_eq!(
+        title_of(&mut check, other),
+        "hooked",
+        "the hook's write did not commit"
+    );
+    assert_eq!(
+        title_of(&mut check, id),
+        "by text",
+        "the SQL write did not commit"
+    );
+    // And the session waits outside any transaction.
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
     }
-    assert_eq!(cached_title!(env, id), "after cancel");
-    let far = other_process(&env);
-    // The owed bump's task delivers it (within `retry_after` at worst).
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let title = far.get(&mut check, id).unwrap().title;
-        if title == "after cancel" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "another process still reads {title:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let Pid { pid } = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT pg_backend_pid() AS pid"),
+        &mut env.conn,
+    )
+    .await
+    .unwrap();
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
     }
+    let State { state } = diesel::sql_query(format!(
+        "SELECT coalesce(state, '') AS state FROM pg_stat_activity WHERE pid = {pid}"
+    ))
+    .get_result(&mut check)
+    .unwrap();
+    assert_eq!(state, "idle", "the connection is left inside a transaction");
+    assert_eq!(cached_title!(env, other), "hooked");
+    assert_eq!(cached_title!(env, id), "by text");
 }
 
 /// On a current-thread runtime with Redis stopped (SIGSTOP), a tracked

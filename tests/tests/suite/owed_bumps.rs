@@ -386,8 +386,8 @@ fn a_writer_killed_transaction() {
 /// The child process's part of [`a_writer_killed_moving_a_row`]: moves
 /// the row to category 2 through the hook in autocommit (MySQL, sync and
 /// async, and SQLite: on an untracked connection, whose hook holds its own
-/// transaction's commit; PostgreSQL: on a tracked one, whose hook opens
-/// one), over a proxy that
+/// transaction's commit; PostgreSQL, sync and async: on a tracked one,
+/// whose hook opens one), over a proxy that
 /// kills this process when its bump is on the way.
 fn killed_mover(spec: &str) {
     let [kind, location, url, prefix, id] = spec.split('|').collect::<Vec<_>>()[..] else {
@@ -410,6 +410,20 @@ fn killed_mover(spec: &str) {
             let mut conn = diesel_async::AsyncMysqlConnection::establish(&url)
                 .await
                 .unwrap();
+            writer.update_async(&mut conn, id, moved).await.unwrap();
+        });
+    } else if kind == "postgres_async" {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        let url = services::database_url().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+                .await
+                .unwrap();
+            conn.batch_execute(&format!("SET search_path TO \"{location}\""))
+                .await
+                .unwrap();
+            cache_diesel::track_async(&mut conn);
             writer.update_async(&mut conn, id, moved).await.unwrap();
         });
     } else if kind == "sqlite" {
@@ -514,6 +528,18 @@ fn a_writer_killed_moving_on_mysql_async() {
     };
     let location = db.database().unwrap().to_owned();
     a_writer_killed_moving_a_row("mysql_async", db, location);
+}
+
+#[test]
+fn a_writer_killed_moving_on_postgres_async() {
+    if let Ok(spec) = std::env::var("CACHE_TEST_KILLED_MOVER") {
+        return killed_mover(&spec);
+    }
+    let Some(db) = db::postgres("killed_move_async") else {
+        return;
+    };
+    let location = db.schema().unwrap().to_owned();
+    a_writer_killed_moving_a_row("postgres_async", db, location);
 }
 
 #[test]

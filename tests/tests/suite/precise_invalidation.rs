@@ -4,8 +4,7 @@
 //! cannot name those values (a model that does not map every column of the
 //! table, `invalidate_id`, an autocommit write over a shared store where
 //! the hook cannot hold a transaction of its own open for its announcement:
-//! async PostgreSQL and SQLite, an untracked PostgreSQL connection)
-//! invalidates every
+//! async SQLite, an untracked PostgreSQL connection) invalidates every
 //! list with conditions and is counted.
 //! Every API on every store, on tracked connections and untracked ones.
 
@@ -346,9 +345,9 @@ macro_rules! on_every_store {
 }
 
 // Precise on the in-process store always (nothing to announce); on a
-// shared one, in autocommit, on a tracked sync PostgreSQL connection and
-// on any MySQL connection, sync or async, and any sync SQLite one (the
-// hook's own transaction is held open for its announcement).
+// shared one, in autocommit, on a tracked PostgreSQL connection, sync or
+// async, on any MySQL connection, sync or async, and any sync SQLite one
+// (the hook's own transaction is held open for its announcement).
 on_every_store!(
     sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true, false;
     sync_sqlite_redis: cache_tests::api::sync_sqlite_redis, true, true, false;
@@ -357,8 +356,8 @@ on_every_store!(
     sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false, true;
     sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true, false;
     async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true, false;
-    async_postgres_redis: cache_tests::api::async_postgres_redis, false, false, false;
-    async_postgres_tiered: cache_tests::api::async_postgres_tiered, false, false, false;
+    async_postgres_redis: cache_tests::api::async_postgres_redis, true, false, true;
+    async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false, true;
     async_mysql_redis: cache_tests::api::async_mysql_redis, true, true, false;
 );
 
