@@ -60,6 +60,7 @@ mod pg_update;
 #[cfg(feature = "r2d2")]
 pub mod pool;
 pub mod query;
+mod read_metrics;
 mod registry;
 mod rows;
 pub mod sql_tables;

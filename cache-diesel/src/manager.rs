@@ -4,6 +4,8 @@ use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
 use crate::keys::{Dependencies, DependsOn, ModelKeys};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
+pub(crate) use crate::read_metrics::Started;
+use crate::read_metrics::{Kind, ReadMetrics};
 use crate::registry;
 use crate::rows::Rows;
 use crate::tags::Tags;
@@ -25,9 +27,8 @@ pub struct Manager<M> {
     stats: Stats,
     /// Its keys and tag keys (what is fixed built once).
     keys: ModelKeys,
-    /// `cache_hit_seconds{model}` in the `metrics` facade.
-    #[cfg(feature = "metrics")]
-    hit_seconds: metrics::Histogram,
+    /// Its reads in the `metrics` facade (see `read_metrics`).
+    reads: ReadMetrics,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -39,27 +40,11 @@ impl<M> std::fmt::Debug for Manager<M> {
     }
 }
 
-/// Which kind of entry a log line is about.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    List,
-    Detail,
-}
-
 #[cfg(feature = "async")]
 impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
     /// The entry's backend key (for the async reads' log lines).
     pub(crate) fn key(&self) -> &str {
         &self.key
-    }
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::List => "list",
-            Kind::Detail => "detail",
-        }
     }
 }
 
@@ -123,8 +108,7 @@ impl<M: CachedModel> Manager<M> {
                 stats.report_as("model", info.name);
                 stats
             },
-            #[cfg(feature = "metrics")]
-            hit_seconds: metrics::histogram!("cache_hit_seconds", "model" => info.name),
+            reads: ReadMetrics::of_model(info.name),
             _model: PhantomData,
         }
     }
@@ -285,12 +269,14 @@ impl<M: CachedModel> Manager<M> {
         filter: &M::Filter,
         values: &'t [String],
     ) -> Entry<'t, i64, impl ShapeFn<i64>> {
-        self.list_entry(
+        let mut entry = self.list_entry(
             self.keys.count_key(suffix, &filter.conditions_key()),
             values,
             &[],
             &[],
-        )
+        );
+        entry.kind = Kind::Count;
+        entry
     }
 
     /// A list entry under `key` that depends on the value tags `values`
@@ -493,21 +479,19 @@ impl<M: CachedModel> Manager<M> {
     ) {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
         match outcome {
-            Outcome::Hit => self.report_hit(entry.kind, key, started),
+            Outcome::Hit => return self.report_hit(entry.kind, key, started),
             Outcome::Loaded if filled => {
                 tracing::debug!(model, kind, key, "cache miss");
                 tracing::debug!(model, kind, key, "cache fill");
             }
             other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
         }
+        self.reads.record(entry.kind, outcome, started);
     }
 
-    /// Records a hit of `kind` on `key` (the latency histogram with
-    /// `metrics`, a debug line).
+    /// Records a hit of `kind` on `key` (in the metrics, a debug line).
     fn report_hit(&self, kind: Kind, key: &str, started: Started) {
-        #[cfg(feature = "metrics")]
-        self.hit_seconds.record(started.at.elapsed());
-        let _ = started;
+        self.reads.record(kind, Outcome::Hit, started);
         tracing::debug!(model = M::INFO.name, kind = kind.as_str(), key, "cache hit")
     }
 
@@ -639,22 +623,4 @@ fn has_value<M: CachedModel>(record: &M::Record, column: &str, value_key: &str) 
         .unique_keys()
         .iter()
         .any(|k| k.column() == column && k.value_key() == value_key)
-}
-
-/// When a read began, for the hit latency histogram: the clock is read
-/// only with the `metrics` feature (a hit is otherwise ~20 ns cheaper).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Started {
-    #[cfg(feature = "metrics")]
-    at: std::time::Instant,
-}
-
-impl Started {
-    /// Now.
-    pub(crate) fn now() -> Self {
-        Started {
-            #[cfg(feature = "metrics")]
-            at: std::time::Instant::now(),
-        }
-    }
 }

@@ -16,6 +16,7 @@
 
 use crate::keys::{QueryTags, query_key, query_tag};
 use crate::model::CachedModel;
+use crate::read_metrics::{Kind, ReadMetrics, Started};
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Plan, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot, Ttl};
@@ -35,6 +36,8 @@ pub struct CachedQuery {
     tables: &'static [fn() -> &'static str],
     cache: RwLock<Option<Cache>>,
     stats: Stats,
+    /// Its reads in the `metrics` facade, from its first call.
+    reads: std::sync::OnceLock<ReadMetrics>,
 }
 
 /// Every `#[cached_query]` function of the program, gathered by the linker
@@ -90,6 +93,7 @@ impl CachedQuery {
             tables,
             cache: RwLock::new(None),
             stats: Stats::new(),
+            reads: std::sync::OnceLock::new(),
         }
     }
 
@@ -212,7 +216,13 @@ impl CachedQuery {
             depends_on: deps.depends_on().found,
             ttl: Some(self.timeout),
         };
+        let reads = self.reads.get_or_init(|| {
+            self.stats.report_as("query", self.label);
+            ReadMetrics::of_query(self.label)
+        });
+        let started = Started::now();
         let (value, outcome) = cache.read_through(&plan, shape, || load(conn))?;
+        reads.record(Kind::Query, outcome, started);
         tracing::debug!(query = self.label, key = %key, outcome = ?outcome, "cached query");
         Ok(value)
     }

@@ -128,6 +128,19 @@ impl Service {
         self.get("/stats")
     }
 
+    /// The value of the Prometheus sample `name` whose labels include each
+    /// of `labels` (`key="value"`), in what `GET /metrics` answers.
+    fn metric(&self, name: &str, labels: &[&str]) -> Option<f64> {
+        let url = format!("{}/metrics", self.base);
+        let response = self.client.get(url).send().expect("the service answers");
+        assert_eq!(response.status().as_u16(), 200, "GET /metrics");
+        let text = response.text().unwrap();
+        text.lines()
+            .filter_map(|line| line.strip_prefix(name)?.strip_prefix('{'))
+            .filter(|rest| labels.iter().all(|l| rest.contains(l)))
+            .find_map(|rest| rest.rsplit(' ').next()?.parse().ok())
+    }
+
     /// `GET path` twice; asserts the second ran no database statement and
     /// was a book hit (not a miss). Returns the body, the same both times.
     fn get_twice_cached(&self, path: &str) -> Value {
@@ -230,6 +243,19 @@ fn exercise(svc: &Service, database: &str) {
     let path = format!("/books/{dispossessed}");
     let book = svc.get_twice_cached(&path);
     assert_eq!(book["title"], "The Dispossessed");
+    // Both reads in what Prometheus scrapes, under the model's label.
+    let detail = ["model=\"Book\"", "kind=\"detail\""];
+    for outcome in ["outcome=\"miss\"", "outcome=\"hit\""] {
+        let labels = [detail[0], detail[1], outcome];
+        let reads = svc.metric("cache_reads_total", &labels);
+        assert!(reads >= Some(1.0), "cache_reads_total{labels:?}: {reads:?}");
+    }
+    let hit = [detail[0], detail[1], "result=\"hit\""];
+    let timed = svc.metric("cache_read_seconds_count", &hit);
+    assert!(
+        timed >= Some(1.0),
+        "cache_read_seconds_count{hit:?}: {timed:?}"
+    );
     assert_eq!(book["author"]["name"], "Ursula K. Le Guin");
     svc.refused(Method::GET, "/books/999999", None, 404);
     svc.refused(Method::GET, "/books/abc", None, 400);

@@ -1,7 +1,9 @@
 //! An HTTP service over cached authors and books (axum, an r2d2 pool of
 //! tracked Diesel connections): lists with filters, details, writes that
-//! invalidate, and `/stats` showing the statements run and the managers'
-//! hits and misses.
+//! invalidate, `/stats` showing the statements run and the managers'
+//! hits and misses, and `/metrics` for Prometheus to scrape (the
+//! managers' counters and read latencies, through
+//! `metrics-exporter-prometheus`).
 //!
 //! `cargo run -p cache-examples --bin rest_service [-- --port 8080] [--async]`: SQLite
 //! in memory + the in-process cache. With
@@ -15,8 +17,10 @@
 //! `SyncConnectionWrapper`) and the managers' async API, instead of an r2d2
 //! pool and the sync API on tokio's blocking threads.
 
+use axum::routing::{MethodRouter, get};
 use cache_diesel::Cache;
 use cache_examples::rest::{async_store, routes, store};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::error::Error;
 use tracing_subscriber::EnvFilter;
 
@@ -50,6 +54,9 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .with_writer(std::io::stderr)
         .init();
     let (port, nonblocking) = args()?;
+    // Before the first `Model::cache()`: the managers take their metric
+    // handles from the recorder installed then.
+    let prometheus = PrometheusBuilder::new().install_recorder()?;
     let cache = Cache::from_env()?;
     let database_url = std::env::var("DATABASE_URL").ok();
     tokio::runtime::Runtime::new()?.block_on(async move {
@@ -60,7 +67,21 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, routes::router(store)).await?;
+        let app = routes::router(store).route("/metrics", metrics_route(prometheus));
+        axum::serve(listener, app).await?;
         Ok(())
     })
+}
+
+/// `GET /metrics`: what the recorder holds, in Prometheus's text format;
+/// and a task that drains its histograms every five seconds.
+fn metrics_route(prometheus: PrometheusHandle) -> MethodRouter {
+    let upkeep = prometheus.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    get(move || std::future::ready(prometheus.render()))
 }

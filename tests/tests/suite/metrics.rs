@@ -1,40 +1,80 @@
 //! With the `metrics` feature, every counter of a manager (and of its
-//! cache) reaches the `metrics` facade, and hits are timed in
-//! `cache_hit_seconds` (issue 12 item 8).
+//! cache, and of a cached query) reaches the `metrics` facade, reads are
+//! counted by kind and outcome in `cache_reads_total`, and timed, hits
+//! apart from misses, in `cache_read_seconds` (issue 12 item 8, issue 33
+//! item 5).
 
+use cache_diesel::cached_query;
 use cache_tests::env;
+use cache_tests::models::{NewProduct, Product, ProductCache, ProductFilter, products};
+use diesel::prelude::*;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
 /// A recorded metric: its name, its labels, its value.
 type Recorded = (String, Vec<(String, String)>, DebugValue);
 
-/// The value of metric `name` with label `label`, if recorded.
-fn find<'r>(recorded: &'r [Recorded], name: &str, label: (&str, &str)) -> Option<&'r DebugValue> {
+/// The value of metric `name` with every label of `labels`, if recorded.
+fn find<'r>(
+    recorded: &'r [Recorded],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<&'r DebugValue> {
     recorded
         .iter()
-        .find(|(n, labels, _)| {
+        .find(|(n, have, _)| {
             n == name
                 && labels
                     .iter()
-                    .any(|(k, v)| (k.as_str(), v.as_str()) == label)
+                    .all(|want| have.iter().any(|(k, v)| (k.as_str(), v.as_str()) == *want))
         })
         .map(|(_, _, value)| value)
 }
 
+/// The count of reads of `kind` by `model` that ended with `outcome`.
+fn reads(recorded: &[Recorded], label: (&str, &str), kind: &str, outcome: &str) -> u64 {
+    let labels = [label, ("kind", kind), ("outcome", outcome)];
+    match find(recorded, "cache_reads_total", &labels) {
+        Some(DebugValue::Counter(n)) => *n,
+        None => 0,
+        other => panic!("cache_reads_total{labels:?} is {other:?}"),
+    }
+}
+
+/// How many reads the latency histogram of `kind` and `result` holds.
+fn timed(recorded: &[Recorded], label: (&str, &str), kind: &str, result: &str) -> usize {
+    let labels = [label, ("kind", kind), ("result", result)];
+    match find(recorded, "cache_read_seconds", &labels) {
+        Some(DebugValue::Histogram(values)) => values.len(),
+        None => 0,
+        other => panic!("cache_read_seconds{labels:?} is {other:?}"),
+    }
+}
+
+#[cached_query(key = "metrics_titles", timeout = 60, depends_on(Product))]
+fn titles(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+    products::table.select(products::title).load(conn)
+}
+
 #[test]
-fn a_managers_counters_and_hit_latency_reach_the_recorder() {
+fn a_managers_counters_and_read_latency_reach_the_recorder() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {
         let mut env = env::sqlite_memory("metrics").unwrap();
-        let p = cache_tests::models::ProductCache::new(env.cache.clone());
-        p.insert(
-            &mut env.db.conn,
-            cache_tests::models::NewProduct::new("m", 1),
-        )
-        .unwrap();
+        cache_diesel::query("metrics_titles")
+            .unwrap()
+            .use_cache(env.cache.clone());
+        let p = ProductCache::new(env.cache.clone());
+        let conn = &mut env.db.conn;
+        p.insert(conn, NewProduct::new("m", 1)).unwrap();
         for _ in 0..3 {
-            p.get(&mut env.db.conn, 1).unwrap();
+            p.get(conn, 1).unwrap();
+        }
+        let in_one = || ProductFilter::default().category_id(1);
+        for _ in 0..2 {
+            assert_eq!(p.all(conn, None, in_one()).unwrap().len(), 1);
+            assert_eq!(p.count(conn, None, in_one()).unwrap(), 1);
+            assert_eq!(titles(conn).unwrap(), ["Title of m"]);
         }
     });
     let recorded: Vec<Recorded> = snapshotter
@@ -51,22 +91,35 @@ fn a_managers_counters_and_hit_latency_reach_the_recorder() {
         })
         .collect();
     let model = ("model", "Product");
-    assert_eq!(
-        find(&recorded, "cache_hits_total", model),
-        Some(&DebugValue::Counter(2))
-    );
-    assert_eq!(
-        find(&recorded, "cache_misses_total", model),
-        Some(&DebugValue::Counter(1))
-    );
-    assert_eq!(
-        find(&recorded, "cache_fills_total", model),
-        Some(&DebugValue::Counter(1))
-    );
-    match find(&recorded, "cache_hit_seconds", model) {
-        Some(DebugValue::Histogram(values)) => assert_eq!(values.len(), 2, "one per hit"),
-        other => panic!("no hit latency histogram: {other:?}"),
+    let counter = |name: &str| match find(&recorded, name, &[model]) {
+        Some(DebugValue::Counter(n)) => *n,
+        other => panic!("{name}{{model=Product}} is {other:?}"),
+    };
+    // The manager's counters: the detail's 2 hits, the list's and the
+    // count's one each; a miss and a fill each.
+    assert_eq!(counter("cache_hits_total"), 4);
+    assert_eq!(counter("cache_misses_total"), 3);
+    assert_eq!(counter("cache_fills_total"), 3);
+    // Split by kind and outcome, and timed.
+    for (kind, hits) in [("detail", 2), ("list", 1), ("count", 1)] {
+        assert_eq!(reads(&recorded, model, kind, "hit"), hits, "{kind} hits");
+        assert_eq!(reads(&recorded, model, kind, "miss"), 1, "{kind} misses");
+        assert_eq!(
+            timed(&recorded, model, kind, "hit"),
+            hits as usize,
+            "{kind}"
+        );
+        assert_eq!(timed(&recorded, model, kind, "miss"), 1, "{kind}");
     }
+    let query = ("query", "metrics_titles");
+    assert_eq!(reads(&recorded, query, "query", "miss"), 1);
+    assert_eq!(reads(&recorded, query, "query", "hit"), 1);
+    assert_eq!(timed(&recorded, query, "query", "hit"), 1);
+    assert_eq!(
+        find(&recorded, "cache_fills_total", &[query]),
+        Some(&DebugValue::Counter(1)),
+        "a cached query's own counters are reported"
+    );
     assert!(
         recorded
             .iter()
