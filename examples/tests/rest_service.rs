@@ -493,6 +493,54 @@ fn postgres_and_redis_on(args: &[&str]) {
         ],
     );
     exercise(&svc, "postgres");
+    a_fix_by_hand_is_invalidated_by_cache_admin(&svc, &schema, &cache.0);
+}
+
+/// A book fixed by hand in the database (an untracked connection, as
+/// `psql`) stays cached in the running service until an operator runs
+/// `cache-admin --cache <its URL> invalidate rest_books`; then the
+/// service reads it as it is. (The binary is built by `cargo test
+/// --workspace`; run alone, this test needs `cargo build -p cache-diesel
+/// --bin cache-admin` first, and says so.)
+fn a_fix_by_hand_is_invalidated_by_cache_admin(svc: &Service, schema: &Schema, cache_url: &str) {
+    use diesel::{Connection, PgConnection, connection::SimpleConnection};
+    let admin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("cache-admin"))
+        .filter(|bin| bin.exists());
+    let Some(admin) = admin else {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(!ci, "cache-admin was not built");
+        println!("skipped: cargo build -p cache-diesel --bin cache-admin first");
+        return;
+    };
+    let author = svc.create("/authors", json!({"name": "N. K. Jemisin"}))["id"].clone();
+    let body = json!({"author_id": author, "title": "The Fifth Season", "published_year": 2015});
+    let id = svc.create("/books", body)["id"].as_i64().unwrap();
+    let path = format!("/books/{id}");
+    assert_eq!(svc.get_twice_cached(&path)["title"], "The Fifth Season");
+    let mut psql = PgConnection::establish(&schema.connection_url()).expect("PostgreSQL");
+    psql.batch_execute(&format!(
+        "UPDATE rest_books SET title = 'The Fifth Season (fixed)' WHERE id = {id}"
+    ))
+    .unwrap();
+    assert_eq!(
+        svc.get(&path)["title"],
+        "The Fifth Season",
+        "nothing told the service of the fix"
+    );
+    let out = std::process::Command::new(&admin)
+        .args(["--cache", cache_url, "invalidate", "rest_books"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cache-admin: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(svc.get(&path)["title"], "The Fifth Season (fixed)");
 }
 
 /// A cache URL with a prefix of the test's own, cleared when dropped.
