@@ -40,6 +40,10 @@ pub enum Error {
     /// it in the background; other processes see it once it is.
     #[error("the cache was not told of the invalidation yet (owed, retried): {0}")]
     Invalidation(#[source] cache_core::Error),
+    /// A read through a connection source ([`Manager::from_pool`](crate::Manager::from_pool))
+    /// missed, and no connection could be checked out to read the database.
+    #[error("no database connection could be checked out for a cache miss: {0}")]
+    Checkout(#[source] crate::source::CheckoutError),
     /// A list order that did not parse (`"-price".parse()` of a model
     /// without `order_by(price)`).
     #[error(transparent)]

@@ -63,6 +63,9 @@ pub mod query;
 mod read_metrics;
 mod registry;
 mod rows;
+mod source;
+#[cfg(feature = "async")]
+mod source_async;
 pub mod sql_tables;
 #[cfg(feature = "async-sqlite")]
 mod sqlite_async;
@@ -95,6 +98,9 @@ pub use model::{
 pub use pool::TrackConnections;
 pub use query::{CachedQuery, query};
 pub use rows::Rows;
+pub use source::{Checkout, CheckoutError, ConnectionSource, FromPool};
+#[cfg(feature = "async")]
+pub use source_async::AsyncConnectionSource;
 pub use tracking::{CacheTracking, track, transaction};
 #[cfg(any(feature = "deadpool", feature = "bb8"))]
 pub use tracking_async::tracked_pool_config;

@@ -8,6 +8,7 @@ pub(crate) use crate::read_metrics::Started;
 use crate::read_metrics::{Kind, ReadMetrics};
 use crate::registry;
 use crate::rows::Rows;
+use crate::source::Reader;
 use crate::tags::Tags;
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Outcome, Plan, Refresh, Shape, Stats};
@@ -169,6 +170,20 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
+        self.all_via(conn, suffix, filter)
+    }
+
+    /// [`Manager::all`] through `reader`.
+    pub(crate) fn all_via<C>(
+        &self,
+        mut reader: impl Reader<C>,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<Rows<M::Record>>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
         let values = self.keys.filter_value_tags(&filter);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.all_entry(suffix, &filter, &values, related);
@@ -178,7 +193,7 @@ impl<M: CachedModel> Manager<M> {
             Box::new(move |conn| M::load_records(conn, &owned, prefetch).map(Rows::from))
         };
         self.read_through(
-            conn,
+            &mut reader,
             entry,
             |conn| M::load_records(conn, &filter, prefetch).map(Rows::from),
             Some(&background),
@@ -194,6 +209,20 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
+        self.count_via(conn, suffix, filter)
+    }
+
+    /// [`Manager::count`] through `reader`.
+    pub(crate) fn count_via<C>(
+        &self,
+        mut reader: impl Reader<C>,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<i64>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
         let values = self.keys.filter_value_tags(&filter);
         let entry = self.count_entry(suffix, &filter, &values);
         let background = || -> OwnedLoad<C, i64> {
@@ -201,7 +230,7 @@ impl<M: CachedModel> Manager<M> {
             Box::new(move |conn| M::count_list(conn, &owned))
         };
         self.read_through(
-            conn,
+            &mut reader,
             entry,
             |conn| M::count_list(conn, &filter),
             Some(&background),
@@ -236,7 +265,7 @@ impl<M: CachedModel> Manager<M> {
         let tags = self.keys.dependency_tags(&tables);
         let entry = self.list_entry(self.keys.where_key(suffix, &sql), &[], &tags, &tables);
         self.read_through(
-            conn,
+            &mut &mut *conn,
             entry,
             |conn| load(conn).map(Rows::from),
             None::<&(dyn Fn() -> OwnedLoad<C, _> + Sync)>,
@@ -344,10 +373,22 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
+        self.find_via(conn, key)
+    }
+
+    /// A lookup by `key` through `reader`.
+    pub(crate) fn find_via<C>(
+        &self,
+        mut reader: impl Reader<C>,
+        key: &M::Unique,
+    ) -> Result<Option<M::Record>>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
         let value_key = key.value_key();
         let related = <M as ModelQueries<C>>::related_tables();
-        let bypass =
-            || tracking::read_policy(conn, std::iter::once(M::table())) == ReadPolicy::Bypass;
+        let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
         if let Some(kept) = self.kept_detail(related, bypass, key, &value_key) {
             return Ok(kept);
         }
@@ -359,7 +400,7 @@ impl<M: CachedModel> Manager<M> {
             Box::new(move |conn| M::load_record(conn, &owned))
         };
         self.read_through(
-            conn,
+            &mut reader,
             entry,
             |conn| M::load_record(conn, key),
             Some(&background),
@@ -511,7 +552,7 @@ impl<M: CachedModel> Manager<M> {
     /// transaction wrote is read from the database only.
     fn read_through<C, T, S: ShapeFn<T>>(
         &self,
-        conn: &mut C,
+        reader: &mut impl Reader<C>,
         entry: Entry<'_, T, S>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
         background: Option<&(dyn Fn() -> OwnedLoad<C, T> + Sync)>,
@@ -521,7 +562,7 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let policy = tracking::read_policy(conn, Self::tables_of(&entry));
+        let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model,
@@ -529,7 +570,7 @@ impl<M: CachedModel> Manager<M> {
                 key,
                 "cache bypassed: this transaction wrote a table it depends on"
             );
-            return Ok(load(conn)?);
+            return reader.load(load);
         }
         // The owned loader is built only when a refresh is handed out, not
         // on every read.
@@ -547,7 +588,7 @@ impl<M: CachedModel> Manager<M> {
         let started = Started::now();
         let (Form(value), outcome) = self
             .cache
-            .read_through(&plan, shape, || load(conn).map(Form))?;
+            .read_through(&plan, shape, || reader.load(load).map(Form))?;
         self.report(&entry, outcome, plan.fill, started);
         Ok(value)
     }

@@ -16,8 +16,8 @@ use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
-use crate::tracking::{self, ReadPolicy};
-use crate::tracking_async::AsyncConn;
+use crate::source_async::AsyncReader;
+use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
@@ -28,6 +28,20 @@ impl<M: CachedModel> Manager<M> {
     pub async fn all_async<C>(
         &self,
         conn: &mut C,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<Rows<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        self.all_async_via(conn, suffix, filter).await
+    }
+
+    /// [`Manager::all_async`] through `reader`.
+    pub(crate) async fn all_async_via<C>(
+        &self,
+        mut reader: impl AsyncReader<C>,
         suffix: Option<&str>,
         filter: M::Filter,
     ) -> Result<Rows<M::Record>>
@@ -54,7 +68,7 @@ impl<M: CachedModel> Manager<M> {
                 .await
                 .map(Rows::from)
         };
-        self.read_through_async(conn, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, &background)
             .await
     }
 
@@ -62,6 +76,20 @@ impl<M: CachedModel> Manager<M> {
     pub async fn count_async<C>(
         &self,
         conn: &mut C,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<i64>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        self.count_async_via(conn, suffix, filter).await
+    }
+
+    /// [`Manager::count_async`] through `reader`.
+    pub(crate) async fn count_async_via<C>(
+        &self,
+        mut reader: impl AsyncReader<C>,
         suffix: Option<&str>,
         filter: M::Filter,
     ) -> Result<i64>
@@ -78,7 +106,7 @@ impl<M: CachedModel> Manager<M> {
             })
         };
         let load = async |conn: &mut C| M::count_list(conn, &filter).await;
-        self.read_through_async(conn, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, &background)
             .await
     }
 
@@ -123,12 +151,22 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
+        self.find_unique_async_via(conn, key).await
+    }
+
+    /// [`Manager::find_unique_async`] through `reader`.
+    pub(crate) async fn find_unique_async_via<C>(
+        &self,
+        mut reader: impl AsyncReader<C>,
+        key: M::Unique,
+    ) -> Result<Option<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
         let value_key = key.value_key();
         let related = <M as AsyncModelQueries<C>>::related_tables();
-        let bypass = || {
-            let tables = std::iter::once(M::table());
-            tracking::policy_on(&mut AsyncConn(conn), tables) == ReadPolicy::Bypass
-        };
+        let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
         if let Some(kept) = self.kept_detail(related, bypass, &key, &value_key) {
             return Ok(kept);
         }
@@ -141,7 +179,7 @@ impl<M: CachedModel> Manager<M> {
             })
         };
         let load = async |conn: &mut C| M::load_record(conn, &key).await;
-        self.read_through_async(conn, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, &background)
             .await
     }
 
@@ -151,7 +189,7 @@ impl<M: CachedModel> Manager<M> {
     /// loader from `background`, to a task ([`crate::background_async`]).
     async fn read_through_async<C, T, S: ShapeFn<T>>(
         &self,
-        conn: &mut C,
+        reader: &mut impl AsyncReader<C>,
         entry: Entry<'_, T, S>,
         load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
         background: &(dyn Fn() -> OwnedLoad<C, T> + Sync),
@@ -160,14 +198,14 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        let policy = tracking::policy_on(&mut AsyncConn(conn), Self::tables_of(&entry));
+        let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
                 model = M::INFO.name,
                 key = entry.key(),
                 "cache bypassed: this transaction wrote a table it depends on"
             );
-            return Ok(load(conn).await?);
+            return reader.load(load).await;
         }
         let spawn = |refresh: Refresh| {
             let job = Job {
@@ -186,7 +224,7 @@ impl<M: CachedModel> Manager<M> {
         let started = crate::manager::Started::now();
         let (Form(value), outcome) = self
             .cache()
-            .read_through_async(&plan, shape, || lift(load(conn)))
+            .read_through_async(&plan, shape, || lift(reader.load(load)))
             .await?;
         self.report(&entry, outcome, plan.fill, started);
         Ok(value)
@@ -194,6 +232,6 @@ impl<M: CachedModel> Manager<M> {
 }
 
 /// A load's rows as the cache form.
-async fn lift<T>(load: impl Future<Output = QueryResult<T>>) -> QueryResult<Form<T>> {
+async fn lift<T>(load: impl Future<Output = Result<T>>) -> Result<Form<T>> {
     load.await.map(Form)
 }

@@ -17,9 +17,11 @@
 //! `SyncConnectionWrapper`) and the managers' async API, instead of an r2d2
 //! pool and the sync API on tokio's blocking threads.
 
+#[cfg(feature = "metrics")]
 use axum::routing::{MethodRouter, get};
 use cache_diesel::Cache;
 use cache_examples::rest::{async_store, routes, store};
+#[cfg(feature = "metrics")]
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::error::Error;
 use tracing_subscriber::EnvFilter;
@@ -56,6 +58,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let (port, nonblocking) = args()?;
     // Before the first `Model::cache()`: the managers take their metric
     // handles from the recorder installed then.
+    #[cfg(feature = "metrics")]
     let prometheus = PrometheusBuilder::new().install_recorder()?;
     let cache = Cache::from_env()?;
     let database_url = std::env::var("DATABASE_URL").ok();
@@ -67,7 +70,9 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        let app = routes::router(store).route("/metrics", metrics_route(prometheus));
+        let app = routes::router(store);
+        #[cfg(feature = "metrics")]
+        let app = app.route("/metrics", metrics_route(prometheus));
         axum::serve(listener, app).await?;
         Ok(())
     })
@@ -75,6 +80,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
 
 /// `GET /metrics`: what the recorder holds, in Prometheus's text format;
 /// and a task that drains its histograms every five seconds.
+#[cfg(feature = "metrics")]
 fn metrics_route(prometheus: PrometheusHandle) -> MethodRouter {
     let upkeep = prometheus.clone();
     tokio::spawn(async move {

@@ -34,6 +34,18 @@ macro_rules! with_conn {
     };
 }
 
+/// Runs `$body` with `$pool` the store's pool (the same code for either
+/// connection type): reads go through it, a connection checked out only
+/// on a miss.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pools {
+            Pools::Postgres($pool) => $body,
+            Pools::Sqlite($pool) => $body,
+        }
+    };
+}
+
 /// Opens the database as [`open`](super::store::open) does, on diesel-async.
 pub async fn open_async(
     database_url: Option<&str>,
@@ -42,7 +54,8 @@ pub async fn open_async(
     let queries = Arc::new(AtomicU64::new(0));
     let (pools, database, serial) = match database_url {
         Some(url) if url.starts_with("postgres") => {
-            let pool = pool::<AsyncPgConnection>(url, &queries, 8, "")?;
+            let size = super::store::pool_size(8)?;
+            let pool = pool::<AsyncPgConnection>(url, &queries, size as usize, "")?;
             (Pools::Postgres(pool), "postgres", "SERIAL")
         }
         path => {
@@ -137,7 +150,10 @@ impl AsyncPoolStore {
 impl Store for AsyncPoolStore {
     fn authors(&self) -> Answer<'_, Rows<Author>> {
         Box::pin(async move {
-            with_conn!(self, conn => Ok(self.authors.all_async(conn, None, AuthorFilter::default()).await?))
+            with_pool!(self, pool => {
+                let authors = self.authors.from_pool(pool);
+                Ok(authors.all_async(None, AuthorFilter::default()).await?)
+            })
         })
     }
 
@@ -149,17 +165,18 @@ impl Store for AsyncPoolStore {
 
     fn books(&self, page: BookFilter) -> Answer<'_, (Rows<BookRecord>, i64)> {
         Box::pin(async move {
-            with_conn!(self, conn => {
-                let rows = self.books.all_async(conn, None, page.clone()).await?;
-                Ok((rows, self.books.count_async(conn, None, page).await?))
+            with_pool!(self, pool => {
+                let books = self.books.from_pool(pool);
+                let rows = books.all_async(None, page.clone()).await?;
+                Ok((rows, books.count_async(None, page).await?))
             })
         })
     }
 
     fn book(&self, id: i32) -> Answer<'_, Option<BookRecord>> {
-        Box::pin(
-            async move { with_conn!(self, conn => Ok(self.books.find_async(conn, id).await?)) },
-        )
+        Box::pin(async move {
+            with_pool!(self, pool => Ok(self.books.from_pool(pool).find_async(id).await?))
+        })
     }
 
     fn create_book(&self, new: NewBook) -> Answer<'_, Book> {

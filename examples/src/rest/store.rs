@@ -158,7 +158,8 @@ fn open_blocking(
     let queries = Arc::new(AtomicU64::new(0));
     match database_url {
         Some(url) if url.starts_with("postgres") => {
-            let pool = pool::<PgConnection, _>(url, &cache, &queries, 8, false, NoSetup)?;
+            let size = pool_size(8)?;
+            let pool = pool::<PgConnection, _>(url, &cache, &queries, size, false, NoSetup)?;
             PoolStore::open(pool, cache, queries, "postgres", "SERIAL")
         }
         path => {
@@ -175,6 +176,16 @@ fn open_blocking(
 
 /// Why the store could not be opened.
 pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The size of a PostgreSQL pool: `POOL_SIZE`, else `default`.
+pub(crate) fn pool_size(default: u32) -> Result<u32, OpenError> {
+    match std::env::var("POOL_SIZE") {
+        Ok(size) => Ok(size
+            .parse()
+            .map_err(|e| format!("POOL_SIZE {size:?}: {e}"))?),
+        Err(_) => Ok(default),
+    }
+}
 
 /// Counts every statement a connection starts into `queries`.
 pub(crate) fn query_counter(
@@ -295,30 +306,32 @@ where
 impl<C> BlockingStore for PoolStore<C>
 where
     C: R2D2Connection + Send + 'static,
-    Author: ModelQueries<Pooled<C>> + InsertQuery<Pooled<C>, NewAuthor>,
-    Book: ModelQueries<Pooled<C>>
+    Author: ModelQueries<C> + ModelQueries<Pooled<C>> + InsertQuery<Pooled<C>, NewAuthor>,
+    Book: ModelQueries<C>
+        + ModelQueries<Pooled<C>>
         + InsertQuery<Pooled<C>, NewBook>
         + UpdateQuery<Pooled<C>, BookChanges>,
 {
     fn authors(&self) -> Result<Rows<Author>, ApiError> {
-        Ok(self
-            .authors
-            .all(&mut self.conn()?, None, AuthorFilter::default())?)
+        let authors = self.authors.from_pool(&self.pool);
+        Ok(authors.all(None, AuthorFilter::default())?)
     }
 
     fn create_author(&self, new: NewAuthor) -> Result<Author, ApiError> {
         Ok(self.authors.insert(&mut self.conn()?, new)?)
     }
 
+    // Reads go through the pool: a connection is checked out only on a
+    // miss, so hits never wait for one.
     fn books(&self, page: BookFilter) -> Result<(Rows<BookRecord>, i64), ApiError> {
-        let conn = &mut self.conn()?;
-        let rows = self.books.all(conn, None, page.clone())?;
+        let books = self.books.from_pool(&self.pool);
+        let rows = books.all(None, page.clone())?;
         // Every page of the list shares one cached count (keyed by the conditions).
-        Ok((rows, self.books.count(conn, None, page)?))
+        Ok((rows, books.count(None, page)?))
     }
 
     fn book(&self, id: i32) -> Result<Option<BookRecord>, ApiError> {
-        Ok(self.books.find(&mut self.conn()?, id)?)
+        Ok(self.books.from_pool(&self.pool).find(id)?)
     }
 
     fn create_book(&self, new: NewBook) -> Result<Book, ApiError> {

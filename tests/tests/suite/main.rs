@@ -51,6 +51,7 @@ mod redis_wire;
 mod tiered;
 
 // Load, pools, databases' transports, observability, installing.
+mod from_pool;
 mod install;
 mod metrics;
 mod misses_under_load;
