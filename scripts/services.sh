@@ -42,7 +42,8 @@ ensure_postgres() {
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   local hba="/etc/postgresql/$version/main/pg_hba.conf"
   if [ -w "$hba" ] && ! grep -q "cache-tests trust" "$hba"; then
-    # Tests connect as postgres over TCP without a password (DESIGN.md section 8).
+    # Tests connect as postgres over TCP without a password (the default
+    # DATABASE_URL, postgres://postgres@127.0.0.1:5432/test: README, "Run it").
     sed -i '1i host all all 127.0.0.1/32 trust # cache-tests trust\nhost all all ::1/128 trust # cache-tests trust' "$hba"
   fi
   pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true

@@ -176,4 +176,4 @@ pub mod __private {
 
 /// The guide: the README, whose examples compile and run as doctests.
 #[doc = include_str!("../../README.md")]
-pub mod guide {}
+pub mod guide;
