@@ -276,7 +276,7 @@ mod tests {
             );
         }
         // Nor an added field serde would leave out (an `Option`, or
-        // `#[serde(default)]`): decoding is strict (`strict.rs`).
+        // `#[serde(default)]`): decoding is strict (`strict/`).
         assert!(matches!(
             decode::<CardE>(&bytes),
             Err(DecodeError::WrongType(_))

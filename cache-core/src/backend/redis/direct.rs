@@ -107,7 +107,10 @@ impl Direct {
                 Ok(text) => return Ok(masters_of(&text)),
                 Err(e) => {
                     self.next.store(first + i + 1, Ordering::Relaxed);
-                    if !failed.as_ref().is_some_and(super::server_in_trouble) {
+                    if !failed
+                        .as_ref()
+                        .is_some_and(super::failures::server_in_trouble)
+                    {
                         failed = Some(e);
                     }
                 }

@@ -16,14 +16,15 @@
 //! ([`AsyncRedis::write_versions_by_master`]).
 
 use super::cluster_link::masters_of;
-use super::direct::{Direct, Node};
-use super::nonblocking_conn::AsyncPlain;
-use super::{
-    NOT_REPLICATED, RedisBackend, Server, check_acknowledged, claim_pipeline, closed_by_peer,
-    create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline, guard, mget_reply,
-    server_in_trouble, set_cmd, spread_pipeline, tag_cmds, ttl_read_pipeline, unsendable,
-    unsendable_at,
+use super::commands::{
+    NOT_REPLICATED, check_acknowledged, claim_pipeline, create_pipeline, deletes_instead,
+    entry_keys, fetched, fill_pipeline, mget_reply, set_cmd, spread_pipeline, tag_cmds,
+    ttl_read_pipeline,
 };
+use super::direct::{Direct, Node};
+use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
+use super::nonblocking_conn::AsyncPlain;
+use super::{RedisBackend, Server, guard};
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
 use crate::protocol::stamp::{parse_version, version_text};

@@ -159,7 +159,7 @@ impl PlainConn {
             Some(values) => Ok(values),
             None => self
                 .value(range)
-                .and_then(|v| super::mget_reply(v.extract_error()?, n)),
+                .and_then(|v| super::commands::mget_reply(v.extract_error()?, n)),
         };
         if guarded {
             // Read even after an error, so no reply is left unread.

@@ -1,0 +1,244 @@
+//! The commands and pipelines the backend sends, and the replies it reads
+//! back.
+
+use super::guard;
+use crate::backend::{Claim, Fetched};
+use crate::error::Error;
+use crate::protocol::stamp::{parse_version, version_text};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use redis::{Cmd, ErrorKind, RedisError, RedisResult, Value};
+use std::time::Duration;
+
+/// The writes `cmds` in one pipeline, their replies ignored, then with
+/// `replicas` > 0 a `WAIT` for that many replicas, at most `wait`: its
+/// reply is the pipeline's one.
+pub(super) fn spread_pipeline(
+    cmds: Vec<(&str, Cmd)>,
+    replicas: u32,
+    wait: Duration,
+) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (_, cmd) in cmds {
+        pipe.add_command(cmd).ignore();
+    }
+    if replicas > 0 {
+        pipe.cmd("WAIT")
+            .arg(replicas)
+            .arg(wait.as_millis().max(1) as u64);
+    }
+    pipe
+}
+
+/// A `WAIT`'s reply: an error if fewer than `replicas` acknowledged.
+/// What a write of tag versions that too few replicas acknowledged says.
+pub(super) const NOT_REPLICATED: &str = "a write of tag versions was not replicated";
+
+pub(super) fn check_acknowledged(
+    acknowledged: i64,
+    replicas: u32,
+    wait: Duration,
+) -> RedisResult<()> {
+    if acknowledged < i64::from(replicas) {
+        return Err(RedisError::from((
+            ErrorKind::Client,
+            NOT_REPLICATED,
+            format!(
+                "{acknowledged} of {replicas} replicas acknowledged within {wait:?} \
+                 (replicas= in the cache URL: 0 for a server without replicas)"
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// One pipeline for a claim
+/// ([`EntryStore::read_entry`](crate::backend::EntryStore::read_entry)
+/// with a [`Claim`]): create the absent tags (plain `SET NX`, which every
+/// server takes; the `MGET` after it reads whose version won), take the
+/// lease, read the entry and the versions. Its replies: the lease's `SET`,
+/// the `MGET`.
+pub(super) fn claim_pipeline(keys: &[&str], claim: &Claim<'_>) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (tag, version) in claim.create {
+        let mut create = set_cmd(tag, &version_text(*version), claim.tag_ttl);
+        create.arg("NX");
+        pipe.add_command(create).ignore();
+    }
+    let mut set = set_cmd(claim.lease, b"1", Some(claim.lease_ttl));
+    set.arg("NX");
+    pipe.add_command(set);
+    pipe.cmd("MGET").arg(keys);
+    pipe
+}
+
+/// An `MGET` of the entry and its tags, then the entry's `PTTL`, then the
+/// hit's guard: see
+/// [`RedisBackend::read_entry_with_ttl`](super::RedisBackend::read_entry_with_ttl)
+/// and [`guard`].
+pub(super) fn ttl_read_pipeline(key: &str, tags: &[&str]) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.cmd("MGET").arg(key).arg(tags);
+    pipe.cmd("PTTL").arg(key);
+    pipe.add_command(guard::guard_cmd(key));
+    pipe
+}
+
+/// A fill: the entry's `SET` and, with `release`, the lease's `DEL`.
+pub(super) fn fill_pipeline(
+    key: &str,
+    bytes: &[u8],
+    ttl: Ttl,
+    release: Option<&str>,
+) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.add_command(set_cmd(key, bytes, ttl));
+    if let Some(lease) = release {
+        pipe.cmd("DEL").arg(lease);
+    }
+    pipe
+}
+
+/// `SET tag version NX GET` per tag (Redis 7.0 and later).
+pub(super) fn create_pipeline(tags: &[(&str, u64)], ttl: Ttl) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (tag, version) in tags {
+        let mut cmd = set_cmd(tag, &version_text(*version), ttl);
+        cmd.arg("NX").arg("GET");
+        pipe.add_command(cmd);
+    }
+    pipe
+}
+
+/// The entry and the tag versions to read for `key`: the entry first.
+pub(super) fn entry_keys<'a>(key: &'a str, tags: &[&'a str]) -> Vec<&'a str> {
+    let mut keys = Vec::with_capacity(1 + tags.len());
+    keys.push(key);
+    keys.extend_from_slice(tags);
+    keys
+}
+
+/// A lifetime in ms for `PX`, at most [`MAX_TTL`](crate::MAX_TTL) (Redis
+/// refuses larger ones), at least 1.
+pub(super) fn millis(d: Duration) -> u64 {
+    crate::timeout::clamp(d).as_millis().max(1) as u64
+}
+
+pub(super) fn set_cmd(key: &str, value: &[u8], ttl: Ttl) -> Cmd {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(key).arg(value);
+    if let Some(d) = ttl {
+        cmd.arg("PX").arg(millis(d));
+    }
+    cmd
+}
+
+/// A write of `tag`'s new `version`: a `SET`, or, for a version marked
+/// [`IF_PRESENT`](crate::protocol::stamp::IF_PRESENT), a `SET .. XX KEEPTTL`
+/// (only where the tag exists, keeping its lifetime: Redis 6.0 and later).
+pub(super) fn version_cmd(tag: &str, version: u64, ttl: Ttl) -> Cmd {
+    match crate::protocol::stamp::version_to_write(version) {
+        (version, false) => set_cmd(tag, &version_text(version), ttl),
+        (version, true) => {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(tag)
+                .arg(&version_text(version)[..])
+                .arg("XX")
+                .arg("KEEPTTL");
+            cmd
+        }
+    }
+}
+
+/// The commands of a write of tag versions: a `SET` of each tag's new
+/// version or, with `delete`, a `DEL` of each tag.
+pub(super) fn tag_cmds<'a>(tags: &[(&'a str, u64)], ttl: Ttl, delete: bool) -> Vec<(&'a str, Cmd)> {
+    tags.iter()
+        .map(|(tag, version)| {
+            let cmd = if delete {
+                let mut del = redis::cmd("DEL");
+                del.arg(*tag);
+                del
+            } else {
+                version_cmd(tag, *version, ttl)
+            };
+            (*tag, cmd)
+        })
+        .collect()
+}
+
+/// Whether a write of tag versions that failed with `e` is delivered by
+/// deleting the tags instead: the server answered with an error reply
+/// (`OOM` under `noeviction`, which still takes `DEL`; a key of another
+/// type), not a timeout, a broken connection or too few replicas. A
+/// deleted tag invalidates every entry stamped with it, as a new version
+/// does (see [`guard`]).
+pub(super) fn deletes_instead(e: &Error) -> bool {
+    matches!(e, Error::Backend { reason } if !reason.contains(NOT_REPLICATED))
+}
+
+pub(super) fn to_bytes(v: Option<Vec<u8>>) -> Option<Bytes> {
+    v.map(Bytes::from)
+}
+
+/// The values of an `MGET` reply of `n` keys.
+pub(super) fn mget_reply(reply: Value, n: usize) -> RedisResult<Vec<Option<Bytes>>> {
+    let unexpected = |what: &'static str| -> RedisError {
+        (
+            ErrorKind::UnexpectedReturnType,
+            "unexpected MGET reply",
+            what.to_owned(),
+        )
+            .into()
+    };
+    let Value::Array(items) = reply else {
+        return Err(unexpected("not an array"));
+    };
+    if items.len() != n {
+        return Err(unexpected("wrong length"));
+    }
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::BulkString(bytes) => Ok(Some(Bytes::from(bytes))),
+            Value::Nil => Ok(None),
+            _ => Err(unexpected("not a string")),
+        })
+        .collect()
+}
+
+/// An `MGET` of an entry and its tags, as [`Fetched`]; without the entry
+/// unless `serve`.
+pub(super) fn fetched(mut found: Vec<Option<Bytes>>, leased: bool, serve: bool) -> Fetched {
+    if !serve {
+        found[0] = None;
+    }
+    let versions = found
+        .drain(1..)
+        .map(|v| v.as_deref().and_then(parse_version))
+        .collect();
+    Fetched {
+        entry: found.pop().flatten(),
+        memo: None,
+        versions,
+        leased,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis::Value;
+
+    #[test]
+    fn mget_replies_are_checked() {
+        let ok = Value::Array(vec![Value::BulkString(b"v".to_vec()), Value::Nil]);
+        assert_eq!(
+            mget_reply(ok.clone(), 2).unwrap(),
+            vec![Some(Bytes::from_static(b"v")), None]
+        );
+        assert!(mget_reply(ok, 3).is_err());
+        assert!(mget_reply(Value::Nil, 1).is_err());
+        assert!(mget_reply(Value::Array(vec![Value::Int(1)]), 1).is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! Filling a tagged entry: the value sealed with its stamp and soft
+//! deadline, and decoding one (an undecodable entry is a miss).
+
+use super::FillOptions;
+use crate::cache::Cache;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::io::{Blocking, Io, block_now};
+use crate::log_limit::Cause;
+use crate::protocol::envelope::{seal, soft_deadline, unseal};
+use crate::protocol::stamp::Stamp;
+use crate::stats::{Counter, Stats};
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+impl Cache {
+    /// Encodes a fill: the first `depends_on` versions of `stamp`, the soft
+    /// deadline, the value. Refuses values over the maximum size.
+    #[doc(hidden)]
+    pub fn encode_fill<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+    ) -> Result<Bytes> {
+        let stamps = &stamp.versions[..options.depends_on.min(stamp.versions.len())];
+        let bytes = seal(key, stamps, soft_deadline(options.soft), value).map_err(|reason| {
+            self.count(Counter::Error, 1);
+            Error::Encode {
+                key: key.to_owned(),
+                reason,
+            }
+        })?;
+        self.check_size(key, bytes)
+    }
+
+    /// Decodes what [`Cache::encode_fill`] wrote under `key`, ignoring its
+    /// stamp (for callers that were handed the bytes by the filler itself).
+    /// Bytes that do not decode are counted (in the cache's counters and
+    /// in `stats`), logged, and `None`.
+    #[doc(hidden)]
+    pub fn decode_fill<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        stats: Option<&Stats>,
+    ) -> Option<T> {
+        match unseal::<T>(key, bytes) {
+            Ok((_, _, value)) => Some(value),
+            Err(e) => {
+                self.undecodable(key, &e, stats);
+                None
+            }
+        }
+    }
+
+    /// Counts an entry under `key` whose bytes did not decode (in the
+    /// cache's counters and in `stats`), and logs it (at most once per
+    /// period: see `log_limit.rs`).
+    pub(super) fn undecodable(&self, key: &str, error: &codec::DecodeError, stats: Option<&Stats>) {
+        self.count(Counter::Undecodable, 1);
+        if let Some(stats) = stats {
+            stats.add(Counter::Undecodable, 1);
+        }
+        if let Some(more) = self.log_limit(Cause::Undecodable) {
+            tracing::warn!(key, error = %error, "undecodable cache entry, treated as a miss{more}");
+        }
+    }
+
+    /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
+    #[doc(hidden)]
+    pub fn fill_tagged<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+    ) -> Result<Bytes> {
+        let io = Blocking(&**self.backend());
+        block_now(self.fill_tagged_releasing(&io, key, stamp, options, value, None))
+    }
+
+    /// [`Cache::fill_tagged`], releasing the fill's `lease` in the same
+    /// round trip.
+    pub(crate) async fn fill_tagged_releasing<T: Serialize + ?Sized>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+        lease: Option<&str>,
+    ) -> Result<Bytes> {
+        let bytes = self.encode_fill(key, stamp, options, value)?;
+        io.fill(key, bytes.clone(), options.ttl, lease).await?;
+        self.count(Counter::Fill, 1);
+        Ok(bytes)
+    }
+}

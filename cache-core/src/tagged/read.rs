@@ -1,0 +1,283 @@
+//! Reading a tagged entry: the entry and its tags' versions in one round
+//! trip, checked against its stamp; on a miss, the stamp to fill with (the
+//! missing tags created); leased and shared reads.
+
+use super::{Lookup, ReadHow};
+use crate::backend::{Claim, Fetched, Memo};
+use crate::cache::Cache;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::io::{Blocking, Io, block_now};
+use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
+use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
+use crate::stats::{Counter, Stats};
+use crate::timeout::Ttl;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+impl Cache {
+    /// Reads the entry under the backend key `key` together with the current
+    /// versions of `tags` (backend keys), in one round trip.
+    ///
+    /// A stale, foreign or undecodable entry is a miss (undecodable ones are
+    /// logged). On a miss, tags that do not exist yet are created, so the
+    /// returned stamp is complete.
+    #[doc(hidden)]
+    pub fn read_tagged<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        tags: &[impl AsRef<str>],
+        tag_ttl: Ttl,
+    ) -> Result<Lookup<T>> {
+        let how = ReadHow {
+            claim: None,
+            first: true,
+            create_missing: true,
+            stats: None,
+        };
+        let io = Blocking(&**self.backend());
+        block_now(
+            self.read_tagged_with(&io, key, tags, tag_ttl, how, |bytes, _, holds| {
+                if bytes.is_empty() {
+                    // An in-process store holds this entry decoded only (for
+                    // `read_tagged_shared`): a miss here, not a damaged entry.
+                    return Ok(None);
+                }
+                open_bytes(key, bytes, holds)
+            }),
+        )
+        .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Cache::read_tagged`] for values an in-process backend may keep
+    /// decoded: the first hit on a stored entry decodes it, later hits on
+    /// the same bytes validate the kept stamps and clone the kept value.
+    #[doc(hidden)]
+    pub fn read_tagged_shared<T>(&self, key: &str, tags: &[&str], tag_ttl: Ttl) -> Result<Lookup<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let io = Blocking(&**self.backend());
+        block_now(self.read_tagged_leasing(&io, key, tags, tag_ttl, None, true, true, None))
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Cache::read_tagged_shared`] again, for a read that was counted
+    /// already (a miss waiting for a fill): neither a hit nor a miss.
+    /// Undecodable entries are counted in `stats` too.
+    pub(crate) async fn reread_shared<T>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        tags: &[&str],
+        tag_ttl: Ttl,
+        stats: Option<&Stats>,
+    ) -> Result<Lookup<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        // Only a hit is used: absent tags need not be created.
+        self.read_tagged_leasing(io, key, tags, tag_ttl, None, false, false, stats)
+            .await
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Cache::read_tagged_shared`] that also makes a [`Claim`] (creates
+    /// absent tags, takes a lease) in the same round trip, where the
+    /// backend can: the bool says whether this caller holds the lease now
+    /// (false without a claim). Only a `first` read of a caller counts as a
+    /// hit or a miss. Without `create_missing`, a miss does not create the
+    /// tags it found absent, and its stamp has 0 for them: it can stamp no
+    /// valid entry, and only tells which tags a claim must create.
+    /// Undecodable entries are counted in `stats` too (a manager's).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn read_tagged_leasing<T>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        tags: &[&str],
+        tag_ttl: Ttl,
+        claim: Option<&Claim<'_>>,
+        first: bool,
+        create_missing: bool,
+        stats: Option<&Stats>,
+    ) -> Result<(Lookup<T>, bool)>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        // Read before the lookup: see `Kept::checked`.
+        let generation = self.backend().generation();
+        let how = ReadHow {
+            claim,
+            first,
+            create_missing,
+            stats,
+        };
+        self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
+            let Some(found) = memo else {
+                return open_bytes(key, bytes, holds);
+            };
+            let decoded;
+            let memo = if found.decoded().is_some() {
+                found
+            } else {
+                // Decoded once: the store swaps the value in for the bytes.
+                decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+                self.backend().keep_decoded(key, found, &decoded);
+                &decoded
+            };
+            // Another type kept under this key: its bytes are gone (an
+            // in-process store holds an entry once), so a miss, whose fill
+            // replaces it.
+            let kept = memo
+                .decoded()
+                .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
+            let Some((stamps, soft_deadline, value)) = kept else {
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                return open_bytes(key, bytes, holds);
+            };
+            if !holds(stamps) {
+                return Ok(None);
+            }
+            if let Some(generation) = generation {
+                memo.checked(generation, tags);
+            }
+            Ok(Some((value.clone(), *soft_deadline)))
+        })
+        .await
+    }
+
+    /// A hit that needs no look at the tags: the in-process backend kept the
+    /// entry decoded, its tags held in a lookup made after the backend's tag
+    /// generation had its current value (so no tag was written since), and
+    /// it is not due for a refresh. `None`: go the whole way. `tags_digest`
+    /// names the tags (`backend::tags_digest`).
+    #[doc(hidden)]
+    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
+        if !self.owed().is_clear() {
+            return None;
+        }
+        let generation = self.backend().generation()?;
+        let memo = self.backend().kept_after_generation(key)?;
+        if !memo.still_checked(generation, tags_digest) {
+            return None;
+        }
+        let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
+        if refresh_due(*soft_deadline) {
+            return None;
+        }
+        self.count(Counter::Hit, 1);
+        Some(value.clone())
+    }
+
+    /// The protocol of [`Cache::read_tagged`], with `open` turning the
+    /// entry's bytes (and its memo, if the backend keeps one) into the value
+    /// and soft deadline when its stamps hold, `None` when they do not; and
+    /// with a claim, the lease taken in the same round trip (the bool: taken).
+    pub(super) async fn read_tagged_with<T>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        tags: &[impl AsRef<str>],
+        tag_ttl: Ttl,
+        how: ReadHow<'_>,
+        open: impl FnOnce(
+            &Bytes,
+            Option<&Memo>,
+            &dyn Fn(&[u64]) -> bool,
+        ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
+    ) -> Result<(Lookup<T>, bool)> {
+        if !self.owed().is_clear() {
+            self.settle_before_reading(tags, io.settles_inline())?;
+        }
+        let tag_keys: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        let Fetched {
+            entry,
+            memo,
+            versions: current,
+            leased,
+        } = io.read_entry(key, &tag_keys, how.claim).await?;
+        if current.len() != tags.len() {
+            return Err(Error::Backend {
+                reason: format!("{} versions read for {} tags", current.len(), tags.len()),
+            });
+        }
+        if let Some(bytes) = &entry {
+            let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
+            match open(bytes, memo.as_ref(), &holds) {
+                Ok(Some((value, soft_deadline))) => {
+                    if how.first {
+                        self.count(Counter::Hit, 1);
+                    }
+                    let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
+                    let hit = Lookup::Hit {
+                        value,
+                        stamp: Stamp { versions },
+                        refresh_due: refresh_due(soft_deadline),
+                    };
+                    return Ok((hit, leased));
+                }
+                Ok(None) => {
+                    tracing::trace!(key, "cache entry stale: a tag moved on");
+                    self.backend().discard(key);
+                }
+                // Counted once per caller, as its hit or miss is: a
+                // caller's later reads see the same bytes again.
+                Err(e) if how.first => self.undecodable(key, &e, how.stats),
+                Err(e) => tracing::trace!(key, error = %e, "undecodable cache entry, read again"),
+            }
+        }
+        if how.first {
+            self.count(Counter::Miss, 1);
+        }
+        if !how.create_missing {
+            let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
+            return Ok((Lookup::Miss(Stamp { versions }), leased));
+        }
+        let missing: Vec<&str> = tags
+            .iter()
+            .zip(&current)
+            .filter(|(_, v)| v.is_none())
+            .map(|(t, _)| t.as_ref())
+            .collect();
+        let mut created = self
+            .create_tags(io, key, &missing, tag_ttl)
+            .await?
+            .into_iter();
+        let versions = current
+            .into_iter()
+            .map(|v| v.or_else(|| created.next()).unwrap_or(0))
+            .collect();
+        Ok((Lookup::Miss(Stamp { versions }), leased))
+    }
+
+    /// Creates the missing `tags` of the entry under `entry` with fresh
+    /// versions, in one round trip
+    /// (another process may create one first: its version is the one
+    /// returned), and returns their versions in order.
+    ///
+    /// Not a change of the tag generation: a missing tag was evicted, not
+    /// bumped (every bump writes its tags), so entries already checked
+    /// against it are still current.
+    pub(super) async fn create_tags(
+        &self,
+        io: &impl Io,
+        entry: &str,
+        tags: &[&str],
+        ttl: Ttl,
+    ) -> Result<Vec<u64>> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mine: Vec<(&str, u64)> = tags.iter().map(|t| (*t, new_version())).collect();
+        let versions = io.create_versions(entry, &mine, ttl).await?;
+        if versions.len() != tags.len() {
+            return Err(Error::Backend {
+                reason: format!("{} replies to {} tag creations", versions.len(), tags.len()),
+            });
+        }
+        Ok(versions)
+    }
+}

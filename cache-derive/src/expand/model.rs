@@ -1,0 +1,100 @@
+//! The model's `CachedModel` impl and its `ModelInfo`.
+
+use super::{Names, names};
+use crate::ast::Model;
+use crate::relations;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+
+/// The model's `ModelInfo` (a primary key that was not found, in stubs,
+/// is named "").
+pub(super) fn model_info(m: &Model) -> TokenStream {
+    let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
+    let keys = m.unique_keys();
+    let pk_col = if m.pk.is_empty() {
+        String::new()
+    } else {
+        m.pk_key().column_text()
+    };
+    let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
+    let prefetch_for_list = m.prefetch_for_list;
+    let background_refresh = m.background_refresh;
+    let soft = match m.soft_timeout {
+        Some(secs) => {
+            quote!(::core::option::Option::Some(::cache_diesel::__private::Duration::from_secs(#secs)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let unique_cols = keys.iter().map(|k| k.column_text());
+    quote! {
+        ::cache_diesel::ModelInfo {
+            name: #name,
+            key: #key,
+            primary_key: #pk_col,
+            unique_columns: &[#(#unique_cols),*],
+            schema_hash: #hash,
+            list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
+            detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
+            not_found_timeout: ::cache_diesel::__private::Duration::from_secs(#nt),
+            soft_timeout: #soft,
+            prefetch_for_list: #prefetch_for_list,
+            background_refresh: #background_refresh,
+        }
+    }
+}
+
+pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
+    let Names { filter, unique, .. } = names(m);
+    let model = &m.ident;
+    let pk = m.pk_key();
+    let (pk_ty, pk_variant, pk_value) = (pk.ty(), pk.variant(), pk.of_row(quote!(self)));
+    let table = m.table();
+    let info = model_info(m);
+    let record_assoc = relations::record_assoc(m);
+    let record_hash = relations::record_schema_hash(m);
+    let fields: Vec<_> = m
+        .fields
+        .iter()
+        .map(|f| (f.ident.clone(), f.ty.to_token_stream()))
+        .collect();
+    let form = crate::form::cache_form_impl(model, &fields);
+    let all_unique = m.unique_keys().into_iter().map(|k| {
+        let (v, value) = (k.variant(), k.of_row(quote!(self)));
+        quote!(#unique::#v(#value))
+    });
+    let dsl = quote!(::cache_diesel::__private::diesel);
+    let columns: Vec<_> = m.fields.iter().map(|f| &f.column).collect();
+    let idents = m.fields.iter().map(|f| &f.ident);
+    quote! {
+        #form
+
+        impl ::cache_diesel::CachedModel for #model {
+            type Id = #pk_ty;
+            type Unique = #unique;
+            type Filter = #filter;
+            #record_assoc
+            const INFO: ::cache_diesel::ModelInfo = #info;
+            fn table() -> &'static str {
+                static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
+                    ::cache_diesel::__private::OnceLock::new();
+                NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
+            }
+            #record_hash
+            fn id(&self) -> #pk_ty { #pk_value }
+            fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
+            fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
+            fn maps_every_column() -> bool {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
+                static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
+                *EVERY.get_or_init(|| ::cache_diesel::__private::maps_every_column(
+                    (&::cache_diesel::__private::Probe::<<#table::table as #dsl::Table>::AllColumns>::new()).table_columns(),
+                    &[#(<#table::#columns as #dsl::Column>::NAME),*],
+                ))
+            }
+            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+                ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! [`ModelKeys`]: every key and tag key of one model in one cache, built
+//! once, and the dependencies of its detail and list reads.
+
+use super::dependencies::Dependencies;
+use super::{
+    MAX_VALUE_TAGS, TableTag, all_tag_in, table_dependency_tags, table_tag_in, unique_scope,
+    value_tag_name,
+};
+use crate::model::{CachedModel, ListFilter, UniqueKey};
+use cache_core::__engine::{KeyBuilder, KeyScope, Namespace, digest_of_hashes, tag_hash};
+use cache_core::Cache;
+use std::sync::OnceLock;
+
+/// Every key and tag key of one model in one cache: what is fixed is built
+/// once (a manager holds it, and every read names some of it).
+#[derive(Debug)]
+pub(crate) struct ModelKeys {
+    /// The cache's key builder (its prefix), for the keys built per read.
+    keys: KeyBuilder,
+    /// The model's cache key (`#[cache(key = ..)]`).
+    model: &'static str,
+    /// The table's SQL name.
+    table: &'static str,
+    /// The record's schema hash (relations folded in).
+    hash: &'static str,
+    /// Per unique column, the scope of its detail keys.
+    detail: Vec<(&'static str, KeyScope)>,
+    /// The scope of the list keys without a suffix.
+    list: KeyScope,
+    /// [`all_tag`](super::all_tag).
+    all: String,
+    /// The table's `epoch`, `list`, `absent` and `filtered` tags, by
+    /// [`TableTag`].
+    table_wide: [String; 4],
+    /// Per unique column, the scope of its value tags.
+    unique: Vec<(&'static str, KeyScope)>,
+    /// The related tables' dependency tags, built on first use.
+    related: OnceLock<Vec<String>>,
+    /// The `tag_hash` of `all`, `epoch` and `absent`: what a kept detail
+    /// hit hashes of its tags is then only the value's tag.
+    detail_hashes: [u64; 3],
+}
+
+impl ModelKeys {
+    /// The keys of model `M` in `cache`.
+    pub(crate) fn of<M: CachedModel>(cache: &Cache) -> Self {
+        let info = M::INFO;
+        Self::new(
+            cache,
+            info.key,
+            M::table(),
+            M::record_schema_hash(),
+            info.unique_columns,
+        )
+    }
+
+    /// The keys of the model cached as `model` over `table`, whose records
+    /// have schema hash `hash`, with these unique columns.
+    pub(crate) fn new(
+        cache: &Cache,
+        model: &'static str,
+        table: &'static str,
+        hash: &'static str,
+        unique_columns: &[&'static str],
+    ) -> Self {
+        let keys = cache.keys().clone();
+        let by_column = |scope: &dyn Fn(&str) -> KeyScope| -> Vec<(&'static str, KeyScope)> {
+            unique_columns.iter().map(|&c| (c, scope(c))).collect()
+        };
+        let all = all_tag_in(&keys);
+        let table_wide = [
+            TableTag::Epoch,
+            TableTag::List,
+            TableTag::Absent,
+            TableTag::Filtered,
+        ]
+        .map(|tag| table_tag_in(&keys, table, tag));
+        let detail_hashes = [
+            &all,
+            &table_wide[TableTag::Epoch as usize],
+            &table_wide[TableTag::Absent as usize],
+        ]
+        .map(|tag| tag_hash(tag));
+        ModelKeys {
+            detail: by_column(&|column| {
+                keys.scope(Namespace::Detail, &[model, table, hash, column])
+            }),
+            list: keys.scope(Namespace::List, &[model, table, hash, ""]),
+            all,
+            table_wide,
+            unique: by_column(&|column| unique_scope(&keys, table, column)),
+            related: OnceLock::new(),
+            detail_hashes,
+            model,
+            table,
+            hash,
+            keys,
+        }
+    }
+
+    /// The backend key of the detail entry of `column`'s value `value_key`.
+    pub(crate) fn detail_key(&self, column: &str, value_key: &str) -> String {
+        match self.detail.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => {
+                let (model, table, hash) = (self.model, self.table, self.hash);
+                let scope = [model, table, hash, column];
+                self.keys.build(Namespace::Detail, &scope, value_key)
+            }
+        }
+    }
+
+    /// [`detail_key`](Self::detail_key) written into `key` (cleared first),
+    /// for a declared column; `false` for another.
+    pub(crate) fn detail_key_into(&self, column: &str, value_key: &str, key: &mut String) -> bool {
+        match self.detail.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => {
+                scope.key_into(value_key, key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`unique_tag`](Self::unique_tag) written into `tag` (cleared first),
+    /// for a declared column; `false` for another.
+    pub(crate) fn unique_tag_into(&self, column: &str, value_key: &str, tag: &mut String) -> bool {
+        match self.unique.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => {
+                scope.key_into(value_key, tag);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The backend key of a list: the suffix is a readable label, the
+    /// filter key is what separates lists.
+    pub(crate) fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
+        match suffix {
+            None => self.list.key(filter_key),
+            Some(s) => {
+                let scope = [self.model, self.table, self.hash, &format!("={s}")];
+                self.keys.build(Namespace::List, &scope, filter_key)
+            }
+        }
+    }
+
+    /// The backend key of the count of the rows matching a filter's
+    /// conditions (every page of one list shares it).
+    pub(crate) fn count_key(&self, suffix: Option<&str>, conditions_key: &str) -> String {
+        self.list_key(suffix, &format!("count:{conditions_key}"))
+    }
+
+    /// The backend key of an `all_where` list: `sql` is the query's SQL
+    /// and binds.
+    pub(crate) fn where_key(&self, suffix: Option<&str>, sql: &str) -> String {
+        self.list_key(suffix, &format!("sql:{sql}"))
+    }
+
+    /// The backend key of one of the table's table-wide tags.
+    pub(crate) fn table_tag(&self, tag: TableTag) -> &str {
+        &self.table_wide[tag as usize]
+    }
+
+    /// The backend key of the tag of `column`'s value `value_key`.
+    pub(crate) fn unique_tag(&self, column: &str, value_key: &str) -> String {
+        match self.unique.iter().find(|(c, _)| *c == column) {
+            Some((_, scope)) => scope.key(value_key),
+            None => unique_scope(&self.keys, self.table, column).key(value_key),
+        }
+    }
+
+    /// The backend key of the value tag of `column`'s value `value_key`:
+    /// the lists whose first condition selects that value depend on it.
+    /// The table's, not the model's: every model over the table shares it.
+    /// Values the database may hold equal share a tag: see
+    /// [`value_tag_name`].
+    pub(crate) fn value_tag(&self, column: &str, value_key: &str) -> String {
+        let name = value_tag_name(value_key);
+        // (Sparse: a bump writes only the value tags some list created.)
+        self.keys.sparse_tag(&[self.table, "f", column], name)
+    }
+
+    /// The value tags a list of `filter` depends on: one per value its
+    /// first condition selects; none (the list depends on the table-wide
+    /// `list` tag) without a condition, or for an `IN` of none or of more
+    /// than [`MAX_VALUE_TAGS`] values.
+    pub(crate) fn filter_value_tags(&self, filter: &impl ListFilter) -> Vec<String> {
+        match filter.value_condition() {
+            Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
+                let mut tags: Vec<String> =
+                    values.iter().map(|v| self.value_tag(column, v)).collect();
+                tags.sort();
+                tags.dedup();
+                tags
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// [`unique_tag`](Self::unique_tag) of a unique lookup.
+    pub(crate) fn unique_tag_of(&self, key: &impl UniqueKey) -> String {
+        self.unique_tag(key.column(), &key.value_key())
+    }
+
+    /// The tags of `tables` (other tables than the model's) that an entry
+    /// depends on, table by table.
+    pub(crate) fn dependency_tags(&self, tables: &[String]) -> Vec<String> {
+        tables
+            .iter()
+            .flat_map(|table| table_dependency_tags(&self.keys, table))
+            .collect()
+    }
+
+    /// [`dependency_tags`](Self::dependency_tags) of the model's related
+    /// tables, built on the first call (a model's related tables are the
+    /// same for every connection type).
+    pub(crate) fn related_tags(&self, related_tables: &[String]) -> &[String] {
+        self.related
+            .get_or_init(|| self.dependency_tags(related_tables))
+    }
+
+    /// The tags of a detail read of a model without relations, in
+    /// [`detail_dependencies`](Self::detail_dependencies)' order.
+    pub(crate) fn unrelated_detail_tags<'a>(&'a self, unique_tag: &'a str) -> [&'a str; 4] {
+        [
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            unique_tag,
+            self.table_tag(TableTag::Absent),
+        ]
+    }
+
+    /// The `tags_digest` of [`unrelated_detail_tags`](Self::unrelated_detail_tags),
+    /// hashing only `unique_tag`.
+    pub(crate) fn unrelated_detail_digest(&self, unique_tag: &str) -> u64 {
+        let [all, epoch, absent] = self.detail_hashes;
+        digest_of_hashes([all, epoch, tag_hash(unique_tag), absent].into_iter())
+    }
+
+    /// What a detail read depends on: a found row on the cache's `all`,
+    /// the table's `epoch`, the tag of the value looked up (`unique_tag`,
+    /// from [`unique_tag`](Self::unique_tag)) and the `related` tables'
+    /// tags; a "not found" also on the table's `absent` (an insert may
+    /// create the row).
+    pub(crate) fn detail_dependencies<'a>(
+        &'a self,
+        unique_tag: &'a str,
+        related: &'a [String],
+    ) -> Dependencies<'a> {
+        let [all, epoch, unique, absent] = self.unrelated_detail_tags(unique_tag);
+        let mut tags = Vec::with_capacity(4 + related.len());
+        tags.extend([all, epoch, unique]);
+        tags.extend(related.iter().map(String::as_str));
+        let found = tags.len();
+        tags.push(absent);
+        Dependencies {
+            tags,
+            found,
+            own: Some(2),
+        }
+    }
+
+    /// What a list (or a count, or an `all_where` list) depends on: the
+    /// cache's `all`, the table's `epoch`, then without `values` the
+    /// table's `list`, with them its `filtered` and the value tags (from
+    /// [`filter_value_tags`](Self::filter_value_tags)), and the `related`
+    /// tables' tags (from [`dependency_tags`](Self::dependency_tags)).
+    pub(crate) fn list_dependencies<'a>(
+        &'a self,
+        values: &'a [String],
+        related: &'a [String],
+    ) -> Dependencies<'a> {
+        let mut tags = Vec::with_capacity(3 + values.len() + related.len());
+        tags.extend([self.all.as_str(), self.table_tag(TableTag::Epoch)]);
+        if values.is_empty() {
+            tags.push(self.table_tag(TableTag::List));
+        } else {
+            tags.push(self.table_tag(TableTag::Filtered));
+            tags.extend(values.iter().map(String::as_str));
+        }
+        tags.extend(related.iter().map(String::as_str));
+        Dependencies::always(tags)
+    }
+}

@@ -1,0 +1,557 @@
+//! Classifying one statement by its first keyword: reads, writes,
+//! transaction control and savepoints, `CREATE`, `COPY`, `EXPLAIN`, or
+//! `Unknown`.
+
+use super::Statement;
+use super::lexer::Kind;
+use super::statement::Stmt;
+use super::writes::{Found, scan_writes, write_at};
+
+const READS: &[&str] = &[
+    "select",
+    "with",
+    "values",
+    "table",
+    "show",
+    "pragma",
+    "set",
+    "reset",
+    "listen",
+    "unlisten",
+    "notify",
+    "declare",
+    "fetch",
+    "move",
+    "close",
+    "deallocate",
+    "prepare",
+    "analyze",
+    "analyse",
+    "vacuum",
+    "use",
+    "lock",
+    "unlock",
+    "discard",
+];
+
+/// Statements an `EXPLAIN` may show.
+const EXPLAINED: &[&str] = &[
+    "select", "with", "values", "table", "insert", "update", "delete", "replace", "merge",
+    "execute", "create", "declare",
+];
+
+pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
+    use Statement::*;
+    let mut found = Found::default();
+    if s.punct(0, b'(') {
+        scan_writes(s, 0, &mut found);
+        out.push(found.statement());
+        return;
+    }
+    if s.kind(0) != Some(Kind::Word) {
+        out.push(Unknown);
+        return;
+    }
+    let head = s.text(0).to_ascii_lowercase();
+    let statement = match head.as_str() {
+        "begin" if begin_is_transaction(s) => Begin,
+        "start" if s.kw(1, "transaction") => Begin,
+        "commit" | "end" => return end_transaction(s, Commit, out),
+        "rollback" | "abort" => return end_transaction(s, Rollback, out),
+        "savepoint" if s.len() == 2 => s.savepoint_name(1).map_or(Unknown, Savepoint),
+        "release" => {
+            let i = if s.kw(1, "savepoint") { 2 } else { 1 };
+            match s.savepoint_name(i) {
+                Some(name) if s.len() == i + 1 => Release(name),
+                _ => Unknown,
+            }
+        }
+        "prepare" if s.kw(1, "transaction") => Commit,
+        // MariaDB: SET STATEMENT var = value [, ..] FOR <statement>.
+        "set" if s.kw(1, "statement") => match (2..s.len()).find(|&i| s.kw(i, "for")) {
+            Some(i) => {
+                let inner = Stmt {
+                    sql: s.sql,
+                    t: &s.t[i + 1..],
+                };
+                return classify(&inner, out);
+            }
+            None => Unknown,
+        },
+        "insert" | "replace" | "update" | "delete" | "merge" => {
+            if !write_at(s, 0, &mut found) || found.tables.is_empty() {
+                Unknown
+            } else {
+                scan_writes(s, 1, &mut found);
+                found.statement()
+            }
+        }
+        // CASCADE empties the tables whose foreign keys point here: unknown.
+        "truncate" if (1..s.len()).any(|i| s.kw(i, "cascade")) => Unknown,
+        "truncate" => {
+            let i = if s.kw(1, "table") { 2 } else { 1 };
+            s.name_list(i, &mut found.tables);
+            found.statement().written_or_unknown()
+        }
+        "alter" if s.kw(1, "table") => {
+            let mut i = 2;
+            if s.kw(i, "if") && s.kw(i + 1, "exists") {
+                i += 2;
+            }
+            if s.kw(i, "only") {
+                i += 1;
+            }
+            if let Some((name, _)) = s.name(i) {
+                found.push(name);
+            }
+            for j in i..s.len() {
+                if s.kw(j, "rename") {
+                    let k = if s.kw(j + 1, "to") || s.kw(j + 1, "as") {
+                        j + 2
+                    } else {
+                        j + 1
+                    };
+                    if let Some((name, _)) = s.name(k) {
+                        found.push(name);
+                    }
+                }
+            }
+            found.statement().written_or_unknown()
+        }
+        "drop" => {
+            let mut i = 1;
+            if s.kw(i, "temporary") {
+                i += 1;
+            }
+            if s.kw(i, "table") {
+                i += 1;
+                if s.kw(i, "if") && s.kw(i + 1, "exists") {
+                    i += 2;
+                }
+                s.name_list(i, &mut found.tables);
+                found.statement().written_or_unknown()
+            } else {
+                Unknown
+            }
+        }
+        "create" => create(s, &mut found),
+        "copy" => copy(s, &mut found),
+        "load" if s.kw_in(1, &["data", "xml"]) => {
+            match (2..s.len()).find(|&i| s.kw(i, "into") && s.kw(i + 1, "table")) {
+                Some(i) => match s.name(i + 2) {
+                    Some((name, _)) => Writes(vec![name]),
+                    None => Unknown,
+                },
+                None => Unknown,
+            }
+        }
+        "explain" | "describe" | "desc" => explain(s),
+        "grant" | "revoke" => Read,
+        h if READS.contains(&h) => {
+            scan_writes(s, 0, &mut found);
+            found.statement()
+        }
+        _ => Unknown,
+    };
+    out.push(statement);
+}
+
+impl Statement {
+    /// A statement that was meant to name tables but named none: unknown.
+    fn written_or_unknown(self) -> Statement {
+        match self {
+            Statement::Read => Statement::Unknown,
+            s => s,
+        }
+    }
+}
+
+/// `BEGIN [WORK | TRANSACTION] [modes]` or SQLite's `BEGIN DEFERRED |
+/// IMMEDIATE | EXCLUSIVE [TRANSACTION [name]]`, and nothing else.
+pub(super) fn begin_is_transaction(s: &Stmt) -> bool {
+    let mut i = 1;
+    if s.kw_in(i, &["deferred", "immediate", "exclusive"]) {
+        i += 1;
+        if s.kw(i, "transaction") {
+            i += 1;
+            if s.is_name(i) {
+                i += 1;
+            }
+        }
+        return i == s.len();
+    }
+    if s.kw_in(i, &["work", "transaction"]) {
+        i += 1;
+        // SQLite: BEGIN TRANSACTION name
+        if s.len() == i + 1
+            && s.is_name(i)
+            && !s.kw_in(i, &["deferrable", "isolation", "read", "not"])
+        {
+            return true;
+        }
+    }
+    // PostgreSQL's transaction modes, comma-separated or not.
+    loop {
+        if i == s.len() {
+            return true;
+        }
+        if s.kw(i, "isolation") && s.kw(i + 1, "level") {
+            i += 2;
+            if s.kw(i, "serializable") {
+                i += 1;
+            } else if (s.kw(i, "repeatable") && s.kw(i + 1, "read"))
+                || (s.kw(i, "read") && s.kw_in(i + 1, &["committed", "uncommitted"]))
+            {
+                i += 2;
+            } else {
+                return false;
+            }
+        } else if s.kw(i, "read") && s.kw_in(i + 1, &["write", "only"]) {
+            i += 2;
+        } else if s.kw(i, "deferrable") {
+            i += 1;
+        } else if s.kw(i, "not") && s.kw(i + 1, "deferrable") {
+            i += 2;
+        } else {
+            return false;
+        }
+        if s.punct(i, b',') {
+            i += 1;
+        }
+    }
+}
+
+/// `COMMIT`/`END`/`ROLLBACK`/`ABORT [WORK | TRANSACTION [name]]`, then `TO
+/// [SAVEPOINT] name` (rollback), `AND [NO] CHAIN`, `[NO] RELEASE`.
+fn end_transaction(s: &Stmt, end: Statement, out: &mut Vec<Statement>) {
+    let rollback = end == Statement::Rollback;
+    let mut i = 1;
+    if s.kw_in(i, &["work", "transaction"]) {
+        i += 1;
+        // SQLite: COMMIT TRANSACTION name
+        if s.is_name(i) && !s.kw_in(i, &["to", "and", "no", "release", "prepared"]) {
+            i += 1;
+        }
+    }
+    if rollback && s.kw(i, "to") {
+        i += 1;
+        if s.kw(i, "savepoint") {
+            i += 1;
+        }
+        out.push(match s.savepoint_name(i) {
+            Some(name) if s.len() == i + 1 => Statement::RollbackTo(name),
+            _ => Statement::Unknown,
+        });
+        return;
+    }
+    let mut chain = false;
+    if s.kw(i, "and") {
+        if s.kw(i + 1, "no") && s.kw(i + 2, "chain") {
+            i += 3;
+        } else if s.kw(i + 1, "chain") {
+            chain = true;
+            i += 2;
+        }
+    }
+    if s.kw(i, "no") && s.kw(i + 1, "release") {
+        i += 2;
+    } else if s.kw(i, "release") {
+        i += 1;
+    }
+    if i != s.len() {
+        // COMMIT PREPARED 'x', or something this does not know.
+        out.push(Statement::Unknown);
+        return;
+    }
+    out.push(end);
+    if chain {
+        out.push(Statement::Begin);
+    }
+}
+
+fn create(s: &Stmt, found: &mut Found) -> Statement {
+    let mut i = 1;
+    if s.kw(i, "or") && s.kw(i + 1, "replace") {
+        i += 2;
+    }
+    while s.kw_in(i, &["temp", "temporary", "unlogged", "global", "local"]) {
+        i += 1;
+    }
+    if s.kw(i, "table") {
+        i += 1;
+        if s.kw(i, "if") && s.kw(i + 1, "not") && s.kw(i + 2, "exists") {
+            i += 3;
+        }
+        let Some((name, next)) = s.name(i) else {
+            return Statement::Unknown;
+        };
+        found.push(name);
+        scan_writes(s, next, found);
+        return std::mem::take(found).statement();
+    }
+    if s.kw(i, "unique") {
+        i += 1;
+    }
+    if s.kw(i, "index") {
+        return Statement::Read;
+    }
+    // MySQL: CREATE [ALGORITHM = x] [DEFINER = u] [SQL SECURITY x] VIEW
+    loop {
+        if s.kw(i, "recursive") {
+            i += 1;
+        } else if s.kw_in(i, &["algorithm", "definer"]) {
+            i += 1;
+            if s.punct(i, b'=') {
+                i += 1;
+            }
+            i += 1;
+            if s.punct(i, b'@') {
+                i += 2;
+            }
+            if s.punct(i, b'(') && s.punct(i + 1, b')') {
+                i += 2;
+            }
+        } else if s.kw(i, "sql") && s.kw(i + 1, "security") {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    if s.kw(i, "view") {
+        scan_writes(s, i, found);
+        return std::mem::take(found).statement();
+    }
+    Statement::Unknown
+}
+
+fn copy(s: &Stmt, found: &mut Found) -> Statement {
+    if s.punct(1, b'(') {
+        // COPY (query) TO ..: the query may be a write with RETURNING.
+        scan_writes(s, 1, found);
+        return std::mem::take(found).statement();
+    }
+    let i = if s.kw(1, "binary") { 2 } else { 1 };
+    let Some((name, mut next)) = s.name(i) else {
+        return Statement::Unknown;
+    };
+    if s.punct(next, b'(') {
+        next = s.skip_parens(next);
+    }
+    if s.kw(next, "from") {
+        Statement::Writes(vec![name])
+    } else if s.kw(next, "to") {
+        Statement::Read
+    } else {
+        Statement::Unknown
+    }
+}
+
+/// `EXPLAIN [options] statement`: that statement's writes (whether it runs
+/// or not); `DESCRIBE t` reads.
+fn explain(s: &Stmt) -> Statement {
+    let mut depth = 0usize;
+    for i in 1..s.len() {
+        if s.punct(i, b'(') {
+            depth += 1;
+        } else if s.punct(i, b')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && s.kw_in(i, EXPLAINED) {
+            let inner = Stmt {
+                sql: s.sql,
+                t: &s.t[i..],
+            };
+            let mut out = Vec::new();
+            classify(&inner, &mut out);
+            return match out.as_slice() {
+                [one @ (Statement::Read | Statement::Writes(_) | Statement::Unknown)] => {
+                    one.clone()
+                }
+                _ => Statement::Unknown,
+            };
+        }
+    }
+    let mut found = Found::default();
+    scan_writes(s, 1, &mut found);
+    found.statement()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Dialect::{Any, Mysql, Postgres, Sqlite};
+    use super::super::Statement::{self, *};
+    use super::super::tests::{ALL, check, w};
+
+    #[test]
+    fn unknown_statements() {
+        for sql in [
+            "CALL proc(1)",
+            "EXECUTE p(1)",
+            "EXECUTE stmt USING @a",
+            "COMMIT PREPARED 'x'",
+            "ROLLBACK PREPARED 'x'",
+            "CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE sql",
+            "CREATE MATERIALIZED VIEW m AS SELECT 1",
+            "REFRESH MATERIALIZED VIEW m",
+            "DROP VIEW v",
+            "ALTER VIEW v RENAME TO w",
+            "UPSERT t",
+            "CLUSTER t",
+            "EXPLAIN EXECUTE p(1)",
+            "INSERT INTO (SELECT 1)",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+            "LOAD 'plugin'",
+            "SELECT (1",
+            "SELECT 1)",
+            "42",
+            "'just a string'",
+        ] {
+            check(&[Postgres, Sqlite, Mysql], sql, &[Unknown]);
+        }
+        check(
+            &[Postgres],
+            "DO $$ BEGIN UPDATE t SET a = 1; END $$",
+            &[Unknown],
+        );
+        // `WITH .. UPDATE` hidden in a dollar quote only PostgreSQL lexes.
+        check(
+            &[Postgres],
+            "WITH x AS (SELECT $$'$$ AS q) UPDATE t SET a = 1",
+            &[w(&["t"])],
+        );
+        check(
+            &[Any],
+            "WITH x AS (SELECT $$'$$ AS q) UPDATE t SET a = 1",
+            &[Unknown],
+        );
+        check(
+            &[Postgres],
+            "SELECT $tag$ it's $$ not; the end $tag$; UPDATE t SET a = 1",
+            &[Read, w(&["t"])],
+        );
+        check(
+            &[Postgres],
+            "SELECT $a$ unterminated $b$; UPDATE t SET a = 1",
+            &[Unknown],
+        );
+        check(
+            &[Postgres],
+            "SELECT $1, $2; UPDATE t SET a = $3",
+            &[Read, w(&["t"])],
+        );
+        check(&[Postgres], "SELECT a$$b, c FROM t", &[Read]);
+    }
+
+    #[test]
+    fn transactions() {
+        let cases: &[(&str, &[Statement])] = &[
+            ("BEGIN", &[Begin]),
+            ("begin work", &[Begin]),
+            ("BEGIN TRANSACTION", &[Begin]),
+            (
+                "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, NOT DEFERRABLE",
+                &[Begin],
+            ),
+            (
+                "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED READ WRITE",
+                &[Begin],
+            ),
+            ("BEGIN ISOLATION LEVEL REPEATABLE READ", &[Begin]),
+            ("BEGIN DEFERRED", &[Begin]),
+            ("BEGIN IMMEDIATE TRANSACTION", &[Begin]),
+            ("BEGIN EXCLUSIVE", &[Begin]),
+            ("BEGIN TRANSACTION tx1", &[Begin]),
+            ("START TRANSACTION", &[Begin]),
+            (
+                "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT",
+                &[Begin],
+            ),
+            ("START TRANSACTION ISOLATION LEVEL SERIALIZABLE", &[Begin]),
+            ("COMMIT", &[Commit]),
+            ("COMMIT WORK", &[Commit]),
+            ("COMMIT TRANSACTION", &[Commit]),
+            ("commit and no chain", &[Commit]),
+            ("COMMIT AND CHAIN", &[Commit, Begin]),
+            ("COMMIT WORK AND NO CHAIN NO RELEASE", &[Commit]),
+            ("COMMIT RELEASE", &[Commit]),
+            ("END", &[Commit]),
+            ("END TRANSACTION", &[Commit]),
+            ("end work", &[Commit]),
+            ("ROLLBACK", &[Rollback]),
+            ("ROLLBACK WORK", &[Rollback]),
+            ("ABORT", &[Rollback]),
+            ("ABORT TRANSACTION", &[Rollback]),
+            ("ROLLBACK AND CHAIN", &[Rollback, Begin]),
+            ("ROLLBACK AND NO CHAIN", &[Rollback]),
+            ("SAVEPOINT sp1", &[Savepoint("sp1".into())]),
+            ("SAVEPOINT SP1", &[Savepoint("sp1".into())]),
+            ("TRUNCATE categories CASCADE", &[Unknown]),
+            ("TRUNCATE TABLE a, b RESTART IDENTITY CASCADE", &[Unknown]),
+            // PostgreSQL folds ASCII only, and cuts names to 63 bytes.
+            ("SAVEPOINT Éa", &[Savepoint("Éa".into())]),
+            (
+                concat!(
+                    "SAVEPOINT ",
+                    "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss",
+                    "x"
+                ),
+                &[Savepoint(
+                    "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss".into(),
+                )],
+            ),
+            ("SAVEPOINT \"My Sp\"", &[Savepoint("My Sp".into())]),
+            ("SAVEPOINT \"a\"\"b\"", &[Savepoint("a\"b".into())]),
+            ("RELEASE SAVEPOINT Sp1", &[Release("sp1".into())]),
+            ("RELEASE sp1", &[Release("sp1".into())]),
+            ("ROLLBACK TO SAVEPOINT sp1", &[RollbackTo("sp1".into())]),
+            ("ROLLBACK TO sp1", &[RollbackTo("sp1".into())]),
+            (
+                "ROLLBACK WORK TO SAVEPOINT \"X\"",
+                &[RollbackTo("X".into())],
+            ),
+            (
+                "ROLLBACK TRANSACTION TO SAVEPOINT x",
+                &[RollbackTo("x".into())],
+            ),
+            ("PREPARE TRANSACTION 'tx'", &[Commit]),
+            ("SAVEPOINT", &[Unknown]),
+            ("SAVEPOINT a b", &[Unknown]),
+            ("RELEASE", &[Unknown]),
+            ("ROLLBACK TO", &[Unknown]),
+            ("COMMIT PREPARED 'tx'", &[Unknown]),
+            ("COMMIT sideways", &[Unknown]),
+            ("BEGIN ATOMIC", &[Unknown]),
+            ("BEGIN NOT ATOMIC UPDATE t SET a = 1; END", &[Unknown]),
+            ("START SLAVE", &[Unknown]),
+            (
+                "BEGIN; UPDATE t SET x=1; COMMIT",
+                &[Begin, Writes(vec!["t".into()]), Commit],
+            ),
+            (
+                "START TRANSACTION; SAVEPOINT a; DELETE FROM t; ROLLBACK TO SAVEPOINT a; RELEASE a; END;",
+                &[
+                    Begin,
+                    Savepoint("a".into()),
+                    Writes(vec!["t".into()]),
+                    RollbackTo("a".into()),
+                    Release("a".into()),
+                    Commit,
+                ],
+            ),
+            (";; -- nothing\n ; /* here */ ;", &[]),
+            ("", &[]),
+            ("SELECT 1;;SELECT 2;", &[Read, Read]),
+        ];
+        for (sql, expected) in cases {
+            check(ALL, sql, expected);
+        }
+        // MySQL backticks, SQLite brackets: quoted savepoint names
+        check(
+            &[Mysql, Sqlite],
+            "SAVEPOINT `Sp`",
+            &[Savepoint("Sp".into())],
+        );
+        check(&[Sqlite], "RELEASE [Sp]", &[Release("Sp".into())]);
+    }
+}

@@ -1,0 +1,247 @@
+//! What the tracker does at each of Diesel's instrumentation events: a
+//! statement starts, finishes (or fails), or is orphaned by a dropped
+//! future; and the cheap looks at SQL text that decide what to analyze.
+
+use super::CacheTracking;
+use crate::sql_tables::{Dialect, Statement, analyze};
+use crate::unseen::{Bumps, function_writes};
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+/// How Diesel renders a statement's bind values after its SQL in a
+/// `StartQuery` event (`FinishQuery` has the SQL only).
+#[cfg(feature = "async")]
+pub(super) const BINDS: &str = " -- binds: ";
+
+impl CacheTracking {
+    /// One statement (or batch) finished, with `error` if it failed;
+    /// `maybe_ran`: its outcome is unknown (its future was dropped after it
+    /// was sent), so even inside a transaction it may have written.
+    pub(super) fn on_finish_of(
+        &mut self,
+        query: &dyn std::fmt::Display,
+        error: Option<&diesel::result::Error>,
+        maybe_ran: bool,
+    ) {
+        let mut sql = String::new();
+        let from_hook = self.hooks.load(Ordering::SeqCst) > 0;
+        if write!(sql, "{query}").is_err() {
+            // Diesel could not render it (an empty changeset): it did not
+            // run, it failed; had it run, its FinishQuery would render.
+            if error.is_none() {
+                self.record(Vec::new(), true, from_hook);
+            }
+            return;
+        }
+        let mut statements = analyze(&sql, self.dialect);
+        let written = function_writes(&sql, self.dialect);
+        if !written.is_empty() {
+            statements.push(Statement::Writes(written));
+        }
+        if self.dialect == Dialect::Postgres && error.is_none() && mentions_string_settings(&sql) {
+            // `standard_conforming_strings = off` changes how PostgreSQL
+            // reads '\'': from now on lex by every dialect's rules.
+            self.dialect = Dialect::Any;
+        }
+        let Some(error) = error else {
+            // The text after an unterminated token is one Unknown: it may
+            // hide the COMMIT that ends a transaction.
+            if let [_, .., Statement::Unknown] = statements.as_slice()
+                && !self.levels.is_empty()
+            {
+                self.lose_track();
+                self.record(Vec::new(), true, from_hook);
+                return;
+            }
+            self.no_chain = self.chain && crate::mysql_session::says_no_chain(&sql);
+            statements.into_iter().for_each(|s| self.step(s, from_hook));
+            return self.follow_session(&sql);
+        };
+        let controls = statements.iter().any(|s| {
+            !matches!(
+                s,
+                Statement::Read | Statement::Writes(_) | Statement::Unknown
+            )
+        });
+        match statements.as_slice() {
+            // A COMMIT that failed may have committed (its reply lost), and
+            // a ROLLBACK that failed leaves the transaction unknown.
+            [Statement::Commit] => self.end(true),
+            [Statement::Rollback] => self.lose_track(),
+            // Inside a transaction, a failed statement changed nothing that
+            // can commit; outside one, only a failure the server reported
+            // is certain: a lost reply may follow a write that committed.
+            _ if !maybe_ran && !self.levels.is_empty() && !controls => {}
+            _ if !maybe_ran && certainly_failed(error) && !controls => {}
+            _ => {
+                if controls {
+                    self.lose_track(); // which of the batch ran is unknown
+                }
+                // A failed hook does not invalidate: its writes count as
+                // unseen.
+                for statement in statements {
+                    match statement {
+                        Statement::Writes(tables) => self.record(tables, false, false),
+                        Statement::Unknown => self.record(Vec::new(), true, false),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// A statement is about to run on a connection that may block: if it
+    /// commits a transaction with writes pending, their bumps are announced
+    /// first (`Cache::announce_bumps`), so that they outlive this process
+    /// should it die between the `COMMIT` and the bumps. (An async
+    /// connection's instrumentation cannot wait for the store:
+    /// `transaction_async` announces before its commit instead.)
+    pub(super) fn on_start(&mut self, query: &dyn std::fmt::Display) {
+        if self.levels.iter().all(|l| l.pending.is_empty()) {
+            return;
+        }
+        let mut sql = String::new();
+        if write!(sql, "{query}").is_err() || !may_end_a_transaction(&sql) {
+            return;
+        }
+        let commits = analyze(&sql, self.dialect).iter().any(|s| match s {
+            Statement::Commit => true,
+            Statement::Release(name) => self.find(name) == Some(0),
+            Statement::Begin => self.dialect == Dialect::Mysql,
+            _ => false,
+        });
+        if commits {
+            self.announcement().announce();
+        }
+    }
+
+    /// The bumps the commit of the open transaction will make, to announce
+    /// before it (see `Cache::announce_bumps`).
+    pub(crate) fn announcement(&self) -> Bumps {
+        let mut bumps = Bumps::default();
+        let (mut unseen, mut everything) = (BTreeSet::new(), false);
+        for pending in self.levels.iter().map(|l| &l.pending) {
+            for d in &pending.deferred {
+                bumps.add_all(&d.cache, &d.tags);
+            }
+            unseen.extend(pending.unseen.iter().cloned());
+            everything |= pending.everything;
+        }
+        if !unseen.is_empty() || everything {
+            bumps = bumps.tables(self.caches.as_deref(), &unseen, everything);
+        }
+        bumps
+    }
+
+    /// One statement (or batch) finished, with `error` if it failed.
+    pub(super) fn on_finish(
+        &mut self,
+        query: &dyn std::fmt::Display,
+        error: Option<&diesel::result::Error>,
+    ) {
+        self.on_finish_of(query, error, false)
+    }
+
+    /// A statement whose future was dropped after it may have reached the
+    /// database: its outcome is unknown, as a statement whose reply was
+    /// lost.
+    #[cfg(feature = "async")]
+    pub(super) fn on_orphan(&mut self, sql: &str) {
+        tracing::debug!(
+            sql,
+            "a statement was cancelled after it was sent: treated as run"
+        );
+        let sql = sql.split(BINDS).next().unwrap_or(sql);
+        self.on_finish_of(
+            &sql,
+            Some(&diesel::result::Error::BrokenTransactionManager),
+            true,
+        );
+    }
+
+    /// A statement's `FinishQuery` arrived: the statements started before it
+    /// whose own never did were cancelled (a connection runs its statements
+    /// in order), and are applied first, as orphans.
+    #[cfg(feature = "async")]
+    pub(super) fn settle_in_flight(&mut self, finished: &dyn std::fmt::Display) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let finished = finished.to_string();
+        let Some(at) = self.in_flight.iter().position(|started| {
+            started == &finished || started.split(BINDS).next() == Some(finished.as_str())
+        }) else {
+            return;
+        };
+        let orphans: Vec<String> = self.in_flight.drain(..=at).collect();
+        for orphan in &orphans[..orphans.len() - 1] {
+            self.on_orphan(orphan);
+        }
+    }
+}
+
+impl Instrumentation for CacheTracking {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        // Transactions are followed from their SQL (Diesel's own BEGIN,
+        // SAVEPOINT, RELEASE, COMMIT and ROLLBACK pass through here too),
+        // not from Diesel's transaction events.
+        match &event {
+            #[cfg(feature = "async")]
+            InstrumentationEvent::StartQuery { query, .. } if self.nonblocking => {
+                self.in_flight.push_back(query.to_string());
+            }
+            InstrumentationEvent::StartQuery { query, .. } if self.may_block() => {
+                self.on_start(query);
+            }
+            InstrumentationEvent::FinishQuery { query, error, .. } => {
+                #[cfg(feature = "async")]
+                self.settle_in_flight(query);
+                self.on_finish(query, *error);
+            }
+            _ => {}
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.on_connection_event(event);
+        }
+    }
+}
+
+impl CacheTracking {
+    /// Whether the connection's statements run where the tracker may wait
+    /// for the cache (not an async runtime's thread).
+    pub(super) fn may_block(&self) -> bool {
+        #[cfg(feature = "async")]
+        return !self.nonblocking;
+        #[cfg(not(feature = "async"))]
+        true
+    }
+}
+
+/// Whether `sql` may hold a statement that ends a transaction (a cheap
+/// look for the keywords before the real analysis).
+pub(super) fn may_end_a_transaction(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    ["commit", "end", "release", "begin", "start"]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
+/// Whether a statement's failure says for sure that it wrote nothing: the
+/// server refused it (a constraint, a serialization failure), or it was
+/// never sent. A lost connection says nothing.
+pub(crate) fn certainly_failed(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match error {
+        E::QueryBuilderError(_) | E::NotInTransaction | E::AlreadyInTransaction => true,
+        E::DatabaseError(kind, _) => !matches!(kind, K::ClosedConnection | K::Unknown),
+        _ => false,
+    }
+}
+
+/// Whether `sql` sets how PostgreSQL reads backslashes in strings.
+pub(super) fn mentions_string_settings(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("standard_conforming_strings") || lower.contains("backslash_quote")
+}

@@ -1,0 +1,528 @@
+//! A cache-aware connection: Diesel instrumentation that defers
+//! invalidations to the commit and catches writes the hooks never saw.
+//!
+//! Install it once per connection with [`track`] (or, for a pool, in its
+//! `on_acquire` customizer, with [`CacheTracking::for_connection`]). It
+//! reads the SQL of every statement the connection runs ([`crate::sql_tables`])
+//! and:
+//!
+//! - follows the transaction from that SQL, whoever sent it: Diesel's own
+//!   `BEGIN`/`SAVEPOINT`/`RELEASE`/`COMMIT`/`ROLLBACK [TO]`, and the same
+//!   statements sent as text (`batch_execute("BEGIN")`, `START TRANSACTION`,
+//!   `END`);
+//! - holds the invalidations of manager hooks run inside a transaction
+//!   until it commits (savepoints merge into their parent on release) and
+//!   drops them on rollback;
+//! - remembers which tables the open transaction wrote, so that reads of
+//!   those models bypass the cache until the commit, and no read inside a
+//!   transaction fills the cache;
+//! - invalidates every entry of the tables written by statements that did
+//!   not come from a manager hook (their `epoch` tag), after the commit;
+//!   statements it cannot classify for sure (`CALL`, `DO`, `EXECUTE`, an
+//!   unbalanced quote, a query Diesel cannot render) invalidate every
+//!   managed table ([`crate::unseen`]).
+//!
+//! A `COMMIT` counts as done when it returns, successfully or not: one that
+//! failed may still have committed (the connection dropped after sending
+//! it), and invalidating a rolled-back transaction costs only misses. When
+//! the tracker cannot be sure whether a transaction is open (a failed
+//! multi-statement batch, a `RELEASE` of a savepoint it never saw), it
+//! invalidates what is pending at once and again at the next transaction
+//! end, and until that end its reads do not fill the cache.
+//!
+//! It cannot see writes made by triggers, by other programs, or through
+//! another connection without it; after those, call
+//! [`invalidate_tables`](crate::invalidate_tables) or the model's
+//! `invalidate_all()`.
+
+mod events;
+mod hooks;
+mod invalidate;
+mod transaction;
+
+pub(crate) use events::certainly_failed;
+pub(crate) use hooks::{
+    Invalidation, ReadPolicy, SyncConn, as_hook, defer, defer_unseen, read_policy,
+};
+#[cfg(feature = "async")]
+pub(crate) use hooks::{Tracked, policy_on};
+
+use crate::sql_tables::Dialect;
+use cache_core::{Cache, Ttl};
+use diesel::Connection;
+use diesel::connection::{Instrumentation, TransactionManager, TransactionManagerStatus};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// Invalidations of a manager hook waiting for a commit.
+pub(crate) struct Deferred {
+    cache: Cache,
+    tags: Vec<String>,
+    /// The table's epoch tag (see `tags::bump`).
+    cover: String,
+    ttl: Ttl,
+}
+
+/// A write's tags and the cover they are owed under (see `tags::bump`).
+type TagGroup<'a> = (&'a [String], Option<&'a str>);
+
+/// What is pending for a commit: one transaction level's, or (as the
+/// tracker's `reminder`) what to invalidate again at the next end of a
+/// transaction after the tracker lost track.
+#[derive(Default)]
+struct Pending {
+    deferred: Vec<Deferred>,
+    /// Tables written by anything.
+    written: BTreeSet<String>,
+    /// A statement (a hook's included) may have written any table.
+    wrote_any: bool,
+    /// Tables written by statements outside manager hooks.
+    unseen: BTreeSet<String>,
+    /// A statement outside the hooks may have written any table.
+    everything: bool,
+}
+
+impl Pending {
+    fn absorb(&mut self, other: Pending) {
+        self.deferred.extend(other.deferred);
+        self.written.extend(other.written);
+        self.wrote_any |= other.wrote_any;
+        self.unseen.extend(other.unseen);
+        self.everything |= other.everything;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.deferred.is_empty() && self.unseen.is_empty() && !self.everything
+    }
+
+    fn wrote(&self, table: &str) -> bool {
+        self.wrote_any || self.written.contains(table)
+    }
+}
+
+/// One transaction level: the transaction itself, or a savepoint in it.
+#[derive(Default)]
+struct Level {
+    /// The savepoint's name (`None` for `BEGIN`).
+    savepoint: Option<String>,
+    pending: Pending,
+}
+
+/// The instrumentation that makes a connection cache-aware. See the module
+/// documentation; install with [`track`].
+pub struct CacheTracking {
+    inner: Option<Box<dyn Instrumentation>>,
+    dialect: Dialect,
+    /// The open transaction's levels, outermost first (empty: autocommit).
+    levels: Vec<Level>,
+    /// Set when the tracker lost track of the transaction: what to
+    /// invalidate again at the next `COMMIT`/`ROLLBACK`.
+    reminder: Option<Pending>,
+    /// MySQL's `autocommit = 0` is set: a transaction is always open (see
+    /// `mysql_session`).
+    autocommit_off: bool,
+    /// MySQL's `completion_type = CHAIN` is set: a `COMMIT` or `ROLLBACK`
+    /// opens the next transaction (see `mysql_session`).
+    chain: bool,
+    /// The statement text being applied says `AND NO CHAIN`.
+    no_chain: bool,
+    /// Above zero while a manager hook runs its own write statement
+    /// (shared: an async hook's guard holds it across its await).
+    hooks: Arc<AtomicU32>,
+    /// Whether invalidations at a commit must not wait for the cache: the
+    /// connection runs its statements on an async runtime's thread. They
+    /// are then owed (this process's reads see them at once) and delivered
+    /// by a task.
+    #[cfg(feature = "async")]
+    nonblocking: bool,
+    /// The tasks delivering this connection's owed invalidations.
+    #[cfg(feature = "async")]
+    landing: Vec<tokio::task::JoinHandle<()>>,
+    /// The statements started and not finished yet, oldest first (async
+    /// connections only: a statement whose future is dropped never
+    /// finishes).
+    #[cfg(feature = "async")]
+    in_flight: std::collections::VecDeque<String>,
+    /// Where unseen writes are invalidated: these caches, or (when `None`)
+    /// every cache holding entries of the written table.
+    caches: Option<Vec<Cache>>,
+}
+
+impl Default for CacheTracking {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for CacheTracking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheTracking")
+            .field("dialect", &self.dialect)
+            .field("depth", &self.levels.len())
+            .field("lost_track", &self.reminder.is_some())
+            .finish()
+    }
+}
+
+impl CacheTracking {
+    /// A tracker that lexes SQL safely for every database (see
+    /// [`Dialect::Any`]); prefer [`CacheTracking::for_connection`].
+    pub fn new() -> Self {
+        CacheTracking {
+            inner: None,
+            dialect: Dialect::Any,
+            levels: Vec::new(),
+            reminder: None,
+            autocommit_off: false,
+            chain: false,
+            no_chain: false,
+            hooks: Arc::default(),
+            #[cfg(feature = "async")]
+            nonblocking: false,
+            #[cfg(feature = "async")]
+            landing: Vec::new(),
+            #[cfg(feature = "async")]
+            in_flight: Default::default(),
+            caches: None,
+        }
+    }
+
+    /// A tracker for connections of type `C`, lexing SQL by its database's rules.
+    pub fn for_connection<C: Connection>() -> Self {
+        Self::for_backend::<C::Backend>()
+    }
+
+    /// A tracker lexing SQL by the rules of the database `B`.
+    pub(crate) fn for_backend<B>() -> Self {
+        let mut tracker = Self::new();
+        tracker.dialect = dialect_of::<B>();
+        tracker
+    }
+
+    /// Also passes every event to `other` (a logger, a query counter).
+    pub fn with(mut self, other: impl Instrumentation) -> Self {
+        self.inner = Some(Box::new(other));
+        self
+    }
+
+    /// Invalidates the tables this connection writes behind the hooks in
+    /// these caches only (by default: every cache that a manager of the
+    /// table uses, and the default cache).
+    pub fn for_caches(mut self, caches: impl IntoIterator<Item = Cache>) -> Self {
+        self.caches = Some(caches.into_iter().collect());
+        self
+    }
+
+    /// Whether this connection's open transaction wrote to `table` (or ran
+    /// a statement that may have written anything).
+    pub fn transaction_wrote(&self, table: &str) -> bool {
+        let table = table.to_ascii_lowercase();
+        self.levels.iter().any(|l| l.pending.wrote(&table))
+    }
+
+    /// Whether the tracker sees a transaction open (or cannot rule one out).
+    pub(crate) fn in_transaction(&self) -> bool {
+        !self.levels.is_empty() || self.reminder.is_some()
+    }
+
+    /// The policy for a read whose result depends on `tables`.
+    pub(crate) fn policy<'t>(&self, mut tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
+        if !self.in_transaction() {
+            ReadPolicy::Normal
+        } else if tables.any(|table| self.transaction_wrote(table)) {
+            ReadPolicy::Bypass
+        } else {
+            ReadPolicy::NoFill
+        }
+    }
+
+    /// Marks a manager hook's statement as running until the guard drops.
+    pub(crate) fn enter_hook(&self) -> HookMark {
+        self.hooks.fetch_add(1, Ordering::SeqCst);
+        HookMark(self.hooks.clone())
+    }
+}
+
+/// A manager hook's statement is running (see [`CacheTracking::enter_hook`]).
+pub(crate) struct HookMark(Arc<AtomicU32>);
+
+impl Drop for HookMark {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The SQL dialect of the database `B` (a Diesel backend type).
+pub(crate) fn dialect_of<B>() -> Dialect {
+    let backend = std::any::type_name::<B>();
+    match backend.rsplit("::").next() {
+        Some("Pg") => Dialect::Postgres,
+        Some("Sqlite") => Dialect::Sqlite,
+        Some("Mysql") => Dialect::Mysql,
+        _ => Dialect::Any,
+    }
+}
+
+/// Makes `conn` cache-aware (replacing its instrumentation; use
+/// [`CacheTracking::with`] to keep another).
+pub fn track<C: Connection>(conn: &mut C) {
+    conn.set_instrumentation(CacheTracking::for_connection::<C>());
+}
+
+/// The connection's tracker, if [`track`] installed one.
+pub fn tracker<C: Connection>(conn: &mut C) -> Option<&mut CacheTracking> {
+    conn.instrumentation().downcast_mut::<CacheTracking>()
+}
+
+/// Runs `f` in a transaction (Diesel's own), with the connection's cache
+/// invalidations deferred to the commit and dropped on rollback. Nested
+/// calls are savepoints. Needs [`track`] on the connection; without it the
+/// invalidations cannot wait for the commit, and a warning is logged once.
+pub fn transaction<C, T, E, F>(conn: &mut C, f: F) -> Result<T, E>
+where
+    C: Connection,
+    F: FnOnce(&mut C) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if tracker(conn).is_none() {
+        warn_untracked();
+    }
+    conn.transaction(f)
+}
+
+/// Whether Diesel's transaction manager has a transaction open on `conn`
+/// (one opened by SQL text is not among them).
+pub(crate) fn diesel_in_transaction<C: Connection>(conn: &mut C) -> bool {
+    match C::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(valid) => valid.transaction_depth().is_some(),
+        TransactionManagerStatus::InError => true,
+    }
+}
+
+pub(crate) fn warn_untracked() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "cache write inside a transaction on a connection without cache_diesel::track: \
+             invalidation cannot wait for the commit"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DbError};
+
+    /// A tracker over a memory cache where table `t` is managed, and a way
+    /// to read `t`'s epoch version (it changes at every invalidation).
+    fn tracker() -> (CacheTracking, impl Fn() -> Option<u64>) {
+        let cache = Cache::from_url("memory://").unwrap();
+        crate::registry::register("t", &cache);
+        let epoch = crate::keys::table_tag(&cache, "t", crate::keys::TableTag::Epoch);
+        let mut t = CacheTracking::new().for_caches([cache.clone()]);
+        t.dialect = Dialect::Postgres;
+        (t, move || {
+            cache.backend().read_versions(&epoch, &[&epoch]).unwrap()[0]
+        })
+    }
+
+    fn run(t: &mut CacheTracking, sql: &str) {
+        t.on_finish(&sql, None);
+    }
+
+    fn fail(t: &mut CacheTracking, sql: &str, kind: DatabaseErrorKind) {
+        t.on_finish(
+            &sql,
+            Some(&DbError::DatabaseError(kind, Box::new(String::from("x")))),
+        );
+    }
+
+    #[test]
+    fn a_text_transaction_invalidates_at_its_commit_only() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN");
+        run(&mut t, "UPDATE t SET a = 1");
+        assert_eq!(epoch(), None, "not before the commit");
+        assert!(t.transaction_wrote("t") && t.in_transaction());
+        run(&mut t, "COMMIT");
+        assert!(epoch().is_some(), "at the commit");
+        assert!(!t.in_transaction());
+    }
+
+    #[test]
+    fn rollbacks_and_rolled_back_savepoints_invalidate_nothing() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN; UPDATE t SET a = 1; ROLLBACK");
+        run(
+            &mut t,
+            "BEGIN; SAVEPOINT a; UPDATE t SET a = 1; ROLLBACK TO SAVEPOINT a; RELEASE a; COMMIT",
+        );
+        assert_eq!(epoch(), None);
+        run(
+            &mut t,
+            "BEGIN; SAVEPOINT \"A\"; UPDATE t SET a = 1; RELEASE \"A\"; COMMIT",
+        );
+        assert!(
+            epoch().is_some(),
+            "a released savepoint commits with its parent"
+        );
+    }
+
+    #[test]
+    fn a_failed_commit_invalidates() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "BEGIN");
+        run(&mut t, "UPDATE t SET a = 1");
+        fail(&mut t, "COMMIT", DatabaseErrorKind::ClosedConnection);
+        assert!(epoch().is_some());
+        assert!(!t.in_transaction());
+    }
+
+    #[test]
+    fn a_failed_autocommit_write_invalidates_unless_the_server_refused_it() {
+        let (mut t, epoch) = tracker();
+        fail(
+            &mut t,
+            "UPDATE t SET a = 1",
+            DatabaseErrorKind::UniqueViolation,
+        );
+        assert_eq!(epoch(), None, "refused by the server: nothing written");
+        fail(
+            &mut t,
+            "UPDATE t SET a = 1",
+            DatabaseErrorKind::ClosedConnection,
+        );
+        assert!(
+            epoch().is_some(),
+            "the reply was lost: it may have committed"
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_with_transaction_statements_loses_track_until_the_next_end() {
+        let (mut t, epoch) = tracker();
+        fail(
+            &mut t,
+            "BEGIN; UPDATE t SET a = 1",
+            DatabaseErrorKind::ClosedConnection,
+        );
+        let first = epoch();
+        assert!(first.is_some(), "invalidated at once");
+        assert!(t.in_transaction(), "no fill until the tracker knows again");
+        run(&mut t, "COMMIT");
+        assert_ne!(epoch(), first, "and again at the end");
+        assert!(!t.in_transaction());
+        fail(&mut t, "SELECT 1; SELECT 1/0", DatabaseErrorKind::Unknown);
+        assert!(
+            !t.in_transaction(),
+            "a failed batch of reads changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_query_that_cannot_be_rendered_is_no_panic() {
+        struct Unrenderable;
+        impl std::fmt::Display for Unrenderable {
+            fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                Err(std::fmt::Error)
+            }
+        }
+        let (mut t, epoch) = tracker();
+        t.on_finish(
+            &Unrenderable,
+            Some(&DbError::QueryBuilderError("empty".into())),
+        );
+        assert_eq!(epoch(), None);
+    }
+
+    /// The reference: PostgreSQL's transaction semantics for one table.
+    /// Each level says whether it wrote; `None` outside a transaction.
+    #[derive(Default)]
+    struct Reference {
+        levels: Option<Vec<(String, bool)>>,
+    }
+
+    impl Reference {
+        /// The statements valid now, as SQL.
+        fn valid(&self) -> Vec<String> {
+            let mut ops = vec!["UPDATE t SET a = 1".to_owned()];
+            match &self.levels {
+                None => ops.push("BEGIN".into()),
+                Some(levels) => {
+                    ops.extend(["COMMIT".into(), "ROLLBACK".into()]);
+                    ops.push(format!("SAVEPOINT s{}", levels.len()));
+                    for (name, _) in levels.iter().skip(1) {
+                        ops.push(format!("RELEASE SAVEPOINT {name}"));
+                        ops.push(format!("ROLLBACK TO SAVEPOINT {name}"));
+                    }
+                }
+            }
+            ops
+        }
+
+        /// Applies a statement; says whether a write committed by it.
+        fn apply(&mut self, sql: &str) -> bool {
+            let word = |i: usize| sql.split(' ').nth(i).unwrap_or_default().to_owned();
+            match (self.levels.as_mut(), word(0).as_str()) {
+                (None, "UPDATE") => return true,
+                (None, "BEGIN") => self.levels = Some(vec![(String::new(), false)]),
+                (Some(levels), "UPDATE") => levels.last_mut().unwrap().1 = true,
+                (Some(levels), "SAVEPOINT") => levels.push((word(1), false)),
+                (Some(levels), "RELEASE") => {
+                    let i = levels.iter().rposition(|(n, _)| *n == word(2)).unwrap();
+                    let wrote = levels.drain(i..).any(|(_, w)| w);
+                    levels.last_mut().unwrap().1 |= wrote;
+                }
+                (Some(levels), "ROLLBACK") if word(1) == "TO" => {
+                    let i = levels.iter().rposition(|(n, _)| *n == word(3)).unwrap();
+                    levels.truncate(i + 1);
+                    levels[i].1 = false;
+                }
+                (Some(levels), "COMMIT") => {
+                    let wrote = levels.iter().any(|(_, w)| *w);
+                    self.levels = None;
+                    return wrote;
+                }
+                (Some(_), "ROLLBACK") => self.levels = None,
+                _ => unreachable!("{sql}"),
+            }
+            false
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Random valid sequences of transaction statements and writes, as
+        /// separate statements or batched: whenever PostgreSQL would commit
+        /// a write, the table's epoch moves in that very call.
+        #[test]
+        fn every_committed_write_is_invalidated_when_it_commits(
+            choices in proptest::collection::vec((0usize..100, proptest::bool::ANY), 1..40)
+        ) {
+            let (mut t, epoch) = tracker();
+            let mut reference = Reference::default();
+            let mut batch: Vec<String> = Vec::new();
+            let mut committed_in_batch = false;
+            for (choice, batched) in choices {
+                let ops = reference.valid();
+                let sql = ops[choice % ops.len()].clone();
+                committed_in_batch |= reference.apply(&sql);
+                batch.push(sql);
+                if batched {
+                    continue; // send it with the next one
+                }
+                let before = epoch();
+                run(&mut t, &batch.join("; "));
+                if committed_in_batch {
+                    proptest::prop_assert_ne!(epoch(), before, "{:?} committed a write", batch);
+                }
+                proptest::prop_assert_eq!(t.in_transaction(), reference.levels.is_some(), "{:?}", batch);
+                batch.clear();
+                committed_in_batch = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Following the transaction from the statements that ran: `BEGIN`,
+//! savepoints, `COMMIT` and `ROLLBACK [TO]`, the tables each level wrote,
+//! session settings, and losing track when it cannot be sure.
+
+use super::{CacheTracking, Level, Pending};
+use crate::sql_tables::{Dialect, Statement};
+use std::collections::BTreeSet;
+
+impl CacheTracking {
+    /// Applies a statement that succeeded.
+    pub(super) fn step(&mut self, statement: Statement, from_hook: bool) {
+        match statement {
+            Statement::Read => {}
+            Statement::Writes(tables) => self.record(tables, false, from_hook),
+            Statement::Unknown => self.record(Vec::new(), true, from_hook),
+            Statement::Begin => {
+                if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
+                    self.end(true); // MySQL commits the open transaction first
+                }
+                if self.levels.is_empty() {
+                    self.levels.push(Level::default());
+                }
+            }
+            Statement::Commit => {
+                self.end(true);
+                self.reopen();
+            }
+            Statement::Rollback => {
+                self.end(false);
+                self.reopen();
+            }
+            Statement::Savepoint(name) => {
+                // Outside a transaction, SQLite's SAVEPOINT begins one; MySQL
+                // and PostgreSQL do not (PostgreSQL refuses it).
+                let begins = self.dialect == Dialect::Sqlite || !self.levels.is_empty();
+                match self.dialect {
+                    _ if begins => self.levels.push(Level {
+                        savepoint: Some(name),
+                        pending: Pending::default(),
+                    }),
+                    Dialect::Any => self.lose_track(),
+                    _ => {}
+                }
+            }
+            Statement::Release(name) => match self.find(&name) {
+                Some(0) => self.end(true), // SQLite: releasing the outermost commits
+                Some(i) => {
+                    let released: Vec<Level> = self.levels.drain(i..).collect();
+                    let parent = &mut self.levels[i - 1].pending;
+                    released.into_iter().for_each(|l| parent.absorb(l.pending));
+                }
+                None => self.lose_track(),
+            },
+            Statement::RollbackTo(name) => match self.find(&name) {
+                Some(i) => {
+                    self.levels.truncate(i + 1);
+                    self.levels[i].pending = Pending::default();
+                }
+                None => self.lose_track(),
+            },
+        }
+    }
+
+    /// The innermost level of the savepoint `name`.
+    pub(super) fn find(&self, name: &str) -> Option<usize> {
+        self.levels
+            .iter()
+            .rposition(|l| l.savepoint.as_deref() == Some(name))
+    }
+
+    /// A write: deferred inside a transaction, invalidated now outside one
+    /// (unless a hook wrote it: the hook invalidates).
+    pub(super) fn record(&mut self, tables: Vec<String>, everything: bool, from_hook: bool) {
+        let written: BTreeSet<String> = tables.into_iter().collect();
+        let pending = Pending {
+            unseen: if from_hook {
+                BTreeSet::new()
+            } else {
+                written.clone()
+            },
+            everything: everything && !from_hook,
+            written,
+            wrote_any: everything,
+            deferred: Vec::new(),
+        };
+        match self.levels.last_mut() {
+            Some(level) => level.pending.absorb(pending),
+            None if !pending.is_empty() => {
+                self.invalidate(&pending, "unseen write");
+                if let Some(reminder) = &mut self.reminder {
+                    reminder.absorb(pending);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// The end of the transaction: invalidates what it did if it may have
+    /// committed, then what was owed since the tracker lost track.
+    pub(super) fn end(&mut self, committed: bool) {
+        let mut done = Pending::default();
+        for level in self.levels.drain(..) {
+            done.absorb(level.pending);
+        }
+        if committed {
+            self.invalidate(&done, "commit");
+        }
+        if let Some(reminder) = self.reminder.take() {
+            self.invalidate(&reminder, "transaction end after lost track");
+        }
+    }
+
+    /// After a transaction ended: opens the next one where the session's
+    /// MySQL settings open it at once (see `mysql_session`).
+    pub(super) fn reopen(&mut self) {
+        let chained = self.chain && !self.no_chain;
+        if self.levels.is_empty() && (self.autocommit_off || chained) {
+            self.levels.push(Level::default());
+        }
+    }
+
+    /// Follows the MySQL session settings `sql` assigned (see
+    /// `mysql_session`): `autocommit = 0` opens a transaction (and keeps
+    /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
+    /// chains the next `COMMIT`s.
+    pub(super) fn follow_session(&mut self, sql: &str) {
+        if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
+            return;
+        }
+        let set = crate::mysql_session::settings(sql);
+        if let Some(chain) = set.chain {
+            self.chain = chain;
+        }
+        match set.autocommit {
+            Some(false) => {
+                self.autocommit_off = true;
+                self.reopen();
+            }
+            Some(true) if self.autocommit_off => {
+                self.autocommit_off = false;
+                self.end(true);
+            }
+            _ => {}
+        }
+    }
+
+    /// The tracker cannot tell whether a transaction is open: invalidates
+    /// what is pending now, and remembers it for the next transaction end.
+    pub(super) fn lose_track(&mut self) {
+        let mut pending = Pending::default();
+        for level in self.levels.drain(..) {
+            pending.absorb(level.pending);
+        }
+        self.invalidate(&pending, "lost track of the transaction");
+        self.reminder
+            .get_or_insert_with(Pending::default)
+            .absorb(pending);
+    }
+}
