@@ -1,6 +1,6 @@
 //! Invalidations that survive their writer: tags announced before a commit.
 //!
-//! A write's bumps follow its commit (DESIGN section 4). A writer killed
+//! A write's bumps follow its commit (docs/ARCHITECTURE.md). A writer killed
 //! between its `COMMIT` and its bump (or one that exits while its bumps
 //! are owed) would leave every entry the bump was for valid until its
 //! timeout: a day for a list. So before the commit, the writer *announces*

@@ -29,9 +29,14 @@
 //! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly, and
 //!   `TrackConnections`, a customizer that tracks every connection of a pool.
 //! - [`connections`]: which Diesel connection types are supported (features).
-//! - [`guide`]: the user guide (the README): install lines, models,
-//!   transactions and the write paths caught, relations, misses under load,
-//!   cached queries, the low-level API, configuration.
+//! - `source`, `source_async`: reads through a pool ([`Manager::from_pool`]),
+//!   which check a connection out only on a miss.
+//! - `read_metrics`: reads by kind and outcome, and their latency, in the
+//!   `metrics` facade (feature `metrics`).
+//! - [`guide`]: the user guide, one chapter a module (`docs/guide/`): models,
+//!   invalidation, transactions and the write paths caught, async, pools,
+//!   relations, misses under load, cached queries, the stores, the low-level
+//!   API, configuration, guarantees.
 
 #![warn(missing_docs)]
 
@@ -174,6 +179,6 @@ pub mod __private {
     pub use diesel_async;
 }
 
-/// The guide: the README, whose examples compile and run as doctests.
+/// The user guide (`docs/guide/`), whose examples compile and run as doctests.
 #[doc = include_str!("../../README.md")]
 pub mod guide;

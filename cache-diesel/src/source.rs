@@ -10,24 +10,24 @@
 //! # #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
 //! # #[diesel(table_name = products)]
 //! # pub struct Product { pub id: i32, pub title: String }
-//! use diesel::r2d2::{ConnectionManager, Pool};
-//!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let path = std::env::temp_dir().join(format!("source_doc_{}.sqlite", std::process::id()));
 //! # let url = path.to_string_lossy().into_owned();
-//! let pool = Pool::builder()
-//!     .max_size(1)
-//!     .connection_timeout(std::time::Duration::from_millis(200))
-//!     .connection_customizer(Box::new(cache_diesel::TrackConnections::new()))
-//!     .build(ConnectionManager::<SqliteConnection>::new(&url))?;
-//! # diesel::sql_query("CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL)").execute(&mut pool.get()?)?;
-//! Product::cache().insert(&mut pool.get()?, products::title.eq("Tea"))?;
-//! let products = Product::cache().from_pool(&pool);
+//! # let mut conn = SqliteConnection::establish(&url)?;
+//! # diesel::sql_query("CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL)").execute(&mut conn)?;
+//! # Product::cache().insert(&mut conn, products::title.eq("Tea"))?;
+//! // Any closure that checks a connection out (here: opens one, counted);
+//! // an r2d2, deadpool or bb8 pool is a source as it is.
+//! let checkouts = std::cell::Cell::new(0);
+//! let source = cache_diesel::Checkout(|| {
+//!     checkouts.set(checkouts.get() + 1);
+//!     SqliteConnection::establish(&url).map(Box::new)
+//! });
+//! let products = Product::cache().from_pool(&source);
 //! assert_eq!(products.get(1)?.title, "Tea"); // a miss: a connection is checked out
-//! let held = pool.get()?; // the pool's only connection
-//! assert_eq!(products.get(1)?.title, "Tea"); // a hit: none is needed
-//! assert!(products.get(2).is_err()); // a miss: no connection to be had
-//! # drop(held); drop(pool); let _ = std::fs::remove_file(&path);
+//! assert_eq!(products.get(1)?.title, "Tea"); // a hit: none is
+//! assert_eq!(checkouts.get(), 1);
+//! # drop(conn); let _ = std::fs::remove_file(&path);
 //! # Ok(()) }
 //! ```
 //!
