@@ -161,11 +161,21 @@ impl CacheTracking {
         );
     }
 
-    /// A statement's `FinishQuery` arrived: the statements started before it
-    /// whose own never did were cancelled (a connection runs its statements
-    /// in order), and are applied first, as orphans.
+    /// A statement's `FinishQuery` arrived (with `error` if it failed): the
+    /// statements started before it whose own never did were cancelled (a
+    /// connection runs its statements in order), and are applied first, as
+    /// orphans. An orphaned `ROLLBACK` (a cancelled hook's guard queues one,
+    /// see `pg_own_transaction`) followed by a statement the server answered
+    /// surely ran, and a `ROLLBACK` that runs ends any transaction: the
+    /// transaction is over, not lost track of (which would keep the
+    /// connection's reads from filling and its hooks in place until the
+    /// next end of a transaction).
     #[cfg(feature = "async")]
-    pub(super) fn settle_in_flight(&mut self, finished: &dyn std::fmt::Display) {
+    pub(super) fn settle_in_flight(
+        &mut self,
+        finished: &dyn std::fmt::Display,
+        error: Option<&diesel::result::Error>,
+    ) {
         if self.in_flight.is_empty() {
             return;
         }
@@ -176,8 +186,16 @@ impl CacheTracking {
             return;
         };
         let orphans: Vec<String> = self.in_flight.drain(..=at).collect();
+        let answered = error.is_none_or(certainly_failed);
         for orphan in &orphans[..orphans.len() - 1] {
-            self.on_orphan(orphan);
+            let sql = orphan.split(BINDS).next().unwrap_or(orphan);
+            match analyze(sql, self.dialect).as_slice() {
+                [Statement::Rollback] if answered => {
+                    tracing::debug!(sql, "a cancelled ROLLBACK ran: the transaction ended");
+                    self.step(Statement::Rollback, false);
+                }
+                _ => self.on_orphan(orphan),
+            }
         }
     }
 }
@@ -197,7 +215,7 @@ impl Instrumentation for CacheTracking {
             }
             InstrumentationEvent::FinishQuery { query, error, .. } => {
                 #[cfg(feature = "async")]
-                self.settle_in_flight(query);
+                self.settle_in_flight(query, *error);
                 self.on_finish(query, *error);
             }
             _ => {}

@@ -375,6 +375,21 @@ async fn a_connection_reused_after_a_cancelled_hook_commits() {
     .get_result(&mut check)
     .unwrap();
     assert_eq!(state, "idle", "the connection is left inside a transaction");
+    // And its tracker knows the transaction is over: its reads fill again
+    // (inside a transaction, or where the tracker lost track of one,
+    // nothing is filled), so the second read is a hit.
+    let p = &env.sync.products;
+    p.get_async(&mut env.conn, other).await.unwrap();
+    let hits = p.stats().hits;
+    assert_eq!(
+        p.get_async(&mut env.conn, other).await.unwrap().title,
+        "hooked"
+    );
+    assert_eq!(
+        p.stats().hits,
+        hits + 1,
+        "the connection's reads no longer fill"
+    );
     assert_eq!(cached_title!(env, other), "hooked");
     assert_eq!(cached_title!(env, id), "by text");
 }
