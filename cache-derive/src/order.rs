@@ -162,11 +162,11 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         }
 
         impl ::core::str::FromStr for #order {
-            type Err = ::cache_diesel::filter::ParseOrderError;
+            type Err = ::cache_diesel::ParseOrderError;
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
                 match s {
                     #(#texts => ::core::result::Result::Ok(Self::#idents),)*
-                    _ => ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                    _ => ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                         given: ::std::string::ToString::to_string(s),
                         accepted: Self::ACCEPTED,
                     }),

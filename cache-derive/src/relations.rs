@@ -349,7 +349,7 @@ pub(crate) fn loaders(
     let where_impl = quote! {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#source, $db>;
-            fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+            fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 let query = #table::table #joins
@@ -377,7 +377,7 @@ fn plain_where_query(m: &Model) -> TokenStream {
     quote! {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
-            fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+            fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;
                 let query = #table::table

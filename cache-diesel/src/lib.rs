@@ -10,27 +10,37 @@
 //! [`cache_core`], and its [`Cache`], [`CacheConfig`], [`Timeout`] and
 //! [`caches`] at the root), so it is the only one a user depends on.
 //!
-//! - [`manager`]: the generic [`Manager`] every generated manager derefs to.
-//! - [`model`]: the traits the derive implements.
-//! - [`form`]: how rows are laid out in the cache ([`CacheForm`]: fields in
-//!   order, timestamps as integers).
-//! - `keys`: the key and tag scheme: every backend key and tag key, and
-//!   which tags each kind of read depends on.
-//! - [`query`](mod@query): cached query functions (`#[cached_query]`) and their registry ([`query()`]).
-//! - [`filter`]: list filter conditions.
-//! - [`error`]: [`Error`] (`NotFound`, `Database`).
-//! - [`tracking`]: the cache-aware connection ([`track`], [`transaction`]):
-//!   invalidations wait for the commit; writes the hooks never saw are caught.
-//! - [`sql_tables`]: what a SQL statement does to the cache: reads, writes
-//!   which tables, opens or ends a transaction, or cannot be told.
-//! - [`unseen`]: what writes the hooks never saw invalidate; declared
-//!   views, writing functions and uncached tables; [`invalidate_tables`].
-//! - [`background`]: connections and worker threads for background refreshes.
-//! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly, and
-//!   `TrackConnections`, a customizer that tracks every connection of a pool.
-//! - [`connections`]: which Diesel connection types are supported (features).
+//! Its modules are private; what a user names is re-exported here. They
+//! are, in the order a read and a write meet them:
+//!
+//! - `manager`, `manager_async`: the generic [`Manager`] every generated
+//!   manager derefs to, its reads (sync and async).
 //! - `source`, `source_async`: reads through a pool ([`Manager::from_pool`]),
 //!   which check a connection out only on a miss.
+//! - `model`: the traits the derive implements ([`CachedModel`],
+//!   [`ModelQueries`], ..).
+//! - `form`: how rows are laid out in the cache ([`CacheForm`]: fields in
+//!   order, timestamps as integers).
+//! - `keys`, `values`, `tags`: the key and tag scheme: every backend key
+//!   and tag key, and which tags each kind of read depends on.
+//! - `filter`: list filter conditions ([`FilterOp`], [`Page`]).
+//! - `query`: cached query functions (`#[cached_query]`) and their
+//!   registry ([`query()`]).
+//! - `writes`, `writes_async`, `held_commit`, `pg_own_transaction`,
+//!   `pg_update`, `mysql`, `mysql_async`, `sqlite_async`: the write hooks,
+//!   per database.
+//! - `tracking`, `tracking_async`: the cache-aware connection ([`track`],
+//!   [`transaction`], [`track_async`]): invalidations wait for the commit;
+//!   writes the hooks never saw are caught.
+//! - `sql_tables`: what a SQL statement does to the cache: reads, writes
+//!   which tables, opens or ends a transaction, or cannot be told.
+//! - `unseen`: what writes the hooks never saw invalidate; declared views,
+//!   writing functions and uncached tables ([`invalidate_tables`]).
+//! - `background`, `background_async`: connections and workers for
+//!   background refreshes ([`refresh_connections`]).
+//! - `pool` (feature `r2d2`): r2d2 pooled connections taken directly
+//!   ([`Pooled`]), and [`TrackConnections`].
+//! - `connections`: which Diesel connection types are supported (features).
 //! - `read_metrics`: reads by kind and outcome, and their latency, in the
 //!   `metrics` facade (feature `metrics`).
 //! - [`guide`]: the user guide, one chapter a module (`docs/guide/`): models,
@@ -40,19 +50,19 @@
 
 #![warn(missing_docs)]
 
-pub mod background;
+mod background;
 #[cfg(feature = "async")]
-pub mod background_async;
-pub mod connections;
-pub mod error;
-pub mod filter;
-pub mod form;
+mod background_async;
+mod connections;
+mod error;
+mod filter;
+mod form;
 mod held_commit;
 mod keys;
-pub mod manager;
+mod manager;
 #[cfg(feature = "async")]
 mod manager_async;
-pub mod model;
+mod model;
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
 mod mysql;
 #[cfg(feature = "async-mysql")]
@@ -63,54 +73,59 @@ mod pg_own_transaction;
 #[cfg(feature = "postgres-system-libpq")]
 mod pg_update;
 #[cfg(feature = "r2d2")]
-pub mod pool;
-pub mod query;
+mod pool;
+mod query;
 mod read_metrics;
 mod registry;
 mod rows;
 mod source;
 #[cfg(feature = "async")]
 mod source_async;
-pub mod sql_tables;
+mod sql_tables;
 #[cfg(feature = "async-sqlite")]
 mod sqlite_async;
 mod tags;
-pub mod tracking;
+mod tracking;
 #[cfg(feature = "async")]
-pub mod tracking_async;
-pub mod unseen;
+mod tracking_async;
+mod unseen;
 mod values;
 mod writes;
 #[cfg(feature = "async")]
 mod writes_async;
 
-pub use background::{RefreshConnection, refresh_connections, refresh_workers};
+pub use background::{
+    DEFAULT_QUEUE, DEFAULT_WORKERS, RefreshConnection, RefreshStats, refresh_connections,
+    refresh_stats, refresh_workers,
+};
 #[cfg(feature = "async")]
-pub use background_async::refresh_connections_async;
+pub use background_async::{MAX_REFRESH_TASKS, refresh_connections_async};
 pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
-pub use filter::{BoxedCondition, FilterOp};
+pub use filter::{BoxedCondition, FilterOp, Page, ParseOrderError};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
 #[cfg(feature = "async")]
 pub use model::{AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery};
 pub use model::{
-    CachedModel, InsertQuery, ListFilter, ModelInfo, ModelQueries, UniqueKey, UpdateQuery, Updated,
-    WhereQuery,
+    CachedModel, ColumnValue, InsertQuery, ListFilter, ModelInfo, ModelQueries, NoConnection,
+    UniqueKey, UpdateQuery, Updated, UpdatedRows, WhereQuery,
 };
 #[cfg(feature = "r2d2")]
-pub use pool::TrackConnections;
+pub use pool::{Pooled, TrackConnections};
 pub use query::{CachedQuery, query};
 pub use rows::Rows;
 pub use source::{Checkout, CheckoutError, ConnectionSource, FromPool};
 #[cfg(feature = "async")]
 pub use source_async::AsyncConnectionSource;
-pub use tracking::{CacheTracking, track, transaction};
+pub use tracking::{CacheTracking, track, tracker, transaction};
 #[cfg(any(feature = "deadpool", feature = "bb8"))]
 pub use tracking_async::tracked_pool_config;
 #[cfg(feature = "async")]
-pub use tracking_async::{invalidate_tables_async, landed_async, track_async, transaction_async};
+pub use tracking_async::{
+    TransactionFn, invalidate_tables_async, landed_async, track_async, transaction_async,
+};
 pub use unseen::{
     declare_cascade, declare_function_writes, declare_uncached, declare_view,
     invalidate_everything, invalidate_tables, invalidate_tables_in,
@@ -136,7 +151,7 @@ pub mod __private {
         BoxedCondition, FilterCondition, Page, append_key, append_page_key, value_key,
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
-    pub use crate::model::{RelationKind, Updated, UpdatedRows, record_schema_hash};
+    pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
     #[cfg(feature = "mysql")]
     pub use crate::mysql::{mysql_atomic, mysql_reset_insert_id};
     #[cfg(any(feature = "mysql", feature = "async-mysql"))]

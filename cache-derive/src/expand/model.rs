@@ -92,7 +92,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
                     &[#(<#table::#columns as #dsl::Column>::NAME),*],
                 ))
             }
-            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
                 ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
             }
         }

@@ -103,7 +103,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
 
                     impl ::cache_diesel::WhereQuery<$conn> for #model {
                         type Expr = #condition;
-                        fn prepare_where(_: #condition, _: bool) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                        fn prepare_where(_: #condition, _: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                             ::core::unimplemented!()
                         }
                     }

@@ -111,7 +111,7 @@ impl ::core::fmt::Display for EnrollmentOrder {
     }
 }
 impl ::core::str::FromStr for EnrollmentOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "student_id,course_id" => {
@@ -123,7 +123,7 @@ impl ::core::str::FromStr for EnrollmentOrder {
             "grade" => ::core::result::Result::Ok(Self::GradeAsc),
             "-grade" => ::core::result::Result::Ok(Self::GradeDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -378,7 +378,7 @@ const _: () = {
                     ],
                 ))
         }
-        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
             ::std::vec![
                 (stringify!(student_id), ::cache_diesel::__private::value_key(& self
                 .student_id)), (stringify!(course_id),
@@ -572,7 +572,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = enrollments::table
@@ -814,7 +814,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = enrollments::table

@@ -155,13 +155,13 @@ impl ::core::fmt::Display for CatalogItemOrder {
     }
 }
 impl ::core::str::FromStr for CatalogItemOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "sku" => ::core::result::Result::Ok(Self::SkuAsc),
             "-sku" => ::core::result::Result::Ok(Self::SkuDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -422,7 +422,7 @@ const _: () = {
                         $db,
                     >,
                     _: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     ::core::unimplemented!()
                 }
             }

@@ -220,7 +220,7 @@ impl ::core::fmt::Display for PostOrder {
     }
 }
 impl ::core::str::FromStr for PostOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "id" => ::core::result::Result::Ok(Self::IdAsc),
@@ -228,7 +228,7 @@ impl ::core::str::FromStr for PostOrder {
             "title" => ::core::result::Result::Ok(Self::TitleAsc),
             "-title" => ::core::result::Result::Ok(Self::TitleDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -521,7 +521,7 @@ const _: () = {
                     ],
                 ))
         }
-        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
             ::std::vec![
                 (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
                 (stringify!(title), ::cache_diesel::__private::value_key(& self.title)),
@@ -1186,7 +1186,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table
@@ -1520,7 +1520,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table

@@ -175,13 +175,13 @@ impl ::core::fmt::Display for PostSummaryOrder {
     }
 }
 impl ::core::str::FromStr for PostSummaryOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "id" => ::core::result::Result::Ok(Self::IdAsc),
             "-id" => ::core::result::Result::Ok(Self::IdDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -414,7 +414,7 @@ const _: () = {
                     ],
                 ))
         }
-        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
             ::std::vec![
                 (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
                 (stringify!(title), ::cache_diesel::__private::value_key(& self.title)),
@@ -1034,7 +1034,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table
@@ -1297,7 +1297,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = blog_posts::table

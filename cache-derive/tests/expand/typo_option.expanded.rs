@@ -150,13 +150,13 @@ impl ::core::fmt::Display for ProductOrder {
     }
 }
 impl ::core::str::FromStr for ProductOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "id" => ::core::result::Result::Ok(Self::IdAsc),
             "-id" => ::core::result::Result::Ok(Self::IdDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -413,7 +413,7 @@ const _: () = {
                 fn prepare_where(
                     _: ::cache_diesel::__private::BoxedCondition<products::table, $db>,
                     _: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     ::core::unimplemented!()
                 }
             }

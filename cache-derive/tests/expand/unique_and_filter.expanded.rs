@@ -172,7 +172,7 @@ impl ::core::fmt::Display for ProductOrder {
     }
 }
 impl ::core::str::FromStr for ProductOrder {
-    type Err = ::cache_diesel::filter::ParseOrderError;
+    type Err = ::cache_diesel::ParseOrderError;
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         match s {
             "id" => ::core::result::Result::Ok(Self::IdAsc),
@@ -182,7 +182,7 @@ impl ::core::str::FromStr for ProductOrder {
             "category_id" => ::core::result::Result::Ok(Self::CategoryIdAsc),
             "-category_id" => ::core::result::Result::Ok(Self::CategoryIdDesc),
             _ => {
-                ::core::result::Result::Err(::cache_diesel::filter::ParseOrderError {
+                ::core::result::Result::Err(::cache_diesel::ParseOrderError {
                     given: ::std::string::ToString::to_string(s),
                     accepted: Self::ACCEPTED,
                 })
@@ -484,7 +484,7 @@ const _: () = {
                     ],
                 ))
         }
-        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::model::ColumnValue> {
+        fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
             ::std::vec![
                 (stringify!(id), ::cache_diesel::__private::value_key(& self.id)),
                 (stringify!(slug), ::cache_diesel::__private::value_key(& self.slug)),
@@ -1175,7 +1175,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = products::table
@@ -1407,7 +1407,7 @@ const _: () = {
                 fn prepare_where(
                     expr: Self::Expr,
                     _prefetch: bool,
-                ) -> (::std::string::String, ::cache_diesel::model::WhereLoader<$conn, Self>) {
+                ) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                     #[allow(unused_imports)]
                     use ::cache_diesel::__private::diesel::prelude::*;
                     let query = products::table

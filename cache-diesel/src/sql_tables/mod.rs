@@ -87,6 +87,8 @@
 mod calls;
 mod classify;
 mod lexer;
+#[cfg(test)]
+mod scanner_tests;
 mod split;
 mod statement;
 mod writes;

@@ -167,7 +167,7 @@ impl std::fmt::Debug for CacheTracking {
 
 impl CacheTracking {
     /// A tracker that lexes SQL safely for every database (see
-    /// [`Dialect::Any`]); prefer [`CacheTracking::for_connection`].
+    /// `Dialect::Any`); prefer [`CacheTracking::for_connection`].
     pub fn new() -> Self {
         CacheTracking {
             inner: None,

@@ -7,7 +7,7 @@
 use super::error::ApiError;
 use super::models::*;
 use cache_core::StatsSnapshot;
-use cache_diesel::pool::Pooled;
+use cache_diesel::Pooled;
 use cache_diesel::{Cache, InsertQuery, ModelQueries, Rows, TrackConnections, UpdateQuery};
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// Rows per test: the two tests together stay within the refreshes that
 /// may run at once (past that, a reader refreshes inline, by design).
-const ROWS: i32 = cache_diesel::background_async::MAX_REFRESH_TASKS as i32 / 2;
+const ROWS: i32 = cache_diesel::MAX_REFRESH_TASKS as i32 / 2;
 
 fn cache(url: &str, test: &str) -> BackgroundRowCache {
     let mut config = CacheConfig::from_url(url).unwrap();
@@ -81,7 +81,7 @@ async fn stale_reads_refresh_in_tasks<A, F, Fut>(
     }
     assert_eq!(fresh, ROWS, "every refresh landed");
     assert!(
-        cache_diesel::background::refresh_stats().tasks >= ROWS as u64,
+        cache_diesel::refresh_stats().tasks >= ROWS as u64,
         "the refreshes are counted as tasks"
     );
     let opened = opened.load(Ordering::SeqCst);

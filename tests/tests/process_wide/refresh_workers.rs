@@ -80,7 +80,7 @@ fn fifty_stale_reads_refresh_on_at_most_the_worker_count_of_threads() {
         (1..=WORKERS).contains(&ran_on),
         "{READERS} refreshes ran on {ran_on} threads"
     );
-    let stats = cache_diesel::background::refresh_stats();
+    let stats = cache_diesel::refresh_stats();
     assert_eq!(
         (stats.threads, stats.queued, stats.ran_inline),
         (WORKERS, READERS as u64, 0),
@@ -106,10 +106,7 @@ fn fifty_stale_reads_refresh_on_at_most_the_worker_count_of_threads() {
         seen = rows.get(&mut pooled, 1).unwrap().version;
     }
     assert_eq!(seen, 9, "the background refresh landed");
-    assert_eq!(
-        cache_diesel::background::refresh_stats().queued,
-        READERS as u64 + 1
-    );
+    assert_eq!(cache_diesel::refresh_stats().queued, READERS as u64 + 1);
     assert!(threads.lock().unwrap().len() <= WORKERS);
     drop((pooled, pool, conn, setup));
     for suffix in ["", "-wal", "-shm"] {

@@ -3,7 +3,7 @@
 //! `TrackConnections` makes every connection of the pool cache-aware, so a
 //! raw write through any pooled connection invalidates.
 
-use cache_diesel::pool::Pooled;
+use cache_diesel::Pooled;
 use cache_diesel::{Cache, TrackConnections};
 use cache_tests::db::{self, query_counter};
 use cache_tests::env::cache_with_prefix;
@@ -152,7 +152,7 @@ where
     // Every connection the pool holds is tracked.
     let all: Vec<_> = (0..POOL_SIZE).map(|_| pool.get().unwrap()).collect();
     for mut conn in all {
-        assert!(cache_diesel::tracking::tracker(&mut conn).is_some());
+        assert!(cache_diesel::tracker(&mut conn).is_some());
     }
 }
 

@@ -1,4 +1,4 @@
-//! Property tests of the SQL scanner (`cache_diesel::sql_tables`): random
+//! Property tests of the SQL scanner (`sql_tables`): random
 //! literals, quoted identifiers and comments of every kind, per dialect,
 //! around and inside writes and reads.
 //!
@@ -7,7 +7,7 @@
 //! - a read whose literals and comments are full of write keywords is read;
 //! - no text makes the scanner panic.
 
-use cache_diesel::sql_tables::{Dialect, Statement, analyze, function_calls, sql_name};
+use super::{Dialect, Statement, analyze, function_calls, sql_name};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
