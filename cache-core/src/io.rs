@@ -27,6 +27,11 @@ pub(crate) trait Io: Sync {
         tags: &[&str],
         claim: Option<&Claim<'_>>,
     ) -> impl Future<Output = Result<Fetched>> + Send;
+    /// [`EntryStore::read_entries`](crate::backend::EntryStore::read_entries).
+    fn read_entries(
+        &self,
+        reads: &[(&str, &[&str])],
+    ) -> impl Future<Output = Result<Vec<Fetched>>> + Send;
     /// [`EntryStore::fill`](crate::backend::EntryStore::fill).
     fn fill(
         &self,
@@ -84,6 +89,13 @@ impl Io for Blocking<'_> {
         claim: Option<&Claim<'_>>,
     ) -> impl Future<Output = Result<Fetched>> + Send {
         ready(self.0.read_entry(key, tags, claim))
+    }
+
+    fn read_entries(
+        &self,
+        reads: &[(&str, &[&str])],
+    ) -> impl Future<Output = Result<Vec<Fetched>>> + Send {
+        ready(self.0.read_entries(reads))
     }
 
     fn fill(

@@ -42,6 +42,7 @@ mod log_limit;
 mod nonblocking;
 mod owed;
 mod protocol;
+mod read_many;
 mod read_through;
 mod refresh;
 mod registry;
@@ -69,6 +70,7 @@ pub mod __engine {
     pub use crate::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::log_limit::{Cause, LogLimit, Suppressed};
+    pub use crate::read_many::Found;
     pub use crate::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::stats::{Counter, Stats};
     pub use crate::tagged::{FillOptions, Lookup, Stamp};

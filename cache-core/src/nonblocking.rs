@@ -10,6 +10,7 @@ use crate::cache::Cache;
 use crate::error::Result;
 use crate::flight::{Follower, Landing};
 use crate::io::Io;
+use crate::read_many::{Found, place};
 use crate::read_through::{Outcome, Plan, Shape};
 use crate::stats::Counter;
 use crate::timeout::Ttl;
@@ -33,6 +34,10 @@ impl Io for NonBlocking {
         claim: Option<&Claim<'_>>,
     ) -> Result<Fetched> {
         self.0.read_entry(key, tags, claim).await
+    }
+
+    async fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        self.0.read_entries(reads).await
     }
 
     async fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
@@ -115,6 +120,32 @@ impl Cache {
         }
         let io = NonBlocking(store.clone());
         self.read_through_missed(&io, plan, shape, load).await
+    }
+
+    /// [`Cache::read_through_many`] for async callers.
+    #[doc(hidden)]
+    pub async fn read_through_many_async<T, E, F>(
+        &self,
+        plans: &[Plan<'_>],
+        shape: impl Fn(usize, &T) -> Shape,
+        load: impl FnOnce(Vec<usize>) -> F,
+    ) -> std::result::Result<Found<T>, E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+        F: Future<Output = std::result::Result<Vec<T>, E>>,
+    {
+        tokio::task::coop::consume_budget().await;
+        let Some(store) = self.nonblocking() else {
+            plans.iter().for_each(|plan| self.no_twin(plan));
+            let all: Vec<usize> = (0..plans.len()).collect();
+            let mut found = (0..plans.len()).map(|_| None).collect();
+            let values = load(all.clone()).await?;
+            place(&mut found, &all, values, Outcome::Uncached);
+            return Ok(found);
+        };
+        let io = NonBlocking(store.clone());
+        self.read_many_with(&io, plans, shape, load).await
     }
 
     /// [`Cache::bump_tag_groups`] for async callers. A store without a

@@ -84,6 +84,12 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The key of a miss's flight: its entry's key and the stamp it read
+/// (callers that read different versions must not share a load).
+pub(crate) fn flight_key(plan: &Plan<'_>, stamp: &Stamp) -> String {
+    format!("{}#{:?}", plan.key, stamp.versions())
+}
+
 /// What a flight leader's claim got.
 enum Claimed {
     /// The lease, under this key: the leader loads, fills and releases it.
@@ -162,7 +168,7 @@ pub enum Outcome {
 }
 
 impl Cache {
-    fn count_both(&self, plan: &Plan<'_>, counter: Counter) {
+    pub(crate) fn count_both(&self, plan: &Plan<'_>, counter: Counter) {
         self.count(counter, 1);
         if let Some(stats) = plan.stats {
             stats.add(counter, 1);
@@ -369,7 +375,7 @@ impl Cache {
 
     /// Fills `plan.key` and, in the same round trip, releases `lease`
     /// (`None` when the fill failed: the lease is the caller's to release).
-    async fn store<T: Serialize>(
+    pub(crate) async fn store<T: Serialize>(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
@@ -432,7 +438,7 @@ impl Cache {
         E: Display,
         F: Future<Output = Result<T, E>>,
     {
-        let flight_key = format!("{}#{:?}", plan.key, stamp.versions());
+        let flight_key = flight_key(plan, &stamp);
         let mut rounds = 0;
         let leader = loop {
             // While the store serves no entries, a caller joins no flight in
@@ -641,7 +647,7 @@ impl Cache {
     /// others; one round trip per lifetime), except the own tag when
     /// `but_own`; writes the versions they hold now (ours, or another
     /// process's that created one first) into `versions`.
-    async fn create_absent(
+    pub(crate) async fn create_absent(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,

@@ -21,6 +21,7 @@ mod ctxt;
 mod expand;
 mod form;
 mod key;
+mod many;
 mod order;
 mod query;
 mod relations;

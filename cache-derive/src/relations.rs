@@ -172,7 +172,23 @@ pub(crate) fn loaders(
 ) -> (TokenStream, TokenStream) {
     let dsl = quote!(::cache_diesel::__private::diesel);
     if !m.has_relations() {
+        let table = m.table();
+        let many = crate::many::loads(m, unique, &quote!(#table::table), |condition| {
+            quote! {
+                ::cache_diesel::__private::$pre::RunQueryDsl::load::<Self>(
+                    #table::table.filter(#condition).select(<Self as #dsl::SelectableHelper<$db>>::as_select()),
+                    conn,
+                ) $($aw)* ?
+            }
+        });
         let loaders = quote! {
+            $($asy)* fn load_many(conn: &mut $conn, keys: &[#unique]) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                #[allow(unused_imports)]
+                use ::cache_diesel::__private::$pre::*;
+                let mut rows = ::std::vec::Vec::new();
+                #many
+                ::core::result::Result::Ok(rows)
+            }
             $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
                 <Self as ::cache_diesel::$tr<$conn>>::load_unique(conn, key) $($aw)*
             }
@@ -316,7 +332,25 @@ pub(crate) fn loaders(
     );
     let row_ty = quote!((Self, #(#join_tys),*));
     let selection = quote!((#self_select, #(#join_selects),*));
+    let many = crate::many::loads(m, unique, &source, |condition| {
+        quote! {
+            ::cache_diesel::__private::$pre::RunQueryDsl::load::<#row_ty>(
+                #table::table #joins.filter(#condition).select(#selection),
+                conn,
+            ) $($aw)* ?
+        }
+    });
     let loaders = quote! {
+        $($asy)* fn load_many(conn: &mut $conn, keys: &[#unique]) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
+            #[allow(unused_imports)]
+            use ::cache_diesel::__private::$pre::*;
+            let mut rows: ::std::vec::Vec<#row_ty> = ::std::vec::Vec::new();
+            #many
+            // A detail's record has its prefetched rows.
+            let #prefetch_param = true;
+            #assemble_run
+        }
+
         $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::$pre::*;

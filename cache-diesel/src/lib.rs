@@ -62,6 +62,9 @@ mod keys;
 mod manager;
 #[cfg(feature = "async")]
 mod manager_async;
+mod many;
+#[cfg(feature = "async")]
+mod many_async;
 mod model;
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
 mod mysql;
@@ -137,6 +140,14 @@ pub mod __private {
     pub use diesel;
     pub use std::sync::OnceLock;
     pub use std::time::Duration;
+
+    /// At most this many values of a single-column key in one `load_many`
+    /// query: under SQLite's 32,766 and MySQL's 65,535 bound parameters.
+    pub const MANY_CHUNK: usize = 5_000;
+    /// At most this many values of a composite key in one `load_many`
+    /// query, as an `OR` of conditions: well under SQLite's expression
+    /// depth of 1,000.
+    pub const MANY_CHUNK_COMPOSITE: usize = 100;
 
     #[cfg(any(
         feature = "sqlite",

@@ -153,6 +153,10 @@ pub trait ModelQueries<C>: CachedModel {
         filter: &Self::Filter,
         prefetch: bool,
     ) -> QueryResult<Vec<Self::Record>>;
+    /// The records of these unique values, in no particular order (those
+    /// with no row left out): one query per kind of key asked for (in
+    /// chunks of thousands), plus one per prefetched relation.
+    fn load_many(conn: &mut C, keys: &[Self::Unique]) -> QueryResult<Vec<Self::Record>>;
     /// How many rows match `filter`'s conditions (its order and window
     /// ignored).
     fn count_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<i64>;
@@ -195,6 +199,11 @@ pub trait AsyncModelQueries<C>: CachedModel {
         conn: &mut C,
         filter: &Self::Filter,
         prefetch: bool,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<Self::Record>>> + Send;
+    /// [`ModelQueries::load_many`].
+    fn load_many(
+        conn: &mut C,
+        keys: &[Self::Unique],
     ) -> impl std::future::Future<Output = QueryResult<Vec<Self::Record>>> + Send;
     /// [`ModelQueries::count_list`].
     fn count_list(
@@ -377,6 +386,9 @@ impl<M: CachedModel> ModelQueries<NoConnection> for M {
         _: &M::Filter,
         _: bool,
     ) -> QueryResult<Vec<M::Record>> {
+        match *conn {}
+    }
+    fn load_many(conn: &mut NoConnection, _: &[M::Unique]) -> QueryResult<Vec<M::Record>> {
         match *conn {}
     }
     fn count_list(conn: &mut NoConnection, _: &M::Filter) -> QueryResult<i64> {

@@ -69,6 +69,9 @@ where
     ) -> QueryResult<Vec<Self::Record>> {
         <M as ModelQueries<C>>::load_records(conn, filter, prefetch)
     }
+    fn load_many(conn: &mut Pooled<C>, keys: &[Self::Unique]) -> QueryResult<Vec<Self::Record>> {
+        <M as ModelQueries<C>>::load_many(conn, keys)
+    }
     fn count_list(conn: &mut Pooled<C>, filter: &Self::Filter) -> QueryResult<i64> {
         <M as ModelQueries<C>>::count_list(conn, filter)
     }

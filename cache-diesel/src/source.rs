@@ -117,7 +117,7 @@ impl<C: Connection + 'static> Reader<C> for &mut C {
 
 /// A read through a [`ConnectionSource`]: a connection checked out of it
 /// is another session, outside any transaction, so reads fill.
-struct FromSource<'s, S>(&'s S);
+pub(crate) struct FromSource<'s, S>(pub(crate) &'s S);
 
 impl<S: ConnectionSource> Reader<S::Connection> for FromSource<'_, S> {
     fn policy<'t>(&mut self, _: impl Iterator<Item = &'t str>) -> ReadPolicy {

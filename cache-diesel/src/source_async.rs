@@ -104,7 +104,7 @@ impl<C: AsyncConnection + 'static> AsyncReader<C> for &mut C {
 
 /// An async read through an [`AsyncConnectionSource`] (outside any
 /// transaction: reads fill).
-struct FromAsyncSource<'s, S>(&'s S);
+pub(crate) struct FromAsyncSource<'s, S>(pub(crate) &'s S);
 
 impl<S: AsyncConnectionSource> AsyncReader<S::Connection> for FromAsyncSource<'_, S> {
     fn policy<'t>(&mut self, _: impl Iterator<Item = &'t str>) -> ReadPolicy {

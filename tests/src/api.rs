@@ -77,6 +77,14 @@ pub trait Api: Sized {
     fn find<M: Reads<Self>>(&mut self, m: &Manager<M>, id: M::Id) -> Result<Option<M::Record>> {
         M::find(self, m, id)
     }
+    /// `find_many` / `find_many_async`.
+    fn find_many<M: Reads<Self>>(
+        &mut self,
+        m: &Manager<M>,
+        ids: Vec<M::Id>,
+    ) -> Result<Vec<Option<M::Record>>> {
+        M::find_many(self, m, ids)
+    }
     /// `get_unique` / `get_unique_async` (what `get_by_<unique>` calls).
     fn get_unique<M: Reads<Self>>(&mut self, m: &Manager<M>, key: M::Unique) -> Result<M::Record> {
         M::get_unique(self, m, key)
@@ -157,6 +165,12 @@ pub trait Reads<D>: CachedModel {
     fn get(d: &mut D, m: &Manager<Self>, id: Self::Id) -> Result<Self::Record>;
     /// See [`Api::find`].
     fn find(d: &mut D, m: &Manager<Self>, id: Self::Id) -> Result<Option<Self::Record>>;
+    /// See [`Api::find_many`].
+    fn find_many(
+        d: &mut D,
+        m: &Manager<Self>,
+        ids: Vec<Self::Id>,
+    ) -> Result<Vec<Option<Self::Record>>>;
     /// See [`Api::get_unique`].
     fn get_unique(d: &mut D, m: &Manager<Self>, key: Self::Unique) -> Result<Self::Record>;
     /// See [`Api::find_unique`].
@@ -250,6 +264,13 @@ impl<C: Connection + 'static, M: ModelQueries<C>> Reads<SyncApi<C>> for M {
     }
     fn find(d: &mut SyncApi<C>, m: &Manager<M>, id: M::Id) -> Result<Option<M::Record>> {
         m.find(&mut d.db.conn, id)
+    }
+    fn find_many(
+        d: &mut SyncApi<C>,
+        m: &Manager<M>,
+        ids: Vec<M::Id>,
+    ) -> Result<Vec<Option<M::Record>>> {
+        m.find_many(&mut d.db.conn, ids)
     }
     fn get_unique(d: &mut SyncApi<C>, m: &Manager<M>, key: M::Unique) -> Result<M::Record> {
         m.get_unique(&mut d.db.conn, key)
@@ -402,6 +423,13 @@ where
     }
     fn find(d: &mut AsyncApi<S, A>, m: &Manager<M>, id: M::Id) -> Result<Option<M::Record>> {
         d.run(|c| m.find_async(c, id))
+    }
+    fn find_many(
+        d: &mut AsyncApi<S, A>,
+        m: &Manager<M>,
+        ids: Vec<M::Id>,
+    ) -> Result<Vec<Option<M::Record>>> {
+        d.run(|c| m.find_many_async(c, ids))
     }
     fn get_unique(d: &mut AsyncApi<S, A>, m: &Manager<M>, key: M::Unique) -> Result<M::Record> {
         d.run(|c| m.get_unique_async(c, key))

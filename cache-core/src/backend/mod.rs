@@ -244,6 +244,16 @@ pub trait EntryStore {
     /// trip. With a [`Claim`], in the same round trip and before the read,
     /// the claim's absent tags are created and its lease taken if free.
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched>;
+    /// [`read_entry`](Self::read_entry) without a claim for each of
+    /// `reads` (an entry's key and its tags), in order: in one round trip
+    /// where the store can (one `MGET` on a Redis); the default reads them
+    /// one by one.
+    fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        reads
+            .iter()
+            .map(|(key, tags)| self.read_entry(key, tags, None))
+            .collect()
+    }
     /// Stores an entry's bytes and, with `release`, removes that lease, in
     /// one round trip.
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()>;
@@ -275,7 +285,7 @@ pub trait EntryStore {
 ///
 /// A store that wraps another (to count, to inject faults) must forward
 /// the provided methods too (`TagStore::generation`, `EntryStore::kept`,
-/// `EntryStore::discard`, `EntryStore::keep_decoded`,
+/// `EntryStore::read_entries`, `EntryStore::discard`, `EntryStore::keep_decoded`,
 /// `Backend::local_tier_ready`): their defaults are
 /// "cannot tell", which is always correct but gives up what the wrapped
 /// store does with them (hits that skip the tags, a local tier).

@@ -29,6 +29,14 @@ pub trait AsyncStore: Send + Sync + fmt::Debug {
         tags: &'a [&'a str],
         claim: Option<&'a Claim<'a>>,
     ) -> BoxFuture<'a, Result<Fetched>>;
+    /// [`EntryStore::read_entries`](super::EntryStore::read_entries); the
+    /// default reads them one by one.
+    fn read_entries<'a>(
+        &'a self,
+        reads: &'a [(&'a str, &'a [&'a str])],
+    ) -> BoxFuture<'a, Result<Vec<Fetched>>> {
+        Box::pin(one_by_one(self, reads))
+    }
     /// [`EntryStore::fill`](super::EntryStore::fill).
     fn fill<'a>(
         &'a self,
@@ -61,6 +69,18 @@ pub trait AsyncStore: Send + Sync + fmt::Debug {
     fn release_lease<'a>(&'a self, entry: &'a str, lease: &'a str) -> BoxFuture<'a, Result<()>>;
 }
 
+/// [`AsyncStore::read_entries`] as separate reads, in order.
+pub(crate) async fn one_by_one<S: AsyncStore + ?Sized>(
+    store: &S,
+    reads: &[(&str, &[&str])],
+) -> Result<Vec<Fetched>> {
+    let mut found = Vec::with_capacity(reads.len());
+    for (key, tags) in reads {
+        found.push(store.read_entry(key, tags, None).await?);
+    }
+    Ok(found)
+}
+
 /// An in-process store as an [`AsyncStore`]: its calls touch memory only,
 /// so each runs when its future is polled, and is ready at once.
 #[derive(Debug)]
@@ -74,6 +94,13 @@ impl AsyncStore for InProcess {
         claim: Option<&'a Claim<'a>>,
     ) -> BoxFuture<'a, Result<Fetched>> {
         Box::pin(async move { self.0.read_entry(key, tags, claim) })
+    }
+
+    fn read_entries<'a>(
+        &'a self,
+        reads: &'a [(&'a str, &'a [&'a str])],
+    ) -> BoxFuture<'a, Result<Vec<Fetched>>> {
+        Box::pin(async move { self.0.read_entries(reads) })
     }
 
     fn fill<'a>(

@@ -114,39 +114,58 @@ impl Cache {
             stats,
         };
         self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
-            let Some(found) = memo else {
-                return open_bytes(key, bytes, holds);
-            };
-            let decoded;
-            let memo = if found.decoded().is_some() {
-                found
-            } else {
-                // Decoded once: the store swaps the value in for the bytes.
-                decoded = found.decoded_as(unseal::<T>(key, bytes)?);
-                self.backend().keep_decoded(key, found, &decoded);
-                &decoded
-            };
-            // Another type kept under this key: its bytes are gone (an
-            // in-process store holds an entry once), so a miss, whose fill
-            // replaces it.
-            let kept = memo
-                .decoded()
-                .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
-            let Some((stamps, soft_deadline, value)) = kept else {
-                if bytes.is_empty() {
-                    return Ok(None);
-                }
-                return open_bytes(key, bytes, holds);
-            };
-            if !holds(stamps) {
-                return Ok(None);
-            }
-            if let Some(generation) = generation {
-                memo.checked(generation, tags);
-            }
-            Ok(Some((value.clone(), *soft_deadline)))
+            self.open_kept(key, tags, generation, bytes, memo, holds)
         })
         .await
+    }
+
+    /// The opener of [`Cache::read_tagged_leasing`]: decodes `bytes` (once,
+    /// kept decoded in `memo` where the store keeps one), and answers the
+    /// value when its stamps hold; marks the memo checked under
+    /// `generation`, read before the lookup.
+    fn open_kept<T>(
+        &self,
+        key: &str,
+        tags: &[&str],
+        generation: Option<u64>,
+        bytes: &Bytes,
+        memo: Option<&Memo>,
+        holds: &dyn Fn(&[u64]) -> bool,
+    ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let Some(found) = memo else {
+            return open_bytes(key, bytes, holds);
+        };
+        let decoded;
+        let memo = if found.decoded().is_some() {
+            found
+        } else {
+            // Decoded once: the store swaps the value in for the bytes.
+            decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+            self.backend().keep_decoded(key, found, &decoded);
+            &decoded
+        };
+        // Another type kept under this key: its bytes are gone (an
+        // in-process store holds an entry once), so a miss, whose fill
+        // replaces it.
+        let kept = memo
+            .decoded()
+            .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
+        let Some((stamps, soft_deadline, value)) = kept else {
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            return open_bytes(key, bytes, holds);
+        };
+        if !holds(stamps) {
+            return Ok(None);
+        }
+        if let Some(generation) = generation {
+            memo.checked(generation, tags);
+        }
+        Ok(Some((value.clone(), *soft_deadline)))
     }
 
     /// A hit that needs no look at the tags: the in-process backend kept the
@@ -193,12 +212,86 @@ impl Cache {
             self.settle_before_reading(tags, io.settles_inline())?;
         }
         let tag_keys: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        let fetched = io.read_entry(key, &tag_keys, how.claim).await?;
+        let leased = fetched.leased;
+        let lookup = self
+            .lookup_of(io, key, tags, tag_ttl, how, fetched, open)
+            .await?;
+        Ok((lookup, leased))
+    }
+
+    /// For each of `reads` (an entry's backend key and its tags), what a
+    /// caller's first read of it without a claim finds
+    /// ([`Cache::read_tagged_leasing`] creating no tags): the entries and
+    /// their tags in one round trip where the store can. A miss's stamp has
+    /// 0 for the tags it found absent.
+    pub(crate) async fn read_tagged_batch<T>(
+        &self,
+        io: &impl Io,
+        reads: &[(&str, &[&str])],
+        stats: Option<&Stats>,
+    ) -> Result<Vec<Lookup<T>>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        // Read before the lookup: see `Kept::checked`.
+        let generation = self.backend().generation();
+        if !self.owed().is_clear() {
+            let tags: Vec<&str> = reads
+                .iter()
+                .flat_map(|(_, tags)| tags.iter().copied())
+                .collect();
+            self.settle_before_reading(&tags, io.settles_inline())?;
+        }
+        let found = io.read_entries(reads).await?;
+        if found.len() != reads.len() {
+            return Err(Error::Backend {
+                reason: format!("{} entries read for {} asked", found.len(), reads.len()),
+            });
+        }
+        let how = ReadHow {
+            claim: None,
+            first: true,
+            create_missing: false,
+            stats,
+        };
+        let mut lookups = Vec::with_capacity(reads.len());
+        for (&(key, tags), fetched) in reads.iter().zip(found) {
+            let open = |bytes: &Bytes, memo: Option<&Memo>, holds: &dyn Fn(&[u64]) -> bool| {
+                self.open_kept(key, tags, generation, bytes, memo, holds)
+            };
+            lookups.push(
+                self.lookup_of(io, key, tags, None, how, fetched, open)
+                    .await?,
+            );
+        }
+        Ok(lookups)
+    }
+
+    /// What a read of the entry under `key` with `tags` found, from what
+    /// the store answered (`fetched`), opened by `open` (see
+    /// [`Cache::read_tagged_with`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn lookup_of<T>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        tags: &[impl AsRef<str>],
+        tag_ttl: Ttl,
+        how: ReadHow<'_>,
+        fetched: Fetched,
+        open: impl FnOnce(
+            &Bytes,
+            Option<&Memo>,
+            &dyn Fn(&[u64]) -> bool,
+        ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
+    ) -> Result<Lookup<T>> {
         let Fetched {
             entry,
             memo,
             versions: current,
-            leased,
-        } = io.read_entry(key, &tag_keys, how.claim).await?;
+            ..
+        } = fetched;
         if current.len() != tags.len() {
             return Err(Error::Backend {
                 reason: format!("{} versions read for {} tags", current.len(), tags.len()),
@@ -217,7 +310,7 @@ impl Cache {
                         stamp: Stamp { versions },
                         refresh_due: refresh_due(soft_deadline),
                     };
-                    return Ok((hit, leased));
+                    return Ok(hit);
                 }
                 Ok(None) => {
                     tracing::trace!(key, "cache entry stale: a tag moved on");
@@ -234,7 +327,7 @@ impl Cache {
         }
         if !how.create_missing {
             let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
-            return Ok((Lookup::Miss(Stamp { versions }), leased));
+            return Ok(Lookup::Miss(Stamp { versions }));
         }
         let missing: Vec<&str> = tags
             .iter()
@@ -250,7 +343,7 @@ impl Cache {
             .into_iter()
             .map(|v| v.or_else(|| created.next()).unwrap_or(0))
             .collect();
-        Ok((Lookup::Miss(Stamp { versions }), leased))
+        Ok(Lookup::Miss(Stamp { versions }))
     }
 
     /// Creates the missing `tags` of the entry under `entry` with fresh

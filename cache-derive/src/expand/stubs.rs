@@ -86,6 +86,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }
                         fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
                         fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
+                        fn load_many(_: &mut $conn, _: &[#unique]) -> #many_records { ::core::unimplemented!() }
                         fn count_list(_: &mut $conn, _: &#filter) -> #dsl::QueryResult<i64> { ::core::unimplemented!() }
                         fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
                         fn delete_by_id(_: &mut $conn, _: &#id) -> #one { ::core::unimplemented!() }
@@ -114,6 +115,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         async fn load_list(_: &mut $conn, _: &#filter) -> #many { ::core::unimplemented!() }
                         async fn load_record(_: &mut $conn, _: &#unique) -> #one_record { ::core::unimplemented!() }
                         async fn load_records(_: &mut $conn, _: &#filter, _: bool) -> #many_records { ::core::unimplemented!() }
+                        async fn load_many(_: &mut $conn, _: &[#unique]) -> #many_records { ::core::unimplemented!() }
                         async fn count_list(_: &mut $conn, _: &#filter) -> #dsl::QueryResult<i64> { ::core::unimplemented!() }
                         fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
                     }

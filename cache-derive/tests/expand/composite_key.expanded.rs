@@ -1527,8 +1527,28 @@ const _: () = {
             ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
             (enrollments::table.filter(::cache_diesel::__private::FilterCondition:: <
             enrollments::table, $db > ::condition(filter)).count(), conn,) $($aw)* }
-            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
-            mut $conn, key : & EnrollmentUnique) ->
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_many(conn : &
+            mut $conn, keys : & [EnrollmentUnique]) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let mut
+            rows = ::std::vec::Vec::new(); let values : ::std::vec::Vec < & (i32, i32,) >
+            = keys.iter().filter_map(| key | match key {
+            EnrollmentUnique::StudentIdCourseId(value) =>
+            ::core::option::Option::Some(value), #[allow(unreachable_patterns)] _ =>
+            ::core::option::Option::None, }).collect(); for chunk in values
+            .chunks(::cache_diesel::__private::MANY_CHUNK_COMPOSITE) { rows
+            .extend(::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < Self >
+            (enrollments::table.filter({ let mut condition :
+            ::cache_diesel::__private::BoxedCondition < enrollments::table, $db > =
+            ::std::boxed::Box::new(enrollments::student_id
+            .eq(::core::clone::Clone::clone(& (chunk[0]).0)).and(enrollments::course_id
+            .eq(::core::clone::Clone::clone(& (chunk[0]).1)))); for value in & chunk[1..]
+            { condition = ::std::boxed::Box::new(condition.or(enrollments::student_id
+            .eq(::core::clone::Clone::clone(& (value).0)).and(enrollments::course_id
+            .eq(::core::clone::Clone::clone(& (value).1))))); } condition }).select(<
+            Self as ::cache_diesel::__private::diesel::SelectableHelper < $db >>
+            ::as_select()), conn,) $($aw)* ?); } ::core::result::Result::Ok(rows) }
+            $($asy)* fn load_record(conn : & mut $conn, key : & EnrollmentUnique) ->
             ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
             Self >> { < Self as ::cache_diesel:: $tr < $conn >> ::load_unique(conn, key)
             $($aw)* } $($asy)* fn load_records(conn : & mut $conn, filter : &

@@ -278,6 +278,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn load_many(
+                    _: &mut $conn,
+                    _: &[OrphanUnique],
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
                 fn count_list(
                     _: &mut $conn,
                     _: &OrphanFilter,
@@ -362,6 +368,12 @@ const _: () = {
                     _: &mut $conn,
                     _: &OrphanFilter,
                     _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_many(
+                    _: &mut $conn,
+                    _: &[OrphanUnique],
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }

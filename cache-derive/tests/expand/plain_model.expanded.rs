@@ -1626,8 +1626,21 @@ const _: () = {
             ::cache_diesel::__private:: $pre ::RunQueryDsl::get_result:: < i64 >
             (authors::table.filter(::cache_diesel::__private::FilterCondition:: <
             authors::table, $db > ::condition(filter)).count(), conn,) $($aw)* }
-            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
-            mut $conn, key : & AuthorUnique) ->
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_many(conn : &
+            mut $conn, keys : & [AuthorUnique]) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < Self >> {
+            #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let mut
+            rows = ::std::vec::Vec::new(); let values : ::std::vec::Vec < & i32 > = keys
+            .iter().filter_map(| key | match key { AuthorUnique::Id(value) =>
+            ::core::option::Option::Some(value), #[allow(unreachable_patterns)] _ =>
+            ::core::option::Option::None, }).collect(); for chunk in values
+            .chunks(::cache_diesel::__private::MANY_CHUNK) { rows
+            .extend(::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < Self >
+            (authors::table.filter(authors::id.eq_any(chunk.iter().map(| v |
+            ::core::clone::Clone::clone(* v)).collect:: < ::std::vec::Vec < i32 >> ()))
+            .select(< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select()), conn,) $($aw)* ?); } ::core::result::Result::Ok(rows) }
+            $($asy)* fn load_record(conn : & mut $conn, key : & AuthorUnique) ->
             ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
             Self >> { < Self as ::cache_diesel:: $tr < $conn >> ::load_unique(conn, key)
             $($aw)* } $($asy)* fn load_records(conn : & mut $conn, filter : &

@@ -361,6 +361,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn load_many(
+                    _: &mut $conn,
+                    _: &[CatalogItemUnique],
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
                 fn count_list(
                     _: &mut $conn,
                     _: &CatalogItemFilter,
@@ -451,6 +457,12 @@ const _: () = {
                     _: &mut $conn,
                     _: &CatalogItemFilter,
                     _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_many(
+                    _: &mut $conn,
+                    _: &[CatalogItemUnique],
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }

@@ -2286,8 +2286,55 @@ const _: () = {
             ::cache_diesel::__private::diesel::associations::HasTable > ::Table >, <
             Category as ::cache_diesel::__private::diesel::associations::HasTable >
             ::Table >, $db > ::condition(filter)).count(), conn,) $($aw)* }
-            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_record(conn : &
-            mut $conn, key : & PostUnique) ->
+            __cache_diesel_delete_fn! { $writes, $conn } $($asy)* fn load_many(conn : &
+            mut $conn, keys : & [PostUnique]) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::std::vec::Vec < PostRecord
+            >> { #[allow(unused_imports)] use ::cache_diesel::__private:: $pre :: *; let
+            mut rows : ::std::vec::Vec < (Self, Author, ::core::option::Option < Category
+            >) > = ::std::vec::Vec::new(); let values : ::std::vec::Vec < & i32 > = keys
+            .iter().filter_map(| key | match key { PostUnique::Id(value) =>
+            ::core::option::Option::Some(value), #[allow(unreachable_patterns)] _ =>
+            ::core::option::Option::None, }).collect(); for chunk in values
+            .chunks(::cache_diesel::__private::MANY_CHUNK) { rows
+            .extend(::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < (Self,
+            Author, ::core::option::Option < Category >) > (blog_posts::table
+            .inner_join(< Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .left_join(< Category as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .filter(blog_posts::id.eq_any(chunk.iter().map(| v |
+            ::core::clone::Clone::clone(* v)).collect:: < ::std::vec::Vec < i32 >> ()))
+            .select((< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select(), < Author as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select(), <
+            ::core::option::Option < Category > as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())),
+            conn,) $($aw)* ?); } let prefetch = true; let (models, joined) :
+            (::std::vec::Vec < Self >, ::std::vec::Vec < (Author, ::core::option::Option
+            < Category >,) >) = rows.into_iter().map(| (row, author, category) | (row,
+            (author, category,))).unzip(); let mut comments_sets = if prefetch {
+            ::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < Comment >
+            (Comment::belonging_to(& models).select(< Comment as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select()),
+            conn) $($aw)* ? .grouped_by(& models).into_iter()
+            .map(::core::option::Option::Some).collect:: < ::std::vec::Vec < _ >> () }
+            else { ::std::vec::Vec::new() } .into_iter(); let mut tags_sets = if prefetch
+            { ::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < (PostTag, Tag) >
+            (PostTag::belonging_to(& models).inner_join(< Tag as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .select((< PostTag as ::cache_diesel::__private::diesel::SelectableHelper <
+            $db >> ::as_select(), < Tag as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())),
+            conn,) $($aw)* ? .grouped_by(& models).into_iter().map(| pairs | pairs
+            .into_iter().map(| (_, row) | row).collect:: < ::std::vec::Vec < Tag >> ())
+            .collect:: < ::std::vec::Vec < _ >> ().into_iter()
+            .map(::core::option::Option::Some).collect:: < ::std::vec::Vec < _ >> () }
+            else { ::std::vec::Vec::new() } .into_iter(); let mut out =
+            ::std::vec::Vec::with_capacity(models.len()); for (row, (author, category,))
+            in models.into_iter().zip(joined) { out.push(PostRecord { post : row, author,
+            category, comments : comments_sets.next().flatten(), tags : tags_sets.next()
+            .flatten(), }); } ::core::result::Result::Ok(out) } $($asy)* fn
+            load_record(conn : & mut $conn, key : & PostUnique) ->
             ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
             PostRecord >> { #[allow(unused_imports)] use ::cache_diesel::__private:: $pre
             :: *; let found = match key { PostUnique::Id(value) =>

@@ -1885,9 +1885,32 @@ const _: () = {
             blog_posts::table, < Author as
             ::cache_diesel::__private::diesel::associations::HasTable > ::Table >, $db >
             ::condition(filter)).count(), conn,) $($aw)* } __cache_diesel_delete_fn! {
-            $writes, $conn } $($asy)* fn load_record(conn : & mut $conn, key : &
-            PostSummaryUnique) -> ::cache_diesel::__private::diesel::QueryResult <
-            ::core::option::Option < PostSummaryRecord >> { #[allow(unused_imports)] use
+            $writes, $conn } $($asy)* fn load_many(conn : & mut $conn, keys : &
+            [PostSummaryUnique]) -> ::cache_diesel::__private::diesel::QueryResult <
+            ::std::vec::Vec < PostSummaryRecord >> { #[allow(unused_imports)] use
+            ::cache_diesel::__private:: $pre :: *; let mut rows : ::std::vec::Vec <
+            (Self, Author) > = ::std::vec::Vec::new(); let values : ::std::vec::Vec < &
+            i32 > = keys.iter().filter_map(| key | match key {
+            PostSummaryUnique::Id(value) => ::core::option::Option::Some(value),
+            #[allow(unreachable_patterns)] _ => ::core::option::Option::None, })
+            .collect(); for chunk in values.chunks(::cache_diesel::__private::MANY_CHUNK)
+            { rows.extend(::cache_diesel::__private:: $pre ::RunQueryDsl::load:: < (Self,
+            Author) > (blog_posts::table.inner_join(< Author as
+            ::cache_diesel::__private::diesel::associations::HasTable > ::table())
+            .filter(blog_posts::id.eq_any(chunk.iter().map(| v |
+            ::core::clone::Clone::clone(* v)).collect:: < ::std::vec::Vec < i32 >> ()))
+            .select((< Self as ::cache_diesel::__private::diesel::SelectableHelper < $db
+            >> ::as_select(), < Author as
+            ::cache_diesel::__private::diesel::SelectableHelper < $db >> ::as_select())),
+            conn,) $($aw)* ?); } let _prefetch = true; let (models, joined) :
+            (::std::vec::Vec < Self >, ::std::vec::Vec < (Author,) >) = rows.into_iter()
+            .map(| (row, author) | (row, (author,))).unzip(); let mut out =
+            ::std::vec::Vec::with_capacity(models.len()); for (row, (author,)) in models
+            .into_iter().zip(joined) { out.push(PostSummaryRecord { post_summary : row,
+            author, }); } ::core::result::Result::Ok(out) } $($asy)* fn load_record(conn
+            : & mut $conn, key : & PostSummaryUnique) ->
+            ::cache_diesel::__private::diesel::QueryResult < ::core::option::Option <
+            PostSummaryRecord >> { #[allow(unused_imports)] use
             ::cache_diesel::__private:: $pre :: *; let found = match key {
             PostSummaryUnique::Id(value) => ::cache_diesel::__private:: $pre
             ::RunQueryDsl::first:: < (Self, Author) > (blog_posts::table.inner_join(<

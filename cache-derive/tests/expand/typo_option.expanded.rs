@@ -358,6 +358,12 @@ const _: () = {
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }
+                fn load_many(
+                    _: &mut $conn,
+                    _: &[ProductUnique],
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
                 fn count_list(
                     _: &mut $conn,
                     _: &ProductFilter,
@@ -442,6 +448,12 @@ const _: () = {
                     _: &mut $conn,
                     _: &ProductFilter,
                     _: bool,
+                ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
+                    ::core::unimplemented!()
+                }
+                async fn load_many(
+                    _: &mut $conn,
+                    _: &[ProductUnique],
                 ) -> ::cache_diesel::__private::diesel::QueryResult<::std::vec::Vec<Self>> {
                     ::core::unimplemented!()
                 }

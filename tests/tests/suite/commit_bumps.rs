@@ -41,6 +41,9 @@ impl EntryStore for Counting {
     fn read_entry(&self, key: &str, tags: &[&str], claim: Option<&Claim<'_>>) -> Result<Fetched> {
         self.inner.read_entry(key, tags, claim)
     }
+    fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        self.inner.read_entries(reads)
+    }
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.inner.fill(key, bytes, ttl, release)
     }

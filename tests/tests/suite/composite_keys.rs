@@ -135,6 +135,32 @@ where
     ));
 }
 
+fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
+where
+    Enrollment: Queries<C>,
+{
+    let m = setup(db, &cache);
+    m.get(&mut db.conn, (1, 23)).unwrap();
+    let asked = vec![(12, 3), (9, 9), (1, 23), (12, 3)];
+    let (found, q1) = db.counted(|c| m.find_many(c, asked.clone()).unwrap());
+    let (again, q2) = db.counted(|c| m.find_many(c, asked.clone()).unwrap());
+    assert_eq!(
+        (q1, q2),
+        (1, 0),
+        "an OR of the tuples' conditions, then hits"
+    );
+    let keys: Vec<Option<(i32, i32)>> = found
+        .iter()
+        .map(|e| e.as_ref().map(|e| (e.student_id, e.course_id)))
+        .collect();
+    assert_eq!(keys, [Some((12, 3)), None, Some((1, 23)), Some((12, 3))]);
+    assert_eq!(found, again);
+    // More tuples than one query's chunk: one query per chunk.
+    let many: Vec<(i32, i32)> = (0..150).map(|i| (100 + i, 1)).collect();
+    let (found, q) = db.counted(|c| m.find_many(c, many.clone()).unwrap());
+    assert_eq!((found.iter().flatten().count(), q), (0, 2));
+}
+
 fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
 where
     Enrollment: Queries<C>,
@@ -265,6 +291,7 @@ macro_rules! suite {
 
 suite!(
     lookups_by_the_key_tuple_miss_then_hit,
+    batches_by_the_key_tuple_are_one_query,
     lists_order_and_page_by_the_key,
     hook_writes_invalidate_by_the_key_tuple,
     tracked_writes_invalidate_the_table,

@@ -27,6 +27,7 @@ mod derive_errors;
 mod derive_matrix;
 
 // Writes and invalidation.
+mod batch_reads;
 mod cached_query;
 mod commit_bumps;
 mod no_stale_reads;

@@ -99,6 +99,29 @@ where
         );
     }
 
+    fn a_batch_of_records_is_one_joined_query_plus_one_per_prefetch(&mut self) {
+        let (a, posts) = (&mut self.api, &self.posts);
+        let single = a.get(posts, 2).unwrap();
+        let (batch, q1) = a.counted(|a| a.find_many(posts, vec![3, 2, 99, 1]).unwrap());
+        let (again, q2) = a.counted(|a| a.find_many(posts, vec![3, 2, 99, 1]).unwrap());
+        assert_eq!(
+            (q1, q2),
+            (3, 0),
+            "post 2 cached: join + comments + tags for 1 and 3"
+        );
+        let ids: Vec<Option<i32>> = batch.iter().map(|p| p.as_ref().map(|p| p.id)).collect();
+        assert_eq!(ids, [Some(3), Some(2), None, Some(1)]);
+        let first = batch[3].as_ref().unwrap();
+        assert_eq!(
+            (first.author.name.as_str(), names(&first.tags)),
+            ("Ada", vec!["cache".into(), "rust".into()])
+        );
+        assert_eq!(bodies(&first.comments), ["First!", "Nice"]);
+        assert!(batch[0].as_ref().unwrap().category.is_none(), "a left join");
+        assert_eq!(names(&batch[1].as_ref().unwrap().tags), names(&single.tags));
+        assert_eq!(names(&again[3].as_ref().unwrap().tags), names(&first.tags));
+    }
+
     fn lists_prefetch_unless_told_not_to(&mut self) {
         let (a, posts, summaries) = (&mut self.api, &self.posts, &self.summaries);
         let (all, q1) = a.counted(|a| a.all(posts, None, Default::default()).unwrap());
@@ -256,6 +279,7 @@ macro_rules! shared_suite {
         shared!(
             $open;
             a_record_is_one_joined_query_plus_one_per_prefetch_then_a_hit,
+            a_batch_of_records_is_one_joined_query_plus_one_per_prefetch,
             lists_prefetch_unless_told_not_to,
             record_lists_page_in_order_with_their_relations_and_count,
             counts_count_what_the_joined_list_lists,

@@ -118,6 +118,92 @@ pub(super) fn entry_keys<'a>(key: &'a str, tags: &[&'a str]) -> Vec<&'a str> {
     keys
 }
 
+/// The keys of one `MGET` for several entries' reads: the entries' keys
+/// first, then each distinct tag once; and for each read, where its tags
+/// are in that list.
+pub(super) fn batch_keys<'a>(reads: &[(&'a str, &[&'a str])]) -> (Vec<&'a str>, Vec<Vec<usize>>) {
+    let mut keys: Vec<&str> = reads.iter().map(|(key, _)| *key).collect();
+    let mut at = std::collections::HashMap::new();
+    let places = reads
+        .iter()
+        .map(|(_, tags)| {
+            tags.iter()
+                .map(|tag| {
+                    *at.entry(*tag).or_insert_with(|| {
+                        keys.push(tag);
+                        keys.len() - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (keys, places)
+}
+
+/// Each read's [`Fetched`] out of the `MGET` reply of [`batch_keys`] (its
+/// entries not served when `serve` is false).
+pub(super) fn batch_fetched(
+    found: Vec<Option<Bytes>>,
+    places: &[Vec<usize>],
+    serve: bool,
+) -> Vec<Fetched> {
+    places
+        .iter()
+        .enumerate()
+        .map(|(i, tags)| Fetched {
+            entry: found[i].clone().filter(|_| serve),
+            memo: None,
+            versions: tags
+                .iter()
+                .map(|&t| found[t].as_deref().and_then(parse_version))
+                .collect(),
+            leased: false,
+        })
+        .collect()
+}
+
+/// The pipeline of a batch read with lifetimes: one `MGET` of `keys`
+/// ([`batch_keys`]), the `PTTL` of each of the first `entries` keys, the
+/// guard.
+pub(super) fn batch_ttl_pipeline(keys: &[&str], entries: usize) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.cmd("MGET").arg(keys);
+    for key in &keys[..entries] {
+        pipe.cmd("PTTL").arg(key);
+    }
+    pipe.add_command(guard::guard_cmd(keys[0]));
+    pipe
+}
+
+/// What a batch read with lifetimes found: each key's bytes, each entry's
+/// remaining lifetime.
+pub(super) type BatchReply = (Vec<Option<Bytes>>, Vec<Option<Duration>>);
+
+/// The `MGET` reply and each entry's remaining lifetime (`None`: none, or
+/// no entry) out of the reply of [`batch_ttl_pipeline`].
+pub(super) fn batch_ttl_reply(
+    reply: Vec<Value>,
+    keys: usize,
+    entries: usize,
+) -> RedisResult<BatchReply> {
+    let mut reply = reply.into_iter();
+    let found = mget_reply(reply.next().unwrap_or(Value::Nil), keys)?;
+    let ttls = reply
+        .take(entries)
+        .map(|v| match v {
+            Value::Int(ms) => u64::try_from(ms).ok().map(Duration::from_millis),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    if ttls.len() != entries {
+        return Err(RedisError::from((
+            ErrorKind::Parse,
+            "a batch read's reply is short",
+        )));
+    }
+    Ok((found, ttls))
+}
+
 /// A lifetime in ms for `PX`, at most [`MAX_TTL`](crate::MAX_TTL) (Redis
 /// refuses larger ones), at least 1.
 pub(super) fn millis(d: Duration) -> u64 {
@@ -229,6 +315,22 @@ pub(super) fn fetched(mut found: Vec<Option<Bytes>>, leased: bool, serve: bool) 
 mod tests {
     use super::*;
     use redis::Value;
+
+    #[test]
+    fn a_batch_reads_each_tag_once_and_splits_the_reply() {
+        let (a, b): (&[&str], &[&str]) = (&["t1", "t2"], &["t2", "t3"]);
+        let (keys, places) = batch_keys(&[("e1", a), ("e2", b)]);
+        assert_eq!(keys, ["e1", "e2", "t1", "t2", "t3"]);
+        assert_eq!(places, [vec![2, 3], vec![3, 4]]);
+        let v = |n: u64| Some(version_text(n));
+        let found = vec![Some(Bytes::from_static(b"x")), None, v(1), v(2), None];
+        let fetched = batch_fetched(found.clone(), &places, true);
+        assert_eq!(fetched[0].entry.as_deref(), Some(&b"x"[..]));
+        assert_eq!(fetched[0].versions, [Some(1), Some(2)]);
+        assert_eq!(fetched[1].entry, None);
+        assert_eq!(fetched[1].versions, [Some(2), None]);
+        assert_eq!(batch_fetched(found, &places, false)[0].entry, None);
+    }
 
     #[test]
     fn mget_replies_are_checked() {

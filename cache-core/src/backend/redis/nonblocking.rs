@@ -17,9 +17,9 @@
 
 use super::cluster_link::masters_of;
 use super::commands::{
-    NOT_REPLICATED, check_acknowledged, claim_pipeline, create_pipeline, deletes_instead,
-    entry_keys, fetched, fill_pipeline, mget_reply, set_cmd, spread_pipeline, tag_cmds,
-    ttl_read_pipeline,
+    NOT_REPLICATED, batch_fetched, batch_keys, batch_ttl_pipeline, check_acknowledged,
+    claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline,
+    mget_reply, set_cmd, spread_pipeline, tag_cmds, ttl_read_pipeline,
 };
 use super::direct::{Direct, Node};
 use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
@@ -150,6 +150,16 @@ impl AsyncRedis {
         let (found, ttl, _guard): (Value, i64, i64) =
             self.run(&ttl_read_pipeline(key, tags)).await?;
         self.redis.ttl_read_reply((found, ttl), tags.len())
+    }
+
+    /// [`RedisBackend::read_entries_with_ttl`], not blocking.
+    pub(crate) async fn read_entries_with_ttl(
+        &self,
+        reads: &[(&str, &[&str])],
+    ) -> Result<Vec<(Fetched, Option<Duration>)>> {
+        let (keys, places) = batch_keys(reads);
+        let reply: Vec<Value> = self.run(&batch_ttl_pipeline(&keys, reads.len())).await?;
+        self.redis.batch_ttl_fetched(reply, keys.len(), &places)
     }
 
     /// The twin of `redis` in cluster mode, for the cluster layout's twin
@@ -542,6 +552,30 @@ impl AsyncStore for AsyncRedis {
             };
             let found = mget_reply(found, keys.len()).map_err(|e| self.redis.map_error(e))?;
             Ok(fetched(found, leased, self.redis.serves_entries()))
+        })
+    }
+
+    /// One `MGET` (and the hit's guard) on one server, as the sync store's.
+    fn read_entries<'a>(
+        &'a self,
+        reads: &'a [(&'a str, &'a [&'a str])],
+    ) -> BoxFuture<'a, Result<Vec<Fetched>>> {
+        Box::pin(async move {
+            if reads.len() < 2 || matches!(self.redis.server, Server::Cluster(..)) {
+                return crate::backend::nonblocking::one_by_one(self, reads).await;
+            }
+            let (keys, places) = batch_keys(reads);
+            let found = match &self.plain {
+                Some((host, port)) => self.mget_plain(host, *port, &keys).await?,
+                None => {
+                    let mut pipe = redis::pipe();
+                    pipe.cmd("MGET").arg(&keys);
+                    pipe.add_command(guard::guard_cmd(keys[0]));
+                    let (found, _guard): (Value, i64) = self.run(&pipe).await?;
+                    mget_reply(found, keys.len()).map_err(|e| self.redis.map_error(e))?
+                }
+            };
+            Ok(batch_fetched(found, &places, self.redis.serves_entries()))
         })
     }
 

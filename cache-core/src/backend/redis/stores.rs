@@ -3,8 +3,9 @@
 //! behind them.
 
 use super::commands::{
-    claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline,
-    mget_reply, millis, set_cmd, tag_cmds, to_bytes, ttl_read_pipeline,
+    batch_fetched, batch_keys, batch_ttl_pipeline, batch_ttl_reply, claim_pipeline,
+    create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline, mget_reply, millis,
+    set_cmd, tag_cmds, to_bytes, ttl_read_pipeline,
 };
 use super::failures::Resend;
 use super::link::Link;
@@ -52,6 +53,33 @@ impl RedisBackend {
         let keys = entry_keys(key, tags);
         let (found, ttl, _guard): (Value, i64, i64) = self.with_read(&keys, |c| pipe.query(c))?;
         self.ttl_read_reply((found, ttl), tags.len())
+    }
+
+    /// [`RedisBackend::read_entry_with_ttl`] for several entries, in one
+    /// round trip (one `MGET`, a `PTTL` per entry, the guard): what a local
+    /// tier's batch read asks of one server.
+    pub(crate) fn read_entries_with_ttl(
+        &self,
+        reads: &[(&str, &[&str])],
+    ) -> Result<Vec<(Fetched, Option<Duration>)>> {
+        let (keys, places) = batch_keys(reads);
+        let pipe = batch_ttl_pipeline(&keys, reads.len());
+        let reply: Vec<Value> = self.with_read(&keys, |c| pipe.query(c))?;
+        self.batch_ttl_fetched(reply, keys.len(), &places)
+    }
+
+    /// The reply of [`batch_ttl_pipeline`] for `n` keys, split by `places`
+    /// ([`batch_keys`]).
+    pub(super) fn batch_ttl_fetched(
+        &self,
+        reply: Vec<Value>,
+        n: usize,
+        places: &[Vec<usize>],
+    ) -> Result<Vec<(Fetched, Option<Duration>)>> {
+        let (found, ttls) =
+            batch_ttl_reply(reply, n, places.len()).map_err(|e| self.map_error(e))?;
+        let fetched = batch_fetched(found, places, self.serves_entries());
+        Ok(fetched.into_iter().zip(ttls).collect())
     }
 
     /// The reply of [`ttl_read_pipeline`] for `n` tags.
@@ -212,6 +240,21 @@ impl EntryStore for RedisBackend {
             self.with_conn_resending(|c| pipe.query(c))?;
         let found = mget_reply(found, keys.len()).map_err(|e| self.map_error(e))?;
         Ok(fetched(found, added.is_some(), self.serves_entries()))
+    }
+
+    /// One `MGET` (and the hit's guard) for every entry and each distinct
+    /// tag, on one server; a cluster's entries lie in several slots, and
+    /// are read one by one.
+    fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        if reads.len() < 2 || matches!(self.server, Server::Cluster(..)) {
+            return reads
+                .iter()
+                .map(|(key, tags)| self.read_entry(key, tags, None))
+                .collect();
+        }
+        let (keys, places) = batch_keys(reads);
+        let found = self.read_guarded(&keys)?;
+        Ok(batch_fetched(found, &places, self.serves_entries()))
     }
 
     /// Sent without waiting for the reply (but by a breaker's probe): the

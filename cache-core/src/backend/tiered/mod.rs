@@ -166,6 +166,34 @@ impl TieredBackend {
         self.local_read(key, tags)
     }
 
+    /// The local tier's answers to `reads` (`None` where it has none), and
+    /// the indices of those it has none for.
+    fn local_answers(&self, reads: &[(&str, &[&str])]) -> (Vec<Option<Fetched>>, Vec<usize>) {
+        let found: Vec<Option<Fetched>> = reads
+            .iter()
+            .map(|(key, tags)| self.local_answer(key, tags))
+            .collect();
+        let remote = (0..reads.len()).filter(|&i| found[i].is_none()).collect();
+        (found, remote)
+    }
+
+    /// [`TieredBackend::learn_reply`] for each of a batch's remote `reads`
+    /// (at `remote` in `found`), each read sent after its `before`.
+    fn learn_replies(
+        &self,
+        reads: &[(&str, &[&str])],
+        remote: &[usize],
+        before: Vec<Vec<Before>>,
+        replies: Vec<(Fetched, Option<Duration>)>,
+        found: &mut [Option<Fetched>],
+    ) {
+        for ((&i, before), (mut fetched, ttl)) in remote.iter().zip(before).zip(replies) {
+            let (key, tags) = reads[i];
+            self.learn_reply(key, tags, before, &mut fetched, ttl);
+            found[i] = Some(fetched);
+        }
+    }
+
     /// Where each tag's shard stood before a read of Redis is sent: see
     /// [`TieredBackend::learn_reply`].
     fn before_reading(&self, tags: &[&str]) -> Vec<Before> {
@@ -296,6 +324,28 @@ impl EntryStore for TieredBackend {
         let (mut fetched, ttl) = self.remote.read_entry_with_ttl(key, tags)?;
         self.learn_reply(key, tags, before, &mut fetched, ttl);
         Ok(fetched)
+    }
+
+    /// The local tier's answers, and one round trip to Redis for the rest.
+    fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        let (mut found, remote) = self.local_answers(reads);
+        if remote.len() > 1 {
+            let asked: Vec<(&str, &[&str])> = remote.iter().map(|&i| reads[i]).collect();
+            let before = asked
+                .iter()
+                .map(|(_, tags)| self.before_reading(tags))
+                .collect();
+            let replies = self.remote.read_entries_with_ttl(&asked)?;
+            self.learn_replies(reads, &remote, before, replies, &mut found);
+        }
+        reads
+            .iter()
+            .zip(found)
+            .map(|((key, tags), found)| match found {
+                Some(found) => Ok(found),
+                None => self.read_entry(key, tags, None),
+            })
+            .collect()
     }
 
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {

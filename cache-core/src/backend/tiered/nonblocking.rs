@@ -60,6 +60,34 @@ impl AsyncStore for AsyncTiered {
         })
     }
 
+    /// As the sync store's: one round trip for what the local tier lacks.
+    fn read_entries<'a>(
+        &'a self,
+        reads: &'a [(&'a str, &'a [&'a str])],
+    ) -> BoxFuture<'a, Result<Vec<Fetched>>> {
+        Box::pin(async move {
+            let tiered = &self.tiered;
+            let (mut found, remote) = tiered.local_answers(reads);
+            if remote.len() > 1 {
+                let asked: Vec<(&str, &[&str])> = remote.iter().map(|&i| reads[i]).collect();
+                let before = asked
+                    .iter()
+                    .map(|(_, tags)| tiered.before_reading(tags))
+                    .collect();
+                let replies = self.remote.read_entries_with_ttl(&asked).await?;
+                tiered.learn_replies(reads, &remote, before, replies, &mut found);
+            }
+            let mut answers = Vec::with_capacity(reads.len());
+            for ((key, tags), found) in reads.iter().zip(found) {
+                answers.push(match found {
+                    Some(found) => found,
+                    None => self.read_entry(key, tags, None).await?,
+                });
+            }
+            Ok(answers)
+        })
+    }
+
     fn fill<'a>(
         &'a self,
         key: &'a str,
