@@ -284,6 +284,26 @@ impl Backend for ClusterBackend {
 
     /// `SCAN` on every master for `{*}prefix*`, keeping the keys whose
     /// part after the hash tag starts with `prefix`.
+    /// The keys as the other methods name them: without the hash tag that
+    /// places them (a tag's copies, once each).
+    fn keys_under(&self, prefix: &str, each: &mut dyn FnMut(&[String])) -> Result<bool> {
+        let pattern = format!("{{*}}{}", glob_prefix(prefix));
+        self.redis.scan_matching(&pattern, &mut |keys| {
+            let keys: Vec<String> = keys
+                .iter()
+                .filter_map(|key| {
+                    let close = key.iter().position(|b| *b == b'}')?;
+                    let key = &key[close + 1..];
+                    key.starts_with(prefix.as_bytes())
+                        .then(|| String::from_utf8_lossy(key).into_owned())
+                })
+                .collect();
+            each(&keys);
+            Ok(())
+        })?;
+        Ok(true)
+    }
+
     fn clear(&self, prefix: &str) -> Result<()> {
         let pattern = format!("{{*}}{}", glob_prefix(prefix));
         self.redis.unlink_matching(&pattern, |key| {

@@ -368,6 +368,15 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// namespace may be forgotten too (an in-process store forgets them all:
     /// entries of other caches sharing it then miss, never go stale).
     fn clear(&self, prefix: &str) -> Result<()>;
+    /// For an operator's census (`cache-admin stats`, `inspect`): calls
+    /// `each` with every batch of the keys under `prefix`, as the other
+    /// methods name them (a key stored in several places, once per
+    /// place); `false` when the store cannot list its keys (the default:
+    /// an in-process store is not reachable from an operator's process).
+    /// A walk of the whole keyspace (`SCAN`): not for a request path.
+    fn keys_under(&self, _prefix: &str, _each: &mut dyn FnMut(&[String])) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 #[cfg(test)]

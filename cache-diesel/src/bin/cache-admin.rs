@@ -5,6 +5,9 @@
 //! ```text
 //! cache-admin [--cache URL] invalidate <table>...   every entry of these tables
 //! cache-admin [--cache URL] invalidate-all          every entry the managers keep
+//! cache-admin [--cache URL] stats                   entries per model and table, tags, leases
+//! cache-admin [--cache URL] inspect <model> <value> [--column <column>]
+//!                                                   the detail entries of a row (column: id)
 //! cache-admin [--cache URL] ping                    whether the cache answers
 //! ```
 //!
@@ -12,15 +15,23 @@
 //! the deployment's. After a manual fix in the database (psql, a
 //! migration, another service), `invalidate <table>` makes every process
 //! that shares the cache read the table's rows from the database again.
+//! `stats` and `inspect` walk the keys under the prefix (`SCAN`, on every
+//! master of a cluster): an operator's command, not a health check. Hits,
+//! misses and fills are counted per process: scrape a service's `/metrics`.
 //! An in-process cache (`memory://`, `locmem://`) lives inside its process
 //! and cannot be reached from outside: refused.
 
 use cache_diesel::Cache;
+use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cache-admin [--cache URL] <invalidate <table>... | invalidate-all | ping>
-  The URL is --cache's, else CACHE_URL's, with the deployment's prefix.";
+const USAGE: &str = "usage: cache-admin [--cache URL] <command>
+  invalidate <table>...                      every entry of these tables
+  invalidate-all                             every entry the managers keep
+  stats                                      entries per model and table, tags, leases
+  inspect <model> <value> [--column <col>]   the detail entries of a row (column: id)
+  ping                                       whether the cache answers
+The URL is --cache's, else CACHE_URL's, with the deployment's prefix.";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -70,10 +81,129 @@ fn run(mut args: Vec<String>) -> Result<String, String> {
             cache_diesel::invalidate_everything(&cache).map_err(not_done)?;
             Ok("invalidated every entry".into())
         }
+        ("stats", []) => stats(&cache),
+        ("inspect", [model, value]) => inspect(&cache, model, "id", value),
+        ("inspect", [model, value, flag, column]) if flag == "--column" => {
+            inspect(&cache, model, column, value)
+        }
         ("ping", []) => match cache.has_key("cache-admin:ping") {
             Ok(_) => Ok(format!("{} answers", cache.backend().kind())),
             Err(e) => Err(e.to_string()),
         },
         _ => Err(USAGE.into()),
     }
+}
+
+/// Each key under the cache's prefix, without it (its namespace first:
+/// `d:..` a detail, `l:..` a list, `t:..` a tag, `x:..` a lease, `q:..` a
+/// cached query, `k:..` the low-level API's).
+fn walk(cache: &Cache, mut each: impl FnMut(&str)) -> Result<(), String> {
+    let head = cache.keys().namespace_prefix().to_owned();
+    let listed = cache
+        .backend()
+        .keys_under(&head, &mut |keys| {
+            for key in keys {
+                if let Some(rest) = key.strip_prefix(head.as_str()) {
+                    each(rest);
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    if !listed {
+        return Err(format!(
+            "a {} store cannot list its keys",
+            cache.backend().kind()
+        ));
+    }
+    Ok(())
+}
+
+/// Entries per model and table (details, lists, counts), then the tags,
+/// leases, cached queries' entries and low-level keys.
+fn stats(cache: &Cache) -> Result<String, String> {
+    let mut models: BTreeMap<(String, String), [u64; 3]> = BTreeMap::new();
+    let mut tags = HashSet::new();
+    let mut other: BTreeMap<&str, u64> = BTreeMap::new();
+    walk(cache, |key| {
+        // `{ns}:{model}:{table}:{hash}:..`; a list's next segment is its
+        // suffix, then `count:..` for a count.
+        let parts: Vec<&str> = key.splitn(6, ':').collect();
+        let column = match parts.as_slice() {
+            ["d", model, table, ..] => Some((model, table, 0)),
+            ["l", model, table, _, _, rest] if rest.starts_with("count:") => {
+                Some((model, table, 2))
+            }
+            ["l", model, table, ..] => Some((model, table, 1)),
+            _ => None,
+        };
+        match (column, parts.first().copied()) {
+            (Some((model, table, at)), _) => {
+                models
+                    .entry((model.to_string(), table.to_string()))
+                    .or_default()[at] += 1
+            }
+            (None, Some("t")) => {
+                tags.insert(key.to_owned());
+            }
+            (None, Some(ns)) => {
+                let name = match ns {
+                    "x" => "fill leases",
+                    "q" => "cached query entries",
+                    "k" => "low-level keys",
+                    _ => "other keys",
+                };
+                *other.entry(name).or_default() += 1;
+            }
+            (None, None) => {}
+        }
+    })?;
+    let mut out = format!(
+        "{:<24} {:<24} {:>9} {:>9} {:>9}\n",
+        "model", "table", "details", "lists", "counts"
+    );
+    for ((model, table), [details, lists, counts]) in &models {
+        out += &format!("{model:<24} {table:<24} {details:>9} {lists:>9} {counts:>9}\n");
+    }
+    out += &format!("tags {}", tags.len());
+    for (name, n) in &other {
+        out += &format!(", {name} {n}");
+    }
+    out += "\n(hits, misses and fills are counted per process: scrape a service's /metrics)";
+    Ok(out)
+}
+
+/// The detail entries of `model`'s row whose `column` is `value` (one per
+/// schema hash a deploy wrote), each with its size and decoded value.
+fn inspect(cache: &Cache, model: &str, column: &str, value: &str) -> Result<String, String> {
+    let mut keys = Vec::new();
+    walk(cache, |key| {
+        if let ["d", m, _table, _hash, c, v] = key.splitn(6, ':').collect::<Vec<_>>().as_slice()
+            && *m == model
+            && *c == column
+            && *v == value
+        {
+            keys.push(format!("{}{key}", cache.keys().namespace_prefix()));
+        }
+    })?;
+    if keys.is_empty() {
+        return Ok(format!("no cached {model} with {column} = {value}"));
+    }
+    let mut out = Vec::new();
+    for key in keys {
+        let line = match cache.backend().get(&key).map_err(|e| e.to_string())? {
+            None => format!("{key}: gone since the walk"),
+            Some(bytes) => {
+                let shown = cache
+                    .decode_fill::<serde_json::Value>(&key, &bytes, None)
+                    .map_or_else(|| "(undecodable)".to_owned(), |v| v.to_string());
+                format!("{key}: {} bytes: {shown}", bytes.len())
+            }
+        };
+        out.push(line);
+    }
+    out.push(
+        "(an entry is served only while its tags hold: a write since makes the next read miss)"
+            .into(),
+    );
+    Ok(out.join("\n"))
 }

@@ -1439,6 +1439,91 @@ fn a_mariadb_autocommit_hook_whose_commit_reply_is_lost_leaves_nothing_stale() {
     }
 }
 
+/// The `cache-admin` binary beside this test's (built by `cargo test
+/// --workspace`); `None`, said, when it was not built (a failure in CI).
+fn cache_admin() -> Option<std::path::PathBuf> {
+    let admin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("cache-admin"))
+        .filter(|bin| bin.exists());
+    if admin.is_none() {
+        assert!(!cache_tests::services::in_ci(), "cache-admin was not built");
+        eprintln!("skipped: cargo build -p cache-diesel --bin cache-admin first");
+    }
+    admin
+}
+
+/// `cache-admin stats` counts a deployment's entries per model and table,
+/// and `inspect` shows a row's detail entry, decoded; on one Redis and on
+/// a Redis Cluster (whose tags have a copy per shard: counted once).
+#[test]
+fn cache_admin_counts_and_shows_entries() {
+    let Some(admin) = cache_admin() else {
+        return;
+    };
+    let redis =
+        cache_tests::services::redis_url().map(|url| (env::postgres_redis("admin_stats"), url));
+    let cluster = cache_tests::redis_cluster::RedisCluster::shared()
+        .map(|url| (env::postgres_cluster("admin_stats_cluster"), url));
+    for (env, url) in [redis, cluster].into_iter().flatten() {
+        let Some(mut env) = env else { continue };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}prefix={}", env.cache.config().key_prefix);
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(&admin)
+                .args(["--cache", &url])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let p = &env.products;
+        let rows: Vec<NewProduct> = ["s1", "s2", "s3"]
+            .iter()
+            .map(|s| NewProduct::new(s, 1))
+            .collect();
+        let ids: Vec<i32> = p
+            .insert_many(&mut env.db.conn, rows)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        p.find_many(&mut env.db.conn, ids.clone()).unwrap();
+        assert!(p.find(&mut env.db.conn, ids[2] + 1000).unwrap().is_none());
+        p.all(&mut env.db.conn, None, Default::default()).unwrap();
+        p.count(&mut env.db.conn, None, Default::default()).unwrap();
+        let stats = run(&["stats"]);
+        let line: Vec<&str> = stats
+            .lines()
+            .find(|l| l.starts_with("product "))
+            .unwrap_or_else(|| panic!("{stats}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(
+            line,
+            ["product", "products", "4", "1", "1"],
+            "{url}\n{stats}"
+        );
+        assert!(stats.contains("tags "), "{stats}");
+        let shown = run(&["inspect", "product", &ids[1].to_string()]);
+        assert!(shown.contains("\"s2\""), "{shown}");
+        assert!(shown.contains(":d:product:products:"), "{shown}");
+        let shown = run(&["inspect", "product", "\"s3\"", "--column", "slug"]);
+        assert!(shown.starts_with("no cached product with slug"), "{shown}");
+        p.get_by_slug(&mut env.db.conn, "s3".into()).unwrap();
+        let shown = run(&["inspect", "product", "\"s3\"", "--column", "slug"]);
+        assert!(shown.contains("\"Title of s3\""), "{shown}");
+        env.cache.clear().unwrap();
+    }
+}
+
 /// A fix made by hand in the database (an untracked connection: psql, a
 /// migration, another service) stays cached until an operator runs
 /// `cache-admin --cache <the deployment's URL> invalidate <table>`: then
@@ -1451,15 +1536,7 @@ fn a_fix_by_hand_is_invalidated_by_cache_admin() {
     let Some(mut env) = env::postgres_redis("cache_admin") else {
         return;
     };
-    let admin = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("cache-admin"))
-        .filter(|bin| bin.exists());
-    let Some(admin) = admin else {
-        assert!(!cache_tests::services::in_ci(), "cache-admin was not built");
-        eprintln!("skipped: cargo build -p cache-diesel --bin cache-admin first");
+    let Some(admin) = cache_admin() else {
         return;
     };
     let p = &env.products;

@@ -411,6 +411,18 @@ impl Backend for RedisBackend {
     fn clear(&self, prefix: &str) -> Result<()> {
         self.unlink_matching(&glob_prefix(prefix), |_| true)
     }
+
+    fn keys_under(&self, prefix: &str, each: &mut dyn FnMut(&[String])) -> Result<bool> {
+        self.scan_matching(&glob_prefix(prefix), &mut |keys| {
+            let keys: Vec<String> = keys
+                .iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect();
+            each(&keys);
+            Ok(())
+        })?;
+        Ok(true)
+    }
 }
 
 impl RedisBackend {
@@ -420,6 +432,22 @@ impl RedisBackend {
         &self,
         pattern: &str,
         wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<()> {
+        self.scan_matching(pattern, &mut |keys| {
+            let keys: Vec<&Vec<u8>> = keys.iter().filter(|k| wanted(k)).collect();
+            if !keys.is_empty() {
+                self.with_conn_resending(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Calls `each` with every batch of the keys that match the `SCAN`
+    /// pattern `pattern`, on every master of a cluster.
+    pub(crate) fn scan_matching(
+        &self,
+        pattern: &str,
+        each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<()>,
     ) -> Result<()> {
         let nodes: Vec<Option<(String, u16)>> = match self.server {
             Server::Single(_) => vec![None],
@@ -441,12 +469,9 @@ impl RedisBackend {
                     .arg(pattern)
                     .arg("COUNT")
                     .arg(SCAN_BATCH);
-                let (next, mut keys): (u64, Vec<Vec<u8>>) =
+                let (next, keys): (u64, Vec<Vec<u8>>) =
                     self.with_conn_resending(|c| c.on_node(node.as_ref(), &scan))?;
-                keys.retain(|k| wanted(k));
-                if !keys.is_empty() {
-                    self.with_conn_resending(|c| redis::cmd("UNLINK").arg(&keys).query::<u64>(c))?;
-                }
+                each(keys)?;
                 if next == 0 {
                     break;
                 }

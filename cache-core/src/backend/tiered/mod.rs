@@ -467,6 +467,10 @@ impl Backend for TieredBackend {
         outcome
     }
 
+    fn keys_under(&self, prefix: &str, each: &mut dyn FnMut(&[String])) -> Result<bool> {
+        self.remote.keys_under(prefix, each)
+    }
+
     fn clear(&self, prefix: &str) -> Result<()> {
         let cleared = self.remote.clear(prefix);
         self.local.clear(prefix)?;
