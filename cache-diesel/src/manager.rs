@@ -25,7 +25,7 @@ use std::time::Duration;
 /// Writes run the statement, then invalidate exactly the tags it touched.
 pub struct Manager<M> {
     cache: Cache,
-    stats: Stats,
+    stats: Arc<Stats>,
     /// Its keys and tag keys (what is fixed built once).
     keys: ModelKeys,
     /// Its reads in the `metrics` facade (see `read_metrics`).
@@ -107,9 +107,22 @@ impl<M: CachedModel> Manager<M> {
             stats: {
                 let stats = Stats::default();
                 stats.report_as("model", info.name);
-                stats
+                Arc::new(stats)
             },
             reads: ReadMetrics::of_model(info.name),
+            _model: PhantomData,
+        }
+    }
+
+    /// A manager over the same cache, counting into the same stats: what a
+    /// hook run on another thread owns (see `sqlite_async`).
+    #[cfg(feature = "async-sqlite")]
+    pub(crate) fn handle(&self) -> Self {
+        Manager {
+            keys: ModelKeys::of::<M>(&self.cache),
+            cache: self.cache.clone(),
+            stats: self.stats.clone(),
+            reads: ReadMetrics::of_model(M::INFO.name),
             _model: PhantomData,
         }
     }
@@ -496,7 +509,7 @@ impl<M: CachedModel> Manager<M> {
             own_tag: entry.deps.own().map(|i| (i, Tags::<M>::own_ttl())),
             fill,
             soft_timeout: M::INFO.soft_timeout,
-            stats: Some(&self.stats),
+            stats: Some(&*self.stats),
             background,
         }
     }

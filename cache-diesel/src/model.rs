@@ -227,6 +227,16 @@ pub trait AsyncDeleteQuery<C>: CachedModel {
         conn: &mut C,
         id: &Self::Id,
     ) -> impl std::future::Future<Output = QueryResult<Option<Self>>> + Send;
+    /// The whole sync hook, where the connection runs its statements (see
+    /// [`AsyncUpdateQuery::update_whole`]).
+    #[doc(hidden)]
+    fn delete_whole<'c>(
+        _conn: &'c mut C,
+        _manager: &crate::Manager<Self>,
+        id: Self::Id,
+    ) -> Whole<'c, Option<Self>, Self::Id> {
+        Err(id)
+    }
 }
 
 /// [`InsertQuery`] on an async connection type `C`; `'q` is the lifetime
@@ -246,6 +256,19 @@ pub trait AsyncInsertQuery<'q, C, V>: CachedModel {
     fn insert_execute<'c>(conn: &'c mut C, values: V) -> BoxFuture<'c, QueryResult<usize>>
     where
         'q: 'c;
+    /// The whole sync hook `insert_many`, where the connection runs its
+    /// statements (see [`AsyncUpdateQuery::update_whole`]).
+    #[doc(hidden)]
+    fn insert_whole<'c>(
+        _conn: &'c mut C,
+        _manager: &crate::Manager<Self>,
+        values: V,
+    ) -> Whole<'c, Vec<Self>, V>
+    where
+        'q: 'c,
+    {
+        Err(values)
+    }
 }
 
 /// [`UpdateQuery`] on an async connection type `C`; `'q` as for
@@ -273,7 +296,45 @@ pub trait AsyncUpdateQuery<'q, C, V>: CachedModel {
     ) -> BoxFuture<'c, QueryResult<UpdatedRows<Self>>>
     where
         'q: 'c;
+    /// The whole sync hook `update`, run where the connection runs its
+    /// statements, for a connection that runs each as a blocking task
+    /// (SQLite's wrapper): its `BEGIN IMMEDIATE`, statement, announcement
+    /// and `COMMIT` then run in one task, which a dropped future cannot
+    /// part. `Err` gives the values back: the async hook runs instead
+    /// (the default).
+    #[doc(hidden)]
+    fn update_whole<'c>(
+        _conn: &'c mut C,
+        _manager: &crate::Manager<Self>,
+        id: Self::Id,
+        changes: V,
+    ) -> Whole<'c, Option<Self>, (Self::Id, V)>
+    where
+        'q: 'c,
+    {
+        Err((id, changes))
+    }
+    /// The whole sync hook `update_where` (see
+    /// [`update_whole`](Self::update_whole)).
+    #[doc(hidden)]
+    fn update_where_whole<'c>(
+        _conn: &'c mut C,
+        _manager: &crate::Manager<Self>,
+        filter: Self::Filter,
+        changes: V,
+    ) -> Whole<'c, usize, (Self::Filter, V)>
+    where
+        'q: 'c,
+    {
+        Err((filter, changes))
+    }
 }
+
+/// What a `*_whole` hook method returns: the whole hook's future, or the
+/// values given back (the async hook runs instead).
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub type Whole<'c, T, Back> = std::result::Result<BoxFuture<'c, crate::Result<T>>, Back>;
 
 /// A boxed future that can move between threads (what the async hooks
 /// return: see [`AsyncInsertQuery`]).

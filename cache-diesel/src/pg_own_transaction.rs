@@ -119,11 +119,10 @@ impl<C: AsyncConnection + 'static> DerefMut for OnCancel<'_, C> {
 
 impl<C: AsyncConnection + 'static> Drop for OnCancel<'_, C> {
     fn drop(&mut self) {
-        if !self.open {
-            return;
-        }
         #[cfg(feature = "async-postgres")]
-        queue_rollback(self.conn);
+        if self.open {
+            queue_rollback(self.conn);
+        }
     }
 }
 

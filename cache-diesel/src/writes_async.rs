@@ -52,6 +52,13 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncInsertQuery<'q, C, V>,
     {
+        let values = match self.runs_whole(conn) {
+            true => match M::insert_whole(conn, self, values) {
+                Ok(whole) => return whole.await,
+                Err(values) => values,
+            },
+            false => values,
+        };
         let hook = self.hook(conn)?;
         let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.inserted_tags()).await;
@@ -105,6 +112,13 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncUpdateQuery<'q, C, V>,
     {
+        let (id, changes) = match self.runs_whole(conn) {
+            true => match M::update_whole(conn, self, id, changes) {
+                Ok(whole) => return whole.await,
+                Err(back) => back,
+            },
+            false => (id, changes),
+        };
         let hook = self.hook(conn)?;
         let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
@@ -142,6 +156,13 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncDeleteQuery<C>,
     {
+        let id = match self.runs_whole(conn) {
+            true => match M::delete_whole(conn, self, id) {
+                Ok(whole) => return whole.await,
+                Err(id) => id,
+            },
+            false => id,
+        };
         let hook = self.hook(conn)?;
         let conn = &mut OnCancel::new(conn);
         let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
@@ -175,6 +196,13 @@ impl<M: CachedModel> Manager<M> {
                 model: M::INFO.name,
             });
         }
+        let (filter, changes) = match self.runs_whole(conn) {
+            true => match M::update_where_whole(conn, self, filter, changes) {
+                Ok(whole) => return whole.await,
+                Err(back) => back,
+            },
+            false => (filter, changes),
+        };
         let hook = self.hook(conn)?;
         let conn = &mut OnCancel::new(conn);
         let write = self
@@ -204,6 +232,17 @@ impl<M: CachedModel> Manager<M> {
         let tags = self.id_invalidation_tags(id);
         self.count_coarse(&tags);
         self.bump_async("invalidate", tags).await
+    }
+
+    /// Whether a hook write on `conn` runs as the whole sync hook, where the
+    /// connection runs its statements (the `*_whole` methods of the async
+    /// query traits; SQLite's wrapper has them): in autocommit over a
+    /// shared store, where the async hook would be coarse.
+    fn runs_whole<C: AsyncConnection + 'static>(&self, conn: &mut C) -> bool {
+        let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
+        let autocommit = policy == tracking::ReadPolicy::Normal;
+        self.write_shape::<C::Backend>(autocommit, false, true) == WriteShape::Coarse
+            && tracking::dialect_of::<C::Backend>() == crate::sql_tables::Dialect::Sqlite
     }
 
     /// Starts a hook write on `conn` whose tags known before it runs are

@@ -625,6 +625,13 @@ pub fn async_sqlite_memory(test: &str) -> Option<(AsyncSqlite, Cache)> {
     ))
 }
 
+/// The async API on a SQLite file (`SyncConnectionWrapper`) and Redis;
+/// `None` when Redis is unreachable outside CI.
+pub fn async_sqlite_redis(test: &str) -> Option<(AsyncSqlite, Cache)> {
+    let redis = services::redis_url()?;
+    Some((async_sqlite(test), env::cache_with_prefix(&redis, test)))
+}
+
 /// The async API on PostgreSQL (`AsyncPgConnection`) and Redis; `None`
 /// when either is unreachable outside CI.
 pub fn async_postgres_redis(test: &str) -> Option<(AsyncPostgres, Cache)> {

@@ -346,8 +346,9 @@ macro_rules! on_every_store {
 
 // Precise on the in-process store always (nothing to announce); on a
 // shared one, in autocommit, on a tracked PostgreSQL connection, sync or
-// async, on any MySQL connection, sync or async, and any sync SQLite one
-// (the hook's own transaction is held open for its announcement).
+// async, on any MySQL connection, sync or async, and any SQLite one, sync
+// or async (the hook's own transaction is held open for its announcement;
+// the async one runs the whole sync hook on the wrapper's thread).
 on_every_store!(
     sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true, false;
     sync_sqlite_redis: cache_tests::api::sync_sqlite_redis, true, true, false;
@@ -356,6 +357,7 @@ on_every_store!(
     sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false, true;
     sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true, false;
     async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true, false;
+    async_sqlite_redis: cache_tests::api::async_sqlite_redis, true, true, false;
     async_postgres_redis: cache_tests::api::async_postgres_redis, true, false, true;
     async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false, true;
     async_mysql_redis: cache_tests::api::async_mysql_redis, true, true, false;
@@ -399,5 +401,52 @@ fn a_sqlite_hook_inside_a_transaction_it_cannot_follow_is_refused() {
     p.update(conn, kept, products::category_id.eq(3)).unwrap();
     let list = p.all(conn, None, in_category(3)).unwrap();
     assert_eq!(list.iter().map(|r| r.id).collect::<Vec<_>>(), [kept]);
+    assert_eq!(p.stats().coarse_invalidations, 0);
+}
+
+/// An async SQLite hook over a shared store runs whole on the wrapper's
+/// thread: a caller that gives up on it (a timeout drops its future after
+/// the first poll) leaves it to finish there, `COMMIT` and bumps
+/// included, so the row's old and new lists are invalidated, precisely,
+/// and the others stay cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_sqlite_hook_given_up_on_still_invalidates_precisely() {
+    use diesel_async::SimpleAsyncConnection;
+    let Some(redis) = cache_tests::services::redis_url() else {
+        return;
+    };
+    let test = "pi_sqlite_dropped";
+    let mut db = cache_tests::db::sqlite_file(test);
+    let p = ProductCache::new(cache_tests::env::cache_with_prefix(&redis, test));
+    let id = p
+        .insert(&mut db.conn, NewProduct::new("moving", 1))
+        .unwrap()
+        .id;
+    let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::new(
+        cache_tests::db::open_sqlite_file(db.file().unwrap()),
+    );
+    let ids = |rows: &[Product]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    for category in [1, 2, 3] {
+        p.all_async(&mut conn, None, in_category(category))
+            .await
+            .unwrap();
+    }
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::ZERO,
+        p.update_async(&mut conn, id, products::category_id.eq(2)),
+    )
+    .await;
+    assert!(
+        gave_up.is_err(),
+        "the caller gave up before the hook returned"
+    );
+    // Waits for the wrapper's thread: the hook's task holds the connection.
+    conn.batch_execute("SELECT 1").await.unwrap();
+    let misses = p.stats().misses;
+    let two = p.all_async(&mut conn, None, in_category(2)).await.unwrap();
+    let one = p.all_async(&mut conn, None, in_category(1)).await.unwrap();
+    p.all_async(&mut conn, None, in_category(3)).await.unwrap();
+    assert_eq!((ids(&two), ids(&one)), (vec![id], vec![]));
+    assert_eq!(p.stats().misses, misses + 2, "category 3 is still cached");
     assert_eq!(p.stats().coarse_invalidations, 0);
 }
