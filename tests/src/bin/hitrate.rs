@@ -28,8 +28,9 @@
 //! row that had entered it, is a stale read. The exit code is 1 when there
 //! is one. `--unchecked-writes` makes the writer update with plain Diesel,
 //! invalidating nothing, to show that the check sees stale reads.
-//! `--async-writer` (PostgreSQL) makes its hook writes `update_async` on a
-//! tracked diesel-async connection.
+//! `--async-writer` (PostgreSQL, SQLite) makes its hook writes
+//! `update_async` on a tracked diesel-async connection (`AsyncPgConnection`,
+//! `SyncConnectionWrapper<SqliteConnection>`).
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking, Cached, ModelQueries, UpdateQuery};
 use cache_tests::consistency::now_us;
@@ -37,6 +38,7 @@ use cache_tests::db::{self, query_counter};
 use cache_tests::{services, unique};
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -82,9 +84,10 @@ struct Args {
     /// (`--unchecked-writes`): the reads must then be found stale.
     unchecked: bool,
     /// The writer's hook writes are `update_async` on a tracked
-    /// diesel-async connection (`--async-writer`, PostgreSQL).
+    /// diesel-async connection (`--async-writer`, PostgreSQL, SQLite).
     async_writer: bool,
-    /// The PostgreSQL schema of the run (for the async writer).
+    /// The PostgreSQL schema, or the SQLite file, of the run (for the
+    /// async writer).
     schema: String,
 }
 
@@ -115,9 +118,9 @@ fn parse_args() -> Result<Args, String> {
     }
     let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
-    let async_ok = !args.async_writer || (args.db == "postgres" && !args.unchecked);
+    let async_ok = !args.async_writer || (args.db != "mysql" && !args.unchecked);
     if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--async-writer (postgres)] [--unchecked-writes]".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--async-writer (postgres, sqlite)] [--unchecked-writes]".into());
     }
     Ok(args)
 }
@@ -408,6 +411,23 @@ fn write_loop(
     writes
 }
 
+/// The writer's diesel-async connection (`--async-writer`).
+enum AsyncWriter {
+    Postgres(Box<AsyncPgConnection>),
+    Sqlite(SyncConnectionWrapper<SqliteConnection>),
+}
+
+/// A tracked diesel-async connection to the run's tables: PostgreSQL's
+/// `schema`, or the SQLite file `schema` names.
+fn async_writer(runtime: &tokio::runtime::Runtime, db: &str, schema: &str) -> AsyncWriter {
+    if db != "sqlite" {
+        return AsyncWriter::Postgres(Box::new(async_postgres(runtime, schema)));
+    }
+    let mut conn = SyncConnectionWrapper::new(db::open_sqlite_file(schema));
+    cache_diesel::track_async(&mut conn);
+    AsyncWriter::Sqlite(conn)
+}
+
 /// A tracked diesel-async PostgreSQL connection to `schema`, on `runtime`
 /// (`--async-writer`).
 fn async_postgres(runtime: &tokio::runtime::Runtime, schema: &str) -> AsyncPgConnection {
@@ -455,10 +475,13 @@ where
         .expect("a tokio runtime");
     let mut nonblocking = args
         .async_writer
-        .then(|| async_postgres(&runtime, &args.schema));
+        .then(|| async_writer(&runtime, &args.db, &args.schema));
     let mut write = |id: i32, category: i32, price: i32| {
         match (&mut nonblocking, args.unchecked) {
-        (Some(conn), _) => {
+        (Some(AsyncWriter::Postgres(conn)), _) => {
+            runtime.block_on(manager.update_async(&mut **conn, id, change(category, price)))
+        }
+        (Some(AsyncWriter::Sqlite(conn)), _) => {
             runtime.block_on(manager.update_async(conn, id, change(category, price)))
         }
         (None, false) => manager.update(&mut conn, id, change(category, price)),
@@ -569,6 +592,7 @@ fn main() -> ExitCode {
         "sqlite" => {
             let mut test = db::sqlite_file("hitrate");
             seed(&mut test.conn, "");
+            args.schema = test.file().expect("a file of its own").to_owned();
             both(&|| test.another(), &args)
         }
         "postgres" => {
