@@ -12,7 +12,7 @@
 //! - `form`: the cached form (`CacheForm`) of models and records.
 //! - `case`, `schema_hash`: naming and hashing helpers.
 //! - `snapshots` (tests only): the expansion of representative inputs,
-//!   compared with `tests/expand/*.expanded.rs`.
+//!   compared with the insta snapshots `tests/expand/*.snap`.
 
 mod ast;
 mod attr;

@@ -1,21 +1,23 @@
-//! Snapshot tests of the generated code. Each case runs its input through
-//! the macros' own entry points (`derive_cached_tokens`,
+//! Snapshot tests of the generated code (insta). Each case runs its input
+//! through the macros' own entry points (`derive_cached_tokens`,
 //! `cached_query_tokens`), pretty-prints the output with prettyplease and
-//! compares it with `cache-derive/tests/expand/<case>.expanded.rs`, so every
-//! change to the expansion shows up as a diff in review.
+//! compares it with `cache-derive/tests/expand/<case>.snap`, so every
+//! change to the expansion shows up as a diff in review, one snapshot at a
+//! time.
 //!
-//! After a deliberate change to the expansion, rewrite the snapshots and
-//! read the diff before committing it:
+//! After a deliberate change to the expansion, review each changed
+//! snapshot (`cargo insta review`, from cargo-insta), or rewrite them all
+//! and read the diff before committing it:
 //!
 //! ```text
-//! UPDATE_SNAPSHOTS=1 cargo test -p cache-derive
+//! INSTA_UPDATE=always cargo test -p cache-derive
 //! git diff cache-derive/tests/expand
 //! ```
 //!
-//! A new case gets its file the same way; a snapshot whose case is gone is
-//! reported (and deleted under `UPDATE_SNAPSHOTS=1`). The snapshots hold
-//! no spans or paths, so they are the same on every machine; the bodies of
-//! macros (`macro_rules!`, `__if_sqlite! { .. }`) are formatted as code too.
+//! A snapshot whose case is gone fails `no_stale_snapshots`. The snapshots
+//! hold no spans or paths, so they are the same on every machine; the
+//! bodies of macros (`macro_rules!`, `__if_sqlite! { .. }`) are formatted
+//! as code too.
 //!
 //! The `schema_hash` strings hash the field types as proc_macro2 prints
 //! them here; rustc prints types with `,` or `;` (tuples, arrays, generics
@@ -207,31 +209,14 @@ fn snapshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expand")
 }
 
-fn updating() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-const UPDATE_HINT: &str = "if the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive` and review `git diff cache-derive/tests/expand`";
-
+/// The expansion of `case`, pretty-printed.
 fn render(case: &Expanded) -> String {
-    let mut out = String::from(
-        "// Snapshot of the expansion of the input below (cache-derive/src/snapshots.rs).\n\
-         // Rewrite with `UPDATE_SNAPSHOTS=1 cargo test -p cache-derive`; review the diff.\n//\n",
-    );
-    for line in case.input.lines() {
-        out.push_str(if line.is_empty() { "//" } else { "// " });
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push('\n');
-    let pretty = pretty_items(case.tokens.clone()).unwrap_or_else(|e| {
+    pretty_items(case.tokens.clone()).unwrap_or_else(|e| {
         panic!(
             "the expansion is not a list of items ({e}):\n{}",
             case.tokens
         )
-    });
-    out.push_str(&pretty);
-    out
+    })
 }
 
 /// Marks a macro body taken out of the tokens to be formatted on its own.
@@ -355,32 +340,15 @@ fn dollars_to_idents(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStre
 }
 
 fn check(name: &str, case: Expanded) {
-    let actual = render(&case);
-    let path = snapshot_dir().join(format!("{name}.expanded.rs"));
-    let expected = std::fs::read_to_string(&path)
-        .ok()
-        .map(|s| s.replace("\r\n", "\n"));
-    if expected.as_deref() == Some(actual.as_str()) {
-        return;
-    }
-    if updating() {
-        std::fs::create_dir_all(snapshot_dir()).expect("create tests/expand");
-        std::fs::write(&path, &actual)
-            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        eprintln!("wrote {}", path.display());
-        return;
-    }
-    match expected {
-        None => panic!(
-            "no snapshot {} for case `{name}`; {UPDATE_HINT}",
-            path.display()
-        ),
-        Some(expected) => panic!(
-            "the expansion of `{name}` differs from {} (- snapshot, + now):\n{}\n{UPDATE_HINT}",
-            path.display(),
-            line_diff(&expected, &actual)
-        ),
-    }
+    let rendered = render(&case);
+    insta::with_settings!({
+        snapshot_path => snapshot_dir(),
+        prepend_module_to_snapshot => false,
+        description => case.input,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, rendered);
+    });
 }
 
 #[test]
@@ -388,100 +356,18 @@ fn no_stale_snapshots() {
     let Ok(entries) = std::fs::read_dir(snapshot_dir()) else {
         return;
     };
-    let mut stale = Vec::new();
-    for entry in entries {
-        let path = entry.expect("list tests/expand").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        match name.strip_suffix(".expanded.rs") {
-            Some(case) if CASES.contains(&case) => {}
-            _ => stale.push(path),
-        }
-    }
+    let mut stale: Vec<PathBuf> = entries
+        .map(|entry| entry.expect("list tests/expand").path())
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !name
+                .strip_suffix(".snap")
+                .is_some_and(|case| CASES.contains(&case))
+        })
+        .collect();
     stale.sort();
-    if updating() {
-        for path in &stale {
-            std::fs::remove_file(path)
-                .unwrap_or_else(|e| panic!("removing {}: {e}", path.display()));
-            eprintln!("removed {}", path.display());
-        }
-    } else {
-        assert!(
-            stale.is_empty(),
-            "files in tests/expand that no case writes: {stale:?}; {UPDATE_HINT}"
-        );
-    }
-}
-
-/// A line diff of `old` and `new` (longest common subsequence), with
-/// three lines of context around each change.
-fn line_diff(old: &str, new: &str) -> String {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Op {
-        Same,
-        Del,
-        Ins,
-    }
-    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
-    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    // (op, line, line number in old or new)
-    let mut ops: Vec<(Op, &str, usize)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((Op::Same, a[i], i + 1));
-            (i, j) = (i + 1, j + 1);
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push((Op::Del, a[i], i + 1));
-            i += 1;
-        } else {
-            ops.push((Op::Ins, b[j], j + 1));
-            j += 1;
-        }
-    }
-    const CONTEXT: usize = 3;
-    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != Op::Same).collect();
-    let near = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= CONTEXT);
-    let mut out = String::new();
-    let mut skipped = true;
-    for (k, &(op, line, number)) in ops.iter().enumerate() {
-        if !near(k) {
-            skipped = true;
-            continue;
-        }
-        if skipped {
-            let at = if op == Op::Ins { "new" } else { "old" };
-            out.push_str(&format!("@@ {at} line {number} @@\n"));
-            skipped = false;
-        }
-        let sign = match op {
-            Op::Same => ' ',
-            Op::Del => '-',
-            Op::Ins => '+',
-        };
-        out.push(sign);
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-#[test]
-fn line_diff_shows_changes_with_context() {
-    let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\n";
-    let new = "a\nb\nc\nd\nE\nf\ng\nh\ni\nj\n";
-    assert_eq!(
-        line_diff(old, new),
-        "@@ old line 2 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n i\n+j\n"
+    assert!(
+        stale.is_empty(),
+        "files in tests/expand that no case writes (delete them): {stale:?}"
     );
-    assert_eq!(line_diff("same\n", "same\n"), "");
 }
