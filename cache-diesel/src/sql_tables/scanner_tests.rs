@@ -7,6 +7,8 @@
 //! - a read whose literals and comments are full of write keywords is read;
 //! - no text makes the scanner panic.
 
+mod sqlparser_diff;
+
 use super::{Dialect, Statement, analyze, function_calls, sql_name};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
