@@ -360,6 +360,7 @@ on_every_store!(
     async_sqlite_redis: cache_tests::api::async_sqlite_redis, true, true, false;
     async_postgres_redis: cache_tests::api::async_postgres_redis, true, false, true;
     async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false, true;
+    async_postgres_cluster: cache_tests::api::async_postgres_cluster, true, false, true;
     async_mysql_redis: cache_tests::api::async_mysql_redis, true, true, false;
 );
 
