@@ -22,7 +22,64 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What an entry holds: the tag versions it was stamped with, its soft
 /// deadline (ms since the epoch, 0 for none), the value.
-pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
+pub(crate) type Envelope<T> = (Stamps, u64, T);
+
+/// An entry's stamped versions, up to [`INLINE_STAMPS`] held in place (a
+/// detail's three or four: no allocation of their own beside the kept
+/// value), more on the heap. Decoded as any sequence of `u64`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stamps {
+    /// `len` versions, in the first `len` places.
+    Inline(u8, [u64; INLINE_STAMPS]),
+    /// More than [`INLINE_STAMPS`].
+    Heap(Box<[u64]>),
+}
+
+/// How many stamps are held in place.
+pub(crate) const INLINE_STAMPS: usize = 4;
+
+impl std::ops::Deref for Stamps {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        match self {
+            Stamps::Inline(len, items) => &items[..usize::from(*len)],
+            Stamps::Heap(items) => items,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stamps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Stamps;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of versions")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Stamps, A::Error> {
+                let mut items = [0u64; INLINE_STAMPS];
+                let mut len = 0;
+                while let Some(v) = seq.next_element::<u64>()? {
+                    if len == INLINE_STAMPS {
+                        let mut all = items.to_vec();
+                        all.push(v);
+                        while let Some(v) = seq.next_element::<u64>()? {
+                            all.push(v);
+                        }
+                        return Ok(Stamps::Heap(all.into_boxed_slice()));
+                    }
+                    items[len] = v;
+                    len += 1;
+                }
+                Ok(Stamps::Inline(len as u8, items))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
 
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
 /// envelope's format (the codec's own values use [`codec::FORMAT`], 4).
@@ -120,6 +177,17 @@ pub(crate) fn soft_deadline(soft: Option<Duration>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_up_to_four_are_held_in_place_more_on_the_heap() {
+        for n in 0..7u64 {
+            let versions: Vec<u64> = (1..=n).collect();
+            let bytes = seal("k", &versions, 0, &1u8).unwrap();
+            let (stamps, _, _) = unseal::<u8>("k", &bytes).unwrap();
+            assert_eq!(*stamps, versions[..]);
+            assert_eq!(matches!(stamps, Stamps::Inline(..)), n <= 4, "{n}");
+        }
+    }
     use serde::Deserialize;
 
     /// A nested type as one build has it.
@@ -161,7 +229,7 @@ mod tests {
             let format = if n == 1 { ENVELOPE } else { ENVELOPE_LZ4 };
             assert_eq!(&bytes[..2], &[codec::MAGIC, format]);
             let (stamps, _, back) = unseal::<Vec<Row<AddressB>>>("k", &bytes).unwrap();
-            assert_eq!(stamps, [7]);
+            assert_eq!(*stamps, [7]);
             for ((id, a), (id_b, b)) in rows.iter().zip(&back) {
                 assert_eq!(id, id_b);
                 assert_eq!((&a.street, &a.city), (&b.street, &b.city), "never swapped");
