@@ -45,10 +45,11 @@ use std::time::Duration;
 pub type Memo = Arc<Kept<dyn Any + Send + Sync>>;
 
 /// The contents of a [`Memo`]: a header, then the bytes (`V` = [`Bytes`])
-/// or the value decoded from them.
+/// or the value decoded from them. In this order: what a hit reads (the
+/// tag check, the deadline) first, beside the reference counts, and the
+/// value right after.
+#[repr(C)]
 pub struct Kept<V: ?Sized> {
-    /// xxh3 of the bytes as written: whether other bytes are the same.
-    digest: u64,
     /// A digest of the tag keys the value was validated against (the keys
     /// themselves would weigh more than most values); 0: none yet.
     tags: AtomicU64,
@@ -60,6 +61,8 @@ pub struct Kept<V: ?Sized> {
     /// rather than in the store's slot, so that a slot is smaller and a
     /// hit reads it on a line it touches anyway.
     expires_at: AtomicU64,
+    /// xxh3 of the bytes as written: whether other bytes are the same.
+    digest: u64,
     /// What the entry holding it weighs in the in-process store's bound.
     weight: u32,
     value: V,
@@ -146,14 +149,20 @@ impl Kept<dyn Any + Send + Sync> {
     /// generation was `generation`.
     pub fn checked(&self, generation: u64, tags: &[&str]) {
         let digest = tags_digest(tags);
-        let held = match self
-            .tags
-            .compare_exchange(0, digest, Ordering::SeqCst, Ordering::SeqCst)
-        {
-            Ok(_) => true,
-            Err(current) => current == digest,
+        // Loads first: a hit that finds both recorded already writes
+        // nothing (the line stays shared between readers).
+        let held = match self.tags.load(Ordering::SeqCst) {
+            current if current == digest => true,
+            0 => match self
+                .tags
+                .compare_exchange(0, digest, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => true,
+                Err(current) => current == digest,
+            },
+            _ => false,
         };
-        if held {
+        if held && self.checked.load(Ordering::SeqCst) < generation + 1 {
             self.checked.fetch_max(generation + 1, Ordering::SeqCst);
         }
     }

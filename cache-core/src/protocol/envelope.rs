@@ -35,6 +35,26 @@ pub(crate) enum Stamps {
     Heap(Box<[u64]>),
 }
 
+/// An envelope as an in-process store keeps it decoded, laid out for a
+/// hit: its soft deadline and value first, next to the memo's header (a
+/// hit reads them, not the stamps), the stamps after.
+#[repr(C)]
+pub(crate) struct Decoded<T> {
+    pub(crate) soft_deadline: u64,
+    pub(crate) value: T,
+    pub(crate) stamps: Stamps,
+}
+
+impl<T> From<Envelope<T>> for Decoded<T> {
+    fn from((stamps, soft_deadline, value): Envelope<T>) -> Self {
+        Decoded {
+            soft_deadline,
+            value,
+            stamps,
+        }
+    }
+}
+
 /// How many stamps are held in place.
 pub(crate) const INLINE_STAMPS: usize = 4;
 

@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::io::{Blocking, Io, block_now};
-use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
+use crate::protocol::envelope::{Decoded, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
@@ -122,7 +122,7 @@ impl Cache {
                 found
             } else {
                 // Decoded once: the store swaps the value in for the bytes.
-                decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+                decoded = found.decoded_as(Decoded::from(unseal::<T>(key, bytes)?));
                 self.backend().keep_decoded(key, found, &decoded);
                 &decoded
             };
@@ -131,8 +131,13 @@ impl Cache {
             // replaces it.
             let kept = memo
                 .decoded()
-                .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
-            let Some((stamps, soft_deadline, value)) = kept else {
+                .and_then(|kept| kept.downcast_ref::<Decoded<T>>());
+            let Some(Decoded {
+                soft_deadline,
+                value,
+                stamps,
+            }) = kept
+            else {
                 if bytes.is_empty() {
                     return Ok(None);
                 }
@@ -164,12 +169,12 @@ impl Cache {
         if !memo.still_checked(generation, tags_digest) {
             return None;
         }
-        let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
-        if refresh_due(*soft_deadline) {
+        let kept = memo.decoded()?.downcast_ref::<Decoded<T>>()?;
+        if refresh_due(kept.soft_deadline) {
             return None;
         }
         self.count(Counter::Hit, 1);
-        Some(value.clone())
+        Some(kept.value.clone())
     }
 
     /// The protocol of [`Cache::read_tagged`], with `open` turning the
