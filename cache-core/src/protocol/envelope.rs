@@ -24,9 +24,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// deadline (ms since the epoch, 0 for none), the value.
 pub(crate) type Envelope<T> = (Stamps, u64, T);
 
-/// An entry's stamped versions, up to [`INLINE_STAMPS`] held in place (a
-/// detail's three or four: no allocation of their own beside the kept
-/// value), more on the heap. Decoded as any sequence of `u64`.
+/// An entry's stamped versions as decoded, up to [`INLINE_STAMPS`] in
+/// place (no allocation while decoding), more on the heap. Decoded as any
+/// sequence of `u64`; kept as [`Few`] or a boxed slice ([`decoded`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stamps {
     /// `len` versions, in the first `len` places.
@@ -37,22 +37,68 @@ pub(crate) enum Stamps {
 
 /// An envelope as an in-process store keeps it decoded, laid out for a
 /// hit: its soft deadline and value first, next to the memo's header (a
-/// hit reads them, not the stamps), the stamps after.
+/// hit reads them, not the stamps), the stamps after: [`Few`] in place, or
+/// any others on the heap (`Box<[u64]>`). Made by [`decoded`], read by
+/// [`kept_parts`].
 #[repr(C)]
-pub(crate) struct Decoded<T> {
-    pub(crate) soft_deadline: u64,
-    pub(crate) value: T,
-    pub(crate) stamps: Stamps,
+pub(crate) struct Decoded<T, S> {
+    soft_deadline: u64,
+    value: T,
+    stamps: S,
 }
 
-impl<T> From<Envelope<T>> for Decoded<T> {
-    fn from((stamps, soft_deadline, value): Envelope<T>) -> Self {
-        Decoded {
+/// Up to three stamps, none 0 (versions never are), in place: the unused
+/// places hold 0, so the stamps are the places before the first 0. A
+/// found detail has three: its memo stays at 144 bytes (glibc's chunk)
+/// where an enum of both forms, with its tag, took 160.
+pub(crate) struct Few([u64; 3]);
+
+impl Few {
+    fn of(stamps: &[u64]) -> Option<Few> {
+        if stamps.len() > 3 || stamps.contains(&0) {
+            return None;
+        }
+        let mut few = [0; 3];
+        few[..stamps.len()].copy_from_slice(stamps);
+        Some(Few(few))
+    }
+
+    fn as_slice(&self) -> &[u64] {
+        let n = self.0.iter().take_while(|v| **v != 0).count();
+        &self.0[..n]
+    }
+}
+
+/// The decoded form of `envelope` to keep: its stamps in place when they
+/// are [`Few`], else on the heap.
+pub(crate) fn decoded<T: std::any::Any + Send + Sync>(
+    memo: &crate::backend::Kept<dyn std::any::Any + Send + Sync>,
+    (stamps, soft_deadline, value): Envelope<T>,
+) -> crate::backend::Memo {
+    match Few::of(&stamps) {
+        Some(few) => memo.decoded_as(Decoded {
             soft_deadline,
             value,
-            stamps,
-        }
+            stamps: few,
+        }),
+        None => memo.decoded_as(Decoded {
+            soft_deadline,
+            value,
+            stamps: Box::<[u64]>::from(&*stamps),
+        }),
     }
+}
+
+/// The stamps, soft deadline and value of a kept [`decoded`] envelope of
+/// a `T` (`None`: another type).
+pub(crate) fn kept_parts<T: 'static>(
+    kept: &(dyn std::any::Any + Send + Sync),
+) -> Option<(&[u64], u64, &T)> {
+    if let Some(d) = kept.downcast_ref::<Decoded<T, Few>>() {
+        return Some((d.stamps.as_slice(), d.soft_deadline, &d.value));
+    }
+    let d = kept.downcast_ref::<Decoded<T, Box<[u64]>>>()?;
+    Some((&d.stamps, d.soft_deadline, &d.value))
 }
 
 /// How many stamps are held in place.
@@ -197,6 +243,26 @@ pub(crate) fn soft_deadline(soft: Option<Duration>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_stamps_round_trip_in_place_or_on_the_heap() {
+        let raw = crate::backend::Kept::holding(bytes::Bytes::from_static(b"x"));
+        for stamps in [
+            &[][..],
+            &[5],
+            &[5, 6],
+            &[5, 6, 7],
+            &[5, 6, 7, 8],
+            &[5, 0, 7],
+            &[0],
+        ] {
+            let bytes = seal("k", stamps, 9, &1u8).unwrap();
+            let memo = decoded(&raw, unseal::<u8>("k", &bytes).unwrap());
+            let (s, soft, v) = kept_parts::<u8>(memo.decoded().unwrap()).unwrap();
+            assert_eq!((s, soft, *v), (stamps, 9, 1), "{stamps:?}");
+            assert!(kept_parts::<u16>(memo.decoded().unwrap()).is_none());
+        }
+    }
 
     #[test]
     fn stamps_up_to_four_are_held_in_place_more_on_the_heap() {
