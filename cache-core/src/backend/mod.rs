@@ -140,6 +140,11 @@ impl Kept<dyn Any + Send + Sync> {
         self.value.downcast_ref::<Bytes>().cloned()
     }
 
+    /// What it holds: the bytes or a decoded value.
+    pub(crate) fn held(&self) -> &(dyn Any + Send + Sync) {
+        &self.value
+    }
+
     /// The decoded value, if a reader stored one.
     pub fn decoded(&self) -> Option<&(dyn Any + Send + Sync)> {
         (!self.value.is::<Bytes>()).then_some(&self.value)

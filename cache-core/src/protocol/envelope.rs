@@ -89,6 +89,19 @@ pub(crate) fn decoded<T: std::any::Any + Send + Sync>(
     }
 }
 
+/// The soft deadline and value of a kept [`decoded`] envelope of a `T`
+/// (`None`: bytes not decoded yet, or another type): a hit's look, one
+/// type check when the stamps are in place.
+pub(crate) fn kept_value<T: 'static>(
+    kept: &(dyn std::any::Any + Send + Sync),
+) -> Option<(u64, &T)> {
+    if let Some(d) = kept.downcast_ref::<Decoded<T, Few>>() {
+        return Some((d.soft_deadline, &d.value));
+    }
+    let d = kept.downcast_ref::<Decoded<T, Box<[u64]>>>()?;
+    Some((d.soft_deadline, &d.value))
+}
+
 /// The stamps, soft deadline and value of a kept [`decoded`] envelope of
 /// a `T` (`None`: another type).
 pub(crate) fn kept_parts<T: 'static>(
@@ -261,7 +274,10 @@ mod tests {
             let (s, soft, v) = kept_parts::<u8>(memo.decoded().unwrap()).unwrap();
             assert_eq!((s, soft, *v), (stamps, 9, 1), "{stamps:?}");
             assert!(kept_parts::<u16>(memo.decoded().unwrap()).is_none());
+            assert_eq!(kept_value::<u8>(memo.held()), Some((9, &1)));
+            assert!(kept_value::<u16>(memo.held()).is_none());
         }
+        assert!(kept_value::<u8>(raw.held()).is_none(), "bytes, not decoded");
     }
 
     #[test]

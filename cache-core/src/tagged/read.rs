@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::io::{Blocking, Io, block_now};
-use crate::protocol::envelope::{decoded, kept_parts, open_bytes, refresh_due, unseal};
+use crate::protocol::envelope::{decoded, kept_parts, kept_value, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
@@ -162,7 +162,8 @@ impl Cache {
         if !memo.still_checked(generation, tags_digest) {
             return None;
         }
-        let (_, soft_deadline, value) = kept_parts::<T>(memo.decoded()?)?;
+        // Bytes not decoded yet fail the type check too.
+        let (soft_deadline, value) = kept_value::<T>(memo.held())?;
         if refresh_due(soft_deadline) {
             return None;
         }
