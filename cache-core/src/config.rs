@@ -37,7 +37,7 @@ pub const CACHE_URL_ENV: &str = "CACHE_URL";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackendKind {
-    /// In-process, bounded (a table of our own, CLOCK eviction).
+    /// In-process, bounded (quick_cache).
     Memory,
     /// Redis at this URL (`redis://` or `rediss://`, without this crate's options).
     Redis {

@@ -1,32 +1,31 @@
-//! The in-process backend: a bounded table of our own ([`Slots`]: each
-//! entry in place in a slot of 32 bytes, CLOCK eviction, weighed by bytes
-//! or by entries) and a compact table for tag versions.
+//! The in-process backend: a bounded quick_cache store (S3-FIFO-like
+//! eviction, weighed by bytes or by entries) with each entry's deadline
+//! kept beside it, and a compact table for tag versions.
 //!
-//! Why not moka: side by side on this machine (100,000 entries, 40-byte
-//! keys, 64-byte values), moka with a weigher and an `Expiry` spent ~400
-//! bytes and 7 allocations per entry over the payload and ~395 ns a hot
-//! `get`. quick_cache (~70-100 bytes, ~30-45 ns) held the entries until
-//! its three dependent cache lines per lookup (control bytes, bucket, slab
-//! slot) were most of a hit among 100,000 entries: see `slots.rs`. There
-//! is no per-entry lifetime in the table: an entry past its deadline is a
-//! miss when read and is dropped then; an insert sweeps out the others
-//! every [`SWEEP_EVERY_MS`].
+//! Why quick_cache and not moka: side by side on this machine (100,000
+//! entries, 40-byte keys, 64-byte values), moka with a weigher and an
+//! `Expiry` spent ~400 bytes and 7 allocations per entry over the payload
+//! and ~395 ns a hot `get`; quick_cache ~70-100 bytes, no allocation of its
+//! own, and ~30-45 ns. quick_cache has no per-entry lifetime: an entry
+//! past its deadline is a miss when read and is dropped then; an insert
+//! sweeps out the others every [`SWEEP_EVERY_MS`].
 //!
-//! An entry is laid out for the hit: its slot holds a keyed 128-bit hash
-//! of its key (not the key's text: no allocation, 16 bytes) and its
-//! [`Memo`], one allocation holding the entry's deadline and weight, the
-//! bytes' digest, the tag check and the value, first as bytes, then
-//! decoded (a reader that decodes swaps the decoded value in,
-//! [`EntryStore::keep_decoded`]).
+//! An entry is laid out for the hit: the store holds a keyed 128-bit hash
+//! of its key (not the key's text: no allocation, 16 bytes), its deadline,
+//! its weight and its [`Memo`], one allocation holding the bytes' digest,
+//! the tag check and the value, first as bytes, then decoded (a reader
+//! that decodes swaps the decoded value in, [`EntryStore::keep_decoded`]).
 
-use super::slots::{Key, Slots, Update};
-use super::versions::{DEFAULT_MAX_TAGS, Versions};
+use super::versions::{DEFAULT_MAX_TAGS, Prehashed, Versions};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
 use crate::codec;
 use crate::error::Result;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
+use quick_cache::sync::{Cache as Quick, DefaultLifecycle, EntryAction, EntryResult};
+use quick_cache::{OptionsBuilder, Weighter};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 #[cfg(test)]
@@ -36,16 +35,22 @@ use std::time::Duration;
 const ENTRY_OVERHEAD: u64 = 64;
 
 /// A key as the store holds it: a keyed 128-bit hash of its text (xxh3
-/// with a secret drawn at random per process; the store uses 127 of the
-/// bits), 16 bytes in place of a `String` of ~60 and its allocation. Two
-/// keys share an entry only if all 127 bits collide: one chance in 2^127
-/// for any two keys (about 10^-25 among ten million), and not a chance an
-/// outside party can raise by choosing keys, as it never sees the secret
-/// or a hash.
-struct Hashed;
+/// with a secret drawn at random per process), 16 bytes in place of a
+/// `String` of ~60 and its allocation. Two keys share an entry only if
+/// all 128 bits collide: one chance in 2^128 for any two keys (about
+/// 10^-25 among ten million), and not a chance an outside party can raise
+/// by choosing keys, as it never sees the secret or a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hashed(u64, u64);
+
+impl Hash for Hashed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0);
+    }
+}
 
 impl Hashed {
-    fn of(key: &str) -> Key {
+    fn of(key: &str) -> Hashed {
         static SECRET: OnceLock<[u8; 192]> = OnceLock::new();
         let secret = SECRET.get_or_init(|| {
             let mut secret = [0u8; 192];
@@ -53,16 +58,28 @@ impl Hashed {
             secret
         });
         let hash = xxhash_rust::xxh3::xxh3_128_with_secret(key.as_bytes(), secret);
-        Key::new(hash as u64, (hash >> 64) as u64)
+        Hashed(hash as u64, (hash >> 64) as u64)
     }
 }
 
-/// What the store holds under a key: the [`Memo`] alone, whose header
-/// carries the entry's deadline (on the coarse clock,
-/// `timeout::coarse_now_ms`; read on every hit, where `Instant::now()`
-/// was a tenth of a hot hit) and its weight ([`ByWeight::of`]; its
-/// decoded value is taken to weigh as much as its encoding).
-type Stored = Memo;
+#[derive(Debug, Clone)]
+struct Stored {
+    /// The bytes until a reader decodes them, then the decoded value.
+    memo: Memo,
+    /// Its deadline on the coarse clock (`timeout::coarse_now_ms`;
+    /// `u64::MAX`: none): read on every hit, where `Instant::now()` was
+    /// a tenth of a hot hit.
+    expires_at: u64,
+    /// What the entry weighs in the bound ([`ByWeight::of`]; its decoded
+    /// value is taken to weigh as much as its encoding).
+    weight: u32,
+}
+
+impl Stored {
+    fn live(&self, now_ms: u64) -> bool {
+        self.expires_at > now_ms
+    }
+}
 
 /// What an entry weighs: 1 when the store is bounded by entries only;
 /// else its key, its bytes as written and [`ENTRY_OVERHEAD`], and at least
@@ -83,7 +100,21 @@ impl ByWeight {
     }
 }
 
-/// The most shards (four per core, as quick_cache did: 8 on 2 cores).
+impl Weighter<Hashed, Stored> for ByWeight {
+    fn weight(&self, _key: &Hashed, value: &Stored) -> u64 {
+        u64::from(value.weight)
+    }
+}
+
+type Store = Quick<
+    Hashed,
+    Stored,
+    ByWeight,
+    BuildHasherDefault<Prehashed>,
+    DefaultLifecycle<Hashed, Stored>,
+>;
+
+/// The most shards: quick_cache's default on 2 cores is 8.
 const MAX_SHARDS: u64 = 64;
 
 /// In-process storage, bounded by entries and/or bytes.
@@ -110,8 +141,8 @@ const MAX_SHARDS: u64 = 64;
 /// also invalidates the other's entries: a miss, never a stale read.
 #[derive(Clone)]
 pub struct MemoryBackend {
-    store: Arc<Slots>,
-    /// How the store weighs an entry.
+    store: Arc<Store>,
+    /// How the store weighs an entry (quick_cache does not say).
     weigh: ByWeight,
     tags: Arc<Versions>,
     /// Entries not stored for being heavier than a shard's share.
@@ -149,13 +180,15 @@ impl MemoryBackend {
         max_bytes: Option<u64>,
         max_value: usize,
     ) -> Self {
-        let (weigher, capacity) = match (max_entries, max_bytes) {
+        const UNBOUNDED_ESTIMATE: u64 = 16_384;
+        let (weigher, capacity, items) = match (max_entries, max_bytes) {
             (None, None) => (
                 ByWeight {
                     bytes: false,
                     floor: 1,
                 },
                 u64::MAX,
+                UNBOUNDED_ESTIMATE,
             ),
             (Some(n), None) => (
                 ByWeight {
@@ -163,26 +196,41 @@ impl MemoryBackend {
                     floor: 1,
                 },
                 n.max(1),
+                n.max(1),
             ),
             (entries, Some(bytes)) => {
                 let floor = entries.map_or(1, |n| bytes.div_ceil(n.max(1))).max(1);
-                (ByWeight { bytes: true, floor }, bytes.max(1))
+                // A guess at the number of entries (quick_cache sizes its
+                // tables by it): the entry bound, or a 256-byte average.
+                let items = entries.unwrap_or(bytes / 256).max(1);
+                (ByWeight { bytes: true, floor }, bytes.max(1), items)
             }
         };
         // Shards no smaller than the heaviest entry allowed, when weighed
-        // by bytes; when counted, of 16 entries at least.
+        // by bytes: a power of two (quick_cache rounds up).
         let heaviest = max_value as u64 + 1024 + ENTRY_OVERHEAD;
         let fit = if weigher.bytes {
             (capacity / heaviest).max(1)
         } else {
-            (capacity / 16).max(1)
+            MAX_SHARDS
         };
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get() as u64 * 4);
         let mut shards = cores.min(MAX_SHARDS).min(fit).max(1);
         if !shards.is_power_of_two() {
             shards = shards.next_power_of_two() / 2;
         }
-        let store = Slots::new(shards as usize, capacity);
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(usize::try_from(items.min(1 << 24)).unwrap_or(1 << 24))
+            .weight_capacity(capacity)
+            .shards(shards as usize)
+            .build()
+            .expect("quick_cache options: capacities are set");
+        let store = Quick::with_options(
+            options,
+            weigher.clone(),
+            BuildHasherDefault::default(),
+            DefaultLifecycle::default(),
+        );
         let max_tags = max_entries.map_or(DEFAULT_MAX_TAGS, |n| {
             usize::try_from(n.saturating_mul(4)).unwrap_or(usize::MAX)
         });
@@ -196,7 +244,7 @@ impl MemoryBackend {
         }
     }
 
-    /// Nothing to run: the store evicts as it inserts. (Kept for the
+    /// Nothing to run: quick_cache evicts as it inserts. (Kept for the
     /// tests and benchmarks written against moka, which evicted later.)
     pub fn run_pending_tasks(&self) {}
 
@@ -212,16 +260,20 @@ impl MemoryBackend {
         self.refused.load(Ordering::Relaxed)
     }
 
-    /// `bytes` under `key` until `expires_at`, weighed.
-    fn stored(&self, key: &str, bytes: Bytes, expires_at: u64) -> Stored {
-        let weight = self.weigh.of(key, bytes.len());
-        Kept::stored(bytes, expires_at, weight)
+    /// `memo` under `key` until `expires_at`, weighed.
+    fn stored(&self, key: &str, memo: Memo, bytes: usize, expires_at: u64) -> Stored {
+        Stored {
+            memo,
+            expires_at,
+            weight: self.weigh.of(key, bytes),
+        }
     }
 
     /// `bytes` under `key`, given `ttl` now.
     fn new_entry(&self, key: &str, bytes: Bytes, ttl: Ttl) -> Stored {
+        let len = bytes.len();
         let expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
-        self.stored(key, bytes, expires_at)
+        self.stored(key, Kept::holding(bytes), len, expires_at)
     }
 
     /// Stores `stored` under `key`, unless it outweighs a shard's share.
@@ -247,13 +299,13 @@ impl MemoryBackend {
         {
             return;
         }
-        self.store.retain(|stored| stored.live(now));
+        self.store.retain(|_, stored| stored.live(now));
     }
 
     /// Whether `stored` under `key` outweighs a shard's share (counted and
     /// logged, at most once per period).
     fn too_heavy(&self, key: &str, stored: &Stored) -> bool {
-        let weighs = u64::from(stored.weight());
+        let weighs = u64::from(stored.weight);
         if weighs <= self.store.shard_capacity() {
             return false;
         }
@@ -273,13 +325,14 @@ impl MemoryBackend {
     /// The bytes under `key` (empty once decoded) and their memo.
     pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
         self.live(key)
-            .map(|memo| (memo.bytes().unwrap_or_default(), memo))
+            .map(|s| (s.memo.bytes().unwrap_or_default(), s.memo))
     }
 
     /// The memo under `key` if what is stored there was written as `bytes`.
     pub(crate) fn same(&self, key: &str, bytes: &Bytes) -> Option<Memo> {
         self.live(key)
-            .filter(|memo| memo.digest() == xxhash_rust::xxh3::xxh3_64(bytes))
+            .filter(|s| s.memo.digest() == xxhash_rust::xxh3::xxh3_64(bytes))
+            .map(|s| s.memo)
     }
 
     /// Stores `bytes` under `key` unless the same bytes are there already
@@ -289,19 +342,20 @@ impl MemoryBackend {
             return memo;
         }
         let stored = self.new_entry(key, bytes.clone(), ttl);
-        self.insert(key, stored.clone());
-        stored
+        let memo = stored.memo.clone();
+        self.insert(key, stored);
+        memo
     }
 
     fn live(&self, key: &str) -> Option<Stored> {
         let key = Hashed::of(key);
-        let stored = self.store.get(key)?;
+        let stored = self.store.get(&key)?;
         let now = coarse_now_ms();
         if stored.live(now) {
             return Some(stored);
         }
         // Past its deadline: dropped now, unless replaced meanwhile.
-        self.store.remove_if(key, |s| !s.live(now));
+        self.store.remove_if(&key, |s| !s.live(now));
         None
     }
 }
@@ -359,23 +413,22 @@ impl EntryStore for MemoryBackend {
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.insert(key, self.new_entry(key, bytes, ttl));
         if let Some(lease) = release {
-            self.store.remove_if(Hashed::of(lease), |_| true);
+            self.store.remove(&Hashed::of(lease));
         }
         Ok(())
     }
 
     fn kept(&self, key: &str) -> Option<Memo> {
-        self.live(key)
+        self.live(key).map(|s| s.memo)
     }
 
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
-        self.store.update(Hashed::of(key), |current| {
-            if Arc::ptr_eq(current, raw) {
-                // A touch since `decoded` was made moved the deadline.
-                decoded.set_expires_at(current.expires_at());
-                *current = decoded.clone();
+        // A vacant key's placeholder guard is dropped: nothing inserted.
+        let _ = self.store.entry(&Hashed::of(key), None, |_, current| {
+            if Arc::ptr_eq(&current.memo, raw) {
+                current.memo = decoded.clone();
             }
-            Update::Keep(())
+            EntryAction::Retain(())
         });
     }
 }
@@ -401,13 +454,13 @@ impl Backend for MemoryBackend {
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        Ok(self.live(key).map(|memo| memo.bytes().unwrap_or_default()))
+        Ok(self.live(key).map(|s| s.memo.bytes().unwrap_or_default()))
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         Ok(keys
             .iter()
-            .map(|k| self.live(k).map(|memo| memo.bytes().unwrap_or_default()))
+            .map(|k| self.live(k).map(|s| s.memo.bytes().unwrap_or_default()))
             .collect())
     }
 
@@ -429,16 +482,26 @@ impl Backend for MemoryBackend {
             return Ok(false);
         }
         let now = coarse_now_ms();
-        Ok(self
-            .store
-            .insert_unless(Hashed::of(key), stored, |current| current.live(now)))
+        let guard = match self.store.entry(&Hashed::of(key), None, |_, current| {
+            if current.live(now) {
+                EntryAction::Retain(())
+            } else {
+                EntryAction::ReplaceWithGuard
+            }
+        }) {
+            EntryResult::Retained(()) | EntryResult::Removed(..) | EntryResult::Timeout => {
+                return Ok(false);
+            }
+            EntryResult::Replaced(guard, _) | EntryResult::Vacant(guard) => guard,
+        };
+        Ok(guard.insert(stored).is_ok())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
         Ok(self
             .store
-            .remove_if(Hashed::of(key), |_| true)
-            .is_some_and(|s| s.live(coarse_now_ms())))
+            .remove(&Hashed::of(key))
+            .is_some_and(|(_, s)| s.live(coarse_now_ms())))
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<u64> {
@@ -455,37 +518,47 @@ impl Backend for MemoryBackend {
 
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
         let now = coarse_now_ms();
-        Ok(self
-            .store
-            .update(Hashed::of(key), |current| {
+        // A vacant key's placeholder guard is dropped: nothing inserted.
+        Ok(matches!(
+            self.store.entry(&Hashed::of(key), None, |_, current| {
                 if current.live(now) {
-                    current.set_expires_at(ttl.map_or(u64::MAX, coarse_deadline_ms));
-                    Update::Keep(true)
+                    current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
+                    EntryAction::Retain(true)
                 } else {
-                    Update::Remove(false)
+                    EntryAction::Remove
                 }
-            })
-            .unwrap_or(false))
+            }),
+            EntryResult::Retained(true)
+        ))
     }
 
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
         let now = coarse_now_ms();
-        let outcome = self.store.update(Hashed::of(key), |current| {
-            if !current.live(now) {
-                return Update::Remove(Incr::Missing);
-            }
-            let bytes = current.bytes().unwrap_or_default();
-            let Some(old) = codec::decode_counter(&bytes) else {
-                return Update::Keep(Incr::NotAnInteger);
-            };
-            let Some(new) = old.checked_add(delta) else {
-                return Update::Keep(Incr::Overflow);
-            };
-            let text = Bytes::from(new.to_string());
-            *current = self.stored(key, text, current.expires_at());
-            Update::Keep(Incr::Value(new))
-        });
-        Ok(outcome.unwrap_or(Incr::Missing))
+        Ok(
+            match self.store.entry(&Hashed::of(key), None, |_, current| {
+                if !current.live(now) {
+                    return EntryAction::Remove;
+                }
+                let bytes = current.memo.bytes().unwrap_or_default();
+                let Some(old) = codec::decode_counter(&bytes) else {
+                    return EntryAction::Retain(Incr::NotAnInteger);
+                };
+                let Some(new) = old.checked_add(delta) else {
+                    return EntryAction::Retain(Incr::Overflow);
+                };
+                let text = Bytes::from(new.to_string());
+                *current = self.stored(
+                    key,
+                    Kept::holding(text.clone()),
+                    text.len(),
+                    current.expires_at,
+                );
+                EntryAction::Retain(Incr::Value(new))
+            }) {
+                EntryResult::Retained(outcome) => outcome,
+                _ => Incr::Missing,
+            },
+        )
     }
 
     fn clear(&self, _prefix: &str) -> Result<()> {

@@ -13,7 +13,6 @@ mod dummy;
 mod memory;
 mod nonblocking;
 mod redis;
-mod slots;
 mod tiered;
 mod unusable;
 mod versions;
@@ -45,26 +44,16 @@ use std::time::Duration;
 pub type Memo = Arc<Kept<dyn Any + Send + Sync>>;
 
 /// The contents of a [`Memo`]: a header, then the bytes (`V` = [`Bytes`])
-/// or the value decoded from them. In this order: what a hit reads (the
-/// tag check, the deadline) first, beside the reference counts, and the
-/// value right after.
-#[repr(C)]
+/// or the value decoded from them.
 pub struct Kept<V: ?Sized> {
+    /// xxh3 of the bytes as written: whether other bytes are the same.
+    digest: u64,
     /// A digest of the tag keys the value was validated against (the keys
     /// themselves would weigh more than most values); 0: none yet.
     tags: AtomicU64,
     /// 1 + the backend's tag generation read before a lookup of those tags
     /// found that they held (0: never).
     checked: AtomicU64,
-    /// The in-process store's deadline for the entry holding it, on the
-    /// coarse clock (`timeout::coarse_now_ms`; `u64::MAX`: none): here
-    /// rather than in the store's slot, so that a slot is smaller and a
-    /// hit reads it on a line it touches anyway.
-    expires_at: AtomicU64,
-    /// xxh3 of the bytes as written: whether other bytes are the same.
-    digest: u64,
-    /// What the entry holding it weighs in the in-process store's bound.
-    weight: u32,
     value: V,
 }
 
@@ -80,54 +69,23 @@ impl fmt::Debug for Kept<dyn Any + Send + Sync> {
 impl Kept<dyn Any + Send + Sync> {
     /// A memo holding `bytes` (not decoded yet).
     pub fn holding(bytes: Bytes) -> Memo {
-        Self::stored(bytes, u64::MAX, 0)
-    }
-
-    /// A memo holding `bytes`, for an in-process store that gives it a
-    /// deadline (on the coarse clock) and a weight.
-    pub(crate) fn stored(bytes: Bytes, expires_at: u64, weight: u32) -> Memo {
         Arc::new(Kept {
             digest: xxhash_rust::xxh3::xxh3_64(&bytes),
             tags: AtomicU64::new(0),
             checked: AtomicU64::new(0),
-            expires_at: AtomicU64::new(expires_at),
-            weight,
             value: bytes,
         })
     }
 
     /// A memo of the same bytes holding `value` decoded from them instead,
-    /// not checked yet (with the same deadline and weight): for
-    /// [`EntryStore::keep_decoded`].
+    /// not checked yet: for [`EntryStore::keep_decoded`].
     pub fn decoded_as<T: Any + Send + Sync>(&self, value: T) -> Memo {
         Arc::new(Kept {
             digest: self.digest,
             tags: AtomicU64::new(0),
             checked: AtomicU64::new(0),
-            expires_at: AtomicU64::new(self.expires_at.load(Ordering::Relaxed)),
-            weight: self.weight,
             value,
         })
-    }
-
-    /// Its deadline in an in-process store (`u64::MAX`: none).
-    pub(crate) fn expires_at(&self) -> u64 {
-        self.expires_at.load(Ordering::Relaxed)
-    }
-
-    /// Moves its deadline in an in-process store.
-    pub(crate) fn set_expires_at(&self, at: u64) {
-        self.expires_at.store(at, Ordering::Relaxed);
-    }
-
-    /// Whether it is before its deadline at `now_ms` (coarse clock).
-    pub(crate) fn live(&self, now_ms: u64) -> bool {
-        self.expires_at() > now_ms
-    }
-
-    /// What it weighs in an in-process store's bound.
-    pub(crate) fn weight(&self) -> u32 {
-        self.weight
     }
 
     /// xxh3 of the bytes as written.
@@ -140,11 +98,6 @@ impl Kept<dyn Any + Send + Sync> {
         self.value.downcast_ref::<Bytes>().cloned()
     }
 
-    /// What it holds: the bytes or a decoded value.
-    pub(crate) fn held(&self) -> &(dyn Any + Send + Sync) {
-        &self.value
-    }
-
     /// The decoded value, if a reader stored one.
     pub fn decoded(&self) -> Option<&(dyn Any + Send + Sync)> {
         (!self.value.is::<Bytes>()).then_some(&self.value)
@@ -154,20 +107,14 @@ impl Kept<dyn Any + Send + Sync> {
     /// generation was `generation`.
     pub fn checked(&self, generation: u64, tags: &[&str]) {
         let digest = tags_digest(tags);
-        // Loads first: a hit that finds both recorded already writes
-        // nothing (the line stays shared between readers).
-        let held = match self.tags.load(Ordering::SeqCst) {
-            current if current == digest => true,
-            0 => match self
-                .tags
-                .compare_exchange(0, digest, Ordering::SeqCst, Ordering::SeqCst)
-            {
-                Ok(_) => true,
-                Err(current) => current == digest,
-            },
-            _ => false,
+        let held = match self
+            .tags
+            .compare_exchange(0, digest, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(current) => current == digest,
         };
-        if held && self.checked.load(Ordering::SeqCst) < generation + 1 {
+        if held {
             self.checked.fetch_max(generation + 1, Ordering::SeqCst);
         }
     }

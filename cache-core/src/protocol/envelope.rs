@@ -22,143 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What an entry holds: the tag versions it was stamped with, its soft
 /// deadline (ms since the epoch, 0 for none), the value.
-pub(crate) type Envelope<T> = (Stamps, u64, T);
-
-/// An entry's stamped versions as decoded, up to [`INLINE_STAMPS`] in
-/// place (no allocation while decoding), more on the heap. Decoded as any
-/// sequence of `u64`; kept as [`Few`] or a boxed slice ([`decoded`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Stamps {
-    /// `len` versions, in the first `len` places.
-    Inline(u8, [u64; INLINE_STAMPS]),
-    /// More than [`INLINE_STAMPS`].
-    Heap(Box<[u64]>),
-}
-
-/// An envelope as an in-process store keeps it decoded, laid out for a
-/// hit: its soft deadline and value first, next to the memo's header (a
-/// hit reads them, not the stamps), the stamps after: [`Few`] in place, or
-/// any others on the heap (`Box<[u64]>`). Made by [`decoded`], read by
-/// [`kept_parts`].
-#[repr(C)]
-pub(crate) struct Decoded<T, S> {
-    soft_deadline: u64,
-    value: T,
-    stamps: S,
-}
-
-/// Up to three stamps, none 0 (versions never are), in place: the unused
-/// places hold 0, so the stamps are the places before the first 0. A
-/// found detail has three: its memo stays at 144 bytes (glibc's chunk)
-/// where an enum of both forms, with its tag, took 160.
-pub(crate) struct Few([u64; 3]);
-
-impl Few {
-    fn of(stamps: &[u64]) -> Option<Few> {
-        if stamps.len() > 3 || stamps.contains(&0) {
-            return None;
-        }
-        let mut few = [0; 3];
-        few[..stamps.len()].copy_from_slice(stamps);
-        Some(Few(few))
-    }
-
-    fn as_slice(&self) -> &[u64] {
-        let n = self.0.iter().take_while(|v| **v != 0).count();
-        &self.0[..n]
-    }
-}
-
-/// The decoded form of `envelope` to keep: its stamps in place when they
-/// are [`Few`], else on the heap.
-pub(crate) fn decoded<T: std::any::Any + Send + Sync>(
-    memo: &crate::backend::Kept<dyn std::any::Any + Send + Sync>,
-    (stamps, soft_deadline, value): Envelope<T>,
-) -> crate::backend::Memo {
-    match Few::of(&stamps) {
-        Some(few) => memo.decoded_as(Decoded {
-            soft_deadline,
-            value,
-            stamps: few,
-        }),
-        None => memo.decoded_as(Decoded {
-            soft_deadline,
-            value,
-            stamps: Box::<[u64]>::from(&*stamps),
-        }),
-    }
-}
-
-/// The soft deadline and value of a kept [`decoded`] envelope of a `T`
-/// (`None`: bytes not decoded yet, or another type): a hit's look, one
-/// type check when the stamps are in place.
-pub(crate) fn kept_value<T: 'static>(
-    kept: &(dyn std::any::Any + Send + Sync),
-) -> Option<(u64, &T)> {
-    if let Some(d) = kept.downcast_ref::<Decoded<T, Few>>() {
-        return Some((d.soft_deadline, &d.value));
-    }
-    let d = kept.downcast_ref::<Decoded<T, Box<[u64]>>>()?;
-    Some((d.soft_deadline, &d.value))
-}
-
-/// The stamps, soft deadline and value of a kept [`decoded`] envelope of
-/// a `T` (`None`: another type).
-pub(crate) fn kept_parts<T: 'static>(
-    kept: &(dyn std::any::Any + Send + Sync),
-) -> Option<(&[u64], u64, &T)> {
-    if let Some(d) = kept.downcast_ref::<Decoded<T, Few>>() {
-        return Some((d.stamps.as_slice(), d.soft_deadline, &d.value));
-    }
-    let d = kept.downcast_ref::<Decoded<T, Box<[u64]>>>()?;
-    Some((&d.stamps, d.soft_deadline, &d.value))
-}
-
-/// How many stamps are held in place.
-pub(crate) const INLINE_STAMPS: usize = 4;
-
-impl std::ops::Deref for Stamps {
-    type Target = [u64];
-    fn deref(&self) -> &[u64] {
-        match self {
-            Stamps::Inline(len, items) => &items[..usize::from(*len)],
-            Stamps::Heap(items) => items,
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Stamps {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Stamps;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence of versions")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Stamps, A::Error> {
-                let mut items = [0u64; INLINE_STAMPS];
-                let mut len = 0;
-                while let Some(v) = seq.next_element::<u64>()? {
-                    if len == INLINE_STAMPS {
-                        let mut all = items.to_vec();
-                        all.push(v);
-                        while let Some(v) = seq.next_element::<u64>()? {
-                            all.push(v);
-                        }
-                        return Ok(Stamps::Heap(all.into_boxed_slice()));
-                    }
-                    items[len] = v;
-                    len += 1;
-                }
-                Ok(Stamps::Inline(len as u8, items))
-            }
-        }
-        d.deserialize_seq(Visit)
-    }
-}
+pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
 
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
 /// envelope's format (the codec's own values use [`codec::FORMAT`], 4).
@@ -256,40 +120,6 @@ pub(crate) fn soft_deadline(soft: Option<Duration>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kept_stamps_round_trip_in_place_or_on_the_heap() {
-        let raw = crate::backend::Kept::holding(bytes::Bytes::from_static(b"x"));
-        for stamps in [
-            &[][..],
-            &[5],
-            &[5, 6],
-            &[5, 6, 7],
-            &[5, 6, 7, 8],
-            &[5, 0, 7],
-            &[0],
-        ] {
-            let bytes = seal("k", stamps, 9, &1u8).unwrap();
-            let memo = decoded(&raw, unseal::<u8>("k", &bytes).unwrap());
-            let (s, soft, v) = kept_parts::<u8>(memo.decoded().unwrap()).unwrap();
-            assert_eq!((s, soft, *v), (stamps, 9, 1), "{stamps:?}");
-            assert!(kept_parts::<u16>(memo.decoded().unwrap()).is_none());
-            assert_eq!(kept_value::<u8>(memo.held()), Some((9, &1)));
-            assert!(kept_value::<u16>(memo.held()).is_none());
-        }
-        assert!(kept_value::<u8>(raw.held()).is_none(), "bytes, not decoded");
-    }
-
-    #[test]
-    fn stamps_up_to_four_are_held_in_place_more_on_the_heap() {
-        for n in 0..7u64 {
-            let versions: Vec<u64> = (1..=n).collect();
-            let bytes = seal("k", &versions, 0, &1u8).unwrap();
-            let (stamps, _, _) = unseal::<u8>("k", &bytes).unwrap();
-            assert_eq!(*stamps, versions[..]);
-            assert_eq!(matches!(stamps, Stamps::Inline(..)), n <= 4, "{n}");
-        }
-    }
     use serde::Deserialize;
 
     /// A nested type as one build has it.
@@ -331,7 +161,7 @@ mod tests {
             let format = if n == 1 { ENVELOPE } else { ENVELOPE_LZ4 };
             assert_eq!(&bytes[..2], &[codec::MAGIC, format]);
             let (stamps, _, back) = unseal::<Vec<Row<AddressB>>>("k", &bytes).unwrap();
-            assert_eq!(*stamps, [7]);
+            assert_eq!(stamps, [7]);
             for ((id, a), (id_b, b)) in rows.iter().zip(&back) {
                 assert_eq!(id, id_b);
                 assert_eq!((&a.street, &a.city), (&b.street, &b.city), "never swapped");

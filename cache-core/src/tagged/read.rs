@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::io::{Blocking, Io, block_now};
-use crate::protocol::envelope::{decoded, kept_parts, kept_value, open_bytes, refresh_due, unseal};
+use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
@@ -138,19 +138,21 @@ impl Cache {
         let Some(found) = memo else {
             return open_bytes(key, bytes, holds);
         };
-        let swapped;
+        let decoded;
         let memo = if found.decoded().is_some() {
             found
         } else {
             // Decoded once: the store swaps the value in for the bytes.
-            swapped = decoded(found, unseal::<T>(key, bytes)?);
-            self.backend().keep_decoded(key, found, &swapped);
-            &swapped
+            decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+            self.backend().keep_decoded(key, found, &decoded);
+            &decoded
         };
         // Another type kept under this key: its bytes are gone (an
         // in-process store holds an entry once), so a miss, whose fill
         // replaces it.
-        let kept = memo.decoded().and_then(kept_parts::<T>);
+        let kept = memo
+            .decoded()
+            .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
         let Some((stamps, soft_deadline, value)) = kept else {
             if bytes.is_empty() {
                 return Ok(None);
@@ -163,7 +165,7 @@ impl Cache {
         if let Some(generation) = generation {
             memo.checked(generation, tags);
         }
-        Ok(Some((value.clone(), soft_deadline)))
+        Ok(Some((value.clone(), *soft_deadline)))
     }
 
     /// A hit that needs no look at the tags: the in-process backend kept the
@@ -181,9 +183,8 @@ impl Cache {
         if !memo.still_checked(generation, tags_digest) {
             return None;
         }
-        // Bytes not decoded yet fail the type check too.
-        let (soft_deadline, value) = kept_value::<T>(memo.held())?;
-        if refresh_due(soft_deadline) {
+        let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
+        if refresh_due(*soft_deadline) {
             return None;
         }
         self.count(Counter::Hit, 1);
