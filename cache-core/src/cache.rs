@@ -51,9 +51,9 @@ struct Inner {
     /// One log line per cause per period (see `log_limit.rs`).
     logs: LogLimits,
     /// The backend's non-blocking twin, asked for once (see
-    /// [`Backend::nonblocking`]).
+    /// [`Backend::async_store`]).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    nonblocking: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
+    async_store: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
 }
 
 /// A value refused for its size is logged once per key in this period
@@ -153,7 +153,7 @@ impl Cache {
                 owed: OwedBumps::default(),
                 refusals: Default::default(),
                 logs: LogLimits::default(),
-                nonblocking: OnceLock::new(),
+                async_store: OnceLock::new(),
             }),
         }
     }
@@ -222,10 +222,10 @@ impl Cache {
 
     /// The backend's non-blocking twin, if it has one.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn nonblocking(&self) -> Option<&Arc<dyn crate::backend::AsyncStore>> {
+    pub(crate) fn async_store(&self) -> Option<&Arc<dyn crate::backend::AsyncStore>> {
         self.inner
-            .nonblocking
-            .get_or_init(|| self.inner.backend.clone().nonblocking())
+            .async_store
+            .get_or_init(|| self.inner.backend.clone().async_store())
             .as_ref()
     }
 

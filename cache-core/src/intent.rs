@@ -59,7 +59,7 @@ impl Cache {
         if tags.is_empty() || !self.backend().capabilities().shared {
             return;
         }
-        let Some(store) = self.backend().clone().nonblocking() else {
+        let Some(store) = self.backend().clone().async_store() else {
             return;
         };
         let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();

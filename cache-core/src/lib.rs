@@ -21,7 +21,10 @@
 //! roles and stores), and the driver: `cache` (the typed API), `tagged`
 //! (versioned tags: read, fill, bump), `read_through` (single-flight,
 //! leases, serve-stale), `refresh`, `owed` (bumps a failed write still
-//! owes), `intent` (bumps announced before a commit), `flight`; then `config`, `key`, `codec`, `compress`, `registry`,
+//! owes), `intent` (bumps announced before a commit), `flight`,
+//! `read_many` (batch reads), `io` and `cache_async` (the async entry
+//! points; every async file of the crate is named `*_async`); then
+//! `config`, `key`, `codec`, `compress`, `registry`,
 //! `stats`, `log_limit` (one log line per cause per period), `timeout`,
 //! `error`.
 
@@ -29,6 +32,8 @@
 
 pub mod backend;
 mod cache;
+#[cfg(feature = "tokio")]
+mod cache_async;
 mod codec;
 mod compress;
 mod config;
@@ -38,8 +43,6 @@ mod intent;
 mod io;
 mod key;
 mod log_limit;
-#[cfg(feature = "tokio")]
-mod nonblocking;
 mod owed;
 mod protocol;
 mod read_many;

@@ -61,7 +61,7 @@ impl Refresh {
     /// the cache's store has a non-blocking twin.
     #[cfg(feature = "tokio")]
     pub fn completes_async(&self) -> bool {
-        self.cache.nonblocking().is_some()
+        self.cache.async_store().is_some()
     }
 
     /// [`Refresh::complete`] without blocking the runtime (see
@@ -73,13 +73,13 @@ impl Refresh {
         value: &T,
         shape: Shape,
     ) -> crate::Result<()> {
-        let Some(store) = self.cache.nonblocking().cloned() else {
+        let Some(store) = self.cache.async_store().cloned() else {
             self.release_async().await;
             return Err(crate::Error::Unavailable {
                 reason: "this cache store has no async client".to_owned(),
             });
         };
-        let io = crate::nonblocking::NonBlocking(store);
+        let io = crate::cache_async::AsyncIo(store);
         self.complete_with(&io, value, shape).await
     }
 
@@ -87,7 +87,7 @@ impl Refresh {
     /// runtime (dropping a `Refresh` releases it with a blocking call).
     #[cfg(feature = "tokio")]
     pub async fn release_async(mut self) {
-        let (Some(lease), Some(store)) = (self.lease.take(), self.cache.nonblocking().cloned())
+        let (Some(lease), Some(store)) = (self.lease.take(), self.cache.async_store().cloned())
         else {
             return; // no twin: an in-process store or none; dropped as is
         };

@@ -38,7 +38,7 @@ pub fn track_async<C: AsyncConnection>(conn: &mut C) {
 impl CacheTracking {
     /// A tracker for async connections of type `C` (see [`track_async`]).
     pub fn for_async_connection<C: AsyncConnection>() -> Self {
-        CacheTracking::for_backend::<C::Backend>().nonblocking(true)
+        CacheTracking::for_backend::<C::Backend>().for_async(true)
     }
 }
 

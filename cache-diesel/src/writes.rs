@@ -604,7 +604,7 @@ impl<M: CachedModel> Manager<M> {
         &self,
         autocommit: bool,
         tracked: bool,
-        nonblocking: bool,
+        is_async: bool,
     ) -> WriteShape {
         if !autocommit || !self.cache().backend().capabilities().shared {
             return WriteShape::InPlace;
@@ -612,7 +612,7 @@ impl<M: CachedModel> Manager<M> {
         match tracking::dialect_of::<B>() {
             Dialect::Postgres if tracked => WriteShape::OwnTransaction,
             Dialect::Mysql => WriteShape::HeldCommit,
-            Dialect::Sqlite if !nonblocking => WriteShape::ImmediateTransaction,
+            Dialect::Sqlite if !is_async => WriteShape::ImmediateTransaction,
             _ => WriteShape::Coarse,
         }
     }

@@ -221,7 +221,7 @@ impl Backend for ClusterBackend {
     }
 
     #[cfg(feature = "tokio")]
-    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
+    fn async_store(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
         super::cluster_async::AsyncCluster::of(self)
             .map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }

@@ -6,7 +6,7 @@
 //! fails, the sync store's best-effort write runs on a blocking thread.
 
 use super::cluster::{ClusterBackend, paired, placed, refs};
-use super::redis::nonblocking::AsyncRedis;
+use super::redis::redis_async::AsyncRedis;
 use super::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
 use crate::timeout::Ttl;

@@ -35,7 +35,7 @@ impl EntryStore for DummyBackend {
 }
 
 impl Backend for DummyBackend {
-    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+    fn async_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
         Some(std::sync::Arc::new(super::InProcess(self)))
     }
 

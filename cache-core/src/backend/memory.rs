@@ -442,7 +442,7 @@ impl Backend for MemoryBackend {
         self.refused()
     }
 
-    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+    fn async_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
         Some(std::sync::Arc::new(super::InProcess(self)))
     }
 

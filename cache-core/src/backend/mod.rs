@@ -11,8 +11,8 @@ mod cluster;
 mod cluster_async;
 mod dummy;
 mod memory;
-mod nonblocking;
 mod redis;
+mod store_async;
 mod tiered;
 mod unusable;
 mod versions;
@@ -20,8 +20,8 @@ mod versions;
 pub use self::cluster::{ClusterBackend, MAX_SHARDS};
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
-pub use self::nonblocking::{AsyncStore, BoxFuture, InProcess};
 pub use self::redis::{RedisBackend, RedisOptions};
+pub use self::store_async::{AsyncStore, BoxFuture, InProcess};
 pub use self::tiered::{CONNECTION_NAME as TRACKING_CONNECTION_NAME, TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
 
@@ -360,7 +360,7 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// with twins of their own (feature `tokio`); `None` (the default)
     /// where the store has no non-blocking twin (the async API then reads
     /// the source, uncached, and logs it once).
-    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
+    fn async_store(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
         None
     }
     /// Removes every key starting with `prefix` (a cache's own namespace)

@@ -49,7 +49,7 @@ impl EntryStore for UnusableBackend {
 }
 
 impl Backend for UnusableBackend {
-    fn nonblocking(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
+    fn async_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn super::AsyncStore>> {
         Some(std::sync::Arc::new(super::InProcess(self)))
     }
 

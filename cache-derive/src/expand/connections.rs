@@ -76,7 +76,7 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
     let (update_generic, update_generic_async, update_per_backend) = if composite_only {
         (
             update_impl(m, quote!($conn), quote!($db), &Flavor::sync()),
-            update_impl(m, quote!($conn), quote!($db), &Flavor::nonblocking()),
+            update_impl(m, quote!($conn), quote!($db), &Flavor::for_async()),
             TokenStream::new(),
         )
     } else {
@@ -87,10 +87,10 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
         )
     };
     let writes = returning_writes(m, &Flavor::sync());
-    let writes_async = returning_writes(m, &Flavor::nonblocking());
+    let writes_async = returning_writes(m, &Flavor::for_async());
     let (mysql_writes, mysql_writes_async) = (
         mysql_writes(m, &Flavor::sync()),
-        mysql_writes(m, &Flavor::nonblocking()),
+        mysql_writes(m, &Flavor::for_async()),
     );
     quote! {
         #update_per_backend

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 /// diesel-async (`AsyncInsertQuery` and friends, as `async fn`s).
 pub(super) struct Flavor {
     /// Whether the hooks are `async` (return a boxed future).
-    pub(super) nonblocking: bool,
+    pub(super) is_async: bool,
     /// `.await` after each run, or nothing.
     pub(super) aw: TokenStream,
     /// The `RunQueryDsl` that runs statements.
@@ -48,7 +48,7 @@ impl Flavor {
         body: TokenStream,
     ) -> TokenStream {
         let result = quote!(::cache_diesel::__private::diesel::QueryResult<#ret>);
-        if self.nonblocking {
+        if self.is_async {
             let params = params(&TokenStream::new());
             let borrowed = borrowed.iter().map(|b| format_ident!("{}", b));
             quote! {
@@ -74,7 +74,7 @@ impl Flavor {
     /// `mysql_async.rs`).
     pub(super) fn mysql_atomic(&self, body: TokenStream) -> TokenStream {
         let private = quote!(::cache_diesel::__private);
-        if self.nonblocking {
+        if self.is_async {
             quote! {
                 let atomic = #private::mysql_atomic_begin(conn).await?;
                 let out = #private::mysql_body(async { #body }).await;
@@ -88,7 +88,7 @@ impl Flavor {
     pub(super) fn sync() -> Self {
         let dsl = quote!(::cache_diesel::__private::diesel);
         Flavor {
-            nonblocking: false,
+            is_async: false,
             aw: TokenStream::new(),
             run: quote!(#dsl::RunQueryDsl),
             load_query: quote!(#dsl::query_dsl::LoadQuery),
@@ -100,10 +100,10 @@ impl Flavor {
         }
     }
 
-    pub(super) fn nonblocking() -> Self {
+    pub(super) fn for_async() -> Self {
         let da = quote!(::cache_diesel::__private::diesel_async);
         Flavor {
-            nonblocking: true,
+            is_async: true,
             aw: quote!(.await),
             run: quote!(#da::RunQueryDsl),
             load_query: quote!(#da::methods::LoadQuery),

@@ -38,7 +38,7 @@ pub(super) fn mysql_writes(m: &Model, f: &Flavor) -> TokenStream {
     let filtered = update_filtered(m, &quote!($conn), &quote!($db), f);
     let name = m.ident.to_string();
     let insert_execute = insert_execute_fn(m, f);
-    let reset_insert_id = match f.nonblocking {
+    let reset_insert_id = match f.is_async {
         false => quote!(::cache_diesel::__private::mysql_reset_insert_id),
         true => quote!(::cache_diesel::__private::mysql_reset_insert_id_async),
     };
@@ -95,7 +95,7 @@ pub(super) fn mysql_writes(m: &Model, f: &Flavor) -> TokenStream {
         use #dsl::prelude::*;
         #delete_atomic
     };
-    let delete = if !f.nonblocking {
+    let delete = if !f.is_async {
         quote! {
             impl __CacheDieselDelete<$conn> for #model {
                 fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {

@@ -47,7 +47,7 @@ pub(super) fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
         #run::get_result::<Self>(#dsl::delete(#table::table.filter(#by_id)).returning(#select), conn) #aw
             .optional()
     };
-    let delete = if !f.nonblocking {
+    let delete = if !f.is_async {
         quote! {
             impl __CacheDieselDelete<$conn> for #model {
                 fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {

@@ -32,7 +32,7 @@ pub(super) fn update_with_unique_impls(m: &Model) -> TokenStream {
     let pg_async = pg_update_with_unique(
         m,
         &quote!(::cache_diesel::__private::diesel_async::AsyncPgConnection),
-        &Flavor::nonblocking(),
+        &Flavor::for_async(),
     );
     quote! {
         ::cache_diesel::__if_sqlite! {

@@ -207,7 +207,7 @@ impl Instrumentation for CacheTracking {
         // not from Diesel's transaction events.
         match &event {
             #[cfg(feature = "async")]
-            InstrumentationEvent::StartQuery { query, .. } if self.nonblocking => {
+            InstrumentationEvent::StartQuery { query, .. } if self.is_async => {
                 self.in_flight.push_back(query.to_string());
             }
             InstrumentationEvent::StartQuery { query, .. } if self.may_block() => {
@@ -231,7 +231,7 @@ impl CacheTracking {
     /// for the cache (not an async runtime's thread).
     pub(super) fn may_block(&self) -> bool {
         #[cfg(feature = "async")]
-        return !self.nonblocking;
+        return !self.is_async;
         #[cfg(not(feature = "async"))]
         true
     }

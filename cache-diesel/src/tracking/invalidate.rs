@@ -13,7 +13,7 @@ impl CacheTracking {
     /// The deferred hook writes' bumps, one round trip per cache (and tag
     /// lifetime), however many writes the transaction made; then the
     /// unseen writes', one per cache. On an async connection they are
-    /// owed instead and delivered by a task (see `nonblocking`).
+    /// owed instead and delivered by a task (see `for_async`).
     pub(super) fn invalidate(&mut self, pending: &Pending, why: &str) {
         // One batch per (cache, lifetime): few, however many writes.
         let mut batches: Vec<(&Deferred, Vec<TagGroup<'_>>)> = Vec::new();
@@ -31,7 +31,7 @@ impl CacheTracking {
             Bumps::default().tables(self.caches.as_deref(), &pending.unseen, pending.everything)
         });
         #[cfg(feature = "async")]
-        if self.nonblocking
+        if self.is_async
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let mut owing: Vec<Cache> = Vec::new();
@@ -103,8 +103,8 @@ impl CacheTracking {
     /// Makes the tracker owe its invalidations instead of waiting for the
     /// cache (for connections that run statements on a runtime thread).
     #[cfg(feature = "async")]
-    pub(crate) fn nonblocking(mut self, nonblocking: bool) -> Self {
-        self.nonblocking = nonblocking;
+    pub(crate) fn for_async(mut self, is_async: bool) -> Self {
+        self.is_async = is_async;
         self
     }
 }
@@ -130,7 +130,7 @@ impl Drop for CacheTracking {
             let (dialect, caches) = (self.dialect, self.caches.clone());
             runtime.spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let mut again = CacheTracking::new().nonblocking(true);
+                let mut again = CacheTracking::new().for_async(true);
                 (again.dialect, again.caches) = (dialect, caches);
                 for orphan in &later {
                     again.on_orphan(orphan);

@@ -135,7 +135,7 @@ pub struct CacheTracking {
     /// are then owed (this process's reads see them at once) and delivered
     /// by a task.
     #[cfg(feature = "async")]
-    nonblocking: bool,
+    is_async: bool,
     /// The tasks delivering this connection's owed invalidations.
     #[cfg(feature = "async")]
     landing: Vec<tokio::task::JoinHandle<()>>,
@@ -179,7 +179,7 @@ impl CacheTracking {
             no_chain: false,
             hooks: Arc::default(),
             #[cfg(feature = "async")]
-            nonblocking: false,
+            is_async: false,
             #[cfg(feature = "async")]
             landing: Vec::new(),
             #[cfg(feature = "async")]

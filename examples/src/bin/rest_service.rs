@@ -31,10 +31,10 @@ use tracing_subscriber::EnvFilter;
 fn args() -> Result<(u16, bool), Box<dyn Error + Send + Sync>> {
     let mut args = std::env::args().skip(1);
     let mut given = std::env::var("PORT").ok();
-    let mut nonblocking = false;
+    let mut is_async = false;
     while let Some(arg) = args.next() {
         match arg.strip_prefix("--port") {
-            _ if arg == "--async" => nonblocking = true,
+            _ if arg == "--async" => is_async = true,
             Some("") => given = args.next(),
             Some(value) if value.starts_with('=') => given = Some(value[1..].to_owned()),
             _ => {
@@ -47,7 +47,7 @@ fn args() -> Result<(u16, bool), Box<dyn Error + Send + Sync>> {
     }
     let port = given.as_deref().unwrap_or("3000");
     let port = port.parse().map_err(|e| format!("port {port:?}: {e}"))?;
-    Ok((port, nonblocking))
+    Ok((port, is_async))
 }
 
 fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let (port, nonblocking) = args()?;
+    let (port, is_async) = args()?;
     // Before the first `Model::cache()`: the managers take their metric
     // handles from the recorder installed then.
     #[cfg(feature = "metrics")]
@@ -63,7 +63,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let cache = Cache::from_env()?;
     let database_url = std::env::var("DATABASE_URL").ok();
     tokio::runtime::Runtime::new()?.block_on(async move {
-        let store = if nonblocking {
+        let store = if is_async {
             async_store::open_async(database_url.as_deref(), cache).await?
         } else {
             store::open(database_url.as_deref(), cache)?

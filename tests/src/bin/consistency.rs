@@ -78,7 +78,7 @@ struct Args {
     /// Kill a cluster master halfway (`--failover`).
     failover: bool,
     /// Readers on the async API (`--async`).
-    nonblocking: bool,
+    is_async: bool,
     /// Lists and counts of rows moved between categories (`--filtered-lists`).
     filtered_lists: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
@@ -105,7 +105,7 @@ fn parse_args() -> Result<Args, String> {
         naive: false,
         all_paths: false,
         failover: false,
-        nonblocking: false,
+        is_async: false,
         filtered_lists: false,
         cluster_url: None,
         child: None,
@@ -122,7 +122,7 @@ fn parse_args() -> Result<Args, String> {
             "--naive" => args.naive = true,
             "--all-paths" => args.all_paths = true,
             "--failover" => args.failover = true,
-            "--async" => args.nonblocking = true,
+            "--async" => args.is_async = true,
             "--filtered-lists" => args.filtered_lists = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => args.child = Some((value()?, value()?)),
@@ -132,8 +132,8 @@ fn parse_args() -> Result<Args, String> {
     if !["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         || !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || (args.failover && args.cache != "cluster")
-        || (args.nonblocking && (args.db == "mysql" || args.naive))
-        || (args.filtered_lists && (args.all_paths || args.nonblocking))
+        || (args.is_async && (args.db == "mysql" || args.naive))
+        || (args.filtered_lists && (args.all_paths || args.is_async))
     {
         return Err(
             "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)]".into(),
@@ -297,7 +297,7 @@ fn run_on(
     writers: bool,
 ) -> (Vec<Read>, Vec<Write>) {
     let mode = args.mode();
-    let on = args.nonblocking;
+    let on = args.is_async;
     match args.db.as_str() {
         "sqlite" => {
             let open_async = open_async_sqlite(location);
@@ -468,7 +468,7 @@ fn main() -> ExitCode {
         } else {
             ""
         },
-        if args.nonblocking { "async" } else { "sync" },
+        if args.is_async { "async" } else { "sync" },
         args.seconds
     );
     let shared = args.cache != "memory";
@@ -491,7 +491,7 @@ fn main() -> ExitCode {
         if args.all_paths {
             cmd.arg("--all-paths");
         }
-        if args.nonblocking {
+        if args.is_async {
             cmd.arg("--async");
         }
         if args.filtered_lists {

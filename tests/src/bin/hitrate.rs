@@ -473,11 +473,11 @@ where
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let mut nonblocking = args
+    let mut is_async = args
         .async_writer
         .then(|| async_writer(&runtime, &args.db, &args.schema));
     let mut write = |id: i32, category: i32, price: i32| {
-        match (&mut nonblocking, args.unchecked) {
+        match (&mut is_async, args.unchecked) {
         (Some(AsyncWriter::Postgres(conn)), _) => {
             runtime.block_on(manager.update_async(&mut **conn, id, change(category, price)))
         }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 struct Args {
     seconds: u64,
     clients: usize,
-    nonblocking: bool,
+    is_async: bool,
     cache: String,
 }
 
@@ -34,7 +34,7 @@ fn args() -> Result<Args, String> {
     let mut args = Args {
         seconds: 5,
         clients: 16,
-        nonblocking: false,
+        is_async: false,
         cache: "redis".into(),
     };
     let mut it = std::env::args().skip(1);
@@ -44,7 +44,7 @@ fn args() -> Result<Args, String> {
             "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{e}"))?,
             "--clients" => args.clients = value()?.parse().map_err(|e| format!("{e}"))?,
             "--cache" => args.cache = value()?,
-            "--async" => args.nonblocking = true,
+            "--async" => args.is_async = true,
             _ => {
                 return Err(format!(
                     "unknown argument {arg}; usage: rest_pool [--seconds N] [--clients N] [--async] [--cache redis|tiered]"
@@ -82,7 +82,7 @@ fn start(args: &Args, database: &str, cache: &str, pool: u32) -> Result<Service,
         .env("POOL_SIZE", pool.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    if args.nonblocking {
+    if args.is_async {
         cmd.arg("--async");
     }
     let mut child = cmd.spawn().map_err(|e| e.to_string())?;

@@ -41,7 +41,7 @@ struct Args {
     processes: usize,
     protection: bool,
     /// Tasks on the async API instead of threads on the sync one.
-    nonblocking: bool,
+    is_async: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
     cluster_url: Option<String>,
     /// In the second process: the database file, the key prefix, the start time.
@@ -54,7 +54,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 64,
         processes: 1,
         protection: true,
-        nonblocking: false,
+        is_async: false,
         cluster_url: None,
         child: None,
     };
@@ -70,7 +70,7 @@ fn parse_args() -> Result<Args, String> {
                 args.processes = value()?.parse().map_err(|_| "--processes takes 1 or 2")?
             }
             "--no-protection" => args.protection = false,
-            "--async" => args.nonblocking = true,
+            "--async" => args.is_async = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
             "--child" => {
                 let (path, prefix, start) = (value()?, value()?, value()?);
@@ -82,7 +82,7 @@ fn parse_args() -> Result<Args, String> {
     if !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
         || !(1..=2).contains(&args.processes)
         || args.threads == 0
-        || (args.nonblocking && !args.protection)
+        || (args.is_async && !args.protection)
     {
         return Err(
             "usage: --cache <memory|redis|tiered|cluster> --threads N --processes <1|2> [--no-protection | --async]"
@@ -113,7 +113,7 @@ fn cache(args: &Args, prefix: &str) -> Cache {
 /// Fires `threads` concurrent reads of row 1 at `start_ms`; returns the
 /// database queries this process ran.
 fn fire(args: &Args, db: &SlowDb, cache: &Cache, start_ms: u64) -> usize {
-    if args.nonblocking {
+    if args.is_async {
         return fire_tasks(args, db, cache, start_ms);
     }
     let manager = VersionedRowCache::new(cache.clone());
@@ -197,7 +197,7 @@ fn main() -> ExitCode {
     let start = now_ms() + 500; // both processes fire at once
     println!(
         "stampede: cache={} threads={} processes={} protection={} async={} query_time={QUERY_TIME:?}",
-        args.cache, args.threads, args.processes, args.protection, args.nonblocking
+        args.cache, args.threads, args.processes, args.protection, args.is_async
     );
     let second = (args.processes == 2).then(|| {
         let mut cmd = Command::new(std::env::current_exe().expect("own path"));
@@ -214,7 +214,7 @@ fn main() -> ExitCode {
         if !args.protection {
             cmd.arg("--no-protection");
         }
-        if args.nonblocking {
+        if args.is_async {
             cmd.arg("--async");
         }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")

@@ -23,12 +23,12 @@ mod direct;
 mod failures;
 pub(crate) mod guard;
 mod link;
-#[cfg(feature = "tokio")]
-pub(crate) mod nonblocking;
-#[cfg(feature = "tokio")]
-mod nonblocking_conn;
 mod plain;
+#[cfg(feature = "tokio")]
+mod plain_async;
 mod pool;
+#[cfg(feature = "tokio")]
+pub(crate) mod redis_async;
 mod resp;
 mod run;
 mod stores;

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use redis::{Cmd, ConnectionAddr, Value};
 use std::time::Duration;
 #[cfg(feature = "tokio")]
-use {super::nonblocking, crate::backend::AsyncStore, std::sync::Arc};
+use {super::redis_async, crate::backend::AsyncStore, std::sync::Arc};
 
 impl RedisBackend {
     /// The server's host, port, user name and password, for a tracking
@@ -283,8 +283,8 @@ impl Backend for RedisBackend {
     }
 
     #[cfg(feature = "tokio")]
-    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
-        nonblocking::AsyncRedis::of(self).map(|twin| Arc::new(twin) as Arc<dyn AsyncStore>)
+    fn async_store(self: Arc<Self>) -> Option<Arc<dyn AsyncStore>> {
+        redis_async::AsyncRedis::of(self).map(|twin| Arc::new(twin) as Arc<dyn AsyncStore>)
     }
 
     fn capabilities(&self) -> Capabilities {

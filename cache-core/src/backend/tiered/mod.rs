@@ -27,9 +27,9 @@
 //! once; other processes do within the window (in practice, one loopback
 //! message: tens of microseconds).
 
-#[cfg(feature = "tokio")]
-mod nonblocking;
 mod tags;
+#[cfg(feature = "tokio")]
+mod tiered_async;
 mod tracking;
 
 pub use self::tracking::CONNECTION_NAME;
@@ -389,8 +389,8 @@ impl Backend for TieredBackend {
     }
 
     #[cfg(feature = "tokio")]
-    fn nonblocking(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
-        nonblocking::AsyncTiered::of(self).map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
+    fn async_store(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
+        tiered_async::AsyncTiered::of(self).map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {

@@ -6,7 +6,7 @@
 //! functions, called after the await instead of after the blocking call.
 
 use super::TieredBackend;
-use crate::backend::redis::nonblocking::AsyncRedis;
+use crate::backend::redis::redis_async::AsyncRedis;
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
 use crate::timeout::Ttl;

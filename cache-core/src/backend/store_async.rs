@@ -20,7 +20,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// is the future of the [`EntryStore`](super::EntryStore),
 /// [`TagStore`](super::TagStore) or [`Backend`] method of the same name,
 /// with the same meaning. A store offers one through
-/// [`Backend::nonblocking`].
+/// [`Backend::async_store`].
 pub trait AsyncStore: Send + Sync + fmt::Debug {
     /// [`EntryStore::read_entry`](super::EntryStore::read_entry).
     fn read_entry<'a>(

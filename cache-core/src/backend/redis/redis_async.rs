@@ -5,7 +5,7 @@
 //! functions), and the same breaker and grace, shared with the sync store:
 //! a failure seen by either opens the fail-fast window for both. A read
 //! of an entry (the hit path) goes over a connection of our own instead
-//! (`nonblocking_conn.rs`), on `redis://` without RESP3, as the sync
+//! (`plain_async.rs`), on `redis://` without RESP3, as the sync
 //! store's hits do.
 //!
 //! On a Redis Cluster (for the cluster layout's twin, which places the
@@ -23,7 +23,7 @@ use super::commands::{
 };
 use super::direct::{Direct, Node};
 use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
-use super::nonblocking_conn::AsyncPlain;
+use super::plain_async::AsyncPlain;
 use super::{RedisBackend, Server, guard};
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
@@ -562,7 +562,7 @@ impl AsyncStore for AsyncRedis {
     ) -> BoxFuture<'a, Result<Vec<Fetched>>> {
         Box::pin(async move {
             if reads.len() < 2 || matches!(self.redis.server, Server::Cluster(..)) {
-                return crate::backend::nonblocking::one_by_one(self, reads).await;
+                return crate::backend::store_async::one_by_one(self, reads).await;
             }
             let (keys, places) = batch_keys(reads);
             let found = match &self.plain {

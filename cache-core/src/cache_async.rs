@@ -1,6 +1,6 @@
 //! The async driver (feature `tokio`): the same protocol as the sync one
 //! (`read_through`, `tagged`), run over the store's non-blocking twin
-//! ([`Backend::nonblocking`](crate::Backend::nonblocking)), with tokio's
+//! ([`Backend::async_store`](crate::Backend::async_store)), with tokio's
 //! timers for the waits. Nothing here blocks a runtime thread: a store
 //! without a twin is not called at all (the source is read, uncached, and
 //! the first such read is logged).
@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The async driver's [`Io`].
-pub(crate) struct NonBlocking(pub(crate) Arc<dyn AsyncStore>);
+pub(crate) struct AsyncIo(pub(crate) Arc<dyn AsyncStore>);
 
-impl Io for NonBlocking {
+impl Io for AsyncIo {
     async fn read_entry(
         &self,
         key: &str,
@@ -111,14 +111,14 @@ impl Cache {
         // A hit never waits (an in-process one does no I/O at all): the
         // task spends tokio's budget, so a loop of hits yields in turn.
         tokio::task::coop::consume_budget().await;
-        let Some(store) = self.nonblocking() else {
+        let Some(store) = self.async_store() else {
             self.no_twin(plan);
             return load().await.map(|v| (v, Outcome::Uncached));
         };
         if let Some(hit) = self.kept_hit(plan) {
             return Ok(hit);
         }
-        let io = NonBlocking(store.clone());
+        let io = AsyncIo(store.clone());
         self.read_through_missed(&io, plan, shape, load).await
     }
 
@@ -136,7 +136,7 @@ impl Cache {
         F: Future<Output = std::result::Result<Vec<T>, E>>,
     {
         tokio::task::coop::consume_budget().await;
-        let Some(store) = self.nonblocking() else {
+        let Some(store) = self.async_store() else {
             plans.iter().for_each(|plan| self.no_twin(plan));
             let all: Vec<usize> = (0..plans.len()).collect();
             let mut found = (0..plans.len()).map(|_| None).collect();
@@ -144,7 +144,7 @@ impl Cache {
             place(&mut found, &all, values, Outcome::Uncached);
             return Ok(found);
         };
-        let io = NonBlocking(store.clone());
+        let io = AsyncIo(store.clone());
         self.read_many_with(&io, plans, shape, load).await
     }
 
@@ -157,7 +157,7 @@ impl Cache {
         groups: &[(&[String], Option<&str>)],
         tag_ttl: Ttl,
     ) -> Result<()> {
-        let Some(store) = self.nonblocking() else {
+        let Some(store) = self.async_store() else {
             let cache = self.clone();
             let owned: Vec<(Vec<String>, Option<String>)> = groups
                 .iter()
@@ -176,7 +176,7 @@ impl Cache {
                 })
             });
         };
-        let io = NonBlocking(store.clone());
+        let io = AsyncIo(store.clone());
         self.bump_tag_groups_with(&io, groups, tag_ttl).await
     }
 
@@ -187,14 +187,14 @@ impl Cache {
         if self.owed().is_clear() {
             return true;
         }
-        let Some(store) = self.nonblocking() else {
+        let Some(store) = self.async_store() else {
             let cache = self.clone();
             return tokio::task::spawn_blocking(move || cache.settle_owed())
                 .await
                 .unwrap_or(false);
         };
         let owed = self.owed().snapshot();
-        let io = NonBlocking(store.clone());
+        let io = AsyncIo(store.clone());
         match self
             .deliver(&io, &[], crate::owed::Debt::NO_TTL, owed)
             .await
