@@ -52,9 +52,17 @@ impl<M: CachedModel> Batch<M> {
     }
 
     /// The answers to the keys asked, in order, from the answers to the
-    /// distinct keys.
+    /// distinct keys (moved when no key was asked twice).
     pub(crate) fn answers(&self, found: Vec<Option<M::Record>>) -> Vec<Option<M::Record>> {
+        if self.at.len() == found.len() {
+            return found; // (then `at` is 0, 1, 2, ..)
+        }
         self.at.iter().map(|&i| found[i].clone()).collect()
+    }
+
+    /// [`Batch::answers`] from a load's cache forms (a bypassed read's).
+    pub(crate) fn answers_of(&self, found: Vec<Form<Option<M::Record>>>) -> Vec<Option<M::Record>> {
+        self.answers(found.into_iter().map(|Form(v)| v).collect())
     }
 
     /// The entries of the distinct keys' detail reads, whose tags are
@@ -95,40 +103,49 @@ pub(crate) fn matched<M: CachedModel>(
     keys: &[M::Unique],
     records: Vec<M::Record>,
 ) -> (Vec<Option<M::Record>>, Vec<usize>) {
+    // A row found by two kinds of key comes twice: kept once.
     let mut by_value: HashMap<(&'static str, String), usize> = HashMap::new();
-    for (i, record) in records.iter().enumerate() {
-        for key in M::record_model(record).unique_keys() {
-            by_value.insert((key.column(), key.value_key()), i);
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        let values: Vec<(&'static str, String)> = M::record_model(&record)
+            .unique_keys()
+            .iter()
+            .map(|key| (key.column(), key.value_key()))
+            .collect();
+        if values.first().is_some_and(|v| by_value.contains_key(v)) {
+            continue;
         }
-    }
-    let mut used = vec![false; records.len()];
-    let mut found = Vec::with_capacity(keys.len());
-    let mut unmatched = Vec::new();
-    for (k, key) in keys.iter().enumerate() {
-        // A row asked for by two of its unique values answers both.
-        let record = by_value.get(&(key.column(), key.value_key())).map(|&i| {
-            used[i] = true;
-            records[i].clone()
-        });
-        if record.is_none() {
-            unmatched.push(k);
+        for value in values {
+            by_value.insert(value, rows.len());
         }
-        found.push(record);
+        rows.push(Some(record));
     }
-    // A row no key matched (the same row found by two kinds of key is
-    // one row: its last copy is the one matched).
-    let asked: std::collections::HashSet<(&'static str, String)> = keys
+    let at: Vec<Option<usize>> = keys
         .iter()
-        .map(|key| (key.column(), key.value_key()))
+        .map(|key| by_value.get(&(key.column(), key.value_key())).copied())
         .collect();
-    let spare = records.iter().zip(&used).any(|(record, used)| {
-        !used
-            && !M::record_model(record)
-                .unique_keys()
-                .iter()
-                .any(|key| asked.contains(&(key.column(), key.value_key())))
-    });
-    (found, if spare { unmatched } else { Vec::new() })
+    let mut uses = vec![0usize; rows.len()];
+    at.iter().flatten().for_each(|&i| uses[i] += 1);
+    let unmatched = if uses.contains(&0) {
+        (0..keys.len()).filter(|&k| at[k].is_none()).collect()
+    } else {
+        Vec::new()
+    };
+    // A row asked for by two of its unique values answers both: cloned
+    // for all but its last use.
+    let found = at
+        .iter()
+        .map(|at| {
+            let i = (*at)?;
+            uses[i] -= 1;
+            if uses[i] == 0 {
+                rows[i].take()
+            } else {
+                rows[i].clone()
+            }
+        })
+        .collect();
+    (found, unmatched)
 }
 
 /// The records of `keys` on `conn`, one per key (`None`: no row), by one
@@ -213,14 +230,11 @@ impl<M: CachedModel> Manager<M> {
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
             let found = reader.load(|conn| load_matched::<M, C>(conn, &batch.keys))?;
-            return Ok(batch.answers(found.into_iter().map(|Form(v)| v).collect()));
+            return Ok(batch.answers_of(found));
         }
         let tags = batch.tags(self);
         let entries = batch.entries(self, &tags, related);
-        let plans: Vec<Plan<'_>> = entries
-            .iter()
-            .map(|entry| self.plan(entry, policy == ReadPolicy::Normal, None))
-            .collect();
+        let plans = self.batch_plans(&entries, policy);
         let started = Started::now();
         let found = self.cache().read_through_many(
             &plans,
@@ -228,6 +242,19 @@ impl<M: CachedModel> Manager<M> {
             |at| reader.load(|conn| load_matched::<M, C>(conn, &batch.subset(&at))),
         )?;
         self.batch_answers(&batch, &entries, &plans, found, started)
+    }
+
+    /// The plans of a batch's `entries`, filled unless `policy` says not.
+    pub(crate) fn batch_plans<'e, S: ShapeFn<Option<M::Record>>>(
+        &'e self,
+        entries: &'e [Entry<'_, Option<M::Record>, S>],
+        policy: ReadPolicy,
+    ) -> Vec<Plan<'e>> {
+        let fill = policy == ReadPolicy::Normal;
+        entries
+            .iter()
+            .map(|entry| self.plan(entry, fill, None))
+            .collect()
     }
 
     /// The answers of a batch read, each entry's outcome reported.

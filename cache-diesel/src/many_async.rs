@@ -11,7 +11,6 @@ use crate::model::{AsyncModelQueries, CachedModel};
 use crate::source::FromPool;
 use crate::source_async::{AsyncConnectionSource, AsyncReader, FromAsyncSource};
 use crate::tracking::ReadPolicy;
-use cache_core::__engine::Plan;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 
@@ -95,14 +94,11 @@ impl<M: CachedModel> Manager<M> {
             let found = reader
                 .load(async |conn: &mut C| load_matched::<M, C>(conn, &batch.keys).await)
                 .await?;
-            return Ok(batch.answers(found.into_iter().map(|Form(v)| v).collect()));
+            return Ok(batch.answers_of(found));
         }
         let tags = batch.tags(self);
         let entries = batch.entries(self, &tags, related);
-        let plans: Vec<Plan<'_>> = entries
-            .iter()
-            .map(|entry| self.plan(entry, policy == ReadPolicy::Normal, None))
-            .collect();
+        let plans = self.batch_plans(&entries, policy);
         let started = Started::now();
         let found = self
             .cache()
