@@ -17,7 +17,6 @@
 use crate::cache::Cache;
 use crate::flight::{Leader, Role};
 use crate::io::{Blocking, Io, block_now};
-use crate::log_limit::Cause;
 use crate::read_through::{Outcome, Plan, Shape, flight_key};
 use crate::stats::Counter;
 use crate::tagged::{Lookup, Stamp};
@@ -95,13 +94,8 @@ impl Cache {
         {
             Ok(lookups) => lookups,
             Err(e) => {
-                for &at in &rest {
-                    self.count_both(&plans[at], Counter::Error);
-                    self.count_both(&plans[at], Counter::Uncached);
-                }
-                if let Some(more) = self.log_limit(Cause::ReadFailed) {
-                    tracing::warn!(keys = rest.len(), error = %e, "cache unavailable, reading the source{more}");
-                }
+                let failed: Vec<Plan<'_>> = rest.iter().map(|&at| plans[at]).collect();
+                self.read_failed(&failed, &e);
                 let values = load(rest.clone()).await?;
                 place(&mut found, &rest, values, Outcome::Uncached);
                 return Ok(found);

@@ -254,15 +254,7 @@ impl Cache {
         let lookup = match first.map(|(lookup, _)| lookup) {
             Ok(lookup) => lookup,
             Err(e) => {
-                self.count_both(plan, Counter::Error);
-                self.count_both(plan, Counter::Uncached);
-                let cause = match e {
-                    crate::error::Error::Owed => Cause::ReadOwed,
-                    _ => Cause::ReadFailed,
-                };
-                if let Some(more) = self.log_limit(cause) {
-                    tracing::warn!(key = plan.key, error = %e, "cache unavailable, reading the source{more}");
-                }
+                self.read_failed(std::slice::from_ref(plan), &e);
                 return load().await.map(|v| (v, Outcome::Uncached));
             }
         };
@@ -313,6 +305,24 @@ impl Cache {
                 }
                 self.fill_miss(io, plan, shape, load, stamp).await
             }
+        }
+    }
+
+    /// The cache failed the read of `plans` with `e`: each is counted as
+    /// an error and an uncached read, and the failure logged (once a
+    /// period per cause); the caller reads the source.
+    pub(crate) fn read_failed(&self, plans: &[Plan<'_>], e: &crate::error::Error) {
+        for plan in plans {
+            self.count_both(plan, Counter::Error);
+            self.count_both(plan, Counter::Uncached);
+        }
+        let cause = match e {
+            crate::error::Error::Owed => Cause::ReadOwed,
+            _ => Cause::ReadFailed,
+        };
+        if let Some(more) = self.log_limit(cause) {
+            let key = plans.first().map_or("", |p| p.key);
+            tracing::warn!(key, keys = plans.len(), error = %e, "cache unavailable, reading the source{more}");
         }
     }
 

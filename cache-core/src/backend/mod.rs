@@ -249,10 +249,7 @@ pub trait EntryStore {
     /// where the store can (one `MGET` on a Redis); the default reads them
     /// one by one.
     fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
-        reads
-            .iter()
-            .map(|(key, tags)| self.read_entry(key, tags, None))
-            .collect()
+        one_by_one(self, reads)
     }
     /// Stores an entry's bytes and, with `release`, removes that lease, in
     /// one round trip.
@@ -277,6 +274,17 @@ pub trait EntryStore {
     /// decoded value, from [`Kept::decoded_as`]) while `raw` is still what
     /// it holds there, so that later hits need not decode.
     fn keep_decoded(&self, _key: &str, _raw: &Memo, _decoded: &Memo) {}
+}
+
+/// [`EntryStore::read_entries`] as separate reads, in order.
+pub(crate) fn one_by_one<S: EntryStore + ?Sized>(
+    store: &S,
+    reads: &[(&str, &[&str])],
+) -> Result<Vec<Fetched>> {
+    reads
+        .iter()
+        .map(|(key, tags)| store.read_entry(key, tags, None))
+        .collect()
 }
 
 /// A store: bytes under string keys with per-entry lifetimes (Django's

@@ -247,10 +247,7 @@ impl EntryStore for RedisBackend {
     /// are read one by one.
     fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
         if reads.len() < 2 || matches!(self.server, Server::Cluster(..)) {
-            return reads
-                .iter()
-                .map(|(key, tags)| self.read_entry(key, tags, None))
-                .collect();
+            return crate::backend::one_by_one(self, reads);
         }
         let (keys, places) = batch_keys(reads);
         let found = self.read_guarded(&keys)?;
