@@ -239,10 +239,13 @@ impl<M: CachedModel> Manager<M> {
     /// query traits; SQLite's wrapper has them): in autocommit over a
     /// shared store, where the async hook would be coarse.
     fn runs_whole<C: AsyncConnection + 'static>(&self, conn: &mut C) -> bool {
+        // (The dialect first: other connections never ask their tracker.)
+        if tracking::dialect_of::<C::Backend>() != crate::sql_tables::Dialect::Sqlite {
+            return false;
+        }
         let policy = tracking::policy_on(&mut AsyncConn(conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
         self.write_shape::<C::Backend>(autocommit, false, true) == WriteShape::Coarse
-            && tracking::dialect_of::<C::Backend>() == crate::sql_tables::Dialect::Sqlite
     }
 
     /// Starts a hook write on `conn` whose tags known before it runs are
