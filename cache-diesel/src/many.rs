@@ -96,9 +96,10 @@ impl<M: CachedModel> Batch<M> {
 }
 
 /// For each of `keys`, its record among `records` (matched by value, to
-/// the letter), and the indices of the keys that matched none while some
-/// record matched no key: a collation that finds `TEA` for `tea` (see
-/// `Manager::detail_entry`), to be looked up one by one.
+/// the letter), and the indices of the keys that matched none and that a
+/// collation may have matched to another spelling (`TEA` for `tea`, see
+/// `Manager::detail_entry`): text values, or any while some record
+/// matched no key. Those are looked up one by one, as `find_unique` would.
 pub(crate) fn matched<M: CachedModel>(
     keys: &[M::Unique],
     records: Vec<M::Record>,
@@ -126,11 +127,14 @@ pub(crate) fn matched<M: CachedModel>(
         .collect();
     let mut uses = vec![0usize; rows.len()];
     at.iter().flatten().for_each(|&i| uses[i] += 1);
-    let unmatched = if uses.contains(&0) {
-        (0..keys.len()).filter(|&k| at[k].is_none()).collect()
-    } else {
-        Vec::new()
-    };
+    // A text value the database may have matched under another spelling
+    // (a case-insensitive or trailing-space-blind collation: `TEA` finds
+    // `tea`, whether or not another key asked for `tea` too); a number or
+    // a key every row of which was matched cannot be.
+    let spare = uses.contains(&0);
+    let unmatched = (0..keys.len())
+        .filter(|&k| at[k].is_none() && (spare || keys[k].value_key().contains('"')))
+        .collect();
     // A row asked for by two of its unique values answers both: cloned
     // for all but its last use.
     let found = at
@@ -291,12 +295,17 @@ pub(crate) fn all_found<M: CachedModel>(
     keys: &[M::Unique],
     found: Vec<Option<M::Record>>,
 ) -> Result<Vec<M::Record>> {
-    let absent: Vec<String> = keys
+    let mut absent: Vec<String> = Vec::new();
+    for (key, _) in keys
         .iter()
         .zip(&found)
         .filter(|(_, record)| record.is_none())
-        .map(|(key, _)| format!("{}={}", key.column(), key.value_key()))
-        .collect();
+    {
+        let named = format!("{}={}", key.column(), key.value_key());
+        if !absent.contains(&named) {
+            absent.push(named); // (an id asked twice is named once)
+        }
+    }
     if !absent.is_empty() {
         return Err(Error::NotFound {
             model: M::INFO.name,

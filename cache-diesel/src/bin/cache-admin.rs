@@ -175,18 +175,31 @@ fn stats(cache: &Cache) -> Result<String, String> {
 /// The detail entries of `model`'s row whose `column` is `value` (one per
 /// schema hash a deploy wrote), each with its size and decoded value.
 fn inspect(cache: &Cache, model: &str, column: &str, value: &str) -> Result<String, String> {
+    // The model's cache key is its type's name in snake case (`Product`:
+    // `product`) unless `#[cache(key = ..)]`: either spelling names it.
+    let loose = |name: &str| name.replace('_', "").to_lowercase();
+    let wanted = loose(model);
     let mut keys = Vec::new();
+    let mut models = std::collections::BTreeSet::new();
     walk(cache, |key| {
-        if let ["d", m, _table, _hash, c, v] = key.splitn(6, ':').collect::<Vec<_>>().as_slice()
-            && *m == model
-            && *c == column
-            && *v == value
-        {
-            keys.push(format!("{}{key}", cache.keys().namespace_prefix()));
+        if let ["d", m, _table, _hash, c, v] = key.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+            if loose(m) == wanted && *c == column && *v == value {
+                keys.push(format!("{}{key}", cache.keys().namespace_prefix()));
+            }
+            models.insert(m.to_string());
         }
     })?;
+    if !models.iter().any(|m| loose(m) == wanted) {
+        let known: Vec<String> = models.into_iter().collect();
+        return Err(format!(
+            "no detail entries of a model `{model}`; models with some: {}",
+            known.join(", ")
+        ));
+    }
     if keys.is_empty() {
-        return Ok(format!("no cached {model} with {column} = {value}"));
+        return Ok(format!(
+            "no cached {model} with {column} = {value} (a unique text value is written as its key has it: '\"tea\"')"
+        ));
     }
     let mut out = Vec::new();
     for key in keys {

@@ -1514,6 +1514,15 @@ fn cache_admin_counts_and_shows_entries() {
         assert!(stats.contains("tags "), "{stats}");
         let shown = run(&["inspect", "product", &ids[1].to_string()]);
         assert!(shown.contains("\"s2\""), "{shown}");
+        // The type's name finds the same entries; a model with none is an
+        // error naming those that have some.
+        assert_eq!(run(&["inspect", "Product", &ids[1].to_string()]), shown);
+        let out = std::process::Command::new(&admin)
+            .args(["--cache", &url, "inspect", "nosuchmodel", "1"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("models with some: product"));
         assert!(shown.contains(":d:product:products:"), "{shown}");
         let shown = run(&["inspect", "product", "\"s3\"", "--column", "slug"]);
         assert!(shown.starts_with("no cached product with slug"), "{shown}");
