@@ -34,7 +34,7 @@ ensure_redis() {
 }
 
 ensure_postgres() {
-  port_open 5432 && return 0
+  port_open 5432 && { ensure_postgres_replication; return; }
   if ! command -v pg_ctlcluster >/dev/null; then
     apt_install postgresql || { echo "services: no PostgreSQL and cannot install it" >&2; return 1; }
   fi
@@ -50,6 +50,22 @@ ensure_postgres() {
   wait_for 5432 PostgreSQL || return 1
   psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
+  ensure_postgres_replication
+}
+
+# The read-replica tests start a streaming replica of this server
+# (pg_basebackup over a replication connection, as postgres, without a
+# password): allow it, whether or not this script started the server.
+ensure_postgres_replication() {
+  psql "host=127.0.0.1 user=postgres replication=true" -tAc "IDENTIFY_SYSTEM" >/dev/null 2>&1 && return 0
+  local hba
+  hba=$(psql -h 127.0.0.1 -U postgres -tAc "SHOW hba_file") || return 1
+  if [ -w "$hba" ] && ! grep -q "cache-tests replication" "$hba"; then
+    sed -i '1i host replication all 127.0.0.1/32 trust # cache-tests replication' "$hba"
+  fi
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT pg_reload_conf()" >/dev/null
+  psql "host=127.0.0.1 user=postgres replication=true" -tAc "IDENTIFY_SYSTEM" >/dev/null 2>&1 \
+    || { echo "services: PostgreSQL refuses replication connections (read-replica tests will fail)" >&2; return 1; }
 }
 
 ensure_mysql() {

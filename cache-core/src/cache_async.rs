@@ -7,7 +7,7 @@
 
 use crate::backend::{AsyncStore, Claim, Fetched};
 use crate::cache::Cache;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::flight::{Follower, Landing};
 use crate::io::Io;
 use crate::read_many::{Found, place};
@@ -120,6 +120,19 @@ impl Cache {
         }
         let io = AsyncIo(store.clone());
         self.read_through_missed(&io, plan, shape, load).await
+    }
+
+    /// [`Cache::tag_versions`] for async callers (through the store's
+    /// non-blocking twin, with the entry's read: none has a versions-only
+    /// call).
+    #[doc(hidden)]
+    pub async fn tag_versions_async(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        let Some(store) = self.async_store() else {
+            return Err(Error::Unavailable {
+                reason: "the store has no non-blocking twin".into(),
+            });
+        };
+        Ok(store.read_entry(entry, tags, None).await?.versions)
     }
 
     /// [`Cache::read_through_many`] for async callers.

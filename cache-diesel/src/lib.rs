@@ -17,6 +17,8 @@
 //!   manager derefs to, its reads (sync and async).
 //! - `source`, `source_async`: reads through a pool ([`Manager::from_pool`]),
 //!   which check a connection out only on a miss.
+//! - `replicas`, `replicas_async`: reads from a read replica that fill only
+//!   what the replica has replayed ([`Replicated`]).
 //! - `model`: the traits the derive implements ([`CachedModel`],
 //!   [`ModelQueries`], ..).
 //! - `form`: how rows are laid out in the cache ([`CacheForm`]: fields in
@@ -80,6 +82,9 @@ mod pool;
 mod query;
 mod read_metrics;
 mod registry;
+mod replicas;
+#[cfg(feature = "async")]
+mod replicas_async;
 mod rows;
 mod source;
 #[cfg(feature = "async")]
@@ -118,6 +123,9 @@ pub use model::{
 #[cfg(feature = "r2d2")]
 pub use pool::{Pooled, TrackConnections};
 pub use query::{CachedQuery, query};
+pub use replicas::{ReplicaPosition, ReplicaStats, Replicated};
+#[cfg(feature = "async")]
+pub use replicas_async::AsyncReplicaPosition;
 pub use rows::Rows;
 pub use source::{Checkout, CheckoutError, ConnectionSource, FromPool};
 #[cfg(feature = "async")]

@@ -8,7 +8,7 @@ pub(crate) use crate::read_metrics::Started;
 use crate::read_metrics::{Kind, ReadMetrics};
 use crate::registry;
 use crate::rows::Rows;
-use crate::source::Reader;
+use crate::source::{Missed, Reader};
 use crate::tags::Tags;
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Outcome, Plan, Refresh, Shape, Stats};
@@ -46,6 +46,11 @@ impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
     /// The entry's backend key (for the async reads' log lines).
     pub(crate) fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The tags the entry depends on.
+    pub(crate) fn deps_tags(&self) -> &[&str] {
+        self.deps.tags()
     }
 }
 
@@ -575,6 +580,7 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
+        let missed = Missed::new(&self.cache, key, entry.deps.tags());
         let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
@@ -583,7 +589,7 @@ impl<M: CachedModel> Manager<M> {
                 key,
                 "cache bypassed: this transaction wrote a table it depends on"
             );
-            return reader.load(load);
+            return reader.load(missed, load);
         }
         // The owned loader is built only when a refresh is handed out, not
         // on every read.
@@ -601,7 +607,7 @@ impl<M: CachedModel> Manager<M> {
         let started = Started::now();
         let (Form(value), outcome) = self
             .cache
-            .read_through(&plan, shape, || reader.load(load).map(Form))?;
+            .read_through(&plan, shape, || reader.load(missed, load).map(Form))?;
         self.report(&entry, outcome, plan.fill, started);
         Ok(value)
     }

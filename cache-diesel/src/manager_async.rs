@@ -16,6 +16,7 @@ use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
+use crate::source::Missed;
 use crate::source_async::AsyncReader;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
@@ -198,6 +199,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
+        let missed = Missed::new(self.cache(), entry.key(), entry.deps_tags());
         let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(
@@ -205,7 +207,7 @@ impl<M: CachedModel> Manager<M> {
                 key = entry.key(),
                 "cache bypassed: this transaction wrote a table it depends on"
             );
-            return reader.load(load).await;
+            return reader.load(missed, load).await;
         }
         let spawn = |refresh: Refresh| {
             let job = Job {
@@ -224,7 +226,7 @@ impl<M: CachedModel> Manager<M> {
         let started = crate::manager::Started::now();
         let (Form(value), outcome) = self
             .cache()
-            .read_through_async(&plan, shape, || lift(reader.load(load)))
+            .read_through_async(&plan, shape, || lift(reader.load(missed, load)))
             .await?;
         self.report(&entry, outcome, plan.fill, started);
         Ok(value)

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::form::Form;
 use crate::manager::{Entry, Manager, ShapeFn, Started};
 use crate::model::{CachedModel, ModelQueries, UniqueKey};
-use crate::source::{ConnectionSource, FromPool, FromSource, Reader};
+use crate::source::{ConnectionSource, FromPool, FromSource, Missed, Reader};
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::{Found, Outcome, Plan};
 use diesel::{Connection, QueryResult};
@@ -233,7 +233,8 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
-            let found = reader.load(|conn| load_matched::<M, C>(conn, &batch.keys))?;
+            let missed = Missed::new(self.cache(), "", &[]);
+            let found = reader.load(missed, |conn| load_matched::<M, C>(conn, &batch.keys))?;
             return Ok(batch.answers_of(found));
         }
         let tags = batch.tags(self);
@@ -243,7 +244,13 @@ impl<M: CachedModel> Manager<M> {
         let found = self.cache().read_through_many(
             &plans,
             |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),
-            |at| reader.load(|conn| load_matched::<M, C>(conn, &batch.subset(&at))),
+            |at| {
+                let tags = missed_tags(&plans, &at);
+                let missed = Missed::new(self.cache(), plans[at[0]].key, &tags);
+                reader.load(missed, |conn| {
+                    load_matched::<M, C>(conn, &batch.subset(&at))
+                })
+            },
         )?;
         self.batch_answers(&batch, &entries, &plans, found, started)
     }
@@ -342,4 +349,15 @@ where
     ) -> Result<Vec<Option<M::Record>>> {
         self.manager.find_many_via(FromSource(self.source), keys)
     }
+}
+
+/// The tags the missed entries `at` of a batch depend on, each once.
+pub(crate) fn missed_tags<'p>(plans: &'p [Plan<'_>], at: &[usize]) -> Vec<&'p str> {
+    let mut tags: Vec<&str> = Vec::new();
+    for tag in at.iter().flat_map(|&i| plans[i].tags.iter().copied()) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags
 }

@@ -6,9 +6,9 @@
 use crate::error::Result;
 use crate::form::Form;
 use crate::manager::{Manager, Started};
-use crate::many::{Batch, all_found, matched};
+use crate::many::{Batch, all_found, matched, missed_tags};
 use crate::model::{AsyncModelQueries, CachedModel};
-use crate::source::FromPool;
+use crate::source::{FromPool, Missed};
 use crate::source_async::{AsyncConnectionSource, AsyncReader, FromAsyncSource};
 use crate::tracking::ReadPolicy;
 use diesel::QueryResult;
@@ -91,8 +91,11 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
+            let missed = Missed::new(self.cache(), "", &[]);
             let found = reader
-                .load(async |conn: &mut C| load_matched::<M, C>(conn, &batch.keys).await)
+                .load(missed, async |conn: &mut C| {
+                    load_matched::<M, C>(conn, &batch.keys).await
+                })
                 .await?;
             return Ok(batch.answers_of(found));
         }
@@ -107,9 +110,14 @@ impl<M: CachedModel> Manager<M> {
                 |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),
                 |at| {
                     let keys = batch.subset(&at);
+                    let tags = missed_tags(&plans, &at);
+                    let key = plans[at[0]].key;
                     async move {
+                        let missed = Missed::new(self.cache(), key, &tags);
                         reader
-                            .load(async |conn: &mut C| load_matched::<M, C>(conn, &keys).await)
+                            .load(missed, async |conn: &mut C| {
+                                load_matched::<M, C>(conn, &keys).await
+                            })
                             .await
                     }
                 },

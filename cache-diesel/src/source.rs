@@ -58,6 +58,19 @@ pub trait ConnectionSource {
 
     /// Checks a connection out.
     fn checkout(&self) -> std::result::Result<Self::Checked<'_>, CheckoutError>;
+
+    /// Runs a missed read's query on a connection of this source: one
+    /// checked out. ([`Replicated`](crate::Replicated) chooses between a
+    /// replica and its primary here.)
+    #[doc(hidden)]
+    fn read<T>(
+        &self,
+        _missed: Missed<'_>,
+        load: impl FnOnce(&mut Self::Connection) -> QueryResult<T>,
+    ) -> Result<T> {
+        let mut conn = self.checkout().map_err(Error::Checkout)?;
+        Ok(load(&mut conn)?)
+    }
 }
 
 #[cfg(feature = "r2d2")]
@@ -97,20 +110,42 @@ where
     }
 }
 
+/// What a missed read is about to load: its cache, its entry's key and the
+/// tags the entry depends on (what a [`Replicated`](crate::Replicated)
+/// source checks its replica against).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Missed<'a> {
+    pub(crate) cache: &'a cache_core::Cache,
+    pub(crate) key: &'a str,
+    pub(crate) tags: &'a [&'a str],
+}
+
+impl<'a> Missed<'a> {
+    /// The read of `key`, depending on `tags`, in `cache`.
+    pub(crate) fn new(cache: &'a cache_core::Cache, key: &'a str, tags: &'a [&'a str]) -> Self {
+        Missed { cache, key, tags }
+    }
+}
+
 /// How a read reaches the database: through the connection it was given
 /// (its transaction followed), or one checked out only when it misses.
 pub(crate) trait Reader<C> {
     /// What the read may do with the cache (see [`ReadPolicy`]).
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy;
-    /// Runs `load` on a connection.
-    fn load<T>(&mut self, load: impl FnOnce(&mut C) -> QueryResult<T>) -> Result<T>;
+    /// Runs `load`, the query of the read `missed`, on a connection.
+    fn load<T>(
+        &mut self,
+        missed: Missed<'_>,
+        load: impl FnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T>;
 }
 
 impl<C: Connection + 'static> Reader<C> for &mut C {
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
         tracking::read_policy(*self, tables)
     }
-    fn load<T>(&mut self, load: impl FnOnce(&mut C) -> QueryResult<T>) -> Result<T> {
+    fn load<T>(&mut self, _: Missed<'_>, load: impl FnOnce(&mut C) -> QueryResult<T>) -> Result<T> {
         Ok(load(self)?)
     }
 }
@@ -123,9 +158,12 @@ impl<S: ConnectionSource> Reader<S::Connection> for FromSource<'_, S> {
     fn policy<'t>(&mut self, _: impl Iterator<Item = &'t str>) -> ReadPolicy {
         ReadPolicy::Normal
     }
-    fn load<T>(&mut self, load: impl FnOnce(&mut S::Connection) -> QueryResult<T>) -> Result<T> {
-        let mut conn = self.0.checkout().map_err(Error::Checkout)?;
-        Ok(load(&mut conn)?)
+    fn load<T>(
+        &mut self,
+        missed: Missed<'_>,
+        load: impl FnOnce(&mut S::Connection) -> QueryResult<T>,
+    ) -> Result<T> {
+        self.0.read(missed, load)
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
-use crate::source::{Checkout, CheckoutError, FromPool};
+use crate::source::{Checkout, CheckoutError, FromPool, Missed};
 use crate::tracking::{self, ReadPolicy};
 use crate::tracking_async::AsyncConn;
 use diesel::QueryResult;
@@ -29,6 +29,21 @@ pub trait AsyncConnectionSource: Sync {
     fn checkout(
         &self,
     ) -> impl Future<Output = std::result::Result<Self::Checked<'_>, CheckoutError>> + Send;
+
+    /// Runs a missed read's query on a connection of this source: one
+    /// checked out. ([`Replicated`](crate::Replicated) chooses between a
+    /// replica and its primary here.)
+    #[doc(hidden)]
+    fn read<T>(
+        &self,
+        _missed: Missed<'_>,
+        load: impl AsyncFnOnce(&mut Self::Connection) -> QueryResult<T>,
+    ) -> impl Future<Output = Result<T>> {
+        async move {
+            let mut conn = self.checkout().await.map_err(Error::Checkout)?;
+            Ok(load(&mut conn).await?)
+        }
+    }
 }
 
 #[cfg(feature = "deadpool")]
@@ -86,9 +101,10 @@ where
 pub(crate) trait AsyncReader<C> {
     /// What the read may do with the cache (see [`ReadPolicy`]).
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy;
-    /// Runs `load` on a connection.
+    /// Runs `load`, the query of the read `missed`, on a connection.
     fn load<T>(
         &mut self,
+        missed: Missed<'_>,
         load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
     ) -> impl Future<Output = Result<T>>;
 }
@@ -97,7 +113,11 @@ impl<C: AsyncConnection + 'static> AsyncReader<C> for &mut C {
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
         tracking::policy_on(&mut AsyncConn(&mut **self), tables)
     }
-    async fn load<T>(&mut self, load: impl AsyncFnOnce(&mut C) -> QueryResult<T>) -> Result<T> {
+    async fn load<T>(
+        &mut self,
+        _: Missed<'_>,
+        load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T> {
         Ok(load(self).await?)
     }
 }
@@ -112,10 +132,10 @@ impl<S: AsyncConnectionSource> AsyncReader<S::Connection> for FromAsyncSource<'_
     }
     async fn load<T>(
         &mut self,
+        missed: Missed<'_>,
         load: impl AsyncFnOnce(&mut S::Connection) -> QueryResult<T>,
     ) -> Result<T> {
-        let mut conn = self.0.checkout().await.map_err(Error::Checkout)?;
-        Ok(load(&mut conn).await?)
+        self.0.read(missed, load).await
     }
 }
 

@@ -13,6 +13,7 @@ pub mod env;
 pub mod filtered_lists;
 pub mod logs;
 pub mod models;
+pub mod pg_replica;
 pub mod proxy;
 pub mod redis_cluster;
 pub mod redis_server;

@@ -49,6 +49,14 @@ impl Cache {
         .map(|(lookup, _)| lookup)
     }
 
+    /// The current versions of `tags` (backend keys; `None`: absent), for a
+    /// missed read that must learn what its stamp can reflect (a read from
+    /// a database replica, in `cache-diesel`). `entry` is the read's key.
+    #[doc(hidden)]
+    pub fn tag_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.backend().read_versions(entry, tags)
+    }
+
     /// [`Cache::read_tagged`] for values an in-process backend may keep
     /// decoded: the first hit on a stored entry decodes it, later hits on
     /// the same bytes validate the kept stamps and clone the kept value.

@@ -33,6 +33,7 @@ mod commit_bumps;
 mod no_stale_reads;
 mod owed_bumps;
 mod precise_invalidation;
+mod read_replicas;
 mod write_hooks;
 mod write_paths;
 

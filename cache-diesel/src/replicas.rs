@@ -1,0 +1,354 @@
+//! Reads from a streaming read replica that cannot fill the cache with
+//! what the replica has not replayed yet ([`Replicated`]).
+//!
+//! A read that misses reads the tag versions first, queries the database,
+//! then stores the rows stamped with those versions (see the guide's
+//! invalidation chapter). On a replica that lags, a write whose bump the
+//! read already saw may not be replayed yet: the fill would store the old
+//! row under the new versions, and every process would serve it until the
+//! next write or its timeout.
+//!
+//! So a missed read through a [`Replicated`] source first learns the
+//! primary position that covers the tag versions its stamp can reflect,
+//! and reads the replica only if the replica has replayed that far:
+//!
+//! 1. It reads the current versions of the tags its entry depends on (one
+//!    round trip to the cache). Every write whose bump the read's stamp
+//!    reflects committed before the version now current was written.
+//! 2. Each (tag, version) this process has seen before has a known
+//!    position; for the others, it asks the primary for its position now
+//!    (one small query, shared by every tag of the read), which covers
+//!    every write committed before, and remembers it for that version.
+//! 3. It asks the replica whether it has replayed the greatest of those
+//!    positions, and runs the query there if so; otherwise, or when the
+//!    replica cannot be reached, on the primary ([`ReplicaStats`] counts
+//!    each).
+//!
+//! What this costs: a hit, nothing (none of it runs unless the cache
+//! misses). A miss: one cache round trip and the replica's check, plus the
+//! primary's position the first time this process meets a tag version
+//! (a row just written, a list whose values just changed, a cold cache).
+//! A read whose tags were bumped (or first met) less than the replica's
+//! lag ago goes to the primary: with a replica 1 ms behind, about the reads
+//! of what was written in the last millisecond; with one minutes behind,
+//! the reads of everything written since.
+//!
+//! ```no_run
+//! # use cache_diesel::Cached;
+//! # use diesel::prelude::*;
+//! # use serde::{Deserialize, Serialize};
+//! # diesel::table! { products (id) { id -> Integer, title -> Text } }
+//! # #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+//! # #[diesel(table_name = products)]
+//! # pub struct Product { pub id: i32, pub title: String }
+//! # #[cfg(feature = "postgres-system-libpq")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use cache_diesel::{Checkout, Replicated};
+//! let primary = Checkout(|| PgConnection::establish("postgres://primary/app").map(Box::new));
+//! let replica = Checkout(|| PgConnection::establish("postgres://replica/app").map(Box::new));
+//! let source = Replicated::new(replica, primary);
+//! let product = Product::cache().from_pool(&source).get(7)?;
+//! println!("{product:?}; replica reads: {}", source.stats().replica_reads);
+//! # Ok(()) }
+//! # #[cfg(not(feature = "postgres-system-libpq"))]
+//! # fn main() {}
+//! ```
+//!
+//! Writes go to the primary as before (through its own connections and the
+//! hooks or a tracked connection); [`ConnectionSource::checkout`] of a
+//! `Replicated` source is the primary's.
+
+use crate::error::{Error, Result};
+use crate::source::{CheckoutError, ConnectionSource, Missed};
+use diesel::{Connection, QueryResult};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How many (tag, version) positions a source remembers; past it, it
+/// forgets them all (and asks the primary again as it meets them).
+const REMEMBERED: usize = 100_000;
+
+/// A connection to a database that replicates by position: the primary
+/// tells where its writes end, a replica tells whether it has replayed that
+/// far. Implemented for PostgreSQL's connections (WAL positions).
+pub trait ReplicaPosition: Connection {
+    /// On the primary: a position every transaction committed so far ends
+    /// at or before (PostgreSQL: `pg_current_wal_insert_lsn()`).
+    fn primary_position(&mut self) -> QueryResult<String>;
+
+    /// On a replica: whether it has replayed every write up to `position`,
+    /// so that a query it starts now sees them (PostgreSQL:
+    /// `pg_last_wal_replay_lsn() >= position`; a server that is not in
+    /// recovery, a primary, has).
+    fn has_replayed(&mut self, position: &str) -> QueryResult<bool>;
+}
+
+/// PostgreSQL: the WAL insert position, which every committed transaction's
+/// commit record ends at or before, `synchronous_commit = off` included (a
+/// flush or write position can be behind such a commit).
+#[cfg(feature = "postgres-system-libpq")]
+impl ReplicaPosition for diesel::PgConnection {
+    fn primary_position(&mut self) -> QueryResult<String> {
+        use diesel::RunQueryDsl;
+        diesel::select(pg::primary_position()).get_result(self)
+    }
+
+    fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
+        use diesel::RunQueryDsl;
+        diesel::select(pg::has_replayed(position)?).get_result(self)
+    }
+}
+
+/// The PostgreSQL expressions, shared with the async connection.
+#[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
+pub(crate) mod pg {
+    use diesel::dsl::sql;
+    use diesel::expression::SqlLiteral;
+    use diesel::sql_types::{Bool, Text};
+
+    /// `pg_current_wal_insert_lsn()` as text.
+    pub(crate) fn primary_position() -> SqlLiteral<Text> {
+        sql::<Text>("pg_current_wal_insert_lsn()::text")
+    }
+
+    /// Whether the server has replayed up to `position` (true when it is
+    /// not in recovery: a primary has every write it took). The position
+    /// is one a server gave (`0/1D744C8`); anything else is refused.
+    pub(crate) fn has_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
+        let (high, low) = position.split_once('/').unwrap_or(("", ""));
+        let hex = |part: &str| {
+            !part.is_empty() && part.len() <= 8 && part.bytes().all(|b| b.is_ascii_hexdigit())
+        };
+        if !hex(high) || !hex(low) {
+            return Err(diesel::result::Error::DeserializationError(
+                format!("not a WAL position: {position:?}").into(),
+            ));
+        }
+        Ok(sql::<Bool>(&format!(
+            "COALESCE(pg_last_wal_replay_lsn() >= '{position}'::pg_lsn, TRUE)"
+        )))
+    }
+}
+
+/// A replica and its primary as one connection source: reads go to the
+/// replica when it has replayed every write they could have seen
+/// invalidated, to the primary otherwise. See the [module](self) docs.
+#[derive(Debug)]
+pub struct Replicated<R, P> {
+    replica: R,
+    primary: P,
+    counts: Counts,
+    /// Per tag key: the last version met and a primary position that
+    /// covers every write committed before that version was written.
+    positions: Mutex<HashMap<String, (u64, Position)>>,
+}
+
+/// A primary's position as the connection type gave it, and its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Position(pub(crate) String);
+
+#[derive(Debug, Default)]
+struct Counts {
+    replica_reads: AtomicU64,
+    replica_behind: AtomicU64,
+    replica_failed: AtomicU64,
+}
+
+/// What a [`Replicated`] source's reads did. Every read counted here was a
+/// cache miss (hits ask no connection).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicaStats {
+    /// Reads answered by the replica.
+    pub replica_reads: u64,
+    /// Reads sent to the primary because the replica had not replayed the
+    /// primary's position yet (it lagged).
+    pub replica_behind: u64,
+    /// Reads sent to the primary because the replica could not be asked
+    /// (no connection, or its check failed).
+    pub replica_failed: u64,
+}
+
+impl<R, P> Replicated<R, P> {
+    /// Reads from `replica`, checked against `primary` (each a
+    /// [`ConnectionSource`], or an `AsyncConnectionSource` for the async
+    /// reads: pools or [`Checkout`](crate::Checkout) closures).
+    pub fn new(replica: R, primary: P) -> Self {
+        Replicated {
+            replica,
+            primary,
+            counts: Counts::default(),
+            positions: Mutex::default(),
+        }
+    }
+
+    /// The replica's source.
+    pub fn replica(&self) -> &R {
+        &self.replica
+    }
+
+    /// The primary's source.
+    pub fn primary(&self) -> &P {
+        &self.primary
+    }
+
+    /// What its reads did so far (see [`ReplicaStats`]).
+    pub fn stats(&self) -> ReplicaStats {
+        let c = &self.counts;
+        ReplicaStats {
+            replica_reads: c.replica_reads.load(Ordering::Relaxed),
+            replica_behind: c.replica_behind.load(Ordering::Relaxed),
+            replica_failed: c.replica_failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// What this source knows of the position the replica must have
+    /// replayed for a read whose entry depends on `tags`, now at
+    /// `versions` (`None`: they could not be read): the greatest position
+    /// known, and the (tag, version) pairs new to it, for which the
+    /// primary must be asked (see [`Replicated::remember`]).
+    pub(crate) fn known<'t>(
+        &self,
+        tags: &[&'t str],
+        versions: Option<Vec<Option<u64>>>,
+    ) -> (Option<String>, Vec<(&'t str, Option<u64>)>) {
+        let versions = versions.unwrap_or_else(|| vec![None; tags.len()]);
+        let mut greatest: Option<String> = None;
+        let mut unknown = Vec::new();
+        let known = self.positions.lock().unwrap_or_else(|p| p.into_inner());
+        for (tag, version) in tags.iter().zip(versions) {
+            match (version, known.get(*tag)) {
+                (Some(v), Some((seen, position))) if *seen == v => {
+                    greatest = Some(later(greatest, &position.0));
+                }
+                _ => unknown.push((*tag, version)),
+            }
+        }
+        (greatest, unknown)
+    }
+
+    /// Remembers `now`, the primary's position asked after the versions
+    /// were read (so covering every write committed before any of them
+    /// was written), for the `unknown` pairs; returns the position the
+    /// replica must have replayed: the later of `now` and `greatest`.
+    pub(crate) fn remember(
+        &self,
+        greatest: Option<String>,
+        unknown: Vec<(&str, Option<u64>)>,
+        now: String,
+    ) -> String {
+        let mut known = self.positions.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() + unknown.len() > REMEMBERED {
+            known.clear();
+        }
+        for (tag, version) in unknown {
+            if let Some(v) = version {
+                known.insert(tag.to_owned(), (v, Position(now.clone())));
+            }
+        }
+        later(greatest, &now)
+    }
+
+    /// Counts a read the replica answered.
+    pub(crate) fn answered(&self) {
+        self.counts.replica_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a read sent to the primary, and why: `Ok(())` the replica
+    /// lagged, `Err` it could not be asked.
+    pub(crate) fn to_primary(&self, why: std::result::Result<(), &dyn std::fmt::Display>) {
+        match why {
+            Ok(()) => {
+                self.counts.replica_behind.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("replica behind the primary: read from the primary");
+            }
+            Err(e) => {
+                self.counts.replica_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, "replica unusable: read from the primary");
+            }
+        }
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            "cache_replica_fallbacks_total",
+            "why" => if why.is_ok() { "behind" } else { "failed" }
+        )
+        .increment(1);
+    }
+}
+
+/// The later of `a` and `b`, positions of one primary: PostgreSQL's WAL
+/// positions (`16/B374D848`) compare as the two hexadecimal numbers they
+/// are; any other text compares by length then bytes (a sequence number).
+fn later(a: Option<String>, b: &str) -> String {
+    match a {
+        Some(a) if order(&a) >= order(b) => a,
+        _ => b.to_owned(),
+    }
+}
+
+/// The sort key of a position (see [`later`]).
+fn order(position: &str) -> (u64, u64, usize, &str) {
+    let lsn = position.split_once('/').and_then(|(high, low)| {
+        Some((
+            u64::from_str_radix(high, 16).ok()?,
+            u64::from_str_radix(low, 16).ok()?,
+        ))
+    });
+    match lsn {
+        Some((high, low)) => (high, low, 0, ""),
+        None => (0, 0, position.len(), position),
+    }
+}
+
+impl<R, P, C> ConnectionSource for Replicated<R, P>
+where
+    R: ConnectionSource<Connection = C>,
+    P: ConnectionSource<Connection = C>,
+    C: ReplicaPosition + 'static,
+{
+    type Connection = C;
+    type Checked<'s>
+        = P::Checked<'s>
+    where
+        Self: 's;
+
+    /// The primary's connection.
+    fn checkout(&self) -> std::result::Result<Self::Checked<'_>, CheckoutError> {
+        self.primary.checkout()
+    }
+
+    fn read<T>(
+        &self,
+        missed: Missed<'_>,
+        load: impl FnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T> {
+        let versions = missed.cache.tag_versions(missed.key, missed.tags).ok();
+        let (greatest, unknown) = self.known(missed.tags, versions);
+        let mut primary = None;
+        let required = if unknown.is_empty() {
+            greatest
+        } else {
+            let conn = primary.insert(self.primary.checkout().map_err(Error::Checkout)?);
+            Some(self.remember(greatest, unknown, conn.primary_position()?))
+        };
+        let on_replica = self.replica.checkout().and_then(|mut replica| {
+            let replayed = required
+                .as_deref()
+                .map_or(Ok(true), |p| replica.has_replayed(p))?;
+            Ok((replayed, replica))
+        });
+        match on_replica {
+            Ok((true, mut replica)) => {
+                self.answered();
+                return Ok(load(&mut replica)?);
+            }
+            Ok((false, _)) => self.to_primary(Ok(())),
+            Err(e) => self.to_primary(Err(&e)),
+        }
+        let mut primary = match primary {
+            Some(conn) => conn,
+            None => self.primary.checkout().map_err(Error::Checkout)?,
+        };
+        Ok(load(&mut primary)?)
+    }
+}

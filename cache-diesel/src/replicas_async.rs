@@ -1,0 +1,101 @@
+//! The async side of [`Replicated`]: a replica and its primary as an
+//! [`AsyncConnectionSource`] (deadpool or bb8 pools, or
+//! [`Checkout`](crate::Checkout) closures returning futures).
+
+use crate::error::{Error, Result};
+use crate::replicas::Replicated;
+use crate::source::{CheckoutError, Missed};
+use crate::source_async::AsyncConnectionSource;
+use diesel::QueryResult;
+use diesel_async::AsyncConnection;
+use std::future::Future;
+
+/// [`ReplicaPosition`](crate::ReplicaPosition) for diesel-async
+/// connections: implemented for `AsyncPgConnection`.
+pub trait AsyncReplicaPosition: AsyncConnection {
+    /// On the primary: a position every transaction committed so far ends
+    /// at or before.
+    fn primary_position(&mut self) -> impl Future<Output = QueryResult<String>> + Send;
+
+    /// On a replica: whether it has replayed every write up to `position`.
+    fn has_replayed(&mut self, position: &str) -> impl Future<Output = QueryResult<bool>> + Send;
+}
+
+#[cfg(feature = "async-postgres")]
+impl AsyncReplicaPosition for diesel_async::AsyncPgConnection {
+    async fn primary_position(&mut self) -> QueryResult<String> {
+        use diesel_async::RunQueryDsl;
+        diesel::select(crate::replicas::pg::primary_position())
+            .get_result(self)
+            .await
+    }
+
+    async fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
+        use diesel_async::RunQueryDsl;
+        let replayed = crate::replicas::pg::has_replayed(position)?;
+        diesel::select(replayed).get_result(self).await
+    }
+}
+
+impl<R, P, C> AsyncConnectionSource for Replicated<R, P>
+where
+    R: AsyncConnectionSource<Connection = C>,
+    P: AsyncConnectionSource<Connection = C>,
+    C: AsyncReplicaPosition + Send + 'static,
+{
+    type Connection = C;
+    type Checked<'s>
+        = P::Checked<'s>
+    where
+        Self: 's;
+
+    /// The primary's connection.
+    fn checkout(
+        &self,
+    ) -> impl Future<Output = std::result::Result<Self::Checked<'_>, CheckoutError>> + Send {
+        self.primary().checkout()
+    }
+
+    async fn read<T>(
+        &self,
+        missed: Missed<'_>,
+        load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
+    ) -> Result<T> {
+        let versions = missed
+            .cache
+            .tag_versions_async(missed.key, missed.tags)
+            .await;
+        let (greatest, unknown) = self.known(missed.tags, versions.ok());
+        let mut primary = None;
+        let required = if unknown.is_empty() {
+            greatest
+        } else {
+            let checked = self.primary().checkout().await.map_err(Error::Checkout)?;
+            let conn = primary.insert(checked);
+            Some(self.remember(greatest, unknown, conn.primary_position().await?))
+        };
+        let on_replica = match self.replica().checkout().await {
+            Ok(mut replica) => match required.as_deref() {
+                None => Ok((true, replica)),
+                Some(position) => match replica.has_replayed(position).await {
+                    Ok(replayed) => Ok((replayed, replica)),
+                    Err(e) => Err(CheckoutError::from(e)),
+                },
+            },
+            Err(e) => Err(e),
+        };
+        match on_replica {
+            Ok((true, mut replica)) => {
+                self.answered();
+                return Ok(load(&mut replica).await?);
+            }
+            Ok((false, _)) => self.to_primary(Ok(())),
+            Err(e) => self.to_primary(Err(&e)),
+        }
+        let mut primary = match primary {
+            Some(conn) => conn,
+            None => self.primary().checkout().await.map_err(Error::Checkout)?,
+        };
+        Ok(load(&mut primary).await?)
+    }
+}
