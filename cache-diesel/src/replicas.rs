@@ -71,7 +71,8 @@ const REMEMBERED: usize = 100_000;
 
 /// A connection to a database that replicates by position: the primary
 /// tells where its writes end, a replica tells whether it has replayed that
-/// far. Implemented for PostgreSQL's connections (WAL positions).
+/// far. Implemented for PostgreSQL's connections (WAL positions) and
+/// MySQL's and MariaDB's (GTIDs).
 pub trait ReplicaPosition: Connection {
     /// On the primary: a position every transaction committed so far ends
     /// at or before (PostgreSQL: `pg_current_wal_insert_lsn()`).
@@ -91,43 +92,119 @@ pub trait ReplicaPosition: Connection {
 impl ReplicaPosition for diesel::PgConnection {
     fn primary_position(&mut self) -> QueryResult<String> {
         use diesel::RunQueryDsl;
-        diesel::select(pg::primary_position()).get_result(self)
+        diesel::select(sql::pg_primary()).get_result(self)
     }
 
     fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
         use diesel::RunQueryDsl;
-        diesel::select(pg::has_replayed(position)?).get_result(self)
+        diesel::select(sql::pg_replayed(position)?).get_result(self)
     }
 }
 
-/// The PostgreSQL expressions, shared with the async connection.
-#[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
-pub(crate) mod pg {
+/// MariaDB: the GTIDs of its binary log (`@@gtid_binlog_pos`), and
+/// `MASTER_GTID_WAIT(position, 0)` on the replica; MySQL: `gtid_executed`,
+/// and `GTID_SUBSET` of the replica's. The primary needs its binary log
+/// (and MySQL `gtid_mode = ON`).
+#[cfg(feature = "mysql")]
+impl ReplicaPosition for diesel::MysqlConnection {
+    fn primary_position(&mut self) -> QueryResult<String> {
+        use diesel::RunQueryDsl;
+        match diesel::select(sql::mariadb_primary()).get_result(self) {
+            Ok(position) => Ok(position),
+            Err(_) => diesel::select(sql::mysql_primary()).get_result(self),
+        }
+    }
+
+    fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
+        use diesel::RunQueryDsl;
+        match diesel::select(sql::mariadb_replayed(position)?).get_result(self) {
+            Ok(replayed) => Ok(replayed),
+            Err(_) => diesel::select(sql::mysql_replayed(position)?).get_result(self),
+        }
+    }
+}
+
+/// The positions' SQL, shared with the async connections. A position is
+/// written into the statement (as a literal, not a bind: these are
+/// expressions of `SELECT` alone), so it is checked to be one a server
+/// gives first.
+#[cfg(any(
+    feature = "postgres-system-libpq",
+    feature = "async-postgres",
+    feature = "mysql",
+    feature = "async-mysql"
+))]
+pub(crate) mod sql {
     use diesel::dsl::sql;
     use diesel::expression::SqlLiteral;
     use diesel::sql_types::{Bool, Text};
 
-    /// `pg_current_wal_insert_lsn()` as text.
-    pub(crate) fn primary_position() -> SqlLiteral<Text> {
+    /// PostgreSQL: `pg_current_wal_insert_lsn()` as text.
+    #[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
+    pub(crate) fn pg_primary() -> SqlLiteral<Text> {
         sql::<Text>("pg_current_wal_insert_lsn()::text")
     }
 
-    /// Whether the server has replayed up to `position` (true when it is
-    /// not in recovery: a primary has every write it took). The position
-    /// is one a server gave (`0/1D744C8`); anything else is refused.
-    pub(crate) fn has_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
-        let (high, low) = position.split_once('/').unwrap_or(("", ""));
-        let hex = |part: &str| {
-            !part.is_empty() && part.len() <= 8 && part.bytes().all(|b| b.is_ascii_hexdigit())
-        };
-        if !hex(high) || !hex(low) {
-            return Err(diesel::result::Error::DeserializationError(
-                format!("not a WAL position: {position:?}").into(),
-            ));
-        }
+    /// PostgreSQL: whether the server has replayed up to `position` (true
+    /// when it is not in recovery: a primary has every write it took).
+    #[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
+    pub(crate) fn pg_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
+        let lsn = super::lsn(position).map(|_| position);
+        let position = checked(lsn, position)?;
         Ok(sql::<Bool>(&format!(
             "COALESCE(pg_last_wal_replay_lsn() >= '{position}'::pg_lsn, TRUE)"
         )))
+    }
+
+    /// MariaDB: the GTIDs of the binary log.
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    pub(crate) fn mariadb_primary() -> SqlLiteral<Text> {
+        sql::<Text>("@@GLOBAL.gtid_binlog_pos")
+    }
+
+    /// MySQL: the GTIDs executed.
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    pub(crate) fn mysql_primary() -> SqlLiteral<Text> {
+        sql::<Text>("@@GLOBAL.gtid_executed")
+    }
+
+    /// MariaDB: whether the replica has applied `position` (a GTID list),
+    /// without waiting.
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    pub(crate) fn mariadb_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
+        let position = checked(gtids(position), position)?;
+        Ok(sql::<Bool>(&format!(
+            "MASTER_GTID_WAIT('{position}', 0) = 0"
+        )))
+    }
+
+    /// MySQL: whether the replica has executed `position` (a GTID set).
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    pub(crate) fn mysql_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
+        let position = checked(gtids(position), position)?;
+        Ok(sql::<Bool>(&format!(
+            "GTID_SUBSET('{position}', @@GLOBAL.gtid_executed) = 1"
+        )))
+    }
+
+    /// Whether `position` reads as GTIDs (MariaDB's `0-1-5,1-2-9`, MySQL's
+    /// `3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5`): no quote can be in it.
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    fn gtids(position: &str) -> Option<()> {
+        position
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b"-:,\n ".contains(&b))
+            .then_some(())
+    }
+
+    /// `position`, if its check passed.
+    fn checked<T>(check: Option<T>, position: &str) -> diesel::QueryResult<&str> {
+        match check {
+            Some(_) => Ok(position),
+            None => Err(diesel::result::Error::DeserializationError(
+                format!("not a replication position: {position:?}").into(),
+            )),
+        }
     }
 }
 
@@ -141,12 +218,8 @@ pub struct Replicated<R, P> {
     counts: Counts,
     /// Per tag key: the last version met and a primary position that
     /// covers every write committed before that version was written.
-    positions: Mutex<HashMap<String, (u64, Position)>>,
+    positions: Mutex<HashMap<String, (u64, String)>>,
 }
-
-/// A primary's position as the connection type gave it, and its order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Position(pub(crate) String);
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -219,7 +292,7 @@ impl<R, P> Replicated<R, P> {
         for (tag, version) in tags.iter().zip(versions) {
             match (version, known.get(*tag)) {
                 (Some(v), Some((seen, position))) if *seen == v => {
-                    greatest = Some(later(greatest, &position.0));
+                    greatest = Some(later(greatest, position));
                 }
                 _ => unknown.push((*tag, version)),
             }
@@ -243,7 +316,7 @@ impl<R, P> Replicated<R, P> {
         }
         for (tag, version) in unknown {
             if let Some(v) = version {
-                known.insert(tag.to_owned(), (v, Position(now.clone())));
+                known.insert(tag.to_owned(), (v, now.clone()));
             }
         }
         later(greatest, &now)
@@ -276,28 +349,58 @@ impl<R, P> Replicated<R, P> {
     }
 }
 
-/// The later of `a` and `b`, positions of one primary: PostgreSQL's WAL
-/// positions (`16/B374D848`) compare as the two hexadecimal numbers they
-/// are; any other text compares by length then bytes (a sequence number).
+/// A position covering both `a` and `b`, positions of one primary:
+/// PostgreSQL's WAL positions (`16/B374D848`) by their order; MariaDB's
+/// GTID lists (`0-1-5,1-2-9`) domain by domain; anything else (MySQL's GTID
+/// sets) as both (`a,b`, a set's union).
 fn later(a: Option<String>, b: &str) -> String {
-    match a {
-        Some(a) if order(&a) >= order(b) => a,
-        _ => b.to_owned(),
+    let Some(a) = a else {
+        return b.to_owned();
+    };
+    if a == b {
+        return a;
     }
+    if let (Some(x), Some(y)) = (lsn(&a), lsn(b)) {
+        return if x >= y { a } else { b.to_owned() };
+    }
+    if let (Some(mut x), Some(y)) = (mariadb_gtids(&a), mariadb_gtids(b)) {
+        for (domain, server, seq) in y {
+            match x.iter_mut().find(|(d, _, _)| *d == domain) {
+                Some(mine) if mine.2 >= seq => {}
+                Some(mine) => *mine = (domain, server, seq),
+                None => x.push((domain, server, seq)),
+            }
+        }
+        let parts: Vec<String> = x.iter().map(|(d, s, n)| format!("{d}-{s}-{n}")).collect();
+        return parts.join(",");
+    }
+    format!("{a},{b}")
 }
 
-/// The sort key of a position (see [`later`]).
-fn order(position: &str) -> (u64, u64, usize, &str) {
-    let lsn = position.split_once('/').and_then(|(high, low)| {
-        Some((
-            u64::from_str_radix(high, 16).ok()?,
-            u64::from_str_radix(low, 16).ok()?,
-        ))
-    });
-    match lsn {
-        Some((high, low)) => (high, low, 0, ""),
-        None => (0, 0, position.len(), position),
-    }
+/// A PostgreSQL WAL position as its number.
+fn lsn(position: &str) -> Option<u64> {
+    let (high, low) = position.split_once('/')?;
+    let hex = |part: &str| {
+        (!part.is_empty() && part.len() <= 8)
+            .then(|| u64::from_str_radix(part, 16).ok())
+            .flatten()
+    };
+    Some(hex(high)? << 32 | hex(low)?)
+}
+
+/// A MariaDB GTID list as (domain, server, sequence) triples.
+fn mariadb_gtids(position: &str) -> Option<Vec<(u32, u32, u64)>> {
+    position
+        .split(',')
+        .map(|gtid| {
+            let mut parts = gtid.trim().splitn(3, '-');
+            Some((
+                parts.next()?.parse().ok()?,
+                parts.next()?.parse().ok()?,
+                parts.next()?.parse().ok()?,
+            ))
+        })
+        .collect()
 }
 
 impl<R, P, C> ConnectionSource for Replicated<R, P>

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::replicas::Replicated;
+#[cfg(any(feature = "async-postgres", feature = "async-mysql"))]
+use crate::replicas::sql;
 use crate::source::{CheckoutError, Missed};
 use crate::source_async::AsyncConnectionSource;
 use diesel::QueryResult;
@@ -11,7 +13,8 @@ use diesel_async::AsyncConnection;
 use std::future::Future;
 
 /// [`ReplicaPosition`](crate::ReplicaPosition) for diesel-async
-/// connections: implemented for `AsyncPgConnection`.
+/// connections: implemented for `AsyncPgConnection` and
+/// `AsyncMysqlConnection`.
 pub trait AsyncReplicaPosition: AsyncConnection {
     /// On the primary: a position every transaction committed so far ends
     /// at or before.
@@ -25,15 +28,40 @@ pub trait AsyncReplicaPosition: AsyncConnection {
 impl AsyncReplicaPosition for diesel_async::AsyncPgConnection {
     async fn primary_position(&mut self) -> QueryResult<String> {
         use diesel_async::RunQueryDsl;
-        diesel::select(crate::replicas::pg::primary_position())
-            .get_result(self)
-            .await
+        diesel::select(sql::pg_primary()).get_result(self).await
     }
 
     async fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
         use diesel_async::RunQueryDsl;
-        let replayed = crate::replicas::pg::has_replayed(position)?;
+        let replayed = sql::pg_replayed(position)?;
         diesel::select(replayed).get_result(self).await
+    }
+}
+
+/// As the sync `MysqlConnection`'s: MariaDB's GTIDs, MySQL's after them.
+#[cfg(feature = "async-mysql")]
+impl AsyncReplicaPosition for diesel_async::AsyncMysqlConnection {
+    async fn primary_position(&mut self) -> QueryResult<String> {
+        use diesel_async::RunQueryDsl;
+        match diesel::select(sql::mariadb_primary())
+            .get_result(self)
+            .await
+        {
+            Ok(position) => Ok(position),
+            Err(_) => diesel::select(sql::mysql_primary()).get_result(self).await,
+        }
+    }
+
+    async fn has_replayed(&mut self, position: &str) -> QueryResult<bool> {
+        use diesel_async::RunQueryDsl;
+        let mariadb = sql::mariadb_replayed(position)?;
+        match diesel::select(mariadb).get_result(self).await {
+            Ok(replayed) => Ok(replayed),
+            Err(_) => {
+                let mysql = sql::mysql_replayed(position)?;
+                diesel::select(mysql).get_result(self).await
+            }
+        }
     }
 }
 

@@ -366,6 +366,32 @@ where
     })
 }
 
+/// [`read_loop`] through a connection source (managed mode): each read is
+/// `from_pool(source).get(id)`.
+pub fn read_loop_from<S>(source: &S, cache: &Cache, until: Instant) -> Vec<Read>
+where
+    S: cache_diesel::ConnectionSource,
+    VersionedRow: cache_diesel::ModelQueries<S::Connection>,
+{
+    let manager = VersionedRowCache::new(cache.clone());
+    let reads = manager.from_pool(source);
+    read_rows(until, |id| reads.get(id).map(|r| r.version))
+}
+
+/// Lines the readers of a replica left for the report (what their
+/// `Replicated` sources did).
+static REPLICA_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Leaves `line` for the report.
+pub fn replica_line(line: String) {
+    REPLICA_LINES.lock().unwrap().push(line);
+}
+
+/// The lines left by [`replica_line`].
+pub fn replica_lines() -> Vec<String> {
+    REPLICA_LINES.lock().unwrap().clone()
+}
+
 /// [`read_loop`] through the async API (managed mode): each read is
 /// `get_async` on `conn`, run on `runtime`.
 pub fn read_loop_async<C>(

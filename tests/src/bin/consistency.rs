@@ -6,7 +6,16 @@
 //! cargo run --release -p cache-tests --bin consistency -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
 //!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists]
+//!     [--replica-lag <ms>ms [--replica-unaware]]
 //! ```
+//!
+//! `--replica-lag 200ms` (PostgreSQL, sync, managed mode): the program
+//! starts a streaming replica of the server (`cache_tests::pg_replica`)
+//! replaying 200 ms behind it; writers write on the server, readers read
+//! through a `Replicated` source (the replica, checked against the
+//! server) and print what it did (`replica_reads`, `replica_behind`,
+//! `replica_failed`). With `--replica-unaware`, readers read the replica's
+//! connection directly, as a cache without the check would: stale reads.
 //!
 //! `--filtered-lists`: the writers move rows between categories (through
 //! the `update` hook, and every other write raw SQL on a tracked
@@ -49,15 +58,18 @@
 //! EXECUTE and a view, and on MySQL its comments, `REPLACE`, upserts and
 //! a multi-table `UPDATE`.
 
-use cache_diesel::{Cache, CacheConfig, CacheTracking};
+use cache_diesel::{Cache, CacheConfig, CacheTracking, Checkout, Replicated};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
 use cache_tests::filtered_lists::{self, FilteredRow, ListRead, Move};
+use cache_tests::pg_replica::PgReplica;
 use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::process::{Command, ExitCode, Stdio};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
@@ -83,6 +95,12 @@ struct Args {
     filtered_lists: bool,
     /// The cluster's URL (`--cache cluster`; given to the second process).
     cluster_url: Option<String>,
+    /// Readers on a replica this far behind (`--replica-lag`).
+    replica_lag: Option<Duration>,
+    /// Readers read the replica without the check (`--replica-unaware`).
+    replica_unaware: bool,
+    /// The replica's URL (given to the second process).
+    replica_url: Option<String>,
     /// Set in the second process: the database location and cache prefix.
     child: Option<(String, String)>,
 }
@@ -108,6 +126,9 @@ fn parse_args() -> Result<Args, String> {
         is_async: false,
         filtered_lists: false,
         cluster_url: None,
+        replica_lag: None,
+        replica_unaware: false,
+        replica_url: None,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -125,6 +146,16 @@ fn parse_args() -> Result<Args, String> {
             "--async" => args.is_async = true,
             "--filtered-lists" => args.filtered_lists = true,
             "--cluster-url" => args.cluster_url = Some(value()?),
+            "--replica-lag" => {
+                let lag = value()?;
+                let ms = lag.strip_suffix("ms").unwrap_or(&lag);
+                let ms: u64 = ms
+                    .parse()
+                    .map_err(|_| "--replica-lag takes milliseconds: 200ms")?;
+                args.replica_lag = Some(Duration::from_millis(ms));
+            }
+            "--replica-unaware" => args.replica_unaware = true,
+            "--replica-url" => args.replica_url = Some(value()?),
             "--child" => args.child = Some((value()?, value()?)),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -134,9 +165,12 @@ fn parse_args() -> Result<Args, String> {
         || (args.failover && args.cache != "cluster")
         || (args.is_async && (args.db == "mysql" || args.naive))
         || (args.filtered_lists && (args.all_paths || args.is_async))
+        || (args.replica_lag.is_some()
+            && (args.db != "postgres" || args.is_async || args.filtered_lists || args.naive))
+        || (args.replica_unaware && args.replica_lag.is_none() && args.replica_url.is_none())
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, sync, managed)]".into(),
         );
     }
     Ok(args)
@@ -298,6 +332,9 @@ fn run_on(
 ) -> (Vec<Read>, Vec<Write>) {
     let mode = args.mode();
     let on = args.is_async;
+    if let Some(replica) = &args.replica_url {
+        return run_replicated(args, replica, location, cache, until, writers);
+    }
     match args.db.as_str() {
         "sqlite" => {
             let open_async = open_async_sqlite(location);
@@ -413,7 +450,77 @@ fn child(args: &Args, location: &str, prefix: &str) {
             println!("{}", read.to_line());
         }
     }
+    for line in consistency::replica_lines() {
+        println!("{line}");
+    }
     println!("failed_reads={}", consistency::failed_reads());
+}
+
+/// [`run`] with readers on the replica at `replica_url`: through a
+/// [`Replicated`] source (a connection to the replica and one to the
+/// primary of each reader's own, lent to it), or the replica's connection
+/// alone (`--replica-unaware`). Writers write on the primary.
+fn run_replicated(
+    args: &Args,
+    replica_url: &str,
+    schema: &str,
+    cache: &Cache,
+    until: Instant,
+    writers: bool,
+) -> (Vec<Read>, Vec<Write>) {
+    let mode = args.mode();
+    let open_replica = || {
+        let mut conn = PgConnection::establish(replica_url).expect("the replica");
+        conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .expect("search_path");
+        consistency::inject_delays(&mut conn, MAX_DELAY);
+        conn
+    };
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| {
+                    let replica = RefCell::new(open_replica());
+                    if args.replica_unaware {
+                        return consistency::read_loop(
+                            &mut *replica.borrow_mut(),
+                            cache,
+                            mode,
+                            until,
+                        );
+                    }
+                    let primary = RefCell::new(open_postgres(schema));
+                    consistency::inject_delays(&mut *primary.borrow_mut(), MAX_DELAY);
+                    let source = Replicated::new(
+                        Checkout(|| Ok::<_, Infallible>(replica.borrow_mut())),
+                        Checkout(|| Ok::<_, Infallible>(primary.borrow_mut())),
+                    );
+                    let reads = consistency::read_loop_from(&source, cache, until);
+                    let stats = source.stats();
+                    consistency::replica_line(format!(
+                        "replica_reads={} replica_behind={} replica_failed={}",
+                        stats.replica_reads, stats.replica_behind, stats.replica_failed
+                    ));
+                    reads
+                })
+            })
+            .collect();
+        let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
+            .map(|w| {
+                s.spawn(move || {
+                    let mut conn = open_postgres(schema);
+                    conn.set_instrumentation(
+                        CacheTracking::for_connection::<PgConnection>().for_caches([cache.clone()]),
+                    );
+                    let mine: Vec<i32> = (1..=ROWS)
+                        .filter(|id| (*id as usize) % WRITERS == w)
+                        .collect();
+                    consistency::write_loop(&mut conn, cache, mode, &mine, until)
+                })
+            })
+            .collect();
+        joined(readers, writer_threads)
+    })
 }
 
 fn main() -> ExitCode {
@@ -432,6 +539,12 @@ fn main() -> ExitCode {
         let cluster = RedisCluster::start(false).expect("a Redis Cluster of our own");
         args.cluster_url = Some(cluster.url());
         cluster
+    });
+    let replica = args.replica_lag.map(|lag| {
+        let url = services::database_url().expect("PostgreSQL reachable");
+        let replica = PgReplica::start(&url, lag).expect("a replica of our own");
+        args.replica_url = Some(replica.url());
+        replica
     });
     let name = cache_tests::unique::prefix("consistency").to_ascii_lowercase();
     let cache = cache_for(&args, &name);
@@ -500,8 +613,31 @@ fn main() -> ExitCode {
         if let Some(url) = &args.cluster_url {
             cmd.args(["--cluster-url", url]);
         }
+        if let Some(url) = &args.replica_url {
+            cmd.args(["--replica-url", url]);
+            if args.replica_unaware {
+                cmd.arg("--replica-unaware");
+            }
+        }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")
     });
+    if let Some(replica) = &replica {
+        // The seeded rows on the replica before anyone reads them.
+        assert!(
+            replica.catch_up(Duration::from_secs(120)),
+            "the replica did not catch up"
+        );
+        println!(
+            "replica: {} replaying {:?} behind{}",
+            replica.url(),
+            args.replica_lag.unwrap_or_default(),
+            if args.replica_unaware {
+                ", read without the check"
+            } else {
+                ""
+            }
+        );
+    }
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let failover = args.failover.then(|| {
         let mut cluster = cluster.take().expect("--failover needs --cache cluster");
@@ -538,6 +674,27 @@ fn main() -> ExitCode {
     let _cluster = failover
         .map(|f| f.join().expect("failover thread"))
         .or(cluster);
+    if replica.is_some() {
+        let mut totals = [0u64; 3];
+        for line in consistency::replica_lines().iter().chain(
+            &second_lines
+                .lines()
+                .filter(|l| l.starts_with("replica_reads="))
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        ) {
+            for (total, value) in totals.iter_mut().zip(line.split(' ')) {
+                *total += value
+                    .split_once('=')
+                    .and_then(|(_, n)| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+        println!(
+            "replica_reads={} replica_behind={} replica_failed={}",
+            totals[0], totals[1], totals[2]
+        );
+    }
     let window_us = if args.cache == "tiered" {
         cache.config().local_window.as_micros() as u64
     } else {
