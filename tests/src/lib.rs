@@ -12,6 +12,7 @@ pub mod db;
 pub mod env;
 pub mod filtered_lists;
 pub mod logs;
+pub mod mariadb_replica;
 pub mod models;
 pub mod pg_replica;
 pub mod proxy;

@@ -1,18 +1,23 @@
-//! Reads from a PostgreSQL streaming replica (issue 32): a replica that has
-//! not replayed a write the cache's tags already reflect must not fill the
-//! cache with the old row. The replica is this process's own (started by
-//! the tests, `cache_tests::pg_replica`), replaying 3 s behind the test
-//! server; writes go to the server through the hooks, reads through
-//! `Replicated` sources (and, to show the failure the check prevents,
-//! through the replica alone).
+//! Reads from a read replica (issue 32): a replica that has not replayed a
+//! write the cache's tags already reflect must not fill the cache with the
+//! old row. PostgreSQL: a streaming replica of the test server, this
+//! process's own (`cache_tests::pg_replica`), replaying 3 s behind it;
+//! MariaDB: a primary and a replica 3 s behind it, both the process's own
+//! (`cache_tests::mariadb_replica`). Writes go to the primary through the
+//! hooks, reads through `Replicated` sources (and, to show the failure the
+//! check prevents, through the replica alone).
 
 use cache_diesel::ListFilter;
 use cache_diesel::{Checkout, ConnectionSource, Replicated};
 use cache_tests::db;
 use cache_tests::env::cache_with_prefix;
-use cache_tests::models::{NewProduct, ProductCache, ProductFilter, ProductUnique, products};
+use cache_tests::mariadb_replica::MariaDbPair;
+use cache_tests::models::{
+    NewProduct, Product, ProductCache, ProductFilter, ProductQueries, ProductUnique, products,
+};
 use cache_tests::pg_replica::PgReplica;
 use cache_tests::services;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,6 +25,9 @@ use std::time::Duration;
 /// How far the tests' replica lags: long enough that a read right after a
 /// write finds it not replayed, even on a loaded machine.
 const LAG: Duration = Duration::from_secs(3);
+
+/// How far the MariaDB replica lags (`MASTER_DELAY`: whole seconds).
+const MARIADB_LAG: u32 = 3;
 
 /// How long a test waits for the replica to catch up.
 const CATCH_UP: Duration = Duration::from_secs(60);
@@ -31,10 +39,13 @@ fn in_schema(url: &str, schema: &str) -> String {
 }
 
 /// A source opening a connection to `url` per checkout, counted.
-fn counted(url: String, count: &AtomicUsize) -> impl ConnectionSource<Connection = PgConnection> {
+fn counted<C: Connection + 'static>(
+    url: String,
+    count: &AtomicUsize,
+) -> impl ConnectionSource<Connection = C> {
     Checkout(move || {
         count.fetch_add(1, Ordering::Relaxed);
-        PgConnection::establish(&url).map(Box::new)
+        C::establish(&url).map(Box::new)
     })
 }
 
@@ -46,20 +57,73 @@ fn a_lagging_replica_never_fills_the_cache_with_what_it_has_not_replayed() {
     let Some(replica) = PgReplica::shared(LAG) else {
         return;
     };
-    let cache = cache_with_prefix(&redis, "replica_sync");
+    let schema = db.schema().unwrap().to_owned();
+    let urls = (
+        in_schema(&replica.url(), &schema),
+        in_schema(replica.primary_url(), &schema),
+    );
+    lagging_replica(&redis, "replica_sync", &mut db.conn, urls, || {
+        replica.catch_up(CATCH_UP)
+    });
+}
+
+#[test]
+fn a_lagging_mariadb_replica_never_fills_what_it_has_not_applied() {
+    let (Some(redis), Some(pair)) = (services::redis_url(), MariaDbPair::shared(MARIADB_LAG))
+    else {
+        return;
+    };
+    let mut primary = mariadb_database(pair, "replica_mariadb");
+    let name: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("DATABASE()"))
+        .get_result(&mut primary)
+        .unwrap();
+    let urls = (pair.replica_url(&name), pair.primary_url(&name));
+    lagging_replica(&redis, "replica_mariadb", &mut primary, urls, || {
+        pair.catch_up(CATCH_UP)
+    });
+}
+
+/// A database of the test's own on the pair's primary, with the test
+/// tables, once the replica has it too; its connection.
+fn mariadb_database(pair: &MariaDbPair, test: &str) -> MysqlConnection {
+    let name = db::mysql_database_name(test);
+    let mut admin = MysqlConnection::establish(&pair.primary_url("")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE `{name}`"))
+        .unwrap();
+    let mut conn = MysqlConnection::establish(&pair.primary_url(&name)).unwrap();
+    for ddl in cache_tests::models::MYSQL_DDL {
+        diesel::sql_query(*ddl).execute(&mut conn).unwrap();
+    }
+    // The replica's connections open this database.
+    assert!(pair.catch_up(CATCH_UP), "the replica did not catch up");
+    conn
+}
+
+/// The lagging replica's story on `db` (the primary's connection), reads
+/// through a `Replicated` source over `urls` (the replica's, the
+/// primary's); `catch_up` waits until the replica has applied everything
+/// committed so far.
+fn lagging_replica<C>(
+    redis: &str,
+    test: &str,
+    db: &mut C,
+    urls: (String, String),
+    catch_up: impl Fn() -> bool,
+) where
+    C: cache_diesel::ReplicaPosition + 'static,
+    Product: ProductQueries<C>,
+{
+    let cache = cache_with_prefix(redis, test);
     let products = ProductCache::new(cache.clone());
     let id = products
-        .insert(&mut db.conn, NewProduct::new("replicated", 3))
+        .insert(db, NewProduct::new("replicated", 3))
         .unwrap()
         .id;
-    let schema = db.schema().unwrap().to_owned();
     let (replica_checkouts, primary_checkouts) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let source = Replicated::new(
-        counted(in_schema(&replica.url(), &schema), &replica_checkouts),
-        counted(
-            in_schema(replica.primary_url(), &schema),
-            &primary_checkouts,
-        ),
+        counted::<C>(urls.0, &replica_checkouts),
+        counted::<C>(urls.1, &primary_checkouts),
     );
     let reads = products.from_pool(&source);
     let in_three = || ProductFilter::default().category_id(3);
@@ -74,7 +138,7 @@ fn a_lagging_replica_never_fills_the_cache_with_what_it_has_not_replayed() {
     };
 
     // Tag versions new to the source: the primary's position now, which
-    // the replica (3 s behind the insert) has not replayed.
+    // the replica (seconds behind the insert) has not replayed.
     assert_eq!(reads.get(id).unwrap().slug, "replicated");
     assert_eq!(reads.all(None, in_three()).unwrap().len(), 1);
     let stats = source.stats();
@@ -99,7 +163,7 @@ fn a_lagging_replica_never_fills_the_cache_with_what_it_has_not_replayed() {
     // Once the replica has replayed those positions, misses on the same
     // tag versions (entries gone, no write since) are the replica's, and
     // the primary is not asked.
-    assert!(replica.catch_up(CATCH_UP), "the replica did not catch up");
+    assert!(catch_up(), "the replica did not catch up");
     forget();
     let primary_before = primary_checkouts.load(Ordering::Relaxed);
     assert_eq!(reads.get(id).unwrap().slug, "replicated");
@@ -112,15 +176,13 @@ fn a_lagging_replica_never_fills_the_cache_with_what_it_has_not_replayed() {
     );
     assert_eq!(primary_checkouts.load(Ordering::Relaxed), primary_before);
 
-    // A write on the primary the replica replays 3 s later: the reads
+    // A write on the primary the replica replays seconds later: the reads
     // right after it miss (its bumps), find the replica behind, and read
     // the primary.
     products
-        .update(&mut db.conn, id, products::title.eq("renamed"))
+        .update(db, id, products::title.eq("renamed".to_owned()))
         .unwrap();
-    products
-        .insert(&mut db.conn, NewProduct::new("second", 3))
-        .unwrap();
+    products.insert(db, NewProduct::new("second", 3)).unwrap();
     assert_eq!(reads.get(id).unwrap().title, "renamed");
     assert_eq!(reads.all(None, in_three()).unwrap().len(), 2);
     assert_eq!(reads.count(None, in_three()).unwrap(), 2);
@@ -158,7 +220,7 @@ fn without_the_check_a_lagging_replica_fills_the_old_row() {
     assert!(replica.catch_up(CATCH_UP), "the replica did not catch up");
     let url = in_schema(&replica.url(), db.schema().unwrap());
     let unused = AtomicUsize::new(0);
-    let bare = counted(url, &unused);
+    let bare = counted::<PgConnection>(url, &unused);
     let reads = products.from_pool(&bare);
     products
         .update(&mut db.conn, id, products::title.eq("new"))
@@ -198,7 +260,10 @@ fn an_unreachable_replica_sends_reads_to_the_primary() {
     };
     let (a, b) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let primary = in_schema(&services::database_url().unwrap(), &schema);
-    let source = Replicated::new(counted(closed, &a), counted(primary, &b));
+    let source = Replicated::new(
+        counted::<PgConnection>(closed, &a),
+        counted::<PgConnection>(primary, &b),
+    );
     let reads = products.from_pool(&source);
     assert_eq!(reads.get(id).unwrap().slug, "primary");
     assert!(reads.find(id + 1).unwrap().is_none());
