@@ -10,7 +10,8 @@
 //! - [`transactions`](crate::guide::transactions): tracked connections, the write paths caught and not
 //!   caught, `cache-admin`.
 //! - [`async_api`](crate::guide::async_api): the same managers on diesel-async connections.
-//! - [`pools`](crate::guide::pools): r2d2 pools and `TrackConnections`.
+//! - [`pools`](crate::guide::pools): r2d2 pools and `TrackConnections`, reads through a pool,
+//!   read replicas.
 //! - [`relations`](crate::guide::relations): `select_related` and `prefetch`.
 //! - [`misses_under_load`](crate::guide::misses_under_load): single-flight, leases, serve-stale, stats.
 //! - [`cached_queries`](crate::guide::cached_queries): `#[cached_query]` functions.
