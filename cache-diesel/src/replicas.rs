@@ -1,62 +1,7 @@
 //! Reads from a streaming read replica that cannot fill the cache with
-//! what the replica has not replayed yet ([`Replicated`]).
-//!
-//! A read that misses reads the tag versions first, queries the database,
-//! then stores the rows stamped with those versions (see the guide's
-//! invalidation chapter). On a replica that lags, a write whose bump the
-//! read already saw may not be replayed yet: the fill would store the old
-//! row under the new versions, and every process would serve it until the
-//! next write or its timeout.
-//!
-//! So a missed read through a [`Replicated`] source first learns the
-//! primary position that covers the tag versions its stamp can reflect,
-//! and reads the replica only if the replica has replayed that far:
-//!
-//! 1. It reads the current versions of the tags its entry depends on (one
-//!    round trip to the cache). Every write whose bump the read's stamp
-//!    reflects committed before the version now current was written.
-//! 2. Each (tag, version) this process has seen before has a known
-//!    position; for the others, it asks the primary for its position now
-//!    (one small query, shared by every tag of the read), which covers
-//!    every write committed before, and remembers it for that version.
-//! 3. It asks the replica whether it has replayed the greatest of those
-//!    positions, and runs the query there if so; otherwise, or when the
-//!    replica cannot be reached, on the primary ([`ReplicaStats`] counts
-//!    each).
-//!
-//! What this costs: a hit, nothing (none of it runs unless the cache
-//! misses). A miss: one cache round trip and the replica's check, plus the
-//! primary's position the first time this process meets a tag version
-//! (a row just written, a list whose values just changed, a cold cache).
-//! A read whose tags were bumped (or first met) less than the replica's
-//! lag ago goes to the primary: with a replica 1 ms behind, about the reads
-//! of what was written in the last millisecond; with one minutes behind,
-//! the reads of everything written since.
-//!
-//! ```no_run
-//! # use cache_diesel::Cached;
-//! # use diesel::prelude::*;
-//! # use serde::{Deserialize, Serialize};
-//! # diesel::table! { products (id) { id -> Integer, title -> Text } }
-//! # #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
-//! # #[diesel(table_name = products)]
-//! # pub struct Product { pub id: i32, pub title: String }
-//! # #[cfg(feature = "postgres-system-libpq")]
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use cache_diesel::{Checkout, Replicated};
-//! let primary = Checkout(|| PgConnection::establish("postgres://primary/app").map(Box::new));
-//! let replica = Checkout(|| PgConnection::establish("postgres://replica/app").map(Box::new));
-//! let source = Replicated::new(replica, primary);
-//! let product = Product::cache().from_pool(&source).get(7)?;
-//! println!("{product:?}; replica reads: {}", source.stats().replica_reads);
-//! # Ok(()) }
-//! # #[cfg(not(feature = "postgres-system-libpq"))]
-//! # fn main() {}
-//! ```
-//!
-//! Writes go to the primary as before (through its own connections and the
-//! hooks or a tracked connection); [`ConnectionSource::checkout`] of a
-//! `Replicated` source is the primary's.
+//! what the replica has not replayed yet: [`Replicated`] (its docs say how
+//! and what it costs), and the positions each database gives
+//! ([`ReplicaPosition`]).
 
 use crate::error::{Error, Result};
 use crate::source::{CheckoutError, ConnectionSource, Missed};
@@ -208,9 +153,67 @@ pub(crate) mod sql {
     }
 }
 
-/// A replica and its primary as one connection source: reads go to the
-/// replica when it has replayed every write they could have seen
-/// invalidated, to the primary otherwise. See the [module](self) docs.
+/// A replica and its primary as one connection source
+/// ([`Manager::from_pool`](crate::Manager::from_pool)): missed reads go to
+/// the replica when it has replayed every write they could have seen
+/// invalidated, to the primary otherwise.
+///
+/// A read that misses reads the tag versions first, queries the database,
+/// then stores the rows stamped with those versions (see the guide's
+/// invalidation chapter). On a replica that lags, a write whose bump the
+/// read already saw may not be replayed yet: the fill would store the old
+/// row under the new versions, and every process would serve it until the
+/// next write or its timeout.
+///
+/// So a missed read through a [`Replicated`] source first learns the
+/// primary position that covers the tag versions its stamp can reflect,
+/// and reads the replica only if the replica has replayed that far:
+///
+/// 1. It reads the current versions of the tags its entry depends on (one
+///    round trip to the cache). Every write whose bump the read's stamp
+///    reflects committed before the version now current was written.
+/// 2. Each (tag, version) this process has seen before has a known
+///    position; for the others, it asks the primary for its position now
+///    (one small query, shared by every tag of the read), which covers
+///    every write committed before, and remembers it for that version.
+/// 3. It asks the replica whether it has replayed the greatest of those
+///    positions, and runs the query there if so; otherwise, or when the
+///    replica cannot be reached, on the primary ([`ReplicaStats`] counts
+///    each).
+///
+/// What this costs: a hit, nothing (none of it runs unless the cache
+/// misses). A miss: one cache round trip and the replica's check, plus the
+/// primary's position the first time this process meets a tag version
+/// (a row just written, a list whose values just changed, a cold cache).
+/// A read whose tags were bumped (or first met) less than the replica's
+/// lag ago goes to the primary: with a replica 1 ms behind, about the reads
+/// of what was written in the last millisecond; with one a minute behind,
+/// the reads of everything written since.
+///
+/// ```no_run
+/// # use cache_diesel::Cached;
+/// # use diesel::prelude::*;
+/// # use serde::{Deserialize, Serialize};
+/// # diesel::table! { products (id) { id -> Integer, title -> Text } }
+/// # #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+/// # #[diesel(table_name = products)]
+/// # pub struct Product { pub id: i32, pub title: String }
+/// # #[cfg(feature = "postgres-system-libpq")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cache_diesel::{Checkout, Replicated};
+/// let primary = Checkout(|| PgConnection::establish("postgres://primary/app").map(Box::new));
+/// let replica = Checkout(|| PgConnection::establish("postgres://replica/app").map(Box::new));
+/// let source = Replicated::new(replica, primary);
+/// let product = Product::cache().from_pool(&source).get(7)?;
+/// println!("{product:?}; replica reads: {}", source.stats().replica_reads);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "postgres-system-libpq"))]
+/// # fn main() {}
+/// ```
+///
+/// Writes go to the primary as before (through its own connections and the
+/// hooks or a tracked connection); [`ConnectionSource::checkout`] of a
+/// `Replicated` source is the primary's.
 #[derive(Debug)]
 pub struct Replicated<R, P> {
     replica: R,
