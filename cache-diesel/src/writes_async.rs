@@ -10,6 +10,7 @@
 //! inside a transaction on an untracked connection they refuse
 //! ([`Error::UntrackedTransaction`]) and write nothing.
 
+use crate::backends::pg::own_transaction::OnCancel;
 use crate::error::{Error, Result};
 use crate::keys::TableTag;
 use crate::manager::Manager;
@@ -17,7 +18,6 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
     UpdatedRows,
 };
-use crate::pg_own_transaction::OnCancel;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};

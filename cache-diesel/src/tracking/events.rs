@@ -55,7 +55,7 @@ impl CacheTracking {
                 self.record(Vec::new(), true, from_hook);
                 return;
             }
-            self.no_chain = self.chain && crate::mysql_session::says_no_chain(&sql);
+            self.no_chain = self.chain && crate::backends::mysql::session::says_no_chain(&sql);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
             return self.follow_session(&sql);
         };

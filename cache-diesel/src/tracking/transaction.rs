@@ -127,7 +127,7 @@ impl CacheTracking {
         if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
             return;
         }
-        let set = crate::mysql_session::settings(sql);
+        let set = crate::backends::mysql::session::settings(sql);
         if let Some(chain) = set.chain {
             self.chain = chain;
         }
