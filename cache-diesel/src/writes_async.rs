@@ -251,7 +251,7 @@ impl<M: CachedModel> Manager<M> {
     /// Starts a hook write on `conn` whose tags known before it runs are
     /// `known`, as the sync hooks do (see `Manager::announced`): on a
     /// tracked `AsyncPgConnection` in autocommit over a shared store,
-    /// opens a transaction of its own (see `pg_own_transaction`); in
+    /// opens a transaction of its own (see `backends::pg::own_transaction`); in
     /// autocommit, announces them (with `filtered` where the write is
     /// coarse, see `Manager::write_shape`).
     async fn begin_async<C: AsyncConnection + 'static>(

@@ -78,7 +78,7 @@
 //! inside a transaction) are not reported as `Commit`, and MySQL's `SET
 //! autocommit = 0` (after which every statement opens a transaction that
 //! only `COMMIT` or `ROLLBACK` ends) is a plain `Read` (the tracker reads
-//! such session settings itself: see `mysql_session`). An `Unknown` that
+//! such session settings itself: see `backends::mysql::session`). An `Unknown` that
 //! ends the list because the text could not be lexed to its end may hide
 //! transaction control as well as writes. What no SQL text
 //! shows (triggers, functions that write, other programs) is not seen:

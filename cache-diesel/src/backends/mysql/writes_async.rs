@@ -1,6 +1,6 @@
 //! MySQL's hook writes on diesel-async's `AsyncMysqlConnection` (feature
 //! `async-mysql`): the same statements and rules as the sync ones
-//! (`mysql.rs`), with the transaction run through diesel-async's
+//! (`writes.rs`), with the transaction run through diesel-async's
 //! `TransactionManager`. Generated code calls these, around the body of a
 //! write:
 //!
