@@ -60,6 +60,7 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 /// of the engine: not part of the API, and may change in any release.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;
     pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};

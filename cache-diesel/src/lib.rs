@@ -170,6 +170,7 @@ pub mod __private {
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
+    pub use crate::sql_tables::fuzz_sql;
     pub use crate::values::{
         ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,
     };
