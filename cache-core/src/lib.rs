@@ -17,47 +17,39 @@
 //! ([`Cache::with_backend`]). What the Diesel managers need beyond that is
 //! in a hidden module and not part of the API.
 //!
-//! Inside: `protocol` (entry bytes and stamps, no I/O), `backend` (store
-//! roles and stores), and the driver: `cache` (the typed API), `tagged`
-//! (versioned tags: read, fill, bump), `read_through` (single-flight,
-//! leases, serve-stale), `refresh`, `owed` (bumps a failed write still
-//! owes), `intent` (bumps announced before a commit), `flight`,
-//! `read_many` (batch reads), `io` and `cache_async` (the async entry
-//! points; every async file of the crate is named `*_async`); then
-//! `config`, `key`, `codec`, `compress`, `registry`,
-//! `stats`, `log_limit` (one log line per cause per period), `timeout`,
-//! `error`.
+//! Inside, one folder per layer: `protocol` (entry bytes and stamps, no
+//! I/O), `backend` (store roles and stores) and `driver` (the cache over
+//! the roles: `cache`, the typed API; `tagged`, versioned tags: read,
+//! fill, bump; `read_through`, single-flight, leases, serve-stale;
+//! `refresh`; `owed`, bumps a failed write still owes; `intent`, bumps
+//! announced before a commit; `flight`; `read_many`, batch reads; `io` and
+//! `cache_async`, the async entry points; every async file of the crate is
+//! named `*_async`); then the utilities at the root: `config`, `key`,
+//! `codec` and `strict` (decoding that misses no field), `compress`,
+//! `registry`, `stats`, `log_limit` (one log line per cause per period),
+//! `timeout`, `error`.
 
 #![warn(missing_docs)]
 
 pub mod backend;
-mod cache;
-#[cfg(feature = "tokio")]
-mod cache_async;
+mod driver;
+mod protocol;
+
 mod codec;
 mod compress;
 mod config;
 mod error;
-mod flight;
-mod intent;
-mod io;
 mod key;
 mod log_limit;
-mod owed;
-mod protocol;
-mod read_many;
-mod read_through;
-mod refresh;
 mod registry;
 mod stats;
 mod strict;
-mod tagged;
 mod timeout;
 
 pub use backend::Backend;
 pub use bytes::Bytes;
-pub use cache::{Cache, WeakCache};
 pub use config::{BackendKind, CACHE_URL_ENV, CacheConfig};
+pub use driver::cache::{Cache, WeakCache};
 pub use error::{Error, Result};
 pub use key::Key;
 pub use registry::{Caches, caches};
@@ -68,13 +60,14 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 /// of the engine: not part of the API, and may change in any release.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;
-    pub use crate::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
+    pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
+    pub use crate::driver::read_many::Found;
+    pub use crate::driver::read_through::{Outcome, Plan, Refresh, Shape};
+    pub use crate::driver::tagged::{FillOptions, Lookup, Stamp};
     pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::log_limit::{Cause, LogLimit, Suppressed};
-    pub use crate::read_many::Found;
-    pub use crate::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::stats::{Counter, Stats};
-    pub use crate::tagged::{FillOptions, Lookup, Stamp};
 }

@@ -1,7 +1,7 @@
 //! Named caches in one process, as Django's `caches["alias"]`.
 
-use crate::cache::Cache;
 use crate::config::{CACHE_URL_ENV, CacheConfig};
+use crate::driver::cache::Cache;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{LazyLock, RwLock};

@@ -28,9 +28,11 @@
 //! - `filter`: list filter conditions ([`FilterOp`], [`Page`]).
 //! - `query`: cached query functions (`#[cached_query]`) and their
 //!   registry ([`query()`]).
-//! - `writes`, `writes_async`, `held_commit`, `pg_own_transaction`,
-//!   `pg_update`, `mysql`, `mysql_async`, `sqlite_async`: the write hooks,
-//!   per database.
+//! - `writes`, `writes_async`, `held_commit`: the write hooks; and in
+//!   `backends`, a folder per database, what only one database needs:
+//!   `pg` (the update that returns the old row, an async hook's own
+//!   transaction), `mysql` (the hooks' short transactions, the session
+//!   settings the tracker reads), `sqlite` (the async writes).
 //! - `tracking`, `tracking_async`: the cache-aware connection ([`track`],
 //!   [`transaction`], [`track_async`]): invalidations wait for the commit;
 //!   writes the hooks never saw are caught.
@@ -52,6 +54,7 @@
 
 #![warn(missing_docs)]
 
+mod backends;
 mod background;
 #[cfg(feature = "async")]
 mod background_async;
@@ -68,15 +71,6 @@ mod many;
 #[cfg(feature = "async")]
 mod many_async;
 mod model;
-#[cfg(any(feature = "mysql", feature = "async-mysql"))]
-mod mysql;
-#[cfg(feature = "async-mysql")]
-mod mysql_async;
-mod mysql_session;
-#[cfg(feature = "async")]
-mod pg_own_transaction;
-#[cfg(feature = "postgres-system-libpq")]
-mod pg_update;
 #[cfg(feature = "r2d2")]
 mod pool;
 mod query;
@@ -90,8 +84,6 @@ mod source;
 #[cfg(feature = "async")]
 mod source_async;
 mod sql_tables;
-#[cfg(feature = "async-sqlite")]
-mod sqlite_async;
 mod tags;
 mod tracking;
 #[cfg(feature = "async")]
@@ -157,6 +149,20 @@ pub mod __private {
     /// depth of 1,000.
     pub const MANY_CHUNK_COMPOSITE: usize = 100;
 
+    #[cfg(feature = "mysql")]
+    pub use crate::backends::mysql::writes::{mysql_atomic, mysql_reset_insert_id};
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    pub use crate::backends::mysql::writes::{
+        mysql_inserted, mysql_inserted_ids, mysql_key_changed, mysql_not_returnable,
+    };
+    #[cfg(feature = "async-mysql")]
+    pub use crate::backends::mysql::writes_async::{
+        MysqlAtomic, mysql_atomic_begin, mysql_atomic_end, mysql_body, mysql_reset_insert_id_async,
+    };
+    #[cfg(feature = "postgres-system-libpq")]
+    pub use crate::backends::pg::update::{
+        UpdateReturningOld, update_returning_old, update_where_returning_old,
+    };
     #[cfg(any(
         feature = "sqlite",
         feature = "postgres-system-libpq",
@@ -171,21 +177,8 @@ pub mod __private {
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
-    #[cfg(feature = "mysql")]
-    pub use crate::mysql::{mysql_atomic, mysql_reset_insert_id};
-    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
-    pub use crate::mysql::{
-        mysql_inserted, mysql_inserted_ids, mysql_key_changed, mysql_not_returnable,
-    };
-    #[cfg(feature = "async-mysql")]
-    pub use crate::mysql_async::{
-        MysqlAtomic, mysql_atomic_begin, mysql_atomic_end, mysql_body, mysql_reset_insert_id_async,
-    };
-    #[cfg(feature = "postgres-system-libpq")]
-    pub use crate::pg_update::{
-        UpdateReturningOld, update_returning_old, update_where_returning_old,
-    };
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
+    pub use crate::sql_tables::fuzz_sql;
     pub use crate::values::{
         ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,
     };

@@ -120,7 +120,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// A manager over the same cache, counting into the same stats: what a
-    /// hook run on another thread owns (see `sqlite_async`).
+    /// hook run on another thread owns (see `backends::sqlite::writes_async`).
     #[cfg(feature = "async-sqlite")]
     pub(crate) fn handle(&self) -> Self {
         Manager {

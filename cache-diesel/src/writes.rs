@@ -589,7 +589,7 @@ impl<M: CachedModel> Manager<M> {
     /// the connection's next statements inside it, never committed), where
     /// in autocommit the statement commits as it would have and is
     /// invalidated as a cancelled write. An async PostgreSQL hook holds its
-    /// connection through `pg_own_transaction::OnCancel`, which queues a
+    /// connection through `backends::pg::own_transaction::OnCancel`, which queues a
     /// `ROLLBACK` on it when the hook is dropped inside its transaction: the
     /// caller passes `tracked` only for a tracked `AsyncPgConnection` (the
     /// one connection type known to send a statement on its first poll).

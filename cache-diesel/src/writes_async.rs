@@ -10,6 +10,7 @@
 //! inside a transaction on an untracked connection they refuse
 //! ([`Error::UntrackedTransaction`]) and write nothing.
 
+use crate::backends::pg::own_transaction::OnCancel;
 use crate::error::{Error, Result};
 use crate::keys::TableTag;
 use crate::manager::Manager;
@@ -17,7 +18,6 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
     UpdatedRows,
 };
-use crate::pg_own_transaction::OnCancel;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
@@ -251,7 +251,7 @@ impl<M: CachedModel> Manager<M> {
     /// Starts a hook write on `conn` whose tags known before it runs are
     /// `known`, as the sync hooks do (see `Manager::announced`): on a
     /// tracked `AsyncPgConnection` in autocommit over a shared store,
-    /// opens a transaction of its own (see `pg_own_transaction`); in
+    /// opens a transaction of its own (see `backends::pg::own_transaction`); in
     /// autocommit, announces them (with `filtered` where the write is
     /// coarse, see `Manager::write_shape`).
     async fn begin_async<C: AsyncConnection + 'static>(

@@ -11,7 +11,7 @@ mod cluster;
 mod cluster_async;
 mod dummy;
 mod memory;
-mod redis;
+pub(crate) mod redis;
 mod store_async;
 mod tiered;
 mod unusable;

@@ -16,14 +16,14 @@ impl Stamp {
     }
 
     /// Whether a tag read was [`PENDING`]: a write announced it is about to
-    /// commit, so nothing read now may be filled (see `intent.rs`).
+    /// commit, so nothing read now may be filled (see `driver/intent.rs`).
     pub(crate) fn is_pending(&self) -> bool {
         self.versions.contains(&PENDING)
     }
 }
 
 /// The version of a tag whose bump a writer announced before its commit
-/// (`intent.rs`): never a version [`new_version`] makes, so no entry
+/// (`driver/intent.rs`): never a version [`new_version`] makes, so no entry
 /// stamped before matches it, and an entry stamped with it never holds.
 pub(crate) const PENDING: u64 = i64::MAX as u64;
 

@@ -71,7 +71,7 @@ impl Flavor {
     /// use `?`) run atomically: on sync, in a closure given to
     /// `mysql_atomic`; on async, an `async` block between
     /// `mysql_atomic_begin` and `mysql_atomic_end` (see cache-diesel's
-    /// `mysql_async.rs`).
+    /// `backends/mysql/writes_async.rs`).
     pub(super) fn mysql_atomic(&self, body: TokenStream) -> TokenStream {
         let private = quote!(::cache_diesel::__private);
         if self.is_async {

@@ -11,7 +11,7 @@ use quote::quote;
 /// the per-connection macro's): each in a short transaction, or under a
 /// savepoint inside an open one ([`Flavor::mysql_atomic`]). A delete and an
 /// update read the row `FOR UPDATE` first; an insert reads its rows back by
-/// `LAST_INSERT_ID()` (see cache-diesel's `mysql.rs`). The same statements
+/// `LAST_INSERT_ID()` (see cache-diesel's `backends/mysql/writes.rs`). The same statements
 /// on `MysqlConnection` and on diesel-async's `AsyncMysqlConnection`.
 pub(super) fn mysql_writes(m: &Model, f: &Flavor) -> TokenStream {
     let (model, table) = (&m.ident, m.table());

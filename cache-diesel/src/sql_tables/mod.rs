@@ -78,7 +78,7 @@
 //! inside a transaction) are not reported as `Commit`, and MySQL's `SET
 //! autocommit = 0` (after which every statement opens a transaction that
 //! only `COMMIT` or `ROLLBACK` ends) is a plain `Read` (the tracker reads
-//! such session settings itself: see `mysql_session`). An `Unknown` that
+//! such session settings itself: see `backends::mysql::session`). An `Unknown` that
 //! ends the list because the text could not be lexed to its end may hide
 //! transaction control as well as writes. What no SQL text
 //! shows (triggers, functions that write, other programs) is not seen:
@@ -274,6 +274,39 @@ pub fn sql_name(rendered: &str) -> String {
     };
     s.name(0)
         .map_or_else(|| rendered.to_lowercase(), |(name, _)| name)
+}
+
+/// One fuzz case (`fuzz/`, through `__private`): `data` as SQL text (if
+/// UTF-8), under every dialect. Panics where the classifier breaks a
+/// promise: a `Writes` names at least one table, each once, with no ASCII
+/// capital; [`Dialect::Any`] reports every table any dialect says is
+/// written, or `Unknown`; and nothing panics or hangs on any text.
+#[doc(hidden)]
+pub fn fuzz_sql(data: &[u8]) {
+    let Ok(sql) = std::str::from_utf8(data) else {
+        return;
+    };
+    let any = analyze(sql, Dialect::Any);
+    let unknown = any.contains(&Statement::Unknown);
+    for dialect in [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql] {
+        for statement in analyze(sql, dialect) {
+            let Statement::Writes(tables) = statement else {
+                continue;
+            };
+            assert!(!tables.is_empty(), "{dialect:?}: Writes([])");
+            for (i, t) in tables.iter().enumerate() {
+                assert!(!tables[..i].contains(t), "{dialect:?}: {t:?} twice");
+                assert_eq!(*t, t.to_ascii_lowercase(), "{dialect:?}");
+                let merged = any
+                    .iter()
+                    .any(|s| matches!(s, Statement::Writes(w) if w.contains(t)));
+                assert!(unknown || merged, "{dialect:?} writes {t:?}, Any: {any:?}");
+            }
+        }
+        tables_named(sql, dialect);
+        function_calls(sql, dialect);
+    }
+    sql_name(sql);
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ impl CacheTracking {
                 self.record(Vec::new(), true, from_hook);
                 return;
             }
-            self.no_chain = self.chain && crate::mysql_session::says_no_chain(&sql);
+            self.no_chain = self.chain && crate::backends::mysql::session::says_no_chain(&sql);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
             return self.follow_session(&sql);
         };
@@ -165,7 +165,7 @@ impl CacheTracking {
     /// statements started before it whose own never did were cancelled (a
     /// connection runs its statements in order), and are applied first, as
     /// orphans. An orphaned `ROLLBACK` (a cancelled hook's guard queues one,
-    /// see `pg_own_transaction`) followed by a statement the server answered
+    /// see `backends::pg::own_transaction`) followed by a statement the server answered
     /// surely ran, and a `ROLLBACK` that runs ends any transaction: the
     /// transaction is over, not lost track of (which would keep the
     /// connection's reads from filling and its hooks in place until the

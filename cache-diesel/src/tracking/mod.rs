@@ -120,10 +120,10 @@ pub struct CacheTracking {
     /// invalidate again at the next `COMMIT`/`ROLLBACK`.
     reminder: Option<Pending>,
     /// MySQL's `autocommit = 0` is set: a transaction is always open (see
-    /// `mysql_session`).
+    /// `backends::mysql::session`).
     autocommit_off: bool,
     /// MySQL's `completion_type = CHAIN` is set: a `COMMIT` or `ROLLBACK`
-    /// opens the next transaction (see `mysql_session`).
+    /// opens the next transaction (see `backends::mysql::session`).
     chain: bool,
     /// The statement text being applied says `AND NO CHAIN`.
     no_chain: bool,

@@ -111,7 +111,7 @@ impl CacheTracking {
     }
 
     /// After a transaction ended: opens the next one where the session's
-    /// MySQL settings open it at once (see `mysql_session`).
+    /// MySQL settings open it at once (see `backends::mysql::session`).
     pub(super) fn reopen(&mut self) {
         let chained = self.chain && !self.no_chain;
         if self.levels.is_empty() && (self.autocommit_off || chained) {
@@ -120,14 +120,14 @@ impl CacheTracking {
     }
 
     /// Follows the MySQL session settings `sql` assigned (see
-    /// `mysql_session`): `autocommit = 0` opens a transaction (and keeps
+    /// `backends::mysql::session`): `autocommit = 0` opens a transaction (and keeps
     /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
     /// chains the next `COMMIT`s.
     pub(super) fn follow_session(&mut self, sql: &str) {
         if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
             return;
         }
-        let set = crate::mysql_session::settings(sql);
+        let set = crate::backends::mysql::session::settings(sql);
         if let Some(chain) = set.chain {
             self.chain = chain;
         }

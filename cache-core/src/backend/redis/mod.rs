@@ -30,6 +30,8 @@ mod pool;
 #[cfg(feature = "tokio")]
 pub(crate) mod redis_async;
 mod resp;
+#[doc(hidden)]
+pub use resp::fuzz_reply;
 mod run;
 mod stores;
 

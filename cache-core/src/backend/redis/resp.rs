@@ -217,6 +217,59 @@ fn invalid(what: &str) -> io::Error {
     )
 }
 
+/// One fuzz case (`fuzz/`, through `__engine`): `data`'s first byte is
+/// how many bytes each read adds (less one), the rest is what the server
+/// sent. Panics where the framer or the `MGET` fast path breaks a promise:
+/// fed in pieces, the framer answers as fed whole; a complete reply is no
+/// longer than the bytes; an `MGET` reply read by the fast path is what
+/// redis-rs reads.
+#[doc(hidden)]
+pub fn fuzz_reply(data: &[u8]) {
+    let Some((&step, buf)) = data.split_first() else {
+        return;
+    };
+    let whole = Framer::new().advance(buf);
+    let (mut framer, step, mut cut) = (Framer::new(), usize::from(step) + 1, 0);
+    let pieces = loop {
+        cut = (cut + step).min(buf.len());
+        match framer.advance(&buf[..cut]) {
+            Ok(Frame::Incomplete(need)) if cut < buf.len() => {
+                assert!(need > cut, "needs {need} of {cut}");
+            }
+            other => break other,
+        }
+    };
+    match (&whole, &pieces) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "fed whole, fed {step} at a time"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("fed whole: {whole:?}; fed {step} at a time: {pieces:?}"),
+    }
+    let Ok(Frame::Complete(len)) = whole else {
+        return;
+    };
+    assert!(len > 0 && len <= buf.len());
+    let frame = &buf[..len];
+    let n = match header(frame, 0) {
+        Some((b'*', _, Some(n))) => n,
+        _ => return,
+    };
+    if let Some(values) = mget_values(frame, n) {
+        assert_eq!(values.len(), n);
+        let parsed = redis::parse_redis_value(frame);
+        let Ok(redis::Value::Array(items)) = parsed else {
+            panic!("the fast path read {values:?}, redis-rs {parsed:?}");
+        };
+        assert_eq!(items.len(), n);
+        for (value, item) in values.iter().zip(&items) {
+            match (value, item) {
+                (None, redis::Value::Nil) => {}
+                (Some(v), redis::Value::BulkString(b)) if v[..] == b[..] => {}
+                _ => panic!("the fast path read {value:?}, redis-rs {item:?}"),
+            }
+        }
+    }
+}
+
 /// `MGET keys..` in RESP.
 pub(super) fn pack_mget(keys: &[&str]) -> Vec<u8> {
     let size = 16 + keys.iter().map(|k| k.len() + 16).sum::<usize>();

@@ -20,7 +20,7 @@
 //! and an announcement that fails is not retried: the bump after the
 //! commit is owed as usual when the store is in trouble.
 
-use crate::cache::Cache;
+use crate::driver::cache::Cache;
 use crate::protocol::stamp::PENDING;
 use std::time::Duration;
 

@@ -4,10 +4,10 @@
 
 use super::{Lookup, ReadHow};
 use crate::backend::{Claim, Fetched, Memo};
-use crate::cache::Cache;
 use crate::codec;
+use crate::driver::cache::Cache;
+use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
-use crate::io::{Blocking, Io, block_now};
 use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};

@@ -2,10 +2,10 @@
 //! deadline, and decoding one (an undecodable entry is a miss).
 
 use super::FillOptions;
-use crate::cache::Cache;
 use crate::codec;
+use crate::driver::cache::Cache;
+use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
-use crate::io::{Blocking, Io, block_now};
 use crate::log_limit::Cause;
 use crate::protocol::envelope::{seal, soft_deadline, unseal};
 use crate::protocol::stamp::Stamp;

@@ -76,7 +76,7 @@ pub struct FillOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::Cache;
+    use crate::driver::cache::Cache;
     use crate::protocol::envelope::{ENVELOPE, ENVELOPE_LZ4};
     use bytes::Bytes;
 

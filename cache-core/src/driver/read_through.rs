@@ -18,15 +18,15 @@
 //! timeout.
 
 use crate::backend::Claim;
-use crate::cache::Cache;
-use crate::flight::Role;
-use crate::io::{Blocking, Io, block_now};
+use crate::driver::cache::Cache;
+use crate::driver::flight::Role;
+use crate::driver::io::{Blocking, Io, block_now};
+pub use crate::driver::refresh::Refresh;
+use crate::driver::tagged::{FillOptions, Lookup, Stamp};
 use crate::key::Namespace;
 use crate::log_limit::Cause;
 use crate::protocol::stamp::new_version;
-pub use crate::refresh::Refresh;
 use crate::stats::{Counter, Stats};
-use crate::tagged::{FillOptions, Lookup, Stamp};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::Serialize;

@@ -6,11 +6,11 @@ use crate::backend::{
 };
 use crate::codec;
 use crate::config::{BackendKind, CacheConfig};
+use crate::driver::flight::Flights;
+use crate::driver::owed::OwedBumps;
 use crate::error::{Error, Result};
-use crate::flight::Flights;
 use crate::key::{Key, KeyBuilder};
 use crate::log_limit::{Cause, LogLimits, Suppressed};
-use crate::owed::OwedBumps;
 use crate::stats::{Counter, Stats, StatsSnapshot};
 use crate::timeout::{Lifetime, Timeout};
 use bytes::Bytes;

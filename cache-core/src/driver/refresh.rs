@@ -1,9 +1,9 @@
 //! [`Refresh`]: a soft-timed-out entry's refresh, handed by the driver to
 //! whoever runs it (inline, or a worker of the caller's choosing).
 
-use crate::cache::Cache;
-use crate::read_through::Shape;
-use crate::tagged::{FillOptions, Stamp};
+use crate::driver::cache::Cache;
+use crate::driver::read_through::Shape;
+use crate::driver::tagged::{FillOptions, Stamp};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -53,8 +53,8 @@ impl Refresh {
     /// it lives) and releases the lease, in one round trip.
     pub fn complete<T: Serialize + ?Sized>(self, value: &T, shape: Shape) -> crate::Result<()> {
         let cache = self.cache.clone();
-        let io = crate::io::Blocking(&**cache.backend());
-        crate::io::block_now(self.complete_with(&io, value, shape))
+        let io = crate::driver::io::Blocking(&**cache.backend());
+        crate::driver::io::block_now(self.complete_with(&io, value, shape))
     }
 
     /// Whether [`Refresh::complete_async`] can store without blocking:
@@ -79,7 +79,7 @@ impl Refresh {
                 reason: "this cache store has no async client".to_owned(),
             });
         };
-        let io = crate::cache_async::AsyncIo(store);
+        let io = crate::driver::cache_async::AsyncIo(store);
         self.complete_with(&io, value, shape).await
     }
 
@@ -98,7 +98,7 @@ impl Refresh {
 
     async fn complete_with<T: Serialize + ?Sized>(
         mut self,
-        io: &impl crate::io::Io,
+        io: &impl crate::driver::io::Io,
         value: &T,
         shape: Shape,
     ) -> crate::Result<()> {
@@ -151,7 +151,7 @@ impl Drop for Refresh {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tagged::Lookup;
+    use crate::driver::tagged::Lookup;
     use bytes::Bytes;
 
     fn stale_entry(cache: &Cache) -> Stamp {

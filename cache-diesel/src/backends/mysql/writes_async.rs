@@ -1,6 +1,6 @@
 //! MySQL's hook writes on diesel-async's `AsyncMysqlConnection` (feature
 //! `async-mysql`): the same statements and rules as the sync ones
-//! (`mysql.rs`), with the transaction run through diesel-async's
+//! (`writes.rs`), with the transaction run through diesel-async's
 //! `TransactionManager`. Generated code calls these, around the body of a
 //! write:
 //!
@@ -17,7 +17,7 @@
 //! open, as diesel-async's own `transaction` does: its pools discard such
 //! a connection.
 
-use crate::mysql::{
+use crate::backends::mysql::writes::{
     IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, SESSION_STATE_MYSQL, SessionState, UNFOLLOWED,
     savepoint_name,
 };
@@ -31,9 +31,10 @@ use std::future::Future;
 
 type Manager = <AsyncMysqlConnection as AsyncConnection>::TransactionManager;
 
-/// [`crate::mysql`]'s probe on an async connection: whether the server
-/// has a transaction open on `conn` (diesel-async's transaction manager
-/// cannot know of one opened by SQL text or `SET autocommit = 0`).
+/// [`crate::backends::mysql::writes`]'s probe on an async connection:
+/// whether the server has a transaction open on `conn` (diesel-async's
+/// transaction manager cannot know of one opened by SQL text or `SET
+/// autocommit = 0`).
 async fn server_in_transaction(conn: &mut AsyncMysqlConnection) -> QueryResult<bool> {
     let state: SessionState = match diesel::sql_query(SessionState::query())
         .get_result(conn)

@@ -8,8 +8,8 @@
 //! same protocol, not two copies of it.
 
 use crate::backend::{Backend, Claim, Fetched};
+use crate::driver::flight::{Follower, Landing};
 use crate::error::Result;
-use crate::flight::{Follower, Landing};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::future::{Future, ready};

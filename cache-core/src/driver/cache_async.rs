@@ -6,12 +6,12 @@
 //! the first such read is logged).
 
 use crate::backend::{AsyncStore, Claim, Fetched};
-use crate::cache::Cache;
+use crate::driver::cache::Cache;
+use crate::driver::flight::{Follower, Landing};
+use crate::driver::io::Io;
+use crate::driver::read_many::{Found, place};
+use crate::driver::read_through::{Outcome, Plan, Shape};
 use crate::error::{Error, Result};
-use crate::flight::{Follower, Landing};
-use crate::io::Io;
-use crate::read_many::{Found, place};
-use crate::read_through::{Outcome, Plan, Shape};
 use crate::stats::Counter;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -209,7 +209,7 @@ impl Cache {
         let owed = self.owed().snapshot();
         let io = AsyncIo(store.clone());
         match self
-            .deliver(&io, &[], crate::owed::Debt::NO_TTL, owed)
+            .deliver(&io, &[], crate::driver::owed::Debt::NO_TTL, owed)
             .await
         {
             Ok(()) => self.owed().is_clear(),

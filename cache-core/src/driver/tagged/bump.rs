@@ -2,11 +2,11 @@
 //! ones), and the bumps a failed write still owes: settled before a read,
 //! retried in the background.
 
-use crate::cache::Cache;
+use crate::driver::cache::Cache;
+use crate::driver::io::{Blocking, Io, block_now};
+use crate::driver::owed::Debt;
 use crate::error::{Error, Result};
-use crate::io::{Blocking, Io, block_now};
 use crate::log_limit::Cause;
-use crate::owed::Debt;
 use crate::protocol::stamp::{IF_PRESENT, new_version};
 use crate::stats::Counter;
 use crate::timeout::Ttl;

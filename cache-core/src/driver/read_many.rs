@@ -14,12 +14,12 @@
 //! would cost a round trip each. An entry past its soft timeout is served
 //! as a hit and left for a single read to refresh.
 
-use crate::cache::Cache;
-use crate::flight::{Leader, Role};
-use crate::io::{Blocking, Io, block_now};
-use crate::read_through::{Outcome, Plan, Shape, flight_key};
+use crate::driver::cache::Cache;
+use crate::driver::flight::{Leader, Role};
+use crate::driver::io::{Blocking, Io, block_now};
+use crate::driver::read_through::{Outcome, Plan, Shape, flight_key};
+use crate::driver::tagged::{Lookup, Stamp};
 use crate::stats::Counter;
-use crate::tagged::{Lookup, Stamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Display;

@@ -1,0 +1,22 @@
+//! The driver: the cache over the store roles (`crate::backend`), written
+//! once as `async` code over an `Io` (`io`) and driven by the sync API
+//! (`cache`, through `Blocking`) and the async one (`cache_async`).
+//!
+//! `cache` (the typed API), `tagged` (versioned tags: read, fill, bump,
+//! create), `read_through` (single-flight, leases, serve-stale), `refresh`
+//! (a refresh handed to a worker), `owed` (bumps a failed write still
+//! owes), `intent` (bumps announced before a commit), `flight` (one loader
+//! per key), `io` (the store calls that do I/O, as futures), `read_many`
+//! (batch reads), `cache_async` (feature `tokio`).
+
+pub(crate) mod cache;
+#[cfg(feature = "tokio")]
+pub(crate) mod cache_async;
+pub(crate) mod flight;
+pub(crate) mod intent;
+pub(crate) mod io;
+pub(crate) mod owed;
+pub(crate) mod read_many;
+pub(crate) mod read_through;
+pub(crate) mod refresh;
+pub(crate) mod tagged;

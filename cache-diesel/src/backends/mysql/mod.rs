@@ -1,0 +1,7 @@
+//! MySQL and MariaDB only.
+
+pub(crate) mod session;
+#[cfg(any(feature = "mysql", feature = "async-mysql"))]
+pub(crate) mod writes;
+#[cfg(feature = "async-mysql")]
+pub(crate) mod writes_async;

@@ -1,0 +1,4 @@
+//! SQLite only.
+
+#[cfg(feature = "async-sqlite")]
+mod writes_async;
