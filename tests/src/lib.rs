@@ -12,6 +12,7 @@ pub mod db;
 pub mod env;
 pub mod filtered_lists;
 pub mod logs;
+pub mod matrix;
 pub mod models;
 pub mod proxy;
 pub mod redis_cluster;

@@ -105,8 +105,10 @@ where
     manager
 }
 
-fn lookups_by_the_key_tuple_miss_then_hit<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
-where
+fn lookups_by_the_key_tuple_miss_then_hit<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
     Enrollment: Queries<C>,
 {
     let m = setup(db, &cache);
@@ -135,8 +137,10 @@ where
     ));
 }
 
-fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
-where
+fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
     Enrollment: Queries<C>,
 {
     let m = setup(db, &cache);
@@ -161,7 +165,7 @@ where
     assert_eq!((found.iter().flatten().count(), q), (0, 2));
 }
 
-fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
+fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     Enrollment: Queries<C>,
 {
@@ -214,7 +218,7 @@ where
 
 fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
     db: &mut TestDb<C>,
-    cache: Cache,
+    cache: &Cache,
 ) where
     Enrollment: Queries<C>,
 {
@@ -264,7 +268,7 @@ fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
     assert_eq!(m.get(&mut db.conn, (1, 23)).unwrap().grade, "D");
 }
 
-fn tracked_writes_invalidate_the_table<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
+fn tracked_writes_invalidate_the_table<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     Enrollment: Queries<C>,
 {
@@ -281,15 +285,8 @@ where
     assert!(m.find(&mut db.conn, (12, 3)).unwrap().is_none());
 }
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::sqlite_and_memory(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::postgres_and_redis(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::mysql_and_redis(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-    };
-}
-
-suite!(
+cache_tests::matrix!(
+    parts; stores;
     lookups_by_the_key_tuple_miss_then_hit,
     batches_by_the_key_tuple_are_one_query,
     lists_order_and_page_by_the_key,
