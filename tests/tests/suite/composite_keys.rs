@@ -111,7 +111,7 @@ fn lookups_by_the_key_tuple_miss_then_hit<C: Connection + 'static>(
 ) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     for key in [(1, 23), (12, 3)] {
         let (first, q1) = db.counted(|c| m.get(c, key).unwrap());
         let (again, q2) = db.counted(|c| m.get(c, key).unwrap());
@@ -143,7 +143,7 @@ fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(
 ) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     m.get(&mut db.conn, (1, 23)).unwrap();
     let asked = vec![(12, 3), (9, 9), (1, 23), (12, 3)];
     let (found, q1) = db.counted(|c| m.find_many(c, asked.clone()).unwrap());
@@ -169,7 +169,7 @@ fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, 
 where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     let keys = |rows: &[Enrollment]| -> Vec<(i32, i32)> {
         rows.iter().map(|r| (r.student_id, r.course_id)).collect()
     };
@@ -222,7 +222,7 @@ fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
 ) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     let one = EnrollmentFilter::default().student_id(1);
     let warm = |c: &mut C| {
         (
@@ -272,7 +272,7 @@ fn tracked_writes_invalidate_the_table<C: Connection + 'static>(db: &mut TestDb<
 where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     assert_eq!(m.get(&mut db.conn, (2, 10)).unwrap().grade, "B");
     db.conn
         .batch_execute("UPDATE enrollments SET grade = 'E' WHERE student_id = 2 AND course_id = 10")
