@@ -6,11 +6,9 @@
 
 pub mod api;
 pub mod async_env;
-pub mod bench;
 pub mod consistency;
 pub mod db;
 pub mod env;
-pub mod filtered_lists;
 pub mod logs;
 pub mod matrix;
 pub mod models;

@@ -510,7 +510,7 @@ fn absent_lookups_racing_a_cached_row_leave_its_tag_alone() {
 
 /// The figures of the README: 100,000 lookups of absent ids on a Redis of
 /// the test's own, keys and `used_memory` at once and after the tags'
-/// lifetime. `cargo test -p cache-tests --test manager_more --
+/// lifetime. `cargo test -p cache-tests --test suite --
 /// --ignored --nocapture absent_lookup_figures`
 #[test]
 #[ignore = "a measurement: prints figures"]
