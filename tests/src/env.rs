@@ -142,7 +142,7 @@ pub fn mysql_and_redis(test: &str) -> Option<(TestDb<MysqlConnection>, Cache)> {
     Some((db, cache_with_prefix(&redis, test)))
 }
 
-/// The matrix's environments ([`crate::matrix`]) as an [`Env`], by the
+/// The matrix's environments ([`crate::matrix`](mod@crate::matrix)) as an [`Env`], by the
 /// matrix's names.
 pub mod matrix {
     pub use super::{
@@ -170,7 +170,7 @@ pub mod connection {
     pub type mysql_redis = MysqlConnection;
 }
 
-/// The matrix's environments ([`crate::matrix`]) as a database and a
+/// The matrix's environments ([`crate::matrix`](mod@crate::matrix)) as a database and a
 /// cache, for suites with models of their own, by the matrix's names.
 pub mod parts {
     pub use super::{

@@ -1,4 +1,4 @@
-//! The environment matrix every suite runs on: one macro, [`matrix!`],
+//! The environment matrix every suite runs on: one macro, [`matrix!`](crate::matrix!),
 //! and one list of environments.
 //!
 //! An environment is a database and a store, and for the shared bodies of
@@ -41,7 +41,7 @@
 //! unreachable outside CI, as the openers decide. A check that cannot hold
 //! on some environment returns early there, with a comment saying why.
 
-/// One test per check and environment; see [the module](crate::matrix).
+/// One test per check and environment; see [the module](mod@crate::matrix).
 #[macro_export]
 macro_rules! matrix {
     // The sets.
