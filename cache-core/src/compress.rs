@@ -3,7 +3,7 @@
 //! A body of at least [`COMPRESS_FROM`] bytes is compressed when that saves
 //! at least an eighth of it; smaller bodies, and bodies that do not shrink,
 //! are stored as they are. The threshold comes from
-//! `cargo run --release -p cache-tests --bin compression` (BENCHMARKS.md):
+//! `cargo run --release -p cache-programs --bin compression` (BENCHMARKS.md):
 //! on the benchmark's rows LZ4 shrinks a list 3-4x, compressing costs about
 //! 0.7 of the MessagePack encode (once, on the fill) and decompressing
 //! about 0.2 of the decode (on every hit that decodes). From 16 KiB (300

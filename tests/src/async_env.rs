@@ -90,6 +90,20 @@ pub async fn postgres_over(
     Some(AsyncEnv::new(sync, open).await)
 }
 
+/// PostgreSQL (`AsyncPgConnection`) and Redis with a local tier; `None`
+/// when either is unreachable outside CI.
+pub async fn postgres_tiered(test: &str) -> Option<AsyncEnv<PgConnection, AsyncPgConnection>> {
+    let sync = env::postgres_tiered(test)?;
+    postgres_over(sync).await
+}
+
+/// PostgreSQL (`AsyncPgConnection`) and a Redis Cluster (this process's
+/// own); `None` when either is unavailable outside CI.
+pub async fn postgres_cluster(test: &str) -> Option<AsyncEnv<PgConnection, AsyncPgConnection>> {
+    let sync = env::postgres_cluster(test)?;
+    postgres_over(sync).await
+}
+
 /// MySQL/MariaDB (diesel-async's `AsyncMysqlConnection`) and Redis;
 /// `None` when either is unreachable outside CI.
 pub async fn mysql_redis(test: &str) -> Option<AsyncEnv<MysqlConnection, AsyncMysqlConnection>> {
@@ -123,34 +137,25 @@ pub async fn postgres_over_redis_at(
 pub async fn sqlite_memory(
     test: &str,
 ) -> Option<AsyncEnv<SqliteConnection, SyncConnectionWrapper<SqliteConnection>>> {
-    let sync = env::sqlite_file_memory(test)?;
+    sqlite_over(env::sqlite_file_memory(test)?).await
+}
+
+/// SQLite in a file (`SyncConnectionWrapper`) and Redis; `None` when
+/// Redis is unreachable outside CI.
+pub async fn sqlite_redis(
+    test: &str,
+) -> Option<AsyncEnv<SqliteConnection, SyncConnectionWrapper<SqliteConnection>>> {
+    sqlite_over(env::sqlite_redis(test)?).await
+}
+
+/// SQLite (`SyncConnectionWrapper`) over the file of `sync`.
+async fn sqlite_over(
+    sync: Env<SqliteConnection>,
+) -> Option<AsyncEnv<SqliteConnection, SyncConnectionWrapper<SqliteConnection>>> {
     let path = sync.db.file().expect("a SQLite file").to_owned();
     let open: Opener<SyncConnectionWrapper<SqliteConnection>> = Arc::new(move || {
         let path = path.clone();
         Box::pin(async move { SyncConnectionWrapper::new(crate::db::open_sqlite_file(&path)) })
     });
     Some(AsyncEnv::new(sync, open).await)
-}
-
-/// Runs each `check` (an `async fn(AsyncEnv<S, A>)` generic over the
-/// connections) on SQLite + memory, PostgreSQL + Redis and MariaDB + Redis, each test on
-/// a multi-thread runtime of its own, in modules named after the
-/// environments. The test file must have `async_env` in scope.
-#[macro_export]
-macro_rules! async_suite {
-    ($($check:ident),* $(,)?) => {
-        $crate::async_suite!(@env sqlite_memory; $($check),*);
-        $crate::async_suite!(@env postgres_redis; $($check),*);
-        $crate::async_suite!(@env mysql_redis; $($check),*);
-    };
-    (@env $env:ident; $($check:ident),*) => {
-        mod $env { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                if let Some(env) = super::async_env::$env(stringify!($check)).await {
-                    super::$check(env).await
-                }
-            }
-        )* }
-    };
 }

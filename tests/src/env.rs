@@ -56,6 +56,13 @@ pub fn sqlite_file_memory(test: &str) -> Option<Env<SqliteConnection>> {
     ))
 }
 
+/// A SQLite file of the test's own and Redis (a shared store over an
+/// embedded database); `None` when Redis is unreachable outside CI.
+pub fn sqlite_redis(test: &str) -> Option<Env<SqliteConnection>> {
+    let (db, cache) = sqlite_and_redis(test)?;
+    Some(Env::new(db, cache))
+}
+
 /// PostgreSQL and Redis; `None` when either is unreachable outside CI.
 pub fn postgres_redis(test: &str) -> Option<Env<PgConnection>> {
     let (db, cache) = postgres_and_redis(test)?;
@@ -133,6 +140,44 @@ pub fn mysql_and_redis(test: &str) -> Option<(TestDb<MysqlConnection>, Cache)> {
     let redis = services::redis_url()?;
     let db = db::mysql(test)?;
     Some((db, cache_with_prefix(&redis, test)))
+}
+
+/// The matrix's environments ([`crate::matrix`](mod@crate::matrix)) as an [`Env`], by the
+/// matrix's names.
+pub mod matrix {
+    pub use super::{
+        mysql_redis, postgres_cluster, postgres_redis, postgres_tiered,
+        sqlite_file_memory as sqlite_memory, sqlite_redis,
+    };
+}
+
+/// The connection type of each of the matrix's environments, by its name.
+#[allow(non_camel_case_types)]
+pub mod connection {
+    use diesel::{MysqlConnection, PgConnection, SqliteConnection};
+
+    /// SQLite.
+    pub type sqlite_memory = SqliteConnection;
+    /// SQLite.
+    pub type sqlite_redis = SqliteConnection;
+    /// PostgreSQL.
+    pub type postgres_redis = PgConnection;
+    /// PostgreSQL.
+    pub type postgres_tiered = PgConnection;
+    /// PostgreSQL.
+    pub type postgres_cluster = PgConnection;
+    /// MySQL/MariaDB.
+    pub type mysql_redis = MysqlConnection;
+}
+
+/// The matrix's environments ([`crate::matrix`](mod@crate::matrix)) as a database and a
+/// cache, for suites with models of their own, by the matrix's names.
+pub mod parts {
+    pub use super::{
+        mysql_and_redis as mysql_redis, postgres_and_cluster as postgres_cluster,
+        postgres_and_redis as postgres_redis, postgres_and_tiered as postgres_tiered,
+        sqlite_and_memory as sqlite_memory, sqlite_and_redis as sqlite_redis,
+    };
 }
 
 impl<C: Connection + 'static> Drop for Env<C> {

@@ -6,13 +6,12 @@
 
 pub mod api;
 pub mod async_env;
-pub mod bench;
 pub mod consistency;
 pub mod db;
 pub mod env;
-pub mod filtered_lists;
 pub mod logs;
 pub mod mariadb_replica;
+pub mod matrix;
 pub mod models;
 pub mod pg_replica;
 pub mod proxy;

@@ -1,6 +1,7 @@
 //! A database whose queries on the checker's table are slow and counted:
 //! the cold key of the stampede tests and program. SQLite (a file) by
-//! default; MySQL/MariaDB (a database of its own) too.
+//! default; PostgreSQL (a schema of its own) and MySQL/MariaDB (a database
+//! of its own) too.
 
 use crate::{consistency, db, services};
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
@@ -67,6 +68,38 @@ impl SlowBackend for MysqlConnection {
             && let Ok(mut conn) = MysqlConnection::establish(&server)
         {
             let _ = conn.batch_execute(&format!("DROP DATABASE `{location}`"));
+        }
+    }
+}
+
+impl SlowBackend for PgConnection {
+    fn create(test: &str) -> Option<String> {
+        let url = services::database_url()?;
+        let schema = db::mysql_database_name(test);
+        PgConnection::establish(&url)
+            .expect("PostgreSQL")
+            .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+            .unwrap();
+        if let Err(e) = Self::open(&schema).batch_execute(consistency::DDL) {
+            Self::remove(&schema);
+            panic!("PostgreSQL DDL: {e}");
+        }
+        Some(schema)
+    }
+
+    fn open(location: &str) -> Self {
+        let url = services::database_url().expect("PostgreSQL reachable");
+        let mut conn = PgConnection::establish(&url).expect("PostgreSQL");
+        conn.batch_execute(&format!("SET search_path TO \"{location}\""))
+            .expect("search_path");
+        conn
+    }
+
+    fn remove(location: &str) {
+        if let Some(url) = services::database_url()
+            && let Ok(mut conn) = PgConnection::establish(&url)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA \"{location}\" CASCADE"));
         }
     }
 }

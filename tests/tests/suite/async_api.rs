@@ -231,7 +231,8 @@ where
     assert!(sync_read.unwrap().is_none(), "nothing was written");
 }
 
-cache_tests::async_suite!(
+cache_tests::matrix!(
+    async_env; stores;
     generated_lookups_and_the_sync_api_share_entries,
     lists_and_counts_are_cached_and_invalidated,
     a_transaction_reads_the_database_and_fills_nothing,
@@ -351,11 +352,19 @@ async fn hits_authenticate_and_select_the_database() {
 /// Async hooks take borrowed values on `AsyncPgConnection` and
 /// `AsyncMysqlConnection` (as diesel-async does), and their futures are
 /// `Send` (a handler's, a spawned task's), `&'static str` values included.
+/// Not on SQLite: `SyncConnectionWrapper` runs the write on a blocking
+/// thread, so its values must be `'static` (a borrowed one does not
+/// compile).
 macro_rules! borrowed_values {
-    ($($test:ident: $open:path),* $(,)?) => { $(
+    (sqlite_memory) => {};
+    (sqlite_redis) => {};
+    ($env:ident) => {
+        use super::*;
+
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $test() {
-            let Some(mut env) = $open(stringify!($test)).await else {
+        async fn hooks_take_borrowed_values_and_their_futures_are_send() {
+            let test = "hooks_take_borrowed_values";
+            let Some(mut env) = cache_tests::async_env::$env(test).await else {
                 return;
             };
             let id = seed(&mut env, &[("owned", 1)])[0];
@@ -403,13 +412,14 @@ macro_rules! borrowed_values {
                 .unwrap();
             assert_eq!(gone.map(|r| r.is_active), Some(false));
         }
-    )* };
+    };
 }
 
-borrowed_values!(
-    hooks_take_borrowed_values_and_their_futures_are_send: async_env::postgres_redis,
-    hooks_take_borrowed_values_and_their_futures_are_send_on_mysql: async_env::mysql_redis,
-);
+mod borrowed_values {
+    use super::*;
+
+    cache_tests::matrix!(items borrowed_values; stores;);
+}
 
 /// Makes every query on `conn` take `delay` more (the sleep is on the
 /// thread that runs the query), still counted into `queries`.

@@ -174,7 +174,8 @@ where
     );
 }
 
-cache_tests::async_suite!(
+cache_tests::matrix!(
+    async_env; stores;
     a_hook_in_a_transaction_invalidates_at_the_commit,
     a_transaction_opened_by_sql_text_is_seen,
     a_write_no_hook_made_is_caught,

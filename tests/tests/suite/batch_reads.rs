@@ -200,17 +200,8 @@ where
     assert_eq!(queries, 0);
 }
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_file_memory(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_tiered { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_tiered(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_cluster { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_cluster(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-    };
-}
-
-suite!(
+cache_tests::matrix!(
+    env; stores;
     answers_in_order_with_one_query_for_the_misses,
     writes_and_transactions_are_seen_as_by_single_reads,
     a_batch_fill_that_raced_a_commit_is_never_served,

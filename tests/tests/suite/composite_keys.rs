@@ -105,11 +105,13 @@ where
     manager
 }
 
-fn lookups_by_the_key_tuple_miss_then_hit<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
-where
+fn lookups_by_the_key_tuple_miss_then_hit<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     for key in [(1, 23), (12, 3)] {
         let (first, q1) = db.counted(|c| m.get(c, key).unwrap());
         let (again, q2) = db.counted(|c| m.get(c, key).unwrap());
@@ -135,11 +137,13 @@ where
     ));
 }
 
-fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
-where
+fn batches_by_the_key_tuple_are_one_query<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     m.get(&mut db.conn, (1, 23)).unwrap();
     let asked = vec![(12, 3), (9, 9), (1, 23), (12, 3)];
     let (found, q1) = db.counted(|c| m.find_many(c, asked.clone()).unwrap());
@@ -161,11 +165,11 @@ where
     assert_eq!((found.iter().flatten().count(), q), (0, 2));
 }
 
-fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
+fn lists_order_and_page_by_the_key<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     let keys = |rows: &[Enrollment]| -> Vec<(i32, i32)> {
         rows.iter().map(|r| (r.student_id, r.course_id)).collect()
     };
@@ -214,11 +218,11 @@ where
 
 fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
     db: &mut TestDb<C>,
-    cache: Cache,
+    cache: &Cache,
 ) where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     let one = EnrollmentFilter::default().student_id(1);
     let warm = |c: &mut C| {
         (
@@ -264,11 +268,11 @@ fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
     assert_eq!(m.get(&mut db.conn, (1, 23)).unwrap().grade, "D");
 }
 
-fn tracked_writes_invalidate_the_table<C: Connection + 'static>(db: &mut TestDb<C>, cache: Cache)
+fn tracked_writes_invalidate_the_table<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     Enrollment: Queries<C>,
 {
-    let m = setup(db, &cache);
+    let m = setup(db, cache);
     assert_eq!(m.get(&mut db.conn, (2, 10)).unwrap().grade, "B");
     db.conn
         .batch_execute("UPDATE enrollments SET grade = 'E' WHERE student_id = 2 AND course_id = 10")
@@ -281,15 +285,8 @@ where
     assert!(m.find(&mut db.conn, (12, 3)).unwrap().is_none());
 }
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::sqlite_and_memory(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::postgres_and_redis(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some((mut db, cache)) = cache_tests::env::mysql_and_redis(stringify!($check)) { super::$check(&mut db, cache) } } )* }
-    };
-}
-
-suite!(
+cache_tests::matrix!(
+    parts; stores;
     lookups_by_the_key_tuple_miss_then_hit,
     batches_by_the_key_tuple_are_one_query,
     lists_order_and_page_by_the_key,

@@ -673,17 +673,8 @@ fn stats_count_hits_and_misses(t: &Target) {
     assert_eq!(stats.writes, 1);
 }
 
-macro_rules! conformance {
-    ($($check:ident),* $(,)?) => {
-        mod memory { $( #[test] fn $check() { if let Some(t) = super::Target::memory(stringify!($check)) { super::$check(&t) } } )* }
-        mod redis { $( #[test] fn $check() { if let Some(t) = super::Target::redis(stringify!($check)) { super::$check(&t) } } )* }
-        mod tiered { $( #[test] fn $check() { if let Some(t) = super::Target::tiered(stringify!($check)) { super::$check(&t) } } )* }
-        mod cluster { $( #[test] fn $check() { if let Some(t) = super::Target::cluster(stringify!($check)) { super::$check(&t) } } )* }
-        mod dummy { $( #[test] fn $check() { if let Some(t) = super::Target::dummy(stringify!($check)) { super::$check(&t) } } )* }
-    };
-}
-
-conformance!(
+cache_tests::matrix!(
+    backend Target; backends;
     round_trips_diesel_column_types,
     stored_none_is_not_a_miss,
     add_stores_only_if_absent,

@@ -111,225 +111,213 @@ fn filters_key_their_order_and_window_and_only_windows_are_windows() {
 }
 
 macro_rules! page_suite {
-    ($suite:ident, $open:path, $conn:ty) => {
-        mod $suite {
-            use super::*;
-            use cache_tests::env::Env;
-            use cache_tests::models::products;
-            use diesel::prelude::*;
+    ($env:ident) => {
+        use super::*;
+        use cache_tests::env::Env;
+        use cache_tests::models::products;
+        use diesel::prelude::*;
 
-            fn seeded(test: &str, n: usize) -> Option<Env<$conn>> {
-                let mut env = $open(test)?;
-                env.products
-                    .insert_many(&mut env.db.conn, seed_rows(n))
-                    .unwrap();
-                env.db.take_queries();
-                Some(env)
-            }
-
-            #[test]
-            fn every_order_is_the_databases_and_a_second_read_is_a_hit() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_orders"), 23) else {
-                    return;
-                };
-                let all: Vec<Product> = products::table
-                    .select(Product::as_select())
-                    .load(&mut env.db.conn)
-                    .unwrap();
-                env.db.take_queries();
-                let p = &env.products;
-                for order in ORDERS {
-                    let filter = ProductFilter::default().order_by(order);
-                    let (rows, q1) = env.db.counted(|c| p.all(c, None, filter.clone()).unwrap());
-                    let (again, q2) = env.db.counted(|c| p.all(c, None, filter.clone()).unwrap());
-                    assert_eq!(ids(&rows), ids(&sorted(all.clone(), order)), "{order}");
-                    assert_eq!((q1, q2), (1, 0), "{order}: a miss, then a hit");
-                    assert_eq!(again, rows);
-                }
-                let _ = env.cache.clear();
-            }
-
-            #[test]
-            fn limit_and_offset_pages_tile_the_ordered_list() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_offsets"), 17) else {
-                    return;
-                };
-                let p = &env.products;
-                for order in [ProductOrder::TitleDesc, ProductOrder::CategoryIdAsc] {
-                    let filter = ProductFilter::default().is_active(true).order_by(order);
-                    let whole = p.all(&mut env.db.conn, None, filter.clone()).unwrap();
-                    let mut tiled = Vec::new();
-                    for page in 0..5i64 {
-                        let f = filter.clone().limit(4).offset(page * 4);
-                        tiled.extend(p.all(&mut env.db.conn, None, f).unwrap());
-                    }
-                    assert_eq!(ids(&tiled), ids(&whole), "{order}");
-                    // An offset alone (SQLite needs a LIMIT for it: Diesel writes one).
-                    let rest = p
-                        .all(&mut env.db.conn, None, filter.clone().offset(5))
-                        .unwrap();
-                    assert_eq!(ids(&rest), ids(&whole[5..]), "{order}");
-                    let none = p
-                        .all(&mut env.db.conn, None, filter.clone().limit(0))
-                        .unwrap();
-                    assert!(none.is_empty(), "limit 0");
-                    let past = p
-                        .all(&mut env.db.conn, None, filter.clone().offset(i64::MAX))
-                        .unwrap();
-                    assert!(past.is_empty(), "an offset past the end");
-                }
-                let _ = env.cache.clear();
-            }
-
-            #[test]
-            fn keyset_pages_visit_every_row_once_in_every_order_with_ties() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_keyset"), 19) else {
-                    return;
-                };
-                let p = &env.products;
-                for order in ORDERS {
-                    let filter = ProductFilter::default().order_by(order);
-                    let whole = p.all(&mut env.db.conn, None, filter.clone()).unwrap();
-                    let (mut walked, mut after) = (Vec::new(), None);
-                    loop {
-                        let mut f = filter.clone().limit(3);
-                        if let Some(key) = after.take() {
-                            f = f.after(key);
-                        }
-                        let page = p.all(&mut env.db.conn, None, f).unwrap();
-                        let Some(last) = page.last() else { break };
-                        after = Some(ProductSortKey::of(last));
-                        walked.extend(page);
-                        assert!(
-                            walked.len() <= whole.len(),
-                            "{order}: the walk repeats rows"
-                        );
-                    }
-                    assert_eq!(ids(&walked), ids(&whole), "{order}");
-                }
-                let _ = env.cache.clear();
-            }
-
-            #[test]
-            fn counts_ignore_the_window_are_cached_and_follow_writes() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_count"), 12) else {
-                    return;
-                };
-                env.track();
-                let p = &env.products;
-                let active = ProductFilter::default().is_active(true);
-                let (n, q1) = env
-                    .db
-                    .counted(|c| p.count(c, None, active.clone()).unwrap());
-                let (again, q2) = env
-                    .db
-                    .counted(|c| p.count(c, None, active.clone()).unwrap());
-                assert_eq!((n, again, q1, q2), (8, 8, 1, 0));
-                let windowed = active
-                    .clone()
-                    .order_by(ProductOrder::TitleAsc)
-                    .limit(2)
-                    .offset(1);
-                let (n, q) = env
-                    .db
-                    .counted(|c| p.count(c, None, windowed.clone()).unwrap());
-                assert_eq!((n, q), (8, 0), "every page of a list shares its count");
-                assert_eq!(
-                    windowed.clone().without_window().cache_key(),
-                    active.clone().order_by(ProductOrder::TitleAsc).cache_key()
-                );
-                assert!(!windowed.without_window().is_window());
-                assert_eq!(
-                    p.count(&mut env.db.conn, None, ProductFilter::default())
-                        .unwrap(),
-                    12
-                );
-                // A hook write.
-                p.insert(&mut env.db.conn, NewProduct::new("new-one", 9))
-                    .unwrap();
-                assert_eq!(p.count(&mut env.db.conn, None, active.clone()).unwrap(), 9);
-                // A write the hooks never saw, on the tracked connection.
-                diesel::update(products::table.filter(products::slug.eq("new-one")))
-                    .set(products::is_active.eq(false))
-                    .execute(&mut env.db.conn)
-                    .unwrap();
-                assert_eq!(p.count(&mut env.db.conn, None, active).unwrap(), 8);
-                let _ = env.cache.clear();
-            }
-
-            #[test]
-            fn writes_invalidate_pages() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_page_writes"), 9) else {
-                    return;
-                };
-                env.track();
-                let p = &env.products;
-                let first = ProductFilter::default()
-                    .order_by(ProductOrder::TitleAsc)
-                    .limit(2);
-                let before = p.all(&mut env.db.conn, None, first.clone()).unwrap();
-                p.insert(
-                    &mut env.db.conn,
-                    NewProduct {
-                        title: "a first title".into(),
-                        ..NewProduct::new("first", 1)
-                    },
-                )
+        fn seeded(test: &str, n: usize) -> Option<Env<cache_tests::env::connection::$env>> {
+            let mut env = cache_tests::env::matrix::$env(test)?;
+            env.products
+                .insert_many(&mut env.db.conn, seed_rows(n))
                 .unwrap();
-                let after = p.all(&mut env.db.conn, None, first.clone()).unwrap();
-                assert_eq!(after[0].slug, "first");
-                assert_eq!(after[1].id, before[0].id);
-                let id = after[0].id;
-                diesel::sql_query(format!("UPDATE products SET title = 'zzz' WHERE id = {id}"))
-                    .execute(&mut env.db.conn)
-                    .unwrap();
-                let again = p.all(&mut env.db.conn, None, first).unwrap();
-                assert_eq!(ids(&again), ids(&before), "tracked SQL moved the row away");
-                let _ = env.cache.clear();
-            }
+            env.db.take_queries();
+            Some(env)
+        }
 
-            #[test]
-            fn bulk_updates_refuse_a_window_and_write_nothing() {
-                let Some(mut env) = seeded(concat!(stringify!($suite), "_windowed_write"), 5)
-                else {
-                    return;
-                };
-                let p = &env.products;
-                for windowed in [
-                    ProductFilter::default().limit(1),
-                    ProductFilter::default().offset(1),
-                    ProductFilter::default()
-                        .after(ProductSortKey::of(&p.get(&mut env.db.conn, 1).unwrap())),
-                ] {
-                    let err = p
-                        .update_where(&mut env.db.conn, windowed, products::title.eq("x"))
-                        .unwrap_err();
+        #[test]
+        fn every_order_is_the_databases_and_a_second_read_is_a_hit() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_orders"), 23) else {
+                return;
+            };
+            let all: Vec<Product> = products::table
+                .select(Product::as_select())
+                .load(&mut env.db.conn)
+                .unwrap();
+            env.db.take_queries();
+            let p = &env.products;
+            for order in ORDERS {
+                let filter = ProductFilter::default().order_by(order);
+                let (rows, q1) = env.db.counted(|c| p.all(c, None, filter.clone()).unwrap());
+                let (again, q2) = env.db.counted(|c| p.all(c, None, filter.clone()).unwrap());
+                assert_eq!(ids(&rows), ids(&sorted(all.clone(), order)), "{order}");
+                assert_eq!((q1, q2), (1, 0), "{order}: a miss, then a hit");
+                assert_eq!(again, rows);
+            }
+            let _ = env.cache.clear();
+        }
+
+        #[test]
+        fn limit_and_offset_pages_tile_the_ordered_list() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_offsets"), 17) else {
+                return;
+            };
+            let p = &env.products;
+            for order in [ProductOrder::TitleDesc, ProductOrder::CategoryIdAsc] {
+                let filter = ProductFilter::default().is_active(true).order_by(order);
+                let whole = p.all(&mut env.db.conn, None, filter.clone()).unwrap();
+                let mut tiled = Vec::new();
+                for page in 0..5i64 {
+                    let f = filter.clone().limit(4).offset(page * 4);
+                    tiled.extend(p.all(&mut env.db.conn, None, f).unwrap());
+                }
+                assert_eq!(ids(&tiled), ids(&whole), "{order}");
+                // An offset alone (SQLite needs a LIMIT for it: Diesel writes one).
+                let rest = p
+                    .all(&mut env.db.conn, None, filter.clone().offset(5))
+                    .unwrap();
+                assert_eq!(ids(&rest), ids(&whole[5..]), "{order}");
+                let none = p
+                    .all(&mut env.db.conn, None, filter.clone().limit(0))
+                    .unwrap();
+                assert!(none.is_empty(), "limit 0");
+                let past = p
+                    .all(&mut env.db.conn, None, filter.clone().offset(i64::MAX))
+                    .unwrap();
+                assert!(past.is_empty(), "an offset past the end");
+            }
+            let _ = env.cache.clear();
+        }
+
+        #[test]
+        fn keyset_pages_visit_every_row_once_in_every_order_with_ties() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_keyset"), 19) else {
+                return;
+            };
+            let p = &env.products;
+            for order in ORDERS {
+                let filter = ProductFilter::default().order_by(order);
+                let whole = p.all(&mut env.db.conn, None, filter.clone()).unwrap();
+                let (mut walked, mut after) = (Vec::new(), None);
+                loop {
+                    let mut f = filter.clone().limit(3);
+                    if let Some(key) = after.take() {
+                        f = f.after(key);
+                    }
+                    let page = p.all(&mut env.db.conn, None, f).unwrap();
+                    let Some(last) = page.last() else { break };
+                    after = Some(ProductSortKey::of(last));
+                    walked.extend(page);
                     assert!(
-                        matches!(err, Error::WindowedWrite { model: "Product" }),
-                        "{err}"
+                        walked.len() <= whole.len(),
+                        "{order}: the walk repeats rows"
                     );
                 }
-                let ordered = ProductFilter::default().order_by(ProductOrder::TitleDesc);
-                let n = p
-                    .update_where(&mut env.db.conn, ordered, products::title.eq("same"))
-                    .unwrap();
-                assert_eq!(n, 5, "an order alone is no window");
-                let _ = env.cache.clear();
+                assert_eq!(ids(&walked), ids(&whole), "{order}");
             }
+            let _ = env.cache.clear();
+        }
+
+        #[test]
+        fn counts_ignore_the_window_are_cached_and_follow_writes() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_count"), 12) else {
+                return;
+            };
+            env.track();
+            let p = &env.products;
+            let active = ProductFilter::default().is_active(true);
+            let (n, q1) = env
+                .db
+                .counted(|c| p.count(c, None, active.clone()).unwrap());
+            let (again, q2) = env
+                .db
+                .counted(|c| p.count(c, None, active.clone()).unwrap());
+            assert_eq!((n, again, q1, q2), (8, 8, 1, 0));
+            let windowed = active
+                .clone()
+                .order_by(ProductOrder::TitleAsc)
+                .limit(2)
+                .offset(1);
+            let (n, q) = env
+                .db
+                .counted(|c| p.count(c, None, windowed.clone()).unwrap());
+            assert_eq!((n, q), (8, 0), "every page of a list shares its count");
+            assert_eq!(
+                windowed.clone().without_window().cache_key(),
+                active.clone().order_by(ProductOrder::TitleAsc).cache_key()
+            );
+            assert!(!windowed.without_window().is_window());
+            assert_eq!(
+                p.count(&mut env.db.conn, None, ProductFilter::default())
+                    .unwrap(),
+                12
+            );
+            // A hook write.
+            p.insert(&mut env.db.conn, NewProduct::new("new-one", 9))
+                .unwrap();
+            assert_eq!(p.count(&mut env.db.conn, None, active.clone()).unwrap(), 9);
+            // A write the hooks never saw, on the tracked connection.
+            diesel::update(products::table.filter(products::slug.eq("new-one")))
+                .set(products::is_active.eq(false))
+                .execute(&mut env.db.conn)
+                .unwrap();
+            assert_eq!(p.count(&mut env.db.conn, None, active).unwrap(), 8);
+            let _ = env.cache.clear();
+        }
+
+        #[test]
+        fn writes_invalidate_pages() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_page_writes"), 9) else {
+                return;
+            };
+            env.track();
+            let p = &env.products;
+            let first = ProductFilter::default()
+                .order_by(ProductOrder::TitleAsc)
+                .limit(2);
+            let before = p.all(&mut env.db.conn, None, first.clone()).unwrap();
+            p.insert(
+                &mut env.db.conn,
+                NewProduct {
+                    title: "a first title".into(),
+                    ..NewProduct::new("first", 1)
+                },
+            )
+            .unwrap();
+            let after = p.all(&mut env.db.conn, None, first.clone()).unwrap();
+            assert_eq!(after[0].slug, "first");
+            assert_eq!(after[1].id, before[0].id);
+            let id = after[0].id;
+            diesel::sql_query(format!("UPDATE products SET title = 'zzz' WHERE id = {id}"))
+                .execute(&mut env.db.conn)
+                .unwrap();
+            let again = p.all(&mut env.db.conn, None, first).unwrap();
+            assert_eq!(ids(&again), ids(&before), "tracked SQL moved the row away");
+            let _ = env.cache.clear();
+        }
+
+        #[test]
+        fn bulk_updates_refuse_a_window_and_write_nothing() {
+            let Some(mut env) = seeded(concat!(stringify!($env), "_windowed_write"), 5) else {
+                return;
+            };
+            let p = &env.products;
+            for windowed in [
+                ProductFilter::default().limit(1),
+                ProductFilter::default().offset(1),
+                ProductFilter::default()
+                    .after(ProductSortKey::of(&p.get(&mut env.db.conn, 1).unwrap())),
+            ] {
+                let err = p
+                    .update_where(&mut env.db.conn, windowed, products::title.eq("x"))
+                    .unwrap_err();
+                assert!(
+                    matches!(err, Error::WindowedWrite { model: "Product" }),
+                    "{err}"
+                );
+            }
+            let ordered = ProductFilter::default().order_by(ProductOrder::TitleDesc);
+            let n = p
+                .update_where(&mut env.db.conn, ordered, products::title.eq("same"))
+                .unwrap();
+            assert_eq!(n, 5, "an order alone is no window");
+            let _ = env.cache.clear();
         }
     };
 }
 
-page_suite!(
-    sqlite_memory,
-    cache_tests::env::sqlite_memory,
-    diesel::SqliteConnection
-);
-page_suite!(
-    postgres_redis,
-    cache_tests::env::postgres_redis,
-    diesel::PgConnection
-);
+cache_tests::matrix!(items page_suite; stores;);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
@@ -394,8 +382,3 @@ proptest! {
         prop_assert_eq!(p.count(&mut env.db.conn, None, filter).unwrap(), reference.len() as i64);
     }
 }
-page_suite!(
-    mysql_redis,
-    cache_tests::env::mysql_redis,
-    diesel::MysqlConnection
-);

@@ -2,12 +2,13 @@
 //! real PostgreSQL, MariaDB and Redis of the machine (`scripts/services.sh`)
 //! and servers the tests start themselves (a Redis Cluster, a TLS Redis, a
 //! Redis to kill). Shared helpers, models and the environment matrix live
-//! in `tests/src` (the `cache_tests` crate). Three other binaries: the
-//! checker programs run briefly (`programs`, one at a time: each loads
-//! both cores), and what changes process-wide state (`process_wide`:
+//! in `tests/src` (the `cache_tests` crate; the matrix: `matrix.rs`). Two
+//! other binaries hold what changes process-wide state (`process_wide`:
 //! background refresh openers and workers, the `CACHE_URL` variable;
 //! `log_limits`: a global subscriber that counts every warning of the
-//! process).
+//! process). The checker programs, and the tests that run them briefly
+//! (one at a time: each loads both cores), are the `cache-programs`
+//! package (`programs/`).
 //!
 //! Run one topic with `cargo test -p cache-tests --test suite <module>::`.
 

@@ -381,34 +381,9 @@ where
         .expect("writes succeed with the cache down");
 }
 
-/// Runs each check on each (API × environment).
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        suite!(@env sqlite_memory, sync_sqlite_memory; $($check),*);
-        suite!(@env postgres_redis, sync_postgres_redis; $($check),*);
-        suite!(@env postgres_tiered, sync_postgres_tiered; $($check),*);
-        suite!(@env mysql_redis, sync_mysql_redis; $($check),*);
-        suite!(@env postgres_cluster, sync_postgres_cluster; $($check),*);
-        suite!(@env async_sqlite_memory, async_sqlite_memory; $($check),*);
-        suite!(@env async_postgres_redis, async_postgres_redis; $($check),*);
-        suite!(@env async_postgres_tiered, async_postgres_tiered; $($check),*);
-        suite!(@env async_postgres_cluster, async_postgres_cluster; $($check),*);
-        suite!(@env async_mysql_redis, async_mysql_redis; $($check),*);
-    };
-    (@env $module:ident, $open:ident; $($check:ident),*) => {
-        mod $module { $(
-            #[test]
-            fn $check() {
-                let open = cache_tests::api::$open;
-                if let Some(mut t) = cache_tests::api::Products::open(open, stringify!($check)) {
-                    super::$check(&mut t)
-                }
-            }
-        )* }
-    };
-}
-
-suite!(
+// Each check on each API and environment.
+cache_tests::matrix!(
+    api Products; both_apis;
     get_misses_then_hits,
     missing_rows_are_not_found_and_cached_until_an_insert,
     lists_are_filtered_and_cached,

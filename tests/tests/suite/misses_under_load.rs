@@ -2,7 +2,7 @@
 //! (a second `Cache` instance has its own flights, as a second process
 //! would), a lease holder that hangs, serve-stale with a refresh that
 //! succeeds and one that fails, and the counters that report them. The
-//! suites that read a database run on SQLite and on MySQL (MariaDB).
+//! suites that read a database run on SQLite, PostgreSQL and MySQL (MariaDB).
 
 use cache_core::__engine::{Lookup, Namespace, Outcome, Plan, Shape};
 use cache_core::{Cache, CacheConfig, StatsSnapshot};
@@ -522,14 +522,8 @@ fn a_read_after_a_write_never_shares_a_load_from_before_it() {
     let _ = cache.clear();
 }
 
-macro_rules! on_databases {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $check() { super::$check::<diesel::SqliteConnection>() } )* }
-        mod mysql { $( #[test] fn $check() { super::$check::<diesel::MysqlConnection>() } )* }
-    };
-}
-
-on_databases!(
+cache_tests::matrix!(
+    db; databases;
     concurrent_misses_in_a_process_run_one_query,
     a_second_process_waits_on_the_lease_instead_of_querying,
     a_second_process_with_a_local_tier_waits_on_the_lease_too,

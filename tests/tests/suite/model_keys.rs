@@ -863,30 +863,8 @@ fn a_reordered_query_result_reads_right_in_process_and_on_redis() {
     }
 }
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() {
-            if let Some((mut db, cache)) = cache_tests::env::sqlite_and_memory(stringify!($check)) {
-                super::$check(&mut db, &cache);
-                let _ = cache.clear();
-            }
-        } )* }
-        mod postgres_redis { $( #[test] fn $check() {
-            if let Some((mut db, cache)) = cache_tests::env::postgres_and_redis(stringify!($check)) {
-                super::$check(&mut db, &cache);
-                let _ = cache.clear();
-            }
-        } )* }
-        mod mysql_redis { $( #[test] fn $check() {
-            if let Some((mut db, cache)) = cache_tests::env::mysql_and_redis(stringify!($check)) {
-                super::$check(&mut db, &cache);
-                let _ = cache.clear();
-            }
-        } )* }
-    };
-}
-
-suite!(
+cache_tests::matrix!(
+    parts; stores;
     twins_keep_their_own_entries,
     relation_order_is_in_the_key,
     related_shape_is_in_the_key,

@@ -339,15 +339,8 @@ fn diesel_dsl_writes_are_caught_on_postgres() {
     );
 }
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_file_memory(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-    };
-}
-
-suite!(
+cache_tests::matrix!(
+    env; stores;
     a_fill_that_raced_a_commit_is_never_served,
     the_naive_pattern_is_stale_in_the_same_race,
     invalidations_wait_for_the_commit,

@@ -297,71 +297,95 @@ where
     assert_eq!(ids(api, p, long), [rows[0].id]);
 }
 
-/// Each body on each environment: on a connection tracked for the test's
-/// cache (whose writes are precise where `$tracked`) and an untracked one
-/// (precise where `$untracked`); `update_where` on a tracked one (precise
-/// where `$where_tracked`: its statement returns its rows on PostgreSQL).
-macro_rules! on_every_store {
-    ($($env:ident: $open:path, $tracked:expr, $untracked:expr, $where_tracked:expr);* $(;)?) => { $(
-        mod $env {
-            use super::*;
-
-            macro_rules! each {
-                ($name:ident, $body:ident, $track:expr) => {
-                    #[test]
-                    fn $name() {
-                        let test = concat!("pi_", stringify!($name), "_", stringify!($env));
-                        let Some(mut t) = Products::open($open, test) else { return };
-                        if $track {
-                            let cache = t.cache.clone();
-                            t.api.track_under_test(&cache);
-                        }
-                        $body(&mut t, if $track { $tracked } else { $untracked });
-                    }
-                };
-            }
-
-            each!(moved_row_tracked, a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached, true);
-            each!(moved_row_untracked, a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached, false);
-            each!(two_models_tracked, another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of, true);
-            each!(two_models_untracked, another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of, false);
-
-            #[test]
-            fn update_where_tracked() {
-                let test = concat!("pi_update_where_", stringify!($env));
-                let Some(mut t) = Products::open($open, test) else { return };
-                let cache = t.cache.clone();
-                t.api.track_under_test(&cache);
-                update_where_invalidates_the_rows_it_returned(&mut t, $where_tracked);
-            }
-
-            #[test]
-            fn a_long_in_list() {
-                let Some(mut t) = Products::open($open, concat!("pi_long_in_", stringify!($env))) else { return };
-                a_long_in_list_depends_on_the_table(&mut t);
-            }
-        }
-    )* };
+/// Whether a hook's writes are precise on `t`'s environment: on a
+/// connection tracked for the test's cache, on an untracked one, and for
+/// `update_where` on a tracked one. Precise on the in-process store always
+/// (nothing to announce); on a shared one, in autocommit, on a tracked
+/// PostgreSQL connection, sync or async, on any MySQL connection, sync or
+/// async, and any SQLite one, sync or async (the hook's own transaction is
+/// held open for its announcement; the async one runs the whole sync hook
+/// on the wrapper's thread). `update_where` is precise where its statement
+/// returns its rows: on PostgreSQL.
+fn precise<D: Api>(t: &Products<D>) -> Precise {
+    let postgres = is_postgres::<D::Sync>();
+    let shared = t.cache.backend().capabilities().shared;
+    Precise {
+        tracked: true,
+        untracked: !postgres || !shared,
+        update_where_tracked: postgres,
+    }
 }
 
-// Precise on the in-process store always (nothing to announce); on a
-// shared one, in autocommit, on a tracked PostgreSQL connection, sync or
-// async, on any MySQL connection, sync or async, and any SQLite one, sync
-// or async (the hook's own transaction is held open for its announcement;
-// the async one runs the whole sync hook on the wrapper's thread).
-on_every_store!(
-    sync_sqlite_memory: cache_tests::api::sync_sqlite_memory, true, true, false;
-    sync_sqlite_redis: cache_tests::api::sync_sqlite_redis, true, true, false;
-    sync_postgres_redis: cache_tests::api::sync_postgres_redis, true, false, true;
-    sync_postgres_tiered: cache_tests::api::sync_postgres_tiered, true, false, true;
-    sync_postgres_cluster: cache_tests::api::sync_postgres_cluster, true, false, true;
-    sync_mysql_redis: cache_tests::api::sync_mysql_redis, true, true, false;
-    async_sqlite_memory: cache_tests::api::async_sqlite_memory, true, true, false;
-    async_sqlite_redis: cache_tests::api::async_sqlite_redis, true, true, false;
-    async_postgres_redis: cache_tests::api::async_postgres_redis, true, false, true;
-    async_postgres_tiered: cache_tests::api::async_postgres_tiered, true, false, true;
-    async_postgres_cluster: cache_tests::api::async_postgres_cluster, true, false, true;
-    async_mysql_redis: cache_tests::api::async_mysql_redis, true, true, false;
+/// See [`precise`].
+struct Precise {
+    tracked: bool,
+    untracked: bool,
+    update_where_tracked: bool,
+}
+
+fn is_postgres<C: Connection>() -> bool {
+    std::any::type_name::<C::Backend>().ends_with("::Pg")
+}
+
+/// `t` with its connection under test tracked for its cache.
+fn tracked<D: Api>(t: &mut Products<D>) -> &mut Products<D> {
+    let cache = t.cache.clone();
+    t.api.track_under_test(&cache);
+    t
+}
+
+fn moved_row_tracked<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    let precise = precise(t).tracked;
+    a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached(tracked(t), precise);
+}
+
+fn moved_row_untracked<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    let precise = precise(t).untracked;
+    a_moved_row_leaves_its_lists_and_enters_others_and_the_rest_stay_cached(t, precise);
+}
+
+fn two_models_tracked<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+    ProductV2: Updates<D, diesel::dsl::Eq<products::category_id, i32>>,
+    ProductTitle: Updates<D, diesel::dsl::Eq<products::title, String>>,
+{
+    let precise = precise(t).tracked;
+    another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of(tracked(t), precise);
+}
+
+fn two_models_untracked<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+    ProductV2: Updates<D, diesel::dsl::Eq<products::category_id, i32>>,
+    ProductTitle: Updates<D, diesel::dsl::Eq<products::title, String>>,
+{
+    let precise = precise(t).untracked;
+    another_model_over_the_table_invalidates_the_lists_it_moves_a_row_out_of(t, precise);
+}
+
+fn update_where_tracked<D: Api>(t: &mut Products<D>)
+where
+    Product: ProductOps<D>,
+{
+    let precise = precise(t).update_where_tracked;
+    update_where_invalidates_the_rows_it_returned(tracked(t), precise);
+}
+
+cache_tests::matrix!(
+    api Products; both_apis;
+    moved_row_tracked,
+    moved_row_untracked,
+    two_models_tracked,
+    two_models_untracked,
+    update_where_tracked,
+    a_long_in_list_depends_on_the_table,
 );
 
 /// On SQLite over a shared store the hook opens `BEGIN IMMEDIATE` of its

@@ -261,38 +261,11 @@ where
     }
 }
 
-/// Runs each shared check on the environment `$open` opens.
-macro_rules! shared {
-    ($open:path; $($check:ident),* $(,)?) => { $(
-        #[test]
-        fn $check() {
-            if let Some(mut b) = super::Blog::open($open, stringify!($check)) {
-                b.$check()
-            }
-        }
-    )* };
-}
-
-/// The shared checks on an environment.
-macro_rules! shared_suite {
-    ($open:path) => {
-        shared!(
-            $open;
-            a_record_is_one_joined_query_plus_one_per_prefetch_then_a_hit,
-            a_batch_of_records_is_one_joined_query_plus_one_per_prefetch,
-            lists_prefetch_unless_told_not_to,
-            record_lists_page_in_order_with_their_relations_and_count,
-            counts_count_what_the_joined_list_lists,
-            a_change_to_a_related_row_reaches_every_dependent_entry,
-        );
-    };
-}
-
 /// The checks of the sync API only: `all_where` has no async form, and a
 /// hook inside a diesel-async transaction is refused (async connections
 /// are not tracked; `async_api.rs` checks the refusal).
 macro_rules! sync_only {
-    ($open:path) => {
+    ($env:ident) => {
         use super::*;
         use cache_tests::api::SyncApi;
 
@@ -305,7 +278,7 @@ macro_rules! sync_only {
 
         #[test]
         fn all_where_returns_records_and_may_name_related_columns() {
-            let Some(mut b) = blog($open, "rel_where") else {
+            let Some(mut b) = blog(cache_tests::api::$env, "rel_where") else {
                 return;
             };
             let posts = &b.posts;
@@ -340,7 +313,7 @@ macro_rules! sync_only {
 
         #[test]
         fn all_where_depends_on_the_tables_its_subqueries_read() {
-            let Some(mut b) = blog($open, "rel_where_sub") else {
+            let Some(mut b) = blog(cache_tests::api::$env, "rel_where_sub") else {
                 return;
             };
             let summaries = &b.summaries;
@@ -397,7 +370,7 @@ macro_rules! sync_only {
 
         #[test]
         fn a_transaction_that_wrote_a_related_table_reads_its_own_write() {
-            let Some(mut b) = blog($open, "rel_txn") else {
+            let Some(mut b) = blog(cache_tests::api::$env, "rel_txn") else {
                 return;
             };
             let (posts, categories) = (&b.posts, &b.categories);
@@ -422,29 +395,24 @@ macro_rules! sync_only {
     };
 }
 
-mod sqlite_memory_suite {
-    shared_suite!(cache_tests::api::sync_sqlite_memory);
-    sync_only!(cache_tests::api::sync_sqlite_memory);
+/// The checks of both APIs, on every environment.
+mod both_apis {
+    use super::*;
+
+    cache_tests::matrix!(
+        api_method Blog; both_apis;
+        a_record_is_one_joined_query_plus_one_per_prefetch_then_a_hit,
+        a_batch_of_records_is_one_joined_query_plus_one_per_prefetch,
+        lists_prefetch_unless_told_not_to,
+        record_lists_page_in_order_with_their_relations_and_count,
+        counts_count_what_the_joined_list_lists,
+        a_change_to_a_related_row_reaches_every_dependent_entry,
+    );
 }
 
-mod postgres_redis_suite {
-    shared_suite!(cache_tests::api::sync_postgres_redis);
-    sync_only!(cache_tests::api::sync_postgres_redis);
-}
+/// The checks of the sync API only, on every environment.
+mod sync_api {
+    use super::*;
 
-mod mysql_redis_suite {
-    shared_suite!(cache_tests::api::sync_mysql_redis);
-    sync_only!(cache_tests::api::sync_mysql_redis);
-}
-
-mod async_sqlite_memory_suite {
-    shared_suite!(cache_tests::api::async_sqlite_memory);
-}
-
-mod async_postgres_redis_suite {
-    shared_suite!(cache_tests::api::async_postgres_redis);
-}
-
-mod async_mysql_redis_suite {
-    shared_suite!(cache_tests::api::async_mysql_redis);
+    cache_tests::matrix!(items sync_only; sync_api;);
 }

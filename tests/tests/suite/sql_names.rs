@@ -129,42 +129,21 @@ where
 }
 
 /// Creates the renamed table and runs the checks on it.
-fn a_renamed_table<C: Connection + 'static>(open: cache_tests::env::Opener<C>)
+fn a_renamed_table<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     AliasedItem: Named<C>,
     diesel::query_builder::SqlQuery: diesel::query_dsl::methods::ExecuteDsl<C>,
 {
-    let Some((mut db, cache)) = open("sql_renamed") else {
-        return;
-    };
     db.conn
         .batch_execute("CREATE TABLE renamed_items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
         .unwrap();
-    writes_behind_the_hooks_invalidate::<C, AliasedItem>(&mut db, &cache);
-    let _ = cache.clear();
+    writes_behind_the_hooks_invalidate::<C, AliasedItem>(db, cache);
 }
 
-mod sqlite_memory {
-    #[test]
-    fn a_renamed_table() {
-        super::a_renamed_table(cache_tests::env::sqlite_and_memory);
-    }
-}
+cache_tests::matrix!(parts; stores; a_renamed_table);
 
-mod mysql_redis {
-    #[test]
-    fn a_renamed_table() {
-        super::a_renamed_table(cache_tests::env::mysql_and_redis);
-    }
-}
-
-mod postgres_redis {
+mod postgres_only {
     use super::*;
-
-    #[test]
-    fn a_renamed_table() {
-        super::a_renamed_table(cache_tests::env::postgres_and_redis);
-    }
 
     #[test]
     fn a_table_in_another_schema() {

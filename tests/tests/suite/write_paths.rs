@@ -200,10 +200,12 @@ struct Patch {
 /// tracked connection does not panic (issue 12 item 1), nothing is
 /// invalidated but the tags the hook announced. Per database: the bounds of Diesel's update are concrete.
 macro_rules! empty_changeset {
-    ($name:ident, $env:expr) => {
+    ($env:ident) => {
+        use super::*;
+
         #[test]
-        fn $name() {
-            let Some(mut env) = $env else {
+        fn an_empty_changeset_is_an_error_not_a_panic() {
+            let Some(mut env) = env::matrix::$env("empty_changeset") else {
                 return;
             };
             let id = cached_row(&mut env, "empty");
@@ -225,24 +227,14 @@ macro_rules! empty_changeset {
     };
 }
 
-empty_changeset!(
-    an_empty_changeset_is_an_error_not_a_panic_on_sqlite,
-    env::sqlite_file_memory("empty_sqlite")
-);
-empty_changeset!(
-    an_empty_changeset_is_an_error_not_a_panic_on_postgres,
-    env::postgres_redis("empty_pg")
-);
+mod empty_changeset {
+    use super::*;
 
-macro_rules! suite {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite_memory { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::sqlite_file_memory(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod postgres_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::postgres_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-        mod mysql_redis { $( #[test] fn $check() { if let Some(mut e) = cache_tests::env::mysql_redis(stringify!($check)) { super::$check(&mut e) } } )* }
-    };
+    cache_tests::matrix!(items empty_changeset; stores;);
 }
 
-suite!(
+cache_tests::matrix!(
+    env; stores;
     begin_commit,
     begin_transaction_end,
     one_batch_with_begin_and_commit,

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo build --release -p cache-examples --bin rest_service
-//! cargo run --release -p cache-tests --bin rest_pool -- [--seconds 5] [--clients 16] [--async] [--cache redis|tiered]
+//! cargo run --release -p cache-programs --bin rest_pool -- [--seconds 5] [--clients 16] [--async] [--cache redis|tiered]
 //! ```
 //!
 //! Each run starts the service on PostgreSQL (a schema of its own) and

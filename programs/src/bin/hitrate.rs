@@ -2,7 +2,7 @@
 //! how much of a table's cached lists one write empties.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin hitrate -- \
+//! cargo run --release -p cache-programs --bin hitrate -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> \
 //!     --writes-per-s N --seconds S
 //! ```

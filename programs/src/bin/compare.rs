@@ -1,7 +1,7 @@
 //! Benchmarks against the floor and against a peer, in one run.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin compare -- [--quick] [--memory-only]
+//! cargo run --release -p cache-programs --bin compare -- [--quick] [--memory-only]
 //! ```
 //!
 //! On SQLite + the in-process cache, and on PostgreSQL + Redis when both
@@ -14,7 +14,7 @@
 //! ratios to `target/compare.json`.
 
 use cache_diesel::{Cache, CacheConfig, Form, ModelQueries};
-use cache_tests::bench::{
+use cache_programs::bench::{
     self, BenchProduct, BenchProductCache, BenchProductFilter, BenchProductFull,
     BenchProductFullCache, BenchProductFullUnique, BenchProductUnique, Summary, bench_products,
 };

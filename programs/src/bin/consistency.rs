@@ -3,7 +3,7 @@
 //! reader's database read and its cache fill; counts stale reads.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin consistency -- \
+//! cargo run --release -p cache-programs --bin consistency -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
 //!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists]
 //!     [--replica-lag <ms>ms [--replica-unaware]]
@@ -22,7 +22,7 @@
 //! connection) and the readers read random categories' lists and counts
 //! (`all` and `count` with a condition, which depend on the value tags of
 //! their category); a read is stale when it misses a move that had returned
-//! before it began (`cache_tests::filtered_lists`). With `--naive`, the
+//! before it began (`cache_programs::filtered_lists`). With `--naive`, the
 //! seeds' pattern on the same workload: lists and counts cached under a key
 //! per category, the old and new categories' keys deleted after each write.
 //!
@@ -59,8 +59,8 @@
 //! a multi-table `UPDATE`.
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking, Checkout, Replicated};
+use cache_programs::filtered_lists::{self, FilteredRow, ListRead, Move};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
-use cache_tests::filtered_lists::{self, FilteredRow, ListRead, Move};
 use cache_tests::pg_replica::PgReplica;
 use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};

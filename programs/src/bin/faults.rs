@@ -3,7 +3,7 @@
 //! connections, with a truth check on every read.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin faults -- [--db postgres|sqlite] [--seconds 20] [--local] [--faults kill,oom,..]
+//! cargo run --release -p cache-programs --bin faults -- [--db postgres|sqlite] [--seconds 20] [--local] [--faults kill,oom,..]
 //! ```
 //!
 //! Starts its own `redis-server` on a free port, reached through a TCP

@@ -4,7 +4,7 @@
 //! row, and whether it ever serves an old one past the freshness window.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin coherence -- --seconds N [--kill-tracking] [--spin]
+//! cargo run --release -p cache-programs --bin coherence -- --seconds N [--kill-tracking] [--spin]
 //! ```
 //!
 //! Runs two processes of its own on one Redis and PostgreSQL (a schema and

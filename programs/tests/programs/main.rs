@@ -1,4 +1,4 @@
-//! The checker programs (`tests/src/bin`), run briefly as child processes:
+//! The checker programs (`programs/src/bin`), run briefly as child processes:
 //! the consistency checker, the stampede program, the tiered store's
 //! coherence program and the fault program. Each runs readers and writers
 //! that load both of CI's cores, and their verdicts hold on a loaded

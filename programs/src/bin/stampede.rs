@@ -1,7 +1,7 @@
 //! Concurrent misses on one cold key whose query takes a deliberate 50 ms.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin stampede -- \
+//! cargo run --release -p cache-programs --bin stampede -- \
 //!     --cache <memory|redis|tiered|cluster> --threads 64 --processes <1|2> [--no-protection] [--async]
 //! ```
 //!

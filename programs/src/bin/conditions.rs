@@ -7,7 +7,7 @@
 //! set, and `hitrate` measures the built one on real servers.
 //!
 //! ```text
-//! cargo run --release -p cache-tests --bin conditions -- [--writes-per-read F] [--events N]
+//! cargo run --release -p cache-programs --bin conditions -- [--writes-per-read F] [--events N]
 //! ```
 //!
 //! 10,000 rows with `is_active` (90% true), `category_id` (100 values)

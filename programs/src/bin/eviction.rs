@@ -10,7 +10,7 @@
 //! quick_cache_hit_ratio=.. lru_hit_ratio=..` for each trace.
 //!
 //! ```sh
-//! cargo run --release -p cache-tests --bin eviction -- [--s 0.9] [--capacity 100000]
+//! cargo run --release -p cache-programs --bin eviction -- [--s 0.9] [--capacity 100000]
 //! ```
 
 use cache_core::{Cache, CacheConfig, Timeout};

@@ -8,8 +8,8 @@
 //! categories they name (issue 29): a row moved from category 1 to 2 must
 //! leave list 1 and enter list 2 at once, in every process.
 
-use crate::consistency::{Mode, note_failed_read, now_us};
 use cache_diesel::{Cache, Cached, ModelQueries, Timeout, UpdateQuery};
+use cache_tests::consistency::{Mode, note_failed_read, now_us};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! compression threshold of cache-core (`compress.rs`) is chosen from.
 //!
 //! ```sh
-//! cargo run --release -p cache-tests --bin compression
+//! cargo run --release -p cache-programs --bin compression
 //! ```
 //!
 //! For lists of the benchmark's product rows (the cached form, as the
@@ -13,7 +13,7 @@
 //! about 1-2 GB/s on this machine; a network link, ten times less).
 
 use cache_diesel::Form;
-use cache_tests::bench::{BenchProduct, measure_side_by_side};
+use cache_programs::bench::{BenchProduct, measure_side_by_side};
 use chrono::NaiveDate;
 
 fn rows(n: usize) -> Vec<BenchProduct> {
