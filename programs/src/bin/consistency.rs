@@ -9,9 +9,12 @@
 //!     [--replica-lag <ms>ms [--replica-unaware]]
 //! ```
 //!
-//! `--replica-lag 200ms` (PostgreSQL, sync, managed mode): the program
+//! `--replica-lag 200ms` (sync, managed mode): on PostgreSQL the program
 //! starts a streaming replica of the server (`cache_tests::pg_replica`)
-//! replaying 200 ms behind it; writers write on the server, readers read
+//! replaying 200 ms behind it; on MySQL a MariaDB primary and replica of
+//! its own (`cache_tests::mariadb_replica`, the replica whole seconds
+//! behind: `MASTER_DELAY`), used for everything. Writers write on the
+//! primary, readers read
 //! through a `Replicated` source (the replica, checked against the
 //! server) and print what it did (`replica_reads`, `replica_behind`,
 //! `replica_failed`). With `--replica-unaware`, readers read the replica's
@@ -61,6 +64,7 @@
 use cache_diesel::{Cache, CacheConfig, CacheTracking, Checkout, Replicated};
 use cache_programs::filtered_lists::{self, FilteredRow, ListRead, Move};
 use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
+use cache_tests::mariadb_replica::MariaDbPair;
 use cache_tests::pg_replica::PgReplica;
 use cache_tests::redis_cluster::RedisCluster;
 use cache_tests::{db, services};
@@ -166,11 +170,11 @@ fn parse_args() -> Result<Args, String> {
         || (args.is_async && (args.db == "mysql" || args.naive))
         || (args.filtered_lists && (args.all_paths || args.is_async))
         || (args.replica_lag.is_some()
-            && (args.db != "postgres" || args.is_async || args.filtered_lists || args.naive))
+            && (args.db == "sqlite" || args.is_async || args.filtered_lists || args.naive))
         || (args.replica_unaware && args.replica_lag.is_none() && args.replica_url.is_none())
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, sync, managed)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, mysql; sync, managed)]".into(),
         );
     }
     Ok(args)
@@ -463,24 +467,66 @@ fn child(args: &Args, location: &str, prefix: &str) {
 fn run_replicated(
     args: &Args,
     replica_url: &str,
-    schema: &str,
+    location: &str,
     cache: &Cache,
     until: Instant,
     writers: bool,
 ) -> (Vec<Read>, Vec<Write>) {
+    match args.db.as_str() {
+        "mysql" => {
+            let url = services::mysql_database_url(replica_url, location);
+            let open_replica = || MysqlConnection::establish(&url).expect("the replica");
+            replicated(
+                args,
+                open_replica,
+                || open_mysql(location),
+                cache,
+                until,
+                writers,
+            )
+        }
+        _ => {
+            let open_replica = || {
+                let mut conn = PgConnection::establish(replica_url).expect("the replica");
+                conn.batch_execute(&format!("SET search_path TO \"{location}\""))
+                    .expect("search_path");
+                conn
+            };
+            let open_primary = || open_postgres(location);
+            replicated(args, open_replica, open_primary, cache, until, writers)
+        }
+    }
+}
+
+/// [`run_replicated`]'s threads on connections from `open_replica` and
+/// `open_primary`.
+fn replicated<C, R, P>(
+    args: &Args,
+    open_replica: R,
+    open_primary: P,
+    cache: &Cache,
+    until: Instant,
+    writers: bool,
+) -> (Vec<Read>, Vec<Write>)
+where
+    C: cache_diesel::ReplicaPosition + 'static,
+    R: Fn() -> C + Sync,
+    P: Fn() -> C + Sync,
+    consistency::VersionedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<C, diesel::dsl::Eq<consistency::consistency_rows::version, i32>>,
+    consistency::RenamedRow: cache_diesel::ModelQueries<C>
+        + cache_diesel::UpdateQuery<
+            C,
+            diesel::dsl::Eq<consistency::renamed::renamed_rows::version, i32>,
+        >,
+{
     let mode = args.mode();
-    let open_replica = || {
-        let mut conn = PgConnection::establish(replica_url).expect("the replica");
-        conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
-            .expect("search_path");
-        consistency::inject_delays(&mut conn, MAX_DELAY);
-        conn
-    };
     std::thread::scope(|s| {
         let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 s.spawn(|| {
                     let replica = RefCell::new(open_replica());
+                    consistency::inject_delays(&mut *replica.borrow_mut(), MAX_DELAY);
                     if args.replica_unaware {
                         return consistency::read_loop(
                             &mut *replica.borrow_mut(),
@@ -489,7 +535,7 @@ fn run_replicated(
                             until,
                         );
                     }
-                    let primary = RefCell::new(open_postgres(schema));
+                    let primary = RefCell::new(open_primary());
                     consistency::inject_delays(&mut *primary.borrow_mut(), MAX_DELAY);
                     let source = Replicated::new(
                         Checkout(|| Ok::<_, Infallible>(replica.borrow_mut())),
@@ -507,10 +553,11 @@ fn run_replicated(
             .collect();
         let writer_threads: Vec<_> = (0..if writers { WRITERS } else { 0 })
             .map(|w| {
+                let open_primary = &open_primary;
                 s.spawn(move || {
-                    let mut conn = open_postgres(schema);
+                    let mut conn = open_primary();
                     conn.set_instrumentation(
-                        CacheTracking::for_connection::<PgConnection>().for_caches([cache.clone()]),
+                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
                     );
                     let mine: Vec<i32> = (1..=ROWS)
                         .filter(|id| (*id as usize) % WRITERS == w)
@@ -540,11 +587,24 @@ fn main() -> ExitCode {
         args.cluster_url = Some(cluster.url());
         cluster
     });
-    let replica = args.replica_lag.map(|lag| {
-        let url = services::database_url().expect("PostgreSQL reachable");
-        let replica = PgReplica::start(&url, lag).expect("a replica of our own");
-        args.replica_url = Some(replica.url());
-        replica
+    let replica = args.replica_lag.map(|lag| match args.db.as_str() {
+        "mysql" => {
+            // MASTER_DELAY counts whole seconds.
+            let seconds = lag.as_millis().div_ceil(1000).max(1) as u32;
+            let pair = MariaDbPair::start(seconds).expect("a MariaDB pair of our own");
+            // Every MySQL connection of this process and the second one
+            // (which inherits it) goes to the pair's primary.
+            // SAFETY: no other thread runs yet.
+            unsafe { std::env::set_var("MYSQL_URL", pair.primary_url("")) };
+            args.replica_url = Some(pair.replica_url(""));
+            Replica::MariaDb(pair)
+        }
+        _ => {
+            let url = services::database_url().expect("PostgreSQL reachable");
+            let replica = PgReplica::start(&url, lag).expect("a replica of our own");
+            args.replica_url = Some(replica.url());
+            Replica::Postgres(replica)
+        }
     });
     let name = cache_tests::unique::prefix("consistency").to_ascii_lowercase();
     let cache = cache_for(&args, &name);
@@ -572,6 +632,23 @@ fn main() -> ExitCode {
             name.clone()
         }
     };
+    if let Some(replica) = &replica {
+        // The seeded rows on the replica before anyone reads them.
+        assert!(
+            replica.catch_up(Duration::from_secs(120)),
+            "the replica did not catch up"
+        );
+        println!(
+            "replica: {} replaying {:?} behind{}",
+            args.replica_url.as_deref().unwrap_or_default(),
+            replica.lag(args.replica_lag.unwrap_or_default()),
+            if args.replica_unaware {
+                ", read without the check"
+            } else {
+                ""
+            }
+        );
+    }
     println!(
         "consistency: db={} cache={} mode={mode:?}{} api={} seconds={} readers={READERS} writers={WRITERS} max_fill_delay={MAX_DELAY:?}",
         args.db,
@@ -621,23 +698,6 @@ fn main() -> ExitCode {
         }
         cmd.stdout(Stdio::piped()).spawn().expect("second process")
     });
-    if let Some(replica) = &replica {
-        // The seeded rows on the replica before anyone reads them.
-        assert!(
-            replica.catch_up(Duration::from_secs(120)),
-            "the replica did not catch up"
-        );
-        println!(
-            "replica: {} replaying {:?} behind{}",
-            replica.url(),
-            args.replica_lag.unwrap_or_default(),
-            if args.replica_unaware {
-                ", read without the check"
-            } else {
-                ""
-            }
-        );
-    }
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let failover = args.failover.then(|| {
         let mut cluster = cluster.take().expect("--failover needs --cache cluster");
@@ -711,6 +771,32 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The replica a run reads (`--replica-lag`).
+enum Replica {
+    Postgres(PgReplica),
+    MariaDb(MariaDbPair),
+}
+
+impl Replica {
+    /// Waits until it has replayed what the primary has now.
+    fn catch_up(&self, limit: Duration) -> bool {
+        match self {
+            Replica::Postgres(replica) => replica.catch_up(limit),
+            Replica::MariaDb(pair) => pair.catch_up(limit),
+        }
+    }
+
+    /// How far behind it replays, asked for `lag`.
+    fn lag(&self, lag: Duration) -> Duration {
+        match self {
+            Replica::Postgres(_) => lag,
+            Replica::MariaDb(_) => {
+                Duration::from_secs(lag.as_millis().div_ceil(1000).max(1) as u64)
+            }
+        }
     }
 }
 
