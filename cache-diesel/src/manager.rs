@@ -580,7 +580,8 @@ impl<M: CachedModel> Manager<M> {
         T: CacheForm + Clone + Send + Sync + 'static,
     {
         let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        let missed = Missed::new(&self.cache, key, entry.deps.tags());
+        let missed_entry = [(key, entry.deps.tags())];
+        let missed = Missed::new(&self.cache, &missed_entry);
         let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(

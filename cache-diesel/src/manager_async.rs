@@ -199,7 +199,8 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        let missed = Missed::new(self.cache(), entry.key(), entry.deps_tags());
+        let missed_entry = [(entry.key(), entry.deps_tags())];
+        let missed = Missed::new(self.cache(), &missed_entry);
         let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(

@@ -233,7 +233,7 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
-            let missed = Missed::new(self.cache(), "", &[]);
+            let missed = Missed::new(self.cache(), &[]);
             let found = reader.load(missed, |conn| load_matched::<M, C>(conn, &batch.keys))?;
             return Ok(batch.answers_of(found));
         }
@@ -245,8 +245,8 @@ impl<M: CachedModel> Manager<M> {
             &plans,
             |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),
             |at| {
-                let tags = missed_tags(&plans, &at);
-                let missed = Missed::new(self.cache(), plans[at[0]].key, &tags);
+                let entries = missed_entries(&plans, &at);
+                let missed = Missed::new(self.cache(), &entries);
                 reader.load(missed, |conn| {
                     load_matched::<M, C>(conn, &batch.subset(&at))
                 })
@@ -351,13 +351,11 @@ where
     }
 }
 
-/// The tags the missed entries `at` of a batch depend on, each once.
-pub(crate) fn missed_tags<'p>(plans: &'p [Plan<'_>], at: &[usize]) -> Vec<&'p str> {
-    let mut tags: Vec<&str> = Vec::new();
-    for tag in at.iter().flat_map(|&i| plans[i].tags.iter().copied()) {
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    tags
+/// The keys of a batch's missed entries `at`, each with the tags it
+/// depends on.
+pub(crate) fn missed_entries<'p>(
+    plans: &'p [Plan<'_>],
+    at: &[usize],
+) -> Vec<(&'p str, &'p [&'p str])> {
+    at.iter().map(|&i| (plans[i].key, plans[i].tags)).collect()
 }

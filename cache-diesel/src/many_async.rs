@@ -6,7 +6,7 @@
 use crate::error::Result;
 use crate::form::Form;
 use crate::manager::{Manager, Started};
-use crate::many::{Batch, all_found, matched, missed_tags};
+use crate::many::{Batch, all_found, matched, missed_entries};
 use crate::model::{AsyncModelQueries, CachedModel};
 use crate::source::{FromPool, Missed};
 use crate::source_async::{AsyncConnectionSource, AsyncReader, FromAsyncSource};
@@ -91,7 +91,7 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
-            let missed = Missed::new(self.cache(), "", &[]);
+            let missed = Missed::new(self.cache(), &[]);
             let found = reader
                 .load(missed, async |conn: &mut C| {
                     load_matched::<M, C>(conn, &batch.keys).await
@@ -110,10 +110,9 @@ impl<M: CachedModel> Manager<M> {
                 |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),
                 |at| {
                     let keys = batch.subset(&at);
-                    let tags = missed_tags(&plans, &at);
-                    let key = plans[at[0]].key;
+                    let entries = missed_entries(&plans, &at);
                     async move {
-                        let missed = Missed::new(self.cache(), key, &tags);
+                        let missed = Missed::new(self.cache(), &entries);
                         reader
                             .load(missed, async |conn: &mut C| {
                                 load_matched::<M, C>(conn, &keys).await

@@ -90,14 +90,15 @@ pub(crate) mod sql {
         sql::<Text>("pg_current_wal_insert_lsn()::text")
     }
 
-    /// PostgreSQL: whether the server has replayed up to `position` (true
-    /// when it is not in recovery: a primary has every write it took).
+    /// PostgreSQL: whether the server has replayed up to `position` (false
+    /// when it is not in recovery: a server that replays nothing, a
+    /// promoted replica or another primary, proves nothing).
     #[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
     pub(crate) fn pg_replayed(position: &str) -> diesel::QueryResult<SqlLiteral<Bool>> {
         let lsn = super::lsn(position).map(|_| position);
         let position = checked(lsn, position)?;
         Ok(sql::<Bool>(&format!(
-            "COALESCE(pg_last_wal_replay_lsn() >= '{position}'::pg_lsn, TRUE)"
+            "COALESCE(pg_last_wal_replay_lsn() >= '{position}'::pg_lsn, FALSE)"
         )))
     }
 
@@ -286,9 +287,9 @@ impl<R, P> Replicated<R, P> {
     pub(crate) fn known<'t>(
         &self,
         tags: &[&'t str],
-        versions: Option<Vec<Option<u64>>>,
+        mut versions: Vec<Option<u64>>,
     ) -> (Option<String>, Vec<(&'t str, Option<u64>)>) {
-        let versions = versions.unwrap_or_else(|| vec![None; tags.len()]);
+        versions.resize(tags.len(), None);
         let mut greatest: Option<String> = None;
         let mut unknown = Vec::new();
         let known = self.positions.lock().unwrap_or_else(|p| p.into_inner());
@@ -352,6 +353,18 @@ impl<R, P> Replicated<R, P> {
     }
 }
 
+/// `required` unless it is a position that checks nothing: the primary
+/// gave none (MySQL with `gtid_mode = OFF`, MariaDB without a binary log:
+/// an empty one), and a replica would pass any check of it.
+pub(crate) fn usable(required: Option<&str>) -> std::result::Result<Option<&str>, CheckoutError> {
+    match required {
+        Some(p) if p.trim().is_empty() => {
+            Err("the primary gives no replication position (GTIDs or the binary log off?)".into())
+        }
+        other => Ok(other),
+    }
+}
+
 /// A position covering both `a` and `b`, positions of one primary:
 /// PostgreSQL's WAL positions (`16/B374D848`) by their order; MariaDB's
 /// GTID lists (`0-1-5,1-2-9`) domain by domain; anything else (MySQL's GTID
@@ -406,6 +419,23 @@ fn mariadb_gtids(position: &str) -> Option<Vec<(u32, u32, u64)>> {
         .collect()
 }
 
+impl Missed<'_> {
+    /// Every missed entry's tags, and their settled versions as the shared
+    /// store has them now (each entry's read by its own key: a cluster
+    /// keeps the tags' copies in the entry's slot); `None` where a version
+    /// settles nothing or could not be read.
+    pub(crate) fn versions(&self) -> (Vec<&str>, Vec<Option<u64>>) {
+        let (mut tags, mut versions) = (Vec::new(), Vec::new());
+        for (key, entry_tags) in self.entries {
+            let read = self.cache.tag_versions(key, entry_tags);
+            versions.extend(read.unwrap_or_else(|_| vec![None; entry_tags.len()]));
+            versions.resize(tags.len() + entry_tags.len(), None);
+            tags.extend_from_slice(entry_tags);
+        }
+        (tags, versions)
+    }
+}
+
 impl<R, P, C> ConnectionSource for Replicated<R, P>
 where
     R: ConnectionSource<Connection = C>,
@@ -428,8 +458,8 @@ where
         missed: Missed<'_>,
         load: impl FnOnce(&mut C) -> QueryResult<T>,
     ) -> Result<T> {
-        let versions = missed.cache.tag_versions(missed.key, missed.tags).ok();
-        let (greatest, unknown) = self.known(missed.tags, versions);
+        let (tags, versions) = missed.versions();
+        let (greatest, unknown) = self.known(&tags, versions);
         let mut primary = None;
         let required = if unknown.is_empty() {
             greatest
@@ -437,10 +467,9 @@ where
             let conn = primary.insert(self.primary.checkout().map_err(Error::Checkout)?);
             Some(self.remember(greatest, unknown, conn.primary_position()?))
         };
-        let on_replica = self.replica.checkout().and_then(|mut replica| {
-            let replayed = required
-                .as_deref()
-                .map_or(Ok(true), |p| replica.has_replayed(p))?;
+        let on_replica = usable(required.as_deref()).and_then(|required| {
+            let mut replica = self.replica.checkout()?;
+            let replayed = required.map_or(Ok(true), |p| replica.has_replayed(p))?;
             Ok((replayed, replica))
         });
         match on_replica {
@@ -456,5 +485,51 @@ where
             None => self.primary.checkout().map_err(Error::Checkout)?,
         };
         Ok(load(&mut primary)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_merge_by_their_order() {
+        // PostgreSQL: the greater WAL position, compared as numbers.
+        assert_eq!(later(Some("0/9".into()), "0/10"), "0/10");
+        assert_eq!(later(Some("1/0".into()), "0/FFFFFFFF"), "1/0");
+        assert_eq!(later(None, "0/1"), "0/1");
+        // MariaDB: domain by domain, the greater sequence number.
+        assert_eq!(later(Some("0-1-99".into()), "0-1-100"), "0-1-100");
+        assert_eq!(
+            later(Some("0-1-7,1-2-9".into()), "1-2-3,2-1-1"),
+            "0-1-7,1-2-9,2-1-1"
+        );
+        // Anything else (MySQL's GTID sets): both, a union.
+        assert_eq!(later(Some("u:1-5".into()), "u:1-7"), "u:1-5,u:1-7");
+    }
+
+    #[test]
+    fn a_position_that_checks_nothing_is_refused() {
+        assert!(usable(Some("")).is_err());
+        assert!(usable(Some(" \n")).is_err());
+        assert_eq!(usable(Some("0-1-5")).unwrap(), Some("0-1-5"));
+        assert_eq!(usable(None).unwrap(), None);
+    }
+
+    #[cfg(any(feature = "postgres-system-libpq", feature = "mysql"))]
+    #[test]
+    fn positions_written_into_sql_are_checked() {
+        #[cfg(feature = "postgres-system-libpq")]
+        {
+            assert!(sql::pg_replayed("0/1D744C8").is_ok());
+            assert!(sql::pg_replayed("0/1' OR TRUE --").is_err());
+            assert!(sql::pg_replayed("1D744C8").is_err());
+        }
+        #[cfg(feature = "mysql")]
+        {
+            assert!(sql::mariadb_replayed("0-1-5,1-2-9").is_ok());
+            assert!(sql::mysql_replayed("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5").is_ok());
+            assert!(sql::mariadb_replayed("0-1-5') OR (1").is_err());
+        }
     }
 }

@@ -3,9 +3,9 @@
 //! [`Checkout`](crate::Checkout) closures returning futures).
 
 use crate::error::{Error, Result};
-use crate::replicas::Replicated;
 #[cfg(any(feature = "async-postgres", feature = "async-mysql"))]
 use crate::replicas::sql;
+use crate::replicas::{Replicated, usable};
 use crate::source::{CheckoutError, Missed};
 use crate::source_async::AsyncConnectionSource;
 use diesel::QueryResult;
@@ -89,11 +89,9 @@ where
         missed: Missed<'_>,
         load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
     ) -> Result<T> {
-        let versions = missed
-            .cache
-            .tag_versions_async(missed.key, missed.tags)
-            .await;
-        let (greatest, unknown) = self.known(missed.tags, versions.ok());
+        let (tags, versions) = versions_off_runtime(missed).await;
+        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let (greatest, unknown) = self.known(&tags, versions);
         let mut primary = None;
         let required = if unknown.is_empty() {
             greatest
@@ -102,15 +100,18 @@ where
             let conn = primary.insert(checked);
             Some(self.remember(greatest, unknown, conn.primary_position().await?))
         };
-        let on_replica = match self.replica().checkout().await {
-            Ok(mut replica) => match required.as_deref() {
-                None => Ok((true, replica)),
-                Some(position) => match replica.has_replayed(position).await {
-                    Ok(replayed) => Ok((replayed, replica)),
-                    Err(e) => Err(CheckoutError::from(e)),
-                },
-            },
+        let on_replica = match usable(required.as_deref()) {
             Err(e) => Err(e),
+            Ok(required) => match self.replica().checkout().await {
+                Ok(mut replica) => match required {
+                    None => Ok((true, replica)),
+                    Some(position) => match replica.has_replayed(position).await {
+                        Ok(replayed) => Ok((replayed, replica)),
+                        Err(e) => Err(CheckoutError::from(e)),
+                    },
+                },
+                Err(e) => Err(e),
+            },
         };
         match on_replica {
             Ok((true, mut replica)) => {
@@ -126,4 +127,31 @@ where
         };
         Ok(load(&mut primary).await?)
     }
+}
+
+/// [`Missed::versions`] on tokio's blocking threads: read from the shared
+/// store itself (an async tiered store would answer from its local tier,
+/// which can lag the stamp the fill carries), without blocking the runtime.
+async fn versions_off_runtime(missed: Missed<'_>) -> (Vec<String>, Vec<Option<u64>>) {
+    let cache = missed.cache.clone();
+    let entries: Vec<(String, Vec<String>)> = missed
+        .entries
+        .iter()
+        .map(|(key, tags)| {
+            let tags = tags.iter().map(|t| (*t).to_owned()).collect();
+            ((*key).to_owned(), tags)
+        })
+        .collect();
+    let all: Vec<String> = entries.iter().flat_map(|(_, tags)| tags.clone()).collect();
+    let read = tokio::task::spawn_blocking(move || {
+        let owned: Vec<(&str, Vec<&str>)> = entries
+            .iter()
+            .map(|(key, tags)| (key.as_str(), tags.iter().map(String::as_str).collect()))
+            .collect();
+        let slices: Vec<(&str, &[&str])> = owned.iter().map(|(k, t)| (*k, t.as_slice())).collect();
+        Missed::new(&cache, &slices).versions().1
+    })
+    .await;
+    let versions = read.unwrap_or_else(|_| vec![None; all.len()]);
+    (all, versions)
 }

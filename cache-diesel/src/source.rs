@@ -110,21 +110,23 @@ where
     }
 }
 
-/// What a missed read is about to load: its cache, its entry's key and the
-/// tags the entry depends on (what a [`Replicated`](crate::Replicated)
-/// source checks its replica against).
+/// What a missed read is about to load: its cache, and each missed
+/// entry's key with the tags it depends on (what a
+/// [`Replicated`](crate::Replicated) source checks its replica against).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Missed<'a> {
     pub(crate) cache: &'a cache_core::Cache,
-    pub(crate) key: &'a str,
-    pub(crate) tags: &'a [&'a str],
+    pub(crate) entries: &'a [(&'a str, &'a [&'a str])],
 }
 
 impl<'a> Missed<'a> {
-    /// The read of `key`, depending on `tags`, in `cache`.
-    pub(crate) fn new(cache: &'a cache_core::Cache, key: &'a str, tags: &'a [&'a str]) -> Self {
-        Missed { cache, key, tags }
+    /// The read of `entries` (key, tags) in `cache`.
+    pub(crate) fn new(
+        cache: &'a cache_core::Cache,
+        entries: &'a [(&'a str, &'a [&'a str])],
+    ) -> Self {
+        Missed { cache, entries }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::driver::flight::{Follower, Landing};
 use crate::driver::io::Io;
 use crate::driver::read_many::{Found, place};
 use crate::driver::read_through::{Outcome, Plan, Shape};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::stats::Counter;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -120,19 +120,6 @@ impl Cache {
         }
         let io = AsyncIo(store.clone());
         self.read_through_missed(&io, plan, shape, load).await
-    }
-
-    /// [`Cache::tag_versions`] for async callers (through the store's
-    /// non-blocking twin, with the entry's read: none has a versions-only
-    /// call).
-    #[doc(hidden)]
-    pub async fn tag_versions_async(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        let Some(store) = self.async_store() else {
-            return Err(Error::Unavailable {
-                reason: "the store has no non-blocking twin".into(),
-            });
-        };
-        Ok(store.read_entry(entry, tags, None).await?.versions)
     }
 
     /// [`Cache::read_through_many`] for async callers.

@@ -9,7 +9,7 @@ use crate::driver::cache::Cache;
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
 use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
-use crate::protocol::stamp::{Stamp, new_version, stamps_hold};
+use crate::protocol::stamp::{PENDING, Stamp, new_version, stamps_hold};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -49,12 +49,25 @@ impl Cache {
         .map(|(lookup, _)| lookup)
     }
 
-    /// The current versions of `tags` (backend keys; `None`: absent), for a
-    /// missed read that must learn what its stamp can reflect (a read from
-    /// a database replica, in `cache-diesel`). `entry` is the read's key.
+    /// The current versions of `tags` (backend keys), as the shared store
+    /// holds them, for a missed read that must learn what its stamp can
+    /// reflect (a read from a database replica, in `cache-diesel`); `entry`
+    /// is the read's key (a cluster keeps the tags' copies in its slot).
+    /// `None` where a version tells nothing settled: the tag is absent,
+    /// announced ([`PENDING`]: a write is about to commit), owed by this
+    /// process (a write's bump not delivered), or the store is in its
+    /// grace after trouble (bumps may not have landed).
     #[doc(hidden)]
     pub fn tag_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        self.backend().read_versions(entry, tags)
+        let mut versions = self.backend().read_versions(entry, tags)?;
+        versions.resize(tags.len(), None);
+        let grace = !self.backend().serves_entries();
+        for (tag, version) in tags.iter().zip(versions.iter_mut()) {
+            if grace || *version == Some(PENDING) || self.owed().owes_any(&[tag]) {
+                *version = None;
+            }
+        }
+        Ok(versions)
     }
 
     /// [`Cache::read_tagged`] for values an in-process backend may keep
