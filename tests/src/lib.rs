@@ -21,3 +21,4 @@ pub mod refusal;
 pub mod services;
 pub mod slow_db;
 pub mod unique;
+pub mod watched;

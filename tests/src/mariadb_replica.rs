@@ -8,12 +8,12 @@
 //! the test process exits (its stdin closes) or the pair is dropped.
 
 use crate::services;
+use crate::watched::{Watched, is_root, replayed_within};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -25,9 +25,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct MariaDbPair {
     primary_port: u16,
     replica_port: u16,
-    dir: PathBuf,
-    child: Child,
-    stdin: Option<ChildStdin>,
+    /// The two servers (see the module docs).
+    servers: Watched,
 }
 
 impl MariaDbPair {
@@ -105,17 +104,12 @@ impl MariaDbPair {
             server("replica", replica_port, 2, "--read-only=1"),
             dir.display()
         );
-        let mut child = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .spawn()?;
-        let stdin = child.stdin.take();
+        let mut shell = Command::new("sh");
+        shell.args(["-c", &script]);
         let mut pair = MariaDbPair {
             primary_port,
             replica_port,
-            dir,
-            child,
-            stdin,
+            servers: Watched::spawn(shell, dir)?,
         };
         let mut primary = pair.wait_for(primary_port)?;
         let mut replica = pair.wait_for(replica_port)?;
@@ -142,7 +136,7 @@ impl MariaDbPair {
             match MysqlConnection::establish(&format!("mysql://root@127.0.0.1:{port}")) {
                 Ok(conn) => return Ok(conn),
                 Err(_) if started.elapsed() < START_TIMEOUT => {
-                    if let Some(status) = self.child.try_wait()? {
+                    if let Some(status) = self.servers.exited()? {
                         return Err(io::Error::other(format!("the servers exited ({status})")));
                     }
                     std::thread::sleep(Duration::from_millis(200));
@@ -165,43 +159,6 @@ impl MariaDbPair {
     /// Waits until the replica has applied everything the primary had
     /// committed when this was called (at most `limit`); false on timeout.
     pub fn catch_up(&self, limit: Duration) -> bool {
-        use cache_diesel::ReplicaPosition;
-        let Ok(mut primary) = MysqlConnection::establish(&self.primary_url("")) else {
-            return false;
-        };
-        let Ok(position) = primary.primary_position() else {
-            return false;
-        };
-        let Ok(mut replica) = MysqlConnection::establish(&self.replica_url("")) else {
-            return false;
-        };
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if replica.has_replayed(&position).unwrap_or(false) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        replayed_within::<MysqlConnection>(&self.primary_url(""), &self.replica_url(""), limit)
     }
-
-    fn stop(&mut self) {
-        if let Some(mut stdin) = self.stdin.take() {
-            let _ = stdin.write_all(b"\n");
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for MariaDbPair {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// True when this process runs as root (`mariadbd` then needs `--user`).
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }

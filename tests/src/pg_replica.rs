@@ -12,11 +12,12 @@
 //! stdin closes).
 
 use crate::services;
+use crate::watched::{Watched, is_root, replayed_within};
 use diesel::prelude::*;
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -28,9 +29,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct PgReplica {
     port: u16,
     dir: PathBuf,
-    child: Child,
-    /// Closing it stops the server (see the module docs).
-    stdin: Option<ChildStdin>,
+    /// The server (see the module docs).
+    server: Watched,
     primary_url: String,
 }
 
@@ -106,16 +106,12 @@ impl PgReplica {
             data = data.display(),
             dir = dir.display(),
         );
-        let mut child = postgres_user("sh".into())
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .spawn()?;
-        let stdin = child.stdin.take();
+        let mut shell = postgres_user("sh".into());
+        shell.args(["-c", &script]);
         let mut replica = PgReplica {
             port,
+            server: Watched::spawn(shell, dir.clone())?,
             dir,
-            child,
-            stdin,
             primary_url: primary_url.to_owned(),
         };
         let started = Instant::now();
@@ -134,7 +130,7 @@ impl PgReplica {
                     return Ok(replica);
                 }
                 Err(_) if started.elapsed() < START_TIMEOUT => {
-                    if let Some(status) = replica.child.try_wait()? {
+                    if let Some(status) = replica.server.exited()? {
                         return Err(io::Error::other(format!(
                             "the replica exited ({status}): {}",
                             replica.log()
@@ -143,7 +139,7 @@ impl PgReplica {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 Err(e) => {
-                    replica.stop();
+                    replica.server.stop();
                     return Err(io::Error::other(format!("the replica did not answer: {e}")));
                 }
             }
@@ -176,43 +172,12 @@ impl PgReplica {
     /// Waits until the replica has replayed everything the primary had
     /// committed when this was called (at most `limit`); false on timeout.
     pub fn catch_up(&self, limit: Duration) -> bool {
-        use cache_diesel::ReplicaPosition;
-        let Ok(mut primary) = PgConnection::establish(&self.primary_url) else {
-            return false;
-        };
-        let Ok(position) = primary.primary_position() else {
-            return false;
-        };
-        let Ok(mut replica) = PgConnection::establish(&self.url()) else {
-            return false;
-        };
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if replica.has_replayed(&position).unwrap_or(false) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        replayed_within::<PgConnection>(&self.primary_url, &self.url(), limit)
     }
 
     /// The server's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut stdin) = self.stdin.take() {
-            let _ = stdin.write_all(b"\n");
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PgReplica {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -232,12 +197,6 @@ fn pg_bindir() -> io::Result<PathBuf> {
         return Err(io::Error::other("pg_config --bindir failed"));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// True when this process runs as root (PostgreSQL refuses to).
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// `program` run as the `postgres` user when this process is root.
