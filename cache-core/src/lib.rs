@@ -48,7 +48,7 @@ mod timeout;
 
 pub use backend::Backend;
 pub use bytes::Bytes;
-pub use config::{BackendKind, CACHE_URL_ENV, CacheConfig};
+pub use config::{BackendKind, CACHE_URL_ENV, CacheConfig, SentinelConfig};
 pub use driver::cache::{Cache, WeakCache};
 pub use error::{Error, Result};
 pub use key::Key;

@@ -16,6 +16,7 @@ pub mod models;
 pub mod pg_replica;
 pub mod proxy;
 pub mod redis_cluster;
+pub mod redis_sentinel;
 pub mod redis_server;
 pub mod refusal;
 pub mod services;

@@ -325,7 +325,7 @@ impl RedisCluster {
 }
 
 /// `master` or `slave`, from `ROLE`.
-fn role(port: u16) -> Option<String> {
+pub(crate) fn role(port: u16) -> Option<String> {
     let mut conn = connect(port)?;
     let reply: Vec<redis::Value> = redis::cmd("ROLE").query(&mut conn).ok()?;
     match reply.first()? {
@@ -345,7 +345,7 @@ fn info(port: u16, command: &str, section: Option<&str>) -> Option<String> {
     cmd.query(&mut conn).ok()
 }
 
-fn connect(port: u16) -> Option<redis::Connection> {
+pub(crate) fn connect(port: u16) -> Option<redis::Connection> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
     let conn = client
         .get_connection_with_timeout(Duration::from_millis(500))

@@ -41,6 +41,9 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     extra_args: Vec<String>,
+    /// A configuration file's text, written to `redis.conf` in its
+    /// directory (once: a sentinel rewrites it) and given first.
+    config: Option<String>,
     /// Killed by the kernel when the thread that started it ends
     /// (`PR_SET_PDEATHSIG`): for servers kept until the process exits.
     dies_with_thread: bool,
@@ -52,7 +55,14 @@ impl RedisServer {
     /// until it answers PING. Fails when `redis-server` cannot be run or
     /// does not answer within 10 s.
     pub fn start(extra_args: &[&str]) -> io::Result<RedisServer> {
-        Self::start_with(extra_args, false)
+        Self::start_with(extra_args, None, false)
+    }
+
+    /// [`RedisServer::start`] with a configuration file of this text
+    /// (e.g. a sentinel's `sentinel monitor ..` lines, with `--sentinel`
+    /// among `extra_args`).
+    pub fn start_with_config(config: &str, extra_args: &[&str]) -> io::Result<RedisServer> {
+        Self::start_with(extra_args, Some(config.to_owned()), false)
     }
 
     /// [`RedisServer::start`] for a server that outlives every test of a
@@ -60,10 +70,14 @@ impl RedisServer {
     /// thread that starts it ends, so start it from a thread that lives
     /// as long as the process.
     pub fn start_for_process(extra_args: &[&str]) -> io::Result<RedisServer> {
-        Self::start_with(extra_args, true)
+        Self::start_with(extra_args, None, true)
     }
 
-    fn start_with(extra_args: &[&str], dies_with_thread: bool) -> io::Result<RedisServer> {
+    fn start_with(
+        extra_args: &[&str],
+        config: Option<String>,
+        dies_with_thread: bool,
+    ) -> io::Result<RedisServer> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "cache-tests-redis-{}-{}",
@@ -76,6 +90,7 @@ impl RedisServer {
             port: 0,
             dir,
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
+            config,
             dies_with_thread,
         };
         // A free port can be taken by someone else between finding it and
@@ -200,6 +215,13 @@ impl RedisServer {
                     Ok(())
                 });
             }
+        }
+        if let Some(config) = &self.config {
+            let file = self.dir.join("redis.conf");
+            if !file.exists() {
+                std::fs::write(&file, config)?;
+            }
+            command.arg(file);
         }
         let mut child = command
             .args(["--port", &self.port.to_string()])

@@ -102,6 +102,23 @@ fn redis_options(config: &CacheConfig, replicas: u32) -> RedisOptions {
     }
 }
 
+/// `redis`, behind a local tier when the configuration asks for one.
+fn with_local_tier(redis: RedisBackend, config: &CacheConfig) -> Result<Arc<dyn Backend>> {
+    Ok(match config.local_tier {
+        None => Arc::new(redis),
+        Some(local_bytes) => Arc::new(TieredBackend::new(
+            redis,
+            &KeyBuilder::new(&config.key_prefix),
+            TieredOptions {
+                local_bytes,
+                window: config.local_window,
+                connect_timeout: config.connect_timeout,
+                retry_after: config.retry_after,
+            },
+        )?),
+    })
+}
+
 impl Cache {
     /// A cache built from its configuration. Never connects eagerly: a Redis
     /// server that is down is reported by the first call that needs it.
@@ -118,22 +135,14 @@ impl Cache {
                 config.shards,
                 redis_options(&config, 1),
             )?),
-            BackendKind::Redis { url } => {
-                let redis = RedisBackend::connect(url, redis_options(&config, 0))?;
-                match config.local_tier {
-                    None => Arc::new(redis),
-                    Some(local_bytes) => Arc::new(TieredBackend::new(
-                        redis,
-                        &KeyBuilder::new(&config.key_prefix),
-                        TieredOptions {
-                            local_bytes,
-                            window: config.local_window,
-                            connect_timeout: config.connect_timeout,
-                            retry_after: config.retry_after,
-                        },
-                    )?),
-                }
-            }
+            BackendKind::Redis { url } => with_local_tier(
+                RedisBackend::connect(url, redis_options(&config, 0))?,
+                &config,
+            )?,
+            BackendKind::RedisSentinel(sentinel) => with_local_tier(
+                RedisBackend::connect_sentinel(sentinel, redis_options(&config, 1))?,
+                &config,
+            )?,
         };
         Ok(Self::with_backend(config, backend))
     }

@@ -48,6 +48,7 @@ mod conformance;
 mod large_values;
 mod redis_cluster;
 mod redis_failures;
+mod redis_sentinel;
 mod redis_tls;
 mod redis_transport;
 mod redis_wire;

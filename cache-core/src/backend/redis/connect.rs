@@ -8,8 +8,9 @@ use super::direct::Direct;
 use super::link::Link;
 use super::plain::{PlainConn, Target};
 use super::pool::Pool;
+use super::sentinel::Sentinels;
 use super::{RedisBackend, RedisOptions, Server};
-use crate::config::redact;
+use crate::config::{SentinelConfig, redact};
 use crate::error::{Error, Result};
 use redis::cluster::ClusterClientBuilder;
 use redis::{ConnectionAddr, RedisResult};
@@ -83,6 +84,53 @@ impl RedisBackend {
         ))
     }
 
+    /// A backend for the master of a service under Redis Sentinel: asked
+    /// of the sentinels at the first connection, and again after any
+    /// failure (a failover moves it). Connects lazily, as
+    /// [`RedisBackend::connect`]. Set [`RedisOptions::replicas`] (1 by
+    /// default from a URL) so that a failover cannot lose an acknowledged
+    /// invalidation.
+    pub fn connect_sentinel(config: &SentinelConfig, options: RedisOptions) -> Result<Self> {
+        let shown_url = format!(
+            "redis+sentinel://{}/{}/{}",
+            config
+                .sentinels
+                .iter()
+                .map(|(host, port)| format!("{host}:{port}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            config.service,
+            config.db
+        );
+        if config.sentinels.is_empty() {
+            return Err(Error::config(&shown_url, "no sentinel"));
+        }
+        let mut settings = redis::RedisConnectionInfo::default().set_db(config.db);
+        if let Some(user) = &config.username {
+            settings = settings.set_username(user);
+        }
+        if let Some(password) = &config.password {
+            settings = settings.set_password(password);
+        }
+        let mut sentinel_settings = redis::RedisConnectionInfo::default();
+        if let Some(password) = &config.sentinel_password {
+            sentinel_settings = sentinel_settings.set_password(password);
+        }
+        let sentinels = Sentinels::new(
+            config.sentinels.clone(),
+            config.service.clone(),
+            settings,
+            sentinel_settings,
+            options.connect_timeout,
+            options.response_timeout,
+        );
+        Ok(Self::over(
+            Server::Sentinel(std::sync::Arc::new(sentinels)),
+            shown_url,
+            &options,
+        ))
+    }
+
     pub(super) fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {
         RedisBackend {
             pool: Pool::checked(
@@ -108,6 +156,7 @@ impl RedisBackend {
     pub(super) fn open_link(&self) -> RedisResult<Link> {
         let client = match &self.server {
             Server::Single(client) => client,
+            Server::Sentinel(sentinels) => return Ok(Link::Plain(sentinels.connect()?)),
             Server::Cluster(cluster, _) => {
                 let link = cluster.get_connection()?;
                 link.set_write_timeout(Some(self.response_timeout))?;

@@ -9,7 +9,9 @@
 //! Plain `redis://` URLs use this crate's own transport ([`plain`]);
 //! `rediss://` and RESP3 URLs use redis-rs's connection, and a Redis
 //! Cluster redis-rs's cluster connection (one connection per node, MOVED
-//! and ASK redirections, topology refresh). All run redis-rs commands and
+//! and ASK redirections, topology refresh). Under Redis Sentinel, the
+//! master is asked of the sentinels and asked again after any failure
+//! ([`sentinel`]). All run redis-rs commands and
 //! scripts. With [`RedisOptions::replicas`], every write of tag versions
 //! waits (`WAIT`) until that many replicas have it: a failover then cannot
 //! lose an acknowledged invalidation.
@@ -33,6 +35,7 @@ mod resp;
 #[doc(hidden)]
 pub use resp::fuzz_reply;
 mod run;
+pub(crate) mod sentinel;
 mod stores;
 
 use self::breaker::Breaker;
@@ -94,6 +97,9 @@ enum Server {
     Single(redis::Client),
     /// A Redis Cluster; its hits go straight to their node.
     Cluster(ClusterClient, Box<Direct>),
+    /// The master of a service under Redis Sentinel, found again after
+    /// a failure (`redis+sentinel://`).
+    Sentinel(std::sync::Arc<sentinel::Sentinels>),
 }
 
 /// Options for [`RedisBackend::connect`].

@@ -24,6 +24,7 @@ use super::commands::{
 use super::direct::{Direct, Node};
 use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
 use super::plain_async::AsyncPlain;
+use super::sentinel::Sentinels;
 use super::{RedisBackend, Server, guard};
 use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
@@ -53,7 +54,8 @@ pub(crate) struct AsyncRedis {
     remote: Remote,
     conns: Mutex<Vec<(Id, Conn)>>,
     /// Where the hit path's own connections go (`None`: TLS, a Unix
-    /// socket or RESP3, which go through redis-rs).
+    /// socket or RESP3, which go through redis-rs; under Sentinel, the
+    /// master last found, see [`AsyncRedis::plain_server`]).
     plain: Option<(String, u16)>,
     /// Each with its runtime and its server (a cluster's: its master).
     idle: Mutex<Vec<Idle>>,
@@ -70,6 +72,8 @@ enum Remote {
     /// connection per node, redirections followed). Its commands and
     /// pipelines must keep to one slot, which the cluster layout sees to.
     Cluster(ClusterClient),
+    /// The master of a service under Sentinel, as the sync store finds it.
+    Sentinel(Arc<Sentinels>),
 }
 
 /// A runtime's connection to one server or to a cluster.
@@ -119,20 +123,24 @@ impl AsyncRedis {
     /// The twin of `redis`, when it talks to one server (see
     /// [`AsyncRedis::of_cluster`] for a cluster).
     pub(crate) fn of(redis: Arc<RedisBackend>) -> Option<Self> {
-        let Server::Single(client) = &redis.server else {
-            return None;
-        };
-        let info = client.get_connection_info();
-        let plain = match info.addr() {
-            redis::ConnectionAddr::Tcp(host, port)
-                if !info.redis_settings().protocol().supports_resp3() =>
-            {
-                Some((host.clone(), *port))
+        let (remote, plain) = match &redis.server {
+            Server::Single(client) => {
+                let info = client.get_connection_info();
+                let plain = match info.addr() {
+                    redis::ConnectionAddr::Tcp(host, port)
+                        if !info.redis_settings().protocol().supports_resp3() =>
+                    {
+                        Some((host.clone(), *port))
+                    }
+                    _ => None,
+                };
+                (Remote::Single(client.clone()), plain)
             }
-            _ => None,
+            Server::Sentinel(sentinels) => (Remote::Sentinel(sentinels.clone()), None),
+            Server::Cluster(..) => return None,
         };
         Some(AsyncRedis {
-            remote: Remote::Single(client.clone()),
+            remote,
             redis,
             conns: Mutex::new(Vec::new()),
             plain,
@@ -395,11 +403,22 @@ impl AsyncRedis {
         .await
     }
 
+    /// Where the hit path's own connections go now: the server, or under
+    /// Sentinel the master last found (`None` while it is not known: the
+    /// multiplexed connection, which asks the sentinels, serves the hit).
+    fn plain_server(&self) -> Option<(String, u16)> {
+        match &self.remote {
+            Remote::Sentinel(sentinels) => sentinels.known(),
+            _ => self.plain.clone(),
+        }
+    }
+
     /// A new connection of our own to `host:port`, within the connect
     /// timeout.
     async fn new_plain(&self, host: &str, port: u16) -> RedisResult<AsyncPlain> {
         let settings = match (&self.remote, &self.redis.server) {
             (Remote::Single(client), _) => client.get_connection_info().redis_settings(),
+            (Remote::Sentinel(sentinels), _) => &sentinels.settings,
             (_, Server::Cluster(_, direct)) => &direct.settings,
             _ => unreachable!("a cluster's twin is over a cluster"),
         };
@@ -432,6 +451,28 @@ impl AsyncRedis {
                     .set_response_timeout(Some(respond));
                 Conn::Single(
                     client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+            Remote::Sentinel(sentinels) => {
+                let (host, port) = match sentinels.known() {
+                    Some(master) => master,
+                    // Asking the sentinels blocks (each call within the
+                    // timeouts): off the runtime's threads.
+                    None => {
+                        let sentinels = sentinels.clone();
+                        tokio::task::spawn_blocking(move || sentinels.master())
+                            .await
+                            .map_err(|e| RedisError::from(std::io::Error::other(e)))??
+                    }
+                };
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(connect))
+                    .set_response_timeout(Some(respond));
+                Conn::Single(
+                    sentinels
+                        .client_for(&host, port)?
                         .get_multiplexed_async_connection_with_config(&config)
                         .await?,
                 )
@@ -518,8 +559,8 @@ impl AsyncStore for AsyncRedis {
     ) -> BoxFuture<'a, Result<Fetched>> {
         Box::pin(async move {
             let keys = entry_keys(key, tags);
-            let plain = match (claim, &self.plain, &self.redis.server) {
-                (None, Some(server), _) => Some(server.clone()),
+            let plain = match (claim, self.plain_server(), &self.redis.server) {
+                (None, Some(server), _) => Some(server),
                 (None, None, Server::Cluster(_, direct)) => self.master_of(direct, &keys).await?,
                 _ => None,
             };
@@ -565,8 +606,8 @@ impl AsyncStore for AsyncRedis {
                 return crate::backend::store_async::one_by_one(self, reads).await;
             }
             let (keys, places) = batch_keys(reads);
-            let found = match &self.plain {
-                Some((host, port)) => self.mget_plain(host, *port, &keys).await?,
+            let found = match self.plain_server() {
+                Some((host, port)) => self.mget_plain(&host, port, &keys).await?,
                 None => {
                     let mut pipe = redis::pipe();
                     pipe.cmd("MGET").arg(&keys);

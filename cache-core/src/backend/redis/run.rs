@@ -257,8 +257,13 @@ impl RedisBackend {
 
     /// Opens the breaker after `error`; when that is news, closes the idle
     /// connections too (after a restart they are all dead, and each would
-    /// fail a probe in turn).
+    /// fail a probe in turn). Under Sentinel, the master is asked again.
     pub(super) fn in_trouble(&self, ticket: Ticket<'_>, error: &RedisError) {
+        // Under Sentinel, any trouble may be a failover: the next
+        // connection asks the sentinels again.
+        if let super::Server::Sentinel(sentinels) = &self.server {
+            sentinels.forget();
+        }
         let retry_after = self.breaker.retry_after();
         match ticket.failed() {
             Opened::Now => {

@@ -11,6 +11,7 @@ use super::failures::Resend;
 use super::link::Link;
 use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, Server, glob_prefix};
 use super::{guard, resp};
+use crate::backend::tiered::TrackedServer;
 use crate::backend::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::error::{Error, Result};
 use crate::protocol::stamp::{parse_version, version_text};
@@ -22,23 +23,31 @@ use std::time::Duration;
 use {super::redis_async, crate::backend::AsyncStore, std::sync::Arc};
 
 impl RedisBackend {
-    /// The server's host, port, user name and password, for a tracking
-    /// connection of the tiered store (`None`: not plain TCP).
-    pub(crate) fn tcp_address(&self) -> Option<(String, u16, Option<String>, Option<String>)> {
-        let Server::Single(client) = &self.server else {
-            return None;
+    /// The server (under Sentinel, its sentinels), user name and password,
+    /// for a tracking connection of the tiered store (`None`: not plain TCP).
+    pub(crate) fn tcp_address(&self) -> Option<(TrackedServer, Option<String>, Option<String>)> {
+        let (server, settings) = match &self.server {
+            Server::Single(client) => {
+                let info = client.get_connection_info();
+                let ConnectionAddr::Tcp(host, port) = info.addr() else {
+                    return None;
+                };
+                (
+                    TrackedServer::Fixed(host.clone(), *port),
+                    info.redis_settings(),
+                )
+            }
+            Server::Sentinel(sentinels) => (
+                TrackedServer::Sentinel(sentinels.clone()),
+                &sentinels.settings,
+            ),
+            Server::Cluster(..) => return None,
         };
-        let info = client.get_connection_info();
-        let settings = info.redis_settings();
-        match info.addr() {
-            ConnectionAddr::Tcp(host, port) => Some((
-                host.clone(),
-                *port,
-                settings.username().map(str::to_owned),
-                settings.password().map(str::to_owned),
-            )),
-            _ => None,
-        }
+        Some((
+            server,
+            settings.username().map(str::to_owned),
+            settings.password().map(str::to_owned),
+        ))
     }
 
     /// [`EntryStore::read_entry`] without a lease, plus the entry's
@@ -447,7 +456,7 @@ impl RedisBackend {
         each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<()>,
     ) -> Result<()> {
         let nodes: Vec<Option<(String, u16)>> = match self.server {
-            Server::Single(_) => vec![None],
+            Server::Single(_) | Server::Sentinel(_) => vec![None],
             Server::Cluster(..) => self
                 .with_conn(|c| match c {
                     Link::Cluster(c) => c.masters(),

@@ -33,6 +33,7 @@ mod tiered_async;
 mod tracking;
 
 pub use self::tracking::CONNECTION_NAME;
+pub(crate) use self::tracking::TrackedServer;
 
 use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
@@ -95,7 +96,7 @@ impl TieredBackend {
     /// the thread that keeps its tracking connection. Needs a `redis://`
     /// server reached over TCP (Redis 6 or later).
     pub fn new(remote: RedisBackend, keys: &KeyBuilder, options: TieredOptions) -> Result<Self> {
-        let Some((host, port, username, password)) = remote.tcp_address() else {
+        let Some((server, username, password)) = remote.tcp_address() else {
             return Err(Error::config(
                 format!("{remote:?}"),
                 "local=: the local tier needs a redis:// server reached over TCP",
@@ -108,8 +109,7 @@ impl TieredBackend {
             options.window,
         ));
         let target = Target {
-            host,
-            port,
+            server,
             username,
             password,
             prefix: tag_head.clone(),

@@ -14,6 +14,7 @@
 //! tracks.
 
 use super::tags::TagTable;
+use crate::backend::redis::sentinel::Sentinels;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::io::{self, BufRead, BufReader, Write};
@@ -40,10 +41,11 @@ fn now_ns() -> u64 {
 }
 
 /// Where the tracking connection goes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct Target {
-    pub host: String,
-    pub port: u16,
+    /// The server, or under Sentinel its master now (asked again at each
+    /// connection: a failover moves it).
+    pub server: TrackedServer,
     pub username: Option<String>,
     pub password: Option<String>,
     /// The tag keys' prefix, tracked in broadcast mode.
@@ -51,6 +53,25 @@ pub(super) struct Target {
     pub connect_timeout: Duration,
     /// How long to wait before connecting again after a failure.
     pub retry_after: Duration,
+}
+
+/// The server a tracking connection goes to.
+#[derive(Clone)]
+pub(crate) enum TrackedServer {
+    /// One server, `host:port`.
+    Fixed(String, u16),
+    /// The master the sentinels name.
+    Sentinel(Arc<Sentinels>),
+}
+
+impl TrackedServer {
+    /// Where to connect now.
+    fn address(&self) -> io::Result<(String, u16)> {
+        match self {
+            TrackedServer::Fixed(host, port) => Ok((host.clone(), *port)),
+            TrackedServer::Sentinel(sentinels) => sentinels.master().map_err(io::Error::other),
+        }
+    }
 }
 
 /// What the tracking threads and the tier share.
@@ -138,7 +159,7 @@ fn keep_tracking(target: &Target, channel: &Channel) {
         }
         match ended {
             Err(e) if failures == 0 => tracing::warn!(
-                host = %target.host, port = target.port, error = %e,
+                error = %e,
                 "cache tracking connection lost: the local tier is bypassed until it is back"
             ),
             Err(e) => tracing::debug!(error = %e, "cache tracking connection still failing"),
@@ -309,14 +330,15 @@ fn invalidate(channel: &Channel, items: Vec<Resp>) {
 }
 
 fn connect(target: &Target) -> io::Result<TcpStream> {
+    let (host, port) = target.server.address()?;
     let mut last = None;
-    for addr in (target.host.as_str(), target.port).to_socket_addrs()? {
+    for addr in (host.as_str(), port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&addr, target.connect_timeout) {
             Ok(stream) => return Ok(stream),
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| io::Error::other(format!("{} resolves to no address", target.host))))
+    Err(last.unwrap_or_else(|| io::Error::other(format!("{host} resolves to no address"))))
 }
 
 fn expect_answer(value: Resp, what: &str) -> io::Result<()> {

@@ -5,6 +5,7 @@
 //! redis://[:password@]host:port/db?prefix=app    Redis
 //! rediss://host:port/db                          Redis over TLS (feature `tls`)
 //! redis+cluster://[:password@]host:port,host:port,...   a Redis Cluster
+//! redis+sentinel://[:password@]host:port,host:port/mymaster/db   under Sentinel
 //! dummy://                                       stores nothing
 //! ```
 //!
@@ -18,7 +19,8 @@
 //! for `redis://`; `replicas` (wait for that many replicas after every
 //! invalidation; 1 by default on a cluster, 0 on one server) for Redis;
 //! `shards` for a cluster (see
-//! [`ClusterBackend`](crate::backend::ClusterBackend)). Durations are `500ms`,
+//! [`ClusterBackend`](crate::backend::ClusterBackend)); `sentinel_password`
+//! for the sentinels (the URL's password is the master's). Durations are `500ms`,
 //! `2s`, `5m`, `1h` or bare seconds; sizes are bytes with an optional
 //! `k`/`m`/`g` (binary) suffix.
 
@@ -26,6 +28,8 @@ use crate::error::{Error, Result};
 use crate::timeout::Ttl;
 use std::time::Duration;
 use url::Url;
+
+mod multi_host;
 
 /// The longest `local_window` accepted.
 const MAX_LOCAL_WINDOW: Duration = Duration::from_secs(10);
@@ -51,6 +55,40 @@ pub enum BackendKind {
         /// Some of the cluster's nodes, `redis://[:password@]host:port` each.
         nodes: Vec<String>,
     },
+    /// The master of a service under Redis Sentinel (`redis+sentinel://`
+    /// URLs), found through its sentinels and found again after a failover.
+    RedisSentinel(SentinelConfig),
+}
+
+/// A Redis master found through Sentinel: [`BackendKind::RedisSentinel`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SentinelConfig {
+    /// The sentinels, `(host, port)` each, asked in turn.
+    pub sentinels: Vec<(String, u16)>,
+    /// The master's name in the sentinels' configuration (`mymaster`).
+    pub service: String,
+    /// The database selected on the master.
+    pub db: i64,
+    /// The master's user name (ACL), if any.
+    pub username: Option<String>,
+    /// The master's password, if any.
+    pub password: Option<String>,
+    /// The sentinels' password (their `requirepass`), if any.
+    pub sentinel_password: Option<String>,
+}
+
+impl std::fmt::Debug for SentinelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |p: &Option<String>| p.as_ref().map(|_| "***");
+        f.debug_struct("SentinelConfig")
+            .field("sentinels", &self.sentinels)
+            .field("service", &self.service)
+            .field("db", &self.db)
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("sentinel_password", &hidden(&self.sentinel_password))
+            .finish()
+    }
 }
 
 /// Everything that configures one cache.
@@ -96,8 +134,8 @@ pub struct CacheConfig {
     /// this old (`?local_window=10ms`).
     pub local_window: Duration,
     /// Redis: after every write of tag versions, wait until this many
-    /// replicas have it (`?replicas=1`); `None`: 1 on a cluster, 0 on one
-    /// server. See [`RedisOptions::replicas`](crate::backend::RedisOptions::replicas).
+    /// replicas have it (`?replicas=1`); `None`: 1 on a cluster and under
+    /// Sentinel, 0 on one server. See [`RedisOptions::replicas`](crate::backend::RedisOptions::replicas).
     pub replicas: Option<u32>,
     /// Redis Cluster: how many shards keys are spread over (`?shards=16`).
     pub shards: u16,
@@ -141,6 +179,9 @@ impl CacheConfig {
     pub fn from_url(raw: &str) -> Result<Self> {
         if let Some(rest) = strip_scheme(raw, "redis+cluster") {
             return Self::cluster_from_url(raw, rest);
+        }
+        if let Some(rest) = strip_scheme(raw, "redis+sentinel") {
+            return Self::sentinel_from_url(raw, rest);
         }
         let mut url = Url::parse(raw).map_err(|e| Error::config(redact(raw), e.to_string()))?;
         let shown = redact(raw);
@@ -213,77 +254,11 @@ impl CacheConfig {
                     shown,
                     format!(
                         "unknown scheme {other:?}: accepted are memory:// (or locmem://), \
-                         redis://, rediss://, redis+cluster://, dummy://"
+                         redis://, rediss://, redis+cluster://, redis+sentinel://, dummy://"
                     ),
                 ));
             }
         };
-        Ok(cfg)
-    }
-
-    /// `redis+cluster://[user:password@]host:port,host:port/?options`:
-    /// `rest` is what follows the scheme.
-    fn cluster_from_url(raw: &str, rest: &str) -> Result<Self> {
-        let shown = redact_cluster(raw);
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        let (userinfo, hosts) = match authority.rsplit_once('@') {
-            Some((userinfo, _)) if userinfo.contains(',') => {
-                return Err(Error::config(
-                    &shown,
-                    "user:password@ goes before the first node and applies to all of them",
-                ));
-            }
-            Some((userinfo, hosts)) => (Some(userinfo), hosts),
-            None => (None, authority),
-        };
-        let mut nodes = Vec::new();
-        for host in hosts.split(',') {
-            if host.is_empty() {
-                return Err(Error::config(&shown, "an empty node in the list"));
-            }
-            let node = match userinfo {
-                Some(userinfo) => format!("redis://{userinfo}@{host}/"),
-                None => format!("redis://{host}/"),
-            };
-            let parsed = Url::parse(&node)
-                .map_err(|e| Error::config(&shown, format!("node {host}: {e}")))?;
-            if parsed.port().is_none() {
-                return Err(Error::config(
-                    &shown,
-                    format!("node {host}: a port is needed"),
-                ));
-            }
-            nodes.push(node);
-        }
-        let url = Url::parse(&format!(
-            "redis://{}{tail}",
-            hosts.split(',').next().unwrap_or("")
-        ))
-        .map_err(|e| Error::config(&shown, e.to_string()))?;
-        if !matches!(url.path(), "" | "/") {
-            return Err(Error::config(
-                &shown,
-                "a cluster has one database: no /db in the URL",
-            ));
-        }
-        let mut cfg = CacheConfig::default();
-        let mut named = std::collections::HashSet::new();
-        for (name, value) in url.query_pairs() {
-            if !named.insert(name.clone().into_owned()) {
-                return Err(Error::config(&shown, format!("option {name} given twice")));
-            }
-            if matches!(name.as_ref(), "local" | "local_window" | "tls_ca") {
-                return Err(Error::config(
-                    &shown,
-                    format!("option {name} is not supported on a Redis Cluster (yet)"),
-                ));
-            }
-            if !cfg.apply_option(&name, &value, &shown)? {
-                return Err(Error::config(&shown, unknown_option(&name)));
-            }
-        }
-        cfg.backend = BackendKind::RedisCluster { nodes };
         Ok(cfg)
     }
 
@@ -412,7 +387,7 @@ fn unknown_option(name: &str) -> String {
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
          tls_ca, lease, lease_tick, local, local_window, replicas, shards (a cluster's), \
-         and for redis:// also {}",
+         sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
     )
 }
@@ -421,20 +396,6 @@ fn unknown_option(name: &str) -> String {
 fn strip_scheme<'a>(raw: &'a str, scheme: &str) -> Option<&'a str> {
     let (head, rest) = raw.split_once("://")?;
     head.eq_ignore_ascii_case(scheme).then_some(rest)
-}
-
-/// A cluster URL with any password replaced by `***`.
-fn redact_cluster(raw: &str) -> String {
-    match raw.split_once("://").and_then(|(_, rest)| {
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        rest[..end].rsplit_once('@').map(|(userinfo, _)| userinfo)
-    }) {
-        Some(userinfo) => match userinfo.split_once(':') {
-            Some((user, _)) => raw.replacen(userinfo, &format!("{user}:***"), 1),
-            None => raw.to_owned(),
-        },
-        None => raw.to_owned(),
-    }
 }
 
 /// The URL with any password replaced by `***`, for messages and logs.
@@ -551,7 +512,7 @@ mod tests {
         let plain = CacheConfig::from_url("REDIS+CLUSTER://h:1").unwrap();
         assert_eq!((plain.shards, plain.replicas), (16, None));
         for (url, says) in [
-            ("redis+cluster://h:1,,h:2", "empty node"),
+            ("redis+cluster://h:1,,h:2", "an empty host"),
             ("redis+cluster://h", "a port is needed"),
             ("redis+cluster://h:1/2", "one database"),
             ("redis+cluster://h:1?shards=0", "from 1 to 1024"),
@@ -560,7 +521,7 @@ mod tests {
                 "redis+cluster://h:1?local=1m",
                 "local is not supported on a Redis Cluster",
             ),
-            ("redis+cluster://h:1,u:pw@h:2", "goes before the first node"),
+            ("redis+cluster://h:1,u:pw@h:2", "goes before the first host"),
             ("redis+cluster://h:1?protocol=resp3", "unknown option"),
             ("redis://h:1?shards=4", "applies to a Redis Cluster"),
             ("redis+cluster://:pw@h:1?x=1", "***"),
@@ -586,7 +547,7 @@ mod tests {
             (
                 "ftp://x",
                 "unknown scheme \"ftp\": accepted are memory:// (or locmem://), redis://, \
-                 rediss://, redis+cluster://, dummy://",
+                 rediss://, redis+cluster://, redis+sentinel://, dummy://",
             ),
             ("unix:///tmp/redis.sock", "Unix sockets are not supported"),
             (
