@@ -15,7 +15,7 @@
 //! - [`relations`](crate::guide::relations): `select_related` and `prefetch`.
 //! - [`misses_under_load`](crate::guide::misses_under_load): single-flight, leases, serve-stale, stats.
 //! - [`cached_queries`](crate::guide::cached_queries): `#[cached_query]` functions.
-//! - [`stores`](crate::guide::stores): a sick cache, the tiered store, Redis Cluster, a store of
+//! - [`stores`](crate::guide::stores): a sick cache, the tiered store, Redis Cluster, Sentinel, a store of
 //!   your own.
 //! - [`low_level`](crate::guide::low_level): Django's low-level cache API.
 //! - [`configuration`](crate::guide::configuration): cache URLs and their options.

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p cache-programs --bin consistency -- \
-//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N \
+//!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster|sentinel> --seconds N \
 //!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists]
 //!     [--replica-lag <ms>ms [--replica-unaware]]
 //! ```
@@ -37,9 +37,11 @@
 //! reader and writer loops are the sync ones.
 //!
 //! `--cache cluster` starts a Redis Cluster of its own (three masters,
-//! three replicas); `--failover` kills one of its masters halfway through
-//! (its replica takes over about two seconds later), and the run also
-//! counts the reads that failed (`failed_reads`), which must be none.
+//! three replicas), `--cache sentinel` Redis under Sentinel of its own (a
+//! master, two replicas, three sentinels; `redis+sentinel://`);
+//! `--failover` kills a master halfway through (a replica takes over
+//! about two seconds later), and the run also counts the reads that
+//! failed (`failed_reads`), which must be none.
 //! `CONSISTENCY_SHOW_STALE=1` prints each stale read (row, when it began,
 //! what it was served) on stderr.
 //!
@@ -67,6 +69,7 @@ use cache_tests::consistency::{self, Mode, ROWS, Read, Write};
 use cache_tests::mariadb_replica::MariaDbPair;
 use cache_tests::pg_replica::PgReplica;
 use cache_tests::redis_cluster::RedisCluster;
+use cache_tests::redis_sentinel::RedisSentinel;
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -91,14 +94,15 @@ struct Args {
     naive: bool,
     /// Writers take every write path in turn (`--all-paths`).
     all_paths: bool,
-    /// Kill a cluster master halfway (`--failover`).
+    /// Kill a master halfway (`--failover`, cluster or sentinel).
     failover: bool,
     /// Readers on the async API (`--async`).
     is_async: bool,
     /// Lists and counts of rows moved between categories (`--filtered-lists`).
     filtered_lists: bool,
-    /// The cluster's URL (`--cache cluster`; given to the second process).
-    cluster_url: Option<String>,
+    /// The cluster's or the sentinels' URL (`--cache cluster|sentinel`;
+    /// given to the second process).
+    server_url: Option<String>,
     /// Readers on a replica this far behind (`--replica-lag`).
     replica_lag: Option<Duration>,
     /// Readers read the replica without the check (`--replica-unaware`).
@@ -129,7 +133,7 @@ fn parse_args() -> Result<Args, String> {
         failover: false,
         is_async: false,
         filtered_lists: false,
-        cluster_url: None,
+        server_url: None,
         replica_lag: None,
         replica_unaware: false,
         replica_url: None,
@@ -149,7 +153,7 @@ fn parse_args() -> Result<Args, String> {
             "--failover" => args.failover = true,
             "--async" => args.is_async = true,
             "--filtered-lists" => args.filtered_lists = true,
-            "--cluster-url" => args.cluster_url = Some(value()?),
+            "--server-url" => args.server_url = Some(value()?),
             "--replica-lag" => {
                 let lag = value()?;
                 let ms = lag.strip_suffix("ms").unwrap_or(&lag);
@@ -165,8 +169,8 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if !["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
-        || !["memory", "redis", "tiered", "cluster"].contains(&args.cache.as_str())
-        || (args.failover && args.cache != "cluster")
+        || !["memory", "redis", "tiered", "cluster", "sentinel"].contains(&args.cache.as_str())
+        || (args.failover && !["cluster", "sentinel"].contains(&args.cache.as_str()))
         || (args.is_async && (args.db == "mysql" || args.naive))
         || (args.filtered_lists && (args.all_paths || args.is_async))
         || (args.replica_lag.is_some()
@@ -174,7 +178,7 @@ fn parse_args() -> Result<Args, String> {
         || (args.replica_unaware && args.replica_lag.is_none() && args.replica_url.is_none())
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster> --seconds N [--naive | --all-paths] [--failover (cluster)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, mysql; sync, managed)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster|sentinel> --seconds N [--naive | --all-paths] [--failover (cluster, sentinel)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, mysql; sync, managed)]".into(),
         );
     }
     Ok(args)
@@ -198,7 +202,7 @@ fn cache_for(args: &Args, prefix: &str) -> Cache {
     let url = match args.cache.as_str() {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
-        "cluster" => args.cluster_url.clone().expect("the cluster is started"),
+        "cluster" | "sentinel" => args.server_url.clone().expect("the servers are started"),
         _ => "memory://".to_owned(),
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
@@ -582,11 +586,8 @@ fn main() -> ExitCode {
         child(&args, location, prefix);
         return ExitCode::SUCCESS;
     }
-    let mut cluster = (args.cache == "cluster").then(|| {
-        let cluster = RedisCluster::start(false).expect("a Redis Cluster of our own");
-        args.cluster_url = Some(cluster.url());
-        cluster
-    });
+    let mut own = OwnRedis::start(&args.cache);
+    args.server_url = own.as_ref().map(OwnRedis::url);
     let replica = args.replica_lag.map(|lag| match args.db.as_str() {
         "mysql" => {
             // MASTER_DELAY counts whole seconds.
@@ -687,8 +688,8 @@ fn main() -> ExitCode {
         if args.filtered_lists {
             cmd.arg("--filtered-lists");
         }
-        if let Some(url) = &args.cluster_url {
-            cmd.args(["--cluster-url", url]);
+        if let Some(url) = &args.server_url {
+            cmd.args(["--server-url", url]);
         }
         if let Some(url) = &args.replica_url {
             cmd.args(["--replica-url", url]);
@@ -700,19 +701,12 @@ fn main() -> ExitCode {
     });
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let failover = args.failover.then(|| {
-        let mut cluster = cluster.take().expect("--failover needs --cache cluster");
+        let mut own = own.take().expect("--failover needs --cache cluster or sentinel");
         let half = Duration::from_secs_f64(args.seconds / 2.0);
         std::thread::spawn(move || {
             std::thread::sleep(half);
-            let port = cluster.kill_a_master();
-            let killed_us = consistency::now_us();
-            let formed = cluster.wait_until_formed();
-            println!(
-                "failover: killed the master on port {port} at {killed_us}; cluster formed again \
-                 {}ms later: {formed:?}",
-                (consistency::now_us() - killed_us) / 1000
-            );
-            cluster
+            own.fail_over();
+            own
         })
     });
     let outcome = match args.filtered_lists {
@@ -731,9 +725,9 @@ fn main() -> ExitCode {
             .unwrap_or(0);
     }
     // Kept until the cleanup below.
-    let _cluster = failover
+    let _own = failover
         .map(|f| f.join().expect("failover thread"))
-        .or(cluster);
+        .or(own);
     if replica.is_some() {
         let mut totals = [0u64; 3];
         for line in consistency::replica_lines().iter().chain(
@@ -771,6 +765,53 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The Redis servers a run starts (`--cache cluster|sentinel`).
+enum OwnRedis {
+    Cluster(RedisCluster),
+    Sentinel(RedisSentinel),
+}
+
+impl OwnRedis {
+    fn start(cache: &str) -> Option<OwnRedis> {
+        match cache {
+            "cluster" => Some(OwnRedis::Cluster(
+                RedisCluster::start(false).expect("a Redis Cluster of our own"),
+            )),
+            "sentinel" => Some(OwnRedis::Sentinel(
+                RedisSentinel::start().expect("Redis under Sentinel of our own"),
+            )),
+            _ => None,
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            OwnRedis::Cluster(cluster) => cluster.url(),
+            OwnRedis::Sentinel(deployment) => deployment.url(),
+        }
+    }
+
+    /// Kills a master and waits until a replica has taken over.
+    fn fail_over(&mut self) {
+        let killed_us = consistency::now_us();
+        let (port, formed) = match self {
+            OwnRedis::Cluster(cluster) => {
+                let port = cluster.kill_a_master();
+                (port, cluster.wait_until_formed().map(|()| port))
+            }
+            OwnRedis::Sentinel(deployment) => {
+                let port = deployment.kill_master();
+                (port, deployment.wait_for_new_master(port))
+            }
+        };
+        println!(
+            "failover: killed the master on port {port} at {killed_us}; a replica took over \
+             {}ms later: {formed:?}",
+            (consistency::now_us() - killed_us) / 1000
+        );
     }
 }
 
