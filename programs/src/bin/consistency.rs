@@ -701,7 +701,9 @@ fn main() -> ExitCode {
     });
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
     let failover = args.failover.then(|| {
-        let mut own = own.take().expect("--failover needs --cache cluster or sentinel");
+        let mut own = own
+            .take()
+            .expect("--failover needs --cache cluster or sentinel");
         let half = Duration::from_secs_f64(args.seconds / 2.0);
         std::thread::spawn(move || {
             std::thread::sleep(half);
@@ -725,9 +727,7 @@ fn main() -> ExitCode {
             .unwrap_or(0);
     }
     // Kept until the cleanup below.
-    let _own = failover
-        .map(|f| f.join().expect("failover thread"))
-        .or(own);
+    let _own = failover.map(|f| f.join().expect("failover thread")).or(own);
     if replica.is_some() {
         let mut totals = [0u64; 3];
         for line in consistency::replica_lines().iter().chain(

@@ -283,3 +283,52 @@ fn a_hung_sentinel_or_an_unknown_service_costs_a_deadline_not_the_read() {
     assert_eq!(stats.hits, 0);
     assert!(stats.errors > 0, "{stats:?}");
 }
+
+/// A manual failover (`SENTINEL FAILOVER`): the old master lives on as a
+/// replica of the new one. Reads and writes move to the new master, and a
+/// write made after the switch is seen by a cache that was connected to
+/// the old master.
+#[test]
+fn a_manual_failover_moves_everyone_to_the_new_master() {
+    let Some(deployment) = RedisSentinel::for_test() else {
+        return;
+    };
+    let mut db = db::sqlite();
+    let prefix = unique::prefix("manual");
+    let reader = ProductCache::new(cache(&deployment.url(), &prefix, ""));
+    let writer = ProductCache::new(cache(&deployment.url(), &prefix, ""));
+    let id = writer
+        .insert(&mut db.conn, NewProduct::new("tea", 1))
+        .unwrap()
+        .id;
+    reader.get(&mut db.conn, id).unwrap();
+    reader.get(&mut db.conn, id).unwrap();
+    assert_eq!(reader.stats().hits, 1);
+    let old = deployment.master_port().unwrap();
+    let mut sentinel = redis::Client::open(format!(
+        "redis://127.0.0.1:{}/",
+        deployment.sentinels()[0].port()
+    ))
+    .unwrap()
+    .get_connection()
+    .unwrap();
+    redis::cmd("SENTINEL")
+        .arg("FAILOVER")
+        .arg(cache_tests::redis_sentinel::SERVICE)
+        .exec(&mut sentinel)
+        .unwrap();
+    let new = deployment.wait_for_new_master(old).unwrap();
+    assert_ne!(new, old);
+    // The writer still knows the old master: its bump meets `READONLY`
+    // (the tags are then owed) and the next connection asks again.
+    writer
+        .update(&mut db.conn, id, products::title.eq("green tea"))
+        .unwrap();
+    for _ in 0..20 {
+        assert_eq!(
+            reader.get(&mut db.conn, id).unwrap().title,
+            "green tea",
+            "the reader saw the write made on the new master"
+        );
+    }
+}
