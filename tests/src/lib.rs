@@ -9,6 +9,7 @@ pub mod async_env;
 pub mod consistency;
 pub mod db;
 pub mod env;
+pub mod failover;
 pub mod logs;
 pub mod mariadb_replica;
 pub mod matrix;

@@ -3,9 +3,10 @@
 //! an invalidation that a master acknowledged survives its failover.
 //! (The conformance and manager suites run on a cluster too.)
 
-use cache_core::__engine::{FillOptions, Lookup, Namespace};
+use cache_core::__engine::Namespace;
 use cache_core::{Cache, CacheConfig};
 use cache_tests::db;
+use cache_tests::failover::{fill_entries_of_one_tag, still_served};
 use cache_tests::models::ProductCache;
 use cache_tests::redis_cluster::RedisCluster;
 use std::time::{Duration, Instant};
@@ -90,22 +91,7 @@ fn a_hit_is_one_command_on_one_node() {
 fn stale_after_failover(options: &str) -> Option<usize> {
     let mut cluster = RedisCluster::for_test()?;
     let writer = cache(&cluster.url(), "failover", options);
-    let keys = writer.keys();
-    let tag = keys.build(Namespace::Tag, &[], "t");
-    let entries: Vec<String> = (0..200)
-        .map(|i| keys.build(Namespace::Detail, &[], &format!("e{i}")))
-        .collect();
-    let fill = FillOptions {
-        depends_on: 1,
-        ttl: None,
-        soft: None,
-    };
-    for entry in &entries {
-        match writer.read_tagged::<String>(entry, &[&tag], None).unwrap() {
-            Lookup::Miss(stamp) => writer.fill_tagged(entry, &stamp, fill, "old").unwrap(),
-            Lookup::Hit { .. } => panic!("a new cluster has no entries"),
-        };
-    }
+    let (tag, entries) = fill_entries_of_one_tag(&writer, 200);
     cluster.stop_and_cut_replicas();
     let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
     assert_eq!(
@@ -117,23 +103,7 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     cluster.cont_all();
     cluster.wait_until_formed().unwrap();
     let reader = cache(&cluster.url(), "failover", "");
-    let stale = || {
-        entries
-            .iter()
-            .filter(|entry| {
-                matches!(
-                    reader.read_tagged::<String>(entry, &[&tag], None),
-                    Ok(Lookup::Hit { .. })
-                )
-            })
-            .count()
-    };
-    // The writer retries what it owes every `retry_after` (100ms here).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while stale() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(stale())
+    Some(still_served(&reader, &tag, &entries, || {}))
 }
 
 #[test]

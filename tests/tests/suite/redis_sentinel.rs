@@ -10,6 +10,7 @@
 use cache_core::__engine::{FillOptions, Lookup, Namespace};
 use cache_core::{Cache, CacheConfig};
 use cache_tests::async_env;
+use cache_tests::failover::{fill_entries_of_one_tag, still_served};
 use cache_tests::models::{NewProduct, ProductCache, products};
 use cache_tests::redis_sentinel::RedisSentinel;
 use cache_tests::{db, env, unique};
@@ -80,22 +81,7 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     let url = deployment.url();
     let prefix = unique::prefix("acked");
     let writer = cache(&url, &prefix, options);
-    let keys = writer.keys();
-    let tag = keys.build(Namespace::Tag, &[], "t");
-    let entries: Vec<String> = (0..100)
-        .map(|i| keys.build(Namespace::Detail, &[], &format!("e{i}")))
-        .collect();
-    let fill = FillOptions {
-        depends_on: 1,
-        ttl: None,
-        soft: None,
-    };
-    for entry in &entries {
-        match writer.read_tagged::<String>(entry, &[&tag], None).unwrap() {
-            Lookup::Miss(stamp) => writer.fill_tagged(entry, &stamp, fill, "old").unwrap(),
-            Lookup::Hit { .. } => panic!("a new deployment has no entries"),
-        };
-    }
+    let (tag, entries) = fill_entries_of_one_tag(&writer, 100);
     let master = deployment.master_port().expect("a master");
     let replicas: Vec<u16> = deployment.replica_ports();
     for port in &replicas {
@@ -118,24 +104,9 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     }
     deployment.wait_for_new_master(master).unwrap();
     let reader = cache(&url, &prefix, "");
-    let stale = || {
-        entries
-            .iter()
-            .filter(|entry| {
-                matches!(
-                    reader.read_tagged::<String>(entry, &[&tag], None),
-                    Ok(Lookup::Hit { .. })
-                )
-            })
-            .count()
-    };
-    // The writer retries what it owes every `retry_after`.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while stale() > 0 && Instant::now() < deadline {
+    Some(still_served(&reader, &tag, &entries, || {
         let _ = writer.read_tagged::<String>(&entries[0], &[&tag], None);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(stale())
+    }))
 }
 
 #[test]
