@@ -275,13 +275,7 @@ where
             .map(|w| {
                 let open = &open;
                 s.spawn(move || {
-                    let mut conn = open();
-                    conn.set_instrumentation(
-                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
-                    );
-                    let mine: Vec<i32> = (1..=ROWS)
-                        .filter(|id| (*id as usize) % WRITERS == w)
-                        .collect();
+                    let (mut conn, mine) = writer_of(open, cache, w, ROWS);
                     let go = || Instant::now() < until;
                     match open_async {
                         Some(open_async) if mode == Mode::Managed => {
@@ -392,19 +386,29 @@ where
             .map(|w| {
                 let open = &open;
                 s.spawn(move || {
-                    let mut conn = open();
-                    conn.set_instrumentation(
-                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
-                    );
-                    let mine: Vec<i32> = (1..=filtered_lists::ROWS)
-                        .filter(|id| (*id as usize) % WRITERS == w)
-                        .collect();
+                    let (mut conn, mine) = writer_of(open, cache, w, filtered_lists::ROWS);
                     filtered_lists::write_loop(&mut conn, cache, mode, &mine, until)
                 })
             })
             .collect();
         joined(readers, writer_threads)
     })
+}
+
+/// Writer `w`'s connection (from `open`, tracked for `cache`) and its
+/// rows: every `WRITERS`th of `1..=rows`, from `w`.
+fn writer_of<C: Connection + 'static>(
+    open: impl Fn() -> C,
+    cache: &Cache,
+    w: usize,
+    rows: i32,
+) -> (C, Vec<i32>) {
+    let mut conn = open();
+    conn.set_instrumentation(CacheTracking::for_connection::<C>().for_caches([cache.clone()]));
+    let mine = (1..=rows)
+        .filter(|id| (*id as usize) % WRITERS == w)
+        .collect();
+    (conn, mine)
 }
 
 /// What the reader and the writer threads did, once they are done.
@@ -559,13 +563,7 @@ where
             .map(|w| {
                 let open_primary = &open_primary;
                 s.spawn(move || {
-                    let mut conn = open_primary();
-                    conn.set_instrumentation(
-                        CacheTracking::for_connection::<C>().for_caches([cache.clone()]),
-                    );
-                    let mine: Vec<i32> = (1..=ROWS)
-                        .filter(|id| (*id as usize) % WRITERS == w)
-                        .collect();
+                    let (mut conn, mine) = writer_of(open_primary, cache, w, ROWS);
                     consistency::write_loop(&mut conn, cache, mode, &mine, until)
                 })
             })
