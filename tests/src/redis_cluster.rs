@@ -325,7 +325,7 @@ impl RedisCluster {
 }
 
 /// `master` or `slave`, from `ROLE`.
-pub(crate) fn role(port: u16) -> Option<String> {
+pub fn role(port: u16) -> Option<String> {
     let mut conn = connect(port)?;
     let reply: Vec<redis::Value> = redis::cmd("ROLE").query(&mut conn).ok()?;
     match reply.first()? {

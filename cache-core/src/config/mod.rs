@@ -398,16 +398,43 @@ fn strip_scheme<'a>(raw: &'a str, scheme: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(scheme).then_some(rest)
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
+/// The URL with any password replaced by `***`, for messages and logs
+/// (in the user info, and the value of any query option whose name
+/// looks like a password's).
 pub fn redact(raw: &str) -> String {
     match Url::parse(raw) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(Some("***"));
-            url.into()
+            redact_query(url.as_str())
         }
-        Ok(_) => raw.to_owned(),
+        Ok(_) => redact_query(raw),
         Err(_) => "<unparseable URL>".to_owned(),
     }
+}
+
+/// `raw` with the value of every query option whose name (decoded, in
+/// any case) looks like a password's (`pas`, misspelt too; `pw`,
+/// `secret`) replaced by `***`; a fragment (`#..`, which
+/// an unencoded `#` in a password starts) is dropped.
+fn redact_query(raw: &str) -> String {
+    let raw = raw.split('#').next().unwrap_or_default();
+    let Some((head, query)) = raw.split_once('?') else {
+        return raw.to_owned();
+    };
+    let options: Vec<String> = query
+        .split('&')
+        .map(|option| {
+            let (name, _) = option.split_once('=').unwrap_or((option, ""));
+            let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            let lower = decoded.to_ascii_lowercase();
+            if lower.contains("pas") || lower.contains("pw") || lower.contains("secret") {
+                format!("{name}=***")
+            } else {
+                option.to_owned()
+            }
+        })
+        .collect();
+    format!("{head}?{}", options.join("&"))
 }
 
 /// `500ms`, `2s`, `1.5s`, `5m`, `1h`, or bare seconds.

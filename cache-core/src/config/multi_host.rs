@@ -207,14 +207,7 @@ pub(super) fn redact_multi_host(raw: &str) -> String {
         },
         None => raw.to_owned(),
     };
-    match raw.find("sentinel_password=") {
-        Some(at) => {
-            let value = at + "sentinel_password=".len();
-            let end = raw[value..].find('&').map_or(raw.len(), |e| value + e);
-            format!("{}***{}", &raw[..value], &raw[end..])
-        }
-        None => raw,
-    }
+    super::redact_query(&raw)
 }
 
 #[cfg(test)]
@@ -272,6 +265,14 @@ mod tests {
             ("redis+sentinel://h/m?colour=1", "unknown option"),
             ("redis+sentinel://h/m?local_window=5ms", "add local=<size>"),
             ("redis+sentinel://:pw@h/m?x=1&sentinel_password=sp", "***"),
+            ("redis+sentinel://:pw@h/m?sentinel_pasword=sp", "***"),
+            ("redis+sentinel://:pw@h/m?Sentinel_Password=sp", "***"),
+            ("redis+sentinel://:pw@h/m?sentinel%5Fpassword=sp&x=1", "***"),
+            (
+                "redis+sentinel://:pw@h/m?sentinel_password=sp&sentinel_password=sp",
+                "***",
+            ),
+            ("redis://:pw@h/?pass=sp&x=1", "***"),
         ] {
             let err = CacheConfig::from_url(url).unwrap_err().to_string();
             assert!(err.contains(says), "{url}: {err}");

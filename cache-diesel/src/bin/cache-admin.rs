@@ -64,11 +64,14 @@ fn run(mut args: Vec<String>) -> Result<String, String> {
         None => std::env::var("CACHE_URL")
             .map_err(|_| format!("no --cache and no CACHE_URL\n{USAGE}"))?,
     };
-    let cache = Cache::from_url(&url).map_err(|e| format!("{url}: {e}"))?;
+    // (The error names the URL, its passwords hidden.)
+    let cache = Cache::from_url(&url).map_err(|e| e.to_string())?;
     if !cache.backend().capabilities().shared {
-        return Err(format!(
-            "{url} is an in-process cache: it lives inside its process and cannot be reached from outside"
-        ));
+        return Err(
+            "the URL names an in-process cache: it lives inside its process and cannot be \
+             reached from outside"
+                .into(),
+        );
     }
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     match (command.as_str(), rest) {

@@ -124,11 +124,9 @@ impl RedisBackend {
             options.connect_timeout,
             options.response_timeout,
         );
-        Ok(Self::over(
-            Server::Sentinel(std::sync::Arc::new(sentinels)),
-            shown_url,
-            &options,
-        ))
+        let sentinels = std::sync::Arc::new(sentinels);
+        sentinels.watch();
+        Ok(Self::over(Server::Sentinel(sentinels), shown_url, &options))
     }
 
     pub(super) fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {

@@ -42,6 +42,9 @@ pub(super) struct Pool<C> {
 struct State<C> {
     /// Each with when it was returned.
     idle: Vec<(C, Instant)>,
+    /// Bumped by [`Pool::retire_all`]: a connection handed out before is
+    /// closed when it comes back.
+    generation: u64,
     /// Connections open: idle, handed out, or being connected.
     open: usize,
     /// Callers waiting for a connection to be returned or a slot freed.
@@ -73,6 +76,7 @@ impl<C> Pool<C> {
         Pool {
             state: Mutex::new(State {
                 idle: Vec::new(),
+                generation: 0,
                 open: 0,
                 waiters: 0,
             }),
@@ -124,12 +128,13 @@ impl<C> Pool<C> {
         let mut state = self.lock();
         loop {
             if !new && let Some((mut conn, since)) = state.idle.pop() {
+                let generation = state.generation;
                 if since.elapsed() < IDLE_CHECK {
-                    return Ok(Pooled::new(self, conn, true));
+                    return Ok(Pooled::new(self, conn, true, generation));
                 }
                 drop(state);
                 if (self.alive)(&mut conn) {
-                    return Ok(Pooled::new(self, conn, true));
+                    return Ok(Pooled::new(self, conn, true, generation));
                 }
                 // Closed while idle (the server's `timeout`, say): not a
                 // failure of anyone's; its slot is free for a new one.
@@ -140,11 +145,12 @@ impl<C> Pool<C> {
             }
             if state.open < self.max {
                 state.open += 1;
+                let generation = state.generation;
                 drop(state);
                 let slot = Slot(self);
                 let conn = connect().map_err(Checkout::Connect)?;
                 std::mem::forget(slot);
-                return Ok(Pooled::new(self, conn, false));
+                return Ok(Pooled::new(self, conn, false, generation));
             }
             if new && let Some((conn, _)) = state.idle.pop() {
                 // Every slot taken: an idle connection makes room.
@@ -192,6 +198,15 @@ impl<C> Pool<C> {
         drop(idle); // closing sockets, outside the lock
     }
 
+    /// [`Pool::drain_idle`], and every connection handed out now is closed
+    /// when it comes back (under Sentinel, after trouble: they may all go
+    /// to a master that was demoted, which answers reads and refuses
+    /// writes, and a probe must not reuse one).
+    pub(super) fn retire_all(&self) {
+        self.lock().generation += 1;
+        self.drain_idle();
+    }
+
     /// Forgets a connection that was handed out (it has been dropped).
     fn release_slot(&self) {
         let mut state = self.lock();
@@ -201,9 +216,18 @@ impl<C> Pool<C> {
         }
     }
 
-    fn put_back(&self, conn: C) {
+    fn put_back(&self, conn: C, generation: u64) {
         let now = Instant::now();
         let mut state = self.lock();
+        if generation != state.generation {
+            state.open -= 1;
+            if state.waiters > 0 {
+                self.freed.notify_one();
+            }
+            drop(state);
+            drop(conn); // retired: closed, outside the lock
+            return;
+        }
         state.idle.push((conn, now));
         if state.waiters > 0 {
             self.freed.notify_one();
@@ -235,15 +259,18 @@ pub(super) struct Pooled<'a, C> {
     conn: Option<C>,
     keep: bool,
     reused: bool,
+    /// The pool's generation when it was opened or taken.
+    generation: u64,
 }
 
 impl<'a, C> Pooled<'a, C> {
-    fn new(pool: &'a Pool<C>, conn: C, reused: bool) -> Self {
+    fn new(pool: &'a Pool<C>, conn: C, reused: bool, generation: u64) -> Self {
         Pooled {
             pool,
             conn: Some(conn),
             keep: true,
             reused,
+            generation,
         }
     }
 
@@ -282,7 +309,7 @@ impl<C> Drop for Pooled<'_, C> {
             return;
         };
         if self.keep {
-            self.pool.put_back(conn);
+            self.pool.put_back(conn, self.generation);
         } else {
             drop(conn);
             self.pool.release_slot();

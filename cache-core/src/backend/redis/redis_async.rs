@@ -59,6 +59,9 @@ pub(crate) struct AsyncRedis {
     plain: Option<(String, u16)>,
     /// Each with its runtime and its server (a cluster's: its master).
     idle: Mutex<Vec<Idle>>,
+    /// Under Sentinel, the failovers announced when the connections were
+    /// last dropped for one.
+    switches: std::sync::atomic::AtomicU64,
 }
 
 /// An idle connection of our own: its runtime, its server, the connection.
@@ -145,6 +148,7 @@ impl AsyncRedis {
             conns: Mutex::new(Vec::new()),
             plain,
             idle: Mutex::new(Vec::new()),
+            switches: Default::default(),
         })
     }
 
@@ -182,6 +186,7 @@ impl AsyncRedis {
             conns: Mutex::new(Vec::new()),
             plain: None,
             idle: Mutex::new(Vec::new()),
+            switches: Default::default(),
         })
     }
 
@@ -440,6 +445,14 @@ impl AsyncRedis {
 
     /// This runtime's connection, made on first use.
     async fn connection(&self, runtime: Id) -> RedisResult<Conn> {
+        if let Remote::Sentinel(sentinels) = &self.remote {
+            let now = sentinels.switches();
+            if self.switches.swap(now, std::sync::atomic::Ordering::AcqRel) != now {
+                // A failover: every connection may go to the old master.
+                self.conns().clear();
+                self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            }
+        }
         if let Some((_, conn)) = self.conns().iter().find(|(id, _)| *id == runtime) {
             return Ok(conn.clone());
         }

@@ -94,6 +94,11 @@ impl RedisBackend {
         let Some(ticket) = self.breaker.admit() else {
             return Err(self.failing_fast());
         };
+        if let super::Server::Sentinel(sentinels) = &self.server
+            && sentinels.switched_for_pool()
+        {
+            self.pool.retire_all();
+        }
         let probe = ticket.is_probe();
         let mut conn = match self.link(probe, false) {
             Ok(conn) => conn,
@@ -260,9 +265,12 @@ impl RedisBackend {
     /// fail a probe in turn). Under Sentinel, the master is asked again.
     pub(super) fn in_trouble(&self, ticket: Ticket<'_>, error: &RedisError) {
         // Under Sentinel, any trouble may be a failover: the next
-        // connection asks the sentinels again.
+        // connection asks the sentinels again, and none made before is
+        // used again (a demoted master answers reads and a probe there
+        // would close the breaker).
         if let super::Server::Sentinel(sentinels) = &self.server {
             sentinels.forget();
+            self.pool.retire_all();
         }
         let retry_after = self.breaker.retry_after();
         match ticket.failed() {

@@ -65,6 +65,15 @@ pub(crate) enum TrackedServer {
 }
 
 impl TrackedServer {
+    /// Failovers announced so far (under Sentinel; 0 otherwise): a change
+    /// ends the connection, which may be on the old master.
+    fn switches(&self) -> u64 {
+        match self {
+            TrackedServer::Fixed(..) => 0,
+            TrackedServer::Sentinel(sentinels) => sentinels.switches(),
+        }
+    }
+
     /// Where to connect now.
     fn address(&self) -> io::Result<(String, u16)> {
         match self {
@@ -180,6 +189,7 @@ fn keep_tracking(target: &Target, channel: &Channel) {
 
 /// One tracking connection, until it fails or the channel closes.
 fn track(target: &Target, channel: &Channel) -> io::Result<()> {
+    let switches = target.server.switches();
     let stream = connect(target)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
@@ -225,9 +235,15 @@ fn track(target: &Target, channel: &Channel) -> io::Result<()> {
     let probe = probe(&target.prefix);
     std::thread::scope(|scope| {
         let pinger = scope.spawn(|| {
-            ping(&mut writer, &probe, &pings, &ended, every, || {
-                channel.in_use()
-            })
+            ping(
+                &mut writer,
+                &probe,
+                &pings,
+                &ended,
+                every,
+                || channel.in_use(),
+                || target.server.switches() != switches,
+            )
         });
         let read = read_replies(&mut reader, channel, &pings);
         ended.store(true, Ordering::SeqCst);
@@ -251,7 +267,8 @@ fn probe(tag_prefix: &str) -> Vec<u8> {
 }
 
 /// Sends `probe` (ending in a `PING`) every `every` while the tier is in
-/// use, every [`IDLE_PING`] otherwise, noting when each was sent.
+/// use, every [`IDLE_PING`] otherwise, noting when each was sent; ends the
+/// connection once the server `moved` (a failover announced).
 fn ping(
     writer: &mut TcpStream,
     probe: &[u8],
@@ -259,10 +276,16 @@ fn ping(
     ended: &AtomicBool,
     every: Duration,
     in_use: impl Fn() -> bool,
+    moved: impl Fn() -> bool,
 ) {
     let mut last = Instant::now() - IDLE_PING;
     while !ended.load(Ordering::SeqCst) {
         std::thread::sleep(every);
+        if moved() {
+            // A failover: no more proofs from the old master.
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
         if !in_use() && last.elapsed() < IDLE_PING {
             continue;
         }
