@@ -16,6 +16,7 @@
 //! positionally into a reordered struct.
 
 use crate::codec;
+use crate::protocol::stamp::{StampDigest, stamps_hold};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,6 +24,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// What an entry holds: the tag versions it was stamped with, its soft
 /// deadline (ms since the epoch, 0 for none), the value.
 pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
+
+/// An [`Envelope`] as an in-process store keeps it decoded: the stamps as
+/// their digest ([`StampDigest`]: 8 bytes, no allocation of their own).
+pub(crate) struct Opened<T> {
+    pub(crate) stamps: StampDigest,
+    pub(crate) soft_deadline: u64,
+    pub(crate) value: T,
+}
+
+impl<T> Opened<T> {
+    pub(crate) fn of((stamps, soft_deadline, value): Envelope<T>) -> Opened<T> {
+        Opened {
+            stamps: StampDigest::of(&stamps),
+            soft_deadline,
+            value,
+        }
+    }
+}
 
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
 /// envelope's format (the codec's own values use [`codec::FORMAT`], 4).
@@ -89,14 +108,15 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     crate::strict::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
 }
 
-/// Decodes an entry's bytes: its value and soft deadline if its stamps hold.
+/// Decodes an entry's bytes: its value and soft deadline if its stamps hold
+/// against the `current` versions of the tags read.
 pub(crate) fn open_bytes<T: DeserializeOwned>(
     key: &str,
     bytes: &[u8],
-    holds: &dyn Fn(&[u64]) -> bool,
+    current: &[Option<u64>],
 ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError> {
     let (stamps, soft_deadline, value) = unseal::<T>(key, bytes)?;
-    Ok(holds(&stamps).then_some((value, soft_deadline)))
+    Ok(stamps_hold(&stamps, current).then_some((value, soft_deadline)))
 }
 
 /// Whether an entry with this soft deadline (0: none) is due for a refresh.

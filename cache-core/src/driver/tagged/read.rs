@@ -8,8 +8,8 @@ use crate::codec;
 use crate::driver::cache::Cache;
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
-use crate::protocol::envelope::{Envelope, open_bytes, refresh_due, unseal};
-use crate::protocol::stamp::{PENDING, Stamp, new_version, stamps_hold};
+use crate::protocol::envelope::{Opened, open_bytes, refresh_due, unseal};
+use crate::protocol::stamp::{PENDING, Stamp, new_version};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -37,13 +37,13 @@ impl Cache {
         };
         let io = Blocking(&**self.backend());
         block_now(
-            self.read_tagged_with(&io, key, tags, tag_ttl, how, |bytes, _, holds| {
+            self.read_tagged_with(&io, key, tags, tag_ttl, how, |bytes, _, current| {
                 if bytes.is_empty() {
                     // An in-process store holds this entry decoded only (for
                     // `read_tagged_shared`): a miss here, not a damaged entry.
                     return Ok(None);
                 }
-                open_bytes(key, bytes, holds)
+                open_bytes(key, bytes, current)
             }),
         )
         .map(|(lookup, _)| lookup)
@@ -134,8 +134,8 @@ impl Cache {
             create_missing,
             stats,
         };
-        self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, holds| {
-            self.open_kept(key, tags, generation, bytes, memo, holds)
+        self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, current| {
+            self.open_kept(key, tags, generation, bytes, memo, current)
         })
         .await
     }
@@ -151,20 +151,20 @@ impl Cache {
         generation: Option<u64>,
         bytes: &Bytes,
         memo: Option<&Memo>,
-        holds: &dyn Fn(&[u64]) -> bool,
+        current: &[Option<u64>],
     ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let Some(found) = memo else {
-            return open_bytes(key, bytes, holds);
+            return open_bytes(key, bytes, current);
         };
         let decoded;
         let memo = if found.decoded().is_some() {
             found
         } else {
             // Decoded once: the store swaps the value in for the bytes.
-            decoded = found.decoded_as(unseal::<T>(key, bytes)?);
+            decoded = found.decoded_as(Opened::of(unseal::<T>(key, bytes)?));
             self.backend().keep_decoded(key, found, &decoded);
             &decoded
         };
@@ -173,14 +173,19 @@ impl Cache {
         // replaces it.
         let kept = memo
             .decoded()
-            .and_then(|kept| kept.downcast_ref::<Envelope<T>>());
-        let Some((stamps, soft_deadline, value)) = kept else {
+            .and_then(|kept| kept.downcast_ref::<Opened<T>>());
+        let Some(Opened {
+            stamps,
+            soft_deadline,
+            value,
+        }) = kept
+        else {
             if bytes.is_empty() {
                 return Ok(None);
             }
-            return open_bytes(key, bytes, holds);
+            return open_bytes(key, bytes, current);
         };
-        if !holds(stamps) {
+        if !stamps.holds(current) {
             return Ok(None);
         }
         if let Some(generation) = generation {
@@ -204,7 +209,11 @@ impl Cache {
         if !memo.still_checked(generation, tags_digest) {
             return None;
         }
-        let (_, soft_deadline, value) = memo.decoded()?.downcast_ref::<Envelope<T>>()?;
+        let Opened {
+            soft_deadline,
+            value,
+            ..
+        } = memo.decoded()?.downcast_ref::<Opened<T>>()?;
         if refresh_due(*soft_deadline) {
             return None;
         }
@@ -226,7 +235,7 @@ impl Cache {
         open: impl FnOnce(
             &Bytes,
             Option<&Memo>,
-            &dyn Fn(&[u64]) -> bool,
+            &[Option<u64>],
         ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
     ) -> Result<(Lookup<T>, bool)> {
         if !self.owed().is_clear() {
@@ -278,8 +287,8 @@ impl Cache {
         };
         let mut lookups = Vec::with_capacity(reads.len());
         for (&(key, tags), fetched) in reads.iter().zip(found) {
-            let open = |bytes: &Bytes, memo: Option<&Memo>, holds: &dyn Fn(&[u64]) -> bool| {
-                self.open_kept(key, tags, generation, bytes, memo, holds)
+            let open = |bytes: &Bytes, memo: Option<&Memo>, current: &[Option<u64>]| {
+                self.open_kept(key, tags, generation, bytes, memo, current)
             };
             lookups.push(
                 self.lookup_of(io, key, tags, None, how, fetched, open)
@@ -304,7 +313,7 @@ impl Cache {
         open: impl FnOnce(
             &Bytes,
             Option<&Memo>,
-            &dyn Fn(&[u64]) -> bool,
+            &[Option<u64>],
         ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
     ) -> Result<Lookup<T>> {
         let Fetched {
@@ -319,8 +328,7 @@ impl Cache {
             });
         }
         if let Some(bytes) = &entry {
-            let holds = |stamps: &[u64]| stamps_hold(stamps, &current);
-            match open(bytes, memo.as_ref(), &holds) {
+            match open(bytes, memo.as_ref(), &current) {
                 Ok(Some((value, soft_deadline))) => {
                     if how.first {
                         self.count(Counter::Hit, 1);
