@@ -138,9 +138,12 @@ impl CacheConfig {
             [service] => (*service, 0),
             [service, db] => (
                 *service,
-                db.parse().map_err(|_| {
-                    Error::config(&shown, format!("database {db:?}: expected a number"))
-                })?,
+                db.parse::<i64>()
+                    .ok()
+                    .filter(|db| *db >= 0)
+                    .ok_or_else(|| {
+                        Error::config(&shown, format!("database {db:?}: expected a number"))
+                    })?,
             ),
             _ => {
                 return Err(Error::config(
@@ -163,7 +166,7 @@ impl CacheConfig {
                 Some(decode(password)),
             ),
         };
-        let mut sentinel_password = None;
+        let mut sentinel_password: Option<String> = None;
         let mut cfg = CacheConfig::default();
         options(
             &mut cfg,
@@ -171,14 +174,15 @@ impl CacheConfig {
             &shown,
             &["tls_ca", "protocol", "shards"],
             "is not supported under Sentinel (yet)",
-            |name, value| {
-                if name != "sentinel_password" {
-                    return Ok(false);
-                }
-                sentinel_password = Some(value.to_owned());
-                Ok(true)
-            },
+            |name, _| Ok(name == "sentinel_password"),
         )?;
+        // From the raw query: a form decoding would make a `+` a space,
+        // where the password in the user info keeps it.
+        for option in url.query().unwrap_or_default().split('&') {
+            if let Some(value) = option.strip_prefix("sentinel_password=") {
+                sentinel_password = Some(decode(value));
+            }
+        }
         cfg.backend = BackendKind::RedisSentinel(SentinelConfig {
             sentinels: parsed
                 .hosts
@@ -218,7 +222,7 @@ mod tests {
     fn sentinel_urls_name_their_sentinels_and_service() {
         let cfg = CacheConfig::from_url(
             "redis+sentinel://:p%40ss@10.0.0.1,[::1]:26380/mymaster/2\
-             ?prefix=app&sentinel_password=s3&local=1m",
+             ?prefix=app&sentinel_password=s+3%26&local=1m",
         )
         .unwrap();
         let BackendKind::RedisSentinel(sentinel) = &cfg.backend else {
@@ -233,13 +237,13 @@ mod tests {
             (sentinel.username.as_deref(), sentinel.password.as_deref()),
             (None, Some("p@ss"))
         );
-        assert_eq!(sentinel.sentinel_password.as_deref(), Some("s3"));
+        assert_eq!(sentinel.sentinel_password.as_deref(), Some("s+3&"));
         assert_eq!(
             (cfg.key_prefix.as_str(), cfg.local_tier, cfg.replicas),
             ("app", Some(1 << 20), None)
         );
         let shown = format!("{:?}", cfg.backend);
-        assert!(!shown.contains("p@ss") && !shown.contains("s3"), "{shown}");
+        assert!(!shown.contains("p@ss") && !shown.contains("s+3"), "{shown}");
         let plain = CacheConfig::from_url("REDIS+SENTINEL://u:pw@h/m").unwrap();
         let BackendKind::RedisSentinel(plain) = plain.backend else {
             panic!()
@@ -252,6 +256,7 @@ mod tests {
             ("redis+sentinel://h:1", "name the master's service"),
             ("redis+sentinel://h:1/", "name the master's service"),
             ("redis+sentinel://h:1/m/x", "expected a number"),
+            ("redis+sentinel://h:1/m/-1", "expected a number"),
             ("redis+sentinel://h:1/m/1/2", "name the master's service"),
             ("redis+sentinel://h,,g/m", "an empty host"),
             (

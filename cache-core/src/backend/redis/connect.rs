@@ -86,8 +86,8 @@ impl RedisBackend {
 
     /// A backend for the master of a service under Redis Sentinel: asked
     /// of the sentinels at the first connection, and again after any
-    /// failure (a failover moves it). Connects lazily, as
-    /// [`RedisBackend::connect`]. Set [`RedisOptions::replicas`] (1 by
+    /// failure; a thread listens to the sentinels for failovers. The
+    /// master is not connected to here, as [`RedisBackend::connect`]. Set [`RedisOptions::replicas`] (1 by
     /// default from a URL) so that a failover cannot lose an acknowledged
     /// invalidation.
     pub fn connect_sentinel(config: &SentinelConfig, options: RedisOptions) -> Result<Self> {

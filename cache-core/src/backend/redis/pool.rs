@@ -37,6 +37,8 @@ pub(super) struct Pool<C> {
     max: usize,
     /// Whether an idle connection still works (see [`IDLE_CHECK`]).
     alive: fn(&mut C) -> bool,
+    /// `State::retired_mark`, read without the lock.
+    retired_mark: std::sync::atomic::AtomicU64,
 }
 
 struct State<C> {
@@ -45,6 +47,8 @@ struct State<C> {
     /// Bumped by [`Pool::retire_all`]: a connection handed out before is
     /// closed when it comes back.
     generation: u64,
+    /// The highest mark [`Pool::retire_up_to`] retired for.
+    retired_mark: u64,
     /// Connections open: idle, handed out, or being connected.
     open: usize,
     /// Callers waiting for a connection to be returned or a slot freed.
@@ -77,12 +81,14 @@ impl<C> Pool<C> {
             state: Mutex::new(State {
                 idle: Vec::new(),
                 generation: 0,
+                retired_mark: 0,
                 open: 0,
                 waiters: 0,
             }),
             freed: Condvar::new(),
             max: max.max(1),
             alive,
+            retired_mark: Default::default(),
         }
     }
 
@@ -203,8 +209,40 @@ impl<C> Pool<C> {
     /// to a master that was demoted, which answers reads and refuses
     /// writes, and a probe must not reuse one).
     pub(super) fn retire_all(&self) {
-        self.lock().generation += 1;
-        self.drain_idle();
+        let mut state = self.lock();
+        let idle = self.retire(&mut state);
+        drop(state);
+        drop(idle); // closing sockets, outside the lock
+    }
+
+    /// [`Pool::retire_all`] once for each new `mark` (under Sentinel, the
+    /// failovers announced): every caller that sees a new mark finds the
+    /// pool retired, whoever retires it. Free when the mark is not new.
+    pub(super) fn retire_up_to(&self, mark: u64) {
+        use std::sync::atomic::Ordering;
+        if mark <= self.retired_mark.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = self.lock();
+        if mark <= state.retired_mark {
+            return;
+        }
+        state.retired_mark = mark;
+        self.retired_mark.store(mark, Ordering::Release);
+        let idle = self.retire(&mut state);
+        drop(state);
+        drop(idle);
+    }
+
+    /// Bumps the generation and takes the idle connections, under one
+    /// lock (so that none is handed out in between with the new one).
+    fn retire(&self, state: &mut State<C>) -> Vec<(C, Instant)> {
+        state.generation += 1;
+        state.open -= state.idle.len();
+        if state.waiters > 0 {
+            self.freed.notify_all();
+        }
+        std::mem::take(&mut state.idle)
     }
 
     /// Forgets a connection that was handed out (it has been dropped).

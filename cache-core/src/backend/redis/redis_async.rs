@@ -52,16 +52,15 @@ const IDLE_KEPT: usize = 64;
 pub(crate) struct AsyncRedis {
     pub(crate) redis: Arc<RedisBackend>,
     remote: Remote,
-    conns: Mutex<Vec<(Id, Conn)>>,
+    /// Each with its runtime and, under Sentinel, the failovers announced
+    /// before it was made (one made before the last is not used).
+    conns: Mutex<Vec<(Id, u64, Conn)>>,
     /// Where the hit path's own connections go (`None`: TLS, a Unix
     /// socket or RESP3, which go through redis-rs; under Sentinel, the
     /// master last found, see [`AsyncRedis::plain_server`]).
     plain: Option<(String, u16)>,
     /// Each with its runtime and its server (a cluster's: its master).
     idle: Mutex<Vec<Idle>>,
-    /// Under Sentinel, the failovers announced when the connections were
-    /// last dropped for one.
-    switches: std::sync::atomic::AtomicU64,
 }
 
 /// An idle connection of our own: its runtime, its server, the connection.
@@ -148,7 +147,6 @@ impl AsyncRedis {
             conns: Mutex::new(Vec::new()),
             plain,
             idle: Mutex::new(Vec::new()),
-            switches: Default::default(),
         })
     }
 
@@ -186,7 +184,6 @@ impl AsyncRedis {
             conns: Mutex::new(Vec::new()),
             plain: None,
             idle: Mutex::new(Vec::new()),
-            switches: Default::default(),
         })
     }
 
@@ -445,15 +442,14 @@ impl AsyncRedis {
 
     /// This runtime's connection, made on first use.
     async fn connection(&self, runtime: Id) -> RedisResult<Conn> {
-        if let Remote::Sentinel(sentinels) = &self.remote {
-            let now = sentinels.switches();
-            if self.switches.swap(now, std::sync::atomic::Ordering::AcqRel) != now {
-                // A failover: every connection may go to the old master.
-                self.conns().clear();
-                self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
-            }
-        }
-        if let Some((_, conn)) = self.conns().iter().find(|(id, _)| *id == runtime) {
+        // Read before the master is looked up: a connection made to a
+        // master an announcement replaced carries an old stamp.
+        let stamp = self.stamp();
+        if let Some((.., conn)) = self
+            .conns()
+            .iter()
+            .find(|(id, made, _)| *id == runtime && *made == stamp)
+        {
             return Ok(conn.clone());
         }
         let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
@@ -498,14 +494,23 @@ impl AsyncRedis {
             }
         };
         let mut conns = self.conns();
+        conns.retain(|(id, made, _)| *id != runtime && *made == stamp);
         if conns.len() >= RUNTIMES_REMEMBERED {
             conns.remove(0);
         }
-        conns.push((runtime, conn.clone()));
+        conns.push((runtime, stamp, conn.clone()));
         Ok(conn)
     }
 
-    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, Conn)>> {
+    /// Under Sentinel, the failovers announced so far; 0 otherwise.
+    fn stamp(&self) -> u64 {
+        match &self.remote {
+            Remote::Sentinel(sentinels) => sentinels.switches(),
+            _ => 0,
+        }
+    }
+
+    fn conns(&self) -> std::sync::MutexGuard<'_, Vec<(Id, u64, Conn)>> {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -520,13 +525,13 @@ impl AsyncRedis {
     async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
         let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
         self.guarded(async |runtime| {
-            let reused = self.conns().iter().any(|(id, _)| *id == runtime);
+            let reused = self.conns().iter().any(|(id, ..)| *id == runtime);
             let mut conn = within(connect, "connect", self.connection(runtime)).await?;
             let first = within(respond, "answer", pipe.query_async::<T>(&mut conn)).await;
             match first {
                 Err(e) if reused && closed_by_peer(&e) => {
                     tracing::debug!(error = %e, "a connection was closed by the server: sending again on a new one");
-                    self.conns().retain(|(id, _)| *id != runtime);
+                    self.conns().retain(|(id, ..)| *id != runtime);
                     let mut conn = within(connect, "connect", self.connection(runtime)).await?;
                     within(respond, "answer", pipe.query_async::<T>(&mut conn)).await
                 }
@@ -553,9 +558,11 @@ impl AsyncRedis {
         match &result {
             Err(e) if server_in_trouble(e) => {
                 redis.in_trouble(ticket, e);
-                self.conns().retain(|(id, _)| *id != runtime);
+                // Under Sentinel every runtime's: the master may have moved.
+                let all = matches!(self.remote, Remote::Sentinel(_));
+                self.conns().retain(|(id, ..)| !all && *id != runtime);
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                idle.retain(|(id, ..)| *id != runtime);
+                idle.retain(|(id, ..)| !all && *id != runtime);
             }
             _ => redis.answered(ticket),
         }

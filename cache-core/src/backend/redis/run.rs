@@ -94,10 +94,9 @@ impl RedisBackend {
         let Some(ticket) = self.breaker.admit() else {
             return Err(self.failing_fast());
         };
-        if let super::Server::Sentinel(sentinels) = &self.server
-            && sentinels.switched_for_pool()
-        {
-            self.pool.retire_all();
+        if let super::Server::Sentinel(sentinels) = &self.server {
+            // A failover announced: no connection made before is used.
+            self.pool.retire_up_to(sentinels.switches());
         }
         let probe = ticket.is_probe();
         let mut conn = match self.link(probe, false) {
@@ -155,8 +154,14 @@ impl RedisBackend {
             }
         }
         // A connection that failed is in an unknown state: dropped, not
-        // returned. (A server's error reply leaves it usable.)
-        if result.as_ref().is_err_and(breaks_connection) || !conn.is_open() {
+        // returned. (A server's error reply leaves it usable; not under
+        // Sentinel when it says the server is in trouble: `READONLY`
+        // from a demoted master.)
+        let sentinel = matches!(self.server, super::Server::Sentinel(_));
+        if result.as_ref().is_err_and(breaks_connection)
+            || !conn.is_open()
+            || (sentinel && result.as_ref().is_err_and(server_in_trouble))
+        {
             conn.discard();
         }
         result.map_err(|e| self.map_error(e))
@@ -264,28 +269,30 @@ impl RedisBackend {
     /// connections too (after a restart they are all dead, and each would
     /// fail a probe in turn). Under Sentinel, the master is asked again.
     pub(super) fn in_trouble(&self, ticket: Ticket<'_>, error: &RedisError) {
-        // Under Sentinel, any trouble may be a failover: the next
-        // connection asks the sentinels again, and none made before is
-        // used again (a demoted master answers reads and a probe there
-        // would close the breaker).
-        if let super::Server::Sentinel(sentinels) = &self.server {
-            sentinels.forget();
-            self.pool.retire_all();
-        }
         let retry_after = self.breaker.retry_after();
-        match ticket.failed() {
-            Opened::Now => {
-                tracing::warn!(
-                    url = %self.shown_url, %error, ?retry_after,
-                    "cache backend in trouble: calls fail fast until a probe gets an answer"
-                );
-                self.pool.drain_idle();
+        // The breaker opens first: callers woken by the closing of idle
+        // connections then fail fast instead of connecting.
+        let opened = ticket.failed();
+        if matches!(opened, Opened::Already) {
+            return;
+        }
+        match opened {
+            Opened::Now => tracing::warn!(
+                url = %self.shown_url, %error, ?retry_after,
+                "cache backend in trouble: calls fail fast until a probe gets an answer"
+            ),
+            _ => tracing::debug!(url = %self.shown_url, %error, "cache backend probe failed"),
+        }
+        match &self.server {
+            // Under Sentinel, trouble may be a failover: the next
+            // connection asks the sentinels again, and none made before is
+            // used again (a demoted master answers reads, and a probe
+            // there would close the breaker).
+            super::Server::Sentinel(sentinels) => {
+                sentinels.forget();
+                self.pool.retire_all();
             }
-            Opened::Again => {
-                tracing::debug!(url = %self.shown_url, %error, "cache backend probe failed");
-                self.pool.drain_idle();
-            }
-            Opened::Already => {}
+            _ => self.pool.drain_idle(),
         }
     }
 

@@ -32,17 +32,34 @@ pub(crate) struct Sentinels {
     pub(crate) settings: RedisConnectionInfo,
     connect_timeout: Duration,
     response_timeout: Duration,
-    /// The master as last found; `None`: ask again.
-    master: Mutex<Option<(String, u16)>>,
+    /// The master as last found, and what else the asking needs.
+    state: Mutex<State>,
     /// Held while the sentinels are asked, so that one caller asks; with
     /// when the last asking failed and why (a caller that waited for it
     /// takes that answer instead of asking again).
     asking: Mutex<Option<(Instant, String)>>,
-    /// Failovers announced by the sentinels (`+switch-master`) so far.
+    /// Failovers announced by the sentinels so far (counted once the new
+    /// master is remembered).
     switches: AtomicU64,
-    /// Of those, the ones the sync store's pool has retired connections for.
-    pool_switches: AtomicU64,
 }
+
+/// What [`Sentinels`] remembers.
+#[derive(Default)]
+struct State {
+    /// The master as last found; `None`: ask again.
+    master: Option<(String, u16)>,
+    /// Bumped by every forget and announcement: an asking begun before
+    /// does not store (or share the failure of) what it found.
+    epoch: u64,
+    /// The master an announcement replaced, and when: refused for
+    /// [`DEPOSED_FOR`], while sentinels that have not heard yet may still
+    /// name it and it still says it is a master.
+    deposed: Option<((String, u16), Instant)>,
+}
+
+/// How long a replaced master is refused (Sentinel demotes a live one
+/// within about ten seconds).
+const DEPOSED_FOR: Duration = Duration::from_secs(30);
 
 impl Sentinels {
     pub(crate) fn new(
@@ -60,10 +77,9 @@ impl Sentinels {
             settings,
             connect_timeout,
             response_timeout,
-            master: Mutex::new(None),
+            state: Mutex::new(State::default()),
             asking: Mutex::new(None),
             switches: AtomicU64::new(0),
-            pool_switches: AtomicU64::new(0),
         }
     }
 
@@ -71,13 +87,6 @@ impl Sentinels {
     /// may go to a master that is being demoted.
     pub(crate) fn switches(&self) -> u64 {
         self.switches.load(Ordering::Acquire)
-    }
-
-    /// Whether a failover was announced since the last call (for the sync
-    /// store's pool, which then retires its connections).
-    pub(super) fn switched_for_pool(&self) -> bool {
-        let now = self.switches();
-        self.pool_switches.swap(now, Ordering::AcqRel) != now
     }
 
     /// Starts the thread that listens to the sentinels for `+switch-master`
@@ -114,19 +123,34 @@ impl Sentinels {
         }
     }
 
-    /// A sentinel announced a failover of `service`.
-    fn switched(&self) {
-        tracing::info!(service = %self.service, "cache: Redis Sentinel announced a failover");
-        self.switches.fetch_add(1, Ordering::AcqRel);
-        self.forget();
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A sentinel announced that `new` replaced `old` as the master: `new`
+    /// is remembered, `old` refused for a while, and then the failover is
+    /// counted (once per new master: `+promoted-slave` and
+    /// `+switch-master` announce the same one).
+    fn switched(&self, old: (String, u16), new: (String, u16)) {
+        {
+            let mut state = self.state();
+            if state.master.as_ref() == Some(&new) {
+                return;
+            }
+            state.master = Some(new.clone());
+            state.deposed = Some((old, Instant::now()));
+            state.epoch += 1;
+        }
+        tracing::info!(
+            service = %self.service, host = %new.0, port = new.1,
+            "cache: Redis Sentinel announced a failover"
+        );
+        self.switches.fetch_add(1, Ordering::Release);
     }
 
     /// The master as last found, without asking (`None`: not known now).
     pub(crate) fn known(&self) -> Option<(String, u16)> {
-        self.master
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.state().master.clone()
     }
 
     /// The master: as last found, or asked of the sentinels now (each
@@ -136,40 +160,58 @@ impl Sentinels {
             return Ok(master);
         }
         let waited_from = Instant::now();
+        let epoch_waited = self.state().epoch;
         let mut asking = self.asking.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(master) = self.known() {
+        let (known, epoch, deposed) = {
+            let state = self.state();
+            let deposed = state
+                .deposed
+                .clone()
+                .filter(|(_, when)| when.elapsed() < DEPOSED_FOR)
+                .map(|(address, _)| address);
+            (state.master.clone(), state.epoch, deposed)
+        };
+        if let Some(master) = known {
             return Ok(master);
         }
-        // Asked and failed while this caller waited: the same answer, at
-        // once (hung sentinels cost their deadlines once, not once per
-        // waiting caller).
+        // Asked and failed while this caller waited, with nothing
+        // forgotten or announced since: the same answer, at once (hung
+        // sentinels cost their deadlines once, not once per waiting caller).
         if let Some((when, why)) = asking.as_ref()
             && *when >= waited_from
+            && epoch == epoch_waited
         {
             return Err(not_found(why.clone()));
         }
-        let found = match self.ask_all() {
+        let found = match self.ask_all(deposed.as_ref()) {
             Ok(found) => found,
             Err(e) => {
                 *asking = Some((Instant::now(), e.to_string()));
                 return Err(e);
             }
         };
-        let mut master = self.master.lock().unwrap_or_else(|p| p.into_inner());
-        if master.is_none() {
-            tracing::info!(
-                service = %self.service, host = %found.0, port = found.1,
-                "cache: Redis Sentinel names the master"
-            );
+        let mut state = self.state();
+        if state.epoch != epoch {
+            // Forgotten or announced while asking: what was found may be
+            // the old master.
+            return state.master.clone().ok_or_else(|| {
+                not_found("the master moved while the sentinels were asked".into())
+            });
         }
-        *master = Some(found.clone());
+        tracing::info!(
+            service = %self.service, host = %found.0, port = found.1,
+            "cache: Redis Sentinel names the master"
+        );
+        state.master = Some(found.clone());
         Ok(found)
     }
 
     /// Forgets the master (a failure may mean a failover): the next
     /// connection asks the sentinels again.
     pub(crate) fn forget(&self) {
-        *self.master.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut state = self.state();
+        state.master = None;
+        state.epoch += 1;
     }
 
     /// A redis-rs client for the master (for the async twin's multiplexed
@@ -191,11 +233,17 @@ impl Sentinels {
 
     /// Asks each sentinel in turn; the first master found that says it is
     /// one wins. The last error otherwise. A node named twice is checked
-    /// once (a hung master costs one deadline, not one per sentinel).
-    fn ask_all(&self) -> RedisResult<(String, u16)> {
+    /// once (a hung master costs one deadline, not one per sentinel); the
+    /// `deposed` master is refused; no sentinel is asked past a deadline
+    /// of two connects and two answers in all.
+    fn ask_all(&self, deposed: Option<&(String, u16)>) -> RedisResult<(String, u16)> {
+        let deadline = Instant::now() + 2 * (self.connect_timeout + self.response_timeout);
         let mut last = None;
-        let mut checked = Vec::new();
+        let mut checked: Vec<(String, u16)> = deposed.into_iter().cloned().collect();
         for (host, port) in &self.nodes {
+            if Instant::now() >= deadline && last.is_some() {
+                break;
+            }
             match self.ask(host, *port, &mut checked) {
                 Ok(master) => return Ok(master),
                 Err(e) => {
@@ -228,7 +276,7 @@ impl Sentinels {
         if checked.contains(&named) {
             return Err(not_found(format!(
                 "{master_host}:{master_port}, named master by sentinel {host}:{port}, \
-                 failed its check already"
+                 failed its check already or was replaced in a failover"
             )));
         }
         checked.push(named);
@@ -260,8 +308,12 @@ impl Sentinels {
     }
 }
 
-/// How long the watch waits before listening to the next sentinel.
+/// How long the watch waits before listening to the next sentinel (and
+/// for a message before it counts a quiet second).
 const WATCH_RETRY: Duration = Duration::from_secs(1);
+
+/// The watch pings its sentinel after this many quiet seconds.
+const WATCH_PINGS: u32 = 5;
 
 /// Listens to the sentinel at `host:port` for `+switch-master` until it
 /// fails or the store is dropped (checked every second: the read timeout).
@@ -281,22 +333,31 @@ fn listen(
     let mut pubsub = conn.as_pubsub();
     pubsub.set_read_timeout(Some(WATCH_RETRY))?;
     pubsub.subscribe(&["+promoted-slave", "+switch-master"])?;
+    let mut quiet = 0u32;
     loop {
         match pubsub.get_message() {
             Ok(message) => {
+                quiet = 0;
                 let payload: String = message.get_payload()?;
                 let Some(sentinels) = weak.upgrade() else {
                     return Ok(());
                 };
-                if announced_service(message.get_channel_name(), &payload)
-                    == Some(sentinels.service.as_str())
+                if let Some((service, old, new)) =
+                    announcement(message.get_channel_name(), &payload)
+                    && service == sentinels.service
                 {
-                    sentinels.switched();
+                    sentinels.switched(old, new);
                 }
             }
             Err(e) if e.is_timeout() => {
                 if weak.strong_count() == 0 {
                     return Ok(());
+                }
+                // A sentinel that hangs (or a half-open connection) sends
+                // nothing either: a ping every few quiet seconds tells.
+                quiet += 1;
+                if quiet.is_multiple_of(WATCH_PINGS) {
+                    pubsub.ping::<redis::Value>()?;
                 }
             }
             Err(e) => return Err(e),
@@ -304,16 +365,25 @@ fn listen(
     }
 }
 
-/// The service a failover announcement is about: `+promoted-slave`
-/// (`slave <host>:<port> <host> <port> @ <name> <master host> <port>`, sent
-/// as soon as the replica is a master, when the sentinels already name it)
-/// or `+switch-master` (`<name> <old host> <old port> <new host> <new
-/// port>`, sent once the other replicas are reconfigured, which can take
-/// seconds).
-fn announced_service<'a>(channel: &str, payload: &'a str) -> Option<&'a str> {
-    match channel {
-        "+promoted-slave" => payload.split_once(" @ ")?.1.split(' ').next(),
-        "+switch-master" => payload.split(' ').next(),
+/// A server's host and port.
+type Address = (String, u16);
+
+/// A failover announcement: its service, the old master and the new one.
+/// `+promoted-slave` (`slave <host>:<port> <host> <port> @ <service>
+/// <old host> <old port>`) is sent as soon as the replica is a master,
+/// when the sentinels already name it; `+switch-master` (`<service> <old
+/// host> <old port> <new host> <new port>`) once the other replicas are
+/// reconfigured, which can take seconds.
+fn announcement<'a>(channel: &str, payload: &'a str) -> Option<(&'a str, Address, Address)> {
+    let address = |host: &str, port: &str| Some((host.to_owned(), port.parse().ok()?));
+    let words: Vec<&str> = payload.split(' ').collect();
+    match (channel, words.as_slice()) {
+        ("+promoted-slave", [_, _, host, port, "@", service, old_host, old_port]) => {
+            Some((service, address(old_host, old_port)?, address(host, port)?))
+        }
+        ("+switch-master", [service, old_host, old_port, host, port]) => {
+            Some((service, address(old_host, old_port)?, address(host, port)?))
+        }
         _ => None,
     }
 }
@@ -326,22 +396,25 @@ fn not_found(why: String) -> RedisError {
 
 #[cfg(test)]
 mod tests {
-    use super::announced_service;
+    use super::announcement;
 
     #[test]
-    fn announcements_name_their_service() {
+    fn announcements_name_their_service_and_masters() {
+        let old = ("127.0.0.1".to_owned(), 6379);
+        let new = ("127.0.0.1".to_owned(), 6380);
         assert_eq!(
-            announced_service(
+            announcement(
                 "+promoted-slave",
                 "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"
             ),
-            Some("mymaster")
+            Some(("mymaster", old.clone(), new.clone()))
         );
         assert_eq!(
-            announced_service("+switch-master", "mymaster 10.0.0.1 6379 10.0.0.2 6380"),
-            Some("mymaster")
+            announcement("+switch-master", "mymaster 127.0.0.1 6379 127.0.0.1 6380"),
+            Some(("mymaster", old, new))
         );
-        assert_eq!(announced_service("+sdown", "mymaster"), None);
-        assert_eq!(announced_service("+promoted-slave", "garbage"), None);
+        assert_eq!(announcement("+sdown", "mymaster"), None);
+        assert_eq!(announcement("+promoted-slave", "garbage"), None);
+        assert_eq!(announcement("+switch-master", "m h 1 h port"), None);
     }
 }
