@@ -108,6 +108,11 @@ impl RedisSentinel {
             .collect()
     }
 
+    /// The port of the master the sentinel at `index` names now.
+    pub fn master_named_by(&self, index: usize) -> Option<u16> {
+        master_named_by(self.sentinels[index].port())
+    }
+
     /// The data server on `port`.
     pub fn server(&mut self, port: u16) -> Option<&mut RedisServer> {
         self.servers.iter_mut().find(|s| s.port() == port)

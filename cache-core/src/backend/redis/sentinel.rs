@@ -89,37 +89,36 @@ impl Sentinels {
         self.switches.load(Ordering::Acquire)
     }
 
-    /// Starts the thread that listens to the sentinels for `+switch-master`
-    /// of this service (one sentinel at a time, the next when it fails),
-    /// so that a failover is followed at once, not when the old master
-    /// fails a call: a master demoted by a manual failover answers as one
-    /// for up to ten seconds (until the sentinels reconfigure it), while
-    /// processes that learned of the switch write to the new one. The
-    /// thread ends once the store is dropped.
+    /// Starts a thread per sentinel that listens to it for failover
+    /// announcements of this service ([`announcement`]), so that a failover
+    /// is followed at once, not when the old master fails a call: a master
+    /// demoted by a manual failover answers as one for up to ten seconds
+    /// (until the sentinels reconfigure it), and only the sentinel that
+    /// led the failover announces it at once (the others within about two
+    /// seconds), while processes that ask meanwhile write to the new
+    /// master. The threads end once the store is dropped.
     pub(crate) fn watch(self: &Arc<Self>) {
-        let weak = Arc::downgrade(self);
-        let spawned = std::thread::Builder::new()
-            .name("cache-sentinel-watch".into())
-            .spawn(move || {
-                let mut next = 0usize;
-                loop {
-                    let Some(sentinels) = weak.upgrade() else {
-                        return;
-                    };
-                    let (host, port) = sentinels.nodes[next % sentinels.nodes.len()].clone();
-                    next += 1;
-                    let settings = sentinels.sentinel_settings.clone();
-                    let timeout = sentinels.connect_timeout;
-                    drop(sentinels);
-                    let listened = listen(&weak, &host, port, settings, timeout);
-                    if let Err(e) = listened {
-                        tracing::debug!(sentinel = %host, port, error = %e, "cache: not listening to a sentinel");
-                        std::thread::sleep(WATCH_RETRY);
+        for (host, port) in self.nodes.clone() {
+            let weak = Arc::downgrade(self);
+            let spawned = std::thread::Builder::new()
+                .name("cache-sentinel-watch".into())
+                .spawn(move || {
+                    loop {
+                        let Some(sentinels) = weak.upgrade() else {
+                            return;
+                        };
+                        let settings = sentinels.sentinel_settings.clone();
+                        let timeout = sentinels.connect_timeout;
+                        drop(sentinels);
+                        if let Err(e) = listen(&weak, &host, port, settings, timeout) {
+                            tracing::debug!(sentinel = %host, port, error = %e, "cache: not listening to a sentinel");
+                            std::thread::sleep(WATCH_RETRY);
+                        }
                     }
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "cache: cannot start the Sentinel watch: failovers are followed when the old master fails");
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cache: cannot start a Sentinel watch: failovers are followed when the old master fails");
+            }
         }
     }
 
@@ -231,65 +230,84 @@ impl Sentinels {
         self.open(&host, port, &self.settings)
     }
 
-    /// Asks each sentinel in turn; the first master found that says it is
-    /// one wins. The last error otherwise. A node named twice is checked
-    /// once (a hung master costs one deadline, not one per sentinel); the
-    /// `deposed` master is refused; no sentinel is asked past a deadline
-    /// of two connects and two answers in all.
-    fn ask_all(&self, deposed: Option<&(String, u16)>) -> RedisResult<(String, u16)> {
+    /// Asks every sentinel (within a deadline of two connects and two
+    /// answers in all) which master it names and in which configuration
+    /// epoch; tries the names from the latest epoch down, and takes the
+    /// first that says it is a master (`ROLE`). The latest epoch wins
+    /// because a failover raises it: a sentinel that has not heard of one
+    /// yet names the old master, which may still say it is one. The
+    /// `deposed` master is refused, and a name is checked once.
+    fn ask_all(&self, deposed: Option<&Address>) -> RedisResult<Address> {
         let deadline = Instant::now() + 2 * (self.connect_timeout + self.response_timeout);
         let mut last = None;
-        let mut checked: Vec<(String, u16)> = deposed.into_iter().cloned().collect();
+        let mut named: Vec<(u64, Address, String)> = Vec::new();
         for (host, port) in &self.nodes {
-            if Instant::now() >= deadline && last.is_some() {
+            if Instant::now() >= deadline && !named.is_empty() {
                 break;
             }
-            match self.ask(host, *port, &mut checked) {
-                Ok(master) => return Ok(master),
+            match self.ask(host, *port) {
+                Ok((epoch, master)) => named.push((epoch, master, format!("{host}:{port}"))),
                 Err(e) => {
                     tracing::debug!(sentinel = %host, port, error = %e, "cache: a sentinel gave no master");
                     last = Some(e);
                 }
             }
         }
-        Err(last.unwrap_or_else(|| not_found("no sentinel is configured".into())))
+        named.sort_by_key(|n| std::cmp::Reverse(n.0));
+        let mut checked: Vec<Address> = deposed.into_iter().cloned().collect();
+        for (_, master, sentinel) in named {
+            if checked.contains(&master) {
+                continue;
+            }
+            checked.push(master.clone());
+            match self.is_master(&master) {
+                Ok(true) => return Ok(master),
+                Ok(false) => {
+                    last = Some(not_found(format!(
+                        "{}:{}, named master of {:?} by sentinel {sentinel}, is not a master \
+                         (a failover under way?)",
+                        master.0, master.1, self.service
+                    )))
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            not_found("every master the sentinels name was replaced in a failover".into())
+        }))
     }
 
-    fn ask(
-        &self,
-        host: &str,
-        port: u16,
-        checked: &mut Vec<(String, u16)>,
-    ) -> RedisResult<(String, u16)> {
+    /// The master a sentinel names, with its configuration epoch
+    /// (`SENTINEL MASTER`).
+    fn ask(&self, host: &str, port: u16) -> RedisResult<(u64, Address)> {
         let mut sentinel = self.open(host, port, &self.sentinel_settings)?;
-        let named: Option<(String, u16)> = redis::cmd("SENTINEL")
-            .arg("get-master-addr-by-name")
+        let fields: Vec<String> = redis::cmd("SENTINEL")
+            .arg("MASTER")
             .arg(&self.service)
             .query(&mut sentinel)?;
-        let Some((master_host, master_port)) = named else {
-            return Err(not_found(format!(
-                "sentinel {host}:{port} knows no master named {:?}",
-                self.service
-            )));
+        let field = |name: &str| {
+            fields
+                .chunks(2)
+                .find(|pair| pair[0] == name)
+                .and_then(|pair| pair.get(1))
         };
-        let named = (master_host.clone(), master_port);
-        if checked.contains(&named) {
-            return Err(not_found(format!(
-                "{master_host}:{master_port}, named master by sentinel {host}:{port}, \
-                 failed its check already or was replaced in a failover"
-            )));
-        }
-        checked.push(named);
-        let mut master = self.open(&master_host, master_port, &self.settings)?;
-        let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut master)?;
-        match role.first() {
-            Some(redis::Value::BulkString(r)) if r == b"master" => Ok((master_host, master_port)),
-            _ => Err(not_found(format!(
-                "{master_host}:{master_port}, named master of {:?} by sentinel {host}:{port}, \
-                 is not a master (a failover under way?)",
+        let parsed = (|| {
+            let epoch = field("config-epoch")?.parse().ok()?;
+            Some((epoch, (field("ip")?.clone(), field("port")?.parse().ok()?)))
+        })();
+        parsed.ok_or_else(|| {
+            not_found(format!(
+                "sentinel {host}:{port} gave no address for {:?}",
                 self.service
-            ))),
-        }
+            ))
+        })
+    }
+
+    /// Whether the server at `address` says it is a master (`ROLE`).
+    fn is_master(&self, (host, port): &Address) -> RedisResult<bool> {
+        let mut master = self.open(host, *port, &self.settings)?;
+        let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut master)?;
+        Ok(matches!(role.first(), Some(redis::Value::BulkString(r)) if r == b"master"))
     }
 
     fn open(
