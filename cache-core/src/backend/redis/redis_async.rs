@@ -454,34 +454,13 @@ impl AsyncRedis {
         }
         let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
         let conn = match &self.remote {
-            Remote::Single(client) => {
+            Remote::Single(_) | Remote::Sentinel(_) => {
                 let config = AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(connect))
                     .set_response_timeout(Some(respond));
                 Conn::Single(
-                    client
-                        .get_multiplexed_async_connection_with_config(&config)
-                        .await?,
-                )
-            }
-            Remote::Sentinel(sentinels) => {
-                let (host, port) = match sentinels.known() {
-                    Some(master) => master,
-                    // Asking the sentinels blocks (each call within the
-                    // timeouts): off the runtime's threads.
-                    None => {
-                        let sentinels = sentinels.clone();
-                        tokio::task::spawn_blocking(move || sentinels.master())
-                            .await
-                            .map_err(|e| RedisError::from(std::io::Error::other(e)))??
-                    }
-                };
-                let config = AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(connect))
-                    .set_response_timeout(Some(respond));
-                Conn::Single(
-                    sentinels
-                        .client_for(&host, port)?
+                    self.server_client()
+                        .await?
                         .get_multiplexed_async_connection_with_config(&config)
                         .await?,
                 )
@@ -500,6 +479,31 @@ impl AsyncRedis {
         }
         conns.push((runtime, stamp, conn.clone()));
         Ok(conn)
+    }
+
+    /// A client for the one server: under Sentinel, the master last found
+    /// or asked of the sentinels now (blocking, within the timeouts: off
+    /// the runtime's threads).
+    async fn server_client(&self) -> RedisResult<redis::Client> {
+        let sentinels = match &self.remote {
+            Remote::Single(client) => return Ok(client.clone()),
+            Remote::Sentinel(sentinels) => sentinels,
+            Remote::Cluster(_) => {
+                return Err(RedisError::from(std::io::Error::other(
+                    "a cluster has no one server",
+                )));
+            }
+        };
+        let (host, port) = match sentinels.known() {
+            Some(master) => master,
+            None => {
+                let sentinels = sentinels.clone();
+                tokio::task::spawn_blocking(move || sentinels.master())
+                    .await
+                    .map_err(|e| RedisError::from(std::io::Error::other(e)))??
+            }
+        };
+        sentinels.client_for(&host, port)
     }
 
     /// Under Sentinel, the failovers announced so far; 0 otherwise.
