@@ -17,7 +17,8 @@
 //! in-process tier of that many bytes in front of Redis, see
 //! [`TieredBackend`](crate::backend::TieredBackend)) and `local_window`
 //! for `redis://`; `replicas` (wait for that many replicas after every
-//! invalidation; 1 by default on a cluster, 0 on one server) for Redis;
+//! invalidation; 1 by default on a cluster and under Sentinel, 0 on one
+//! server) for Redis;
 //! `shards` for a cluster (see
 //! [`ClusterBackend`](crate::backend::ClusterBackend)); `sentinel_password`
 //! for the sentinels (the URL's password is the master's). Durations are `500ms`,

@@ -1,6 +1,6 @@
 //! Redis Sentinel: the master of a named service, asked of the sentinels
-//! (`SENTINEL get-master-addr-by-name`), checked (`ROLE` says `master`,
-//! as Sentinel's client guidelines ask), and remembered until a failure
+//! (`SENTINEL MASTER`: the latest configuration epoch's), checked (`ROLE`
+//! says `master`, as Sentinel's client guidelines ask), and remembered until a failure
 //! says it may have moved ([`Sentinels::forget`]) or a sentinel announces
 //! a failover (`+promoted-slave`, `+switch-master`, listened to by a
 //! thread of its own,
