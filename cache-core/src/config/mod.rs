@@ -207,21 +207,7 @@ impl CacheConfig {
         if named.contains("max_bytes") && !named.contains("max_entries") {
             cfg.max_entries = None;
         }
-        if named.contains("local_window") && cfg.local_tier.is_none() {
-            return Err(Error::config(
-                shown,
-                "local_window= applies to a local tier: add local=<size>",
-            ));
-        }
-        if cfg.local_window > MAX_LOCAL_WINDOW {
-            return Err(Error::config(
-                shown,
-                format!(
-                    "local_window= is at most {MAX_LOCAL_WINDOW:?}: it bounds how late another \
-                     process's write may be seen"
-                ),
-            ));
-        }
+        cfg.check_local_window(named.contains("local_window"), &shown)?;
         if named.contains("shards") {
             return Err(Error::config(
                 shown,
@@ -471,6 +457,29 @@ pub fn parse_size(text: &str) -> Option<u64> {
         _ => (lower, 1),
     };
     number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+impl CacheConfig {
+    /// The checks of `local_window=` once every option is applied (`given`:
+    /// the URL named it): it needs a local tier and is bounded.
+    fn check_local_window(&self, given: bool, shown: &str) -> Result<()> {
+        if given && self.local_tier.is_none() {
+            return Err(Error::config(
+                shown,
+                "local_window= applies to a local tier: add local=<size>",
+            ));
+        }
+        if self.local_window > MAX_LOCAL_WINDOW {
+            return Err(Error::config(
+                shown,
+                format!(
+                    "local_window= is at most {MAX_LOCAL_WINDOW:?}: it bounds how late another \
+                     process's write may be seen"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

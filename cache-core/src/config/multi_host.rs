@@ -81,13 +81,7 @@ fn options(
             return Err(Error::config(shown, unknown_option(&name)));
         }
     }
-    if named.contains("local_window") && cfg.local_tier.is_none() {
-        return Err(Error::config(
-            shown,
-            "local_window= applies to a local tier: add local=<size>",
-        ));
-    }
-    Ok(())
+    cfg.check_local_window(named.contains("local_window"), shown)
 }
 
 impl CacheConfig {
@@ -178,8 +172,12 @@ impl CacheConfig {
         )?;
         // From the raw query: a form decoding would make a `+` a space,
         // where the password in the user info keeps it.
+        // The name is decoded as the options' names are
+        // (`sentinel%5Fpassword=` is `sentinel_password=`).
         for option in url.query().unwrap_or_default().split('&') {
-            if let Some(value) = option.strip_prefix("sentinel_password=") {
+            if let Some((name, value)) = option.split_once('=')
+                && decode(name) == "sentinel_password"
+            {
                 sentinel_password = Some(decode(value));
             }
         }
@@ -244,6 +242,12 @@ mod tests {
         );
         let shown = format!("{:?}", cfg.backend);
         assert!(!shown.contains("p@ss") && !shown.contains("s+3"), "{shown}");
+        let encoded =
+            CacheConfig::from_url("redis+sentinel://h/m?sentinel%5Fpassword=s%2B").unwrap();
+        let BackendKind::RedisSentinel(encoded) = encoded.backend else {
+            panic!()
+        };
+        assert_eq!(encoded.sentinel_password.as_deref(), Some("s+"));
         let plain = CacheConfig::from_url("REDIS+SENTINEL://u:pw@h/m").unwrap();
         let BackendKind::RedisSentinel(plain) = plain.backend else {
             panic!()
@@ -269,6 +273,10 @@ mod tests {
             ),
             ("redis+sentinel://h/m?colour=1", "unknown option"),
             ("redis+sentinel://h/m?local_window=5ms", "add local=<size>"),
+            (
+                "redis+sentinel://h/m?local=1m&local_window=11s",
+                "local_window= is at most",
+            ),
             ("redis+sentinel://:pw@h/m?x=1&sentinel_password=sp", "***"),
             ("redis+sentinel://:pw@h/m?sentinel_pasword=sp", "***"),
             ("redis+sentinel://:pw@h/m?Sentinel_Password=sp", "***"),
