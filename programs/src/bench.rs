@@ -221,11 +221,47 @@ pub fn measure_side_by_side<const K: usize>(
             op(k, i);
         }
     }
+    timed_in_blocks(n, n.div_ceil(ROUNDS), || {}, op)
+}
+
+/// [`measure_side_by_side`] with every operation's data cold: no warm-up,
+/// and the CPU caches flushed ([`evict_cpu_caches`]) before each block of
+/// `block` runs of each operation. `op(k, i)` should touch data no earlier
+/// run touched (a new key each time), or it will find it warm.
+pub fn measure_cold_side_by_side<const K: usize>(
+    n: usize,
+    block: usize,
+    op: impl FnMut(usize, usize),
+) -> [Summary; K] {
+    let mut sweep = vec![0u8; EVICTING_BYTES];
+    timed_in_blocks(n, block, || evict_cpu_caches(&mut sweep), op)
+}
+
+/// More than the last-level cache of any machine this runs on.
+const EVICTING_BYTES: usize = 128 << 20;
+
+/// Writes a line of every 64 bytes of `sweep` (larger than the CPU's
+/// caches): whatever was cached before is out.
+fn evict_cpu_caches(sweep: &mut [u8]) {
+    for line in sweep.chunks_mut(64) {
+        line[0] = line[0].wrapping_add(1);
+    }
+    std::hint::black_box(&sweep);
+}
+
+/// The `n` timed runs of each of `K` operations, in blocks of `block` of
+/// each in turn, `before` run before every block.
+fn timed_in_blocks<const K: usize>(
+    n: usize,
+    block: usize,
+    mut before: impl FnMut(),
+    mut op: impl FnMut(usize, usize),
+) -> [Summary; K] {
     let mut ns: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n));
-    let block = n.div_ceil(ROUNDS);
-    for round in 0..ROUNDS {
-        let runs = (round * block)..((round + 1) * block).min(n);
+    for start in (0..n).step_by(block.max(1)) {
+        let runs = start..(start + block).min(n);
         for (k, timings) in ns.iter_mut().enumerate() {
+            before();
             for i in runs.clone() {
                 let t = Instant::now();
                 op(k, i);

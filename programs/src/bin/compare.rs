@@ -692,13 +692,26 @@ impl Run {
         for n in 0..fillers {
             floor.insert(1_000_000 + n, std::sync::Arc::new(model.clone()));
         }
-        let [hit, plain] = bench::measure_side_by_side(n_detail, |k, i| {
+        let mut read = |k: usize, i: usize| {
             if k == 0 {
                 black_box(manager.get(conn, id(i)).expect("hit"));
             } else {
                 black_box(floor.get(&id(i)).map(|row| row.as_ref().clone()));
             }
-        });
+        };
+        // Cold: the CPU caches flushed before every block of 100 reads of
+        // each (what DRAM charges for the lines a hit touches).
+        let [hit, plain] = bench::measure_cold_side_by_side(n_detail, 100, &mut read);
+        self.record("memory.hit.detail_100k_cold", hit);
+        self.record("memory.floor.map_100k_cold", plain);
+        // Warm: a pass over every id, alternating, leaves both in the same
+        // state of the CPU caches (the floor was just built: hot; the
+        // entries were written before the fillers: cold).
+        for i in 0..bench::PRODUCTS as usize {
+            read(0, i);
+            read(1, i);
+        }
+        let [hit, plain] = bench::measure_side_by_side(n_detail, &mut read);
         self.record("memory.hit.detail_100k", hit);
         self.record("memory.floor.map_100k", plain);
         let _ = cache.clear();
@@ -1048,6 +1061,18 @@ fn main() {
         (
             "memory_hit_100k_over_map_floor",
             ratio("memory.hit.detail_100k", "memory.floor.map_100k"),
+        ),
+        (
+            "memory_hit_ns_100k_cold",
+            run.median("memory.hit.detail_100k_cold"),
+        ),
+        (
+            "memory_map_floor_ns_100k_cold",
+            run.median("memory.floor.map_100k_cold"),
+        ),
+        (
+            "memory_hit_100k_cold_over_map_floor",
+            ratio("memory.hit.detail_100k_cold", "memory.floor.map_100k_cold"),
         ),
         (
             "memory_hits_per_s_8_threads_over_1_thread",
