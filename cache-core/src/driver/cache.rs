@@ -102,6 +102,23 @@ fn redis_options(config: &CacheConfig, replicas: u32) -> RedisOptions {
     }
 }
 
+/// Lowers `max_value_size` to `largest`, the largest value the store can
+/// hold (an in-process store whose `max_bytes` is under `max_value_size`):
+/// a larger value is then refused by `set` with [`Error::ValueTooLarge`]
+/// rather than accepted and never stored.
+fn lower_max_value_to(config: &mut CacheConfig, largest: usize) {
+    if largest >= config.max_value_size {
+        return;
+    }
+    tracing::warn!(
+        max_value_size = config.max_value_size,
+        max_bytes = config.max_bytes,
+        lowered_to = largest,
+        "max_value_size lowered to the largest value max_bytes leaves room for"
+    );
+    config.max_value_size = largest;
+}
+
 /// `redis`, behind a local tier when the configuration asks for one.
 fn with_local_tier(redis: RedisBackend, config: &CacheConfig) -> Result<Arc<dyn Backend>> {
     Ok(match config.local_tier {
@@ -122,13 +139,17 @@ fn with_local_tier(redis: RedisBackend, config: &CacheConfig) -> Result<Arc<dyn 
 impl Cache {
     /// A cache built from its configuration. Never connects eagerly: a Redis
     /// server that is down is reported by the first call that needs it.
-    pub fn new(config: CacheConfig) -> Result<Self> {
+    pub fn new(mut config: CacheConfig) -> Result<Self> {
         let backend: Arc<dyn Backend> = match &config.backend {
-            BackendKind::Memory => Arc::new(MemoryBackend::with_max_value(
-                config.max_entries,
-                config.max_bytes,
-                config.max_value_size,
-            )),
+            BackendKind::Memory => {
+                let memory = MemoryBackend::with_max_value(
+                    config.max_entries,
+                    config.max_bytes,
+                    config.max_value_size,
+                );
+                lower_max_value_to(&mut config, memory.largest_value());
+                Arc::new(memory)
+            }
             BackendKind::Dummy => Arc::new(DummyBackend),
             BackendKind::RedisCluster { nodes } => Arc::new(ClusterBackend::connect(
                 nodes,
