@@ -18,6 +18,10 @@ pub(crate) struct Field {
     pub ident: Ident,
     pub ty: Type,
     pub column: Ident,
+    /// The field's `#[diesel(..)]` and `#[serde(..)]` attributes as
+    /// printed: how its column maps and how it is encoded, for the schema
+    /// hash (a build that maps `a` to column `b` reads other values).
+    pub mapping: String,
 }
 
 /// A belongs-to relation loaded in the same query (`select_related`).
@@ -183,10 +187,30 @@ impl Model {
         };
 
         let detail_timeout = options.detail_timeout.unwrap_or(DETAIL_TIMEOUT);
-        let signature: Vec<(String, String)> = fields
+        // Each field's name, type and mapping attributes, then the
+        // struct's own serde attributes (`from`, `into`, `transparent`
+        // change the encoding): a change of any is a new hash.
+        let mut signature: Vec<(String, String)> = fields
             .iter()
-            .map(|f| (f.ident.to_string(), f.ty.to_token_stream().to_string()))
+            .map(|f| {
+                let ty = f.ty.to_token_stream().to_string();
+                match f.mapping.is_empty() {
+                    true => (f.ident.to_string(), ty),
+                    false => (f.ident.to_string(), format!("{ty} {}", f.mapping)),
+                }
+            })
             .collect();
+        let struct_serde = mapping_attrs(
+            &input
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("serde"))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        if !struct_serde.is_empty() {
+            signature.push(("#serde".to_owned(), struct_serde));
+        }
         let unique =
             distinct_variants(unique.into_iter().filter(|i| !pk.contains(i)), &fields, &pk);
         let order_by = distinct_variants(
@@ -476,10 +500,22 @@ fn named_fields(input: &DeriveInput, cx: &mut Ctxt) -> Option<Vec<Field>> {
                     ident,
                     ty: f.ty.clone(),
                     column,
+                    mapping: mapping_attrs(&f.attrs),
                 }
             })
             .collect(),
     )
+}
+
+/// The `#[diesel(..)]` and `#[serde(..)]` attributes among `attrs`, as
+/// printed (empty when there are none).
+fn mapping_attrs(attrs: &[syn::Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("diesel") || a.path().is_ident("serde"))
+        .map(|a| a.to_token_stream().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Matches `select_related(name, ..)` to Diesel's `belongs_to` declarations.
@@ -538,8 +574,57 @@ fn is_option(ty: &Type) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_option;
-    use syn::{Type, TypeGroup, parse_quote};
+    use super::{Model, Parsed, is_option};
+    use syn::{DeriveInput, Type, TypeGroup, parse_quote};
+
+    fn hash_of(input: DeriveInput) -> String {
+        match Model::from_input(&input) {
+            Parsed::Model(model) => model.schema_hash,
+            Parsed::Errors { errors, .. } => panic!("{errors}"),
+        }
+    }
+
+    #[test]
+    fn how_a_field_maps_to_its_column_is_in_the_schema_hash() {
+        // Two builds with the same fields, names and types: the second
+        // reads column `b` into `a`, so the first one's entries would give
+        // it other values.
+        let first = hash_of(parse_quote! {
+            #[diesel(table_name = swaps)]
+            pub struct Swap { pub id: i64, pub a: i32, pub b: i32 }
+        });
+        let swapped = hash_of(parse_quote! {
+            #[diesel(table_name = swaps)]
+            pub struct Swap {
+                pub id: i64,
+                #[diesel(column_name = b)]
+                pub a: i32,
+                #[diesel(column_name = a)]
+                pub b: i32,
+            }
+        });
+        let encoded_otherwise = hash_of(parse_quote! {
+            #[diesel(table_name = swaps)]
+            pub struct Swap {
+                pub id: i64,
+                #[serde(with = "seconds")]
+                pub a: i32,
+                pub b: i32,
+            }
+        });
+        let documented = hash_of(parse_quote! {
+            #[diesel(table_name = swaps)]
+            pub struct Swap {
+                /// The key.
+                pub id: i64,
+                pub a: i32,
+                pub b: i32,
+            }
+        });
+        assert_ne!(first, swapped);
+        assert_ne!(first, encoded_otherwise);
+        assert_eq!(first, documented, "a doc comment maps nothing");
+    }
 
     #[test]
     fn options_are_seen_through_macro_groups() {
