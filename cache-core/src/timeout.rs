@@ -20,9 +20,9 @@ pub(crate) fn deadline(d: Duration) -> Instant {
 /// Milliseconds on a coarse monotonic clock (Linux's
 /// `CLOCK_MONOTONIC_COARSE`: the time of the last scheduler tick, read
 /// from the vDSO in a few nanoseconds, where `Instant::now()` costs ~20;
-/// elsewhere `Instant`). It may lag real time by one tick (1-4 ms): the
-/// in-process store's deadlines, which it reads on every hit, are kept to
-/// within a tick.
+/// elsewhere `Instant`). It may lag real time by one tick (1-4 ms), two
+/// when a tick is missed (up to 7 ms seen): the in-process store's
+/// deadlines, which it reads on every hit, are kept to within that.
 pub(crate) fn coarse_now_ms() -> u64 {
     #[cfg(target_os = "linux")]
     {
