@@ -299,6 +299,11 @@ impl RedisCluster {
     /// replica's link to its master is up.
     pub fn wait_until_formed(&self) -> io::Result<()> {
         let started = Instant::now();
+        // Formed: every node says `ok`, has its master link up, and names
+        // the same configuration epoch, three looks in a row (just after
+        // a failover a node that has not heard of it yet may still answer
+        // CLUSTERDOWN a moment after saying `ok`).
+        let mut settled = 0;
         while started.elapsed() < FORM_TIMEOUT {
             let running: Vec<u16> = self
                 .servers
@@ -306,13 +311,28 @@ impl RedisCluster {
                 .filter(|s| s.pid().is_some())
                 .map(RedisServer::port)
                 .collect();
+            let mut epochs = std::collections::HashSet::new();
             let ok = running.iter().all(|port| {
-                info(*port, "CLUSTER", Some("INFO")).is_some_and(|i| i.contains("cluster_state:ok"))
+                let Some(cluster) = info(*port, "CLUSTER", Some("INFO")) else {
+                    return false;
+                };
+                epochs.insert(
+                    cluster
+                        .lines()
+                        .find(|l| l.starts_with("cluster_current_epoch:"))
+                        .map(str::to_owned),
+                );
+                cluster.contains("cluster_state:ok")
                     && info(*port, "INFO", Some("replication")).is_some_and(|i| {
                         i.contains("role:master") || i.contains("master_link_status:up")
                     })
             });
-            if ok {
+            settled = if ok && epochs.len() == 1 {
+                settled + 1
+            } else {
+                0
+            };
+            if settled == 3 {
                 return Ok(());
             }
             thread::sleep(Duration::from_millis(100));
