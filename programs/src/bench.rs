@@ -225,7 +225,7 @@ pub fn measure_side_by_side<const K: usize>(
 }
 
 /// [`measure_side_by_side`] with every operation's data cold: no warm-up,
-/// and the CPU caches flushed ([`evict_cpu_caches`]) before each block of
+/// and the CPU caches flushed (a write to every line of 128 MiB) before each block of
 /// `block` runs of each operation. `op(k, i)` should touch data no earlier
 /// run touched (a new key each time), or it will find it warm.
 pub fn measure_cold_side_by_side<const K: usize>(

@@ -278,10 +278,9 @@ impl MemoryBackend {
         self.store.len() as u64
     }
 
-    /// The largest value this store holds under a key of up to
-    /// [`KEY_ALLOWANCE`] bytes: a shard's share of the bound less what an
+    /// The largest value this store holds under a key of up to 1 KiB: a shard's share of the bound less what an
     /// entry weighs besides its value (unbounded when weighed by entries).
-    pub fn largest_value(&self) -> usize {
+    pub(crate) fn largest_value(&self) -> usize {
         if !self.weigh.bytes {
             return usize::MAX;
         }
