@@ -20,12 +20,36 @@ pub(crate) fn schema_hash(fields: &[(String, String)], version: u64) -> String {
     for (name, ty) in fields {
         feed(name.as_bytes());
         feed(b":");
-        let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
-        feed(ty.as_bytes());
+        feed(squeeze(ty).as_bytes());
         feed(b";");
     }
     feed(&version.to_le_bytes());
     format!("{h:016x}")
+}
+
+/// `text` without the whitespace outside its string literals (printers
+/// differ in spacing; a literal's own spaces are its value: `rename = "a
+/// b"` is not `rename = "ab"`).
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut quoted, mut escaped) = (false, false);
+    for c in text.chars() {
+        if quoted {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            quoted = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -42,6 +66,18 @@ mod tests {
         assert_eq!(one("(i32, String)"), one("(i32 , String)"));
         assert_ne!(one("[u8; 4]"), one("[u8; 5]"));
         assert_ne!(one("i32"), one("i64"));
+        assert_eq!(
+            one(r#"i32 # [serde (rename = "a b")]"#),
+            one(r#"i32 #[serde(rename = "a b")]"#)
+        );
+        assert_ne!(
+            one(r#"i32 #[serde(rename = "a b")]"#),
+            one(r#"i32 #[serde(rename = "ab")]"#)
+        );
+        assert_ne!(
+            one(r#"i32 #[serde(rename = "a\" b")]"#),
+            one(r#"i32 #[serde(rename = "a\"b")]"#)
+        );
         assert_ne!(
             schema_hash(&[("f".to_owned(), "i32".to_owned())], 0),
             schema_hash(&[("f".to_owned(), "i32".to_owned())], 1)

@@ -257,8 +257,9 @@ fn timed_in_blocks<const K: usize>(
     mut before: impl FnMut(),
     mut op: impl FnMut(usize, usize),
 ) -> [Summary; K] {
+    let block = block.max(1);
     let mut ns: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n));
-    for start in (0..n).step_by(block.max(1)) {
+    for start in (0..n).step_by(block) {
         let runs = start..(start + block).min(n);
         for (k, timings) in ns.iter_mut().enumerate() {
             before();

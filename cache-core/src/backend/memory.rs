@@ -10,15 +10,13 @@
 //! past its deadline is a miss when read and is dropped then; an insert
 //! sweeps out the others every [`SWEEP_EVERY_MS`].
 //!
-//! Each shard's lock is crossbeam's `ShardedLock` (quick_cache's
-//! `sharded-lock` feature) rather than one parking_lot `RwLock`: a reader
-//! takes a lock of its own thread's (on a cache line of its own), so hits
-//! from several cores write no line in common. With one lock word per
-//! shard, whose lines the cores passed back and forth, hits from 8 or 32
-//! threads on 2 cores ran at 0.8-0.96 of one thread's rate in some
-//! processes and 1.6 in others (by where the shards landed); a write
-//! takes every thread's lock, ~5% more time in the eviction program,
-//! whose every miss inserts (BENCHMARKS.md).
+//! Each shard has one parking_lot `RwLock`, whose word every hit writes:
+//! hits from 8 or 32 threads on 2 cores ran at 0.73-0.96 of one thread's
+//! rate in some processes and ~1.6 in others (by where the shards
+//! landed). quick_cache's `sharded-lock` feature (a lock per thread, on a
+//! line of its own) made every run 1.55-1.72, but it cannot be on beside
+//! parking_lot, which quick_cache enables by default: an application that
+//! also depends on quick_cache would not compile (BENCHMARKS.md).
 //!
 //! An entry is laid out for the hit: the store holds a keyed 128-bit hash
 //! of its key (not the key's text: no allocation, 16 bytes), its deadline,
@@ -284,6 +282,10 @@ impl MemoryBackend {
         if !self.weigh.bytes {
             return usize::MAX;
         }
+        if self.weigh.floor > self.admitted() {
+            // Every entry weighs at least `max_bytes / max_entries`: none fits.
+            return 0;
+        }
         let besides = KEY_ALLOWANCE + ENTRY_OVERHEAD;
         usize::try_from(self.admitted().saturating_sub(besides)).unwrap_or(usize::MAX)
     }
@@ -521,12 +523,13 @@ impl Backend for MemoryBackend {
     }
 
     fn add(&self, key: &str, value: Bytes, ttl: Ttl) -> Result<bool> {
+        let size = value.len();
         let stored = self.new_entry(key, value, ttl);
         if self.too_heavy(key, &stored) {
             // Not `Ok(false)`: that says another value holds the key.
             return Err(Error::ValueTooLarge {
                 key: key.to_owned(),
-                size: stored.weight as usize,
+                size,
                 max: self.largest_value(),
             });
         }
@@ -779,6 +782,14 @@ mod tests {
                 Err(Error::ValueTooLarge { .. })
             ));
         }
+        // Every entry weighs at least max_bytes / max_entries, more than a
+        // shard admits: nothing fits, and set says so.
+        let none_fits = Cache::from_url("memory://?max_bytes=1m&max_entries=1").unwrap();
+        assert_eq!(none_fits.config().max_value_size, 0);
+        assert!(matches!(
+            none_fits.set("k", &1u8, Timeout::Default),
+            Err(Error::ValueTooLarge { .. })
+        ));
         let roomy = Cache::from_url("memory://?max_bytes=3m").unwrap();
         assert_eq!(roomy.config().max_value_size, 1 << 20, "room for 1 MiB");
     }

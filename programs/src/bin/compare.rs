@@ -25,7 +25,6 @@ use diesel::prelude::*;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-/// Iterations per measurement: (detail, list of 100, list of 1,000).
 /// Hits of `manager` from `threads` threads, each with its own connection
 /// (`open`), over 100 warm ids, in one `window`.
 fn hits_from_threads(
@@ -64,6 +63,7 @@ fn hits_from_threads(
     })
 }
 
+/// Iterations per measurement: (detail, list of 100, list of 1,000).
 fn iterations(quick: bool) -> (usize, usize, usize) {
     if quick {
         (2_000, 400, 60)
