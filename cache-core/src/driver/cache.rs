@@ -398,7 +398,9 @@ impl Cache {
     }
 
     /// Stores `value` under `key`. A zero timeout stores nothing and removes
-    /// what was there, as Django.
+    /// what was there, as Django. A value refused (over `max_value_size`,
+    /// or failing to encode) is an error and removes what was there too, as
+    /// Django's memcached backends do.
     pub fn set<'k, T: Serialize + ?Sized>(
         &self,
         key: impl Into<Key<'k>>,
@@ -410,7 +412,15 @@ impl Cache {
         match self.lifetime(timeout.into()) {
             Lifetime::Skip => self.observe(self.inner.backend.delete(&bkey)).map(drop),
             Lifetime::Store(ttl) => {
-                let bytes = self.encode(key.name(), value)?;
+                let bytes = match self.encode(key.name(), value) {
+                    Ok(bytes) => bytes,
+                    Err(refused) => {
+                        // As Django's memcached backends do: a value that is
+                        // not stored leaves nothing of the one it replaces.
+                        let _ = self.observe(self.inner.backend.delete(&bkey));
+                        return Err(refused);
+                    }
+                };
                 self.observe(self.inner.backend.set(&bkey, bytes, ttl))?;
                 self.count(Counter::Write, 1);
                 Ok(())
@@ -509,8 +519,8 @@ impl Cache {
     }
 
     /// Stores every entry in one round trip; returns the names of the keys it
-    /// could not store (over the maximum size, or failing to encode), as
-    /// Django's `set_many`.
+    /// could not store (over the maximum size, or failing to encode, whose
+    /// old values are removed), as Django's `set_many`.
     pub fn set_many<'k, K, T, I>(
         &self,
         entries: I,
@@ -524,12 +534,21 @@ impl Cache {
         let lifetime = self.lifetime(timeout.into());
         let mut failed = Vec::new();
         let mut encoded: Vec<(String, Bytes)> = Vec::new();
+        let mut not_stored: Vec<String> = Vec::new();
         for (key, value) in entries {
             let key = key.into();
             match self.encode(key.name(), &value) {
                 Ok(bytes) => encoded.push((self.backend_key(&key), bytes)),
-                Err(_) => failed.push(key.name().to_owned()),
+                Err(_) => {
+                    failed.push(key.name().to_owned());
+                    not_stored.push(self.backend_key(&key));
+                }
             }
+        }
+        if !not_stored.is_empty() {
+            // As `set`: nothing is left of the values they were to replace.
+            let keys: Vec<&str> = not_stored.iter().map(String::as_str).collect();
+            let _ = self.observe(self.inner.backend.delete_many(&keys));
         }
         let pairs: Vec<(&str, Bytes)> = encoded
             .iter()

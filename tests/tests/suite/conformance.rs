@@ -428,6 +428,7 @@ fn incr_is_atomic(t: &Target) {
 
 fn many_at_once(t: &Target) {
     let small = t.sibling(&unique::prefix("many"), "max_value_size=64");
+    small.set("b", &"old", Timeout::Default).unwrap();
     let failed = small
         .set_many(
             [
@@ -573,6 +574,9 @@ fn awkward_keys_never_collide(t: &Target) {
 
 fn oversized_values_are_refused(t: &Target) {
     let big = vec![7u8; 1024 * 1024 + 1];
+    // What a refused value was to replace goes (as Django's memcached
+    // backends do): no old value read after a write that returned.
+    t.cache.set("big", &"old", Timeout::Default).unwrap();
     let err = t
         .cache
         .set(
