@@ -60,10 +60,19 @@ struct Stripe([AtomicU64; COUNTERS]);
 /// This thread's stripe.
 fn stripe() -> usize {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    // Const-initialized (no lazy-init check on a hit); `STRIPES`: not
+    // chosen yet.
     thread_local! {
-        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(STRIPES) };
     }
-    MINE.with(|s| *s)
+    MINE.with(|mine| {
+        let mut s = mine.get();
+        if s == STRIPES {
+            s = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+            mine.set(s);
+        }
+        s
+    })
 }
 
 /// Every counter, in the order of its discriminant.

@@ -106,3 +106,106 @@ fn the_same_entry_read_with_other_tags_is_checked_again() {
     // (created now) do not match the entry's stamp.
     assert_eq!(read(&cache, &["tag:b"], "v2").1, Outcome::Loaded);
 }
+
+/// A value whose `Clone` and `Drop` are the application's: they take a
+/// lock of the application's and call the cache itself.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Busy(String);
+
+/// The cache `Busy` calls, and the application's lock it takes.
+static BUSY_CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+static APP_LOCK: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+
+impl Clone for Busy {
+    fn clone(&self) -> Self {
+        *APP_LOCK.lock().unwrap() += 1;
+        if let Some(cache) = BUSY_CACHE.get() {
+            cache
+                .set("clones", &1u8, cache_core::Timeout::Default)
+                .unwrap();
+            cache.get::<u8>("clones").unwrap();
+        }
+        Busy(self.0.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(cache) = BUSY_CACHE.get() {
+            cache.get::<u8>("drops").unwrap();
+        }
+    }
+}
+
+/// Runs `f` on a thread of its own; fails if it has not returned after
+/// 60 s (it takes milliseconds unless it deadlocks).
+fn within_a_minute(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok(),
+        "{what}: deadlocked"
+    );
+}
+
+#[test]
+fn a_value_whose_clone_and_drop_call_the_cache_or_lock_does_not_deadlock() {
+    // Deadlocked when hits cloned the value under the shard's read lock
+    // and writes dropped the values they replaced under its write lock.
+    let cache = BUSY_CACHE.get_or_init(|| Cache::from_url("memory://?max_entries=100").unwrap());
+    let read = |id: u32, source: &str| {
+        let key = format!("busy:{id}");
+        let tags = ["tag:busy"];
+        cache
+            .read_through(
+                &Plan::new(&key, &tags),
+                |_: &Busy| Shape {
+                    depends_on: 1,
+                    ttl: None,
+                },
+                || Ok::<_, Infallible>(Busy(source.to_owned())),
+            )
+            .unwrap()
+    };
+    // One thread: hits clone (and call the cache), a bump replaces the
+    // kept values (dropped: they call the cache), evictions drop others.
+    within_a_minute("one thread", move || {
+        for round in 0..3 {
+            for id in 0..150 {
+                let (value, _) = read(id, &format!("v{round}"));
+                assert_eq!(value.0, format!("v{round}"));
+                assert_eq!(read(id, "unused").0.0, format!("v{round}"));
+            }
+            cache.bump_tags(&["tag:busy".to_owned()], None).unwrap();
+        }
+    });
+    // Readers whose clones take the application's lock, beside a writer
+    // that holds that lock while it writes to the cache.
+    within_a_minute("readers and a writer", move || {
+        std::thread::scope(|s| {
+            for t in 0..3 {
+                s.spawn(move || {
+                    for i in 0..2_000u32 {
+                        read(i % 32, "v");
+                        if t == 0 && i % 100 == 0 {
+                            cache.bump_tags(&["tag:busy".to_owned()], None).unwrap();
+                        }
+                    }
+                });
+            }
+            s.spawn(|| {
+                for i in 0..2_000u32 {
+                    let _held = APP_LOCK.lock().unwrap();
+                    cache
+                        .set(format!("k{}", i % 64), &i, cache_core::Timeout::Default)
+                        .unwrap();
+                }
+            });
+        });
+    });
+}

@@ -205,6 +205,9 @@ impl Cache {
             return None;
         }
         let generation = self.backend().generation()?;
+        // The memo is taken out of the store (a reference counted), and the
+        // value cloned from it after: the value's `Clone` is the
+        // application's, and must not run under a lock of the store's.
         let memo = self.backend().kept_after_generation(key)?;
         if !memo.still_checked(generation, tags_digest) {
             return None;

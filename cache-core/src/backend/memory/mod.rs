@@ -10,13 +10,10 @@
 //! past its deadline is a miss when read and is dropped then; an insert
 //! sweeps out the others every [`SWEEP_EVERY_MS`].
 //!
-//! Each shard has one parking_lot `RwLock`, whose word every hit writes:
-//! hits from 8 or 32 threads on 2 cores ran at 0.73-0.96 of one thread's
-//! rate in some processes and ~1.6 in others (by where the shards
-//! landed). quick_cache's `sharded-lock` feature (a lock per thread, on a
-//! line of its own) made every run 1.55-1.72, but it cannot be on beside
-//! parking_lot, which quick_cache enables by default: an application that
-//! also depends on quick_cache would not compile (BENCHMARKS.md).
+//! The shards are quick_cache's single-threaded cache behind a lock whose
+//! readers write no shared line ([`shards`]): a hit from any number of
+//! threads writes no line of the shard that another thread reads, and no
+//! code of the application runs under a shard's lock.
 //!
 //! An entry is laid out for the hit: the store holds a keyed 128-bit hash
 //! of its key (not the key's text: no allocation, 16 bytes), its deadline,
@@ -31,13 +28,13 @@ use crate::error::{Error, Result};
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
-use quick_cache::sync::{Cache as Quick, DefaultLifecycle, EntryAction, EntryResult};
-use quick_cache::{OptionsBuilder, Weighter};
+use quick_cache::Weighter;
+use shards::{ShardKey, Shards};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-#[cfg(test)]
-use std::time::Duration;
+
+mod shards;
 
 /// Bytes per entry counted on top of key and value when bounding by bytes.
 const ENTRY_OVERHEAD: u64 = 64;
@@ -67,6 +64,12 @@ struct Hashed(u64, u64);
 impl Hash for Hashed {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.0);
+    }
+}
+
+impl ShardKey for Hashed {
+    fn shard_bits(&self) -> u64 {
+        self.1
     }
 }
 
@@ -127,15 +130,9 @@ impl Weighter<Hashed, Stored> for ByWeight {
     }
 }
 
-type Store = Quick<
-    Hashed,
-    Stored,
-    ByWeight,
-    BuildHasherDefault<Prehashed>,
-    DefaultLifecycle<Hashed, Stored>,
->;
+type Store = Shards<Hashed, Stored, ByWeight, BuildHasherDefault<Prehashed>>;
 
-/// The most shards: quick_cache's default on 2 cores is 8.
+/// The most shards (four per core, as quick_cache's own default).
 const MAX_SHARDS: u64 = 64;
 
 /// In-process storage, bounded by entries and/or bytes.
@@ -236,22 +233,13 @@ impl MemoryBackend {
             MAX_SHARDS
         };
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get() as u64 * 4);
-        let mut shards = cores.min(MAX_SHARDS).min(fit).max(1);
-        if !shards.is_power_of_two() {
-            shards = shards.next_power_of_two() / 2;
-        }
-        let options = OptionsBuilder::new()
-            .estimated_items_capacity(usize::try_from(items.min(1 << 24)).unwrap_or(1 << 24))
-            .weight_capacity(capacity)
-            .hot_allocation(HOT_SHARE)
-            .shards(shards as usize)
-            .build()
-            .expect("quick_cache options: capacities are set");
-        let store = Quick::with_options(
-            options,
+        let shards = cores.min(MAX_SHARDS).min(fit).max(1);
+        let store = Shards::new(
+            shards as usize,
+            capacity,
+            items.min(1 << 24),
             weigher.clone(),
             BuildHasherDefault::default(),
-            DefaultLifecycle::default(),
         );
         let max_tags = max_entries.map_or(DEFAULT_MAX_TAGS, |n| {
             usize::try_from(n.saturating_mul(4)).unwrap_or(usize::MAX)
@@ -276,8 +264,9 @@ impl MemoryBackend {
         self.store.len() as u64
     }
 
-    /// The largest value this store holds under a key of up to 1 KiB: a shard's share of the bound less what an
-    /// entry weighs besides its value (unbounded when weighed by entries).
+    /// The largest value this store holds under a key of up to 1 KiB: a
+    /// shard's share of the bound less what an entry weighs besides its
+    /// value (unbounded when weighed by entries).
     pub(crate) fn largest_value(&self) -> usize {
         if !self.weigh.bytes {
             return usize::MAX;
@@ -323,11 +312,15 @@ impl MemoryBackend {
     /// then the entry held under `key` goes (a write that is not stored
     /// must not leave the value it replaces readable).
     fn insert(&self, key: &str, stored: Stored) {
+        let hashed = Hashed::of(key);
         if self.too_heavy(key, &stored) {
-            self.store.remove(&Hashed::of(key));
+            // (What is removed is dropped after the lock, as returned.)
+            self.store.write(&hashed, |shard, _| shard.remove(&hashed));
             return;
         }
-        self.store.insert(Hashed::of(key), stored);
+        self.store.write(&hashed, |shard, dropped| {
+            shard.insert_with_lifecycle(hashed, stored, dropped);
+        });
         self.sweep_now_and_then();
     }
 
@@ -345,7 +338,21 @@ impl MemoryBackend {
         {
             return;
         }
-        self.store.retain(|_, stored| stored.live(now));
+        // Not `retain`, which drops in place: the expired entries are taken
+        // out under the lock and dropped after it.
+        self.store.each(|shard, dropped| {
+            let expired: Vec<Hashed> = shard
+                .iter()
+                .filter(|(_, stored)| !stored.live(now))
+                .map(|(key, _)| *key)
+                .collect();
+            dropped.extend(
+                expired
+                    .iter()
+                    .filter_map(|key| shard.remove(key))
+                    .map(|(_, s)| s),
+            );
+        });
     }
 
     /// Whether `stored` under `key` outweighs a shard's share (counted and
@@ -394,15 +401,26 @@ impl MemoryBackend {
     }
 
     fn live(&self, key: &str) -> Option<Stored> {
+        self.with_live(key, Stored::clone)
+    }
+
+    /// `f` of the live entry under `key`, read in place (under its
+    /// shard's read lock: `f` must not call this store, nor run code of
+    /// the application).
+    fn with_live<R>(&self, key: &str, f: impl FnOnce(&Stored) -> R) -> Option<R> {
         let key = Hashed::of(key);
-        let stored = self.store.get(&key)?;
         let now = coarse_now_ms();
-        if stored.live(now) {
-            return Some(stored);
+        let found = self.store.read(&key, |shard| match shard.get(&key) {
+            Some(stored) if stored.live(now) => Some(Ok(f(stored))),
+            Some(_) => Some(Err(())),
+            None => None,
+        })?;
+        if found.is_err() {
+            // Past its deadline: dropped now, unless replaced meanwhile.
+            self.store
+                .write(&key, |shard, _| shard.remove_if(&key, |s| !s.live(now)));
         }
-        // Past its deadline: dropped now, unless replaced meanwhile.
-        self.store.remove_if(&key, |s| !s.live(now));
-        None
+        found.ok()
     }
 }
 
@@ -459,7 +477,8 @@ impl EntryStore for MemoryBackend {
     fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
         self.insert(key, self.new_entry(key, bytes, ttl));
         if let Some(lease) = release {
-            self.store.remove(&Hashed::of(lease));
+            let lease = Hashed::of(lease);
+            self.store.write(&lease, |shard, _| shard.remove(&lease));
         }
         Ok(())
     }
@@ -469,12 +488,14 @@ impl EntryStore for MemoryBackend {
     }
 
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
-        // A vacant key's placeholder guard is dropped: nothing inserted.
-        let _ = self.store.entry(&Hashed::of(key), None, |_, current| {
-            if Arc::ptr_eq(&current.memo, raw) {
+        let hashed = Hashed::of(key);
+        self.store.write(&hashed, |shard, _| {
+            if let Some(mut current) = shard.peek_mut(&hashed)
+                && Arc::ptr_eq(&current.memo, raw)
+            {
+                // (`raw`, replaced, is the caller's too: not dropped here.)
                 current.memo = decoded.clone();
             }
-            EntryAction::Retain(())
         });
     }
 }
@@ -534,25 +555,25 @@ impl Backend for MemoryBackend {
             });
         }
         let now = coarse_now_ms();
-        let guard = match self.store.entry(&Hashed::of(key), None, |_, current| {
-            if current.live(now) {
-                EntryAction::Retain(())
-            } else {
-                EntryAction::ReplaceWithGuard
+        let hashed = Hashed::of(key);
+        let added = self.store.write(&hashed, |shard, dropped| {
+            if shard.peek(&hashed).is_some_and(|current| current.live(now)) {
+                return false;
             }
-        }) {
-            EntryResult::Retained(()) | EntryResult::Removed(..) | EntryResult::Timeout => {
-                return Ok(false);
-            }
-            EntryResult::Replaced(guard, _) | EntryResult::Vacant(guard) => guard,
-        };
-        Ok(guard.insert(stored).is_ok())
+            shard.insert_with_lifecycle(hashed, stored, dropped);
+            true
+        });
+        if added {
+            self.sweep_now_and_then();
+        }
+        Ok(added)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
+        let hashed = Hashed::of(key);
         Ok(self
             .store
-            .remove(&Hashed::of(key))
+            .write(&hashed, |shard, _| shard.remove(&hashed))
             .is_some_and(|(_, s)| s.live(coarse_now_ms())))
     }
 
@@ -570,307 +591,62 @@ impl Backend for MemoryBackend {
 
     fn touch(&self, key: &str, ttl: Ttl) -> Result<bool> {
         let now = coarse_now_ms();
-        // A vacant key's placeholder guard is dropped: nothing inserted.
-        Ok(matches!(
-            self.store.entry(&Hashed::of(key), None, |_, current| {
-                if current.live(now) {
-                    current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
-                    EntryAction::Retain(true)
-                } else {
-                    EntryAction::Remove
-                }
-            }),
-            EntryResult::Retained(true)
-        ))
+        let hashed = Hashed::of(key);
+        Ok(self.store.write(&hashed, |shard, dropped| {
+            let Some(mut current) = shard.get_mut(&hashed) else {
+                return false;
+            };
+            if current.live(now) {
+                current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
+                return true;
+            }
+            drop(current);
+            dropped.extend(shard.remove(&hashed).map(|(_, s)| s));
+            false
+        }))
     }
 
     fn incr(&self, key: &str, delta: i64) -> Result<Incr> {
         let now = coarse_now_ms();
-        Ok(
-            match self.store.entry(&Hashed::of(key), None, |_, current| {
-                if !current.live(now) {
-                    return EntryAction::Remove;
-                }
-                let bytes = current.memo.bytes().unwrap_or_default();
-                let Some(old) = codec::decode_counter(&bytes) else {
-                    return EntryAction::Retain(Incr::NotAnInteger);
-                };
-                let Some(new) = old.checked_add(delta) else {
-                    return EntryAction::Retain(Incr::Overflow);
-                };
-                let text = Bytes::from(new.to_string());
-                *current = self.stored(
-                    key,
-                    Kept::holding(text.clone()),
-                    text.len(),
-                    current.expires_at,
-                );
-                EntryAction::Retain(Incr::Value(new))
-            }) {
-                EntryResult::Retained(outcome) => outcome,
-                _ => Incr::Missing,
-            },
-        )
+        let hashed = Hashed::of(key);
+        Ok(self.store.write(&hashed, |shard, dropped| {
+            let Some(mut current) = shard.get_mut(&hashed) else {
+                return Incr::Missing;
+            };
+            if !current.live(now) {
+                drop(current);
+                dropped.extend(shard.remove(&hashed).map(|(_, s)| s));
+                return Incr::Missing;
+            }
+            let bytes = current.memo.bytes().unwrap_or_default();
+            let Some(old) = codec::decode_counter(&bytes) else {
+                return Incr::NotAnInteger;
+            };
+            let Some(new) = old.checked_add(delta) else {
+                return Incr::Overflow;
+            };
+            let text = Bytes::from(new.to_string());
+            let counter = self.stored(
+                key,
+                Kept::holding(text.clone()),
+                text.len(),
+                current.expires_at,
+            );
+            dropped.push(std::mem::replace(&mut *current, counter));
+            Incr::Value(new)
+        }))
     }
 
     fn clear(&self, _prefix: &str) -> Result<()> {
         // Keys and versions are kept by hash, not by prefix: all are
         // forgotten (the entries of another cache sharing this store then
         // miss).
-        self.store.clear();
+        self.store
+            .each(|shard, dropped| dropped.extend(shard.drain().map(|(_, s)| s)));
         self.tags.clear();
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_decoded_entry_is_held_once_and_still_known_by_its_bytes() {
-        let m = MemoryBackend::new(None, None);
-        let v1 = Bytes::from_static(b"first");
-        m.fill("e", v1.clone(), None, None).unwrap();
-        let (bytes, raw) = m.lookup("e").unwrap();
-        assert_eq!(bytes, v1, "not decoded yet: the bytes");
-        assert!(raw.decoded().is_none());
-        let decoded = raw.decoded_as(1u8);
-        m.keep_decoded("e", &raw, &decoded);
-        let (bytes, kept) = m.lookup("e").unwrap();
-        assert!(bytes.is_empty(), "decoded: the bytes are gone");
-        assert!(Arc::ptr_eq(&kept, &decoded) && kept.decoded().is_some());
-        m.keep_decoded("e", &raw, &raw.decoded_as(2u8));
-        assert!(
-            Arc::ptr_eq(&m.kept("e").unwrap(), &decoded),
-            "a second decoder of the bytes does not replace the first"
-        );
-        assert!(m.same("e", &v1).is_some(), "still known to be those bytes");
-        assert!(
-            Arc::ptr_eq(&m.keep("e", &v1, None), &decoded),
-            "kept, not replaced"
-        );
-        let v2 = Bytes::from_static(b"second");
-        assert!(m.same("e", &v2).is_none());
-        let other = m.keep("e", &v2, None);
-        assert!(!Arc::ptr_eq(&other, &decoded), "other bytes replace it");
-        assert_eq!(m.lookup("e").unwrap().0, v2);
-        m.keep_decoded("e", &raw, &decoded);
-        assert!(
-            Arc::ptr_eq(&m.kept("e").unwrap(), &other),
-            "a decoding of bytes replaced meanwhile is not kept"
-        );
-        m.keep_decoded("absent", &raw, &decoded);
-        assert!(m.kept("absent").is_none(), "nor one of bytes gone");
-    }
-
-    #[test]
-    fn the_longest_lifetimes_are_stored_not_a_panic() {
-        let m = MemoryBackend::new(None, None);
-        m.set("k", Bytes::from_static(b"v"), Some(Duration::MAX))
-            .unwrap();
-        assert!(
-            m.add("a", Bytes::from_static(b"v"), Some(Duration::MAX))
-                .unwrap()
-        );
-        assert!(m.touch("k", Some(Duration::MAX)).unwrap());
-        m.set_many(&[("m", Bytes::from_static(b"v"))], Some(Duration::MAX))
-            .unwrap();
-        assert_eq!(m.get("k").unwrap(), Some(Bytes::from_static(b"v")));
-    }
-
-    #[test]
-    fn add_touch_and_incr_see_a_deadline_that_passed_as_absent() {
-        let m = MemoryBackend::new(Some(100), None);
-        let short = Some(Duration::from_millis(20));
-        assert!(m.add("a", Bytes::from_static(b"1"), short).unwrap());
-        assert!(
-            !m.add("a", Bytes::from_static(b"2"), None).unwrap(),
-            "live: kept"
-        );
-        assert_eq!(m.incr("a", 2).unwrap(), Incr::Value(3));
-        assert!(m.touch("a", short).unwrap());
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(m.get("a").unwrap(), None, "past its deadline");
-        assert_eq!(m.incr("a", 1).unwrap(), Incr::Missing);
-        assert!(!m.touch("a", None).unwrap());
-        assert!(
-            m.add("a", Bytes::from_static(b"9"), None).unwrap(),
-            "expired: replaced"
-        );
-        assert_eq!(m.get("a").unwrap(), Some(Bytes::from_static(b"9")));
-        assert!(!m.touch("absent", None).unwrap());
-        assert_eq!(m.get("absent").unwrap(), None, "a touch inserts nothing");
-        assert_eq!(m.incr("absent", 1).unwrap(), Incr::Missing);
-        m.set("text", Bytes::from_static(b"x"), None).unwrap();
-        assert_eq!(m.incr("text", 1).unwrap(), Incr::NotAnInteger);
-        m.set("max", Bytes::from(i64::MAX.to_string()), None)
-            .unwrap();
-        assert_eq!(m.incr("max", 1).unwrap(), Incr::Overflow);
-    }
-
-    #[test]
-    fn an_entry_heavier_than_a_shard_is_refused_and_counted() {
-        // 64 KiB by bytes, values up to 1 KiB: shards of 64 KiB / 2^n.
-        let m = MemoryBackend::with_max_value(None, Some(64 << 10), 1 << 10);
-        let share = m.admitted();
-        assert!(share >= (1 << 10), "a largest value fits a shard: {share}");
-        m.set("small", Bytes::from(vec![0u8; 512]), None).unwrap();
-        assert!(m.get("small").unwrap().is_some());
-        assert_eq!(m.refused(), 0);
-        let heavy = Bytes::from(vec![0u8; share as usize + 1]);
-        m.set("heavy", heavy.clone(), None).unwrap();
-        // Not "the key is held": an add that stores nothing says why.
-        assert!(matches!(
-            m.add("heavy2", heavy.clone(), None),
-            Err(Error::ValueTooLarge { .. })
-        ));
-        assert_eq!(m.get("heavy").unwrap(), None);
-        assert_eq!(m.refused(), 2, "both counted");
-        assert_eq!(m.refused_entries(), 2);
-        // A write that is not stored leaves nothing of the value it
-        // replaces.
-        m.set("small", heavy, None).unwrap();
-        assert_eq!(m.get("small").unwrap(), None);
-        assert!(m.largest_value() < share as usize && m.largest_value() >= 1 << 10);
-    }
-
-    #[test]
-    fn a_cache_whose_max_bytes_leave_no_room_for_max_value_size_lowers_it() {
-        use crate::{Cache, CacheConfig, Timeout};
-        for url in [
-            "memory://?max_bytes=1m",
-            "memory://?max_bytes=100k&max_value_size=100k",
-            "memory://?max_bytes=1m&max_value_size=2m",
-        ] {
-            let cache = Cache::from_url(url).unwrap();
-            let max = cache.config().max_value_size;
-            let asked = CacheConfig::from_url(url).unwrap().max_value_size;
-            assert!(max < asked, "{url}: {max}");
-            // The largest value now allowed is stored and read back; one
-            // byte more is refused, where both were accepted and the value
-            // never stored.
-            // Bytes that do not compress.
-            let noise = |n: usize| {
-                let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-                (0..n)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect::<Vec<u8>>()
-            };
-            let (mut fits, mut over) = (0, max + 1);
-            while over - fits > 1 {
-                let mid = (fits + over) / 2;
-                if cache.encode("k", &noise(mid)).is_ok() {
-                    fits = mid;
-                } else {
-                    over = mid;
-                }
-            }
-            cache.set("k", &noise(fits), Timeout::Default).unwrap();
-            let back = cache.get::<Vec<u8>>("k").unwrap();
-            assert!(
-                back == Some(noise(fits)),
-                "{url}: {fits} bytes not read back"
-            );
-            assert!(matches!(
-                cache.set("k", &noise(over), Timeout::Default),
-                Err(Error::ValueTooLarge { .. })
-            ));
-        }
-        // Every entry weighs at least max_bytes / max_entries, more than a
-        // shard admits: nothing fits, and set says so.
-        let none_fits = Cache::from_url("memory://?max_bytes=1m&max_entries=1").unwrap();
-        assert_eq!(none_fits.config().max_value_size, 0);
-        assert!(matches!(
-            none_fits.set("k", &1u8, Timeout::Default),
-            Err(Error::ValueTooLarge { .. })
-        ));
-        let roomy = Cache::from_url("memory://?max_bytes=3m").unwrap();
-        assert_eq!(roomy.config().max_value_size, 1 << 20, "room for 1 MiB");
-    }
-
-    #[test]
-    fn inserts_sweep_out_entries_past_their_deadline_now_and_then() {
-        let mut m = MemoryBackend::new(Some(1_000), None);
-        m.sweep_every_ms = 30;
-        for i in 0..100 {
-            m.set(
-                &format!("k{i}"),
-                Bytes::from_static(b"v"),
-                Some(Duration::from_millis(500)),
-            )
-            .unwrap();
-        }
-        m.set("kept", Bytes::from_static(b"v"), None).unwrap();
-        assert_eq!(m.entry_count(), 101);
-        std::thread::sleep(Duration::from_millis(600));
-        m.set("next", Bytes::from_static(b"v"), None).unwrap();
-        assert_eq!(m.entry_count(), 2, "the 100 expired ones are gone");
-    }
-
-    #[test]
-    fn clear_drops_every_entry_and_version() {
-        // Keys are held as hashes: a prefix cannot be told apart, so a
-        // clear drops what other caches sharing the store hold too (they
-        // miss).
-        let m = MemoryBackend::new(None, None);
-        for key in ["a:1", "a:2", "b:1"] {
-            m.set(key, Bytes::from_static(b"v"), None).unwrap();
-        }
-        m.write_versions(&[("a:t", 7)], None).unwrap();
-        m.clear("a:").unwrap();
-        assert_eq!(
-            ["a:1", "a:2", "b:1"].map(|k| m.has_key(k).unwrap()),
-            [false, false, false]
-        );
-        assert_eq!(m.read_versions("a:1", &["a:t"]).unwrap(), [None]);
-    }
-
-    #[test]
-    fn keys_that_differ_are_held_apart() {
-        let m = MemoryBackend::new(None, None);
-        let keys: Vec<String> = (0..10_000).map(|i| format!("p:d:{i}")).collect();
-        for (i, key) in keys.iter().enumerate() {
-            m.set(key, Bytes::from(i.to_string()), None).unwrap();
-        }
-        for (i, key) in keys.iter().enumerate() {
-            assert_eq!(m.get(key).unwrap(), Some(Bytes::from(i.to_string())));
-        }
-        assert_eq!(m.get("p:d:").unwrap(), None);
-        assert_eq!(m.get("").unwrap(), None);
-    }
-
-    #[test]
-    fn bounded_by_entries() {
-        let m = MemoryBackend::new(Some(10), None);
-        for i in 0..100 {
-            m.set(&i.to_string(), Bytes::from_static(b"v"), None)
-                .unwrap();
-        }
-        m.run_pending_tasks();
-        assert!(m.entry_count() <= 10, "{}", m.entry_count());
-    }
-
-    #[test]
-    fn bounded_by_bytes_and_entries_together() {
-        let m = MemoryBackend::new(Some(50), Some(10_000));
-        let big = Bytes::from(vec![0u8; 1_000]);
-        for i in 0..100 {
-            m.set(&format!("b{i}"), big.clone(), None).unwrap();
-        }
-        m.run_pending_tasks();
-        assert!(m.entry_count() <= 10, "bytes bound: {}", m.entry_count());
-        let m = MemoryBackend::new(Some(5), Some(1 << 20));
-        for i in 0..100 {
-            m.set(&format!("s{i}"), Bytes::from_static(b"v"), None)
-                .unwrap();
-        }
-        m.run_pending_tasks();
-        assert!(m.entry_count() <= 5, "entries bound: {}", m.entry_count());
-    }
-}
+mod tests;

@@ -1,0 +1,290 @@
+//! The in-process store's own behaviour (the conformance suite covers
+//! what every store shares).
+
+use super::*;
+use std::time::Duration;
+
+#[test]
+fn a_decoded_entry_is_held_once_and_still_known_by_its_bytes() {
+    let m = MemoryBackend::new(None, None);
+    let v1 = Bytes::from_static(b"first");
+    m.fill("e", v1.clone(), None, None).unwrap();
+    let (bytes, raw) = m.lookup("e").unwrap();
+    assert_eq!(bytes, v1, "not decoded yet: the bytes");
+    assert!(raw.decoded().is_none());
+    let decoded = raw.decoded_as(1u8);
+    m.keep_decoded("e", &raw, &decoded);
+    let (bytes, kept) = m.lookup("e").unwrap();
+    assert!(bytes.is_empty(), "decoded: the bytes are gone");
+    assert!(Arc::ptr_eq(&kept, &decoded) && kept.decoded().is_some());
+    m.keep_decoded("e", &raw, &raw.decoded_as(2u8));
+    assert!(
+        Arc::ptr_eq(&m.kept("e").unwrap(), &decoded),
+        "a second decoder of the bytes does not replace the first"
+    );
+    assert!(m.same("e", &v1).is_some(), "still known to be those bytes");
+    assert!(
+        Arc::ptr_eq(&m.keep("e", &v1, None), &decoded),
+        "kept, not replaced"
+    );
+    let v2 = Bytes::from_static(b"second");
+    assert!(m.same("e", &v2).is_none());
+    let other = m.keep("e", &v2, None);
+    assert!(!Arc::ptr_eq(&other, &decoded), "other bytes replace it");
+    assert_eq!(m.lookup("e").unwrap().0, v2);
+    m.keep_decoded("e", &raw, &decoded);
+    assert!(
+        Arc::ptr_eq(&m.kept("e").unwrap(), &other),
+        "a decoding of bytes replaced meanwhile is not kept"
+    );
+    m.keep_decoded("absent", &raw, &decoded);
+    assert!(m.kept("absent").is_none(), "nor one of bytes gone");
+}
+
+#[test]
+fn the_longest_lifetimes_are_stored_not_a_panic() {
+    let m = MemoryBackend::new(None, None);
+    m.set("k", Bytes::from_static(b"v"), Some(Duration::MAX))
+        .unwrap();
+    assert!(
+        m.add("a", Bytes::from_static(b"v"), Some(Duration::MAX))
+            .unwrap()
+    );
+    assert!(m.touch("k", Some(Duration::MAX)).unwrap());
+    m.set_many(&[("m", Bytes::from_static(b"v"))], Some(Duration::MAX))
+        .unwrap();
+    assert_eq!(m.get("k").unwrap(), Some(Bytes::from_static(b"v")));
+}
+
+#[test]
+fn add_touch_and_incr_see_a_deadline_that_passed_as_absent() {
+    let m = MemoryBackend::new(Some(100), None);
+    let short = Some(Duration::from_millis(20));
+    assert!(m.add("a", Bytes::from_static(b"1"), short).unwrap());
+    assert!(
+        !m.add("a", Bytes::from_static(b"2"), None).unwrap(),
+        "live: kept"
+    );
+    assert_eq!(m.incr("a", 2).unwrap(), Incr::Value(3));
+    assert!(m.touch("a", short).unwrap());
+    std::thread::sleep(Duration::from_millis(40));
+    assert_eq!(m.get("a").unwrap(), None, "past its deadline");
+    assert_eq!(m.incr("a", 1).unwrap(), Incr::Missing);
+    assert!(!m.touch("a", None).unwrap());
+    assert!(
+        m.add("a", Bytes::from_static(b"9"), None).unwrap(),
+        "expired: replaced"
+    );
+    assert_eq!(m.get("a").unwrap(), Some(Bytes::from_static(b"9")));
+    assert!(!m.touch("absent", None).unwrap());
+    assert_eq!(m.get("absent").unwrap(), None, "a touch inserts nothing");
+    assert_eq!(m.incr("absent", 1).unwrap(), Incr::Missing);
+    m.set("text", Bytes::from_static(b"x"), None).unwrap();
+    assert_eq!(m.incr("text", 1).unwrap(), Incr::NotAnInteger);
+    m.set("max", Bytes::from(i64::MAX.to_string()), None)
+        .unwrap();
+    assert_eq!(m.incr("max", 1).unwrap(), Incr::Overflow);
+}
+
+#[test]
+fn an_entry_heavier_than_a_shard_is_refused_and_counted() {
+    // 64 KiB by bytes, values up to 1 KiB: shards of 64 KiB / 2^n.
+    let m = MemoryBackend::with_max_value(None, Some(64 << 10), 1 << 10);
+    let share = m.admitted();
+    assert!(share >= (1 << 10), "a largest value fits a shard: {share}");
+    m.set("small", Bytes::from(vec![0u8; 512]), None).unwrap();
+    assert!(m.get("small").unwrap().is_some());
+    assert_eq!(m.refused(), 0);
+    let heavy = Bytes::from(vec![0u8; share as usize + 1]);
+    m.set("heavy", heavy.clone(), None).unwrap();
+    // Not "the key is held": an add that stores nothing says why.
+    assert!(matches!(
+        m.add("heavy2", heavy.clone(), None),
+        Err(Error::ValueTooLarge { .. })
+    ));
+    assert_eq!(m.get("heavy").unwrap(), None);
+    assert_eq!(m.refused(), 2, "both counted");
+    assert_eq!(m.refused_entries(), 2);
+    // A write that is not stored leaves nothing of the value it
+    // replaces.
+    m.set("small", heavy, None).unwrap();
+    assert_eq!(m.get("small").unwrap(), None);
+    assert!(m.largest_value() < share as usize && m.largest_value() >= 1 << 10);
+}
+
+#[test]
+fn a_cache_whose_max_bytes_leave_no_room_for_max_value_size_lowers_it() {
+    use crate::{Cache, CacheConfig, Timeout};
+    for url in [
+        "memory://?max_bytes=1m",
+        "memory://?max_bytes=100k&max_value_size=100k",
+        "memory://?max_bytes=1m&max_value_size=2m",
+    ] {
+        let cache = Cache::from_url(url).unwrap();
+        let max = cache.config().max_value_size;
+        let asked = CacheConfig::from_url(url).unwrap().max_value_size;
+        assert!(max < asked, "{url}: {max}");
+        // The largest value now allowed is stored and read back; one
+        // byte more is refused, where both were accepted and the value
+        // never stored.
+        // Bytes that do not compress.
+        let noise = |n: usize| {
+            let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+            (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect::<Vec<u8>>()
+        };
+        let (mut fits, mut over) = (0, max + 1);
+        while over - fits > 1 {
+            let mid = (fits + over) / 2;
+            if cache.encode("k", &noise(mid)).is_ok() {
+                fits = mid;
+            } else {
+                over = mid;
+            }
+        }
+        cache.set("k", &noise(fits), Timeout::Default).unwrap();
+        let back = cache.get::<Vec<u8>>("k").unwrap();
+        assert!(
+            back == Some(noise(fits)),
+            "{url}: {fits} bytes not read back"
+        );
+        assert!(matches!(
+            cache.set("k", &noise(over), Timeout::Default),
+            Err(Error::ValueTooLarge { .. })
+        ));
+    }
+    // Every entry weighs at least max_bytes / max_entries, more than a
+    // shard admits: nothing fits, and set says so.
+    let none_fits = Cache::from_url("memory://?max_bytes=1m&max_entries=1").unwrap();
+    assert_eq!(none_fits.config().max_value_size, 0);
+    assert!(matches!(
+        none_fits.set("k", &1u8, Timeout::Default),
+        Err(Error::ValueTooLarge { .. })
+    ));
+    let roomy = Cache::from_url("memory://?max_bytes=3m").unwrap();
+    assert_eq!(roomy.config().max_value_size, 1 << 20, "room for 1 MiB");
+}
+
+#[test]
+fn inserts_sweep_out_entries_past_their_deadline_now_and_then() {
+    let mut m = MemoryBackend::new(Some(1_000), None);
+    m.sweep_every_ms = 30;
+    for i in 0..100 {
+        m.set(
+            &format!("k{i}"),
+            Bytes::from_static(b"v"),
+            Some(Duration::from_millis(500)),
+        )
+        .unwrap();
+    }
+    m.set("kept", Bytes::from_static(b"v"), None).unwrap();
+    assert_eq!(m.entry_count(), 101);
+    std::thread::sleep(Duration::from_millis(600));
+    m.set("next", Bytes::from_static(b"v"), None).unwrap();
+    assert_eq!(m.entry_count(), 2, "the 100 expired ones are gone");
+}
+
+#[test]
+fn clear_drops_every_entry_and_version() {
+    // Keys are held as hashes: a prefix cannot be told apart, so a
+    // clear drops what other caches sharing the store hold too (they
+    // miss).
+    let m = MemoryBackend::new(None, None);
+    for key in ["a:1", "a:2", "b:1"] {
+        m.set(key, Bytes::from_static(b"v"), None).unwrap();
+    }
+    m.write_versions(&[("a:t", 7)], None).unwrap();
+    m.clear("a:").unwrap();
+    assert_eq!(
+        ["a:1", "a:2", "b:1"].map(|k| m.has_key(k).unwrap()),
+        [false, false, false]
+    );
+    assert_eq!(m.read_versions("a:1", &["a:t"]).unwrap(), [None]);
+}
+
+#[test]
+fn keys_that_differ_are_held_apart() {
+    let m = MemoryBackend::new(None, None);
+    let keys: Vec<String> = (0..10_000).map(|i| format!("p:d:{i}")).collect();
+    for (i, key) in keys.iter().enumerate() {
+        m.set(key, Bytes::from(i.to_string()), None).unwrap();
+    }
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(m.get(key).unwrap(), Some(Bytes::from(i.to_string())));
+    }
+    assert_eq!(m.get("p:d:").unwrap(), None);
+    assert_eq!(m.get("").unwrap(), None);
+}
+
+#[test]
+fn bounded_by_entries() {
+    let m = MemoryBackend::new(Some(10), None);
+    for i in 0..100 {
+        m.set(&i.to_string(), Bytes::from_static(b"v"), None)
+            .unwrap();
+    }
+    m.run_pending_tasks();
+    assert!(m.entry_count() <= 10, "{}", m.entry_count());
+}
+
+#[test]
+fn bounded_by_bytes_and_entries_together() {
+    let m = MemoryBackend::new(Some(50), Some(10_000));
+    let big = Bytes::from(vec![0u8; 1_000]);
+    for i in 0..100 {
+        m.set(&format!("b{i}"), big.clone(), None).unwrap();
+    }
+    m.run_pending_tasks();
+    assert!(m.entry_count() <= 10, "bytes bound: {}", m.entry_count());
+    let m = MemoryBackend::new(Some(5), Some(1 << 20));
+    for i in 0..100 {
+        m.set(&format!("s{i}"), Bytes::from_static(b"v"), None)
+            .unwrap();
+    }
+    m.run_pending_tasks();
+    assert!(m.entry_count() <= 5, "entries bound: {}", m.entry_count());
+}
+
+#[test]
+fn threads_writing_and_reading_one_store_each_read_their_own_values() {
+    // Shards behind per-thread read locks: writers take every thread's
+    // lock of a shard. Eight threads over one bounded store, each writing,
+    // reading, touching and deleting keys of its own among keys shared
+    // with the others: a read answers the value last written under its
+    // key by that key's writer, or nothing (evicted); never another's.
+    let m = MemoryBackend::new(Some(500), Some(64 << 10));
+    std::thread::scope(|s| {
+        for t in 0..8u32 {
+            let m = &m;
+            s.spawn(move || {
+                for i in 0..4_000u32 {
+                    let key = format!("t{t}:{}", i % 97);
+                    let value = Bytes::from(format!("{key}={i}"));
+                    m.set(&key, value.clone(), None).unwrap();
+                    // (Or nothing: evicted by another thread's writes.)
+                    if let Some(read) = m.get(&key).unwrap() {
+                        assert_eq!(read, value);
+                    }
+                    let shared = format!("shared:{}", i % 13);
+                    if let Some(read) = m.get(&shared).unwrap() {
+                        assert!(read.starts_with(shared.as_bytes()), "{read:?}");
+                    }
+                    m.set(&shared, Bytes::from(format!("{shared}={t}")), None)
+                        .unwrap();
+                    if i % 5 == 0 {
+                        m.touch(&key, None).unwrap();
+                        m.delete(&key).unwrap();
+                        assert_eq!(m.get(&key).unwrap(), None);
+                    }
+                }
+            });
+        }
+    });
+    assert!(m.entry_count() <= 500, "{}", m.entry_count());
+}
