@@ -128,19 +128,38 @@ pub trait FilterCondition<QS, DB> {
 /// the value's MessagePack (which keeps every float bit) follows in hex,
 /// after a `~` no JSON text ends with, and such values stay apart.
 pub fn value_key<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut key = serde_json::to_string(value).unwrap_or_else(|e| format!("!{e}"));
-    if key.contains("null") {
-        key.push('~');
+    let mut key = String::new();
+    value_key_into(value, &mut key);
+    key
+}
+
+/// [`value_key`] written at the end of `out` (a hit reuses one buffer
+/// rather than allocate a key).
+pub fn value_key_into<T: Serialize + ?Sized>(value: &T, out: &mut String) {
+    let start = out.len();
+    let mut bytes = std::mem::take(out).into_bytes();
+    let written = serde_json::to_writer(&mut bytes, value);
+    // serde_json writes UTF-8; what precedes `start` was a `String`.
+    *out = String::from_utf8(bytes).unwrap_or_else(|e| {
+        let mut bytes = e.into_bytes();
+        bytes.truncate(start);
+        String::from_utf8(bytes).unwrap_or_default()
+    });
+    if let Err(e) = written {
+        out.truncate(start);
+        let _ = write!(out, "!{e}");
+    }
+    if out[start..].contains("null") {
+        out.push('~');
         match rmp_serde::to_vec(value) {
             Ok(bytes) => {
                 for b in bytes {
-                    let _ = write!(key, "{b:02x}");
+                    let _ = write!(out, "{b:02x}");
                 }
             }
-            Err(e) => key.push_str(&e.to_string()),
+            Err(e) => out.push_str(&e.to_string()),
         }
     }
-    key
 }
 
 #[cfg(test)]
@@ -158,6 +177,32 @@ mod tests {
         append_key(&mut b, "title", Some(&FilterOp::Eq("true")));
         assert_eq!(b, "title.eq=\"true\"");
         assert_ne!(value_key(&"1"), value_key(&1));
+    }
+
+    #[test]
+    fn a_value_key_written_into_a_buffer_is_the_value_key_after_what_it_held() {
+        fn check<T: Serialize + ?Sized>(value: &T) {
+            for held in ["", "p:d:", "é\u{1F600}\"null\""] {
+                let mut out = held.to_owned();
+                value_key_into(value, &mut out);
+                assert_eq!(out, format!("{held}{}", value_key(value)));
+            }
+        }
+        check(&1i32);
+        check(&-7i64);
+        check(&"tea \u{2615} \"quoted\"");
+        check(&f64::NAN);
+        check(&f64::INFINITY);
+        check(&None::<i32>);
+        check(&Some("null"));
+        check(&(1u8, "x", 2.5f32));
+        // A map with non-string keys does not serialize to JSON: the key
+        // says so rather than be empty.
+        let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let mut out = "p:".to_owned();
+        value_key_into(&map, &mut out);
+        assert!(out.starts_with("p:!"), "{out}");
+        check(&map);
     }
 
     #[test]

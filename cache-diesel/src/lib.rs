@@ -174,8 +174,10 @@ pub mod __private {
     pub use crate::connections::{LoadsFrom, assert_loads_from};
     pub use crate::filter::{
         BoxedCondition, FilterCondition, Page, append_key, append_page_key, value_key,
+        value_key_into,
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
+    pub use crate::keys::{DECLARED_UNIQUE, Declared};
     pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
     pub use crate::sql_tables::fuzz_sql;

@@ -404,12 +404,12 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let value_key = key.value_key();
         let related = <M as ModelQueries<C>>::related_tables();
         let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
-        if let Some(kept) = self.kept_detail(related, bypass, key, &value_key) {
+        if let Some(kept) = self.kept_detail(related, bypass, key) {
             return Ok(kept);
         }
+        let value_key = key.value_key();
         let unique_tag = self.keys.unique_tag(key.column(), &value_key);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.detail_entry(key, value_key, &unique_tag, related);
@@ -427,9 +427,9 @@ impl<M: CachedModel> Manager<M> {
 
     /// A hit on the decoded value an in-process store keeps for the lookup
     /// by `key` (see `cache_core::Cache::read_kept`), found with the read's
-    /// key and tags written into this thread's buffers rather than built:
-    /// what `read_through` would answer, minus three allocations and the
-    /// read's plan. `None`: go the whole way (a model with `related`
+    /// key, value key and tags written into this thread's buffers rather
+    /// than built: what `read_through` would answer, minus four allocations
+    /// and the read's plan. `None`: go the whole way (a model with `related`
     /// tables, a transaction that wrote the table, `bypass` says, no kept
     /// value).
     pub(crate) fn kept_detail(
@@ -437,11 +437,10 @@ impl<M: CachedModel> Manager<M> {
         related: &[String],
         bypass: impl FnOnce() -> bool,
         key: &M::Unique,
-        value_key: &str,
     ) -> Option<Option<M::Record>> {
         thread_local! {
-            static KEYS: std::cell::RefCell<(String, String)> =
-                const { std::cell::RefCell::new((String::new(), String::new())) };
+            static KEYS: std::cell::RefCell<[String; 3]> =
+                const { std::cell::RefCell::new([String::new(), String::new(), String::new()]) };
         }
         if !related.is_empty() || !self.cache.backend().capabilities().keeps_decoded || bypass() {
             return None;
@@ -449,14 +448,16 @@ impl<M: CachedModel> Manager<M> {
         let started = Started::now();
         let Form(found) = KEYS.with(|keys| {
             let mut keys = keys.try_borrow_mut().ok()?;
-            let (detail, tag) = &mut *keys;
+            let [value_key, detail, tag] = &mut *keys;
+            value_key.clear();
+            key.value_key_into(value_key);
             let column = key.column();
             if !self.keys.detail_key_into(column, value_key, detail)
                 || !self.keys.unique_tag_into(column, value_key, tag)
             {
                 return None;
             }
-            let digest = self.keys.unrelated_detail_digest(tag);
+            let digest = self.keys.unrelated_detail_digest(column, tag);
             let kept = self
                 .cache
                 .read_kept::<Form<Option<M::Record>>>(detail, digest)?;
@@ -480,9 +481,11 @@ impl<M: CachedModel> Manager<M> {
         Entry {
             kind: Kind::Detail,
             key: self.keys.detail_key(column, &value_key),
-            deps: self
-                .keys
-                .detail_dependencies(unique_tag, self.keys.related_tags(related_tables)),
+            deps: self.keys.detail_dependencies(
+                column,
+                unique_tag,
+                self.keys.related_tags(related_tables),
+            ),
             related: related_tables,
             value: PhantomData,
             shape: move |row: &Option<M::Record>, depends_on: DependsOn| match row {

@@ -165,12 +165,12 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let value_key = key.value_key();
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
-        if let Some(kept) = self.kept_detail(related, bypass, &key, &value_key) {
+        if let Some(kept) = self.kept_detail(related, bypass, &key) {
             return Ok(kept);
         }
+        let value_key = key.value_key();
         let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
         let entry = self.detail_entry(&key, value_key, &unique_tag, related);
         let background = || {

@@ -48,6 +48,10 @@ pub trait UniqueKey: Clone + fmt::Debug + Send + Sync + 'static {
     fn column(&self) -> &'static str;
     /// The value, as the last part of a cache key.
     fn value_key(&self) -> String;
+    /// [`value_key`](Self::value_key) written at the end of `out`.
+    fn value_key_into(&self, out: &mut String) {
+        out.push_str(&self.value_key());
+    }
 }
 
 /// A typed list filter, generated per model from `#[cache(filter(..))]`.

@@ -364,7 +364,9 @@ impl<M: CachedModel> Manager<M> {
 
     /// Invalidates the entries of the row with primary key `id`, and the
     /// lists, now (errors as [`Manager::invalidate_all`]). Every list with
-    /// conditions is invalidated: the row's values are not known.
+    /// conditions is invalidated: the row's values are not known. So is,
+    /// for a model with `unique(..)` columns, every entry of the table: the
+    /// row's lookups by those values cannot be named without the row.
     pub fn invalidate_id(&self, id: M::Id) -> Result<()> {
         let tags = self.id_invalidation_tags(id);
         self.count_coarse(&tags);
@@ -373,7 +375,10 @@ impl<M: CachedModel> Manager<M> {
 
     /// What [`Manager::invalidate_id`] bumps.
     pub(crate) fn id_invalidation_tags(&self, id: M::Id) -> Vec<String> {
-        let lists = self.lists_touched(None::<std::iter::Empty<_>>, false);
+        let mut lists = self.lists_touched(None::<std::iter::Empty<_>>, false);
+        if M::INFO.unique_columns.len() > 1 {
+            lists.extend(self.epoch_tags());
+        }
         self.row_tags(std::iter::once(&M::unique_of_id(id)), false, lists)
     }
 
@@ -424,6 +429,7 @@ impl<M: CachedModel> Manager<M> {
             touched.push(model_keys.table_tag(TableTag::Absent).to_owned());
         }
         touched.extend(keys.map(|k| model_keys.unique_tag_of(k)));
+        touched.extend(model_keys.others_wide().iter().cloned());
         touched.sort();
         touched.dedup();
         touched
@@ -434,10 +440,12 @@ impl<M: CachedModel> Manager<M> {
     /// (its other unique values are learned from the write itself).
     pub(crate) fn id_tags(&self, id: &M::Id) -> Vec<String> {
         let keys = self.model_keys();
-        vec![
+        let mut tags = vec![
             keys.table_tag(TableTag::List).to_owned(),
             keys.unique_tag_of(&M::unique_of_id(id.clone())),
-        ]
+        ];
+        tags.extend(keys.others_wide().iter().cloned());
+        tags
     }
 
     /// Runs a hook's write `f` (see [`tracking::as_hook`]) and returns

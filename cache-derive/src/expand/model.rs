@@ -96,5 +96,19 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
                 ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
             }
         }
+
+        // Registered at link time: the hooks of another model over the
+        // table that declares other unique columns invalidate this one's
+        // lookups by them, and the other way round.
+        const _: () = {
+            #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::DECLARED_UNIQUE)]
+            #[linkme(crate = ::cache_diesel::__private::linkme)]
+            fn __declared_unique() -> (&'static str, &'static [&'static str]) {
+                (
+                    <#model as ::cache_diesel::CachedModel>::table(),
+                    <#model as ::cache_diesel::CachedModel>::INFO.unique_columns,
+                )
+            }
+        };
     }
 }

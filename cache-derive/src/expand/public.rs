@@ -34,6 +34,16 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
         let v = k.variant();
         quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
     });
+    // (Unnamed without a variant: nothing would use it.)
+    let out = if keys.is_empty() {
+        quote!(_)
+    } else {
+        quote!(out)
+    };
+    let unique_values_into = keys.iter().map(|k| {
+        let v = k.variant();
+        quote!(Self::#v(value) => ::cache_diesel::__private::value_key_into(value, out))
+    });
     // What `get` returns: the model, or with relations its record.
     let (record, what) = if m.has_relations() {
         let record = relations::record_ident(m);
@@ -141,6 +151,7 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
         impl ::cache_diesel::UniqueKey for #unique {
             fn column(&self) -> &'static str { #matched { #(#unique_columns,)* } }
             fn value_key(&self) -> ::std::string::String { #matched { #(#unique_values,)* } }
+            fn value_key_into(&self, #out: &mut ::std::string::String) { #matched { #(#unique_values_into,)* } }
         }
 
         #record_items

@@ -73,14 +73,16 @@
 //!
 //! | read | a found value depends on | a "not found" also on |
 //! |---|---|---|
-//! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, each related table's `epoch` and `list` | `absent` |
+//! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, its column's wide tag where another model over the table does not declare the column (`declared.rs`), each related table's `epoch` and `list` | `absent` |
 //! | list, count without a condition, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
 //! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags, each related table's `epoch` and `list` | (never absent) |
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
+mod declared;
 mod dependencies;
 mod model_keys;
 
+pub use declared::{DECLARED_UNIQUE, Declared};
 pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
 
@@ -202,26 +204,33 @@ mod tests {
     #[test]
     fn keys_written_into_buffers_are_the_built_ones() {
         let cache = cache();
-        let k = product(&cache);
-        let (mut detail, mut tag) = (String::from("old"), String::from("old"));
-        for (column, value) in [
-            ("id", "7"),
-            ("slug", "\"c:{x}\""),
-            ("slug", &"x".repeat(300)),
+        // And where another model over the table lacks `slug`: lookups by
+        // it depend on its wide tag too.
+        for k in [
+            product(&cache),
+            product(&cache).with_wide(&["slug"], &["sku"]),
         ] {
-            assert!(k.detail_key_into(column, value, &mut detail));
-            assert_eq!(detail, k.detail_key(column, value));
-            assert!(k.unique_tag_into(column, value, &mut tag));
-            assert_eq!(tag, k.unique_tag(column, value));
-            let built = k.detail_dependencies(&tag, &[]);
-            assert_eq!(built.tags(), k.unrelated_detail_tags(&tag));
-            assert_eq!(
-                k.unrelated_detail_digest(&tag),
-                cache_core::__engine::tags_digest(&k.unrelated_detail_tags(&tag)),
-                "the kept hit's digest is the one its fill checked"
-            );
+            let (mut detail, mut tag) = (String::from("old"), String::from("old"));
+            for (column, value) in [
+                ("id", "7"),
+                ("slug", "\"c:{x}\""),
+                ("slug", &"x".repeat(300)),
+            ] {
+                assert!(k.detail_key_into(column, value, &mut detail));
+                assert_eq!(detail, k.detail_key(column, value));
+                assert!(k.unique_tag_into(column, value, &mut tag));
+                assert_eq!(tag, k.unique_tag(column, value));
+                let tags = k.unrelated_detail_tags(column, &tag);
+                assert_eq!(
+                    k.unrelated_detail_digest(column, &tag),
+                    cache_core::__engine::tags_digest(&tags),
+                    "the kept hit's digest is the one its fill checked"
+                );
+            }
         }
         // An undeclared column: the whole way.
+        let k = product(&cache);
+        let (mut detail, mut tag) = (String::new(), String::new());
         assert!(!k.detail_key_into("sku", "1", &mut detail));
         assert!(!k.unique_tag_into("sku", "1", &mut tag));
     }
@@ -299,7 +308,7 @@ mod tests {
         let k = product(&cache);
         let related = k.related_tags(&["categories".into()]).to_vec();
         let unique = k.unique_tag("id", "7");
-        let detail = k.detail_dependencies(&unique, &related);
+        let detail = k.detail_dependencies("id", &unique, &related);
         assert_eq!(
             detail.tags(),
             [
@@ -318,6 +327,24 @@ mod tests {
                 absent: 6
             }
         );
+        // Where another model over the table does not declare `slug`, a
+        // lookup by it depends on the column's wide tag, after its value's.
+        let wide = product(&cache).with_wide(&["slug"], &[]);
+        let unique = wide.unique_tag("slug", "\"a\"");
+        assert_eq!(
+            wide.detail_dependencies("slug", &unique, &related).tags(),
+            [
+                "app:t:all",
+                "app:t:products:m:epoch",
+                "app:t:products:u:slug:\"a\"",
+                "app:t:products:u:slug:*",
+                "app:t:categories:m:epoch",
+                "app:t:categories:m:list",
+                "app:t:products:m:absent",
+            ]
+        );
+        let by_id = wide.unique_tag("id", "7");
+        assert_eq!(wide.detail_dependencies("id", &by_id, &[]).tags().len(), 4);
         let list = k.list_dependencies(&[], &related);
         assert_eq!(
             list.tags(),
@@ -388,7 +415,7 @@ mod tests {
         let absent = k.table_tag(TableTag::Absent);
         let unique = k.unique_tag("slug", "\"a\"");
         for related in [vec![], k.dependency_tags(&["a".into(), "b".into()])] {
-            let detail = k.detail_dependencies(&unique, &related);
+            let detail = k.detail_dependencies("slug", &unique, &related);
             assert!(!detail.found().contains(&absent));
             assert!(detail.absent().contains(&absent));
             // Both depend on the rest: the value looked up, its table, its relations.

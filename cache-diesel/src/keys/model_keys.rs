@@ -39,12 +39,20 @@ pub(crate) struct ModelKeys {
     /// The `tag_hash` of `all`, `epoch` and `absent`: what a kept detail
     /// hit hashes of its tags is then only the value's tag.
     detail_hashes: [u64; 3],
+    /// The unique columns this model declares and another model over the
+    /// table does not, each with its wide tag and that tag's `tag_hash`: a
+    /// lookup by one of them depends on it too (see [`super::declared`]).
+    wide: Vec<(&'static str, String, u64)>,
+    /// The wide tags of the unique columns another model over the table
+    /// declares and this one does not: its hooks bump them.
+    others_wide: Vec<String>,
 }
 
 impl ModelKeys {
     /// The keys of model `M` in `cache`.
     pub(crate) fn of<M: CachedModel>(cache: &Cache) -> Self {
         let info = M::INFO;
+        let (depend, bump) = super::declared::wide_columns(M::table(), info.unique_columns);
         Self::new(
             cache,
             info.key,
@@ -52,6 +60,43 @@ impl ModelKeys {
             M::record_schema_hash(),
             info.unique_columns,
         )
+        .with_wide(&depend, &bump)
+    }
+
+    /// These keys, where other models over the table declare other unique
+    /// columns: lookups by the columns of `depend` depend on their wide
+    /// tags, and writes bump those of `bump` (see [`super::declared`]).
+    pub(crate) fn with_wide(mut self, depend: &[&'static str], bump: &[&'static str]) -> Self {
+        self.wide = depend
+            .iter()
+            .map(|&column| {
+                let tag = self.wide_tag(column);
+                let hash = tag_hash(&tag);
+                (column, tag, hash)
+            })
+            .collect();
+        self.others_wide = bump.iter().map(|column| self.wide_tag(column)).collect();
+        self
+    }
+
+    /// The wide tag of unique column `column`: its value tags' scope, with
+    /// `*` for the value (no value key is `*`: they are JSON texts).
+    fn wide_tag(&self, column: &str) -> String {
+        unique_scope(&self.keys, self.table, column).key("*")
+    }
+
+    /// The wide tags this model's hooks bump beside the row's own (see
+    /// [`super::declared`]).
+    pub(crate) fn others_wide(&self) -> &[String] {
+        &self.others_wide
+    }
+
+    /// The wide tag a lookup by `column` depends on, and its `tag_hash`.
+    fn wide_of(&self, column: &str) -> Option<(&str, u64)> {
+        self.wide
+            .iter()
+            .find(|(c, _, _)| *c == column)
+            .map(|(_, tag, hash)| (tag.as_str(), *hash))
     }
 
     /// The keys of the model cached as `model` over `table`, whose records
@@ -91,6 +136,8 @@ impl ModelKeys {
             unique: by_column(&|column| unique_scope(&keys, table, column)),
             related: OnceLock::new(),
             detail_hashes,
+            wide: Vec::new(),
+            others_wide: Vec::new(),
             model,
             table,
             hash,
@@ -221,38 +268,52 @@ impl ModelKeys {
             .get_or_init(|| self.dependency_tags(related_tables))
     }
 
-    /// The tags of a detail read of a model without relations, in
-    /// [`detail_dependencies`](Self::detail_dependencies)' order.
-    pub(crate) fn unrelated_detail_tags<'a>(&'a self, unique_tag: &'a str) -> [&'a str; 4] {
-        [
-            self.all.as_str(),
-            self.table_tag(TableTag::Epoch),
-            unique_tag,
-            self.table_tag(TableTag::Absent),
-        ]
+    /// The tags of a detail read by `column` of a model without
+    /// relations, in [`detail_dependencies`](Self::detail_dependencies)'
+    /// order.
+    #[cfg(test)]
+    pub(crate) fn unrelated_detail_tags<'a>(
+        &'a self,
+        column: &str,
+        unique_tag: &'a str,
+    ) -> Vec<&'a str> {
+        self.detail_dependencies(column, unique_tag, &[])
+            .tags()
+            .to_vec()
     }
 
-    /// The `tags_digest` of [`unrelated_detail_tags`](Self::unrelated_detail_tags),
-    /// hashing only `unique_tag`.
-    pub(crate) fn unrelated_detail_digest(&self, unique_tag: &str) -> u64 {
+    /// The `tags_digest` of [`detail_dependencies`](Self::detail_dependencies)
+    /// without related tables, hashing only `unique_tag`.
+    pub(crate) fn unrelated_detail_digest(&self, column: &str, unique_tag: &str) -> u64 {
         let [all, epoch, absent] = self.detail_hashes;
-        digest_of_hashes([all, epoch, tag_hash(unique_tag), absent].into_iter())
+        let unique = tag_hash(unique_tag);
+        match self.wide_of(column) {
+            Some((_, wide)) => digest_of_hashes([all, epoch, unique, wide, absent].into_iter()),
+            None => digest_of_hashes([all, epoch, unique, absent].into_iter()),
+        }
     }
 
-    /// What a detail read depends on: a found row on the cache's `all`,
-    /// the table's `epoch`, the tag of the value looked up (`unique_tag`,
-    /// from [`unique_tag`](Self::unique_tag)) and the `related` tables'
-    /// tags; a "not found" also on the table's `absent` (an insert may
-    /// create the row).
+    /// What a detail read by `column` depends on: a found row on the
+    /// cache's `all`, the table's `epoch`, the tag of the value looked up
+    /// (`unique_tag`, from [`unique_tag`](Self::unique_tag)), the column's
+    /// wide tag where another model over the table does not declare it
+    /// (see [`super::declared`]) and the `related` tables' tags; a "not
+    /// found" also on the table's `absent` (an insert may create the row).
     pub(crate) fn detail_dependencies<'a>(
         &'a self,
+        column: &str,
         unique_tag: &'a str,
         related: &'a [String],
     ) -> Dependencies<'a> {
-        let [all, epoch, unique, absent] = self.unrelated_detail_tags(unique_tag);
-        let mut tags = Vec::with_capacity(4 + related.len());
-        tags.extend([all, epoch, unique]);
+        let mut tags = Vec::with_capacity(5 + related.len());
+        tags.extend([
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            unique_tag,
+        ]);
+        tags.extend(self.wide_of(column).map(|(wide, _)| wide));
         tags.extend(related.iter().map(String::as_str));
+        let absent = self.table_tag(TableTag::Absent);
         let found = tags.len();
         tags.push(absent);
         Dependencies {

@@ -45,6 +45,53 @@ mod twins {
         INSERT INTO twins_b VALUES (1, 'from b');";
 }
 
+/// Two models over one table: one looks rows up by their unique `code`,
+/// the other declares no unique column besides its primary key (a lighter
+/// view of the row) and writes through its hooks.
+mod views {
+    use cache_diesel::Cached;
+    use diesel::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    diesel::table! { view_items (id) { id -> Integer, code -> Text, title -> Text, } }
+
+    /// An item, looked up by `code` too.
+    #[derive(
+        Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached,
+    )]
+    #[diesel(table_name = view_items)]
+    #[cache(unique(code))]
+    pub struct Item {
+        pub id: i32,
+        pub code: String,
+        pub title: String,
+    }
+
+    /// The same rows, no `unique(code)`.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Queryable,
+        Selectable,
+        Identifiable,
+        AsChangeset,
+        Serialize,
+        Deserialize,
+        Cached,
+    )]
+    #[diesel(table_name = view_items)]
+    #[cache(key = "item_view")]
+    pub struct ItemView {
+        pub id: i32,
+        pub code: String,
+        pub title: String,
+    }
+
+    pub const DDL: &str = "CREATE TABLE view_items (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, title TEXT NOT NULL);
+        INSERT INTO view_items VALUES (1, 'a', 'first'), (2, 'b', 'second');";
+}
+
 /// Two records of one table and key that join the same two same-shaped
 /// models, in opposite orders.
 mod order {
@@ -542,6 +589,61 @@ where
 
 /// Twins each read back their own rows, and their second reads are hits:
 /// neither evicts the other.
+/// A lookup by a unique column one model declares is invalidated by the
+/// hooks of another model over the table that does not declare it: an
+/// update of another column, a change of the code, a delete.
+fn lookups_by_a_unique_column_another_model_lacks_are_invalidated<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
+    views::Item: cache_diesel::ModelQueries<C>,
+    views::ItemView:
+        cache_diesel::ModelQueries<C> + for<'r> cache_diesel::UpdateQuery<C, &'r views::ItemView>,
+{
+    use views::*;
+    db.conn.batch_execute(DDL).unwrap();
+    let (items, view) = (
+        ItemCache::new(cache.clone()),
+        ItemViewCache::new(cache.clone()),
+    );
+    let by_code = |db: &mut TestDb<C>, code: &str| {
+        items
+            .find_by_code(&mut db.conn, code.to_owned())
+            .unwrap()
+            .map(|i| i.title)
+    };
+    for _ in 0..2 {
+        assert_eq!(by_code(db, "a").as_deref(), Some("first"));
+    }
+    let (_, q) = db.counted(|conn| items.find_by_code(conn, "b".to_owned()).unwrap());
+    assert_eq!(q, 1);
+    let (_, q) = db.counted(|conn| items.find_by_code(conn, "b".to_owned()).unwrap());
+    assert_eq!(q, 0, "cached");
+    // Another column, written through the view.
+    let mut row = view.get(&mut db.conn, 1).unwrap();
+    row.title = "renamed".into();
+    view.save(&mut db.conn, &row).unwrap();
+    assert_eq!(by_code(db, "a").as_deref(), Some("renamed"));
+    // The code itself.
+    row.code = "z".into();
+    view.save(&mut db.conn, &row).unwrap();
+    assert_eq!(by_code(db, "a"), None, "the old code finds nothing");
+    assert_eq!(by_code(db, "z").as_deref(), Some("renamed"));
+    // A delete.
+    view.delete(&mut db.conn, 2).unwrap();
+    assert_eq!(by_code(db, "b"), None, "deleted");
+    // A write behind the managers' back (this connection is not tracked),
+    // then `invalidate_id`, which cannot name the row's code: its lookups
+    // by code go too.
+    assert_eq!(by_code(db, "z").as_deref(), Some("renamed"));
+    db.conn
+        .batch_execute("UPDATE view_items SET title = 'fixed' WHERE id = 1")
+        .unwrap();
+    assert_eq!(by_code(db, "z").as_deref(), Some("renamed"), "not seen");
+    items.invalidate_id(1).unwrap();
+    assert_eq!(by_code(db, "z").as_deref(), Some("fixed"));
+}
+
 fn twins_keep_their_own_entries<C: Connection + 'static>(db: &mut TestDb<C>, cache: &Cache)
 where
     twins::TwinA: cache_diesel::ModelQueries<C>,
@@ -731,14 +833,20 @@ where
         );
     }
     assert_eq!(q, 2, "a renamed field does not decode: misses that reload");
-    assert_eq!(
-        (
-            c.stats().undecodable,
-            cache.stats().undecodable - undecodable
-        ),
-        (2, 2),
-        "counted as undecodable"
+    let counted = (
+        c.stats().undecodable,
+        cache.stats().undecodable - undecodable,
     );
+    if cache.backend().kind() == "tiered" {
+        // The first build's refill wrote the bytes the next build had
+        // decoded: the local tier keeps that decoded value (same bytes)
+        // unless Redis's tracking of the refill dropped it first, and a
+        // kept value of another type is a miss, not a decoding. Whichever
+        // happened, counted alike by the model and the cache.
+        assert!(counted.0 == counted.1 && counted.0 <= 2, "{counted:?}");
+    } else {
+        assert_eq!(counted, (2, 2), "counted as undecodable");
+    }
     let (again, q) = db.counted(|conn| c.get(conn, 1).unwrap());
     assert_eq!((again, q), (one, 0), "then its own fill is a hit");
 }
@@ -865,6 +973,7 @@ fn a_reordered_query_result_reads_right_in_process_and_on_redis() {
 
 cache_tests::matrix!(
     parts; stores;
+    lookups_by_a_unique_column_another_model_lacks_are_invalidated,
     twins_keep_their_own_entries,
     relation_order_is_in_the_key,
     related_shape_is_in_the_key,
