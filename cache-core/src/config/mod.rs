@@ -317,19 +317,15 @@ impl CacheConfig {
                 )
             }
             "max_bytes" => {
-                self.max_bytes = Some(
-                    parse_size(value)
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| bad("a positive size (e.g. 64m)"))?,
-                )
+                self.max_bytes = Some(parse_size(value).filter(|n| *n > 0).ok_or_else(|| {
+                    bad("a positive size in bytes, with an optional k, m or g suffix (e.g. 64m)")
+                })?)
             }
             "tls_ca" => self.tls_ca = Some(value.into()),
             "local" => {
-                self.local_tier = Some(
-                    parse_size(value)
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| bad("a positive size (e.g. 64m)"))?,
-                )
+                self.local_tier = Some(parse_size(value).filter(|n| *n > 0).ok_or_else(|| {
+                    bad("a positive size in bytes, with an optional k, m or g suffix (e.g. 64m)")
+                })?)
             }
             "local_window" => {
                 self.local_window =

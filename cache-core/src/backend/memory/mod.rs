@@ -42,6 +42,13 @@ const ENTRY_OVERHEAD: u64 = 64;
 /// The key length shards are sized for, beside the largest value.
 const KEY_ALLOWANCE: u64 = 1024;
 
+/// The key length the largest value is computed for in a shard that
+/// admits `admitted`: [`KEY_ALLOWANCE`], or a quarter of a small shard
+/// (`max_bytes=2k` would otherwise leave no room for any value).
+fn key_allowance(admitted: u64) -> u64 {
+    KEY_ALLOWANCE.min(admitted / 4)
+}
+
 /// The share of a shard's weight that is its hot section
 /// (quick_cache's default, set here so that [`hot_part`] is its figure).
 const HOT_SHARE: f64 = 0.97;
@@ -241,6 +248,13 @@ impl MemoryBackend {
             weigher.clone(),
             BuildHasherDefault::default(),
         );
+        // An entry weighs at least `max_bytes / max_entries`, but never
+        // more than a shard admits: with one entry allowed in one shard,
+        // the floor (all of `max_bytes`) is over the shard's hot section,
+        // and the store would hold nothing. One entry of the admitted
+        // weight still leaves room for no second one.
+        let mut weigher = weigher;
+        weigher.floor = weigher.floor.min(hot_part(store.shard_capacity()));
         let max_tags = max_entries.map_or(DEFAULT_MAX_TAGS, |n| {
             usize::try_from(n.saturating_mul(4)).unwrap_or(usize::MAX)
         });
@@ -264,18 +278,15 @@ impl MemoryBackend {
         self.store.len() as u64
     }
 
-    /// The largest value this store holds under a key of up to 1 KiB: a
-    /// shard's share of the bound less what an entry weighs besides its
-    /// value (unbounded when weighed by entries).
+    /// The largest value this store holds under a key of up to 1 KiB (a
+    /// quarter of a shard, in a store of a few KiB): a shard's share of
+    /// the bound less what an entry weighs besides its value (unbounded
+    /// when weighed by entries).
     pub(crate) fn largest_value(&self) -> usize {
         if !self.weigh.bytes {
             return usize::MAX;
         }
-        if self.weigh.floor > self.admitted() {
-            // Every entry weighs at least `max_bytes / max_entries`: none fits.
-            return 0;
-        }
-        let besides = KEY_ALLOWANCE + ENTRY_OVERHEAD;
+        let besides = key_allowance(self.admitted()) + ENTRY_OVERHEAD;
         usize::try_from(self.admitted().saturating_sub(besides)).unwrap_or(usize::MAX)
     }
 

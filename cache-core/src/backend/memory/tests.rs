@@ -159,14 +159,6 @@ fn a_cache_whose_max_bytes_leave_no_room_for_max_value_size_lowers_it() {
             Err(Error::ValueTooLarge { .. })
         ));
     }
-    // Every entry weighs at least max_bytes / max_entries, more than a
-    // shard admits: nothing fits, and set says so.
-    let none_fits = Cache::from_url("memory://?max_bytes=1m&max_entries=1").unwrap();
-    assert_eq!(none_fits.config().max_value_size, 0);
-    assert!(matches!(
-        none_fits.set("k", &1u8, Timeout::Default),
-        Err(Error::ValueTooLarge { .. })
-    ));
     let roomy = Cache::from_url("memory://?max_bytes=3m").unwrap();
     assert_eq!(roomy.config().max_value_size, 1 << 20, "room for 1 MiB");
 }
@@ -287,4 +279,39 @@ fn threads_writing_and_reading_one_store_each_read_their_own_values() {
         }
     });
     assert!(m.entry_count() <= 500, "{}", m.entry_count());
+}
+
+#[test]
+fn the_smallest_bounds_a_url_accepts_still_store_what_fits() {
+    // `max_entries=1&max_bytes=1m` made every entry weigh 1 MiB, over the
+    // shard's hot section: nothing was stored. A store of a few KiB
+    // computed its largest value for a 1 KiB key, and held no value.
+    use crate::{Cache, CacheConfig, Timeout};
+    // (URL, entries written and read back, the entry bound)
+    for (url, written, bound) in [
+        ("memory://?max_entries=1&max_bytes=1m", 1, Some(1)),
+        ("memory://?max_entries=1", 1, Some(1)),
+        ("memory://?max_entries=2&max_bytes=1k", 2, Some(2)),
+        ("memory://?max_bytes=2k", 2, None),
+        ("memory://?max_bytes=500", 1, None),
+    ] {
+        let mut config = CacheConfig::from_url(url).unwrap();
+        config.key_prefix = "small".into();
+        let cache = Cache::new(config).unwrap();
+        assert!(cache.config().max_value_size >= 64, "{url}");
+        let key = |i: i32| format!("k{i}");
+        for i in 0..written {
+            cache.set(&key(i), &i, Timeout::Never).unwrap();
+        }
+        for i in 0..written {
+            assert_eq!(cache.get::<i32>(&key(i)).unwrap(), Some(i), "{url}");
+        }
+        let Some(bound) = bound else { continue };
+        // One more than the bound: the bound holds.
+        cache.set(&key(written), &written, Timeout::Never).unwrap();
+        let held = (0..=written)
+            .filter(|i| cache.get::<i32>(&key(*i)).unwrap().is_some())
+            .count();
+        assert!((1..=bound).contains(&held), "{url}: {held} held");
+    }
 }
