@@ -212,3 +212,58 @@ fn a_query_is_found_by_label_before_its_first_call() {
     let (count, q) = env.db.counted(|c| active_count(c).unwrap());
     assert_eq!((count, q), (2, 0), "then hits, in that cache");
 }
+
+/// A row's title, `None` inside when it is empty: Diesel's `optional()`
+/// of a value that may be absent, as `Option<Option<String>>`.
+#[cached_query(key = "title_if_any", timeout = 60, depends_on(Product))]
+fn title_if_any(conn: &mut SqliteConnection, slug: String) -> QueryResult<Option<Option<String>>> {
+    let title = products::table
+        .filter(products::slug.eq(slug))
+        .select(products::title)
+        .first::<String>(conn)
+        .optional()?;
+    Ok(title.map(|t| (!t.is_empty()).then_some(t)))
+}
+
+#[test]
+fn a_result_messagepack_cannot_give_back_is_answered_by_the_database_every_time() {
+    // `Some(None)` is written as `None` is: stored, it read back as `None`
+    // on the hit (an outside probe's finding). Now it is not stored.
+    let mut env = env::sqlite_memory("nil_in_some").unwrap();
+    let rows = vec![NewProduct::new("titled", 1), NewProduct::new("blank", 1)];
+    env.products.insert(&mut env.db.conn, rows).unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = '' WHERE slug = 'blank'")
+        .unwrap();
+    cache_diesel::query("title_if_any")
+        .unwrap()
+        .use_cache(env.cache.clone());
+    for round in 0..3 {
+        let (found, q) = env.db.counted(|c| title_if_any(c, "blank".into()).unwrap());
+        assert_eq!(
+            (found, q),
+            (Some(None), 1),
+            "round {round}: from the database"
+        );
+    }
+    let (titled, q) = env
+        .db
+        .counted(|c| title_if_any(c, "titled".into()).unwrap());
+    assert!(matches!(titled, Some(Some(_))) && q == 1);
+    let (again, q) = env
+        .db
+        .counted(|c| title_if_any(c, "titled".into()).unwrap());
+    assert_eq!(
+        (again, q),
+        (titled, 0),
+        "a value it can give back is cached"
+    );
+    let (absent, _) = env
+        .db
+        .counted(|c| title_if_any(c, "absent".into()).unwrap());
+    let (again, q) = env
+        .db
+        .counted(|c| title_if_any(c, "absent".into()).unwrap());
+    assert_eq!((absent, again, q), (None, None, 0), "None is cached");
+}

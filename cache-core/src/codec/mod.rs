@@ -20,6 +20,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod nil_in_some;
+
 /// First byte of every encoded non-integer value (MessagePack's one
 /// never-used marker).
 pub const MAGIC: u8 = 0xC1;
@@ -57,11 +59,15 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 }
 
 /// Appends the MessagePack of `value` to `out`, structs as maps keyed by
-/// their field names (everything else as rmp-serde's default writes it).
+/// their field names (everything else as rmp-serde's default writes it);
+/// refuses a value it could not give back ([`nil_in_some`]).
 pub(crate) fn write_named<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
 ) -> Result<(), String> {
+    if nil_in_some::find(value) {
+        return Err(nil_in_some::REFUSED.to_owned());
+    }
     let mut serializer = rmp_serde::Serializer::new(out).with_struct_map();
     value.serialize(&mut serializer).map_err(|e| e.to_string())
 }
@@ -315,6 +321,61 @@ mod tests {
             bytes.extend(rmp_serde::to_vec("text").unwrap());
             assert!(decode::<String>(&bytes).is_err(), "{format}");
         }
+    }
+
+    /// Encoded then decoded: the same value, or refused; never another.
+    fn same_or_refused<T>(value: T) -> bool
+    where
+        T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        match encode(&value) {
+            Ok(bytes) => {
+                assert_eq!(decode::<T>(&bytes).unwrap(), value);
+                false
+            }
+            Err(reason) => {
+                assert!(reason.contains("Some(None)"), "{reason}");
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn a_some_written_as_nil_is_refused_and_every_other_option_reads_back() {
+        #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+        struct Unit;
+        #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+        struct Newtype(Option<i32>);
+        #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+        struct Row {
+            nickname: Option<Option<String>>,
+        }
+        // Read back as None before: refused.
+        assert!(same_or_refused(Some(None::<String>)));
+        assert!(same_or_refused(Some(())));
+        assert!(same_or_refused(Some(Some(None::<i32>))));
+        assert!(same_or_refused(Some(serde_json::Value::Null)));
+        assert!(same_or_refused(Some(Newtype(None))));
+        assert!(same_or_refused(vec![Some(None::<u8>)]));
+        assert!(same_or_refused((1, Some(None::<u8>))));
+        assert!(same_or_refused(Row {
+            nickname: Some(None)
+        }));
+        // Stored, and read back as written.
+        assert!(!same_or_refused(None::<Option<String>>));
+        assert!(!same_or_refused(Some(Some("x".to_owned()))));
+        assert!(!same_or_refused(Some(Some(Some(5)))));
+        assert!(!same_or_refused(Some(Unit)));
+        assert!(!same_or_refused(Some(Newtype(Some(1)))));
+        assert!(!same_or_refused(Some((None::<i32>,))));
+        assert!(!same_or_refused(Some(vec![None::<i32>])));
+        assert!(!same_or_refused(vec![None::<u8>, Some(1)]));
+        assert!(!same_or_refused(Some(serde_json::json!({"a": null}))));
+        assert!(!same_or_refused(Row { nickname: None }));
+        assert!(!same_or_refused(Row {
+            nickname: Some(Some("n".into()))
+        }));
+        assert!(!same_or_refused(()));
     }
 
     #[test]
