@@ -7,6 +7,7 @@ use crate::ctxt::Ctxt;
 use crate::key::Key;
 use crate::schema_hash::schema_hash;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Type, Visibility};
 
 /// qscache's defaults.
@@ -537,7 +538,8 @@ fn joined_relations(
         .collect();
     let mut out = Vec::new();
     for name in names {
-        let Some((_, parent, fk)) = declared.iter().find(|(n, ..)| name == n) else {
+        // (`select_related(r#type)` names the parent `Type`.)
+        let Some((_, parent, fk)) = declared.iter().find(|(n, ..)| name.unraw() == n) else {
             let known: Vec<&str> = declared.iter().map(|(n, ..)| n.as_str()).collect();
             let known = if known.is_empty() {
                 "none is declared".to_owned()

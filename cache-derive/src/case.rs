@@ -1,5 +1,16 @@
 //! Name conversions.
 
+/// `name` as an identifier: raw where it is a keyword (`r#type`), with a
+/// trailing `_` where Rust allows no raw identifier (`crate_`).
+pub(crate) fn ident(name: &str) -> syn::Ident {
+    let span = proc_macro2::Span::call_site();
+    match name {
+        "self" | "super" | "crate" | "Self" => syn::Ident::new(&format!("{name}_"), span),
+        _ if syn::parse_str::<syn::Ident>(name).is_ok() => syn::Ident::new(name, span),
+        _ => syn::Ident::new_raw(name, span),
+    }
+}
+
 /// `ProductCategory` -> `product_category`.
 pub(crate) fn snake(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);

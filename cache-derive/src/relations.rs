@@ -3,7 +3,7 @@
 //! instantiated per connection type like the other queries.
 
 use crate::ast::Model;
-use crate::case::snake;
+use crate::case::{ident, snake};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -11,8 +11,10 @@ pub(crate) fn record_ident(m: &Model) -> syn::Ident {
     format_ident!("{}Record", m.ident)
 }
 
+/// The record's field holding the model: its name in snake case
+/// (`r#type` for a model `Type`).
 fn model_field(m: &Model) -> syn::Ident {
-    format_ident!("{}", snake(&m.ident.to_string()))
+    ident(&snake(&m.ident.to_string()))
 }
 
 /// The record struct and its `Deref` (nothing without relations).

@@ -1,5 +1,8 @@
 //! Names that once broke the derive compile and work: models named like
-//! the generated code's generic parameters (`V`, `D`, `A`, `S`), raw
+//! the generated code's generic parameters (`V`, `D`, `A`, `S`; `C` with
+//! a `unique(..)` column, whose lookups were generic over `C`), models
+//! whose snake-case names are keywords with relations (`Type` joined,
+//! `Move` joined as `select_related(r#move)`), raw
 //! identifiers in `unique`, `filter` and `order_by`, and sort keys built
 //! from records with `From`.
 #![deny(warnings, missing_docs)]
@@ -43,12 +46,54 @@ macro_rules! single_letter_models {
 }
 single_letter_models!(V, D, A, S);
 
+macro_rules! single_letter_models_with_lookups {
+    ($($name:ident),*) => {$(
+        #[doc = "A model named like a generic parameter, with lookups, filters and pages."]
+        #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached)]
+        #[diesel(table_name = nm_rows)]
+        #[cache(unique(r#type), filter(owner_id), order_by(r#type))]
+        pub struct $name {
+            /// Primary key.
+            pub id: i32,
+            /// A keyword-named field.
+            pub r#type: String,
+            /// The owner.
+            pub owner_id: i32,
+        }
+    )*};
+}
+single_letter_models_with_lookups!(C, M, T, K);
+
 /// An owner (the related model).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached)]
 #[diesel(table_name = nm_owners)]
 pub struct Owner {
     /// Primary key.
     pub id: i32,
+}
+
+/// An owner whose snake-case name is a keyword (`move`).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = nm_owners)]
+pub struct Move {
+    /// Primary key.
+    pub id: i32,
+}
+
+/// A model whose snake-case name is a keyword (`type`), joined to a
+/// parent whose name is one too.
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, Associations, Serialize, Deserialize, Cached,
+)]
+#[diesel(table_name = nm_rows, belongs_to(Move, foreign_key = owner_id))]
+#[cache(select_related(r#move))]
+pub struct Type {
+    /// Primary key.
+    pub id: i32,
+    /// A keyword-named field.
+    pub r#type: String,
+    /// The owner.
+    pub owner_id: i32,
 }
 
 /// A row whose field is a raw identifier.
@@ -80,6 +125,16 @@ fn main() {
     assert_eq!(DCache::new(cache.clone()).get(&mut conn, 1).unwrap().id, 1);
     assert_eq!(ACache::new(cache.clone()).get(&mut conn, 1).unwrap().id, 1);
     assert_eq!(SCache::new(cache.clone()).get(&mut conn, 1).unwrap().id, 1);
+    macro_rules! looked_up {
+        ($($manager:ident, $filter:ident);*) => {$(
+            let manager = $manager::new(cache.clone());
+            assert_eq!(manager.get_by_type(&mut conn, "a".into()).unwrap().id, 2);
+            assert_eq!(manager.count(&mut conn, None, $filter::default().owner_id(1)).unwrap(), 2);
+        )*};
+    }
+    looked_up!(CCache, CFilter; MCache, MFilter; TCache, TFilter; KCache, KFilter);
+    let typed = TypeCache::new(cache.clone()).get(&mut conn, 2).unwrap();
+    assert_eq!((typed.r#type.id, typed.r#move.id), (2, 1));
     let rows = RowCache::new(cache);
     assert_eq!(rows.get_by_type(&mut conn, "a".into()).unwrap().id, 2);
     assert_eq!("-type".parse::<RowOrder>().unwrap(), RowOrder::TypeDesc);

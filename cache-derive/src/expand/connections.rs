@@ -177,8 +177,8 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
         }
         /// How a model's row is deleted on a connection type (the
         /// `returning` or `mysql` arm of `__cache_diesel_writes`).
-        trait __CacheDieselDelete<C> {
-            fn delete(conn: &mut C, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<#model>>;
+        trait __CacheDieselDelete<__C> {
+            fn delete(conn: &mut __C, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<#model>>;
         }
         ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
     }

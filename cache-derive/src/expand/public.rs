@@ -66,24 +66,24 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
         let find_async_doc = format!("`{find}` on an async (diesel-async) connection.");
         quote! {
             #[doc = #get_doc]
-            pub fn #get<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
-            where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
+            pub fn #get<__C>(&self, conn: &mut __C, value: #ty) -> ::cache_diesel::Result<#record>
+            where __C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<__C>,
             { self.0.get_unique(conn, #unique::#v(value)) }
 
             #[doc = #find_doc]
-            pub fn #find<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
-            where C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<C>,
+            pub fn #find<__C>(&self, conn: &mut __C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
+            where __C: ::cache_diesel::__private::diesel::Connection + 'static, #model: ::cache_diesel::ModelQueries<__C>,
             { self.0.find_unique(conn, #unique::#v(value)) }
 
             ::cache_diesel::__if_async! {
                 #[doc = #get_async_doc]
-                pub async fn #get_async<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<#record>
-                where C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<C>,
+                pub async fn #get_async<__C>(&self, conn: &mut __C, value: #ty) -> ::cache_diesel::Result<#record>
+                where __C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<__C>,
                 { self.0.get_unique_async(conn, #unique::#v(value)).await }
 
                 #[doc = #find_async_doc]
-                pub async fn #find_async<C>(&self, conn: &mut C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
-                where C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<C>,
+                pub async fn #find_async<__C>(&self, conn: &mut __C, value: #ty) -> ::cache_diesel::Result<::core::option::Option<#record>>
+                where __C: ::cache_diesel::__private::diesel_async::AsyncConnection + 'static, #model: ::cache_diesel::AsyncModelQueries<__C>,
                 { self.0.find_unique_async(conn, #unique::#v(value)).await }
             }
         }
