@@ -214,6 +214,26 @@ impl CacheConfig {
                 "shards= applies to a Redis Cluster (redis+cluster:// URLs)",
             ));
         }
+        let in_process = matches!(scheme.as_str(), "memory" | "locmem");
+        if let Some(bound) = ["max_entries", "max_bytes"]
+            .into_iter()
+            .find(|name| named.contains(*name) && !in_process)
+        {
+            return Err(Error::config(
+                shown,
+                format!(
+                    "{bound}= bounds the in-process store (memory:// URLs); Redis is bounded \
+                     by its own maxmemory, and a local tier by local=<size>"
+                ),
+            ));
+        }
+        if named.contains("tls_ca") && scheme != "rediss" {
+            // Accepted, it would leave the connection in plain text.
+            return Err(Error::config(
+                shown,
+                "tls_ca= applies to TLS connections: use a rediss:// URL",
+            ));
+        }
         if cfg.local_tier.is_some() && scheme != "redis" {
             return Err(Error::config(
                 shown,
@@ -292,8 +312,10 @@ impl CacheConfig {
             }
             "version" => self.version = value.parse().map_err(|_| bad("a non-negative integer"))?,
             "max_value_size" => {
-                self.max_value_size =
-                    parse_size(value).ok_or_else(|| bad("a size (e.g. 1048576, 1m)"))? as usize
+                self.max_value_size = parse_size(value)
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad("a positive size (e.g. 1048576, 1m)"))?
+                    as usize
             }
             "connect_timeout" => {
                 self.connect_timeout = parse_nonzero(value)
@@ -443,14 +465,19 @@ fn parse_nonzero(text: &str) -> Option<Duration> {
 }
 
 /// Bytes with an optional binary `k`, `m` or `g` suffix.
+/// (`64k`, `64kb` and `64KiB` alike; one unit, not `64kbbb`.)
 pub fn parse_size(text: &str) -> Option<u64> {
     let lower = text.trim().to_ascii_lowercase();
-    let lower = lower.trim_end_matches("ib").trim_end_matches('b');
-    let (number, factor) = match lower.chars().last()? {
-        'k' => (&lower[..lower.len() - 1], 1u64 << 10),
-        'm' => (&lower[..lower.len() - 1], 1 << 20),
-        'g' => (&lower[..lower.len() - 1], 1 << 30),
-        _ => (lower, 1),
+    let digits = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits);
+    let factor = match unit {
+        "" | "b" => 1u64,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
     };
     number.parse::<u64>().ok()?.checked_mul(factor)
 }
@@ -589,6 +616,12 @@ mod tests {
             ),
             ("memory://?max_entries=0", "positive"),
             ("memory://?response_timeout=0", "non-zero"),
+            ("memory://?max_value_size=0", "positive"),
+            ("memory://?max_bytes=64kbbb", "k, m or g suffix"),
+            ("redis://h:1/?max_entries=5", "in-process store"),
+            ("rediss://h:1/?max_bytes=1m", "in-process store"),
+            ("dummy://?max_entries=5", "in-process store"),
+            ("redis://h:1/?tls_ca=/ca.pem", "rediss://"),
             ("not a url", "relative URL"),
         ] {
             let err = CacheConfig::from_url(url).unwrap_err().to_string();
@@ -605,5 +638,23 @@ mod tests {
         assert_eq!(parse_size("1MiB"), Some(1 << 20));
         assert_eq!(parse_size("12"), Some(12));
         assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size(" 64KB "), Some(64 << 10));
+        assert_eq!(parse_size("2g"), Some(2 << 30));
+        assert_eq!(parse_size("7b"), Some(7));
+        // One unit: these were read as 64 KiB and 64 bytes.
+        assert_eq!(parse_size("64kbbbb"), None);
+        assert_eq!(parse_size("64ib"), None);
+        for bad in [
+            "",
+            "k",
+            "1t",
+            "1.5m",
+            "-1",
+            "+5",
+            "1 m",
+            "99999999999999999999g",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
     }
 }

@@ -105,10 +105,18 @@ fn redis_options(config: &CacheConfig, replicas: u32) -> RedisOptions {
 /// Lowers `max_value_size` to `largest`, the largest value the store can
 /// hold (an in-process store whose `max_bytes` is under `max_value_size`):
 /// a larger value is then refused by `set` with [`Error::ValueTooLarge`]
-/// rather than accepted and never stored.
-fn lower_max_value_to(config: &mut CacheConfig, largest: usize) {
+/// rather than accepted and never stored. A store with no room for any
+/// value is an error: accepted, it would store nothing.
+fn lower_max_value_to(config: &mut CacheConfig, largest: usize) -> Result<()> {
     if largest >= config.max_value_size {
-        return;
+        return Ok(());
+    }
+    if largest == 0 {
+        return Err(Error::config(
+            format!("max_bytes={}", config.max_bytes.unwrap_or(0)),
+            "leaves no room for any value (an entry weighs its key, its value and 64 bytes): \
+             give at least a few KiB",
+        ));
     }
     tracing::warn!(
         max_value_size = config.max_value_size,
@@ -117,6 +125,25 @@ fn lower_max_value_to(config: &mut CacheConfig, largest: usize) {
         "max_value_size lowered to the largest value max_bytes leaves room for"
     );
     config.max_value_size = largest;
+    Ok(())
+}
+
+/// The bounds a [`CacheConfig`] built by hand may carry that no URL
+/// accepts: zero, which would store nothing.
+fn check_bounds(config: &CacheConfig) -> Result<()> {
+    let zero = [
+        ("max_value_size", config.max_value_size == 0),
+        ("max_bytes", config.max_bytes == Some(0)),
+        ("max_entries", config.max_entries == Some(0)),
+        ("local", config.local_tier == Some(0)),
+    ];
+    match zero.iter().find(|(_, zero)| *zero) {
+        Some((name, _)) => Err(Error::config(
+            format!("{name}=0"),
+            "a bound of 0 would store nothing: give a positive bound, or none",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `redis`, behind a local tier when the configuration asks for one.
@@ -140,6 +167,7 @@ impl Cache {
     /// A cache built from its configuration. Never connects eagerly: a Redis
     /// server that is down is reported by the first call that needs it.
     pub fn new(mut config: CacheConfig) -> Result<Self> {
+        check_bounds(&config)?;
         let backend: Arc<dyn Backend> = match &config.backend {
             BackendKind::Memory => {
                 let memory = MemoryBackend::with_max_value(
@@ -147,7 +175,7 @@ impl Cache {
                     config.max_bytes,
                     config.max_value_size,
                 );
-                lower_max_value_to(&mut config, memory.largest_value());
+                lower_max_value_to(&mut config, memory.largest_value())?;
                 Arc::new(memory)
             }
             BackendKind::Dummy => Arc::new(DummyBackend),
@@ -497,7 +525,10 @@ impl Cache {
     }
 
     /// The values found, by key name, in one round trip; misses and
-    /// undecodable entries are absent from the map.
+    /// undecodable entries are absent from the map. The map is keyed by
+    /// name alone (as Django's): a name given at two versions answers the
+    /// value of the last of them found; call once per version to tell them
+    /// apart.
     pub fn get_many<'k, T, I>(&self, keys: I) -> Result<HashMap<String, T>>
     where
         T: DeserializeOwned,
@@ -646,6 +677,10 @@ impl Cache {
         let Some(bytes) = self.observe(self.inner.backend.get(&old))? else {
             return Err(Error::KeyNotFound { key: name });
         };
+        if new_version == version {
+            // Moved onto itself: the delete below would remove it.
+            return Ok(version);
+        }
         let new = self.inner.keys.user_key(&name, new_version);
         let ttl = match self.lifetime(Timeout::Default) {
             Lifetime::Store(ttl) => ttl,

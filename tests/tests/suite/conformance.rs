@@ -266,7 +266,9 @@ fn a_sparse_tag_is_bumped_only_where_it_exists(t: &Target) {
     let present = keys.sparse_tag(&["table", "f", "column"], "1");
     let absent = keys.sparse_tag(&["table", "f", "column"], "2");
     let plain = keys.build(Namespace::Tag, &["table"], "list");
-    let short = Duration::from_millis(300);
+    // Long enough to outlive the create, the bump (a cluster's may wait
+    // 250 ms for a replica) and the read on a loaded machine.
+    let short = SHORT * 2;
     backend
         .create_versions(&entry, &[(&present, 5)], Some(short))
         .unwrap();
@@ -287,7 +289,7 @@ fn a_sparse_tag_is_bumped_only_where_it_exists(t: &Target) {
     );
     assert_eq!(versions[1], None, "the absent one not created");
     assert!(versions[2].is_some(), "a plain tag is created by its bump");
-    // Its lifetime is the one it had (300 ms), not the bump's hour.
+    // Its lifetime is the one it had (2 s), not the bump's hour.
     sleep(short * 2);
     let versions = backend.read_versions(&entry, &[&present, &plain]).unwrap();
     assert_eq!(versions[0], None, "the bump kept its lifetime");
@@ -524,6 +526,9 @@ fn versions_are_separate(t: &Target) {
         t.cache.decr_version(Key::new("v").version(3), 2).unwrap(),
         1
     );
+    assert_eq!(t.cache.get::<String>("v").unwrap().as_deref(), Some("two"));
+    // A move by 0 leaves the value where it is (it deleted it).
+    assert_eq!(t.cache.incr_version("v", 0).unwrap(), 1);
     assert_eq!(t.cache.get::<String>("v").unwrap().as_deref(), Some("two"));
     let v2 = t.sibling(&t.cache.config().key_prefix.clone(), "version=2");
     assert_eq!(

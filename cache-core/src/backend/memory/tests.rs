@@ -59,7 +59,8 @@ fn the_longest_lifetimes_are_stored_not_a_panic() {
 #[test]
 fn add_touch_and_incr_see_a_deadline_that_passed_as_absent() {
     let m = MemoryBackend::new(Some(100), None);
-    let short = Some(Duration::from_millis(20));
+    // Long enough for the four calls below on a loaded machine.
+    let short = Some(Duration::from_millis(300));
     assert!(m.add("a", Bytes::from_static(b"1"), short).unwrap());
     assert!(
         !m.add("a", Bytes::from_static(b"2"), None).unwrap(),
@@ -67,7 +68,7 @@ fn add_touch_and_incr_see_a_deadline_that_passed_as_absent() {
     );
     assert_eq!(m.incr("a", 2).unwrap(), Incr::Value(3));
     assert!(m.touch("a", short).unwrap());
-    std::thread::sleep(Duration::from_millis(40));
+    std::thread::sleep(Duration::from_millis(450));
     assert_eq!(m.get("a").unwrap(), None, "past its deadline");
     assert_eq!(m.incr("a", 1).unwrap(), Incr::Missing);
     assert!(!m.touch("a", None).unwrap());
@@ -313,5 +314,27 @@ fn the_smallest_bounds_a_url_accepts_still_store_what_fits() {
             .filter(|i| cache.get::<i32>(&key(*i)).unwrap().is_some())
             .count();
         assert!((1..=bound).contains(&held), "{url}: {held} held");
+    }
+}
+
+#[test]
+fn bounds_that_would_store_nothing_are_errors() {
+    use crate::{Cache, CacheConfig, Error};
+    // No room for any value: an error, where it was accepted and stored
+    // nothing (max_value_size lowered to 0, with a warning).
+    let tiny = Cache::from_url("memory://?max_bytes=40");
+    assert!(matches!(tiny, Err(Error::Config { .. })), "{tiny:?}");
+    let zero = CacheConfig::from_url("memory://?max_value_size=0");
+    assert!(matches!(zero, Err(Error::Config { .. })), "{zero:?}");
+    // Built by hand: the same bounds a URL refuses.
+    for set in [
+        (|c: &mut CacheConfig| c.max_bytes = Some(0)) as fn(&mut CacheConfig),
+        |c| c.max_entries = Some(0),
+        |c| c.max_value_size = 0,
+    ] {
+        let mut config = CacheConfig::from_url("memory://").unwrap();
+        set(&mut config);
+        let built = Cache::new(config);
+        assert!(matches!(built, Err(Error::Config { .. })), "{built:?}");
     }
 }
