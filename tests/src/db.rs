@@ -162,7 +162,7 @@ pub fn sqlite_file(test: &str) -> TestDb<SqliteConnection> {
 /// outside CI.
 pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
     let url = services::database_url()?;
-    let schema = crate::unique::prefix(test).to_ascii_lowercase();
+    let schema = postgres_schema_name(test);
     let search_path = format!("SET search_path TO \"{schema}\"");
     let open = move || {
         let mut conn =
@@ -215,9 +215,23 @@ pub fn mysql_with(test: &str, ddl: &[&str]) -> Option<TestDb<MysqlConnection>> {
 /// A database name of the test's own (MySQL's names are at most 64
 /// characters: a long one keeps its unique tail).
 pub fn mysql_database_name(test: &str) -> String {
+    name_within(test, 64)
+}
+
+/// A schema name of the test's own: PostgreSQL cuts identifiers at 63
+/// bytes, which cut the unique tail off a long test's name, so that two
+/// variants of one test named the same schema (`create schema` failed, or
+/// one dropped the other's tables); a long one keeps its unique tail.
+pub fn postgres_schema_name(test: &str) -> String {
+    name_within(test, 63)
+}
+
+/// [`crate::unique::prefix`] of `test` in lower case, at most `limit`
+/// bytes, keeping its unique tail.
+fn name_within(test: &str, limit: usize) -> String {
     let name = crate::unique::prefix(test).to_ascii_lowercase();
     match name.len() {
-        n if n > 64 => format!("t_{}", &name[n - 62..]),
+        n if n > limit => format!("t_{}", &name[n - (limit - 2)..]),
         _ => name,
     }
 }

@@ -75,7 +75,7 @@ impl SlowBackend for MysqlConnection {
 impl SlowBackend for PgConnection {
     fn create(test: &str) -> Option<String> {
         let url = services::database_url()?;
-        let schema = db::mysql_database_name(test);
+        let schema = db::postgres_schema_name(test);
         PgConnection::establish(&url)
             .expect("PostgreSQL")
             .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))

@@ -180,7 +180,8 @@ mod tests {
         v.replace_live("absent", 11);
         assert_eq!(v.get("absent"), None, "an absent one left absent");
         v.put("short", 1, true, Some(Duration::from_millis(1)));
-        std::thread::sleep(Duration::from_millis(5));
+        // Past the coarse clock's next tick (10 ms at HZ=100).
+        std::thread::sleep(Duration::from_millis(30));
         v.replace_live("short", 12);
         assert_eq!(v.get("short"), None, "an expired one left expired");
         let g = v.generation.load(Ordering::SeqCst);
@@ -192,18 +193,24 @@ mod tests {
     #[test]
     fn tags_expire_and_a_full_shard_drops_the_expired_first() {
         let v = Versions::new(SHARDS * 16);
-        let short = Some(Duration::from_millis(5));
+        // Long enough to be read before it expires on a loaded machine.
+        let short = Some(Duration::from_millis(300));
         assert_eq!(v.put("brief", 1, false, short), 1);
         assert_eq!(v.put("lasting", 2, false, None), 2);
         assert_eq!(v.get("brief"), Some(1));
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(400));
         assert_eq!(v.get("brief"), None, "expired");
         assert_eq!(v.put("brief", 3, false, short), 3, "created anew");
         // Many more short-lived tags than the table holds, a few at a
         // time: full shards drop the expired ones and keep the lasting tag.
         for round in 0..20 {
             for i in 0..SHARDS * 4 {
-                v.put(&format!("r{round}:{i}"), 1, true, short);
+                v.put(
+                    &format!("r{round}:{i}"),
+                    1,
+                    true,
+                    Some(Duration::from_millis(5)),
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }

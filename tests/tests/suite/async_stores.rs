@@ -254,16 +254,24 @@ async fn tiered_local_hits_make_no_redis_command() {
         p.all_async(&mut env.conn, None, all.clone()).await.unwrap();
     }
     env.take_queries();
-    let before = commands(&server);
-    for _ in 0..100 {
-        let row = p.get_async(&mut env.conn, id).await.unwrap();
-        let rows = p.all_async(&mut env.conn, None, all.clone()).await.unwrap();
-        assert_eq!((row.slug.as_str(), rows.len()), ("apple", 1));
+    // A read answers locally only while the tracking connection's last
+    // ping came back within the freshness window (10 ms): a scheduling gap
+    // that long sends a read to Redis, as it should. One run of at most
+    // ten without a command shows that warm reads are local.
+    let mut counted = Vec::new();
+    while counted.last() != Some(&0) && counted.len() < 10 {
+        let before = commands(&server);
+        for _ in 0..100 {
+            let row = p.get_async(&mut env.conn, id).await.unwrap();
+            let rows = p.all_async(&mut env.conn, None, all.clone()).await.unwrap();
+            assert_eq!((row.slug.as_str(), rows.len()), ("apple", 1));
+        }
+        counted.push(commands(&server) - before);
     }
     assert_eq!(
-        (commands(&server) - before, env.take_queries()),
-        (0, 0),
-        "200 warm async reads: no Redis command, no query"
+        (counted.last(), env.take_queries()),
+        (Some(&0), 0),
+        "200 warm async reads: no Redis command, no query: {counted:?}"
     );
 
     // Another process: a cache of its own over the same Redis and prefix.

@@ -411,7 +411,7 @@ fn a_commit_never_waits_for_a_stopped_redis() {
     runtime.block_on(async {
         let test = "a_commit_never_waits_for_a_stopped_redis";
         let url = format!(
-            "{}?response_timeout=300ms&connect_timeout=300ms&retry_after=50ms",
+            "{}?response_timeout=3s&connect_timeout=3s&retry_after=50ms",
             server.url()
         );
         let Some(mut env) = async_env::postgres_over_redis_at(test, &url).await else {
@@ -431,9 +431,11 @@ fn a_commit_never_waits_for_a_stopped_redis() {
             .await
             .unwrap();
         let took = started.elapsed();
+        // (Deadlines of 3 s: a loaded machine's commit may take 250 ms,
+        // and must still be told from one that waited for Redis.)
         assert!(
-            took < Duration::from_millis(250),
-            "the commit waited for the stopped Redis ({took:?}; response_timeout 300ms)"
+            took < Duration::from_secs(2),
+            "the commit waited for the stopped Redis ({took:?}; response_timeout 3s)"
         );
         assert_eq!(
             p.get_async(&mut env.conn, id).await.unwrap().title,

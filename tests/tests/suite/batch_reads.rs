@@ -380,7 +380,9 @@ fn a_tiered_batch_reads_what_its_local_tier_lacks_in_one_mget() {
     let Some(db) = db::postgres("batch_tiered") else {
         return;
     };
-    let url = cache_tests::services::with_local_tier(&server.url());
+    // A window of 2 s, not 10 ms: the counts below are of what the local
+    // tier lacks, not of reads a scheduling gap sent past a fresh tier.
+    let url = cache_tests::services::with_local_tier(&server.url()) + "&local_window=2s";
     let cache = cache_with_prefix(&url, "batch_tiered");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while cache.local_tier_ready() != Some(true) {
@@ -426,7 +428,9 @@ async fn an_async_tiered_batch_reads_what_its_local_tier_lacks_in_one_mget() {
     let Some(db) = db::postgres("batch_tiered_async") else {
         return;
     };
-    let url = cache_tests::services::with_local_tier(&server.url());
+    // A window of 2 s, not 10 ms: the counts below are of what the local
+    // tier lacks, not of reads a scheduling gap sent past a fresh tier.
+    let url = cache_tests::services::with_local_tier(&server.url()) + "&local_window=2s";
     let cache = cache_with_prefix(&url, "batch_tiered_async");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while cache.local_tier_ready() != Some(true) {

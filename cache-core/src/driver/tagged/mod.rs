@@ -199,7 +199,7 @@ mod tests {
         let t = tags(&["row"]);
         let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
         let soft = FillOptions {
-            soft: Some(Duration::from_millis(30)),
+            soft: Some(Duration::from_millis(300)),
             ..opts(1)
         };
         cache.fill_tagged("e", &stamp, soft, "v").unwrap();
@@ -207,7 +207,7 @@ mod tests {
             hit(cache.read_tagged("e", &t, None).unwrap()),
             ("v".into(), false)
         );
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(Duration::from_millis(450));
         assert_eq!(
             hit(cache.read_tagged("e", &t, None).unwrap()),
             ("v".into(), true)
