@@ -302,14 +302,14 @@ fn the_smallest_bounds_a_url_accepts_still_store_what_fits() {
         assert!(cache.config().max_value_size >= 64, "{url}");
         let key = |i: i32| format!("k{i}");
         for i in 0..written {
-            cache.set(&key(i), &i, Timeout::Never).unwrap();
+            cache.set(key(i), &i, Timeout::Never).unwrap();
         }
         for i in 0..written {
             assert_eq!(cache.get::<i32>(&key(i)).unwrap(), Some(i), "{url}");
         }
         let Some(bound) = bound else { continue };
         // One more than the bound: the bound holds.
-        cache.set(&key(written), &written, Timeout::Never).unwrap();
+        cache.set(key(written), &written, Timeout::Never).unwrap();
         let held = (0..=written)
             .filter(|i| cache.get::<i32>(&key(*i)).unwrap().is_some())
             .count();
