@@ -44,6 +44,18 @@ pub fn still_served(reader: &Cache, tag: &str, entries: &[String], nudge: impl F
             })
             .count()
     };
+    // First, reads that answer at all: right after a failover, a loaded
+    // machine's reader may still fail (a timeout opens its breaker), and a
+    // read that fails serves nothing, stale or not (a CI run counted 0
+    // served where the lost bump should have shown).
+    let answering = Instant::now() + Duration::from_secs(20);
+    while entries
+        .iter()
+        .any(|entry| reader.read_tagged::<String>(entry, &[tag], None).is_err())
+        && Instant::now() < answering
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     while served() > 0 && Instant::now() < deadline {
         nudge();
