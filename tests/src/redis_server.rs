@@ -95,9 +95,16 @@ impl RedisServer {
         };
         // A free port can be taken by someone else between finding it and
         // the server binding it: try a few.
+        // A cluster node also listens on its port + 10,000 (the cluster
+        // bus): it refuses to start on a port above 55,535, which the
+        // kernel's ephemeral range (to 60,999) hands out one time in five.
+        let cluster = extra_args.contains(&"--cluster-enabled");
         let mut last_error = None;
         for _ in 0..5 {
             server.port = free_port()?;
+            while cluster && server.port > 55_535 {
+                server.port = free_port()?;
+            }
             match server.spawn() {
                 Ok(()) => return Ok(server),
                 Err(e) => last_error = Some(e),

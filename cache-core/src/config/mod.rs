@@ -214,18 +214,8 @@ impl CacheConfig {
                 "shards= applies to a Redis Cluster (redis+cluster:// URLs)",
             ));
         }
-        let in_process = matches!(scheme.as_str(), "memory" | "locmem");
-        if let Some(bound) = ["max_entries", "max_bytes"]
-            .into_iter()
-            .find(|name| named.contains(*name) && !in_process)
-        {
-            return Err(Error::config(
-                shown,
-                format!(
-                    "{bound}= bounds the in-process store (memory:// URLs); Redis is bounded \
-                     by its own maxmemory, and a local tier by local=<size>"
-                ),
-            ));
+        if !matches!(scheme.as_str(), "memory" | "locmem") {
+            refuse_memory_bounds(&named, &shown)?;
         }
         if named.contains("tls_ca") && scheme != "rediss" {
             // Accepted, it would leave the connection in plain text.
@@ -395,6 +385,24 @@ fn unknown_option(name: &str) -> String {
          sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
     )
+}
+
+/// An error when `named` holds an option that only bounds the in-process
+/// store (a URL of another scheme would otherwise take it and ignore it).
+fn refuse_memory_bounds(named: &std::collections::HashSet<String>, shown: &str) -> Result<()> {
+    match ["max_entries", "max_bytes"]
+        .into_iter()
+        .find(|name| named.contains(*name))
+    {
+        Some(bound) => Err(Error::config(
+            shown,
+            format!(
+                "{bound}= bounds the in-process store (memory:// URLs); Redis is bounded \
+                 by its own maxmemory, and a local tier by local=<size>"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// What follows `scheme://` in `raw`, if it has that scheme (any case).

@@ -81,6 +81,7 @@ fn options(
             return Err(Error::config(shown, unknown_option(&name)));
         }
     }
+    super::refuse_memory_bounds(&named, shown)?;
     cfg.check_local_window(named.contains("local_window"), shown)
 }
 
@@ -272,6 +273,8 @@ mod tests {
                 "not supported under Sentinel",
             ),
             ("redis+sentinel://h/m?colour=1", "unknown option"),
+            ("redis+sentinel://h/m?max_entries=5", "max_entries= bounds"),
+            ("redis+cluster://h:1,g:2/?max_bytes=1m", "max_bytes= bounds"),
             ("redis+sentinel://h/m?local_window=5ms", "add local=<size>"),
             (
                 "redis+sentinel://h/m?local=1m&local_window=11s",
