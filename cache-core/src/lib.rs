@@ -13,9 +13,13 @@
 //! root: [`Cache`] and its configuration ([`CacheConfig`], from URLs
 //! `memory://`, `redis://` (`?local=` for a local tier), `rediss://`,
 //! `dummy://`), [`Key`], [`Timeout`], [`caches`], [`StatsSnapshot`], and
-//! [`backend`]: the store roles and the stores, for a store of your own
-//! ([`Cache::with_backend`]). What the Diesel managers need beyond that is
-//! in a hidden module and not part of the API.
+//! the [`Backend`] trait of the store a cache runs on. The author of a
+//! store of their own turns on the `unstable-store-api` feature, as
+//! Diesel's third-party backends do theirs: it makes the `backend` module
+//! public (the store roles, the memo and lease protocol, the stores' own
+//! types) and adds `Cache::with_backend`; what it exposes may change in
+//! any release. What the Diesel managers need beyond that is in a hidden
+//! module and not part of the API.
 //!
 //! Inside, one folder per layer: `protocol` (entry bytes and stamps, no
 //! I/O), `backend` (store roles and stores) and `driver` (the cache over
@@ -31,7 +35,10 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "unstable-store-api")]
 pub mod backend;
+#[cfg(not(feature = "unstable-store-api"))]
+mod backend;
 mod driver;
 mod protocol;
 
@@ -60,6 +67,7 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 /// of the engine: not part of the API, and may change in any release.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::backend::BoxFuture;
     pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::form::{CacheForm, FormRef};
 use cache_core::__engine::{Refresh, Shape};
-use cache_core::backend::BoxFuture;
+use cache_core::__engine::BoxFuture;
 
 /// How many background refreshes may run at once (each holds a connection).
 pub const MAX_REFRESH_TASKS: usize = 16;

@@ -203,7 +203,7 @@ pub mod __private {
         pub use diesel_async::RunQueryDsl;
     }
     #[cfg(feature = "async")]
-    pub use cache_core::backend::BoxFuture;
+    pub use cache_core::__engine::BoxFuture;
     #[cfg(feature = "async")]
     pub use diesel_async;
 }

@@ -343,7 +343,7 @@ pub type Whole<'c, T, Back> = std::result::Result<BoxFuture<'c, crate::Result<T>
 /// A boxed future that can move between threads (what the async hooks
 /// return: see [`AsyncInsertQuery`]).
 #[cfg(feature = "async")]
-pub use cache_core::backend::BoxFuture;
+pub use cache_core::__engine::BoxFuture;
 
 /// Inserts of values `V` (anything `Insertable` into the model's table).
 #[diagnostic::on_unimplemented(

@@ -193,12 +193,18 @@ impl Cache {
                 &config,
             )?,
         };
-        Ok(Self::with_backend(config, backend))
+        Ok(Self::over(config, backend))
     }
 
     /// A cache over a backend you built (any [`Backend`] implementation);
-    /// `config.backend` is ignored.
+    /// `config.backend` is ignored. With the `unstable-store-api` feature.
+    #[cfg(feature = "unstable-store-api")]
     pub fn with_backend(config: CacheConfig, backend: Arc<dyn Backend>) -> Self {
+        Self::over(config, backend)
+    }
+
+    /// A cache over `backend`.
+    fn over(config: CacheConfig, backend: Arc<dyn Backend>) -> Self {
         let stats = Stats::default();
         stats.report_as("cache", &config.key_prefix);
         Cache {
@@ -224,7 +230,7 @@ impl Cache {
         let backend = Arc::new(crate::backend::UnusableBackend {
             reason: format!("the cache configuration is unusable: {why}"),
         });
-        Self::with_backend(CacheConfig::default(), backend)
+        Self::over(CacheConfig::default(), backend)
     }
 
     /// A cache from a URL (see [`CacheConfig::from_url`]).

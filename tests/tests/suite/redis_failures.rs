@@ -683,7 +683,7 @@ async fn async_an_entry_the_server_cannot_send_is_dropped_not_the_cache() {
 /// the old entry until it lands.
 #[test]
 fn a_bump_whose_connection_is_closed_is_delivered_anyway() {
-    bump_through_closed_connections(false);
+    bump_through_closed_connections(Closed::Bump);
 }
 
 /// The same when the connection its deletions then take is closed too
@@ -693,28 +693,45 @@ fn a_bump_whose_connection_is_closed_is_delivered_anyway() {
 /// read within the 4 ms before the writer delivered them).
 #[test]
 fn a_bump_whose_deletions_connection_is_closed_too_is_delivered_anyway() {
-    bump_through_closed_connections(true);
+    bump_through_closed_connections(Closed::Deletions);
 }
 
-fn bump_through_closed_connections(deletions_too: bool) {
+/// A bump whose connection is closed, and then the connection of the
+/// `PING` that asks whether the server is in trouble (`CLIENT KILL`, every
+/// 100 ms, killed both once in the `faults` program): the server is asked
+/// again on one more connection and the bump is delivered (as deletions).
+/// The first check's loss opened the breaker, so the bump was owed for
+/// `retry_after` while the reader went on hitting the old entry (7,558
+/// stale reads of 7,588 in one second of `client-kill`).
+#[test]
+fn a_bump_whose_check_connection_is_closed_too_is_delivered_anyway() {
+    bump_through_closed_connections(Closed::Check);
+}
+
+fn bump_through_closed_connections(closed: Closed) {
     use cache_core::__engine::{FillOptions, Lookup, Namespace};
     use std::sync::atomic::{AtomicBool, Ordering};
     let Some(url) = services::redis_url() else {
         return;
     };
     let address = services::redis_address(&url);
-    let (set_armed, del_armed) = (
+    let (set_armed, then_armed) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
     );
-    let (set_armed_, del_armed_) = (set_armed.clone(), del_armed.clone());
-    // Closes the connection a tag's `SET`, then a tag's `DEL`, comes on,
-    // once each when armed.
+    let (set_armed_, then_armed_) = (set_armed.clone(), then_armed.clone());
+    // Closes the connection a tag's `SET` comes on, then the one of a tag's
+    // `DEL` or of the check's `PING`, once each when armed.
     let proxy = Proxy::intercepting(&address, move |bytes| {
         let text = String::from_utf8_lossy(bytes);
         let tag = text.contains(":t:");
+        let then = match closed {
+            Closed::Bump => false,
+            Closed::Deletions => tag && text.contains("DEL\r\n"),
+            Closed::Check => text.contains("$4\r\nPING\r\n"),
+        };
         (tag && text.contains("SET\r\n") && set_armed_.swap(false, Ordering::SeqCst))
-            || (tag && text.contains("DEL\r\n") && del_armed_.swap(false, Ordering::SeqCst))
+            || (then && then_armed_.swap(false, Ordering::SeqCst))
     });
     let prefix = unique::prefix("closedbump");
     let cache = |url: &str| {
@@ -740,17 +757,29 @@ fn bump_through_closed_connections(deletions_too: bool) {
     assert!(matches!(read(), Lookup::Hit { .. }));
 
     set_armed.store(true, Ordering::SeqCst);
-    del_armed.store(deletions_too, Ordering::SeqCst);
+    then_armed.store(!matches!(closed, Closed::Bump), Ordering::SeqCst);
     let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
     assert!(
         !set_armed.load(Ordering::SeqCst),
         "the proxy closed the bump's connection"
     );
-    assert!(!del_armed.load(Ordering::SeqCst), "and the deletions' one");
+    assert!(
+        !then_armed.load(Ordering::SeqCst),
+        "and the {closed:?} one"
+    );
     assert!(bumped.is_ok(), "delivered on a new connection: {bumped:?}");
     assert!(
         matches!(read(), Lookup::Miss(_)),
         "another process no longer validates the old entry"
     );
     let _ = reader.clear();
+}
+
+/// Which connections [`bump_through_closed_connections`] closes after the
+/// bump's own.
+#[derive(Debug, Clone, Copy)]
+enum Closed {
+    Bump,
+    Deletions,
+    Check,
 }

@@ -120,16 +120,15 @@ impl RedisBackend {
             conn.discard();
             drop(conn);
             // The server, or this call? A new connection's PING tells.
-            let mut check = match self.link(probe, true) {
-                Ok(check) => check,
+            let mut check = match self.checked_link(probe) {
+                Ok(Some(check)) => check,
+                Ok(None) => {
+                    let e = result.err().expect("failed");
+                    self.in_trouble(ticket, &e);
+                    return Err(self.map_error(e));
+                }
                 Err(e) => return Err(self.checkout_failed(ticket, e)),
             };
-            if redis::cmd("PING").query::<String>(&mut *check).is_err() {
-                check.discard();
-                let e = result.err().expect("failed");
-                self.in_trouble(ticket, &e);
-                return Err(self.map_error(e));
-            }
             if let Resend::Read(keys) = resend
                 && resent
             {
@@ -169,6 +168,33 @@ impl RedisBackend {
 
     /// A connection from the pool (with `new`, a new one), for a call that
     /// gives up waiting when the breaker opens unless it is the `probe`.
+    /// A new connection that answered a `PING`, or `None` when the server
+    /// did not answer one. A check connection closed before its answer
+    /// (every connection killed by `CLIENT KILL`, the second time) is
+    /// asked again on one more: the server accepted it, which is doubt,
+    /// not proof, and an open breaker would hold this process's tag writes
+    /// back for `retry_after` while other processes go on hitting the
+    /// entries they were to invalidate. A connect failure, a timeout or an
+    /// error reply is proof at once.
+    fn checked_link(
+        &self,
+        probe: bool,
+    ) -> std::result::Result<Option<pool::Pooled<'_, Link>>, Checkout<RedisError>> {
+        for attempt in 0..2 {
+            let mut check = self.link(probe, true)?;
+            match redis::cmd("PING").query::<String>(&mut *check) {
+                Ok(_) => return Ok(Some(check)),
+                Err(e) => {
+                    check.discard();
+                    if attempt == 1 || !closed_by_peer(&e) {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
     pub(super) fn link(
         &self,
         probe: bool,

@@ -16,7 +16,7 @@ use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, InsertQuery, ModelQueries, UpdateQuery,
     Updated,
 };
-use cache_core::backend::BoxFuture;
+use cache_core::__engine::BoxFuture;
 use diesel::QueryResult;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
