@@ -22,7 +22,9 @@ pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use self::store_async::{AsyncStore, BoxFuture, InProcess};
-pub use self::tiered::{CONNECTION_NAME as TRACKING_CONNECTION_NAME, TieredBackend, TieredOptions};
+#[cfg(feature = "unstable-store-api")]
+pub use self::tiered::CONNECTION_NAME as TRACKING_CONNECTION_NAME;
+pub use self::tiered::{TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
 
 use crate::error::Result;

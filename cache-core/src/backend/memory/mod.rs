@@ -270,10 +270,12 @@ impl MemoryBackend {
 
     /// Nothing to run: quick_cache evicts as it inserts. (Kept for the
     /// tests and benchmarks written against moka, which evicted later.)
+    #[cfg(any(test, feature = "unstable-store-api"))]
     pub fn run_pending_tasks(&self) {}
 
     /// Entries currently held (those past their deadline included, until
     /// read or evicted).
+    #[cfg(any(test, feature = "unstable-store-api"))]
     pub fn entry_count(&self) -> u64 {
         self.store.len() as u64
     }

@@ -32,6 +32,7 @@ mod tags;
 mod tiered_async;
 mod tracking;
 
+#[cfg(feature = "unstable-store-api")]
 pub use self::tracking::CONNECTION_NAME;
 pub(crate) use self::tracking::TrackedServer;
 
