@@ -763,10 +763,7 @@ fn bump_through_closed_connections(closed: Closed) {
         !set_armed.load(Ordering::SeqCst),
         "the proxy closed the bump's connection"
     );
-    assert!(
-        !then_armed.load(Ordering::SeqCst),
-        "and the {closed:?} one"
-    );
+    assert!(!then_armed.load(Ordering::SeqCst), "and the {closed:?} one");
     assert!(bumped.is_ok(), "delivered on a new connection: {bumped:?}");
     assert!(
         matches!(read(), Lookup::Miss(_)),
