@@ -268,6 +268,8 @@ struct Sessions {
     generation: Arc<AtomicU64>,
     read_only: AtomicBool,
     timeout: AtomicBool,
+    /// Sessions set up with `timeout` since it was last set.
+    timed_sessions: AtomicU32,
     serializable: AtomicBool,
     /// `db-timeout`'s session holding the lock.
     lock: Mutex<Option<PgConnection>>,
@@ -292,7 +294,10 @@ impl Sessions {
             sql += "SET default_transaction_isolation = 'serializable';";
         }
         // (A session `db-kill` ended at once fails its writes until the next.)
-        let _ = conn.batch_execute(&sql);
+        let timed = self.timeout.load(Ordering::SeqCst);
+        if conn.batch_execute(&sql).is_ok() && timed {
+            self.timed_sessions.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// Makes every writer open a new session before its next write.
@@ -311,9 +316,17 @@ impl Sessions {
                 // fault (hook writes in a transaction of their own hold
                 // their row locks across a Redis round trip, which made
                 // that race likely enough to see).
+                self.timed_sessions.store(0, Ordering::SeqCst);
                 self.timeout.store(true, Ordering::SeqCst);
                 self.renew();
-                std::thread::sleep(Duration::from_millis(100));
+                // Every writer on such a session first (a fixed 100 ms was
+                // too short on a loaded machine: no write failed).
+                let since = Instant::now();
+                while (self.timed_sessions.load(Ordering::SeqCst) as usize) < WRITERS
+                    && since.elapsed() < Duration::from_secs(10)
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 let mut conn = open_pg(schema);
                 conn.batch_execute(
                     "BEGIN; LOCK TABLE consistency_rows IN SHARE ROW EXCLUSIVE MODE",
@@ -859,6 +872,7 @@ fn main() -> ExitCode {
         generation: Arc::new(AtomicU64::new(0)),
         read_only: AtomicBool::new(false),
         timeout: AtomicBool::new(false),
+        timed_sessions: AtomicU32::new(0),
         serializable: AtomicBool::new(false),
         lock: Mutex::new(None),
         background: Mutex::new(None),
