@@ -268,8 +268,8 @@ struct Sessions {
     generation: Arc<AtomicU64>,
     read_only: AtomicBool,
     timeout: AtomicBool,
-    /// Sessions set up with `timeout` since it was last set.
-    timed_sessions: AtomicU32,
+    /// Sessions set up since [`Sessions::renewed`] last asked for new ones.
+    new_sessions: AtomicU32,
     serializable: AtomicBool,
     /// `db-timeout`'s session holding the lock.
     lock: Mutex<Option<PgConnection>>,
@@ -294,15 +294,30 @@ impl Sessions {
             sql += "SET default_transaction_isolation = 'serializable';";
         }
         // (A session `db-kill` ended at once fails its writes until the next.)
-        let timed = self.timeout.load(Ordering::SeqCst);
-        if conn.batch_execute(&sql).is_ok() && timed {
-            self.timed_sessions.fetch_add(1, Ordering::SeqCst);
+        if conn.batch_execute(&sql).is_ok() {
+            self.new_sessions.fetch_add(1, Ordering::SeqCst);
         }
     }
 
     /// Makes every writer open a new session before its next write.
     fn renew(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Makes every writer open a new session, and waits until they have
+    /// (10 s at most): a fault that acts on the sessions' settings starts
+    /// once they have them. (A fixed 100 ms was outrun on a loaded
+    /// machine: under `db-timeout` and `db-serialization` no write failed,
+    /// the writers still on sessions without the setting.)
+    fn renewed(&self) {
+        self.new_sessions.store(0, Ordering::SeqCst);
+        self.renew();
+        let since = Instant::now();
+        while (self.new_sessions.load(Ordering::SeqCst) as usize) < WRITERS
+            && since.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn start(&self, fault: DbFault) {
@@ -316,17 +331,8 @@ impl Sessions {
                 // fault (hook writes in a transaction of their own hold
                 // their row locks across a Redis round trip, which made
                 // that race likely enough to see).
-                self.timed_sessions.store(0, Ordering::SeqCst);
                 self.timeout.store(true, Ordering::SeqCst);
-                self.renew();
-                // Every writer on such a session first (a fixed 100 ms was
-                // too short on a loaded machine: no write failed).
-                let since = Instant::now();
-                while (self.timed_sessions.load(Ordering::SeqCst) as usize) < WRITERS
-                    && since.elapsed() < Duration::from_secs(10)
-                {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                self.renewed();
                 let mut conn = open_pg(schema);
                 conn.batch_execute(
                     "BEGIN; LOCK TABLE consistency_rows IN SHARE ROW EXCLUSIVE MODE",
@@ -345,6 +351,7 @@ impl Sessions {
             }
             DbFault::Serialization => {
                 self.serializable.store(true, Ordering::SeqCst);
+                self.renewed();
                 let sql = format!(
                     "BEGIN ISOLATION LEVEL SERIALIZABLE; \
                      UPDATE consistency_rows SET version = version WHERE id < {KILLED_ROW}; \
@@ -872,7 +879,7 @@ fn main() -> ExitCode {
         generation: Arc::new(AtomicU64::new(0)),
         read_only: AtomicBool::new(false),
         timeout: AtomicBool::new(false),
-        timed_sessions: AtomicU32::new(0),
+        new_sessions: AtomicU32::new(0),
         serializable: AtomicBool::new(false),
         lock: Mutex::new(None),
         background: Mutex::new(None),
