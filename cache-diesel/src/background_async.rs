@@ -23,8 +23,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use tokio::sync::Semaphore;
 
 use crate::form::{CacheForm, FormRef};
-use cache_core::__engine::BoxFuture;
-use cache_core::__engine::{Refresh, Shape};
+use cache_core::__engine::{BoxFuture, Refresh, Shape};
 
 /// How many background refreshes may run at once (each holds a connection).
 pub const MAX_REFRESH_TASKS: usize = 16;

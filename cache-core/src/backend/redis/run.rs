@@ -166,8 +166,6 @@ impl RedisBackend {
         result.map_err(|e| self.map_error(e))
     }
 
-    /// A connection from the pool (with `new`, a new one), for a call that
-    /// gives up waiting when the breaker opens unless it is the `probe`.
     /// A new connection that answered a `PING`, or `None` when the server
     /// did not answer one. A check connection closed before its answer
     /// (every connection killed by `CLIENT KILL`, the second time) is
@@ -195,6 +193,8 @@ impl RedisBackend {
         Ok(None)
     }
 
+    /// A connection from the pool (with `new`, a new one), for a call that
+    /// gives up waiting when the breaker opens unless it is the `probe`.
     pub(super) fn link(
         &self,
         probe: bool,
