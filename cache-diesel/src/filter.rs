@@ -136,6 +136,9 @@ pub fn value_key<T: Serialize + ?Sized>(value: &T) -> String {
 /// [`value_key`] written at the end of `out` (a hit reuses one buffer
 /// rather than allocate a key).
 pub fn value_key_into<T: Serialize + ?Sized>(value: &T, out: &mut String) {
+    if crate::keys::write_plain(value, out) {
+        return;
+    }
     let start = out.len();
     let mut bytes = std::mem::take(out).into_bytes();
     let written = serde_json::to_writer(&mut bytes, value);

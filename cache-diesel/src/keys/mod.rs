@@ -81,10 +81,12 @@
 mod declared;
 mod dependencies;
 mod model_keys;
+mod plain_value;
 
 pub use declared::{DECLARED_UNIQUE, Declared};
 pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
+pub(crate) use plain_value::write_plain;
 
 use cache_core::__engine::{KeyBuilder, KeyScope, Namespace};
 use cache_core::Cache;
