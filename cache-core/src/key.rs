@@ -243,6 +243,14 @@ enum Segment {
 }
 
 fn escape_into(out: &mut String, raw: &str, segment: Segment) {
+    // The common case first, with no byte that is ever escaped.
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'%' | b'{' | b'}' | b':' | b'#'))
+    {
+        out.push_str(raw);
+        return;
+    }
     let plain = raw.bytes().enumerate().all(|(i, b)| match b {
         b'%' | b'{' | b'}' => false,
         b':' => segment != Segment::Scope,

@@ -105,6 +105,12 @@ impl Kept<dyn Any + Send + Sync> {
         (!self.value.is::<Bytes>()).then_some(&self.value)
     }
 
+    /// The decoded value, if a reader stored one of type `U` (one type
+    /// check, where [`decoded`](Self::decoded) and a downcast make two).
+    pub(crate) fn decoded_ref<U: Any>(&self) -> Option<&U> {
+        self.value.downcast_ref::<U>()
+    }
+
     /// Records that `tags` held in a lookup made after the backend's tag
     /// generation was `generation`.
     pub fn checked(&self, generation: u64, tags: &[&str]) {

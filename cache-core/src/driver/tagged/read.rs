@@ -216,7 +216,7 @@ impl Cache {
             soft_deadline,
             value,
             ..
-        } = memo.decoded()?.downcast_ref::<Opened<T>>()?;
+        } = memo.decoded_ref::<Opened<T>>()?;
         if refresh_due(*soft_deadline) {
             return None;
         }
