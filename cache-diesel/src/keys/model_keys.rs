@@ -95,7 +95,7 @@ impl ModelKeys {
     fn wide_of(&self, column: &str) -> Option<(&str, u64)> {
         self.wide
             .iter()
-            .find(|(c, _, _)| same_column(c, column))
+            .find(|(c, _, _)| *c == column)
             .map(|(_, tag, hash)| (tag.as_str(), *hash))
     }
 
@@ -147,7 +147,7 @@ impl ModelKeys {
 
     /// The backend key of the detail entry of `column`'s value `value_key`.
     pub(crate) fn detail_key(&self, column: &str, value_key: &str) -> String {
-        match self.detail.iter().find(|(c, _)| same_column(c, column)) {
+        match self.detail.iter().find(|(c, _)| *c == column) {
             Some((_, scope)) => scope.key(value_key),
             None => {
                 let (model, table, hash) = (self.model, self.table, self.hash);
@@ -160,7 +160,7 @@ impl ModelKeys {
     /// [`detail_key`](Self::detail_key) written into `key` (cleared first),
     /// for a declared column; `false` for another.
     pub(crate) fn detail_key_into(&self, column: &str, value_key: &str, key: &mut String) -> bool {
-        match self.detail.iter().find(|(c, _)| same_column(c, column)) {
+        match self.detail.iter().find(|(c, _)| *c == column) {
             Some((_, scope)) => {
                 scope.key_into(value_key, key);
                 true
@@ -172,7 +172,7 @@ impl ModelKeys {
     /// [`unique_tag`](Self::unique_tag) written into `tag` (cleared first),
     /// for a declared column; `false` for another.
     pub(crate) fn unique_tag_into(&self, column: &str, value_key: &str, tag: &mut String) -> bool {
-        match self.unique.iter().find(|(c, _)| same_column(c, column)) {
+        match self.unique.iter().find(|(c, _)| *c == column) {
             Some((_, scope)) => {
                 scope.key_into(value_key, tag);
                 true
@@ -212,7 +212,7 @@ impl ModelKeys {
 
     /// The backend key of the tag of `column`'s value `value_key`.
     pub(crate) fn unique_tag(&self, column: &str, value_key: &str) -> String {
-        match self.unique.iter().find(|(c, _)| same_column(c, column)) {
+        match self.unique.iter().find(|(c, _)| *c == column) {
             Some((_, scope)) => scope.key(value_key),
             None => unique_scope(&self.keys, self.table, column).key(value_key),
         }
@@ -344,11 +344,4 @@ impl ModelKeys {
         tags.extend(related.iter().map(String::as_str));
         Dependencies::always(tags)
     }
-}
-
-/// Whether two column names are the same: first by address, as the names
-/// a model's keys hold and the ones its lookups pass are the same
-/// `&'static str` (a hit asked `memcmp` for each of its two keys).
-fn same_column(a: &str, b: &str) -> bool {
-    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
