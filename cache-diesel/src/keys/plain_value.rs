@@ -74,6 +74,14 @@ macro_rules! refused {
     };
 }
 
+macro_rules! compound {
+    ($($method:ident($($arg:ty),* $(,)?) -> $out:ty),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$out, NotPlain> {
+            Err(NotPlain)
+        })*
+    };
+}
+
 impl ser::Serializer for Plain<'_> {
     type Ok = ();
     type Error = NotPlain;
@@ -123,15 +131,6 @@ impl ser::Serializer for Plain<'_> {
         Err(NotPlain)
     }
 
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<(), NotPlain> {
-        Err(NotPlain)
-    }
-
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
@@ -150,6 +149,7 @@ impl ser::Serializer for Plain<'_> {
         Err(NotPlain)
     }
 
+    // No sequence, map, struct or enum is plain.
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotPlain> {
         Err(NotPlain)
     }
@@ -158,45 +158,27 @@ impl ser::Serializer for Plain<'_> {
         Err(NotPlain)
     }
 
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotPlain> {
-        Err(NotPlain)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotPlain> {
-        Err(NotPlain)
-    }
-
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotPlain> {
         Err(NotPlain)
     }
 
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, NotPlain> {
-        Err(NotPlain)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotPlain> {
-        Err(NotPlain)
-    }
+    compound!(
+        serialize_unit_variant(&'static str, u32, &'static str) -> (),
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(
+            &'static str,
+            u32,
+            &'static str,
+            usize,
+        ) -> Self::SerializeTupleVariant,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
+        serialize_struct_variant(
+            &'static str,
+            u32,
+            &'static str,
+            usize,
+        ) -> Self::SerializeStructVariant
+    );
 }
 
 #[cfg(test)]
