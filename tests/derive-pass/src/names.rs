@@ -5,7 +5,6 @@
 //! `Move` joined as `select_related(r#move)`), raw
 //! identifiers in `unique`, `filter` and `order_by`, and sort keys built
 //! from records with `From`.
-#![deny(warnings, missing_docs)]
 
 use cache_diesel::{Cache, Cached};
 use diesel::connection::SimpleConnection;
@@ -101,7 +100,12 @@ pub struct Type {
     Debug, Clone, Queryable, Selectable, Identifiable, Associations, Serialize, Deserialize, Cached,
 )]
 #[diesel(table_name = nm_rows, belongs_to(Owner))]
-#[cache(unique(r#type), filter(r#type), order_by(r#type), select_related(owner))]
+#[cache(
+    unique(r#type),
+    filter(r#type),
+    order_by(r#type),
+    select_related(owner)
+)]
 pub struct Row {
     /// Primary key.
     pub id: i32,
@@ -111,7 +115,9 @@ pub struct Row {
     pub owner_id: i32,
 }
 
-fn main() {
+/// Reads through each model's manager on a new in-memory SQLite database
+/// with the in-process cache (panics on the first wrong answer).
+pub fn run() {
     let mut conn = SqliteConnection::establish(":memory:").unwrap();
     conn.batch_execute(
         "CREATE TABLE nm_owners (id INTEGER PRIMARY KEY);
@@ -145,4 +151,12 @@ fn main() {
     assert_eq!(rows.all(&mut conn, None, next).unwrap()[0].r#type, "b");
     let typed = RowFilter::default().r#type("b".into());
     assert_eq!(rows.count(&mut conn, None, typed).unwrap(), 1);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run() {
+        super::run();
+    }
 }

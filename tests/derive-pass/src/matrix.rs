@@ -1,5 +1,5 @@
 //! Every combination of `#[derive(Cached)]` options compiles without a
-//! warning (`deny(warnings, missing_docs)`), and works: for each, on SQLite
+//! warning (the crate denies warnings and missing docs), and works: for each, on SQLite
 //! with the in-process cache, `get`, `find`, `get_by_slug` / `find_by_slug`
 //! (with `unique(slug)`), `all` (and with `filter(flag)` a filtered `all`)
 //! return the right records, relations included, and hit on the second read;
@@ -9,7 +9,6 @@
 //! foreign key, `prefetch`, and `select_related` + `prefetch` (both foreign
 //! key kinds); each without options, with `unique`, with `filter`, with
 //! both; and with both plus `order_by` (ordered pages, keyset, count).
-#![deny(warnings, missing_docs)]
 
 use cache_diesel::{Cache, Cached, CachedModel, Manager, ModelQueries};
 use diesel::connection::SimpleConnection;
@@ -367,7 +366,9 @@ matrix! {
     OptJoinedPreUF / OptJoinedPreUFCache (mx_opt_items, Option<i32>, true) [select_related(parent), prefetch(children(Child)), unique(slug), filter(flag), order_by(slug)] relations(parent, children) unique filter order;
 }
 
-fn main() {
+/// Runs every case on a new in-memory SQLite database with the in-process
+/// cache (panics on the first wrong answer).
+pub fn run() {
     let mut conn = SqliteConnection::establish(":memory:").unwrap();
     conn.batch_execute(
         "CREATE TABLE mx_parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -381,4 +382,12 @@ fn main() {
     )
     .unwrap();
     run_all(&mut conn, &Cache::from_url("memory://").unwrap());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run() {
+        super::run();
+    }
 }
