@@ -2,7 +2,7 @@
 //! compile it: a library that denies warnings and missing docs (and, in
 //! the workspace's `cargo clippy -D warnings`, clippy's lints), its models
 //! public. Each module's `run` then checks that its managers work on
-//! SQLite with the in-process cache; its unit test calls it.
+//! SQLite with the in-process cache; `tests/run.rs` calls them.
 //!
 //! (These were trybuild `pass` cases until 2026-11-25: trybuild builds
 //! every dependency of the test crate again, in a target directory of its

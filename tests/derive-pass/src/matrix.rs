@@ -383,11 +383,3 @@ pub fn run() {
     .unwrap();
     run_all(&mut conn, &Cache::from_url("memory://").unwrap());
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn run() {
-        super::run();
-    }
-}

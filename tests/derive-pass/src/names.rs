@@ -152,11 +152,3 @@ pub fn run() {
     let typed = RowFilter::default().r#type("b".into());
     assert_eq!(rows.count(&mut conn, None, typed).unwrap(), 1);
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn run() {
-        super::run();
-    }
-}
