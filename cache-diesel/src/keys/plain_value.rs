@@ -66,15 +66,10 @@ macro_rules! integers {
     };
 }
 
+/// Serializer methods that refuse their value: nothing but the scalars
+/// above is plain (no float, char, bytes, unit, sequence, map, struct or
+/// enum).
 macro_rules! refused {
-    ($($method:ident: $ty:ty),*) => {
-        $(fn $method(self, _: $ty) -> Result<(), NotPlain> {
-            Err(NotPlain)
-        })*
-    };
-}
-
-macro_rules! compound {
     ($($method:ident($($arg:ty),* $(,)?) -> $out:ty),* $(,)?) => {
         $(fn $method(self, $(_: $arg),*) -> Result<$out, NotPlain> {
             Err(NotPlain)
@@ -98,10 +93,6 @@ impl ser::Serializer for Plain<'_> {
         serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
         serialize_u64: u64, serialize_u128: u128
     );
-    refused!(
-        serialize_f32: f32, serialize_f64: f64, serialize_char: char, serialize_bytes: &[u8],
-        serialize_unit_struct: &'static str
-    );
 
     fn serialize_bool(self, v: bool) -> Result<(), NotPlain> {
         self.0.push_str(if v { "true" } else { "false" });
@@ -119,16 +110,8 @@ impl ser::Serializer for Plain<'_> {
         Ok(())
     }
 
-    fn serialize_none(self) -> Result<(), NotPlain> {
-        Err(NotPlain)
-    }
-
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), NotPlain> {
         value.serialize(self)
-    }
-
-    fn serialize_unit(self) -> Result<(), NotPlain> {
-        Err(NotPlain)
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -149,20 +132,17 @@ impl ser::Serializer for Plain<'_> {
         Err(NotPlain)
     }
 
-    // No sequence, map, struct or enum is plain.
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotPlain> {
-        Err(NotPlain)
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotPlain> {
-        Err(NotPlain)
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotPlain> {
-        Err(NotPlain)
-    }
-
-    compound!(
+    refused!(
+        serialize_f32(f32) -> (),
+        serialize_f64(f64) -> (),
+        serialize_char(char) -> (),
+        serialize_bytes(&[u8]) -> (),
+        serialize_none() -> (),
+        serialize_unit() -> (),
+        serialize_unit_struct(&'static str) -> (),
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
         serialize_unit_variant(&'static str, u32, &'static str) -> (),
         serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
         serialize_tuple_variant(
