@@ -158,7 +158,9 @@ impl KeyBuilder {
             }
             head.push(':');
         }
-        KeyScope { head }
+        // (It ends in `:`, the last: the store's hash of a key splits there.)
+        let head_hash = crate::backend::key_head_hash(&head);
+        KeyScope { head, head_hash }
     }
 
     /// The key of a *sparse* tag under `scope`: one of a family too large
@@ -205,6 +207,37 @@ impl KeyBuilder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyScope {
     head: String,
+    /// What the in-process store makes of `head` (its keys' hash is this
+    /// mixed with their name's): a hot path names a key by its parts.
+    head_hash: u128,
+}
+
+/// A key of a [`KeyScope`] in its two parts, the scope and a name written
+/// verbatim after it ([`KeyScope::parts`]): what the in-process store
+/// finds an entry by without the key's text. Displayed, the key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyParts<'a> {
+    scope: &'a KeyScope,
+    name: &'a str,
+}
+
+impl KeyParts<'_> {
+    /// The in-process store's hash of the scope's head.
+    pub(crate) fn head_hash(&self) -> u128 {
+        self.scope.head_hash
+    }
+
+    /// The name: the key after the head (no `:` in it).
+    pub(crate) fn name(&self) -> &str {
+        self.name
+    }
+}
+
+impl std::fmt::Display for KeyParts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.scope.head)?;
+        f.write_str(self.name)
+    }
 }
 
 impl KeyScope {
@@ -213,6 +246,29 @@ impl KeyScope {
         let mut key = String::with_capacity(self.head.len() + name.len() + 4);
         self.key_into(name, &mut key);
         key
+    }
+
+    /// The fixed part of this scope's keys: what [`key`](Self::key) begins
+    /// with.
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    /// Whether the key of `name` is [`head`](Self::head) and `name` as it
+    /// is (nothing in it to escape, not too long to keep, no `:`): what a
+    /// hot path may hash in two parts without building the key.
+    pub fn is_verbatim(&self, name: &str) -> bool {
+        let plain = !name
+            .bytes()
+            .any(|b| matches!(b, b'%' | b'{' | b'}' | b':' | b'#'));
+        plain && self.head.len() + name.len() <= MAX_KEY_LEN
+    }
+
+    /// The key of `name` in its two parts, where it is
+    /// [verbatim](Self::is_verbatim).
+    pub fn parts<'a>(&'a self, name: &'a str) -> Option<KeyParts<'a>> {
+        self.is_verbatim(name)
+            .then_some(KeyParts { scope: self, name })
     }
 
     /// [`key`](Self::key), written into `key` (cleared first): a hot path
@@ -280,6 +336,24 @@ fn escape_into(out: &mut String, raw: &str, segment: Segment) {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// A name said verbatim is the key's last part as it is; one with a
+    /// byte to escape, or too long, is not (nor, to keep the check one
+    /// scan, one with a byte escaped only elsewhere: `:`, a later `#`).
+    #[test]
+    fn a_verbatim_name_is_the_key_after_its_head() {
+        let scope = KeyBuilder::new("app").scope(Namespace::Tag, &["products", "u", "id"]);
+        for name in ["7", "-12", "\"caf\u{e9}\"", "\"x\"", ""] {
+            assert!(scope.is_verbatim(name), "{name:?}");
+            assert_eq!(scope.key(name), format!("{}{name}", scope.head()));
+        }
+        let long = "x".repeat(MAX_KEY_LEN - scope.head().len() + 1);
+        for name in ["#1", "{x}", "50%", long.as_str()] {
+            assert!(!scope.is_verbatim(name), "{name:?}");
+            assert_ne!(scope.key(name), format!("{}{name}", scope.head()));
+        }
+        assert!(!scope.is_verbatim("a:b") && !scope.is_verbatim("a#b"));
+    }
 
     #[test]
     fn shape_is_prefix_namespace_version_name() {

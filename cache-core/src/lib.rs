@@ -69,13 +69,13 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 pub mod __engine {
     pub use crate::backend::BoxFuture;
     pub use crate::backend::redis::fuzz_reply;
-    pub use crate::backend::{digest_of_hashes, tag_hash, tags_digest};
+    pub use crate::backend::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;
     pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::driver::read_many::Found;
     pub use crate::driver::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::driver::tagged::{FillOptions, Lookup, Stamp};
-    pub use crate::key::{KeyBuilder, KeyScope, MAX_KEY_LEN, Namespace};
+    pub use crate::key::{KeyBuilder, KeyParts, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::log_limit::{Cause, LogLimit, Suppressed};
     pub use crate::stats::{Counter, Stats};
 }

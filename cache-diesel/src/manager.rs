@@ -426,10 +426,12 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// A hit on the decoded value an in-process store keeps for the lookup
-    /// by `key` (see `cache_core::Cache::read_kept`), found with the read's
-    /// key, value key and tags written into this thread's buffers rather
-    /// than built: what `read_through` would answer, minus four allocations
-    /// and the read's plan. `None`: go the whole way (a model with `related`
+    /// by `key` (see `cache_core::Cache::read_kept`), found with the value
+    /// key written into this thread's buffer, and the entry's key and tag
+    /// named by their parts (a value written verbatim in keys: neither is
+    /// built) or written into its buffers: what `read_through` would
+    /// answer, minus four allocations and the read's plan. `None`: go the
+    /// whole way (a model with `related`
     /// tables, a transaction that wrote the table, `bypass` says, no kept
     /// value).
     pub(crate) fn kept_detail(
@@ -451,18 +453,19 @@ impl<M: CachedModel> Manager<M> {
             let [value_key, detail, tag] = &mut *keys;
             value_key.clear();
             key.value_key_into(value_key);
-            let column = key.column();
-            if !self.keys.detail_key_into(column, value_key, detail)
-                || !self.keys.unique_tag_into(column, value_key, tag)
-            {
-                return None;
-            }
-            let digest = self.keys.unrelated_detail_digest(column, tag);
-            let kept = self
-                .cache
-                .read_kept::<Form<Option<M::Record>>>(detail, digest)?;
+            let (parts, digest) =
+                self.keys
+                    .kept_detail_key(key.column(), value_key, detail, tag)?;
+            let kept = match parts {
+                Some(parts) => self.cache.read_kept_parts(parts, digest),
+                None => self.cache.read_kept(detail, digest),
+            };
+            let kept: Form<Option<M::Record>> = kept?;
             self.stats.add(cache_core::__engine::Counter::Hit, 1);
-            self.report_hit(Kind::Detail, detail, started);
+            match parts {
+                Some(parts) => self.report_hit(Kind::Detail, &parts, started),
+                None => self.report_hit(Kind::Detail, detail, started),
+            }
             Some(kept)
         })?;
         Some(found)
@@ -552,9 +555,9 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Records a hit of `kind` on `key` (in the metrics, a debug line).
-    fn report_hit(&self, kind: Kind, key: &str, started: Started) {
+    fn report_hit(&self, kind: Kind, key: &(impl std::fmt::Display + ?Sized), started: Started) {
         self.reads.record(kind, Outcome::Hit, started);
-        tracing::debug!(model = M::INFO.name, kind = kind.as_str(), key, "cache hit")
+        tracing::debug!(model = M::INFO.name, kind = kind.as_str(), %key, "cache hit")
     }
 
     /// The tables a read of `entry` depends on: the model's and the related.

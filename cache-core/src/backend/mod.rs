@@ -13,6 +13,7 @@ mod dummy;
 mod memory;
 pub(crate) mod redis;
 mod store_async;
+mod tag_digest;
 mod tiered;
 mod unusable;
 mod versions;
@@ -20,14 +21,17 @@ mod versions;
 pub use self::cluster::{ClusterBackend, MAX_SHARDS};
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
+pub(crate) use self::memory::key_head_hash;
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use self::store_async::{AsyncStore, BoxFuture, InProcess};
+pub use self::tag_digest::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
 #[cfg(feature = "unstable-store-api")]
 pub use self::tiered::CONNECTION_NAME as TRACKING_CONNECTION_NAME;
 pub use self::tiered::{TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
 
 use crate::error::Result;
+use crate::key::KeyParts;
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::any::Any;
@@ -135,32 +139,6 @@ impl Kept<dyn Any + Send + Sync> {
         self.checked.load(Ordering::SeqCst) == generation + 1
             && self.tags.load(Ordering::SeqCst) == tags_digest
     }
-}
-
-/// What [`tags_digest`] makes of one tag key (its one-shot xxh3): a caller
-/// reading under the same tags again keeps these.
-#[doc(hidden)]
-pub fn tag_hash(tag: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(tag.as_bytes())
-}
-
-/// A digest of the tag keys in order: each key's [`tag_hash`], folded with
-/// the count and the position (never 0: that means none). (A streaming
-/// xxh3 over them cost ~50 ns a hit, mostly its state's setup; this is a
-/// few ns a tag.)
-#[doc(hidden)]
-pub fn tags_digest(tags: &[&str]) -> u64 {
-    digest_of_hashes(tags.iter().map(|tag| tag_hash(tag)))
-}
-
-/// [`tags_digest`] of the tags whose [`tag_hash`]es are `hashes`.
-#[doc(hidden)]
-pub fn digest_of_hashes(hashes: impl ExactSizeIterator<Item = u64>) -> u64 {
-    let digest = hashes.len() as u64;
-    let digest = hashes.fold(digest, |digest, tag| {
-        (digest.rotate_left(23) ^ tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    });
-    digest.max(1)
 }
 
 /// What an atomic increment found.
@@ -273,6 +251,14 @@ pub trait EntryStore {
     fn kept_after_generation(&self, key: &str) -> Option<Memo> {
         self.kept(key)
     }
+    /// [`kept_after_generation`](Self::kept_after_generation) of the key
+    /// `key` names in parts: the in-process store finds it without its
+    /// text; the default builds the text (and asks
+    /// `kept_after_generation`: a wrapper need not forward this).
+    #[doc(hidden)]
+    fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
+        self.kept_after_generation(&key.to_string())
+    }
     /// The entry just read under `key` did not hold (a tag moved on): a
     /// store with a local copy in front of a shared one drops the copy, so
     /// that the next read asks the shared store, where a fill will land.
@@ -301,6 +287,7 @@ pub(crate) fn one_by_one<S: EntryStore + ?Sized>(
 ///
 /// A store that wraps another (to count, to inject faults) must forward
 /// the provided methods too (`TagStore::generation`, `EntryStore::kept`,
+/// `EntryStore::kept_after_generation`,
 /// `EntryStore::read_entries`, `EntryStore::discard`, `EntryStore::keep_decoded`,
 /// `Backend::local_tier_ready`): their defaults are
 /// "cannot tell", which is always correct but gives up what the wrapped
@@ -392,29 +379,5 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// A walk of the whole keyspace (`SCAN`): not for a request path.
     fn keys_under(&self, _prefix: &str, _each: &mut dyn FnMut(&[String])) -> Result<bool> {
         Ok(false)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tags_digest;
-
-    #[test]
-    fn tag_lists_that_differ_have_different_digests() {
-        let lists: [&[&str]; 7] = [
-            &[],
-            &[""],
-            &["", ""],
-            &["ab", "c"],
-            &["a", "bc"],
-            &["c", "ab"],
-            &["ab", "c", ""],
-        ];
-        for (i, a) in lists.iter().enumerate() {
-            assert_eq!(tags_digest(a), tags_digest(a));
-            for b in &lists[i + 1..] {
-                assert_ne!(tags_digest(a), tags_digest(b), "{a:?} {b:?}");
-            }
-        }
     }
 }

@@ -213,28 +213,41 @@ mod tests {
             product(&cache).with_wide(&["slug"], &["sku"]),
         ] {
             let (mut detail, mut tag) = (String::from("old"), String::from("old"));
+            // Verbatim values (the tag hashed in parts) and escaped or
+            // long ones (the tag built).
             for (column, value) in [
                 ("id", "7"),
+                ("slug", "\"caf\u{e9}\""),
                 ("slug", "\"c:{x}\""),
+                ("slug", "\"#1\""),
                 ("slug", &"x".repeat(300)),
             ] {
-                assert!(k.detail_key_into(column, value, &mut detail));
-                assert_eq!(detail, k.detail_key(column, value));
-                assert!(k.unique_tag_into(column, value, &mut tag));
-                assert_eq!(tag, k.unique_tag(column, value));
-                let tags = k.unrelated_detail_tags(column, &tag);
+                let (parts, digest) = k
+                    .kept_detail_key(column, value, &mut detail, &mut tag)
+                    .expect("a declared column");
+                let built = k.detail_key(column, value);
+                match parts {
+                    Some(parts) => assert_eq!(parts.to_string(), built),
+                    None => assert_eq!(detail, built),
+                }
+                let plain = !value.contains([':', '{', '}', '%', '#']);
+                assert_eq!(parts.is_some(), plain && value.len() < 100);
+                let unique_tag = k.unique_tag(column, value);
+                let tags = k.unrelated_detail_tags(column, &unique_tag);
                 assert_eq!(
-                    k.unrelated_detail_digest(column, &tag),
+                    digest,
                     cache_core::__engine::tags_digest(&tags),
-                    "the kept hit's digest is the one its fill checked"
+                    "the kept hit's digest is the one its fill checked: {column} {value}"
                 );
             }
         }
         // An undeclared column: the whole way.
         let k = product(&cache);
         let (mut detail, mut tag) = (String::new(), String::new());
-        assert!(!k.detail_key_into("sku", "1", &mut detail));
-        assert!(!k.unique_tag_into("sku", "1", &mut tag));
+        assert!(
+            k.kept_detail_key("sku", "1", &mut detail, &mut tag)
+                .is_none()
+        );
     }
 
     #[test]

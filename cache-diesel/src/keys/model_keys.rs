@@ -7,7 +7,9 @@ use super::{
     value_tag_name,
 };
 use crate::model::{CachedModel, ListFilter, UniqueKey};
-use cache_core::__engine::{KeyBuilder, KeyScope, Namespace, digest_of_hashes, tag_hash};
+use cache_core::__engine::{
+    KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, digest_of_hashes, tag_hash,
+};
 use cache_core::Cache;
 use std::sync::OnceLock;
 
@@ -32,8 +34,9 @@ pub(crate) struct ModelKeys {
     /// The table's `epoch`, `list`, `absent` and `filtered` tags, by
     /// [`TableTag`].
     table_wide: [String; 4],
-    /// Per unique column, the scope of its value tags.
-    unique: Vec<(&'static str, KeyScope)>,
+    /// Per unique column (in the order of `detail`), the scope of its
+    /// value tags and the [`TagHasher`] of that scope's head.
+    unique: Vec<(&'static str, KeyScope, TagHasher)>,
     /// The related tables' dependency tags, built on first use.
     related: OnceLock<Vec<String>>,
     /// The `tag_hash` of `all`, `epoch` and `absent`: what a kept detail
@@ -133,7 +136,15 @@ impl ModelKeys {
             list: keys.scope(Namespace::List, &[model, table, hash, ""]),
             all,
             table_wide,
-            unique: by_column(&|column| unique_scope(&keys, table, column)),
+            unique: unique_columns
+                .iter()
+                .map(|&column| {
+                    let scope = unique_scope(&keys, table, column);
+                    let mut head = TagHasher::new();
+                    head.write(scope.head().as_bytes());
+                    (column, scope, head)
+                })
+                .collect(),
             related: OnceLock::new(),
             detail_hashes,
             wide: Vec::new(),
@@ -157,28 +168,38 @@ impl ModelKeys {
         }
     }
 
-    /// [`detail_key`](Self::detail_key) written into `key` (cleared first),
-    /// for a declared column; `false` for another.
-    pub(crate) fn detail_key_into(&self, column: &str, value_key: &str, key: &mut String) -> bool {
-        match self.detail.iter().find(|(c, _)| *c == column) {
-            Some((_, scope)) => {
-                scope.key_into(value_key, key);
-                true
+    /// What an in-process hit on the lookup of `column`'s value `value_key`
+    /// needs: its [`detail_key`](Self::detail_key), and the digest of its
+    /// tags (those of [`detail_dependencies`](Self::detail_dependencies)
+    /// without related tables). Where the value is written verbatim in
+    /// keys, the key in its parts and the value's tag hashed from the state
+    /// kept after its scope (neither key nor tag built); else `None` and
+    /// the key written into `key`, the tag built into `tag` (both cleared
+    /// first). `None` for an undeclared column.
+    pub(crate) fn kept_detail_key<'a>(
+        &'a self,
+        column: &str,
+        value_key: &'a str,
+        key: &mut String,
+        tag: &mut String,
+    ) -> Option<(Option<KeyParts<'a>>, u64)> {
+        let at = self.detail.iter().position(|(c, _)| *c == column)?;
+        let detail = &self.detail[at].1;
+        let (_, scope, head) = &self.unique[at];
+        // (Verbatim in one scope, verbatim in the other but for the length.)
+        let found = match detail.parts(value_key) {
+            Some(parts) if scope.is_verbatim(value_key) => {
+                let mut hasher = *head;
+                hasher.write(value_key.as_bytes());
+                (Some(parts), hasher.finish())
             }
-            None => false,
-        }
-    }
-
-    /// [`unique_tag`](Self::unique_tag) written into `tag` (cleared first),
-    /// for a declared column; `false` for another.
-    pub(crate) fn unique_tag_into(&self, column: &str, value_key: &str, tag: &mut String) -> bool {
-        match self.unique.iter().find(|(c, _)| *c == column) {
-            Some((_, scope)) => {
+            _ => {
+                detail.key_into(value_key, key);
                 scope.key_into(value_key, tag);
-                true
+                (None, tag_hash(tag))
             }
-            None => false,
-        }
+        };
+        Some((found.0, self.detail_digest(column, found.1)))
     }
 
     /// The backend key of a list: the suffix is a readable label, the
@@ -212,8 +233,8 @@ impl ModelKeys {
 
     /// The backend key of the tag of `column`'s value `value_key`.
     pub(crate) fn unique_tag(&self, column: &str, value_key: &str) -> String {
-        match self.unique.iter().find(|(c, _)| *c == column) {
-            Some((_, scope)) => scope.key(value_key),
+        match self.unique.iter().find(|(c, _, _)| *c == column) {
+            Some((_, scope, _)) => scope.key(value_key),
             None => unique_scope(&self.keys, self.table, column).key(value_key),
         }
     }
@@ -283,10 +304,10 @@ impl ModelKeys {
     }
 
     /// The `tags_digest` of [`detail_dependencies`](Self::detail_dependencies)
-    /// without related tables, hashing only `unique_tag`.
-    pub(crate) fn unrelated_detail_digest(&self, column: &str, unique_tag: &str) -> u64 {
+    /// without related tables, of the unique tag whose `tag_hash` is
+    /// `unique`.
+    fn detail_digest(&self, column: &str, unique: u64) -> u64 {
         let [all, epoch, absent] = self.detail_hashes;
-        let unique = tag_hash(unique_tag);
         match self.wide_of(column) {
             Some((_, wide)) => digest_of_hashes([all, epoch, unique, wide, absent].into_iter()),
             None => digest_of_hashes([all, epoch, unique, absent].into_iter()),

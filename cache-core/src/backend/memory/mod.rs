@@ -25,6 +25,7 @@ use super::versions::{DEFAULT_MAX_TAGS, Prehashed, Versions};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
 use crate::codec;
 use crate::error::{Error, Result};
+use crate::key::KeyParts;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
@@ -60,11 +61,12 @@ fn hot_part(capacity: u64) -> u64 {
 }
 
 /// A key as the store holds it: a keyed 128-bit hash of its text (xxh3
-/// with a secret drawn at random per process), 16 bytes in place of a
-/// `String` of ~60 and its allocation. Two keys share an entry only if
-/// all 128 bits collide: one chance in 2^128 for any two keys (about
-/// 10^-25 among ten million), and not a chance an outside party can raise
-/// by choosing keys, as it never sees the secret or a hash.
+/// with secrets drawn at random per process: one for the part after the
+/// key's last `:`, one for the part up to it, the two hashes XORed), 16
+/// bytes in place of a `String` of ~60 and its allocation. Two keys share
+/// an entry only if all 128 bits collide: one chance in 2^128 for any two
+/// keys (about 10^-25 among ten million), and not a chance an outside
+/// party can raise by choosing keys, as it never sees a secret or a hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Hashed(u64, u64);
 
@@ -81,16 +83,40 @@ impl ShardKey for Hashed {
 }
 
 impl Hashed {
+    /// The hash of `key`: that of the part after its last `:` (a key's
+    /// name), mixed with that of the part up to it (its scope's head), so
+    /// that a caller holding the head's hash ([`key_head_hash`]) hashes a
+    /// key by its name alone ([`Hashed::of_parts`]).
     fn of(key: &str) -> Hashed {
-        static SECRET: OnceLock<[u8; 192]> = OnceLock::new();
-        let secret = SECRET.get_or_init(|| {
-            let mut secret = [0u8; 192];
-            rand::Rng::fill(&mut rand::rng(), &mut secret[..]);
-            secret
-        });
-        let hash = xxhash_rust::xxh3::xxh3_128_with_secret(key.as_bytes(), secret);
+        let split = key.rfind(':').map_or(0, |colon| colon + 1);
+        Hashed::of_parts(key_head_hash(&key[..split]), &key[split..])
+    }
+
+    /// The hash of the key `head` + `name`, `head` ending in its last `:`
+    /// and hashed to `head_hash`.
+    fn of_parts(head_hash: u128, name: &str) -> Hashed {
+        let hash =
+            xxhash_rust::xxh3::xxh3_128_with_secret(name.as_bytes(), &secrets()[0]) ^ head_hash;
         Hashed(hash as u64, (hash >> 64) as u64)
     }
+}
+
+/// The process's two secrets: names', heads'.
+fn secrets() -> &'static [[u8; 192]; 2] {
+    static SECRETS: OnceLock<[[u8; 192]; 2]> = OnceLock::new();
+    SECRETS.get_or_init(|| {
+        let mut secrets = [[0u8; 192]; 2];
+        for secret in &mut secrets {
+            rand::Rng::fill(&mut rand::rng(), &mut secret[..]);
+        }
+        secrets
+    })
+}
+
+/// What the in-process store makes of a key's head (the part up to and
+/// with its last `:`, as [`KeyParts`] holds it).
+pub(crate) fn key_head_hash(head: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128_with_secret(head.as_bytes(), &secrets()[1])
 }
 
 #[derive(Debug, Clone)]
@@ -421,7 +447,11 @@ impl MemoryBackend {
     /// shard's read lock: `f` must not call this store, nor run code of
     /// the application).
     fn with_live<R>(&self, key: &str, f: impl FnOnce(&Stored) -> R) -> Option<R> {
-        let key = Hashed::of(key);
+        self.with_live_at(Hashed::of(key), f)
+    }
+
+    /// [`with_live`](Self::with_live) of the key hashed to `key`.
+    fn with_live_at<R>(&self, key: Hashed, f: impl FnOnce(&Stored) -> R) -> Option<R> {
         let now = coarse_now_ms();
         let found = self.store.read(&key, |shard| match shard.get(&key) {
             Some(stored) if stored.live(now) => Some(Ok(f(stored))),
@@ -497,7 +527,12 @@ impl EntryStore for MemoryBackend {
     }
 
     fn kept(&self, key: &str) -> Option<Memo> {
-        self.live(key).map(|s| s.memo)
+        self.with_live(key, |s| s.memo.clone())
+    }
+
+    fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
+        let hashed = Hashed::of_parts(key.head_hash(), key.name());
+        self.with_live_at(hashed, |s| s.memo.clone())
     }
 
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {

@@ -338,3 +338,30 @@ fn bounds_that_would_store_nothing_are_errors() {
         assert!(matches!(built, Err(Error::Config { .. })), "{built:?}");
     }
 }
+
+/// An entry filled under a key's text is found by the key's parts (a
+/// scope and a verbatim name), and by nothing else: not another name, not
+/// the same name under another scope, not a split of the text elsewhere.
+#[test]
+fn an_entry_is_found_by_its_key_in_parts() {
+    use crate::key::{KeyBuilder, Namespace};
+    let m = MemoryBackend::new(None, None);
+    let keys = KeyBuilder::new("app");
+    let scope = keys.scope(Namespace::Detail, &["product", "products", "h", "id"]);
+    let other = keys.scope(Namespace::Detail, &["product", "products", "h", "sku"]);
+    for name in ["7", "-12", "\"caf\u{e9}\"", ""] {
+        m.fill(&scope.key(name), Bytes::from(name.to_owned()), None, None)
+            .unwrap();
+    }
+    for name in ["7", "-12", "\"caf\u{e9}\"", ""] {
+        let found = m.kept_by_parts(scope.parts(name).unwrap()).unwrap();
+        assert_eq!(found.bytes().unwrap(), name.as_bytes(), "{name:?}");
+        assert!(m.kept_by_parts(other.parts(name).unwrap()).is_none());
+    }
+    assert!(m.kept_by_parts(scope.parts("8").unwrap()).is_none());
+    assert!(m.kept_by_parts(scope.parts("77").unwrap()).is_none());
+    // Texts that differ only in where their last `:` is.
+    assert_ne!(Hashed::of("a:b"), Hashed::of("a:b:"));
+    assert_ne!(Hashed::of("ab"), Hashed::of("a:b"));
+    assert_ne!(Hashed::of(":ab"), Hashed::of("ab"));
+}

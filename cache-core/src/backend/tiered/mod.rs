@@ -43,7 +43,7 @@ use super::{
     TagStore,
 };
 use crate::error::{Error, Result};
-use crate::key::{KeyBuilder, Namespace};
+use crate::key::{KeyBuilder, KeyParts, Namespace};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -366,6 +366,10 @@ impl EntryStore for TieredBackend {
     /// before: the clock read and the breaker's look are not repeated.)
     fn kept_after_generation(&self, key: &str) -> Option<Memo> {
         self.local.kept(key)
+    }
+
+    fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
+        self.local.kept_by_parts(key)
     }
 
     fn discard(&self, key: &str) {

@@ -3,11 +3,12 @@
 //! missing tags created); leased and shared reads.
 
 use super::{Lookup, ReadHow};
-use crate::backend::{Claim, Fetched, Memo};
+use crate::backend::{Backend, Claim, Fetched, Memo};
 use crate::codec;
 use crate::driver::cache::Cache;
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
+use crate::key::KeyParts;
 use crate::protocol::envelope::{Opened, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{PENDING, Stamp, new_version};
 use crate::stats::{Counter, Stats};
@@ -201,6 +202,25 @@ impl Cache {
     /// names the tags (`backend::tags_digest`).
     #[doc(hidden)]
     pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
+        self.read_kept_with(tags_digest, |backend| backend.kept_after_generation(key))
+    }
+
+    /// [`read_kept`](Self::read_kept) of the key `key` names in parts
+    /// (found without its text in the in-process store).
+    #[doc(hidden)]
+    pub fn read_kept_parts<T: Clone + 'static>(
+        &self,
+        key: KeyParts<'_>,
+        tags_digest: u64,
+    ) -> Option<T> {
+        self.read_kept_with(tags_digest, |backend| backend.kept_by_parts(key))
+    }
+
+    fn read_kept_with<T: Clone + 'static>(
+        &self,
+        tags_digest: u64,
+        kept: impl FnOnce(&dyn Backend) -> Option<Memo>,
+    ) -> Option<T> {
         if !self.owed().is_clear() {
             return None;
         }
@@ -208,7 +228,7 @@ impl Cache {
         // The memo is taken out of the store (a reference counted), and the
         // value cloned from it after: the value's `Clone` is the
         // application's, and must not run under a lock of the store's.
-        let memo = self.backend().kept_after_generation(key)?;
+        let memo = kept(self.backend().as_ref())?;
         if !memo.still_checked(generation, tags_digest) {
             return None;
         }
