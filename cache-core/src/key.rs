@@ -221,7 +221,16 @@ pub struct KeyParts<'a> {
     name: &'a str,
 }
 
-impl KeyParts<'_> {
+impl<'a> KeyParts<'a> {
+    /// The same name under `scope`, where its key is verbatim there too
+    /// (not too long: the name was checked).
+    pub fn under(&self, scope: &'a KeyScope) -> Option<KeyParts<'a>> {
+        (scope.head.len() + self.name.len() <= MAX_KEY_LEN).then_some(KeyParts {
+            scope,
+            name: self.name,
+        })
+    }
+
     /// The in-process store's hash of the scope's head.
     pub(crate) fn head_hash(&self) -> u128 {
         self.scope.head_hash
@@ -257,7 +266,7 @@ impl KeyScope {
     /// Whether the key of `name` is [`head`](Self::head) and `name` as it
     /// is (nothing in it to escape, not too long to keep, no `:`): what a
     /// hot path may hash in two parts without building the key.
-    pub fn is_verbatim(&self, name: &str) -> bool {
+    fn is_verbatim(&self, name: &str) -> bool {
         let plain = !name
             .bytes()
             .any(|b| matches!(b, b'%' | b'{' | b'}' | b':' | b'#'));
@@ -353,6 +362,13 @@ mod tests {
             assert_ne!(scope.key(name), format!("{}{name}", scope.head()));
         }
         assert!(!scope.is_verbatim("a:b") && !scope.is_verbatim("a#b"));
+        // Under a longer scope, a name that fits this one may not.
+        let longer = KeyBuilder::new("app").scope(Namespace::Tag, &["products", "u", "long_name"]);
+        let fits = "x".repeat(MAX_KEY_LEN - scope.head().len());
+        let parts = scope.parts(&fits).expect("fits");
+        assert!(parts.under(&longer).is_none());
+        let under = scope.parts("7").unwrap().under(&longer).unwrap();
+        assert_eq!(under.to_string(), longer.key("7"));
     }
 
     #[test]

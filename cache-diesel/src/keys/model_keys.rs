@@ -186,9 +186,8 @@ impl ModelKeys {
         let at = self.detail.iter().position(|(c, _)| *c == column)?;
         let detail = &self.detail[at].1;
         let (_, scope, head) = &self.unique[at];
-        // (Verbatim in one scope, verbatim in the other but for the length.)
         let found = match detail.parts(value_key) {
-            Some(parts) if scope.is_verbatim(value_key) => {
+            Some(parts) if parts.under(scope).is_some() => {
                 let mut hasher = *head;
                 hasher.write(value_key.as_bytes());
                 (Some(parts), hasher.finish())
