@@ -15,6 +15,7 @@
 
 use super::tags::TagTable;
 use crate::backend::redis::sentinel::Sentinels;
+use crate::timeout::monotonic_ns;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::io::{self, BufRead, BufReader, Write};
@@ -34,11 +35,13 @@ const IDLE_PING: Duration = Duration::from_millis(250);
 /// The tier counts as in use for this long after a read.
 const IN_USE: Duration = Duration::from_secs(1);
 
-static BASE: LazyLock<Instant> = LazyLock::new(Instant::now);
-
+/// Nanoseconds since [`BASE`]: what the channel's times count.
 fn now_ns() -> u64 {
-    BASE.elapsed().as_nanos() as u64
+    monotonic_ns().saturating_sub(*BASE)
 }
+
+/// The monotonic clock when the first channel read it.
+static BASE: LazyLock<u64> = LazyLock::new(monotonic_ns);
 
 /// Where the tracking connection goes.
 #[derive(Clone)]
