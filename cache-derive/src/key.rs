@@ -45,6 +45,25 @@ impl<'a> Key<'a> {
         }
     }
 
+    /// Whether the value is one column of a primitive integer type, named
+    /// as such (`i32`, `u64`...): its value key is its decimal text, written
+    /// without serde (the same bytes as serde_json's: both are itoa's).
+    pub(crate) fn is_integer(&self) -> bool {
+        const INTEGERS: [&str; 12] = [
+            "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+        ];
+        match self.fields.as_slice() {
+            [one] => match &one.ty {
+                syn::Type::Path(p) if p.qself.is_none() => p
+                    .path
+                    .get_ident()
+                    .is_some_and(|ident| INTEGERS.iter().any(|name| ident == name)),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// The column (or columns, comma-separated) as `UniqueKey::column`
     /// and `ModelInfo::primary_key` name it.
     pub(crate) fn column_text(&self) -> String {

@@ -133,6 +133,18 @@ pub fn value_key<T: Serialize + ?Sized>(value: &T) -> String {
     key
 }
 
+/// [`value_key`] of an integer: its decimal text (serde_json's bytes, both
+/// being itoa's), written without serde: what the derive writes for a
+/// key of a primitive integer type.
+pub fn integer_key(value: impl itoa::Integer) -> String {
+    itoa::Buffer::new().format(value).to_owned()
+}
+
+/// [`integer_key`] written at the end of `out`.
+pub fn integer_key_into(value: impl itoa::Integer, out: &mut String) {
+    out.push_str(itoa::Buffer::new().format(value));
+}
+
 /// [`value_key`] written at the end of `out` (a hit reuses one buffer
 /// rather than allocate a key).
 pub fn value_key_into<T: Serialize + ?Sized>(value: &T, out: &mut String) {
@@ -291,5 +303,23 @@ mod tests {
             ..Page::default()
         };
         assert_eq!(huge.sql_offset(), Some(i64::MAX));
+    }
+
+    proptest::proptest! {
+        /// The derive's integer keys are the keys serde writes.
+        #[test]
+        fn an_integer_key_is_its_value_key(a: i64, b: u64, c: i128, d: i8, e: u16) {
+            fn check<T: itoa::Integer + Serialize>(value: T) {
+                let mut into = "held:".to_owned();
+                integer_key_into(value, &mut into);
+                assert_eq!(into, format!("held:{}", value_key(&value)));
+                assert_eq!(integer_key(value), value_key(&value));
+            }
+            check(a);
+            check(b);
+            check(c);
+            check(d);
+            check(e);
+        }
     }
 }

@@ -32,7 +32,11 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
     };
     let unique_values = keys.iter().map(|k| {
         let v = k.variant();
-        quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
+        if k.is_integer() {
+            quote!(Self::#v(value) => ::cache_diesel::__private::integer_key(*value))
+        } else {
+            quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
+        }
     });
     // (Unnamed without a variant: nothing would use it.)
     let out = if keys.is_empty() {
@@ -42,7 +46,11 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
     };
     let unique_values_into = keys.iter().map(|k| {
         let v = k.variant();
-        quote!(Self::#v(value) => ::cache_diesel::__private::value_key_into(value, out))
+        if k.is_integer() {
+            quote!(Self::#v(value) => ::cache_diesel::__private::integer_key_into(*value, out))
+        } else {
+            quote!(Self::#v(value) => ::cache_diesel::__private::value_key_into(value, out))
+        }
     });
     // What `get` returns: the model, or with relations its record.
     let (record, what) = if m.has_relations() {
