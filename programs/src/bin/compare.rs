@@ -911,6 +911,12 @@ fn main() {
         "sqlite",
         "memory",
     );
+    // What the harness's two clock reads add to every per-read figure: an
+    // empty operation timed the same way.
+    let [empty] = bench::measure_side_by_side(iterations(quick).0, |_, i| {
+        black_box(i);
+    });
+    run.record("timer.empty_op", empty);
     run.memory_at_size(&mut sqlite, &prefix);
     run.memory_threads(&path.to_string_lossy(), &prefix);
     drop(sqlite);
@@ -971,6 +977,7 @@ fn main() {
         ),
         ("commands_per_hit", run.median("redis.commands_per_hit")),
         ("memory_hit_ns", run.median("memory.hit.detail")),
+        ("timer_ns", run.median("timer.empty_op")),
         (
             "list1000_db_over_hit",
             ratio("postgres.query.list1000", "redis.hit.list1000"),
