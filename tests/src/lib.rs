@@ -7,6 +7,7 @@
 pub mod api;
 pub mod async_env;
 pub mod consistency;
+pub mod counting;
 pub mod db;
 pub mod env;
 pub mod failover;

@@ -31,6 +31,7 @@ mod derive_errors;
 mod batch_reads;
 mod cached_query;
 mod commit_bumps;
+mod kept_hits;
 mod no_stale_reads;
 mod owed_bumps;
 mod precise_invalidation;
