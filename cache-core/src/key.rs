@@ -14,6 +14,7 @@
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 /// Longest backend key built before the name is hashed (memcached's limit).
 pub const MAX_KEY_LEN: usize = 250;
@@ -159,8 +160,10 @@ impl KeyBuilder {
             head.push(':');
         }
         // (It ends in `:`, the last: the store's hash of a key splits there.)
-        let head_hash = crate::backend::key_head_hash(&head);
-        KeyScope { head, head_hash }
+        KeyScope {
+            head,
+            head_hash: OnceLock::new(),
+        }
     }
 
     /// The key of a *sparse* tag under `scope`: one of a family too large
@@ -204,13 +207,23 @@ impl KeyBuilder {
 
 /// Prefix, namespace and scope segments of a family of keys, escaped:
 /// [`KeyScope::key`] appends the last segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct KeyScope {
     head: String,
     /// What the in-process store makes of `head` (its keys' hash is this
     /// mixed with their name's): a hot path names a key by its parts.
-    head_hash: u128,
+    /// Hashed on first use (a process without an in-process store never
+    /// does).
+    head_hash: OnceLock<u128>,
 }
+
+impl PartialEq for KeyScope {
+    fn eq(&self, other: &Self) -> bool {
+        self.head == other.head
+    }
+}
+
+impl Eq for KeyScope {}
 
 /// A key of a [`KeyScope`] in its two parts, the scope and a name written
 /// verbatim after it ([`KeyScope::parts`]): what the in-process store
@@ -233,7 +246,10 @@ impl<'a> KeyParts<'a> {
 
     /// The in-process store's hash of the scope's head.
     pub(crate) fn head_hash(&self) -> u128 {
-        self.scope.head_hash
+        *self
+            .scope
+            .head_hash
+            .get_or_init(|| crate::backend::key_head_hash(&self.scope.head))
     }
 
     /// The name: the key after the head (no `:` in it).

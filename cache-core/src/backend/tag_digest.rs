@@ -6,6 +6,8 @@
 //! model's unique tag scope) hashes a key by writing only its last part:
 //! the in-process hit names its row's tag without building it.
 
+use std::sync::OnceLock;
+
 /// The multiplier of the word mix (the golden ratio's, odd).
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -31,10 +33,13 @@ impl Default for TagHasher {
 }
 
 impl TagHasher {
-    /// Nothing written.
-    pub const fn new() -> Self {
+    /// Nothing written. The state starts from a seed drawn at random per
+    /// process: the word mix is invertible, and without a secret a tag
+    /// with a chosen hash could be computed.
+    pub fn new() -> Self {
+        static SEED: OnceLock<u64> = OnceLock::new();
         TagHasher {
-            state: 0x243f_6a88_85a3_08d3,
+            state: *SEED.get_or_init(|| rand::Rng::random(&mut rand::rng())),
             tail: 0,
             tail_len: 0,
             len: 0,
