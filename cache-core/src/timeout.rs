@@ -24,21 +24,7 @@ pub(crate) fn deadline(d: Duration) -> Instant {
 /// when a tick is missed (up to 7 ms seen): the in-process store's
 /// deadlines, which it reads on every hit, are kept to within that.
 pub(crate) fn coarse_now_ms() -> u64 {
-    #[cfg(target_os = "linux")]
-    {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `now` is a valid, writable timespec; the clock id is a
-        // constant Linux has had since 2.6.32.
-        if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) } == 0 {
-            return (now.tv_sec as u64) * 1_000 + (now.tv_nsec as u64) / 1_000_000;
-        }
-    }
-    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let base = *BASE.get_or_init(Instant::now);
-    u64::try_from(base.elapsed().as_millis()).unwrap_or(u64::MAX)
+    clock_ns(true) / 1_000_000
 }
 
 /// Nanoseconds on the monotonic clock (Linux's `CLOCK_MONOTONIC`, read
@@ -46,19 +32,33 @@ pub(crate) fn coarse_now_ms() -> u64 {
 /// on every hit reads without `Instant`'s checked subtraction and
 /// 128-bit conversion (~80 instructions of a tiered hit's ~1,450).
 pub(crate) fn monotonic_ns() -> u64 {
+    clock_ns(false)
+}
+
+/// Nanoseconds on Linux's `CLOCK_MONOTONIC_COARSE` (`coarse`) or
+/// `CLOCK_MONOTONIC`; elsewhere, or if the clock cannot be read, since the
+/// first read of an `Instant`.
+fn clock_ns(coarse: bool) -> u64 {
     #[cfg(target_os = "linux")]
     {
+        let clock = if coarse {
+            libc::CLOCK_MONOTONIC_COARSE
+        } else {
+            libc::CLOCK_MONOTONIC
+        };
         let mut now = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        // SAFETY: as in `coarse_now_ms`.
-        if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } == 0 {
+        // SAFETY: `now` is a valid, writable timespec; both clock ids are
+        // constants Linux has had since 2.6.32.
+        if unsafe { libc::clock_gettime(clock, &mut now) } == 0 {
             return (now.tv_sec as u64)
                 .wrapping_mul(1_000_000_000)
                 .wrapping_add(now.tv_nsec as u64);
         }
     }
+    let _ = coarse;
     static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let base = *BASE.get_or_init(Instant::now);
     u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
