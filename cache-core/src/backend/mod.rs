@@ -51,15 +51,16 @@ pub type Memo = Arc<Kept<dyn Any + Send + Sync>>;
 
 /// The contents of a [`Memo`]: a header, then the bytes (`V` = [`Bytes`])
 /// or the value decoded from them.
+#[repr(C)]
 pub struct Kept<V: ?Sized> {
-    /// xxh3 of the bytes as written: whether other bytes are the same.
-    digest: u64,
-    /// A digest of the tag keys the value was validated against (the keys
-    /// themselves would weigh more than most values); 0: none yet.
-    tags: AtomicU64,
     /// 1 + the backend's tag generation read before a lookup of those tags
     /// found that they held (0: never).
     checked: AtomicU64,
+    /// A digest of the tag keys the value was validated against (the keys
+    /// themselves would weigh more than most values); 0: none yet.
+    tags: AtomicU64,
+    /// xxh3 of the bytes as written: whether other bytes are the same.
+    digest: u64,
     value: V,
 }
 

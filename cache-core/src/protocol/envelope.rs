@@ -27,10 +27,11 @@ pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
 
 /// An [`Envelope`] as an in-process store keeps it decoded: the stamps as
 /// their digest ([`StampDigest`]: 8 bytes, no allocation of their own).
+#[repr(C)]
 pub(crate) struct Opened<T> {
-    pub(crate) stamps: StampDigest,
     pub(crate) soft_deadline: u64,
     pub(crate) value: T,
+    pub(crate) stamps: StampDigest,
 }
 
 impl<T> Opened<T> {
