@@ -126,15 +126,29 @@ const SPARSE_SCOPE: &str = ":~:";
 pub struct KeyBuilder {
     /// The escaped prefix, followed by `:`.
     head: String,
+    /// The cache's default version, in decimal: the first scope segment of
+    /// every entry (detail, list, cached query); not of tags, which every
+    /// version shares (a write invalidates the entries of each).
+    version: String,
 }
 
 impl KeyBuilder {
-    /// A builder for keys under `prefix` (Django's `KEY_PREFIX`).
+    /// A builder for keys under `prefix` (Django's `KEY_PREFIX`), at the
+    /// default version (1).
     pub fn new(prefix: &str) -> Self {
+        Self::versioned(prefix, 1)
+    }
+
+    /// A builder for keys under `prefix` whose entries are at `version`
+    /// (the cache's `version` option, Django's `VERSION`).
+    pub(crate) fn versioned(prefix: &str, version: u64) -> Self {
         let mut head = String::with_capacity(prefix.len() + 1);
         escape_into(&mut head, prefix, Segment::Scope);
         head.push(':');
-        KeyBuilder { head }
+        KeyBuilder {
+            head,
+            version: version.to_string(),
+        }
     }
 
     /// The backend key for `name` in namespace `ns`, under the trusted-or-not
@@ -150,6 +164,10 @@ impl KeyBuilder {
         head.push_str(&self.head);
         head.push_str(ns.marker());
         head.push(':');
+        if matches!(ns, Namespace::Detail | Namespace::List | Namespace::Query) {
+            head.push_str(&self.version);
+            head.push(':');
+        }
         for segment in scope {
             let start = head.len();
             escape_into(&mut head, segment, Segment::Scope);
@@ -393,7 +411,23 @@ mod tests {
         assert_eq!(keys.user_key("user:42", 1), "app:k:1:user:42");
         assert_eq!(
             keys.build(Namespace::Detail, &["product", "ab12"], "7"),
-            "app:d:product:ab12:7"
+            "app:d:1:product:ab12:7"
+        );
+        let v2 = KeyBuilder::versioned("app", 2);
+        assert_eq!(
+            v2.build(Namespace::Detail, &["product", "ab12"], "7"),
+            "app:d:2:product:ab12:7"
+        );
+        assert_eq!(v2.build(Namespace::List, &["m"], "f"), "app:l:2:m:f");
+        assert_eq!(v2.build(Namespace::Query, &["q"], "a"), "app:q:2:q:a");
+        // Tags are shared by every version: a write invalidates each.
+        assert_eq!(
+            v2.build(Namespace::Tag, &["t"], "x"),
+            keys.build(Namespace::Tag, &["t"], "x")
+        );
+        assert_eq!(
+            v2.build(Namespace::Lease, &["refresh"], "k"),
+            keys.build(Namespace::Lease, &["refresh"], "k")
         );
     }
 
@@ -458,7 +492,7 @@ mod tests {
                 keys.build(Namespace::Detail, &["m{1}", "a:b"], name)
             );
         }
-        assert_eq!(scope.key("#7"), "p%3Ax:d:m%7B1%7D:a%3Ab:%237");
+        assert_eq!(scope.key("#7"), "p%3Ax:d:1:m%7B1%7D:a%3Ab:%237");
     }
 
     #[test]
@@ -470,7 +504,7 @@ mod tests {
         let other = keys.build(Namespace::List, &["m", &long[1..]], "f");
         assert_ne!(key, other);
         // A segment that spells the hashed form of another is escaped, not equal.
-        let hashed = key.split(':').nth(3).unwrap().to_owned();
+        let hashed = key.split(':').nth(4).unwrap().to_owned();
         assert!(hashed.starts_with('#'));
         assert_ne!(keys.build(Namespace::List, &["m", &hashed], "f"), key);
         let short = "t".repeat(MAX_SEGMENT_LEN);

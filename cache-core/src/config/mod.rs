@@ -101,7 +101,10 @@ pub struct CacheConfig {
     pub key_prefix: String,
     /// Lifetime used by [`Timeout::Default`](crate::Timeout::Default); `None` never expires.
     pub default_timeout: Ttl,
-    /// Default key version (Django's `VERSION`).
+    /// Default key version (Django's `VERSION`): of the low-level API's
+    /// keys, and of every manager and cached-query entry (a cache at
+    /// another version reads none of them). Tags are shared by every
+    /// version: a write through one invalidates the entries of all.
     pub version: u64,
     /// Largest encoded value stored (default 1 MiB, as memcached).
     pub max_value_size: usize,

@@ -152,7 +152,7 @@ fn with_local_tier(redis: RedisBackend, config: &CacheConfig) -> Result<Arc<dyn 
         None => Arc::new(redis),
         Some(local_bytes) => Arc::new(TieredBackend::new(
             redis,
-            &KeyBuilder::new(&config.key_prefix),
+            &KeyBuilder::versioned(&config.key_prefix, config.version),
             TieredOptions {
                 local_bytes,
                 window: config.local_window,
@@ -210,7 +210,7 @@ impl Cache {
         Cache {
             inner: Arc::new(Inner {
                 backend,
-                keys: KeyBuilder::new(&config.key_prefix),
+                keys: KeyBuilder::versioned(&config.key_prefix, config.version),
                 config,
                 stats,
                 flights: Flights::default(),

@@ -254,8 +254,8 @@ mod tests {
     fn keys_are_todays_strings() {
         let cache = cache();
         let k = product(&cache);
-        let d = "app:d:product:products:c56125373413b052";
-        let l = "app:l:product:products:c56125373413b052";
+        let d = "app:d:1:product:products:c56125373413b052";
+        let l = "app:l:1:product:products:c56125373413b052";
         assert_eq!(k.detail_key("id", "7"), format!("{d}:id:7"));
         assert_eq!(
             k.detail_key("slug", "\"c:{x}\""),
@@ -277,10 +277,10 @@ mod tests {
             k.where_key(None, "SELECT 1 -- binds: []"),
             format!("{l}::sql:SELECT 1 -- binds: []")
         );
-        assert_eq!(query_key(&cache, "slugs", "", "[1]"), "app:q:slugs:[1]");
+        assert_eq!(query_key(&cache, "slugs", "", "[1]"), "app:q:1:slugs:[1]");
         assert_eq!(
             query_key(&cache, "slugs", "0123abcd", "[1]"),
-            "app:q:slugs:0123abcd:[1]"
+            "app:q:1:slugs:0123abcd:[1]"
         );
     }
 

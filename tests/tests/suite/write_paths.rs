@@ -1515,7 +1515,7 @@ fn cache_admin_counts_and_shows_entries() {
             .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("models with some: product"));
-        assert!(shown.contains(":d:product:products:"), "{shown}");
+        assert!(shown.contains(":d:1:product:products:"), "{shown}");
         let shown = run(&["inspect", "product", "\"s3\"", "--column", "slug"]);
         assert!(shown.starts_with("no cached product with slug"), "{shown}");
         p.get_by_slug(&mut env.db.conn, "s3".into()).unwrap();
