@@ -128,15 +128,16 @@ fn stats(cache: &Cache) -> Result<String, String> {
     let mut tags = HashSet::new();
     let mut other: BTreeMap<&str, u64> = BTreeMap::new();
     walk(cache, |key| {
-        // `{ns}:{model}:{table}:{hash}:..`; a list's next segment is its
-        // suffix, then `count:..` for a count.
-        let parts: Vec<&str> = key.splitn(6, ':').collect();
+        // `{ns}:{version}:{model}:{table}:{hash}:..` (every version
+        // counted); a list's next segment is its suffix, then `count:..`
+        // for a count.
+        let parts: Vec<&str> = key.splitn(7, ':').collect();
         let column = match parts.as_slice() {
-            ["d", model, table, ..] => Some((model, table, 0)),
-            ["l", model, table, _, _, rest] if rest.starts_with("count:") => {
+            ["d", _, model, table, ..] => Some((model, table, 0)),
+            ["l", _, model, table, _, _, rest] if rest.starts_with("count:") => {
                 Some((model, table, 2))
             }
-            ["l", model, table, ..] => Some((model, table, 1)),
+            ["l", _, model, table, ..] => Some((model, table, 1)),
             _ => None,
         };
         match (column, parts.first().copied()) {
@@ -176,7 +177,8 @@ fn stats(cache: &Cache) -> Result<String, String> {
 }
 
 /// The detail entries of `model`'s row whose `column` is `value` (one per
-/// schema hash a deploy wrote), each with its size and decoded value.
+/// version and schema hash a deploy wrote), each with its size and decoded
+/// value.
 fn inspect(cache: &Cache, model: &str, column: &str, value: &str) -> Result<String, String> {
     // The model's cache key is its type's name in snake case (`Product`:
     // `product`) unless `#[cache(key = ..)]`: either spelling names it.
@@ -185,7 +187,8 @@ fn inspect(cache: &Cache, model: &str, column: &str, value: &str) -> Result<Stri
     let mut keys = Vec::new();
     let mut models = std::collections::BTreeSet::new();
     walk(cache, |key| {
-        if let ["d", m, _table, _hash, c, v] = key.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        let parts = key.splitn(7, ':').collect::<Vec<_>>();
+        if let ["d", _version, m, _table, _hash, c, v] = parts.as_slice() {
             if loose(m) == wanted && *c == column && *v == value {
                 keys.push(format!("{}{key}", cache.keys().namespace_prefix()));
             }
