@@ -679,6 +679,47 @@ impl<M: CachedModel> Manager<M> {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
             }
         }
+        let conn = &mut tracking::SyncConn(conn);
+        for (other, epoch) in self.other_caches(conn) {
+            let tags = [epoch];
+            let ttl = Tags::<M>::ttl();
+            if let Invalidation::Now = tracking::defer(conn, &other, &tags, &tags[0], ttl) {
+                // (Fail open: owed when it fails.)
+                let bumped = crate::tags::bump(&other, &tags, Some(&tags[0]), ttl, M::INFO.name, why);
+                drop(bumped);
+            }
+        }
+    }
+
+    /// The other caches a hook write on the tracked connection `conn`
+    /// reaches (those its tracker reaches: other managers of the table, on
+    /// caches of their own), each with its table-wide `epoch` tag: the
+    /// write invalidates every entry of the table in each (its precise
+    /// tags are this cache's), as a write the hooks never saw does. Not
+    /// those sharing this cache's tags: a shared store under the same
+    /// prefix (two handles on one Redis) is taken to be one. None on an
+    /// untracked connection.
+    pub(crate) fn other_caches(
+        &self,
+        conn: &mut impl tracking::Tracked,
+    ) -> Vec<(cache_core::Cache, String)> {
+        let own = self.cache();
+        let shared = |c: &cache_core::Cache| c.backend().capabilities().shared;
+        let shares_tags = |c: &cache_core::Cache| {
+            c.same(own)
+                || (shared(c)
+                    && shared(own)
+                    && c.backend().kind() == own.backend().kind()
+                    && c.keys().namespace_prefix() == own.keys().namespace_prefix())
+        };
+        tracking::tracked_caches(conn, M::table())
+            .into_iter()
+            .filter(|c| !shares_tags(c))
+            .map(|c| {
+                let epoch = crate::keys::table_tag(&c, M::table(), TableTag::Epoch);
+                (c, epoch)
+            })
+            .collect()
     }
 
     fn bump(&self, why: &'static str, tags: &[String]) -> Result<()> {

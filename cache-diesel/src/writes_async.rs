@@ -410,6 +410,19 @@ impl<M: CachedModel> Manager<M> {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")
             }
         }
+        // (See `Manager::invalidate`.)
+        let conn = &mut AsyncConn(conn);
+        for (other, epoch) in self.other_caches(conn) {
+            let tags = [epoch];
+            let ttl = Tags::<M>::ttl();
+            if let Invalidation::Now = tracking::defer(conn, &other, &tags, &tags[0], ttl) {
+                // (Fail open: owed when it fails.)
+                let bumped = other
+                    .bump_tag_groups_async(&[(&tags, Some(tags[0].as_str()))], ttl)
+                    .await;
+                drop(crate::tags::logged(&other, bumped, &tags, M::INFO.name, why));
+            }
+        }
     }
 
     /// Bumps `tags` now (owed if the cache fails: logged, never an error of

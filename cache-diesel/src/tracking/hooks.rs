@@ -110,6 +110,19 @@ pub(crate) fn defer(
     Invalidation::Now
 }
 
+/// The caches a tracked connection's writes reach (the tracker's own
+/// list, else every cache a manager of `table` uses); none on an untracked
+/// connection, whose hook writes reach their manager's cache only.
+pub(crate) fn tracked_caches(conn: &mut impl Tracked, table: &str) -> Vec<Cache> {
+    match conn.tracker() {
+        None => Vec::new(),
+        Some(t) => match &t.caches {
+            Some(caches) => caches.clone(),
+            None => crate::registry::caches_for(table),
+        },
+    }
+}
+
 /// A hook's invalidation, to keep until the commit.
 pub(super) fn deferred<'a>(
     cache: &'a Cache,

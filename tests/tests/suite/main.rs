@@ -36,6 +36,7 @@ mod no_stale_reads;
 mod owed_bumps;
 mod precise_invalidation;
 mod read_replicas;
+mod two_caches;
 mod write_hooks;
 mod write_paths;
 
