@@ -140,7 +140,9 @@ pub struct StatsSnapshot {
     pub writes: u64,
     /// Keys deleted.
     pub deletes: u64,
-    /// Backend failures, and values that could not be encoded.
+    /// Backend failures (a read, a write, or an invalidation not
+    /// delivered: its tag bumps owed, or its announcement refused), and
+    /// values that could not be encoded.
     pub errors: u64,
     /// Stored bytes that did not decode as the requested type.
     pub undecodable: u64,

@@ -22,6 +22,7 @@
 
 use crate::driver::cache::Cache;
 use crate::protocol::stamp::PENDING;
+use crate::stats::Counter;
 use std::time::Duration;
 
 /// How long an announced tag stays pending unless the bump after the
@@ -48,6 +49,7 @@ impl Cache {
         }
         let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
         if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
+            self.count(Counter::Error, 1);
             tracing::debug!(error = %e, "could not announce tag bumps before a commit");
         }
     }
@@ -64,6 +66,7 @@ impl Cache {
         };
         let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
         if let Err(e) = store.write_versions(&pending, Some(ANNOUNCE_HOLD)).await {
+            self.count(Counter::Error, 1);
             tracing::debug!(error = %e, "could not announce tag bumps before a commit");
         }
     }

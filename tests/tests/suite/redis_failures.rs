@@ -61,6 +61,28 @@ fn closed_port_is_a_typed_error_and_then_fails_fast() {
     assert_eq!(cache.stats().errors, 2);
 }
 
+/// A hook write whose invalidation cannot be delivered (its announcement
+/// and its bumps refused) counts as an error at once: a process that
+/// cannot invalidate shows it in its stats before any read.
+#[test]
+fn a_write_whose_invalidation_fails_counts_as_an_error() {
+    use cache_tests::models::{NewProduct, ProductCache, products};
+    use diesel::prelude::*;
+    let cache = cache_at(closed_port(), "retry_after=30s");
+    let manager = ProductCache::new(cache.clone());
+    let mut db = cache_tests::db::sqlite();
+    let row = without_hanging(move || {
+        let row = manager.insert(&mut db.conn, NewProduct::new("w", 1));
+        let row = row.expect("the write succeeds");
+        manager
+            .update(&mut db.conn, row.id, products::title.eq("new"))
+            .expect("the write succeeds")
+    });
+    assert_eq!(row.map(|r| r.title).as_deref(), Some("new"));
+    let errors = cache.stats().errors;
+    assert!(errors >= 2, "two writes, none invalidated: {errors}");
+}
+
 #[test]
 fn a_server_that_never_answers_times_out() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -83,6 +83,8 @@ impl Cache {
             .cloned()
             .collect();
         if let Err(e) = self.deliver(io, &tags, tag_ttl, Debt::none()).await {
+            // (Counted: a process that cannot invalidate shows it.)
+            self.count(Counter::Error, 1);
             // O(tags): what is owed already is not looked at.
             for (group, cover) in groups {
                 self.owed().add(group.iter(), *cover, tag_ttl);
