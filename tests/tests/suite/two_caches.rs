@@ -172,7 +172,6 @@ fn a_cache_at_another_version_reads_none_of_its_entries_and_shares_its_tags() {
 /// connection.
 #[tokio::test]
 async fn an_async_hook_write_through_one_cache_reaches_the_other() {
-    use cache_diesel::AsyncModelQueries;
     use diesel_async::AsyncConnection;
     use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
     type Async = SyncConnectionWrapper<SqliteConnection>;
