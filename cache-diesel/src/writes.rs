@@ -685,7 +685,8 @@ impl<M: CachedModel> Manager<M> {
             let ttl = Tags::<M>::ttl();
             if let Invalidation::Now = tracking::defer(conn, &other, &tags, &tags[0], ttl) {
                 // (Fail open: owed when it fails.)
-                let bumped = crate::tags::bump(&other, &tags, Some(&tags[0]), ttl, M::INFO.name, why);
+                let bumped =
+                    crate::tags::bump(&other, &tags, Some(&tags[0]), ttl, M::INFO.name, why);
                 drop(bumped);
             }
         }

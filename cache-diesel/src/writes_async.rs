@@ -420,7 +420,13 @@ impl<M: CachedModel> Manager<M> {
                 let bumped = other
                     .bump_tag_groups_async(&[(&tags, Some(tags[0].as_str()))], ttl)
                     .await;
-                drop(crate::tags::logged(&other, bumped, &tags, M::INFO.name, why));
+                drop(crate::tags::logged(
+                    &other,
+                    bumped,
+                    &tags,
+                    M::INFO.name,
+                    why,
+                ));
             }
         }
     }

@@ -41,12 +41,12 @@ mod invalidate;
 mod transaction;
 
 pub(crate) use events::certainly_failed;
+#[cfg(feature = "async")]
+pub(crate) use hooks::policy_on;
 pub(crate) use hooks::{
     Invalidation, ReadPolicy, SyncConn, Tracked, as_hook, defer, defer_unseen, read_policy,
     tracked_caches,
 };
-#[cfg(feature = "async")]
-pub(crate) use hooks::policy_on;
 
 use crate::sql_tables::Dialect;
 use cache_core::{Cache, Ttl};

@@ -112,7 +112,10 @@ fn at_100k(manager: &BenchProductCache, conn: &mut SqliteConnection, hits: usize
     let fillers = 90_000;
     for i in 0..fillers {
         let key = format!("filler-{i}");
-        manager.cache().set(key, &i, Timeout::Never).expect("filler");
+        manager
+            .cache()
+            .set(key, &i, Timeout::Never)
+            .expect("filler");
     }
     let mut floor: HashMap<i32, Arc<BenchProduct>> = HashMap::with_capacity(100_000);
     for id in 1..=bench::PRODUCTS {

@@ -46,7 +46,10 @@ fn a_hook_write_through_one_cache_reaches_the_other_on_a_tracked_connection() {
         .unwrap();
     // Cached in B: the row, and a slug no row has yet.
     for _ in 0..2 {
-        assert_eq!(through_b.get(&mut db.conn, row.id).unwrap().title, row.title);
+        assert_eq!(
+            through_b.get(&mut db.conn, row.id).unwrap().title,
+            row.title
+        );
         assert!(
             through_b
                 .find_by_slug(&mut db.conn, "later".into())
@@ -199,11 +202,19 @@ async fn an_async_hook_write_through_one_cache_reaches_the_other() {
     }
     env.sync
         .products
-        .update_async(&mut env.conn, row.id, products::title.eq("by A's async hook"))
+        .update_async(
+            &mut env.conn,
+            row.id,
+            products::title.eq("by A's async hook"),
+        )
         .await
         .unwrap();
     assert_eq!(
-        through_b.get_async(&mut env.conn, row.id).await.unwrap().title,
+        through_b
+            .get_async(&mut env.conn, row.id)
+            .await
+            .unwrap()
+            .title,
         "by A's async hook",
         "B served the row A's async hook replaced"
     );
