@@ -255,6 +255,7 @@ pub struct KeyParts<'a> {
 impl<'a> KeyParts<'a> {
     /// The same name under `scope`, where its key is verbatim there too
     /// (not too long: the name was checked).
+    #[inline]
     pub fn under(&self, scope: &'a KeyScope) -> Option<KeyParts<'a>> {
         (scope.head.len() + self.name.len() <= MAX_KEY_LEN).then_some(KeyParts {
             scope,
@@ -300,6 +301,7 @@ impl KeyScope {
     /// Whether the key of `name` is [`head`](Self::head) and `name` as it
     /// is (nothing in it to escape, not too long to keep, no `:`): what a
     /// hot path may hash in two parts without building the key.
+    #[inline]
     fn is_verbatim(&self, name: &str) -> bool {
         let plain = !name
             .bytes()
@@ -309,6 +311,7 @@ impl KeyScope {
 
     /// The key of `name` in its two parts, where it is
     /// [verbatim](Self::is_verbatim).
+    #[inline]
     pub fn parts<'a>(&'a self, name: &'a str) -> Option<KeyParts<'a>> {
         self.is_verbatim(name)
             .then_some(KeyParts { scope: self, name })

@@ -58,6 +58,7 @@ const STRIPES: usize = 8;
 struct Stripe([AtomicU64; COUNTERS]);
 
 /// This thread's stripe.
+#[inline]
 fn stripe() -> usize {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     // Const-initialized (no lazy-init check on a hit); `STRIPES`: not
@@ -197,6 +198,7 @@ impl Stats {
     }
 
     /// Counts `n` events of one kind.
+    #[inline]
     pub fn add(&self, counter: Counter, n: u64) {
         self.cells[stripe()].0[counter as usize].fetch_add(n, Ordering::Relaxed);
         #[cfg(feature = "metrics")]

@@ -136,6 +136,7 @@ impl Kept<dyn Any + Send + Sync> {
     /// lookup made after the tag generation was already `generation` (so
     /// no tag has been written since). A caller may build the digest from
     /// [`tag_hash`]es it keeps ([`digest_of_hashes`]).
+    #[inline]
     pub fn still_checked(&self, generation: u64, tags_digest: u64) -> bool {
         self.checked.load(Ordering::SeqCst) == generation + 1
             && self.tags.load(Ordering::SeqCst) == tags_digest

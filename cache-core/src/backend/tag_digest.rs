@@ -46,11 +46,13 @@ impl TagHasher {
         }
     }
 
+    #[inline]
     fn word(&mut self, word: u64) {
         self.state = (self.state.rotate_left(29) ^ word).wrapping_mul(K);
     }
 
     /// `bytes` next.
+    #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
         self.len = self.len.wrapping_add(bytes.len() as u64);
         let mut rest = bytes;
@@ -78,6 +80,7 @@ impl TagHasher {
     }
 
     /// The hash of every byte written, in order.
+    #[inline]
     pub fn finish(&self) -> u64 {
         let mut h = (self.state.rotate_left(29) ^ self.tail).wrapping_mul(K) ^ self.len;
         // murmur3's finalizer: every bit of the input moves every bit out.

@@ -259,6 +259,7 @@ impl Cache {
     }
 
     /// The backend, for layers that build their own keys (the model managers).
+    #[inline]
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.inner.backend
     }
@@ -297,10 +298,12 @@ impl Cache {
         &self.inner.flights
     }
 
+    #[inline]
     pub(crate) fn owed(&self) -> &OwedBumps {
         &self.inner.owed
     }
 
+    #[inline]
     pub(crate) fn count(&self, counter: Counter, n: u64) {
         self.inner.stats.add(counter, n);
     }

@@ -158,6 +158,7 @@ fn longest(a: Ttl, b: Ttl) -> Ttl {
 
 impl OwedBumps {
     /// Whether nothing is owed (one atomic load).
+    #[inline]
     pub(crate) fn is_clear(&self) -> bool {
         !self.any.load(Ordering::SeqCst)
     }

@@ -121,6 +121,7 @@ pub(crate) fn open_bytes<T: DeserializeOwned>(
 }
 
 /// Whether an entry with this soft deadline (0: none) is due for a refresh.
+#[inline]
 pub(crate) fn refresh_due(soft_deadline: u64) -> bool {
     soft_deadline != 0 && now_ms() >= soft_deadline
 }
