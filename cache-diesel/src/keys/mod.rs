@@ -55,7 +55,9 @@
 //! `insert_execute`) bumps `filtered` instead. Value tags are the table's:
 //! every model over it bumps and reads the same ones. Values a database
 //! comparison may find equal though their keys differ share a tag
-//! ([`value_tag_name`]: every text value of a column, `-0.0` and `0.0`).
+//! ([`value_tag_name`]: only integers, booleans, finite floats and `NULL`
+//! are precise; text, NaNs, JSON documents, ranges and every other value
+//! of a column share one, and `-0.0` is `0.0`).
 //!
 //! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
 //! a statement that may have written anything (a `CALL`, a write through a
@@ -139,24 +141,39 @@ fn table_tag_in(keys: &KeyBuilder, table: &str, tag: TableTag) -> String {
 /// on the table-wide `list` tag instead).
 pub(crate) const MAX_VALUE_TAGS: usize = 16;
 
-/// The name a value tag gives a value's key: the key itself where the
-/// databases compare values as their keys do (integers, booleans, ..), and
-/// a coarser name where a comparison may match values whose keys differ,
-/// so that a write of one invalidates the lists of the others: every value
-/// whose JSON is a string (text, but also UUIDs, decimals, dates, enums)
-/// shares one tag per column, `*` (a collation may match other spellings:
-/// MySQL's default case- and accent-insensitive ones and their trailing
-/// spaces, PostgreSQL's `citext` and non-deterministic collations,
-/// SQLite's `NOCASE`; `1.0` equals `1.00` as a decimal), and `-0.0` is
-/// `0.0`.
+/// The name a value tag gives a value's key: the key itself only where
+/// every database compares values as their keys do, and else a coarser
+/// name shared by every value a comparison may find equal, so that a
+/// write of one invalidates the lists of the others. Precise: integers,
+/// booleans, finite floats (`-0.0` is `0.0`) and `NULL` (`None`). Every
+/// other value shares one tag per column, `*`: text (a collation may match
+/// other spellings: MySQL's default case- and accent-insensitive ones and
+/// their trailing spaces, PostgreSQL's `citext` and non-deterministic
+/// collations, SQLite's `NOCASE`), every value whose JSON is a string
+/// (UUIDs, decimals: `1.0` equals `1.00`, dates, enums), a NaN (NaNs of
+/// any bits are equal in PostgreSQL) or an infinity, and every structured
+/// value (PostgreSQL's `jsonb` finds `{"a":1.0}` equal to `{"a":1}`, and
+/// its ranges are stored normalized: `[1,3]` reads back as `[1,4)`;
+/// arrays, tuples, bytes). When in doubt, coarse: a cost in misses, never
+/// a stale list.
 pub(crate) fn value_tag_name(value_key: &str) -> &str {
-    if value_key.starts_with('"') {
-        return "*";
+    match value_key {
+        "-0.0" => "0.0",
+        // `None`: JSON's `null` followed by its MessagePack (`value_key`).
+        "true" | "false" | "null~c0" => value_key,
+        _ if is_number(value_key) => value_key,
+        _ => "*",
     }
-    if value_key == "-0.0" {
-        return "0.0";
-    }
-    value_key
+}
+
+/// Whether a value key is a JSON number (what serde_json writes of an
+/// integer or a finite float: `-`, digits, a fraction, an exponent).
+fn is_number(key: &str) -> bool {
+    let digits = key.strip_prefix('-').unwrap_or(key);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
 }
 
 /// The scope of the tags of `table`'s values in `column`.
@@ -418,9 +435,33 @@ mod tests {
         assert_eq!(tag("\"Books\""), tag("\"books\""));
         assert_eq!(tag("\"Books\""), "app:t:~:products:f:c:*");
         assert_eq!(tag("-0.0"), tag("0.0"));
-        // Integers and booleans compare as their keys.
+        // Integers, booleans, finite floats and NULL compare as their keys.
         assert_ne!(tag("1"), tag("2"));
+        assert_ne!(tag("-1"), tag("1"));
         assert_ne!(tag("true"), tag("false"));
+        assert_ne!(tag("1.5"), tag("1.25e-7"));
+        assert_ne!(tag("null~c0"), tag("0"));
+        // What a database may find equal though the keys differ: NaNs of
+        // other bits (PostgreSQL), JSON documents (`jsonb`: 1.0 = 1),
+        // ranges (normalized), arrays; and anything unforeseen.
+        let coarse = tag("\"x\"");
+        for key in [
+            crate::filter::value_key(&f64::NAN),
+            crate::filter::value_key(&f64::from_bits(0xfff8_0000_0000_0000)),
+            crate::filter::value_key(&f64::INFINITY),
+            crate::filter::value_key(&serde_json::json!({"a": 1})),
+            crate::filter::value_key(&serde_json::json!({"a": 1.0})),
+            crate::filter::value_key(&(std::ops::Bound::Included(1), std::ops::Bound::Included(3))),
+            crate::filter::value_key(&[1u8, 2]),
+            crate::filter::value_key(&Some("x")),
+            "".to_owned(),
+            "-".to_owned(),
+            "!error".to_owned(),
+        ] {
+            assert_eq!(tag(&key), coarse, "{key:?}");
+        }
+        assert_eq!(crate::filter::value_key(&None::<i32>), "null~c0");
+        assert_ne!(tag(&crate::filter::value_key(&Some(7))), coarse);
     }
 
     #[test]
