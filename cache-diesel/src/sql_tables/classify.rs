@@ -149,11 +149,30 @@ pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
         "grant" | "revoke" => Read,
         h if READS.contains(&h) => {
             scan_writes(s, 0, &mut found);
-            found.statement()
+            match found.statement() {
+                Read if h == "set" => session(s),
+                other => other,
+            }
         }
         _ => Unknown,
     };
     out.push(statement);
+}
+
+/// A `SET` that writes nothing: what it sets of MySQL's session modes
+/// (`autocommit`, `completion_type`), in its place among the batch's
+/// statements, or a read.
+fn session(s: &Stmt) -> Statement {
+    let (Some(first), Some(last)) = (s.t.first(), s.t.last()) else {
+        return Statement::Read;
+    };
+    let text = s.sql.get(first.start..last.end).unwrap_or("");
+    let set = crate::backends::mysql::session::settings(text);
+    if set == crate::backends::mysql::session::Settings::default() {
+        Statement::Read
+    } else {
+        Statement::Session(set)
+    }
 }
 
 impl Statement {

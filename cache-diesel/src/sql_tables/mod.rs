@@ -141,6 +141,11 @@ pub enum Statement {
     Release(String),
     /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`.
     RollbackTo(String),
+    /// A `SET` of MySQL's `autocommit` or `completion_type` (which open
+    /// transactions no `BEGIN` shows: `backends::mysql::session`), where it
+    /// stands in its batch: a write after it in the same batch runs in the
+    /// mode it set.
+    Session(crate::backends::mysql::session::Settings),
 }
 
 /// The statements of `sql` (split on top-level `;`), in order; empty ones
@@ -344,6 +349,38 @@ mod tests {
         for &d in dialects {
             assert_eq!(analyze(sql, d), expected, "{d:?}: {sql}");
         }
+    }
+
+    /// A `SET` of MySQL's transaction modes stands where it is in its
+    /// batch (the tracker applies it before the statements after it); any
+    /// other `SET` is a read.
+    #[test]
+    fn session_settings_stand_in_their_place_in_a_batch() {
+        use crate::backends::mysql::session::Settings;
+        let off = Session(Settings {
+            autocommit: Some(false),
+            chain: None,
+        });
+        let chain = Session(Settings {
+            autocommit: None,
+            chain: Some(true),
+        });
+        check(
+            ALL,
+            "SET autocommit = 0; UPDATE t SET x = 1; COMMIT",
+            &[off.clone(), w(&["t"]), Commit],
+        );
+        check(
+            ALL,
+            "UPDATE t SET x = 1; SET @@session.autocommit=OFF",
+            &[w(&["t"]), off],
+        );
+        check(
+            ALL,
+            "SET completion_type = 'CHAIN'; START TRANSACTION; COMMIT",
+            &[chain, Begin, Commit],
+        );
+        check(ALL, "SET search_path = x; SET @a = 1", &[Read, Read]);
     }
 
     #[test]

@@ -55,9 +55,11 @@ impl CacheTracking {
                 self.record(Vec::new(), true, from_hook);
                 return;
             }
-            self.no_chain = self.chain && crate::backends::mysql::session::says_no_chain(&sql);
+            // (Whether a COMMIT of this batch chains is read when it is
+            // stepped: a `SET completion_type` before it in the batch counts.)
+            self.no_chain = crate::backends::mysql::session::says_no_chain(&sql);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
-            return self.follow_session(&sql);
+            return;
         };
         let controls = statements.iter().any(|s| {
             !matches!(

@@ -51,6 +51,7 @@ impl CacheTracking {
                 }
                 None => self.lose_track(),
             },
+            Statement::Session(set) => self.follow_session(set),
             Statement::RollbackTo(name) => match self.find(&name) {
                 Some(i) => {
                     self.levels.truncate(i + 1);
@@ -119,15 +120,14 @@ impl CacheTracking {
         }
     }
 
-    /// Follows the MySQL session settings `sql` assigned (see
+    /// Follows the MySQL session settings a `SET` assigned (see
     /// `backends::mysql::session`): `autocommit = 0` opens a transaction (and keeps
     /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
     /// chains the next `COMMIT`s.
-    pub(super) fn follow_session(&mut self, sql: &str) {
+    fn follow_session(&mut self, set: crate::backends::mysql::session::Settings) {
         if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
             return;
         }
-        let set = crate::backends::mysql::session::settings(sql);
         if let Some(chain) = set.chain {
             self.chain = chain;
         }

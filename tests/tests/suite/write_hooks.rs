@@ -668,6 +668,94 @@ fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots(
     }
 }
 
+/// A batch's session settings apply where they stand in it: a write after
+/// `SET autocommit = 0` in the same batch waits for the `COMMIT` (bumped
+/// then, not before: a read between refilled the old row, never
+/// invalidated again). Found by a probe from outside: the settings were
+/// applied after the batch's other statements.
+#[test]
+fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_batch_session") else {
+        return;
+    };
+    let p = &env.products;
+    let row = p
+        .insert(&mut env.db.conn, NewProduct::new("batch", 1))
+        .unwrap();
+    let id = row.id;
+
+    let writer = &mut env.db.another();
+    track_for(writer, &env.cache);
+    writer
+        .batch_execute(&format!(
+            "SET autocommit = 0; UPDATE products SET title = 'held' WHERE id = {id}"
+        ))
+        .unwrap();
+    let reader = &mut env.db.another();
+    track_for(reader, &env.cache);
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "not committed yet"
+    );
+    writer.batch_execute("COMMIT; SET autocommit = 1").unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "held",
+        "the read before the commit filled the old row, and the commit did not invalidate it"
+    );
+}
+
+/// [`mysql_session_settings_apply_where_they_stand_in_a_batch`] for
+/// `completion_type`: a `COMMIT` after `SET completion_type = 'CHAIN'` in
+/// the same batch leaves the next transaction open, whose reads must not
+/// fill.
+#[test]
+fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_batch_chain") else {
+        return;
+    };
+    let p = &env.products;
+    let row = p
+        .insert(&mut env.db.conn, NewProduct::new("chain", 1))
+        .unwrap();
+    let id = row.id;
+    let chained = &mut env.db.another();
+    track_for(chained, &env.cache);
+    chained
+        .batch_execute("SET completion_type = 'CHAIN'; START TRANSACTION; COMMIT")
+        .unwrap();
+    // The chained transaction takes its snapshot.
+    products::table.count().get_result::<i64>(chained).unwrap();
+    p.update(
+        &mut env.db.conn,
+        id,
+        products::title.eq("after".to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        p.get(chained, id).unwrap().title,
+        row.title,
+        "the chained transaction's snapshot is older"
+    );
+    assert_eq!(
+        p.get(&mut env.db.another(), id).unwrap().title,
+        "after",
+        "the chained transaction's old snapshot filled the cache"
+    );
+}
+
+/// `conn` tracked for `cache` alone (a connection tracked for every cache
+/// would invalidate other tests' caches of `products`).
+fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
+    conn.set_instrumentation(
+        cache_diesel::CacheTracking::for_connection::<diesel::MysqlConnection>()
+            .for_caches([cache.clone()]),
+    );
+}
+
 /// On MySQL's default collation `TEA` finds the row `tea`: such a row is
 /// returned but not cached under `TEA` (a write invalidates the spellings
 /// it wrote, not every one the database matches), and a cached "not found"
