@@ -303,7 +303,7 @@ impl<M: CachedModel> Manager<M> {
         self.list_entry(
             self.keys.list_key(suffix, &filter.cache_key()),
             values,
-            self.keys.related_tags(related_tables),
+            self.related_tags(related_tables),
             related_tables,
         )
     }
@@ -471,6 +471,18 @@ impl<M: CachedModel> Manager<M> {
         Some(found)
     }
 
+    /// The dependency tags of the related tables; built once, and first
+    /// this cache is recorded as holding entries of each of them, so that a
+    /// write to one (a hook of another manager on another cache, or one
+    /// the hooks never saw) reaches it (`registry`).
+    fn related_tags<'a>(&'a self, related_tables: &[String]) -> &'a [String] {
+        self.keys.related_tags(related_tables, || {
+            for table in related_tables {
+                registry::register(table, &self.cache);
+            }
+        })
+    }
+
     /// The entry of a lookup by `key` (whose [`UniqueKey::value_key`] is
     /// `value_key`), whose tag is `unique_tag`.
     pub(crate) fn detail_entry<'t>(
@@ -487,7 +499,7 @@ impl<M: CachedModel> Manager<M> {
             deps: self.keys.detail_dependencies(
                 column,
                 unique_tag,
-                self.keys.related_tags(related_tables),
+                self.related_tags(related_tables),
             ),
             related: related_tables,
             value: PhantomData,

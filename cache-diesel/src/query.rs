@@ -113,6 +113,12 @@ impl CachedQuery {
 
     /// Uses `cache` from now on instead of the default cache.
     pub fn use_cache(&self, cache: Cache) {
+        // Recorded as holding entries of the tables the results depend on,
+        // before any is read: a hook write of a manager on another cache
+        // reaches it, as a write the hooks never saw does.
+        for table in self.tables {
+            crate::registry::register(table(), &cache);
+        }
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(cache);
     }
 

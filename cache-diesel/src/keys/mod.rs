@@ -338,7 +338,7 @@ mod tests {
     fn dependency_sets_are_todays_tag_lists() {
         let cache = cache();
         let k = product(&cache);
-        let related = k.related_tags(&["categories".into()]).to_vec();
+        let related = k.related_tags(&["categories".into()], || {}).to_vec();
         let unique = k.unique_tag("id", "7");
         let detail = k.detail_dependencies("id", &unique, &related);
         assert_eq!(

@@ -189,7 +189,10 @@ impl ModelKeys {
             .position(|(c, _)| same_column(c, column))?;
         let detail = &self.detail[at].1;
         let (_, scope, head) = &self.unique[at];
-        let found = match detail.parts(value_key) {
+        // The value's tag is verbatim under its scope too where its key is
+        // (the name is the same, checked by `parts`; only the length may
+        // differ): the tag's hash streamed after its scope's head.
+        let (parts, unique) = match detail.parts(value_key) {
             Some(parts) if parts.under(scope).is_some() => {
                 let mut hasher = *head;
                 hasher.write(value_key.as_bytes());
@@ -201,7 +204,7 @@ impl ModelKeys {
                 (None, tag_hash(tag))
             }
         };
-        Some((found.0, self.detail_digest(column, found.1)))
+        Some((parts, self.detail_digest(column, unique)))
     }
 
     /// The backend key of a list: the suffix is a readable label, the
@@ -285,10 +288,17 @@ impl ModelKeys {
 
     /// [`dependency_tags`](Self::dependency_tags) of the model's related
     /// tables, built on the first call (a model's related tables are the
-    /// same for every connection type).
-    pub(crate) fn related_tags(&self, related_tables: &[String]) -> &[String] {
-        self.related
-            .get_or_init(|| self.dependency_tags(related_tables))
+    /// same for every connection type), which runs `first` before any
+    /// entry can depend on them.
+    pub(crate) fn related_tags(
+        &self,
+        related_tables: &[String],
+        first: impl FnOnce(),
+    ) -> &[String] {
+        self.related.get_or_init(|| {
+            first();
+            self.dependency_tags(related_tables)
+        })
     }
 
     /// The tags of a detail read by `column` of a model without

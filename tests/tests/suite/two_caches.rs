@@ -220,3 +220,139 @@ async fn an_async_hook_write_through_one_cache_reaches_the_other() {
     );
     cache_diesel::landed_async(&mut env.conn).await;
 }
+
+/// Tables of these tests' own: a write on a connection tracked for every
+/// cache reaches every cache registered for its table, and other tests'
+/// caches of `products` must not see these tests' writes.
+mod own {
+    use cache_diesel::Cached;
+    use diesel::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    diesel::table! {
+        tc_writers (id) { id -> Integer, name -> Text, }
+    }
+    diesel::table! {
+        tc_notes (id) { id -> Integer, title -> Text, writer_id -> Integer, shelf -> Integer, }
+    }
+    diesel::joinable!(tc_notes -> tc_writers (writer_id));
+    diesel::allow_tables_to_appear_in_same_query!(tc_writers, tc_notes);
+
+    #[derive(
+        Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize, Deserialize, Cached,
+    )]
+    #[diesel(table_name = tc_writers)]
+    pub struct Writer {
+        pub id: i32,
+        pub name: String,
+    }
+
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Queryable,
+        Selectable,
+        Identifiable,
+        Associations,
+        Serialize,
+        Deserialize,
+        Cached,
+    )]
+    #[diesel(table_name = tc_notes, belongs_to(Writer))]
+    #[cache(select_related(writer))]
+    pub struct Note {
+        pub id: i32,
+        pub title: String,
+        pub writer_id: i32,
+        pub shelf: i32,
+    }
+
+    /// An in-memory database with a writer (1, "Ada") and her note (1, on
+    /// shelf 1), tracked for every cache.
+    pub fn seeded() -> SqliteConnection {
+        use diesel::connection::SimpleConnection;
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE tc_writers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE tc_notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+                 writer_id INTEGER NOT NULL, shelf INTEGER NOT NULL);
+             INSERT INTO tc_writers VALUES (1, 'Ada');
+             INSERT INTO tc_notes VALUES (1, 'first', 1, 1);",
+        )
+        .unwrap();
+        cache_diesel::track(&mut conn);
+        conn
+    }
+
+    #[cache_diesel::cached_query(key = "two_caches_titles", depends_on(Note))]
+    pub fn titles_on(conn: &mut SqliteConnection, shelf: i32) -> QueryResult<Vec<String>> {
+        tc_notes::table
+            .filter(tc_notes::shelf.eq(shelf))
+            .select(tc_notes::title)
+            .order(tc_notes::title)
+            .load(conn)
+    }
+}
+
+/// A cached query on a cache no manager of its table uses, and a manager's
+/// hook write on a connection tracked for every cache (not named): the
+/// write reaches the query's cache, as a write the hooks never saw does
+/// (found by a probe from outside: a query on the default cache served the
+/// row a manager on another cache had moved).
+#[test]
+fn a_hook_write_reaches_a_cached_query_on_another_cache() {
+    use own::{NoteCache, tc_notes, titles_on};
+    let prefix = cache_tests::unique::prefix("two_caches_query");
+    let queries = cache_at("memory://", &format!("{prefix}-q"), 1);
+    cache_diesel::query("two_caches_titles")
+        .unwrap()
+        .use_cache(queries);
+    let notes = NoteCache::new(cache_at("memory://", &format!("{prefix}-m"), 1));
+    let mut conn = own::seeded();
+    for _ in 0..2 {
+        assert_eq!(titles_on(&mut conn, 1).unwrap(), ["first"]);
+    }
+    notes.update(&mut conn, 1, tc_notes::shelf.eq(2)).unwrap();
+    assert_eq!(
+        titles_on(&mut conn, 1).unwrap(),
+        Vec::<String>::new(),
+        "the query's cache served the row the hook moved"
+    );
+    assert_eq!(titles_on(&mut conn, 2).unwrap(), ["first"]);
+}
+
+/// A note cached with its writer (`select_related`) on one cache, and the
+/// writer's manager on another: the writer's hook write (and a raw one) on
+/// a connection tracked for every cache reaches the note's cache, which holds the
+/// writer as a related row (registered at the note's first related read;
+/// before, a cache was registered for its managers' own tables only, and
+/// the note kept the old name until its timeout).
+#[test]
+fn a_hook_write_reaches_another_cache_holding_its_rows_as_related_ones() {
+    use own::{NoteCache, WriterCache, tc_writers};
+    let prefix = cache_tests::unique::prefix("two_caches_related");
+    let notes = NoteCache::new(cache_at("memory://", &format!("{prefix}-n"), 1));
+    let writers = WriterCache::new(cache_at("memory://", &format!("{prefix}-w"), 1));
+    let mut conn = own::seeded();
+    for _ in 0..2 {
+        assert_eq!(notes.get(&mut conn, 1).unwrap().writer.name, "Ada");
+    }
+    writers
+        .update(&mut conn, 1, tc_writers::name.eq("Grace".to_string()))
+        .unwrap();
+    assert_eq!(
+        notes.get(&mut conn, 1).unwrap().writer.name,
+        "Grace",
+        "the note's cache served the writer the hook renamed"
+    );
+    // A write the hooks never saw reaches it the same way.
+    diesel::sql_query("UPDATE tc_writers SET name = 'Lin' WHERE id = 1")
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(
+        notes.get(&mut conn, 1).unwrap().writer.name,
+        "Lin",
+        "the note's cache served the writer a raw write renamed"
+    );
+}
