@@ -74,11 +74,13 @@
 //! on (its default) and MySQL with backslash escapes on (no
 //! `NO_BACKSLASH_ESCAPES`) and every `/*! .. */` and `/*M! .. */` comment
 //! executed; under another setting a string usually ends up unterminated,
-//! hence `Unknown`. MySQL's implicit commits (DDL, `LOCK TABLES`, a `BEGIN`
-//! inside a transaction) are not reported as `Commit`, and MySQL's `SET
-//! autocommit = 0` (after which every statement opens a transaction that
-//! only `COMMIT` or `ROLLBACK` ends) is a plain `Read` (the tracker reads
-//! such session settings itself: see `backends::mysql::session`). An `Unknown` that
+//! hence `Unknown`. MySQL's implicit commits around DDL, `TRUNCATE`,
+//! `LOCK TABLES` and the administrative statements are `ImplicitCommit`s
+//! on each side of the statement (a `BEGIN` inside a transaction is the
+//! tracker's to follow), and MySQL's `SET autocommit = 0` and
+//! `completion_type` (after which statements run in transactions no
+//! `BEGIN` shows) are `Session`, in their place in the batch (see
+//! `backends::mysql::session`). An `Unknown` that
 //! ends the list because the text could not be lexed to its end may hide
 //! transaction control as well as writes. What no SQL text
 //! shows (triggers, functions that write, other programs) is not seen:
@@ -135,6 +137,11 @@ pub enum Statement {
     Commit,
     /// Ends the transaction, rolling it back (`ROLLBACK`, `ABORT`).
     Rollback,
+    /// MySQL ends the transaction, committing it, around a statement that
+    /// causes an implicit commit (DDL, `TRUNCATE`, `LOCK TABLES`, ..):
+    /// before it, and for DDL after it too. Unlike a `COMMIT`, never
+    /// chained (`completion_type` is for `COMMIT` and `ROLLBACK` only).
+    ImplicitCommit,
     /// `SAVEPOINT name`.
     Savepoint(String),
     /// `RELEASE [SAVEPOINT] name`.
@@ -158,8 +165,15 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Vec<Statement> {
     match dialect {
         Dialect::Any => {
             let mut merged = analyze_base(sql, Base::Postgres);
-            for base in [Base::Sqlite, Base::Mysql] {
-                merged = merge(merged, analyze_base(sql, base));
+            merged = merge(merged, analyze_base(sql, Base::Sqlite));
+            let mut mysql = analyze_base(sql, Base::Mysql);
+            let commits = mysql.contains(&Statement::ImplicitCommit);
+            mysql.retain(|s| *s != Statement::ImplicitCommit);
+            merged = merge(merged, mysql);
+            if commits && merged.last() != Some(&Statement::Unknown) {
+                // On MySQL the text commits where the others do not: what
+                // is open after it is unknown (the tracker loses track).
+                merged.push(Statement::Unknown);
             }
             merged
         }
@@ -345,9 +359,19 @@ mod tests {
         );
     }
 
+    /// What each statement does under each of `dialects`: MySQL's
+    /// implicit commits left out (and [`Any`]'s `Unknown` after text MySQL
+    /// commits in), which
+    /// `mysql_implicit_commits_surround_their_statements` checks.
     pub(super) fn check(dialects: &[Dialect], sql: &str, expected: &[Statement]) {
         for &d in dialects {
-            assert_eq!(analyze(sql, d), expected, "{d:?}: {sql}");
+            let mut found = analyze(sql, d);
+            let mysql = analyze(sql, Mysql);
+            if d == Any && mysql.contains(&ImplicitCommit) && expected.last() != Some(&Unknown) {
+                assert_eq!(found.pop(), Some(Unknown), "Any: {sql}");
+            }
+            found.retain(|s| *s != ImplicitCommit);
+            assert_eq!(found, expected, "{d:?}: {sql}");
         }
     }
 
@@ -381,6 +405,41 @@ mod tests {
             &[chain, Begin, Commit],
         );
         check(ALL, "SET search_path = x; SET @a = 1", &[Read, Read]);
+    }
+
+    /// MySQL commits around DDL, `TRUNCATE`, `LOCK TABLES` and the
+    /// administrative statements (not around temporary tables' DDL); the
+    /// other dialects' DDL is transactional.
+    #[test]
+    fn mysql_implicit_commits_surround_their_statements() {
+        assert_eq!(
+            analyze("TRUNCATE t", Mysql),
+            [ImplicitCommit, w(&["t"]), ImplicitCommit]
+        );
+        assert!(
+            !analyze(
+                "CREATE TEMPORARY TABLE x (a INT); DROP TEMPORARY TABLE x; UPDATE t SET a = 1",
+                Mysql
+            )
+            .contains(&ImplicitCommit)
+        );
+        for sql in [
+            "ALTER TABLE t ADD COLUMN b INT",
+            "CREATE INDEX i ON t (a)",
+            "LOCK TABLES t WRITE",
+            "ANALYZE TABLE t",
+            "SET PASSWORD = 'x'",
+        ] {
+            let found = analyze(sql, Mysql);
+            assert_eq!(found.first(), Some(&ImplicitCommit), "{sql}");
+            assert_eq!(found.last(), Some(&ImplicitCommit), "{sql}");
+        }
+        for d in [Postgres, Sqlite] {
+            assert_eq!(analyze("TRUNCATE t", d), [w(&["t"])], "{d:?}");
+        }
+        assert_eq!(analyze("UNLOCK TABLES; SELECT 1", Mysql), [Read, Read]);
+        // Unknown dialect: MySQL would commit, the others not.
+        assert_eq!(analyze("TRUNCATE t", Any), [w(&["t"]), Unknown]);
     }
 
     #[test]

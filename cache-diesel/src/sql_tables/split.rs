@@ -105,7 +105,7 @@ pub(super) fn analyze_base(sql: &str, base: Base) -> Vec<Statement> {
         let tok = match lexer.next() {
             Lexed::Tok(t) => t,
             Lexed::End => {
-                finish(sql, &toks, parens > 0 || unbalanced, &mut out);
+                finish(sql, &toks, parens > 0 || unbalanced, base, &mut out);
                 return out;
             }
             Lexed::Unterminated => {
@@ -128,7 +128,7 @@ pub(super) fn analyze_base(sql: &str, base: Base) -> Vec<Statement> {
                     };
                 }
                 if !block.open() {
-                    finish(sql, &toks, unbalanced, &mut out);
+                    finish(sql, &toks, unbalanced, base, &mut out);
                     toks.clear();
                     unbalanced = false;
                     block = Block::Undecided;
@@ -150,7 +150,7 @@ pub(super) fn analyze_base(sql: &str, base: Base) -> Vec<Statement> {
     }
 }
 
-fn finish(sql: &str, toks: &[Tok], unbalanced: bool, out: &mut Vec<Statement>) {
+fn finish(sql: &str, toks: &[Tok], unbalanced: bool, base: Base, out: &mut Vec<Statement>) {
     if toks.is_empty() {
         return;
     }
@@ -158,7 +158,39 @@ fn finish(sql: &str, toks: &[Tok], unbalanced: bool, out: &mut Vec<Statement>) {
         out.push(Statement::Unknown);
         return;
     }
-    classify(&Stmt { sql, t: toks }, out);
+    let s = Stmt { sql, t: toks };
+    let commits = base == Base::Mysql && implicitly_commits(&s);
+    if commits {
+        out.push(Statement::ImplicitCommit);
+    }
+    classify(&s, out);
+    if commits {
+        out.push(Statement::ImplicitCommit);
+    }
+}
+
+/// Whether MySQL ends the open transaction before this statement (and,
+/// for DDL, commits again after it), as if by a `COMMIT`: DDL but on
+/// temporary tables, `TRUNCATE`, `RENAME`, account statements, `LOCK
+/// TABLES` and the administrative ones (MySQL's "Statements That Cause an
+/// Implicit Commit"; `BEGIN` and `SET autocommit = 1` are followed
+/// elsewhere). `UNLOCK TABLES` commits only after a `LOCK TABLES`, which
+/// committed already: not counted.
+fn implicitly_commits(s: &Stmt) -> bool {
+    let temporary = (1..4).any(|i| s.kw(i, "temporary"));
+    (s.kw_in(0, &["create", "drop"]) && !temporary)
+        || s.kw_in(
+            0,
+            &[
+                "alter", "rename", "truncate", "grant", "revoke", "analyze", "optimize", "repair",
+                "flush", "cache",
+            ],
+        )
+        || (s.kw(0, "check") && s.kw(1, "table"))
+        || (s.kw(0, "lock") && s.kw_in(1, &["table", "tables"]))
+        || (s.kw(0, "load") && s.kw(1, "index"))
+        || (s.kw(0, "reset") && !s.kw(1, "persist"))
+        || (s.kw(0, "set") && s.kw(1, "password"))
 }
 
 /// Merges what two dialects made of the same text: where they agree, that;

@@ -109,7 +109,7 @@ impl CacheTracking {
             return;
         }
         let commits = analyze(&sql, self.dialect).iter().any(|s| match s {
-            Statement::Commit => true,
+            Statement::Commit | Statement::ImplicitCommit => true,
             Statement::Release(name) => self.find(name) == Some(0),
             Statement::Begin => self.dialect == Dialect::Mysql,
             _ => false,
@@ -243,9 +243,14 @@ impl CacheTracking {
 /// look for the keywords before the real analysis).
 pub(super) fn may_end_a_transaction(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
-    ["commit", "end", "release", "begin", "start"]
-        .iter()
-        .any(|word| lower.contains(word))
+    // (MySQL's implicit commits: `sql_tables::split::implicitly_commits`.)
+    [
+        "commit", "end", "release", "begin", "start", "create", "drop", "alter", "rename",
+        "truncate", "grant", "revoke", "analyze", "optimize", "repair", "flush", "cache", "check",
+        "lock", "load", "reset", "password",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
 }
 
 /// Whether a statement's failure says for sure that it wrote nothing: the

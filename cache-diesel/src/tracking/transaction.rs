@@ -29,6 +29,14 @@ impl CacheTracking {
                 self.end(false);
                 self.reopen();
             }
+            Statement::ImplicitCommit => {
+                self.end(true);
+                // The next statement opens a transaction under autocommit
+                // = 0 only: an implicit commit is never chained.
+                if self.autocommit_off && self.levels.is_empty() {
+                    self.levels.push(Level::default());
+                }
+            }
             Statement::Savepoint(name) => {
                 // Outside a transaction, SQLite's SAVEPOINT begins one; MySQL
                 // and PostgreSQL do not (PostgreSQL refuses it).

@@ -747,6 +747,35 @@ fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
     );
 }
 
+/// MySQL commits around DDL and `TRUNCATE`, inside a transaction too: a
+/// write before a `TRUNCATE` in a transaction that then rolls back is
+/// committed, and the table emptied, all the same. The tracker dropped
+/// both invalidations with the rollback (the row was served until its
+/// timeout).
+#[test]
+fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_implicit_commit") else {
+        return;
+    };
+    let p = &env.products;
+    let row = p
+        .insert(&mut env.db.conn, NewProduct::new("implicit", 1))
+        .unwrap();
+    let conn = &mut env.db.another();
+    track_for(conn, &env.cache);
+    assert_eq!(p.get(conn, row.id).unwrap(), row);
+    let rolled_back = conn.transaction(|c| {
+        diesel::sql_query("TRUNCATE TABLE products").execute(c)?;
+        Err::<(), _>(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(
+        p.find(&mut env.db.another(), row.id).unwrap(),
+        None,
+        "the cache served a row the TRUNCATE deleted, its transaction's rollback notwithstanding"
+    );
+}
+
 /// `conn` tracked for `cache` alone (a connection tracked for every cache
 /// would invalidate other tests' caches of `products`).
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
