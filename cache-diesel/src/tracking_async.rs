@@ -72,8 +72,9 @@ impl<C: AsyncConnection> Tracked for AsyncConn<'_, C> {
 /// sent until [`Hook::done`]: the tracker counts its write as the hook's.
 /// Dropped before `done` (the hook's future was cancelled, maybe after the
 /// statement reached the database), it owes a bump of the model's whole
-/// table, now and a second later: the hook can no longer say which rows it
-/// touched, nor when the statement runs. (On a tracked connection the
+/// table, now and again while the statement may still run
+/// (after each of `tracking::while_it_may_land`'s waits): the hook can no longer say
+/// which rows it touched, nor when the statement runs. (On a tracked connection the
 /// tracker also counts the statement as run once the connection's next
 /// statement finishes.)
 pub(crate) struct Hook {
@@ -124,13 +125,15 @@ impl Drop for Hook {
         let tags = [epoch];
         cache.owe_tag_groups(&[(&tags[..], None)], ttl);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            // Now, and again once the statement has surely run (it may be
-            // waiting for a lock): a read between the two may refill.
+            // Now, and again while the statement may still run (it may be
+            // waiting for a lock): a read in between may refill.
             runtime.spawn(async move {
                 cache.settle_owed_async().await;
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                cache.owe_tag_groups(&[(&tags[..], None)], ttl);
-                cache.settle_owed_async().await;
+                for gap in crate::tracking::while_it_may_land() {
+                    tokio::time::sleep(gap).await;
+                    cache.owe_tag_groups(&[(&tags[..], None)], ttl);
+                    cache.settle_owed_async().await;
+                }
             });
         }
     }

@@ -182,7 +182,9 @@ impl CacheTracking {
             return;
         }
         let finished = finished.to_string();
-        let Some(at) = self.in_flight.iter().position(|started| {
+        // The last one of that text: one before it was cancelled and ran
+        // first (a retry of a cancelled statement finishes after it).
+        let Some(at) = self.in_flight.iter().rposition(|started| {
             started == &finished || started.split(BINDS).next() == Some(finished.as_str())
         }) else {
             return;

@@ -47,6 +47,8 @@ pub(crate) use hooks::{
     Invalidation, ReadPolicy, SyncConn, Tracked, as_hook, defer, defer_unseen, read_policy,
     tracked_caches,
 };
+#[cfg(feature = "async")]
+pub(crate) use invalidate::while_it_may_land;
 
 use crate::sql_tables::Dialect;
 use cache_core::{Cache, Ttl};
@@ -57,6 +59,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Invalidations of a manager hook waiting for a commit.
+#[derive(Clone)]
 pub(crate) struct Deferred {
     cache: Cache,
     tags: Vec<String>,
@@ -71,7 +74,7 @@ type TagGroup<'a> = (&'a [String], Option<&'a str>);
 /// What is pending for a commit: one transaction level's, or (as the
 /// tracker's `reminder`) what to invalidate again at the next end of a
 /// transaction after the tracker lost track.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Pending {
     deferred: Vec<Deferred>,
     /// Tables written by anything.

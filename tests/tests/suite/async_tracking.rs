@@ -486,11 +486,13 @@ async fn pooled_connections_are_tracked_from_the_start() {
 }
 
 /// Makes every `COMMIT` of a transaction that updated `products` take
-/// 400 ms (a deferred constraint trigger sleeping), in the test's schema.
+/// 400 ms, 4 s if it set the title "landed late" (a deferred
+/// constraint trigger sleeping), in the test's schema.
 fn slow_commits(conn: &mut PgConnection) {
     conn.batch_execute(
         "CREATE FUNCTION slow_commit() RETURNS trigger AS $$ \
-         BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$ LANGUAGE plpgsql; \
+         BEGIN PERFORM pg_sleep(CASE WHEN NEW.title = 'landed late' THEN 4 ELSE 0.4 END); \
+         RETURN NULL; END $$ LANGUAGE plpgsql; \
          CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON products \
          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
     )
@@ -565,4 +567,159 @@ async fn cancelled_statements_and_commits_count_as_run() {
     drop(std::mem::replace(&mut env.conn, replacement));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(far_title(&mut far_conn), "dropped");
+}
+
+/// A raw write cancelled while it waits for a row lock, on a tracked
+/// connection then dropped, lands seconds later when the lock is freed:
+/// a read in between refilled the old row (in another process), and the
+/// invalidations repeated while the statement may still land replace it.
+/// (They were repeated once, a second after the drop: the row stayed
+/// stale until its timeout.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_landing_long_after_its_connection_was_dropped_is_invalidated() {
+    let Some(mut env) = async_env::postgres_redis("late_orphan").await else {
+        return;
+    };
+    let id = tracked(&mut env, "late").await;
+    lands_late(&mut env, id, true, async |env| {
+        let write = set_title(&mut env.conn, id, "landed late");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), write)
+                .await
+                .is_err(),
+            "the write waited for the lock"
+        );
+        let replacement = env.another().await;
+        drop(std::mem::replace(&mut env.conn, replacement));
+    })
+    .await;
+}
+
+/// The same with a hook's update, cancelled on a connection no tracker
+/// watches (which goes on serving): the row's announcement (made before
+/// the statement) keeps its detail from filling until it lands, and the
+/// hook invalidates its table again while it may land. (The detail held
+/// before the repeated invalidations too: this guards the path.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_hook_landing_long_after_is_invalidated() {
+    let Some(mut env) = async_env::postgres_redis("late_hook").await else {
+        return;
+    };
+    let id = tracked(&mut env, "late").await;
+    let mut untracked = env.another().await;
+    lands_late(&mut env, id, true, async |env| {
+        let update = env.sync.products.update_async(
+            &mut untracked,
+            id,
+            products::title.eq("landed late".to_owned()),
+        );
+        let cancelled = tokio::time::timeout(Duration::from_millis(200), update).await;
+        assert!(cancelled.is_err(), "the hook waited for the lock");
+    })
+    .await;
+    let _ = untracked.batch_execute("SELECT 1").await;
+}
+
+/// A transaction's slow `COMMIT` cancelled, then its connection dropped,
+/// lands seconds later: what the transaction wrote is invalidated again
+/// while it may land. (Repeating the cancelled `COMMIT` on its own
+/// invalidated nothing: no transaction was open to commit.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_landing_long_after_its_connection_was_dropped_is_invalidated() {
+    let Some(mut env) = async_env::postgres_redis("late_commit").await else {
+        return;
+    };
+    let id = tracked(&mut env, "late").await;
+    slow_commits(&mut env.sync.db.conn);
+    lands_late(&mut env, id, false, async |env| {
+        cancel_a_slow_commit(&mut env.conn, id, "landed late").await;
+        let replacement = env.another().await;
+        drop(std::mem::replace(&mut env.conn, replacement));
+    })
+    .await;
+}
+
+/// An `INSERT` cancelled while it waits for another session's
+/// uncommitted row of the same unique slug, retried at once on the same
+/// connection: once the other session rolls back, the cancelled one
+/// inserts and the retry fails. The retry's failure was taken for the
+/// cancelled statement's (the first of that text in flight): the insert
+/// stayed unseen until the connection's next statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_insert_retried_in_vain_is_invalidated() {
+    let Some(mut env) = async_env::postgres_redis("retried_in_vain").await else {
+        return;
+    };
+    tracked(&mut env, "first").await;
+    let far = other_process(&env);
+    let mut far_conn = env.sync.db.another();
+    let count = |far: &ProductCache, conn: &mut PgConnection| {
+        far.count(conn, None, Default::default()).unwrap()
+    };
+    assert_eq!(count(&far, &mut far_conn), 1);
+    let insert = "INSERT INTO products (slug, title, is_active, category_id) \
+                  VALUES ('taken', 'retried', true, 1)";
+    let mut locker = env.sync.db.another();
+    locker.batch_execute(&format!("BEGIN; {insert}")).unwrap();
+    let first = env.conn.batch_execute(insert);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), first)
+            .await
+            .is_err(),
+        "the insert waited for the other session's"
+    );
+    let retry = env.conn.batch_execute(insert);
+    let (retried, _) = tokio::join!(retry, async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        locker.batch_execute("ROLLBACK").unwrap();
+    });
+    assert!(retried.is_err(), "the cancelled insert landed first");
+    landed_async(&mut env.conn).await;
+    assert_eq!(count(&far, &mut far_conn), 2, "the landed insert is seen");
+}
+
+/// While `cancel` starts a write of row `id`'s title "landed late" and
+/// gives it up, holds the row's lock if `locked` (else the write's
+/// `COMMIT` is slow: see [`slow_commits`]); once the first invalidations
+/// are past, another process caches the old row; then frees the lock (the
+/// write lands) and waits for that process to read the new title.
+async fn lands_late(
+    env: &mut AsyncEnv<PgConnection, diesel_async::AsyncPgConnection>,
+    id: i32,
+    locked: bool,
+    cancel: impl AsyncFnOnce(&mut AsyncEnv<PgConnection, diesel_async::AsyncPgConnection>),
+) {
+    let far = other_process(env);
+    let mut far_conn = env.sync.db.another();
+    let mut locker = env.sync.db.another();
+    if locked {
+        locker
+            .batch_execute(&format!(
+                "BEGIN; SELECT id FROM products WHERE id = {id} FOR UPDATE"
+            ))
+            .unwrap();
+    }
+    cancel(env).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(far.get(&mut far_conn, id).unwrap().title, "Title of late");
+    if locked {
+        locker.batch_execute("COMMIT").unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let stored = products::table
+            .find(id)
+            .select(products::title)
+            .first::<String>(&mut far_conn)
+            .unwrap();
+        let seen = far.get(&mut far_conn, id).unwrap().title;
+        if stored == "landed late" && seen == stored {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "another process reads {seen:?}, the database {stored:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
