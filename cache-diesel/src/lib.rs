@@ -159,7 +159,7 @@ pub mod __private {
     pub use crate::backends::mysql::writes_async::{
         MysqlAtomic, mysql_atomic_begin, mysql_atomic_end, mysql_body, mysql_reset_insert_id_async,
     };
-    #[cfg(feature = "postgres-system-libpq")]
+    #[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
     pub use crate::backends::pg::update::{
         UpdateReturningOld, update_returning_old, update_where_returning_old,
     };

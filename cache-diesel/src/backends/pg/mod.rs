@@ -2,5 +2,5 @@
 
 #[cfg(feature = "async")]
 pub(crate) mod own_transaction;
-#[cfg(feature = "postgres-system-libpq")]
+#[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
 pub(crate) mod update;

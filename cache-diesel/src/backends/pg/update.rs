@@ -18,10 +18,10 @@
 //! tags of the lists that held the row). Generated code builds it for
 //! every model with a single-column primary key.
 
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::Pg;
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
 use diesel::result::{EmptyChangeset, Error};
-use diesel::{Column, Expression, QueryResult, QuerySource, RunQueryDsl, Table};
+use diesel::{Column, Expression, QueryResult, QuerySource, Table};
 
 /// The alias of the old row in the statement.
 const OLD: &str = "__cache_old";
@@ -162,7 +162,8 @@ where
     type SqlType = (S::SqlType, O::SqlType);
 }
 
-impl<T: QuerySource, Pk, W, Cs, S, O> RunQueryDsl<PgConnection>
+#[cfg(feature = "postgres-system-libpq")]
+impl<T: QuerySource, Pk, W, Cs, S, O> diesel::RunQueryDsl<diesel::PgConnection>
     for UpdateReturningOld<T, Pk, W, Cs, S, O>
 {
 }
