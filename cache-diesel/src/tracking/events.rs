@@ -73,9 +73,18 @@ impl CacheTracking {
             [Statement::Commit] => self.end(true),
             [Statement::Rollback] => self.lose_track(),
             // Inside a transaction, a failed statement changed nothing that
-            // can commit; outside one, only a failure the server reported
-            // is certain: a lost reply may follow a write that committed.
-            _ if !maybe_ran && !self.levels.is_empty() && !controls => {}
+            // can commit; but MySQL (a deadlock's victim; a lock wait
+            // timeout under `innodb_rollback_on_timeout`) and SQLite (`OR
+            // ROLLBACK`, `RAISE(ROLLBACK)`, a full disk) may have rolled
+            // the transaction back: the next writes may commit at once.
+            // PostgreSQL keeps a failed transaction open until its end.
+            _ if !maybe_ran && !self.levels.is_empty() && !controls => {
+                if self.dialect != Dialect::Postgres {
+                    self.lose_track();
+                }
+            }
+            // Outside one, only a failure the server reported is certain: a
+            // lost reply may follow a write that committed.
             _ if !maybe_ran && certainly_failed(error) && !controls => {}
             _ => {
                 if controls {

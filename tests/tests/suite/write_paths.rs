@@ -997,6 +997,51 @@ fn conflicting_transactions<C>(
     }
 }
 
+/// SQLite ends a transaction by itself when a statement fails under `OR
+/// ROLLBACK` (or a trigger's `RAISE(ROLLBACK)`, a full disk): the next
+/// writes commit at once, though the tracker saw no `ROLLBACK`. It counted
+/// them for a transaction that was gone, and dropped them at the next
+/// `ROLLBACK` (a Diesel transaction that failed): another connection read
+/// the old row until its timeout (found by a probe from outside).
+fn a_transaction_the_database_ended_leaves_no_write_unseen(env: &mut Env<SqliteConnection>) {
+    let id = cached_row(env, "ended");
+    let p = &env.products;
+    let mut other = env.db.another();
+    exec(&mut env.db.conn, "BEGIN");
+    exec(
+        &mut env.db.conn,
+        &format!("UPDATE products SET title = 'rolled back' WHERE id = {id}"),
+    );
+    let refused = env.db.conn.batch_execute(&format!(
+        "INSERT OR ROLLBACK INTO products (id, slug, title, is_active, category_id) \
+         VALUES ({id}, 'twice', 'twice', 1, 1)"
+    ));
+    assert!(refused.is_err(), "the key is taken");
+    exec(
+        &mut env.db.conn,
+        &format!("UPDATE products SET title = 'raw after' WHERE id = {id}"),
+    );
+    let failed = env
+        .db
+        .conn
+        .transaction(|_| Err::<(), _>(diesel::result::Error::RollbackTransaction));
+    assert!(failed.is_err());
+    assert_eq!(p.get(&mut other, id).unwrap().title, "raw after");
+    p.update(&mut env.db.conn, id, title("hook after")).unwrap();
+    assert_eq!(p.get(&mut other, id).unwrap().title, "hook after");
+}
+
+#[test]
+fn a_transaction_sqlite_ended_leaves_no_write_unseen() {
+    let envs = [env::sqlite_file_memory, env::sqlite_redis];
+    for make in envs {
+        let Some(mut env) = make("ended_by_sqlite") else {
+            continue;
+        };
+        a_transaction_the_database_ended_leaves_no_write_unseen(&mut env);
+    }
+}
+
 /// State 2: PostgreSQL SERIALIZABLE: each transaction reads the row the other
 /// writes (write skew); the second to commit fails at its COMMIT.
 #[test]
