@@ -112,7 +112,7 @@ impl CacheTracking {
 /// A connection dropped while statements were in flight (cancelled, then
 /// the connection closed): they may still run on the server, so what they
 /// may write is invalidated now and again after each of
-/// [`while_it_may_land`]'s waits.
+/// `while_it_may_land`'s waits.
 #[cfg(feature = "async")]
 impl Drop for CacheTracking {
     fn drop(&mut self) {
