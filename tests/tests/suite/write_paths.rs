@@ -1042,6 +1042,69 @@ fn a_transaction_sqlite_ended_leaves_no_write_unseen() {
     }
 }
 
+/// MariaDB rolls a deadlock's victim back whole: the victim's next write
+/// (SQL text, no `ROLLBACK` between) commits at once and must be seen. The
+/// other transaction inserts rows first, so that InnoDB, which rolls back
+/// the lighter one, picks the tracked connection's.
+#[test]
+fn a_deadlock_victims_next_autocommit_write_is_seen_on_mariadb() {
+    let Some(mut env) = mysql_env("victim_next", true) else {
+        return;
+    };
+    let a = cached_row(&mut env, "a");
+    let b = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new("b", 1))
+        .unwrap()
+        .id;
+    let mut winner = env.db.another();
+    exec(
+        &mut env.db.conn,
+        "SET SESSION innodb_lock_wait_timeout = 20",
+    );
+    exec(&mut env.db.conn, "START TRANSACTION");
+    exec(
+        &mut env.db.conn,
+        &format!("UPDATE products SET title = 'lost' WHERE id = {a}"),
+    );
+    let heavy = std::thread::spawn(move || {
+        exec(&mut winner, "START TRANSACTION");
+        for i in 0..20 {
+            exec(
+                &mut winner,
+                &format!(
+                    "INSERT INTO products (slug, title, is_active, category_id) \
+                     VALUES ('heavy{i}', 'h', true, 2)"
+                ),
+            );
+        }
+        exec(
+            &mut winner,
+            &format!("UPDATE products SET title = 'won' WHERE id = {b}"),
+        );
+        // Waits for the tracked connection's lock on a, until it is the
+        // deadlock's victim.
+        exec(
+            &mut winner,
+            &format!("UPDATE products SET title = 'won' WHERE id = {a}"),
+        );
+        exec(&mut winner, "ROLLBACK");
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let victim = env.db.conn.batch_execute(&format!(
+        "UPDATE products SET title = 'lost' WHERE id = {b}"
+    ));
+    let err = victim.expect_err("the lighter transaction is the victim");
+    assert!(err.to_string().contains("Deadlock"), "{err}");
+    heavy.join().unwrap();
+    exec(
+        &mut env.db.conn,
+        &format!("UPDATE products SET title = 'after' WHERE id = {a}"),
+    );
+    let mut other = env.db.another();
+    assert_eq!(env.products.get(&mut other, a).unwrap().title, "after");
+}
+
 /// State 2: PostgreSQL SERIALIZABLE: each transaction reads the row the other
 /// writes (write skew); the second to commit fails at its COMMIT.
 #[test]
