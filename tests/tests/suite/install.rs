@@ -69,6 +69,13 @@ fn readme_dependencies(readme: &str, checkout: &Path) -> String {
     format!("{cache_diesel}\n{}\n{}\n", line("diesel"), line("serde"))
 }
 
+/// This workspace's directory.
+fn checkout() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace")
+}
+
 /// The lines of `block` (a toml block's text) that start with `name = `.
 fn lines_of<'a>(block: &'a str, name: &str) -> impl Iterator<Item = &'a str> {
     let start = format!("{name} = ");
@@ -79,9 +86,7 @@ fn lines_of<'a>(block: &'a str, name: &str) -> impl Iterator<Item = &'a str> {
 /// with a target directory shared by such crates) from `dependencies` and
 /// `main`, then runs `cargo <verb>` on it; what it printed.
 fn outside_crate(name: &str, dependencies: &str, main: &str, verb: &str) -> String {
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace");
+    let checkout = checkout();
     let dir = checkout.join("target").join("install-check");
     let app = dir.join(name);
     std::fs::create_dir_all(app.join("src")).expect("the crate's directory");
@@ -120,9 +125,7 @@ fn outside_crate(name: &str, dependencies: &str, main: &str, verb: &str) -> Stri
 
 #[test]
 fn a_crate_outside_the_workspace_builds_from_the_readmes_lines_and_gets_a_hit() {
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace");
+    let checkout = checkout();
     let readme = std::fs::read_to_string(checkout.join("README.md")).expect("README.md");
     let dependencies = readme_dependencies(&readme, checkout);
     let stdout = outside_crate("app", &dependencies, MAIN, "run");
@@ -164,9 +167,7 @@ fn main() {}
 /// (found by a probe from outside).
 #[test]
 fn a_crate_outside_the_workspace_builds_from_the_async_guides_postgres_line() {
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace");
+    let checkout = checkout();
     let guide = std::fs::read_to_string(checkout.join("docs/guide/async.md")).expect("async.md");
     let block = guide
         .split("```toml")
