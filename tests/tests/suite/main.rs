@@ -23,10 +23,6 @@ mod model_keys;
 mod relations;
 mod sql_names;
 
-// The derive's errors (every combination of its options that compiles:
-// the `cache-derive-pass` crate, `tests/derive-pass`).
-mod derive_errors;
-
 // Writes and invalidation.
 mod batch_reads;
 mod cached_query;

@@ -2,7 +2,9 @@
 //! compile it: a library that denies warnings and missing docs (and, in
 //! the workspace's `cargo clippy -D warnings`, clippy's lints), its models
 //! public. Each module's `run` then checks that its managers work on
-//! SQLite with the in-process cache; `tests/run.rs` calls them.
+//! SQLite with the in-process cache; `tests/run.rs` calls them, and
+//! checks the derive's compile errors (`ui/`, trybuild `compile_fail`
+//! cases, against this crate's SQLite-only dependencies).
 //!
 //! (These were trybuild `pass` cases until 2026-11-25: trybuild builds
 //! every dependency of the test crate again, in a target directory of its
