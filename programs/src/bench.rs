@@ -221,7 +221,26 @@ pub fn measure_side_by_side<const K: usize>(
             op(k, i);
         }
     }
-    timed_in_blocks(n, n.div_ceil(ROUNDS), || {}, op)
+    timed_in_blocks(n, n.div_ceil(ROUNDS), 1, || {}, op)
+}
+
+/// [`measure_side_by_side`] with one clock read around every `group`
+/// consecutive runs of an operation, each sample their mean: for
+/// operations of tens of nanoseconds, which a clock pair around each run
+/// would lengthen by its own ~20 ns (`timer_ns`) and round to the clock's
+/// steps. A sample's mean hides a slow run among its `group`: read the
+/// p99 of such a figure as that of means.
+pub fn measure_side_by_side_grouped<const K: usize>(
+    n: usize,
+    group: usize,
+    mut op: impl FnMut(usize, usize),
+) -> [Summary; K] {
+    for k in 0..K {
+        for i in 0..n / 10 {
+            op(k, i);
+        }
+    }
+    timed_in_blocks(n, n.div_ceil(ROUNDS), group, || {}, op)
 }
 
 /// [`measure_side_by_side`] with every operation's data cold: no warm-up,
@@ -234,7 +253,7 @@ pub fn measure_cold_side_by_side<const K: usize>(
     op: impl FnMut(usize, usize),
 ) -> [Summary; K] {
     let mut sweep = vec![0u8; EVICTING_BYTES];
-    timed_in_blocks(n, block, || evict_cpu_caches(&mut sweep), op)
+    timed_in_blocks(n, block, 1, || evict_cpu_caches(&mut sweep), op)
 }
 
 /// More than the last-level cache of any machine this runs on.
@@ -250,23 +269,33 @@ fn evict_cpu_caches(sweep: &mut [u8]) {
 }
 
 /// The `n` timed runs of each of `K` operations, in blocks of `block` of
-/// each in turn, `before` run before every block.
+/// each in turn, `before` run before every block; each sample the mean of
+/// `group` consecutive runs, timed together.
 fn timed_in_blocks<const K: usize>(
     n: usize,
     block: usize,
+    group: usize,
     mut before: impl FnMut(),
     mut op: impl FnMut(usize, usize),
 ) -> [Summary; K] {
-    let block = block.max(1);
-    let mut ns: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let group = group.max(1);
+    let block = block.max(1).next_multiple_of(group);
+    let mut ns: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n / group));
     for start in (0..n).step_by(block) {
         let runs = start..(start + block).min(n);
         for (k, timings) in ns.iter_mut().enumerate() {
             before();
-            for i in runs.clone() {
+            for runs in runs
+                .clone()
+                .step_by(group)
+                .map(|i| i..(i + group).min(runs.end))
+            {
+                let count = runs.len() as f64;
                 let t = Instant::now();
-                op(k, i);
-                timings.push(t.elapsed().as_nanos() as f64);
+                for i in runs {
+                    op(k, i);
+                }
+                timings.push(t.elapsed().as_nanos() as f64 / count);
             }
         }
     }
