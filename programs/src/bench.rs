@@ -214,14 +214,9 @@ pub const ROUNDS: usize = 10;
 /// with its own data warm in the CPU caches, as a loop of it would.
 pub fn measure_side_by_side<const K: usize>(
     n: usize,
-    mut op: impl FnMut(usize, usize),
+    op: impl FnMut(usize, usize),
 ) -> [Summary; K] {
-    for k in 0..K {
-        for i in 0..n / 10 {
-            op(k, i);
-        }
-    }
-    timed_in_blocks(n, n.div_ceil(ROUNDS), 1, || {}, op)
+    measure_side_by_side_grouped(n, 1, op)
 }
 
 /// [`measure_side_by_side`] with one clock read around every `group`
