@@ -171,46 +171,6 @@ impl CacheTracking {
             true,
         );
     }
-
-    /// A statement's `FinishQuery` arrived (with `error` if it failed): the
-    /// statements started before it whose own never did were cancelled (a
-    /// connection runs its statements in order), and are applied first, as
-    /// orphans. An orphaned `ROLLBACK` (a cancelled hook's guard queues one,
-    /// see `backends::pg::own_transaction`) followed by a statement the server answered
-    /// surely ran, and a `ROLLBACK` that runs ends any transaction: the
-    /// transaction is over, not lost track of (which would keep the
-    /// connection's reads from filling and its hooks in place until the
-    /// next end of a transaction).
-    #[cfg(feature = "async")]
-    pub(super) fn settle_in_flight(
-        &mut self,
-        finished: &dyn std::fmt::Display,
-        error: Option<&diesel::result::Error>,
-    ) {
-        if self.in_flight.is_empty() {
-            return;
-        }
-        let finished = finished.to_string();
-        // The last one of that text: one before it was cancelled and ran
-        // first (a retry of a cancelled statement finishes after it).
-        let Some(at) = self.in_flight.iter().rposition(|started| {
-            started == &finished || started.split(BINDS).next() == Some(finished.as_str())
-        }) else {
-            return;
-        };
-        let orphans: Vec<String> = self.in_flight.drain(..=at).collect();
-        let answered = error.is_none_or(certainly_failed);
-        for orphan in &orphans[..orphans.len() - 1] {
-            let sql = orphan.split(BINDS).next().unwrap_or(orphan);
-            match analyze(sql, self.dialect).as_slice() {
-                [Statement::Rollback] if answered => {
-                    tracing::debug!(sql, "a cancelled ROLLBACK ran: the transaction ended");
-                    self.step(Statement::Rollback, false);
-                }
-                _ => self.on_orphan(orphan),
-            }
-        }
-    }
 }
 
 impl Instrumentation for CacheTracking {
@@ -221,7 +181,7 @@ impl Instrumentation for CacheTracking {
         match &event {
             #[cfg(feature = "async")]
             InstrumentationEvent::StartQuery { query, .. } if self.is_async => {
-                self.in_flight.push_back(query.to_string());
+                self.on_sent(query);
             }
             InstrumentationEvent::StartQuery { query, .. } if self.may_block() => {
                 self.on_start(query);

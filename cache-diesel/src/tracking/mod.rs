@@ -37,6 +37,8 @@
 
 mod events;
 mod hooks;
+#[cfg(feature = "async")]
+mod in_flight;
 mod invalidate;
 mod transaction;
 
@@ -48,7 +50,7 @@ pub(crate) use hooks::{
     tracked_caches,
 };
 #[cfg(feature = "async")]
-pub(crate) use invalidate::while_it_may_land;
+pub(crate) use in_flight::while_it_may_land;
 
 use crate::sql_tables::Dialect;
 use cache_core::{Cache, Ttl};
@@ -145,9 +147,11 @@ pub struct CacheTracking {
     landing: Vec<tokio::task::JoinHandle<()>>,
     /// The statements started and not finished yet, oldest first (async
     /// connections only: a statement whose future is dropped never
-    /// finishes).
+    /// finishes), shared with the watchdog once `watching`.
     #[cfg(feature = "async")]
-    in_flight: std::collections::VecDeque<String>,
+    in_flight: in_flight::Shared,
+    #[cfg(feature = "async")]
+    watching: bool,
     /// Where unseen writes are invalidated: these caches, or (when `None`)
     /// every cache holding entries of the written table.
     caches: Option<Vec<Cache>>,
@@ -188,6 +192,8 @@ impl CacheTracking {
             landing: Vec::new(),
             #[cfg(feature = "async")]
             in_flight: Default::default(),
+            #[cfg(feature = "async")]
+            watching: false,
             caches: None,
         }
     }
@@ -321,7 +327,7 @@ mod tests {
 
     /// A tracker over a memory cache where table `t` is managed, and a way
     /// to read `t`'s epoch version (it changes at every invalidation).
-    fn tracker() -> (CacheTracking, impl Fn() -> Option<u64>) {
+    pub(super) fn tracker() -> (CacheTracking, impl Fn() -> Option<u64>) {
         let cache = Cache::from_url("memory://").unwrap();
         crate::registry::register("t", &cache);
         let epoch = crate::keys::table_tag(&cache, "t", crate::keys::TableTag::Epoch);
@@ -332,7 +338,7 @@ mod tests {
         })
     }
 
-    fn run(t: &mut CacheTracking, sql: &str) {
+    pub(super) fn run(t: &mut CacheTracking, sql: &str) {
         t.on_finish(&sql, None);
     }
 

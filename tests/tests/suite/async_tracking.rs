@@ -595,6 +595,30 @@ async fn a_write_landing_long_after_its_connection_was_dropped_is_invalidated() 
     .await;
 }
 
+/// The same write cancelled on a connection then kept open and idle (as a
+/// service keeps one after a request timed out, or a pool until its next
+/// checkout): the statements still in flight after a second are
+/// invalidated again while they may land. (The invalidation waited for
+/// the connection's next statement: the row stayed stale until its
+/// timeout.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cancelled_on_a_connection_kept_idle_is_invalidated_when_it_lands() {
+    let Some(mut env) = async_env::postgres_redis("late_idle").await else {
+        return;
+    };
+    let id = tracked(&mut env, "late").await;
+    lands_late(&mut env, id, true, async |env| {
+        let write = set_title(&mut env.conn, id, "landed late");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), write)
+                .await
+                .is_err(),
+            "the write waited for the lock"
+        );
+    })
+    .await;
+}
+
 /// The same with a hook's update, cancelled on a connection no tracker
 /// watches (which goes on serving): the row's announcement (made before
 /// the statement) keeps its detail from filling until it lands, and the
