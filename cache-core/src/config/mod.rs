@@ -42,7 +42,7 @@ pub const CACHE_URL_ENV: &str = "CACHE_URL";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackendKind {
-    /// In-process, bounded (quick_cache).
+    /// In-process, bounded (S3-FIFO-like eviction).
     Memory,
     /// Redis at this URL (`redis://` or `rediss://`, without this crate's options).
     Redis {

@@ -1,19 +1,22 @@
-//! The in-process backend: a bounded quick_cache store (S3-FIFO-like
-//! eviction, weighed by bytes or by entries) with each entry's deadline
-//! kept beside it, and a compact table for tag versions.
+//! The in-process backend: a bounded store (quick_cache's eviction policy,
+//! S3-FIFO-like, in a table of our own: [`table`]; weighed by bytes or by
+//! entries) with each entry's deadline kept beside it, and a compact table
+//! for tag versions.
 //!
-//! Why quick_cache and not moka: side by side on this machine (100,000
-//! entries, 40-byte keys, 64-byte values), moka with a weigher and an
-//! `Expiry` spent ~400 bytes and 7 allocations per entry over the payload
-//! and ~395 ns a hot `get`; quick_cache ~70-100 bytes, no allocation of its
-//! own, and ~30-45 ns. quick_cache has no per-entry lifetime: an entry
-//! past its deadline is a miss when read and is dropped then; an insert
-//! sweeps out the others every [`SWEEP_EVERY_MS`].
+//! Why not moka: side by side on this machine (100,000 entries, 40-byte
+//! keys, 64-byte values), moka with a weigher and an `Expiry` spent ~400
+//! bytes and 7 allocations per entry over the payload and ~395 ns a hot
+//! `get`; quick_cache ~70-100 bytes, no allocation of its own, and ~30-45
+//! ns. This store was quick_cache's until its layout cost a hit among
+//! 100,000 entries a line more than a table of our own ([`table`]).
+//! There is no per-entry lifetime: an entry past its deadline is a miss
+//! when read and is dropped then; an insert sweeps out the others every
+//! [`SWEEP_EVERY_MS`].
 //!
-//! The shards are quick_cache's single-threaded cache behind a lock whose
-//! readers write no shared line ([`shards`]): a hit from any number of
-//! threads writes no line of the shard that another thread reads, and no
-//! code of the application runs under a shard's lock.
+//! The shards are those tables behind a lock whose readers write no
+//! shared line ([`shards`]): a hit from any number of threads writes no
+//! line of the shard that another thread reads, and no code of the
+//! application runs under a shard's lock.
 //!
 //! An entry is laid out for the hit: the store holds a keyed 128-bit hash
 //! of its key (not the key's text: no allocation, 16 bytes), its deadline,
@@ -21,7 +24,7 @@
 //! the tag check and the value, first as bytes, then decoded (a reader
 //! that decodes swaps the decoded value in, [`EntryStore::keep_decoded`]).
 
-use super::versions::{DEFAULT_MAX_TAGS, Prehashed, Versions};
+use super::versions::{DEFAULT_MAX_TAGS, Versions};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
 use crate::codec;
 use crate::error::{Error, Result};
@@ -29,13 +32,14 @@ use crate::key::KeyParts;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
-use quick_cache::Weighter;
-use shards::{ShardKey, Shards};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use shards::Shards;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 mod shards;
+mod slots;
+mod table;
 
 /// Bytes per entry counted on top of key and value when bounding by bytes.
 const ENTRY_OVERHEAD: u64 = 64;
@@ -51,10 +55,10 @@ fn key_allowance(admitted: u64) -> u64 {
 }
 
 /// The share of a shard's weight that is its hot section
-/// (quick_cache's default, set here so that [`hot_part`] is its figure).
+/// (quick_cache's default, whose policy [`table`] follows).
 const HOT_SHARE: f64 = 0.97;
 
-/// The hot section of a shard of `capacity`, as quick_cache computes it:
+/// The hot section of a shard of `capacity`, as quick_cache computed it:
 /// no entry heavier is admitted.
 fn hot_part(capacity: u64) -> u64 {
     ((capacity as f64 * HOT_SHARE) as u64).clamp(capacity.min(1), capacity)
@@ -73,12 +77,6 @@ struct Hashed(u64, u64);
 impl Hash for Hashed {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.0);
-    }
-}
-
-impl ShardKey for Hashed {
-    fn shard_bits(&self) -> u64 {
-        self.1
     }
 }
 
@@ -130,6 +128,8 @@ struct Stored {
     /// What the entry weighs in the bound ([`ByWeight::of`]; its decoded
     /// value is taken to weigh as much as its encoding).
     weight: u32,
+    /// Its place in the store's eviction (set by the table).
+    policy: table::Policy,
 }
 
 impl Stored {
@@ -157,13 +157,7 @@ impl ByWeight {
     }
 }
 
-impl Weighter<Hashed, Stored> for ByWeight {
-    fn weight(&self, _key: &Hashed, value: &Stored) -> u64 {
-        u64::from(value.weight)
-    }
-}
-
-type Store = Shards<Hashed, Stored, ByWeight, BuildHasherDefault<Prehashed>>;
+type Store = Shards;
 
 /// The most shards (four per core, as quick_cache's own default).
 const MAX_SHARDS: u64 = 64;
@@ -193,7 +187,7 @@ const MAX_SHARDS: u64 = 64;
 #[derive(Clone)]
 pub struct MemoryBackend {
     store: Arc<Store>,
-    /// How the store weighs an entry (quick_cache does not say).
+    /// How the store weighs an entry.
     weigh: ByWeight,
     tags: Arc<Versions>,
     /// Entries not stored for being heavier than a shard's share.
@@ -251,14 +245,14 @@ impl MemoryBackend {
             ),
             (entries, Some(bytes)) => {
                 let floor = entries.map_or(1, |n| bytes.div_ceil(n.max(1))).max(1);
-                // A guess at the number of entries (quick_cache sizes its
-                // tables by it): the entry bound, or a 256-byte average.
+                // A guess at the number of entries (a shard's ghosts are
+                // bounded by it): the entry bound, or a 256-byte average.
                 let items = entries.unwrap_or(bytes / 256).max(1);
                 (ByWeight { bytes: true, floor }, bytes.max(1), items)
             }
         };
         // Shards no smaller than the heaviest entry allowed, when weighed
-        // by bytes: a power of two (quick_cache rounds up).
+        // by bytes.
         let heaviest = max_value as u64 + KEY_ALLOWANCE + ENTRY_OVERHEAD;
         let fit = if weigher.bytes {
             (hot_part(capacity) / heaviest).max(1)
@@ -267,13 +261,7 @@ impl MemoryBackend {
         };
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get() as u64 * 4);
         let shards = cores.min(MAX_SHARDS).min(fit).max(1);
-        let store = Shards::new(
-            shards as usize,
-            capacity,
-            items.min(1 << 24),
-            weigher.clone(),
-            BuildHasherDefault::default(),
-        );
+        let store = Shards::new(shards as usize, capacity, items.min(1 << 24));
         // An entry weighs at least `max_bytes / max_entries`, but never
         // more than a shard admits: with one entry allowed in one shard,
         // the floor (all of `max_bytes`) is over the shard's hot section,
@@ -294,7 +282,7 @@ impl MemoryBackend {
         }
     }
 
-    /// Nothing to run: quick_cache evicts as it inserts. (Kept for the
+    /// Nothing to run: the store evicts as it inserts. (Kept for the
     /// tests and benchmarks written against moka, which evicted later.)
     #[cfg(any(test, feature = "unstable-store-api"))]
     pub fn run_pending_tasks(&self) {}
@@ -318,7 +306,7 @@ impl MemoryBackend {
         usize::try_from(self.admitted().saturating_sub(besides)).unwrap_or(usize::MAX)
     }
 
-    /// The heaviest entry a shard admits: quick_cache refuses, silently,
+    /// The heaviest entry a shard admits: the table refuses
     /// one heavier than its shard's hot section ([`HOT_SHARE`] of the
     /// shard's share of the bound).
     fn admitted(&self) -> u64 {
@@ -337,6 +325,7 @@ impl MemoryBackend {
             memo,
             expires_at,
             weight: self.weigh.of(key, bytes),
+            policy: table::Policy::default(),
         }
     }
 
@@ -358,7 +347,7 @@ impl MemoryBackend {
             return;
         }
         self.store.write(&hashed, |shard, dropped| {
-            shard.insert_with_lifecycle(hashed, stored, dropped);
+            shard.insert(hashed, stored, dropped);
         });
         self.sweep_now_and_then();
     }
@@ -385,12 +374,7 @@ impl MemoryBackend {
                 .filter(|(_, stored)| !stored.live(now))
                 .map(|(key, _)| *key)
                 .collect();
-            dropped.extend(
-                expired
-                    .iter()
-                    .filter_map(|key| shard.remove(key))
-                    .map(|(_, s)| s),
-            );
+            dropped.extend(expired.iter().filter_map(|key| shard.remove(key)));
         });
     }
 
@@ -538,12 +522,12 @@ impl EntryStore for MemoryBackend {
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
         let hashed = Hashed::of(key);
         self.store.write(&hashed, |shard, _| {
-            if let Some(mut current) = shard.peek_mut(&hashed)
-                && Arc::ptr_eq(&current.memo, raw)
-            {
-                // (`raw`, replaced, is the caller's too: not dropped here.)
-                current.memo = decoded.clone();
-            }
+            shard.update(&hashed, |current| {
+                if Arc::ptr_eq(&current.memo, raw) {
+                    // (`raw`, replaced, is the caller's too: not dropped here.)
+                    current.memo = decoded.clone();
+                }
+            });
         });
     }
 }
@@ -608,7 +592,7 @@ impl Backend for MemoryBackend {
             if shard.peek(&hashed).is_some_and(|current| current.live(now)) {
                 return false;
             }
-            shard.insert_with_lifecycle(hashed, stored, dropped);
+            shard.insert(hashed, stored, dropped);
             true
         });
         if added {
@@ -622,7 +606,7 @@ impl Backend for MemoryBackend {
         Ok(self
             .store
             .write(&hashed, |shard, _| shard.remove(&hashed))
-            .is_some_and(|(_, s)| s.live(coarse_now_ms())))
+            .is_some_and(|s| s.live(coarse_now_ms())))
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<u64> {
@@ -641,16 +625,17 @@ impl Backend for MemoryBackend {
         let now = coarse_now_ms();
         let hashed = Hashed::of(key);
         Ok(self.store.write(&hashed, |shard, dropped| {
-            let Some(mut current) = shard.get_mut(&hashed) else {
-                return false;
-            };
-            if current.live(now) {
-                current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
-                return true;
+            let touched = shard.update(&hashed, |current| {
+                let live = current.live(now);
+                if live {
+                    current.expires_at = ttl.map_or(u64::MAX, coarse_deadline_ms);
+                }
+                live
+            });
+            if touched == Some(false) {
+                dropped.extend(shard.remove(&hashed));
             }
-            drop(current);
-            dropped.extend(shard.remove(&hashed).map(|(_, s)| s));
-            false
+            touched == Some(true)
         }))
     }
 
@@ -658,30 +643,25 @@ impl Backend for MemoryBackend {
         let now = coarse_now_ms();
         let hashed = Hashed::of(key);
         Ok(self.store.write(&hashed, |shard, dropped| {
-            let Some(mut current) = shard.get_mut(&hashed) else {
-                return Incr::Missing;
-            };
-            if !current.live(now) {
-                drop(current);
-                dropped.extend(shard.remove(&hashed).map(|(_, s)| s));
+            if let Some(expired) = shard.remove_if(&hashed, |s| !s.live(now)) {
+                dropped.push(expired);
                 return Incr::Missing;
             }
-            let bytes = current.memo.bytes().unwrap_or_default();
-            let Some(old) = codec::decode_counter(&bytes) else {
-                return Incr::NotAnInteger;
-            };
-            let Some(new) = old.checked_add(delta) else {
-                return Incr::Overflow;
-            };
-            let text = Bytes::from(new.to_string());
-            let counter = self.stored(
-                key,
-                Kept::holding(text.clone()),
-                text.len(),
-                current.expires_at,
-            );
-            dropped.push(std::mem::replace(&mut *current, counter));
-            Incr::Value(new)
+            let incremented = shard.update(&hashed, |current| {
+                let bytes = current.memo.bytes().unwrap_or_default();
+                let Some(old) = codec::decode_counter(&bytes) else {
+                    return Incr::NotAnInteger;
+                };
+                let Some(new) = old.checked_add(delta) else {
+                    return Incr::Overflow;
+                };
+                let text = Bytes::from(new.to_string());
+                let at = current.expires_at;
+                let counter = self.stored(key, Kept::holding(text.clone()), text.len(), at);
+                dropped.push(std::mem::replace(current, counter));
+                Incr::Value(new)
+            });
+            incremented.unwrap_or(Incr::Missing)
         }))
     }
 
@@ -690,7 +670,7 @@ impl Backend for MemoryBackend {
         // forgotten (the entries of another cache sharing this store then
         // miss).
         self.store
-            .each(|shard, dropped| dropped.extend(shard.drain().map(|(_, s)| s)));
+            .each(|shard, dropped| dropped.extend(shard.drain()));
         self.tags.clear();
         Ok(())
     }
