@@ -378,7 +378,11 @@ mod tests {
         run(&mut t, "BEGIN");
         t.on_sent(&"UPDATE t SET a = 1");
         std::thread::sleep(watchdog::TICK * 2 + Duration::from_secs(1));
-        assert_eq!(epoch(), None, "a write inside a transaction cannot land alone");
+        assert_eq!(
+            epoch(),
+            None,
+            "a write inside a transaction cannot land alone"
+        );
         t.on_sent(&"COMMIT");
         assert!(eventually(|| epoch().is_some()), "the COMMIT may land");
     }
