@@ -582,17 +582,26 @@ async fn a_write_landing_long_after_its_connection_was_dropped_is_invalidated() 
     };
     let id = tracked(&mut env, "late").await;
     lands_late(&mut env, id, true, async |env| {
-        let write = set_title(&mut env.conn, id, "landed late");
-        assert!(
-            tokio::time::timeout(Duration::from_millis(200), write)
-                .await
-                .is_err(),
-            "the write waited for the lock"
-        );
+        cancel_a_locked_write(env, id).await;
         let replacement = env.another().await;
         drop(std::mem::replace(&mut env.conn, replacement));
     })
     .await;
+}
+
+/// Sets row `id`'s title to "landed late" on the connection under test
+/// and gives the write up after 200 ms, waiting for the row's lock.
+async fn cancel_a_locked_write(
+    env: &mut AsyncEnv<PgConnection, diesel_async::AsyncPgConnection>,
+    id: i32,
+) {
+    let write = set_title(&mut env.conn, id, "landed late");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), write)
+            .await
+            .is_err(),
+        "the write waited for the lock"
+    );
 }
 
 /// The same write cancelled on a connection then kept open and idle (as a
@@ -608,13 +617,7 @@ async fn a_write_cancelled_on_a_connection_kept_idle_is_invalidated_when_it_land
     };
     let id = tracked(&mut env, "late").await;
     lands_late(&mut env, id, true, async |env| {
-        let write = set_title(&mut env.conn, id, "landed late");
-        assert!(
-            tokio::time::timeout(Duration::from_millis(200), write)
-                .await
-                .is_err(),
-            "the write waited for the lock"
-        );
+        cancel_a_locked_write(env, id).await
     })
     .await;
 }

@@ -154,17 +154,9 @@ impl Slots {
 
 #[cfg(test)]
 mod tests {
+    use super::super::table::entry;
     use super::*;
     use std::collections::HashMap;
-
-    fn entry(weight: u32) -> Stored {
-        Stored {
-            memo: crate::backend::Kept::holding(bytes::Bytes::from_static(b"v")),
-            expires_at: u64::MAX,
-            weight,
-            policy: Default::default(),
-        }
-    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]

@@ -366,6 +366,17 @@ impl Table {
     }
 }
 
+/// An entry of `weight` holding a byte (tests).
+#[cfg(test)]
+pub(super) fn entry(weight: u32) -> Stored {
+    Stored {
+        memo: crate::backend::Kept::holding(bytes::Bytes::from_static(b"v")),
+        expires_at: u64::MAX,
+        weight,
+        policy: Policy::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,15 +386,6 @@ mod tests {
     #[test]
     fn an_entry_with_its_key_is_48_bytes() {
         assert_eq!(std::mem::size_of::<Option<(Hashed, Stored)>>(), 48);
-    }
-
-    fn entry(weight: u32) -> Stored {
-        Stored {
-            memo: crate::backend::Kept::holding(bytes::Bytes::from_static(b"v")),
-            expires_at: u64::MAX,
-            weight,
-            policy: Policy::default(),
-        }
     }
 
     /// An entry read since it came survives a pass of new entries that
