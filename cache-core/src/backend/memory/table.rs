@@ -329,17 +329,29 @@ impl Table {
         false
     }
 
-    /// Drops from the queues the hashes of entries no longer there, once
-    /// they outnumber the entries.
+    /// Drops from the queues the hashes of entries no longer there, and
+    /// the older copies of a hash queued twice (a key removed and added
+    /// again), once the queues hold more than twice the entries: after
+    /// it they hold exactly the entries, so a removal costs a compaction
+    /// only after as many removals as there are entries.
     fn compact(&mut self) {
         if self.hot.len() + self.cold.len() <= 2 * self.entries.len() + 64 {
             return;
         }
-        let mut hot = std::mem::take(&mut self.hot);
-        hot.retain(|hash| self.queued(*hash, true).is_some());
-        let mut cold = std::mem::take(&mut self.cold);
-        cold.retain(|hash| self.queued(*hash, false).is_some());
-        (self.hot, self.cold) = (hot, cold);
+        self.hot = self.live_names(&self.hot, true);
+        self.cold = self.live_names(&self.cold, false);
+    }
+
+    /// The hashes of `queue` that name an entry still in it (`hot`), the
+    /// last copy of each, in their order.
+    fn live_names(&self, queue: &VecDeque<u64>, hot: bool) -> VecDeque<u64> {
+        let mut seen: HashSet<u64, Hasher> = HashSet::default();
+        let mut live: Vec<u64> = (queue.iter().rev())
+            .filter(|hash| seen.insert(**hash) && self.queued(**hash, hot).is_some())
+            .copied()
+            .collect();
+        live.reverse();
+        live.into()
     }
 
     /// Checks the table's counts against its entries (tests).
@@ -409,6 +421,36 @@ mod tests {
             .filter(|k| table.peek(&Hashed(*k, 0)).is_some())
             .count();
         assert!(kept >= 45, "{kept} of the 50 read entries kept");
+    }
+
+    /// Keys removed and added again, pass after pass (a delete and a
+    /// set, an expired entry refilled): the queues are compacted once per
+    /// about as many removals as there are entries. (They kept both
+    /// copies of a hash queued twice, so once every key had been
+    /// recycled, every removal rescanned the shard's queues under its
+    /// lock: 17 s for a pass of 100,000 where it took 0.09.)
+    #[test]
+    fn recycled_keys_compact_the_queues_now_and_then_only() {
+        let mut table = Table::new(1_000_000, 970_000, 1_000_000);
+        let mut dropped = Vec::new();
+        for k in 0..1_000 {
+            table.insert(Hashed(k, 0), entry(1), &mut dropped);
+        }
+        let queued = |table: &Table| table.hot.len() + table.cold.len();
+        let mut compactions = 0;
+        for _pass in 0..4 {
+            for k in 0..1_000 {
+                let before = queued(&table);
+                table.remove(&Hashed(k, 0));
+                table.insert(Hashed(k, 0), entry(1), &mut dropped);
+                compactions += usize::from(queued(&table) <= before);
+            }
+        }
+        assert!(
+            compactions <= 8,
+            "{compactions} compactions in 4,000 removals"
+        );
+        table.check();
     }
 
     proptest::proptest! {
