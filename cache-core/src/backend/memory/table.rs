@@ -421,6 +421,14 @@ mod tests {
             .filter(|k| table.peek(&Hashed(*k, 0)).is_some())
             .count();
         assert!(kept >= 45, "{kept} of the 50 read entries kept");
+        let evicted = (1_000..1_300)
+            .rev()
+            .map(|k| Hashed(k, 0))
+            .find(|key| table.peek(key).is_none())
+            .expect("the scan evicted some of its keys");
+        table.insert(evicted, entry(1), &mut dropped);
+        assert!(table.peek(&evicted).is_some_and(|s| s.policy.hot));
+        table.check();
     }
 
     /// Keys removed and added again, pass after pass (a delete and a
