@@ -80,7 +80,9 @@
 //! tracker's to follow), and MySQL's `SET autocommit = 0` and
 //! `completion_type` (after which statements run in transactions no
 //! `BEGIN` shows) are `Session`, in their place in the batch (see
-//! `backends::mysql::session`). An `Unknown` that
+//! `backends::mysql::session`), as are `LOCK TABLES` and `UNLOCK
+//! TABLES` (which commits while the session holds the locks of a `LOCK
+//! TABLES`: the tracker follows them). An `Unknown` that
 //! ends the list because the text could not be lexed to its end may hide
 //! transaction control as well as writes. What no SQL text
 //! shows (triggers, functions that write, other programs) is not seen:
@@ -149,9 +151,9 @@ pub enum Statement {
     /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`.
     RollbackTo(String),
     /// A `SET` of MySQL's `autocommit` or `completion_type` (which open
-    /// transactions no `BEGIN` shows: `backends::mysql::session`), where it
-    /// stands in its batch: a write after it in the same batch runs in the
-    /// mode it set.
+    /// transactions no `BEGIN` shows: `backends::mysql::session`), or its
+    /// `LOCK TABLES` or `UNLOCK TABLES`, where it stands in its batch: a
+    /// write after it in the same batch runs in the mode it set.
     Session(crate::backends::mysql::session::Settings),
 }
 
@@ -383,11 +385,11 @@ mod tests {
         use crate::backends::mysql::session::Settings;
         let off = Session(Settings {
             autocommit: Some(false),
-            chain: None,
+            ..Settings::default()
         });
         let chain = Session(Settings {
-            autocommit: None,
             chain: Some(true),
+            ..Settings::default()
         });
         check(
             ALL,
@@ -437,7 +439,26 @@ mod tests {
         for d in [Postgres, Sqlite] {
             assert_eq!(analyze("TRUNCATE t", d), [w(&["t"])], "{d:?}");
         }
-        assert_eq!(analyze("UNLOCK TABLES; SELECT 1", Mysql), [Read, Read]);
+        // `UNLOCK TABLES` commits while `LOCK TABLES` holds locks: the
+        // tracker follows both.
+        let locks = |locked| {
+            Session(crate::backends::mysql::session::Settings {
+                tables_locked: Some(locked),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            analyze("LOCK TABLE t READ; unlock tables; SELECT 1", Mysql),
+            [
+                ImplicitCommit,
+                locks(true),
+                ImplicitCommit,
+                locks(false),
+                Read
+            ]
+        );
+        assert_eq!(analyze("UNLOCK TABLES", Any), [Unknown]);
+        assert_eq!(analyze("UNLOCK TABLES", Postgres), [Read]);
         // Unknown dialect: MySQL would commit, the others not.
         assert_eq!(analyze("TRUNCATE t", Any), [w(&["t"]), Unknown]);
     }

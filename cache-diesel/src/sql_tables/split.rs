@@ -5,6 +5,7 @@ use super::Statement;
 use super::classify::{begin_is_transaction, classify};
 use super::lexer::{Base, Kind, Lexed, Lexer, Tok};
 use super::statement::Stmt;
+use crate::backends::mysql::session::Settings;
 
 /// Whether a statement whose `;` is being read may be a block whose body
 /// holds `;` (`CREATE FUNCTION .. BEGIN ATOMIC ..; END`, `CREATE PROCEDURE
@@ -159,13 +160,34 @@ fn finish(sql: &str, toks: &[Tok], unbalanced: bool, base: Base, out: &mut Vec<S
         return;
     }
     let s = Stmt { sql, t: toks };
-    let commits = base == Base::Mysql && implicitly_commits(&s);
+    let mysql = base == Base::Mysql;
+    let commits = mysql && implicitly_commits(&s);
     if commits {
         out.push(Statement::ImplicitCommit);
     }
-    classify(&s, out);
+    match table_locks(&s) {
+        Some(locked) if mysql => out.push(Statement::Session(Settings {
+            tables_locked: Some(locked),
+            ..Settings::default()
+        })),
+        _ => classify(&s, out),
+    }
     if commits {
         out.push(Statement::ImplicitCommit);
+    }
+}
+
+/// `Some(true)` for MySQL's `LOCK TABLE[S]`, `Some(false)` for `UNLOCK
+/// TABLE[S]`: the session's table locks, which decide whether `UNLOCK
+/// TABLES` commits (it does when `LOCK TABLES` took locks, and only then).
+fn table_locks(s: &Stmt) -> Option<bool> {
+    let tables = s.kw_in(1, &["table", "tables"]);
+    if tables && s.kw(0, "lock") {
+        Some(true)
+    } else if tables && s.kw(0, "unlock") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -174,8 +196,8 @@ fn finish(sql: &str, toks: &[Tok], unbalanced: bool, base: Base, out: &mut Vec<S
 /// temporary tables, `TRUNCATE`, `RENAME`, account statements, `LOCK
 /// TABLES` and the administrative ones (MySQL's "Statements That Cause an
 /// Implicit Commit"; `BEGIN` and `SET autocommit = 1` are followed
-/// elsewhere). `UNLOCK TABLES` commits only after a `LOCK TABLES`, which
-/// committed already: not counted.
+/// elsewhere). `UNLOCK TABLES` commits only while `LOCK TABLES` holds
+/// locks, which the tracker follows ([`table_locks`]).
 fn implicitly_commits(s: &Stmt) -> bool {
     let temporary = (1..4).any(|i| s.kw(i, "temporary"));
     (s.kw_in(0, &["create", "drop"]) && !temporary)

@@ -120,6 +120,7 @@ impl CacheTracking {
         let commits = analyze(&sql, self.dialect).iter().any(|s| match s {
             Statement::Commit | Statement::ImplicitCommit => true,
             Statement::Release(name) => self.find(name) == Some(0),
+            Statement::Session(set) => set.tables_locked == Some(false) && self.tables_locked,
             Statement::Begin => self.dialect == Dialect::Mysql,
             _ => false,
         });

@@ -133,6 +133,8 @@ pub struct CacheTracking {
     chain: bool,
     /// The statement text being applied says `AND NO CHAIN`.
     no_chain: bool,
+    /// MySQL's `LOCK TABLES` holds locks: `UNLOCK TABLES` commits.
+    tables_locked: bool,
     /// Above zero while a manager hook runs its own write statement
     /// (shared: an async hook's guard holds it across its await).
     hooks: Arc<AtomicU32>,
@@ -185,6 +187,7 @@ impl CacheTracking {
             autocommit_off: false,
             chain: false,
             no_chain: false,
+            tables_locked: false,
             hooks: Arc::default(),
             #[cfg(feature = "async")]
             is_async: false,
@@ -359,6 +362,31 @@ mod tests {
         run(&mut t, "COMMIT");
         assert!(epoch().is_some(), "at the commit");
         assert!(!t.in_transaction());
+    }
+
+    /// MySQL's `UNLOCK TABLES` commits while `LOCK TABLES` holds locks,
+    /// and only then (`START TRANSACTION` releases them).
+    #[test]
+    fn unlock_tables_commits_on_mysql_while_tables_are_locked() {
+        let (mut t, epoch) = tracker();
+        t.dialect = Dialect::Mysql;
+        run(&mut t, "SET autocommit = 0");
+        run(&mut t, "LOCK TABLES t WRITE");
+        run(&mut t, "UPDATE t SET a = 1");
+        assert_eq!(epoch(), None, "not before the commit");
+        run(&mut t, "UNLOCK TABLES");
+        let committed = epoch();
+        assert!(committed.is_some(), "UNLOCK TABLES committed");
+        assert!(t.in_transaction(), "autocommit = 0 opens the next one");
+        // No locks held: UNLOCK TABLES commits nothing.
+        run(&mut t, "UPDATE t SET a = 2; UNLOCK TABLES");
+        assert_eq!(epoch(), committed, "not committed");
+        run(&mut t, "LOCK TABLES t WRITE; START TRANSACTION");
+        let begun = epoch();
+        run(&mut t, "UPDATE t SET a = 3; UNLOCK TABLES");
+        assert_eq!(epoch(), begun, "START TRANSACTION released the locks");
+        run(&mut t, "COMMIT");
+        assert_ne!(epoch(), begun, "at the commit");
     }
 
     #[test]

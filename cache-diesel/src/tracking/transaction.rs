@@ -17,6 +17,8 @@ impl CacheTracking {
                 if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
                     self.end(true); // MySQL commits the open transaction first
                 }
+                // and releases the tables `LOCK TABLES` locked
+                self.tables_locked = false;
                 if self.levels.is_empty() {
                     self.levels.push(Level::default());
                 }
@@ -29,14 +31,7 @@ impl CacheTracking {
                 self.end(false);
                 self.reopen();
             }
-            Statement::ImplicitCommit => {
-                self.end(true);
-                // The next statement opens a transaction under autocommit
-                // = 0 only: an implicit commit is never chained.
-                if self.autocommit_off && self.levels.is_empty() {
-                    self.levels.push(Level::default());
-                }
-            }
+            Statement::ImplicitCommit => self.implicit_commit(),
             Statement::Savepoint(name) => {
                 // Outside a transaction, SQLite's SAVEPOINT begins one; MySQL
                 // and PostgreSQL do not (PostgreSQL refuses it).
@@ -128,16 +123,35 @@ impl CacheTracking {
         }
     }
 
+    /// MySQL's implicit commit: the open transaction ends, committed.
+    fn implicit_commit(&mut self) {
+        self.end(true);
+        // The next statement opens a transaction under autocommit = 0
+        // only: an implicit commit is never chained.
+        if self.autocommit_off && self.levels.is_empty() {
+            self.levels.push(Level::default());
+        }
+    }
+
     /// Follows the MySQL session settings a `SET` assigned (see
     /// `backends::mysql::session`): `autocommit = 0` opens a transaction (and keeps
     /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
-    /// chains the next `COMMIT`s.
+    /// chains the next `COMMIT`s, and `UNLOCK TABLES` commits it while
+    /// `LOCK TABLES` holds locks.
     fn follow_session(&mut self, set: crate::backends::mysql::session::Settings) {
         if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
             return;
         }
         if let Some(chain) = set.chain {
             self.chain = chain;
+        }
+        match set.tables_locked {
+            Some(true) => self.tables_locked = true,
+            Some(false) if self.tables_locked => {
+                self.tables_locked = false;
+                self.implicit_commit();
+            }
+            _ => {}
         }
         match set.autocommit {
             Some(false) => {

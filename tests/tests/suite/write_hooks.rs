@@ -778,6 +778,55 @@ fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
 
 /// `conn` tracked for `cache` alone (a connection tracked for every cache
 /// would invalidate other tests' caches of `products`).
+/// MySQL's `UNLOCK TABLES` commits the transaction open under
+/// `autocommit = 0` while `LOCK TABLES` holds locks (and only then): a
+/// write there is invalidated at the `UNLOCK TABLES`. It waited for the
+/// next `COMMIT` or `ROLLBACK`: other connections read the old row, and
+/// after a `ROLLBACK` (which undid nothing) until its timeout.
+#[test]
+fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_unlock_tables") else {
+        return;
+    };
+    let p = &env.products;
+    let row = p
+        .insert(&mut env.db.conn, NewProduct::new("locked", 1))
+        .unwrap();
+    let id = row.id;
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "cached");
+
+    let writer = &mut env.db.another();
+    track_for(writer, &env.cache);
+    writer
+        .batch_execute(&format!(
+            "SET autocommit = 0; LOCK TABLES products WRITE; \
+             UPDATE products SET title = 'under lock' WHERE id = {id}"
+        ))
+        .unwrap();
+    writer.batch_execute("UNLOCK TABLES").unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "under lock",
+        "UNLOCK TABLES committed the write"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "under lock");
+
+    // No locks held: UNLOCK TABLES commits nothing, and the write waits
+    // for its COMMIT (invalidated before it, a read between would refill
+    // the old row for good).
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'held' WHERE id = {id}; UNLOCK TABLES"
+        ))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "under lock", "held");
+    writer.batch_execute("COMMIT; SET autocommit = 1").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "held", "committed");
+}
+
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
     conn.set_instrumentation(
         cache_diesel::CacheTracking::for_connection::<diesel::MysqlConnection>()

@@ -27,6 +27,11 @@ pub(crate) struct Settings {
     pub(crate) autocommit: Option<bool>,
     /// `completion_type`: `Some(true)` for `CHAIN`.
     pub(crate) chain: Option<bool>,
+    /// `Some(true)` at `LOCK TABLES`, `Some(false)` at `UNLOCK TABLES`
+    /// (set by the statement splitter, not by a `SET`): `UNLOCK TABLES`
+    /// commits the open transaction when the session holds locks taken by
+    /// `LOCK TABLES`, and only then.
+    pub(crate) tables_locked: Option<bool>,
 }
 
 /// The session settings `sql` assigns (`SET [SESSION] autocommit = 0`,
@@ -48,6 +53,7 @@ pub(crate) fn settings(sql: &str) -> Settings {
             .map(|value| matches!(value, "1" | "on" | "true")),
         chain: assigned(&lower, "completion_type")
             .map(|value| !matches!(value, "0" | "no_chain" | "2" | "release")),
+        tables_locked: None,
     }
 }
 
@@ -89,7 +95,7 @@ mod tests {
     fn assignments_are_read_in_every_spelling() {
         let off = Settings {
             autocommit: Some(false),
-            chain: None,
+            ..Settings::default()
         };
         for sql in [
             "SET autocommit = 0",
