@@ -67,6 +67,7 @@ pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
             }
         }
         "prepare" if s.kw(1, "transaction") => Commit,
+        "xa" => xa(s),
         // MariaDB: SET STATEMENT var = value [, ..] FOR <statement>.
         "set" if s.kw(1, "statement") => match (2..s.len()).find(|&i| s.kw(i, "for")) {
             Some(i) => {
@@ -157,6 +158,30 @@ pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
         _ => Unknown,
     };
     out.push(statement);
+}
+
+/// MySQL's XA transactions: `XA START | BEGIN` opens one; `XA END` leaves
+/// it the connection's (to prepare, commit in one phase or roll back);
+/// `XA PREPARE` ends it as PostgreSQL's `PREPARE TRANSACTION` does
+/// (committed as far as the tracker knows: its writes are invalidated then,
+/// and the `XA COMMIT` that makes them visible, maybe from another
+/// connection, is `Unknown`), as does `XA COMMIT .. ONE PHASE`, never
+/// chained (`ImplicitCommit`); `XA ROLLBACK` rolls it back (never chained
+/// either: `backends::mysql::session::says_no_chain`); `XA RECOVER` reads.
+fn xa(s: &Stmt) -> Statement {
+    use Statement::*;
+    let one_phase = s.len() >= 2 && s.kw(s.len() - 2, "one") && s.kw(s.len() - 1, "phase");
+    if s.kw_in(1, &["start", "begin"]) {
+        Begin
+    } else if s.kw_in(1, &["end", "recover"]) {
+        Read
+    } else if s.kw(1, "prepare") || (s.kw(1, "commit") && one_phase) {
+        ImplicitCommit
+    } else if s.kw(1, "rollback") {
+        Rollback
+    } else {
+        Unknown
+    }
 }
 
 /// A `SET` that writes nothing: what it sets of MySQL's session modes
@@ -572,5 +597,19 @@ mod tests {
             &[Savepoint("Sp".into())],
         );
         check(&[Sqlite], "RELEASE [Sp]", &[Release("Sp".into())]);
+        // MySQL's XA transactions (the other servers refuse the syntax).
+        for (sql, expected) in [
+            ("XA START 'x'", Begin),
+            ("xa begin 'x', 'b', 1 JOIN", Begin),
+            ("XA END 'x' SUSPEND FOR MIGRATE", Read),
+            ("XA RECOVER CONVERT XID", Read),
+            ("XA PREPARE 'x'", ImplicitCommit),
+            ("XA COMMIT 'x' ONE PHASE", ImplicitCommit),
+            ("XA COMMIT X'01'", Unknown),
+            ("XA ROLLBACK 'x'", Rollback),
+            ("XA", Unknown),
+        ] {
+            assert_eq!(super::super::analyze(sql, Mysql), [expected], "{sql}");
+        }
     }
 }

@@ -35,7 +35,11 @@
 //!   n`, `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] n`. PostgreSQL's
 //!   `PREPARE TRANSACTION 'id'` is a `Commit` (the transaction leaves the
 //!   connection; its writes become visible only at `COMMIT PREPARED`, which
-//!   is `Unknown`, as is `ROLLBACK PREPARED`). A `BEGIN` that opens a block
+//!   is `Unknown`, as is `ROLLBACK PREPARED`). MySQL's `XA START | BEGIN`
+//!   is a `Begin`, `XA END` and `XA RECOVER` reads, `XA PREPARE` and `XA
+//!   COMMIT .. ONE PHASE` `ImplicitCommit`s (never chained), `XA ROLLBACK`
+//!   a `Rollback`, and `XA COMMIT` of a prepared transaction `Unknown`.
+//!   A `BEGIN` that opens a block
 //!   rather than a transaction (MariaDB's `BEGIN NOT ATOMIC .. END`) is
 //!   `Unknown`, and so is the whole block.
 //! - Writes: `INSERT [OR x] [INTO] t`, `REPLACE [INTO] t`, `UPDATE [OR x]
@@ -143,6 +147,8 @@ pub enum Statement {
     /// causes an implicit commit (DDL, `TRUNCATE`, `LOCK TABLES`, ..):
     /// before it, and for DDL after it too. Unlike a `COMMIT`, never
     /// chained (`completion_type` is for `COMMIT` and `ROLLBACK` only).
+    /// Also MySQL's `XA PREPARE` and `XA COMMIT .. ONE PHASE`, which end an
+    /// XA transaction, committed as far as the tracker knows.
     ImplicitCommit,
     /// `SAVEPOINT name`.
     Savepoint(String),

@@ -827,6 +827,70 @@ fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
     assert_eq!(p.get(reader, id).unwrap().title, "held", "committed");
 }
 
+/// MySQL's XA transactions are followed: a read inside one (which sees
+/// its own uncommitted writes) fills nothing, and its writes are
+/// invalidated when it ends committed: at `XA COMMIT .. ONE PHASE`, or at
+/// `XA PREPARE` and again at the `XA COMMIT` that makes them visible.
+/// `XA START` was not known: a transaction the tracker did not see, whose
+/// uncommitted write a read there cached for every process.
+#[test]
+fn mysql_xa_transactions_are_followed() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_xa") else {
+        return;
+    };
+    let p = &env.products;
+    let row = p
+        .insert(&mut env.db.conn, NewProduct::new("xa", 1))
+        .unwrap();
+    let id = row.id;
+    let stem = cache_tests::unique::prefix("xa");
+    let xid = |n: u32| format!("'{stem}-{n}'");
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    let reader = &mut env.db.another();
+    let writer = &mut env.db.another();
+    track_for(writer, &env.cache);
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(1)))
+        .unwrap();
+    writer.batch_execute(&update("uncommitted")).unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "a read inside the XA transaction cached its uncommitted write"
+    );
+    writer
+        .batch_execute(&format!("XA END {0}; XA ROLLBACK {0}", xid(1)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(2)))
+        .unwrap();
+    writer.batch_execute(&update("one phase")).unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "not yet");
+    writer
+        .batch_execute(&format!("XA END {0}; XA COMMIT {0} ONE PHASE", xid(2)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "one phase");
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(3)))
+        .unwrap();
+    writer.batch_execute(&update("two phases")).unwrap();
+    writer
+        .batch_execute(&format!("XA END {0}; XA PREPARE {0}", xid(3)))
+        .unwrap();
+    // Prepared, not visible: this read refills the old row.
+    assert_eq!(p.get(reader, id).unwrap().title, "one phase");
+    writer
+        .batch_execute(&format!("XA COMMIT {}", xid(3)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "two phases");
+}
+
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
     conn.set_instrumentation(
         cache_diesel::CacheTracking::for_connection::<diesel::MysqlConnection>()

@@ -15,9 +15,15 @@
 //! that does not fill is microseconds, a stale fill lives until its
 //! timeout.
 
-/// Whether `sql` (a `COMMIT` or `ROLLBACK`) says `AND NO CHAIN`.
+/// Whether `sql` (a `COMMIT` or `ROLLBACK`) says `AND NO CHAIN`, or is
+/// an `XA` statement (whose end `completion_type` never chains).
 pub(crate) fn says_no_chain(sql: &str) -> bool {
-    sql.to_ascii_lowercase().contains("no chain")
+    let lower = sql.to_ascii_lowercase();
+    let xa = lower
+        .trim_start()
+        .strip_prefix("xa")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_whitespace()));
+    xa || lower.contains("no chain")
 }
 
 /// What one statement text sets (`None`: left as it was).
@@ -90,6 +96,21 @@ fn assigned<'s>(lower: &'s str, name: &str) -> Option<&'s str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xa_statements_and_and_no_chain_are_never_chained() {
+        for sql in [
+            "COMMIT AND NO CHAIN",
+            "rollback and no chain",
+            "XA ROLLBACK 'x'",
+            "xa\tprepare 'x'",
+        ] {
+            assert!(says_no_chain(sql), "{sql}");
+        }
+        for sql in ["COMMIT", "ROLLBACK", "XACT", "COMMIT AND CHAIN"] {
+            assert!(!says_no_chain(sql), "{sql}");
+        }
+    }
 
     #[test]
     fn assignments_are_read_in_every_spelling() {
