@@ -676,13 +676,10 @@ fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots(
 #[test]
 fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
     use diesel::connection::SimpleConnection;
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_batch_session") else {
+    let Some((env, row)) = mysql_row("mysql_batch_session", "batch") else {
         return;
     };
     let p = &env.products;
-    let row = p
-        .insert(&mut env.db.conn, NewProduct::new("batch", 1))
-        .unwrap();
     let id = row.id;
 
     let writer = &mut env.db.another();
@@ -714,13 +711,10 @@ fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
 #[test]
 fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
     use diesel::connection::SimpleConnection;
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_batch_chain") else {
+    let Some((mut env, row)) = mysql_row("mysql_batch_chain", "chain") else {
         return;
     };
     let p = &env.products;
-    let row = p
-        .insert(&mut env.db.conn, NewProduct::new("chain", 1))
-        .unwrap();
     let id = row.id;
     let chained = &mut env.db.another();
     track_for(chained, &env.cache);
@@ -754,13 +748,10 @@ fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
 /// timeout).
 #[test]
 fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_implicit_commit") else {
+    let Some((env, row)) = mysql_row("mysql_implicit_commit", "implicit") else {
         return;
     };
     let p = &env.products;
-    let row = p
-        .insert(&mut env.db.conn, NewProduct::new("implicit", 1))
-        .unwrap();
     let conn = &mut env.db.another();
     track_for(conn, &env.cache);
     assert_eq!(p.get(conn, row.id).unwrap(), row);
@@ -786,13 +777,10 @@ fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
 #[test]
 fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
     use diesel::connection::SimpleConnection;
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_unlock_tables") else {
+    let Some((env, row)) = mysql_row("mysql_unlock_tables", "locked") else {
         return;
     };
     let p = &env.products;
-    let row = p
-        .insert(&mut env.db.conn, NewProduct::new("locked", 1))
-        .unwrap();
     let id = row.id;
     let reader = &mut env.db.another();
     assert_eq!(p.get(reader, id).unwrap().title, row.title, "cached");
@@ -836,13 +824,10 @@ fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
 #[test]
 fn mysql_xa_transactions_are_followed() {
     use diesel::connection::SimpleConnection;
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_xa") else {
+    let Some((env, row)) = mysql_row("mysql_xa", "xa") else {
         return;
     };
     let p = &env.products;
-    let row = p
-        .insert(&mut env.db.conn, NewProduct::new("xa", 1))
-        .unwrap();
     let id = row.id;
     let stem = cache_tests::unique::prefix("xa");
     let xid = |n: u32| format!("'{stem}-{n}'");
@@ -889,6 +874,17 @@ fn mysql_xa_transactions_are_followed() {
         .batch_execute(&format!("XA COMMIT {}", xid(3)))
         .unwrap();
     assert_eq!(p.get(reader, id).unwrap().title, "two phases");
+}
+
+/// MySQL (MariaDB) and Redis for `test`, with one product inserted
+/// (`None`: skipped).
+fn mysql_row(test: &str, slug: &str) -> Option<(Env<diesel::MysqlConnection>, Product)> {
+    let mut env = cache_tests::env::mysql_redis(test)?;
+    let row = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new(slug, 1))
+        .unwrap();
+    Some((env, row))
 }
 
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
