@@ -159,7 +159,11 @@ impl ByWeight {
 
 type Store = Shards;
 
-/// The most shards (four per core, as quick_cache's own default).
+/// The entries a shard is sized for, past four shards a core: its
+/// table's doubling copies at most ~3 MiB under the shard's lock.
+const SHARD_ENTRIES: u64 = 32_768;
+
+/// The most shards (four per core is quick_cache's own default).
 const MAX_SHARDS: u64 = 64;
 
 /// In-process storage, bounded by entries and/or bytes.
@@ -259,8 +263,12 @@ impl MemoryBackend {
         } else {
             MAX_SHARDS
         };
+        // Four shards a core, and more in a large store: a shard's table
+        // doubles under its write lock, and its readers wait for the copy
+        // (`growth`: up to 19-25 ms at 250,000 entries a shard).
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get() as u64 * 4);
-        let shards = cores.min(MAX_SHARDS).min(fit).max(1);
+        let wanted = cores.max(items / SHARD_ENTRIES);
+        let shards = wanted.min(MAX_SHARDS).min(fit).max(1);
         let store = Shards::new(shards as usize, capacity, items.min(1 << 24));
         // An entry weighs at least `max_bytes / max_entries`, but never
         // more than a shard admits: with one entry allowed in one shard,
