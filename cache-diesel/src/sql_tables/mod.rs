@@ -78,7 +78,10 @@
 //! on (its default) and MySQL with backslash escapes on (no
 //! `NO_BACKSLASH_ESCAPES`) and every `/*! .. */` and `/*M! .. */` comment
 //! executed; under another setting a string usually ends up unterminated,
-//! hence `Unknown`. MySQL's implicit commits around DDL, `TRUNCATE`,
+//! hence `Unknown`. (The tracker reads a connection's text both ways once
+//! it set `standard_conforming_strings` or MySQL's `sql_mode`: where the
+//! readings differ, `Unknown`, and the transaction is unknown too.)
+//! MySQL's implicit commits around DDL, `TRUNCATE`,
 //! `LOCK TABLES` and the administrative statements are `ImplicitCommit`s
 //! on each side of the statement (a `BEGIN` inside a transaction is the
 //! tracker's to follow), and MySQL's `SET autocommit = 0` and
@@ -187,6 +190,19 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Vec<Statement> {
         }
         d => analyze_base(sql, Base::of(d)),
     }
+}
+
+/// [`analyze`] of MySQL text read both with backslash escapes (MySQL's
+/// default) and without (`NO_BACKSLASH_ESCAPES`, which a session's
+/// `sql_mode` may set): where the two readings differ, `Unknown`.
+pub(crate) fn analyze_mysql_either_escapes(sql: &str) -> Vec<Statement> {
+    let escaped = analyze_base(sql, Base::Mysql);
+    if !sql.contains('\\') {
+        return escaped;
+    }
+    // Without escapes a backslash is an ordinary character: any other
+    // that ends no token reads the same.
+    merge(escaped, analyze_base(&sql.replace('\\', " "), Base::Mysql))
 }
 
 /// Names of functions called in `sql`: an identifier (possibly qualified:

@@ -3,7 +3,7 @@
 //! future; and the cheap looks at SQL text that decide what to analyze.
 
 use super::CacheTracking;
-use crate::sql_tables::{Dialect, Statement, analyze};
+use crate::sql_tables::{Dialect, Statement};
 use crate::unseen::{Bumps, function_writes};
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use std::collections::BTreeSet;
@@ -35,7 +35,10 @@ impl CacheTracking {
             }
             return;
         }
-        let mut statements = analyze(&sql, self.dialect);
+        let mut statements = self.analyze(&sql);
+        if std::mem::take(&mut self.first_only) {
+            statements.truncate(1);
+        }
         let written = function_writes(&sql, self.dialect);
         if !written.is_empty() {
             statements.push(Statement::Writes(written));
@@ -45,16 +48,20 @@ impl CacheTracking {
             // reads '\'': from now on lex by every dialect's rules.
             self.dialect = Dialect::Any;
         }
+        if self.dialect == Dialect::Mysql && mentions_sql_mode(&sql) {
+            self.escapes_unsure = true;
+        }
         let Some(error) = error else {
-            // The text after an unterminated token is one Unknown: it may
-            // hide the COMMIT that ends a transaction.
-            if let [_, .., Statement::Unknown] = statements.as_slice()
-                && !self.levels.is_empty()
-            {
+            // The text after an unterminated token (or where two readings
+            // of it differ) is one Unknown: it may hide the BEGIN or COMMIT
+            // that opens or ends a transaction.
+            if let [_, .., Statement::Unknown] = statements.as_slice() {
                 self.lose_track();
                 self.record(Vec::new(), true, from_hook);
+                self.doubt_mysql_session(&statements, from_hook);
                 return;
             }
+            self.doubt_mysql_session(&statements, from_hook);
             // (Whether a COMMIT of this batch chains is read when it is
             // stepped: a `SET completion_type` before it in the batch counts.)
             self.no_chain = crate::backends::mysql::session::says_no_chain(&sql);
@@ -67,7 +74,14 @@ impl CacheTracking {
                 Statement::Read | Statement::Writes(_) | Statement::Unknown
             )
         });
+        // A failed `CALL` or compound statement ran what came before its
+        // failure.
+        let unknown = statements.contains(&Statement::Unknown);
+        self.doubt_mysql_session(&statements, from_hook);
         match statements.as_slice() {
+            // SQLite's COMMIT fails with the transaction still open (a
+            // reader holds the database: SQLITE_BUSY) or rolled back.
+            [Statement::Commit] if self.dialect == Dialect::Sqlite => self.lose_track(),
             // A COMMIT that failed may have committed (its reply lost), and
             // a ROLLBACK that failed leaves the transaction unknown.
             [Statement::Commit] => self.end(true),
@@ -85,7 +99,7 @@ impl CacheTracking {
             }
             // Outside one, only a failure the server reported is certain: a
             // lost reply may follow a write that committed.
-            _ if !maybe_ran && certainly_failed(error) && !controls => {}
+            _ if !maybe_ran && certainly_failed(error) && !controls && !unknown => {}
             _ => {
                 if controls {
                     self.lose_track(); // which of the batch ran is unknown
@@ -117,7 +131,7 @@ impl CacheTracking {
         if write!(sql, "{query}").is_err() || !may_end_a_transaction(&sql) {
             return;
         }
-        let commits = analyze(&sql, self.dialect).iter().any(|s| match s {
+        let commits = self.analyze(&sql).iter().any(|s| match s {
             Statement::Commit | Statement::ImplicitCommit => true,
             Statement::Release(name) => self.find(name) == Some(0),
             Statement::Session(set) => set.tables_locked == Some(false) && self.tables_locked,
@@ -190,6 +204,7 @@ impl Instrumentation for CacheTracking {
             InstrumentationEvent::FinishQuery { query, error, .. } => {
                 #[cfg(feature = "async")]
                 self.settle_in_flight(query, *error);
+                self.first_only = self.dialect == Dialect::Sqlite && is_prepared(*query);
                 self.on_finish(query, *error);
             }
             _ => {}
@@ -235,6 +250,25 @@ pub(crate) fn certainly_failed(error: &diesel::result::Error) -> bool {
         E::DatabaseError(kind, _) => !matches!(kind, K::ClosedConnection | K::Unknown),
         _ => false,
     }
+}
+
+/// Whether `query` is a prepared statement (Diesel's queries, debugged as
+/// `Query { sql, binds }`), not a batch of text (`batch_execute`, debugged
+/// as the string): SQLite runs a prepared statement's first statement
+/// only. Asked only of text with a `;` in it.
+fn is_prepared(query: &dyn diesel::connection::DebugQuery) -> bool {
+    let mut sql = String::new();
+    if write!(sql, "{query}").is_err() || !sql.contains(';') {
+        return false;
+    }
+    let mut debugged = String::new();
+    write!(debugged, "{query:?}").is_ok() && !debugged.starts_with('"')
+}
+
+/// Whether `sql` may set MySQL's `sql_mode` (and with it whether a
+/// backslash escapes in strings).
+fn mentions_sql_mode(sql: &str) -> bool {
+    sql.to_ascii_lowercase().contains("sql_mode")
 }
 
 /// Whether `sql` sets how PostgreSQL reads backslashes in strings.

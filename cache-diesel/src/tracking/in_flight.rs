@@ -15,7 +15,7 @@
 //!   connection dropped ([`watchdog`]).
 
 use super::{CacheTracking, Pending};
-use crate::sql_tables::{Dialect, Statement, analyze};
+use crate::sql_tables::{Dialect, Statement};
 use cache_core::Cache;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -125,7 +125,7 @@ impl CacheTracking {
         let answered = error.is_none_or(certainly_failed);
         for orphan in &orphans[..orphans.len() - 1] {
             let sql = orphan.sql.split(BINDS).next().unwrap_or(&orphan.sql);
-            match analyze(sql, self.dialect).as_slice() {
+            match self.analyze(sql).as_slice() {
                 [Statement::Rollback] if answered => {
                     tracing::debug!(sql, "a cancelled ROLLBACK ran: the transaction ended");
                     self.step(Statement::Rollback, false);

@@ -135,6 +135,18 @@ pub struct CacheTracking {
     no_chain: bool,
     /// MySQL's `LOCK TABLES` holds locks: `UNLOCK TABLES` commits.
     tables_locked: bool,
+    /// MySQL ran a statement the tracker cannot read (`CALL`, `EXECUTE`,
+    /// a compound statement), which may have opened a transaction or set
+    /// `autocommit` or `completion_type`: from then on a transaction may
+    /// be open between any two statements (see `lose_track`).
+    session_unsure: bool,
+    /// MySQL's `sql_mode` was set, maybe to `NO_BACKSLASH_ESCAPES`: text
+    /// with a backslash is read both ways
+    /// (`sql_tables::analyze_mysql_either_escapes`).
+    escapes_unsure: bool,
+    /// The statement finishing is a prepared one on SQLite, which runs the
+    /// first statement of its text only (Diesel ignores the rest).
+    first_only: bool,
     /// Above zero while a manager hook runs its own write statement
     /// (shared: an async hook's guard holds it across its await).
     hooks: Arc<AtomicU32>,
@@ -188,6 +200,9 @@ impl CacheTracking {
             chain: false,
             no_chain: false,
             tables_locked: false,
+            session_unsure: false,
+            escapes_unsure: false,
+            first_only: false,
             hooks: Arc::default(),
             #[cfg(feature = "async")]
             is_async: false,
@@ -341,6 +356,14 @@ mod tests {
         })
     }
 
+    /// The version of the tag every entry of the tracker's cache depends
+    /// on (bumped by a statement that may write anything).
+    fn everything(t: &CacheTracking) -> Option<u64> {
+        let cache = &t.caches.as_ref().expect("the test's cache")[0];
+        let all = crate::keys::all_tag(cache);
+        cache.backend().read_versions(&all, &[&all]).unwrap()[0]
+    }
+
     pub(super) fn run(t: &mut CacheTracking, sql: &str) {
         t.on_finish(&sql, None);
     }
@@ -387,6 +410,73 @@ mod tests {
         assert_eq!(epoch(), begun, "START TRANSACTION released the locks");
         run(&mut t, "COMMIT");
         assert_ne!(epoch(), begun, "at the commit");
+    }
+
+    /// On MySQL a statement the tracker cannot read may open a
+    /// transaction or set `autocommit = 0` unseen (found from outside:
+    /// `CALL`, `EXECUTE IMMEDIATE 'SET autocommit=0'`, `BEGIN NOT ATOMIC
+    /// START TRANSACTION; ..; END`): the connection's reads fill nothing
+    /// from then on, and its writes are invalidated at once.
+    #[test]
+    fn an_unreadable_mysql_statement_leaves_the_session_in_doubt() {
+        let (mut t, epoch) = tracker();
+        t.dialect = Dialect::Mysql;
+        run(&mut t, "CALL p()");
+        assert!(everything(&t).is_some(), "a CALL may write anything");
+        assert!(t.in_transaction(), "it may have opened one");
+        run(&mut t, "UPDATE t SET a = 1");
+        assert!(epoch().is_some(), "invalidated at once");
+        run(&mut t, "COMMIT");
+        assert!(t.in_transaction(), "autocommit may be off: still in doubt");
+        // Failed, it ran what came before its failure.
+        let (mut t, _) = tracker();
+        t.dialect = Dialect::Mysql;
+        fail(&mut t, "EXECUTE s", DatabaseErrorKind::UniqueViolation);
+        assert!(everything(&t).is_some() && t.in_transaction());
+    }
+
+    /// Text whose reading depends on the session's settings is read both
+    /// ways where it may: MySQL after a `sql_mode` is set
+    /// (`NO_BACKSLASH_ESCAPES`), PostgreSQL after
+    /// `standard_conforming_strings` is; what one reading hides (a write,
+    /// a `BEGIN`) leaves the transaction unknown. Found from outside.
+    #[test]
+    fn text_read_two_ways_hides_no_write_nor_transaction() {
+        let (mut t, epoch) = tracker();
+        t.dialect = Dialect::Mysql;
+        run(&mut t, "SET sql_mode = 'NO_BACKSLASH_ESCAPES'");
+        run(&mut t, "SELECT 'x\\'; UPDATE t SET a = 1; SELECT 1 -- '");
+        assert!(everything(&t).is_some(), "the write one reading hides");
+        assert!(t.in_transaction());
+        run(&mut t, "ROLLBACK");
+        // Without a backslash, one reading.
+        run(&mut t, "UPDATE t SET a = 2");
+        assert!(epoch().is_some());
+        let (mut t, _) = tracker();
+        run(&mut t, "SET standard_conforming_strings = off");
+        run(&mut t, "SELECT 'x\\'; --'; BEGIN; UPDATE t SET a = 1");
+        assert!(t.in_transaction(), "the BEGIN one reading hides");
+        assert!(everything(&t).is_some());
+    }
+
+    /// SQLite: a prepared statement runs its text's first statement only
+    /// (Diesel ignores the rest), and a `COMMIT` that failed (a reader
+    /// holds the database) leaves the transaction open. Found from
+    /// outside: both were taken as run and committed.
+    #[test]
+    fn sqlite_runs_a_prepared_texts_first_statement_and_may_keep_a_failed_commits_transaction() {
+        let (mut t, epoch) = tracker();
+        t.dialect = Dialect::Sqlite;
+        t.first_only = true;
+        run(&mut t, "UPDATE t SET a = 1; BEGIN");
+        assert!(!t.in_transaction(), "the BEGIN did not run");
+        assert!(epoch().is_some());
+        run(&mut t, "BEGIN");
+        run(&mut t, "UPDATE t SET a = 2");
+        let before = epoch();
+        fail(&mut t, "COMMIT", DatabaseErrorKind::Unknown);
+        assert_ne!(epoch(), before, "it may have committed");
+        assert!(t.in_transaction(), "or still be open");
     }
 
     #[test]

@@ -112,6 +112,9 @@ impl CacheTracking {
         if let Some(reminder) = self.reminder.take() {
             self.invalidate(&reminder, "transaction end after lost track");
         }
+        if self.session_unsure {
+            self.reminder = Some(Pending::default());
+        }
     }
 
     /// After a transaction ended: opens the next one where the session's
@@ -163,6 +166,30 @@ impl CacheTracking {
                 self.end(true);
             }
             _ => {}
+        }
+    }
+
+    /// The statements `sql` holds, as the connection's server reads them.
+    pub(super) fn analyze(&self, sql: &str) -> Vec<Statement> {
+        if self.dialect == Dialect::Mysql && self.escapes_unsure {
+            crate::sql_tables::analyze_mysql_either_escapes(sql)
+        } else {
+            crate::sql_tables::analyze(sql, self.dialect)
+        }
+    }
+
+    /// On MySQL, a statement the tracker cannot read (`CALL`, `EXECUTE`, a
+    /// compound statement: `Unknown`) may open a transaction, or set
+    /// `autocommit` or `completion_type` so that one opens unseen after
+    /// any statement: the tracker loses track, and for the rest of the
+    /// connection's life starts over lost after every end of a
+    /// transaction (its reads fill nothing; its writes are invalidated at
+    /// once and again at every end).
+    pub(super) fn doubt_mysql_session(&mut self, statements: &[Statement], from_hook: bool) {
+        if self.dialect == Dialect::Mysql && !from_hook && statements.contains(&Statement::Unknown)
+        {
+            self.session_unsure = true;
+            self.lose_track();
         }
     }
 

@@ -27,7 +27,9 @@ fn main() {
     let cache = Cache::new(cfg).expect("cache");
     let hot = 1_000u64;
     for i in 0..hot {
-        cache.set(format!("hot-{i}"), &i, Timeout::Never).expect("set");
+        cache
+            .set(format!("hot-{i}"), &i, Timeout::Never)
+            .expect("set");
     }
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
@@ -47,7 +49,9 @@ fn main() {
     };
     let started = Instant::now();
     for i in 0..entries {
-        cache.set(format!("fill-{i}"), &i, Timeout::Never).expect("set");
+        cache
+            .set(format!("fill-{i}"), &i, Timeout::Never)
+            .expect("set");
     }
     let fill = started.elapsed();
     done.store(true, Ordering::Relaxed);
@@ -56,10 +60,16 @@ fn main() {
     let at = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("entries            {entries}");
-    println!("fill               {:.0} sets/s", entries as f64 / fill.as_secs_f64());
+    println!(
+        "fill               {:.0} sets/s",
+        entries as f64 / fill.as_secs_f64()
+    );
     println!("reads              {}", waits.len());
     println!("read p99.99        {:.3} ms", ms(at(0.9999)));
     println!("read max           {:.3} ms", ms(waits[waits.len() - 1]));
-    let slow = waits.iter().filter(|w| **w > Duration::from_millis(1)).count();
+    let slow = waits
+        .iter()
+        .filter(|w| **w > Duration::from_millis(1))
+        .count();
     println!("reads over 1 ms    {slow}");
 }

@@ -53,7 +53,9 @@ pub(crate) fn settings(sql: &str) -> Settings {
     if !mentions("autocommit") && !mentions("completion_type") {
         return Settings::default();
     }
-    let lower = sql.to_ascii_lowercase();
+    // Backquotes only quote the names (`` SET `autocommit` = 0 ``,
+    // `` @@`autocommit` ``).
+    let lower = sql.to_ascii_lowercase().replace('`', "");
     Settings {
         autocommit: assigned(&lower, "autocommit")
             .map(|value| matches!(value, "1" | "on" | "true")),
@@ -129,6 +131,9 @@ mod tests {
             "SET SESSION autocommit = 1 - 1",
             "SET autocommit = IF(@x, 1, 0)",
             "SET autocommit = 1 + 0 -- a comment",
+            "SET `autocommit`=0",
+            "SET @@`autocommit` = 0",
+            "SET @@session.`autocommit` := 0",
         ] {
             assert_eq!(settings(sql), off, "{sql}");
         }
