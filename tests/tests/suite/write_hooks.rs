@@ -876,6 +876,50 @@ fn mysql_xa_transactions_are_followed() {
     assert_eq!(p.get(reader, id).unwrap().title, "two phases");
 }
 
+/// MySQL statements the tracker cannot read may open a transaction
+/// unseen: `EXECUTE IMMEDIATE 'SET autocommit = 0'`, a `CALL` of a
+/// procedure that does. Found from outside: the write after one was taken
+/// as committed, and a read on the writer's connection cached it, never
+/// committed, for every process.
+#[test]
+fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row)) = mysql_row("mysql_unreadable", "dynamic") else {
+        return;
+    };
+    let p = &env.products;
+    let id = row.id;
+    let writer = &mut env.db.another();
+    track_for(writer, &env.cache);
+    writer
+        .batch_execute("EXECUTE IMMEDIATE 'SET autocommit = 0'")
+        .unwrap();
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'uncommitted' WHERE id = {id}"
+        ))
+        .unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    writer.batch_execute("ROLLBACK").unwrap();
+    let reader = &mut env.db.another();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "the writer's read cached a row never committed"
+    );
+    // Still autocommit = 0 after the ROLLBACK: the next write too.
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'again' WHERE id = {id}"
+        ))
+        .unwrap();
+    p.get(writer, id).unwrap();
+    writer
+        .batch_execute("ROLLBACK; SET autocommit = 1")
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted
 /// (`None`: skipped).
 fn mysql_row(test: &str, slug: &str) -> Option<(Env<diesel::MysqlConnection>, Product)> {

@@ -1692,3 +1692,64 @@ fn a_fix_by_hand_is_invalidated_by_cache_admin() {
     assert!(!memory.status.success());
     assert!(String::from_utf8_lossy(&memory.stderr).contains("in-process"));
 }
+
+/// SQLite runs a prepared statement's first statement only (Diesel
+/// ignores the rest of its text): a `BEGIN` after it in `sql_query` never
+/// ran, and the next write commits at once. Found from outside: the tracker
+/// took the `BEGIN` as run and held the write back for a `COMMIT` that
+/// never came.
+#[test]
+fn sqlite_follows_only_the_statement_a_prepared_text_runs() {
+    let Some(mut env) = env::sqlite_file_memory("sqlite_first_only") else {
+        return;
+    };
+    let id = cached_row(&mut env, "first");
+    let mut reader = env.db.another();
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    diesel::sql_query(format!("{}; BEGIN", update("a")))
+        .execute(&mut env.db.conn)
+        .unwrap();
+    assert_eq!(env.products.get(&mut reader, id).unwrap().title, "a");
+    exec(&mut env.db.conn, &update("b"));
+    assert_eq!(
+        env.products.get(&mut reader, id).unwrap().title,
+        "b",
+        "the write after the BEGIN that never ran was held back"
+    );
+}
+
+/// A SQLite `COMMIT` refused while another connection reads the database
+/// (`SQLITE_BUSY`, no WAL) leaves the transaction open: a read there (its
+/// own uncommitted write) fills nothing, and a `ROLLBACK` after leaves
+/// nothing stale. Found from outside: the failed `COMMIT` was taken as
+/// committed, and the writer's read cached its uncommitted row.
+#[test]
+fn a_sqlite_commit_refused_as_busy_leaves_its_transaction_followed() {
+    let Some(mut env) = env::sqlite_file_memory("sqlite_busy_commit") else {
+        return;
+    };
+    exec(
+        &mut env.db.conn,
+        "PRAGMA journal_mode = DELETE; PRAGMA busy_timeout = 0",
+    );
+    let id = cached_row(&mut env, "busy");
+    let title = env.products.get(&mut env.db.conn, id).unwrap().title;
+    exec(&mut env.db.conn, "BEGIN");
+    exec(
+        &mut env.db.conn,
+        &format!("UPDATE products SET title = 'uncommitted' WHERE id = {id}"),
+    );
+    let mut blocker = env.db.another();
+    exec(&mut blocker, "BEGIN; SELECT count(*) FROM products");
+    assert!(env.db.conn.batch_execute("COMMIT").is_err(), "busy");
+    let own = env.products.get(&mut env.db.conn, id).unwrap().title;
+    assert_eq!(own, "uncommitted", "still open: its own write");
+    exec(&mut env.db.conn, "ROLLBACK");
+    exec(&mut blocker, "ROLLBACK");
+    let mut reader = env.db.another();
+    assert_eq!(
+        env.products.get(&mut reader, id).unwrap().title,
+        title,
+        "the writer's read cached its uncommitted row"
+    );
+}
