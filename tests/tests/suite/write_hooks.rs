@@ -676,14 +676,10 @@ fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots(
 #[test]
 fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
     use diesel::connection::SimpleConnection;
-    let Some((env, row)) = mysql_row("mysql_batch_session", "batch") else {
+    let Some((env, row, mut writer)) = mysql_row("mysql_batch_session", "batch") else {
         return;
     };
-    let p = &env.products;
-    let id = row.id;
-
-    let writer = &mut env.db.another();
-    track_for(writer, &env.cache);
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
     writer
         .batch_execute(&format!(
             "SET autocommit = 0; UPDATE products SET title = 'held' WHERE id = {id}"
@@ -711,13 +707,10 @@ fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
 #[test]
 fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
     use diesel::connection::SimpleConnection;
-    let Some((mut env, row)) = mysql_row("mysql_batch_chain", "chain") else {
+    let Some((mut env, row, mut chained)) = mysql_row("mysql_batch_chain", "chain") else {
         return;
     };
-    let p = &env.products;
-    let id = row.id;
-    let chained = &mut env.db.another();
-    track_for(chained, &env.cache);
+    let (p, id, chained) = (&env.products, row.id, &mut chained);
     chained
         .batch_execute("SET completion_type = 'CHAIN'; START TRANSACTION; COMMIT")
         .unwrap();
@@ -748,12 +741,10 @@ fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
 /// timeout).
 #[test]
 fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
-    let Some((env, row)) = mysql_row("mysql_implicit_commit", "implicit") else {
+    let Some((env, row, mut conn)) = mysql_row("mysql_implicit_commit", "implicit") else {
         return;
     };
-    let p = &env.products;
-    let conn = &mut env.db.another();
-    track_for(conn, &env.cache);
+    let (p, conn) = (&env.products, &mut conn);
     assert_eq!(p.get(conn, row.id).unwrap(), row);
     let rolled_back = conn.transaction(|c| {
         diesel::sql_query("TRUNCATE TABLE products").execute(c)?;
@@ -777,16 +768,12 @@ fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
 #[test]
 fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
     use diesel::connection::SimpleConnection;
-    let Some((env, row)) = mysql_row("mysql_unlock_tables", "locked") else {
+    let Some((env, row, mut writer)) = mysql_row("mysql_unlock_tables", "locked") else {
         return;
     };
-    let p = &env.products;
-    let id = row.id;
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
     let reader = &mut env.db.another();
     assert_eq!(p.get(reader, id).unwrap().title, row.title, "cached");
-
-    let writer = &mut env.db.another();
-    track_for(writer, &env.cache);
     writer
         .batch_execute(&format!(
             "SET autocommit = 0; LOCK TABLES products WRITE; \
@@ -824,17 +811,14 @@ fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
 #[test]
 fn mysql_xa_transactions_are_followed() {
     use diesel::connection::SimpleConnection;
-    let Some((env, row)) = mysql_row("mysql_xa", "xa") else {
+    let Some((env, row, mut writer)) = mysql_row("mysql_xa", "xa") else {
         return;
     };
-    let p = &env.products;
-    let id = row.id;
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
     let stem = cache_tests::unique::prefix("xa");
     let xid = |n: u32| format!("'{stem}-{n}'");
     let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
     let reader = &mut env.db.another();
-    let writer = &mut env.db.another();
-    track_for(writer, &env.cache);
 
     writer
         .batch_execute(&format!("XA START {}", xid(1)))
@@ -884,13 +868,10 @@ fn mysql_xa_transactions_are_followed() {
 #[test]
 fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
     use diesel::connection::SimpleConnection;
-    let Some((env, row)) = mysql_row("mysql_unreadable", "dynamic") else {
+    let Some((env, row, mut writer)) = mysql_row("mysql_unreadable", "dynamic") else {
         return;
     };
-    let p = &env.products;
-    let id = row.id;
-    let writer = &mut env.db.another();
-    track_for(writer, &env.cache);
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
     writer
         .batch_execute("EXECUTE IMMEDIATE 'SET autocommit = 0'")
         .unwrap();
@@ -920,15 +901,24 @@ fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
     assert_eq!(p.get(reader, id).unwrap().title, row.title);
 }
 
-/// MySQL (MariaDB) and Redis for `test`, with one product inserted
-/// (`None`: skipped).
-fn mysql_row(test: &str, slug: &str) -> Option<(Env<diesel::MysqlConnection>, Product)> {
+/// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
+/// another connection, tracked (`None`: skipped).
+fn mysql_row(
+    test: &str,
+    slug: &str,
+) -> Option<(
+    Env<diesel::MysqlConnection>,
+    Product,
+    diesel::MysqlConnection,
+)> {
     let mut env = cache_tests::env::mysql_redis(test)?;
     let row = env
         .products
         .insert(&mut env.db.conn, NewProduct::new(slug, 1))
         .unwrap();
-    Some((env, row))
+    let mut tracked = env.db.another();
+    track_for(&mut tracked, &env.cache);
+    Some((env, row, tracked))
 }
 
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
