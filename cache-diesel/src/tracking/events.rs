@@ -19,36 +19,41 @@ impl CacheTracking {
     /// One statement (or batch) finished, with `error` if it failed;
     /// `maybe_ran`: its outcome is unknown (its future was dropped after it
     /// was sent), so even inside a transaction it may have written.
+    /// `sql` is the statement's text, `None` when Diesel could not render
+    /// it.
     pub(super) fn on_finish_of(
         &mut self,
-        query: &dyn std::fmt::Display,
+        sql: Option<&str>,
         error: Option<&diesel::result::Error>,
         maybe_ran: bool,
     ) {
-        let mut sql = String::new();
         let from_hook = self.hooks.load(Ordering::SeqCst) > 0;
-        if write!(sql, "{query}").is_err() {
+        let Some(sql) = sql else {
             // Diesel could not render it (an empty changeset): it did not
             // run, it failed; had it run, its FinishQuery would render.
             if error.is_none() {
                 self.record(Vec::new(), true, from_hook);
             }
             return;
-        }
-        let mut statements = self.analyze(&sql);
+        };
+        let mut statements = self.analyze(sql);
         if std::mem::take(&mut self.first_only) {
             statements.truncate(1);
         }
-        let written = function_writes(&sql, self.dialect);
+        let written = function_writes(sql, self.dialect);
         if !written.is_empty() {
             statements.push(Statement::Writes(written));
         }
-        if self.dialect == Dialect::Postgres && error.is_none() && mentions_string_settings(&sql) {
+        let lower = sql.to_ascii_lowercase();
+        if self.dialect == Dialect::Postgres && error.is_none() && mentions_string_settings(&lower)
+        {
             // `standard_conforming_strings = off` changes how PostgreSQL
             // reads '\'': from now on lex by every dialect's rules.
             self.dialect = Dialect::Any;
         }
-        if self.dialect == Dialect::Mysql && mentions_sql_mode(&sql) {
+        if self.dialect == Dialect::Mysql && lower.contains("sql_mode") {
+            // It may set `NO_BACKSLASH_ESCAPES`, and with it whether a
+            // backslash escapes in strings.
             self.escapes_unsure = true;
         }
         let Some(error) = error else {
@@ -64,7 +69,7 @@ impl CacheTracking {
             self.doubt_mysql_session(&statements, from_hook);
             // (Whether a COMMIT of this batch chains is read when it is
             // stepped: a `SET completion_type` before it in the batch counts.)
-            self.no_chain = crate::backends::mysql::session::says_no_chain(&sql);
+            self.no_chain = crate::backends::mysql::session::says_no_chain(&lower);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
             return;
         };
@@ -162,12 +167,13 @@ impl CacheTracking {
     }
 
     /// One statement (or batch) finished, with `error` if it failed.
+    #[cfg(test)]
     pub(super) fn on_finish(
         &mut self,
         query: &dyn std::fmt::Display,
         error: Option<&diesel::result::Error>,
     ) {
-        self.on_finish_of(query, error, false)
+        self.on_finish_of(render(query).as_deref(), error, false)
     }
 
     /// A statement whose future was dropped after it may have reached the
@@ -181,7 +187,7 @@ impl CacheTracking {
         );
         let sql = sql.split(BINDS).next().unwrap_or(sql);
         self.on_finish_of(
-            &sql,
+            Some(sql),
             Some(&diesel::result::Error::BrokenTransactionManager),
             true,
         );
@@ -202,10 +208,15 @@ impl Instrumentation for CacheTracking {
                 self.on_start(query);
             }
             InstrumentationEvent::FinishQuery { query, error, .. } => {
+                let sql = render(query);
                 #[cfg(feature = "async")]
-                self.settle_in_flight(query, *error);
-                self.first_only = self.dialect == Dialect::Sqlite && is_prepared(*query);
-                self.on_finish(query, *error);
+                if let Some(sql) = &sql {
+                    self.settle_in_flight(sql, *error);
+                }
+                self.first_only = self.dialect == Dialect::Sqlite
+                    && sql.as_deref().is_some_and(|sql| sql.contains(';'))
+                    && is_prepared(*query);
+                self.on_finish_of(sql.as_deref(), *error, false);
             }
             _ => {}
         }
@@ -252,27 +263,24 @@ pub(crate) fn certainly_failed(error: &diesel::result::Error) -> bool {
     }
 }
 
+/// A statement's SQL text; `None` when Diesel cannot render it (an empty
+/// changeset: its `Display` fails).
+pub(super) fn render(query: &dyn std::fmt::Display) -> Option<String> {
+    let mut sql = String::new();
+    write!(sql, "{query}").ok().map(|()| sql)
+}
+
 /// Whether `query` is a prepared statement (Diesel's queries, debugged as
 /// `Query { sql, binds }`), not a batch of text (`batch_execute`, debugged
 /// as the string): SQLite runs a prepared statement's first statement
-/// only. Asked only of text with a `;` in it.
+/// only. (Asked only of text with a `;` in it.)
 fn is_prepared(query: &dyn diesel::connection::DebugQuery) -> bool {
-    let mut sql = String::new();
-    if write!(sql, "{query}").is_err() || !sql.contains(';') {
-        return false;
-    }
     let mut debugged = String::new();
     write!(debugged, "{query:?}").is_ok() && !debugged.starts_with('"')
 }
 
-/// Whether `sql` may set MySQL's `sql_mode` (and with it whether a
-/// backslash escapes in strings).
-fn mentions_sql_mode(sql: &str) -> bool {
-    sql.to_ascii_lowercase().contains("sql_mode")
-}
-
-/// Whether `sql` sets how PostgreSQL reads backslashes in strings.
-pub(super) fn mentions_string_settings(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
+/// Whether `lower` (lower-cased SQL) sets how PostgreSQL reads
+/// backslashes in strings.
+fn mentions_string_settings(lower: &str) -> bool {
     lower.contains("standard_conforming_strings") || lower.contains("backslash_quote")
 }

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use super::events::{BINDS, certainly_failed, may_end_a_transaction};
+use super::events::{BINDS, certainly_failed, may_end_a_transaction, render};
 
 /// A statement sent and not answered yet.
 pub(super) struct Sent {
@@ -61,7 +61,10 @@ fn lock(in_flight: &Mutex<InFlight>) -> MutexGuard<'_, InFlight> {
 impl CacheTracking {
     /// A statement was sent (its `StartQuery`).
     pub(super) fn on_sent(&mut self, query: &dyn std::fmt::Display) {
-        let sql = query.to_string();
+        // A statement Diesel cannot render (an empty changeset) is not sent.
+        let Some(sql) = render(query) else {
+            return;
+        };
         let alone = self.levels.is_empty();
         let open = (!alone && may_end_a_transaction(&sql)).then(|| self.open_pending());
         if !self.watching {
@@ -103,7 +106,7 @@ impl CacheTracking {
     /// next end of a transaction).
     pub(super) fn settle_in_flight(
         &mut self,
-        finished: &dyn std::fmt::Display,
+        finished: &str,
         error: Option<&diesel::result::Error>,
     ) {
         let orphans: Vec<Sent> = {
@@ -111,12 +114,10 @@ impl CacheTracking {
             if in_flight.sent.is_empty() {
                 return;
             }
-            let finished = finished.to_string();
             // The last one of that text: one before it was cancelled and ran
             // first (a retry of a cancelled statement finishes after it).
             let Some(at) = in_flight.sent.iter().rposition(|started| {
-                started.sql == finished
-                    || started.sql.split(BINDS).next() == Some(finished.as_str())
+                started.sql == finished || started.sql.split(BINDS).next() == Some(finished)
             }) else {
                 return;
             };
@@ -361,7 +362,7 @@ mod tests {
         let first = epoch();
         assert!(eventually(|| epoch() != first), "and again");
         t.on_sent(&"SELECT 2");
-        t.settle_in_flight(&"SELECT 2", None);
+        t.settle_in_flight("SELECT 2", None);
         t.on_finish(&"SELECT 2", None);
         let settled = epoch();
         std::thread::sleep(watchdog::TICK * 2 + Duration::from_secs(2));

@@ -181,6 +181,39 @@ cache_tests::matrix!(
     a_write_no_hook_made_is_caught,
 );
 
+/// A changeset with nothing to set, for [`an_empty_changeset_is_an_error_not_a_panic`].
+#[derive(AsChangeset)]
+#[diesel(table_name = products)]
+struct Patch {
+    title: Option<String>,
+}
+
+/// diesel-async's update with an empty changeset, on each async
+/// connection: Diesel cannot render it, and its statement's events reach
+/// the tracker all the same. Diesel's error comes back, no panic, and the
+/// cached row is still served (nothing was written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_changeset_is_an_error_not_a_panic() {
+    macro_rules! check {
+        ($env:expr) => {
+            if let Some(mut env) = $env {
+                let id = tracked(&mut env, "empty").await;
+                let update = diesel::update(products::table.find(id)).set(Patch { title: None });
+                let raw = diesel_async::RunQueryDsl::execute(update, &mut env.conn).await;
+                assert!(raw.is_err(), "{raw:?}");
+                env.take_queries();
+                let p = &env.sync.products;
+                let row = p.get_async(&mut env.conn, id).await.unwrap();
+                assert_eq!(row.title, "Title of empty");
+                assert_eq!(env.take_queries(), 0, "still a hit");
+            }
+        };
+    }
+    check!(async_env::postgres_redis("async_empty_changeset").await);
+    check!(async_env::mysql_redis("async_empty_changeset").await);
+    check!(async_env::sqlite_memory("async_empty_changeset").await);
+}
+
 /// Another process's view of the test's Redis: a cache of its own (its
 /// own owed bumps, its own connections) over the same keys.
 fn other_process(env: &AsyncEnv<PgConnection, diesel_async::AsyncPgConnection>) -> ProductCache {

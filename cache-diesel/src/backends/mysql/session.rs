@@ -15,10 +15,10 @@
 //! that does not fill is microseconds, a stale fill lives until its
 //! timeout.
 
-/// Whether `sql` (a `COMMIT` or `ROLLBACK`) says `AND NO CHAIN`, or is
-/// an `XA` statement (whose end `completion_type` never chains).
-pub(crate) fn says_no_chain(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
+/// Whether `lower` (a lower-cased `COMMIT` or `ROLLBACK`) says `AND NO
+/// CHAIN`, or is an `XA` statement (whose end `completion_type` never
+/// chains).
+pub(crate) fn says_no_chain(lower: &str) -> bool {
     let xa = lower
         .trim_start()
         .strip_prefix("xa")
@@ -107,10 +107,10 @@ mod tests {
             "XA ROLLBACK 'x'",
             "xa\tprepare 'x'",
         ] {
-            assert!(says_no_chain(sql), "{sql}");
+            assert!(says_no_chain(&sql.to_ascii_lowercase()), "{sql}");
         }
         for sql in ["COMMIT", "ROLLBACK", "XACT", "COMMIT AND CHAIN"] {
-            assert!(!says_no_chain(sql), "{sql}");
+            assert!(!says_no_chain(&sql.to_ascii_lowercase()), "{sql}");
         }
     }
 
