@@ -50,7 +50,10 @@
 //! dies, hangs and is cut off with Redis; the readers' reads may then be a
 //! local window (10 ms) behind a write, as another process's are, and
 //! count as stale only past it. Each fault lasts `--seconds` over one more
-//! than the number of faults (the baseline's share).
+//! than the number of faults (the baseline's share). Its phase, whose reads
+//! its line counts, begins a second before it (the readers' hits come
+//! back) and ends where the next one's begins; the last goes on for a
+//! second after its recovery.
 //!
 //! The regular writers write every row but the last, which only the
 //! killed writers write. One line per fault:
@@ -934,7 +937,8 @@ fn main() -> ExitCode {
             let lifted = now_us();
             let recovery_ms = wait_for_hit(&readers, readers.stats().hits, Duration::from_secs(10))
                 .map(|at| (at - lifted) / 1000);
-            std::thread::sleep(Duration::from_secs(1));
+            // (What the readers are served after recovery counts in the
+            // next fault's phase, from its warm second on.)
             phases.push(Phase {
                 name: fault.name(),
                 start_us,
@@ -945,6 +949,8 @@ fn main() -> ExitCode {
                 failed_writes,
             });
         }
+        // The last fault's phase goes on for a second after its recovery.
+        std::thread::sleep(Duration::from_secs(1));
     });
 
     if args.faults.iter().any(|f| matches!(f, Fault::WriterKilled)) {
