@@ -123,7 +123,15 @@ fn outside_crate(name: &str, dependencies: &str, main: &str, verb: &str) -> Stri
     stdout.into_owned()
 }
 
+/// Both crates, one after the other in one test: they share a target
+/// directory, so the second would wait for the first's lock, holding a
+/// second of the suite's two test threads for minutes.
 #[test]
+fn crates_outside_the_workspace_build_from_the_documented_lines() {
+    a_crate_outside_the_workspace_builds_from_the_async_guides_postgres_line();
+    a_crate_outside_the_workspace_builds_from_the_readmes_lines_and_gets_a_hit();
+}
+
 fn a_crate_outside_the_workspace_builds_from_the_readmes_lines_and_gets_a_hit() {
     let checkout = checkout();
     let readme = std::fs::read_to_string(checkout.join("README.md")).expect("README.md");
@@ -165,7 +173,6 @@ fn main() {}
 /// builds a model whose PostgreSQL hooks need the old values of what they
 /// update: they were compiled with the sync `postgres` feature only
 /// (found by a probe from outside).
-#[test]
 fn a_crate_outside_the_workspace_builds_from_the_async_guides_postgres_line() {
     let checkout = checkout();
     let guide = std::fs::read_to_string(checkout.join("docs/guide/async.md")).expect("async.md");
