@@ -147,6 +147,8 @@ pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
             }
         }
         "explain" | "describe" | "desc" => explain(s),
+        // MariaDB's `ANALYZE [FORMAT = ..] <statement>` runs the statement.
+        "analyze" | "analyse" if analyzes_a_statement(s) => explain(s),
         "grant" | "revoke" => Read,
         h if READS.contains(&h) => {
             scan_writes(s, 0, &mut found);
@@ -392,6 +394,28 @@ fn copy(s: &Stmt, found: &mut Found) -> Statement {
 
 /// `EXPLAIN [options] statement`: that statement's writes (whether it runs
 /// or not); `DESCRIBE t` reads.
+/// Whether `s` (an `ANALYZE`) is MariaDB's, which runs a statement and
+/// shows its plan (`ANALYZE UPDATE t SET ..` updates), not the table
+/// statistics' `ANALYZE [NO_WRITE_TO_BINLOG | LOCAL] TABLE t` (MySQL) or
+/// `ANALYZE [VERBOSE] [t]` (PostgreSQL, SQLite).
+fn analyzes_a_statement(s: &Stmt) -> bool {
+    !analyzes_tables(s)
+        && (1..s.len()).any(|i| {
+            s.kw_in(
+                i,
+                &[
+                    "select", "with", "values", "insert", "update", "delete", "replace",
+                ],
+            )
+        })
+}
+
+/// Whether `s` is MySQL's `ANALYZE [NO_WRITE_TO_BINLOG | LOCAL] TABLE ..`.
+pub(super) fn analyzes_tables(s: &Stmt) -> bool {
+    s.kw_in(0, &["analyze", "analyse"])
+        && (s.kw(1, "table") || (s.kw_in(1, &["no_write_to_binlog", "local"]) && s.kw(2, "table")))
+}
+
 fn explain(s: &Stmt) -> Statement {
     let mut depth = 0usize;
     for i in 1..s.len() {

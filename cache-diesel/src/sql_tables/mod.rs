@@ -59,7 +59,8 @@
 //!   `INTO OUTFILE | DUMPFILE | @var`, `VACUUM INTO 'file'`.
 //! - Read when no write is found inside: `SELECT`, `WITH`, `VALUES`,
 //!   `TABLE`, a parenthesised query, `SHOW`, `EXPLAIN | DESCRIBE | DESC`
-//!   (of a write: that write's tables, `ANALYZE` or not), `PRAGMA`, `SET`,
+//!   (of a write: that write's tables, `ANALYZE` or not; so is MariaDB's
+//!   `ANALYZE <statement>`, which runs it), `PRAGMA`, `SET`,
 //!   `RESET`, `LISTEN`, `UNLISTEN`, `NOTIFY`, `DECLARE`, `FETCH`, `MOVE`,
 //!   `CLOSE`, `DEALLOCATE`, `PREPARE` (it runs nothing: the `EXECUTE` that
 //!   follows is `Unknown`), `ANALYZE`, `VACUUM`, `USE`, `LOCK`, `UNLOCK`,
@@ -452,11 +453,31 @@ mod tests {
             "CREATE INDEX i ON t (a)",
             "LOCK TABLES t WRITE",
             "ANALYZE TABLE t",
+            "ANALYZE NO_WRITE_TO_BINLOG TABLE t",
+            "analyze local table t",
             "SET PASSWORD = 'x'",
         ] {
             let found = analyze(sql, Mysql);
             assert_eq!(found.first(), Some(&ImplicitCommit), "{sql}");
             assert_eq!(found.last(), Some(&ImplicitCommit), "{sql}");
+        }
+        // MariaDB's ANALYZE of a statement runs it, in the open
+        // transaction: no commit, and its writes are writes.
+        assert_eq!(analyze("ANALYZE SELECT 1", Mysql), [Read]);
+        assert_eq!(
+            analyze("ANALYZE FORMAT=JSON SELECT * FROM t", Mysql),
+            [Read]
+        );
+        assert_eq!(
+            analyze("ANALYZE UPDATE t SET a = 1 WHERE id = 2", Mysql),
+            [w(&["t"])]
+        );
+        assert_eq!(
+            analyze("analyze format = json delete from t", Mysql),
+            [w(&["t"])]
+        );
+        for d in [Postgres, Sqlite] {
+            assert_eq!(analyze("ANALYZE VERBOSE t", d), [Read], "{d:?}");
         }
         for d in [Postgres, Sqlite] {
             assert_eq!(analyze("TRUNCATE t", d), [w(&["t"])], "{d:?}");

@@ -2,7 +2,7 @@
 //! its own), and merging what two dialects made of the same text.
 
 use super::Statement;
-use super::classify::{begin_is_transaction, classify};
+use super::classify::{analyzes_tables, begin_is_transaction, classify};
 use super::lexer::{Base, Kind, Lexed, Lexer, Tok};
 use super::statement::Stmt;
 use crate::backends::mysql::session::Settings;
@@ -204,10 +204,11 @@ fn implicitly_commits(s: &Stmt) -> bool {
         || s.kw_in(
             0,
             &[
-                "alter", "rename", "truncate", "grant", "revoke", "analyze", "optimize", "repair",
-                "flush", "cache",
+                "alter", "rename", "truncate", "grant", "revoke", "optimize", "repair", "flush",
+                "cache",
             ],
         )
+        || analyzes_tables(s)
         || (s.kw(0, "check") && s.kw(1, "table"))
         || (s.kw(0, "lock") && s.kw_in(1, &["table", "tables"]))
         || (s.kw(0, "load") && s.kw(1, "index"))

@@ -901,6 +901,42 @@ fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
     assert_eq!(p.get(reader, id).unwrap().title, row.title);
 }
 
+/// MariaDB's `ANALYZE <statement>` runs the statement (and shows its
+/// plan): `ANALYZE UPDATE` writes, in the open transaction, which it does
+/// not commit (`ANALYZE TABLE` does). Found by an outside probe: read as
+/// an implicit commit, the `ANALYZE SELECT` let the writer's own read
+/// cache its uncommitted write for every process.
+#[test]
+fn mariadb_analyze_of_a_statement_runs_it() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_analyze", "analyzed") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    let update =
+        |title: &str| format!("ANALYZE UPDATE products SET title = '{title}' WHERE id = {id}");
+    writer.batch_execute(&update("autocommitted")).unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "autocommitted",
+        "the write ANALYZE ran was not seen"
+    );
+
+    writer.batch_execute("START TRANSACTION").unwrap();
+    writer.batch_execute(&update("uncommitted")).unwrap();
+    writer.batch_execute("ANALYZE SELECT 1").unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "autocommitted",
+        "a read after ANALYZE SELECT cached the uncommitted write"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "autocommitted");
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
 fn mysql_row(
