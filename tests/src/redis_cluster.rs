@@ -161,27 +161,14 @@ impl RedisCluster {
         server.port()
     }
 
-    /// Stops (SIGSTOP) every replica and closes the masters' connections
-    /// to them (`CLIENT KILL TYPE replica`): what the masters write next
-    /// reaches no replica, not even a socket's buffer, until
-    /// [`RedisCluster::cont_all`]. Quick: the cluster marks a replica
-    /// stopped for longer than the node timeout (one second) as failed.
+    /// Stops (SIGSTOP) every replica, once it has what its master wrote so
+    /// far, and closes the masters' connections to them (`CLIENT KILL
+    /// TYPE replica`): what the masters write next reaches no replica, not
+    /// even a socket's buffer, until [`RedisCluster::cont_all`]. Quick: the
+    /// cluster marks a replica stopped for longer than the node timeout
+    /// (one second) as failed.
     pub fn stop_and_cut_replicas(&self) {
-        let running = self.servers.iter().filter(|s| s.pid().is_some());
-        let (masters, replicas): (Vec<&RedisServer>, Vec<&RedisServer>) =
-            running.partition(|s| role(s.port()).as_deref() == Some("master"));
-        for replica in replicas {
-            replica.stop();
-        }
-        for master in masters {
-            let mut conn = connect(master.port()).expect("a running master");
-            redis::cmd("CLIENT")
-                .arg("KILL")
-                .arg("TYPE")
-                .arg("replica")
-                .exec(&mut conn)
-                .expect("CLIENT KILL");
-        }
+        stop_and_cut_replicas(&self.servers);
     }
 
     /// Promotes every replica in a manual failover (`CLUSTER FAILOVER`:
@@ -352,6 +339,45 @@ pub fn role(port: u16) -> Option<String> {
         redis::Value::BulkString(role) => Some(String::from_utf8_lossy(role).into_owned()),
         redis::Value::SimpleString(role) => Some(role.clone()),
         _ => None,
+    }
+}
+
+/// Stops (SIGSTOP) the replicas among `servers` once they have every
+/// write their masters acknowledged (`WAIT`: on a loaded machine the last
+/// writes of a test may not have reached them yet, and a failover would
+/// lose them), then closes the masters' connections to them.
+pub(crate) fn stop_and_cut_replicas(servers: &[RedisServer]) {
+    let running = servers.iter().filter(|s| s.pid().is_some());
+    let (masters, replicas): (Vec<&RedisServer>, Vec<&RedisServer>) =
+        running.partition(|s| role(s.port()).as_deref() == Some("master"));
+    for master in &masters {
+        let attached: i64 = info(master.port(), "INFO", Some("replication"))
+            .and_then(|i| {
+                i.lines()
+                    .find_map(|l| l.trim().strip_prefix("connected_slaves:")?.parse().ok())
+            })
+            .expect("a master's replication section");
+        let mut conn = connect(master.port()).expect("a running master");
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("a read timeout");
+        let synced: i64 = redis::cmd("WAIT")
+            .arg(attached)
+            .arg(20_000)
+            .query(&mut conn)
+            .expect("WAIT");
+        assert_eq!(synced, attached, "every replica has the master's writes");
+    }
+    for replica in replicas {
+        replica.stop();
+    }
+    for master in masters {
+        let mut conn = connect(master.port()).expect("a running master");
+        redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("replica")
+            .exec(&mut conn)
+            .expect("CLIENT KILL");
     }
 }
 

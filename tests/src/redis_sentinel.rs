@@ -113,6 +113,14 @@ impl RedisSentinel {
         master_named_by(self.sentinels[index].port())
     }
 
+    /// Stops (SIGSTOP) the replicas once they have every write the
+    /// master acknowledged, and closes the master's connections to them:
+    /// what the master writes next reaches no replica until
+    /// [`RedisServer::cont`].
+    pub fn stop_and_cut_replicas(&self) {
+        crate::redis_cluster::stop_and_cut_replicas(&self.servers);
+    }
+
     /// The data server on `port`.
     pub fn server(&mut self, port: u16) -> Option<&mut RedisServer> {
         self.servers.iter_mut().find(|s| s.port() == port)

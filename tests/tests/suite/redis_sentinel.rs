@@ -84,14 +84,7 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     let (tag, entries) = fill_entries_of_one_tag(&writer, 100);
     let master = deployment.master_port().expect("a master");
     let replicas: Vec<u16> = deployment.replica_ports();
-    for port in &replicas {
-        deployment.server(*port).unwrap().stop();
-    }
-    deployment
-        .server(master)
-        .unwrap()
-        .command(&["CLIENT", "KILL", "TYPE", "replica"])
-        .unwrap();
+    deployment.stop_and_cut_replicas();
     let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
     assert_eq!(
         bumped.is_ok(),
