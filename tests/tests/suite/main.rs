@@ -33,6 +33,7 @@ mod owed_bumps;
 mod precise_invalidation;
 mod read_replicas;
 mod two_caches;
+mod mysql_sessions;
 mod write_hooks;
 mod write_paths;
 

@@ -1,0 +1,385 @@
+//! What a tracked connection's SQL text does to MySQL's (MariaDB's)
+//! session, followed statement by statement: transactions opened without a
+//! `BEGIN` (`autocommit = 0`, `completion_type = CHAIN`), settings where
+//! they stand in a batch, implicit commits, `LOCK`/`UNLOCK TABLES`, XA,
+//! savepoints, and the statements the tracker cannot read. Another
+//! connection's reads must never be served a row the writer did not commit,
+//! nor miss one it did.
+
+use cache_tests::env::Env;
+use cache_tests::models::{NewProduct, Product, products};
+use diesel::prelude::*;
+
+/// MySQL sessions where a transaction opens without a `BEGIN`
+/// (`completion_type = CHAIN`: every `COMMIT` opens the next one;
+/// `autocommit = 0`): a tracked connection's reads there see an old
+/// snapshot and never fill the cache with it, whatever another connection
+/// committed and invalidated meanwhile; and the hooks' own transactions
+/// never chain one (an untracked connection stays in autocommit, and its
+/// next hook writes).
+#[test]
+fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_chain") else {
+        return;
+    };
+    let p = &env.products;
+    let id = p
+        .insert(&mut env.db.conn, NewProduct::new("snap", 1))
+        .unwrap()
+        .id;
+    let in_transaction = |conn: &mut diesel::MysqlConnection| -> i64 {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(@@in_transaction AS SIGNED)",
+        ))
+        .get_result(conn)
+        .unwrap()
+    };
+    let settings = [
+        "SET SESSION completion_type = 'CHAIN'",
+        "SET @@session.completion_type = 1",
+        "SET autocommit = 0",
+    ];
+    for (n, setting) in settings.into_iter().enumerate() {
+        let reader = &mut env.db.another();
+        cache_diesel::track(reader);
+        reader.batch_execute(setting).unwrap();
+        // A transaction of Diesel's that commits (chained: the next one
+        // opens), then a read that takes the snapshot.
+        reader
+            .transaction(|c| products::table.count().get_result::<i64>(c))
+            .unwrap();
+        products::table.count().get_result::<i64>(reader).unwrap();
+        assert_eq!(
+            in_transaction(reader),
+            1,
+            "{setting}: the session is in one"
+        );
+
+        let title = format!("committed {n}");
+        p.update(&mut env.db.conn, id, products::title.eq(title.clone()))
+            .unwrap();
+        // The reader's snapshot still has the old title: served, not kept.
+        let seen = p.get(reader, id).unwrap().title;
+        assert_ne!(seen, title, "{setting}: the reader's snapshot is older");
+        let fresh = p.get(&mut env.db.another(), id).unwrap().title;
+        assert_eq!(fresh, title, "{setting}: an old snapshot filled the cache");
+        reader.batch_execute("ROLLBACK").unwrap();
+    }
+
+    // Untracked: a hook's own transaction ends AND NO CHAIN NO RELEASE
+    // (under RELEASE a plain COMMIT closes the session: the hook failed,
+    // though its write committed).
+    for completion in ["CHAIN", "RELEASE"] {
+        let conn = &mut env.db.another();
+        conn.batch_execute(&format!("SET SESSION completion_type = '{completion}'"))
+            .unwrap();
+        for n in 0..2 {
+            let title = format!("hooked {completion} {n}");
+            p.update(conn, id, products::title.eq(title.clone()))
+                .unwrap();
+            assert_eq!(
+                in_transaction(conn),
+                0,
+                "{completion}: a hook left one open"
+            );
+            assert_eq!(p.get(&mut env.db.another(), id).unwrap().title, title);
+        }
+    }
+}
+
+/// A batch's session settings apply where they stand in it: a write after
+/// `SET autocommit = 0` in the same batch waits for the `COMMIT` (bumped
+/// then, not before: a read between refilled the old row, never
+/// invalidated again). Found by a probe from outside: the settings were
+/// applied after the batch's other statements.
+#[test]
+fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_batch_session", "batch") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    writer
+        .batch_execute(&format!(
+            "SET autocommit = 0; UPDATE products SET title = 'held' WHERE id = {id}"
+        ))
+        .unwrap();
+    let reader = &mut env.db.another();
+    track_for(reader, &env.cache);
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "not committed yet"
+    );
+    writer.batch_execute("COMMIT; SET autocommit = 1").unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "held",
+        "the read before the commit filled the old row, and the commit did not invalidate it"
+    );
+}
+
+/// [`mysql_session_settings_apply_where_they_stand_in_a_batch`] for
+/// `completion_type`: a `COMMIT` after `SET completion_type = 'CHAIN'` in
+/// the same batch leaves the next transaction open, whose reads must not
+/// fill.
+#[test]
+fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
+    use diesel::connection::SimpleConnection;
+    let Some((mut env, row, mut chained)) = mysql_row("mysql_batch_chain", "chain") else {
+        return;
+    };
+    let (p, id, chained) = (&env.products, row.id, &mut chained);
+    chained
+        .batch_execute("SET completion_type = 'CHAIN'; START TRANSACTION; COMMIT")
+        .unwrap();
+    // The chained transaction takes its snapshot.
+    products::table.count().get_result::<i64>(chained).unwrap();
+    p.update(
+        &mut env.db.conn,
+        id,
+        products::title.eq("after".to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        p.get(chained, id).unwrap().title,
+        row.title,
+        "the chained transaction's snapshot is older"
+    );
+    assert_eq!(
+        p.get(&mut env.db.another(), id).unwrap().title,
+        "after",
+        "the chained transaction's old snapshot filled the cache"
+    );
+}
+
+/// MySQL commits around DDL and `TRUNCATE`, inside a transaction too: a
+/// write before a `TRUNCATE` in a transaction that then rolls back is
+/// committed, and the table emptied, all the same. The tracker dropped
+/// both invalidations with the rollback (the row was served until its
+/// timeout).
+#[test]
+fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
+    let Some((env, row, mut conn)) = mysql_row("mysql_implicit_commit", "implicit") else {
+        return;
+    };
+    let (p, conn) = (&env.products, &mut conn);
+    assert_eq!(p.get(conn, row.id).unwrap(), row);
+    let rolled_back = conn.transaction(|c| {
+        diesel::sql_query("TRUNCATE TABLE products").execute(c)?;
+        Err::<(), _>(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(
+        p.find(&mut env.db.another(), row.id).unwrap(),
+        None,
+        "the cache served a row the TRUNCATE deleted, its transaction's rollback notwithstanding"
+    );
+}
+
+/// `conn` tracked for `cache` alone (a connection tracked for every cache
+/// would invalidate other tests' caches of `products`).
+/// MySQL's `UNLOCK TABLES` commits the transaction open under
+/// `autocommit = 0` while `LOCK TABLES` holds locks (and only then): a
+/// write there is invalidated at the `UNLOCK TABLES`. It waited for the
+/// next `COMMIT` or `ROLLBACK`: other connections read the old row, and
+/// after a `ROLLBACK` (which undid nothing) until its timeout.
+#[test]
+fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_unlock_tables", "locked") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "cached");
+    writer
+        .batch_execute(&format!(
+            "SET autocommit = 0; LOCK TABLES products WRITE; \
+             UPDATE products SET title = 'under lock' WHERE id = {id}"
+        ))
+        .unwrap();
+    writer.batch_execute("UNLOCK TABLES").unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "under lock",
+        "UNLOCK TABLES committed the write"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "under lock");
+
+    // No locks held: UNLOCK TABLES commits nothing, and the write waits
+    // for its COMMIT (invalidated before it, a read between would refill
+    // the old row for good).
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'held' WHERE id = {id}; UNLOCK TABLES"
+        ))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "under lock", "held");
+    writer.batch_execute("COMMIT; SET autocommit = 1").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "held", "committed");
+}
+
+/// MySQL's XA transactions are followed: a read inside one (which sees
+/// its own uncommitted writes) fills nothing, and its writes are
+/// invalidated when it ends committed: at `XA COMMIT .. ONE PHASE`, or at
+/// `XA PREPARE` and again at the `XA COMMIT` that makes them visible.
+/// `XA START` was not known: a transaction the tracker did not see, whose
+/// uncommitted write a read there cached for every process.
+#[test]
+fn mysql_xa_transactions_are_followed() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_xa", "xa") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let stem = cache_tests::unique::prefix("xa");
+    let xid = |n: u32| format!("'{stem}-{n}'");
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    let reader = &mut env.db.another();
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(1)))
+        .unwrap();
+    writer.batch_execute(&update("uncommitted")).unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "a read inside the XA transaction cached its uncommitted write"
+    );
+    writer
+        .batch_execute(&format!("XA END {0}; XA ROLLBACK {0}", xid(1)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(2)))
+        .unwrap();
+    writer.batch_execute(&update("one phase")).unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "not yet");
+    writer
+        .batch_execute(&format!("XA END {0}; XA COMMIT {0} ONE PHASE", xid(2)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "one phase");
+
+    writer
+        .batch_execute(&format!("XA START {}", xid(3)))
+        .unwrap();
+    writer.batch_execute(&update("two phases")).unwrap();
+    writer
+        .batch_execute(&format!("XA END {0}; XA PREPARE {0}", xid(3)))
+        .unwrap();
+    // Prepared, not visible: this read refills the old row.
+    assert_eq!(p.get(reader, id).unwrap().title, "one phase");
+    writer
+        .batch_execute(&format!("XA COMMIT {}", xid(3)))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "two phases");
+}
+
+/// MySQL statements the tracker cannot read may open a transaction
+/// unseen: `EXECUTE IMMEDIATE 'SET autocommit = 0'`, a `CALL` of a
+/// procedure that does. Found from outside: the write after one was taken
+/// as committed, and a read on the writer's connection cached it, never
+/// committed, for every process.
+#[test]
+fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_unreadable", "dynamic") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    writer
+        .batch_execute("EXECUTE IMMEDIATE 'SET autocommit = 0'")
+        .unwrap();
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'uncommitted' WHERE id = {id}"
+        ))
+        .unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    writer.batch_execute("ROLLBACK").unwrap();
+    let reader = &mut env.db.another();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        row.title,
+        "the writer's read cached a row never committed"
+    );
+    // Still autocommit = 0 after the ROLLBACK: the next write too.
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'again' WHERE id = {id}"
+        ))
+        .unwrap();
+    p.get(writer, id).unwrap();
+    writer
+        .batch_execute("ROLLBACK; SET autocommit = 1")
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+}
+
+/// MariaDB's `ANALYZE <statement>` runs the statement (and shows its
+/// plan): `ANALYZE UPDATE` writes, in the open transaction, which it does
+/// not commit (`ANALYZE TABLE` does). Found by an outside probe: read as
+/// an implicit commit, the `ANALYZE SELECT` let the writer's own read
+/// cache its uncommitted write for every process.
+#[test]
+fn mariadb_analyze_of_a_statement_runs_it() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_analyze", "analyzed") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    let update =
+        |title: &str| format!("ANALYZE UPDATE products SET title = '{title}' WHERE id = {id}");
+    writer.batch_execute(&update("autocommitted")).unwrap();
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "autocommitted",
+        "the write ANALYZE ran was not seen"
+    );
+
+    writer.batch_execute("START TRANSACTION").unwrap();
+    writer.batch_execute(&update("uncommitted")).unwrap();
+    writer.batch_execute("ANALYZE SELECT 1").unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(
+        p.get(reader, id).unwrap().title,
+        "autocommitted",
+        "a read after ANALYZE SELECT cached the uncommitted write"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "autocommitted");
+}
+
+/// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
+/// another connection, tracked (`None`: skipped).
+fn mysql_row(
+    test: &str,
+    slug: &str,
+) -> Option<(
+    Env<diesel::MysqlConnection>,
+    Product,
+    diesel::MysqlConnection,
+)> {
+    let mut env = cache_tests::env::mysql_redis(test)?;
+    let row = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new(slug, 1))
+        .unwrap();
+    let mut tracked = env.db.another();
+    track_for(&mut tracked, &env.cache);
+    Some((env, row, tracked))
+}
+
+fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
+    conn.set_instrumentation(
+        cache_diesel::CacheTracking::for_connection::<diesel::MysqlConnection>()
+            .for_caches([cache.clone()]),
+    );
+}
