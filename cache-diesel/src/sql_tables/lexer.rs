@@ -42,6 +42,10 @@ pub(super) struct Tok {
     pub(super) kind: Kind,
     pub(super) start: usize,
     pub(super) end: usize,
+    /// Inside a MySQL comment the server may or may not run: one gated by a
+    /// version (`/*!99999 .. */`, run only by servers at least that new)
+    /// or MariaDB's `/*M! .. */` (which MySQL does not run).
+    pub(super) gated: bool,
 }
 
 pub(super) enum Lexed {
@@ -57,6 +61,8 @@ pub(super) struct Lexer<'a> {
     base: Base,
     /// Inside a MySQL `/*! .. */`, whose content is code.
     executable: bool,
+    /// That comment is one some servers skip: see [`Tok::gated`].
+    gated: bool,
 }
 
 fn ident_start(c: u8) -> bool {
@@ -74,6 +80,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             base,
             executable: false,
+            gated: false,
         }
     }
 
@@ -83,7 +90,12 @@ impl<'a> Lexer<'a> {
 
     fn tok(&mut self, kind: Kind, start: usize, end: usize, next: usize) -> Lexed {
         self.pos = next;
-        Lexed::Tok(Tok { kind, start, end })
+        Lexed::Tok(Tok {
+            kind,
+            start,
+            end,
+            gated: self.executable && self.gated,
+        })
     }
 
     /// The index of the quote closing a body that starts at `from`: `qq`
@@ -213,6 +225,7 @@ impl<'a> Lexer<'a> {
                             while self.at(i).is_ascii_digit() {
                                 i += 1;
                             }
+                            self.gated = n == 4 || i > start + n;
                             self.pos = i;
                             self.executable = true;
                         }
@@ -355,6 +368,7 @@ mod tests {
     use super::super::Dialect::{Mysql, Postgres, Sqlite};
     use super::super::Statement::*;
     use super::super::tests::{ALL, check, w};
+    use super::super::{Dialect, analyze};
 
     #[test]
     fn lexical_rules() {
@@ -449,6 +463,30 @@ mod tests {
             &[Read, w(&["t"])],
         );
         check(&[Mysql], "/*M!100101 DELETE FROM u */", &[w(&["u"])]);
+        // What a version-gated comment holds may not run: reads and writes
+        // stay (a write that did not run is invalidated anyway), what the
+        // tracker would act on is unknown.
+        for sql in [
+            "/*!99999 START TRANSACTION */",
+            "/*M! BEGIN */",
+            "/*M!100101 COMMIT */",
+            "/*!50001 SET autocommit = 0 */",
+            "/*!50001 SAVEPOINT a */",
+            "/*!99999 LOCK TABLES t WRITE */",
+            "/*!99999 CREATE TABLE x (a int) */",
+        ] {
+            let found = analyze(sql, Dialect::Mysql);
+            assert!(
+                found.contains(&Unknown) && found.iter().all(|s| matches!(s, Unknown | Writes(_))),
+                "{sql}: {found:?}"
+            );
+        }
+        check(&[Mysql], "/*! START TRANSACTION */", &[Begin]);
+        check(
+            &[Mysql],
+            "SELECT 1; /*!99999 BEGIN */; UPDATE t SET a = 1 /*!99999 , b = 2 */",
+            &[Read, Unknown, w(&["t"])],
+        );
         check(
             &[Mysql],
             "SELECT 1 /*!50001 , '*/' */; DELETE FROM u",

@@ -160,17 +160,56 @@ fn finish(sql: &str, toks: &[Tok], unbalanced: bool, base: Base, out: &mut Vec<S
         return;
     }
     let s = Stmt { sql, t: toks };
+    let from = out.len();
+    classify_statement(&s, base, out);
+    if base != Base::Postgres {
+        for statement in &mut out[from..] {
+            fold_savepoint_name(statement, base);
+        }
+    }
+    if toks.iter().any(|t| t.gated) {
+        // Whether the server runs it depends on its version: a read or a
+        // write (invalidated whether it ran or not) stays what it is;
+        // anything the tracker would act on is unknown.
+        for statement in &mut out[from..] {
+            if !matches!(statement, Statement::Read | Statement::Writes(_)) {
+                *statement = Statement::Unknown;
+            }
+        }
+    }
+}
+
+/// A savepoint's name as SQLite or MySQL compares it ([`Stmt::savepoint_name`]
+/// reads it as PostgreSQL does): SQLite ignores ASCII case, in quoted
+/// names too; MySQL and MariaDB compare in their system collation, which
+/// ignores case, accents and trailing spaces, and which the tracker
+/// follows for plain ASCII names only: any other is unknown.
+fn fold_savepoint_name(statement: &mut Statement, base: Base) {
+    let (Statement::Savepoint(name) | Statement::Release(name) | Statement::RollbackTo(name)) =
+        statement
+    else {
+        return;
+    };
+    if base == Base::Mysql && (!name.is_ascii() || name.ends_with(' ')) {
+        *statement = Statement::Unknown;
+    } else {
+        name.make_ascii_lowercase();
+    }
+}
+
+/// What one statement does, with MySQL's implicit commits around it.
+fn classify_statement(s: &Stmt, base: Base, out: &mut Vec<Statement>) {
     let mysql = base == Base::Mysql;
-    let commits = mysql && implicitly_commits(&s);
+    let commits = mysql && implicitly_commits(s);
     if commits {
         out.push(Statement::ImplicitCommit);
     }
-    match table_locks(&s) {
+    match table_locks(s) {
         Some(locked) if mysql => out.push(Statement::Session(Settings {
             tables_locked: Some(locked),
             ..Settings::default()
         })),
-        _ => classify(&s, out),
+        _ => classify(s, out),
     }
     if commits {
         out.push(Statement::ImplicitCommit);

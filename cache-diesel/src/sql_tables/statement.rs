@@ -60,11 +60,12 @@ impl<'a> Stmt<'a> {
         }
     }
 
-    /// A savepoint's name as the database folds it: a quoted one verbatim,
-    /// an unquoted one with its ASCII letters lower-cased (PostgreSQL,
-    /// SQLite and MySQL leave `É` alone); then, as PostgreSQL does, cut to
-    /// 63 bytes (two names alike in their first 63 bytes are one savepoint
-    /// there; elsewhere, treating them as one only over-invalidates).
+    /// A savepoint's name as PostgreSQL folds it: a quoted one verbatim, an
+    /// unquoted one with its ASCII letters lower-cased (`É` is left alone);
+    /// then cut to 63 bytes (two names alike in their first 63 bytes are
+    /// one savepoint there; elsewhere, treating them as one only
+    /// over-invalidates). SQLite and MySQL fold more: `split`'s
+    /// `fold_savepoint_name`.
     pub(super) fn savepoint_name(&self, i: usize) -> Option<String> {
         let mut name = match self.kind(i)? {
             Kind::Word => Some(self.text(i).to_ascii_lowercase()),

@@ -66,9 +66,9 @@ impl CacheTracking {
                 self.doubt_mysql_session(&statements, from_hook);
                 return;
             }
-            self.doubt_mysql_session(&statements, from_hook);
-            // (Whether a COMMIT of this batch chains is read when it is
-            // stepped: a `SET completion_type` before it in the batch counts.)
+            // (An `Unknown` doubts the MySQL session where it stands, as it
+            // is stepped; whether a COMMIT of this batch chains is read as
+            // it is stepped: a `SET completion_type` before it counts.)
             self.no_chain = crate::backends::mysql::session::says_no_chain(&lower);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
             return;

@@ -12,7 +12,15 @@ impl CacheTracking {
         match statement {
             Statement::Read => {}
             Statement::Writes(tables) => self.record(tables, false, from_hook),
-            Statement::Unknown => self.record(Vec::new(), true, from_hook),
+            Statement::Unknown => {
+                if self.dialect == Dialect::Mysql && !from_hook {
+                    // It may have opened, ended or chained a transaction, or
+                    // set the session's modes: from here on, nothing later
+                    // in the batch (a `ROLLBACK TO`) may drop what it did.
+                    self.doubt_mysql_session(&[Statement::Unknown], from_hook);
+                }
+                self.record(Vec::new(), true, from_hook)
+            }
             Statement::Begin => {
                 if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
                     self.end(true); // MySQL commits the open transaction first

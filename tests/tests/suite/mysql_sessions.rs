@@ -357,6 +357,61 @@ fn mariadb_analyze_of_a_statement_runs_it() {
     assert_eq!(p.get(reader, id).unwrap().title, "autocommitted");
 }
 
+/// What the tracker cannot read on MySQL must not hold a write back as if
+/// a transaction were open, nor let a transaction open unseen (each found
+/// by an outside probe, stale until the entry's timeout): `SET autocommit
+/// = DEFAULT` (the server's default, autocommit here) and a user variable
+/// named `@autocommit` were read as `autocommit = 0`; a `START
+/// TRANSACTION` in a comment for servers newer than this one was run by
+/// the tracker and not by the server; a savepoint named with an accent
+/// matches one without on MariaDB.
+#[test]
+fn mysql_what_the_tracker_cannot_read_never_leaves_a_stale_row() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_unread_sets", "unread") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    for (i, before) in [
+        "SET autocommit = DEFAULT",
+        "SET @autocommit = 0",
+        "/*!99999 START TRANSACTION */",
+        "/*M!999999 BEGIN */",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        p.get(reader, id).unwrap(); // cached
+        let title = format!("autocommitted {i}");
+        writer.batch_execute(before).unwrap();
+        writer.batch_execute(&update(&title)).unwrap();
+        assert_eq!(p.get(reader, id).unwrap().title, title, "after {before}");
+    }
+
+    // A transaction a versioned comment opens on this server: followed as
+    // unknown, so the uncommitted write is never cached.
+    writer
+        .batch_execute("/*!50001 START TRANSACTION */")
+        .unwrap();
+    writer.batch_execute(&update("uncommitted")).unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(p.get(reader, id).unwrap().title, "autocommitted 3");
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "autocommitted 3");
+
+    // MariaDB matches savepoint names ignoring accents: `SAVEPOINT é`
+    // moves `e` past the write, which `ROLLBACK TO e` then keeps.
+    writer
+        .batch_execute(&format!(
+            "START TRANSACTION; SAVEPOINT e; {}; SAVEPOINT é; ROLLBACK TO SAVEPOINT e; COMMIT",
+            update("kept")
+        ))
+        .unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "kept", "accents");
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
 fn mysql_row(

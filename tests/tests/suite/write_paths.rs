@@ -168,6 +168,35 @@ where
     });
 }
 
+/// A savepoint named again in another spelling: SQLite (which ignores
+/// ASCII case, quoted names too) and MySQL (case and accents) take it for
+/// the same savepoint and move it past the write, which the `ROLLBACK TO`
+/// then keeps; PostgreSQL (a quoted name as written) rolls the write back.
+/// Found by an outside probe: the tracker compared quoted names as written
+/// on every database, dropped the write's invalidation, and the row the
+/// server kept was served stale.
+fn savepoint_names_match_as_the_database_matches_them<C: Connection + 'static>(env: &mut Env<C>)
+where
+    Product: ProductQueries<C>,
+{
+    let id = cached_row(env, "spn");
+    let postgres = std::any::type_name::<C::Backend>().ends_with("::Pg");
+    let expected = if postgres { "Title of spn" } else { "kept" };
+    let again = if is_mysql::<C>() { "`A`" } else { "\"A\"" };
+    caught(env, id, expected, |conn, meanwhile| {
+        exec(conn, "BEGIN");
+        exec(conn, "SAVEPOINT a");
+        exec(
+            conn,
+            &format!("UPDATE products SET title = 'kept' WHERE id = {id}"),
+        );
+        exec(conn, &format!("SAVEPOINT {again}"));
+        exec(conn, "ROLLBACK TO SAVEPOINT a");
+        meanwhile();
+        exec(conn, "COMMIT");
+    });
+}
+
 fn a_text_rollback_invalidates_nothing<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
@@ -240,6 +269,7 @@ cache_tests::matrix!(
     one_batch_with_begin_and_commit,
     a_hook_write_in_a_text_transaction,
     text_savepoints,
+    savepoint_names_match_as_the_database_matches_them,
     a_text_rollback_invalidates_nothing,
 );
 
