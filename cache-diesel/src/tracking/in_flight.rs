@@ -85,6 +85,12 @@ impl CacheTracking {
         lock(&self.in_flight).sent.push_back(sent);
     }
 
+    /// Whether a statement sent is not answered yet (between statements:
+    /// one given up).
+    pub(super) fn answer_pending(&self) -> bool {
+        !lock(&self.in_flight).sent.is_empty()
+    }
+
     /// What the open transaction wrote (and what is owed since the tracker
     /// lost track): what commits if a statement in flight is its `COMMIT`.
     fn open_pending(&self) -> Pending {
@@ -123,6 +129,14 @@ impl CacheTracking {
             };
             in_flight.sent.drain(..=at).collect()
         };
+        if orphans.len() > 1 && self.dialect == Dialect::Mysql && !self.replies_unreliable {
+            tracing::warn!(
+                "a statement was given up before its answer on an async MySQL connection, \
+                 whose driver may read that answer as the next statement's: \
+                 the connection's reads fill the cache no more; drop it"
+            );
+            self.replies_unreliable = true;
+        }
         let answered = error.is_none_or(certainly_failed);
         for orphan in &orphans[..orphans.len() - 1] {
             let sql = orphan.sql.split(BINDS).next().unwrap_or(&orphan.sql);

@@ -140,6 +140,14 @@ pub struct CacheTracking {
     /// `autocommit` or `completion_type`: from then on a transaction may
     /// be open between any two statements (see `lose_track`).
     session_unsure: bool,
+    /// On an async MySQL connection, a statement was given up before its
+    /// answer (its future dropped): mysql_async reads that answer as the
+    /// next statement's, and each later one's as the one after (seen: a
+    /// lookup handed an empty reply, the next one the row the first asked
+    /// for). From then on the connection's reads fill nothing and its
+    /// hooks' writes are invalidated per table: what it reads may belong
+    /// to another statement.
+    replies_unreliable: bool,
     /// MySQL's `sql_mode` was set, maybe to `NO_BACKSLASH_ESCAPES`: text
     /// with a backslash is read both ways
     /// (`sql_tables::analyze_mysql_either_escapes`).
@@ -201,6 +209,7 @@ impl CacheTracking {
             no_chain: false,
             tables_locked: false,
             session_unsure: false,
+            replies_unreliable: false,
             escapes_unsure: false,
             first_only: false,
             hooks: Arc::default(),
@@ -256,13 +265,25 @@ impl CacheTracking {
 
     /// The policy for a read whose result depends on `tables`.
     pub(crate) fn policy<'t>(&self, mut tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
-        if !self.in_transaction() {
+        if !self.in_transaction() && !self.may_misread() {
             ReadPolicy::Normal
         } else if tables.any(|table| self.transaction_wrote(table)) {
             ReadPolicy::Bypass
         } else {
             ReadPolicy::NoFill
         }
+    }
+
+    /// Whether the next answer the connection reads may be another
+    /// statement's (see `replies_unreliable`): so once a statement was
+    /// given up, and while one given up is unanswered, which the first read
+    /// after it finds (it settles only when that read's answer comes).
+    fn may_misread(&self) -> bool {
+        #[cfg(feature = "async")]
+        if self.dialect == Dialect::Mysql && self.is_async && self.answer_pending() {
+            return true;
+        }
+        self.replies_unreliable
     }
 
     /// Marks a manager hook's statement as running until the guard drops.

@@ -85,7 +85,7 @@ impl CacheTracking {
     pub(super) fn record(&mut self, tables: Vec<String>, everything: bool, from_hook: bool) {
         let written: BTreeSet<String> = tables.into_iter().collect();
         let pending = Pending {
-            unseen: if from_hook {
+            unseen: if from_hook && !self.replies_unreliable {
                 BTreeSet::new()
             } else {
                 written.clone()
