@@ -140,6 +140,10 @@ pub struct CacheTracking {
     /// `autocommit` or `completion_type`: from then on a transaction may
     /// be open between any two statements (see `lose_track`).
     session_unsure: bool,
+    /// MySQL: after a resync that followed lost track, whether `LOCK
+    /// TABLES` holds locks is unknown (the server cannot be asked), so an
+    /// `UNLOCK TABLES` loses track.
+    tables_lock_unknown: bool,
     /// On an async MySQL connection, a statement was given up before its
     /// answer (its future dropped): mysql_async reads that answer as the
     /// next statement's, and each later one's as the one after (seen: a
@@ -210,6 +214,7 @@ impl CacheTracking {
             tables_locked: false,
             session_unsure: false,
             replies_unreliable: false,
+            tables_lock_unknown: false,
             escapes_unsure: false,
             first_only: false,
             hooks: Arc::default(),
@@ -431,6 +436,41 @@ mod tests {
         assert_eq!(epoch(), begun, "START TRANSACTION released the locks");
         run(&mut t, "COMMIT");
         assert_ne!(epoch(), begun, "at the commit");
+    }
+
+    /// What the server says replaces the tracker's guesses once it lost
+    /// track: what was written meanwhile goes to the open transaction, or
+    /// is invalidated at once when none is open; `UNLOCK TABLES` then
+    /// loses track (whether `LOCK TABLES` holds locks cannot be asked).
+    #[test]
+    fn a_resync_replaces_the_guesses_of_a_tracker_that_lost_track() {
+        let (mut t, epoch) = tracker();
+        t.dialect = Dialect::Mysql;
+        // (What the lost stretch wrote includes "anything": the `all` tag.)
+        let seen = |t: &CacheTracking| (epoch(), everything(t));
+        assert!(!t.wants_resync(), "it knows where it stands");
+        run(&mut t, "CALL p(); UPDATE t SET a = 1");
+        assert!(t.wants_resync() && t.in_transaction());
+        t.resync(true, true, false);
+        assert!(!t.wants_resync() && t.transaction_wrote("t"));
+        let before = seen(&t);
+        run(&mut t, "COMMIT");
+        assert_ne!(seen(&t), before, "what the lost stretch wrote, again");
+        assert!(!t.in_transaction(), "and the session is known again");
+
+        run(&mut t, "CALL p()");
+        let before = seen(&t);
+        t.resync(false, true, false);
+        assert_ne!(seen(&t), before, "invalidated at once: nothing is open");
+        assert!(!t.in_transaction() && !t.wants_resync());
+        run(&mut t, "UNLOCK TABLES");
+        assert!(t.wants_resync(), "an UNLOCK TABLES it cannot place");
+        t.resync(false, false, true);
+        assert!(t.in_transaction(), "autocommit = 0: one is open");
+        run(&mut t, "LOCK TABLES t WRITE; UNLOCK TABLES");
+        assert!(!t.wants_resync(), "the locks are known again");
+        run(&mut t, "SET autocommit = 1, completion_type = 0");
+        assert!(!t.in_transaction());
     }
 
     /// On MySQL a statement the tracker cannot read may open a

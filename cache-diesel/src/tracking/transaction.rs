@@ -26,7 +26,7 @@ impl CacheTracking {
                     self.end(true); // MySQL commits the open transaction first
                 }
                 // and releases the tables `LOCK TABLES` locked
-                self.tables_locked = false;
+                (self.tables_locked, self.tables_lock_unknown) = (false, false);
                 if self.levels.is_empty() {
                     self.levels.push(Level::default());
                 }
@@ -157,7 +157,13 @@ impl CacheTracking {
             self.chain = chain;
         }
         match set.tables_locked {
-            Some(true) => self.tables_locked = true,
+            Some(true) => (self.tables_locked, self.tables_lock_unknown) = (true, false),
+            Some(false) if self.tables_lock_unknown => {
+                // It commits if `LOCK TABLES` took locks, and the server
+                // cannot be asked whether it did.
+                self.tables_lock_unknown = false;
+                self.doubt_mysql_session(&[Statement::Unknown], false);
+            }
             Some(false) if self.tables_locked => {
                 self.tables_locked = false;
                 self.implicit_commit();
@@ -174,6 +180,45 @@ impl CacheTracking {
                 self.end(true);
             }
             _ => {}
+        }
+    }
+
+    /// Whether a sync MySQL connection should ask the server where its
+    /// session stands before a read: the tracker lost track.
+    pub(crate) fn wants_resync(&self) -> bool {
+        self.dialect == Dialect::Mysql && (self.session_unsure || self.reminder.is_some())
+    }
+
+    /// What a MySQL server said of the session: whether a transaction is
+    /// open, `autocommit`, and whether `completion_type` chains. It
+    /// replaces the tracker's guesses. What was written since it lost
+    /// track goes to the open transaction, to be invalidated again at its
+    /// end; with none open, whatever committed it has (an unseen commit can
+    /// only come from a statement the tracker could not read, invalidated
+    /// after it ran), so it is invalidated once more now and forgotten.
+    pub(crate) fn resync(&mut self, open: bool, autocommit: bool, chain: bool) {
+        let lost = self.reminder.take();
+        if self.session_unsure || lost.is_some() {
+            self.tables_lock_unknown = true;
+        }
+        self.session_unsure = false;
+        (self.autocommit_off, self.chain) = (!autocommit, chain);
+        // Under autocommit = 0 a transaction starts at the next statement
+        // that touches a table (`@@in_transaction` says 0 until then).
+        if open || !autocommit {
+            if self.levels.is_empty() {
+                self.levels.push(Level::default());
+            }
+            if let Some(lost) = lost {
+                self.levels[0].pending.absorb(lost);
+            }
+        } else {
+            if !self.levels.is_empty() {
+                self.end(true);
+            }
+            if let Some(lost) = lost {
+                self.invalidate(&lost, "the server says no transaction is open");
+            }
         }
     }
 

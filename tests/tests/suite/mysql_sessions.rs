@@ -412,6 +412,57 @@ fn mysql_what_the_tracker_cannot_read_never_leaves_a_stale_row() {
     assert_eq!(p.get(reader, id).unwrap().title, "kept", "accents");
 }
 
+/// Once the tracker lost track of a session (here `EXECUTE IMMEDIATE`,
+/// which it cannot read), the next read asks the server where the session
+/// stands: in autocommit again, the connection's reads fill again (they
+/// filled nothing for the rest of its life before); in a transaction the
+/// statement opened, its own write is read from the database and never
+/// cached for others; under `completion_type = CHAIN`, nothing fills.
+#[test]
+fn mysql_after_losing_track_a_read_asks_the_server() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_resync", "resync") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    // How many of two reads on the writer were hits (the entry evicted
+    // first, so the first read misses and fills if it may).
+    let mut hits_of_two = |writer: &mut diesel::MysqlConnection| {
+        p.invalidate_id(id).unwrap();
+        let before = p.stats().hits;
+        p.get(writer, id).unwrap();
+        p.get(writer, id).unwrap();
+        p.stats().hits - before
+    };
+    assert_eq!(hits_of_two(writer), 1, "a tracked connection fills");
+    writer.batch_execute("EXECUTE IMMEDIATE 'DO 1'").unwrap();
+    assert_eq!(hits_of_two(writer), 1, "the server says autocommit: fills again");
+
+    writer
+        .batch_execute("EXECUTE IMMEDIATE 'START TRANSACTION'")
+        .unwrap();
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'uncommitted' WHERE id = {id}"
+        ))
+        .unwrap();
+    assert_eq!(p.get(writer, id).unwrap().title, "uncommitted", "its own");
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    writer.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    assert_eq!(hits_of_two(writer), 1, "the ROLLBACK ended it");
+
+    writer
+        .batch_execute("EXECUTE IMMEDIATE 'SET completion_type = 1'; COMMIT")
+        .unwrap();
+    assert_eq!(hits_of_two(writer), 0, "every COMMIT chains: nothing fills");
+    writer
+        .batch_execute("SET completion_type = 0; COMMIT")
+        .unwrap();
+    assert_eq!(hits_of_two(writer), 1);
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
 fn mysql_row(

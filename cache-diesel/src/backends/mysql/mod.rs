@@ -1,5 +1,7 @@
 //! MySQL and MariaDB only.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod resync;
 pub(crate) mod session;
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
 pub(crate) mod writes;

@@ -83,6 +83,12 @@ impl SessionState {
         }
     }
 
+    /// Whether the server may have `@@in_transaction` (MariaDB), as far as
+    /// this process has seen.
+    pub(crate) fn has_in_transaction() -> bool {
+        !NO_IN_TRANSACTION.load(Ordering::Relaxed)
+    }
+
     /// Whether `e`, the error of [`query`](Self::query), says the server
     /// has no `@@in_transaction` (error 1193); remembered when so.
     pub(crate) fn no_in_transaction(e: &Error) -> bool {

@@ -1,0 +1,58 @@
+//! Asking a MariaDB server where a tracked connection's session stands,
+//! once the tracker lost track of it (a `CALL`, a `SET` it cannot read, a
+//! statement that failed inside a transaction). Before, such a
+//! connection's reads filled nothing for the rest of its life.
+//!
+//! The tracker does not ask before the first read: a session that starts
+//! in `autocommit = 0` or `completion_type = CHAIN` (the server's defaults,
+//! or statements run before the connection was tracked) is not seen; the
+//! guide says so.
+//!
+//! One query, `SELECT @@autocommit, @@in_transaction, @@completion_type`,
+//! on the connection itself, before the read that needs it. MySQL has no
+//! `@@in_transaction`: there the tracker keeps guessing (safely: reads
+//! that fill nothing).
+
+use super::writes::SessionState;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+/// The session's modes, as the server reports them.
+#[derive(QueryableByName)]
+struct Modes {
+    #[diesel(sql_type = BigInt)]
+    autocommit: i64,
+    #[diesel(sql_type = BigInt)]
+    in_transaction: i64,
+    #[diesel(sql_type = BigInt)]
+    chain: i64,
+}
+
+const MODES: &str = "SELECT CAST(@@autocommit AS SIGNED) AS autocommit, \
+     CAST(@@in_transaction AS SIGNED) AS in_transaction, \
+     CAST(@@completion_type = 'CHAIN' AS SIGNED) AS chain";
+
+/// Asks the server, when `conn`'s tracker needs it (see
+/// `CacheTracking::wants_resync`), and tells the tracker.
+pub(crate) fn resync(conn: &mut MysqlConnection) {
+    let wanted = crate::tracking::tracker(conn).is_some_and(|t| t.wants_resync());
+    if !wanted || !SessionState::has_in_transaction() {
+        return;
+    }
+    match diesel::sql_query(MODES).get_result::<Modes>(conn) {
+        Ok(modes) => {
+            if let Some(tracker) = crate::tracking::tracker(conn) {
+                tracker.resync(
+                    modes.in_transaction != 0,
+                    modes.autocommit != 0,
+                    modes.chain != 0,
+                );
+            }
+        }
+        // MySQL (remembered: not asked again), or a connection that is
+        // failing: the tracker keeps its guess.
+        Err(e) if SessionState::no_in_transaction(&e) => {}
+        Err(e) => tracing::debug!(error = %e, "could not ask MySQL for the session's modes"),
+    }
+}
