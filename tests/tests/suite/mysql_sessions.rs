@@ -463,6 +463,43 @@ fn mysql_after_losing_track_a_read_asks_the_server() {
     assert_eq!(hits_of_two(writer), 1);
 }
 
+/// A session in `autocommit = 0` before the tracker knew it (here a `SET`
+/// run before tracking; the server's own default does the same): the
+/// first hook finds a transaction open that the tracker does not and is
+/// refused, as before, but asks the server on the tracker's behalf: the
+/// next hook writes under a savepoint inside the transaction (every one
+/// was refused), its invalidation waits for the `COMMIT`, and the
+/// connection's reads fill nothing until then.
+#[test]
+fn mysql_a_hook_in_a_session_that_began_in_autocommit_off_asks_the_server() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_began_off") else {
+        return;
+    };
+    let row = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new("began", 1))
+        .unwrap();
+    let (p, id) = (&env.products, row.id);
+    let mut writer = env.db.another();
+    writer.batch_execute("SET autocommit = 0").unwrap();
+    track_for(&mut writer, &env.cache);
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    let refused = p.update(&mut writer, id, products::title.eq("refused"));
+    assert!(refused.is_err(), "the first hook is refused: {refused:?}");
+    p.update(&mut writer, id, products::title.eq("hooked"))
+        .expect("written inside the session's transaction");
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "not committed");
+    let before = p.stats().hits;
+    p.get(&mut writer, id).unwrap();
+    p.get(&mut writer, id).unwrap();
+    assert_eq!(p.stats().hits, before, "its own write, never cached");
+    writer.batch_execute("COMMIT").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "hooked");
+    writer.batch_execute("SET autocommit = 1").unwrap();
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
 fn mysql_row(

@@ -5,8 +5,10 @@
 //!
 //! The tracker does not ask before the first read: a session that starts
 //! in `autocommit = 0` or `completion_type = CHAIN` (the server's defaults,
-//! or statements run before the connection was tracked) is not seen; the
-//! guide says so.
+//! or statements run before the connection was tracked) is seen only when
+//! a hook finds a transaction open that the tracker does not (hooks ask the
+//! server before every write): that hook is refused, and asks on the
+//! tracker's behalf; the guide says so.
 //!
 //! One query, `SELECT @@autocommit, @@in_transaction, @@completion_type`,
 //! on the connection itself, before the read that needs it. MySQL has no
@@ -36,8 +38,15 @@ const MODES: &str = "SELECT CAST(@@autocommit AS SIGNED) AS autocommit, \
 /// Asks the server, when `conn`'s tracker needs it (see
 /// `CacheTracking::wants_resync`), and tells the tracker.
 pub(crate) fn resync(conn: &mut MysqlConnection) {
-    let wanted = crate::tracking::tracker(conn).is_some_and(|t| t.wants_resync());
-    if !wanted || !SessionState::has_in_transaction() {
+    if crate::tracking::tracker(conn).is_some_and(|t| t.wants_resync()) {
+        ask(conn);
+    }
+}
+
+/// Asks the server where `conn`'s session stands and tells its tracker
+/// (MariaDB only: on MySQL, nothing).
+pub(crate) fn ask(conn: &mut MysqlConnection) {
+    if !SessionState::has_in_transaction() {
         return;
     }
     match diesel::sql_query(MODES).get_result::<Modes>(conn) {

@@ -176,6 +176,15 @@ pub fn mysql_atomic<T>(
         };
     }
     if !crate::tracking::tracker(conn).is_some_and(|t| t.in_transaction()) {
+        // Refused: the hook planned its invalidation for a write outside a
+        // transaction. On a tracked connection the transaction was open
+        // since before the tracker knew the session (the server's
+        // `autocommit = 0`, a `SET` before tracking): it asks where the
+        // session stands, and follows it from the next statement on.
+        #[cfg(feature = "mysql")]
+        if crate::tracking::tracker(conn).is_some() {
+            crate::backends::mysql::resync::ask(conn);
+        }
         return Err(Error::QueryBuilderError(UNFOLLOWED.into()));
     }
     let savepoint = savepoint_name();
