@@ -146,9 +146,7 @@ pub(crate) trait Reader<C> {
 impl<C: Connection + 'static> Reader<C> for &mut C {
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
         #[cfg(feature = "mysql")]
-        if let Some(mysql) = (&mut **self as &mut dyn std::any::Any).downcast_mut() {
-            crate::backends::mysql::resync::resync(mysql);
-        }
+        crate::backends::mysql::resync::resync_any(&mut **self);
         tracking::read_policy(*self, tables)
     }
     fn load<T>(&mut self, _: Missed<'_>, load: impl FnOnce(&mut C) -> QueryResult<T>) -> Result<T> {

@@ -236,3 +236,36 @@ fn an_r2d2_pool_over_mysql() {
     let url = services::mysql_database_url(&services::mysql_url().unwrap(), db.database().unwrap());
     a_plain_pool::<diesel::MysqlConnection>(&url, &redis, "pool_my");
 }
+
+/// A pooled MariaDB connection whose tracker lost track (a statement it
+/// cannot read) asks the server where its session stands at its next
+/// read, as a bare connection does: in autocommit, its reads fill again.
+#[test]
+fn a_pooled_mysql_connection_that_lost_track_asks_the_server() {
+    let (Some(redis), Some(db)) = (services::redis_url(), db::mysql("pool_my_lost")) else {
+        return;
+    };
+    let url = services::mysql_database_url(&services::mysql_url().unwrap(), db.database().unwrap());
+    let cache = cache_with_prefix(&redis, "pool_my_lost");
+    let queries = Arc::new(AtomicUsize::new(0));
+    let pool = pool::<diesel::MysqlConnection, _>(
+        &url,
+        &cache,
+        &queries,
+        diesel::r2d2::NopConnectionCustomizer,
+    );
+    let products = ProductCache::new(cache.clone());
+    let mut conn = pool.get().unwrap();
+    let id = products
+        .insert(&mut conn, NewProduct::new("lost", 1))
+        .unwrap()
+        .id;
+    conn.batch_execute("EXECUTE IMMEDIATE 'DO 1'").unwrap();
+    let (_, q) = counted(&queries, || products.get(&mut conn, id).unwrap());
+    assert_eq!(q, 2, "the server asked, then the row read");
+    let (_, q) = counted(&queries, || products.get(&mut conn, id).unwrap());
+    assert_eq!(q, 0, "filled: a hit");
+    drop(conn);
+    drop(pool);
+    cache.clear().unwrap();
+}

@@ -35,9 +35,21 @@ const MODES: &str = "SELECT CAST(@@autocommit AS SIGNED) AS autocommit, \
      CAST(@@in_transaction AS SIGNED) AS in_transaction, \
      CAST(@@completion_type = 'CHAIN' AS SIGNED) AS chain";
 
+/// [`resync`] when `conn` is a `MysqlConnection` (or, with `r2d2`, a
+/// pooled one); nothing for another connection.
+pub(crate) fn resync_any(conn: &mut dyn std::any::Any) {
+    #[cfg(feature = "r2d2")]
+    if let Some(pooled) = conn.downcast_mut::<crate::pool::Pooled<MysqlConnection>>() {
+        return resync(pooled);
+    }
+    if let Some(mysql) = conn.downcast_mut::<MysqlConnection>() {
+        resync(mysql);
+    }
+}
+
 /// Asks the server, when `conn`'s tracker needs it (see
 /// `CacheTracking::wants_resync`), and tells the tracker.
-pub(crate) fn resync(conn: &mut MysqlConnection) {
+fn resync(conn: &mut MysqlConnection) {
     if crate::tracking::tracker(conn).is_some_and(|t| t.wants_resync()) {
         ask(conn);
     }
