@@ -85,10 +85,13 @@ impl CacheTracking {
         self.doubt_mysql_session(&statements, from_hook);
         match statements.as_slice() {
             // SQLite's COMMIT fails with the transaction still open (a
-            // reader holds the database: SQLITE_BUSY) or rolled back.
-            [Statement::Commit] if self.dialect == Dialect::Sqlite => self.lose_track(),
-            // A COMMIT that failed may have committed (its reply lost), and
-            // a ROLLBACK that failed leaves the transaction unknown.
+            // reader holds the database: SQLITE_BUSY) or rolled back;
+            // MySQL's may leave it open too (`XAER_RMFAIL` inside `XA
+            // START`), or have committed, its reply lost: what it wrote is
+            // invalidated now and again at the next end.
+            [Statement::Commit] if self.dialect != Dialect::Postgres => self.lose_track(),
+            // PostgreSQL's ends the transaction: committed if its reply was
+            // lost. A ROLLBACK that failed leaves the transaction unknown.
             [Statement::Commit] => self.end(true),
             [Statement::Rollback] => self.lose_track(),
             // Inside a transaction, a failed statement changed nothing that

@@ -500,6 +500,40 @@ fn mysql_a_hook_in_a_session_that_began_in_autocommit_off_asks_the_server() {
     writer.batch_execute("SET autocommit = 1").unwrap();
 }
 
+/// A `COMMIT` inside `XA START` fails (`XAER_RMFAIL`) and the XA
+/// transaction stays open: the tracker took the failed `COMMIT` for a
+/// commit, so the writer's next read cached its uncommitted row (served
+/// after `XA ROLLBACK`), and the real `XA COMMIT .. ONE PHASE` invalidated
+/// nothing (the old row, refilled meanwhile, was served after it). Found
+/// by an outside probe; a failed `COMMIT` on MySQL now loses track.
+#[test]
+fn mysql_a_commit_refused_inside_xa_ends_nothing() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_xa_refused", "xa_refused") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    for (xid, end, kept) in [
+        ("r", "XA ROLLBACK 'r'", row.title.as_str()),
+        ("c", "XA COMMIT 'c' ONE PHASE", "committed"),
+    ] {
+        let title = if end.contains("COMMIT") { "committed" } else { "rolled back" };
+        writer
+            .batch_execute(&format!("XA START '{xid}'; {}", update(title)))
+            .unwrap();
+        assert!(writer.batch_execute("COMMIT").is_err(), "refused in XA");
+        assert_eq!(p.get(writer, id).unwrap().title, title, "its own");
+        assert_eq!(p.get(reader, id).unwrap().title, row.title, "{xid}: not yet");
+        writer
+            .batch_execute(&format!("XA END '{xid}'; {end}"))
+            .unwrap();
+        assert_eq!(p.get(reader, id).unwrap().title, kept, "after {end}");
+        assert_eq!(p.get(writer, id).unwrap().title, kept, "after {end}");
+    }
+}
+
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
 fn mysql_row(
