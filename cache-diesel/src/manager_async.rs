@@ -166,6 +166,7 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncModelQueries<C>,
     {
         let related = <M as AsyncModelQueries<C>>::related_tables();
+        reader.resync().await;
         let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
         if let Some(kept) = self.kept_detail(related, bypass, &key) {
             return Ok(kept);
@@ -201,6 +202,7 @@ impl<M: CachedModel> Manager<M> {
     {
         let missed_entry = [(entry.key(), entry.deps_tags())];
         let missed = Missed::new(self.cache(), &missed_entry);
+        reader.resync().await;
         let policy = reader.policy(Self::tables_of(&entry));
         if policy == ReadPolicy::Bypass {
             tracing::debug!(

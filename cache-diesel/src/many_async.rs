@@ -89,6 +89,7 @@ impl<M: CachedModel> Manager<M> {
         }
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
+        reader.resync().await;
         let policy = reader.policy(tables);
         if policy == ReadPolicy::Bypass {
             let missed = Missed::new(self.cache(), &[]);

@@ -99,6 +99,11 @@ where
 
 /// How an async read reaches the database (see `source::Reader`).
 pub(crate) trait AsyncReader<C> {
+    /// Brings the connection's tracker up to date where it can ask the
+    /// server (MariaDB after it lost track): before [`policy`](Self::policy).
+    fn resync(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// What the read may do with the cache (see [`ReadPolicy`]).
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy;
     /// Runs `load`, the query of the read `missed`, on a connection.
@@ -110,6 +115,12 @@ pub(crate) trait AsyncReader<C> {
 }
 
 impl<C: AsyncConnection + 'static> AsyncReader<C> for &mut C {
+    async fn resync(&mut self) {
+        #[cfg(feature = "async-mysql")]
+        if let Some(mysql) = (&mut **self as &mut dyn std::any::Any).downcast_mut() {
+            crate::backends::mysql::resync::resync_async(mysql).await;
+        }
+    }
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
         tracking::policy_on(&mut AsyncConn(&mut **self), tables)
     }

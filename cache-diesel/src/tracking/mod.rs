@@ -283,7 +283,7 @@ impl CacheTracking {
     /// statement's (see `replies_unreliable`): so once a statement was
     /// given up, and while one given up is unanswered, which the first read
     /// after it finds (it settles only when that read's answer comes).
-    fn may_misread(&self) -> bool {
+    pub(super) fn may_misread(&self) -> bool {
         #[cfg(feature = "async")]
         if self.dialect == Dialect::Mysql && self.is_async && self.answer_pending() {
             return true;

@@ -183,10 +183,13 @@ impl CacheTracking {
         }
     }
 
-    /// Whether a sync MySQL connection should ask the server where its
-    /// session stands before a read: the tracker lost track.
+    /// Whether a MySQL connection should ask the server where its session
+    /// stands before a read: the tracker lost track, and the answer will
+    /// be the question's (no statement given up before it).
     pub(crate) fn wants_resync(&self) -> bool {
-        self.dialect == Dialect::Mysql && (self.session_unsure || self.reminder.is_some())
+        self.dialect == Dialect::Mysql
+            && (self.session_unsure || self.reminder.is_some())
+            && !self.may_misread()
     }
 
     /// What a MySQL server said of the session: whether a transaction is

@@ -28,12 +28,12 @@ mod batch_reads;
 mod cached_query;
 mod commit_bumps;
 mod kept_hits;
+mod mysql_sessions;
 mod no_stale_reads;
 mod owed_bumps;
 mod precise_invalidation;
 mod read_replicas;
 mod two_caches;
-mod mysql_sessions;
 mod write_hooks;
 mod write_paths;
 

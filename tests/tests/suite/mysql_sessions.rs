@@ -437,7 +437,11 @@ fn mysql_after_losing_track_a_read_asks_the_server() {
     };
     assert_eq!(hits_of_two(writer), 1, "a tracked connection fills");
     writer.batch_execute("EXECUTE IMMEDIATE 'DO 1'").unwrap();
-    assert_eq!(hits_of_two(writer), 1, "the server says autocommit: fills again");
+    assert_eq!(
+        hits_of_two(writer),
+        1,
+        "the server says autocommit: fills again"
+    );
 
     writer
         .batch_execute("EXECUTE IMMEDIATE 'START TRANSACTION'")
@@ -519,13 +523,21 @@ fn mysql_a_commit_refused_inside_xa_ends_nothing() {
         ("r", "XA ROLLBACK 'r'", row.title.as_str()),
         ("c", "XA COMMIT 'c' ONE PHASE", "committed"),
     ] {
-        let title = if end.contains("COMMIT") { "committed" } else { "rolled back" };
+        let title = if end.contains("COMMIT") {
+            "committed"
+        } else {
+            "rolled back"
+        };
         writer
             .batch_execute(&format!("XA START '{xid}'; {}", update(title)))
             .unwrap();
         assert!(writer.batch_execute("COMMIT").is_err(), "refused in XA");
         assert_eq!(p.get(writer, id).unwrap().title, title, "its own");
-        assert_eq!(p.get(reader, id).unwrap().title, row.title, "{xid}: not yet");
+        assert_eq!(
+            p.get(reader, id).unwrap().title,
+            row.title,
+            "{xid}: not yet"
+        );
         writer
             .batch_execute(&format!("XA END '{xid}'; {end}"))
             .unwrap();

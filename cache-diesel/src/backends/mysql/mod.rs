@@ -1,6 +1,6 @@
 //! MySQL and MariaDB only.
 
-#[cfg(feature = "mysql")]
+#[cfg(any(feature = "mysql", feature = "async-mysql"))]
 pub(crate) mod resync;
 pub(crate) mod session;
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
