@@ -443,6 +443,7 @@ mod tests {
     /// is invalidated at once when none is open; `UNLOCK TABLES` then
     /// loses track (whether `LOCK TABLES` holds locks cannot be asked).
     #[test]
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
     fn a_resync_replaces_the_guesses_of_a_tracker_that_lost_track() {
         let (mut t, epoch) = tracker();
         t.dialect = Dialect::Mysql;

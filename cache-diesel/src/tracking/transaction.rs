@@ -22,8 +22,10 @@ impl CacheTracking {
                 self.record(Vec::new(), true, from_hook)
             }
             Statement::Begin => {
-                if self.dialect == Dialect::Mysql && !self.levels.is_empty() {
-                    self.end(true); // MySQL commits the open transaction first
+                // MySQL commits the open transaction first (one the tracker
+                // lost track of too).
+                if self.dialect == Dialect::Mysql && self.in_transaction() {
+                    self.end(true);
                 }
                 // and releases the tables `LOCK TABLES` locked
                 (self.tables_locked, self.tables_lock_unknown) = (false, false);
@@ -175,7 +177,9 @@ impl CacheTracking {
                 self.autocommit_off = true;
                 self.reopen();
             }
-            Some(true) if self.autocommit_off => {
+            // It commits the open transaction (one the tracker lost track
+            // of too: `autocommit = 0` may have been set unseen).
+            Some(true) if self.autocommit_off || self.reminder.is_some() => {
                 self.autocommit_off = false;
                 self.end(true);
             }
@@ -183,6 +187,7 @@ impl CacheTracking {
         }
     }
 
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
     /// Whether a MySQL connection should ask the server where its session
     /// stands before a read: the tracker lost track, and the answer will
     /// be the question's (no statement given up before it).
@@ -199,6 +204,7 @@ impl CacheTracking {
     /// end; with none open, whatever committed it has (an unseen commit can
     /// only come from a statement the tracker could not read, invalidated
     /// after it ran), so it is invalidated once more now and forgotten.
+    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
     pub(crate) fn resync(&mut self, open: bool, autocommit: bool, chain: bool) {
         let lost = self.reminder.take();
         if self.session_unsure || lost.is_some() {
@@ -209,11 +215,18 @@ impl CacheTracking {
         // Under autocommit = 0 a transaction starts at the next statement
         // that touches a table (`@@in_transaction` says 0 until then).
         if open || !autocommit {
+            let unknown = self.levels.is_empty() && lost.is_none();
             if self.levels.is_empty() {
                 self.levels.push(Level::default());
             }
             if let Some(lost) = lost {
                 self.levels[0].pending.absorb(lost);
+            }
+            if unknown && open {
+                // Open since before the tracker knew the session: what it
+                // took for autocommitted writes may be in it, invalidated
+                // before they commit. Anything may commit at its end.
+                self.record(Vec::new(), true, false);
             }
         } else {
             if !self.levels.is_empty() {

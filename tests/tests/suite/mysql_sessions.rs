@@ -428,7 +428,7 @@ fn mysql_after_losing_track_a_read_asks_the_server() {
     let reader = &mut env.db.another();
     // How many of two reads on the writer were hits (the entry evicted
     // first, so the first read misses and fills if it may).
-    let mut hits_of_two = |writer: &mut diesel::MysqlConnection| {
+    let hits_of_two = |writer: &mut diesel::MysqlConnection| {
         p.invalidate_id(id).unwrap();
         let before = p.stats().hits;
         p.get(writer, id).unwrap();
@@ -544,6 +544,102 @@ fn mysql_a_commit_refused_inside_xa_ends_nothing() {
         assert_eq!(p.get(reader, id).unwrap().title, kept, "after {end}");
         assert_eq!(p.get(writer, id).unwrap().title, kept, "after {end}");
     }
+}
+
+/// What ends a transaction the tracker lost track of must invalidate what
+/// it may have written (found by an outside probe of the resync, each
+/// stale until the entry's timeout): a `BEGIN` commits it, as does `SET
+/// autocommit = 1` after an `autocommit = 0` the tracker could not read.
+#[test]
+fn mysql_what_ends_a_transaction_the_tracker_lost_commits_it() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_lost_ends", "lost_ends") else {
+        return;
+    };
+    let (p, id, writer) = (&env.products, row.id, &mut writer);
+    let reader = &mut env.db.another();
+    let update = |title: &str| format!("UPDATE products SET title = '{title}' WHERE id = {id}");
+    for (i, (opens, ends)) in [
+        ("EXECUTE IMMEDIATE 'START TRANSACTION'", "BEGIN"),
+        (
+            "EXECUTE IMMEDIATE 'SET autocommit = 0'",
+            "SET autocommit = 1",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let before = p.get(reader, id).unwrap().title;
+        let title = format!("committed by {ends}");
+        writer.batch_execute(opens).unwrap();
+        writer.batch_execute(&update(&title)).unwrap();
+        assert_eq!(p.get(reader, id).unwrap().title, before, "{i}: not yet");
+        writer.batch_execute(ends).unwrap();
+        assert_eq!(p.get(reader, id).unwrap().title, title, "after {ends}");
+        writer.batch_execute("ROLLBACK").unwrap();
+    }
+}
+
+/// A session whose transaction was open since before the tracker knew it
+/// (`autocommit = 0` set before tracking): the tracker took a raw write
+/// there for autocommitted and invalidated it at once; a hook then found
+/// the transaction open and asked the server, and the transaction's end
+/// must invalidate that write again (it invalidated nothing: found by an
+/// outside probe, stale until the entry's timeout).
+#[test]
+fn mysql_a_transaction_found_open_invalidates_everything_at_its_end() {
+    use diesel::connection::SimpleConnection;
+    let Some(mut env) = cache_tests::env::mysql_redis("mysql_found_open") else {
+        return;
+    };
+    let row = env
+        .products
+        .insert(&mut env.db.conn, NewProduct::new("found", 1))
+        .unwrap();
+    let (p, id) = (&env.products, row.id);
+    let mut writer = env.db.another();
+    writer.batch_execute("SET autocommit = 0").unwrap();
+    track_for(&mut writer, &env.cache);
+    let reader = &mut env.db.another();
+    writer
+        .batch_execute(&format!(
+            "UPDATE products SET title = 'raw' WHERE id = {id}"
+        ))
+        .unwrap();
+    let refused = p.update(&mut writer, id, products::title.eq("refused"));
+    assert!(refused.is_err(), "the first hook is refused: {refused:?}");
+    assert_eq!(p.get(reader, id).unwrap().title, row.title, "not committed");
+    writer.batch_execute("COMMIT").unwrap();
+    assert_eq!(p.get(reader, id).unwrap().title, "raw");
+    writer.batch_execute("SET autocommit = 1").unwrap();
+}
+
+/// A hook inside Diesel's `transaction()` after SQL text ended that
+/// transaction: Diesel's savepoint is a no-op there and the write would
+/// commit at once, its invalidation planned for a commit that never
+/// comes (found by an outside probe). Refused: nothing written.
+#[test]
+fn mysql_a_hook_in_a_diesel_transaction_that_sql_text_ended_is_refused() {
+    use diesel::connection::SimpleConnection;
+    let Some((env, row, mut writer)) = mysql_row("mysql_ended_under", "ended_under") else {
+        return;
+    };
+    let (p, id) = (&env.products, row.id);
+    let reader = &mut env.db.another();
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
+    let written = cache_diesel::transaction(&mut writer, |c| {
+        c.batch_execute("COMMIT")?;
+        p.update(c, id, products::title.eq("hooked"))
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+    });
+    assert!(written.is_err(), "refused: {written:?}");
+    let stored: String = products::table
+        .find(id)
+        .select(products::title)
+        .first(reader)
+        .unwrap();
+    assert_eq!(stored, row.title, "nothing written");
+    assert_eq!(p.get(reader, id).unwrap().title, row.title);
 }
 
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and

@@ -42,6 +42,13 @@ pub(crate) fn savepoint_name() -> String {
 /// (error 1568, MySQL and MariaDB).
 pub(crate) const IN_PROGRESS: &str = "transaction is in progress";
 
+/// The error of a hook write inside a Diesel transaction that SQL text
+/// ended.
+pub(crate) const ENDED_UNDER_DIESEL: &str = "cache-diesel: a MySQL hook write inside a Diesel \
+     transaction that SQL text already ended (a COMMIT or ROLLBACK sent by batch_execute or \
+     sql_query): Diesel's savepoint would be a no-op and the write commit at once, \
+     so nothing was written. End Diesel's transactions through Diesel";
+
 /// The error of a hook write inside a transaction the tracker does not
 /// follow.
 pub(crate) const UNFOLLOWED: &str = "cache-diesel: a MySQL hook write inside a transaction cache-diesel cannot \
@@ -149,8 +156,13 @@ pub fn mysql_atomic<T>(
     conn: &mut MysqlConnection,
     f: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
-    // A transaction Diesel opened: Diesel's own savepoint.
+    // A transaction Diesel opened: Diesel's own savepoint; unless SQL text
+    // ended it behind Diesel's back (a `COMMIT` in a `batch_execute`), where
+    // the savepoint would be a no-op and the write commit at once.
     if crate::tracking::diesel_in_transaction(conn) {
+        if crate::tracking::tracker(conn).is_some_and(|t| !t.in_transaction()) {
+            return Err(Error::QueryBuilderError(ENDED_UNDER_DIESEL.into()));
+        }
         return conn.transaction(f);
     }
     if !server_in_transaction(conn)? {

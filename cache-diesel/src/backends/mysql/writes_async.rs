@@ -18,8 +18,8 @@
 //! a connection.
 
 use crate::backends::mysql::writes::{
-    IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, SESSION_STATE_MYSQL, SessionState, UNFOLLOWED,
-    savepoint_name,
+    ENDED_UNDER_DIESEL, IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, SESSION_STATE_MYSQL,
+    SessionState, UNFOLLOWED, savepoint_name,
 };
 use crate::tracking_async::{async_tracker, diesel_in_transaction};
 use diesel::QueryResult;
@@ -83,6 +83,9 @@ pub enum MysqlAtomic {
 /// connection, `SET autocommit = 0`), refused: nothing is written.
 pub async fn mysql_atomic_begin(conn: &mut AsyncMysqlConnection) -> QueryResult<MysqlAtomic> {
     if diesel_in_transaction(conn) {
+        if async_tracker(conn).is_some_and(|t| !t.in_transaction()) {
+            return Err(Error::QueryBuilderError(ENDED_UNDER_DIESEL.into()));
+        }
         Manager::begin_transaction(conn).await?;
         return Ok(MysqlAtomic::Managed);
     }
