@@ -57,6 +57,7 @@ impl CacheTracking {
             self.escapes_unsure = true;
         }
         let Some(error) = error else {
+            self.note_temporary_tables(&lower, &statements);
             // The text after an unterminated token (or where two readings
             // of it differ) is one Unknown: it may hide the BEGIN or COMMIT
             // that opens or ends a transaction.

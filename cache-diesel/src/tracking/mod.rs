@@ -52,7 +52,7 @@ pub(crate) use hooks::{
 #[cfg(feature = "async")]
 pub(crate) use in_flight::while_it_may_land;
 
-use crate::sql_tables::Dialect;
+use crate::sql_tables::{Dialect, Statement};
 use cache_core::{Cache, Ttl};
 use diesel::Connection;
 use diesel::connection::{Instrumentation, TransactionManager, TransactionManagerStatus};
@@ -152,6 +152,13 @@ pub struct CacheTracking {
     /// hooks' writes are invalidated per table: what it reads may belong
     /// to another statement.
     replies_unreliable: bool,
+    /// Tables a temporary table of this connection's (`CREATE TEMPORARY
+    /// TABLE products ..`) hides from it: its reads of them see the
+    /// temporary one, and must neither fill the cache nor be served from
+    /// it. `shadows_any`: one was created by text the tracker could not
+    /// read (`EXECUTE IMMEDIATE 'CREATE TEMPORARY TABLE ..'`).
+    shadowed: BTreeSet<String>,
+    shadows_any: bool,
     /// MySQL's `sql_mode` was set, maybe to `NO_BACKSLASH_ESCAPES`: text
     /// with a backslash is read both ways
     /// (`sql_tables::analyze_mysql_either_escapes`).
@@ -215,6 +222,8 @@ impl CacheTracking {
             session_unsure: false,
             replies_unreliable: false,
             tables_lock_unknown: false,
+            shadowed: BTreeSet::new(),
+            shadows_any: false,
             escapes_unsure: false,
             first_only: false,
             hooks: Arc::default(),
@@ -269,13 +278,39 @@ impl CacheTracking {
     }
 
     /// The policy for a read whose result depends on `tables`.
-    pub(crate) fn policy<'t>(&self, mut tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
-        if !self.in_transaction() && !self.may_misread() {
-            ReadPolicy::Normal
-        } else if tables.any(|table| self.transaction_wrote(table)) {
-            ReadPolicy::Bypass
-        } else {
-            ReadPolicy::NoFill
+    pub(crate) fn policy<'t>(&self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
+        let unsure = self.in_transaction() || self.may_misread();
+        let shadows = self.shadows_any || !self.shadowed.is_empty();
+        if !unsure && !shadows {
+            return ReadPolicy::Normal;
+        }
+        let mut wrote = false;
+        for table in tables {
+            let table = table.to_ascii_lowercase();
+            if self.shadows_any || self.shadowed.contains(&table) {
+                return ReadPolicy::Bypass;
+            }
+            wrote |= unsure && self.levels.iter().any(|l| l.pending.wrote(&table));
+        }
+        match (wrote, unsure) {
+            (true, _) => ReadPolicy::Bypass,
+            (false, true) => ReadPolicy::NoFill,
+            (false, false) => ReadPolicy::Normal,
+        }
+    }
+
+    /// Notes the temporary tables `statements` (the text `lower`) create:
+    /// see `shadowed`.
+    fn note_temporary_tables(&mut self, lower: &str, statements: &[Statement]) {
+        if !creates_temporary(lower) {
+            return;
+        }
+        for statement in statements {
+            match statement {
+                Statement::Writes(tables) => self.shadowed.extend(tables.iter().cloned()),
+                Statement::Unknown => self.shadows_any = true,
+                _ => {}
+            }
         }
     }
 
@@ -305,6 +340,23 @@ impl Drop for HookMark {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Whether `lower` (lower-case SQL) holds `CREATE [GLOBAL | LOCAL]
+/// TEMP[ORARY]`, as words.
+fn creates_temporary(lower: &str) -> bool {
+    let mut words = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty());
+    while words.any(|w| w == "create") {
+        let next = words
+            .by_ref()
+            .find(|w| !matches!(*w, "or" | "replace" | "global" | "local"));
+        if matches!(next, Some("temp" | "temporary")) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The SQL dialect of the database `B` (a Diesel backend type).
@@ -436,6 +488,27 @@ mod tests {
         assert_eq!(epoch(), begun, "START TRANSACTION released the locks");
         run(&mut t, "COMMIT");
         assert_ne!(epoch(), begun, "at the commit");
+    }
+
+    #[test]
+    fn temporary_tables_are_told_from_their_words() {
+        for sql in [
+            "create temporary table products (id int)",
+            "create temp table products as select 1",
+            "create global temporary table x (a int)",
+            "create or replace temp view v as select 1",
+            "select 1; create\ttemporary table `p` like q",
+        ] {
+            assert!(creates_temporary(sql), "{sql}");
+        }
+        for sql in [
+            "create table temperature (temp int)",
+            "create index temp on t (a)",
+            "select temp from create_temp",
+            "insert into temp values (1)",
+        ] {
+            assert!(!creates_temporary(sql), "{sql}");
+        }
     }
 
     /// What the server says replaces the tracker's guesses once it lost

@@ -197,6 +197,48 @@ where
     });
 }
 
+/// A temporary table named like a managed table hides the real one from
+/// the connection that made it: that connection's reads of it must go to
+/// the database (they see the temporary rows) and fill nothing, or every
+/// process is served the temporary rows (found by an outside probe on
+/// MariaDB, until the entry's timeout). Another connection reads the real
+/// rows, from the cache.
+fn a_temporary_table_named_like_a_managed_one_fills_nothing<C: Connection + 'static>(
+    env: &mut Env<C>,
+) where
+    Product: ProductQueries<C>,
+{
+    let id = cached_row(env, "shadowed");
+    let name = std::any::type_name::<C::Backend>();
+    let (create, drop) = match name.rsplit("::").next() {
+        Some("Pg") => (
+            "CREATE TEMPORARY TABLE products AS SELECT * FROM products",
+            "DROP TABLE pg_temp.products",
+        ),
+        Some("Sqlite") => (
+            "CREATE TEMP TABLE products AS SELECT * FROM main.products",
+            "DROP TABLE temp.products",
+        ),
+        _ => (
+            "CREATE TEMPORARY TABLE products AS SELECT * FROM products",
+            "DROP TEMPORARY TABLE products",
+        ),
+    };
+    let mut other = env.db.another();
+    let conn = &mut env.db.conn;
+    exec(conn, create);
+    exec(
+        conn,
+        &format!("UPDATE products SET title = 'temporary' WHERE id = {id}"),
+    );
+    let p = &env.products;
+    for _ in 0..2 {
+        assert_eq!(p.get(conn, id).unwrap().title, "temporary", "its own rows");
+        assert_eq!(p.get(&mut other, id).unwrap().title, "Title of shadowed");
+    }
+    exec(conn, drop);
+}
+
 fn a_text_rollback_invalidates_nothing<C: Connection + 'static>(env: &mut Env<C>)
 where
     Product: ProductQueries<C>,
@@ -270,6 +312,7 @@ cache_tests::matrix!(
     a_hook_write_in_a_text_transaction,
     text_savepoints,
     savepoint_names_match_as_the_database_matches_them,
+    a_temporary_table_named_like_a_managed_one_fills_nothing,
     a_text_rollback_invalidates_nothing,
 );
 
