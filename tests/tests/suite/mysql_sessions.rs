@@ -8,6 +8,7 @@
 
 use cache_tests::env::Env;
 use cache_tests::models::{NewProduct, Product, products};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 /// MySQL sessions where a transaction opens without a `BEGIN`
@@ -19,7 +20,6 @@ use diesel::prelude::*;
 /// next hook writes).
 #[test]
 fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots() {
-    use diesel::connection::SimpleConnection;
     let Some(mut env) = cache_tests::env::mysql_redis("mysql_chain") else {
         return;
     };
@@ -95,7 +95,6 @@ fn mysql_sessions_that_open_transactions_without_begin_never_fill_old_snapshots(
 /// applied after the batch's other statements.
 #[test]
 fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_batch_session", "batch") else {
         return;
     };
@@ -126,7 +125,6 @@ fn mysql_session_settings_apply_where_they_stand_in_a_batch() {
 /// fill.
 #[test]
 fn mysql_chain_set_in_a_batch_keeps_the_next_transaction_from_filling() {
-    use diesel::connection::SimpleConnection;
     let Some((mut env, row, mut chained)) = mysql_row("mysql_batch_chain", "chain") else {
         return;
     };
@@ -187,7 +185,6 @@ fn mysql_implicit_commits_invalidate_though_the_transaction_rolls_back() {
 /// after a `ROLLBACK` (which undid nothing) until its timeout.
 #[test]
 fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_unlock_tables", "locked") else {
         return;
     };
@@ -230,7 +227,6 @@ fn mysql_unlock_tables_commits_what_was_written_under_lock_tables() {
 /// uncommitted write a read there cached for every process.
 #[test]
 fn mysql_xa_transactions_are_followed() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_xa", "xa") else {
         return;
     };
@@ -287,7 +283,6 @@ fn mysql_xa_transactions_are_followed() {
 /// committed, for every process.
 #[test]
 fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_unreadable", "dynamic") else {
         return;
     };
@@ -328,7 +323,6 @@ fn mysql_statements_the_tracker_cannot_read_leave_no_dirty_row() {
 /// cache its uncommitted write for every process.
 #[test]
 fn mariadb_analyze_of_a_statement_runs_it() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_analyze", "analyzed") else {
         return;
     };
@@ -367,7 +361,6 @@ fn mariadb_analyze_of_a_statement_runs_it() {
 /// matches one without on MariaDB.
 #[test]
 fn mysql_what_the_tracker_cannot_read_never_leaves_a_stale_row() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_unread_sets", "unread") else {
         return;
     };
@@ -420,7 +413,6 @@ fn mysql_what_the_tracker_cannot_read_never_leaves_a_stale_row() {
 /// cached for others; under `completion_type = CHAIN`, nothing fills.
 #[test]
 fn mysql_after_losing_track_a_read_asks_the_server() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_resync", "resync") else {
         return;
     };
@@ -476,7 +468,6 @@ fn mysql_after_losing_track_a_read_asks_the_server() {
 /// connection's reads fill nothing until then.
 #[test]
 fn mysql_a_hook_in_a_session_that_began_in_autocommit_off_asks_the_server() {
-    use diesel::connection::SimpleConnection;
     let Some(mut env) = cache_tests::env::mysql_redis("mysql_began_off") else {
         return;
     };
@@ -512,7 +503,6 @@ fn mysql_a_hook_in_a_session_that_began_in_autocommit_off_asks_the_server() {
 /// by an outside probe; a failed `COMMIT` on MySQL now loses track.
 #[test]
 fn mysql_a_commit_refused_inside_xa_ends_nothing() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_xa_refused", "xa_refused") else {
         return;
     };
@@ -552,7 +542,6 @@ fn mysql_a_commit_refused_inside_xa_ends_nothing() {
 /// autocommit = 1` after an `autocommit = 0` the tracker could not read.
 #[test]
 fn mysql_what_ends_a_transaction_the_tracker_lost_commits_it() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_lost_ends", "lost_ends") else {
         return;
     };
@@ -588,7 +577,6 @@ fn mysql_what_ends_a_transaction_the_tracker_lost_commits_it() {
 /// outside probe, stale until the entry's timeout).
 #[test]
 fn mysql_a_transaction_found_open_invalidates_everything_at_its_end() {
-    use diesel::connection::SimpleConnection;
     let Some(mut env) = cache_tests::env::mysql_redis("mysql_found_open") else {
         return;
     };
@@ -620,7 +608,6 @@ fn mysql_a_transaction_found_open_invalidates_everything_at_its_end() {
 /// comes (found by an outside probe). Refused: nothing written.
 #[test]
 fn mysql_a_hook_in_a_diesel_transaction_that_sql_text_ended_is_refused() {
-    use diesel::connection::SimpleConnection;
     let Some((env, row, mut writer)) = mysql_row("mysql_ended_under", "ended_under") else {
         return;
     };
