@@ -286,11 +286,10 @@ impl CacheTracking {
         }
         let mut wrote = false;
         for table in tables {
-            let table = table.to_ascii_lowercase();
-            if self.shadows_any || self.shadowed.contains(&table) {
+            if self.shadows_any || self.shadowed.contains(&table.to_ascii_lowercase()) {
                 return ReadPolicy::Bypass;
             }
-            wrote |= unsure && self.levels.iter().any(|l| l.pending.wrote(&table));
+            wrote |= unsure && self.transaction_wrote(table);
         }
         match (wrote, unsure) {
             (true, _) => ReadPolicy::Bypass,
