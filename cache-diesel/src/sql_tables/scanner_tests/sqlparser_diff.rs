@@ -32,8 +32,16 @@ static REFUSED: AtomicUsize = AtomicUsize::new(0);
 
 /// sqlparser's reading of `sql` under `dialect`: whether it has a write,
 /// and every relation named (last part, lower case); `None` when it does
-/// not parse.
+/// not parse, or when the text holds a MySQL executed comment: sqlparser
+/// lexes `/*! .. */` and `/*M! .. */` as plain comments, so a literal
+/// inside one that holds `*/` (`/*M!100101 "*/" */`) ends the comment for
+/// sqlparser but not for the server, and the two read different
+/// statements (the scanner's own tests cover executed comments).
 fn sqlparser_reading(sql: &str, dialect: Dialect) -> Option<(bool, Vec<String>)> {
+    if dialect == Dialect::Mysql && (sql.contains("/*!") || sql.contains("/*M!")) {
+        REFUSED.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
     let parsed = match dialect {
         Dialect::Postgres => Parser::parse_sql(&sqlparser_dialect::PostgreSqlDialect {}, sql),
         Dialect::Sqlite => Parser::parse_sql(&sqlparser_dialect::SQLiteDialect {}, sql),
@@ -122,4 +130,17 @@ fn sqlparser_parses_some_of_the_text() {
         REFUSED.load(Ordering::Relaxed)
     );
     assert!(parsed > 0, "the differential compares nothing");
+}
+
+/// The text a CI run's differential failed on: sqlparser ends the executed
+/// comment at the `*/` inside its string and finds no write; the server
+/// (and the scanner) run the comment's string and then the `DELETE`.
+#[test]
+fn executed_comments_are_left_out_of_the_differential() {
+    let sql = "SELECT /*M!100101 \"*/\" */ /* \"END */;  DELETE FROM target WHERE c = _utf8mb4''";
+    assert_eq!(sqlparser_reading(sql, Dialect::Mysql), None);
+    assert!(
+        analyze(sql, Dialect::Mysql).contains(&Statement::Writes(vec!["target".to_owned()])),
+        "the scanner reads the DELETE after the comment"
+    );
 }
