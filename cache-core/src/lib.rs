@@ -31,6 +31,7 @@
 //! named `*_async`); then the utilities at the root: `config`, `key`,
 //! `codec` and `strict` (decoding that misses no field), `compress`,
 //! `registry`, `stats`, `log_limit` (one log line per cause per period),
+//! `per_cpu` (which copy of a per-core structure a thread uses),
 //! `timeout`, `error`.
 
 #![warn(missing_docs)]
@@ -48,6 +49,7 @@ mod config;
 mod error;
 mod key;
 mod log_limit;
+mod per_cpu;
 mod registry;
 mod stats;
 mod strict;

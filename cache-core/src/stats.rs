@@ -46,7 +46,7 @@ pub enum Counter {
 const COUNTERS: usize = 15;
 
 /// How many copies of the counters a [`Stats`] keeps: each thread adds to
-/// one (chosen once per thread, in turn), so that hits on several cores do
+/// the one of the core it runs on, so that hits on several cores do
 /// not move one cache line back and forth on every count (two counts a hit:
 /// the cache's and the model's); a snapshot sums them. Measured: without
 /// stripes, two threads made fewer hits a second than one (`compare`).
@@ -57,23 +57,11 @@ const STRIPES: usize = 8;
 #[repr(align(128))]
 struct Stripe([AtomicU64; COUNTERS]);
 
-/// This thread's stripe.
+/// This thread's stripe: that of the core it runs on
+/// ([`crate::per_cpu`]).
 #[inline]
 fn stripe() -> usize {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    // Const-initialized (no lazy-init check on a hit); `STRIPES`: not
-    // chosen yet.
-    thread_local! {
-        static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(STRIPES) };
-    }
-    MINE.with(|mine| {
-        let mut s = mine.get();
-        if s == STRIPES {
-            s = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
-            mine.set(s);
-        }
-        s
-    })
+    crate::per_cpu::index() % STRIPES
 }
 
 /// Every counter, in the order of its discriminant.

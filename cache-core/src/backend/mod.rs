@@ -261,6 +261,19 @@ pub trait EntryStore {
     fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
         self.kept_after_generation(&key.to_string())
     }
+    /// `read` of what [`kept_by_parts`](Self::kept_by_parts) finds, if
+    /// anything (`false`: nothing): the in-process store lends the memo
+    /// without counting a reference to it (whose count's line every hit of
+    /// every core would write); the default takes
+    /// [`kept_by_parts`](Self::kept_by_parts)'s.
+    #[doc(hidden)]
+    fn read_kept_by_parts(
+        &self,
+        key: KeyParts<'_>,
+        read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),
+    ) -> bool {
+        self.kept_by_parts(key).map(|memo| read(&memo)).is_some()
+    }
     /// The entry just read under `key` did not hold (a tag moved on): a
     /// store with a local copy in front of a shared one drops the copy, so
     /// that the next read asks the shared store, where a fill will land.

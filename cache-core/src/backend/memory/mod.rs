@@ -13,9 +13,11 @@
 //! when read and is dropped then; an insert sweeps out the others every
 //! [`SWEEP_EVERY_MS`].
 //!
-//! The shards are those tables behind a lock whose readers write no
-//! shared line ([`shards`]): a hit from any number of threads writes no
-//! line of the shard that another thread reads, and no code of the
+//! The shards are those tables behind a lock with a read lock per core
+//! ([`shards`], [`core_lock`]), and a hit borrows the entry's memo without
+//! counting a reference to it ([`held`]: crossbeam-epoch defers a let-go
+//! memo's drop past its readers): a hit from any number of threads writes
+//! no line that a hit on another core reads, and no code of the
 //! application runs under a shard's lock.
 //!
 //! An entry is laid out for the hit: the store holds a keyed 128-bit hash
@@ -32,11 +34,15 @@ use crate::key::KeyParts;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
+use held::Held;
 use shards::Shards;
+use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+mod core_lock;
+mod held;
 mod shards;
 mod slots;
 mod table;
@@ -120,7 +126,7 @@ pub(crate) fn key_head_hash(head: &str) -> u128 {
 #[derive(Debug, Clone)]
 struct Stored {
     /// The bytes until a reader decodes them, then the decoded value.
-    memo: Memo,
+    memo: Held,
     /// Its deadline on the coarse clock (`timeout::coarse_now_ms`;
     /// `u64::MAX`: none): read on every hit, where `Instant::now()` was
     /// a tenth of a hot hit.
@@ -330,7 +336,7 @@ impl MemoryBackend {
     /// `memo` under `key` until `expires_at`, weighed.
     fn stored(&self, key: &str, memo: Memo, bytes: usize, expires_at: u64) -> Stored {
         Stored {
-            memo,
+            memo: Held::new(memo),
             expires_at,
             weight: self.weigh.of(key, bytes),
             policy: table::Policy::default(),
@@ -409,14 +415,13 @@ impl MemoryBackend {
     /// The bytes under `key` (empty once decoded) and their memo.
     pub(crate) fn lookup(&self, key: &str) -> Option<(Bytes, Memo)> {
         self.live(key)
-            .map(|s| (s.memo.bytes().unwrap_or_default(), s.memo))
+            .map(|memo| (memo.bytes().unwrap_or_default(), memo))
     }
 
     /// The memo under `key` if what is stored there was written as `bytes`.
     pub(crate) fn same(&self, key: &str, bytes: &Bytes) -> Option<Memo> {
         self.live(key)
-            .filter(|s| s.memo.digest() == xxhash_rust::xxh3::xxh3_64(bytes))
-            .map(|s| s.memo)
+            .filter(|memo| memo.digest() == xxhash_rust::xxh3::xxh3_64(bytes))
     }
 
     /// Stores `bytes` under `key` unless the same bytes are there already
@@ -426,13 +431,14 @@ impl MemoryBackend {
             return memo;
         }
         let stored = self.new_entry(key, bytes.clone(), ttl);
-        let memo = stored.memo.clone();
+        let memo = stored.memo.memo();
         self.insert(key, stored);
         memo
     }
 
-    fn live(&self, key: &str) -> Option<Stored> {
-        self.with_live(key, Stored::clone)
+    /// The memo of the live entry under `key`, counted.
+    fn live(&self, key: &str) -> Option<Memo> {
+        self.with_live(key, |s| s.memo.memo())
     }
 
     /// `f` of the live entry under `key`, read in place (under its
@@ -519,21 +525,30 @@ impl EntryStore for MemoryBackend {
     }
 
     fn kept(&self, key: &str) -> Option<Memo> {
-        self.with_live(key, |s| s.memo.clone())
+        self.live(key)
     }
 
     fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
         let hashed = Hashed::of_parts(key.head_hash(), key.name());
-        self.with_live_at(hashed, |s| s.memo.clone())
+        self.with_live_at(hashed, |s| s.memo.memo())
+    }
+
+    fn read_kept_by_parts(
+        &self,
+        key: KeyParts<'_>,
+        read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),
+    ) -> bool {
+        let hashed = Hashed::of_parts(key.head_hash(), key.name());
+        held::lend(|| self.with_live_at(hashed, |s| s.memo.as_ptr()), read)
     }
 
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
         let hashed = Hashed::of(key);
         self.store.write(&hashed, |shard, _| {
             shard.update(&hashed, |current| {
-                if Arc::ptr_eq(&current.memo, raw) {
+                if current.memo.is(raw) {
                     // (`raw`, replaced, is the caller's too: not dropped here.)
-                    current.memo = decoded.clone();
+                    current.memo = Held::new(decoded.clone());
                 }
             });
         });
@@ -561,13 +576,13 @@ impl Backend for MemoryBackend {
     }
 
     fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        Ok(self.live(key).map(|s| s.memo.bytes().unwrap_or_default()))
+        Ok(self.live(key).map(|memo| memo.bytes().unwrap_or_default()))
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
         Ok(keys
             .iter()
-            .map(|k| self.live(k).map(|s| s.memo.bytes().unwrap_or_default()))
+            .map(|k| self.live(k).map(|memo| memo.bytes().unwrap_or_default()))
             .collect())
     }
 

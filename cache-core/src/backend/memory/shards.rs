@@ -1,15 +1,14 @@
-//! The in-process store's shards: a [`Table`] each, behind a crossbeam
-//! `ShardedLock`.
+//! The in-process store's shards: a [`Table`] each, behind a [`CoreLock`].
 //!
-//! Why a `ShardedLock`: with one `RwLock` per shard (quick_cache's
+//! Why a lock per core: with one `RwLock` per shard (quick_cache's
 //! `sync::Cache`, used before), every hit wrote the lock's word, so on 2
 //! cores hits from 8 or 32 threads bounced that line between the cores and
 //! ran at 0.73-0.96 of one thread's rate in some processes. A
-//! `ShardedLock` gives each thread a read lock on a cache line of its own,
+//! [`CoreLock`] gives each core a read lock on a cache line of its own,
 //! and [`Table::get`] takes `&self`: a hit writes no line of the shard
-//! that another thread reads (the entry's reference count stops being
-//! written once it is saturated). Writes lock every thread's lock of the
-//! shard (8), which a miss pays once.
+//! that another core reads (the entry's reference count stops being
+//! written once it is saturated). Writes lock every core's lock of the
+//! shard, which a miss pays once.
 //!
 //! No code of the application runs under a shard's lock: a hit takes a
 //! reference to the entry's memo and clones the value after the lock is
@@ -18,18 +17,18 @@
 //! `Drop` that takes a lock of the application's, or calls the cache,
 //! would otherwise deadlock against a writer).
 
+use super::core_lock::CoreLock;
+use super::held;
 use super::table::Table;
 use super::{Hashed, Stored};
 use crossbeam_utils::CachePadded;
-use crossbeam_utils::sync::ShardedLock;
-use std::sync::PoisonError;
 
 /// The values a write under a shard's lock took out of the shard, dropped
 /// once the lock is released.
 pub(super) type Dropped = Vec<Stored>;
 
 /// A shard behind its lock, on cache lines of its own.
-type Locked = CachePadded<ShardedLock<Table>>;
+type Locked = CachePadded<CoreLock<Table>>;
 
 /// `count` shards (a power of two), each with its share of the bound.
 pub(super) struct Shards {
@@ -55,7 +54,7 @@ impl Shards {
             .map(|_| {
                 let table =
                     Table::new(shard_capacity, super::hot_part(shard_capacity), shard_items);
-                CachePadded::new(ShardedLock::new(table))
+                CachePadded::new(CoreLock::new(table))
             })
             .collect();
         Shards {
@@ -69,16 +68,14 @@ impl Shards {
         self.shard_capacity
     }
 
-    fn of(&self, key: &Hashed) -> &ShardedLock<Table> {
+    fn of(&self, key: &Hashed) -> &CoreLock<Table> {
         // `len` is a power of two; the table hashes by the key's other half.
         &self.shards[(key.1 as usize) & (self.shards.len() - 1)]
     }
 
-    /// `f` of the shard of `key`, read-locked. (A lock poisoned by a panic
-    /// elsewhere is taken anyway: the table's state stays consistent
-    /// between its calls.)
+    /// `f` of the shard of `key`, read-locked.
     pub(super) fn read<R>(&self, key: &Hashed, f: impl FnOnce(&Table) -> R) -> R {
-        f(&self.of(key).read().unwrap_or_else(PoisonError::into_inner))
+        self.of(key).read(f)
     }
 
     /// `f` of the shard of `key`, write-locked, with where to put the
@@ -89,33 +86,28 @@ impl Shards {
         key: &Hashed,
         f: impl FnOnce(&mut Table, &mut Dropped) -> R,
     ) -> R {
+        // Pinned first: a memo let go under the lock defers its drop
+        // without collecting others' (`held`); dropped last.
+        let _writing = held::writing();
         let mut dropped = Dropped::new();
-        let out = {
-            let mut shard = self.of(key).write().unwrap_or_else(PoisonError::into_inner);
-            f(&mut shard, &mut dropped)
-        };
+        let out = self.of(key).write(|shard| f(shard, &mut dropped));
         drop(dropped);
         out
     }
 
     /// [`write`](Self::write) of every shard in turn.
     pub(super) fn each(&self, mut f: impl FnMut(&mut Table, &mut Dropped)) {
+        let _writing = held::writing();
         for shard in &self.shards[..] {
             let mut dropped = Dropped::new();
-            f(
-                &mut shard.write().unwrap_or_else(PoisonError::into_inner),
-                &mut dropped,
-            );
+            shard.write(|table| f(table, &mut dropped));
             drop(dropped);
         }
     }
 
     /// Entries held.
     pub(super) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(PoisonError::into_inner).len())
-            .sum()
+        self.shards.iter().map(|s| s.read(Table::len)).sum()
     }
 }
 

@@ -382,7 +382,9 @@ impl Table {
 #[cfg(test)]
 pub(super) fn entry(weight: u32) -> Stored {
     Stored {
-        memo: crate::backend::Kept::holding(bytes::Bytes::from_static(b"v")),
+        memo: super::held::Held::new(crate::backend::Kept::holding(bytes::Bytes::from_static(
+            b"v",
+        ))),
         expires_at: u64::MAX,
         weight,
         policy: Policy::default(),

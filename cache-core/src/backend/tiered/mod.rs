@@ -39,13 +39,14 @@ pub(crate) use self::tracking::TrackedServer;
 use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
 use super::{
-    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, RedisBackend,
-    TagStore,
+    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, MemoryBackend,
+    RedisBackend, TagStore,
 };
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, KeyParts, Namespace};
 use crate::timeout::Ttl;
 use bytes::Bytes;
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -370,6 +371,14 @@ impl EntryStore for TieredBackend {
 
     fn kept_by_parts(&self, key: KeyParts<'_>) -> Option<Memo> {
         self.local.kept_by_parts(key)
+    }
+
+    fn read_kept_by_parts(
+        &self,
+        key: KeyParts<'_>,
+        read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),
+    ) -> bool {
+        self.local.read_kept_by_parts(key, read)
     }
 
     fn discard(&self, key: &str) {

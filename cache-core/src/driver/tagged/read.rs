@@ -3,7 +3,7 @@
 //! missing tags created); leased and shared reads.
 
 use super::{Lookup, ReadHow};
-use crate::backend::{Backend, Claim, Fetched, Memo};
+use crate::backend::{Backend, Claim, Fetched, Kept, Memo};
 use crate::codec;
 use crate::driver::cache::Cache;
 use crate::driver::io::{Blocking, Io, block_now};
@@ -15,6 +15,7 @@ use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use std::any::Any;
 
 impl Cache {
     /// Reads the entry under the backend key `key` together with the current
@@ -202,7 +203,12 @@ impl Cache {
     /// names the tags (`backend::tags_digest`).
     #[doc(hidden)]
     pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
-        self.read_kept_with(tags_digest, |backend| backend.kept_after_generation(key))
+        self.read_kept_with(tags_digest, |backend, read| {
+            backend
+                .kept_after_generation(key)
+                .map(|memo| read(&memo))
+                .is_some()
+        })
     }
 
     /// [`read_kept`](Self::read_kept) of the key `key` names in parts
@@ -213,35 +219,44 @@ impl Cache {
         key: KeyParts<'_>,
         tags_digest: u64,
     ) -> Option<T> {
-        self.read_kept_with(tags_digest, |backend| backend.kept_by_parts(key))
+        self.read_kept_with(tags_digest, |backend, read| {
+            backend.read_kept_by_parts(key, read)
+        })
     }
 
     fn read_kept_with<T: Clone + 'static>(
         &self,
         tags_digest: u64,
-        kept: impl FnOnce(&dyn Backend) -> Option<Memo>,
+        lend: impl FnOnce(&dyn Backend, &mut dyn FnMut(&Kept<dyn Any + Send + Sync>)) -> bool,
     ) -> Option<T> {
         if !self.owed().is_clear() {
             return None;
         }
         let generation = self.backend().generation()?;
-        // The memo is taken out of the store (a reference counted), and the
-        // value cloned from it after: the value's `Clone` is the
-        // application's, and must not run under a lock of the store's.
-        let memo = kept(self.backend().as_ref())?;
-        if !memo.still_checked(generation, tags_digest) {
-            return None;
+        // The store lends the memo (outside its locks: the value's `Clone`
+        // is the application's, and must not run under a lock of the
+        // store's), and the value is cloned from it.
+        let mut found = None;
+        lend(self.backend().as_ref(), &mut |memo| {
+            if !memo.still_checked(generation, tags_digest) {
+                return;
+            }
+            let Some(Opened {
+                soft_deadline,
+                value,
+                ..
+            }) = memo.decoded_ref::<Opened<T>>()
+            else {
+                return;
+            };
+            if !refresh_due(*soft_deadline) {
+                found = Some(value.clone());
+            }
+        });
+        if found.is_some() {
+            self.count(Counter::Hit, 1);
         }
-        let Opened {
-            soft_deadline,
-            value,
-            ..
-        } = memo.decoded_ref::<Opened<T>>()?;
-        if refresh_due(*soft_deadline) {
-            return None;
-        }
-        self.count(Counter::Hit, 1);
-        Some(value.clone())
+        found
     }
 
     /// The protocol of [`Cache::read_tagged`], with `open` turning the
