@@ -11,6 +11,11 @@
 //! through a plain reference until it unpins; the store, when it lets go
 //! of a memo (replaced, removed, evicted, swept), defers dropping it until
 //! every thread pinned at that moment has unpinned ([`Held`]'s `Drop`).
+//! Only memos of decoded values are lent (a reader of bytes decodes, on
+//! the slow path, and swaps the decoded memo in): a memo of bytes is
+//! dropped at once, so a fill's bytes, replaced by its first reader's
+//! decoded value, are not left waiting for the epoch (deferred, they raised
+//! the resident bytes per cached row from 2.80 to 2.99-3.04 of the row's).
 //!
 //! The store's writes pin before they take a shard's lock ([`writing`]):
 //! crossbeam collects deferred drops only in a thread's outermost pin, so
@@ -44,10 +49,12 @@ impl Held {
         Arc::ptr_eq(&self.0, memo)
     }
 
-    /// The memo, uncounted: valid while the calling thread stays pinned
-    /// from before it found this `Held` (see [`lend`]).
-    pub(super) fn as_ptr(&self) -> *const Kept<dyn Any + Send + Sync> {
-        Arc::as_ptr(&self.0)
+    /// The memo, uncounted, if it holds a decoded value (a memo of bytes
+    /// is never lent, so it is dropped at once when let go): valid while
+    /// the calling thread stays pinned from before it found this `Held`
+    /// (see [`lend`]).
+    pub(super) fn lendable(&self) -> Option<*const Kept<dyn Any + Send + Sync>> {
+        self.0.decoded().map(|_| Arc::as_ptr(&self.0))
     }
 }
 
@@ -73,6 +80,10 @@ impl Drop for Held {
     fn drop(&mut self) {
         // SAFETY: taken once, here, and never used again.
         let memo = unsafe { ManuallyDrop::take(&mut self.0) };
+        if memo.decoded().is_none() {
+            // Never lent ([`Held::lendable`]): no reader holds it uncounted.
+            return;
+        }
         crossbeam_epoch::pin().defer(move || drop(memo));
         LET_GO.with(|let_go| let_go.set(true));
     }
@@ -96,7 +107,7 @@ impl Drop for Writing {
 }
 
 /// `read` of the memo `find` finds (under a shard's lock, as a pointer
-/// from [`Held::as_ptr`]), after `find` returns: `false` if none.
+/// from [`Held::lendable`]), after `find` returns: `false` if none.
 pub(super) fn lend(
     find: impl FnOnce() -> Option<*const Kept<dyn Any + Send + Sync>>,
     read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),

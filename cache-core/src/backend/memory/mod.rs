@@ -539,7 +539,10 @@ impl EntryStore for MemoryBackend {
         read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),
     ) -> bool {
         let hashed = Hashed::of_parts(key.head_hash(), key.name());
-        held::lend(|| self.with_live_at(hashed, |s| s.memo.as_ptr()), read)
+        held::lend(
+            || self.with_live_at(hashed, |s| s.memo.lendable()).flatten(),
+            read,
+        )
     }
 
     fn keep_decoded(&self, key: &str, raw: &Memo, decoded: &Memo) {
