@@ -468,17 +468,12 @@ fn mysql_after_losing_track_a_read_asks_the_server() {
 /// connection's reads fill nothing until then.
 #[test]
 fn mysql_a_hook_in_a_session_that_began_in_autocommit_off_asks_the_server() {
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_began_off") else {
+    let Some((env, row, mut writer)) =
+        mysql_row_after("mysql_began_off", "began", "SET autocommit = 0")
+    else {
         return;
     };
-    let row = env
-        .products
-        .insert(&mut env.db.conn, NewProduct::new("began", 1))
-        .unwrap();
     let (p, id) = (&env.products, row.id);
-    let mut writer = env.db.another();
-    writer.batch_execute("SET autocommit = 0").unwrap();
-    track_for(&mut writer, &env.cache);
     let reader = &mut env.db.another();
     assert_eq!(p.get(reader, id).unwrap().title, row.title);
     let refused = p.update(&mut writer, id, products::title.eq("refused"));
@@ -577,17 +572,12 @@ fn mysql_what_ends_a_transaction_the_tracker_lost_commits_it() {
 /// outside probe, stale until the entry's timeout).
 #[test]
 fn mysql_a_transaction_found_open_invalidates_everything_at_its_end() {
-    let Some(mut env) = cache_tests::env::mysql_redis("mysql_found_open") else {
+    let Some((env, row, mut writer)) =
+        mysql_row_after("mysql_found_open", "found", "SET autocommit = 0")
+    else {
         return;
     };
-    let row = env
-        .products
-        .insert(&mut env.db.conn, NewProduct::new("found", 1))
-        .unwrap();
     let (p, id) = (&env.products, row.id);
-    let mut writer = env.db.another();
-    writer.batch_execute("SET autocommit = 0").unwrap();
-    track_for(&mut writer, &env.cache);
     let reader = &mut env.db.another();
     writer
         .batch_execute(&format!(
@@ -631,23 +621,33 @@ fn mysql_a_hook_in_a_diesel_transaction_that_sql_text_ended_is_refused() {
 
 /// MySQL (MariaDB) and Redis for `test`, with one product inserted, and
 /// another connection, tracked (`None`: skipped).
-fn mysql_row(
-    test: &str,
-    slug: &str,
-) -> Option<(
-    Env<diesel::MysqlConnection>,
-    Product,
-    diesel::MysqlConnection,
-)> {
+fn mysql_row(test: &str, slug: &str) -> Option<MysqlRow> {
+    mysql_row_after(test, slug, "")
+}
+
+/// [`mysql_row`], the other connection running `before` (SQL; none if
+/// empty) before it is tracked.
+fn mysql_row_after(test: &str, slug: &str, before: &str) -> Option<MysqlRow> {
     let mut env = cache_tests::env::mysql_redis(test)?;
     let row = env
         .products
         .insert(&mut env.db.conn, NewProduct::new(slug, 1))
         .unwrap();
     let mut tracked = env.db.another();
+    if !before.is_empty() {
+        tracked.batch_execute(before).unwrap();
+    }
     track_for(&mut tracked, &env.cache);
     Some((env, row, tracked))
 }
+
+/// What [`mysql_row`] makes: the environment, the product, the tracked
+/// connection.
+type MysqlRow = (
+    Env<diesel::MysqlConnection>,
+    Product,
+    diesel::MysqlConnection,
+);
 
 fn track_for(conn: &mut diesel::MysqlConnection, cache: &cache_diesel::Cache) {
     conn.set_instrumentation(
