@@ -10,8 +10,8 @@
 //! written once it is saturated). Writes lock every core's lock of the
 //! shard, which a miss pays once.
 //!
-//! No code of the application runs under a shard's lock: a hit takes a
-//! reference to the entry's memo and clones the value after the lock is
+//! No code of the application runs under a shard's lock: a hit borrows
+//! the entry's memo (`held`) and clones the value after the lock is
 //! released, and the values a write replaces, evicts or removes are
 //! collected ([`Dropped`]) and dropped after it (a value's `Clone` or
 //! `Drop` that takes a lock of the application's, or calls the cache,
