@@ -311,6 +311,13 @@ fn exercise(svc: &Service, database: &str) {
     svc.refused(Method::GET, "/nowhere", None, 404);
     let stats = svc.stats();
     assert!(stats["authors"]["misses"].as_u64().unwrap() > 0, "{stats}");
+    // Every write above was precise: the pool's connections are tracked
+    // (untracked, each hook on PostgreSQL over Redis invalidated every
+    // list of its table with conditions).
+    for model in ["books", "authors"] {
+        let coarse = &stats[model]["coarse_invalidations"];
+        assert_eq!(coarse, 0, "{model}: {stats}");
+    }
     paging(svc, &terry);
 }
 

@@ -8,7 +8,7 @@
 //!
 //! `cargo run -p cache-examples --bin async_quickstart`
 
-use cache_diesel::Cached;
+use cache_diesel::{CacheTracking, Cached};
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
@@ -52,11 +52,16 @@ async fn main() -> Result<(), cache_diesel::Error> {
     .await?;
     let queries = Arc::new(AtomicUsize::new(0));
     let counter = queries.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+    let count = move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { .. } = event {
             counter.fetch_add(1, Ordering::Relaxed);
         }
-    });
+    };
+    // Tracked, as every connection that writes should be
+    // (`cache_diesel::track_async(&mut conn)` installs the tracker alone;
+    // here the query counter goes beside it).
+    type Conn = SyncConnectionWrapper<SqliteConnection>;
+    conn.set_instrumentation(CacheTracking::for_async_connection::<Conn>().with(count));
     let ran = || queries.swap(0, Ordering::Relaxed);
 
     let products = Product::cache();

@@ -1,12 +1,19 @@
 //! The [`Store`] on diesel-async (`rest_service --async`): a deadpool of
-//! `AsyncPgConnection`s (PostgreSQL) or of `SyncConnectionWrapper`s
+//! tracked `AsyncPgConnection`s (PostgreSQL) or `SyncConnectionWrapper`s
 //! (SQLite), read and written through the managers' async API. Nothing
 //! runs on a blocking thread but SQLite's own statements (the wrapper's).
+//!
+//! Every connection is tracked from the moment the pool opens it (as
+//! `cache_diesel::tracked_pool_config` does; here with a query counter
+//! beside the tracker). Untracked, a PostgreSQL hook over a shared store
+//! (Redis) cannot write in a transaction of its own, so it invalidates
+//! every list of its table with conditions, counted as
+//! `coarse_invalidations` in `/stats`.
 
 use super::error::ApiError;
 use super::models::*;
 use super::store::{Answer, OpenError, Stats, Store, query_counter};
-use cache_diesel::{Cache, Rows};
+use cache_diesel::{Cache, CacheTracking, Rows};
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
@@ -55,7 +62,7 @@ pub async fn open_async(
     let (pools, database, serial) = match database_url {
         Some(url) if url.starts_with("postgres") => {
             let size = super::store::pool_size(8)?;
-            let pool = pool::<AsyncPgConnection>(url, &queries, size as usize, "")?;
+            let pool = pool::<AsyncPgConnection>(url, &cache, &queries, size as usize, "")?;
             (Pools::Postgres(pool), "postgres", "SERIAL")
         }
         path => {
@@ -63,7 +70,9 @@ pub async fn open_async(
             let size = if path.is_none() { 1 } else { 4 };
             let url = path.unwrap_or(":memory:");
             let setup = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
-            let pool = pool::<SyncConnectionWrapper<SqliteConnection>>(url, &queries, size, setup)?;
+            let pool = pool::<SyncConnectionWrapper<SqliteConnection>>(
+                url, &cache, &queries, size, setup,
+            )?;
             (Pools::Sqlite(pool), "sqlite", "INTEGER")
         }
     };
@@ -83,11 +92,13 @@ pub async fn open_async(
     Ok(Arc::new(store))
 }
 
-/// A deadpool of `size` connections to `url`, each counting its statements
-/// into `queries` and set up with the statements `setup`. Connections are
-/// recycled without a test query (it would be counted).
+/// A deadpool of `size` connections to `url`, each tracked (invalidating
+/// `cache`), counting its statements into `queries`, and set up with the
+/// statements `setup`. Connections are recycled without a test query (it
+/// would be counted).
 fn pool<C>(
     url: &str,
+    cache: &Cache,
     queries: &Arc<AtomicU64>,
     size: usize,
     setup: &'static str,
@@ -98,11 +109,11 @@ where
         diesel_async::methods::LoadQuery<'a, C, i32>,
     diesel::query_builder::SqlQuery: diesel::query_builder::QueryFragment<C::Backend>,
 {
-    let counted = queries.clone();
+    let (counted, cache) = (queries.clone(), cache.clone());
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
-        let (url, counted) = (url.to_owned(), counted.clone());
+        let (url, counted, cache) = (url.to_owned(), counted.clone(), cache.clone());
         Box::pin(async move {
             let mut conn = C::establish(&url).await?;
             if !setup.is_empty() {
@@ -110,7 +121,13 @@ where
                     .await
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             }
-            conn.set_instrumentation(query_counter(counted));
+            // The tracker, with the counter beside it
+            // (`cache_diesel::tracked_pool_config` installs the tracker alone).
+            conn.set_instrumentation(
+                CacheTracking::for_async_connection::<C>()
+                    .for_caches([cache])
+                    .with(query_counter(counted)),
+            );
             Ok(conn)
         })
     });
