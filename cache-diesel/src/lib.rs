@@ -58,6 +58,7 @@ mod backends;
 mod background;
 #[cfg(feature = "async")]
 mod background_async;
+mod coarse_share;
 mod connections;
 mod error;
 mod filter;
@@ -177,13 +178,11 @@ pub mod __private {
         integer_key_into, value_key, value_key_into,
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
-    pub use crate::keys::{DECLARED_UNIQUE, Declared};
+    pub use crate::keys::{DECLARED_MODELS, Declared};
     pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
     pub use crate::sql_tables::fuzz_sql;
-    pub use crate::values::{
-        ColumnNames, NoTableColumns, Probe, TableColumns, maps_every_column, op_value_keys,
-    };
+    pub use crate::values::op_value_keys;
     pub use crate::writes::MAX_PRECISE_BULK_ROWS;
     #[cfg(feature = "sqlite")]
     pub use crate::writes::sqlite_atomic;

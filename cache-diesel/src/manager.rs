@@ -1,5 +1,6 @@
 //! [`Manager`]: cached reads and invalidating writes for one model.
 
+use crate::coarse_share::CoarseShare;
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
 use crate::keys::{Dependencies, DependsOn, ModelKeys};
@@ -30,6 +31,8 @@ pub struct Manager<M> {
     keys: ModelKeys,
     /// Its reads in the `metrics` facade (see `read_metrics`).
     reads: ReadMetrics,
+    /// Its hook writes and how many were coarse (see `coarse_share`).
+    coarse_share: Arc<CoarseShare>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -115,6 +118,7 @@ impl<M: CachedModel> Manager<M> {
                 Arc::new(stats)
             },
             reads: ReadMetrics::of_model(info.name),
+            coarse_share: Arc::default(),
             _model: PhantomData,
         }
     }
@@ -128,6 +132,7 @@ impl<M: CachedModel> Manager<M> {
             cache: self.cache.clone(),
             stats: self.stats.clone(),
             reads: ReadMetrics::of_model(M::INFO.name),
+            coarse_share: self.coarse_share.clone(),
             _model: PhantomData,
         }
     }
@@ -148,6 +153,14 @@ impl<M: CachedModel> Manager<M> {
     /// serves, lease waits (the cache's own counters cover every user).
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
+    }
+
+    /// Counts a hook write, `coarse` or not (see `coarse_share`).
+    pub(crate) fn count_write(&self, coarse: bool) {
+        if coarse {
+            self.tally(Counter::CoarseInvalidation);
+        }
+        self.coarse_share.count(M::INFO.name, coarse);
     }
 
     pub(crate) fn tally(&self, counter: Counter) {

@@ -19,6 +19,11 @@ pub struct ModelInfo {
     pub primary_key: &'static str,
     /// Every unique column, the primary key first (what `Unique` values name).
     pub unique_columns: &'static [&'static str],
+    /// Every column the model maps (what its writes can name the values of).
+    pub columns: &'static [&'static str],
+    /// The `filter(..)` columns, in order (lists depend on the value tags
+    /// of the first one a filter sets).
+    pub filter_columns: &'static [&'static str],
     /// Hash of the struct's field names and types and `version`: a deploy
     /// that changes the struct never reads entries written by the old one.
     /// (Keys use [`CachedModel::record_schema_hash`], which folds in the
@@ -120,12 +125,6 @@ pub trait CachedModel:
     fn unique_keys(&self) -> Vec<Self::Unique>;
     /// The model inside a record.
     fn record_model(record: &Self::Record) -> &Self;
-    /// Whether the model maps every column of its table: only then can its
-    /// writes name every value they replace and write (else they
-    /// invalidate every filtered list of the table).
-    fn maps_every_column() -> bool {
-        false
-    }
     /// The SQL name and value key of every column the model maps, as the
     /// value tags of a write name them.
     fn column_values(&self) -> Vec<ColumnValue> {

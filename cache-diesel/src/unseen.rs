@@ -51,20 +51,22 @@ impl Declared {
         cascades.chain(views)
     }
 
-    /// What writes to `tables` also invalidate, followed through (a cascade
-    /// to a table a view shows), without `tables` themselves.
-    fn also_all<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        let mut seen: BTreeSet<String> = tables.into_iter().map(str::to_owned).collect();
-        let mut todo: Vec<String> = seen.iter().cloned().collect();
-        let start = seen.clone();
+    /// What writes to `tables` also change, followed through (a cascade
+    /// to a table a view shows): every table reached by a declared edge.
+    /// A table of `tables` is among them when a cascade leads back to it
+    /// (a self-referencing foreign key, a cycle of them): its other rows
+    /// may have changed.
+    fn reached_from<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut todo: Vec<String> = tables.into_iter().map(str::to_owned).collect();
         while let Some(table) = todo.pop() {
             for next in self.also(&table) {
-                if seen.insert(next.clone()) {
+                if reached.insert(next.clone()) {
                     todo.push(next.clone());
                 }
             }
         }
-        seen.difference(&start).cloned().collect()
+        reached
     }
 }
 
@@ -107,11 +109,21 @@ pub fn declare_cascade(table: &str, others: &[&str]) {
         .extend(lower(others));
 }
 
-/// What a hook write to `table` must invalidate besides the table's own
-/// tags (declared cascades and views over it): usually nothing.
+/// The tables a hook write to `table` must invalidate whole besides its own
+/// precise tags: usually none. Its declared cascades and the declared views
+/// over it, followed through (`table` itself when a cascade leads back to
+/// it); and, for a model over a declared view, the view's tables (which of
+/// their columns and rows the view shows is not declared: every entry of
+/// theirs) and what they in turn reach. A declared view over `table` costs
+/// its writes no precision: the view's entries are invalidated, not the
+/// table's.
 pub(crate) fn also_invalidated(table: &str) -> BTreeSet<String> {
     let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
-    declared.also_all([table])
+    let behind = declared.views.get(table).into_iter().flatten();
+    let starts = std::iter::once(table).chain(behind.clone().map(String::as_str));
+    let mut also = declared.reached_from(starts);
+    also.extend(behind.cloned());
+    also
 }
 
 /// Declares tables that no cache holds entries of (an audit log, a session
@@ -194,21 +206,6 @@ pub fn invalidate_everything(cache: &Cache) -> crate::Result<()> {
     )
 }
 
-/// Invalidates every entry of `tables` in `cache` for a hook write on
-/// `conn`: at the commit of its tracked transaction, else now.
-pub(crate) fn invalidate_in<C: Connection>(
-    conn: &mut C,
-    cache: &Cache,
-    tables: &BTreeSet<String>,
-    why: &str,
-) {
-    if crate::tracking::defer_unseen(&mut SyncConn(conn), tables).is_some() {
-        Bumps::default()
-            .tables(Some(std::slice::from_ref(cache)), tables, false)
-            .send(why);
-    }
-}
-
 /// Tag bumps gathered per cache, sent in one round trip per cache.
 #[derive(Default)]
 pub(crate) struct Bumps {
@@ -274,7 +271,7 @@ impl Bumps {
                 }
             }
         }
-        let also = declared.also_all(written.iter().copied());
+        let also = declared.reached_from(written.iter().copied());
         written.extend(also.iter().map(String::as_str));
         // The default cache too, unless the caches are named (opening it
         // may parse `CACHE_URL`, which an explicit list never needs).

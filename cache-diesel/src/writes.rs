@@ -181,7 +181,8 @@ impl<M: CachedModel> Manager<M> {
     /// The list tags a write touched, given the values of every column of
     /// the rows it wrote, before and after (`None`: not known): the lists
     /// without conditions (`list`), and the value tags of those values,
-    /// when the model maps every column of its table and the write may be
+    /// when the model maps every filter column of every model over its table
+    /// (`keys::declared`, whatever its own `table!` lists) and the write may be
     /// `precise` (see [`Manager::announced`]) and names at most
     /// [`MAX_WRITE_VALUE_TAGS`] of them; otherwise every list with
     /// conditions (`filtered`).
@@ -192,7 +193,7 @@ impl<M: CachedModel> Manager<M> {
     ) -> Vec<String> {
         let keys = self.model_keys();
         let mut tags = vec![keys.table_tag(TableTag::List).to_owned()];
-        if let Some(values) = values.filter(|_| precise && M::maps_every_column()) {
+        if let Some(values) = values.filter(|_| precise && keys.names_every_value()) {
             let mut named: Vec<String> = values
                 .take(MAX_WRITE_VALUE_TAGS + 1)
                 .map(|(column, value)| keys.value_tag(column, &value))
@@ -206,6 +207,15 @@ impl<M: CachedModel> Manager<M> {
         }
         tags.push(keys.table_tag(TableTag::Filtered).to_owned());
         tags
+    }
+
+    /// The `epoch` tags, in this cache, of the tables declared to change
+    /// with this one (see `unseen::also_invalidated`): known before any
+    /// write, announced and bumped with its own tags. Usually none.
+    pub(crate) fn also_epochs(&self) -> Vec<String> {
+        let also = crate::unseen::also_invalidated(M::table());
+        let epoch = |table: &String| crate::keys::table_tag(self.cache(), table, TableTag::Epoch);
+        also.iter().map(epoch).collect()
     }
 
     /// The tags of the table's epoch (every entry: a bulk write).
@@ -472,6 +482,7 @@ impl<M: CachedModel> Manager<M> {
         f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
         touched: impl Fn(&T, bool) -> Option<Vec<String>>,
     ) -> Result<(T, Vec<String>)> {
+        let known = with_all(known, &self.also_epochs());
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
         let shape = self.shape_on(conn);
@@ -653,18 +664,12 @@ impl<M: CachedModel> Manager<M> {
     pub(crate) fn count_coarse(&self, tags: &[String]) {
         let keys = self.model_keys();
         let coarse = [TableTag::Filtered, TableTag::Epoch].map(|t| keys.table_tag(t));
-        if tags.iter().any(|t| coarse.contains(&t.as_str())) {
-            self.tally(cache_core::__engine::Counter::CoarseInvalidation);
-        }
+        self.count_write(tags.iter().any(|t| coarse.contains(&t.as_str())));
     }
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
     fn invalidate<C: Connection>(&self, conn: &mut C, why: &'static str, tags: Vec<String>) {
         self.count_coarse(&tags);
-        let also = crate::unseen::also_invalidated(M::table());
-        if !also.is_empty() {
-            crate::unseen::invalidate_in(conn, self.cache(), &also, why);
-        }
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
             &mut tracking::SyncConn(conn),

@@ -269,7 +269,7 @@ impl<M: CachedModel> Manager<M> {
             shape = WriteShape::Coarse;
         }
         let precise = shape != WriteShape::Coarse;
-        let known = known(shape);
+        let known = with_all(known(shape), &self.also_epochs());
         let known = if precise {
             known
         } else {
@@ -390,13 +390,6 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
     ) {
         self.count_coarse(&tags);
-        let also = crate::unseen::also_invalidated(M::table());
-        if !also.is_empty() && tracking::defer_unseen(&mut AsyncConn(conn), &also).is_some() {
-            crate::unseen::Bumps::default()
-                .tables(Some(std::slice::from_ref(self.cache())), &also, false)
-                .send_async(why)
-                .await;
-        }
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
             &mut AsyncConn(conn),

@@ -26,12 +26,16 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let unique_cols = keys.iter().map(|k| k.column_text());
+    let columns = m.fields.iter().map(|f| f.column.to_string());
+    let filter_columns = m.filter_fields().map(|f| f.column.to_string());
     quote! {
         ::cache_diesel::ModelInfo {
             name: #name,
             key: #key,
             primary_key: #pk_col,
             unique_columns: &[#(#unique_cols),*],
+            columns: &[#(#columns),*],
+            filter_columns: &[#(#filter_columns),*],
             schema_hash: #hash,
             list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
             detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
@@ -62,7 +66,6 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
         let (v, value) = (k.variant(), k.of_row(quote!(self)));
         quote!(#unique::#v(#value))
     });
-    let dsl = quote!(::cache_diesel::__private::diesel);
     let columns: Vec<_> = m.fields.iter().map(|f| &f.column).collect();
     let idents = m.fields.iter().map(|f| &f.ident);
     quote! {
@@ -83,31 +86,21 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             fn id(&self) -> #pk_ty { #pk_value }
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
-            fn maps_every_column() -> bool {
-                #[allow(unused_imports)]
-                use ::cache_diesel::__private::{NoTableColumns as _, TableColumns as _};
-                static EVERY: ::cache_diesel::__private::OnceLock<bool> = ::cache_diesel::__private::OnceLock::new();
-                *EVERY.get_or_init(|| ::cache_diesel::__private::maps_every_column(
-                    (&::cache_diesel::__private::Probe::<<#table::table as #dsl::Table>::AllColumns>::new()).table_columns(),
-                    &[#(<#table::#columns as #dsl::Column>::NAME),*],
-                ))
-            }
             fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
                 ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
             }
         }
 
         // Registered at link time: the hooks of another model over the
-        // table that declares other unique columns invalidate this one's
-        // lookups by them, and the other way round.
+        // table invalidate this one's lookups by unique columns it does not
+        // declare, and its lists by columns it does not map, and the other
+        // way round.
         const _: () = {
-            #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::DECLARED_UNIQUE)]
+            #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::DECLARED_MODELS)]
             #[linkme(crate = ::cache_diesel::__private::linkme)]
-            fn __declared_unique() -> (&'static str, &'static [&'static str]) {
-                (
-                    <#model as ::cache_diesel::CachedModel>::table(),
-                    <#model as ::cache_diesel::CachedModel>::INFO.unique_columns,
-                )
+            fn __declared_model() -> (&'static str, &'static ::cache_diesel::ModelInfo) {
+                const INFO: &::cache_diesel::ModelInfo = &<#model as ::cache_diesel::CachedModel>::INFO;
+                (<#model as ::cache_diesel::CachedModel>::table(), INFO)
             }
         };
     }

@@ -1,27 +1,52 @@
-//! The unique columns every model of the program declares, by table: what
-//! lets one model's hooks invalidate the lookups of another model over the
-//! same table by a column it does not declare.
+//! What every model of the program declares, by table: what one model's
+//! hooks must invalidate for the other models over the same table.
 //!
-//! A lookup by `code` depends on the tag of its value (`u:code:"a"`),
-//! which the hooks of every model declaring `unique(code)` bump with the
-//! row's old and new codes. A model over the same table that does not
-//! declare it (a lighter view of the row) cannot name those tags: its
-//! hooks bump instead the column's wide tag (`u:code:*`, no value key is
-//! `*`), on which a lookup by `code` then depends as well. Only where two
-//! models over one table declare different unique columns: otherwise
-//! neither side has anything to do.
+//! Two models over one SQL table may see it through different `table!`s (a
+//! lighter `#[sql_name = "products"]` table of a few columns, a table an
+//! older schema file describes), so neither model's own `table!` says what
+//! the table holds. What matters is what the other models *read*, and that
+//! is registered here at link time:
+//!
+//! - **Unique columns.** A lookup by `code` depends on the tag of its value
+//!   (`u:code:"a"`), which the hooks of every model declaring
+//!   `unique(code)` bump with the row's old and new codes. A model over the
+//!   same table that does not declare it cannot name those tags: its hooks
+//!   bump instead the column's wide tag (`u:code:*`, no value key is `*`),
+//!   on which a lookup by `code` then depends as well. Only where two
+//!   models over one table declare different unique columns: otherwise
+//!   neither side has anything to do.
+//! - **Filter columns.** A list with conditions depends on the value tags
+//!   of one of its model's `filter(..)` columns. A write names the values
+//!   it replaced and wrote only in the columns its model maps; so it is
+//!   precise only where its model maps every filter column of every model
+//!   over the table ([`maps_every_filter_column`]), and otherwise
+//!   invalidates every list with conditions (`filtered`).
+//!
+//! This covers the models linked into one program. A model in another
+//! program sharing the cache (an older binary in a rolling deploy) is not
+//! seen: see the guide's "Precise invalidation" for what that leaves.
 
+use crate::model::ModelInfo;
 use std::collections::BTreeSet;
 
-/// A model's table (its SQL name) and its unique columns, the primary key
-/// first: registered by `#[derive(Cached)]` at link time.
+/// A model's table (its SQL name) and its static facts: registered by
+/// `#[derive(Cached)]` at link time.
 #[doc(hidden)]
-pub type Declared = fn() -> (&'static str, &'static [&'static str]);
+pub type Declared = fn() -> (&'static str, &'static ModelInfo);
 
 /// Every model's [`Declared`] in the program.
 #[doc(hidden)]
 #[linkme::distributed_slice]
-pub static DECLARED_UNIQUE: [Declared];
+pub static DECLARED_MODELS: [Declared];
+
+/// The registered models over `table`.
+fn models_over(table: &str) -> impl Iterator<Item = &'static ModelInfo> + '_ {
+    DECLARED_MODELS
+        .iter()
+        .map(|declared| declared())
+        .filter(move |(other, _)| *other == table)
+        .map(|(_, info)| info)
+}
 
 /// For a model over `table` declaring `own`, from every registered model
 /// over the same table: the columns it declares that another does not
@@ -31,12 +56,27 @@ pub(crate) fn wide_columns(
     table: &str,
     own: &[&'static str],
 ) -> (Vec<&'static str>, Vec<&'static str>) {
-    let others = DECLARED_UNIQUE
-        .iter()
-        .map(|declared| declared())
-        .filter(|(other, _)| *other == table)
-        .map(|(_, columns)| columns);
-    wide_among(own, others)
+    wide_among(own, models_over(table).map(|info| info.unique_columns))
+}
+
+/// Whether a model over `table` mapping the columns `mapped` maps every
+/// `filter(..)` column of every registered model over the table: only then
+/// can its writes name every value tag a list of the table depends on.
+pub(crate) fn maps_every_filter_column(table: &str, mapped: &[&str]) -> bool {
+    unmapped_among(mapped, models_over(table).map(|info| info.filter_columns)).is_empty()
+}
+
+/// The columns of `filtered` (each model's filter columns) that `mapped`
+/// lacks.
+fn unmapped_among<'a>(
+    mapped: &[&str],
+    filtered: impl Iterator<Item = &'a [&'static str]>,
+) -> BTreeSet<&'static str> {
+    filtered
+        .flatten()
+        .filter(|c| !mapped.contains(c))
+        .copied()
+        .collect()
 }
 
 /// [`wide_columns`] given the other models' columns.
@@ -75,5 +115,22 @@ mod tests {
             wide_among(own, [lighter, other, other].into_iter()),
             (vec!["code"], vec!["sku"])
         );
+    }
+
+    #[test]
+    fn a_writer_is_precise_only_where_it_maps_every_models_filter_columns() {
+        let full: &[&str] = &["is_active", "category_id"];
+        let none: &[&str] = &[];
+        let mapped = ["id", "title", "is_active", "category_id"];
+        assert!(unmapped_among(&mapped, [full, none].into_iter()).is_empty());
+        // A lighter model (no category) writing while the full one's lists
+        // filter by category.
+        let lite = ["id", "title", "is_active"];
+        assert_eq!(
+            unmapped_among(&lite, [full, none].into_iter()),
+            BTreeSet::from(["category_id"])
+        );
+        // Its own lists filter on nothing: only the others' count.
+        assert!(unmapped_among(&lite, [none].into_iter()).is_empty());
     }
 }

@@ -85,7 +85,8 @@ mod dependencies;
 mod model_keys;
 mod plain_value;
 
-pub use declared::{DECLARED_UNIQUE, Declared};
+pub(crate) use declared::maps_every_filter_column;
+pub use declared::{DECLARED_MODELS, Declared};
 pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
 pub(crate) use plain_value::write_plain;

@@ -49,6 +49,10 @@ pub(crate) struct ModelKeys {
     /// The wide tags of the unique columns another model over the table
     /// declares and this one does not: its hooks bump them.
     others_wide: Vec<String>,
+    /// Whether the model maps every filter column of every model over the
+    /// table (see [`super::declared`]): only then do its writes name every
+    /// value tag the table's lists depend on.
+    names_values: bool,
 }
 
 impl ModelKeys {
@@ -64,6 +68,20 @@ impl ModelKeys {
             info.unique_columns,
         )
         .with_wide(&depend, &bump)
+        .naming_values(super::maps_every_filter_column(M::table(), info.columns))
+    }
+
+    /// These keys, for a model whose writes name every value tag of the
+    /// table (`names`) or not.
+    pub(crate) fn naming_values(mut self, names: bool) -> Self {
+        self.names_values = names;
+        self
+    }
+
+    /// Whether this model's writes can name every value tag a list of the
+    /// table depends on (see [`super::declared`]).
+    pub(crate) fn names_every_value(&self) -> bool {
+        self.names_values
     }
 
     /// These keys, where other models over the table declare other unique
@@ -149,6 +167,7 @@ impl ModelKeys {
             detail_hashes,
             wide: Vec::new(),
             others_wide: Vec::new(),
+            names_values: false,
             model,
             table,
             hash,

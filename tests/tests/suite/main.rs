@@ -32,6 +32,7 @@ mod mysql_sessions;
 mod no_stale_reads;
 mod owed_bumps;
 mod precise_invalidation;
+mod schema_pictures;
 mod read_replicas;
 mod two_caches;
 mod write_hooks;

@@ -26,12 +26,12 @@ pub struct ProductTitle {
     pub title: String,
 }
 
-fn in_category(category: i32) -> ProductFilter {
+pub(crate) fn in_category(category: i32) -> ProductFilter {
     ProductFilter::default().category_id(category)
 }
 
 /// The ids of the list `filter` selects, read through the cache.
-fn ids<D: Api>(api: &mut D, p: &ProductCache, filter: ProductFilter) -> Vec<i32>
+pub(crate) fn ids<D: Api>(api: &mut D, p: &ProductCache, filter: ProductFilter) -> Vec<i32>
 where
     Product: Reads<D>,
 {
@@ -53,7 +53,7 @@ where
 }
 
 /// The counts of categories 1, 2 and 3.
-fn counts<D: Api>(api: &mut D, p: &ProductCache) -> [i64; 3]
+pub(crate) fn counts<D: Api>(api: &mut D, p: &ProductCache) -> [i64; 3]
 where
     Product: Reads<D>,
 {
@@ -272,14 +272,6 @@ fn a_filter_names_the_values_of_its_first_condition() {
     assert_eq!(ProductFilter::default().limit(3).value_condition(), None);
 }
 
-#[test]
-fn only_models_that_map_every_column_write_precisely() {
-    use cache_diesel::CachedModel;
-    assert!(Product::maps_every_column());
-    assert!(ProductV2::maps_every_column());
-    assert!(!ProductTitle::maps_every_column());
-}
-
 /// An `IN` of more values than a list may depend on falls back to the
 /// table-wide tag: still invalidated by any write.
 fn a_long_in_list_depends_on_the_table<D: Api>(t: &mut Products<D>)
@@ -306,7 +298,7 @@ where
 /// held open for its announcement; the async one runs the whole sync hook
 /// on the wrapper's thread). `update_where` is precise where its statement
 /// returns its rows: on PostgreSQL.
-fn precise<D: Api>(t: &Products<D>) -> Precise {
+pub(crate) fn precise<D: Api>(t: &Products<D>) -> Precise {
     let postgres = is_postgres::<D::Sync>();
     let shared = t.cache.backend().capabilities().shared;
     Precise {
@@ -317,18 +309,22 @@ fn precise<D: Api>(t: &Products<D>) -> Precise {
 }
 
 /// See [`precise`].
-struct Precise {
-    tracked: bool,
+pub(crate) struct Precise {
+    pub(crate) tracked: bool,
     untracked: bool,
     update_where_tracked: bool,
 }
 
-fn is_postgres<C: Connection>() -> bool {
+pub(crate) fn is_postgres<C: Connection>() -> bool {
     std::any::type_name::<C::Backend>().ends_with("::Pg")
 }
 
+pub(crate) fn is_mysql<C: Connection>() -> bool {
+    std::any::type_name::<C::Backend>().ends_with("::Mysql")
+}
+
 /// `t` with its connection under test tracked for its cache.
-fn tracked<D: Api>(t: &mut Products<D>) -> &mut Products<D> {
+pub(crate) fn tracked<D: Api>(t: &mut Products<D>) -> &mut Products<D> {
     let cache = t.cache.clone();
     t.api.track_under_test(&cache);
     t
