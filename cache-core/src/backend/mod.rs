@@ -301,12 +301,24 @@ pub(crate) fn one_by_one<S: EntryStore + ?Sized>(
 /// invalidation protocol uses.
 ///
 /// A store that wraps another (to count, to inject faults) must forward
-/// the provided methods too (`TagStore::generation`, `EntryStore::kept`,
-/// `EntryStore::kept_after_generation`,
-/// `EntryStore::read_entries`, `EntryStore::discard`, `EntryStore::keep_decoded`,
-/// `Backend::local_tier_ready`): their defaults are
+/// the provided methods too. One default is not safe to leave in place:
+/// `Backend::serves_entries` answers `true`, so a wrapper that does not
+/// forward it serves entries while the wrapped shared store is in trouble
+/// and during its grace after an outage, when bumps that other processes
+/// owe may not have landed yet (stale reads). The others' defaults are
 /// "cannot tell", which is always correct but gives up what the wrapped
-/// store does with them (hits that skip the tags, a local tier).
+/// store does with them: `TagStore::generation`, `EntryStore::kept`,
+/// `EntryStore::kept_after_generation` (hits that skip the tags),
+/// `EntryStore::read_entries` (one round trip for many),
+/// `EntryStore::discard`, `EntryStore::keep_decoded`,
+/// `Backend::local_tier_ready` (a local tier), `Backend::async_store`
+/// (the non-blocking twin: without it the async API reads the source),
+/// `Backend::add_lease` and `Backend::release_lease` (where the store
+/// keeps leases), `Backend::dropped_entries` and
+/// `Backend::refused_entries` (stats), `Backend::keys_under`
+/// (`cache-admin`'s census). (`EntryStore::kept_by_parts` and
+/// `EntryStore::read_kept_by_parts` need not be: their defaults ask
+/// `kept_after_generation`.)
 pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// A short name for logs (`memory`, `redis`, `dummy`).
     fn kind(&self) -> &'static str;
@@ -328,7 +340,9 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// Whether entries read now may be served: `false` for a shared store
     /// in trouble or just out of it (its grace: bumps that other processes
     /// owe may not have landed yet). A miss read then shares its load
-    /// only with callers that missed before the load began.
+    /// only with callers that missed before the load began. The default,
+    /// `true`, is right only for a store that has no trouble to report (an
+    /// in-process one): a wrapper must forward it.
     fn serves_entries(&self) -> bool {
         true
     }
