@@ -63,6 +63,9 @@ pub(super) struct Lexer<'a> {
     executable: bool,
     /// That comment is one some servers skip: see [`Tok::gated`].
     gated: bool,
+    /// A backslash escapes in every `'..'` string: PostgreSQL's
+    /// `standard_conforming_strings = off` (see [`Lexer::escaping_strings`]).
+    backslash_strings: bool,
 }
 
 fn ident_start(c: u8) -> bool {
@@ -81,7 +84,16 @@ impl<'a> Lexer<'a> {
             base,
             executable: false,
             gated: false,
+            backslash_strings: false,
         }
+    }
+
+    /// The lexer of PostgreSQL under `standard_conforming_strings = off`,
+    /// where a backslash escapes in `'..'` as in `E'..'` (identifiers,
+    /// dollar quotes and comments read the same).
+    pub(super) fn escaping_strings(mut self) -> Self {
+        self.backslash_strings = true;
+        self
     }
 
     fn at(&self, i: usize) -> u8 {
@@ -241,7 +253,7 @@ impl<'a> Lexer<'a> {
                     self.executable = false;
                 }
                 b'\'' => {
-                    let backslash = self.base == Base::Mysql;
+                    let backslash = self.base == Base::Mysql || self.backslash_strings;
                     return self.quoted(Kind::Str, start + 1, b'\'', backslash);
                 }
                 b'"' => {
@@ -515,5 +527,25 @@ mod tests {
         check(&[Mysql], r"SELECT 'open\'", &[Unknown]);
         // Before an unterminated statement, the ones already read stand.
         check(&[Postgres], "BEGIN; UPDATE t SET a = 'x", &[Begin, Unknown]);
+    }
+
+    /// PostgreSQL text once `standard_conforming_strings` may be off: by
+    /// PostgreSQL's rules, a backslash in '..' read both ways (it was read
+    /// by every dialect's rules, and valid PostgreSQL, nested comments and
+    /// dollar quotes, came out unterminated).
+    #[test]
+    fn postgres_strings_read_both_ways() {
+        use super::super::analyze_postgres_either_strings as either;
+        let sql =
+            "/* a /* b */ ' */  SELECT $$'$$ AS q;/* ' *//* a /* b */ ' */ UPDATE t SET a = 1";
+        assert_eq!(either(sql), [Read, w(&["t"])]);
+        assert_eq!(
+            either(r"SELECT 'a\'; UPDATE t SET a = 1; --'"),
+            [Read, Unknown]
+        );
+        assert_eq!(either(r"SELECT 'a\'' FROM t; DELETE FROM u"), [Unknown]);
+        // E'..', dollar quotes and identifiers read the same either way.
+        let sql = r#"SELECT E'a\'', $$\$$, "b\"; UPDATE t SET a = 1"#;
+        assert_eq!(either(sql), [Read, w(&["t"])]);
     }
 }

@@ -206,6 +206,20 @@ pub(crate) fn analyze_mysql_either_escapes(sql: &str) -> Vec<Statement> {
     merge(escaped, analyze_base(&sql.replace('\\', " "), Base::Mysql))
 }
 
+/// [`analyze`] of PostgreSQL text read both with
+/// `standard_conforming_strings` on (its default: a backslash is an
+/// ordinary character in `'..'`) and off (it escapes there, as in
+/// `E'..'`), which a session may set: where the two readings differ,
+/// `Unknown`. Everything else is read by PostgreSQL's rules (nested
+/// comments, dollar quotes), as the server reads it either way.
+pub(crate) fn analyze_postgres_either_strings(sql: &str) -> Vec<Statement> {
+    let conforming = analyze_base(sql, Base::Postgres);
+    if !sql.contains('\\') {
+        return conforming;
+    }
+    merge(conforming, split::analyze_postgres_escaping_strings(sql))
+}
+
 /// Names of functions called in `sql`: an identifier (possibly qualified:
 /// its last part; lower case) followed by `(` in code, not in strings or
 /// comments; once each, in order. A few keywords that take parentheses

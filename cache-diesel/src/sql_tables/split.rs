@@ -96,8 +96,19 @@ fn is_block_statement(s: &Stmt) -> bool {
 }
 
 pub(super) fn analyze_base(sql: &str, base: Base) -> Vec<Statement> {
+    analyze_lexed(sql, Lexer::new(sql, base), base)
+}
+
+/// [`analyze_base`] of PostgreSQL text under `standard_conforming_strings
+/// = off` (a backslash escapes in every `'..'` string).
+pub(super) fn analyze_postgres_escaping_strings(sql: &str) -> Vec<Statement> {
+    let base = Base::Postgres;
+    analyze_lexed(sql, Lexer::new(sql, base).escaping_strings(), base)
+}
+
+/// The statements `lexer` (over `sql`, by `base`'s rules) finds.
+fn analyze_lexed(sql: &str, mut lexer: Lexer<'_>, base: Base) -> Vec<Statement> {
     let mut out = Vec::new();
-    let mut lexer = Lexer::new(sql, base);
     let mut toks: Vec<Tok> = Vec::with_capacity(64);
     let mut parens = 0usize;
     let mut unbalanced = false;

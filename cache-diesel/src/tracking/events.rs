@@ -40,22 +40,22 @@ impl CacheTracking {
         if std::mem::take(&mut self.first_only) {
             statements.truncate(1);
         }
-        let written = function_writes(sql, self.dialect);
+        let written = function_writes(sql, self.text_dialect());
         if !written.is_empty() {
             statements.push(Statement::Writes(written));
         }
         let lower = sql.to_ascii_lowercase();
-        if self.dialect == Dialect::Postgres && error.is_none() && mentions_string_settings(&lower)
-        {
-            // `standard_conforming_strings = off` changes how PostgreSQL
-            // reads '\'': from now on lex by every dialect's rules.
-            self.dialect = Dialect::Any;
-        }
-        if self.dialect == Dialect::Mysql && lower.contains("sql_mode") {
-            // It may set `NO_BACKSLASH_ESCAPES`, and with it whether a
-            // backslash escapes in strings.
-            self.escapes_unsure = true;
-        }
+        // They may set MySQL's `NO_BACKSLASH_ESCAPES` or PostgreSQL's
+        // `standard_conforming_strings = off`, and with them whether a
+        // backslash escapes in strings: from now on text is read both ways
+        // (by the database's own rules: under every dialect's, PostgreSQL's
+        // nested comments and dollar quotes read as unterminated text, and
+        // the tracker lost track of valid PostgreSQL).
+        self.escapes_unsure |= match self.dialect {
+            Dialect::Postgres => error.is_none() && mentions_string_settings(&lower),
+            Dialect::Mysql => lower.contains("sql_mode"),
+            _ => false,
+        };
         let Some(error) = error else {
             self.note_temporary_tables(&lower, &statements);
             // The text after an unterminated token (or where two readings
@@ -231,6 +231,18 @@ impl Instrumentation for CacheTracking {
 }
 
 impl CacheTracking {
+    /// The dialect to read a statement's text by where it is read apart
+    /// from the tracker (declared functions' calls, statements replayed
+    /// after they were given up): once PostgreSQL's strings may read
+    /// either way, every dialect's rules, which find what either reading
+    /// holds.
+    pub(super) fn text_dialect(&self) -> Dialect {
+        match self.dialect {
+            Dialect::Postgres if self.escapes_unsure => Dialect::Any,
+            d => d,
+        }
+    }
+
     /// Whether the connection's statements run where the tracker may wait
     /// for the cache (not an async runtime's thread).
     pub(super) fn may_block(&self) -> bool {

@@ -76,7 +76,7 @@ impl CacheTracking {
         let first = schedule.next().unwrap_or_default();
         let sent = Sent {
             sql,
-            dialect: self.dialect,
+            dialect: self.text_dialect(),
             watch: alone || open.is_some(),
             open,
             due: Instant::now() + first,

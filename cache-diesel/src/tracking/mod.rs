@@ -159,9 +159,10 @@ pub struct CacheTracking {
     /// read (`EXECUTE IMMEDIATE 'CREATE TEMPORARY TABLE ..'`).
     shadowed: BTreeSet<String>,
     shadows_any: bool,
-    /// MySQL's `sql_mode` was set, maybe to `NO_BACKSLASH_ESCAPES`: text
-    /// with a backslash is read both ways
-    /// (`sql_tables::analyze_mysql_either_escapes`).
+    /// MySQL's `sql_mode` was set, maybe to `NO_BACKSLASH_ESCAPES`, or
+    /// PostgreSQL's `standard_conforming_strings`: text with a backslash
+    /// is read both ways (`sql_tables::analyze_mysql_either_escapes`,
+    /// `analyze_postgres_either_strings`).
     escapes_unsure: bool,
     /// The statement finishing is a prepared one on SQLite, which runs the
     /// first statement of its text only (Diesel ignores the rest).

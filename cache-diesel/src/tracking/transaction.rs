@@ -240,10 +240,11 @@ impl CacheTracking {
 
     /// The statements `sql` holds, as the connection's server reads them.
     pub(super) fn analyze(&self, sql: &str) -> Vec<Statement> {
-        if self.dialect == Dialect::Mysql && self.escapes_unsure {
-            crate::sql_tables::analyze_mysql_either_escapes(sql)
-        } else {
-            crate::sql_tables::analyze(sql, self.dialect)
+        use crate::sql_tables::{analyze_mysql_either_escapes, analyze_postgres_either_strings};
+        match self.dialect {
+            Dialect::Mysql if self.escapes_unsure => analyze_mysql_either_escapes(sql),
+            Dialect::Postgres if self.escapes_unsure => analyze_postgres_either_strings(sql),
+            d => crate::sql_tables::analyze(sql, d),
         }
     }
 

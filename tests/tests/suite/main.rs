@@ -31,6 +31,7 @@ mod kept_hits;
 mod mysql_sessions;
 mod no_stale_reads;
 mod owed_bumps;
+mod pg_sessions;
 mod precise_invalidation;
 mod read_replicas;
 mod schema_pictures;
