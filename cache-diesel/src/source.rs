@@ -147,6 +147,8 @@ impl<C: Connection + 'static> Reader<C> for &mut C {
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {
         #[cfg(feature = "mysql")]
         crate::backends::mysql::resync::resync_any(&mut **self);
+        #[cfg(feature = "postgres-system-libpq")]
+        crate::backends::pg::resync::resync_any(&mut **self);
         tracking::read_policy(*self, tables)
     }
     fn load<T>(&mut self, _: Missed<'_>, load: impl FnOnce(&mut C) -> QueryResult<T>) -> Result<T> {

@@ -100,7 +100,8 @@ where
 /// How an async read reaches the database (see `source::Reader`).
 pub(crate) trait AsyncReader<C> {
     /// Brings the connection's tracker up to date where it can ask the
-    /// server (MariaDB after it lost track): before [`policy`](Self::policy).
+    /// server (MariaDB and PostgreSQL after it lost track): before
+    /// [`policy`](Self::policy).
     fn resync(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
@@ -119,6 +120,10 @@ impl<C: AsyncConnection + 'static> AsyncReader<C> for &mut C {
         #[cfg(feature = "async-mysql")]
         if let Some(mysql) = (&mut **self as &mut dyn std::any::Any).downcast_mut() {
             crate::backends::mysql::resync::resync_async(mysql).await;
+        }
+        #[cfg(feature = "async-postgres")]
+        if let Some(pg) = (&mut **self as &mut dyn std::any::Any).downcast_mut() {
+            crate::backends::pg::resync::resync_async(pg).await;
         }
     }
     fn policy<'t>(&mut self, tables: impl Iterator<Item = &'t str>) -> ReadPolicy {

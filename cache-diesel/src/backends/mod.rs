@@ -3,8 +3,10 @@
 //! root (`writes`, `writes_async`, `held_commit`, `tracking`, ..).
 //!
 //! - `pg`: PostgreSQL's one-statement update that also returns the row's
-//!   old values (`update`), and an async hook's transaction of its own,
-//!   ended even when the hook's future is dropped (`own_transaction`).
+//!   old values (`update`), an async hook's transaction of its own,
+//!   ended even when the hook's future is dropped (`own_transaction`),
+//!   and asking the server whether a transaction is open once the tracker
+//!   lost track (`resync`).
 //! - `mysql`: MySQL's and MariaDB's hook writes, which have no
 //!   `RETURNING` and read what they write in a short transaction
 //!   (`writes`, and `writes_async` on diesel-async), and the session

@@ -28,7 +28,8 @@
 //! the tracker cannot be sure whether a transaction is open (a failed
 //! multi-statement batch, a `RELEASE` of a savepoint it never saw), it
 //! invalidates what is pending at once and again at the next transaction
-//! end, and until that end its reads do not fill the cache.
+//! end, and until that end its reads do not fill the cache (on MariaDB and
+//! PostgreSQL, until the next read asks the server where the session is).
 //!
 //! It cannot see writes made by triggers, by other programs, or through
 //! another connection without it; after those, call
@@ -436,7 +437,7 @@ mod tests {
 
     /// The version of the tag every entry of the tracker's cache depends
     /// on (bumped by a statement that may write anything).
-    fn everything(t: &CacheTracking) -> Option<u64> {
+    pub(super) fn everything(t: &CacheTracking) -> Option<u64> {
         let cache = &t.caches.as_ref().expect("the test's cache")[0];
         let all = crate::keys::all_tag(cache);
         cache.backend().read_versions(&all, &[&all]).unwrap()[0]

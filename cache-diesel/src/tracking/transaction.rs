@@ -187,27 +187,37 @@ impl CacheTracking {
         }
     }
 
-    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
-    /// Whether a MySQL connection should ask the server where its session
-    /// stands before a read: the tracker lost track, and the answer will
-    /// be the question's (no statement given up before it).
+    /// Whether a connection that can ask the server where its session
+    /// stands (MariaDB's, PostgreSQL's: the callers know their connection
+    /// types) should ask before a read: the tracker lost track, and the
+    /// answer will be the question's (no statement given up before it).
+    #[cfg(any(
+        feature = "mysql",
+        feature = "async-mysql",
+        feature = "postgres-system-libpq",
+        feature = "async-postgres"
+    ))]
     pub(crate) fn wants_resync(&self) -> bool {
-        self.dialect == Dialect::Mysql
-            && (self.session_unsure || self.reminder.is_some())
-            && !self.may_misread()
+        (self.session_unsure || self.reminder.is_some()) && !self.may_misread()
     }
 
-    /// What a MySQL server said of the session: whether a transaction is
-    /// open, `autocommit`, and whether `completion_type` chains. It
-    /// replaces the tracker's guesses. What was written since it lost
-    /// track goes to the open transaction, to be invalidated again at its
-    /// end; with none open, whatever committed it has (an unseen commit can
-    /// only come from a statement the tracker could not read, invalidated
-    /// after it ran), so it is invalidated once more now and forgotten.
-    #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+    /// What the server said of the session: whether a transaction is
+    /// open, and on MySQL `autocommit` and whether `completion_type`
+    /// chains (PostgreSQL: `true`, `false`). It replaces the tracker's
+    /// guesses. What was written since it lost track goes to the open
+    /// transaction, to be invalidated again at its end; with none open,
+    /// whatever committed it has (an unseen commit can only come from a
+    /// statement the tracker could not read, invalidated after it ran), so
+    /// it is invalidated once more now and forgotten.
+    #[cfg(any(
+        feature = "mysql",
+        feature = "async-mysql",
+        feature = "postgres-system-libpq",
+        feature = "async-postgres"
+    ))]
     pub(crate) fn resync(&mut self, open: bool, autocommit: bool, chain: bool) {
         let lost = self.reminder.take();
-        if self.session_unsure || lost.is_some() {
+        if self.dialect == Dialect::Mysql && (self.session_unsure || lost.is_some()) {
             self.tables_lock_unknown = true;
         }
         self.session_unsure = false;
@@ -274,5 +284,41 @@ impl CacheTracking {
         self.reminder
             .get_or_insert_with(Pending::default)
             .absorb(pending);
+    }
+}
+
+#[cfg(test)]
+#[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
+mod tests {
+    use super::super::tests::{everything, run, tracker};
+
+    /// PostgreSQL: text read by its own rules once
+    /// `standard_conforming_strings` was mentioned, and what the server
+    /// says once the tracker lost track (found from outside: the
+    /// connection's reads filled nothing for the rest of its life).
+    #[test]
+    fn a_postgres_tracker_that_lost_track_follows_the_server() {
+        let (mut t, epoch) = tracker();
+        run(&mut t, "SET standard_conforming_strings = on");
+        run(&mut t, "/* a /* b */ ' */ SELECT $$'$$; UPDATE t SET a = 1");
+        assert!(
+            !t.in_transaction() && !t.wants_resync(),
+            "read as PostgreSQL"
+        );
+        assert!(epoch().is_some());
+        let two_ways = r"SELECT 'b\'; SELECT 1; --'";
+        run(&mut t, &format!("BEGIN; UPDATE t SET a = 2; {two_ways}"));
+        assert!(t.wants_resync() && t.in_transaction());
+        t.resync(true, true, false);
+        assert!(!t.wants_resync() && t.transaction_wrote("t"));
+        // (What the lost stretch wrote includes "anything": the `all` tag.)
+        let before = everything(&t);
+        run(&mut t, "COMMIT");
+        assert_ne!(everything(&t), before, "what the lost stretch wrote, again");
+        assert!(!t.in_transaction());
+        run(&mut t, two_ways);
+        assert!(t.wants_resync());
+        t.resync(false, true, false);
+        assert!(!t.in_transaction() && !t.wants_resync());
     }
 }
