@@ -21,3 +21,30 @@
 pub(crate) mod mysql;
 pub(crate) mod pg;
 pub(crate) mod sqlite;
+
+/// `conn` as a `C`, itself or pooled by r2d2 (a `Pooled<C>`): what a read
+/// given a generic connection asks the server through (the resyncs).
+#[cfg(all(
+    feature = "r2d2",
+    any(feature = "mysql", feature = "postgres-system-libpq")
+))]
+pub(crate) fn as_connection<C>(conn: &mut dyn std::any::Any) -> Option<&mut C>
+where
+    C: diesel::r2d2::R2D2Connection + Send + 'static,
+{
+    if conn.is::<crate::pool::Pooled<C>>() {
+        return conn
+            .downcast_mut::<crate::pool::Pooled<C>>()
+            .map(|pooled| &mut **pooled);
+    }
+    conn.downcast_mut::<C>()
+}
+
+/// `conn` as a `C` (without `r2d2`, nothing is pooled).
+#[cfg(all(
+    not(feature = "r2d2"),
+    any(feature = "mysql", feature = "postgres-system-libpq")
+))]
+pub(crate) fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
+    conn.downcast_mut::<C>()
+}

@@ -63,11 +63,7 @@ fn tell(tracker: Option<&mut CacheTracking>, answer: QueryResult<Modes>) {
 /// pooled one); nothing for another connection.
 #[cfg(feature = "mysql")]
 pub(crate) fn resync_any(conn: &mut dyn std::any::Any) {
-    #[cfg(feature = "r2d2")]
-    if let Some(pooled) = conn.downcast_mut::<crate::pool::Pooled<MysqlConnection>>() {
-        return resync(pooled);
-    }
-    if let Some(mysql) = conn.downcast_mut::<MysqlConnection>() {
+    if let Some(mysql) = crate::backends::as_connection::<MysqlConnection>(conn) {
         resync(mysql);
     }
 }

@@ -71,11 +71,7 @@ fn tell(tracker: Option<&mut CacheTracking>, answers: QueryResult<(Vxid, Vxid)>)
 /// one); nothing for another connection.
 #[cfg(feature = "postgres-system-libpq")]
 pub(crate) fn resync_any(conn: &mut dyn std::any::Any) {
-    #[cfg(feature = "r2d2")]
-    if let Some(pooled) = conn.downcast_mut::<crate::pool::Pooled<PgConnection>>() {
-        return resync(pooled);
-    }
-    if let Some(pg) = conn.downcast_mut::<PgConnection>() {
+    if let Some(pg) = crate::backends::as_connection::<PgConnection>(conn) {
         resync(pg);
     }
 }
