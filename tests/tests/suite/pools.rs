@@ -246,23 +246,44 @@ fn a_pooled_mysql_connection_that_lost_track_asks_the_server() {
         return;
     };
     let url = services::mysql_database_url(&services::mysql_url().unwrap(), db.database().unwrap());
-    let cache = cache_with_prefix(&redis, "pool_my_lost");
+    let lose = "EXECUTE IMMEDIATE 'DO 1'";
+    lost_track_then_asked::<diesel::MysqlConnection>(&url, &redis, "pool_my_lost", lose, 1);
+}
+
+/// The same on PostgreSQL (a failed batch whose `BEGIN` did not run; two
+/// questions).
+#[test]
+fn a_pooled_postgres_connection_that_lost_track_asks_the_server() {
+    let (Some(redis), Some(db)) = (services::redis_url(), db::postgres("pool_pg_lost")) else {
+        return;
+    };
+    let url = services::database_url().unwrap();
+    let schema = db.schema().unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    lost_track_then_asked::<PgConnection>(&url, &redis, "pool_pg_lost", "SELECT 1/0; BEGIN", 2);
+}
+
+/// A pooled connection to `url` runs `lose` (its tracker loses track;
+/// it may fail), then reads a row twice: `asked` questions to the server
+/// and the row's query, then a hit.
+fn lost_track_then_asked<C>(url: &str, redis: &str, test: &str, lose: &str, asked: usize)
+where
+    C: R2D2Connection + Send + 'static,
+    Product: ProductQueries<Pooled<C>>,
+{
+    let cache = cache_with_prefix(redis, test);
     let queries = Arc::new(AtomicUsize::new(0));
-    let pool = pool::<diesel::MysqlConnection, _>(
-        &url,
-        &cache,
-        &queries,
-        diesel::r2d2::NopConnectionCustomizer,
-    );
+    let pool = pool::<C, _>(url, &cache, &queries, diesel::r2d2::NopConnectionCustomizer);
     let products = ProductCache::new(cache.clone());
     let mut conn = pool.get().unwrap();
     let id = products
         .insert(&mut conn, NewProduct::new("lost", 1))
         .unwrap()
         .id;
-    conn.batch_execute("EXECUTE IMMEDIATE 'DO 1'").unwrap();
+    let _ = conn.batch_execute(lose);
     let (_, q) = counted(&queries, || products.get(&mut conn, id).unwrap());
-    assert_eq!(q, 2, "the server asked, then the row read");
+    assert_eq!(q, asked + 1, "the server asked, then the row read");
     let (_, q) = counted(&queries, || products.get(&mut conn, id).unwrap());
     assert_eq!(q, 0, "filled: a hit");
     drop(conn);
