@@ -45,6 +45,15 @@ where
         .expect("pool")
 }
 
+/// The URL of `db`'s PostgreSQL database, its connections' `search_path`
+/// its schema.
+fn postgres_url(db: &db::TestDb<PgConnection>) -> String {
+    let url = services::database_url().unwrap();
+    let schema = db.schema().unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
 /// Queries run by `f`.
 fn counted<T>(queries: &AtomicUsize, f: impl FnOnce() -> T) -> (T, usize) {
     let before = queries.load(Ordering::SeqCst);
@@ -221,10 +230,7 @@ fn an_r2d2_pool_over_postgres() {
     let (Some(redis), Some(db)) = (services::redis_url(), db::postgres("pool_pg")) else {
         return;
     };
-    let url = services::database_url().unwrap();
-    let schema = db.schema().unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let url = postgres_url(&db);
     a_plain_pool::<PgConnection>(&url, &redis, "pool_pg");
 }
 
@@ -257,10 +263,7 @@ fn a_pooled_postgres_connection_that_lost_track_asks_the_server() {
     let (Some(redis), Some(db)) = (services::redis_url(), db::postgres("pool_pg_lost")) else {
         return;
     };
-    let url = services::database_url().unwrap();
-    let schema = db.schema().unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let url = postgres_url(&db);
     lost_track_then_asked::<PgConnection>(&url, &redis, "pool_pg_lost", "SELECT 1/0; BEGIN", 2);
 }
 
