@@ -86,6 +86,7 @@ mod source;
 mod source_async;
 mod sql_tables;
 mod tags;
+mod text_columns;
 mod tracking;
 #[cfg(feature = "async")]
 mod tracking_async;

@@ -11,6 +11,7 @@ use crate::registry;
 use crate::rows::Rows;
 use crate::source::{Missed, Reader};
 use crate::tags::Tags;
+use crate::text_columns;
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Outcome, Plan, Refresh, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot};
@@ -215,7 +216,9 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let values = self.keys.filter_value_tags(&filter);
+        let values = self
+            .keys
+            .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.all_entry(suffix, &filter, &values, related);
         let prefetch = M::INFO.prefetch_for_list;
@@ -223,10 +226,16 @@ impl<M: CachedModel> Manager<M> {
             let owned = filter.clone();
             Box::new(move |conn| M::load_records(conn, &owned, prefetch).map(Rows::from))
         };
+        let learn = self
+            .keys
+            .needs_text_columns(text_columns::db::<C::Backend>(), &filter);
         self.read_through(
             &mut reader,
             entry,
-            |conn| M::load_records(conn, &filter, prefetch).map(Rows::from),
+            |conn| {
+                self.learn_text_columns(learn, conn);
+                M::load_records(conn, &filter, prefetch).map(Rows::from)
+            },
             Some(&background),
         )
     }
@@ -254,18 +263,36 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let values = self.keys.filter_value_tags(&filter);
+        let values = self
+            .keys
+            .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
         let entry = self.count_entry(suffix, &filter, &values);
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();
             Box::new(move |conn| M::count_list(conn, &owned))
         };
+        let learn = self
+            .keys
+            .needs_text_columns(text_columns::db::<C::Backend>(), &filter);
         self.read_through(
             &mut reader,
             entry,
-            |conn| M::count_list(conn, &filter),
+            |conn| {
+                self.learn_text_columns(learn, conn);
+                M::count_list(conn, &filter)
+            },
             Some(&background),
         )
+    }
+
+    /// Reads how the database compares the table's text columns (see
+    /// `text_columns`) before a list's load, when the list's condition is
+    /// on a text value the process has not read the column of (`learn`),
+    /// and `conn` is outside any transaction.
+    fn learn_text_columns<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
+        if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
+            crate::text_columns::learn(conn, M::table());
+        }
     }
 
     /// The records (as [`all`](Self::all) returns them, relations

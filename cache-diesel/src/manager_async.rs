@@ -18,6 +18,7 @@ use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::source::Missed;
 use crate::source_async::AsyncReader;
+use crate::text_columns::db;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
 use diesel::QueryResult;
@@ -50,7 +51,9 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let values = self.model_keys().filter_value_tags(&filter);
+        let values = self
+            .model_keys()
+            .filter_value_tags(db::<C::Backend>(), &filter);
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let entry = self.all_entry(suffix, &filter, &values, related);
         let prefetch = M::INFO.prefetch_for_list;
@@ -64,7 +67,11 @@ impl<M: CachedModel> Manager<M> {
                 })
             })
         };
+        let learn = self
+            .model_keys()
+            .needs_text_columns(db::<C::Backend>(), &filter);
         let load = async |conn: &mut C| {
+            learn_text_columns_async::<M, C>(learn, conn).await;
             M::load_records(conn, &filter, prefetch)
                 .await
                 .map(Rows::from)
@@ -98,7 +105,9 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let values = self.model_keys().filter_value_tags(&filter);
+        let values = self
+            .model_keys()
+            .filter_value_tags(db::<C::Backend>(), &filter);
         let entry = self.count_entry(suffix, &filter, &values);
         let background = || {
             let owned = filter.clone();
@@ -106,7 +115,13 @@ impl<M: CachedModel> Manager<M> {
                 Box::pin(async move { M::count_list(conn, &owned).await })
             })
         };
-        let load = async |conn: &mut C| M::count_list(conn, &filter).await;
+        let learn = self
+            .model_keys()
+            .needs_text_columns(db::<C::Backend>(), &filter);
+        let load = async |conn: &mut C| {
+            learn_text_columns_async::<M, C>(learn, conn).await;
+            M::count_list(conn, &filter).await
+        };
         self.read_through_async(&mut reader, entry, load, &background)
             .await
     }
@@ -239,4 +254,18 @@ impl<M: CachedModel> Manager<M> {
 /// A load's rows as the cache form.
 async fn lift<T>(load: impl Future<Output = Result<T>>) -> Result<Form<T>> {
     load.await.map(Form)
+}
+
+/// `Manager::learn_text_columns` on an async connection.
+async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
+    learn: bool,
+    conn: &mut C,
+) {
+    if !learn {
+        return;
+    }
+    let conn_ref = &mut crate::tracking_async::AsyncConn(&mut *conn);
+    if crate::tracking::policy_on(conn_ref, std::iter::empty()) == ReadPolicy::Normal {
+        crate::text_columns::learn_async(conn, M::table()).await;
+    }
 }

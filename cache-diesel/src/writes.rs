@@ -194,12 +194,15 @@ impl<M: CachedModel> Manager<M> {
         let keys = self.model_keys();
         let mut tags = vec![keys.table_tag(TableTag::List).to_owned()];
         if let Some(values) = values.filter(|_| precise && keys.names_every_value()) {
-            let mut named: Vec<String> = values
-                .take(MAX_WRITE_VALUE_TAGS + 1)
-                .map(|(column, value)| keys.value_tag(column, &value))
-                .collect();
-            named.sort();
-            named.dedup();
+            // (Every value counts: a batch whose first rows repeat a few
+            // values may name many more further on.)
+            let mut named = std::collections::BTreeSet::new();
+            for (column, value) in values {
+                named.extend(keys.written_value_tags(column, &value));
+                if named.len() > MAX_WRITE_VALUE_TAGS {
+                    break;
+                }
+            }
             if named.len() <= MAX_WRITE_VALUE_TAGS {
                 tags.extend(named);
                 return tags;

@@ -397,8 +397,8 @@ mod tests {
             }
         );
         let values = [
-            k.value_tag("category_id", "1"),
-            k.value_tag("category_id", "2"),
+            k.value_tag("db", "category_id", "1"),
+            k.value_tag("db", "category_id", "2"),
         ];
         let filtered = k.list_dependencies(&values, &related);
         assert_eq!(
@@ -431,7 +431,7 @@ mod tests {
     fn values_a_comparison_may_match_share_a_tag() {
         let cache = cache();
         let k = product(&cache);
-        let tag = |v: &str| k.value_tag("c", v);
+        let tag = |v: &str| k.value_tag("db", "c", v);
         // Text under a case-insensitive collation: `Books` = `books`.
         assert_eq!(tag("\"Books\""), tag("\"books\""));
         assert_eq!(tag("\"Books\""), "app:t:~:products:f:c:*");

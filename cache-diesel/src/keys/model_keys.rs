@@ -7,6 +7,7 @@ use super::{
     value_tag_name,
 };
 use crate::model::{CachedModel, ListFilter, UniqueKey};
+use crate::text_columns::{self, TextCompare};
 use cache_core::__engine::{
     KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, digest_of_hashes, tag_hash,
 };
@@ -268,21 +269,56 @@ impl ModelKeys {
     /// The table's, not the model's: every model over the table shares it.
     /// Values the database may hold equal share a tag: see
     /// [`value_tag_name`].
-    pub(crate) fn value_tag(&self, column: &str, value_key: &str) -> String {
-        let name = value_tag_name(value_key);
+    pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> String {
+        let compare = text_columns::compare(db, self.table, column);
+        match text_columns::text_name(compare, value_key) {
+            Some(name) => self.value_tag_named(column, &name),
+            None => self.value_tag_named(column, value_tag_name(value_key)),
+        }
+    }
+
+    /// The value tags a write of the value keyed `value_key` in `column`
+    /// bumps: [`value_tag`](Self::value_tag)'s, under every name a reader
+    /// may give the value (a text value's: see `text_columns`).
+    pub(crate) fn written_value_tags(&self, column: &str, value_key: &str) -> Vec<String> {
+        match text_columns::text_names(value_key) {
+            Some(names) => names
+                .iter()
+                .map(|name| self.value_tag_named(column, name))
+                .collect(),
+            None => vec![self.value_tag_named(column, value_tag_name(value_key))],
+        }
+    }
+
+    fn value_tag_named(&self, column: &str, name: &str) -> String {
         // (Sparse: a bump writes only the value tags some list created.)
         self.keys.sparse_tag(&[self.table, "f", column], name)
+    }
+
+    /// Whether a list of `filter` would depend on a text value's tag whose
+    /// column's comparison this process has not read yet (see
+    /// `text_columns::learn`).
+    pub(crate) fn needs_text_columns(&self, db: &str, filter: &impl ListFilter) -> bool {
+        let Some((_, values)) = filter.value_condition() else {
+            return false;
+        };
+        !text_columns::learned(db, self.table)
+            && values
+                .iter()
+                .any(|v| text_columns::text_name(TextCompare::Shared, v).is_some())
     }
 
     /// The value tags a list of `filter` depends on: one per value its
     /// first condition selects; none (the list depends on the table-wide
     /// `list` tag) without a condition, or for an `IN` of none or of more
     /// than [`MAX_VALUE_TAGS`] values.
-    pub(crate) fn filter_value_tags(&self, filter: &impl ListFilter) -> Vec<String> {
+    pub(crate) fn filter_value_tags(&self, db: &str, filter: &impl ListFilter) -> Vec<String> {
         match filter.value_condition() {
             Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
-                let mut tags: Vec<String> =
-                    values.iter().map(|v| self.value_tag(column, v)).collect();
+                let mut tags: Vec<String> = values
+                    .iter()
+                    .map(|v| self.value_tag(db, column, v))
+                    .collect();
                 tags.sort();
                 tags.dedup();
                 tags

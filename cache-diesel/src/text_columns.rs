@@ -1,0 +1,316 @@
+//! How the database compares a table's text columns, read from its
+//! catalogue once per process and table: what lets a list filtered on a
+//! text value depend on that value's own tag rather than on the column's
+//! shared one.
+//!
+//! A value tag may name a value only where every value the database finds
+//! equal to it has the same name (`keys::value_tag_name`). For text that
+//! depends on the column's type and collation, which only the database
+//! knows:
+//!
+//! - PostgreSQL: `text` and `varchar` under a deterministic collation (the
+//!   default; a deterministic collation finds two strings equal only when
+//!   their bytes are) are compared byte for byte ([`TextCompare::Bytes`]);
+//!   `char(n)` ignores trailing spaces ([`TextCompare::Padded`]); `citext`,
+//!   domains, non-deterministic collations and everything else are not
+//!   known ([`TextCompare::Shared`]).
+//! - SQLite: a column of text affinity in a table whose `CREATE TABLE` names
+//!   no collation compares with `BINARY`, byte for byte; any `COLLATE` in
+//!   the table's text (`NOCASE`, `RTRIM`, an application's own) makes
+//!   every column of the table shared.
+//! - MySQL and MariaDB: a `_bin` collation compares code points, and
+//!   ignores trailing spaces where it pads (`PAD SPACE`, most of them):
+//!   padded. Every other collation (the default `_ci` ones ignore case and
+//!   accents, and `utf8mb4_unicode_ci` finds `ß` equal to `ss` and ignores
+//!   some characters altogether) is shared: no fold of the text alone is
+//!   sure to give every pair it finds equal one name short of the
+//!   collation's own weight tables.
+//!
+//! Readers learn the catalogue lazily: the first list read of a table with
+//! a condition on a text value depends on the shared tag and, outside any
+//! transaction, asks the catalogue in its load (one more query, once per
+//! process and table); later reads depend on the precise tag. Writers
+//! never need it: a hook write bumps every name a reader may have given a
+//! text value (its bytes, its padded form, the shared tag), so a reader
+//! that learned and one that did not are both invalidated. A catalogue
+//! that cannot be read leaves the table shared.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+
+/// How a column's text values compare, as far as the catalogue says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextCompare {
+    /// Not known (or compared in a way no name of the text alone can
+    /// follow): every text value of the column shares one tag.
+    Shared,
+    /// Equal exactly when their bytes are.
+    Bytes,
+    /// Equal exactly when they are without their trailing spaces.
+    Padded,
+}
+
+/// What the process learned, by database kind and table (`{db}:{table}`),
+/// then column.
+type Learned = HashMap<String, HashMap<String, TextCompare>>;
+
+/// The name of a database kind, as the maps here key it: Diesel's backend
+/// type (two databases of one kind with a table of one name, in one
+/// process, are taken to compare its text alike).
+pub(crate) fn db<B: 'static>() -> &'static str {
+    std::any::type_name::<B>()
+}
+
+fn entry(db: &str, table: &str) -> String {
+    format!("{db}:{table}")
+}
+
+static LEARNED: LazyLock<RwLock<Learned>> = LazyLock::new(Default::default);
+
+/// How `table`'s `column` compares text: [`TextCompare::Shared`] until the
+/// catalogue was read.
+pub(crate) fn compare(db: &str, table: &str, column: &str) -> TextCompare {
+    let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
+    learned
+        .get(&entry(db, table))
+        .and_then(|columns| columns.get(column))
+        .copied()
+        .unwrap_or(TextCompare::Shared)
+}
+
+/// Whether the catalogue of `table` was read (or given up on).
+pub(crate) fn learned(db: &str, table: &str) -> bool {
+    let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
+    learned.contains_key(&entry(db, table))
+}
+
+/// Records `table`'s columns as the catalogue answered (`(name, kind)`,
+/// `kind` as the catalogue queries spell it: `bytes`, `padded`, else
+/// shared); `Err`: every column stays shared, and the catalogue is not
+/// asked again.
+fn record<E: std::fmt::Display>(db: &str, table: &str, rows: Result<Vec<CatalogueRow>, E>) {
+    let columns = match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|row| (row.name.to_ascii_lowercase(), kind(&row.kind)))
+            .collect(),
+        Err(e) => {
+            tracing::debug!(table, error = %e, "cache_diesel: the catalogue's text columns could not be read; text values share a tag");
+            HashMap::new()
+        }
+    };
+    let mut learned = LEARNED.write().unwrap_or_else(|p| p.into_inner());
+    learned.insert(entry(db, table), columns);
+}
+
+fn kind(kind: &str) -> TextCompare {
+    match kind {
+        "bytes" => TextCompare::Bytes,
+        "padded" => TextCompare::Padded,
+        _ => TextCompare::Shared,
+    }
+}
+
+/// One column as a catalogue query names it.
+#[derive(diesel::QueryableByName)]
+struct CatalogueRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+}
+
+/// PostgreSQL: the table as the connection's `search_path` resolves it.
+#[cfg(any(feature = "postgres-system-libpq", feature = "async-postgres"))]
+const POSTGRES: &str = "SELECT a.attname::text AS name,
+    CASE WHEN NOT COALESCE(c.collisdeterministic, false) THEN 'shared'
+         WHEN t.typname IN ('text', 'varchar') THEN 'bytes'
+         WHEN t.typname = 'bpchar' THEN 'padded'
+         ELSE 'shared' END AS kind
+  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_collation c ON c.oid = a.attcollation
+  WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped";
+
+/// MySQL and MariaDB: the table in the connection's database.
+#[cfg(any(feature = "mysql", feature = "async-mysql"))]
+const MYSQL: &str = "SELECT CAST(COLUMN_NAME AS CHAR) AS name,
+    CAST(CASE WHEN COLLATION_NAME LIKE '%\\_bin' THEN 'padded' ELSE 'shared' END AS CHAR) AS kind
+  FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
+
+/// SQLite: text affinity (the type names `CHAR`, `CLOB` or `TEXT`), in a
+/// table whose text names no collation. (The table is bound twice.)
+#[cfg(feature = "sqlite")]
+const SQLITE: &str = "SELECT p.name AS name,
+    CASE WHEN (SELECT instr(lower(sql), 'collate') FROM sqlite_master
+                 WHERE type = 'table' AND name = ?) = 0
+          AND (upper(p.type) LIKE '%CHAR%' OR upper(p.type) LIKE '%CLOB%'
+               OR upper(p.type) LIKE '%TEXT%')
+         THEN 'bytes' ELSE 'shared' END AS kind
+  FROM pragma_table_info(?) p";
+
+/// Reads `table`'s text columns from the catalogue through `conn` (a
+/// connection of a database this crate knows, or one r2d2 pooled), unless
+/// the process already has; `conn` must not be inside a transaction (a
+/// failed statement would end it on PostgreSQL).
+pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, table: &str) {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+    let db = db::<C::Backend>();
+    if learned(db, table) {
+        return;
+    }
+    let any = conn as &mut dyn std::any::Any;
+    #[cfg(feature = "postgres-system-libpq")]
+    if let Some(pg) = as_connection::<diesel::PgConnection>(any) {
+        let rows = diesel::sql_query(POSTGRES).bind::<Text, _>(table).load(pg);
+        return record(db, table, rows);
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(my) = as_connection::<diesel::MysqlConnection>(any) {
+        let rows = diesel::sql_query(MYSQL).bind::<Text, _>(table).load(my);
+        return record(db, table, rows);
+    }
+    #[cfg(feature = "sqlite")]
+    if let Some(lite) = as_connection::<diesel::SqliteConnection>(any) {
+        let query = diesel::sql_query(SQLITE).bind::<Text, _>(table);
+        return record(db, table, query.bind::<Text, _>(table).load(lite));
+    }
+    let _ = any;
+}
+
+/// `conn` as a `C`, itself or pooled by r2d2.
+#[cfg(feature = "r2d2")]
+#[allow(dead_code)] // (with no sync database feature)
+fn as_connection<C>(conn: &mut dyn std::any::Any) -> Option<&mut C>
+where
+    C: diesel::r2d2::R2D2Connection + Send + 'static,
+{
+    if conn.is::<crate::pool::Pooled<C>>() {
+        return conn
+            .downcast_mut::<crate::pool::Pooled<C>>()
+            .map(|pooled| &mut **pooled);
+    }
+    conn.downcast_mut::<C>()
+}
+
+/// `conn` as a `C` (without `r2d2`, nothing is pooled).
+#[cfg(not(feature = "r2d2"))]
+#[allow(dead_code)] // (with no sync database feature)
+fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
+    conn.downcast_mut::<C>()
+}
+
+/// [`learn`] on a diesel-async connection.
+#[cfg(feature = "async")]
+pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
+    conn: &mut C,
+    table: &str,
+) {
+    use diesel::sql_types::Text;
+    #[allow(unused_imports)]
+    use diesel_async::RunQueryDsl;
+    let db = db::<C::Backend>();
+    if learned(db, table) {
+        return;
+    }
+    let any = conn as &mut dyn std::any::Any;
+    #[cfg(feature = "async-postgres")]
+    if let Some(pg) = any.downcast_mut::<diesel_async::AsyncPgConnection>() {
+        let query = diesel::sql_query(POSTGRES).bind::<Text, _>(table.to_owned());
+        return record(db, table, query.load(pg).await);
+    }
+    #[cfg(feature = "async-mysql")]
+    if let Some(my) = any.downcast_mut::<diesel_async::AsyncMysqlConnection>() {
+        let query = diesel::sql_query(MYSQL).bind::<Text, _>(table.to_owned());
+        return record(db, table, query.load(my).await);
+    }
+    #[cfg(feature = "async-sqlite")]
+    if let Some(lite) = any.downcast_mut::<diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>>() {
+        let query = diesel::sql_query(SQLITE)
+            .bind::<Text, _>(table.to_owned())
+            .bind::<Text, _>(table.to_owned());
+        return record(db, table, query.load(lite).await);
+    }
+    let _ = any;
+}
+
+/// The names a value whose key is `key` (JSON text) may be given by a
+/// reader of a text column: its bytes, its padded form and the shared
+/// name; `None` for a value that is not text.
+pub(crate) fn text_names(key: &str) -> Option<[String; 3]> {
+    let text = text_of(key)?;
+    Some([key.to_owned(), padded_name(&text), "*".to_owned()])
+}
+
+/// The name a reader of a [`TextCompare`] column gives a text value whose
+/// key is `key` (JSON text); `None` for a value that is not text.
+pub(crate) fn text_name(compare: TextCompare, key: &str) -> Option<String> {
+    let text = text_of(key)?;
+    Some(match compare {
+        TextCompare::Shared => "*".to_owned(),
+        TextCompare::Bytes => key.to_owned(),
+        TextCompare::Padded => padded_name(&text),
+    })
+}
+
+/// The text a value key holds, if it is text: its JSON, followed (for a
+/// text holding `null`) by `~` and its MessagePack in hex (`value_key`).
+fn text_of(key: &str) -> Option<String> {
+    serde_json::from_str(key).ok().or_else(|| {
+        let (json, hex) = key.rsplit_once('~')?;
+        hex.bytes().all(|b| b.is_ascii_hexdigit()).then_some(())?;
+        serde_json::from_str(json).ok()
+    })
+}
+
+/// `text` without its trailing spaces, marked apart from a byte-for-byte
+/// name (`~` starts no JSON text).
+fn padded_name(text: &str) -> String {
+    let trimmed = text.trim_end_matches(' ');
+    format!("~{}", serde_json::Value::from(trimmed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_named_as_its_column_compares_it() {
+        let key = "\"draft \"";
+        assert_eq!(text_name(TextCompare::Bytes, key).unwrap(), key);
+        assert_eq!(text_name(TextCompare::Padded, key).unwrap(), "~\"draft\"");
+        assert_eq!(text_name(TextCompare::Shared, key).unwrap(), "*");
+        assert_eq!(text_name(TextCompare::Bytes, "7"), None, "not text");
+        // A writer bumps every name a reader may use.
+        let names = text_names(key).unwrap();
+        for compare in [TextCompare::Bytes, TextCompare::Padded, TextCompare::Shared] {
+            assert!(names.contains(&text_name(compare, key).unwrap()));
+        }
+        assert_eq!(text_names("true"), None);
+        let nullable = crate::filter::value_key("nullable");
+        assert_eq!(
+            text_name(TextCompare::Padded, &nullable).unwrap(),
+            "~\"nullable\""
+        );
+    }
+
+    #[test]
+    fn an_unread_catalogue_leaves_text_shared() {
+        assert_eq!(compare("a", "never_read", "c"), TextCompare::Shared);
+        let row = CatalogueRow {
+            name: "Status".into(),
+            kind: "bytes".into(),
+        };
+        record::<&str>("a", "read_once", Ok(vec![row]));
+        assert_eq!(compare("a", "read_once", "status"), TextCompare::Bytes);
+        assert_eq!(compare("a", "read_once", "other"), TextCompare::Shared);
+        assert_eq!(
+            compare("b", "read_once", "status"),
+            TextCompare::Shared,
+            "another database"
+        );
+        record("a", "failed", Err::<Vec<CatalogueRow>, _>("denied"));
+        assert!(learned("a", "failed"));
+        assert_eq!(compare("a", "failed", "status"), TextCompare::Shared);
+    }
+}
