@@ -382,6 +382,7 @@ cache_tests::matrix!(
     two_models_untracked,
     update_where_tracked,
     a_long_in_list_depends_on_the_table,
+    a_batchs_last_rows_invalidate_their_lists,
 );
 
 /// On SQLite over a shared store the hook opens `BEGIN IMMEDIATE` of its
@@ -471,4 +472,55 @@ async fn an_async_sqlite_hook_given_up_on_still_invalidates_precisely() {
     assert_eq!((ids(&two), ids(&one)), (vec![id], vec![]));
     assert_eq!(p.stats().misses, misses + 2, "category 3 is still cached");
     assert_eq!(p.stats().coarse_invalidations, 0);
+}
+
+diesel::table! { batch_rows (id) { id -> Integer, kind -> Integer } }
+
+/// Rows of two integer columns: a batch of many names few value tags.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = batch_rows)]
+#[cache(filter(kind))]
+pub struct BatchRow {
+    pub id: i32,
+    pub kind: i32,
+}
+
+/// A row of [`BatchRow`] to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = batch_rows)]
+pub struct NewBatchRow {
+    pub kind: i32,
+}
+
+/// A batch insert of 130 rows (260 column values, 132 value tags) whose
+/// last rows are of another kind than the first: every row's values count,
+/// not the first 257 (which named only the first kind, and left the other
+/// kind's list stale).
+fn a_batchs_last_rows_invalidate_their_lists<D: Api>(t: &mut Products<D>)
+where
+    BatchRow: Reads<D> + cache_tests::api::Inserts<D, Vec<NewBatchRow>>,
+{
+    let Products { api, cache, .. } = tracked(t);
+    let key = if is_postgres::<D::Sync>() {
+        "SERIAL PRIMARY KEY"
+    } else if is_mysql::<D::Sync>() {
+        "INTEGER PRIMARY KEY AUTO_INCREMENT"
+    } else {
+        "INTEGER PRIMARY KEY"
+    };
+    api.raw_sql(&format!(
+        "CREATE TABLE batch_rows (id {key}, kind INTEGER NOT NULL)"
+    ));
+    let rows = BatchRowCache::new(cache.clone());
+    let of = |kind| BatchRowFilter::default().kind(kind);
+    assert!(api.all(&rows, None, of(2)).unwrap().is_empty());
+    assert_eq!(api.count(&rows, None, of(2)).unwrap(), 0);
+    let batch: Vec<NewBatchRow> = (0..130)
+        .map(|i| NewBatchRow {
+            kind: if i < 128 { 1 } else { 2 },
+        })
+        .collect();
+    api.insert_many(&rows, batch).unwrap();
+    assert_eq!(api.all(&rows, None, of(2)).unwrap().len(), 2);
+    assert_eq!(api.count(&rows, None, of(2)).unwrap(), 2);
 }
