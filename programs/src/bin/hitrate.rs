@@ -28,6 +28,10 @@
 //! row that had entered it, is a stale read. The exit code is 1 when there
 //! is one. `--unchecked-writes` makes the writer update with plain Diesel,
 //! invalidating nothing, to show that the check sees stale reads.
+//! `--filter text` makes the lists filter on the category's name, a text
+//! column (`category_name = 'c7'`), instead of its id: precise where the
+//! database compares the column byte for byte (PostgreSQL, SQLite), a tag
+//! shared by every name where its collation may not (MySQL's `_ci`).
 //! `--async-writer` (PostgreSQL, SQLite) makes its hook writes
 //! `update_async` on a tracked diesel-async connection (`AsyncPgConnection`,
 //! `SyncConnectionWrapper<SqliteConnection>`).
@@ -50,6 +54,7 @@ diesel::table! {
     hitrate_products (id) {
         id -> Integer,
         category_id -> Integer,
+        category_name -> Text,
         price -> Integer,
     }
 }
@@ -57,11 +62,21 @@ diesel::table! {
 /// A product; its price is also its version (every write raises it by one).
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
 #[diesel(table_name = hitrate_products)]
-#[cache(filter(category_id), list_timeout = 3600, detail_timeout = 3600)]
+#[cache(
+    filter(category_id, category_name),
+    list_timeout = 3600,
+    detail_timeout = 3600
+)]
 struct HitrateProduct {
     id: i32,
     category_id: i32,
+    category_name: String,
     price: i32,
+}
+
+/// The name of category `category` (what `--filter text` filters on).
+fn name_of(category: i32) -> String {
+    format!("c{category}")
 }
 
 const CATEGORIES: i32 = 100;
@@ -73,6 +88,7 @@ const READERS: usize = 4;
 type Change = (
     diesel::dsl::Eq<hitrate_products::price, i32>,
     diesel::dsl::Eq<hitrate_products::category_id, i32>,
+    diesel::dsl::Eq<hitrate_products::category_name, String>,
 );
 
 struct Args {
@@ -86,6 +102,9 @@ struct Args {
     /// The writer's hook writes are `update_async` on a tracked
     /// diesel-async connection (`--async-writer`, PostgreSQL, SQLite).
     async_writer: bool,
+    /// Lists filter on the category's name, a text column (`--filter
+    /// text`), rather than its id.
+    text: bool,
     /// The PostgreSQL schema, or the SQLite file, of the run (for the
     /// async writer).
     schema: String,
@@ -99,6 +118,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 10.0,
         unchecked: false,
         async_writer: false,
+        text: false,
         schema: String::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -112,6 +132,11 @@ fn parse_args() -> Result<Args, String> {
             }
             "--unchecked-writes" => args.unchecked = true,
             "--async-writer" => args.async_writer = true,
+            "--filter" => match value()?.as_str() {
+                "text" => args.text = true,
+                "id" => args.text = false,
+                other => return Err(format!("--filter takes text or id, not {other}")),
+            },
             "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -120,7 +145,7 @@ fn parse_args() -> Result<Args, String> {
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
     let async_ok = !args.async_writer || (args.db != "mysql" && !args.unchecked);
     if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--async-writer (postgres, sqlite)] [--unchecked-writes]".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--unchecked-writes]".into());
     }
     Ok(args)
 }
@@ -281,18 +306,23 @@ fn cache_for(kind: &str, prefix: &str) -> Cache {
 fn seed<C: Connection>(conn: &mut C, auto_increment: &str) {
     conn.batch_execute(&format!(
         "CREATE TABLE hitrate_products (id INTEGER PRIMARY KEY {auto_increment}, \
-         category_id INTEGER NOT NULL, price INTEGER NOT NULL); \
-         CREATE INDEX hitrate_by_category ON hitrate_products (category_id)"
+         category_id INTEGER NOT NULL, category_name VARCHAR(16) NOT NULL, \
+         price INTEGER NOT NULL); \
+         CREATE INDEX hitrate_by_category ON hitrate_products (category_id); \
+         CREATE INDEX hitrate_by_name ON hitrate_products (category_name)"
     ))
     .expect("DDL");
     let ids: Vec<i32> = (1..=ROWS).collect();
     for chunk in ids.chunks(1000) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|id| format!("({id}, {}, 0)", (id - 1) / PER_CATEGORY + 1))
+            .map(|id| {
+                let category = (id - 1) / PER_CATEGORY + 1;
+                format!("({id}, {category}, '{}', 0)", name_of(category))
+            })
             .collect();
         conn.batch_execute(&format!(
-            "INSERT INTO hitrate_products (id, category_id, price) VALUES {}",
+            "INSERT INTO hitrate_products (id, category_id, category_name, price) VALUES {}",
             values.join(", ")
         ))
         .expect("seed rows");
@@ -306,7 +336,7 @@ fn seeded() -> HashMap<i32, (i32, i32)> {
         .collect()
 }
 
-fn read_loop<C>(mut conn: C, cache: Cache, until: Instant) -> Vec<Read>
+fn read_loop<C>(mut conn: C, cache: Cache, text: bool, until: Instant) -> Vec<Read>
 where
     C: Connection + 'static,
     HitrateProduct: ModelQueries<C>,
@@ -321,7 +351,10 @@ where
         let before = queries.load(Ordering::Relaxed);
         let served = if rand::random_bool(0.5) {
             let category = rand::random_range(1..=CATEGORIES);
-            let filter = HitrateProductFilter::default().category_id(category);
+            let filter = match text {
+                true => HitrateProductFilter::default().category_name(name_of(category)),
+                false => HitrateProductFilter::default().category_id(category),
+            };
             match manager.all(&mut conn, None, filter) {
                 Ok(rows) => Served::List {
                     category,
@@ -364,6 +397,7 @@ fn change(category: i32, price: i32) -> Change {
     (
         hitrate_products::price.eq(price),
         hitrate_products::category_id.eq(category),
+        hitrate_products::category_name.eq(name_of(category)),
     )
 }
 
@@ -476,8 +510,7 @@ where
     let mut is_async = args
         .async_writer
         .then(|| async_writer(&runtime, &args.db, &args.schema));
-    let mut write = |id: i32, category: i32, price: i32| {
-        match (&mut is_async, args.unchecked) {
+    let mut write = |id: i32, category: i32, price: i32| match (&mut is_async, args.unchecked) {
         (Some(AsyncWriter::Postgres(conn)), _) => {
             runtime.block_on(manager.update_async(&mut **conn, id, change(category, price)))
         }
@@ -487,11 +520,19 @@ where
         (None, false) => manager.update(&mut conn, id, change(category, price)),
         (None, true) => conn
             .batch_execute(&format!(
-                "UPDATE hitrate_products SET price = {price}, category_id = {category} WHERE id = {id}"
+                "UPDATE hitrate_products SET price = {price}, category_id = {category}, \
+                 category_name = '{}' WHERE id = {id}",
+                name_of(category)
             ))
-            .map(|()| Some(HitrateProduct { id, category_id: category, price }))
+            .map(|()| {
+                Some(HitrateProduct {
+                    id,
+                    category_id: category,
+                    category_name: name_of(category),
+                    price,
+                })
+            })
             .map_err(cache_diesel::Error::from),
-    }
     };
     let initial = rows.clone();
     let readers: Vec<C> = (0..READERS).map(|_| open()).collect();
@@ -502,7 +543,7 @@ where
             .into_iter()
             .map(|c| {
                 let cache = cache.clone();
-                s.spawn(move || read_loop(c, cache, until))
+                s.spawn(move || read_loop(c, cache, args.text, until))
             })
             .collect();
         let writes = write_loop(
