@@ -117,7 +117,116 @@ where
     check(api, "a draft retitled");
 }
 
+diesel::table! {
+    collated_items (id) {
+        id -> Integer,
+        bin_value -> Text,
+        general_value -> Text,
+        unicode_value -> Text,
+    }
+}
+
+/// A value under three MariaDB collations, each a list filter of its own.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = collated_items)]
+#[cache(filter(bin_value, general_value, unicode_value))]
+pub struct CollatedItem {
+    pub id: i32,
+    pub bin_value: String,
+    pub general_value: String,
+    pub unicode_value: String,
+}
+
+/// Strings these collations find equal though their bytes differ: case,
+/// accents, trailing spaces (`PAD SPACE`, `_bin` included), `ß` (`s` under
+/// `general_ci`, `ss` under `unicode_ci`), a ligature, an ignorable.
+const SPELLINGS: [&str; 12] = [
+    "ss",
+    "ß",
+    "SS",
+    "s",
+    "a",
+    "A",
+    "á",
+    "a ",
+    "a  ",
+    "æ",
+    "ae",
+    "a\u{200B}",
+];
+
+type SetAll = (
+    diesel::dsl::Eq<collated_items::bin_value, String>,
+    diesel::dsl::Eq<collated_items::general_value, String>,
+    diesel::dsl::Eq<collated_items::unicode_value, String>,
+);
+
+/// Every spelling's list under each collation, through `m`.
+fn collated_lists<D: Api>(api: &mut D, m: &CollatedItemCache) -> Vec<Vec<i32>>
+where
+    CollatedItem: Reads<D>,
+{
+    let mut lists = Vec::new();
+    for s in SPELLINGS {
+        let s = s.to_owned();
+        for filter in [
+            CollatedItemFilter::default().bin_value(s.clone()),
+            CollatedItemFilter::default().general_value(s.clone()),
+            CollatedItemFilter::default().unicode_value(s.clone()),
+        ] {
+            let rows = api.all(m, None, filter).unwrap();
+            lists.push(rows.iter().map(|r| r.id).collect());
+        }
+    }
+    lists
+}
+
+/// On MariaDB, under `utf8mb4_bin` (a name per value without its trailing
+/// spaces), `utf8mb4_general_ci` and `utf8mb4_unicode_ci` (one name for
+/// every value): every row moved through every spelling, and after each
+/// move every spelling's list under each collation, read through the
+/// cache, is what the server answers. The spellings' pairs the server finds
+/// equal are what a name must not tell apart.
+fn mariadb_collations_never_read_stale<D: Api>(t: &mut Products<D>)
+where
+    CollatedItem: Reads<D> + Updates<D, SetAll>,
+{
+    if !is_mysql::<D::Sync>() {
+        return;
+    }
+    let Products { api, cache, .. } = tracked(t);
+    api.raw_sql(
+        "CREATE TABLE collated_items (id INTEGER PRIMARY KEY,
+           bin_value VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+           general_value VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL,
+           unicode_value VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL)",
+    );
+    for (i, s) in SPELLINGS.iter().enumerate() {
+        api.raw_sql(&format!(
+            "INSERT INTO collated_items VALUES ({i}, '{s}', '{s}', '{s}')"
+        ));
+    }
+    let items = CollatedItemCache::new(cache.clone());
+    let truth = CollatedItemCache::new(Cache::from_url("dummy://").unwrap());
+    collated_lists(api, &items);
+    for (i, _) in SPELLINGS.iter().enumerate() {
+        let to = SPELLINGS[(i * 5 + 1) % SPELLINGS.len()].to_owned();
+        let set: SetAll = (
+            collated_items::bin_value.eq(to.clone()),
+            collated_items::general_value.eq(to.clone()),
+            collated_items::unicode_value.eq(to.clone()),
+        );
+        api.update(&items, i as i32, set).unwrap();
+        assert_eq!(
+            collated_lists(api, &items),
+            collated_lists(api, &truth),
+            "row {i} set to {to:?}"
+        );
+    }
+}
+
 cache_tests::matrix!(
     api Products; both_apis;
     text_values_are_never_read_stale,
+    mariadb_collations_never_read_stale,
 );
