@@ -56,8 +56,11 @@
 //! every model over it bumps and reads the same ones. Values a database
 //! comparison may find equal though their keys differ share a tag
 //! ([`value_tag_name`]: only integers, booleans, finite floats and `NULL`
-//! are precise; text, NaNs, JSON documents, ranges and every other value
-//! of a column share one, and `-0.0` is `0.0`).
+//! are precise; NaNs, JSON documents, ranges and every other value of a
+//! column share one, and `-0.0` is `0.0`; text is precise only where its
+//! column's catalogue says the database compares it byte for byte, or
+//! without trailing spaces, and a write bumps each name a reader may give
+//! it: `text_columns`).
 //!
 //! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
 //! a statement that may have written anything (a `CALL`, a write through a
@@ -150,7 +153,9 @@ pub(crate) const MAX_VALUE_TAGS: usize = 16;
 /// other value shares one tag per column, `*`: text (a collation may match
 /// other spellings: MySQL's default case- and accent-insensitive ones and
 /// their trailing spaces, PostgreSQL's `citext` and non-deterministic
-/// collations, SQLite's `NOCASE`), every value whose JSON is a string
+/// collations, SQLite's `NOCASE`), except where its column's catalogue
+/// says otherwise (`text_columns`: then a reader names text as
+/// [`ModelKeys::value_tag`] says), every value whose JSON is a string
 /// (UUIDs, decimals: `1.0` equals `1.00`, dates, enums), a NaN (NaNs of
 /// any bits are equal in PostgreSQL) or an infinity, and every structured
 /// value (PostgreSQL's `jsonb` finds `{"a":1.0}` equal to `{"a":1}`, and
