@@ -291,7 +291,8 @@ impl<M: CachedModel> Manager<M> {
     /// and `conn` is outside any transaction.
     fn learn_text_columns<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
-            crate::text_columns::learn(conn, M::table());
+            let cache = self.cache.keys().namespace_prefix();
+            crate::text_columns::learn(conn, cache, M::table());
         }
     }
 

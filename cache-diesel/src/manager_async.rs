@@ -71,7 +71,7 @@ impl<M: CachedModel> Manager<M> {
             .model_keys()
             .needs_text_columns(db::<C::Backend>(), &filter);
         let load = async |conn: &mut C| {
-            learn_text_columns_async::<M, C>(learn, conn).await;
+            learn_text_columns_async::<M, C>(learn, self.cache(), conn).await;
             M::load_records(conn, &filter, prefetch)
                 .await
                 .map(Rows::from)
@@ -119,7 +119,7 @@ impl<M: CachedModel> Manager<M> {
             .model_keys()
             .needs_text_columns(db::<C::Backend>(), &filter);
         let load = async |conn: &mut C| {
-            learn_text_columns_async::<M, C>(learn, conn).await;
+            learn_text_columns_async::<M, C>(learn, self.cache(), conn).await;
             M::count_list(conn, &filter).await
         };
         self.read_through_async(&mut reader, entry, load, &background)
@@ -259,6 +259,7 @@ async fn lift<T>(load: impl Future<Output = Result<T>>) -> Result<Form<T>> {
 /// `Manager::learn_text_columns` on an async connection.
 async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
     learn: bool,
+    cache: &cache_core::Cache,
     conn: &mut C,
 ) {
     if !learn {
@@ -266,6 +267,7 @@ async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
     }
     let conn_ref = &mut crate::tracking_async::AsyncConn(&mut *conn);
     if crate::tracking::policy_on(conn_ref, std::iter::empty()) == ReadPolicy::Normal {
-        crate::text_columns::learn_async(conn, M::table()).await;
+        let cache = cache.keys().namespace_prefix();
+        crate::text_columns::learn_async(conn, cache, M::table()).await;
     }
 }

@@ -37,6 +37,13 @@
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long what the catalogue said is trusted: a column's type or
+/// collation changed after it was read (an `ALTER TABLE`, by anyone) is
+/// followed within this. Past it, the column's text shares a tag again
+/// until a list's load reads the catalogue anew.
+const TRUSTED: Duration = Duration::from_secs(60);
 
 /// How a column's text values compare, as far as the catalogue says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,45 +57,57 @@ pub(crate) enum TextCompare {
     Padded,
 }
 
-/// What the process learned, by database kind and table (`{db}:{table}`),
-/// then column.
-type Learned = HashMap<String, HashMap<String, TextCompare>>;
+/// What the process learned, by database kind, cache and table
+/// (`{db}:{cache prefix}:{table}`), when, then by column.
+type Learned = HashMap<String, (Instant, HashMap<String, TextCompare>)>;
 
 /// The name of a database kind, as the maps here key it: Diesel's backend
-/// type (two databases of one kind with a table of one name, in one
-/// process, are taken to compare its text alike).
+/// type. With the cache's prefix and the table's name it names a table:
+/// two schemas or databases of one kind read through one cache are taken
+/// to compare its text alike (their entries share keys too), through two
+/// caches apart.
 pub(crate) fn db<B: 'static>() -> &'static str {
     std::any::type_name::<B>()
 }
 
-fn entry(db: &str, table: &str) -> String {
-    format!("{db}:{table}")
+fn entry(db: &str, cache: &str, table: &str) -> String {
+    format!("{db}:{cache}:{table}")
+}
+
+/// What the catalogue said of a table, if it is still trusted.
+fn trusted<'l>(learned: &'l Learned, key: &str) -> Option<&'l HashMap<String, TextCompare>> {
+    learned
+        .get(key)
+        .filter(|(at, _)| at.elapsed() < TRUSTED)
+        .map(|(_, columns)| columns)
 }
 
 static LEARNED: LazyLock<RwLock<Learned>> = LazyLock::new(Default::default);
 
 /// How `table`'s `column` compares text: [`TextCompare::Shared`] until the
 /// catalogue was read.
-pub(crate) fn compare(db: &str, table: &str, column: &str) -> TextCompare {
+pub(crate) fn compare(db: &str, cache: &str, table: &str, column: &str) -> TextCompare {
     let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
-    learned
-        .get(&entry(db, table))
+    trusted(&learned, &entry(db, cache, table))
         .and_then(|columns| columns.get(column))
         .copied()
         .unwrap_or(TextCompare::Shared)
 }
 
 /// Whether the catalogue of `table` was read (or given up on).
-pub(crate) fn learned(db: &str, table: &str) -> bool {
+pub(crate) fn learned(db: &str, cache: &str, table: &str) -> bool {
     let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
-    learned.contains_key(&entry(db, table))
+    trusted(&learned, &entry(db, cache, table)).is_some()
 }
 
 /// Records `table`'s columns as the catalogue answered (`(name, kind)`,
 /// `kind` as the catalogue queries spell it: `bytes`, `padded`, else
 /// shared); `Err`: every column stays shared, and the catalogue is not
 /// asked again.
-fn record<E: std::fmt::Display>(db: &str, table: &str, rows: Result<Vec<CatalogueRow>, E>) {
+fn record<E: std::fmt::Display>(
+    (db, cache, table): (&str, &str, &str),
+    rows: Result<Vec<CatalogueRow>, E>,
+) {
     let columns = match rows {
         Ok(rows) => rows
             .into_iter()
@@ -100,7 +119,7 @@ fn record<E: std::fmt::Display>(db: &str, table: &str, rows: Result<Vec<Catalogu
         }
     };
     let mut learned = LEARNED.write().unwrap_or_else(|p| p.into_inner());
-    learned.insert(entry(db, table), columns);
+    learned.insert(entry(db, cache, table), (Instant::now(), columns));
 }
 
 fn kind(kind: &str) -> TextCompare {
@@ -137,12 +156,14 @@ const MYSQL: &str = "SELECT CAST(COLUMN_NAME AS CHAR) AS name,
     CAST(CASE WHEN COLLATION_NAME LIKE '%\\_bin' THEN 'padded' ELSE 'shared' END AS CHAR) AS kind
   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
 
-/// SQLite: text affinity (the type names `CHAR`, `CLOB` or `TEXT`), in a
-/// table whose text names no collation. (The table is bound twice.)
+/// SQLite: text affinity (a type name holding `CHAR`, `CLOB` or `TEXT`,
+/// and not `INT`, which SQLite's rules check first), in a table whose text
+/// names no collation. (The table is bound twice.)
 #[cfg(feature = "sqlite")]
 const SQLITE: &str = "SELECT p.name AS name,
     CASE WHEN (SELECT instr(lower(sql), 'collate') FROM sqlite_master
                  WHERE type = 'table' AND name = ?) = 0
+          AND upper(p.type) NOT LIKE '%INT%'
           AND (upper(p.type) LIKE '%CHAR%' OR upper(p.type) LIKE '%CLOB%'
                OR upper(p.type) LIKE '%TEXT%')
          THEN 'bytes' ELSE 'shared' END AS kind
@@ -152,28 +173,29 @@ const SQLITE: &str = "SELECT p.name AS name,
 /// connection of a database this crate knows, or one r2d2 pooled), unless
 /// the process already has; `conn` must not be inside a transaction (a
 /// failed statement would end it on PostgreSQL).
-pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, table: &str) {
+pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, cache: &str, table: &str) {
     use diesel::RunQueryDsl;
     use diesel::sql_types::Text;
     let db = db::<C::Backend>();
-    if learned(db, table) {
+    if learned(db, cache, table) {
         return;
     }
+    let named = (db, cache, table);
     let any = conn as &mut dyn std::any::Any;
     #[cfg(feature = "postgres-system-libpq")]
     if let Some(pg) = as_connection::<diesel::PgConnection>(any) {
         let rows = diesel::sql_query(POSTGRES).bind::<Text, _>(table).load(pg);
-        return record(db, table, rows);
+        return record(named, rows);
     }
     #[cfg(feature = "mysql")]
     if let Some(my) = as_connection::<diesel::MysqlConnection>(any) {
         let rows = diesel::sql_query(MYSQL).bind::<Text, _>(table).load(my);
-        return record(db, table, rows);
+        return record(named, rows);
     }
     #[cfg(feature = "sqlite")]
     if let Some(lite) = as_connection::<diesel::SqliteConnection>(any) {
         let query = diesel::sql_query(SQLITE).bind::<Text, _>(table);
-        return record(db, table, query.bind::<Text, _>(table).load(lite));
+        return record(named, query.bind::<Text, _>(table).load(lite));
     }
     let _ = any;
 }
@@ -204,32 +226,34 @@ fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
 #[cfg(feature = "async")]
 pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
     conn: &mut C,
+    cache: &str,
     table: &str,
 ) {
     use diesel::sql_types::Text;
     #[allow(unused_imports)]
     use diesel_async::RunQueryDsl;
     let db = db::<C::Backend>();
-    if learned(db, table) {
+    if learned(db, cache, table) {
         return;
     }
+    let named = (db, cache, table);
     let any = conn as &mut dyn std::any::Any;
     #[cfg(feature = "async-postgres")]
     if let Some(pg) = any.downcast_mut::<diesel_async::AsyncPgConnection>() {
         let query = diesel::sql_query(POSTGRES).bind::<Text, _>(table.to_owned());
-        return record(db, table, query.load(pg).await);
+        return record(named, query.load(pg).await);
     }
     #[cfg(feature = "async-mysql")]
     if let Some(my) = any.downcast_mut::<diesel_async::AsyncMysqlConnection>() {
         let query = diesel::sql_query(MYSQL).bind::<Text, _>(table.to_owned());
-        return record(db, table, query.load(my).await);
+        return record(named, query.load(my).await);
     }
     #[cfg(feature = "async-sqlite")]
     if let Some(lite) = any.downcast_mut::<diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>>() {
         let query = diesel::sql_query(SQLITE)
             .bind::<Text, _>(table.to_owned())
             .bind::<Text, _>(table.to_owned());
-        return record(db, table, query.load(lite).await);
+        return record(named, query.load(lite).await);
     }
     let _ = any;
 }
@@ -296,21 +320,37 @@ mod tests {
 
     #[test]
     fn an_unread_catalogue_leaves_text_shared() {
-        assert_eq!(compare("a", "never_read", "c"), TextCompare::Shared);
+        assert_eq!(compare("a", "p", "never_read", "c"), TextCompare::Shared);
         let row = CatalogueRow {
             name: "Status".into(),
             kind: "bytes".into(),
         };
-        record::<&str>("a", "read_once", Ok(vec![row]));
-        assert_eq!(compare("a", "read_once", "status"), TextCompare::Bytes);
-        assert_eq!(compare("a", "read_once", "other"), TextCompare::Shared);
+        record::<&str>(("a", "p", "read_once"), Ok(vec![row]));
+        let read = |db, cache, column| compare(db, cache, "read_once", column);
+        assert_eq!(read("a", "p", "status"), TextCompare::Bytes);
+        assert_eq!(read("a", "p", "other"), TextCompare::Shared);
         assert_eq!(
-            compare("b", "read_once", "status"),
+            read("b", "p", "status"),
             TextCompare::Shared,
             "another database"
         );
-        record("a", "failed", Err::<Vec<CatalogueRow>, _>("denied"));
-        assert!(learned("a", "failed"));
-        assert_eq!(compare("a", "failed", "status"), TextCompare::Shared);
+        assert_eq!(
+            read("a", "q", "status"),
+            TextCompare::Shared,
+            "another cache"
+        );
+        record(("a", "p", "failed"), Err::<Vec<CatalogueRow>, _>("denied"));
+        assert!(learned("a", "p", "failed"));
+        assert_eq!(compare("a", "p", "failed", "status"), TextCompare::Shared);
+        // Past its trust, what was read counts for nothing.
+        let mut map = LEARNED.write().unwrap();
+        let at = &mut map.get_mut(&entry("a", "p", "read_once")).unwrap().0;
+        let Some(earlier) = at.checked_sub(TRUSTED) else {
+            return; // (a clock that started less than a minute ago)
+        };
+        *at = earlier;
+        drop(map);
+        assert!(!learned("a", "p", "read_once"));
+        assert_eq!(read("a", "p", "status"), TextCompare::Shared);
     }
 }

@@ -270,7 +270,8 @@ impl ModelKeys {
     /// Values the database may hold equal share a tag: see
     /// [`value_tag_name`].
     pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> String {
-        let compare = text_columns::compare(db, self.table, column);
+        let cache = self.keys.namespace_prefix();
+        let compare = text_columns::compare(db, cache, self.table, column);
         match text_columns::text_name(compare, value_key) {
             Some(name) => self.value_tag_named(column, &name),
             None => self.value_tag_named(column, value_tag_name(value_key)),
@@ -302,7 +303,7 @@ impl ModelKeys {
         let Some((_, values)) = filter.value_condition() else {
             return false;
         };
-        !text_columns::learned(db, self.table)
+        !text_columns::learned(db, self.keys.namespace_prefix(), self.table)
             && values
                 .iter()
                 .any(|v| text_columns::text_name(TextCompare::Shared, v).is_some())
