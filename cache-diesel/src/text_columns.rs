@@ -183,43 +183,21 @@ pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, cache: &str, 
     let named = (db, cache, table);
     let any = conn as &mut dyn std::any::Any;
     #[cfg(feature = "postgres-system-libpq")]
-    if let Some(pg) = as_connection::<diesel::PgConnection>(any) {
+    if let Some(pg) = crate::backends::as_connection::<diesel::PgConnection>(any) {
         let rows = diesel::sql_query(POSTGRES).bind::<Text, _>(table).load(pg);
         return record(named, rows);
     }
     #[cfg(feature = "mysql")]
-    if let Some(my) = as_connection::<diesel::MysqlConnection>(any) {
+    if let Some(my) = crate::backends::as_connection::<diesel::MysqlConnection>(any) {
         let rows = diesel::sql_query(MYSQL).bind::<Text, _>(table).load(my);
         return record(named, rows);
     }
     #[cfg(feature = "sqlite")]
-    if let Some(lite) = as_connection::<diesel::SqliteConnection>(any) {
+    if let Some(lite) = crate::backends::as_connection::<diesel::SqliteConnection>(any) {
         let query = diesel::sql_query(SQLITE).bind::<Text, _>(table);
         return record(named, query.bind::<Text, _>(table).load(lite));
     }
     let _ = any;
-}
-
-/// `conn` as a `C`, itself or pooled by r2d2.
-#[cfg(feature = "r2d2")]
-#[allow(dead_code)] // (with no sync database feature)
-fn as_connection<C>(conn: &mut dyn std::any::Any) -> Option<&mut C>
-where
-    C: diesel::r2d2::R2D2Connection + Send + 'static,
-{
-    if conn.is::<crate::pool::Pooled<C>>() {
-        return conn
-            .downcast_mut::<crate::pool::Pooled<C>>()
-            .map(|pooled| &mut **pooled);
-    }
-    conn.downcast_mut::<C>()
-}
-
-/// `conn` as a `C` (without `r2d2`, nothing is pooled).
-#[cfg(not(feature = "r2d2"))]
-#[allow(dead_code)] // (with no sync database feature)
-fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
-    conn.downcast_mut::<C>()
 }
 
 /// [`learn`] on a diesel-async connection.

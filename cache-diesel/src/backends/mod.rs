@@ -23,10 +23,15 @@ pub(crate) mod pg;
 pub(crate) mod sqlite;
 
 /// `conn` as a `C`, itself or pooled by r2d2 (a `Pooled<C>`): what a read
-/// given a generic connection asks the server through (the resyncs).
+/// given a generic connection asks the server through (the resyncs, the
+/// catalogue's text columns).
 #[cfg(all(
     feature = "r2d2",
-    any(feature = "mysql", feature = "postgres-system-libpq")
+    any(
+        feature = "mysql",
+        feature = "postgres-system-libpq",
+        feature = "sqlite"
+    )
 ))]
 pub(crate) fn as_connection<C>(conn: &mut dyn std::any::Any) -> Option<&mut C>
 where
@@ -43,7 +48,11 @@ where
 /// `conn` as a `C` (without `r2d2`, nothing is pooled).
 #[cfg(all(
     not(feature = "r2d2"),
-    any(feature = "mysql", feature = "postgres-system-libpq")
+    any(
+        feature = "mysql",
+        feature = "postgres-system-libpq",
+        feature = "sqlite"
+    )
 ))]
 pub(crate) fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
     conn.downcast_mut::<C>()

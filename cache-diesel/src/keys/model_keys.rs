@@ -7,7 +7,7 @@ use super::{
     value_tag_name,
 };
 use crate::model::{CachedModel, ListFilter, UniqueKey};
-use crate::text_columns::{self, TextCompare};
+use crate::text_columns;
 use cache_core::__engine::{
     KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, digest_of_hashes, tag_hash,
 };
@@ -270,12 +270,16 @@ impl ModelKeys {
     /// Values the database may hold equal share a tag: see
     /// [`value_tag_name`].
     pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> String {
-        let cache = self.keys.namespace_prefix();
-        let compare = text_columns::compare(db, cache, self.table, column);
-        match text_columns::text_name(compare, value_key) {
-            Some(name) => self.value_tag_named(column, &name),
-            None => self.value_tag_named(column, value_tag_name(value_key)),
+        // (Only text asks what the catalogue said: a list of integers
+        // reads no lock.)
+        if value_key.starts_with('"') {
+            let cache = self.keys.namespace_prefix();
+            let compare = text_columns::compare(db, cache, self.table, column);
+            if let Some(name) = text_columns::text_name(compare, value_key) {
+                return self.value_tag_named(column, &name);
+            }
         }
+        self.value_tag_named(column, value_tag_name(value_key))
     }
 
     /// The value tags a write of the value keyed `value_key` in `column`
@@ -303,10 +307,8 @@ impl ModelKeys {
         let Some((_, values)) = filter.value_condition() else {
             return false;
         };
-        !text_columns::learned(db, self.keys.namespace_prefix(), self.table)
-            && values
-                .iter()
-                .any(|v| text_columns::text_name(TextCompare::Shared, v).is_some())
+        values.iter().any(|v| v.starts_with('"'))
+            && !text_columns::learned(db, self.keys.namespace_prefix(), self.table)
     }
 
     /// The value tags a list of `filter` depends on: one per value its
