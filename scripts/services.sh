@@ -34,7 +34,7 @@ ensure_redis() {
 }
 
 ensure_postgres() {
-  port_open 5432 && { ensure_postgres_replication; return; }
+  port_open 5432 && { ensure_postgres_replication && ensure_postgres_logical; return; }
   if ! command -v pg_ctlcluster >/dev/null; then
     apt_install postgresql || { echo "services: no PostgreSQL and cannot install it" >&2; return 1; }
   fi
@@ -50,7 +50,30 @@ ensure_postgres() {
   wait_for 5432 PostgreSQL || return 1
   psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
-  ensure_postgres_replication
+  ensure_postgres_replication && ensure_postgres_logical
+}
+
+# The change-stream follower (`Follower`) reads a logical replication slot:
+# `wal_level = logical`, and slots enough for the tests that run at once.
+# Both need a restart, done once (the setting is kept by ALTER SYSTEM).
+ensure_postgres_logical() {
+  local level slots
+  level=$(psql -h 127.0.0.1 -U postgres -tAc "SHOW wal_level") || return 1
+  slots=$(psql -h 127.0.0.1 -U postgres -tAc "SHOW max_replication_slots") || return 1
+  [ "$level" = logical ] && [ "$slots" -ge 64 ] && return 0
+  psql -h 127.0.0.1 -U postgres -tAc "ALTER SYSTEM SET wal_level = logical" >/dev/null || return 1
+  psql -h 127.0.0.1 -U postgres -tAc "ALTER SYSTEM SET max_replication_slots = 64" >/dev/null || return 1
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$version" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart || return 1
+  else
+    echo "services: set wal_level = logical; restart PostgreSQL for it to apply" >&2
+    return 1
+  fi
+  wait_for 5432 PostgreSQL || return 1
+  [ "$(psql -h 127.0.0.1 -U postgres -tAc "SHOW wal_level")" = logical ] \
+    || { echo "services: PostgreSQL's wal_level is not logical (the follower's tests will fail)" >&2; return 1; }
 }
 
 # The read-replica tests start a streaming replica of this server

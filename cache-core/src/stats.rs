@@ -41,9 +41,12 @@ pub enum Counter {
     /// the values it wrote (or replaced) were not known (see cache-diesel's
     /// precise invalidation).
     CoarseInvalidation,
+    /// A valid entry not served because the change-stream follower was
+    /// behind its bound (the read went to the source).
+    FollowerHeld,
 }
 
-const COUNTERS: usize = 15;
+const COUNTERS: usize = 16;
 
 /// How many copies of the counters a [`Stats`] keeps: each thread adds to
 /// the one of the core it runs on, so that hits on several cores do
@@ -82,6 +85,7 @@ const ALL: [Counter; COUNTERS] = [
     Counter::Invalidation,
     Counter::Uncached,
     Counter::CoarseInvalidation,
+    Counter::FollowerHeld,
 ];
 
 impl Counter {
@@ -103,6 +107,7 @@ impl Counter {
             Counter::Invalidation => "cache_invalidations_total",
             Counter::Uncached => "cache_uncached_total",
             Counter::CoarseInvalidation => "cache_coarse_invalidations_total",
+            Counter::FollowerHeld => "cache_follower_held_total",
         }
     }
 }
@@ -156,6 +161,9 @@ pub struct StatsSnapshot {
     /// were not known (a bulk write, a model that does not map every
     /// column of its table, an `insert_execute`).
     pub coarse_invalidations: u64,
+    /// Valid entries not served because the change-stream follower was
+    /// behind its bound (`follower_bound`): read from the source instead.
+    pub follower_held: u64,
 }
 
 impl Stats {
@@ -220,6 +228,7 @@ impl Stats {
             invalidations: get(Counter::Invalidation),
             uncached: get(Counter::Uncached),
             coarse_invalidations: get(Counter::CoarseInvalidation),
+            follower_held: get(Counter::FollowerHeld),
         }
     }
 }

@@ -36,6 +36,9 @@
 //! - `tracking`, `tracking_async`: the cache-aware connection ([`track`],
 //!   [`transaction`], [`track_async`]): invalidations wait for the commit;
 //!   writes the hooks never saw are caught.
+//! - `follower` (PostgreSQL): every change the database commits, whoever
+//!   wrote it, invalidated from its logical replication stream
+//!   ([`Follower`]).
 //! - `sql_tables`: what a SQL statement does to the cache: reads, writes
 //!   which tables, opens or ends a transaction, or cannot be told.
 //! - `unseen`: what writes the hooks never saw invalidate; declared views,
@@ -62,6 +65,8 @@ mod coarse_share;
 mod connections;
 mod error;
 mod filter;
+#[cfg(feature = "postgres-system-libpq")]
+mod follower;
 mod form;
 mod held_commit;
 mod keys;
@@ -106,6 +111,8 @@ pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp, Page, ParseOrderError};
+#[cfg(feature = "postgres-system-libpq")]
+pub use follower::{Follower, FollowerOptions, FollowerStats};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;
 #[cfg(feature = "async")]

@@ -11,6 +11,7 @@ pub mod counting;
 pub mod db;
 pub mod env;
 pub mod failover;
+pub mod following;
 pub mod logs;
 pub mod mariadb_replica;
 pub mod matrix;

@@ -143,6 +143,11 @@ pub struct CacheConfig {
     pub replicas: Option<u32>,
     /// Redis Cluster: how many shards keys are spread over (`?shards=16`).
     pub shards: u16,
+    /// Serve entries only while the change-stream follower has invalidated
+    /// every change committed more than this long ago
+    /// (`?follower_bound=5s`); `None` (the default): no follower is
+    /// expected. See cache-diesel's `Follower`.
+    pub follower_bound: Option<Duration>,
 }
 
 impl Default for CacheConfig {
@@ -164,6 +169,7 @@ impl Default for CacheConfig {
             local_window: Duration::from_millis(10),
             replicas: None,
             shards: 16,
+            follower_bound: None,
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -364,6 +370,12 @@ impl CacheConfig {
                     .filter(|n| (1..=crate::backend::MAX_SHARDS).contains(n))
                     .ok_or_else(|| bad("an integer from 1 to 1024"))?
             }
+            "follower_bound" => {
+                self.follower_bound = Some(
+                    parse_nonzero(value)
+                        .ok_or_else(|| bad("a non-zero duration (e.g. 5s, 500ms)"))?,
+                )
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -384,7 +396,8 @@ fn unknown_option(name: &str) -> String {
     format!(
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
-         tls_ca, lease, lease_tick, local, local_window, replicas, shards (a cluster's), \
+         tls_ca, lease, lease_tick, local, local_window, replicas, follower_bound, \
+         shards (a cluster's), \
          sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
     )

@@ -54,6 +54,8 @@ struct Inner {
     /// [`Backend::async_store`]).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     async_store: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
+    /// Whether entries are served (see `follower_gate`).
+    gate: crate::driver::follower_gate::Gate,
 }
 
 /// A value refused for its size is logged once per key in this period
@@ -207,7 +209,7 @@ impl Cache {
     fn over(config: CacheConfig, backend: Arc<dyn Backend>) -> Self {
         let stats = Stats::default();
         stats.report_as("cache", &config.key_prefix);
-        Cache {
+        let cache = Cache {
             inner: Arc::new(Inner {
                 backend,
                 keys: KeyBuilder::versioned(&config.key_prefix, config.version),
@@ -218,8 +220,18 @@ impl Cache {
                 refusals: Default::default(),
                 logs: LogLimits::default(),
                 async_store: OnceLock::new(),
+                gate: Default::default(),
             }),
+        };
+        if let Some(bound) = cache.inner.config.follower_bound {
+            crate::driver::follower_gate::start_watch(&cache, bound);
         }
+        cache
+    }
+
+    /// Whether this cache serves entries (see `follower_gate`).
+    pub(crate) fn gate(&self) -> &crate::driver::follower_gate::Gate {
+        &self.inner.gate
     }
 
     /// A cache whose every call fails with [`Error::Unavailable`] saying

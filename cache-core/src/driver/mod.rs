@@ -7,12 +7,14 @@
 //! (a refresh handed to a worker), `owed` (bumps a failed write still
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
-//! (batch reads), `cache_async` (feature `tokio`).
+//! (batch reads), `follower_gate` (entries served only while the
+//! change-stream follower keeps up), `cache_async` (feature `tokio`).
 
 pub(crate) mod cache;
 #[cfg(feature = "tokio")]
 pub(crate) mod cache_async;
 pub(crate) mod flight;
+pub(crate) mod follower_gate;
 pub(crate) mod intent;
 pub(crate) mod io;
 pub(crate) mod owed;

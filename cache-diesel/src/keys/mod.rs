@@ -182,6 +182,33 @@ fn is_number(key: &str) -> bool {
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
 }
 
+/// The tag of `table`'s row whose `column` holds the value keyed
+/// `value_key` (what [`ModelKeys::unique_tag`] names, without a model):
+/// the detail entries looked up by that value depend on it.
+pub(crate) fn row_tag(cache: &Cache, table: &str, column: &str, value_key: &str) -> String {
+    unique_scope(cache.keys(), table, column).key(value_key)
+}
+
+/// The value tags a write of the value keyed `value_key` (`None`: a value
+/// whose key cannot be known, shared by every value that is not a number,
+/// a boolean or `NULL`) in `table`'s `column` bumps, under every name a
+/// reader may give it ([`ModelKeys::written_value_tags`] without a model).
+pub(crate) fn written_value_tags(
+    cache: &Cache,
+    table: &str,
+    column: &str,
+    value_key: Option<&str>,
+) -> Vec<String> {
+    let named = |name: &str| cache.keys().sparse_tag(&[table, "f", column], name);
+    match value_key {
+        None => vec![named("*")],
+        Some(key) => match crate::text_columns::text_names(key) {
+            Some(names) => names.iter().map(|name| named(name)).collect(),
+            None => vec![named(value_tag_name(key))],
+        },
+    }
+}
+
 /// The scope of the tags of `table`'s values in `column`.
 fn unique_scope(keys: &KeyBuilder, table: &str, column: &str) -> KeyScope {
     keys.scope(Namespace::Tag, &[table, "u", column])

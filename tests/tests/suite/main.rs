@@ -27,6 +27,7 @@ mod sql_names;
 mod batch_reads;
 mod cached_query;
 mod commit_bumps;
+mod follower;
 mod kept_hits;
 mod mysql_sessions;
 mod no_stale_reads;

@@ -229,7 +229,7 @@ impl Cache {
         tags_digest: u64,
         lend: impl FnOnce(&dyn Backend, &mut dyn FnMut(&Kept<dyn Any + Send + Sync>)) -> bool,
     ) -> Option<T> {
-        if !self.owed().is_clear() {
+        if !self.owed().is_clear() || self.gate().held() {
             return None;
         }
         let generation = self.backend().generation()?;
@@ -365,7 +365,9 @@ impl Cache {
                 reason: format!("{} versions read for {} tags", current.len(), tags.len()),
             });
         }
-        if let Some(bytes) = &entry {
+        // (While the follower is behind its bound, a valid entry is not
+        // served: `follower_gate`.)
+        if let Some(bytes) = entry.as_ref().filter(|_| !self.entries_held()) {
             match open(bytes, memo.as_ref(), &current) {
                 Ok(Some((value, soft_deadline))) => {
                     if how.first {

@@ -1,0 +1,438 @@
+//! What a change in the stream invalidates: the tags a hook write of the
+//! same rows would bump, named from the stream's own picture of the table
+//! (its `Relation` messages), never from a model's `table!`.
+//!
+//! Per changed row, for every column, the value as the reader's value key
+//! would spell it ([`Typed`]): integers, booleans, floats, text, UUIDs,
+//! JSON and `NULL` are known exactly; dates, times, numerics, intervals,
+//! byte strings, arrays, ranges and network addresses are values whose
+//! key is a JSON string or structure, which share their column's `*` value
+//! tag; a value of any other type cannot be named, and the table's
+//! `filtered` tag is bumped instead (every filtered list). An update or a
+//! delete whose old row the stream does not carry (a table without
+//! `REPLICA IDENTITY FULL`) bumps the table's `epoch`: the old values'
+//! lists and lookups are not known. So do `TRUNCATE`, the first change of
+//! a relation this follower sees, and a relation whose columns changed
+//! (DDL may rewrite values without a change in the stream).
+
+use super::pgoutput::{Column, Message, OldKind, Relation, Tuple, Value};
+use crate::keys::{TableTag, row_tag, table_tag, written_value_tags};
+use cache_core::Cache;
+use serde::{Serialize, Serializer};
+use std::collections::{BTreeSet, HashMap};
+
+/// A column's value, typed as the stream's type OID says, for its key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Typed {
+    Null,
+    Int(i64),
+    Bool(bool),
+    F32(f32),
+    F64(f64),
+    Text(String),
+    Json(serde_json::Value),
+}
+
+impl Serialize for Typed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Typed::Null => s.serialize_none(),
+            Typed::Int(v) => s.serialize_i64(*v),
+            Typed::Bool(v) => s.serialize_bool(*v),
+            Typed::F32(v) => s.serialize_f32(*v),
+            Typed::F64(v) => s.serialize_f64(*v),
+            Typed::Text(v) => s.serialize_str(v),
+            Typed::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+/// How a column's values are keyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Exactly (see [`typed`]).
+    Exact,
+    /// As a JSON string or structure: the column's `*` value tag.
+    Shared,
+    /// Not known: the table's `filtered` tag.
+    Unknown,
+}
+
+/// The types whose values' keys are JSON strings or structures (their
+/// Rust types serialize so): dates and times, numerics, intervals, bytea,
+/// network addresses, arrays of the common types, ranges.
+const SHARED_TYPES: &[u32] = &[
+    1700, 1082, 1083, 1114, 1184, 1186, 1266, 17, 869, 650, 829, 774, // scalars
+    1000, 1001, 1005, 1007, 1009, 1015, 1016, 1021, 1022, 1115, 1182, 1185, 1231, 2951, 199,
+    3807, // arrays
+    3904, 3906, 3908, 3910, 3912, 3926, // ranges
+];
+
+fn kind(type_oid: u32) -> Kind {
+    match type_oid {
+        16 | 20 | 21 | 23 | 26 | 700 | 701 | 25 | 1043 | 1042 | 19 | 2950 | 114 | 3802 => {
+            Kind::Exact
+        }
+        oid if SHARED_TYPES.contains(&oid) => Kind::Shared,
+        _ => Kind::Unknown,
+    }
+}
+
+/// `text` of a column of type `type_oid`, typed for its key; `None` when
+/// the type is not one keyed exactly, or the text does not parse as it.
+pub(crate) fn typed(type_oid: u32, text: &str) -> Option<Typed> {
+    Some(match type_oid {
+        16 => match text {
+            "t" => Typed::Bool(true),
+            "f" => Typed::Bool(false),
+            _ => return None,
+        },
+        20 | 21 | 23 | 26 => Typed::Int(text.parse().ok()?),
+        700 => Typed::F32(text.parse().ok()?),
+        701 => Typed::F64(text.parse().ok()?),
+        25 | 1043 | 1042 | 19 | 2950 => Typed::Text(text.to_owned()),
+        114 | 3802 => Typed::Json(serde_json::from_str(text).ok()?),
+        _ => return None,
+    })
+}
+
+/// A relation as this follower knows it: the stream's description, the
+/// names entries are keyed by, and the relations whose entries read it.
+#[derive(Debug, Clone)]
+pub(crate) struct Known {
+    pub relation: Relation,
+    /// The table's names as a `table!` may give them: `name`, and
+    /// `schema.name` outside `public`.
+    pub names: Vec<String>,
+    /// Views over it and tables it inherits from (their epochs are
+    /// bumped by each of its changes).
+    pub readers: Vec<String>,
+    /// Its primary key's columns, in the key's order (the stream's key
+    /// flags mark the replica identity: every column under FULL).
+    pub primary_key: Vec<String>,
+}
+
+impl Known {
+    pub(crate) fn new(relation: Relation, readers: Vec<String>, primary_key: Vec<String>) -> Self {
+        let mut names = vec![relation.name.clone()];
+        if relation.namespace != "public" {
+            names.push(format!("{}.{}", relation.namespace, relation.name));
+        }
+        Known {
+            relation,
+            names,
+            readers,
+            primary_key,
+        }
+    }
+}
+
+/// The tags a batch of messages invalidates, deduplicated.
+#[derive(Debug, Default)]
+pub(crate) struct Invalidation {
+    pub tags: BTreeSet<String>,
+    /// Row changes seen.
+    pub rows: u64,
+}
+
+/// What the follower knows of the relations it has seen (by id).
+#[derive(Debug, Default)]
+pub(crate) struct Relations {
+    known: HashMap<u32, Known>,
+}
+
+/// What a `Relation` message means for the cache.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// Already known, unchanged.
+    Same,
+    /// First seen, or its shape changed: its epoch is bumped.
+    New,
+}
+
+impl Relations {
+    /// Records a `Relation` message.
+    pub(crate) fn see(&mut self, relation: &Relation) -> Seen {
+        match self.known.get(&relation.id) {
+            Some(known) if known.relation == *relation => Seen::Same,
+            _ => Seen::New,
+        }
+    }
+
+    /// Keeps `known` (after [`Relations::see`] said `New`).
+    pub(crate) fn keep(&mut self, known: Known) {
+        self.known.insert(known.relation.id, known);
+    }
+
+    pub(crate) fn get(&self, id: u32) -> Option<&Known> {
+        self.known.get(&id)
+    }
+}
+
+impl Invalidation {
+    fn table(&mut self, cache: &Cache, known: &Known, tag: TableTag) {
+        for name in &known.names {
+            self.tags.insert(table_tag(cache, name, tag));
+        }
+    }
+
+    /// The epochs of `known` and of its readers.
+    pub(crate) fn epoch(&mut self, cache: &Cache, known: &Known) {
+        self.table(cache, known, TableTag::Epoch);
+        for reader in &known.readers {
+            self.tags.insert(table_tag(cache, reader, TableTag::Epoch));
+        }
+    }
+
+    /// The tags of one row change of `known`: `old` and `new` rows (an
+    /// insert has no old row, a delete no new one).
+    pub(crate) fn row_change(
+        &mut self,
+        cache: &Cache,
+        known: &Known,
+        old: Option<(OldKind, &Tuple)>,
+        new: Option<&Tuple>,
+    ) {
+        self.rows += 1;
+        let columns = &known.relation.columns;
+        // An old row that is only a key: the old values are not known.
+        if matches!(old, Some((OldKind::Key, _))) {
+            self.epoch(cache, known);
+            return;
+        }
+        for reader in &known.readers {
+            self.tags.insert(table_tag(cache, reader, TableTag::Epoch));
+        }
+        self.table(cache, known, TableTag::List);
+        if old.is_none() || new.is_some() {
+            // An insert, or an update (a unique value may have moved onto
+            // a cached "not found").
+            self.table(cache, known, TableTag::Absent);
+        }
+        let old = old.map(|(_, t)| t);
+        for (at, column) in columns.iter().enumerate() {
+            let before = old.and_then(|t| t.get(at));
+            let after = match new.and_then(|t| t.get(at)) {
+                // Unchanged TOAST: the old value (known under FULL).
+                Some(Value::Unchanged) => before,
+                other => other,
+            };
+            for value in [before, after].into_iter().flatten() {
+                self.value(cache, known, column, value);
+            }
+        }
+        self.composite_keys(cache, known, old);
+        self.composite_keys(cache, known, new);
+    }
+
+    /// An update whose old row the stream does not carry.
+    pub(crate) fn update_without_old(&mut self, cache: &Cache, known: &Known) {
+        self.rows += 1;
+        self.epoch(cache, known);
+    }
+
+    /// The tags of one column's value in a row.
+    fn value(&mut self, cache: &Cache, known: &Known, column: &Column, value: &Value) {
+        let key = match value {
+            Value::Null => Some(crate::filter::value_key(&Typed::Null)),
+            Value::Text(text) => match kind(column.type_oid) {
+                Kind::Exact => typed(column.type_oid, text).map(|t| crate::filter::value_key(&t)),
+                Kind::Shared => None,
+                Kind::Unknown => {
+                    self.table(cache, known, TableTag::Filtered);
+                    None
+                }
+            },
+            // Unchanged and not known: every list of the table.
+            Value::Unchanged => {
+                self.table(cache, known, TableTag::Filtered);
+                None
+            }
+        };
+        for name in &known.names {
+            self.tags.extend(written_value_tags(
+                cache,
+                name,
+                &column.name,
+                key.as_deref(),
+            ));
+            match &key {
+                Some(key) => self.tags.insert(row_tag(cache, name, &column.name, key)),
+                // The column's wide tag: lookups by it depend on it where
+                // another model lacks it (see `keys::declared`).
+                None => self.tags.insert(row_tag(cache, name, &column.name, "*")),
+            };
+        }
+    }
+
+    /// A composite primary key's row tags (`a,b` = `[1,2]`), in every
+    /// order of its columns (a model may declare them in another order
+    /// than the table's); a key of more than three columns, or of values
+    /// not keyed exactly, bumps the table's epoch.
+    fn composite_keys(&mut self, cache: &Cache, known: &Known, row: Option<&Tuple>) {
+        let Some(row) = row else { return };
+        let key: Vec<(&Column, &Value)> = known
+            .primary_key
+            .iter()
+            .filter_map(|name| {
+                let at = known
+                    .relation
+                    .columns
+                    .iter()
+                    .position(|c| c.name == *name)?;
+                Some((&known.relation.columns[at], row.get(at)?))
+            })
+            .collect();
+        if key.len() < 2 {
+            return;
+        }
+        if key.len() != known.primary_key.len() {
+            // A key column the stream did not describe.
+            return self.epoch(cache, known);
+        }
+        let typed_key: Option<Vec<(&str, Typed)>> = key
+            .iter()
+            .map(|(c, v)| match v {
+                Value::Text(t) if kind(c.type_oid) == Kind::Exact => {
+                    typed(c.type_oid, t).map(|t| (c.name.as_str(), t))
+                }
+                _ => None,
+            })
+            .collect();
+        match typed_key {
+            Some(parts) if parts.len() <= 3 => {
+                for order in permutations(parts.len()) {
+                    let column = order
+                        .iter()
+                        .map(|&i| parts[i].0)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let values: Vec<&Typed> = order.iter().map(|&i| &parts[i].1).collect();
+                    let value_key = crate::filter::value_key(&values);
+                    for name in &known.names {
+                        self.tags.insert(row_tag(cache, name, &column, &value_key));
+                    }
+                }
+            }
+            _ => self.epoch(cache, known),
+        }
+    }
+
+    /// Applies one message (`Relation` messages are the caller's).
+    pub(crate) fn message(
+        &mut self,
+        cache: &Cache,
+        relations: &Relations,
+        message: &Message,
+    ) -> Result<(), u32> {
+        let known = |id: u32| relations.get(id).ok_or(id);
+        match message {
+            Message::Insert { relation, new } => {
+                self.row_change(cache, known(*relation)?, None, Some(new))
+            }
+            Message::Update { relation, old, new } => {
+                let k = known(*relation)?;
+                match old {
+                    Some((kind, old)) => self.row_change(cache, k, Some((*kind, old)), Some(new)),
+                    // (FULL always sends the old row.)
+                    None => self.update_without_old(cache, k),
+                }
+            }
+            Message::Delete {
+                relation,
+                old: (kind, old),
+            } => self.row_change(cache, known(*relation)?, Some((*kind, old)), None),
+            Message::Truncate { relations: ids } => {
+                for id in ids {
+                    self.epoch(cache, known(*id)?);
+                }
+            }
+            Message::Begin | Message::Commit { .. } | Message::Relation(_) | Message::Other => {}
+        }
+        Ok(())
+    }
+}
+
+/// Every order of `0..n` (n at most 3).
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    match n {
+        2 => vec![vec![0, 1], vec![1, 0]],
+        3 => vec![
+            vec![0, 1, 2],
+            vec![0, 2, 1],
+            vec![1, 0, 2],
+            vec![1, 2, 0],
+            vec![2, 0, 1],
+            vec![2, 1, 0],
+        ],
+        n => vec![(0..n).collect()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::value_key;
+    use proptest::prelude::*;
+
+    fn key(oid: u32, text: &str) -> Option<String> {
+        typed(oid, text).map(|t| value_key(&t))
+    }
+
+    /// The stream's text of a value keys it as the reader's Rust value.
+    #[test]
+    fn the_streams_text_keys_values_as_their_rust_types_do() {
+        assert_eq!(key(23, "-7").as_deref(), Some(value_key(&-7i32).as_str()));
+        assert_eq!(
+            key(20, "9007199254740993").as_deref(),
+            Some(value_key(&9_007_199_254_740_993i64).as_str())
+        );
+        assert_eq!(key(16, "t").as_deref(), Some(value_key(&true).as_str()));
+        assert_eq!(key(16, "f").as_deref(), Some(value_key(&false).as_str()));
+        assert_eq!(
+            key(25, "has null in it").as_deref(),
+            Some(value_key("has null in it").as_str())
+        );
+        assert_eq!(
+            key(1042, "ab  ").as_deref(),
+            Some(value_key("ab  ").as_str())
+        );
+        assert_eq!(
+            key(700, "0.1").as_deref(),
+            Some(value_key(&0.1f32).as_str())
+        );
+        assert_eq!(
+            key(701, "1e+20").as_deref(),
+            Some(value_key(&1e20f64).as_str())
+        );
+        assert_eq!(
+            key(701, "-0").as_deref(),
+            Some(value_key(&-0.0f64).as_str())
+        );
+        assert_eq!(
+            key(3802, r#"{"a": 1, "b": [true, null]}"#).as_deref(),
+            Some(value_key(&serde_json::json!({"a": 1, "b": [true, null]})).as_str())
+        );
+        assert_eq!(value_key(&Typed::Null), value_key(&None::<i32>));
+        assert_eq!(key(23, "x"), None, "not an integer: not keyed");
+        assert_eq!(key(16, "true"), None);
+        assert_eq!(key(1700, "1.50"), None, "numeric: shared");
+        assert_eq!(kind(1700), Kind::Shared);
+        assert_eq!(kind(790), Kind::Unknown, "money: not known");
+    }
+
+    proptest! {
+        #[test]
+        fn integers_text_and_floats_key_as_rust_does(i in any::<i64>(), s in ".{0,20}", f in any::<f64>(), g in any::<f32>()) {
+            prop_assert_eq!(key(20, &i.to_string()), Some(value_key(&i)));
+            prop_assert_eq!(key(25, &s), Some(value_key(&s)));
+            if f.is_finite() {
+                // PostgreSQL writes the shortest text that reads back.
+                prop_assert_eq!(key(701, &format!("{f:e}")), Some(value_key(&f)));
+            }
+            if g.is_finite() {
+                prop_assert_eq!(key(700, &format!("{g}")), Some(value_key(&g)));
+            }
+        }
+    }
+}

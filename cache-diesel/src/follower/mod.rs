@@ -1,0 +1,576 @@
+//! The change-stream follower: every change PostgreSQL commits, whoever
+//! wrote it (another service, `psql`, a migration, a trigger, a cascade),
+//! invalidates what a hook write of the same rows would.
+//!
+//! - `pgoutput`: the replication messages, parsed;
+//! - `changes`: what a change invalidates, from the stream's own picture
+//!   of the table;
+//! - `slot`: the publication and the slot, over the SQL interface;
+//! - here: the loop (peek, bump, advance, publish the position), the lease
+//!   that keeps one follower active per cache prefix, and the counters.
+//!
+//! See the guide's chapter on following the database
+//! (`docs/guide/follower.md`).
+
+mod changes;
+mod pgoutput;
+mod slot;
+
+use crate::tags::DEFAULT_TAG_TTL;
+use cache_core::{Cache, Key};
+use changes::{Invalidation, Known, Relations, Seen};
+use diesel::{Connection, PgConnection};
+use pgoutput::Message;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How a [`Follower`] runs. `Default` gives the names `cache_diesel`
+/// (publication and slot), every table, and the timings below.
+#[derive(Debug, Clone)]
+pub struct FollowerOptions {
+    /// The logical replication slot (created when absent). One per
+    /// database and cache prefix: the slot holds the confirmed position.
+    pub slot: String,
+    /// The publication (created when absent, `FOR ALL TABLES` without
+    /// `tables`, which takes a superuser; else `FOR TABLE ..`).
+    pub publication: String,
+    /// The tables followed (empty: all). A table outside the
+    /// publication's is not followed.
+    pub tables: Vec<String>,
+    /// Set `REPLICA IDENTITY FULL` on the followed tables, so that updates
+    /// and deletes carry their old rows: without it, a foreign update or
+    /// delete invalidates its whole table (the old values' lists and
+    /// lookups are not known). Costs WAL: each update and delete logs the
+    /// whole old row.
+    pub replica_identity_full: bool,
+    /// How long to wait before looking again when the stream was empty:
+    /// the invalidation lag of a change on an idle database.
+    pub poll: Duration,
+    /// At most about this many changes a pass.
+    pub batch: usize,
+    /// How long a follower's claim lasts without being renewed: a killed
+    /// follower is replaced within about this long.
+    pub lease: Duration,
+    /// The most WAL the slot may hold back, in bytes. Past it (a follower
+    /// that cannot keep up, or none running for long), the slot is
+    /// dropped and created again, and every followed table's entries are
+    /// invalidated: the database's disk never fills for the cache.
+    pub max_retained_wal: u64,
+}
+
+impl Default for FollowerOptions {
+    fn default() -> Self {
+        FollowerOptions {
+            slot: "cache_diesel".into(),
+            publication: "cache_diesel".into(),
+            tables: Vec::new(),
+            replica_identity_full: false,
+            poll: Duration::from_millis(5),
+            batch: 10_000,
+            lease: Duration::from_secs(2),
+            max_retained_wal: 1 << 30,
+        }
+    }
+}
+
+/// What a follower has done since it was made.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FollowerStats {
+    /// Whether it holds the lease (is the active follower) now.
+    pub active: bool,
+    /// Transactions invalidated.
+    pub transactions: u64,
+    /// Row changes invalidated.
+    pub rows: u64,
+    /// Tags bumped.
+    pub bumps: u64,
+    /// Times it (re)connected and prepared the slot.
+    pub starts: u64,
+    /// Times the stream could not continue (a slot created, lost, or
+    /// dropped past `max_retained_wal`): every followed table invalidated.
+    pub gaps: u64,
+    /// Failures (database or store), each followed by a retry.
+    pub errors: u64,
+    /// Median of the time from a transaction's commit to its tags bumped,
+    /// over the last transactions (in ms; 0 before any).
+    pub lag_p50_ms: f64,
+    /// 99th percentile of the same.
+    pub lag_p99_ms: f64,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+}
+
+/// How many commit-to-bump lags the statistics keep.
+const LAGS_KEPT: usize = 100_000;
+/// The low-level key of the lease (at version 0: one per cache prefix).
+const LEASE: &str = "cache_diesel:follower:lease";
+/// How often the position is published, at most.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// How often the slot's retained WAL is checked.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
+const PG_EPOCH_US: i64 = 946_684_800_000_000;
+
+/// A follower of PostgreSQL's change stream for one cache (see the
+/// module docs). Cheap to clone; [`Follower::spawn`] runs it on a thread
+/// of its own until [`Follower::stop`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cache_diesel::{Cache, Follower, FollowerOptions};
+/// let cache = Cache::from_url("redis://127.0.0.1:6379/?prefix=app&follower_bound=5s")?;
+/// let options = FollowerOptions {
+///     tables: vec!["products".into(), "categories".into()],
+///     replica_identity_full: true,
+///     ..FollowerOptions::default()
+/// };
+/// Follower::postgres("postgres://app@db/app", cache, options).spawn()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Follower {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: String,
+    cache: Cache,
+    options: FollowerOptions,
+    me: String,
+    stop: AtomicBool,
+    active: AtomicBool,
+    counts: [AtomicU64; 6],
+    lags_us: Mutex<Vec<u64>>,
+    last_error: Mutex<Option<String>>,
+}
+
+#[derive(Clone, Copy)]
+enum Count {
+    Transactions,
+    Rows,
+    Bumps,
+    Starts,
+    Gaps,
+    Errors,
+}
+
+impl std::fmt::Debug for Follower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Follower")
+            .field("slot", &self.shared.options.slot)
+            .field("me", &self.shared.me)
+            .finish()
+    }
+}
+
+impl Follower {
+    /// A follower of the PostgreSQL database at `database_url` for
+    /// `cache` (not started).
+    pub fn postgres(
+        database_url: impl Into<String>,
+        cache: Cache,
+        options: FollowerOptions,
+    ) -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Follower {
+            shared: Arc::new(Shared {
+                url: database_url.into(),
+                cache,
+                options,
+                me: format!("{}-{}-{nanos}", hostname(), std::process::id()),
+                stop: AtomicBool::new(false),
+                active: AtomicBool::new(false),
+                counts: Default::default(),
+                lags_us: Mutex::new(Vec::new()),
+                last_error: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Runs the follower on a thread of its own until [`Follower::stop`].
+    pub fn spawn(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let follower = self.clone();
+        std::thread::Builder::new()
+            .name("cache-follower".into())
+            .spawn(move || follower.run())
+    }
+
+    /// Runs the follower on this thread until [`Follower::stop`]: waits
+    /// for the lease, then follows; on any failure, logs, waits and
+    /// starts over from the slot's confirmed position.
+    pub fn run(&self) {
+        let s = &*self.shared;
+        let mut relations = Relations::default();
+        let mut conn: Option<PgConnection> = None;
+        let mut lease_renewed = Instant::now() - s.options.lease;
+        let mut checked = Instant::now();
+        let mut published = Instant::now() - PUBLISH_EVERY;
+        while !s.stop.load(Ordering::Relaxed) {
+            if lease_renewed.elapsed() >= s.options.lease / 3 {
+                let held = self.hold_lease();
+                lease_renewed = Instant::now();
+                if !held {
+                    if s.active.swap(false, Ordering::Relaxed) {
+                        tracing::warn!(slot = %s.options.slot, "cache follower: lost the lease; another follower is active");
+                    }
+                    conn = None;
+                    std::thread::sleep(s.options.lease / 3);
+                    continue;
+                }
+                if !s.active.swap(true, Ordering::Relaxed) {
+                    tracing::info!(slot = %s.options.slot, "cache follower: active");
+                }
+            }
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => match self.start(&mut relations) {
+                    Ok(c) => {
+                        checked = Instant::now();
+                        conn.insert(c)
+                    }
+                    Err(e) => {
+                        self.failed("start", &e);
+                        continue;
+                    }
+                },
+            };
+            if checked.elapsed() >= CHECK_EVERY {
+                checked = Instant::now();
+                if let Err(e) = self.bound_retained(c, &mut relations) {
+                    self.failed("check the slot", &e);
+                    conn = None;
+                    continue;
+                }
+            }
+            match self.pass(c, &mut relations, true) {
+                Ok((changes, covered)) => {
+                    if published.elapsed() >= PUBLISH_EVERY {
+                        match s.cache.publish_follower_position(covered) {
+                            Ok(()) => published = Instant::now(),
+                            Err(e) => self.failed("publish the position", &e),
+                        }
+                    }
+                    if changes == 0 {
+                        std::thread::sleep(s.options.poll);
+                    }
+                }
+                Err(e) => {
+                    self.failed("follow", &e);
+                    conn = None;
+                }
+            }
+        }
+        if s.active.swap(false, Ordering::Relaxed) {
+            let _ = s.cache.delete(Key::new(LEASE).version(0));
+        }
+    }
+
+    /// One pass on a connection of its own, for tests: connects and
+    /// prepares the slot, reads and invalidates what is there, and
+    /// confirms it only if `confirm` (without: what a follower killed
+    /// after its bumps leaves). Returns how many changes it read.
+    #[doc(hidden)]
+    pub fn follow_once(&self, confirm: bool) -> Result<usize, String> {
+        let mut relations = Relations::default();
+        let mut conn = self.start(&mut relations).map_err(|e| e.to_string())?;
+        self.pass(&mut conn, &mut relations, confirm)
+            .map(|(n, _)| n)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Asks the running follower to stop (it ends its pass first).
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> FollowerStats {
+        let s = &*self.shared;
+        let count = |c: Count| s.counts[c as usize].load(Ordering::Relaxed);
+        let mut lags = s.lags_us.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        lags.sort_unstable();
+        let quantile = |q: f64| match lags.len() {
+            0 => 0.0,
+            n => lags[((n - 1) as f64 * q).round() as usize] as f64 / 1000.0,
+        };
+        FollowerStats {
+            active: s.active.load(Ordering::Relaxed),
+            transactions: count(Count::Transactions),
+            rows: count(Count::Rows),
+            bumps: count(Count::Bumps),
+            starts: count(Count::Starts),
+            gaps: count(Count::Gaps),
+            errors: count(Count::Errors),
+            lag_p50_ms: quantile(0.5),
+            lag_p99_ms: quantile(0.99),
+            last_error: s
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    fn add(&self, c: Count, n: u64) {
+        self.shared.counts[c as usize].fetch_add(n, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        {
+            let name = match c {
+                Count::Transactions => "cache_follower_transactions_total",
+                Count::Rows => "cache_follower_rows_total",
+                Count::Bumps => "cache_follower_bumps_total",
+                Count::Starts => "cache_follower_starts_total",
+                Count::Gaps => "cache_follower_gaps_total",
+                Count::Errors => "cache_follower_errors_total",
+            };
+            metrics::counter!(name, "slot" => self.shared.options.slot.clone()).increment(n);
+        }
+    }
+
+    fn failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.add(Count::Errors, 1);
+        *self
+            .shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(format!("could not {what}: {error}"));
+        tracing::warn!(slot = %self.shared.options.slot, error = %error, "cache follower: could not {what}; retrying");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    /// Takes or renews the lease; whether this follower holds it.
+    fn hold_lease(&self) -> bool {
+        let s = &*self.shared;
+        let key = || Key::new(LEASE).version(0);
+        let ttl = s.options.lease;
+        match s.cache.get::<String>(key()) {
+            Ok(Some(holder)) if holder == s.me => s.cache.set(key(), &s.me, ttl).is_ok(),
+            Ok(Some(_)) => false,
+            Ok(None) => s.cache.add(key(), &s.me, ttl).unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Connects and prepares the slot; after a gap, invalidates every
+    /// followed table.
+    fn start(&self, relations: &mut Relations) -> Result<PgConnection, Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        let mut conn = PgConnection::establish(&s.url)?;
+        let start = slot::prepare(&mut conn, &s.options)?;
+        self.add(Count::Starts, 1);
+        // Whatever this process knew of the relations, it learns anew.
+        *relations = Relations::default();
+        if start == slot::Start::Gap {
+            self.gap(&mut conn)?;
+        }
+        Ok(conn)
+    }
+
+    /// Invalidates every followed table (and what reads it): the stream
+    /// does not hold what was committed before now.
+    fn gap(&self, conn: &mut PgConnection) -> Result<(), Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        self.add(Count::Gaps, 1);
+        let mut tags = Vec::new();
+        for table in slot::published_tables(conn, &s.options.publication)? {
+            for name in names(&table) {
+                tags.push(crate::keys::table_tag(
+                    &s.cache,
+                    &name,
+                    crate::keys::TableTag::Epoch,
+                ));
+            }
+        }
+        tracing::warn!(slot = %s.options.slot, tables = tags.len(), "cache follower: the stream starts here; every followed table invalidated");
+        self.bump(tags.into_iter().collect())?;
+        Ok(())
+    }
+
+    /// Past `max_retained_wal` (or lost by the server): drop the slot,
+    /// create it anew, invalidate everything followed.
+    fn bound_retained(
+        &self,
+        conn: &mut PgConnection,
+        relations: &mut Relations,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        let Some((retained, lost)) = slot::retained(conn, &s.options.slot)? else {
+            // Dropped by someone: start over (a gap).
+            *conn = self.start(relations)?;
+            return Ok(());
+        };
+        if lost || retained > s.options.max_retained_wal {
+            tracing::warn!(slot = %s.options.slot, retained, lost, "cache follower: the slot holds back too much WAL; dropping it");
+            slot::drop_slot(conn, &s.options.slot)?;
+            *conn = self.start(relations)?;
+        }
+        Ok(())
+    }
+
+    /// One pass: peek, invalidate, advance. Returns how many changes it
+    /// read, and the moment up to which every commit is now invalidated.
+    fn pass(
+        &self,
+        conn: &mut PgConnection,
+        relations: &mut Relations,
+        confirm: bool,
+    ) -> Result<(usize, SystemTime), Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        let started = SystemTime::now();
+        let rows = match slot::peek(conn, &s.options) {
+            Ok(rows) => rows,
+            Err(e) if e.to_string().contains("does not exist") => {
+                // The slot was dropped under us: a gap.
+                *conn = self.start(relations)?;
+                return Ok((0, started));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut invalidation = Invalidation::default();
+        let mut shapes = Vec::new();
+        let mut end = None;
+        let mut commits = Vec::new();
+        for row in &rows {
+            let message = match pgoutput::parse(&row.data) {
+                Ok(m) => m,
+                Err(e) => {
+                    // Not understood: everything this cache holds.
+                    tracing::error!(slot = %s.options.slot, error = %e, "cache follower: a change it cannot read; the whole cache invalidated");
+                    invalidation.tags.insert(crate::keys::all_tag(&s.cache));
+                    continue;
+                }
+            };
+            match &message {
+                Message::Relation(relation) => {
+                    if relations.see(relation) == Seen::New {
+                        let readers = slot::readers(conn, relation.id)?
+                            .iter()
+                            .flat_map(|r| names(r))
+                            .collect();
+                        let key = slot::primary_key(conn, relation.id)?;
+                        let known = Known::new(relation.clone(), readers, key);
+                        // A shape other than the one last followed (or
+                        // none recorded): DDL may have rewritten values
+                        // without a change in the stream.
+                        let shape = shape_of(relation);
+                        let key = self.shape_key(relation.id);
+                        if s.cache.get::<String>(key.clone()).ok().flatten().as_deref()
+                            != Some(shape.as_str())
+                        {
+                            invalidation.epoch(&s.cache, &known);
+                            shapes.push((key, shape));
+                        }
+                        relations.keep(known);
+                    }
+                }
+                Message::Commit { end_lsn, timestamp } => {
+                    end = Some(*end_lsn);
+                    commits.push(*timestamp);
+                }
+                other => {
+                    if let Err(id) = invalidation.message(&s.cache, relations, other) {
+                        tracing::error!(slot = %s.options.slot, relation = id, "cache follower: a change of a relation not described; the whole cache invalidated");
+                        invalidation.tags.insert(crate::keys::all_tag(&s.cache));
+                    }
+                }
+            }
+        }
+        let tags = std::mem::take(&mut invalidation.tags);
+        self.bump(tags.into_iter().collect())?;
+        let bumped = SystemTime::now();
+        for (key, shape) in shapes {
+            // (Lost, it costs one more invalidation of the table.)
+            let _ = s.cache.set(key, &shape, cache_core::Timeout::Never);
+        }
+        if let Some(end) = end.filter(|_| confirm) {
+            slot::advance(conn, &s.options.slot, end)?;
+        }
+        self.add(Count::Transactions, commits.len() as u64);
+        self.add(Count::Rows, invalidation.rows);
+        self.record_lags(bumped, &commits);
+        // Caught up (a short batch): every commit before the peek began
+        // is invalidated. Else, those up to the last one read.
+        let covered = match commits.last() {
+            Some(&last) if rows.len() >= s.options.batch => pg_time(last),
+            _ => started,
+        };
+        Ok((rows.len(), covered))
+    }
+
+    /// The low-level key of the shape last followed of relation `id`.
+    fn shape_key(&self, id: u32) -> Key<'static> {
+        Key::new(format!(
+            "cache_diesel:follower:{}:relation:{id}",
+            self.shared.options.slot
+        ))
+        .version(0)
+    }
+
+    /// Bumps `tags`, a few hundred a round trip; an error if any failed
+    /// (the pass is then read again).
+    fn bump(&self, tags: Vec<String>) -> cache_core::Result<()> {
+        let s = &*self.shared;
+        for chunk in tags.chunks(500) {
+            s.cache.bump_tags(chunk, Some(DEFAULT_TAG_TTL))?;
+            self.add(Count::Bumps, chunk.len() as u64);
+        }
+        Ok(())
+    }
+
+    fn record_lags(&self, bumped: SystemTime, commits: &[i64]) {
+        if commits.is_empty() {
+            return;
+        }
+        let bumped_us = bumped
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
+        let mut lags = self
+            .shared
+            .lags_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for &commit in commits {
+            let lag = (bumped_us - (commit + PG_EPOCH_US)).max(0) as u64;
+            if lags.len() >= LAGS_KEPT {
+                lags.drain(..LAGS_KEPT / 2);
+            }
+            lags.push(lag);
+            #[cfg(feature = "metrics")]
+            metrics::histogram!("cache_follower_lag_seconds", "slot" => self.shared.options.slot.clone())
+                .record(lag as f64 / 1e6);
+        }
+    }
+}
+
+/// What of a relation, changed, may mean its rows changed unseen: its
+/// name, and its columns' names, types and key flags.
+fn shape_of(relation: &pgoutput::Relation) -> String {
+    let mut shape = format!("{}.{}", relation.namespace, relation.name);
+    for c in &relation.columns {
+        shape.push_str(&format!(" {}:{}:{}", c.name, c.type_oid, u8::from(c.key)));
+    }
+    shape
+}
+
+/// A PostgreSQL timestamp (µs since 2000-01-01) as a `SystemTime`.
+fn pg_time(us: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros((us + PG_EPOCH_US).max(0) as u64)
+}
+
+/// The names a `table!` may give a table named `name` (`schema.table`
+/// outside `public`): both.
+fn names(name: &str) -> Vec<String> {
+    match name.split_once('.') {
+        Some((_, bare)) => vec![name.to_owned(), bare.to_owned()],
+        None => vec![name.to_owned()],
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into())
+}

@@ -1,0 +1,430 @@
+//! The change-stream follower (PostgreSQL, logical replication): writes
+//! this library never saw (plain SQL on an untracked connection, a
+//! function, a trigger, `TRUNCATE`, `INSERT .. SELECT`) invalidate
+//! details, unique lookups, filtered lists and counts; a column the
+//! models do not know is bumped; a follower killed after its bumps and
+//! before its confirmation leaves the change to the next; and a cache with
+//! a `follower_bound` serves no entry while no follower keeps up.
+//!
+//! Each test first shows the same foreign write leaving the cache stale
+//! without the follower: the checks could fail.
+
+use cache_diesel::{Cache, CacheConfig, Cached, Follower};
+use cache_tests::env::{Env, cache_with_prefix};
+use cache_tests::following::Following;
+use cache_tests::models::{ProductFilter, ProductUnique};
+use cache_tests::{db, services};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How long a change may take to be invalidated on a loaded machine.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn env(test: &str) -> Option<Env<PgConnection>> {
+    let redis = services::redis_url()?;
+    let db = db::postgres(test)?;
+    let cache = cache_with_prefix(&redis, test);
+    Some(Env::new(db, cache))
+}
+
+fn seed(conn: &mut PgConnection) {
+    conn.batch_execute(
+        "INSERT INTO products (slug, title, is_active, category_id) VALUES \
+         ('a', 'A', true, 1), ('b', 'B', true, 1), ('c', 'C', true, 2), ('d', 'D', false, 3)",
+    )
+    .unwrap();
+}
+
+fn in_category(category: i32) -> ProductFilter {
+    ProductFilter::default().category_id(category)
+}
+
+/// What the cache serves of row `a` and of categories 1 to 3.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    title: Option<String>,
+    by_slug: Option<i32>,
+    lists: Vec<Vec<i32>>,
+    counts: Vec<i64>,
+}
+
+fn seen(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
+    let p = &env.products;
+    let conn = &mut env.db.conn;
+    Seen {
+        title: p.find(conn, id).unwrap().map(|r| r.title),
+        by_slug: p
+            .find_unique(conn, ProductUnique::Slug(slug.into()))
+            .unwrap()
+            .map(|r| r.id),
+        lists: (1..=3)
+            .map(|c| {
+                let mut ids: Vec<i32> = p
+                    .all(conn, None, in_category(c))
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.id)
+                    .collect();
+                ids.sort();
+                ids
+            })
+            .collect(),
+        counts: (1..=3)
+            .map(|c| p.count(conn, None, in_category(c)).unwrap())
+            .collect(),
+    }
+}
+
+/// The same, read from the database.
+fn truth(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
+    let p = &env.uncached;
+    let conn = &mut env.db.conn;
+    Seen {
+        title: p.find(conn, id).unwrap().map(|r| r.title),
+        by_slug: p
+            .find_unique(conn, ProductUnique::Slug(slug.into()))
+            .unwrap()
+            .map(|r| r.id),
+        lists: (1..=3)
+            .map(|c| {
+                let mut ids: Vec<i32> = p
+                    .all(conn, None, in_category(c))
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.id)
+                    .collect();
+                ids.sort();
+                ids
+            })
+            .collect(),
+        counts: (1..=3)
+            .map(|c| p.count(conn, None, in_category(c)).unwrap())
+            .collect(),
+    }
+}
+
+/// Foreign writes of every shape, each checked through the cache against
+/// the database once the follower caught up: an update moving a row and
+/// changing its unique slug, a multi-row update, `INSERT .. SELECT`, a
+/// function and a trigger writing `products`, a delete, `TRUNCATE`.
+#[test]
+fn pg_foreign_writes_invalidate_details_lookups_lists_and_counts() {
+    let Some(mut env) = env("follow_foreign") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(mut following) = Following::new(&env.cache, &schema, &["products", "audit"]) else {
+        return;
+    };
+    env.db
+        .conn
+        .batch_execute(
+            "CREATE TABLE audit (id SERIAL PRIMARY KEY, product_id INT, note TEXT);
+             CREATE FUNCTION retitle(p INT, t TEXT) RETURNS void LANGUAGE sql AS
+               $$ UPDATE products SET title = t WHERE id = p $$;
+             CREATE FUNCTION audit_moves() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN UPDATE products SET category_id = 3 WHERE id = NEW.product_id; RETURN NEW; END $$;
+             CREATE TRIGGER audit_moves AFTER INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_moves();",
+        )
+        .unwrap();
+    // Without a follower: stale (the checks below could fail).
+    let before = seen(&mut env, 1, "a");
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'unseen' WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        seen(&mut env, 1, "a"),
+        before,
+        "no follower: the cache is stale"
+    );
+    following.start(&env.cache);
+    assert_eq!(
+        seen(&mut env, 1, "a"),
+        truth(&mut env, 1, "a"),
+        "the first pass invalidates the tables"
+    );
+
+    let steps: &[(&str, &str)] = &[
+        (
+            "UPDATE products SET category_id = 2, slug = 'a2', title = 'moved' WHERE id = 1",
+            "a",
+        ),
+        (
+            "UPDATE products SET category_id = 3 WHERE category_id = 2",
+            "a2",
+        ),
+        (
+            "INSERT INTO products (slug, title, is_active, category_id) SELECT slug || 'x', title, true, 1 FROM products WHERE id <= 2",
+            "ax",
+        ),
+        ("SELECT retitle(2, 'by a function')", "b"),
+        (
+            "INSERT INTO audit (product_id, note) VALUES (2, 'moved by a trigger')",
+            "b",
+        ),
+        ("DELETE FROM products WHERE id = 2", "b"),
+        ("UPDATE products SET slug = 'a' WHERE id = 1", "a"),
+        ("TRUNCATE products", "a"),
+    ];
+    for (sql, slug) in steps {
+        // Warm what the step changes.
+        let warm = seen(&mut env, 1, slug);
+        assert_eq!(warm, truth(&mut env, 1, slug), "before {sql}");
+        let by_id_2 = seen(&mut env, 2, "b");
+        env.db.conn.batch_execute(sql).unwrap();
+        assert!(
+            following.caught_up(&env.cache, LIMIT),
+            "caught up after {sql}"
+        );
+        assert_eq!(
+            seen(&mut env, 1, slug),
+            truth(&mut env, 1, slug),
+            "after {sql}"
+        );
+        assert_eq!(
+            seen(&mut env, 2, "b"),
+            truth(&mut env, 2, "b"),
+            "after {sql} (row 2; was {by_id_2:?})"
+        );
+    }
+    let stats = following.follower.stats();
+    assert!(stats.transactions >= steps.len() as u64, "{stats:?}");
+    assert_eq!(stats.errors, 0, "{stats:?}");
+}
+
+/// A write that changes nothing a list filters on invalidates the row's
+/// detail, and leaves another category's list cached (precise, under
+/// `REPLICA IDENTITY FULL`).
+#[test]
+fn pg_a_foreign_write_leaves_other_lists_cached() {
+    let Some(mut env) = env("follow_precise") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(mut following) = Following::new(&env.cache, &schema, &["products"]) else {
+        return;
+    };
+    following.start(&env.cache);
+    // A slot's first change of a table invalidates the table once (no
+    // shape of it was recorded): made here, before the lists are warmed.
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = title WHERE id = 4")
+        .unwrap();
+    assert!(following.caught_up(&env.cache, LIMIT));
+    let (p, conn) = (&env.products, &mut env.db.conn);
+    p.all(conn, None, in_category(2)).unwrap();
+    p.find(conn, 1).unwrap();
+    conn.batch_execute("UPDATE products SET title = 'retitled' WHERE id = 1")
+        .unwrap();
+    assert!(following.caught_up(&env.cache, LIMIT));
+    let (title, queries) = env
+        .db
+        .counted(|c| env.products.find(c, 1).unwrap().unwrap().title);
+    assert_eq!(
+        (title.as_str(), queries),
+        ("retitled", 1),
+        "the row's detail invalidated"
+    );
+    let (_, queries) = env
+        .db
+        .counted(|c| env.products.all(c, None, in_category(2)).unwrap());
+    assert_eq!(queries, 0, "category 2's list is still cached");
+}
+
+mod stocked {
+    diesel::table! {
+        products (id) {
+            id -> Integer,
+            title -> Text,
+            stock -> Integer,
+        }
+    }
+}
+
+/// A model of a column added after the others were built.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = stocked::products)]
+#[cache(filter(stock))]
+struct Stocked {
+    id: i32,
+    title: String,
+    stock: i32,
+}
+
+/// A column no model knew when the follower started (added by a
+/// migration while it runs): its values' tags are bumped from the
+/// stream's own description of the table.
+#[test]
+fn pg_a_column_added_while_following_is_bumped() {
+    let Some(mut env) = env("follow_new_column") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(mut following) = Following::new(&env.cache, &schema, &["products"]) else {
+        return;
+    };
+    following.start(&env.cache);
+    env.db
+        .conn
+        .batch_execute("ALTER TABLE products ADD COLUMN stock INT NOT NULL DEFAULT 5")
+        .unwrap();
+    let stocked = StockedCache::new(env.cache.clone());
+    let five = |env: &mut Env<PgConnection>| -> Vec<i32> {
+        let mut ids: Vec<i32> = stocked
+            .all(&mut env.db.conn, None, StockedFilter::default().stock(5))
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    // Whatever the DDL's first pass invalidated, settled.
+    assert!(following.caught_up(&env.cache, LIMIT));
+    assert_eq!(five(&mut env), vec![1, 2, 3, 4]);
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET stock = 4 WHERE id = 3")
+        .unwrap();
+    assert!(following.caught_up(&env.cache, LIMIT));
+    assert_eq!(
+        five(&mut env),
+        vec![1, 2, 4],
+        "the list of stock 5 lost row 3"
+    );
+}
+
+/// A follower that bumped a change and died before confirming it leaves
+/// the change in the slot: the next one reads and invalidates it again.
+#[test]
+fn pg_a_follower_killed_before_confirming_leaves_the_change_to_the_next() {
+    let Some(mut env) = env("follow_unconfirmed") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(following) = Following::new(&env.cache, &schema, &["products"]) else {
+        return;
+    };
+    // The slot exists from here on.
+    following.follower.follow_once(true).unwrap();
+    env.products.find(&mut env.db.conn, 1).unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'first' WHERE id = 1")
+        .unwrap();
+    let read = following.follower.follow_once(false).unwrap();
+    assert!(read > 0, "the first follower read the change");
+    assert_eq!(
+        env.products
+            .find(&mut env.db.conn, 1)
+            .unwrap()
+            .unwrap()
+            .title,
+        "first"
+    );
+    let next = Follower::postgres(following.url(), env.cache.clone(), options_of(&following));
+    assert_eq!(
+        next.follow_once(true).unwrap(),
+        read,
+        "the next follower re-reads them"
+    );
+    let stats = next.stats();
+    assert!(
+        stats.rows >= 1 && stats.bumps > 0,
+        "and bumps them again: {stats:?}"
+    );
+    assert_eq!(next.follow_once(true).unwrap(), 0, "confirmed: gone");
+}
+
+fn options_of(following: &Following) -> cache_diesel::FollowerOptions {
+    cache_diesel::FollowerOptions {
+        slot: following.slot().to_owned(),
+        publication: following.slot().to_owned(),
+        ..cache_diesel::FollowerOptions::default()
+    }
+}
+
+/// With `follower_bound`, a cache serves entries only while its follower
+/// is within the bound: before one starts, every read goes to the
+/// database (counted); once it runs, reads hit; once it stops, reads go
+/// to the database again within the bound.
+#[test]
+fn pg_the_guard_holds_entries_while_no_follower_keeps_up() {
+    let Some(redis) = services::redis_url() else {
+        return;
+    };
+    let Some(db) = db::postgres("follow_guard") else {
+        return;
+    };
+    let mut cfg = CacheConfig::from_url(&redis).unwrap();
+    cfg.key_prefix = cache_tests::unique::prefix("follow_guard");
+    cfg.follower_bound = Some(Duration::from_millis(500));
+    let cache = Cache::new(cfg).unwrap();
+    let mut env = Env::new(db, cache);
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(mut following) = Following::new(&env.cache, &schema, &["products"]) else {
+        return;
+    };
+    let reads = |env: &mut Env<PgConnection>| {
+        env.db
+            .counted(|c| {
+                for _ in 0..3 {
+                    env.products.find(c, 1).unwrap();
+                }
+            })
+            .1
+    };
+    assert_eq!(
+        reads(&mut env),
+        3,
+        "no follower: every read from the database"
+    );
+    assert!(
+        env.products.cache().stats().follower_held >= 2,
+        "{:?}",
+        env.products.cache().stats()
+    );
+    following.start(&env.cache);
+    // The watch sees the position within a period.
+    let started = std::time::Instant::now();
+    while reads(&mut env) > 1 {
+        assert!(
+            started.elapsed() < LIMIT,
+            "reads hit once the follower runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(reads(&mut env), 0, "cached");
+    following.stop();
+    let stopped = std::time::Instant::now();
+    while reads(&mut env) == 0 {
+        assert!(
+            stopped.elapsed() < LIMIT,
+            "reads go to the database once the follower stopped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        stopped.elapsed() >= Duration::from_millis(300),
+        "served while the follower was within its bound"
+    );
+    assert!(env.cache.follower_lag().unwrap() > Duration::from_millis(500));
+}
+
+/// A cache URL names the bound.
+#[test]
+fn the_bound_is_a_url_option() {
+    let cfg = CacheConfig::from_url("memory://?follower_bound=250ms").unwrap();
+    assert_eq!(cfg.follower_bound, Some(Duration::from_millis(250)));
+    let err = CacheConfig::from_url("memory://?follower_bound=0").unwrap_err();
+    assert!(err.to_string().contains("follower_bound"), "{err}");
+}
