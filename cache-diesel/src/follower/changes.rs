@@ -110,19 +110,35 @@ pub(crate) struct Known {
     /// Its primary key's columns, in the key's order (the stream's key
     /// flags mark the replica identity: every column under FULL).
     pub primary_key: Vec<String>,
+    /// Whether a column in a unique index (or the primary key) holds
+    /// values not keyed exactly (a timestamp, a numeric, `citext`..).
+    pub unnamed_lookups: bool,
 }
 
 impl Known {
-    pub(crate) fn new(relation: Relation, readers: Vec<String>, primary_key: Vec<String>) -> Self {
-        let mut names = vec![relation.name.clone()];
+    pub(crate) fn new(
+        relation: Relation,
+        readers: Vec<String>,
+        primary_key: Vec<String>,
+        unique: Vec<String>,
+    ) -> Self {
+        // (Lower-cased, as the models name their tables.)
+        let mut names = vec![relation.name.to_lowercase()];
         if relation.namespace != "public" {
-            names.push(format!("{}.{}", relation.namespace, relation.name));
+            names.push(format!("{}.{}", relation.namespace, relation.name).to_lowercase());
         }
+        // A unique column whose values cannot be keyed exactly: lookups
+        // by it cannot be named, so each change invalidates the table.
+        let unnamed_lookups = relation
+            .columns
+            .iter()
+            .any(|c| kind(c.type_oid) != Kind::Exact && unique.contains(&c.name));
         Known {
             relation,
             names,
-            readers,
+            readers: readers.iter().map(|r| r.to_lowercase()).collect(),
             primary_key,
+            unnamed_lookups,
         }
     }
 }
@@ -196,7 +212,8 @@ impl Invalidation {
         self.rows += 1;
         let columns = &known.relation.columns;
         // An old row that is only a key: the old values are not known.
-        if matches!(old, Some((OldKind::Key, _))) {
+        // Or lookups whose tags cannot be named.
+        if matches!(old, Some((OldKind::Key, _))) || known.unnamed_lookups {
             self.epoch(cache, known);
             return;
         }

@@ -143,6 +143,10 @@ struct Shared {
     counts: [AtomicU64; 6],
     lags_us: Mutex<Vec<u64>>,
     last_error: Mutex<Option<String>>,
+    /// Passes whose commits are not flushed yet: (insert position, start).
+    unflushed: Mutex<std::collections::VecDeque<(u64, SystemTime)>>,
+    /// Whether a thread runs it.
+    running: AtomicBool,
 }
 
 #[derive(Clone, Copy)]
@@ -186,6 +190,8 @@ impl Follower {
                 counts: Default::default(),
                 lags_us: Mutex::new(Vec::new()),
                 last_error: Mutex::new(None),
+                unflushed: Mutex::new(Default::default()),
+                running: AtomicBool::new(false),
             }),
         }
     }
@@ -207,7 +213,12 @@ impl Follower {
         let mut conn: Option<PgConnection> = None;
         let mut lease_renewed = Instant::now() - s.options.lease;
         let mut checked = Instant::now();
+        let mut backoff = Duration::from_millis(250);
         let mut published = Instant::now() - PUBLISH_EVERY;
+        if s.running.swap(true, Ordering::Relaxed) {
+            tracing::error!(slot = %s.options.slot, "cache follower: already running; a second run of one Follower does nothing (make another Follower)");
+            return;
+        }
         while !s.stop.load(Ordering::Relaxed) {
             if lease_renewed.elapsed() >= s.options.lease / 3 {
                 let held = self.hold_lease();
@@ -228,11 +239,16 @@ impl Follower {
                 Some(c) => c,
                 None => match self.start(&mut relations) {
                     Ok(c) => {
-                        checked = Instant::now();
+                        backoff = Duration::from_millis(250);
                         conn.insert(c)
                     }
                     Err(e) => {
+                        // Another follower may do better: the lease goes.
+                        self.release_lease();
+                        lease_renewed = Instant::now() - s.options.lease;
                         self.failed("start", &e);
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
                         continue;
                     }
                 },
@@ -247,7 +263,8 @@ impl Follower {
             }
             match self.pass(c, &mut relations, true) {
                 Ok((changes, covered)) => {
-                    if published.elapsed() >= PUBLISH_EVERY {
+                    if let Some(covered) = covered.filter(|_| published.elapsed() >= PUBLISH_EVERY)
+                    {
                         match s.cache.publish_follower_position(covered) {
                             Ok(()) => published = Instant::now(),
                             Err(e) => self.failed("publish the position", &e),
@@ -263,7 +280,21 @@ impl Follower {
                 }
             }
         }
-        if s.active.swap(false, Ordering::Relaxed) {
+        self.release_lease();
+        s.running.store(false, Ordering::Relaxed);
+    }
+
+    /// Gives the lease up, if this follower holds it.
+    fn release_lease(&self) {
+        let s = &*self.shared;
+        if s.active.swap(false, Ordering::Relaxed)
+            && s.cache
+                .get::<String>(Key::new(LEASE).version(0))
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some(s.me.as_str())
+        {
             let _ = s.cache.delete(Key::new(LEASE).version(0));
         }
     }
@@ -376,10 +407,14 @@ impl Follower {
         self.add(Count::Gaps, 1);
         let mut tags = Vec::new();
         for table in slot::published_tables(conn, &s.options.publication)? {
-            for name in names(&table) {
+            let mut all = names(&table);
+            if let Some(oid) = slot::oid_of(conn, &table)? {
+                all.extend(slot::readers(conn, oid)?.iter().flat_map(|r| names(r)));
+            }
+            for name in all {
                 tags.push(crate::keys::table_tag(
                     &s.cache,
-                    &name,
+                    &name.to_lowercase(),
                     crate::keys::TableTag::Epoch,
                 ));
             }
@@ -406,6 +441,20 @@ impl Follower {
             tracing::warn!(slot = %s.options.slot, retained, lost, "cache follower: the slot holds back too much WAL; dropping it");
             slot::drop_slot(conn, &s.options.slot)?;
             *conn = self.start(relations)?;
+            return Ok(());
+        }
+        // A followed table dropped and created again is no longer in the
+        // publication: added back, and what was written meanwhile is not
+        // in the stream (a gap).
+        let published = slot::published_tables(conn, &s.options.publication)?;
+        let missing = s.options.tables.iter().any(|t| {
+            let bare = t.rsplit('.').next().unwrap_or(t);
+            !published.iter().any(|p| p == t || p == bare)
+        });
+        if missing {
+            tracing::warn!(slot = %s.options.slot, "cache follower: a followed table left the publication (dropped and created again?); added back");
+            slot::prepare(conn, &s.options)?;
+            self.gap(conn)?;
         }
         Ok(())
     }
@@ -417,17 +466,32 @@ impl Follower {
         conn: &mut PgConnection,
         relations: &mut Relations,
         confirm: bool,
-    ) -> Result<(usize, SystemTime), Box<dyn std::error::Error>> {
+    ) -> Result<(usize, Option<SystemTime>), Box<dyn std::error::Error>> {
         let s = &*self.shared;
         let started = SystemTime::now();
+        let (inserted, flushed) = slot::wal_positions(conn)?;
         let rows = match slot::peek(conn, &s.options) {
             Ok(rows) => rows,
-            Err(e) if e.to_string().contains("does not exist") => {
-                // The slot was dropped under us: a gap.
-                *conn = self.start(relations)?;
-                return Ok((0, started));
+            Err(e) => {
+                let text = e.to_string();
+                if text.contains(&format!(
+                    "replication slot \"{}\" does not exist",
+                    s.options.slot
+                )) {
+                    // Dropped under us: a gap (the next start makes one).
+                    *conn = self.start(relations)?;
+                    return Ok((0, None));
+                }
+                if text.contains("publication") && text.contains("does not exist") {
+                    // Dropped under us: the slot's WAL cannot be decoded
+                    // without it, even once it is back. A new slot (a gap).
+                    tracing::warn!(slot = %s.options.slot, error = %text, "cache follower: the publication is gone; the slot is made anew");
+                    slot::drop_slot(conn, &s.options.slot)?;
+                    *conn = self.start(relations)?;
+                    return Ok((0, None));
+                }
+                return Err(e.into());
             }
-            Err(e) => return Err(e.into()),
         };
         let mut invalidation = Invalidation::default();
         let mut shapes = Vec::new();
@@ -451,7 +515,8 @@ impl Follower {
                             .flat_map(|r| names(r))
                             .collect();
                         let key = slot::primary_key(conn, relation.id)?;
-                        let known = Known::new(relation.clone(), readers, key);
+                        let unique = slot::unique_columns(conn, relation.id)?;
+                        let known = Known::new(relation.clone(), readers, key, unique);
                         // A shape other than the one last followed (or
                         // none recorded): DDL may have rewritten values
                         // without a change in the stream.
@@ -491,11 +556,14 @@ impl Follower {
         self.add(Count::Transactions, commits.len() as u64);
         self.add(Count::Rows, invalidation.rows);
         self.record_lags(bumped, &commits);
-        // Caught up (a short batch): every commit before the peek began
-        // is invalidated. Else, those up to the last one read.
-        let covered = match commits.last() {
-            Some(&last) if rows.len() >= s.options.batch => pg_time(last),
-            _ => started,
+        // Caught up (a short batch): every commit whose WAL the peek
+        // could read is invalidated: those that returned before a pass
+        // began whose insert position is now flushed. Else, those up to
+        // the last one read.
+        let covered = if rows.len() >= s.options.batch {
+            commits.last().map(|&last| pg_time(last))
+        } else {
+            self.flushed_since(inserted, started, flushed)
         };
         Ok((rows.len(), covered))
     }
@@ -507,6 +575,32 @@ impl Follower {
             self.shared.options.slot
         ))
         .version(0)
+    }
+
+    /// The latest pass start all of whose commits are flushed (so read
+    /// by a peek that began after `flushed` was): this pass's start when
+    /// its insert position `inserted` is, else an earlier one's.
+    fn flushed_since(
+        &self,
+        inserted: u64,
+        started: SystemTime,
+        flushed: u64,
+    ) -> Option<SystemTime> {
+        let mut pending = self
+            .shared
+            .unflushed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        pending.push_back((inserted, started));
+        let mut covered = None;
+        while pending.front().is_some_and(|(at, _)| *at <= flushed) {
+            covered = pending.pop_front().map(|(_, t)| t);
+        }
+        // (Bounded: a server that never flushes is not followed anyway.)
+        while pending.len() > 10_000 {
+            pending.pop_front();
+        }
+        covered
     }
 
     /// Bumps `tags`, a few hundred a round trip; an error if any failed

@@ -97,21 +97,28 @@ pub(crate) fn prepare(conn: &mut PgConnection, options: &FollowerOptions) -> Que
             }
         }
     }
-    if options.replica_identity_full {
-        for table in published_tables(conn, &options.publication)? {
-            let full = diesel::sql_query(
-                "SELECT relname::text AS name FROM pg_class WHERE oid = $1::regclass AND relreplident = 'f'",
-            )
-            .bind::<Text, _>(quoted_table(&table))
-            .load::<Name>(conn)?;
-            if full.is_empty() {
-                diesel::sql_query(format!(
-                    "ALTER TABLE {} REPLICA IDENTITY FULL",
-                    quoted_table(&table)
-                ))
-                .execute(conn)?;
-            }
+    // Every published table (and each partition: the setting is not
+    // inherited) without a usable replica identity gets FULL, asked or
+    // not: without one, PostgreSQL refuses the application's updates and
+    // deletes of a table that publishes them.
+    let wanting = diesel::sql_query(
+        "WITH t AS (SELECT format('%I.%I', schemaname, tablename)::regclass AS rel \
+                    FROM pg_publication_tables WHERE pubname = $1), \
+         r AS (SELECT rel AS relid FROM t \
+               UNION SELECT p.relid FROM t CROSS JOIN LATERAL pg_partition_tree(t.rel) p) \
+         SELECT c.oid::regclass::text AS name FROM r JOIN pg_class c ON c.oid = r.relid \
+         WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'f' \
+           AND ($2 OR c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS \
+               (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))",
+    )
+    .bind::<Text, _>(&options.publication)
+    .bind::<diesel::sql_types::Bool, _>(options.replica_identity_full)
+    .load::<Name>(conn)?;
+    for Name { name } in wanting {
+        if !options.replica_identity_full {
+            tracing::warn!(table = %name, "cache follower: a followed table without a primary key gets REPLICA IDENTITY FULL (else PostgreSQL refuses its updates and deletes)");
         }
+        diesel::sql_query(format!("ALTER TABLE {name} REPLICA IDENTITY FULL")).execute(conn)?;
     }
     match state(conn, &options.slot)? {
         Some(state) if state.wal_status.as_deref() != Some("lost") => Ok(Start::Resumed),
@@ -213,18 +220,24 @@ pub(crate) fn advance(conn: &mut PgConnection, slot: &str, lsn: u64) -> QueryRes
     }
 }
 
-/// The views over relation `oid` (and views over those) and the tables
-/// it inherits from (a partition's parents): their entries read its rows.
+/// What reads relation `oid`'s rows besides itself: the tables it
+/// inherits from (a partition's parents), the tables inheriting from it
+/// (its partitions: a change published as the root's may be any
+/// partition's), and the views over any of these (and views over those).
 pub(crate) fn readers(conn: &mut PgConnection, oid: u32) -> QueryResult<Vec<String>> {
     Ok(diesel::sql_query(
-        "WITH RECURSIVE r(oid) AS ( \
+        "WITH RECURSIVE up(oid) AS ( \
            SELECT $1::bigint::oid \
+           UNION SELECT i.inhparent FROM up JOIN pg_inherits i ON i.inhrelid = up.oid), \
+         down(oid) AS ( \
+           SELECT $1::bigint::oid \
+           UNION SELECT i.inhrelid FROM down JOIN pg_inherits i ON i.inhparent = down.oid), \
+         r(oid) AS ( \
+           SELECT oid FROM up UNION SELECT oid FROM down \
            UNION \
-           SELECT n.oid FROM r, LATERAL ( \
-             SELECT w.ev_class AS oid FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid \
-              WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = r.oid AND w.ev_class <> r.oid \
-             UNION ALL \
-             SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = r.oid) n) \
+           SELECT w.ev_class FROM r JOIN pg_depend d ON d.refobjid = r.oid \
+             AND d.classid = 'pg_rewrite'::regclass \
+             JOIN pg_rewrite w ON w.oid = d.objid WHERE w.ev_class <> r.oid) \
          SELECT CASE WHEN ns.nspname = 'public' THEN c.relname::text \
                 ELSE ns.nspname || '.' || c.relname END AS name \
          FROM r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace ns ON ns.oid = c.relnamespace \
@@ -251,4 +264,64 @@ pub(crate) fn primary_key(conn: &mut PgConnection, oid: u32) -> QueryResult<Vec<
     .into_iter()
     .map(|n| n.name)
     .collect())
+}
+
+/// The columns of relation `oid` in a unique index or its primary key.
+pub(crate) fn unique_columns(conn: &mut PgConnection, oid: u32) -> QueryResult<Vec<String>> {
+    Ok(diesel::sql_query(
+        "SELECT DISTINCT a.attname::text AS name \
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+         WHERE i.indrelid = $1::bigint::oid AND (i.indisunique OR i.indisprimary)",
+    )
+    .bind::<BigInt, _>(i64::from(oid))
+    .load::<Name>(conn)?
+    .into_iter()
+    .map(|n| n.name)
+    .collect())
+}
+
+/// The OID of table `name` (`schema.table` or a name on the search path).
+pub(crate) fn oid_of(conn: &mut PgConnection, name: &str) -> QueryResult<Option<u32>> {
+    #[derive(QueryableByName)]
+    struct Oid {
+        #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+        oid: Option<i64>,
+    }
+    Ok(
+        diesel::sql_query("SELECT to_regclass($1)::oid::bigint AS oid")
+            .bind::<Text, _>(quoted_table(name))
+            .load::<Oid>(conn)?
+            .into_iter()
+            .next()
+            .and_then(|o| o.oid)
+            .map(|o| o as u32),
+    )
+}
+
+/// The server's WAL insert and flush positions now: a change whose commit
+/// returned before this is at or before the insert position, and a peek
+/// decodes up to the flush position (asynchronous commits return before
+/// their WAL is flushed).
+pub(crate) fn wal_positions(conn: &mut PgConnection) -> QueryResult<(u64, u64)> {
+    #[derive(QueryableByName)]
+    struct Positions {
+        #[diesel(sql_type = Text)]
+        inserted: String,
+        #[diesel(sql_type = Text)]
+        flushed: String,
+    }
+    let p: Positions = diesel::sql_query(
+        "SELECT pg_current_wal_insert_lsn()::text AS inserted, pg_current_wal_flush_lsn()::text AS flushed",
+    )
+    .get_result(conn)?;
+    Ok((parse_lsn(&p.inserted), parse_lsn(&p.flushed)))
+}
+
+/// `X/Y` (hex halves) as a number; 0 when it does not parse.
+fn parse_lsn(text: &str) -> u64 {
+    text.split_once('/')
+        .and_then(|(hi, lo)| {
+            Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
+        })
+        .unwrap_or(0)
 }

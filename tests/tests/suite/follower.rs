@@ -428,3 +428,201 @@ fn the_bound_is_a_url_option() {
     let err = CacheConfig::from_url("memory://?follower_bound=0").unwrap_err();
     assert!(err.to_string().contains("follower_bound"), "{err}");
 }
+
+mod shapes {
+    diesel::table! {
+        #[sql_name = "Mixed"]
+        mixed (id) {
+            id -> Integer,
+            title -> Text,
+        }
+    }
+    diesel::table! {
+        parts_1 (id) {
+            id -> Integer,
+            title -> Text,
+        }
+    }
+    diesel::table! {
+        parts_view (id) {
+            id -> Integer,
+            title -> Text,
+        }
+    }
+    diesel::table! {
+        stamped (id) {
+            id -> Integer,
+            at -> Timestamp,
+            title -> Text,
+        }
+    }
+}
+
+/// A table whose SQL name has capitals.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = shapes::mixed)]
+struct Mixed {
+    id: i32,
+    title: String,
+}
+
+/// A partition of a partitioned table.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = shapes::parts_1)]
+struct Part {
+    id: i32,
+    title: String,
+}
+
+/// A view over the partitioned table.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = shapes::parts_view)]
+struct PartView {
+    id: i32,
+    title: String,
+}
+
+/// Looked up by a timestamp (a value the stream's text cannot key).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = shapes::stamped)]
+#[cache(unique(at))]
+struct Stamped {
+    id: i32,
+    at: chrono::NaiveDateTime,
+    title: String,
+}
+
+/// Shapes of schema an outside probe found stale: a table named with
+/// capitals, a model over a partition, a model over a view (across the
+/// gap of a new slot too), a lookup by a unique timestamp; the publication
+/// dropped under the follower, and a followed table dropped and created
+/// again. And a table without a primary key keeps accepting updates.
+#[test]
+fn pg_partitions_views_capitals_timestamps_and_a_dropped_publication_are_followed() {
+    let Some(mut env) = env("follow_shapes") else {
+        return;
+    };
+    let schema = env.db.schema().unwrap().to_owned();
+    env.db
+        .conn
+        .batch_execute(
+            "CREATE TABLE \"Mixed\" (id INT PRIMARY KEY, title TEXT NOT NULL);
+             CREATE TABLE parts (id INT PRIMARY KEY, title TEXT NOT NULL) PARTITION BY RANGE (id);
+             CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (100);
+             CREATE VIEW parts_view AS SELECT * FROM parts;
+             CREATE TABLE stamped (id INT PRIMARY KEY, at TIMESTAMP NOT NULL UNIQUE, title TEXT NOT NULL);
+             CREATE TABLE nopk (n INT, title TEXT);
+             INSERT INTO \"Mixed\" VALUES (1, 'm0'); INSERT INTO parts VALUES (1, 'p0');
+             INSERT INTO stamped VALUES (1, '2026-01-02 03:04:05', 's0'); INSERT INTO nopk VALUES (1, 'n0');",
+        )
+        .unwrap();
+    let mut options =
+        cache_tests::following::options(&schema, &["Mixed", "parts", "stamped", "nopk"]);
+    options.replica_identity_full = false;
+    let Some(mut following) = Following::with_options(&env.cache, options) else {
+        return;
+    };
+    let (mixed, part, view, stamped) = (
+        MixedCache::new(env.cache.clone()),
+        PartCache::new(env.cache.clone()),
+        PartViewCache::new(env.cache.clone()),
+        StampedCache::new(env.cache.clone()),
+    );
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+        .unwrap()
+        .and_hms_opt(3, 4, 5)
+        .unwrap();
+    let titles = |env: &mut Env<PgConnection>| {
+        let c = &mut env.db.conn;
+        [
+            mixed.find(c, 1).unwrap().map(|r| r.title),
+            part.find(c, 1).unwrap().map(|r| r.title),
+            view.find(c, 1).unwrap().map(|r| r.title),
+            stamped
+                .find_unique(c, StampedUnique::At(at))
+                .unwrap()
+                .map(|r| r.title),
+        ]
+    };
+    let set = |env: &mut Env<PgConnection>, title: &str| {
+        env.db
+            .conn
+            .batch_execute(&format!(
+                "UPDATE \"Mixed\" SET title = '{title}'; UPDATE parts SET title = '{title}';
+                 UPDATE stamped SET title = '{title}'"
+            ))
+            .unwrap();
+    };
+    let all = |title: &str| [(); 4].map(|_| Some(title.to_owned()));
+    assert_eq!(
+        titles(&mut env),
+        [Some("m0"), Some("p0"), Some("p0"), Some("s0")].map(|t| t.map(str::to_owned)),
+        "warmed"
+    );
+    // Before the follower: stale; the new slot's gap invalidates them
+    // all, the view's entries with the rest.
+    set(&mut env, "before");
+    assert_ne!(titles(&mut env), all("before"), "no follower: stale");
+    following.start(&env.cache);
+    assert_eq!(
+        titles(&mut env),
+        all("before"),
+        "the gap invalidated every followed table and its readers"
+    );
+    for round in ["one", "two"] {
+        titles(&mut env);
+        set(&mut env, round);
+        assert!(following.caught_up(&env.cache, LIMIT));
+        assert_eq!(
+            titles(&mut env),
+            all(round),
+            "after a foreign update ({round})"
+        );
+    }
+    // A table without a primary key still takes updates and deletes.
+    env.db
+        .conn
+        .batch_execute("UPDATE nopk SET title = 'n1'; DELETE FROM nopk")
+        .expect("a followed table without a primary key accepts updates");
+    // The publication dropped under the follower: it makes a new slot.
+    env.db
+        .conn
+        .batch_execute(&format!("DROP PUBLICATION \"{}\"", following.slot()))
+        .unwrap();
+    titles(&mut env);
+    set(&mut env, "after the publication");
+    let started = std::time::Instant::now();
+    while titles(&mut env) != all("after the publication") {
+        assert!(
+            started.elapsed() < LIMIT,
+            "recovered from a dropped publication: {:?}",
+            following.follower.stats()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A followed table dropped and created again.
+    env.db
+        .conn
+        .batch_execute("DROP TABLE \"Mixed\"; CREATE TABLE \"Mixed\" (id INT PRIMARY KEY, title TEXT NOT NULL); INSERT INTO \"Mixed\" VALUES (1, 'again')")
+        .unwrap();
+    titles(&mut env);
+    env.db
+        .conn
+        .batch_execute("UPDATE \"Mixed\" SET title = 'recreated'")
+        .unwrap();
+    let started = std::time::Instant::now();
+    while mixed
+        .find(&mut env.db.conn, 1)
+        .unwrap()
+        .map(|r| r.title)
+        .as_deref()
+        != Some("recreated")
+    {
+        assert!(
+            started.elapsed() < LIMIT,
+            "a recreated table followed again: {:?}",
+            following.follower.stats()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,703 @@
+//! The follower checker: writers that are not this library (plain SQL on
+//! untracked connections: updates that move rows between categories,
+//! multi-row updates, `INSERT .. SELECT`, a function, a trigger, and a
+//! `TRUNCATE` now and then) while readers read details, unique lookups,
+//! filtered lists and counts through a manager, and change-stream
+//! followers (PostgreSQL, logical replication) run in processes of their
+//! own, one active at a time (a lease).
+//!
+//! ```text
+//! cargo run --release -p cache-programs --bin follow -- \
+//!     --cache <redis|tiered> --seconds N [--rate 1000] [--bound-ms 2000] \
+//!     [--no-follower] [--fault <kill|drop-slot|restart-redis>]
+//! ```
+//!
+//! Every row carries a version the writers increase; a read is stale when
+//! it serves a row older than a version whose write had returned more than
+//! the window before the read began (for lists: a row missing, or present
+//! though every version it may have had then is elsewhere; counts outside
+//! what those versions allow). The window is the readers' `follower_bound`
+//! plus a fifth of it (the watch's period) and 100 ms: past it, the cache
+//! promises nothing stale. `stale_past_100ms` counts the same with a
+//! window of 100 ms: how often the follower's lag itself was seen.
+//!
+//! `--fault kill` SIGKILLs the active follower every 3 s (another takes
+//! over; a new one is started) and reports the takeover: the time from
+//! the kill until a follower published a position again. `--fault
+//! drop-slot` drops the replication slot halfway (the follower recreates
+//! it and invalidates every followed table); `--fault restart-redis`
+//! restarts the program's own Redis empty halfway.
+//!
+//! The last line: `stale_reads_past_window=.. invalidation_lag_p50_ms=..
+//! invalidation_lag_p99_ms=.. changes=.. ..`; the exit code is 1 when
+//! stale reads past the window are not zero (except with
+//! `--no-follower`, which shows what the cache serves without one).
+
+use cache_diesel::{Cache, CacheConfig, Cached, Follower, FollowerOptions};
+use cache_tests::redis_server::RedisServer;
+use cache_tests::services;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: i32 = 200;
+const CATEGORIES: i32 = 8;
+const READERS: usize = 4;
+const WRITERS: usize = 4;
+const FOLLOWERS: usize = 2;
+
+mod schema {
+    diesel::table! {
+        items (id) {
+            id -> Integer,
+            slug -> Text,
+            category -> Integer,
+            version -> BigInt,
+            title -> Text,
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, QueryableByName, Serialize, Deserialize, Cached,
+)]
+#[diesel(table_name = schema::items)]
+#[cache(unique(slug), filter(category))]
+struct Item {
+    id: i32,
+    slug: String,
+    category: i32,
+    version: i64,
+    title: String,
+}
+
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Integer)]
+    category: i32,
+}
+
+#[derive(Debug, Clone)]
+struct Args {
+    cache: String,
+    seconds: f64,
+    rate: f64,
+    bound: Duration,
+    follower: bool,
+    fault: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        cache: "redis".into(),
+        seconds: 10.0,
+        rate: 1000.0,
+        bound: Duration::from_secs(2),
+        follower: true,
+        fault: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} wants a value"));
+        match flag.as_str() {
+            "--cache" => a.cache = value(),
+            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
+            "--rate" => a.rate = value().parse().expect("--rate N"),
+            "--bound-ms" => a.bound = Duration::from_millis(value().parse().expect("--bound-ms N")),
+            "--no-follower" => a.follower = false,
+            "--fault" => a.fault = Some(value()),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+/// A row's versions: (version, category, when its write returned; `None`
+/// while its transaction has not returned: it may be committed already).
+type History = Vec<(i64, i32, Option<Instant>)>;
+
+struct World {
+    histories: Vec<Mutex<History>>,
+    stop: AtomicBool,
+    reads: AtomicU64,
+    failed_reads: AtomicU64,
+    stale: AtomicU64,
+    stale_100ms: AtomicU64,
+    writes: AtomicU64,
+    failed_writes: AtomicU64,
+}
+
+impl World {
+    /// Records the rows a write wrote: before its `COMMIT` (`at`: `None`)
+    /// and once it returned.
+    fn record(&self, rows: &[Written], at: Option<Instant>) {
+        for w in rows {
+            let mut h = self.histories[(w.id - 1) as usize].lock().unwrap();
+            let at_pos = h.partition_point(|(v, _, _)| *v < w.version);
+            match h.get_mut(at_pos) {
+                Some(entry) if entry.0 == w.version => entry.2 = at,
+                _ => h.insert(at_pos, (w.version, w.category, at)),
+            }
+        }
+    }
+
+    /// The versions row `id` may have had for a read that began at
+    /// `start`: the last whose write returned before `start - window`,
+    /// and every later one.
+    fn possible(&self, id: i32, start: Instant, window: Duration) -> Vec<(i64, i32)> {
+        let h = self.histories[(id - 1) as usize].lock().unwrap();
+        let cutoff = start.checked_sub(window);
+        let settled = h
+            .iter()
+            .rposition(|(_, _, at)| cutoff.is_some_and(|c| at.is_some_and(|at| at < c)))
+            .unwrap_or(0);
+        h[settled..].iter().map(|(v, c, _)| (*v, *c)).collect()
+    }
+}
+
+enum Seen {
+    Row(i32, Option<i64>),
+    List(i32, Vec<(i32, i64)>),
+    Count(i32, i64),
+}
+
+/// Whether what a read served is stale for a window.
+fn stale(world: &World, seen: &Seen, start: Instant, window: Duration) -> bool {
+    match seen {
+        Seen::Row(id, version) => {
+            let oldest = world.possible(*id, start, window)[0].0;
+            version.is_none_or(|v| v < oldest)
+        }
+        Seen::List(category, rows) => (1..=ROWS).any(|id| {
+            let possible = world.possible(id, start, window);
+            match rows.iter().find(|(r, _)| *r == id) {
+                Some((_, v)) => !possible.iter().any(|(pv, pc)| pv == v && pc == category),
+                None => possible.iter().all(|(_, pc)| pc == category),
+            }
+        }),
+        Seen::Count(category, n) => {
+            let (mut lo, mut hi) = (0, 0);
+            for id in 1..=ROWS {
+                let possible = world.possible(id, start, window);
+                lo += i64::from(possible.iter().all(|(_, c)| c == category));
+                hi += i64::from(possible.iter().any(|(_, c)| c == category));
+            }
+            *n < lo || *n > hi
+        }
+    }
+}
+
+/// Prints a stale read and the versions it could have served.
+fn show(world: &World, seen: &Seen, start: Instant, window: Duration) {
+    let ids: Vec<i32> = match seen {
+        Seen::Row(id, _) => vec![*id],
+        _ => (1..=ROWS).collect(),
+    };
+    let what = match seen {
+        Seen::Row(id, v) => format!("row {id} served {v:?}"),
+        Seen::List(c, rows) => format!("list {c} served {} rows", rows.len()),
+        Seen::Count(c, n) => format!("count {c} served {n}"),
+    };
+    let mut wrong = Vec::new();
+    for id in ids {
+        let bad = match seen {
+            Seen::List(c, rows) => {
+                let possible = world.possible(id, start, window);
+                match rows.iter().find(|(r, _)| *r == id) {
+                    Some((_, v)) => !possible.iter().any(|(pv, pc)| pv == v && pc == c),
+                    None => possible.iter().all(|(_, pc)| pc == c),
+                }
+            }
+            _ => true,
+        };
+        if !bad {
+            continue;
+        }
+        let h = world.histories[(id - 1) as usize].lock().unwrap();
+        let recent: Vec<String> = h
+            .iter()
+            .rev()
+            .take(4)
+            .map(|(v, c, at)| {
+                format!(
+                    "v{v}/c{c}@-{:?}",
+                    at.map(|at| start.saturating_duration_since(at))
+                )
+            })
+            .collect();
+        let served = match seen {
+            Seen::List(_, rows) => rows.iter().find(|(r, _)| *r == id).map(|(_, v)| *v),
+            _ => None,
+        };
+        wrong.push(format!("{id} (served {served:?}): {recent:?}"));
+    }
+    let shown = wrong.join("; ");
+    eprintln!("stale (window {window:?}): {what} {shown}");
+}
+
+fn connect(url: &str, schema: &str) -> PgConnection {
+    let mut conn = PgConnection::establish(url).expect("PostgreSQL");
+    conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
+        .unwrap();
+    conn
+}
+
+fn reader(world: &World, url: &str, schema: &str, cache: Cache, window: Duration) {
+    let items = ItemCache::new(cache);
+    let mut conn = connect(url, schema);
+    let mut rng = rand::rng();
+    while !world.stop.load(Ordering::Relaxed) {
+        let start = Instant::now();
+        let id = rng.random_range(1..=ROWS);
+        let category = rng.random_range(0..CATEGORIES);
+        let seen = match rng.random_range(0..100) {
+            0..40 => items
+                .find(&mut conn, id)
+                .map(|r| Seen::Row(id, r.map(|r| r.version))),
+            40..60 => items
+                .find_unique(&mut conn, ItemUnique::Slug(format!("item-{id}")))
+                .map(|r| Seen::Row(id, r.map(|r| r.version))),
+            60..85 => items
+                .all(&mut conn, None, ItemFilter::default().category(category))
+                .map(|rows| Seen::List(category, rows.iter().map(|r| (r.id, r.version)).collect())),
+            _ => items
+                .count(&mut conn, None, ItemFilter::default().category(category))
+                .map(|n| Seen::Count(category, n)),
+        };
+        world.reads.fetch_add(1, Ordering::Relaxed);
+        match seen {
+            Ok(seen) => {
+                if stale(world, &seen, start, window) {
+                    world.stale.fetch_add(1, Ordering::Relaxed);
+                    if std::env::var_os("FOLLOW_SHOW_STALE").is_some() {
+                        show(world, &seen, start, window);
+                    }
+                }
+                if stale(world, &seen, start, Duration::from_millis(100)) {
+                    world.stale_100ms.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(_) => {
+                world.failed_reads.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(10));
+                if let Ok(c) = PgConnection::establish(url) {
+                    conn = c;
+                    let _ = conn.batch_execute(&format!("SET search_path TO \"{schema}\""));
+                }
+            }
+        }
+    }
+}
+
+/// One foreign write of a random shape, in a transaction: the rows it
+/// wrote are recorded as pending before its `COMMIT`.
+fn write_once(
+    world: &World,
+    conn: &mut PgConnection,
+    rng: &mut impl Rng,
+    truncate: bool,
+) -> QueryResult<Vec<Written>> {
+    conn.transaction(|conn| {
+        let rows = write_rows(conn, rng, truncate)?;
+        world.record(&rows, None);
+        Ok(rows)
+    })
+}
+
+/// The statements of [`write_once`]; the rows they wrote.
+fn write_rows(
+    conn: &mut PgConnection,
+    rng: &mut impl Rng,
+    truncate: bool,
+) -> QueryResult<Vec<Written>> {
+    let id = rng.random_range(1..=ROWS);
+    let category = rng.random_range(0..CATEGORIES);
+    let load = |conn: &mut PgConnection, sql: String| diesel::sql_query(sql).load::<Written>(conn);
+    if truncate {
+        conn.batch_execute(
+            "LOCK TABLE items IN ACCESS EXCLUSIVE MODE;
+             CREATE TEMP TABLE keep ON COMMIT DROP AS SELECT * FROM items; TRUNCATE items;
+             INSERT INTO items SELECT id, slug, category, version + 1, title FROM keep",
+        )?;
+        return load(conn, "SELECT id, version, category FROM items".into());
+    }
+    match rng.random_range(0..10) {
+        0..4 => load(
+            conn,
+            format!(
+                "UPDATE items SET version = version + 1, category = {category}, title = 't' || version \
+                 WHERE id = {id} RETURNING id, version, category"
+            ),
+        ),
+        4..6 => {
+            let (a, b) = (rng.random_range(1..=ROWS), rng.random_range(1..=ROWS));
+            load(
+                conn,
+                format!(
+                    "UPDATE items SET version = version + 1, category = (category + 1) % {CATEGORIES} \
+                     WHERE id IN ({id}, {a}, {b}) RETURNING id, version, category"
+                ),
+            )
+        }
+        6 => load(
+            conn,
+            format!(
+                "WITH d AS (DELETE FROM items WHERE id = {id} RETURNING *) \
+                 INSERT INTO items SELECT id, slug, {category}, version + 1, title FROM d \
+                 RETURNING id, version, category"
+            ),
+        ),
+        7 => load(conn, format!("SELECT * FROM bump_item({id}, {category})")),
+        _ => {
+            conn.batch_execute(&format!("INSERT INTO audit (item_id) VALUES ({id})"))?;
+            load(
+                conn,
+                format!("SELECT id, version, category FROM items WHERE id = {id}"),
+            )
+        }
+    }
+}
+
+fn writer(world: &World, url: &str, schema: &str, rate: f64, truncates: bool) {
+    let mut conn = connect(url, schema);
+    let mut rng = rand::rng();
+    let every = Duration::from_secs_f64(1.0 / rate);
+    let mut next = Instant::now();
+    let mut next_truncate = Instant::now() + Duration::from_secs(5);
+    while !world.stop.load(Ordering::Relaxed) {
+        let truncate = truncates && Instant::now() >= next_truncate;
+        if truncate {
+            next_truncate += Duration::from_secs(5);
+        }
+        match write_once(world, &mut conn, &mut rng, truncate) {
+            Ok(rows) => {
+                world.record(&rows, Some(Instant::now()));
+                world.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                world.failed_writes.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(10));
+                if let Ok(c) = PgConnection::establish(url) {
+                    conn = c;
+                    let _ = conn.batch_execute(&format!("SET search_path TO \"{schema}\""));
+                }
+            }
+        }
+        next += every;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+fn setup(url: &str, schema: &str) {
+    let mut conn = PgConnection::establish(url).expect("PostgreSQL");
+    conn.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE; CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\";
+         CREATE TABLE items (id INT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, category INT NOT NULL,
+                             version BIGINT NOT NULL, title TEXT NOT NULL);
+         INSERT INTO items SELECT i, 'item-' || i, i % {CATEGORIES}, 0, 'title' FROM generate_series(1, {ROWS}) i;
+         CREATE TABLE audit (id SERIAL PRIMARY KEY, item_id INT NOT NULL);
+         CREATE FUNCTION bump_item(p INT, c INT) RETURNS TABLE (id INT, version BIGINT, category INT)
+           LANGUAGE sql AS $$ UPDATE items SET version = items.version + 1, category = c WHERE items.id = p
+                              RETURNING items.id, items.version, items.category $$;
+         CREATE FUNCTION audit_bumps() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN UPDATE items SET version = version + 1 WHERE id = NEW.item_id; RETURN NEW; END $$;
+         CREATE TRIGGER audit_bumps AFTER INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_bumps();"
+    ))
+    .expect("the program's tables");
+}
+
+fn follower_options(schema: &str) -> FollowerOptions {
+    FollowerOptions {
+        slot: schema.to_owned(),
+        publication: schema.to_owned(),
+        tables: vec![format!("{schema}.items"), format!("{schema}.audit")],
+        replica_identity_full: true,
+        lease: Duration::from_millis(500),
+        ..FollowerOptions::default()
+    }
+}
+
+/// The child: a follower that prints its statistics twice a second, until
+/// its stdin closes (the parent gone) or it is killed.
+fn follower_child(url: &str, schema: &str, cache_url: &str) {
+    let cache = Cache::from_url(cache_url).expect("cache");
+    let follower = Follower::postgres(url, cache, follower_options(schema));
+    follower.spawn().expect("a thread");
+    let parent_gone = Arc::new(AtomicBool::new(false));
+    let gone = parent_gone.clone();
+    std::thread::spawn(move || {
+        let _ = std::io::stdin().read_line(&mut String::new());
+        gone.store(true, Ordering::Relaxed);
+    });
+    while !parent_gone.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(500));
+        let line = serde_json::to_string(&follower.stats()).unwrap();
+        if writeln!(std::io::stdout(), "{line}").is_err() {
+            break;
+        }
+    }
+    follower.stop();
+}
+
+struct Followers {
+    children: Vec<(Child, Arc<Mutex<Option<serde_json::Value>>>)>,
+    args: Vec<String>,
+}
+
+impl Followers {
+    fn spawn(&mut self) {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("a follower process");
+        let out = child.stdout.take().unwrap();
+        let last = Arc::new(Mutex::new(None));
+        let keep = last.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                *keep.lock().unwrap() = serde_json::from_str(&line).ok();
+            }
+        });
+        self.children.push((child, last));
+    }
+
+    /// SIGKILLs the active follower (by its last report); whether one was.
+    fn kill_active(&mut self) -> bool {
+        let at = self.children.iter().position(|(c, last)| {
+            c.id() != 0
+                && last
+                    .lock()
+                    .unwrap()
+                    .as_ref()
+                    .is_some_and(|s| s["active"] == true)
+        });
+        let Some(at) = at else { return false };
+        let (mut child, _) = self.children.remove(at);
+        let _ = child.kill();
+        let _ = child.wait();
+        true
+    }
+
+    /// The statistics of the follower that applied the most transactions.
+    fn busiest(&self) -> Option<serde_json::Value> {
+        self.children
+            .iter()
+            .filter_map(|(_, last)| last.lock().unwrap().clone())
+            .max_by_key(|s| s["transactions"].as_u64().unwrap_or(0))
+    }
+
+    fn total(&self, field: &str) -> u64 {
+        self.children
+            .iter()
+            .filter_map(|(_, last)| last.lock().unwrap().clone())
+            .map(|s| s[field].as_u64().unwrap_or(0))
+            .sum()
+    }
+}
+
+impl Drop for Followers {
+    fn drop(&mut self) {
+        for (child, _) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().collect();
+    if raw.get(1).map(String::as_str) == Some("--follower-child") {
+        follower_child(&raw[2], &raw[3], &raw[4]);
+        return ExitCode::SUCCESS;
+    }
+    let args = args();
+    let Some(url) = services::database_url() else {
+        eprintln!("follow: no PostgreSQL");
+        return ExitCode::FAILURE;
+    };
+    let mut redis = RedisServer::start(&[]).expect("a Redis server of the program's own");
+    let schema = format!("follow_{}", std::process::id());
+    setup(&url, &schema);
+    let store_url = match args.cache.as_str() {
+        "redis" => redis.url(),
+        "tiered" => services::with_local_tier(&redis.url()),
+        other => panic!("--cache redis|tiered, not {other}"),
+    };
+    let sep = if store_url.contains('?') { '&' } else { '?' };
+    let follower_cache_url = format!("{store_url}{sep}prefix={schema}");
+    let mut followers = Followers {
+        children: Vec::new(),
+        args: vec![
+            "--follower-child".into(),
+            url.clone(),
+            schema.clone(),
+            follower_cache_url,
+        ],
+    };
+    let mut cfg = CacheConfig::from_url(&store_url).unwrap();
+    cfg.key_prefix = schema.clone();
+    if args.follower {
+        cfg.follower_bound = Some(args.bound);
+        for _ in 0..FOLLOWERS {
+            followers.spawn();
+        }
+    }
+    let cache = Cache::new(cfg).unwrap();
+    if args.follower {
+        let started = Instant::now();
+        while cache.follower_position().ok().flatten().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no follower published a position"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let window = args.bound + args.bound / 5 + Duration::from_millis(100);
+    let world = World {
+        histories: (0..ROWS)
+            .map(|_| Mutex::new(vec![(0, 0, Some(Instant::now()))]))
+            .collect(),
+        stop: AtomicBool::new(false),
+        reads: AtomicU64::new(0),
+        failed_reads: AtomicU64::new(0),
+        stale: AtomicU64::new(0),
+        stale_100ms: AtomicU64::new(0),
+        writes: AtomicU64::new(0),
+        failed_writes: AtomicU64::new(0),
+    };
+    {
+        let mut init = PgConnection::establish(&url).unwrap();
+        let rows: Vec<Written> = diesel::sql_query(format!(
+            "SELECT id, version, category FROM \"{schema}\".items"
+        ))
+        .load(&mut init)
+        .unwrap();
+        for w in rows {
+            world.histories[(w.id - 1) as usize].lock().unwrap()[0] =
+                (w.version, w.category, Some(Instant::now()));
+        }
+    }
+    let run = Duration::from_secs_f64(args.seconds);
+    let mut takeovers = Vec::new();
+    let mut fault_note = String::new();
+    std::thread::scope(|s| {
+        for _ in 0..READERS {
+            s.spawn(|| reader(&world, &url, &schema, cache.clone(), window));
+        }
+        for n in 0..WRITERS {
+            let (world, url, schema, rate) = (&world, &url, &schema, args.rate / WRITERS as f64);
+            s.spawn(move || writer(world, url, schema, rate, n == 0));
+        }
+        let started = Instant::now();
+        let mut halfway_done = false;
+        let mut next_kill = started + Duration::from_secs(3);
+        while started.elapsed() < run {
+            std::thread::sleep(Duration::from_millis(50));
+            match args.fault.as_deref() {
+                Some("kill")
+                    if Instant::now() >= next_kill
+                        && started.elapsed() + Duration::from_secs(2) < run =>
+                {
+                    next_kill += Duration::from_secs(3);
+                    let killed_at = std::time::SystemTime::now();
+                    let t = Instant::now();
+                    if followers.kill_active() {
+                        followers.spawn();
+                        while cache
+                            .follower_position()
+                            .ok()
+                            .flatten()
+                            .is_none_or(|p| p <= killed_at)
+                            && t.elapsed() < Duration::from_secs(30)
+                        {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        takeovers.push(t.elapsed());
+                    }
+                }
+                Some("drop-slot") if !halfway_done && started.elapsed() >= run / 2 => {
+                    halfway_done = true;
+                    let mut conn = PgConnection::establish(&url).unwrap();
+                    let t = Instant::now();
+                    while diesel::sql_query(format!("SELECT pg_drop_replication_slot('{schema}')"))
+                        .execute(&mut conn)
+                        .is_err()
+                        && t.elapsed() < Duration::from_secs(10)
+                    {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    fault_note = format!(" slot_dropped_after_ms={}", t.elapsed().as_millis());
+                }
+                Some("restart-redis") if !halfway_done && started.elapsed() >= run / 2 => {
+                    halfway_done = true;
+                    let t = Instant::now();
+                    redis.restart();
+                    fault_note = format!(" redis_restarted_in_ms={}", t.elapsed().as_millis());
+                }
+                _ => {}
+            }
+        }
+        world.stop.store(true, Ordering::Relaxed);
+    });
+    // Let the children report once more.
+    std::thread::sleep(Duration::from_millis(600));
+    let stats = followers.busiest().unwrap_or_default();
+    let lag = |q: &str| stats[q].as_f64().unwrap_or(0.0);
+    let held = cache.stats().follower_held;
+    if !takeovers.is_empty() {
+        let ms: Vec<u128> = takeovers.iter().map(Duration::as_millis).collect();
+        fault_note = format!(
+            " kills={} takeover_ms_max={} takeover_ms_mean={}",
+            ms.len(),
+            ms.iter().max().unwrap(),
+            ms.iter().sum::<u128>() / ms.len() as u128
+        );
+    }
+    let stale = world.stale.load(Ordering::Relaxed);
+    println!(
+        "reads={} failed_reads={} writes={} failed_writes={} held_reads={held} stale_past_100ms={} gaps={} errors={}{fault_note}",
+        world.reads.load(Ordering::Relaxed),
+        world.failed_reads.load(Ordering::Relaxed),
+        world.writes.load(Ordering::Relaxed),
+        world.failed_writes.load(Ordering::Relaxed),
+        world.stale_100ms.load(Ordering::Relaxed),
+        followers.total("gaps"),
+        followers.total("errors"),
+    );
+    println!(
+        "stale_reads_past_window={stale} window_ms={} invalidation_lag_p50_ms={:.1} invalidation_lag_p99_ms={:.1} changes={}",
+        window.as_millis(),
+        lag("lag_p50_ms"),
+        lag("lag_p99_ms"),
+        followers.total("rows"),
+    );
+    drop(followers);
+    if let Ok(mut conn) = PgConnection::establish(&url) {
+        let _ = diesel::sql_query(format!("SELECT pg_drop_replication_slot('{schema}')"))
+            .execute(&mut conn);
+        let _ = conn.batch_execute(&format!(
+            "DROP PUBLICATION IF EXISTS \"{schema}\"; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+        ));
+    }
+    if stale > 0 && args.follower {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
