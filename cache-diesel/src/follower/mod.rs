@@ -15,6 +15,7 @@
 mod changes;
 mod pgoutput;
 mod slot;
+mod stream;
 
 use crate::tags::DEFAULT_TAG_TTL;
 use cache_core::{Cache, Key};
@@ -24,6 +25,7 @@ use pgoutput::Message;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use stream::{Received, Stream};
 
 /// How a [`Follower`] runs. `Default` gives the names `cache_diesel`
 /// (publication and slot), every table, and the timings below.
@@ -66,7 +68,7 @@ impl Default for FollowerOptions {
             publication: "cache_diesel".into(),
             tables: Vec::new(),
             replica_identity_full: false,
-            poll: Duration::from_millis(5),
+            poll: Duration::from_millis(1),
             batch: 10_000,
             lease: Duration::from_secs(2),
             max_retained_wal: 1 << 30,
@@ -99,6 +101,51 @@ pub struct FollowerStats {
     pub lag_p99_ms: f64,
     /// The last failure, if any.
     pub last_error: Option<String>,
+}
+
+/// What a pass read and has yet to bump.
+#[derive(Default)]
+struct Batch {
+    invalidation: Invalidation,
+    /// Relation shapes to record once the bumps landed.
+    shapes: Vec<(Key<'static>, String)>,
+    /// The end of the last transaction read whole.
+    end: Option<u64>,
+    /// The commit times of the transactions read whole.
+    commits: Vec<i64>,
+    /// Whether the last message read is inside a transaction.
+    in_transaction: bool,
+}
+
+/// Where a stream stands, between passes.
+struct Tail {
+    /// The position confirmed to the server (the slot's).
+    confirmed: u64,
+    /// The furthest keepalive position seen between transactions.
+    idle_end: u64,
+    /// Whether the last message read is inside a transaction.
+    in_transaction: bool,
+    /// A question to the server in flight: its insert position and when
+    /// it was asked (what is covered once the stream passes it).
+    asked: Option<(u64, SystemTime)>,
+    last_ask: Option<Instant>,
+    /// When a status was last sent, and whether the server asked for one.
+    last_status: Instant,
+    reply_owed: bool,
+}
+
+impl Default for Tail {
+    fn default() -> Self {
+        Tail {
+            confirmed: 0,
+            idle_end: 0,
+            in_transaction: false,
+            asked: None,
+            last_ask: None,
+            last_status: Instant::now(),
+            reply_owed: false,
+        }
+    }
 }
 
 /// How many commit-to-bump lags the statistics keep.
@@ -211,10 +258,11 @@ impl Follower {
         let s = &*self.shared;
         let mut relations = Relations::default();
         let mut conn: Option<PgConnection> = None;
+        let mut stream: Option<Stream> = None;
+        let mut tail = Tail::default();
         let mut lease_renewed = Instant::now() - s.options.lease;
         let mut checked = Instant::now();
         let mut backoff = Duration::from_millis(250);
-        let mut published = Instant::now() - PUBLISH_EVERY;
         if s.running.swap(true, Ordering::Relaxed) {
             tracing::error!(slot = %s.options.slot, "cache follower: already running; a second run of one Follower does nothing (make another Follower)");
             return;
@@ -227,7 +275,7 @@ impl Follower {
                     if s.active.swap(false, Ordering::Relaxed) {
                         tracing::warn!(slot = %s.options.slot, "cache follower: lost the lease; another follower is active");
                     }
-                    conn = None;
+                    (conn, stream) = (None, None);
                     std::thread::sleep(s.options.lease / 3);
                     continue;
                 }
@@ -240,6 +288,7 @@ impl Follower {
                 None => match self.start(&mut relations) {
                     Ok(c) => {
                         backoff = Duration::from_millis(250);
+                        stream = None;
                         conn.insert(c)
                     }
                     Err(e) => {
@@ -255,27 +304,43 @@ impl Follower {
             };
             if checked.elapsed() >= CHECK_EVERY {
                 checked = Instant::now();
-                if let Err(e) = self.bound_retained(c, &mut relations) {
+                if let Err(e) = self.bound_retained(c, &mut relations, &mut stream) {
                     self.failed("check the slot", &e);
-                    conn = None;
+                    (conn, stream) = (None, None);
                     continue;
                 }
             }
-            match self.pass(c, &mut relations, true) {
-                Ok((changes, covered)) => {
-                    if let Some(covered) = covered.filter(|_| published.elapsed() >= PUBLISH_EVERY)
-                    {
-                        match s.cache.publish_follower_position(covered) {
-                            Ok(()) => published = Instant::now(),
-                            Err(e) => self.failed("publish the position", &e),
-                        }
+            let st = match stream.as_mut() {
+                Some(st) => st,
+                None => match Stream::start(&s.url, &s.options.slot, &s.options.publication) {
+                    Ok(st) => {
+                        tail = Tail::default();
+                        stream.insert(st)
                     }
-                    if changes == 0 {
-                        std::thread::sleep(s.options.poll);
+                    Err(e) => {
+                        self.failed("stream the slot", &e);
+                        conn = None;
+                        continue;
                     }
-                }
+                },
+            };
+            match self.stream_pass(c, &mut relations, st, &mut tail) {
+                Ok(0) => std::thread::sleep(s.options.poll),
+                Ok(_) => {}
                 Err(e) => {
-                    self.failed("follow", &e);
+                    let text = e.to_string();
+                    stream = None;
+                    if text.contains("publication") && text.contains("does not exist") {
+                        // Dropped under us: the slot's WAL cannot be
+                        // decoded without it, even once it is back. A new
+                        // slot (a gap, at the next start).
+                        tracing::warn!(slot = %s.options.slot, error = %text, "cache follower: the publication is gone; the slot is made anew");
+                        if let Err(e) = slot::drop_slot_when_free(c, &s.options.slot) {
+                            self.failed("drop the slot", &e);
+                        }
+                    } else {
+                        self.failed("follow", &e);
+                    }
                     conn = None;
                 }
             }
@@ -430,16 +495,19 @@ impl Follower {
         &self,
         conn: &mut PgConnection,
         relations: &mut Relations,
+        stream: &mut Option<Stream>,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let s = &*self.shared;
         let Some((retained, lost)) = slot::retained(conn, &s.options.slot)? else {
             // Dropped by someone: start over (a gap).
+            *stream = None;
             *conn = self.start(relations)?;
             return Ok(());
         };
         if lost || retained > s.options.max_retained_wal {
             tracing::warn!(slot = %s.options.slot, retained, lost, "cache follower: the slot holds back too much WAL; dropping it");
-            slot::drop_slot(conn, &s.options.slot)?;
+            *stream = None;
+            slot::drop_slot_when_free(conn, &s.options.slot)?;
             *conn = self.start(relations)?;
             return Ok(());
         }
@@ -493,75 +561,21 @@ impl Follower {
                 return Err(e.into());
             }
         };
-        let mut invalidation = Invalidation::default();
-        let mut shapes = Vec::new();
-        let mut end = None;
-        let mut commits = Vec::new();
+        let mut batch = Batch::default();
         for row in &rows {
-            let message = match pgoutput::parse(&row.data) {
-                Ok(m) => m,
-                Err(e) => {
-                    // Not understood: everything this cache holds.
-                    tracing::error!(slot = %s.options.slot, error = %e, "cache follower: a change it cannot read; the whole cache invalidated");
-                    invalidation.tags.insert(crate::keys::all_tag(&s.cache));
-                    continue;
-                }
-            };
-            match &message {
-                Message::Relation(relation) => {
-                    if relations.see(relation) == Seen::New {
-                        let readers = slot::readers(conn, relation.id)?
-                            .iter()
-                            .flat_map(|r| names(r))
-                            .collect();
-                        let key = slot::primary_key(conn, relation.id)?;
-                        let unique = slot::unique_columns(conn, relation.id)?;
-                        let known = Known::new(relation.clone(), readers, key, unique);
-                        // A shape other than the one last followed (or
-                        // none recorded): DDL may have rewritten values
-                        // without a change in the stream.
-                        let shape = shape_of(relation);
-                        let key = self.shape_key(relation.id);
-                        if s.cache.get::<String>(key.clone()).ok().flatten().as_deref()
-                            != Some(shape.as_str())
-                        {
-                            invalidation.epoch(&s.cache, &known);
-                            shapes.push((key, shape));
-                        }
-                        relations.keep(known);
-                    }
-                }
-                Message::Commit { end_lsn, timestamp } => {
-                    end = Some(*end_lsn);
-                    commits.push(*timestamp);
-                }
-                other => {
-                    if let Err(id) = invalidation.message(&s.cache, relations, other) {
-                        tracing::error!(slot = %s.options.slot, relation = id, "cache follower: a change of a relation not described; the whole cache invalidated");
-                        invalidation.tags.insert(crate::keys::all_tag(&s.cache));
-                    }
-                }
-            }
+            self.absorb(conn, relations, &row.data, &mut batch)?;
         }
-        let tags = std::mem::take(&mut invalidation.tags);
-        self.bump(tags.into_iter().collect())?;
-        let bumped = SystemTime::now();
-        for (key, shape) in shapes {
-            // (Lost, it costs one more invalidation of the table.)
-            let _ = s.cache.set(key, &shape, cache_core::Timeout::Never);
-        }
+        let (end, last_commit) = (batch.end, batch.commits.last().copied());
+        self.settle(batch)?;
         if let Some(end) = end.filter(|_| confirm) {
             slot::advance(conn, &s.options.slot, end)?;
         }
-        self.add(Count::Transactions, commits.len() as u64);
-        self.add(Count::Rows, invalidation.rows);
-        self.record_lags(bumped, &commits);
         // Caught up (a short batch): every commit whose WAL the peek
         // could read is invalidated: those that returned before a pass
         // began whose insert position is now flushed. Else, those up to
         // the last one read.
         let covered = if rows.len() >= s.options.batch {
-            commits.last().map(|&last| pg_time(last))
+            last_commit.map(pg_time)
         } else {
             self.flushed_since(inserted, started, flushed)
         };
@@ -575,6 +589,171 @@ impl Follower {
             self.shared.options.slot
         ))
         .version(0)
+    }
+
+    /// Reads one pgoutput message into `batch`: a relation's description
+    /// (its shape checked, its readers and keys asked of the catalogue on
+    /// first sight), a transaction's end, or a change's tags.
+    fn absorb(
+        &self,
+        conn: &mut PgConnection,
+        relations: &mut Relations,
+        bytes: &[u8],
+        batch: &mut Batch,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        let message = match pgoutput::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                // Not understood: everything this cache holds.
+                tracing::error!(slot = %s.options.slot, error = %e, "cache follower: a change it cannot read; the whole cache invalidated");
+                batch
+                    .invalidation
+                    .tags
+                    .insert(crate::keys::all_tag(&s.cache));
+                return Ok(());
+            }
+        };
+        match &message {
+            Message::Relation(relation) => {
+                if relations.see(relation) == Seen::New {
+                    let readers = slot::readers(conn, relation.id)?
+                        .iter()
+                        .flat_map(|r| names(r))
+                        .collect();
+                    let key = slot::primary_key(conn, relation.id)?;
+                    let unique = slot::unique_columns(conn, relation.id)?;
+                    let known = Known::new(relation.clone(), readers, key, unique);
+                    // A shape other than the one last followed (or none
+                    // recorded): DDL may have rewritten values without a
+                    // change in the stream.
+                    let shape = shape_of(relation);
+                    let key = self.shape_key(relation.id);
+                    if s.cache.get::<String>(key.clone()).ok().flatten().as_deref()
+                        != Some(shape.as_str())
+                    {
+                        batch.invalidation.epoch(&s.cache, &known);
+                        batch.shapes.push((key, shape));
+                    }
+                    relations.keep(known);
+                }
+            }
+            Message::Begin => batch.in_transaction = true,
+            Message::Commit { end_lsn, timestamp } => {
+                batch.in_transaction = false;
+                batch.end = Some(*end_lsn);
+                batch.commits.push(*timestamp);
+            }
+            other => {
+                if let Err(id) = batch.invalidation.message(&s.cache, relations, other) {
+                    tracing::error!(slot = %s.options.slot, relation = id, "cache follower: a change of a relation not described; the whole cache invalidated");
+                    batch
+                        .invalidation
+                        .tags
+                        .insert(crate::keys::all_tag(&s.cache));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bumps what `batch` invalidated, records the shapes it saw, counts.
+    fn settle(&self, batch: Batch) -> cache_core::Result<()> {
+        let s = &*self.shared;
+        let Batch {
+            mut invalidation,
+            shapes,
+            commits,
+            ..
+        } = batch;
+        let tags = std::mem::take(&mut invalidation.tags);
+        self.bump(tags.into_iter().collect())?;
+        let bumped = SystemTime::now();
+        for (key, shape) in shapes {
+            // (Lost, it costs one more invalidation of the table.)
+            let _ = s.cache.set(key, &shape, cache_core::Timeout::Never);
+        }
+        self.add(Count::Transactions, commits.len() as u64);
+        self.add(Count::Rows, invalidation.rows);
+        self.record_lags(bumped, &commits);
+        Ok(())
+    }
+
+    /// Reads what the stream holds now (up to `batch` messages), bumps its
+    /// tags, then confirms the transactions whose bumps landed; asks the
+    /// server where it stands now and then, and publishes the position
+    /// once the stream has passed it. Returns how many messages it read.
+    fn stream_pass(
+        &self,
+        conn: &mut PgConnection,
+        relations: &mut Relations,
+        stream: &mut Stream,
+        tail: &mut Tail,
+    ) -> Result<usize, Box<dyn std::error::Error>> {
+        let s = &*self.shared;
+        if tail.asked.is_none() && tail.last_ask.is_none_or(|at| at.elapsed() >= PUBLISH_EVERY) {
+            let started = SystemTime::now();
+            let (inserted, _) = slot::wal_positions(conn)?;
+            stream.confirm(tail.confirmed, true)?;
+            tail.asked = Some((inserted, started));
+            tail.last_ask = Some(Instant::now());
+            tail.last_status = Instant::now();
+        }
+        let mut batch = Batch {
+            in_transaction: tail.in_transaction,
+            ..Batch::default()
+        };
+        let mut covered = None;
+        let mut read = 0;
+        while read < s.options.batch {
+            match stream.try_next()? {
+                None => break,
+                Some(Received::Data(bytes)) => self.absorb(conn, relations, &bytes, &mut batch)?,
+                Some(Received::Keepalive { wal_end, reply }) => {
+                    // Everything before `wal_end` has been sent: between
+                    // transactions, the slot may move there.
+                    if !batch.in_transaction {
+                        tail.idle_end = tail.idle_end.max(wal_end);
+                    }
+                    if let Some((inserted, started)) = tail.asked
+                        && wal_end >= inserted
+                    {
+                        covered = Some(started);
+                        tail.asked = None;
+                    }
+                    tail.reply_owed |= reply;
+                }
+            }
+            read += 1;
+        }
+        tail.in_transaction = batch.in_transaction;
+        let end = batch.end;
+        self.settle(batch)?;
+        if let Some(end) = end {
+            tail.confirmed = tail.confirmed.max(end);
+        }
+        if !tail.in_transaction {
+            tail.confirmed = tail.confirmed.max(tail.idle_end);
+        }
+        if end.is_some() || tail.reply_owed || tail.last_status.elapsed() >= Duration::from_secs(1)
+        {
+            stream.confirm(tail.confirmed, false)?;
+            tail.reply_owed = false;
+            tail.last_status = Instant::now();
+        }
+        if let Some(covered) = covered
+            && let Err(e) = s.cache.publish_follower_position(covered)
+        {
+            self.failed("publish the position", &e);
+        }
+        // (An unanswered question is asked again after a while.)
+        if tail
+            .last_ask
+            .is_some_and(|at| at.elapsed() >= Duration::from_secs(5))
+        {
+            tail.asked = None;
+        }
+        Ok(read)
     }
 
     /// The latest pass start all of whose commits are flushed (so read

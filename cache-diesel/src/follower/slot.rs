@@ -325,3 +325,25 @@ fn parse_lsn(text: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// [`drop_slot`] once no session streams it (a stream just closed lets
+/// it go within moments); an error after five seconds.
+pub(crate) fn drop_slot_when_free(conn: &mut PgConnection, slot: &str) -> QueryResult<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match drop_slot(conn, slot) {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("is active")
+                    && started.elapsed() < std::time::Duration::from_secs(5) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("does not exist") =>
+            {
+                return Ok(());
+            }
+            other => return other,
+        }
+    }
+}
