@@ -9,7 +9,7 @@
 //! ```text
 //! cargo run --release -p cache-programs --bin follow -- \
 //!     --cache <redis|tiered> --seconds N [--rate 1000] [--bound-ms 2000] \
-//!     [--no-follower] [--fault <kill|drop-slot|restart-redis>]
+//!     [--no-follower] [--fault <kill|drop-slot|restart-redis|restart-db>]
 //! ```
 //!
 //! Every row carries a version the writers increase; a read is stale when
@@ -26,7 +26,10 @@
 //! the kill until a follower published a position again. `--fault
 //! drop-slot` drops the replication slot halfway (the follower recreates
 //! it and invalidates every followed table); `--fault restart-redis`
-//! restarts the program's own Redis empty halfway.
+//! restarts the program's own Redis empty halfway; `--fault restart-db`
+//! restarts the PostgreSQL server halfway (`pg_ctlcluster .. restart`:
+//! the machine's shared server; reads that miss while it is down fail,
+//! counted in `failed_reads`).
 //!
 //! The last line: `stale_reads_past_window=.. invalidation_lag_p50_ms=..
 //! invalidation_lag_p99_ms=.. changes=.. ..`; the exit code is 1 when
@@ -635,14 +638,43 @@ fn main() -> ExitCode {
                     halfway_done = true;
                     let mut conn = PgConnection::establish(&url).unwrap();
                     let t = Instant::now();
-                    while diesel::sql_query(format!("SELECT pg_drop_replication_slot('{schema}')"))
-                        .execute(&mut conn)
-                        .is_err()
+                    // (The active follower streams it: its session is
+                    // ended first.)
+                    while diesel::sql_query(format!(
+                        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots \
+                         WHERE slot_name = '{schema}' AND active_pid IS NOT NULL"
+                    ))
+                    .execute(&mut conn)
+                    .is_ok()
+                        && diesel::sql_query(format!("SELECT pg_drop_replication_slot('{schema}')"))
+                            .execute(&mut conn)
+                            .is_err()
                         && t.elapsed() < Duration::from_secs(10)
                     {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     fault_note = format!(" slot_dropped_after_ms={}", t.elapsed().as_millis());
+                }
+                Some("restart-db") if !halfway_done && started.elapsed() >= run / 2 => {
+                    halfway_done = true;
+                    let t = Instant::now();
+                    let version = std::fs::read_dir("/etc/postgresql")
+                        .ok()
+                        .and_then(|d| d.filter_map(Result::ok).map(|e| e.file_name()).max())
+                        .expect("a Debian PostgreSQL cluster (/etc/postgresql)");
+                    let status = Command::new("pg_ctlcluster")
+                        .args([
+                            "--skip-systemctl-redirect",
+                            &version.to_string_lossy(),
+                            "main",
+                            "restart",
+                            "-m",
+                            "fast",
+                        ])
+                        .status()
+                        .expect("pg_ctlcluster");
+                    assert!(status.success(), "pg_ctlcluster restart: {status}");
+                    fault_note = format!(" db_restarted_in_ms={}", t.elapsed().as_millis());
                 }
                 Some("restart-redis") if !halfway_done && started.elapsed() >= run / 2 => {
                     halfway_done = true;
