@@ -9,7 +9,16 @@
 //! cache-admin [--cache URL] inspect <model> <value> [--column <column>]
 //!                                                   the detail entries of a row (column: id)
 //! cache-admin [--cache URL] ping                    whether the cache answers
+//! cache-admin [--cache URL] follow <database URL> [--slot S] [--publication P]
+//!             [--table T]... [--replica-identity-full]
+//!                                                   run a change-stream follower (PostgreSQL)
+//! cache-admin [--cache URL] follower                where the follower stands
 //! ```
+//!
+//! `follow` runs until it is killed (a sidecar): one of any number of
+//! followers of the deployment (processes of the application with a
+//! `Follower`, other sidecars) is active at a time, chosen by a lease in
+//! the cache; see the guide's chapter on the follower.
 //!
 //! The URL comes from `--cache`, else `CACHE_URL`; its `prefix` must be
 //! the deployment's. After a manual fix in the database (psql, a
@@ -31,6 +40,9 @@ const USAGE: &str = "usage: cache-admin [--cache URL] <command>
   stats                                      entries per model and table, tags, leases
   inspect <model> <value> [--column <col>]   the detail entries of a row (column: id)
   ping                                       whether the cache answers
+  follow <database URL> [--slot S] [--publication P] [--table T]... [--replica-identity-full]
+                                             run a change-stream follower (PostgreSQL) until killed
+  follower                                   the follower's position and lag
 The URL is --cache's, else CACHE_URL's, with the deployment's prefix.";
 
 fn main() -> ExitCode {
@@ -89,12 +101,56 @@ fn run(mut args: Vec<String>) -> Result<String, String> {
         ("inspect", [model, value, flag, column]) if flag == "--column" => {
             inspect(&cache, model, column, value)
         }
+        ("follow", [database, options @ ..]) => follow(cache, database, options),
+        ("follower", []) => match cache.follower_position().map_err(|e| e.to_string())? {
+            Some(at) => {
+                let lag = std::time::SystemTime::now()
+                    .duration_since(at)
+                    .unwrap_or_default();
+                Ok(format!(
+                    "every change committed before {} ms ago is invalidated",
+                    lag.as_millis()
+                ))
+            }
+            None => Ok("no follower has published a position".into()),
+        },
         ("ping", []) => match cache.has_key("cache-admin:ping") {
             Ok(_) => Ok(format!("{} answers", cache.backend().kind())),
             Err(e) => Err(e.to_string()),
         },
         _ => Err(USAGE.into()),
     }
+}
+
+/// Runs a follower of the PostgreSQL database at `database` until killed.
+#[cfg(feature = "postgres-system-libpq")]
+fn follow(cache: Cache, database: &str, options: &[String]) -> Result<String, String> {
+    let mut o = cache_diesel::FollowerOptions::default();
+    let mut it = options.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or(format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--slot" => o.slot = value()?,
+            "--publication" => o.publication = value()?,
+            "--table" => o.tables.push(value()?),
+            "--replica-identity-full" => o.replica_identity_full = true,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    cache_diesel::Follower::postgres(database, cache, o).run();
+    Ok("stopped".into())
+}
+
+/// Without the `postgres` feature, there is nothing to follow.
+#[cfg(not(feature = "postgres-system-libpq"))]
+fn follow(_: Cache, _: &str, _: &[String]) -> Result<String, String> {
+    Err("follow needs cache-admin built with the postgres feature \
+         (cargo install cache-diesel --features postgres)"
+        .into())
 }
 
 /// Each key under the cache's prefix, without it (its namespace first:
