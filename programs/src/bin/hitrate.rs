@@ -32,6 +32,10 @@
 //! column (`category_name = 'c7'`), instead of its id: precise where the
 //! database compares the column byte for byte (PostgreSQL, SQLite), a tag
 //! shared by every name where its collation may not (MySQL's `_ci`).
+//! `--follower` (PostgreSQL) runs a change-stream follower beside the
+//! readers (`cache_diesel::Follower`, in the process, on a slot of its
+//! own) and gives the caches a `follower_bound` of 5 s: its bumps come on
+//! top of the hooks', and the hit rates show what they cost.
 //! `--async-writer` (PostgreSQL, SQLite) makes its hook writes
 //! `update_async` on a tracked diesel-async connection (`AsyncPgConnection`,
 //! `SyncConnectionWrapper<SqliteConnection>`).
@@ -108,6 +112,9 @@ struct Args {
     /// The PostgreSQL schema, or the SQLite file, of the run (for the
     /// async writer).
     schema: String,
+    /// A change-stream follower runs beside the readers (`--follower`,
+    /// PostgreSQL), and the cache serves entries only while it keeps up.
+    follower: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -120,6 +127,7 @@ fn parse_args() -> Result<Args, String> {
         async_writer: false,
         text: false,
         schema: String::new(),
+        follower: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -131,6 +139,7 @@ fn parse_args() -> Result<Args, String> {
                 args.writes_per_s = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             "--unchecked-writes" => args.unchecked = true,
+            "--follower" => args.follower = true,
             "--async-writer" => args.async_writer = true,
             "--filter" => match value()?.as_str() {
                 "text" => args.text = true,
@@ -143,9 +152,10 @@ fn parse_args() -> Result<Args, String> {
     }
     let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
-    let async_ok = !args.async_writer || (args.db != "mysql" && !args.unchecked);
+    let async_ok = (!args.async_writer || (args.db != "mysql" && !args.unchecked))
+        && (!args.follower || args.db == "postgres");
     if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--unchecked-writes]".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--follower (postgres)] [--unchecked-writes]".into());
     }
     Ok(args)
 }
@@ -290,7 +300,7 @@ impl Outcome {
     }
 }
 
-fn cache_for(kind: &str, prefix: &str) -> Cache {
+fn cache_for(kind: &str, prefix: &str, follower: bool) -> Cache {
     let url = match kind {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
@@ -298,6 +308,9 @@ fn cache_for(kind: &str, prefix: &str) -> Cache {
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
     cfg.key_prefix = prefix.to_owned();
+    if follower {
+        cfg.follower_bound = Some(Duration::from_secs(5));
+    }
     Cache::new(cfg).expect("cache")
 }
 
@@ -496,7 +509,14 @@ where
     } else {
         "hitrate"
     });
-    let cache = cache_for(&args.cache, &prefix);
+    let cache = cache_for(&args.cache, &prefix, args.follower);
+    let mut following = args.follower.then(|| {
+        cache_tests::following::Following::new(&cache, &args.schema, &["hitrate_products"])
+            .expect("PostgreSQL with wal_level = logical")
+    });
+    if let Some(following) = following.as_mut() {
+        following.start(&cache);
+    }
     let manager = HitrateProductCache::new(cache.clone());
     // The writer's connection is tracked, as the README asks of every
     // connection that writes: on a shared store its hook writes can then
