@@ -9,6 +9,8 @@
 //!   coarse.
 //! - [`transactions`](crate::guide::transactions): tracked connections, the write paths caught and not
 //!   caught, `cache-admin`.
+//! - [`follower`](crate::guide::follower): every committed write, whoever wrote it, from
+//!   PostgreSQL's change stream; the lag bound.
 //! - [`async_api`](crate::guide::async_api): the same managers on diesel-async connections.
 //! - [`pools`](crate::guide::pools): r2d2 pools and `TrackConnections`, reads through a pool,
 //!   read replicas.
@@ -30,6 +32,9 @@ pub mod invalidation {}
 
 #[doc = include_str!("../../docs/guide/transactions.md")]
 pub mod transactions {}
+
+#[doc = include_str!("../../docs/guide/follower.md")]
+pub mod follower {}
 
 #[doc = include_str!("../../docs/guide/async.md")]
 pub mod async_api {}
