@@ -46,8 +46,9 @@ pub struct FollowerOptions {
     /// lookups are not known). Costs WAL: each update and delete logs the
     /// whole old row.
     pub replica_identity_full: bool,
-    /// How long to wait before looking again when the stream was empty:
-    /// the invalidation lag of a change on an idle database.
+    /// The longest the follower waits on an idle stream before it looks
+    /// around (renews its lease, asks the server where it stands); a
+    /// change that arrives wakes it at once.
     pub poll: Duration,
     /// At most about this many changes a pass.
     pub batch: usize,
@@ -68,7 +69,7 @@ impl Default for FollowerOptions {
             publication: "cache_diesel".into(),
             tables: Vec::new(),
             replica_identity_full: false,
-            poll: Duration::from_millis(1),
+            poll: Duration::from_millis(100),
             batch: 10_000,
             lease: Duration::from_secs(2),
             max_retained_wal: 1 << 30,
@@ -194,6 +195,8 @@ struct Shared {
     unflushed: Mutex<std::collections::VecDeque<(u64, SystemTime)>>,
     /// Whether a thread runs it.
     running: AtomicBool,
+    /// When the lease was last renewed (`None`: to take at once).
+    lease_renewed: Mutex<Option<Instant>>,
 }
 
 #[derive(Clone, Copy)]
@@ -239,6 +242,7 @@ impl Follower {
                 last_error: Mutex::new(None),
                 unflushed: Mutex::new(Default::default()),
                 running: AtomicBool::new(false),
+                lease_renewed: Mutex::new(None),
             }),
         }
     }
@@ -260,7 +264,6 @@ impl Follower {
         let mut conn: Option<PgConnection> = None;
         let mut stream: Option<Stream> = None;
         let mut tail = Tail::default();
-        let mut lease_renewed = Instant::now() - s.options.lease;
         let mut checked = Instant::now();
         let mut backoff = Duration::from_millis(250);
         if s.running.swap(true, Ordering::Relaxed) {
@@ -268,20 +271,10 @@ impl Follower {
             return;
         }
         while !s.stop.load(Ordering::Relaxed) {
-            if lease_renewed.elapsed() >= s.options.lease / 3 {
-                let held = self.hold_lease();
-                lease_renewed = Instant::now();
-                if !held {
-                    if s.active.swap(false, Ordering::Relaxed) {
-                        tracing::warn!(slot = %s.options.slot, "cache follower: lost the lease; another follower is active");
-                    }
-                    (conn, stream) = (None, None);
-                    std::thread::sleep(s.options.lease / 3);
-                    continue;
-                }
-                if !s.active.swap(true, Ordering::Relaxed) {
-                    tracing::info!(slot = %s.options.slot, "cache follower: active");
-                }
+            if !self.keep_lease() {
+                (conn, stream) = (None, None);
+                std::thread::sleep(s.options.lease / 3);
+                continue;
             }
             let c = match conn.as_mut() {
                 Some(c) => c,
@@ -294,7 +287,6 @@ impl Follower {
                     Err(e) => {
                         // Another follower may do better: the lease goes.
                         self.release_lease();
-                        lease_renewed = Instant::now() - s.options.lease;
                         self.failed("start", &e);
                         std::thread::sleep(backoff);
                         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -325,7 +317,9 @@ impl Follower {
                 },
             };
             match self.stream_pass(c, &mut relations, st, &mut tail) {
-                Ok(0) => std::thread::sleep(s.options.poll),
+                // Nothing arrived: wait for the stream (or the next
+                // question to the server).
+                Ok(0) => st.wait(s.options.poll.min(PUBLISH_EVERY)),
                 Ok(_) => {}
                 Err(e) => {
                     let text = e.to_string();
@@ -349,9 +343,30 @@ impl Follower {
         s.running.store(false, Ordering::Relaxed);
     }
 
+    /// Renews the lease when a third of it has passed (taking it when
+    /// free); whether this follower holds it.
+    fn keep_lease(&self) -> bool {
+        let s = &*self.shared;
+        let mut renewed = s.lease_renewed.lock().unwrap_or_else(|p| p.into_inner());
+        if renewed.is_some_and(|at| at.elapsed() < s.options.lease / 3) {
+            return s.active.load(Ordering::Relaxed);
+        }
+        let held = self.hold_lease();
+        *renewed = Some(Instant::now());
+        if !held {
+            if s.active.swap(false, Ordering::Relaxed) {
+                tracing::warn!(slot = %s.options.slot, "cache follower: lost the lease; another follower is active");
+            }
+        } else if !s.active.swap(true, Ordering::Relaxed) {
+            tracing::info!(slot = %s.options.slot, "cache follower: active");
+        }
+        held
+    }
+
     /// Gives the lease up, if this follower holds it.
     fn release_lease(&self) {
         let s = &*self.shared;
+        *s.lease_renewed.lock().unwrap_or_else(|p| p.into_inner()) = None;
         if s.active.swap(false, Ordering::Relaxed)
             && s.cache
                 .get::<String>(Key::new(LEASE).version(0))
@@ -706,6 +721,11 @@ impl Follower {
         let mut covered = None;
         let mut read = 0;
         while read < s.options.batch {
+            // A long transaction keeps the lease (another follower taking
+            // it would start the transaction over, and so on).
+            if read % 256 == 255 && !self.keep_lease() {
+                return Err("lost the lease".into());
+            }
             match stream.try_next()? {
                 None => break,
                 Some(Received::Data(bytes)) => self.absorb(conn, relations, &bytes, &mut batch)?,
@@ -716,7 +736,7 @@ impl Follower {
                         tail.idle_end = tail.idle_end.max(wal_end);
                     }
                     if let Some((inserted, started)) = tail.asked
-                        && wal_end >= inserted
+                        && wal_end >= past_page_header(inserted)
                     {
                         covered = Some(started);
                         tail.asked = None;
@@ -828,6 +848,17 @@ fn shape_of(relation: &pgoutput::Relation) -> String {
     shape
 }
 
+/// A WAL position, back at the start of its page when it is just past
+/// the page's header (24 bytes, 40 at a segment's start): the insert
+/// position counts the next page's header, which no record holds, and
+/// the stream's positions stop at the end of the last record.
+fn past_page_header(position: u64) -> u64 {
+    match position % 8192 {
+        offset @ 1..=40 => position - offset,
+        _ => position,
+    }
+}
+
 /// A PostgreSQL timestamp (µs since 2000-01-01) as a `SystemTime`.
 fn pg_time(us: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_micros((us + PG_EPOCH_US).max(0) as u64)
@@ -846,4 +877,28 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A position just past a page's header is the page's start (found by
+    /// an outside probe: an idle server whose last record ended on a page
+    /// boundary was never caught up with).
+    #[test]
+    fn a_position_past_a_page_header_is_the_page_start() {
+        assert_eq!(past_page_header(0x38B7_2018), 0x38B7_2000);
+        assert_eq!(
+            past_page_header(0x0100_0028),
+            0x0100_0000,
+            "a segment's long header"
+        );
+        assert_eq!(past_page_header(0x38B7_2000), 0x38B7_2000);
+        assert_eq!(
+            past_page_header(0x38B7_2030),
+            0x38B7_2030,
+            "inside a record"
+        );
+    }
 }

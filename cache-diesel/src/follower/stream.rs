@@ -153,6 +153,25 @@ impl Stream {
         }
     }
 
+    /// Waits until the connection has something to read, at most
+    /// `timeout` (a signal or an error: it returns early, and the next
+    /// read says).
+    pub(crate) fn wait(&self, timeout: Duration) {
+        // SAFETY: a live connection's socket, polled for input.
+        unsafe {
+            let fd = PQsocket(self.conn);
+            if fd < 0 {
+                return;
+            }
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            libc::poll(&mut poll, 1, timeout.as_millis().min(60_000) as libc::c_int);
+        }
+    }
+
     /// Tells the server everything up to `flushed` is applied (the slot's
     /// confirmed position moves there); asks for a keepalive if `reply`.
     pub(crate) fn confirm(&mut self, flushed: u64, reply: bool) -> Result<(), String> {
