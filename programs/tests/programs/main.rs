@@ -1,7 +1,8 @@
 //! The checker programs (`programs/src/bin`), run briefly as child processes:
 //! the consistency checker, the stampede program, the tiered store's
-//! coherence program and the fault program. Each runs readers and writers
-//! that load both of CI's cores, and their verdicts hold on a loaded
+//! coherence program, the fault program and the follower checker. Each
+//! runs readers and writers that load both of CI's cores, and their
+//! verdicts hold on a loaded
 //! machine, but a fault's one-second window does not fit two programs at
 //! once: so they run one at a time ([`one_at_a_time`]), and apart from the
 //! suite (before, each was a test binary of its own).
@@ -9,6 +10,7 @@
 mod coherence_program;
 mod consistency_checker;
 mod faults_program;
+mod follow_program;
 mod stampede_program;
 
 /// Held by every test of this binary while its program runs.
