@@ -58,6 +58,9 @@ pub(crate) struct Model {
     pub prefetch: Vec<PrefetchAttr>,
     pub prefetch_for_list: bool,
     pub background_refresh: bool,
+    /// Whether the model had no errors (its columns are then named by
+    /// their SQL names, from Diesel; in stubs by their idents).
+    pub valid: bool,
 }
 
 /// What the derive made of its input.
@@ -242,6 +245,7 @@ impl Model {
             background_refresh: options.background_refresh.unwrap_or(false),
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
+            valid: errors.is_none(),
         };
         match errors {
             None => Parsed::Model(model),
@@ -253,6 +257,22 @@ impl Model {
     }
 
     /// The table (always there when the input had no errors).
+    /// The SQL name of column `column` of the model's table, as a `&'static
+    /// str` expression: Diesel's `Column::NAME` (a `#[sql_name]` in
+    /// `table!` renames it, and the database's change stream names it
+    /// so); in stubs, the column's ident (no error of its own).
+    pub(crate) fn column_name(&self, column: &Ident) -> proc_macro2::TokenStream {
+        match &self.table {
+            Some(table) if self.valid => {
+                quote::quote!(<#table::#column as ::cache_diesel::__private::diesel::Column>::NAME)
+            }
+            _ => {
+                let text = column.to_string();
+                quote::quote!(#text)
+            }
+        }
+    }
+
     pub(crate) fn table(&self) -> &Path {
         self.table
             .as_ref()

@@ -66,6 +66,19 @@ impl<'a> Key<'a> {
 
     /// The column (or columns, comma-separated) as `UniqueKey::column`
     /// and `ModelInfo::primary_key` name it.
+    /// The key's column as keys and tags name it: the SQL name of one
+    /// column (see [`Model::column_name`](crate::ast::Model::column_name)),
+    /// the text of a composite key's (`a,b`).
+    pub(crate) fn column_name(&self, m: &crate::ast::Model) -> TokenStream {
+        match self.fields.as_slice() {
+            [one] => m.column_name(&one.column),
+            _ => {
+                let text = self.column_text();
+                quote!(#text)
+            }
+        }
+    }
+
     pub(crate) fn column_text(&self) -> String {
         self.fields
             .iter()

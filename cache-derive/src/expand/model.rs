@@ -12,9 +12,9 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
     let (name, key, hash) = (m.ident.to_string(), &m.key, &m.schema_hash);
     let keys = m.unique_keys();
     let pk_col = if m.pk.is_empty() {
-        String::new()
+        quote!("")
     } else {
-        m.pk_key().column_text()
+        m.pk_key().column_name(m)
     };
     let (lt, dt, nt) = (m.list_timeout, m.detail_timeout, m.not_found_timeout);
     let prefetch_for_list = m.prefetch_for_list;
@@ -25,9 +25,9 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    let unique_cols = keys.iter().map(|k| k.column_text());
-    let columns = m.fields.iter().map(|f| f.column.to_string());
-    let filter_columns = m.filter_fields().map(|f| f.column.to_string());
+    let unique_cols = keys.iter().map(|k| k.column_name(m));
+    let columns = m.fields.iter().map(|f| m.column_name(&f.column));
+    let filter_columns = m.filter_fields().map(|f| m.column_name(&f.column));
     quote! {
         ::cache_diesel::ModelInfo {
             name: #name,
@@ -66,7 +66,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
         let (v, value) = (k.variant(), k.of_row(quote!(self)));
         quote!(#unique::#v(#value))
     });
-    let columns: Vec<_> = m.fields.iter().map(|f| &f.column).collect();
+    let columns: Vec<_> = m.fields.iter().map(|f| m.column_name(&f.column)).collect();
     let idents = m.fields.iter().map(|f| &f.ident);
     quote! {
         #form
@@ -87,7 +87,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
             fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
-                ::std::vec![#((stringify!(#columns), ::cache_diesel::__private::value_key(&self.#idents))),*]
+                ::std::vec![#((#columns, ::cache_diesel::__private::value_key(&self.#idents))),*]
             }
         }
 

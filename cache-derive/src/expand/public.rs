@@ -20,7 +20,7 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
         quote!(#[doc = concat!("`", stringify!(#model), "` by `", stringify!(#v), "`.")] #v(#ty))
     });
     let unique_columns = keys.iter().map(|k| {
-        let (v, col) = (k.variant(), k.column_text());
+        let (v, col) = (k.variant(), k.column_name(m));
         quote!(Self::#v(_) => #col)
     });
     // No variant (in stubs of a model whose primary key was not found):
@@ -118,10 +118,10 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
     });
     // The first condition set, in `filter(..)` order, names the value tags.
     let value_conditions = m.filter_fields().map(|f| {
-        let (name, col) = (&f.ident, &f.column);
+        let (name, col) = (&f.ident, m.column_name(&f.column));
         quote! {
             if let ::core::option::Option::Some(op) = &self.#name {
-                return ::core::option::Option::Some((stringify!(#col), ::cache_diesel::__private::op_value_keys(op)));
+                return ::core::option::Option::Some((#col, ::cache_diesel::__private::op_value_keys(op)));
             }
         }
     });

@@ -190,7 +190,9 @@ impl<'m> PgOlds<'m> {
             let v = variant(field);
             quote!(#unique::#v(::core::clone::Clone::clone(&#var)))
         });
-        let (cols, vars) = (&self.cols, &self.vars);
+        let cols: Vec<_> = self.cols.iter().map(|c| m.column_name(c)).collect();
+        let pk_col = m.column_name(pk_col);
+        let vars = &self.vars;
         quote! {
             ::cache_diesel::__private::Updated {
                 row,
@@ -199,8 +201,8 @@ impl<'m> PgOlds<'m> {
                     #(#old_uniques,)*
                 ],
                 old_values: ::core::option::Option::Some(::std::vec![
-                    (stringify!(#pk_col), ::cache_diesel::__private::value_key(#old_pk)),
-                    #((stringify!(#cols), ::cache_diesel::__private::value_key(&#vars)),)*
+                    (#pk_col, ::cache_diesel::__private::value_key(#old_pk)),
+                    #((#cols, ::cache_diesel::__private::value_key(&#vars)),)*
                 ]),
             }
         }
