@@ -459,22 +459,20 @@ pub(crate) mod tests {
     /// `REPLICA IDENTITY FULL`.
     #[test]
     fn a_real_update_under_replica_identity_full() {
+        // (Written out by hand, not by `write`: the layout as documented.)
+        let tuple = |bytes: &mut Vec<u8>, kind: u8, values: [&str; 3]| {
+            bytes.push(kind);
+            bytes.extend(3i16.to_be_bytes());
+            for v in values {
+                bytes.push(b't');
+                bytes.extend((v.len() as i32).to_be_bytes());
+                bytes.extend(v.as_bytes());
+            }
+        };
         let mut bytes = vec![b'U'];
         bytes.extend(16_390u32.to_be_bytes());
-        bytes.push(b'O');
-        bytes.extend(3i16.to_be_bytes());
-        for v in ["1", "a", "1"] {
-            bytes.push(b't');
-            bytes.extend((v.len() as i32).to_be_bytes());
-            bytes.extend(v.as_bytes());
-        }
-        bytes.push(b'N');
-        bytes.extend(3i16.to_be_bytes());
-        for v in ["1", "c", "1"] {
-            bytes.push(b't');
-            bytes.extend((v.len() as i32).to_be_bytes());
-            bytes.extend(v.as_bytes());
-        }
+        tuple(&mut bytes, b'O', ["1", "a", "1"]);
+        tuple(&mut bytes, b'N', ["1", "c", "1"]);
         // 47 bytes, as the server's message was.
         assert_eq!(bytes.len(), 47);
         let text = |s: &str| Value::Text(s.into());

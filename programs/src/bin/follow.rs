@@ -249,6 +249,18 @@ fn show(world: &World, seen: &Seen, start: Instant, window: Duration) {
     eprintln!("stale (window {window:?}): {what} {shown}");
 }
 
+/// After a failure (the server restarting, say): a new connection, once
+/// one can be made.
+fn reconnect(conn: &mut PgConnection, url: &str, schema: &str) {
+    std::thread::sleep(Duration::from_millis(10));
+    if let Ok(mut c) = PgConnection::establish(url)
+        && c.batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .is_ok()
+    {
+        *conn = c;
+    }
+}
+
 fn connect(url: &str, schema: &str) -> PgConnection {
     let mut conn = PgConnection::establish(url).expect("PostgreSQL");
     conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
@@ -293,11 +305,7 @@ fn reader(world: &World, url: &str, schema: &str, cache: Cache, window: Duration
             }
             Err(_) => {
                 world.failed_reads.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(10));
-                if let Ok(c) = PgConnection::establish(url) {
-                    conn = c;
-                    let _ = conn.batch_execute(&format!("SET search_path TO \"{schema}\""));
-                }
+                reconnect(&mut conn, url, schema);
             }
         }
     }
@@ -390,11 +398,7 @@ fn writer(world: &World, url: &str, schema: &str, rate: f64, truncates: bool) {
             }
             Err(_) => {
                 world.failed_writes.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(10));
-                if let Ok(c) = PgConnection::establish(url) {
-                    conn = c;
-                    let _ = conn.batch_execute(&format!("SET search_path TO \"{schema}\""));
-                }
+                reconnect(&mut conn, url, schema);
             }
         }
         next += every;
@@ -404,8 +408,39 @@ fn writer(world: &World, url: &str, schema: &str, rate: f64, truncates: bool) {
     }
 }
 
+/// Drops what runs of this program that were killed left behind: their
+/// slots (which hold WAL back for as long as they exist), publications
+/// and schemas, named `follow_<pid>` of a process that is gone.
+fn drop_orphans(conn: &mut PgConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT nspname::text AS name FROM pg_namespace WHERE nspname LIKE 'follow\\_%' \
+         UNION SELECT slot_name::text FROM pg_replication_slots WHERE slot_name LIKE 'follow\\_%'",
+    )
+    .load(conn)
+    .unwrap_or_default();
+    for Name { name } in names {
+        let gone = name
+            .strip_prefix("follow_")
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if gone {
+            let _ = diesel::sql_query(format!("SELECT pg_drop_replication_slot('{name}')"))
+                .execute(conn);
+            let _ = conn.batch_execute(&format!(
+                "DROP PUBLICATION IF EXISTS \"{name}\"; DROP SCHEMA IF EXISTS \"{name}\" CASCADE"
+            ));
+        }
+    }
+}
+
 fn setup(url: &str, schema: &str) {
     let mut conn = PgConnection::establish(url).expect("PostgreSQL");
+    drop_orphans(&mut conn);
     conn.batch_execute(&format!(
         "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE; CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\";
          CREATE TABLE items (id INT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, category INT NOT NULL,

@@ -12,7 +12,7 @@
 use cache_diesel::{Cache, CacheConfig, Cached, Follower};
 use cache_tests::env::{Env, cache_with_prefix};
 use cache_tests::following::Following;
-use cache_tests::models::{ProductFilter, ProductUnique};
+use cache_tests::models::{ProductCache, ProductFilter, ProductUnique};
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -51,36 +51,16 @@ struct Seen {
 }
 
 fn seen(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
-    let p = &env.products;
-    let conn = &mut env.db.conn;
-    Seen {
-        title: p.find(conn, id).unwrap().map(|r| r.title),
-        by_slug: p
-            .find_unique(conn, ProductUnique::Slug(slug.into()))
-            .unwrap()
-            .map(|r| r.id),
-        lists: (1..=3)
-            .map(|c| {
-                let mut ids: Vec<i32> = p
-                    .all(conn, None, in_category(c))
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.id)
-                    .collect();
-                ids.sort();
-                ids
-            })
-            .collect(),
-        counts: (1..=3)
-            .map(|c| p.count(conn, None, in_category(c)).unwrap())
-            .collect(),
-    }
+    read_through(&env.products, &mut env.db.conn, id, slug)
 }
 
 /// The same, read from the database.
 fn truth(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
-    let p = &env.uncached;
-    let conn = &mut env.db.conn;
+    read_through(&env.uncached, &mut env.db.conn, id, slug)
+}
+
+/// Row `id`, the row of `slug`, and categories 1 to 3, read through `p`.
+fn read_through(p: &ProductCache, conn: &mut PgConnection, id: i32, slug: &str) -> Seen {
     Seen {
         title: p.find(conn, id).unwrap().map(|r| r.title),
         by_slug: p
