@@ -95,15 +95,51 @@ ensure_mysql() {
   if ! port_open 3306; then
     command -v mariadbd >/dev/null || command -v mysqld >/dev/null \
       || apt_install mariadb-server || { echo "services: no MariaDB/MySQL server and cannot install it" >&2; return 1; }
-    local daemon
-    daemon=$(command -v mariadbd || command -v mysqld)
-    if command -v start-stop-daemon >/dev/null; then
-      start-stop-daemon --start --oknodo --background --exec "$daemon"
-    else
-      "$daemon" --user=root >/tmp/cache-mysqld.log 2>&1 &
-    fi
-    wait_for 3306 MariaDB || return 1
+    start_mysql || return 1
   fi
+  ensure_mysql_binlog
+}
+
+start_mysql() {
+  local daemon
+  daemon=$(command -v mariadbd || command -v mysqld)
+  if command -v start-stop-daemon >/dev/null; then
+    start-stop-daemon --start --oknodo --background --exec "$daemon"
+  else
+    "$daemon" --user=root >/tmp/cache-mysqld.log 2>&1 &
+  fi
+  wait_for 3306 MariaDB
+}
+
+# The change-stream follower (`Follower::mysql`) reads the row-based binary
+# log with full row images and the columns' names in it. `log_bin` takes a
+# restart, done once: the settings go in the server's option file. Binary
+# logs older than a day are purged by the server (the follower never holds
+# them back: past a purge it invalidates what it follows and goes on).
+ensure_mysql_binlog() {
+  local now
+  now=$(mariadb -h 127.0.0.1 -uroot -N -e "SELECT CONCAT(IF(@@log_bin, 'ON', 'OFF'), @@binlog_format, @@binlog_row_image, @@binlog_row_metadata)" 2>/dev/null) || return 1
+  [ "$now" = ONROWFULLFULL ] && return 0
+  local cnf=/etc/mysql/my.cnf
+  if [ -w "$cnf" ] && ! grep -q "cache-tests binlog" "$cnf"; then
+    cat >>"$cnf" <<'CNF'
+# cache-tests binlog: the change-stream follower's tests
+[mariadbd]
+log_bin = cache-binlog
+binlog_format = ROW
+binlog_row_image = FULL
+binlog_row_metadata = FULL
+server_id = 1
+binlog_expire_logs_seconds = 86400
+CNF
+  fi
+  mariadb-admin -h 127.0.0.1 -uroot shutdown 2>/dev/null || true
+  # (The port closes before the server has exited.)
+  for _ in $(seq 1 150); do pgrep -x mariadbd >/dev/null || pgrep -x mysqld >/dev/null || break; sleep 0.2; done
+  start_mysql || return 1
+  now=$(mariadb -h 127.0.0.1 -uroot -N -e "SELECT CONCAT(IF(@@log_bin, 'ON', 'OFF'), @@binlog_format, @@binlog_row_image, @@binlog_row_metadata)")
+  [ "$now" = ONROWFULLFULL ] \
+    || { echo "services: MariaDB's binary log is not row-based with full images and metadata (the follower's tests will fail)" >&2; return 1; }
 }
 
 status=0

@@ -65,7 +65,7 @@ mod coarse_share;
 mod connections;
 mod error;
 mod filter;
-#[cfg(feature = "postgres-system-libpq")]
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 mod follower;
 mod form;
 mod held_commit;
@@ -111,7 +111,7 @@ pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};
 pub use cache_derive::{Cached, cached_query};
 pub use error::{Error, Result};
 pub use filter::{BoxedCondition, FilterOp, Page, ParseOrderError};
-#[cfg(feature = "postgres-system-libpq")]
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub use follower::{Follower, FollowerOptions, FollowerStats};
 pub use form::{CacheForm, Form, FormRef};
 pub use manager::Manager;

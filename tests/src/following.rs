@@ -2,7 +2,9 @@
 //! (named after the process and a counter, over the test schema's
 //! tables), running on a thread, dropped with its slot and publication
 //! when the test ends. Slots left by a test process that died are dropped
-//! by the next one (a slot holds WAL back for as long as it exists).
+//! by the next one (a slot holds WAL back for as long as it exists). On
+//! MySQL, a follower of the test's own database (its position is kept in
+//! the test's cache: nothing to drop).
 
 use crate::services;
 use cache_diesel::{Cache, Follower, FollowerOptions};
@@ -22,6 +24,7 @@ pub struct Following {
     thread: Option<JoinHandle<()>>,
     url: String,
     options: FollowerOptions,
+    postgres: bool,
 }
 
 #[derive(QueryableByName)]
@@ -81,7 +84,24 @@ impl Following {
             thread: None,
             url,
             options,
+            postgres: true,
         })
+    }
+
+    /// A follower of the MySQL database at `url` (a test's own) for
+    /// `cache`, not started.
+    pub fn mysql(cache: &Cache, url: &str) -> Following {
+        let options = FollowerOptions {
+            lease: Duration::from_millis(600),
+            ..options("", &[])
+        };
+        Following {
+            follower: Follower::mysql(url, cache.clone(), options.clone()),
+            thread: None,
+            url: url.to_owned(),
+            options,
+            postgres: false,
+        }
     }
 
     /// Starts the follower on its thread and waits until it has published
@@ -140,6 +160,9 @@ impl Following {
 impl Drop for Following {
     fn drop(&mut self) {
         self.stop();
+        if !self.postgres {
+            return;
+        }
         if let Ok(mut conn) = PgConnection::establish(&self.url) {
             drop_slot(&mut conn, &self.options.slot);
             let _ = diesel::sql_query(format!(

@@ -26,6 +26,8 @@ use std::collections::{BTreeSet, HashMap};
 pub(crate) enum Typed {
     Null,
     Int(i64),
+    /// An unsigned integer past `i64` (MySQL's `BIGINT UNSIGNED`).
+    UInt(u64),
     Bool(bool),
     F32(f32),
     F64(f64),
@@ -38,6 +40,7 @@ impl Serialize for Typed {
         match self {
             Typed::Null => s.serialize_none(),
             Typed::Int(v) => s.serialize_i64(*v),
+            Typed::UInt(v) => s.serialize_u64(*v),
             Typed::Bool(v) => s.serialize_bool(*v),
             Typed::F32(v) => s.serialize_f32(*v),
             Typed::F64(v) => s.serialize_f64(*v),
@@ -68,11 +71,16 @@ const SHARED_TYPES: &[u32] = &[
     3904, 3906, 3908, 3910, 3912, 3926, // ranges
 ];
 
+/// Not a PostgreSQL type: MySQL's `TINYINT`, which a model reads as an
+/// integer or as a `bool` (Diesel's `Bool` on MySQL): its values are keyed
+/// both ways (`binlog` names MySQL's other types by the PostgreSQL type
+/// whose values key alike).
+pub(crate) const MYSQL_TINYINT: u32 = 0x7fff_0001;
+
 fn kind(type_oid: u32) -> Kind {
     match type_oid {
-        16 | 20 | 21 | 23 | 26 | 700 | 701 | 25 | 1043 | 1042 | 19 | 2950 | 114 | 3802 => {
-            Kind::Exact
-        }
+        16 | 20 | 21 | 23 | 26 | 700 | 701 | 25 | 1043 | 1042 | 19 | 2950 | 114 | 3802
+        | MYSQL_TINYINT => Kind::Exact,
         oid if SHARED_TYPES.contains(&oid) => Kind::Shared,
         _ => Kind::Unknown,
     }
@@ -87,7 +95,10 @@ pub(crate) fn typed(type_oid: u32, text: &str) -> Option<Typed> {
             "f" => Typed::Bool(false),
             _ => return None,
         },
-        20 | 21 | 23 | 26 => Typed::Int(text.parse().ok()?),
+        20 | 21 | 23 | 26 | MYSQL_TINYINT => match text.parse() {
+            Ok(i) => Typed::Int(i),
+            Err(_) => Typed::UInt(text.parse().ok()?),
+        },
         700 => Typed::F32(text.parse().ok()?),
         701 => Typed::F64(text.parse().ok()?),
         25 | 1043 | 1042 | 19 | 2950 => Typed::Text(text.to_owned()),
@@ -253,7 +264,16 @@ impl Invalidation {
         let key = match value {
             Value::Null => Some(crate::filter::value_key(&Typed::Null)),
             Value::Text(text) => match kind(column.type_oid) {
-                Kind::Exact => typed(column.type_oid, text).map(|t| crate::filter::value_key(&t)),
+                Kind::Exact => {
+                    if column.type_oid == MYSQL_TINYINT
+                        && let Ok(i) = text.parse::<i64>()
+                    {
+                        // Also as the `bool` a model may read it as.
+                        let key = crate::filter::value_key(&Typed::Bool(i != 0));
+                        self.value_named(cache, known, column, Some(key));
+                    }
+                    typed(column.type_oid, text).map(|t| crate::filter::value_key(&t))
+                }
                 Kind::Shared => None,
                 Kind::Unknown => {
                     self.table(cache, known, TableTag::Filtered);
@@ -266,6 +286,12 @@ impl Invalidation {
                 None
             }
         };
+        self.value_named(cache, known, column, key);
+    }
+
+    /// The value tags and row tag of a value keyed `key` (`None`: not
+    /// known) in `column`.
+    fn value_named(&mut self, cache: &Cache, known: &Known, column: &Column, key: Option<String>) {
         for name in &known.names {
             self.tags.extend(written_value_tags(
                 cache,

@@ -185,7 +185,7 @@ fn is_number(key: &str) -> bool {
 /// The tag of `table`'s row whose `column` holds the value keyed
 /// `value_key` (what [`ModelKeys::unique_tag`] names, without a model):
 /// the detail entries looked up by that value depend on it.
-#[cfg(feature = "postgres-system-libpq")]
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub(crate) fn row_tag(cache: &Cache, table: &str, column: &str, value_key: &str) -> String {
     unique_scope(cache.keys(), table, column).key(value_key)
 }
@@ -194,7 +194,7 @@ pub(crate) fn row_tag(cache: &Cache, table: &str, column: &str, value_key: &str)
 /// whose key cannot be known, shared by every value that is not a number,
 /// a boolean or `NULL`) in `table`'s `column` bumps, under every name a
 /// reader may give it ([`ModelKeys::written_value_tags`] without a model).
-#[cfg(feature = "postgres-system-libpq")]
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub(crate) fn written_value_tags(
     cache: &Cache,
     table: &str,

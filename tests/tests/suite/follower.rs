@@ -1,4 +1,5 @@
-//! The change-stream follower (PostgreSQL, logical replication): writes
+//! The change-stream follower (PostgreSQL's logical replication, and
+//! MySQL's and MariaDB's row-based binary log, `my_` tests): writes
 //! this library never saw (plain SQL on an untracked connection, a
 //! function, a trigger, `TRUNCATE`, `INSERT .. SELECT`) invalidate
 //! details, unique lookups, filtered lists and counts; a column the
@@ -12,7 +13,7 @@
 use cache_diesel::{Cache, CacheConfig, Cached, Follower};
 use cache_tests::env::{Env, cache_with_prefix};
 use cache_tests::following::Following;
-use cache_tests::models::{ProductCache, ProductFilter, ProductUnique};
+use cache_tests::models::{Product, ProductCache, ProductFilter, ProductQueries, ProductUnique};
 use cache_tests::{db, services};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -29,7 +30,7 @@ fn env(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache))
 }
 
-fn seed(conn: &mut PgConnection) {
+fn seed<C: SimpleConnection>(conn: &mut C) {
     conn.batch_execute(
         "INSERT INTO products (slug, title, is_active, category_id) VALUES \
          ('a', 'A', true, 1), ('b', 'B', true, 1), ('c', 'C', true, 2), ('d', 'D', false, 3)",
@@ -50,17 +51,31 @@ struct Seen {
     counts: Vec<i64>,
 }
 
-fn seen(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
+fn seen<C: Connection + 'static>(env: &mut Env<C>, id: i32, slug: &str) -> Seen
+where
+    Product: ProductQueries<C>,
+{
     read_through(&env.products, &mut env.db.conn, id, slug)
 }
 
 /// The same, read from the database.
-fn truth(env: &mut Env<PgConnection>, id: i32, slug: &str) -> Seen {
+fn truth<C: Connection + 'static>(env: &mut Env<C>, id: i32, slug: &str) -> Seen
+where
+    Product: ProductQueries<C>,
+{
     read_through(&env.uncached, &mut env.db.conn, id, slug)
 }
 
 /// Row `id`, the row of `slug`, and categories 1 to 3, read through `p`.
-fn read_through(p: &ProductCache, conn: &mut PgConnection, id: i32, slug: &str) -> Seen {
+fn read_through<C: Connection + 'static>(
+    p: &ProductCache,
+    conn: &mut C,
+    id: i32,
+    slug: &str,
+) -> Seen
+where
+    Product: ProductQueries<C>,
+{
     Seen {
         title: p.find(conn, id).unwrap().map(|r| r.title),
         by_slug: p
@@ -150,24 +165,33 @@ fn pg_foreign_writes_invalidate_details_lookups_lists_and_counts() {
         ("UPDATE products SET slug = 'a' WHERE id = 1", "a"),
         ("TRUNCATE products", "a"),
     ];
+    each_step_invalidates(&mut env, &following, steps);
+}
+
+/// Runs each foreign write of `steps` (SQL, the slug it reads after),
+/// checking through the cache against the database once the follower
+/// caught up: row 1 and the slug's, row 2 and `b`, every category.
+fn each_step_invalidates<C: Connection + SimpleConnection + 'static>(
+    env: &mut Env<C>,
+    following: &Following,
+    steps: &[(&str, &str)],
+) where
+    Product: ProductQueries<C>,
+{
     for (sql, slug) in steps {
         // Warm what the step changes.
-        let warm = seen(&mut env, 1, slug);
-        assert_eq!(warm, truth(&mut env, 1, slug), "before {sql}");
-        let by_id_2 = seen(&mut env, 2, "b");
+        let warm = seen(env, 1, slug);
+        assert_eq!(warm, truth(env, 1, slug), "before {sql}");
+        let by_id_2 = seen(env, 2, "b");
         env.db.conn.batch_execute(sql).unwrap();
         assert!(
             following.caught_up(&env.cache, LIMIT),
             "caught up after {sql}"
         );
+        assert_eq!(seen(env, 1, slug), truth(env, 1, slug), "after {sql}");
         assert_eq!(
-            seen(&mut env, 1, slug),
-            truth(&mut env, 1, slug),
-            "after {sql}"
-        );
-        assert_eq!(
-            seen(&mut env, 2, "b"),
-            truth(&mut env, 2, "b"),
+            seen(env, 2, "b"),
+            truth(env, 2, "b"),
             "after {sql} (row 2; was {by_id_2:?})"
         );
     }
@@ -677,5 +701,225 @@ fn pg_a_column_renamed_in_table_is_followed() {
         ones(&mut env),
         vec![2],
         "the row left the list of category 1"
+    );
+}
+
+fn my_env(test: &str) -> Option<(Env<MysqlConnection>, Following)> {
+    let redis = services::redis_url()?;
+    let db = db::mysql(test)?;
+    let url = services::mysql_database_url(&services::mysql_url()?, db.database()?);
+    let cache = cache_with_prefix(&redis, test);
+    let following = Following::mysql(&cache, &url);
+    Some((Env::new(db, cache), following))
+}
+
+/// MariaDB/MySQL: foreign writes of every shape (a procedure, a trigger,
+/// `INSERT .. SELECT`, a multi-row update, a delete, a foreign key's
+/// cascade, which the binary log does not hold, `TRUNCATE`), each checked
+/// through the cache against the database once the follower caught up.
+#[test]
+fn my_foreign_writes_invalidate_details_lookups_lists_and_counts() {
+    let Some((mut env, mut following)) = my_env("my_follow_foreign") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    env.db
+        .conn
+        .batch_execute(
+            "CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, product_id INT, note TEXT);
+             CREATE PROCEDURE retitle(p INT, t TEXT) UPDATE products SET title = t WHERE id = p;
+             CREATE TRIGGER audit_moves AFTER INSERT ON audit FOR EACH ROW
+               UPDATE products SET category_id = 3 WHERE id = NEW.product_id;
+             CREATE TABLE owners (id INT PRIMARY KEY);
+             INSERT INTO owners VALUES (1), (2);
+             ALTER TABLE products ADD COLUMN owner_id INT NULL,
+               ADD FOREIGN KEY (owner_id) REFERENCES owners (id) ON DELETE CASCADE;
+             UPDATE products SET owner_id = 2 WHERE id IN (2, 3);",
+        )
+        .unwrap();
+    // Without a follower: stale (the checks below could fail).
+    let before = seen(&mut env, 1, "a");
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'unseen' WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        seen(&mut env, 1, "a"),
+        before,
+        "no follower: the cache is stale"
+    );
+    following.start(&env.cache);
+    assert_eq!(
+        seen(&mut env, 1, "a"),
+        truth(&mut env, 1, "a"),
+        "the first pass invalidates the tables"
+    );
+    let steps: &[(&str, &str)] = &[
+        (
+            "UPDATE products SET category_id = 2, slug = 'a2', title = 'moved' WHERE id = 1",
+            "a",
+        ),
+        (
+            "UPDATE products SET category_id = 3 WHERE category_id = 2",
+            "a2",
+        ),
+        (
+            "INSERT INTO products (slug, title, is_active, category_id) SELECT CONCAT(slug, 'x'), title, true, 1 FROM products WHERE id <= 2",
+            "ax",
+        ),
+        ("CALL retitle(2, 'by a procedure')", "b"),
+        (
+            "INSERT INTO audit (product_id, note) VALUES (2, 'moved by a trigger')",
+            "b",
+        ),
+        ("DELETE FROM owners WHERE id = 2", "b"),
+        ("DELETE FROM products WHERE id = 1", "a2"),
+        ("UPDATE products SET is_active = false", "ax"),
+        ("TRUNCATE products", "ax"),
+    ];
+    each_step_invalidates(&mut env, &following, steps);
+}
+
+/// MariaDB/MySQL: a write that changes nothing a list filters on
+/// invalidates the row's detail, and leaves another category's list
+/// cached.
+#[test]
+fn my_a_foreign_write_leaves_other_lists_cached() {
+    let Some((mut env, mut following)) = my_env("my_follow_precise") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    following.start(&env.cache);
+    let (p, conn) = (&env.products, &mut env.db.conn);
+    p.all(conn, None, in_category(2)).unwrap();
+    p.find(conn, 1).unwrap();
+    conn.batch_execute("UPDATE products SET title = 'retitled' WHERE id = 1")
+        .unwrap();
+    assert!(following.caught_up(&env.cache, LIMIT));
+    let (title, queries) = env
+        .db
+        .counted(|c| env.products.find(c, 1).unwrap().unwrap().title);
+    assert_eq!(
+        (title.as_str(), queries),
+        ("retitled", 1),
+        "the row's detail invalidated"
+    );
+    let (_, queries) = env
+        .db
+        .counted(|c| env.products.all(c, None, in_category(2)).unwrap());
+    assert_eq!(queries, 0, "category 2's list is still cached");
+}
+
+/// MariaDB/MySQL: a column added while following (unknown to every
+/// model built before) is bumped, named by the binary log itself.
+#[test]
+fn my_a_column_added_while_following_is_bumped() {
+    let Some((mut env, mut following)) = my_env("my_follow_new_column") else {
+        return;
+    };
+    env.db
+        .conn
+        .batch_execute(
+            "CREATE TABLE stocked_items (id INT PRIMARY KEY, title TEXT NOT NULL);
+             INSERT INTO stocked_items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')",
+        )
+        .unwrap();
+    following.start(&env.cache);
+    env.db
+        .conn
+        .batch_execute("ALTER TABLE stocked_items ADD COLUMN stock INT NOT NULL DEFAULT 5")
+        .unwrap();
+    let stocked = StockedCache::new(env.cache.clone());
+    let five = |env: &mut Env<MysqlConnection>| -> Vec<i32> {
+        let mut ids: Vec<i32> = stocked
+            .all(&mut env.db.conn, None, StockedFilter::default().stock(5))
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(following.caught_up(&env.cache, LIMIT));
+    assert_eq!(five(&mut env), vec![1, 2, 3, 4]);
+    env.db
+        .conn
+        .batch_execute("UPDATE stocked_items SET stock = 4 WHERE id = 3")
+        .unwrap();
+    assert!(following.caught_up(&env.cache, LIMIT));
+    assert_eq!(
+        five(&mut env),
+        vec![1, 2, 4],
+        "the list of stock 5 lost row 3"
+    );
+}
+
+/// MariaDB/MySQL: a follower that bumped a change and died before storing
+/// its position leaves the change to the next one; a position the server
+/// no longer has (purged logs) invalidates every table before following.
+#[test]
+fn my_a_follower_killed_before_confirming_leaves_the_change_to_the_next() {
+    let Some((mut env, following)) = my_env("my_follow_unconfirmed") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    // The position is stored from here on.
+    following.follower.follow_once(true).unwrap();
+    env.products.find(&mut env.db.conn, 1).unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'first' WHERE id = 1")
+        .unwrap();
+    following.follower.follow_once(false).unwrap();
+    assert_eq!(
+        following.follower.stats().rows,
+        1,
+        "the first follower read the change"
+    );
+    assert_eq!(
+        env.products
+            .find(&mut env.db.conn, 1)
+            .unwrap()
+            .unwrap()
+            .title,
+        "first"
+    );
+    let next = Follower::mysql(following.url(), env.cache.clone(), options_of(&following));
+    // (Other tests write the shared server's log: its other databases'
+    // events are read and passed over, so rows of this one are counted.)
+    next.follow_once(true).unwrap();
+    let stats = next.stats();
+    assert!(
+        stats.rows == 1 && stats.bumps > 0 && stats.gaps == 0,
+        "the next follower re-reads the change and bumps it again: {stats:?}"
+    );
+    next.follow_once(true).unwrap();
+    assert_eq!(next.stats().rows, 1, "stored: not read again");
+
+    // A position in a log the server does not have.
+    let key = cache_core::Key::new(format!("cache_diesel:follower:{}:binlog", following.slot()))
+        .version(0);
+    env.cache
+        .set(
+            key,
+            &"cache-binlog.999999:4".to_owned(),
+            cache_diesel::Timeout::Never,
+        )
+        .unwrap();
+    env.products.find(&mut env.db.conn, 2).unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'in the gap' WHERE id = 2")
+        .unwrap();
+    next.follow_once(true).unwrap();
+    assert_eq!(next.stats().gaps, 1, "{:?}", next.stats());
+    assert_eq!(
+        env.products
+            .find(&mut env.db.conn, 2)
+            .unwrap()
+            .unwrap()
+            .title,
+        "in the gap",
+        "the gap invalidated the table"
     );
 }

@@ -1,0 +1,715 @@
+//! Following MySQL and MariaDB: the row-based binary log, read as a
+//! replica reads it (mysql_async's binlog stream, on a tokio runtime of
+//! the follower's own thread), from the position the follower keeps in
+//! the cache.
+//!
+//! - A row event bumps what `changes` says of its rows (the table's
+//!   columns from the log's table map); a statement in the log (DDL,
+//!   `TRUNCATE`, anything logged as text) bumps the epochs of the tables
+//!   the SQL scanner finds in it, and the whole cache's when it finds
+//!   none it can name.
+//! - Foreign keys' cascades are not in the log (the server applies them
+//!   again on a replica): a change of a table bumps the epochs of the
+//!   tables whose keys cascade from it, and of the views over either.
+//! - The position (`file:offset`) is stored in the cache, at version 0,
+//!   once the bumps of the transactions before it landed: a store that
+//!   lost it (restarted empty) lost its entries too, and a follower that
+//!   finds none invalidates every followed table before it starts. A
+//!   position the server no longer has (its binary logs purged) is a gap
+//!   too: the server's retention bounds the disk, never the follower.
+
+use super::binlog;
+use super::changes::Known;
+use super::{Batch, CHECK_EVERY, Count, Follower, PUBLISH_EVERY};
+use crate::keys::{TableTag, table_tag};
+use crate::sql_tables::{Dialect, Statement, analyze};
+use cache_core::Key;
+use futures_util::StreamExt;
+use mysql_async::binlog::events::EventData;
+use mysql_async::prelude::Queryable;
+use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Opts};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The longest any one call to the server may take.
+const DEADLINE: Duration = Duration::from_secs(10);
+/// Silence past which the stream is taken for dead (the server sends a
+/// heartbeat each second when idle).
+const SILENCE: Duration = Duration::from_secs(5);
+/// MariaDB's GTID event (its transactions' first event).
+const MARIADB_GTID: u8 = 162;
+/// MariaDB's GTID event flag: a transaction of one statement (DDL), with
+/// no `COMMIT` or `XID` after it.
+const GTID_STANDALONE: u8 = 1;
+/// `ER_MASTER_FATAL_ERROR_READING_BINLOG`: the position is not in the
+/// server's binary logs (purged, or from another server).
+const LOG_GONE: u16 = 1236;
+
+/// A place in the binary log: the file, and the offset just past an
+/// event. Files are numbered in order (`name.000042`), so positions
+/// compare as pairs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+struct Position {
+    file: String,
+    offset: u64,
+}
+
+impl Position {
+    fn parse(text: &str) -> Option<Self> {
+        let (file, offset) = text.rsplit_once(':')?;
+        Some(Position {
+            file: file.to_owned(),
+            offset: offset.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.offset)
+    }
+}
+
+/// What a table's catalogue says, as the follower needs it.
+#[derive(Debug, Clone, Default)]
+struct Catalogue {
+    /// Views over it, and tables its foreign keys cascade into (and views
+    /// over those), transitively.
+    readers: Vec<String>,
+    primary_key: Vec<String>,
+    unique: Vec<String>,
+}
+
+/// One connection's worth of following: the stream, a connection for
+/// questions, and where the stream stands.
+struct Session {
+    stream: BinlogStream,
+    conn: Conn,
+    db: String,
+    /// Just past the last event read.
+    at: Position,
+    /// Just past the last transaction read whole.
+    end: Position,
+    /// The position stored in the cache.
+    stored: Position,
+    in_transaction: bool,
+    /// The tables seen, by table id (`None`: not followed).
+    tables: HashMap<u64, Option<Known>>,
+    catalogue: HashMap<String, Catalogue>,
+    /// A question to the server in flight: its position then, and when.
+    asked: Option<(Position, SystemTime)>,
+    last_ask: Option<Instant>,
+    last_event: Instant,
+}
+
+/// A failure: the server's error code, when it said one.
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+fn code_of(e: &mysql_async::Error) -> Option<u16> {
+    match e {
+        mysql_async::Error::Server(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// `f`, or an error past [`DEADLINE`].
+async fn timely<T, E: Into<Failure>>(f: impl Future<Output = Result<T, E>>) -> Result<T, Failure> {
+    match tokio::time::timeout(DEADLINE, f).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err("the server did not answer in time".into()),
+    }
+}
+
+impl Follower {
+    /// The low-level key of the position kept in the cache.
+    fn position_key(&self) -> Key<'static> {
+        Key::new(format!(
+            "cache_diesel:follower:{}:binlog",
+            self.shared.options.slot
+        ))
+        .version(0)
+    }
+
+    /// Follows MySQL or MariaDB until [`Follower::stop`] (see
+    /// [`Follower::run`]).
+    pub(super) fn follow_mysql(&self) {
+        let s = &*self.shared;
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                self.failed("start a runtime", &e);
+                return;
+            }
+        };
+        let mut session: Option<Session> = None;
+        let mut checked = Instant::now();
+        let mut backoff = Duration::from_millis(250);
+        while !s.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if !self.keep_lease() {
+                session = None;
+                std::thread::sleep(s.options.lease / 3);
+                continue;
+            }
+            let se = match session.as_mut() {
+                Some(se) => se,
+                None => match self.mysql_start(&rt) {
+                    Ok(se) => {
+                        backoff = Duration::from_millis(250);
+                        session.insert(se)
+                    }
+                    Err(e) => {
+                        self.release_lease();
+                        self.failed("start", &e);
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                },
+            };
+            if checked.elapsed() >= CHECK_EVERY {
+                checked = Instant::now();
+                // (What the catalogue said is asked again: views and keys
+                // made since.)
+                se.catalogue.clear();
+                se.tables.clear();
+            }
+            if let Err(e) = self.binlog_pass(&rt, se) {
+                self.failed("follow", &e);
+                session = None;
+            }
+        }
+    }
+
+    /// One pass on a connection of its own, for tests (see
+    /// [`Follower::follow_once`]): reads up to where the server stood
+    /// when it began.
+    pub(super) fn follow_mysql_once(&self, confirm: bool) -> Result<usize, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut se = self.mysql_start(&rt).map_err(|e| e.to_string())?;
+        let target = rt
+            .block_on(master_position(&mut se.conn))
+            .map_err(|e| e.to_string())?;
+        let mut batch = Batch::default();
+        let mut read = 0;
+        let began = Instant::now();
+        while se.at < target || se.in_transaction {
+            if began.elapsed() > DEADLINE {
+                return Err("the stream did not reach the server's position".into());
+            }
+            let event = rt
+                .block_on(timely(async {
+                    se.stream
+                        .next()
+                        .await
+                        .ok_or_else(|| Failure::from("the binary log stream ended"))?
+                        .map_err(Failure::from)
+                }))
+                .map_err(|e| e.to_string())?;
+            self.absorb_event(&rt, &mut se, event, &mut batch)
+                .map_err(|e| e.to_string())?;
+            read += 1;
+        }
+        self.settle(batch).map_err(|e| e.to_string())?;
+        if confirm {
+            let end = se.end.to_string();
+            self.shared
+                .cache
+                .set(self.position_key(), &end, cache_core::Timeout::Never)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(read)
+    }
+
+    /// Connects, checks the server logs what the follower needs, finds the
+    /// position to start from (after a gap: the server's, with every
+    /// followed table invalidated), and opens the stream there.
+    fn mysql_start(&self, rt: &tokio::runtime::Runtime) -> Result<Session, Failure> {
+        let s = &*self.shared;
+        let opts = Opts::from_url(&s.url)?;
+        let db = opts
+            .db_name()
+            .ok_or("the follower's database URL names no database")?
+            .to_owned();
+        let mut conn = rt.block_on(timely(Conn::new(opts.clone())))?;
+        let settings: Option<(String, String, String)> = rt.block_on(timely(
+            conn.query_first("SELECT @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"),
+        ))?;
+        match settings {
+            Some((format, image, metadata))
+                if format.eq_ignore_ascii_case("ROW")
+                    && image.eq_ignore_ascii_case("FULL")
+                    && metadata.eq_ignore_ascii_case("FULL") => {}
+            other => {
+                return Err(format!(
+                    "the server's binary log is {other:?}; the follower needs binlog_format = ROW, binlog_row_image = FULL, binlog_row_metadata = FULL"
+                )
+                .into());
+            }
+        }
+        self.add(Count::Starts, 1);
+        let stored = s
+            .cache
+            .get::<String>(self.position_key())?
+            .and_then(|p| Position::parse(&p));
+        let start = match stored {
+            Some(p) => p,
+            None => self.mysql_gap(rt, &mut conn, &db)?,
+        };
+        let stream = match rt.block_on(open_stream(&opts, &start)) {
+            Ok(stream) => stream,
+            Err(e)
+                if e.downcast_ref::<mysql_async::Error>().and_then(code_of) == Some(LOG_GONE) =>
+            {
+                tracing::warn!(slot = %s.options.slot, position = %start, error = %e, "cache follower: the binary log position is gone (purged?)");
+                let now = self.mysql_gap(rt, &mut conn, &db)?;
+                rt.block_on(open_stream(&opts, &now))?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Session {
+            stream,
+            conn,
+            db,
+            at: start.clone(),
+            end: start.clone(),
+            stored: start,
+            in_transaction: false,
+            tables: HashMap::new(),
+            catalogue: HashMap::new(),
+            asked: None,
+            last_ask: None,
+            last_event: Instant::now(),
+        })
+    }
+
+    /// Invalidates every followed table (and what reads it), and stores
+    /// the server's position now as where the stream starts.
+    fn mysql_gap(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        conn: &mut Conn,
+        db: &str,
+    ) -> Result<Position, Failure> {
+        let s = &*self.shared;
+        self.add(Count::Gaps, 1);
+        // (The position first: a change committed after it is in the
+        // stream; one before it, invalidated below.)
+        let now = rt.block_on(master_position(conn))?;
+        let tables: Vec<String> = if s.options.tables.is_empty() {
+            rt.block_on(timely(conn.exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+                (db,),
+            )))?
+        } else {
+            s.options.tables.clone()
+        };
+        let mut tags = HashSet::new();
+        for table in &tables {
+            let table = table.to_lowercase();
+            let readers = rt.block_on(readers(conn, db, &table))?;
+            for name in std::iter::once(&table).chain(&readers) {
+                tags.insert(table_tag(&s.cache, name, TableTag::Epoch));
+            }
+        }
+        tracing::warn!(slot = %s.options.slot, tables = tables.len(), position = %now, "cache follower: the stream starts here; every followed table invalidated");
+        self.bump(tags.into_iter().collect())?;
+        s.cache.set(
+            self.position_key(),
+            &now.to_string(),
+            cache_core::Timeout::Never,
+        )?;
+        Ok(now)
+    }
+
+    /// Reads what the stream holds now (waiting up to `poll` for the
+    /// first event), bumps its tags, stores the position of the last
+    /// transaction read whole; asks the server where it stands now and
+    /// then, and publishes the position once the stream has passed it.
+    fn binlog_pass(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        se: &mut Session,
+    ) -> Result<usize, Failure> {
+        let s = &*self.shared;
+        if se.asked.is_none() && se.last_ask.is_none_or(|at| at.elapsed() >= PUBLISH_EVERY) {
+            let started = SystemTime::now();
+            se.asked = Some((rt.block_on(master_position(&mut se.conn))?, started));
+            se.last_ask = Some(Instant::now());
+        }
+        let mut batch = Batch {
+            in_transaction: se.in_transaction,
+            ..Batch::default()
+        };
+        let mut read = 0;
+        while read < s.options.batch {
+            if read % 256 == 255 && !self.keep_lease() {
+                return Err("lost the lease".into());
+            }
+            let wait = if read == 0 {
+                s.options.poll.min(PUBLISH_EVERY)
+            } else {
+                Duration::ZERO
+            };
+            let next = rt.block_on(async { tokio::time::timeout(wait, se.stream.next()).await });
+            let event = match next {
+                Err(_) => break,
+                Ok(None) => return Err("the binary log stream ended".into()),
+                Ok(Some(Err(e))) => return Err(e.into()),
+                Ok(Some(Ok(event))) => event,
+            };
+            se.last_event = Instant::now();
+            self.absorb_event(rt, se, event, &mut batch)?;
+            read += 1;
+        }
+        if se.last_event.elapsed() > SILENCE {
+            return Err("the binary log stream is silent (no heartbeat)".into());
+        }
+        self.settle(batch)?;
+        if se.end != se.stored {
+            s.cache.set(
+                self.position_key(),
+                &se.end.to_string(),
+                cache_core::Timeout::Never,
+            )?;
+            se.stored = se.end.clone();
+        }
+        if let Some((asked, started)) = &se.asked
+            && !se.in_transaction
+            && se.at >= *asked
+        {
+            if let Err(e) = s.cache.publish_follower_position(*started) {
+                self.failed("publish the position", &e);
+            }
+            se.asked = None;
+        }
+        // (An unanswered question is asked again after a while.)
+        if se
+            .last_ask
+            .is_some_and(|at| at.elapsed() >= Duration::from_secs(5))
+        {
+            se.asked = None;
+        }
+        Ok(read)
+    }
+
+    /// Reads one event into `batch`.
+    fn absorb_event(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        se: &mut Session,
+        event: mysql_async::binlog::events::Event,
+        batch: &mut Batch,
+    ) -> Result<(), Failure> {
+        let s = &*self.shared;
+        let header = event.header();
+        // (Offsets only grow within a file: the events a stream starts
+        // with, from the file's head, leave it where it is.)
+        se.at.offset = se.at.offset.max(u64::from(header.log_pos()));
+        if header.event_type_raw() == MARIADB_GTID {
+            // seq_no (8), domain id (4), flags (1).
+            let flags = event.data().get(12).copied().unwrap_or(0);
+            se.in_transaction = flags & GTID_STANDALONE == 0;
+            batch.in_transaction = se.in_transaction;
+            return Ok(());
+        }
+        let Some(data) = event.read_data()? else {
+            return Ok(());
+        };
+        match data {
+            EventData::RotateEvent(rotate) => {
+                se.at = Position {
+                    file: rotate.name().into_owned(),
+                    offset: rotate.position(),
+                };
+                if !se.in_transaction {
+                    se.end = se.at.clone();
+                }
+            }
+            EventData::XidEvent(_) => self.transaction_ends(se, batch),
+            EventData::QueryEvent(query) => {
+                let sql = query.query();
+                match sql.trim().to_ascii_uppercase().as_str() {
+                    "BEGIN" => {
+                        se.in_transaction = true;
+                        batch.in_transaction = true;
+                    }
+                    "COMMIT" | "ROLLBACK" => self.transaction_ends(se, batch),
+                    _ => {
+                        self.statement(rt, se, &sql, batch)?;
+                        if !se.in_transaction {
+                            self.transaction_ends(se, batch);
+                        }
+                    }
+                }
+            }
+            EventData::RowsEvent(rows) => {
+                let id = rows.table_id();
+                let Some(tme) = se.stream.get_tme(id) else {
+                    tracing::error!(slot = %s.options.slot, table_id = id, "cache follower: rows of a table not described; the whole cache invalidated");
+                    batch
+                        .invalidation
+                        .tags
+                        .insert(crate::keys::all_tag(&s.cache));
+                    return Ok(());
+                };
+                if !se.tables.contains_key(&id) {
+                    let known = self.known(rt, &mut se.conn, &se.db, &mut se.catalogue, id, tme)?;
+                    se.tables.insert(id, known);
+                }
+                let Some(Some(known)) = se.tables.get(&id) else {
+                    return Ok(());
+                };
+                let cache = &s.cache;
+                for row in rows.rows(tme) {
+                    let (before, after) = match row {
+                        Ok(images) => images,
+                        Err(e) => {
+                            tracing::error!(slot = %s.options.slot, error = %e, "cache follower: a row it cannot read; the table invalidated");
+                            batch.invalidation.epoch(cache, known);
+                            continue;
+                        }
+                    };
+                    let old = before.as_ref().map(|b| binlog::old_row(&known.relation, b));
+                    let new = after.as_ref().map(|a| binlog::tuple(&known.relation, a).0);
+                    batch.invalidation.row_change(
+                        cache,
+                        known,
+                        old.as_ref().map(|(kind, t)| (*kind, t)),
+                        new.as_ref(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A transaction read whole.
+    fn transaction_ends(&self, se: &mut Session, batch: &mut Batch) {
+        se.in_transaction = false;
+        batch.in_transaction = false;
+        se.end = se.at.clone();
+        // (The log's commit times are whole seconds: the lag counts from
+        // the change's arrival.)
+        batch.commits.push(SystemTime::now());
+    }
+
+    /// A statement logged as text (DDL, `TRUNCATE`, ..): the epochs of the
+    /// tables it names, or the whole cache's.
+    fn statement(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        se: &mut Session,
+        sql: &str,
+        batch: &mut Batch,
+    ) -> Result<(), Failure> {
+        let s = &*self.shared;
+        // The tables' shapes may have changed: their ids are learned anew.
+        se.tables.clear();
+        for statement in analyze(sql, Dialect::Mysql) {
+            match statement {
+                Statement::Writes(tables) => {
+                    for table in tables {
+                        se.catalogue.remove(&table);
+                        let readers = rt.block_on(readers(&mut se.conn, &se.db, &table))?;
+                        for name in std::iter::once(&table).chain(&readers) {
+                            batch.invalidation.tags.insert(table_tag(
+                                &s.cache,
+                                name,
+                                TableTag::Epoch,
+                            ));
+                        }
+                    }
+                }
+                Statement::Unknown => {
+                    tracing::info!(slot = %s.options.slot, sql = %sql, "cache follower: a statement whose tables are not known; the whole cache invalidated");
+                    batch
+                        .invalidation
+                        .tags
+                        .insert(crate::keys::all_tag(&s.cache));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// What the follower knows of the table `tme` maps (`None`: not
+    /// followed); a table whose columns the log does not name is known by
+    /// its name alone (each change bumps its epoch).
+    fn known(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        conn: &mut Conn,
+        db: &str,
+        catalogue: &mut HashMap<String, Catalogue>,
+        id: u64,
+        tme: &mysql_async::binlog::events::TableMapEvent<'static>,
+    ) -> Result<Option<Known>, Failure> {
+        let s = &*self.shared;
+        let table = tme.table_name().to_lowercase();
+        if tme.database_name() != db
+            || (!s.options.tables.is_empty()
+                && !s
+                    .options
+                    .tables
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&table)))
+        {
+            return Ok(None);
+        }
+        let about = match catalogue.get(&table) {
+            Some(c) => c.clone(),
+            None => {
+                let c = rt.block_on(catalogue_of(conn, db, &table))?;
+                catalogue.insert(table.clone(), c.clone());
+                c
+            }
+        };
+        let mut relation = match binlog::relation(id as u32, tme) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(slot = %s.options.slot, error = %e, "cache follower: each change of the table invalidates it");
+                super::pgoutput::Relation {
+                    id: id as u32,
+                    namespace: db.to_owned(),
+                    name: table.clone(),
+                    identity: b'f',
+                    columns: Vec::new(),
+                }
+            }
+        };
+        let whole = !relation.columns.is_empty();
+        if !whole {
+            // No column known: `unnamed_lookups` makes each change an
+            // epoch bump.
+            relation.columns.push(super::pgoutput::Column {
+                key: true,
+                name: "?".into(),
+                type_oid: 0,
+            });
+        }
+        let unique = if whole {
+            about.unique
+        } else {
+            vec!["?".into()]
+        };
+        Ok(Some(Known::new(
+            relation,
+            about.readers,
+            about.primary_key,
+            unique,
+        )))
+    }
+}
+
+/// Where the server's binary log stands now.
+async fn master_position(conn: &mut Conn) -> Result<Position, Failure> {
+    let row: Option<mysql_async::Row> = timely(conn.query_first("SHOW MASTER STATUS")).await?;
+    let row = row.ok_or("the server keeps no binary log (log_bin is off)")?;
+    let file: Option<String> = row.get(0);
+    let offset: Option<u64> = row.get(1);
+    match (file, offset) {
+        (Some(file), Some(offset)) => Ok(Position { file, offset }),
+        _ => Err("SHOW MASTER STATUS said no position".into()),
+    }
+}
+
+/// A replica's stream of the binary log from `at`, heartbeats each second.
+async fn open_stream(opts: &Opts, at: &Position) -> Result<BinlogStream, Failure> {
+    let mut conn = timely(Conn::new(opts.clone())).await?;
+    // (Nanoseconds: MySQL's and MariaDB's unit for it.)
+    timely(conn.query_drop("SET @master_heartbeat_period = 1000000000")).await?;
+    // A server id of its own among the replicas (they must differ).
+    let server_id = 0x4000_0000
+        | (std::process::id() << 8)
+        | (SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            & 0xff);
+    let request = BinlogStreamRequest::new(server_id)
+        .with_filename(at.file.as_bytes())
+        .with_pos(at.offset);
+    let mut stream = timely(conn.get_binlog_stream(request)).await?;
+    // The first event says whether the position is there (a rotate to
+    // it) or not (an error).
+    match tokio::time::timeout(DEADLINE, stream.next()).await {
+        Ok(Some(Ok(_))) => Ok(stream),
+        Ok(Some(Err(e))) => Err(e.into()),
+        Ok(None) => Err("the binary log stream ended at once".into()),
+        Err(_) => Err("the binary log stream did not start in time".into()),
+    }
+}
+
+/// The tables and views whose entries a change of `table` touches: views
+/// naming it, tables whose foreign keys cascade (or set null or a
+/// default) from it, transitively.
+async fn readers(conn: &mut Conn, db: &str, table: &str) -> Result<Vec<String>, Failure> {
+    let mut found: Vec<String> = Vec::new();
+    let mut todo = vec![table.to_owned()];
+    while let Some(t) = todo.pop() {
+        let views: Vec<String> = timely(conn.exec(
+            "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND VIEW_DEFINITION LIKE ?",
+            (db, format!("%`{t}`%")),
+        ))
+        .await?;
+        let children: Vec<String> = timely(conn.exec(
+            "SELECT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ? \
+             AND (DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION'))",
+            (db, &t),
+        ))
+        .await?;
+        for name in views.into_iter().chain(children) {
+            let name = name.to_lowercase();
+            if name != table && !found.contains(&name) {
+                found.push(name.clone());
+                todo.push(name);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// What the catalogue says of `table`.
+async fn catalogue_of(conn: &mut Conn, db: &str, table: &str) -> Result<Catalogue, Failure> {
+    let primary_key: Vec<String> = timely(conn.exec(
+        "SELECT COLUMN_NAME FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
+        (db, table),
+    ))
+    .await?;
+    let unique: Vec<String> = timely(conn.exec(
+        "SELECT COLUMN_NAME FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0",
+        (db, table),
+    ))
+    .await?;
+    Ok(Catalogue {
+        readers: readers(conn, db, table).await?,
+        primary_key,
+        unique,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_order_by_file_then_offset() {
+        let p = |t: &str| Position::parse(t).unwrap();
+        assert!(p("log.000002:4") > p("log.000001:900"));
+        assert!(p("log.000002:400") > p("log.000002:399"));
+        assert_eq!(p("a:b:7").file, "a:b");
+        assert_eq!(Position::parse("log.000001"), None);
+        assert_eq!(p("log.000001:331").to_string(), "log.000001:331");
+    }
+}
