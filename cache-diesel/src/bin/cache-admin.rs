@@ -11,7 +11,7 @@
 //! cache-admin [--cache URL] ping                    whether the cache answers
 //! cache-admin [--cache URL] follow <database URL> [--slot S] [--publication P]
 //!             [--table T]... [--replica-identity-full]
-//!                                                   run a change-stream follower (PostgreSQL)
+//!                                                   run a change-stream follower (PostgreSQL, MySQL)
 //! cache-admin [--cache URL] follower                where the follower stands
 //! ```
 //!
@@ -41,7 +41,7 @@ const USAGE: &str = "usage: cache-admin [--cache URL] <command>
   inspect <model> <value> [--column <col>]   the detail entries of a row (column: id)
   ping                                       whether the cache answers
   follow <database URL> [--slot S] [--publication P] [--table T]... [--replica-identity-full]
-                                             run a change-stream follower (PostgreSQL) until killed
+                                             run a change-stream follower (PostgreSQL, MySQL) until killed
   follower                                   the follower's position and lag
 The URL is --cache's, else CACHE_URL's, with the deployment's prefix.";
 
@@ -122,8 +122,9 @@ fn run(mut args: Vec<String>) -> Result<String, String> {
     }
 }
 
-/// Runs a follower of the PostgreSQL database at `database` until killed.
-#[cfg(feature = "postgres-system-libpq")]
+/// Runs a follower of the database at `database` (PostgreSQL, or MySQL
+/// and MariaDB for a `mysql://` URL) until killed.
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 fn follow(cache: Cache, database: &str, options: &[String]) -> Result<String, String> {
     let mut o = cache_diesel::FollowerOptions::default();
     let mut it = options.iter();
@@ -141,16 +142,38 @@ fn follow(cache: Cache, database: &str, options: &[String]) -> Result<String, St
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
-    cache_diesel::Follower::postgres(database, cache, o).run();
+    let follower = if database.starts_with("mysql:") {
+        #[cfg(feature = "mysql-follower")]
+        {
+            cache_diesel::Follower::mysql(database, cache, o)
+        }
+        #[cfg(not(feature = "mysql-follower"))]
+        return Err(
+            "following MySQL needs cache-admin built with the mysql-follower feature".into(),
+        );
+    } else {
+        #[cfg(feature = "postgres-system-libpq")]
+        {
+            cache_diesel::Follower::postgres(database, cache, o)
+        }
+        #[cfg(not(feature = "postgres-system-libpq"))]
+        return Err(
+            "following PostgreSQL needs cache-admin built with the postgres feature".into(),
+        );
+    };
+    follower.run();
     Ok("stopped".into())
 }
 
-/// Without the `postgres` feature, there is nothing to follow.
-#[cfg(not(feature = "postgres-system-libpq"))]
+/// Without the `postgres` or `mysql-follower` feature, there is nothing
+/// to follow.
+#[cfg(not(any(feature = "postgres-system-libpq", feature = "mysql-follower")))]
 fn follow(_: Cache, _: &str, _: &[String]) -> Result<String, String> {
-    Err("follow needs cache-admin built with the postgres feature \
-         (cargo install cache-diesel --features postgres)"
-        .into())
+    Err(
+        "follow needs cache-admin built with the postgres or mysql-follower feature \
+         (cargo install cache-diesel --features postgres,mysql-follower)"
+            .into(),
+    )
 }
 
 /// Each key under the cache's prefix, without it (its namespace first:

@@ -308,7 +308,11 @@ impl Follower {
                 (db,),
             )))?
         } else {
-            s.options.tables.clone()
+            s.options
+                .tables
+                .iter()
+                .map(|t| bare(t).to_owned())
+                .collect()
         };
         let mut tags = HashSet::new();
         for table in &tables {
@@ -561,7 +565,7 @@ impl Follower {
                     .options
                     .tables
                     .iter()
-                    .any(|t| t.eq_ignore_ascii_case(&table)))
+                    .any(|t| bare(t).eq_ignore_ascii_case(&table)))
         {
             return Ok(None);
         }
@@ -608,6 +612,12 @@ impl Follower {
             unique,
         )))
     }
+}
+
+/// A table's name without its database (`db.t`: `t`; the database
+/// followed is the URL's).
+fn bare(table: &str) -> &str {
+    table.rsplit('.').next().unwrap_or(table)
 }
 
 /// Where the server's binary log stands now.

@@ -3,14 +3,21 @@
 //! multi-row updates, `INSERT .. SELECT`, a function, a trigger, and a
 //! `TRUNCATE` now and then) while readers read details, unique lookups,
 //! filtered lists and counts through a manager, and change-stream
-//! followers (PostgreSQL, logical replication) run in processes of their
-//! own, one active at a time (a lease).
+//! followers (PostgreSQL's logical replication, or MySQL's and MariaDB's
+//! binary log) run in processes of their own, one active at a time (a
+//! lease).
 //!
 //! ```text
-//! cargo run --release -p cache-programs --bin follow -- \
+//! cargo run --release -p cache-programs --bin follow -- [--db <postgres|mysql>] \
 //!     --cache <redis|tiered> --seconds N [--rate 1000] [--bound-ms 2000] \
 //!     [--no-follower] [--fault <kill|drop-slot|restart-redis|restart-db>]
 //! ```
+//!
+//! On MySQL (the server's `test` database's own database `follow_<pid>`)
+//! the writes are the same shapes (a procedure for the function, `REPLACE
+//! .. SELECT` for the writing CTE, `DELETE` and `INSERT .. SELECT` in one
+//! transaction for the `TRUNCATE`, which MySQL commits on its own); the
+//! faults are `kill` and `restart-redis`.
 //!
 //! Every row carries a version the writers increase; a read is stale when
 //! it serves a row older than a version whose write had returned more than
@@ -93,6 +100,7 @@ struct Written {
 
 #[derive(Debug, Clone)]
 struct Args {
+    db: String,
     cache: String,
     seconds: f64,
     rate: f64,
@@ -103,6 +111,7 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
+        db: "postgres".into(),
         cache: "redis".into(),
         seconds: 10.0,
         rate: 1000.0,
@@ -114,6 +123,7 @@ fn args() -> Args {
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} wants a value"));
         match flag.as_str() {
+            "--db" => a.db = value(),
             "--cache" => a.cache = value(),
             "--seconds" => a.seconds = value().parse().expect("--seconds N"),
             "--rate" => a.rate = value().parse().expect("--rate N"),
@@ -251,26 +261,35 @@ fn show(world: &World, seen: &Seen, start: Instant, window: Duration) {
 
 /// After a failure (the server restarting, say): a new connection, once
 /// one can be made.
-fn reconnect(conn: &mut PgConnection, url: &str, schema: &str) {
+fn reconnect<C>(conn: &mut C, open: &(dyn Fn() -> QueryResult<C> + Sync)) {
     std::thread::sleep(Duration::from_millis(10));
-    if let Ok(mut c) = PgConnection::establish(url)
-        && c.batch_execute(&format!("SET search_path TO \"{schema}\""))
-            .is_ok()
-    {
+    if let Ok(c) = open() {
         *conn = c;
     }
 }
 
-fn connect(url: &str, schema: &str) -> PgConnection {
-    let mut conn = PgConnection::establish(url).expect("PostgreSQL");
-    conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
-        .unwrap();
-    conn
+/// A connection whose tables are the program's.
+fn connect_pg(url: &str, schema: &str) -> QueryResult<PgConnection> {
+    let mut conn = PgConnection::establish(url)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
+    conn.batch_execute(&format!("SET search_path TO \"{schema}\""))?;
+    Ok(conn)
 }
 
-fn reader(world: &World, url: &str, schema: &str, cache: Cache, window: Duration) {
+fn connect_my(url: &str) -> QueryResult<MysqlConnection> {
+    MysqlConnection::establish(url).map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+}
+
+fn reader<C: Connection + 'static>(
+    world: &World,
+    open: &(dyn Fn() -> QueryResult<C> + Sync),
+    cache: Cache,
+    window: Duration,
+) where
+    Item: cache_diesel::ModelQueries<C>,
+{
     let items = ItemCache::new(cache);
-    let mut conn = connect(url, schema);
+    let mut conn = open().expect("the database");
     let mut rng = rand::rng();
     while !world.stop.load(Ordering::Relaxed) {
         let start = Instant::now();
@@ -305,7 +324,7 @@ fn reader(world: &World, url: &str, schema: &str, cache: Cache, window: Duration
             }
             Err(_) => {
                 world.failed_reads.fetch_add(1, Ordering::Relaxed);
-                reconnect(&mut conn, url, schema);
+                reconnect(&mut conn, open);
             }
         }
     }
@@ -313,23 +332,27 @@ fn reader(world: &World, url: &str, schema: &str, cache: Cache, window: Duration
 
 /// One foreign write of a random shape, in a transaction: the rows it
 /// wrote are recorded as pending before its `COMMIT`.
-fn write_once(
+fn write_once<C: Connection>(
     world: &World,
-    conn: &mut PgConnection,
-    rng: &mut impl Rng,
+    conn: &mut C,
+    write: WriteRows<C>,
+    rng: &mut rand::rngs::ThreadRng,
     truncate: bool,
 ) -> QueryResult<Vec<Written>> {
     conn.transaction(|conn| {
-        let rows = write_rows(conn, rng, truncate)?;
+        let rows = write(conn, rng, truncate)?;
         world.record(&rows, None);
         Ok(rows)
     })
 }
 
-/// The statements of [`write_once`]; the rows they wrote.
-fn write_rows(
+/// The statements of one foreign write; the rows they wrote.
+type WriteRows<C> = fn(&mut C, &mut rand::rngs::ThreadRng, bool) -> QueryResult<Vec<Written>>;
+
+/// [`WriteRows`] on PostgreSQL.
+fn write_rows_pg(
     conn: &mut PgConnection,
-    rng: &mut impl Rng,
+    rng: &mut rand::rngs::ThreadRng,
     truncate: bool,
 ) -> QueryResult<Vec<Written>> {
     let id = rng.random_range(1..=ROWS);
@@ -380,8 +403,69 @@ fn write_rows(
     }
 }
 
-fn writer(world: &World, url: &str, schema: &str, rate: f64, truncates: bool) {
-    let mut conn = connect(url, schema);
+/// [`WriteRows`] on MySQL: the same shapes, each followed by a read of
+/// the rows it wrote (MySQL's `UPDATE` returns none).
+fn write_rows_my(
+    conn: &mut MysqlConnection,
+    rng: &mut rand::rngs::ThreadRng,
+    truncate: bool,
+) -> QueryResult<Vec<Written>> {
+    let id = rng.random_range(1..=ROWS);
+    let category = rng.random_range(0..CATEGORIES);
+    let read = |conn: &mut MysqlConnection, ids: &str| {
+        diesel::sql_query(format!(
+            "SELECT id, version, category FROM items WHERE id IN ({ids})"
+        ))
+        .load::<Written>(conn)
+    };
+    if truncate {
+        conn.batch_execute(
+            "DELETE FROM keep; INSERT INTO keep SELECT * FROM items FOR UPDATE; DELETE FROM items;
+             INSERT INTO items SELECT id, slug, category, version + 1, title FROM keep",
+        )?;
+        return diesel::sql_query("SELECT id, version, category FROM items").load(conn);
+    }
+    match rng.random_range(0..10) {
+        0..4 => {
+            conn.batch_execute(&format!(
+                "UPDATE items SET version = version + 1, category = {category}, title = CONCAT('t', version) \
+                 WHERE id = {id}"
+            ))?;
+            read(conn, &id.to_string())
+        }
+        4..6 => {
+            let (a, b) = (rng.random_range(1..=ROWS), rng.random_range(1..=ROWS));
+            conn.batch_execute(&format!(
+                "UPDATE items SET version = version + 1, category = (category + 1) % {CATEGORIES} \
+                 WHERE id IN ({id}, {a}, {b})"
+            ))?;
+            read(conn, &format!("{id}, {a}, {b}"))
+        }
+        6 => {
+            conn.batch_execute(&format!(
+                "REPLACE INTO items SELECT id, slug, {category}, version + 1, title FROM items WHERE id = {id}"
+            ))?;
+            read(conn, &id.to_string())
+        }
+        7 => {
+            conn.batch_execute(&format!("CALL bump_item({id}, {category})"))?;
+            read(conn, &id.to_string())
+        }
+        _ => {
+            conn.batch_execute(&format!("INSERT INTO audit (item_id) VALUES ({id})"))?;
+            read(conn, &id.to_string())
+        }
+    }
+}
+
+fn writer<C: Connection>(
+    world: &World,
+    open: &(dyn Fn() -> QueryResult<C> + Sync),
+    write: WriteRows<C>,
+    rate: f64,
+    truncates: bool,
+) {
+    let mut conn = open().expect("the database");
     let mut rng = rand::rng();
     let every = Duration::from_secs_f64(1.0 / rate);
     let mut next = Instant::now();
@@ -391,14 +475,14 @@ fn writer(world: &World, url: &str, schema: &str, rate: f64, truncates: bool) {
         if truncate {
             next_truncate += Duration::from_secs(5);
         }
-        match write_once(world, &mut conn, &mut rng, truncate) {
+        match write_once(world, &mut conn, write, &mut rng, truncate) {
             Ok(rows) => {
                 world.record(&rows, Some(Instant::now()));
                 world.writes.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {
                 world.failed_writes.fetch_add(1, Ordering::Relaxed);
-                reconnect(&mut conn, url, schema);
+                reconnect(&mut conn, open);
             }
         }
         next += every;
@@ -424,11 +508,7 @@ fn drop_orphans(conn: &mut PgConnection) {
     .load(conn)
     .unwrap_or_default();
     for Name { name } in names {
-        let gone = name
-            .strip_prefix("follow_")
-            .and_then(|pid| pid.parse::<u32>().ok())
-            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if gone {
+        if gone(&name) {
             let _ = diesel::sql_query(format!("SELECT pg_drop_replication_slot('{name}')"))
                 .execute(conn);
             let _ = conn.batch_execute(&format!(
@@ -436,6 +516,54 @@ fn drop_orphans(conn: &mut PgConnection) {
             ));
         }
     }
+}
+
+/// The program's database on MySQL (`url`: the server's), its tables,
+/// procedure and trigger; the URL of the database.
+fn setup_my(url: &str, database: &str) -> String {
+    let mut conn = MysqlConnection::establish(url).expect("MySQL");
+    drop_orphans_my(&mut conn);
+    conn.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS `{database}`; CREATE DATABASE `{database}`; USE `{database}`;
+         CREATE TABLE items (id INT PRIMARY KEY, slug VARCHAR(64) NOT NULL UNIQUE, category INT NOT NULL,
+                             version BIGINT NOT NULL, title TEXT NOT NULL);
+         INSERT INTO items WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {ROWS})
+           SELECT i, CONCAT('item-', i), i % {CATEGORIES}, 0, 'title' FROM s;
+         CREATE TABLE keep LIKE items;
+         CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, item_id INT NOT NULL);
+         CREATE PROCEDURE bump_item(p INT, c INT)
+           UPDATE items SET version = version + 1, category = c WHERE id = p;
+         CREATE TRIGGER audit_bumps AFTER INSERT ON audit FOR EACH ROW
+           UPDATE items SET version = version + 1 WHERE id = NEW.item_id;"
+    ))
+    .expect("the program's tables");
+    services::mysql_database_url(url, database)
+}
+
+/// Drops the databases of runs of this program that were killed.
+fn drop_orphans_my(conn: &mut MysqlConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'follow\\_%'",
+    )
+    .load(conn)
+    .unwrap_or_default();
+    for Name { name } in names {
+        if gone(&name) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{name}`"));
+        }
+    }
+}
+
+/// Whether `name` (`follow_<pid>`) is of a process that is gone.
+fn gone(name: &str) -> bool {
+    name.strip_prefix("follow_")
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 fn setup(url: &str, schema: &str) {
@@ -470,9 +598,12 @@ fn follower_options(schema: &str) -> FollowerOptions {
 
 /// The child: a follower that prints its statistics twice a second, until
 /// its stdin closes (the parent gone) or it is killed.
-fn follower_child(url: &str, schema: &str, cache_url: &str) {
+fn follower_child(db: &str, url: &str, schema: &str, cache_url: &str) {
     let cache = Cache::from_url(cache_url).expect("cache");
-    let follower = Follower::postgres(url, cache, follower_options(schema));
+    let follower = match db {
+        "mysql" => Follower::mysql(url, cache, follower_options(schema)),
+        _ => Follower::postgres(url, cache, follower_options(schema)),
+    };
     follower.spawn().expect("a thread");
     let parent_gone = Arc::new(AtomicBool::new(false));
     let gone = parent_gone.clone();
@@ -560,17 +691,35 @@ impl Drop for Followers {
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().collect();
     if raw.get(1).map(String::as_str) == Some("--follower-child") {
-        follower_child(&raw[2], &raw[3], &raw[4]);
+        follower_child(&raw[2], &raw[3], &raw[4], &raw[5]);
         return ExitCode::SUCCESS;
     }
     let args = args();
-    let Some(url) = services::database_url() else {
-        eprintln!("follow: no PostgreSQL");
+    let mysql = match args.db.as_str() {
+        "postgres" => false,
+        "mysql" => true,
+        other => panic!("--db postgres|mysql, not {other}"),
+    };
+    if mysql && matches!(args.fault.as_deref(), Some("drop-slot" | "restart-db")) {
+        panic!("--db mysql: the faults are kill and restart-redis");
+    }
+    let server = if mysql {
+        services::mysql_url()
+    } else {
+        services::database_url()
+    };
+    let Some(server) = server else {
+        eprintln!("follow: no {} server", args.db);
         return ExitCode::FAILURE;
     };
     let mut redis = RedisServer::start(&[]).expect("a Redis server of the program's own");
     let schema = format!("follow_{}", std::process::id());
-    setup(&url, &schema);
+    let url = if mysql {
+        setup_my(&server, &schema)
+    } else {
+        setup(&server, &schema);
+        server
+    };
     let store_url = match args.cache.as_str() {
         "redis" => redis.url(),
         "tiered" => services::with_local_tier(&redis.url()),
@@ -582,6 +731,7 @@ fn main() -> ExitCode {
         children: Vec::new(),
         args: vec![
             "--follower-child".into(),
+            args.db.clone(),
             url.clone(),
             schema.clone(),
             follower_cache_url,
@@ -619,13 +769,15 @@ fn main() -> ExitCode {
         writes: AtomicU64::new(0),
         failed_writes: AtomicU64::new(0),
     };
+    let open_pg = || connect_pg(&url, &schema);
+    let open_my = || connect_my(&url);
     {
-        let mut init = PgConnection::establish(&url).unwrap();
-        let rows: Vec<Written> = diesel::sql_query(format!(
-            "SELECT id, version, category FROM \"{schema}\".items"
-        ))
-        .load(&mut init)
-        .unwrap();
+        let query = diesel::sql_query("SELECT id, version, category FROM items");
+        let rows: Vec<Written> = if mysql {
+            query.load(&mut open_my().unwrap()).unwrap()
+        } else {
+            query.load(&mut open_pg().unwrap()).unwrap()
+        };
         for w in rows {
             world.histories[(w.id - 1) as usize].lock().unwrap()[0] =
                 (w.version, w.category, Some(Instant::now()));
@@ -636,11 +788,20 @@ fn main() -> ExitCode {
     let mut fault_note = String::new();
     std::thread::scope(|s| {
         for _ in 0..READERS {
-            s.spawn(|| reader(&world, &url, &schema, cache.clone(), window));
+            let (world, cache) = (&world, cache.clone());
+            if mysql {
+                s.spawn(move || reader(world, &open_my, cache, window));
+            } else {
+                s.spawn(move || reader(world, &open_pg, cache, window));
+            }
         }
         for n in 0..WRITERS {
-            let (world, url, schema, rate) = (&world, &url, &schema, args.rate / WRITERS as f64);
-            s.spawn(move || writer(world, url, schema, rate, n == 0));
+            let (world, rate) = (&world, args.rate / WRITERS as f64);
+            if mysql {
+                s.spawn(move || writer(world, &open_my, write_rows_my, rate, n == 0));
+            } else {
+                s.spawn(move || writer(world, &open_pg, write_rows_pg, rate, n == 0));
+            }
         }
         let started = Instant::now();
         let mut halfway_done = false;
@@ -755,7 +916,11 @@ fn main() -> ExitCode {
         followers.total("rows"),
     );
     drop(followers);
-    if let Ok(mut conn) = PgConnection::establish(&url) {
+    if mysql {
+        if let Ok(mut conn) = connect_my(&url) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{schema}`"));
+        }
+    } else if let Ok(mut conn) = PgConnection::establish(&url) {
         let _ = diesel::sql_query(format!("SELECT pg_drop_replication_slot('{schema}')"))
             .execute(&mut conn);
         let _ = conn.batch_execute(&format!(

@@ -1,14 +1,19 @@
 //! The follower checker runs briefly: writers that are not this library
 //! (plain SQL of every shape) against followers in processes of their
 //! own leave no read stale past the window, also while the active
-//! follower is killed; without a follower the same run reads stale.
+//! follower is killed; without a follower the same run reads stale. On
+//! PostgreSQL and on MariaDB (the binary log).
 
 use cache_tests::services;
 use std::process::Command;
 
 /// Runs `follow` for a few seconds; its last line's fields.
 fn follow(flags: &[&str]) -> Option<std::collections::HashMap<String, f64>> {
-    services::database_url()?;
+    if flags.contains(&"mysql") {
+        services::mysql_url()?;
+    } else {
+        services::database_url()?;
+    }
     let _turn = crate::one_at_a_time();
     let out = Command::new(env!("CARGO_BIN_EXE_follow"))
         .args(["--cache", "redis", "--rate", "300"])
@@ -59,5 +64,18 @@ fn a_killed_follower_is_replaced_and_nothing_is_served_stale() {
     };
     assert_eq!(killed["stale_reads_past_window"], 0.0, "{killed:?}");
     assert!(killed["kills"] >= 1.0, "{killed:?}");
+    assert_eq!(killed["failed_reads"], 0.0, "{killed:?}");
+}
+
+#[test]
+fn mysql_foreign_writes_are_followed_also_while_the_follower_is_killed() {
+    let Some(killed) = follow(&["--db", "mysql", "--seconds", "8", "--fault", "kill"]) else {
+        return;
+    };
+    assert_eq!(killed["stale_reads_past_window"], 0.0, "{killed:?}");
+    assert!(
+        killed["kills"] >= 1.0 && killed["changes"] > 0.0,
+        "{killed:?}"
+    );
     assert_eq!(killed["failed_reads"], 0.0, "{killed:?}");
 }
