@@ -5,22 +5,26 @@
 //!
 //! MySQL's types are named by the PostgreSQL type whose values key alike
 //! (see `changes::kind`): integers `int8`, `FLOAT` `float4`, `DOUBLE`
-//! `float8`, character columns `text`, binary ones `bytea` (keyed as a
-//! structure: the column's shared tag), decimals, dates and times
-//! `numeric` (shared too); `TINYINT`, which a model may read as a `bool`,
-//! is keyed both ways; `ENUM`, `SET`, `BIT`, `JSON`, geometries and
-//! anything else are not known (every filtered list of the table).
+//! `float8`, character columns in UTF-8 or ASCII `text` (in `latin1`,
+//! decoded as MySQL does), binary ones `bytea` (keyed as a structure: the
+//! column's shared tag), decimals, dates and times `numeric` (shared too);
+//! `TINYINT`, which a model may read as a `bool`, is keyed both ways;
+//! character columns in other character sets, `ENUM`, `SET`, `BIT`,
+//! `JSON`, geometries and anything else are not known (every filtered
+//! list of the table).
 
-use super::changes::MYSQL_TINYINT;
+use super::changes::{MYSQL_LATIN1, MYSQL_TINYINT};
 use super::pgoutput::{Column, OldKind, Relation, Tuple, Value};
 use mysql_async::Value as MyValue;
 use mysql_async::binlog::events::{OptionalMetaExtractor, TableMapEvent};
 use mysql_async::binlog::row::BinlogRow;
 use mysql_async::binlog::value::BinlogValue;
 use mysql_async::consts::ColumnType;
+use std::collections::HashMap;
 
-/// The `binary` character set: a character column of it holds bytes.
-const BINARY: u16 = 63;
+/// A collation's character set, by the collation's id (what the log
+/// names a column's by): `information_schema.COLLATIONS`.
+pub(crate) type Charsets = HashMap<u16, String>;
 
 /// Not a type any value keys as: the table's `filtered` tag.
 const UNKNOWN: u32 = 0;
@@ -28,7 +32,11 @@ const UNKNOWN: u32 = 0;
 /// The table a table map describes, as `changes` reads it; an error when
 /// the log does not name its columns (`binlog_row_metadata` is not
 /// `FULL`).
-pub(crate) fn relation(id: u32, tme: &TableMapEvent<'_>) -> Result<Relation, String> {
+pub(crate) fn relation(
+    id: u32,
+    tme: &TableMapEvent<'_>,
+    charsets: &Charsets,
+) -> Result<Relation, String> {
     let meta = OptionalMetaExtractor::new(tme.iter_optional_meta())
         .map_err(|e| format!("unreadable table map metadata: {e}"))?;
     let names = meta
@@ -44,12 +52,15 @@ pub(crate) fn relation(id: u32, tme: &TableMapEvent<'_>) -> Result<Relation, Str
             tme.table_name()
         ));
     }
-    let mut charsets = meta.iter_charset();
+    let mut charset_ids = meta.iter_charset();
     let mut columns = Vec::with_capacity(count);
     for (at, name) in names.into_iter().enumerate() {
         let ty = tme.get_column_type(at).ok().flatten();
         let charset = match ty {
-            Some(t) if t.is_character_type() => charsets.next().and_then(|c| c.ok()),
+            Some(t) if t.is_character_type() => {
+                let collation = charset_ids.next().and_then(|c| c.ok());
+                collation.and_then(|c| charsets.get(&c)).map(String::as_str)
+            }
             _ => None,
         };
         columns.push(Column {
@@ -70,7 +81,7 @@ pub(crate) fn relation(id: u32, tme: &TableMapEvent<'_>) -> Result<Relation, Str
 
 /// The PostgreSQL type whose values key as a column of MySQL type `ty`
 /// (of character set `charset`, for character columns) do.
-fn keyed_as(ty: ColumnType, charset: Option<u16>) -> u32 {
+fn keyed_as(ty: ColumnType, charset: Option<&str>) -> u32 {
     use ColumnType::*;
     match ty {
         MYSQL_TYPE_TINY => MYSQL_TINYINT,
@@ -85,10 +96,12 @@ fn keyed_as(ty: ColumnType, charset: Option<u16>) -> u32 {
         | MYSQL_TYPE_TINY_BLOB
         | MYSQL_TYPE_MEDIUM_BLOB
         | MYSQL_TYPE_LONG_BLOB => match charset {
-            Some(BINARY) => 17,
-            Some(_) => 25,
-            // (A character set not logged: text or bytes, not known.)
-            None => UNKNOWN,
+            Some("binary") => 17,
+            Some("utf8mb4" | "utf8mb3" | "utf8" | "ascii") => 25,
+            Some("latin1") => MYSQL_LATIN1,
+            // (Another character set, or one not logged: text whose
+            // bytes are not read here, or bytes; not known.)
+            _ => UNKNOWN,
         },
         MYSQL_TYPE_DECIMAL
         | MYSQL_TYPE_NEWDECIMAL
@@ -113,7 +126,12 @@ pub(crate) fn tuple(relation: &Relation, row: &BinlogRow) -> (Tuple, bool) {
     for (at, column) in row.columns_ref().iter().enumerate() {
         let name = column.name_str();
         if let Some(i) = relation.columns.iter().position(|c| c.name == name) {
-            tuple[i] = value(row.as_ref(at));
+            tuple[i] = match (row.as_ref(at), relation.columns[i].type_oid) {
+                (Some(BinlogValue::Value(MyValue::Bytes(b))), MYSQL_LATIN1) => {
+                    Value::Text(latin1(b))
+                }
+                (v, _) => value(v),
+            };
             present += 1;
         }
     }
@@ -125,6 +143,25 @@ pub(crate) fn tuple(relation: &Relation, row: &BinlogRow) -> (Tuple, bool) {
 pub(crate) fn old_row(relation: &Relation, row: &BinlogRow) -> (OldKind, Tuple) {
     let (tuple, whole) = tuple(relation, row);
     (if whole { OldKind::Full } else { OldKind::Key }, tuple)
+}
+
+/// MySQL's `latin1` (Windows' cp1252, with its five undefined bytes as the
+/// code points of the same number) as text.
+fn latin1(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}',
+        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}',
+        '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}',
+        '\u{178}',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9f => HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
 }
 
 /// One value's text, as PostgreSQL's stream would send it for the type
@@ -175,12 +212,34 @@ mod tests {
         assert_eq!(value(None), Value::Unchanged);
     }
 
+    /// `latin1` reads as MySQL converts it (an outside probe: `café` in a
+    /// latin1 column was keyed `caf\u{FFFD}`, and its lookups were stale).
+    #[test]
+    fn latin1_decodes_as_mysql_converts_it() {
+        assert_eq!(latin1(b"caf\xe9"), "café");
+        assert_eq!(latin1(b"\x80\x81\x9f\xff"), "\u{20AC}\u{81}\u{178}ÿ");
+    }
+
     #[test]
     fn binary_and_unnamed_character_sets_are_not_keyed_as_text() {
-        assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some(45)), 25);
-        assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some(BINARY)), 17);
+        assert_eq!(
+            keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some("utf8mb4")),
+            25
+        );
+        assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some("binary")), 17);
+        assert_eq!(
+            keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some("latin1")),
+            MYSQL_LATIN1
+        );
+        assert_eq!(
+            keyed_as(ColumnType::MYSQL_TYPE_VARCHAR, Some("sjis")),
+            UNKNOWN
+        );
         assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_BLOB, None), UNKNOWN);
-        assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_ENUM, Some(45)), UNKNOWN);
+        assert_eq!(
+            keyed_as(ColumnType::MYSQL_TYPE_ENUM, Some("utf8mb4")),
+            UNKNOWN
+        );
         assert_eq!(keyed_as(ColumnType::MYSQL_TYPE_TINY, None), MYSQL_TINYINT);
     }
 }

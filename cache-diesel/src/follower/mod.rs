@@ -275,11 +275,18 @@ impl Follower {
             tracing::error!(slot = %s.options.slot, "cache follower: already running; a second run of one Follower does nothing (make another Follower)");
             return;
         }
-        match s.database {
-            #[cfg(feature = "postgres-system-libpq")]
-            Database::Postgres => self.follow_postgres(),
-            #[cfg(feature = "mysql-follower")]
-            Database::Mysql => self.follow_mysql(),
+        // (A panic in a dependency stops one run, never the follower.)
+        while !s.stop.load(Ordering::Relaxed) {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match s.database {
+                #[cfg(feature = "postgres-system-libpq")]
+                Database::Postgres => self.follow_postgres(),
+                #[cfg(feature = "mysql-follower")]
+                Database::Mysql => self.follow_mysql(),
+            }));
+            if run.is_err() {
+                self.release_lease();
+                self.failed("follow (it panicked)", &"see the panic above");
+            }
         }
         self.release_lease();
         s.running.store(false, Ordering::Relaxed);

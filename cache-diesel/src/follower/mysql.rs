@@ -39,6 +39,8 @@ const DEADLINE: Duration = Duration::from_secs(10);
 const SILENCE: Duration = Duration::from_secs(5);
 /// MariaDB's GTID event (its transactions' first event).
 const MARIADB_GTID: u8 = 162;
+/// The event that ends the group of an `XA PREPARE`.
+const XA_PREPARE: u8 = 38;
 /// MariaDB's GTID event flag: a transaction of one statement (DDL), with
 /// no `COMMIT` or `XID` after it.
 const GTID_STANDALONE: u8 = 1;
@@ -97,6 +99,8 @@ struct Session {
     /// The tables seen, by table id (`None`: not followed).
     tables: HashMap<u64, Option<Known>>,
     catalogue: HashMap<String, Catalogue>,
+    /// The server's collations' character sets.
+    charsets: binlog::Charsets,
     /// A question to the server in flight: its position then, and when.
     asked: Option<(Position, SystemTime)>,
     last_ask: Option<Instant>,
@@ -238,11 +242,12 @@ impl Follower {
             .ok_or("the follower's database URL names no database")?
             .to_owned();
         let mut conn = rt.block_on(timely(Conn::new(opts.clone())))?;
-        let settings: Option<(String, String, String)> = rt.block_on(timely(
+        type Setting = Option<String>;
+        let settings: Option<(Setting, Setting, Setting)> = rt.block_on(timely(
             conn.query_first("SELECT @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"),
         ))?;
         match settings {
-            Some((format, image, metadata))
+            Some((Some(format), Some(image), Some(metadata)))
                 if format.eq_ignore_ascii_case("ROW")
                     && image.eq_ignore_ascii_case("FULL")
                     && metadata.eq_ignore_ascii_case("FULL") => {}
@@ -253,6 +258,15 @@ impl Follower {
                 .into());
             }
         }
+        // (MariaDB lists collations without an id: `Option`s, as every
+        // value read here, since a value that does not convert panics.)
+        let collations: Vec<(Option<u64>, Option<String>)> = rt.block_on(timely(
+            conn.query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS"),
+        ))?;
+        let charsets = collations
+            .into_iter()
+            .filter_map(|(id, set)| Some((u16::try_from(id?).ok()?, set?)))
+            .collect();
         self.add(Count::Starts, 1);
         let stored = s
             .cache
@@ -283,6 +297,7 @@ impl Follower {
             in_transaction: false,
             tables: HashMap::new(),
             catalogue: HashMap::new(),
+            charsets,
             asked: None,
             last_ask: None,
             last_event: Instant::now(),
@@ -423,6 +438,12 @@ impl Follower {
             batch.in_transaction = se.in_transaction;
             return Ok(());
         }
+        if header.event_type_raw() == XA_PREPARE {
+            // (A prepared XA transaction is bumped at its `PREPARE`, ahead
+            // of its commit: early, never late.)
+            self.transaction_ends(se, batch);
+            return Ok(());
+        }
         let Some(data) = event.read_data()? else {
             return Ok(());
         };
@@ -446,8 +467,21 @@ impl Follower {
                     }
                     "COMMIT" | "ROLLBACK" => self.transaction_ends(se, batch),
                     _ => {
-                        self.statement(rt, se, &sql, batch)?;
-                        if !se.in_transaction {
+                        // A statement of another database, naming none of
+                        // this one's: not this follower's.
+                        let ours = query.schema().eq_ignore_ascii_case(&se.db)
+                            || sql.to_lowercase().contains(&se.db.to_lowercase());
+                        if ours {
+                            self.statement(rt, se, &sql, batch)?;
+                        }
+                        // (`XA COMMIT` and `XA ROLLBACK` of a prepared
+                        // transaction end a group of their own.)
+                        let xa_end = sql
+                            .trim_start()
+                            .get(..3)
+                            .is_some_and(|w| w.eq_ignore_ascii_case("XA "))
+                            && !sql.to_ascii_uppercase().contains("START");
+                        if !se.in_transaction || xa_end {
                             self.transaction_ends(se, batch);
                         }
                     }
@@ -464,7 +498,15 @@ impl Follower {
                     return Ok(());
                 };
                 if !se.tables.contains_key(&id) {
-                    let known = self.known(rt, &mut se.conn, &se.db, &mut se.catalogue, id, tme)?;
+                    let known = self.known(
+                        rt,
+                        &mut se.conn,
+                        &se.db,
+                        &mut se.catalogue,
+                        &se.charsets,
+                        id,
+                        tme,
+                    )?;
                     se.tables.insert(id, known);
                 }
                 let Some(Some(known)) = se.tables.get(&id) else {
@@ -515,22 +557,20 @@ impl Follower {
         batch: &mut Batch,
     ) -> Result<(), Failure> {
         let s = &*self.shared;
-        // The tables' shapes may have changed: their ids are learned anew.
+        // The tables' shapes, keys and views may have changed (of any
+        // table: a key added to one cascades from another): learned anew.
         se.tables.clear();
+        se.catalogue.clear();
         for statement in analyze(sql, Dialect::Mysql) {
-            match statement {
-                Statement::Writes(tables) => {
-                    for table in tables {
-                        se.catalogue.remove(&table);
-                        let readers = rt.block_on(readers(&mut se.conn, &se.db, &table))?;
-                        for name in std::iter::once(&table).chain(&readers) {
-                            batch.invalidation.tags.insert(table_tag(
-                                &s.cache,
-                                name,
-                                TableTag::Epoch,
-                            ));
-                        }
-                    }
+            let tables = match statement {
+                Statement::Writes(tables) => tables,
+                // A view made or replaced reads other rows now (and the
+                // scanner reads `CREATE VIEW` as a read): the view and
+                // what it reads.
+                Statement::Read if is_view_ddl(sql) => {
+                    let mut names = view_named(sql).into_iter().collect::<Vec<_>>();
+                    names.extend(crate::sql_tables::tables_named(sql, Dialect::Mysql));
+                    names
                 }
                 Statement::Unknown => {
                     tracing::info!(slot = %s.options.slot, sql = %sql, "cache follower: a statement whose tables are not known; the whole cache invalidated");
@@ -538,8 +578,16 @@ impl Follower {
                         .invalidation
                         .tags
                         .insert(crate::keys::all_tag(&s.cache));
+                    continue;
                 }
-                _ => {}
+                _ => continue,
+            };
+            for table in tables {
+                let readers = rt.block_on(readers(&mut se.conn, &se.db, &table))?;
+                for name in std::iter::once(&table).chain(&readers) {
+                    let tag = table_tag(&s.cache, name, TableTag::Epoch);
+                    batch.invalidation.tags.insert(tag);
+                }
             }
         }
         Ok(())
@@ -548,27 +596,29 @@ impl Follower {
     /// What the follower knows of the table `tme` maps (`None`: not
     /// followed); a table whose columns the log does not name is known by
     /// its name alone (each change bumps its epoch).
+    #[allow(clippy::too_many_arguments)]
     fn known(
         &self,
         rt: &tokio::runtime::Runtime,
         conn: &mut Conn,
         db: &str,
         catalogue: &mut HashMap<String, Catalogue>,
+        charsets: &binlog::Charsets,
         id: u64,
         tme: &mysql_async::binlog::events::TableMapEvent<'static>,
     ) -> Result<Option<Known>, Failure> {
         let s = &*self.shared;
         let table = tme.table_name().to_lowercase();
-        if tme.database_name() != db
-            || (!s.options.tables.is_empty()
-                && !s
-                    .options
-                    .tables
-                    .iter()
-                    .any(|t| bare(t).eq_ignore_ascii_case(&table)))
-        {
+        if tme.database_name() != db {
             return Ok(None);
         }
+        let followed = |t: &str| {
+            s.options.tables.is_empty()
+                || s.options
+                    .tables
+                    .iter()
+                    .any(|f| bare(f).eq_ignore_ascii_case(t))
+        };
         let about = match catalogue.get(&table) {
             Some(c) => c.clone(),
             None => {
@@ -577,7 +627,7 @@ impl Follower {
                 c
             }
         };
-        let mut relation = match binlog::relation(id as u32, tme) {
+        let mut relation = match binlog::relation(id as u32, tme, charsets) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(slot = %s.options.slot, error = %e, "cache follower: each change of the table invalidates it");
@@ -605,13 +655,42 @@ impl Follower {
         } else {
             vec!["?".into()]
         };
-        Ok(Some(Known::new(
-            relation,
-            about.readers,
-            about.primary_key,
-            unique,
-        )))
+        let mut known = Known::new(relation, about.readers, about.primary_key, unique);
+        known.fold_case = true;
+        if !followed(&table) {
+            // Not followed itself, but what reads it (a view, a table its
+            // keys cascade into) may be: their epochs, then.
+            known.names.clear();
+            known.readers.retain(|r| followed(r));
+            if known.readers.is_empty() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(known))
     }
+}
+
+/// Whether `sql` makes, replaces or changes a view.
+fn is_view_ddl(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        // (`CREATE OR REPLACE ALGORITHM=.. DEFINER=.. SQL SECURITY ..
+        // VIEW`, as the server logs it.)
+        .take(16)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    matches!(words.first().map(String::as_str), Some("CREATE" | "ALTER"))
+        && words.iter().any(|w| w == "VIEW")
+}
+
+/// The name of the view `sql` makes or changes (after `VIEW`).
+fn view_named(sql: &str) -> Option<String> {
+    let mut words = sql.split_whitespace();
+    words.find(|w| w.eq_ignore_ascii_case("VIEW"))?;
+    let name = words.next()?;
+    let name = name.split('(').next().unwrap_or(name);
+    let bare = name.rsplit('.').next().unwrap_or(name);
+    Some(bare.trim_matches('`').to_lowercase())
 }
 
 /// A table's name without its database (`db.t`: `t`; the database
@@ -624,8 +703,8 @@ fn bare(table: &str) -> &str {
 async fn master_position(conn: &mut Conn) -> Result<Position, Failure> {
     let row: Option<mysql_async::Row> = timely(conn.query_first("SHOW MASTER STATUS")).await?;
     let row = row.ok_or("the server keeps no binary log (log_bin is off)")?;
-    let file: Option<String> = row.get(0);
-    let offset: Option<u64> = row.get(1);
+    let file: Option<String> = row.get_opt(0).and_then(Result::ok);
+    let offset: Option<u64> = row.get_opt(1).and_then(Result::ok);
     match (file, offset) {
         (Some(file), Some(offset)) => Ok(Position { file, offset }),
         _ => Err("SHOW MASTER STATUS said no position".into()),
@@ -637,6 +716,10 @@ async fn open_stream(opts: &Opts, at: &Position) -> Result<BinlogStream, Failure
     let mut conn = timely(Conn::new(opts.clone())).await?;
     // (Nanoseconds: MySQL's and MariaDB's unit for it.)
     timely(conn.query_drop("SET @master_heartbeat_period = 1000000000")).await?;
+    // MariaDB: its GTID events as they are (converted for replicas that do
+    // not say they read them, which fails on an `XA PREPARE`'s: the
+    // stream stopped there). MySQL ignores the variable.
+    timely(conn.query_drop("SET @mariadb_slave_capability = 4")).await?;
     // A server id of its own among the replicas (they must differ).
     let server_id = 0x4000_0000
         | (std::process::id() << 8)
@@ -677,11 +760,16 @@ async fn readers(conn: &mut Conn, db: &str, table: &str) -> Result<Vec<String>, 
             (db, &t),
         ))
         .await?;
-        for name in views.into_iter().chain(children) {
+        // (A table whose keys cascade into itself is its own reader: the
+        // rows a cascade changes are not in the log.)
+        let views = views.into_iter().filter(|v| !v.eq_ignore_ascii_case(table));
+        for name in views.chain(children) {
             let name = name.to_lowercase();
-            if name != table && !found.contains(&name) {
+            if !found.contains(&name) {
                 found.push(name.clone());
-                todo.push(name);
+                if name != table {
+                    todo.push(name);
+                }
             }
         }
     }
@@ -712,6 +800,19 @@ async fn catalogue_of(conn: &mut Conn, db: &str, table: &str) -> Result<Catalogu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_made_or_replaced_are_named() {
+        let sql = "CREATE OR REPLACE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `db`.`v_Items` AS SELECT id FROM things";
+        assert!(is_view_ddl(sql));
+        assert_eq!(view_named(sql).as_deref(), Some("v_items"));
+        assert!(is_view_ddl("ALTER VIEW v AS SELECT 1"));
+        assert!(!is_view_ddl("CREATE TABLE v (id INT)"));
+        assert_eq!(
+            view_named("CREATE VIEW v(a, b) AS SELECT 1, 2").as_deref(),
+            Some("v")
+        );
+    }
 
     #[test]
     fn positions_order_by_file_then_offset() {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How long a change may take to be invalidated on a loaded machine.
-const LIMIT: Duration = Duration::from_secs(30);
+pub(crate) const LIMIT: Duration = Duration::from_secs(30);
 
 fn env(test: &str) -> Option<Env<PgConnection>> {
     let redis = services::redis_url()?;
@@ -704,7 +704,7 @@ fn pg_a_column_renamed_in_table_is_followed() {
     );
 }
 
-fn my_env(test: &str) -> Option<(Env<MysqlConnection>, Following)> {
+pub(crate) fn my_env(test: &str) -> Option<(Env<MysqlConnection>, Following)> {
     let redis = services::redis_url()?;
     let db = db::mysql(test)?;
     let url = services::mysql_database_url(&services::mysql_url()?, db.database()?);

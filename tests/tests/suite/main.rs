@@ -28,6 +28,7 @@ mod batch_reads;
 mod cached_query;
 mod commit_bumps;
 mod follower;
+mod follower_mysql;
 mod kept_hits;
 mod mysql_sessions;
 mod no_stale_reads;
