@@ -183,8 +183,8 @@ pub(crate) struct Invalidation {
     pub tags: BTreeSet<String>,
     /// Row changes seen.
     pub rows: u64,
-    /// Row changes seen by table (its first name).
-    per_table: HashMap<String, u64>,
+    /// Row changes seen by table (its relation's id).
+    per_table: HashMap<u32, u64>,
 }
 
 /// What the follower knows of the relations it has seen (by id).
@@ -247,11 +247,9 @@ impl Invalidation {
     ) {
         self.rows += 1;
         let columns = &known.relation.columns;
-        let seen = known.names.first().map_or(0, |name| {
-            let n = self.per_table.entry(name.clone()).or_insert(0);
-            *n += 1;
-            *n
-        });
+        let seen = self.per_table.entry(known.relation.id).or_insert(0);
+        *seen += 1;
+        let seen = *seen;
         if seen > ROWS_BEFORE_EPOCH {
             // (The epoch was bumped at the first row past the bound.)
             if seen == ROWS_BEFORE_EPOCH + 1 {

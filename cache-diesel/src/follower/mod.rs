@@ -140,6 +140,9 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 /// (MySQL) are checked.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
 
+/// The wait after a failed start (doubled after each next one).
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
 /// A follower of PostgreSQL's change stream for one cache (see the
 /// module docs). Cheap to clone; [`Follower::spawn`] runs it on a thread
 /// of its own until [`Follower::stop`].
@@ -310,6 +313,41 @@ impl Follower {
             tracing::info!(slot = %s.options.slot, "cache follower: active");
         }
         held
+    }
+
+    /// The session to follow on, while this follower holds the lease:
+    /// `session` as it is, or one `start` makes. `None` (the caller goes
+    /// round again) when the lease is another's (`session` dropped: a
+    /// stream held open would keep the active follower off it) or the
+    /// start failed (the lease let go, for another follower that may do
+    /// better; `backoff` waited and doubled, up to 5 s).
+    fn session<'s, T, E: std::fmt::Display>(
+        &self,
+        session: &'s mut Option<T>,
+        backoff: &mut Duration,
+        start: impl FnOnce() -> Result<T, E>,
+    ) -> Option<&'s mut T> {
+        if !self.keep_lease() {
+            *session = None;
+            std::thread::sleep(self.shared.options.lease / 3);
+            return None;
+        }
+        if session.is_none() {
+            match start() {
+                Ok(started) => {
+                    *backoff = FIRST_BACKOFF;
+                    *session = Some(started);
+                }
+                Err(e) => {
+                    self.release_lease();
+                    self.failed("start", &e);
+                    std::thread::sleep(*backoff);
+                    *backoff = (*backoff * 2).min(Duration::from_secs(5));
+                    return None;
+                }
+            }
+        }
+        session.as_mut()
     }
 
     /// Gives the lease up, if this follower holds it.

@@ -83,12 +83,11 @@ struct Catalogue {
     unique: Vec<String>,
 }
 
-/// One connection's worth of following: the stream, a connection for
-/// questions, and where the stream stands.
+/// One connection's worth of following: the stream, the server as the
+/// follower asks it, and where the stream stands.
 struct Session {
     stream: BinlogStream,
-    conn: Conn,
-    db: String,
+    server: Server,
     /// Just past the last event read.
     at: Position,
     /// Just past the last transaction read whole.
@@ -98,13 +97,20 @@ struct Session {
     in_transaction: bool,
     /// The tables seen, by table id (`None`: not followed).
     tables: HashMap<u64, Option<Known>>,
-    catalogue: HashMap<String, Catalogue>,
-    /// The server's collations' character sets.
-    charsets: binlog::Charsets,
     /// A question to the server in flight: its position then, and when.
     asked: Option<(Position, SystemTime)>,
     last_ask: Option<Instant>,
     last_event: Instant,
+}
+
+/// The server as the follower asks it: a connection for questions, the
+/// database followed, and what the catalogue said.
+struct Server {
+    conn: Conn,
+    db: String,
+    catalogue: HashMap<String, Catalogue>,
+    /// The server's collations' character sets.
+    charsets: binlog::Charsets,
 }
 
 /// A failure: the server's error code, when it said one.
@@ -151,34 +157,17 @@ impl Follower {
         };
         let mut session: Option<Session> = None;
         let mut checked = Instant::now();
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = super::FIRST_BACKOFF;
         while !s.stop.load(std::sync::atomic::Ordering::Relaxed) {
-            if !self.keep_lease() {
-                session = None;
-                std::thread::sleep(s.options.lease / 3);
+            let Some(se) = self.session(&mut session, &mut backoff, || self.mysql_start(&rt))
+            else {
                 continue;
-            }
-            let se = match session.as_mut() {
-                Some(se) => se,
-                None => match self.mysql_start(&rt) {
-                    Ok(se) => {
-                        backoff = Duration::from_millis(250);
-                        session.insert(se)
-                    }
-                    Err(e) => {
-                        self.release_lease();
-                        self.failed("start", &e);
-                        std::thread::sleep(backoff);
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        continue;
-                    }
-                },
             };
             if checked.elapsed() >= CHECK_EVERY {
                 checked = Instant::now();
                 // (What the catalogue said is asked again: views and keys
                 // made since.)
-                se.catalogue.clear();
+                se.server.catalogue.clear();
                 se.tables.clear();
             }
             if let Err(e) = self.binlog_pass(&rt, se) {
@@ -198,7 +187,7 @@ impl Follower {
             .map_err(|e| e.to_string())?;
         let mut se = self.mysql_start(&rt).map_err(|e| e.to_string())?;
         let target = rt
-            .block_on(master_position(&mut se.conn))
+            .block_on(master_position(&mut se.server.conn))
             .map_err(|e| e.to_string())?;
         let mut batch = Batch::default();
         let mut read = 0;
@@ -289,15 +278,17 @@ impl Follower {
         };
         Ok(Session {
             stream,
-            conn,
-            db,
+            server: Server {
+                conn,
+                db,
+                catalogue: HashMap::new(),
+                charsets,
+            },
             at: start.clone(),
             end: start.clone(),
             stored: start,
             in_transaction: false,
             tables: HashMap::new(),
-            catalogue: HashMap::new(),
-            charsets,
             asked: None,
             last_ask: None,
             last_event: Instant::now(),
@@ -359,7 +350,7 @@ impl Follower {
         let s = &*self.shared;
         if se.asked.is_none() && se.last_ask.is_none_or(|at| at.elapsed() >= PUBLISH_EVERY) {
             let started = SystemTime::now();
-            se.asked = Some((rt.block_on(master_position(&mut se.conn))?, started));
+            se.asked = Some((rt.block_on(master_position(&mut se.server.conn))?, started));
             se.last_ask = Some(Instant::now());
         }
         let mut batch = Batch {
@@ -469,8 +460,8 @@ impl Follower {
                     _ => {
                         // A statement of another database, naming none of
                         // this one's: not this follower's.
-                        let ours = query.schema().eq_ignore_ascii_case(&se.db)
-                            || sql.to_lowercase().contains(&se.db.to_lowercase());
+                        let ours = query.schema().eq_ignore_ascii_case(&se.server.db)
+                            || sql.to_lowercase().contains(&se.server.db.to_lowercase());
                         if ours {
                             self.statement(rt, se, &sql, batch)?;
                         }
@@ -498,15 +489,7 @@ impl Follower {
                     return Ok(());
                 };
                 if !se.tables.contains_key(&id) {
-                    let known = self.known(
-                        rt,
-                        &mut se.conn,
-                        &se.db,
-                        &mut se.catalogue,
-                        &se.charsets,
-                        id,
-                        tme,
-                    )?;
+                    let known = self.known(rt, &mut se.server, id, tme)?;
                     se.tables.insert(id, known);
                 }
                 let Some(Some(known)) = se.tables.get(&id) else {
@@ -560,7 +543,7 @@ impl Follower {
         // The tables' shapes, keys and views may have changed (of any
         // table: a key added to one cascades from another): learned anew.
         se.tables.clear();
-        se.catalogue.clear();
+        se.server.catalogue.clear();
         for statement in analyze(sql, Dialect::Mysql) {
             let tables = match statement {
                 Statement::Writes(tables) => tables,
@@ -583,7 +566,7 @@ impl Follower {
                 _ => continue,
             };
             for table in tables {
-                let readers = rt.block_on(readers(&mut se.conn, &se.db, &table))?;
+                let readers = rt.block_on(readers(&mut se.server.conn, &se.server.db, &table))?;
                 for name in std::iter::once(&table).chain(&readers) {
                     let tag = table_tag(&s.cache, name, TableTag::Epoch);
                     batch.invalidation.tags.insert(tag);
@@ -596,20 +579,22 @@ impl Follower {
     /// What the follower knows of the table `tme` maps (`None`: not
     /// followed); a table whose columns the log does not name is known by
     /// its name alone (each change bumps its epoch).
-    #[allow(clippy::too_many_arguments)]
     fn known(
         &self,
         rt: &tokio::runtime::Runtime,
-        conn: &mut Conn,
-        db: &str,
-        catalogue: &mut HashMap<String, Catalogue>,
-        charsets: &binlog::Charsets,
+        server: &mut Server,
         id: u64,
         tme: &mysql_async::binlog::events::TableMapEvent<'static>,
     ) -> Result<Option<Known>, Failure> {
         let s = &*self.shared;
+        let Server {
+            conn,
+            db,
+            catalogue,
+            charsets,
+        } = server;
         let table = tme.table_name().to_lowercase();
-        if tme.database_name() != db {
+        if tme.database_name() != db.as_str() {
             return Ok(None);
         }
         let followed = |t: &str| {

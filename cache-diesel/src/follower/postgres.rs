@@ -54,30 +54,13 @@ impl Follower {
         let mut stream: Option<Stream> = None;
         let mut tail = Tail::default();
         let mut checked = Instant::now();
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = super::FIRST_BACKOFF;
         while !s.stop.load(Ordering::Relaxed) {
-            if !self.keep_lease() {
-                (conn, stream) = (None, None);
-                std::thread::sleep(s.options.lease / 3);
+            let Some(c) = self.session(&mut conn, &mut backoff, || self.start(&mut relations))
+            else {
+                // (The stream goes with its connection.)
+                stream = None;
                 continue;
-            }
-            let c = match conn.as_mut() {
-                Some(c) => c,
-                None => match self.start(&mut relations) {
-                    Ok(c) => {
-                        backoff = Duration::from_millis(250);
-                        stream = None;
-                        conn.insert(c)
-                    }
-                    Err(e) => {
-                        // Another follower may do better: the lease goes.
-                        self.release_lease();
-                        self.failed("start", &e);
-                        std::thread::sleep(backoff);
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        continue;
-                    }
-                },
             };
             if checked.elapsed() >= CHECK_EVERY {
                 checked = Instant::now();
