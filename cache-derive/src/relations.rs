@@ -155,6 +155,8 @@ pub(crate) fn record_assoc(m: &Model) -> TokenStream {
         return quote! {
             type Record = Self;
             fn record_model(record: &Self) -> &Self { record }
+            const ROW_IS_RECORD: bool = true;
+            fn record_of_row(row: Self) -> ::core::option::Option<Self> { ::core::option::Option::Some(row) }
         };
     }
     let (record, field) = (record_ident(m), model_field(m));

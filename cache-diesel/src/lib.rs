@@ -97,6 +97,7 @@ mod tracking;
 mod tracking_async;
 mod unseen;
 mod values;
+mod write_through;
 mod writes;
 #[cfg(feature = "async")]
 mod writes_async;

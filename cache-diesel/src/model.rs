@@ -125,6 +125,16 @@ pub trait CachedModel:
     fn unique_keys(&self) -> Vec<Self::Unique>;
     /// The model inside a record.
     fn record_model(record: &Self::Record) -> &Self;
+    /// Whether a row is all a record holds (a model without relations):
+    /// a written row may then be put in place ([`CachedModel::record_of_row`]).
+    const ROW_IS_RECORD: bool = false;
+    /// A row as what `get` caches, where the row is all of it (see
+    /// [`CachedModel::ROW_IS_RECORD`]); `None` otherwise (a written row is
+    /// then not put in place: its related rows are not known).
+    fn record_of_row(row: Self) -> Option<Self::Record> {
+        let _ = row;
+        None
+    }
     /// The SQL name and value key of every column the model maps, as the
     /// value tags of a write name them.
     fn column_values(&self) -> Vec<ColumnValue> {

@@ -241,19 +241,33 @@ impl<M: CachedModel> Manager<M> {
     /// the row `FOR UPDATE`, the update and a read of the new row, in a
     /// transaction (a savepoint inside one already open); an update that
     /// changes the primary key is refused there (rolled back).
+    ///
+    /// On a tracked connection in autocommit, the row returned is put into
+    /// its detail entry (write-through): the next `get` of it is a hit,
+    /// unless another write of the row came between.
     pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<Option<M>>
     where
         C: Connection,
         M: UpdateQuery<C, V>,
     {
+        let through = self.write_through_of(conn, &id);
+        let mut noted = None;
         let (updated, tags) = self.announced(
             conn,
             self.id_tags(&id),
-            |conn| M::update_by_id(conn, &id, changes),
+            |conn| {
+                // (After the announcement, before the statement.)
+                noted = through.as_ref().and_then(|t| self.note_before_write(t));
+                M::update_by_id(conn, &id, changes)
+            },
             |updated, precise| updated.as_ref().map(|u| self.updated_tags(u, precise)),
         )?;
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
+        };
+        let tags = match (through, noted) {
+            (Some(through), Some(noted)) => self.put_written(through, noted, &row, tags),
+            _ => tags,
         };
         self.invalidate(conn, "update", tags);
         Ok(Some(row))
@@ -577,7 +591,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// How a hook write on `conn` names the lists it touches (see
     /// [`Manager::write_shape`]).
-    fn shape_on<C: Connection>(&self, conn: &mut C) -> WriteShape {
+    pub(crate) fn shape_on<C: Connection>(&self, conn: &mut C) -> WriteShape {
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
         let tracked = tracking::tracker(conn).is_some();

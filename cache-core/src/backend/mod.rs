@@ -216,6 +216,18 @@ pub trait TagStore {
     /// The current versions of the tags of the entry under `entry`, in one
     /// round trip.
     fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>>;
+    /// Writes `version` under `tag`, to live `ttl`, and returns the version
+    /// it held just before (`Some(None)`: none), atomically, in one round
+    /// trip: how a write-through tells that no other bump came between
+    /// its writer's note of the tag and its own bump (see
+    /// `Cache::write_through`). `None`, the default, where the store
+    /// cannot (the writer then bumps as usual and puts nothing): a
+    /// wrapper store that does not forward this method loses nothing but
+    /// the write-through.
+    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
+        let _ = (tag, version, ttl);
+        Ok(None)
+    }
     /// A counter that moves after every write of a version, where the store
     /// can tell (in-process stores, or a local tier whose tracking is
     /// fresh). Read before a lookup of tags, it proves that no tag changed

@@ -106,6 +106,23 @@ impl Versions {
     /// to live `ttl` (`None`: until forgotten); returns the version it
     /// holds now.
     pub(super) fn put(&self, tag: &str, version: u64, replace: bool, ttl: Option<Duration>) -> u64 {
+        self.write_slot(tag, version, replace, ttl).0
+    }
+
+    /// Sets `tag`'s version, to live `ttl`; returns the live version it
+    /// replaced (one lock: nothing comes between).
+    pub(super) fn swap(&self, tag: &str, version: u64, ttl: Option<Duration>) -> Option<u64> {
+        self.write_slot(tag, version, true, ttl).1
+    }
+
+    /// [`Versions::put`], also returning the live version there before.
+    fn write_slot(
+        &self,
+        tag: &str,
+        version: u64,
+        replace: bool,
+        ttl: Option<Duration>,
+    ) -> (u64, Option<u64>) {
         let (shard, hash) = self.locate(tag);
         let now = self.now();
         let mine = Slot {
@@ -122,14 +139,15 @@ impl Versions {
             }
         }
         match map.get_mut(&hash) {
-            Some(slot) if !replace && slot.live(now) => slot.version,
+            Some(slot) if !replace && slot.live(now) => (slot.version, Some(slot.version)),
             Some(slot) => {
+                let before = slot.live(now).then_some(slot.version);
                 *slot = mine;
-                version
+                (version, before)
             }
             None => {
                 map.insert(hash, mine);
-                version
+                (version, None)
             }
         }
     }
@@ -177,6 +195,10 @@ mod tests {
         assert_eq!(v.put("a", 9, true, None), 9, "replaced");
         v.replace_live("a", 10);
         assert_eq!(v.get("a"), Some(10), "a live one replaced");
+        assert_eq!(v.swap("a", 13, None), Some(10), "swapped: the one before");
+        assert_eq!(v.swap("a", 10, None), Some(13));
+        assert_eq!(v.swap("new", 14, None), None, "swapped in: none before");
+        assert_eq!(v.get("new"), Some(14));
         v.replace_live("absent", 11);
         assert_eq!(v.get("absent"), None, "an absent one left absent");
         v.put("short", 1, true, Some(Duration::from_millis(1)));

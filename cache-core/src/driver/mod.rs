@@ -8,7 +8,8 @@
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
 //! (batch reads), `follower_gate` (entries served only while the
-//! change-stream follower keeps up), `cache_async` (feature `tokio`).
+//! change-stream follower keeps up), `write_through` (a written row put
+//! in place), `cache_async` (feature `tokio`).
 
 pub(crate) mod cache;
 #[cfg(feature = "tokio")]
@@ -22,3 +23,4 @@ pub(crate) mod read_many;
 pub(crate) mod read_through;
 pub(crate) mod refresh;
 pub(crate) mod tagged;
+pub(crate) mod write_through;

@@ -116,7 +116,11 @@ where
     .unwrap();
     let (found, queries) = env.db.counted(|c| p.find_many(c, ids.clone()).unwrap());
     assert_eq!(found[2].as_ref().unwrap().title, "changed");
-    assert_eq!(queries, 1, "only the written row is read again");
+    // (None where the write put the row in place: write_through.rs.)
+    assert!(
+        queries <= 1,
+        "only the written row is read again: {queries}"
+    );
     p.delete(&mut env.db.conn, ids[3]).unwrap();
     assert!(p.find_many(&mut env.db.conn, ids.clone()).unwrap()[3].is_none());
     // Inside a transaction that wrote the table: its own writes, from the

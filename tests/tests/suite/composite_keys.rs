@@ -240,7 +240,12 @@ fn hook_writes_invalidate_by_the_key_tuple<C: Connection + 'static>(
     let ((a, b, list), q) = db.counted(warm);
     assert_eq!((a.grade.as_str(), b.grade.as_str()), ("B", "C"));
     assert_eq!(list[0].grade, "B");
-    assert_eq!(q, 2, "the row and the list were invalidated, not (1, 23)");
+    // (The row is not read again where the write put it in place:
+    // write_through.rs.)
+    assert!(
+        (1..=2).contains(&q),
+        "the row and the list were invalidated, not (1, 23): {q}"
+    );
 
     let saved = m.save(&mut db.conn, &row(1, 23, "A")).unwrap();
     assert_eq!(saved, Some(row(1, 23, "A")));

@@ -41,6 +41,7 @@ mod text_filters;
 mod two_caches;
 mod write_hooks;
 mod write_paths;
+mod write_through;
 
 // The async API.
 mod async_api;

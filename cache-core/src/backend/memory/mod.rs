@@ -492,6 +492,13 @@ impl TagStore for MemoryBackend {
         Ok(tags.iter().map(|t| self.tags.get(t)).collect())
     }
 
+    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
+        let before = self.tags.swap(tag, version, ttl);
+        // (After the write, as in `write_versions`.)
+        self.tags.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(before))
+    }
+
     fn generation(&self) -> Option<u64> {
         Some(self.tags.generation.load(Ordering::SeqCst))
     }

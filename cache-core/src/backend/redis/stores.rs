@@ -235,6 +235,20 @@ impl TagStore for RedisBackend {
             .map(|v| v.as_deref().and_then(parse_version))
             .collect())
     }
+
+    /// `SET tag version PX .. GET` (Redis 6.2 and later). Not where bumps
+    /// wait for replicas (`replicas`): the writer bumps as usual then.
+    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
+        if self.replicas > 0 {
+            return Ok(None);
+        }
+        let mut cmd = set_cmd(tag, &version_text(version), ttl);
+        cmd.arg("GET");
+        // (Not sent again: a swap sent twice reads its own version back,
+        // and the writer then puts nothing.)
+        let before = self.with_conn(|c| cmd.query::<Option<Vec<u8>>>(c))?;
+        Ok(Some(before.as_deref().and_then(parse_version)))
+    }
 }
 
 impl EntryStore for RedisBackend {

@@ -302,6 +302,12 @@ impl TagStore for TieredBackend {
         self.remote.read_versions(entry, tags)
     }
 
+    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
+        let swapped = self.remote.swap_version(tag, version, ttl);
+        self.wrote_versions(&[(tag, version)]);
+        swapped
+    }
+
     fn generation(&self) -> Option<u64> {
         // `fresh` first: it proves that every invalidation sent before the
         // proof was applied, each moving the generation before the proof
