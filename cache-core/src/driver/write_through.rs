@@ -29,6 +29,7 @@
 use crate::driver::cache::Cache;
 use crate::driver::tagged::{FillOptions, Stamp};
 use crate::protocol::stamp::{PENDING, new_version};
+use crate::stats::Counter;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -93,7 +94,19 @@ impl Cache {
             return Some(false);
         }
         versions[own] = fresh;
-        let put = self.fill_tagged(key, &Stamp { versions }, options, value);
+        let Ok(bytes) = self.encode_fill(key, &Stamp { versions }, options, value) else {
+            return Some(false);
+        };
+        // Answered before the write returns (a reader's fill on Redis is
+        // not waited for): the writer's next read finds it.
+        let backend = self.backend();
+        let put = match backend.capabilities().shared {
+            true => backend.set(key, bytes, options.ttl),
+            false => backend.fill(key, bytes, options.ttl, None),
+        };
+        if put.is_ok() {
+            self.count(Counter::Fill, 1);
+        }
         Some(put.is_ok())
     }
 }
