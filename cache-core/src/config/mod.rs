@@ -148,6 +148,10 @@ pub struct CacheConfig {
     /// (`?follower_bound=5s`); `None` (the default): no follower is
     /// expected. See cache-diesel's `Follower`.
     pub follower_bound: Option<Duration>,
+    /// A hook write that returned its row puts it into its entry (cache-diesel's
+    /// write-through; `?write_through=off` to invalidate it instead: two
+    /// round trips fewer per write on a shared store).
+    pub write_through: bool,
 }
 
 impl Default for CacheConfig {
@@ -170,6 +174,7 @@ impl Default for CacheConfig {
             replicas: None,
             shards: 16,
             follower_bound: None,
+            write_through: true,
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -376,6 +381,13 @@ impl CacheConfig {
                         .ok_or_else(|| bad("a non-zero duration (e.g. 5s, 500ms)"))?,
                 )
             }
+            "write_through" => {
+                self.write_through = match value {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    _ => return Err(bad("on or off")),
+                }
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -397,6 +409,7 @@ fn unknown_option(name: &str) -> String {
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
          tls_ca, lease, lease_tick, local, local_window, replicas, follower_bound, \
+         write_through, \
          shards (a cluster's), \
          sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
@@ -639,6 +652,7 @@ mod tests {
                 "Unix sockets are not supported",
             ),
             ("memory://?max_entries=0", "positive"),
+            ("memory://?write_through=maybe", "expected on or off"),
             ("memory://?response_timeout=0", "non-zero"),
             ("memory://?max_value_size=0", "positive"),
             ("memory://?max_bytes=64kbbb", "k, m or g suffix"),

@@ -49,7 +49,10 @@ impl Cache {
     /// write-through then.
     #[doc(hidden)]
     pub fn note_versions(&self, key: &str, tags: &[&str]) -> Option<Noted> {
-        if !self.backend().serves_entries() || self.owed().owes_any(tags) {
+        if !self.config().write_through
+            || !self.backend().serves_entries()
+            || self.owed().owes_any(tags)
+        {
             return None;
         }
         let read = self.backend().read_versions(key, tags).ok()?;
@@ -74,7 +77,7 @@ impl Cache {
         value: &T,
     ) -> Option<bool> {
         let mut versions = noted.versions;
-        if versions.len() != tags.len() || own >= tags.len() {
+        if !self.config().write_through || versions.len() != tags.len() || own >= tags.len() {
             return None;
         }
         let fresh = new_version();

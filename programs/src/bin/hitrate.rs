@@ -36,6 +36,9 @@
 //! readers (`cache_diesel::Follower`, in the process, on a slot of its
 //! own) and gives the caches a `follower_bound` of 5 s: its bumps come on
 //! top of the hooks', and the hit rates show what they cost.
+//! `--no-write-through` gives the caches `write_through=off`: the hook
+//! writes invalidate the rows they wrote instead of putting them in place
+//! (`write_p50_us` is the writer's time per write).
 //! `--async-writer` (PostgreSQL, SQLite) makes its hook writes
 //! `update_async` on a tracked diesel-async connection (`AsyncPgConnection`,
 //! `SyncConnectionWrapper<SqliteConnection>`).
@@ -115,6 +118,9 @@ struct Args {
     /// A change-stream follower runs beside the readers (`--follower`,
     /// PostgreSQL), and the cache serves entries only while it keeps up.
     follower: bool,
+    /// Hook writes invalidate the row instead of putting it in place
+    /// (`--no-write-through`: the cache's `write_through=off`).
+    no_write_through: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -128,6 +134,7 @@ fn parse_args() -> Result<Args, String> {
         text: false,
         schema: String::new(),
         follower: false,
+        no_write_through: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -140,6 +147,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--unchecked-writes" => args.unchecked = true,
             "--follower" => args.follower = true,
+            "--no-write-through" => args.no_write_through = true,
             "--async-writer" => args.async_writer = true,
             "--filter" => match value()?.as_str() {
                 "text" => args.text = true,
@@ -155,7 +163,7 @@ fn parse_args() -> Result<Args, String> {
     let async_ok = (!args.async_writer || (args.db != "mysql" && !args.unchecked))
         && (!args.follower || args.db == "postgres");
     if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--follower (postgres)] [--unchecked-writes]".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--follower (postgres)] [--no-write-through] [--unchecked-writes]".into());
     }
     Ok(args)
 }
@@ -167,6 +175,8 @@ struct Write {
     price: i32,
     category: i32,
     returned_us: u64,
+    /// How long the write took (the hook's statements and bumps).
+    took_us: u64,
 }
 
 /// What a reader was served.
@@ -200,6 +210,7 @@ impl History {
                     price,
                     category,
                     returned_us: 0,
+                    took_us: 0,
                 };
                 (id, vec![first])
             })
@@ -260,6 +271,7 @@ struct Outcome {
     detail_reads: usize,
     detail_hits: usize,
     writes: usize,
+    write_us: Vec<u64>,
     stale: usize,
     seconds: f64,
 }
@@ -285,8 +297,10 @@ impl Outcome {
 
     fn line(&mut self, name: &str) -> String {
         let p50 = self.list_p50_us();
+        self.write_us.sort_unstable();
+        let write_p50 = self.write_us.get(self.write_us.len() / 2).copied();
         format!(
-            "{name}: writes={} list_reads={} list_hit_rate={:.3} list_queries={} queries_per_list_read={:.4} list_reads_per_s={:.0} list_p50_us={:.1} detail_hit_rate={:.3} stale_reads={}",
+            "{name}: writes={} list_reads={} list_hit_rate={:.3} list_queries={} queries_per_list_read={:.4} list_reads_per_s={:.0} list_p50_us={:.1} detail_hit_rate={:.3} write_p50_us={} stale_reads={}",
             self.writes,
             self.list_reads,
             self.list_hit_rate(),
@@ -295,12 +309,13 @@ impl Outcome {
             self.list_reads as f64 / self.seconds,
             p50,
             self.detail_hit_rate(),
+            write_p50.unwrap_or(0),
             self.stale,
         )
     }
 }
 
-fn cache_for(kind: &str, prefix: &str, follower: bool) -> Cache {
+fn cache_for(kind: &str, prefix: &str, follower: bool, write_through: bool) -> Cache {
     let url = match kind {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
@@ -311,6 +326,7 @@ fn cache_for(kind: &str, prefix: &str, follower: bool) -> Cache {
     if follower {
         cfg.follower_bound = Some(Duration::from_secs(5));
     }
+    cfg.write_through = write_through;
     Cache::new(cfg).expect("cache")
 }
 
@@ -437,6 +453,7 @@ fn write_loop(
             false => category,
         };
         let price = price + 1;
+        let began = Instant::now();
         match write(id, category, price) {
             Ok(Some(_)) => {
                 if table_wide && let Err(e) = manager.invalidate_id(id) {
@@ -448,6 +465,7 @@ fn write_loop(
                     price,
                     category,
                     returned_us,
+                    took_us: began.elapsed().as_micros() as u64,
                 };
                 writes.push((id, write));
             }
@@ -509,7 +527,7 @@ where
     } else {
         "hitrate"
     });
-    let cache = cache_for(&args.cache, &prefix, args.follower);
+    let cache = cache_for(&args.cache, &prefix, args.follower, !args.no_write_through);
     let mut following = args.follower.then(|| {
         cache_tests::following::Following::new(&cache, &args.schema, &["hitrate_products"])
             .expect("PostgreSQL with wal_level = logical")
@@ -603,6 +621,7 @@ fn verdict(
     }
     let mut out = Outcome {
         writes: writes.len(),
+        write_us: writes.iter().map(|(_, w)| w.took_us).collect(),
         seconds,
         ..Outcome::default()
     };

@@ -79,6 +79,18 @@ where
             .unwrap()
     });
     assert_eq!(rows[0].title, "Black tea");
+    // Off (`?write_through=off`): invalidated instead.
+    let mut config = env.cache.config().clone();
+    config.write_through = false;
+    let off = cache_diesel::Cache::new(config).unwrap();
+    let products = cache_tests::models::ProductCache::new(off);
+    products.find(&mut env.db.conn, id).unwrap();
+    let changes = cache_tests::models::products::title.eq("Oolong".to_owned());
+    products.update(&mut env.db.conn, id, changes).unwrap();
+    let (title, queries) = env
+        .db
+        .counted(|c| products.find(c, id).unwrap().unwrap().title);
+    assert_eq!((title.as_str(), queries), ("Oolong", 1), "off: read again");
 }
 
 /// Writers of the same row at once (through the hook; every fourth round
