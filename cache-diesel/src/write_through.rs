@@ -56,11 +56,11 @@ impl<M: CachedModel> Manager<M> {
         })
     }
 
-    /// The versions the entry's tags hold before the write (after its
-    /// announcement): taken just before the statement.
-    pub(crate) fn note_before_write(&self, through: &Through) -> Option<Noted> {
+    /// Announces `announce` and notes the versions `through`'s entry's
+    /// tags hold, in one round trip, before the write's statement.
+    pub(crate) fn announce_noting(&self, announce: &[&str], through: &Through) -> Option<Noted> {
         let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        self.cache().note_versions(&through.key, &tags)
+        self.cache().announce_noting(announce, &through.key, &tags)
     }
 
     /// After the commit: puts `row` in place where nothing came between,

@@ -11,6 +11,8 @@ use crate::model::{
 use crate::sql_tables::Dialect;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
+use crate::write_through::Through;
+use cache_core::__engine::Noted;
 use diesel::Connection;
 
 /// The most value tags one write bumps: more (a batch insert of many
@@ -251,15 +253,11 @@ impl<M: CachedModel> Manager<M> {
         M: UpdateQuery<C, V>,
     {
         let through = self.write_through_of(conn, &id);
-        let mut noted = None;
-        let (updated, tags) = self.announced(
+        let (updated, tags, noted) = self.announced_noting(
             conn,
             self.id_tags(&id),
-            |conn| {
-                // (After the announcement, before the statement.)
-                noted = through.as_ref().and_then(|t| self.note_before_write(t));
-                M::update_by_id(conn, &id, changes)
-            },
+            through.as_ref(),
+            |conn| M::update_by_id(conn, &id, changes),
             |updated, precise| updated.as_ref().map(|u| self.updated_tags(u, precise)),
         )?;
         let Some(Updated { row, .. }) = updated else {
@@ -499,6 +497,22 @@ impl<M: CachedModel> Manager<M> {
         f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
         touched: impl Fn(&T, bool) -> Option<Vec<String>>,
     ) -> Result<(T, Vec<String>)> {
+        self.announced_noting(conn, known, None, f, touched)
+            .map(|(out, tags, _)| (out, tags))
+    }
+
+    /// [`Manager::announced`], noting in the announcement's round trip
+    /// what `through`'s entry's tags hold (see
+    /// `cache_core::Cache::announce_noting`), for the put after the
+    /// commit.
+    fn announced_noting<C: Connection, T>(
+        &self,
+        conn: &mut C,
+        known: Vec<String>,
+        through: Option<&Through>,
+        f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
+        touched: impl Fn(&T, bool) -> Option<Vec<String>>,
+    ) -> Result<(T, Vec<String>, Option<Noted>)> {
         let known = with_all(known, &self.also_epochs());
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
@@ -507,8 +521,12 @@ impl<M: CachedModel> Manager<M> {
             WriteShape::Coarse => self.with_filtered(known),
             _ => known,
         };
+        let mut noted = None;
         if autocommit {
-            self.cache().announce_bumps(&as_strs(&known));
+            match through {
+                Some(through) => noted = self.announce_noting(&as_strs(&known), through),
+                None => self.cache().announce_bumps(&as_strs(&known)),
+            }
         }
         let precise = shape != WriteShape::Coarse;
         // What `touched` named inside the write's transaction, if it ran.
@@ -586,7 +604,7 @@ impl<M: CachedModel> Manager<M> {
                 let _ = self.bump("announced, not written", &tags);
             }
         }
-        Ok((written?, tags.unwrap_or_default()))
+        Ok((written?, tags.unwrap_or_default(), noted))
     }
 
     /// How a hook write on `conn` names the lists it touches (see

@@ -181,6 +181,26 @@ pub struct Fetched {
     pub leased: bool,
 }
 
+/// A write-through's store step ([`TagStore::swap_and_fill`]).
+#[derive(Debug, Clone)]
+pub struct Swap<'a> {
+    /// The written row's own tag.
+    pub tag: &'a str,
+    /// Its new version.
+    pub version: u64,
+    /// Its lifetime.
+    pub tag_ttl: Ttl,
+    /// What the tag must have held just before for the entry to be
+    /// written.
+    pub expected: u64,
+    /// The entry's key.
+    pub key: &'a str,
+    /// The entry's bytes, as a fill writes them.
+    pub bytes: Bytes,
+    /// The entry's lifetime.
+    pub ttl: Ttl,
+}
+
 /// What a miss asks of a shared store before it reads the source, together
 /// with its read of the entry ([`EntryStore::read_entry`]): create the tags
 /// it found absent, and take the fill's lease.
@@ -216,16 +236,29 @@ pub trait TagStore {
     /// The current versions of the tags of the entry under `entry`, in one
     /// round trip.
     fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>>;
-    /// Writes `version` under `tag`, to live `ttl`, and returns the version
-    /// it held just before (`Some(None)`: none), atomically, in one round
-    /// trip: how a write-through tells that no other bump came between
-    /// its writer's note of the tag and its own bump (see
-    /// `Cache::write_through`). `None`, the default, where the store
-    /// cannot (the writer then bumps as usual and puts nothing): a
-    /// wrapper store that does not forward this method loses nothing but
-    /// the write-through.
-    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
-        let _ = (tag, version, ttl);
+    /// Writes `versions` (an announcement's) and reads the current
+    /// versions of `read` (tags of the entry under `entry`), in one round
+    /// trip where the store can (the default makes two).
+    fn announce_reading(
+        &self,
+        versions: &[(&str, u64)],
+        ttl: Ttl,
+        entry: &str,
+        read: &[&str],
+    ) -> Result<Vec<Option<u64>>> {
+        self.write_versions(versions, ttl)?;
+        self.read_versions(entry, read)
+    }
+    /// A write-through's step: writes `swap.version` under `swap.tag` and,
+    /// if the tag held `swap.expected` just before, `swap.bytes` under
+    /// `swap.key` as a fill would, atomically, in one round trip (see
+    /// `Cache::write_through`): `Some(true)` both written, `Some(false)`
+    /// the tag only (another bump came between). `None`, the default, where
+    /// the store cannot: nothing written (the writer then bumps as usual
+    /// and puts nothing; a wrapper store that does not forward this method
+    /// loses the write-through, nothing else).
+    fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
+        let _ = swap;
         Ok(None)
     }
     /// A counter that moves after every write of a version, where the store

@@ -5,16 +5,16 @@
 //! been committed to what it holds. Its stamp:
 //!
 //! - the versions its tags held *before* the write's statement
-//!   ([`Cache::note_versions`]; on a shared store after the write's
+//!   ([`Cache::announce_noting`]; on a shared store with the write's
 //!   announcement, so the row's own tag then reads [`PENDING`]): any
 //!   bump that lands after the note (of another writer whose commit
 //!   followed this one) makes the stamp fail for good;
 //! - for the row's own tag, the version the writer's bump writes: a
-//!   *swap* ([`TagStore::swap_version`](crate::backend::TagStore::swap_version))
-//!   that returns what the tag held just before. If that is not what was
-//!   noted, another bump came between (a writer of the same row that
-//!   committed after this one, or a follower delivering a foreign one):
-//!   nothing is put, the swap was the bump.
+//!   *swap* ([`TagStore::swap_and_fill`](crate::backend::TagStore::swap_and_fill))
+//!   that writes the entry only if the tag held what was noted just
+//!   before. If not, another bump came between (a writer of the same row
+//!   that committed after this one, or a follower delivering a foreign
+//!   one): nothing is put, the swap was the bump.
 //!
 //! A later writer of the row bumps its tag after its commit: the entry
 //! stops validating then, as every entry does. What this adds to the
@@ -26,7 +26,9 @@
 //! killed before its own bump, it leaves this writer's row served until
 //! the entry's timeout, where a reader's fill would have read its row.
 
+use crate::backend::Swap;
 use crate::driver::cache::Cache;
+use crate::driver::intent::ANNOUNCE_HOLD;
 use crate::driver::tagged::{FillOptions, Stamp};
 use crate::protocol::stamp::{PENDING, new_version};
 use crate::stats::Counter;
@@ -41,31 +43,48 @@ pub struct Noted {
 }
 
 impl Cache {
-    /// The versions `tags` (those of the entry under `key`) hold now, in
-    /// one round trip; `None` when one is absent (an absent tag cannot
-    /// tell whether another writer's bump, written only where a tag
-    /// exists, came between), one is owed by this process, the store is in
-    /// its grace after trouble (bumps may not have landed) or fails: no
-    /// write-through then.
+    /// Before a write that may put its row: announces `announce` (see
+    /// [`Cache::announce_bumps`]) and, in the same round trip, notes the
+    /// versions `tags` (those of the entry under `key`) hold; on an
+    /// in-process store only the note. `None` (nothing to put later) when
+    /// write-through is off, a tag is absent (an absent tag cannot tell
+    /// whether another writer's bump, written only where a tag exists,
+    /// came between) or owed by this process, the store is in its grace
+    /// after trouble (bumps may not have landed) or fails.
     #[doc(hidden)]
-    pub fn note_versions(&self, key: &str, tags: &[&str]) -> Option<Noted> {
-        if !self.config().write_through
-            || !self.backend().serves_entries()
-            || self.owed().owes_any(tags)
-        {
+    pub fn announce_noting(&self, announce: &[&str], key: &str, tags: &[&str]) -> Option<Noted> {
+        let backend = self.backend();
+        let shared = backend.capabilities().shared;
+        if !self.config().write_through || !backend.serves_entries() || self.owed().owes_any(tags) {
+            self.announce_bumps(announce);
             return None;
         }
-        let read = self.backend().read_versions(key, tags).ok()?;
-        let versions = read.into_iter().collect::<Option<Vec<u64>>>()?;
-        Some(Noted { versions })
+        let read = if shared {
+            let pending: Vec<(&str, u64)> = announce.iter().map(|t| (*t, PENDING)).collect();
+            backend.announce_reading(&pending, Some(ANNOUNCE_HOLD), key, tags)
+        } else {
+            backend.read_versions(key, tags)
+        };
+        match read {
+            Ok(read) => read
+                .into_iter()
+                .collect::<Option<Vec<u64>>>()
+                .map(|versions| Noted { versions }),
+            Err(e) => {
+                self.count(Counter::Error, 1);
+                tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+                None
+            }
+        }
     }
 
     /// After the write's commit: bumps `tags[own.0]` (the written row's
     /// own tag, to live `own.1`) and, if no other bump of it came after
     /// `noted` and no other tag was pending then, puts `value` under `key`
-    /// stamped with `noted` and the new version. Returns whether the own
-    /// tag was bumped (`Some(put)`); `None`: it was not (a store that
-    /// cannot swap, or one that failed), and the caller bumps it as usual.
+    /// stamped with `noted` and the new version, in one round trip.
+    /// Returns whether the own tag was bumped (`Some(put)`); `None`: it
+    /// was not (write-through off, a store that cannot, one that failed,
+    /// another tag pending or owed), and the caller bumps it as usual.
     #[doc(hidden)]
     pub fn write_through<T: Serialize + ?Sized>(
         &self,
@@ -77,39 +96,45 @@ impl Cache {
         value: &T,
     ) -> Option<bool> {
         let mut versions = noted.versions;
-        if !self.config().write_through || versions.len() != tags.len() || own >= tags.len() {
-            return None;
-        }
-        let fresh = new_version();
-        let before = match self.backend().swap_version(tags[own], fresh, Some(own_ttl)) {
-            Ok(Some(before)) => before,
-            Ok(None) => return None,
-            Err(e) => {
-                tracing::debug!(error = %e, "write-through: the swap failed; bumped as usual");
-                return None;
-            }
-        };
-        let others_settled = versions
+        let settled = versions
             .iter()
             .enumerate()
             .all(|(i, v)| i == own || *v != PENDING);
-        if before != Some(versions[own]) || !others_settled || !self.owed().is_clear() {
-            return Some(false);
+        if !self.config().write_through
+            || versions.len() != tags.len()
+            || own >= tags.len()
+            || !settled
+            || !self.owed().is_clear()
+        {
+            return None;
         }
+        let expected = versions[own];
+        let fresh = new_version();
         versions[own] = fresh;
-        let Ok(bytes) = self.encode_fill(key, &Stamp { versions }, options, value) else {
-            return Some(false);
+        let bytes = self
+            .encode_fill(key, &Stamp { versions }, options, value)
+            .ok()?;
+        let swap = Swap {
+            tag: tags[own],
+            version: fresh,
+            tag_ttl: Some(own_ttl),
+            expected,
+            key,
+            bytes,
+            ttl: options.ttl,
         };
-        // Answered before the write returns (a reader's fill on Redis is
-        // not waited for): the writer's next read finds it.
-        let backend = self.backend();
-        let put = match backend.capabilities().shared {
-            true => backend.set(key, bytes, options.ttl),
-            false => backend.fill(key, bytes, options.ttl, None),
-        };
-        if put.is_ok() {
-            self.count(Counter::Fill, 1);
+        match self.backend().swap_and_fill(swap) {
+            Ok(Some(put)) => {
+                if put {
+                    self.count(Counter::Fill, 1);
+                }
+                Some(put)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "write-through failed; bumped as usual");
+                None
+            }
         }
-        Some(put.is_ok())
     }
 }

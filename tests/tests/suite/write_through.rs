@@ -185,7 +185,7 @@ mod protocol {
     }
 
     fn put(cache: &Cache, key: &str, tags: &[&str], value: &str) -> Option<bool> {
-        let noted = cache.note_versions(key, tags)?;
+        let noted = cache.announce_noting(&[], key, tags)?;
         put_noted(cache, key, tags, noted, value)
     }
 
@@ -246,13 +246,13 @@ mod protocol {
         assert_eq!(served(cache, &key, &tags).as_deref(), Some("one"));
 
         // Another writer's bump of the row between the note and the swap.
-        let noted = cache.note_versions(&key, &tags).unwrap();
+        let noted = cache.announce_noting(&[], &key, &tags).unwrap();
         cache.bump_tags(&own, lifetime).unwrap();
         assert_eq!(put_noted(cache, &key, &tags, noted, "two"), Some(false));
         assert_eq!(served(cache, &key, &tags), None, "neither one nor two");
 
         // Another tag bumped after the note: put, and invalid.
-        let noted = cache.note_versions(&key, &tags).unwrap();
+        let noted = cache.announce_noting(&[], &key, &tags).unwrap();
         cache.bump_tags(&epoch, lifetime).unwrap();
         put_noted(cache, &key, &tags, noted, "three");
         assert_eq!(
@@ -264,11 +264,20 @@ mod protocol {
         // Another tag announced (a write about to commit): nothing put.
         if cache.backend().capabilities().shared {
             cache.announce_bumps(&[tags[0]]);
-            let noted = cache.note_versions(&key, &tags).unwrap();
-            assert_eq!(put_noted(cache, &key, &tags, noted, "four"), Some(false));
+            let noted = cache.announce_noting(&[], &key, &tags).unwrap();
+            assert_eq!(
+                put_noted(cache, &key, &tags, noted, "four"),
+                None,
+                "nothing put, the row's tag left to the caller's bump"
+            );
             cache.bump_tags(&[tags[0].to_owned()], lifetime).unwrap();
             assert_eq!(served(cache, &key, &tags), None);
         }
+
+        // The row's own tag announced with the note, as a hook does: put.
+        let noted = cache.announce_noting(&[tags[2]], &key, &tags).unwrap();
+        assert_eq!(put_noted(cache, &key, &tags, noted, "five"), Some(true));
+        assert_eq!(served(cache, &key, &tags).as_deref(), Some("five"));
     }
 
     cache_tests::matrix!(parts; stores; only_a_write_nothing_came_between_is_put);

@@ -27,7 +27,7 @@
 //! that decodes swaps the decoded value in, [`EntryStore::keep_decoded`]).
 
 use super::versions::{DEFAULT_MAX_TAGS, Versions};
-use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, TagStore};
+use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, Swap, TagStore};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::key::KeyParts;
@@ -492,11 +492,17 @@ impl TagStore for MemoryBackend {
         Ok(tags.iter().map(|t| self.tags.get(t)).collect())
     }
 
-    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
-        let before = self.tags.swap(tag, version, ttl);
+    fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
+        let before = self.tags.swap(swap.tag, swap.version, swap.tag_ttl);
         // (After the write, as in `write_versions`.)
         self.tags.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(before))
+        if before != Some(swap.expected) {
+            return Ok(Some(false));
+        }
+        // (Stamped with the version just written: a bump after the swap
+        // invalidates it, so the fill need not be under the same lock.)
+        self.fill(swap.key, swap.bytes, swap.ttl, None)?;
+        Ok(Some(true))
     }
 
     fn generation(&self) -> Option<u64> {

@@ -9,10 +9,10 @@ use super::commands::{
 };
 use super::failures::Resend;
 use super::link::Link;
-use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, Server, glob_prefix};
+use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, SWAP_AND_FILL, Server, glob_prefix};
 use super::{guard, resp};
 use crate::backend::tiered::TrackedServer;
-use crate::backend::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
+use crate::backend::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Swap, TagStore};
 use crate::error::{Error, Result};
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
@@ -236,18 +236,50 @@ impl TagStore for RedisBackend {
             .collect())
     }
 
-    /// `SET tag version PX .. GET` (Redis 6.2 and later). Not where bumps
-    /// wait for replicas (`replicas`): the writer bumps as usual then.
-    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
+    /// One pipeline of the announcement's `SET`s and an `MGET`. Where
+    /// bumps wait for replicas (`replicas`), as the default: the writes,
+    /// then the read.
+    fn announce_reading(
+        &self,
+        versions: &[(&str, u64)],
+        ttl: Ttl,
+        entry: &str,
+        read: &[&str],
+    ) -> Result<Vec<Option<u64>>> {
+        if self.replicas > 0 || versions.is_empty() || read.is_empty() {
+            self.write_versions(versions, ttl)?;
+            return self.read_versions(entry, read);
+        }
+        let mut pipe = redis::pipe();
+        for (_, cmd) in tag_cmds(versions, ttl, false) {
+            pipe.add_command(cmd).ignore();
+        }
+        pipe.cmd("MGET").arg(read);
+        let (found,): (Vec<Option<Vec<u8>>>,) = self.with_conn(|c| pipe.query(c))?;
+        Ok(found
+            .iter()
+            .map(|v| v.as_deref().and_then(parse_version))
+            .collect())
+    }
+
+    /// A script (`SWAP_AND_FILL`). Not where bumps wait for replicas
+    /// (`replicas`): the writer bumps as usual then.
+    fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
         if self.replicas > 0 {
             return Ok(None);
         }
-        let mut cmd = set_cmd(tag, &version_text(version), ttl);
-        cmd.arg("GET");
-        // (Not sent again: a swap sent twice reads its own version back,
-        // and the writer then puts nothing.)
-        let before = self.with_conn(|c| cmd.query::<Option<Vec<u8>>>(c))?;
-        Ok(Some(before.as_deref().and_then(parse_version)))
+        let ms = |ttl: Ttl| ttl.map_or(0, |d| d.as_millis().max(1) as u64);
+        let mut call = SWAP_AND_FILL.key(swap.tag);
+        call.key(swap.key)
+            .arg(version_text(swap.version).as_ref())
+            .arg(ms(swap.tag_ttl))
+            .arg(version_text(swap.expected).as_ref())
+            .arg(swap.bytes.as_ref())
+            .arg(ms(swap.ttl));
+        // (Not sent again: sent twice, it reads its own version back and
+        // writes no entry.)
+        let put = self.with_conn(|c| call.invoke::<i64>(c))?;
+        Ok(Some(put == 1))
     }
 }
 

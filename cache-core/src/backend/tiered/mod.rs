@@ -40,7 +40,7 @@ use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
 use super::{
     Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, MemoryBackend,
-    RedisBackend, TagStore,
+    RedisBackend, Swap, TagStore,
 };
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, KeyParts, Namespace};
@@ -302,9 +302,29 @@ impl TagStore for TieredBackend {
         self.remote.read_versions(entry, tags)
     }
 
-    fn swap_version(&self, tag: &str, version: u64, ttl: Ttl) -> Result<Option<Option<u64>>> {
-        let swapped = self.remote.swap_version(tag, version, ttl);
+    fn announce_reading(
+        &self,
+        versions: &[(&str, u64)],
+        ttl: Ttl,
+        entry: &str,
+        read: &[&str],
+    ) -> Result<Vec<Option<u64>>> {
+        let answer = self.remote.announce_reading(versions, ttl, entry, read);
+        self.wrote_versions(versions);
+        answer
+    }
+
+    fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
+        let (tag, version, key, bytes, ttl) = (
+            swap.tag,
+            swap.version,
+            swap.key,
+            swap.bytes.clone(),
+            swap.ttl,
+        );
+        let swapped = self.remote.swap_and_fill(swap);
         self.wrote_versions(&[(tag, version)]);
+        self.filled(key, &bytes, ttl, None, matches!(swapped, Ok(Some(true))));
         swapped
     }
 
