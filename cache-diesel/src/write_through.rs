@@ -10,6 +10,17 @@
 //! model whose record is the row (no relations), the lookup by primary
 //! key. Everything else is invalidated as before; so is the row's entry
 //! when another write of it came between.
+//!
+//! And only over an in-process store, for now. On a shared store every
+//! writer announces the same pending version, so the swap cannot tell its
+//! own announcement from another writer's: a second writer of the row that
+//! committed after this one and was killed before its bump would leave
+//! this writer's older row served until the entry's timeout (where a
+//! reader's fill after this writer's bump would have read the second
+//! writer's row). Announcements that carry a token of their writer (and a
+//! swap that checks it, and an announcement that sees whether another
+//! writer's was pending) would close that; the store steps below are
+//! written and tested for every store already.
 
 use crate::manager::Manager;
 use crate::model::{CachedModel, UniqueKey};
@@ -37,6 +48,7 @@ impl<M: CachedModel> Manager<M> {
         id: &M::Id,
     ) -> Option<Through> {
         if !M::ROW_IS_RECORD
+            || self.cache().backend().capabilities().shared
             || tracking::tracker(conn).is_none()
             || tracking::read_policy(conn, std::iter::empty()) != ReadPolicy::Normal
             || self.shape_on(conn) == WriteShape::Coarse
@@ -48,11 +60,13 @@ impl<M: CachedModel> Manager<M> {
         let keys = self.model_keys();
         let own_tag = keys.unique_tag(unique.column(), &value_key);
         let deps = keys.detail_dependencies(unique.column(), &own_tag, &[]);
+        // (A found row's stamp: the `absent` tag after them is not noted.)
+        let found = deps.found();
         Some(Through {
             key: keys.detail_key(unique.column(), &value_key),
-            tags: deps.tags().iter().map(|t| (*t).to_owned()).collect(),
+            tags: found.iter().map(|t| (*t).to_owned()).collect(),
             own: deps.own()?,
-            found: deps.found().len(),
+            found: found.len(),
         })
     }
 

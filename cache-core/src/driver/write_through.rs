@@ -19,12 +19,14 @@
 //! A later writer of the row bumps its tag after its commit: the entry
 //! stops validating then, as every entry does. What this adds to the
 //! protocol is nothing a reader's fill could not do: a fill stamped with
-//! versions that held while its value was the committed one. One window
-//! it shares with the bump it replaces: a second hook writer of the same
-//! row that announced after this one's announcement and committed before
-//! its swap has its pending version replaced (as any bump replaces it);
-//! killed before its own bump, it leaves this writer's row served until
-//! the entry's timeout, where a reader's fill would have read its row.
+//! versions that held while its value was the committed one, but for one
+//! case on a shared store: every writer announces the same [`PENDING`]
+//! version, so a second writer of the row that committed after this one
+//! and was killed before its bump (its announcement still in the tag) is
+//! not told from this writer's own announcement, and this writer's older
+//! row is put and served until the entry's timeout. cache-diesel's hooks
+//! therefore write through on in-process stores only, until announcements
+//! carry their writer's token.
 
 use crate::backend::Swap;
 use crate::driver::cache::Cache;
@@ -71,8 +73,10 @@ impl Cache {
                 .collect::<Option<Vec<u64>>>()
                 .map(|versions| Noted { versions }),
             Err(e) => {
-                self.count(Counter::Error, 1);
-                tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+                // (Announced again the usual way, which on a refusal, OOM
+                // under `noeviction`, deletes the tags instead.)
+                tracing::debug!(error = %e, "could not announce and note; announcing alone");
+                self.announce_bumps(announce);
                 None
             }
         }

@@ -1,7 +1,8 @@
 //! The quickstart: a Diesel model with `#[derive(Cached)]` on the embedded
 //! default (SQLite in memory + the in-process cache; nothing to install).
-//! Shows a miss, a hit, an update, then a miss again, with the database
-//! queries each step ran.
+//! Shows a miss, a hit, an update (which puts the row it wrote in place
+//! and invalidates the lists), then a hit and a list's miss, with the
+//! database queries each step ran.
 //!
 //! `cargo run -p cache-examples --bin quickstart`
 
@@ -93,20 +94,20 @@ fn main() -> Result<(), cache_diesel::Error> {
 
     let updated = products.update(&mut db.conn, 1, products::title.eq("Green tea"))?; // None: no row 1
     println!(
-        "update(1)     -> {:<28} database queries: {} (UPDATE .. RETURNING; then invalidate)",
+        "update(1)     -> {:<28} database queries: {} (UPDATE .. RETURNING; the row put in place)",
         updated.map_or_else(|| "no such row".to_owned(), |p| p.title),
         db.queries()
     );
 
     let tea = products.get(&mut db.conn, 1)?;
     println!(
-        "get(1)        -> {:<28} database queries: {} (miss: the update invalidated it)",
+        "get(1)        -> {:<28} database queries: {} (hit: the row the update wrote)",
         tea.title,
         db.queries()
     );
     let list = products.all(&mut db.conn, Some("active"), active)?;
     println!(
-        "all(active)   -> {:<28} database queries: {} (miss: lists too)",
+        "all(active)   -> {:<28} database queries: {} (miss: the update invalidated the lists)",
         list[0].title,
         db.queries()
     );

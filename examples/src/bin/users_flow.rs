@@ -1,6 +1,6 @@
 //! The seeds' demo flow, with the cache's own events in the log: create a
-//! user, get it twice (miss, then hit), update the name, get it twice
-//! (miss, then hit), delete it.
+//! user, get it twice (miss, then hit), update the name (the row written
+//! is put in place), get it twice (hits), delete it.
 //!
 //! `cargo run -p cache-examples --bin users_flow`
 //! (`RUST_LOG=cache_diesel=debug` is the default filter here; set
