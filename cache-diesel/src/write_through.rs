@@ -71,7 +71,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Announces `announce` and notes the versions `through`'s entry's
-    /// tags hold, in one round trip, before the write's statement.
+    /// tags hold, before the write's statement.
     pub(crate) fn announce_noting(&self, announce: &[&str], through: &Through) -> Option<Noted> {
         let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
         self.cache().announce_noting(announce, &through.key, &tags)

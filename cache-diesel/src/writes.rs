@@ -501,7 +501,7 @@ impl<M: CachedModel> Manager<M> {
             .map(|(out, tags, _)| (out, tags))
     }
 
-    /// [`Manager::announced`], noting in the announcement's round trip
+    /// [`Manager::announced`], noting with the announcement
     /// what `through`'s entry's tags hold (see
     /// `cache_core::Cache::announce_noting`), for the put after the
     /// commit.

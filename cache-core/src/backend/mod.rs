@@ -236,19 +236,6 @@ pub trait TagStore {
     /// The current versions of the tags of the entry under `entry`, in one
     /// round trip.
     fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>>;
-    /// Writes `versions` (an announcement's) and reads the current
-    /// versions of `read` (tags of the entry under `entry`), in one round
-    /// trip where the store can (the default makes two).
-    fn announce_reading(
-        &self,
-        versions: &[(&str, u64)],
-        ttl: Ttl,
-        entry: &str,
-        read: &[&str],
-    ) -> Result<Vec<Option<u64>>> {
-        self.write_versions(versions, ttl)?;
-        self.read_versions(entry, read)
-    }
     /// A write-through's step: writes `swap.version` under `swap.tag` and,
     /// if the tag held `swap.expected` just before, `swap.bytes` under
     /// `swap.key` as a fill would, atomically, in one round trip (see

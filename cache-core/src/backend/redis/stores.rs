@@ -236,32 +236,6 @@ impl TagStore for RedisBackend {
             .collect())
     }
 
-    /// One pipeline of the announcement's `SET`s and an `MGET`. Where
-    /// bumps wait for replicas (`replicas`), as the default: the writes,
-    /// then the read.
-    fn announce_reading(
-        &self,
-        versions: &[(&str, u64)],
-        ttl: Ttl,
-        entry: &str,
-        read: &[&str],
-    ) -> Result<Vec<Option<u64>>> {
-        if self.replicas > 0 || versions.is_empty() || read.is_empty() {
-            self.write_versions(versions, ttl)?;
-            return self.read_versions(entry, read);
-        }
-        let mut pipe = redis::pipe();
-        for (_, cmd) in tag_cmds(versions, ttl, false) {
-            pipe.add_command(cmd).ignore();
-        }
-        pipe.cmd("MGET").arg(read);
-        let (found,): (Vec<Option<Vec<u8>>>,) = self.with_conn(|c| pipe.query(c))?;
-        Ok(found
-            .iter()
-            .map(|v| v.as_deref().and_then(parse_version))
-            .collect())
-    }
-
     /// A script (`SWAP_AND_FILL`). Not where bumps wait for replicas
     /// (`replicas`): the writer bumps as usual then.
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {

@@ -302,18 +302,6 @@ impl TagStore for TieredBackend {
         self.remote.read_versions(entry, tags)
     }
 
-    fn announce_reading(
-        &self,
-        versions: &[(&str, u64)],
-        ttl: Ttl,
-        entry: &str,
-        read: &[&str],
-    ) -> Result<Vec<Option<u64>>> {
-        let answer = self.remote.announce_reading(versions, ttl, entry, read);
-        self.wrote_versions(versions);
-        answer
-    }
-
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
         let (tag, version, key, bytes, ttl) = (
             swap.tag,
