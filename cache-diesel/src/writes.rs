@@ -603,6 +603,9 @@ impl<M: CachedModel> Manager<M> {
                 // (Fail open: owed when it fails.)
                 let _ = self.bump("announced, not written", &tags);
             }
+            if !certain {
+                self.cache().hold_doubtful(&as_strs(&tags));
+            }
         }
         Ok((written?, tags.unwrap_or_default(), noted))
     }

@@ -369,7 +369,12 @@ impl<M: CachedModel> Manager<M> {
             };
             let tags = self.after_failed_write(certain, write.known);
             if !tags.is_empty() {
-                let _ = self.bump_async("announced, not written", tags).await; // (owed when it fails)
+                // (Owed when it fails.)
+                let _ = self.bump_async("announced, not written", tags.clone()).await;
+            }
+            if !certain {
+                let held: Vec<&str> = tags.iter().map(String::as_str).collect();
+                self.cache().hold_doubtful_async(&held).await;
             }
         }
         Ok((written?, tags.unwrap_or_default()))

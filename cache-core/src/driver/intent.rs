@@ -72,6 +72,47 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Holds `tags` pending for [`ANNOUNCE_HOLD`] on every store, after a
+    /// write whose outcome is unknown (its connection lost after the
+    /// statement or its `COMMIT` was sent, the reply never read): the
+    /// server may still commit it after the writer gave up (a killed
+    /// session finishing the `COMMIT` it was running), and an entry
+    /// filled from the old row after the writer's bump would then be
+    /// served until its timeout. While the tags are pending every read
+    /// that depends on them goes to the database; afterwards the tags are
+    /// created afresh. Best effort, after the caller's bump (which is owed
+    /// when the store fails); failures are logged.
+    #[doc(hidden)]
+    pub fn hold_doubtful(&self, tags: &[&str]) {
+        if tags.is_empty() {
+            return;
+        }
+        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
+        if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
+            self.count(Counter::Error, 1);
+            tracing::debug!(error = %e, "could not hold the tags of a doubtful write pending");
+        }
+    }
+
+    /// [`Cache::hold_doubtful`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    pub async fn hold_doubtful_async(&self, tags: &[&str]) {
+        if tags.is_empty() {
+            return;
+        }
+        let Some(store) = self.backend().clone().async_store() else {
+            return self.hold_doubtful(tags);
+        };
+        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
+        if let Err(e) = store.write_versions(&pending, Some(ANNOUNCE_HOLD)).await {
+            self.count(Counter::Error, 1);
+            tracing::debug!(error = %e, "could not hold the tags of a doubtful write pending");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

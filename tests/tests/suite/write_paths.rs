@@ -461,6 +461,14 @@ fn a_function_write_is_caught_by_hand_or_not_at_all() {
 /// dropped, and the client's connection closed. The statement runs (and
 /// commits); the client cannot know.
 fn reply_dropping_proxy(upstream: &str, trigger: &'static [u8]) -> u16 {
+    proxy_losing(upstream, trigger, None)
+}
+
+/// [`reply_dropping_proxy`]; where `late` is given, the client's connection
+/// is dropped as soon as the message arrives, and the message is sent to the
+/// server `late` afterwards: the write commits after its writer gave up on
+/// it (as a killed session finishing its `COMMIT`).
+fn proxy_losing(upstream: &str, trigger: &'static [u8], late: Option<Duration>) -> u16 {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::sync::Arc;
@@ -479,6 +487,15 @@ fn reply_dropping_proxy(upstream: &str, trigger: &'static [u8]) -> u16 {
             while let Ok(n @ 1..) = c_in.read(&mut buf) {
                 if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
                     flag.store(true, Ordering::SeqCst);
+                    if let Some(late) = late {
+                        let _ = c_in.shutdown(Shutdown::Both);
+                        std::thread::sleep(late);
+                        let _ = s_out.write_all(&buf[..n]);
+                        // (The server reads the message before it sees
+                        // the connection close.)
+                        std::thread::sleep(Duration::from_secs(2));
+                        return;
+                    }
                 }
                 if s_out.write_all(&buf[..n]).is_err() {
                     return;
@@ -609,9 +626,18 @@ fn an_unclassifiable_write_reaches_every_entry_through_the_all_tag() {
 /// A tracked connection to PostgreSQL through a proxy that drops the reply
 /// to the first message containing `trigger`, in `env`'s schema.
 fn connection_losing_reply(env: &Env<PgConnection>, trigger: &'static [u8]) -> PgConnection {
+    pg_connection_losing(env, trigger, None)
+}
+
+/// [`connection_losing_reply`], through [`proxy_losing`].
+fn pg_connection_losing(
+    env: &Env<PgConnection>,
+    trigger: &'static [u8],
+    late: Option<Duration>,
+) -> PgConnection {
     let url = url::Url::parse(&cache_tests::services::database_url().unwrap()).unwrap();
     let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let port = reply_dropping_proxy(&upstream, trigger);
+    let port = proxy_losing(&upstream, trigger, late);
     let mut conn = PgConnection::establish(&format!(
         "postgres://{}@127.0.0.1:{port}{}?sslmode=disable",
         url.username(),
@@ -1339,6 +1365,11 @@ struct Killer {
     waiting_sql: &'static str,
     /// Kills connection `{id}`.
     kill_sql: &'static str,
+    /// A count that is 1 while connection `{id}` still exists on the server
+    /// (a killed session may still finish a `COMMIT` it was running after
+    /// its client saw the connection drop: the database's state is only
+    /// settled once it is gone).
+    alive_sql: &'static str,
 }
 
 const PG_KILL: Killer = Killer {
@@ -1346,6 +1377,7 @@ const PG_KILL: Killer = Killer {
     waiting_sql: "SELECT count(*)::bigint AS n FROM pg_stat_activity \
                   WHERE pid = {id} AND wait_event_type = 'Lock'",
     kill_sql: "SELECT pg_terminate_backend({id})",
+    alive_sql: "SELECT count(*)::bigint AS n FROM pg_stat_activity WHERE pid = {id}",
 };
 
 const MY_KILL: Killer = Killer {
@@ -1355,7 +1387,25 @@ const MY_KILL: Killer = Killer {
     waiting_sql: "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.PROCESSLIST \
                   WHERE ID = {id} AND INFO LIKE '%FOR UPDATE%'",
     kill_sql: "KILL {id}",
+    alive_sql: "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.PROCESSLIST \
+                WHERE ID = {id}",
 };
+
+impl Killer {
+    /// Kills connection `pid` (`admin` on the same server) and waits until
+    /// the server has let it go (10 s at most).
+    fn kill<C: Connection + PlainRead>(&self, admin: &mut C, pid: &str) {
+        // The writer may have finished and closed its connection: MySQL's
+        // KILL of a connection gone is an error.
+        let _ = admin.batch_execute(&self.kill_sql.replace("{id}", pid));
+        let alive = self.alive_sql.replace("{id}", pid);
+        let start = Instant::now();
+        while admin.number(&alive) != 0 {
+            assert!(start.elapsed() < Duration::from_secs(10), "never let go");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
 
 /// A hook write of row `id` (in a tracked transaction when `in_txn`) on a
 /// new connection, started once `holder` has written the row in a
@@ -1427,9 +1477,7 @@ where
             start_waiting(env, &mut holder, &mut admin, killer, id, &label, false);
         exec(&mut holder, "COMMIT");
         std::thread::sleep(Duration::from_micros(delay_us));
-        // The writer may have finished and closed its connection: MySQL's
-        // KILL of a connection gone is an error.
-        let _ = admin.batch_execute(&killer.kill_sql.replace("{id}", &pid));
+        killer.kill(&mut admin, &pid);
         let outcome = write.join().unwrap();
         let (truth, q) = reader.check(id, "after the race");
         println!(
@@ -1447,7 +1495,7 @@ where
         let label = round.to_string();
         let (pid, write, held) =
             start_waiting(env, &mut holder, &mut admin, killer, id, &label, in_txn);
-        exec(&mut admin, &killer.kill_sql.replace("{id}", &pid));
+        killer.kill(&mut admin, &pid);
         killed_at = Instant::now();
         let outcome = write.join().unwrap();
         println!("killed while waiting (in a transaction: {in_txn}): {outcome:?}");
@@ -1498,9 +1546,18 @@ fn mysql_connection_losing_reply(
     env: &Env<MysqlConnection>,
     trigger: &'static [u8],
 ) -> MysqlConnection {
+    mysql_connection_losing(env, trigger, None)
+}
+
+/// [`mysql_connection_losing_reply`], through [`proxy_losing`].
+fn mysql_connection_losing(
+    env: &Env<MysqlConnection>,
+    trigger: &'static [u8],
+    late: Option<Duration>,
+) -> MysqlConnection {
     let url = url::Url::parse(&cache_tests::services::mysql_url().unwrap()).unwrap();
     let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(3306));
-    let port = reply_dropping_proxy(&upstream, trigger);
+    let port = proxy_losing(&upstream, trigger, late);
     let mut proxied = url.clone();
     proxied.set_host(Some("127.0.0.1")).unwrap();
     proxied.set_port(Some(port)).unwrap();
@@ -1609,6 +1666,54 @@ fn a_mariadb_autocommit_hook_whose_commit_reply_is_lost_leaves_nothing_stale() {
         reader.check(id, "after the lost COMMIT");
         std::thread::sleep(cache_core::__engine::ANNOUNCE_HOLD + Duration::from_millis(500));
         reader.check(id, "after the announcement's hold");
+    }
+}
+
+/// A hook write in autocommit whose connection drops before the server has
+/// its last message (the `COMMIT` of a transaction of its own, or the
+/// statement itself): the hook returns the error, and the server commits
+/// half a second later, as a killed session may finish the `COMMIT` it was
+/// running after its client saw the connection go (seen on MariaDB in
+/// `a_mariadb_connection_killed_mid_write_leaves_nothing_stale`). A read
+/// between the hook's return and the commit fills from the old row; after
+/// the commit it must not be served. (Before, the hook's bump after the
+/// failure let that fill stand until its timeout, on every store.)
+fn late_commit<C>(env: &mut Env<C>, mut conn: C, label: &str)
+where
+    C: Connection + PlainRead + 'static,
+    Product: ProductQueries<C>,
+{
+    let id = cached_row(env, label);
+    let mut reader = reader(env);
+    reader.check(id, "before");
+    let wrote = format!("late {label}");
+    let lost = env.products.update(&mut conn, id, title(&wrote));
+    assert!(lost.is_err(), "the connection was dropped: {lost:?}");
+    let (truth, _) = reader.check(id, "before the late commit");
+    assert_ne!(truth, wrote, "committed late");
+    let start = Instant::now();
+    while reader.conn.plain_row(id).1 != wrote {
+        assert!(start.elapsed() < Duration::from_secs(10), "never committed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    reader.check(id, "after the late commit");
+}
+
+#[test]
+fn a_hook_write_the_server_commits_after_its_writer_gave_up_leaves_nothing_stale() {
+    let late = Some(Duration::from_millis(500));
+    for redis in [false, true] {
+        if let Some(mut env) = pg_env("late_pg", redis) {
+            // (Over Redis the hook commits a transaction of its own; over
+            // the in-process store it writes in one statement.)
+            let trigger: &[u8] = if redis { b"COMMIT" } else { b"late latepg" };
+            let conn = pg_connection_losing(&env, trigger, late);
+            late_commit(&mut env, conn, "latepg");
+        }
+        if let Some(mut env) = mysql_env("late_my", redis) {
+            let conn = mysql_connection_losing(&env, b"COMMIT", late);
+            late_commit(&mut env, conn, "latemy");
+        }
     }
 }
 
