@@ -58,6 +58,8 @@ pub(crate) struct Model {
     pub prefetch: Vec<PrefetchAttr>,
     pub prefetch_for_list: bool,
     pub background_refresh: bool,
+    /// `id_lists`: lists hold their rows' ids, the rows their own entries.
+    pub id_lists: bool,
     /// Whether the model had no errors (its columns are then named by
     /// their SQL names, from Diesel; in stubs by their idents).
     pub valid: bool,
@@ -243,6 +245,7 @@ impl Model {
             prefetch: options.prefetch,
             prefetch_for_list: options.prefetch_for_list.unwrap_or(true),
             background_refresh: options.background_refresh.unwrap_or(false),
+            id_lists: options.id_lists,
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
             valid: errors.is_none(),

@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool, id_lists";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -26,6 +26,7 @@ pub(crate) struct CacheAttrs {
     pub prefetch: Vec<PrefetchAttr>,
     pub prefetch_for_list: Option<bool>,
     pub background_refresh: Option<bool>,
+    pub id_lists: bool,
 }
 
 /// `name(Model)` or `name(Model, through = JoinModel)` in `prefetch(..)`.
@@ -71,6 +72,12 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                         }) if s.value() == "inline" => out.background_refresh = Some(false),
                         _ => cx.error(&expr, "`refresh` expects \"inline\" or \"background\""),
                     }
+                }
+                "id_lists" => {
+                    if out.id_lists {
+                        cx.error(&meta.path, "duplicate #[cache] option");
+                    }
+                    out.id_lists = true;
                 }
                 "prefetch_for_list" => {
                     let expr: Expr = meta.value()?.parse()?;

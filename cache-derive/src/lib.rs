@@ -44,7 +44,9 @@ use proc_macro::TokenStream;
 /// `not_found_timeout = secs`, `soft_timeout = secs`, `refresh = "inline" | "background"`,
 /// `select_related(relation, ..)`, `prefetch(name(Model), name(Model, through = Join), ..)`,
 /// `prefetch_for_list = bool`, `unique(field, ..)`, `filter(field, ..)`,
-/// `order_by(field, ..)`, `version = n`.
+/// `order_by(field, ..)`, `version = n`, `id_lists` (lists hold their rows'
+/// ids and read the rows from their own entries: a write to a column no
+/// list filters or orders by leaves the lists valid).
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

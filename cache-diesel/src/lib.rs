@@ -69,6 +69,9 @@ mod filter;
 mod follower;
 mod form;
 mod held_commit;
+mod id_lists;
+#[cfg(feature = "async")]
+mod id_lists_async;
 mod keys;
 mod manager;
 #[cfg(feature = "async")]

@@ -75,13 +75,13 @@ impl<T, F> ShapeFn<T> for F where
 
 /// How a read-through entry is keyed, tagged and timed.
 pub(crate) struct Entry<'t, T, S: ShapeFn<T>> {
-    kind: Kind,
-    key: String,
-    deps: Dependencies<'t>,
+    pub(crate) kind: Kind,
+    pub(crate) key: String,
+    pub(crate) deps: Dependencies<'t>,
     /// The SQL names of the other tables the value depends on.
-    related: &'t [String],
-    shape: S,
-    value: PhantomData<fn(&T)>,
+    pub(crate) related: &'t [String],
+    pub(crate) shape: S,
+    pub(crate) value: PhantomData<fn(&T)>,
 }
 
 impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
@@ -103,7 +103,7 @@ impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
 }
 
 /// A loader a background refresh can own.
-type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
+pub(crate) type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
 
 impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
@@ -216,6 +216,9 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
+        if M::INFO.id_lists {
+            return self.id_list_via(reader, suffix, filter);
+        }
         let values = self
             .keys
             .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
@@ -266,7 +269,14 @@ impl<M: CachedModel> Manager<M> {
         let values = self
             .keys
             .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
-        let entry = self.count_entry(suffix, &filter, &values);
+        let (members, changed) = match M::INFO.id_lists {
+            true => self.id_list_tags(text_columns::db::<C::Backend>(), &filter),
+            false => Default::default(),
+        };
+        let mut entry = self.count_entry(suffix, &filter, &values);
+        if M::INFO.id_lists {
+            self.count_as_id_list(&mut entry, suffix, &filter, &members, &changed);
+        }
         let background = || -> OwnedLoad<C, i64> {
             let owned = filter.clone();
             Box::new(move |conn| M::count_list(conn, &owned))
@@ -289,7 +299,7 @@ impl<M: CachedModel> Manager<M> {
     /// `text_columns`) before a list's load, when the list's condition is
     /// on a text value the process has not read the column of (`learn`),
     /// and `conn` is outside any transaction.
-    fn learn_text_columns<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
+    pub(crate) fn learn_text_columns<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
             let cache = self.cache.keys().namespace_prefix();
             crate::text_columns::learn(conn, cache, M::table());
@@ -627,7 +637,7 @@ impl<M: CachedModel> Manager<M> {
     /// Inside a transaction nothing is filled (the transaction may read an
     /// older snapshot, or its own uncommitted writes), and a model the
     /// transaction wrote is read from the database only.
-    fn read_through<C, T, S: ShapeFn<T>>(
+    pub(crate) fn read_through<C, T, S: ShapeFn<T>>(
         &self,
         reader: &mut impl Reader<C>,
         entry: Entry<'_, T, S>,

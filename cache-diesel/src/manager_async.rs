@@ -51,6 +51,9 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
+        if M::INFO.id_lists {
+            return self.id_list_async_via(reader, suffix, filter).await;
+        }
         let values = self
             .model_keys()
             .filter_value_tags(db::<C::Backend>(), &filter);
@@ -108,7 +111,14 @@ impl<M: CachedModel> Manager<M> {
         let values = self
             .model_keys()
             .filter_value_tags(db::<C::Backend>(), &filter);
-        let entry = self.count_entry(suffix, &filter, &values);
+        let (members, changed) = match M::INFO.id_lists {
+            true => self.id_list_tags(db::<C::Backend>(), &filter),
+            false => Default::default(),
+        };
+        let mut entry = self.count_entry(suffix, &filter, &values);
+        if M::INFO.id_lists {
+            self.count_as_id_list(&mut entry, suffix, &filter, &members, &changed);
+        }
         let background = || {
             let owned = filter.clone();
             background_async::owned(move |conn: &mut C| {
@@ -204,7 +214,7 @@ impl<M: CachedModel> Manager<M> {
     /// inside a transaction (see [`crate::tracking_async`]); past the soft
     /// timeout, a model with background refresh hands the refresh, with a
     /// loader from `background`, to a task ([`crate::background_async`]).
-    async fn read_through_async<C, T, S: ShapeFn<T>>(
+    pub(crate) async fn read_through_async<C, T, S: ShapeFn<T>>(
         &self,
         reader: &mut impl AsyncReader<C>,
         entry: Entry<'_, T, S>,
@@ -257,7 +267,7 @@ async fn lift<T>(load: impl Future<Output = Result<T>>) -> Result<Form<T>> {
 }
 
 /// `Manager::learn_text_columns` on an async connection.
-async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
+pub(crate) async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
     learn: bool,
     cache: &cache_core::Cache,
     conn: &mut C,

@@ -184,7 +184,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        self.find_many_via(conn, ids.into_iter().map(M::unique_of_id))
+        self.find_many_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id))
     }
 
     /// [`Manager::find_many`], or [`Error::NotFound`] naming every id
@@ -199,7 +199,10 @@ impl<M: CachedModel> Manager<M> {
         M: ModelQueries<C>,
     {
         let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
-        all_found::<M>(&keys, self.find_many_via(conn, keys.iter().cloned())?)
+        all_found::<M>(
+            &keys,
+            self.find_many_via(&mut &mut *conn, keys.iter().cloned())?,
+        )
     }
 
     /// [`Manager::find_many`] by unique values (of one column or several).
@@ -212,13 +215,13 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        self.find_many_via(conn, keys)
+        self.find_many_via(&mut &mut *conn, keys)
     }
 
     /// A batch read through `reader`.
     pub(crate) fn find_many_via<C>(
         &self,
-        mut reader: impl Reader<C>,
+        reader: &mut impl Reader<C>,
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>>
     where
@@ -347,7 +350,8 @@ where
         &self,
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>> {
-        self.manager.find_many_via(FromSource(self.source), keys)
+        self.manager
+            .find_many_via(&mut FromSource(self.source), keys)
     }
 }
 

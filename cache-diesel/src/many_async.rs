@@ -41,7 +41,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        self.find_many_async_via(conn, ids.into_iter().map(M::unique_of_id))
+        self.find_many_async_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id))
             .await
     }
 
@@ -56,7 +56,9 @@ impl<M: CachedModel> Manager<M> {
         M: AsyncModelQueries<C>,
     {
         let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
-        let found = self.find_many_async_via(conn, keys.iter().cloned()).await?;
+        let found = self
+            .find_many_async_via(&mut &mut *conn, keys.iter().cloned())
+            .await?;
         all_found::<M>(&keys, found)
     }
 
@@ -70,13 +72,13 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        self.find_many_async_via(conn, keys).await
+        self.find_many_async_via(&mut &mut *conn, keys).await
     }
 
     /// An async batch read through `reader`.
     pub(crate) async fn find_many_async_via<C>(
         &self,
-        mut reader: impl AsyncReader<C>,
+        reader: &mut impl AsyncReader<C>,
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>>
     where
@@ -158,7 +160,7 @@ where
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>> {
         self.manager
-            .find_many_async_via(FromAsyncSource(self.source), keys)
+            .find_many_async_via(&mut FromAsyncSource(self.source), keys)
             .await
     }
 }

@@ -24,6 +24,9 @@ pub struct ModelInfo {
     /// The `filter(..)` columns, in order (lists depend on the value tags
     /// of the first one a filter sets).
     pub filter_columns: &'static [&'static str],
+    /// The `order_by(..)` columns besides the primary key (what a list's
+    /// order can follow).
+    pub order_columns: &'static [&'static str],
     /// Hash of the struct's field names and types and `version`: a deploy
     /// that changes the struct never reads entries written by the old one.
     /// (Keys use [`CachedModel::record_schema_hash`], which folds in the
@@ -44,6 +47,10 @@ pub struct ModelInfo {
     /// Whether that refresh runs on a background thread (every caller is
     /// served the old value) instead of inline.
     pub background_refresh: bool,
+    /// Whether lists and counts hold the ids of their rows, the rows read
+    /// from their own entries (`#[cache(id_lists)]`): a write that changes
+    /// no column a list filters or orders by leaves the lists valid.
+    pub id_lists: bool,
 }
 
 /// A value of one of a model's unique columns (its primary key included):
@@ -96,7 +103,7 @@ pub trait CachedModel:
     CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
 {
     /// The primary key's type.
-    type Id: Clone + fmt::Debug + Serialize + Send + Sync;
+    type Id: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync;
     /// The generated enum of unique column values (`ProductUnique`).
     type Unique: UniqueKey;
     /// The generated list filter (`ProductFilter`).

@@ -24,7 +24,7 @@ pub(crate) const MAX_WRITE_VALUE_TAGS: usize = 256;
 /// most tags it bumps for them; more, and it invalidates every entry of
 /// the table.
 pub const MAX_PRECISE_BULK_ROWS: usize = 64;
-const MAX_PRECISE_BULK_TAGS: usize = 2 * MAX_WRITE_VALUE_TAGS;
+const MAX_PRECISE_BULK_TAGS: usize = 4 * MAX_WRITE_VALUE_TAGS;
 
 /// How a hook write names the lists it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,13 +158,13 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// The tags an insert is known to touch before it runs: the lists
-    /// without conditions and the cached "not found"s.
+    /// without conditions (whole-row and id lists) and the cached "not
+    /// found"s.
     pub(crate) fn inserted_tags(&self) -> Vec<String> {
         let keys = self.model_keys();
-        vec![
-            keys.table_tag(TableTag::List).to_owned(),
-            keys.table_tag(TableTag::Absent).to_owned(),
-        ]
+        [TableTag::List, TableTag::Rows, TableTag::Absent]
+            .map(|tag| keys.table_tag(tag).to_owned())
+            .to_vec()
     }
 
     /// The tags an insert of rows with these column `values` touched (see
@@ -175,7 +175,7 @@ impl<M: CachedModel> Manager<M> {
         values: Option<impl Iterator<Item = ColumnValue>>,
         precise: bool,
     ) -> Vec<String> {
-        let mut tags = self.lists_touched(values, precise);
+        let mut tags = self.lists_touched(values, true, precise);
         tags.push(self.model_keys().table_tag(TableTag::Absent).to_owned());
         tags
     }
@@ -187,25 +187,36 @@ impl<M: CachedModel> Manager<M> {
     /// (`keys::declared`, whatever its own `table!` lists) and the write may be
     /// `precise` (see [`Manager::announced`]) and names at most
     /// [`MAX_WRITE_VALUE_TAGS`] of them; otherwise every list with
-    /// conditions (`filtered`).
+    /// conditions (`filtered`). Where the rows `came_or_went` (an insert,
+    /// a delete), the id lists that held them or do now too: the table's
+    /// `rows` and the member tags of those values.
     pub(crate) fn lists_touched(
         &self,
         values: Option<impl Iterator<Item = ColumnValue>>,
+        came_or_went: bool,
         precise: bool,
     ) -> Vec<String> {
         let keys = self.model_keys();
         let mut tags = vec![keys.table_tag(TableTag::List).to_owned()];
+        if came_or_went {
+            tags.push(keys.table_tag(TableTag::Rows).to_owned());
+        }
         if let Some(values) = values.filter(|_| precise && keys.names_every_value()) {
             // (Every value counts: a batch whose first rows repeat a few
             // values may name many more further on.)
+            // (Member tags as many as value tags.)
+            let most = MAX_WRITE_VALUE_TAGS * if came_or_went { 2 } else { 1 };
             let mut named = std::collections::BTreeSet::new();
             for (column, value) in values {
                 named.extend(keys.written_value_tags(column, &value));
-                if named.len() > MAX_WRITE_VALUE_TAGS {
+                if came_or_went {
+                    named.extend(keys.written_member_tags(column, &value));
+                }
+                if named.len() > most {
                     break;
                 }
             }
-            if named.len() <= MAX_WRITE_VALUE_TAGS {
+            if named.len() <= most {
                 tags.extend(named);
                 return tags;
             }
@@ -400,7 +411,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// What [`Manager::invalidate_id`] bumps.
     pub(crate) fn id_invalidation_tags(&self, id: M::Id) -> Vec<String> {
-        let mut lists = self.lists_touched(None::<std::iter::Empty<_>>, false);
+        let mut lists = self.lists_touched(None::<std::iter::Empty<_>>, true, false);
         if M::INFO.unique_columns.len() > 1 {
             lists.extend(self.epoch_tags());
         }
@@ -416,11 +427,18 @@ impl<M: CachedModel> Manager<M> {
             before,
             old_values,
         } = updated;
+        let new_values = row.column_values();
         let values = old_values
             .as_ref()
-            .map(|old| old.iter().cloned().chain(row.column_values()));
-        let lists = self.lists_touched(values, precise);
+            .map(|old| old.iter().cloned().chain(new_values.iter().cloned()));
         let after = row.unique_keys();
+        // (A moved primary key: another row, as far as id lists know.)
+        let id_key = M::unique_of_id(row.id()).value_key();
+        let moved_id = before.first().map(UniqueKey::value_key) != Some(id_key);
+        let mut lists = self.lists_touched(values, moved_id, precise);
+        if let Some(old) = old_values.as_ref().filter(|_| !moved_id) {
+            lists.extend(self.members_changed(old, &new_values, precise));
+        }
         // A changed unique value may now be found under a spelling a
         // cached "not found" holds (`COFFEE` for a new `coffee`, where the
         // collation ignores case): those are invalidated too.
@@ -432,10 +450,44 @@ impl<M: CachedModel> Manager<M> {
         self.row_tags(before.iter().chain(&after), moved, lists)
     }
 
+    /// The id lists an update of a row from `old` to `new` values touched:
+    /// for each column whose value changed, the member tags of both values
+    /// and the column's changed tag (see `ModelKeys::id_list_dependencies`);
+    /// every id list with conditions (`filtered`) when the write may not
+    /// be `precise` or would name too many. An update that changed no
+    /// column a list filters or orders by leaves every id list valid.
+    fn members_changed(
+        &self,
+        old: &[ColumnValue],
+        new: &[ColumnValue],
+        precise: bool,
+    ) -> Vec<String> {
+        let keys = self.model_keys();
+        if !precise || !keys.names_every_value() {
+            return vec![keys.table_tag(TableTag::Filtered).to_owned()];
+        }
+        let mut named = std::collections::BTreeSet::new();
+        for (column, value) in new {
+            let before = old.iter().find(|(c, _)| c == column).map(|(_, v)| v);
+            if before == Some(value) {
+                continue;
+            }
+            named.insert(keys.changed_tag(column));
+            named.extend(keys.written_member_tags(column, value));
+            if let Some(before) = before {
+                named.extend(keys.written_member_tags(column, before));
+            }
+        }
+        if named.len() > 2 * MAX_WRITE_VALUE_TAGS {
+            return vec![keys.table_tag(TableTag::Filtered).to_owned()];
+        }
+        named.into_iter().collect()
+    }
+
     /// The tags a delete of `row` touched: its detail entries and the lists
     /// that held it.
     pub(crate) fn deleted_tags(&self, row: &M, precise: bool) -> Vec<String> {
-        let lists = self.lists_touched(Some(row.column_values().into_iter()), precise);
+        let lists = self.lists_touched(Some(row.column_values().into_iter()), true, precise);
         self.row_tags(row.unique_keys().iter(), false, lists)
     }
 

@@ -370,7 +370,9 @@ impl<M: CachedModel> Manager<M> {
             let tags = self.after_failed_write(certain, write.known);
             if !tags.is_empty() {
                 // (Owed when it fails.)
-                let _ = self.bump_async("announced, not written", tags.clone()).await;
+                let _ = self
+                    .bump_async("announced, not written", tags.clone())
+                    .await;
             }
             if !certain {
                 let held: Vec<&str> = tags.iter().map(String::as_str).collect();

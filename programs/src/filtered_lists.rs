@@ -36,6 +36,20 @@ pub struct FilteredRow {
     pub version: i32,
 }
 
+/// The same rows with id lists (`--id-lists`): its lists hold ids, the
+/// rows come from their own entries.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = filtered_rows)]
+#[cache(id_lists, filter(category), list_timeout = 300, detail_timeout = 300)]
+pub struct IdFilteredRow {
+    /// The row.
+    pub id: i32,
+    /// Which list it is in.
+    pub category: i32,
+    /// Incremented by every write.
+    pub version: i32,
+}
+
 /// How many rows.
 pub const ROWS: i32 = 12;
 /// How many categories (row `id` starts in `id % CATEGORIES + 1`).
@@ -248,13 +262,30 @@ fn naive_key(kind: &str, category: i32) -> String {
     format!("filtered:{kind}:{category}")
 }
 
-/// Reads random categories' lists and counts until `until`.
-pub fn read_loop<C>(conn: &mut C, cache: &Cache, mode: Mode, until: Instant) -> Vec<ListRead>
+/// Reads random categories' lists and counts until `until` (through
+/// [`IdFilteredRow`] where `id_lists`).
+pub fn read_loop<C>(
+    conn: &mut C,
+    cache: &Cache,
+    mode: Mode,
+    id_lists: bool,
+    until: Instant,
+) -> Vec<ListRead>
 where
     C: Connection + 'static,
     FilteredRow: ModelQueries<C>,
+    IdFilteredRow: ModelQueries<C>,
 {
     let manager = FilteredRowCache::new(cache.clone());
+    let ids = IdFilteredRowCache::new(cache.clone());
+    let as_rows = |rows: &[IdFilteredRow]| -> Vec<FilteredRow> {
+        let row = |r: &IdFilteredRow| FilteredRow {
+            id: r.id,
+            category: r.category,
+            version: r.version,
+        };
+        rows.iter().map(row).collect()
+    };
     let direct = FilteredRowCache::new(Cache::from_url("dummy://").expect("dummy"));
     let naive = mode == Mode::Naive;
     let mut reads = Vec::new();
@@ -271,6 +302,10 @@ where
                     let _ = cache.set(key.as_str(), &rows, Timeout::Default);
                     rows
                 }),
+                _ if id_lists => {
+                    let filter = IdFilteredRowFilter::default().category(category);
+                    ids.all(conn, None, filter).map(|rows| as_rows(&rows))
+                }
                 _ => manager.all(conn, None, filter()).map(|rows| rows.to_vec()),
             };
             read.map(|rows| Served::List(what_was_served(&rows)))
@@ -281,6 +316,11 @@ where
                 _ if naive => direct.count(conn, None, filter()).inspect(|n| {
                     let _ = cache.set(key.as_str(), n, Timeout::Default);
                 }),
+                _ if id_lists => ids.count(
+                    conn,
+                    None,
+                    IdFilteredRowFilter::default().category(category),
+                ),
                 _ => manager.count(conn, None, filter()),
             };
             read.map(Served::Count)

@@ -28,6 +28,11 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
     let unique_cols = keys.iter().map(|k| k.column_name(m));
     let columns = m.fields.iter().map(|f| m.column_name(&f.column));
     let filter_columns = m.filter_fields().map(|f| m.column_name(&f.column));
+    let order_columns = m
+        .order_by
+        .iter()
+        .map(|&i| m.column_name(&m.fields[i].column));
+    let id_lists = m.id_lists;
     quote! {
         ::cache_diesel::ModelInfo {
             name: #name,
@@ -36,6 +41,7 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
             unique_columns: &[#(#unique_cols),*],
             columns: &[#(#columns),*],
             filter_columns: &[#(#filter_columns),*],
+            order_columns: &[#(#order_columns),*],
             schema_hash: #hash,
             list_timeout: ::cache_diesel::__private::Duration::from_secs(#lt),
             detail_timeout: ::cache_diesel::__private::Duration::from_secs(#dt),
@@ -43,6 +49,7 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
             soft_timeout: #soft,
             prefetch_for_list: #prefetch_for_list,
             background_refresh: #background_refresh,
+            id_lists: #id_lists,
         }
     }
 }

@@ -16,7 +16,9 @@
 //! (DDL may rewrite values without a change in the stream).
 
 use super::pgoutput::{Column, Message, OldKind, Relation, Tuple, Value};
-use crate::keys::{TableTag, row_tag, table_tag, written_value_tags};
+use crate::keys::{
+    TableTag, changed_tag, row_tag, table_tag, written_member_tags, written_value_tags,
+};
 use cache_core::Cache;
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeSet, HashMap};
@@ -273,15 +275,38 @@ impl Invalidation {
             self.table(cache, known, TableTag::Absent);
         }
         let old = old.map(|(_, t)| t);
-        for (at, column) in columns.iter().enumerate() {
+        let value_at = |at: usize| {
             let before = old.and_then(|t| t.get(at));
             let after = match new.and_then(|t| t.get(at)) {
                 // Unchanged TOAST: the old value (known under FULL).
                 Some(Value::Unchanged) => before,
                 other => other,
             };
+            (before, after)
+        };
+        // For the id lists (see `id_lists`): an insert, a delete or a
+        // moved primary key makes a row come or go; an update, the values
+        // that changed.
+        let moved_key = columns.iter().enumerate().any(|(at, column)| {
+            let (before, after) = value_at(at);
+            known.primary_key.contains(&column.name) && before != after
+        });
+        let came_or_went = old.is_none() || new.is_none() || moved_key;
+        if came_or_went {
+            self.table(cache, known, TableTag::Rows);
+        }
+        for (at, column) in columns.iter().enumerate() {
+            let (before, after) = value_at(at);
+            let member = came_or_went || before != after;
+            if member && !came_or_went {
+                for name in &known.names {
+                    for column in known.column_names(&column.name) {
+                        self.tags.insert(changed_tag(cache, name, &column));
+                    }
+                }
+            }
             for value in [before, after].into_iter().flatten() {
-                self.value(cache, known, column, value);
+                self.value(cache, known, column, value, member);
             }
         }
         self.composite_keys(cache, known, old);
@@ -294,8 +319,16 @@ impl Invalidation {
         self.epoch(cache, known);
     }
 
-    /// The tags of one column's value in a row.
-    fn value(&mut self, cache: &Cache, known: &Known, column: &Column, value: &Value) {
+    /// The tags of one column's value in a row (its member tags too where
+    /// the value came or went: `member`).
+    fn value(
+        &mut self,
+        cache: &Cache,
+        known: &Known,
+        column: &Column,
+        value: &Value,
+        member: bool,
+    ) {
         let key = match value {
             Value::Null => Some(crate::filter::value_key(&Typed::Null)),
             Value::Text(text) => match kind(column.type_oid) {
@@ -305,7 +338,7 @@ impl Invalidation {
                     {
                         // Also as the `bool` a model may read it as.
                         let key = crate::filter::value_key(&Typed::Bool(i != 0));
-                        self.value_named(cache, known, column, Some(key));
+                        self.value_named(cache, known, column, Some(key), member);
                     }
                     typed(column.type_oid, text).map(|t| crate::filter::value_key(&t))
                 }
@@ -321,16 +354,27 @@ impl Invalidation {
                 None
             }
         };
-        self.value_named(cache, known, column, key);
+        self.value_named(cache, known, column, key, member);
     }
 
     /// The value tags and row tag of a value keyed `key` (`None`: not
     /// known) in `column`.
-    fn value_named(&mut self, cache: &Cache, known: &Known, column: &Column, key: Option<String>) {
+    fn value_named(
+        &mut self,
+        cache: &Cache,
+        known: &Known,
+        column: &Column,
+        key: Option<String>,
+        member: bool,
+    ) {
         for name in &known.names {
             for column in known.column_names(&column.name) {
                 self.tags
                     .extend(written_value_tags(cache, name, &column, key.as_deref()));
+                if member {
+                    self.tags
+                        .extend(written_member_tags(cache, name, &column, key.as_deref()));
+                }
                 match &key {
                     Some(key) => self.tags.insert(row_tag(cache, name, &column, key)),
                     // The column's wide tag: lookups by it depend on it
@@ -524,14 +568,81 @@ mod tests {
         }
         let epoch = table_tag(&cache, "things", TableTag::Epoch);
         assert!(invalidation.tags.contains(&epoch));
-        // (Two tags a row, its id's value and row tags, up to the bound;
-        // without it, 6,000.)
+        // (Three tags a row, its id's value, member and row tags, up to
+        // the bound; without it, 9,000.)
         assert!(
-            (invalidation.tags.len() as u64) < 2 * ROWS_BEFORE_EPOCH + 50,
+            (invalidation.tags.len() as u64) < 3 * ROWS_BEFORE_EPOCH + 50,
             "{} tags",
             invalidation.tags.len()
         );
         assert_eq!(invalidation.rows, 3 * ROWS_BEFORE_EPOCH);
+    }
+
+    /// For the id lists: an update bumps the member and changed tags of the
+    /// columns whose values it changed, and no other's; an insert, a delete
+    /// and a moved primary key bump the table's `rows` and every column's
+    /// member tags.
+    #[test]
+    fn member_tags_follow_the_values_that_came_or_went() {
+        let cache = Cache::from_url("memory://").unwrap();
+        let column = |name: &str, key: bool| Column {
+            key,
+            name: name.into(),
+            type_oid: 23,
+        };
+        let relation = Relation {
+            id: 1,
+            namespace: "public".into(),
+            name: "things".into(),
+            identity: b'f',
+            columns: vec![
+                column("id", true),
+                column("grp", false),
+                column("price", false),
+            ],
+        };
+        let known = Known::new(relation, Vec::new(), vec!["id".into()], vec!["id".into()]);
+        let row =
+            |values: [i32; 3]| -> Tuple { values.map(|v| Value::Text(v.to_string())).to_vec() };
+        let member = |column: &str, v: i32| {
+            written_member_tags(&cache, "things", column, Some(&value_key(&v))).remove(0)
+        };
+        let changed = |column: &str| changed_tag(&cache, "things", column);
+        let rows = table_tag(&cache, "things", TableTag::Rows);
+        let change = |old: Option<[i32; 3]>, new: Option<[i32; 3]>| {
+            let (old, new) = (old.map(row), new.map(row));
+            let mut invalidation = Invalidation::default();
+            let old = old.as_ref().map(|t| (OldKind::Full, t));
+            invalidation.row_change(&cache, &known, old, new.as_ref());
+            invalidation.tags
+        };
+        // A price: its values' member tags and its changed tag only.
+        let tags = change(Some([1, 2, 10]), Some([1, 2, 11]));
+        for tag in [member("price", 10), member("price", 11), changed("price")] {
+            assert!(tags.contains(&tag), "{tag}");
+        }
+        for tag in [
+            member("grp", 2),
+            member("id", 1),
+            changed("grp"),
+            rows.clone(),
+        ] {
+            assert!(!tags.contains(&tag), "{tag}");
+        }
+        // A move between groups.
+        let tags = change(Some([1, 2, 10]), Some([1, 3, 10]));
+        assert!(tags.contains(&member("grp", 2)) && tags.contains(&member("grp", 3)));
+        assert!(tags.contains(&changed("grp")) && !tags.contains(&changed("price")));
+        // Rows that came or went.
+        for (old, new) in [
+            (None, Some([1, 2, 10])),
+            (Some([1, 2, 10]), None),
+            (Some([1, 2, 10]), Some([5, 2, 10])),
+        ] {
+            let tags = change(old, new);
+            assert!(tags.contains(&rows), "{old:?} -> {new:?}");
+            assert!(tags.contains(&member("grp", 2)) && tags.contains(&member("price", 10)));
+        }
     }
 
     proptest! {

@@ -109,6 +109,10 @@ pub(crate) enum TableTag {
     /// Every list of the table that depends on value tags (bumped by a
     /// write whose values are not known).
     Filtered,
+    /// Which rows the table holds: bumped by inserts and deletes (and
+    /// primary key changes); id lists without a value condition depend on
+    /// it.
+    Rows,
 }
 
 impl TableTag {
@@ -119,6 +123,7 @@ impl TableTag {
             TableTag::List => "list",
             TableTag::Absent => "absent",
             TableTag::Filtered => "filtered",
+            TableTag::Rows => "rows",
         }
     }
 }
@@ -180,6 +185,45 @@ fn is_number(key: &str) -> bool {
         && digits
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+}
+
+/// The member tags a write of the value keyed `value_key` (`None`: not
+/// known) in `table`'s `column` bumps (see [`ModelKeys::member_tag`]):
+/// [`written_value_tags`]'s names, in the members' scope.
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
+pub(crate) fn written_member_tags(
+    cache: &Cache,
+    table: &str,
+    column: &str,
+    value_key: Option<&str>,
+) -> Vec<String> {
+    let named = |name: &str| member_tag_in(cache.keys(), table, column, name);
+    match value_key {
+        None => vec![named("*")],
+        Some(key) => match crate::text_columns::text_names(key) {
+            Some(names) => names.iter().map(|name| named(name)).collect(),
+            None => vec![named(value_tag_name(key))],
+        },
+    }
+}
+
+/// The member tag of `table`'s `column` under the value tag name `name`.
+fn member_tag_in(keys: &KeyBuilder, table: &str, column: &str, name: &str) -> String {
+    // (Sparse, as the value tags: a bump writes only those an id list
+    // created.)
+    keys.sparse_tag(&[table, "i", column], name)
+}
+
+/// The tag of `table`'s `column` that id lists filtering or ordering by
+/// it (other than by their value condition) depend on: bumped by every
+/// write that changes a value of the column (see [`ModelKeys::changed_tag`]).
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
+pub(crate) fn changed_tag(cache: &Cache, table: &str, column: &str) -> String {
+    changed_tag_in(cache.keys(), table, column)
+}
+
+fn changed_tag_in(keys: &KeyBuilder, table: &str, column: &str) -> String {
+    keys.sparse_tag(&[table, "c"], column)
 }
 
 /// The tag of `table`'s row whose `column` holds the value keyed

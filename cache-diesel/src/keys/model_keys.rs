@@ -32,9 +32,9 @@ pub(crate) struct ModelKeys {
     list: KeyScope,
     /// [`all_tag`](super::all_tag).
     all: String,
-    /// The table's `epoch`, `list`, `absent` and `filtered` tags, by
-    /// [`TableTag`].
-    table_wide: [String; 4],
+    /// The table's `epoch`, `list`, `absent`, `filtered` and `rows`
+    /// tags, by [`TableTag`].
+    table_wide: [String; 5],
     /// Per unique column (in the order of `detail`), the scope of its
     /// value tags and the [`TagHasher`] of that scope's head.
     unique: Vec<(&'static str, KeyScope, TagHasher)>,
@@ -140,6 +140,7 @@ impl ModelKeys {
             TableTag::List,
             TableTag::Absent,
             TableTag::Filtered,
+            TableTag::Rows,
         ]
         .map(|tag| table_tag_in(&keys, table, tag));
         let detail_hashes = [
@@ -270,16 +271,27 @@ impl ModelKeys {
     /// Values the database may hold equal share a tag: see
     /// [`value_tag_name`].
     pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> String {
+        self.value_tag_named(column, &self.value_name(db, column, value_key))
+    }
+
+    /// The name a reader's value tag (or member tag) gives the value keyed
+    /// `value_key` in `column` (see [`value_tag_name`] and `text_columns`).
+    fn value_name<'v>(
+        &self,
+        db: &str,
+        column: &str,
+        value_key: &'v str,
+    ) -> std::borrow::Cow<'v, str> {
         // (Only text asks what the catalogue said: a list of integers
         // reads no lock.)
         if value_key.starts_with('"') {
             let cache = self.keys.namespace_prefix();
             let compare = text_columns::compare(db, cache, self.table, column);
             if let Some(name) = text_columns::text_name(compare, value_key) {
-                return self.value_tag_named(column, &name);
+                return std::borrow::Cow::Owned(name);
             }
         }
-        self.value_tag_named(column, value_tag_name(value_key))
+        std::borrow::Cow::Borrowed(value_tag_name(value_key))
     }
 
     /// The value tags a write of the value keyed `value_key` in `column`
@@ -293,6 +305,31 @@ impl ModelKeys {
                 .collect(),
             None => vec![self.value_tag_named(column, value_tag_name(value_key))],
         }
+    }
+
+    /// The member tag of `column`'s value `value_key`: the id lists whose
+    /// first condition selects that value depend on it, and a write bumps
+    /// it only where the row's value in `column` came or went (an insert,
+    /// a delete, an update that changed it); named as
+    /// [`value_tag`](Self::value_tag) names values.
+    pub(crate) fn member_tag(&self, db: &str, column: &str, value_key: &str) -> String {
+        let name = self.value_name(db, column, value_key);
+        super::member_tag_in(&self.keys, self.table, column, &name)
+    }
+
+    /// The member tags a write that made the value keyed `value_key` come
+    /// or go in `column` bumps (every name a reader may give it).
+    pub(crate) fn written_member_tags(&self, column: &str, value_key: &str) -> Vec<String> {
+        let named = |name: &str| super::member_tag_in(&self.keys, self.table, column, name);
+        match text_columns::text_names(value_key) {
+            Some(names) => names.iter().map(|name| named(name)).collect(),
+            None => vec![named(value_tag_name(value_key))],
+        }
+    }
+
+    /// [`super::changed_tag`] of the model's table.
+    pub(crate) fn changed_tag(&self, column: &str) -> String {
+        super::changed_tag_in(&self.keys, self.table, column)
     }
 
     fn value_tag_named(&self, column: &str, name: &str) -> String {
@@ -327,6 +364,28 @@ impl ModelKeys {
                 tags
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// The member tags an id list of `filter` depends on: one per value
+    /// its first condition selects (as [`filter_value_tags`](Self::filter_value_tags)
+    /// names value tags), and that condition's column; none without one.
+    pub(crate) fn filter_member_tags(
+        &self,
+        db: &str,
+        filter: &impl ListFilter,
+    ) -> (Vec<String>, Option<&'static str>) {
+        match filter.value_condition() {
+            Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
+                let mut tags: Vec<String> = values
+                    .iter()
+                    .map(|v| self.member_tag(db, column, v))
+                    .collect();
+                tags.sort();
+                tags.dedup();
+                (tags, Some(column))
+            }
+            _ => (Vec::new(), None),
         }
     }
 
@@ -412,6 +471,30 @@ impl ModelKeys {
             found,
             own: Some(2),
         }
+    }
+
+    /// What an id list depends on (see `id_lists`): the table's tags
+    /// (`all`, `epoch`, `filtered`: writes whose values are not known),
+    /// the `members` of its value condition (none: the table's `rows`),
+    /// and the `changed` tags of the other columns lists filter or order
+    /// by.
+    pub(crate) fn id_list_dependencies<'a>(
+        &'a self,
+        members: &'a [String],
+        changed: &'a [String],
+    ) -> Dependencies<'a> {
+        let mut tags = Vec::with_capacity(4 + members.len() + changed.len());
+        tags.extend([
+            self.all.as_str(),
+            self.table_tag(TableTag::Epoch),
+            self.table_tag(TableTag::Filtered),
+        ]);
+        if members.is_empty() {
+            tags.push(self.table_tag(TableTag::Rows));
+        }
+        tags.extend(members.iter().map(String::as_str));
+        tags.extend(changed.iter().map(String::as_str));
+        Dependencies::always(tags)
     }
 
     /// What a list (or a count, or an `all_where` list) depends on: the

@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release -p cache-programs --bin consistency -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster|sentinel> --seconds N \
-//!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists]
+//!     [--naive | --all-paths] [--failover] [--async] [--filtered-lists [--id-lists]]
 //!     [--replica-lag <ms>ms [--replica-unaware]]
 //! ```
 //!
@@ -28,6 +28,9 @@
 //! before it began (`cache_programs::filtered_lists`). With `--naive`, the
 //! seeds' pattern on the same workload: lists and counts cached under a key
 //! per category, the old and new categories' keys deleted after each write.
+//! With `--id-lists`, the readers read through a model of the same rows
+//! with `#[cache(id_lists)]` (lists of ids, rows from their own entries),
+//! while the writers write through the whole-row model.
 //!
 //! `--async` (SQLite, PostgreSQL): the readers read through the async API
 //! (`get_async`), each on a diesel-async connection of its own, driven by a
@@ -100,6 +103,8 @@ struct Args {
     is_async: bool,
     /// Lists and counts of rows moved between categories (`--filtered-lists`).
     filtered_lists: bool,
+    /// Their readers read through a model with id lists (`--id-lists`).
+    id_lists: bool,
     /// The cluster's or the sentinels' URL (`--cache cluster|sentinel`;
     /// given to the second process).
     server_url: Option<String>,
@@ -133,6 +138,7 @@ fn parse_args() -> Result<Args, String> {
         failover: false,
         is_async: false,
         filtered_lists: false,
+        id_lists: false,
         server_url: None,
         replica_lag: None,
         replica_unaware: false,
@@ -153,6 +159,7 @@ fn parse_args() -> Result<Args, String> {
             "--failover" => args.failover = true,
             "--async" => args.is_async = true,
             "--filtered-lists" => args.filtered_lists = true,
+            "--id-lists" => args.id_lists = true,
             "--server-url" => args.server_url = Some(value()?),
             "--replica-lag" => {
                 let lag = value()?;
@@ -173,12 +180,13 @@ fn parse_args() -> Result<Args, String> {
         || (args.failover && !["cluster", "sentinel"].contains(&args.cache.as_str()))
         || (args.is_async && (args.db == "mysql" || args.naive))
         || (args.filtered_lists && (args.all_paths || args.is_async))
+        || (args.id_lists && !args.filtered_lists)
         || (args.replica_lag.is_some()
             && (args.db == "sqlite" || args.is_async || args.filtered_lists || args.naive))
         || (args.replica_unaware && args.replica_lag.is_none() && args.replica_url.is_none())
     {
         return Err(
-            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster|sentinel> --seconds N [--naive | --all-paths] [--failover (cluster, sentinel)] [--async (sqlite, postgres)] [--filtered-lists (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, mysql; sync, managed)]".into(),
+            "usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered|cluster|sentinel> --seconds N [--naive | --all-paths] [--failover (cluster, sentinel)] [--async (sqlite, postgres)] [--filtered-lists [--id-lists] (not with --all-paths, --async)] [--replica-lag <ms>ms [--replica-unaware] (postgres, mysql; sync, managed)]".into(),
         );
     }
     Ok(args)
@@ -362,7 +370,7 @@ fn run_on(
 fn run_lists<C, F>(
     open: F,
     cache: &Cache,
-    mode: Mode,
+    (mode, id_lists): (Mode, bool),
     until: Instant,
     writers: bool,
 ) -> (Vec<ListRead>, Vec<Move>)
@@ -371,6 +379,7 @@ where
     F: Fn() -> C + Sync,
     FilteredRow:
         cache_diesel::ModelQueries<C> + cache_diesel::UpdateQuery<C, filtered_lists::Change>,
+    filtered_lists::IdFilteredRow: cache_diesel::ModelQueries<C>,
 {
     std::thread::scope(|s| {
         let readers: Vec<_> = (0..READERS)
@@ -378,7 +387,7 @@ where
                 s.spawn(|| {
                     let mut conn = open();
                     consistency::inject_delays(&mut conn, MAX_DELAY);
-                    filtered_lists::read_loop(&mut conn, cache, mode, until)
+                    filtered_lists::read_loop(&mut conn, cache, mode, id_lists, until)
                 })
             })
             .collect();
@@ -435,7 +444,7 @@ fn lists_on(
     until: Instant,
     writers: bool,
 ) -> (Vec<ListRead>, Vec<Move>) {
-    let mode = args.mode();
+    let mode = (args.mode(), args.id_lists);
     match args.db.as_str() {
         "sqlite" => run_lists(
             || db::open_sqlite_file(location),
@@ -685,6 +694,9 @@ fn main() -> ExitCode {
         }
         if args.filtered_lists {
             cmd.arg("--filtered-lists");
+        }
+        if args.id_lists {
+            cmd.arg("--id-lists");
         }
         if let Some(url) = &args.server_url {
             cmd.args(["--server-url", url]);

@@ -147,20 +147,23 @@ fn no_stale_reads_whatever_path_the_writes_take() {
 }
 
 /// Filtered lists and counts over rows that writers move between
-/// categories (value tags, issue 29), on every store and database.
+/// categories (value tags, issue 29), on every store and database, read as
+/// whole rows and as id lists (`--id-lists`).
 #[test]
 fn no_stale_filtered_lists_while_rows_move_between_categories() {
-    for (db, cache) in [
+    let pairs = [
         ("sqlite", "memory"),
         ("sqlite", "tiered"),
         ("postgres", "redis"),
         ("postgres", "tiered"),
         ("mysql", "redis"),
-    ] {
-        let Some((stale, reads, writes)) = check(db, cache, &["--filtered-lists"]) else {
+    ];
+    let lists: [&[&str]; 2] = [&["--filtered-lists"], &["--filtered-lists", "--id-lists"]];
+    for ((db, cache), flags) in pairs.into_iter().flat_map(|p| lists.map(|l| (p, l))) {
+        let Some((stale, reads, writes)) = check(db, cache, flags) else {
             continue;
         };
-        assert_eq!(stale, 0, "{db}/{cache}, filtered lists");
+        assert_eq!(stale, 0, "{db}/{cache}, {flags:?}");
         assert!(
             reads > 100 && writes > 10,
             "{db}/{cache}: reads={reads} writes={writes}"

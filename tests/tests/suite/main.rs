@@ -29,6 +29,7 @@ mod cached_query;
 mod commit_bumps;
 mod follower;
 mod follower_mysql;
+mod id_lists;
 mod kept_hits;
 mod mysql_sessions;
 mod no_stale_reads;

@@ -1,0 +1,167 @@
+//! Id lists (`#[cache(id_lists)]`): a list, page or count entry holds the
+//! ids of its rows in order (or the count), and the rows come from their
+//! own detail entries (IdentityCache's `fetch_multi`).
+//!
+//! What a list depends on is then only what decides which rows it holds and
+//! in what order: the member tags of the values its first condition selects
+//! (bumped by a write that makes a row come or go in that column: an
+//! insert, a delete, an update that changed the column), the changed tags
+//! of the other columns lists filter or order by (bumped by an update that
+//! changed one), the table's `rows` when it has no condition (inserts and
+//! deletes), and the table's `epoch` and `filtered` (every write whose
+//! values are not known). A write that changes only other columns (a
+//! price, a stock count) invalidates the row's own entries and no list.
+//!
+//! Reads: the ids from the list's entry (the usual read-through: leases,
+//! stamps, fills), then the rows by [`Manager::find_many`] (one round trip
+//! for the cached ones, one query for the others, each filled under its
+//! own stamp). A list whose entry was just loaded answers with the rows its
+//! query read. A row of a valid list that is gone (a delete racing the
+//! read) sends the read to the database for the whole list, unfilled.
+//!
+//! Every writer of the table must bump these tags: binaries of an earlier
+//! version (which do not) leave id lists stale when they write a column
+//! lists filter or order by, insert or delete (the change-stream follower
+//! bumps them for every writer).
+
+use crate::error::Result;
+use crate::keys::DependsOn;
+use crate::manager::{Entry, Manager};
+use crate::model::{CachedModel, ListFilter, ModelQueries};
+use crate::read_metrics::Kind;
+use crate::rows::Rows;
+use crate::source::{Missed, Reader};
+use diesel::Connection;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+/// The ids of a list's rows, in order: an id list's cached value.
+#[derive(Debug, Clone)]
+pub(crate) struct Ids<I>(pub(crate) Vec<I>);
+
+impl<I: Serialize + DeserializeOwned> crate::form::CacheForm for Ids<I> {
+    fn serialize_form<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+
+    fn deserialize_form<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        Vec::<I>::deserialize(deserializer).map(Ids)
+    }
+}
+
+/// Where an id list's key differs from a whole-row list's (an entry of one
+/// is never read as the other).
+const IDS: &str = "ids:";
+
+impl<M: CachedModel> Manager<M> {
+    /// The member tags and changed tags an id list (or count) of `filter`
+    /// depends on, on database `db` (see the module documentation).
+    pub(crate) fn id_list_tags(&self, db: &str, filter: &M::Filter) -> (Vec<String>, Vec<String>) {
+        let keys = self.model_keys();
+        let (members, column) = keys.filter_member_tags(db, filter);
+        let mut changed: Vec<String> = M::INFO
+            .filter_columns
+            .iter()
+            .chain(M::INFO.order_columns)
+            .filter(|c| Some(**c) != column)
+            .map(|c| keys.changed_tag(c))
+            .collect();
+        changed.sort();
+        changed.dedup();
+        (members, changed)
+    }
+
+    /// The entry of an id list of `filter`.
+    pub(crate) fn id_list_entry<'t>(
+        &'t self,
+        suffix: Option<&str>,
+        filter: &M::Filter,
+        members: &'t [String],
+        changed: &'t [String],
+    ) -> Entry<'t, Ids<M::Id>, impl crate::manager::ShapeFn<Ids<M::Id>>> {
+        let key = format!("{IDS}{}", filter.cache_key());
+        Entry {
+            kind: Kind::List,
+            key: self.model_keys().list_key(suffix, &key),
+            deps: self.model_keys().id_list_dependencies(members, changed),
+            related: &[],
+            shape: |_: &Ids<M::Id>, depends_on: DependsOn| (depends_on.found, M::INFO.list_timeout),
+            value: PhantomData,
+        }
+    }
+
+    /// Makes `entry`, a count of `filter`, an id-list model's: under its
+    /// own key, invalidated as the model's id lists are.
+    pub(crate) fn count_as_id_list<'t, S: crate::manager::ShapeFn<i64>>(
+        &'t self,
+        entry: &mut Entry<'t, i64, S>,
+        suffix: Option<&str>,
+        filter: &M::Filter,
+        members: &'t [String],
+        changed: &'t [String],
+    ) {
+        let key = format!("{IDS}{}", filter.conditions_key());
+        entry.key = self.model_keys().count_key(suffix, &key);
+        entry.deps = self.model_keys().id_list_dependencies(members, changed);
+    }
+
+    /// [`Manager::all`] of an id-list model through `reader`.
+    pub(crate) fn id_list_via<C>(
+        &self,
+        mut reader: impl Reader<C>,
+        suffix: Option<&str>,
+        filter: M::Filter,
+    ) -> Result<Rows<M::Record>>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
+        let db = crate::text_columns::db::<C::Backend>();
+        let (members, changed) = self.id_list_tags(db, &filter);
+        let entry = self.id_list_entry(suffix, &filter, &members, &changed);
+        let learn = self.model_keys().needs_text_columns(db, &filter);
+        let prefetch = M::INFO.prefetch_for_list;
+        let background = || -> crate::manager::OwnedLoad<C, Ids<M::Id>> {
+            let owned = filter.clone();
+            Box::new(move |conn| M::load_records(conn, &owned, prefetch).map(|r| ids_of::<M>(&r)))
+        };
+        // The rows this read's own load read, when it ran.
+        let loaded: RefCell<Option<Vec<M::Record>>> = RefCell::new(None);
+        let Ids(ids) = self.read_through(
+            &mut reader,
+            entry,
+            |conn| {
+                self.learn_text_columns(learn, conn);
+                let records = M::load_records(conn, &filter, prefetch)?;
+                let ids = ids_of::<M>(&records);
+                *loaded.borrow_mut() = Some(records);
+                Ok(ids)
+            },
+            Some(&background),
+        )?;
+        if let Some(records) = loaded.into_inner() {
+            return Ok(Rows::from(records));
+        }
+        let found = self.find_many_via(&mut reader, ids.into_iter().map(M::unique_of_id))?;
+        if found.iter().all(Option::is_some) {
+            return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
+        }
+        tracing::debug!(
+            model = M::INFO.name,
+            "a row of a cached id list is gone: the list is read from the database"
+        );
+        let missed = Missed::new(self.cache(), &[]);
+        reader.load(missed, |conn| {
+            M::load_records(conn, &filter, prefetch).map(Rows::from)
+        })
+    }
+}
+
+/// The ids of `records`, in order.
+pub(crate) fn ids_of<M: CachedModel>(records: &[M::Record]) -> Ids<M::Id> {
+    Ids(records.iter().map(|r| M::record_model(r).id()).collect())
+}
