@@ -15,9 +15,13 @@
 //! Reads: the ids from the list's entry (the usual read-through: leases,
 //! stamps, fills), then the rows by [`Manager::find_many`] (one round trip
 //! for the cached ones, one query for the others, each filled under its
-//! own stamp). A list whose entry was just loaded answers with the rows its
-//! query read. A row of a valid list that is gone (a delete racing the
-//! read) sends the read to the database for the whole list, unfilled.
+//! own stamp), even when this read loaded the ids: the rows the list's
+//! query read were checked (on a `Replicated` source) against the list's
+//! tags only, not their own. A row of a valid list that is gone (a delete
+//! racing the read) sends the read to the database for the whole list,
+//! unfilled, required to have seen the list's and its rows' last writes.
+//! A model with `select_related` has its id lists depend on the related
+//! tables too (the join decides which rows a list holds).
 //!
 //! Every writer of the table must bump these tags: binaries of an earlier
 //! version (which do not) leave id lists stale when they write a column
@@ -34,7 +38,6 @@ use crate::source::{Missed, Reader};
 use diesel::Connection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::cell::RefCell;
 use std::marker::PhantomData;
 
 /// The ids of a list's rows, in order: an id list's cached value.
@@ -75,20 +78,24 @@ impl<M: CachedModel> Manager<M> {
         (members, changed)
     }
 
-    /// The entry of an id list of `filter`.
+    /// The entry of an id list of `filter` (`related_tables`: the model's
+    /// `select_related` tables, whose rows decide which rows it holds).
     pub(crate) fn id_list_entry<'t>(
         &'t self,
         suffix: Option<&str>,
         filter: &M::Filter,
-        members: &'t [String],
-        changed: &'t [String],
+        (members, changed): (&'t [String], &'t [String]),
+        related_tables: &'t [String],
     ) -> Entry<'t, Ids<M::Id>, impl crate::manager::ShapeFn<Ids<M::Id>>> {
         let key = format!("{IDS}{}", filter.cache_key());
+        let related = self.related_tags(related_tables);
         Entry {
             kind: Kind::List,
             key: self.model_keys().list_key(suffix, &key),
-            deps: self.model_keys().id_list_dependencies(members, changed),
-            related: &[],
+            deps: self
+                .model_keys()
+                .id_list_dependencies(members, changed, related),
+            related: related_tables,
             shape: |_: &Ids<M::Id>, depends_on: DependsOn| (depends_on.found, M::INFO.list_timeout),
             value: PhantomData,
         }
@@ -106,7 +113,30 @@ impl<M: CachedModel> Manager<M> {
     ) {
         let key = format!("{IDS}{}", filter.conditions_key());
         entry.key = self.model_keys().count_key(suffix, &key);
-        entry.deps = self.model_keys().id_list_dependencies(members, changed);
+        entry.deps = self
+            .model_keys()
+            .id_list_dependencies(members, changed, &[]);
+    }
+
+    /// What a read of a whole id list from the database must have seen
+    /// (see `Replicated`), when a row of its cached ids is gone: the
+    /// list's key and tags, and the tags of the rows it held.
+    pub(crate) fn gone_row_read(
+        &self,
+        suffix: Option<&str>,
+        filter: &M::Filter,
+        tags: (&[String], &[String]),
+        related_tables: &[String],
+        ids: &[M::Id],
+    ) -> (String, Vec<String>) {
+        let entry = self.id_list_entry(suffix, filter, tags, related_tables);
+        let mut all: Vec<String> = entry.deps.tags().iter().map(|t| t.to_string()).collect();
+        let keys = self.model_keys();
+        all.extend(
+            ids.iter()
+                .map(|id| keys.unique_tag_of(&M::unique_of_id(id.clone()))),
+        );
+        (entry.key, all)
     }
 
     /// [`Manager::all`] of an id-list model through `reader`.
@@ -122,31 +152,28 @@ impl<M: CachedModel> Manager<M> {
     {
         let db = crate::text_columns::db::<C::Backend>();
         let (members, changed) = self.id_list_tags(db, &filter);
-        let entry = self.id_list_entry(suffix, &filter, &members, &changed);
+        let related = <M as ModelQueries<C>>::related_tables();
+        let tags = (&members[..], &changed[..]);
+        let entry = self.id_list_entry(suffix, &filter, tags, related);
         let learn = self.model_keys().needs_text_columns(db, &filter);
-        let prefetch = M::INFO.prefetch_for_list;
+        // (Only the ids are kept: no prefetched relations.)
         let background = || -> crate::manager::OwnedLoad<C, Ids<M::Id>> {
             let owned = filter.clone();
-            Box::new(move |conn| M::load_records(conn, &owned, prefetch).map(|r| ids_of::<M>(&r)))
+            Box::new(move |conn| M::load_records(conn, &owned, false).map(|r| ids_of::<M>(&r)))
         };
-        // The rows this read's own load read, when it ran.
-        let loaded: RefCell<Option<Vec<M::Record>>> = RefCell::new(None);
+        // The rows come from their entries even when this read loaded the
+        // ids: the rows the list's query read were checked (on a
+        // `Replicated` source) against the list's tags only.
         let Ids(ids) = self.read_through(
             &mut reader,
             entry,
             |conn| {
                 self.learn_text_columns(learn, conn);
-                let records = M::load_records(conn, &filter, prefetch)?;
-                let ids = ids_of::<M>(&records);
-                *loaded.borrow_mut() = Some(records);
-                Ok(ids)
+                M::load_records(conn, &filter, false).map(|r| ids_of::<M>(&r))
             },
             Some(&background),
         )?;
-        if let Some(records) = loaded.into_inner() {
-            return Ok(Rows::from(records));
-        }
-        let found = self.find_many_via(&mut reader, ids.into_iter().map(M::unique_of_id))?;
+        let found = self.find_many_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))?;
         if found.iter().all(Option::is_some) {
             return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
         }
@@ -154,9 +181,12 @@ impl<M: CachedModel> Manager<M> {
             model = M::INFO.name,
             "a row of a cached id list is gone: the list is read from the database"
         );
-        let missed = Missed::new(self.cache(), &[]);
+        let (key, tags) = self.gone_row_read(suffix, &filter, tags, related, &ids);
+        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let missed_entry = [(key.as_str(), &tags[..])];
+        let missed = Missed::new(self.cache(), &missed_entry);
         reader.load(missed, |conn| {
-            M::load_records(conn, &filter, prefetch).map(Rows::from)
+            M::load_records(conn, &filter, true).map(Rows::from)
         })
     }
 }

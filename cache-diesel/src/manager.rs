@@ -526,7 +526,7 @@ impl<M: CachedModel> Manager<M> {
     /// this cache is recorded as holding entries of each of them, so that a
     /// write to one (a hook of another manager on another cache, or one
     /// the hooks never saw) reaches it (`registry`).
-    fn related_tags<'a>(&'a self, related_tables: &[String]) -> &'a [String] {
+    pub(crate) fn related_tags<'a>(&'a self, related_tables: &[String]) -> &'a [String] {
         self.keys.related_tags(related_tables, || {
             for table in related_tables {
                 registry::register(table, &self.cache);

@@ -60,10 +60,21 @@ pub(crate) fn wide_columns(
 }
 
 /// Whether a model over `table` mapping the columns `mapped` maps every
-/// `filter(..)` column of every registered model over the table: only then
-/// can its writes name every value tag a list of the table depends on.
+/// `filter(..)` column of every registered model over the table, and every
+/// `order_by(..)` column of those with id lists: only then can its writes
+/// name every value tag a list of the table depends on (and every changed
+/// tag an id list depends on: an update by a model that lacks an order
+/// column may still set it).
 pub(crate) fn maps_every_filter_column(table: &str, mapped: &[&str]) -> bool {
-    unmapped_among(mapped, models_over(table).map(|info| info.filter_columns)).is_empty()
+    let lists = models_over(table).flat_map(|info| {
+        let order = if info.id_lists {
+            info.order_columns
+        } else {
+            &[]
+        };
+        [info.filter_columns, order]
+    });
+    unmapped_among(mapped, lists).is_empty()
 }
 
 /// The columns of `filtered` (each model's filter columns) that `mapped`

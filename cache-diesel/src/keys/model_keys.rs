@@ -476,14 +476,16 @@ impl ModelKeys {
     /// What an id list depends on (see `id_lists`): the table's tags
     /// (`all`, `epoch`, `filtered`: writes whose values are not known),
     /// the `members` of its value condition (none: the table's `rows`),
-    /// and the `changed` tags of the other columns lists filter or order
-    /// by.
+    /// the `changed` tags of the other columns lists filter or order by,
+    /// and the `related` tables' tags (a `select_related` join decides
+    /// which rows a list holds).
     pub(crate) fn id_list_dependencies<'a>(
         &'a self,
         members: &'a [String],
         changed: &'a [String],
+        related: &'a [String],
     ) -> Dependencies<'a> {
-        let mut tags = Vec::with_capacity(4 + members.len() + changed.len());
+        let mut tags = Vec::with_capacity(4 + members.len() + changed.len() + related.len());
         tags.extend([
             self.all.as_str(),
             self.table_tag(TableTag::Epoch),
@@ -494,6 +496,7 @@ impl ModelKeys {
         }
         tags.extend(members.iter().map(String::as_str));
         tags.extend(changed.iter().map(String::as_str));
+        tags.extend(related.iter().map(String::as_str));
         Dependencies::always(tags)
     }
 
