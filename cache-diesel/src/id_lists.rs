@@ -118,17 +118,25 @@ impl<M: CachedModel> Manager<M> {
             .id_list_dependencies(members, changed, &[]);
     }
 
-    /// What a read of a whole id list from the database must have seen
-    /// (see `Replicated`), when a row of its cached ids is gone: the
-    /// list's key and tags, and the tags of the rows it held.
-    pub(crate) fn gone_row_read(
+    /// The rows `found` for a list's `ids`, when every one was; otherwise
+    /// what a read of the whole list from the database must have seen (see
+    /// `Replicated`): the list's key and tags, and the tags of the rows it
+    /// held.
+    pub(crate) fn found_or_gone(
         &self,
-        suffix: Option<&str>,
-        filter: &M::Filter,
+        found: Vec<Option<M::Record>>,
+        (suffix, filter): (Option<&str>, &M::Filter),
         tags: (&[String], &[String]),
         related_tables: &[String],
         ids: &[M::Id],
-    ) -> (String, Vec<String>) {
+    ) -> std::result::Result<Rows<M::Record>, (String, Vec<String>)> {
+        if found.iter().all(Option::is_some) {
+            return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
+        }
+        tracing::debug!(
+            model = M::INFO.name,
+            "a row of a cached id list is gone: the list is read from the database"
+        );
         let entry = self.id_list_entry(suffix, filter, tags, related_tables);
         let mut all: Vec<String> = entry.deps.tags().iter().map(|t| t.to_string()).collect();
         let keys = self.model_keys();
@@ -136,7 +144,7 @@ impl<M: CachedModel> Manager<M> {
             ids.iter()
                 .map(|id| keys.unique_tag_of(&M::unique_of_id(id.clone()))),
         );
-        (entry.key, all)
+        Err((entry.key, all))
     }
 
     /// [`Manager::all`] of an id-list model through `reader`.
@@ -174,14 +182,10 @@ impl<M: CachedModel> Manager<M> {
             Some(&background),
         )?;
         let found = self.find_many_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))?;
-        if found.iter().all(Option::is_some) {
-            return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
-        }
-        tracing::debug!(
-            model = M::INFO.name,
-            "a row of a cached id list is gone: the list is read from the database"
-        );
-        let (key, tags) = self.gone_row_read(suffix, &filter, tags, related, &ids);
+        let (key, tags) = match self.found_or_gone(found, (suffix, &filter), tags, related, &ids) {
+            Ok(rows) => return Ok(rows),
+            Err(gone) => gone,
+        };
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         let missed_entry = [(key.as_str(), &tags[..])];
         let missed = Missed::new(self.cache(), &missed_entry);

@@ -52,14 +52,10 @@ impl<M: CachedModel> Manager<M> {
         let found = self
             .find_many_async_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))
             .await?;
-        if found.iter().all(Option::is_some) {
-            return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
-        }
-        tracing::debug!(
-            model = M::INFO.name,
-            "a row of a cached id list is gone: the list is read from the database"
-        );
-        let (key, tags) = self.gone_row_read(suffix, &filter, tags, related, &ids);
+        let (key, tags) = match self.found_or_gone(found, (suffix, &filter), tags, related, &ids) {
+            Ok(rows) => return Ok(rows),
+            Err(gone) => gone,
+        };
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         let missed_entry = [(key.as_str(), &tags[..])];
         let missed = Missed::new(self.cache(), &missed_entry);

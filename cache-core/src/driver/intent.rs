@@ -44,13 +44,8 @@ impl Cache {
     /// the commit still runs (and is owed if the store fails).
     #[doc(hidden)]
     pub fn announce_bumps(&self, tags: &[&str]) {
-        if tags.is_empty() || !self.backend().capabilities().shared {
-            return;
-        }
-        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
-        if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
-            self.count(Counter::Error, 1);
-            tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+        if self.backend().capabilities().shared {
+            self.write_pending(tags, "could not announce tag bumps before a commit");
         }
     }
 
@@ -58,21 +53,12 @@ impl Cache {
     #[cfg(feature = "tokio")]
     #[doc(hidden)]
     pub async fn announce_bumps_async(&self, tags: &[&str]) {
-        if tags.is_empty() || !self.backend().capabilities().shared {
-            return;
-        }
-        let Some(store) = self.backend().clone().async_store() else {
-            return;
-        };
-        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
-        if let Err(e) = store.write_versions(&pending, Some(ANNOUNCE_HOLD)).await {
-            self.count(Counter::Error, 1);
-            tracing::debug!(error = %e, "could not announce tag bumps before a commit");
+        if self.backend().capabilities().shared {
+            self.write_pending_async(tags, "could not announce tag bumps before a commit")
+                .await;
         }
     }
-}
 
-impl Cache {
     /// Holds `tags` pending for [`ANNOUNCE_HOLD`] on every store, after a
     /// write whose outcome is unknown (its connection lost after the
     /// statement or its `COMMIT` was sent, the reply never read): the
@@ -85,30 +71,48 @@ impl Cache {
     /// when the store fails); failures are logged.
     #[doc(hidden)]
     pub fn hold_doubtful(&self, tags: &[&str]) {
-        if tags.is_empty() {
-            return;
-        }
-        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
-        if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
-            self.count(Counter::Error, 1);
-            tracing::debug!(error = %e, "could not hold the tags of a doubtful write pending");
-        }
+        self.write_pending(tags, "could not hold the tags of a doubtful write pending");
     }
 
     /// [`Cache::hold_doubtful`] without blocking the runtime's thread.
     #[cfg(feature = "tokio")]
     #[doc(hidden)]
     pub async fn hold_doubtful_async(&self, tags: &[&str]) {
+        if self.backend().clone().async_store().is_none() {
+            // (An in-process store: nothing to wait for.)
+            return self.hold_doubtful(tags);
+        }
+        self.write_pending_async(tags, "could not hold the tags of a doubtful write pending")
+            .await;
+    }
+
+    /// Writes [`PENDING`] under `tags` for [`ANNOUNCE_HOLD`]; a failure is
+    /// counted and logged as `failed`.
+    fn write_pending(&self, tags: &[&str], failed: &str) {
+        if tags.is_empty() {
+            return;
+        }
+        let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
+        if let Err(e) = self.backend().write_versions(&pending, Some(ANNOUNCE_HOLD)) {
+            self.count(Counter::Error, 1);
+            tracing::debug!(error = %e, "{failed}");
+        }
+    }
+
+    /// [`Cache::write_pending`] through the store's non-blocking twin
+    /// (nothing where it has none).
+    #[cfg(feature = "tokio")]
+    async fn write_pending_async(&self, tags: &[&str], failed: &str) {
         if tags.is_empty() {
             return;
         }
         let Some(store) = self.backend().clone().async_store() else {
-            return self.hold_doubtful(tags);
+            return;
         };
         let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();
         if let Err(e) = store.write_versions(&pending, Some(ANNOUNCE_HOLD)).await {
             self.count(Counter::Error, 1);
-            tracing::debug!(error = %e, "could not hold the tags of a doubtful write pending");
+            tracing::debug!(error = %e, "{failed}");
         }
     }
 }

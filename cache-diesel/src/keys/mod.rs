@@ -197,7 +197,18 @@ pub(crate) fn written_member_tags(
     column: &str,
     value_key: Option<&str>,
 ) -> Vec<String> {
-    let named = |name: &str| member_tag_in(cache.keys(), table, column, name);
+    written_names(value_key, |name| {
+        member_tag_in(cache.keys(), table, column, name)
+    })
+}
+
+/// The tags `named` gives every name a reader may give the value keyed
+/// `value_key` (`None`: not known, `*`): a text value's every name (see
+/// `text_columns`), else its [`value_tag_name`].
+pub(crate) fn written_names(
+    value_key: Option<&str>,
+    named: impl Fn(&str) -> String,
+) -> Vec<String> {
     match value_key {
         None => vec![named("*")],
         Some(key) => match crate::text_columns::text_names(key) {
@@ -245,14 +256,9 @@ pub(crate) fn written_value_tags(
     column: &str,
     value_key: Option<&str>,
 ) -> Vec<String> {
-    let named = |name: &str| cache.keys().sparse_tag(&[table, "f", column], name);
-    match value_key {
-        None => vec![named("*")],
-        Some(key) => match crate::text_columns::text_names(key) {
-            Some(names) => names.iter().map(|name| named(name)).collect(),
-            None => vec![named(value_tag_name(key))],
-        },
-    }
+    written_names(value_key, |name| {
+        cache.keys().sparse_tag(&[table, "f", column], name)
+    })
 }
 
 /// The scope of the tags of `table`'s values in `column`.

@@ -298,13 +298,7 @@ impl ModelKeys {
     /// bumps: [`value_tag`](Self::value_tag)'s, under every name a reader
     /// may give the value (a text value's: see `text_columns`).
     pub(crate) fn written_value_tags(&self, column: &str, value_key: &str) -> Vec<String> {
-        match text_columns::text_names(value_key) {
-            Some(names) => names
-                .iter()
-                .map(|name| self.value_tag_named(column, name))
-                .collect(),
-            None => vec![self.value_tag_named(column, value_tag_name(value_key))],
-        }
+        super::written_names(Some(value_key), |name| self.value_tag_named(column, name))
     }
 
     /// The member tag of `column`'s value `value_key`: the id lists whose
@@ -320,11 +314,9 @@ impl ModelKeys {
     /// The member tags a write that made the value keyed `value_key` come
     /// or go in `column` bumps (every name a reader may give it).
     pub(crate) fn written_member_tags(&self, column: &str, value_key: &str) -> Vec<String> {
-        let named = |name: &str| super::member_tag_in(&self.keys, self.table, column, name);
-        match text_columns::text_names(value_key) {
-            Some(names) => names.iter().map(|name| named(name)).collect(),
-            None => vec![named(value_tag_name(value_key))],
-        }
+        super::written_names(Some(value_key), |name| {
+            super::member_tag_in(&self.keys, self.table, column, name)
+        })
     }
 
     /// [`super::changed_tag`] of the model's table.
@@ -353,18 +345,7 @@ impl ModelKeys {
     /// `list` tag) without a condition, or for an `IN` of none or of more
     /// than [`MAX_VALUE_TAGS`] values.
     pub(crate) fn filter_value_tags(&self, db: &str, filter: &impl ListFilter) -> Vec<String> {
-        match filter.value_condition() {
-            Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
-                let mut tags: Vec<String> = values
-                    .iter()
-                    .map(|v| self.value_tag(db, column, v))
-                    .collect();
-                tags.sort();
-                tags.dedup();
-                tags
-            }
-            _ => Vec::new(),
-        }
+        condition_tags(filter, |column, v| self.value_tag(db, column, v)).0
     }
 
     /// The member tags an id list of `filter` depends on: one per value
@@ -375,18 +356,7 @@ impl ModelKeys {
         db: &str,
         filter: &impl ListFilter,
     ) -> (Vec<String>, Option<&'static str>) {
-        match filter.value_condition() {
-            Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
-                let mut tags: Vec<String> = values
-                    .iter()
-                    .map(|v| self.member_tag(db, column, v))
-                    .collect();
-                tags.sort();
-                tags.dedup();
-                (tags, Some(column))
-            }
-            _ => (Vec::new(), None),
-        }
+        condition_tags(filter, |column, v| self.member_tag(db, column, v))
     }
 
     /// [`unique_tag`](Self::unique_tag) of a unique lookup.
@@ -520,6 +490,24 @@ impl ModelKeys {
         }
         tags.extend(related.iter().map(String::as_str));
         Dependencies::always(tags)
+    }
+}
+
+/// The tags `tag` names for each value `filter`'s first condition selects
+/// (sorted, each once), and that condition's column; none without one, or
+/// for an `IN` of none or of more than [`MAX_VALUE_TAGS`] values.
+fn condition_tags(
+    filter: &impl ListFilter,
+    tag: impl Fn(&'static str, &str) -> String,
+) -> (Vec<String>, Option<&'static str>) {
+    match filter.value_condition() {
+        Some((column, values)) if !values.is_empty() && values.len() <= MAX_VALUE_TAGS => {
+            let mut tags: Vec<String> = values.iter().map(|v| tag(column, v)).collect();
+            tags.sort();
+            tags.dedup();
+            (tags, Some(column))
+        }
+        _ => (Vec::new(), None),
     }
 }
 
