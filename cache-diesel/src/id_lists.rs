@@ -18,8 +18,11 @@
 //! own stamp), even when this read loaded the ids: the rows the list's
 //! query read were checked (on a `Replicated` source) against the list's
 //! tags only, not their own. A row of a valid list that is gone (a delete
-//! racing the read) sends the read to the database for the whole list,
-//! unfilled, required to have seen the list's and its rows' last writes.
+//! racing the read), or whose value in the first condition's column is not
+//! one the condition selects (a move racing the read: the ids read before
+//! the write's bumps, the row after), sends the read to the database for
+//! the whole list, unfilled, required to have seen the list's and its
+//! rows' last writes.
 //! A model with `select_related` has its id lists depend on the related
 //! tables too (the join decides which rows a list holds).
 //!
@@ -131,11 +134,14 @@ impl<M: CachedModel> Manager<M> {
         ids: &[M::Id],
     ) -> std::result::Result<Rows<M::Record>, (String, Vec<String>)> {
         if found.iter().all(Option::is_some) {
-            return Ok(Rows::from(found.into_iter().flatten().collect::<Vec<_>>()));
+            let rows: Vec<M::Record> = found.into_iter().flatten().collect();
+            if !rows.iter().any(|r| strays::<M>(r, filter)) {
+                return Ok(Rows::from(rows));
+            }
         }
         tracing::debug!(
             model = M::INFO.name,
-            "a row of a cached id list is gone: the list is read from the database"
+            "a row of a cached id list is gone or has left it: the list is read from the database"
         );
         let entry = self.id_list_entry(suffix, filter, tags, related_tables);
         let mut all: Vec<String> = entry.deps.tags().iter().map(|t| t.to_string()).collect();
@@ -193,6 +199,21 @@ impl<M: CachedModel> Manager<M> {
             M::load_records(conn, &filter, true).map(Rows::from)
         })
     }
+}
+
+/// Whether `record`'s row no longer matches `filter`'s first condition: a
+/// write moved it out between the read of the list's ids and the read of
+/// the row (the list was read before the write's bumps, the row after), or
+/// its value is spelled otherwise than the condition's (text a collation
+/// finds equal): either way, not served from the cache.
+fn strays<M: CachedModel>(record: &M::Record, filter: &M::Filter) -> bool {
+    let Some((column, values)) = filter.value_condition() else {
+        return false;
+    };
+    let row = M::record_model(record).column_values();
+    row.iter()
+        .find(|(c, _)| *c == column)
+        .is_some_and(|(_, value)| !values.contains(value))
 }
 
 /// The ids of `records`, in order.
