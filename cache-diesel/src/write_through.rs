@@ -11,16 +11,11 @@
 //! key. Everything else is invalidated as before; so is the row's entry
 //! when another write of it came between.
 //!
-//! And only over an in-process store, for now. On a shared store every
-//! writer announces the same pending version, so the swap cannot tell its
-//! own announcement from another writer's: a second writer of the row that
-//! committed after this one and was killed before its bump would leave
-//! this writer's older row served until the entry's timeout (where a
-//! reader's fill after this writer's bump would have read the second
-//! writer's row). Announcements that carry a token of their writer (and a
-//! swap that checks it, and an announcement that sees whether another
-//! writer's was pending) would close that; the store steps below are
-//! written and tested for every store already.
+//! On a shared store the write's announcement carries a token of its
+//! writer under the row's own tag, so that its put can tell whether
+//! another writer of the row came between (see `cache_core`'s
+//! `driver/write_through.rs`). Not on a Redis Cluster nor where bumps wait
+//! for replicas: the row is invalidated there.
 
 use crate::manager::Manager;
 use crate::model::{CachedModel, UniqueKey};
@@ -48,7 +43,6 @@ impl<M: CachedModel> Manager<M> {
         id: &M::Id,
     ) -> Option<Through> {
         if !M::ROW_IS_RECORD
-            || self.cache().backend().capabilities().shared
             || tracking::tracker(conn).is_none()
             || tracking::read_policy(conn, std::iter::empty()) != ReadPolicy::Normal
             || self.shape_on(conn) == WriteShape::Coarse
@@ -74,7 +68,8 @@ impl<M: CachedModel> Manager<M> {
     /// tags hold, before the write's statement.
     pub(crate) fn announce_noting(&self, announce: &[&str], through: &Through) -> Option<Noted> {
         let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        self.cache().announce_noting(announce, &through.key, &tags)
+        self.cache()
+            .announce_noting(announce, &through.key, (&tags, through.own))
     }
 
     /// After the commit: puts `row` in place where nothing came between,

@@ -201,6 +201,33 @@ pub struct Swap<'a> {
     pub ttl: Ttl,
 }
 
+/// A write-through's announcement ([`TagStore::announce_and_note`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Announce<'a> {
+    /// Tags written with these versions (pending), as
+    /// [`TagStore::write_versions`] writes them.
+    pub pending: &'a [(&'a str, u64)],
+    /// The written row's own tag and its writer's token, exchanged: the
+    /// version it held before is returned.
+    pub own: (&'a str, u64),
+    /// The lifetime of what is written.
+    pub ttl: Ttl,
+    /// The key of the entry whose tags are read afterwards.
+    pub entry: &'a str,
+    /// The tags whose versions are read after the writes.
+    pub tags: &'a [&'a str],
+}
+
+/// What [`TagStore::announce_and_note`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noting {
+    /// The version the own tag held before the exchange (`None`: absent,
+    /// or not a version).
+    pub before: Option<u64>,
+    /// The versions of the announcement's `tags` after its writes.
+    pub versions: Vec<Option<u64>>,
+}
+
 /// What a miss asks of a shared store before it reads the source, together
 /// with its read of the entry ([`EntryStore::read_entry`]): create the tags
 /// it found absent, and take the fill's lease.
@@ -246,6 +273,16 @@ pub trait TagStore {
     /// loses the write-through, nothing else).
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
         let _ = swap;
+        Ok(None)
+    }
+    /// A write-through's announcement on a shared store (see
+    /// `Cache::announce_noting`): writes `announce.pending`, exchanges the
+    /// own tag's version for the writer's token (returning what it held),
+    /// then reads the versions of `announce.tags`, in that order and in one
+    /// round trip. `None`, the default, where the store cannot: nothing
+    /// written (the writer then announces as usual and puts nothing).
+    fn announce_and_note(&self, announce: Announce<'_>) -> Result<Option<Noting>> {
+        let _ = announce;
         Ok(None)
     }
     /// A counter that moves after every write of a version, where the store

@@ -5,34 +5,38 @@
 //! been committed to what it holds. Its stamp:
 //!
 //! - the versions its tags held *before* the write's statement
-//!   ([`Cache::announce_noting`]; on a shared store with the write's
-//!   announcement, so the row's own tag then reads [`PENDING`]): any
-//!   bump that lands after the note (of another writer whose commit
-//!   followed this one) makes the stamp fail for good;
+//!   ([`Cache::announce_noting`]): any bump that lands after the note (of
+//!   another writer whose commit followed this one) makes the stamp fail
+//!   for good;
 //! - for the row's own tag, the version the writer's bump writes: a
 //!   *swap* ([`TagStore::swap_and_fill`](crate::backend::TagStore::swap_and_fill))
-//!   that writes the entry only if the tag held what was noted just
-//!   before. If not, another bump came between (a writer of the same row
-//!   that committed after this one, or a follower delivering a foreign
-//!   one): nothing is put, the swap was the bump.
+//!   that writes the entry only if the tag still holds what was noted.
+//!   If not, another bump or announcement came between (a writer of the
+//!   same row that may have committed after this one, or a follower
+//!   delivering a foreign one): nothing is put, the swap was the bump.
 //!
-//! A later writer of the row bumps its tag after its commit: the entry
-//! stops validating then, as every entry does. What this adds to the
-//! protocol is nothing a reader's fill could not do: a fill stamped with
-//! versions that held while its value was the committed one, but for one
-//! case on a shared store: every writer announces the same [`PENDING`]
-//! version, so a second writer of the row that committed after this one
-//! and was killed before its bump (its announcement still in the tag) is
-//! not told from this writer's own announcement, and this writer's older
-//! row is put and served until the entry's timeout. cache-diesel's hooks
-//! therefore write through on in-process stores only, until announcements
-//! carry their writer's token.
+//! On a shared store the note is the write's announcement: the row's own
+//! tag is exchanged for a *token* of this writer (a pending version of its
+//! own, [`writer_token`]) and the version it held before is returned,
+//! in one round trip ([`TagStore::announce_and_note`](crate::backend::TagStore::announce_and_note)).
+//! If it held another writer's announcement, that writer may commit after
+//! this one (and die before its bump): nothing will be put. If another
+//! writer announces after this one, the swap finds its announcement in
+//! place of the token: nothing is put. Either way the other writer's own
+//! bump, or the lapse of its announcement, invalidates as usual.
+//!
+//! A binary from before tokens takes a token for a settled version: while
+//! such a binary runs beside this one (a rolling deploy), an entry it fills
+//! while a token is in place is served until the writer's bump, or, if the
+//! writer dies between its commit and its bump, until the token lapses
+//! ([`ANNOUNCE_HOLD`]) instead of at once. Its own announcements are
+//! [`PENDING`], which this binary's swaps never expect.
 
-use crate::backend::Swap;
+use crate::backend::{Announce, Swap};
 use crate::driver::cache::Cache;
 use crate::driver::intent::ANNOUNCE_HOLD;
 use crate::driver::tagged::{FillOptions, Stamp};
-use crate::protocol::stamp::{PENDING, new_version};
+use crate::protocol::stamp::{PENDING, is_pending, new_version, writer_token};
 use crate::stats::Counter;
 use serde::Serialize;
 use std::time::Duration;
@@ -46,29 +50,64 @@ pub struct Noted {
 
 impl Cache {
     /// Before a write that may put its row: announces `announce` (see
-    /// [`Cache::announce_bumps`]) and then notes the
-    /// versions `tags` (those of the entry under `key`) hold; on an
-    /// in-process store only the note. `None` (nothing to put later) when
-    /// write-through is off, a tag is absent (an absent tag cannot tell
-    /// whether another writer's bump, written only where a tag exists,
-    /// came between) or owed by this process, the store is in its grace
-    /// after trouble (bumps may not have landed) or fails.
+    /// [`Cache::announce_bumps`]; on a shared store the row's own tag,
+    /// `tags[own]`, is always announced, with this writer's token) and
+    /// notes the versions `tags` (those of the entry under `key`) hold;
+    /// on an in-process store only the note. `None` (nothing to put later)
+    /// when write-through is off, a tag is absent (an absent tag cannot
+    /// tell whether another writer's bump, written only where a tag
+    /// exists, came between) or owed by this process, the own tag held
+    /// another writer's announcement, the store is in its grace after
+    /// trouble (bumps may not have landed), cannot, or fails.
     #[doc(hidden)]
-    pub fn announce_noting(&self, announce: &[&str], key: &str, tags: &[&str]) -> Option<Noted> {
+    pub fn announce_noting(
+        &self,
+        announce: &[&str],
+        key: &str,
+        (tags, own): (&[&str], usize),
+    ) -> Option<Noted> {
         let backend = self.backend();
-        let shared = backend.capabilities().shared;
-        if !self.config().write_through || !backend.serves_entries() || self.owed().owes_any(tags) {
+        if !self.config().write_through
+            || !backend.serves_entries()
+            || own >= tags.len()
+            || self.owed().owes_any(tags)
+        {
             self.announce_bumps(announce);
             return None;
         }
-        // (Two round trips on a shared store, whose hooks do not write
-        // through yet: see cache-diesel's write_through.rs.)
-        let pending: Vec<(&str, u64)> = announce.iter().map(|t| (*t, PENDING)).collect();
-        let announced = match shared {
-            true => backend.write_versions(&pending, Some(ANNOUNCE_HOLD)),
-            false => Ok(()),
+        let noted = match backend.capabilities().shared {
+            false => backend.read_versions(key, tags),
+            true => {
+                let token = writer_token();
+                let pending: Vec<(&str, u64)> = announce
+                    .iter()
+                    .filter(|t| **t != tags[own])
+                    .map(|t| (*t, PENDING))
+                    .collect();
+                let noting = backend.announce_and_note(Announce {
+                    pending: &pending,
+                    own: (tags[own], token),
+                    ttl: Some(ANNOUNCE_HOLD),
+                    entry: key,
+                    tags,
+                });
+                match noting {
+                    Ok(Some(noting)) => {
+                        let theirs = noting.before.is_none_or(is_pending);
+                        if theirs || noting.versions.get(own) != Some(&Some(token)) {
+                            return None;
+                        }
+                        Ok(noting.versions)
+                    }
+                    Ok(None) => {
+                        self.announce_bumps(announce);
+                        return None;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
         };
-        match announced.and_then(|()| backend.read_versions(key, tags)) {
+        match noted {
             Ok(read) => read
                 .into_iter()
                 .collect::<Option<Vec<u64>>>()
@@ -104,7 +143,7 @@ impl Cache {
         let settled = versions
             .iter()
             .enumerate()
-            .all(|(i, v)| i == own || *v != PENDING);
+            .all(|(i, v)| i == own || !is_pending(*v));
         if !self.config().write_through
             || versions.len() != tags.len()
             || own >= tags.len()

@@ -15,10 +15,11 @@ impl Stamp {
         &self.versions
     }
 
-    /// Whether a tag read was [`PENDING`]: a write announced it is about to
-    /// commit, so nothing read now may be filled (see `driver/intent.rs`).
+    /// Whether a tag read was pending ([`is_pending`]): a write announced
+    /// it is about to commit, so nothing read now may be filled (see
+    /// `driver/intent.rs`).
     pub(crate) fn is_pending(&self) -> bool {
-        self.versions.contains(&PENDING)
+        self.versions.iter().any(|v| is_pending(*v))
     }
 }
 
@@ -27,11 +28,31 @@ impl Stamp {
 /// stamped before matches it, and an entry stamped with it never holds.
 pub(crate) const PENDING: u64 = i64::MAX as u64;
 
+/// The lowest of the versions that say "pending": [`PENDING`] and the
+/// writer tokens ([`writer_token`]) below it. [`new_version`] makes none
+/// of them.
+const PENDING_FLOOR: u64 = PENDING - (1 << 32);
+
+/// Whether `version` says that a write is about to commit: [`PENDING`] or
+/// a writer's token. (A binary from before tokens takes a token for a
+/// settled version; see `driver/write_through.rs` for what that costs.)
+pub(crate) fn is_pending(version: u64) -> bool {
+    (PENDING_FLOOR..=PENDING).contains(&version)
+}
+
 /// A fresh random tag version (never zero, which stands for an absent tag
-/// in a stamp, nor [`PENDING`]; fits an `i64` so that a store can keep it
+/// in a stamp, nor pending; fits an `i64` so that a store can keep it
 /// as plain decimal text like any counter).
 pub(crate) fn new_version() -> u64 {
-    rand::random_range(1..PENDING)
+    rand::random_range(1..PENDING_FLOOR)
+}
+
+/// A pending version that names its writer: what a write that may put its
+/// row announces under the row's own tag, so that its swap can tell its
+/// own announcement from another writer's (`driver/write_through.rs`).
+/// Pending to every reader, as [`PENDING`] is; never [`PENDING`] itself.
+pub(crate) fn writer_token() -> u64 {
+    rand::random_range(PENDING_FLOOR..PENDING)
 }
 
 /// Set in a version handed to `TagStore::write_versions` (above every
@@ -67,7 +88,7 @@ pub(crate) fn stamps_hold(stamps: &[u64], current: &[Option<u64>]) -> bool {
         && stamps
             .iter()
             .zip(current)
-            .all(|(s, c)| Some(*s) == *c && *s != PENDING)
+            .all(|(s, c)| Some(*s) == *c && !is_pending(*s))
 }
 
 /// An entry's stamps as an in-process store keeps them once decoded: a
@@ -97,9 +118,10 @@ fn chain_next(h: u64, version: u64) -> u64 {
 }
 
 impl StampDigest {
-    /// The digest of `stamps` (a stamp holding [`PENDING`] never holds).
+    /// The digest of `stamps` (a stamp holding a pending version never
+    /// holds).
     pub(crate) fn of(stamps: &[u64]) -> StampDigest {
-        if stamps.contains(&PENDING) {
+        if stamps.iter().any(|v| is_pending(*v)) {
             return StampDigest(NEVER_HOLDS);
         }
         StampDigest(stamps.iter().fold(chain_start(), |h, v| chain_next(h, *v)) | 1)
@@ -116,7 +138,7 @@ impl StampDigest {
         }
         for version in current {
             match *version {
-                Some(v) if v != PENDING => h = chain_next(h, v),
+                Some(v) if !is_pending(v) => h = chain_next(h, v),
                 _ => return false,
             }
             if h | 1 == self.0 {
@@ -142,11 +164,17 @@ mod tests {
             !stamps_hold(&[PENDING], &[Some(PENDING)]),
             "pending never holds"
         );
+        let token = writer_token();
+        assert!(
+            !stamps_hold(&[token], &[Some(token)]),
+            "a writer's token never holds"
+        );
     }
 
     #[test]
     fn a_digest_of_stamps_holds_as_the_stamps_do() {
-        let cases: [(&[u64], &[Option<u64>]); 8] = [
+        let token = writer_token();
+        let cases: [(&[u64], &[Option<u64>]); 9] = [
             (&[1, 2], &[Some(1), Some(2), Some(3)]),
             (&[1, 2], &[Some(1), Some(4)]),
             (&[1, 2], &[Some(1), None]),
@@ -154,6 +182,7 @@ mod tests {
             (&[], &[]),
             (&[], &[Some(5)]),
             (&[PENDING], &[Some(PENDING)]),
+            (&[1, token], &[Some(1), Some(token)]),
             (&[2, 1], &[Some(1), Some(2)]),
         ];
         for (stamps, current) in cases {
@@ -177,8 +206,11 @@ mod tests {
     fn versions_round_trip_as_text_and_are_never_zero() {
         for _ in 0..1000 {
             let v = new_version();
-            assert!(v > 0 && v < PENDING);
+            assert!(v > 0 && !is_pending(v));
             assert_eq!(parse_version(&version_text(v)), Some(v));
+            let token = writer_token();
+            assert!(is_pending(token) && token != PENDING);
+            assert_eq!(parse_version(&version_text(token)), Some(token));
         }
         assert_eq!(parse_version(b"x"), None);
         assert_eq!(parse_version(b"-1"), None);

@@ -5,14 +5,16 @@
 use super::commands::{
     batch_fetched, batch_keys, batch_ttl_pipeline, batch_ttl_reply, claim_pipeline,
     create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline, mget_reply, millis,
-    set_cmd, tag_cmds, to_bytes, ttl_read_pipeline,
+    set_cmd, tag_cmds, to_bytes, ttl_read_pipeline, version_cmd,
 };
 use super::failures::Resend;
 use super::link::Link;
 use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, SWAP_AND_FILL, Server, glob_prefix};
 use super::{guard, resp};
 use crate::backend::tiered::TrackedServer;
-use crate::backend::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Swap, TagStore};
+use crate::backend::{
+    Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Noting, Swap, TagStore,
+};
 use crate::error::{Error, Result};
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
@@ -254,6 +256,37 @@ impl TagStore for RedisBackend {
         // writes no entry.)
         let put = self.with_conn(|c| call.invoke::<i64>(c))?;
         Ok(Some(put == 1))
+    }
+
+    /// One pipeline: a `SET .. PX` per pending tag, `SET own token PX ..
+    /// GET` (Redis 6.2 and later), `MGET` of the tags. Not on a cluster
+    /// (the tags lie in several slots) nor where bumps wait for replicas
+    /// (the swap is not made there). Not sent again: sent twice, the
+    /// exchange reads its own token back, which is pending, and nothing is
+    /// put.
+    fn announce_and_note(&self, announce: Announce<'_>) -> Result<Option<Noting>> {
+        if self.replicas > 0 || matches!(self.server, Server::Cluster(..)) {
+            return Ok(None);
+        }
+        let mut pipe = redis::pipe();
+        for (tag, version) in announce.pending {
+            pipe.add_command(version_cmd(tag, *version, announce.ttl))
+                .ignore();
+        }
+        let (own, token) = announce.own;
+        let mut exchange = version_cmd(own, token, announce.ttl);
+        exchange.arg("GET");
+        pipe.add_command(exchange);
+        pipe.cmd("MGET").arg(announce.tags);
+        let (before, found): (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) =
+            self.with_conn(|c| pipe.query(c))?;
+        Ok(Some(Noting {
+            before: before.as_deref().and_then(parse_version),
+            versions: found
+                .iter()
+                .map(|v| v.as_deref().and_then(parse_version))
+                .collect(),
+        }))
     }
 }
 

@@ -39,8 +39,8 @@ pub(crate) use self::tracking::TrackedServer;
 use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
 use super::{
-    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, MemoryBackend,
-    RedisBackend, Swap, TagStore,
+    Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, MemoryBackend,
+    Noting, RedisBackend, Swap, TagStore,
 };
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, KeyParts, Namespace};
@@ -314,6 +314,13 @@ impl TagStore for TieredBackend {
         self.wrote_versions(&[(tag, version)]);
         self.filled(key, &bytes, ttl, None, matches!(swapped, Ok(Some(true))));
         swapped
+    }
+
+    fn announce_and_note(&self, announce: Announce<'_>) -> Result<Option<Noting>> {
+        let noted = self.remote.announce_and_note(announce);
+        self.wrote_versions(announce.pending);
+        self.wrote_versions(&[announce.own]);
+        noted
     }
 
     fn generation(&self) -> Option<u64> {

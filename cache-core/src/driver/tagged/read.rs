@@ -10,7 +10,7 @@ use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
 use crate::key::KeyParts;
 use crate::protocol::envelope::{Opened, open_bytes, refresh_due, unseal};
-use crate::protocol::stamp::{PENDING, Stamp, new_version};
+use crate::protocol::stamp::{Stamp, is_pending, new_version};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -56,7 +56,7 @@ impl Cache {
     /// reflect (a read from a database replica, in `cache-diesel`); `entry`
     /// is the read's key (a cluster keeps the tags' copies in its slot).
     /// `None` where a version tells nothing settled: the tag is absent,
-    /// announced ([`PENDING`]: a write is about to commit), owed by this
+    /// announced (pending: a write is about to commit), owed by this
     /// process (a write's bump not delivered), or the store is in its
     /// grace after trouble (bumps may not have landed).
     #[doc(hidden)]
@@ -65,7 +65,7 @@ impl Cache {
         versions.resize(tags.len(), None);
         let grace = !self.backend().serves_entries();
         for (tag, version) in tags.iter().zip(versions.iter_mut()) {
-            if grace || *version == Some(PENDING) || self.owed().owes_any(&[tag]) {
+            if grace || version.is_some_and(is_pending) || self.owed().owes_any(&[tag]) {
                 *version = None;
             }
         }
