@@ -267,7 +267,9 @@ pub trait TagStore {
     /// if the tag held `swap.expected` just before, `swap.bytes` under
     /// `swap.key` as a fill would, atomically, in one round trip (see
     /// `Cache::write_through`): `Some(true)` both written, `Some(false)`
-    /// the tag only (another bump came between). `None`, the default, where
+    /// the tag only (another bump came between), or nothing where the tag
+    /// holds another pending version (another writer's announcement, left
+    /// to lapse: it invalidates as the new version would). `None`, the default, where
     /// the store cannot: nothing written (the writer then bumps as usual
     /// and puts nothing; a wrapper store that does not forward this method
     /// loses the write-through, nothing else).

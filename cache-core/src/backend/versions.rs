@@ -5,6 +5,7 @@
 //! never go stale). Two tags whose keys collide share a version, so a bump
 //! of one also invalidates the other's entries: a miss, never a stale read.
 
+use crate::protocol::stamp::is_pending;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::RwLock;
@@ -106,13 +107,21 @@ impl Versions {
     /// to live `ttl` (`None`: until forgotten); returns the version it
     /// holds now.
     pub(super) fn put(&self, tag: &str, version: u64, replace: bool, ttl: Option<Duration>) -> u64 {
-        self.write_slot(tag, version, replace, ttl).0
+        self.write_slot(tag, version, replace, ttl, None).0
     }
 
-    /// Sets `tag`'s version, to live `ttl`; returns the live version it
-    /// replaced (one lock: nothing comes between).
-    pub(super) fn swap(&self, tag: &str, version: u64, ttl: Option<Duration>) -> Option<u64> {
-        self.write_slot(tag, version, true, ttl).1
+    /// Sets `tag`'s version, to live `ttl`, unless it holds a pending
+    /// version other than `expected` (another writer's announcement, left
+    /// to lapse); returns the live version it held (one lock: nothing
+    /// comes between).
+    pub(super) fn swap(
+        &self,
+        tag: &str,
+        version: u64,
+        ttl: Option<Duration>,
+        expected: u64,
+    ) -> Option<u64> {
+        self.write_slot(tag, version, true, ttl, Some(expected)).1
     }
 
     /// [`Versions::put`], also returning the live version there before.
@@ -122,6 +131,7 @@ impl Versions {
         version: u64,
         replace: bool,
         ttl: Option<Duration>,
+        keeps_pending_but: Option<u64>,
     ) -> (u64, Option<u64>) {
         let (shard, hash) = self.locate(tag);
         let now = self.now();
@@ -140,6 +150,13 @@ impl Versions {
         }
         match map.get_mut(&hash) {
             Some(slot) if !replace && slot.live(now) => (slot.version, Some(slot.version)),
+            Some(slot)
+                if slot.live(now)
+                    && is_pending(slot.version)
+                    && keeps_pending_but.is_some_and(|mine| mine != slot.version) =>
+            {
+                (slot.version, Some(slot.version))
+            }
             Some(slot) => {
                 let before = slot.live(now).then_some(slot.version);
                 *slot = mine;
@@ -195,10 +212,21 @@ mod tests {
         assert_eq!(v.put("a", 9, true, None), 9, "replaced");
         v.replace_live("a", 10);
         assert_eq!(v.get("a"), Some(10), "a live one replaced");
-        assert_eq!(v.swap("a", 13, None), Some(10), "swapped: the one before");
-        assert_eq!(v.swap("a", 10, None), Some(13));
-        assert_eq!(v.swap("new", 14, None), None, "swapped in: none before");
+        assert_eq!(
+            v.swap("a", 13, None, 10),
+            Some(10),
+            "swapped: the one before"
+        );
+        assert_eq!(v.swap("a", 10, None, 1), Some(13));
+        assert_eq!(v.swap("new", 14, None, 1), None, "swapped in: none before");
         assert_eq!(v.get("new"), Some(14));
+        // Another writer's announcement is kept; one's own is swapped.
+        let pending = crate::protocol::stamp::PENDING;
+        v.put("held", pending, true, None);
+        assert_eq!(v.swap("held", 15, None, 1), Some(pending));
+        assert_eq!(v.get("held"), Some(pending), "another's announcement kept");
+        assert_eq!(v.swap("held", 15, None, pending), Some(pending));
+        assert_eq!(v.get("held"), Some(15), "one's own swapped");
         v.replace_live("absent", 11);
         assert_eq!(v.get("absent"), None, "an absent one left absent");
         v.put("short", 1, true, Some(Duration::from_millis(1)));

@@ -4,8 +4,9 @@
 //! between its `COMMIT` and its bump (or one that exits while its bumps
 //! are owed) would leave every entry the bump was for valid until its
 //! timeout: a day for a list. So before the commit, the writer *announces*
-//! the tags it will bump: it writes the [`PENDING`] version under each,
-//! with a short lifetime ([`ANNOUNCE_HOLD`]). While a tag is pending, no
+//! the tags it will bump: it writes the [`PENDING`] version under each (or,
+//! under a written row's own tag, a pending token of its own: see
+//! `write_through.rs`), with a short lifetime ([`ANNOUNCE_HOLD`]). While a tag is pending, no
 //! entry that depends on it is served or filled: every read of it goes to
 //! the database (an entry stamped before the announcement no longer
 //! matches, and a read that finds the tag pending bypasses the cache; see

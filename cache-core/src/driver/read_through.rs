@@ -546,13 +546,15 @@ impl Cache {
                 return Err(e); // the leader drops: followers fly again
             }
         };
+        // (Not under a stamp read pending since the first read: a binary
+        // from before writer tokens would take a token for a version.)
         let bytes = match fill_stamp {
-            Some(stamp) => {
+            Some(stamp) if !stamp.is_pending() => {
                 let lease = held.lease.as_deref();
                 self.store(io, plan, &shape(&value), &stamp, &value, lease)
                     .await
             }
-            None => None,
+            _ => None,
         };
         match bytes {
             None => held.release().await,

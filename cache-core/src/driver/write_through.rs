@@ -13,7 +13,10 @@
 //!   that writes the entry only if the tag still holds what was noted.
 //!   If not, another bump or announcement came between (a writer of the
 //!   same row that may have committed after this one, or a follower
-//!   delivering a foreign one): nothing is put, the swap was the bump.
+//!   delivering a foreign one): nothing is put, the swap was the bump; or,
+//!   where the tag holds another writer's announcement, the announcement
+//!   stays (it invalidates as a bump would, and lapses if that writer dies
+//!   after its commit).
 //!
 //! On a shared store the note is the write's announcement: the row's own
 //! tag is exchanged for a *token* of this writer (a pending version of its
@@ -27,10 +30,12 @@
 //!
 //! A binary from before tokens takes a token for a settled version: while
 //! such a binary runs beside this one (a rolling deploy), an entry it fills
-//! while a token is in place is served until the writer's bump, or, if the
-//! writer dies between its commit and its bump, until the token lapses
-//! ([`ANNOUNCE_HOLD`]) instead of at once. Its own announcements are
-//! [`PENDING`], which this binary's swaps never expect.
+//! while a token is in place is served until the writer's bump replaces
+//! it, and if that bump fails (owed to a store in trouble) or the writer
+//! dies after its commit, for up to [`ANNOUNCE_HOLD`] after the write
+//! returned. Roll out with `write_through=off` (no tokens are written) and
+//! turn it on once every binary is of this version. Old binaries'
+//! announcements are [`PENDING`], which this binary's swaps never expect.
 
 use crate::backend::{Announce, Swap};
 use crate::driver::cache::Cache;

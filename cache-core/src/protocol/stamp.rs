@@ -31,7 +31,7 @@ pub(crate) const PENDING: u64 = i64::MAX as u64;
 /// The lowest of the versions that say "pending": [`PENDING`] and the
 /// writer tokens ([`writer_token`]) below it. [`new_version`] makes none
 /// of them.
-const PENDING_FLOOR: u64 = PENDING - (1 << 32);
+pub(crate) const PENDING_FLOOR: u64 = PENDING - (1 << 40);
 
 /// Whether `version` says that a write is about to commit: [`PENDING`] or
 /// a writer's token. (A binary from before tokens takes a token for a

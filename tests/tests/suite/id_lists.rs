@@ -251,9 +251,16 @@ where
     assert_eq!(read(t, other).1, 0, "another page: a hit");
     assert_eq!(whole(t).1, 1, "a whole-row page is invalidated");
     // The page that holds the row reads it again (one query by id), or
-    // not even that where the hook put it in place (write-through).
+    // not even that where the hook put it in place (write-through: sync
+    // hooks, every store but a cluster; async ones on SQLite, which run
+    // the sync hooks).
+    let through = D::NAME == "sync" && t.cache.backend().kind() != "cluster";
     let (rows, queries) = read(t, page());
-    assert!(queries <= 1, "only the written row: {queries} queries");
+    assert!(
+        queries <= usize::from(!through),
+        "{}: only the written row, where it was not put: {queries} queries",
+        D::NAME
+    );
     assert_eq!(rows[1].price, 999);
     assert_eq!(read(t, page()).1, 0, "then a hit");
     // A price write to a row on no page of the list (an inactive one).
@@ -393,6 +400,41 @@ fn concurrent_writes_leave_no_stale_page<C: Connection + Send + 'static>(
     });
 }
 
+/// A row whose own entry shows it outside a list's condition is not served
+/// in the list: a write the cache did not see moved it out, and its entry
+/// is gone (evicted), so the row read for the list is the moved one. (The
+/// same as a read of the ids racing a write that moves a row.) The list is
+/// read from the database.
+fn a_row_found_outside_the_lists_condition_is_not_served_in_it<C: Connection + 'static>(
+    db: &mut TestDb<C>,
+    cache: &Cache,
+) where
+    Item: Queries<C>,
+{
+    create(&mut db.conn);
+    db.track(cache);
+    let items = ItemCache::new(cache.clone());
+    let truth = ItemCache::new(Cache::from_url("dummy://").unwrap());
+    let first = page().offset(0);
+    let read = |conn: &mut C| items.all(conn, None, first.clone()).unwrap();
+    read(&mut db.conn);
+    let moved = read(&mut db.conn).into_vec()[1].id;
+    db.instrument(|_: diesel::connection::InstrumentationEvent<'_>| {});
+    db.conn
+        .batch_execute(&format!(
+            "UPDATE shop_items SET is_active = FALSE WHERE id = {moved}"
+        ))
+        .unwrap();
+    db.track(cache);
+    let key = items.detail_key(&ItemUnique::Id(moved));
+    assert!(cache.backend().delete(&key).unwrap(), "the row's entry");
+    let (rows, queries) = db.counted(|conn| read(conn).into_vec());
+    assert!(rows.iter().all(|r| r.id != moved), "the moved row served");
+    let expected = truth.all(&mut db.conn, None, first.clone()).unwrap();
+    assert_eq!(rows, expected.into_vec());
+    assert!(queries > 0);
+}
+
 /// The same on SQLite in a file (several connections) over the in-process
 /// store, where the hook puts written rows in place.
 #[test]
@@ -409,5 +451,8 @@ cache_tests::matrix!(api Items; both_apis;
 
 mod concurrent {
     use super::*;
-    cache_tests::matrix!(parts; stores; concurrent_writes_leave_no_stale_page);
+    cache_tests::matrix!(parts; stores;
+        concurrent_writes_leave_no_stale_page,
+        a_row_found_outside_the_lists_condition_is_not_served_in_it,
+    );
 }

@@ -323,6 +323,14 @@ mod protocol {
         cache.announce_bumps(&[tags[2]]);
         assert_eq!(put_noted(cache, &key, &tags, noted, "mine"), Some(false));
         assert_eq!(served(cache, &key, &tags), None);
+        // The other writer's announcement is left in place (to lapse if
+        // that writer dies after its commit), not replaced by the swap.
+        let pending: u64 = cache_core::__engine::PENDING_TEXT.parse().unwrap();
+        assert_eq!(
+            cache.backend().read_versions(&key, &[tags[2]]).unwrap(),
+            [Some(pending)],
+            "the announcement erased"
+        );
         // (A token is pending to readers: nothing is filled while it is
         // in place.)
         cache.bump_tags(&own, lifetime).unwrap();

@@ -493,7 +493,9 @@ impl TagStore for MemoryBackend {
     }
 
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
-        let before = self.tags.swap(swap.tag, swap.version, swap.tag_ttl);
+        let before = self
+            .tags
+            .swap(swap.tag, swap.version, swap.tag_ttl, swap.expected);
         // (After the write, as in `write_versions`.)
         self.tags.generation.fetch_add(1, Ordering::SeqCst);
         if before != Some(swap.expected) {

@@ -143,6 +143,7 @@ impl RedisBackend {
             replicas: options.replicas,
             breaker: Breaker::new(options.retry_after),
             set_nx_get: std::sync::atomic::AtomicBool::new(true),
+            set_get: std::sync::atomic::AtomicBool::new(true),
             no_hits_until: std::sync::atomic::AtomicU64::new(0),
             no_best_effort_until: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),

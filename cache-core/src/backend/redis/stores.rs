@@ -16,7 +16,7 @@ use crate::backend::{
     Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Noting, Swap, TagStore,
 };
 use crate::error::{Error, Result};
-use crate::protocol::stamp::{parse_version, version_text};
+use crate::protocol::stamp::{PENDING_FLOOR, parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::{Cmd, ConnectionAddr, Value};
@@ -251,7 +251,8 @@ impl TagStore for RedisBackend {
             .arg(ms(swap.tag_ttl))
             .arg(version_text(swap.expected).as_ref())
             .arg(swap.bytes.as_ref())
-            .arg(ms(swap.ttl));
+            .arg(ms(swap.ttl))
+            .arg(version_text(PENDING_FLOOR).as_ref());
         // (Not sent again: sent twice, it reads its own version back and
         // writes no entry.)
         let put = self.with_conn(|c| call.invoke::<i64>(c))?;
@@ -259,13 +260,15 @@ impl TagStore for RedisBackend {
     }
 
     /// One pipeline: a `SET .. PX` per pending tag, `SET own token PX ..
-    /// GET` (Redis 6.2 and later), `MGET` of the tags. Not on a cluster
+    /// GET` (Redis 6.2 and later: an older server's syntax error turns it
+    /// off for good), `MGET` of the tags. Not on a cluster
     /// (the tags lie in several slots) nor where bumps wait for replicas
     /// (the swap is not made there). Not sent again: sent twice, the
     /// exchange reads its own token back, which is pending, and nothing is
     /// put.
     fn announce_and_note(&self, announce: Announce<'_>) -> Result<Option<Noting>> {
-        if self.replicas > 0 || matches!(self.server, Server::Cluster(..)) {
+        let set_get = self.set_get.load(std::sync::atomic::Ordering::Relaxed);
+        if self.replicas > 0 || matches!(self.server, Server::Cluster(..)) || !set_get {
             return Ok(None);
         }
         let mut pipe = redis::pipe();
@@ -278,8 +281,17 @@ impl TagStore for RedisBackend {
         exchange.arg("GET");
         pipe.add_command(exchange);
         pipe.cmd("MGET").arg(announce.tags);
-        let (before, found): (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) =
-            self.with_conn(|c| pipe.query(c))?;
+        let (before, found): (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) = match self
+            .with_conn(|c| pipe.query(c))
+        {
+            Err(Error::Backend { reason }) if reason.contains("syntax error") => {
+                tracing::info!(error = %reason, "Redis refused SET GET (before 6.2?): no write-through");
+                self.set_get
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                return Err(Error::Backend { reason });
+            }
+            replied => replied?,
+        };
         Ok(Some(Noting {
             before: before.as_deref().and_then(parse_version),
             versions: found
