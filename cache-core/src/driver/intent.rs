@@ -17,6 +17,13 @@
 //! commit is served after it: the cost of a dead writer is that the reads
 //! depending on its tags go to the database for at most the hold.
 //!
+//! Not covered yet: a bump replaces whatever its tag holds, so a second
+//! writer's announcement made before the first writer's bump is lost with
+//! it; if that second writer then dies between its commit and its bump,
+//! entries filled meanwhile stay valid. (A write-through's swap keeps
+//! another writer's token or [`PENDING`]; plain bumps would need every
+//! announcement to carry its writer's token to do the same.)
+//!
 //! Only shared stores are told (an in-process store dies with its writer),
 //! and an announcement that fails is not retried: the bump after the
 //! commit is owed as usual when the store is in trouble.
