@@ -17,6 +17,7 @@
 //! `driver/write_through.rs`). Not on a Redis Cluster nor where bumps wait
 //! for replicas: the row is invalidated there.
 
+use crate::form::Form;
 use crate::manager::Manager;
 use crate::model::{CachedModel, UniqueKey};
 use crate::tags::Tags;
@@ -42,11 +43,19 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut C,
         id: &M::Id,
     ) -> Option<Through> {
-        if !M::ROW_IS_RECORD
-            || tracking::tracker(conn).is_none()
+        if tracking::tracker(conn).is_none()
             || tracking::read_policy(conn, std::iter::empty()) != ReadPolicy::Normal
             || self.shape_on(conn) == WriteShape::Coarse
         {
+            return None;
+        }
+        self.through_of(id)
+    }
+
+    /// Where a written row with primary key `id` goes, for a model whose
+    /// record is its row (whatever the connection).
+    pub(crate) fn through_of(&self, id: &M::Id) -> Option<Through> {
+        if !M::ROW_IS_RECORD {
             return None;
         }
         let unique = M::unique_of_id(id.clone());
@@ -80,40 +89,91 @@ impl<M: CachedModel> Manager<M> {
         through: Through,
         noted: Noted,
         row: &M,
-        mut tags: Vec<String>,
+        tags: Vec<String>,
     ) -> Vec<String> {
-        // (A write that moved the primary key wrote another row's entry.)
-        let unique = M::unique_of_id(row.id());
-        let own = &through.tags[through.own];
-        if self
-            .model_keys()
-            .unique_tag(unique.column(), &unique.value_key())
-            != *own
-        {
-            return tags;
-        }
-        let Some(record) = M::record_of_row(row.clone()) else {
+        let Some((value, options)) = self.put_of(&through, row) else {
             return tags;
         };
+        let strs: Vec<&str> = through.tags.iter().map(String::as_str).collect();
+        let own = (through.own, Tags::<M>::own_ttl());
+        let bumped = self
+            .cache()
+            .write_through(&through.key, &strs, own, noted, options, &value);
+        self.after_put(&through, bumped, tags)
+    }
+
+    /// What [`Manager::put_written`] puts of `row`, and how; `None` where
+    /// nothing (a write that moved the primary key wrote another row's
+    /// entry; a model without records of its rows).
+    pub(crate) fn put_of(
+        &self,
+        through: &Through,
+        row: &M,
+    ) -> Option<(Form<Option<M::Record>>, FillOptions)> {
+        let unique = M::unique_of_id(row.id());
+        let tag = self
+            .model_keys()
+            .unique_tag(unique.column(), &unique.value_key());
+        if tag != through.tags[through.own] {
+            return None;
+        }
+        let record = M::record_of_row(row.clone())?;
         let options = FillOptions {
             depends_on: through.found,
             ttl: Some(M::INFO.detail_timeout),
             soft: M::INFO.soft_timeout,
         };
-        let strs: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        let value = crate::form::Form(Some(record));
-        let bumped = self.cache().write_through(
-            &through.key,
-            &strs,
-            (through.own, Tags::<M>::own_ttl()),
-            noted,
-            options,
-            &value,
-        );
+        Some((Form(Some(record)), options))
+    }
+
+    /// The write's `tags` left to bump after a put that `bumped` the own
+    /// tag (`Some`) or not.
+    pub(crate) fn after_put(
+        &self,
+        through: &Through,
+        bumped: Option<bool>,
+        mut tags: Vec<String>,
+    ) -> Vec<String> {
         if let Some(put) = bumped {
             tracing::debug!(model = M::INFO.name, key = %through.key, put, "write-through");
+            let own = &through.tags[through.own];
             tags.retain(|t| t != own);
         }
         tags
+    }
+}
+
+#[cfg(feature = "async")]
+impl<M: CachedModel> Manager<M> {
+    /// [`Manager::announce_noting`] without blocking the runtime's thread.
+    pub(crate) async fn announce_noting_async(
+        &self,
+        announce: &[&str],
+        through: &Through,
+    ) -> Option<Noted> {
+        let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
+        self.cache()
+            .announce_noting_async(announce, &through.key, (&tags, through.own))
+            .await
+    }
+
+    /// [`Manager::put_written`] without blocking the runtime's thread.
+    pub(crate) async fn put_written_async(
+        &self,
+        through: Through,
+        noted: Noted,
+        row: &M,
+        tags: Vec<String>,
+    ) -> Vec<String> {
+        let Some((value, options)) = self.put_of(&through, row) else {
+            return tags;
+        };
+        let strs: Vec<&str> = through.tags.iter().map(String::as_str).collect();
+        let own = (through.own, Tags::<M>::own_ttl());
+        let bumped = self
+            .cache()
+            .write_through_async(&through.key, &strs, own, noted, options, &value)
+            .await;
+        self.after_put(&through, bumped, tags)
     }
 }

@@ -21,7 +21,9 @@ use crate::model::{
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
+use crate::write_through::Through;
 use crate::writes::{WriteShape, with_all};
+use cache_core::__engine::Noted;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -121,7 +123,11 @@ impl<M: CachedModel> Manager<M> {
         };
         let hook = self.hook(conn)?;
         let conn = &mut OnCancel::new(conn);
-        let write = self.begin_async(conn, |_| self.id_tags(&id)).await;
+        let through = self.through_of(&id);
+        let mut write = self
+            .begin_async_noting(conn, |_| self.id_tags(&id), through.as_ref())
+            .await;
+        let noted = write.noted.take();
         let touched = |updated: &Option<Updated<M>>, precise| {
             updated.as_ref().map(|u| self.updated_tags(u, precise))
         };
@@ -132,6 +138,12 @@ impl<M: CachedModel> Manager<M> {
         let (updated, tags) = self.end_async(write, written, touched).await?;
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
+        };
+        let tags = match (through, noted) {
+            (Some(through), Some(noted)) => {
+                self.put_written_async(through, noted, &row, tags).await
+            }
+            _ => tags,
         };
         self.invalidate_async(&mut **conn, "update", tags).await;
         Ok(Some(row))
@@ -259,9 +271,25 @@ impl<M: CachedModel> Manager<M> {
         conn: &mut OnCancel<'_, C>,
         known: impl FnOnce(WriteShape) -> Vec<String>,
     ) -> AsyncWrite {
+        self.begin_async_noting(conn, known, None).await
+    }
+
+    /// [`Manager::begin_async`] of a write that may put its row
+    /// (`through`, see `write_through.rs`): on a tracked connection in
+    /// autocommit, precise, its announcement notes what the row's entry's
+    /// tags hold ([`AsyncWrite::noted`]).
+    async fn begin_async_noting<C: AsyncConnection + 'static>(
+        &self,
+        conn: &mut OnCancel<'_, C>,
+        known: impl FnOnce(WriteShape) -> Vec<String>,
+        through: Option<&Through>,
+    ) -> AsyncWrite {
         let policy = tracking::policy_on(&mut AsyncConn(&mut **conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
         let tracked = crate::tracking_async::async_tracker(&mut **conn).is_some();
+        // (Only on a connection the library sees: an untracked one may be
+        // inside a transaction opened by SQL text.)
+        let through = through.filter(|_| tracked);
         let tracked = tracked && conn.can_hold();
         let mut shape = self.write_shape::<C::Backend>(autocommit, tracked, true);
         if shape == WriteShape::OwnTransaction && conn.begin().await.is_err() {
@@ -275,9 +303,15 @@ impl<M: CachedModel> Manager<M> {
         } else {
             self.with_filtered(known)
         };
+        let mut noted = None;
         if autocommit {
             let announced: Vec<&str> = known.iter().map(String::as_str).collect();
-            self.cache().announce_bumps_async(&announced).await;
+            match through.filter(|_| precise) {
+                Some(through) => {
+                    noted = self.announce_noting_async(&announced, through).await;
+                }
+                None => self.cache().announce_bumps_async(&announced).await,
+            }
         }
         AsyncWrite {
             autocommit,
@@ -285,6 +319,7 @@ impl<M: CachedModel> Manager<M> {
             hold: shape == WriteShape::HeldCommit,
             own: shape == WriteShape::OwnTransaction,
             known,
+            noted,
         }
     }
 
@@ -460,6 +495,9 @@ struct AsyncWrite {
     own: bool,
     /// The tags known before it ran.
     known: Vec<String>,
+    /// What its row's entry's tags held before it ran, where it may put
+    /// its row (write-through).
+    noted: Option<Noted>,
 }
 
 impl AsyncWrite {

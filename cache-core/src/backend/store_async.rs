@@ -2,7 +2,7 @@
 //! [`InProcess`], which serves them from an in-process store (whose calls
 //! never wait for I/O, so they run inside the future).
 
-use super::{Backend, Claim, Fetched};
+use super::{Announce, Backend, Claim, Fetched, Noting, Swap};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -67,6 +67,21 @@ pub trait AsyncStore: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<bool>>;
     /// [`Backend::release_lease`].
     fn release_lease<'a>(&'a self, entry: &'a str, lease: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// [`TagStore::announce_and_note`](super::TagStore::announce_and_note);
+    /// the default: the store cannot.
+    fn announce_and_note<'a>(
+        &'a self,
+        announce: Announce<'a>,
+    ) -> BoxFuture<'a, Result<Option<Noting>>> {
+        let _ = announce;
+        Box::pin(async { Ok(None) })
+    }
+    /// [`TagStore::swap_and_fill`](super::TagStore::swap_and_fill); the
+    /// default: the store cannot.
+    fn swap_and_fill<'a>(&'a self, swap: Swap<'a>) -> BoxFuture<'a, Result<Option<bool>>> {
+        let _ = swap;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// [`AsyncStore::read_entries`] as separate reads, in order.
@@ -141,5 +156,16 @@ impl AsyncStore for InProcess {
 
     fn release_lease<'a>(&'a self, entry: &'a str, lease: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move { self.0.release_lease(entry, lease) })
+    }
+
+    fn announce_and_note<'a>(
+        &'a self,
+        announce: Announce<'a>,
+    ) -> BoxFuture<'a, Result<Option<Noting>>> {
+        Box::pin(async move { self.0.announce_and_note(announce) })
+    }
+
+    fn swap_and_fill<'a>(&'a self, swap: Swap<'a>) -> BoxFuture<'a, Result<Option<bool>>> {
+        Box::pin(async move { self.0.swap_and_fill(swap) })
     }
 }

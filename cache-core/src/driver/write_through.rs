@@ -37,10 +37,11 @@
 //! turn it on once every binary is of this version. Old binaries'
 //! announcements are [`PENDING`], which this binary's swaps never expect.
 
-use crate::backend::{Announce, Swap};
+use crate::backend::{Announce, Noting, Swap};
 use crate::driver::cache::Cache;
 use crate::driver::intent::ANNOUNCE_HOLD;
 use crate::driver::tagged::{FillOptions, Stamp};
+use crate::error::Result;
 use crate::protocol::stamp::{PENDING, is_pending, new_version, writer_token};
 use crate::stats::Counter;
 use serde::Serialize;
@@ -52,6 +53,11 @@ use std::time::Duration;
 pub struct Noted {
     versions: Vec<u64>,
 }
+
+/// What the store answered to a note: `None`, it cannot; `Some(None)`,
+/// the own tag held another writer's announcement (nothing to put);
+/// otherwise the versions noted.
+type Answered = Result<Option<Option<Vec<Option<u64>>>>>;
 
 impl Cache {
     /// Before a write that may put its row: announces `announce` (see
@@ -72,57 +78,88 @@ impl Cache {
         (tags, own): (&[&str], usize),
     ) -> Option<Noted> {
         let backend = self.backend();
-        if !self.config().write_through
-            || !backend.serves_entries()
-            || own >= tags.len()
-            || self.owed().owes_any(tags)
-        {
+        let answered: Answered = if !self.may_note(tags, own) {
+            Ok(None)
+        } else if !backend.capabilities().shared {
+            backend.read_versions(key, tags).map(|v| Some(Some(v)))
+        } else {
+            let (pending, token) = announcement(announce, tags[own]);
+            let announced = backend.announce_and_note(Announce {
+                pending: &pending,
+                own: (tags[own], token),
+                ttl: Some(ANNOUNCE_HOLD),
+                entry: key,
+                tags,
+            });
+            announced.map(|n| n.map(|n| exchanged(n, own, token)))
+        };
+        self.note_of(answered).unwrap_or_else(|()| {
             self.announce_bumps(announce);
-            return None;
-        }
-        let noted = match backend.capabilities().shared {
-            false => backend.read_versions(key, tags),
-            true => {
-                let token = writer_token();
-                let pending: Vec<(&str, u64)> = announce
-                    .iter()
-                    .filter(|t| **t != tags[own])
-                    .map(|t| (*t, PENDING))
-                    .collect();
-                let noting = backend.announce_and_note(Announce {
+            None
+        })
+    }
+
+    /// [`Cache::announce_noting`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    pub async fn announce_noting_async(
+        &self,
+        announce: &[&str],
+        key: &str,
+        (tags, own): (&[&str], usize),
+    ) -> Option<Noted> {
+        let store = match self.backend().capabilities().shared {
+            true => self.backend().clone().async_store(),
+            false => None,
+        };
+        let Some(store) = store else {
+            // (An in-process store: nothing to wait for.)
+            return self.announce_noting(announce, key, (tags, own));
+        };
+        let answered: Answered = if !self.may_note(tags, own) {
+            Ok(None)
+        } else {
+            let (pending, token) = announcement(announce, tags[own]);
+            let announced = store
+                .announce_and_note(Announce {
                     pending: &pending,
                     own: (tags[own], token),
                     ttl: Some(ANNOUNCE_HOLD),
                     entry: key,
                     tags,
-                });
-                match noting {
-                    Ok(Some(noting)) => {
-                        let theirs = noting.before.is_none_or(is_pending);
-                        if theirs || noting.versions.get(own) != Some(&Some(token)) {
-                            return None;
-                        }
-                        Ok(noting.versions)
-                    }
-                    Ok(None) => {
-                        self.announce_bumps(announce);
-                        return None;
-                    }
-                    Err(e) => Err(e),
-                }
-            }
+                })
+                .await;
+            announced.map(|n| n.map(|n| exchanged(n, own, token)))
         };
-        match noted {
-            Ok(read) => read
-                .into_iter()
-                .collect::<Option<Vec<u64>>>()
-                .map(|versions| Noted { versions }),
-            Err(e) => {
-                // (Announced again the usual way, which on a refusal, OOM
-                // under `noeviction`, deletes the tags instead.)
-                tracing::debug!(error = %e, "could not announce and note; announcing alone");
-                self.announce_bumps(announce);
+        match self.note_of(answered) {
+            Ok(noted) => noted,
+            Err(()) => {
+                self.announce_bumps_async(announce).await;
                 None
+            }
+        }
+    }
+
+    /// Whether a write may note `tags` to put its row later.
+    fn may_note(&self, tags: &[&str], own: usize) -> bool {
+        self.config().write_through
+            && self.backend().serves_entries()
+            && own < tags.len()
+            && !self.owed().owes_any(tags)
+    }
+
+    /// The note in what the store `answered`; `Err`: announce as usual
+    /// (the store cannot, or failed: on a refusal, OOM under `noeviction`,
+    /// the usual announcement deletes the tags instead).
+    fn note_of(&self, answered: Answered) -> std::result::Result<Option<Noted>, ()> {
+        match answered {
+            Ok(Some(noted)) => Ok(noted
+                .and_then(|read| read.into_iter().collect::<Option<Vec<u64>>>())
+                .map(|versions| Noted { versions })),
+            Ok(None) => Err(()),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not announce and note; announcing alone");
+                Err(())
             }
         }
     }
@@ -139,11 +176,47 @@ impl Cache {
         &self,
         key: &str,
         tags: &[&str],
-        (own, own_ttl): (usize, Duration),
+        own: (usize, Duration),
         noted: Noted,
         options: FillOptions,
         value: &T,
     ) -> Option<bool> {
+        let swap = self.swap_of(key, tags, own, noted, options, value)?;
+        let swapped = self.backend().swap_and_fill(swap);
+        self.swapped(swapped)
+    }
+
+    /// [`Cache::write_through`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    pub async fn write_through_async<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        tags: &[&str],
+        own: (usize, Duration),
+        noted: Noted,
+        options: FillOptions,
+        value: &T,
+    ) -> Option<bool> {
+        let Some(store) = self.backend().clone().async_store() else {
+            return self.write_through(key, tags, own, noted, options, value);
+        };
+        let swap = self.swap_of(key, tags, own, noted, options, value)?;
+        let swapped = store.swap_and_fill(swap).await;
+        self.swapped(swapped)
+    }
+
+    /// The swap of a write-through (see [`Cache::write_through`]), if it
+    /// may be made.
+    fn swap_of<'a, T: Serialize + ?Sized>(
+        &self,
+        key: &'a str,
+        tags: &[&'a str],
+        (own, own_ttl): (usize, Duration),
+        noted: Noted,
+        options: FillOptions,
+        value: &T,
+    ) -> Option<Swap<'a>> {
         let mut versions = noted.versions;
         let settled = versions
             .iter()
@@ -163,7 +236,7 @@ impl Cache {
         let bytes = self
             .encode_fill(key, &Stamp { versions }, options, value)
             .ok()?;
-        let swap = Swap {
+        Some(Swap {
             tag: tags[own],
             version: fresh,
             tag_ttl: Some(own_ttl),
@@ -171,8 +244,13 @@ impl Cache {
             key,
             bytes,
             ttl: options.ttl,
-        };
-        match self.backend().swap_and_fill(swap) {
+        })
+    }
+
+    /// What a swap's outcome means to the writer (see
+    /// [`Cache::write_through`]).
+    fn swapped(&self, swapped: Result<Option<bool>>) -> Option<bool> {
+        match swapped {
             Ok(Some(put)) => {
                 if put {
                     self.count(Counter::Fill, 1);
@@ -186,4 +264,25 @@ impl Cache {
             }
         }
     }
+}
+
+/// The versions an announcement that may put a row writes: [`PENDING`]
+/// under each of `announce` but the row's `own` tag, and a token of this
+/// writer for that one.
+fn announcement<'a>(announce: &[&'a str], own: &str) -> (Vec<(&'a str, u64)>, u64) {
+    let pending = announce
+        .iter()
+        .filter(|t| **t != own)
+        .map(|t| (*t, PENDING))
+        .collect();
+    (pending, writer_token())
+}
+
+/// The versions an exchange of the own tag (at `own`) for `token` noted:
+/// `None` where the tag held another writer's announcement (or nothing)
+/// before, or does not hold the token after.
+fn exchanged(noting: Noting, own: usize, token: u64) -> Option<Vec<Option<u64>>> {
+    let theirs = noting.before.is_none_or(is_pending);
+    let mine = noting.versions.get(own) == Some(&Some(token));
+    (mine && !theirs).then_some(noting.versions)
 }

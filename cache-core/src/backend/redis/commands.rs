@@ -2,12 +2,12 @@
 //! back.
 
 use super::guard;
-use crate::backend::{Claim, Fetched};
+use crate::backend::{Announce, Claim, Fetched, Noting, Swap};
 use crate::error::Error;
-use crate::protocol::stamp::{parse_version, version_text};
+use crate::protocol::stamp::{PENDING_FLOOR, parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
-use redis::{Cmd, ErrorKind, RedisError, RedisResult, Value};
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisResult, Value};
 use std::time::Duration;
 
 /// The writes `cmds` in one pipeline, their replies ignored, then with
@@ -308,6 +308,78 @@ pub(super) fn fetched(mut found: Vec<Option<Bytes>>, leased: bool, serve: bool) 
         memo: None,
         versions,
         leased,
+    }
+}
+
+/// A write-through's step (`TagStore::swap_and_fill`): the tag's new
+/// version, and the entry if the tag held the expected one just before; a
+/// tag that holds another writer's announcement (a pending version other
+/// than the expected one) is left as it is, so that it still lapses if
+/// that writer dies after its commit. Pending versions are the 19-digit
+/// texts from ARGV[6] up (compared as text: Lua's numbers are doubles).
+/// ARGV: version, tag lifetime in ms (0: none), expected, bytes, entry
+/// lifetime in ms (0: none), the lowest pending version.
+const SWAP_AND_FILL: &str = "local before = redis.call('GET', KEYS[1]) \
+     if before ~= ARGV[3] and before and string.len(before) == 19 \
+        and before >= ARGV[6] then return 0 end \
+     if ARGV[2] == '0' then redis.call('SET', KEYS[1], ARGV[1]) \
+     else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end \
+     if before ~= ARGV[3] then return 0 end \
+     if ARGV[5] == '0' then redis.call('SET', KEYS[2], ARGV[4]) \
+     else redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end \
+     return 1";
+
+/// The `EVAL` of [`SWAP_AND_FILL`] for `swap` (its text sent each time: a
+/// write-through is a write's step, and the server caches the script).
+/// Safe to send twice: the second finds its own version, not the
+/// expected one, and writes the same version again and no entry.
+pub(super) fn swap_cmd(swap: &Swap<'_>) -> Cmd {
+    let ms = |ttl: Ttl| ttl.map_or(0, |d| d.as_millis().max(1) as u64);
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(SWAP_AND_FILL)
+        .arg(2)
+        .arg(swap.tag)
+        .arg(swap.key)
+        .arg(version_text(swap.version).as_ref())
+        .arg(ms(swap.tag_ttl))
+        .arg(version_text(swap.expected).as_ref())
+        .arg(swap.bytes.as_ref())
+        .arg(ms(swap.ttl))
+        .arg(version_text(PENDING_FLOOR).as_ref());
+    cmd
+}
+
+/// A write-through's announcement (`TagStore::announce_and_note`): a `SET
+/// .. PX` per pending tag, `SET own token PX .. GET` (Redis 6.2 and
+/// later), `MGET` of the tags; its reply is read by [`noting`]. Safe to
+/// send twice: the exchange then reads its own token back, which is
+/// pending, and nothing is put.
+pub(super) fn announce_pipeline(announce: &Announce<'_>) -> Pipeline {
+    let mut pipe = redis::pipe();
+    for (tag, version) in announce.pending {
+        pipe.add_command(version_cmd(tag, *version, announce.ttl))
+            .ignore();
+    }
+    let (own, token) = announce.own;
+    let mut exchange = version_cmd(own, token, announce.ttl);
+    exchange.arg("GET");
+    pipe.add_command(exchange);
+    pipe.cmd("MGET").arg(announce.tags);
+    pipe
+}
+
+/// The reply of an [`announce_pipeline`]: the own tag's version before,
+/// and the tags' versions after.
+pub(super) type AnnounceReply = (Option<Vec<u8>>, Vec<Option<Vec<u8>>>);
+
+/// What an [`announce_pipeline`]'s reply says.
+pub(super) fn noting((before, found): AnnounceReply) -> Noting {
+    Noting {
+        before: before.as_deref().and_then(parse_version),
+        versions: found
+            .iter()
+            .map(|v| v.as_deref().and_then(parse_version))
+            .collect(),
     }
 }
 

@@ -55,28 +55,6 @@ static INCR_EXISTING: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 
-/// A write-through's step (`TagStore::swap_and_fill`): the tag's new
-/// version, and the entry if the tag held the expected one just before; a
-/// tag that holds another writer's announcement (a pending version other
-/// than the expected one) is left as it is, so that it still lapses if
-/// that writer dies after its commit. Pending versions are the 19-digit
-/// texts from ARGV[6] up (compared as text: Lua's numbers are doubles).
-/// ARGV: version, tag lifetime in ms (0: none), expected, bytes, entry
-/// lifetime in ms (0: none), the lowest pending version.
-static SWAP_AND_FILL: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        "local before = redis.call('GET', KEYS[1]) \
-         if before ~= ARGV[3] and before and string.len(before) == 19 \
-            and before >= ARGV[6] then return 0 end \
-         if ARGV[2] == '0' then redis.call('SET', KEYS[1], ARGV[1]) \
-         else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end \
-         if before ~= ARGV[3] then return 0 end \
-         if ARGV[5] == '0' then redis.call('SET', KEYS[2], ARGV[4]) \
-         else redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end \
-         return 1",
-    )
-});
-
 const SCAN_BATCH: u32 = 1000;
 
 /// Redis storage.

@@ -17,16 +17,16 @@
 
 use super::cluster_link::masters_of;
 use super::commands::{
-    NOT_REPLICATED, batch_fetched, batch_keys, batch_ttl_pipeline, check_acknowledged,
-    claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline,
-    mget_reply, set_cmd, spread_pipeline, tag_cmds, ttl_read_pipeline,
+    NOT_REPLICATED, announce_pipeline, batch_fetched, batch_keys, batch_ttl_pipeline,
+    check_acknowledged, claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched,
+    fill_pipeline, mget_reply, set_cmd, spread_pipeline, swap_cmd, tag_cmds, ttl_read_pipeline,
 };
 use super::direct::{Direct, Node};
 use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
 use super::plain_async::AsyncPlain;
 use super::sentinel::Sentinels;
 use super::{RedisBackend, Server, guard};
-use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
+use crate::backend::{Announce, AsyncStore, BoxFuture, Claim, Fetched, Noting, Swap};
 use crate::error::Result;
 use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
@@ -724,6 +724,33 @@ impl AsyncStore for AsyncRedis {
             let mut pipe = redis::pipe();
             pipe.cmd("DEL").arg(lease).ignore();
             self.run::<()>(&pipe).await
+        })
+    }
+
+    /// As the sync store's (the same pipeline), where it writes through.
+    fn announce_and_note<'a>(
+        &'a self,
+        announce: Announce<'a>,
+    ) -> BoxFuture<'a, Result<Option<Noting>>> {
+        Box::pin(async move {
+            if !self.redis.writes_through() {
+                return Ok(None);
+            }
+            let reply = self.run(&announce_pipeline(&announce)).await;
+            self.redis.noted(reply)
+        })
+    }
+
+    /// As the sync store's (the same `EVAL`), where it writes through.
+    fn swap_and_fill<'a>(&'a self, swap: Swap<'a>) -> BoxFuture<'a, Result<Option<bool>>> {
+        Box::pin(async move {
+            if !self.redis.writes_through() {
+                return Ok(None);
+            }
+            let mut pipe = redis::pipe();
+            pipe.add_command(swap_cmd(&swap));
+            let (put,): (i64,) = self.run(&pipe).await?;
+            Ok(Some(put == 1))
         })
     }
 }

@@ -3,20 +3,21 @@
 //! behind them.
 
 use super::commands::{
-    batch_fetched, batch_keys, batch_ttl_pipeline, batch_ttl_reply, claim_pipeline,
-    create_pipeline, deletes_instead, entry_keys, fetched, fill_pipeline, mget_reply, millis,
-    set_cmd, tag_cmds, to_bytes, ttl_read_pipeline, version_cmd,
+    AnnounceReply, announce_pipeline, batch_fetched, batch_keys, batch_ttl_pipeline,
+    batch_ttl_reply, claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched,
+    fill_pipeline, mget_reply, millis, noting, set_cmd, swap_cmd, tag_cmds, to_bytes,
+    ttl_read_pipeline,
 };
 use super::failures::Resend;
 use super::link::Link;
-use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, SWAP_AND_FILL, Server, glob_prefix};
+use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, Server, glob_prefix};
 use super::{guard, resp};
 use crate::backend::tiered::TrackedServer;
 use crate::backend::{
     Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Noting, Swap, TagStore,
 };
 use crate::error::{Error, Result};
-use crate::protocol::stamp::{PENDING_FLOOR, parse_version, version_text};
+use crate::protocol::stamp::{parse_version, version_text};
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use redis::{Cmd, ConnectionAddr, Value};
@@ -238,67 +239,52 @@ impl TagStore for RedisBackend {
             .collect())
     }
 
-    /// A script (`SWAP_AND_FILL`). Not where bumps wait for replicas
-    /// (`replicas`): the writer bumps as usual then.
+    /// One `EVAL` (`commands::swap_cmd`), where the store writes through
+    /// (not on a cluster, nor where bumps wait for replicas, nor on a
+    /// server before 6.2).
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
-        if self.replicas > 0 {
+        if !self.writes_through() {
             return Ok(None);
         }
-        let ms = |ttl: Ttl| ttl.map_or(0, |d| d.as_millis().max(1) as u64);
-        let mut call = SWAP_AND_FILL.key(swap.tag);
-        call.key(swap.key)
-            .arg(version_text(swap.version).as_ref())
-            .arg(ms(swap.tag_ttl))
-            .arg(version_text(swap.expected).as_ref())
-            .arg(swap.bytes.as_ref())
-            .arg(ms(swap.ttl))
-            .arg(version_text(PENDING_FLOOR).as_ref());
-        // (Not sent again: sent twice, it reads its own version back and
-        // writes no entry.)
-        let put = self.with_conn(|c| call.invoke::<i64>(c))?;
+        let cmd = swap_cmd(&swap);
+        let put = self.with_conn(|c| cmd.query::<i64>(c))?;
         Ok(Some(put == 1))
     }
 
-    /// One pipeline: a `SET .. PX` per pending tag, `SET own token PX ..
-    /// GET` (Redis 6.2 and later: an older server's syntax error turns it
-    /// off for good), `MGET` of the tags. Not on a cluster
-    /// (the tags lie in several slots) nor where bumps wait for replicas
-    /// (the swap is not made there). Not sent again: sent twice, the
-    /// exchange reads its own token back, which is pending, and nothing is
-    /// put.
+    /// One pipeline (`commands::announce_pipeline`), where the store
+    /// writes through (see `swap_and_fill`).
     fn announce_and_note(&self, announce: Announce<'_>) -> Result<Option<Noting>> {
-        let set_get = self.set_get.load(std::sync::atomic::Ordering::Relaxed);
-        if self.replicas > 0 || matches!(self.server, Server::Cluster(..)) || !set_get {
+        if !self.writes_through() {
             return Ok(None);
         }
-        let mut pipe = redis::pipe();
-        for (tag, version) in announce.pending {
-            pipe.add_command(version_cmd(tag, *version, announce.ttl))
-                .ignore();
-        }
-        let (own, token) = announce.own;
-        let mut exchange = version_cmd(own, token, announce.ttl);
-        exchange.arg("GET");
-        pipe.add_command(exchange);
-        pipe.cmd("MGET").arg(announce.tags);
-        let (before, found): (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) = match self
-            .with_conn(|c| pipe.query(c))
-        {
+        let pipe = announce_pipeline(&announce);
+        self.noted(self.with_conn(|c| pipe.query(c)))
+    }
+}
+
+impl RedisBackend {
+    /// Whether hooks may write through this store: not on a cluster (an
+    /// entry and its row's tag lie in different slots), not where bumps
+    /// wait for replicas (a swap does not wait), not on a server that
+    /// refused `SET .. GET` (before 6.2).
+    pub(super) fn writes_through(&self) -> bool {
+        self.replicas == 0
+            && !matches!(self.server, Server::Cluster(..))
+            && self.set_get.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// What an announcement's `reply` noted; a server that does not know
+    /// `SET .. GET` (its syntax error) turns write-through off for good.
+    pub(super) fn noted(&self, reply: Result<AnnounceReply>) -> Result<Option<Noting>> {
+        match reply {
             Err(Error::Backend { reason }) if reason.contains("syntax error") => {
                 tracing::info!(error = %reason, "Redis refused SET GET (before 6.2?): no write-through");
                 self.set_get
                     .store(false, std::sync::atomic::Ordering::Relaxed);
-                return Err(Error::Backend { reason });
+                Err(Error::Backend { reason })
             }
-            replied => replied?,
-        };
-        Ok(Some(Noting {
-            before: before.as_deref().and_then(parse_version),
-            versions: found
-                .iter()
-                .map(|v| v.as_deref().and_then(parse_version))
-                .collect(),
-        }))
+            reply => reply.map(|reply| Some(noting(reply))),
+        }
     }
 }
 

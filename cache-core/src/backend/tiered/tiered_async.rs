@@ -7,7 +7,7 @@
 
 use super::TieredBackend;
 use crate::backend::redis::redis_async::AsyncRedis;
-use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
+use crate::backend::{Announce, AsyncStore, BoxFuture, Claim, Fetched, Noting, Swap};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
@@ -146,6 +146,30 @@ impl AsyncStore for AsyncTiered {
             let released = self.remote.release_lease(entry, lease).await;
             self.tiered.wrote(&[lease]);
             released
+        })
+    }
+
+    fn announce_and_note<'a>(
+        &'a self,
+        announce: Announce<'a>,
+    ) -> BoxFuture<'a, Result<Option<Noting>>> {
+        Box::pin(async move {
+            let noted = self.remote.announce_and_note(announce).await;
+            self.tiered.wrote_versions(announce.pending);
+            self.tiered.wrote_versions(&[announce.own]);
+            noted
+        })
+    }
+
+    fn swap_and_fill<'a>(&'a self, swap: Swap<'a>) -> BoxFuture<'a, Result<Option<bool>>> {
+        Box::pin(async move {
+            let (tag, version, key, ttl) = (swap.tag, swap.version, swap.key, swap.ttl);
+            let bytes = swap.bytes.clone();
+            let swapped = self.remote.swap_and_fill(swap).await;
+            self.tiered.wrote_versions(&[(tag, version)]);
+            let put = matches!(swapped, Ok(Some(true)));
+            self.tiered.filled(key, &bytes, ttl, None, put);
+            swapped
         })
     }
 }
