@@ -35,6 +35,21 @@ pub(crate) struct Through {
     found: usize,
 }
 
+impl Through {
+    /// The entry's tags, borrowed.
+    fn tags(&self) -> Vec<&str> {
+        self.tags.iter().map(String::as_str).collect()
+    }
+}
+
+/// What a put writes (see [`Manager::put_of`]): the value, how, and the
+/// own tag's place and lifetime.
+pub(crate) struct Put<R> {
+    value: Form<Option<R>>,
+    options: FillOptions,
+    own: (usize, std::time::Duration),
+}
+
 impl<M: CachedModel> Manager<M> {
     /// Where a hook write of the row with primary key `id` on `conn` puts
     /// its row, if it may (see the module documentation).
@@ -76,9 +91,7 @@ impl<M: CachedModel> Manager<M> {
     /// Announces `announce` and notes the versions `through`'s entry's
     /// tags hold, before the write's statement.
     pub(crate) fn announce_noting(&self, announce: &[&str], through: &Through) -> Option<Noted> {
-        let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        self.cache()
-            .announce_noting(announce, &through.key, (&tags, through.own))
+        (self.cache()).announce_noting(announce, &through.key, (&through.tags(), through.own))
     }
 
     /// After the commit: puts `row` in place where nothing came between,
@@ -91,25 +104,19 @@ impl<M: CachedModel> Manager<M> {
         row: &M,
         tags: Vec<String>,
     ) -> Vec<String> {
-        let Some((value, options)) = self.put_of(&through, row) else {
+        let Some(put) = self.put_of(&through, row) else {
             return tags;
         };
-        let strs: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        let own = (through.own, Tags::<M>::own_ttl());
-        let bumped = self
-            .cache()
-            .write_through(&through.key, &strs, own, noted, options, &value);
+        let (key, strs) = (&through.key, through.tags());
+        let bumped =
+            (self.cache()).write_through(key, &strs, put.own, noted, put.options, &put.value);
         self.after_put(&through, bumped, tags)
     }
 
     /// What [`Manager::put_written`] puts of `row`, and how; `None` where
     /// nothing (a write that moved the primary key wrote another row's
     /// entry; a model without records of its rows).
-    pub(crate) fn put_of(
-        &self,
-        through: &Through,
-        row: &M,
-    ) -> Option<(Form<Option<M::Record>>, FillOptions)> {
+    pub(crate) fn put_of(&self, through: &Through, row: &M) -> Option<Put<M::Record>> {
         let unique = M::unique_of_id(row.id());
         let tag = self
             .model_keys()
@@ -123,7 +130,11 @@ impl<M: CachedModel> Manager<M> {
             ttl: Some(M::INFO.detail_timeout),
             soft: M::INFO.soft_timeout,
         };
-        Some((Form(Some(record)), options))
+        Some(Put {
+            value: Form(Some(record)),
+            options,
+            own: (through.own, Tags::<M>::own_ttl()),
+        })
     }
 
     /// The write's `tags` left to bump after a put that `bumped` the own
@@ -151,9 +162,8 @@ impl<M: CachedModel> Manager<M> {
         announce: &[&str],
         through: &Through,
     ) -> Option<Noted> {
-        let tags: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        self.cache()
-            .announce_noting_async(announce, &through.key, (&tags, through.own))
+        (self.cache())
+            .announce_noting_async(announce, &through.key, (&through.tags(), through.own))
             .await
     }
 
@@ -165,14 +175,12 @@ impl<M: CachedModel> Manager<M> {
         row: &M,
         tags: Vec<String>,
     ) -> Vec<String> {
-        let Some((value, options)) = self.put_of(&through, row) else {
+        let Some(put) = self.put_of(&through, row) else {
             return tags;
         };
-        let strs: Vec<&str> = through.tags.iter().map(String::as_str).collect();
-        let own = (through.own, Tags::<M>::own_ttl());
-        let bumped = self
-            .cache()
-            .write_through_async(&through.key, &strs, own, noted, options, &value)
+        let (key, strs) = (&through.key, through.tags());
+        let bumped = (self.cache())
+            .write_through_async(key, &strs, put.own, noted, put.options, &put.value)
             .await;
         self.after_put(&through, bumped, tags)
     }
