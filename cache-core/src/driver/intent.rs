@@ -86,7 +86,7 @@ impl Cache {
     #[cfg(feature = "tokio")]
     #[doc(hidden)]
     pub async fn hold_doubtful_async(&self, tags: &[&str]) {
-        if self.backend().clone().async_store().is_none() {
+        if self.async_store().is_none() {
             // (An in-process store: nothing to wait for.)
             return self.hold_doubtful(tags);
         }
@@ -114,7 +114,7 @@ impl Cache {
         if tags.is_empty() {
             return;
         }
-        let Some(store) = self.backend().clone().async_store() else {
+        let Some(store) = self.async_store() else {
             return;
         };
         let pending: Vec<(&str, u64)> = tags.iter().map(|t| (*t, PENDING)).collect();

@@ -109,7 +109,7 @@ impl Cache {
         (tags, own): (&[&str], usize),
     ) -> Option<Noted> {
         let store = match self.backend().capabilities().shared {
-            true => self.backend().clone().async_store(),
+            true => self.async_store(),
             false => None,
         };
         let Some(store) = store else {
@@ -198,7 +198,7 @@ impl Cache {
         options: FillOptions,
         value: &T,
     ) -> Option<bool> {
-        let Some(store) = self.backend().clone().async_store() else {
+        let Some(store) = self.async_store() else {
             return self.write_through(key, tags, own, noted, options, value);
         };
         let swap = self.swap_of(key, tags, own, noted, options, value)?;

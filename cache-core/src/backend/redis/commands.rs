@@ -331,8 +331,8 @@ const SWAP_AND_FILL: &str = "local before = redis.call('GET', KEYS[1]) \
 
 /// The `EVAL` of [`SWAP_AND_FILL`] for `swap` (its text sent each time: a
 /// write-through is a write's step, and the server caches the script).
-/// Safe to send twice: the second finds its own version, not the
-/// expected one, and writes the same version again and no entry.
+/// Not to be sent twice: another writer's swap may land between the two,
+/// and the second would write this one's version back over it.
 pub(super) fn swap_cmd(swap: &Swap<'_>) -> Cmd {
     let ms = |ttl: Ttl| ttl.map_or(0, |d| d.as_millis().max(1) as u64);
     let mut cmd = redis::cmd("EVAL");

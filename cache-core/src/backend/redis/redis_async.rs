@@ -527,13 +527,20 @@ impl AsyncRedis {
     /// redis-rs's connection does not reconnect), it is sent again on a
     /// new one, and only that one's failure counts.
     async fn run<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
+        self.run_resending(pipe, true).await
+    }
+
+    /// [`AsyncRedis::run`], sent again on a new connection only if
+    /// `resend` (a call that must not land twice, a write-through's swap,
+    /// is not: another writer's swap may land between the two).
+    async fn run_resending<T: FromRedisValue>(&self, pipe: &Pipeline, resend: bool) -> Result<T> {
         let (connect, respond) = (self.redis.connect_timeout, self.redis.response_timeout);
         self.guarded(async |runtime| {
             let reused = self.conns().iter().any(|(id, ..)| *id == runtime);
             let mut conn = within(connect, "connect", self.connection(runtime)).await?;
             let first = within(respond, "answer", pipe.query_async::<T>(&mut conn)).await;
             match first {
-                Err(e) if reused && closed_by_peer(&e) => {
+                Err(e) if resend && reused && closed_by_peer(&e) => {
                     tracing::debug!(error = %e, "a connection was closed by the server: sending again on a new one");
                     self.conns().retain(|(id, ..)| *id != runtime);
                     let mut conn = within(connect, "connect", self.connection(runtime)).await?;
@@ -749,7 +756,7 @@ impl AsyncStore for AsyncRedis {
             }
             let mut pipe = redis::pipe();
             pipe.add_command(swap_cmd(&swap));
-            let (put,): (i64,) = self.run(&pipe).await?;
+            let (put,): (i64,) = self.run_resending(&pipe, false).await?;
             Ok(Some(put == 1))
         })
     }
