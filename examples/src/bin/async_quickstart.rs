@@ -105,13 +105,13 @@ async fn main() -> Result<(), cache_diesel::Error> {
         .update_async(&mut conn, 1, products::title.eq("Green tea"))
         .await?;
     println!(
-        "update_async(1) -> {:<12} database queries: {} (UPDATE .. RETURNING; then invalidate)",
+        "update_async(1) -> {:<12} database queries: {} (UPDATE .. RETURNING; the row put in place)",
         updated.map_or_else(|| "no such row".to_owned(), |p| p.title),
         ran()
     );
     let tea = products.get_async(&mut conn, 1).await?;
     println!(
-        "get_async(1)    -> {:<12} database queries: {} (miss: the update invalidated it)",
+        "get_async(1)    -> {:<12} database queries: {} (hit: the row the update wrote)",
         tea.title,
         ran()
     );
