@@ -26,22 +26,38 @@
 //! A model with `select_related` has its id lists depend on the related
 //! tables too (the join decides which rows a list holds).
 //!
+//! On a store that does I/O for every read (Redis, not its local tier), a
+//! list this process read before is first read in one round trip with the
+//! rows of the ids it held then ([`Cache::read_hits`]): served when the
+//! list is a valid hit holding the same ids and every row is a valid hit
+//! that has not left it; anything else reads as above, from the list.
+//!
+//! [`Cache::read_hits`]: cache_core::Cache::read_hits
+//!
 //! Every writer of the table must bump these tags: binaries of an earlier
 //! version (which do not) leave id lists stale when they write a column
 //! lists filter or order by, insert or delete (the change-stream follower
 //! bumps them for every writer).
 
 use crate::error::Result;
+use crate::form::Form;
 use crate::keys::DependsOn;
 use crate::manager::{Entry, Manager};
-use crate::model::{CachedModel, ListFilter, ModelQueries};
+use crate::many::Batch;
+use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey};
 use crate::read_metrics::Kind;
+use crate::read_metrics::Started;
 use crate::rows::Rows;
 use crate::source::{Missed, Reader};
+use crate::tracking::ReadPolicy;
+use cache_core::__engine::Outcome;
 use diesel::Connection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::any::Any;
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 
 /// The ids of a list's rows, in order: an id list's cached value.
 #[derive(Debug, Clone)]
@@ -57,6 +73,39 @@ impl<I: Serialize + DeserializeOwned> crate::form::CacheForm for Ids<I> {
     ) -> std::result::Result<Self, D::Error> {
         Vec::<I>::deserialize(deserializer).map(Ids)
     }
+}
+
+/// The ids each id list held when this process last read it, by the
+/// list's key: what a read guesses it will need besides the list (see the
+/// module documentation). Held for at most [`LastIds::KEYS`] lists, then
+/// forgotten all at once (a guess only saves a round trip).
+#[derive(Default)]
+pub(crate) struct LastIds(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+
+impl LastIds {
+    const KEYS: usize = 4096;
+
+    fn get<I: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<Arc<Vec<I>>> {
+        let held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(key)?.clone().downcast().ok()
+    }
+
+    fn put<I: Send + Sync + 'static>(&self, key: &str, ids: Vec<I>) {
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if held.len() >= Self::KEYS && !held.contains_key(key) {
+            held.clear();
+        }
+        held.insert(key.to_owned(), Arc::new(ids));
+    }
+}
+
+/// What a read of an id list and its rows at once (see the module
+/// documentation) reads: the ids the list held last, and their rows'
+/// detail entries' keys and tags.
+pub(crate) struct Guess<M: CachedModel> {
+    pub(crate) ids: Arc<Vec<M::Id>>,
+    pub(crate) rows: Batch<M>,
+    pub(crate) tags: Vec<String>,
 }
 
 /// Where an id list's key differs from a whole-row list's (an entry of one
@@ -153,6 +202,67 @@ impl<M: CachedModel> Manager<M> {
         Err((entry.key, all))
     }
 
+    /// What to read with the id list under `key` at once, if this process
+    /// read it before and its store reads entries at once (not under
+    /// `policy` [`ReadPolicy::Bypass`]).
+    pub(crate) fn guess(&self, key: &str, policy: ReadPolicy) -> Option<Guess<M>> {
+        if policy == ReadPolicy::Bypass || !self.cache().reads_hits_at_once() {
+            return None;
+        }
+        let ids = self.last_ids().get::<M::Id>(key)?;
+        let rows = Batch::<M>::new(ids.iter().cloned().map(M::unique_of_id));
+        let tags = rows.tags(self);
+        Some(Guess { ids, rows, tags })
+    }
+
+    /// Whether what a read at once found (the list's ids, its rows) is
+    /// what `guess` expected and may be served for `filter`.
+    pub(crate) fn as_guessed(
+        guess: &Guess<M>,
+        filter: &M::Filter,
+        Form(Ids(ids)): &Form<Ids<M::Id>>,
+        rows: &[Form<Option<M::Record>>],
+    ) -> bool {
+        // (Ids compared by their keys' text: `M::Id` need not be `Eq`.)
+        let same = |(id, guessed): (&M::Id, &M::Id)| {
+            M::unique_of_id(id.clone()).value_key() == M::unique_of_id(guessed.clone()).value_key()
+        };
+        ids.len() == guess.ids.len()
+            && ids.iter().zip(guess.ids.iter()).all(same)
+            && rows.len() == guess.rows.keys.len()
+            && rows
+                .iter()
+                .all(|Form(row)| row.as_ref().is_some_and(|r| !strays::<M>(r, filter)))
+    }
+
+    /// The rows a read at once served (`found`, for `guess`'s rows): its
+    /// entries reported as hits.
+    pub(crate) fn served_at_once<S, R>(
+        &self,
+        (list, rows): (
+            &Entry<'_, Ids<M::Id>, S>,
+            &[Entry<'_, Option<M::Record>, R>],
+        ),
+        guess: &Guess<M>,
+        found: Vec<Form<Option<M::Record>>>,
+        started: Started,
+    ) -> Rows<M::Record>
+    where
+        S: crate::manager::ShapeFn<Ids<M::Id>>,
+        R: crate::manager::ShapeFn<Option<M::Record>>,
+    {
+        self.report(list, Outcome::Hit, false, started);
+        rows.iter()
+            .for_each(|row| self.report(row, Outcome::Hit, false, started));
+        let found = guess.rows.answers_of(found);
+        Rows::from(found.into_iter().flatten().collect::<Vec<_>>())
+    }
+
+    /// Remembers that the id list under `key` held `ids`.
+    pub(crate) fn remember_ids(&self, key: &str, ids: Vec<M::Id>) {
+        self.last_ids().put(key, ids);
+    }
+
     /// [`Manager::all`] of an id-list model through `reader`.
     pub(crate) fn id_list_via<C>(
         &self,
@@ -169,6 +279,20 @@ impl<M: CachedModel> Manager<M> {
         let related = <M as ModelQueries<C>>::related_tables();
         let tags = (&members[..], &changed[..]);
         let entry = self.id_list_entry(suffix, &filter, tags, related);
+        let policy = reader.policy(Self::tables_of(&entry));
+        if let Some(guess) = self.guess(&entry.key, policy) {
+            let rows = guess.rows.entries(self, &guess.tags, related);
+            let started = Started::now();
+            let plans = self.batch_plans(&rows, policy);
+            let found =
+                self.cache()
+                    .read_hits(&self.plan(&entry, false, None), &plans, |ids, found| {
+                        Self::as_guessed(&guess, &filter, ids, found)
+                    });
+            if let Some((_, found)) = found {
+                return Ok(self.served_at_once((&entry, &rows), &guess, found, started));
+            }
+        }
         let learn = self.model_keys().needs_text_columns(db, &filter);
         // (Only the ids are kept: no prefetched relations.)
         let background = || -> crate::manager::OwnedLoad<C, Ids<M::Id>> {
@@ -178,6 +302,7 @@ impl<M: CachedModel> Manager<M> {
         // The rows come from their entries even when this read loaded the
         // ids: the rows the list's query read were checked (on a
         // `Replicated` source) against the list's tags only.
+        let list_key = entry.key.clone();
         let Ids(ids) = self.read_through(
             &mut reader,
             entry,
@@ -189,7 +314,10 @@ impl<M: CachedModel> Manager<M> {
         )?;
         let found = self.find_many_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))?;
         let (key, tags) = match self.found_or_gone(found, (suffix, &filter), tags, related, &ids) {
-            Ok(rows) => return Ok(rows),
+            Ok(rows) => {
+                self.remember_ids(&list_key, ids);
+                return Ok(rows);
+            }
             Err(gone) => gone,
         };
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();

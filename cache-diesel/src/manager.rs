@@ -3,6 +3,7 @@
 use crate::coarse_share::CoarseShare;
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
+use crate::id_lists::LastIds;
 use crate::keys::{Dependencies, DependsOn, ModelKeys};
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
 pub(crate) use crate::read_metrics::Started;
@@ -34,6 +35,8 @@ pub struct Manager<M> {
     reads: ReadMetrics,
     /// Its hook writes and how many were coarse (see `coarse_share`).
     coarse_share: Arc<CoarseShare>,
+    /// The ids its id lists held when last read (see `id_lists`).
+    last_ids: Arc<LastIds>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -120,6 +123,7 @@ impl<M: CachedModel> Manager<M> {
             },
             reads: ReadMetrics::of_model(info.name),
             coarse_share: Arc::default(),
+            last_ids: Arc::default(),
             _model: PhantomData,
         }
     }
@@ -134,6 +138,7 @@ impl<M: CachedModel> Manager<M> {
             stats: self.stats.clone(),
             reads: ReadMetrics::of_model(M::INFO.name),
             coarse_share: self.coarse_share.clone(),
+            last_ids: self.last_ids.clone(),
             _model: PhantomData,
         }
     }
@@ -171,6 +176,11 @@ impl<M: CachedModel> Manager<M> {
     /// The cache this manager uses.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The ids its id lists held when last read.
+    pub(crate) fn last_ids(&self) -> &LastIds {
+        &self.last_ids
     }
 
     /// Its keys and tag keys.

@@ -207,6 +207,8 @@ pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
     cache: &str,
     table: &str,
 ) {
+    // (Used only with an async database feature.)
+    #[allow(unused_imports)]
     use diesel::sql_types::Text;
     #[allow(unused_imports)]
     use diesel_async::RunQueryDsl;
@@ -233,7 +235,7 @@ pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
             .bind::<Text, _>(table.to_owned());
         return record(named, query.load(lite).await);
     }
-    let _ = any;
+    let _ = (any, named);
 }
 
 /// The names a value whose key is `key` (JSON text) may be given by a

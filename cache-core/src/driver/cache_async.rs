@@ -148,6 +148,25 @@ impl Cache {
         self.read_many_with(&io, plans, shape, load).await
     }
 
+    /// [`Cache::read_hits`] for async callers.
+    #[doc(hidden)]
+    pub async fn read_hits_async<A, B>(
+        &self,
+        first: &Plan<'_>,
+        rest: &[Plan<'_>],
+        accept: impl FnOnce(&A, &[B]) -> bool,
+    ) -> Option<(A, Vec<B>)>
+    where
+        A: DeserializeOwned + Clone + Send + Sync + 'static,
+        B: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        if !self.reads_hits_at_once() {
+            return None;
+        }
+        let io = AsyncIo(self.async_store()?.clone());
+        self.read_hits_with(&io, first, rest, accept).await
+    }
+
     /// [`Cache::bump_tag_groups`] for async callers. A store without a
     /// non-blocking twin is written from a blocking task
     /// (`tokio::task::spawn_blocking`): a write must never be skipped.

@@ -7,7 +7,8 @@
 //! (a refresh handed to a worker), `owed` (bumps a failed write still
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
-//! (batch reads), `follower_gate` (entries served only while the
+//! (batch reads), `read_hits` (a read and what it will need next, in one
+//! round trip, answered only when all hit), `follower_gate` (entries served only while the
 //! change-stream follower keeps up), `write_through` (a written row put
 //! in place), `cache_async` (feature `tokio`).
 
@@ -19,6 +20,7 @@ pub(crate) mod follower_gate;
 pub(crate) mod intent;
 pub(crate) mod io;
 pub(crate) mod owed;
+pub(crate) mod read_hits;
 pub(crate) mod read_many;
 pub(crate) mod read_through;
 pub(crate) mod refresh;

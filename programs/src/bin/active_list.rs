@@ -210,13 +210,14 @@ impl Outcome {
         self.write_us.sort_unstable();
         let write_p50 = self.write_us.get(self.write_us.len() / 2).copied();
         format!(
-            "{name}: reads_per_s={:.0} page_reads={} page_hit_rate={:.3} detail_hit_rate={:.3} db_rows_read_per_s={} writes={} write_p50_us={} stale_reads={}",
+            "{name}: reads_per_s={:.0} page_reads={} detail_reads={} page_hit_rate={:.3} detail_hit_rate={:.3} db_rows_read_per_s={} writes_per_s={:.0} write_p50_us={} stale_reads={}",
             self.reads_per_s(),
             self.page_reads,
+            self.detail_reads,
             self.page_hit_rate(),
             self.detail_hits as f64 / self.detail_reads.max(1) as f64,
             self.db_rows_per_s(),
-            self.writes,
+            self.writes as f64 / self.seconds,
             write_p50.unwrap_or(0),
             self.stale,
         )
@@ -327,7 +328,9 @@ fn write_loop<I: Item>(
     }
     let period = Duration::from_secs_f64(1.0 / per_s);
     let mut next = Instant::now();
-    while next < until {
+    // (A writer behind its pace stops with the readers: the line says how
+    // many writes it made.)
+    while next < until && Instant::now() < until {
         if let Some(wait) = next.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
@@ -405,7 +408,8 @@ where
             .collect();
         (reads, writes)
     });
-    let seconds = started.elapsed().as_secs_f64();
+    // (The readers' window: their last reads end just after it.)
+    let seconds = until.duration_since(started).as_secs_f64();
     let db_rows = rows_read()
         .zip(rows_before)
         .map(|(after, before)| after.saturating_sub(before));

@@ -333,6 +333,64 @@ where
     assert!(read(t, page()).1 > 0);
 }
 
+/// On a Redis without a local tier, a warm page is one round trip: the
+/// list's entry read with the rows of the ids it held when this process
+/// last read it. A price write keeps it one (the row is put in place); a
+/// write that changes which rows the page holds costs more, and serves
+/// the right rows. (In process and on a local tier a hit does no I/O; a
+/// cluster reads each node.)
+fn a_warm_page_is_one_round_trip<D: Api>(t: &mut Items<D>)
+where
+    Item: Ops<D>,
+{
+    if t.cache.backend().kind() != "redis" {
+        return;
+    }
+    let redis = cache_tests::services::redis_url().expect("Redis");
+    let address = cache_tests::services::redis_address(&redis);
+    let proxy = cache_tests::proxy::Proxy::start(&address);
+    let proxied = redis.replacen(&address, &format!("127.0.0.1:{}", proxy.port()), 1);
+    let mut config = cache_diesel::CacheConfig::from_url(&proxied).unwrap();
+    config.key_prefix = t.cache.config().key_prefix.clone();
+    let items = ItemCache::new(Cache::new(config).unwrap());
+    let read = |t: &mut Items<D>| {
+        // (A fill is sent without waiting for its reply: the GET reads it,
+        // and both cross the proxy before the count starts.)
+        items.cache().get::<String>("settle").unwrap();
+        let trips = proxy.requests();
+        let (rows, queries) = t
+            .api
+            .counted(|api| api.all(&items, None, page()).unwrap().into_vec());
+        let expected = t.truth.all(t.api.sync_conn(), None, page()).unwrap();
+        assert_eq!(rows, expected.into_vec(), "{}: the page", D::NAME);
+        (rows, queries, proxy.requests() - trips)
+    };
+    // The first read loads the ids and the rows; the next knows the ids.
+    read(t);
+    let (rows, queries, trips) = read(t);
+    assert_eq!((queries, trips), (0, 1), "{}: a warm page", D::NAME);
+    let Items {
+        api, items: hooks, ..
+    } = t;
+    api.update(hooks, rows[1].id, shop_items::price.eq(999))
+        .unwrap();
+    let (rows, queries, trips) = read(t);
+    assert_eq!(rows[1].price, 999);
+    assert_eq!((queries, trips), (0, 1), "{}: after a price write", D::NAME);
+    // The first row leaves the list: the page the ids were guessed for is
+    // stale, so it is read as usual (the list, then its rows).
+    let Items {
+        api, items: hooks, ..
+    } = t;
+    api.update(hooks, rows[0].id, shop_items::is_active.eq(false))
+        .unwrap();
+    let (moved, _, trips) = read(t);
+    assert!(moved.iter().all(|r| r.id != rows[0].id));
+    assert!(trips > 1, "{}: {trips} round trips", D::NAME);
+    let (_, queries, trips) = read(t);
+    assert_eq!((queries, trips), (0, 1), "{}: the new page, warm", D::NAME);
+}
+
 /// Writers move rows in and out of the list, reorder them and change their
 /// prices while a reader reads the page, round after round; once a round's
 /// writers are done, the page read through the cache is the database's.
@@ -446,6 +504,7 @@ fn concurrent_writes_leave_no_stale_page_on_sqlite_in_process() {
 
 cache_tests::matrix!(api Items; both_apis;
     a_price_write_leaves_the_lists_valid,
+    a_warm_page_is_one_round_trip,
     writes_that_change_a_list_invalidate_it,
 );
 

@@ -336,6 +336,41 @@ impl Cache {
         Ok(lookups)
     }
 
+    /// The value in `fetched`, read for `key` with `tags`, when it is a
+    /// valid entry not due for a refresh; nothing counted, nothing created
+    /// (see `read_hits`).
+    pub(crate) async fn hit_in<T>(
+        &self,
+        io: &impl Io,
+        (key, tags): (&str, &[&str]),
+        fetched: Fetched,
+    ) -> Option<T>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let how = ReadHow {
+            claim: None,
+            first: false,
+            create_missing: false,
+            stats: None,
+        };
+        let generation = self.backend().generation();
+        let open = |bytes: &Bytes, memo: Option<&Memo>, current: &[Option<u64>]| {
+            self.open_kept(key, tags, generation, bytes, memo, current)
+        };
+        match self
+            .lookup_of(io, key, tags, None, how, fetched, open)
+            .await
+        {
+            Ok(Lookup::Hit {
+                value,
+                refresh_due: false,
+                ..
+            }) => Some(value),
+            _ => None,
+        }
+    }
+
     /// What a read of the entry under `key` with `tags` found, from what
     /// the store answered (`fetched`), opened by `open` (see
     /// [`Cache::read_tagged_with`]).
