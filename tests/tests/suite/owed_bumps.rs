@@ -186,7 +186,7 @@ fn killed_writer(spec: &str) {
             .map(|_| ())
     };
     match how {
-        "hook" => rename(&mut conn).unwrap(),
+        "hook" | "hook_at_swap" => rename(&mut conn).unwrap(),
         "transaction" => cache_diesel::transaction(&mut conn, |conn| rename(conn)).unwrap(),
         _ => {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,7 +198,7 @@ fn killed_writer(spec: &str) {
                 let mut conn = SyncConnectionWrapper::new(db::open_sqlite_file(path));
                 cache_diesel::track_async(&mut conn);
                 let title = products::title.eq("Renamed");
-                if how == "async_hook" {
+                if how == "async_hook" || how == "async_hook_at_swap" {
                     writer.update_async(&mut conn, id, title).await.unwrap();
                 } else {
                     cache_diesel::transaction_async(&mut conn, async |conn| {
@@ -217,8 +217,10 @@ fn killed_writer(spec: &str) {
 /// Runs this test binary's test `a_writer_killed_{how}` as a child
 /// process whose Redis traffic (to `server`) passes through a proxy that
 /// kills it when a bump (a `SET` of a tag to a version, not an
-/// announcement) is on its way; `env` names the variable that tells the
-/// child what to do, given the proxy's URL. Asserts it was killed there.
+/// announcement) is on its way, or, for a `how` ending in `at_swap`, its
+/// write-through's swap (the `EVAL` that puts the row it wrote); `env`
+/// names the variable that tells the child what to do, given the proxy's
+/// URL. Asserts it was killed there.
 fn run_killed_writer(
     server: &RedisServer,
     how: &str,
@@ -231,12 +233,17 @@ fn run_killed_writer(
     let killed = Arc::new(AtomicBool::new(false));
     let killed_ = killed.clone();
     let pending = cache_core::__engine::PENDING_TEXT;
+    let at_swap = how.ends_with("at_swap");
     let proxy = Proxy::intercepting(&format!("127.0.0.1:{}", server.port()), move |bytes| {
         let text = String::from_utf8_lossy(bytes);
         // A `SET` of a tag (`:t:`) to a version (not the pending one). A
         // connection's setup (`CLIENT SETINFO`) is not one.
-        let bump =
-            text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending);
+        let bump = match at_swap {
+            true => text.contains("$4\r\nEVAL\r\n") && text.contains(":t:"),
+            false => {
+                text.contains("$3\r\nSET\r\n") && text.contains(":t:") && !text.contains(pending)
+            }
+        };
         if bump && !killed_.swap(true, Ordering::SeqCst) {
             let pid = pid.load(Ordering::SeqCst) as i32;
             // SAFETY: a signal to the child process this test started.
@@ -356,6 +363,25 @@ fn a_writer_killed_hook() {
     match std::env::var("CACHE_TEST_KILLED_WRITER") {
         Ok(spec) => killed_writer(&spec),
         Err(_) => a_writer_killed_between_commit_and_bump("hook"),
+    }
+}
+
+/// Killed at its write-through's swap, after the commit: the row's tag
+/// still holds the writer's token (pending) until its announcement
+/// expires, so the old row is not served and nothing is filled under it.
+#[test]
+fn a_writer_killed_hook_at_swap() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("hook_at_swap"),
+    }
+}
+
+#[test]
+fn a_writer_killed_async_hook_at_swap() {
+    match std::env::var("CACHE_TEST_KILLED_WRITER") {
+        Ok(spec) => killed_writer(&spec),
+        Err(_) => a_writer_killed_between_commit_and_bump("async_hook_at_swap"),
     }
 }
 
