@@ -239,10 +239,8 @@ impl<M: CachedModel> Manager<M> {
     /// entries reported as hits.
     pub(crate) fn served_at_once<S, R>(
         &self,
-        (list, rows): (
-            &Entry<'_, Ids<M::Id>, S>,
-            &[Entry<'_, Option<M::Record>, R>],
-        ),
+        list: &Entry<'_, Ids<M::Id>, S>,
+        rows: &[Entry<'_, Option<M::Record>, R>],
         guess: &Guess<M>,
         found: Vec<Form<Option<M::Record>>>,
         started: Started,
@@ -290,7 +288,7 @@ impl<M: CachedModel> Manager<M> {
                         Self::as_guessed(&guess, &filter, ids, found)
                     });
             if let Some((_, found)) = found {
-                return Ok(self.served_at_once((&entry, &rows), &guess, found, started));
+                return Ok(self.served_at_once(&entry, &rows, &guess, found, started));
             }
         }
         let learn = self.model_keys().needs_text_columns(db, &filter);

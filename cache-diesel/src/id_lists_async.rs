@@ -41,7 +41,7 @@ impl<M: CachedModel> Manager<M> {
                 })
                 .await;
             if let Some((_, found)) = found {
-                return Ok(self.served_at_once((&entry, &rows), &guess, found, started));
+                return Ok(self.served_at_once(&entry, &rows, &guess, found, started));
             }
         }
         let learn = self.model_keys().needs_text_columns(db, &filter);
