@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p cache-programs --bin active_list -- \
 //!     --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> \
-//!     --writes-per-s N --seconds S
+//!     --writes-per-s N --seconds S [--warm]
 //! ```
 //!
 //! 10,000 products, the odd ones active. Four reader threads read, half
@@ -14,7 +14,9 @@
 //! product's price through the `update` hook, N times a second. No list
 //! filters or orders by the price.
 //!
-//! Three phases of S seconds each, on cold caches (own key prefixes):
+//! Three phases of S seconds each, on cold caches (own key prefixes;
+//! `--warm`: each page and row read once before the window, as a
+//! long-running service's cache holds them):
 //! `ids` (the model has `#[cache(id_lists)]`), `rows` (whole-row lists, the
 //! default) and `uncached` (`dummy://`: every read goes to the database).
 //! Each reader's connection counts its queries: a page read that ran none
@@ -83,6 +85,8 @@ struct Args {
     cache: String,
     writes_per_s: f64,
     seconds: f64,
+    /// Read every page and row once before each phase's window.
+    warm: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -91,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         cache: String::new(),
         writes_per_s: 0.0,
         seconds: 0.0,
+        warm: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -102,13 +107,14 @@ fn parse_args() -> Result<Args, String> {
                 args.writes_per_s = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
+            "--warm" => args.warm = true,
             other => return Err(format!("unknown flag {other}")),
         }
     }
     let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
     if !known || args.writes_per_s < 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--warm]".into());
     }
     Ok(args)
 }
@@ -313,6 +319,19 @@ fn read_loop<I: Item>(
     reads
 }
 
+/// Reads every page (by offset and by keyset) and every row once: the
+/// cache as a long-running service has it, before the window.
+fn warm<I: Item>(item: &I, conn: &mut I::Conn) {
+    for page in 0..PAGES {
+        for keyset in [false, true] {
+            let _ = item.page(conn, page, keyset);
+        }
+    }
+    for id in 1..=ROWS {
+        let _ = item.detail(conn, id);
+    }
+}
+
 /// Writes random rows' prices (each one more than the row's last) until
 /// `until`; returns each write's (id, price, returned at, took).
 fn write_loop<I: Item>(
@@ -389,6 +408,9 @@ where
 {
     let mut writer = open();
     writer.set_instrumentation(CacheTracking::for_connection::<C>().for_caches([cache.clone()]));
+    if args.warm {
+        warm(item, &mut open());
+    }
     let rows_before = rows_read();
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(args.seconds);
