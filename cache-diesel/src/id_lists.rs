@@ -77,13 +77,16 @@ impl<I: Serialize + DeserializeOwned> crate::form::CacheForm for Ids<I> {
 
 /// The ids each id list held when this process last read it, by the
 /// list's key: what a read guesses it will need besides the list (see the
-/// module documentation). Held for at most [`LastIds::KEYS`] lists, then
-/// forgotten all at once (a guess only saves a round trip).
+/// module documentation). Held for at most [`LastIds::KEYS`] lists of at
+/// most [`LastIds::MAX_IDS`] ids each (a page, not a whole table: a
+/// manager holds at most about a million ids), then forgotten all at once
+/// (a guess only saves a round trip).
 #[derive(Default)]
 pub(crate) struct LastIds(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
 
 impl LastIds {
-    const KEYS: usize = 4096;
+    const KEYS: usize = 1024;
+    const MAX_IDS: usize = 1000;
 
     fn get<I: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<Arc<Vec<I>>> {
         let held = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -91,6 +94,9 @@ impl LastIds {
     }
 
     fn put<I: Send + Sync + 'static>(&self, key: &str, ids: Vec<I>) {
+        if ids.len() > Self::MAX_IDS {
+            return;
+        }
         let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if held.len() >= Self::KEYS && !held.contains_key(key) {
             held.clear();
@@ -345,4 +351,33 @@ fn strays<M: CachedModel>(record: &M::Record, filter: &M::Filter) -> bool {
 /// The ids of `records`, in order.
 pub(crate) fn ids_of<M: CachedModel>(records: &[M::Record]) -> Ids<M::Id> {
     Ids(records.iter().map(|r| M::record_model(r).id()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LastIds;
+
+    #[test]
+    fn a_list_longer_than_a_page_is_not_remembered() {
+        let held = LastIds::default();
+        held.put("page", vec![1i32, 2, 3]);
+        held.put("table", (0..=LastIds::MAX_IDS as i32).collect::<Vec<_>>());
+        assert_eq!(held.get::<i32>("page").as_deref(), Some(&vec![1, 2, 3]));
+        assert!(held.get::<i32>("table").is_none());
+        // Another type under the key (a guess never served as another's).
+        assert!(held.get::<i64>("page").is_none());
+    }
+
+    #[test]
+    fn past_its_bound_every_list_is_forgotten_at_once() {
+        let held = LastIds::default();
+        for k in 0..LastIds::KEYS {
+            held.put(&k.to_string(), vec![k]);
+        }
+        held.put("0", vec![7usize]);
+        assert_eq!(held.get::<usize>("1").as_deref(), Some(&vec![1]));
+        held.put("one more", vec![0usize]);
+        assert!(held.get::<usize>("1").is_none());
+        assert_eq!(held.get::<usize>("one more").as_deref(), Some(&vec![0]));
+    }
 }
