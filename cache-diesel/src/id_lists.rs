@@ -106,10 +106,9 @@ impl LastIds {
 }
 
 /// What a read of an id list and its rows at once (see the module
-/// documentation) reads: the ids the list held last, and their rows'
-/// detail entries' keys and tags.
+/// documentation) reads: the rows of the ids the list held last (their
+/// keys, in the list's order), and their detail entries' tags.
 pub(crate) struct Guess<M: CachedModel> {
-    pub(crate) ids: Arc<Vec<M::Id>>,
     pub(crate) rows: Batch<M>,
     pub(crate) tags: Vec<String>,
 }
@@ -218,7 +217,7 @@ impl<M: CachedModel> Manager<M> {
         let ids = self.last_ids().get::<M::Id>(key)?;
         let rows = Batch::<M>::new(ids.iter().cloned().map(M::unique_of_id));
         let tags = rows.tags(self);
-        Some(Guess { ids, rows, tags })
+        Some(Guess { rows, tags })
     }
 
     /// Whether what a read at once found (the list's ids, its rows) is
@@ -229,13 +228,14 @@ impl<M: CachedModel> Manager<M> {
         Form(Ids(ids)): &Form<Ids<M::Id>>,
         rows: &[Form<Option<M::Record>>],
     ) -> bool {
-        // (Ids compared by their keys' text: `M::Id` need not be `Eq`.)
-        let same = |(id, guessed): (&M::Id, &M::Id)| {
-            M::unique_of_id(id.clone()).value_key() == M::unique_of_id(guessed.clone()).value_key()
-        };
-        ids.len() == guess.ids.len()
-            && ids.iter().zip(guess.ids.iter()).all(same)
-            && rows.len() == guess.rows.keys.len()
+        // (Ids compared by their keys' text, the guess's built once with
+        // its batch: `M::Id` need not be `Eq`. A guess whose batch read an
+        // id once for two places never matches: the list is read as usual.)
+        let guessed = &guess.rows.value_keys;
+        let same = |(id, key): (&M::Id, &String)| M::unique_of_id(id.clone()).value_key() == *key;
+        ids.len() == guessed.len()
+            && ids.iter().zip(guessed).all(same)
+            && rows.len() == guessed.len()
             && rows
                 .iter()
                 .all(|Form(row)| row.as_ref().is_some_and(|r| !strays::<M>(r, filter)))
