@@ -77,7 +77,7 @@ pub mod __engine {
     pub use crate::driver::read_many::Found;
     pub use crate::driver::read_through::{Outcome, Plan, Refresh, Shape};
     pub use crate::driver::tagged::{FillOptions, Lookup, Stamp};
-    pub use crate::driver::write_through::Noted;
+    pub use crate::driver::write_through::{Noted, PutWritten};
     pub use crate::key::{KeyBuilder, KeyParts, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::log_limit::{Cause, LogLimit, Suppressed};
     pub use crate::stats::{Counter, Stats};

@@ -23,7 +23,7 @@ use crate::model::{CachedModel, UniqueKey};
 use crate::tags::Tags;
 use crate::tracking::{self, ReadPolicy};
 use crate::writes::WriteShape;
-use cache_core::__engine::{FillOptions, Noted};
+use cache_core::__engine::{FillOptions, Noted, PutWritten};
 use diesel::Connection;
 
 /// Where a written row goes: its detail entry's key and tags (the own tag
@@ -40,6 +40,12 @@ impl Through {
     fn tags(&self) -> Vec<&str> {
         self.tags.iter().map(String::as_str).collect()
     }
+
+    /// A write's `tags` but the row's own (which the put's swap writes).
+    fn others(&self, tags: &[String]) -> Vec<String> {
+        let own = &self.tags[self.own];
+        tags.iter().filter(|t| *t != own).cloned().collect()
+    }
 }
 
 /// What a put writes (see [`Manager::put_of`]): the value, how, and the
@@ -48,6 +54,25 @@ pub(crate) struct Put<R> {
     value: Form<Option<R>>,
     options: FillOptions,
     own: (usize, std::time::Duration),
+    bump_ttl: cache_core::Ttl,
+}
+
+impl<R> Put<R> {
+    /// The put into `through`'s entry (its tags, `strs`), bumping `rest`.
+    fn at<'a>(
+        &self,
+        through: &'a Through,
+        strs: &'a [&'a str],
+        rest: &'a [String],
+    ) -> PutWritten<'a> {
+        PutWritten {
+            key: &through.key,
+            tags: strs,
+            own: self.own,
+            options: self.options,
+            bump: (rest, self.bump_ttl),
+        }
+    }
 }
 
 impl<M: CachedModel> Manager<M> {
@@ -95,22 +120,23 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// After the commit: puts `row` in place where nothing came between,
-    /// bumping the row's own tag. Returns the write's other `tags` (all
-    /// of them when the own tag was not bumped here).
+    /// bumping the row's own tag and the write's other `tags` in the same
+    /// round trip. Returns whether they were bumped (if not, the caller
+    /// bumps them as usual).
     pub(crate) fn put_written(
         &self,
         through: Through,
         noted: Noted,
         row: &M,
-        tags: Vec<String>,
-    ) -> Vec<String> {
+        tags: &[String],
+    ) -> bool {
         let Some(put) = self.put_of(&through, row) else {
-            return tags;
+            return false;
         };
-        let (key, strs) = (&through.key, through.tags());
+        let (strs, rest) = (through.tags(), through.others(tags));
         let bumped =
-            (self.cache()).write_through(key, &strs, put.own, noted, put.options, &put.value);
-        self.after_put(&through, bumped, tags)
+            (self.cache()).write_through(put.at(&through, &strs, &rest), noted, &put.value);
+        self.after_put(&through, bumped)
     }
 
     /// What [`Manager::put_written`] puts of `row`, and how; `None` where
@@ -134,23 +160,16 @@ impl<M: CachedModel> Manager<M> {
             value: Form(Some(record)),
             options,
             own: (through.own, Tags::<M>::own_ttl()),
+            bump_ttl: Tags::<M>::ttl(),
         })
     }
 
-    /// The write's `tags` left to bump after a put that `bumped` the own
-    /// tag (`Some`) or not.
-    pub(crate) fn after_put(
-        &self,
-        through: &Through,
-        bumped: Option<bool>,
-        mut tags: Vec<String>,
-    ) -> Vec<String> {
+    /// Whether a put `bumped` the write's tags (`Some`) or not.
+    pub(crate) fn after_put(&self, through: &Through, bumped: Option<bool>) -> bool {
         if let Some(put) = bumped {
             tracing::debug!(model = M::INFO.name, key = %through.key, put, "write-through");
-            let own = &through.tags[through.own];
-            tags.retain(|t| t != own);
         }
-        tags
+        bumped.is_some()
     }
 }
 
@@ -173,15 +192,15 @@ impl<M: CachedModel> Manager<M> {
         through: Through,
         noted: Noted,
         row: &M,
-        tags: Vec<String>,
-    ) -> Vec<String> {
+        tags: &[String],
+    ) -> bool {
         let Some(put) = self.put_of(&through, row) else {
-            return tags;
+            return false;
         };
-        let (key, strs) = (&through.key, through.tags());
+        let (strs, rest) = (through.tags(), through.others(tags));
         let bumped = (self.cache())
-            .write_through_async(key, &strs, put.own, noted, put.options, &put.value)
+            .write_through_async(put.at(&through, &strs, &rest), noted, &put.value)
             .await;
-        self.after_put(&through, bumped, tags)
+        self.after_put(&through, bumped)
     }
 }

@@ -274,11 +274,11 @@ impl<M: CachedModel> Manager<M> {
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
         };
-        let tags = match (through, noted) {
-            (Some(through), Some(noted)) => self.put_written(through, noted, &row, tags),
-            _ => tags,
+        let bumped = match (through, noted) {
+            (Some(through), Some(noted)) => self.put_written(through, noted, &row, &tags),
+            _ => false,
         };
-        self.invalidate(conn, "update", tags);
+        self.invalidate_written(conn, "update", tags, bumped);
         Ok(Some(row))
     }
 
@@ -759,6 +759,18 @@ impl<M: CachedModel> Manager<M> {
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
     fn invalidate<C: Connection>(&self, conn: &mut C, why: &'static str, tags: Vec<String>) {
+        self.invalidate_written(conn, why, tags, false)
+    }
+
+    /// [`Manager::invalidate`] of a write whose `tags` were `bumped`
+    /// already, with its write-through (see `write_through.rs`).
+    fn invalidate_written<C: Connection>(
+        &self,
+        conn: &mut C,
+        why: &'static str,
+        tags: Vec<String>,
+        bumped: bool,
+    ) {
         self.count_coarse(&tags);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
@@ -768,6 +780,7 @@ impl<M: CachedModel> Manager<M> {
             epoch,
             Tags::<M>::ttl(),
         ) {
+            Invalidation::Now if bumped => self.bumped(why, &tags),
             // (Fail open: owed when it fails.)
             Invalidation::Now => drop(self.bump(why, &tags)),
             Invalidation::Deferred => {
@@ -816,6 +829,12 @@ impl<M: CachedModel> Manager<M> {
                 (c, epoch)
             })
             .collect()
+    }
+
+    /// Counts and logs a bump of `tags` made with the write's put.
+    pub(crate) fn bumped(&self, why: &'static str, tags: &[String]) {
+        self.tally(cache_core::__engine::Counter::Invalidation);
+        tracing::debug!(source = M::INFO.name, why, tags = ?tags, "cache invalidate");
     }
 
     fn bump(&self, why: &'static str, tags: &[String]) -> Result<()> {

@@ -139,13 +139,14 @@ impl<M: CachedModel> Manager<M> {
         let Some(Updated { row, .. }) = updated else {
             return Ok(None);
         };
-        let tags = match (through, noted) {
+        let bumped = match (through, noted) {
             (Some(through), Some(noted)) => {
-                self.put_written_async(through, noted, &row, tags).await
+                self.put_written_async(through, noted, &row, &tags).await
             }
-            _ => tags,
+            _ => false,
         };
-        self.invalidate_async(&mut **conn, "update", tags).await;
+        self.invalidate_written_async(&mut **conn, "update", tags, bumped)
+            .await;
         Ok(Some(row))
     }
 
@@ -431,6 +432,18 @@ impl<M: CachedModel> Manager<M> {
         why: &'static str,
         tags: Vec<String>,
     ) {
+        self.invalidate_written_async(conn, why, tags, false).await
+    }
+
+    /// [`Manager::invalidate_async`] of a write whose `tags` were `bumped`
+    /// already, with its write-through (see `write_through.rs`).
+    async fn invalidate_written_async<C: AsyncConnection>(
+        &self,
+        conn: &mut C,
+        why: &'static str,
+        tags: Vec<String>,
+        bumped: bool,
+    ) {
         self.count_coarse(&tags);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
@@ -440,6 +453,7 @@ impl<M: CachedModel> Manager<M> {
             epoch,
             Tags::<M>::ttl(),
         ) {
+            Invalidation::Now if bumped => self.bumped(why, &tags),
             Invalidation::Now => drop(self.bump_async(why, tags).await), // (owed when it fails)
             Invalidation::Deferred => {
                 tracing::debug!(model = M::INFO.name, why, tags = ?tags, "cache invalidate deferred to commit")

@@ -199,6 +199,12 @@ pub struct Swap<'a> {
     pub bytes: Bytes,
     /// The entry's lifetime.
     pub ttl: Ttl,
+    /// The write's other tags and their new versions, written after the
+    /// swap in the same round trip, as [`TagStore::write_versions`]
+    /// writes them.
+    pub bump: &'a [(&'a str, u64)],
+    /// Their lifetime.
+    pub bump_ttl: Ttl,
 }
 
 /// A write-through's announcement ([`TagStore::announce_and_note`]).
@@ -265,14 +271,16 @@ pub trait TagStore {
     fn read_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>>;
     /// A write-through's step: writes `swap.version` under `swap.tag` and,
     /// if the tag held `swap.expected` just before, `swap.bytes` under
-    /// `swap.key` as a fill would, atomically, in one round trip (see
-    /// `Cache::write_through`): `Some(true)` both written, `Some(false)`
-    /// the tag only (another bump came between), or nothing where the tag
-    /// holds another pending version (another writer's announcement, left
-    /// to lapse: it invalidates as the new version would). `None`, the default, where
+    /// `swap.key` as a fill would, atomically; then the versions of
+    /// `swap.bump`; in one round trip (see `Cache::write_through`):
+    /// `Some(true)` the entry and the versions written, `Some(false)` the
+    /// versions only, the own tag's too unless it held another pending
+    /// version (another writer's announcement, left to lapse: it
+    /// invalidates as the new version would). `None`, the default, where
     /// the store cannot: nothing written (the writer then bumps as usual
     /// and puts nothing; a wrapper store that does not forward this method
-    /// loses the write-through, nothing else).
+    /// loses the write-through, nothing else). An error: the writer bumps
+    /// every tag as usual (a version written twice is a bump).
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
         let _ = swap;
         Ok(None)

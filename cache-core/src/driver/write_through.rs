@@ -44,6 +44,7 @@ use crate::driver::tagged::{FillOptions, Stamp};
 use crate::error::Result;
 use crate::protocol::stamp::{PENDING, is_pending, new_version, writer_token};
 use crate::stats::Counter;
+use crate::timeout::Ttl;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -52,6 +53,23 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Noted {
     versions: Vec<u64>,
+}
+
+/// Where a write-through puts the written row, and what it bumps with it
+/// (see [`Cache::write_through`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PutWritten<'a> {
+    /// The row's entry's key.
+    pub key: &'a str,
+    /// The entry's tags (as noted).
+    pub tags: &'a [&'a str],
+    /// The row's own tag's place in `tags`, and its lifetime.
+    pub own: (usize, Duration),
+    /// How the entry is written.
+    pub options: FillOptions,
+    /// The write's other tags, bumped in the same round trip, and their
+    /// lifetime.
+    pub bump: (&'a [String], Ttl),
 }
 
 /// What the store answered to a note: `None`, it cannot; `Some(None)`,
@@ -164,24 +182,23 @@ impl Cache {
         }
     }
 
-    /// After the write's commit: bumps `tags[own.0]` (the written row's
-    /// own tag, to live `own.1`) and, if no other bump of it came after
-    /// `noted` and no other tag was pending then, puts `value` under `key`
-    /// stamped with `noted` and the new version, in one round trip.
-    /// Returns whether the own tag was bumped (`Some(put)`); `None`: it
-    /// was not (write-through off, a store that cannot, one that failed,
-    /// another tag pending or owed), and the caller bumps it as usual.
+    /// After the write's commit: bumps `put.tags[put.own.0]` (the written
+    /// row's own tag, to live `put.own.1`) and, if no other bump of it came
+    /// after `noted` and no other tag was pending then, puts `value` under
+    /// `put.key` stamped with `noted` and the new version; and bumps the
+    /// write's other tags (`put.bump`), all in one round trip. Returns
+    /// whether they were bumped (`Some(put)`); `None`: nothing was
+    /// (write-through off, a store that cannot, one that failed, another
+    /// tag pending or owed), and the caller bumps them all as usual.
     #[doc(hidden)]
     pub fn write_through<T: Serialize + ?Sized>(
         &self,
-        key: &str,
-        tags: &[&str],
-        own: (usize, Duration),
+        put: PutWritten<'_>,
         noted: Noted,
-        options: FillOptions,
         value: &T,
     ) -> Option<bool> {
-        let swap = self.swap_of(key, tags, own, noted, options, value)?;
+        let bump = self.versions_to_write(put.bump.0.iter());
+        let swap = self.swap_of(&put, &bump, noted, value)?;
         let swapped = self.backend().swap_and_fill(swap);
         self.swapped(swapped)
     }
@@ -191,17 +208,15 @@ impl Cache {
     #[doc(hidden)]
     pub async fn write_through_async<T: Serialize + ?Sized>(
         &self,
-        key: &str,
-        tags: &[&str],
-        own: (usize, Duration),
+        put: PutWritten<'_>,
         noted: Noted,
-        options: FillOptions,
         value: &T,
     ) -> Option<bool> {
         let Some(store) = self.async_store() else {
-            return self.write_through(key, tags, own, noted, options, value);
+            return self.write_through(put, noted, value);
         };
-        let swap = self.swap_of(key, tags, own, noted, options, value)?;
+        let bump = self.versions_to_write(put.bump.0.iter());
+        let swap = self.swap_of(&put, &bump, noted, value)?;
         let swapped = store.swap_and_fill(swap).await;
         self.swapped(swapped)
     }
@@ -210,13 +225,18 @@ impl Cache {
     /// may be made.
     fn swap_of<'a, T: Serialize + ?Sized>(
         &self,
-        key: &'a str,
-        tags: &[&'a str],
-        (own, own_ttl): (usize, Duration),
+        put: &PutWritten<'a>,
+        bump: &'a [(&'a str, u64)],
         noted: Noted,
-        options: FillOptions,
         value: &T,
     ) -> Option<Swap<'a>> {
+        let PutWritten {
+            key,
+            tags,
+            own: (own, own_ttl),
+            options,
+            ..
+        } = *put;
         let mut versions = noted.versions;
         let settled = versions
             .iter()
@@ -244,6 +264,8 @@ impl Cache {
             key,
             bytes,
             ttl: options.ttl,
+            bump,
+            bump_ttl: put.bump.1,
         })
     }
 
@@ -255,6 +277,7 @@ impl Cache {
                 if put {
                     self.count(Counter::Fill, 1);
                 }
+                self.count(Counter::Invalidation, 1);
                 Some(put)
             }
             Ok(None) => None,

@@ -335,7 +335,8 @@ where
 
 /// On a Redis without a local tier, a warm page is one round trip: the
 /// list's entry read with the rows of the ids it held when this process
-/// last read it. A price write keeps it one (the row is put in place); a
+/// last read it. A price write keeps it one (the row is put in place, in
+/// the round trip that bumps the write's other tags); a
 /// write that changes which rows the page holds costs more, and serves
 /// the right rows. (In process and on a local tier a hit does no I/O; a
 /// cluster reads each node.)
@@ -369,11 +370,16 @@ where
     read(t);
     let (rows, queries, trips) = read(t);
     assert_eq!((queries, trips), (0, 1), "{}: a warm page", D::NAME);
-    let Items {
-        api, items: hooks, ..
-    } = t;
-    api.update(hooks, rows[1].id, shop_items::price.eq(999))
+    // The write itself: its announcement (with the note of the row's
+    // tags), the announcement of the tags its statement learned (before
+    // its commit), then the put of its row with every bump (once a round
+    // trip of its own).
+    let trips = proxy.requests();
+    (t.api)
+        .update(&items, rows[1].id, shop_items::price.eq(999))
         .unwrap();
+    let trips = proxy.requests() - trips;
+    assert_eq!(trips, 3, "{}: a price write's round trips", D::NAME);
     let (rows, queries, trips) = read(t);
     assert_eq!(rows[1].price, 999);
     assert_eq!((queries, trips), (0, 1), "{}: after a price write", D::NAME);

@@ -9,7 +9,7 @@
 //! store another writer's announcement of the row, before this writer's
 //! or after it, puts nothing.
 
-use cache_core::__engine::{FillOptions, Lookup, Noted};
+use cache_core::__engine::{FillOptions, Lookup, Noted, PutWritten};
 use cache_diesel::Cache;
 use cache_tests::db::TestDb;
 use cache_tests::env::Env;
@@ -201,14 +201,14 @@ mod protocol {
             ttl: Some(Duration::from_secs(60)),
             soft: None,
         };
-        cache.write_through(
+        let put = PutWritten {
             key,
             tags,
-            (2, Duration::from_secs(60)),
-            noted,
+            own: (2, Duration::from_secs(60)),
             options,
-            value,
-        )
+            bump: (&[], None),
+        };
+        cache.write_through(put, noted, value)
     }
 
     fn served(cache: &Cache, key: &str, tags: &[&str]) -> Option<String> {

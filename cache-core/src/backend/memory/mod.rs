@@ -496,8 +496,8 @@ impl TagStore for MemoryBackend {
         let before = self
             .tags
             .swap(swap.tag, swap.version, swap.tag_ttl, swap.expected);
-        // (After the write, as in `write_versions`.)
-        self.tags.generation.fetch_add(1, Ordering::SeqCst);
+        // (Moves the generation after the writes, the swap's too.)
+        self.write_versions(swap.bump, swap.bump_ttl)?;
         if before != Some(swap.expected) {
             return Ok(Some(false));
         }

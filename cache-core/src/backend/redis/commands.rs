@@ -330,10 +330,21 @@ const SWAP_AND_FILL: &str = "local before = redis.call('GET', KEYS[1]) \
      return 1";
 
 /// The `EVAL` of [`SWAP_AND_FILL`] for `swap` (its text sent each time: a
-/// write-through is a write's step, and the server caches the script).
-/// Not to be sent twice: another writer's swap may land between the two,
-/// and the second would write this one's version back over it.
-pub(super) fn swap_cmd(swap: &Swap<'_>) -> Cmd {
+/// write-through is a write's step, and the server caches the script),
+/// then a `SET` of each of `swap.bump`'s versions: one reply, the
+/// `EVAL`'s. Not to be sent twice: another writer's swap may land between
+/// the two, and the second would write this one's version back over it.
+pub(super) fn swap_pipeline(swap: &Swap<'_>) -> Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.add_command(swap_cmd(swap));
+    for (_, cmd) in tag_cmds(swap.bump, swap.bump_ttl, false) {
+        pipe.add_command(cmd).ignore();
+    }
+    pipe
+}
+
+/// The swap's `EVAL` (see [`swap_pipeline`]).
+fn swap_cmd(swap: &Swap<'_>) -> Cmd {
     let ms = |ttl: Ttl| ttl.map_or(0, |d| d.as_millis().max(1) as u64);
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(SWAP_AND_FILL)

@@ -19,7 +19,8 @@ use super::cluster_link::masters_of;
 use super::commands::{
     NOT_REPLICATED, announce_pipeline, batch_fetched, batch_keys, batch_ttl_pipeline,
     check_acknowledged, claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched,
-    fill_pipeline, mget_reply, set_cmd, spread_pipeline, swap_cmd, tag_cmds, ttl_read_pipeline,
+    fill_pipeline, mget_reply, set_cmd, spread_pipeline, swap_pipeline, tag_cmds,
+    ttl_read_pipeline,
 };
 use super::direct::{Direct, Node};
 use super::failures::{closed_by_peer, server_in_trouble, unsendable, unsendable_at};
@@ -754,8 +755,7 @@ impl AsyncStore for AsyncRedis {
             if !self.redis.writes_through() {
                 return Ok(None);
             }
-            let mut pipe = redis::pipe();
-            pipe.add_command(swap_cmd(&swap));
+            let pipe = swap_pipeline(&swap);
             let (put,): (i64,) = self.run_resending(&pipe, false).await?;
             Ok(Some(put == 1))
         })

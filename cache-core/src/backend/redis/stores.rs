@@ -5,7 +5,7 @@
 use super::commands::{
     AnnounceReply, announce_pipeline, batch_fetched, batch_keys, batch_ttl_pipeline,
     batch_ttl_reply, claim_pipeline, create_pipeline, deletes_instead, entry_keys, fetched,
-    fill_pipeline, mget_reply, millis, noting, set_cmd, swap_cmd, tag_cmds, to_bytes,
+    fill_pipeline, mget_reply, millis, noting, set_cmd, swap_pipeline, tag_cmds, to_bytes,
     ttl_read_pipeline,
 };
 use super::failures::Resend;
@@ -239,15 +239,15 @@ impl TagStore for RedisBackend {
             .collect())
     }
 
-    /// One `EVAL` (`commands::swap_cmd`), where the store writes through
-    /// (not on a cluster, nor where bumps wait for replicas, nor on a
-    /// server before 6.2).
+    /// One pipeline (`commands::swap_pipeline`), where the store writes
+    /// through (not on a cluster, nor where bumps wait for replicas, nor
+    /// on a server before 6.2).
     fn swap_and_fill(&self, swap: Swap<'_>) -> Result<Option<bool>> {
         if !self.writes_through() {
             return Ok(None);
         }
-        let cmd = swap_cmd(&swap);
-        let put = self.with_conn(|c| cmd.query::<i64>(c))?;
+        let pipe = swap_pipeline(&swap);
+        let (put,): (i64,) = self.with_conn(|c| pipe.query(c))?;
         Ok(Some(put == 1))
     }
 

@@ -310,8 +310,10 @@ impl TagStore for TieredBackend {
             swap.bytes.clone(),
             swap.ttl,
         );
+        let bump = swap.bump;
         let swapped = self.remote.swap_and_fill(swap);
         self.wrote_versions(&[(tag, version)]);
+        self.wrote_versions(bump);
         self.filled(key, &bytes, ttl, None, matches!(swapped, Ok(Some(true))));
         swapped
     }

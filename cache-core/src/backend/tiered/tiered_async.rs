@@ -165,8 +165,10 @@ impl AsyncStore for AsyncTiered {
         Box::pin(async move {
             let (tag, version, key, ttl) = (swap.tag, swap.version, swap.key, swap.ttl);
             let bytes = swap.bytes.clone();
+            let bump = swap.bump;
             let swapped = self.remote.swap_and_fill(swap).await;
             self.tiered.wrote_versions(&[(tag, version)]);
+            self.tiered.wrote_versions(bump);
             let put = matches!(swapped, Ok(Some(true)));
             self.tiered.filled(key, &bytes, ttl, None, put);
             swapped

@@ -117,20 +117,25 @@ impl Cache {
         tag_ttl: Ttl,
         owed: Debt,
     ) -> Result<()> {
-        // A sparse tag's new version is written only where it exists.
-        let versions: Vec<(&str, u64)> = tags
-            .iter()
-            .chain(owed.tags())
-            .map(|t| match self.keys().is_sparse_tag(t) {
-                true => (t.as_str(), new_version() | IF_PRESENT),
-                false => (t.as_str(), new_version()),
-            })
-            .collect();
+        let versions = self.versions_to_write(tags.iter().chain(owed.tags()));
         io.write_versions(&versions, owed.ttl_along(tag_ttl))
             .await?;
         self.owed().paid(&owed);
         self.count(Counter::Invalidation, 1);
         Ok(())
+    }
+
+    /// A new version for each of `tags`, as a bump writes it: a sparse
+    /// tag's only where it exists.
+    pub(crate) fn versions_to_write<'t>(
+        &self,
+        tags: impl Iterator<Item = &'t String>,
+    ) -> Vec<(&'t str, u64)> {
+        tags.map(|t| match self.keys().is_sparse_tag(t) {
+            true => (t.as_str(), new_version() | IF_PRESENT),
+            false => (t.as_str(), new_version()),
+        })
+        .collect()
     }
 
     /// Delivers the owed bumps; true when nothing is owed any more.
