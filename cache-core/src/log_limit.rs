@@ -109,9 +109,11 @@ pub enum Cause {
     BumpsOwed,
     /// An invalidation that failed (the managers' and the tracker's line).
     InvalidationFailed,
+    /// A sampled hit found stale (the managers' verification).
+    StaleServed,
 }
 
-const CAUSES: usize = 6;
+const CAUSES: usize = 7;
 
 /// One [`LogLimit`] per [`Cause`] (a cache's).
 #[derive(Debug, Default)]

@@ -44,9 +44,22 @@ pub enum Counter {
     /// A valid entry not served because the change-stream follower was
     /// behind its bound (the read went to the source).
     FollowerHeld,
+    /// A sampled hit re-read from the source and found to be what it holds
+    /// (`verify=` in the cache URL).
+    Verified,
+    /// A sampled hit that served what the source no longer held, and whose
+    /// entry still did after the verification window: a stale read.
+    VerifiedStale,
+    /// A sampled hit that differed from the source, but the source or the
+    /// entry changed before the re-check (a write racing the re-read): not
+    /// counted either way.
+    VerifyRaced,
+    /// A sampled hit not verified: the verifier's queue was full, or no
+    /// connection source is registered for its connection type.
+    VerifyDropped,
 }
 
-const COUNTERS: usize = 16;
+const COUNTERS: usize = 20;
 
 /// How many copies of the counters a [`Stats`] keeps: each thread adds to
 /// the one of the core it runs on, so that hits on several cores do
@@ -86,6 +99,10 @@ const ALL: [Counter; COUNTERS] = [
     Counter::Uncached,
     Counter::CoarseInvalidation,
     Counter::FollowerHeld,
+    Counter::Verified,
+    Counter::VerifiedStale,
+    Counter::VerifyRaced,
+    Counter::VerifyDropped,
 ];
 
 impl Counter {
@@ -108,6 +125,10 @@ impl Counter {
             Counter::Uncached => "cache_uncached_total",
             Counter::CoarseInvalidation => "cache_coarse_invalidations_total",
             Counter::FollowerHeld => "cache_follower_held_total",
+            Counter::Verified => "cache_verified_total",
+            Counter::VerifiedStale => "cache_verified_stale_total",
+            Counter::VerifyRaced => "cache_verify_raced_total",
+            Counter::VerifyDropped => "cache_verify_dropped_total",
         }
     }
 }
@@ -164,6 +185,18 @@ pub struct StatsSnapshot {
     /// Valid entries not served because the change-stream follower was
     /// behind its bound (`follower_bound`): read from the source instead.
     pub follower_held: u64,
+    /// Sampled hits re-read from the source and found right (`verify=`).
+    pub verified: u64,
+    /// Sampled hits that served what the source no longer held, confirmed
+    /// after the verification window (stale reads: see the guide's
+    /// observability page).
+    pub verified_stale: u64,
+    /// Sampled hits that differed from a source being written meanwhile
+    /// (neither right nor stale).
+    pub verify_raced: u64,
+    /// Sampled hits not verified (the verifier's queue full, or no
+    /// connection source).
+    pub verify_dropped: u64,
 }
 
 impl Stats {
@@ -229,6 +262,10 @@ impl Stats {
             uncached: get(Counter::Uncached),
             coarse_invalidations: get(Counter::CoarseInvalidation),
             follower_held: get(Counter::FollowerHeld),
+            verified: get(Counter::Verified),
+            verified_stale: get(Counter::VerifiedStale),
+            verify_raced: get(Counter::VerifyRaced),
+            verify_dropped: get(Counter::VerifyDropped),
         }
     }
 }

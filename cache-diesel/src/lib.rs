@@ -100,6 +100,8 @@ mod tracking;
 mod tracking_async;
 mod unseen;
 mod values;
+mod verify;
+mod write_metrics;
 mod write_through;
 mod writes;
 #[cfg(feature = "async")]

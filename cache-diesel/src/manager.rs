@@ -173,6 +173,11 @@ impl<M: CachedModel> Manager<M> {
         self.stats.add(counter, 1);
     }
 
+    /// This manager's counters, shared.
+    pub(crate) fn stats_handle(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
     /// The cache this manager uses.
     pub fn cache(&self) -> &Cache {
         &self.cache
@@ -467,17 +472,24 @@ impl<M: CachedModel> Manager<M> {
     {
         let related = <M as ModelQueries<C>>::related_tables();
         let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
-        if let Some(kept) = self.kept_detail(related, bypass, key) {
+        let kept = self.kept_detail(related, bypass, key);
+        let background = || -> OwnedLoad<C, Option<M::Record>> {
+            let owned = key.clone();
+            Box::new(move |conn| M::load_record(conn, &owned))
+        };
+        if let Some(kept) = kept {
+            if crate::verify::sampled(&self.cache) {
+                let value_key = key.value_key();
+                let unique_tag = self.keys.unique_tag(key.column(), &value_key);
+                let entry = self.detail_entry(key, value_key, &unique_tag, related);
+                self.verify_hit(&entry, &background, &kept);
+            }
             return Ok(kept);
         }
         let value_key = key.value_key();
         let unique_tag = self.keys.unique_tag(key.column(), &value_key);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.detail_entry(key, value_key, &unique_tag, related);
-        let background = || -> OwnedLoad<C, Option<M::Record>> {
-            let owned = key.clone();
-            Box::new(move |conn| M::load_record(conn, &owned))
-        };
         self.read_through(
             &mut reader,
             entry,
@@ -595,6 +607,7 @@ impl<M: CachedModel> Manager<M> {
             soft_timeout: M::INFO.soft_timeout,
             stats: Some(&*self.stats),
             background,
+            source: (M::INFO.name, entry.kind.as_str()),
         }
     }
 
@@ -671,6 +684,7 @@ impl<M: CachedModel> Manager<M> {
             );
             return reader.load(missed, load);
         }
+        let make = background;
         // The owned loader is built only when a refresh is handed out, not
         // on every read.
         let spawn = |refresh: Refresh| match background {
@@ -685,10 +699,15 @@ impl<M: CachedModel> Manager<M> {
         let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = Started::now();
-        let (Form(value), outcome) = self
-            .cache
-            .read_through(&plan, shape, || reader.load(missed, load).map(Form))?;
+        let query = || {
+            let _query = tracing::debug_span!("cache.query").entered();
+            reader.load(missed, load).map(Form)
+        };
+        let (Form(value), outcome) = self.cache.read_through(&plan, shape, query)?;
         self.report(&entry, outcome, plan.fill, started);
+        if let (Outcome::Hit, Some(make)) = (outcome, make) {
+            self.verify_hit(&entry, make, &value);
+        }
         Ok(value)
     }
 

@@ -217,6 +217,7 @@ impl CachedQuery {
             soft_timeout: self.soft_timeout,
             stats: Some(&self.stats),
             background: None,
+            source: (self.label, "query"),
         };
         let shape = |_: &T| Shape {
             depends_on: deps.depends_on().found,
@@ -227,7 +228,11 @@ impl CachedQuery {
             ReadMetrics::of_query(self.label)
         });
         let started = Started::now();
-        let (value, outcome) = cache.read_through(&plan, shape, || load(conn))?;
+        let query = || {
+            let _query = tracing::debug_span!("cache.query").entered();
+            load(conn)
+        };
+        let (value, outcome) = cache.read_through(&plan, shape, query)?;
         reads.record(Kind::Query, outcome, started);
         tracing::debug!(query = self.label, key = %key, outcome = ?outcome, "cached query");
         Ok(value)

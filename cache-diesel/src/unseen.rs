@@ -19,6 +19,7 @@ use crate::registry;
 use crate::sql_tables::{Dialect, function_calls};
 use crate::tags::{DEFAULT_TAG_TTL, bump};
 use crate::tracking::SyncConn;
+use crate::write_metrics;
 use cache_core::Cache;
 use diesel::Connection;
 use std::collections::{BTreeSet, HashMap};
@@ -179,6 +180,9 @@ pub fn invalidate_tables_in(cache: &Cache, tables: &[&str]) -> crate::Result<()>
         .map(|t| table_tag(cache, t, TableTag::Epoch))
         .collect();
     let tags: Vec<String> = tags.into_iter().collect();
+    for table in lower(tables) {
+        write_metrics::invalidated(&table, write_metrics::Cause::Operator);
+    }
     bump(
         cache,
         &tags,
@@ -196,6 +200,7 @@ pub fn invalidate_tables_in(cache: &Cache, tables: &[&str]) -> crate::Result<()>
 /// could not be told yet; the invalidation is owed and retried.
 pub fn invalidate_everything(cache: &Cache) -> crate::Result<()> {
     let tag = all_tag(cache);
+    write_metrics::invalidated("*", write_metrics::Cause::Operator);
     bump(
         cache,
         &[tag],
@@ -273,6 +278,9 @@ impl Bumps {
         }
         let also = declared.reached_from(written.iter().copied());
         written.extend(also.iter().map(String::as_str));
+        for table in &written {
+            write_metrics::invalidated(table, write_metrics::Cause::Sql);
+        }
         // The default cache too, unless the caches are named (opening it
         // may parse `CACHE_URL`, which an explicit list never needs).
         let default = match caches {

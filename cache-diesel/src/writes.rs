@@ -11,6 +11,7 @@ use crate::model::{
 use crate::sql_tables::Dialect;
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
+use crate::write_metrics;
 use crate::write_through::Through;
 use cache_core::__engine::Noted;
 use diesel::Connection;
@@ -395,6 +396,7 @@ impl<M: CachedModel> Manager<M> {
     /// could not be told yet; the invalidation is then owed and retried.
     pub fn invalidate_all(&self) -> Result<()> {
         let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
+        write_metrics::invalidated(M::table(), write_metrics::Cause::Operator);
         self.bump("invalidate_all", &[epoch])
     }
 
@@ -406,6 +408,7 @@ impl<M: CachedModel> Manager<M> {
     pub fn invalidate_id(&self, id: M::Id) -> Result<()> {
         let tags = self.id_invalidation_tags(id);
         self.count_coarse(&tags);
+        write_metrics::invalidated(M::table(), write_metrics::Cause::Operator);
         self.bump("invalidate", &tags)
     }
 
@@ -750,11 +753,22 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Counts a write that invalidated every list with conditions
-    /// (`coarse_invalidations` in the stats).
-    pub(crate) fn count_coarse(&self, tags: &[String]) {
+    /// (`coarse_invalidations` in the stats); whether it did.
+    pub(crate) fn count_coarse(&self, tags: &[String]) -> bool {
         let keys = self.model_keys();
         let coarse = [TableTag::Filtered, TableTag::Epoch].map(|t| keys.table_tag(t));
-        self.count_write(tags.iter().any(|t| coarse.contains(&t.as_str())));
+        let coarse = tags.iter().any(|t| coarse.contains(&t.as_str()));
+        self.count_write(coarse);
+        coarse
+    }
+
+    /// Counts a hook write's invalidation of `tags` (see `write_metrics`).
+    pub(crate) fn count_hook(&self, tags: &[String]) {
+        let cause = match self.count_coarse(tags) {
+            true => write_metrics::Cause::Coarse,
+            false => write_metrics::Cause::Hook,
+        };
+        write_metrics::invalidated(M::table(), cause);
     }
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
@@ -771,7 +785,14 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
         bumped: bool,
     ) {
-        self.count_coarse(&tags);
+        let span = tracing::info_span!(
+            "cache.invalidate",
+            model = M::INFO.name,
+            why,
+            tags = tags.len()
+        );
+        let _span = span.entered();
+        self.count_hook(&tags);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
             &mut tracking::SyncConn(conn),

@@ -27,6 +27,7 @@ use cache_core::__engine::Noted;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
+use tracing::Instrument;
 
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`] on an async connection.
@@ -237,6 +238,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::invalidate_all`] from async code (after writes nothing
     /// could see: another program, a trigger).
     pub async fn invalidate_all_async(&self) -> Result<()> {
+        crate::write_metrics::invalidated(M::table(), crate::write_metrics::Cause::Operator);
         self.bump_async("invalidate_all", self.epoch_tags()).await
     }
 
@@ -244,6 +246,7 @@ impl<M: CachedModel> Manager<M> {
     pub async fn invalidate_id_async(&self, id: M::Id) -> Result<()> {
         let tags = self.id_invalidation_tags(id);
         self.count_coarse(&tags);
+        crate::write_metrics::invalidated(M::table(), crate::write_metrics::Cause::Operator);
         self.bump_async("invalidate", tags).await
     }
 
@@ -444,7 +447,26 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
         bumped: bool,
     ) {
-        self.count_coarse(&tags);
+        let span = tracing::info_span!(
+            "cache.invalidate",
+            model = M::INFO.name,
+            why,
+            tags = tags.len()
+        );
+        self.invalidate_now_async(conn, why, tags, bumped)
+            .instrument(span)
+            .await
+    }
+
+    /// [`Manager::invalidate_written_async`] within its span.
+    async fn invalidate_now_async<C: AsyncConnection>(
+        &self,
+        conn: &mut C,
+        why: &'static str,
+        tags: Vec<String>,
+        bumped: bool,
+    ) {
+        self.count_hook(&tags);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(
             &mut AsyncConn(conn),

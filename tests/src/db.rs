@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Opens another connection to the same database.
-type Reopen<C> = Box<dyn Fn() -> C + Send + Sync>;
+type Reopen<C> = std::sync::Arc<dyn Fn() -> C + Send + Sync>;
 
 /// A connection whose queries are counted.
 pub struct TestDb<C: Connection + 'static> {
@@ -94,6 +94,12 @@ impl<C: Connection + 'static> TestDb<C> {
         self.conn.set_instrumentation(tracking.with(counter));
     }
 
+    /// Opens another connection to the same database (and schema), from
+    /// any thread: `None` for an in-memory SQLite database.
+    pub fn opener(&self) -> Option<Reopen<C>> {
+        self.reopen.clone()
+    }
+
     /// Another connection to the same database (and schema), uncounted and
     /// untracked. Panics for an in-memory SQLite database.
     pub fn another(&self) -> C {
@@ -153,7 +159,7 @@ pub fn sqlite_file(test: &str) -> TestDb<SqliteConnection> {
     }
     let mut db = TestDb::new(conn);
     db.file = Some(path);
-    db.reopen = Some(Box::new(open));
+    db.reopen = Some(std::sync::Arc::new(open));
     db
 }
 
@@ -182,7 +188,7 @@ pub fn postgres(test: &str) -> Option<TestDb<PgConnection>> {
     }
     let mut db = TestDb::new(conn);
     db.schema = Some(schema);
-    db.reopen = Some(Box::new(open));
+    db.reopen = Some(std::sync::Arc::new(open));
     Some(db)
 }
 
@@ -208,7 +214,7 @@ pub fn mysql_with(test: &str, ddl: &[&str]) -> Option<TestDb<MysqlConnection>> {
             .execute(&mut db.conn)
             .expect("MySQL DDL");
     }
-    db.reopen = Some(Box::new(open));
+    db.reopen = Some(std::sync::Arc::new(open));
     Some(db)
 }
 

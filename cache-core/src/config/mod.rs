@@ -152,6 +152,15 @@ pub struct CacheConfig {
     /// write-through; `?write_through=off` to invalidate it instead: two
     /// round trips fewer per write on a shared store).
     pub write_through: bool,
+    /// The fraction of hits re-read from the database off the request
+    /// path and compared with what was served (`?verify=0.001`; 0, the
+    /// default: none). See cache-diesel's `verify` module.
+    pub verify: f64,
+    /// How long a sampled hit that differed from the database is given to
+    /// be invalidated before it is re-checked and counted stale
+    /// (`?verify_window=1s`): longer than a write's invalidation takes
+    /// (and than `follower_bound` and `local_window`, where set).
+    pub verify_window: Duration,
 }
 
 impl Default for CacheConfig {
@@ -175,6 +184,8 @@ impl Default for CacheConfig {
             shards: 16,
             follower_bound: None,
             write_through: true,
+            verify: 0.0,
+            verify_window: Duration::from_secs(1),
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -388,6 +399,17 @@ impl CacheConfig {
                     _ => return Err(bad("on or off")),
                 }
             }
+            "verify" => {
+                self.verify = value
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| (0.0..=1.0).contains(f))
+                    .ok_or_else(|| bad("a fraction from 0 to 1 (e.g. 0.001)"))?
+            }
+            "verify_window" => {
+                self.verify_window =
+                    parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 1s)"))?
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -409,7 +431,7 @@ fn unknown_option(name: &str) -> String {
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
          tls_ca, lease, lease_tick, local, local_window, replicas, follower_bound, \
-         write_through, \
+         write_through, verify, verify_window, \
          shards (a cluster's), \
          sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
@@ -653,6 +675,10 @@ mod tests {
             ),
             ("memory://?max_entries=0", "positive"),
             ("memory://?write_through=maybe", "expected on or off"),
+            ("memory://?verify=2", "a fraction from 0 to 1"),
+            ("memory://?verify=NaN", "a fraction from 0 to 1"),
+            ("memory://?verify=-0.1", "a fraction from 0 to 1"),
+            ("memory://?verify_window=0", "non-zero"),
             ("memory://?response_timeout=0", "non-zero"),
             ("memory://?max_value_size=0", "positive"),
             ("memory://?max_bytes=64kbbb", "k, m or g suffix"),

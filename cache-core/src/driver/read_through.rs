@@ -34,6 +34,7 @@ use serde::de::DeserializeOwned;
 use std::fmt::Display;
 use std::future::{Future, ready};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// How one read-through call is keyed and filled.
 #[derive(Clone, Copy)]
@@ -64,6 +65,9 @@ pub struct Plan<'a> {
     /// complete; returns it back when it cannot take it, and the caller
     /// then refreshes inline.
     pub background: Option<&'a (dyn Fn(Refresh) -> Option<Refresh> + Sync)>,
+    /// What reads (a model or a query's label) and which kind of read
+    /// (`detail`, `list`, ..): the fields of a miss's span.
+    pub source: (&'a str, &'a str),
 }
 
 impl<'a> Plan<'a> {
@@ -78,6 +82,7 @@ impl<'a> Plan<'a> {
             own_tag: None,
             fill: true,
             soft_timeout: None,
+            source: ("", ""),
             stats: None,
             background: None,
         }
@@ -297,13 +302,30 @@ impl Cache {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Miss, 1);
                 }
+                // A miss's span (none on a hit): its lease wait, the query
+                // (the caller's, inside `load`) and its fill within.
+                let span = tracing::info_span!(
+                    "cache.miss",
+                    source = plan.source.0,
+                    kind = plan.source.1,
+                    key = plan.key,
+                    outcome = tracing::field::Empty
+                );
                 // Nothing is filled inside a transaction, nor while a tag is
                 // pending: a write announced its commit (`intent.rs`), and
                 // what is read now may be from before it.
-                if !plan.fill || stamp.is_pending() {
-                    return load().await.map(|v| (v, Outcome::Loaded));
-                }
-                self.fill_miss(io, plan, shape, load, stamp).await
+                let read = async {
+                    if !plan.fill || stamp.is_pending() {
+                        return load().await.map(|v| (v, Outcome::Loaded));
+                    }
+                    self.fill_miss(io, plan, shape, load, stamp).await
+                };
+                let read = read.instrument(span.clone()).await;
+                match &read {
+                    Ok((_, outcome)) => span.record("outcome", tracing::field::debug(outcome)),
+                    Err(_) => span.record("outcome", "failed"),
+                };
+                read
             }
         }
     }
@@ -516,7 +538,11 @@ impl Cache {
             Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere(key)))) => {
                 fill_stamp = Some(read);
                 self.count_both(plan, Counter::LeaseWait);
-                match self.wait_for_fill::<T>(io, plan, &key).await {
+                let waited = self.wait_for_fill::<T>(io, plan, &key);
+                match waited
+                    .instrument(tracing::debug_span!("cache.lease_wait"))
+                    .await
+                {
                     Waited::Filled(value) => {
                         drop(leader); // local followers re-read the cache
                         return Ok((value, Outcome::AfterLease));
@@ -551,8 +577,9 @@ impl Cache {
         let bytes = match fill_stamp {
             Some(stamp) if !stamp.is_pending() => {
                 let lease = held.lease.as_deref();
-                self.store(io, plan, &shape(&value), &stamp, &value, lease)
-                    .await
+                let shaped = shape(&value);
+                let store = self.store(io, plan, &shaped, &stamp, &value, lease);
+                store.instrument(tracing::debug_span!("cache.fill")).await
             }
             _ => None,
         };

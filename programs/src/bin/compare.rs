@@ -1,8 +1,11 @@
 //! Benchmarks against the floor and against a peer, in one run.
 //!
 //! ```text
-//! cargo run --release -p cache-programs --bin compare -- [--quick] [--memory-only]
+//! cargo run --release -p cache-programs --bin compare -- [--quick] [--memory-only] [--verify F]
 //! ```
+//!
+//! `--verify F` gives every cache `verify=F` (sampled verification): with
+//! a tiny F (`1e-12`), what drawing the sample costs a hit.
 //!
 //! On SQLite + the in-process cache, and on PostgreSQL + Redis when both
 //! answer, with the same data (10,000 products, a timestamp, a text, a bool
@@ -904,7 +907,17 @@ fn cache_at(url: &str, prefix: &str) -> Cache {
     let mut cfg = CacheConfig::from_url(url).expect("cache URL");
     cfg.key_prefix = prefix.to_owned();
     cfg.max_entries = Some(100_000);
+    cfg.verify = verify_fraction();
     Cache::new(cfg).expect("cache")
+}
+
+/// `--verify F`: the caches' `verify` (what a sampled verification costs
+/// a hit that is not sampled, with a tiny F).
+fn verify_fraction() -> f64 {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--verify");
+    let value = at.and_then(|i| args.get(i + 1));
+    value.map_or(0.0, |v| v.parse().expect("--verify takes a fraction"))
 }
 
 fn main() {

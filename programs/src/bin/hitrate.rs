@@ -121,6 +121,9 @@ struct Args {
     /// Hook writes invalidate the row instead of putting it in place
     /// (`--no-write-through`: the cache's `write_through=off`).
     no_write_through: bool,
+    /// The fraction of hits verified against the database (`--verify F`:
+    /// the caches' `verify`; 0: none).
+    verify: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -135,6 +138,7 @@ fn parse_args() -> Result<Args, String> {
         schema: String::new(),
         follower: false,
         no_write_through: false,
+        verify: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -149,6 +153,7 @@ fn parse_args() -> Result<Args, String> {
             "--follower" => args.follower = true,
             "--no-write-through" => args.no_write_through = true,
             "--async-writer" => args.async_writer = true,
+            "--verify" => args.verify = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
             "--filter" => match value()?.as_str() {
                 "text" => args.text = true,
                 "id" => args.text = false,
@@ -163,7 +168,7 @@ fn parse_args() -> Result<Args, String> {
     let async_ok = (!args.async_writer || (args.db != "mysql" && !args.unchecked))
         && (!args.follower || args.db == "postgres");
     if !known || !async_ok || args.writes_per_s <= 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--follower (postgres)] [--no-write-through] [--unchecked-writes]".into());
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--filter <id|text>] [--async-writer (postgres, sqlite)] [--follower (postgres)] [--no-write-through] [--unchecked-writes] [--verify F]".into());
     }
     Ok(args)
 }
@@ -274,6 +279,8 @@ struct Outcome {
     write_us: Vec<u64>,
     stale: usize,
     seconds: f64,
+    /// The verification counters (`--verify`).
+    verified: Option<cache_core::StatsSnapshot>,
 }
 
 impl Outcome {
@@ -315,7 +322,7 @@ impl Outcome {
     }
 }
 
-fn cache_for(kind: &str, prefix: &str, follower: bool, write_through: bool) -> Cache {
+fn cache_for(kind: &str, prefix: &str, args: &Args, write_through: bool) -> Cache {
     let url = match kind {
         "redis" => services::redis_url().expect("Redis reachable"),
         "tiered" => services::tiered_url().expect("Redis reachable"),
@@ -323,10 +330,11 @@ fn cache_for(kind: &str, prefix: &str, follower: bool, write_through: bool) -> C
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
     cfg.key_prefix = prefix.to_owned();
-    if follower {
+    if args.follower {
         cfg.follower_bound = Some(Duration::from_secs(5));
     }
     cfg.write_through = write_through;
+    cfg.verify = args.verify;
     Cache::new(cfg).expect("cache")
 }
 
@@ -365,14 +373,13 @@ fn seeded() -> HashMap<i32, (i32, i32)> {
         .collect()
 }
 
-fn read_loop<C>(mut conn: C, cache: Cache, text: bool, until: Instant) -> Vec<Read>
+fn read_loop<C>(mut conn: C, manager: &HitrateProductCache, text: bool, until: Instant) -> Vec<Read>
 where
     C: Connection + 'static,
     HitrateProduct: ModelQueries<C>,
 {
     let queries = Arc::new(AtomicUsize::new(0));
     conn.set_instrumentation(query_counter(queries.clone()));
-    let manager = HitrateProductCache::new(cache);
     let mut reads = Vec::new();
     while Instant::now() < until {
         let began_us = now_us();
@@ -527,7 +534,7 @@ where
     } else {
         "hitrate"
     });
-    let cache = cache_for(&args.cache, &prefix, args.follower, !args.no_write_through);
+    let cache = cache_for(&args.cache, &prefix, args, !args.no_write_through);
     let mut following = args.follower.then(|| {
         cache_tests::following::Following::new(&cache, &args.schema, &["hitrate_products"])
             .expect("PostgreSQL with wal_level = logical")
@@ -539,8 +546,11 @@ where
     // The writer's connection is tracked, as the README asks of every
     // connection that writes: on a shared store its hook writes can then
     // run in a transaction of their own and name the values they touched.
+    // (Not `--unchecked-writes`': the tracker would catch its SQL.)
     let mut conn = open();
-    cache_diesel::track(&mut conn);
+    if !args.unchecked {
+        cache_diesel::track(&mut conn);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -574,14 +584,16 @@ where
     };
     let initial = rows.clone();
     let readers: Vec<C> = (0..READERS).map(|_| open()).collect();
+    // (One manager: its counters hold every reader's verifications.)
+    let reading = HitrateProductCache::new(cache.clone());
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(args.seconds);
     let (reads, writes) = std::thread::scope(|s| {
         let readers: Vec<_> = readers
             .into_iter()
             .map(|c| {
-                let cache = cache.clone();
-                s.spawn(move || read_loop(c, cache, args.text, until))
+                let reading = &reading;
+                s.spawn(move || read_loop(c, reading, args.text, until))
             })
             .collect();
         let writes = write_loop(
@@ -599,8 +611,38 @@ where
         (reads, writes)
     });
     let seconds = started.elapsed().as_secs_f64();
+    let verified = verified(&reading, args);
     let _ = cache.clear();
-    verdict(&reads, &writes, &initial, seconds)
+    let mut outcome = verdict(&reads, &writes, &initial, seconds);
+    outcome.verified = verified;
+    outcome
+}
+
+/// The readers' verification counters (`--verify`) once the verifier is
+/// done: past its window, when they have stopped moving.
+fn verified(reading: &HitrateProductCache, args: &Args) -> Option<cache_core::StatsSnapshot> {
+    if args.verify <= 0.0 {
+        return None;
+    }
+    let window = reading.cache().config().verify_window;
+    std::thread::sleep(window);
+    let settled = |s: cache_core::StatsSnapshot| {
+        (
+            s.verified,
+            s.verified_stale,
+            s.verify_raced,
+            s.verify_dropped,
+        )
+    };
+    let mut last = settled(reading.stats());
+    loop {
+        std::thread::sleep(window.max(Duration::from_millis(500)));
+        let now = settled(reading.stats());
+        if now == last {
+            return Some(reading.stats());
+        }
+        last = now;
+    }
 }
 
 fn verdict(
@@ -659,6 +701,17 @@ where
     (built, wide)
 }
 
+/// With `--verify`: the rereads of sampled hits open connections to
+/// `test`'s database.
+fn rereads_from<C>(test: &db::TestDb<C>, args: &Args)
+where
+    C: cache_diesel::RefreshConnection<Connection = C> + Connection,
+{
+    if let Some(open) = test.opener().filter(|_| args.verify > 0.0) {
+        cache_diesel::refresh_connections(move || Ok::<_, String>(open()));
+    }
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -672,18 +725,21 @@ fn main() -> ExitCode {
         "sqlite" => {
             let mut test = db::sqlite_file("hitrate");
             seed(&mut test.conn, "");
+            rereads_from(&test, &args);
             args.schema = test.file().expect("a file of its own").to_owned();
             both(&|| test.another(), &args)
         }
         "postgres" => {
             let mut test = db::postgres("hitrate").expect("PostgreSQL reachable");
             seed(&mut test.conn, "");
+            rereads_from(&test, &args);
             args.schema = test.schema().expect("a schema of its own").to_owned();
             both(&|| test.another(), &args)
         }
         _ => {
             let mut test = db::mysql_with("hitrate", &[]).expect("MySQL reachable");
             seed(&mut test.conn, "AUTO_INCREMENT");
+            rereads_from(&test, &args);
             both(&|| test.another(), &args)
         }
     };
@@ -691,8 +747,18 @@ fn main() -> ExitCode {
     println!("{}", wide.line("table-wide"));
     let fewer = wide.queries_per_list_read() / built.queries_per_list_read().max(1e-9);
     let stale = built.stale + wide.stale;
+    let verified = match (built.verified, wide.verified) {
+        (Some(a), Some(b)) => format!(
+            " verified={} stale_served={} verify_raced={} verify_dropped={}",
+            a.verified + b.verified,
+            a.verified_stale + b.verified_stale,
+            a.verify_raced + b.verify_raced,
+            a.verify_dropped + b.verify_dropped,
+        ),
+        _ => String::new(),
+    };
     println!(
-        "list_hit_rate={:.3} detail_hit_rate={:.3} list_queries={} table_wide_list_hit_rate={:.3} list_queries_fewer_than_table_wide={:.2} stale_reads={stale}",
+        "list_hit_rate={:.3} detail_hit_rate={:.3} list_queries={} table_wide_list_hit_rate={:.3} list_queries_fewer_than_table_wide={:.2} stale_reads={stale}{verified}",
         built.list_hit_rate(),
         built.detail_hit_rate(),
         built.list_queries,

@@ -6,3 +6,4 @@
 mod async_refresh;
 mod refresh_workers;
 mod unusable_cache_url;
+mod verify;

@@ -67,3 +67,4 @@ mod metrics;
 mod misses_under_load;
 mod pools;
 mod postgres_tls;
+mod traces;

@@ -629,6 +629,7 @@ mod damaged_entries {
             soft_timeout: None,
             stats: Some(&stats),
             background: None,
+            source: ("", ""),
         };
         let shape = |_: &Unencodable| Shape {
             depends_on: 1,

@@ -76,6 +76,7 @@ fn a_managers_counters_and_read_latency_reach_the_recorder() {
             assert_eq!(p.count(conn, None, in_one()).unwrap(), 1);
             assert_eq!(titles(conn).unwrap(), ["Title of m"]);
         }
+        p.invalidate_all().unwrap();
     });
     let recorded: Vec<Recorded> = snapshotter
         .snapshot()
@@ -110,6 +111,19 @@ fn a_managers_counters_and_read_latency_reach_the_recorder() {
             "{kind}"
         );
         assert_eq!(timed(&recorded, model, kind, "miss"), 1, "{kind}");
+    }
+    // Sampled verification's counters, there from the start.
+    assert_eq!(counter("cache_verified_total"), 0);
+    assert_eq!(counter("cache_verified_stale_total"), 0);
+    // Invalidations by table and cause: the insert's hook, the operator's
+    // `invalidate_all`.
+    for cause in ["hook", "operator"] {
+        let labels = [("table", "products"), ("cause", cause)];
+        assert_eq!(
+            find(&recorded, "cache_table_invalidations_total", &labels),
+            Some(&DebugValue::Counter(1)),
+            "{cause}"
+        );
     }
     let query = ("query", "metrics_titles");
     assert_eq!(reads(&recorded, query, "query", "miss"), 1);

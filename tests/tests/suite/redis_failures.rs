@@ -105,17 +105,40 @@ fn recovers_when_the_server_returns() {
         return;
     };
     let port = closed_port();
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
     let cache = cache_at(port, "retry_after=50ms");
-    assert!(cache.get::<i32>("k").is_err(), "nothing listens yet");
-
+    metrics::with_local_recorder(&recorder, || {
+        assert!(cache.get::<i32>("k").is_err(), "nothing listens yet");
+    });
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let _proxy = Proxy::on(listener, &services::redis_address(&url), None);
     thread::sleep(Duration::from_millis(80)); // past retry_after
-    cache
-        .set("k", &5, Timeout::Default)
-        .expect("the server is back");
+    metrics::with_local_recorder(&recorder, || {
+        cache
+            .set("k", &5, Timeout::Default)
+            .expect("the server is back");
+    });
     assert_eq!(cache.get::<i32>("k").unwrap(), Some(5));
     cache.clear().unwrap();
+    // The breaker's state and its two transitions, in the metrics.
+    let recorded = snapshotter.snapshot().into_vec();
+    let value = |name: &str, to: Option<&str>| {
+        let found = recorded.iter().find(|(key, ..)| {
+            let key = key.key();
+            key.name() == name
+                && to.is_none_or(|to| key.labels().any(|l| l.key() == "to" && l.value() == to))
+        });
+        found.map(|(.., value)| format!("{value:?}"))
+    };
+    assert_eq!(
+        value("cache_breaker_open", None).as_deref(),
+        Some("Gauge(0.0)")
+    );
+    for to in ["open", "closed"] {
+        let transitions = value("cache_breaker_transitions_total", Some(to));
+        assert_eq!(transitions.as_deref(), Some("Counter(1)"), "{to}");
+    }
 }
 
 /// Runs `f` without hanging; returns its result and how long it took.

@@ -309,6 +309,7 @@ fn a_soft_timed_out_entry_is_refreshed_once_across_processes() {
         soft_timeout: Some(SOFT),
         stats: None,
         background: None,
+        source: ("", ""),
     };
     let shape = |_: &String| Shape {
         depends_on: 1,

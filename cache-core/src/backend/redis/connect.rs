@@ -130,7 +130,7 @@ impl RedisBackend {
     }
 
     pub(super) fn over(server: Server, shown_url: String, options: &RedisOptions) -> Self {
-        RedisBackend {
+        let backend = RedisBackend {
             pool: Pool::checked(
                 usize::try_from(options.pool_size).unwrap_or(usize::MAX),
                 Link::is_alive,
@@ -147,7 +147,9 @@ impl RedisBackend {
             no_hits_until: std::sync::atomic::AtomicU64::new(0),
             no_best_effort_until: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),
-        }
+        };
+        backend.report_breaker_state(false);
+        backend
     }
 
     /// A new connection, tried once: a refusal, a wrong password, an

@@ -288,6 +288,7 @@ impl RedisBackend {
                 url = %self.shown_url, ?grace,
                 "cache backend answers again: entries are served again after the grace"
             );
+            self.report_breaker(false);
         }
     }
 
@@ -303,10 +304,13 @@ impl RedisBackend {
             return;
         }
         match opened {
-            Opened::Now => tracing::warn!(
-                url = %self.shown_url, %error, ?retry_after,
-                "cache backend in trouble: calls fail fast until a probe gets an answer"
-            ),
+            Opened::Now => {
+                tracing::warn!(
+                    url = %self.shown_url, %error, ?retry_after,
+                    "cache backend in trouble: calls fail fast until a probe gets an answer"
+                );
+                self.report_breaker(true);
+            }
             _ => tracing::debug!(url = %self.shown_url, %error, "cache backend probe failed"),
         }
         match &self.server {
@@ -320,6 +324,33 @@ impl RedisBackend {
             }
             _ => self.pool.drain_idle(),
         }
+    }
+
+    /// With the `metrics` feature: the breaker's state as a gauge
+    /// (`cache_breaker_open{url}`: 1 open, 0 closed) and its transitions
+    /// (`cache_breaker_transitions_total{url, to = open|closed}`).
+    fn report_breaker(&self, open: bool) {
+        self.report_breaker_state(open);
+        #[cfg(feature = "metrics")]
+        {
+            let (url, to) = (
+                self.shown_url.to_string(),
+                if open { "open" } else { "closed" },
+            );
+            metrics::counter!("cache_breaker_transitions_total", "url" => url, "to" => to)
+                .increment(1);
+        }
+    }
+
+    /// The breaker's state gauge alone (set closed when the store is made).
+    pub(super) fn report_breaker_state(&self, open: bool) {
+        #[cfg(feature = "metrics")]
+        {
+            let url = self.shown_url.to_string();
+            metrics::gauge!("cache_breaker_open", "url" => url).set(f64::from(u8::from(open)));
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = open;
     }
 
     pub(super) fn failing_fast(&self) -> Error {
