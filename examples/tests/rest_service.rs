@@ -501,6 +501,52 @@ fn postgres_and_redis_on(args: &[&str]) {
     );
     exercise(&svc, "postgres");
     a_fix_by_hand_is_invalidated_by_cache_admin(&svc, &schema, &cache.0);
+    the_dashboards_metrics_are_served(&svc);
+}
+
+/// Every metric the Grafana dashboard (`examples/grafana/cache-dashboard.json`)
+/// queries is among those `GET /metrics` serves after the workload: the
+/// dashboard cannot drift from the names the code emits.
+fn the_dashboards_metrics_are_served(svc: &Service) {
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../grafana/cache-dashboard.json")).unwrap();
+    let mut queried = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            queried.extend(metric_names(target["expr"].as_str().unwrap()));
+        }
+    }
+    assert!(queried.len() >= 8, "{queried:?}");
+    let url = format!("{}/metrics", svc.base);
+    let text = svc.client.get(url).send().unwrap().text().unwrap();
+    let served: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split(['{', ' ']).next())
+        .collect();
+    let missing: Vec<&String> = queried
+        .iter()
+        .filter(|name| !served.contains(name.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries {missing:?}, not served"
+    );
+}
+
+/// The metric names (`cache_..`) a PromQL expression reads.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("cache_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[at + name.len()..];
+        names.push(name);
+    }
+    names
 }
 
 /// A book fixed by hand in the database (an untracked connection, as

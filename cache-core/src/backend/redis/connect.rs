@@ -148,7 +148,7 @@ impl RedisBackend {
             no_best_effort_until: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),
         };
-        backend.report_breaker_state(false);
+        backend.report_breaker_made();
         backend
     }
 

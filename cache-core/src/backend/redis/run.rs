@@ -342,8 +342,8 @@ impl RedisBackend {
         }
     }
 
-    /// The breaker's state gauge alone (set closed when the store is made).
-    pub(super) fn report_breaker_state(&self, open: bool) {
+    /// The breaker's state gauge alone.
+    fn report_breaker_state(&self, open: bool) {
         #[cfg(feature = "metrics")]
         {
             let url = self.shown_url.to_string();
@@ -351,6 +351,18 @@ impl RedisBackend {
         }
         #[cfg(not(feature = "metrics"))]
         let _ = open;
+    }
+
+    /// When the store is made: the breaker closed, no transition yet (so
+    /// that a dashboard finds its series before the first).
+    pub(super) fn report_breaker_made(&self) {
+        self.report_breaker_state(false);
+        #[cfg(feature = "metrics")]
+        for to in ["open", "closed"] {
+            let url = self.shown_url.to_string();
+            metrics::counter!("cache_breaker_transitions_total", "url" => url, "to" => to)
+                .increment(0);
+        }
     }
 
     pub(super) fn failing_fast(&self) -> Error {
