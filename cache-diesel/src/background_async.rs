@@ -42,10 +42,11 @@ where
 }
 
 /// A connection a task can own and use as a `C`.
-type Handle<C> = Box<dyn DerefMut<Target = C> + Send>;
+pub(crate) type Handle<C> = Box<dyn DerefMut<Target = C> + Send>;
 
 /// Opens a connection for a refresh task: `Err` when none could be opened.
-type Opener<C> = Arc<dyn Fn() -> BoxFuture<'static, Result<Handle<C>, String>> + Send + Sync>;
+pub(crate) type Opener<C> =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Handle<C>, String>> + Send + Sync>;
 
 static OPENERS: LazyLock<RwLock<HashMap<TypeId, Box<dyn Any + Send + Sync>>>> =
     LazyLock::new(Default::default);
@@ -104,7 +105,8 @@ where
         .insert(TypeId::of::<R::Target>(), Box::new(opener));
 }
 
-fn opener<C: 'static>() -> Option<Opener<C>> {
+/// The registered opener of `C`s, if any.
+pub(crate) fn opener<C: 'static>() -> Option<Opener<C>> {
     let openers = OPENERS.read().unwrap_or_else(|p| p.into_inner());
     openers
         .get(&TypeId::of::<C>())?

@@ -193,18 +193,25 @@ impl<M: CachedModel> Manager<M> {
         let related = <M as AsyncModelQueries<C>>::related_tables();
         reader.resync().await;
         let bypass = || reader.policy(std::iter::once(M::table())) == ReadPolicy::Bypass;
-        if let Some(kept) = self.kept_detail(related, bypass, &key) {
-            return Ok(kept);
-        }
-        let value_key = key.value_key();
-        let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
-        let entry = self.detail_entry(&key, value_key, &unique_tag, related);
+        let kept = self.kept_detail(related, bypass, &key);
         let background = || {
             let owned = key.clone();
             background_async::owned(move |conn: &mut C| {
                 Box::pin(async move { M::load_record(conn, &owned).await })
             })
         };
+        if let Some(kept) = kept {
+            if crate::verify::sampled(self.cache()) {
+                let value_key = key.value_key();
+                let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
+                let entry = self.detail_entry(&key, value_key, &unique_tag, related);
+                self.verify_hit_async(&entry, &background, &kept);
+            }
+            return Ok(kept);
+        }
+        let value_key = key.value_key();
+        let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
+        let entry = self.detail_entry(&key, value_key, &unique_tag, related);
         let load = async |conn: &mut C| M::load_record(conn, &key).await;
         self.read_through_async(&mut reader, entry, load, &background)
             .await
@@ -237,6 +244,7 @@ impl<M: CachedModel> Manager<M> {
             );
             return reader.load(missed, load).await;
         }
+        let make = background;
         let spawn = |refresh: Refresh| {
             let job = Job {
                 load: background(),
@@ -257,6 +265,9 @@ impl<M: CachedModel> Manager<M> {
             .read_through_async(&plan, shape, || lift(reader.load(missed, load)))
             .await?;
         self.report(&entry, outcome, plan.fill, started);
+        if outcome == cache_core::__engine::Outcome::Hit {
+            self.verify_hit_async(&entry, make, &value);
+        }
         Ok(value)
     }
 }

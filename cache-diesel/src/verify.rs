@@ -27,8 +27,10 @@
 //! invent one.
 //!
 //! Verified: lookups by a unique value (`get`, `find`, `get_by_..`) and
-//! counts, on the sync API. Not yet: lists (an order the query leaves open
-//! would differ without being wrong) and the async API.
+//! counts, on the sync API and the async one (whose rereads run as tasks
+//! on the hit's runtime, with connections from `refresh_connections_async`).
+//! Not lists: an order the query leaves open would differ without being
+//! wrong.
 
 use crate::form::{CacheForm, FormRef};
 use crate::manager::{Entry, Manager, OwnedLoad, ShapeFn};
@@ -133,7 +135,13 @@ where
         sample.stats.add(Counter::Verified, 1);
         return None;
     }
-    let due = Instant::now() + sample.cache.config().verify_window;
+    // (Not before a follower's bound or the local tier's window: writes
+    // within them may not have been invalidated yet, by design.)
+    let config = sample.cache.config();
+    let window = (config.verify_window)
+        .max(config.follower_bound.unwrap_or_default())
+        .max(config.local_window);
+    let due = Instant::now() + window;
     let stats = sample.stats.clone();
     Some((due, Box::new(move || recheck(sample, reread)), stats))
 }
@@ -254,39 +262,90 @@ impl<M: CachedModel> Manager<M> {
         C: diesel::Connection + 'static,
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        if !matches!(entry.kind, Kind::Detail | Kind::Count) || !sampled(self.cache()) {
+        if !self.draws(entry) {
             return;
         }
         let Some(run) = crate::background::runner::<C>() else {
-            self.tally(Counter::VerifyDropped);
-            static WARNED: std::sync::Once = std::sync::Once::new();
-            WARNED.call_once(|| {
-                tracing::warn!(
-                    connection = std::any::type_name::<C>(),
-                    "verify= is set, but no connection source is registered for sampled hits' \
-                     rereads (cache_diesel::refresh_connections): not verified"
-                )
-            });
-            return;
+            return self.no_source::<C>();
         };
         let mut loads: Vec<OwnedLoad<C, T>> = (0..3).map(|_| make()).collect();
         let reread: Reread<T> = Box::new(move || {
             let load = loads.pop()?;
             let (mut load, mut read) = (Some(load), None);
             let opened = run(&mut |conn| read = load.take().map(|load| load(conn)));
-            match (opened, read) {
-                (Ok(()), Some(Ok(value))) => Some(value),
-                (Err(e), _) => {
-                    tracing::debug!(error = %e, "verify: no connection");
-                    None
-                }
-                (_, read) => {
-                    tracing::debug!(error = ?read.map(|r| r.err()), "verify: the reread failed");
-                    None
-                }
+            reread_of(opened, read)
+        });
+        submit(self.sample(entry, value), reread);
+    }
+
+    /// [`Manager::verify_hit`] of an async read: the rereads run as tasks
+    /// on the runtime of the hit, on connections from the source
+    /// registered with `refresh_connections_async`.
+    #[cfg(feature = "async")]
+    pub(crate) fn verify_hit_async<C, T, S: ShapeFn<T>>(
+        &self,
+        entry: &Entry<'_, T, S>,
+        make: &(dyn Fn() -> crate::background_async::OwnedLoad<C, T> + Sync),
+        value: &T,
+    ) where
+        C: diesel_async::AsyncConnection + 'static,
+        T: CacheForm + Clone + Send + Sync + 'static,
+    {
+        if !self.draws(entry) {
+            return;
+        }
+        let (Some(open), Ok(runtime)) = (
+            crate::background_async::opener::<C>(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return self.no_source::<C>();
+        };
+        let mut loads: Vec<_> = (0..3).map(|_| make()).collect();
+        let reread: Reread<T> = Box::new(move || {
+            let load = loads.pop()?;
+            let (tx, rx) = std::sync::mpsc::channel();
+            let open = open.clone();
+            runtime.spawn(async move {
+                let read = match open().await {
+                    Ok(mut conn) => Some(load(&mut conn).await),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "verify: no connection");
+                        None
+                    }
+                };
+                let _ = tx.send(read);
+            });
+            // (A runtime shut down meanwhile drops the task: no answer.)
+            match rx.recv_timeout(REREAD_WAIT) {
+                Ok(read) => reread_of(Ok::<(), String>(()), read),
+                Err(_) => None,
             }
         });
-        let sample = Sample {
+        submit(self.sample(entry, value), reread);
+    }
+
+    /// Whether this hit of `entry` is to be verified.
+    fn draws<T, S: ShapeFn<T>>(&self, entry: &Entry<'_, T, S>) -> bool {
+        matches!(entry.kind, Kind::Detail | Kind::Count) && sampled(self.cache())
+    }
+
+    /// A drawn hit without a connection source: dropped, said once.
+    fn no_source<C>(&self) {
+        self.tally(Counter::VerifyDropped);
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                connection = std::any::type_name::<C>(),
+                "verify= is set, but no connection source is registered for sampled hits' \
+                 rereads (cache_diesel::refresh_connections, refresh_connections_async): \
+                 not verified"
+            )
+        });
+    }
+
+    /// The sample of a hit of `entry` that served `value`.
+    fn sample<T: Clone, S: ShapeFn<T>>(&self, entry: &Entry<'_, T, S>, value: &T) -> Sample<T> {
+        Sample {
             model: M::INFO.name,
             kind: entry.kind.as_str(),
             key: entry.key.clone(),
@@ -296,8 +355,31 @@ impl<M: CachedModel> Manager<M> {
             at: Instant::now(),
             cache: self.cache().clone(),
             stats: self.stats_handle(),
-        };
-        submit(sample, reread);
+        }
+    }
+}
+
+/// How long a reread on the async runtime is waited for.
+#[cfg(feature = "async")]
+const REREAD_WAIT: Duration = Duration::from_secs(30);
+
+/// What a reread read: the value, or `None` (logged) when no connection
+/// was `opened` or the query failed.
+fn reread_of<T, E: std::fmt::Display>(
+    opened: Result<(), E>,
+    read: Option<diesel::QueryResult<T>>,
+) -> Option<T> {
+    match (opened, read) {
+        (Ok(()), Some(Ok(value))) => Some(value),
+        (Err(e), _) => {
+            tracing::debug!(error = %e, "verify: no connection");
+            None
+        }
+        (_, Some(Err(e))) => {
+            tracing::debug!(error = %e, "verify: the reread failed");
+            None
+        }
+        (_, None) => None,
     }
 }
 

@@ -4,7 +4,7 @@
 //! process-wide.)
 
 use cache_diesel::{Cache, CacheConfig};
-use cache_tests::consistency::{self, BackgroundRow, BackgroundRowCache};
+use cache_tests::consistency::{self, BackgroundRow, BackgroundRowCache, VersionedRowCache};
 use cache_tests::db::{self, query_counter};
 use cache_tests::{services, unique};
 use diesel::connection::SimpleConnection;
@@ -168,4 +168,42 @@ async fn postgres_redis_refreshes_in_tasks_with_a_deadpool_pool() {
             .unwrap()
     };
     stale_reads_refresh_in_tasks(rows, open, write, opened).await;
+    sampled_async_hits_are_verified(&url, &redis, &mut setup.conn).await;
+}
+
+/// Sampled verification on the async API (`?verify=1`), its rereads on
+/// connections from the opener registered above: a right hit counts
+/// `verified`, one stale behind the cache's back (untracked SQL on
+/// `behind`) `verified_stale`, and its entry is deleted.
+async fn sampled_async_hits_are_verified(
+    url: &str,
+    redis: &str,
+    behind: &mut diesel::PgConnection,
+) {
+    let mut config = CacheConfig::from_url(redis).unwrap();
+    config.key_prefix = unique::prefix("async_verify");
+    config.verify = 1.0;
+    config.verify_window = Duration::from_millis(200);
+    let rows = VersionedRowCache::new(Cache::new(config).unwrap());
+    let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+    let until = async |done: &dyn Fn(&cache_core::StatsSnapshot) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(&rows.stats()) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        rows.stats()
+    };
+    for _ in 0..2 {
+        rows.get_async(&mut conn, 1).await.unwrap();
+    }
+    let stats = until(&|s| s.verified == 1).await;
+    assert_eq!((stats.verified, stats.verified_stale), (1, 0), "{stats:?}");
+    behind
+        .batch_execute("UPDATE consistency_rows SET version = 5 WHERE id = 1")
+        .unwrap();
+    let served = rows.get_async(&mut conn, 1).await.unwrap().version;
+    assert_eq!(served, 8, "stale");
+    let stats = until(&|s| s.verified_stale == 1).await;
+    assert_eq!((stats.verified, stats.verified_stale), (1, 1), "{stats:?}");
+    assert_eq!(rows.get_async(&mut conn, 1).await.unwrap().version, 5);
 }
