@@ -762,6 +762,12 @@ impl<M: CachedModel> Manager<M> {
         coarse
     }
 
+    /// The span of a hook write's invalidation of `tags`.
+    pub(crate) fn invalidate_span(&self, why: &'static str, tags: &[String]) -> tracing::Span {
+        let model = M::INFO.name;
+        tracing::info_span!("cache.invalidate", model, why, tags = tags.len())
+    }
+
     /// Counts a hook write's invalidation of `tags` (see `write_metrics`).
     pub(crate) fn count_hook(&self, tags: &[String]) {
         let cause = match self.count_coarse(tags) {
@@ -785,13 +791,7 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
         bumped: bool,
     ) {
-        let span = tracing::info_span!(
-            "cache.invalidate",
-            model = M::INFO.name,
-            why,
-            tags = tags.len()
-        );
-        let _span = span.entered();
+        let _span = self.invalidate_span(why, &tags).entered();
         self.count_hook(&tags);
         let epoch = self.model_keys().table_tag(TableTag::Epoch);
         match tracking::defer(

@@ -447,12 +447,7 @@ impl<M: CachedModel> Manager<M> {
         tags: Vec<String>,
         bumped: bool,
     ) {
-        let span = tracing::info_span!(
-            "cache.invalidate",
-            model = M::INFO.name,
-            why,
-            tags = tags.len()
-        );
+        let span = self.invalidate_span(why, &tags);
         self.invalidate_now_async(conn, why, tags, bumped)
             .instrument(span)
             .await
