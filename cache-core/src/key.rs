@@ -130,6 +130,10 @@ pub struct KeyBuilder {
     /// every entry (detail, list, cached query); not of tags, which every
     /// version shares (a write invalidates the entries of each).
     version: String,
+    /// A tenant's key segment (`%t` and the escaped name: no escaped
+    /// segment begins so) and its tag, for a tenant's view of the cache
+    /// ([`KeyBuilder::for_tenant`]).
+    tenant: Option<(String, String)>,
 }
 
 impl KeyBuilder {
@@ -148,7 +152,33 @@ impl KeyBuilder {
         KeyBuilder {
             head,
             version: version.to_string(),
+            tenant: None,
         }
+    }
+
+    /// The keys of tenant `tenant`'s view of this cache: every key but the
+    /// tags' holds the tenant's segment, so no key of one tenant is
+    /// another's or the cache's own; tags are shared (a write invalidates
+    /// every tenant's entries). Its entries depend on [`KeyBuilder::tenant_tag`]
+    /// too, whose bump flushes them.
+    pub fn for_tenant(&self, tenant: &str) -> KeyBuilder {
+        let mut segment = String::from("%t");
+        escape_into(&mut segment, tenant, Segment::Scope);
+        if segment.len() > MAX_SEGMENT_LEN {
+            segment.truncate(2);
+            push_hash(&mut segment, tenant);
+        }
+        let tag = self.build(Namespace::Tag, &["tenant"], tenant);
+        KeyBuilder {
+            tenant: Some((segment, tag)),
+            ..self.clone()
+        }
+    }
+
+    /// The tag every entry of a tenant's view depends on, if this builder
+    /// is one ([`KeyBuilder::for_tenant`]).
+    pub fn tenant_tag(&self) -> Option<&str> {
+        self.tenant.as_ref().map(|(_, tag)| tag.as_str())
     }
 
     /// The backend key for `name` in namespace `ns`, under the trusted-or-not
@@ -164,6 +194,10 @@ impl KeyBuilder {
         head.push_str(&self.head);
         head.push_str(ns.marker());
         head.push(':');
+        if let Some((segment, _)) = self.tenant.as_ref().filter(|_| ns != Namespace::Tag) {
+            head.push_str(segment);
+            head.push(':');
+        }
         if matches!(ns, Namespace::Detail | Namespace::List | Namespace::Query) {
             head.push_str(&self.version);
             head.push(':');
@@ -514,6 +548,43 @@ mod tests {
         assert!(
             keys.build(Namespace::List, &["m", &short], "f")
                 .contains(&short)
+        );
+    }
+
+    #[test]
+    fn a_tenants_keys_are_its_own_and_its_tags_are_shared() {
+        let base = KeyBuilder::new("app");
+        let (a, b) = (base.for_tenant("a"), base.for_tenant("b"));
+        for ns in [
+            Namespace::User,
+            Namespace::Detail,
+            Namespace::List,
+            Namespace::Query,
+            Namespace::Lease,
+        ] {
+            let keys = [&base, &a, &b].map(|k| k.build(ns, &["m"], "1"));
+            let unique: HashSet<&String> = keys.iter().collect();
+            assert_eq!(unique.len(), 3, "{keys:?}");
+        }
+        // Not even a crafted name or scope reaches a tenant's keys.
+        assert_ne!(
+            base.build(Namespace::Detail, &["%ta"], "1"),
+            a.build(Namespace::Detail, &[], "1")
+        );
+        assert_ne!(base.user_key("%ta:x", 1), a.user_key("x", 1));
+        assert_eq!(
+            base.build(Namespace::Tag, &["t"], "x"),
+            a.build(Namespace::Tag, &["t"], "x")
+        );
+        assert_eq!(base.tenant_tag(), None);
+        assert_ne!(a.tenant_tag(), b.tenant_tag());
+        assert_eq!(a.tenant_tag(), base.for_tenant("a").tenant_tag());
+        let long = "x".repeat(300);
+        assert!(
+            base.for_tenant(&long)
+                .build(Namespace::Detail, &[], "1")
+                .len()
+                < 200
         );
     }
 

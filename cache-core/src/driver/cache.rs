@@ -37,6 +37,8 @@ use std::sync::{Arc, OnceLock};
 #[derive(Clone)]
 pub struct Cache {
     inner: Arc<Inner>,
+    /// A tenant's keys ([`Cache::tenant`]), else the cache's own.
+    tenant: Option<Arc<KeyBuilder>>,
 }
 
 struct Inner {
@@ -71,7 +73,10 @@ pub struct WeakCache(std::sync::Weak<Inner>);
 impl WeakCache {
     /// The cache, if it is still alive.
     pub fn upgrade(&self) -> Option<Cache> {
-        self.0.upgrade().map(|inner| Cache { inner })
+        self.0.upgrade().map(|inner| Cache {
+            inner,
+            tenant: None,
+        })
     }
 }
 
@@ -222,6 +227,7 @@ impl Cache {
                 async_store: OnceLock::new(),
                 gate: Default::default(),
             }),
+            tenant: None,
         };
         if let Some(bound) = cache.inner.config.follower_bound {
             crate::driver::follower_gate::start_watch(&cache, bound);
@@ -260,9 +266,36 @@ impl Cache {
         WeakCache(Arc::downgrade(&self.inner))
     }
 
-    /// Whether two handles are the same cache.
+    /// Whether two handles are the same cache (tenants' views of one
+    /// cache are: they share its store, its tags and its counters).
     pub fn same(&self, other: &Cache) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Tenant `tenant`'s view of this cache: the same store, tags and
+    /// counters, and keys of its own, so that no entry (nor low-level
+    /// key) of one tenant is read by another; writes through any view
+    /// invalidate every tenant's entries, as they share the tags. Every
+    /// entry a manager or a cached query keeps through the view also
+    /// depends on the tenant's tag, which [`Cache::invalidate_tenant`]
+    /// bumps. Cheap (one key builder): make one per tenant, or per
+    /// request.
+    pub fn tenant(&self, tenant: &str) -> Cache {
+        Cache {
+            inner: self.inner.clone(),
+            tenant: Some(Arc::new(self.inner.keys.for_tenant(tenant))),
+        }
+    }
+
+    /// Invalidates every entry managers and cached queries keep through
+    /// tenant `tenant`'s view ([`Cache::tenant`]), in every process that
+    /// shares the cache, in one bump (no scan). Low-level keys are not
+    /// entries: they stay. An error says the cache could not be told yet;
+    /// the bump is owed and retried.
+    pub fn invalidate_tenant(&self, tenant: &str) -> Result<()> {
+        let keys = self.inner.keys.for_tenant(tenant);
+        let tag: Vec<String> = keys.tenant_tag().map(str::to_owned).into_iter().collect();
+        self.bump_tags(&tag, None)
     }
 
     /// This cache's configuration.
@@ -285,7 +318,7 @@ impl Cache {
     /// The key builder, carrying this cache's prefix.
     #[doc(hidden)]
     pub fn keys(&self) -> &KeyBuilder {
-        &self.inner.keys
+        self.tenant.as_deref().unwrap_or(&self.inner.keys)
     }
 
     /// What this cache has done so far (`undecodable` counts the entries
@@ -331,7 +364,7 @@ impl Cache {
 
     fn backend_key(&self, key: &Key<'_>) -> String {
         let version = key.explicit_version().unwrap_or(self.inner.config.version);
-        self.inner.keys.user_key(key.name(), version)
+        self.keys().user_key(key.name(), version)
     }
 
     /// Counts backend failures on the way out.
@@ -702,7 +735,7 @@ impl Cache {
             // Moved onto itself: the delete below would remove it.
             return Ok(version);
         }
-        let new = self.inner.keys.user_key(&name, new_version);
+        let new = self.keys().user_key(&name, new_version);
         let ttl = match self.lifetime(Timeout::Default) {
             Lifetime::Store(ttl) => ttl,
             Lifetime::Skip => return Err(Error::KeyNotFound { key: name }),

@@ -5,6 +5,7 @@
 //! ```text
 //! cache-admin [--cache URL] invalidate <table>...   every entry of these tables
 //! cache-admin [--cache URL] invalidate-all          every entry the managers keep
+//! cache-admin [--cache URL] invalidate --tenant T   every entry of a tenant's view
 //! cache-admin [--cache URL] stats                   entries per model and table, tags, leases
 //! cache-admin [--cache URL] inspect <model> <value> [--column <column>]
 //!                                                   the detail entries of a row (column: id)
@@ -37,6 +38,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cache-admin [--cache URL] <command>
   invalidate <table>...                      every entry of these tables
   invalidate-all                             every entry the managers keep
+  invalidate --tenant <tenant>               every entry of a tenant's view (Cache::tenant)
   stats                                      entries per model and table, tags, leases
   inspect <model> <value> [--column <col>]   the detail entries of a row (column: id)
   ping                                       whether the cache answers
@@ -87,6 +89,11 @@ fn run(mut args: Vec<String>) -> Result<String, String> {
     }
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     match (command.as_str(), rest) {
+        ("invalidate", [flag, tenant]) if flag == "--tenant" => {
+            (cache.invalidate_tenant(tenant))
+                .map_err(|e| not_done(cache_diesel::Error::Invalidation(e)))?;
+            Ok(format!("invalidated every entry of tenant {tenant}"))
+        }
         ("invalidate", tables) if !tables.is_empty() => {
             let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
             cache_diesel::invalidate_tables_in(&cache, &tables).map_err(not_done)?;

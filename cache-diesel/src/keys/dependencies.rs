@@ -11,8 +11,8 @@ pub(crate) struct QueryTags(Vec<String>);
 
 impl QueryTags {
     /// The tags of the query labelled `label` whose results depend on
-    /// `tables`: its own tag, the cache's `all`, then each table's `epoch`
-    /// and `list`.
+    /// `tables`: its own tag, the cache's `all` (and in a tenant's view
+    /// the tenant's tag), then each table's `epoch` and `list`.
     pub(crate) fn new<'t>(
         cache: &Cache,
         label: &str,
@@ -20,6 +20,7 @@ impl QueryTags {
     ) -> Self {
         let keys = cache.keys();
         let mut tags = vec![query_tag(cache, label), all_tag_in(keys)];
+        tags.extend(keys.tenant_tag().map(str::to_owned));
         for table in tables {
             tags.extend(table_dependency_tags(keys, table));
         }

@@ -32,6 +32,9 @@ pub(crate) struct ModelKeys {
     list: KeyScope,
     /// [`all_tag`](super::all_tag).
     all: String,
+    /// In a tenant's view of the cache, the tenant's tag and its
+    /// `tag_hash`: every entry depends on it, after `all`.
+    tenant: Option<(String, u64)>,
     /// The table's `epoch`, `list`, `absent`, `filtered` and `rows`
     /// tags, by [`TableTag`].
     table_wide: [String; 5],
@@ -155,6 +158,7 @@ impl ModelKeys {
             }),
             list: keys.scope(Namespace::List, &[model, table, hash, ""]),
             all,
+            tenant: keys.tenant_tag().map(|tag| (tag.to_owned(), tag_hash(tag))),
             table_wide,
             unique: unique_columns
                 .iter()
@@ -407,10 +411,22 @@ impl ModelKeys {
     /// `unique`.
     fn detail_digest(&self, column: &str, unique: u64) -> u64 {
         let [all, epoch, absent] = self.detail_hashes;
-        match self.wide_of(column) {
-            Some((_, wide)) => digest_of_hashes([all, epoch, unique, wide, absent].into_iter()),
-            None => digest_of_hashes([all, epoch, unique, absent].into_iter()),
+        let tenant = self.tenant.as_ref().map(|(_, hash)| *hash);
+        // (Each case an array: this is a hot hit's path.)
+        match (tenant, self.wide_of(column).map(|(_, hash)| hash)) {
+            (None, None) => digest_of_hashes([all, epoch, unique, absent].into_iter()),
+            (None, Some(wide)) => digest_of_hashes([all, epoch, unique, wide, absent].into_iter()),
+            (Some(t), None) => digest_of_hashes([all, t, epoch, unique, absent].into_iter()),
+            (Some(t), Some(wide)) => {
+                digest_of_hashes([all, t, epoch, unique, wide, absent].into_iter())
+            }
         }
+    }
+
+    /// The tags every entry depends on first: the cache's `all` and, in a
+    /// tenant's view, the tenant's tag.
+    fn heads(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.all.as_str()).chain(self.tenant.as_ref().map(|(t, _)| t.as_str()))
     }
 
     /// What a detail read by `column` depends on: a found row on the
@@ -425,12 +441,11 @@ impl ModelKeys {
         unique_tag: &'a str,
         related: &'a [String],
     ) -> Dependencies<'a> {
-        let mut tags = Vec::with_capacity(5 + related.len());
-        tags.extend([
-            self.all.as_str(),
-            self.table_tag(TableTag::Epoch),
-            unique_tag,
-        ]);
+        let mut tags = Vec::with_capacity(6 + related.len());
+        tags.extend(self.heads());
+        tags.push(self.table_tag(TableTag::Epoch));
+        let own = tags.len();
+        tags.push(unique_tag);
         tags.extend(self.wide_of(column).map(|(wide, _)| wide));
         tags.extend(related.iter().map(String::as_str));
         let absent = self.table_tag(TableTag::Absent);
@@ -439,7 +454,7 @@ impl ModelKeys {
         Dependencies {
             tags,
             found,
-            own: Some(2),
+            own: Some(own),
         }
     }
 
@@ -455,9 +470,9 @@ impl ModelKeys {
         changed: &'a [String],
         related: &'a [String],
     ) -> Dependencies<'a> {
-        let mut tags = Vec::with_capacity(4 + members.len() + changed.len() + related.len());
+        let mut tags = Vec::with_capacity(5 + members.len() + changed.len() + related.len());
+        tags.extend(self.heads());
         tags.extend([
-            self.all.as_str(),
             self.table_tag(TableTag::Epoch),
             self.table_tag(TableTag::Filtered),
         ]);
@@ -480,8 +495,9 @@ impl ModelKeys {
         values: &'a [String],
         related: &'a [String],
     ) -> Dependencies<'a> {
-        let mut tags = Vec::with_capacity(3 + values.len() + related.len());
-        tags.extend([self.all.as_str(), self.table_tag(TableTag::Epoch)]);
+        let mut tags = Vec::with_capacity(4 + values.len() + related.len());
+        tags.extend(self.heads());
+        tags.push(self.table_tag(TableTag::Epoch));
         if values.is_empty() {
             tags.push(self.table_tag(TableTag::List));
         } else {

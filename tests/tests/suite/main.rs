@@ -38,6 +38,7 @@ mod pg_sessions;
 mod precise_invalidation;
 mod read_replicas;
 mod schema_pictures;
+mod tenants;
 mod text_filters;
 mod two_caches;
 mod write_hooks;
