@@ -278,7 +278,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let db = crate::text_columns::db::<C::Backend>();
+        let db = crate::catalogue::db::<C::Backend>();
         let (members, changed) = self.id_list_tags(db, &filter);
         let related = <M as ModelQueries<C>>::related_tables();
         let tags = (&members[..], &changed[..]);
@@ -297,7 +297,7 @@ impl<M: CachedModel> Manager<M> {
                 return Ok(self.served_at_once(&entry, &rows, &guess, found, started));
             }
         }
-        let learn = self.model_keys().needs_text_columns(db, &filter);
+        let learn = self.model_keys().needs_catalogue(db, &filter);
         // (Only the ids are kept: no prefetched relations.)
         let background = || -> crate::manager::OwnedLoad<C, Ids<M::Id>> {
             let owned = filter.clone();
@@ -311,7 +311,7 @@ impl<M: CachedModel> Manager<M> {
             &mut reader,
             entry,
             |conn| {
-                self.learn_text_columns(learn, conn);
+                self.learn_catalogue(learn, conn);
                 M::load_records(conn, &filter, false).map(|r| ids_of::<M>(&r))
             },
             Some(&background),

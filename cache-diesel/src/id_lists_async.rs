@@ -24,7 +24,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let db = crate::text_columns::db::<C::Backend>();
+        let db = crate::catalogue::db::<C::Backend>();
         let (members, changed) = self.id_list_tags(db, &filter);
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let tags = (&members[..], &changed[..]);
@@ -44,7 +44,7 @@ impl<M: CachedModel> Manager<M> {
                 return Ok(self.served_at_once(&entry, &rows, &guess, found, started));
             }
         }
-        let learn = self.model_keys().needs_text_columns(db, &filter);
+        let learn = self.model_keys().needs_catalogue(db, &filter);
         // (As the sync read: only the ids kept, the rows from their
         // entries.)
         let background = || {
@@ -58,7 +58,7 @@ impl<M: CachedModel> Manager<M> {
             })
         };
         let load = async |conn: &mut C| {
-            crate::manager_async::learn_text_columns_async::<M, C>(learn, self.cache(), conn).await;
+            crate::manager_async::learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
             let records = M::load_records(conn, &filter, false).await?;
             Ok(ids_of::<M>(&records))
         };

@@ -61,6 +61,7 @@ mod backends;
 mod background;
 #[cfg(feature = "async")]
 mod background_async;
+mod catalogue;
 mod coarse_share;
 mod connections;
 mod error;
@@ -94,7 +95,6 @@ mod source;
 mod source_async;
 mod sql_tables;
 mod tags;
-mod text_columns;
 mod tracking;
 #[cfg(feature = "async")]
 mod tracking_async;

@@ -1,5 +1,6 @@
 //! [`Manager`]: cached reads and invalidating writes for one model.
 
+use crate::catalogue;
 use crate::coarse_share::CoarseShare;
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form, FormRef};
@@ -12,7 +13,6 @@ use crate::registry;
 use crate::rows::Rows;
 use crate::source::{Missed, Reader};
 use crate::tags::Tags;
-use crate::text_columns;
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Outcome, Plan, Refresh, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot};
@@ -236,7 +236,7 @@ impl<M: CachedModel> Manager<M> {
         }
         let values = self
             .keys
-            .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
+            .filter_value_tags(catalogue::db::<C::Backend>(), &filter);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.all_entry(suffix, &filter, &values, related);
         let prefetch = M::INFO.prefetch_for_list;
@@ -246,12 +246,12 @@ impl<M: CachedModel> Manager<M> {
         };
         let learn = self
             .keys
-            .needs_text_columns(text_columns::db::<C::Backend>(), &filter);
+            .needs_catalogue(catalogue::db::<C::Backend>(), &filter);
         self.read_through(
             &mut reader,
             entry,
             |conn| {
-                self.learn_text_columns(learn, conn);
+                self.learn_catalogue(learn, conn);
                 M::load_records(conn, &filter, prefetch).map(Rows::from)
             },
             Some(&background),
@@ -283,9 +283,9 @@ impl<M: CachedModel> Manager<M> {
     {
         let values = self
             .keys
-            .filter_value_tags(text_columns::db::<C::Backend>(), &filter);
+            .filter_value_tags(catalogue::db::<C::Backend>(), &filter);
         let (members, changed) = match M::INFO.id_lists {
-            true => self.id_list_tags(text_columns::db::<C::Backend>(), &filter),
+            true => self.id_list_tags(catalogue::db::<C::Backend>(), &filter),
             false => Default::default(),
         };
         let mut entry = self.count_entry(suffix, &filter, &values);
@@ -298,12 +298,12 @@ impl<M: CachedModel> Manager<M> {
         };
         let learn = self
             .keys
-            .needs_text_columns(text_columns::db::<C::Backend>(), &filter);
+            .needs_catalogue(catalogue::db::<C::Backend>(), &filter);
         self.read_through(
             &mut reader,
             entry,
             |conn| {
-                self.learn_text_columns(learn, conn);
+                self.learn_catalogue(learn, conn);
                 M::count_list(conn, &filter)
             },
             Some(&background),
@@ -311,13 +311,13 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Reads how the database compares the table's text columns (see
-    /// `text_columns`) before a list's load, when the list's condition is
+    /// `catalogue`) before a list's load, when the list's condition is
     /// on a text value the process has not read the column of (`learn`),
     /// and `conn` is outside any transaction.
-    pub(crate) fn learn_text_columns<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
+    pub(crate) fn learn_catalogue<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
             let cache = self.cache.keys().namespace_prefix();
-            crate::text_columns::learn(conn, cache, M::table());
+            crate::catalogue::learn(conn, cache, M::table(), crate::catalogue::Trust::Text);
         }
     }
 
@@ -490,10 +490,14 @@ impl<M: CachedModel> Manager<M> {
         let unique_tag = self.keys.unique_tag(key.column(), &value_key);
         let related = <M as ModelQueries<C>>::related_tables();
         let entry = self.detail_entry(key, value_key, &unique_tag, related);
+        let learn = self.keys.lookup_needs_catalogue(key.column());
         self.read_through(
             &mut reader,
             entry,
-            |conn| M::load_record(conn, key),
+            |conn| {
+                self.learn_catalogue(learn, conn);
+                M::load_record(conn, key)
+            },
             Some(&background),
         )
     }

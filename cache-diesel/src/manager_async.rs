@@ -11,6 +11,7 @@
 //! opened by SQL text is not).
 
 use crate::background_async::{self, Job, OwnedLoad};
+use crate::catalogue::db;
 use crate::error::{Error, Result};
 use crate::form::{CacheForm, Form};
 use crate::manager::{Entry, Manager, ShapeFn};
@@ -18,7 +19,6 @@ use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::source::Missed;
 use crate::source_async::AsyncReader;
-use crate::text_columns::db;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
 use diesel::QueryResult;
@@ -72,9 +72,9 @@ impl<M: CachedModel> Manager<M> {
         };
         let learn = self
             .model_keys()
-            .needs_text_columns(db::<C::Backend>(), &filter);
+            .needs_catalogue(db::<C::Backend>(), &filter);
         let load = async |conn: &mut C| {
-            learn_text_columns_async::<M, C>(learn, self.cache(), conn).await;
+            learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
             M::load_records(conn, &filter, prefetch)
                 .await
                 .map(Rows::from)
@@ -127,9 +127,9 @@ impl<M: CachedModel> Manager<M> {
         };
         let learn = self
             .model_keys()
-            .needs_text_columns(db::<C::Backend>(), &filter);
+            .needs_catalogue(db::<C::Backend>(), &filter);
         let load = async |conn: &mut C| {
-            learn_text_columns_async::<M, C>(learn, self.cache(), conn).await;
+            learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
             M::count_list(conn, &filter).await
         };
         self.read_through_async(&mut reader, entry, load, &background)
@@ -212,7 +212,11 @@ impl<M: CachedModel> Manager<M> {
         let value_key = key.value_key();
         let unique_tag = self.model_keys().unique_tag(key.column(), &value_key);
         let entry = self.detail_entry(&key, value_key, &unique_tag, related);
-        let load = async |conn: &mut C| M::load_record(conn, &key).await;
+        let learn = self.model_keys().lookup_needs_catalogue(key.column());
+        let load = async |conn: &mut C| {
+            learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
+            M::load_record(conn, &key).await
+        };
         self.read_through_async(&mut reader, entry, load, &background)
             .await
     }
@@ -277,8 +281,8 @@ async fn lift<T>(load: impl Future<Output = Result<T>>) -> Result<Form<T>> {
     load.await.map(Form)
 }
 
-/// `Manager::learn_text_columns` on an async connection.
-pub(crate) async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection + 'static>(
+/// `Manager::learn_catalogue` on an async connection.
+pub(crate) async fn learn_catalogue_async<M: CachedModel, C: AsyncConnection + 'static>(
     learn: bool,
     cache: &cache_core::Cache,
     conn: &mut C,
@@ -289,6 +293,6 @@ pub(crate) async fn learn_text_columns_async<M: CachedModel, C: AsyncConnection 
     let conn_ref = &mut crate::tracking_async::AsyncConn(&mut *conn);
     if crate::tracking::policy_on(conn_ref, std::iter::empty()) == ReadPolicy::Normal {
         let cache = cache.keys().namespace_prefix();
-        crate::text_columns::learn_async(conn, cache, M::table()).await;
+        crate::catalogue::learn_async(conn, cache, M::table(), crate::catalogue::Trust::Text).await;
     }
 }

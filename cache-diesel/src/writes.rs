@@ -84,7 +84,7 @@ impl<M: CachedModel> Manager<M> {
     /// warning).
     pub fn insert<C, V>(&self, conn: &mut C, values: V) -> Result<M>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: InsertQuery<C, V>,
     {
         let mut rows = self.insert_rows(conn, values)?.into_iter();
@@ -108,7 +108,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`].
     pub fn insert_many<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: InsertQuery<C, V>,
     {
         self.insert_rows(conn, values)
@@ -121,7 +121,7 @@ impl<M: CachedModel> Manager<M> {
     /// (where `insert` cannot read them back).
     pub fn insert_execute<C, V>(&self, conn: &mut C, values: V) -> Result<usize>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: InsertQuery<C, V>,
     {
         let (n, tags) = self.announced(
@@ -140,7 +140,7 @@ impl<M: CachedModel> Manager<M> {
 
     fn insert_rows<C, V>(&self, conn: &mut C, values: V) -> Result<Vec<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: InsertQuery<C, V>,
     {
         let (rows, tags) = self.announced(
@@ -235,6 +235,47 @@ impl<M: CachedModel> Manager<M> {
         also.iter().map(epoch).collect()
     }
 
+    /// [`Manager::schema_tags`] of a write on `conn`, which reads the
+    /// catalogue first where what it said is older than a writer trusts.
+    fn schema_tags_on<C: Connection + 'static>(&self, conn: &mut C) -> Vec<String> {
+        if !self.cache().backend().capabilities().shared {
+            return Vec::new();
+        }
+        let cache = self.cache().keys().namespace_prefix();
+        crate::catalogue::learn(conn, cache, M::table(), crate::catalogue::Trust::Columns);
+        let db = crate::catalogue::db::<C::Backend>();
+        self.schema_tags(crate::catalogue::columns(db, cache, M::table()))
+    }
+
+    /// What a write must bump beside what its own model names, for readers
+    /// of the table in any program (see `catalogue`, "Columns"), given the
+    /// table's columns as the catalogue `listed` them lately. Over a
+    /// shared store: for columns of the table no model of this program
+    /// maps (a program whose models map only some of them, a binary built
+    /// before a migration added one), whose values its writes cannot name,
+    /// every list with conditions (`filtered`) and the lookups by each of
+    /// them (its wide tag); every entry of the table (`epoch`) where the
+    /// catalogue cannot say (not read lately, or not listing the table).
+    /// Usually none.
+    pub(crate) fn schema_tags(&self, listed: Option<Option<Vec<String>>>) -> Vec<String> {
+        if !self.cache().backend().capabilities().shared {
+            return Vec::new();
+        }
+        let Some(Some(columns)) = listed else {
+            crate::keys::warn_unmapped(M::table(), None);
+            return self.epoch_tags();
+        };
+        let unmapped = crate::keys::unmapped_by_program(M::table(), columns);
+        if unmapped.is_empty() {
+            return Vec::new();
+        }
+        crate::keys::warn_unmapped(M::table(), Some(&unmapped));
+        let keys = self.model_keys();
+        let mut tags = vec![keys.table_tag(TableTag::Filtered).to_owned()];
+        tags.extend(unmapped.iter().map(|c| keys.wide_tag(c)));
+        tags
+    }
+
     /// The tags of the table's epoch (every entry: a bulk write).
     pub(crate) fn epoch_tags(&self) -> Vec<String> {
         vec![self.model_keys().table_tag(TableTag::Epoch).to_owned()]
@@ -261,7 +302,7 @@ impl<M: CachedModel> Manager<M> {
     /// unless another write of the row came between.
     pub fn update<C, V>(&self, conn: &mut C, id: M::Id, changes: V) -> Result<Option<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: UpdateQuery<C, V>,
     {
         let through = self.write_through_of(conn, &id);
@@ -288,7 +329,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::update`]. `None`: no row has `row`'s id.
     pub fn save<'r, C>(&self, conn: &mut C, row: &'r M) -> Result<Option<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: UpdateQuery<C, &'r M>,
     {
         self.update(conn, row.id(), row)
@@ -301,7 +342,7 @@ impl<M: CachedModel> Manager<M> {
     /// `FOR UPDATE` and the delete, in a transaction.
     pub fn delete<C>(&self, conn: &mut C, id: M::Id) -> Result<Option<M>>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: ModelQueries<C>,
     {
         let (deleted, tags) = self.announced(
@@ -331,7 +372,7 @@ impl<M: CachedModel> Manager<M> {
     /// `after`) is refused with [`Error::WindowedWrite`](crate::Error::WindowedWrite).
     pub fn update_where<C, V>(&self, conn: &mut C, filter: M::Filter, changes: V) -> Result<usize>
     where
-        C: Connection,
+        C: Connection + 'static,
         M: UpdateQuery<C, V>,
     {
         if filter.is_window() {
@@ -545,7 +586,7 @@ impl<M: CachedModel> Manager<M> {
     /// [`Manager::after_failed_write`]; one that wrote nothing has its
     /// announced tags replaced at once, so that readers do not go to the
     /// database until the announcement expires.
-    fn announced<C: Connection, T>(
+    fn announced<C: Connection + 'static, T>(
         &self,
         conn: &mut C,
         known: Vec<String>,
@@ -560,7 +601,7 @@ impl<M: CachedModel> Manager<M> {
     /// what `through`'s entry's tags hold (see
     /// `cache_core::Cache::announce_noting`), for the put after the
     /// commit.
-    fn announced_noting<C: Connection, T>(
+    fn announced_noting<C: Connection + 'static, T>(
         &self,
         conn: &mut C,
         known: Vec<String>,
@@ -568,9 +609,10 @@ impl<M: CachedModel> Manager<M> {
         f: impl FnOnce(&mut C) -> diesel::QueryResult<T>,
         touched: impl Fn(&T, bool) -> Option<Vec<String>>,
     ) -> Result<(T, Vec<String>, Option<Noted>)> {
-        let known = with_all(known, &self.also_epochs());
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
+        let known = with_all(known, &self.also_epochs());
+        let known = with_all(known, &self.schema_tags_on(conn));
         let shape = self.shape_on(conn);
         let known = match shape {
             WriteShape::Coarse => self.with_filtered(known),

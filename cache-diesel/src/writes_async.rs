@@ -264,6 +264,19 @@ impl<M: CachedModel> Manager<M> {
         self.write_shape::<C::Backend>(autocommit, false, true) == WriteShape::Coarse
     }
 
+    /// `Manager::schema_tags` of a write on `conn`, which reads the
+    /// catalogue first where what it said is older than a writer trusts.
+    async fn schema_tags_async<C: AsyncConnection + 'static>(&self, conn: &mut C) -> Vec<String> {
+        if !self.cache().backend().capabilities().shared {
+            return Vec::new();
+        }
+        let cache = self.cache().keys().namespace_prefix();
+        crate::catalogue::learn_async(conn, cache, M::table(), crate::catalogue::Trust::Columns)
+            .await;
+        let db = crate::catalogue::db::<C::Backend>();
+        self.schema_tags(crate::catalogue::columns(db, cache, M::table()))
+    }
+
     /// Starts a hook write on `conn` whose tags known before it runs are
     /// `known`, as the sync hooks do (see `Manager::announced`): on a
     /// tracked `AsyncPgConnection` in autocommit over a shared store,
@@ -288,6 +301,7 @@ impl<M: CachedModel> Manager<M> {
         known: impl FnOnce(WriteShape) -> Vec<String>,
         through: Option<&Through>,
     ) -> AsyncWrite {
+        let schema = self.schema_tags_async(&mut **conn).await;
         let policy = tracking::policy_on(&mut AsyncConn(&mut **conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
         let tracked = crate::tracking_async::async_tracker(&mut **conn).is_some();
@@ -302,6 +316,7 @@ impl<M: CachedModel> Manager<M> {
         }
         let precise = shape != WriteShape::Coarse;
         let known = with_all(known(shape), &self.also_epochs());
+        let known = with_all(known, &schema);
         let known = if precise {
             known
         } else {

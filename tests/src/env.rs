@@ -19,10 +19,13 @@ pub struct Env<C: Connection + 'static> {
     pub uncached: ProductCache,
 }
 
-/// A cache at `url` with a prefix of its own.
+/// A cache at `url` with a prefix of its own, for this program alone: every
+/// model over its tables is linked into it (`schema_settle=0`; the
+/// `rolling_deploys` tests share one with another program).
 pub fn cache_with_prefix(url: &str, test: &str) -> Cache {
     let mut cfg = CacheConfig::from_url(url).expect("cache URL");
     cfg.key_prefix = unique::prefix(test);
+    cfg.schema_settle = std::time::Duration::ZERO;
     Cache::new(cfg).expect("cache")
 }
 

@@ -161,6 +161,16 @@ pub struct CacheConfig {
     /// (`?verify_window=1s`): longer than a write's invalidation takes
     /// (and than `follower_bound` and `local_window`, where set).
     pub verify_window: Duration,
+    /// How long after a process first finds a column in the database's
+    /// catalogue the entries it keys by that column's values (lists
+    /// filtered on it, lookups by it) also depend on every write of the
+    /// table (`?schema_settle=15s`): a program built before a migration
+    /// added the column cannot name its values, and writes as before
+    /// until it reads the catalogue again (within 5 s). `0`: every
+    /// program writing the cache's tables maps the columns readers key
+    /// by (one binary; deploys that stop the old binary before migrating).
+    /// See cache-diesel's guide, "Precise invalidation".
+    pub schema_settle: Duration,
 }
 
 impl Default for CacheConfig {
@@ -186,6 +196,7 @@ impl Default for CacheConfig {
             write_through: true,
             verify: 0.0,
             verify_window: Duration::from_secs(1),
+            schema_settle: Duration::from_secs(15),
             lease: Duration::from_secs(2),
             lease_tick: Duration::from_millis(10),
         }
@@ -410,6 +421,10 @@ impl CacheConfig {
                 self.verify_window =
                     parse_nonzero(value).ok_or_else(|| bad("a non-zero duration (e.g. 1s)"))?
             }
+            "schema_settle" => {
+                self.schema_settle = parse_duration(value)
+                    .ok_or_else(|| bad("a duration (e.g. 15s, or 0 for none)"))?
+            }
             "pool_size" => {
                 self.pool_size = value
                     .parse()
@@ -431,7 +446,7 @@ fn unknown_option(name: &str) -> String {
         "unknown option {name:?}: accepted are prefix, timeout, version, max_value_size, \
          connect_timeout, response_timeout, retry_after, max_entries, max_bytes, pool_size, \
          tls_ca, lease, lease_tick, local, local_window, replicas, follower_bound, \
-         write_through, verify, verify_window, \
+         write_through, verify, verify_window, schema_settle, \
          shards (a cluster's), \
          sentinel_password (under Sentinel), and for redis:// also {}",
         REDIS_RS_OPTIONS.join(", ")
@@ -679,6 +694,7 @@ mod tests {
             ("memory://?verify=NaN", "a fraction from 0 to 1"),
             ("memory://?verify=-0.1", "a fraction from 0 to 1"),
             ("memory://?verify_window=0", "non-zero"),
+            ("memory://?schema_settle=soon", "a duration"),
             ("memory://?response_timeout=0", "non-zero"),
             ("memory://?max_value_size=0", "positive"),
             ("memory://?max_bytes=64kbbb", "k, m or g suffix"),

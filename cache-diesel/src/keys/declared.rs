@@ -23,11 +23,14 @@
 //!   invalidates every list with conditions (`filtered`).
 //!
 //! This covers the models linked into one program. A model in another
-//! program sharing the cache (an older binary in a rolling deploy) is not
-//! seen: see the guide's "Precise invalidation" for what that leaves.
+//! program sharing the cache (a newer binary in a rolling deploy, reading
+//! a column this one does not know) is covered by the database's
+//! catalogue (`catalogue`, "Columns"): [`unmapped_by_program`] is what
+//! this program cannot name.
 
 use crate::model::ModelInfo;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
 
 /// A model's table (its SQL name) and its static facts: registered by
 /// `#[derive(Cached)]` at link time.
@@ -46,6 +49,55 @@ fn models_over(table: &str) -> impl Iterator<Item = &'static ModelInfo> + '_ {
         .map(|declared| declared())
         .filter(move |(other, _)| *other == table)
         .map(|(_, info)| info)
+}
+
+/// Every column (lower case) some model of the program maps, by table.
+static PROGRAM_COLUMNS: LazyLock<HashMap<&'static str, HashSet<String>>> = LazyLock::new(|| {
+    let mut by_table: HashMap<&'static str, HashSet<String>> = HashMap::new();
+    for declared in DECLARED_MODELS.iter() {
+        let (table, info) = declared();
+        let columns = by_table.entry(table).or_default();
+        columns.extend(info.columns.iter().map(|c| c.to_ascii_lowercase()));
+    }
+    by_table
+});
+
+/// Those of `columns` (the table's, as the database's catalogue lists
+/// them, lower case) that no model of the program over `table` maps: what
+/// its writes cannot name a value of.
+pub(crate) fn unmapped_by_program(table: &str, columns: Vec<String>) -> Vec<String> {
+    let mapped = PROGRAM_COLUMNS.get(table);
+    let mut unmapped: Vec<String> = columns
+        .into_iter()
+        .filter(|c| !mapped.is_some_and(|m| m.contains(c)))
+        .collect();
+    unmapped.sort();
+    unmapped
+}
+
+/// Says once per table and set of columns that the program's writes to
+/// `table` invalidate more than their rows' entries because of the
+/// `unmapped` columns (`None`: the catalogue could not list the table).
+pub(crate) fn warn_unmapped(table: &str, unmapped: Option<&[String]>) {
+    static WARNED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
+    let said = format!("{table}:{unmapped:?}");
+    let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+    if !warned.insert(said) {
+        return;
+    }
+    match unmapped {
+        Some(columns) => tracing::info!(
+            table,
+            ?columns,
+            "cache_diesel: the table has columns no model of this program maps: its hook writes to it \
+             invalidate every list with conditions and every lookup by those columns (a reader in another \
+             program may depend on their values)"
+        ),
+        None => tracing::warn!(
+            table,
+            "cache_diesel: the catalogue does not list the table: its hook writes invalidate every entry of it"
+        ),
+    }
 }
 
 /// For a model over `table` declaring `own`, from every registered model
@@ -125,6 +177,16 @@ mod tests {
         assert_eq!(
             wide_among(own, [lighter, other, other].into_iter()),
             (vec!["code"], vec!["sku"])
+        );
+    }
+
+    #[test]
+    fn columns_no_model_of_the_program_maps_are_unmapped() {
+        // (No model of this unit test binary is over this table.)
+        let columns = vec!["id".to_owned(), "added".to_owned()];
+        assert_eq!(
+            unmapped_by_program("no_model_over_it", columns),
+            ["added", "id"]
         );
     }
 

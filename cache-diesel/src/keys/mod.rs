@@ -60,7 +60,7 @@
 //! column share one, and `-0.0` is `0.0`; text is precise only where its
 //! column's catalogue says the database compares it byte for byte, or
 //! without trailing spaces, and a write bumps each name a reader may give
-//! it: `text_columns`).
+//! it: `catalogue`).
 //!
 //! Per cache: `all` ([`all_tag`]), which every entry depends on; bumped by
 //! a statement that may have written anything (a `CALL`, a write through a
@@ -78,9 +78,9 @@
 //!
 //! | read | a found value depends on | a "not found" also on |
 //! |---|---|---|
-//! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, its column's wide tag where another model over the table does not declare the column (`declared.rs`), each related table's `epoch` and `list` | `absent` |
+//! | detail ([`ModelKeys::detail_dependencies`]) | `all`, `epoch`, its unique value, its column's wide tag where another model over the table does not declare the column (`declared.rs`) or, over a shared store, for every unique column but the primary key (a program that does not map it bumps it, `catalogue.rs`), each related table's `epoch` and `list`, then `list` while the column settles (`catalogue.rs`) | `absent` |
 //! | list, count without a condition, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
-//! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags, each related table's `epoch` and `list` | (never absent) |
+//! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags (then `list` while its column settles, `catalogue.rs`), each related table's `epoch` and `list` | (never absent) |
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
 mod declared;
@@ -88,8 +88,8 @@ mod dependencies;
 mod model_keys;
 mod plain_value;
 
-pub(crate) use declared::maps_every_filter_column;
 pub use declared::{DECLARED_MODELS, Declared};
+pub(crate) use declared::{maps_every_filter_column, unmapped_by_program, warn_unmapped};
 pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
 pub(crate) use plain_value::write_plain;
@@ -159,7 +159,7 @@ pub(crate) const MAX_VALUE_TAGS: usize = 16;
 /// other spellings: MySQL's default case- and accent-insensitive ones and
 /// their trailing spaces, PostgreSQL's `citext` and non-deterministic
 /// collations, SQLite's `NOCASE`), except where its column's catalogue
-/// says otherwise (`text_columns`: then a reader names text as
+/// says otherwise (`catalogue`: then a reader names text as
 /// [`ModelKeys::value_tag`] says), every value whose JSON is a string
 /// (UUIDs, decimals: `1.0` equals `1.00`, dates, enums), a NaN (NaNs of
 /// any bits are equal in PostgreSQL) or an infinity, and every structured
@@ -204,14 +204,14 @@ pub(crate) fn written_member_tags(
 
 /// The tags `named` gives every name a reader may give the value keyed
 /// `value_key` (`None`: not known, `*`): a text value's every name (see
-/// `text_columns`), else its [`value_tag_name`].
+/// `catalogue`), else its [`value_tag_name`].
 pub(crate) fn written_names(
     value_key: Option<&str>,
     named: impl Fn(&str) -> String,
 ) -> Vec<String> {
     match value_key {
         None => vec![named("*")],
-        Some(key) => match crate::text_columns::text_names(key) {
+        Some(key) => match crate::catalogue::text_names(key) {
             Some(names) => names.iter().map(|name| named(name)).collect(),
             None => vec![named(value_tag_name(key))],
         },

@@ -6,13 +6,14 @@ use super::{
     MAX_VALUE_TAGS, TableTag, all_tag_in, table_dependency_tags, table_tag_in, unique_scope,
     value_tag_name,
 };
+use crate::catalogue;
 use crate::model::{CachedModel, ListFilter, UniqueKey};
-use crate::text_columns;
 use cache_core::__engine::{
     KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, digest_of_hashes, tag_hash,
 };
 use cache_core::Cache;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Every key and tag key of one model in one cache: what is fixed is built
 /// once (a manager holds it, and every read names some of it).
@@ -57,6 +58,13 @@ pub(crate) struct ModelKeys {
     /// table (see [`super::declared`]): only then do its writes name every
     /// value tag the table's lists depend on.
     names_values: bool,
+    /// Over a shared store, the columns whose value tags entries may
+    /// depend on alone only once they settled (see `catalogue`,
+    /// "Columns"): the filter columns and the unique columns but the
+    /// primary key, each with whether it did (it stays so).
+    settling: Vec<(&'static str, AtomicBool)>,
+    /// The cache's `schema_settle`.
+    settle: std::time::Duration,
 }
 
 impl ModelKeys {
@@ -73,6 +81,74 @@ impl ModelKeys {
         )
         .with_wide(&depend, &bump)
         .naming_values(super::maps_every_filter_column(M::table(), info.columns))
+        .settling(cache, &info)
+    }
+
+    /// These keys, for a model of `info` in `cache`: over a shared store,
+    /// its filter columns and unique columns other than the primary key
+    /// settle (see `catalogue`, "Columns").
+    fn settling(mut self, cache: &Cache, info: &crate::model::ModelInfo) -> Self {
+        if !cache.backend().capabilities().shared {
+            return self;
+        }
+        self.settle = cache.config().schema_settle;
+        let lookups = info
+            .unique_columns
+            .iter()
+            .filter(|c| **c != info.primary_key);
+        // A program whose models do not map a unique column bumps its wide
+        // tag (`Manager::schema_tags`): every lookup by one depends on it.
+        for &column in lookups.clone() {
+            if self.wide_of(column).is_none() {
+                let tag = self.wide_tag(column);
+                let hash = tag_hash(&tag);
+                self.wide.push((column, tag, hash));
+            }
+        }
+        if self.settle.is_zero() {
+            return self;
+        }
+        let mut columns: Vec<&'static str> = info.filter_columns.to_vec();
+        columns.extend(lookups);
+        columns.sort_unstable();
+        columns.dedup();
+        self.settling = columns
+            .into_iter()
+            .map(|c| (c, AtomicBool::new(false)))
+            .collect();
+        self
+    }
+
+    /// Whether entries keyed by `column`'s values must still depend on the
+    /// table's `list` tag too: over a shared store, until this process's
+    /// catalogue first listed the column the cache's `schema_settle` ago (see
+    /// `catalogue`, "Columns"). Never for the primary key, nor over an
+    /// in-process store.
+    fn unsettled(&self, column: &str) -> bool {
+        let Some((_, settled)) = self.settling.iter().find(|(c, _)| same_column(c, column)) else {
+            return false;
+        };
+        if settled.load(Ordering::Relaxed) {
+            return false;
+        }
+        if catalogue::settled(
+            self.keys.namespace_prefix(),
+            self.table,
+            column,
+            self.settle,
+        ) {
+            settled.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Whether a read keyed by `column`'s values should read the catalogue
+    /// before its load: the column has not settled, and this process's
+    /// catalogue never listed it.
+    pub(crate) fn lookup_needs_catalogue(&self, column: &str) -> bool {
+        self.unsettled(column)
+            && !catalogue::listed(self.keys.namespace_prefix(), self.table, column)
     }
 
     /// These keys, for a model whose writes name every value tag of the
@@ -106,7 +182,7 @@ impl ModelKeys {
 
     /// The wide tag of unique column `column`: its value tags' scope, with
     /// `*` for the value (no value key is `*`: they are JSON texts).
-    fn wide_tag(&self, column: &str) -> String {
+    pub(crate) fn wide_tag(&self, column: &str) -> String {
         unique_scope(&self.keys, self.table, column).key("*")
     }
 
@@ -174,6 +250,8 @@ impl ModelKeys {
             wide: Vec::new(),
             others_wide: Vec::new(),
             names_values: false,
+            settling: Vec::new(),
+            settle: std::time::Duration::ZERO,
             model,
             table,
             hash,
@@ -212,6 +290,9 @@ impl ModelKeys {
             .detail
             .iter()
             .position(|(c, _)| same_column(c, column))?;
+        if self.unsettled(column) {
+            return None;
+        }
         let detail = &self.detail[at].1;
         let (_, scope, head) = &self.unique[at];
         // The value's tag is verbatim under its scope too where its key is
@@ -279,7 +360,7 @@ impl ModelKeys {
     }
 
     /// The name a reader's value tag (or member tag) gives the value keyed
-    /// `value_key` in `column` (see [`value_tag_name`] and `text_columns`).
+    /// `value_key` in `column` (see [`value_tag_name`] and `catalogue`).
     fn value_name<'v>(
         &self,
         db: &str,
@@ -290,8 +371,8 @@ impl ModelKeys {
         // reads no lock.)
         if value_key.starts_with('"') {
             let cache = self.keys.namespace_prefix();
-            let compare = text_columns::compare(db, cache, self.table, column);
-            if let Some(name) = text_columns::text_name(compare, value_key) {
+            let compare = catalogue::compare(db, cache, self.table, column);
+            if let Some(name) = catalogue::text_name(compare, value_key) {
                 return std::borrow::Cow::Owned(name);
             }
         }
@@ -300,7 +381,7 @@ impl ModelKeys {
 
     /// The value tags a write of the value keyed `value_key` in `column`
     /// bumps: [`value_tag`](Self::value_tag)'s, under every name a reader
-    /// may give the value (a text value's: see `text_columns`).
+    /// may give the value (a text value's: see `catalogue`).
     pub(crate) fn written_value_tags(&self, column: &str, value_key: &str) -> Vec<String> {
         super::written_names(Some(value_key), |name| self.value_tag_named(column, name))
     }
@@ -335,21 +416,38 @@ impl ModelKeys {
 
     /// Whether a list of `filter` would depend on a text value's tag whose
     /// column's comparison this process has not read yet (see
-    /// `text_columns::learn`).
-    pub(crate) fn needs_text_columns(&self, db: &str, filter: &impl ListFilter) -> bool {
-        let Some((_, values)) = filter.value_condition() else {
+    /// `catalogue::learn`).
+    pub(crate) fn needs_catalogue(&self, db: &str, filter: &impl ListFilter) -> bool {
+        let Some((column, values)) = filter.value_condition() else {
             return false;
         };
-        values.iter().any(|v| v.starts_with('"'))
-            && !text_columns::learned(db, self.keys.namespace_prefix(), self.table)
+        (values.iter().any(|v| v.starts_with('"'))
+            && !catalogue::learned(db, self.keys.namespace_prefix(), self.table))
+            || self.lookup_needs_catalogue(column)
     }
 
     /// The value tags a list of `filter` depends on: one per value its
     /// first condition selects; none (the list depends on the table-wide
     /// `list` tag) without a condition, or for an `IN` of none or of more
-    /// than [`MAX_VALUE_TAGS`] values.
+    /// than [`MAX_VALUE_TAGS`] values. After them the table's `list` tag
+    /// while the condition's column has not settled (see `catalogue`).
     pub(crate) fn filter_value_tags(&self, db: &str, filter: &impl ListFilter) -> Vec<String> {
-        condition_tags(filter, |column, v| self.value_tag(db, column, v)).0
+        self.settling_tags(condition_tags(filter, |column, v| {
+            self.value_tag(db, column, v)
+        }))
+        .0
+    }
+
+    /// `tags` of a condition on `column`, and the table's `list` tag after
+    /// them while the column has not settled.
+    fn settling_tags(
+        &self,
+        (mut tags, column): (Vec<String>, Option<&'static str>),
+    ) -> (Vec<String>, Option<&'static str>) {
+        if column.is_some_and(|c| self.unsettled(c)) {
+            tags.push(self.table_tag(TableTag::List).to_owned());
+        }
+        (tags, column)
     }
 
     /// The member tags an id list of `filter` depends on: one per value
@@ -360,7 +458,9 @@ impl ModelKeys {
         db: &str,
         filter: &impl ListFilter,
     ) -> (Vec<String>, Option<&'static str>) {
-        condition_tags(filter, |column, v| self.member_tag(db, column, v))
+        self.settling_tags(condition_tags(filter, |column, v| {
+            self.member_tag(db, column, v)
+        }))
     }
 
     /// [`unique_tag`](Self::unique_tag) of a unique lookup.
@@ -448,6 +548,9 @@ impl ModelKeys {
         tags.push(unique_tag);
         tags.extend(self.wide_of(column).map(|(wide, _)| wide));
         tags.extend(related.iter().map(String::as_str));
+        if self.unsettled(column) {
+            tags.push(self.table_tag(TableTag::List));
+        }
         let absent = self.table_tag(TableTag::Absent);
         let found = tags.len();
         tags.push(absent);

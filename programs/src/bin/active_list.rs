@@ -239,6 +239,9 @@ fn cache_for(kind: &str, prefix: &str) -> Cache {
     };
     let mut cfg = CacheConfig::from_url(&url).expect("cache URL");
     cfg.key_prefix = prefix.to_owned();
+    // (One program writes and reads: no older binary's writes to settle
+    // for, see `schema_settle`.)
+    cfg.schema_settle = std::time::Duration::ZERO;
     Cache::new(cfg).expect("cache")
 }
 

@@ -353,6 +353,7 @@ where
     let proxied = redis.replacen(&address, &format!("127.0.0.1:{}", proxy.port()), 1);
     let mut config = cache_diesel::CacheConfig::from_url(&proxied).unwrap();
     config.key_prefix = t.cache.config().key_prefix.clone();
+    config.schema_settle = t.cache.config().schema_settle;
     let items = ItemCache::new(Cache::new(config).unwrap());
     let read = |t: &mut Items<D>| {
         // (A fill is sent without waiting for its reply: the GET reads it,

@@ -37,6 +37,7 @@ mod owed_bumps;
 mod pg_sessions;
 mod precise_invalidation;
 mod read_replicas;
+mod rolling_deploys;
 mod schema_pictures;
 mod tenants;
 mod text_filters;

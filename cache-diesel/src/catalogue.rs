@@ -1,7 +1,10 @@
-//! How the database compares a table's text columns, read from its
-//! catalogue once per process and table: what lets a list filtered on a
-//! text value depend on that value's own tag rather than on the column's
-//! shared one.
+//! What the database's catalogue says of a table, read lazily per process
+//! and table: which columns it has (what a writer built before a column
+//! was added cannot name, see "Columns" below), and how it compares its
+//! text columns (what lets a list filtered on a text value depend on that
+//! value's own tag rather than on the column's shared one).
+//!
+//! # Text
 //!
 //! A value tag may name a value only where every value the database finds
 //! equal to it has the same name (`keys::value_tag_name`). For text that
@@ -34,6 +37,35 @@
 //! text value (its bytes, its padded form, the shared tag), so a reader
 //! that learned and one that did not are both invalidated. A catalogue
 //! that cannot be read leaves the table shared.
+//!
+//! # Columns
+//!
+//! Which tags a hook write bumps depends on the columns its program's
+//! models map (`keys::declared`), but a reader in another program (a
+//! newer binary of a rolling deploy, after a migration added a column)
+//! may cache lists filtered on, or look rows up by, a column the writer's
+//! program does not know. Two rules close that, both over shared stores
+//! only (an in-process store has one program):
+//!
+//! - **Writers** check the table's columns, as the catalogue listed them
+//!   at most [`COLUMNS_TRUSTED`] ago, against those every model of their
+//!   program maps; where the table has one no model maps, or the catalogue
+//!   cannot say (unread within that time on a connection inside a
+//!   transaction, or unreadable), the write bumps the table's `epoch`
+//!   (`Manager::schema_epochs`).
+//! - **Readers** let a list depend on a condition column's value tags,
+//!   and a lookup by a unique column other than the primary key on that
+//!   value's tag, alone only once the cache's `schema_settle` (15 s by
+//!   default) has passed since this process's catalogue first listed the
+//!   column; before, such entries also depend on the table's `list` tag,
+//!   which every hook write bumps. (`schema_settle=0` where every program
+//!   writing the tables maps the columns readers key by.)
+//!
+//! A writer that last read the catalogue before a migration added a
+//! column writes as before for at most [`COLUMNS_TRUSTED`]: a reader
+//! learned of the column after the migration, so its entries depend on
+//! `list` until well after every writer has read the catalogue again
+//! (the default `schema_settle` is three times as long).
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, RwLock};
@@ -44,6 +76,10 @@ use std::time::{Duration, Instant};
 /// followed within this. Past it, the column's text shares a tag again
 /// until a list's load reads the catalogue anew.
 const TRUSTED: Duration = Duration::from_secs(60);
+
+/// How long a writer trusts the columns the catalogue listed (see
+/// "Columns" above).
+pub(crate) const COLUMNS_TRUSTED: Duration = Duration::from_secs(5);
 
 /// How a column's text values compare, as far as the catalogue says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +93,25 @@ pub(crate) enum TextCompare {
     Padded,
 }
 
+/// What the process learned of one table.
+#[derive(Debug)]
+struct Table {
+    /// When the catalogue was read.
+    at: Instant,
+    /// Whether it answered with the table's columns (not an error, and the
+    /// table found).
+    listed: bool,
+    /// Its columns (lower case), and how each compares text.
+    columns: HashMap<String, TextCompare>,
+}
+
 /// What the process learned, by database kind, cache and table
-/// (`{db}:{cache prefix}:{table}`), when, then by column.
-type Learned = HashMap<String, (Instant, HashMap<String, TextCompare>)>;
+/// (`{db}:{cache prefix}:{table}`).
+type Learned = HashMap<String, Table>;
+
+/// When the process's catalogue first listed each column, by cache and
+/// table (`{cache prefix}:{table}`), then by column (lower case).
+type FirstListed = HashMap<String, HashMap<String, Instant>>;
 
 /// The name of a database kind, as the maps here key it: Diesel's backend
 /// type. With the cache's prefix and the table's name it names a table:
@@ -76,13 +128,51 @@ fn entry(db: &str, cache: &str, table: &str) -> String {
 
 /// What the catalogue said of a table, if it is still trusted.
 fn trusted<'l>(learned: &'l Learned, key: &str) -> Option<&'l HashMap<String, TextCompare>> {
-    learned
-        .get(key)
-        .filter(|(at, _)| at.elapsed() < TRUSTED)
-        .map(|(_, columns)| columns)
+    within(learned, key, TRUSTED).map(|table| &table.columns)
+}
+
+/// What the catalogue said of a table, if it said it less than `trust`
+/// ago.
+fn within<'l>(learned: &'l Learned, key: &str, trust: Duration) -> Option<&'l Table> {
+    learned.get(key).filter(|table| table.at.elapsed() < trust)
 }
 
 static LEARNED: LazyLock<RwLock<Learned>> = LazyLock::new(Default::default);
+
+static FIRST_LISTED: LazyLock<RwLock<FirstListed>> = LazyLock::new(Default::default);
+
+/// The columns of `table` (lower case) as the catalogue listed them less
+/// than [`COLUMNS_TRUSTED`] ago: `None` when it was not read since,
+/// `Some(None)` when it could not list them (an error, or no such table
+/// under that name).
+pub(crate) fn columns(db: &str, cache: &str, table: &str) -> Option<Option<Vec<String>>> {
+    let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
+    let table = within(&learned, &entry(db, cache, table), COLUMNS_TRUSTED)?;
+    Some(
+        table
+            .listed
+            .then(|| table.columns.keys().cloned().collect()),
+    )
+}
+
+/// Since when this process's catalogue has listed `column` of `table`
+/// (read through cache `cache`), if it has.
+fn first_listed(cache: &str, table: &str, column: &str) -> Option<Instant> {
+    let first = FIRST_LISTED.read().unwrap_or_else(|p| p.into_inner());
+    let columns = first.get(&format!("{cache}:{table}"))?;
+    columns.get(&column.to_ascii_lowercase()).copied()
+}
+
+/// Whether this process's catalogue has listed `column` of `table`.
+pub(crate) fn listed(cache: &str, table: &str, column: &str) -> bool {
+    first_listed(cache, table, column).is_some()
+}
+
+/// Whether this process's catalogue first listed `column` of `table` at
+/// least `settle` ago (see "Columns" above).
+pub(crate) fn settled(cache: &str, table: &str, column: &str, settle: Duration) -> bool {
+    first_listed(cache, table, column).is_some_and(|at| at.elapsed() >= settle)
+}
 
 /// How `table`'s `column` compares text: [`TextCompare::Shared`] until the
 /// catalogue was read.
@@ -96,8 +186,27 @@ pub(crate) fn compare(db: &str, cache: &str, table: &str, column: &str) -> TextC
 
 /// Whether the catalogue of `table` was read (or given up on).
 pub(crate) fn learned(db: &str, cache: &str, table: &str) -> bool {
+    fresh(db, cache, table, Trust::Text)
+}
+
+/// How fresh what the catalogue said must be for a use of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// How text compares: [`TRUSTED`].
+    Text,
+    /// Which columns the table has, for a writer: [`COLUMNS_TRUSTED`].
+    Columns,
+}
+
+/// Whether the catalogue of `table` was read (or given up on) within what
+/// `trust` allows.
+fn fresh(db: &str, cache: &str, table: &str, trust: Trust) -> bool {
+    let trust = match trust {
+        Trust::Text => TRUSTED,
+        Trust::Columns => COLUMNS_TRUSTED,
+    };
     let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
-    trusted(&learned, &entry(db, cache, table)).is_some()
+    within(&learned, &entry(db, cache, table), trust).is_some()
 }
 
 /// Records `table`'s columns as the catalogue answered (`(name, kind)`,
@@ -108,18 +217,32 @@ fn record<E: std::fmt::Display>(
     (db, cache, table): (&str, &str, &str),
     rows: Result<Vec<CatalogueRow>, E>,
 ) {
-    let columns = match rows {
+    let at = Instant::now();
+    let columns: HashMap<String, TextCompare> = match rows {
         Ok(rows) => rows
             .into_iter()
             .map(|row| (row.name.to_ascii_lowercase(), kind(&row.kind)))
             .collect(),
         Err(e) => {
-            tracing::debug!(table, error = %e, "cache_diesel: the catalogue's text columns could not be read; text values share a tag");
+            tracing::debug!(table, error = %e, "cache_diesel: the catalogue's columns could not be read; text values share a tag");
             HashMap::new()
         }
     };
+    if !columns.is_empty() {
+        let mut first = FIRST_LISTED.write().unwrap_or_else(|p| p.into_inner());
+        let first = first.entry(format!("{cache}:{table}")).or_default();
+        for column in columns.keys() {
+            first.entry(column.clone()).or_insert(at);
+        }
+    }
+    let listed = !columns.is_empty();
     let mut learned = LEARNED.write().unwrap_or_else(|p| p.into_inner());
-    learned.insert(entry(db, cache, table), (Instant::now(), columns));
+    let read = Table {
+        at,
+        listed,
+        columns,
+    };
+    learned.insert(entry(db, cache, table), read);
 }
 
 fn kind(kind: &str) -> TextCompare {
@@ -169,15 +292,24 @@ const SQLITE: &str = "SELECT p.name AS name,
          THEN 'bytes' ELSE 'shared' END AS kind
   FROM pragma_table_info(?) p";
 
-/// Reads `table`'s text columns from the catalogue through `conn` (a
+/// Reads `table`'s columns from the catalogue through `conn` (a
 /// connection of a database this crate knows, or one r2d2 pooled), unless
-/// the process already has; `conn` must not be inside a transaction (a
-/// failed statement would end it on PostgreSQL).
-pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, cache: &str, table: &str) {
+/// the process did less than `trust` ago. A reader asks only outside any
+/// transaction (a failed statement would end it on PostgreSQL); a writer
+/// asks inside one too, as it must know the columns to write precisely:
+/// the query names the table through `to_regclass` (no error where it is
+/// not found) and takes no lock, so it fails only where the connection
+/// does, and with it the write.
+pub(crate) fn learn<C: diesel::Connection + 'static>(
+    conn: &mut C,
+    cache: &str,
+    table: &str,
+    trust: Trust,
+) {
     use diesel::RunQueryDsl;
     use diesel::sql_types::Text;
     let db = db::<C::Backend>();
-    if learned(db, cache, table) {
+    if fresh(db, cache, table, trust) {
         return;
     }
     let named = (db, cache, table);
@@ -206,6 +338,7 @@ pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
     conn: &mut C,
     cache: &str,
     table: &str,
+    trust: Trust,
 ) {
     // (Used only with an async database feature.)
     #[allow(unused_imports)]
@@ -213,7 +346,7 @@ pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
     #[allow(unused_imports)]
     use diesel_async::RunQueryDsl;
     let db = db::<C::Backend>();
-    if learned(db, cache, table) {
+    if fresh(db, cache, table, trust) {
         return;
     }
     let named = (db, cache, table);
@@ -324,7 +457,7 @@ mod tests {
         assert_eq!(compare("a", "p", "failed", "status"), TextCompare::Shared);
         // Past its trust, what was read counts for nothing.
         let mut map = LEARNED.write().unwrap();
-        let at = &mut map.get_mut(&entry("a", "p", "read_once")).unwrap().0;
+        let at = &mut map.get_mut(&entry("a", "p", "read_once")).unwrap().at;
         let Some(earlier) = at.checked_sub(TRUSTED) else {
             return; // (a clock that started less than a minute ago)
         };
