@@ -49,10 +49,11 @@
 //!
 //! - **Writers** check the table's columns, as the catalogue listed them
 //!   at most [`COLUMNS_TRUSTED`] ago, against those every model of their
-//!   program maps; where the table has one no model maps, or the catalogue
-//!   cannot say (unread within that time on a connection inside a
-//!   transaction, or unreadable), the write bumps the table's `epoch`
-//!   (`Manager::schema_epochs`).
+//!   program maps; where the table has one no model maps, the write bumps
+//!   every list with conditions (`filtered`) and the wide tag of lookups
+//!   by that column; where the catalogue cannot say (no such table under
+//!   the model's name), the table's `epoch` (`Manager::schema_tags`).
+//!   This holds whatever `schema_settle` says.
 //! - **Readers** let a list depend on a condition column's value tags,
 //!   and a lookup by a unique column other than the primary key on that
 //!   value's tag, alone only once the cache's `schema_settle` (15 s by
@@ -103,6 +104,8 @@ struct Table {
     listed: bool,
     /// Its columns (lower case), and how each compares text.
     columns: HashMap<String, TextCompare>,
+    /// Its columns as the catalogue spells them.
+    spelled: Vec<String>,
 }
 
 /// What the process learned, by database kind, cache and table
@@ -141,18 +144,14 @@ static LEARNED: LazyLock<RwLock<Learned>> = LazyLock::new(Default::default);
 
 static FIRST_LISTED: LazyLock<RwLock<FirstListed>> = LazyLock::new(Default::default);
 
-/// The columns of `table` (lower case) as the catalogue listed them less
-/// than [`COLUMNS_TRUSTED`] ago: `None` when it was not read since,
-/// `Some(None)` when it could not list them (an error, or no such table
-/// under that name).
+/// The columns of `table`, as the catalogue spells them, as it listed
+/// them less than [`COLUMNS_TRUSTED`] ago: `None` when it was not read
+/// since, `Some(None)` when it could not list them (an error, or no such
+/// table under that name).
 pub(crate) fn columns(db: &str, cache: &str, table: &str) -> Option<Option<Vec<String>>> {
     let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
     let table = within(&learned, &entry(db, cache, table), COLUMNS_TRUSTED)?;
-    Some(
-        table
-            .listed
-            .then(|| table.columns.keys().cloned().collect()),
-    )
+    Some(table.listed.then(|| table.spelled.clone()))
 }
 
 /// Since when this process's catalogue has listed `column` of `table`
@@ -186,27 +185,8 @@ pub(crate) fn compare(db: &str, cache: &str, table: &str, column: &str) -> TextC
 
 /// Whether the catalogue of `table` was read (or given up on).
 pub(crate) fn learned(db: &str, cache: &str, table: &str) -> bool {
-    fresh(db, cache, table, Trust::Text)
-}
-
-/// How fresh what the catalogue said must be for a use of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trust {
-    /// How text compares: [`TRUSTED`].
-    Text,
-    /// Which columns the table has, for a writer: [`COLUMNS_TRUSTED`].
-    Columns,
-}
-
-/// Whether the catalogue of `table` was read (or given up on) within what
-/// `trust` allows.
-fn fresh(db: &str, cache: &str, table: &str, trust: Trust) -> bool {
-    let trust = match trust {
-        Trust::Text => TRUSTED,
-        Trust::Columns => COLUMNS_TRUSTED,
-    };
     let learned = LEARNED.read().unwrap_or_else(|p| p.into_inner());
-    within(&learned, &entry(db, cache, table), trust).is_some()
+    trusted(&learned, &entry(db, cache, table)).is_some()
 }
 
 /// Records `table`'s columns as the catalogue answered (`(name, kind)`,
@@ -218,6 +198,10 @@ fn record<E: std::fmt::Display>(
     rows: Result<Vec<CatalogueRow>, E>,
 ) {
     let at = Instant::now();
+    let spelled: Vec<String> = match &rows {
+        Ok(rows) => rows.iter().map(|row| row.name.clone()).collect(),
+        Err(_) => Vec::new(),
+    };
     let columns: HashMap<String, TextCompare> = match rows {
         Ok(rows) => rows
             .into_iter()
@@ -241,6 +225,7 @@ fn record<E: std::fmt::Display>(
         at,
         listed,
         columns,
+        spelled,
     };
     learned.insert(entry(db, cache, table), read);
 }
@@ -294,42 +279,80 @@ const SQLITE: &str = "SELECT p.name AS name,
 
 /// Reads `table`'s columns from the catalogue through `conn` (a
 /// connection of a database this crate knows, or one r2d2 pooled), unless
-/// the process did less than `trust` ago. A reader asks only outside any
-/// transaction (a failed statement would end it on PostgreSQL); a writer
-/// asks inside one too, as it must know the columns to write precisely:
-/// the query names the table through `to_regclass` (no error where it is
-/// not found) and takes no lock, so it fails only where the connection
-/// does, and with it the write.
-pub(crate) fn learn<C: diesel::Connection + 'static>(
+/// the process did less than a minute ago; `conn` must not be inside a
+/// transaction (a failed statement would end it on PostgreSQL).
+pub(crate) fn learn<C: diesel::Connection + 'static>(conn: &mut C, cache: &str, table: &str) {
+    let db = db::<C::Backend>();
+    if learned(db, cache, table) {
+        return;
+    }
+    if let Some(rows) = query(conn, table) {
+        record((db, cache, table), rows);
+    }
+}
+
+/// The columns of `table` a write on `conn` goes by (see [`columns`]):
+/// what the catalogue said less than [`COLUMNS_TRUSTED`] ago, else what it
+/// says now, kept for the process only where `conn` is in `autocommit`
+/// (inside a transaction PostgreSQL reads its catalogue through the
+/// transaction's snapshot, which may predate a migration). Inside one the
+/// query is sent too: it names the table through `to_regclass` (no error
+/// where it is not found) and takes no lock, so it fails only where the
+/// connection does, and with it the write.
+pub(crate) fn columns_for_write<C: diesel::Connection + 'static>(
     conn: &mut C,
     cache: &str,
     table: &str,
-    trust: Trust,
-) {
-    use diesel::RunQueryDsl;
-    use diesel::sql_types::Text;
+    autocommit: bool,
+) -> Option<Option<Vec<String>>> {
     let db = db::<C::Backend>();
-    if fresh(db, cache, table, trust) {
-        return;
+    if let Some(known) = columns(db, cache, table) {
+        return Some(known);
     }
-    let named = (db, cache, table);
+    let rows = query(conn, table)?;
+    let spelled = spelled_of(&rows);
+    if autocommit {
+        record((db, cache, table), rows);
+    }
+    Some(spelled)
+}
+
+/// The columns a catalogue query answered, as it spells them (`None`: an
+/// error, or no such table).
+fn spelled_of(rows: &Result<Vec<CatalogueRow>, String>) -> Option<Vec<String>> {
+    let rows = rows.as_ref().ok().filter(|rows| !rows.is_empty())?;
+    Some(rows.iter().map(|row| row.name.clone()).collect())
+}
+
+/// Asks the catalogue about `table` through `conn`; `None` for a
+/// connection this crate cannot ask through.
+fn query<C: diesel::Connection + 'static>(
+    conn: &mut C,
+    table: &str,
+) -> Option<Result<Vec<CatalogueRow>, String>> {
+    #[allow(unused_imports)]
+    use diesel::RunQueryDsl;
+    #[allow(unused_imports)]
+    use diesel::sql_types::Text;
     let any = conn as &mut dyn std::any::Any;
     #[cfg(feature = "postgres-system-libpq")]
     if let Some(pg) = crate::backends::as_connection::<diesel::PgConnection>(any) {
         let rows = diesel::sql_query(POSTGRES).bind::<Text, _>(table).load(pg);
-        return record(named, rows);
+        return Some(rows.map_err(|e| e.to_string()));
     }
     #[cfg(feature = "mysql")]
     if let Some(my) = crate::backends::as_connection::<diesel::MysqlConnection>(any) {
         let rows = diesel::sql_query(MYSQL).bind::<Text, _>(table).load(my);
-        return record(named, rows);
+        return Some(rows.map_err(|e| e.to_string()));
     }
     #[cfg(feature = "sqlite")]
     if let Some(lite) = crate::backends::as_connection::<diesel::SqliteConnection>(any) {
         let query = diesel::sql_query(SQLITE).bind::<Text, _>(table);
-        return record(named, query.bind::<Text, _>(table).load(lite));
+        let rows = query.bind::<Text, _>(table).load(lite);
+        return Some(rows.map_err(|e| e.to_string()));
     }
-    let _ = any;
+    let _ = (any, table);
+    None
 }
 
 /// [`learn`] on a diesel-async connection.
@@ -338,37 +361,67 @@ pub(crate) async fn learn_async<C: diesel_async::AsyncConnection + 'static>(
     conn: &mut C,
     cache: &str,
     table: &str,
-    trust: Trust,
 ) {
+    let db = db::<C::Backend>();
+    if learned(db, cache, table) {
+        return;
+    }
+    if let Some(rows) = query_async(conn, table).await {
+        record((db, cache, table), rows);
+    }
+}
+
+/// [`columns_for_write`] on a diesel-async connection.
+#[cfg(feature = "async")]
+pub(crate) async fn columns_for_write_async<C: diesel_async::AsyncConnection + 'static>(
+    conn: &mut C,
+    cache: &str,
+    table: &str,
+    autocommit: bool,
+) -> Option<Option<Vec<String>>> {
+    let db = db::<C::Backend>();
+    if let Some(known) = columns(db, cache, table) {
+        return Some(known);
+    }
+    let rows = query_async(conn, table).await?;
+    let spelled = spelled_of(&rows);
+    if autocommit {
+        record((db, cache, table), rows);
+    }
+    Some(spelled)
+}
+
+/// [`query`] on a diesel-async connection.
+#[cfg(feature = "async")]
+async fn query_async<C: diesel_async::AsyncConnection + 'static>(
+    conn: &mut C,
+    table: &str,
+) -> Option<Result<Vec<CatalogueRow>, String>> {
     // (Used only with an async database feature.)
     #[allow(unused_imports)]
     use diesel::sql_types::Text;
     #[allow(unused_imports)]
     use diesel_async::RunQueryDsl;
-    let db = db::<C::Backend>();
-    if fresh(db, cache, table, trust) {
-        return;
-    }
-    let named = (db, cache, table);
     let any = conn as &mut dyn std::any::Any;
     #[cfg(feature = "async-postgres")]
     if let Some(pg) = any.downcast_mut::<diesel_async::AsyncPgConnection>() {
         let query = diesel::sql_query(POSTGRES).bind::<Text, _>(table.to_owned());
-        return record(named, query.load(pg).await);
+        return Some(query.load(pg).await.map_err(|e| e.to_string()));
     }
     #[cfg(feature = "async-mysql")]
     if let Some(my) = any.downcast_mut::<diesel_async::AsyncMysqlConnection>() {
         let query = diesel::sql_query(MYSQL).bind::<Text, _>(table.to_owned());
-        return record(named, query.load(my).await);
+        return Some(query.load(my).await.map_err(|e| e.to_string()));
     }
     #[cfg(feature = "async-sqlite")]
     if let Some(lite) = any.downcast_mut::<diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>>() {
         let query = diesel::sql_query(SQLITE)
             .bind::<Text, _>(table.to_owned())
             .bind::<Text, _>(table.to_owned());
-        return record(named, query.load(lite).await);
+        return Some(query.load(lite).await.map_err(|e| e.to_string()));
     }
-    let _ = (any, named);
+    let _ = (any, table);
+    None
 }
 
 /// The names a value whose key is `key` (JSON text) may be given by a

@@ -317,7 +317,7 @@ impl<M: CachedModel> Manager<M> {
     pub(crate) fn learn_catalogue<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
             let cache = self.cache.keys().namespace_prefix();
-            crate::catalogue::learn(conn, cache, M::table(), crate::catalogue::Trust::Text);
+            crate::catalogue::learn(conn, cache, M::table());
         }
     }
 

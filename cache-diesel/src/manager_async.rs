@@ -293,6 +293,6 @@ pub(crate) async fn learn_catalogue_async<M: CachedModel, C: AsyncConnection + '
     let conn_ref = &mut crate::tracking_async::AsyncConn(&mut *conn);
     if crate::tracking::policy_on(conn_ref, std::iter::empty()) == ReadPolicy::Normal {
         let cache = cache.keys().namespace_prefix();
-        crate::catalogue::learn_async(conn, cache, M::table(), crate::catalogue::Trust::Text).await;
+        crate::catalogue::learn_async(conn, cache, M::table()).await;
     }
 }

@@ -242,9 +242,14 @@ impl<M: CachedModel> Manager<M> {
             return Vec::new();
         }
         let cache = self.cache().keys().namespace_prefix();
-        crate::catalogue::learn(conn, cache, M::table(), crate::catalogue::Trust::Columns);
-        let db = crate::catalogue::db::<C::Backend>();
-        self.schema_tags(crate::catalogue::columns(db, cache, M::table()))
+        let autocommit =
+            tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
+        self.schema_tags(crate::catalogue::columns_for_write(
+            conn,
+            cache,
+            M::table(),
+            autocommit,
+        ))
     }
 
     /// What a write must bump beside what its own model names, for readers
@@ -256,7 +261,7 @@ impl<M: CachedModel> Manager<M> {
     /// every list with conditions (`filtered`) and the lookups by each of
     /// them (its wide tag); every entry of the table (`epoch`) where the
     /// catalogue cannot say (not read lately, or not listing the table).
-    /// Usually none.
+    /// None where the program maps every column of the table.
     pub(crate) fn schema_tags(&self, listed: Option<Option<Vec<String>>>) -> Vec<String> {
         if !self.cache().backend().capabilities().shared {
             return Vec::new();
@@ -272,7 +277,14 @@ impl<M: CachedModel> Manager<M> {
         crate::keys::warn_unmapped(M::table(), Some(&unmapped));
         let keys = self.model_keys();
         let mut tags = vec![keys.table_tag(TableTag::Filtered).to_owned()];
-        tags.extend(unmapped.iter().map(|c| keys.wide_tag(c)));
+        // (Under the catalogue's spelling and in lower case: a reader names
+        // the column as its `table!` does, most often one of the two.)
+        for column in &unmapped {
+            tags.push(keys.wide_tag(column));
+            tags.push(keys.wide_tag(&column.to_ascii_lowercase()));
+        }
+        tags.sort();
+        tags.dedup();
         tags
     }
 

@@ -271,10 +271,11 @@ impl<M: CachedModel> Manager<M> {
             return Vec::new();
         }
         let cache = self.cache().keys().namespace_prefix();
-        crate::catalogue::learn_async(conn, cache, M::table(), crate::catalogue::Trust::Columns)
-            .await;
-        let db = crate::catalogue::db::<C::Backend>();
-        self.schema_tags(crate::catalogue::columns(db, cache, M::table()))
+        let policy = tracking::policy_on(&mut AsyncConn(&mut *conn), std::iter::empty());
+        let autocommit = policy == tracking::ReadPolicy::Normal;
+        let columns =
+            crate::catalogue::columns_for_write_async(conn, cache, M::table(), autocommit).await;
+        self.schema_tags(columns)
     }
 
     /// Starts a hook write on `conn` whose tags known before it runs are

@@ -62,14 +62,14 @@ static PROGRAM_COLUMNS: LazyLock<HashMap<&'static str, HashSet<String>>> = LazyL
     by_table
 });
 
-/// Those of `columns` (the table's, as the database's catalogue lists
-/// them, lower case) that no model of the program over `table` maps: what
-/// its writes cannot name a value of.
+/// Those of `columns` (the table's, as the database's catalogue spells
+/// them) that no model of the program over `table` maps, whatever their
+/// case: what its writes cannot name a value of.
 pub(crate) fn unmapped_by_program(table: &str, columns: Vec<String>) -> Vec<String> {
     let mapped = PROGRAM_COLUMNS.get(table);
     let mut unmapped: Vec<String> = columns
         .into_iter()
-        .filter(|c| !mapped.is_some_and(|m| m.contains(c)))
+        .filter(|c| !mapped.is_some_and(|m| m.contains(&c.to_ascii_lowercase())))
         .collect();
     unmapped.sort();
     unmapped
@@ -95,7 +95,8 @@ pub(crate) fn warn_unmapped(table: &str, unmapped: Option<&[String]>) {
         ),
         None => tracing::warn!(
             table,
-            "cache_diesel: the catalogue does not list the table: its hook writes invalidate every entry of it"
+            "cache_diesel: the catalogue does not list the table (not on the connection's search_path or in its \
+             database, or named in another case): over a shared store its hook writes invalidate every entry of it"
         ),
     }
 }
@@ -183,10 +184,10 @@ mod tests {
     #[test]
     fn columns_no_model_of_the_program_maps_are_unmapped() {
         // (No model of this unit test binary is over this table.)
-        let columns = vec!["id".to_owned(), "added".to_owned()];
+        let columns = vec!["id".to_owned(), "addedAt".to_owned()];
         assert_eq!(
             unmapped_by_program("no_model_over_it", columns),
-            ["added", "id"]
+            ["addedAt", "id"]
         );
     }
 

@@ -157,24 +157,32 @@ fn cache_diesel_settling() -> Duration {
 const ROWS: &str = "INSERT INTO deploy_items (id, title, status, code) VALUES
     (1, 'one', 'published', 'c1'), (2, 'two', 'published', 'c2'), (3, 'three', 'draft', 'c3')";
 
+/// The table after the migration, on PostgreSQL and SQLite.
+const AFTER: &str = "CREATE TABLE deploy_items (id integer PRIMARY KEY, title text NOT NULL,
+    status text NOT NULL DEFAULT 'published', code text NOT NULL UNIQUE DEFAULT 'new')";
+
+/// [`writes_of_an_older_binary`] with the older binary on the database
+/// `kind` at `url` (and `schema`), for the test `test`.
+fn older_binary_after<C>(conn: &mut C, kind: &str, url: &str, schema: &str, test: &str)
+where
+    C: Connection + 'static,
+    DeployItem: cache_diesel::ModelQueries<C>,
+{
+    let prefix = unique::prefix(test);
+    let items = DeployItemCache::new(cache_of(&prefix));
+    let mut older = Older::start(kind, url, schema, &prefix);
+    writes_of_an_older_binary(conn, &items, &mut older);
+}
+
 #[test]
 fn an_older_binary_started_after_the_migration_leaves_nothing_stale_on_postgres() {
     let Some(mut db) = db::postgres("deploy_after_pg") else {
         return;
     };
-    db.conn
-        .batch_execute(&format!(
-            "CREATE TABLE deploy_items (id integer PRIMARY KEY, title text NOT NULL,
-               status text NOT NULL DEFAULT 'published', code text NOT NULL UNIQUE DEFAULT 'new');
-             {ROWS}"
-        ))
-        .unwrap();
-    let prefix = unique::prefix("deploy_after_pg");
-    let cache = cache_of(&prefix);
+    db.conn.batch_execute(&format!("{AFTER}; {ROWS}")).unwrap();
     let url = services::database_url().unwrap();
-    let mut older = Older::start("postgres", &url, db.schema().unwrap(), &prefix);
-    let items = DeployItemCache::new(cache);
-    writes_of_an_older_binary(&mut db.conn, &items, &mut older);
+    let schema = db.schema().unwrap().to_owned();
+    older_binary_after(&mut db.conn, "postgres", &url, &schema, "deploy_after_pg");
 }
 
 #[test]
@@ -185,13 +193,9 @@ fn an_older_binary_started_after_the_migration_leaves_nothing_stale_on_mysql() {
         return;
     };
     db.conn.batch_execute(ROWS).unwrap();
-    let prefix = unique::prefix("deploy_after_my");
-    let cache = cache_of(&prefix);
     let server = services::mysql_url().unwrap();
     let url = services::mysql_database_url(&server, db.database().unwrap());
-    let mut older = Older::start("mysql", &url, "-", &prefix);
-    let items = DeployItemCache::new(cache);
-    writes_of_an_older_binary(&mut db.conn, &items, &mut older);
+    older_binary_after(&mut db.conn, "mysql", &url, "-", "deploy_after_my");
 }
 
 #[test]
@@ -200,18 +204,9 @@ fn an_older_binary_started_after_the_migration_leaves_nothing_stale_on_sqlite() 
         return;
     };
     let mut db = db::sqlite_file("deploy_after_lite");
-    db.conn
-        .batch_execute(&format!(
-            "CREATE TABLE deploy_items (id integer PRIMARY KEY, title text NOT NULL,
-               status text NOT NULL DEFAULT 'published', code text NOT NULL UNIQUE DEFAULT 'new');
-             {ROWS}"
-        ))
-        .unwrap();
-    let prefix = unique::prefix("deploy_after_lite");
-    let cache = cache_of(&prefix);
-    let mut older = Older::start("sqlite", db.file().unwrap(), "-", &prefix);
-    let items = DeployItemCache::new(cache);
-    writes_of_an_older_binary(&mut db.conn, &items, &mut older);
+    db.conn.batch_execute(&format!("{AFTER}; {ROWS}")).unwrap();
+    let path = db.file().unwrap().to_owned();
+    older_binary_after(&mut db.conn, "sqlite", &path, "-", "deploy_after_lite");
 }
 
 /// The older binary writes once (reading the catalogue: `id` and `title`,
