@@ -60,6 +60,9 @@ pub(crate) struct Model {
     pub background_refresh: bool,
     /// `id_lists`: lists hold their rows' ids, the rows their own entries.
     pub id_lists: bool,
+    /// `view_of = "table"`: the model's table is a view showing rows of
+    /// that table, its columns under their own names.
+    pub view_of: Option<String>,
     /// Whether the model had no errors (its columns are then named by
     /// their SQL names, from Diesel; in stubs by their idents).
     pub valid: bool,
@@ -246,6 +249,7 @@ impl Model {
             prefetch_for_list: options.prefetch_for_list.unwrap_or(true),
             background_refresh: options.background_refresh.unwrap_or(false),
             id_lists: options.id_lists,
+            view_of: options.view_of.map(|t| t.value()),
             schema_hash: schema_hash(&signature, options.version.unwrap_or(0)),
             fields,
             valid: errors.is_none(),

@@ -8,7 +8,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Path, Token};
 
-const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool, id_lists";
+const CACHE_OPTIONS: &str = "key = \"..\", list_timeout = secs, detail_timeout = secs, not_found_timeout = secs, soft_timeout = secs, refresh = \"inline\"|\"background\", unique(field, ..), filter(field, ..), order_by(field, ..), version = n, select_related(relation, ..), prefetch(name(Model), name(Model, through = JoinModel), ..), prefetch_for_list = bool, id_lists, view_of = \"table\"";
 
 /// The options of `#[cache(..)]`.
 #[derive(Default)]
@@ -27,6 +27,7 @@ pub(crate) struct CacheAttrs {
     pub prefetch_for_list: Option<bool>,
     pub background_refresh: Option<bool>,
     pub id_lists: bool,
+    pub view_of: Option<LitStr>,
 }
 
 /// `name(Model)` or `name(Model, through = JoinModel)` in `prefetch(..)`.
@@ -49,6 +50,11 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                 "key" => {
                     if let Some(s) = string_value(&meta, cx)? {
                         set_once(&mut out.key, s, &meta, cx);
+                    }
+                }
+                "view_of" => {
+                    if let Some(s) = string_value(&meta, cx)? {
+                        set_once(&mut out.view_of, s, &meta, cx);
                     }
                 }
                 "list_timeout" => seconds(&meta, cx, &mut out.list_timeout)?,

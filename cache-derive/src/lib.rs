@@ -46,7 +46,10 @@ use proc_macro::TokenStream;
 /// `prefetch_for_list = bool`, `unique(field, ..)`, `filter(field, ..)`,
 /// `order_by(field, ..)`, `version = n`, `id_lists` (lists hold their rows'
 /// ids and read the rows from their own entries: a write to a column no
-/// list filters or orders by leaves the lists valid).
+/// list filters or orders by leaves the lists valid), `view_of = "table"`
+/// (the model's table is an updatable view showing rows of `table` with
+/// their columns under their own names: writes through the model
+/// invalidate `table`'s entries as precisely as its own model's writes).
 #[proc_macro_derive(Cached, attributes(cache, diesel))]
 pub fn derive_cached(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

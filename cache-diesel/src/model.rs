@@ -51,6 +51,10 @@ pub struct ModelInfo {
     /// from their own entries (`#[cache(id_lists)]`): a write that changes
     /// no column a list filters or orders by leaves the lists valid.
     pub id_lists: bool,
+    /// The table whose rows the model's table, an updatable view, shows
+    /// with their columns under their own names (`#[cache(view_of = ..)]`):
+    /// its writes invalidate that table's entries precisely.
+    pub view_of: Option<&'static str>,
 }
 
 /// A value of one of a model's unique columns (its primary key included):

@@ -41,15 +41,33 @@ struct Declared {
 
 impl Declared {
     /// What a write to `table` also invalidates: its declared cascades, and
-    /// the declared views over it (a model may cache a view).
-    fn also(&self, table: &str) -> impl Iterator<Item = &String> {
+    /// the views over it, declared or a model's (`view_of`): a model may
+    /// cache a view.
+    fn also<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a String> {
         let cascades = self.cascades.get(table).into_iter().flatten();
         let views = self
             .views
             .iter()
             .filter(move |(_, behind)| behind.iter().any(|t| t == table))
             .map(|(view, _)| view);
-        cascades.chain(views)
+        let model_views = crate::keys::model_views().iter();
+        let model_views = model_views.filter(move |(_, base)| base == table);
+        cascades
+            .chain(views)
+            .chain(model_views.map(|(view, _)| view))
+    }
+
+    /// The tables a write through `view` writes: those declared, or the
+    /// one a model's `view_of` names. `None`: not a view of either kind.
+    fn behind<'a>(&'a self, view: &str) -> Option<Vec<&'a str>> {
+        if let Some(tables) = self.views.get(view) {
+            return Some(tables.iter().map(String::as_str).collect());
+        }
+        let model_views = crate::keys::model_views().iter();
+        let base = model_views
+            .filter(|(v, _)| v == view)
+            .map(|(_, base)| base.as_str());
+        Some(base.collect::<Vec<_>>()).filter(|tables| !tables.is_empty())
     }
 
     /// What writes to `tables` also change, followed through (a cascade
@@ -58,10 +76,23 @@ impl Declared {
     /// (a self-referencing foreign key, a cycle of them): its other rows
     /// may have changed.
     fn reached_from<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        self.reached_without(tables, None)
+    }
+
+    /// [`Declared::reached_from`], not following the edge `skip` (from a
+    /// table to a view over it).
+    fn reached_without<'a>(
+        &self,
+        tables: impl IntoIterator<Item = &'a str>,
+        skip: Option<(&str, &str)>,
+    ) -> BTreeSet<String> {
         let mut reached = BTreeSet::new();
         let mut todo: Vec<String> = tables.into_iter().map(str::to_owned).collect();
         while let Some(table) = todo.pop() {
             for next in self.also(&table) {
+                if skip == Some((table.as_str(), next.as_str())) {
+                    continue;
+                }
                 if reached.insert(next.clone()) {
                     todo.push(next.clone());
                 }
@@ -111,18 +142,26 @@ pub fn declare_cascade(table: &str, others: &[&str]) {
 }
 
 /// The tables a hook write to `table` must invalidate whole besides its own
-/// precise tags: usually none. Its declared cascades and the declared views
-/// over it, followed through (`table` itself when a cascade leads back to
-/// it); and, for a model over a declared view, the view's tables (which of
-/// their columns and rows the view shows is not declared: every entry of
-/// theirs) and what they in turn reach. A declared view over `table` costs
-/// its writes no precision: the view's entries are invalidated, not the
-/// table's.
+/// precise tags: usually none. Its declared cascades and the views over it,
+/// followed through (`table` itself when a cascade leads back to it); and,
+/// for a model over a declared view, the view's tables (which of their
+/// columns and rows the view shows is not declared: every entry of theirs)
+/// and what they in turn reach. A view over `table` costs its writes no
+/// precision: the view's entries are invalidated, not the table's. A
+/// model's `view_of` table is not among them (its writes name that table's
+/// tags: `ModelKeys::mirrored`), nor, then, the view itself by way of it;
+/// what that table reaches is.
 pub(crate) fn also_invalidated(table: &str) -> BTreeSet<String> {
     let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
+    let base = crate::keys::model_views()
+        .iter()
+        .find(|(view, _)| view == table)
+        .map(|(_, base)| base.as_str());
     let behind = declared.views.get(table).into_iter().flatten();
-    let starts = std::iter::once(table).chain(behind.clone().map(String::as_str));
-    let mut also = declared.reached_from(starts);
+    let starts = std::iter::once(table)
+        .chain(behind.clone().map(String::as_str))
+        .chain(base);
+    let mut also = declared.reached_without(starts, base.map(|base| (base, table)));
     also.extend(behind.cloned());
     also
 }
@@ -268,8 +307,8 @@ impl Bumps {
             if declared.uncached.contains(table) {
                 continue;
             }
-            match declared.views.get(table) {
-                Some(behind) => written.extend(behind.iter().map(String::as_str)),
+            match declared.behind(table) {
+                Some(behind) => written.extend(behind),
                 None => {
                     everything |= registry::caches_for(table).is_empty();
                     written.insert(table);

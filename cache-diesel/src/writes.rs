@@ -244,12 +244,13 @@ impl<M: CachedModel> Manager<M> {
         let cache = self.cache().keys().namespace_prefix();
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
-        self.schema_tags(crate::catalogue::columns_for_write(
-            conn,
-            cache,
-            M::table(),
-            autocommit,
-        ))
+        let listed = crate::catalogue::columns_for_write(conn, cache, M::table(), autocommit);
+        let mut tags = self.schema_tags(listed);
+        if let Some(base) = self.model_keys().base() {
+            let listed = crate::catalogue::columns_for_write(conn, cache, base, autocommit);
+            tags.extend(self.base_schema_tags(listed));
+        }
+        tags
     }
 
     /// What a write must bump beside what its own model names, for readers
@@ -263,18 +264,46 @@ impl<M: CachedModel> Manager<M> {
     /// catalogue cannot say (not read lately, or not listing the table).
     /// None where the program maps every column of the table.
     pub(crate) fn schema_tags(&self, listed: Option<Option<Vec<String>>>) -> Vec<String> {
+        let unmapped = |columns| crate::keys::unmapped_by_program(M::table(), columns);
+        self.unmapped_tags(M::table(), listed, unmapped, Some)
+    }
+
+    /// [`Manager::schema_tags`] of the table whose rows a model over a
+    /// view shows (`view_of`), given its columns as the catalogue `listed`
+    /// them: for those the model does not map, what its writes through the
+    /// view cannot name.
+    pub(crate) fn base_schema_tags(&self, listed: Option<Option<Vec<String>>>) -> Vec<String> {
+        let keys = self.model_keys();
+        let Some(base) = keys.base() else {
+            return Vec::new();
+        };
+        let unmapped = |columns| crate::keys::unmapped_by(M::INFO.columns, columns);
+        self.unmapped_tags(base, listed, unmapped, |tag| keys.base_tag(&tag))
+    }
+
+    /// What a write to `table` bumps for its columns `unmapped` picks of
+    /// those the catalogue `listed`: every list with conditions and the
+    /// lookups by each of them, as this model's keys name them, each
+    /// `named` as `table`'s; every entry where the catalogue cannot say.
+    fn unmapped_tags(
+        &self,
+        table: &str,
+        listed: Option<Option<Vec<String>>>,
+        unmapped: impl FnOnce(Vec<String>) -> Vec<String>,
+        named: impl Fn(String) -> Option<String>,
+    ) -> Vec<String> {
         if !self.cache().backend().capabilities().shared {
             return Vec::new();
         }
         let Some(Some(columns)) = listed else {
-            crate::keys::warn_unmapped(M::table(), None);
+            crate::keys::warn_unmapped(table, None);
             return self.epoch_tags();
         };
-        let unmapped = crate::keys::unmapped_by_program(M::table(), columns);
+        let unmapped = unmapped(columns);
         if unmapped.is_empty() {
             return Vec::new();
         }
-        crate::keys::warn_unmapped(M::table(), Some(&unmapped));
+        crate::keys::warn_unmapped(table, Some(&unmapped));
         let keys = self.model_keys();
         let mut tags = vec![keys.table_tag(TableTag::Filtered).to_owned()];
         // (Under the catalogue's spelling and in lower case: a reader names
@@ -283,14 +312,17 @@ impl<M: CachedModel> Manager<M> {
             tags.push(keys.wide_tag(column));
             tags.push(keys.wide_tag(&column.to_ascii_lowercase()));
         }
+        let mut tags: Vec<String> = tags.into_iter().filter_map(named).collect();
         tags.sort();
         tags.dedup();
         tags
     }
 
-    /// The tags of the table's epoch (every entry: a bulk write).
+    /// The tags of the table's epoch (every entry: a bulk write), and
+    /// for a model over a view, of the table it shows.
     pub(crate) fn epoch_tags(&self) -> Vec<String> {
-        vec![self.model_keys().table_tag(TableTag::Epoch).to_owned()]
+        let keys = self.model_keys();
+        keys.mirrored(vec![keys.table_tag(TableTag::Epoch).to_owned()])
     }
 
     /// Applies `changes` (anything `AsChangeset` for the table) to the row
@@ -448,9 +480,8 @@ impl<M: CachedModel> Manager<M> {
     /// ([`Error::Invalidation`](crate::Error::Invalidation)) says the cache
     /// could not be told yet; the invalidation is then owed and retried.
     pub fn invalidate_all(&self) -> Result<()> {
-        let epoch = self.model_keys().table_tag(TableTag::Epoch).to_owned();
         write_metrics::invalidated(M::table(), write_metrics::Cause::Operator);
-        self.bump("invalidate_all", &[epoch])
+        self.bump("invalidate_all", &self.epoch_tags())
     }
 
     /// Invalidates the entries of the row with primary key `id`, and the
@@ -471,7 +502,8 @@ impl<M: CachedModel> Manager<M> {
         if M::INFO.unique_columns.len() > 1 {
             lists.extend(self.epoch_tags());
         }
-        self.row_tags(std::iter::once(&M::unique_of_id(id)), false, lists)
+        let tags = self.row_tags(std::iter::once(&M::unique_of_id(id)), false, lists);
+        self.model_keys().mirrored(tags)
     }
 
     /// The tags an update touched: the row's detail entries under the old
@@ -629,6 +661,11 @@ impl<M: CachedModel> Manager<M> {
         let known = match shape {
             WriteShape::Coarse => self.with_filtered(known),
             _ => known,
+        };
+        let known = self.model_keys().mirrored(known);
+        let touched = |out: &T, precise| {
+            let tags = touched(out, precise)?;
+            Some(self.model_keys().mirrored(tags))
         };
         let mut noted = None;
         if autocommit {
@@ -810,8 +847,7 @@ impl<M: CachedModel> Manager<M> {
     /// (`coarse_invalidations` in the stats); whether it did.
     pub(crate) fn count_coarse(&self, tags: &[String]) -> bool {
         let keys = self.model_keys();
-        let coarse = [TableTag::Filtered, TableTag::Epoch].map(|t| keys.table_tag(t));
-        let coarse = tags.iter().any(|t| coarse.contains(&t.as_str()));
+        let coarse = tags.iter().any(|t| keys.is_coarse(t));
         self.count_write(coarse);
         coarse
     }
@@ -847,7 +883,7 @@ impl<M: CachedModel> Manager<M> {
     ) {
         let _span = self.invalidate_span(why, &tags).entered();
         self.count_hook(&tags);
-        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        let epoch = self.model_keys().cover();
         match tracking::defer(
             &mut tracking::SyncConn(conn),
             self.cache(),
@@ -914,11 +950,10 @@ impl<M: CachedModel> Manager<M> {
 
     fn bump(&self, why: &'static str, tags: &[String]) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
-        let epoch = self.model_keys().table_tag(TableTag::Epoch);
         crate::tags::bump(
             self.cache(),
             tags,
-            Some(epoch),
+            Some(self.model_keys().cover()),
             Tags::<M>::ttl(),
             M::INFO.name,
             why,

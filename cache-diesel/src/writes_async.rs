@@ -12,7 +12,6 @@
 
 use crate::backends::pg::own_transaction::OnCancel;
 use crate::error::{Error, Result};
-use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{
     AsyncDeleteQuery, AsyncInsertQuery, AsyncUpdateQuery, CachedModel, ListFilter, Updated,
@@ -275,7 +274,12 @@ impl<M: CachedModel> Manager<M> {
         let autocommit = policy == tracking::ReadPolicy::Normal;
         let columns =
             crate::catalogue::columns_for_write_async(conn, cache, M::table(), autocommit).await;
-        self.schema_tags(columns)
+        let mut tags = self.schema_tags(columns);
+        if let Some(base) = self.model_keys().base() {
+            let listed = crate::catalogue::columns_for_write_async(conn, cache, base, autocommit);
+            tags.extend(self.base_schema_tags(listed.await));
+        }
+        tags
     }
 
     /// Starts a hook write on `conn` whose tags known before it runs are
@@ -323,6 +327,7 @@ impl<M: CachedModel> Manager<M> {
         } else {
             self.with_filtered(known)
         };
+        let known = self.model_keys().mirrored(known);
         let mut noted = None;
         if autocommit {
             let announced: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -360,7 +365,9 @@ impl<M: CachedModel> Manager<M> {
             return out;
         }
         let learned: Vec<String> = match &out {
-            Ok(value) => touched(value, write.precise).unwrap_or_default(),
+            Ok(value) => touched(value, write.precise)
+                .map(|tags| self.model_keys().mirrored(tags))
+                .unwrap_or_default(),
             Err(_) => Vec::new(),
         };
         let learned: Vec<&str> = learned
@@ -416,7 +423,7 @@ impl<M: CachedModel> Manager<M> {
             .as_ref()
             .ok()
             .and_then(|v| touched(v, write.precise))
-            .map(|tags| with_all(tags, &write.known));
+            .map(|tags| with_all(self.model_keys().mirrored(tags), &write.known));
         if write.autocommit && tags.is_none() {
             let certain = match &written {
                 Ok(_) => true,
@@ -439,7 +446,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// Starts a hook write on `conn` (see [`Hook`]).
     fn hook<C: AsyncConnection>(&self, conn: &mut C) -> Result<Hook> {
-        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        let epoch = self.model_keys().cover();
         Hook::enter::<M, C>(conn, self.cache(), epoch, Tags::<M>::ttl())
     }
 
@@ -478,7 +485,7 @@ impl<M: CachedModel> Manager<M> {
         bumped: bool,
     ) {
         self.count_hook(&tags);
-        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        let epoch = self.model_keys().cover();
         match tracking::defer(
             &mut AsyncConn(conn),
             self.cache(),
@@ -517,7 +524,7 @@ impl<M: CachedModel> Manager<M> {
     /// the write).
     async fn bump_async(&self, why: &'static str, tags: Vec<String>) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
-        let epoch = self.model_keys().table_tag(TableTag::Epoch);
+        let epoch = self.model_keys().cover();
         let bumped = self
             .cache()
             .bump_tag_groups_async(&[(&tags, Some(epoch))], Tags::<M>::ttl())

@@ -33,6 +33,10 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
         .iter()
         .map(|&i| m.column_name(&m.fields[i].column));
     let id_lists = m.id_lists;
+    let view_of = match &m.view_of {
+        Some(table) => quote!(::core::option::Option::Some(#table)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::cache_diesel::ModelInfo {
             name: #name,
@@ -50,6 +54,7 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
             prefetch_for_list: #prefetch_for_list,
             background_refresh: #background_refresh,
             id_lists: #id_lists,
+            view_of: #view_of,
         }
     }
 }

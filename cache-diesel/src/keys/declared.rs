@@ -42,22 +42,53 @@ pub type Declared = fn() -> (&'static str, &'static ModelInfo);
 #[linkme::distributed_slice]
 pub static DECLARED_MODELS: [Declared];
 
-/// The registered models over `table`.
+/// The table a model over a view shows the rows of
+/// (`#[cache(view_of = ..)]`), named as [`CachedModel::table`] names
+/// tables: the last part, in lower case.
+///
+/// [`CachedModel::table`]: crate::CachedModel::table
+pub(crate) fn base_of(info: &ModelInfo) -> Option<String> {
+    let base = info.view_of?;
+    Some(base.rsplit('.').next().unwrap_or(base).to_ascii_lowercase())
+}
+
+/// The registered models over `table`: a model over a view of it
+/// (`view_of`) is one, its writes writing the table's rows.
 fn models_over(table: &str) -> impl Iterator<Item = &'static ModelInfo> + '_ {
     DECLARED_MODELS
         .iter()
         .map(|declared| declared())
-        .filter(move |(other, _)| *other == table)
+        .filter(move |(other, info)| {
+            *other == table || base_of(info).is_some_and(|base| base == table)
+        })
         .map(|(_, info)| info)
 }
 
-/// Every column (lower case) some model of the program maps, by table.
-static PROGRAM_COLUMNS: LazyLock<HashMap<&'static str, HashSet<String>>> = LazyLock::new(|| {
-    let mut by_table: HashMap<&'static str, HashSet<String>> = HashMap::new();
+/// Every view a model of the program is over, with the table it shows
+/// (`view_of`): what a write through it writes, and whose writes change it.
+pub(crate) fn model_views() -> &'static [(String, String)] {
+    static VIEWS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+        let views = DECLARED_MODELS.iter().map(|declared| declared());
+        let mut views: Vec<(String, String)> = views
+            .filter_map(|(view, info)| Some((view.to_owned(), base_of(info)?)))
+            .collect();
+        views.sort();
+        views.dedup();
+        views
+    });
+    &VIEWS
+}
+
+/// Every column (lower case) some model of the program maps, by table (a
+/// model over a view of it maps its columns too).
+static PROGRAM_COLUMNS: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(|| {
+    let mut by_table: HashMap<String, HashSet<String>> = HashMap::new();
     for declared in DECLARED_MODELS.iter() {
         let (table, info) = declared();
-        let columns = by_table.entry(table).or_default();
-        columns.extend(info.columns.iter().map(|c| c.to_ascii_lowercase()));
+        for table in std::iter::once(table.to_owned()).chain(base_of(info)) {
+            let columns = by_table.entry(table).or_default();
+            columns.extend(info.columns.iter().map(|c| c.to_ascii_lowercase()));
+        }
     }
     by_table
 });
@@ -67,9 +98,23 @@ static PROGRAM_COLUMNS: LazyLock<HashMap<&'static str, HashSet<String>>> = LazyL
 /// case: what its writes cannot name a value of.
 pub(crate) fn unmapped_by_program(table: &str, columns: Vec<String>) -> Vec<String> {
     let mapped = PROGRAM_COLUMNS.get(table);
+    unmapped_of(columns, |c| mapped.is_some_and(|m| m.contains(c)))
+}
+
+/// Those of `columns` (the table's, as the catalogue spells them) that
+/// `mapped` (in any case) does not hold: what a write through a model
+/// over a view of the table mapping `mapped` cannot name a value of.
+pub(crate) fn unmapped_by(mapped: &[&str], columns: Vec<String>) -> Vec<String> {
+    unmapped_of(columns, |c| {
+        mapped.iter().any(|m| m.eq_ignore_ascii_case(c))
+    })
+}
+
+/// Those of `columns` that `mapped` (given a lower-case name) lacks, sorted.
+fn unmapped_of(columns: Vec<String>, mapped: impl Fn(&str) -> bool) -> Vec<String> {
     let mut unmapped: Vec<String> = columns
         .into_iter()
-        .filter(|c| !mapped.is_some_and(|m| m.contains(&c.to_ascii_lowercase())))
+        .filter(|c| !mapped(&c.to_ascii_lowercase()))
         .collect();
     unmapped.sort();
     unmapped

@@ -89,7 +89,10 @@ mod model_keys;
 mod plain_value;
 
 pub use declared::{DECLARED_MODELS, Declared};
-pub(crate) use declared::{maps_every_filter_column, unmapped_by_program, warn_unmapped};
+pub(crate) use declared::{
+    base_of, maps_every_filter_column, model_views, unmapped_by, unmapped_by_program,
+    warn_unmapped, wide_columns,
+};
 pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
 pub(crate) use plain_value::write_plain;

@@ -65,6 +65,30 @@ pub(crate) struct ModelKeys {
     settling: Vec<(&'static str, AtomicBool)>,
     /// The cache's `schema_settle`.
     settle: std::time::Duration,
+    /// For a model over a view of another table (`view_of`): that table's
+    /// tags its writes bump too.
+    mirror: Option<Mirror>,
+}
+
+/// What the writes of a model over a view (`#[cache(view_of = ..)]`)
+/// invalidate of the table it shows: every tag they bump of the view,
+/// under the table's name (the view shows the table's columns under their
+/// own names, so a value's tag is the same value's there), and what the
+/// model cannot name of the table (see [`ModelKeys::mirrored`]).
+#[derive(Debug)]
+struct Mirror {
+    /// The table's SQL name.
+    base: String,
+    /// What the view's tags begin with and what the table's do instead:
+    /// the sparse tags' heads first, then the others'.
+    heads: [(String, String); 2],
+    /// The tags every write through the model bumps of the table besides
+    /// its own: `filtered` where the model lacks a filter column of a
+    /// model over the table, and the wide tags of the unique columns such
+    /// models declare and it does not.
+    extra: Vec<String>,
+    /// The table's `epoch` and `filtered` tags.
+    coarse: [String; 2],
 }
 
 impl ModelKeys {
@@ -82,6 +106,86 @@ impl ModelKeys {
         .with_wide(&depend, &bump)
         .naming_values(super::maps_every_filter_column(M::table(), info.columns))
         .settling(cache, &info)
+        .mirroring(&info)
+    }
+
+    /// These keys, for a model of `info` over a view of another table
+    /// (`view_of`): its writes bump that table's tags too.
+    fn mirroring(mut self, info: &crate::model::ModelInfo) -> Self {
+        let Some(base) = super::base_of(info) else {
+            return self;
+        };
+        let head = |table: &str, sparse: bool| {
+            let mut tag = match sparse {
+                true => self.keys.sparse_tag(&[table], "x"),
+                false => self.keys.build(Namespace::Tag, &[table], "x"),
+            };
+            tag.pop();
+            tag
+        };
+        let heads = [true, false].map(|sparse| (head(self.table, sparse), head(&base, sparse)));
+        let coarse =
+            [TableTag::Epoch, TableTag::Filtered].map(|t| table_tag_in(&self.keys, &base, t));
+        let mut extra = Vec::new();
+        if !super::maps_every_filter_column(&base, info.columns) {
+            extra.push(coarse[1].clone());
+        }
+        let (_, bump) = super::wide_columns(&base, info.unique_columns);
+        extra.extend(
+            bump.iter()
+                .map(|c| unique_scope(&self.keys, &base, c).key("*")),
+        );
+        self.mirror = Some(Mirror {
+            base,
+            heads,
+            extra,
+            coarse,
+        });
+        self
+    }
+
+    /// `tags` (a write's, through this model), and, for a model over a
+    /// view of another table, that table's same tags and what the model
+    /// cannot name of it (see [`Mirror`]).
+    pub(crate) fn mirrored(&self, mut tags: Vec<String>) -> Vec<String> {
+        let Some(mirror) = &self.mirror else {
+            return tags;
+        };
+        let mirrored: Vec<String> = tags.iter().filter_map(|t| mirror.base_tag(t)).collect();
+        tags.extend(mirrored);
+        tags.extend(mirror.extra.iter().cloned());
+        tags.sort();
+        tags.dedup();
+        tags
+    }
+
+    /// The table a model over a view shows (`view_of`).
+    pub(crate) fn base(&self) -> Option<&str> {
+        self.mirror.as_ref().map(|m| m.base.as_str())
+    }
+
+    /// The tag of the table a model over a view shows that stands for
+    /// `tag` of the view.
+    pub(crate) fn base_tag(&self, tag: &str) -> Option<String> {
+        self.mirror.as_ref()?.base_tag(tag)
+    }
+
+    /// Whether `tag` invalidates every list with conditions of the model's
+    /// table, or of the table its view shows.
+    pub(crate) fn is_coarse(&self, tag: &str) -> bool {
+        let own = [TableTag::Filtered, TableTag::Epoch].map(|t| self.table_tag(t));
+        let base = self.mirror.iter().flat_map(|m| &m.coarse);
+        own.contains(&tag) || base.into_iter().any(|t| t == tag)
+    }
+
+    /// The tag owed bumps of a write's tags collapse into, past the bound
+    /// of the debt: the table's `epoch`, or, where they are not all the
+    /// table's (a model over a view), `all`.
+    pub(crate) fn cover(&self) -> &str {
+        match self.mirror {
+            Some(_) => &self.all,
+            None => self.table_tag(TableTag::Epoch),
+        }
     }
 
     /// These keys, for a model of `info` in `cache`: over a shared store,
@@ -252,6 +356,7 @@ impl ModelKeys {
             names_values: false,
             settling: Vec::new(),
             settle: std::time::Duration::ZERO,
+            mirror: None,
             model,
             table,
             hash,
@@ -635,4 +740,15 @@ fn condition_tags(
 /// two-letter name).
 fn same_column(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+impl Mirror {
+    /// The table's tag for the view's `tag`; `None` for a tag not the
+    /// view's.
+    fn base_tag(&self, tag: &str) -> Option<String> {
+        self.heads.iter().find_map(|(view, base)| {
+            let rest = tag.strip_prefix(view.as_str())?;
+            Some(format!("{base}{rest}"))
+        })
+    }
 }

@@ -1,7 +1,8 @@
 //! Precise invalidation that no one model's picture of the schema can
 //! fool: a model over a second `table!` of the same SQL table (a lighter
 //! one, or one without a column another model filters on, as an older
-//! binary's would be), a model over a declared view, and a table declared
+//! binary's would be), a model over a declared view, a model over a view
+//! of one table (`view_of`, precise), and a table declared
 //! to cascade into itself. Each writes through its hooks while the other
 //! models' details, lists and counts are warm, and none is read stale
 //! (each check failed before its fix). Every API on every store.
@@ -228,6 +229,122 @@ where
     );
 }
 
+diesel::table! { lens_items (id) { id -> Integer, title -> Text, is_active -> Bool, category_id -> Integer } }
+diesel::table! { active_lens_items (id) { id -> Integer, title -> Text, is_active -> Bool, category_id -> Integer } }
+
+/// A table with a view over it showing its columns one to one.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = lens_items)]
+#[cache(filter(category_id), unique(title))]
+pub struct LensItem {
+    pub id: i32,
+    pub title: String,
+    pub is_active: bool,
+    pub category_id: i32,
+}
+
+/// The view's model, `view_of` its table.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, Cached)]
+#[diesel(table_name = active_lens_items)]
+#[cache(view_of = "lens_items", filter(category_id))]
+pub struct ActiveLensItem {
+    pub id: i32,
+    pub title: String,
+    pub is_active: bool,
+    pub category_id: i32,
+}
+
+fn lens_ids<D: Api>(api: &mut D, m: &LensItemCache, category: i32) -> Vec<i32>
+where
+    LensItem: Reads<D>,
+{
+    let filter = LensItemFilter::default().category_id(category);
+    let rows = api.all(m, None, filter).unwrap();
+    rows.iter().map(|r| r.id).collect()
+}
+
+/// A write through the model of a view that shows its table's columns
+/// one to one (`view_of`) moves a row and renames another: the table's
+/// lists, counts, details and lookups by title show both at once, and the
+/// lists of a category neither row was in stay cached, the table's and
+/// the view's, where hooks are precise (before `view_of`, every write
+/// through a view's model invalidated every entry of both). A write
+/// through the table's own model reaches the view's lists.
+fn a_write_through_a_view_of_its_table_is_precise<D: Api>(t: &mut Products<D>)
+where
+    LensItem: Reads<D> + Updates<D, diesel::dsl::Eq<lens_items::title, String>>,
+    ActiveLensItem: Reads<D>
+        + Updates<D, diesel::dsl::Eq<active_lens_items::category_id, i32>>
+        + Updates<D, diesel::dsl::Eq<active_lens_items::title, String>>,
+{
+    // SQLite's views are read-only.
+    if !is_postgres::<D::Sync>() && !is_mysql::<D::Sync>() {
+        return;
+    }
+    let precise = crate::precise_invalidation::precise(t).tracked;
+    let Products { api, cache, .. } = tracked(t);
+    api.raw_sql(
+        "CREATE TABLE lens_items (id INTEGER PRIMARY KEY, title VARCHAR(64) NOT NULL UNIQUE,
+           is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
+    );
+    api.raw_sql(
+        "CREATE VIEW active_lens_items AS
+           SELECT id, title, is_active, category_id FROM lens_items WHERE is_active",
+    );
+    api.raw_sql(
+        "INSERT INTO lens_items VALUES (1, 'a', TRUE, 1), (2, 'b', TRUE, 1), (3, 'c', TRUE, 2),
+           (4, 'd', TRUE, 3)",
+    );
+    let items = LensItemCache::new(cache.clone());
+    let active = ActiveLensItemCache::new(cache.clone());
+    let in_one = || LensItemFilter::default().category_id(1);
+    let active_in = |category| ActiveLensItemFilter::default().category_id(category);
+    let by_title = |title: &str| LensItemUnique::Title(title.into());
+    let warm = |api: &mut D| {
+        for category in [1, 2, 3] {
+            lens_ids(api, &items, category);
+        }
+        api.count(&items, None, in_one()).unwrap();
+        api.get(&items, 1).unwrap();
+        api.get_unique(&items, by_title("a")).unwrap();
+        api.get_unique(&items, by_title("b")).unwrap();
+        api.all(&active, None, active_in(2)).unwrap();
+        api.all(&active, None, active_in(3)).unwrap();
+    };
+    warm(api);
+    assert_eq!(api.counted(|api| warm(api)).1, 0, "warm");
+
+    api.update(&active, 1, active_lens_items::category_id.eq(2))
+        .unwrap();
+    api.update(&active, 2, active_lens_items::title.eq(String::from("b2")))
+        .unwrap();
+    assert_eq!(lens_ids(api, &items, 1), [2]);
+    assert_eq!(lens_ids(api, &items, 2), [1, 3]);
+    assert_eq!(api.count(&items, None, in_one()).unwrap(), 1);
+    assert_eq!(api.get(&items, 1).unwrap().category_id, 2);
+    assert_eq!(
+        api.get_unique(&items, by_title("a")).unwrap().category_id,
+        2
+    );
+    assert_eq!(api.get_unique(&items, by_title("b2")).unwrap().id, 2);
+    assert!(api.find_unique(&items, by_title("b")).unwrap().is_none());
+    let viewed = api.all(&active, None, active_in(2)).unwrap();
+    assert_eq!(viewed.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
+    let kept = api.counted(|api| {
+        lens_ids(api, &items, 3);
+        api.all(&active, None, active_in(3)).unwrap();
+    });
+    assert_eq!(kept.1, 2 * usize::from(!precise), "category 3 stays cached");
+    assert_eq!(active.stats().coarse_invalidations, 2 * u64::from(!precise));
+
+    // Through the table's own model: the view's list shows the new title.
+    api.update(&items, 3, lens_items::title.eq(String::from("renamed")))
+        .unwrap();
+    let viewed = api.all(&active, None, active_in(2)).unwrap();
+    let viewed: Vec<&str> = viewed.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(viewed, ["a", "renamed"]);
+}
+
 diesel::table! { tree_nodes (id) { id -> Integer, parent_id -> Nullable<Integer>, kind -> Integer } }
 
 /// A row of a table whose foreign key references itself, deleting its
@@ -289,5 +406,6 @@ cache_tests::matrix!(
     api Products; both_apis;
     a_partial_table_writing_leaves_no_full_list_stale,
     a_write_through_a_views_model_invalidates_its_table,
+    a_write_through_a_view_of_its_table_is_precise,
     a_table_cascading_into_itself_invalidates_its_other_rows,
 );
