@@ -6,7 +6,7 @@
 //! cache-admin [--cache URL] invalidate <table>...   every entry of these tables
 //! cache-admin [--cache URL] invalidate-all          every entry the managers keep
 //! cache-admin [--cache URL] invalidate --tenant T   every entry of a tenant's view
-//! cache-admin [--cache URL] stats                   entries per model and table, tags, leases
+//! cache-admin [--cache URL] stats                   entries per model (model@tenant) and table, tags, leases
 //! cache-admin [--cache URL] inspect <model> <value> [--column <column>]
 //!                                                   the detail entries of a row (column: id)
 //! cache-admin [--cache URL] ping                    whether the cache answers
@@ -39,7 +39,7 @@ const USAGE: &str = "usage: cache-admin [--cache URL] <command>
   invalidate <table>...                      every entry of these tables
   invalidate-all                             every entry the managers keep
   invalidate --tenant <tenant>               every entry of a tenant's view (Cache::tenant)
-  stats                                      entries per model and table, tags, leases
+  stats                                      entries per model (model@tenant) and table, tags, leases
   inspect <model> <value> [--column <col>]   the detail entries of a row (column: id)
   ping                                       whether the cache answers
   follow <database URL> [--slot S] [--publication P] [--table T]... [--replica-identity-full]
@@ -216,7 +216,8 @@ fn stats(cache: &Cache) -> Result<String, String> {
     walk(cache, |key| {
         // `{ns}:{version}:{model}:{table}:{hash}:..` (every version
         // counted); a list's next segment is its suffix, then `count:..`
-        // for a count.
+        // for a count. A tenant's entries are counted apart.
+        let (tenant, key) = tenant_of(key);
         let parts: Vec<&str> = key.splitn(7, ':').collect();
         let column = match parts.as_slice() {
             ["d", _, model, table, ..] => Some((model, table, 0)),
@@ -228,12 +229,14 @@ fn stats(cache: &Cache) -> Result<String, String> {
         };
         match (column, parts.first().copied()) {
             (Some((model, table, at)), _) => {
-                models
-                    .entry((model.to_string(), table.to_string()))
-                    .or_default()[at] += 1
+                let model = match tenant {
+                    Some(tenant) => format!("{model}@{tenant}"),
+                    None => model.to_string(),
+                };
+                models.entry((model, table.to_string())).or_default()[at] += 1
             }
             (None, Some("t")) => {
-                tags.insert(key.to_owned());
+                tags.insert(key.into_owned());
             }
             (None, Some(ns)) => {
                 let name = match ns {
@@ -262,6 +265,19 @@ fn stats(cache: &Cache) -> Result<String, String> {
     Ok(out)
 }
 
+/// `key` (under the cache's prefix) without a tenant's segment
+/// (`{ns}:%t{tenant}:..`, see `Cache::tenant`), and the tenant, as its
+/// segment spells it.
+fn tenant_of(key: &str) -> (Option<&str>, std::borrow::Cow<'_, str>) {
+    if let Some((ns, rest)) = key.split_once(':')
+        && let Some(tenanted) = rest.strip_prefix("%t")
+        && let Some((tenant, rest)) = tenanted.split_once(':')
+    {
+        return (Some(tenant), format!("{ns}:{rest}").into());
+    }
+    (None, key.into())
+}
+
 /// The detail entries of `model`'s row whose `column` is `value` (one per
 /// version and schema hash a deploy wrote), each with its size and decoded
 /// value.
@@ -273,10 +289,12 @@ fn inspect(cache: &Cache, model: &str, column: &str, value: &str) -> Result<Stri
     let mut keys = Vec::new();
     let mut models = std::collections::BTreeSet::new();
     walk(cache, |key| {
+        let full = key;
+        let (_, key) = tenant_of(key);
         let parts = key.splitn(7, ':').collect::<Vec<_>>();
         if let ["d", _version, m, _table, _hash, c, v] = parts.as_slice() {
             if loose(m) == wanted && *c == column && *v == value {
-                keys.push(format!("{}{key}", cache.keys().namespace_prefix()));
+                keys.push(format!("{}{full}", cache.keys().namespace_prefix()));
             }
             models.insert(m.to_string());
         }

@@ -1790,6 +1790,21 @@ fn cache_admin_counts_and_shows_entries() {
             "{url}\n{stats}"
         );
         assert!(stats.contains("tags "), "{stats}");
+        // A tenant's entries are counted apart (they were once taken for a
+        // model named after the key's version), and `inspect` finds them.
+        let acme = cache_tests::models::ProductCache::new(env.cache.tenant("acme"));
+        acme.find(&mut env.db.conn, ids[0]).unwrap();
+        let stats = run(&["stats"]);
+        let counted = |model: &str| -> Vec<String> {
+            let line = stats.lines().find(|l| l.starts_with(&format!("{model} ")));
+            let line = line.unwrap_or_else(|| panic!("{stats}"));
+            line.split_whitespace().map(str::to_owned).collect()
+        };
+        assert_eq!(counted("product"), ["product", "products", "4", "1", "1"]);
+        assert_eq!(counted("product@acme"), ["product@acme", "products", "1", "0", "0"]);
+        let shown = run(&["inspect", "product", &ids[0].to_string()]);
+        assert_eq!(shown.matches(" bytes: ").count(), 2, "{shown}");
+        assert!(shown.contains(":%tacme:"), "{shown}");
         let shown = run(&["inspect", "product", &ids[1].to_string()]);
         assert!(shown.contains("\"s2\""), "{shown}");
         // The type's name finds the same entries; a model with none is an
