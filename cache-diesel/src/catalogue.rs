@@ -23,11 +23,18 @@
 //!   every column of the table shared.
 //! - MySQL and MariaDB: a `_bin` collation compares code points, and
 //!   ignores trailing spaces where it pads (`PAD SPACE`, most of them):
-//!   padded. Every other collation (the default `_ci` ones ignore case and
-//!   accents, and `utf8mb4_unicode_ci` finds `ß` equal to `ss` and ignores
-//!   some characters altogether) is shared: no fold of the text alone is
-//!   sure to give every pair it finds equal one name short of the
-//!   collation's own weight tables.
+//!   padded. The `general_ci` and `unicode_ci` collations of `utf8mb4` and
+//!   `utf8mb3` ignore case and accents, and `unicode_ci` finds `ß` equal
+//!   to `ss` and ignores some characters altogether: no fold of every text
+//!   follows them short of their weight tables, but among the texts made
+//!   of ASCII letters, digits, spaces, `-`, `_` and `.` (most statuses,
+//!   kinds, slugs and codes) two are equal exactly when their lower case
+//!   without trailing spaces is ([`TextCompare::Folded`]; the pairs the
+//!   server finds equal are sampled by a test). Such a text is named by
+//!   that fold; any other text may equal one of them (`Ｔea`, `téa`), so
+//!   it shares the column's tag (`*`), and the lists named by a fold also
+//!   depend on the column's `^*` tag, which a write of any other text
+//!   bumps. Every other collation is shared.
 //!
 //! Readers learn the catalogue lazily: the first list read of a table with
 //! a condition on a text value depends on the shared tag and, outside any
@@ -92,6 +99,10 @@ pub(crate) enum TextCompare {
     Bytes,
     /// Equal exactly when they are without their trailing spaces.
     Padded,
+    /// Among texts of ASCII letters, digits, spaces, `-`, `_` and `.`,
+    /// equal exactly when their lower case without trailing spaces is;
+    /// other texts may equal any (see "Text" above).
+    Folded,
 }
 
 /// What the process learned of one table.
@@ -234,6 +245,7 @@ fn kind(kind: &str) -> TextCompare {
     match kind {
         "bytes" => TextCompare::Bytes,
         "padded" => TextCompare::Padded,
+        "folded" => TextCompare::Folded,
         _ => TextCompare::Shared,
     }
 }
@@ -261,7 +273,10 @@ const POSTGRES: &str = "SELECT a.attname::text AS name,
 /// MySQL and MariaDB: the table in the connection's database.
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
 const MYSQL: &str = "SELECT CAST(COLUMN_NAME AS CHAR) AS name,
-    CAST(CASE WHEN COLLATION_NAME LIKE '%\\_bin' THEN 'padded' ELSE 'shared' END AS CHAR) AS kind
+    CAST(CASE WHEN COLLATION_NAME LIKE '%\\_bin' THEN 'padded'
+      WHEN COLLATION_NAME IN ('utf8mb4_general_ci', 'utf8mb4_unicode_ci', 'utf8mb3_general_ci',
+        'utf8mb3_unicode_ci', 'utf8_general_ci', 'utf8_unicode_ci') THEN 'folded'
+      ELSE 'shared' END AS CHAR) AS kind
   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
 
 /// SQLite: text affinity (a type name holding `CHAR`, `CLOB` or `TEXT`,
@@ -424,12 +439,19 @@ async fn query_async<C: diesel_async::AsyncConnection + 'static>(
     None
 }
 
+/// The name of the tag of a [`TextCompare::Folded`] column that the lists
+/// naming a value by its fold depend on, and a write of a text without a
+/// fold bumps (`^` starts no JSON text).
+pub(crate) const UNFOLDED: &str = "^*";
+
 /// The names a value whose key is `key` (JSON text) may be given by a
-/// reader of a text column: its bytes, its padded form and the shared
-/// name; `None` for a value that is not text.
-pub(crate) fn text_names(key: &str) -> Option<[String; 3]> {
+/// reader of a text column: its bytes, its padded form, the shared name,
+/// and its fold (else [`UNFOLDED`]: it may equal any folded text); `None`
+/// for a value that is not text.
+pub(crate) fn text_names(key: &str) -> Option<[String; 4]> {
     let text = text_of(key)?;
-    Some([key.to_owned(), padded_name(&text), "*".to_owned()])
+    let folded = folded_name(&text).unwrap_or_else(|| UNFOLDED.to_owned());
+    Some([key.to_owned(), padded_name(&text), "*".to_owned(), folded])
 }
 
 /// The name a reader of a [`TextCompare`] column gives a text value whose
@@ -440,7 +462,48 @@ pub(crate) fn text_name(compare: TextCompare, key: &str) -> Option<String> {
         TextCompare::Shared => "*".to_owned(),
         TextCompare::Bytes => key.to_owned(),
         TextCompare::Padded => padded_name(&text),
+        TextCompare::Folded => folded_name(&text).unwrap_or_else(|| "*".to_owned()),
     })
+}
+
+/// Whether a reader's name of a value ([`text_name`]) is a text's fold:
+/// the lists it names then also depend on the column's [`UNFOLDED`] tag.
+pub(crate) fn is_fold(name: &str) -> bool {
+    name.starts_with("^\"")
+}
+
+/// The name of `text` under a [`TextCompare::Folded`] collation: its lower
+/// case without trailing spaces, marked apart (`^`); `None` for a text
+/// with any other character than ASCII letters, digits, spaces, `-`, `_`
+/// and `.` (one of those may equal texts of other spellings).
+fn folded_name(text: &str) -> Option<String> {
+    let trimmed = text.trim_end_matches(' ');
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'_' | b'.');
+    trimmed.bytes().all(plain).then(|| {
+        let folded = serde_json::Value::from(trimmed.to_ascii_lowercase());
+        format!("^{folded}")
+    })
+}
+
+/// Whether a write of the text `written` bumps a tag that a list of the
+/// text `read` over a [`TextCompare::Folded`] column depends on: what
+/// every pair of texts such a collation finds equal must have (a test
+/// samples the pairs the server finds equal).
+#[doc(hidden)]
+pub fn folded_write_reaches(read: &str, written: &str) -> bool {
+    let (read, written) = (
+        crate::filter::value_key(read),
+        crate::filter::value_key(written),
+    );
+    let Some((name, bumped)) = text_name(TextCompare::Folded, &read).zip(text_names(&written))
+    else {
+        return true;
+    };
+    let unfolded = is_fold(&name).then_some(UNFOLDED);
+    [Some(name.as_str()), unfolded]
+        .into_iter()
+        .flatten()
+        .any(|depends| bumped.iter().any(|b| b == depends))
 }
 
 /// The text a value key holds, if it is text: its JSON, followed (for a
@@ -472,10 +535,37 @@ mod tests {
         assert_eq!(text_name(TextCompare::Shared, key).unwrap(), "*");
         assert_eq!(text_name(TextCompare::Bytes, "7"), None, "not text");
         // A writer bumps every name a reader may use.
+        assert_eq!(
+            text_name(TextCompare::Folded, "\"Draft \"").unwrap(),
+            "^\"draft\""
+        );
+        assert_eq!(text_name(TextCompare::Folded, "\"dráft\"").unwrap(), "*");
+        assert!(is_fold(
+            &text_name(TextCompare::Folded, "\"in-review_2.0\"").unwrap()
+        ));
+        assert!(!is_fold(
+            &text_name(TextCompare::Folded, "\"Ｄraft\"").unwrap()
+        ));
+        assert!(!is_fold(
+            &text_name(TextCompare::Padded, "\"draft\"").unwrap()
+        ));
+        assert!(!is_fold(UNFOLDED));
         let names = text_names(key).unwrap();
-        for compare in [TextCompare::Bytes, TextCompare::Padded, TextCompare::Shared] {
+        let compares = [
+            TextCompare::Bytes,
+            TextCompare::Padded,
+            TextCompare::Shared,
+            TextCompare::Folded,
+        ];
+        for compare in compares {
             assert!(names.contains(&text_name(compare, key).unwrap()));
         }
+        // A text without a fold bumps the lists named by folds.
+        assert!(
+            text_names("\"dráft\"")
+                .unwrap()
+                .contains(&UNFOLDED.to_owned())
+        );
         assert_eq!(text_names("true"), None);
         let nullable = crate::filter::value_key("nullable");
         assert_eq!(

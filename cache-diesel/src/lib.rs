@@ -164,6 +164,8 @@ pub mod __private {
     /// depth of 1,000.
     pub const MANY_CHUNK_COMPOSITE: usize = 100;
 
+    pub use crate::catalogue::folded_write_reaches;
+
     #[cfg(feature = "mysql")]
     pub use crate::backends::mysql::writes::{mysql_atomic, mysql_reset_insert_id};
     #[cfg(any(feature = "mysql", feature = "async-mysql"))]

@@ -484,8 +484,8 @@ mod tests {
             }
         );
         let values = [
-            k.value_tag("db", "category_id", "1"),
-            k.value_tag("db", "category_id", "2"),
+            k.value_tag("db", "category_id", "1").0,
+            k.value_tag("db", "category_id", "2").0,
         ];
         let filtered = k.list_dependencies(&values, &related);
         assert_eq!(
@@ -518,7 +518,7 @@ mod tests {
     fn values_a_comparison_may_match_share_a_tag() {
         let cache = cache();
         let k = product(&cache);
-        let tag = |v: &str| k.value_tag("db", "c", v);
+        let tag = |v: &str| k.value_tag("db", "c", v).0;
         // Text under a case-insensitive collation: `Books` = `books`.
         assert_eq!(tag("\"Books\""), tag("\"books\""));
         assert_eq!(tag("\"Books\""), "app:t:~:products:f:c:*");

@@ -459,9 +459,14 @@ impl ModelKeys {
     /// the lists whose first condition selects that value depend on it.
     /// The table's, not the model's: every model over the table shares it.
     /// Values the database may hold equal share a tag: see
-    /// [`value_tag_name`].
-    pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> String {
-        self.value_tag_named(column, &self.value_name(db, column, value_key))
+    /// [`value_tag_name`]. With whether it names a text by its fold (the
+    /// list then also depends on the column's [`catalogue::UNFOLDED`] tag).
+    pub(crate) fn value_tag(&self, db: &str, column: &str, value_key: &str) -> (String, bool) {
+        let name = self.value_name(db, column, value_key);
+        (
+            self.value_tag_named(column, &name),
+            catalogue::is_fold(&name),
+        )
     }
 
     /// The name a reader's value tag (or member tag) gives the value keyed
@@ -495,10 +500,12 @@ impl ModelKeys {
     /// first condition selects that value depend on it, and a write bumps
     /// it only where the row's value in `column` came or went (an insert,
     /// a delete, an update that changed it); named as
-    /// [`value_tag`](Self::value_tag) names values.
-    pub(crate) fn member_tag(&self, db: &str, column: &str, value_key: &str) -> String {
+    /// [`value_tag`](Self::value_tag) names values (and with whether by a
+    /// fold).
+    fn member_tag(&self, db: &str, column: &str, value_key: &str) -> (String, bool) {
         let name = self.value_name(db, column, value_key);
-        super::member_tag_in(&self.keys, self.table, column, &name)
+        let tag = super::member_tag_in(&self.keys, self.table, column, &name);
+        (tag, catalogue::is_fold(&name))
     }
 
     /// The member tags a write that made the value keyed `value_key` come
@@ -534,13 +541,15 @@ impl ModelKeys {
     /// The value tags a list of `filter` depends on: one per value its
     /// first condition selects; none (the list depends on the table-wide
     /// `list` tag) without a condition, or for an `IN` of none or of more
-    /// than [`MAX_VALUE_TAGS`] values. After them the table's `list` tag
-    /// while the condition's column has not settled (see `catalogue`).
+    /// than [`MAX_VALUE_TAGS`] values; the column's
+    /// [`catalogue::UNFOLDED`] tag where one is a text named by its fold.
+    /// After them the table's `list` tag while the condition's column has
+    /// not settled (see `catalogue`).
     pub(crate) fn filter_value_tags(&self, db: &str, filter: &impl ListFilter) -> Vec<String> {
-        self.settling_tags(condition_tags(filter, |column, v| {
-            self.value_tag(db, column, v)
-        }))
-        .0
+        let tag = |column: &str, v: &str| self.value_tag(db, column, v);
+        let unfolded = |column: &str| self.value_tag_named(column, catalogue::UNFOLDED);
+        self.settling_tags(folded_condition_tags(filter, tag, unfolded))
+            .0
     }
 
     /// `tags` of a condition on `column`, and the table's `list` tag after
@@ -563,9 +572,11 @@ impl ModelKeys {
         db: &str,
         filter: &impl ListFilter,
     ) -> (Vec<String>, Option<&'static str>) {
-        self.settling_tags(condition_tags(filter, |column, v| {
-            self.member_tag(db, column, v)
-        }))
+        let tag = |column: &str, v: &str| self.member_tag(db, column, v);
+        let unfolded = |column: &str| {
+            super::member_tag_in(&self.keys, self.table, column, catalogue::UNFOLDED)
+        };
+        self.settling_tags(folded_condition_tags(filter, tag, unfolded))
     }
 
     /// [`unique_tag`](Self::unique_tag) of a unique lookup.
@@ -733,6 +744,25 @@ fn condition_tags(
         }
         _ => (Vec::new(), None),
     }
+}
+
+/// [`condition_tags`] of `tag`, which also says whether it named a text by
+/// its fold: then with the condition column's tag `unfolded` names too.
+fn folded_condition_tags(
+    filter: &impl ListFilter,
+    tag: impl Fn(&str, &str) -> (String, bool),
+    unfolded: impl Fn(&str) -> String,
+) -> (Vec<String>, Option<&'static str>) {
+    let by_fold = std::cell::Cell::new(false);
+    let (mut tags, column) = condition_tags(filter, |column, v| {
+        let (tag, fold) = tag(column, v);
+        by_fold.set(by_fold.get() || fold);
+        tag
+    });
+    if let Some(column) = column.filter(|_| by_fold.get()) {
+        tags.push(unfolded(column));
+    }
+    (tags, column)
 }
 
 /// Whether two column names are the same: their bytes compared in a loop,

@@ -1801,7 +1801,10 @@ fn cache_admin_counts_and_shows_entries() {
             line.split_whitespace().map(str::to_owned).collect()
         };
         assert_eq!(counted("product"), ["product", "products", "4", "1", "1"]);
-        assert_eq!(counted("product@acme"), ["product@acme", "products", "1", "0", "0"]);
+        assert_eq!(
+            counted("product@acme"),
+            ["product@acme", "products", "1", "0", "0"]
+        );
         let shown = run(&["inspect", "product", &ids[0].to_string()]);
         assert_eq!(shown.matches(" bytes: ").count(), 2, "{shown}");
         assert!(shown.contains(":%tacme:"), "{shown}");
