@@ -30,8 +30,9 @@
 //! invalidating nothing, to show that the check sees stale reads.
 //! `--filter text` makes the lists filter on the category's name, a text
 //! column (`category_name = 'c7'`), instead of its id: precise where the
-//! database compares the column byte for byte (PostgreSQL, SQLite), a tag
-//! shared by every name where its collation may not (MySQL's `_ci`).
+//! database compares the column byte for byte (PostgreSQL, SQLite) and
+//! under MySQL's default `_ci` collations, whose names of ASCII letters
+//! and digits are named by their lower case.
 //! `--follower` (PostgreSQL) runs a change-stream follower beside the
 //! readers (`cache_diesel::Follower`, in the process, on a slot of its
 //! own) and gives the caches a `follower_bound` of 5 s: its bumps come on
