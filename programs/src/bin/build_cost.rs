@@ -8,8 +8,9 @@
 //! ```
 //!
 //! For each N and variant it generates a package of its own under `DIR`
-//! (default `target/build-cost/n{N}-{plain,cached}`, with its own target
-//! directory there, so the main workspace's is left alone): a `models`
+//! (default `target/build-cost/n{N}-{plain,cached}`, beside a target
+//! directory per variant, `target-{plain,cached}`, so the main
+//! workspace's is left alone and the dependencies are built once): a `models`
 //! library of N models, one file each (`src/model_k.rs`: a
 //! `diesel::table!` of 8 columns, the model deriving `Queryable`,
 //! `Selectable`, `AsChangeset`, `Serialize` and `Deserialize`, and an
@@ -43,10 +44,9 @@
 //! and the goals (issue: at N = 40, a one-model change rebuilds within
 //! 1.5x plain in debug and check, 2x in release; at most 600 expanded
 //! lines and 40 kB of stripped release binary added per model). Timings
-//! are wall times: run it on a quiet machine. Each package's target
-//! directory takes about 1.5 GB (cached) or 0.4 GB (plain), and its
-//! unmeasured first builds (cache-diesel's in release, a few minutes) come
-//! again for each N.
+//! are wall times: run it on a quiet machine. The target directories take
+//! a few GB; the first unmeasured builds (cache-diesel's in release, a
+//! few minutes) come once per variant.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -219,7 +219,7 @@ impl Package {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
         cmd.args(args)
             .current_dir(&self.dir)
-            .env("CARGO_TARGET_DIR", self.dir.join("target"));
+            .env("CARGO_TARGET_DIR", self.target());
         if bootstrap {
             cmd.env("RUSTC_BOOTSTRAP", "1");
         }
@@ -238,8 +238,15 @@ impl Package {
         start.elapsed().as_secs_f64()
     }
 
+    /// The target directory of the variant's packages: one for every N,
+    /// so that the dependencies are built once per variant and profile.
+    fn target(&self) -> PathBuf {
+        let variant = if self.cached { "cached" } else { "plain" };
+        self.dir.with_file_name(format!("target-{variant}"))
+    }
+
     fn binary(&self, profile: usize) -> PathBuf {
-        self.dir.join("target").join(PROFILES[profile]).join("app")
+        self.target().join(PROFILES[profile]).join("app")
     }
 
     /// Runs the binary once (checks that it works).
