@@ -521,7 +521,12 @@ impl<M: CachedModel> Manager<M> {
             static KEYS: std::cell::RefCell<[String; 3]> =
                 const { std::cell::RefCell::new([String::new(), String::new(), String::new()]) };
         }
-        if !related.is_empty() || !self.cache.backend().capabilities().keeps_decoded || bypass() {
+        let viewed = self.keys.base().is_some();
+        if !related.is_empty()
+            || viewed
+            || !self.cache.backend().capabilities().keeps_decoded
+            || bypass()
+        {
             return None;
         }
         let started = Started::now();
@@ -554,7 +559,8 @@ impl<M: CachedModel> Manager<M> {
     /// the hooks never saw) reaches it (`registry`).
     pub(crate) fn related_tags<'a>(&'a self, related_tables: &[String]) -> &'a [String] {
         self.keys.related_tags(related_tables, || {
-            for table in related_tables {
+            let base = self.keys.base();
+            for table in related_tables.iter().map(String::as_str).chain(base) {
                 registry::register(table, &self.cache);
             }
         })

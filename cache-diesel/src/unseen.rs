@@ -41,8 +41,8 @@ struct Declared {
 
 impl Declared {
     /// What a write to `table` also invalidates: its declared cascades, and
-    /// the views over it, declared or a model's (`view_of`): a model may
-    /// cache a view.
+    /// the declared views over it (a model may cache a view). Not the views
+    /// of models' `view_of`: their entries depend on the table's tags.
     fn also<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a String> {
         let cascades = self.cascades.get(table).into_iter().flatten();
         let views = self
@@ -50,11 +50,7 @@ impl Declared {
             .iter()
             .filter(move |(_, behind)| behind.iter().any(|t| t == table))
             .map(|(view, _)| view);
-        let model_views = crate::keys::model_views().iter();
-        let model_views = model_views.filter(move |(_, base)| base == table);
-        cascades
-            .chain(views)
-            .chain(model_views.map(|(view, _)| view))
+        cascades.chain(views)
     }
 
     /// The tables a write through `view` writes: those declared, or the
@@ -76,23 +72,10 @@ impl Declared {
     /// (a self-referencing foreign key, a cycle of them): its other rows
     /// may have changed.
     fn reached_from<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        self.reached_without(tables, None)
-    }
-
-    /// [`Declared::reached_from`], not following the edge `skip` (from a
-    /// table to a view over it).
-    fn reached_without<'a>(
-        &self,
-        tables: impl IntoIterator<Item = &'a str>,
-        skip: Option<(&str, &str)>,
-    ) -> BTreeSet<String> {
         let mut reached = BTreeSet::new();
         let mut todo: Vec<String> = tables.into_iter().map(str::to_owned).collect();
         while let Some(table) = todo.pop() {
             for next in self.also(&table) {
-                if skip == Some((table.as_str(), next.as_str())) {
-                    continue;
-                }
                 if reached.insert(next.clone()) {
                     todo.push(next.clone());
                 }
@@ -149,8 +132,7 @@ pub fn declare_cascade(table: &str, others: &[&str]) {
 /// and what they in turn reach. A view over `table` costs its writes no
 /// precision: the view's entries are invalidated, not the table's. A
 /// model's `view_of` table is not among them (its writes name that table's
-/// tags: `ModelKeys::mirrored`), nor, then, the view itself by way of it;
-/// what that table reaches is.
+/// tags: `ModelKeys::mirrored`); what that table reaches is.
 pub(crate) fn also_invalidated(table: &str) -> BTreeSet<String> {
     let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
     let base = crate::keys::model_views()
@@ -161,9 +143,27 @@ pub(crate) fn also_invalidated(table: &str) -> BTreeSet<String> {
     let starts = std::iter::once(table)
         .chain(behind.clone().map(String::as_str))
         .chain(base);
-    let mut also = declared.reached_without(starts, base.map(|base| (base, table)));
+    let mut also = declared.reached_from(starts);
     also.extend(behind.cloned());
     also
+}
+
+/// The tables whose writes change what `table` holds, or that a write to
+/// it writes, by way of views (declared, or a model's `view_of`):
+/// `table`, the tables a view of that name shows, and the views over it.
+/// What a transaction's read of `table` must count as written.
+pub(crate) fn view_relatives(table: &str) -> Vec<String> {
+    let declared = DECLARED.read().unwrap_or_else(|p| p.into_inner());
+    let mut relatives = vec![table.to_owned()];
+    let behind = declared.behind(table).into_iter().flatten();
+    relatives.extend(behind.map(str::to_owned));
+    let views = declared.views.iter();
+    let views = views.filter(|(_, behind)| behind.iter().any(|t| t == table));
+    relatives.extend(views.map(|(view, _)| view.clone()));
+    let model_views = crate::keys::model_views().iter();
+    let model_views = model_views.filter(|(_, base)| base == table);
+    relatives.extend(model_views.map(|(view, _)| view.clone()));
+    relatives
 }
 
 /// Declares tables that no cache holds entries of (an audit log, a session

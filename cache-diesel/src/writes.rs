@@ -226,6 +226,18 @@ impl<M: CachedModel> Manager<M> {
         tags
     }
 
+    /// The tag the owed bumps of a write collapse into past the debt's
+    /// bound (see `ModelKeys::cover`): the cache's `all` where the write
+    /// also bumps other tables' epochs (declared views and cascades),
+    /// which the table's `epoch` does not cover.
+    pub(crate) fn cover(&self) -> &str {
+        let keys = self.model_keys();
+        match crate::unseen::also_invalidated(M::table()).is_empty() {
+            true => keys.cover(),
+            false => keys.all_tag(),
+        }
+    }
+
     /// The `epoch` tags, in this cache, of the tables declared to change
     /// with this one (see `unseen::also_invalidated`): known before any
     /// write, announced and bumped with its own tags. Usually none.
@@ -883,7 +895,7 @@ impl<M: CachedModel> Manager<M> {
     ) {
         let _span = self.invalidate_span(why, &tags).entered();
         self.count_hook(&tags);
-        let epoch = self.model_keys().cover();
+        let epoch = self.cover();
         match tracking::defer(
             &mut tracking::SyncConn(conn),
             self.cache(),
@@ -932,14 +944,18 @@ impl<M: CachedModel> Manager<M> {
                     && c.backend().kind() == own.backend().kind()
                     && c.keys().namespace_prefix() == own.keys().namespace_prefix())
         };
-        tracking::tracked_caches(conn, M::table())
-            .into_iter()
-            .filter(|c| !shares_tags(c))
-            .map(|c| {
-                let epoch = crate::keys::table_tag(&c, M::table(), TableTag::Epoch);
+        // (And, for a model over a view, those holding entries of its
+        // table.)
+        let tables = std::iter::once(M::table()).chain(self.model_keys().base());
+        let mut others = Vec::new();
+        for table in tables {
+            let caches = tracking::tracked_caches(conn, table).into_iter();
+            others.extend(caches.filter(|c| !shares_tags(c)).map(|c| {
+                let epoch = crate::keys::table_tag(&c, table, TableTag::Epoch);
                 (c, epoch)
-            })
-            .collect()
+            }));
+        }
+        others
     }
 
     /// Counts and logs a bump of `tags` made with the write's put.
@@ -953,7 +969,7 @@ impl<M: CachedModel> Manager<M> {
         crate::tags::bump(
             self.cache(),
             tags,
-            Some(self.model_keys().cover()),
+            Some(self.cover()),
             Tags::<M>::ttl(),
             M::INFO.name,
             why,

@@ -446,7 +446,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// Starts a hook write on `conn` (see [`Hook`]).
     fn hook<C: AsyncConnection>(&self, conn: &mut C) -> Result<Hook> {
-        let epoch = self.model_keys().cover();
+        let epoch = self.cover();
         Hook::enter::<M, C>(conn, self.cache(), epoch, Tags::<M>::ttl())
     }
 
@@ -485,7 +485,7 @@ impl<M: CachedModel> Manager<M> {
         bumped: bool,
     ) {
         self.count_hook(&tags);
-        let epoch = self.model_keys().cover();
+        let epoch = self.cover();
         match tracking::defer(
             &mut AsyncConn(conn),
             self.cache(),
@@ -524,7 +524,7 @@ impl<M: CachedModel> Manager<M> {
     /// the write).
     async fn bump_async(&self, why: &'static str, tags: Vec<String>) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
-        let epoch = self.model_keys().cover();
+        let epoch = self.cover();
         let bumped = self
             .cache()
             .bump_tag_groups_async(&[(&tags, Some(epoch))], Tags::<M>::ttl())

@@ -9,7 +9,7 @@ use super::{
 use crate::catalogue;
 use crate::model::{CachedModel, ListFilter, UniqueKey};
 use cache_core::__engine::{
-    KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, digest_of_hashes, tag_hash,
+    KeyBuilder, KeyParts, KeyScope, MAX_KEY_LEN, Namespace, TagHasher, digest_of_hashes, tag_hash,
 };
 use cache_core::Cache;
 use std::sync::OnceLock;
@@ -115,18 +115,25 @@ impl ModelKeys {
         let Some(base) = super::base_of(info) else {
             return self;
         };
+        // (What a tag of the table begins with: a tag of one name less the
+        // name, which a prefix too long to hold a name as it is hashes:
+        // then every write through the view bumps the table's `epoch`.)
         let head = |table: &str, sparse: bool| {
             let mut tag = match sparse {
                 true => self.keys.sparse_tag(&[table], "x"),
                 false => self.keys.build(Namespace::Tag, &[table], "x"),
             };
-            tag.pop();
-            tag
+            tag.pop().filter(|x| *x == 'x' && tag.ends_with(':'))?;
+            Some(tag)
         };
-        let heads = [true, false].map(|sparse| (head(self.table, sparse), head(&base, sparse)));
+        let heads = [true, false].map(|sparse| head(self.table, sparse).zip(head(&base, sparse)));
         let coarse =
             [TableTag::Epoch, TableTag::Filtered].map(|t| table_tag_in(&self.keys, &base, t));
         let mut extra = Vec::new();
+        if heads.iter().any(Option::is_none) {
+            extra.push(coarse[0].clone());
+        }
+        let heads = heads.map(Option::unwrap_or_default);
         if !super::maps_every_filter_column(&base, info.columns) {
             extra.push(coarse[1].clone());
         }
@@ -186,6 +193,11 @@ impl ModelKeys {
             Some(_) => &self.all,
             None => self.table_tag(TableTag::Epoch),
         }
+    }
+
+    /// The cache's `all` tag (every entry depends on it).
+    pub(crate) fn all_tag(&self) -> &str {
+        &self.all
     }
 
     /// These keys, for a model of `info` in `cache`: over a shared store,
@@ -604,7 +616,11 @@ impl ModelKeys {
     ) -> &[String] {
         self.related.get_or_init(|| {
             first();
-            self.dependency_tags(related_tables)
+            // (A model over a view of a table: its entries depend on the
+            // table's writes, whichever program makes them.)
+            let base = self.base().map(str::to_owned);
+            let tables: Vec<String> = related_tables.iter().cloned().chain(base).collect();
+            self.dependency_tags(&tables)
         })
     }
 
@@ -774,10 +790,16 @@ fn same_column(a: &str, b: &str) -> bool {
 
 impl Mirror {
     /// The table's tag for the view's `tag`; `None` for a tag not the
-    /// view's.
+    /// view's. Where the two keys may not name the value alike (the view's
+    /// holds a hashed name, or the table's would be too long to hold it as
+    /// it is: whether a name is hashed depends on the whole key's length),
+    /// the table's `epoch`.
     fn base_tag(&self, tag: &str) -> Option<String> {
         self.heads.iter().find_map(|(view, base)| {
             let rest = tag.strip_prefix(view.as_str())?;
+            if rest.contains('#') || base.len() + rest.len() > MAX_KEY_LEN {
+                return Some(self.coarse[0].clone());
+            }
             Some(format!("{base}{rest}"))
         })
     }

@@ -270,8 +270,11 @@ impl CacheTracking {
     /// Whether this connection's open transaction wrote to `table` (or ran
     /// a statement that may have written anything).
     pub fn transaction_wrote(&self, table: &str) -> bool {
-        let table = table.to_ascii_lowercase();
-        self.levels.iter().any(|l| l.pending.wrote(&table))
+        // (A write through a view writes its table; a write to a table
+        // changes its views.)
+        let relatives = crate::unseen::view_relatives(&table.to_ascii_lowercase());
+        let wrote = |l: &Level| relatives.iter().any(|t| l.pending.wrote(t));
+        self.levels.iter().any(wrote)
     }
 
     /// Whether the tracker sees a transaction open (or cannot rule one out).
