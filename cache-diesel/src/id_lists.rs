@@ -170,9 +170,10 @@ impl<M: CachedModel> Manager<M> {
     ) {
         let key = format!("{IDS}{}", filter.conditions_key());
         entry.key = self.model_keys().count_key(suffix, &key);
+        let (_, viewed) = self.model_keys().viewed();
         entry.deps = self
             .model_keys()
-            .id_list_dependencies(members, changed, &[]);
+            .id_list_dependencies(members, changed, viewed);
     }
 
     /// The rows `found` for a list's `ids`, when every one was; otherwise

@@ -382,11 +382,13 @@ impl<M: CachedModel> Manager<M> {
         filter: &M::Filter,
         values: &'t [String],
     ) -> Entry<'t, i64, impl ShapeFn<i64>> {
+        // (A count depends on no related table but a view's.)
+        let (tables, tags) = self.keys.viewed();
         let mut entry = self.list_entry(
             self.keys.count_key(suffix, &filter.conditions_key()),
             values,
-            &[],
-            &[],
+            tags,
+            tables,
         );
         entry.kind = Kind::Count;
         entry

@@ -7,8 +7,8 @@
 //! transaction of its own, committed before the put: an untracked
 //! connection may be inside a transaction opened by SQL text, whose rows
 //! could be rolled back), a write that names its values (not coarse), a
-//! model whose record is the row (no relations), the lookup by primary
-//! key. Everything else is invalidated as before; so is the row's entry
+//! model whose record is the row (no relations) and whose table is not a
+//! view of another (`view_of`), the lookup by primary key. Everything else is invalidated as before; so is the row's entry
 //! when another write of it came between.
 //!
 //! On a shared store the write's announcement carries a token of its
@@ -95,7 +95,9 @@ impl<M: CachedModel> Manager<M> {
     /// Where a written row with primary key `id` goes, for a model whose
     /// record is its row (whatever the connection).
     pub(crate) fn through_of(&self, id: &M::Id) -> Option<Through> {
-        if !M::ROW_IS_RECORD {
+        // (Not a model over a view: the row written may have left it, and
+        // its entries depend on the table's tags too.)
+        if !M::ROW_IS_RECORD || self.model_keys().base().is_some() {
             return None;
         }
         let unique = M::unique_of_id(id.clone());

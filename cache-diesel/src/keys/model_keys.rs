@@ -89,6 +89,9 @@ struct Mirror {
     extra: Vec<String>,
     /// The table's `epoch` and `filtered` tags.
     coarse: [String; 2],
+    /// The table's name alone, and its dependency tags (`epoch`, `list`):
+    /// what every entry of the model depends on besides its own.
+    viewed: ([String; 1], [String; 2]),
 }
 
 impl ModelKeys {
@@ -142,7 +145,9 @@ impl ModelKeys {
             bump.iter()
                 .map(|c| unique_scope(&self.keys, &base, c).key("*")),
         );
+        let depends = table_dependency_tags(&self.keys, &base);
         self.mirror = Some(Mirror {
+            viewed: ([base.clone()], depends),
             base,
             heads,
             extra,
@@ -164,6 +169,17 @@ impl ModelKeys {
         tags.sort();
         tags.dedup();
         tags
+    }
+
+    /// For a model over a view (`view_of`): the table it shows (alone),
+    /// and that table's dependency tags, which every entry of the model
+    /// depends on (its writes, from any program, change what the view
+    /// shows). Empty for other models.
+    pub(crate) fn viewed(&self) -> (&[String], &[String]) {
+        match &self.mirror {
+            Some(Mirror { viewed, .. }) => (&viewed.0, &viewed.1),
+            None => (&[], &[]),
+        }
     }
 
     /// The table a model over a view shows (`view_of`).

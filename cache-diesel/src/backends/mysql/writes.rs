@@ -289,14 +289,17 @@ pub fn mysql_not_returnable(model: &str) -> Error {
     )
 }
 
-/// The error of an update that changed the row's primary key, which MySQL
-/// cannot return (it was rolled back).
+/// The error of an update whose row could not be read back by its primary
+/// key, which MySQL cannot return (it was rolled back): the update changed
+/// the key, or, for a model over a view, moved the row out of the view.
 pub fn mysql_key_changed(model: &str) -> Error {
     Error::QueryBuilderError(
         format!(
-            "{model}: the update changed the row's primary key, which cache-diesel \
-             cannot read back on MySQL (no RETURNING); nothing was written. Change \
-             keys with update_where() or with Diesel on a tracked connection"
+            "{model}: the updated row could not be read back by its primary key (the \
+             update changed the key, or moved the row out of the view the model reads), \
+             which cache-diesel cannot follow on MySQL (no RETURNING); nothing was \
+             written. Make such updates with update_where(), or with Diesel on a \
+             tracked connection"
         )
         .into(),
     )
