@@ -81,7 +81,7 @@ struct Mirror {
     base: String,
     /// What the view's tags begin with and what the table's do instead:
     /// the sparse tags' heads first, then the others'.
-    heads: [(String, String); 2],
+    heads: Vec<(String, String)>,
     /// The tags every write through the model bumps of the table besides
     /// its own: `filtered` where the model lacks a filter column of a
     /// model over the table, and the wide tags of the unique columns such
@@ -130,13 +130,13 @@ impl ModelKeys {
             Some(tag)
         };
         let heads = [true, false].map(|sparse| head(self.table, sparse).zip(head(&base, sparse)));
+        let heads: Vec<(String, String)> = heads.into_iter().flatten().collect();
         let coarse =
             [TableTag::Epoch, TableTag::Filtered].map(|t| table_tag_in(&self.keys, &base, t));
         let mut extra = Vec::new();
-        if heads.iter().any(Option::is_none) {
+        if heads.len() < 2 {
             extra.push(coarse[0].clone());
         }
-        let heads = heads.map(Option::unwrap_or_default);
         if !super::maps_every_filter_column(&base, info.columns) {
             extra.push(coarse[1].clone());
         }

@@ -141,6 +141,18 @@ pub struct ActiveShelfItem {
     pub category_id: i32,
 }
 
+/// Creates `shelf_items` and the view `view` of its active rows.
+fn create_shelf<D: Api>(api: &mut D, view: &str) {
+    api.raw_sql(
+        "CREATE TABLE shelf_items (id INTEGER PRIMARY KEY, title VARCHAR(64) NOT NULL UNIQUE,
+           is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
+    );
+    api.raw_sql(&format!(
+        "CREATE VIEW {view} AS
+           SELECT id, title, is_active, category_id FROM shelf_items WHERE is_active"
+    ));
+}
+
 fn shelf_ids<D: Api>(api: &mut D, m: &ShelfItemCache, category: i32) -> Vec<i32>
 where
     ShelfItem: Reads<D>,
@@ -166,14 +178,7 @@ where
     let precise = crate::precise_invalidation::precise(t).tracked;
     let Products { api, cache, .. } = tracked(t);
     declare_view("active_shelf_items", &["shelf_items"]);
-    api.raw_sql(
-        "CREATE TABLE shelf_items (id INTEGER PRIMARY KEY, title VARCHAR(64) NOT NULL UNIQUE,
-           is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
-    );
-    api.raw_sql(
-        "CREATE VIEW active_shelf_items AS
-           SELECT id, title, is_active, category_id FROM shelf_items WHERE is_active",
-    );
+    create_shelf(api, "active_shelf_items");
     api.raw_sql(
         "INSERT INTO shelf_items VALUES (1, 'a', TRUE, 1), (2, 'b', TRUE, 1), (3, 'c', TRUE, 2)",
     );
@@ -264,14 +269,7 @@ where
     }
     let precise = crate::precise_invalidation::precise(t).tracked;
     let Products { api, cache, .. } = tracked(t);
-    api.raw_sql(
-        "CREATE TABLE shelf_items (id INTEGER PRIMARY KEY, title VARCHAR(64) NOT NULL UNIQUE,
-           is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
-    );
-    api.raw_sql(
-        "CREATE VIEW active_lens_items AS
-           SELECT id, title, is_active, category_id FROM shelf_items WHERE is_active",
-    );
+    create_shelf(api, "active_lens_items");
     api.raw_sql(
         "INSERT INTO shelf_items VALUES (1, 'a', TRUE, 1), (2, 'b', TRUE, 1), (3, 'c', TRUE, 2),
            (4, 'd', TRUE, 3)",
