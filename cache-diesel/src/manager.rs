@@ -633,6 +633,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// Logs where a read of `entry` was answered from (and times a hit).
+    #[inline]
     pub(crate) fn report<T, S: ShapeFn<T>>(
         &self,
         entry: &Entry<'_, T, S>,
@@ -640,22 +641,14 @@ impl<M: CachedModel> Manager<M> {
         filled: bool,
         started: Started,
     ) {
-        let (model, kind, key) = (M::INFO.name, entry.kind.as_str(), entry.key.as_str());
-        match outcome {
-            Outcome::Hit => return self.report_hit(entry.kind, key, started),
-            Outcome::Loaded if filled => {
-                tracing::debug!(model, kind, key, "cache miss");
-                tracing::debug!(model, kind, key, "cache fill");
-            }
-            other => tracing::debug!(model, kind, key, outcome = ?other, "cache miss"),
-        }
-        self.reads.record(entry.kind, outcome, started);
+        let read = (M::INFO.name, entry.kind, entry.key.as_str());
+        report(&self.reads, read, outcome, filled, started);
     }
 
     /// Records a hit of `kind` on `key` (in the metrics, a debug line).
+    #[inline]
     fn report_hit(&self, kind: Kind, key: &(impl std::fmt::Display + ?Sized), started: Started) {
-        self.reads.record(kind, Outcome::Hit, started);
-        tracing::debug!(model = M::INFO.name, kind = kind.as_str(), %key, "cache hit")
+        report_hit(&self.reads, (M::INFO.name, kind, &key), started);
     }
 
     /// The tables a read of `entry` depends on: the model's and the related.
@@ -700,14 +693,16 @@ impl<M: CachedModel> Manager<M> {
         // The owned loader is built only when a refresh is handed out, not
         // on every read.
         let spawn = |refresh: Refresh| match background {
-            Some(make) if M::INFO.background_refresh => {
-                self.refresh_in_background(&entry, make, refresh)
-            }
-            _ => Some(refresh),
+            Some(make) => self.refresh_in_background(&entry, make, refresh),
+            None => Some(refresh),
         };
-        let background = M::INFO
-            .background_refresh
-            .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync));
+        // (A constant branch: a model without background refresh does not
+        // compile the refresh's code.)
+        let background = if const { M::INFO.background_refresh } {
+            Some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync))
+        } else {
+            None
+        };
         let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = Started::now();
@@ -794,4 +789,33 @@ fn has_value<M: CachedModel>(record: &M::Record, column: &str, value_key: &str) 
         .unique_keys()
         .iter()
         .any(|k| k.column() == column && k.value_key() == value_key)
+}
+
+/// [`Manager::report`], compiled once: the model, kind and key of a
+/// read.
+fn report(
+    reads: &ReadMetrics,
+    read: (&str, Kind, &str),
+    outcome: Outcome,
+    filled: bool,
+    started: Started,
+) {
+    let (model, kind, key) = read;
+    match outcome {
+        Outcome::Hit => return report_hit(reads, (model, kind, &key), started),
+        Outcome::Loaded if filled => {
+            let kind = kind.as_str();
+            tracing::debug!(model, kind, key, "cache miss");
+            tracing::debug!(model, kind, key, "cache fill");
+        }
+        other => tracing::debug!(model, kind = kind.as_str(), key, outcome = ?other, "cache miss"),
+    }
+    reads.record(kind, outcome, started);
+}
+
+/// [`Manager::report_hit`], compiled once.
+fn report_hit(reads: &ReadMetrics, read: (&str, Kind, &dyn std::fmt::Display), started: Started) {
+    let (model, kind, key) = read;
+    reads.record(kind, Outcome::Hit, started);
+    tracing::debug!(model, kind = kind.as_str(), %key, "cache hit")
 }

@@ -258,9 +258,12 @@ impl<M: CachedModel> Manager<M> {
             };
             background_async::spawn(job)
         };
-        let background = M::INFO
-            .background_refresh
-            .then_some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync));
+        // (A constant branch, as in the sync read.)
+        let background = if const { M::INFO.background_refresh } {
+            Some(&spawn as &(dyn Fn(Refresh) -> Option<Refresh> + Sync))
+        } else {
+            None
+        };
         let plan = self.plan(&entry, policy == ReadPolicy::Normal, background);
         let shape = |Form(value): &Form<T>| Self::shape_of(&entry, value);
         let started = crate::manager::Started::now();

@@ -38,7 +38,7 @@ use crate::model::CachedModel;
 use crate::read_metrics::Kind;
 use crate::tags::Tags;
 use cache_core::__engine::{Cause, Counter, Lookup, Stats};
-use cache_core::{Cache, Ttl};
+use cache_core::{Bytes, Cache, Ttl};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -81,10 +81,10 @@ fn seed() -> u64 {
 
 /// What a verification reads: the row (or count) as the database holds
 /// it now. Called up to three times.
-pub(crate) type Reread<T> = Box<dyn FnMut() -> Option<T> + Send>;
+pub(crate) type Reread = Box<dyn FnMut() -> Option<Bytes> + Send>;
 
 /// A sampled hit to verify.
-pub(crate) struct Sample<T> {
+pub(crate) struct Sample {
     /// The manager's model and the read's kind (for the log line).
     pub(crate) model: &'static str,
     pub(crate) kind: &'static str,
@@ -92,8 +92,11 @@ pub(crate) struct Sample<T> {
     pub(crate) key: String,
     pub(crate) tags: Vec<String>,
     pub(crate) tag_ttl: Ttl,
-    /// What was served.
-    pub(crate) served: T,
+    /// What was served, in its cached form.
+    pub(crate) served: Bytes,
+    /// The cached form of the valid entry under a key and tags, if any
+    /// (the one function of the check that depends on the type).
+    pub(crate) entry_form: fn(&Cache, &str, &[&str], Ttl) -> Option<Bytes>,
     /// When.
     pub(crate) at: Instant,
     pub(crate) cache: Cache,
@@ -107,10 +110,7 @@ type Job = Box<dyn FnOnce() -> Option<Recheck> + Send>;
 type Recheck = (Instant, Box<dyn FnOnce() + Send>, Arc<Stats>);
 
 /// Hands `sample` to the verifier, with `reread` to read the database.
-pub(crate) fn submit<T>(sample: Sample<T>, reread: Reread<T>)
-where
-    T: CacheForm + Clone + Send + Sync + 'static,
-{
+pub(crate) fn submit(sample: Sample, reread: Reread) {
     let stats = sample.stats.clone();
     let job: Job = Box::new(move || first_check(sample, reread));
     if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = verifier().try_send(job) {
@@ -119,18 +119,25 @@ where
 }
 
 /// The cached form of `value`, as bytes to compare.
-fn form<T: CacheForm>(cache: &Cache, value: &T) -> Option<cache_core::Bytes> {
+fn form<T: CacheForm>(cache: &Cache, value: &T) -> Option<Bytes> {
     cache.encode("verify", &FormRef(value)).ok()
 }
 
-/// Compares what was served with the database now.
-fn first_check<T>(sample: Sample<T>, mut reread: Reread<T>) -> Option<Recheck>
+/// The cached form of the valid entry of `T` under `key` and `tags`.
+fn entry_form<T>(cache: &Cache, key: &str, tags: &[&str], tag_ttl: Ttl) -> Option<Bytes>
 where
     T: CacheForm + Clone + Send + Sync + 'static,
 {
-    let served = form(&sample.cache, &sample.served)?;
-    let now = form(&sample.cache, &reread()?)?;
-    if now == served {
+    match cache.read_tagged_shared::<crate::form::Form<T>>(key, tags, tag_ttl) {
+        Ok(Lookup::Hit { value, .. }) => form(cache, &value.0),
+        _ => None,
+    }
+}
+
+/// Compares what was served with the database now.
+fn first_check(sample: Sample, mut reread: Reread) -> Option<Recheck> {
+    let now = reread()?;
+    if now == sample.served {
         sample.stats.add(Counter::Verified, 1);
         return None;
     }
@@ -147,10 +154,7 @@ where
 
 /// After the window: stale only if the database held still across a read
 /// of the entry that is still valid and holds something else.
-fn recheck<T>(sample: Sample<T>, mut reread: Reread<T>)
-where
-    T: CacheForm + Clone + Send + Sync + 'static,
-{
+fn recheck(sample: Sample, mut reread: Reread) {
     let Sample {
         model,
         kind,
@@ -160,18 +164,16 @@ where
         at,
         cache,
         stats,
+        entry_form,
         ..
     } = sample;
     let raced = || stats.add(Counter::VerifyRaced, 1);
-    let Some(before) = reread().and_then(|v| form(&cache, &v)) else {
+    let Some(before) = reread() else {
         return;
     };
     let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-    let entry = match cache.read_tagged_shared::<crate::form::Form<T>>(&key, &tags, tag_ttl) {
-        Ok(Lookup::Hit { value, .. }) => form(&cache, &value.0),
-        _ => None,
-    };
-    let Some(after) = reread().and_then(|v| form(&cache, &v)) else {
+    let entry = entry_form(&cache, &key, &tags, tag_ttl);
+    let Some(after) = reread() else {
         return;
     };
     let Some(entry) = entry else {
@@ -267,14 +269,18 @@ impl<M: CachedModel> Manager<M> {
         let Some(run) = crate::background::runner::<C>() else {
             return self.no_source::<C>();
         };
+        let Some(sample) = self.sample(entry, value) else {
+            return;
+        };
         let mut loads: Vec<OwnedLoad<C, T>> = (0..3).map(|_| make()).collect();
-        let reread: Reread<T> = Box::new(move || {
+        let cache = self.cache().clone();
+        let reread: Reread = Box::new(move || {
             let load = loads.pop()?;
             let (mut load, mut read) = (Some(load), None);
             let opened = run(&mut |conn| read = load.take().map(|load| load(conn)));
-            reread_of(opened, read)
+            reread_of(opened, read).and_then(|v| form(&cache, &v))
         });
-        submit(self.sample(entry, value), reread);
+        submit(sample, reread);
     }
 
     /// [`Manager::verify_hit`] of an async read: the rereads run as tasks
@@ -299,8 +305,12 @@ impl<M: CachedModel> Manager<M> {
         ) else {
             return self.no_source::<C>();
         };
+        let Some(sample) = self.sample(entry, value) else {
+            return;
+        };
         let mut loads: Vec<_> = (0..3).map(|_| make()).collect();
-        let reread: Reread<T> = Box::new(move || {
+        let cache = self.cache().clone();
+        let reread: Reread = Box::new(move || {
             let load = loads.pop()?;
             let (tx, rx) = std::sync::mpsc::channel();
             let open = open.clone();
@@ -316,11 +326,11 @@ impl<M: CachedModel> Manager<M> {
             });
             // (A runtime shut down meanwhile drops the task: no answer.)
             match rx.recv_timeout(REREAD_WAIT) {
-                Ok(read) => reread_of(Ok::<(), String>(()), read),
+                Ok(read) => reread_of(Ok::<(), String>(()), read).and_then(|v| form(&cache, &v)),
                 Err(_) => None,
             }
         });
-        submit(self.sample(entry, value), reread);
+        submit(sample, reread);
     }
 
     /// Whether this hit of `entry` is to be verified.
@@ -342,19 +352,24 @@ impl<M: CachedModel> Manager<M> {
         });
     }
 
-    /// The sample of a hit of `entry` that served `value`.
-    fn sample<T: Clone, S: ShapeFn<T>>(&self, entry: &Entry<'_, T, S>, value: &T) -> Sample<T> {
-        Sample {
+    /// The sample of a hit of `entry` that served `value` (none if it
+    /// does not encode).
+    fn sample<T, S: ShapeFn<T>>(&self, entry: &Entry<'_, T, S>, value: &T) -> Option<Sample>
+    where
+        T: CacheForm + Clone + Send + Sync + 'static,
+    {
+        Some(Sample {
             model: M::INFO.name,
             kind: entry.kind.as_str(),
             key: entry.key.clone(),
             tags: entry.deps.tags().iter().map(|t| t.to_string()).collect(),
             tag_ttl: Tags::<M>::ttl(),
-            served: value.clone(),
+            served: form(self.cache(), value)?,
+            entry_form: entry_form::<T>,
             at: Instant::now(),
             cache: self.cache().clone(),
             stats: self.stats_handle(),
-        }
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::backend::{AsyncStore, Claim, Fetched};
 use crate::driver::cache::Cache;
+use crate::driver::erased::{self, Ops};
 use crate::driver::flight::{Follower, Landing};
 use crate::driver::io::Io;
 use crate::driver::read_many::{Found, place};
@@ -119,7 +120,13 @@ impl Cache {
             return Ok(hit);
         }
         let io = AsyncIo(store.clone());
-        self.read_through_missed(&io, plan, shape, load).await
+        let mut failed = None;
+        let slot = &mut failed;
+        let load = move || async move { erased::loaded(load().await, shape, slot) };
+        let read = self
+            .read_through_missed(&io, plan, Ops::of::<T>(), load)
+            .await;
+        erased::typed(read, failed)
     }
 
     /// [`Cache::read_through_many`] for async callers.

@@ -8,13 +8,15 @@
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
 //! (batch reads), `read_hits` (a read and what it will need next, in one
-//! round trip, answered only when all hit), `follower_gate` (entries served only while the
+//! round trip, answered only when all hit), `erased` (the driver's values
+//! without their type, so its code is compiled once), `follower_gate` (entries served only while the
 //! change-stream follower keeps up), `write_through` (a written row put
 //! in place), `cache_async` (feature `tokio`).
 
 pub(crate) mod cache;
 #[cfg(feature = "tokio")]
 pub(crate) mod cache_async;
+pub(crate) mod erased;
 pub(crate) mod flight;
 pub(crate) mod follower_gate;
 pub(crate) mod intent;

@@ -7,6 +7,7 @@
 //! every protection of a single read.
 
 use crate::driver::cache::Cache;
+use crate::driver::erased::{open_kept, take};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::read_through::Plan;
 use crate::stats::Counter;
@@ -65,10 +66,11 @@ impl Cache {
             return None;
         }
         let mut found = found.into_iter();
-        let head = self.hit_in(io, reads[0], found.next()?).await?;
+        let (head_open, open) = (open_kept::<A>, open_kept::<B>);
+        let head = take::<A>(self.hit_in(io, head_open, reads[0], found.next()?).await?);
         let mut values = Vec::with_capacity(rest.len());
         for (&read, fetched) in reads[1..].iter().zip(found) {
-            values.push(self.hit_in(io, read, fetched).await?);
+            values.push(take::<B>(self.hit_in(io, open, read, fetched).await?));
         }
         if !accept(&head, &values) {
             return None;

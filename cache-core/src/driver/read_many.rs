@@ -15,6 +15,7 @@
 //! as a hit and left for a single read to refresh.
 
 use crate::driver::cache::Cache;
+use crate::driver::erased::{Ops, Value, open_kept, take, take_lookup};
 use crate::driver::flight::{Leader, Role};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::read_through::{Outcome, Plan, Shape, flight_key};
@@ -89,10 +90,13 @@ impl Cache {
             .map(|&at| (plans[at].key, plans[at].tags))
             .collect();
         let lookups = match self
-            .read_tagged_batch::<T>(io, &reads, plans[rest[0]].stats)
+            .read_tagged_batch(io, open_kept::<T>, &reads, plans[rest[0]].stats)
             .await
         {
-            Ok(lookups) => lookups,
+            Ok(lookups) => lookups
+                .into_iter()
+                .map(take_lookup::<T>)
+                .collect::<Vec<_>>(),
             Err(e) => {
                 let failed: Vec<Plan<'_>> = rest.iter().map(|&at| plans[at]).collect();
                 self.read_failed(&failed, &e);
@@ -169,9 +173,12 @@ impl Cache {
         for Filling { at, stamp, leader } in filling {
             let Some(value) = values.next() else { break };
             let plan = &plans[at];
+            let shaped = shape(at, &value);
+            let value: Value = Box::new(value);
             let bytes = self
-                .store(io, plan, &shape(at, &value), &stamp, &value, None)
+                .store(io, plan, Ops::of::<T>(), &shaped, &stamp, &value, None)
                 .await;
+            let value = take::<T>(value);
             if let Some(leader) = leader {
                 leader.land(bytes);
             }

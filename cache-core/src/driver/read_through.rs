@@ -19,6 +19,7 @@
 
 use crate::backend::Claim;
 use crate::driver::cache::Cache;
+use crate::driver::erased::{self, Loaded, Ops, Value};
 use crate::driver::flight::Role;
 use crate::driver::io::{Blocking, Io, block_now};
 pub use crate::driver::refresh::Refresh;
@@ -32,7 +33,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Display;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -202,7 +203,10 @@ impl Cache {
             return Ok(hit);
         }
         let io = Blocking(&**self.backend());
-        block_now(self.read_through_missed(&io, plan, shape, || ready(load())))
+        let mut failed = None;
+        let load = erased::sync_load(load, shape, &mut failed);
+        let read = block_now(self.read_through_missed(&io, plan, Ops::of::<T>(), load));
+        erased::typed(read, failed)
     }
 
     /// A valid decoded value kept for `plan.key` in this process, counted
@@ -221,25 +225,27 @@ impl Cache {
 
     /// [`Cache::read_through`] over `io`, with an async `load`, once
     /// [`Cache::kept_hit`] did not answer: the driver both APIs run.
-    pub(crate) async fn read_through_missed<T, E, F>(
+    ///
+    /// Untyped (`erased.rs`): `ops` opens and seals the values, `load`
+    /// loads one and says how to store it; an `Err` is the load's.
+    pub(crate) async fn read_through_missed<F>(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
-        shape: impl Fn(&T) -> Shape,
+        ops: Ops,
         load: impl FnOnce() -> F,
-    ) -> Result<(T, Outcome), E>
+    ) -> Result<(Value, Outcome), String>
     where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-        F: Future<Output = Result<T, E>>,
+        F: Future<Output = Loaded>,
     {
         // Where misses claim (take a lease, create absent tags) in one round
         // trip with their second read, the first read creates nothing.
         // Elsewhere it creates them, each with its lifetime (`own_tag`).
         let create_here = !self.uses_leases();
         let first = self
-            .read_tagged_leasing::<T>(
+            .read_tagged_leasing(
                 io,
+                ops.open,
                 plan.key,
                 plan.tags,
                 plan.tag_ttl,
@@ -260,7 +266,7 @@ impl Cache {
             Ok(lookup) => lookup,
             Err(e) => {
                 self.read_failed(std::slice::from_ref(plan), &e);
-                return load().await.map(|v| (v, Outcome::Uncached));
+                return load().await.map(|(v, _)| (v, Outcome::Uncached));
             }
         };
         match lookup {
@@ -285,7 +291,7 @@ impl Cache {
                         refresh_due: false,
                         ..
                     }) = self
-                        .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl, plan.stats)
+                        .reread_shared(io, ops, plan.key, plan.tags, plan.tag_ttl, plan.stats)
                         .await
                     {
                         if let Some(stats) = plan.stats {
@@ -295,7 +301,7 @@ impl Cache {
                     }
                 }
                 Ok(self
-                    .refresh_or_serve(io, plan, shape, load, value, stamp)
+                    .refresh_or_serve(io, plan, ops, load, value, stamp)
                     .await)
             }
             Lookup::Miss(stamp) => {
@@ -316,9 +322,9 @@ impl Cache {
                 // what is read now may be from before it.
                 let read = async {
                     if !plan.fill || stamp.is_pending() {
-                        return load().await.map(|v| (v, Outcome::Loaded));
+                        return load().await.map(|(v, _)| (v, Outcome::Loaded));
                     }
-                    self.fill_miss(io, plan, shape, load, stamp).await
+                    self.fill_miss(io, plan, ops, load, stamp).await
                 };
                 let read = read.instrument(span.clone()).await;
                 match &read {
@@ -348,19 +354,17 @@ impl Cache {
         }
     }
 
-    async fn refresh_or_serve<T, E, F>(
+    async fn refresh_or_serve<F>(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
-        shape: impl Fn(&T) -> Shape,
+        ops: Ops,
         load: impl FnOnce() -> F,
-        old: T,
+        old: Value,
         stamp: Stamp,
-    ) -> (T, Outcome)
+    ) -> (Value, Outcome)
     where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-        F: Future<Output = Result<T, E>>,
+        F: Future<Output = Loaded>,
     {
         let lease = self.keys().build(Namespace::Lease, &["refresh"], plan.key);
         let mine = plan.fill
@@ -387,9 +391,9 @@ impl Cache {
             return (old, Outcome::StaleServed);
         };
         match load().await {
-            Ok(value) => {
+            Ok((value, shape)) => {
                 if self
-                    .store(io, plan, &shape(&value), &stamp, &value, Some(&lease))
+                    .store(io, plan, ops, &shape, &stamp, &value, Some(&lease))
                     .await
                     .is_none()
                 {
@@ -407,13 +411,15 @@ impl Cache {
 
     /// Fills `plan.key` and, in the same round trip, releases `lease`
     /// (`None` when the fill failed: the lease is the caller's to release).
-    pub(crate) async fn store<T: Serialize>(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn store(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
+        ops: Ops,
         shape: &Shape,
         stamp: &Stamp,
-        value: &T,
+        value: &Value,
         lease: Option<&str>,
     ) -> Option<Bytes> {
         if shape.ttl.is_some_and(|ttl| ttl.is_zero()) {
@@ -424,10 +430,14 @@ impl Cache {
             ttl: shape.ttl,
             soft: plan.soft_timeout,
         };
-        match self
-            .fill_tagged_releasing(io, plan.key, stamp, options, value, lease)
-            .await
-        {
+        let filled = match (ops.encode_fill)(self, plan.key, stamp, options, value) {
+            Ok(bytes) => {
+                self.fill_sealed(io, plan.key, bytes, options.ttl, lease)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match filled {
             Ok(bytes) => {
                 if let Some(stats) = plan.stats {
                     stats.add(Counter::Fill, 1);
@@ -457,18 +467,16 @@ impl Cache {
         }
     }
 
-    async fn fill_miss<T, E, F>(
+    async fn fill_miss<F>(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
-        shape: impl Fn(&T) -> Shape,
+        ops: Ops,
         load: impl FnOnce() -> F,
         stamp: Stamp,
-    ) -> Result<(T, Outcome), E>
+    ) -> Result<(Value, Outcome), String>
     where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-        F: Future<Output = Result<T, E>>,
+        F: Future<Output = Loaded>,
     {
         let flight_key = flight_key(plan, &stamp);
         let mut rounds = 0;
@@ -485,7 +493,7 @@ impl Cache {
             };
             let landed = io.follow(&follower, self.config().lease).await;
             if let Some(value) =
-                landed.and_then(|bytes| self.decode_fill::<T>(plan.key, &bytes, plan.stats))
+                landed.and_then(|bytes| (ops.decode_fill)(self, plan.key, &bytes, plan.stats))
             {
                 self.count_both(plan, Counter::Shared);
                 return Ok((value, Outcome::Shared));
@@ -493,7 +501,7 @@ impl Cache {
             // The leader failed, was cancelled (an async read dropped) or
             // took too long; its fill may have landed anyway.
             if let Ok(Lookup::Hit { value, .. }) = self
-                .reread_shared::<T>(io, plan.key, plan.tags, plan.tag_ttl, plan.stats)
+                .reread_shared(io, ops, plan.key, plan.tags, plan.tag_ttl, plan.stats)
                 .await
             {
                 self.count_both(plan, Counter::Shared);
@@ -504,7 +512,7 @@ impl Cache {
             // than all loading at once; twice at most.
             rounds += 1;
             if rounds > 2 {
-                return load().await.map(|v| (v, Outcome::Loaded));
+                return load().await.map(|(v, _)| (v, Outcome::Loaded));
             }
         };
         // A caller that missed just before another's flight landed (and
@@ -514,7 +522,7 @@ impl Cache {
         // read, or the first's if it saw every tag (then they are whole).
         let complete = !stamp.versions().contains(&0);
         let mut fill_stamp = complete.then(|| stamp.clone());
-        let second = self.second_read::<T>(io, plan, &stamp).await;
+        let second = self.second_read(io, plan, ops, &stamp).await;
         if !complete || !self.backend().serves_entries() {
             // Every caller that finds a tag absent keys its flight alike,
             // whenever it read (a tag bumped and then evicted is absent
@@ -538,7 +546,7 @@ impl Cache {
             Ok((Lookup::Miss(read), Some(Claimed::HeldElsewhere(key)))) => {
                 fill_stamp = Some(read);
                 self.count_both(plan, Counter::LeaseWait);
-                let waited = self.wait_for_fill::<T>(io, plan, &key);
+                let waited = self.wait_for_fill(io, plan, ops, &key);
                 match waited
                     .instrument(tracing::debug_span!("cache.lease_wait"))
                     .await
@@ -565,8 +573,8 @@ impl Cache {
             entry: plan.key,
             lease,
         };
-        let value = match load().await {
-            Ok(value) => value,
+        let (value, shaped) = match load().await {
+            Ok(loaded) => loaded,
             Err(e) => {
                 held.release().await;
                 return Err(e); // the leader drops: followers fly again
@@ -577,8 +585,7 @@ impl Cache {
         let bytes = match fill_stamp {
             Some(stamp) if !stamp.is_pending() => {
                 let lease = held.lease.as_deref();
-                let shaped = shape(&value);
-                let store = self.store(io, plan, &shaped, &stamp, &value, lease);
+                let store = self.store(io, plan, ops, &shaped, &stamp, &value, lease);
                 store.instrument(tracing::debug_span!("cache.fill")).await
             }
             _ => None,
@@ -600,17 +607,15 @@ impl Cache {
     /// lease was keyed by versions that lost: it is given back and asked
     /// for again under the versions that won (two more round trips, only
     /// in that race). A claim that failed gives its lease back, if it can.
-    async fn second_read<T>(
+    async fn second_read(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
+        ops: Ops,
         first: &Stamp,
-    ) -> crate::error::Result<(Lookup<T>, Option<Claimed>)>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+    ) -> crate::error::Result<(Lookup<Value>, Option<Claimed>)> {
         if !self.uses_leases() {
-            let (lookup, _) = self.later_read::<T>(io, plan, None).await?;
+            let (lookup, _) = self.later_read(io, plan, ops, None).await?;
             return Ok((lookup, None));
         }
         let mut versions = first.versions().to_vec();
@@ -648,7 +653,7 @@ impl Cache {
                 create: &create,
                 tag_ttl,
             };
-            let claimed = self.later_read::<T>(io, plan, Some(&claim)).await;
+            let claimed = self.later_read(io, plan, ops, Some(&claim)).await;
             let (lookup, leased) = match claimed {
                 Ok(claimed) => claimed,
                 Err(e) => {
@@ -677,7 +682,7 @@ impl Cache {
             }
         }
         // Tags that keep changing under the claim: load without a lease.
-        let (lookup, _) = self.later_read::<T>(io, plan, None).await?;
+        let (lookup, _) = self.later_read(io, plan, ops, None).await?;
         Ok((lookup, None))
     }
 
@@ -727,17 +732,16 @@ impl Cache {
 
     /// A read after the caller's first (not counted as a hit or a miss)
     /// that creates absent tags, with `claim` made in the same round trip.
-    async fn later_read<T>(
+    async fn later_read(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
+        ops: Ops,
         claim: Option<&Claim<'_>>,
-    ) -> crate::error::Result<(Lookup<T>, bool)>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        self.read_tagged_leasing::<T>(
+    ) -> crate::error::Result<(Lookup<Value>, bool)> {
+        self.read_tagged_leasing(
             io,
+            ops.open,
             plan.key,
             plan.tags,
             plan.tag_ttl,
@@ -753,12 +757,13 @@ impl Cache {
     /// also asks for the `lease` (one round trip), so that a holder that
     /// lets it go without a fill that holds for this caller (or dies, and
     /// the lease expires) hands the load over at once.
-    async fn wait_for_fill<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+    async fn wait_for_fill(
         &self,
         io: &impl Io,
         plan: &Plan<'_>,
+        ops: Ops,
         lease: &str,
-    ) -> Waited<T> {
+    ) -> Waited<Value> {
         let deadline = crate::timeout::deadline(self.config().lease);
         let claim = Claim {
             lease,
@@ -768,7 +773,7 @@ impl Cache {
         };
         while Instant::now() < deadline {
             io.sleep(self.config().lease_tick).await;
-            match self.later_read::<T>(io, plan, Some(&claim)).await {
+            match self.later_read(io, plan, ops, Some(&claim)).await {
                 Ok((Lookup::Hit { value, .. }, leased)) => {
                     if leased {
                         let _ = io.release_lease(plan.key, lease).await;

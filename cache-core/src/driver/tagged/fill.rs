@@ -10,6 +10,7 @@ use crate::log_limit::Cause;
 use crate::protocol::envelope::{seal, soft_deadline, unseal};
 use crate::protocol::stamp::Stamp;
 use crate::stats::{Counter, Stats};
+use crate::timeout::Ttl;
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -94,7 +95,20 @@ impl Cache {
         lease: Option<&str>,
     ) -> Result<Bytes> {
         let bytes = self.encode_fill(key, stamp, options, value)?;
-        io.fill(key, bytes.clone(), options.ttl, lease).await?;
+        self.fill_sealed(io, key, bytes, options.ttl, lease).await
+    }
+
+    /// Stores the sealed `bytes` of a fill under `key` (see
+    /// [`Cache::fill_tagged_releasing`]); returns them.
+    pub(crate) async fn fill_sealed(
+        &self,
+        io: &impl Io,
+        key: &str,
+        bytes: Bytes,
+        ttl: Ttl,
+        lease: Option<&str>,
+    ) -> Result<Bytes> {
+        io.fill(key, bytes.clone(), ttl, lease).await?;
         self.count(Counter::Fill, 1);
         Ok(bytes)
     }

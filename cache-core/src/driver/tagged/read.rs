@@ -3,9 +3,10 @@
 //! missing tags created); leased and shared reads.
 
 use super::{Lookup, ReadHow};
-use crate::backend::{Backend, Claim, Fetched, Kept, Memo};
+use crate::backend::{Backend, Claim, Fetched, Kept};
 use crate::codec;
 use crate::driver::cache::Cache;
+use crate::driver::erased::{self, Open, Opening, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
 use crate::key::KeyParts;
@@ -13,7 +14,6 @@ use crate::protocol::envelope::{Opened, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, is_pending, new_version};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use std::any::Any;
 
@@ -25,7 +25,7 @@ impl Cache {
     /// logged). On a miss, tags that do not exist yet are created, so the
     /// returned stamp is complete.
     #[doc(hidden)]
-    pub fn read_tagged<T: DeserializeOwned>(
+    pub fn read_tagged<T: DeserializeOwned + Send + Sync + 'static>(
         &self,
         key: &str,
         tags: &[impl AsRef<str>],
@@ -38,17 +38,10 @@ impl Cache {
             stats: None,
         };
         let io = Blocking(&**self.backend());
-        block_now(
-            self.read_tagged_with(&io, key, tags, tag_ttl, how, |bytes, _, current| {
-                if bytes.is_empty() {
-                    // An in-process store holds this entry decoded only (for
-                    // `read_tagged_shared`): a miss here, not a damaged entry.
-                    return Ok(None);
-                }
-                open_bytes(key, bytes, current)
-            }),
-        )
-        .map(|(lookup, _)| lookup)
+        let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        let open = erased::open_bytes_only::<T>;
+        block_now(self.read_tagged_with(&io, key, &tags, tag_ttl, how, open))
+            .map(|(lookup, _)| erased::take_lookup(lookup))
     }
 
     /// The current versions of `tags` (backend keys), as the shared store
@@ -81,26 +74,25 @@ impl Cache {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let io = Blocking(&**self.backend());
-        block_now(self.read_tagged_leasing(&io, key, tags, tag_ttl, None, true, true, None))
-            .map(|(lookup, _)| lookup)
+        let open = erased::open_kept::<T>;
+        block_now(self.read_tagged_leasing(&io, open, key, tags, tag_ttl, None, true, true, None))
+            .map(|(lookup, _)| erased::take_lookup(lookup))
     }
 
     /// [`Cache::read_tagged_shared`] again, for a read that was counted
     /// already (a miss waiting for a fill): neither a hit nor a miss.
     /// Undecodable entries are counted in `stats` too.
-    pub(crate) async fn reread_shared<T>(
+    pub(crate) async fn reread_shared(
         &self,
         io: &impl Io,
+        ops: Ops,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
         stats: Option<&Stats>,
-    ) -> Result<Lookup<T>>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+    ) -> Result<Lookup<Value>> {
         // Only a hit is used: absent tags need not be created.
-        self.read_tagged_leasing(io, key, tags, tag_ttl, None, false, false, stats)
+        self.read_tagged_leasing(io, ops.open, key, tags, tag_ttl, None, false, false, stats)
             .await
             .map(|(lookup, _)| lookup)
     }
@@ -114,9 +106,10 @@ impl Cache {
     /// valid entry, and only tells which tags a claim must create.
     /// Undecodable entries are counted in `stats` too (a manager's).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn read_tagged_leasing<T>(
+    pub(crate) async fn read_tagged_leasing(
         &self,
         io: &impl Io,
+        open: Open,
         key: &str,
         tags: &[&str],
         tag_ttl: Ttl,
@@ -124,36 +117,31 @@ impl Cache {
         first: bool,
         create_missing: bool,
         stats: Option<&Stats>,
-    ) -> Result<(Lookup<T>, bool)>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        // Read before the lookup: see `Kept::checked`.
-        let generation = self.backend().generation();
+    ) -> Result<(Lookup<Value>, bool)> {
         let how = ReadHow {
             claim,
             first,
             create_missing,
             stats,
         };
-        self.read_tagged_with(io, key, tags, tag_ttl, how, |bytes, memo, current| {
-            self.open_kept(key, tags, generation, bytes, memo, current)
-        })
-        .await
+        self.read_tagged_with(io, key, tags, tag_ttl, how, open)
+            .await
     }
 
     /// The opener of [`Cache::read_tagged_leasing`]: decodes `bytes` (once,
     /// kept decoded in `memo` where the store keeps one), and answers the
     /// value when its stamps hold; marks the memo checked under
     /// `generation`, read before the lookup.
-    fn open_kept<T>(
+    pub(crate) fn open_kept<T>(
         &self,
-        key: &str,
-        tags: &[&str],
-        generation: Option<u64>,
-        bytes: &Bytes,
-        memo: Option<&Memo>,
-        current: &[Option<u64>],
+        Opening {
+            key,
+            tags,
+            generation,
+            bytes,
+            memo,
+            current,
+        }: Opening<'_>,
     ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
@@ -263,27 +251,24 @@ impl Cache {
     /// entry's bytes (and its memo, if the backend keeps one) into the value
     /// and soft deadline when its stamps hold, `None` when they do not; and
     /// with a claim, the lease taken in the same round trip (the bool: taken).
-    pub(super) async fn read_tagged_with<T>(
+    pub(super) async fn read_tagged_with(
         &self,
         io: &impl Io,
         key: &str,
-        tags: &[impl AsRef<str>],
+        tags: &[&str],
         tag_ttl: Ttl,
         how: ReadHow<'_>,
-        open: impl FnOnce(
-            &Bytes,
-            Option<&Memo>,
-            &[Option<u64>],
-        ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
-    ) -> Result<(Lookup<T>, bool)> {
+        open: Open,
+    ) -> Result<(Lookup<Value>, bool)> {
+        // Read before the lookup: see `Kept::checked`.
+        let generation = self.backend().generation();
         if !self.owed().is_clear() {
             self.settle_before_reading(tags, io.settles_inline())?;
         }
-        let tag_keys: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
-        let fetched = io.read_entry(key, &tag_keys, how.claim).await?;
+        let fetched = io.read_entry(key, tags, how.claim).await?;
         let leased = fetched.leased;
         let lookup = self
-            .lookup_of(io, key, tags, tag_ttl, how, fetched, open)
+            .lookup_of(io, (key, tags), tag_ttl, how, fetched, (open, generation))
             .await?;
         Ok((lookup, leased))
     }
@@ -293,15 +278,13 @@ impl Cache {
     /// ([`Cache::read_tagged_leasing`] creating no tags): the entries and
     /// their tags in one round trip where the store can. A miss's stamp has
     /// 0 for the tags it found absent.
-    pub(crate) async fn read_tagged_batch<T>(
+    pub(crate) async fn read_tagged_batch(
         &self,
         io: &impl Io,
+        open: Open,
         reads: &[(&str, &[&str])],
         stats: Option<&Stats>,
-    ) -> Result<Vec<Lookup<T>>>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+    ) -> Result<Vec<Lookup<Value>>> {
         // Read before the lookup: see `Kept::checked`.
         let generation = self.backend().generation();
         if !self.owed().is_clear() {
@@ -324,14 +307,9 @@ impl Cache {
             stats,
         };
         let mut lookups = Vec::with_capacity(reads.len());
-        for (&(key, tags), fetched) in reads.iter().zip(found) {
-            let open = |bytes: &Bytes, memo: Option<&Memo>, current: &[Option<u64>]| {
-                self.open_kept(key, tags, generation, bytes, memo, current)
-            };
-            lookups.push(
-                self.lookup_of(io, key, tags, None, how, fetched, open)
-                    .await?,
-            );
+        for (&read, fetched) in reads.iter().zip(found) {
+            let opened = (open, generation);
+            lookups.push(self.lookup_of(io, read, None, how, fetched, opened).await?);
         }
         Ok(lookups)
     }
@@ -339,15 +317,13 @@ impl Cache {
     /// The value in `fetched`, read for `key` with `tags`, when it is a
     /// valid entry not due for a refresh; nothing counted, nothing created
     /// (see `read_hits`).
-    pub(crate) async fn hit_in<T>(
+    pub(crate) async fn hit_in(
         &self,
         io: &impl Io,
-        (key, tags): (&str, &[&str]),
+        open: Open,
+        read: (&str, &[&str]),
         fetched: Fetched,
-    ) -> Option<T>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+    ) -> Option<Value> {
         let how = ReadHow {
             claim: None,
             first: false,
@@ -355,11 +331,8 @@ impl Cache {
             stats: None,
         };
         let generation = self.backend().generation();
-        let open = |bytes: &Bytes, memo: Option<&Memo>, current: &[Option<u64>]| {
-            self.open_kept(key, tags, generation, bytes, memo, current)
-        };
         match self
-            .lookup_of(io, key, tags, None, how, fetched, open)
+            .lookup_of(io, read, None, how, fetched, (open, generation))
             .await
         {
             Ok(Lookup::Hit {
@@ -374,21 +347,17 @@ impl Cache {
     /// What a read of the entry under `key` with `tags` found, from what
     /// the store answered (`fetched`), opened by `open` (see
     /// [`Cache::read_tagged_with`]).
-    #[allow(clippy::too_many_arguments)]
-    async fn lookup_of<T>(
+    /// `open` opens the entry, with the tag generation read before the
+    /// store was.
+    async fn lookup_of(
         &self,
         io: &impl Io,
-        key: &str,
-        tags: &[impl AsRef<str>],
+        (key, tags): (&str, &[&str]),
         tag_ttl: Ttl,
         how: ReadHow<'_>,
         fetched: Fetched,
-        open: impl FnOnce(
-            &Bytes,
-            Option<&Memo>,
-            &[Option<u64>],
-        ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>,
-    ) -> Result<Lookup<T>> {
+        (open, generation): (Open, Option<u64>),
+    ) -> Result<Lookup<Value>> {
         let Fetched {
             entry,
             memo,
@@ -403,7 +372,15 @@ impl Cache {
         // (While the follower is behind its bound, a valid entry is not
         // served: `follower_gate`.)
         if let Some(bytes) = entry.as_ref().filter(|_| !self.entries_held()) {
-            match open(bytes, memo.as_ref(), &current) {
+            let opening = Opening {
+                key,
+                tags,
+                generation,
+                bytes,
+                memo: memo.as_ref(),
+                current: &current,
+            };
+            match open(self, opening) {
                 Ok(Some((value, soft_deadline))) => {
                     if how.first {
                         self.count(Counter::Hit, 1);
@@ -437,7 +414,7 @@ impl Cache {
             .iter()
             .zip(&current)
             .filter(|(_, v)| v.is_none())
-            .map(|(t, _)| t.as_ref())
+            .map(|(t, _)| *t)
             .collect();
         let mut created = self
             .create_tags(io, key, &missing, tag_ttl)
