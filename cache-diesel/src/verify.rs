@@ -385,16 +385,16 @@ fn reread_of<T, E: std::fmt::Display>(
 ) -> Option<T> {
     match (opened, read) {
         (Ok(()), Some(Ok(value))) => Some(value),
-        (Err(e), _) => {
-            tracing::debug!(error = %e, "verify: no connection");
-            None
-        }
-        (_, Some(Err(e))) => {
-            tracing::debug!(error = %e, "verify: the reread failed");
-            None
-        }
+        (Err(e), _) => reread_failed("no connection", &e),
+        (_, Some(Err(e))) => reread_failed("the reread failed", &e),
         (_, None) => None,
     }
+}
+
+/// Logs why a reread read nothing (compiled once).
+fn reread_failed<T>(what: &str, error: &dyn std::fmt::Display) -> Option<T> {
+    tracing::debug!(error = %error, "verify: {what}");
+    None
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::codec;
 use crate::protocol::stamp::{StampDigest, stamps_hold};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What an entry holds: the tag versions it was stamped with, its soft
@@ -91,6 +92,19 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     key: &str,
     bytes: &[u8],
 ) -> std::result::Result<Envelope<T>, codec::DecodeError> {
+    let (stamps, soft_deadline, body, at) = open_head(key, bytes)?;
+    let value = crate::strict::from_slice(&body[at..])
+        .map_err(|e| codec::DecodeError::WrongType(e.to_string()))?;
+    Ok((stamps, soft_deadline, value))
+}
+
+/// What [`unseal`] does before the value (compiled once): checks the
+/// magic, the format and the digest, decompresses, reads the stamps and
+/// the soft deadline; returns them, the body and where its value starts.
+fn open_head<'b>(
+    key: &str,
+    bytes: &'b [u8],
+) -> std::result::Result<(Vec<u64>, u64, Cow<'b, [u8]>, usize), codec::DecodeError> {
     let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
     let [codec::MAGIC, format @ (ENVELOPE | ENVELOPE_LZ4), rest @ ..] = bytes else {
         return Err(foreign());
@@ -99,14 +113,34 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     if u64::from_le_bytes(*sum) != digest(key, body) {
         return Err(codec::DecodeError::Corrupt);
     }
-    let unpacked;
     let body = if *format == ENVELOPE_LZ4 {
-        unpacked = crate::compress::decompress(body).ok_or(codec::DecodeError::Corrupt)?;
-        &unpacked[..]
+        Cow::Owned(crate::compress::decompress(body).ok_or(codec::DecodeError::Corrupt)?)
     } else {
-        body
+        Cow::Borrowed(body)
     };
-    crate::strict::from_slice(body).map_err(|e| codec::DecodeError::WrongType(e.to_string()))
+    let (stamps, soft_deadline, value) =
+        split_head(&body).map_err(codec::DecodeError::WrongType)?;
+    let at = body.len() - value.len();
+    Ok((stamps, soft_deadline, body, at))
+}
+
+/// An envelope's stamps and soft deadline, read by hand, and the bytes of
+/// its value after them: only the value's decoding is compiled per type
+/// (serde's visitor of the whole tuple would be, for each type cached).
+fn split_head(body: &[u8]) -> std::result::Result<(Vec<u64>, u64, &[u8]), String> {
+    use rmp::decode::{read_array_len, read_int};
+    let mut rd = body;
+    let items = read_array_len(&mut rd).map_err(|e| e.to_string())?;
+    if items != 3 {
+        return Err(format!("an envelope of {items} items, not 3"));
+    }
+    let count = read_array_len(&mut rd).map_err(|e| e.to_string())?;
+    let mut stamps = Vec::with_capacity((count as usize).min(64));
+    for _ in 0..count {
+        stamps.push(read_int::<u64, _>(&mut rd).map_err(|e| e.to_string())?);
+    }
+    let soft_deadline = read_int::<u64, _>(&mut rd).map_err(|e| e.to_string())?;
+    Ok((stamps, soft_deadline, rd))
 }
 
 /// Decodes an entry's bytes: its value and soft deadline if its stamps hold
@@ -312,5 +346,42 @@ mod tests {
         measure("1,000 rows, flat", &flat);
         measure("1,000 rows, nested", &nested);
         measure("1 row, nested", &nested[..1].to_vec());
+    }
+
+    /// The body with its digest, as `seal` would have written it.
+    fn sealed_body(key: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![codec::MAGIC, ENVELOPE];
+        out.extend_from_slice(&digest(key, body).to_le_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// The head read by hand decodes what serde's tuple did: every
+        /// envelope alike, and any bytes (a body cut or changed, each with
+        /// a valid digest) an error exactly where serde's was.
+        #[test]
+        fn the_head_read_by_hand_is_serdes_tuple(
+            stamps in proptest::collection::vec(proptest::num::u64::ANY, 0..6),
+            soft in proptest::num::u64::ANY,
+            value in proptest::option::of(".{0,12}"),
+            cut in 0usize..64,
+            flip in proptest::option::of((0usize..64, proptest::num::u8::ANY)),
+        ) {
+            let key = "k";
+            let good = seal(key, &stamps, soft, &value).unwrap();
+            let read = unseal::<Option<String>>(key, &good).unwrap();
+            proptest::prop_assert_eq!(read, (stamps.clone(), soft, value.clone()));
+            let mut body = good[HEAD..].to_vec();
+            body.truncate(body.len().saturating_sub(cut));
+            if let Some((at, byte)) = flip.filter(|(at, _)| *at < body.len()) {
+                body[at] = byte;
+            }
+            let by_serde = crate::strict::from_slice::<Envelope<Option<String>>>(&body).ok();
+            let by_hand = unseal::<Option<String>>(key, &sealed_body(key, &body)).ok();
+            proptest::prop_assert_eq!(by_hand, by_serde);
+        }
     }
 }
