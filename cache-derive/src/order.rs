@@ -97,7 +97,7 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         } else {
             format!("By `{}`, ascending (`{text}`).", d.named_fields())
         };
-        quote!(#[doc = #doc] #[serde(rename = #text)] #v)
+        quote!(#[doc = #doc] #v)
     });
     let texts: Vec<&String> = dirs.iter().map(|d| &d.text).collect();
     let idents: Vec<&syn::Ident> = dirs.iter().map(|d| &d.variant).collect();
@@ -142,9 +142,21 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
     );
     quote! {
         #[doc = #order_doc]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, #serde::Serialize, #serde::Deserialize)]
-        #[serde(crate = #serde_path)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #vis enum #order { #(#variants,)* }
+
+        // Its text form (`Display`, `FromStr`), as a string.
+        impl #serde::Serialize for #order {
+            fn serialize<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> #serde::Deserialize<'de> for #order {
+            fn deserialize<__D: #serde::Deserializer<'de>>(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
+                ::cache_diesel::__private::deserialize_order(deserializer)
+            }
+        }
 
         impl ::core::default::Default for #order {
             fn default() -> Self { #default }

@@ -64,6 +64,26 @@ pub struct ParseOrderError {
     pub accepted: &'static [&'static str],
 }
 
+/// A model's order from its text form (the derive's `Deserialize` of
+/// `{Model}Order`: the `FromStr` it has, compiled once for all models).
+pub fn deserialize_order<'de, D, O>(deserializer: D) -> Result<O, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    O: std::str::FromStr<Err = ParseOrderError>,
+{
+    struct Text<O>(std::marker::PhantomData<O>);
+    impl<O: std::str::FromStr<Err = ParseOrderError>> serde::de::Visitor<'_> for Text<O> {
+        type Value = O;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list order (a column, `-` before it for descending)")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<O, E> {
+            text.parse().map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_str(Text(std::marker::PhantomData))
+}
+
 impl<O, K> Page<O, K> {
     /// Whether the page selects a window of the rows (`limit`, `offset` or
     /// `after`), not just an order.

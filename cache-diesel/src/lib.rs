@@ -190,8 +190,8 @@ pub mod __private {
     pub use crate::connections::table_sql_name;
     pub use crate::connections::{LoadsFrom, assert_loads_from};
     pub use crate::filter::{
-        BoxedCondition, FilterCondition, Page, append_key, append_page_key, integer_key,
-        integer_key_into, value_key, value_key_into,
+        BoxedCondition, FilterCondition, Page, append_key, append_page_key, deserialize_order,
+        integer_key, integer_key_into, value_key, value_key_into,
     };
     pub use crate::form::{Field, Packed, Plain, too_short};
     pub use crate::keys::{DECLARED_MODELS, Declared};
