@@ -33,7 +33,7 @@ use std::pin::Pin;
 pub(crate) type Value = Box<dyn Any + Send + Sync>;
 
 /// What a loader returns: the value and how to store it, or its error's
-/// text (the error itself stays with the caller, see [`SyncLoad`]).
+/// text (the error itself stays with the caller, see [`loaded`]).
 pub(crate) type Loaded = std::result::Result<(Value, Shape), String>;
 
 /// A loader of the sync driver: called at most once.

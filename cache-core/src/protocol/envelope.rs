@@ -98,13 +98,14 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     Ok((stamps, soft_deadline, value))
 }
 
+/// An envelope opened up to its value: the stamps, the soft deadline, the
+/// body and where the value starts in it.
+type Head<'b> = (Vec<u64>, u64, Cow<'b, [u8]>, usize);
+
 /// What [`unseal`] does before the value (compiled once): checks the
 /// magic, the format and the digest, decompresses, reads the stamps and
 /// the soft deadline; returns them, the body and where its value starts.
-fn open_head<'b>(
-    key: &str,
-    bytes: &'b [u8],
-) -> std::result::Result<(Vec<u64>, u64, Cow<'b, [u8]>, usize), codec::DecodeError> {
+fn open_head<'b>(key: &str, bytes: &'b [u8]) -> std::result::Result<Head<'b>, codec::DecodeError> {
     let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
     let [codec::MAGIC, format @ (ENVELOPE | ENVELOPE_LZ4), rest @ ..] = bytes else {
         return Err(foreign());
