@@ -88,7 +88,6 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
     let (model, vis) = (&m.ident, &m.vis);
     let (order, sort_key) = (order_ident(m), sort_key_ident(m));
     let serde = quote!(::cache_diesel::__private::serde);
-    let serde_path = "::cache_diesel::__private::serde";
     let dirs = directions(m);
     let variants = dirs.iter().map(|d| {
         let (v, text) = (&d.variant, &d.text);
@@ -122,6 +121,7 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(#name: ::core::clone::Clone::clone(&row.#name))
     });
+    let (key_derives, key_serde) = sort_key_serde(&sort_key, &key_fields);
     let from_record = if m.has_relations() {
         let record = crate::relations::record_ident(m);
         quote! {
@@ -187,9 +187,9 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
         }
 
         #[doc = concat!("Where a page of [`", stringify!(#model), "`] rows ends, for keyset pagination (`after` on the filter): the primary key and every `order_by` column of the last row.")]
-        #[derive(Clone, Debug, #serde::Serialize, #serde::Deserialize)]
-        #[serde(crate = #serde_path)]
+        #key_derives
         #vis struct #sort_key { #(#key_decls,)* }
+        #key_serde
 
         impl #sort_key {
             #[doc = "The sort key of `row` (a record coerces to its model)."]
@@ -257,6 +257,7 @@ pub(crate) fn keyset_fn(m: &Model, boxed: &TokenStream) -> TokenStream {
         quote!(#order::#v => ::std::boxed::Box::new(#condition))
     });
     quote! {
+        #[inline]
         fn keyset(&self) -> ::core::option::Option<#boxed> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::diesel::prelude::*;
@@ -298,4 +299,48 @@ pub(crate) fn order_and_window(m: &Model, source: &TokenStream) -> TokenStream {
             query = query.offset(n);
         }
     }
+}
+
+/// The derives of a sort key and its serde impls: for up to 8 fields,
+/// written here, a struct of the fields' names as serde's derive writes
+/// and reads it (the reading in cache-diesel's `sort_key.rs`, once for
+/// every model); serde's derive for more.
+fn sort_key_serde(sort_key: &syn::Ident, fields: &[&Field]) -> (TokenStream, TokenStream) {
+    let serde = quote!(::cache_diesel::__private::serde);
+    if fields.len() > 8 {
+        let serde_path = "::cache_diesel::__private::serde";
+        let derives = quote! {
+            #[derive(Clone, Debug, #serde::Serialize, #serde::Deserialize)]
+            #[serde(crate = #serde_path)]
+        };
+        return (derives, TokenStream::new());
+    }
+    let idents: Vec<&syn::Ident> = fields.iter().map(|f| &f.ident).collect();
+    let tys = fields.iter().map(|f| &f.ty);
+    let names: Vec<String> = idents
+        .iter()
+        .map(|i| syn::ext::IdentExt::unraw(*i).to_string())
+        .collect();
+    let (name, len) = (sort_key.to_string(), fields.len());
+    let impls = quote! {
+        const _: () = {
+            impl #serde::Serialize for #sort_key {
+                fn serialize<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
+                    use #serde::ser::SerializeStruct as _;
+                    let mut s = serializer.serialize_struct(#name, #len)?;
+                    #( s.serialize_field(#names, &self.#idents)?; )*
+                    s.end()
+                }
+            }
+            impl<'de> #serde::Deserialize<'de> for #sort_key {
+                fn deserialize<__D: #serde::Deserializer<'de>>(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
+                    let (#(#idents,)*) = ::cache_diesel::__private::deserialize_sort_key::<__D, (#(#tys,)*)>(
+                        deserializer, #name, &[#(#names),*],
+                    )?;
+                    ::core::result::Result::Ok(Self { #(#idents),* })
+                }
+            }
+        };
+    };
+    (quote!(#[derive(Clone, Debug)]), impls)
 }

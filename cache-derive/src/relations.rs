@@ -186,6 +186,7 @@ pub(crate) fn loaders(
             }
         });
         let loaders = quote! {
+            #[inline]
             $($asy)* fn load_many(conn: &mut $conn, keys: &[#unique]) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 #[allow(unused_imports)]
                 use ::cache_diesel::__private::$pre::*;
@@ -193,9 +194,11 @@ pub(crate) fn loaders(
                 #many
                 ::core::result::Result::Ok(rows)
             }
+            #[inline]
             $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
                 <Self as ::cache_diesel::$tr<$conn>>::load_unique(conn, key) $($aw)*
             }
+            #[inline]
             $($asy)* fn load_records(conn: &mut $conn, filter: &#filter, _prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
                 <Self as ::cache_diesel::$tr<$conn>>::load_list(conn, filter) $($aw)*
             }
@@ -345,6 +348,7 @@ pub(crate) fn loaders(
         }
     });
     let loaders = quote! {
+        #[inline]
         $($asy)* fn load_many(conn: &mut $conn, keys: &[#unique]) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
             #[allow(unused_imports)]
             use ::cache_diesel::__private::$pre::*;
@@ -354,6 +358,8 @@ pub(crate) fn loaders(
             let #prefetch_param = true;
             #assemble_run
         }
+
+        #[inline]
 
         $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<#record>> {
             #[allow(unused_imports)]
@@ -365,6 +371,8 @@ pub(crate) fn loaders(
             #( let #prefetch_names = ::core::option::Option::Some(#one); )*
             ::core::result::Result::Ok(::core::option::Option::Some(#record { #field: row, #(#join_names,)* #(#prefetch_names,)* }))
         }
+
+        #[inline]
 
         $($asy)* fn load_records(conn: &mut $conn, filter: &#filter, #prefetch_param: bool) -> #dsl::QueryResult<::std::vec::Vec<#record>> {
             #[allow(unused_imports)]
@@ -387,6 +395,7 @@ pub(crate) fn loaders(
     let where_impl = quote! {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#source, $db>;
+            #[inline]
             fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;
@@ -415,6 +424,7 @@ fn plain_where_query(m: &Model) -> TokenStream {
     quote! {
         impl ::cache_diesel::WhereQuery<$conn> for #model {
             type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
+            #[inline]
             fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
                 #[allow(unused_imports)]
                 use #dsl::prelude::*;

@@ -1,9 +1,12 @@
 //! The connection types generated code is instantiated for, chosen by this
-//! crate's features (`sqlite`, `postgres`, `mysql`). The derive emits one
-//! local macro with the model's queries; `__for_each_connection!` calls it
-//! once per enabled connection type, with that connection, its backend and
-//! how its hooks write: `returning` (one statement with `RETURNING`:
-//! SQLite, PostgreSQL) or `mysql` (no `RETURNING`: a short transaction).
+//! crate's features (`sqlite`, `postgres`, `mysql`, the `async-*` ones).
+//! The derive emits each connection type's queries under its `__if_*!`
+//! macro here, which keeps them where the feature is on and drops them
+//! otherwise; the stubs it emits for a model with errors go through
+//! `__for_each_connection!`, which calls a local macro once per enabled
+//! connection type, with that connection, its backend and how its hooks
+//! write: `returning` (one statement with `RETURNING`: SQLite, PostgreSQL)
+//! or `mysql` (no `RETURNING`: a short transaction).
 
 /// Calls `$m! { Connection, Backend, writes }` for every enabled connection
 /// type (`writes`: `returning` or `mysql`).
@@ -160,6 +163,48 @@ macro_rules! __if_mysql {
     ($($t:tt)*) => {};
 }
 
+#[cfg(feature = "async-mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_mysql {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(feature = "async-mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_mysql {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "async-postgres", not(feature = "postgres-system-libpq")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_postgres_alone {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(all(feature = "async-postgres", not(feature = "postgres-system-libpq"))))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_postgres_alone {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "async-mysql", not(feature = "mysql")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_mysql_alone {
+    ($($t:tt)*) => { $($t)* };
+}
+
+#[cfg(not(all(feature = "async-mysql", not(feature = "mysql"))))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_mysql_alone {
+    ($($t:tt)*) => {};
+}
+
 /// The backend tables are rendered with to learn their SQL names: any will
 /// do (every backend renders a table as its schema and name, quoted), so
 /// the first enabled one.
@@ -244,7 +289,7 @@ macro_rules! __table_sql_name {
     message = "`{Self}` cannot be loaded from `{DB}`, but cache-diesel generates `{DB}` queries for every model",
     label = "a column type `{DB}` cannot read",
     note = "cache-diesel's `sqlite` feature is on by default: for a PostgreSQL-only build, depend on it with `default-features = false, features = [\"postgres\"]`",
-    note = "the errors that follow, inside `__cache_diesel_queries`, are the same cause"
+    note = "the errors that follow, in the queries `Cached` generates, are the same cause"
 )]
 pub trait LoadsFrom<DB> {}
 

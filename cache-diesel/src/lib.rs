@@ -90,6 +90,7 @@ mod replicas;
 #[cfg(feature = "async")]
 mod replicas_async;
 mod rows;
+mod sort_key;
 mod source;
 #[cfg(feature = "async")]
 mod source_async;
@@ -197,6 +198,8 @@ pub mod __private {
     pub use crate::keys::{DECLARED_MODELS, Declared};
     pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
+    pub use crate::sort_key::{SortKeyFields, deserialize_sort_key};
+    #[cfg(fuzzing)]
     pub use crate::sql_tables::fuzz_sql;
     pub use crate::values::op_value_keys;
     pub use crate::writes::MAX_PRECISE_BULK_ROWS;

@@ -1,17 +1,18 @@
-//! The queries written once in a local macro that
-//! `cache_diesel::__for_each_connection!` instantiates for each enabled
-//! connection type.
+//! The queries and hook writes of each connection type, written once as a
+//! template ([`substitute`]) and filled in for each, under the cache-diesel
+//! macro that keeps them where the connection's feature is on.
 
 use super::flavor::Flavor;
 use super::mysql::mysql_writes;
 use super::returning::returning_writes;
+use super::subst::substitute;
 use super::unique_update::update_with_unique_impls;
 use super::update::update_impl;
 use super::{Names, names};
 use crate::ast::Model;
 use crate::{order, relations};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
     let Names { filter, unique, .. } = names(m);
@@ -29,6 +30,7 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
                 .optional()
         }
     });
+    let loads: Vec<TokenStream> = loads.collect();
     let conditions = m.filter_fields().map(|f| {
         let (name, col) = (&f.ident, &f.column);
         quote! {
@@ -55,6 +57,7 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
         let keyset = order::keyset_fn(m, &boxed);
         quote! {
             impl ::cache_diesel::__private::FilterCondition<#qs, $db> for #filter {
+                #[inline]
                 fn condition(&self) -> #boxed {
                     #[allow(unused_imports)]
                     use #dsl::prelude::*;
@@ -92,94 +95,219 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
         mysql_writes(m, &Flavor::sync()),
         mysql_writes(m, &Flavor::for_async()),
     );
+    let writes_of = |kind: Writes| match kind {
+        Writes::Returning => quote!(#writes #update_generic #where_impl),
+        Writes::Mysql => quote!(#mysql_writes #where_impl),
+        Writes::ReturningAsync => quote!(#writes_async #update_generic_async),
+        Writes::MysqlAsync => quote!(#mysql_writes_async),
+        Writes::None => TokenStream::new(),
+    };
+    let conditions = quote!(#(#condition_impls)*);
+    let delete_fn = quote! {
+        #[inline]
+        fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
+            <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
+        }
+    };
+    // The reads on a connection type: `ModelQueries` (sync) or
+    // `AsyncModelQueries` (diesel-async), from one body.
+    let reads = |delete: bool| {
+        let delete = delete.then_some(&delete_fn);
+        quote! {
+            const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
+
+            impl ::cache_diesel::$tr<$conn> for #model {
+                #[inline]
+                $($asy)* fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::$pre::*;
+                    match key { #(#loads,)* }
+                }
+                #[inline]
+                $($asy)* fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::$pre::*;
+                    let mut query = #table::table
+                        .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
+                        .select(#select)
+                        .into_boxed::<$db>();
+                    #window
+                    ::cache_diesel::__private::$pre::RunQueryDsl::load::<Self>(query, conn) $($aw)*
+                }
+                #[inline]
+                $($asy)* fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
+                    #[allow(unused_imports)]
+                    use ::cache_diesel::__private::$pre::*;
+                    ::cache_diesel::__private::$pre::RunQueryDsl::get_result::<i64>(
+                        #table::table #count_joins
+                            .filter(::cache_diesel::__private::FilterCondition::<#count_source, $db>::condition(filter))
+                            .count(),
+                        conn,
+                    ) $($aw)*
+                }
+                #delete
+                #record_loaders
+            }
+        }
+    };
+    let each = Connection::ALL.iter().map(|c| {
+        let sync = c.writes.is_sync();
+        let mut body = reads(c.writes.deletes_by_trait());
+        body.extend(writes_of(c.writes));
+        if c.conditions {
+            body.extend(conditions.clone());
+        }
+        let (conn, db) = (c.conn(), c.db());
+        let (tr, pre, asy, aw) = if sync {
+            (
+                quote!(ModelQueries),
+                quote!(prelude),
+                TokenStream::new(),
+                TokenStream::new(),
+            )
+        } else {
+            (
+                quote!(AsyncModelQueries),
+                quote!(async_prelude),
+                quote!(async),
+                quote!(.await),
+            )
+        };
+        let body = substitute(
+            &body,
+            &[
+                ("conn", &conn),
+                ("db", &db),
+                ("tr", &tr),
+                ("pre", &pre),
+                ("asy", &asy),
+                ("aw", &aw),
+            ],
+        );
+        let guard = format_ident!("{}", c.guard);
+        let own_conditions = c.conditions_alone.map(|alone| {
+            let alone = format_ident!("{}", alone);
+            let conditions = substitute(&conditions, &[("db", &db)]);
+            quote!(::cache_diesel::#alone! { #conditions })
+        });
+        quote! {
+            ::cache_diesel::#guard! { #body }
+            #own_conditions
+        }
+    });
     quote! {
         #update_per_backend
-        macro_rules! __cache_diesel_writes {
-            (returning, $conn:ty, $db:ty) => {
-                #writes
-                #update_generic
-                #where_impl
-            };
-            (mysql, $conn:ty, $db:ty) => {
-                #mysql_writes
-                #where_impl
-            };
-            (returning_async, $conn:ty, $db:ty) => {
-                #writes_async
-                #update_generic_async
-            };
-            (mysql_async, $conn:ty, $db:ty) => {
-                #mysql_writes_async
-            };
-            (none, $conn:ty, $db:ty) => {};
-        }
-        /// The filter conditions, once per backend (`none`: a sync
-        /// connection of the same backend has them).
-        macro_rules! __cache_diesel_conditions {
-            (conditions, $db:ty) => { #(#condition_impls)* };
-            (none, $db:ty) => {};
-        }
-        macro_rules! __cache_diesel_delete_fn {
-            (none, $conn:ty) => {};
-            (returning_async, $conn:ty) => {};
-            (mysql_async, $conn:ty) => {};
-            ($writes:ident, $conn:ty) => {
-                fn delete_by_id(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                    <Self as __CacheDieselDelete<$conn>>::delete(conn, id)
-                }
-            };
-        }
-        /// The reads on a connection type: `ModelQueries` (sync) or
-        /// `AsyncModelQueries` (diesel-async), from one body.
-        macro_rules! __cache_diesel_queries {
-            ($conn:ty, $db:ty, $writes:ident) => {
-                __cache_diesel_queries! { @ ModelQueries, prelude, [], [], conditions, $conn, $db, $writes }
-            };
-            (async $conn:ty, $db:ty, $conditions:ident, $writes:ident) => {
-                __cache_diesel_queries! { @ AsyncModelQueries, async_prelude, [async], [.await], $conditions, $conn, $db, $writes }
-            };
-            (@ $tr:ident, $pre:ident, [$($asy:tt)*], [$($aw:tt)*], $conditions:ident, $conn:ty, $db:ty, $writes:ident) => {
-                const _: fn() = ::cache_diesel::__private::assert_loads_from::<#model, $db>;
-                __cache_diesel_conditions! { $conditions, $db }
-
-                impl ::cache_diesel::$tr<$conn> for #model {
-                    $($asy)* fn load_unique(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::$pre::*;
-                        match key { #(#loads,)* }
-                    }
-                    $($asy)* fn load_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::$pre::*;
-                        let mut query = #table::table
-                            .filter(::cache_diesel::__private::FilterCondition::<#table::table, $db>::condition(filter))
-                            .select(#select)
-                            .into_boxed::<$db>();
-                        #window
-                        ::cache_diesel::__private::$pre::RunQueryDsl::load::<Self>(query, conn) $($aw)*
-                    }
-                    $($asy)* fn count_list(conn: &mut $conn, filter: &#filter) -> #dsl::QueryResult<i64> {
-                        #[allow(unused_imports)]
-                        use ::cache_diesel::__private::$pre::*;
-                        ::cache_diesel::__private::$pre::RunQueryDsl::get_result::<i64>(
-                            #table::table #count_joins
-                                .filter(::cache_diesel::__private::FilterCondition::<#count_source, $db>::condition(filter))
-                                .count(),
-                            conn,
-                        ) $($aw)*
-                    }
-                    __cache_diesel_delete_fn! { $writes, $conn }
-                    #record_loaders
-                }
-
-                __cache_diesel_writes! { $writes, $conn, $db }
-            };
-        }
         /// How a model's row is deleted on a connection type (the
-        /// `returning` or `mysql` arm of `__cache_diesel_writes`).
+        /// `returning` or `mysql` writes).
         trait __CacheDieselDelete<__C> {
             fn delete(conn: &mut __C, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<#model>>;
         }
-        ::cache_diesel::__for_each_connection!(__cache_diesel_queries);
+        #(#each)*
     }
+}
+
+/// The hook writes a connection type gets.
+#[derive(Clone, Copy)]
+enum Writes {
+    /// `RETURNING` (SQLite, PostgreSQL), sync.
+    Returning,
+    /// A short transaction (MySQL), sync.
+    Mysql,
+    ReturningAsync,
+    MysqlAsync,
+    /// None (diesel-async's SQLite wrapper: reads only).
+    None,
+}
+
+impl Writes {
+    fn is_sync(self) -> bool {
+        matches!(self, Writes::Returning | Writes::Mysql)
+    }
+
+    /// Whether `delete_by_id` is in the reads' impl (sync), through the
+    /// local `__CacheDieselDelete`.
+    fn deletes_by_trait(self) -> bool {
+        self.is_sync()
+    }
+}
+
+/// A connection type the expansion covers, under the cache-diesel macro
+/// that keeps its code where its feature is on.
+struct Connection {
+    guard: &'static str,
+    conn: &'static str,
+    db: &'static str,
+    writes: Writes,
+    /// Whether the backend's filter conditions come with this connection.
+    conditions: bool,
+    /// Or under this macro (an async connection whose backend's sync
+    /// connection may be off).
+    conditions_alone: Option<&'static str>,
+}
+
+impl Connection {
+    const ALL: [Connection; 6] = [
+        Connection {
+            guard: "__if_sqlite",
+            conn: "diesel::sqlite::SqliteConnection",
+            db: "diesel::sqlite::Sqlite",
+            writes: Writes::Returning,
+            conditions: true,
+            conditions_alone: None,
+        },
+        Connection {
+            guard: "__if_postgres",
+            conn: "diesel::pg::PgConnection",
+            db: "diesel::pg::Pg",
+            writes: Writes::Returning,
+            conditions: true,
+            conditions_alone: None,
+        },
+        Connection {
+            guard: "__if_mysql",
+            conn: "diesel::mysql::MysqlConnection",
+            db: "diesel::mysql::Mysql",
+            writes: Writes::Mysql,
+            conditions: true,
+            conditions_alone: None,
+        },
+        Connection {
+            guard: "__if_async_postgres",
+            conn: "diesel_async::AsyncPgConnection",
+            db: "diesel::pg::Pg",
+            writes: Writes::ReturningAsync,
+            conditions: false,
+            conditions_alone: Some("__if_async_postgres_alone"),
+        },
+        Connection {
+            guard: "__if_async_mysql",
+            conn: "diesel_async::AsyncMysqlConnection",
+            db: "diesel::mysql::Mysql",
+            writes: Writes::MysqlAsync,
+            conditions: false,
+            conditions_alone: Some("__if_async_mysql_alone"),
+        },
+        Connection {
+            guard: "__if_async_sqlite",
+            conn: "diesel_async::sync_connection_wrapper::SyncConnectionWrapper<::cache_diesel::__private::diesel::sqlite::SqliteConnection>",
+            db: "diesel::sqlite::Sqlite",
+            writes: Writes::None,
+            conditions: false,
+            conditions_alone: None,
+        },
+    ];
+
+    fn conn(&self) -> TokenStream {
+        private_path(self.conn)
+    }
+
+    fn db(&self) -> TokenStream {
+        private_path(self.db)
+    }
+}
+
+/// `::cache_diesel::__private::{path}`.
+fn private_path(path: &str) -> TokenStream {
+    let path: TokenStream = path.parse().expect("a path");
+    quote!(::cache_diesel::__private::#path)
 }

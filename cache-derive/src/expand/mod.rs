@@ -4,10 +4,11 @@
 //! derefs to `cache_diesel::Manager<Model>` and adds `get_by_<unique>` /
 //! `find_by_<unique>`), `{Model}Filter`, `{Model}Unique`, and
 //! `Model::cache()`. Trait impls live in a `const _: () = { .. };` block;
-//! the queries are written once in a local macro that
-//! `cache_diesel::__for_each_connection!` instantiates for each enabled
-//! connection type, so no generic Diesel bounds leak into user code. The
-//! hook writes come in two flavours, the arms of a second local macro:
+//! the queries are written once, as a template the derive fills in for
+//! each connection type under a cache-diesel macro that keeps it only where
+//! the connection's feature is on (`__if_sqlite!`, ..), so no generic
+//! Diesel bounds leak into user code and a build expands only its
+//! connections' code. The hook writes come in two flavours:
 //! `returning` (SQLite, PostgreSQL: one statement with `RETURNING`) and
 //! `mysql` (a short transaction). The update of a model with `unique(..)`
 //! columns differs between SQLite and PostgreSQL (it must return the old
@@ -21,6 +22,7 @@ mod mysql;
 mod public;
 mod returning;
 mod stubs;
+mod subst;
 mod unique_update;
 mod update;
 

@@ -89,15 +89,20 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             type Filter = #filter;
             #record_assoc
             const INFO: ::cache_diesel::ModelInfo = #info;
+            #[inline]
             fn table() -> &'static str {
                 static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
                     ::cache_diesel::__private::OnceLock::new();
                 NAME.get_or_init(|| ::cache_diesel::__table_sql_name!(#table::table))
             }
             #record_hash
+            #[inline]
             fn id(&self) -> #pk_ty { #pk_value }
+            #[inline]
             fn unique_of_id(id: #pk_ty) -> #unique { #unique::#pk_variant(id) }
+            #[inline]
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
+            #[inline]
             fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
                 ::std::vec![#((#columns, ::cache_diesel::__private::value_key(&self.#idents))),*]
             }

@@ -50,6 +50,7 @@ pub(super) fn returning_writes(m: &Model, f: &Flavor) -> TokenStream {
     let delete = if !f.is_async {
         quote! {
             impl __CacheDieselDelete<$conn> for #model {
+                #[inline]
                 fn delete(conn: &mut $conn, id: &#pk_ty) -> #dsl::QueryResult<::core::option::Option<Self>> {
                     #delete_body
                 }

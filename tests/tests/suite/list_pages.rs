@@ -110,6 +110,47 @@ fn filters_key_their_order_and_window_and_only_windows_are_windows() {
     assert!(base.clone().offset(1).is_window());
 }
 
+/// A sort key's serde (written by the derive, read by cache-diesel's
+/// `sort_key.rs`) is serde's derive's: a cursor a client kept from before
+/// reads the same, and its list keys are the same.
+#[test]
+fn sort_keys_serialize_as_serdes_derive_did() {
+    let key = ProductSortKey {
+        id: 3,
+        title: "t\"x".into(),
+        category_id: 1,
+    };
+    let json = serde_json::to_string(&key).unwrap();
+    assert_eq!(json, r#"{"id":3,"title":"t\"x","category_id":1}"#);
+    for text in [
+        json.as_str(),
+        r#"{"category_id":1,"title":"t\"x","id":3,"extra":[1]}"#,
+        r#"[3,"t\"x",1]"#,
+    ] {
+        let back: ProductSortKey = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (back.id, back.title.as_str(), back.category_id),
+            (3, "t\"x", 1)
+        );
+    }
+    for (bad, error) in [
+        (r#"{"id":3,"title":"t"}"#, "missing field `category_id`"),
+        (
+            r#"{"id":3,"id":4,"title":"t","category_id":1}"#,
+            "duplicate field `id`",
+        ),
+        (
+            r#"[3,"t"]"#,
+            "invalid length 2, expected struct ProductSortKey with 3 elements",
+        ),
+    ] {
+        let found = serde_json::from_str::<ProductSortKey>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(found.starts_with(error), "{bad}: {found}");
+    }
+}
+
 macro_rules! page_suite {
     ($env:ident) => {
         use super::*;
