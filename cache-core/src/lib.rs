@@ -70,6 +70,7 @@ pub use timeout::{MAX_TTL, Timeout, Ttl};
 #[doc(hidden)]
 pub mod __engine {
     pub use crate::backend::BoxFuture;
+    #[cfg(fuzzing)]
     pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::MAGIC;

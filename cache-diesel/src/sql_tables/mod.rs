@@ -339,6 +339,7 @@ pub fn sql_name(rendered: &str) -> String {
 /// promise: a `Writes` names at least one table, each once, with no ASCII
 /// capital; [`Dialect::Any`] reports every table any dialect says is
 /// written, or `Unknown`; and nothing panics or hangs on any text.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz_sql(data: &[u8]) {
     let Ok(sql) = std::str::from_utf8(data) else {

@@ -32,6 +32,7 @@ mod pool;
 #[cfg(feature = "tokio")]
 pub(crate) mod redis_async;
 mod resp;
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub use resp::fuzz_reply;
 mod run;

@@ -223,6 +223,7 @@ fn invalid(what: &str) -> io::Error {
 /// fed in pieces, the framer answers as fed whole; a complete reply is no
 /// longer than the bytes; an `MGET` reply read by the fast path is what
 /// redis-rs reads.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz_reply(data: &[u8]) {
     let Some((&step, buf)) = data.split_first() else {
