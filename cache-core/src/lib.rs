@@ -77,6 +77,7 @@ pub mod __engine {
     pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::driver::read_many::Found;
     pub use crate::driver::read_through::{Outcome, Plan, Refresh, Shape};
+    pub use crate::driver::served_age::take as take_served_age;
     pub use crate::driver::tagged::{FillOptions, Lookup, Stamp};
     pub use crate::driver::write_through::{Noted, PutWritten};
     pub use crate::key::{KeyBuilder, KeyParts, KeyScope, MAX_KEY_LEN, Namespace};

@@ -4,7 +4,8 @@
 //! | metric | labels |
 //! |---|---|
 //! | `cache_reads_total` (counter) | `model` (or `query`), `kind` = `detail`, `list`, `count`, `query`; `outcome` = `hit`, `miss`, `shared`, `after_lease`, `stale_served`, `uncached` |
-//! | `cache_read_seconds` (histogram) | `model` (or `query`), `kind`; `result` = `hit` (a hit, or a stale value served) or `miss` (the database was read, here or by the caller whose load this one shared) |
+//! | `cache_read_seconds` (histogram) | `model` (or `query`), `kind`; `result` = `hit` (a hit, or a stale value served) or `miss` (the database was read, here or by the caller whose load this one shared): with `miss`, the fill latency |
+//! | `cache_served_age_seconds` (histogram) | `model` (or `query`), `kind`: how long before a hit its entry was filled (by any process; a page of an id list: its last row read) |
 //!
 //! Beside them, each manager's and cached query's counters
 //! (`cache_hits_total`, `cache_coarse_invalidations_total`, ..: see
@@ -74,6 +75,7 @@ struct KindMetrics {
     reads: [metrics::Counter; OUTCOMES.len()],
     hit_seconds: metrics::Histogram,
     miss_seconds: metrics::Histogram,
+    served_age: metrics::Histogram,
 }
 
 #[cfg(feature = "metrics")]
@@ -88,6 +90,7 @@ impl KindMetrics {
             }),
             hit_seconds: seconds("hit"),
             miss_seconds: seconds("miss"),
+            served_age: metrics::histogram!("cache_served_age_seconds", label => name.clone(), "kind" => k),
         }
     }
 }
@@ -126,13 +129,23 @@ impl ReadMetrics {
     /// A read of `kind` ended with `outcome`, begun at `started`.
     pub(crate) fn record(&self, kind: Kind, outcome: Outcome, started: Started) {
         #[cfg(feature = "metrics")]
-        if let Some(m) = self.kinds.iter().find(|m| m.kind == kind) {
-            m.reads[outcome_index(outcome)].increment(1);
-            let seconds = match outcome {
-                Outcome::Hit | Outcome::StaleServed => &m.hit_seconds,
-                _ => &m.miss_seconds,
-            };
-            seconds.record(started.at.elapsed());
+        {
+            // Taken whatever the outcome: a miss forgets what an earlier
+            // read's hit noted.
+            let served_age = cache_core::__engine::take_served_age();
+            if let Some(m) = self.kinds.iter().find(|m| m.kind == kind) {
+                m.reads[outcome_index(outcome)].increment(1);
+                let seconds = match outcome {
+                    Outcome::Hit | Outcome::StaleServed => {
+                        if let Some(age) = served_age {
+                            m.served_age.record(age);
+                        }
+                        &m.hit_seconds
+                    }
+                    _ => &m.miss_seconds,
+                };
+                seconds.record(started.at.elapsed());
+            }
         }
         #[cfg(not(feature = "metrics"))]
         let _ = (kind, outcome, started);

@@ -20,7 +20,7 @@ use crate::driver::cache::Cache;
 use crate::driver::read_through::Shape;
 use crate::driver::tagged::{FillOptions, Lookup, Stamp};
 use crate::error::{Error, Result};
-use crate::protocol::envelope::open_bytes;
+use crate::protocol::envelope::{Times, open_bytes};
 use crate::stats::Stats;
 use bytes::Bytes;
 use serde::Serialize;
@@ -51,9 +51,9 @@ pub(crate) struct Opening<'a> {
     pub(crate) current: &'a [Option<u64>],
 }
 
-/// Opens an entry: the value and its soft deadline when its stamps hold.
+/// Opens an entry: the value and its times when its stamps hold.
 pub(crate) type Open =
-    fn(&Cache, Opening<'_>) -> std::result::Result<Option<(Value, u64)>, DecodeError>;
+    fn(&Cache, Opening<'_>) -> std::result::Result<Option<(Value, Times)>, DecodeError>;
 
 /// What the driver does with one type's values.
 #[derive(Clone, Copy)]
@@ -88,20 +88,20 @@ impl Ops {
 pub(crate) fn open_kept<T>(
     cache: &Cache,
     o: Opening<'_>,
-) -> std::result::Result<Option<(Value, u64)>, DecodeError>
+) -> std::result::Result<Option<(Value, Times)>, DecodeError>
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     cache
         .open_kept::<T>(o)
-        .map(|found| found.map(|(v, soft)| (Box::new(v) as Value, soft)))
+        .map(|found| found.map(|(v, times)| (Box::new(v) as Value, times)))
 }
 
 /// Opens `T`'s entries from their bytes alone (`Cache::read_tagged`).
 pub(crate) fn open_bytes_only<T>(
     _: &Cache,
     o: Opening<'_>,
-) -> std::result::Result<Option<(Value, u64)>, DecodeError>
+) -> std::result::Result<Option<(Value, Times)>, DecodeError>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
@@ -111,7 +111,7 @@ where
         return Ok(None);
     }
     open_bytes::<T>(o.key, o.bytes, o.current)
-        .map(|found| found.map(|(v, soft)| (Box::new(v) as Value, soft)))
+        .map(|found| found.map(|(v, times)| (Box::new(v) as Value, times)))
 }
 
 fn encode_fill<T>(

@@ -11,7 +11,7 @@
 //! round trip, answered only when all hit), `erased` (the driver's values
 //! without their type, so its code is compiled once), `follower_gate` (entries served only while the
 //! change-stream follower keeps up), `write_through` (a written row put
-//! in place), `cache_async` (feature `tokio`).
+//! in place), `served_age` (a hit's entry's age, for the metrics), `cache_async` (feature `tokio`).
 
 pub(crate) mod cache;
 #[cfg(feature = "tokio")]
@@ -26,5 +26,6 @@ pub(crate) mod read_hits;
 pub(crate) mod read_many;
 pub(crate) mod read_through;
 pub(crate) mod refresh;
+pub(crate) mod served_age;
 pub(crate) mod tagged;
 pub(crate) mod write_through;

@@ -3,10 +3,12 @@
 //!
 //! Magic byte, format byte, an 8-byte xxh3 digest seeded by the key the
 //! bytes belong under, then the MessagePack of (stamped versions, soft
-//! deadline, value); from 16 KiB the MessagePack is LZ4-compressed (format
+//! deadline, fill time, value); from 16 KiB the MessagePack is LZ4-compressed (format
 //! 6, `compress.rs`; the digest covers the stored bytes). Bytes that fail
 //! the digest, do not decompress or do not decode are an error, which the
-//! driver treats as a miss, never as a value.
+//! driver treats as a miss, never as a value. Since format 7 the soft
+//! deadline is followed by the time the entry was filled (ms since the
+//! epoch), from which a hit's served age is measured.
 //!
 //! Structs inside the value are written with their field names
 //! (`codec::write_named`), so a build whose nested type orders its fields
@@ -22,35 +24,62 @@ use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// What an entry holds: the tag versions it was stamped with, its soft
-/// deadline (ms since the epoch, 0 for none), the value.
-pub(crate) type Envelope<T> = (Vec<u64>, u64, T);
+/// What an entry holds: the tag versions it was stamped with, its
+/// [`Times`], the value.
+pub(crate) type Envelope<T> = (Vec<u64>, Times, T);
+
+/// An entry's times, in ms since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Times {
+    /// Past it the entry is refreshed by one caller (0: no soft timeout).
+    pub(crate) soft_deadline: u64,
+    /// When it was filled: a hit's served age is measured from it (the
+    /// read metrics' `cache_served_age_seconds`).
+    pub(crate) filled: u64,
+}
 
 /// An [`Envelope`] as an in-process store keeps it decoded: the stamps as
-/// their digest ([`StampDigest`]: 8 bytes, no allocation of their own).
+/// their digest ([`StampDigest`]: 8 bytes, no allocation of their own);
+/// the fill time only where the metrics that read it are built.
 #[repr(C)]
 pub(crate) struct Opened<T> {
     pub(crate) soft_deadline: u64,
+    #[cfg(feature = "metrics")]
+    pub(crate) filled: u64,
     pub(crate) value: T,
     pub(crate) stamps: StampDigest,
 }
 
 impl<T> Opened<T> {
-    pub(crate) fn of((stamps, soft_deadline, value): Envelope<T>) -> Opened<T> {
+    pub(crate) fn of((stamps, times, value): Envelope<T>) -> Opened<T> {
         Opened {
             stamps: StampDigest::of(&stamps),
-            soft_deadline,
+            soft_deadline: times.soft_deadline,
+            #[cfg(feature = "metrics")]
+            filled: times.filled,
             value,
+        }
+    }
+
+    /// Its times (a fill time of 0, unknown, without the metrics).
+    pub(crate) fn times(&self) -> Times {
+        Times {
+            soft_deadline: self.soft_deadline,
+            #[cfg(feature = "metrics")]
+            filled: self.filled,
+            #[cfg(not(feature = "metrics"))]
+            filled: 0,
         }
     }
 }
 
 /// The second byte of an entry's bytes, after [`codec::MAGIC`]: the
 /// envelope's format (the codec's own values use [`codec::FORMAT`], 4).
-/// Never a value an older build wrote (1, 2 and 3: structs as arrays).
-pub(crate) const ENVELOPE: u8 = 5;
+/// Never a value an older build wrote (1, 2 and 3: structs as arrays; 5
+/// and 6: without the fill time).
+pub(crate) const ENVELOPE: u8 = 7;
 /// The same envelope with its body compressed (`compress.rs`).
-pub(crate) const ENVELOPE_LZ4: u8 = 6;
+pub(crate) const ENVELOPE_LZ4: u8 = 8;
 /// Magic, format, then the digest (8 bytes, little-endian).
 const HEAD: usize = 10;
 
@@ -64,7 +93,8 @@ fn digest(key: &str, body: &[u8]) -> u64 {
 }
 
 /// An entry's bytes: magic, format, digest, then the MessagePack of its
-/// stamps, soft deadline and value (structs by field name), compressed
+/// stamps, soft deadline, fill time (now) and value (structs by field
+/// name), compressed
 /// when large ([`ENVELOPE_LZ4`]; the digest is of the stored, compressed,
 /// body).
 pub(crate) fn seal<T: Serialize + ?Sized>(
@@ -76,7 +106,7 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(&[codec::MAGIC, ENVELOPE]);
     out.extend_from_slice(&[0; HEAD - 2]);
-    codec::write_named(&mut out, &(stamps, soft_deadline, value))?;
+    codec::write_named(&mut out, &(stamps, soft_deadline, now_ms(), value))?;
     if let Some(packed) = crate::compress::compress(&out[HEAD..]) {
         out.truncate(HEAD);
         out[1] = ENVELOPE_LZ4;
@@ -92,19 +122,19 @@ pub(crate) fn unseal<T: DeserializeOwned>(
     key: &str,
     bytes: &[u8],
 ) -> std::result::Result<Envelope<T>, codec::DecodeError> {
-    let (stamps, soft_deadline, body, at) = open_head(key, bytes)?;
+    let (stamps, times, body, at) = open_head(key, bytes)?;
     let value = crate::strict::from_slice(&body[at..])
         .map_err(|e| codec::DecodeError::WrongType(e.to_string()))?;
-    Ok((stamps, soft_deadline, value))
+    Ok((stamps, times, value))
 }
 
-/// An envelope opened up to its value: the stamps, the soft deadline, the
-/// body and where the value starts in it.
-type Head<'b> = (Vec<u64>, u64, Cow<'b, [u8]>, usize);
+/// An envelope opened up to its value: the stamps, the times, the body
+/// and where the value starts in it.
+type Head<'b> = (Vec<u64>, Times, Cow<'b, [u8]>, usize);
 
 /// What [`unseal`] does before the value (compiled once): checks the
 /// magic, the format and the digest, decompresses, reads the stamps and
-/// the soft deadline; returns them, the body and where its value starts.
+/// the times; returns them, the body and where its value starts.
 fn open_head<'b>(key: &str, bytes: &'b [u8]) -> std::result::Result<Head<'b>, codec::DecodeError> {
     let foreign = || codec::DecodeError::Foreign(bytes.iter().take(8).copied().collect());
     let [codec::MAGIC, format @ (ENVELOPE | ENVELOPE_LZ4), rest @ ..] = bytes else {
@@ -119,21 +149,20 @@ fn open_head<'b>(key: &str, bytes: &'b [u8]) -> std::result::Result<Head<'b>, co
     } else {
         Cow::Borrowed(body)
     };
-    let (stamps, soft_deadline, value) =
-        split_head(&body).map_err(codec::DecodeError::WrongType)?;
+    let (stamps, times, value) = split_head(&body).map_err(codec::DecodeError::WrongType)?;
     let at = body.len() - value.len();
-    Ok((stamps, soft_deadline, body, at))
+    Ok((stamps, times, body, at))
 }
 
-/// An envelope's stamps and soft deadline, read by hand, and the bytes of
+/// An envelope's stamps and times, read by hand, and the bytes of
 /// its value after them: only the value's decoding is compiled per type
 /// (serde's visitor of the whole tuple would be, for each type cached).
-fn split_head(body: &[u8]) -> std::result::Result<(Vec<u64>, u64, &[u8]), String> {
+fn split_head(body: &[u8]) -> std::result::Result<(Vec<u64>, Times, &[u8]), String> {
     use rmp::decode::{read_array_len, read_int};
     let mut rd = body;
     let items = read_array_len(&mut rd).map_err(|e| e.to_string())?;
-    if items != 3 {
-        return Err(format!("an envelope of {items} items, not 3"));
+    if items != 4 {
+        return Err(format!("an envelope of {items} items, not 4"));
     }
     let count = read_array_len(&mut rd).map_err(|e| e.to_string())?;
     let mut stamps = Vec::with_capacity((count as usize).min(64));
@@ -141,18 +170,23 @@ fn split_head(body: &[u8]) -> std::result::Result<(Vec<u64>, u64, &[u8]), String
         stamps.push(read_int::<u64, _>(&mut rd).map_err(|e| e.to_string())?);
     }
     let soft_deadline = read_int::<u64, _>(&mut rd).map_err(|e| e.to_string())?;
-    Ok((stamps, soft_deadline, rd))
+    let filled = read_int::<u64, _>(&mut rd).map_err(|e| e.to_string())?;
+    let times = Times {
+        soft_deadline,
+        filled,
+    };
+    Ok((stamps, times, rd))
 }
 
-/// Decodes an entry's bytes: its value and soft deadline if its stamps hold
+/// Decodes an entry's bytes: its value and times if its stamps hold
 /// against the `current` versions of the tags read.
 pub(crate) fn open_bytes<T: DeserializeOwned>(
     key: &str,
     bytes: &[u8],
     current: &[Option<u64>],
-) -> std::result::Result<Option<(T, u64)>, codec::DecodeError> {
-    let (stamps, soft_deadline, value) = unseal::<T>(key, bytes)?;
-    Ok(stamps_hold(&stamps, current).then_some((value, soft_deadline)))
+) -> std::result::Result<Option<(T, Times)>, codec::DecodeError> {
+    let (stamps, times, value) = unseal::<T>(key, bytes)?;
+    Ok(stamps_hold(&stamps, current).then_some((value, times)))
 }
 
 /// Whether an entry with this soft deadline (0: none) is due for a refresh.
@@ -238,19 +272,40 @@ mod tests {
         // The derive's top-level form is a tuple: an array, no names.
         let bytes = seal("k", &[], 0, &(1u8, "a")).unwrap();
         let body = &bytes[HEAD..];
-        // [[], 0, [1, "a"]]: the envelope and the value are arrays.
-        assert_eq!(body, &[0x93, 0x90, 0x00, 0x92, 0x01, 0xa1, b'a']);
+        // [[], 0, <now: a u64>, [1, "a"]]: the envelope and the value are
+        // arrays.
+        assert_eq!(&body[..4], &[0x94, 0x90, 0x00, 0xcf]);
+        assert_eq!(&body[12..], &[0x92, 0x01, 0xa1, b'a']);
+    }
+
+    #[test]
+    fn an_entry_holds_when_it_was_filled() {
+        let before = now_ms();
+        let bytes = seal("k", &[3], 9, &"v").unwrap();
+        let (stamps, times, value) = unseal::<String>("k", &bytes).unwrap();
+        assert_eq!(
+            (stamps, times.soft_deadline, value.as_str()),
+            (vec![3], 9, "v")
+        );
+        assert!((before..=now_ms()).contains(&times.filled), "{times:?}");
     }
 
     /// Bytes in the envelope of formats 2 (plain) and 3 (compressed), as
-    /// builds before names wrote them (structs as arrays), with a right
-    /// digest.
-    fn old_envelope<T: Serialize>(key: &str, value: &T, compressed: bool) -> Vec<u8> {
-        let body = rmp_serde::to_vec(&(&[1u64][..], 0u64, value)).unwrap();
-        let (format, body) = if compressed {
-            (3, crate::compress::compress(&body).expect("large enough"))
+    /// builds before names wrote them (structs as arrays), or of formats 5
+    /// and 6 (by name, without the fill time), with a right digest.
+    fn old_envelope<T: Serialize>(key: &str, value: &T, compressed: bool, named: bool) -> Vec<u8> {
+        let body = if named {
+            let mut body = Vec::new();
+            codec::write_named(&mut body, &(&[1u64][..], 0u64, value)).unwrap();
+            body
         } else {
-            (2, body)
+            rmp_serde::to_vec(&(&[1u64][..], 0u64, value)).unwrap()
+        };
+        let (format, body) = match (compressed, named) {
+            (true, false) => (3, crate::compress::compress(&body).expect("large enough")),
+            (false, false) => (2, body),
+            (true, true) => (6, crate::compress::compress(&body).expect("large enough")),
+            (false, true) => (5, body),
         };
         let mut out = vec![codec::MAGIC, format];
         out.extend_from_slice(&digest(key, &body).to_le_bytes());
@@ -263,8 +318,10 @@ mod tests {
         let small = vec![(1i64, address(1))];
         let large: Vec<Row<AddressA>> = (0..2_000).map(|i| (i as i64, address(i))).collect();
         for bytes in [
-            old_envelope("k", &small, false),
-            old_envelope("k", &large, true),
+            old_envelope("k", &small, false, false),
+            old_envelope("k", &large, true, false),
+            old_envelope("k", &small, false, true),
+            old_envelope("k", &large, true, true),
         ] {
             for result in [
                 unseal::<Vec<Row<AddressA>>>("k", &bytes).map(|_| ()),
@@ -300,13 +357,13 @@ mod tests {
             samples[samples.len() / 2]
         }
         fn measure<T: Serialize + DeserializeOwned>(name: &str, rows: &T) {
-            let value = (&[1u64, 2, 3][..], 0u64, rows);
+            let value = (&[1u64, 2, 3][..], 0u64, 0u64, rows);
             let positional = rmp_serde::to_vec(&value).unwrap();
             let mut named = Vec::new();
             codec::write_named(&mut named, &value).unwrap();
             let decode = |bytes: &[u8]| {
                 median_ns(|| {
-                    let v: Envelope<T> = rmp_serde::from_slice(bytes).unwrap();
+                    let v: (Vec<u64>, u64, u64, T) = rmp_serde::from_slice(bytes).unwrap();
                     std::hint::black_box(v);
                 })
             };
@@ -373,15 +430,21 @@ mod tests {
         ) {
             let key = "k";
             let good = seal(key, &stamps, soft, &value).unwrap();
-            let read = unseal::<Option<String>>(key, &good).unwrap();
-            proptest::prop_assert_eq!(read, (stamps.clone(), soft, value.clone()));
+            let (read_stamps, times, read) = unseal::<Option<String>>(key, &good).unwrap();
+            proptest::prop_assert_eq!(
+                (read_stamps, times.soft_deadline, read),
+                (stamps.clone(), soft, value.clone())
+            );
             let mut body = good[HEAD..].to_vec();
             body.truncate(body.len().saturating_sub(cut));
             if let Some((at, byte)) = flip.filter(|(at, _)| *at < body.len()) {
                 body[at] = byte;
             }
-            let by_serde = crate::strict::from_slice::<Envelope<Option<String>>>(&body).ok();
-            let by_hand = unseal::<Option<String>>(key, &sealed_body(key, &body)).ok();
+            let by_serde =
+                crate::strict::from_slice::<(Vec<u64>, u64, u64, Option<String>)>(&body).ok();
+            let by_hand = unseal::<Option<String>>(key, &sealed_body(key, &body))
+                .ok()
+                .map(|(stamps, t, value)| (stamps, t.soft_deadline, t.filled, value));
             proptest::prop_assert_eq!(by_hand, by_serde);
         }
     }

@@ -32,19 +32,19 @@ where
     let p = &env.products;
     let all = ProductFilter::default();
     let (rows, q1) = env.db.counted(|c| p.all(c, None, all.clone()).unwrap());
-    // What is stored is compressed (format 6 of the envelope), and smaller
+    // What is stored is compressed (format 8 of the envelope), and smaller
     // than the limit it would have exceeded (read before a hit: the
     // in-process store drops the bytes once it holds them decoded).
     let key = p.list_key(None, &all.cache_key());
     let bytes = env.cache.backend().get(&key).unwrap().expect("stored");
-    assert_eq!(bytes[1], 6, "the compressed envelope");
+    assert_eq!(bytes[1], 8, "the compressed envelope");
     assert!(bytes.len() < 1024 * 1024 / 2, "{} bytes", bytes.len());
     let (again, q2) = env.db.counted(|c| p.all(c, None, all.clone()).unwrap());
     assert_eq!((rows.len(), q1, q2), (ROWS, 1, 0), "a miss, then a hit");
     assert_eq!(again, rows);
     let stats = p.stats();
     assert_eq!((stats.refused, stats.fills), (0, 1));
-    // Small lists stay uncompressed (format 5).
+    // Small lists stay uncompressed (format 7).
     let small = ProductFilter::default()
         .order_by(ProductOrder::TitleDesc)
         .limit(10);
@@ -55,7 +55,7 @@ where
         .get(&p.list_key(None, &small.cache_key()))
         .unwrap()
         .expect("stored");
-    assert_eq!(bytes[1], 5);
+    assert_eq!(bytes[1], 7);
     let _ = env.cache.clear();
 }
 

@@ -8,9 +8,10 @@ use crate::codec;
 use crate::driver::cache::Cache;
 use crate::driver::erased::{self, Open, Opening, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
+use crate::driver::served_age;
 use crate::error::{Error, Result};
 use crate::key::KeyParts;
-use crate::protocol::envelope::{Opened, open_bytes, refresh_due, unseal};
+use crate::protocol::envelope::{Opened, Times, open_bytes, refresh_due, unseal};
 use crate::protocol::stamp::{Stamp, is_pending, new_version};
 use crate::stats::{Counter, Stats};
 use crate::timeout::Ttl;
@@ -142,7 +143,7 @@ impl Cache {
             memo,
             current,
         }: Opening<'_>,
-    ) -> std::result::Result<Option<(T, u64)>, codec::DecodeError>
+    ) -> std::result::Result<Option<(T, Times)>, codec::DecodeError>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
@@ -164,24 +165,19 @@ impl Cache {
         let kept = memo
             .decoded()
             .and_then(|kept| kept.downcast_ref::<Opened<T>>());
-        let Some(Opened {
-            stamps,
-            soft_deadline,
-            value,
-        }) = kept
-        else {
+        let Some(opened) = kept else {
             if bytes.is_empty() {
                 return Ok(None);
             }
             return open_bytes(key, bytes, current);
         };
-        if !stamps.holds(current) {
+        if !opened.stamps.holds(current) {
             return Ok(None);
         }
         if let Some(generation) = generation {
             memo.checked(generation, tags);
         }
-        Ok(Some((value.clone(), *soft_deadline)))
+        Ok(Some((opened.value.clone(), opened.times())))
     }
 
     /// A hit that needs no look at the tags: the in-process backend kept the
@@ -229,16 +225,12 @@ impl Cache {
             if !memo.still_checked(generation, tags_digest) {
                 return;
             }
-            let Some(Opened {
-                soft_deadline,
-                value,
-                ..
-            }) = memo.decoded_ref::<Opened<T>>()
-            else {
+            let Some(opened) = memo.decoded_ref::<Opened<T>>() else {
                 return;
             };
-            if !refresh_due(*soft_deadline) {
-                found = Some(value.clone());
+            if !refresh_due(opened.soft_deadline) {
+                served_age::note(opened.times().filled);
+                found = Some(opened.value.clone());
             }
         });
         if found.is_some() {
@@ -381,15 +373,16 @@ impl Cache {
                 current: &current,
             };
             match open(self, opening) {
-                Ok(Some((value, soft_deadline))) => {
+                Ok(Some((value, times))) => {
                     if how.first {
                         self.count(Counter::Hit, 1);
                     }
+                    served_age::note(times.filled);
                     let versions = current.into_iter().map(|v| v.unwrap_or(0)).collect();
                     let hit = Lookup::Hit {
                         value,
                         stamp: Stamp { versions },
-                        refresh_due: refresh_due(soft_deadline),
+                        refresh_due: refresh_due(times.soft_deadline),
                     };
                     return Ok(hit);
                 }
