@@ -132,7 +132,16 @@ where
         })
     });
     let manager = AsyncDieselConnectionManager::<C>::new_with_config(url, config);
-    Ok(Pool::builder(manager).max_size(size).build()?)
+    let pool = Pool::builder(manager).max_size(size).build()?;
+    // Background refreshes and sampled verification (`verify=` in the cache
+    // URL) read on connections of this pool: without a source registered,
+    // every sampled hit is dropped unverified.
+    let refresh = pool.clone();
+    cache_diesel::refresh_connections_async(move || {
+        let pool = refresh.clone();
+        async move { pool.get().await }
+    });
+    Ok(pool)
 }
 
 /// The pool, of whichever connection type serves the database.

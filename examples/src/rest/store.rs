@@ -275,6 +275,11 @@ where
         serial: &str,
     ) -> Result<Arc<dyn BlockingStore>, OpenError> {
         pool.get()?.batch_execute(&create_tables_sql(serial))?;
+        // Background refreshes and sampled verification (`verify=` in the
+        // cache URL) read on connections of this pool: without a source
+        // registered, every sampled hit is dropped unverified.
+        let refresh = pool.clone();
+        cache_diesel::refresh_connections(move || refresh.get());
         Ok(Arc::new(PoolStore {
             pool,
             books: BookCache::new(cache.clone()),
