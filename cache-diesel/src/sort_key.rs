@@ -125,9 +125,33 @@ fn next_field<'de, A: MapAccess<'de>>(
 }
 
 /// A field the map did not have: `None` for an `Option` (as serde's
-/// derive reads it), an error for any other type.
+/// derive reads it), `missing field` for any other type, even one that
+/// would read a unit (`()`, `serde_json::Value`).
 fn missing<'de, V: de::Deserialize<'de>, E: de::Error>(name: &'static str) -> Result<V, E> {
-    V::deserialize(de::value::UnitDeserializer::<E>::new()).map_err(|_| E::missing_field(name))
+    V::deserialize(Missing(name, std::marker::PhantomData))
+}
+
+/// The deserializer of an absent field: it answers an `Option` with
+/// `None` and every other request with `missing field` (what serde's
+/// derive hands the field's type).
+struct Missing<E>(&'static str, std::marker::PhantomData<E>);
+
+impl<'de, E: de::Error> de::Deserializer<'de> for Missing<E> {
+    type Error = E;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, _: V) -> Result<V::Value, E> {
+        Err(E::missing_field(self.0))
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        visitor.visit_none()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
 }
 
 macro_rules! sort_key_fields {
@@ -248,6 +272,30 @@ mod tests {
             r#"{}"#,
         ] {
             same(json);
+        }
+        // A type that reads a unit is still a missing field.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct DerivedUnit {
+            id: i64,
+            extra: serde_json::Value,
+        }
+        struct ByHandUnit(serde_json::Value);
+        impl<'de> Deserialize<'de> for ByHandUnit {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let (_, extra): (i64, _) =
+                    deserialize_sort_key(d, "DerivedUnit", &["id", "extra"])?;
+                Ok(ByHandUnit(extra))
+            }
+        }
+        for json in [r#"{"id": 1}"#, r#"{"id": 1, "extra": null}"#] {
+            let derived = serde_json::from_str::<DerivedUnit>(json).map(|d| d.extra);
+            let by_hand = serde_json::from_str::<ByHandUnit>(json).map(|d| d.0);
+            assert_eq!(
+                by_hand.map_err(|e| e.to_string()),
+                derived.map_err(|e| e.to_string()),
+                "{json}"
+            );
         }
         let bytes = rmp_serde::to_vec(&Derived {
             id: 5,

@@ -152,7 +152,9 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
     };
     let each = Connection::ALL.iter().map(|c| {
         let sync = c.writes.is_sync();
-        let mut body = reads(c.writes.deletes_by_trait());
+        // Sync connections delete by id through the local `__CacheDieselDelete`
+        // trait, in the reads' impl.
+        let mut body = reads(c.writes.is_sync());
         body.extend(writes_of(c.writes));
         if c.conditions {
             body.extend(conditions.clone());
@@ -222,12 +224,6 @@ enum Writes {
 impl Writes {
     fn is_sync(self) -> bool {
         matches!(self, Writes::Returning | Writes::Mysql)
-    }
-
-    /// Whether `delete_by_id` is in the reads' impl (sync), through the
-    /// local `__CacheDieselDelete`.
-    fn deletes_by_trait(self) -> bool {
-        self.is_sync()
     }
 }
 

@@ -26,12 +26,22 @@ pub(super) fn substitute(template: &TokenStream, vars: &[(&str, &TokenStream)]) 
                 }
                 Some(TokenTree::Group(g)) if repeated(g).and_then(&lookup).is_some() => {
                     let value = repeated(g).and_then(&lookup);
-                    tokens.next();
-                    // The repetition's `*`.
+                    let group = tokens.next();
+                    // The repetition's `*`; without it, `$( .. )` is no
+                    // repetition, and is kept as written.
                     if matches!(tokens.peek(), Some(TokenTree::Punct(s)) if s.as_char() == '*') {
                         tokens.next();
+                        out.extend(value);
+                    } else {
+                        out.extend([TokenTree::Punct(p)]);
+                        out.extend(group.map(|g| match g {
+                            TokenTree::Group(g) => TokenTree::Group(Group::new(
+                                g.delimiter(),
+                                substitute(&g.stream(), vars),
+                            )),
+                            other => other,
+                        }));
                     }
-                    out.extend(value);
                 }
                 _ => out.extend([TokenTree::Punct(p)]),
             },
@@ -46,8 +56,12 @@ pub(super) fn substitute(template: &TokenStream, vars: &[(&str, &TokenStream)]) 
     out
 }
 
-/// `name` of a repetition group `($name)`.
+/// `name` of a repetition group `($name)` (parenthesized: `$[..]` and
+/// `${..}` are not repetitions).
 fn repeated(g: &Group) -> Option<String> {
+    if g.delimiter() != proc_macro2::Delimiter::Parenthesis {
+        return None;
+    }
     let mut inner = g.stream().into_iter();
     match (inner.next(), inner.next(), inner.next()) {
         (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(name)), None) if p.as_char() == '$' => {
@@ -79,5 +93,8 @@ mod tests {
         let empty = proc_macro2::TokenStream::new();
         let out = substitute(&quote!($($aw)* x), &[("aw", &empty)]);
         assert_eq!(out.to_string(), "x");
+        // Without `*`, or in brackets, no repetition: kept as written.
+        let out = substitute(&quote!($($aw) x $[$aw]*), &[("aw", &aw)]);
+        assert_eq!(out.to_string(), quote!($(.await) x $[.await]*).to_string());
     }
 }

@@ -320,6 +320,18 @@ fn written_tables(sql: &str) -> Vec<String> {
 
 /// A table's SQL name from its rendering (`"s"."t"`, `` `t` ``, `t`): the
 /// last part, unquoted, lower-cased, as [`analyze`] reports it.
+#[cfg_attr(
+    not(any(
+        feature = "sqlite",
+        feature = "postgres-system-libpq",
+        feature = "mysql",
+        feature = "async-postgres",
+        feature = "async-mysql",
+        test,
+        fuzzing
+    )),
+    allow(dead_code)
+)]
 pub fn sql_name(rendered: &str) -> String {
     let mut lexer = Lexer::new(rendered, Base::Sqlite);
     let mut toks = Vec::new();
