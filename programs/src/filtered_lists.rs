@@ -5,7 +5,7 @@
 //! it misses a write that had returned before the read began.
 //!
 //! Lists and counts with a condition depend on the value tags of the
-//! categories they name (issue 29): a row moved from category 1 to 2 must
+//! categories they name: a row moved from category 1 to 2 must
 //! leave list 1 and enter list 2 at once, in every process.
 
 use cache_diesel::{Cache, Cached, ModelQueries, Timeout, UpdateQuery};

@@ -1,4 +1,4 @@
-//! Which tags a list with several conditions should depend on (issue 29):
+//! Which tags a list with several conditions should depend on:
 //! the table's, its first condition's (as built), every condition's, the
 //! most selective condition's, or a tag of the whole conjunction
 //! (cacheops). A simulation of the invalidation rules alone, on a trace of

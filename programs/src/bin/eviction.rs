@@ -1,5 +1,5 @@
 //! Hit ratio of the in-process store's eviction (a change of its table
-//! must keep it: issue 30's own table with CLOCK lost 3.4 points on the
+//! must keep it: an earlier in-process table of its own with CLOCK lost 3.4 points on the
 //! Zipf trace and was reverted) against quick_cache 0.7 used bare and an
 //! exact LRU of the same capacity, on the same trace: keys drawn from a
 //! Zipf distribution (skew `--s`, default 0.9) over `--keys` keys (default

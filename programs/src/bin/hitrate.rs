@@ -1,4 +1,4 @@
-//! List and detail hit rates under a steady trickle of writes (issue 29):
+//! List and detail hit rates under a steady trickle of writes:
 //! how much of a table's cached lists one write empties.
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! Cached detail reads of `rest_service` with a pool of 16 connections and
-//! with a pool of 1 (issue 33 item 2): its reads go through the pool
+//! with a pool of 1: its reads go through the pool
 //! (`Manager::from_pool`), which is asked for a connection only on a miss,
 //! so hits should not queue for the one connection.
 //!

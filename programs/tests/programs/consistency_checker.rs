@@ -147,7 +147,7 @@ fn no_stale_reads_whatever_path_the_writes_take() {
 }
 
 /// Filtered lists and counts over rows that writers move between
-/// categories (value tags, issue 29), on every store and database, read as
+/// categories (value tags), on every store and database, read as
 /// whole rows and as id lists (`--id-lists`).
 #[test]
 fn no_stale_filtered_lists_while_rows_move_between_categories() {

@@ -1,6 +1,6 @@
 //! A `CACHE_URL` that cannot be used is not a silent "store nothing": reads
 //! still come from the database, and each is counted as an error and an
-//! uncached read (issue 12 item 7). Its own test binary: it sets the
+//! uncached read. Its own test binary: it sets the
 //! process's `CACHE_URL`.
 
 use cache_tests::db;

@@ -1,5 +1,5 @@
-//! Batch reads (`find_many`, `get_many`, `find_many_unique`; issue 33 item
-//! 3): answers in the order asked, absent rows as `None` (or `NotFound`
+//! Batch reads (`find_many`, `get_many`, `find_many_unique`):
+//! answers in the order asked, absent rows as `None` (or `NotFound`
 //! naming them), one query for the misses, one `MGET` for the entries and
 //! their tags, fills that raced a commit never served, writes and
 //! transactions seen as by single reads. On SQLite + memory, PostgreSQL +

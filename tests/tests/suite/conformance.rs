@@ -332,7 +332,7 @@ fn zero_timeout_stores_nothing(t: &Target) {
     assert_eq!(zero.get::<i32>("k").unwrap(), None);
 }
 
-/// Issue 18 #15: `Duration::MAX` panicked in the in-process backend and
+/// `Duration::MAX` panicked in the in-process backend and
 /// was refused by Redis; lifetimes are clamped to `MAX_TTL`.
 fn the_longest_lifetimes_are_stored(t: &Target) {
     t.cache.set("forever", &1, Duration::MAX).unwrap();

@@ -1,5 +1,5 @@
-//! Reads through a connection source (`Manager::from_pool`, issue 33
-//! item 2): a hit needs no connection (the pool's only one is held
+//! Reads through a connection source (`Manager::from_pool`): a
+//! hit needs no connection (the pool's only one is held
 //! meanwhile, and a checkout would fail at once), a miss checks one out,
 //! a miss with none to be had fails with `Error::Checkout`, and writes
 //! invalidate as for reads given a connection. r2d2 over PostgreSQL +

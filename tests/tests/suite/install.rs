@@ -1,5 +1,5 @@
-//! The README's dependency line works for a crate outside this workspace
-//! (issue 33): a new crate whose `[dependencies]` are the README's lines
+//! The README's dependency line works for a crate outside this workspace:
+//! a new crate whose `[dependencies]` are the README's lines
 //! (the first one's path pointed at this checkout), with a model on SQLite
 //! and the in-process cache, builds and gets a hit; and the async guide's
 //! PostgreSQL line builds a model with hooks. Cargo builds them in a

@@ -400,7 +400,7 @@ fn absent_lookups_leave_no_tags_behind_on_redis() {
     cache.clear().unwrap();
 }
 
-/// Writes of ever-new values leave no lasting tag per value (issue 29):
+/// Writes of ever-new values leave no lasting tag per value:
 /// a value tag is bumped only where it exists, keeping its lifetime, so
 /// 200 updates moving a row through 200 new categories leave only what
 /// their announcements created, for the announcement's few seconds (the

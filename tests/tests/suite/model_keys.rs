@@ -5,7 +5,7 @@
 //! order, and the related models' own schema hashes). On SQLite + memory
 //! and on PostgreSQL + Redis (where bytes under a shared key would decode
 //! as the other layout). And what two builds that share keys read of each
-//! other's entries when only a nested serde type changed (issue 28): by
+//! other's entries when only a nested serde type changed: by
 //! field name, never swapped; a renamed field is a miss.
 
 use cache_diesel::{Cache, CachedModel, Manager};
@@ -303,7 +303,7 @@ macro_rules! from_text {
     };
 }
 
-/// Three builds of one program (issue 28): the same model (same key,
+/// Three builds of one program: the same model (same key,
 /// table, field names and printed field types, so the same schema hash and
 /// keys) whose nested serde types differ. `build_b` reorders the fields of
 /// `Address` and the variants of `Contact`; `build_c` renames a field of
@@ -765,7 +765,7 @@ where
     assert_eq!(x.list_key(None, ""), y.list_key(None, ""));
 }
 
-/// Issue 28: a build whose nested serde type has its fields (and an enum
+/// A build whose nested serde type has its fields (and an enum
 /// its variants) in another order shares the first build's keys (the
 /// schema hash sees only the type's name) and reads its entries: by name,
 /// never with two fields swapped. A build that renamed a nested field
@@ -851,7 +851,7 @@ where
     assert_eq!((again, q), (one, 0), "then its own fill is a hit");
 }
 
-/// Issue 28: a build that added an `Option` field to a nested type shares
+/// A build that added an `Option` field to a nested type shares
 /// the first build's keys, and serde would fill the field with `None` from
 /// the first build's entries (while the database has it): decoding is
 /// strict, so they do not decode (a miss counted as undecodable) and the
@@ -915,7 +915,7 @@ where
     );
 }
 
-/// Issue 28, a `#[cached_query]`: a build whose result type has its fields
+/// A `#[cached_query]`: a build whose result type has its fields
 /// in another order reads the first build's results by name; one that
 /// renamed a field misses (undecodable) and reloads; one whose result type
 /// is spelled otherwise has keys of its own.

@@ -1,4 +1,4 @@
-//! r2d2 pools with both backend features enabled (issue 12 item 9): the
+//! r2d2 pools with both backend features enabled: the
 //! managers take `&mut pooled` for reads and write hooks, and
 //! `TrackConnections` makes every connection of the pool cache-aware, so a
 //! raw write through any pooled connection invalidates.

@@ -1,4 +1,4 @@
-//! The `postgres` feature speaks TLS to PostgreSQL (issue 12 item 3): the
+//! The `postgres` feature speaks TLS to PostgreSQL: the
 //! bundled libpq is built with OpenSSL, so `sslmode=require` connects, and
 //! the session is encrypted. The local server has `ssl = on`; one without
 //! TLS makes this test skip locally and fail in CI.

@@ -1,4 +1,4 @@
-//! Reads from a read replica (issue 32): a replica that has not replayed a
+//! Reads from a read replica: a replica that has not replayed a
 //! write the cache's tags already reflect must not fill the cache with the
 //! old row. PostgreSQL: a streaming replica of the test server, this
 //! process's own (`cache_tests::pg_replica`), replaying 3 s behind it;

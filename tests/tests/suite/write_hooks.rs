@@ -1,4 +1,4 @@
-//! The write hooks return what they wrote (issue 12 item 5) and invalidate
+//! The write hooks return what they wrote and invalidate
 //! exactly what they touched, in the number of statements they are
 //! designed for. Run unchanged on SQLite + in-process memory, on
 //! PostgreSQL + Redis and on MySQL (MariaDB) + Redis.

@@ -1,5 +1,5 @@
 //! Every way a write reaches the database through a tracked connection
-//! invalidates what it changed, after its commit (issue 18, items 1-4):
+//! invalidates what it changed, after its commit:
 //! transactions opened and ended by SQL text, savepoints by text, literals
 //! that used to derail the SQL scanner, statements it cannot classify
 //! (COPY, CALL, DO, EXECUTE, MERGE, a view, a writing function), and a
@@ -268,7 +268,7 @@ struct Patch {
 }
 
 /// An empty changeset cannot be rendered: Diesel's error comes back, the
-/// tracked connection does not panic (issue 12 item 1), nothing is
+/// tracked connection does not panic, nothing is
 /// invalidated but the tags the hook announced. Per database: the bounds of Diesel's update are concrete.
 macro_rules! empty_changeset {
     ($env:ident) => {
@@ -746,7 +746,7 @@ fn a_hook_write_in_a_transaction_needs_a_tracked_connection() {
 }
 
 // ---------------------------------------------------------------------------
-// Database states (issue 28 part 7): a read-only session, a serialization
+// Database states: a read-only session, a serialization
 // failure or a deadlock, a statement timeout, a connection killed mid-write.
 // Each test caches a row in "another process" (a second `Cache` over the
 // same URL and prefix, or the same in-process store), puts the server in the
