@@ -195,10 +195,10 @@ fn otel_traces_exports_the_cache_spans() {
         [
             "get(1): miss",
             "get(1): hit",
-            "all(active): miss",
+            "all(open): miss",
             "update(1): the hook invalidates",
             "get(1): hit, the row the update wrote",
-            "all(active): miss, the update invalidated the lists",
+            "all(open): miss, the update invalidated the lists",
         ],
         "{out}"
     );

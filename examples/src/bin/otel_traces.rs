@@ -1,8 +1,8 @@
 //! The cache's `tracing` spans sent to OpenTelemetry: a
 //! `tracing-subscriber` registry with `tracing-opentelemetry`'s layer over
 //! an OpenTelemetry SDK tracer provider, here with the stdout exporter (it
-//! prints each span as it ends; nothing to install). On the quickstart's
-//! model (SQLite in memory + the in-process cache): a miss, a hit, a list's
+//! prints each span as it ends; nothing to install). On a model of orders
+//! (SQLite in memory + the in-process cache): a miss, a hit, a list's
 //! miss, an update (a hook write: its `cache.invalidate`), then a hit (the
 //! row the update put in place) and the list's miss again (the update
 //! invalidated the lists). Each step is a `request` span of the
@@ -53,34 +53,21 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 diesel::table! {
-    products (id) {
+    orders (id) {
         id -> Integer,
-        title -> Text,
-        is_active -> Bool,
-        category_id -> Integer,
+        customer -> Text,
+        status -> Text,
     }
 }
 
+/// An order, cached by id and in lists by status.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, Cached)]
-#[diesel(table_name = products)]
-#[cache(
-    list_timeout = 86400,
-    detail_timeout = 60,
-    filter(is_active, category_id)
-)]
-struct Product {
+#[diesel(table_name = orders)]
+#[cache(detail_timeout = 300, filter(status))]
+struct Order {
     id: i32,
-    title: String,
-    is_active: bool,
-    category_id: i32,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = products)]
-struct NewProduct<'a> {
-    title: &'a str,
-    is_active: bool,
-    category_id: i32,
+    customer: String,
+    status: String,
 }
 
 /// The tracer provider and the subscriber that sends `tracing`'s spans to
@@ -123,47 +110,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = init_tracing();
 
     let mut db = CountedSqlite::open(
-        "CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL, \
-         is_active BOOLEAN NOT NULL, category_id INTEGER NOT NULL)",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, \
+         status TEXT NOT NULL)",
     )?;
-    let products = Product::cache(); // over the default cache: CACHE_URL, or in-process memory
-    let new = [("Tea", true, 1), ("Coffee", true, 1), ("Cocoa", false, 2)].map(
-        |(title, is_active, category_id)| NewProduct {
-            title,
-            is_active,
-            category_id,
-        },
-    );
-    // (Its `cache.invalidate`, why `insert`, is printed before the steps.)
-    products.insert_many(&mut db.conn, Vec::from(new))?;
+    // (SQL on a tracked connection: its `cache.invalidate` is printed
+    // before the steps.)
+    diesel::sql_query(
+        "INSERT INTO orders (customer, status) VALUES \
+         ('ada', 'open'), ('bob', 'open'), ('cy', 'shipped')",
+    )
+    .execute(&mut db.conn)?;
+    let orders = Order::cache(); // over the default cache: CACHE_URL, or in-process memory
     db.queries();
 
-    let active = ProductFilter::default().is_active(true);
-    let tea = step("get(1): miss", || products.get(&mut db.conn, 1))?;
-    println!("-> {} ({} queries)", tea.title, db.queries());
-    let tea = step("get(1): hit", || products.get(&mut db.conn, 1))?;
-    println!("-> {} ({} queries)", tea.title, db.queries());
-    let list = step("all(active): miss", || {
-        products.all(&mut db.conn, Some("active"), active.clone())
+    let open = || OrderFilter::default().status("open".to_owned());
+    let first = step("get(1): miss", || orders.get(&mut db.conn, 1))?;
+    println!("-> {} ({} queries)", first.customer, db.queries());
+    let first = step("get(1): hit", || orders.get(&mut db.conn, 1))?;
+    println!("-> {} ({} queries)", first.customer, db.queries());
+    let list = step("all(open): miss", || {
+        orders.all(&mut db.conn, Some("open"), open())
     })?;
     println!("-> {} rows ({} queries)", list.len(), db.queries());
     let updated = step("update(1): the hook invalidates", || {
-        products.update(&mut db.conn, 1, products::title.eq("Green tea"))
+        orders.update(&mut db.conn, 1, orders::status.eq("shipped"))
     })?;
     println!(
         "-> {:?} ({} queries)",
-        updated.map(|p| p.title),
+        updated.map(|o| o.status),
         db.queries()
     );
-    let tea = step("get(1): hit, the row the update wrote", || {
-        products.get(&mut db.conn, 1)
+    let first = step("get(1): hit, the row the update wrote", || {
+        orders.get(&mut db.conn, 1)
     })?;
-    println!("-> {} ({} queries)", tea.title, db.queries());
-    let list = step(
-        "all(active): miss, the update invalidated the lists",
-        || products.all(&mut db.conn, Some("active"), active),
-    )?;
-    println!("-> {} ({} queries)", list[0].title, db.queries());
+    println!("-> {} ({} queries)", first.status, db.queries());
+    let list = step("all(open): miss, the update invalidated the lists", || {
+        orders.all(&mut db.conn, Some("open"), open())
+    })?;
+    println!("-> {} rows ({} queries)", list.len(), db.queries());
 
     // Exports what is still buffered (a batch exporter's last spans) and
     // stops the exporter.
