@@ -72,7 +72,7 @@ fn hits_from_threads(
 /// (`bench::measure_side_by_side_grouped`), four times as many as other
 /// reads: a clock pair around each read added its own ~20 ns
 /// (`timer_ns`, still timed alone) to figures of 120-200, and rounded
-/// them to the clock's ~10 ns steps. Timed alone before 2026-11-26.
+/// them to the clock's ~10 ns steps.
 const GROUP: usize = 16;
 
 fn iterations(quick: bool) -> (usize, usize, usize) {

@@ -6,7 +6,7 @@
 //! checks the derive's compile errors (`ui/`, trybuild `compile_fail`
 //! cases, against this crate's SQLite-only dependencies).
 //!
-//! (These were trybuild `pass` cases until 2026-11-25: trybuild builds
+//! (These are not trybuild `pass` cases: trybuild builds
 //! every dependency of the test crate again, in a target directory of its
 //! own, beside the check its `compile_fail` cases need, which cost CI
 //! minutes of both cores. As a member of the workspace, this crate builds

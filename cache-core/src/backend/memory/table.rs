@@ -8,7 +8,7 @@
 //! holds a token into a slab whose 64-byte slots straddle two cache lines,
 //! so a hit among 100,000 entries brought ~6 lines from beyond the L2
 //! where a plain map brings ~3.7; and a table of our own with plain CLOCK
-//! (tried on 11-24) lost 3.4 points of hit ratio on a Zipf trace. This
+//! (tried before this one) lost 3.4 points of hit ratio on a Zipf trace. This
 //! one keeps quick_cache's policy and its figures:
 //!
 //! - an entry enters the *hot* queue while the hot share of the weight
