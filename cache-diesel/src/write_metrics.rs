@@ -9,9 +9,10 @@
 //!   (or named with `invalidate_tables`);
 //! - `operator`: `invalidate_all`, `invalidate_id`, `invalidate_tables_in`,
 //!   `invalidate_everything` (`cache-admin invalidate`), with `table` `*`
-//!   for the last.
-//!
-//! The change-stream follower counts its own (`cache_follower_*`).
+//!   for the last;
+//! - `follower`: the change-stream follower's bumps of a table's changes,
+//!   one per table and pass of the stream (it also counts its own,
+//!   `cache_follower_*`).
 
 /// Why a table's entries were invalidated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,12 @@ pub(crate) enum Cause {
     Sql,
     /// An operator's or the program's explicit call.
     Operator,
+    /// The change-stream follower.
+    #[cfg_attr(
+        not(any(feature = "postgres-system-libpq", feature = "mysql-follower")),
+        allow(dead_code)
+    )]
+    Follower,
 }
 
 impl Cause {
@@ -35,6 +42,7 @@ impl Cause {
             Cause::Coarse => "coarse",
             Cause::Sql => "sql",
             Cause::Operator => "operator",
+            Cause::Follower => "follower",
         }
     }
 }

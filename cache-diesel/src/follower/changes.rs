@@ -187,6 +187,9 @@ pub(crate) struct Invalidation {
     pub rows: u64,
     /// Row changes seen by table (its relation's id).
     per_table: HashMap<u32, u64>,
+    /// The tables whose entries it invalidates, by their name as a
+    /// `table!` without a schema gives it (the metrics' `table`).
+    pub tables: BTreeSet<String>,
 }
 
 /// What the follower knows of the relations it has seen (by id).
@@ -225,8 +228,18 @@ impl Relations {
 
 impl Invalidation {
     fn table(&mut self, cache: &Cache, known: &Known, tag: TableTag) {
+        self.touched(known);
         for name in &known.names {
             self.tags.insert(table_tag(cache, name, tag));
+        }
+    }
+
+    /// `known` is among the tables it invalidates.
+    fn touched(&mut self, known: &Known) {
+        if let Some(name) = known.names.first()
+            && !self.tables.contains(name)
+        {
+            self.tables.insert(name.clone());
         }
     }
 
@@ -248,6 +261,7 @@ impl Invalidation {
         new: Option<&Tuple>,
     ) {
         self.rows += 1;
+        self.touched(known);
         let columns = &known.relation.columns;
         let seen = self.per_table.entry(known.relation.id).or_insert(0);
         *seen += 1;

@@ -464,6 +464,9 @@ impl Follower {
         } = batch;
         let tags = std::mem::take(&mut invalidation.tags);
         self.bump(tags.into_iter().collect())?;
+        for table in &invalidation.tables {
+            crate::write_metrics::invalidated(table, crate::write_metrics::Cause::Follower);
+        }
         let bumped = SystemTime::now();
         for (key, shape) in shapes {
             // (Lost, it costs one more invalidation of the table.)

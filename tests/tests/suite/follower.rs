@@ -363,6 +363,53 @@ fn pg_a_follower_killed_before_confirming_leaves_the_change_to_the_next() {
     assert_eq!(next.follow_once(true).unwrap(), 0, "confirmed: gone");
 }
 
+/// The follower's invalidations reach the metrics by table, with the
+/// cause `follower` (the dashboard's invalidations by table and cause).
+#[test]
+fn pg_the_followers_invalidations_are_counted_by_table() {
+    let Some(mut env) = env("follow_metrics") else {
+        return;
+    };
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let Some(following) = Following::new(&env.cache, &schema, &["products"]) else {
+        return;
+    };
+    // The slot exists from here on.
+    following.follower.follow_once(true).unwrap();
+    env.db
+        .conn
+        .batch_execute("UPDATE products SET title = 'counted' WHERE id IN (1, 2)")
+        .unwrap();
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let read =
+        metrics::with_local_recorder(&recorder, || following.follower.follow_once(true).unwrap());
+    assert!(read > 0, "the follower read the change");
+    let counted: Vec<_> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().name() == "cache_table_invalidations_total")
+        .map(|(key, _, _, value)| {
+            let labels: Vec<_> = key
+                .key()
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            (labels, value)
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        [(
+            vec!["table=products".to_owned(), "cause=follower".to_owned()],
+            metrics_util::debugging::DebugValue::Counter(1)
+        )],
+        "one pass, one table"
+    );
+}
+
 fn options_of(following: &Following) -> cache_diesel::FollowerOptions {
     cache_diesel::FollowerOptions {
         slot: following.slot().to_owned(),
