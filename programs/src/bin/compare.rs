@@ -298,8 +298,9 @@ impl Run {
             .collect();
         let mut get =
             |key: &str| -> Vec<u8> { redis::cmd("GET").arg(key).query(&mut conn).expect("GET") };
-        type Detail = (Vec<u64>, u64, Form<Option<BenchProduct>>);
-        type List = (Vec<u64>, u64, Form<Vec<BenchProduct>>);
+        // The envelope: stamps, soft deadline, fill time, value.
+        type Detail = (Vec<u64>, u64, u64, Form<Option<BenchProduct>>);
+        type List = (Vec<u64>, u64, u64, Form<Vec<BenchProduct>>);
         let peer: cached::RedisCache<String, BenchProduct> =
             cached::RedisCache::builder(format!("{}-peer", cache.config().key_prefix))
                 .connection_string(url)
@@ -307,7 +308,7 @@ impl Run {
                 .build()
                 .expect("cached::RedisCache");
         for key in &keys {
-            let (_, _, Form(row)) = open_entry::<Detail>(&get(key));
+            let (_, _, _, Form(row)) = open_entry::<Detail>(&get(key));
             peer.cache_set(key.clone(), row.expect("a row"))
                 .expect("cached set");
         }
@@ -1186,11 +1187,11 @@ fn main() {
 
 /// What a minimal client does with an entry's bytes: skip the envelope's
 /// 10-byte head (magic, format, digest), decompress a compressed body
-/// (format 6: LZ4 with its length first), and decode the MessagePack,
+/// (format 8: LZ4 with its length first), and decode the MessagePack,
 /// without checking the digest (the manager's hit does; the difference is
 /// its cost).
 fn open_entry<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    if bytes[1] == 6 {
+    if bytes[1] == 8 {
         let body = lz4_flex::block::decompress_size_prepended(&bytes[10..]).expect("lz4");
         return rmp_serde::from_slice(&body).expect("decode");
     }
