@@ -82,5 +82,6 @@ pub mod __engine {
     pub use crate::driver::write_through::{Noted, PutWritten};
     pub use crate::key::{KeyBuilder, KeyParts, KeyScope, MAX_KEY_LEN, Namespace};
     pub use crate::log_limit::{Cause, LogLimit, Suppressed};
+    pub use crate::protocol::envelope::filled_at as entry_filled_at;
     pub use crate::stats::{Counter, Stats};
 }

@@ -44,6 +44,11 @@ pub enum Error {
     /// missed, and no connection could be checked out to read the database.
     #[error("no database connection could be checked out for a cache miss: {0}")]
     Checkout(#[source] crate::source::CheckoutError),
+    /// An operator's reading of the cache ([`Manager::verify_entries`](crate::Manager::verify_entries))
+    /// could not read it: the store failed, or cannot list its keys (an
+    /// in-process store, which only its own process reaches).
+    #[error("the cache could not be read: {0}")]
+    Store(#[source] cache_core::Error),
     /// A list order that did not parse (`"-price".parse()` of a model
     /// without `order_by(price)`).
     #[error(transparent)]

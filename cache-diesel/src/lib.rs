@@ -50,6 +50,11 @@
 //! - `connections`: which Diesel connection types are supported (features).
 //! - `read_metrics`: reads by kind and outcome, and their latency, in the
 //!   `metrics` facade (feature `metrics`).
+//! - `verify`, `verify_entries`: the right answer, checked in production:
+//!   a sample of hits read again from the database (`?verify=`), and an
+//!   operator's check of a model's entries ([`Manager::verify_entries`]).
+//! - `admin`: the operator's `cache-admin` as a library ([`Admin`]), so a
+//!   deployment's own build of it knows its models.
 //! - [`guide`]: the user guide, one chapter a module (`docs/guide/`): models,
 //!   invalidation, transactions and the write paths caught, async, pools,
 //!   relations, misses under load, cached queries, the stores, the low-level
@@ -57,6 +62,7 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod backends;
 mod background;
 #[cfg(feature = "async")]
@@ -102,12 +108,14 @@ mod tracking_async;
 mod unseen;
 mod values;
 mod verify;
+mod verify_entries;
 mod write_metrics;
 mod write_through;
 mod writes;
 #[cfg(feature = "async")]
 mod writes_async;
 
+pub use admin::Admin;
 pub use background::{
     DEFAULT_QUEUE, DEFAULT_WORKERS, RefreshConnection, RefreshStats, refresh_connections,
     refresh_stats, refresh_workers,
@@ -149,6 +157,7 @@ pub use unseen::{
     declare_cascade, declare_function_writes, declare_uncached, declare_view,
     invalidate_everything, invalidate_tables, invalidate_tables_in,
 };
+pub use verify_entries::{EntriesVerified, StaleEntry};
 
 /// What generated code names; not a stable API.
 #[doc(hidden)]

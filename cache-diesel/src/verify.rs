@@ -58,7 +58,7 @@ pub(crate) fn sampled(cache: &Cache) -> bool {
 }
 
 /// A uniform draw in [0, 1) from this thread's generator (xorshift64*).
-fn draw() -> f64 {
+pub(crate) fn draw() -> f64 {
     thread_local! {
         static STATE: Cell<u64> = Cell::new(seed());
     }
@@ -119,7 +119,7 @@ pub(crate) fn submit(sample: Sample, reread: Reread) {
 }
 
 /// The cached form of `value`, as bytes to compare.
-fn form<T: CacheForm>(cache: &Cache, value: &T) -> Option<Bytes> {
+pub(crate) fn form<T: CacheForm>(cache: &Cache, value: &T) -> Option<Bytes> {
     cache.encode("verify", &FormRef(value)).ok()
 }
 

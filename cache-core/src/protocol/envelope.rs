@@ -178,6 +178,15 @@ fn split_head(body: &[u8]) -> std::result::Result<(Vec<u64>, Times, &[u8]), Stri
     Ok((stamps, times, rd))
 }
 
+/// When the entry in `bytes` (stored under `key`) was filled, if they are
+/// one (its value is not decoded): what `cache-admin verify` reports as
+/// a stale entry's age. `None` for bytes that are no entry of this key,
+/// or an entry whose writer did not know (0).
+pub fn filled_at(key: &str, bytes: &[u8]) -> Option<SystemTime> {
+    let (_, times, ..) = open_head(key, bytes).ok()?;
+    (times.filled != 0).then(|| UNIX_EPOCH + Duration::from_millis(times.filled))
+}
+
 /// Decodes an entry's bytes: its value and times if its stamps hold
 /// against the `current` versions of the tags read.
 pub(crate) fn open_bytes<T: DeserializeOwned>(

@@ -392,6 +392,13 @@ impl ModelKeys {
         }
     }
 
+    /// What every detail key of this model's version and schema begins
+    /// with (a store's listing of them: `Manager::verify_entries`).
+    pub(crate) fn detail_prefix(&self) -> String {
+        let scope = [self.model, self.table, self.hash];
+        self.keys.scope(Namespace::Detail, &scope).head().to_owned()
+    }
+
     /// The backend key of the detail entry of `column`'s value `value_key`.
     pub(crate) fn detail_key(&self, column: &str, value_key: &str) -> String {
         match self.detail.iter().find(|(c, _)| *c == column) {

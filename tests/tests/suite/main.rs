@@ -70,3 +70,4 @@ mod misses_under_load;
 mod pools;
 mod postgres_tls;
 mod traces;
+mod verify_entries;
