@@ -30,6 +30,17 @@ fn env(test: &str) -> Option<Env<PgConnection>> {
     Some(Env::new(db, cache))
 }
 
+/// A seeded environment and a follower of its `products`, whose slot
+/// exists (a first pass made it): what it reads next is written after.
+fn following_products(test: &str) -> Option<(Env<PgConnection>, Following)> {
+    let mut env = env(test)?;
+    seed(&mut env.db.conn);
+    let schema = env.db.schema().unwrap().to_owned();
+    let following = Following::new(&env.cache, &schema, &["products"])?;
+    following.follower.follow_once(true).unwrap();
+    Some((env, following))
+}
+
 fn seed<C: SimpleConnection>(conn: &mut C) {
     conn.batch_execute(
         "INSERT INTO products (slug, title, is_active, category_id) VALUES \
@@ -324,16 +335,9 @@ where
 /// the change in the slot: the next one reads and invalidates it again.
 #[test]
 fn pg_a_follower_killed_before_confirming_leaves_the_change_to_the_next() {
-    let Some(mut env) = env("follow_unconfirmed") else {
+    let Some((mut env, following)) = following_products("follow_unconfirmed") else {
         return;
     };
-    seed(&mut env.db.conn);
-    let schema = env.db.schema().unwrap().to_owned();
-    let Some(following) = Following::new(&env.cache, &schema, &["products"]) else {
-        return;
-    };
-    // The slot exists from here on.
-    following.follower.follow_once(true).unwrap();
     env.products.find(&mut env.db.conn, 1).unwrap();
     env.db
         .conn
@@ -367,16 +371,9 @@ fn pg_a_follower_killed_before_confirming_leaves_the_change_to_the_next() {
 /// cause `follower` (the dashboard's invalidations by table and cause).
 #[test]
 fn pg_the_followers_invalidations_are_counted_by_table() {
-    let Some(mut env) = env("follow_metrics") else {
+    let Some((mut env, following)) = following_products("follow_metrics") else {
         return;
     };
-    seed(&mut env.db.conn);
-    let schema = env.db.schema().unwrap().to_owned();
-    let Some(following) = Following::new(&env.cache, &schema, &["products"]) else {
-        return;
-    };
-    // The slot exists from here on.
-    following.follower.follow_once(true).unwrap();
     env.db
         .conn
         .batch_execute("UPDATE products SET title = 'counted' WHERE id IN (1, 2)")
