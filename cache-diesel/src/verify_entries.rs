@@ -13,9 +13,11 @@
 //! and the entry, still valid, holds something else. A stale entry is
 //! reported with its key and age, and deleted.
 //!
-//! Checked: entries of rows found (by id or by a `unique(..)` column).
-//! Not: cached absences (a `find` of no row), lists and counts (an order
-//! the query leaves open differs without being wrong).
+//! Checked: entries of rows found (by id or by a `unique(..)` column), and
+//! cached absences by id (a `find` of no row: a row inserted since makes
+//! it stale). Not: absences by another unique column (the key alone
+//! cannot rebuild the lookup), lists and counts (an order the query
+//! leaves open differs without being wrong).
 
 use crate::error::{Error, Result};
 use crate::form::Form;
@@ -40,9 +42,10 @@ pub struct EntriesVerified {
     pub sampled: usize,
     /// Sampled entries that hold what the database holds.
     pub verified: usize,
-    /// Sampled entries invalidated, expired or gone by the time they were
-    /// read, or holding no row (a cached absence): nothing served, nothing
-    /// checked.
+    /// Sampled entries not checked: invalidated, expired or gone by the
+    /// time they were read (nothing served), or a cached absence of a
+    /// lookup by a unique column other than the primary key (which its
+    /// key alone cannot rebuild).
     pub skipped: usize,
     /// Entries that differed from the database at first, but whose row or
     /// entry changed before the re-check: a write on its way, not counted
@@ -185,14 +188,31 @@ impl<M: CachedModel> Manager<M> {
         let decoded = self
             .cache()
             .decode_fill::<Form<Option<M::Record>>>(key, &bytes, None);
-        let Some(Form(Some(record))) = decoded else {
-            return Ok(None);
+        let unique = match decoded {
+            Some(Form(Some(record))) => M::record_model(&record)
+                .unique_keys()
+                .into_iter()
+                .find(|unique| self.detail_key(unique) == key),
+            Some(Form(None)) => self.absent_id(key),
+            None => None,
         };
-        let model = M::record_model(&record);
-        Ok(model
-            .unique_keys()
-            .into_iter()
-            .find(|unique| self.detail_key(unique) == key))
+        Ok(unique)
+    }
+
+    /// The lookup by id a cached absence under `key` answers, read back
+    /// from the key (the value as its key writes it: digits, a JSON
+    /// string) and kept only if it names `key` again. `None` for the
+    /// absence of another unique column's value, whose lookup the key
+    /// alone cannot rebuild.
+    fn absent_id(&self, key: &str) -> Option<M::Unique> {
+        let rest = key.strip_prefix(&self.model_keys().detail_prefix())?;
+        let (column, value) = rest.split_once(':')?;
+        if column != M::INFO.primary_key {
+            return None;
+        }
+        let id: M::Id = serde_json::from_str(value).ok()?;
+        let unique = M::unique_of_id(id);
+        (self.detail_key(&unique) == key).then_some(unique)
     }
 
     /// The cached form of the entry of the lookup by `unique`, if a hit

@@ -2,7 +2,7 @@
 //! under its prefix.
 
 use crate::Cache;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Each key under the cache's prefix, without it (its namespace first:
 /// `d:..` a detail, `l:..` a list, `t:..` a tag, `x:..` a lease, `q:..` a
@@ -112,7 +112,7 @@ pub(super) fn inspect(
     // `product`) unless `#[cache(key = ..)]`: either spelling names it.
     let wanted = loose(model);
     let mut keys = Vec::new();
-    let mut models = std::collections::BTreeSet::new();
+    let mut models = BTreeSet::new();
     walk(cache, |key| {
         let full = key;
         let (_, key) = tenant_of(key);
@@ -125,11 +125,7 @@ pub(super) fn inspect(
         }
     })?;
     if !models.iter().any(|m| loose(m) == wanted) {
-        let known: Vec<String> = models.into_iter().collect();
-        return Err(format!(
-            "no detail entries of a model `{model}`; models with some: {}",
-            known.join(", ")
-        ));
+        return Err(none_of(model, &models));
     }
     if keys.is_empty() {
         return Ok(format!(
@@ -161,4 +157,33 @@ pub(super) fn inspect(
 /// ..)]`).
 pub(super) fn loose(name: &str) -> String {
     name.replace('_', "").to_lowercase()
+}
+
+/// The models with detail entries under the cache's prefix (their cache
+/// keys, every version's).
+pub(super) fn models_with_details(cache: &Cache) -> Result<BTreeSet<String>, String> {
+    let mut models = BTreeSet::new();
+    walk(cache, |key| {
+        let (_, key) = tenant_of(key);
+        if let ["d", _version, m, ..] = key.splitn(7, ':').collect::<Vec<_>>().as_slice() {
+            models.insert(m.to_string());
+        }
+    })?;
+    Ok(models)
+}
+
+/// Why nothing of `model` was found: its name or the prefix is not the
+/// deployment's (the models that have entries under this one named).
+pub(super) fn none_of(model: &str, models: &BTreeSet<String>) -> String {
+    let known: Vec<&str> = models.iter().map(String::as_str).collect();
+    match known.is_empty() {
+        true => format!(
+            "no detail entries of a model `{model}`, and none of any model: is the prefix \
+             the deployment's (?prefix=..)?"
+        ),
+        false => format!(
+            "no detail entries of a model `{model}`; models with some: {}",
+            known.join(", ")
+        ),
+    }
 }

@@ -1,12 +1,13 @@
 //! `cache-admin`: an operator's commands against a running deployment's
 //! shared cache, as a library ([`Admin`]) and as the binary this crate
-//! ships (`cargo install cache-diesel --bin cache-admin`).
+//! ships (`cargo install --path cache-diesel --bin cache-admin` from a
+//! checkout).
 
 mod census;
 mod follow;
 
 use crate::model::{CachedModel, ModelQueries};
-use crate::{Cache, Manager};
+use crate::{Cache, EntriesVerified, Manager};
 use diesel::Connection;
 use std::process::ExitCode;
 
@@ -27,7 +28,26 @@ The URL is --cache's, else CACHE_URL's, with the deployment's prefix.";
 
 /// A model's `verify`: connects to the database at a URL, verifies a
 /// sample of the model's entries in the cache.
-type Verify = Box<dyn Fn(&Cache, &str, usize) -> Result<String, String>>;
+type Verify = Box<dyn Fn(&Cache, &str, usize) -> Result<EntriesVerified, String>>;
+
+/// Why a command failed: anything (said on stderr), or the stale entries
+/// `verify` found (its report, on stdout, as a clean run's is).
+enum Failed {
+    Because(String),
+    Found(String),
+}
+
+impl From<String> for Failed {
+    fn from(why: String) -> Self {
+        Failed::Because(why)
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(why: &str) -> Self {
+        Failed::Because(why.to_owned())
+    }
+}
 
 /// `cache-admin`, the operator's tool, with the models a deployment's
 /// own build of it knows.
@@ -86,11 +106,14 @@ type Verify = Box<dyn Fn(&Cache, &str, usize) -> Result<String, String>>;
 /// }
 /// ```
 ///
-/// Then `cache-admin --cache redis://.. verify product --database
-/// postgres://.. --sample 500` prints what it found (`listed=..
-/// sampled=.. verified=.. skipped=.. raced=.. stale=..`, then each stale
-/// entry's key and age), deletes the stale entries, and exits with 1 when
-/// there were any.
+/// Then `cache-admin --cache redis://..?prefix=app verify product
+/// --database app.db --sample 500` prints what it found on stdout
+/// (`listed=.. sampled=.. verified=.. skipped=.. raced=.. stale=..`, then
+/// each stale entry's key and age), deletes the stale entries, and exits
+/// with 1 when there were any. Without `--sample` it reads 100 entries;
+/// without `--database`, the database `DATABASE_URL` names. A prefix or a
+/// model with no entries is an error (naming the models that have some),
+/// not a clean run.
 #[derive(Default)]
 pub struct Admin {
     verifiers: Vec<(&'static crate::ModelInfo, Verify)>,
@@ -119,29 +142,28 @@ impl Admin {
         let verify: Verify = Box::new(|cache: &Cache, database: &str, sample: usize| {
             let mut conn = C::establish(database)
                 .map_err(|e| format!("cannot connect to the database: {e}"))?;
-            let found = Manager::<M>::new(cache.clone())
+            Manager::<M>::new(cache.clone())
                 .verify_entries(&mut conn, sample)
-                .map_err(|e| e.to_string())?;
-            let line = found.to_string();
-            if found.stale.is_empty() {
-                Ok(line)
-            } else {
-                Err(line)
-            }
+                .map_err(|e| e.to_string())
         });
         self.verifiers.push((&<M as CachedModel>::INFO, verify));
         self
     }
 
-    /// Runs the command in the process's arguments, prints what it did
-    /// (or why it failed, to stderr) and exits with its status.
+    /// Runs the command in the process's arguments and exits with its
+    /// status: what it did on stdout (a `verify` that found stale entries
+    /// too, exiting with 1), why it failed on stderr.
     pub fn main(&self) -> ExitCode {
-        match self.run(std::env::args().skip(1)) {
+        match self.command(std::env::args().skip(1).collect()) {
             Ok(done) => {
                 println!("{done}");
                 ExitCode::SUCCESS
             }
-            Err(e) => {
+            Err(Failed::Found(report)) => {
+                println!("{report}");
+                ExitCode::FAILURE
+            }
+            Err(Failed::Because(e)) => {
                 eprintln!("cache-admin: {e}");
                 ExitCode::FAILURE
             }
@@ -149,10 +171,17 @@ impl Admin {
     }
 
     /// Runs the command in `args` (without the program's name): what it
-    /// did, or why it failed (stale entries found by `verify` are a
-    /// failure).
+    /// did, or why it failed (for a `verify` that found stale entries, its
+    /// report).
     pub fn run<I: IntoIterator<Item = String>>(&self, args: I) -> Result<String, String> {
-        let mut args: Vec<String> = args.into_iter().collect();
+        self.command(args.into_iter().collect())
+            .map_err(|e| match e {
+                Failed::Because(text) | Failed::Found(text) => text,
+            })
+    }
+
+    /// [`Admin::run`], its failures told apart.
+    fn command(&self, mut args: Vec<String>) -> Result<String, Failed> {
         let url = match take_option(&mut args, "--cache")? {
             Some(url) => url,
             None => std::env::var("CACHE_URL")
@@ -161,53 +190,57 @@ impl Admin {
         // (The error names the URL, its passwords hidden.)
         let cache = Cache::from_url(&url).map_err(|e| e.to_string())?;
         if !cache.backend().capabilities().shared {
-            return Err(
-                "the URL names an in-process cache: it lives inside its process and cannot be \
-                 reached from outside"
-                    .into(),
-            );
+            return Err(format!(
+                "the URL names an in-process cache ({}), which no other process reaches: a \
+                 deployment's shared cache is a Redis",
+                cache.backend().kind()
+            )
+            .into());
         }
         let (command, rest) = args.split_first().ok_or(USAGE)?;
-        match (command.as_str(), rest) {
+        let done = match (command.as_str(), rest) {
             ("invalidate", [flag, tenant]) if flag == "--tenant" => {
                 (cache.invalidate_tenant(tenant))
                     .map_err(|e| not_done(crate::Error::Invalidation(e)))?;
-                Ok(format!("invalidated every entry of tenant {tenant}"))
+                format!("invalidated every entry of tenant {tenant}")
             }
             ("invalidate", tables) if !tables.is_empty() => {
                 let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
                 crate::invalidate_tables_in(&cache, &tables).map_err(not_done)?;
-                Ok(format!("invalidated every entry of {}", tables.join(", ")))
+                format!("invalidated every entry of {}", tables.join(", "))
             }
             ("invalidate-all", []) => {
                 crate::invalidate_everything(&cache).map_err(not_done)?;
-                Ok("invalidated every entry".into())
+                "invalidated every entry".into()
             }
-            ("stats", []) => census::stats(&cache),
-            ("inspect", [model, value]) => census::inspect(&cache, model, "id", value),
+            ("stats", []) => census::stats(&cache)?,
+            ("inspect", [model, value]) => census::inspect(&cache, model, "id", value)?,
             ("inspect", [model, value, flag, column]) if flag == "--column" => {
-                census::inspect(&cache, model, column, value)
+                census::inspect(&cache, model, column, value)?
             }
-            ("verify", [model, options @ ..]) => self.verify(&cache, model, options.to_vec()),
-            ("follow", [database, options @ ..]) => follow::follow(cache, database, options),
+            ("verify", [model, options @ ..]) => {
+                return self.verify(&cache, model, options.to_vec());
+            }
+            ("follow", [database, options @ ..]) => follow::follow(cache, database, options)?,
             ("follower", []) => match cache.follower_position().map_err(|e| e.to_string())? {
                 Some(at) => {
                     let lag = std::time::SystemTime::now()
                         .duration_since(at)
                         .unwrap_or_default();
-                    Ok(format!(
+                    format!(
                         "every change committed before {} ms ago is invalidated",
                         lag.as_millis()
-                    ))
+                    )
                 }
-                None => Ok("no follower has published a position".into()),
+                None => "no follower has published a position".into(),
             },
             ("ping", []) => match cache.has_key("cache-admin:ping") {
-                Ok(_) => Ok(format!("{} answers", cache.backend().kind())),
-                Err(e) => Err(e.to_string()),
+                Ok(_) => format!("{} answers", cache.backend().kind()),
+                Err(e) => return Err(e.to_string().into()),
             },
-            _ => Err(USAGE.into()),
-        }
+            _ => return Err(USAGE.into()),
+        };
+        Ok(done)
     }
 
     /// `verify <model> [--database URL] [--sample N]`.
@@ -216,55 +249,77 @@ impl Admin {
         cache: &Cache,
         model: &str,
         mut options: Vec<String>,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failed> {
         let database = match take_option(&mut options, "--database")? {
             Some(url) => url,
             None => std::env::var("DATABASE_URL")
                 .map_err(|_| format!("verify: no --database and no DATABASE_URL\n{USAGE}"))?,
         };
         let sample = match take_option(&mut options, "--sample")? {
-            Some(n) => n
-                .parse()
-                .map_err(|_| format!("--sample takes a number of entries, not {n:?}"))?,
-            None => 100,
+            Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("--sample takes a number of entries, 1 or more, not {n:?}")
+            })?,
+            None => DEFAULT_SAMPLE,
         };
-        if let Some(other) = options.first() {
-            return Err(format!("unknown option {other}\n{USAGE}"));
+        match options.first() {
+            Some(flag) if flag.starts_with("--") => {
+                return Err(format!("unknown option {flag}\n{USAGE}").into());
+            }
+            Some(stray) => return Err(format!("unexpected argument {stray:?}\n{USAGE}").into()),
+            None => {}
         }
         let wanted = census::loose(model);
         let found = self.verifiers.iter().find(|(info, _)| {
             census::loose(info.name) == wanted || census::loose(info.key) == wanted
         });
-        let Some((_, verify)) = found else {
+        let Some((info, verify)) = found else {
             let known: Vec<&str> = self.verifiers.iter().map(|(info, _)| info.name).collect();
             return Err(if known.is_empty() {
                 format!(
-                    "verify reads {model}'s entries and rows with its type: build a cache-admin \
-                     of your crate that names it (cache_diesel::Admin::new().verifies::<{model}, \
-                     YourConnection>().main())"
+                    "verify reads a model's entries and rows with its type, and this cache-admin \
+                     knows no model: build one of your crate that names {model}'s type \
+                     (cache_diesel::Admin::new().verifies::<YourModel, YourConnection>().main())"
                 )
             } else {
                 format!(
                     "this cache-admin verifies {}, not {model}",
                     known.join(", ")
                 )
-            });
+            }
+            .into());
         };
-        verify(cache, &database, sample)
+        let report = verify(cache, &database, sample)?;
+        if report.listed == 0 {
+            // (A prefix or a model name that is not the deployment's reads
+            // nothing: not a clean bill.)
+            let models = census::models_with_details(cache)?;
+            return Err(census::none_of(info.key, &models).into());
+        }
+        match report.stale.is_empty() {
+            true => Ok(report.to_string()),
+            false => Err(Failed::Found(report.to_string())),
+        }
     }
 }
 
+/// How many entries `verify` samples without `--sample`.
+const DEFAULT_SAMPLE: usize = 100;
+
 /// The value of `flag` in `args`, both removed; an error when the flag
-/// has no value.
+/// has no value or is given twice.
 fn take_option(args: &mut Vec<String>, flag: &str) -> Result<Option<String>, String> {
-    match args.iter().position(|a| a == flag) {
+    let value = match args.iter().position(|a| a == flag) {
         Some(at) if at + 1 < args.len() => {
             let value = args.remove(at + 1);
             args.remove(at);
-            Ok(Some(value))
+            value
         }
-        Some(_) => Err(format!("{flag} needs a value\n{USAGE}")),
-        None => Ok(None),
+        Some(_) => return Err(format!("{flag} needs a value\n{USAGE}")),
+        None => return Ok(None),
+    };
+    match args.iter().any(|a| a == flag) {
+        true => Err(format!("{flag} is given twice\n{USAGE}")),
+        false => Ok(Some(value)),
     }
 }
 
