@@ -100,6 +100,7 @@ def main():
     ap.add_argument("--span", action="append", default=[], help="FROM:TO:LABEL, shaded")
     ap.add_argument("--mark", action="append", default=[], help="AT:LABEL, a vertical line")
     ap.add_argument("--width", type=float, default=1600, help="pixels")
+    ap.add_argument("--verify", default="?", help="the service's verify= fraction, for the header")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "guide", "dashboard.png"))
     args = ap.parse_args()
 
@@ -110,16 +111,16 @@ def main():
 
     dpi = 100
     unit_px = args.width / 24 * 0.55  # a row unit: Grafana's 30 px on a ~1200 px wide board, scaled
-    header_px = 46
+    header_px = 56
     height = rows * unit_px + header_px
     fig = plt.figure(figsize=(args.width / dpi, height / dpi), dpi=dpi, facecolor=BG)
     when = dt.datetime.fromtimestamp(args.start, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
     fig.text(0.006, 1 - 16 / height, f"{board['title']}  ·  rest_service example, "
-             f"PostgreSQL + Redis, verify=  ·  {when} UTC, "
+             f"PostgreSQL + Redis, verify={args.verify}  ·  {when} UTC, "
              f"{(args.end - args.start) / 60:.0f} min",
              color=TEXT, fontsize=13, weight="bold", va="top")
-    fig.text(0.994, 1 - 18 / height, "rendered by examples/grafana/render.py from the "
-             "dashboard's queries (not Grafana)", color=DIM, fontsize=9, va="top", ha="right")
+    fig.text(0.006, 1 - 34 / height, "rendered by examples/grafana/render.py from the "
+             "dashboard's queries (not Grafana)", color=DIM, fontsize=9, va="top")
 
     spans = [s.split(":", 2) for s in args.span]
     marks = [m.split(":", 1) for m in args.mark]

@@ -48,7 +48,19 @@ psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 DATABASE_URL=$DATABASE_URL CACHE_URL="$CACHE_URL&verify=$VERIFY" \
     "$BIN/rest_service" --port "$PORT" >"$WORK/service.out" 2>"$WORK/service.log" &
 pids+=($!)
-until grep -q listening "$WORK/service.out" 2>/dev/null; do sleep 0.5; done
+# Waits (a minute at most) until `ready` succeeds, while process $2 lives.
+wait_for() {
+  local what=$1 pid=$2 ready=$3 tries=120
+  until eval "$ready"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run-demo: $what exited; see $WORK" >&2; exit 1
+    fi
+    tries=$((tries - 1))
+    if [ "$tries" -le 0 ]; then echo "run-demo: $what is not ready after a minute; see $WORK" >&2; exit 1; fi
+    sleep 0.5
+  done
+}
+wait_for "the REST service" "$!" 'grep -q listening "$WORK/service.out" 2>/dev/null'
 
 # The committed prometheus.yml with a 2 s scrape interval and this port.
 sed -e 's/scrape_interval: 5s/scrape_interval: 2s/' -e "s/127.0.0.1:3000/127.0.0.1:$PORT/" \
@@ -56,7 +68,7 @@ sed -e 's/scrape_interval: 5s/scrape_interval: 2s/' -e "s/127.0.0.1:3000/127.0.0
 prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prometheus-data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prometheus.log" 2>&1 &
 pids+=($!)
-until curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do sleep 0.5; done
+wait_for Prometheus "$!" 'curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null'
 
 # The load: details by id (most; a few books far more than others), lists
 # by author, the authors, PATCHes, a few POSTs and DELETEs; about 60
@@ -135,7 +147,7 @@ END=$(date +%s)
 # The verifier's warnings (one per 10 s at most) name the stale entries.
 grep 'no longer holds' "$WORK/service.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -3 || true
 
-python3 examples/grafana/render.py --prometheus "http://127.0.0.1:$PROM_PORT" \
+python3 examples/grafana/render.py --prometheus "http://127.0.0.1:$PROM_PORT" --verify "$VERIFY" \
     --start "$START" --end "$END" \
     --span "$BAD_FROM:$BAD_TO:psql writes behind the cache" \
     --mark "$FIXED:cache-admin invalidate rest_books" \

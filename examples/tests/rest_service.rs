@@ -532,6 +532,23 @@ fn the_dashboards_metrics_are_served(svc: &Service) {
         missing.is_empty(),
         "the dashboard queries {missing:?}, not served"
     );
+    // A panel by model reads only series that have one: the cache-wide
+    // twin of a counter (`{cache=..}`, no model) would be a line of its
+    // own, without a name, and count the models' reads again.
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            if !expr.contains("by (model") || expr.contains("model!=\"\"") {
+                continue;
+            }
+            for name in metric_names(expr) {
+                let modelless = text.lines().find(|line| {
+                    line.split(['{', ' ']).next() == Some(name.as_str()) && !line.contains("model=")
+                });
+                assert!(modelless.is_none(), "{expr} sums {modelless:?} too");
+            }
+        }
+    }
 }
 
 /// The metric names (`cache_..`) a PromQL expression reads.

@@ -113,8 +113,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, \
          status TEXT NOT NULL)",
     )?;
-    // (SQL on a tracked connection: its `cache.invalidate` is printed
-    // before the steps.)
+    // (SQL on a tracked connection: its invalidation is a `DEBUG` event
+    // outside any span, which the OpenTelemetry layer does not export.)
     diesel::sql_query(
         "INSERT INTO orders (customer, status) VALUES \
          ('ada', 'open'), ('bob', 'open'), ('cy', 'shipped')",
