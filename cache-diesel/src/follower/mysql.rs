@@ -19,7 +19,9 @@
 //!   too: the server's retention bounds the disk, never the follower.
 
 use super::binlog;
+use super::binlog_start::{Position, master_position, open_stream};
 use super::changes::Known;
+use super::mysql_catalogue::{Catalogue, bare, catalogue_of, is_view_ddl, readers, view_named};
 use super::{Batch, CHECK_EVERY, Count, Follower, PUBLISH_EVERY};
 use crate::keys::{TableTag, table_tag};
 use crate::sql_tables::{Dialect, Statement, analyze};
@@ -27,13 +29,13 @@ use cache_core::Key;
 use futures_util::StreamExt;
 use mysql_async::binlog::events::EventData;
 use mysql_async::prelude::Queryable;
-use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Opts};
+use mysql_async::{BinlogStream, Conn, Opts};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The longest any one call to the server may take.
-const DEADLINE: Duration = Duration::from_secs(10);
+pub(super) const DEADLINE: Duration = Duration::from_secs(10);
 /// Silence past which the stream is taken for dead (the server sends a
 /// heartbeat each second when idle).
 const SILENCE: Duration = Duration::from_secs(5);
@@ -47,41 +49,6 @@ const GTID_STANDALONE: u8 = 1;
 /// `ER_MASTER_FATAL_ERROR_READING_BINLOG`: the position is not in the
 /// server's binary logs (purged, or from another server).
 const LOG_GONE: u16 = 1236;
-
-/// A place in the binary log: the file, and the offset just past an
-/// event. Files are numbered in order (`name.000042`), so positions
-/// compare as pairs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
-struct Position {
-    file: String,
-    offset: u64,
-}
-
-impl Position {
-    fn parse(text: &str) -> Option<Self> {
-        let (file, offset) = text.rsplit_once(':')?;
-        Some(Position {
-            file: file.to_owned(),
-            offset: offset.parse().ok()?,
-        })
-    }
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.offset)
-    }
-}
-
-/// What a table's catalogue says, as the follower needs it.
-#[derive(Debug, Clone, Default)]
-struct Catalogue {
-    /// Views over it, and tables its foreign keys cascade into (and views
-    /// over those), transitively.
-    readers: Vec<String>,
-    primary_key: Vec<String>,
-    unique: Vec<String>,
-}
 
 /// One connection's worth of following: the stream, the server as the
 /// follower asks it, and where the stream stands.
@@ -114,7 +81,7 @@ struct Server {
 }
 
 /// A failure: the server's error code, when it said one.
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn code_of(e: &mysql_async::Error) -> Option<u16> {
     match e {
@@ -124,7 +91,9 @@ fn code_of(e: &mysql_async::Error) -> Option<u16> {
 }
 
 /// `f`, or an error past [`DEADLINE`].
-async fn timely<T, E: Into<Failure>>(f: impl Future<Output = Result<T, E>>) -> Result<T, Failure> {
+pub(super) async fn timely<T, E: Into<Failure>>(
+    f: impl Future<Output = Result<T, E>>,
+) -> Result<T, Failure> {
     match tokio::time::timeout(DEADLINE, f).await {
         Ok(r) => r.map_err(Into::into),
         Err(_) => Err("the server did not answer in time".into()),
@@ -652,160 +621,5 @@ impl Follower {
             }
         }
         Ok(Some(known))
-    }
-}
-
-/// Whether `sql` makes, replaces or changes a view.
-fn is_view_ddl(sql: &str) -> bool {
-    let words: Vec<String> = sql
-        .split_whitespace()
-        // (`CREATE OR REPLACE ALGORITHM=.. DEFINER=.. SQL SECURITY ..
-        // VIEW`, as the server logs it.)
-        .take(16)
-        .map(|w| w.to_ascii_uppercase())
-        .collect();
-    matches!(words.first().map(String::as_str), Some("CREATE" | "ALTER"))
-        && words.iter().any(|w| w == "VIEW")
-}
-
-/// The name of the view `sql` makes or changes (after `VIEW`).
-fn view_named(sql: &str) -> Option<String> {
-    let mut words = sql.split_whitespace();
-    words.find(|w| w.eq_ignore_ascii_case("VIEW"))?;
-    let name = words.next()?;
-    let name = name.split('(').next().unwrap_or(name);
-    let bare = name.rsplit('.').next().unwrap_or(name);
-    Some(bare.trim_matches('`').to_lowercase())
-}
-
-/// A table's name without its database (`db.t`: `t`; the database
-/// followed is the URL's).
-fn bare(table: &str) -> &str {
-    table.rsplit('.').next().unwrap_or(table)
-}
-
-/// Where the server's binary log stands now.
-async fn master_position(conn: &mut Conn) -> Result<Position, Failure> {
-    let row: Option<mysql_async::Row> = timely(conn.query_first("SHOW MASTER STATUS")).await?;
-    let row = row.ok_or("the server keeps no binary log (log_bin is off)")?;
-    let file: Option<String> = row.get_opt(0).and_then(Result::ok);
-    let offset: Option<u64> = row.get_opt(1).and_then(Result::ok);
-    match (file, offset) {
-        (Some(file), Some(offset)) => Ok(Position { file, offset }),
-        _ => Err("SHOW MASTER STATUS said no position".into()),
-    }
-}
-
-/// A replica's stream of the binary log from `at`, heartbeats each second.
-async fn open_stream(opts: &Opts, at: &Position) -> Result<BinlogStream, Failure> {
-    let mut conn = timely(Conn::new(opts.clone())).await?;
-    // (Nanoseconds: MySQL's and MariaDB's unit for it.)
-    timely(conn.query_drop("SET @master_heartbeat_period = 1000000000")).await?;
-    // MariaDB: its GTID events as they are (converted for replicas that do
-    // not say they read them, which fails on an `XA PREPARE`'s: the
-    // stream stopped there). MySQL ignores the variable.
-    timely(conn.query_drop("SET @mariadb_slave_capability = 4")).await?;
-    // A server id of its own among the replicas (they must differ).
-    let server_id = 0x4000_0000
-        | (std::process::id() << 8)
-        | (SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-            & 0xff);
-    let request = BinlogStreamRequest::new(server_id)
-        .with_filename(at.file.as_bytes())
-        .with_pos(at.offset);
-    let mut stream = timely(conn.get_binlog_stream(request)).await?;
-    // The first event says whether the position is there (a rotate to
-    // it) or not (an error).
-    match tokio::time::timeout(DEADLINE, stream.next()).await {
-        Ok(Some(Ok(_))) => Ok(stream),
-        Ok(Some(Err(e))) => Err(e.into()),
-        Ok(None) => Err("the binary log stream ended at once".into()),
-        Err(_) => Err("the binary log stream did not start in time".into()),
-    }
-}
-
-/// The tables and views whose entries a change of `table` touches: views
-/// naming it, tables whose foreign keys cascade (or set null or a
-/// default) from it, transitively.
-async fn readers(conn: &mut Conn, db: &str, table: &str) -> Result<Vec<String>, Failure> {
-    let mut found: Vec<String> = Vec::new();
-    let mut todo = vec![table.to_owned()];
-    while let Some(t) = todo.pop() {
-        let views: Vec<String> = timely(conn.exec(
-            "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND VIEW_DEFINITION LIKE ?",
-            (db, format!("%`{t}`%")),
-        ))
-        .await?;
-        let children: Vec<String> = timely(conn.exec(
-            "SELECT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
-             WHERE CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ? \
-             AND (DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION'))",
-            (db, &t),
-        ))
-        .await?;
-        // (A table whose keys cascade into itself is its own reader: the
-        // rows a cascade changes are not in the log.)
-        let views = views.into_iter().filter(|v| !v.eq_ignore_ascii_case(table));
-        for name in views.chain(children) {
-            let name = name.to_lowercase();
-            if !found.contains(&name) {
-                found.push(name.clone());
-                if name != table {
-                    todo.push(name);
-                }
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// What the catalogue says of `table`.
-async fn catalogue_of(conn: &mut Conn, db: &str, table: &str) -> Result<Catalogue, Failure> {
-    let primary_key: Vec<String> = timely(conn.exec(
-        "SELECT COLUMN_NAME FROM information_schema.STATISTICS \
-         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
-        (db, table),
-    ))
-    .await?;
-    let unique: Vec<String> = timely(conn.exec(
-        "SELECT COLUMN_NAME FROM information_schema.STATISTICS \
-         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0",
-        (db, table),
-    ))
-    .await?;
-    Ok(Catalogue {
-        readers: readers(conn, db, table).await?,
-        primary_key,
-        unique,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn views_made_or_replaced_are_named() {
-        let sql = "CREATE OR REPLACE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `db`.`v_Items` AS SELECT id FROM things";
-        assert!(is_view_ddl(sql));
-        assert_eq!(view_named(sql).as_deref(), Some("v_items"));
-        assert!(is_view_ddl("ALTER VIEW v AS SELECT 1"));
-        assert!(!is_view_ddl("CREATE TABLE v (id INT)"));
-        assert_eq!(
-            view_named("CREATE VIEW v(a, b) AS SELECT 1, 2").as_deref(),
-            Some("v")
-        );
-    }
-
-    #[test]
-    fn positions_order_by_file_then_offset() {
-        let p = |t: &str| Position::parse(t).unwrap();
-        assert!(p("log.000002:4") > p("log.000001:900"));
-        assert!(p("log.000002:400") > p("log.000002:399"));
-        assert_eq!(p("a:b:7").file, "a:b");
-        assert_eq!(Position::parse("log.000001"), None);
-        assert_eq!(p("log.000001:331").to_string(), "log.000001:331");
     }
 }
