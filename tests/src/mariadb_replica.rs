@@ -52,6 +52,18 @@ impl MariaDbPair {
 
     /// Starts a primary and a replica `lag_seconds` behind it.
     pub fn start(lag_seconds: u32) -> io::Result<MariaDbPair> {
+        Self::start_with(lag_seconds, false)
+    }
+
+    /// Starts a primary and a replica that both keep the binary log a
+    /// change-stream follower reads (rows, full images and metadata; the
+    /// replica logs what it replays, as a server a follower fails over to
+    /// must), the replica not held back.
+    pub fn start_logging() -> io::Result<MariaDbPair> {
+        Self::start_with(0, true)
+    }
+
+    fn start_with(lag_seconds: u32, both_log: bool) -> io::Result<MariaDbPair> {
         let dir = std::env::temp_dir().join(format!(
             "cache-tests-mariadb-{}",
             crate::unique::prefix("pair")
@@ -93,15 +105,31 @@ impl MariaDbPair {
                 d = d.display()
             )
         };
+        let log = |name: &str| {
+            format!(
+                "--log-bin={}/{name}-bin --binlog-format=ROW{}",
+                dir.display(),
+                if both_log {
+                    " --binlog-row-image=FULL --binlog-row-metadata=FULL --log-slave-updates"
+                } else {
+                    ""
+                }
+            )
+        };
+        let replica_log = if both_log {
+            log("replica")
+        } else {
+            String::new()
+        };
         let script = format!(
             "{} p1=$!; {} p2=$!; read _; kill $p1 $p2; wait; rm -rf {}",
+            server("primary", primary_port, 1, &log("primary")),
             server(
-                "primary",
-                primary_port,
-                1,
-                &format!("--log-bin={}/bin --binlog-format=ROW", dir.display())
+                "replica",
+                replica_port,
+                2,
+                &format!("--read-only=1 {replica_log}")
             ),
-            server("replica", replica_port, 2, "--read-only=1"),
             dir.display()
         );
         let mut shell = Command::new("sh");

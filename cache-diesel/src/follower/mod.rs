@@ -17,15 +17,11 @@
 
 #[cfg(feature = "mysql-follower")]
 mod binlog;
-#[cfg(feature = "mysql-follower")]
-mod binlog_start;
 // (Its PostgreSQL half goes unused in a MySQL-only build.)
 #[cfg_attr(not(feature = "postgres-system-libpq"), allow(dead_code))]
 mod changes;
 #[cfg(feature = "mysql-follower")]
 mod mysql;
-#[cfg(feature = "mysql-follower")]
-mod mysql_catalogue;
 #[cfg_attr(not(feature = "postgres-system-libpq"), allow(dead_code))]
 mod pgoutput;
 #[cfg(feature = "postgres-system-libpq")]

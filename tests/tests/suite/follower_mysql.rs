@@ -5,8 +5,10 @@
 //! statements of other databases (which must cost this cache nothing).
 
 use super::follower::{LIMIT, my_env};
-use cache_diesel::Cached;
+use cache_diesel::{Cache, Cached, Follower, FollowerOptions};
 use cache_tests::env::Env;
+use cache_tests::mariadb_replica::MariaDbPair;
+use cache_tests::services;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -294,4 +296,90 @@ fn my_views_keys_xa_and_other_databases() {
     assert!(following.caught_up(&env.cache, LIMIT));
     let (_, queries) = env.db.counted(|c| read(&nodes, c));
     assert_eq!(queries, 0, "another database's statements cost nothing");
+}
+
+/// MariaDB: a follower resumes by GTID on another server of the topology
+/// (a failover to a replica that logs what it replays): the writes made
+/// since its last position are bumped row by row, and nothing else (a gap
+/// would invalidate every table).
+#[test]
+fn my_a_follower_resumes_by_gtid_on_another_server() {
+    let pair = match MariaDbPair::start_logging() {
+        Ok(pair) => pair,
+        Err(e) if services::in_ci() => panic!("a MariaDB pair could not start: {e}"),
+        Err(e) => {
+            println!("skipped: a MariaDB pair could not start ({e})");
+            return;
+        }
+    };
+    let (primary_url, replica_url) = (pair.primary_url("test"), pair.replica_url("test"));
+    let mut primary = MysqlConnection::establish(&primary_url).unwrap();
+    primary
+        .batch_execute(
+            "CREATE TABLE mc (id INT PRIMARY KEY, grp INT NOT NULL, title VARCHAR(64) NOT NULL);
+             INSERT INTO mc VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c');",
+        )
+        .unwrap();
+    let cache = Cache::from_url("memory://").unwrap();
+    let options = FollowerOptions {
+        slot: format!("failover_{}", std::process::id()),
+        ..FollowerOptions::default()
+    };
+    let first = Follower::mysql(&primary_url, cache.clone(), options.clone());
+    first.follow_once(true).unwrap();
+    assert_eq!(
+        first.stats().gaps,
+        1,
+        "the first start: {:?}",
+        first.stats()
+    );
+    let key =
+        cache_core::Key::new(format!("cache_diesel:follower:{}:binlog", options.slot)).version(0);
+    let stored: String = cache.get(key).unwrap().unwrap();
+    assert!(stored.contains(" gtid=0-1-"), "stored: {stored}");
+
+    let mc = McCache::new(cache.clone());
+    let ones = |c: &mut MysqlConnection| {
+        let mut ids: Vec<i32> = mc
+            .all(c, None, McFilter::default().grp(1))
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    mc.find(&mut primary, 1).unwrap();
+    mc.find(&mut primary, 2).unwrap();
+    assert_eq!(ones(&mut primary), vec![1, 2]);
+    primary
+        .batch_execute("UPDATE mc SET title = 'moved', grp = 2 WHERE id = 1")
+        .unwrap();
+    // Row 2 changed where no log sees it: read through the cache, its old
+    // title says whether its entry was kept.
+    primary
+        .batch_execute(
+            "SET sql_log_bin = 0; UPDATE mc SET title = 'unlogged' WHERE id = 2; SET sql_log_bin = 1",
+        )
+        .unwrap();
+    assert!(pair.catch_up(LIMIT), "the replica caught up");
+
+    // The failover: the next follower reads the replica's log.
+    let next = Follower::mysql(&replica_url, cache.clone(), options);
+    next.follow_once(true).unwrap();
+    let stats = next.stats();
+    assert!(
+        stats.gaps == 0 && stats.rows == 1,
+        "resumed by GTID where the first stopped: {stats:?}"
+    );
+    assert_eq!(mc.find(&mut primary, 1).unwrap().unwrap().title, "moved");
+    assert_eq!(ones(&mut primary), vec![2], "row 1 left group 1's list");
+    assert_eq!(
+        mc.find(&mut primary, 2).unwrap().unwrap().title,
+        "b",
+        "row 2's entry kept: no gap invalidated the table"
+    );
+    // And on from there, on the replica's own log.
+    next.follow_once(true).unwrap();
+    assert_eq!(next.stats().rows, 1, "not read again");
 }

@@ -2,7 +2,7 @@
 //! and cascading tables that read it, and the views a statement in the
 //! log makes.
 
-use super::mysql::{Failure, timely};
+use super::{Failure, timely};
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 

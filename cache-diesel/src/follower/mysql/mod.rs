@@ -11,25 +11,31 @@
 //! - Foreign keys' cascades are not in the log (the server applies them
 //!   again on a replica): a change of a table bumps the epochs of the
 //!   tables whose keys cascade from it, and of the views over either.
-//! - The position (`file:offset`) is stored in the cache, at version 0,
+//! - The place (`file:offset`, and the GTID state on MariaDB: see
+//!   `start`) is stored in the cache, at version 0,
 //!   once the bumps of the transactions before it landed: a store that
 //!   lost it (restarted empty) lost its entries too, and a follower that
 //!   finds none invalidates every followed table before it starts. A
 //!   position the server no longer has (its binary logs purged) is a gap
 //!   too: the server's retention bounds the disk, never the follower.
 
+mod catalogue;
+mod start;
+mod tables;
+
 use super::binlog;
-use super::binlog_start::{Position, master_position, open_stream};
 use super::changes::Known;
-use super::mysql_catalogue::{Catalogue, bare, catalogue_of, is_view_ddl, readers, view_named};
 use super::{Batch, CHECK_EVERY, Count, Follower, PUBLISH_EVERY};
 use crate::keys::{TableTag, table_tag};
-use crate::sql_tables::{Dialect, Statement, analyze};
 use cache_core::Key;
+use catalogue::{Catalogue, bare, readers};
 use futures_util::StreamExt;
 use mysql_async::binlog::events::EventData;
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, Conn, Opts};
+use start::{
+    Gtid, GtidState, Position, Resume, gtid_at, gtid_now, listed, master_position, open_stream,
+};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
@@ -59,8 +65,12 @@ struct Session {
     at: Position,
     /// Just past the last transaction read whole.
     end: Position,
-    /// The position stored in the cache.
-    stored: Position,
+    /// On MariaDB, the GTID state at `end`; the GTID of the transaction
+    /// being read.
+    gtid: Option<GtidState>,
+    pending_gtid: Option<Gtid>,
+    /// Where to resume, as stored in the cache.
+    stored: String,
     in_transaction: bool,
     /// The tables seen, by table id (`None`: not followed).
     tables: HashMap<u64, Option<Known>>,
@@ -80,13 +90,26 @@ struct Server {
     charsets: binlog::Charsets,
 }
 
+impl Session {
+    /// Where to resume: past the last transaction read whole.
+    fn resume(&self) -> Resume {
+        Resume {
+            at: self.end.clone(),
+            gtid: self.gtid.clone(),
+        }
+    }
+}
+
 /// A failure: the server's error code, when it said one.
 pub(super) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
+/// Whether opening a stream failed because the server's log has not the
+/// place asked: by position, its own error for it; by GTID, any error of
+/// the server's (over-invalidating what it cannot tell apart).
+fn gone(e: &Failure, by_gtid: bool) -> bool {
+    match e.downcast_ref::<mysql_async::Error>() {
+        Some(mysql_async::Error::Server(s)) => by_gtid || s.code == LOG_GONE,
+        _ => false,
     }
 }
 
@@ -180,7 +203,7 @@ impl Follower {
         }
         self.settle(batch).map_err(|e| e.to_string())?;
         if confirm {
-            let end = se.end.to_string();
+            let end = se.resume().to_string();
             self.shared
                 .cache
                 .set(self.position_key(), &end, cache_core::Timeout::Never)
@@ -225,25 +248,34 @@ impl Follower {
             .into_iter()
             .filter_map(|(id, set)| Some((u16::try_from(id?).ok()?, set?)))
             .collect();
+        let version: Option<String> = rt.block_on(timely(conn.query_first("SELECT VERSION()")))?;
+        let mariadb = version.is_some_and(|v| v.contains("MariaDB"));
         self.add(Count::Starts, 1);
-        let stored = s
-            .cache
-            .get::<String>(self.position_key())?
-            .and_then(|p| Position::parse(&p));
-        let start = match stored {
-            Some(p) => p,
-            None => self.mysql_gap(rt, &mut conn, &db)?,
+        let stored = s.cache.get::<String>(self.position_key())?;
+        let mut start = match stored.as_deref().and_then(Resume::parse) {
+            Some(resume) => resume,
+            None => self.mysql_gap(rt, &mut conn, &db, mariadb)?,
         };
-        let stream = match rt.block_on(open_stream(&opts, &start)) {
-            Ok(stream) => stream,
-            Err(e)
-                if e.downcast_ref::<mysql_async::Error>().and_then(code_of) == Some(LOG_GONE) =>
-            {
-                tracing::warn!(slot = %s.options.slot, position = %start, error = %e, "cache follower: the binary log position is gone (purged?)");
-                let now = self.mysql_gap(rt, &mut conn, &db)?;
-                rt.block_on(open_stream(&opts, &now))?
+        if start.gtid.is_none() {
+            // (Stored by a version that kept no GTID state.)
+            start.gtid = rt.block_on(gtid_at(&mut conn, mariadb, &start.at));
+        }
+        let (stream, at) = match rt.block_on(open_stream(&opts, &start)) {
+            Ok(opened) => opened,
+            Err(e) if gone(&e, start.by_gtid().is_some()) => {
+                // Not in this server's log: purged, or (after a failover)
+                // never in it. A gap.
+                tracing::warn!(slot = %s.options.slot, position = %start, error = %e, "cache follower: the binary log position is gone (purged, or another server's)");
+                start = self.mysql_gap(rt, &mut conn, &db, mariadb)?;
+                rt.block_on(open_stream(&opts, &start))?
             }
             Err(e) => return Err(e),
+        };
+        let at = match (start.by_gtid(), at) {
+            // Started by GTID, the server's first event names the place.
+            (Some(_), Some(at)) => rt.block_on(listed(&mut conn, at))?,
+            (Some(_), None) => return Err("the stream named no place to start at".into()),
+            (None, _) => start.at,
         };
         Ok(Session {
             stream,
@@ -253,9 +285,11 @@ impl Follower {
                 catalogue: HashMap::new(),
                 charsets,
             },
-            at: start.clone(),
-            end: start.clone(),
-            stored: start,
+            at: at.clone(),
+            end: at,
+            stored: stored.unwrap_or_default(),
+            gtid: start.gtid,
+            pending_gtid: None,
             in_transaction: false,
             tables: HashMap::new(),
             asked: None,
@@ -271,12 +305,18 @@ impl Follower {
         rt: &tokio::runtime::Runtime,
         conn: &mut Conn,
         db: &str,
-    ) -> Result<Position, Failure> {
+        mariadb: bool,
+    ) -> Result<Resume, Failure> {
         let s = &*self.shared;
         self.add(Count::Gaps, 1);
-        // (The position first: a change committed after it is in the
-        // stream; one before it, invalidated below.)
-        let now = rt.block_on(master_position(conn))?;
+        // (The place first: a change committed after it is in the stream;
+        // one before it, invalidated below. The GTID state before the
+        // position: at or before it.)
+        let gtid = rt.block_on(gtid_now(conn, mariadb))?;
+        let now = Resume {
+            at: rt.block_on(master_position(conn))?,
+            gtid,
+        };
         let tables: Vec<String> = if s.options.tables.is_empty() {
             rt.block_on(timely(conn.exec(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
@@ -351,13 +391,11 @@ impl Follower {
             return Err("the binary log stream is silent (no heartbeat)".into());
         }
         self.settle(batch)?;
-        if se.end != se.stored {
-            s.cache.set(
-                self.position_key(),
-                &se.end.to_string(),
-                cache_core::Timeout::Never,
-            )?;
-            se.stored = se.end.clone();
+        let resume = se.resume().to_string();
+        if resume != se.stored {
+            s.cache
+                .set(self.position_key(), &resume, cache_core::Timeout::Never)?;
+            se.stored = resume;
         }
         if let Some((asked, started)) = &se.asked
             && !se.in_transaction
@@ -393,6 +431,7 @@ impl Follower {
         se.at.offset = se.at.offset.max(u64::from(header.log_pos()));
         if header.event_type_raw() == MARIADB_GTID {
             // seq_no (8), domain id (4), flags (1).
+            se.pending_gtid = Gtid::of_event(header.server_id(), event.data());
             let flags = event.data().get(12).copied().unwrap_or(0);
             se.in_transaction = flags & GTID_STANDALONE == 0;
             batch.in_transaction = se.in_transaction;
@@ -494,132 +533,11 @@ impl Follower {
         se.in_transaction = false;
         batch.in_transaction = false;
         se.end = se.at.clone();
+        if let (Some(state), Some(gtid)) = (&mut se.gtid, se.pending_gtid.take()) {
+            state.apply(gtid);
+        }
         // (The log's commit times are whole seconds: the lag counts from
         // the change's arrival.)
         batch.commits.push(SystemTime::now());
-    }
-
-    /// A statement logged as text (DDL, `TRUNCATE`, ..): the epochs of the
-    /// tables it names, or the whole cache's.
-    fn statement(
-        &self,
-        rt: &tokio::runtime::Runtime,
-        se: &mut Session,
-        sql: &str,
-        batch: &mut Batch,
-    ) -> Result<(), Failure> {
-        let s = &*self.shared;
-        // The tables' shapes, keys and views may have changed (of any
-        // table: a key added to one cascades from another): learned anew.
-        se.tables.clear();
-        se.server.catalogue.clear();
-        for statement in analyze(sql, Dialect::Mysql) {
-            let tables = match statement {
-                Statement::Writes(tables) => tables,
-                // A view made or replaced reads other rows now (and the
-                // scanner reads `CREATE VIEW` as a read): the view and
-                // what it reads.
-                Statement::Read if is_view_ddl(sql) => {
-                    let mut names = view_named(sql).into_iter().collect::<Vec<_>>();
-                    names.extend(crate::sql_tables::tables_named(sql, Dialect::Mysql));
-                    names
-                }
-                Statement::Unknown => {
-                    tracing::info!(slot = %s.options.slot, sql = %sql, "cache follower: a statement whose tables are not known; the whole cache invalidated");
-                    batch
-                        .invalidation
-                        .tags
-                        .insert(crate::keys::all_tag(&s.cache));
-                    continue;
-                }
-                _ => continue,
-            };
-            for table in tables {
-                let readers = rt.block_on(readers(&mut se.server.conn, &se.server.db, &table))?;
-                for name in std::iter::once(&table).chain(&readers) {
-                    let tag = table_tag(&s.cache, name, TableTag::Epoch);
-                    batch.invalidation.tags.insert(tag);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// What the follower knows of the table `tme` maps (`None`: not
-    /// followed); a table whose columns the log does not name is known by
-    /// its name alone (each change bumps its epoch).
-    fn known(
-        &self,
-        rt: &tokio::runtime::Runtime,
-        server: &mut Server,
-        id: u64,
-        tme: &mysql_async::binlog::events::TableMapEvent<'static>,
-    ) -> Result<Option<Known>, Failure> {
-        let s = &*self.shared;
-        let Server {
-            conn,
-            db,
-            catalogue,
-            charsets,
-        } = server;
-        let table = tme.table_name().to_lowercase();
-        if tme.database_name() != db.as_str() {
-            return Ok(None);
-        }
-        let followed = |t: &str| {
-            s.options.tables.is_empty()
-                || s.options
-                    .tables
-                    .iter()
-                    .any(|f| bare(f).eq_ignore_ascii_case(t))
-        };
-        let about = match catalogue.get(&table) {
-            Some(c) => c.clone(),
-            None => {
-                let c = rt.block_on(catalogue_of(conn, db, &table))?;
-                catalogue.insert(table.clone(), c.clone());
-                c
-            }
-        };
-        let mut relation = match binlog::relation(id as u32, tme, charsets) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(slot = %s.options.slot, error = %e, "cache follower: each change of the table invalidates it");
-                super::pgoutput::Relation {
-                    id: id as u32,
-                    namespace: db.to_owned(),
-                    name: table.clone(),
-                    identity: b'f',
-                    columns: Vec::new(),
-                }
-            }
-        };
-        let whole = !relation.columns.is_empty();
-        if !whole {
-            // No column known: `unnamed_lookups` makes each change an
-            // epoch bump.
-            relation.columns.push(super::pgoutput::Column {
-                key: true,
-                name: "?".into(),
-                type_oid: 0,
-            });
-        }
-        let unique = if whole {
-            about.unique
-        } else {
-            vec!["?".into()]
-        };
-        let mut known = Known::new(relation, about.readers, about.primary_key, unique);
-        known.fold_case = true;
-        if !followed(&table) {
-            // Not followed itself, but what reads it (a view, a table its
-            // keys cascade into) may be: their epochs, then.
-            known.names.clear();
-            known.readers.retain(|r| followed(r));
-            if known.readers.is_empty() {
-                return Ok(None);
-            }
-        }
-        Ok(Some(known))
     }
 }
