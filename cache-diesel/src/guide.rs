@@ -1,3 +1,4 @@
+#![doc = include_str!("../../README.md")]
 //! ## Chapters
 //!
 //! The rest of the guide, one chapter a module, in reading order (their
