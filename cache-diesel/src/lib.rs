@@ -236,5 +236,4 @@ pub mod __private {
 }
 
 /// The user guide (`docs/guide/`), whose examples compile and run as doctests.
-#[doc = include_str!("../../README.md")]
 pub mod guide;
