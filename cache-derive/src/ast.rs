@@ -1,11 +1,22 @@
 //! The model as the derive understands it, validated: every error found in
 //! the input is reported together.
+//!
+//! Here the model, its fields and how they are read from the input; in
+//! `checks`, what each option refuses; the unit tests in `tests`.
+
+mod checks;
+#[cfg(test)]
+mod tests;
 
 use crate::attr::{PrefetchAttr, cache_attrs, diesel_column_name, diesel_struct_attrs};
 use crate::case::snake;
 use crate::ctxt::Ctxt;
 use crate::key::Key;
 use crate::schema_hash::schema_hash;
+use checks::{
+    FILTER_METHODS, check_composite_key, check_duplicates, check_filter_names,
+    check_nullable_filters, check_order_by, check_variant_names,
+};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Type, Visibility};
@@ -339,114 +350,6 @@ impl Model {
     }
 }
 
-/// What a composite primary key does not support (yet): each such option
-/// is reported where it is written.
-fn check_composite_key(options: &crate::attr::CacheAttrs, model: &Ident, cx: &mut Ctxt) {
-    let refused = options
-        .unique
-        .iter()
-        .map(|n| (n, "unique"))
-        .chain(options.select_related.iter().map(|n| (n, "select_related")))
-        .chain(options.prefetch.iter().map(|p| (&p.name, "prefetch")));
-    for (name, option) in refused {
-        cx.error(
-            name,
-            format!("{option}(`{name}`): `{model}` has a composite primary key, which #[derive(Cached)] does not combine with unique(..), select_related(..) or prefetch(..); cache the model without it, or give the table a single-column key"),
-        );
-    }
-}
-
-/// The generated filter's own methods (and the traits' it derives), which
-/// a filter column's builder may not shadow.
-const FILTER_METHODS: [&str; 7] = [
-    "order_by",
-    "limit",
-    "offset",
-    "after",
-    "without_window",
-    "default",
-    "clone",
-];
-
-/// A filter column's builders are `col` and `col_in`: neither may be taken.
-fn check_filter_names(names: &[Ident], cx: &mut Ctxt) {
-    for name in names {
-        if FILTER_METHODS.iter().any(|m| name == m) {
-            cx.error(
-                name,
-                format!("filter(`{name}`) would shadow the filter's own `{name}` method (order_by, limit, offset, after, without_window, default and clone are taken); filter by this column with `all_where`"),
-            );
-        }
-        if let Some(other) = names.iter().find(|n| **n == format!("{name}_in")) {
-            cx.error(
-                other,
-                format!("filter(`{other}`) clashes with the `{other}` builder of filter(`{name}`) (its IN condition); filter by one of them with `all_where`"),
-            );
-        }
-    }
-}
-
-/// A name listed twice in one option is a mistake (a typo for another
-/// column, often): reported, at its second place.
-fn check_duplicates(lists: &[(&str, &[Ident])], cx: &mut Ctxt) {
-    for (option, names) in lists {
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                cx.error(name, format!("`{name}` is listed twice in {option}(..)"));
-            }
-        }
-    }
-}
-
-/// Keyset pagination compares sort keys, and SQL's NULL compares to
-/// nothing: nullable columns cannot order a list.
-fn check_order_by(names: &[Ident], found: &[usize], fields: &[Field], cx: &mut Ctxt) {
-    for (name, &i) in names
-        .iter()
-        .filter(|n| fields.iter().any(|f| f.ident == **n))
-        .zip(found)
-    {
-        if is_option(&fields[i].ty) {
-            cx.error(
-                name,
-                format!("order_by(`{name}`): a nullable column cannot order a list (keyset pagination cannot compare NULLs); order by a NOT NULL column"),
-            );
-        }
-    }
-}
-
-/// A filter's conditions are `col = value` and `col IN (..)`, which a NULL
-/// never satisfies: nullable columns are refused, with the way out.
-fn check_nullable_filters(names: &[Ident], fields: &[Field], cx: &mut Ctxt) {
-    for name in names {
-        if let Some(field) = fields.iter().find(|f| f.ident == *name)
-            && is_option(&field.ty)
-        {
-            cx.error(
-                name,
-                format!("filter(`{name}`): a nullable column cannot be a filter column (`= value` never matches NULL); list it by condition with `all_where` (e.g. `{name}.is_null()`)"),
-            );
-        }
-    }
-}
-
-/// Names become enum variants in PascalCase (`a_b` and `a__b` both `AB`):
-/// two that meet would be a duplicate variant.
-fn check_variant_names(names: &[Ident], option: &str, cx: &mut Ctxt) {
-    let pascal_of = |n: &Ident| crate::case::pascal(&syn::ext::IdentExt::unraw(n).to_string());
-    for (i, name) in names.iter().enumerate() {
-        if let Some(other) = names[..i]
-            .iter()
-            .find(|o| *o != name && pascal_of(o) == pascal_of(name))
-        {
-            cx.error(
-                name,
-                format!("{option}(`{other}`, `{name}`): both name the generated variant `{}`; rename one field", pascal_of(name)),
-            );
-        }
-    }
-}
-
 /// `indices` without repeats and without fields whose variant name (in
 /// PascalCase) an earlier one, or the primary key's, already has (the
 /// error is reported; the stubs must not clash too).
@@ -598,78 +501,5 @@ fn is_option(ty: &Type) -> bool {
         Type::Paren(p) => is_option(&p.elem),
         Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Model, Parsed, is_option};
-    use syn::{DeriveInput, Type, TypeGroup, parse_quote};
-
-    fn hash_of(input: DeriveInput) -> String {
-        match Model::from_input(&input) {
-            Parsed::Model(model) => model.schema_hash,
-            Parsed::Errors { errors, .. } => panic!("{errors}"),
-        }
-    }
-
-    #[test]
-    fn how_a_field_maps_to_its_column_is_in_the_schema_hash() {
-        // Two builds with the same fields, names and types: the second
-        // reads column `b` into `a`, so the first one's entries would give
-        // it other values.
-        let first = hash_of(parse_quote! {
-            #[diesel(table_name = swaps)]
-            pub struct Swap { pub id: i64, pub a: i32, pub b: i32 }
-        });
-        let swapped = hash_of(parse_quote! {
-            #[diesel(table_name = swaps)]
-            pub struct Swap {
-                pub id: i64,
-                #[diesel(column_name = b)]
-                pub a: i32,
-                #[diesel(column_name = a)]
-                pub b: i32,
-            }
-        });
-        let encoded_otherwise = hash_of(parse_quote! {
-            #[diesel(table_name = swaps)]
-            pub struct Swap {
-                pub id: i64,
-                #[serde(with = "seconds")]
-                pub a: i32,
-                pub b: i32,
-            }
-        });
-        let documented = hash_of(parse_quote! {
-            #[diesel(table_name = swaps)]
-            pub struct Swap {
-                /// The key.
-                pub id: i64,
-                pub a: i32,
-                pub b: i32,
-            }
-        });
-        assert_ne!(first, swapped);
-        assert_ne!(first, encoded_otherwise);
-        assert_eq!(first, documented, "a doc comment maps nothing");
-    }
-
-    #[test]
-    fn options_are_seen_through_macro_groups() {
-        let option: Type = parse_quote!(Option<i32>);
-        let grouped = Type::Group(TypeGroup {
-            group_token: Default::default(),
-            elem: Box::new(option.clone()),
-        });
-        assert!(is_option(&option));
-        assert!(is_option(&grouped), "a `$t:ty` fragment");
-        assert!(is_option(&parse_quote!(::core::option::Option<i32>)));
-        assert!(is_option(&parse_quote!((Option<i32>))));
-        assert!(!is_option(&parse_quote!(i32)));
-        assert!(!is_option(&Type::Group(TypeGroup {
-            group_token: Default::default(),
-            elem: Box::new(parse_quote!(i32)),
-        })));
     }
 }

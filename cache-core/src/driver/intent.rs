@@ -10,7 +10,7 @@
 //! entry that depends on it is served or filled: every read of it goes to
 //! the database (an entry stamped before the announcement no longer
 //! matches, and a read that finds the tag pending bypasses the cache; see
-//! `read_through.rs`). After the commit the bump replaces the pending
+//! `read_through/`). After the commit the bump replaces the pending
 //! version with a new one, as before. If the writer dies first, the pending
 //! version expires after the hold; the next read creates the tag afresh,
 //! with a version no entry holds. Either way no entry written before the

@@ -3,7 +3,7 @@
 //! caller's loader (one query), each filled with the stamp read before
 //! that load.
 //!
-//! The protections of a single read (`read_through.rs`) hold, with these
+//! The protections of a single read (`read_through/`) hold, with these
 //! departures. A miss leads the flight of its key when none is in the air
 //! (single-flight in the process, shared with single reads: callers that
 //! miss the same key meanwhile wait for this batch's load); a key another

@@ -2,6 +2,8 @@
 //! what every store shares).
 
 use super::*;
+use crate::backend::{Backend, EntryStore, Incr, TagStore};
+use crate::error::Error;
 use std::time::Duration;
 
 #[test]
