@@ -10,7 +10,7 @@
 //! ```text
 //! cargo run --release -p cache-programs --bin follow -- [--db <postgres|mysql>] \
 //!     --cache <redis|tiered> --seconds N [--rate 1000] [--bound-ms 2000] \
-//!     [--no-follower] [--fault <kill|drop-slot|restart-redis|restart-db>]
+//!     [--no-follower] [--no-truncate] [--fault <kill|drop-slot|restart-redis|restart-db>]
 //! ```
 //!
 //! On MySQL (the server's `test` database's own database `follow_<pid>`)
@@ -107,6 +107,8 @@ struct Args {
     bound: Duration,
     follower: bool,
     fault: Option<String>,
+    /// Whether one writer empties and refills the table every 5 s.
+    truncates: bool,
 }
 
 fn args() -> Args {
@@ -118,6 +120,7 @@ fn args() -> Args {
         bound: Duration::from_secs(2),
         follower: true,
         fault: None,
+        truncates: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -129,6 +132,7 @@ fn args() -> Args {
             "--rate" => a.rate = value().parse().expect("--rate N"),
             "--bound-ms" => a.bound = Duration::from_millis(value().parse().expect("--bound-ms N")),
             "--no-follower" => a.follower = false,
+            "--no-truncate" => a.truncates = false,
             "--fault" => a.fault = Some(value()),
             other => panic!("unknown argument {other}"),
         }
@@ -796,11 +800,11 @@ fn main() -> ExitCode {
             }
         }
         for n in 0..WRITERS {
-            let (world, rate) = (&world, args.rate / WRITERS as f64);
+            let (world, rate, truncates) = (&world, args.rate / WRITERS as f64, args.truncates);
             if mysql {
-                s.spawn(move || writer(world, &open_my, write_rows_my, rate, n == 0));
+                s.spawn(move || writer(world, &open_my, write_rows_my, rate, truncates && n == 0));
             } else {
-                s.spawn(move || writer(world, &open_pg, write_rows_pg, rate, n == 0));
+                s.spawn(move || writer(world, &open_pg, write_rows_pg, rate, truncates && n == 0));
             }
         }
         let started = Instant::now();
