@@ -335,7 +335,7 @@ fn my_a_follower_resumes_by_gtid_on_another_server() {
     );
     let key =
         cache_core::Key::new(format!("cache_diesel:follower:{}:binlog", options.slot)).version(0);
-    let stored: String = cache.get(key).unwrap().unwrap();
+    let stored: String = cache.get(key.clone()).unwrap().unwrap();
     assert!(stored.contains(" gtid=0-1-"), "stored: {stored}");
 
     let mc = McCache::new(cache.clone());
@@ -365,6 +365,7 @@ fn my_a_follower_resumes_by_gtid_on_another_server() {
     assert!(pair.catch_up(LIMIT), "the replica caught up");
 
     // The failover: the next follower reads the replica's log.
+    let next_options = options.clone();
     let next = Follower::mysql(&replica_url, cache.clone(), options);
     next.follow_once(true).unwrap();
     let stats = next.stats();
@@ -382,4 +383,28 @@ fn my_a_follower_resumes_by_gtid_on_another_server() {
     // And on from there, on the replica's own log.
     next.follow_once(true).unwrap();
     assert_eq!(next.stats().rows, 1, "not read again");
+
+    // A state the server has not logged (a failover to a server behind
+    // the follower): a gap, not a loop of errors.
+    mc.find(&mut primary, 3).unwrap();
+    primary
+        .batch_execute("SET sql_log_bin = 0; UPDATE mc SET title = 'unlogged' WHERE id = 3; SET sql_log_bin = 1")
+        .unwrap();
+    let stored: String = cache.get(key.clone()).unwrap().unwrap();
+    let (at, _) = stored.split_once(" gtid=").unwrap();
+    cache
+        .set(
+            key,
+            &format!("{at} gtid=0-1-999999999"),
+            cache_diesel::Timeout::Never,
+        )
+        .unwrap();
+    let behind = Follower::mysql(&replica_url, cache.clone(), next_options);
+    behind.follow_once(true).unwrap();
+    assert_eq!(behind.stats().gaps, 1, "{:?}", behind.stats());
+    assert_eq!(
+        mc.find(&mut primary, 3).unwrap().unwrap().title,
+        "unlogged",
+        "the gap invalidated the table"
+    );
 }
