@@ -340,14 +340,8 @@ fn my_a_follower_resumes_by_gtid_on_another_server() {
 
     let mc = McCache::new(cache.clone());
     let ones = |c: &mut MysqlConnection| {
-        let mut ids: Vec<i32> = mc
-            .all(c, None, McFilter::default().grp(1))
-            .unwrap()
-            .iter()
-            .map(|r| r.id)
-            .collect();
-        ids.sort();
-        ids
+        let list = mc.all(c, None, McFilter::default().grp(1)).unwrap();
+        sorted(list.iter().map(|r| r.id))
     };
     mc.find(&mut primary, 1).unwrap();
     mc.find(&mut primary, 2).unwrap();
