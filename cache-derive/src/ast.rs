@@ -310,6 +310,11 @@ impl Model {
         self.unique.iter().map(|&i| &self.fields[i])
     }
 
+    /// The generated record's name (see [`crate::relations`]): `{Model}Record`.
+    pub(crate) fn record_ident(&self) -> syn::Ident {
+        quote::format_ident!("{}Record", self.ident)
+    }
+
     /// Whether `get`/`all` return a generated record instead of the model.
     pub(crate) fn has_relations(&self) -> bool {
         !self.joined.is_empty() || !self.prefetch.is_empty()
