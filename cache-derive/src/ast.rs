@@ -11,7 +11,6 @@ mod tests;
 use crate::attr::{PrefetchAttr, cache_attrs, diesel_column_name, diesel_struct_attrs};
 use crate::case::snake;
 use crate::ctxt::Ctxt;
-use crate::key::Key;
 use crate::schema_hash::schema_hash;
 use checks::{
     FILTER_METHODS, check_composite_key, check_duplicates, check_filter_names,
@@ -306,29 +305,14 @@ impl Model {
         }
     }
 
-    /// The primary key (always there when the input had no errors).
-    pub(crate) fn pk_key(&self) -> Key<'_> {
-        assert!(
-            !self.pk.is_empty(),
-            "a model without errors has a primary key"
-        );
-        Key {
-            fields: self.pk.iter().map(|&i| &self.fields[i]).collect(),
-        }
-    }
-
-    /// What a row is looked up by: the primary key (if found), then each
-    /// `unique(..)` column.
-    pub(crate) fn unique_keys(&self) -> Vec<Key<'_>> {
-        let pk = (!self.pk.is_empty()).then(|| self.pk_key());
-        pk.into_iter()
-            .chain(self.unique.iter().map(|&i| Key::one(&self.fields[i])))
-            .collect()
-    }
-
     /// The `unique(..)` columns besides the primary key.
     pub(crate) fn unique_fields(&self) -> impl Iterator<Item = &Field> {
         self.unique.iter().map(|&i| &self.fields[i])
+    }
+
+    /// The generated record's name (see [`crate::relations`]): `{Model}Record`.
+    pub(crate) fn record_ident(&self) -> syn::Ident {
+        quote::format_ident!("{}Record", self.ident)
     }
 
     /// Whether `get`/`all` return a generated record instead of the model.

@@ -4,7 +4,7 @@
 //! module spells, for either shape, its Rust type, its SQL condition, its
 //! value in a row and its names.
 
-use crate::ast::Field;
+use crate::ast::{Field, Model};
 use crate::case::pascal;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
@@ -69,7 +69,7 @@ impl<'a> Key<'a> {
     /// The key's column as keys and tags name it: the SQL name of one
     /// column (see [`Model::column_name`](crate::ast::Model::column_name)),
     /// the text of a composite key's (`a,b`).
-    pub(crate) fn column_name(&self, m: &crate::ast::Model) -> TokenStream {
+    pub(crate) fn column_name(&self, m: &Model) -> TokenStream {
         match self.fields.as_slice() {
             [one] => m.column_name(&one.column),
             _ => {
@@ -156,5 +156,28 @@ impl<'a> Key<'a> {
             1 => quote!(#(#table::#cols.asc())*),
             _ => quote!((#(#table::#cols.asc(),)*)),
         }
+    }
+}
+
+/// The keys of a model: its primary key and its `unique(..)` columns.
+impl Model {
+    /// The primary key (always there when the input had no errors).
+    pub(crate) fn pk_key(&self) -> Key<'_> {
+        assert!(
+            !self.pk.is_empty(),
+            "a model without errors has a primary key"
+        );
+        Key {
+            fields: self.pk.iter().map(|&i| &self.fields[i]).collect(),
+        }
+    }
+
+    /// What a row is looked up by: the primary key (if found), then each
+    /// `unique(..)` column.
+    pub(crate) fn unique_keys(&self) -> Vec<Key<'_>> {
+        let pk = (!self.pk.is_empty()).then(|| self.pk_key());
+        pk.into_iter()
+            .chain(self.unique.iter().map(|&i| Key::one(&self.fields[i])))
+            .collect()
     }
 }

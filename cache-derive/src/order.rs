@@ -123,7 +123,7 @@ pub(crate) fn public_items(m: &Model) -> TokenStream {
     });
     let (key_derives, key_serde) = sort_key_serde(&sort_key, &key_fields);
     let from_record = if m.has_relations() {
-        let record = crate::relations::record_ident(m);
+        let record = m.record_ident();
         quote! {
             impl ::core::convert::From<&#record> for #sort_key {
                 fn from(record: &#record) -> Self { Self::of(record) }

@@ -7,10 +7,6 @@ use crate::case::{ident, snake};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-pub(crate) fn record_ident(m: &Model) -> syn::Ident {
-    format_ident!("{}Record", m.ident)
-}
-
 /// The record's field holding the model: its name in snake case
 /// (`r#type` for a model `Type`).
 fn model_field(m: &Model) -> syn::Ident {
@@ -22,7 +18,7 @@ pub(crate) fn record_items(m: &Model) -> TokenStream {
     if !m.has_relations() {
         return quote!();
     }
-    let (model, vis, record, field) = (&m.ident, &m.vis, record_ident(m), model_field(m));
+    let (model, vis, record, field) = (&m.ident, &m.vis, m.record_ident(), model_field(m));
     // (name, type, doc) of every field after the model's own.
     let mut related: Vec<(syn::Ident, TokenStream, String)> = m
         .joined
@@ -159,7 +155,7 @@ pub(crate) fn record_assoc(m: &Model) -> TokenStream {
             fn record_of_row(row: Self) -> ::core::option::Option<Self> { ::core::option::Option::Some(row) }
         };
     }
-    let (record, field) = (record_ident(m), model_field(m));
+    let (record, field) = (m.record_ident(), model_field(m));
     quote! {
         type Record = #record;
         fn record_model(record: &#record) -> &Self { &record.#field }
@@ -207,7 +203,7 @@ pub(crate) fn loaders(
         return (loaders, plain_where_query(m));
     }
     let (model, table) = (&m.ident, m.table());
-    let (record, field) = (record_ident(m), model_field(m));
+    let (record, field) = (m.record_ident(), model_field(m));
     let pk = &m.pk_field().column;
     let source = joined_source(m);
     let has_table = quote!(#dsl::associations::HasTable);

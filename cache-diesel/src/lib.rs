@@ -110,6 +110,7 @@ mod values;
 mod verify;
 mod verify_entries;
 mod write_metrics;
+mod write_shape;
 mod write_through;
 mod writes;
 #[cfg(feature = "async")]

@@ -22,7 +22,7 @@ use crate::manager::Manager;
 use crate::model::{CachedModel, UniqueKey};
 use crate::tags::Tags;
 use crate::tracking::{self, ReadPolicy};
-use crate::writes::WriteShape;
+use crate::write_shape::WriteShape;
 use cache_core::__engine::{FillOptions, Noted, PutWritten};
 use diesel::Connection;
 

@@ -20,8 +20,9 @@ use crate::model::{
 use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
 use crate::tracking_async::{AsyncConn, Hook};
+use crate::write_shape::WriteShape;
 use crate::write_through::Through;
-use crate::writes::{WriteShape, with_all};
+use crate::writes::with_all;
 use cache_core::__engine::Noted;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;

@@ -28,6 +28,10 @@
 //! times the memory (a tag is about 60 bytes). The other way, reading the
 //! tags where they live, costs a command per node touched on every hit.
 
+#[cfg(feature = "tokio")]
+mod cluster_async;
+
+use super::redis::cluster_link::{SLOTS, slot};
 use super::redis::{RedisBackend, RedisOptions, glob_prefix};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
 use crate::error::Result;
@@ -35,9 +39,6 @@ use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The number of slots of a Redis Cluster.
-const SLOTS: u32 = 16_384;
 
 /// The most shards a layout takes (a bump writes one key per shard and tag).
 pub const MAX_SHARDS: u16 = 1024;
@@ -141,14 +142,6 @@ fn shard_tags(n: u16) -> Vec<String> {
         .collect()
 }
 
-/// The cluster slot of a key with no hash tag: CRC16 (XMODEM) mod 16384,
-/// as the Redis Cluster specification defines it, through the `crc16`
-/// crate redis-rs uses for it (redis-rs computes the slot but does not
-/// expose the number).
-pub(super) fn slot(key: &[u8]) -> u32 {
-    u32::from(crc16::State::<crc16::XMODEM>::calculate(key)) % SLOTS
-}
-
 impl TagStore for ClusterBackend {
     /// Every shard's copy of each tag gets the tag's new version.
     fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
@@ -222,7 +215,7 @@ impl Backend for ClusterBackend {
 
     #[cfg(feature = "tokio")]
     fn async_store(self: Arc<Self>) -> Option<Arc<dyn super::AsyncStore>> {
-        super::cluster_async::AsyncCluster::of(self)
+        cluster_async::AsyncCluster::of(self)
             .map(|twin| Arc::new(twin) as Arc<dyn super::AsyncStore>)
     }
 

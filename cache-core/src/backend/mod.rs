@@ -7,8 +7,6 @@
 //! its tags in one round trip.
 
 mod cluster;
-#[cfg(feature = "tokio")]
-mod cluster_async;
 mod dummy;
 mod memory;
 pub(crate) mod redis;

@@ -2,15 +2,15 @@
 //! once as `async` code over an `Io` (`io`) and driven by the sync API
 //! (`cache`, through `Blocking`) and the async one (`cache_async`).
 //!
-//! `cache` (the typed API), `tagged` (versioned tags: read, fill, bump,
+//! `cache` (the typed API; in it `follower_gate`, entries served only
+//! while the change-stream follower keeps up), `tagged` (versioned tags: read, fill, bump,
 //! create), `read_through` (single-flight, leases, serve-stale), `refresh`
 //! (a refresh handed to a worker), `owed` (bumps a failed write still
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
 //! (batch reads), `read_hits` (a read and what it will need next, in one
 //! round trip, answered only when all hit), `erased` (the driver's values
-//! without their type, so its code is compiled once), `follower_gate` (entries served only while the
-//! change-stream follower keeps up), `write_through` (a written row put
+//! without their type, so its code is compiled once), `write_through` (a written row put
 //! in place), `served_age` (a hit's entry's age, for the metrics), `cache_async` (feature `tokio`).
 
 pub(crate) mod cache;
@@ -18,7 +18,6 @@ pub(crate) mod cache;
 pub(crate) mod cache_async;
 pub(crate) mod erased;
 pub(crate) mod flight;
-pub(crate) mod follower_gate;
 pub(crate) mod intent;
 pub(crate) mod io;
 pub(crate) mod owed;

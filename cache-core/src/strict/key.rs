@@ -1,8 +1,7 @@
 //! A struct's keys read through [`KeyDe`]: the field each key names (or
 //! its index) is noted in the [`Check`] before the key goes on to serde.
 
-use super::Check;
-use super::wrap::Record;
+use super::{Check, Record};
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 

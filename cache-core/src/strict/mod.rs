@@ -46,6 +46,13 @@ pub(crate) fn from_slice<T: de::DeserializeOwned>(
 /// A deserializer whose structs must find all their fields.
 pub(crate) struct Strict<D>(pub(crate) D);
 
+/// What a visitor does with a plain value before passing it on: nothing
+/// for [`Wrap`](wrap::Wrap), note the field for [`Capture`](key::Capture).
+trait Record<T: ?Sized> {
+    #[inline]
+    fn record(&mut self, _: &T) {}
+}
+
 /// Which of a struct's fields its map has named so far.
 enum Seen {
     /// Up to 64 fields: a bit each.

@@ -3,7 +3,7 @@
 //! sequences, maps and enums that keep wrapping what they yield.
 
 use super::key::KeySeed;
-use super::{Check, Strict};
+use super::{Check, Record, Strict};
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
@@ -45,13 +45,6 @@ impl<V> Wrap<V> {
     pub(super) fn new(inner: V, fields: Option<&'static [&'static str]>) -> Self {
         Wrap { inner, fields }
     }
-}
-
-/// What a visitor does with a plain value before passing it on: nothing
-/// for [`Wrap`], note the field for [`Capture`](super::key::Capture).
-pub(super) trait Record<T: ?Sized> {
-    #[inline]
-    fn record(&mut self, _: &T) {}
 }
 
 impl<V, T: ?Sized> Record<T> for Wrap<V> {}

@@ -54,7 +54,7 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
     });
     // What `get` returns: the model, or with relations its record.
     let (record, what) = if m.has_relations() {
-        let record = relations::record_ident(m);
+        let record = m.record_ident();
         let what = format!("`{record}` (the `{model}` with its relations)");
         (record.into_token_stream(), what)
     } else {

@@ -5,7 +5,6 @@ use super::model::model_info;
 use super::public::public_items;
 use super::{Names, names};
 use crate::ast::Model;
-use crate::relations;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
@@ -26,7 +25,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
         m.pk_key().ty()
     };
     let record = if m.has_relations() {
-        relations::record_ident(m).into_token_stream()
+        m.record_ident().into_token_stream()
     } else {
         quote!(Self)
     };

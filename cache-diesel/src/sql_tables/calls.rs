@@ -2,8 +2,8 @@
 //! keyword that takes parentheses nor a table's column list.
 
 use super::lexer::Base;
-use super::split::push_once;
 use super::statement::Stmt;
+use super::statement::push_once;
 use super::tokens;
 
 /// Keywords that may stand before `(` without being a call.

@@ -107,8 +107,9 @@ mod writes;
 
 use calls::calls_base;
 use lexer::{Base, Lexed, Lexer, Tok};
-use split::{analyze_base, merge, push_once};
+use split::{analyze_base, merge};
 use statement::Stmt;
+use statement::push_once;
 use writes::table_refs;
 
 /// Which database's lexical rules apply.

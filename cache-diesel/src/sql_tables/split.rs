@@ -4,7 +4,7 @@
 use super::Statement;
 use super::classify::{analyzes_tables, begin_is_transaction, classify};
 use super::lexer::{Base, Kind, Lexed, Lexer, Tok};
-use super::statement::Stmt;
+use super::statement::{Stmt, push_once};
 use crate::backends::mysql::session::Settings;
 
 /// Whether a statement whose `;` is being read may be a block whose body
@@ -295,12 +295,6 @@ pub(super) fn merge(a: Vec<Statement>, b: Vec<Statement>) -> Vec<Statement> {
             _ => Unknown,
         })
         .collect()
-}
-
-pub(super) fn push_once(out: &mut Vec<String>, name: String) {
-    if !out.contains(&name) {
-        out.push(name);
-    }
 }
 
 #[cfg(test)]

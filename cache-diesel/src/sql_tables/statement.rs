@@ -2,7 +2,6 @@
 //! punctuation, names (qualified, quoted, lower-cased), lists of names.
 
 use super::lexer::{Kind, Tok};
-use super::split::push_once;
 
 pub(super) struct Stmt<'a> {
     pub(super) sql: &'a str,
@@ -143,5 +142,12 @@ impl<'a> Stmt<'a> {
             }
             i += 1;
         }
+    }
+}
+
+/// Adds `name` to `out` unless it is there already.
+pub(super) fn push_once(out: &mut Vec<String>, name: String) {
+    if !out.contains(&name) {
+        out.push(name);
     }
 }

@@ -4,8 +4,7 @@
 
 use super::Statement;
 use super::lexer::Kind;
-use super::split::push_once;
-use super::statement::Stmt;
+use super::statement::{Stmt, push_once};
 
 /// What the scan for writes found in a statement.
 #[derive(Default)]

@@ -8,7 +8,6 @@
 mod delivery;
 mod touched;
 
-pub(crate) use delivery::WriteShape;
 pub use touched::MAX_PRECISE_BULK_ROWS;
 pub(crate) use touched::with_all;
 

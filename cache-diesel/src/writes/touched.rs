@@ -6,9 +6,8 @@ use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{CachedModel, ColumnValue, UniqueKey, Updated, UpdatedRows};
 use crate::tracking;
+use crate::write_shape::WriteShape;
 use diesel::Connection;
-
-use super::WriteShape;
 
 /// The most value tags one write bumps: more (a batch insert of many
 /// rows), and it invalidates every list with conditions instead.

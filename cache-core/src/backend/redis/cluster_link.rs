@@ -8,6 +8,17 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, ErrorKind, RedisError, RedisResult};
 use std::time::{Duration, Instant};
 
+/// The number of slots of a Redis Cluster.
+pub(crate) const SLOTS: u32 = 16_384;
+
+/// The cluster slot of a key with no hash tag: CRC16 (XMODEM) mod 16384,
+/// as the Redis Cluster specification defines it, through the `crc16`
+/// crate redis-rs uses for it (redis-rs computes the slot but does not
+/// expose the number).
+pub(crate) fn slot(key: &[u8]) -> u32 {
+    u32::from(crc16::State::<crc16::XMODEM>::calculate(key)) % SLOTS
+}
+
 /// How long a read of the masters and their replicas is trusted.
 const TOPOLOGY_TTL: Duration = Duration::from_secs(1);
 

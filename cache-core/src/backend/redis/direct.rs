@@ -13,7 +13,7 @@
 //! longer serves a slot says so (`MOVED`), and the read then goes the
 //! redis-rs way, which follows redirections.
 
-use super::cluster_link::{Master, hash_tag, masters_of};
+use super::cluster_link::{Master, hash_tag, masters_of, slot};
 use super::plain::{PlainConn, Target};
 use super::pool::Pool;
 use redis::RedisResult;
@@ -140,7 +140,7 @@ impl Direct {
         if keys[1..].iter().any(|k| hash_tag(k.as_bytes()) != tag) {
             return None;
         }
-        let slot = u16::try_from(crate::backend::cluster::slot(tag)).ok()?;
+        let slot = u16::try_from(slot(tag)).ok()?;
         let map = self.map.read().ok()?.clone()?;
         let (_, _, node) = map
             .ranges
@@ -153,8 +153,7 @@ impl Direct {
     /// its master failed and no replica replaced it yet (the cluster is
     /// down, or failing over).
     pub(super) fn unserved(&self, key: &str) -> bool {
-        let Ok(slot) = u16::try_from(crate::backend::cluster::slot(hash_tag(key.as_bytes())))
-        else {
+        let Ok(slot) = u16::try_from(slot(hash_tag(key.as_bytes()))) else {
             return false;
         };
         self.map.read().is_ok_and(|m| {

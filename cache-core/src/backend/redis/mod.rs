@@ -18,7 +18,7 @@
 
 mod breaker;
 mod cluster;
-mod cluster_link;
+pub(crate) mod cluster_link;
 mod commands;
 mod connect;
 mod direct;

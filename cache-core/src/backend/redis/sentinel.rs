@@ -412,6 +412,34 @@ fn not_found(why: String) -> RedisError {
     RedisError::from(io::Error::new(io::ErrorKind::NotConnected, why))
 }
 
+/// The server a tracking connection goes to.
+#[derive(Clone)]
+pub(crate) enum TrackedServer {
+    /// One server, `host:port`.
+    Fixed(String, u16),
+    /// The master the sentinels name.
+    Sentinel(Arc<Sentinels>),
+}
+
+impl TrackedServer {
+    /// Failovers announced so far (under Sentinel; 0 otherwise): a change
+    /// ends the connection, which may be on the old master.
+    pub(crate) fn switches(&self) -> u64 {
+        match self {
+            TrackedServer::Fixed(..) => 0,
+            TrackedServer::Sentinel(sentinels) => sentinels.switches(),
+        }
+    }
+
+    /// Where to connect now.
+    pub(crate) fn address(&self) -> io::Result<(String, u16)> {
+        match self {
+            TrackedServer::Fixed(host, port) => Ok((host.clone(), *port)),
+            TrackedServer::Sentinel(sentinels) => sentinels.master().map_err(io::Error::other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::announcement;

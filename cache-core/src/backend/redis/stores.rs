@@ -10,9 +10,9 @@ use super::commands::{
 };
 use super::failures::Resend;
 use super::link::Link;
+use super::sentinel::TrackedServer;
 use super::{INCR_EXISTING, RedisBackend, SCAN_BATCH, Server, glob_prefix};
 use super::{guard, resp};
-use crate::backend::tiered::TrackedServer;
 use crate::backend::{
     Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Noting, Swap, TagStore,
 };

@@ -34,7 +34,6 @@ mod tracking;
 
 #[cfg(feature = "unstable-store-api")]
 pub use self::tracking::CONNECTION_NAME;
-pub(crate) use self::tracking::TrackedServer;
 
 use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};

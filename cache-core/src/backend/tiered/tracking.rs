@@ -14,7 +14,7 @@
 //! tracks.
 
 use super::tags::TagTable;
-use crate::backend::redis::sentinel::Sentinels;
+use crate::backend::redis::sentinel::TrackedServer;
 use crate::timeout::monotonic_ns;
 use std::collections::VecDeque;
 use std::io::Read;
@@ -56,34 +56,6 @@ pub(super) struct Target {
     pub connect_timeout: Duration,
     /// How long to wait before connecting again after a failure.
     pub retry_after: Duration,
-}
-
-/// The server a tracking connection goes to.
-#[derive(Clone)]
-pub(crate) enum TrackedServer {
-    /// One server, `host:port`.
-    Fixed(String, u16),
-    /// The master the sentinels name.
-    Sentinel(Arc<Sentinels>),
-}
-
-impl TrackedServer {
-    /// Failovers announced so far (under Sentinel; 0 otherwise): a change
-    /// ends the connection, which may be on the old master.
-    fn switches(&self) -> u64 {
-        match self {
-            TrackedServer::Fixed(..) => 0,
-            TrackedServer::Sentinel(sentinels) => sentinels.switches(),
-        }
-    }
-
-    /// Where to connect now.
-    fn address(&self) -> io::Result<(String, u16)> {
-        match self {
-            TrackedServer::Fixed(host, port) => Ok((host.clone(), *port)),
-            TrackedServer::Sentinel(sentinels) => sentinels.master().map_err(io::Error::other),
-        }
-    }
 }
 
 /// What the tracking threads and the tier share.

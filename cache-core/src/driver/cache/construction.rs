@@ -149,7 +149,7 @@ impl Cache {
             tenant: None,
         };
         if let Some(bound) = cache.inner.config.follower_bound {
-            crate::driver::follower_gate::start_watch(&cache, bound);
+            super::follower_gate::start_watch(&cache, bound);
         }
         cache
     }

@@ -3,9 +3,11 @@
 //! Here the cache handle and what it holds; in `construction`, how one is
 //! made (from a configuration, a URL, the environment, a store); in
 //! `low_level`, Django's low-level API on it (`get`, `set`, `incr`, the
-//! `_many` forms, versions).
+//! `_many` forms, versions); in `follower_gate`, entries served only while
+//! the change-stream follower keeps up.
 
 mod construction;
+mod follower_gate;
 mod low_level;
 
 use crate::backend::Backend;
@@ -56,7 +58,7 @@ struct Inner {
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     async_store: OnceLock<Option<Arc<dyn crate::backend::AsyncStore>>>,
     /// Whether entries are served (see `follower_gate`).
-    gate: crate::driver::follower_gate::Gate,
+    gate: follower_gate::Gate,
 }
 
 /// A [`Cache`] handle that does not keep it alive (for registries).
@@ -92,7 +94,7 @@ impl std::fmt::Debug for Cache {
 
 impl Cache {
     /// Whether this cache serves entries (see `follower_gate`).
-    pub(crate) fn gate(&self) -> &crate::driver::follower_gate::Gate {
+    pub(crate) fn gate(&self) -> &follower_gate::Gate {
         &self.inner.gate
     }
 

@@ -362,7 +362,7 @@ impl Cache {
             });
         }
         // (While the follower is behind its bound, a valid entry is not
-        // served: `follower_gate`.)
+        // served: `cache::follower_gate`.)
         if let Some(bytes) = entry.as_ref().filter(|_| !self.entries_held()) {
             let opening = Opening {
                 key,

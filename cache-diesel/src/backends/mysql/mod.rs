@@ -4,6 +4,8 @@
 pub(crate) mod resync;
 pub(crate) mod session;
 #[cfg(any(feature = "mysql", feature = "async-mysql"))]
+pub(crate) mod session_state;
+#[cfg(any(feature = "mysql", feature = "async-mysql"))]
 pub(crate) mod writes;
 #[cfg(feature = "async-mysql")]
 pub(crate) mod writes_async;

@@ -16,7 +16,7 @@
 //! `@@in_transaction`: there the tracker keeps guessing (safely: reads
 //! that fill nothing).
 
-use super::writes::SessionState;
+use super::session_state::SessionState;
 use crate::tracking::CacheTracking;
 #[cfg(feature = "mysql")]
 use diesel::mysql::MysqlConnection;

@@ -17,9 +17,9 @@
 //! open, as diesel-async's own `transaction` does: its pools discard such
 //! a connection.
 
+use crate::backends::mysql::session_state::{SESSION_STATE_MYSQL, SessionState};
 use crate::backends::mysql::writes::{
-    ENDED_UNDER_DIESEL, IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, SESSION_STATE_MYSQL,
-    SessionState, UNFOLLOWED, savepoint_name,
+    ENDED_UNDER_DIESEL, IN_PROGRESS, RESET_INSERT_ID, ResetInsertId, UNFOLLOWED, savepoint_name,
 };
 use crate::tracking_async::{async_tracker, diesel_in_transaction};
 use diesel::QueryResult;

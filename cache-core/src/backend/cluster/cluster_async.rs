@@ -5,9 +5,9 @@
 //! versions goes one pipeline per master, as the sync store's does; if it
 //! fails, the sync store's best-effort write runs on a blocking thread.
 
-use super::cluster::{ClusterBackend, paired, placed, refs};
-use super::redis::redis_async::AsyncRedis;
-use super::{AsyncStore, BoxFuture, Claim, Fetched};
+use super::{ClusterBackend, paired, placed, refs};
+use crate::backend::redis::redis_async::AsyncRedis;
+use crate::backend::{AsyncStore, BoxFuture, Claim, Fetched};
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;

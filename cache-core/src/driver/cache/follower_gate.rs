@@ -19,7 +19,7 @@
 //! The watch reads one key every [`watch_period`] of the bound; it never
 //! touches a read's path, which pays one relaxed atomic load.
 
-use crate::driver::cache::{Cache, WeakCache};
+use super::{Cache, WeakCache};
 use crate::error::Result;
 use crate::key::Key;
 use crate::stats::Counter;
