@@ -190,7 +190,8 @@ impl<M: CachedModel> Manager<M> {
     ) -> std::result::Result<Rows<M::Record>, (String, Vec<String>)> {
         if found.iter().all(Option::is_some) {
             let rows: Vec<M::Record> = found.into_iter().flatten().collect();
-            if !rows.iter().any(|r| strays::<M>(r, filter)) {
+            let mut strays = Strays::of(filter);
+            if !rows.iter().any(|r| strays.holds::<M>(r)) {
                 return Ok(Rows::from(rows));
             }
         }
@@ -234,12 +235,13 @@ impl<M: CachedModel> Manager<M> {
         // id once for two places never matches: the list is read as usual.)
         let guessed = &guess.rows.value_keys;
         let same = |(id, key): (&M::Id, &String)| M::unique_of_id(id.clone()).value_key() == *key;
+        let mut strays = Strays::of(filter);
         ids.len() == guessed.len()
             && ids.iter().zip(guessed).all(same)
             && rows.len() == guessed.len()
             && rows
                 .iter()
-                .all(|Form(row)| row.as_ref().is_some_and(|r| !strays::<M>(r, filter)))
+                .all(|Form(row)| row.as_ref().is_some_and(|r| !strays.holds::<M>(r)))
     }
 
     /// The rows a read at once served (`found`, for `guess`'s rows): its
@@ -263,8 +265,13 @@ impl<M: CachedModel> Manager<M> {
         Rows::from(found.into_iter().flatten().collect::<Vec<_>>())
     }
 
-    /// Remembers that the id list under `key` held `ids`.
+    /// Remembers that the id list under `key` held `ids`, where a read at
+    /// once will guess from it (not on a store that keeps values decoded
+    /// in this process, whose hits take no round trip to save).
     pub(crate) fn remember_ids(&self, key: &str, ids: Vec<M::Id>) {
+        if !self.cache().reads_hits_at_once() {
+            return;
+        }
         self.last_ids().put(key, ids);
     }
 
@@ -334,19 +341,35 @@ impl<M: CachedModel> Manager<M> {
     }
 }
 
-/// Whether `record`'s row no longer matches `filter`'s first condition: a
-/// write moved it out between the read of the list's ids and the read of
-/// the row (the list was read before the write's bumps, the row after), or
+/// Whether a row no longer matches a filter's first condition: a write
+/// moved it out between the read of the list's ids and the read of the
+/// row (the list was read before the write's bumps, the row after), or
 /// its value is spelled otherwise than the condition's (text a collation
-/// finds equal): either way, not served from the cache.
-fn strays<M: CachedModel>(record: &M::Record, filter: &M::Filter) -> bool {
-    let Some((column, values)) = filter.value_condition() else {
-        return false;
-    };
-    let row = M::record_model(record).column_values();
-    row.iter()
-        .find(|(c, _)| *c == column)
-        .is_some_and(|(_, value)| !values.contains(value))
+/// finds equal): either way, not served from the cache. The condition's
+/// values are read once for all the rows of a page.
+struct Strays {
+    condition: Option<(&'static str, Vec<String>)>,
+    /// A row's value key, written here (one buffer for the page's rows).
+    value: String,
+}
+
+impl Strays {
+    fn of<F: ListFilter>(filter: &F) -> Self {
+        Strays {
+            condition: filter.value_condition(),
+            value: String::new(),
+        }
+    }
+
+    /// Whether `record` strays from the condition.
+    fn holds<M: CachedModel>(&mut self, record: &M::Record) -> bool {
+        let Some((column, values)) = &self.condition else {
+            return false;
+        };
+        self.value.clear();
+        M::record_model(record).column_value_into(column, &mut self.value)
+            && !values.contains(&self.value)
+    }
 }
 
 /// The ids of `records`, in order.

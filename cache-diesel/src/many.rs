@@ -26,22 +26,32 @@ pub(crate) struct Batch<M: CachedModel> {
 
 impl<M: CachedModel> Batch<M> {
     pub(crate) fn new(asked: impl IntoIterator<Item = M::Unique>) -> Self {
-        let mut seen = HashMap::new();
-        let (mut keys, mut value_keys, mut at) = (Vec::new(), Vec::new(), Vec::new());
-        for key in asked {
-            let value_key = key.value_key();
+        let asked: Vec<M::Unique> = asked.into_iter().collect();
+        let asked_keys: Vec<String> = asked.iter().map(UniqueKey::value_key).collect();
+        // (Each key's text borrowed, not copied, to find the keys asked twice.)
+        let mut seen = HashMap::with_capacity(asked.len());
+        let (mut first, mut at) = (Vec::new(), Vec::with_capacity(asked.len()));
+        for (k, key) in asked.iter().enumerate() {
+            let next = first.len();
             let i = *seen
-                .entry((key.column(), value_key.clone()))
-                .or_insert_with(|| {
-                    keys.push(key);
-                    value_keys.push(value_key);
-                    keys.len() - 1
-                });
+                .entry((key.column(), asked_keys[k].as_str()))
+                .or_insert(next);
+            if i == next {
+                first.push(k);
+            }
             at.push(i);
         }
+        drop(seen);
+        if first.len() == asked.len() {
+            return Batch {
+                keys: asked,
+                value_keys: asked_keys,
+                at,
+            };
+        }
         Batch {
-            keys,
-            value_keys,
+            keys: first.iter().map(|&k| asked[k].clone()).collect(),
+            value_keys: first.iter().map(|&k| asked_keys[k].clone()).collect(),
             at,
         }
     }
@@ -228,13 +238,19 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let batch = Batch::<M>::new(keys);
-        if batch.keys.is_empty() {
+        let asked: Vec<M::Unique> = keys.into_iter().collect();
+        if asked.is_empty() {
             return Ok(Vec::new());
         }
         let related = <M as ModelQueries<C>>::related_tables();
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
+        if policy != ReadPolicy::Bypass {
+            if let Some(found) = self.all_kept(&asked, related) {
+                return Ok(found);
+            }
+        }
+        let batch = Batch::<M>::new(asked);
         if policy == ReadPolicy::Bypass {
             let missed = Missed::new(self.cache(), &[]);
             let found = reader.load(missed, |conn| load_matched::<M, C>(conn, &batch.keys))?;
@@ -256,6 +272,21 @@ impl<M: CachedModel> Manager<M> {
             },
         )?;
         self.batch_answers(&batch, &entries, &plans, found, started)
+    }
+
+    /// The answers to `asked` when the store keeps every one decoded in
+    /// this process and each is a hit there: each by the fast path of a
+    /// single hit ([`Manager::kept_detail`]: no batch, entries or plans
+    /// built). `None` at the first that is not (a miss, a store that keeps
+    /// nothing decoded, related tables): the batch is read as a whole.
+    fn all_kept(&self, asked: &[M::Unique], related: &[String]) -> Option<Vec<Option<M::Record>>> {
+        if !related.is_empty() || !self.cache().backend().capabilities().keeps_decoded {
+            return None;
+        }
+        asked
+            .iter()
+            .map(|key| self.kept_detail(related, || false, key))
+            .collect()
     }
 
     /// The plans of a batch's `entries`, filled unless `policy` says not.

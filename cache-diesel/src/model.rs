@@ -151,6 +151,16 @@ pub trait CachedModel:
     fn column_values(&self) -> Vec<ColumnValue> {
         Vec::new()
     }
+    /// The value key of one column of [`CachedModel::column_values`],
+    /// without the others', written at the end of `out`; `false`: the
+    /// model does not map the column.
+    fn column_value_into(&self, column: &str, out: &mut String) -> bool {
+        let Some((_, value)) = self.column_values().into_iter().find(|(c, _)| *c == column) else {
+            return false;
+        };
+        out.push_str(&value);
+        true
+    }
 }
 
 /// The reads and deletes a model runs on connection type `C` (generated for

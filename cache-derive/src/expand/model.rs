@@ -79,7 +79,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
         quote!(#unique::#v(#value))
     });
     let columns: Vec<_> = m.fields.iter().map(|f| m.column_name(&f.column)).collect();
-    let idents = m.fields.iter().map(|f| &f.ident);
+    let idents: Vec<_> = m.fields.iter().map(|f| &f.ident).collect();
     quote! {
         #form
 
@@ -105,6 +105,14 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             #[inline]
             fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
                 ::std::vec![#((#columns, ::cache_diesel::__private::value_key(&self.#idents))),*]
+            }
+            #[inline]
+            fn column_value_into(&self, column: &str, out: &mut ::std::string::String) -> bool {
+                #(if column == #columns {
+                    ::cache_diesel::__private::value_key_into(&self.#idents, out);
+                    return true;
+                })*
+                false
             }
         }
 

@@ -26,6 +26,20 @@
 //! not counted). Every row served is checked against the writes that
 //! returned before its read began (prices only grow): an older price is a
 //! stale read, and the exit code is 1.
+//!
+//! `--page-hits N` (SQLite only) measures one thing instead: N hits of
+//! warm pages of the id-list model, one thread, no writer, and prints the
+//! nanoseconds a page hit took (the median of 5 rounds) and the same for
+//! whole-row lists. Under callgrind, two runs of different N give a page
+//! hit's instructions, which a noisy machine does not move:
+//!
+//! ```text
+//! valgrind --tool=callgrind --toggle-collect='active_list::page_hits*' \
+//!     target/release/active_list --db sqlite --cache memory --page-hits 200
+//! ```
+//!
+//! (The total over 2 x 5 x 200 page hits: ids then whole rows; `callgrind_annotate
+//! --inclusive=yes` splits them.)
 
 use cache_diesel::{Cache, CacheConfig, CacheTracking, Cached, ModelQueries, UpdateQuery};
 use cache_tests::consistency::now_us;
@@ -87,6 +101,8 @@ struct Args {
     seconds: f64,
     /// Read every page and row once before each phase's window.
     warm: bool,
+    /// Only time this many warm page hits of each kind of list.
+    page_hits: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -96,6 +112,7 @@ fn parse_args() -> Result<Args, String> {
         writes_per_s: 0.0,
         seconds: 0.0,
         warm: false,
+        page_hits: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -108,13 +125,17 @@ fn parse_args() -> Result<Args, String> {
             }
             "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
             "--warm" => args.warm = true,
+            "--page-hits" => {
+                args.page_hits = Some(value()?.parse().map_err(|e| format!("{flag}: {e}"))?)
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
     let known = ["sqlite", "postgres", "mysql"].contains(&args.db.as_str())
         && ["memory", "redis", "tiered"].contains(&args.cache.as_str());
-    if !known || args.writes_per_s < 0.0 || args.seconds <= 0.0 {
-        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> --writes-per-s N --seconds S [--warm]".into());
+    let timed = args.seconds > 0.0 || (args.page_hits.is_some() && args.db == "sqlite");
+    if !known || args.writes_per_s < 0.0 || !timed {
+        return Err("usage: --db <sqlite|postgres|mysql> --cache <memory|redis|tiered> (--writes-per-s N --seconds S [--warm] | --page-hits N, SQLite only)".into());
     }
     Ok(args)
 }
@@ -460,6 +481,31 @@ where
     out
 }
 
+/// The median time of a warm page hit of `item`, over 5 rounds of `n`
+/// (`--page-hits`).
+fn page_hit_ns<I: Item>(item: &I, conn: &mut I::Conn, n: usize) -> u128 {
+    warm(item, conn);
+    page_hits(item, conn, n)
+}
+
+/// [`page_hit_ns`] once warm (apart, to count under callgrind with
+/// `--toggle-collect='active_list::page_hits*'`).
+#[inline(never)]
+fn page_hits<I: Item>(item: &I, conn: &mut I::Conn, n: usize) -> u128 {
+    let mut rounds: Vec<u128> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            for i in 0..n {
+                let page = (i as i64 * 37) % PAGES;
+                std::hint::black_box(item.page(conn, page, i % 2 == 1).expect("page"));
+            }
+            started.elapsed().as_nanos() / n.max(1) as u128
+        })
+        .collect();
+    rounds.sort_unstable();
+    rounds[2]
+}
+
 /// The three phases on one database: (ids, rows, uncached).
 fn phases<C>(open: &dyn Fn() -> C, rows_read: RowsRead<'_>, args: &Args) -> [Outcome; 3]
 where
@@ -505,6 +551,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(n) = args.page_hits {
+        let mut test = db::sqlite_file("active_list");
+        seed(&mut test.conn, "");
+        let marker = std::marker::PhantomData;
+        let cache = cache_for(&args.cache, &unique::prefix("active_hits"));
+        let ids = page_hit_ns(
+            &(IdItemCache::new(cache.clone()), marker),
+            &mut test.another(),
+            n,
+        );
+        let rows = page_hit_ns(&(RowItemCache::new(cache), marker), &mut test.another(), n);
+        println!("page_hit_ns={ids} whole_rows_page_hit_ns={rows}");
+        return ExitCode::SUCCESS;
+    }
     let [mut ids, mut rows, mut none] = match args.db.as_str() {
         "sqlite" => {
             let mut test = db::sqlite_file("active_list");
