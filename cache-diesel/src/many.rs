@@ -279,7 +279,11 @@ impl<M: CachedModel> Manager<M> {
     /// single hit ([`Manager::kept_detail`]: no batch, entries or plans
     /// built). `None` at the first that is not (a miss, a store that keeps
     /// nothing decoded, related tables): the batch is read as a whole.
-    fn all_kept(&self, asked: &[M::Unique], related: &[String]) -> Option<Vec<Option<M::Record>>> {
+    pub(crate) fn all_kept(
+        &self,
+        asked: &[M::Unique],
+        related: &[String],
+    ) -> Option<Vec<Option<M::Record>>> {
         if !related.is_empty() || !self.cache().backend().capabilities().keeps_decoded {
             return None;
         }

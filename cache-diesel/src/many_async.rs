@@ -85,14 +85,20 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let batch = Batch::<M>::new(keys);
-        if batch.keys.is_empty() {
+        let asked: Vec<M::Unique> = keys.into_iter().collect();
+        if asked.is_empty() {
             return Ok(Vec::new());
         }
         let related = <M as AsyncModelQueries<C>>::related_tables();
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         reader.resync().await;
         let policy = reader.policy(tables);
+        if policy != ReadPolicy::Bypass {
+            if let Some(found) = self.all_kept(&asked, related) {
+                return Ok(found);
+            }
+        }
+        let batch = Batch::<M>::new(asked);
         if policy == ReadPolicy::Bypass {
             let missed = Missed::new(self.cache(), &[]);
             let found = reader
