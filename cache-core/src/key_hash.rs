@@ -1,4 +1,4 @@
-//! A key as the store holds it: a keyed 128-bit hash of its text, its
+//! A key as the in-process store (`backend::memory`) holds it: a keyed 128-bit hash of its text, its
 //! name's and its head's hashed apart (so that a hit by [`KeyParts`]
 //! needs no key text).
 //!
@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 /// keys (about 10^-25 among ten million), and not a chance an outside
 /// party can raise by choosing keys, as it never sees a secret or a hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Hashed(pub(super) u64, pub(super) u64);
+pub(crate) struct Hashed(pub(crate) u64, pub(crate) u64);
 
 impl Hash for Hashed {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -28,14 +28,14 @@ impl Hashed {
     /// name), mixed with that of the part up to it (its scope's head), so
     /// that a caller holding the head's hash ([`key_head_hash`]) hashes a
     /// key by its name alone ([`Hashed::of_parts`]).
-    pub(super) fn of(key: &str) -> Hashed {
+    pub(crate) fn of(key: &str) -> Hashed {
         let split = key.rfind(':').map_or(0, |colon| colon + 1);
         Hashed::of_parts(key_head_hash(&key[..split]), &key[split..])
     }
 
     /// The hash of the key `head` + `name`, `head` ending in its last `:`
     /// and hashed to `head_hash`.
-    pub(super) fn of_parts(head_hash: u128, name: &str) -> Hashed {
+    pub(crate) fn of_parts(head_hash: u128, name: &str) -> Hashed {
         let hash =
             xxhash_rust::xxh3::xxh3_128_with_secret(name.as_bytes(), &secrets()[0]) ^ head_hash;
         Hashed(hash as u64, (hash >> 64) as u64)
