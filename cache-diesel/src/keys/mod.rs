@@ -83,10 +83,15 @@
 //! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags (then `list` while its column settles, `catalogue.rs`), each related table's `epoch` and `list` | (never absent) |
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
 
+pub(crate) mod catalogue;
+pub(crate) mod condition_values;
 mod declared;
 mod dependencies;
+pub(crate) mod filter;
 mod model_keys;
 mod plain_value;
+pub(crate) mod sort_key;
+pub(crate) mod tag_bumps;
 
 pub use declared::{DECLARED_MODELS, Declared};
 pub(crate) use declared::{
@@ -214,7 +219,7 @@ pub(crate) fn written_names(
 ) -> Vec<String> {
     match value_key {
         None => vec![named("*")],
-        Some(key) => match crate::catalogue::text_names(key) {
+        Some(key) => match crate::keys::catalogue::text_names(key) {
             Some(names) => names.iter().map(|name| named(name)).collect(),
             None => vec![named(value_tag_name(key))],
         },

@@ -7,15 +7,35 @@
 //! `writes/`, the async reads in `manager_async.rs`, reads through a pool
 //! in `source.rs`.
 
+pub(crate) mod background;
+#[cfg(feature = "async")]
+pub(crate) mod background_async;
+pub(crate) mod batch_reads;
+#[cfg(feature = "async")]
+pub(crate) mod batch_reads_async;
+pub(crate) mod coarse_share;
+pub(crate) mod id_lists;
+#[cfg(feature = "async")]
+pub(crate) mod id_lists_async;
 mod read_path;
 mod reads;
+#[cfg(feature = "async")]
+pub(crate) mod reads_async;
+pub(crate) mod replicas;
+#[cfg(feature = "async")]
+pub(crate) mod replicas_async;
+pub(crate) mod source;
+#[cfg(feature = "async")]
+pub(crate) mod source_async;
+pub(crate) mod verify;
+pub(crate) mod verify_entries;
 
-use crate::coarse_share::CoarseShare;
-use crate::id_lists::LastIds;
 use crate::keys::{Dependencies, DependsOn, ModelKeys};
+use crate::manager::coarse_share::CoarseShare;
+use crate::manager::id_lists::LastIds;
+pub(crate) use crate::metrics::reads::Started;
+use crate::metrics::reads::{Kind, ReadMetrics};
 use crate::model::{CachedModel, UniqueKey};
-pub(crate) use crate::read_metrics::Started;
-use crate::read_metrics::{Kind, ReadMetrics};
 use crate::registry;
 use cache_core::__engine::{Counter, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot};
@@ -132,7 +152,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// A manager over the same cache, counting into the same stats: what a
-    /// hook run on another thread owns (see `backends::sqlite::writes_async`).
+    /// hook run on another thread owns (see `writes::sqlite::writes_async`).
     #[cfg(feature = "async-sqlite")]
     pub(crate) fn handle(&self) -> Self {
         Manager {

@@ -4,11 +4,11 @@
 
 use crate::error::Result;
 use crate::form::{CacheForm, Form, FormRef};
+use crate::keys::tag_bumps::Tags;
+use crate::manager::source::{Missed, Reader};
+use crate::metrics::reads::Started;
+use crate::metrics::reads::{Kind, ReadMetrics};
 use crate::model::CachedModel;
-use crate::read_metrics::Started;
-use crate::read_metrics::{Kind, ReadMetrics};
-use crate::source::{Missed, Reader};
-use crate::tags::Tags;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::{Outcome, Plan, Refresh, Shape};
 use diesel::{Connection, QueryResult};
@@ -152,7 +152,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         T: CacheForm + 'static,
     {
-        let Some(run) = crate::background::runner::<C>() else {
+        let Some(run) = crate::manager::background::runner::<C>() else {
             return Some(refresh);
         };
         let load = make();
@@ -188,7 +188,7 @@ impl<M: CachedModel> Manager<M> {
                 }
             }
         });
-        match crate::background::submit(job) {
+        match crate::manager::background::submit(job) {
             Ok(()) => None,
             Err(_) => {
                 tracing::debug!(

@@ -5,16 +5,24 @@
 //! touches; in `delivery`, how and when they reach the cache (announced
 //! before the statement, bumped at the commit, written through).
 
+pub(crate) mod announced_commit;
 mod delivery;
+pub(crate) mod mysql;
+pub(crate) mod pg;
+pub(crate) mod sqlite;
 mod touched;
+pub(crate) mod write_shape;
+pub(crate) mod write_through;
+#[cfg(feature = "async")]
+pub(crate) mod writes_async;
 
 pub use touched::MAX_PRECISE_BULK_ROWS;
 pub(crate) use touched::with_all;
 
 use crate::error::Result;
 use crate::manager::Manager;
+use crate::metrics::invalidations;
 use crate::model::{CachedModel, InsertQuery, ListFilter, ModelQueries, UpdateQuery, Updated};
-use crate::write_metrics;
 use diesel::Connection;
 
 impl<M: CachedModel> Manager<M> {
@@ -221,7 +229,7 @@ impl<M: CachedModel> Manager<M> {
     /// ([`Error::Invalidation`](crate::Error::Invalidation)) says the cache
     /// could not be told yet; the invalidation is then owed and retried.
     pub fn invalidate_all(&self) -> Result<()> {
-        write_metrics::invalidated(M::table(), write_metrics::Cause::Operator);
+        invalidations::invalidated(M::table(), invalidations::Cause::Operator);
         self.bump("invalidate_all", &self.epoch_tags())
     }
 
@@ -233,7 +241,7 @@ impl<M: CachedModel> Manager<M> {
     pub fn invalidate_id(&self, id: M::Id) -> Result<()> {
         let tags = self.id_invalidation_tags(id);
         self.count_coarse(&tags);
-        write_metrics::invalidated(M::table(), write_metrics::Cause::Operator);
+        invalidations::invalidated(M::table(), invalidations::Cause::Operator);
         self.bump("invalidate", &tags)
     }
 }
@@ -260,7 +268,7 @@ pub fn sqlite_atomic<T>(
     if in_transaction(conn) {
         return f(conn);
     }
-    crate::held_commit::begin_immediate(conn)?;
+    crate::writes::announced_commit::begin_immediate(conn)?;
     let out = f(conn);
-    crate::held_commit::end(conn, out)
+    crate::writes::announced_commit::end(conn, out)
 }
