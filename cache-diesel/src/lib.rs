@@ -22,44 +22,55 @@
 // above it in this list (`scripts/import-cycles` checks there is no cycle;
 // docs/ARCHITECTURE.md walks through them).
 
-/// The operator's `cache-admin` as a library ([`Admin`]).
-mod admin;
-/// The Diesel connection types supported (features), and r2d2's ([`Pooled`]).
-mod connections;
-/// What a manager call can fail with ([`Error`]).
-mod error;
-/// The change-stream follower: every committed change invalidated
-/// ([`Follower`]; PostgreSQL, MySQL).
-#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
-mod follower;
-/// How rows are laid out in the cache ([`CacheForm`]: fields in order,
-/// timestamps as integers).
+/// How rows are laid out in the cache ([`CacheForm`]).
 mod form;
-/// The key and tag scheme, list filters, the database catalogue, tag bumps.
-mod keys;
-/// The [`Manager`] and its reads: through a pool or a replica, in batches,
-/// by id lists, verified, refreshed in the background; sync and async.
-mod manager;
-/// Reads and invalidations reported to the `metrics` facade.
-mod metrics;
+
 /// The traits the derive implements ([`CachedModel`], [`ModelQueries`], ..).
 mod model;
+
+/// [`Rows`]: what a list read returns, shared with the cache.
+mod rows;
+
+/// Which caches hold entries of which tables.
+mod registry;
+
+/// Reads and invalidations reported to the `metrics` facade.
+mod metrics;
+
+/// What a SQL statement does to the cache, read from its text.
+mod sql_tables;
+
+/// The Diesel connection types supported (features), and r2d2's ([`Pooled`]).
+mod connections;
+
+/// The key and tag scheme, list filters, the database catalogue, tag bumps.
+mod keys;
+
+/// What a manager call can fail with ([`Error`]).
+mod error;
+
+/// The cache-aware connection ([`track`]) and what writes the hooks never saw invalidate.
+mod tracking;
+
 /// r2d2 pools made cache-aware ([`TrackConnections`]; feature `r2d2`).
 #[cfg(feature = "r2d2")]
 mod pool;
-/// Cached query functions (`#[cached_query]`) and their registry ([`query()`]).
-mod query;
-/// Which caches hold entries of which tables.
-mod registry;
-/// [`Rows`]: what a list read returns, shared with the cache.
-mod rows;
-/// What a SQL statement does to the cache, read from its text.
-mod sql_tables;
-/// The cache-aware connection ([`track`], [`transaction`], [`track_async`])
-/// and what the writes the hooks never saw invalidate.
-mod tracking;
+
+/// The [`Manager`] and its reads (pools, replicas, batches, id lists, verification).
+mod manager;
+
 /// The write hooks, sync and async, and what only one database's need.
 mod writes;
+
+/// Cached query functions (`#[cached_query]`) and their registry ([`query()`]).
+mod query;
+
+/// The change-stream follower: every committed change invalidated ([`Follower`]).
+#[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
+mod follower;
+
+/// The operator's `cache-admin` as a library ([`Admin`]).
+mod admin;
 
 pub use admin::Admin;
 pub use cache_core::{self, Cache, CacheConfig, Timeout, caches};

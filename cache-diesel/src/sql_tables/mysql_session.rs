@@ -5,7 +5,7 @@
 //!   `COMMIT` or `ROLLBACK` ends, and the next statement opens another.
 //! - `completion_type = CHAIN` (1): every `COMMIT` and `ROLLBACK` opens a
 //!   new transaction at once, unless it says `AND NO CHAIN` (the hooks'
-//!   own do: see `held_commit`).
+//!   own do: see `writes::announced_commit`).
 //!
 //! A connection in either mode is inside a transaction between any two
 //! statements: reads there see a snapshot that may be older than the

@@ -35,6 +35,13 @@
 //! another connection without it; after those, call
 //! [`invalidate_tables`](crate::invalidate_tables) or the model's
 //! `invalidate_all()`.
+//!
+//! Beside this module's own files (`events`, `hooks`, `transaction`,
+//! `invalidate`, `in_flight`): `tracking_async`, the same tracker on
+//! diesel-async connections; `written_tables`, what a write the hooks never
+//! saw invalidates (declared views, writing functions, uncached tables);
+//! `resync`, asking the server whether a transaction is open once the
+//! tracker lost track.
 
 mod events;
 mod hooks;

@@ -16,10 +16,10 @@ pub(crate) enum WriteShape {
     OwnTransaction,
     /// The same on MySQL, whose hooks write in a transaction of their own
     /// (`mysql_atomic`): it is left open for the hook, which announces the
-    /// values it learned and commits (see `held_commit`).
+    /// values it learned and commits (see `writes::announced_commit`).
     HeldCommit,
     /// The same on SQLite, in a transaction the hook opens with `BEGIN
-    /// IMMEDIATE` (see `held_commit::begin_immediate`): no round trip on
+    /// IMMEDIATE` (see `writes::announced_commit::begin_immediate`): no round trip on
     /// an embedded database.
     ImmediateTransaction,
     /// Every list with conditions, announced before the statement

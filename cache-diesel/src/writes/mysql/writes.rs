@@ -108,8 +108,8 @@ pub fn mysql_atomic<T>(
     }
     if !server_in_transaction(conn)? {
         // A transaction of its own, ended `AND NO CHAIN` (see
-        // `held_commit::end_own`), or left open for the hook, which
-        // announces what it learned and commits (see `held_commit`).
+        // `writes::announced_commit::end_own`), or left open for the hook, which
+        // announces what it learned and commits (see `writes::announced_commit`).
         let hold = crate::writes::announced_commit::take_request();
         type Manager = diesel::connection::AnsiTransactionManager;
         use diesel::connection::TransactionManager;

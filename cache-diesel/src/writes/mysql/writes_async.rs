@@ -66,10 +66,10 @@ pub enum MysqlAtomic {
     /// transaction it opened.
     Managed,
     /// A transaction of its own (through diesel-async's transaction
-    /// manager), ended `AND NO CHAIN` (see `held_commit::end_own`).
+    /// manager), ended `AND NO CHAIN` (see `writes::announced_commit::end_own`).
     Own,
     /// A transaction of its own that the hook asked to be left open for it
-    /// to commit (see `held_commit`).
+    /// to commit (see `writes::announced_commit`).
     Held,
     /// A savepoint of the hook's own, inside a transaction opened by SQL
     /// text on a tracked connection.
@@ -120,7 +120,7 @@ pub async fn mysql_atomic_end<T>(
         }
         (MysqlAtomic::Held, Ok(value)) => {
             // Left open for the hook, which announces what it learned and
-            // commits (see `held_commit`).
+            // commits (see `writes::announced_commit`).
             crate::writes::announced_commit::mark_held();
             Ok(value)
         }
