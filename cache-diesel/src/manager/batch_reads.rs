@@ -170,6 +170,9 @@ where
     Ok(found.into_iter().map(Form).collect())
 }
 
+/// Reading in batches, by primary key or unique value, in one round trip:
+/// [`find_many`](Self::find_many), [`get_many`](Self::get_many),
+/// [`find_many_unique`](Self::find_many_unique).
 impl<M: CachedModel> Manager<M> {
     /// The rows (or records) with these primary keys, in the order asked,
     /// `None` where there is none: the cached ones and their tags in one

@@ -30,6 +30,8 @@ where
     Ok(found.into_iter().map(Form).collect())
 }
 
+/// Async batch reads (feature `async`): [`find_many_async`](Self::find_many_async),
+/// [`get_many_async`](Self::get_many_async), [`find_many_unique_async`](Self::find_many_unique_async).
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::find_many`] on an async connection.
     pub async fn find_many_async<C>(

@@ -117,6 +117,8 @@ pub(crate) struct Guess<M: CachedModel> {
 /// is never read as the other).
 const IDS: &str = "ids:";
 
+/// Id lists (internal): lists, pages and counts read as ids, their rows
+/// from their detail entries.
 impl<M: CachedModel> Manager<M> {
     /// The member tags and changed tags an id list (or count) of `filter`
     /// depends on, on database `db` (see the module documentation).

@@ -12,6 +12,7 @@ use crate::model::{AsyncModelQueries, CachedModel};
 use crate::rows::Rows;
 use diesel_async::AsyncConnection;
 
+/// Id lists on diesel-async connections (internal).
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::all_async`] of an id-list model through `reader`.
     pub(crate) async fn id_list_async_via<C>(

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use super::{Entry, Manager, OwnedLoad, ShapeFn};
 
+/// One read's way through the cache (internal): its plan, the
+/// read-through, a refresh in the background, its report.
 impl<M: CachedModel> Manager<M> {
     /// The [`Plan`] of a read of `entry`, filled unless `fill` is false,
     /// refreshed past the soft timeout by `background` when given.

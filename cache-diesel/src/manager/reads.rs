@@ -19,6 +19,9 @@ use std::time::Duration;
 
 use super::{Entry, Manager, OwnedLoad, ShapeFn};
 
+/// Reading: [`all`](Self::all), [`count`](Self::count), [`all_where`](Self::all_where),
+/// [`get`](Self::get), [`find`](Self::find), [`get_unique`](Self::get_unique),
+/// [`find_unique`](Self::find_unique).
 impl<M: CachedModel> Manager<M> {
     /// The records matching `filter` (the rows, or with relations the
     /// generated records), from the cache when there, else from the database

@@ -25,6 +25,10 @@ use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
 
+/// Async reads, on diesel-async connections (feature `async`):
+/// [`all_async`](Self::all_async), [`count_async`](Self::count_async),
+/// [`get_async`](Self::get_async), [`find_async`](Self::find_async),
+/// [`get_unique_async`](Self::get_unique_async), [`find_unique_async`](Self::find_unique_async).
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::all`] on an async connection.
     pub async fn all_async<C>(

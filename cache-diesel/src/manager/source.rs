@@ -179,6 +179,8 @@ pub struct FromPool<'a, M, S> {
     pub(crate) source: &'a S,
 }
 
+/// Reading through a pool, a connection checked out only on a miss:
+/// [`from_pool`](Self::from_pool).
 impl<M: CachedModel> Manager<M> {
     /// This manager's reads through `source` (an r2d2 pool, a deadpool or
     /// bb8 pool of diesel-async connections, or a [`Checkout`] closure): a

@@ -250,6 +250,8 @@ fn guarded(check: Box<dyn FnOnce() + Send>) {
     }
 }
 
+/// Sampled verification of hits (internal): a hit drawn, read again off
+/// the request path.
 impl<M: CachedModel> Manager<M> {
     /// After a hit of `entry` that served `value`: if drawn, hands it to
     /// the verifier, which rereads it with loaders from `make` on a

@@ -88,6 +88,8 @@ impl fmt::Display for EntriesVerified {
     }
 }
 
+/// Verifying: a sample of a model's entries checked against the database
+/// ([`verify_entries`](Self::verify_entries)).
 impl<M: CachedModel> Manager<M> {
     /// Verifies up to `sample` of this model's detail entries in the cache
     /// (drawn at random from those its store lists) against the database

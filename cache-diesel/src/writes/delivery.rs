@@ -22,6 +22,8 @@ fn as_strs(tags: &[String]) -> Vec<&str> {
     tags.iter().map(String::as_str).collect()
 }
 
+/// Delivering a hook write's invalidation (internal): announced before
+/// the statement, bumped at the commit, written through.
 impl<M: CachedModel> Manager<M> {
     /// Runs a hook's write `f` (see [`tracking::as_hook`]) and returns
     /// its outcome with the tags it touched, as `touched` names them from
@@ -262,7 +264,7 @@ impl<M: CachedModel> Manager<M> {
         tracing::info_span!("cache.invalidate", model, why, tags = tags.len())
     }
 
-    /// Counts a hook write's invalidation of `tags` (see `write_metrics`).
+    /// Counts a hook write's invalidation of `tags` (see `metrics::invalidations`).
     pub(crate) fn count_hook(&self, tags: &[String]) {
         let cause = match self.count_coarse(tags) {
             true => invalidations::Cause::Coarse,

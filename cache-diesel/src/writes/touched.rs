@@ -30,6 +30,7 @@ pub(crate) fn with_all(mut tags: Vec<String>, also: &[String]) -> Vec<String> {
     tags
 }
 
+/// The tags a hook write touches (internal).
 impl<M: CachedModel> Manager<M> {
     /// The tags an insert is known to touch before it runs: the lists
     /// without conditions (whole-row and id lists) and the cached "not
@@ -112,7 +113,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// The `epoch` tags, in this cache, of the tables declared to change
-    /// with this one (see `unseen::also_invalidated`): known before any
+    /// with this one (see `written_tables::also_invalidated`): known before any
     /// write, announced and bumped with its own tags. Usually none.
     pub(crate) fn also_epochs(&self) -> Vec<String> {
         let also = crate::tracking::written_tables::also_invalidated(M::table());

@@ -75,6 +75,7 @@ impl<R> Put<R> {
     }
 }
 
+/// Writing through (internal): a written row put into its detail entry.
 impl<M: CachedModel> Manager<M> {
     /// Where a hook write of the row with primary key `id` on `conn` puts
     /// its row, if it may (see the module documentation).
@@ -175,6 +176,7 @@ impl<M: CachedModel> Manager<M> {
     }
 }
 
+/// Writing through on diesel-async connections (internal).
 #[cfg(feature = "async")]
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::announce_noting`] without blocking the runtime's thread.

@@ -29,6 +29,11 @@ use diesel_async::AsyncConnection;
 use std::future::Future;
 use tracing::Instrument;
 
+/// Async writes through hooks (feature `async`): [`insert_async`](Self::insert_async),
+/// [`insert_many_async`](Self::insert_many_async), [`insert_execute_async`](Self::insert_execute_async),
+/// [`update_async`](Self::update_async), [`save_async`](Self::save_async),
+/// [`delete_async`](Self::delete_async), [`update_where_async`](Self::update_where_async),
+/// [`invalidate_all_async`](Self::invalidate_all_async), [`invalidate_id_async`](Self::invalidate_id_async).
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::insert`] on an async connection.
     pub async fn insert_async<'q, C, V>(&self, conn: &mut C, values: V) -> Result<M>
@@ -566,7 +571,7 @@ struct AsyncWrite {
 impl AsyncWrite {
     /// Runs the hook's statement; where its commit is to be held
     /// ([`WriteShape::HeldCommit`]), asks `mysql_atomic_begin` to hold it
-    /// and says whether it did (see `held_commit`).
+    /// and says whether it did (see `writes::announced_commit`).
     async fn run<T>(
         &self,
         statement: impl Future<Output = QueryResult<T>>,
