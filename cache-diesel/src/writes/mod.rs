@@ -35,6 +35,7 @@ pub(crate) mod write_through;
 pub use touched::MAX_PRECISE_BULK_ROWS;
 pub(crate) use touched::with_all;
 
+#[cfg(feature = "sqlite")]
 use diesel::Connection;
 
 /// Whether `conn` is inside a transaction (by its tracker's reading of the
