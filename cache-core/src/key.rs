@@ -302,7 +302,7 @@ impl<'a> KeyParts<'a> {
         *self
             .scope
             .head_hash
-            .get_or_init(|| crate::backend::key_head_hash(&self.scope.head))
+            .get_or_init(|| crate::key_hash::key_head_hash(&self.scope.head))
     }
 
     /// The name: the key after the head (no `:` in it).

@@ -48,6 +48,7 @@ mod compress;
 mod config;
 mod error;
 mod key;
+mod key_hash;
 mod log_limit;
 mod per_cpu;
 mod registry;

@@ -305,3 +305,41 @@ where
 /// Asserts [`LoadsFrom`] (called by generated code, never run).
 #[doc(hidden)]
 pub fn assert_loads_from<T: LoadsFrom<DB>, DB>() {}
+
+/// A connection checked out of an r2d2 pool of `C` connections.
+#[cfg(feature = "r2d2")]
+pub type Pooled<C> = diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>;
+
+/// `conn` as a `C`, itself or pooled by r2d2 (a `Pooled<C>`): what a read
+/// given a generic connection asks the server through (the resyncs, the
+/// catalogue's text columns).
+#[cfg(all(
+    feature = "r2d2",
+    any(
+        feature = "mysql",
+        feature = "postgres-system-libpq",
+        feature = "sqlite"
+    )
+))]
+pub(crate) fn as_connection<C>(conn: &mut dyn std::any::Any) -> Option<&mut C>
+where
+    C: diesel::r2d2::R2D2Connection + Send + 'static,
+{
+    if conn.is::<Pooled<C>>() {
+        return conn.downcast_mut::<Pooled<C>>().map(|pooled| &mut **pooled);
+    }
+    conn.downcast_mut::<C>()
+}
+
+/// `conn` as a `C` (without `r2d2`, nothing is pooled).
+#[cfg(all(
+    not(feature = "r2d2"),
+    any(
+        feature = "mysql",
+        feature = "postgres-system-libpq",
+        feature = "sqlite"
+    )
+))]
+pub(crate) fn as_connection<C: 'static>(conn: &mut dyn std::any::Any) -> Option<&mut C> {
+    conn.downcast_mut::<C>()
+}

@@ -43,7 +43,7 @@ pub enum Error {
     /// A read through a connection source ([`Manager::from_pool`](crate::Manager::from_pool))
     /// missed, and no connection could be checked out to read the database.
     #[error("no database connection could be checked out for a cache miss: {0}")]
-    Checkout(#[source] crate::source::CheckoutError),
+    Checkout(#[source] CheckoutError),
     /// An operator's reading of the cache ([`Manager::verify_entries`](crate::Manager::verify_entries))
     /// could not read it: the store failed, or cannot list its keys (an
     /// in-process store, which only its own process reaches).
@@ -52,8 +52,11 @@ pub enum Error {
     /// A list order that did not parse (`"-price".parse()` of a model
     /// without `order_by(price)`).
     #[error(transparent)]
-    InvalidOrder(#[from] crate::filter::ParseOrderError),
+    InvalidOrder(#[from] crate::keys::filter::ParseOrderError),
 }
+
+/// Why no connection could be checked out.
+pub type CheckoutError = Box<dyn std::error::Error + Send + Sync>;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -34,19 +34,14 @@
 //! # Ok(()) }
 //! ```
 
+use crate::connections::Pooled;
 use crate::model::{InsertQuery, ModelQueries, UpdateQuery, Updated, WhereLoader, WhereQuery};
 use crate::tracking::CacheTracking;
 use cache_core::Cache;
 use diesel::connection::Instrumentation;
-use diesel::r2d2::{
-    ConnectionManager, CustomizeConnection, NopConnectionCustomizer, PooledConnection,
-    R2D2Connection,
-};
+use diesel::r2d2::{CustomizeConnection, NopConnectionCustomizer, R2D2Connection};
 use diesel::{Connection, QueryResult};
 use std::sync::Arc;
-
-/// A connection checked out of an r2d2 pool of `C` connections.
-pub type Pooled<C> = PooledConnection<ConnectionManager<C>>;
 
 impl<M, C> ModelQueries<Pooled<C>> for M
 where

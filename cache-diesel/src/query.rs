@@ -15,8 +15,8 @@
 //! in-process cache keeps a hit's decoded value and hands out copies.
 
 use crate::keys::{QueryTags, query_key, query_tag};
+use crate::metrics::reads::{Kind, ReadMetrics, Started};
 use crate::model::CachedModel;
-use crate::read_metrics::{Kind, ReadMetrics, Started};
 use crate::tracking::{self, ReadPolicy};
 use cache_core::__engine::{Counter, Plan, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot, Ttl};
@@ -163,7 +163,7 @@ impl CachedQuery {
     pub fn invalidate(&self) -> crate::Result<()> {
         let cache = self.cache();
         self.stats.add(Counter::Invalidation, 1);
-        crate::tags::bump(
+        crate::keys::tag_bumps::bump(
             &cache,
             &[query_tag(&cache, self.label)],
             None,

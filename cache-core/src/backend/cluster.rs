@@ -34,14 +34,12 @@ mod cluster_async;
 use super::redis::cluster_link::{SLOTS, slot};
 use super::redis::{RedisBackend, RedisOptions, glob_prefix};
 use super::{Backend, Capabilities, Claim, EntryStore, Fetched, Incr, TagStore};
+use crate::config::MAX_SHARDS;
 use crate::error::Result;
 use crate::timeout::Ttl;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The most shards a layout takes (a bump writes one key per shard and tag).
-pub const MAX_SHARDS: u16 = 1024;
 
 /// Storage in a Redis Cluster (`redis+cluster://` URLs).
 pub struct ClusterBackend {

@@ -16,10 +16,9 @@ mod tiered;
 mod unusable;
 mod versions;
 
-pub use self::cluster::{ClusterBackend, MAX_SHARDS};
+pub use self::cluster::ClusterBackend;
 pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
-pub(crate) use self::memory::key_head_hash;
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use self::store_async::{AsyncStore, BoxFuture, InProcess};
 pub use self::tag_digest::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
@@ -27,6 +26,10 @@ pub use self::tag_digest::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
 pub use self::tiered::CONNECTION_NAME as TRACKING_CONNECTION_NAME;
 pub use self::tiered::{TieredBackend, TieredOptions};
 pub(crate) use self::unusable::UnusableBackend;
+// Named here where this module is public (`unstable-store-api`); the
+// bound is `config`'s, whose `shards` option it bounds too.
+#[cfg(feature = "unstable-store-api")]
+pub use crate::config::MAX_SHARDS;
 
 use crate::error::Result;
 use crate::key::KeyParts;

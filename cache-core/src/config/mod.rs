@@ -32,6 +32,9 @@ use url::Url;
 
 mod multi_host;
 
+/// The most shards a layout takes (a bump writes one key per shard and tag).
+pub const MAX_SHARDS: u16 = 1024;
+
 /// The longest `local_window` accepted.
 const MAX_LOCAL_WINDOW: Duration = Duration::from_secs(10);
 
@@ -394,7 +397,7 @@ impl CacheConfig {
                 self.shards = value
                     .parse()
                     .ok()
-                    .filter(|n| (1..=crate::backend::MAX_SHARDS).contains(n))
+                    .filter(|n| (1..=MAX_SHARDS).contains(n))
                     .ok_or_else(|| bad("an integer from 1 to 1024"))?
             }
             "follower_bound" => {

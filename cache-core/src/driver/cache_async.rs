@@ -5,91 +5,19 @@
 //! without a twin is not called at all (the source is read, uncached, and
 //! the first such read is logged).
 
-use crate::backend::{AsyncStore, Claim, Fetched};
 use crate::driver::cache::Cache;
 use crate::driver::erased::{self, Ops};
-use crate::driver::flight::{Follower, Landing};
-use crate::driver::io::Io;
+use crate::driver::io::AsyncIo;
 use crate::driver::read_many::{Found, place};
 use crate::driver::read_through::{Outcome, Plan, Shape};
 use crate::error::Result;
 use crate::stats::Counter;
 use crate::timeout::Ttl;
-use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Display;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-/// The async driver's [`Io`].
-pub(crate) struct AsyncIo(pub(crate) Arc<dyn AsyncStore>);
-
-impl Io for AsyncIo {
-    async fn read_entry(
-        &self,
-        key: &str,
-        tags: &[&str],
-        claim: Option<&Claim<'_>>,
-    ) -> Result<Fetched> {
-        self.0.read_entry(key, tags, claim).await
-    }
-
-    async fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
-        self.0.read_entries(reads).await
-    }
-
-    async fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
-        self.0.fill(key, bytes, ttl, release).await
-    }
-
-    async fn create_versions(
-        &self,
-        entry: &str,
-        tags: &[(&str, u64)],
-        ttl: Ttl,
-    ) -> Result<Vec<u64>> {
-        self.0.create_versions(entry, tags, ttl).await
-    }
-
-    async fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
-        self.0.write_versions(tags, ttl).await
-    }
-
-    async fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> Result<bool> {
-        self.0.add_lease(entry, lease, ttl).await
-    }
-
-    async fn release_lease(&self, entry: &str, lease: &str) -> Result<()> {
-        self.0.release_lease(entry, lease).await
-    }
-
-    fn release_detached(&self, entry: &str, lease: &str) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return; // no runtime (it is shutting down): the lease expires
-        };
-        let (store, entry, lease) = (self.0.clone(), entry.to_owned(), lease.to_owned());
-        runtime.spawn(async move {
-            let _ = store.release_lease(&entry, &lease).await;
-        });
-    }
-
-    async fn sleep(&self, d: Duration) {
-        tokio::time::sleep(d).await
-    }
-
-    async fn follow(&self, follower: &Follower, max: Duration) -> Landing {
-        tokio::time::timeout(max, follower.landing())
-            .await
-            .unwrap_or(None)
-    }
-
-    fn settles_inline(&self) -> bool {
-        false
-    }
-}
 
 /// Whether a read without a non-blocking store was logged already.
 static NO_TWIN_LOGGED: AtomicBool = AtomicBool::new(false);

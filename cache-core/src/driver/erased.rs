@@ -17,10 +17,10 @@
 use crate::backend::Memo;
 use crate::codec::DecodeError;
 use crate::driver::cache::Cache;
-use crate::driver::read_through::Shape;
-use crate::driver::tagged::{FillOptions, Lookup, Stamp};
+use crate::driver::lookup::{FillOptions, Lookup, Shape};
 use crate::error::{Error, Result};
 use crate::protocol::envelope::{Times, open_bytes};
+use crate::protocol::stamp::Stamp;
 use crate::stats::Stats;
 use bytes::Bytes;
 use serde::Serialize;

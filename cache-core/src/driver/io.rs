@@ -190,6 +190,75 @@ pub(crate) fn block_now<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// The async driver's [`Io`]: the store's non-blocking twin.
+#[cfg(feature = "tokio")]
+pub(crate) struct AsyncIo(pub(crate) Arc<dyn crate::backend::AsyncStore>);
+
+#[cfg(feature = "tokio")]
+impl Io for AsyncIo {
+    async fn read_entry(
+        &self,
+        key: &str,
+        tags: &[&str],
+        claim: Option<&Claim<'_>>,
+    ) -> Result<Fetched> {
+        self.0.read_entry(key, tags, claim).await
+    }
+
+    async fn read_entries(&self, reads: &[(&str, &[&str])]) -> Result<Vec<Fetched>> {
+        self.0.read_entries(reads).await
+    }
+
+    async fn fill(&self, key: &str, bytes: Bytes, ttl: Ttl, release: Option<&str>) -> Result<()> {
+        self.0.fill(key, bytes, ttl, release).await
+    }
+
+    async fn create_versions(
+        &self,
+        entry: &str,
+        tags: &[(&str, u64)],
+        ttl: Ttl,
+    ) -> Result<Vec<u64>> {
+        self.0.create_versions(entry, tags, ttl).await
+    }
+
+    async fn write_versions(&self, tags: &[(&str, u64)], ttl: Ttl) -> Result<()> {
+        self.0.write_versions(tags, ttl).await
+    }
+
+    async fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> Result<bool> {
+        self.0.add_lease(entry, lease, ttl).await
+    }
+
+    async fn release_lease(&self, entry: &str, lease: &str) -> Result<()> {
+        self.0.release_lease(entry, lease).await
+    }
+
+    fn release_detached(&self, entry: &str, lease: &str) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime (it is shutting down): the lease expires
+        };
+        let (store, entry, lease) = (self.0.clone(), entry.to_owned(), lease.to_owned());
+        runtime.spawn(async move {
+            let _ = store.release_lease(&entry, &lease).await;
+        });
+    }
+
+    async fn sleep(&self, d: Duration) {
+        tokio::time::sleep(d).await
+    }
+
+    async fn follow(&self, follower: &Follower, max: Duration) -> Landing {
+        tokio::time::timeout(max, follower.landing())
+            .await
+            .unwrap_or(None)
+    }
+
+    fn settles_inline(&self) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@
 //! (a refresh handed to a worker), `owed` (bumps a failed write still
 //! owes), `intent` (bumps announced before a commit), `flight` (one loader
 //! per key), `io` (the store calls that do I/O, as futures), `read_many`
-//! (batch reads), `read_hits` (a read and what it will need next, in one
+//! (batch reads), `lookup` (what a tagged read found, how a fill and a
+//! loaded value are stored: the words those modules share), `read_hits` (a read and what it will need next, in one
 //! round trip, answered only when all hit), `erased` (the driver's values
 //! without their type, so its code is compiled once), `write_through` (a written row put
 //! in place), `served_age` (a hit's entry's age, for the metrics), `cache_async` (feature `tokio`).
@@ -20,6 +21,7 @@ pub(crate) mod erased;
 pub(crate) mod flight;
 pub(crate) mod intent;
 pub(crate) mod io;
+pub(crate) mod lookup;
 pub(crate) mod owed;
 pub(crate) mod read_hits;
 pub(crate) mod read_many;

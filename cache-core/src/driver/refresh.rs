@@ -2,8 +2,8 @@
 //! whoever runs it (inline, or a worker of the caller's choosing).
 
 use crate::driver::cache::Cache;
-use crate::driver::read_through::Shape;
-use crate::driver::tagged::{FillOptions, Stamp};
+use crate::driver::lookup::{FillOptions, Shape};
+use crate::protocol::stamp::Stamp;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ impl Refresh {
                 reason: "this cache store has no async client".to_owned(),
             });
         };
-        let io = crate::driver::cache_async::AsyncIo(store);
+        let io = crate::driver::io::AsyncIo(store);
         self.complete_with(&io, value, shape).await
     }
 

@@ -191,10 +191,10 @@ mod tests {
     #[test]
     fn values_key_as_their_rust_types_do() {
         let key = |oid: u32, v: MyValue| match value(Some(&BinlogValue::Value(v))) {
-            Value::Text(t) => typed(oid, &t).map(|t| crate::filter::value_key(&t)),
+            Value::Text(t) => typed(oid, &t).map(|t| crate::keys::filter::value_key(&t)),
             _ => None,
         };
-        use crate::filter::value_key;
+        use crate::keys::filter::value_key;
         assert_eq!(key(20, MyValue::Int(-7)), Some(value_key(&-7i64)));
         assert_eq!(
             key(20, MyValue::UInt(u64::MAX)),

@@ -344,17 +344,17 @@ impl Invalidation {
         member: bool,
     ) {
         let key = match value {
-            Value::Null => Some(crate::filter::value_key(&Typed::Null)),
+            Value::Null => Some(crate::keys::filter::value_key(&Typed::Null)),
             Value::Text(text) => match kind(column.type_oid) {
                 Kind::Exact => {
                     if column.type_oid == MYSQL_TINYINT
                         && let Ok(i) = text.parse::<i64>()
                     {
                         // Also as the `bool` a model may read it as.
-                        let key = crate::filter::value_key(&Typed::Bool(i != 0));
+                        let key = crate::keys::filter::value_key(&Typed::Bool(i != 0));
                         self.value_named(cache, known, column, Some(key), member);
                     }
-                    typed(column.type_oid, text).map(|t| crate::filter::value_key(&t))
+                    typed(column.type_oid, text).map(|t| crate::keys::filter::value_key(&t))
                 }
                 Kind::Shared => None,
                 Kind::Unknown => {
@@ -442,7 +442,7 @@ impl Invalidation {
                         .collect::<Vec<_>>()
                         .join(",");
                     let values: Vec<&Typed> = order.iter().map(|&i| &parts[i].1).collect();
-                    let value_key = crate::filter::value_key(&values);
+                    let value_key = crate::keys::filter::value_key(&values);
                     for name in &known.names {
                         for column in known.column_names(&column) {
                             self.tags.insert(row_tag(cache, name, &column, &value_key));

@@ -31,7 +31,7 @@ mod slot;
 #[cfg(feature = "postgres-system-libpq")]
 mod stream;
 
-use crate::tags::DEFAULT_TAG_TTL;
+use crate::keys::tag_bumps::DEFAULT_TAG_TTL;
 use cache_core::{Cache, Key};
 use changes::Invalidation;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -465,7 +465,10 @@ impl Follower {
         let tags = std::mem::take(&mut invalidation.tags);
         self.bump(tags.into_iter().collect())?;
         for table in &invalidation.tables {
-            crate::write_metrics::invalidated(table, crate::write_metrics::Cause::Follower);
+            crate::metrics::invalidations::invalidated(
+                table,
+                crate::metrics::invalidations::Cause::Follower,
+            );
         }
         let bumped = SystemTime::now();
         for (key, shape) in shapes {

@@ -82,11 +82,27 @@
 //! | list, count without a condition, `all_where` ([`ModelKeys::list_dependencies`]) | `all`, `epoch`, `list`, each related (or, for `all_where`, named) table's `epoch` and `list` | (never absent) |
 //! | list, count with conditions | `all`, `epoch`, `filtered`, the first condition's value tags (then `list` while its column settles, `catalogue.rs`), each related table's `epoch` and `list` | (never absent) |
 //! | cached query ([`QueryTags`]) | its own tag, `all`, each `depends_on` table's `epoch` and `list` | (never absent) |
+//!
+//! # The files
+//!
+//! Here the keys and tags; in `model_keys`, a model's; in `dependencies`,
+//! what a read depends on; in `declared`, which models declare which
+//! columns; in `plain_value`, a value as a key spells it. Beside them:
+//! `filter`, list filter conditions and their keys; `condition_values`,
+//! the value keys a condition selects; `sort_key`, a sort key's
+//! `Deserialize`; `catalogue`, what the database's catalogue says of a
+//! table (its columns, how it compares text); `tag_bumps`, giving tags new
+//! versions (invalidation), logged, failing open.
 
+pub(crate) mod catalogue;
+pub(crate) mod condition_values;
 mod declared;
 mod dependencies;
+pub(crate) mod filter;
 mod model_keys;
 mod plain_value;
+pub(crate) mod sort_key;
+pub(crate) mod tag_bumps;
 
 pub use declared::{DECLARED_MODELS, Declared};
 pub(crate) use declared::{
@@ -214,7 +230,7 @@ pub(crate) fn written_names(
 ) -> Vec<String> {
     match value_key {
         None => vec![named("*")],
-        Some(key) => match crate::catalogue::text_names(key) {
+        Some(key) => match crate::keys::catalogue::text_names(key) {
             Some(names) => names.iter().map(|name| named(name)).collect(),
             None => vec![named(value_tag_name(key))],
         },

@@ -243,22 +243,25 @@ fn values_a_comparison_may_match_share_a_tag() {
     // ranges (normalized), arrays; and anything unforeseen.
     let coarse = tag("\"x\"");
     for key in [
-        crate::filter::value_key(&f64::NAN),
-        crate::filter::value_key(&f64::from_bits(0xfff8_0000_0000_0000)),
-        crate::filter::value_key(&f64::INFINITY),
-        crate::filter::value_key(&serde_json::json!({"a": 1})),
-        crate::filter::value_key(&serde_json::json!({"a": 1.0})),
-        crate::filter::value_key(&(std::ops::Bound::Included(1), std::ops::Bound::Included(3))),
-        crate::filter::value_key(&[1u8, 2]),
-        crate::filter::value_key(&Some("x")),
+        crate::keys::filter::value_key(&f64::NAN),
+        crate::keys::filter::value_key(&f64::from_bits(0xfff8_0000_0000_0000)),
+        crate::keys::filter::value_key(&f64::INFINITY),
+        crate::keys::filter::value_key(&serde_json::json!({"a": 1})),
+        crate::keys::filter::value_key(&serde_json::json!({"a": 1.0})),
+        crate::keys::filter::value_key(&(
+            std::ops::Bound::Included(1),
+            std::ops::Bound::Included(3),
+        )),
+        crate::keys::filter::value_key(&[1u8, 2]),
+        crate::keys::filter::value_key(&Some("x")),
         "".to_owned(),
         "-".to_owned(),
         "!error".to_owned(),
     ] {
         assert_eq!(tag(&key), coarse, "{key:?}");
     }
-    assert_eq!(crate::filter::value_key(&None::<i32>), "null~c0");
-    assert_ne!(tag(&crate::filter::value_key(&Some(7))), coarse);
+    assert_eq!(crate::keys::filter::value_key(&None::<i32>), "null~c0");
+    assert_ne!(tag(&crate::keys::filter::value_key(&Some(7))), coarse);
 }
 
 #[test]

@@ -1,24 +1,50 @@
 //! [`Manager`]: cached reads and invalidating writes for one model.
 //!
-//! Here the manager itself and what an entry of a read is; in `reads`,
-//! the reads (lists, counts, lookups) and the entries they name; in
-//! `read_path`, one read's way through the cache (its plan, the read-through,
-//! a refresh in the background, its report). The write hooks are in
-//! `writes/`, the async reads in `manager_async.rs`, reads through a pool
-//! in `source.rs`.
+//! Here the manager itself and what an entry of a read is; beside it, by
+//! concern, each async twin beside its sync file (`_async`, feature
+//! `async`):
+//!
+//! - `construction`: making a manager, its counters and its keys.
+//! - `reads`, `reads_async`: the reads (lists, counts, lookups) and the
+//!   entries they name; `read_path`, one read's way through the cache (its
+//!   plan, the read-through, a refresh in the background, its report).
+//! - `batch_reads`(`_async`): `find_many`, `get_many`, in one round trip.
+//! - `id_lists`(`_async`): lists that hold ids, their rows read from the
+//!   detail entries (`#[cache(id_lists)]`).
+//! - `source`(`_async`): reads through a pool that check a connection out
+//!   only on a miss ([`Manager::from_pool`]); `replicas`(`_async`), from a
+//!   read replica that fill only what it has replayed.
+//! - `background`(`_async`): the connections and workers of background
+//!   refreshes.
+//! - `verify`: a sample of hits read again from the database;
+//!   `verify_entries`: an operator's check of a model's entries.
+//! - `coarse_share`: whether a model's hook writes are mostly coarse.
+//!
+//! The write hooks, also `impl Manager` blocks, are a layer above, in
+//! `writes/`.
 
+// What the manager's tasks use (none has a public `impl` block); the
+// tasks themselves are declared at the end of this file.
+pub(crate) mod background;
+#[cfg(feature = "async")]
+pub(crate) mod background_async;
+pub(crate) mod coarse_share;
+pub(crate) mod id_lists;
+#[cfg(feature = "async")]
+pub(crate) mod id_lists_async;
 mod read_path;
-mod reads;
+pub(crate) mod replicas;
+#[cfg(feature = "async")]
+pub(crate) mod replicas_async;
+pub(crate) mod verify;
 
-use crate::coarse_share::CoarseShare;
-use crate::id_lists::LastIds;
 use crate::keys::{Dependencies, DependsOn, ModelKeys};
-use crate::model::{CachedModel, UniqueKey};
-pub(crate) use crate::read_metrics::Started;
-use crate::read_metrics::{Kind, ReadMetrics};
-use crate::registry;
-use cache_core::__engine::{Counter, Shape, Stats};
-use cache_core::{Cache, StatsSnapshot};
+use crate::manager::coarse_share::CoarseShare;
+use crate::manager::id_lists::LastIds;
+pub(crate) use crate::metrics::reads::Started;
+use crate::metrics::reads::{Kind, ReadMetrics};
+use cache_core::__engine::{Shape, Stats};
+use cache_core::Cache;
 use diesel::QueryResult;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -34,7 +60,7 @@ pub struct Manager<M> {
     stats: Arc<Stats>,
     /// Its keys and tag keys (what is fixed built once).
     keys: ModelKeys,
-    /// Its reads in the `metrics` facade (see `read_metrics`).
+    /// Its reads in the `metrics` facade (see `metrics::reads`).
     reads: ReadMetrics,
     /// Its hook writes and how many were coarse (see `coarse_share`).
     coarse_share: Arc<CoarseShare>,
@@ -111,99 +137,22 @@ impl<T, S: ShapeFn<T>> Entry<'_, T, S> {
 /// A loader a background refresh can own.
 pub(crate) type OwnedLoad<C, T> = Box<dyn FnOnce(&mut C) -> QueryResult<T> + Send>;
 
-impl<M: CachedModel> Manager<M> {
-    /// A manager over `cache`.
-    pub fn new(cache: Cache) -> Self {
-        let info = M::INFO;
-        registry::register(M::table(), &cache);
-        Manager {
-            keys: ModelKeys::of::<M>(&cache),
-            cache,
-            stats: {
-                let stats = Stats::default();
-                stats.report_as("model", info.name);
-                Arc::new(stats)
-            },
-            reads: ReadMetrics::of_model(info.name),
-            coarse_share: Arc::default(),
-            last_ids: Arc::default(),
-            _model: PhantomData,
-        }
-    }
+// The manager's tasks that have a public `impl` block, declared in the
+// order its rustdoc page lists those blocks (that of the declarations):
+// making a manager, reading, in batches, through a pool (each async twin
+// after it), then verifying. (The writes come after, in `writes`.)
+mod construction;
 
-    /// A manager over the same cache, counting into the same stats: what a
-    /// hook run on another thread owns (see `backends::sqlite::writes_async`).
-    #[cfg(feature = "async-sqlite")]
-    pub(crate) fn handle(&self) -> Self {
-        Manager {
-            keys: ModelKeys::of::<M>(&self.cache),
-            cache: self.cache.clone(),
-            stats: self.stats.clone(),
-            reads: ReadMetrics::of_model(M::INFO.name),
-            coarse_share: self.coarse_share.clone(),
-            last_ids: self.last_ids.clone(),
-            _model: PhantomData,
-        }
-    }
+mod reads;
+#[cfg(feature = "async")]
+pub(crate) mod reads_async;
 
-    /// A manager over the process's default cache (`CACHE_URL`, or
-    /// in-process memory). With a `CACHE_URL` that does not parse, reads
-    /// still work, from the database: the cache fails every call, and each
-    /// read is logged and counted (`errors`, `uncached` in [`Manager::stats`]).
-    pub fn from_default_cache() -> Self {
-        let cache = cache_core::caches().default_cache().unwrap_or_else(|e| {
-            tracing::error!(model = M::INFO.name, error = %e, "default cache unusable: every read goes to the database and counts as an error");
-            Cache::unusable(&e)
-        });
-        Self::new(cache)
-    }
+pub(crate) mod batch_reads;
+#[cfg(feature = "async")]
+pub(crate) mod batch_reads_async;
 
-    /// What this manager did: hits, misses, fills, invalidations, stale
-    /// serves, lease waits (the cache's own counters cover every user).
-    pub fn stats(&self) -> StatsSnapshot {
-        self.stats.snapshot()
-    }
+pub(crate) mod source;
+#[cfg(feature = "async")]
+pub(crate) mod source_async;
 
-    /// Counts a hook write, `coarse` or not (see `coarse_share`).
-    pub(crate) fn count_write(&self, coarse: bool) {
-        if coarse {
-            self.tally(Counter::CoarseInvalidation);
-        }
-        self.coarse_share.count(M::INFO.name, coarse);
-    }
-
-    pub(crate) fn tally(&self, counter: Counter) {
-        self.stats.add(counter, 1);
-    }
-
-    /// This manager's counters, shared.
-    pub(crate) fn stats_handle(&self) -> Arc<Stats> {
-        self.stats.clone()
-    }
-
-    /// The cache this manager uses.
-    pub fn cache(&self) -> &Cache {
-        &self.cache
-    }
-
-    /// The ids its id lists held when last read.
-    pub(crate) fn last_ids(&self) -> &LastIds {
-        &self.last_ids
-    }
-
-    /// Its keys and tag keys.
-    pub(crate) fn model_keys(&self) -> &ModelKeys {
-        &self.keys
-    }
-
-    /// The backend key of the detail entry for a unique value.
-    pub fn detail_key(&self, key: &M::Unique) -> String {
-        self.keys.detail_key(key.column(), &key.value_key())
-    }
-
-    /// The backend key of a list: the suffix is a readable label, the filter
-    /// (or query) key is what separates lists.
-    pub fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
-        self.keys.list_key(suffix, filter_key)
-    }
-}
+pub(crate) mod verify_entries;

@@ -4,11 +4,11 @@
 
 use crate::error::Result;
 use crate::form::{CacheForm, Form, FormRef};
+use crate::keys::tag_bumps::Tags;
+use crate::manager::source::{Missed, Reader};
+use crate::metrics::reads::Started;
+use crate::metrics::reads::{Kind, ReadMetrics};
 use crate::model::CachedModel;
-use crate::read_metrics::Started;
-use crate::read_metrics::{Kind, ReadMetrics};
-use crate::source::{Missed, Reader};
-use crate::tags::Tags;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::{Outcome, Plan, Refresh, Shape};
 use diesel::{Connection, QueryResult};
@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use super::{Entry, Manager, OwnedLoad, ShapeFn};
 
+/// One read's way through the cache (internal): its plan, the
+/// read-through, a refresh in the background, its report.
 impl<M: CachedModel> Manager<M> {
     /// The [`Plan`] of a read of `entry`, filled unless `fill` is false,
     /// refreshed past the soft timeout by `background` when given.
@@ -152,7 +154,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         T: CacheForm + 'static,
     {
-        let Some(run) = crate::background::runner::<C>() else {
+        let Some(run) = crate::manager::background::runner::<C>() else {
             return Some(refresh);
         };
         let load = make();
@@ -188,7 +190,7 @@ impl<M: CachedModel> Manager<M> {
                 }
             }
         });
-        match crate::background::submit(job) {
+        match crate::manager::background::submit(job) {
             Ok(()) => None,
             Err(_) => {
                 tracing::debug!(

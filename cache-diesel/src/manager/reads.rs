@@ -2,16 +2,16 @@
 //! by unique values, and the entries each names (its key, the tags it
 //! depends on, how long it lives).
 
-use crate::catalogue;
 use crate::error::{Error, Result};
 use crate::form::Form;
 use crate::keys::DependsOn;
+use crate::keys::catalogue;
+use crate::manager::source::Reader;
+use crate::metrics::reads::Kind;
+use crate::metrics::reads::Started;
 use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery};
-use crate::read_metrics::Kind;
-use crate::read_metrics::Started;
 use crate::registry;
 use crate::rows::Rows;
-use crate::source::Reader;
 use crate::tracking::{self, ReadPolicy};
 use diesel::Connection;
 use std::marker::PhantomData;
@@ -19,6 +19,9 @@ use std::time::Duration;
 
 use super::{Entry, Manager, OwnedLoad, ShapeFn};
 
+/// Reading: [`all`](Self::all), [`count`](Self::count), [`all_where`](Self::all_where),
+/// [`get`](Self::get), [`find`](Self::find), [`get_unique`](Self::get_unique),
+/// [`find_unique`](Self::find_unique).
 impl<M: CachedModel> Manager<M> {
     /// The records matching `filter` (the rows, or with relations the
     /// generated records), from the cache when there, else from the database
@@ -133,7 +136,7 @@ impl<M: CachedModel> Manager<M> {
     pub(crate) fn learn_catalogue<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
             let cache = self.cache.keys().namespace_prefix();
-            crate::catalogue::learn(conn, cache, M::table());
+            crate::keys::catalogue::learn(conn, cache, M::table());
         }
     }
 
@@ -296,7 +299,7 @@ impl<M: CachedModel> Manager<M> {
             Box::new(move |conn| M::load_record(conn, &owned))
         };
         if let Some(kept) = kept {
-            if crate::verify::sampled(&self.cache) {
+            if crate::manager::verify::sampled(&self.cache) {
                 let value_key = key.value_key();
                 let unique_tag = self.keys.unique_tag(key.column(), &value_key);
                 let entry = self.detail_entry(key, value_key, &unique_tag, related);

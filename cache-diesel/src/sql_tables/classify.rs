@@ -169,7 +169,7 @@ pub(super) fn classify(s: &Stmt, out: &mut Vec<Statement>) {
 /// and the `XA COMMIT` that makes them visible, maybe from another
 /// connection, is `Unknown`), as does `XA COMMIT .. ONE PHASE`, never
 /// chained (`ImplicitCommit`); `XA ROLLBACK` rolls it back (never chained
-/// either: `backends::mysql::session::says_no_chain`); `XA RECOVER` reads.
+/// either: `sql_tables::mysql_session::says_no_chain`); `XA RECOVER` reads.
 fn xa(s: &Stmt) -> Statement {
     use Statement::*;
     let one_phase = s.len() >= 2 && s.kw(s.len() - 2, "one") && s.kw(s.len() - 1, "phase");
@@ -194,9 +194,11 @@ fn session(s: &Stmt) -> Statement {
         return Statement::Read;
     };
     let text = s.sql.get(first.start..last.end).unwrap_or("");
-    match crate::backends::mysql::session::settings(text) {
+    match crate::sql_tables::mysql_session::settings(text) {
         None => Statement::Unknown,
-        Some(set) if set == crate::backends::mysql::session::Settings::default() => Statement::Read,
+        Some(set) if set == crate::sql_tables::mysql_session::Settings::default() => {
+            Statement::Read
+        }
         Some(set) => Statement::Session(set),
     }
 }

@@ -88,7 +88,7 @@
 //! tracker's to follow), and MySQL's `SET autocommit = 0` and
 //! `completion_type` (after which statements run in transactions no
 //! `BEGIN` shows) are `Session`, in their place in the batch (see
-//! `backends::mysql::session`), as are `LOCK TABLES` and `UNLOCK
+//! `sql_tables::mysql_session`), as are `LOCK TABLES` and `UNLOCK
 //! TABLES` (which commits while the session holds the locks of a `LOCK
 //! TABLES`: the tracker follows them). An `Unknown` that
 //! ends the list because the text could not be lexed to its end may hide
@@ -99,6 +99,7 @@
 mod calls;
 mod classify;
 mod lexer;
+pub(crate) mod mysql_session;
 #[cfg(test)]
 mod scanner_tests;
 mod split;
@@ -162,10 +163,10 @@ pub enum Statement {
     /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`.
     RollbackTo(String),
     /// A `SET` of MySQL's `autocommit` or `completion_type` (which open
-    /// transactions no `BEGIN` shows: `backends::mysql::session`), or its
+    /// transactions no `BEGIN` shows: `sql_tables::mysql_session`), or its
     /// `LOCK TABLES` or `UNLOCK TABLES`, where it stands in its batch: a
     /// write after it in the same batch runs in the mode it set.
-    Session(crate::backends::mysql::session::Settings),
+    Session(crate::sql_tables::mysql_session::Settings),
 }
 
 /// The statements of `sql` (split on top-level `;`), in order; empty ones
@@ -433,7 +434,7 @@ mod tests {
     /// other `SET` is a read.
     #[test]
     fn session_settings_stand_in_their_place_in_a_batch() {
-        use crate::backends::mysql::session::Settings;
+        use crate::sql_tables::mysql_session::Settings;
         let off = Session(Settings {
             autocommit: Some(false),
             ..Settings::default()
@@ -513,7 +514,7 @@ mod tests {
         // `UNLOCK TABLES` commits while `LOCK TABLES` holds locks: the
         // tracker follows both.
         let locks = |locked| {
-            Session(crate::backends::mysql::session::Settings {
+            Session(crate::sql_tables::mysql_session::Settings {
                 tables_locked: Some(locked),
                 ..Default::default()
             })

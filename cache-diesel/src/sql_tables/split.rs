@@ -5,7 +5,7 @@ use super::Statement;
 use super::classify::{analyzes_tables, begin_is_transaction, classify};
 use super::lexer::{Base, Kind, Lexed, Lexer, Tok};
 use super::statement::{Stmt, push_once};
-use crate::backends::mysql::session::Settings;
+use crate::sql_tables::mysql_session::Settings;
 
 /// Whether a statement whose `;` is being read may be a block whose body
 /// holds `;` (`CREATE FUNCTION .. BEGIN ATOMIC ..; END`, `CREATE PROCEDURE

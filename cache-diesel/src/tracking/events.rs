@@ -4,7 +4,7 @@
 
 use super::CacheTracking;
 use crate::sql_tables::{Dialect, Statement};
-use crate::unseen::{Bumps, function_writes};
+use crate::tracking::written_tables::{Bumps, function_writes};
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -70,7 +70,7 @@ impl CacheTracking {
             // (An `Unknown` doubts the MySQL session where it stands, as it
             // is stepped; whether a COMMIT of this batch chains is read as
             // it is stepped: a `SET completion_type` before it counts.)
-            self.no_chain = crate::backends::mysql::session::says_no_chain(&lower);
+            self.no_chain = crate::sql_tables::mysql_session::says_no_chain(&lower);
             statements.into_iter().for_each(|s| self.step(s, from_hook));
             return;
         };

@@ -105,7 +105,7 @@ impl CacheTracking {
     /// statements started before it whose own never did were cancelled (a
     /// connection runs its statements in order), and are applied first, as
     /// orphans. An orphaned `ROLLBACK` (a cancelled hook's guard queues one,
-    /// see `backends::pg::own_transaction`) followed by a statement the server answered
+    /// see `writes::pg::own_transaction`) followed by a statement the server answered
     /// surely ran, and a `ROLLBACK` that runs ends any transaction: the
     /// transaction is over, not lost track of (which would keep the
     /// connection's reads from filling and its hooks in place until the

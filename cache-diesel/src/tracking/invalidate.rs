@@ -4,8 +4,8 @@
 
 use super::hooks::Invalidation;
 use super::{CacheTracking, Deferred, Pending, TagGroup};
-use crate::tags::bump_groups;
-use crate::unseen::Bumps;
+use crate::keys::tag_bumps::bump_groups;
+use crate::tracking::written_tables::Bumps;
 use cache_core::Cache;
 use std::collections::BTreeSet;
 

@@ -20,7 +20,7 @@
 //!   not come from a manager hook (their `epoch` tag), after the commit;
 //!   statements it cannot classify for sure (`CALL`, `DO`, `EXECUTE`, an
 //!   unbalanced quote, a query Diesel cannot render) invalidate every
-//!   managed table ([`crate::unseen`]).
+//!   managed table ([`crate::tracking::written_tables`]).
 //!
 //! A `COMMIT` counts as done when it returns, successfully or not: one that
 //! failed may still have committed (the connection dropped after sending
@@ -35,13 +35,24 @@
 //! another connection without it; after those, call
 //! [`invalidate_tables`](crate::invalidate_tables) or the model's
 //! `invalidate_all()`.
+//!
+//! Beside this module's own files (`events`, `hooks`, `transaction`,
+//! `invalidate`, `in_flight`): `tracking_async`, the same tracker on
+//! diesel-async connections; `written_tables`, what a write the hooks never
+//! saw invalidates (declared views, writing functions, uncached tables);
+//! `resync`, asking the server whether a transaction is open once the
+//! tracker lost track.
 
 mod events;
 mod hooks;
 #[cfg(feature = "async")]
 mod in_flight;
 mod invalidate;
+pub(crate) mod resync;
+#[cfg(feature = "async")]
+pub(crate) mod tracking_async;
 mod transaction;
+pub(crate) mod written_tables;
 
 pub(crate) use events::certainly_failed;
 #[cfg(feature = "async")]
@@ -127,10 +138,10 @@ pub struct CacheTracking {
     /// invalidate again at the next `COMMIT`/`ROLLBACK`.
     reminder: Option<Pending>,
     /// MySQL's `autocommit = 0` is set: a transaction is always open (see
-    /// `backends::mysql::session`).
+    /// `sql_tables::mysql_session`).
     autocommit_off: bool,
     /// MySQL's `completion_type = CHAIN` is set: a `COMMIT` or `ROLLBACK`
-    /// opens the next transaction (see `backends::mysql::session`).
+    /// opens the next transaction (see `sql_tables::mysql_session`).
     chain: bool,
     /// The statement text being applied says `AND NO CHAIN`.
     no_chain: bool,
@@ -272,7 +283,8 @@ impl CacheTracking {
     pub fn transaction_wrote(&self, table: &str) -> bool {
         // (A write through a view writes its table; a write to a table
         // changes its views.)
-        let relatives = crate::unseen::view_relatives(&table.to_ascii_lowercase());
+        let relatives =
+            crate::tracking::written_tables::view_relatives(&table.to_ascii_lowercase());
         let wrote = |l: &Level| relatives.iter().any(|t| l.pending.wrote(t));
         self.levels.iter().any(wrote)
     }

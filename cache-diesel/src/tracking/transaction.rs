@@ -128,7 +128,7 @@ impl CacheTracking {
     }
 
     /// After a transaction ended: opens the next one where the session's
-    /// MySQL settings open it at once (see `backends::mysql::session`).
+    /// MySQL settings open it at once (see `sql_tables::mysql_session`).
     pub(super) fn reopen(&mut self) {
         let chained = self.chain && !self.no_chain;
         if self.levels.is_empty() && (self.autocommit_off || chained) {
@@ -147,11 +147,11 @@ impl CacheTracking {
     }
 
     /// Follows the MySQL session settings a `SET` assigned (see
-    /// `backends::mysql::session`): `autocommit = 0` opens a transaction (and keeps
+    /// `sql_tables::mysql_session`): `autocommit = 0` opens a transaction (and keeps
     /// one open), `autocommit = 1` commits it, `completion_type = CHAIN`
     /// chains the next `COMMIT`s, and `UNLOCK TABLES` commits it while
     /// `LOCK TABLES` holds locks.
-    fn follow_session(&mut self, set: crate::backends::mysql::session::Settings) {
+    fn follow_session(&mut self, set: crate::sql_tables::mysql_session::Settings) {
         if !matches!(self.dialect, Dialect::Mysql | Dialect::Any) {
             return;
         }

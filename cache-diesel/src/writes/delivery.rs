@@ -4,14 +4,14 @@
 
 use crate::error::Result;
 use crate::keys::TableTag;
+use crate::keys::tag_bumps::Tags;
 use crate::manager::Manager;
+use crate::metrics::invalidations;
 use crate::model::CachedModel;
 use crate::sql_tables::Dialect;
-use crate::tags::Tags;
 use crate::tracking::{self, Invalidation};
-use crate::write_metrics;
-use crate::write_shape::WriteShape;
-use crate::write_through::Through;
+use crate::writes::write_shape::WriteShape;
+use crate::writes::write_through::Through;
 use cache_core::__engine::Noted;
 use diesel::Connection;
 
@@ -22,6 +22,8 @@ fn as_strs(tags: &[String]) -> Vec<&str> {
     tags.iter().map(String::as_str).collect()
 }
 
+/// Delivering a hook write's invalidation (internal): announced before
+/// the statement, bumped at the commit, written through.
 impl<M: CachedModel> Manager<M> {
     /// Runs a hook's write `f` (see [`tracking::as_hook`]) and returns
     /// its outcome with the tags it touched, as `touched` names them from
@@ -107,16 +109,16 @@ impl<M: CachedModel> Manager<M> {
                 })
             }),
             WriteShape::HeldCommit => tracking::as_hook(conn, |conn| {
-                let asked = crate::held_commit::ask();
+                let asked = crate::writes::announced_commit::ask();
                 let out = f(conn);
-                let held = crate::held_commit::held();
+                let held = crate::writes::announced_commit::held();
                 drop(asked);
                 let out = out?;
                 let learned_any = announce(&out);
                 if held {
                     // (Only `mysql_atomic` holds one.)
                     #[cfg(feature = "mysql")]
-                    crate::held_commit::end_own(conn, true)?;
+                    crate::writes::announced_commit::end_own(conn, true)?;
                 } else if learned_any {
                     // (Every hook write that learns values goes through
                     // `mysql_atomic`; the others name what they touch
@@ -130,11 +132,11 @@ impl<M: CachedModel> Manager<M> {
                 Ok(out)
             }),
             WriteShape::ImmediateTransaction => tracking::as_hook(conn, |conn| {
-                crate::held_commit::begin_immediate(conn)?;
+                crate::writes::announced_commit::begin_immediate(conn)?;
                 let out = f(conn).inspect(|out| {
                     announce(out);
                 });
-                crate::held_commit::end(conn, out)
+                crate::writes::announced_commit::end(conn, out)
             }),
             _ => tracking::as_hook(conn, f),
         };
@@ -202,7 +204,7 @@ impl<M: CachedModel> Manager<M> {
     /// the connection's next statements inside it, never committed), where
     /// in autocommit the statement commits as it would have and is
     /// invalidated as a cancelled write. An async PostgreSQL hook holds its
-    /// connection through `backends::pg::own_transaction::OnCancel`, which queues a
+    /// connection through `writes::pg::own_transaction::OnCancel`, which queues a
     /// `ROLLBACK` on it when the hook is dropped inside its transaction: the
     /// caller passes `tracked` only for a tracked `AsyncPgConnection` (the
     /// one connection type known to send a statement on its first poll).
@@ -262,13 +264,13 @@ impl<M: CachedModel> Manager<M> {
         tracing::info_span!("cache.invalidate", model, why, tags = tags.len())
     }
 
-    /// Counts a hook write's invalidation of `tags` (see `write_metrics`).
+    /// Counts a hook write's invalidation of `tags` (see `metrics::invalidations`).
     pub(crate) fn count_hook(&self, tags: &[String]) {
         let cause = match self.count_coarse(tags) {
-            true => write_metrics::Cause::Coarse,
-            false => write_metrics::Cause::Hook,
+            true => invalidations::Cause::Coarse,
+            false => invalidations::Cause::Hook,
         };
-        write_metrics::invalidated(M::table(), cause);
+        invalidations::invalidated(M::table(), cause);
     }
 
     /// Invalidates `tags` now, or at the commit of the open transaction.
@@ -313,8 +315,14 @@ impl<M: CachedModel> Manager<M> {
             let ttl = Tags::<M>::ttl();
             if let Invalidation::Now = tracking::defer(conn, &other, &tags, &tags[0], ttl) {
                 // (Fail open: owed when it fails.)
-                let bumped =
-                    crate::tags::bump(&other, &tags, Some(&tags[0]), ttl, M::INFO.name, why);
+                let bumped = crate::keys::tag_bumps::bump(
+                    &other,
+                    &tags,
+                    Some(&tags[0]),
+                    ttl,
+                    M::INFO.name,
+                    why,
+                );
                 drop(bumped);
             }
         }
@@ -363,7 +371,7 @@ impl<M: CachedModel> Manager<M> {
 
     pub(super) fn bump(&self, why: &'static str, tags: &[String]) -> Result<()> {
         self.tally(cache_core::__engine::Counter::Invalidation);
-        crate::tags::bump(
+        crate::keys::tag_bumps::bump(
             self.cache(),
             tags,
             Some(self.cover()),

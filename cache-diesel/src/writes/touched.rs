@@ -6,7 +6,7 @@ use crate::keys::TableTag;
 use crate::manager::Manager;
 use crate::model::{CachedModel, ColumnValue, UniqueKey, Updated, UpdatedRows};
 use crate::tracking;
-use crate::write_shape::WriteShape;
+use crate::writes::write_shape::WriteShape;
 use diesel::Connection;
 
 /// The most value tags one write bumps: more (a batch insert of many
@@ -30,6 +30,7 @@ pub(crate) fn with_all(mut tags: Vec<String>, also: &[String]) -> Vec<String> {
     tags
 }
 
+/// The tags a hook write touches (internal).
 impl<M: CachedModel> Manager<M> {
     /// The tags an insert is known to touch before it runs: the lists
     /// without conditions (whole-row and id lists) and the cached "not
@@ -105,17 +106,17 @@ impl<M: CachedModel> Manager<M> {
     /// which the table's `epoch` does not cover.
     pub(crate) fn cover(&self) -> &str {
         let keys = self.model_keys();
-        match crate::unseen::also_invalidated(M::table()).is_empty() {
+        match crate::tracking::written_tables::also_invalidated(M::table()).is_empty() {
             true => keys.cover(),
             false => keys.all_tag(),
         }
     }
 
     /// The `epoch` tags, in this cache, of the tables declared to change
-    /// with this one (see `unseen::also_invalidated`): known before any
+    /// with this one (see `written_tables::also_invalidated`): known before any
     /// write, announced and bumped with its own tags. Usually none.
     pub(crate) fn also_epochs(&self) -> Vec<String> {
-        let also = crate::unseen::also_invalidated(M::table());
+        let also = crate::tracking::written_tables::also_invalidated(M::table());
         let epoch = |table: &String| crate::keys::table_tag(self.cache(), table, TableTag::Epoch);
         also.iter().map(epoch).collect()
     }
@@ -129,10 +130,10 @@ impl<M: CachedModel> Manager<M> {
         let cache = self.cache().keys().namespace_prefix();
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
-        let listed = crate::catalogue::columns_for_write(conn, cache, M::table(), autocommit);
+        let listed = crate::keys::catalogue::columns_for_write(conn, cache, M::table(), autocommit);
         let mut tags = self.schema_tags(listed);
         if let Some(base) = self.model_keys().base() {
-            let listed = crate::catalogue::columns_for_write(conn, cache, base, autocommit);
+            let listed = crate::keys::catalogue::columns_for_write(conn, cache, base, autocommit);
             tags.extend(self.base_schema_tags(listed));
         }
         tags

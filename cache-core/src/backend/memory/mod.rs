@@ -28,19 +28,17 @@
 
 use super::versions::{DEFAULT_MAX_TAGS, Versions};
 use super::{Kept, Memo};
+use crate::key_hash::Hashed;
 use crate::log_limit::{LOG_PERIOD, LogLimit};
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
 use held::Held;
-use key_hash::Hashed;
-pub(crate) use key_hash::key_head_hash;
 use shards::Shards;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod core_lock;
 mod held;
-mod key_hash;
 mod roles;
 mod shards;
 mod slots;

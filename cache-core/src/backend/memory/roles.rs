@@ -4,13 +4,13 @@
 
 use super::MemoryBackend;
 use super::held::{self, Held};
-use super::key_hash::Hashed;
 use crate::backend::{
     Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, Swap, TagStore,
 };
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::key::KeyParts;
+use crate::key_hash::Hashed;
 use crate::timeout::{Ttl, coarse_deadline_ms, coarse_now_ms};
 use bytes::Bytes;
 use std::any::Any;

@@ -29,6 +29,7 @@ mod lease;
 use crate::driver::cache::Cache;
 use crate::driver::erased::{self, Loaded, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
+pub use crate::driver::lookup::Shape;
 pub use crate::driver::refresh::Refresh;
 use crate::driver::tagged::{Lookup, Stamp};
 use crate::key::Namespace;
@@ -99,16 +100,6 @@ impl<'a> Plan<'a> {
 /// (callers that read different versions must not share a load).
 pub(crate) fn flight_key(plan: &Plan<'_>, stamp: &Stamp) -> String {
     format!("{}#{:?}", plan.key, stamp.versions())
-}
-
-/// What a loaded value needs when stored.
-#[derive(Debug, Clone, Copy)]
-pub struct Shape {
-    /// How many of the plan's tags it depends on.
-    pub depends_on: usize,
-    /// Its hard lifetime. `Some(Duration::ZERO)`: do not store it (the
-    /// loaded value is returned, and the lease given back).
-    pub ttl: Ttl,
 }
 
 /// Where a read-through value came from.

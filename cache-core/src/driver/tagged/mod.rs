@@ -25,28 +25,9 @@ mod fill;
 mod read;
 
 use crate::backend::Claim;
+pub use crate::driver::lookup::{FillOptions, Lookup};
 pub use crate::protocol::stamp::Stamp;
 use crate::stats::Stats;
-use crate::timeout::Ttl;
-use std::time::Duration;
-
-/// What [`Cache::read_tagged`] found.
-///
-/// [`Cache::read_tagged`]: crate::Cache::read_tagged
-#[derive(Debug)]
-pub enum Lookup<T> {
-    /// A valid entry.
-    Hit {
-        /// The value.
-        value: T,
-        /// The current tag versions (what a refresh fills with).
-        stamp: Stamp,
-        /// Past its soft deadline: valid, but due for a refresh.
-        refresh_due: bool,
-    },
-    /// No valid entry; fill with this stamp after reading the source.
-    Miss(Stamp),
-}
 
 /// How [`Cache::read_tagged_with`](crate::Cache::read_tagged_with) reads.
 #[derive(Clone, Copy)]
@@ -62,23 +43,13 @@ struct ReadHow<'a> {
     stats: Option<&'a Stats>,
 }
 
-/// How a fill is stored.
-#[derive(Debug, Clone, Copy)]
-pub struct FillOptions {
-    /// How many of the tags the value depends on.
-    pub depends_on: usize,
-    /// Hard lifetime.
-    pub ttl: Ttl,
-    /// Soft lifetime: past it the entry is due for a refresh.
-    pub soft: Option<Duration>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::driver::cache::Cache;
     use crate::protocol::envelope::{ENVELOPE, ENVELOPE_LZ4};
     use bytes::Bytes;
+    use std::time::Duration;
 
     fn tags(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| format!("t:{n}")).collect()

@@ -1,7 +1,7 @@
 //! The tags row changes bump, checked.
 
 use super::*;
-use crate::filter::value_key;
+use crate::keys::filter::value_key;
 use proptest::prelude::*;
 
 fn key(oid: u32, text: &str) -> Option<String> {

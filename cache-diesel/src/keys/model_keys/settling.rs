@@ -2,7 +2,7 @@
 //! on alone only once they settled (see `catalogue`, "Columns").
 
 use super::{ModelKeys, same_column};
-use crate::catalogue;
+use crate::keys::catalogue;
 use cache_core::__engine::tag_hash;
 use cache_core::Cache;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,7 +3,7 @@
 //! compares), and those a write bumps.
 
 use super::ModelKeys;
-use crate::catalogue;
+use crate::keys::catalogue;
 use crate::keys::{MAX_VALUE_TAGS, TableTag, unique_scope, value_tag_name};
 use crate::model::{ListFilter, UniqueKey};
 
