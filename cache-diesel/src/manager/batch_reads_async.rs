@@ -95,10 +95,10 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         reader.resync().await;
         let policy = reader.policy(tables);
-        if policy != ReadPolicy::Bypass {
-            if let Some(found) = self.all_kept(&asked, related) {
-                return Ok(found);
-            }
+        if policy != ReadPolicy::Bypass
+            && let Some(found) = self.all_kept(&asked, related)
+        {
+            return Ok(found);
         }
         let batch = Batch::<M>::new(asked);
         if policy == ReadPolicy::Bypass {
