@@ -24,6 +24,34 @@ pub(crate) struct Batch<M: CachedModel> {
     at: Vec<usize>,
 }
 
+/// A batch's answers found kept in this process, in the order asked;
+/// `None` where the batch read answers.
+pub(crate) struct Kept<R>(Vec<Option<Option<R>>>);
+
+impl<R> Kept<R> {
+    /// The answers in order, the gaps filled from `read`: the batch
+    /// read's answers to the keys left, in their order.
+    pub(crate) fn complete(self, read: Vec<Option<R>>) -> Vec<Option<R>> {
+        let mut read = read.into_iter();
+        self.0
+            .into_iter()
+            .map(|kept| kept.unwrap_or_else(|| read.next().flatten()))
+            .collect()
+    }
+}
+
+/// For each key of `asked`, the position of its first occurrence;
+/// `None` when no key is asked twice.
+fn first_asked<K: UniqueKey>(asked: &[K]) -> Option<Vec<usize>> {
+    let mut seen = HashMap::with_capacity(asked.len());
+    let firsts: Vec<usize> = asked
+        .iter()
+        .enumerate()
+        .map(|(at, key)| *seen.entry((key.column(), key.value_key())).or_insert(at))
+        .collect();
+    (seen.len() < asked.len()).then_some(firsts)
+}
+
 impl<M: CachedModel> Batch<M> {
     pub(crate) fn new(asked: impl IntoIterator<Item = M::Unique>) -> Self {
         let asked: Vec<M::Unique> = asked.into_iter().collect();
@@ -197,7 +225,7 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        self.find_many_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id))
+        self.find_many_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id), false)
     }
 
     /// [`Manager::find_many`], or [`Error::NotFound`] naming every id
@@ -214,7 +242,7 @@ impl<M: CachedModel> Manager<M> {
         let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
         all_found::<M>(
             &keys,
-            self.find_many_via(&mut &mut *conn, keys.iter().cloned())?,
+            self.find_many_via(&mut &mut *conn, keys.iter().cloned(), false)?,
         )
     }
 
@@ -228,14 +256,16 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        self.find_many_via(&mut &mut *conn, keys)
+        self.find_many_via(&mut &mut *conn, keys, false)
     }
 
-    /// A batch read through `reader`.
+    /// A batch read through `reader`; `distinct`: no key is asked twice
+    /// (an id list's rows), so none is looked for.
     pub(crate) fn find_many_via<C>(
         &self,
         reader: &mut impl Reader<C>,
         keys: impl IntoIterator<Item = M::Unique>,
+        distinct: bool,
     ) -> Result<Vec<Option<M::Record>>>
     where
         C: Connection + 'static,
@@ -248,16 +278,15 @@ impl<M: CachedModel> Manager<M> {
         let related = <M as ModelQueries<C>>::related_tables();
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         let policy = reader.policy(tables);
-        if policy != ReadPolicy::Bypass
-            && let Some(found) = self.all_kept(&asked, related)
-        {
-            return Ok(found);
+        let (kept, asked) = self.kept_answers(asked, related, policy, distinct);
+        if asked.is_empty() {
+            return Ok(kept.complete(Vec::new()));
         }
         let batch = Batch::<M>::new(asked);
         if policy == ReadPolicy::Bypass {
             let missed = Missed::new(self.cache(), &[]);
             let found = reader.load(missed, |conn| load_matched::<M, C>(conn, &batch.keys))?;
-            return Ok(batch.answers_of(found));
+            return Ok(kept.complete(batch.answers_of(found)));
         }
         let tags = batch.tags(self);
         let entries = batch.entries(self, &tags, related);
@@ -274,26 +303,43 @@ impl<M: CachedModel> Manager<M> {
                 })
             },
         )?;
-        self.batch_answers(&batch, &entries, &plans, found, started)
+        let found = self.batch_answers(&batch, &entries, &plans, found, started)?;
+        Ok(kept.complete(found))
     }
 
-    /// The answers to `asked` when the store keeps every one decoded in
-    /// this process and each is a hit there: each by the fast path of a
-    /// single hit ([`Manager::kept_detail`]: no batch, entries or plans
-    /// built). `None` at the first that is not (a miss, a store that keeps
-    /// nothing decoded, related tables): the batch is read as a whole.
-    pub(crate) fn all_kept(
+    /// The answers to `asked` that the store keeps decoded in this process
+    /// and hits there, each by the fast path of a single hit
+    /// ([`Manager::kept_detail`]: no batch, entries or plans built), and
+    /// the keys left for the batch (all of them where the store keeps
+    /// nothing decoded, the policy bypasses the cache or the model reads
+    /// related tables). A key asked again (unless `distinct` says none
+    /// is) takes its first answer, counted once, as the batch counts it.
+    pub(crate) fn kept_answers(
         &self,
-        asked: &[M::Unique],
+        asked: Vec<M::Unique>,
         related: &[String],
-    ) -> Option<Vec<Option<M::Record>>> {
-        if !related.is_empty() || !self.cache().backend().capabilities().keeps_decoded {
-            return None;
+        policy: ReadPolicy,
+        distinct: bool,
+    ) -> (Kept<M::Record>, Vec<M::Unique>) {
+        let mut kept = Kept(Vec::with_capacity(asked.len()));
+        if policy == ReadPolicy::Bypass || !self.cache().backend().capabilities().keeps_decoded {
+            kept.0.resize_with(asked.len(), || None);
+            return (kept, asked);
         }
-        asked
-            .iter()
-            .map(|key| self.kept_detail(related, || false, key))
-            .collect()
+        let firsts = (!distinct).then(|| first_asked(&asked)).flatten();
+        let mut missing = Vec::new();
+        for (at, key) in asked.into_iter().enumerate() {
+            let first = firsts.as_ref().map_or(at, |firsts| firsts[at]);
+            let answer = match kept.0.get(first) {
+                Some(earlier) => earlier.clone(),
+                None => self.kept_detail(related, || false, &key),
+            };
+            if answer.is_none() {
+                missing.push(key);
+            }
+            kept.0.push(answer);
+        }
+        (kept, missing)
     }
 
     /// The plans of a batch's `entries`, filled unless `policy` says not.
@@ -389,7 +435,7 @@ where
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>> {
         self.manager
-            .find_many_via(&mut FromSource(self.source), keys)
+            .find_many_via(&mut FromSource(self.source), keys, false)
     }
 }
 

@@ -43,7 +43,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        self.find_many_async_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id))
+        self.find_many_async_via(&mut &mut *conn, ids.into_iter().map(M::unique_of_id), false)
             .await
     }
 
@@ -59,7 +59,7 @@ impl<M: CachedModel> Manager<M> {
     {
         let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
         let found = self
-            .find_many_async_via(&mut &mut *conn, keys.iter().cloned())
+            .find_many_async_via(&mut &mut *conn, keys.iter().cloned(), false)
             .await?;
         all_found::<M>(&keys, found)
     }
@@ -74,7 +74,7 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        self.find_many_async_via(&mut &mut *conn, keys).await
+        self.find_many_async_via(&mut &mut *conn, keys, false).await
     }
 
     /// An async batch read through `reader`.
@@ -82,6 +82,7 @@ impl<M: CachedModel> Manager<M> {
         &self,
         reader: &mut impl AsyncReader<C>,
         keys: impl IntoIterator<Item = M::Unique>,
+        distinct: bool,
     ) -> Result<Vec<Option<M::Record>>>
     where
         C: AsyncConnection + 'static,
@@ -95,10 +96,9 @@ impl<M: CachedModel> Manager<M> {
         let tables = std::iter::once(M::table()).chain(related.iter().map(String::as_str));
         reader.resync().await;
         let policy = reader.policy(tables);
-        if policy != ReadPolicy::Bypass
-            && let Some(found) = self.all_kept(&asked, related)
-        {
-            return Ok(found);
+        let (kept, asked) = self.kept_answers(asked, related, policy, distinct);
+        if asked.is_empty() {
+            return Ok(kept.complete(Vec::new()));
         }
         let batch = Batch::<M>::new(asked);
         if policy == ReadPolicy::Bypass {
@@ -108,7 +108,7 @@ impl<M: CachedModel> Manager<M> {
                     load_matched::<M, C>(conn, &batch.keys).await
                 })
                 .await?;
-            return Ok(batch.answers_of(found));
+            return Ok(kept.complete(batch.answers_of(found)));
         }
         let tags = batch.tags(self);
         let entries = batch.entries(self, &tags, related);
@@ -133,7 +133,8 @@ impl<M: CachedModel> Manager<M> {
                 },
             )
             .await?;
-        self.batch_answers(&batch, &entries, &plans, found, started)
+        let found = self.batch_answers(&batch, &entries, &plans, found, started)?;
+        Ok(kept.complete(found))
     }
 }
 
@@ -168,7 +169,7 @@ where
         keys: impl IntoIterator<Item = M::Unique>,
     ) -> Result<Vec<Option<M::Record>>> {
         self.manager
-            .find_many_async_via(&mut FromAsyncSource(self.source), keys)
+            .find_many_async_via(&mut FromAsyncSource(self.source), keys, false)
             .await
     }
 }

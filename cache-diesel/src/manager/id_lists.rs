@@ -326,7 +326,8 @@ impl<M: CachedModel> Manager<M> {
             },
             Some(&background),
         )?;
-        let found = self.find_many_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))?;
+        let found =
+            self.find_many_via(&mut reader, ids.iter().cloned().map(M::unique_of_id), true)?;
         let (key, tags) = match self.found_or_gone(found, (suffix, &filter), tags, related, &ids) {
             Ok(rows) => {
                 self.remember_ids(&list_key, ids);

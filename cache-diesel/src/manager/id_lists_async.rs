@@ -69,7 +69,7 @@ impl<M: CachedModel> Manager<M> {
             .read_through_async(&mut reader, entry, load, &background)
             .await?;
         let found = self
-            .find_many_async_via(&mut reader, ids.iter().cloned().map(M::unique_of_id))
+            .find_many_async_via(&mut reader, ids.iter().cloned().map(M::unique_of_id), true)
             .await?;
         let (key, tags) = match self.found_or_gone(found, (suffix, &filter), tags, related, &ids) {
             Ok(rows) => {

@@ -56,6 +56,19 @@ where
     for id in ids.iter().step_by(2) {
         p.get(&mut env.db.conn, *id).unwrap();
     }
+    // Cached rows before one that is not: each one hit, counted once (an
+    // in-process store answers them from what it keeps decoded, once a
+    // hit has checked it, the batch reads only the rest), one query for
+    // the miss.
+    for id in [ids[0], ids[2]] {
+        p.get(&mut env.db.conn, id).unwrap();
+    }
+    let hits = p.stats().hits;
+    let asked = [ids[0], ids[2], ids[1]];
+    let (found, queries) = env.db.counted(|c| p.find_many(c, asked).unwrap());
+    assert_eq!(slugs(&found), [Some("b0"), Some("b2"), Some("b1")]);
+    assert_eq!(queries, 1, "one query for the miss");
+    assert_eq!(p.stats().hits, hits + 2, "each cached row one hit");
     let absent = ids.iter().max().unwrap() + 1000;
     let asked = [ids[9], ids[0], absent, ids[3], ids[0], ids[4], ids[1]];
     let expected = [
