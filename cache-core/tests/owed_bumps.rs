@@ -5,7 +5,7 @@
 
 use cache_core::__engine::{FillOptions, Lookup};
 use cache_core::backend::{
-    Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
+    Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagClock, TagStore,
 };
 use cache_core::{Backend, Bytes, Cache, CacheConfig, Error, Result, Ttl};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -65,6 +65,9 @@ impl TagStore for Flaky {
     }
     fn generation(&self) -> Option<u64> {
         self.inner.generation()
+    }
+    fn tag_clock(&self) -> Option<&TagClock> {
+        self.inner.tag_clock()
     }
 }
 

@@ -4,7 +4,8 @@
 
 use cache_core::__engine::KeyParts;
 use cache_core::backend::{
-    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagStore,
+    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagClock,
+    TagStore,
 };
 use cache_core::{Bytes, Result, Ttl};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,6 +50,9 @@ impl TagStore for Counting {
     }
     fn generation(&self) -> Option<u64> {
         self.inner.generation()
+    }
+    fn tag_clock(&self) -> Option<&TagClock> {
+        self.inner.tag_clock()
     }
 }
 

@@ -11,6 +11,7 @@ mod dummy;
 mod memory;
 pub(crate) mod redis;
 mod store_async;
+mod tag_clock;
 mod tag_digest;
 mod tiered;
 mod unusable;
@@ -21,6 +22,7 @@ pub use self::dummy::DummyBackend;
 pub use self::memory::MemoryBackend;
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use self::store_async::{AsyncStore, BoxFuture, InProcess};
+pub use self::tag_clock::{TagClock, TagTime};
 pub use self::tag_digest::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
 #[cfg(feature = "unstable-store-api")]
 pub use self::tiered::CONNECTION_NAME as TRACKING_CONNECTION_NAME;
@@ -54,9 +56,11 @@ pub type Memo = Arc<Kept<dyn Any + Send + Sync>>;
 /// or the value decoded from them.
 #[repr(C)]
 pub struct Kept<V: ?Sized> {
-    /// 1 + the backend's tag generation read before a lookup of those tags
-    /// found that they held (0: never).
+    /// The [`TagTime::mark`] of the time read before a lookup of those
+    /// tags found that they held (0: never).
     checked: AtomicU64,
+    /// The slots of a [`TagTime::Clock`] it was checked at (0: none).
+    slots: AtomicU64,
     /// A digest of the tag keys the value was validated against (the keys
     /// themselves would weigh more than most values); 0: none yet.
     tags: AtomicU64,
@@ -81,6 +85,7 @@ impl Kept<dyn Any + Send + Sync> {
             digest: xxhash_rust::xxh3::xxh3_64(&bytes),
             tags: AtomicU64::new(0),
             checked: AtomicU64::new(0),
+            slots: AtomicU64::new(0),
             value: bytes,
         })
     }
@@ -92,6 +97,7 @@ impl Kept<dyn Any + Send + Sync> {
             digest: self.digest,
             tags: AtomicU64::new(0),
             checked: AtomicU64::new(0),
+            slots: AtomicU64::new(0),
             value,
         })
     }
@@ -117,9 +123,10 @@ impl Kept<dyn Any + Send + Sync> {
         self.value.downcast_ref::<U>()
     }
 
-    /// Records that `tags` held in a lookup made after the backend's tag
-    /// generation was `generation`.
-    pub fn checked(&self, generation: u64, tags: &[&str]) {
+    /// Records that `tags` held in a lookup made after the store's time
+    /// of them was `time` ([`TagStore::generation`], or the
+    /// [`TagClock`]'s time of those tags).
+    pub fn checked(&self, time: TagTime, tags: &[&str]) {
         let digest = tags_digest(tags);
         let held = match self
             .tags
@@ -129,18 +136,43 @@ impl Kept<dyn Any + Send + Sync> {
             Err(current) => current == digest,
         };
         if held {
-            self.checked.fetch_max(generation + 1, Ordering::SeqCst);
+            // (The slots before the mark: a reader that sees the mark sees
+            // them. The same tags, the same slots.)
+            if let TagTime::Clock { slots, .. } = time {
+                self.slots.store(slots, Ordering::SeqCst);
+            }
+            self.checked.fetch_max(time.mark(), Ordering::SeqCst);
         }
     }
 
     /// Whether the tags whose [`tags_digest`] is `tags_digest` held in a
-    /// lookup made after the tag generation was already `generation` (so
-    /// no tag has been written since). A caller may build the digest from
-    /// [`tag_hash`]es it keeps ([`digest_of_hashes`]).
+    /// lookup made after the store's time of them was already what it is
+    /// now (so none of them has been written since): `generation` is the
+    /// store's [`TagStore::generation`] now, `clock` its [`TagClock`]. A
+    /// caller may build the digest from [`tag_hash`]es it keeps
+    /// ([`digest_of_hashes`]).
     #[inline]
-    pub fn still_checked(&self, generation: u64, tags_digest: u64) -> bool {
-        self.checked.load(Ordering::SeqCst) == generation + 1
-            && self.tags.load(Ordering::SeqCst) == tags_digest
+    pub fn still_checked(
+        &self,
+        generation: u64,
+        clock: Option<&TagClock>,
+        tags_digest: u64,
+    ) -> bool {
+        let checked = self.checked.load(Ordering::SeqCst);
+        if self.tags.load(Ordering::SeqCst) != tags_digest {
+            return false;
+        }
+        let now = if TagTime::marks_clock(checked) {
+            let Some(clock) = clock else { return false };
+            let slots = self.slots.load(Ordering::SeqCst);
+            TagTime::Clock {
+                slots,
+                at: clock.at(slots),
+            }
+        } else {
+            TagTime::Generation(generation)
+        };
+        checked == now.mark()
     }
 }
 
@@ -301,6 +333,12 @@ pub trait TagStore {
     /// fresh). Read before a lookup of tags, it proves that no tag changed
     /// since, while it has not moved.
     fn generation(&self) -> Option<u64> {
+        None
+    }
+    /// The store's clock of each tag ([`TagClock`]), where it keeps one:
+    /// read, like [`generation`](Self::generation), only after
+    /// `generation` answered (which says whether the store can tell).
+    fn tag_clock(&self) -> Option<&TagClock> {
         None
     }
 }

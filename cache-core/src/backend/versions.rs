@@ -5,6 +5,7 @@
 //! never go stale). Two tags whose keys collide share a version, so a bump
 //! of one also invalidates the other's entries: a miss, never a stale read.
 
+use crate::backend::TagClock;
 use crate::protocol::stamp::is_pending;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -39,6 +40,9 @@ pub(super) struct Versions {
     per_shard: usize,
     /// Moves after every write of a version (see [`TagStore::generation`]).
     pub(super) generation: AtomicU64,
+    /// Moves each written tag's slot after the write, and all after a
+    /// clear (see [`TagStore::tag_clock`]).
+    pub(super) clock: TagClock,
 }
 
 /// The hasher of maps whose keys are hashes already (here, and the
@@ -66,6 +70,7 @@ impl Versions {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             per_shard: max.div_ceil(SHARDS).max(16),
             generation: AtomicU64::new(0),
+            clock: TagClock::new(),
         }
     }
 
@@ -184,6 +189,7 @@ impl Versions {
         for shard in self.shards.iter() {
             shard.write().unwrap_or_else(|e| e.into_inner()).clear();
         }
+        self.clock.tick_all();
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 

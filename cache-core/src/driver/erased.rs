@@ -14,7 +14,7 @@
 //! promise it), so it is compiled once per loader, its values erased all
 //! the same.
 
-use crate::backend::Memo;
+use crate::backend::{Memo, TagTime};
 use crate::codec::DecodeError;
 use crate::driver::cache::Cache;
 use crate::driver::lookup::{FillOptions, Lookup, Shape};
@@ -39,13 +39,13 @@ pub(crate) type Loaded = std::result::Result<(Value, Shape), String>;
 /// A loader of the sync driver: called at most once.
 pub(crate) type SyncLoad<'a> = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Loaded> + 'a>> + 'a>;
 
-/// Where an entry's bytes are opened: its key and tags, the tag
-/// generation read before the lookup, its bytes, the store's memo, the
+/// Where an entry's bytes are opened: its key and tags, the store's time
+/// of its tags read before the lookup, its bytes, the store's memo, the
 /// tags' current versions.
 pub(crate) struct Opening<'a> {
     pub(crate) key: &'a str,
     pub(crate) tags: &'a [&'a str],
-    pub(crate) generation: Option<u64>,
+    pub(crate) time: Option<TagTime>,
     pub(crate) bytes: &'a Bytes,
     pub(crate) memo: Option<&'a Memo>,
     pub(crate) current: &'a [Option<u64>],

@@ -5,7 +5,7 @@
 use super::MemoryBackend;
 use super::held::{self, Held};
 use crate::backend::{
-    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, Swap, TagStore,
+    Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, Swap, TagClock, TagStore,
 };
 use crate::codec;
 use crate::error::{Error, Result};
@@ -25,9 +25,11 @@ impl TagStore for MemoryBackend {
                 }
                 (version, true) => self.tags.replace_live(tag, version),
             }
+            // After the write: a reader that saw the old time looked the
+            // tag up before it.
+            self.tags.clock.tick(tag);
         }
-        // After the writes: a reader that saw the old generation looked the
-        // tags up before them.
+        // After the writes, likewise.
         self.tags.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -47,6 +49,7 @@ impl TagStore for MemoryBackend {
         let before = self
             .tags
             .swap(swap.tag, swap.version, swap.tag_ttl, swap.expected);
+        self.tags.clock.tick(swap.tag);
         // (Moves the generation after the writes, the swap's too.)
         self.write_versions(swap.bump, swap.bump_ttl)?;
         if before != Some(swap.expected) {
@@ -60,6 +63,10 @@ impl TagStore for MemoryBackend {
 
     fn generation(&self) -> Option<u64> {
         Some(self.tags.generation.load(Ordering::SeqCst))
+    }
+
+    fn tag_clock(&self) -> Option<&TagClock> {
+        Some(&self.tags.clock)
     }
 }
 

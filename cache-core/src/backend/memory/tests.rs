@@ -2,7 +2,7 @@
 //! what every store shares).
 
 use super::*;
-use crate::backend::{Backend, EntryStore, Incr, TagStore};
+use crate::backend::{Backend, EntryStore, Incr, Swap, TagStore};
 use crate::error::Error;
 use std::time::Duration;
 
@@ -473,4 +473,70 @@ fn lent_memos_stay_whole_under_concurrent_writes() {
             });
         }
     });
+}
+
+/// A memo checked at its tags' clock time stays checked while other tags
+/// are written (the store's generation moves on each), and stops being so
+/// at a write of one of its own tags, at a swap of one, and at a clear.
+#[test]
+fn a_memo_stays_checked_until_one_of_its_own_tags_is_written() {
+    use crate::backend::{TagTime, tags_digest};
+    let m = MemoryBackend::new(None, None);
+    let tags = ["t:row:1", "t:epoch"];
+    m.write_versions(&[(tags[0], 1), (tags[1], 1)], None)
+        .unwrap();
+    let clock = m.tag_clock().expect("the in-process store keeps a clock");
+    let memo = Kept::holding(Bytes::from_static(b"v"));
+    let checked_now = |memo: &Memo| {
+        let generation = m.generation().unwrap();
+        memo.still_checked(generation, Some(clock), tags_digest(&tags))
+    };
+    let time = clock.time_of(&tags).unwrap();
+    assert!(matches!(time, TagTime::Clock { .. }));
+    memo.checked(time, &tags);
+    assert!(checked_now(&memo));
+    // Other rows' tags: the generation moves, the memo's time does not
+    // (a tag sharing a slot with one of the memo's would move it: skipped).
+    let generation = m.generation().unwrap();
+    let others: Vec<String> = (0..200)
+        .map(|i| format!("t:row:{}", i + 2))
+        .filter(|t| {
+            let probe = crate::backend::TagClock::new();
+            probe.tick(t);
+            probe.time_of(&tags) == crate::backend::TagClock::new().time_of(&tags)
+        })
+        .collect();
+    assert!(others.len() > 150, "most tags share no slot with two");
+    for other in &others {
+        m.write_versions(&[(other.as_str(), 2)], None).unwrap();
+    }
+    assert!(m.generation().unwrap() > generation);
+    assert!(checked_now(&memo), "other tags' writes leave it checked");
+    // A memo checked under other tags is not checked under these.
+    assert!(!memo.still_checked(
+        m.generation().unwrap(),
+        Some(clock),
+        tags_digest(&tags[..1])
+    ));
+    // Its own tag written: no longer.
+    m.write_versions(&[(tags[1], 2)], None).unwrap();
+    assert!(!checked_now(&memo), "its own tag's write");
+    memo.checked(clock.time_of(&tags).unwrap(), &tags);
+    assert!(checked_now(&memo), "checked again");
+    let swap = Swap {
+        tag: tags[0],
+        version: 5,
+        tag_ttl: None,
+        expected: 1,
+        bump: &[],
+        bump_ttl: None,
+        key: "e",
+        bytes: Bytes::from_static(b"w"),
+        ttl: None,
+    };
+    m.swap_and_fill(swap).unwrap();
+    assert!(!checked_now(&memo), "its own tag swapped");
+    memo.checked(clock.time_of(&tags).unwrap(), &tags);
+    Backend::clear(&m, "").unwrap();
+    assert!(!checked_now(&memo), "a clear forgets every version");
 }

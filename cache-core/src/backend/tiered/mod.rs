@@ -39,7 +39,7 @@ use self::tags::{Before, TagTable};
 use self::tracking::{Channel, Target};
 use super::{
     Announce, Backend, Capabilities, Claim, EntryStore, Fetched, Incr, Kept, Memo, MemoryBackend,
-    Noting, RedisBackend, Swap, TagStore,
+    Noting, RedisBackend, Swap, TagClock, TagStore,
 };
 use crate::error::{Error, Result};
 use crate::key::{KeyBuilder, KeyParts, Namespace};
@@ -333,6 +333,10 @@ impl TagStore for TieredBackend {
             return None;
         }
         Some(self.channel.tags.generation())
+    }
+
+    fn tag_clock(&self) -> Option<&TagClock> {
+        Some(&self.channel.tags.clock)
     }
 }
 

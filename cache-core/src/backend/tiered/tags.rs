@@ -13,6 +13,7 @@
 //! counter (and learns nothing), or its insertion happened first and the
 //! removal that follows takes it away.
 
+use crate::backend::TagClock;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::RwLock;
@@ -29,6 +30,9 @@ pub(super) struct TagTable {
     generation: AtomicU64,
     /// At most this many tags per shard; a full shard starts over.
     per_shard: usize,
+    /// Moves a tag's slot after it is forgotten, all after a flush: what
+    /// [`TagStore::tag_clock`](crate::backend::TagStore::tag_clock) lends.
+    pub(super) clock: TagClock,
 }
 
 #[derive(Default)]
@@ -50,6 +54,7 @@ impl TagTable {
             hasher: Xxh3DefaultBuilder::new(),
             generation: AtomicU64::new(0),
             per_shard: max_tags.div_ceil(SHARDS).max(16),
+            clock: TagClock::new(),
         }
     }
 
@@ -85,6 +90,7 @@ impl TagTable {
             // Full: start the shard over (forgetting is always safe).
             shard.seq.fetch_add(1, Ordering::SeqCst);
             map.clear();
+            self.clock.tick_all();
             self.generation.fetch_add(1, Ordering::SeqCst);
         }
         map.insert(key.into(), value);
@@ -100,6 +106,10 @@ impl TagTable {
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(key);
+            // After the removal: a reader whose time predates this tick
+            // may have read the old version, and its memo's time moves;
+            // one that read the time after it finds the version gone.
+            self.clock.tick(key);
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
@@ -111,6 +121,7 @@ impl TagTable {
             shard.seq.fetch_add(1, Ordering::SeqCst);
             shard.map.write().unwrap_or_else(|e| e.into_inner()).clear();
         }
+        self.clock.tick_all();
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 

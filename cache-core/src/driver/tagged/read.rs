@@ -3,7 +3,7 @@
 //! missing tags created); leased and shared reads.
 
 use super::{Lookup, ReadHow};
-use crate::backend::{Backend, Claim, Fetched, Kept};
+use crate::backend::{Backend, Claim, Fetched, Kept, TagTime};
 use crate::codec;
 use crate::driver::cache::Cache;
 use crate::driver::erased::{self, Open, Opening, Ops, Value};
@@ -138,7 +138,7 @@ impl Cache {
         Opening {
             key,
             tags,
-            generation,
+            time,
             bytes,
             memo,
             current,
@@ -174,8 +174,8 @@ impl Cache {
         if !opened.stamps.holds(current) {
             return Ok(None);
         }
-        if let Some(generation) = generation {
-            memo.checked(generation, tags);
+        if let Some(time) = time {
+            memo.checked(time, tags);
         }
         Ok(Some((opened.value.clone(), opened.times())))
     }
@@ -217,12 +217,13 @@ impl Cache {
             return None;
         }
         let generation = self.backend().generation()?;
+        let clock = self.backend().tag_clock();
         // The store lends the memo (outside its locks: the value's `Clone`
         // is the application's, and must not run under a lock of the
         // store's), and the value is cloned from it.
         let mut found = None;
         lend(self.backend().as_ref(), &mut |memo| {
-            if !memo.still_checked(generation, tags_digest) {
+            if !memo.still_checked(generation, clock, tags_digest) {
                 return;
             }
             let Some(opened) = memo.decoded_ref::<Opened<T>>() else {
@@ -253,14 +254,14 @@ impl Cache {
         open: Open,
     ) -> Result<(Lookup<Value>, bool)> {
         // Read before the lookup: see `Kept::checked`.
-        let generation = self.backend().generation();
+        let time = self.tag_time(tags);
         if !self.owed().is_clear() {
             self.settle_before_reading(tags, io.settles_inline())?;
         }
         let fetched = io.read_entry(key, tags, how.claim).await?;
         let leased = fetched.leased;
         let lookup = self
-            .lookup_of(io, (key, tags), tag_ttl, how, fetched, (open, generation))
+            .lookup_of(io, (key, tags), tag_ttl, how, fetched, (open, time))
             .await?;
         Ok((lookup, leased))
     }
@@ -278,7 +279,8 @@ impl Cache {
         stats: Option<&Stats>,
     ) -> Result<Vec<Lookup<Value>>> {
         // Read before the lookup: see `Kept::checked`.
-        let generation = self.backend().generation();
+        let times: Vec<Option<TagTime>> =
+            reads.iter().map(|(_, tags)| self.tag_time(tags)).collect();
         if !self.owed().is_clear() {
             let tags: Vec<&str> = reads
                 .iter()
@@ -299,11 +301,24 @@ impl Cache {
             stats,
         };
         let mut lookups = Vec::with_capacity(reads.len());
-        for (&read, fetched) in reads.iter().zip(found) {
-            let opened = (open, generation);
+        for ((&read, fetched), time) in reads.iter().zip(found).zip(times) {
+            let opened = (open, time);
             lookups.push(self.lookup_of(io, read, None, how, fetched, opened).await?);
         }
         Ok(lookups)
+    }
+
+    /// The store's time of `tags` (to be read before looking them up),
+    /// where it can tell: its [`TagClock`](crate::backend::TagClock)'s for
+    /// a few tags, else its generation.
+    fn tag_time(&self, tags: &[&str]) -> Option<TagTime> {
+        let generation = self.backend().generation()?;
+        let clock = self.backend().tag_clock();
+        Some(
+            clock
+                .and_then(|clock| clock.time_of(tags))
+                .unwrap_or(TagTime::Generation(generation)),
+        )
     }
 
     /// The value in `fetched`, read for `key` with `tags`, when it is a
@@ -322,9 +337,10 @@ impl Cache {
             create_missing: false,
             stats: None,
         };
-        let generation = self.backend().generation();
+        // (No time: `fetched` was read before this call could note one,
+        // so the memo is not marked checked.)
         match self
-            .lookup_of(io, read, None, how, fetched, (open, generation))
+            .lookup_of(io, read, None, how, fetched, (open, None))
             .await
         {
             Ok(Lookup::Hit {
@@ -339,8 +355,8 @@ impl Cache {
     /// What a read of the entry under `key` with `tags` found, from what
     /// the store answered (`fetched`), opened by `open` (see
     /// [`Cache::read_tagged_with`]).
-    /// `open` opens the entry, with the tag generation read before the
-    /// store was.
+    /// `open` opens the entry, with the store's time of its tags read
+    /// before the store was.
     async fn lookup_of(
         &self,
         io: &impl Io,
@@ -348,7 +364,7 @@ impl Cache {
         tag_ttl: Ttl,
         how: ReadHow<'_>,
         fetched: Fetched,
-        (open, generation): (Open, Option<u64>),
+        (open, time): (Open, Option<TagTime>),
     ) -> Result<Lookup<Value>> {
         let Fetched {
             entry,
@@ -367,7 +383,7 @@ impl Cache {
             let opening = Opening {
                 key,
                 tags,
-                generation,
+                time,
                 bytes,
                 memo: memo.as_ref(),
                 current: &current,
