@@ -27,7 +27,7 @@ pub(crate) fn cache_form_impl(
     quote! {
         // The `(&Field::<T>::new())` borrows choose the field's form.
         #[allow(clippy::needless_borrow)]
-        impl ::cache_diesel::CacheForm for #ty {
+        impl ::cache_diesel::__private::CacheForm for #ty {
             fn serialize_form<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
                 #[allow(unused_imports)]
                 use #private::{Packed as _, Plain as _};

@@ -3,7 +3,7 @@
 //! A model's own `Serialize` is for its users (JSON for an API, say), and
 //! chrono writes timestamps through it as RFC 3339 text, whose parsing is
 //! most of the cost of decoding a cached list. So `#[derive(Cached)]`
-//! writes a second form, [`CacheForm`]: the fields in declaration order (no
+//! writes a second form, `CacheForm`: the fields in declaration order (no
 //! names), each through its own `Serialize`, except the types that have a
 //! cheaper form of their own: chrono's timestamps and dates (as integers,
 //! with the `chrono` feature), other cached models, and `Option`s and
@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 pub trait CacheForm: Sized {
     /// Writes the cached form.
     fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
-    /// Reads what [`CacheForm::serialize_form`] wrote.
+    /// Reads what `CacheForm::serialize_form` wrote.
     fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
 }
 

@@ -22,7 +22,7 @@
 // above it in this list (`scripts/import-cycles` checks there is no cycle;
 // docs/ARCHITECTURE.md walks through them).
 
-/// How rows are laid out in the cache ([`CacheForm`]).
+/// How rows are laid out in the cache (`CacheForm`).
 mod form;
 
 /// The traits the derive implements ([`CachedModel`], [`ModelQueries`], ..).
@@ -80,7 +80,7 @@ pub use connections::Pooled;
 pub use error::{CheckoutError, Error, Result};
 #[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub use follower::{Follower, FollowerOptions, FollowerStats};
-pub use form::{CacheForm, Form, FormRef};
+pub use form::{Form, FormRef};
 pub use keys::filter::{BoxedCondition, FilterOp, Page, ParseOrderError};
 pub use manager::Manager;
 pub use manager::background::{
@@ -99,8 +99,8 @@ pub use manager::verify_entries::{EntriesVerified, StaleEntry};
 #[cfg(feature = "async")]
 pub use model::{AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery};
 pub use model::{
-    CachedModel, ColumnValue, InsertQuery, ListFilter, ModelInfo, ModelQueries, NoConnection,
-    UniqueKey, UpdateQuery, Updated, UpdatedRows, WhereQuery,
+    CachedModel, InsertQuery, ModelQueries, NoConnection, UpdateQuery, Updated, UpdatedRows,
+    WhereQuery,
 };
 #[cfg(feature = "r2d2")]
 pub use pool::TrackConnections;
@@ -144,7 +144,7 @@ pub mod __private {
     ))]
     pub use crate::connections::table_sql_name;
     pub use crate::connections::{LoadsFrom, assert_loads_from};
-    pub use crate::form::{Field, Packed, Plain, too_short};
+    pub use crate::form::{CacheForm, Field, Packed, Plain, too_short};
     pub use crate::keys::condition_values::op_value_keys;
     pub use crate::keys::filter::{
         BoxedCondition, FilterCondition, Page, append_key, append_page_key, deserialize_order,
@@ -152,7 +152,10 @@ pub mod __private {
     };
     pub use crate::keys::sort_key::{SortKeyFields, deserialize_sort_key};
     pub use crate::keys::{DECLARED_MODELS, Declared};
-    pub use crate::model::{RelationKind, Updated, UpdatedRows, WhereLoader, record_schema_hash};
+    pub use crate::model::{
+        ColumnValue, ListFilter, ModelInfo, RelationKind, UniqueKey, Updated, UpdatedRows,
+        WhereLoader, record_schema_hash,
+    };
     pub use crate::query::{CACHED_QUERIES, args_key, table_of};
     #[cfg(fuzzing)]
     pub use crate::sql_tables::fuzz_sql;

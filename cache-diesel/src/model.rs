@@ -96,7 +96,7 @@ pub trait ListFilter: Clone + Default + fmt::Debug + Send + Sync + 'static {
 /// A model that `#[derive(Cached)]` manages.
 ///
 /// Models are `Clone`: the in-process cache keeps decoded rows and hands out
-/// copies. They are cached in their [`CacheForm`], not through their own
+/// copies. They are cached in their `CacheForm` (a field tuple), not through their own
 /// `Serialize`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a cached model",
@@ -116,6 +116,7 @@ pub trait CachedModel:
     /// the generated record holding the model and its related rows.
     type Record: CacheForm + Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Static facts.
+    #[doc(hidden)]
     const INFO: ModelInfo;
     /// The table's SQL name, from Diesel's own rendering of the table
     /// (`#[sql_name]` and schema applied; the last part, lower-cased, as
@@ -125,6 +126,7 @@ pub trait CachedModel:
     /// The schema hash of what `get` and `all` cache: [`ModelInfo::schema_hash`],
     /// folded, for a model with relations, with each relation's name and
     /// kind and its model's own schema hash, in the record's order.
+    #[doc(hidden)]
     fn record_schema_hash() -> &'static str {
         Self::INFO.schema_hash
     }
@@ -133,27 +135,32 @@ pub trait CachedModel:
     /// A primary key as a unique lookup.
     fn unique_of_id(id: Self::Id) -> Self::Unique;
     /// Every unique value of this row, primary key first.
+    #[doc(hidden)]
     fn unique_keys(&self) -> Vec<Self::Unique>;
     /// The model inside a record.
     fn record_model(record: &Self::Record) -> &Self;
     /// Whether a row is all a record holds (a model without relations):
     /// a written row may then be put in place ([`CachedModel::record_of_row`]).
+    #[doc(hidden)]
     const ROW_IS_RECORD: bool = false;
     /// A row as what `get` caches, where the row is all of it (see
     /// [`CachedModel::ROW_IS_RECORD`]); `None` otherwise (a written row is
     /// then not put in place: its related rows are not known).
+    #[doc(hidden)]
     fn record_of_row(row: Self) -> Option<Self::Record> {
         let _ = row;
         None
     }
     /// The SQL name and value key of every column the model maps, as the
     /// value tags of a write name them.
+    #[doc(hidden)]
     fn column_values(&self) -> Vec<ColumnValue> {
         Vec::new()
     }
     /// The value key of one column of [`CachedModel::column_values`],
     /// without the others', written at the end of `out`; `false`: the
     /// model does not map the column.
+    #[doc(hidden)]
     fn column_value_into(&self, column: &str, out: &mut String) -> bool {
         let Some((_, value)) = self.column_values().into_iter().find(|(c, _)| *c == column) else {
             return false;

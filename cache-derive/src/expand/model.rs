@@ -38,7 +38,7 @@ pub(super) fn model_info(m: &Model) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     quote! {
-        ::cache_diesel::ModelInfo {
+        ::cache_diesel::__private::ModelInfo {
             name: #name,
             key: #key,
             primary_key: #pk_col,
@@ -88,7 +88,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             type Unique = #unique;
             type Filter = #filter;
             #record_assoc
-            const INFO: ::cache_diesel::ModelInfo = #info;
+            const INFO: ::cache_diesel::__private::ModelInfo = #info;
             #[inline]
             fn table() -> &'static str {
                 static NAME: ::cache_diesel::__private::OnceLock<::std::string::String> =
@@ -103,7 +103,7 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             #[inline]
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
             #[inline]
-            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::ColumnValue> {
+            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::__private::ColumnValue> {
                 ::std::vec![#((#columns, ::cache_diesel::__private::value_key(&self.#idents))),*]
             }
             #[inline]
@@ -123,8 +123,8 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
         const _: () = {
             #[::cache_diesel::__private::linkme::distributed_slice(::cache_diesel::__private::DECLARED_MODELS)]
             #[linkme(crate = ::cache_diesel::__private::linkme)]
-            fn __declared_model() -> (&'static str, &'static ::cache_diesel::ModelInfo) {
-                const INFO: &::cache_diesel::ModelInfo = &<#model as ::cache_diesel::CachedModel>::INFO;
+            fn __declared_model() -> (&'static str, &'static ::cache_diesel::__private::ModelInfo) {
+                const INFO: &::cache_diesel::__private::ModelInfo = &<#model as ::cache_diesel::CachedModel>::INFO;
                 (<#model as ::cache_diesel::CachedModel>::table(), INFO)
             }
         };

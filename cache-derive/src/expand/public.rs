@@ -156,7 +156,7 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
         #[derive(Clone, Debug)]
         #vis enum #unique { #(#unique_variants,)* }
 
-        impl ::cache_diesel::UniqueKey for #unique {
+        impl ::cache_diesel::__private::UniqueKey for #unique {
             fn column(&self) -> &'static str { #matched { #(#unique_columns,)* } }
             fn value_key(&self) -> ::std::string::String { #matched { #(#unique_values,)* } }
             fn value_key_into(&self, #out: &mut ::std::string::String) { #matched { #(#unique_values_into,)* } }
@@ -175,7 +175,7 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
             #page_builders
         }
 
-        impl ::cache_diesel::ListFilter for #filter {
+        impl ::cache_diesel::__private::ListFilter for #filter {
             fn cache_key(&self) -> ::std::string::String {
                 let mut key = self.conditions_key();
                 ::cache_diesel::__private::append_page_key(&mut key, &self.__page);

@@ -56,7 +56,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
         #public
         #[allow(non_local_definitions, clippy::all)]
         const _: () = {
-            impl ::cache_diesel::CacheForm for #model {
+            impl ::cache_diesel::__private::CacheForm for #model {
                 fn serialize_form<__S: #serde::Serializer>(&self, _: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
                     ::core::unimplemented!()
                 }
@@ -70,7 +70,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                 type Unique = #unique;
                 type Filter = #filter;
                 type Record = #record;
-                const INFO: ::cache_diesel::ModelInfo = #info;
+                const INFO: ::cache_diesel::__private::ModelInfo = #info;
                 fn table() -> &'static str { ::core::unimplemented!() }
                 fn id(&self) -> #id { ::core::unimplemented!() }
                 fn unique_of_id(_: #id) -> #unique { ::core::unimplemented!() }

@@ -116,7 +116,7 @@ impl From<&str> for Failed {
 /// not a clean run.
 #[derive(Default)]
 pub struct Admin {
-    verifiers: Vec<(&'static crate::ModelInfo, Verify)>,
+    verifiers: Vec<(&'static crate::model::ModelInfo, Verify)>,
 }
 
 impl std::fmt::Debug for Admin {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 pub(crate) struct Batch<M: CachedModel> {
     /// The keys, each once.
     pub(crate) keys: Vec<M::Unique>,
-    /// Their [`UniqueKey::value_key`]s.
+    /// Their `UniqueKey::value_key`s.
     pub(crate) value_keys: Vec<String>,
     /// For each key asked, in order, its index in `keys`.
     at: Vec<usize>,
@@ -210,7 +210,8 @@ where
 
 /// Reading in batches, by primary key or unique value, in one round trip:
 /// [`find_many`](Self::find_many), [`get_many`](Self::get_many),
-/// [`find_many_unique`](Self::find_many_unique).
+/// [`find_many_unique`](Self::find_many_unique),
+/// [`get_many_unique`](Self::get_many_unique).
 impl<M: CachedModel> Manager<M> {
     /// The rows (or records) with these primary keys, in the order asked,
     /// `None` where there is none: the cached ones and their tags in one
@@ -239,7 +240,21 @@ impl<M: CachedModel> Manager<M> {
         C: Connection + 'static,
         M: ModelQueries<C>,
     {
-        let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
+        self.get_many_unique(conn, ids.into_iter().map(M::unique_of_id))
+    }
+
+    /// [`Manager::find_many_unique`], or [`Error::NotFound`] naming every
+    /// value with no row.
+    pub fn get_many_unique<C>(
+        &self,
+        conn: &mut C,
+        keys: impl IntoIterator<Item = M::Unique>,
+    ) -> Result<Vec<M::Record>>
+    where
+        C: Connection + 'static,
+        M: ModelQueries<C>,
+    {
+        let keys: Vec<M::Unique> = keys.into_iter().collect();
         all_found::<M>(
             &keys,
             self.find_many_via(&mut &mut *conn, keys.iter().cloned(), false)?,
@@ -425,7 +440,15 @@ where
 
     /// [`Manager::get_many`] through the source.
     pub fn get_many(&self, ids: impl IntoIterator<Item = M::Id>) -> Result<Vec<M::Record>> {
-        let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
+        self.get_many_unique(ids.into_iter().map(M::unique_of_id))
+    }
+
+    /// [`Manager::get_many_unique`] through the source.
+    pub fn get_many_unique(
+        &self,
+        keys: impl IntoIterator<Item = M::Unique>,
+    ) -> Result<Vec<M::Record>> {
+        let keys: Vec<M::Unique> = keys.into_iter().collect();
         all_found::<M>(&keys, self.find_many_unique(keys.iter().cloned())?)
     }
 

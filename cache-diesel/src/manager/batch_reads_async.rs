@@ -31,7 +31,8 @@ where
 }
 
 /// Async batch reads (feature `async`): [`find_many_async`](Self::find_many_async),
-/// [`get_many_async`](Self::get_many_async), [`find_many_unique_async`](Self::find_many_unique_async).
+/// [`get_many_async`](Self::get_many_async), [`find_many_unique_async`](Self::find_many_unique_async),
+/// [`get_many_unique_async`](Self::get_many_unique_async).
 impl<M: CachedModel> Manager<M> {
     /// [`Manager::find_many`] on an async connection.
     pub async fn find_many_async<C>(
@@ -57,7 +58,21 @@ impl<M: CachedModel> Manager<M> {
         C: AsyncConnection + 'static,
         M: AsyncModelQueries<C>,
     {
-        let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
+        self.get_many_unique_async(conn, ids.into_iter().map(M::unique_of_id))
+            .await
+    }
+
+    /// [`Manager::get_many_unique`] on an async connection.
+    pub async fn get_many_unique_async<C>(
+        &self,
+        conn: &mut C,
+        keys: impl IntoIterator<Item = M::Unique>,
+    ) -> Result<Vec<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncModelQueries<C>,
+    {
+        let keys: Vec<M::Unique> = keys.into_iter().collect();
         let found = self
             .find_many_async_via(&mut &mut *conn, keys.iter().cloned(), false)
             .await?;
@@ -158,7 +173,16 @@ where
         &self,
         ids: impl IntoIterator<Item = M::Id>,
     ) -> Result<Vec<M::Record>> {
-        let keys: Vec<M::Unique> = ids.into_iter().map(M::unique_of_id).collect();
+        self.get_many_unique_async(ids.into_iter().map(M::unique_of_id))
+            .await
+    }
+
+    /// [`Manager::get_many_unique_async`] through the source.
+    pub async fn get_many_unique_async(
+        &self,
+        keys: impl IntoIterator<Item = M::Unique>,
+    ) -> Result<Vec<M::Record>> {
+        let keys: Vec<M::Unique> = keys.into_iter().collect();
         let found = self.find_many_unique_async(keys.iter().cloned()).await?;
         all_found::<M>(&keys, found)
     }

@@ -106,6 +106,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// The backend key of a list: the suffix is a readable label, the filter
     /// (or query) key is what separates lists.
+    #[doc(hidden)]
     pub fn list_key(&self, suffix: Option<&str>, filter_key: &str) -> String {
         self.keys.list_key(suffix, filter_key)
     }

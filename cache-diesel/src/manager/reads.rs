@@ -387,7 +387,7 @@ impl<M: CachedModel> Manager<M> {
         })
     }
 
-    /// The entry of a lookup by `key` (whose [`UniqueKey::value_key`] is
+    /// The entry of a lookup by `key` (whose `UniqueKey::value_key` is
     /// `value_key`), whose tag is `unique_tag`.
     pub(crate) fn detail_entry<'t>(
         &'t self,

@@ -3,8 +3,9 @@
 //! and what it costs), and the positions each database gives
 //! ([`ReplicaPosition`]).
 
+use crate::error::CheckoutError;
 use crate::error::{Error, Result};
-use crate::manager::source::{CheckoutError, ConnectionSource, Missed};
+use crate::manager::source::{ConnectionSource, Missed};
 use diesel::{Connection, QueryResult};
 use std::collections::HashMap;
 use std::sync::Mutex;

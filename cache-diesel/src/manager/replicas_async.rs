@@ -2,11 +2,12 @@
 //! [`AsyncConnectionSource`] (deadpool or bb8 pools, or
 //! [`Checkout`](crate::Checkout) closures returning futures).
 
+use crate::error::CheckoutError;
 use crate::error::{Error, Result};
 #[cfg(any(feature = "async-postgres", feature = "async-mysql"))]
 use crate::manager::replicas::sql;
 use crate::manager::replicas::{Replicated, usable};
-use crate::manager::source::{CheckoutError, Missed};
+use crate::manager::source::Missed;
 use crate::manager::source_async::AsyncConnectionSource;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;

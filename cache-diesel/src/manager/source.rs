@@ -35,7 +35,7 @@
 //! (`Product::cache().get(&mut conn, id)`): a connection checked out of the
 //! pool is another session, outside it.
 
-pub use crate::error::CheckoutError;
+use crate::error::CheckoutError;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::model::{CachedModel, ModelQueries, UniqueKey};

@@ -3,8 +3,9 @@
 //! [`Checkout`] closure returning a future, that check a connection out
 //! only on a miss.
 
+use crate::error::CheckoutError;
 use crate::error::{Error, Result};
-use crate::manager::source::{Checkout, CheckoutError, FromPool, Missed};
+use crate::manager::source::{Checkout, FromPool, Missed};
 use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::tracking::tracking_async::AsyncConn;

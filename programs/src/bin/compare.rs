@@ -334,7 +334,10 @@ impl Run {
         let _ = peer.cache_clear();
 
         let filter = BenchProductFilter::default().category_id(2);
-        let list_key = manager.list_key(None, &cache_diesel::ListFilter::cache_key(&filter));
+        let list_key = manager.list_key(
+            None,
+            &cache_diesel::__private::ListFilter::cache_key(&filter),
+        );
         let [hit, raw] = bench::measure_side_by_side(n_1000, |k, _| {
             if k == 0 {
                 black_box(manager.all(&mut sqlite, None, filter.clone()).expect("hit"));

@@ -111,6 +111,24 @@ where
     // One per kind of key, and one for the text value no row matched to
     // the letter (a collation might have matched it otherwise).
     assert_eq!(queries, 3);
+    // get_many_unique: all of them, or NotFound naming the values with no
+    // row, each once.
+    let got = p
+        .get_many_unique(
+            &mut env.db.conn,
+            [ProductUnique::Slug("b7".into()), ProductUnique::Id(ids[8])],
+        )
+        .unwrap();
+    assert_eq!((got[0].slug.as_str(), got[1].slug.as_str()), ("b7", "b8"));
+    let asked = [
+        ProductUnique::Slug("nope".into()),
+        ProductUnique::Id(ids[8]),
+        ProductUnique::Slug("nope".into()),
+    ];
+    match p.get_many_unique(&mut env.db.conn, asked) {
+        Err(Error::NotFound { id, .. }) => assert_eq!(id, r#"slug="nope""#),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn writes_and_transactions_are_seen_as_by_single_reads<C: Connection + 'static>(env: &mut Env<C>)
@@ -368,6 +386,17 @@ async fn async_batches_cost_one_mget_and_one_query() {
     let got = p.get_many_async(&mut env.conn, ids.clone()).await.unwrap();
     assert_eq!(got[19].slug, "b19");
     assert_eq!((calls(&server, "mget"), env.take_queries()), (2, 0));
+    let asked = [ProductUnique::Id(ids[4]), ProductUnique::Slug("b6".into())];
+    let got = p
+        .get_many_unique_async(&mut env.conn, asked.clone())
+        .await
+        .unwrap();
+    assert_eq!((got[0].slug.as_str(), got[1].slug.as_str()), ("b4", "b6"));
+    let absent = ProductUnique::Slug("absent".into());
+    match p.get_many_unique_async(&mut env.conn, [absent]).await {
+        Err(Error::NotFound { id, .. }) => assert_eq!(id, r#"slug="absent""#),
+        other => panic!("{other:?}"),
+    }
     // Through a pool, from a spawned task (the future is `Send`).
     let url = cache_tests::services::database_url().unwrap();
     let schema = env.sync.db.schema().unwrap().to_owned();
@@ -386,12 +415,18 @@ async fn async_batches_cost_one_mget_and_one_query() {
     )
     .unwrap();
     let task = tokio::spawn(async move {
-        p.from_pool(&pool)
-            .find_many_async(ids.clone())
-            .await
-            .map(|found| found[3].as_ref().unwrap().title.clone())
+        let pooled = p.from_pool(&pool);
+        let found = pooled.find_many_async(ids.clone()).await?;
+        let unique = pooled
+            .get_many_unique_async([ProductUnique::Id(ids[3])])
+            .await?;
+        Ok::<_, Error>((
+            found[3].as_ref().unwrap().title.clone(),
+            unique[0].title.clone(),
+        ))
     });
-    assert_eq!(task.await.unwrap().unwrap(), "pooled");
+    let (found, unique) = task.await.unwrap().unwrap();
+    assert_eq!((found.as_str(), unique.as_str()), ("pooled", "pooled"));
 }
 
 /// On the tiered store: the local tier answers what it holds, and what it

@@ -9,7 +9,7 @@
 use cache_diesel::{Checkout, Error};
 use cache_tests::db;
 use cache_tests::env::cache_with_prefix;
-use cache_tests::models::{NewProduct, ProductCache, ProductFilter, products};
+use cache_tests::models::{NewProduct, ProductCache, ProductFilter, ProductUnique, products};
 use cache_tests::services;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool};
@@ -63,7 +63,9 @@ fn an_r2d2_pool_is_asked_for_a_connection_only_on_a_miss() {
     assert_eq!(reads.find(id).unwrap().unwrap().slug, "pooled");
     assert_eq!(reads.all(None, in_four()).unwrap().len(), 1);
     assert_eq!(reads.count(None, in_four()).unwrap(), 1);
-    assert_eq!(products.stats().hits, hits + 4);
+    let batch = reads.get_many_unique([ProductUnique::Id(id)]).unwrap();
+    assert_eq!(batch[0].slug, "pooled");
+    assert_eq!(products.stats().hits, hits + 5);
     // A miss with no connection to be had.
     let missed = reads.get(id + 1000);
     assert!(matches!(missed, Err(Error::Checkout(_))), "{missed:?}");

@@ -3,7 +3,7 @@
 //! in-process cache and on Redis; a value that still does not fit is
 //! counted in the manager's `refused` on every read and logged once.
 
-use cache_diesel::ListFilter;
+use cache_diesel::__private::ListFilter;
 use cache_tests::env::{self, Env};
 use cache_tests::logs;
 use cache_tests::models::{ProductFilter, ProductOrder};

@@ -4,7 +4,8 @@
 //! runs no query, and writes (hooks, tracked SQL) invalidate pages and
 //! counts alike.
 
-use cache_diesel::{Error, ListFilter};
+use cache_diesel::__private::ListFilter;
+use cache_diesel::Error;
 use cache_tests::models::{NewProduct, Product, ProductFilter, ProductOrder, ProductSortKey};
 use proptest::prelude::*;
 

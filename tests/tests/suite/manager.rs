@@ -9,7 +9,8 @@
 //! Database queries are counted through Diesel's instrumentation on the
 //! connection under test: 0 on a hit, 1 on a miss.
 
-use cache_diesel::{CachedModel, Error, ListFilter};
+use cache_diesel::__private::ListFilter;
+use cache_diesel::{CachedModel, Error};
 use cache_tests::api::{Api, ProductOps, Products};
 use cache_tests::env;
 use cache_tests::models::{NewProduct, Product, ProductFilter, ProductUnique, products};

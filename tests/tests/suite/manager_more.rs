@@ -542,7 +542,7 @@ fn absent_lookup_figures() {
 /// over Redis.
 mod damaged_entries {
     use cache_core::Bytes;
-    use cache_diesel::ListFilter;
+    use cache_diesel::__private::ListFilter;
     use cache_tests::api::{Api, ProductOps, Products};
     use cache_tests::models::{NewProduct, Product, ProductFilter, ProductUnique};
 

@@ -8,7 +8,8 @@
 //! list with conditions and is counted.
 //! Every API on every store, on tracked connections and untracked ones.
 
-use cache_diesel::{Cached, ListFilter};
+use cache_diesel::__private::ListFilter;
+use cache_diesel::Cached;
 use cache_tests::api::{Api, ProductOps, Products, Reads, Updates};
 use cache_tests::models::{
     NewProduct, Product, ProductCache, ProductFilter, ProductV2, ProductV2Cache, products,

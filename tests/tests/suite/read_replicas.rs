@@ -7,7 +7,7 @@
 //! hooks, reads through `Replicated` sources (and, to show the failure the
 //! check prevents, through the replica alone).
 
-use cache_diesel::ListFilter;
+use cache_diesel::__private::ListFilter;
 use cache_diesel::{Checkout, ConnectionSource, Replicated};
 use cache_tests::db;
 use cache_tests::env::cache_with_prefix;
