@@ -135,19 +135,23 @@ where
 }
 
 /// Compares what was served with the database now.
+/// How long after a difference it is checked again: the verification
+/// window, and not before a follower's bound or the local tier's window
+/// (writes within them may not have been invalidated yet, by design).
+pub(crate) fn window(cache: &Cache) -> Duration {
+    let config = cache.config();
+    (config.verify_window)
+        .max(config.follower_bound.unwrap_or_default())
+        .max(config.local_window)
+}
+
 fn first_check(sample: Sample, mut reread: Reread) -> Option<Recheck> {
     let now = reread()?;
     if now == sample.served {
         sample.stats.add(Counter::Verified, 1);
         return None;
     }
-    // (Not before a follower's bound or the local tier's window: writes
-    // within them may not have been invalidated yet, by design.)
-    let config = sample.cache.config();
-    let window = (config.verify_window)
-        .max(config.follower_bound.unwrap_or_default())
-        .max(config.local_window);
-    let due = Instant::now() + window;
+    let due = Instant::now() + window(&sample.cache);
     let stats = sample.stats.clone();
     Some((due, Box::new(move || recheck(sample, reread)), stats))
 }

@@ -131,11 +131,7 @@ impl<M: CachedModel> Manager<M> {
         if differed.is_empty() {
             return Ok(report);
         }
-        let config = self.cache().config();
-        let window = (config.verify_window)
-            .max(config.follower_bound.unwrap_or_default())
-            .max(config.local_window);
-        std::thread::sleep(window);
+        std::thread::sleep(crate::manager::verify::window(self.cache()));
         for unique in differed {
             let before = self.row_form::<C>(conn, &unique)?;
             let entry = self.valid_form(&unique, related);
