@@ -251,10 +251,15 @@ impl Follower {
         let version: Option<String> = rt.block_on(timely(conn.query_first("SELECT VERSION()")))?;
         let mariadb = version.is_some_and(|v| v.contains("MariaDB"));
         self.add(Count::Starts, 1);
-        let stored = s.cache.get::<String>(self.position_key())?;
+        // (What the cache holds: after a gap, the place it stored.)
+        let mut stored = s.cache.get::<String>(self.position_key())?;
         let mut start = match stored.as_deref().and_then(Resume::parse) {
             Some(resume) => resume,
-            None => self.mysql_gap(rt, &mut conn, &db, mariadb)?,
+            None => {
+                let now = self.mysql_gap(rt, &mut conn, &db, mariadb)?;
+                stored = Some(now.to_string());
+                now
+            }
         };
         if start.gtid.is_none() {
             // (Stored by a version that kept no GTID state.)
@@ -267,6 +272,7 @@ impl Follower {
                 // never in it. A gap.
                 tracing::warn!(slot = %s.options.slot, position = %start, error = %e, "cache follower: the binary log position is gone (purged, or another server's)");
                 start = self.mysql_gap(rt, &mut conn, &db, mariadb)?;
+                stored = Some(start.to_string());
                 rt.block_on(open_stream(&opts, &start))?
             }
             Err(e) => return Err(e),
