@@ -147,15 +147,16 @@ impl Kept<dyn Any + Send + Sync> {
 
     /// Whether the tags whose [`tags_digest`] is `tags_digest` held in a
     /// lookup made after the store's time of them was already what it is
-    /// now (so none of them has been written since): `generation` is the
-    /// store's [`TagStore::generation`] now, `clock` its [`TagClock`]. A
+    /// now (so none of them has been written since): `clock` is the
+    /// store's [`TagClock`] where it can tell by one now, `generation` its
+    /// [`TagStore::generation`] (asked only of a memo stamped by it). A
     /// caller may build the digest from [`tag_hash`]es it keeps
     /// ([`digest_of_hashes`]).
     #[inline]
     pub fn still_checked(
         &self,
-        generation: u64,
         clock: Option<&TagClock>,
+        generation: impl FnOnce() -> Option<u64>,
         tags_digest: u64,
     ) -> bool {
         let checked = self.checked.load(Ordering::SeqCst);
@@ -170,6 +171,9 @@ impl Kept<dyn Any + Send + Sync> {
                 at: clock.at(slots),
             }
         } else {
+            let Some(generation) = generation() else {
+                return false;
+            };
             TagTime::Generation(generation)
         };
         checked == now.mark()
@@ -335,9 +339,8 @@ pub trait TagStore {
     fn generation(&self) -> Option<u64> {
         None
     }
-    /// The store's clock of each tag ([`TagClock`]), where it keeps one:
-    /// read, like [`generation`](Self::generation), only after
-    /// `generation` answered (which says whether the store can tell).
+    /// The store's clock of each tag ([`TagClock`]), where it keeps one
+    /// and can tell now (as [`generation`](Self::generation) answers).
     fn tag_clock(&self) -> Option<&TagClock> {
         None
     }

@@ -26,15 +26,11 @@ const MAX_TAGS: usize = 6;
 /// Counters by slot of tags, moved after each change of a tag's version.
 pub struct TagClock {
     slots: Box<[AtomicU64]>,
-    /// Moves when every tag may have changed (the store forgot them all).
-    whole: AtomicU64,
 }
 
 impl std::fmt::Debug for TagClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TagClock")
-            .field("whole", &self.whole.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
+        f.debug_struct("TagClock").finish_non_exhaustive()
     }
 }
 
@@ -42,7 +38,6 @@ impl Default for TagClock {
     fn default() -> Self {
         TagClock {
             slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
-            whole: AtomicU64::new(0),
         }
     }
 }
@@ -57,7 +52,7 @@ pub enum TagTime {
     Clock {
         /// The slots: a count (low 3 bits), then 10 bits each.
         slots: u64,
-        /// Their sum, and the whole store's counter.
+        /// Their sum.
         at: u64,
     },
 }
@@ -95,9 +90,12 @@ impl TagClock {
         self.slots[slot(tag)].fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Moves every tag's time: after the store forgot them all.
+    /// Moves every tag's time: after the store forgot them all (every
+    /// slot, one by one: rare, and a hit then reads no extra counter).
     pub fn tick_all(&self) {
-        self.whole.fetch_add(1, Ordering::SeqCst);
+        for slot in self.slots.iter() {
+            slot.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// The time of `tags` now, to be read before looking them up; `None`
@@ -118,10 +116,10 @@ impl TagClock {
         })
     }
 
-    /// The sum of the packed `slots` and the whole store's counter.
+    /// The sum of the packed `slots`.
     pub(crate) fn at(&self, slots: u64) -> u64 {
         let count = (slots & 0b111) as usize;
-        let mut at = self.whole.load(Ordering::SeqCst);
+        let mut at = 0u64;
         for i in 0..count.min(MAX_TAGS) {
             let slot = (slots >> (3 + SLOT_BITS as usize * i)) as usize & (SLOTS - 1);
             at = at.wrapping_add(self.slots[slot].load(Ordering::SeqCst));

@@ -487,10 +487,8 @@ fn a_memo_stays_checked_until_one_of_its_own_tags_is_written() {
         .unwrap();
     let clock = m.tag_clock().expect("the in-process store keeps a clock");
     let memo = Kept::holding(Bytes::from_static(b"v"));
-    let checked_now = |memo: &Memo| {
-        let generation = m.generation().unwrap();
-        memo.still_checked(generation, Some(clock), tags_digest(&tags))
-    };
+    let checked_now =
+        |memo: &Memo| memo.still_checked(Some(clock), || m.generation(), tags_digest(&tags));
     let time = clock.time_of(&tags).unwrap();
     assert!(matches!(time, TagTime::Clock { .. }));
     memo.checked(time, &tags);
@@ -513,11 +511,7 @@ fn a_memo_stays_checked_until_one_of_its_own_tags_is_written() {
     assert!(m.generation().unwrap() > generation);
     assert!(checked_now(&memo), "other tags' writes leave it checked");
     // A memo checked under other tags is not checked under these.
-    assert!(!memo.still_checked(
-        m.generation().unwrap(),
-        Some(clock),
-        tags_digest(&tags[..1])
-    ));
+    assert!(!memo.still_checked(Some(clock), || m.generation(), tags_digest(&tags[..1])));
     // Its own tag written: no longer.
     m.write_versions(&[(tags[1], 2)], None).unwrap();
     assert!(!checked_now(&memo), "its own tag's write");

@@ -336,6 +336,10 @@ impl TagStore for TieredBackend {
     }
 
     fn tag_clock(&self) -> Option<&TagClock> {
+        // As `generation`: read after the proof of freshness.
+        if !self.answers_locally() {
+            return None;
+        }
         Some(&self.channel.tags.clock)
     }
 }

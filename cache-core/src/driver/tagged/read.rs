@@ -216,14 +216,20 @@ impl Cache {
         if !self.owed().is_clear() || self.gate().held() {
             return None;
         }
-        let generation = self.backend().generation()?;
-        let clock = self.backend().tag_clock();
+        // (One look at the store on a clock's hit; its generation only
+        // for a memo stamped by it.)
+        let backend = self.backend();
+        let clock = backend.tag_clock();
+        let generation = || backend.generation();
+        if clock.is_none() && generation().is_none() {
+            return None;
+        }
         // The store lends the memo (outside its locks: the value's `Clone`
         // is the application's, and must not run under a lock of the
         // store's), and the value is cloned from it.
         let mut found = None;
         lend(self.backend().as_ref(), &mut |memo| {
-            if !memo.still_checked(generation, clock, tags_digest) {
+            if !memo.still_checked(clock, generation, tags_digest) {
                 return;
             }
             let Some(opened) = memo.decoded_ref::<Opened<T>>() else {
@@ -312,13 +318,11 @@ impl Cache {
     /// where it can tell: its [`TagClock`](crate::backend::TagClock)'s for
     /// a few tags, else its generation.
     fn tag_time(&self, tags: &[&str]) -> Option<TagTime> {
-        let generation = self.backend().generation()?;
-        let clock = self.backend().tag_clock();
-        Some(
-            clock
-                .and_then(|clock| clock.time_of(tags))
-                .unwrap_or(TagTime::Generation(generation)),
-        )
+        let backend = self.backend();
+        backend
+            .tag_clock()
+            .and_then(|clock| clock.time_of(tags))
+            .or_else(|| backend.generation().map(TagTime::Generation))
     }
 
     /// The value in `fetched`, read for `key` with `tags`, when it is a
