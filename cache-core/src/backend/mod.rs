@@ -341,6 +341,10 @@ pub trait TagStore {
     }
     /// The store's clock of each tag ([`TagClock`]), where it keeps one
     /// and can tell now (as [`generation`](Self::generation) answers).
+    /// Its slots are of the tag keys as the store received them: a
+    /// wrapper that renames tag keys on their way to a wrapped store
+    /// forwards `generation` but must not forward this (a write would
+    /// tick the slot of the renamed key, a reader check the original's).
     fn tag_clock(&self) -> Option<&TagClock> {
         None
     }
