@@ -410,8 +410,8 @@ pub struct Updated<M: CachedModel> {
     /// The unique values (primary key first) the row had before the update:
     /// the cached lookups by them are stale now.
     pub before: Vec<M::Unique>,
-    /// Every column's value before the update (see
-    /// [`CachedModel::column_values`]), when the update read them: the
+    /// Every column's value before the update (the SQL name and value key
+    /// of each column the model maps), when the update read them: the
     /// lists that held the row are stale now. `None`: not read (every
     /// filtered list of the table is invalidated instead).
     pub old_values: Option<Vec<ColumnValue>>,

@@ -142,7 +142,7 @@ pub struct CacheConfig {
     pub local_window: Duration,
     /// Redis: after every write of tag versions, wait until this many
     /// replicas have it (`?replicas=1`); `None`: 1 on a cluster and under
-    /// Sentinel, 0 on one server. See [`RedisOptions::replicas`](crate::backend::RedisOptions::replicas).
+    /// Sentinel, 0 on one server. See `RedisOptions::replicas` (feature `unstable-store-api`).
     pub replicas: Option<u32>,
     /// Redis Cluster: how many shards keys are spread over (`?shards=16`).
     pub shards: u16,

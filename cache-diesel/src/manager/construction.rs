@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Making a manager, its counters and its keys: [`new`](Self::new),
 /// [`from_default_cache`](Self::from_default_cache), [`stats`](Self::stats),
-/// [`cache`](Self::cache), [`detail_key`](Self::detail_key), [`list_key`](Self::list_key).
+/// [`cache`](Self::cache), [`detail_key`](Self::detail_key).
 impl<M: CachedModel> Manager<M> {
     /// A manager over `cache`.
     pub fn new(cache: Cache) -> Self {
