@@ -74,7 +74,7 @@ pub mod __engine {
     #[cfg(fuzzing)]
     pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
-    pub use crate::codec::MAGIC;
+    pub use crate::codec::{FormError, FormReader, FormWriter, MAGIC, value_len};
     pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::driver::read_many::Found;
     pub use crate::driver::read_through::{Outcome, Plan, Refresh, Shape};

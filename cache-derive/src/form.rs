@@ -1,6 +1,8 @@
 //! The `CacheForm` impl: a model or record as the tuple of its fields in
 //! declaration order, each through `cache_diesel`'s field dispatch (its own
-//! cached form when it has one, its serde impls otherwise).
+//! cached form when it has one, its serde impls otherwise), written and
+//! read by cache-diesel's concrete `FormWriter` and `FormReader`: no serde
+//! visitor per model.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -10,47 +12,32 @@ pub(crate) fn cache_form_impl(
     ty: &syn::Ident,
     fields: &[(syn::Ident, TokenStream)],
 ) -> TokenStream {
-    let serde = quote!(::cache_diesel::__private::serde);
     let private = quote!(::cache_diesel::__private);
     let len = fields.len();
     let name = ty.to_string();
-    let writes = fields.iter().map(|(ident, field_ty)| {
-        quote!((&#private::Field::<#field_ty>::new()).write(&self.#ident, &mut tuple)?;)
-    });
-    let reads = fields.iter().enumerate().map(|(i, (ident, field_ty))| {
-        quote! {
-            #ident: (&#private::Field::<#field_ty>::new())
-                .read(&mut seq)?
-                .ok_or_else(|| #private::too_short(#i, #len, #name))?
-        }
-    });
+    let writes = fields.iter().map(
+        |(ident, field_ty)| quote!((&#private::Field::<#field_ty>::new()).write(&self.#ident, w)?;),
+    );
+    let reads = fields
+        .iter()
+        .map(|(ident, field_ty)| quote!(#ident: (&#private::Field::<#field_ty>::new()).read(r)?));
     quote! {
         // The `(&Field::<T>::new())` borrows choose the field's form.
         #[allow(clippy::needless_borrow)]
-        impl ::cache_diesel::__private::CacheForm for #ty {
-            fn serialize_form<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
+        impl #private::CacheForm for #ty {
+            fn write_form(&self, w: &mut #private::FormWriter<'_>) -> ::core::result::Result<(), #private::FormError> {
                 #[allow(unused_imports)]
                 use #private::{Packed as _, Plain as _};
-                use #serde::ser::SerializeTuple as _;
-                let mut tuple = serializer.serialize_tuple(#len)?;
+                w.tuple(#len)?;
                 #(#writes)*
-                tuple.end()
+                ::core::result::Result::Ok(())
             }
 
-            fn deserialize_form<'de, __D: #serde::Deserializer<'de>>(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
-                struct FormVisitor;
-                impl<'de> #serde::de::Visitor<'de> for FormVisitor {
-                    type Value = #ty;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(concat!("the cached form of ", #name))
-                    }
-                    fn visit_seq<__A: #serde::de::SeqAccess<'de>>(self, mut seq: __A) -> ::core::result::Result<#ty, __A::Error> {
-                        #[allow(unused_imports)]
-                        use #private::{Packed as _, Plain as _};
-                        ::core::result::Result::Ok(#ty { #(#reads,)* })
-                    }
-                }
-                deserializer.deserialize_tuple(#len, FormVisitor)
+            fn read_form(r: &mut #private::FormReader<'_>) -> ::core::result::Result<Self, #private::FormError> {
+                #[allow(unused_imports)]
+                use #private::{Packed as _, Plain as _};
+                r.tuple_of(#len, #name)?;
+                ::core::result::Result::Ok(#ty { #(#reads,)* })
             }
         }
     }

@@ -13,28 +13,49 @@
 //!
 //! [`Form`] and [`FormRef`] carry a `CacheForm` value through serde.
 
-use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
-use serde::ser::SerializeTuple;
+pub use cache_core::__engine::{FormError, FormReader, FormWriter};
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-/// A type with a cache-only serde form (written by `#[derive(Cached)]` for
-/// models and records; provided for chrono types, `Option` and `Vec`).
+/// A type with a cache-only form (written by `#[derive(Cached)]` for
+/// models and records; provided for chrono types, integers, texts,
+/// booleans, `Option` and `Vec`), written and read by concrete code
+/// ([`FormWriter`], [`FormReader`]): no serde visitor per model.
 pub trait CacheForm: Sized {
     /// Writes the cached form.
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
-    /// Reads what `CacheForm::serialize_form` wrote.
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError>;
+    /// Reads what [`CacheForm::write_form`] wrote.
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError>;
 }
 
 /// A borrowed value serialized in its cached form.
 #[derive(Debug)]
 pub struct FormRef<'a, T>(pub &'a T);
 
+/// The form's bytes, as one MessagePack binary: the serde types around it
+/// (the entry's envelope) see bytes, and no serializer or deserializer
+/// they bring compiles a model's code again.
+fn serialize_form<T: CacheForm, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let bytes = form_bytes(value).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_bytes(&bytes)
+}
+
+/// The form of `value` (compiled once per type, whatever the serializer).
+fn form_bytes<T: CacheForm>(value: &T) -> Result<Vec<u8>, FormError> {
+    let mut out = Vec::with_capacity(64);
+    value.write_form(&mut FormWriter::new(&mut out))?;
+    Ok(out)
+}
+
 impl<T: CacheForm> Serialize for FormRef<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_form(serializer)
+        serialize_form(self.0, serializer)
     }
 }
 
@@ -44,61 +65,148 @@ pub struct Form<T>(pub T);
 
 impl<T: CacheForm> Serialize for Form<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_form(serializer)
+        serialize_form(&self.0, serializer)
     }
 }
 
 impl<'de, T: CacheForm> Deserialize<'de> for Form<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        T::deserialize_form(deserializer).map(Form)
+        let bytes = deserializer.deserialize_bytes(FormBytes)?;
+        read_whole(&bytes).map(Form).map_err(de::Error::custom)
     }
 }
 
-/// A count (`Manager::count`): the integer itself.
-impl CacheForm for i64 {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(*self)
+/// Reads a `T` from the whole of `bytes`.
+fn read_whole<T: CacheForm>(bytes: &[u8]) -> Result<T, FormError> {
+    let mut r = FormReader::new(bytes);
+    let value = T::read_form(&mut r)?;
+    if !r.is_done() {
+        return Err(FormError::new("bytes after the cached form"));
+    }
+    Ok(value)
+}
+
+/// The bytes of a form (borrowed where the deserializer lends them).
+struct FormBytes;
+
+impl<'de> Visitor<'de> for FormBytes {
+    type Value = Cow<'de, [u8]>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the bytes of a cached form")
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        i64::deserialize(deserializer)
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_vec()))
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    /// Formats without bytes (JSON) write them as a sequence.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(b) = seq.next_element::<u8>()? {
+            out.push(b);
+        }
+        Ok(Cow::Owned(out))
+    }
+}
+
+/// A count (`Manager::count`), and an integer field.
+impl CacheForm for i64 {
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.int(*self);
+        Ok(())
+    }
+
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        r.int()
+    }
+}
+
+/// Integer fields narrower than `i64`, read back only when they fit.
+macro_rules! narrow_ints {
+    ($($t:ty),*) => {$(
+        impl CacheForm for $t {
+            fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+                w.int(i64::from(*self));
+                Ok(())
+            }
+
+            fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+                let n = r.int()?;
+                <$t>::try_from(n).map_err(|_| {
+                    FormError::new(format!("{n} does not fit {}", stringify!($t)))
+                })
+            }
+        }
+    )*};
+}
+
+narrow_ints!(i16, i32);
+
+impl CacheForm for bool {
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.bool(*self);
+        Ok(())
+    }
+
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        r.bool()
+    }
+}
+
+impl CacheForm for String {
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.str(self);
+        Ok(())
+    }
+
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        r.string()
     }
 }
 
 impl<T: CacheForm> CacheForm for Option<T> {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
         match self {
-            Some(value) => serializer.serialize_some(&FormRef(value)),
-            None => serializer.serialize_none(),
+            Some(value) => w.some(|w| value.write_form(w)),
+            None => {
+                w.nil();
+                Ok(())
+            }
         }
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Option::<Form<T>>::deserialize(deserializer)?.map(|f| f.0))
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        if r.nil() {
+            return Ok(None);
+        }
+        T::read_form(r).map(Some)
     }
 }
 
 impl<T: CacheForm> CacheForm for Vec<T> {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter().map(FormRef))
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.tuple(self.len())?;
+        self.iter().try_for_each(|value| value.write_form(w))
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Elements<T>(PhantomData<T>);
-        impl<'de, T: CacheForm> Visitor<'de> for Elements<T> {
-            type Value = Vec<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(Form(value)) = seq.next_element::<Form<T>>()? {
-                    out.push(value);
-                }
-                Ok(out)
-            }
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        let len = r.tuple()?;
+        // Each element takes a byte at least: no larger reservation than
+        // the bytes could fill.
+        let mut out = Vec::with_capacity(len.min(4096));
+        for _ in 0..len {
+            out.push(T::read_form(r)?);
         }
-        deserializer.deserialize_seq(Elements(PhantomData))
+        Ok(out)
     }
 }
 
@@ -121,18 +229,20 @@ pub trait Packed {
     /// The field's type.
     type Value;
     /// Writes the field as the next tuple element.
-    fn write<S: SerializeTuple>(&self, value: &Self::Value, tuple: &mut S) -> Result<(), S::Error>;
+    fn write(&self, value: &Self::Value, w: &mut FormWriter<'_>) -> Result<(), FormError>;
     /// Reads the next element as the field.
-    fn read<'de, A: SeqAccess<'de>>(&self, seq: &mut A) -> Result<Option<Self::Value>, A::Error>;
+    fn read(&self, r: &mut FormReader<'_>) -> Result<Self::Value, FormError>;
 }
 
 impl<T: CacheForm> Packed for Field<T> {
     type Value = T;
-    fn write<S: SerializeTuple>(&self, value: &T, tuple: &mut S) -> Result<(), S::Error> {
-        tuple.serialize_element(&FormRef(value))
+    #[inline]
+    fn write(&self, value: &T, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        value.write_form(w)
     }
-    fn read<'de, A: SeqAccess<'de>>(&self, seq: &mut A) -> Result<Option<T>, A::Error> {
-        Ok(seq.next_element::<Form<T>>()?.map(|f| f.0))
+    #[inline]
+    fn read(&self, r: &mut FormReader<'_>) -> Result<T, FormError> {
+        T::read_form(r)
     }
 }
 
@@ -141,31 +251,20 @@ pub trait Plain {
     /// The field's type.
     type Value;
     /// Writes the field as the next tuple element.
-    fn write<S: SerializeTuple>(&self, value: &Self::Value, tuple: &mut S) -> Result<(), S::Error>;
+    fn write(&self, value: &Self::Value, w: &mut FormWriter<'_>) -> Result<(), FormError>;
     /// Reads the next element as the field.
-    fn read<'de, A: SeqAccess<'de>>(&self, seq: &mut A) -> Result<Option<Self::Value>, A::Error>;
+    fn read(&self, r: &mut FormReader<'_>) -> Result<Self::Value, FormError>;
 }
 
-impl<T: Serialize + DeserializeOwned> Plain for &Field<T> {
+impl<T: Serialize + de::DeserializeOwned> Plain for &Field<T> {
     type Value = T;
-    fn write<S: SerializeTuple>(&self, value: &T, tuple: &mut S) -> Result<(), S::Error> {
-        tuple.serialize_element(value)
+    #[inline]
+    fn write(&self, value: &T, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.plain(value)
     }
-    fn read<'de, A: SeqAccess<'de>>(&self, seq: &mut A) -> Result<Option<T>, A::Error> {
-        seq.next_element::<T>()
-    }
-}
-
-/// The error for a form that ended after `read` of its `len` fields.
-pub fn too_short<E: de::Error>(read: usize, len: usize, what: &'static str) -> E {
-    E::invalid_length(read, &ExpectedFields(len, what))
-}
-
-struct ExpectedFields(usize, &'static str);
-
-impl de::Expected for ExpectedFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the {} fields of the cached form of {}", self.0, self.1)
+    #[inline]
+    fn read(&self, r: &mut FormReader<'_>) -> Result<T, FormError> {
+        r.plain()
     }
 }
 
@@ -176,7 +275,7 @@ mod chrono_forms;
 // The borrows are the dispatch (`Packed` on `Field<T>`, `Plain` on
 // `&Field<T>`), not needless.
 #[allow(clippy::needless_borrow)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A hand-written form, as the derive writes them.
@@ -184,34 +283,23 @@ mod tests {
     struct Pair {
         name: String,
         children: Option<Vec<Pair>>,
+        extra: (u8, Option<String>),
     }
 
     impl CacheForm for Pair {
-        fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let mut t = serializer.serialize_tuple(2)?;
-            (&Field::<String>::new()).write(&self.name, &mut t)?;
-            (&Field::<Option<Vec<Pair>>>::new()).write(&self.children, &mut t)?;
-            t.end()
+        fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+            w.tuple(3)?;
+            (&Field::<String>::new()).write(&self.name, w)?;
+            (&Field::<Option<Vec<Pair>>>::new()).write(&self.children, w)?;
+            (&Field::<(u8, Option<String>)>::new()).write(&self.extra, w)
         }
-        fn deserialize_form<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Pair;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a pair")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Pair, A::Error> {
-                    Ok(Pair {
-                        name: (&Field::<String>::new())
-                            .read(&mut seq)?
-                            .ok_or_else(|| too_short(0, 2, "Pair"))?,
-                        children: (&Field::<Option<Vec<Pair>>>::new())
-                            .read(&mut seq)?
-                            .ok_or_else(|| too_short(1, 2, "Pair"))?,
-                    })
-                }
-            }
-            d.deserialize_tuple(2, V)
+        fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+            r.tuple_of(3, "Pair")?;
+            Ok(Pair {
+                name: (&Field::<String>::new()).read(r)?,
+                children: (&Field::<Option<Vec<Pair>>>::new()).read(r)?,
+                extra: (&Field::<(u8, Option<String>)>::new()).read(r)?,
+            })
         }
     }
 
@@ -222,13 +310,54 @@ mod tests {
             children: Some(vec![Pair {
                 name: "b".into(),
                 children: None,
+                extra: (7, None),
             }]),
+            extra: (255, Some("c".into())),
         };
         let bytes = rmp_serde::to_vec(&FormRef(&value)).unwrap();
         let back: Form<Pair> = rmp_serde::from_slice(&bytes).unwrap();
         assert_eq!(back.0, value);
-        let short = rmp_serde::to_vec(&("a",)).unwrap();
+        // Through a format without bytes of its own, too.
+        let json = serde_json::to_string(&FormRef(&value)).unwrap();
+        assert_eq!(serde_json::from_str::<Form<Pair>>(&json).unwrap().0, value);
+        let mut short = Vec::new();
+        FormWriter::new(&mut short).tuple(1).unwrap();
+        FormWriter::new(&mut short).str("a");
+        let short = rmp_serde::to_vec(&serde_bytes_of(&short)).unwrap();
         let err = rmp_serde::from_slice::<Form<Pair>>(&short).unwrap_err();
-        assert!(err.to_string().contains("2 fields"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("1 fields where the cached form of Pair has 3"),
+            "{err}"
+        );
+        // A tuple where the bytes of a form belong (what an older build
+        // wrote) does not decode: a miss.
+        let old = rmp_serde::to_vec(&("a", (), (1, ()))).unwrap();
+        assert!(rmp_serde::from_slice::<Form<Pair>>(&old).is_err());
+    }
+
+    /// `inner` as the bytes of a form (a MessagePack binary).
+    pub(crate) fn as_form_bytes(inner: &[u8]) -> Vec<u8> {
+        rmp_serde::to_vec(&serde_bytes_of(inner)).unwrap()
+    }
+
+    /// `bytes` as a MessagePack binary.
+    fn serde_bytes_of(bytes: &[u8]) -> impl Serialize + '_ {
+        struct B<'a>(&'a [u8]);
+        impl Serialize for B<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        B(bytes)
+    }
+
+    #[test]
+    fn some_of_nil_is_refused_and_narrow_integers_are_checked() {
+        let nested: Option<Option<i64>> = Some(None);
+        assert!(rmp_serde::to_vec(&FormRef(&nested)).is_err());
+        let big = rmp_serde::to_vec(&FormRef(&70_000i64)).unwrap();
+        assert!(rmp_serde::from_slice::<Form<i16>>(&big).is_err());
+        assert_eq!(rmp_serde::from_slice::<Form<i32>>(&big).unwrap().0, 70_000);
     }
 }

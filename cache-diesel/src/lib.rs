@@ -144,7 +144,7 @@ pub mod __private {
     ))]
     pub use crate::connections::table_sql_name;
     pub use crate::connections::{LoadsFrom, assert_loads_from};
-    pub use crate::form::{CacheForm, Field, Packed, Plain, too_short};
+    pub use crate::form::{CacheForm, Field, FormError, FormReader, FormWriter, Packed, Plain};
     pub use crate::keys::condition_values::op_value_keys;
     pub use crate::keys::filter::{
         BoxedCondition, FilterCondition, Page, append_key, append_page_key, deserialize_order,

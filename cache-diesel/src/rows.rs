@@ -1,6 +1,6 @@
 //! [`Rows`]: what a list read returns, shared with the cache.
 
-use crate::form::CacheForm;
+use crate::form::{CacheForm, FormError, FormReader, FormWriter};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::Deref;
@@ -189,12 +189,13 @@ impl<'de, R: Deserialize<'de>> Deserialize<'de> for Rows<R> {
 
 /// Cached as a `Vec` is.
 impl<R: CacheForm> CacheForm for Rows<R> {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(crate::form::FormRef))
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.tuple(self.0.len())?;
+        self.0.iter().try_for_each(|row| row.write_form(w))
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Vec::<R>::deserialize_form(deserializer).map(Rows::from)
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        Vec::<R>::read_form(r).map(Rows::from)
     }
 }
 

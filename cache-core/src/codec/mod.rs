@@ -20,7 +20,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod form;
 mod nil_in_some;
+
+pub use form::{FormError, FormReader, FormWriter, value_len};
 
 /// First byte of every encoded non-integer value (MessagePack's one
 /// never-used marker).

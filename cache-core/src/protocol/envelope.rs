@@ -103,10 +103,33 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     soft_deadline: u64,
     value: &T,
 ) -> std::result::Result<Vec<u8>, String> {
+    let mut out = open_seal(stamps, soft_deadline);
+    codec::write_named(&mut out, value)?;
+    Ok(close_seal(key, out))
+}
+
+/// What [`seal`] writes before the value (compiled once, not per value
+/// type): the head, then the MessagePack array of 4 and its first three
+/// elements (the stamps, the soft deadline, the fill time), as rmp-serde
+/// writes the tuple.
+fn open_seal(stamps: &[u64], soft_deadline: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(&[codec::MAGIC, ENVELOPE]);
     out.extend_from_slice(&[0; HEAD - 2]);
-    codec::write_named(&mut out, &(stamps, soft_deadline, now_ms(), value))?;
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_array_len(&mut out, 4);
+    let _ = rmp::encode::write_array_len(&mut out, stamps.len() as u32);
+    for &stamp in stamps {
+        let _ = rmp::encode::write_uint(&mut out, stamp);
+    }
+    let _ = rmp::encode::write_uint(&mut out, soft_deadline);
+    let _ = rmp::encode::write_uint(&mut out, now_ms());
+    out
+}
+
+/// What [`seal`] does after the value: compresses a large body, writes
+/// the digest.
+fn close_seal(key: &str, mut out: Vec<u8>) -> Vec<u8> {
     if let Some(packed) = crate::compress::compress(&out[HEAD..]) {
         out.truncate(HEAD);
         out[1] = ENVELOPE_LZ4;
@@ -114,7 +137,7 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     }
     let sum = digest(key, &out[HEAD..]);
     out[2..HEAD].copy_from_slice(&sum.to_le_bytes());
-    Ok(out)
+    out
 }
 
 /// The envelope in an entry's bytes, if they are one, whole, written under `key`.

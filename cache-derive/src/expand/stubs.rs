@@ -29,10 +29,7 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
     } else {
         quote!(Self)
     };
-    let (dsl, serde) = (
-        quote!(::cache_diesel::__private::diesel),
-        quote!(::cache_diesel::__private::serde),
-    );
+    let dsl = quote!(::cache_diesel::__private::diesel);
     // `all_where` takes the condition it would take without the error.
     let condition = match &m.table {
         Some(table) => quote!(::cache_diesel::__private::BoxedCondition<#table::table, $db>),
@@ -57,10 +54,10 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
         #[allow(non_local_definitions, clippy::all)]
         const _: () = {
             impl ::cache_diesel::__private::CacheForm for #model {
-                fn serialize_form<__S: #serde::Serializer>(&self, _: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
+                fn write_form(&self, _: &mut ::cache_diesel::__private::FormWriter<'_>) -> ::core::result::Result<(), ::cache_diesel::__private::FormError> {
                     ::core::unimplemented!()
                 }
-                fn deserialize_form<'de, __D: #serde::Deserializer<'de>>(_: __D) -> ::core::result::Result<Self, __D::Error> {
+                fn read_form(_: &mut ::cache_diesel::__private::FormReader<'_>) -> ::core::result::Result<Self, ::cache_diesel::__private::FormError> {
                     ::core::unimplemented!()
                 }
             }

@@ -2,6 +2,7 @@
 //! under its prefix.
 
 use crate::Cache;
+use crate::form::{CacheForm, Form, FormError, FormReader, FormWriter};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Each key under the cache's prefix, without it (its namespace first:
@@ -138,7 +139,9 @@ pub(super) fn inspect(
             None => format!("{key}: gone since the walk"),
             Some(bytes) => {
                 let shown = cache
-                    .decode_fill::<serde_json::Value>(&key, &bytes, None)
+                    .decode_fill::<Form<Shown>>(&key, &bytes, None)
+                    .map(|Form(Shown(v))| v)
+                    .or_else(|| cache.decode_fill::<serde_json::Value>(&key, &bytes, None))
                     .map_or_else(|| "(undecodable)".to_owned(), |v| v.to_string());
                 format!("{key}: {} bytes: {shown}", bytes.len())
             }
@@ -150,6 +153,20 @@ pub(super) fn inspect(
             .into(),
     );
     Ok(out.join("\n"))
+}
+
+/// A cached form (a row, a list of rows) shown as the MessagePack it holds:
+/// its fields in order, as JSON.
+struct Shown(serde_json::Value);
+
+impl CacheForm for Shown {
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.plain(&self.0)
+    }
+
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        r.plain().map(Shown)
+    }
 }
 
 /// A model's name as either of its spellings matches it: its type's

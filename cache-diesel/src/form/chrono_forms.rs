@@ -5,15 +5,12 @@
 //! leap second), the pair `(seconds, nanoseconds)`. A date is its day
 //! number counted from 1 January of year 1.
 
-use super::CacheForm;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde::de::{self, SeqAccess, Visitor};
-use serde::{Deserializer, Serializer};
-use std::fmt;
+use super::{CacheForm, FormError, FormReader, FormWriter};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 const MICROS: i64 = 1_000_000;
 
-fn write_instant<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+fn write_instant(at: &DateTime<Utc>, w: &mut FormWriter<'_>) -> Result<(), FormError> {
     let (secs, nanos) = (at.timestamp(), at.timestamp_subsec_nanos());
     let micros = (nanos < 1_000_000_000 && nanos % 1_000 == 0)
         .then(|| {
@@ -22,94 +19,63 @@ fn write_instant<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::
         })
         .flatten();
     match micros {
-        Some(micros) => serializer.serialize_i64(micros),
-        None => serde::Serialize::serialize(&(secs, nanos), serializer),
+        Some(micros) => {
+            w.int(micros);
+            Ok(())
+        }
+        None => {
+            w.tuple(2)?;
+            w.int(secs);
+            w.int(i64::from(nanos));
+            Ok(())
+        }
     }
 }
 
-struct Instant;
-
-impl<'de> Visitor<'de> for Instant {
-    type Value = DateTime<Utc>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("microseconds since the epoch, or (seconds, nanoseconds)")
+fn read_instant(r: &mut FormReader<'_>) -> Result<DateTime<Utc>, FormError> {
+    let out_of_range = |what: &str| FormError::new(format!("{what}: not a timestamp chrono holds"));
+    if r.at_tuple() {
+        r.tuple_of(2, "a timestamp")?;
+        let secs = r.int()?;
+        let nanos = u32::try_from(r.int()?).map_err(|_| out_of_range("nanoseconds"))?;
+        return DateTime::from_timestamp(secs, nanos).ok_or_else(|| out_of_range("seconds"));
     }
-
-    fn visit_i64<E: de::Error>(self, micros: i64) -> Result<Self::Value, E> {
-        DateTime::from_timestamp_micros(micros)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Signed(micros), &self))
-    }
-
-    fn visit_u64<E: de::Error>(self, micros: u64) -> Result<Self::Value, E> {
-        let signed = i64::try_from(micros)
-            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(micros), &self))?;
-        self.visit_i64(signed)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let secs: i64 = seq
-            .next_element()?
-            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-        let nanos: u32 = seq
-            .next_element()?
-            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
-        DateTime::from_timestamp(secs, nanos)
-            .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Signed(secs), &self))
-    }
+    let micros = r.int()?;
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| out_of_range("microseconds"))
 }
 
 impl CacheForm for DateTime<Utc> {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        write_instant(self, serializer)
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        write_instant(self, w)
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(Instant)
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        read_instant(r)
     }
 }
 
 impl CacheForm for NaiveDateTime {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        write_instant(&self.and_utc(), serializer)
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        write_instant(&self.and_utc(), w)
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(deserializer.deserialize_any(Instant)?.naive_utc())
-    }
-}
-
-struct Day;
-
-impl<'de> Visitor<'de> for Day {
-    type Value = NaiveDate;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a day number from the common era")
-    }
-
-    fn visit_i64<E: de::Error>(self, days: i64) -> Result<NaiveDate, E> {
-        i32::try_from(days)
-            .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Signed(days), &self))
-    }
-
-    fn visit_u64<E: de::Error>(self, days: u64) -> Result<NaiveDate, E> {
-        let signed = i64::try_from(days)
-            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(days), &self))?;
-        self.visit_i64(signed)
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        Ok(read_instant(r)?.naive_utc())
     }
 }
 
 impl CacheForm for NaiveDate {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use chrono::Datelike;
-        serializer.serialize_i32(self.num_days_from_ce())
+    fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
+        w.int(i64::from(self.num_days_from_ce()));
+        Ok(())
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_i64(Day)
+    fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
+        let days = r.int()?;
+        i32::try_from(days)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .ok_or_else(|| FormError::new(format!("{days}: not a day chrono holds")))
     }
 }
 
@@ -156,8 +122,9 @@ mod tests {
         let value = naive("2024-05-06T07:08:09.123456");
         let text = rmp_serde::to_vec(&value).unwrap().len();
         let (_, packed) = round_trip(&value);
-        assert_eq!(packed, 9, "marker + 8 bytes");
-        assert!(packed * 3 <= text, "{packed} vs {text}");
+        assert_eq!(packed, 11, "the binary's 2-byte header, marker + 8 bytes");
+        // The form itself (without the binary's header) against the text.
+        assert!((packed - 2) * 3 <= text, "{packed} vs {text}");
     }
 
     #[test]
@@ -178,15 +145,22 @@ mod tests {
 
     #[test]
     fn out_of_range_integers_are_errors_not_wrong_values() {
-        let too_late = rmp_serde::to_vec(&i64::MAX).unwrap();
+        fn form_of<T: serde::Serialize>(value: &T) -> Vec<u8> {
+            crate::form::tests::as_form_bytes(&rmp_serde::to_vec(value).unwrap())
+        }
+        let too_late = form_of(&i64::MAX);
         assert!(rmp_serde::from_slice::<Form<NaiveDateTime>>(&too_late).is_err());
-        let huge = rmp_serde::to_vec(&u64::MAX).unwrap();
+        let huge = form_of(&u64::MAX);
         assert!(rmp_serde::from_slice::<Form<DateTime<Utc>>>(&huge).is_err());
-        let bad_nanos = rmp_serde::to_vec(&(0i64, 3_000_000_000u32)).unwrap();
+        let bad_nanos = form_of(&(0i64, 3_000_000_000u32));
         assert!(rmp_serde::from_slice::<Form<NaiveDateTime>>(&bad_nanos).is_err());
-        let bad_day = rmp_serde::to_vec(&i64::MAX).unwrap();
+        let bad_day = form_of(&i64::MAX);
         assert!(rmp_serde::from_slice::<Form<NaiveDate>>(&bad_day).is_err());
-        let text = rmp_serde::to_vec("2024-05-06T07:08:09").unwrap();
+        let text = form_of(&"2024-05-06T07:08:09");
         assert!(rmp_serde::from_slice::<Form<NaiveDateTime>>(&text).is_err());
+        // The same integers in range do decode: the errors above are the
+        // ranges', not the wrapping's.
+        assert!(rmp_serde::from_slice::<Form<NaiveDate>>(&form_of(&738_000i64)).is_ok());
+        assert!(rmp_serde::from_slice::<Form<NaiveDateTime>>(&form_of(&(0i64, 5u32))).is_ok());
     }
 }

@@ -40,7 +40,7 @@
 //! bumps them for every writer).
 
 use crate::error::Result;
-use crate::form::Form;
+use crate::form::{Form, FormError, FormReader, FormWriter};
 use crate::keys::DependsOn;
 use crate::manager::batch_reads::Batch;
 use crate::manager::source::{Missed, Reader};
@@ -52,8 +52,8 @@ use crate::rows::Rows;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Outcome;
 use diesel::Connection;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::any::Any;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -64,14 +64,12 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct Ids<I>(pub(crate) Vec<I>);
 
 impl<I: Serialize + DeserializeOwned> crate::form::CacheForm for Ids<I> {
-    fn serialize_form<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+    fn write_form(&self, w: &mut FormWriter<'_>) -> std::result::Result<(), FormError> {
+        w.plain(&self.0)
     }
 
-    fn deserialize_form<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
-        Vec::<I>::deserialize(deserializer).map(Ids)
+    fn read_form(r: &mut FormReader<'_>) -> std::result::Result<Self, FormError> {
+        r.plain().map(Ids)
     }
 }
 
