@@ -47,7 +47,7 @@ fn serialize_form<T: CacheForm, S: Serializer>(
 }
 
 /// The form of `value` (compiled once per type, whatever the serializer).
-fn form_bytes<T: CacheForm>(value: &T) -> Result<Vec<u8>, FormError> {
+pub(crate) fn form_bytes<T: CacheForm>(value: &T) -> Result<Vec<u8>, FormError> {
     let mut out = Vec::with_capacity(64);
     value.write_form(&mut FormWriter::new(&mut out))?;
     Ok(out)

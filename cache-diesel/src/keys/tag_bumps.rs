@@ -2,7 +2,7 @@
 //! logged, failing open; and how long tags live. Which tags exist, their
 //! keys and what each read depends on are [`crate::keys`]'s.
 
-use crate::model::CachedModel;
+use crate::model::{CachedModel, ModelInfo};
 use cache_core::__engine::Cause;
 use cache_core::{Cache, Ttl};
 use std::time::Duration;
@@ -81,8 +81,7 @@ impl<M: CachedModel> Tags<M> {
     /// Tags outlive the entries stamped with them; a tag that expires anyway
     /// only turns those entries into misses.
     pub(crate) fn ttl() -> Ttl {
-        let longest = M::INFO.list_timeout.max(M::INFO.detail_timeout);
-        Some(longest.saturating_mul(2).max(DEFAULT_TAG_TTL))
+        tag_ttl(&M::INFO)
     }
 
     /// The lifetime a detail read's own tag (the tag of the value looked
@@ -95,10 +94,21 @@ impl<M: CachedModel> Tags<M> {
     /// not exist would leave behind. (An entry that outlives its tag is a
     /// miss, never a stale read; a bump still writes `ttl()`.)
     pub(crate) fn own_ttl() -> Duration {
-        let longest = M::INFO.detail_timeout.max(M::INFO.not_found_timeout);
-        longest
-            .saturating_mul(2)
-            .saturating_add(OWN_TAG_MARGIN)
-            .min(Self::ttl().unwrap_or(DEFAULT_TAG_TTL))
+        own_tag_ttl(&M::INFO)
     }
+}
+
+/// [`Tags::ttl`] of a model (compiled once, not per model).
+fn tag_ttl(info: &ModelInfo) -> Ttl {
+    let longest = info.list_timeout.max(info.detail_timeout);
+    Some(longest.saturating_mul(2).max(DEFAULT_TAG_TTL))
+}
+
+/// [`Tags::own_ttl`] of a model (compiled once).
+fn own_tag_ttl(info: &ModelInfo) -> Duration {
+    let longest = info.detail_timeout.max(info.not_found_timeout);
+    longest
+        .saturating_mul(2)
+        .saturating_add(OWN_TAG_MARGIN)
+        .min(tag_ttl(info).unwrap_or(DEFAULT_TAG_TTL))
 }

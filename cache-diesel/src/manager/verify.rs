@@ -32,7 +32,7 @@
 //! Not lists: an order the query leaves open would differ without being
 //! wrong.
 
-use crate::form::{CacheForm, FormRef};
+use crate::form::CacheForm;
 use crate::keys::tag_bumps::Tags;
 use crate::manager::{Entry, Manager, OwnedLoad, ShapeFn};
 use crate::metrics::reads::Kind;
@@ -103,6 +103,32 @@ pub(crate) struct Sample {
     pub(crate) stats: Arc<Stats>,
 }
 
+impl Sample {
+    /// The sample of a hit (compiled once, not per model): the model and
+    /// kind, the entry's key, tags and their lifetime, what was served.
+    fn new(
+        (model, kind): (&'static str, &'static str),
+        (key, tags, tag_ttl): (&str, &[&str], Ttl),
+        served: Bytes,
+        entry_form: fn(&Cache, &str, &[&str], Ttl) -> Option<Bytes>,
+        cache: &Cache,
+        stats: Arc<Stats>,
+    ) -> Sample {
+        Sample {
+            model,
+            kind,
+            key: key.to_owned(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            tag_ttl,
+            served,
+            entry_form,
+            at: Instant::now(),
+            cache: cache.clone(),
+            stats,
+        }
+    }
+}
+
 /// A job for the verifier: the first comparison, returning the re-check
 /// to run once the window has passed, if the values differed.
 type Job = Box<dyn FnOnce() -> Option<Recheck> + Send>;
@@ -119,8 +145,8 @@ pub(crate) fn submit(sample: Sample, reread: Reread) {
 }
 
 /// The cached form of `value`, as bytes to compare.
-pub(crate) fn form<T: CacheForm>(cache: &Cache, value: &T) -> Option<Bytes> {
-    cache.encode("verify", &FormRef(value)).ok()
+pub(crate) fn form<T: CacheForm>(value: &T) -> Option<Bytes> {
+    crate::form::form_bytes(value).ok().map(Bytes::from)
 }
 
 /// The cached form of the valid entry of `T` under `key` and `tags`.
@@ -129,7 +155,7 @@ where
     T: CacheForm + Clone + Send + Sync + 'static,
 {
     match cache.read_tagged_shared::<crate::form::Form<T>>(key, tags, tag_ttl) {
-        Ok(Lookup::Hit { value, .. }) => form(cache, &value.0),
+        Ok(Lookup::Hit { value, .. }) => form(&value.0),
         _ => None,
     }
 }
@@ -279,12 +305,11 @@ impl<M: CachedModel> Manager<M> {
             return;
         };
         let mut loads: Vec<OwnedLoad<C, T>> = (0..3).map(|_| make()).collect();
-        let cache = self.cache().clone();
         let reread: Reread = Box::new(move || {
             let load = loads.pop()?;
             let (mut load, mut read) = (Some(load), None);
             let opened = run(&mut |conn| read = load.take().map(|load| load(conn)));
-            reread_of(opened, read).and_then(|v| form(&cache, &v))
+            reread_of(opened, read).and_then(|v| form(&v))
         });
         submit(sample, reread);
     }
@@ -315,7 +340,6 @@ impl<M: CachedModel> Manager<M> {
             return;
         };
         let mut loads: Vec<_> = (0..3).map(|_| make()).collect();
-        let cache = self.cache().clone();
         let reread: Reread = Box::new(move || {
             let load = loads.pop()?;
             let (tx, rx) = std::sync::mpsc::channel();
@@ -332,7 +356,7 @@ impl<M: CachedModel> Manager<M> {
             });
             // (A runtime shut down meanwhile drops the task: no answer.)
             match rx.recv_timeout(REREAD_WAIT) {
-                Ok(read) => reread_of(Ok::<(), String>(()), read).and_then(|v| form(&cache, &v)),
+                Ok(read) => reread_of(Ok::<(), String>(()), read).and_then(|v| form(&v)),
                 Err(_) => None,
             }
         });
@@ -347,15 +371,7 @@ impl<M: CachedModel> Manager<M> {
     /// A drawn hit without a connection source: dropped, said once.
     fn no_source<C>(&self) {
         self.tally(Counter::VerifyDropped);
-        static WARNED: std::sync::Once = std::sync::Once::new();
-        WARNED.call_once(|| {
-            tracing::warn!(
-                connection = std::any::type_name::<C>(),
-                "verify= is set, but no connection source is registered for sampled hits' \
-                 rereads (cache_diesel::refresh_connections, refresh_connections_async): \
-                 not verified"
-            )
-        });
+        no_source_said(std::any::type_name::<C>());
     }
 
     /// The sample of a hit of `entry` that served `value` (none if it
@@ -364,19 +380,30 @@ impl<M: CachedModel> Manager<M> {
     where
         T: CacheForm + Clone + Send + Sync + 'static,
     {
-        Some(Sample {
-            model: M::INFO.name,
-            kind: entry.kind.as_str(),
-            key: entry.key.clone(),
-            tags: entry.deps.tags().iter().map(|t| t.to_string()).collect(),
-            tag_ttl: Tags::<M>::ttl(),
-            served: form(self.cache(), value)?,
-            entry_form: entry_form::<T>,
-            at: Instant::now(),
-            cache: self.cache().clone(),
-            stats: self.stats_handle(),
-        })
+        let served = form(value)?;
+        Some(Sample::new(
+            (M::INFO.name, entry.kind.as_str()),
+            (&entry.key, entry.deps.tags(), Tags::<M>::ttl()),
+            served,
+            entry_form::<T>,
+            self.cache(),
+            self.stats_handle(),
+        ))
     }
+}
+
+/// Says once that drawn hits go unverified for want of a connection
+/// source (compiled once).
+fn no_source_said(connection: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            connection,
+            "verify= is set, but no connection source is registered for sampled hits' \
+             rereads (cache_diesel::refresh_connections, refresh_connections_async): \
+             not verified"
+        )
+    });
 }
 
 /// How long a reread on the async runtime is waited for.
@@ -390,17 +417,17 @@ fn reread_of<T, E: std::fmt::Display>(
     read: Option<diesel::QueryResult<T>>,
 ) -> Option<T> {
     match (opened, read) {
-        (Ok(()), Some(Ok(value))) => Some(value),
+        (Ok(()), Some(Ok(value))) => return Some(value),
         (Err(e), _) => reread_failed("no connection", &e),
         (_, Some(Err(e))) => reread_failed("the reread failed", &e),
-        (_, None) => None,
+        (_, None) => {}
     }
+    None
 }
 
 /// Logs why a reread read nothing (compiled once).
-fn reread_failed<T>(what: &str, error: &dyn std::fmt::Display) -> Option<T> {
+fn reread_failed(what: &str, error: &dyn std::fmt::Display) {
     tracing::debug!(error = %error, "verify: {what}");
-    None
 }
 
 #[cfg(test)]

@@ -225,7 +225,7 @@ impl<M: CachedModel> Manager<M> {
             Tags::<M>::ttl(),
         );
         match found {
-            Ok(Lookup::Hit { value, .. }) => form(self.cache(), &value.0),
+            Ok(Lookup::Hit { value, .. }) => form(&value.0),
             _ => None,
         }
     }
@@ -238,7 +238,7 @@ impl<M: CachedModel> Manager<M> {
         M: ModelQueries<C>,
     {
         let row = M::load_record(conn, unique)?;
-        Ok(form(self.cache(), &row))
+        Ok(form(&row))
     }
 
     /// Deletes the stale entry of the lookup by `unique`; its key and age.
