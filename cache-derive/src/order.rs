@@ -307,15 +307,26 @@ pub(crate) fn order_and_window(m: &Model, source: &TokenStream) -> TokenStream {
 /// every model); serde's derive for more.
 fn sort_key_serde(sort_key: &syn::Ident, fields: &[&Field]) -> (TokenStream, TokenStream) {
     let serde = quote!(::cache_diesel::__private::serde);
+    let private = quote!(::cache_diesel::__private);
     if fields.len() > 8 {
         let serde_path = "::cache_diesel::__private::serde";
         let derives = quote! {
             #[derive(Clone, Debug, #serde::Serialize, #serde::Deserialize)]
             #[serde(crate = #serde_path)]
         };
-        return (derives, TokenStream::new());
+        let key_fields = quote! {
+            impl #private::KeyFields for #sort_key {
+                type Fields<'a> = &'a Self;
+                fn key_fields(&self) -> &Self { self }
+            }
+        };
+        return (derives, key_fields);
     }
     let idents: Vec<&syn::Ident> = fields.iter().map(|f| &f.ident).collect();
+    let ref_tys = fields.iter().map(|f| {
+        let ty = &f.ty;
+        quote!(&'a #ty)
+    });
     let tys = fields.iter().map(|f| &f.ty);
     let names: Vec<String> = idents
         .iter()
@@ -324,6 +335,10 @@ fn sort_key_serde(sort_key: &syn::Ident, fields: &[&Field]) -> (TokenStream, Tok
     let (name, len) = (sort_key.to_string(), fields.len());
     let impls = quote! {
         const _: () = {
+            impl #private::KeyFields for #sort_key {
+                type Fields<'a> = (#(#ref_tys,)*);
+                fn key_fields(&self) -> Self::Fields<'_> { (#(&self.#idents,)*) }
+            }
             impl #serde::Serialize for #sort_key {
                 fn serialize<__S: #serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
                     use #serde::ser::SerializeStruct as _;

@@ -5,13 +5,19 @@
 //! most of the cost of decoding a cached list. So `#[derive(Cached)]`
 //! writes a second form, `CacheForm`: the fields in declaration order (no
 //! names), each through its own `Serialize`, except the types that have a
-//! cheaper form of their own: chrono's timestamps and dates (as integers,
-//! with the `chrono` feature), other cached models, and `Option`s and
-//! `Vec`s of those. Every conversion is exact: a value that the integer
-//! form cannot hold (a leap second, sub-microsecond precision) takes a
-//! longer form rather than losing anything.
+//! form of their own: integers, texts and booleans, chrono's timestamps
+//! and dates (as integers, with the `chrono` feature), other cached
+//! models, and `Option`s and `Vec`s of those. Every conversion is exact: a
+//! value that the integer form cannot hold (a leap second, sub-microsecond
+//! precision) takes a longer form rather than losing anything.
 //!
-//! [`Form`] and [`FormRef`] carry a `CacheForm` value through serde.
+//! The form is written and read by concrete code (cache-core's
+//! [`FormWriter`] and [`FormReader`]), not through serde: a serde visitor
+//! per model compiled rmp-serde's decoder again for every model, the
+//! largest share of what a model added to its user's binary
+//! (BENCHMARKS.md, `build_cost`).
+//! [`Form`] and [`FormRef`] carry a `CacheForm` value through serde as one
+//! MessagePack binary holding the form.
 
 pub use cache_core::__engine::{FormError, FormReader, FormWriter};
 use serde::de::{self, SeqAccess, Visitor};

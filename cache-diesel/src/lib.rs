@@ -147,8 +147,8 @@ pub mod __private {
     pub use crate::form::{CacheForm, Field, FormError, FormReader, FormWriter, Packed, Plain};
     pub use crate::keys::condition_values::op_value_keys;
     pub use crate::keys::filter::{
-        BoxedCondition, FilterCondition, Page, append_key, append_page_key, deserialize_order,
-        integer_key, integer_key_into, value_key, value_key_into,
+        BoxedCondition, FilterCondition, KeyFields, Page, append_key, append_page_key,
+        deserialize_order, integer_key, integer_key_into, value_key, value_key_into,
     };
     pub use crate::keys::sort_key::{SortKeyFields, deserialize_sort_key};
     pub use crate::keys::{DECLARED_MODELS, Declared};
