@@ -108,6 +108,7 @@ impl Drop for Writing {
 
 /// `read` of the memo `find` finds (under a shard's lock, as a pointer
 /// from [`Held::lendable`]), after `find` returns: `false` if none.
+#[inline]
 pub(super) fn lend(
     find: impl FnOnce() -> Option<*const Kept<dyn Any + Send + Sync>>,
     read: &mut dyn FnMut(&Kept<dyn Any + Send + Sync>),

@@ -393,6 +393,7 @@ impl MemoryBackend {
     }
 
     /// [`with_live`](Self::with_live) of the key hashed to `key`.
+    #[inline]
     fn with_live_at<R>(&self, key: Hashed, f: impl FnOnce(&Stored) -> R) -> Option<R> {
         let now = coarse_now_ms();
         let found = self.store.read(&key, |shard| match shard.get(&key) {

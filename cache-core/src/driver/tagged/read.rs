@@ -208,6 +208,7 @@ impl Cache {
         })
     }
 
+    #[inline]
     fn read_kept_with<T: Clone + 'static>(
         &self,
         tags_digest: u64,
