@@ -198,10 +198,18 @@ impl<T: CacheForm> CacheForm for Option<T> {
     }
 }
 
+/// `values` as a sequence (a `Vec`'s form, and `Rows`').
+pub(crate) fn write_seq<T: CacheForm>(
+    values: &[T],
+    w: &mut FormWriter<'_>,
+) -> Result<(), FormError> {
+    w.tuple(values.len())?;
+    values.iter().try_for_each(|value| value.write_form(w))
+}
+
 impl<T: CacheForm> CacheForm for Vec<T> {
     fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
-        w.tuple(self.len())?;
-        self.iter().try_for_each(|value| value.write_form(w))
+        write_seq(self, w)
     }
 
     fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {

@@ -190,8 +190,7 @@ impl<'de, R: Deserialize<'de>> Deserialize<'de> for Rows<R> {
 /// Cached as a `Vec` is.
 impl<R: CacheForm> CacheForm for Rows<R> {
     fn write_form(&self, w: &mut FormWriter<'_>) -> Result<(), FormError> {
-        w.tuple(self.0.len())?;
-        self.0.iter().try_for_each(|row| row.write_form(w))
+        crate::form::write_seq(&self.0, w)
     }
 
     fn read_form(r: &mut FormReader<'_>) -> Result<Self, FormError> {
