@@ -2,6 +2,7 @@
 //! (while no tag was written) the tag lookups, yet never serve a value that
 //! a bump invalidated.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Outcome, Plan, Shape};
 use cache_core::backend::{Backend, MemoryBackend};
 use cache_core::{Cache, CacheConfig};
@@ -39,6 +40,7 @@ fn shape(_: &Counted) -> Shape {
 
 fn read(cache: &Cache, tags: &[&str], source: &str) -> (Counted, Outcome) {
     cache
+        .engine()
         .read_through(&Plan::new("entry", tags), shape, || {
             Ok::<_, Infallible>(Counted(source.to_owned()))
         })
@@ -63,7 +65,10 @@ fn hits_decode_once_and_never_outlive_a_bump() {
     let stats = cache.stats();
     assert_eq!((stats.misses, stats.hits), (1, 5));
 
-    cache.bump_tags(&["tag:row".to_owned()], None).unwrap();
+    cache
+        .engine()
+        .bump_tags(&["tag:row".to_owned()], None)
+        .unwrap();
     assert_eq!(
         read(&cache, &tags, "v2"),
         (Counted("v2".into()), Outcome::Loaded)
@@ -71,7 +76,10 @@ fn hits_decode_once_and_never_outlive_a_bump() {
     assert_eq!(read(&cache, &tags, "unused").0, Counted("v2".into()));
 
     // A tag the entry does not depend on moves: still a hit.
-    cache.bump_tags(&["tag:other".to_owned()], None).unwrap();
+    cache
+        .engine()
+        .bump_tags(&["tag:other".to_owned()], None)
+        .unwrap();
     assert_eq!(
         read(&cache, &tags, "v3"),
         (Counted("v2".into()), Outcome::Hit)
@@ -90,7 +98,9 @@ fn a_bump_through_another_cache_over_the_same_backend_is_seen() {
     read(&a, &tags, "old");
     assert_eq!(read(&a, &tags, "unused").1, Outcome::Hit);
     assert_eq!(read(&a, &tags, "unused").1, Outcome::Hit);
-    b.bump_tags(&["tag:shared".to_owned()], None).unwrap();
+    b.engine()
+        .bump_tags(&["tag:shared".to_owned()], None)
+        .unwrap();
     assert_eq!(
         read(&a, &tags, "new"),
         (Counted("new".into()), Outcome::Loaded)
@@ -162,6 +172,7 @@ fn a_value_whose_clone_and_drop_call_the_cache_or_lock_does_not_deadlock() {
         let key = format!("busy:{id}");
         let tags = ["tag:busy"];
         cache
+            .engine()
             .read_through(
                 &Plan::new(&key, &tags),
                 |_: &Busy| Shape {
@@ -181,7 +192,10 @@ fn a_value_whose_clone_and_drop_call_the_cache_or_lock_does_not_deadlock() {
                 assert_eq!(value.0, format!("v{round}"));
                 assert_eq!(read(id, "unused").0.0, format!("v{round}"));
             }
-            cache.bump_tags(&["tag:busy".to_owned()], None).unwrap();
+            cache
+                .engine()
+                .bump_tags(&["tag:busy".to_owned()], None)
+                .unwrap();
         }
     });
     // Readers whose clones take the application's lock, beside a writer
@@ -193,7 +207,10 @@ fn a_value_whose_clone_and_drop_call_the_cache_or_lock_does_not_deadlock() {
                     for i in 0..2_000u32 {
                         read(i % 32, "v");
                         if t == 0 && i % 100 == 0 {
-                            cache.bump_tags(&["tag:busy".to_owned()], None).unwrap();
+                            cache
+                                .engine()
+                                .bump_tags(&["tag:busy".to_owned()], None)
+                                .unwrap();
                         }
                     }
                 });

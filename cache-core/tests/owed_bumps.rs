@@ -3,6 +3,7 @@
 //! it first, and a thread delivers it without any read, so that caches that
 //! share the backend (other processes) stop serving the old entry too.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{FillOptions, Lookup};
 use cache_core::backend::{
     Capabilities, Claim, EntryStore, Fetched, Incr, Memo, MemoryBackend, TagClock, TagStore,
@@ -179,10 +180,13 @@ fn tags(names: &[&str]) -> Vec<String> {
 /// Reads `key` with `tags`, filling `value` on a miss; returns what was read.
 fn read(cache: &Cache, key: &str, tags: &[String], value: &str) -> Result<String> {
     let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-    match cache.read_tagged_shared::<String>(key, &tags, None)? {
+    match cache
+        .engine()
+        .read_tagged_shared::<String>(key, &tags, None)?
+    {
         Lookup::Hit { value, .. } => Ok(value),
         Lookup::Miss(stamp) => {
-            cache.fill_tagged(key, &stamp, OPTS, value)?;
+            cache.engine().fill_tagged(key, &stamp, OPTS, value)?;
             Ok(format!("filled {value}"))
         }
     }
@@ -202,7 +206,7 @@ fn an_owed_bump_keeps_dependent_reads_off_the_cache_until_delivered() {
     // owed bump, "old" would be a valid hit).
     backend.down.store(true, Ordering::SeqCst);
     assert!(
-        cache.bump_tags(&row, None).is_err(),
+        cache.engine().bump_tags(&row, None).is_err(),
         "the write's bump fails"
     );
     let err = read(&cache, "e", &row, "-").unwrap_err();
@@ -232,7 +236,7 @@ fn reads_that_do_not_depend_on_an_owed_bump_still_hit() {
     read(&cache, "f", &other, "x").unwrap();
     read(&cache, "e", &row, "old").unwrap();
     backend.down.store(true, Ordering::SeqCst);
-    assert!(cache.bump_tags(&row, None).is_err());
+    assert!(cache.engine().bump_tags(&row, None).is_err());
     assert_eq!(read(&cache, "f", &other, "-").unwrap(), "x");
     let refused = read(&cache, "e", &row, "-").unwrap_err();
     assert!(refused.to_string().contains("not delivered"), "{refused}");
@@ -248,7 +252,7 @@ fn a_thread_delivers_owed_bumps_for_caches_that_share_the_backend() {
     read(&reader, "e", &row, "old").unwrap();
 
     backend.down.store(true, Ordering::SeqCst);
-    assert!(writer.bump_tags(&row, None).is_err());
+    assert!(writer.engine().bump_tags(&row, None).is_err());
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(read(&reader, "e", &row, "-").unwrap(), "old", "still owed");
     backend.down.store(false, Ordering::SeqCst);
@@ -275,9 +279,9 @@ fn a_later_bump_carries_what_is_owed() {
     let (row, other) = (tags(&["row"]), tags(&["other"]));
     read(&reader, "e", &row, "old").unwrap();
     backend.down.store(true, Ordering::SeqCst);
-    assert!(writer.bump_tags(&row, None).is_err());
+    assert!(writer.engine().bump_tags(&row, None).is_err());
     backend.down.store(false, Ordering::SeqCst);
-    writer.bump_tags(&other, None).unwrap();
+    writer.engine().bump_tags(&other, None).unwrap();
     assert_eq!(read(&reader, "e", &row, "new").unwrap(), "filled new");
 }
 
@@ -288,19 +292,23 @@ fn a_bump_that_fails_while_an_older_debt_is_delivered_stays_owed() {
     let other = cache_over(backend.clone(), Duration::from_secs(3600));
     let (x, y) = (tags(&["x"]), tags(&["y"]));
     backend.fail_next.store(1, Ordering::SeqCst);
-    assert!(writer.bump_tags(&x, None).is_err(), "a first write owes x");
+    assert!(
+        writer.engine().bump_tags(&x, None).is_err(),
+        "a first write owes x"
+    );
     // A second write's bump carries x; its write lands, its reply is slow.
     let (landed_tx, landed) = mpsc::channel();
     let (release, release_rx) = mpsc::channel();
     *backend.stall_next.lock().unwrap() = Some((landed_tx, release_rx));
     let second = {
         let writer = writer.clone();
-        std::thread::spawn(move || writer.bump_tags(&y, None))
+        std::thread::spawn(move || writer.engine().bump_tags(&y, None))
     };
     landed.recv().unwrap();
     // Another process reads x's new version, then the old row.
     let x_refs: Vec<&str> = x.iter().map(String::as_str).collect();
     let Lookup::Miss(stamp) = other
+        .engine()
         .read_tagged_shared::<String>("e", &x_refs, None)
         .unwrap()
     else {
@@ -308,11 +316,14 @@ fn a_bump_that_fails_while_an_older_debt_is_delivered_stays_owed() {
     };
     // A third write commits; its bump of x fails: x is owed again.
     backend.fail_next.store(1, Ordering::SeqCst);
-    assert!(writer.bump_tags(&x, None).is_err());
+    assert!(writer.engine().bump_tags(&x, None).is_err());
     release.send(()).unwrap();
     second.join().unwrap().unwrap();
     // The other process fills the old row, stamped before the third write.
-    other.fill_tagged("e", &stamp, OPTS, "old row").unwrap();
+    other
+        .engine()
+        .fill_tagged("e", &stamp, OPTS, "old row")
+        .unwrap();
     assert_eq!(
         read(&writer, "e", &x, "new row").unwrap(),
         "filled new row",
@@ -334,12 +345,16 @@ fn a_long_outage_owes_a_bounded_debt_that_still_invalidates_everything_written()
         let written = tags(&[&format!("a:row{i}"), "a:list"]);
         assert!(
             writer
+                .engine()
                 .bump_tags_within(&written, Some("t:a:epoch"), None)
                 .is_err()
         );
     }
     backend.down.store(false, Ordering::SeqCst);
-    writer.bump_tags(&tags(&["unrelated"]), None).unwrap(); // pays the debt too
+    writer
+        .engine()
+        .bump_tags(&tags(&["unrelated"]), None)
+        .unwrap(); // pays the debt too
     let widest = backend.widest_write.load(Ordering::SeqCst);
     assert!(
         widest <= 4096,
@@ -386,7 +401,7 @@ fn second_caller_across_an_owed_write(grace_first: bool) -> String {
     let reader = Cache::with_backend(config.clone(), backend.clone());
     let writer = Cache::with_backend(config, backend.clone());
     let tags = tags(&["row"]);
-    writer.bump_tags(&tags, None).unwrap(); // every stamp whole
+    writer.engine().bump_tags(&tags, None).unwrap(); // every stamp whole
     backend.grace.store(grace_first, Ordering::SeqCst);
     let tag_keys: Vec<&str> = tags.iter().map(String::as_str).collect();
     let plan = Plan::new("entry", &tag_keys);
@@ -399,7 +414,7 @@ fn second_caller_across_an_owed_write(grace_first: bool) -> String {
     let released = Mutex::new(released);
     std::thread::scope(|s| {
         let first = s.spawn(|| {
-            reader.read_through(&plan, shape, || {
+            reader.engine().read_through(&plan, shape, || {
                 loading.send(()).unwrap();
                 released.lock().unwrap().recv().unwrap();
                 Ok::<_, Infallible>("before the write".to_owned())
@@ -409,11 +424,11 @@ fn second_caller_across_an_owed_write(grace_first: bool) -> String {
         backend.grace.store(true, Ordering::SeqCst);
         // The write commits; its bump fails and is owed by the writer.
         backend.fail_next.store(1, Ordering::SeqCst);
-        assert!(writer.bump_tags(&tags, None).is_err());
+        assert!(writer.engine().bump_tags(&tags, None).is_err());
         let (done, second) = mpsc::channel();
         let (reader, plan) = (&reader, &plan);
         s.spawn(move || {
-            let read = reader.read_through(plan, shape, || {
+            let read = reader.engine().read_through(plan, shape, || {
                 Ok::<_, Infallible>("after the write".to_owned())
             });
             done.send(read.unwrap().0).unwrap();

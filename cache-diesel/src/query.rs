@@ -18,6 +18,7 @@ use crate::keys::{QueryTags, query_key, query_tag};
 use crate::metrics::reads::{Kind, ReadMetrics, Started};
 use crate::model::CachedModel;
 use crate::tracking::{self, ReadPolicy};
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Counter, Plan, Shape, Stats};
 use cache_core::{Cache, StatsSnapshot, Ttl};
 use diesel::{Connection, QueryResult};
@@ -183,7 +184,11 @@ impl CachedQuery {
         let cache = self.cache();
         let key = query_key(&cache, self.label, self.result_type, &args_key(args));
         let tags = self.tags(&cache);
-        match cache.read_tagged_shared::<T>(&key, tags.dependencies().tags(), self.tag_ttl()) {
+        match cache.engine().read_tagged_shared::<T>(
+            &key,
+            tags.dependencies().tags(),
+            self.tag_ttl(),
+        ) {
             Ok(cache_core::__engine::Lookup::Hit { value, .. }) => Some(value),
             _ => None,
         }
@@ -232,7 +237,7 @@ impl CachedQuery {
             let _query = tracing::debug_span!("cache.query").entered();
             load(conn)
         };
-        let (value, outcome) = cache.read_through(&plan, shape, query)?;
+        let (value, outcome) = cache.engine().read_through(&plan, shape, query)?;
         reads.record(Kind::Query, outcome, started);
         tracing::debug!(query = self.label, key = %key, outcome = ?outcome, "cached query");
         Ok(value)

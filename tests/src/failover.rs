@@ -2,6 +2,7 @@
 //! entries that depend on one tag, filled before the failover, and how
 //! many of them a reader still serves after it.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{FillOptions, Lookup, Namespace};
 use cache_core::Cache;
 use std::time::{Duration, Instant};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 /// Fills `n` entries that depend on one tag through `cache` (which must
 /// have none yet); returns the tag and the entries' keys.
 pub fn fill_entries_of_one_tag(cache: &Cache, n: usize) -> (String, Vec<String>) {
-    let keys = cache.keys();
+    let keys = cache.engine().keys();
     let tag = keys.build(Namespace::Tag, &[], "t");
     let entries: Vec<String> = (0..n)
         .map(|i| keys.build(Namespace::Detail, &[], &format!("e{i}")))
@@ -20,8 +21,15 @@ pub fn fill_entries_of_one_tag(cache: &Cache, n: usize) -> (String, Vec<String>)
         soft: None,
     };
     for entry in &entries {
-        match cache.read_tagged::<String>(entry, &[&tag], None).unwrap() {
-            Lookup::Miss(stamp) => cache.fill_tagged(entry, &stamp, fill, "old").unwrap(),
+        match cache
+            .engine()
+            .read_tagged::<String>(entry, &[&tag], None)
+            .unwrap()
+        {
+            Lookup::Miss(stamp) => cache
+                .engine()
+                .fill_tagged(entry, &stamp, fill, "old")
+                .unwrap(),
             Lookup::Hit { .. } => panic!("a new deployment has no entries"),
         };
     }
@@ -39,7 +47,7 @@ pub fn still_served(reader: &Cache, tag: &str, entries: &[String], nudge: impl F
     let served = || {
         let mut hits = 0;
         for entry in entries {
-            match reader.read_tagged::<String>(entry, &[tag], None) {
+            match reader.engine().read_tagged::<String>(entry, &[tag], None) {
                 Ok(Lookup::Hit { .. }) => hits += 1,
                 Ok(Lookup::Miss(_)) => {}
                 Err(_) => return None,

@@ -7,6 +7,7 @@
 //! the test's cache: nothing to drop).
 
 use crate::services;
+use cache_core::__engine::WithEngine;
 use cache_diesel::{Cache, Follower, FollowerOptions};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -126,6 +127,7 @@ impl Following {
         let started = Instant::now();
         while started.elapsed() < limit {
             if cache
+                .engine()
                 .follower_position()
                 .ok()
                 .flatten()

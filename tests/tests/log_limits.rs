@@ -7,6 +7,7 @@
 //! subscriber, which counts every WARN and ERROR event of the process;
 //! its tests take turns.
 
+use cache_core::__engine::WithEngine;
 use cache_diesel::Cache;
 use cache_tests::api::{Api, ProductOps};
 use cache_tests::models::{NewProduct, Product, ProductCache, ProductFilter, products};
@@ -146,13 +147,15 @@ fn each_cache_logs_its_own_causes() {
     let _turn = counting();
     let (first, second) = (unreachable_cache(), unreachable_cache());
     for cache in [&first, &second] {
-        let tags = vec![
-            cache
-                .keys()
-                .build(cache_core::__engine::Namespace::Tag, &[], "t"),
-        ];
+        let tags =
+            vec![
+                cache
+                    .engine()
+                    .keys()
+                    .build(cache_core::__engine::Namespace::Tag, &[], "t"),
+            ];
         for _ in 0..50 {
-            assert!(cache.bump_tags(&tags, None).is_err());
+            assert!(cache.engine().bump_tags(&tags, None).is_err());
         }
     }
     let owed: Vec<String> = counted_lines()

@@ -309,7 +309,7 @@ pub trait TagStore {
     /// A write-through's step: writes `swap.version` under `swap.tag` and,
     /// if the tag held `swap.expected` just before, `swap.bytes` under
     /// `swap.key` as a fill would, atomically; then the versions of
-    /// `swap.bump`; in one round trip (see `Cache::write_through`):
+    /// `swap.bump`; in one round trip (see `Engine::write_through`):
     /// `Some(true)` the entry and the versions written, `Some(false)` the
     /// versions only, the own tag's too unless it held another pending
     /// version (another writer's announcement, left to lapse: it
@@ -323,7 +323,7 @@ pub trait TagStore {
         Ok(None)
     }
     /// A write-through's announcement on a shared store (see
-    /// `Cache::announce_noting`): writes `announce.pending`, exchanges the
+    /// `Engine::announce_noting`): writes `announce.pending`, exchanges the
     /// own tag's version for the writer's token (returning what it held),
     /// then reads the versions of `announce.tags`, in that order and in one
     /// round trip. `None`, the default, where the store cannot: nothing
@@ -422,7 +422,8 @@ pub(crate) fn one_by_one<S: EntryStore + ?Sized>(
 }
 
 /// A store: bytes under string keys with per-entry lifetimes (Django's
-/// low-level API), plus the [`EntryStore`] and [`TagStore`] roles the
+/// low-level API), plus the `EntryStore` and `TagStore` roles (module
+/// `backend`, feature `unstable-store-api`) the
 /// invalidation protocol uses.
 ///
 /// A store that wraps another (to count, to inject faults) must forward
@@ -495,7 +496,7 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// Takes `lease`, the fill lease of the entry under `entry`, if it is
     /// free, for `ttl`; says whether it took it. (A store that places keys
     /// by their entry, as the cluster layout does, puts the lease with its
-    /// entry: [`EntryStore::read_entry`]'s claim and [`EntryStore::fill`]'s
+    /// entry: `EntryStore::read_entry`'s claim and `EntryStore::fill`'s
     /// release find it there.)
     fn add_lease(&self, entry: &str, lease: &str, ttl: Duration) -> Result<bool> {
         let _ = entry;
@@ -513,7 +514,7 @@ pub trait Backend: EntryStore + TagStore + Send + Sync + fmt::Debug {
     /// Atomically adds `delta` to the integer under `key`, keeping its lifetime.
     fn incr(&self, key: &str, delta: i64) -> Result<Incr>;
     /// The store's calls as futures, for the async API: in-process stores
-    /// answer with [`InProcess`], the Redis, tiered and cluster stores
+    /// answer with `InProcess`, the Redis, tiered and cluster stores
     /// with twins of their own (feature `tokio`); `None` (the default)
     /// where the store has no non-blocking twin (the async API then reads
     /// the source, uncached, and logs it once).

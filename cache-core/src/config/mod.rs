@@ -320,8 +320,13 @@ impl CacheConfig {
     }
 
     /// Sets one option by its URL name; `Ok(false)` when the name is not one
-    /// of this crate's options.
-    pub fn apply_option(&mut self, name: &str, value: &str, shown_url: &str) -> Result<bool> {
+    /// of this crate's options (`__engine::apply_option`, for tests).
+    pub(crate) fn apply_option(
+        &mut self,
+        name: &str,
+        value: &str,
+        shown_url: &str,
+    ) -> Result<bool> {
         let bad = |what: &str| {
             Error::config(
                 shown_url,

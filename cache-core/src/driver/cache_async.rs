@@ -6,8 +6,10 @@
 //! the first such read is logged).
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::{Engine, WithEngine};
 use crate::driver::erased::{self, Ops};
 use crate::driver::io::AsyncIo;
+use crate::driver::read_hits::Kept;
 use crate::driver::read_many::{Found, place};
 use crate::driver::read_through::{Outcome, Plan, Shape};
 use crate::error::Result;
@@ -23,9 +25,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static NO_TWIN_LOGGED: AtomicBool = AtomicBool::new(false);
 
 impl Cache {
-    /// [`Cache::read_through`] for async callers: the same protocol, its
+    /// A read on a store with no non-blocking twin: counted, logged once.
+    fn no_twin(&self, plan: &Plan<'_>) {
+        self.count(Counter::Uncached, 1);
+        if let Some(stats) = plan.stats {
+            stats.add(Counter::Uncached, 1);
+        }
+        if !NO_TWIN_LOGGED.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                backend = self.backend().kind(),
+                "this cache store has no async client yet: async reads go to the database, uncached"
+            );
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// [`Engine::read_through`] for async callers: the same protocol, its
     /// store calls and waits as futures, `load` a future too.
-    #[doc(hidden)]
     pub async fn read_through_async<T, E, F>(
         &self,
         plan: &Plan<'_>,
@@ -57,8 +74,7 @@ impl Cache {
         erased::typed(read, failed)
     }
 
-    /// [`Cache::read_through_many`] for async callers.
-    #[doc(hidden)]
+    /// [`Engine::read_through_many`] for async callers.
     pub async fn read_through_many_async<T, E, F>(
         &self,
         plans: &[Plan<'_>],
@@ -83,36 +99,27 @@ impl Cache {
         self.read_many_with(&io, plans, shape, load).await
     }
 
-    /// [`Cache::read_hits`] for async callers.
-    #[doc(hidden)]
-    pub async fn read_hits_async<A, B>(
+    /// [`Engine::read_hits`] for async callers.
+    pub async fn read_hits_async<A: Kept, B: Kept>(
         &self,
         first: &Plan<'_>,
         rest: &[Plan<'_>],
         accept: impl FnOnce(&A, &[B]) -> bool,
-    ) -> Option<(A, Vec<B>)>
-    where
-        A: DeserializeOwned + Clone + Send + Sync + 'static,
-        B: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        if !self.reads_hits_at_once() {
-            return None;
-        }
+    ) -> Option<(A, Vec<B>)> {
         let io = AsyncIo(self.async_store()?.clone());
         self.read_hits_with(&io, first, rest, accept).await
     }
 
-    /// [`Cache::bump_tag_groups`] for async callers. A store without a
+    /// [`Engine::bump_tag_groups`] for async callers. A store without a
     /// non-blocking twin is written from a blocking task
     /// (`tokio::task::spawn_blocking`): a write must never be skipped.
-    #[doc(hidden)]
     pub async fn bump_tag_groups_async(
         &self,
         groups: &[(&[String], Option<&str>)],
         tag_ttl: Ttl,
     ) -> Result<()> {
         let Some(store) = self.async_store() else {
-            let cache = self.clone();
+            let cache = self.cache().clone();
             let owned: Vec<(Vec<String>, Option<String>)> = groups
                 .iter()
                 .map(|(tags, cover)| (tags.to_vec(), cover.map(str::to_owned)))
@@ -122,7 +129,7 @@ impl Cache {
                     .iter()
                     .map(|(tags, cover)| (tags.as_slice(), cover.as_deref()))
                     .collect();
-                cache.bump_tag_groups(&groups, tag_ttl)
+                cache.engine().bump_tag_groups(&groups, tag_ttl)
             });
             return bumped.await.unwrap_or_else(|e| {
                 Err(crate::Error::Unavailable {
@@ -134,15 +141,14 @@ impl Cache {
         self.bump_tag_groups_with(&io, groups, tag_ttl).await
     }
 
-    /// Delivers what this cache owes (see `Cache::owe_tag_groups`) now,
+    /// Delivers what this cache owes (see `Engine::owe_tag_groups`) now,
     /// without blocking the runtime; true when nothing is owed any more.
-    #[doc(hidden)]
     pub async fn settle_owed_async(&self) -> bool {
         if self.owed().is_clear() {
             return true;
         }
         let Some(store) = self.async_store() else {
-            let cache = self.clone();
+            let cache = self.cache().clone();
             return tokio::task::spawn_blocking(move || cache.settle_owed())
                 .await
                 .unwrap_or(false);
@@ -158,20 +164,6 @@ impl Cache {
                 tracing::debug!(error = %e, "owed tag bumps still undeliverable");
                 false
             }
-        }
-    }
-
-    /// A read on a store with no non-blocking twin: counted, logged once.
-    fn no_twin(&self, plan: &Plan<'_>) {
-        self.count(Counter::Uncached, 1);
-        if let Some(stats) = plan.stats {
-            stats.add(Counter::Uncached, 1);
-        }
-        if !NO_TWIN_LOGGED.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                backend = self.backend().kind(),
-                "this cache store has no async client yet: async reads go to the database, uncached"
-            );
         }
     }
 }

@@ -6,7 +6,7 @@
 //! what depends on its type (opening an entry's bytes, keeping it decoded,
 //! sealing a fill) is an [`Ops`], a table of functions made for that type
 //! by [`Ops::of`], and the sync caller's loader is boxed ([`SyncLoad`]).
-//! The typed entry points (`Cache::read_through` and its twins) wrap a
+//! The typed entry points (`Engine::read_through` and its twins) wrap a
 //! loader ([`loaded`]), call the driver and take their value back out
 //! ([`typed`]). The async driver keeps its caller's loader unboxed: a
 //! boxed future must be declared `Send` or not, and an async caller's
@@ -17,6 +17,7 @@
 use crate::backend::{Memo, TagTime};
 use crate::codec::DecodeError;
 use crate::driver::cache::Cache;
+use crate::driver::engine::WithEngine;
 use crate::driver::lookup::{FillOptions, Lookup, Shape};
 use crate::error::{Error, Result};
 use crate::protocol::envelope::{Times, open_bytes};
@@ -76,6 +77,7 @@ impl Ops {
             open: open_kept::<T>,
             decode_fill: |cache, key, bytes, stats| {
                 cache
+                    .engine()
                     .decode_fill::<T>(key, bytes, stats)
                     .map(|v| Box::new(v) as Value)
             },
@@ -97,7 +99,7 @@ where
         .map(|found| found.map(|(v, times)| (Box::new(v) as Value, times)))
 }
 
-/// Opens `T`'s entries from their bytes alone (`Cache::read_tagged`).
+/// Opens `T`'s entries from their bytes alone (`Engine::read_tagged`).
 pub(crate) fn open_bytes_only<T>(
     _: &Cache,
     o: Opening<'_>,
@@ -125,7 +127,7 @@ where
     T: Serialize + Send + Sync + 'static,
 {
     match value.downcast_ref::<T>() {
-        Some(value) => cache.encode_fill(key, stamp, options, value),
+        Some(value) => cache.engine().encode_fill(key, stamp, options, value),
         None => Err(Error::Encode {
             key: key.to_owned(),
             reason: "a value of another type than the read's".into(),

@@ -29,6 +29,7 @@
 //! commit is owed as usual when the store is in trouble.
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::Engine;
 use crate::protocol::stamp::PENDING;
 use crate::stats::Counter;
 use std::time::Duration;
@@ -46,54 +47,6 @@ pub const ANNOUNCE_HOLD: Duration = Duration::from_secs(5);
 pub const PENDING_TEXT: &str = "9223372036854775807";
 
 impl Cache {
-    /// Announces that `tags` are about to be bumped (see the module
-    /// documentation): one round trip on a shared store, nothing on an
-    /// in-process one. Failures are logged, not returned: the bump after
-    /// the commit still runs (and is owed if the store fails).
-    #[doc(hidden)]
-    pub fn announce_bumps(&self, tags: &[&str]) {
-        if self.backend().capabilities().shared {
-            self.write_pending(tags, "could not announce tag bumps before a commit");
-        }
-    }
-
-    /// [`Cache::announce_bumps`] without blocking the runtime's thread.
-    #[cfg(feature = "tokio")]
-    #[doc(hidden)]
-    pub async fn announce_bumps_async(&self, tags: &[&str]) {
-        if self.backend().capabilities().shared {
-            self.write_pending_async(tags, "could not announce tag bumps before a commit")
-                .await;
-        }
-    }
-
-    /// Holds `tags` pending for [`ANNOUNCE_HOLD`] on every store, after a
-    /// write whose outcome is unknown (its connection lost after the
-    /// statement or its `COMMIT` was sent, the reply never read): the
-    /// server may still commit it after the writer gave up (a killed
-    /// session finishing the `COMMIT` it was running), and an entry
-    /// filled from the old row after the writer's bump would then be
-    /// served until its timeout. While the tags are pending every read
-    /// that depends on them goes to the database; afterwards the tags are
-    /// created afresh. Best effort, after the caller's bump (which is owed
-    /// when the store fails); failures are logged.
-    #[doc(hidden)]
-    pub fn hold_doubtful(&self, tags: &[&str]) {
-        self.write_pending(tags, "could not hold the tags of a doubtful write pending");
-    }
-
-    /// [`Cache::hold_doubtful`] without blocking the runtime's thread.
-    #[cfg(feature = "tokio")]
-    #[doc(hidden)]
-    pub async fn hold_doubtful_async(&self, tags: &[&str]) {
-        if self.async_store().is_none() {
-            // (An in-process store: nothing to wait for.)
-            return self.hold_doubtful(tags);
-        }
-        self.write_pending_async(tags, "could not hold the tags of a doubtful write pending")
-            .await;
-    }
-
     /// Writes [`PENDING`] under `tags` for [`ANNOUNCE_HOLD`]; a failure is
     /// counted and logged as `failed`.
     fn write_pending(&self, tags: &[&str], failed: &str) {
@@ -122,6 +75,52 @@ impl Cache {
             self.count(Counter::Error, 1);
             tracing::debug!(error = %e, "{failed}");
         }
+    }
+}
+
+impl Engine<'_> {
+    /// Announces that `tags` are about to be bumped (see the module
+    /// documentation): one round trip on a shared store, nothing on an
+    /// in-process one. Failures are logged, not returned: the bump after
+    /// the commit still runs (and is owed if the store fails).
+    pub fn announce_bumps(&self, tags: &[&str]) {
+        if self.backend().capabilities().shared {
+            self.write_pending(tags, "could not announce tag bumps before a commit");
+        }
+    }
+
+    /// [`Engine::announce_bumps`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    pub async fn announce_bumps_async(&self, tags: &[&str]) {
+        if self.backend().capabilities().shared {
+            self.write_pending_async(tags, "could not announce tag bumps before a commit")
+                .await;
+        }
+    }
+
+    /// Holds `tags` pending for [`ANNOUNCE_HOLD`] on every store, after a
+    /// write whose outcome is unknown (its connection lost after the
+    /// statement or its `COMMIT` was sent, the reply never read): the
+    /// server may still commit it after the writer gave up (a killed
+    /// session finishing the `COMMIT` it was running), and an entry
+    /// filled from the old row after the writer's bump would then be
+    /// served until its timeout. While the tags are pending every read
+    /// that depends on them goes to the database; afterwards the tags are
+    /// created afresh. Best effort, after the caller's bump (which is owed
+    /// when the store fails); failures are logged.
+    pub fn hold_doubtful(&self, tags: &[&str]) {
+        self.write_pending(tags, "could not hold the tags of a doubtful write pending");
+    }
+
+    /// [`Engine::hold_doubtful`] without blocking the runtime's thread.
+    #[cfg(feature = "tokio")]
+    pub async fn hold_doubtful_async(&self, tags: &[&str]) {
+        if self.async_store().is_none() {
+            // (An in-process store: nothing to wait for.)
+            return self.hold_doubtful(tags);
+        }
+        self.write_pending_async(tags, "could not hold the tags of a doubtful write pending")
+            .await;
     }
 }
 

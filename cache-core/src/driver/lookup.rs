@@ -8,9 +8,9 @@ use crate::protocol::stamp::Stamp;
 use crate::timeout::Ttl;
 use std::time::Duration;
 
-/// What [`Cache::read_tagged`] found.
+/// What [`Engine::read_tagged`] found.
 ///
-/// [`Cache::read_tagged`]: crate::Cache::read_tagged
+/// [`Engine::read_tagged`]: crate::__engine::Engine::read_tagged
 #[derive(Debug)]
 pub enum Lookup<T> {
     /// A valid entry.

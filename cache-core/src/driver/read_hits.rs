@@ -7,58 +7,30 @@
 //! every protection of a single read.
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::{Engine, WithEngine};
 use crate::driver::erased::{open_kept, take};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::read_through::Plan;
 use crate::stats::Counter;
 use serde::de::DeserializeOwned;
 
+/// A value [`Engine::read_hits`] reads: decoded once, kept in the process.
+pub trait Kept: DeserializeOwned + Clone + Send + Sync + 'static {}
+
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Kept for T {}
+
 impl Cache {
-    /// The values of `first`'s entry and of each of `rest`'s, when every
-    /// one is a valid hit not due for a refresh and `accept` accepts them,
-    /// read together in one round trip (and counted as hits); `None`
-    /// otherwise, with nothing counted.
-    ///
-    /// A store that keeps decoded values in this process answers `None`
-    /// at once: its hits do no I/O to save.
-    #[doc(hidden)]
-    pub fn read_hits<A, B>(
-        &self,
-        first: &Plan<'_>,
-        rest: &[Plan<'_>],
-        accept: impl FnOnce(&A, &[B]) -> bool,
-    ) -> Option<(A, Vec<B>)>
-    where
-        A: DeserializeOwned + Clone + Send + Sync + 'static,
-        B: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        if !self.reads_hits_at_once() {
-            return None;
-        }
-        let io = Blocking(&**self.backend());
-        block_now(self.read_hits_with(&io, first, rest, accept))
-    }
-
-    /// Whether [`Cache::read_hits`] reads: the store keeps nothing
-    /// decoded in this process, and no bump is owed (a read settles those
-    /// first).
-    #[doc(hidden)]
-    pub fn reads_hits_at_once(&self) -> bool {
-        self.backend().generation().is_none() && self.owed().is_clear()
-    }
-
-    /// The driver of [`Cache::read_hits`] and its async twin.
-    pub(crate) async fn read_hits_with<A, B>(
+    /// The driver of [`Engine::read_hits`] and its async twin.
+    pub(crate) async fn read_hits_with<A: Kept, B: Kept>(
         &self,
         io: &impl Io,
         first: &Plan<'_>,
         rest: &[Plan<'_>],
         accept: impl FnOnce(&A, &[B]) -> bool,
-    ) -> Option<(A, Vec<B>)>
-    where
-        A: DeserializeOwned + Clone + Send + Sync + 'static,
-        B: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+    ) -> Option<(A, Vec<B>)> {
+        if !self.engine().reads_hits_at_once() {
+            return None;
+        }
         let plans = || std::iter::once(first).chain(rest);
         let reads: Vec<(&str, &[&str])> = plans().map(|p| (p.key, p.tags)).collect();
         let found = io.read_entries(&reads).await.ok()?;
@@ -77,5 +49,31 @@ impl Cache {
         }
         plans().for_each(|plan| self.count_both(plan, Counter::Hit));
         Some((head, values))
+    }
+}
+
+impl Engine<'_> {
+    /// The values of `first`'s entry and of each of `rest`'s, when every
+    /// one is a valid hit not due for a refresh and `accept` accepts them,
+    /// read together in one round trip (and counted as hits); `None`
+    /// otherwise, with nothing counted.
+    ///
+    /// A store that keeps decoded values in this process answers `None`
+    /// at once: its hits do no I/O to save.
+    pub fn read_hits<A: Kept, B: Kept>(
+        &self,
+        first: &Plan<'_>,
+        rest: &[Plan<'_>],
+        accept: impl FnOnce(&A, &[B]) -> bool,
+    ) -> Option<(A, Vec<B>)> {
+        let io = Blocking(&**self.backend());
+        block_now(self.read_hits_with(&io, first, rest, accept))
+    }
+
+    /// Whether [`Engine::read_hits`] reads: the store keeps nothing
+    /// decoded in this process, and no bump is owed (a read settles those
+    /// first).
+    pub fn reads_hits_at_once(&self) -> bool {
+        self.backend().generation().is_none() && self.owed().is_clear()
     }
 }

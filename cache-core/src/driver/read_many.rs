@@ -15,6 +15,7 @@
 //! as a hit and left for a single read to refresh.
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::Engine;
 use crate::driver::erased::{Ops, Value, open_kept, take, take_lookup};
 use crate::driver::flight::{Leader, Role};
 use crate::driver::io::{Blocking, Io, block_now};
@@ -40,27 +41,7 @@ struct Filling<'f> {
 }
 
 impl Cache {
-    /// [`Cache::read_through`] for many `plans` at once (their keys
-    /// distinct): the entries and their tags in one round trip where the
-    /// store can, then at most one call of `load` with the indices (into
-    /// `plans`) of the misses, which returns their values in that order.
-    /// `shape` is given a plan's index and its loaded value.
-    #[doc(hidden)]
-    pub fn read_through_many<T, E>(
-        &self,
-        plans: &[Plan<'_>],
-        shape: impl Fn(usize, &T) -> Shape,
-        load: impl FnOnce(Vec<usize>) -> Result<Vec<T>, E>,
-    ) -> Result<Found<T>, E>
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-    {
-        let io = Blocking(&**self.backend());
-        block_now(self.read_many_with(&io, plans, shape, |at| ready(load(at))))
-    }
-
-    /// The driver of [`Cache::read_through_many`] and its async twin.
+    /// The driver of [`Engine::read_through_many`] and its async twin.
     pub(crate) async fn read_many_with<T, E, F>(
         &self,
         io: &impl Io,
@@ -185,6 +166,27 @@ impl Cache {
             found[at] = Some((value, Outcome::Loaded));
         }
         Ok(found)
+    }
+}
+
+impl Engine<'_> {
+    /// [`Engine::read_through`] for many `plans` at once (their keys
+    /// distinct): the entries and their tags in one round trip where the
+    /// store can, then at most one call of `load` with the indices (into
+    /// `plans`) of the misses, which returns their values in that order.
+    /// `shape` is given a plan's index and its loaded value.
+    pub fn read_through_many<T, E>(
+        &self,
+        plans: &[Plan<'_>],
+        shape: impl Fn(usize, &T) -> Shape,
+        load: impl FnOnce(Vec<usize>) -> Result<Vec<T>, E>,
+    ) -> Result<Found<T>, E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+    {
+        let io = Blocking(&**self.backend());
+        block_now(self.read_many_with(&io, plans, shape, |at| ready(load(at))))
     }
 }
 

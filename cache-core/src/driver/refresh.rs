@@ -151,11 +151,16 @@ impl Drop for Refresh {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::engine::WithEngine;
     use crate::driver::tagged::Lookup;
     use bytes::Bytes;
 
     fn stale_entry(cache: &Cache) -> Stamp {
-        match cache.read_tagged::<String>("e", &["t:a"], None).unwrap() {
+        match cache
+            .engine()
+            .read_tagged::<String>("e", &["t:a"], None)
+            .unwrap()
+        {
             Lookup::Miss(stamp) => stamp,
             Lookup::Hit { .. } => panic!("a new cache has no entry"),
         }
@@ -181,7 +186,7 @@ mod tests {
         refresh.complete("new", shape).unwrap();
         assert!(leased(&cache, "lease"), "released by complete");
         assert!(matches!(
-            cache.read_tagged::<String>("e", &["t:a"], None).unwrap(),
+            cache.engine().read_tagged::<String>("e", &["t:a"], None).unwrap(),
             Lookup::Hit { value, .. } if value == "new"
         ));
         drop(Refresh::new(&cache, "e", stamp, None, "lease".into()));

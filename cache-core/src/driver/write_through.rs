@@ -5,7 +5,7 @@
 //! been committed to what it holds. Its stamp:
 //!
 //! - the versions its tags held *before* the write's statement
-//!   ([`Cache::announce_noting`]): any bump that lands after the note (of
+//!   ([`Engine::announce_noting`]): any bump that lands after the note (of
 //!   another writer whose commit followed this one) makes the stamp fail
 //!   for good;
 //! - for the row's own tag, the version the writer's bump writes: a
@@ -39,6 +39,7 @@
 
 use crate::backend::{Announce, Noting, Swap};
 use crate::driver::cache::Cache;
+use crate::driver::engine::{Engine, WithEngine};
 use crate::driver::intent::ANNOUNCE_HOLD;
 use crate::driver::tagged::{FillOptions, Stamp};
 use crate::error::Result;
@@ -56,7 +57,7 @@ pub struct Noted {
 }
 
 /// Where a write-through puts the written row, and what it bumps with it
-/// (see [`Cache::write_through`]).
+/// (see [`Engine::write_through`]).
 #[derive(Debug, Clone, Copy)]
 pub struct PutWritten<'a> {
     /// The row's entry's key.
@@ -78,8 +79,102 @@ pub struct PutWritten<'a> {
 type Answered = Result<Option<Option<Vec<Option<u64>>>>>;
 
 impl Cache {
+    /// Whether a write may note `tags` to put its row later.
+    fn may_note(&self, tags: &[&str], own: usize) -> bool {
+        self.config().write_through
+            && self.backend().serves_entries()
+            && own < tags.len()
+            && !self.owed().owes_any(tags)
+    }
+
+    /// The note in what the store `answered`; `Err`: announce as usual
+    /// (the store cannot, or failed: on a refusal, OOM under `noeviction`,
+    /// the usual announcement deletes the tags instead).
+    fn note_of(&self, answered: Answered) -> std::result::Result<Option<Noted>, ()> {
+        match answered {
+            Ok(Some(noted)) => Ok(noted
+                .and_then(|read| read.into_iter().collect::<Option<Vec<u64>>>())
+                .map(|versions| Noted { versions })),
+            Ok(None) => Err(()),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not announce and note; announcing alone");
+                Err(())
+            }
+        }
+    }
+
+    /// The swap of a write-through (see [`Engine::write_through`]), if it
+    /// may be made.
+    fn swap_of<'a, T: Serialize + ?Sized>(
+        &self,
+        put: &PutWritten<'a>,
+        bump: &'a [(&'a str, u64)],
+        noted: Noted,
+        value: &T,
+    ) -> Option<Swap<'a>> {
+        let PutWritten {
+            key,
+            tags,
+            own: (own, own_ttl),
+            options,
+            ..
+        } = *put;
+        let mut versions = noted.versions;
+        let settled = versions
+            .iter()
+            .enumerate()
+            .all(|(i, v)| i == own || !is_pending(*v));
+        if !self.config().write_through
+            || versions.len() != tags.len()
+            || own >= tags.len()
+            || !settled
+            || !self.owed().is_clear()
+        {
+            return None;
+        }
+        let expected = versions[own];
+        let fresh = new_version();
+        versions[own] = fresh;
+        let bytes = self
+            .engine()
+            .encode_fill(key, &Stamp { versions }, options, value)
+            .ok()?;
+        Some(Swap {
+            tag: tags[own],
+            version: fresh,
+            tag_ttl: Some(own_ttl),
+            expected,
+            key,
+            bytes,
+            ttl: options.ttl,
+            bump,
+            bump_ttl: put.bump.1,
+        })
+    }
+
+    /// What a swap's outcome means to the writer (see
+    /// [`Engine::write_through`]).
+    fn swapped(&self, swapped: Result<Option<bool>>) -> Option<bool> {
+        match swapped {
+            Ok(Some(put)) => {
+                if put {
+                    self.count(Counter::Fill, 1);
+                }
+                self.count(Counter::Invalidation, 1);
+                Some(put)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "write-through failed; bumped as usual");
+                None
+            }
+        }
+    }
+}
+
+impl Engine<'_> {
     /// Before a write that may put its row: announces `announce` (see
-    /// [`Cache::announce_bumps`]; on a shared store the row's own tag,
+    /// [`Engine::announce_bumps`]; on a shared store the row's own tag,
     /// `tags[own]`, is always announced, with this writer's token) and
     /// notes the versions `tags` (those of the entry under `key`) hold;
     /// on an in-process store only the note. `None` (nothing to put later)
@@ -88,7 +183,6 @@ impl Cache {
     /// exists, came between) or owed by this process, the own tag held
     /// another writer's announcement, the store is in its grace after
     /// trouble (bumps may not have landed), cannot, or fails.
-    #[doc(hidden)]
     pub fn announce_noting(
         &self,
         announce: &[&str],
@@ -117,9 +211,8 @@ impl Cache {
         })
     }
 
-    /// [`Cache::announce_noting`] without blocking the runtime's thread.
+    /// [`Engine::announce_noting`] without blocking the runtime's thread.
     #[cfg(feature = "tokio")]
-    #[doc(hidden)]
     pub async fn announce_noting_async(
         &self,
         announce: &[&str],
@@ -158,30 +251,6 @@ impl Cache {
         }
     }
 
-    /// Whether a write may note `tags` to put its row later.
-    fn may_note(&self, tags: &[&str], own: usize) -> bool {
-        self.config().write_through
-            && self.backend().serves_entries()
-            && own < tags.len()
-            && !self.owed().owes_any(tags)
-    }
-
-    /// The note in what the store `answered`; `Err`: announce as usual
-    /// (the store cannot, or failed: on a refusal, OOM under `noeviction`,
-    /// the usual announcement deletes the tags instead).
-    fn note_of(&self, answered: Answered) -> std::result::Result<Option<Noted>, ()> {
-        match answered {
-            Ok(Some(noted)) => Ok(noted
-                .and_then(|read| read.into_iter().collect::<Option<Vec<u64>>>())
-                .map(|versions| Noted { versions })),
-            Ok(None) => Err(()),
-            Err(e) => {
-                tracing::debug!(error = %e, "could not announce and note; announcing alone");
-                Err(())
-            }
-        }
-    }
-
     /// After the write's commit: bumps `put.tags[put.own.0]` (the written
     /// row's own tag, to live `put.own.1`) and, if no other bump of it came
     /// after `noted` and no other tag was pending then, puts `value` under
@@ -190,7 +259,6 @@ impl Cache {
     /// whether they were bumped (`Some(put)`); `None`: nothing was
     /// (write-through off, a store that cannot, one that failed, another
     /// tag pending or owed), and the caller bumps them all as usual.
-    #[doc(hidden)]
     pub fn write_through<T: Serialize + ?Sized>(
         &self,
         put: PutWritten<'_>,
@@ -203,9 +271,8 @@ impl Cache {
         self.swapped(swapped)
     }
 
-    /// [`Cache::write_through`] without blocking the runtime's thread.
+    /// [`Engine::write_through`] without blocking the runtime's thread.
     #[cfg(feature = "tokio")]
-    #[doc(hidden)]
     pub async fn write_through_async<T: Serialize + ?Sized>(
         &self,
         put: PutWritten<'_>,
@@ -219,73 +286,6 @@ impl Cache {
         let swap = self.swap_of(&put, &bump, noted, value)?;
         let swapped = store.swap_and_fill(swap).await;
         self.swapped(swapped)
-    }
-
-    /// The swap of a write-through (see [`Cache::write_through`]), if it
-    /// may be made.
-    fn swap_of<'a, T: Serialize + ?Sized>(
-        &self,
-        put: &PutWritten<'a>,
-        bump: &'a [(&'a str, u64)],
-        noted: Noted,
-        value: &T,
-    ) -> Option<Swap<'a>> {
-        let PutWritten {
-            key,
-            tags,
-            own: (own, own_ttl),
-            options,
-            ..
-        } = *put;
-        let mut versions = noted.versions;
-        let settled = versions
-            .iter()
-            .enumerate()
-            .all(|(i, v)| i == own || !is_pending(*v));
-        if !self.config().write_through
-            || versions.len() != tags.len()
-            || own >= tags.len()
-            || !settled
-            || !self.owed().is_clear()
-        {
-            return None;
-        }
-        let expected = versions[own];
-        let fresh = new_version();
-        versions[own] = fresh;
-        let bytes = self
-            .encode_fill(key, &Stamp { versions }, options, value)
-            .ok()?;
-        Some(Swap {
-            tag: tags[own],
-            version: fresh,
-            tag_ttl: Some(own_ttl),
-            expected,
-            key,
-            bytes,
-            ttl: options.ttl,
-            bump,
-            bump_ttl: put.bump.1,
-        })
-    }
-
-    /// What a swap's outcome means to the writer (see
-    /// [`Cache::write_through`]).
-    fn swapped(&self, swapped: Result<Option<bool>>) -> Option<bool> {
-        match swapped {
-            Ok(Some(put)) => {
-                if put {
-                    self.count(Counter::Fill, 1);
-                }
-                self.count(Counter::Invalidation, 1);
-                Some(put)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::debug!(error = %e, "write-through failed; bumped as usual");
-                None
-            }
-        }
     }
 }
 

@@ -3,13 +3,14 @@
 
 use crate::Cache;
 use crate::form::{CacheForm, Form, FormError, FormReader, FormWriter};
+use cache_core::__engine::WithEngine;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Each key under the cache's prefix, without it (its namespace first:
 /// `d:..` a detail, `l:..` a list, `t:..` a tag, `x:..` a lease, `q:..` a
 /// cached query, `k:..` the low-level API's).
 fn walk(cache: &Cache, mut each: impl FnMut(&str)) -> Result<(), String> {
-    let head = cache.keys().namespace_prefix().to_owned();
+    let head = cache.engine().keys().namespace_prefix().to_owned();
     let listed = cache
         .backend()
         .keys_under(&head, &mut |keys| {
@@ -120,7 +121,10 @@ pub(super) fn inspect(
         let parts = key.splitn(7, ':').collect::<Vec<_>>();
         if let ["d", _version, m, _table, _hash, c, v] = parts.as_slice() {
             if loose(m) == wanted && *c == column && *v == value {
-                keys.push(format!("{}{full}", cache.keys().namespace_prefix()));
+                keys.push(format!(
+                    "{}{full}",
+                    cache.engine().keys().namespace_prefix()
+                ));
             }
             models.insert(m.to_string());
         }
@@ -139,9 +143,14 @@ pub(super) fn inspect(
             None => format!("{key}: gone since the walk"),
             Some(bytes) => {
                 let shown = cache
+                    .engine()
                     .decode_fill::<Form<Shown>>(&key, &bytes, None)
                     .map(|Form(Shown(v))| v)
-                    .or_else(|| cache.decode_fill::<serde_json::Value>(&key, &bytes, None))
+                    .or_else(|| {
+                        cache
+                            .engine()
+                            .decode_fill::<serde_json::Value>(&key, &bytes, None)
+                    })
                     .map_or_else(|| "(undecodable)".to_owned(), |v| v.to_string());
                 format!("{key}: {} bytes: {shown}", bytes.len())
             }

@@ -8,6 +8,7 @@ mod follow;
 
 use crate::model::{CachedModel, ModelQueries};
 use crate::{Cache, EntriesVerified, Manager};
+use cache_core::__engine::WithEngine;
 use diesel::Connection;
 use std::process::ExitCode;
 
@@ -80,7 +81,7 @@ impl From<&str> for Failed {
 ///
 /// `follow` runs until it is killed (a sidecar): one of any number of
 /// followers of the deployment (processes of the application with a
-/// [`Follower`](crate::Follower), other sidecars) is active at a time,
+/// `Follower` (features `postgres`, `mysql-follower`), other sidecars) is active at a time,
 /// chosen by a lease in the cache; see the guide's chapter on the
 /// follower.
 ///
@@ -222,7 +223,11 @@ impl Admin {
                 return self.verify(&cache, model, options.to_vec());
             }
             ("follow", [database, options @ ..]) => follow::follow(cache, database, options)?,
-            ("follower", []) => match cache.follower_position().map_err(|e| e.to_string())? {
+            ("follower", []) => match cache
+                .engine()
+                .follower_position()
+                .map_err(|e| e.to_string())?
+            {
                 Some(at) => {
                     let lag = std::time::SystemTime::now()
                         .duration_since(at)

@@ -32,6 +32,7 @@ mod slot;
 mod stream;
 
 use crate::keys::tag_bumps::DEFAULT_TAG_TTL;
+use cache_core::__engine::WithEngine;
 use cache_core::{Cache, Key};
 use changes::Invalidation;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -486,7 +487,7 @@ impl Follower {
     fn bump(&self, tags: Vec<String>) -> cache_core::Result<()> {
         let s = &*self.shared;
         for chunk in tags.chunks(500) {
-            s.cache.bump_tags(chunk, Some(DEFAULT_TAG_TTL))?;
+            s.cache.engine().bump_tags(chunk, Some(DEFAULT_TAG_TTL))?;
             self.add(Count::Bumps, chunk.len() as u64);
         }
         Ok(())

@@ -6,6 +6,7 @@ use super::changes::{Known, Relations, Seen};
 use super::pgoutput::{self, Message};
 use super::stream::{Received, Stream};
 use super::{Batch, CHECK_EVERY, Count, Follower, PUBLISH_EVERY, names, slot};
+use cache_core::__engine::WithEngine;
 use cache_core::Key;
 use diesel::{Connection, PgConnection};
 use std::sync::atomic::Ordering;
@@ -393,7 +394,7 @@ impl Follower {
             tail.last_status = Instant::now();
         }
         if let Some(covered) = covered
-            && let Err(e) = s.cache.publish_follower_position(covered)
+            && let Err(e) = s.cache.engine().publish_follower_position(covered)
         {
             self.failed("publish the position", &e);
         }

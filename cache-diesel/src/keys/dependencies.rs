@@ -3,6 +3,7 @@
 //! and the rest ([`Dependencies`]), and how many that is ([`DependsOn`]).
 
 use super::{all_tag_in, query_tag, table_dependency_tags};
+use cache_core::__engine::WithEngine;
 use cache_core::Cache;
 
 /// What a cached query's results depend on, in one cache.
@@ -18,7 +19,7 @@ impl QueryTags {
         label: &str,
         tables: impl Iterator<Item = &'t str>,
     ) -> Self {
-        let keys = cache.keys();
+        let keys = cache.engine().keys();
         let mut tags = vec![query_tag(cache, label), all_tag_in(keys)];
         tags.extend(keys.tenant_tag().map(str::to_owned));
         for table in tables {

@@ -113,6 +113,7 @@ pub(crate) use dependencies::{Dependencies, DependsOn, QueryTags};
 pub(crate) use model_keys::ModelKeys;
 pub(crate) use plain_value::write_plain;
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{KeyBuilder, KeyScope, Namespace};
 use cache_core::Cache;
 
@@ -149,7 +150,7 @@ impl TableTag {
 
 /// The backend key of the tag every entry of `cache` depends on.
 pub(crate) fn all_tag(cache: &Cache) -> String {
-    all_tag_in(cache.keys())
+    all_tag_in(cache.engine().keys())
 }
 
 fn all_tag_in(keys: &KeyBuilder) -> String {
@@ -158,7 +159,7 @@ fn all_tag_in(keys: &KeyBuilder) -> String {
 
 /// The backend key of a table-wide tag of `table` in `cache`.
 pub(crate) fn table_tag(cache: &Cache, table: &str, tag: TableTag) -> String {
-    table_tag_in(cache.keys(), table, tag)
+    table_tag_in(cache.engine().keys(), table, tag)
 }
 
 fn table_tag_in(keys: &KeyBuilder, table: &str, tag: TableTag) -> String {
@@ -217,7 +218,7 @@ pub(crate) fn written_member_tags(
     value_key: Option<&str>,
 ) -> Vec<String> {
     written_names(value_key, |name| {
-        member_tag_in(cache.keys(), table, column, name)
+        member_tag_in(cache.engine().keys(), table, column, name)
     })
 }
 
@@ -249,7 +250,7 @@ fn member_tag_in(keys: &KeyBuilder, table: &str, column: &str, name: &str) -> St
 /// write that changes a value of the column (see [`ModelKeys::changed_tag`]).
 #[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub(crate) fn changed_tag(cache: &Cache, table: &str, column: &str) -> String {
-    changed_tag_in(cache.keys(), table, column)
+    changed_tag_in(cache.engine().keys(), table, column)
 }
 
 fn changed_tag_in(keys: &KeyBuilder, table: &str, column: &str) -> String {
@@ -261,7 +262,7 @@ fn changed_tag_in(keys: &KeyBuilder, table: &str, column: &str) -> String {
 /// the detail entries looked up by that value depend on it.
 #[cfg(any(feature = "postgres-system-libpq", feature = "mysql-follower"))]
 pub(crate) fn row_tag(cache: &Cache, table: &str, column: &str, value_key: &str) -> String {
-    unique_scope(cache.keys(), table, column).key(value_key)
+    unique_scope(cache.engine().keys(), table, column).key(value_key)
 }
 
 /// The value tags a write of the value keyed `value_key` (`None`: a value
@@ -276,7 +277,10 @@ pub(crate) fn written_value_tags(
     value_key: Option<&str>,
 ) -> Vec<String> {
     written_names(value_key, |name| {
-        cache.keys().sparse_tag(&[table, "f", column], name)
+        cache
+            .engine()
+            .keys()
+            .sparse_tag(&[table, "f", column], name)
     })
 }
 
@@ -296,15 +300,24 @@ fn table_dependency_tags(keys: &KeyBuilder, table: &str) -> [String; 2] {
 /// is the fingerprint of the result type (none: `""`).
 pub(crate) fn query_key(cache: &Cache, label: &str, result: &str, args: &str) -> String {
     if result.is_empty() {
-        return cache.keys().build(Namespace::Query, &[label], args);
+        return cache
+            .engine()
+            .keys()
+            .build(Namespace::Query, &[label], args);
     }
-    cache.keys().build(Namespace::Query, &[label, result], args)
+    cache
+        .engine()
+        .keys()
+        .build(Namespace::Query, &[label, result], args)
 }
 
 /// The backend key of a cached query's own tag (every result of the query
 /// depends on it).
 pub(crate) fn query_tag(cache: &Cache, label: &str) -> String {
-    cache.keys().build(Namespace::Tag, &["query"], label)
+    cache
+        .engine()
+        .keys()
+        .build(Namespace::Tag, &["query"], label)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::model::{CachedModel, ModelInfo};
 use cache_core::__engine::Cause;
+use cache_core::__engine::WithEngine;
 use cache_core::{Cache, Ttl};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ pub(crate) fn bump(
     source: &str,
     why: &str,
 ) -> crate::Result<()> {
-    let bumped = cache.bump_tags_within(tags, cover, ttl);
+    let bumped = cache.engine().bump_tags_within(tags, cover, ttl);
     logged(cache, bumped, tags, source, why)
 }
 
@@ -39,7 +40,7 @@ pub(crate) fn logged<T: std::fmt::Debug + ?Sized>(
             Ok(())
         }
         Err(e) => {
-            if let Some(more) = cache.log_limit(Cause::InvalidationFailed) {
+            if let Some(more) = cache.engine().log_limit(Cause::InvalidationFailed) {
                 tracing::error!(source, why, tags = ?tags, error = %e, "cache invalidation failed{more}")
             }
             Err(crate::Error::Invalidation(e))
@@ -60,7 +61,7 @@ pub(crate) fn bump_groups(
     // (Fail open: a hook's or the tracker's bumps are owed when they fail.)
     let _ = logged(
         cache,
-        cache.bump_tag_groups(groups, ttl),
+        cache.engine().bump_tag_groups(groups, ttl),
         &tags,
         source,
         why,

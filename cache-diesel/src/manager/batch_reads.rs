@@ -10,6 +10,7 @@ use crate::manager::source::{ConnectionSource, FromPool, FromSource, Missed, Rea
 use crate::manager::{Entry, Manager, ShapeFn, Started};
 use crate::model::{CachedModel, ModelQueries, UniqueKey};
 use crate::tracking::ReadPolicy;
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Found, Outcome, Plan};
 use diesel::{Connection, QueryResult};
 use std::collections::HashMap;
@@ -307,7 +308,7 @@ impl<M: CachedModel> Manager<M> {
         let entries = batch.entries(self, &tags, related);
         let plans = self.batch_plans(&entries, policy);
         let started = Started::now();
-        let found = self.cache().read_through_many(
+        let found = self.cache().engine().read_through_many(
             &plans,
             |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),
             |at| {

@@ -11,6 +11,7 @@ use crate::manager::source_async::{AsyncConnectionSource, AsyncReader, FromAsync
 use crate::manager::{Manager, Started};
 use crate::model::{AsyncModelQueries, CachedModel};
 use crate::tracking::ReadPolicy;
+use cache_core::__engine::WithEngine;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 
@@ -131,6 +132,7 @@ impl<M: CachedModel> Manager<M> {
         let started = Started::now();
         let found = self
             .cache()
+            .engine()
             .read_through_many_async(
                 &plans,
                 |i, Form(value): &Form<Option<M::Record>>| Self::shape_of(&entries[i], value),

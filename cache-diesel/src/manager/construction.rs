@@ -56,7 +56,7 @@ impl<M: CachedModel> Manager<M> {
     pub fn from_default_cache() -> Self {
         let cache = cache_core::caches().default_cache().unwrap_or_else(|e| {
             tracing::error!(model = M::INFO.name, error = %e, "default cache unusable: every read goes to the database and counts as an error");
-            Cache::unusable(&e)
+            cache_core::__engine::unusable_cache(&e)
         });
         Self::new(cache)
     }

@@ -28,11 +28,11 @@
 //!
 //! On a store that does I/O for every read (Redis, not its local tier), a
 //! list this process read before is first read in one round trip with the
-//! rows of the ids it held then ([`Cache::read_hits`]): served when the
+//! rows of the ids it held then ([`Engine::read_hits`]): served when the
 //! list is a valid hit holding the same ids and every row is a valid hit
 //! that has not left it; anything else reads as above, from the list.
 //!
-//! [`Cache::read_hits`]: cache_core::Cache::read_hits
+//! [`Engine::read_hits`]: cache_core::__engine::Engine::read_hits
 //!
 //! Every writer of the table must bump these tags: binaries of an earlier
 //! version (which do not) leave id lists stale when they write a column
@@ -51,6 +51,7 @@ use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey};
 use crate::rows::Rows;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Outcome;
+use cache_core::__engine::WithEngine;
 use diesel::Connection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -213,7 +214,7 @@ impl<M: CachedModel> Manager<M> {
     /// read it before and its store reads entries at once (not under
     /// `policy` [`ReadPolicy::Bypass`]).
     pub(crate) fn guess(&self, key: &str, policy: ReadPolicy) -> Option<Guess<M>> {
-        if policy == ReadPolicy::Bypass || !self.cache().reads_hits_at_once() {
+        if policy == ReadPolicy::Bypass || !self.cache().engine().reads_hits_at_once() {
             return None;
         }
         let ids = self.last_ids().get::<M::Id>(key)?;
@@ -269,7 +270,7 @@ impl<M: CachedModel> Manager<M> {
     /// once will guess from it (not on a store that keeps values decoded
     /// in this process, whose hits take no round trip to save).
     pub(crate) fn remember_ids(&self, key: &str, ids: Vec<M::Id>) {
-        if !self.cache().reads_hits_at_once() {
+        if !self.cache().engine().reads_hits_at_once() {
             return;
         }
         self.last_ids().put(key, ids);
@@ -296,11 +297,11 @@ impl<M: CachedModel> Manager<M> {
             let rows = guess.rows.entries(self, &guess.tags, related);
             let started = Started::now();
             let plans = self.batch_plans(&rows, policy);
-            let found =
-                self.cache()
-                    .read_hits(&self.plan(&entry, false, None), &plans, |ids, found| {
-                        Self::as_guessed(&guess, &filter, ids, found)
-                    });
+            let found = self.cache().engine().read_hits(
+                &self.plan(&entry, false, None),
+                &plans,
+                |ids, found| Self::as_guessed(&guess, &filter, ids, found),
+            );
             if let Some((_, found)) = found {
                 return Ok(self.served_at_once(&entry, &rows, &guess, found, started));
             }

@@ -10,6 +10,7 @@ use crate::manager::source_async::AsyncReader;
 use crate::metrics::reads::Started;
 use crate::model::{AsyncModelQueries, CachedModel};
 use crate::rows::Rows;
+use cache_core::__engine::WithEngine;
 use diesel_async::AsyncConnection;
 
 /// Id lists on diesel-async connections (internal).
@@ -37,6 +38,7 @@ impl<M: CachedModel> Manager<M> {
             let plans = self.batch_plans(&rows, policy);
             let found = self
                 .cache()
+                .engine()
                 .read_hits_async(&self.plan(&entry, false, None), &plans, |ids, found| {
                     Self::as_guessed(&guess, &filter, ids, found)
                 })

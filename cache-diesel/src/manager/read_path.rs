@@ -10,6 +10,7 @@ use crate::metrics::reads::Started;
 use crate::metrics::reads::{Kind, ReadMetrics};
 use crate::model::CachedModel;
 use crate::tracking::ReadPolicy;
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Outcome, Plan, Refresh, Shape};
 use diesel::{Connection, QueryResult};
 use std::sync::{Arc, Mutex};
@@ -132,7 +133,7 @@ impl<M: CachedModel> Manager<M> {
             let _query = tracing::debug_span!("cache.query").entered();
             reader.load(missed, load).map(Form)
         };
-        let (Form(value), outcome) = self.cache.read_through(&plan, shape, query)?;
+        let (Form(value), outcome) = self.cache.engine().read_through(&plan, shape, query)?;
         self.report(&entry, outcome, plan.fill, started);
         if let (Outcome::Hit, Some(make)) = (outcome, make) {
             self.verify_hit(&entry, make, &value);

@@ -13,6 +13,7 @@ use crate::model::{CachedModel, ListFilter, ModelQueries, UniqueKey, WhereQuery}
 use crate::registry;
 use crate::rows::Rows;
 use crate::tracking::{self, ReadPolicy};
+use cache_core::__engine::WithEngine;
 use diesel::Connection;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -135,7 +136,7 @@ impl<M: CachedModel> Manager<M> {
     /// and `conn` is outside any transaction.
     pub(crate) fn learn_catalogue<C: Connection + 'static>(&self, learn: bool, conn: &mut C) {
         if learn && tracking::read_policy(conn, std::iter::empty()) == ReadPolicy::Normal {
-            let cache = self.cache.keys().namespace_prefix();
+            let cache = self.cache.engine().keys().namespace_prefix();
             crate::keys::catalogue::learn(conn, cache, M::table());
         }
     }
@@ -324,7 +325,7 @@ impl<M: CachedModel> Manager<M> {
     }
 
     /// A hit on the decoded value an in-process store keeps for the lookup
-    /// by `key` (see `cache_core::Cache::read_kept`), found with the value
+    /// by `key` (see `cache_core::__engine::Engine::read_kept`), found with the value
     /// key written into this thread's buffer, and the entry's key and tag
     /// named by their parts (a value written verbatim in keys: neither is
     /// built) or written into its buffers: what `read_through` would
@@ -360,8 +361,8 @@ impl<M: CachedModel> Manager<M> {
                 self.keys
                     .kept_detail_key(key.column(), value_key, detail, tag)?;
             let kept = match parts {
-                Some(parts) => self.cache.read_kept_parts(parts, digest),
-                None => self.cache.read_kept(detail, digest),
+                Some(parts) => self.cache.engine().read_kept_parts(parts, digest),
+                None => self.cache.engine().read_kept(detail, digest),
             };
             let kept: Form<Option<M::Record>> = kept?;
             self.stats.add(cache_core::__engine::Counter::Hit, 1);

@@ -21,6 +21,7 @@ use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
+use cache_core::__engine::WithEngine;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -273,6 +274,7 @@ impl<M: CachedModel> Manager<M> {
         let started = crate::manager::Started::now();
         let (Form(value), outcome) = self
             .cache()
+            .engine()
             .read_through_async(&plan, shape, || lift(reader.load(missed, load)))
             .await?;
         self.report(&entry, outcome, plan.fill, started);
@@ -299,7 +301,7 @@ pub(crate) async fn learn_catalogue_async<M: CachedModel, C: AsyncConnection + '
     }
     let conn_ref = &mut crate::tracking::tracking_async::AsyncConn(&mut *conn);
     if crate::tracking::policy_on(conn_ref, std::iter::empty()) == ReadPolicy::Normal {
-        let cache = cache.keys().namespace_prefix();
+        let cache = cache.engine().keys().namespace_prefix();
         crate::keys::catalogue::learn_async(conn, cache, M::table()).await;
     }
 }

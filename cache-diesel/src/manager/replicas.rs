@@ -6,6 +6,7 @@
 use crate::error::CheckoutError;
 use crate::error::{Error, Result};
 use crate::manager::source::{ConnectionSource, Missed};
+use cache_core::__engine::WithEngine;
 use diesel::{Connection, QueryResult};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -428,7 +429,7 @@ impl Missed<'_> {
     pub(crate) fn versions(&self) -> (Vec<&str>, Vec<Option<u64>>) {
         let (mut tags, mut versions) = (Vec::new(), Vec::new());
         for (key, entry_tags) in self.entries {
-            let read = self.cache.tag_versions(key, entry_tags);
+            let read = self.cache.engine().tag_versions(key, entry_tags);
             versions.extend(read.unwrap_or_else(|_| vec![None; entry_tags.len()]));
             versions.resize(tags.len() + entry_tags.len(), None);
             tags.extend_from_slice(entry_tags);

@@ -37,6 +37,7 @@ use crate::keys::tag_bumps::Tags;
 use crate::manager::{Entry, Manager, OwnedLoad, ShapeFn};
 use crate::metrics::reads::Kind;
 use crate::model::CachedModel;
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Cause, Counter, Lookup, Stats};
 use cache_core::{Bytes, Cache, Ttl};
 use std::cell::Cell;
@@ -154,7 +155,10 @@ fn entry_form<T>(cache: &Cache, key: &str, tags: &[&str], tag_ttl: Ttl) -> Optio
 where
     T: CacheForm + Clone + Send + Sync + 'static,
 {
-    match cache.read_tagged_shared::<crate::form::Form<T>>(key, tags, tag_ttl) {
+    match cache
+        .engine()
+        .read_tagged_shared::<crate::form::Form<T>>(key, tags, tag_ttl)
+    {
         Ok(Lookup::Hit { value, .. }) => form(&value.0),
         _ => None,
     }
@@ -214,7 +218,7 @@ fn recheck(sample: Sample, mut reread: Reread) {
     }
     stats.add(Counter::VerifiedStale, 1);
     let wrong_for = at.elapsed();
-    if let Some(more) = cache.log_limit(Cause::StaleServed) {
+    if let Some(more) = cache.engine().log_limit(Cause::StaleServed) {
         tracing::warn!(
             model,
             kind,

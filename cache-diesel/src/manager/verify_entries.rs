@@ -25,6 +25,7 @@ use crate::keys::tag_bumps::Tags;
 use crate::manager::Manager;
 use crate::manager::verify::{draw, form};
 use crate::model::{CachedModel, ModelQueries, UniqueKey};
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Lookup, entry_filled_at};
 use cache_core::Bytes;
 use diesel::Connection;
@@ -185,6 +186,7 @@ impl<M: CachedModel> Manager<M> {
         };
         let decoded = self
             .cache()
+            .engine()
             .decode_fill::<Form<Option<M::Record>>>(key, &bytes, None);
         let unique = match decoded {
             Some(Form(Some(record))) => M::record_model(&record)
@@ -219,11 +221,14 @@ impl<M: CachedModel> Manager<M> {
         let value_key = unique.value_key();
         let unique_tag = self.model_keys().unique_tag(unique.column(), &value_key);
         let entry = self.detail_entry(unique, value_key, &unique_tag, related);
-        let found = self.cache().read_tagged_shared::<Form<Option<M::Record>>>(
-            &entry.key,
-            entry.deps.tags(),
-            Tags::<M>::ttl(),
-        );
+        let found = self
+            .cache()
+            .engine()
+            .read_tagged_shared::<Form<Option<M::Record>>>(
+                &entry.key,
+                entry.deps.tags(),
+                Tags::<M>::ttl(),
+            );
         match found {
             Ok(Lookup::Hit { value, .. }) => form(&value.0),
             _ => None,

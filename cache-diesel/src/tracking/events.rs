@@ -128,7 +128,7 @@ impl CacheTracking {
 
     /// A statement is about to run on a connection that may block: if it
     /// commits a transaction with writes pending, their bumps are announced
-    /// first (`Cache::announce_bumps`), so that they outlive this process
+    /// first (`Engine::announce_bumps`), so that they outlive this process
     /// should it die between the `COMMIT` and the bumps. (An async
     /// connection's instrumentation cannot wait for the store:
     /// `transaction_async` announces before its commit instead.)
@@ -153,7 +153,7 @@ impl CacheTracking {
     }
 
     /// The bumps the commit of the open transaction will make, to announce
-    /// before it (see `Cache::announce_bumps`).
+    /// before it (see `Engine::announce_bumps`).
     pub(crate) fn announcement(&self) -> Bumps {
         let mut bumps = Bumps::default();
         let (mut unseen, mut everything) = (BTreeSet::new(), false);

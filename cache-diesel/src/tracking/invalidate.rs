@@ -6,6 +6,8 @@ use super::hooks::Invalidation;
 use super::{CacheTracking, Deferred, Pending, TagGroup};
 use crate::keys::tag_bumps::bump_groups;
 use crate::tracking::written_tables::Bumps;
+#[cfg(feature = "async")]
+use cache_core::__engine::WithEngine;
 use cache_core::Cache;
 use std::collections::BTreeSet;
 
@@ -36,7 +38,7 @@ impl CacheTracking {
         {
             let mut owing: Vec<Cache> = Vec::new();
             for (first, groups) in &batches {
-                first.cache.owe_tag_groups(groups, first.ttl);
+                first.cache.engine().owe_tag_groups(groups, first.ttl);
                 owing.push(first.cache.clone());
             }
             owing.extend(unseen.map(|b| b.owe(why)).unwrap_or_default());
@@ -49,7 +51,7 @@ impl CacheTracking {
                 self.landing.retain(|task| !task.is_finished());
                 self.landing.push(runtime.spawn(async move {
                     for cache in owing {
-                        cache.settle_owed_async().await;
+                        cache.engine().settle_owed_async().await;
                     }
                 }));
             }

@@ -22,6 +22,7 @@
 use crate::error::{Error, Result};
 use crate::model::CachedModel;
 use crate::tracking::{CacheTracking, HookMark, Tracked, defer_unseen};
+use cache_core::__engine::WithEngine;
 use cache_core::{Cache, Ttl};
 use diesel_async::{AsyncConnection, TransactionManager};
 use std::collections::BTreeSet;
@@ -123,16 +124,16 @@ impl Drop for Hook {
             "async hook write cancelled after its statement may have run: the table is invalidated"
         );
         let tags = [epoch];
-        cache.owe_tag_groups(&[(&tags[..], None)], ttl);
+        cache.engine().owe_tag_groups(&[(&tags[..], None)], ttl);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             // Now, and again while the statement may still run (it may be
             // waiting for a lock): a read in between may refill.
             runtime.spawn(async move {
-                cache.settle_owed_async().await;
+                cache.engine().settle_owed_async().await;
                 for gap in crate::tracking::while_it_may_land() {
                     tokio::time::sleep(gap).await;
-                    cache.owe_tag_groups(&[(&tags[..], None)], ttl);
-                    cache.settle_owed_async().await;
+                    cache.engine().owe_tag_groups(&[(&tags[..], None)], ttl);
+                    cache.engine().settle_owed_async().await;
                 }
             });
         }
@@ -243,7 +244,7 @@ where
 }
 
 /// Before the outermost `COMMIT` of [`transaction_async`]: announces the
-/// bumps the commit will make (`Cache::announce_bumps`), so that they
+/// bumps the commit will make (`Engine::announce_bumps`), so that they
 /// survive this process dying between the commit and the task delivering
 /// them.
 async fn announce_before_commit<C: AsyncConnection>(conn: &mut C) {

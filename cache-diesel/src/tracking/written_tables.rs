@@ -20,6 +20,7 @@ use crate::metrics::invalidations;
 use crate::registry;
 use crate::sql_tables::{Dialect, function_calls};
 use crate::tracking::SyncConn;
+use cache_core::__engine::WithEngine;
 use cache_core::Cache;
 use diesel::Connection;
 use std::collections::{BTreeSet, HashMap};
@@ -265,11 +266,11 @@ impl Bumps {
     }
 
     /// Announces the bumps (one round trip per cache) without making them:
-    /// see `Cache::announce_bumps`.
+    /// see `Engine::announce_bumps`.
     pub(crate) fn announce(self) {
         for (cache, tags) in self.by_cache {
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-            cache.announce_bumps(&tags);
+            cache.engine().announce_bumps(&tags);
         }
     }
 
@@ -278,7 +279,7 @@ impl Bumps {
     pub(crate) async fn announce_async(self) {
         for (cache, tags) in self.by_cache {
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-            cache.announce_bumps_async(&tags).await;
+            cache.engine().announce_bumps_async(&tags).await;
         }
     }
 
@@ -364,23 +365,28 @@ impl Bumps {
             tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
             let groups = [(&tags[..], None)];
             if let Err(e) = cache
+                .engine()
                 .bump_tag_groups_async(&groups, Some(DEFAULT_TAG_TTL))
                 .await
-                && let Some(more) = cache.log_limit(cache_core::__engine::Cause::InvalidationFailed)
+                && let Some(more) = cache
+                    .engine()
+                    .log_limit(cache_core::__engine::Cause::InvalidationFailed)
             {
                 tracing::error!(why, tags = ?tags, error = %e, "cache invalidation failed{more}");
             }
         }
     }
 
-    /// Owes the bumps (no I/O: see `Cache::owe_tag_groups`); the caches
+    /// Owes the bumps (no I/O: see `Engine::owe_tag_groups`); the caches
     /// that now owe them, to deliver.
     #[cfg(feature = "async")]
     pub(crate) fn owe(self, why: &str) -> Vec<Cache> {
         let mut owing = Vec::with_capacity(self.by_cache.len());
         for (cache, tags) in self.by_cache {
             tracing::debug!(tags = ?tags, why, "write outside the managers' hooks");
-            cache.owe_tag_groups(&[(&tags[..], None)], Some(DEFAULT_TAG_TTL));
+            cache
+                .engine()
+                .owe_tag_groups(&[(&tags[..], None)], Some(DEFAULT_TAG_TTL));
             owing.push(cache);
         }
         owing

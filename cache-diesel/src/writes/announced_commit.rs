@@ -4,7 +4,7 @@
 //! (`mysql_atomic`): its old row, its write and its new row. The value tags
 //! it touched (the old and new rows' values) are learned inside that
 //! transaction, and on a shared store they must be announced before its
-//! `COMMIT` (see `cache_core::Cache::announce_bumps`): a writer that dies
+//! `COMMIT` (see `cache_core::__engine::Engine::announce_bumps`): a writer that dies
 //! after the commit and before its bumps must not leave the lists it
 //! changed valid. So a hook in autocommit asks ([`ask`]) that the
 //! transaction `mysql_atomic` opens be left open; `mysql_atomic` says it

@@ -13,6 +13,7 @@ use crate::tracking::{self, Invalidation};
 use crate::writes::write_shape::WriteShape;
 use crate::writes::write_through::Through;
 use cache_core::__engine::Noted;
+use cache_core::__engine::WithEngine;
 use diesel::Connection;
 
 use super::with_all;
@@ -31,7 +32,7 @@ impl<M: CachedModel> Manager<M> {
     /// may name its values precisely (see [`Manager::write_shape`]).
     ///
     /// In autocommit the tags known before the write (`known`) are
-    /// announced first (see `cache_core::Cache::announce_bumps`): should
+    /// announced first (see `cache_core::__engine::Engine::announce_bumps`): should
     /// this process die after the write and before its bumps, no entry of
     /// those tags filled before the write is served after it. Those learned
     /// from the write (the value tags of the rows it replaced and wrote)
@@ -55,7 +56,7 @@ impl<M: CachedModel> Manager<M> {
 
     /// [`Manager::announced`], noting with the announcement
     /// what `through`'s entry's tags hold (see
-    /// `cache_core::Cache::announce_noting`), for the put after the
+    /// `cache_core::__engine::Engine::announce_noting`), for the put after the
     /// commit.
     pub(super) fn announced_noting<C: Connection + 'static, T>(
         &self,
@@ -83,7 +84,7 @@ impl<M: CachedModel> Manager<M> {
         if autocommit {
             match through {
                 Some(through) => noted = self.announce_noting(&as_strs(&known), through),
-                None => self.cache().announce_bumps(&as_strs(&known)),
+                None => self.cache().engine().announce_bumps(&as_strs(&known)),
             }
         }
         let precise = shape != WriteShape::Coarse;
@@ -97,7 +98,7 @@ impl<M: CachedModel> Manager<M> {
         let mut announce = |out: &T| {
             named = Some(touched(out, precise));
             let learned = learned(&named);
-            self.cache().announce_bumps(&as_strs(&learned));
+            self.cache().engine().announce_bumps(&as_strs(&learned));
             !learned.is_empty()
         };
         let written = match shape {
@@ -162,7 +163,7 @@ impl<M: CachedModel> Manager<M> {
                 let _ = self.bump("announced, not written", &tags);
             }
             if !certain {
-                self.cache().hold_doubtful(&as_strs(&tags));
+                self.cache().engine().hold_doubtful(&as_strs(&tags));
             }
         }
         Ok((written?, tags.unwrap_or_default(), noted))
@@ -347,7 +348,8 @@ impl<M: CachedModel> Manager<M> {
                 || (shared(c)
                     && shared(own)
                     && c.backend().kind() == own.backend().kind()
-                    && c.keys().namespace_prefix() == own.keys().namespace_prefix())
+                    && c.engine().keys().namespace_prefix()
+                        == own.engine().keys().namespace_prefix())
         };
         // (And, for a model over a view, those holding entries of its
         // table.)

@@ -7,6 +7,7 @@ use crate::manager::Manager;
 use crate::model::{CachedModel, ColumnValue, UniqueKey, Updated, UpdatedRows};
 use crate::tracking;
 use crate::writes::write_shape::WriteShape;
+use cache_core::__engine::WithEngine;
 use diesel::Connection;
 
 /// The most value tags one write bumps: more (a batch insert of many
@@ -127,7 +128,7 @@ impl<M: CachedModel> Manager<M> {
         if !self.cache().backend().capabilities().shared {
             return Vec::new();
         }
-        let cache = self.cache().keys().namespace_prefix();
+        let cache = self.cache().engine().keys().namespace_prefix();
         let autocommit =
             tracking::read_policy(conn, std::iter::empty()) == tracking::ReadPolicy::Normal;
         let listed = crate::keys::catalogue::columns_for_write(conn, cache, M::table(), autocommit);

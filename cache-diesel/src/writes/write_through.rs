@@ -1,6 +1,6 @@
 //! Write-through: a hook write that returned its row puts it into the
 //! row's detail entry, so that the next `get` of it is a hit (see
-//! `cache_core::Cache::write_through` for the protocol).
+//! `cache_core::__engine::Engine::write_through` for the protocol).
 //!
 //! Only where it is certain that the row put is the committed one: a
 //! tracked connection in autocommit (the hook's statement, or the
@@ -23,6 +23,7 @@ use crate::manager::Manager;
 use crate::model::{CachedModel, UniqueKey};
 use crate::tracking::{self, ReadPolicy};
 use crate::writes::write_shape::WriteShape;
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{FillOptions, Noted, PutWritten};
 use diesel::Connection;
 
@@ -119,7 +120,11 @@ impl<M: CachedModel> Manager<M> {
     /// Announces `announce` and notes the versions `through`'s entry's
     /// tags hold, before the write's statement.
     pub(crate) fn announce_noting(&self, announce: &[&str], through: &Through) -> Option<Noted> {
-        (self.cache()).announce_noting(announce, &through.key, (&through.tags(), through.own))
+        (self.cache()).engine().announce_noting(
+            announce,
+            &through.key,
+            (&through.tags(), through.own),
+        )
     }
 
     /// After the commit: puts `row` in place where nothing came between,
@@ -137,8 +142,11 @@ impl<M: CachedModel> Manager<M> {
             return false;
         };
         let (strs, rest) = (through.tags(), through.others(tags));
-        let bumped =
-            (self.cache()).write_through(put.at(&through, &strs, &rest), noted, &put.value);
+        let bumped = (self.cache()).engine().write_through(
+            put.at(&through, &strs, &rest),
+            noted,
+            &put.value,
+        );
         self.after_put(&through, bumped)
     }
 
@@ -186,6 +194,7 @@ impl<M: CachedModel> Manager<M> {
         through: &Through,
     ) -> Option<Noted> {
         (self.cache())
+            .engine()
             .announce_noting_async(announce, &through.key, (&through.tags(), through.own))
             .await
     }
@@ -203,6 +212,7 @@ impl<M: CachedModel> Manager<M> {
         };
         let (strs, rest) = (through.tags(), through.others(tags));
         let bumped = (self.cache())
+            .engine()
             .write_through_async(put.at(&through, &strs, &rest), noted, &put.value)
             .await;
         self.after_put(&through, bumped)

@@ -24,6 +24,7 @@ use crate::writes::with_all;
 use crate::writes::write_shape::WriteShape;
 use crate::writes::write_through::Through;
 use cache_core::__engine::Noted;
+use cache_core::__engine::WithEngine;
 use diesel::QueryResult;
 use diesel_async::AsyncConnection;
 use std::future::Future;
@@ -281,7 +282,7 @@ impl<M: CachedModel> Manager<M> {
         if !self.cache().backend().capabilities().shared {
             return Vec::new();
         }
-        let cache = self.cache().keys().namespace_prefix();
+        let cache = self.cache().engine().keys().namespace_prefix();
         let policy = tracking::policy_on(&mut AsyncConn(&mut *conn), std::iter::empty());
         let autocommit = policy == tracking::ReadPolicy::Normal;
         let columns =
@@ -349,7 +350,7 @@ impl<M: CachedModel> Manager<M> {
                 Some(through) => {
                     noted = self.announce_noting_async(&announced, through).await;
                 }
-                None => self.cache().announce_bumps_async(&announced).await,
+                None => self.cache().engine().announce_bumps_async(&announced).await,
             }
         }
         AsyncWrite {
@@ -391,14 +392,14 @@ impl<M: CachedModel> Manager<M> {
             .collect();
         if write.own {
             if out.is_ok() {
-                self.cache().announce_bumps_async(&learned).await;
+                self.cache().engine().announce_bumps_async(&learned).await;
             }
             let ended = conn.end(out.is_ok()).await;
             hook.done();
             return ended.and(out);
         }
         if held {
-            self.cache().announce_bumps_async(&learned).await;
+            self.cache().engine().announce_bumps_async(&learned).await;
             // (Only `mysql_atomic_begin` holds one.)
             #[cfg(feature = "async-mysql")]
             let committed = crate::writes::announced_commit::end_own_async(&mut **conn, true).await;
@@ -452,7 +453,7 @@ impl<M: CachedModel> Manager<M> {
             }
             if !certain {
                 let held: Vec<&str> = tags.iter().map(String::as_str).collect();
-                self.cache().hold_doubtful_async(&held).await;
+                self.cache().engine().hold_doubtful_async(&held).await;
             }
         }
         Ok((written?, tags.unwrap_or_default()))
@@ -521,6 +522,7 @@ impl<M: CachedModel> Manager<M> {
             if let Invalidation::Now = tracking::defer(conn, &other, &tags, &tags[0], ttl) {
                 // (Fail open: owed when it fails.)
                 let bumped = other
+                    .engine()
                     .bump_tag_groups_async(&[(&tags, Some(tags[0].as_str()))], ttl)
                     .await;
                 drop(crate::keys::tag_bumps::logged(
@@ -541,6 +543,7 @@ impl<M: CachedModel> Manager<M> {
         let epoch = self.cover();
         let bumped = self
             .cache()
+            .engine()
             .bump_tag_groups_async(&[(&tags, Some(epoch))], Tags::<M>::ttl())
             .await;
         crate::keys::tag_bumps::logged(self.cache(), bumped, &tags, M::INFO.name, why)

@@ -43,6 +43,7 @@
 //! stale reads past the window are not zero (except with
 //! `--no-follower`, which shows what the cache serves without one).
 
+use cache_core::__engine::WithEngine;
 use cache_diesel::{Cache, CacheConfig, Cached, Follower, FollowerOptions};
 use cache_tests::redis_server::RedisServer;
 use cache_tests::services;
@@ -752,7 +753,7 @@ fn main() -> ExitCode {
     let cache = Cache::new(cfg).unwrap();
     if args.follower {
         let started = Instant::now();
-        while cache.follower_position().ok().flatten().is_none() {
+        while cache.engine().follower_position().ok().flatten().is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(60),
                 "no follower published a position"
@@ -823,6 +824,7 @@ fn main() -> ExitCode {
                     if followers.kill_active() {
                         followers.spawn();
                         while cache
+                            .engine()
                             .follower_position()
                             .ok()
                             .flatten()

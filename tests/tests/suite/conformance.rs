@@ -5,6 +5,7 @@
 //! `Target::stores`.
 
 use cache_core::__engine::Namespace;
+use cache_core::__engine::WithEngine;
 use cache_core::backend::Claim;
 use cache_core::{Cache, CacheConfig, Error, Key, Timeout};
 use cache_tests::{services, unique};
@@ -56,7 +57,10 @@ impl Target {
         cfg.key_prefix = prefix.to_owned();
         for pair in options.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap();
-            assert!(cfg.apply_option(name, value, url).unwrap(), "{name}");
+            assert!(
+                cache_core::__engine::apply_option(&mut cfg, name, value, url).unwrap(),
+                "{name}"
+            );
         }
         Cache::new(cfg).expect("cache builds")
     }
@@ -169,7 +173,7 @@ fn add_stores_only_if_absent(t: &Target) {
 /// with the read, a fill stored with its lease released.
 fn the_store_roles(t: &Target) {
     let backend = t.cache.backend();
-    let keys = t.cache.keys();
+    let keys = t.cache.engine().keys();
     let (a, b) = (
         keys.build(Namespace::Tag, &[], "a"),
         keys.build(Namespace::Tag, &[], "b"),
@@ -261,7 +265,7 @@ fn the_store_roles(t: &Target) {
 /// only where it exists, keeping its lifetime: a bump creates none, and
 /// one that exists still expires when it would have.
 fn a_sparse_tag_is_bumped_only_where_it_exists(t: &Target) {
-    let (backend, keys) = (t.cache.backend(), t.cache.keys());
+    let (backend, keys) = (t.cache.backend(), t.cache.engine().keys());
     let entry = keys.build(Namespace::List, &[], "e");
     let present = keys.sparse_tag(&["table", "f", "column"], "1");
     let absent = keys.sparse_tag(&["table", "f", "column"], "2");
@@ -274,6 +278,7 @@ fn a_sparse_tag_is_bumped_only_where_it_exists(t: &Target) {
         .unwrap();
     let tags = [present.clone(), absent.clone(), plain.clone()];
     t.cache
+        .engine()
         .bump_tags(&tags, Some(Duration::from_secs(3600)))
         .unwrap();
     let versions = backend
@@ -342,8 +347,9 @@ fn the_longest_lifetimes_are_stored(t: &Target) {
         t.expect(true, false)
     );
     t.cache
+        .engine()
         .bump_tags(
-            &[t.cache.keys().build(Namespace::Tag, &[], "t")],
+            &[t.cache.engine().keys().build(Namespace::Tag, &[], "t")],
             Some(Duration::MAX),
         )
         .unwrap();
@@ -614,7 +620,11 @@ fn undecodable_bytes_are_a_miss(t: &Target) {
         .set("text", "not a number", Timeout::Default)
         .unwrap();
     assert_eq!(t.cache.get::<i32>("text").unwrap(), None);
-    let bkey = t.cache.keys().user_key("garbage", t.cache.config().version);
+    let bkey = t
+        .cache
+        .engine()
+        .keys()
+        .user_key("garbage", t.cache.config().version);
     for garbage in [
         &b"\xff\xfe garbage"[..],
         b"",

@@ -614,10 +614,10 @@ mod damaged_entries {
     /// error in the caller's counters (a manager's) and in the cache's.
     #[test]
     fn a_fill_that_does_not_encode_is_counted() {
-        use cache_core::__engine::{Namespace, Outcome, Plan, Shape, Stats};
+        use cache_core::__engine::{Namespace, Outcome, Plan, Shape, Stats, WithEngine};
         let cache = cache_tests::env::cache_with_prefix("memory://", "unencodable");
-        let key = cache.keys().build(Namespace::Query, &[], "q");
-        let tag = cache.keys().build(Namespace::Tag, &[], "t");
+        let key = cache.engine().keys().build(Namespace::Query, &[], "q");
+        let tag = cache.engine().keys().build(Namespace::Tag, &[], "t");
         let tags = [tag.as_str()];
         let stats = Stats::default();
         let plan = Plan {
@@ -637,6 +637,7 @@ mod damaged_entries {
         };
         for _ in 0..2 {
             let (_, outcome) = cache
+                .engine()
                 .read_through(&plan, shape, || Ok::<_, String>(Unencodable))
                 .unwrap();
             assert_eq!(outcome, Outcome::Loaded, "never stored: loaded each time");

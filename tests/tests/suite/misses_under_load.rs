@@ -4,6 +4,7 @@
 //! succeeds and one that fails, and the counters that report them. The
 //! suites that read a database run on SQLite, PostgreSQL and MySQL (MariaDB).
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Lookup, Namespace, Outcome, Plan, Shape};
 use cache_core::{Cache, CacheConfig, StatsSnapshot};
 use cache_diesel::{ModelQueries, RefreshConnection, UpdateQuery};
@@ -24,7 +25,7 @@ fn cache(url: &str, prefix: &str, options: &str) -> Cache {
     cfg.key_prefix = prefix.to_owned();
     for pair in options.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap();
-        assert!(cfg.apply_option(k, v, url).unwrap());
+        assert!(cache_core::__engine::apply_option(&mut cfg, k, v, url).unwrap());
     }
     Cache::new(cfg).unwrap()
 }
@@ -194,8 +195,8 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
         cache(&url, &prefix, "lease=500ms"),
         cache(&url, &prefix, "lease=500ms"),
     );
-    let key = holder.keys().build(Namespace::Query, &[], "slow");
-    let tag = holder.keys().build(Namespace::Tag, &[], "t");
+    let key = holder.engine().keys().build(Namespace::Query, &[], "slow");
+    let tag = holder.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let started = Barrier::new(2);
     // The holder hangs until the waiter is done (at most a minute): a
@@ -205,14 +206,17 @@ fn a_hung_lease_holder_delays_others_by_at_most_the_lease() {
     let hung = std::sync::Mutex::new(hung);
     let outcome = std::thread::scope(|s| {
         s.spawn(|| {
-            holder.read_through(&plan(&key, &tags, None), shape, || {
-                started.wait();
-                let _ = hung.lock().unwrap().recv_timeout(Duration::from_secs(60));
-                Ok::<_, String>("late".to_string())
-            })
+            holder
+                .engine()
+                .read_through(&plan(&key, &tags, None), shape, || {
+                    started.wait();
+                    let _ = hung.lock().unwrap().recv_timeout(Duration::from_secs(60));
+                    Ok::<_, String>("late".to_string())
+                })
         });
         started.wait();
         let (value, outcome) = waiter
+            .engine()
             .read_through(&plan(&key, &tags, None), shape, || {
                 Ok::<_, String>("mine".to_string())
             })
@@ -247,21 +251,24 @@ fn a_lease_let_go_without_a_fill_is_taken_over_at_once() {
         cache(&url, &prefix, "lease=30s&max_value_size=100"),
         cache(&url, &prefix, "lease=30s"),
     );
-    let key = holder.keys().build(Namespace::Query, &[], "big");
-    let tag = holder.keys().build(Namespace::Tag, &[], "t");
+    let key = holder.engine().keys().build(Namespace::Query, &[], "big");
+    let tag = holder.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let loading = Barrier::new(2);
     let started = std::time::Instant::now();
     let (waited, outcome) = std::thread::scope(|s| {
         s.spawn(|| {
-            holder.read_through(&plan(&key, &tags, None), shape, || {
-                loading.wait();
-                std::thread::sleep(Duration::from_millis(300));
-                Ok::<_, String>("x".repeat(1_000)) // refused: over 100 bytes
-            })
+            holder
+                .engine()
+                .read_through(&plan(&key, &tags, None), shape, || {
+                    loading.wait();
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok::<_, String>("x".repeat(1_000)) // refused: over 100 bytes
+                })
         });
         loading.wait();
         let (value, outcome) = waiter
+            .engine()
             .read_through(&plan(&key, &tags, None), shape, || {
                 Ok::<_, String>("mine".to_owned())
             })
@@ -278,6 +285,7 @@ fn a_lease_let_go_without_a_fill_is_taken_over_at_once() {
     );
     assert_eq!(
         waiter
+            .engine()
             .read_through(&plan(&key, &tags, None), shape, || Ok::<_, String>(
                 "again".to_owned()
             ))
@@ -291,12 +299,13 @@ fn a_lease_let_go_without_a_fill_is_taken_over_at_once() {
 #[test]
 fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value() {
     let cache = cache("memory://", &unique::prefix("soft"), "lease=60s");
-    let key = cache.keys().build(Namespace::Query, &[], "soft");
-    let tag = cache.keys().build(Namespace::Tag, &[], "t");
+    let key = cache.engine().keys().build(Namespace::Query, &[], "soft");
+    let tag = cache.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let soft = Some(Duration::from_millis(50));
     let p = plan(&key, &tags, soft);
     cache
+        .engine()
         .read_through(&p, shape, || Ok::<_, String>("v1".to_string()))
         .unwrap();
     std::thread::sleep(Duration::from_millis(80));
@@ -304,7 +313,7 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
     let loads = AtomicUsize::new(0);
     let (refreshed, served) = std::thread::scope(|s| {
         let refresher = s.spawn(|| {
-            cache.read_through(&p, shape, || {
+            cache.engine().read_through(&p, shape, || {
                 loads.fetch_add(1, Ordering::SeqCst);
                 in_refresh.wait();
                 was_served.wait(); // refreshing until the other was served
@@ -312,7 +321,7 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
             })
         });
         in_refresh.wait();
-        let served = cache.read_through(&p, shape, || {
+        let served = cache.engine().read_through(&p, shape, || {
             loads.fetch_add(1, Ordering::SeqCst);
             Ok::<_, String>("other".to_string())
         });
@@ -329,6 +338,7 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
     // The refresh was stored (due again after 50 ms: looked at without a
     // refresh).
     match cache
+        .engine()
         .read_tagged_shared::<String>(&key, &tags, None)
         .unwrap()
     {
@@ -341,8 +351,8 @@ fn past_the_soft_timeout_one_caller_refreshes_and_the_others_get_the_old_value()
 #[test]
 fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
     let cache = cache("memory://", &unique::prefix("soft_fail"), "lease=60s");
-    let key = cache.keys().build(Namespace::Query, &[], "soft");
-    let tag = cache.keys().build(Namespace::Tag, &[], "t");
+    let key = cache.engine().keys().build(Namespace::Query, &[], "soft");
+    let tag = cache.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let p = plan(&key, &tags, Some(Duration::from_millis(30)));
     // Long enough for the reads below to come before it on a loaded
@@ -353,11 +363,13 @@ fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
         ttl: Some(HARD),
     };
     cache
+        .engine()
         .read_through(&p, hard, || Ok::<_, String>("old".to_string()))
         .unwrap();
     std::thread::sleep(Duration::from_millis(60));
     let (logs_value, lines) = cache_tests::logs::capture(|| {
         cache
+            .engine()
             .read_through(&p, hard, || Err::<String, _>("database down".to_string()))
             .unwrap()
     });
@@ -369,6 +381,7 @@ fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
         "{lines:#?}"
     );
     let again = cache
+        .engine()
         .read_through(&p, hard, || Ok::<_, String>("new".to_string()))
         .unwrap();
     assert_eq!(
@@ -378,6 +391,7 @@ fn a_failed_refresh_keeps_serving_the_old_value_until_the_hard_timeout() {
     );
     std::thread::sleep(HARD);
     let after = cache
+        .engine()
         .read_through(&p, hard, || Ok::<_, String>("new".to_string()))
         .unwrap();
     assert_eq!(
@@ -459,12 +473,13 @@ fn a_fill_refused_for_size_releases_its_lease() {
         cache(&url, &prefix, "max_value_size=100"),
         cache(&url, &prefix, "max_value_size=100"),
     );
-    let key = first.keys().build(Namespace::Query, &[], "big");
-    let tag = first.keys().build(Namespace::Tag, &[], "t");
+    let key = first.engine().keys().build(Namespace::Query, &[], "big");
+    let tag = first.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let big = || Ok::<_, String>("x".repeat(1_000));
     for cache in [&first, &first, &second] {
         let (value, outcome) = cache
+            .engine()
             .read_through(&plan(&key, &tags, None), shape, big)
             .unwrap();
         assert_eq!((value.len(), outcome), (1_000, Outcome::Loaded));
@@ -490,27 +505,34 @@ fn a_read_after_a_write_never_shares_a_load_from_before_it() {
     };
     let prefix = unique::prefix("flight_after_write");
     let cache = cache(&url, &prefix, "");
-    let key = cache.keys().build(Namespace::Query, &[], "row");
-    let tag = cache.keys().build(Namespace::Tag, &[], "row");
+    let key = cache.engine().keys().build(Namespace::Query, &[], "row");
+    let tag = cache.engine().keys().build(Namespace::Tag, &[], "row");
     let tags = [tag.as_str()];
     let (loading, go) = (Barrier::new(2), Barrier::new(2));
     let (leader, follower) = std::thread::scope(|s| {
         let leader = s.spawn(|| {
-            cache.read_through(&plan(&key, &tags, None), shape, || {
-                let value = "before the write".to_owned();
-                loading.wait();
-                go.wait();
-                Ok::<_, String>(value)
-            })
+            cache
+                .engine()
+                .read_through(&plan(&key, &tags, None), shape, || {
+                    let value = "before the write".to_owned();
+                    loading.wait();
+                    go.wait();
+                    Ok::<_, String>(value)
+                })
         });
         loading.wait();
         // A write commits and bumps the tag, which is then evicted.
-        cache.bump_tags(std::slice::from_ref(&tag), None).unwrap();
+        cache
+            .engine()
+            .bump_tags(std::slice::from_ref(&tag), None)
+            .unwrap();
         cache.backend().delete(&tag).unwrap();
         let follower = s.spawn(|| {
-            cache.read_through(&plan(&key, &tags, None), shape, || {
-                Ok::<_, String>("after the write".to_owned())
-            })
+            cache
+                .engine()
+                .read_through(&plan(&key, &tags, None), shape, || {
+                    Ok::<_, String>("after the write".to_owned())
+                })
         });
         std::thread::sleep(Duration::from_millis(100)); // it would have joined by now
         go.wait();

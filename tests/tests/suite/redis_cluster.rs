@@ -4,6 +4,7 @@
 //! (The conformance and manager suites run on a cluster too.)
 
 use cache_core::__engine::Namespace;
+use cache_core::__engine::WithEngine;
 use cache_core::{Cache, CacheConfig};
 use cache_tests::db;
 use cache_tests::failover::{fill_entries_of_one_tag, still_served};
@@ -93,7 +94,7 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     let writer = cache(&cluster.url(), "failover", options);
     let (tag, entries) = fill_entries_of_one_tag(&writer, 200);
     cluster.stop_and_cut_replicas();
-    let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
+    let bumped = writer.engine().bump_tags(std::slice::from_ref(&tag), None);
     assert_eq!(
         bumped.is_ok(),
         options.contains("replicas=0"),
@@ -135,7 +136,7 @@ fn bumps_reach_the_masters_that_live() {
     };
     let writer = cache(&cluster.url(), "partial", "retry_after=30s");
     let reader = cache(&cluster.url(), "partial", "retry_after=0s");
-    let keys = writer.keys();
+    let keys = writer.engine().keys();
     let tag = keys.build(Namespace::Tag, &[], "t");
     let entries: Vec<String> = (0..64)
         .map(|i| keys.build(Namespace::Detail, &[], &format!("e{i}")))
@@ -145,7 +146,7 @@ fn bumps_reach_the_masters_that_live() {
     // than the 250 ms a bump waits for it (the bump then fails, owed; a CI
     // run saw it). The first bump that every replica acknowledged.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while let Err(e) = writer.bump_tags(tags, None) {
+    while let Err(e) = writer.engine().bump_tags(tags, None) {
         assert!(Instant::now() < deadline, "no bump acknowledged: {e}");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -162,9 +163,15 @@ fn bumps_reach_the_masters_that_live() {
             .collect()
     };
     cluster.kill_a_master();
-    assert!(writer.bump_tags(tags, None).is_err(), "a master is down");
+    assert!(
+        writer.engine().bump_tags(tags, None).is_err(),
+        "a master is down"
+    );
     let after_first = versions();
-    assert!(writer.bump_tags(tags, None).is_err(), "the breaker is open");
+    assert!(
+        writer.engine().bump_tags(tags, None).is_err(),
+        "the breaker is open"
+    );
     let after_second = versions();
     let live: Vec<usize> = (0..entries.len())
         .filter(|i| after_first[*i].is_some() && after_second[*i].is_some())
@@ -196,21 +203,21 @@ fn one_server_waits_for_its_replica_when_asked() {
         return;
     };
     let writer = cache(master.url().trim_end_matches('/'), "wait", "replicas=1");
-    let tag = writer.keys().build(Namespace::Tag, &[], "t");
+    let tag = writer.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = std::slice::from_ref(&tag);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while writer.bump_tags(tags, None).is_err() {
+    while writer.engine().bump_tags(tags, None).is_err() {
         assert!(Instant::now() < deadline, "the replica never acknowledged");
         std::thread::sleep(Duration::from_millis(100));
     }
     replica.stop();
     assert!(
-        writer.bump_tags(tags, None).is_err(),
+        writer.engine().bump_tags(tags, None).is_err(),
         "no replica acknowledged: the bump is owed"
     );
     replica.cont();
     let unwaited = cache(master.url().trim_end_matches('/'), "wait", "replicas=0");
-    assert!(unwaited.bump_tags(tags, None).is_ok());
+    assert!(unwaited.engine().bump_tags(tags, None).is_ok());
 }
 
 /// Hits go straight to the node of their slot, over a map learned once:
@@ -264,13 +271,17 @@ fn writes_return_while_a_master_hangs() {
             .is_empty()
     );
     let tags: Vec<String> = (0..8)
-        .map(|i| c.keys().build(Namespace::Tag, &[], &format!("t{i}")))
+        .map(|i| {
+            c.engine()
+                .keys()
+                .build(Namespace::Tag, &[], &format!("t{i}"))
+        })
         .collect();
-    c.bump_tags(&tags, None).unwrap();
+    c.engine().bump_tags(&tags, None).unwrap();
     cluster.stop_a_master();
     let stopped = Instant::now();
     let written = c.set_many(entries(), cache_core::Timeout::Never);
-    let bumped = c.bump_tags(&tags, None);
+    let bumped = c.engine().bump_tags(&tags, None);
     let returned = stopped.elapsed();
     cluster.cont_all();
     assert!(

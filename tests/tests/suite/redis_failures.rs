@@ -5,6 +5,7 @@
 //! connection refused at once fails at once; a reply is bounded by the
 //! response timeout as a whole.
 
+use cache_core::__engine::WithEngine;
 use cache_core::{Cache, CacheConfig, Error, Timeout};
 use cache_tests::proxy::Proxy;
 use cache_tests::redis_server::RedisServer;
@@ -446,9 +447,14 @@ impl Reads {
     fn new(cache: Cache, n: usize) -> Reads {
         use cache_core::__engine::Namespace;
         let keys = (0..n)
-            .map(|i| cache.keys().build(Namespace::Query, &[], &format!("q{i}")))
+            .map(|i| {
+                cache
+                    .engine()
+                    .keys()
+                    .build(Namespace::Query, &[], &format!("q{i}"))
+            })
             .collect();
-        let tag = cache.keys().build(Namespace::Tag, &[], "t");
+        let tag = cache.engine().keys().build(Namespace::Tag, &[], "t");
         Reads {
             cache,
             keys,
@@ -481,6 +487,7 @@ impl Reads {
         let tags = [self.tag.as_str()];
         let (value, outcome) = self
             .cache
+            .engine()
             .read_through(&self.plan(key, &tags), Reads::shape, || {
                 self.loads.fetch_add(1, Relaxed);
                 Ok::<_, String>(key.to_owned())
@@ -496,6 +503,7 @@ impl Reads {
         let tags = [self.tag.as_str()];
         let (value, outcome) = self
             .cache
+            .engine()
             .read_through_async(&self.plan(key, &tags), Reads::shape, || async {
                 self.loads.fetch_add(1, Relaxed);
                 Ok::<_, String>(key.to_owned())
@@ -611,6 +619,7 @@ async fn async_connections_the_server_closed_while_idle_are_replaced_quietly() {
         let before = reads.cache.stats();
         reads
             .cache
+            .engine()
             .bump_tag_groups_async(&[(std::slice::from_ref(&reads.tag), None)], None)
             .await
             .expect("a bump after an idle spell");
@@ -786,10 +795,18 @@ fn bump_through_closed_connections(closed: Closed) {
     };
     let writer = cache(&url.replace(&address, &format!("127.0.0.1:{}", proxy.port())));
     let reader = cache(&url);
-    let tag = writer.keys().build(Namespace::Tag, &[], "row");
-    writer.bump_tags(std::slice::from_ref(&tag), None).unwrap(); // a pooled connection
-    let entry = reader.keys().build(Namespace::Detail, &[], "e");
-    let read = || reader.read_tagged::<String>(&entry, &[&tag], None).unwrap();
+    let tag = writer.engine().keys().build(Namespace::Tag, &[], "row");
+    writer
+        .engine()
+        .bump_tags(std::slice::from_ref(&tag), None)
+        .unwrap(); // a pooled connection
+    let entry = reader.engine().keys().build(Namespace::Detail, &[], "e");
+    let read = || {
+        reader
+            .engine()
+            .read_tagged::<String>(&entry, &[&tag], None)
+            .unwrap()
+    };
     let Lookup::Miss(stamp) = read() else {
         panic!("a new entry");
     };
@@ -798,12 +815,15 @@ fn bump_through_closed_connections(closed: Closed) {
         ttl: None,
         soft: None,
     };
-    reader.fill_tagged(&entry, &stamp, fill, "old").unwrap();
+    reader
+        .engine()
+        .fill_tagged(&entry, &stamp, fill, "old")
+        .unwrap();
     assert!(matches!(read(), Lookup::Hit { .. }));
 
     set_armed.store(true, Ordering::SeqCst);
     then_armed.store(!matches!(closed, Closed::Bump), Ordering::SeqCst);
-    let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
+    let bumped = writer.engine().bump_tags(std::slice::from_ref(&tag), None);
     assert!(
         !set_armed.load(Ordering::SeqCst),
         "the proxy closed the bump's connection"

@@ -7,6 +7,7 @@
 //! hangs or a service nobody knows costs a read its deadline, never the
 //! read.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{FillOptions, Lookup, Namespace};
 use cache_core::{Cache, CacheConfig};
 use cache_tests::async_env;
@@ -85,7 +86,7 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     let master = deployment.master_port().expect("a master");
     let replicas: Vec<u16> = deployment.replica_ports();
     deployment.stop_and_cut_replicas();
-    let bumped = writer.bump_tags(std::slice::from_ref(&tag), None);
+    let bumped = writer.engine().bump_tags(std::slice::from_ref(&tag), None);
     assert_eq!(
         bumped.is_ok(),
         options.contains("replicas=0"),
@@ -98,7 +99,9 @@ fn stale_after_failover(options: &str) -> Option<usize> {
     deployment.wait_for_new_master(master).unwrap();
     let reader = cache(&url, &prefix, "");
     Some(still_served(&reader, &tag, &entries, || {
-        let _ = writer.read_tagged::<String>(&entries[0], &[&tag], None);
+        let _ = writer
+            .engine()
+            .read_tagged::<String>(&entries[0], &[&tag], None);
     }))
 }
 
@@ -183,7 +186,7 @@ fn the_local_tier_follows_the_master_through_a_failover() {
     let other = cache(&url, &prefix, "");
     let ready = |c: &Cache| c.local_tier_ready() == Some(true);
     eventually("the local tier tracks", || ready(&tiered));
-    let keys = tiered.keys();
+    let keys = tiered.engine().keys();
     let tag = keys.build(Namespace::Tag, &[], "t");
     let entry = keys.build(Namespace::Detail, &[], "e");
     let fill = FillOptions {
@@ -191,10 +194,10 @@ fn the_local_tier_follows_the_master_through_a_failover() {
         ttl: None,
         soft: None,
     };
-    let read = |c: &Cache| c.read_tagged::<String>(&entry, &[&tag], None);
+    let read = |c: &Cache| c.engine().read_tagged::<String>(&entry, &[&tag], None);
     let fill_with = |c: &Cache, value: &str| {
         if let Ok(Lookup::Miss(stamp)) = read(c) {
-            let _ = c.fill_tagged(&entry, &stamp, fill, value);
+            let _ = c.engine().fill_tagged(&entry, &stamp, fill, value);
         }
     };
     fill_with(&tiered, "one");
@@ -207,7 +210,10 @@ fn the_local_tier_follows_the_master_through_a_failover() {
     });
     // Another process invalidates on the new master: the tier forgets.
     eventually("the other cache bumps", || {
-        other.bump_tags(std::slice::from_ref(&tag), None).is_ok()
+        other
+            .engine()
+            .bump_tags(std::slice::from_ref(&tag), None)
+            .is_ok()
     });
     std::thread::sleep(Duration::from_millis(50));
     assert!(

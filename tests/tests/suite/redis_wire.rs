@@ -3,6 +3,7 @@
 //! starts a server of its own: the shared one serves the suite's other
 //! tests (and other programs) meanwhile.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{Namespace, Outcome, Plan, Shape};
 use cache_core::{Cache, CacheConfig, Timeout};
 use cache_tests::proxy::Proxy;
@@ -141,8 +142,8 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     let mut cfg = CacheConfig::from_url(&format!("redis://127.0.0.1:{}/", proxy.port())).unwrap();
     cfg.key_prefix = unique::prefix("wire_miss");
     let cache = Cache::new(cfg).unwrap();
-    let key = cache.keys().build(Namespace::Query, &[], "q");
-    let tag = cache.keys().build(Namespace::Tag, &[], "t");
+    let key = cache.engine().keys().build(Namespace::Query, &[], "q");
+    let tag = cache.engine().keys().build(Namespace::Tag, &[], "t");
     let tags = [tag.as_str()];
     let plan = Plan::new(&key, &tags);
     let shape = |_: &String| Shape {
@@ -151,6 +152,7 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
     };
     let read = |value: &str| {
         cache
+            .engine()
             .read_through(&plan, shape, || Ok::<_, String>(value.to_owned()))
             .unwrap()
     };
@@ -187,7 +189,10 @@ fn a_miss_is_a_read_a_claim_and_a_fill() {
         "a hit: the MGET of the entry and its tag, and its guard"
     );
 
-    cache.bump_tags(std::slice::from_ref(&tag), None).unwrap();
+    cache
+        .engine()
+        .bump_tags(std::slice::from_ref(&tag), None)
+        .unwrap();
     let (before, trips) = (command_counts(&url), proxy.requests());
     assert_eq!(read("second"), ("second".to_owned(), Outcome::Loaded));
     settle();

@@ -6,6 +6,7 @@
 //! connection or a stopped server means reads go past the local tier, never
 //! a stale local answer, and the tier comes back by itself.
 
+use cache_core::__engine::WithEngine;
 use cache_diesel::{Cache, CacheConfig};
 use cache_tests::db::{self, TestDb};
 use cache_tests::models::{NewProduct, ProductCache, ProductFilter, products};
@@ -291,10 +292,12 @@ fn a_soft_timed_out_entry_is_refreshed_once_across_processes() {
     wait_ready(&a);
     wait_ready(&b);
     let tags = [a
+        .engine()
         .keys()
         .build(cache_core::__engine::Namespace::Tag, &[], "t")];
     let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
     let key = a
+        .engine()
         .keys()
         .build(cache_core::__engine::Namespace::Query, &[], "soft");
     const SOFT: Duration = Duration::from_millis(1000);
@@ -318,6 +321,7 @@ fn a_soft_timed_out_entry_is_refreshed_once_across_processes() {
     let loads = AtomicUsize::new(0);
     let read = |cache: &Cache| {
         cache
+            .engine()
             .read_through(&plan, shape, || {
                 let n = loads.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, std::convert::Infallible>(format!("v{n}"))

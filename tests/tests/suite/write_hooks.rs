@@ -158,7 +158,7 @@ where
         .db
         .counted(|c| p.all(c, None, ProductFilter::default()).unwrap());
     // On a shared store the insert announced the lists before it ran
-    // (`cache_core::Cache::announce_bumps`) and, having written nothing,
+    // (`cache_core::__engine::Engine::announce_bumps`) and, having written nothing,
     // replaced them: one refill.
     let announced = usize::from(p.cache().backend().capabilities().shared);
     assert_eq!(

@@ -3,12 +3,13 @@
 //! entry, so the next `get` is a hit with the new value (on every store
 //! but a Redis Cluster); an untracked connection's write (which may be
 //! inside a transaction opened by SQL text) puts nothing. Under the
-//! protocol (`cache_core::Cache::write_through`): a bump of the row's tag
+//! protocol (`cache_core::__engine::Engine::write_through`): a bump of the row's tag
 //! between the writer's note and its own bump puts nothing, and a bump of
 //! another tag after the note leaves what was put invalid; on a shared
 //! store another writer's announcement of the row, before this writer's
 //! or after it, puts nothing.
 
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{FillOptions, Lookup, Noted, PutWritten};
 use cache_diesel::Cache;
 use cache_tests::db::TestDb;
@@ -185,7 +186,7 @@ mod protocol {
     }
 
     fn put(cache: &Cache, key: &str, tags: &[&str], value: &str) -> Option<bool> {
-        let noted = cache.announce_noting(&[], key, (tags, 2))?;
+        let noted = cache.engine().announce_noting(&[], key, (tags, 2))?;
         put_noted(cache, key, tags, noted, value)
     }
 
@@ -208,11 +209,14 @@ mod protocol {
             options,
             bump: (&[], None),
         };
-        cache.write_through(put, noted, value)
+        cache.engine().write_through(put, noted, value)
     }
 
     fn served(cache: &Cache, key: &str, tags: &[&str]) -> Option<String> {
-        match cache.read_tagged::<String>(key, tags, Some(Duration::from_secs(60))) {
+        match cache
+            .engine()
+            .read_tagged::<String>(key, tags, Some(Duration::from_secs(60)))
+        {
             Ok(Lookup::Hit { value, .. }) => Some(value),
             _ => None,
         }
@@ -229,6 +233,7 @@ mod protocol {
             "absent tags: nothing noted"
         );
         cache
+            .engine()
             .bump_tags(
                 &tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
                 lifetime,
@@ -246,14 +251,20 @@ mod protocol {
         assert_eq!(served(cache, &key, &tags).as_deref(), Some("one"));
 
         // Another writer's bump of the row between the note and the swap.
-        let noted = cache.announce_noting(&[], &key, (&tags, 2)).unwrap();
-        cache.bump_tags(&own, lifetime).unwrap();
+        let noted = cache
+            .engine()
+            .announce_noting(&[], &key, (&tags, 2))
+            .unwrap();
+        cache.engine().bump_tags(&own, lifetime).unwrap();
         assert_eq!(put_noted(cache, &key, &tags, noted, "two"), Some(false));
         assert_eq!(served(cache, &key, &tags), None, "neither one nor two");
 
         // Another tag bumped after the note: put, and invalid.
-        let noted = cache.announce_noting(&[], &key, (&tags, 2)).unwrap();
-        cache.bump_tags(&epoch, lifetime).unwrap();
+        let noted = cache
+            .engine()
+            .announce_noting(&[], &key, (&tags, 2))
+            .unwrap();
+        cache.engine().bump_tags(&epoch, lifetime).unwrap();
         put_noted(cache, &key, &tags, noted, "three");
         assert_eq!(
             served(cache, &key, &tags),
@@ -263,20 +274,26 @@ mod protocol {
 
         // Another tag announced (a write about to commit): nothing put.
         if cache.backend().capabilities().shared {
-            cache.announce_bumps(&[tags[0]]);
-            let noted = cache.announce_noting(&[], &key, (&tags, 2)).unwrap();
+            cache.engine().announce_bumps(&[tags[0]]);
+            let noted = cache
+                .engine()
+                .announce_noting(&[], &key, (&tags, 2))
+                .unwrap();
             assert_eq!(
                 put_noted(cache, &key, &tags, noted, "four"),
                 None,
                 "nothing put, the row's tag left to the caller's bump"
             );
             let bumps = [tags[0].to_owned(), tags[2].to_owned()];
-            cache.bump_tags(&bumps, lifetime).unwrap();
+            cache.engine().bump_tags(&bumps, lifetime).unwrap();
             assert_eq!(served(cache, &key, &tags), None);
         }
 
         // The row's own tag announced with the note, as a hook does: put.
-        let noted = cache.announce_noting(&[tags[2]], &key, (&tags, 2)).unwrap();
+        let noted = cache
+            .engine()
+            .announce_noting(&[tags[2]], &key, (&tags, 2))
+            .unwrap();
         assert_eq!(put_noted(cache, &key, &tags, noted, "five"), Some(true));
         assert_eq!(served(cache, &key, &tags).as_deref(), Some("five"));
     }
@@ -294,8 +311,8 @@ mod protocol {
         let everything: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
         let lifetime = Some(Duration::from_secs(60));
         let own = vec![tags[2].to_owned()];
-        let settle = || cache.bump_tags(&everything, lifetime).unwrap();
-        let announce = |cache: &Cache| cache.announce_noting(&[tags[2]], &key, (&tags, 2));
+        let settle = || cache.engine().bump_tags(&everything, lifetime).unwrap();
+        let announce = |cache: &Cache| cache.engine().announce_noting(&[tags[2]], &key, (&tags, 2));
 
         // Before: a writer of this version (its token) ...
         settle();
@@ -309,7 +326,7 @@ mod protocol {
         assert_eq!(served(cache, &key, &tags), None);
         // ... or of a version before tokens (`PENDING`).
         settle();
-        cache.announce_bumps(&[tags[2]]);
+        cache.engine().announce_bumps(&[tags[2]]);
         assert!(announce(cache).is_none(), "an announcement found");
 
         // After: a writer of this version, or of one before tokens.
@@ -320,7 +337,7 @@ mod protocol {
         assert_eq!(put_noted(cache, &key, &tags, noted, "mine"), Some(false));
         settle();
         let noted = announce(cache).unwrap();
-        cache.announce_bumps(&[tags[2]]);
+        cache.engine().announce_bumps(&[tags[2]]);
         assert_eq!(put_noted(cache, &key, &tags, noted, "mine"), Some(false));
         assert_eq!(served(cache, &key, &tags), None);
         // The other writer's announcement is left in place (to lapse if
@@ -333,10 +350,10 @@ mod protocol {
         );
         // (A token is pending to readers: nothing is filled while it is
         // in place.)
-        cache.bump_tags(&own, lifetime).unwrap();
+        cache.engine().bump_tags(&own, lifetime).unwrap();
         let noted = announce(cache).unwrap();
         assert_eq!(
-            cache.tag_versions(&key, &tags).unwrap()[2],
+            cache.engine().tag_versions(&key, &tags).unwrap()[2],
             None,
             "a token is pending"
         );

@@ -158,7 +158,7 @@ impl Cache {
     /// `why`: what to use when the configured one is unusable (a `CACHE_URL`
     /// that does not parse), so that readers fall back to their source,
     /// count the failures and log them, as for a cache that is down.
-    pub fn unusable(why: &Error) -> Self {
+    pub(crate) fn unusable(why: &Error) -> Self {
         let backend = Arc::new(crate::backend::UnusableBackend {
             reason: format!("the cache configuration is unusable: {why}"),
         });

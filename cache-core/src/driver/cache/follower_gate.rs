@@ -4,7 +4,7 @@
 //! stream and bumps the tags of every committed change, whoever wrote it.
 //! After each pass it publishes, in the shared store, the moment up to
 //! which every change the database had committed is invalidated
-//! ([`Cache::publish_follower_position`]). A cache configured with
+//! ([`Engine::publish_follower_position`]). A cache configured with
 //! `follower_bound` (`?follower_bound=5s`) watches that moment from a
 //! thread of its own and, while it is older than the bound (the follower
 //! is behind, stopped, or never started), serves no entry: every read
@@ -20,6 +20,7 @@
 //! touches a read's path, which pays one relaxed atomic load.
 
 use super::{Cache, WeakCache};
+use crate::driver::engine::{Engine, WithEngine};
 use crate::error::Result;
 use crate::key::Key;
 use crate::stats::Counter;
@@ -73,27 +74,6 @@ fn now_ms() -> u64 {
 }
 
 impl Cache {
-    /// Publishes that every change the database committed up to `covered`
-    /// has been invalidated (what a change-stream follower says after each
-    /// pass). Readers with a `follower_bound` serve entries only while
-    /// this is recent enough.
-    #[doc(hidden)]
-    pub fn publish_follower_position(&self, covered: SystemTime) -> Result<()> {
-        let ms = covered
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.set(Key::new(POSITION).version(0), &ms, POSITION_TTL)
-    }
-
-    /// The moment up to which the follower last said every committed
-    /// change is invalidated, if it said so.
-    #[doc(hidden)]
-    pub fn follower_position(&self) -> Result<Option<SystemTime>> {
-        Ok(self
-            .get::<u64>(Key::new(POSITION).version(0))?
-            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)))
-    }
-
     /// The follower's lag as this cache's watch last saw it (`None`:
     /// no `follower_bound` configured, or no position published yet).
     pub fn follower_lag(&self) -> Option<Duration> {
@@ -117,7 +97,7 @@ impl Cache {
 
     /// Reads the follower's position once and opens or closes the gate.
     fn watch_once(&self, bound: Duration) {
-        let lag = match self.follower_position() {
+        let lag = match self.engine().follower_position() {
             Ok(Some(at)) => Some(
                 now_ms().saturating_sub(
                     at.duration_since(UNIX_EPOCH)
@@ -154,6 +134,27 @@ impl Cache {
     }
 }
 
+impl Engine<'_> {
+    /// Publishes that every change the database committed up to `covered`
+    /// has been invalidated (what a change-stream follower says after each
+    /// pass). Readers with a `follower_bound` serve entries only while
+    /// this is recent enough.
+    pub fn publish_follower_position(&self, covered: SystemTime) -> Result<()> {
+        let ms = covered
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.set(Key::new(POSITION).version(0), &ms, POSITION_TTL)
+    }
+
+    /// The moment up to which the follower last said every committed
+    /// change is invalidated, if it said so.
+    pub fn follower_position(&self) -> Result<Option<SystemTime>> {
+        Ok(self
+            .get::<u64>(Key::new(POSITION).version(0))?
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)))
+    }
+}
+
 /// Starts the watch of `cache`'s follower (a thread that ends with the
 /// cache), holding entries back until the first position read says the
 /// follower is within `bound`.
@@ -186,11 +187,15 @@ mod tests {
         let cache = Cache::from_url("memory://?prefix=gate&follower_bound=1s").unwrap();
         assert!(cache.gate().held(), "no position yet");
         assert_eq!(cache.follower_lag(), None);
-        cache.publish_follower_position(SystemTime::now()).unwrap();
+        cache
+            .engine()
+            .publish_follower_position(SystemTime::now())
+            .unwrap();
         cache.watch_once(Duration::from_secs(1));
         assert!(!cache.gate().held());
         assert!(cache.follower_lag().unwrap() < Duration::from_secs(1));
         cache
+            .engine()
             .publish_follower_position(SystemTime::now() - Duration::from_secs(5))
             .unwrap();
         cache.watch_once(Duration::from_secs(1));

@@ -65,7 +65,7 @@ impl Cache {
     }
 
     /// Encodes a value, refusing it when over `max_value_size`.
-    pub fn encode<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<Bytes> {
+    pub(crate) fn encode<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<Bytes> {
         let bytes = codec::encode(value).map_err(|reason| {
             self.count(Counter::Error, 1);
             Error::Encode {
@@ -100,7 +100,11 @@ impl Cache {
     }
 
     /// Decodes stored bytes; undecodable bytes are a logged miss.
-    pub fn decode<T: DeserializeOwned>(&self, name: &str, bytes: Option<Bytes>) -> Option<T> {
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        bytes: Option<Bytes>,
+    ) -> Option<T> {
         let Some(bytes) = bytes else {
             self.count(Counter::Miss, 1);
             tracing::trace!(key = name, "cache miss");

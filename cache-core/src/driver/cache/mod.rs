@@ -12,6 +12,7 @@ mod low_level;
 
 use crate::backend::Backend;
 use crate::config::CacheConfig;
+use crate::driver::engine::WithEngine;
 use crate::driver::flight::Flights;
 use crate::driver::owed::OwedBumps;
 use crate::error::Result;
@@ -132,7 +133,7 @@ impl Cache {
     pub fn invalidate_tenant(&self, tenant: &str) -> Result<()> {
         let keys = self.inner.keys.for_tenant(tenant);
         let tag: Vec<String> = keys.tenant_tag().map(str::to_owned).into_iter().collect();
-        self.bump_tags(&tag, None)
+        self.engine().bump_tags(&tag, None)
     }
 
     /// This cache's configuration.
@@ -153,8 +154,7 @@ impl Cache {
     }
 
     /// The key builder, carrying this cache's prefix.
-    #[doc(hidden)]
-    pub fn keys(&self) -> &KeyBuilder {
+    pub(crate) fn keys(&self) -> &KeyBuilder {
         self.tenant.as_deref().unwrap_or(&self.inner.keys)
     }
 
@@ -190,12 +190,9 @@ impl Cache {
         self.inner.stats.add(counter, n);
     }
 
-    /// Whether a log line of `cause` goes out now: at most one per cause
-    /// and period (10 s) in this cache; `Some` with how many were left out
-    /// since the last (end the message with it: `"..{}"`), `None` when
-    /// this one is left out (and counted).
-    #[doc(hidden)]
-    pub fn log_limit(&self, cause: Cause) -> Option<Suppressed> {
+    /// Whether a log line of `cause` goes out now (see
+    /// `Engine::log_limit`).
+    pub(crate) fn log_limit(&self, cause: Cause) -> Option<Suppressed> {
         self.inner.logs.check(cause)
     }
 }

@@ -27,6 +27,7 @@ mod fill;
 mod lease;
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::{Engine, WithEngine};
 use crate::driver::erased::{self, Loaded, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
 pub use crate::driver::lookup::Shape;
@@ -127,34 +128,6 @@ impl Cache {
         }
     }
 
-    /// The value under `plan.key`, from the cache when valid, else from
-    /// `load` (then filled, stamped with the tag versions read before it).
-    ///
-    /// Values are `Clone`: an in-process backend keeps the decoded value of
-    /// an entry and hands each hit a copy ([`Cache::read_tagged_shared`]).
-    #[doc(hidden)]
-    pub fn read_through<T, E>(
-        &self,
-        plan: &Plan<'_>,
-        shape: impl Fn(&T) -> Shape,
-        load: impl FnOnce() -> Result<T, E>,
-    ) -> Result<(T, Outcome), E>
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: Display,
-    {
-        // A hit on a store that keeps decoded values is answered here,
-        // before the driver's future (about 1.9 KB) is built and polled.
-        if let Some(hit) = self.kept_hit(plan) {
-            return Ok(hit);
-        }
-        let io = Blocking(&**self.backend());
-        let mut failed = None;
-        let load = erased::sync_load(load, shape, &mut failed);
-        let read = block_now(self.read_through_missed(&io, plan, Ops::of::<T>(), load));
-        erased::typed(read, failed)
-    }
-
     /// A valid decoded value kept for `plan.key` in this process, counted
     /// as a hit.
     pub(crate) fn kept_hit<T>(&self, plan: &Plan<'_>) -> Option<(T, Outcome)>
@@ -162,14 +135,14 @@ impl Cache {
         T: Clone + Send + Sync + 'static,
     {
         let digest = crate::backend::tags_digest(plan.tags);
-        let value = self.read_kept::<T>(plan.key, digest)?;
+        let value = self.engine().read_kept::<T>(plan.key, digest)?;
         if let Some(stats) = plan.stats {
             stats.add(Counter::Hit, 1);
         }
         Some((value, Outcome::Hit))
     }
 
-    /// [`Cache::read_through`] over `io`, with an async `load`, once
+    /// [`Engine::read_through`] over `io`, with an async `load`, once
     /// [`Cache::kept_hit`] did not answer: the driver both APIs run.
     ///
     /// Untyped (`erased.rs`): `ops` opens and seals the values, `load`
@@ -353,5 +326,34 @@ impl Cache {
                 (old, Outcome::StaleServed)
             }
         }
+    }
+}
+
+impl Engine<'_> {
+    /// The value under `plan.key`, from the cache when valid, else from
+    /// `load` (then filled, stamped with the tag versions read before it).
+    ///
+    /// Values are `Clone`: an in-process backend keeps the decoded value of
+    /// an entry and hands each hit a copy ([`Engine::read_tagged_shared`]).
+    pub fn read_through<T, E>(
+        &self,
+        plan: &Plan<'_>,
+        shape: impl Fn(&T) -> Shape,
+        load: impl FnOnce() -> Result<T, E>,
+    ) -> Result<(T, Outcome), E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: Display,
+    {
+        // A hit on a store that keeps decoded values is answered here,
+        // before the driver's future (about 1.9 KB) is built and polled.
+        if let Some(hit) = self.kept_hit(plan) {
+            return Ok(hit);
+        }
+        let io = Blocking(&**self.backend());
+        let mut failed = None;
+        let load = erased::sync_load(load, shape, &mut failed);
+        let read = block_now(self.read_through_missed(&io, plan, Ops::of::<T>(), load));
+        erased::typed(read, failed)
     }
 }

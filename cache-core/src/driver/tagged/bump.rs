@@ -3,6 +3,7 @@
 //! retried in the background.
 
 use crate::driver::cache::Cache;
+use crate::driver::engine::Engine;
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::owed::Debt;
 use crate::error::{Error, Result};
@@ -13,61 +14,7 @@ use crate::timeout::Ttl;
 use std::time::Duration;
 
 impl Cache {
-    /// Gives every tag a new version, in one round trip: every entry stamped
-    /// with an old version is invalid from now on.
-    ///
-    /// When the backend fails, the bumps are owed: kept, and delivered
-    /// before this cache reads anything that depends on them, and by a
-    /// thread that retries every `retry_after` (see `owed.rs`). The error is
-    /// still returned, for the caller to log.
-    #[doc(hidden)]
-    pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
-        self.bump_tags_within(tags, None, tag_ttl)
-    }
-
-    /// [`Cache::bump_tags`] for tags that `cover` covers: a bump of `cover`
-    /// invalidates every entry that a bump of any of `tags` would (a table's
-    /// epoch covers its rows' tags). If they must be owed, the debt stays
-    /// bounded: past a limit, owed tags collapse into their covers.
-    #[doc(hidden)]
-    pub fn bump_tags_within(
-        &self,
-        tags: &[String],
-        cover: Option<&str>,
-        tag_ttl: Ttl,
-    ) -> Result<()> {
-        self.bump_tag_groups(&[(tags, cover)], tag_ttl)
-    }
-
-    /// Bumps several groups of tags, each with the cover it is owed under
-    /// should the bump fail (see [`Cache::bump_tags_within`]), in one round
-    /// trip: a transaction's writes to several tables, at its commit.
-    #[doc(hidden)]
-    pub fn bump_tag_groups(
-        &self,
-        groups: &[(&[String], Option<&str>)],
-        tag_ttl: Ttl,
-    ) -> Result<()> {
-        let io = Blocking(&**self.backend());
-        block_now(self.bump_tag_groups_with(&io, groups, tag_ttl))
-    }
-
-    /// Owes the bumps of `groups` (see [`Cache::bump_tags_within`]) without
-    /// any I/O: from now on this process's reads that depend on them
-    /// deliver them first (sync reads) or read the source (async reads),
-    /// and the retry thread delivers them within `retry_after`. For callers
-    /// that must not wait for the backend (a commit seen inside an async
-    /// connection's instrumentation); deliver at once with
-    /// `Cache::settle_owed_async`.
-    #[doc(hidden)]
-    pub fn owe_tag_groups(&self, groups: &[(&[String], Option<&str>)], tag_ttl: Ttl) {
-        for (group, cover) in groups {
-            self.owed().add(group.iter(), *cover, tag_ttl);
-        }
-        self.retry_owed_in_background();
-    }
-
-    /// [`Cache::bump_tag_groups`] over `io`.
+    /// [`Engine::bump_tag_groups`] over `io`.
     pub(crate) async fn bump_tag_groups_with(
         &self,
         io: &impl Io,
@@ -203,5 +150,57 @@ impl Cache {
             self.owed().abandon_retrying();
             tracing::error!(error = %e, "cannot start the owed tag bump retry thread");
         }
+    }
+}
+
+impl Engine<'_> {
+    /// Gives every tag a new version, in one round trip: every entry stamped
+    /// with an old version is invalid from now on.
+    ///
+    /// When the backend fails, the bumps are owed: kept, and delivered
+    /// before this cache reads anything that depends on them, and by a
+    /// thread that retries every `retry_after` (see `owed.rs`). The error is
+    /// still returned, for the caller to log.
+    pub fn bump_tags(&self, tags: &[String], tag_ttl: Ttl) -> Result<()> {
+        self.bump_tags_within(tags, None, tag_ttl)
+    }
+
+    /// [`Engine::bump_tags`] for tags that `cover` covers: a bump of `cover`
+    /// invalidates every entry that a bump of any of `tags` would (a table's
+    /// epoch covers its rows' tags). If they must be owed, the debt stays
+    /// bounded: past a limit, owed tags collapse into their covers.
+    pub fn bump_tags_within(
+        &self,
+        tags: &[String],
+        cover: Option<&str>,
+        tag_ttl: Ttl,
+    ) -> Result<()> {
+        self.bump_tag_groups(&[(tags, cover)], tag_ttl)
+    }
+
+    /// Bumps several groups of tags, each with the cover it is owed under
+    /// should the bump fail (see [`Engine::bump_tags_within`]), in one round
+    /// trip: a transaction's writes to several tables, at its commit.
+    pub fn bump_tag_groups(
+        &self,
+        groups: &[(&[String], Option<&str>)],
+        tag_ttl: Ttl,
+    ) -> Result<()> {
+        let io = Blocking(&**self.backend());
+        block_now(self.bump_tag_groups_with(&io, groups, tag_ttl))
+    }
+
+    /// Owes the bumps of `groups` (see [`Engine::bump_tags_within`]) without
+    /// any I/O: from now on this process's reads that depend on them
+    /// deliver them first (sync reads) or read the source (async reads),
+    /// and the retry thread delivers them within `retry_after`. For callers
+    /// that must not wait for the backend (a commit seen inside an async
+    /// connection's instrumentation); deliver at once with
+    /// `Engine::settle_owed_async`.
+    pub fn owe_tag_groups(&self, groups: &[(&[String], Option<&str>)], tag_ttl: Ttl) {
+        for (group, cover) in groups {
+            self.owed().add(group.iter(), *cover, tag_ttl);
+        }
+        self.retry_owed_in_background();
     }
 }

@@ -4,6 +4,7 @@
 use super::FillOptions;
 use crate::codec;
 use crate::driver::cache::Cache;
+use crate::driver::engine::{Engine, WithEngine};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
 use crate::log_limit::Cause;
@@ -16,9 +17,53 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 impl Cache {
+    /// Counts an entry under `key` whose bytes did not decode (in the
+    /// cache's counters and in `stats`), and logs it (at most once per
+    /// period: see `log_limit.rs`).
+    pub(super) fn undecodable(&self, key: &str, error: &codec::DecodeError, stats: Option<&Stats>) {
+        self.count(Counter::Undecodable, 1);
+        if let Some(stats) = stats {
+            stats.add(Counter::Undecodable, 1);
+        }
+        if let Some(more) = self.log_limit(Cause::Undecodable) {
+            tracing::warn!(key, error = %error, "undecodable cache entry, treated as a miss{more}");
+        }
+    }
+
+    /// [`Engine::fill_tagged`], releasing the fill's `lease` in the same
+    /// round trip.
+    pub(crate) async fn fill_tagged_releasing<T: Serialize + ?Sized>(
+        &self,
+        io: &impl Io,
+        key: &str,
+        stamp: &Stamp,
+        options: FillOptions,
+        value: &T,
+        lease: Option<&str>,
+    ) -> Result<Bytes> {
+        let bytes = self.engine().encode_fill(key, stamp, options, value)?;
+        self.fill_sealed(io, key, bytes, options.ttl, lease).await
+    }
+
+    /// Stores the sealed `bytes` of a fill under `key` (see
+    /// [`Cache::fill_tagged_releasing`]); returns them.
+    pub(crate) async fn fill_sealed(
+        &self,
+        io: &impl Io,
+        key: &str,
+        bytes: Bytes,
+        ttl: Ttl,
+        lease: Option<&str>,
+    ) -> Result<Bytes> {
+        io.fill(key, bytes.clone(), ttl, lease).await?;
+        self.count(Counter::Fill, 1);
+        Ok(bytes)
+    }
+}
+
+impl Engine<'_> {
     /// Encodes a fill: the first `depends_on` versions of `stamp`, the soft
     /// deadline, the value. Refuses values over the maximum size.
-    #[doc(hidden)]
     pub fn encode_fill<T: Serialize + ?Sized>(
         &self,
         key: &str,
@@ -37,11 +82,10 @@ impl Cache {
         self.check_size(key, bytes)
     }
 
-    /// Decodes what [`Cache::encode_fill`] wrote under `key`, ignoring its
+    /// Decodes what [`Engine::encode_fill`] wrote under `key`, ignoring its
     /// stamp (for callers that were handed the bytes by the filler itself).
     /// Bytes that do not decode are counted (in the cache's counters and
     /// in `stats`), logged, and `None`.
-    #[doc(hidden)]
     pub fn decode_fill<T: DeserializeOwned>(
         &self,
         key: &str,
@@ -57,21 +101,7 @@ impl Cache {
         }
     }
 
-    /// Counts an entry under `key` whose bytes did not decode (in the
-    /// cache's counters and in `stats`), and logs it (at most once per
-    /// period: see `log_limit.rs`).
-    pub(super) fn undecodable(&self, key: &str, error: &codec::DecodeError, stats: Option<&Stats>) {
-        self.count(Counter::Undecodable, 1);
-        if let Some(stats) = stats {
-            stats.add(Counter::Undecodable, 1);
-        }
-        if let Some(more) = self.log_limit(Cause::Undecodable) {
-            tracing::warn!(key, error = %error, "undecodable cache entry, treated as a miss{more}");
-        }
-    }
-
     /// Stores `value` under `key`, stamped with `stamp`; returns the stored bytes.
-    #[doc(hidden)]
     pub fn fill_tagged<T: Serialize + ?Sized>(
         &self,
         key: &str,
@@ -81,35 +111,5 @@ impl Cache {
     ) -> Result<Bytes> {
         let io = Blocking(&**self.backend());
         block_now(self.fill_tagged_releasing(&io, key, stamp, options, value, None))
-    }
-
-    /// [`Cache::fill_tagged`], releasing the fill's `lease` in the same
-    /// round trip.
-    pub(crate) async fn fill_tagged_releasing<T: Serialize + ?Sized>(
-        &self,
-        io: &impl Io,
-        key: &str,
-        stamp: &Stamp,
-        options: FillOptions,
-        value: &T,
-        lease: Option<&str>,
-    ) -> Result<Bytes> {
-        let bytes = self.encode_fill(key, stamp, options, value)?;
-        self.fill_sealed(io, key, bytes, options.ttl, lease).await
-    }
-
-    /// Stores the sealed `bytes` of a fill under `key` (see
-    /// [`Cache::fill_tagged_releasing`]); returns them.
-    pub(crate) async fn fill_sealed(
-        &self,
-        io: &impl Io,
-        key: &str,
-        bytes: Bytes,
-        ttl: Ttl,
-        lease: Option<&str>,
-    ) -> Result<Bytes> {
-        io.fill(key, bytes.clone(), ttl, lease).await?;
-        self.count(Counter::Fill, 1);
-        Ok(bytes)
     }
 }

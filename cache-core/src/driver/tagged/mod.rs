@@ -4,11 +4,11 @@
 //! Every entry depends on a few tags. A tag's value is a random version,
 //! replaced on every invalidation (random, so an evicted and re-created tag
 //! never matches an old stamp). A read fetches the entry and the current
-//! versions of its tags in one round trip ([`Cache::read_tagged`]); the entry
+//! versions of its tags in one round trip ([`Engine::read_tagged`]); the entry
 //! is valid only if the versions it was stamped with equal the current ones.
 //! A miss returns the [`Stamp`] to fill with: the versions read *before* the
 //! caller queries its source of truth. Writers replace the versions of what
-//! they touched *after* their commit ([`Cache::bump_tags`]). A reader that
+//! they touched *after* their commit ([`Engine::bump_tags`]). A reader that
 //! raced a writer can therefore only store an entry that the next reader
 //! rejects.
 //!
@@ -17,8 +17,8 @@
 //! "not found" does). An entry may also carry a soft deadline, past which it
 //! is still valid but due for a refresh (serve-stale).
 //!
-//! [`Cache::read_tagged`]: crate::Cache::read_tagged
-//! [`Cache::bump_tags`]: crate::Cache::bump_tags
+//! [`Engine::read_tagged`]: crate::Engine::read_tagged
+//! [`Engine::bump_tags`]: crate::Engine::bump_tags
 
 mod bump;
 mod fill;
@@ -47,6 +47,7 @@ struct ReadHow<'a> {
 mod tests {
     use super::*;
     use crate::driver::cache::Cache;
+    use crate::driver::engine::WithEngine;
     use crate::protocol::envelope::{ENVELOPE, ENVELOPE_LZ4};
     use bytes::Bytes;
     use std::time::Duration;
@@ -83,13 +84,19 @@ mod tests {
     fn a_fill_stamped_before_a_bump_is_rejected() {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row", "list"]);
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.bump_tags(&t[..1], None).unwrap(); // a writer commits meanwhile
-        cache.fill_tagged("e", &stamp, opts(2), "old row").unwrap();
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.fill_tagged("e", &stamp, opts(2), "new row").unwrap();
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
+        cache.engine().bump_tags(&t[..1], None).unwrap(); // a writer commits meanwhile
+        cache
+            .engine()
+            .fill_tagged("e", &stamp, opts(2), "old row")
+            .unwrap();
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
+        cache
+            .engine()
+            .fill_tagged("e", &stamp, opts(2), "new row")
+            .unwrap();
         assert_eq!(
-            hit(cache.read_tagged("e", &t, None).unwrap()),
+            hit(cache.engine().read_tagged("e", &t, None).unwrap()),
             ("new row".into(), false)
         );
     }
@@ -99,8 +106,11 @@ mod tests {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
         let big: String = (0..5_000).map(|i| format!("row {i};")).collect();
-        let stamp = miss(cache.read_tagged("big", &t, None).unwrap());
-        let bytes = cache.fill_tagged("big", &stamp, opts(1), &big).unwrap();
+        let stamp = miss(cache.engine().read_tagged("big", &t, None).unwrap());
+        let bytes = cache
+            .engine()
+            .fill_tagged("big", &stamp, opts(1), &big)
+            .unwrap();
         assert_eq!(bytes[1], ENVELOPE_LZ4);
         assert!(
             bytes.len() * 2 < big.len(),
@@ -118,18 +128,27 @@ mod tests {
             .map(|(t, v)| (*t, v.unwrap()))
             .collect();
         fresh.backend().write_versions(&versions, None).unwrap();
-        assert_eq!(hit(fresh.read_tagged("big", &t, None).unwrap()).0, big);
+        assert_eq!(
+            hit(fresh.engine().read_tagged("big", &t, None).unwrap()).0,
+            big
+        );
         // A flipped byte in the compressed body: the digest catches it.
         let mut damaged = bytes.to_vec();
         let last = damaged.len() - 1;
         damaged[last] ^= 1;
         fresh.backend().set("big", damaged.into(), None).unwrap();
         assert!(matches!(
-            fresh.read_tagged::<String>("big", &t, None).unwrap(),
+            fresh
+                .engine()
+                .read_tagged::<String>("big", &t, None)
+                .unwrap(),
             Lookup::Miss(_)
         ));
         // A small entry stays as it was.
-        let small = cache.fill_tagged("small", &stamp, opts(1), "tiny").unwrap();
+        let small = cache
+            .engine()
+            .fill_tagged("small", &stamp, opts(1), "tiny")
+            .unwrap();
         assert_eq!(small[1], ENVELOPE);
     }
 
@@ -137,11 +156,14 @@ mod tests {
     fn an_evicted_tag_never_validates_an_old_entry() {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.fill_tagged("e", &stamp, opts(1), "v").unwrap();
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
+        cache
+            .engine()
+            .fill_tagged("e", &stamp, opts(1), "v")
+            .unwrap();
         cache.backend().clear("no key starts so").unwrap(); // tags evicted, entries kept
         assert!(matches!(
-            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            cache.engine().read_tagged::<String>("e", &t, None).unwrap(),
             Lookup::Miss(_)
         ));
     }
@@ -150,16 +172,28 @@ mod tests {
     fn entries_depend_only_on_their_first_tags() {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row", "absent"]);
-        let stamp = miss(cache.read_tagged("found", &t, None).unwrap());
-        cache.fill_tagged("found", &stamp, opts(1), "row").unwrap();
-        cache.fill_tagged("gone", &stamp, opts(2), "none").unwrap();
-        cache.bump_tags(&t[1..], None).unwrap();
+        let stamp = miss(cache.engine().read_tagged("found", &t, None).unwrap());
+        cache
+            .engine()
+            .fill_tagged("found", &stamp, opts(1), "row")
+            .unwrap();
+        cache
+            .engine()
+            .fill_tagged("gone", &stamp, opts(2), "none")
+            .unwrap();
+        cache.engine().bump_tags(&t[1..], None).unwrap();
         assert!(matches!(
-            cache.read_tagged::<String>("found", &t, None).unwrap(),
+            cache
+                .engine()
+                .read_tagged::<String>("found", &t, None)
+                .unwrap(),
             Lookup::Hit { .. }
         ));
         assert!(matches!(
-            cache.read_tagged::<String>("gone", &t, None).unwrap(),
+            cache
+                .engine()
+                .read_tagged::<String>("gone", &t, None)
+                .unwrap(),
             Lookup::Miss(_)
         ));
     }
@@ -168,19 +202,19 @@ mod tests {
     fn a_soft_deadline_marks_a_valid_entry_due() {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
         let soft = FillOptions {
             soft: Some(Duration::from_millis(300)),
             ..opts(1)
         };
-        cache.fill_tagged("e", &stamp, soft, "v").unwrap();
+        cache.engine().fill_tagged("e", &stamp, soft, "v").unwrap();
         assert_eq!(
-            hit(cache.read_tagged("e", &t, None).unwrap()),
+            hit(cache.engine().read_tagged("e", &t, None).unwrap()),
             ("v".into(), false)
         );
         std::thread::sleep(Duration::from_millis(450));
         assert_eq!(
-            hit(cache.read_tagged("e", &t, None).unwrap()),
+            hit(cache.engine().read_tagged("e", &t, None).unwrap()),
             ("v".into(), true)
         );
     }
@@ -189,9 +223,12 @@ mod tests {
     fn every_flipped_byte_and_every_copy_under_another_key_is_a_miss() {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
         let row = (1i32, "title".to_owned(), 7i64);
-        let bytes = cache.fill_tagged("e", &stamp, opts(1), &row).unwrap();
+        let bytes = cache
+            .engine()
+            .fill_tagged("e", &stamp, opts(1), &row)
+            .unwrap();
         for i in 0..bytes.len() {
             for bit in [0x01u8, 0x80] {
                 let mut flipped = bytes.to_vec();
@@ -200,7 +237,9 @@ mod tests {
                     .backend()
                     .set("e", Bytes::from(flipped), None)
                     .unwrap();
-                let read = cache.read_tagged::<(i32, String, i64)>("e", &t, None);
+                let read = cache
+                    .engine()
+                    .read_tagged::<(i32, String, i64)>("e", &t, None);
                 assert!(
                     matches!(read, Ok(Lookup::Miss(_))),
                     "byte {i} ^ {bit:#x}: {read:?}"
@@ -211,6 +250,7 @@ mod tests {
         cache.backend().set("other", bytes.clone(), None).unwrap();
         assert!(matches!(
             cache
+                .engine()
                 .read_tagged::<(i32, String, i64)>("other", &t, None)
                 .unwrap(),
             Lookup::Miss(_)
@@ -218,6 +258,7 @@ mod tests {
         cache.backend().set("e", bytes, None).unwrap();
         assert_eq!(
             match cache
+                .engine()
                 .read_tagged::<(i32, String, i64)>("e", &t, None)
                 .unwrap()
             {
@@ -233,17 +274,26 @@ mod tests {
         let cache = Cache::from_url("memory://").unwrap();
         let t = tags(&["row"]);
         let t: Vec<&str> = t.iter().map(String::as_str).collect();
-        let stamp = miss(cache.read_tagged("e", &t, None).unwrap());
-        cache.fill_tagged("e", &stamp, opts(1), "v").unwrap();
-        let read = cache.read_tagged_shared::<String>("e", &t, None).unwrap();
+        let stamp = miss(cache.engine().read_tagged("e", &t, None).unwrap());
+        cache
+            .engine()
+            .fill_tagged("e", &stamp, opts(1), "v")
+            .unwrap();
+        let read = cache
+            .engine()
+            .read_tagged_shared::<String>("e", &t, None)
+            .unwrap();
         assert!(matches!(read, Lookup::Hit { ref value, .. } if value == "v"));
         // Held decoded as a String now: its bytes are gone.
         assert!(matches!(
-            cache.read_tagged_shared::<i64>("e", &t, None).unwrap(),
+            cache
+                .engine()
+                .read_tagged_shared::<i64>("e", &t, None)
+                .unwrap(),
             Lookup::Miss(_)
         ));
         assert!(matches!(
-            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            cache.engine().read_tagged::<String>("e", &t, None).unwrap(),
             Lookup::Miss(_)
         ));
         assert_eq!(cache.stats().undecodable, 0, "not damage: a miss");
@@ -258,7 +308,7 @@ mod tests {
             .unwrap();
         let t = tags(&["row"]);
         assert!(matches!(
-            cache.read_tagged::<String>("e", &t, None).unwrap(),
+            cache.engine().read_tagged::<String>("e", &t, None).unwrap(),
             Lookup::Miss(_)
         ));
         assert_eq!(cache.stats().undecodable, 1);

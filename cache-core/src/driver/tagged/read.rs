@@ -6,6 +6,7 @@ use super::{Lookup, ReadHow};
 use crate::backend::{Backend, Claim, Fetched, Kept, TagTime};
 use crate::codec;
 use crate::driver::cache::Cache;
+use crate::driver::engine::Engine;
 use crate::driver::erased::{self, Open, Opening, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::served_age;
@@ -19,68 +20,7 @@ use serde::de::DeserializeOwned;
 use std::any::Any;
 
 impl Cache {
-    /// Reads the entry under the backend key `key` together with the current
-    /// versions of `tags` (backend keys), in one round trip.
-    ///
-    /// A stale, foreign or undecodable entry is a miss (undecodable ones are
-    /// logged). On a miss, tags that do not exist yet are created, so the
-    /// returned stamp is complete.
-    #[doc(hidden)]
-    pub fn read_tagged<T: DeserializeOwned + Send + Sync + 'static>(
-        &self,
-        key: &str,
-        tags: &[impl AsRef<str>],
-        tag_ttl: Ttl,
-    ) -> Result<Lookup<T>> {
-        let how = ReadHow {
-            claim: None,
-            first: true,
-            create_missing: true,
-            stats: None,
-        };
-        let io = Blocking(&**self.backend());
-        let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
-        let open = erased::open_bytes_only::<T>;
-        block_now(self.read_tagged_with(&io, key, &tags, tag_ttl, how, open))
-            .map(|(lookup, _)| erased::take_lookup(lookup))
-    }
-
-    /// The current versions of `tags` (backend keys), as the shared store
-    /// holds them, for a missed read that must learn what its stamp can
-    /// reflect (a read from a database replica, in `cache-diesel`); `entry`
-    /// is the read's key (a cluster keeps the tags' copies in its slot).
-    /// `None` where a version tells nothing settled: the tag is absent,
-    /// announced (pending: a write is about to commit), owed by this
-    /// process (a write's bump not delivered), or the store is in its
-    /// grace after trouble (bumps may not have landed).
-    #[doc(hidden)]
-    pub fn tag_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
-        let mut versions = self.backend().read_versions(entry, tags)?;
-        versions.resize(tags.len(), None);
-        let grace = !self.backend().serves_entries();
-        for (tag, version) in tags.iter().zip(versions.iter_mut()) {
-            if grace || version.is_some_and(is_pending) || self.owed().owes_any(&[tag]) {
-                *version = None;
-            }
-        }
-        Ok(versions)
-    }
-
-    /// [`Cache::read_tagged`] for values an in-process backend may keep
-    /// decoded: the first hit on a stored entry decodes it, later hits on
-    /// the same bytes validate the kept stamps and clone the kept value.
-    #[doc(hidden)]
-    pub fn read_tagged_shared<T>(&self, key: &str, tags: &[&str], tag_ttl: Ttl) -> Result<Lookup<T>>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        let io = Blocking(&**self.backend());
-        let open = erased::open_kept::<T>;
-        block_now(self.read_tagged_leasing(&io, open, key, tags, tag_ttl, None, true, true, None))
-            .map(|(lookup, _)| erased::take_lookup(lookup))
-    }
-
-    /// [`Cache::read_tagged_shared`] again, for a read that was counted
+    /// [`Engine::read_tagged_shared`] again, for a read that was counted
     /// already (a miss waiting for a fill): neither a hit nor a miss.
     /// Undecodable entries are counted in `stats` too.
     pub(crate) async fn reread_shared(
@@ -98,7 +38,7 @@ impl Cache {
             .map(|(lookup, _)| lookup)
     }
 
-    /// [`Cache::read_tagged_shared`] that also makes a [`Claim`] (creates
+    /// [`Engine::read_tagged_shared`] that also makes a [`Claim`] (creates
     /// absent tags, takes a lease) in the same round trip, where the
     /// backend can: the bool says whether this caller holds the lease now
     /// (false without a claim). Only a `first` read of a caller counts as a
@@ -180,34 +120,6 @@ impl Cache {
         Ok(Some((opened.value.clone(), opened.times())))
     }
 
-    /// A hit that needs no look at the tags: the in-process backend kept the
-    /// entry decoded, its tags held in a lookup made after the backend's tag
-    /// generation had its current value (so no tag was written since), and
-    /// it is not due for a refresh. `None`: go the whole way. `tags_digest`
-    /// names the tags (`backend::tags_digest`).
-    #[doc(hidden)]
-    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
-        self.read_kept_with(tags_digest, |backend, read| {
-            backend
-                .kept_after_generation(key)
-                .map(|memo| read(&memo))
-                .is_some()
-        })
-    }
-
-    /// [`read_kept`](Self::read_kept) of the key `key` names in parts
-    /// (found without its text in the in-process store).
-    #[doc(hidden)]
-    pub fn read_kept_parts<T: Clone + 'static>(
-        &self,
-        key: KeyParts<'_>,
-        tags_digest: u64,
-    ) -> Option<T> {
-        self.read_kept_with(tags_digest, |backend, read| {
-            backend.read_kept_by_parts(key, read)
-        })
-    }
-
     #[inline]
     fn read_kept_with<T: Clone + 'static>(
         &self,
@@ -247,7 +159,7 @@ impl Cache {
         found
     }
 
-    /// The protocol of [`Cache::read_tagged`], with `open` turning the
+    /// The protocol of [`Engine::read_tagged`], with `open` turning the
     /// entry's bytes (and its memo, if the backend keeps one) into the value
     /// and soft deadline when its stamps hold, `None` when they do not; and
     /// with a claim, the lease taken in the same round trip (the bool: taken).
@@ -467,5 +379,91 @@ impl Cache {
             });
         }
         Ok(versions)
+    }
+}
+
+impl Engine<'_> {
+    /// Reads the entry under the backend key `key` together with the current
+    /// versions of `tags` (backend keys), in one round trip.
+    ///
+    /// A stale, foreign or undecodable entry is a miss (undecodable ones are
+    /// logged). On a miss, tags that do not exist yet are created, so the
+    /// returned stamp is complete.
+    pub fn read_tagged<T: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        tags: &[impl AsRef<str>],
+        tag_ttl: Ttl,
+    ) -> Result<Lookup<T>> {
+        let how = ReadHow {
+            claim: None,
+            first: true,
+            create_missing: true,
+            stats: None,
+        };
+        let io = Blocking(&**self.backend());
+        let tags: Vec<&str> = tags.iter().map(AsRef::as_ref).collect();
+        let open = erased::open_bytes_only::<T>;
+        block_now(self.read_tagged_with(&io, key, &tags, tag_ttl, how, open))
+            .map(|(lookup, _)| erased::take_lookup(lookup))
+    }
+
+    /// The current versions of `tags` (backend keys), as the shared store
+    /// holds them, for a missed read that must learn what its stamp can
+    /// reflect (a read from a database replica, in `cache-diesel`); `entry`
+    /// is the read's key (a cluster keeps the tags' copies in its slot).
+    /// `None` where a version tells nothing settled: the tag is absent,
+    /// announced (pending: a write is about to commit), owed by this
+    /// process (a write's bump not delivered), or the store is in its
+    /// grace after trouble (bumps may not have landed).
+    pub fn tag_versions(&self, entry: &str, tags: &[&str]) -> Result<Vec<Option<u64>>> {
+        let mut versions = self.backend().read_versions(entry, tags)?;
+        versions.resize(tags.len(), None);
+        let grace = !self.backend().serves_entries();
+        for (tag, version) in tags.iter().zip(versions.iter_mut()) {
+            if grace || version.is_some_and(is_pending) || self.owed().owes_any(&[tag]) {
+                *version = None;
+            }
+        }
+        Ok(versions)
+    }
+
+    /// [`Engine::read_tagged`] for values an in-process backend may keep
+    /// decoded: the first hit on a stored entry decodes it, later hits on
+    /// the same bytes validate the kept stamps and clone the kept value.
+    pub fn read_tagged_shared<T>(&self, key: &str, tags: &[&str], tag_ttl: Ttl) -> Result<Lookup<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let io = Blocking(&**self.backend());
+        let open = erased::open_kept::<T>;
+        block_now(self.read_tagged_leasing(&io, open, key, tags, tag_ttl, None, true, true, None))
+            .map(|(lookup, _)| erased::take_lookup(lookup))
+    }
+
+    /// A hit that needs no look at the tags: the in-process backend kept the
+    /// entry decoded, its tags held in a lookup made after the backend's tag
+    /// generation had its current value (so no tag was written since), and
+    /// it is not due for a refresh. `None`: go the whole way. `tags_digest`
+    /// names the tags (`backend::tags_digest`).
+    pub fn read_kept<T: Clone + 'static>(&self, key: &str, tags_digest: u64) -> Option<T> {
+        self.read_kept_with(tags_digest, |backend, read| {
+            backend
+                .kept_after_generation(key)
+                .map(|memo| read(&memo))
+                .is_some()
+        })
+    }
+
+    /// [`read_kept`](Self::read_kept) of the key `key` names in parts
+    /// (found without its text in the in-process store).
+    pub fn read_kept_parts<T: Clone + 'static>(
+        &self,
+        key: KeyParts<'_>,
+        tags_digest: u64,
+    ) -> Option<T> {
+        self.read_kept_with(tags_digest, |backend, read| {
+            backend.read_kept_by_parts(key, read)
+        })
     }
 }

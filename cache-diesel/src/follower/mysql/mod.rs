@@ -27,6 +27,7 @@ use super::binlog;
 use super::changes::Known;
 use super::{Batch, CHECK_EVERY, Count, Follower, PUBLISH_EVERY};
 use crate::keys::{TableTag, table_tag};
+use cache_core::__engine::WithEngine;
 use cache_core::Key;
 use catalogue::{Catalogue, bare, readers};
 use futures_util::StreamExt;
@@ -407,7 +408,7 @@ impl Follower {
             && !se.in_transaction
             && se.at >= *asked
         {
-            if let Err(e) = s.cache.publish_follower_position(*started) {
+            if let Err(e) = s.cache.engine().publish_follower_position(*started) {
                 self.failed("publish the position", &e);
             }
             se.asked = None;

@@ -16,6 +16,7 @@ mod view_of;
 
 use super::{TableTag, all_tag_in, table_tag_in, unique_scope};
 use crate::model::CachedModel;
+use cache_core::__engine::WithEngine;
 use cache_core::__engine::{KeyBuilder, KeyParts, KeyScope, Namespace, TagHasher, tag_hash};
 use cache_core::Cache;
 use std::sync::OnceLock;
@@ -109,7 +110,7 @@ impl ModelKeys {
         hash: &'static str,
         unique_columns: &[&'static str],
     ) -> Self {
-        let keys = cache.keys().clone();
+        let keys = cache.engine().keys().clone();
         let by_column = |scope: &dyn Fn(&str) -> KeyScope| -> Vec<(&'static str, KeyScope)> {
             unique_columns.iter().map(|&c| (c, scope(c))).collect()
         };

@@ -3,7 +3,7 @@
 //!
 //! Over a shared store, a hook in autocommit must announce the value tags
 //! it learns from its statement (the old and new row) before they commit
-//! (see `cache_core::Cache::announce_bumps`): so on a tracked connection it
+//! (see `cache_core::__engine::Engine::announce_bumps`): so on a tracked connection it
 //! writes in a transaction of its own, `BEGIN`, the statement, the
 //! announcement, `COMMIT`. On the async API the hook's future may be
 //! dropped anywhere in between (a `tokio::time::timeout`, a client that
