@@ -84,11 +84,10 @@ pub use form::{Form, FormRef};
 pub use keys::filter::{BoxedCondition, FilterOp, Page, ParseOrderError};
 pub use manager::Manager;
 pub use manager::background::{
-    DEFAULT_QUEUE, DEFAULT_WORKERS, RefreshConnection, RefreshStats, refresh_connections,
-    refresh_stats, refresh_workers,
+    RefreshConnection, RefreshStats, refresh_connections, refresh_stats, refresh_workers,
 };
 #[cfg(feature = "async")]
-pub use manager::background_async::{MAX_REFRESH_TASKS, refresh_connections_async};
+pub use manager::background_async::refresh_connections_async;
 pub use manager::replicas::{ReplicaPosition, ReplicaStats, Replicated};
 #[cfg(feature = "async")]
 pub use manager::replicas_async::AsyncReplicaPosition;
@@ -121,6 +120,8 @@ pub use tracking::{CacheTracking, track, tracker, transaction};
 /// What generated code names; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "async")]
+    pub use crate::manager::background_async::MAX_REFRESH_TASKS;
     pub use diesel;
     pub use std::sync::OnceLock;
     pub use std::time::Duration;

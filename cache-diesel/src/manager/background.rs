@@ -133,18 +133,18 @@ pub(crate) fn runner<C: 'static>() -> Option<Runner<C>> {
         .cloned()
 }
 
-/// Worker threads by default.
-pub const DEFAULT_WORKERS: usize = 2;
+/// Worker threads by default (see [`refresh_workers`]).
+const DEFAULT_WORKERS: usize = 2;
 /// Queued refreshes by default.
-pub const DEFAULT_QUEUE: usize = 64;
+const DEFAULT_QUEUE: usize = 64;
 
 static CONFIG: Mutex<(usize, usize)> = Mutex::new((DEFAULT_WORKERS, DEFAULT_QUEUE));
 static WORKERS: OnceLock<Workers> = OnceLock::new();
 
 /// Sets how many threads run background refreshes and how many refreshes
-/// may wait for one. Takes effect only before the first background
-/// refresh (the threads start then); returns whether it did. Zeros count
-/// as one.
+/// may wait for one (by default two threads and a queue of 64). Takes
+/// effect only before the first background refresh (the threads start
+/// then); returns whether it did. Zeros count as one.
 pub fn refresh_workers(workers: usize, queue: usize) -> bool {
     let mut config = CONFIG.lock().unwrap_or_else(|p| p.into_inner());
     if WORKERS.get().is_some() {

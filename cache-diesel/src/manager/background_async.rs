@@ -5,7 +5,7 @@
 //! (the one that took the refresh lease included) is served the old value.
 //! The task needs a connection of its own: register how to get one, once
 //! per connection type, with [`refresh_connections_async`] (a deadpool or
-//! bb8 pool's `get`). At most [`MAX_REFRESH_TASKS`] refreshes run at once;
+//! bb8 pool's `get`). At most `MAX_REFRESH_TASKS` (16) refreshes run at once;
 //! past that, or with no opener registered, or on a store without an async
 //! client, the caller that took the lease refreshes inline, as the sync API
 //! does when its queue is full. The value keeps the guarantees of an inline
@@ -125,7 +125,7 @@ pub(crate) struct Job<C, T> {
 
 /// Starts `job` on a task, if an opener for `C` is registered, a runtime
 /// is at hand, the store has an async client and fewer than
-/// [`MAX_REFRESH_TASKS`] run; gives its refresh back otherwise (the caller
+/// `MAX_REFRESH_TASKS` run; gives its refresh back otherwise (the caller
 /// refreshes inline).
 pub(crate) fn spawn<C, T>(job: Job<C, T>) -> Option<Refresh>
 where

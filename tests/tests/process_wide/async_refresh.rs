@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// Rows per test: the two tests together stay within the refreshes that
 /// may run at once (past that, a reader refreshes inline, by design).
-const ROWS: i32 = cache_diesel::MAX_REFRESH_TASKS as i32 / 2;
+const ROWS: i32 = cache_diesel::__private::MAX_REFRESH_TASKS as i32 / 2;
 
 fn cache(url: &str, test: &str) -> BackgroundRowCache {
     let mut config = CacheConfig::from_url(url).unwrap();
