@@ -41,36 +41,31 @@ impl<R> Kept<R> {
     }
 }
 
-/// For each key of `asked`, the position of its first occurrence;
-/// `None` when no key is asked twice.
-fn first_asked<K: UniqueKey>(asked: &[K]) -> Option<Vec<usize>> {
+/// The keys of `asked` (whose `value_keys` these are) each once: the
+/// position of each distinct key's first occurrence (`first`, in order)
+/// and, for each key asked, the index of its distinct key in `first`.
+fn distinct_keys<K: UniqueKey>(asked: &[K], value_keys: &[String]) -> (Vec<usize>, Vec<usize>) {
+    // (Each key's text borrowed, not copied.)
     let mut seen = HashMap::with_capacity(asked.len());
-    let firsts: Vec<usize> = asked
-        .iter()
-        .enumerate()
-        .map(|(at, key)| *seen.entry((key.column(), key.value_key())).or_insert(at))
-        .collect();
-    (seen.len() < asked.len()).then_some(firsts)
+    let (mut first, mut at) = (Vec::new(), Vec::with_capacity(asked.len()));
+    for (k, key) in asked.iter().enumerate() {
+        let next = first.len();
+        let i = *seen
+            .entry((key.column(), value_keys[k].as_str()))
+            .or_insert(next);
+        if i == next {
+            first.push(k);
+        }
+        at.push(i);
+    }
+    (first, at)
 }
 
 impl<M: CachedModel> Batch<M> {
     pub(crate) fn new(asked: impl IntoIterator<Item = M::Unique>) -> Self {
         let asked: Vec<M::Unique> = asked.into_iter().collect();
         let asked_keys: Vec<String> = asked.iter().map(UniqueKey::value_key).collect();
-        // (Each key's text borrowed, not copied, to find the keys asked twice.)
-        let mut seen = HashMap::with_capacity(asked.len());
-        let (mut first, mut at) = (Vec::new(), Vec::with_capacity(asked.len()));
-        for (k, key) in asked.iter().enumerate() {
-            let next = first.len();
-            let i = *seen
-                .entry((key.column(), asked_keys[k].as_str()))
-                .or_insert(next);
-            if i == next {
-                first.push(k);
-            }
-            at.push(i);
-        }
-        drop(seen);
+        let (first, at) = distinct_keys(&asked, &asked_keys);
         if first.len() == asked.len() {
             return Batch {
                 keys: asked,
@@ -342,7 +337,13 @@ impl<M: CachedModel> Manager<M> {
             kept.0.resize_with(asked.len(), || None);
             return (kept, asked);
         }
-        let firsts = (!distinct).then(|| first_asked(&asked)).flatten();
+        // Where each key was first asked, when one is asked twice.
+        let firsts = (!distinct).then(|| {
+            let value_keys: Vec<String> = asked.iter().map(UniqueKey::value_key).collect();
+            let (first, at) = distinct_keys(&asked, &value_keys);
+            (first.len() < asked.len()).then(|| at.iter().map(|&i| first[i]).collect::<Vec<_>>())
+        });
+        let firsts = firsts.flatten();
         let mut missing = Vec::new();
         for (at, key) in asked.into_iter().enumerate() {
             let first = firsts.as_ref().map_or(at, |firsts| firsts[at]);
