@@ -114,6 +114,7 @@ impl Model {
         let fields = fields.unwrap_or_default();
         let find = |name: &Ident| fields.iter().position(|f| f.ident == *name);
 
+        let named_pk = diesel.primary_key.as_ref().is_some_and(|p| !p.is_empty());
         let pk_idents = match diesel.primary_key {
             Some(idents) if !idents.is_empty() => idents,
             _ => vec![Ident::new("id", input.ident.span())],
@@ -121,7 +122,9 @@ impl Model {
         let found: Vec<Option<usize>> = pk_idents.iter().map(find).collect();
         for (ident, found) in pk_idents.iter().zip(&found) {
             if found.is_none() && !fields.is_empty() {
-                let what = if pk_idents.len() == 1 {
+                // (A key the user named is a typo to point at, not a
+                // default to explain.)
+                let what = if !named_pk {
                     format!(
                         "no field `{ident}` to use as the primary key; name it with #[diesel(primary_key(field))]"
                     )
