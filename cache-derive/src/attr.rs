@@ -72,10 +72,14 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                     match &expr {
                         Expr::Lit(syn::ExprLit {
                             lit: Lit::Str(s), ..
-                        }) if s.value() == "background" => out.background_refresh = Some(true),
+                        }) if s.value() == "background" => {
+                            set_once(&mut out.background_refresh, true, &meta, cx)
+                        }
                         Expr::Lit(syn::ExprLit {
                             lit: Lit::Str(s), ..
-                        }) if s.value() == "inline" => out.background_refresh = Some(false),
+                        }) if s.value() == "inline" => {
+                            set_once(&mut out.background_refresh, false, &meta, cx)
+                        }
                         _ => cx.error(&expr, "`refresh` expects \"inline\" or \"background\""),
                     }
                 }
@@ -90,7 +94,7 @@ pub(crate) fn cache_attrs(attrs: &[Attribute], cx: &mut Ctxt) -> CacheAttrs {
                     match &expr {
                         Expr::Lit(syn::ExprLit {
                             lit: Lit::Bool(b), ..
-                        }) => out.prefetch_for_list = Some(b.value),
+                        }) => set_once(&mut out.prefetch_for_list, b.value, &meta, cx),
                         _ => cx.error(&expr, "`prefetch_for_list` expects true or false"),
                     }
                 }
