@@ -75,7 +75,7 @@ pub mod __engine {
     pub use crate::backend::redis::fuzz_reply;
     pub use crate::backend::{TagHasher, digest_of_hashes, tag_hash, tags_digest};
     pub use crate::codec::{FormError, FormReader, FormWriter, MAGIC, value_len};
-    pub use crate::driver::engine::{Engine, WithEngine, apply_option, unusable_cache};
+    pub use crate::driver::cache::engine::{Engine, WithEngine, apply_option, unusable_cache};
     pub use crate::driver::intent::{ANNOUNCE_HOLD, PENDING_TEXT};
     pub use crate::driver::read_hits::Kept;
     pub use crate::driver::read_many::Found;

@@ -6,7 +6,7 @@
 //! the first such read is logged).
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::driver::erased::{self, Ops};
 use crate::driver::io::AsyncIo;
 use crate::driver::read_hits::Kept;

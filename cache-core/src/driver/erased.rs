@@ -17,7 +17,7 @@
 use crate::backend::{Memo, TagTime};
 use crate::codec::DecodeError;
 use crate::driver::cache::Cache;
-use crate::driver::engine::WithEngine;
+use crate::driver::cache::engine::WithEngine;
 use crate::driver::lookup::{FillOptions, Lookup, Shape};
 use crate::error::{Error, Result};
 use crate::protocol::envelope::{Times, open_bytes};

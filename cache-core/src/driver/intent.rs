@@ -29,7 +29,7 @@
 //! commit is owed as usual when the store is in trouble.
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::Engine;
+use crate::driver::cache::engine::Engine;
 use crate::protocol::stamp::PENDING;
 use crate::stats::Counter;
 use std::time::Duration;

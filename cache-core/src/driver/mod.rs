@@ -17,7 +17,6 @@
 pub(crate) mod cache;
 #[cfg(feature = "tokio")]
 pub(crate) mod cache_async;
-pub(crate) mod engine;
 pub(crate) mod erased;
 pub(crate) mod flight;
 pub(crate) mod intent;

@@ -7,7 +7,7 @@
 //! every protection of a single read.
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::driver::erased::{open_kept, take};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::read_through::Plan;

@@ -15,7 +15,7 @@
 //! as a hit and left for a single read to refresh.
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::Engine;
+use crate::driver::cache::engine::Engine;
 use crate::driver::erased::{Ops, Value, open_kept, take, take_lookup};
 use crate::driver::flight::{Leader, Role};
 use crate::driver::io::{Blocking, Io, block_now};

@@ -151,7 +151,7 @@ impl Drop for Refresh {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::engine::WithEngine;
+    use crate::driver::cache::engine::WithEngine;
     use crate::driver::tagged::Lookup;
     use bytes::Bytes;
 

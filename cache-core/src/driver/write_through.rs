@@ -39,7 +39,7 @@
 
 use crate::backend::{Announce, Noting, Swap};
 use crate::driver::cache::Cache;
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::driver::intent::ANNOUNCE_HOLD;
 use crate::driver::tagged::{FillOptions, Stamp};
 use crate::error::Result;

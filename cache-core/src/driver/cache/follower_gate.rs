@@ -20,7 +20,7 @@
 //! touches a read's path, which pays one relaxed atomic load.
 
 use super::{Cache, WeakCache};
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::error::Result;
 use crate::key::Key;
 use crate::stats::Counter;

@@ -4,15 +4,17 @@
 //! made (from a configuration, a URL, the environment, a store); in
 //! `low_level`, Django's low-level API on it (`get`, `set`, `incr`, the
 //! `_many` forms, versions); in `follower_gate`, entries served only while
-//! the change-stream follower keeps up.
+//! the change-stream follower keeps up; in `engine`, what the managers
+//! call of the driver (`Engine`), apart from the cache's own API.
 
 mod construction;
+pub(crate) mod engine;
 mod follower_gate;
 mod low_level;
 
 use crate::backend::Backend;
 use crate::config::CacheConfig;
-use crate::driver::engine::WithEngine;
+use crate::driver::cache::engine::WithEngine;
 use crate::driver::flight::Flights;
 use crate::driver::owed::OwedBumps;
 use crate::error::Result;

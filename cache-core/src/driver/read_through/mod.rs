@@ -27,7 +27,7 @@ mod fill;
 mod lease;
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::driver::erased::{self, Loaded, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
 pub use crate::driver::lookup::Shape;

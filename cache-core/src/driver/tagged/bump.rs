@@ -3,7 +3,7 @@
 //! retried in the background.
 
 use crate::driver::cache::Cache;
-use crate::driver::engine::Engine;
+use crate::driver::cache::engine::Engine;
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::owed::Debt;
 use crate::error::{Error, Result};

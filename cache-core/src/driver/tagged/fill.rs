@@ -4,7 +4,7 @@
 use super::FillOptions;
 use crate::codec;
 use crate::driver::cache::Cache;
-use crate::driver::engine::{Engine, WithEngine};
+use crate::driver::cache::engine::{Engine, WithEngine};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::error::{Error, Result};
 use crate::log_limit::Cause;

@@ -47,7 +47,7 @@ struct ReadHow<'a> {
 mod tests {
     use super::*;
     use crate::driver::cache::Cache;
-    use crate::driver::engine::WithEngine;
+    use crate::driver::cache::engine::WithEngine;
     use crate::protocol::envelope::{ENVELOPE, ENVELOPE_LZ4};
     use bytes::Bytes;
     use std::time::Duration;

@@ -6,7 +6,7 @@ use super::{Lookup, ReadHow};
 use crate::backend::{Backend, Claim, Fetched, Kept, TagTime};
 use crate::codec;
 use crate::driver::cache::Cache;
-use crate::driver::engine::Engine;
+use crate::driver::cache::engine::Engine;
 use crate::driver::erased::{self, Open, Opening, Ops, Value};
 use crate::driver::io::{Blocking, Io, block_now};
 use crate::driver::served_age;
