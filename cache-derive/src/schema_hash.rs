@@ -3,7 +3,8 @@
 //! a changed layout of the cached form) never reads older bytes.
 
 /// Bumped whenever the generated `CacheForm` lays values out differently.
-const FORM_VERSION: &[u8] = b"form:2;";
+/// (3: the form is one MessagePack binary, written by `FormWriter`.)
+const FORM_VERSION: &[u8] = b"form:3;";
 
 /// `fields` are (name, type as printed); the type's whitespace is dropped
 /// first, as printers differ in it (rustc writes `[u8; 4]`, proc-macro2

@@ -77,7 +77,11 @@ impl<T: CacheForm> Serialize for Form<T> {
 
 impl<'de, T: CacheForm> Deserialize<'de> for Form<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let bytes = deserializer.deserialize_bytes(FormBytes)?;
+        // A sequence stands for the bytes only where the format has no
+        // bytes (JSON): in MessagePack it is another layout's value (an
+        // earlier build's array of fields or ids), never a form.
+        let seq = deserializer.is_human_readable();
+        let bytes = deserializer.deserialize_bytes(FormBytes { seq })?;
         read_whole(&bytes).map(Form).map_err(de::Error::custom)
     }
 }
@@ -93,7 +97,10 @@ fn read_whole<T: CacheForm>(bytes: &[u8]) -> Result<T, FormError> {
 }
 
 /// The bytes of a form (borrowed where the deserializer lends them).
-struct FormBytes;
+struct FormBytes {
+    /// Whether a sequence of bytes is accepted (see `Form::deserialize`).
+    seq: bool,
+}
 
 impl<'de> Visitor<'de> for FormBytes {
     type Value = Cow<'de, [u8]>;
@@ -116,6 +123,9 @@ impl<'de> Visitor<'de> for FormBytes {
 
     /// Formats without bytes (JSON) write them as a sequence.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if !self.seq {
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
         while let Some(b) = seq.next_element::<u8>()? {
             out.push(b);
