@@ -112,11 +112,17 @@ fn rows_round_trip_exactly_through_the_in_process_cache() {
 
 #[test]
 fn rows_round_trip_exactly_through_redis() {
+    through_redis("form_redis", round_trips);
+}
+
+/// Runs `test` over the shared Redis under its own `prefix`, then clears
+/// that prefix (skipped where Redis is not set up).
+fn through_redis(prefix: &str, test: fn(Cache)) {
     let Some(url) = services::redis_url() else {
         return;
     };
-    let cache = env::cache_with_prefix(&url, "form_redis");
-    round_trips(cache.clone());
+    let cache = env::cache_with_prefix(&url, prefix);
+    test(cache.clone());
     cache.clear().unwrap();
 }
 
@@ -222,10 +228,5 @@ fn scalar_fields_round_trip_exactly_through_the_in_process_cache() {
 
 #[test]
 fn scalar_fields_round_trip_exactly_through_redis() {
-    let Some(url) = services::redis_url() else {
-        return;
-    };
-    let cache = env::cache_with_prefix(&url, "form_scalars_redis");
-    scalars_round_trip(cache.clone());
-    cache.clear().unwrap();
+    through_redis("form_scalars_redis", scalars_round_trip);
 }
