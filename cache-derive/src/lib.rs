@@ -8,6 +8,7 @@
 //!   gets next to them (so the user's code using it adds no errors).
 //! - `query`: `#[cached_query]` on functions.
 //! - `relations`: select_related / prefetch records.
+//! - `where_query`: `all_where`'s query, sync and async.
 //! - `order`: list order, keyset sort keys and the filter's window.
 //! - `form`: the cached form (`CacheForm`) of models and records.
 //! - `case`, `schema_hash`: naming and hashing helpers.
@@ -28,6 +29,7 @@ mod relations;
 mod schema_hash;
 #[cfg(test)]
 mod snapshots;
+mod where_query;
 
 use proc_macro::TokenStream;
 

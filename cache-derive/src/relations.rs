@@ -4,6 +4,7 @@
 
 use crate::ast::Model;
 use crate::case::{ident, snake};
+use crate::where_query::{WhereImpls, WhereParts, where_impls};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -169,7 +170,7 @@ pub(crate) fn loaders(
     m: &Model,
     unique: &syn::Ident,
     filter: &syn::Ident,
-) -> (TokenStream, TokenStream) {
+) -> (TokenStream, WhereImpls) {
     let dsl = quote!(::cache_diesel::__private::diesel);
     if !m.has_relations() {
         let table = m.table();
@@ -202,7 +203,7 @@ pub(crate) fn loaders(
         };
         return (loaders, plain_where_query(m));
     }
-    let (model, table) = (&m.ident, m.table());
+    let table = m.table();
     let (record, field) = (m.record_ident(), model_field(m));
     let pk = &m.pk_field().column;
     let source = joined_source(m);
@@ -326,12 +327,9 @@ pub(crate) fn loaders(
             ::core::result::Result::Ok(out)
         }
     };
-    let (assemble_run, assemble_where) = (
-        assemble(
-            quote!($($aw)*),
-            quote!(::cache_diesel::__private::$pre::RunQueryDsl),
-        ),
-        assemble(TokenStream::new(), quote!(#dsl::RunQueryDsl)),
+    let assemble_run = assemble(
+        quote!($($aw)*),
+        quote!(::cache_diesel::__private::$pre::RunQueryDsl),
     );
     let row_ty = quote!((Self, #(#join_tys),*));
     let selection = quote!((#self_select, #(#join_selects),*));
@@ -388,50 +386,38 @@ pub(crate) fn loaders(
             TABLES.get_or_init(|| ::std::vec![#(#related),*])
         }
     };
-    let where_impl = quote! {
-        impl ::cache_diesel::WhereQuery<$conn> for #model {
-            type Expr = ::cache_diesel::__private::BoxedCondition<#source, $db>;
-            #[inline]
-            fn prepare_where(expr: Self::Expr, #prefetch_param: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                let query = #table::table #joins
-                    .filter(expr)
-                    .select(#selection)
-                    .order(#table::#pk.asc())
-                    .into_boxed::<$db>();
-                let sql = #dsl::debug_query::<$db, _>(&query).to_string();
-                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| {
-                    let rows = #dsl::RunQueryDsl::load::<#row_ty>(query, conn)?;
-                    #assemble_where
-                }))
-            }
-        }
-    };
-    (loaders, where_impl)
+    let where_impls = where_impls(
+        m,
+        &WhereParts {
+            source: source.clone(),
+            query: quote!(#table::table #joins.filter(expr).select(#selection).order(#table::#pk.asc())),
+            prefetch_param,
+            row_ty,
+            assemble: Some(&assemble),
+        },
+    );
+    (loaders, where_impls)
 }
 
-/// The `WhereQuery` impl of a model without relations (`$conn`, `$db` are
-/// the per-connection macro's): the rows themselves.
-fn plain_where_query(m: &Model) -> TokenStream {
+/// The `WhereQuery` impls of a model without relations: the rows
+/// themselves.
+fn plain_where_query(m: &Model) -> WhereImpls {
     let dsl = quote!(::cache_diesel::__private::diesel);
-    let (model, table) = (&m.ident, m.table());
+    let table = m.table();
     let order = m.pk_key().ascending(table);
-    quote! {
-        impl ::cache_diesel::WhereQuery<$conn> for #model {
-            type Expr = ::cache_diesel::__private::BoxedCondition<#table::table, $db>;
-            #[inline]
-            fn prepare_where(expr: Self::Expr, _prefetch: bool) -> (::std::string::String, ::cache_diesel::__private::WhereLoader<$conn, Self>) {
-                #[allow(unused_imports)]
-                use #dsl::prelude::*;
-                let query = #table::table
+    where_impls(
+        m,
+        &WhereParts {
+            source: quote!(#table::table),
+            query: quote! {
+                #table::table
                     .filter(expr)
                     .select(<Self as #dsl::SelectableHelper<$db>>::as_select())
                     .order(#order)
-                    .into_boxed::<$db>();
-                let sql = #dsl::debug_query::<$db, _>(&query).to_string();
-                (sql, ::std::boxed::Box::new(move |conn: &mut $conn| #dsl::RunQueryDsl::load::<Self>(query, conn)))
-            }
-        }
-    }
+            },
+            prefetch_param: format_ident!("_prefetch"),
+            row_ty: quote!(Self),
+            assemble: None,
+        },
+    )
 }

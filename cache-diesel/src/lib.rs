@@ -15,6 +15,36 @@
 //! models, invalidation, transactions and the write paths caught, async,
 //! pools, relations, misses under load, cached queries, the stores, the
 //! low-level API, configuration, guarantees.
+//!
+//! # The public traits, and why each is public
+//!
+//! Each is named in a bound a user writes, or implemented by a user for
+//! a type of their own (the derive implements the model's):
+//!
+//! - [`CachedModel`]: what `#[derive(Cached)]` makes a model; the bound
+//!   of code generic over models (`fn warm<M: CachedModel>(..)`).
+//! - [`ModelQueries`], [`InsertQuery`], [`UpdateQuery`], [`WhereQuery`]
+//!   and their async twins (feature `async`) `AsyncModelQueries`, `AsyncInsertQuery`,
+//!   `AsyncUpdateQuery`, `AsyncDeleteQuery`, `AsyncWhereQuery`:
+//!   the bounds of [`Manager`]'s reads and hooks on a connection type
+//!   `C`, which a helper generic over the connection repeats
+//!   (`where Product: ModelQueries<C>`); one impl per enabled connection
+//!   type, from the derive.
+//! - [`ConnectionSource`], `AsyncConnectionSource`: what
+//!   [`Manager::from_pool`] reads through (implemented for r2d2's,
+//!   deadpool's and bb8's pools and [`Checkout`]; for a pool of one's
+//!   own, by hand).
+//! - [`ReplicaPosition`], `AsyncReplicaPosition`: how [`Replicated`]
+//!   asks a replica whether it replayed a write (implemented for
+//!   PostgreSQL's and MySQL's connections).
+//! - [`RefreshConnection`]: what [`refresh_connections`]' opener returns
+//!   (implemented for Diesel's connections and r2d2's pooled ones; for a
+//!   handle of one's own, implemented by hand).
+//! - `TransactionFn` (feature `async`): the bound of
+//!   `transaction_async`'s closure, which a wrapper around it repeats.
+//!
+//! What only generated code names (the row's cached form, list filters,
+//! unique keys, the loaders) is in a hidden module, not in this API.
 
 #![warn(missing_docs)]
 
@@ -96,7 +126,9 @@ pub use manager::source::{Checkout, ConnectionSource, FromPool};
 pub use manager::source_async::AsyncConnectionSource;
 pub use manager::verify_entries::{EntriesVerified, StaleEntry};
 #[cfg(feature = "async")]
-pub use model::{AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery};
+pub use model::{
+    AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncUpdateQuery, AsyncWhereQuery,
+};
 pub use model::{
     CachedModel, InsertQuery, ModelQueries, NoConnection, UpdateQuery, Updated, UpdatedRows,
     WhereQuery,
@@ -153,6 +185,8 @@ pub mod __private {
     };
     pub use crate::keys::sort_key::{SortKeyFields, deserialize_sort_key};
     pub use crate::keys::{DECLARED_MODELS, Declared};
+    #[cfg(feature = "async")]
+    pub use crate::model::{AsyncWhereLoader, async_where_loader};
     pub use crate::model::{
         ColumnValue, ListFilter, ModelInfo, RelationKind, UniqueKey, Updated, UpdatedRows,
         WhereLoader, record_schema_hash,

@@ -8,6 +8,11 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::time::Duration;
 
+mod where_query;
+#[cfg(feature = "async")]
+pub use where_query::{AsyncWhereLoader, AsyncWhereQuery, async_where_loader};
+pub use where_query::{WhereLoader, WhereQuery};
+
 /// Static facts about a cached model, written by the derive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelInfo {
@@ -525,22 +530,6 @@ impl<M: CachedModel, V> UpdateQuery<NoConnection, V> for M {
         match *conn {}
     }
 }
-
-/// Lists by an arbitrary Diesel filter expression: the escape hatch.
-pub trait WhereQuery<C>: CachedModel {
-    /// A boxed boolean expression for `C`'s backend on the model's table,
-    /// or, for a model with `select_related`, on the table joined with its
-    /// related tables (so the condition may name their columns too).
-    type Expr;
-    /// The list query with `expr` applied, in primary key order: its SQL
-    /// and binds (the cache key), and a loader that runs it and builds the
-    /// records (prefetching when `prefetch` is true).
-    fn prepare_where(expr: Self::Expr, prefetch: bool) -> (String, WhereLoader<C, Self>);
-}
-
-/// Runs a prepared list query.
-pub type WhereLoader<C, M> =
-    Box<dyn FnOnce(&mut C) -> QueryResult<Vec<<M as CachedModel>::Record>>>;
 
 /// How a related model sits in a record: one row (`select_related` on a
 /// non-null foreign key), an optional row (a nullable one), or a set of

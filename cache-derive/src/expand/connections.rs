@@ -44,7 +44,8 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
             }
         }
     });
-    let (record_loaders, where_impl) = relations::loaders(m, &unique, &filter);
+    let (record_loaders, where_impls) = relations::loaders(m, &unique, &filter);
+    let (where_sync, where_async) = (&where_impls.sync, &where_impls.asynchronous);
     let conditions: Vec<TokenStream> = conditions.collect();
     let mut sources = vec![quote!(#table::table)];
     if !m.joined.is_empty() {
@@ -96,11 +97,11 @@ pub(super) fn per_connection_impls(m: &Model) -> TokenStream {
         mysql_writes(m, &Flavor::for_async()),
     );
     let writes_of = |kind: Writes| match kind {
-        Writes::Returning => quote!(#writes #update_generic #where_impl),
-        Writes::Mysql => quote!(#mysql_writes #where_impl),
-        Writes::ReturningAsync => quote!(#writes_async #update_generic_async),
-        Writes::MysqlAsync => quote!(#mysql_writes_async),
-        Writes::None => TokenStream::new(),
+        Writes::Returning => quote!(#writes #update_generic #where_sync),
+        Writes::Mysql => quote!(#mysql_writes #where_sync),
+        Writes::ReturningAsync => quote!(#writes_async #update_generic_async #where_async),
+        Writes::MysqlAsync => quote!(#mysql_writes_async #where_async),
+        Writes::None => quote!(#where_async),
     };
     let conditions = quote!(#(#condition_impls)*);
     let delete_fn = quote! {

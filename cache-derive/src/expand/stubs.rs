@@ -115,6 +115,13 @@ pub(crate) fn stubs(m: &Model) -> TokenStream {
                         async fn count_list(_: &mut $conn, _: &#filter) -> #dsl::QueryResult<i64> { ::core::unimplemented!() }
                         fn related_tables() -> &'static [::std::string::String] { ::core::unimplemented!() }
                     }
+
+                    impl ::cache_diesel::AsyncWhereQuery<$conn> for #model {
+                        type Expr = #condition;
+                        fn prepare_where(_: #condition, _: bool) -> (::std::string::String, ::cache_diesel::__private::AsyncWhereLoader<$conn, Self>) {
+                            ::core::unimplemented!()
+                        }
+                    }
                     __cache_diesel_stubs! { @writes $writes, $conn }
                 };
                 (@writes none, $conn:ty) => {};

@@ -68,7 +68,7 @@ impl<M: CachedModel> Manager<M> {
         };
         let list_key = entry.key().to_owned();
         let Ids(ids) = self
-            .read_through_async(&mut reader, entry, load, &background)
+            .read_through_async(&mut reader, entry, load, Some(&background))
             .await?;
         let found = self
             .find_many_async_via(&mut reader, ids.iter().cloned().map(M::unique_of_id), true)

@@ -159,14 +159,8 @@ impl<M: CachedModel> Manager<M> {
         M: WhereQuery<C> + ModelQueries<C>,
     {
         let (sql, load) = M::prepare_where(expr, M::INFO.prefetch_for_list);
-        let mut tables = <M as ModelQueries<C>>::related_tables().to_vec();
-        // The connection's own dialect: one lexing pass on every call.
-        for table in crate::sql_tables::tables_named(&sql, tracking::dialect_of::<C>()) {
-            if table != M::table() && !tables.contains(&table) {
-                tables.push(table);
-            }
-        }
-        let tags = self.keys.dependency_tags(&tables);
+        let related = <M as ModelQueries<C>>::related_tables();
+        let (tables, tags) = self.where_dependencies::<C::Backend>(&sql, related);
         let entry = self.list_entry(self.keys.where_key(suffix, &sql), &[], &tags, &tables);
         self.read_through(
             &mut &mut *conn,
@@ -174,6 +168,25 @@ impl<M: CachedModel> Manager<M> {
             |conn| load(conn).map(Rows::from),
             None::<&(dyn Fn() -> OwnedLoad<C, _> + Sync)>,
         )
+    }
+
+    /// What an `all_where` list of `sql` (on backend `B`) depends on: the
+    /// model's `related` tables and every table the query names, and
+    /// their tags.
+    pub(crate) fn where_dependencies<B: 'static>(
+        &self,
+        sql: &str,
+        related: &[String],
+    ) -> (Vec<String>, Vec<String>) {
+        let mut tables = related.to_vec();
+        // The connection's own dialect: one lexing pass on every call.
+        for table in crate::sql_tables::tables_named(sql, tracking::dialect_of::<B>()) {
+            if table != M::table() && !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        let tags = self.keys.dependency_tags(&tables);
+        (tables, tags)
     }
 
     /// The entry of `all(suffix, filter)`, whose records embed rows of

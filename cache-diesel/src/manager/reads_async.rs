@@ -1,6 +1,6 @@
 //! The async reads of [`Manager`] (feature `async`): `get_async`,
 //! `find_async`, `get_unique_async`, `find_unique_async`, `all_async`,
-//! `count_async`, on diesel-async connections. Same keys, tags, entries
+//! `count_async`, `all_where_async`, on diesel-async connections. Same keys, tags, entries
 //! and protocol as the sync reads (one driver in cache-core runs both);
 //! the cache's I/O does not block the runtime.
 //!
@@ -17,7 +17,7 @@ use crate::manager::background_async::{self, Job, OwnedLoad};
 use crate::manager::source::Missed;
 use crate::manager::source_async::AsyncReader;
 use crate::manager::{Entry, Manager, ShapeFn};
-use crate::model::{AsyncModelQueries, CachedModel, UniqueKey};
+use crate::model::{AsyncModelQueries, AsyncWhereQuery, CachedModel, UniqueKey};
 use crate::rows::Rows;
 use crate::tracking::ReadPolicy;
 use cache_core::__engine::Refresh;
@@ -28,6 +28,7 @@ use std::future::Future;
 
 /// Async reads, on diesel-async connections (feature `async`):
 /// [`all_async`](Self::all_async), [`count_async`](Self::count_async),
+/// [`all_where_async`](Self::all_where_async),
 /// [`get_async`](Self::get_async), [`find_async`](Self::find_async),
 /// [`get_unique_async`](Self::get_unique_async), [`find_unique_async`](Self::find_unique_async).
 impl<M: CachedModel> Manager<M> {
@@ -84,7 +85,28 @@ impl<M: CachedModel> Manager<M> {
                 .await
                 .map(Rows::from)
         };
-        self.read_through_async(&mut reader, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, Some(&background))
+            .await
+    }
+
+    /// [`Manager::all_where`] on an async connection: the same entry (keyed
+    /// by the query's SQL and binds, depending on every table it names).
+    pub async fn all_where_async<C>(
+        &self,
+        conn: &mut C,
+        suffix: Option<&str>,
+        expr: <M as AsyncWhereQuery<C>>::Expr,
+    ) -> Result<Rows<M::Record>>
+    where
+        C: AsyncConnection + 'static,
+        M: AsyncWhereQuery<C> + AsyncModelQueries<C>,
+    {
+        let (sql, load) = <M as AsyncWhereQuery<C>>::prepare_where(expr, M::INFO.prefetch_for_list);
+        let related = <M as AsyncModelQueries<C>>::related_tables();
+        let (tables, tags) = self.where_dependencies::<C::Backend>(&sql, related);
+        let entry = self.list_entry(self.keys.where_key(suffix, &sql), &[], &tags, &tables);
+        let load = async |conn: &mut C| load(conn).await.map(Rows::from);
+        self.read_through_async(&mut &mut *conn, entry, load, None)
             .await
     }
 
@@ -137,7 +159,7 @@ impl<M: CachedModel> Manager<M> {
             learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
             M::count_list(conn, &filter).await
         };
-        self.read_through_async(&mut reader, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, Some(&background))
             .await
     }
 
@@ -222,7 +244,7 @@ impl<M: CachedModel> Manager<M> {
             learn_catalogue_async::<M, C>(learn, self.cache(), conn).await;
             M::load_record(conn, &key).await
         };
-        self.read_through_async(&mut reader, entry, load, &background)
+        self.read_through_async(&mut reader, entry, load, Some(&background))
             .await
     }
 
@@ -235,7 +257,7 @@ impl<M: CachedModel> Manager<M> {
         reader: &mut impl AsyncReader<C>,
         entry: Entry<'_, T, S>,
         load: impl AsyncFnOnce(&mut C) -> QueryResult<T>,
-        background: &(dyn Fn() -> OwnedLoad<C, T> + Sync),
+        background: Option<&(dyn Fn() -> OwnedLoad<C, T> + Sync)>,
     ) -> Result<T>
     where
         C: AsyncConnection + 'static,
@@ -254,7 +276,11 @@ impl<M: CachedModel> Manager<M> {
             return reader.load(missed, load).await;
         }
         let make = background;
+        // Without an owned loader (`all_where_async`) the refresh is inline.
         let spawn = |refresh: Refresh| {
+            let Some(background) = background else {
+                return Some(refresh);
+            };
             let job = Job {
                 load: background(),
                 refresh,
@@ -278,7 +304,7 @@ impl<M: CachedModel> Manager<M> {
             .read_through_async(&plan, shape, || lift(reader.load(missed, load)))
             .await?;
         self.report(&entry, outcome, plan.fill, started);
-        if outcome == cache_core::__engine::Outcome::Hit {
+        if let (cache_core::__engine::Outcome::Hit, Some(make)) = (outcome, make) {
             self.verify_hit_async(&entry, make, &value);
         }
         Ok(value)

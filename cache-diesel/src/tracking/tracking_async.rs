@@ -166,7 +166,8 @@ pub fn tracked_pool_config<C: AsyncConnection + 'static>()
 /// Waits until the invalidations of what `conn` committed so far (and of
 /// the writes outside transactions that no hook made) reached the cache,
 /// so that other processes see them too. This process's reads see them
-/// from the commit on, without waiting.
+/// from the commit on, without waiting. (A sync connection has no twin:
+/// it delivers them at the commit, before the commit call returns.)
 pub async fn landed_async<C: AsyncConnection>(conn: &mut C) {
     let Some(tracker) = async_tracker(conn) else {
         return;

@@ -10,7 +10,10 @@
 //! the shared bodies of the manager and relations suites
 //! (`tests/src/api.rs`), run on both APIs.
 
-use cache_diesel::{AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, CachedModel, Error};
+use cache_diesel::{
+    AsyncDeleteQuery, AsyncInsertQuery, AsyncModelQueries, AsyncWhereQuery, BoxedCondition,
+    CachedModel, Error, WhereQuery,
+};
 use cache_tests::async_env::{self, AsyncEnv};
 use cache_tests::models::{
     NewProduct, Product, ProductFilter, ProductQueries, ProductUnique, products,
@@ -130,6 +133,79 @@ where
     assert_eq!(moved.category_id, 1);
 }
 
+/// `all_where_async` on a raw condition naming a second table: a hit on
+/// the second call, the entry the sync `all_where` reads too (one key,
+/// the query's SQL), invalidated by raw SQL to the table only the
+/// condition names (on a tracked sync connection) and by a hook write to
+/// the model's own table.
+async fn where_lists_are_shared_with_the_sync_api_and_invalidated<S, A>(mut env: AsyncEnv<S, A>)
+where
+    S: Connection<Backend: diesel::backend::DieselReserveSpecialization> + 'static,
+    A: AsyncConnection<Backend = S::Backend> + 'static,
+    Product: ProductQueries<S>
+        + AsyncModelQueries<A>
+        + WhereQuery<S, Expr = BoxedCondition<products::table, S::Backend>>
+        + AsyncWhereQuery<A, Expr = BoxedCondition<products::table, S::Backend>>,
+{
+    fn featured<DB>() -> BoxedCondition<products::table, DB>
+    where
+        DB: diesel::backend::Backend + diesel::backend::DieselReserveSpecialization,
+    {
+        Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "category_id IN (SELECT category_id FROM featured)",
+        ))
+    }
+    let ids = seed(&mut env, &[("a", 1), ("b", 2), ("c", 3)]);
+    let cache = env.sync.cache.clone();
+    env.sync.db.track(&cache);
+    for sql in [
+        "CREATE TABLE featured (category_id INTEGER NOT NULL)",
+        "INSERT INTO featured (category_id) VALUES (1)",
+    ] {
+        env.sync.db.conn.batch_execute(sql).unwrap();
+    }
+    env.take_queries();
+    let p = &env.sync.products;
+    for expected_queries in [1, 0] {
+        let rows = p
+            .all_where_async(&mut env.conn, None, featured())
+            .await
+            .unwrap();
+        assert_eq!(
+            (slugs(&rows), env.take_queries()),
+            (vec!["a"], expected_queries)
+        );
+    }
+    let (rows, queries) = env
+        .sync
+        .db
+        .counted(|c| p.all_where(c, None, featured()).unwrap());
+    assert_eq!(
+        (slugs(&rows), queries),
+        (vec!["a"], 0),
+        "one entry for both APIs"
+    );
+
+    env.sync
+        .db
+        .conn
+        .batch_execute("INSERT INTO featured (category_id) VALUES (2)")
+        .unwrap();
+    let rows = p
+        .all_where_async(&mut env.conn, None, featured())
+        .await
+        .unwrap();
+    assert_eq!((slugs(&rows), env.take_queries()), (vec!["a", "b"], 1));
+
+    p.update(&mut env.sync.db.conn, ids[2], products::category_id.eq(1))
+        .unwrap();
+    let rows = p
+        .all_where_async(&mut env.conn, None, featured())
+        .await
+        .unwrap();
+    assert_eq!((slugs(&rows), env.take_queries()), (vec!["a", "b", "c"], 1));
+}
+
 async fn a_transaction_reads_the_database_and_fills_nothing<S, A>(mut env: AsyncEnv<S, A>)
 where
     S: Connection + 'static,
@@ -235,6 +311,7 @@ cache_tests::matrix!(
     async_env; stores;
     generated_lookups_and_the_sync_api_share_entries,
     lists_and_counts_are_cached_and_invalidated,
+    where_lists_are_shared_with_the_sync_api_and_invalidated,
     a_transaction_reads_the_database_and_fills_nothing,
     tasks_missing_one_key_run_one_query,
     a_hook_inside_a_transaction_is_refused,

@@ -5,8 +5,8 @@
 //! changes. One body per check, run on the sync API (SQLite + memory,
 //! PostgreSQL + Redis, MariaDB + Redis) and the async API (SQLite
 //! behind `SyncConnectionWrapper` + memory, `AsyncPgConnection` + Redis);
-//! `all_where` and transactions are checked on the sync API only (see
-//! `sync_only!`).
+//! `all_where` and transactions are checked on the sync API (see
+//! `sync_only!`), `all_where_async` on the async one (`async_only!`).
 
 use cache_diesel::Cache;
 use cache_examples::blog::*;
@@ -261,8 +261,9 @@ where
     }
 }
 
-/// The checks of the sync API only: `all_where` has no async form, and a
-/// hook inside a diesel-async transaction is refused (async connections
+/// The checks of the sync API only: `all_where` (whose condition's type
+/// is the connection's; `async_only!` has its async twin), and a hook
+/// inside a diesel-async transaction is refused (async connections
 /// are not tracked; `async_api.rs` checks the refusal).
 macro_rules! sync_only {
     ($env:ident) => {
@@ -395,6 +396,50 @@ macro_rules! sync_only {
     };
 }
 
+/// `all_where_async` (the async twin of `sync_only!`'s first check): a
+/// joined, prefetched record list by a related table's column, a hit the
+/// second time, invalidated by the related table's hook write.
+macro_rules! async_only {
+    ($env:ident) => {
+        use super::*;
+
+        #[test]
+        fn all_where_async_returns_records_and_may_name_related_columns() {
+            let Some(mut b) = Blog::open(cache_tests::api::$env, "rel_where_async") else {
+                return;
+            };
+            let posts = &b.posts;
+            let by_ada =
+                || -> cache_diesel::BoxedCondition<_, _> { Box::new(blog_authors::name.eq("Ada")) };
+            let (mine, q1) = b
+                .api
+                .counted(|a| a.run(|c| posts.all_where_async(c, None, by_ada())).unwrap());
+            let (_, q2) = b
+                .api
+                .counted(|a| a.run(|c| posts.all_where_async(c, None, by_ada())).unwrap());
+            assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
+            assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
+            assert_eq!(
+                mine[0].category.as_ref().map(|c| c.name.as_str()),
+                Some("Rust")
+            );
+            assert_eq!(bodies(&mine[0].comments), ["First!", "Nice"]);
+            b.authors
+                .update(
+                    b.api.sync_conn(),
+                    1,
+                    blog_authors::name.eq("Lovelace".to_string()),
+                )
+                .unwrap();
+            let after = b
+                .api
+                .run(|c| posts.all_where_async(c, None, by_ada()))
+                .unwrap();
+            assert!(after.is_empty(), "still the old author's list: {after:?}");
+        }
+    };
+}
+
 /// The checks of both APIs, on every environment.
 mod both_apis {
     use super::*;
@@ -415,4 +460,11 @@ mod sync_api {
     use super::*;
 
     cache_tests::matrix!(items sync_only; sync_api;);
+}
+
+/// The checks of the async API only, on every environment.
+mod async_api {
+    use super::*;
+
+    cache_tests::matrix!(items async_only; async_api;);
 }
