@@ -3,15 +3,14 @@
 //! A body of at least [`COMPRESS_FROM`] bytes is compressed when that saves
 //! at least an eighth of it; smaller bodies, and bodies that do not shrink,
 //! are stored as they are. The threshold comes from
-//! `cargo run --release -p cache-programs --bin compression` (BENCHMARKS.md):
-//! on the benchmark's rows LZ4 shrinks a list 3-4x, compressing costs about
-//! 0.7 of the MessagePack encode (once, on the fill) and decompressing
-//! about 0.2 of the decode (on every hit that decodes). From 16 KiB (300
-//! rows: 16 KB to 5 KB, 6 us to decompress against 30 us to decode) the
-//! 11 KB a hit no longer moves pay for the decompression even on loopback,
-//! and Redis holds a third of the bytes; below it the saving is a few
-//! microseconds either way. A 25,000-row list (1.4 MB) fits under the
-//! default `max_value_size` (1 MiB) as 350 KB.
+//! `cargo run --release -p cache-programs --bin compression` (BENCHMARKS.md,
+//! "Compression" and `design.compression_threshold`): compressing costs a
+//! fraction of the MessagePack encode (once, on the fill) and
+//! decompressing a smaller fraction of the decode (on every hit that
+//! decodes). From 16 KiB the bytes a hit no longer moves pay for the
+//! decompression even on loopback, and Redis holds a fraction of them;
+//! below it the saving is a few microseconds either way. The largest
+//! lists fit under the default `max_value_size` (1 MiB) compressed.
 //!
 //! The compressed form is the uncompressed length (4 bytes, little-endian)
 //! and the LZ4 block. A length over [`MAX_DECOMPRESSED`] is refused before

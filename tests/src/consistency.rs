@@ -216,7 +216,7 @@ pub fn delays(max_delay: Duration) -> impl diesel::connection::Instrumentation {
 pub enum Mode {
     /// The model manager (versioned tags, hooks).
     Managed,
-    /// The seeds' pattern: get; on a miss query and set; on a write delete.
+    /// Plain cache-aside: get; on a miss query and set; on a write delete.
     Naive,
     /// The managers, with writers taking every write path in turn (see
     /// `write_path`).

@@ -102,9 +102,9 @@ pub fn tag_hash(tag: &str) -> u64 {
 }
 
 /// A digest of the tag keys in order: each key's [`tag_hash`], folded with
-/// the count and the position (never 0: that means none). (A streaming
-/// xxh3 over them cost ~50 ns a hit, mostly its state's setup; this is a
-/// few ns a tag.)
+/// the count and the position (never 0: that means none). (Cheaper than a
+/// streaming xxh3 over them, whose state's setup dominated: BENCHMARKS.md,
+/// `design.tags_digest`.)
 #[doc(hidden)]
 pub fn tags_digest(tags: &[&str]) -> u64 {
     digest_of_hashes(tags.iter().map(|tag| tag_hash(tag)))

@@ -4,9 +4,9 @@
 //! they are committed, decoded once, where the SQL interface
 //! (`pg_logical_slot_peek_binary_changes`) decodes, at every call, the
 //! WAL from the slot's restart position on, which PostgreSQL moves only
-//! every 15 seconds or so: measured at 1,000 foreign writes a second, a
-//! change waited 80 ms (median) to 325 ms (p99) for its bumps over the
-//! SQL interface.
+//! every 15 seconds or so: a change waits tens to hundreds of
+//! milliseconds for its bumps over the SQL interface (BENCHMARKS.md,
+//! `design.follower_sql_interface_lag`).
 //!
 //! No crate fits: `tokio-postgres` has no replication connections, and
 //! the replication crates bring a runtime and a second client library. So

@@ -103,7 +103,9 @@ impl<M: CachedModel> Manager<M> {
     ///
     /// For an operator (`cache-admin verify`, see [`Admin`](crate::Admin)):
     /// it lists the store's keys (`SCAN` on Redis). A store that cannot
-    /// list them (in-process) verifies nothing: [`Error::Store`].
+    /// list them (in-process) verifies nothing: [`Error::Store`]. It has
+    /// no async twin: it runs off any request path, from a command, on a
+    /// connection of its own, and it waits out the window on purpose.
     pub fn verify_entries<C>(&self, conn: &mut C, sample: usize) -> Result<EntriesVerified>
     where
         C: Connection + 'static,

@@ -153,7 +153,7 @@ impl ReadMetrics {
 }
 
 /// When a read began, for the latency histograms: the clock is read only
-/// with the `metrics` feature (a hit is otherwise ~20 ns cheaper).
+/// with the `metrics` feature (BENCHMARKS.md, `design.metrics_clock`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Started {
     #[cfg(feature = "metrics")]

@@ -19,10 +19,8 @@
 //! its first keyword, and scanned as a whole for writes anywhere in it
 //! (data-modifying CTEs, `EXPLAIN ANALYZE`, `SELECT .. INTO t`, ...).
 //! [`Dialect::Any`] runs the three lexers and merges their answers so that
-//! none of them under-reports. Measured in a release build on a shared
-//! 2-core machine: about 60 µs for a 10 KB statement (40 of them lexing),
-//! about 1 µs for a typical 100-byte statement Diesel renders; `Any` costs
-//! three times that.
+//! none of them under-reports, at three times the cost of one (the costs:
+//! BENCHMARKS.md, `design.sql_scanner_cost`).
 //!
 //! # What is classified how
 //!

@@ -1,4 +1,4 @@
-//! The seeds' demo flow, with the cache's own events in the log: create a
+//! A user's life in the cache, with the cache's own events in the log: create a
 //! user, get it twice (miss, then hit), update the name (the row written
 //! is put in place), get it twice (hits), delete it.
 //!

@@ -58,8 +58,8 @@
 //! process's own reads count from the write's return, as everywhere.
 //!
 //! The last line is `stale_reads=<n> reads=<n> writes=<n>`; the exit code is
-//! 1 when stale reads are not zero (except with `--naive`, the seeds'
-//! pattern on the same workload). With `--all-paths`, writers take every
+//! 1 when stale reads are not zero (except with `--naive`, plain
+//! cache-aside on the same workload). With `--all-paths`, writers take every
 //! write path in turn: hooks (also of a model over the table renamed with
 //! `#[sql_name]`), raw SQL, transactions and savepoints opened by SQL text,
 //! dollar-quoted and escaped literals, on PostgreSQL COPY, CALL, DO,

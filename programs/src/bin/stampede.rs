@@ -18,8 +18,8 @@
 //! With protection (the model manager: single-flight in each process, a
 //! lease across processes on Redis) the database sees one query (at most one
 //! per process if a lease times out, and one per process on the in-process
-//! cache, which processes do not share). `--no-protection` runs the seeds'
-//! pattern (get; on a miss query and set) on the same run. The last line is
+//! cache, which processes do not share). `--no-protection` runs plain
+//! cache-aside (get; on a miss query and set) on the same run. The last line is
 //! `db_queries=<n> requests=<n>`.
 
 use cache_diesel::{Cache, CacheConfig, Timeout};

@@ -5,7 +5,7 @@
 use cache_tests::services;
 use std::process::Command;
 
-/// `flag`: `--no-protection` (the seeds' pattern) or `--async` (tasks on
+/// `flag`: `--no-protection` (plain cache-aside) or `--async` (tasks on
 /// the async API).
 fn run(cache: &str, processes: u32, flag: Option<&str>) -> Option<(u64, u64)> {
     if cache != "memory" {

@@ -3,11 +3,10 @@
 //! entries) with each entry's deadline kept beside it, and a compact table
 //! for tag versions.
 //!
-//! Why not moka: side by side on this machine (100,000 entries, 40-byte
-//! keys, 64-byte values), moka with a weigher and an `Expiry` spent ~400
-//! bytes and 7 allocations per entry over the payload and ~395 ns a hot
-//! `get`; quick_cache ~70-100 bytes, no allocation of its own, and ~30-45
-//! ns. This store was quick_cache's until its layout cost a hit among
+//! Why not moka: side by side, moka with a weigher and an `Expiry` spent
+//! several times quick_cache's memory and allocations per entry, and
+//! about ten times its time a hot `get` (BENCHMARKS.md,
+//! `design.memory_store_vs_moka`). This store was quick_cache's until its layout cost a hit among
 //! 100,000 entries a line more than a table of our own ([`table`]).
 //! There is no per-entry lifetime: an entry past its deadline is a miss
 //! when read and is dropped then; an insert sweeps out the others every

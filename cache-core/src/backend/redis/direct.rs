@@ -1,9 +1,8 @@
 //! A cluster's hits sent straight to the master that serves their slot,
 //! over this crate's plain transport ([`super::plain`]) instead of
 //! redis-rs's cluster connection, which parses every command to route it
-//! and every reply into a generic value (measured: a cluster hit cost
-//! 1.22-1.57x a one-server hit through it, with the servers' own round
-//! trips equal).
+//! and every reply into a generic value (measured: BENCHMARKS.md,
+//! `design.cluster_hit_via_redis_rs`).
 //!
 //! The slot map is learned from `CLUSTER NODES`, asked of one node after
 //! another over the plain transport, no other node asked once a response
