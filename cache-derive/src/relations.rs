@@ -191,15 +191,8 @@ pub(crate) fn loaders(
                 #many
                 ::core::result::Result::Ok(rows)
             }
-            #[inline]
-            $($asy)* fn load_record(conn: &mut $conn, key: &#unique) -> #dsl::QueryResult<::core::option::Option<Self>> {
-                <Self as ::cache_diesel::$tr<$conn>>::load_unique(conn, key) $($aw)*
-            }
-            #[inline]
-            $($asy)* fn load_records(conn: &mut $conn, filter: &#filter, _prefetch: bool) -> #dsl::QueryResult<::std::vec::Vec<Self>> {
-                <Self as ::cache_diesel::$tr<$conn>>::load_list(conn, filter) $($aw)*
-            }
-            fn related_tables() -> &'static [::std::string::String] { &[] }
+            // `load_record`, `load_records`, `related_tables`: the
+            // traits' defaults (the rows are the records).
         };
         return (loaders, plain_where_query(m));
     }

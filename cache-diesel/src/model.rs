@@ -8,7 +8,11 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::time::Duration;
 
+mod queries;
 mod where_query;
+#[cfg(feature = "async")]
+pub use queries::AsyncModelQueries;
+pub use queries::ModelQueries;
 #[cfg(feature = "async")]
 pub use where_query::{AsyncWhereLoader, AsyncWhereQuery, async_where_loader};
 pub use where_query::{WhereLoader, WhereQuery};
@@ -68,11 +72,13 @@ pub trait UniqueKey: Clone + fmt::Debug + Send + Sync + 'static {
     /// The column's name.
     fn column(&self) -> &'static str;
     /// The value, as the last part of a cache key.
-    fn value_key(&self) -> String;
-    /// [`value_key`](Self::value_key) written at the end of `out`.
-    fn value_key_into(&self, out: &mut String) {
-        out.push_str(&self.value_key());
+    fn value_key(&self) -> String {
+        let mut key = String::new();
+        self.value_key_into(&mut key);
+        key
     }
+    /// [`value_key`](Self::value_key) written at the end of `out`.
+    fn value_key_into(&self, out: &mut String);
 }
 
 /// A typed list filter, generated per model from `#[cache(filter(..))]`.
@@ -158,106 +164,29 @@ pub trait CachedModel:
     }
     /// The SQL name and value key of every column the model maps, as the
     /// value tags of a write name them.
+    /// (The columns of [`ModelInfo::columns`], each read by
+    /// [`CachedModel::column_value_into`]: the derive writes that one
+    /// alone.)
     #[doc(hidden)]
     fn column_values(&self) -> Vec<ColumnValue> {
-        Vec::new()
+        let info = &Self::INFO;
+        let mut values = Vec::with_capacity(info.columns.len());
+        for &column in info.columns {
+            let mut value = String::new();
+            if self.column_value_into(column, &mut value) {
+                values.push((column, value));
+            }
+        }
+        values
     }
     /// The value key of one column of [`CachedModel::column_values`],
     /// without the others', written at the end of `out`; `false`: the
     /// model does not map the column.
     #[doc(hidden)]
     fn column_value_into(&self, column: &str, out: &mut String) -> bool {
-        let Some((_, value)) = self.column_values().into_iter().find(|(c, _)| *c == column) else {
-            return false;
-        };
-        out.push_str(&value);
-        true
+        let _ = (column, out);
+        false
     }
-}
-
-/// The reads and deletes a model runs on connection type `C` (generated for
-/// each connection type cache-diesel was built with).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` has no cached queries on `{C}`",
-    label = "cache-diesel generated no queries for this connection type",
-    note = "cache-diesel generates queries for the connection types of its enabled features: `sqlite` (SqliteConnection), `postgres` (PgConnection), `mysql` (MysqlConnection), and with `r2d2` their pooled connections; turn on the one for `{C}`, e.g. cache-diesel = {{ version = \"..\", features = [\"mysql\"] }} (and `r2d2` for a PooledConnection)"
-)]
-pub trait ModelQueries<C>: CachedModel {
-    /// The row with this unique value, if any.
-    fn load_unique(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self>>;
-    /// The rows matching `filter`, in its order (the primary key ascending
-    /// by default), after its keyset and within its limit and offset.
-    fn load_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<Vec<Self>>;
-    /// The record with this unique value: the row, joined with its
-    /// select_related rows, plus one query per prefetched relation.
-    fn load_record(conn: &mut C, key: &Self::Unique) -> QueryResult<Option<Self::Record>>;
-    /// The records matching `filter`, as [`load_list`](Self::load_list)
-    /// orders and windows them: one joined query, plus one query per
-    /// prefetched relation when `prefetch` is true.
-    fn load_records(
-        conn: &mut C,
-        filter: &Self::Filter,
-        prefetch: bool,
-    ) -> QueryResult<Vec<Self::Record>>;
-    /// The records of these unique values, in no particular order (those
-    /// with no row left out): one query per kind of key asked for (in
-    /// chunks of thousands), plus one per prefetched relation.
-    fn load_many(conn: &mut C, keys: &[Self::Unique]) -> QueryResult<Vec<Self::Record>>;
-    /// How many rows match `filter`'s conditions (its order and window
-    /// ignored).
-    fn count_list(conn: &mut C, filter: &Self::Filter) -> QueryResult<i64>;
-    /// The SQL names of the tables whose rows the records embed: their
-    /// writes invalidate this model's entries too.
-    fn related_tables() -> &'static [String];
-    /// Deletes the row with this primary key and returns it (`None`: there
-    /// was none): one statement (`DELETE .. RETURNING`), or on MySQL a read
-    /// `FOR UPDATE` and the delete in a transaction.
-    fn delete_by_id(conn: &mut C, id: &Self::Id) -> QueryResult<Option<Self>>;
-}
-
-/// The reads of [`ModelQueries`] on an async connection type `C` (a
-/// diesel-async connection; generated for each one cache-diesel's features
-/// enable: `async-postgres`, `async-mysql`, `async-sqlite`).
-#[cfg(feature = "async")]
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` has no async cached queries on `{C}`",
-    label = "cache-diesel generated no async queries for this connection type",
-    note = "cache-diesel generates async queries for `diesel_async::AsyncPgConnection` (feature `async-postgres`), `AsyncMysqlConnection` (feature `async-mysql`) and `SyncConnectionWrapper<SqliteConnection>` (feature `async-sqlite`); a pooled connection is passed as `&mut *pooled`"
-)]
-pub trait AsyncModelQueries<C>: CachedModel {
-    /// [`ModelQueries::load_unique`].
-    fn load_unique(
-        conn: &mut C,
-        key: &Self::Unique,
-    ) -> impl std::future::Future<Output = QueryResult<Option<Self>>> + Send;
-    /// [`ModelQueries::load_list`].
-    fn load_list(
-        conn: &mut C,
-        filter: &Self::Filter,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<Self>>> + Send;
-    /// [`ModelQueries::load_record`].
-    fn load_record(
-        conn: &mut C,
-        key: &Self::Unique,
-    ) -> impl std::future::Future<Output = QueryResult<Option<Self::Record>>> + Send;
-    /// [`ModelQueries::load_records`].
-    fn load_records(
-        conn: &mut C,
-        filter: &Self::Filter,
-        prefetch: bool,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<Self::Record>>> + Send;
-    /// [`ModelQueries::load_many`].
-    fn load_many(
-        conn: &mut C,
-        keys: &[Self::Unique],
-    ) -> impl std::future::Future<Output = QueryResult<Vec<Self::Record>>> + Send;
-    /// [`ModelQueries::count_list`].
-    fn count_list(
-        conn: &mut C,
-        filter: &Self::Filter,
-    ) -> impl std::future::Future<Output = QueryResult<i64>> + Send;
-    /// [`ModelQueries::related_tables`].
-    fn related_tables() -> &'static [String];
 }
 
 /// [`ModelQueries::delete_by_id`] on an async connection type `C`.

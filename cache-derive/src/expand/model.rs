@@ -78,8 +78,8 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
         let (v, value) = (k.variant(), k.of_row(quote!(self)));
         quote!(#unique::#v(#value))
     });
-    let columns: Vec<_> = m.fields.iter().map(|f| m.column_name(&f.column)).collect();
     let idents: Vec<_> = m.fields.iter().map(|f| &f.ident).collect();
+    let positions = 0..idents.len();
     quote! {
         #form
 
@@ -103,16 +103,13 @@ pub(super) fn cached_model_impl(m: &Model) -> TokenStream {
             #[inline]
             fn unique_keys(&self) -> ::std::vec::Vec<#unique> { ::std::vec![#(#all_unique),*] }
             #[inline]
-            fn column_values(&self) -> ::std::vec::Vec<::cache_diesel::__private::ColumnValue> {
-                ::std::vec![#((#columns, ::cache_diesel::__private::value_key(&self.#idents))),*]
-            }
-            #[inline]
             fn column_value_into(&self, column: &str, out: &mut ::std::string::String) -> bool {
-                #(if column == #columns {
-                    ::cache_diesel::__private::value_key_into(&self.#idents, out);
-                    return true;
-                })*
-                false
+                // The columns in `INFO.columns`' order.
+                match <Self as ::cache_diesel::CachedModel>::INFO.columns.iter().position(|c| *c == column) {
+                    #(::core::option::Option::Some(#positions) => ::cache_diesel::__private::value_key_into(&self.#idents, out),)*
+                    _ => return false,
+                }
+                true
             }
         }
 

@@ -30,14 +30,6 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
     } else {
         quote!(match self)
     };
-    let unique_values = keys.iter().map(|k| {
-        let v = k.variant();
-        if k.is_integer() {
-            quote!(Self::#v(value) => ::cache_diesel::__private::integer_key(*value))
-        } else {
-            quote!(Self::#v(value) => ::cache_diesel::__private::value_key(value))
-        }
-    });
     // (Unnamed without a variant: nothing would use it.)
     let out = if keys.is_empty() {
         quote!(_)
@@ -158,7 +150,6 @@ pub(super) fn public_items(m: &Model) -> TokenStream {
 
         impl ::cache_diesel::__private::UniqueKey for #unique {
             fn column(&self) -> &'static str { #matched { #(#unique_columns,)* } }
-            fn value_key(&self) -> ::std::string::String { #matched { #(#unique_values,)* } }
             fn value_key_into(&self, #out: &mut ::std::string::String) { #matched { #(#unique_values_into,)* } }
         }
 
