@@ -261,6 +261,18 @@ where
     }
 }
 
+/// What `all_where` and `all_where_async` by Ada's name return (`mine`)
+/// and cost (`q1` queries the first time, `q2` the second).
+fn ada_s_posts_read_once(mine: &[PostRecord], q1: usize, q2: usize) {
+    assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
+    assert_eq!(
+        mine[0].category.as_ref().map(|c| c.name.as_str()),
+        Some("Rust")
+    );
+    assert_eq!(bodies(&mine[0].comments), ["First!", "Nice"]);
+}
+
 /// The checks of the sync API only: `all_where` (whose condition's type
 /// is the connection's; `async_only!` has its async twin), and a hook
 /// inside a diesel-async transaction is refused (async connections
@@ -293,13 +305,7 @@ macro_rules! sync_only {
                 .api
                 .db
                 .counted(|c| posts.all_where(c, None, by_ada()).unwrap());
-            assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
-            assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
-            assert_eq!(
-                mine[0].category.as_ref().map(|c| c.name.as_str()),
-                Some("Rust")
-            );
-            assert_eq!(bodies(&mine[0].comments), ["First!", "Nice"]);
+            ada_s_posts_read_once(&mine, q1, q2);
             // The related table's write invalidates the list it filtered by.
             b.authors
                 .update(
@@ -417,13 +423,7 @@ macro_rules! async_only {
             let (_, q2) = b
                 .api
                 .counted(|a| a.run(|c| posts.all_where_async(c, None, by_ada())).unwrap());
-            assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
-            assert_eq!((q1, q2), (3, 0), "join + 2 prefetches, then a hit");
-            assert_eq!(
-                mine[0].category.as_ref().map(|c| c.name.as_str()),
-                Some("Rust")
-            );
-            assert_eq!(bodies(&mine[0].comments), ["First!", "Nice"]);
+            ada_s_posts_read_once(&mine, q1, q2);
             b.authors
                 .update(
                     b.api.sync_conn(),
